@@ -1,0 +1,371 @@
+/*
+ * tessera core: internal interfaces between core modules.
+ *
+ * Conventions: set-up functions return bool (or a pointer, NULL on failure)
+ * and put a g_malloc'd one-line message in *errp (errp may be NULL). Hot
+ * paths return 0 or -errno. Everything runs under the machine lock
+ * (core_lock()) unless it says otherwise.
+ */
+#ifndef TESSERA_CORE_H
+#define TESSERA_CORE_H
+
+#include <glib.h>
+#include <stdio.h>
+#include <tessera/tessera.h>
+
+#define TESSERA_VERSION "0.1.0"
+
+void core_set_error(char **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* ---- machine lock and run state (main.c / accel.c) ---- */
+void core_lock(void);
+void core_unlock(void);
+
+typedef enum runstate {
+    RUN_PRELAUNCH, /* -S or not started yet */
+    RUN_RUNNING,
+    RUN_PAUSED,
+    RUN_INMIGRATE,
+    RUN_POSTMIGRATE,
+    RUN_SHUTDOWN,
+} runstate;
+runstate runstate_get(void);
+const char *runstate_name(runstate s); /* QMP names: "running", "paused", ... */
+void vm_start(void);                   /* cont */
+void vm_stop(runstate why);            /* stop: pauses vCPUs and the clock */
+void core_request_shutdown(int status); /* main loop ends, exit(status) */
+void core_request_reset(void);          /* main loop resets devices and CPUs */
+bool core_shutdown_requested(int *status);
+
+/* ---- log (log.c) ---- */
+extern unsigned core_log_mask;
+bool log_set_mask(const char *spec, char **errp); /* "guest_errors,unimp" or "help" */
+bool log_set_file(const char *path, char **errp);
+void core_log(unsigned mask, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void core_logv(unsigned mask, const char *fmt, va_list ap);
+void log_print_help(void);
+
+/* ---- plugins (plugin.c) ---- */
+typedef struct plugin {
+    char *path;                  /* file loaded */
+    const tes_plugin_desc *desc; /* as exported */
+    void *handle;                /* lt_dlhandle */
+    bool from_cli;               /* named with -plugin: wins over defaults */
+} plugin;
+
+/* Load one file. Refusals: missing descriptor, ABI major differs, minor
+ * newer than the core's, init failed. */
+plugin *plugin_load(const char *path, bool from_cli, char **errp);
+/* -plugin FILE first, then TESSERA_PLUGIN_PATH (':'-separated), the build
+ * tree when run from it, then the installed directory. A directory is
+ * scanned for *.so. A file of a plugin already loaded (same name) from an
+ * earlier place is skipped. */
+bool plugins_load_all(GPtrArray *cli_files, char **errp);
+GPtrArray *plugins_list(void); /* of plugin*, load order; do not free */
+void plugins_print_list(FILE *out);   /* -list-plugins */
+void plugins_unload_all(void);        /* harness teardown */
+/* Set by main()/harness: directory holding plugin .so files of the build
+ * tree or install, searched after TESSERA_PLUGIN_PATH. */
+void plugins_set_default_dirs(const char *build_dir, const char *install_dir);
+
+/* ---- types and the object tree (registry.c) ---- */
+typedef struct type_entry {
+    const tes_type_info *info;
+    plugin *plugin;
+} type_entry;
+
+void registry_add_plugin_types(plugin *p);
+/* Resolve "TYPE" or "PLUGIN:TYPE" of kind. With several providers: one from
+ * a -plugin file wins; else an error listing the providers. */
+const type_entry *type_lookup(const char *name, tes_type_kind kind, char **errp);
+GPtrArray *types_of_kind(tes_type_kind kind); /* type_entry*, sorted; free */
+void types_print_help(tes_type_kind kind, FILE *out); /* -device help, -M help */
+void type_print_props(const type_entry *t, FILE *out); /* -device T,help */
+
+struct tes_bus {
+    char *name;
+    char *kind;
+    tes_device *parent;  /* NULL for the root system bus */
+    GPtrArray *children; /* tes_device*, plug order */
+    void *opaque;
+    struct pci_bus *pci; /* PCI buses */
+    const tes_iommu_ops *iommu;
+    void *iommu_opaque;
+};
+
+struct tes_device {
+    const type_entry *te;
+    const tes_type_info *type;
+    char *id;   /* user id=, may be NULL */
+    char *name; /* id, or type.N */
+    void *s;    /* instance, type->instance_size bytes */
+    tes_bus *bus;
+    GPtrArray *buses; /* child buses */
+    tes_irq **irq_out;
+    unsigned n_irq_out;
+    GPtrArray *regions; /* owned regions, freed with the device */
+    struct pci_function *pci; /* on a PCI bus */
+    char *addr_opt;           /* addr= as given, consumed when plugging */
+    bool realized;
+    char *error;              /* from host->error() */
+};
+
+tes_bus *sysbus_root(void);
+tes_bus *bus_create(tes_device *parent, const char *kind, const char *name, void *opaque);
+tes_bus *bus_find(const char *name); /* by name over the tree */
+tes_bus *bus_find_kind(const char *kind); /* first in tree order */
+/* Allocate an instance and apply property defaults. */
+tes_device *dev_new(const char *type, tes_type_kind kind, char **errp);
+bool dev_set_prop(tes_device *d, const char *name, const char *value, char **errp);
+/* "k=v,k=v" (",," escapes a comma); id=, bus=, addr= are taken here too. */
+bool dev_set_opts(tes_device *d, const char *opts, char **errp);
+/* Plug onto bus (NULL: by bus= or the first bus of the type's kind) and
+ * realize; PCI functions get config space set up before realize. */
+bool dev_realize(tes_device *d, tes_bus *bus, char **errp);
+/* The whole of -device DRIVER,opts: "help" and "DRIVER,help" print and
+ * return NULL with *help_printed set. */
+tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp);
+void dev_free(tes_device *d); /* unrealize, unplug, free */
+tes_device *dev_find(const char *id_or_name);
+void devices_foreach(void (*fn)(tes_device *d, void *opaque), void *opaque); /* tree order */
+void devices_reset_all(void);
+void qtree_print(GString *out);        /* info qtree */
+void registry_reset(void);             /* drop all devices and buses */
+void registry_clear_types(void);       /* harness teardown */
+char *prop_value_string(tes_device *d, const tes_prop_info *p); /* g_free */
+
+/* ---- memory (memory.c) ---- */
+typedef enum region_kind {
+    REGION_RAM,
+    REGION_ROM,
+    REGION_IO,
+    REGION_CONTAINER,
+    REGION_ALIAS,
+} region_kind;
+
+struct tes_region {
+    region_kind kind;
+    char *name;
+    uint64_t size;
+    tes_device *owner;
+    uint8_t *ram;          /* RAM/ROM backing */
+    unsigned long *dirty;  /* RAM: one bit per 4 KiB page */
+    const tes_mem_ops *ops;
+    void *opaque;
+    tes_region *alias;     /* REGION_ALIAS target */
+    uint64_t alias_offset;
+    tes_region *parent;    /* container it is mapped in */
+    uint64_t addr;         /* address within parent */
+    int priority;
+    bool enabled;
+    GPtrArray *subregions; /* containers: highest priority first */
+};
+
+tes_region *region_new(region_kind kind, tes_device *owner, const char *name, uint64_t size);
+tes_region *region_new_ram(tes_device *owner, const char *name, uint64_t size);
+tes_region *region_new_rom(tes_device *owner, const char *name, uint64_t size);
+tes_region *region_new_io(tes_device *owner, const char *name, uint64_t size,
+                          const tes_mem_ops *ops, void *opaque);
+tes_region *region_new_container(tes_device *owner, const char *name, uint64_t size);
+tes_region *region_new_alias(tes_device *owner, const char *name, tes_region *target,
+                             uint64_t offset, uint64_t size);
+void region_add(tes_region *parent, uint64_t addr, tes_region *child, int priority);
+void region_del(tes_region *parent, tes_region *child);
+void region_set_enabled(tes_region *r, bool enabled);
+void region_set_alias_offset(tes_region *alias, uint64_t offset);
+void *region_ram_ptr(tes_region *r);
+uint64_t region_size(tes_region *r);
+void region_free(tes_region *r); /* unmaps it first */
+tes_region *memory_system(void);
+tes_region *memory_io(void);
+int as_read(tes_region *as, uint64_t addr, void *buf, uint64_t len);
+int as_write(tes_region *as, uint64_t addr, const void *buf, uint64_t len);
+void *as_ram_ptr(tes_region *as, uint64_t addr, uint64_t *len, bool write);
+void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len);
+/* One access of size 1..8 with the region's split/merge/endian rules. */
+int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool write);
+uint64_t memory_generation(void);
+void mtree_print(GString *out); /* info mtree */
+/* Every RAM region reachable from system memory, for migration. */
+void memory_foreach_ram(void (*fn)(tes_region *r, void *opaque), void *opaque);
+void memory_reset(void); /* fresh empty address spaces */
+
+/* ---- DMA (dma.c) ---- */
+int dma_read(tes_device *dev, uint64_t addr, void *buf, uint64_t len);
+int dma_write(tes_device *dev, uint64_t addr, const void *buf, uint64_t len);
+void *dma_map(tes_device *dev, uint64_t addr, uint64_t *len, bool is_write);
+void dma_unmap(tes_device *dev, void *ptr, uint64_t len, bool is_write);
+void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
+void msi_send(tes_device *dev, uint64_t addr, uint32_t data);
+
+/* ---- IRQ (irq.c) ---- */
+struct tes_irq {
+    tes_irq_handler handler;
+    void *opaque;
+    int n;
+    int level;
+};
+tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n);
+void irq_set(tes_irq *irq, int level);
+void dev_init_irqs(tes_device *dev, unsigned count);
+void dev_connect_irq(tes_device *dev, unsigned idx, tes_irq *irq);
+void dev_set_irq(tes_device *dev, unsigned idx, int level);
+
+/* ---- virtual clock and timers (clock.c) ---- */
+/* Virtual time: host monotonic time while running, frozen while paused.
+ * In manual mode (harness) it moves only with clock_step(). */
+int64_t clock_ns(void);
+void clock_set_manual(bool manual);
+void clock_pause(void);
+void clock_resume(void);
+void clock_step(int64_t ns);        /* manual mode: advance, run due timers */
+void clock_set_ns(int64_t ns);      /* migration: continue from this time */
+tes_timer *timer_new(tes_timer_cb cb, void *opaque);
+void timer_mod(tes_timer *t, int64_t expire_ns);
+void timer_del(tes_timer *t);
+bool timer_pending(tes_timer *t);
+int64_t timer_expire(tes_timer *t);
+void timer_free(tes_timer *t);
+/* Run due timers (under the lock); returns ns to the next deadline, -1 if
+ * none. */
+int64_t timers_run(void);
+/* A GSource that runs timers from the GLib main loop, taking the lock. */
+GSource *timers_source_new(void);
+
+/* ---- block backends (block.c) ---- */
+/* -drive file=,if=none,id=,format=raw,readonly=on|off */
+bool drive_add(const char *optarg, char **errp);
+tes_drive *drive_find(const char *id);
+uint64_t drive_size(tes_drive *d);
+bool drive_readonly(tes_drive *d);
+int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len);
+int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len);
+int drive_flush(tes_drive *d);
+bool drive_claim(tes_drive *d, const char *devname, char **errp); /* one user each */
+void drives_close_all(void);
+
+/* ---- character backends (chardev.c) ---- */
+/* -serial stdio|null|file:PATH|unix:PATH[,server=on,wait=off]|mon:stdio */
+bool serial_add(const char *spec, char **errp);
+tes_chr *serial_chr(unsigned index);
+void chr_write(tes_chr *chr, const void *buf, size_t len);
+void chr_set_handlers(tes_chr *chr, tes_chr_can_read can_read, tes_chr_read read,
+                      void *opaque);
+void chardevs_close_all(void);
+
+/* ---- PCI (pci.c) ---- */
+struct pci_function;
+struct pci_bus;
+/* Called by registry when a PCI-kind device is plugged: addr is "S[.F]" or
+ * NULL for the first free slot. Sets up config space from tes_pci_info. */
+bool pci_plug(tes_device *dev, tes_bus *bus, const char *addr, char **errp);
+void pci_unplug(tes_device *dev);
+void pci_reset(tes_device *dev); /* config space back to power-on values */
+uint8_t *pci_config(tes_device *dev);
+uint8_t *pci_wmask(tes_device *dev);
+uint8_t *pci_w1cmask(tes_device *dev);
+int pci_register_bar(tes_device *dev, int bar, unsigned flags, tes_region *r);
+int pci_add_cap(tes_device *dev, uint8_t id, uint8_t offset, uint8_t len);
+int pci_add_ext_cap(tes_device *dev, uint16_t id, uint8_t version, uint16_t offset,
+                    uint16_t len);
+int pci_find_cap(tes_device *dev, uint8_t id);
+int pci_msi_init(tes_device *dev, uint8_t offset, unsigned nvec, bool is64, bool maskable);
+int pci_msix_init(tes_device *dev, uint8_t offset, unsigned nvec, int bar, tes_region *r,
+                  uint32_t table_off, uint32_t pba_off);
+bool pci_msi_enabled(tes_device *dev);
+bool pci_msix_enabled(tes_device *dev);
+void pci_notify(tes_device *dev, unsigned vector);
+void pci_set_irq(tes_device *dev, int level);
+int pci_pcie_cap_init(tes_device *dev, uint8_t offset, uint8_t port_type);
+int pci_pm_init(tes_device *dev, uint8_t offset);
+uint16_t pci_requester_id(tes_device *dev);
+uint32_t pci_default_config_read(tes_device *dev, uint32_t off, unsigned len);
+void pci_default_config_write(tes_device *dev, uint32_t off, uint32_t val, unsigned len);
+/* Through the type's hooks when it has them. */
+uint32_t pci_config_read(tes_device *dev, uint32_t off, unsigned len);
+void pci_config_write(tes_device *dev, uint32_t off, uint32_t val, unsigned len);
+tes_bus *pci_root_bus_new(tes_device *host_bridge, const char *name, tes_region *mem,
+                          tes_region *io);
+void pci_bus_set_irqs(tes_bus *bus, tes_pci_map_irq map_irq, void *opaque, tes_irq **irqs,
+                      unsigned nirqs);
+uint32_t pci_host_config_read(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t off,
+                              unsigned len);
+void pci_host_config_write(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t off,
+                           uint32_t val, unsigned len);
+tes_bus *pci_bridge_bus_new(tes_device *dev, const char *name);
+/* DMA of a PCI function is dropped unless Bus Master Enable is set. */
+bool pci_bus_master_enabled(tes_device *dev);
+void pci_info_print(GString *out); /* info pci */
+/* Core-owned PCI state (config space, MSI-X table/PBA, INTx level) in the
+ * migration stream, before the device's own fields. */
+void pci_state_save(tes_device *dev, tes_stream *s);
+int pci_state_load(tes_device *dev, tes_stream *s);
+
+/* ---- vCPUs and the accelerator loop (accel.c) ---- */
+struct tes_cpu {
+    tes_device *dev;
+    const tes_cpu_ops *ops;
+    unsigned index;
+    bool powered;  /* running (PSCI on) */
+    bool halted;   /* waiting in WFI/HLT */
+    bool kicked;
+};
+tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index);
+void *cpu_state(tes_cpu *cpu);
+unsigned cpu_index(tes_cpu *cpu);
+tes_cpu *cpu_by_index(unsigned index);
+unsigned cpu_count(void);
+void cpu_kick(tes_cpu *cpu);
+void cpu_set_running(tes_cpu *cpu, bool running);
+void cpus_reset(void);
+/* Start the vCPU thread (it runs only while RUN_RUNNING). */
+void accel_start(void);
+void accel_stop(void); /* join at exit */
+void accel_pause(void); /* returns when no vCPU is inside exec() */
+void accel_resume(void);
+
+/* ---- machine (machine.c) ---- */
+extern tes_machine_config machine_cfg;
+/* Create and init the -M machine with its options. */
+bool machine_create(const char *optarg, char **errp);
+tes_device *machine_current(void);
+void machine_powerdown(void);
+void machine_reset(void); /* devices then CPUs */
+
+/* ---- migration (migration.c) ---- */
+struct tes_stream;
+/* Streams over a GIOChannel-less fd, or an in-memory buffer (harness). */
+tes_stream *stream_new_fd(int fd, bool writing);
+tes_stream *stream_new_mem(void);               /* writable buffer */
+tes_stream *stream_new_mem_reader(const void *data, size_t len);
+const void *stream_mem_data(tes_stream *s, size_t *len);
+int stream_error(tes_stream *s);                /* 0 or -errno */
+int stream_close(tes_stream *s);                /* flushes; returns error */
+void stream_write(tes_stream *s, const void *buf, size_t len);
+int stream_read(tes_stream *s, void *buf, size_t len);
+/* One device's section payload (fields, then save()). */
+int dev_state_save(tes_device *dev, tes_stream *s);
+int dev_state_load(tes_device *dev, tes_stream *s, uint32_t version);
+/* Whole machine: header, RAM, clock, every device section, end marker. */
+int migration_save(tes_stream *s, char **errp);
+int migration_load(tes_stream *s, char **errp);
+/* Transports exec:CMD file:PATH fd:N tcp:HOST:PORT unix:PATH. */
+bool migrate_start(const char *uri, char **errp);      /* QMP migrate */
+bool migrate_incoming(const char *uri, char **errp);   /* -incoming / QMP */
+/* QMP query-migrate: status none|setup|active|completed|failed, error text. */
+const char *migrate_status(const char **error_desc);
+/* A device type without state info or with a blocker refuses migration. */
+bool migration_blocked(char **errp);
+
+/* ---- monitor (qmp.c, hmp.c) ---- */
+bool qmp_add(const char *spec, char **errp); /* unix:PATH,server=on,wait=off */
+bool hmp_add(const char *spec, char **errp); /* stdio */
+/* Run an HMP command line ("info qtree"); output appended to out. Returns
+ * false with a message in out for unknown commands. */
+bool hmp_execute(const char *line, GString *out);
+void monitors_close_all(void);
+
+/* ---- the host table (host.c) ---- */
+const tes_host *host_table(void);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * tessera SDK: device types and properties.
+ *
+ * A plugin provides types. A type names the bus kind it plugs into, the
+ * size of its instance (allocated zeroed by the core and handed back to every
+ * callback), typed properties with defaults and help (the same table drives
+ * -device T,help, QMP and the harness), lifecycle callbacks and migration
+ * state. Machines and CPUs are types too, with kind-specific ops.
+ */
+#ifndef TESSERA_DEVICE_H
+#define TESSERA_DEVICE_H
+
+#include <tessera/state.h>
+#include <tessera/types.h>
+
+typedef enum tes_type_kind {
+    TES_KIND_DEVICE = 1,
+    TES_KIND_MACHINE = 2,
+    TES_KIND_CPU = 3,
+} tes_type_kind;
+
+typedef enum tes_prop_kind {
+    TES_PROP_BOOL = 1, /* bool: on/off, true/false, yes/no, 1/0 */
+    TES_PROP_U8,
+    TES_PROP_U16,
+    TES_PROP_U32,
+    TES_PROP_U64,
+    TES_PROP_SIZE,   /* uint64_t, accepts K/M/G/T suffixes */
+    TES_PROP_STRING, /* char *, owned by the core */
+    TES_PROP_DRIVE,  /* tes_drive *, value is a -drive id */
+    TES_PROP_CHR,    /* tes_chr *, value is a chardev/serial id */
+} tes_prop_kind;
+
+typedef struct tes_prop_info {
+    const char *name;
+    tes_prop_kind kind;
+    size_t offset;     /* into the instance */
+    const char *defval; /* default as text, NULL for none (0/NULL) */
+    uint64_t min, max;  /* numeric range, max==0 means the kind's range */
+    const char *help;
+} tes_prop_info;
+
+#define TES_PROP(nm, k, st, f, def, lo, hi, hlp) {nm, k, offsetof(st, f), def, lo, hi, hlp}
+#define TES_PROP_END {NULL, 0, 0, NULL, 0, 0, NULL}
+
+/* Bus kinds the core knows; plugins may add their own names. */
+#define TES_BUS_SYSTEM "System"
+#define TES_BUS_PCI "PCI"
+
+typedef struct tes_pci_info tes_pci_info;
+
+typedef struct tes_type_info {
+    uint32_t size;       /* sizeof(tes_type_info) */
+    tes_type_kind kind;
+    const char *name;    /* user-visible: "nvme", "virt", "cortex-a57" */
+    const char *desc;    /* one line for -device help */
+    const char *bus;     /* bus kind it plugs into; NULL = System */
+    size_t instance_size;
+    const tes_prop_info *props; /* ends with TES_PROP_END; may be NULL */
+    /* Return 0, or -errno after reporting with host->error(dev, ...). */
+    int (*realize)(tes_device *dev, void *s);
+    void (*unrealize)(tes_device *dev, void *s);
+    void (*reset)(tes_device *dev, void *s);
+    /* Migration: state, or a blocker reason when the type cannot migrate. */
+    const tes_state_info *state;
+    const char *migration_blocker;
+    /* Kind-specific: tes_pci_info for PCI devices, tes_machine_ops,
+     * tes_cpu_ops. */
+    const void *class_info;
+    /* Optional HMP "info qtree" extra lines. */
+    void (*describe)(tes_device *dev, void *s, void (*out)(void *ctx, const char *line), void *ctx);
+} tes_type_info;
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * tessera plugin harness: the core playing host, in-process, for one plugin.
+ *
+ * Link with `pkg-config --libs tessera-harness-1`. A harness owns a fresh
+ * core: guest RAM at physical address 0, a root PCI bus ("pci.0") whose BARs
+ * map into system memory and the I/O port space, an MSI doorbell window at
+ * TES_HARNESS_MSI_BASE that records every MSI/MSI-X message, observable INTx
+ * and sysbus interrupt lines, and a virtual clock that moves only when the
+ * test steps it. One harness at a time per process.
+ *
+ *   tes_harness *h = tes_harness_new(16 << 20);
+ *   tes_harness_load(h, "build/plugins/edu/edu.so");
+ *   tes_device *d = tes_harness_device(h, "edu", NULL);
+ *   uint64_t bar0 = tes_harness_bar_map(h, d, 0, 0x10000000);
+ *   g_assert_cmphex(tes_harness_read(h, bar0, 4), ==, 0x010000ed);
+ */
+#ifndef TESSERA_HARNESS_H
+#define TESSERA_HARNESS_H
+
+#include <tessera/tessera.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TES_HARNESS_MSI_BASE 0xfee00000ull
+#define TES_HARNESS_MSI_SIZE 0x100000ull
+
+typedef struct tes_harness tes_harness;
+
+/* A fresh host with ram_size bytes of RAM at 0. Never NULL. */
+tes_harness *tes_harness_new(uint64_t ram_size);
+/* Unrealize every device and drop the core's state; plugins stay mapped. */
+void tes_harness_free(tes_harness *h);
+/* Load a plugin .so (the same checks tessera makes). false on refusal,
+ * with the message in tes_harness_error(). */
+bool tes_harness_load(tes_harness *h, const char *path);
+/* Last error message, "" when none. */
+const char *tes_harness_error(tes_harness *h);
+/* The host table plugins see. */
+const tes_host *tes_harness_host(tes_harness *h);
+
+/* Add a -drive (same grammar as the command line). */
+bool tes_harness_drive(tes_harness *h, const char *opts);
+/* Create and realize a device: props "k=v,..." or NULL. PCI devices go on
+ * pci.0 (addr= picks the slot), others on the system bus. NULL on error. */
+tes_device *tes_harness_device(tes_harness *h, const char *type, const char *props);
+/* The device instance (the plugin's own state struct). */
+void *tes_harness_state(tes_device *dev);
+/* Reset every device as a system reset would. */
+void tes_harness_reset(tes_harness *h);
+
+
+/* Physical memory access as a CPU would do it (size 1, 2, 4 or 8). */
+uint64_t tes_harness_read(tes_harness *h, uint64_t addr, unsigned size);
+void tes_harness_write(tes_harness *h, uint64_t addr, uint64_t val, unsigned size);
+uint64_t tes_harness_io_read(tes_harness *h, uint64_t port, unsigned size);
+void tes_harness_io_write(tes_harness *h, uint64_t port, uint64_t val, unsigned size);
+/* Guest RAM, for building rings and checking DMA. */
+void *tes_harness_ram(tes_harness *h);
+uint64_t tes_harness_ram_size(tes_harness *h);
+
+/* PCI config space of dev (through the root bus, as the guest sees it). */
+uint32_t tes_harness_cfg_read(tes_harness *h, tes_device *dev, uint32_t off, unsigned size);
+void tes_harness_cfg_write(tes_harness *h, tes_device *dev, uint32_t off, uint32_t val,
+                           unsigned size);
+/* Program BAR bar to addr (I/O BARs: a port), enable memory/I/O decoding
+ * and bus mastering. Returns addr, or UINT64_MAX when the BAR is absent. */
+uint64_t tes_harness_bar_map(tes_harness *h, tes_device *dev, int bar, uint64_t addr);
+/* Enable MSI-X (or MSI when no MSI-X) with vector i at
+ * TES_HARNESS_MSI_BASE + 4*i, data i. Returns false without either cap. */
+bool tes_harness_msi_enable(tes_harness *h, tes_device *dev);
+
+/* Interrupts: a sysbus output's level, the PCI INTx level of dev. */
+int tes_harness_irq_level(tes_harness *h, tes_device *dev, unsigned idx);
+int tes_harness_intx_level(tes_harness *h, tes_device *dev);
+/* MSIs received since the last pop, oldest first. */
+unsigned tes_harness_msi_count(tes_harness *h);
+bool tes_harness_msi_pop(tes_harness *h, uint64_t *addr, uint32_t *data);
+
+/* Virtual clock: now, and advance by ns running due timers. */
+int64_t tes_harness_clock_ns(tes_harness *h);
+void tes_harness_clock_step(tes_harness *h, int64_t ns);
+
+/* Migration round trip: save dev's state, destroy it, create the same type
+ * with the same properties at the same place, load the state into it and
+ * return the new device (NULL on error). *bytes gets the section size. */
+tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,206 @@
+/*
+ * tessera SDK: the host function table.
+ *
+ * The core hands a plugin this table in init(); it is the plugin's only way
+ * into the core (plugins link no core symbol). The table only grows at its
+ * end: a plugin built for minor N may use every entry up to that minor's
+ * last, which the core of any minor >= N provides. Check host->size before
+ * using an entry added after the minor you require.
+ *
+ * Every callback runs with the machine lock held, and so must every call
+ * into this table (plugins that start threads take care of that).
+ */
+#ifndef TESSERA_HOST_H
+#define TESSERA_HOST_H
+
+#include <stdarg.h>
+#include <tessera/cpu.h>
+#include <tessera/device.h>
+#include <tessera/dma.h>
+#include <tessera/irq.h>
+#include <tessera/log.h>
+#include <tessera/machine.h>
+#include <tessera/memory.h>
+#include <tessera/pci.h>
+#include <tessera/state.h>
+#include <tessera/types.h>
+
+#define TES_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+typedef void (*tes_timer_cb)(void *opaque);
+/* Character backend input: how many bytes can be taken, then the bytes. */
+typedef int (*tes_chr_can_read)(void *opaque);
+typedef void (*tes_chr_read)(void *opaque, const uint8_t *buf, int len);
+
+struct tes_host {
+    uint32_t size; /* sizeof the table as the core built it */
+    uint16_t abi_major, abi_minor;
+    const char *core_version;
+
+    /* ---- logging and errors (log.h) ---- */
+    /* Log under mask if enabled by -d; no-op otherwise. */
+    void (*log)(unsigned mask, const char *fmt, ...) TES_PRINTF(2, 3);
+    bool (*log_enabled)(unsigned mask);
+    /* Record why realize/init of dev failed; the core prints it with the
+     * device's name and exits non-zero at start-up. */
+    void (*error)(tes_device *dev, const char *fmt, ...) TES_PRINTF(2, 3);
+
+    /* ---- objects, buses, interfaces (device.h) ---- */
+    void *(*dev_state)(tes_device *dev);        /* the instance */
+    const char *(*dev_id)(tes_device *dev);     /* id=, or the qtree name */
+    const char *(*dev_type)(tes_device *dev);   /* type name */
+    tes_bus *(*dev_bus)(tes_device *dev);       /* bus it sits on */
+    /* Create, configure ("k=v,k=v", may be NULL) and realize a device on bus
+     * (NULL: the first bus of its kind). NULL on failure, after reporting
+     * through error(parent). */
+    tes_device *(*dev_create)(tes_device *parent, tes_bus *bus, const char *type,
+                              const char *props);
+    /* A new child bus of dev, of the given kind; other devices plug into it
+     * with bus=name. bus_opaque is for the bus provider. */
+    tes_bus *(*bus_new)(tes_device *dev, const char *kind, const char *name, void *bus_opaque);
+    void *(*bus_opaque)(tes_bus *bus);
+    const char *(*bus_name)(tes_bus *bus);
+    tes_device *(*bus_parent)(tes_bus *bus);
+    /* The i-th device on bus in plug order, NULL past the end. */
+    tes_device *(*bus_child)(tes_bus *bus, unsigned i);
+    /* Named, versioned interfaces plugins offer each other. register returns
+     * 0 or -EEXIST; lookup returns the table with version >= min, or NULL. */
+    int (*iface_register)(const char *name, uint32_t version, const void *table);
+    const void *(*iface_lookup)(const char *name, uint32_t min_version);
+
+    /* ---- memory (memory.h) ---- */
+    tes_region *(*region_new_ram)(tes_device *owner, const char *name, uint64_t size);
+    tes_region *(*region_new_rom)(tes_device *owner, const char *name, uint64_t size);
+    tes_region *(*region_new_io)(tes_device *owner, const char *name, uint64_t size,
+                                 const tes_mem_ops *ops, void *opaque);
+    tes_region *(*region_new_container)(tes_device *owner, const char *name, uint64_t size);
+    tes_region *(*region_new_alias)(tes_device *owner, const char *name, tes_region *target,
+                                    uint64_t offset, uint64_t size);
+    void (*region_add)(tes_region *parent, uint64_t addr, tes_region *child, int priority);
+    void (*region_del)(tes_region *parent, tes_region *child);
+    void (*region_set_enabled)(tes_region *r, bool enabled);
+    void (*region_set_alias_offset)(tes_region *alias, uint64_t offset);
+    void *(*region_ram_ptr)(tes_region *r); /* RAM/ROM backing, else NULL */
+    uint64_t (*region_size)(tes_region *r);
+    tes_region *(*system_memory)(void);
+    tes_region *(*system_io)(void);
+    /* Access an address space (a root container) as a CPU or bus master
+     * would: RAM copies, I/O regions dispatch with splitting. Return
+     * TES_MEM_OK or TES_MEM_UNASSIGNED (reads of holes return ones). */
+    int (*as_read)(tes_region *as, uint64_t addr, void *buf, uint64_t len);
+    int (*as_write)(tes_region *as, uint64_t addr, const void *buf, uint64_t len);
+    /* Host pointer to RAM at addr (NULL if not RAM, or ROM and write);
+     * *len gets the bytes contiguous from there. For soft TLBs. */
+    void *(*as_ram_ptr)(tes_region *as, uint64_t addr, uint64_t *len, bool write);
+    /* Mark RAM written behind the core's back (dirty tracking). */
+    void (*as_set_dirty)(tes_region *as, uint64_t addr, uint64_t len);
+    /* Bumped whenever the map of any address space changes (BAR moved,
+     * region enabled): soft TLBs holding as_ram_ptr() results flush on it. */
+    uint64_t (*memory_generation)(void);
+
+    /* ---- DMA (dma.h) ---- */
+    int (*dma_read)(tes_device *dev, uint64_t addr, void *buf, uint64_t len);
+    int (*dma_write)(tes_device *dev, uint64_t addr, const void *buf, uint64_t len);
+    /* Map up to *len bytes at addr for direct access; *len is shortened to
+     * what is contiguous. NULL when not RAM. Unmap marks written pages dirty. */
+    void *(*dma_map)(tes_device *dev, uint64_t addr, uint64_t *len, bool is_write);
+    void (*dma_unmap)(tes_device *dev, void *ptr, uint64_t len, bool is_write);
+    /* An IOMMU claims every DMA from devices below bus. */
+    void (*dma_set_iommu)(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
+
+    /* ---- interrupts (irq.h) ---- */
+    tes_irq *(*irq_new)(tes_irq_handler handler, void *opaque, int n);
+    void (*irq_set)(tes_irq *irq, int level); /* NULL irq: ignored */
+    void (*dev_init_irqs)(tes_device *dev, unsigned count);
+    void (*dev_connect_irq)(tes_device *dev, unsigned idx, tes_irq *irq);
+    void (*dev_set_irq)(tes_device *dev, unsigned idx, int level);
+    /* MSI: write data (32-bit LE) to addr as a DMA from dev. */
+    void (*msi_send)(tes_device *dev, uint64_t addr, uint32_t data);
+
+    /* ---- virtual clock and timers ---- */
+    int64_t (*clock_ns)(void); /* virtual ns; stops while the guest is paused */
+    tes_timer *(*timer_new)(tes_timer_cb cb, void *opaque);
+    void (*timer_mod)(tes_timer *t, int64_t expire_ns); /* absolute */
+    void (*timer_del)(tes_timer *t);
+    bool (*timer_pending)(tes_timer *t);
+    int64_t (*timer_expire)(tes_timer *t); /* -1 when not pending */
+    void (*timer_free)(tes_timer *t);
+
+    /* ---- migration streams (state.h) ---- */
+    void (*stream_write)(tes_stream *s, const void *buf, size_t len);
+    /* 0, or -EIO when the stream is short or failed. */
+    int (*stream_read)(tes_stream *s, void *buf, size_t len);
+
+    /* ---- PCI (pci.h) ---- */
+    uint8_t *(*pci_config)(tes_device *dev); /* 4096 bytes */
+    uint8_t *(*pci_wmask)(tes_device *dev);  /* guest-writable bits */
+    uint8_t *(*pci_w1cmask)(tes_device *dev); /* write-1-to-clear bits */
+    int (*pci_register_bar)(tes_device *dev, int bar, unsigned flags, tes_region *r);
+    /* Add a capability (offset 0 = first free, 4-aligned); returns its
+     * offset or -errno. The core links it and zeroes its body. */
+    int (*pci_add_cap)(tes_device *dev, uint8_t id, uint8_t offset, uint8_t len);
+    int (*pci_add_ext_cap)(tes_device *dev, uint16_t id, uint8_t version, uint16_t offset,
+                           uint16_t len);
+    int (*pci_find_cap)(tes_device *dev, uint8_t id); /* 0 when absent */
+    int (*pci_msi_init)(tes_device *dev, uint8_t offset, unsigned nvec, bool is64,
+                        bool maskable);
+    /* MSI-X table and PBA live in the region r of BAR bar (core maps I/O
+     * subregions at table_off and pba_off). */
+    int (*pci_msix_init)(tes_device *dev, uint8_t offset, unsigned nvec, int bar,
+                         tes_region *r, uint32_t table_off, uint32_t pba_off);
+    bool (*pci_msi_enabled)(tes_device *dev);
+    bool (*pci_msix_enabled)(tes_device *dev);
+    /* Send MSI-X (or MSI) vector; sets the pending bit when masked. */
+    void (*pci_notify)(tes_device *dev, unsigned vector);
+    void (*pci_set_irq)(tes_device *dev, int level); /* INTx, honours INTX_DISABLE */
+    int (*pci_pcie_cap_init)(tes_device *dev, uint8_t offset, uint8_t port_type);
+    int (*pci_pm_init)(tes_device *dev, uint8_t offset);
+    uint16_t (*pci_requester_id)(tes_device *dev); /* bus << 8 | devfn */
+    uint32_t (*pci_default_config_read)(tes_device *dev, uint32_t off, unsigned len);
+    void (*pci_default_config_write)(tes_device *dev, uint32_t off, uint32_t val, unsigned len);
+    /* Host bridges: a root PCI bus whose BARs map into mem and io. */
+    tes_bus *(*pci_root_bus_new)(tes_device *host_bridge, const char *name, tes_region *mem,
+                                 tes_region *io);
+    /* Root bus INTx: map_irq turns (devfn, pin) into an index of irqs. */
+    void (*pci_bus_set_irqs)(tes_bus *bus, tes_pci_map_irq map_irq, void *opaque,
+                             tes_irq **irqs, unsigned nirqs);
+    /* Config cycles from a host bridge (ECAM or 0xcf8/0xcfc); bus numbers
+     * are routed through bridges as the guest numbered them. Reads of
+     * absent functions return all ones. */
+    uint32_t (*pci_host_config_read)(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t off,
+                                     unsigned len);
+    void (*pci_host_config_write)(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t off,
+                                  uint32_t val, unsigned len);
+    /* For bridges (header type 1): the secondary bus behind dev. */
+    tes_bus *(*pci_bridge_bus_new)(tes_device *dev, const char *name);
+
+    /* ---- CPUs and machine ---- */
+    tes_cpu *(*cpu_create)(tes_device *machine, const char *model, unsigned index);
+    void *(*cpu_state)(tes_cpu *cpu);
+    unsigned (*cpu_index)(tes_cpu *cpu);
+    tes_cpu *(*cpu_by_index)(unsigned index);
+    unsigned (*cpu_count)(void);
+    /* Wake a halted vCPU / make a running one leave exec() soon. */
+    void (*cpu_kick)(tes_cpu *cpu);
+    /* Power a vCPU on or off (PSCI CPU_ON/OFF, INIT/SIPI). */
+    void (*cpu_set_running)(tes_cpu *cpu, bool running);
+    /* Ask the main loop to end with exit status, or reset the machine. */
+    void (*request_shutdown)(int status);
+    void (*request_reset)(void);
+
+    /* ---- character backends (-serial) ---- */
+    tes_chr *(*serial_chr)(unsigned index); /* NULL when -serial none */
+    void (*chr_write)(tes_chr *chr, const void *buf, size_t len);
+    void (*chr_set_handlers)(tes_chr *chr, tes_chr_can_read can_read, tes_chr_read read,
+                             void *opaque);
+
+    /* ---- block backends (block.h) ---- */
+    uint64_t (*drive_size)(tes_drive *d);
+    bool (*drive_readonly)(tes_drive *d);
+    /* Synchronous I/O: 0 or -errno. */
+    int (*drive_pread)(tes_drive *d, uint64_t off, void *buf, size_t len);
+    int (*drive_pwrite)(tes_drive *d, uint64_t off, const void *buf, size_t len);
+    int (*drive_flush)(tes_drive *d);
+};
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * tessera SDK: the machine interface.
+ *
+ * A machine type (kind TES_KIND_MACHINE) builds the board: RAM, vCPUs,
+ * buses, default devices, firmware tables, and loads the kernel. Its props
+ * table holds -machine TYPE,prop=val properties.
+ */
+#ifndef TESSERA_MACHINE_H
+#define TESSERA_MACHINE_H
+
+#include <tessera/types.h>
+
+/* What the user asked for on the command line. Strings may be NULL. */
+typedef struct tes_machine_config {
+    uint32_t size;       /* sizeof(tes_machine_config) */
+    uint64_t ram_size;   /* -m, bytes (machine default if not given) */
+    unsigned smp;        /* -smp N */
+    const char *cpu_model; /* -cpu, or the machine's default */
+    const char *kernel;  /* -kernel */
+    const char *initrd;  /* -initrd */
+    const char *append;  /* -append */
+    const char *dtb;     /* -dtb */
+    bool nographic;
+    bool no_reboot;
+} tes_machine_config;
+
+typedef struct tes_machine_ops {
+    uint32_t size;          /* sizeof(tes_machine_ops) */
+    const char *arch;       /* CPU architecture, NULL for none */
+    const char *default_cpu;
+    uint64_t default_ram;
+    unsigned max_cpus;
+    /* Build the machine. Return 0 or -errno after host->error(). */
+    int (*init)(tes_device *machine, void *s, const tes_machine_config *cfg);
+    /* Guest-visible power button (system_powerdown); NULL: none. */
+    void (*powerdown)(tes_device *machine, void *s);
+} tes_machine_ops;
+
+#endif

@@ -1,0 +1,6 @@
+/* tessera SDK umbrella header: everything a plugin needs. */
+#ifndef TESSERA_TESSERA_H
+#define TESSERA_TESSERA_H
+#include <tessera/block.h>
+#include <tessera/plugin.h>
+#endif
