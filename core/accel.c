@@ -1,1 +1,393 @@
+/*
+ * tessera core: the machine lock, run state and the accelerator loop.
+ *
+ * Like QEMU's single-threaded TCG, ONE vCPU thread runs every vCPU round
+ * robin, each for a budget of instructions, taking the machine lock around
+ * each exec() call. The GLib main loop (timers, monitors, block and net
+ * completions) takes the same lock, so device callbacks never race.
+ *
+ * Lock order: core_lock() before acc_mutex. acc_mutex guards the
+ * pause/stop/kick flags and is never held while taking core_lock().
+ */
+#include <string.h>
+
 #include "core.h"
+
+/* Instructions per exec() call: short enough that the main loop gets the
+ * lock often, long enough that the lock traffic stays cheap. */
+#define EXEC_BUDGET 10000
+/* Safety net when every vCPU sleeps: a kick normally wakes us first. */
+#define IDLE_WAIT_US (10 * 1000)
+
+static GRecMutex machine_lock;
+/* Threads other than the vCPU thread waiting for the lock: the vCPU thread
+ * steps aside after exec() so that it cannot starve the main loop. */
+static gint lock_waiters;
+static GThread *vcpu_thread;
+
+static volatile runstate state = RUN_PRELAUNCH;
+static gint shutdown_req;     /* 1 when requested */
+static gint shutdown_status;
+static gint reset_req;
+
+static GPtrArray *cpus; /* tes_cpu*, by index */
+
+static GMutex acc_mutex;
+static GCond acc_cond;
+static bool acc_paused = true; /* vCPUs run only while RUN_RUNNING */
+static bool acc_stopping;
+static bool kick_pending;
+
+/* ---- the machine lock ---- */
+
+void core_lock(void)
+{
+    if (g_thread_self() == vcpu_thread) {
+        g_rec_mutex_lock(&machine_lock);
+        return;
+    }
+    g_atomic_int_inc(&lock_waiters);
+    g_rec_mutex_lock(&machine_lock);
+    g_atomic_int_dec_and_test(&lock_waiters);
+}
+
+void core_unlock(void)
+{
+    g_rec_mutex_unlock(&machine_lock);
+}
+
+/* ---- run state ---- */
+
+runstate runstate_get(void)
+{
+    return state;
+}
+
+const char *runstate_name(runstate s)
+{
+    static const char *const names[] = {
+        [RUN_PRELAUNCH] = "prelaunch",   [RUN_RUNNING] = "running",
+        [RUN_PAUSED] = "paused",         [RUN_INMIGRATE] = "inmigrate",
+        [RUN_POSTMIGRATE] = "postmigrate", [RUN_SHUTDOWN] = "shutdown",
+    };
+
+    if ((unsigned)s >= G_N_ELEMENTS(names) || !names[s]) {
+        return "unknown";
+    }
+    return names[s];
+}
+
+void vm_start(void)
+{
+    core_lock();
+    if (state != RUN_RUNNING && state != RUN_SHUTDOWN) {
+        state = RUN_RUNNING;
+        clock_resume();
+        accel_resume();
+        qmp_event("RESUME");
+    }
+    core_unlock();
+}
+
+void vm_stop(runstate why)
+{
+    core_lock();
+    if (state == RUN_RUNNING) {
+        accel_pause();
+        clock_pause();
+        state = why;
+        qmp_event("STOP");
+    } else {
+        state = why;
+    }
+    core_unlock();
+}
+
+/* Both requests may come from the vCPU thread (inside exec()) or from a
+ * monitor; the main loop acts on them (see main.c). */
+void core_request_shutdown(int status)
+{
+    g_atomic_int_set(&shutdown_status, status);
+    g_atomic_int_set(&shutdown_req, 1);
+    g_main_context_wakeup(NULL);
+}
+
+/* The reset itself runs from the main loop, with the lock, as QEMU's
+ * main_loop_should_exit() does: never inside a device callback. */
+static gboolean do_reset(gpointer opaque)
+{
+    g_atomic_int_set(&reset_req, 0);
+    if (machine_cfg.no_reboot) {
+        /* -no-reboot: a guest reboot ends the emulator instead. */
+        core_request_shutdown(0);
+        return G_SOURCE_REMOVE;
+    }
+    core_lock();
+    machine_reset();
+    qmp_event("RESET");
+    core_unlock();
+    return G_SOURCE_REMOVE;
+}
+
+void core_request_reset(void)
+{
+    if (g_atomic_int_compare_and_exchange(&reset_req, 0, 1)) {
+        g_idle_add(do_reset, NULL);
+    }
+    g_main_context_wakeup(NULL);
+}
+
+bool core_shutdown_requested(int *status)
+{
+    if (!g_atomic_int_get(&shutdown_req)) {
+        return false;
+    }
+    if (status) {
+        *status = g_atomic_int_get(&shutdown_status);
+    }
+    return true;
+}
+
+/* ---- vCPUs ---- */
+
+static void machine_error(tes_device *machine, char *msg)
+{
+    if (machine && !machine->error) {
+        machine->error = msg;
+        return;
+    }
+    fprintf(stderr, "tessera: %s\n", msg);
+    g_free(msg);
+}
+
+tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index)
+{
+    char *err = NULL;
+    tes_device *dev;
+    tes_cpu *cpu;
+
+    if (!model || !type_lookup(model, TES_KIND_CPU, &err)) {
+        machine_error(machine, err ? err : g_strdup("no CPU model given"));
+        return NULL;
+    }
+    dev = dev_new(model, TES_KIND_CPU, &err);
+    if (!dev || !dev->type->class_info || !dev_realize(dev, sysbus_root(), &err)) {
+        if (dev && !err) {
+            err = g_strdup_printf("CPU type '%s' provides no CPU operations", model);
+        }
+        machine_error(machine, err);
+        if (dev) {
+            dev_free(dev);
+        }
+        return NULL;
+    }
+    cpu = g_new0(tes_cpu, 1);
+    cpu->dev = dev;
+    cpu->ops = dev->type->class_info;
+    cpu->index = index;
+    cpu->powered = index == 0; /* secondaries wait for PSCI / SIPI */
+    if (!cpus) {
+        cpus = g_ptr_array_new();
+    }
+    if (index >= cpus->len) {
+        g_ptr_array_set_size(cpus, index + 1);
+    }
+    g_ptr_array_index(cpus, index) = cpu;
+    if (cpu->ops->reset) {
+        cpu->ops->reset(cpu, dev->s);
+    }
+    return cpu;
+}
+
+void *cpu_state(tes_cpu *cpu)
+{
+    return cpu ? cpu->dev->s : NULL;
+}
+
+unsigned cpu_index(tes_cpu *cpu)
+{
+    return cpu->index;
+}
+
+tes_cpu *cpu_by_index(unsigned index)
+{
+    if (!cpus || index >= cpus->len) {
+        return NULL;
+    }
+    return g_ptr_array_index(cpus, index);
+}
+
+unsigned cpu_count(void)
+{
+    return cpus ? cpus->len : 0;
+}
+
+void cpu_kick(tes_cpu *cpu)
+{
+    g_mutex_lock(&acc_mutex);
+    if (cpu) {
+        cpu->kicked = true;
+    }
+    kick_pending = true;
+    g_cond_broadcast(&acc_cond);
+    g_mutex_unlock(&acc_mutex);
+}
+
+void cpu_set_running(tes_cpu *cpu, bool running)
+{
+    if (!cpu) {
+        return;
+    }
+    cpu->powered = running;
+    cpu->halted = false;
+    cpu_kick(cpu);
+}
+
+void cpus_reset(void)
+{
+    for (unsigned i = 0; i < cpu_count(); i++) {
+        tes_cpu *cpu = cpu_by_index(i);
+
+        if (!cpu) {
+            continue;
+        }
+        if (cpu->ops->reset) {
+            cpu->ops->reset(cpu, cpu->dev->s);
+        }
+        cpu->halted = false;
+        cpu->kicked = false;
+        cpu->powered = cpu->index == 0;
+    }
+    cpu_kick(NULL);
+}
+
+/* ---- the vCPU thread ---- */
+
+static bool take_kick(tes_cpu *cpu)
+{
+    bool k;
+
+    g_mutex_lock(&acc_mutex);
+    k = cpu->kicked;
+    cpu->kicked = false;
+    g_mutex_unlock(&acc_mutex);
+    return k;
+}
+
+static bool is_paused(void)
+{
+    bool p;
+
+    g_mutex_lock(&acc_mutex);
+    p = acc_paused || acc_stopping;
+    g_mutex_unlock(&acc_mutex);
+    return p;
+}
+
+/* Run one vCPU for a budget, if it can run. Returns true if it ran. */
+static bool run_one(tes_cpu *cpu)
+{
+    uint64_t executed = 0;
+    bool kicked;
+    tes_exec_status st;
+
+    core_lock();
+    /* accel_pause() sets the flag under the lock: once it has returned we
+     * never enter exec() again until accel_resume(). */
+    if (is_paused() || !cpu->powered || !cpu->ops->exec) {
+        core_unlock();
+        return false;
+    }
+    kicked = take_kick(cpu);
+    if (cpu->halted) {
+        if (!kicked && !(cpu->ops->has_work && cpu->ops->has_work(cpu, cpu->dev->s))) {
+            core_unlock();
+            return false;
+        }
+        cpu->halted = false;
+    }
+    st = cpu->ops->exec(cpu, cpu->dev->s, EXEC_BUDGET, &executed);
+    if (st == TES_EXEC_HALT) {
+        cpu->halted = true;
+    }
+    core_unlock();
+    /* Let a waiting main loop in before we take the lock again. */
+    while (g_atomic_int_get(&lock_waiters) > 0) {
+        g_thread_yield();
+    }
+    return st != TES_EXEC_HALT;
+}
+
+static gpointer vcpu_main(gpointer opaque)
+{
+    g_mutex_lock(&acc_mutex);
+    while (!acc_stopping) {
+        bool ran = false;
+
+        if (acc_paused) {
+            g_cond_wait(&acc_cond, &acc_mutex);
+            continue;
+        }
+        kick_pending = false;
+        g_mutex_unlock(&acc_mutex);
+        for (unsigned i = 0; i < cpu_count(); i++) {
+            tes_cpu *cpu = cpu_by_index(i);
+
+            if (cpu && run_one(cpu)) {
+                ran = true;
+            }
+        }
+        g_mutex_lock(&acc_mutex);
+        if (!ran && !kick_pending && !acc_paused && !acc_stopping) {
+            /* All vCPUs off or halted: sleep until a kick (an interrupt
+             * raised by a timer or device in the main loop kicks). */
+            g_cond_wait_until(&acc_cond, &acc_mutex,
+                              g_get_monotonic_time() + IDLE_WAIT_US);
+        }
+    }
+    g_mutex_unlock(&acc_mutex);
+    return NULL;
+}
+
+void accel_start(void)
+{
+    if (vcpu_thread) {
+        return;
+    }
+    vcpu_thread = g_thread_new("vcpu", vcpu_main, NULL);
+}
+
+void accel_stop(void)
+{
+    GThread *t = vcpu_thread;
+
+    if (!t) {
+        return;
+    }
+    g_mutex_lock(&acc_mutex);
+    acc_stopping = true;
+    g_cond_broadcast(&acc_cond);
+    g_mutex_unlock(&acc_mutex);
+    g_thread_join(t);
+    vcpu_thread = NULL;
+}
+
+/* Taking the machine lock first guarantees the vCPU thread is outside
+ * exec(); it re-checks the flag under the lock before every exec(). */
+void accel_pause(void)
+{
+    core_lock();
+    g_mutex_lock(&acc_mutex);
+    acc_paused = true;
+    g_cond_broadcast(&acc_cond);
+    g_mutex_unlock(&acc_mutex);
+    core_unlock();
+}
+
+void accel_resume(void)
+{
+    g_mutex_lock(&acc_mutex);
+    acc_paused = false;
+    g_cond_broadcast(&acc_cond);
+    g_mutex_unlock(&acc_mutex);
+}

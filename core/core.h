@@ -367,5 +367,11 @@ void monitors_close_all(void);
 
 /* ---- the host table (host.c) ---- */
 const tes_host *host_table(void);
+void host_ifaces_clear(void); /* harness teardown */
+
+/* ---- additions (mech) ---- */
+/* memory.c, for dma_unmap(): mark dirty the RAM under host pointers
+ * [p, p + len) that came from as_ram_ptr(); no-op for other pointers. */
+void memory_set_dirty_ptr(const void *p, uint64_t len);
 
 #endif

@@ -1,1 +1,296 @@
+/*
+ * The host function table: the one door from plugins into the core.
+ *
+ * Most entries point straight at core functions; the few that need an
+ * adapter (variadic logging, error recording, device creation by plugins,
+ * the interface registry) live here. Entries are only ever appended
+ * (docs/sdk.md, "ABI rules"); the static assertions below pin the layout of
+ * the 1.0 table and structs so an accidental reorder fails the build.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+
 #include "core.h"
+
+static void host_log(unsigned mask, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!(core_log_mask & mask)) {
+        return;
+    }
+    va_start(ap, fmt);
+    core_logv(mask, fmt, ap);
+    va_end(ap);
+}
+
+static bool host_log_enabled(unsigned mask)
+{
+    return (core_log_mask & mask) != 0;
+}
+
+static void host_error(tes_device *dev, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!dev) {
+        fprintf(stderr, "tessera: %s\n", msg);
+        g_free(msg);
+        return;
+    }
+    /* Keep the first error: it is usually the cause. */
+    if (dev->error) {
+        g_free(msg);
+        return;
+    }
+    dev->error = msg;
+}
+
+static void *host_dev_state(tes_device *dev)
+{
+    return dev->s;
+}
+
+static const char *host_dev_id(tes_device *dev)
+{
+    return dev->id ? dev->id : dev->name;
+}
+
+static const char *host_dev_type(tes_device *dev)
+{
+    return dev->type->name;
+}
+
+static tes_bus *host_dev_bus(tes_device *dev)
+{
+    return dev->bus;
+}
+
+/* Machines and bridges create their default devices through this. */
+static tes_device *host_dev_create(tes_device *parent, tes_bus *bus, const char *type,
+                                   const char *props)
+{
+    char *err = NULL;
+    tes_device *d = dev_new(type, TES_KIND_DEVICE, &err);
+
+    if (d && props && !dev_set_opts(d, props, &err)) {
+        dev_free(d);
+        d = NULL;
+    }
+    if (d && !dev_realize(d, bus, &err)) {
+        dev_free(d);
+        d = NULL;
+    }
+    if (!d) {
+        host_error(parent, "%s", err ? err : "cannot create device");
+        g_free(err);
+    }
+    return d;
+}
+
+static void *host_bus_opaque(tes_bus *bus)
+{
+    return bus->opaque;
+}
+
+static const char *host_bus_name(tes_bus *bus)
+{
+    return bus->name;
+}
+
+static tes_device *host_bus_parent(tes_bus *bus)
+{
+    return bus->parent;
+}
+
+static tes_device *host_bus_child(tes_bus *bus, unsigned i)
+{
+    return i < bus->children->len ? g_ptr_array_index(bus->children, i) : NULL;
+}
+
+/* ---- interfaces between plugins ---- */
+
+typedef struct iface {
+    uint32_t version;
+    const void *table;
+} iface;
+
+static GHashTable *ifaces;
+
+static int host_iface_register(const char *name, uint32_t version, const void *table)
+{
+    if (!ifaces) {
+        ifaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    }
+    if (g_hash_table_contains(ifaces, name)) {
+        return -EEXIST;
+    }
+    iface *i = g_new(iface, 1);
+    i->version = version;
+    i->table = table;
+    g_hash_table_insert(ifaces, g_strdup(name), i);
+    return 0;
+}
+
+static const void *host_iface_lookup(const char *name, uint32_t min_version)
+{
+    iface *i = ifaces ? g_hash_table_lookup(ifaces, name) : NULL;
+
+    return i && i->version >= min_version ? i->table : NULL;
+}
+
+/* Harness teardown: plugins register again when loaded again. */
+void host_ifaces_clear(void)
+{
+    if (ifaces) {
+        g_hash_table_remove_all(ifaces);
+    }
+}
+
+static const tes_host table = {
+    .size = sizeof(tes_host),
+    .abi_major = TES_ABI_MAJOR,
+    .abi_minor = TES_ABI_MINOR,
+    .core_version = TESSERA_VERSION,
+
+    .log = host_log,
+    .log_enabled = host_log_enabled,
+    .error = host_error,
+
+    .dev_state = host_dev_state,
+    .dev_id = host_dev_id,
+    .dev_type = host_dev_type,
+    .dev_bus = host_dev_bus,
+    .dev_create = host_dev_create,
+    .bus_new = bus_create,
+    .bus_opaque = host_bus_opaque,
+    .bus_name = host_bus_name,
+    .bus_parent = host_bus_parent,
+    .bus_child = host_bus_child,
+    .iface_register = host_iface_register,
+    .iface_lookup = host_iface_lookup,
+
+    .region_new_ram = region_new_ram,
+    .region_new_rom = region_new_rom,
+    .region_new_io = region_new_io,
+    .region_new_container = region_new_container,
+    .region_new_alias = region_new_alias,
+    .region_add = region_add,
+    .region_del = region_del,
+    .region_set_enabled = region_set_enabled,
+    .region_set_alias_offset = region_set_alias_offset,
+    .region_ram_ptr = region_ram_ptr,
+    .region_size = region_size,
+    .system_memory = memory_system,
+    .system_io = memory_io,
+    .as_read = as_read,
+    .as_write = as_write,
+    .as_ram_ptr = as_ram_ptr,
+    .as_set_dirty = as_set_dirty,
+    .memory_generation = memory_generation,
+
+    .dma_read = dma_read,
+    .dma_write = dma_write,
+    .dma_map = dma_map,
+    .dma_unmap = dma_unmap,
+    .dma_set_iommu = dma_set_iommu,
+
+    .irq_new = irq_new,
+    .irq_set = irq_set,
+    .dev_init_irqs = dev_init_irqs,
+    .dev_connect_irq = dev_connect_irq,
+    .dev_set_irq = dev_set_irq,
+    .msi_send = msi_send,
+
+    .clock_ns = clock_ns,
+    .timer_new = timer_new,
+    .timer_mod = timer_mod,
+    .timer_del = timer_del,
+    .timer_pending = timer_pending,
+    .timer_expire = timer_expire,
+    .timer_free = timer_free,
+
+    .stream_write = stream_write,
+    .stream_read = stream_read,
+
+    .pci_config = pci_config,
+    .pci_wmask = pci_wmask,
+    .pci_w1cmask = pci_w1cmask,
+    .pci_register_bar = pci_register_bar,
+    .pci_add_cap = pci_add_cap,
+    .pci_add_ext_cap = pci_add_ext_cap,
+    .pci_find_cap = pci_find_cap,
+    .pci_msi_init = pci_msi_init,
+    .pci_msix_init = pci_msix_init,
+    .pci_msi_enabled = pci_msi_enabled,
+    .pci_msix_enabled = pci_msix_enabled,
+    .pci_notify = pci_notify,
+    .pci_set_irq = pci_set_irq,
+    .pci_pcie_cap_init = pci_pcie_cap_init,
+    .pci_pm_init = pci_pm_init,
+    .pci_requester_id = pci_requester_id,
+    .pci_default_config_read = pci_default_config_read,
+    .pci_default_config_write = pci_default_config_write,
+    .pci_root_bus_new = pci_root_bus_new,
+    .pci_bus_set_irqs = pci_bus_set_irqs,
+    .pci_host_config_read = pci_host_config_read,
+    .pci_host_config_write = pci_host_config_write,
+    .pci_bridge_bus_new = pci_bridge_bus_new,
+
+    .cpu_create = cpu_create,
+    .cpu_state = cpu_state,
+    .cpu_index = cpu_index,
+    .cpu_by_index = cpu_by_index,
+    .cpu_count = cpu_count,
+    .cpu_kick = cpu_kick,
+    .cpu_set_running = cpu_set_running,
+    .request_shutdown = core_request_shutdown,
+    .request_reset = core_request_reset,
+
+    .serial_chr = serial_chr,
+    .chr_write = chr_write,
+    .chr_set_handlers = chr_set_handlers,
+
+    .drive_size = drive_size,
+    .drive_readonly = drive_readonly,
+    .drive_pread = drive_pread,
+    .drive_pwrite = drive_pwrite,
+    .drive_flush = drive_flush,
+};
+
+const tes_host *host_table(void)
+{
+    return &table;
+}
+
+/*
+ * ABI 1.0 pins (x86-64 and aarch64 LP64). A failure here means a public
+ * struct changed shape: that breaks every binary plugin. Add new members at
+ * the end and bump TES_ABI_MINOR instead.
+ */
+#define PIN(type, member, off) static_assert(offsetof(type, member) == (off), #type "." #member)
+PIN(tes_plugin_desc, abi_major, 4);
+PIN(tes_plugin_desc, name, 8);
+PIN(tes_plugin_desc, types, 40);
+PIN(tes_plugin_desc, fini, 56);
+static_assert(sizeof(tes_plugin_desc) == 64, "tes_plugin_desc 1.0 size");
+PIN(tes_type_info, name, 8);
+PIN(tes_type_info, realize, 48);
+PIN(tes_type_info, class_info, 88);
+static_assert(sizeof(tes_type_info) == 104, "tes_type_info 1.0 size");
+static_assert(sizeof(tes_prop_info) == 56, "tes_prop_info 1.0 size");
+static_assert(sizeof(tes_state_field) == 32, "tes_state_field 1.0 size");
+static_assert(sizeof(tes_state_info) == 56, "tes_state_info 1.0 size");
+static_assert(sizeof(tes_mem_ops) == 32, "tes_mem_ops 1.0 size");
+static_assert(sizeof(tes_pci_info) == 40, "tes_pci_info 1.0 size");
+static_assert(sizeof(tes_machine_ops) == 56, "tes_machine_ops 1.0 size");
+static_assert(sizeof(tes_cpu_ops) == 72, "tes_cpu_ops 1.0 size");
+static_assert(sizeof(tes_machine_config) == 72, "tes_machine_config 1.0 size");
+PIN(tes_host, log, 16);
+PIN(tes_host, region_new_ram, 136);
+PIN(tes_host, drive_flush, 752);
+static_assert(sizeof(tes_host) == 760, "tes_host 1.0 size");

@@ -1,1 +1,61 @@
+/*
+ * tessera core: interrupt lines.
+ *
+ * A line is an input of an interrupt controller (handler + pin number); a
+ * device's numbered outputs are wired to lines by the machine. Driving an
+ * unwired output is not an error: boards leave pins unconnected.
+ */
 #include "core.h"
+
+tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n)
+{
+    tes_irq *irq = g_new0(tes_irq, 1);
+
+    irq->handler = handler;
+    irq->opaque = opaque;
+    irq->n = n;
+    return irq;
+}
+
+void irq_set(tes_irq *irq, int level)
+{
+    if (!irq) {
+        return;
+    }
+    irq->level = level;
+    if (irq->handler) {
+        irq->handler(irq->opaque, irq->n, level);
+    }
+}
+
+void dev_init_irqs(tes_device *dev, unsigned count)
+{
+    tes_irq **old = dev->irq_out;
+    unsigned n_old = dev->n_irq_out;
+
+    /* Growing keeps earlier connections: a device may call this twice. */
+    dev->irq_out = g_new0(tes_irq *, count);
+    for (unsigned i = 0; i < n_old && i < count; i++) {
+        dev->irq_out[i] = old[i];
+    }
+    dev->n_irq_out = count;
+    g_free(old);
+}
+
+void dev_connect_irq(tes_device *dev, unsigned idx, tes_irq *irq)
+{
+    if (idx >= dev->n_irq_out) {
+        core_log(TES_LOG_GUEST_ERROR, "%s: no interrupt output %u to connect (has %u)",
+                 dev->name ? dev->name : "device", idx, dev->n_irq_out);
+        return;
+    }
+    dev->irq_out[idx] = irq;
+}
+
+void dev_set_irq(tes_device *dev, unsigned idx, int level)
+{
+    if (!dev || idx >= dev->n_irq_out) {
+        return;
+    }
+    irq_set(dev->irq_out[idx], level);
+}

@@ -1,1 +1,667 @@
+/*
+ * tessera core: memory regions and address spaces.
+ *
+ * An address space is a container region; containers hold subregions at
+ * addresses with priorities (higher wins where they overlap, equal priority:
+ * the one added last wins), aliases map a window of another region. Lookup
+ * walks the tree from the root every time: no flattened view to keep in
+ * sync, and no allocation on the access path. memory_generation() tells
+ * soft TLBs when a cached host pointer may have gone stale.
+ *
+ * The system address space is "2^64" bytes: its size is stored as
+ * UINT64_MAX, which covers every address but the very last byte.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mman.h>
+
 #include "core.h"
+
+#define PAGE_BITS 12
+#define BITS_PER_LONG (8 * sizeof(unsigned long))
+#define MAX_DEPTH 32 /* nesting of containers and aliases we follow */
+
+static tes_region *system_root;
+static tes_region *io_root;
+static uint64_t generation;
+static GPtrArray *ram_list; /* every RAM/ROM region alive, for dma_unmap */
+
+static const char *kind_name[] = {
+    [REGION_RAM] = "ram", [REGION_ROM] = "rom", [REGION_IO] = "i/o",
+    [REGION_CONTAINER] = "container", [REGION_ALIAS] = "alias",
+};
+
+/* ---- creation and the tree ---- */
+
+static bool region_alloc_ram(tes_region *r)
+{
+    uint64_t pages = (r->size + (1u << PAGE_BITS) - 1) >> PAGE_BITS;
+    void *p;
+
+    /* Anonymous mapping: zeroed lazily by the kernel, page-aligned for soft
+     * TLBs, and -m larger than free memory is fine until the guest uses it. */
+    p = mmap(NULL, r->size ? r->size : 1, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        return false;
+    }
+    r->ram = p;
+    r->dirty = g_new0(unsigned long, (pages + BITS_PER_LONG - 1) / BITS_PER_LONG + 1);
+    if (!ram_list) {
+        ram_list = g_ptr_array_new();
+    }
+    g_ptr_array_add(ram_list, r);
+    return true;
+}
+
+tes_region *region_new(region_kind kind, tes_device *owner, const char *name, uint64_t size)
+{
+    tes_region *r = g_new0(tes_region, 1);
+
+    r->kind = kind;
+    r->name = g_strdup(name ? name : "anonymous");
+    r->size = size;
+    r->owner = owner;
+    r->enabled = true;
+    if ((kind == REGION_RAM || kind == REGION_ROM) && !region_alloc_ram(r)) {
+        g_free(r->name);
+        g_free(r);
+        return NULL;
+    }
+    if (kind == REGION_CONTAINER) {
+        r->subregions = g_ptr_array_new();
+    }
+    if (owner) {
+        if (!owner->regions) {
+            owner->regions = g_ptr_array_new();
+        }
+        g_ptr_array_add(owner->regions, r);
+    }
+    return r;
+}
+
+tes_region *region_new_ram(tes_device *owner, const char *name, uint64_t size)
+{
+    return region_new(REGION_RAM, owner, name, size);
+}
+
+tes_region *region_new_rom(tes_device *owner, const char *name, uint64_t size)
+{
+    return region_new(REGION_ROM, owner, name, size);
+}
+
+tes_region *region_new_io(tes_device *owner, const char *name, uint64_t size,
+                          const tes_mem_ops *ops, void *opaque)
+{
+    tes_region *r = region_new(REGION_IO, owner, name, size);
+
+    r->ops = ops;
+    r->opaque = opaque;
+    return r;
+}
+
+tes_region *region_new_container(tes_device *owner, const char *name, uint64_t size)
+{
+    return region_new(REGION_CONTAINER, owner, name, size);
+}
+
+tes_region *region_new_alias(tes_device *owner, const char *name, tes_region *target,
+                             uint64_t offset, uint64_t size)
+{
+    tes_region *r = region_new(REGION_ALIAS, owner, name, size);
+
+    r->alias = target;
+    r->alias_offset = offset;
+    return r;
+}
+
+void region_add(tes_region *parent, uint64_t addr, tes_region *child, int priority)
+{
+    guint i;
+
+    if (!parent || !child || parent->kind != REGION_CONTAINER) {
+        return;
+    }
+    if (child->parent) {
+        region_del(child->parent, child);
+    }
+    child->addr = addr;
+    child->priority = priority;
+    child->parent = parent;
+    /* Highest priority first; a newcomer goes before its equals so that the
+     * region added last wins (QEMU's rule, which boards rely on). */
+    for (i = 0; i < parent->subregions->len; i++) {
+        tes_region *s = g_ptr_array_index(parent->subregions, i);
+        if (s->priority <= priority) {
+            break;
+        }
+    }
+    g_ptr_array_insert(parent->subregions, i, child);
+    generation++;
+}
+
+void region_del(tes_region *parent, tes_region *child)
+{
+    if (!parent || !child || child->parent != parent) {
+        return;
+    }
+    g_ptr_array_remove(parent->subregions, child);
+    child->parent = NULL;
+    generation++;
+}
+
+void region_set_enabled(tes_region *r, bool enabled)
+{
+    if (r && r->enabled != enabled) {
+        r->enabled = enabled;
+        generation++;
+    }
+}
+
+void region_set_alias_offset(tes_region *alias, uint64_t offset)
+{
+    if (alias && alias->alias_offset != offset) {
+        alias->alias_offset = offset;
+        generation++;
+    }
+}
+
+void *region_ram_ptr(tes_region *r)
+{
+    return r && (r->kind == REGION_RAM || r->kind == REGION_ROM) ? r->ram : NULL;
+}
+
+uint64_t region_size(tes_region *r)
+{
+    return r ? r->size : 0;
+}
+
+void region_free(tes_region *r)
+{
+    if (!r) {
+        return;
+    }
+    region_del(r->parent, r);
+    if (r->subregions) {
+        for (guint i = 0; i < r->subregions->len; i++) {
+            ((tes_region *)g_ptr_array_index(r->subregions, i))->parent = NULL;
+        }
+        g_ptr_array_free(r->subregions, TRUE);
+        generation++;
+    }
+    if (r->owner && r->owner->regions) {
+        g_ptr_array_remove(r->owner->regions, r);
+    }
+    if (r->ram) {
+        g_ptr_array_remove(ram_list, r);
+        munmap(r->ram, r->size ? r->size : 1);
+    }
+    g_free(r->dirty);
+    g_free(r->name);
+    g_free(r);
+}
+
+tes_region *memory_system(void)
+{
+    if (!system_root) {
+        system_root = region_new_container(NULL, "system", UINT64_MAX);
+    }
+    return system_root;
+}
+
+tes_region *memory_io(void)
+{
+    if (!io_root) {
+        io_root = region_new_container(NULL, "io", 0x10000);
+    }
+    return io_root;
+}
+
+void memory_reset(void)
+{
+    region_free(system_root);
+    region_free(io_root);
+    system_root = NULL;
+    io_root = NULL;
+    generation++;
+    memory_system();
+    memory_io();
+}
+
+uint64_t memory_generation(void)
+{
+    return generation;
+}
+
+/* ---- lookup ---- */
+
+/* Is addr inside [base, base + size)? Written to not overflow. */
+static inline bool in_range(uint64_t addr, uint64_t base, uint64_t size)
+{
+    return addr >= base && addr - base < size;
+}
+
+/*
+ * Find the leaf (RAM, ROM or I/O) region at addr in r. *off gets the offset
+ * into it and *len is shortened to the bytes that map contiguously to the
+ * same leaf (or, for a hole, that stay unassigned). NULL for a hole.
+ */
+static tes_region *resolve(tes_region *r, uint64_t addr, uint64_t *off, uint64_t *len)
+{
+    for (int depth = 0; r && depth < MAX_DEPTH; depth++) {
+        if (addr >= r->size) {
+            return NULL;
+        }
+        *len = MIN(*len, r->size - addr);
+        if (r->kind == REGION_ALIAS) {
+            addr += r->alias_offset;
+            r = r->alias;
+        } else if (r->kind == REGION_CONTAINER) {
+            uint64_t next = UINT64_MAX; /* start of the nearest higher one */
+            tes_region *hit = NULL;
+
+            for (guint i = 0; i < r->subregions->len; i++) {
+                tes_region *s = g_ptr_array_index(r->subregions, i);
+                if (!s->enabled) {
+                    continue;
+                }
+                if (in_range(addr, s->addr, s->size)) {
+                    hit = s;
+                    break;
+                }
+                if (s->addr > addr) {
+                    next = MIN(next, s->addr);
+                }
+            }
+            if (next != UINT64_MAX) {
+                *len = MIN(*len, next - addr);
+            }
+            if (!hit) {
+                return NULL;
+            }
+            addr -= hit->addr;
+            r = hit;
+        } else {
+            *off = addr;
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* ---- single accesses ---- */
+
+static uint64_t ones(unsigned size)
+{
+    return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
+}
+
+static uint64_t ld_le(const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < size; i++) {
+        v |= (uint64_t)p[i] << (8 * i);
+    }
+    return v;
+}
+
+static void st_le(uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++) {
+        p[i] = v >> (8 * i);
+    }
+}
+
+static uint64_t bswap(uint64_t v, unsigned size)
+{
+    switch (size) {
+    case 2:
+        return GUINT16_SWAP_LE_BE((uint16_t)v);
+    case 4:
+        return GUINT32_SWAP_LE_BE((uint32_t)v);
+    case 8:
+        return GUINT64_SWAP_LE_BE(v);
+    default:
+        return v;
+    }
+}
+
+static void mark_dirty(tes_region *r, uint64_t off, uint64_t len)
+{
+    uint64_t first = off >> PAGE_BITS, last = (off + len - 1) >> PAGE_BITS;
+
+    if (!r->dirty || len == 0) {
+        return;
+    }
+    for (uint64_t p = first; p <= last; p++) {
+        __atomic_fetch_or(&r->dirty[p / BITS_PER_LONG], 1ul << (p % BITS_PER_LONG),
+                          __ATOMIC_RELAXED);
+    }
+}
+
+/* The callbacks at their implemented width w, in host order. */
+static uint64_t io_call_read(tes_region *r, uint64_t off, unsigned w)
+{
+    uint64_t v;
+
+    if (!r->ops->read) {
+        return ones(w);
+    }
+    v = r->ops->read(r->opaque, off, w) & ones(w);
+    return r->ops->endian == TES_ENDIAN_BIG ? bswap(v, w) : v;
+}
+
+static void io_call_write(tes_region *r, uint64_t off, uint64_t v, unsigned w)
+{
+    if (r->ops->write) {
+        r->ops->write(r->opaque, off, r->ops->endian == TES_ENDIAN_BIG ? bswap(v, w) : v, w);
+    }
+}
+
+/* One chunk of width w at chunk offset a covering bytes [lo, hi) of the
+ * access that starts at off. */
+static void io_chunk(tes_region *r, uint64_t a, unsigned w, uint64_t off, uint64_t lo,
+                     uint64_t hi, uint64_t *val, bool write)
+{
+    unsigned in_chunk = (lo - a) * 8, in_val = (lo - off) * 8;
+    uint64_t mask = ones(hi - lo);
+
+    if (write) {
+        uint64_t v = ((*val >> in_val) & mask) << in_chunk;
+        if (hi - lo < w) { /* narrower than the callbacks: read-modify-write */
+            v |= io_call_read(r, a, w) & ~(mask << in_chunk);
+        }
+        io_call_write(r, a, v, w);
+    } else {
+        *val |= ((io_call_read(r, a, w) >> in_chunk) & mask) << in_val;
+    }
+}
+
+static int io_access(tes_region *r, uint64_t off, uint64_t *val, unsigned size, bool write)
+{
+    const tes_mem_ops *ops = r->ops;
+    unsigned vmin = ops && ops->valid_min ? ops->valid_min : 1;
+    unsigned vmax = ops && ops->valid_max ? ops->valid_max : 8;
+    unsigned imin = ops && ops->impl_min ? ops->impl_min : 1;
+    unsigned imax = ops && ops->impl_max ? ops->impl_max : 8;
+    unsigned w = MIN(MAX(size, imin), imax);
+    uint64_t in = write ? *val : 0;
+
+    if (!ops || size < vmin || size > vmax) {
+        core_log(TES_LOG_GUEST_ERROR, "%s: invalid %u-byte %s at offset 0x%" PRIx64
+                 " (valid sizes %u..%u)", r->name, size, write ? "write" : "read", off,
+                 vmin, vmax);
+        if (!write) {
+            *val = ones(size);
+        }
+        return TES_MEM_UNASSIGNED;
+    }
+    if (!write) {
+        *val = 0;
+    }
+    /* Chunks are aligned to their width, as a bus would present them. */
+    for (uint64_t a = off & ~(uint64_t)(w - 1); a < off + size; a += w) {
+        io_chunk(r, a, w, off, MAX(a, off), MIN(a + w, off + size), write ? &in : val, write);
+    }
+    if (core_log_mask & TES_LOG_MMIO) {
+        core_log(TES_LOG_MMIO, "mmio: %s %s+0x%" PRIx64 " size %u = 0x%" PRIx64,
+                 write ? "write" : "read ", r->name, off, size, write ? in : *val);
+    }
+    return TES_MEM_OK;
+}
+
+static int leaf_access(tes_region *r, uint64_t off, uint64_t *val, unsigned size, bool write)
+{
+    switch (r->kind) {
+    case REGION_RAM:
+        if (write) {
+            st_le(r->ram + off, *val, size);
+            mark_dirty(r, off, size);
+        } else {
+            *val = ld_le(r->ram + off, size);
+        }
+        return TES_MEM_OK;
+    case REGION_ROM:
+        if (write) {
+            core_log(TES_LOG_GUEST_ERROR, "%s: write to ROM at offset 0x%" PRIx64 " ignored",
+                     r->name, off);
+        } else {
+            *val = ld_le(r->ram + off, size);
+        }
+        return TES_MEM_OK;
+    default:
+        return io_access(r, off, val, size, write);
+    }
+}
+
+static void log_unassigned(tes_region *as, uint64_t addr, uint64_t len, bool write)
+{
+    core_log(TES_LOG_GUEST_ERROR, "%s: %s of %" PRIu64 " byte(s) at unassigned address 0x%"
+             PRIx64, as ? as->name : "memory", write ? "write" : "read", len, addr);
+}
+
+int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool write)
+{
+    uint64_t off = 0, len = size;
+    tes_region *r;
+
+    if (size == 0 || size > 8) {
+        return -EINVAL;
+    }
+    r = resolve(as, addr, &off, &len);
+    if (r && len >= size) {
+        return leaf_access(r, off, val, size, write);
+    }
+    if (!r && len >= size) {
+        log_unassigned(as, addr, size, write);
+        if (!write) {
+            *val = ones(size);
+        }
+        return TES_MEM_UNASSIGNED;
+    }
+    /* Straddles two regions: byte by byte, little-endian. */
+    int ret = TES_MEM_OK;
+    uint64_t out = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t b = write ? (*val >> (8 * i)) & 0xff : 0;
+        if (as_access(as, addr + i, &b, 1, write) != TES_MEM_OK) {
+            ret = TES_MEM_UNASSIGNED;
+        }
+        out |= (b & 0xff) << (8 * i);
+    }
+    if (!write) {
+        *val = out;
+    }
+    return ret;
+}
+
+/* ---- bulk accesses ---- */
+
+/* An I/O range in accesses of natural size and alignment. */
+static int io_bulk(tes_region *r, uint64_t off, uint8_t *buf, uint64_t len, bool write)
+{
+    int ret = TES_MEM_OK;
+
+    while (len) {
+        unsigned size = 8;
+        uint64_t v = 0;
+        while (size > len || (off & (size - 1))) {
+            size >>= 1;
+        }
+        if (write) {
+            v = ld_le(buf, size);
+        }
+        if (io_access(r, off, &v, size, write) != TES_MEM_OK) {
+            ret = TES_MEM_UNASSIGNED;
+        }
+        if (!write) {
+            st_le(buf, v, size);
+        }
+        off += size;
+        buf += size;
+        len -= size;
+    }
+    return ret;
+}
+
+static int as_rw(tes_region *as, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
+{
+    int ret = TES_MEM_OK;
+
+    while (len) {
+        uint64_t off = 0, n = len;
+        tes_region *r = resolve(as, addr, &off, &n);
+
+        if (n == 0) { /* past the end of the address space */
+            n = len;
+            r = NULL;
+        }
+        if (!r) {
+            log_unassigned(as, addr, n, write);
+            if (!write) {
+                memset(buf, 0xff, n);
+            }
+            ret = TES_MEM_UNASSIGNED;
+        } else if (r->kind == REGION_RAM || r->kind == REGION_ROM) {
+            if (!write) {
+                memcpy(buf, r->ram + off, n);
+            } else if (r->kind == REGION_RAM) {
+                memcpy(r->ram + off, buf, n);
+                mark_dirty(r, off, n);
+            } else {
+                core_log(TES_LOG_GUEST_ERROR, "%s: write to ROM at offset 0x%" PRIx64
+                         " ignored", r->name, off);
+            }
+        } else if (io_bulk(r, off, buf, n, write) != TES_MEM_OK) {
+            ret = TES_MEM_UNASSIGNED;
+        }
+        addr += n;
+        buf += n;
+        len -= n;
+    }
+    return ret;
+}
+
+int as_read(tes_region *as, uint64_t addr, void *buf, uint64_t len)
+{
+    return as_rw(as, addr, buf, len, false);
+}
+
+int as_write(tes_region *as, uint64_t addr, const void *buf, uint64_t len)
+{
+    /* as_rw only reads buf when writing. */
+    return as_rw(as, addr, (uint8_t *)buf, len, true);
+}
+
+void *as_ram_ptr(tes_region *as, uint64_t addr, uint64_t *len, bool write)
+{
+    uint64_t off = 0, n = *len ? *len : UINT64_MAX;
+    tes_region *r = resolve(as, addr, &off, &n);
+
+    if (!r || r->kind == REGION_IO || (r->kind == REGION_ROM && write)) {
+        *len = 0;
+        return NULL;
+    }
+    *len = n;
+    return r->ram + off;
+}
+
+void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len)
+{
+    while (len) {
+        uint64_t off = 0, n = len;
+        tes_region *r = resolve(as, addr, &off, &n);
+
+        if (n == 0) {
+            return;
+        }
+        if (r && r->kind == REGION_RAM) {
+            mark_dirty(r, off, n);
+        }
+        addr += n;
+        len -= n;
+    }
+}
+
+/* ---- RAM regions by host pointer (dma_unmap) ---- */
+
+void memory_set_dirty_ptr(const void *p, uint64_t len)
+{
+    const uint8_t *b = p;
+
+    for (guint i = 0; ram_list && i < ram_list->len; i++) {
+        tes_region *r = g_ptr_array_index(ram_list, i);
+        if (b >= r->ram && (uint64_t)(b - r->ram) < r->size) {
+            uint64_t off = b - r->ram;
+            mark_dirty(r, off, MIN(len, r->size - off));
+            return;
+        }
+    }
+}
+
+/* ---- info mtree and migration walks ---- */
+
+static uint64_t last_byte(uint64_t base, uint64_t size)
+{
+    /* The 2^64 root is stored as UINT64_MAX: show it as ffff...ffff. */
+    return size == UINT64_MAX ? UINT64_MAX : base + size - 1;
+}
+
+static void mtree_region(GString *out, tes_region *r, uint64_t base, int depth)
+{
+    uint64_t start = base + r->addr;
+
+    g_string_append_printf(out, "%*s%016" PRIx64 "-%016" PRIx64 " (prio %d, %s): ",
+                           depth * 2, "", start, last_byte(start, r->size), r->priority,
+                           kind_name[r->kind]);
+    if (r->kind == REGION_ALIAS) {
+        g_string_append_printf(out, "alias %s @%s %016" PRIx64 "-%016" PRIx64, r->name,
+                               r->alias ? r->alias->name : "(none)", r->alias_offset,
+                               last_byte(r->alias_offset, r->size));
+    } else {
+        g_string_append(out, r->name);
+    }
+    g_string_append(out, r->enabled ? "\n" : " [disabled]\n");
+    if (r->kind == REGION_CONTAINER && depth < MAX_DEPTH) {
+        for (guint i = 0; i < r->subregions->len; i++) {
+            mtree_region(out, g_ptr_array_index(r->subregions, i), start, depth + 1);
+        }
+    }
+}
+
+void mtree_print(GString *out)
+{
+    g_string_append(out, "address-space: memory\n");
+    mtree_region(out, memory_system(), 0, 1);
+    g_string_append(out, "\naddress-space: I/O\n");
+    mtree_region(out, memory_io(), 0, 1);
+}
+
+static void ram_walk(tes_region *r, GHashTable *seen, int depth,
+                     void (*fn)(tes_region *r, void *opaque), void *opaque)
+{
+    if (!r || depth > MAX_DEPTH || !g_hash_table_add(seen, r)) {
+        return;
+    }
+    if (r->kind == REGION_RAM || r->kind == REGION_ROM) {
+        fn(r, opaque);
+    } else if (r->kind == REGION_ALIAS) {
+        ram_walk(r->alias, seen, depth + 1, fn, opaque);
+    } else if (r->kind == REGION_CONTAINER) {
+        for (guint i = 0; i < r->subregions->len; i++) {
+            ram_walk(g_ptr_array_index(r->subregions, i), seen, depth + 1, fn, opaque);
+        }
+    }
+}
+
+/* RAM and ROM (QEMU migrates ROM contents too), mapped or disabled alike:
+ * a disabled window may be enabled again on the destination. */
+void memory_foreach_ram(void (*fn)(tes_region *r, void *opaque), void *opaque)
+{
+    GHashTable *seen = g_hash_table_new(NULL, NULL);
+
+    ram_walk(memory_system(), seen, 0, fn, opaque);
+    g_hash_table_destroy(seen);
+}
