@@ -1,1 +1,303 @@
-#include "core.h"
+/*
+ * tessera: command-line parsing, QEMU's grammar.
+ *
+ *   tessera -M virt -cpu cortex-a57 -smp 2 -m 1G -kernel Image \
+ *           -append "console=ttyAMA0" -drive file=disk.img,if=none,id=d0 \
+ *           -device nvme,drive=d0,serial=x -nographic
+ *
+ * Every option also takes the "--opt" form. An option's argument is the next
+ * word ("-m 1G"); "--opt=value" is accepted too, as QEMU does not, because
+ * scripts written for getopt_long habitually use it.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef enum opt_kind {
+    OPT_FLAG,   /* bool field set to true */
+    OPT_STRING, /* char* field, last one wins */
+    OPT_LIST,   /* GPtrArray* field, appended */
+    OPT_SIZE,   /* -m */
+    OPT_SMP,    /* -smp */
+    OPT_IGNORE, /* accepted for compatibility, argument ignored */
+} opt_kind;
+
+typedef struct opt_def {
+    const char *name;
+    const char *alias;
+    opt_kind kind;
+    size_t offset;
+    const char *help;
+} opt_def;
+
+#define F(field) offsetof(cli_opts, field)
+
+static const opt_def opts[] = {
+    {"machine", "M", OPT_STRING, F(machine), "TYPE[,prop=val]  machine type ('help' lists)"},
+    {"cpu", NULL, OPT_STRING, F(cpu), "MODEL  CPU model ('help' lists)"},
+    {"smp", NULL, OPT_SMP, 0, "N[,cpus=,maxcpus=,sockets=,cores=,threads=]  vCPUs"},
+    {"m", NULL, OPT_SIZE, 0, "SIZE  guest RAM (bare number: MiB; K/M/G/T)"},
+    {"kernel", NULL, OPT_STRING, F(kernel), "FILE  kernel image"},
+    {"initrd", NULL, OPT_STRING, F(initrd), "FILE  initial ramdisk"},
+    {"append", NULL, OPT_STRING, F(append), "CMDLINE  kernel command line"},
+    {"dtb", NULL, OPT_STRING, F(dtb), "FILE  device tree blob"},
+    {"drive", NULL, OPT_LIST, F(drives), "file=,if=none,id=,format=raw,readonly=on|off"},
+    {"device", NULL, OPT_LIST, F(devices), "DRIVER[,prop=val]  add a device ('help' lists)"},
+    {"serial", NULL, OPT_LIST, F(serials), "stdio|null|file:PATH|unix:PATH,...|mon:stdio"},
+    {"monitor", NULL, OPT_LIST, F(monitors), "stdio  human monitor"},
+    {"qmp", NULL, OPT_LIST, F(qmps), "unix:PATH,server=on,wait=off  QMP monitor"},
+    {"plugin", NULL, OPT_LIST, F(plugins), "FILE  load a plugin first (repeatable)"},
+    {"d", NULL, OPT_STRING, F(log_mask), "ITEM,...  enable logs ('help' lists)"},
+    {"D", NULL, OPT_STRING, F(log_file), "FILE  write logs to FILE"},
+    {"incoming", NULL, OPT_STRING, F(incoming), "URI  wait for a migration stream"},
+    {"display", NULL, OPT_STRING, F(display), "none  display back end"},
+    {"nographic", NULL, OPT_FLAG, F(nographic), "  no window; serial on stdio"},
+    {"S", NULL, OPT_FLAG, F(start_paused), "  do not start the vCPUs ('cont' starts)"},
+    {"no-reboot", NULL, OPT_FLAG, F(no_reboot), "  exit instead of rebooting"},
+    {"nodefaults", NULL, OPT_FLAG, F(nodefaults), "  no default devices"},
+    {"list-plugins", NULL, OPT_FLAG, F(list_plugins), "  list loaded plugins and exit"},
+    {"version", NULL, OPT_FLAG, F(version), "  print the version and exit"},
+    {"help", "h", OPT_FLAG, F(help), "  this help"},
+    {"accel", NULL, OPT_IGNORE, 0, NULL},
+    {"name", NULL, OPT_IGNORE, 0, NULL},
+};
+
+void cli_print_help(FILE *out)
+{
+    fprintf(out, "usage: tessera [options]\n\nOptions (also as --option):\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
+        const opt_def *d = &opts[i];
+        char *names;
+
+        if (!d->help) {
+            continue;
+        }
+        names = d->alias ? g_strdup_printf("-%s, -%s", d->alias, d->name)
+                         : g_strdup_printf("-%s", d->name);
+        fprintf(out, "  %-16s %s\n", names, d->help);
+        g_free(names);
+    }
+}
+
+static const opt_def *find_opt(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
+        if (strcmp(opts[i].name, name) == 0 ||
+            (opts[i].alias && strcmp(opts[i].alias, name) == 0)) {
+            return &opts[i];
+        }
+    }
+    return NULL;
+}
+
+static bool size_suffix(char c, uint64_t *mult)
+{
+    switch (g_ascii_toupper(c)) {
+    case 'B': *mult = 1; return true;
+    case 'K': *mult = 1ull << 10; return true;
+    case 'M': *mult = 1ull << 20; return true;
+    case 'G': *mult = 1ull << 30; return true;
+    case 'T': *mult = 1ull << 40; return true;
+    default: return false;
+    }
+}
+
+bool cli_parse_size(const char *s, uint64_t *bytes, char **errp)
+{
+    uint64_t mult = 1ull << 20; /* QEMU: a bare -m number is MiB */
+    const char *p = s;
+    char *end;
+    double v;
+
+    if (g_str_has_prefix(p, "size=")) {
+        p += 5;
+    }
+    v = g_ascii_strtod(p, &end);
+    if (end == p || v <= 0 || *p == '-' || *p == '+') {
+        goto bad;
+    }
+    if (*end && size_suffix(*end, &mult)) {
+        end++;
+        if (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0) {
+            end += strlen(end);
+        }
+    }
+    if (*end || v * mult >= 18446744073709551616.0) {
+        goto bad;
+    }
+    *bytes = (uint64_t)(v * mult);
+    return true;
+bad:
+    if (errp && !*errp) {
+        *errp = g_strdup_printf("-m: invalid size '%s' (expected a number with an optional "
+                                "K/M/G/T suffix, e.g. 512 or 1G)", s);
+    }
+    return false;
+}
+
+static bool smp_number(const char *key, const char *val, unsigned *out, char **errp)
+{
+    char *end;
+    guint64 v = g_ascii_strtoull(val, &end, 10);
+
+    if (end == val || *end || v == 0 || v > 4096) {
+        if (errp && !*errp) {
+            *errp = g_strdup_printf("-smp: '%s' wants a number 1..4096, got '%s'", key, val);
+        }
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+/* topo[]: cpus, maxcpus, sockets, cores, threads (0 when absent). */
+static bool smp_item(const char *item, bool first, unsigned topo[5], char **errp)
+{
+    static const char *const keys[] = {"cpus", "maxcpus", "sockets", "cores", "threads"};
+    const char *eq = strchr(item, '=');
+
+    if (!eq && first) {
+        return smp_number("cpus", item, &topo[0], errp);
+    }
+    for (size_t k = 0; eq && k < G_N_ELEMENTS(keys); k++) {
+        if (strncmp(item, keys[k], eq - item) == 0 && strlen(keys[k]) == (size_t)(eq - item)) {
+            return smp_number(keys[k], eq + 1, &topo[k], errp);
+        }
+    }
+    if (errp && !*errp) {
+        *errp = g_strdup_printf("-smp: unknown item '%s' (expected N, cpus=, maxcpus=, "
+                                "sockets=, cores=, threads=)", item);
+    }
+    return false;
+}
+
+bool cli_parse_smp(const char *s, unsigned *total, char **errp)
+{
+    unsigned topo[5] = {0};
+    char **items = g_strsplit(s, ",", -1);
+    bool ok = true;
+    unsigned product;
+
+    for (char **p = items; *p && ok; p++) {
+        ok = smp_item(*p, p == items, topo, errp);
+    }
+    g_strfreev(items);
+    if (!ok) {
+        return false;
+    }
+    product = MAX(topo[2], 1u) * MAX(topo[3], 1u) * MAX(topo[4], 1u);
+    /* QEMU: without a count, the topology gives it. */
+    *total = topo[0] ? topo[0] : (topo[1] && !(topo[2] || topo[3] || topo[4]) ? topo[1] : product);
+    if (topo[1] && topo[1] < *total) {
+        if (errp && !*errp) {
+            *errp = g_strdup_printf("-smp: maxcpus=%u is less than the %u vCPUs asked for",
+                                    topo[1], *total);
+        }
+        return false;
+    }
+    return true;
+}
+
+static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
+{
+    char *base = (char *)o;
+
+    switch (d->kind) {
+    case OPT_FLAG:
+        *(bool *)(base + d->offset) = true;
+        return true;
+    case OPT_STRING:
+        g_free(*(char **)(base + d->offset));
+        *(char **)(base + d->offset) = g_strdup(arg);
+        return true;
+    case OPT_LIST:
+        g_ptr_array_add(*(GPtrArray **)(base + d->offset), g_strdup(arg));
+        return true;
+    case OPT_SIZE:
+        return cli_parse_size(arg, &o->ram_size, errp);
+    case OPT_SMP:
+        return cli_parse_smp(arg, &o->smp, errp);
+    case OPT_IGNORE:
+        return true;
+    }
+    return false;
+}
+
+static void opts_init(cli_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->drives = g_ptr_array_new_with_free_func(g_free);
+    o->devices = g_ptr_array_new_with_free_func(g_free);
+    o->serials = g_ptr_array_new_with_free_func(g_free);
+    o->monitors = g_ptr_array_new_with_free_func(g_free);
+    o->qmps = g_ptr_array_new_with_free_func(g_free);
+    o->plugins = g_ptr_array_new_with_free_func(g_free);
+}
+
+static bool parse_one(int argc, char **argv, int *i, cli_opts *o, char **errp)
+{
+    const char *word = argv[*i];
+    const char *name = word + (word[1] == '-' ? 2 : 1);
+    const char *eq = word[1] == '-' ? strchr(name, '=') : NULL;
+    char *key = eq ? g_strndup(name, eq - name) : g_strdup(name);
+    const opt_def *d = find_opt(key);
+    const char *arg = NULL;
+
+    g_free(key);
+    if (!d || (eq && (d->kind == OPT_FLAG))) {
+        *errp = g_strdup_printf("unknown option '%s'", word);
+        return false;
+    }
+    if (d->kind != OPT_FLAG) {
+        if (eq) {
+            arg = eq + 1;
+        } else if (*i + 1 < argc) {
+            arg = argv[++*i];
+        } else {
+            *errp = g_strdup_printf("option '%s' requires an argument", word);
+            return false;
+        }
+    }
+    return apply(o, d, arg, errp);
+}
+
+bool cli_parse(int argc, char **argv, cli_opts *o, char **errp)
+{
+    opts_init(o);
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+
+        if (w[0] != '-' || w[1] == '\0' || strcmp(w, "--") == 0) {
+            /* QEMU treats a bare word as a disk image; we have no default
+             * drive, so say so instead of ignoring it. */
+            *errp = g_strdup_printf("unexpected argument '%s' (use -drive file=...)", w);
+            return false;
+        }
+        if (!parse_one(argc, argv, &i, o, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void cli_opts_free(cli_opts *o)
+{
+    g_free(o->machine);
+    g_free(o->cpu);
+    g_free(o->kernel);
+    g_free(o->initrd);
+    g_free(o->append);
+    g_free(o->dtb);
+    g_free(o->log_mask);
+    g_free(o->log_file);
+    g_free(o->incoming);
+    g_free(o->display);
+    g_clear_pointer(&o->drives, g_ptr_array_unref);
+    g_clear_pointer(&o->devices, g_ptr_array_unref);
+    g_clear_pointer(&o->serials, g_ptr_array_unref);
+    g_clear_pointer(&o->monitors, g_ptr_array_unref);
+    g_clear_pointer(&o->qmps, g_ptr_array_unref);
+    g_clear_pointer(&o->plugins, g_ptr_array_unref);
+}

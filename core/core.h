@@ -108,6 +108,10 @@ struct tes_device {
     char *addr_opt;           /* addr= as given, consumed when plugging */
     bool realized;
     char *error;              /* from host->error() */
+    /* Added by registry: bus= as given, resolved by dev_realize(); DRIVE and
+     * CHR property values as given (name -> text) for prop_value_string(). */
+    char *bus_opt;
+    GHashTable *prop_text;
 };
 
 tes_bus *sysbus_root(void);
@@ -300,6 +304,9 @@ void pci_info_print(GString *out); /* info pci */
  * migration stream, before the device's own fields. */
 void pci_state_save(tes_device *dev, tes_stream *s);
 int pci_state_load(tes_device *dev, tes_stream *s);
+/* Added by pci: registry's bus_free() calls this for a PCI bus (bus->pci
+ * set) before freeing it; drops the core's per-bus PCI state. */
+void pci_bus_free(tes_bus *bus);
 
 /* ---- vCPUs and the accelerator loop (accel.c) ---- */
 struct tes_cpu {
@@ -364,6 +371,9 @@ bool hmp_add(const char *spec, char **errp); /* stdio */
  * false with a message in out for unknown commands. */
 bool hmp_execute(const char *line, GString *out);
 void monitors_close_all(void);
+/* Added by frontend: send a QMP event {"event": name, "timestamp": ...} to
+ * every negotiated QMP client (STOP, RESUME, SHUTDOWN, RESET). */
+void qmp_event(const char *name);
 
 /* ---- the host table (host.c) ---- */
 const tes_host *host_table(void);
@@ -373,5 +383,13 @@ void host_ifaces_clear(void); /* harness teardown */
 /* memory.c, for dma_unmap(): mark dirty the RAM under host pointers
  * [p, p + len) that came from as_ram_ptr(); no-op for other pointers. */
 void memory_set_dirty_ptr(const void *p, uint64_t len);
+/* block.c: give a drive back when the device that claimed it is freed
+ * (dev_free, harness migrate re-creating a device); claim again then works. */
+void drive_release(tes_drive *d);
+
+/* ---- migration (migration.c): added by migration ---- */
+/* false with -S: the CLI clears it; an incoming migration then stays paused
+ * instead of starting the guest. Defined in migration.c, default true. */
+extern bool core_autostart;
 
 #endif

@@ -1,1 +1,167 @@
+/*
+ * tessera core: the -M machine.
+ *
+ * A machine is a plugin type of kind TES_KIND_MACHINE whose class_info is a
+ * tes_machine_ops. It is a device too: it sits first on main-system-bus, its
+ * props are the -M TYPE,k=v options, and ops->init builds the board from
+ * machine_cfg (which the CLI fills; zero fields take the machine's
+ * defaults here).
+ */
+#include <errno.h>
+#include <string.h>
+
 #include "core.h"
+
+tes_machine_config machine_cfg = {
+    .size = sizeof(tes_machine_config),
+};
+
+static const tes_machine_ops *machine_ops(tes_device *m)
+{
+    return m->type->class_info;
+}
+
+static bool is_help(const char *s)
+{
+    return strcmp(s, "help") == 0 || strcmp(s, "?") == 0;
+}
+
+/* Fill what -m, -smp and -cpu left unset; check -smp and -cpu. */
+static bool apply_defaults(tes_device *m, char **errp)
+{
+    const tes_machine_ops *ops = machine_ops(m);
+    const type_entry *cpu;
+
+    if (!machine_cfg.ram_size) {
+        machine_cfg.ram_size = ops->default_ram;
+    }
+    if (ops->max_cpus == 0) {
+        /* A machine without CPUs ("none"): -smp and -cpu mean nothing. */
+        return true;
+    }
+    if (!machine_cfg.smp) {
+        machine_cfg.smp = 1;
+    }
+    if (machine_cfg.smp > ops->max_cpus) {
+        core_set_error(errp, "machine '%s' supports at most %u CPUs, got %u", m->type->name,
+                       ops->max_cpus, machine_cfg.smp);
+        return false;
+    }
+    if (!machine_cfg.cpu_model) {
+        machine_cfg.cpu_model = ops->default_cpu;
+    }
+    if (!machine_cfg.cpu_model) {
+        return true;
+    }
+    cpu = type_lookup(machine_cfg.cpu_model, TES_KIND_CPU, errp);
+    if (!cpu) {
+        return false;
+    }
+    const tes_cpu_ops *cops = cpu->info->class_info;
+    if (ops->arch && cops->arch && strcmp(ops->arch, cops->arch) != 0) {
+        core_set_error(errp, "CPU model '%s' is for %s, machine '%s' needs %s",
+                       machine_cfg.cpu_model, cops->arch, m->type->name, ops->arch);
+        return false;
+    }
+    return true;
+}
+
+static bool machine_init(tes_device *m, char **errp)
+{
+    const tes_machine_ops *ops = machine_ops(m);
+    int ret = ops->init ? ops->init(m, m->s, &machine_cfg) : 0;
+
+    if (ret < 0) {
+        if (m->error) {
+            core_set_error(errp, "machine '%s': %s", m->type->name, m->error);
+        } else {
+            core_set_error(errp, "machine '%s': init failed: %s", m->type->name,
+                           g_strerror(-ret));
+        }
+        return false;
+    }
+    core_log(TES_LOG_PLUGIN, "machine: %s from plugin %s, %" G_GUINT64_FORMAT " bytes RAM, %u CPUs",
+             m->type->name, m->te->plugin->desc->name, machine_cfg.ram_size, machine_cfg.smp);
+    return true;
+}
+
+/* "help" and "TYPE,help" print and return true: the CLI sees the word and
+ * exits after. */
+static bool print_help(const char *type, const char *opts, bool *printed, char **errp)
+{
+    *printed = false;
+    if (is_help(type)) {
+        types_print_help(TES_KIND_MACHINE, stdout);
+        *printed = true;
+    } else if (opts && is_help(opts)) {
+        const type_entry *te = type_lookup(type, TES_KIND_MACHINE, errp);
+        if (!te) {
+            return false;
+        }
+        type_print_props(te, stdout);
+        *printed = true;
+    }
+    return true;
+}
+
+bool machine_create(const char *optarg, char **errp)
+{
+    const char *comma = strchr(optarg, ',');
+    g_autofree char *type = comma ? g_strndup(optarg, comma - optarg) : g_strdup(optarg);
+    const char *opts = comma ? comma + 1 : NULL;
+    bool printed;
+    tes_device *m;
+
+    if (!print_help(type, opts, &printed, errp)) {
+        return false;
+    }
+    if (printed) {
+        return true;
+    }
+    if (machine_current()) {
+        core_set_error(errp, "a machine exists already ('%s')", machine_current()->type->name);
+        return false;
+    }
+    m = dev_new(type, TES_KIND_MACHINE, errp);
+    if (!m) {
+        return false;
+    }
+    if (!dev_set_opts(m, opts, errp) || !apply_defaults(m, errp) ||
+        !dev_realize(m, sysbus_root(), errp) || !machine_init(m, errp)) {
+        dev_free(m);
+        return false;
+    }
+    return true;
+}
+
+/* Found in the tree rather than cached: registry_reset() may free it. */
+tes_device *machine_current(void)
+{
+    tes_bus *root = sysbus_root();
+
+    for (guint i = 0; i < root->children->len; i++) {
+        tes_device *d = g_ptr_array_index(root->children, i);
+        if (d->type->kind == TES_KIND_MACHINE) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void machine_powerdown(void)
+{
+    tes_device *m = machine_current();
+
+    if (m && machine_ops(m)->powerdown) {
+        machine_ops(m)->powerdown(m, m->s);
+        return;
+    }
+    core_log(TES_LOG_UNIMP, "system_powerdown: machine '%s' has no power button",
+             m ? m->type->name : "(none)");
+}
+
+void machine_reset(void)
+{
+    devices_reset_all();
+    cpus_reset();
+}

@@ -1,1 +1,264 @@
+/*
+ * tessera: the emulator binary.
+ *
+ * Start-up order (each step can fail with one line on stderr, exit 1):
+ *   parse every argument; -d/-D; load plugins (-plugin files first); answer
+ *   -list-plugins and help requests (exit 0); drives and serial ports; the
+ *   machine; -device in command-line order; monitors; then -incoming waits
+ *   for a stream, -S waits for "cont", otherwise the vCPUs start.
+ * The GLib main loop then runs until a shutdown is requested (guest, QMP
+ * quit, HMP q, signal) and the process exits with the requested status.
+ */
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
 #include "core.h"
+
+#define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI 1.0)"
+
+static G_NORETURN void die(char *msg, const char *fallback)
+{
+    fprintf(stderr, "tessera: %s\n", msg ? msg : fallback);
+    g_free(msg);
+    exit(1);
+}
+
+static bool is_help(const char *opt)
+{
+    return strcmp(opt, "help") == 0 || strcmp(opt, "?") == 0 || g_str_has_suffix(opt, ",help");
+}
+
+/* -M TYPE,help: the machine's properties. */
+static void machine_help(const char *opt)
+{
+    char *err = NULL;
+    char *name;
+    const type_entry *t;
+
+    if (!g_str_has_suffix(opt, ",help")) {
+        types_print_help(TES_KIND_MACHINE, stdout);
+        return;
+    }
+    name = g_strndup(opt, strcspn(opt, ","));
+    t = type_lookup(name, TES_KIND_MACHINE, &err);
+    g_free(name);
+    if (!t) {
+        die(err, "unknown machine type");
+    }
+    type_print_props(t, stdout);
+}
+
+/* Answers every help request of the command line; true if there was one. */
+static bool handle_help_requests(cli_opts *o)
+{
+    bool any = false;
+
+    if (o->machine && is_help(o->machine)) {
+        machine_help(o->machine);
+        any = true;
+    }
+    if (o->cpu && is_help(o->cpu)) {
+        types_print_help(TES_KIND_CPU, stdout);
+        any = true;
+    }
+    for (guint i = 0; i < o->devices->len; i++) {
+        const char *d = g_ptr_array_index(o->devices, i);
+        bool printed = false;
+        char *err = NULL;
+
+        if (!is_help(d)) {
+            continue;
+        }
+        if (!dev_create_cli(d, &printed, &err) && !printed) {
+            die(err, "-device: cannot print help");
+        }
+        any = true;
+    }
+    return any;
+}
+
+static void early_setup(cli_opts *o)
+{
+    char *err = NULL;
+
+    if (o->log_mask) {
+        if (!log_set_mask(o->log_mask, &err)) {
+            die(err, "-d: bad log mask");
+        }
+        if (strcmp(o->log_mask, "help") == 0) {
+            exit(0);
+        }
+    }
+    if (o->log_file && !log_set_file(o->log_file, &err)) {
+        die(err, "-D: cannot open log file");
+    }
+    if (o->display && strcmp(o->display, "none") != 0 && strcmp(o->display, "sdl") != 0) {
+        die(g_strdup_printf("-display: unsupported display '%s' (expected none or sdl)",
+                            o->display), NULL);
+    }
+    /* plugin.c picks the default places (the build tree only when this
+     * binary is the build tree's). */
+    if (!plugins_load_all(o->plugins, &err)) {
+        die(err, "cannot load plugins");
+    }
+}
+
+static void fill_machine_config(cli_opts *o)
+{
+    machine_cfg.size = sizeof(machine_cfg);
+    machine_cfg.ram_size = o->ram_size;
+    machine_cfg.smp = o->smp ? o->smp : 1;
+    machine_cfg.cpu_model = o->cpu;
+    machine_cfg.kernel = o->kernel;
+    machine_cfg.initrd = o->initrd;
+    machine_cfg.append = o->append;
+    machine_cfg.dtb = o->dtb;
+    machine_cfg.nographic = o->nographic;
+    machine_cfg.no_reboot = o->no_reboot;
+}
+
+static void add_backends(cli_opts *o)
+{
+    char *err = NULL;
+
+    for (guint i = 0; i < o->drives->len; i++) {
+        if (!drive_add(g_ptr_array_index(o->drives, i), &err)) {
+            die(err, "-drive: cannot open drive");
+        }
+    }
+    /* -nographic: the first serial port on stdio (QEMU multiplexes the
+     * monitor there too; we give the monitor stdin when -monitor stdio). */
+    if (o->serials->len == 0 && o->nographic && !o->nodefaults) {
+        g_ptr_array_add(o->serials, g_strdup("stdio"));
+    }
+    for (guint i = 0; i < o->serials->len; i++) {
+        if (!serial_add(g_ptr_array_index(o->serials, i), &err)) {
+            die(err, "-serial: cannot create serial backend");
+        }
+    }
+}
+
+static void create_machine_and_devices(cli_opts *o)
+{
+    char *err = NULL;
+
+    core_lock();
+    if (!machine_create(o->machine ? o->machine : "none", &err)) {
+        die(err, "cannot create the machine");
+    }
+    for (guint i = 0; i < o->devices->len; i++) {
+        bool printed = false;
+
+        if (!dev_create_cli(g_ptr_array_index(o->devices, i), &printed, &err)) {
+            die(err, "-device: cannot create device");
+        }
+    }
+    core_unlock();
+}
+
+static void add_monitors(cli_opts *o)
+{
+    char *err = NULL;
+
+    for (guint i = 0; i < o->monitors->len; i++) {
+        if (!hmp_add(g_ptr_array_index(o->monitors, i), &err)) {
+            die(err, "-monitor: cannot create monitor");
+        }
+    }
+    for (guint i = 0; i < o->qmps->len; i++) {
+        if (!qmp_add(g_ptr_array_index(o->qmps, i), &err)) {
+            die(err, "-qmp: cannot create QMP monitor");
+        }
+    }
+}
+
+static void start(cli_opts *o)
+{
+    char *err = NULL;
+
+    g_source_attach(timers_source_new(), NULL);
+    accel_start();
+    core_autostart = !o->start_paused;
+    if (o->incoming) {
+        vm_stop(RUN_INMIGRATE);
+        if (!migrate_incoming(o->incoming, &err)) {
+            die(err, "-incoming: cannot receive the migration stream");
+        }
+    } else if (!o->start_paused) {
+        vm_start();
+    }
+}
+
+static gboolean on_signal(gpointer opaque)
+{
+    /* QEMU exits 0 on SIGINT/SIGTERM/SIGHUP ("terminating on signal"). */
+    core_request_shutdown(0);
+    return G_SOURCE_CONTINUE;
+}
+
+static int run_main_loop(void)
+{
+    int status = 0;
+
+    g_unix_signal_add(SIGINT, on_signal, NULL);
+    g_unix_signal_add(SIGTERM, on_signal, NULL);
+    g_unix_signal_add(SIGHUP, on_signal, NULL);
+    while (!core_shutdown_requested(&status)) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    core_lock();
+    qmp_event("SHUTDOWN");
+    vm_stop(RUN_SHUTDOWN);
+    core_unlock();
+    return status;
+}
+
+static void teardown(void)
+{
+    monitors_close_all();
+    accel_stop();
+    chardevs_close_all(); /* restores the terminal */
+    drives_close_all();
+}
+
+int main(int argc, char **argv)
+{
+    cli_opts o;
+    char *err = NULL;
+    int status;
+
+    /* A QMP client that goes away mid-reply must not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    if (!cli_parse(argc, argv, &o, &err)) {
+        die(err, "bad command line");
+    }
+    if (o.help) {
+        cli_print_help(stdout);
+        return 0;
+    }
+    if (o.version) {
+        printf("%s\n", VERSION_LINE);
+        return 0;
+    }
+    clock_pause(); /* virtual time stands still until the vCPUs start */
+    early_setup(&o);
+    if (o.list_plugins) {
+        plugins_print_list(stdout);
+        return 0;
+    }
+    if (handle_help_requests(&o)) {
+        return 0;
+    }
+    fill_machine_config(&o);
+    add_backends(&o);
+    create_machine_and_devices(&o);
+    add_monitors(&o);
+    start(&o);
+    status = run_main_loop();
+    teardown();
+    cli_opts_free(&o);
+    return status;
+}

@@ -218,8 +218,30 @@ tes_region *memory_io(void)
     return io_root;
 }
 
+/* Regions nobody owns (the harness's RAM and doorbell, made with owner
+ * NULL) die with the address space they are mapped in; owned ones are
+ * freed by their device. */
+static void free_unowned(tes_region *r)
+{
+    for (guint i = r->subregions->len; i-- > 0;) {
+        tes_region *s = g_ptr_array_index(r->subregions, i);
+        if (!s->owner) {
+            if (s->kind == REGION_CONTAINER) {
+                free_unowned(s);
+            }
+            region_free(s);
+        }
+    }
+}
+
 void memory_reset(void)
 {
+    if (system_root) {
+        free_unowned(system_root);
+    }
+    if (io_root) {
+        free_unowned(io_root);
+    }
     region_free(system_root);
     region_free(io_root);
     system_root = NULL;
@@ -482,10 +504,11 @@ int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool 
 /* An I/O range in accesses of natural size and alignment. */
 static int io_bulk(tes_region *r, uint64_t off, uint8_t *buf, uint64_t len, bool write)
 {
+    unsigned widest = r->ops && r->ops->valid_max ? MIN(r->ops->valid_max, 8) : 8;
     int ret = TES_MEM_OK;
 
     while (len) {
-        unsigned size = 8;
+        unsigned size = widest; /* a power of two: the sizes are 1/2/4/8 */
         uint64_t v = 0;
         while (size > len || (off & (size - 1))) {
             size >>= 1;

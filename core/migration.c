@@ -1,1 +1,1177 @@
-#include "core.h"
+/*
+ * tessera core: migration streams and the stream format.
+ *
+ * Transports (exec:, file:, fd:, tcp:, unix:) and the migrate/incoming
+ * commands live in migration-transport.c; this file turns the machine into
+ * bytes and back.
+ *
+ * Stream format, version 1. Integers are little endian; a "string" is a
+ * u32 length followed by that many bytes (no NUL).
+ *
+ *   header   "TESMIG\r\n" (8 bytes), u32 format version (1)
+ *   sections, each a u8 tag:
+ *     1 RAM     string region id, u64 size, u32 page size (4096), then runs
+ *               of non-zero pages: u64 first page, u32 page count, raw
+ *               bytes; a run of count 0 ends the region. Pages in no run
+ *               are zero (so an idle guest's RAM costs almost nothing).
+ *     2 CLOCK   i64 virtual ns.
+ *     3 DEVICE  string device name (id= or type.N), string type name,
+ *               string plugin name, string plugin version, u32 state
+ *               version, u64 payload length, payload.
+ *     0 END
+ *   RAM sections come first, then CLOCK, then one DEVICE section for every
+ *   device of the tree (tree order), so the destination can tell a missing
+ *   device from a stateless one.
+ *
+ * Device payload (dev_state_save):
+ *   PCI functions: the core-owned PCI state (pci_state_save) first;
+ *   u32 field count; per field: string name, u8 kind (tes_field_kind),
+ *   u32 element count, u32 byte length, bytes (LE elements);
+ *   u8 1 when save() data follows, then u64 length and the data; else u8 0.
+ * Fields are matched by name on load: a field the loader does not know is
+ * skipped, a field the stream lacks keeps its current (reset) value, and a
+ * kind or length that differs is refused rather than copied.
+ *
+ * The region id is the region's name, or "owner/name" when two RAM regions
+ * share a name.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "migration-int.h"
+
+#define STREAM_BUF_SIZE (64 * 1024)
+#define MIG_MAGIC "TESMIG\r\n"
+#define MIG_VERSION 1
+#define MIG_PAGE 4096u
+#define MAX_STRING 4096u
+#define MAX_PAYLOAD (1ull << 32) /* a corrupt length must not allocate TiBs */
+
+enum {
+    SECTION_END = 0,
+    SECTION_RAM = 1,
+    SECTION_CLOCK = 2,
+    SECTION_DEVICE = 3,
+};
+
+bool core_autostart = true;
+
+/* ---- streams ---- */
+
+struct tes_stream {
+    int fd;             /* -1 for memory streams */
+    bool writing;
+    int error;          /* first failure, sticky: 0 or -errno */
+    uint8_t *buf;       /* fd streams: 64 KiB staging buffer */
+    size_t pos, fill;   /* reader: buf[pos, fill) unread; writer: fill pending */
+    GByteArray *out;    /* memory writer */
+    const uint8_t *in;  /* memory reader */
+    size_t in_len, in_pos;
+    pid_t child;        /* exec: transport, reaped on close; 0 if none */
+};
+
+static void stream_fail(tes_stream *s, int err)
+{
+    if (!s->error) {
+        s->error = err;
+    }
+}
+
+tes_stream *stream_new_fd(int fd, bool writing)
+{
+    tes_stream *s = g_new0(tes_stream, 1);
+
+    s->fd = fd;
+    s->writing = writing;
+    s->buf = g_malloc(STREAM_BUF_SIZE);
+    return s;
+}
+
+tes_stream *stream_new_fd_child(int fd, bool writing, pid_t child)
+{
+    tes_stream *s = stream_new_fd(fd, writing);
+
+    s->child = child;
+    return s;
+}
+
+tes_stream *stream_new_mem(void)
+{
+    tes_stream *s = g_new0(tes_stream, 1);
+
+    s->fd = -1;
+    s->writing = true;
+    s->out = g_byte_array_new();
+    return s;
+}
+
+tes_stream *stream_new_mem_reader(const void *data, size_t len)
+{
+    tes_stream *s = g_new0(tes_stream, 1);
+
+    s->fd = -1;
+    s->in = data;
+    s->in_len = len;
+    return s;
+}
+
+const void *stream_mem_data(tes_stream *s, size_t *len)
+{
+    if (s->out) {
+        *len = s->out->len;
+        return s->out->data;
+    }
+    *len = s->in ? s->in_len : 0;
+    return s->in;
+}
+
+int stream_error(tes_stream *s)
+{
+    return s->error;
+}
+
+static void write_all(tes_stream *s, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+
+    while (len && !s->error) {
+        ssize_t n = write(s->fd, p, len);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            stream_fail(s, n < 0 ? -errno : -EIO);
+            return;
+        }
+        p += n;
+        len -= n;
+    }
+}
+
+static void stream_flush(tes_stream *s)
+{
+    if (s->fd >= 0 && s->writing && s->fill) {
+        write_all(s, s->buf, s->fill);
+        s->fill = 0;
+    }
+}
+
+void stream_write(tes_stream *s, const void *buf, size_t len)
+{
+    if (s->error || !len) {
+        return;
+    }
+    if (!s->writing) {
+        stream_fail(s, -EBADF);
+        return;
+    }
+    if (s->out) {
+        g_byte_array_append(s->out, buf, len);
+        return;
+    }
+    if (s->fill + len > STREAM_BUF_SIZE) {
+        stream_flush(s);
+    }
+    if (len >= STREAM_BUF_SIZE) {
+        write_all(s, buf, len); /* large blocks (RAM pages) skip the copy */
+        return;
+    }
+    memcpy(s->buf + s->fill, buf, len);
+    s->fill += len;
+}
+
+/* Refill the buffer; false at EOF or error. */
+static bool stream_refill(tes_stream *s)
+{
+    for (;;) {
+        ssize_t n = read(s->fd, s->buf, STREAM_BUF_SIZE);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            stream_fail(s, n < 0 ? -errno : -EIO);
+            return false;
+        }
+        s->pos = 0;
+        s->fill = n;
+        return true;
+    }
+}
+
+static int stream_read_fd(tes_stream *s, uint8_t *p, size_t len)
+{
+    while (len) {
+        size_t avail = s->fill - s->pos;
+
+        if (!avail && len >= STREAM_BUF_SIZE) {
+            ssize_t n = read(s->fd, p, len); /* big reads go straight in */
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                stream_fail(s, n < 0 ? -errno : -EIO);
+                return -EIO;
+            }
+            p += n;
+            len -= n;
+            continue;
+        }
+        if (!avail && !stream_refill(s)) {
+            return -EIO;
+        }
+        avail = MIN(s->fill - s->pos, len);
+        memcpy(p, s->buf + s->pos, avail);
+        s->pos += avail;
+        p += avail;
+        len -= avail;
+    }
+    return 0;
+}
+
+int stream_read(tes_stream *s, void *buf, size_t len)
+{
+    if (s->error) {
+        return -EIO;
+    }
+    if (s->writing) {
+        stream_fail(s, -EBADF);
+        return -EIO;
+    }
+    if (s->fd >= 0) {
+        return stream_read_fd(s, buf, len);
+    }
+    if (len > s->in_len - s->in_pos) {
+        stream_fail(s, -EIO); /* short: the stream was cut */
+        return -EIO;
+    }
+    memcpy(buf, s->in + s->in_pos, len);
+    s->in_pos += len;
+    return 0;
+}
+
+static int stream_reap_child(tes_stream *s)
+{
+    int status;
+
+    while (waitpid(s->child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+int stream_close(tes_stream *s)
+{
+    int ret;
+
+    if (!s) {
+        return 0;
+    }
+    stream_flush(s);
+    if (s->fd >= 0 && close(s->fd) < 0 && s->writing) {
+        stream_fail(s, -errno); /* NFS and pipes report late errors here */
+    }
+    if (s->child > 0) {
+        int r = stream_reap_child(s);
+        if (r < 0) {
+            stream_fail(s, r);
+        }
+    }
+    ret = s->error;
+    if (s->out) {
+        g_byte_array_unref(s->out);
+    }
+    g_free(s->buf);
+    g_free(s);
+    return ret;
+}
+
+/* Bytes not yet consumed by a memory reader. */
+static size_t stream_mem_left(tes_stream *s)
+{
+    return s->in_len - s->in_pos;
+}
+
+/* ---- little-endian helpers ---- */
+
+static void put_u8(tes_stream *s, uint8_t v)
+{
+    stream_write(s, &v, 1);
+}
+
+static void put_u32(tes_stream *s, uint32_t v)
+{
+    v = GUINT32_TO_LE(v);
+    stream_write(s, &v, 4);
+}
+
+static void put_u64(tes_stream *s, uint64_t v)
+{
+    v = GUINT64_TO_LE(v);
+    stream_write(s, &v, 8);
+}
+
+static void put_str(tes_stream *s, const char *str)
+{
+    size_t len = str ? strlen(str) : 0;
+
+    put_u32(s, len);
+    stream_write(s, str, len);
+}
+
+/* The getters return 0 on a cut stream; callers check stream_error(). */
+static uint8_t get_u8(tes_stream *s)
+{
+    uint8_t v = 0;
+
+    stream_read(s, &v, 1);
+    return v;
+}
+
+static uint32_t get_u32(tes_stream *s)
+{
+    uint32_t v = 0;
+
+    stream_read(s, &v, 4);
+    return GUINT32_FROM_LE(v);
+}
+
+static uint64_t get_u64(tes_stream *s)
+{
+    uint64_t v = 0;
+
+    stream_read(s, &v, 8);
+    return GUINT64_FROM_LE(v);
+}
+
+/* A g_malloc'd string, or NULL (stream error set) when cut or too long. */
+static char *get_str(tes_stream *s)
+{
+    uint32_t len = get_u32(s);
+    char *str;
+
+    if (s->error || len > MAX_STRING) {
+        stream_fail(s, -EINVAL);
+        return NULL;
+    }
+    str = g_malloc(len + 1);
+    if (stream_read(s, str, len) < 0) {
+        g_free(str);
+        return NULL;
+    }
+    str[len] = '\0';
+    return str;
+}
+
+/* Skip len bytes (an unknown field). */
+static int stream_skip(tes_stream *s, uint64_t len)
+{
+    uint8_t tmp[512];
+
+    while (len) {
+        size_t n = MIN(len, sizeof(tmp));
+        if (stream_read(s, tmp, n) < 0) {
+            return -EIO;
+        }
+        len -= n;
+    }
+    return 0;
+}
+
+/* Read a length-prefixed blob into a new buffer (NULL + error when cut). */
+static uint8_t *get_blob(tes_stream *s, uint64_t len)
+{
+    uint8_t *data;
+
+    if (len > MAX_PAYLOAD) {
+        stream_fail(s, -EINVAL);
+        return NULL;
+    }
+    data = g_try_malloc(len ? len : 1);
+    if (!data) {
+        stream_fail(s, -ENOMEM);
+        return NULL;
+    }
+    if (stream_read(s, data, len) < 0) {
+        g_free(data);
+        return NULL;
+    }
+    return data;
+}
+
+/* ---- device state: the field table ---- */
+
+static unsigned field_elem_size(tes_field_kind k)
+{
+    switch (k) {
+    case TES_FIELD_BOOL:
+    case TES_FIELD_U8:
+    case TES_FIELD_BYTES:
+        return 1;
+    case TES_FIELD_U16:
+        return 2;
+    case TES_FIELD_U32:
+        return 4;
+    case TES_FIELD_U64:
+    case TES_FIELD_I64:
+        return 8;
+    }
+    return 0;
+}
+
+static const char *field_kind_name(unsigned k)
+{
+    static const char *const names[] = {
+        [TES_FIELD_BOOL] = "bool", [TES_FIELD_U8] = "u8",   [TES_FIELD_U16] = "u16",
+        [TES_FIELD_U32] = "u32",   [TES_FIELD_U64] = "u64", [TES_FIELD_I64] = "i64",
+        [TES_FIELD_BYTES] = "bytes",
+    };
+
+    return k < G_N_ELEMENTS(names) && names[k] ? names[k] : "unknown";
+}
+
+static uint32_t field_count(const tes_state_field *f)
+{
+    return f->count ? f->count : 1;
+}
+
+static const char *dev_type_name(tes_device *dev)
+{
+    return dev->type ? dev->type->name : "?";
+}
+
+/* Copy n elements of esz bytes between host order and the stream's LE. */
+static void elems_swap_copy(uint8_t *dst, const uint8_t *src, uint32_t n, unsigned esz)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+    memcpy(dst, src, (size_t)n * esz);
+#else
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned b = 0; b < esz; b++) {
+            dst[i * esz + b] = src[i * esz + esz - 1 - b];
+        }
+    }
+#endif
+}
+
+static void field_save(tes_stream *s, const uint8_t *inst, const tes_state_field *f)
+{
+    unsigned esz = field_elem_size(f->kind);
+    uint32_t n = field_count(f);
+    size_t len = (size_t)n * esz;
+    uint8_t *tmp = g_malloc(len ? len : 1);
+
+    put_str(s, f->name);
+    put_u8(s, f->kind);
+    put_u32(s, n);
+    put_u32(s, len);
+    elems_swap_copy(tmp, inst + f->offset, n, esz);
+    if (f->kind == TES_FIELD_BOOL) {
+        for (uint32_t i = 0; i < n; i++) {
+            tmp[i] = tmp[i] != 0; /* a bool is 0 or 1 on the wire */
+        }
+    }
+    stream_write(s, tmp, len);
+    g_free(tmp);
+}
+
+static void fields_save(tes_device *dev, const tes_state_info *info, tes_stream *s)
+{
+    const tes_state_field *f = info ? info->fields : NULL;
+    uint32_t n = 0;
+
+    while (f && f[n].name) {
+        n++;
+    }
+    put_u32(s, n);
+    for (uint32_t i = 0; i < n; i++) {
+        field_save(s, dev->s, &f[i]);
+    }
+}
+
+/* save() output goes through a memory stream so its length can prefix it. */
+static int custom_save(tes_device *dev, const tes_state_info *info, tes_stream *s)
+{
+    tes_stream *tmp;
+    const void *data;
+    size_t len;
+    int ret;
+
+    if (!info || !info->save) {
+        put_u8(s, 0);
+        return 0;
+    }
+    tmp = stream_new_mem();
+    ret = info->save(dev, dev->s, tmp);
+    if (ret == 0 && stream_error(tmp)) {
+        ret = stream_error(tmp);
+    }
+    if (ret == 0) {
+        data = stream_mem_data(tmp, &len);
+        put_u8(s, 1);
+        put_u64(s, len);
+        stream_write(s, data, len);
+    }
+    stream_close(tmp);
+    return ret > 0 ? -EIO : ret;
+}
+
+int dev_state_save(tes_device *dev, tes_stream *s)
+{
+    const tes_state_info *info = dev->type->state;
+    int ret;
+
+    if (info && info->pre_save) {
+        ret = info->pre_save(dev, dev->s);
+        if (ret) {
+            return ret > 0 ? -EIO : ret;
+        }
+    }
+    if (dev->pci) {
+        pci_state_save(dev, s);
+    }
+    fields_save(dev, info, s);
+    ret = custom_save(dev, info, s);
+    return ret ? ret : stream_error(s);
+}
+
+static const tes_state_field *field_find(const tes_state_info *info, const char *name)
+{
+    for (const tes_state_field *f = info ? info->fields : NULL; f && f->name; f++) {
+        if (strcmp(f->name, name) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Check the stream's description of field f against ours, then copy. */
+static int field_load(tes_device *dev, tes_stream *s, const tes_state_field *f, unsigned kind,
+                      uint32_t n, uint32_t len, char **errp)
+{
+    unsigned esz = field_elem_size(f->kind);
+    uint8_t *tmp, *dst = (uint8_t *)dev->s + f->offset;
+
+    if (kind != (unsigned)f->kind) {
+        core_set_error(errp, "device '%s' (%s): field '%s' is %s in the stream, %s here",
+                       dev->name, dev_type_name(dev), f->name, field_kind_name(kind),
+                       field_kind_name(f->kind));
+        return -EINVAL;
+    }
+    if (n != field_count(f) || len != (uint64_t)field_count(f) * esz) {
+        core_set_error(errp,
+                       "device '%s' (%s): field '%s' has %u elements (%u bytes) in the "
+                       "stream, %u (%u bytes) here",
+                       dev->name, dev_type_name(dev), f->name, n, len, field_count(f),
+                       field_count(f) * esz);
+        return -EINVAL;
+    }
+    tmp = get_blob(s, len);
+    if (!tmp) {
+        return -EIO;
+    }
+    elems_swap_copy(dst, tmp, n, esz);
+    if (f->kind == TES_FIELD_BOOL) {
+        for (uint32_t i = 0; i < n; i++) {
+            ((bool *)dst)[i] = tmp[i] != 0;
+        }
+    }
+    g_free(tmp);
+    return 0;
+}
+
+static int fields_load(tes_device *dev, const tes_state_info *info, tes_stream *s,
+                       char **errp)
+{
+    uint32_t count = get_u32(s);
+
+    for (uint32_t i = 0; i < count && !stream_error(s); i++) {
+        char *name = get_str(s);
+        unsigned kind = get_u8(s);
+        uint32_t n = get_u32(s), len = get_u32(s);
+        const tes_state_field *f = name ? field_find(info, name) : NULL;
+        int ret = 0;
+
+        if (stream_error(s)) {
+            g_free(name);
+            break;
+        }
+        if (f) {
+            ret = field_load(dev, s, f, kind, n, len, errp);
+        } else {
+            /* A newer plugin's field: ours does without it. */
+            core_log(TES_LOG_PLUGIN, "migration: device '%s' (%s): skipping field '%s' "
+                     "unknown to this plugin", dev->name, dev_type_name(dev), name);
+            ret = stream_skip(s, len);
+        }
+        g_free(name);
+        if (ret == -EINVAL) {
+            return ret;
+        }
+    }
+    return stream_error(s) ? -EIO : 0;
+}
+
+static int custom_load(tes_device *dev, const tes_state_info *info, tes_stream *s,
+                       uint32_t version, char **errp)
+{
+    uint64_t len;
+    uint8_t *data;
+    tes_stream *in;
+    int ret;
+
+    if (!get_u8(s)) {
+        return stream_error(s) ? -EIO : 0;
+    }
+    len = get_u64(s);
+    data = stream_error(s) ? NULL : get_blob(s, len);
+    if (!data) {
+        return -EIO;
+    }
+    if (!info || !info->load) {
+        core_set_error(errp, "device '%s' (%s): the stream carries save() data but this "
+                       "plugin has no load()", dev->name, dev_type_name(dev));
+        g_free(data);
+        return -EINVAL;
+    }
+    in = stream_new_mem_reader(data, len);
+    ret = info->load(dev, dev->s, in, version);
+    if (ret == 0 && stream_error(in)) {
+        ret = -EIO;
+    }
+    if (ret) {
+        core_set_error(errp, "device '%s' (%s): load() refused its %" G_GUINT64_FORMAT
+                       " bytes of saved data: %s", dev->name, dev_type_name(dev), len,
+                       g_strerror(ret < 0 ? -ret : EIO));
+    } else if (stream_mem_left(in)) {
+        core_set_error(errp, "device '%s' (%s): load() left %zu of %" G_GUINT64_FORMAT
+                       " bytes unread", dev->name, dev_type_name(dev), stream_mem_left(in),
+                       len);
+        ret = -EINVAL;
+    }
+    stream_close(in);
+    g_free(data);
+    return ret ? -EINVAL : 0;
+}
+
+static bool version_ok(tes_device *dev, const tes_state_info *info, uint32_t version,
+                       char **errp)
+{
+    uint32_t cur = info ? info->version : 0;
+    uint32_t min = info ? info->min_version : 0;
+
+    if (version > cur) {
+        core_set_error(errp, "device '%s' (%s): state version %u is newer than this "
+                       "plugin's %u", dev->name, dev_type_name(dev), version, cur);
+        return false;
+    }
+    if (version < min) {
+        core_set_error(errp, "device '%s' (%s): state version %u is older than its "
+                       "minimum %u", dev->name, dev_type_name(dev), version, min);
+        return false;
+    }
+    return true;
+}
+
+int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **errp)
+{
+    const tes_state_info *info = dev->type->state;
+    int ret;
+
+    if (!version_ok(dev, info, version, errp)) {
+        return -EINVAL;
+    }
+    if (dev->pci && pci_state_load(dev, s) < 0) {
+        core_set_error(errp, "device '%s' (%s): its PCI state does not load",
+                       dev->name, dev_type_name(dev));
+        return -EINVAL;
+    }
+    ret = fields_load(dev, info, s, errp);
+    if (ret == 0) {
+        ret = custom_load(dev, info, s, version, errp);
+    }
+    if (ret == -EIO) {
+        core_set_error(errp, "device '%s' (%s): its state in the stream is cut short",
+                       dev->name, dev_type_name(dev));
+    }
+    if (ret == 0 && info && info->post_load) {
+        ret = info->post_load(dev, dev->s, version);
+        if (ret) {
+            core_set_error(errp, "device '%s' (%s): post_load() failed: %s", dev->name,
+                           dev_type_name(dev), g_strerror(ret < 0 ? -ret : EIO));
+        }
+    }
+    return ret ? -EINVAL : 0;
+}
+
+int dev_state_load(tes_device *dev, tes_stream *s, uint32_t version)
+{
+    char *err = NULL;
+    int ret = dev_state_load_err(dev, s, version, &err);
+
+    if (ret) {
+        g_printerr("tessera: %s\n", err);
+        g_free(err);
+    }
+    return ret;
+}
+
+/* ---- migration blockers ---- */
+
+static const char *device_blocker(tes_device *d)
+{
+    if (d->type->migration_blocker) {
+        return d->type->migration_blocker;
+    }
+    if (!d->type->state && d->type->instance_size) {
+        return "no migration state declared";
+    }
+    return NULL;
+}
+
+static void blocked_one(tes_device *d, void *opaque)
+{
+    char **msg = opaque;
+    const char *reason = device_blocker(d);
+
+    if (reason && !*msg) {
+        *msg = g_strdup_printf("device '%s' (%s) does not support migration: %s", d->name,
+                               dev_type_name(d), reason);
+    }
+}
+
+bool migration_blocked(char **errp)
+{
+    char *msg = NULL;
+
+    devices_foreach(blocked_one, &msg);
+    if (!msg) {
+        return false;
+    }
+    core_set_error(errp, "%s", msg);
+    g_free(msg);
+    return true;
+}
+
+/* ---- RAM ---- */
+
+typedef struct ram_entry {
+    tes_region *r;
+    char *id;
+    bool seen; /* load: its section was in the stream */
+} ram_entry;
+
+static void ram_collect(tes_region *r, void *opaque)
+{
+    ram_entry *e = g_new0(ram_entry, 1);
+
+    e->r = r;
+    g_ptr_array_add(opaque, e);
+}
+
+static void ram_entry_free(gpointer p)
+{
+    ram_entry *e = p;
+
+    g_free(e->id);
+    g_free(e);
+}
+
+/* RAM regions with their stream ids: the name, or owner/name when the
+ * name alone is ambiguous. Same machine configuration, same ids. */
+static GPtrArray *ram_list(void)
+{
+    GPtrArray *list = g_ptr_array_new_with_free_func(ram_entry_free);
+
+    memory_foreach_ram(ram_collect, list);
+    for (guint i = 0; i < list->len; i++) {
+        ram_entry *e = g_ptr_array_index(list, i);
+        unsigned same = 0;
+
+        for (guint j = 0; j < list->len; j++) {
+            ram_entry *o = g_ptr_array_index(list, j);
+            same += strcmp(o->r->name, e->r->name) == 0;
+        }
+        e->id = same > 1 && e->r->owner
+                    ? g_strdup_printf("%s/%s", e->r->owner->name, e->r->name)
+                    : g_strdup(e->r->name);
+    }
+    return list;
+}
+
+static bool is_zero(const uint8_t *p, size_t len)
+{
+    /* p[0] == 0 and each byte equals the next: all zero. */
+    return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+static size_t page_len(uint64_t size, uint64_t page)
+{
+    return MIN(MIG_PAGE, size - page * MIG_PAGE);
+}
+
+static void ram_save_region(tes_stream *s, ram_entry *e)
+{
+    uint64_t size = region_size(e->r);
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE;
+    const uint8_t *ram = region_ram_ptr(e->r);
+
+    put_u8(s, SECTION_RAM);
+    put_str(s, e->id);
+    put_u64(s, size);
+    put_u32(s, MIG_PAGE);
+    for (uint64_t p = 0; p < npages && ram;) {
+        uint64_t start;
+
+        if (is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
+            p++;
+            continue;
+        }
+        for (start = p; p < npages && p - start < UINT32_MAX &&
+                        !is_zero(ram + p * MIG_PAGE, page_len(size, p));) {
+            p++;
+        }
+        put_u64(s, start);
+        put_u32(s, p - start);
+        stream_write(s, ram + start * MIG_PAGE, MIN(p * MIG_PAGE, size) - start * MIG_PAGE);
+    }
+    put_u64(s, 0);
+    put_u32(s, 0); /* end of runs */
+}
+
+/* "256M", "64K", or bytes when not a round size. */
+static char *size_str(uint64_t size)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+
+    while (u < 3 && size >= 1024 && size % 1024 == 0) {
+        size /= 1024;
+        u++;
+    }
+    return u < 0 ? g_strdup_printf("%" G_GUINT64_FORMAT " bytes", size)
+                 : g_strdup_printf("%" G_GUINT64_FORMAT "%c", size, units[u]);
+}
+
+/* Zero pages [from, to) that are not zero already: untouched guest RAM
+ * stays unallocated on the destination. */
+static void ram_zero_pages(uint8_t *ram, uint64_t size, uint64_t from, uint64_t to)
+{
+    for (uint64_t p = from; p < to; p++) {
+        if (!is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
+            memset(ram + p * MIG_PAGE, 0, page_len(size, p));
+        }
+    }
+}
+
+static ram_entry *ram_find(GPtrArray *list, const char *id)
+{
+    for (guint i = 0; i < list->len; i++) {
+        ram_entry *e = g_ptr_array_index(list, i);
+        if (strcmp(e->id, id) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp)
+{
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0;
+    uint8_t *ram = region_ram_ptr(e->r);
+
+    for (;;) {
+        uint64_t start = get_u64(s);
+        uint32_t count = get_u32(s);
+
+        if (stream_error(s) || count == 0) {
+            break;
+        }
+        if (start < next || start > npages || count > npages - start) {
+            core_set_error(errp, "RAM region '%s': pages %" G_GUINT64_FORMAT "+%u in the "
+                           "stream are out of order or beyond its end", e->id, start, count);
+            return -EINVAL;
+        }
+        ram_zero_pages(ram, size, next, start);
+        next = start + count;
+        stream_read(s, ram + start * MIG_PAGE, MIN(next * MIG_PAGE, size) - start * MIG_PAGE);
+    }
+    if (stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': the stream is cut short", e->id);
+        return -EIO;
+    }
+    ram_zero_pages(ram, size, next, npages);
+    return 0;
+}
+
+static int ram_load_section(tes_stream *s, GPtrArray *list, char **errp)
+{
+    g_autofree char *id = get_str(s);
+    uint64_t size = get_u64(s);
+    uint32_t page = get_u32(s);
+    ram_entry *e;
+
+    if (stream_error(s)) {
+        core_set_error(errp, "migration stream is cut short in a RAM section");
+        return -EIO;
+    }
+    e = ram_find(list, id);
+    if (!e || e->seen) {
+        core_set_error(errp, e ? "stream has RAM region '%s' twice"
+                               : "stream has RAM region '%s' that this machine lacks", id);
+        return -EINVAL;
+    }
+    if (size != region_size(e->r)) {
+        g_autofree char *there = size_str(size), *here = size_str(region_size(e->r));
+        core_set_error(errp, "RAM region '%s' is %s in the stream, %s here", id, there, here);
+        return -EINVAL;
+    }
+    if (page != MIG_PAGE) {
+        core_set_error(errp, "RAM region '%s': page size %u in the stream, want %u", id, page,
+                       MIG_PAGE);
+        return -EINVAL;
+    }
+    e->seen = true;
+    return ram_load_runs(s, e, size, errp);
+}
+
+/* ---- devices ---- */
+
+typedef struct save_ctx {
+    tes_stream *s;
+    char *err;
+} save_ctx;
+
+static void device_section_save(tes_device *d, void *opaque)
+{
+    save_ctx *c = opaque;
+    const plugin *p = d->te ? d->te->plugin : NULL;
+    tes_stream *tmp;
+    const void *data;
+    size_t len;
+    int ret;
+
+    if (c->err) {
+        return;
+    }
+    tmp = stream_new_mem();
+    ret = dev_state_save(d, tmp);
+    if (ret) {
+        c->err = g_strdup_printf("device '%s' (%s): saving its state failed: %s", d->name,
+                                 dev_type_name(d), g_strerror(-ret));
+    } else {
+        data = stream_mem_data(tmp, &len);
+        put_u8(c->s, SECTION_DEVICE);
+        put_str(c->s, d->name);
+        put_str(c->s, dev_type_name(d));
+        put_str(c->s, p ? p->desc->name : "");
+        put_str(c->s, p ? p->desc->version : "");
+        put_u32(c->s, d->type->state ? d->type->state->version : 0);
+        put_u64(c->s, len);
+        stream_write(c->s, data, len);
+    }
+    stream_close(tmp);
+}
+
+typedef struct load_ctx {
+    tes_stream *s;
+    GPtrArray *ram;
+    GHashTable *devs_seen;
+    char *missing; /* first destination device absent from the stream */
+} load_ctx;
+
+static tes_device *device_section_match(load_ctx *c, const char *name, const char *type,
+                                        char **errp)
+{
+    tes_device *d = dev_find(name);
+
+    if (!d) {
+        core_set_error(errp, "stream has device '%s' (%s) that this machine lacks", name,
+                       type);
+        return NULL;
+    }
+    if (strcmp(dev_type_name(d), type) != 0) {
+        core_set_error(errp, "stream has device '%s' of type '%s', this machine has '%s'",
+                       name, type, dev_type_name(d));
+        return NULL;
+    }
+    if (!g_hash_table_add(c->devs_seen, d)) {
+        core_set_error(errp, "stream has device '%s' twice", name);
+        return NULL;
+    }
+    return d;
+}
+
+/* The payload is read whole so that a device's loader, however wrong,
+ * cannot lose the framing of the sections after it. */
+static int device_section_load(load_ctx *c, char **errp)
+{
+    tes_stream *s = c->s, *in;
+    g_autofree char *name = get_str(s), *type = get_str(s);
+    g_autofree char *pname = get_str(s), *pver = get_str(s);
+    uint32_t version = get_u32(s);
+    uint64_t len = get_u64(s);
+    g_autofree uint8_t *data = NULL;
+    tes_device *d;
+    int ret;
+
+    if (stream_error(s)) {
+        core_set_error(errp, "migration stream is cut short in a device section");
+        return -EIO;
+    }
+    d = device_section_match(c, name, type, errp);
+    if (!d) {
+        return -EINVAL;
+    }
+    data = get_blob(s, len);
+    if (!data) {
+        core_set_error(errp, "device '%s' (%s): its section is cut short", name, type);
+        return -EIO;
+    }
+    core_log(TES_LOG_PLUGIN, "migration: loading device '%s' (%s) saved by plugin %s %s, "
+             "state version %u", name, type, pname, pver, version);
+    in = stream_new_mem_reader(data, len);
+    ret = dev_state_load_err(d, in, version, errp);
+    if (ret == 0 && stream_mem_left(in)) {
+        core_set_error(errp, "device '%s' (%s): %zu bytes of its section were left unread",
+                       name, type, stream_mem_left(in));
+        ret = -EINVAL;
+    }
+    stream_close(in);
+    return ret;
+}
+
+static void device_check_seen(tes_device *d, void *opaque)
+{
+    load_ctx *c = opaque;
+
+    if (!c->missing && !g_hash_table_contains(c->devs_seen, d)) {
+        c->missing = g_strdup_printf("device '%s' (%s) of this machine is missing from the "
+                                     "stream", d->name, dev_type_name(d));
+    }
+}
+
+/* ---- the whole machine ---- */
+
+int migration_save(tes_stream *s, char **errp)
+{
+    GPtrArray *ram;
+    save_ctx c = {.s = s};
+
+    if (migration_blocked(errp)) {
+        return -ENOTSUP;
+    }
+    stream_write(s, MIG_MAGIC, 8);
+    put_u32(s, MIG_VERSION);
+    ram = ram_list();
+    for (guint i = 0; i < ram->len; i++) {
+        ram_save_region(s, g_ptr_array_index(ram, i));
+    }
+    g_ptr_array_unref(ram);
+    put_u8(s, SECTION_CLOCK);
+    put_u64(s, (uint64_t)clock_ns());
+    devices_foreach(device_section_save, &c);
+    put_u8(s, SECTION_END);
+    if (c.err) {
+        core_set_error(errp, "%s", c.err);
+        g_free(c.err);
+        return -EIO;
+    }
+    if (stream_error(s)) {
+        core_set_error(errp, "writing the migration stream failed: %s",
+                       g_strerror(-stream_error(s)));
+        return stream_error(s);
+    }
+    return 0;
+}
+
+static int header_load(tes_stream *s, char **errp)
+{
+    char magic[8];
+    uint32_t version;
+
+    if (stream_read(s, magic, 8) < 0 || memcmp(magic, MIG_MAGIC, 8) != 0) {
+        core_set_error(errp, "not a tessera migration stream (no TESMIG header)");
+        return -EINVAL;
+    }
+    version = get_u32(s);
+    if (stream_error(s) || version != MIG_VERSION) {
+        core_set_error(errp, "migration stream format version %u, this tessera reads %u",
+                       version, MIG_VERSION);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int section_load(load_ctx *c, uint8_t tag, char **errp)
+{
+    switch (tag) {
+    case SECTION_RAM:
+        return ram_load_section(c->s, c->ram, errp);
+    case SECTION_CLOCK: {
+        int64_t ns = (int64_t)get_u64(c->s);
+        if (stream_error(c->s)) {
+            core_set_error(errp, "migration stream is cut short in the clock section");
+            return -EIO;
+        }
+        /* Before the devices: post_load() may re-arm timers from now. */
+        clock_set_ns(ns);
+        return 0;
+    }
+    case SECTION_DEVICE:
+        return device_section_load(c, errp);
+    default:
+        core_set_error(errp, "migration stream has an unknown section (tag %u)", tag);
+        return -EINVAL;
+    }
+}
+
+/* Every RAM region and device of this machine had to be in the stream. */
+static int load_check_complete(load_ctx *c, char **errp)
+{
+    for (guint i = 0; i < c->ram->len; i++) {
+        ram_entry *e = g_ptr_array_index(c->ram, i);
+        if (!e->seen) {
+            core_set_error(errp, "RAM region '%s' of this machine is missing from the stream",
+                           e->id);
+            return -EINVAL;
+        }
+    }
+    devices_foreach(device_check_seen, c);
+    if (c->missing) {
+        core_set_error(errp, "%s", c->missing);
+        g_free(c->missing);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int migration_load(tes_stream *s, char **errp)
+{
+    load_ctx c = {.s = s};
+    int ret = header_load(s, errp);
+
+    c.ram = ram_list();
+    c.devs_seen = g_hash_table_new(NULL, NULL);
+    while (ret == 0) {
+        uint8_t tag = get_u8(s);
+
+        if (stream_error(s)) {
+            core_set_error(errp, "migration stream is cut short (no end marker)");
+            ret = -EIO;
+        } else if (tag == SECTION_END) {
+            ret = load_check_complete(&c, errp);
+            break;
+        } else {
+            ret = section_load(&c, tag, errp);
+        }
+    }
+    g_ptr_array_unref(c.ram);
+    g_hash_table_destroy(c.devs_seen);
+    return ret;
+}

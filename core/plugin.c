@@ -1,1 +1,399 @@
+/*
+ * tessera core: the plugin loader.
+ *
+ * A plugin is a .so exporting one symbol, TES_PLUGIN_SYMBOL, a
+ * tes_plugin_desc. Load order (first name wins):
+ *
+ *   1. -plugin FILE, in command-line order (from_cli: they win type
+ *      look-ups over default places, see registry.c);
+ *   2. TESSERA_PLUGIN_PATH, ':'-separated directories or .so files;
+ *   3. the build tree's plugins/ directory, only when the running
+ *      executable lives in the build tree (so an installed tessera never
+ *      picks up a stale build);
+ *   4. the installed plugin directory.
+ *
+ * A file from a default place whose descriptor name is already loaded is
+ * closed again without init: a build-tree copy does not clash with the
+ * installed one, and `-plugin ./my-edu.so` named "edu" replaces the stock
+ * edu. Every refusal is one line naming the file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <ltdl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "core.h"
+
+/* The 1.0 descriptor ends with fini; later minors only append. */
+#define DESC_SIZE_1_0 (offsetof(tes_plugin_desc, fini) + sizeof(void (*)(void)))
+/* Directory depth scanned for *.so: the build tree has plugins/NAME/NAME.so. */
+#define SCAN_DEPTH 2
+
+static GPtrArray *loaded; /* plugin*, load order */
+static bool ltdl_ready;
+static bool dirs_overridden;
+static char *build_dir_override;
+static char *install_dir_override;
+
+GPtrArray *plugins_list(void)
+{
+    if (!loaded) {
+        loaded = g_ptr_array_new();
+    }
+    return loaded;
+}
+
+void plugins_set_default_dirs(const char *build_dir, const char *install_dir)
+{
+    g_free(build_dir_override);
+    g_free(install_dir_override);
+    build_dir_override = g_strdup(build_dir);
+    install_dir_override = g_strdup(install_dir);
+    dirs_overridden = true;
+}
+
+static plugin *plugin_find_name(const char *name)
+{
+    GPtrArray *l = plugins_list();
+
+    for (guint i = 0; i < l->len; i++) {
+        plugin *p = g_ptr_array_index(l, i);
+        if (strcmp(p->desc->name, name) == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void plugin_close(plugin *p)
+{
+    if (p->handle) {
+        lt_dlclose(p->handle);
+    }
+    g_free(p->path);
+    g_free(p);
+}
+
+static const char *desc_name(const tes_plugin_desc *d)
+{
+    /* A foreign-major descriptor may lay out differently past the first
+     * eight bytes; read the name only when the size says it is there. */
+    if (d->size >= offsetof(tes_plugin_desc, name) + sizeof(char *) && d->name) {
+        return d->name;
+    }
+    return "?";
+}
+
+/* The ABI checks of docs/sdk.md "ABI rules": same major, minor not newer,
+ * descriptor at least as large as 1.0's. */
+static bool desc_check(const char *path, const tes_plugin_desc *d, char **errp)
+{
+    if (d->abi_major != TES_ABI_MAJOR) {
+        core_set_error(errp,
+                       "plugin '%s' (%s) is built for SDK ABI %u.%u, this tessera provides "
+                       "ABI %u.%u (major differs)",
+                       path, desc_name(d), d->abi_major, d->abi_minor, TES_ABI_MAJOR,
+                       TES_ABI_MINOR);
+        return false;
+    }
+    if (d->abi_minor > TES_ABI_MINOR) {
+        core_set_error(errp,
+                       "plugin '%s' (%s) is built for SDK ABI %u.%u, newer than this "
+                       "tessera's ABI %u.%u",
+                       path, desc_name(d), d->abi_major, d->abi_minor, TES_ABI_MAJOR,
+                       TES_ABI_MINOR);
+        return false;
+    }
+    if (d->size < DESC_SIZE_1_0) {
+        core_set_error(errp,
+                       "plugin '%s': descriptor is %u bytes, smaller than the ABI 1.0 "
+                       "descriptor (%zu bytes)",
+                       path, d->size, (size_t)DESC_SIZE_1_0);
+        return false;
+    }
+    if (!d->name || !d->name[0] || strchr(d->name, ':')) {
+        core_set_error(errp, "plugin '%s': descriptor has no valid name", path);
+        return false;
+    }
+    return true;
+}
+
+static bool ltdl_init(char **errp)
+{
+    if (!ltdl_ready) {
+        if (lt_dlinit() != 0) {
+            core_set_error(errp, "cannot initialise libltdl: %s", lt_dlerror());
+            return false;
+        }
+        ltdl_ready = true;
+    }
+    return true;
+}
+
+/* Open and check, without init: the caller may still skip it by name. */
+static plugin *plugin_open(const char *path, bool from_cli, char **errp)
+{
+    /* Without a '/', dlopen() would search the library path, not "here". */
+    g_autofree char *file = strchr(path, '/') ? g_strdup(path) : g_strconcat("./", path, NULL);
+    lt_dlhandle h;
+    const tes_plugin_desc *d;
+    plugin *p;
+
+    if (!ltdl_init(errp)) {
+        return NULL;
+    }
+    h = lt_dlopen(file);
+    if (!h) {
+        core_set_error(errp, "plugin '%s': cannot load: %s", path, lt_dlerror());
+        return NULL;
+    }
+    d = lt_dlsym(h, TES_PLUGIN_SYMBOL);
+    if (!d) {
+        core_set_error(errp, "plugin '%s': no %s descriptor (not a tessera plugin?)", path,
+                       TES_PLUGIN_SYMBOL);
+        lt_dlclose(h);
+        return NULL;
+    }
+    if (!desc_check(path, d, errp)) {
+        lt_dlclose(h);
+        return NULL;
+    }
+    p = g_new0(plugin, 1);
+    p->path = g_strdup(path);
+    p->desc = d;
+    p->handle = h;
+    p->from_cli = from_cli;
+    return p;
+}
+
+static bool plugin_start(plugin *p, char **errp)
+{
+    int ret = p->desc->init ? p->desc->init(host_table()) : 0;
+
+    if (ret < 0) {
+        core_set_error(errp, "plugin '%s' (%s): init failed: %s", p->path, p->desc->name,
+                       g_strerror(-ret));
+        return false;
+    }
+    core_log(TES_LOG_PLUGIN, "plugin: loaded %s %s (ABI %u.%u) from %s%s", p->desc->name,
+             p->desc->version ? p->desc->version : "?", p->desc->abi_major,
+             p->desc->abi_minor, p->path, p->from_cli ? " (-plugin)" : "");
+    g_ptr_array_add(plugins_list(), p);
+    registry_add_plugin_types(p);
+    return true;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    g_autofree char *ra = realpath(a, NULL);
+    g_autofree char *rb = realpath(b, NULL);
+
+    return ra && rb && strcmp(ra, rb) == 0;
+}
+
+plugin *plugin_load(const char *path, bool from_cli, char **errp)
+{
+    plugin *p = plugin_open(path, from_cli, errp);
+    plugin *old;
+
+    if (!p) {
+        return NULL;
+    }
+    old = plugin_find_name(p->desc->name);
+    if (old) {
+        /* Loading the very same file twice (harness set-ups) is harmless. */
+        bool same = same_file(old->path, p->path);
+        if (!same) {
+            core_set_error(errp, "plugin '%s' (%s): a plugin named '%s' is already loaded from '%s'",
+                           path, p->desc->name, p->desc->name, old->path);
+        }
+        plugin_close(p);
+        return same ? old : NULL;
+    }
+    if (!plugin_start(p, errp)) {
+        plugin_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- default places ---- */
+
+static gint path_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void scan_dir(const char *dir, int depth, GPtrArray *out)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *ent;
+
+    if (!d) {
+        core_log(TES_LOG_PLUGIN, "plugin: no directory %s", dir);
+        return;
+    }
+    while ((ent = g_dir_read_name(d))) {
+        char *full = g_build_filename(dir, ent, NULL);
+        if (g_file_test(full, G_FILE_TEST_IS_DIR)) {
+            if (depth > 1) {
+                scan_dir(full, depth - 1, out);
+            }
+            g_free(full);
+        } else if (g_str_has_suffix(ent, ".so")) {
+            g_ptr_array_add(out, full);
+        } else {
+            g_free(full);
+        }
+    }
+    g_dir_close(d);
+}
+
+/* Files of one place (a directory or a .so), sorted for determinism. */
+static void place_files(const char *place, GPtrArray *out)
+{
+    GPtrArray *files = g_ptr_array_new();
+
+    if (g_file_test(place, G_FILE_TEST_IS_DIR)) {
+        scan_dir(place, SCAN_DEPTH, files);
+        g_ptr_array_sort(files, path_cmp);
+    } else if (g_file_test(place, G_FILE_TEST_EXISTS)) {
+        g_ptr_array_add(files, g_strdup(place));
+    } else {
+        core_log(TES_LOG_PLUGIN, "plugin: %s does not exist, skipped", place);
+    }
+    for (guint i = 0; i < files->len; i++) {
+        g_ptr_array_add(out, g_ptr_array_index(files, i));
+    }
+    g_ptr_array_free(files, true);
+}
+
+static bool exe_in_build_tree(void)
+{
+    g_autofree char *exe = realpath("/proc/self/exe", NULL);
+    g_autofree char *root = realpath(TESSERA_BUILD_ROOT, NULL);
+
+    return exe && root && g_str_has_prefix(exe, root) && exe[strlen(root)] == '/';
+}
+
+static GPtrArray *default_places(void)
+{
+    GPtrArray *places = g_ptr_array_new_with_free_func(g_free);
+    const char *env = g_getenv("TESSERA_PLUGIN_PATH");
+
+    if (env) {
+        g_auto(GStrv) parts = g_strsplit(env, ":", -1);
+        for (char **s = parts; *s; s++) {
+            if (**s) {
+                g_ptr_array_add(places, g_strdup(*s));
+            }
+        }
+    }
+    if (dirs_overridden) {
+        if (build_dir_override) {
+            g_ptr_array_add(places, g_strdup(build_dir_override));
+        }
+        if (install_dir_override) {
+            g_ptr_array_add(places, g_strdup(install_dir_override));
+        }
+        return places;
+    }
+    if (exe_in_build_tree()) {
+        g_ptr_array_add(places, g_strdup(TESSERA_BUILD_PLUGINDIR));
+    }
+    g_ptr_array_add(places, g_strdup(TESSERA_PLUGINDIR));
+    return places;
+}
+
+static bool load_default_file(const char *path, char **errp)
+{
+    plugin *p = plugin_open(path, false, errp);
+
+    if (!p) {
+        return false;
+    }
+    if (plugin_find_name(p->desc->name)) {
+        core_log(TES_LOG_PLUGIN, "plugin: %s skipped, '%s' is already loaded", path,
+                 p->desc->name);
+        plugin_close(p);
+        return true;
+    }
+    if (!plugin_start(p, errp)) {
+        plugin_close(p);
+        return false;
+    }
+    return true;
+}
+
+bool plugins_load_all(GPtrArray *cli_files, char **errp)
+{
+    g_autoptr(GPtrArray) places = default_places();
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; cli_files && i < cli_files->len; i++) {
+        if (!plugin_load(g_ptr_array_index(cli_files, i), true, errp)) {
+            return false;
+        }
+    }
+    for (guint i = 0; i < places->len; i++) {
+        place_files(g_ptr_array_index(places, i), files);
+    }
+    for (guint i = 0; i < files->len; i++) {
+        if (!load_default_file(g_ptr_array_index(files, i), errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- listing and teardown ---- */
+
+static const char *kind_suffix(tes_type_kind k)
+{
+    switch (k) {
+    case TES_KIND_MACHINE:
+        return " (machine)";
+    case TES_KIND_CPU:
+        return " (cpu)";
+    default:
+        return "";
+    }
+}
+
+void plugins_print_list(FILE *out)
+{
+    GPtrArray *l = plugins_list();
+
+    fprintf(out, "Plugins (name version abi file: types), this tessera provides ABI %u.%u:\n",
+            TES_ABI_MAJOR, TES_ABI_MINOR);
+    for (guint i = 0; i < l->len; i++) {
+        plugin *p = g_ptr_array_index(l, i);
+        const tes_plugin_desc *d = p->desc;
+        fprintf(out, "%s %s abi %u.%u %s:", d->name, d->version ? d->version : "?",
+                d->abi_major, d->abi_minor, p->path);
+        for (size_t t = 0; d->types && d->types[t]; t++) {
+            fprintf(out, "%s %s%s", t ? "," : "", d->types[t]->name,
+                    kind_suffix(d->types[t]->kind));
+        }
+        fputc('\n', out);
+    }
+}
+
+void plugins_unload_all(void)
+{
+    GPtrArray *l = plugins_list();
+
+    /* Devices run plugin code: they go before the code does. */
+    registry_reset();
+    registry_clear_types();
+    for (guint i = l->len; i-- > 0;) {
+        plugin *p = g_ptr_array_index(l, i);
+        if (p->desc->fini) {
+            p->desc->fini();
+        }
+        plugin_close(p);
+    }
+    g_ptr_array_set_size(l, 0);
+}

@@ -1,1 +1,1083 @@
+/*
+ * tessera core: the type registry and the object tree.
+ *
+ * Types come from plugins (plugin.c hands each loaded plugin to
+ * registry_add_plugin_types). Two plugins may provide the same name: a
+ * -plugin file wins, "PLUGIN:TYPE" names one, and otherwise look-up fails
+ * listing the providers (docs/DESIGN: "Types, properties, state").
+ *
+ * The object tree is QEMU's qdev shape: buses own devices, devices own
+ * child buses. The root is "main-system-bus" (kind System); buses created
+ * without a parent device are further roots, walked after it. Property
+ * tables drive defaults, -device T,help, parsing and "info qtree".
+ */
+#include <errno.h>
+#include <string.h>
+
 #include "core.h"
+
+/* 1.0 sizes of structs plugins hand us; later minors only append. */
+#define TYPE_INFO_SIZE_1_0 (offsetof(tes_type_info, describe) + sizeof(void *))
+#define PCI_INFO_SIZE_1_0 (offsetof(tes_pci_info, config_write) + sizeof(void *))
+#define CPU_OPS_SIZE_1_0 (offsetof(tes_cpu_ops, get_pc) + sizeof(void *))
+#define MACHINE_OPS_SIZE_1_0 (offsetof(tes_machine_ops, powerdown) + sizeof(void *))
+
+static GPtrArray *types;       /* type_entry*, registration order */
+static tes_bus *root_bus;      /* main-system-bus */
+static GPtrArray *extra_roots; /* tes_bus* created without a parent */
+static GHashTable *name_count; /* type name -> next N of "type.N" */
+
+/* ---- types ---- */
+
+static const char *kind_word(tes_type_kind k)
+{
+    switch (k) {
+    case TES_KIND_MACHINE:
+        return "machine";
+    case TES_KIND_CPU:
+        return "CPU model";
+    default:
+        return "device";
+    }
+}
+
+/* The option that takes the type, for hints: -device, -M, -cpu. */
+static const char *kind_option(tes_type_kind k)
+{
+    switch (k) {
+    case TES_KIND_MACHINE:
+        return "-M";
+    case TES_KIND_CPU:
+        return "-cpu";
+    default:
+        return "-device";
+    }
+}
+
+static const char *type_bus_kind(const tes_type_info *t)
+{
+    return t->bus ? t->bus : TES_BUS_SYSTEM;
+}
+
+/* Why a type cannot be registered, or NULL when it is fine. */
+static const char *type_problem(const tes_type_info *t)
+{
+    uint32_t need = 0;
+
+    if (t->size < TYPE_INFO_SIZE_1_0) {
+        return "type info smaller than the ABI 1.0 tes_type_info";
+    }
+    if (!t->name || !t->name[0] || strpbrk(t->name, ":,= ")) {
+        return "type has no valid name";
+    }
+    if (t->kind == TES_KIND_MACHINE) {
+        need = MACHINE_OPS_SIZE_1_0;
+    } else if (t->kind == TES_KIND_CPU) {
+        need = CPU_OPS_SIZE_1_0;
+    } else if (t->kind != TES_KIND_DEVICE) {
+        return "type has an unknown kind";
+    } else if (strcmp(type_bus_kind(t), TES_BUS_PCI) == 0) {
+        need = PCI_INFO_SIZE_1_0;
+    }
+    /* Every class_info struct starts with its size like all ABI structs. */
+    if (need && (!t->class_info || *(const uint32_t *)t->class_info < need)) {
+        return "class_info missing or smaller than its ABI 1.0 size";
+    }
+    return NULL;
+}
+
+void registry_add_plugin_types(plugin *p)
+{
+    const tes_type_info *const *list = p->desc->types;
+
+    if (!types) {
+        types = g_ptr_array_new_with_free_func(g_free);
+    }
+    for (size_t i = 0; list && list[i]; i++) {
+        const char *why = type_problem(list[i]);
+        if (why) {
+            /* A plugin bug, not the user's: say so, keep the other types. */
+            fprintf(stderr, "tessera: plugin '%s' (%s): type #%zu ignored: %s\n", p->path,
+                    p->desc->name, i, why);
+            continue;
+        }
+        type_entry *te = g_new0(type_entry, 1);
+        te->info = list[i];
+        te->plugin = p;
+        g_ptr_array_add(types, te);
+        core_log(TES_LOG_PLUGIN, "plugin: %s provides %s '%s'", p->desc->name,
+                 kind_word(list[i]->kind), list[i]->name);
+    }
+}
+
+void registry_clear_types(void)
+{
+    if (types) {
+        g_ptr_array_set_size(types, 0);
+    }
+}
+
+static GPtrArray *providers(const char *plug, const char *name, tes_type_kind kind)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; types && i < types->len; i++) {
+        type_entry *te = g_ptr_array_index(types, i);
+        if (te->info->kind == kind && strcmp(te->info->name, name) == 0 &&
+            (!plug || strcmp(te->plugin->desc->name, plug) == 0)) {
+            g_ptr_array_add(out, te);
+        }
+    }
+    return out;
+}
+
+static const type_entry *choose_provider(GPtrArray *found, const char *name,
+                                         tes_type_kind kind, char **errp)
+{
+    const type_entry *cli = NULL;
+    unsigned n_cli = 0;
+    GString *list;
+
+    if (found->len == 1) {
+        return g_ptr_array_index(found, 0);
+    }
+    for (guint i = 0; i < found->len; i++) {
+        const type_entry *te = g_ptr_array_index(found, i);
+        if (te->plugin->from_cli) {
+            cli = te;
+            n_cli++;
+        }
+    }
+    if (n_cli == 1) {
+        return cli;
+    }
+    list = g_string_new(NULL);
+    for (guint i = 0; i < found->len; i++) {
+        const type_entry *te = g_ptr_array_index(found, i);
+        g_string_append_printf(list, "%s%s (%s)", i ? ", " : "", te->plugin->desc->name,
+                               te->plugin->path);
+    }
+    core_set_error(errp,
+                   "%s '%s' is provided by several plugins: %s; choose one with %s PLUGIN:%s "
+                   "or -plugin FILE",
+                   kind_word(kind), name, list->str, kind_option(kind), name);
+    g_string_free(list, true);
+    return NULL;
+}
+
+const type_entry *type_lookup(const char *name, tes_type_kind kind, char **errp)
+{
+    const char *colon = strchr(name, ':');
+    g_autofree char *plug = colon ? g_strndup(name, colon - name) : NULL;
+    const char *tname = colon ? colon + 1 : name;
+    g_autoptr(GPtrArray) found = providers(plug, tname, kind);
+
+    if (found->len == 0 && plug) {
+        core_set_error(errp, "no plugin '%s' provides %s '%s'", plug, kind_word(kind), tname);
+        return NULL;
+    }
+    if (found->len == 0) {
+        core_set_error(errp, "unknown %s '%s' (try %s help)", kind_word(kind), tname,
+                       kind_option(kind));
+        return NULL;
+    }
+    return choose_provider(found, tname, kind, errp);
+}
+
+static gint type_cmp(gconstpointer a, gconstpointer b)
+{
+    const type_entry *x = *(const type_entry *const *)a;
+    const type_entry *y = *(const type_entry *const *)b;
+    int c = strcmp(x->info->name, y->info->name);
+
+    return c ? c : strcmp(x->plugin->desc->name, y->plugin->desc->name);
+}
+
+GPtrArray *types_of_kind(tes_type_kind kind)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; types && i < types->len; i++) {
+        type_entry *te = g_ptr_array_index(types, i);
+        if (te->info->kind == kind) {
+            g_ptr_array_add(out, te);
+        }
+    }
+    g_ptr_array_sort(out, type_cmp);
+    return out;
+}
+
+/* -device help: grouped by the bus kind they plug into, QEMU's line shape. */
+static void print_devices(GPtrArray *list, FILE *out)
+{
+    g_autoptr(GPtrArray) kinds = g_ptr_array_new();
+
+    for (guint i = 0; i < list->len; i++) {
+        const char *k = type_bus_kind(((type_entry *)g_ptr_array_index(list, i))->info);
+        if (!g_ptr_array_find_with_equal_func(kinds, k, g_str_equal, NULL)) {
+            g_ptr_array_add(kinds, (gpointer)k);
+        }
+    }
+    g_ptr_array_sort(kinds, (GCompareFunc)g_strcmp0);
+    for (guint k = 0; k < kinds->len; k++) {
+        const char *kind = *(const char **)&kinds->pdata[k];
+        fprintf(out, "%s%s devices:\n", k ? "\n" : "", kind);
+        for (guint i = 0; i < list->len; i++) {
+            const type_entry *te = g_ptr_array_index(list, i);
+            if (strcmp(type_bus_kind(te->info), kind) == 0) {
+                fprintf(out, "name \"%s\", bus %s, desc \"%s\", plugin \"%s\"\n",
+                        te->info->name, kind, te->info->desc ? te->info->desc : "",
+                        te->plugin->desc->name);
+            }
+        }
+    }
+}
+
+void types_print_help(tes_type_kind kind, FILE *out)
+{
+    g_autoptr(GPtrArray) list = types_of_kind(kind);
+
+    if (kind == TES_KIND_DEVICE) {
+        print_devices(list, out);
+        return;
+    }
+    fprintf(out, kind == TES_KIND_MACHINE ? "Supported machines are:\n" : "Available CPUs:\n");
+    for (guint i = 0; i < list->len; i++) {
+        const type_entry *te = g_ptr_array_index(list, i);
+        fprintf(out, "%-20s %s (plugin %s)\n", te->info->name,
+                te->info->desc ? te->info->desc : "", te->plugin->desc->name);
+    }
+}
+
+static const char *prop_kind_name(tes_prop_kind k)
+{
+    static const char *const names[] = {
+        [TES_PROP_BOOL] = "bool",    [TES_PROP_U8] = "uint8",   [TES_PROP_U16] = "uint16",
+        [TES_PROP_U32] = "uint32",   [TES_PROP_U64] = "uint64", [TES_PROP_SIZE] = "size",
+        [TES_PROP_STRING] = "str",   [TES_PROP_DRIVE] = "drive", [TES_PROP_CHR] = "chr",
+    };
+
+    return (unsigned)k < G_N_ELEMENTS(names) && names[k] ? names[k] : "?";
+}
+
+void type_print_props(const type_entry *t, FILE *out)
+{
+    const tes_prop_info *p = t->info->props;
+
+    if (!p || !p->name) {
+        fprintf(out, "There are no options for %s.\n", t->info->name);
+        return;
+    }
+    fprintf(out, "%s options:\n", t->info->name);
+    for (; p->name; p++) {
+        g_autofree char *lhs = g_strdup_printf("%s=<%s>", p->name, prop_kind_name(p->kind));
+        fprintf(out, "  %-24s - %s", lhs, p->help ? p->help : "");
+        if (p->defval) {
+            fprintf(out, " (default: %s)", p->defval);
+        }
+        fputc('\n', out);
+    }
+}
+
+/* ---- buses ---- */
+
+tes_bus *sysbus_root(void)
+{
+    if (!root_bus) {
+        root_bus = g_new0(tes_bus, 1);
+        root_bus->name = g_strdup("main-system-bus");
+        root_bus->kind = g_strdup(TES_BUS_SYSTEM);
+        root_bus->children = g_ptr_array_new();
+    }
+    return root_bus;
+}
+
+static void foreach_root(void (*fn)(tes_bus *b, void *opaque), void *opaque)
+{
+    fn(sysbus_root(), opaque);
+    for (guint i = 0; extra_roots && i < extra_roots->len; i++) {
+        fn(g_ptr_array_index(extra_roots, i), opaque);
+    }
+}
+
+/* Depth-first walk: a bus, then each device and its child buses. Stops
+ * when fn returns true; returns that. */
+static bool walk_bus(tes_bus *b, bool (*bus_fn)(tes_bus *, void *),
+                     bool (*dev_fn)(tes_device *, void *), void *opaque)
+{
+    if (bus_fn && bus_fn(b, opaque)) {
+        return true;
+    }
+    for (guint i = 0; i < b->children->len; i++) {
+        tes_device *d = g_ptr_array_index(b->children, i);
+        if (dev_fn && dev_fn(d, opaque)) {
+            return true;
+        }
+        for (guint j = 0; j < d->buses->len; j++) {
+            if (walk_bus(g_ptr_array_index(d->buses, j), bus_fn, dev_fn, opaque)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool walk_tree(bool (*bus_fn)(tes_bus *, void *), bool (*dev_fn)(tes_device *, void *),
+                      void *opaque)
+{
+    if (walk_bus(sysbus_root(), bus_fn, dev_fn, opaque)) {
+        return true;
+    }
+    for (guint i = 0; extra_roots && i < extra_roots->len; i++) {
+        if (walk_bus(g_ptr_array_index(extra_roots, i), bus_fn, dev_fn, opaque)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct bus_query {
+    const char *name;
+    const char *kind;
+    tes_bus *found;
+    unsigned count;
+};
+
+static bool bus_matches(tes_bus *b, void *opaque)
+{
+    struct bus_query *q = opaque;
+
+    if ((q->name && strcmp(b->name, q->name) == 0) || (q->kind && strcmp(b->kind, q->kind) == 0)) {
+        q->found = b;
+        return true;
+    }
+    return false;
+}
+
+static bool bus_count_kind(tes_bus *b, void *opaque)
+{
+    struct bus_query *q = opaque;
+
+    q->count += strcmp(b->kind, q->kind) == 0;
+    return false;
+}
+
+tes_bus *bus_find(const char *name)
+{
+    struct bus_query q = {.name = name};
+
+    walk_tree(bus_matches, NULL, &q);
+    return q.found;
+}
+
+tes_bus *bus_find_kind(const char *kind)
+{
+    struct bus_query q = {.kind = kind};
+
+    walk_tree(bus_matches, NULL, &q);
+    return q.found;
+}
+
+tes_bus *bus_create(tes_device *parent, const char *kind, const char *name, void *opaque)
+{
+    tes_bus *b = g_new0(tes_bus, 1);
+
+    b->kind = g_strdup(kind ? kind : TES_BUS_SYSTEM);
+    if (name) {
+        b->name = g_strdup(name);
+    } else {
+        /* Unnamed: "pci.0", "pci.1"... like QEMU's automatic bus names. */
+        struct bus_query q = {.kind = b->kind};
+        g_autofree char *lower = g_ascii_strdown(b->kind, -1);
+        walk_tree(bus_count_kind, NULL, &q);
+        b->name = g_strdup_printf("%s.%u", lower, q.count);
+    }
+    b->parent = parent;
+    b->opaque = opaque;
+    b->children = g_ptr_array_new();
+    if (parent) {
+        g_ptr_array_add(parent->buses, b);
+    } else {
+        if (!extra_roots) {
+            extra_roots = g_ptr_array_new();
+        }
+        g_ptr_array_add(extra_roots, b);
+    }
+    return b;
+}
+
+static void bus_free(tes_bus *b)
+{
+    /* Children go first, last plugged first. */
+    while (b->children->len) {
+        dev_free(g_ptr_array_index(b->children, b->children->len - 1));
+    }
+    if (b->parent) {
+        g_ptr_array_remove(b->parent->buses, b);
+    } else if (b != root_bus && extra_roots) {
+        g_ptr_array_remove(extra_roots, b);
+    }
+    g_ptr_array_free(b->children, true);
+    g_free(b->name);
+    g_free(b->kind);
+    g_free(b);
+}
+
+/* ---- devices: properties ---- */
+
+static const char *dev_label(tes_device *d)
+{
+    return d->id ? d->id : d->type->name;
+}
+
+static const tes_prop_info *prop_find(const tes_type_info *t, const char *name)
+{
+    for (const tes_prop_info *p = t->props; p && p->name; p++) {
+        if (strcmp(p->name, name) == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static uint64_t kind_max(tes_prop_kind k)
+{
+    switch (k) {
+    case TES_PROP_U8:
+        return UINT8_MAX;
+    case TES_PROP_U16:
+        return UINT16_MAX;
+    case TES_PROP_U32:
+        return UINT32_MAX;
+    default:
+        return UINT64_MAX;
+    }
+}
+
+/* Decimal or 0x hex, with a K/M/G/T (1024-based) suffix when sized. */
+static bool parse_number(const char *s, bool sized, uint64_t *out)
+{
+    int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
+    const char *digits = base == 16 ? s + 2 : s;
+    char *end;
+    uint64_t v, mult = 1;
+
+    if (!g_ascii_isxdigit(digits[0])) {
+        return false;
+    }
+    errno = 0;
+    v = g_ascii_strtoull(digits, &end, base);
+    if (errno) {
+        return false;
+    }
+    if (sized && *end) {
+        const char *sfx = strchr("KMGT", g_ascii_toupper(*end));
+        if (!sfx || (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))) {
+            return false;
+        }
+        mult = 1ull << (10 * (sfx - "KMGT" + 1));
+        end = "";
+    }
+    if (*end || (mult > 1 && v > UINT64_MAX / mult)) {
+        return false;
+    }
+    *out = v * mult;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"on", "true", "yes", "1"};
+    static const char *const no[] = {"off", "false", "no", "0"};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+        if (g_ascii_strcasecmp(s, yes[i]) == 0 || g_ascii_strcasecmp(s, no[i]) == 0) {
+            *out = g_ascii_strcasecmp(s, yes[i]) == 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool set_number(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
+{
+    uint64_t max = p->max ? p->max : kind_max(p->kind);
+    uint64_t v;
+    void *field = (char *)d->s + p->offset;
+
+    if (!parse_number(value, p->kind == TES_PROP_SIZE, &v)) {
+        core_set_error(errp, "%s '%s': property '%s' wants a number %" G_GUINT64_FORMAT
+                       "..%" G_GUINT64_FORMAT "%s, got '%s'", kind_word(d->type->kind),
+                       dev_label(d), p->name, p->min, max,
+                       p->kind == TES_PROP_SIZE ? " (K/M/G/T suffixes allowed)" : "", value);
+        return false;
+    }
+    if (v < p->min || v > max) {
+        core_set_error(errp, "%s '%s': property '%s' wants %" G_GUINT64_FORMAT "..%"
+                       G_GUINT64_FORMAT ", got %s", kind_word(d->type->kind), dev_label(d),
+                       p->name, p->min, max, value);
+        return false;
+    }
+    switch (p->kind) {
+    case TES_PROP_U8:
+        *(uint8_t *)field = v;
+        break;
+    case TES_PROP_U16:
+        *(uint16_t *)field = v;
+        break;
+    case TES_PROP_U32:
+        *(uint32_t *)field = v;
+        break;
+    default:
+        *(uint64_t *)field = v;
+        break;
+    }
+    return true;
+}
+
+static bool set_drive(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
+{
+    tes_drive *drv = drive_find(value);
+
+    if (!drv) {
+        core_set_error(errp, "device '%s': property '%s': drive '%s' not found", dev_label(d),
+                       p->name, value);
+        return false;
+    }
+    if (!drive_claim(drv, dev_label(d), errp)) {
+        return false;
+    }
+    *(tes_drive **)((char *)d->s + p->offset) = drv;
+    return true;
+}
+
+/* "serialN" (or N) is the N-th -serial; the core has no named chardevs yet. */
+static bool set_chr(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
+{
+    const char *num = g_str_has_prefix(value, "serial") ? value + 6 : value;
+    uint64_t idx;
+    tes_chr *chr = NULL;
+
+    if (parse_number(num, false, &idx) && idx < 64) {
+        chr = serial_chr(idx);
+    }
+    if (!chr) {
+        core_set_error(errp, "device '%s': property '%s': chardev '%s' not found (use serialN for "
+                       "the N-th -serial)", dev_label(d), p->name, value);
+        return false;
+    }
+    *(tes_chr **)((char *)d->s + p->offset) = chr;
+    return true;
+}
+
+static bool set_prop(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
+{
+    void *field = (char *)d->s + p->offset;
+    bool b;
+
+    switch (p->kind) {
+    case TES_PROP_BOOL:
+        if (!parse_bool(value, &b)) {
+            core_set_error(errp, "%s '%s': property '%s' wants on|off, got '%s'",
+                           kind_word(d->type->kind), dev_label(d), p->name, value);
+            return false;
+        }
+        *(bool *)field = b;
+        return true;
+    case TES_PROP_STRING:
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(value);
+        return true;
+    case TES_PROP_DRIVE:
+    case TES_PROP_CHR:
+        if (!(p->kind == TES_PROP_DRIVE ? set_drive : set_chr)(d, p, value, errp)) {
+            return false;
+        }
+        g_hash_table_insert(d->prop_text, g_strdup(p->name), g_strdup(value));
+        return true;
+    case TES_PROP_U8:
+    case TES_PROP_U16:
+    case TES_PROP_U32:
+    case TES_PROP_U64:
+    case TES_PROP_SIZE:
+        return set_number(d, p, value, errp);
+    }
+    core_set_error(errp, "%s '%s': property '%s' has an unknown kind %d",
+                   kind_word(d->type->kind), dev_label(d), p->name, p->kind);
+    return false;
+}
+
+bool dev_set_prop(tes_device *d, const char *name, const char *value, char **errp)
+{
+    const tes_prop_info *p = prop_find(d->type, name);
+
+    if (!p) {
+        core_set_error(errp, "%s '%s': no property '%s' (try %s %s,help)",
+                       kind_word(d->type->kind), dev_label(d), name, kind_option(d->type->kind),
+                       d->type->name);
+        return false;
+    }
+    return set_prop(d, p, value, errp);
+}
+
+char *prop_value_string(tes_device *d, const tes_prop_info *p)
+{
+    const void *field = (const char *)d->s + p->offset;
+    const char *text;
+
+    switch (p->kind) {
+    case TES_PROP_BOOL:
+        return g_strdup(*(const bool *)field ? "on" : "off");
+    case TES_PROP_U8:
+        return g_strdup_printf("%u", *(const uint8_t *)field);
+    case TES_PROP_U16:
+        return g_strdup_printf("%u", *(const uint16_t *)field);
+    case TES_PROP_U32:
+        return g_strdup_printf("%u", *(const uint32_t *)field);
+    case TES_PROP_U64:
+    case TES_PROP_SIZE:
+        return g_strdup_printf("%" G_GUINT64_FORMAT, *(const uint64_t *)field);
+    case TES_PROP_STRING:
+        return g_strdup(*(char *const *)field ? *(char *const *)field : "");
+    case TES_PROP_DRIVE:
+    case TES_PROP_CHR:
+        text = g_hash_table_lookup(d->prop_text, p->name);
+        return g_strdup(text ? text : "");
+    }
+    return g_strdup("?");
+}
+
+/* ---- devices: life cycle ---- */
+
+static bool apply_defaults(tes_device *d, char **errp)
+{
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        g_autofree char *err = NULL;
+        if (p->defval && !set_prop(d, p, p->defval, &err)) {
+            core_set_error(errp, "%s '%s': bad default of property '%s' (plugin bug): %s",
+                           kind_word(d->type->kind), d->type->name, p->name, err);
+            return false;
+        }
+    }
+    return true;
+}
+
+tes_device *dev_new(const char *type, tes_type_kind kind, char **errp)
+{
+    const type_entry *te = type_lookup(type, kind, errp);
+    tes_device *d;
+
+    if (!te) {
+        return NULL;
+    }
+    d = g_new0(tes_device, 1);
+    d->te = te;
+    d->type = te->info;
+    d->s = g_malloc0(MAX(te->info->instance_size, 1));
+    d->buses = g_ptr_array_new();
+    d->regions = g_ptr_array_new();
+    d->prop_text = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (!apply_defaults(d, errp)) {
+        dev_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static bool id_valid(const char *id)
+{
+    /* QEMU's rule: a letter, then letters, digits, '-', '.', '_'. */
+    if (!g_ascii_isalpha(id[0])) {
+        return false;
+    }
+    for (const char *c = id; *c; c++) {
+        if (!g_ascii_isalnum(*c) && !strchr("-._", *c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool set_id(tes_device *d, const char *id, char **errp)
+{
+    if (!id_valid(id)) {
+        core_set_error(errp, "device id '%s' is invalid: use a letter, then letters, digits, "
+                       "'-', '.' or '_'", id);
+        return false;
+    }
+    if (dev_find(id)) {
+        core_set_error(errp, "duplicate device id '%s'", id);
+        return false;
+    }
+    g_free(d->id);
+    d->id = g_strdup(id);
+    return true;
+}
+
+/* Split "k=v,k=v" where ",," stands for a literal comma. */
+static GPtrArray *split_opts(const char *opts)
+{
+    GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
+    GString *cur = g_string_new(NULL);
+
+    for (const char *c = opts; *c; c++) {
+        if (*c == ',' && c[1] == ',') {
+            g_string_append_c(cur, ',');
+            c++;
+        } else if (*c == ',') {
+            g_ptr_array_add(items, g_string_free(cur, false));
+            cur = g_string_new(NULL);
+        } else {
+            g_string_append_c(cur, *c);
+        }
+    }
+    g_ptr_array_add(items, g_string_free(cur, false));
+    return items;
+}
+
+static bool set_opt(tes_device *d, const char *item, char **errp)
+{
+    const char *eq = strchr(item, '=');
+    g_autofree char *key = eq ? g_strndup(item, eq - item) : NULL;
+
+    if (!eq) {
+        core_set_error(errp, "%s '%s': option '%s' wants KEY=VALUE", kind_word(d->type->kind),
+                       dev_label(d), item);
+        return false;
+    }
+    if (strcmp(key, "id") == 0) {
+        return set_id(d, eq + 1, errp);
+    }
+    if (strcmp(key, "bus") == 0) {
+        g_free(d->bus_opt);
+        d->bus_opt = g_strdup(eq + 1);
+        return true;
+    }
+    if (strcmp(key, "addr") == 0) {
+        g_free(d->addr_opt);
+        d->addr_opt = g_strdup(eq + 1);
+        return true;
+    }
+    return dev_set_prop(d, key, eq + 1, errp);
+}
+
+bool dev_set_opts(tes_device *d, const char *opts, char **errp)
+{
+    g_autoptr(GPtrArray) items = NULL;
+
+    if (!opts || !opts[0]) {
+        return true;
+    }
+    items = split_opts(opts);
+    for (guint i = 0; i < items->len; i++) {
+        const char *item = g_ptr_array_index(items, i);
+        if (item[0] && !set_opt(d, item, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static tes_bus *choose_bus(tes_device *d, tes_bus *bus, char **errp)
+{
+    const char *want = type_bus_kind(d->type);
+
+    if (!bus && d->bus_opt) {
+        bus = bus_find(d->bus_opt);
+        if (!bus) {
+            core_set_error(errp, "device '%s': bus '%s' not found", dev_label(d), d->bus_opt);
+            return NULL;
+        }
+    }
+    if (!bus) {
+        bus = strcmp(want, TES_BUS_SYSTEM) == 0 ? sysbus_root() : bus_find_kind(want);
+        if (!bus) {
+            core_set_error(errp, "no bus of kind '%s' for device '%s' (%s)", want, dev_label(d),
+                           strcmp(want, TES_BUS_PCI) == 0
+                               ? "does the machine have a PCI host bridge?"
+                               : "add the device that provides one first");
+            return NULL;
+        }
+    }
+    if (strcmp(bus->kind, want) != 0) {
+        core_set_error(errp, "device '%s' plugs into a %s bus, bus '%s' is %s", dev_label(d), want,
+                       bus->name, bus->kind);
+        return NULL;
+    }
+    return bus;
+}
+
+static char *auto_name(const tes_type_info *t)
+{
+    gpointer n;
+
+    if (!name_count) {
+        name_count = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    n = g_hash_table_lookup(name_count, t->name);
+    g_hash_table_insert(name_count, g_strdup(t->name), GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + 1));
+    return g_strdup_printf("%s.%u", t->name, GPOINTER_TO_UINT(n));
+}
+
+static bool realize_failed(tes_device *d, int ret, char **errp)
+{
+    if (d->error) {
+        core_set_error(errp, "device '%s': %s", dev_label(d), d->error);
+    } else {
+        core_set_error(errp, "device '%s': realize failed: %s", dev_label(d), g_strerror(-ret));
+    }
+    if (d->pci) {
+        pci_unplug(d);
+        d->pci = NULL;
+    }
+    g_ptr_array_remove(d->bus->children, d);
+    d->bus = NULL;
+    return false;
+}
+
+bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
+{
+    bool is_pci;
+    int ret = 0;
+
+    if (d->realized) {
+        core_set_error(errp, "device '%s' is already realized", dev_label(d));
+        return false;
+    }
+    bus = choose_bus(d, bus, errp);
+    if (!bus) {
+        return false;
+    }
+    is_pci = strcmp(bus->kind, TES_BUS_PCI) == 0;
+    if (d->addr_opt && !is_pci) {
+        core_set_error(errp, "device '%s': addr= applies to PCI devices only", dev_label(d));
+        return false;
+    }
+    if (!d->name) {
+        d->name = d->id ? g_strdup(d->id) : auto_name(d->type);
+    }
+    d->bus = bus;
+    g_ptr_array_add(bus->children, d);
+    if (is_pci && !pci_plug(d, bus, d->addr_opt, errp)) {
+        g_ptr_array_remove(bus->children, d);
+        d->bus = NULL;
+        return false;
+    }
+    if (d->type->realize) {
+        ret = d->type->realize(d, d->s);
+    }
+    if (ret < 0) {
+        return realize_failed(d, ret, errp);
+    }
+    d->realized = true;
+    return true;
+}
+
+tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
+{
+    const char *comma = strchr(optarg, ',');
+    g_autofree char *driver = comma ? g_strndup(optarg, comma - optarg) : g_strdup(optarg);
+    const char *opts = comma ? comma + 1 : NULL;
+    tes_device *d;
+
+    *help_printed = false;
+    if (strcmp(driver, "help") == 0 || strcmp(driver, "?") == 0) {
+        types_print_help(TES_KIND_DEVICE, stdout);
+        *help_printed = true;
+        return NULL;
+    }
+    if (opts && (strcmp(opts, "help") == 0 || strcmp(opts, "?") == 0)) {
+        const type_entry *te = type_lookup(driver, TES_KIND_DEVICE, errp);
+        if (te) {
+            type_print_props(te, stdout);
+            *help_printed = true;
+        }
+        return NULL;
+    }
+    d = dev_new(driver, TES_KIND_DEVICE, errp);
+    if (d && (!dev_set_opts(d, opts, errp) || !dev_realize(d, NULL, errp))) {
+        dev_free(d);
+        d = NULL;
+    }
+    return d;
+}
+
+static void free_props(tes_device *d)
+{
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        if (p->kind == TES_PROP_STRING) {
+            char **field = (char **)((char *)d->s + p->offset);
+            g_free(*field);
+            *field = NULL;
+        }
+    }
+}
+
+void dev_free(tes_device *d)
+{
+    /* Child buses and their devices go first, as QEMU unrealizes. */
+    while (d->buses->len) {
+        bus_free(g_ptr_array_index(d->buses, d->buses->len - 1));
+    }
+    if (d->realized && d->type->unrealize) {
+        d->type->unrealize(d, d->s);
+    }
+    d->realized = false;
+    if (d->pci) {
+        pci_unplug(d);
+        d->pci = NULL;
+    }
+    /* region_free() drops the region from d->regions; newest first. */
+    while (d->regions->len) {
+        region_free(g_ptr_array_index(d->regions, d->regions->len - 1));
+    }
+    if (d->bus) {
+        g_ptr_array_remove(d->bus->children, d);
+    }
+    free_props(d);
+    g_ptr_array_free(d->buses, true);
+    g_ptr_array_free(d->regions, true);
+    g_hash_table_destroy(d->prop_text);
+    g_free(d->irq_out);
+    g_free(d->s);
+    g_free(d->id);
+    g_free(d->name);
+    g_free(d->addr_opt);
+    g_free(d->bus_opt);
+    g_free(d->error);
+    g_free(d);
+}
+
+struct dev_query {
+    const char *key;
+    tes_device *found;
+    void (*fn)(tes_device *d, void *opaque);
+    void *opaque;
+};
+
+static bool dev_matches(tes_device *d, void *opaque)
+{
+    struct dev_query *q = opaque;
+
+    if ((d->id && strcmp(d->id, q->key) == 0) || (d->name && strcmp(d->name, q->key) == 0)) {
+        q->found = d;
+        return true;
+    }
+    return false;
+}
+
+tes_device *dev_find(const char *id_or_name)
+{
+    struct dev_query q = {.key = id_or_name};
+
+    walk_tree(NULL, dev_matches, &q);
+    return q.found;
+}
+
+static bool dev_call(tes_device *d, void *opaque)
+{
+    struct dev_query *q = opaque;
+
+    q->fn(d, q->opaque);
+    return false;
+}
+
+void devices_foreach(void (*fn)(tes_device *d, void *opaque), void *opaque)
+{
+    struct dev_query q = {.fn = fn, .opaque = opaque};
+
+    walk_tree(NULL, dev_call, &q);
+}
+
+static void dev_reset(tes_device *d, void *opaque)
+{
+    if (!d->realized) {
+        return;
+    }
+    /* Config space first: the device's reset may look at its BARs. */
+    if (d->pci) {
+        pci_reset(d);
+    }
+    if (d->type->reset) {
+        d->type->reset(d, d->s);
+    }
+}
+
+void devices_reset_all(void)
+{
+    devices_foreach(dev_reset, NULL);
+}
+
+/* ---- info qtree ---- */
+
+struct qtree_ctx {
+    GString *out;
+    int indent;
+};
+
+static void qtree_line(void *opaque, const char *line)
+{
+    struct qtree_ctx *c = opaque;
+
+    g_string_append_printf(c->out, "%*s%s\n", c->indent, "", line);
+}
+
+static void qtree_bus(tes_bus *b, struct qtree_ctx *c);
+
+static void qtree_dev(tes_device *d, struct qtree_ctx *c)
+{
+    g_string_append_printf(c->out, "%*sdev: %s, id \"%s\"\n", c->indent, "", d->type->name,
+                           d->id ? d->id : "");
+    c->indent += 2;
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        g_autofree char *v = prop_value_string(d, p);
+        bool quote = p->kind == TES_PROP_STRING || p->kind == TES_PROP_DRIVE ||
+                     p->kind == TES_PROP_CHR;
+        g_string_append_printf(c->out, "%*s%s = %s%s%s\n", c->indent, "", p->name,
+                               quote ? "\"" : "", v, quote ? "\"" : "");
+    }
+    if (d->type->describe && d->realized) {
+        d->type->describe(d, d->s, qtree_line, c);
+    }
+    for (guint i = 0; i < d->buses->len; i++) {
+        qtree_bus(g_ptr_array_index(d->buses, i), c);
+    }
+    c->indent -= 2;
+}
+
+static void qtree_bus(tes_bus *b, struct qtree_ctx *c)
+{
+    g_string_append_printf(c->out, "%*sbus: %s\n", c->indent, "", b->name);
+    c->indent += 2;
+    g_string_append_printf(c->out, "%*stype %s\n", c->indent, "", b->kind);
+    for (guint i = 0; i < b->children->len; i++) {
+        qtree_dev(g_ptr_array_index(b->children, i), c);
+    }
+    c->indent -= 2;
+}
+
+static void qtree_root(tes_bus *b, void *opaque)
+{
+    qtree_bus(b, opaque);
+}
+
+void qtree_print(GString *out)
+{
+    struct qtree_ctx c = {.out = out};
+
+    foreach_root(qtree_root, &c);
+}
+
+void registry_reset(void)
+{
+    while (extra_roots && extra_roots->len) {
+        bus_free(g_ptr_array_index(extra_roots, extra_roots->len - 1));
+    }
+    if (root_bus) {
+        bus_free(root_bus);
+        root_bus = NULL;
+    }
+    if (name_count) {
+        g_hash_table_remove_all(name_count);
+    }
+}

@@ -1,0 +1,52 @@
+/*
+ * tessera: the command line of the tessera binary (QEMU's grammar).
+ *
+ * cli_parse() only records what was asked for; main.c acts on it in a
+ * fixed order (log, plugins, help requests, backends, machine, devices,
+ * monitors, start).
+ */
+#ifndef TESSERA_CLI_H
+#define TESSERA_CLI_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct cli_opts {
+    char *machine;      /* -M TYPE[,props]; NULL: "none" */
+    char *cpu;          /* -cpu MODEL */
+    unsigned smp;       /* -smp total vCPUs; 0 when not given */
+    uint64_t ram_size;  /* -m, bytes; 0 when not given */
+    char *kernel, *initrd, *append, *dtb;
+    GPtrArray *drives;   /* -drive optargs */
+    GPtrArray *devices;  /* -device optargs, command-line order */
+    GPtrArray *serials;  /* -serial specs */
+    GPtrArray *monitors; /* -monitor specs */
+    GPtrArray *qmps;     /* -qmp specs */
+    GPtrArray *plugins;  /* -plugin files */
+    char *log_mask;      /* -d */
+    char *log_file;      /* -D */
+    char *incoming;      /* -incoming URI */
+    char *display;       /* -display (accepted: none) */
+    bool nographic;
+    bool start_paused;   /* -S */
+    bool no_reboot;
+    bool nodefaults;
+    bool list_plugins;
+    bool version;
+    bool help;
+} cli_opts;
+
+/* Fill o from argv. false with a one-line message in *errp (without the
+ * "tessera: " prefix) on an unknown option, a missing argument or a bad
+ * value. */
+bool cli_parse(int argc, char **argv, cli_opts *o, char **errp);
+void cli_opts_free(cli_opts *o);
+void cli_print_help(FILE *out);
+/* Sizes as -m takes them: a bare number is MiB; K/M/G/T suffixes. */
+bool cli_parse_size(const char *s, uint64_t *bytes, char **errp);
+/* -smp N[,cpus=N,maxcpus=M,sockets=S,cores=C,threads=T] -> total vCPUs. */
+bool cli_parse_smp(const char *s, unsigned *total, char **errp);
+
+#endif

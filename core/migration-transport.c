@@ -1,0 +1,416 @@
+/*
+ * tessera core: migration transports and the migrate / incoming commands.
+ *
+ * URIs, as QEMU spells them:
+ *   exec:CMD        sh -c CMD; outgoing writes its stdin, incoming reads its
+ *                   stdout. The command must exit 0 for an outgoing
+ *                   migration to complete.
+ *   file:PATH       a regular file (created or truncated when outgoing).
+ *   fd:N            an inherited, already open file descriptor.
+ *   tcp:HOST:PORT   outgoing connects; incoming listens (HOST may be empty
+ *                   or [v6]) and takes one connection.
+ *   unix:PATH       the same over a Unix socket.
+ *
+ * The outgoing side pauses the guest and writes the whole machine in one go
+ * (no live pre-copy yet), then stays paused in "postmigrate" as QEMU does.
+ * The incoming side accepts from the GLib main loop, so the monitor and the
+ * rest of start-up go on while it waits, then loads the stream in one go.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <netdb.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "migration-int.h"
+
+static struct {
+    const char *status; /* none, setup, active, completed, failed */
+    char *error;
+    char *unix_path;    /* incoming unix: socket to remove once accepted */
+} mig = {.status = "none"};
+
+static void status_set(const char *status, const char *error)
+{
+    mig.status = status;
+    g_free(mig.error);
+    mig.error = g_strdup(error);
+}
+
+const char *migrate_status(const char **error_desc)
+{
+    if (error_desc) {
+        *error_desc = mig.error;
+    }
+    return mig.status;
+}
+
+static bool in_progress(char **errp)
+{
+    if (strcmp(mig.status, "setup") == 0 || strcmp(mig.status, "active") == 0) {
+        core_set_error(errp, "a migration is already in progress");
+        return true;
+    }
+    return false;
+}
+
+/* ---- exec: ---- */
+
+static void exec_child_setup(gpointer data)
+{
+    signal(SIGPIPE, SIG_DFL); /* we ignore it; the command should not */
+}
+
+static tes_stream *exec_open(const char *cmd, bool out, char **errp)
+{
+    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+    GError *gerr = NULL;
+    GPid pid;
+    int fd;
+
+    if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                  exec_child_setup, NULL, &pid, out ? &fd : NULL,
+                                  out ? NULL : &fd, NULL, &gerr)) {
+        core_set_error(errp, "exec:%s: %s", cmd, gerr->message);
+        g_error_free(gerr);
+        return NULL;
+    }
+    return stream_new_fd_child(fd, out, pid);
+}
+
+/* ---- file: and fd: ---- */
+
+static tes_stream *file_open(const char *path, bool out, char **errp)
+{
+    int fd = out ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                 : open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        core_set_error(errp, "file:%s: cannot open for %s: %s", path,
+                       out ? "writing" : "reading", g_strerror(errno));
+        return NULL;
+    }
+    return stream_new_fd(fd, out);
+}
+
+static tes_stream *fd_open(const char *num, bool out, char **errp)
+{
+    guint64 fd;
+
+    if (!g_ascii_string_to_unsigned(num, 10, 0, INT_MAX, &fd, NULL) ||
+        fcntl((int)fd, F_GETFL) < 0) {
+        core_set_error(errp, "fd:%s: not an open file descriptor number", num);
+        return NULL;
+    }
+    return stream_new_fd((int)fd, out);
+}
+
+/* ---- tcp: and unix: sockets ---- */
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" into host (NULL when empty) and port. */
+static bool tcp_split(const char *spec, char **host, char **port, char **errp)
+{
+    const char *colon = strrchr(spec, ':');
+    size_t hlen;
+
+    if (!colon || !colon[1]) {
+        core_set_error(errp, "tcp:%s: want tcp:HOST:PORT", spec);
+        return false;
+    }
+    hlen = colon - spec;
+    if (hlen >= 2 && spec[0] == '[' && spec[hlen - 1] == ']') {
+        *host = g_strndup(spec + 1, hlen - 2);
+    } else {
+        *host = hlen ? g_strndup(spec, hlen) : NULL;
+    }
+    *port = g_strdup(colon + 1);
+    return true;
+}
+
+static int tcp_socket(const char *spec, bool listening, char **errp)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res, *ai;
+    g_autofree char *host = NULL, *port = NULL;
+    int fd = -1, err, one = 1, saved = 0;
+
+    if (!tcp_split(spec, &host, &port, errp)) {
+        return -1;
+    }
+    hints.ai_flags = listening ? AI_PASSIVE : 0;
+    err = getaddrinfo(host, port, &hints, &res);
+    if (err) {
+        core_set_error(errp, "tcp:%s: %s", spec, gai_strerror(err));
+        return -1;
+    }
+    for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        if (listening) {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        }
+        if (listening ? bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0
+                      : connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        core_set_error(errp, "tcp:%s: cannot %s: %s", spec, listening ? "listen" : "connect",
+                       g_strerror(saved));
+    }
+    return fd;
+}
+
+static int unix_socket(const char *path, bool listening, char **errp)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        core_set_error(errp, "unix:%s: path longer than %zu bytes", path,
+                       sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    if (listening && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        unlink(path); /* a stale socket of an earlier run; never a file */
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || (listening ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+                                   listen(fd, 1) < 0
+                             : connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)) {
+        core_set_error(errp, "unix:%s: cannot %s: %s", path, listening ? "listen" : "connect",
+                       g_strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+/* A listening socket for an incoming tcp:/unix: URI, else -1 with
+ * *is_socket false (the URI is not a socket one). */
+static int listen_uri(const char *uri, bool *is_socket, char **errp)
+{
+    *is_socket = true;
+    if (g_str_has_prefix(uri, "tcp:")) {
+        return tcp_socket(uri + 4, true, errp);
+    }
+    if (g_str_has_prefix(uri, "unix:")) {
+        return unix_socket(uri + 5, true, errp);
+    }
+    *is_socket = false;
+    return -1;
+}
+
+static int accept_one(int lfd)
+{
+    int fd;
+
+    do {
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/* exec:, file:, fd: (both directions) and outgoing tcp:/unix:. */
+static tes_stream *open_plain(const char *uri, bool out, char **errp)
+{
+    int fd;
+
+    if (g_str_has_prefix(uri, "exec:")) {
+        return exec_open(uri + 5, out, errp);
+    }
+    if (g_str_has_prefix(uri, "file:")) {
+        return file_open(uri + 5, out, errp);
+    }
+    if (g_str_has_prefix(uri, "fd:")) {
+        return fd_open(uri + 3, out, errp);
+    }
+    if (out && (g_str_has_prefix(uri, "tcp:") || g_str_has_prefix(uri, "unix:"))) {
+        fd = uri[0] == 't' ? tcp_socket(uri + 4, false, errp)
+                           : unix_socket(uri + 5, false, errp);
+        return fd < 0 ? NULL : stream_new_fd(fd, true);
+    }
+    core_set_error(errp, "migration URI '%s': want exec:CMD, file:PATH, fd:N, "
+                   "tcp:HOST:PORT or unix:PATH", uri);
+    return NULL;
+}
+
+tes_stream *transport_open_out(const char *uri, char **errp)
+{
+    /* A reader that goes away must fail the migration, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    return open_plain(uri, true, errp);
+}
+
+tes_stream *transport_open_in(const char *uri, char **errp)
+{
+    bool is_socket;
+    int lfd = listen_uri(uri, &is_socket, errp), fd;
+
+    if (!is_socket) {
+        return open_plain(uri, false, errp);
+    }
+    if (lfd < 0) {
+        return NULL;
+    }
+    fd = accept_one(lfd);
+    close(lfd);
+    if (fd < 0) {
+        core_set_error(errp, "%s: accept failed: %s", uri, g_strerror(errno));
+        return NULL;
+    }
+    return stream_new_fd(fd, false);
+}
+
+/* ---- outgoing ---- */
+
+static bool migrate_fail(char *err, runstate before, char **errp)
+{
+    status_set("failed", err);
+    if (before == RUN_RUNNING && runstate_get() != RUN_RUNNING) {
+        vm_start(); /* the source carries on, as after a failed QEMU migrate */
+    }
+    core_set_error(errp, "%s", err);
+    g_free(err);
+    return false;
+}
+
+bool migrate_start(const char *uri, char **errp)
+{
+    runstate before = runstate_get();
+    char *err = NULL;
+    tes_stream *s;
+    int ret, cret;
+
+    if (in_progress(errp) || migration_blocked(errp)) {
+        return false;
+    }
+    status_set("setup", NULL);
+    s = transport_open_out(uri, &err);
+    if (!s) {
+        return migrate_fail(err, RUN_PAUSED, errp);
+    }
+    vm_stop(RUN_PAUSED);
+    status_set("active", NULL);
+    ret = migration_save(s, &err);
+    cret = stream_close(s);
+    if (ret == 0 && cret) {
+        err = g_strdup_printf("%s: %s", uri,
+                              g_str_has_prefix(uri, "exec:")
+                                  ? "the command failed or did not take the whole stream"
+                                  : g_strerror(-cret));
+    }
+    if (ret || cret) {
+        return migrate_fail(err, before, errp);
+    }
+    status_set("completed", NULL);
+    vm_stop(RUN_POSTMIGRATE);
+    return true;
+}
+
+/* ---- incoming ---- */
+
+/* Load and finish: the guest starts unless -S, or the process ends. */
+static void incoming_run(tes_stream *s)
+{
+    char *err = NULL;
+    int ret;
+
+    core_lock();
+    status_set("active", NULL);
+    ret = migration_load(s, &err);
+    /* The end marker was read: a writer still babbling after it (or an
+     * exec: command failing once we close) cannot spoil the state. */
+    stream_close(s);
+    if (ret == 0) {
+        status_set("completed", NULL);
+        if (core_autostart) {
+            vm_start();
+        } else {
+            vm_stop(RUN_PAUSED);
+        }
+    } else {
+        status_set("failed", err);
+        g_printerr("tessera: incoming migration failed: %s\n", err);
+        core_request_shutdown(1);
+    }
+    core_unlock();
+    g_free(err);
+}
+
+static gboolean incoming_idle(gpointer opaque)
+{
+    incoming_run(opaque);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean incoming_accept(gint lfd, GIOCondition cond, gpointer opaque)
+{
+    int fd = accept_one(lfd);
+
+    if (fd < 0 && (errno == EAGAIN || errno == ECONNABORTED)) {
+        return G_SOURCE_CONTINUE; /* the peer gave up; wait for the next */
+    }
+    close(lfd);
+    if (mig.unix_path) {
+        unlink(mig.unix_path);
+        g_clear_pointer(&mig.unix_path, g_free);
+    }
+    if (fd < 0) {
+        g_autofree char *err = g_strdup_printf("accept failed: %s", g_strerror(errno));
+        core_lock();
+        status_set("failed", err);
+        g_printerr("tessera: incoming migration failed: %s\n", err);
+        core_request_shutdown(1);
+        core_unlock();
+        return G_SOURCE_REMOVE;
+    }
+    incoming_run(stream_new_fd(fd, false));
+    return G_SOURCE_REMOVE;
+}
+
+bool migrate_incoming(const char *uri, char **errp)
+{
+    bool is_socket;
+    int lfd;
+    tes_stream *s = NULL;
+
+    if (in_progress(errp)) {
+        return false;
+    }
+    lfd = listen_uri(uri, &is_socket, errp);
+    if (is_socket && lfd < 0) {
+        return false;
+    }
+    if (!is_socket && !(s = open_plain(uri, false, errp))) {
+        return false;
+    }
+    vm_stop(RUN_INMIGRATE);
+    status_set("setup", NULL);
+    if (s) {
+        /* Loaded once the main loop runs: start-up has created every
+         * device by then. */
+        g_idle_add(incoming_idle, s);
+    } else {
+        g_free(mig.unix_path);
+        mig.unix_path = g_str_has_prefix(uri, "unix:") ? g_strdup(uri + 5) : NULL;
+        g_unix_fd_add(lfd, G_IO_IN, incoming_accept, NULL);
+    }
+    return true;
+}

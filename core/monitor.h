@@ -1,0 +1,11 @@
+/*
+ * tessera core: private glue between qmp.c and hmp.c (not a core.h
+ * contract: only the two monitor files use it).
+ */
+#ifndef TESSERA_MONITOR_H
+#define TESSERA_MONITOR_H
+
+/* hmp.c: stop reading stdin; called by monitors_close_all() in qmp.c. */
+void hmp_close_all(void);
+
+#endif

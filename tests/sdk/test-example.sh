@@ -1,0 +1,95 @@
+#!/bin/sh
+# sdk: build docs/examples/pci-counter out of tree against a staged install
+# of this build, with nothing but pkg-config's flags, run its harness test,
+# and load the plugin into the installed tessera. TAP output.
+#
+#   test-example.sh BUILD_ROOT SOURCE_ROOT
+#
+# Staging: `meson install --destdir STAGE` installs under STAGE/PREFIX. The
+# .pc files still say prefix=PREFIX, so the staged copies get their prefix=
+# line pointed at STAGE/PREFIX: that is all a relocated install differs in
+# (pkg-config's --define-prefix guesses wrong with multiarch libdirs, and
+# PKG_CONFIG_SYSROOT_DIR would also rewrite glib's paths).
+set -u
+BUILD=$(cd "$1" && pwd)
+SRC=$(cd "$2" && pwd)
+SCRATCH=$BUILD/tests/sdk/example-scratch # test-linkage.sh checks the .so here
+STAGE=$SCRATCH/stage
+EXB=$SCRATCH/build
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)); failed=1; echo "not ok $n - $1"
+    [ -f "$SCRATCH/log" ] && sed 's/^/# /' "$SCRATCH/log" | tail -40
+}
+check() { # check DESCRIPTION COMMAND...: output goes to $SCRATCH/log
+    desc=$1; shift
+    if "$@" >"$SCRATCH/log" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
+}
+bail() { echo "Bail out! $1"; [ -f "$SCRATCH/log" ] && sed 's/^/# /' "$SCRATCH/log" | tail -40; exit 1; }
+
+rm -rf "$SCRATCH"
+mkdir -p "$SCRATCH"
+
+# 1. staged install
+check "meson install --destdir stages the SDK, harness and tessera" \
+    meson install -C "$BUILD" --destdir "$STAGE" --no-rebuild
+PC=$(find "$STAGE" -name tessera-sdk-1.pc | head -n 1)
+[ -n "$PC" ] || bail "no tessera-sdk-1.pc in the staged install"
+PCDIR=$(dirname "$PC")
+PREFIX=$(sed -n 's/^prefix=//p' "$PC")
+for f in "$PCDIR"/tessera-*.pc; do
+    sed -i "s|^prefix=.*|prefix=$STAGE$PREFIX|" "$f"
+done
+LIBDIR=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=libdir tessera-harness-1)
+PLUGINDIR=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=plugindir tessera-sdk-1)
+TESSERA=$STAGE$PREFIX/bin/tessera
+
+# 2. the flags point at the staged headers, not the source tree
+cflags=$(PKG_CONFIG_PATH=$PCDIR pkg-config --cflags tessera-sdk-1)
+case "$cflags" in
+*"-I$STAGE$PREFIX/include"*) ok "pkg-config --cflags tessera-sdk-1 points at the staged headers" ;;
+*) echo "$cflags" >"$SCRATCH/log"; not_ok "pkg-config --cflags tessera-sdk-1 points at the staged headers" ;;
+esac
+
+# 3. configure and build out of tree
+export PKG_CONFIG_PATH=$PCDIR
+check "example configures out of tree with dependency('tessera-sdk-1')" \
+    meson setup "$EXB" "$SRC/docs/examples/pci-counter"
+check "example builds pci-counter.so and its harness test" ninja -C "$EXB"
+[ -f "$EXB/pci-counter.so" ] || bail "pci-counter.so was not built"
+
+# 4. nothing from the source tree leaked into the compile lines
+if grep -q -e "$SRC/sdk" -e "$SRC/core" "$EXB/compile_commands.json"; then
+    grep -o -e "-I$SRC[^ \"]*" "$EXB/compile_commands.json" >"$SCRATCH/log"
+    not_ok "example compiles with the staged SDK only"
+else
+    ok "example compiles with the staged SDK only"
+fi
+
+# 5. its harness test, against the staged libtessera-harness
+export LD_LIBRARY_PATH=$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+check "example harness test passes" \
+    env PCI_COUNTER_PLUGIN="$EXB/pci-counter.so" "$EXB/test-pci-counter" --tap
+if ldd "$EXB/test-pci-counter" | grep -q "$STAGE"; then
+    ok "example test links the staged libtessera-harness"
+else
+    ldd "$EXB/test-pci-counter" >"$SCRATCH/log"; not_ok "example test links the staged libtessera-harness"
+fi
+
+# 6. the installed tessera lists and uses it
+export TESSERA_PLUGIN_PATH=$PLUGINDIR
+check "tessera -list-plugins shows pci-counter" \
+    sh -c "'$TESSERA' -plugin '$EXB/pci-counter.so' -list-plugins | grep -q pci-counter"
+printf 'info pci\nquit\n' | timeout 60 "$TESSERA" -M none -display none \
+    -plugin "$EXB/pci-counter.so" -device pci-counter -monitor stdio >"$SCRATCH/log" 2>&1
+if grep -qi "1b36:0101" "$SCRATCH/log"; then
+    ok "tessera -M none -device pci-counter: info pci shows 1b36:0101"
+else
+    not_ok "tessera -M none -device pci-counter: info pci shows 1b36:0101"
+fi
+
+echo "1..$n"
+exit $failed

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Migration between two real tessera processes, driven over QMP.
+
+usage: test-migrate.py PATH-TO-TESSERA     (TAP on stdout)
+
+A source with an edu device migrates to file: and tcp:; destinations
+started with -incoming and the same devices must reach "running" (or stay
+"paused" with -S); a destination with another device set must exit 1 with
+one clear line.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TESSERA = sys.argv[1] if len(sys.argv) > 1 else "tessera"
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+class Qmp:
+    def __init__(self, path, timeout=15.0):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self.recv()  # greeting
+        self.cmd("qmp_capabilities")
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(4096)
+            if not data:
+                raise EOFError("QMP connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def cmd(self, name, args=None):
+        req = {"execute": name}
+        if args is not None:
+            req["arguments"] = args
+        self.sock.sendall(json.dumps(req).encode())
+        while True:
+            msg = self.recv()
+            if "event" not in msg:
+                return msg
+
+    def status(self):
+        return self.cmd("query-status").get("return", {}).get("status")
+
+    def wait_status(self, want, timeout=15.0):
+        deadline = time.time() + timeout
+        st = None
+        while time.time() < deadline:
+            st = self.status()
+            if st == want:
+                return st
+            time.sleep(0.05)
+        return st
+
+
+class Vm:
+    def __init__(self, tmp, name, extra):
+        self.qmp_path = os.path.join(tmp, name + ".qmp")
+        self.proc = subprocess.Popen(
+            [TESSERA, "-M", "none", "-m", "64M", "-display", "none",
+             "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + extra,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.qmp = None
+
+    def connect(self):
+        self.qmp = Qmp(self.qmp_path)
+        return self.qmp
+
+    def finish(self, timeout=10):
+        """Exit status and stderr; kills the process if it is still up."""
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return self.proc.returncode, err.decode(errors="replace")
+
+    def quit(self):
+        if self.proc.poll() is None and self.qmp:
+            try:
+                self.qmp.cmd("quit")
+            except (OSError, EOFError):
+                pass
+        return self.finish()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+DEVICES = ["-device", "edu,id=e0"]
+
+
+def test_file(tmp):
+    stream = os.path.join(tmp, "mig.bin")
+    a = Vm(tmp, "a", DEVICES)
+    try:
+        q = a.connect()
+        r = q.cmd("migrate", {"uri": "file:" + stream})
+        check("migrate/file/migrate-returns-success", r.get("return") == {}, r)
+        r = q.cmd("query-migrate")
+        check("migrate/file/query-migrate-completed",
+              r.get("return", {}).get("status") == "completed", r)
+        check("migrate/file/source-stays-postmigrate", q.status() == "postmigrate")
+        check("migrate/file/stream-starts-with-magic",
+              os.path.exists(stream) and open(stream, "rb").read(8) == b"TESMIG\r\n")
+    finally:
+        a.quit()
+
+    b = Vm(tmp, "b", DEVICES + ["-incoming", "file:" + stream])
+    try:
+        st = b.connect().wait_status("running")
+        check("migrate/file/destination-reaches-running", st == "running", st)
+        r = b.qmp.cmd("query-migrate")
+        check("migrate/file/destination-query-migrate-completed",
+              r.get("return", {}).get("status") == "completed", r)
+    finally:
+        b.quit()
+
+    s = Vm(tmp, "s", DEVICES + ["-S", "-incoming", "file:" + stream])
+    try:
+        q = s.connect()
+        deadline = time.time() + 15
+        while time.time() < deadline and \
+                q.cmd("query-migrate").get("return", {}).get("status") != "completed":
+            time.sleep(0.05)
+        st = q.status()
+        check("migrate/file/with-S-destination-stays-paused", st == "paused", st)
+    finally:
+        s.quit()
+    return stream
+
+
+def test_mismatch(tmp, stream):
+    c = Vm(tmp, "c", ["-device", "edu,id=other", "-incoming", "file:" + stream])
+    code, err = c.finish(timeout=20)
+    lines = [l for l in err.splitlines() if "incoming migration failed" in l]
+    check("migrate/mismatch/destination-exits-1", code == 1, (code, err))
+    check("migrate/mismatch/one-clear-line-names-the-device",
+          len(lines) == 1 and lines[0].startswith("tessera: incoming migration failed: ")
+          and ("'e0'" in lines[0] or "'other'" in lines[0]), err)
+
+
+def test_tcp(tmp):
+    port = free_port()
+    uri = "tcp:127.0.0.1:%d" % port
+    d = Vm(tmp, "d", DEVICES + ["-incoming", uri])
+    a = Vm(tmp, "a2", DEVICES)
+    try:
+        qd = d.connect()
+        check("migrate/tcp/destination-waits-inmigrate", qd.status() == "inmigrate")
+        qa = a.connect()
+        r = qa.cmd("migrate", {"uri": uri})
+        check("migrate/tcp/migrate-returns-success", r.get("return") == {}, r)
+        check("migrate/tcp/source-postmigrate", qa.status() == "postmigrate")
+        st = qd.wait_status("running")
+        check("migrate/tcp/destination-reaches-running", st == "running", st)
+    finally:
+        a.quit()
+        d.quit()
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="tessera-migrate-") as tmp:
+        try:
+            stream = test_file(tmp)
+            test_mismatch(tmp, stream)
+            test_tcp(tmp)
+        except Exception as e:  # a crash of a VM is a failure, not a traceback
+            check("migrate/no-exception", False, repr(e))
+    print("1..%d" % len(results))
+    failed = 0
+    for i, (name, ok, detail) in enumerate(results, 1):
+        print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
+        if not ok:
+            failed += 1
+            for line in str(detail).splitlines():
+                print("# " + line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

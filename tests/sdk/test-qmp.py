@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""QMP and HMP of the real tessera binary, over a real unix socket.
+
+usage: test-qmp.py PATH-TO-TESSERA     (TAP on stdout)
+"""
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TESSERA = sys.argv[1] if len(sys.argv) > 1 else "tessera"
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+class Qmp:
+    def __init__(self, path, timeout=10.0):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self.events = []
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(4096)
+            if not data:
+                raise EOFError("QMP connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """Next return/error; events seen on the way are kept."""
+        while True:
+            msg = self.recv()
+            if "event" in msg:
+                self.events.append(msg)
+            else:
+                return msg
+
+    def cmd(self, name, args=None, **extra):
+        req = {"execute": name}
+        if args is not None:
+            req["arguments"] = args
+        req.update(extra)
+        self.send_raw(json.dumps(req).encode())
+        return self.reply()
+
+    def wait_event(self, name, timeout=5.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for e in self.events:
+                if e["event"] == name:
+                    self.events.remove(e)
+                    return e
+            self.events.append(self.recv())
+        return None
+
+
+def qmp_tests(tmp):
+    path = os.path.join(tmp, "qmp.sock")
+    proc = subprocess.Popen(
+        [TESSERA, "-M", "none", "-qmp", "unix:%s,server=on,wait=off" % path,
+         "-display", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        q = Qmp(path)
+        run_qmp_session(q, proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out, err = proc.communicate(timeout=10)
+        if err:
+            sys.stdout.write("# stderr: %s\n" % err.decode(errors="replace").strip())
+
+
+def run_qmp_session(q, proc):
+    greet = q.recv()
+    check("qmp/greeting/has-QMP-key-and-version",
+          "QMP" in greet and greet["QMP"]["version"]["package"].startswith("tessera"),
+          greet)
+
+    r = q.cmd("query-status")
+    check("qmp/negotiation/command-before-capabilities-is-refused",
+          r.get("error", {}).get("class") == "CommandNotFound", r)
+
+    r = q.cmd("qmp_capabilities")
+    check("qmp/negotiation/capabilities-returns-empty-object", r == {"return": {}}, r)
+
+    r = q.cmd("query-status")
+    check("qmp/query-status/running-after-start",
+          r.get("return", {}).get("status") == "running" and r["return"]["running"] is True, r)
+
+    r = q.cmd("stop")
+    ev = q.wait_event("STOP")
+    check("qmp/stop/emits-STOP-event-with-timestamp",
+          r == {"return": {}} and ev is not None and "seconds" in ev["timestamp"], (r, ev))
+    r = q.cmd("query-status")
+    check("qmp/stop/status-becomes-paused",
+          r["return"]["status"] == "paused" and r["return"]["running"] is False, r)
+
+    r = q.cmd("cont")
+    ev = q.wait_event("RESUME")
+    r2 = q.cmd("query-status")
+    check("qmp/cont/resumes-and-emits-RESUME",
+          ev is not None and r2["return"]["status"] == "running", (r, ev, r2))
+
+    r = q.cmd("human-monitor-command", {"command-line": "info qtree"})
+    check("qmp/hmp/info-qtree-shows-main-system-bus",
+          isinstance(r.get("return"), str) and "main-system-bus" in r["return"], r)
+
+    r = q.cmd("human-monitor-command", {"command-line": "info status"})
+    check("qmp/hmp/info-status-text", "VM status: running" in r.get("return", ""), r)
+
+    r = q.cmd("no-such-command")
+    check("qmp/errors/unknown-command-is-CommandNotFound",
+          r.get("error", {}).get("class") == "CommandNotFound", r)
+
+    r = q.cmd("human-monitor-command", {})
+    check("qmp/errors/missing-argument-is-GenericError",
+          r.get("error", {}).get("class") == "GenericError", r)
+
+    r = q.cmd("query-status", id="abc-42")
+    check("qmp/id/is-echoed", r.get("id") == "abc-42", r)
+
+    # Two messages in one write, the second split over two writes.
+    q.send_raw(b'{"execute": "query-status", "id": 1}{"execute": "query-st')
+    time.sleep(0.1)
+    q.send_raw(b'atus", "id": "x}{\\""}')
+    a, b = q.reply(), q.reply()
+    check("qmp/framing/several-per-read-and-split-messages",
+          a.get("id") == 1 and b.get("id") == 'x}{"' and "return" in b, (a, b))
+
+    r = q.cmd("query-plugins")
+    names = [p.get("name") for p in r.get("return", [])]
+    check("qmp/query-plugins/lists-none-plugin", "none" in names, r)
+
+    r = q.cmd("query-commands")
+    cmds = [c["name"] for c in r.get("return", [])]
+    check("qmp/query-commands/lists-quit-and-query-status",
+          "quit" in cmds and "query-status" in cmds, r)
+
+    q2 = Qmp(q.sock.getpeername())
+    g2 = q2.recv()
+    r = q2.cmd("qmp_capabilities")
+    q.cmd("stop")
+    ev2 = q2.wait_event("STOP")
+    check("qmp/clients/second-client-gets-events", "QMP" in g2 and ev2 is not None, ev2)
+    q.cmd("cont")
+
+    r = q.cmd("quit")
+    check("qmp/quit/replies", r == {"return": {}}, r)
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    check("qmp/quit/process-exits-with-status-0", rc == 0, rc)
+
+
+def hmp_stdio_test():
+    p = subprocess.run([TESSERA, "-M", "none", "-monitor", "stdio", "-display", "none"],
+                       input=b"info status\nquit\n", capture_output=True, timeout=20)
+    out = p.stdout.decode(errors="replace")
+    check("hmp/stdio/info-status-prints-vm-status",
+          "VM status: running" in out and "(tessera)" in out, out)
+    check("hmp/stdio/quit-exits-0", p.returncode == 0, p.returncode)
+
+    p = subprocess.run([TESSERA, "-M", "none", "-monitor", "stdio", "-S"],
+                       input=b"info status\nfrobnicate\ncont\ninfo status\n",
+                       capture_output=True, timeout=20)
+    out = p.stdout.decode(errors="replace")
+    check("hmp/stdio/-S-is-paused-then-cont-runs-and-eof-quits",
+          "VM status: prelaunch" in out and "VM status: running" in out
+          and "unknown command: 'frobnicate'" in out and p.returncode == 0, out)
+
+
+def cli_tests():
+    p = subprocess.run([TESSERA, "-foo"], capture_output=True, timeout=20)
+    err = p.stderr.decode()
+    check("cli/unknown-option-is-one-line-and-exit-1",
+          p.returncode == 1 and err == "tessera: unknown option '-foo'\n", (p.returncode, err))
+    p = subprocess.run([TESSERA, "--version"], capture_output=True, timeout=20)
+    check("cli/version-line",
+          p.stdout.decode() == "tessera version 0.1.0 (SDK ABI 1.0)\n", p.stdout)
+    p = subprocess.run([TESSERA, "-M", "no-such-machine"], capture_output=True, timeout=20)
+    err = p.stderr.decode()
+    check("cli/bad-machine-is-one-line-and-exit-1",
+          p.returncode == 1 and err.startswith("tessera: ") and err.count("\n") == 1,
+          (p.returncode, err))
+    p = subprocess.run([TESSERA, "-m", "lots"], capture_output=True, timeout=20)
+    check("cli/bad-size-is-rejected", p.returncode == 1 and "-m" in p.stderr.decode(),
+          p.stderr)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        for fn in (lambda: qmp_tests(tmp), hmp_stdio_test, cli_tests):
+            try:
+                fn()
+            except Exception as e:  # a crash of one group fails it, not the run
+                check("exception-in-%s" % getattr(fn, "__name__", "group"), False, repr(e))
+    print("TAP version 13")
+    print("1..%d" % len(results))
+    for i, (name, ok, detail) in enumerate(results, 1):
+        print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
+        if not ok:
+            for line in str(detail).splitlines() or [""]:
+                print("#   %s" % line)
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+#!/bin/sh
+# Refusal cases of the tessera binary, as TAP: each bad plugin or bad option
+# must end the process non-zero with one clear line on stderr naming what is
+# wrong; the good cases must start.
+#
+#   test-refusals.sh TESSERA_BINARY FIXTURE_DIR
+#
+# FIXTURE_DIR holds the fixture plugins of tests/fixtures.
+set -u
+
+tessera=$1
+fx=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+
+not_ok() {
+    n=$((n + 1))
+    failed=1
+    echo "not ok $n - $1"
+    sed 's/^/# /' "$tmp/err" "$tmp/out"
+}
+
+# refuse NAME PATTERN... -- ARGS: tessera ARGS exits non-zero, stderr is one
+# line and matches every PATTERN (grep -E).
+refuse() {
+    name=$1
+    shift
+    pats=""
+    while [ "$1" != "--" ]; do
+        pats="$pats
+$1"
+        shift
+    done
+    shift
+    "$tessera" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    status=$?
+    if [ "$status" -eq 0 ]; then
+        echo "# exit status 0, expected non-zero"
+        not_ok "$name"
+        return
+    fi
+    if [ "$(grep -c . "$tmp/err")" -ne 1 ]; then
+        echo "# expected exactly one line on stderr"
+        not_ok "$name"
+        return
+    fi
+    echo "$pats" | while IFS= read -r p; do
+        [ -z "$p" ] || grep -Eq -- "$p" "$tmp/err" || echo "$p"
+    done >"$tmp/missing"
+    if [ -s "$tmp/missing" ]; then
+        sed 's/^/# stderr lacks: /' "$tmp/missing"
+        not_ok "$name"
+        return
+    fi
+    ok "$name"
+}
+
+base="-M none -display none -S"
+
+refuse "plugin built for a newer ABI minor is refused" \
+    "fixture-new-minor\.so" "ABI 1\.99" "ABI 1\.0" "newer" -- \
+    $base -plugin "$fx/fixture-new-minor.so"
+refuse "plugin built for another ABI major is refused" \
+    "fixture-major2\.so" "ABI 2\.0" "ABI 1\.0" "major differs" -- \
+    $base -plugin "$fx/fixture-major2.so"
+refuse "shared object without descriptor is refused" \
+    "fixture-nodesc\.so" "no tessera_plugin_v1 descriptor" -- \
+    $base -plugin "$fx/fixture-nodesc.so"
+refuse "plugin whose init fails is refused" \
+    "fixture-initfail\.so" "init failed: No such device" -- \
+    $base -plugin "$fx/fixture-initfail.so"
+refuse "missing plugin file is refused" \
+    "no-such-plugin\.so" "cannot load" -- \
+    $base -plugin "$fx/no-such-plugin.so"
+refuse "type provided twice without a choice lists both providers" \
+    "several plugins" "dup-a \(.*fixture-dup-a\.so\)" "dup-b \(.*fixture-dup-b\.so\)" \
+    "dup-a:dup-dev|PLUGIN:dup-dev" -- \
+    $base -plugin "$fx/fixture-dup-a.so" -plugin "$fx/fixture-dup-b.so" -device dup-dev
+refuse "unknown device is refused" \
+    "unknown device 'no-such-device'" -- \
+    $base -device no-such-device
+refuse "unknown property is refused" \
+    "no property 'foo'" "fixture-dev" -- \
+    $base -plugin "$fx/fixture-old-minor.so" -device fixture-dev,foo=1
+refuse "property value out of range is refused" \
+    "property 'count' wants 1\.\.64, got 0" -- \
+    $base -plugin "$fx/fixture-old-minor.so" -device fixture-dev,count=0
+refuse "bad boolean value is refused" \
+    "property 'flag' wants on\|off, got 'maybe'" -- \
+    $base -plugin "$fx/fixture-old-minor.so" -device fixture-dev,flag=maybe
+refuse "missing drive image is refused" \
+    "$tmp/missing\.img" "No such file" -- \
+    $base -drive "file=$tmp/missing.img,if=none,id=d0,format=raw"
+
+# The oldest-minor fixture loads into today's core.
+"$tessera" -plugin "$fx/fixture-old-minor.so" -list-plugins >"$tmp/out" 2>"$tmp/err" </dev/null
+if [ $? -eq 0 ] && grep -q "^fixture-old-minor 1\.0\.0 abi 1\.0 .*fixture-old-minor\.so: fixture-dev" "$tmp/out"; then
+    ok "plugin built for ABI 1.0 loads and is listed"
+else
+    not_ok "plugin built for ABI 1.0 loads and is listed"
+fi
+
+# PLUGIN:TYPE picks one of two providers: the machine starts (paused, -S)
+# and keeps running until timeout's SIGTERM (exit 124 from timeout).
+timeout 3 "$tessera" $base -plugin "$fx/fixture-dup-a.so" -plugin "$fx/fixture-dup-b.so" \
+    -device dup-a:dup-dev,id=d0 >"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+if [ "$status" -eq 124 ] && [ ! -s "$tmp/err" ]; then
+    ok "PLUGIN:TYPE selects one of two providers"
+else
+    echo "# exit status $status, expected to run until stopped"
+    not_ok "PLUGIN:TYPE selects one of two providers"
+fi
+
+echo "1..$n"
+exit $failed

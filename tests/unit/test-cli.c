@@ -1,0 +1,139 @@
+/*
+ * Unit tests of the tessera command-line parser (core/cli.c).
+ *
+ * cli.c belongs to the executable, not the core library, so it is compiled
+ * into this test directly.
+ */
+#include "cli.c"
+
+static bool parse(cli_opts *o, char **err, ...)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    va_list ap;
+    const char *a;
+    bool ok;
+
+    g_ptr_array_add(argv, "tessera");
+    va_start(ap, err);
+    while ((a = va_arg(ap, const char *))) {
+        g_ptr_array_add(argv, (gpointer)a);
+    }
+    va_end(ap);
+    ok = cli_parse(argv->len, (char **)argv->pdata, o, err);
+    g_ptr_array_free(argv, TRUE);
+    return ok;
+}
+
+static void test_m_bare_number_is_mib(void)
+{
+    uint64_t v = 0;
+
+    g_assert_true(cli_parse_size("512", &v, NULL));
+    g_assert_cmpuint(v, ==, 512ull << 20);
+    g_assert_true(cli_parse_size("1G", &v, NULL));
+    g_assert_cmpuint(v, ==, 1ull << 30);
+    g_assert_true(cli_parse_size("64k", &v, NULL));
+    g_assert_cmpuint(v, ==, 64ull << 10);
+    g_assert_true(cli_parse_size("1.5G", &v, NULL));
+    g_assert_cmpuint(v, ==, 3ull << 29);
+    g_assert_true(cli_parse_size("size=2GiB", &v, NULL));
+    g_assert_cmpuint(v, ==, 2ull << 30);
+}
+
+static void test_m_rejects_garbage(void)
+{
+    uint64_t v = 0;
+    char *err = NULL;
+
+    g_assert_false(cli_parse_size("lots", &v, &err));
+    g_assert_nonnull(strstr(err, "'lots'"));
+    g_free(err);
+    g_assert_false(cli_parse_size("12Q", &v, NULL));
+    g_assert_false(cli_parse_size("-1", &v, NULL));
+    g_assert_false(cli_parse_size("0", &v, NULL));
+}
+
+static void test_smp_total(void)
+{
+    unsigned n = 0;
+    char *err = NULL;
+
+    g_assert_true(cli_parse_smp("4", &n, NULL));
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_true(cli_parse_smp("cpus=2,maxcpus=8", &n, NULL));
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_true(cli_parse_smp("sockets=2,cores=2,threads=2", &n, NULL));
+    g_assert_cmpuint(n, ==, 8);
+    g_assert_false(cli_parse_smp("4,maxcpus=2", &n, &err));
+    g_assert_nonnull(strstr(err, "maxcpus"));
+    g_free(err);
+    g_assert_false(cli_parse_smp("4,dies=2", &n, NULL));
+    g_assert_false(cli_parse_smp("0", &n, NULL));
+}
+
+static void test_options_recorded_in_order(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_true(parse(&o, &err, "-M", "virt,gic-version=3", "--cpu", "cortex-a57", "-m",
+                        "256", "-device", "edu", "-device", "nvme,id=n0", "-S",
+                        "--nographic", "-plugin", "a.so", "-plugin", "b.so", "-append",
+                        "console=ttyAMA0 quiet", NULL));
+    g_assert_cmpstr(o.machine, ==, "virt,gic-version=3");
+    g_assert_cmpstr(o.cpu, ==, "cortex-a57");
+    g_assert_cmpuint(o.ram_size, ==, 256ull << 20);
+    g_assert_cmpuint(o.devices->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(o.devices, 1), ==, "nvme,id=n0");
+    g_assert_cmpstr(g_ptr_array_index(o.plugins, 0), ==, "a.so");
+    g_assert_cmpstr(o.append, ==, "console=ttyAMA0 quiet");
+    g_assert_true(o.start_paused && o.nographic);
+    g_assert_false(o.no_reboot);
+    cli_opts_free(&o);
+}
+
+static void test_double_dash_equals_form(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_true(parse(&o, &err, "--machine=none", "--m=1G", NULL));
+    g_assert_cmpstr(o.machine, ==, "none");
+    g_assert_cmpuint(o.ram_size, ==, 1ull << 30);
+    cli_opts_free(&o);
+}
+
+static void test_unknown_option_message(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_false(parse(&o, &err, "-M", "none", "-foo", NULL));
+    g_assert_cmpstr(err, ==, "unknown option '-foo'");
+    g_free(err);
+    cli_opts_free(&o);
+}
+
+static void test_missing_argument(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_false(parse(&o, &err, "-kernel", NULL));
+    g_assert_cmpstr(err, ==, "option '-kernel' requires an argument");
+    g_free(err);
+    cli_opts_free(&o);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/cli/m/bare-number-is-mib-and-suffixes-scale", test_m_bare_number_is_mib);
+    g_test_add_func("/cli/m/rejects-garbage", test_m_rejects_garbage);
+    g_test_add_func("/cli/smp/total-from-count-or-topology", test_smp_total);
+    g_test_add_func("/cli/parse/options-recorded-in-order", test_options_recorded_in_order);
+    g_test_add_func("/cli/parse/double-dash-equals-form", test_double_dash_equals_form);
+    g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);
+    g_test_add_func("/cli/parse/missing-argument", test_missing_argument);
+    return g_test_run();
+}
