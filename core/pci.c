@@ -291,7 +291,7 @@ static void windows_update(struct pci_function *f)
     base = (uint64_t)(cfg_get16(c + PCI_MEM_BASE) & 0xfff0) << 16;
     limit = (uint64_t)(cfg_get16(c + PCI_MEM_LIMIT) & 0xfff0) << 16 | 0xfffff;
     window_set(sec, &sec->win_mem, f->bus->mem, sec->mem, base, limit,
-               cmd & TES_PCI_COMMAND_MEMORY, "mem");
+               true, "mem");
 
     base = (uint64_t)(cfg_get16(c + PCI_PREF_BASE) & 0xfff0) << 16;
     limit = (uint64_t)(cfg_get16(c + PCI_PREF_LIMIT) & 0xfff0) << 16 | 0xfffff;

@@ -544,10 +544,17 @@ static bool set_drive(tes_device *d, const tes_prop_info *p, const char *value, 
                        p->name, value);
         return false;
     }
+    tes_drive **field = (tes_drive **)((char *)d->s + p->offset);
+    if (*field == drv) {
+        return true;
+    }
     if (!drive_claim(drv, dev_label(d), errp)) {
         return false;
     }
-    *(tes_drive **)((char *)d->s + p->offset) = drv;
+    if (*field) {
+        drive_release(*field);
+    }
+    *field = drv;
     return true;
 }
 
@@ -909,6 +916,13 @@ static void free_props(tes_device *d)
             char **field = (char **)((char *)d->s + p->offset);
             g_free(*field);
             *field = NULL;
+        } else if (p->kind == TES_PROP_DRIVE) {
+            /* The drive may be attached again (harness migrate, unplug). */
+            tes_drive **field = (tes_drive **)((char *)d->s + p->offset);
+            if (*field) {
+                drive_release(*field);
+                *field = NULL;
+            }
         }
     }
 }

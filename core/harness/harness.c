@@ -11,7 +11,6 @@
  * (messages go to stderr), so a test can assert on a guest-error message.
  */
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 #include <tessera/harness.h>
 

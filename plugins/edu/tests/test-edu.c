@@ -241,8 +241,13 @@ static void test_migrate_mid_factorial(void)
     fixture f;
     tes_device *nd;
     size_t bytes = 0;
+    uint8_t *ram;
 
     edu_up(&f, NULL);
+    ram = tes_harness_ram(f.h);
+    memcpy(ram + 0x100, "migrating buffer", 16);
+    dma(&f, 0x100, BUF + 0x10, 16, 0);
+    tes_harness_clock_step(f.h, 1000);
     wr(&f, REG_LIVE, 0xf0f0f0f0);
     wr(&f, REG_STATUS, 0x80);
     wr(&f, REG_FACT, 12);
@@ -259,6 +264,9 @@ static void test_migrate_mid_factorial(void)
     g_assert_cmpuint(rd(&f, REG_FACT), ==, 479001600);
     g_assert_cmphex(rd(&f, REG_STATUS), ==, 0x80);
     g_assert_cmpint(tes_harness_intx_level(f.h, f.dev), ==, 1);
+    dma(&f, BUF + 0x10, 0x200, 16, 0x2); /* the buffer came along */
+    tes_harness_clock_step(f.h, 1000);
+    g_assert_cmpmem(ram + 0x200, 16, "migrating buffer", 16);
     edu_down(&f);
 }
 
@@ -289,7 +297,7 @@ int main(int argc, char **argv)
                     test_dma_outside_buffer);
     g_test_add_func("/edu/dma/outside-buffer-logs-and-copies-nothing/subprocess",
                     test_dma_outside_buffer_child);
-    g_test_add_func("/edu/migration/mid-factorial-completes-on-new-device",
+    g_test_add_func("/edu/migration/mid-factorial-completes-on-new-device-buffer-kept",
                     test_migrate_mid_factorial);
     return g_test_run();
 }
