@@ -291,7 +291,7 @@ static void windows_update(struct pci_function *f)
     base = (uint64_t)(cfg_get16(c + PCI_MEM_BASE) & 0xfff0) << 16;
     limit = (uint64_t)(cfg_get16(c + PCI_MEM_LIMIT) & 0xfff0) << 16 | 0xfffff;
     window_set(sec, &sec->win_mem, f->bus->mem, sec->mem, base, limit,
-               true, "mem");
+               cmd & TES_PCI_COMMAND_MEMORY, "mem");
 
     base = (uint64_t)(cfg_get16(c + PCI_PREF_BASE) & 0xfff0) << 16;
     limit = (uint64_t)(cfg_get16(c + PCI_PREF_LIMIT) & 0xfff0) << 16 | 0xfffff;
@@ -737,6 +737,35 @@ static void multifunction_update(struct pci_bus *b, unsigned devfn)
         (b->devs[base]->config[TES_PCI_HEADER_TYPE] & 0x7f) | (others ? 0x80 : 0);
 }
 
+static bool choose_devfn(struct pci_bus *b, tes_device *dev, const char *addr,
+                         unsigned *devfn, char **errp)
+{
+    int free_devfn;
+
+    if (!addr) {
+        free_devfn = first_free_slot(b);
+        if (free_devfn < 0) {
+            core_set_error(errp, "PCI: %s: no free slot on bus %s", pci_dev_name(dev),
+                           b->bus->name);
+            return false;
+        }
+        *devfn = (unsigned)free_devfn;
+        return true;
+    }
+    if (!parse_addr(addr, devfn)) {
+        core_set_error(errp, "PCI: %s: bad address '%s', expected SLOT[.FN] in hex "
+                       "(slot 0..1f, function 0..7), like addr=04.0", pci_dev_name(dev), addr);
+        return false;
+    }
+    if (b->devs[*devfn]) {
+        core_set_error(errp, "PCI: slot %02x.%x on bus %s is already in use by %s",
+                       PCI_SLOT(*devfn), PCI_FUNC(*devfn), b->bus->name,
+                       pci_dev_name(b->devs[*devfn]->dev));
+        return false;
+    }
+    return true;
+}
+
 bool pci_plug(tes_device *dev, tes_bus *bus, const char *addr, char **errp)
 {
     struct pci_bus *b = bus ? bus->pci : NULL;
@@ -754,26 +783,8 @@ bool pci_plug(tes_device *dev, tes_bus *bus, const char *addr, char **errp)
                        pci_dev_name(dev), dev->type ? dev->type->name : "?");
         return false;
     }
-    if (addr) {
-        if (!parse_addr(addr, &devfn)) {
-            core_set_error(errp, "PCI: %s: bad address '%s', expected SLOT[.FN] in hex "
-                           "(slot 0..1f, function 0..7), like addr=04.0", pci_dev_name(dev), addr);
-            return false;
-        }
-        if (b->devs[devfn]) {
-            core_set_error(errp, "PCI: slot %02x.%x on bus %s is already in use by %s",
-                           PCI_SLOT(devfn), PCI_FUNC(devfn), bus->name,
-                           pci_dev_name(b->devs[devfn]->dev));
-            return false;
-        }
-    } else {
-        int free_devfn = first_free_slot(b);
-
-        if (free_devfn < 0) {
-            core_set_error(errp, "PCI: %s: no free slot on bus %s", pci_dev_name(dev), bus->name);
-            return false;
-        }
-        devfn = (unsigned)free_devfn;
+    if (!choose_devfn(b, dev, addr, &devfn, errp)) {
+        return false;
     }
     f = g_new0(struct pci_function, 1);
     f->dev = dev;

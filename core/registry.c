@@ -417,6 +417,9 @@ static void bus_free(tes_bus *b)
     } else if (b != root_bus && extra_roots) {
         g_ptr_array_remove(extra_roots, b);
     }
+    if (b->pci) {
+        pci_bus_free(b);
+    }
     g_ptr_array_free(b->children, true);
     g_free(b->name);
     g_free(b->kind);

@@ -28,6 +28,14 @@ def time_to_greeting(argv, sock_path):
             buf += s.recv(4096)
         elapsed = time.monotonic() - t0
         s.sendall(b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n')
+        # Read until the peer closes: QEMU drops commands of a client that
+        # hangs up before their replies.
+        s.settimeout(10)
+        try:
+            while s.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
         s.close()
         p.wait(timeout=10)
         return elapsed
