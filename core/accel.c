@@ -243,6 +243,18 @@ void cpu_set_running(tes_cpu *cpu, bool running)
     cpu_kick(cpu);
 }
 
+/* Harness teardown: forget every vCPU (their devices go with the registry). */
+void cpus_clear(void)
+{
+    if (cpus) {
+        for (unsigned i = 0; i < cpus->len; i++) {
+            g_free(g_ptr_array_index(cpus, i));
+        }
+        g_ptr_array_free(cpus, true);
+        cpus = NULL;
+    }
+}
+
 void cpus_reset(void)
 {
     for (unsigned i = 0; i < cpu_count(); i++) {

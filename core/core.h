@@ -325,6 +325,7 @@ unsigned cpu_count(void);
 void cpu_kick(tes_cpu *cpu);
 void cpu_set_running(tes_cpu *cpu, bool running);
 void cpus_reset(void);
+void cpus_clear(void); /* harness teardown: drop all vCPUs */
 /* Start the vCPU thread (it runs only while RUN_RUNNING). */
 void accel_start(void);
 void accel_stop(void); /* join at exit */

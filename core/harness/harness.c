@@ -132,6 +132,7 @@ void tes_harness_free(tes_harness *h)
     if (!h) {
         return;
     }
+    cpus_clear();
     registry_reset();
     drives_close_all();
     region_free(h->ram);
@@ -633,4 +634,35 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
     g_free(opts);
     g_bytes_unref(blob);
     return nd;
+}
+
+/* ---- vCPUs ---- */
+
+tes_cpu *tes_harness_cpu(tes_harness *h, const char *model, unsigned index)
+{
+    tes_cpu *cpu = cpu_create(NULL, model, index);
+
+    if (!cpu) {
+        set_error(h, g_strdup_printf("cannot create CPU '%s'", model));
+        return NULL;
+    }
+    cpu_set_running(cpu, true);
+    return cpu;
+}
+
+tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budget,
+                                     uint64_t *executed)
+{
+    uint64_t n = 0;
+    tes_exec_status st = cpu->ops->exec(cpu, cpu->dev->s, budget, &n);
+
+    if (executed) {
+        *executed = n;
+    }
+    return st;
+}
+
+void *tes_harness_cpu_state(tes_cpu *cpu)
+{
+    return cpu_state(cpu);
 }

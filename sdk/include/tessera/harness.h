@@ -82,6 +82,14 @@ bool tes_harness_msi_pop(tes_harness *h, uint64_t *addr, uint32_t *data);
 int64_t tes_harness_clock_ns(tes_harness *h);
 void tes_harness_clock_step(tes_harness *h, int64_t ns);
 
+/* vCPUs: create model as vCPU index (reset, powered), run it for up to
+ * budget instructions in the calling thread (its exec(), no accelerator
+ * thread), and reach its plugin-defined state. */
+tes_cpu *tes_harness_cpu(tes_harness *h, const char *model, unsigned index);
+tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budget,
+                                     uint64_t *executed);
+void *tes_harness_cpu_state(tes_cpu *cpu);
+
 /* Migration round trip: save dev's state, destroy it, create the same type
  * with the same properties at the same place, load the state into it and
  * return the new device (NULL on error). *bytes gets the section size. */
