@@ -17,62 +17,14 @@ import tempfile
 import time
 
 TESSERA = sys.argv[1] if len(sys.argv) > 1 else "tessera"
-results = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tesstest import Qmp, check, tap_report  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Qmp:
+class NegotiatedQmp(Qmp):
     def __init__(self, path, timeout=15.0):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        self.recv()  # greeting
-        self.cmd("qmp_capabilities")
-
-    def recv(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(4096)
-            if not data:
-                raise EOFError("QMP connection closed")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def cmd(self, name, args=None):
-        req = {"execute": name}
-        if args is not None:
-            req["arguments"] = args
-        self.sock.sendall(json.dumps(req).encode())
-        while True:
-            msg = self.recv()
-            if "event" not in msg:
-                return msg
-
-    def status(self):
-        return self.cmd("query-status").get("return", {}).get("status")
-
-    def wait_status(self, want, timeout=15.0):
-        deadline = time.time() + timeout
-        st = None
-        while time.time() < deadline:
-            st = self.status()
-            if st == want:
-                return st
-            time.sleep(0.05)
-        return st
+        super().__init__(path, timeout)
+        self.negotiate()
 
 
 class Vm:
@@ -85,7 +37,7 @@ class Vm:
         self.qmp = None
 
     def connect(self):
-        self.qmp = Qmp(self.qmp_path)
+        self.qmp = NegotiatedQmp(self.qmp_path)
         return self.qmp
 
     def finish(self, timeout=10):
@@ -194,16 +146,7 @@ def main():
             test_tcp(tmp)
         except Exception as e:  # a crash of a VM is a failure, not a traceback
             check("migrate/no-exception", False, repr(e))
-    print("1..%d" % len(results))
-    failed = 0
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-        if not ok:
-            failed += 1
-            for line in str(detail).splitlines():
-                print("# " + line)
-    return 1 if failed else 0
-
+    return tap_report()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,69 +13,8 @@ import tempfile
 import time
 
 TESSERA = sys.argv[1] if len(sys.argv) > 1 else "tessera"
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Qmp:
-    def __init__(self, path, timeout=10.0):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        self.events = []
-
-    def recv(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(4096)
-            if not data:
-                raise EOFError("QMP connection closed")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
-    def reply(self):
-        """Next return/error; events seen on the way are kept."""
-        while True:
-            msg = self.recv()
-            if "event" in msg:
-                self.events.append(msg)
-            else:
-                return msg
-
-    def cmd(self, name, args=None, **extra):
-        req = {"execute": name}
-        if args is not None:
-            req["arguments"] = args
-        req.update(extra)
-        self.send_raw(json.dumps(req).encode())
-        return self.reply()
-
-    def wait_event(self, name, timeout=5.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for e in self.events:
-                if e["event"] == name:
-                    self.events.remove(e)
-                    return e
-            self.events.append(self.recv())
-        return None
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tesstest import Qmp, check, tap_report  # noqa: E402
 
 def qmp_tests(tmp):
     path = os.path.join(tmp, "qmp.sock")
@@ -219,15 +158,7 @@ def main():
                 fn()
             except Exception as e:  # a crash of one group fails it, not the run
                 check("exception-in-%s" % getattr(fn, "__name__", "group"), False, repr(e))
-    print("TAP version 13")
-    print("1..%d" % len(results))
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-        if not ok:
-            for line in str(detail).splitlines() or [""]:
-                print("#   %s" % line)
-    return 0 if all(ok for _, ok, _ in results) else 1
-
+    return tap_report()
 
 if __name__ == "__main__":
     sys.exit(main())
