@@ -5,15 +5,30 @@
  *   -device nvme,drive=ID,...
  *
  * Only raw images and if=none (the device is created with -device) for now.
- * Every drive opens one io_uring at start-up; the synchronous calls here
- * submit and wait on it. Where the kernel refuses io_uring (seccomp,
- * io_uring_disabled) we fall back to pread/pwrite and say so once.
+ *
+ * Asynchronous requests (ABI 1.1, drive_submit): every drive opens one
+ * io_uring of RING_ENTRIES at start-up; requests go straight from the
+ * caller's iovecs (guest memory) to the kernel. The ring signals an eventfd
+ * that the GLib main loop watches; its handler takes the machine lock, reaps
+ * completions and runs the callbacks. Where the kernel refuses io_uring
+ * (seccomp, io_uring_disabled, or TESSERA_NO_IO_URING=1 for tests) a small
+ * thread pool does the same work with preadv/pwritev/fdatasync/fallocate
+ * and completes through the same eventfd; we say so once.
+ *
+ * The synchronous calls (drive_pread/pwrite/flush, used at realize time
+ * and by tests) use plain pread/pwrite so they never steal the ring's
+ * completions.
  */
+#define _GNU_SOURCE /* fallocate, pwritev2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <liburing.h>
+#include <poll.h>
+#include <glib-unix.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -21,7 +36,12 @@
 
 #include "core.h"
 
-#define RING_ENTRIES 8
+#define RING_ENTRIES 256
+#define POOL_THREADS 4
+#define ZERO_CHUNK (1u << 20) /* write-zeroes fallback writes this much at a time */
+#define READ_ALIGN 4096       /* reads may cover the partial last block up to this */
+
+typedef struct blk_req blk_req;
 
 struct tes_drive {
     char *id;
@@ -29,9 +49,21 @@ struct tes_drive {
     int fd;
     bool readonly;
     uint64_t size;
+    char *user; /* device that claimed it */
+
+    /* Asynchronous requests: see the comment at the top. */
     bool has_ring;
     struct io_uring ring;
-    char *user; /* device that claimed it */
+    GThreadPool *pool;  /* when there is no ring */
+    int efd;            /* completions ready: ring CQEs or done list */
+    guint watch;        /* GLib source on efd */
+    unsigned inflight;  /* accepted, callback not run yet */
+    unsigned in_ring;   /* SQEs the kernel owns */
+    bool reaping;       /* in reap(): submit once at its end */
+    gint no_fallocate;  /* bit 0: ZERO_RANGE refused, bit 1: PUNCH_HOLE */
+    GQueue pending;     /* blk_req* waiting for ring room */
+    GMutex done_lock;
+    GQueue done;        /* blk_req* finished by the pool or refused early */
 };
 
 static GPtrArray *drives;
@@ -156,10 +188,12 @@ static bool check_opts(drive_opts *o, bool *ro, char **errp)
 
 /* ---- opening ---- */
 
+static bool aio_init(tes_drive *d, char **errp);
+static void aio_cleanup(tes_drive *d);
+
 static bool drive_open(tes_drive *d, char **errp)
 {
     struct stat st;
-    int ret;
 
     d->fd = open(d->path, (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (d->fd < 0 || fstat(d->fd, &st) < 0) {
@@ -172,25 +206,12 @@ static bool drive_open(tes_drive *d, char **errp)
                        strerror(errno));
         return false;
     }
-    ret = io_uring_queue_init(RING_ENTRIES, &d->ring, 0);
-    if (ret < 0) {
-        static bool told;
-        if (!told) {
-            fprintf(stderr, "tessera: io_uring unavailable (%s), using synchronous I/O\n",
-                    strerror(-ret));
-            told = true;
-        }
-    } else {
-        d->has_ring = true;
-    }
-    return true;
+    return aio_init(d, errp);
 }
 
 static void drive_free(tes_drive *d)
 {
-    if (d->has_ring) {
-        io_uring_queue_exit(&d->ring);
-    }
+    aio_cleanup(d);
     if (d->fd >= 0) {
         close(d->fd);
     }
@@ -211,6 +232,11 @@ bool drive_add(const char *optarg, char **errp)
         return false;
     }
     d = g_new0(tes_drive, 1);
+    d->fd = -1;
+    d->efd = -1;
+    g_mutex_init(&d->done_lock);
+    g_queue_init(&d->pending);
+    g_queue_init(&d->done);
     d->id = g_strdup(o.id);
     d->path = g_strdup(o.file);
     d->readonly = ro;
@@ -278,41 +304,7 @@ void drives_close_all(void)
     drives = NULL;
 }
 
-/* ---- I/O ---- */
-
-/* One request on the ring, waited for: bytes done or -errno. */
-static ssize_t ring_one(tes_drive *d, int op, uint64_t off, void *buf, size_t len)
-{
-    struct iovec iov = {.iov_base = buf, .iov_len = len};
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
-    struct io_uring_cqe *cqe;
-    ssize_t res;
-    int ret;
-
-    if (!sqe) {
-        return -EBUSY;
-    }
-    if (op == 'r') {
-        io_uring_prep_readv(sqe, d->fd, &iov, 1, off);
-    } else if (op == 'w') {
-        io_uring_prep_writev(sqe, d->fd, &iov, 1, off);
-    } else {
-        io_uring_prep_fsync(sqe, d->fd, 0);
-    }
-    ret = io_uring_submit_and_wait(&d->ring, 1);
-    if (ret < 0) {
-        return ret;
-    }
-    do {
-        ret = io_uring_wait_cqe(&d->ring, &cqe);
-    } while (ret == -EINTR);
-    if (ret < 0) {
-        return ret;
-    }
-    res = cqe->res;
-    io_uring_cqe_seen(&d->ring, cqe);
-    return res;
-}
+/* ---- synchronous I/O ---- */
 
 static ssize_t sync_one(tes_drive *d, int op, uint64_t off, void *buf, size_t len)
 {
@@ -323,7 +315,7 @@ static ssize_t sync_one(tes_drive *d, int op, uint64_t off, void *buf, size_t le
     } else if (op == 'w') {
         r = pwrite(d->fd, buf, len, off);
     } else {
-        r = fsync(d->fd);
+        r = fdatasync(d->fd);
     }
     return r < 0 ? -errno : r;
 }
@@ -334,8 +326,7 @@ static int drive_rw(tes_drive *d, int op, uint64_t off, uint8_t *buf, size_t len
     size_t done = 0;
 
     while (done < len) {
-        ssize_t r = d->has_ring ? ring_one(d, op, off + done, buf + done, len - done)
-                                : sync_one(d, op, off + done, buf + done, len - done);
+        ssize_t r = sync_one(d, op, off + done, buf + done, len - done);
         if (r == -EINTR || r == -EAGAIN) {
             continue;
         }
@@ -379,7 +370,579 @@ int drive_flush(tes_drive *d)
         return -ENODEV;
     }
     do {
-        r = d->has_ring ? ring_one(d, 'f', 0, NULL, 0) : sync_one(d, 'f', 0, NULL, 0);
+        r = sync_one(d, 'f', 0, NULL, 0);
     } while (r == -EINTR || r == -EAGAIN);
     return r < 0 ? (int)r : 0;
+}
+
+/* ---- asynchronous requests (ABI 1.1) ---- */
+
+struct blk_req {
+    tes_drive *d;
+    tes_blk_op op;
+    unsigned flags;
+    uint64_t offset, len, done; /* len: bytes of the whole request */
+    struct iovec *iov;          /* what is left to transfer */
+    unsigned iovcnt;
+    struct iovec *iov_alloc;    /* our copy of the caller's array */
+    struct iovec iov_inline[4];
+    uint8_t *zbuf;              /* zeroes written when fallocate is refused */
+    bool zero_write;
+    int ret;
+    tes_blk_cb cb;
+    void *opaque;
+};
+
+static void tell_no_ring(const char *why)
+{
+    static bool told;
+
+    if (!told) {
+        fprintf(stderr, "tessera: io_uring unavailable (%s), using a thread pool for block I/O\n",
+                why);
+        told = true;
+    }
+}
+
+/* Skip n bytes of the remaining iovecs (after a short transfer). */
+static void iov_advance(blk_req *r, uint64_t n)
+{
+    while (n && r->iovcnt) {
+        if (n < r->iov->iov_len) {
+            r->iov->iov_base = (uint8_t *)r->iov->iov_base + n;
+            r->iov->iov_len -= n;
+            return;
+        }
+        n -= r->iov->iov_len;
+        r->iov++;
+        r->iovcnt--;
+    }
+}
+
+/* A read hit the end of the file: the rest of the request reads zeroes. */
+static void iov_zero_rest(blk_req *r)
+{
+    for (unsigned i = 0; i < r->iovcnt; i++) {
+        memset(r->iov[i].iov_base, 0, r->iov[i].iov_len);
+    }
+}
+
+/* The fallocate mode of write-zeroes/discard (fallocate(2)). */
+static int zero_mode(blk_req *r)
+{
+    if (r->op == TES_BLK_DISCARD || (r->flags & TES_BLK_MAY_UNMAP)) {
+        return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+    }
+    return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+}
+
+/* The filesystem refused that fallocate mode: write zeroes from now on. */
+static void zero_fallback(blk_req *r)
+{
+    int bit = zero_mode(r) & FALLOC_FL_ZERO_RANGE ? 1 : 2;
+
+    g_atomic_int_or(&r->d->no_fallocate, bit);
+    r->zero_write = true;
+}
+
+static bool zero_refused(blk_req *r)
+{
+    int bit = zero_mode(r) & FALLOC_FL_ZERO_RANGE ? 1 : 2;
+
+    return g_atomic_int_get(&r->d->no_fallocate) & bit;
+}
+
+/* Point the iovec at the next chunk of zeroes to write. */
+static void zero_chunk(blk_req *r)
+{
+    uint64_t n = MIN(r->len - r->done, ZERO_CHUNK);
+
+    if (!r->zbuf) {
+        r->zbuf = g_malloc0(MIN(r->len, ZERO_CHUNK));
+    }
+    r->iov_inline[0].iov_base = r->zbuf;
+    r->iov_inline[0].iov_len = n;
+    r->iov = r->iov_inline;
+    r->iovcnt = 1;
+}
+
+static bool range_ok(tes_drive *d, blk_req *r)
+{
+    uint64_t limit = d->size;
+
+    if (r->op == TES_BLK_FLUSH) {
+        return true;
+    }
+    if (r->op == TES_BLK_READ) {
+        /* A partial last block reads with its tail as zeroes. */
+        limit = (d->size + READ_ALIGN - 1) / READ_ALIGN * READ_ALIGN;
+    }
+    return r->offset <= limit && r->len <= limit - r->offset;
+}
+
+static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
+                        unsigned iovcnt, uint64_t len, unsigned flags)
+{
+    blk_req *r = g_new0(blk_req, 1);
+
+    r->d = d;
+    r->op = op;
+    r->flags = flags;
+    r->offset = offset;
+    r->len = len;
+    if (op == TES_BLK_READ || op == TES_BLK_WRITE) {
+        /* Copy the array (not the data): short transfers advance it. */
+        r->iov = iovcnt <= G_N_ELEMENTS(r->iov_inline) ? r->iov_inline
+                                                       : (r->iov_alloc = g_new(struct iovec, iovcnt));
+        memcpy(r->iov, iov, sizeof(*iov) * iovcnt);
+        r->iovcnt = iovcnt;
+        r->len = 0;
+        for (unsigned i = 0; i < iovcnt; i++) {
+            r->len += iov[i].iov_len;
+        }
+    } else if (op == TES_BLK_FLUSH) {
+        r->len = 0;
+    }
+    return r;
+}
+
+static void req_free(blk_req *r)
+{
+    g_free(r->iov_alloc);
+    g_free(r->zbuf);
+    g_free(r);
+}
+
+/* Run the callback (lock held, from reap). */
+static void req_finish(blk_req *r, int ret)
+{
+    tes_drive *d = r->d;
+    tes_blk_cb cb = r->cb;
+    void *opaque = r->opaque;
+
+    req_free(r);
+    d->inflight--;
+    cb(opaque, ret);
+}
+
+/* Completed away from the ring (pool, early refusal): tell the loop. */
+static void push_done(blk_req *r, int ret)
+{
+    uint64_t one = 1;
+    tes_drive *d = r->d;
+
+    r->ret = ret;
+    g_mutex_lock(&d->done_lock);
+    g_queue_push_tail(&d->done, r);
+    g_mutex_unlock(&d->done_lock);
+    if (write(d->efd, &one, sizeof(one)) < 0) {
+        /* Only EAGAIN at a counter of 2^64-2: already signalled. */
+    }
+}
+
+/* ---- the thread pool (no io_uring) ---- */
+
+/* Read or write the rest of r; 0 or -errno. */
+static int pool_rw(blk_req *r)
+{
+    int dsync = r->flags & TES_BLK_FUA ? RWF_DSYNC : 0;
+
+    while (r->done < r->len) {
+        uint64_t off = r->offset + r->done;
+        ssize_t n = r->op == TES_BLK_READ ? preadv(r->d->fd, r->iov, r->iovcnt, off)
+                                          : pwritev2(r->d->fd, r->iov, r->iovcnt, off, dsync);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (n < 0) {
+            return -errno;
+        }
+        if (n == 0) {
+            if (r->op != TES_BLK_READ) {
+                return -EIO;
+            }
+            iov_zero_rest(r);
+            return 0;
+        }
+        r->done += n;
+        iov_advance(r, n);
+    }
+    return 0;
+}
+
+static int pool_zero(blk_req *r)
+{
+    if (!zero_refused(r)) {
+        if (fallocate(r->d->fd, zero_mode(r), r->offset, r->len) == 0) {
+            return 0;
+        }
+        if (errno != EOPNOTSUPP) {
+            return -errno;
+        }
+        zero_fallback(r);
+    }
+    while (r->done < r->len) {
+        ssize_t n;
+
+        zero_chunk(r);
+        n = pwritev(r->d->fd, r->iov, 1, r->offset + r->done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return n < 0 ? -errno : -EIO;
+        }
+        r->done += n;
+    }
+    return 0;
+}
+
+static void pool_work(gpointer data, gpointer user)
+{
+    blk_req *r = data;
+    int ret;
+
+    switch (r->op) {
+    case TES_BLK_READ:
+    case TES_BLK_WRITE:
+        ret = pool_rw(r);
+        break;
+    case TES_BLK_FLUSH:
+        ret = fdatasync(r->d->fd) < 0 ? -errno : 0;
+        break;
+    default:
+        ret = pool_zero(r);
+        break;
+    }
+    push_done(r, ret);
+}
+
+/* ---- the ring ---- */
+
+/* Put r's next step on the ring; false when the ring is full. */
+static bool ring_prep(tes_drive *d, blk_req *r)
+{
+    struct io_uring_sqe *sqe;
+    uint64_t off = r->offset + r->done;
+
+    if (d->in_ring >= RING_ENTRIES || !(sqe = io_uring_get_sqe(&d->ring))) {
+        return false;
+    }
+    if (r->op == TES_BLK_READ) {
+        io_uring_prep_readv(sqe, d->fd, r->iov, r->iovcnt, off);
+    } else if (r->op == TES_BLK_WRITE) {
+        /* FUA: RWF_DSYNC makes this write durable before it completes. */
+        io_uring_prep_writev2(sqe, d->fd, r->iov, r->iovcnt, off,
+                              r->flags & TES_BLK_FUA ? RWF_DSYNC : 0);
+    } else if (r->op == TES_BLK_FLUSH) {
+        io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+    } else if (r->zero_write) {
+        zero_chunk(r);
+        io_uring_prep_writev(sqe, d->fd, r->iov, 1, off);
+    } else {
+        io_uring_prep_fallocate(sqe, d->fd, zero_mode(r), r->offset, r->len);
+    }
+    io_uring_sqe_set_data(sqe, r);
+    d->in_ring++;
+    return true;
+}
+
+static void ring_submit(tes_drive *d)
+{
+    int ret = io_uring_submit(&d->ring);
+
+    if (ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR) {
+        core_log(TES_LOG_UNIMP, "drive '%s': io_uring_submit: %s\n", d->id, strerror(-ret));
+    }
+}
+
+/* Queue r's next step: on the ring if there is room, else pending. */
+static void ring_queue(tes_drive *d, blk_req *r)
+{
+    if (!g_queue_is_empty(&d->pending) || !ring_prep(d, r)) {
+        g_queue_push_tail(&d->pending, r);
+        return;
+    }
+    if (!d->reaping) {
+        ring_submit(d);
+    }
+}
+
+/* Bytes moved: go on, finish, or zero the tail of a read at EOF. */
+static void ring_progress(tes_drive *d, blk_req *r, int res)
+{
+    if (res == 0 && r->op == TES_BLK_READ) {
+        iov_zero_rest(r);
+        req_finish(r, 0);
+        return;
+    }
+    if (res == 0) {
+        req_finish(r, -EIO);
+        return;
+    }
+    r->done += res;
+    if (r->done >= r->len) {
+        req_finish(r, 0);
+        return;
+    }
+    if (!r->zero_write) {
+        iov_advance(r, res);
+    }
+    ring_queue(d, r);
+}
+
+static void ring_complete(tes_drive *d, blk_req *r, int res)
+{
+    d->in_ring--;
+    if (res == -EAGAIN || res == -EINTR) {
+        ring_queue(d, r);
+        return;
+    }
+    if (res == -EOPNOTSUPP && !r->zero_write &&
+        (r->op == TES_BLK_WRITE_ZEROES || r->op == TES_BLK_DISCARD)) {
+        zero_fallback(r);
+        ring_queue(d, r);
+        return;
+    }
+    if (res < 0 || r->op == TES_BLK_FLUSH ||
+        ((r->op == TES_BLK_WRITE_ZEROES || r->op == TES_BLK_DISCARD) && !r->zero_write)) {
+        req_finish(r, res < 0 ? res : 0);
+        return;
+    }
+    ring_progress(d, r, res);
+}
+
+/* ---- completion ---- */
+
+/* Run every completion that is ready (lock held); true if any ran. */
+static bool reap_once(tes_drive *d)
+{
+    struct io_uring_cqe *cqe;
+    bool any = false;
+    blk_req *r;
+
+    while (d->has_ring && io_uring_peek_cqe(&d->ring, &cqe) == 0) {
+        int res = cqe->res;
+
+        r = io_uring_cqe_get_data(cqe);
+        io_uring_cqe_seen(&d->ring, cqe);
+        ring_complete(d, r, res);
+        any = true;
+    }
+    for (;;) {
+        g_mutex_lock(&d->done_lock);
+        r = g_queue_pop_head(&d->done);
+        g_mutex_unlock(&d->done_lock);
+        if (!r) {
+            break;
+        }
+        req_finish(r, r->ret);
+        any = true;
+    }
+    return any;
+}
+
+/* Reap, refill the ring from pending, and submit once at the end so that
+ * requests callbacks queue go to the kernel in one batch. */
+static void reap(tes_drive *d)
+{
+    bool was = d->reaping;
+
+    d->reaping = true;
+    while (reap_once(d)) {
+        while (!g_queue_is_empty(&d->pending) && ring_prep(d, g_queue_peek_head(&d->pending))) {
+            g_queue_pop_head(&d->pending);
+        }
+    }
+    d->reaping = was;
+    if (d->has_ring && !was) {
+        ring_submit(d);
+    }
+}
+
+static void efd_clear(tes_drive *d)
+{
+    uint64_t v;
+
+    if (read(d->efd, &v, sizeof(v)) < 0) {
+        /* EAGAIN: nothing signalled since the last read. */
+    }
+}
+
+static gboolean on_efd(gint fd, GIOCondition cond, gpointer opaque)
+{
+    tes_drive *d = opaque;
+
+    core_lock();
+    efd_clear(d);
+    reap(d);
+    core_unlock();
+    return G_SOURCE_CONTINUE;
+}
+
+static void efd_wait(tes_drive *d)
+{
+    struct pollfd p = {.fd = d->efd, .events = POLLIN};
+
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+        continue;
+    }
+    efd_clear(d);
+}
+
+/* ---- the 1.1 entries ---- */
+
+int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
+                 unsigned iovcnt, uint64_t len, unsigned flags, tes_blk_cb cb, void *opaque)
+{
+    blk_req *r;
+
+    if (!d) {
+        return -ENODEV;
+    }
+    if (op < TES_BLK_READ || op > TES_BLK_DISCARD || !cb || (iovcnt && !iov)) {
+        return -EINVAL;
+    }
+    r = req_new(d, op, offset, iov, iovcnt, len, flags);
+    r->cb = cb;
+    r->opaque = opaque;
+    d->inflight++;
+    /* Refusals go through cb too, after drive_submit returns. */
+    if (op != TES_BLK_READ && op != TES_BLK_FLUSH && d->readonly) {
+        push_done(r, -EROFS);
+    } else if (!range_ok(d, r)) {
+        push_done(r, -EINVAL);
+    } else if (r->len == 0 && op != TES_BLK_FLUSH) {
+        push_done(r, 0);
+    } else if ((op == TES_BLK_WRITE_ZEROES || op == TES_BLK_DISCARD) && zero_refused(r)) {
+        r->zero_write = true;
+        d->has_ring ? ring_queue(d, r) : g_thread_pool_push(d->pool, r, NULL);
+    } else if (d->has_ring) {
+        ring_queue(d, r);
+    } else {
+        g_thread_pool_push(d->pool, r, NULL);
+    }
+    return 0;
+}
+
+void drive_drain(tes_drive *d)
+{
+    if (!d) {
+        return;
+    }
+    reap(d);
+    while (d->inflight > 0) {
+        /* Called from a callback, reap() has not submitted its batch yet. */
+        if (d->has_ring) {
+            ring_submit(d);
+        }
+        efd_wait(d);
+        reap(d);
+    }
+}
+
+unsigned drive_inflight(tes_drive *d)
+{
+    return d ? d->inflight : 0;
+}
+
+static bool poll_wait_any(void)
+{
+    struct pollfd *fds = g_new0(struct pollfd, drives ? drives->len : 1);
+    unsigned n = 0;
+
+    for (guint i = 0; drives && i < drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(drives, i);
+        if (d->inflight) {
+            fds[n].fd = d->efd;
+            fds[n++].events = POLLIN;
+        }
+    }
+    while (n && poll(fds, n, -1) < 0 && errno == EINTR) {
+        continue;
+    }
+    g_free(fds);
+    return n > 0;
+}
+
+void drives_poll(bool wait)
+{
+    core_lock();
+    if (!wait || poll_wait_any()) {
+        for (guint i = 0; drives && i < drives->len; i++) {
+            tes_drive *d = g_ptr_array_index(drives, i);
+            efd_clear(d);
+            reap(d);
+        }
+    }
+    core_unlock();
+}
+
+/* ---- set-up and teardown ---- */
+
+static bool force_pool;
+
+void drives_force_thread_pool(bool on)
+{
+    force_pool = on;
+}
+
+static bool aio_init(tes_drive *d, char **errp)
+{
+    const char *why = NULL;
+    int ret;
+
+    d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (d->efd < 0) {
+        core_set_error(errp, "drive '%s': eventfd: %s", d->id, strerror(errno));
+        return false;
+    }
+    if (!g_strcmp0(g_getenv("TESSERA_NO_IO_URING"), "1")) {
+        why = "TESSERA_NO_IO_URING=1";
+    } else if (force_pool) {
+        why = "disabled for a test";
+    } else if ((ret = io_uring_queue_init(RING_ENTRIES, &d->ring, 0)) < 0) {
+        why = strerror(-ret);
+    } else if ((ret = io_uring_register_eventfd(&d->ring, d->efd)) < 0) {
+        io_uring_queue_exit(&d->ring);
+        why = strerror(-ret);
+    }
+    if (why) {
+        tell_no_ring(why);
+        d->pool = g_thread_pool_new(pool_work, d, POOL_THREADS, FALSE, NULL);
+    } else {
+        d->has_ring = true;
+    }
+    d->watch = g_unix_fd_add(d->efd, G_IO_IN, on_efd, d);
+    return true;
+}
+
+/* Wait for the kernel and the pool to let go of every request, without
+ * running callbacks: their devices are gone by now. */
+static void aio_cleanup(tes_drive *d)
+{
+    struct io_uring_cqe *cqe;
+    blk_req *r;
+
+    if (d->watch) {
+        g_source_remove(d->watch);
+    }
+    if (d->pool) {
+        g_thread_pool_free(d->pool, FALSE, TRUE);
+    }
+    while (d->has_ring && d->in_ring && io_uring_wait_cqe(&d->ring, &cqe) == 0) {
+        req_free(io_uring_cqe_get_data(cqe));
+        io_uring_cqe_seen(&d->ring, cqe);
+        d->in_ring--;
+    }
+    if (d->has_ring) {
+        io_uring_queue_exit(&d->ring);
+    }
+    while ((r = g_queue_pop_head(&d->pending)) || (r = g_queue_pop_head(&d->done))) {
+        req_free(r);
+    }
+    if (d->efd >= 0) {
+        close(d->efd);
+    }
+    g_mutex_clear(&d->done_lock);
 }

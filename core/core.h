@@ -14,6 +14,10 @@
 #include <tessera/tessera.h>
 
 #define TESSERA_VERSION "0.1.0"
+#define TES_STR_(x) #x
+#define TES_STR(x) TES_STR_(x)
+/* "1.1": the SDK ABI this core provides. */
+#define TES_ABI_STRING TES_STR(TES_ABI_MAJOR) "." TES_STR(TES_ABI_MINOR)
 
 void core_set_error(char **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -247,6 +251,20 @@ int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len);
 int drive_flush(tes_drive *d);
 bool drive_claim(tes_drive *d, const char *devname, char **errp); /* one user each */
 void drives_close_all(void);
+/* ABI 1.1 asynchronous requests (host.h drive_submit/drain/inflight).
+ * Range and read-only errors (-EINVAL, -EROFS) are delivered through cb,
+ * like I/O errors; submit itself fails only for a NULL drive or bad op. */
+int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
+                 unsigned iovcnt, uint64_t len, unsigned flags, tes_blk_cb cb, void *opaque);
+void drive_drain(tes_drive *d);
+unsigned drive_inflight(tes_drive *d);
+/* Added by blkpcie (harness): reap completions of every drive and run
+ * their callbacks; with wait, first block until at least one completion
+ * is ready (returns at once when nothing is in flight). Takes the lock. */
+void drives_poll(bool wait);
+/* Added by blkpcie (tests): drives opened from now on use the thread pool
+ * as if io_uring were unavailable (like TESSERA_NO_IO_URING=1). */
+void drives_force_thread_pool(bool on);
 
 /* ---- character backends (chardev.c) ---- */
 /* -serial stdio|null|file:PATH|unix:PATH[,server=on,wait=off]|mon:stdio */

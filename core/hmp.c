@@ -42,7 +42,7 @@ static void info_status(GString *out)
 
 static void info_version(GString *out)
 {
-    g_string_append(out, TESSERA_VERSION " (tessera " TESSERA_VERSION ", SDK ABI 1.0)\n");
+    g_string_append(out, TESSERA_VERSION " (tessera " TESSERA_VERSION ", SDK ABI " TES_ABI_STRING ")\n");
 }
 
 static void info_plugins(GString *out)

@@ -260,6 +260,9 @@ static const tes_host table = {
     .drive_pread = drive_pread,
     .drive_pwrite = drive_pwrite,
     .drive_flush = drive_flush,
+    .drive_submit = drive_submit,
+    .drive_drain = drive_drain,
+    .drive_inflight = drive_inflight,
 };
 
 const tes_host *host_table(void)
@@ -293,4 +296,6 @@ static_assert(sizeof(tes_machine_config) == 72, "tes_machine_config 1.0 size");
 PIN(tes_host, log, 16);
 PIN(tes_host, region_new_ram, 136);
 PIN(tes_host, drive_flush, 752);
-static_assert(sizeof(tes_host) == 760, "tes_host 1.0 size");
+/* ABI 1.1 appended the asynchronous block entries. */
+PIN(tes_host, drive_submit, 760);
+static_assert(sizeof(tes_host) == 784, "tes_host 1.1 size");

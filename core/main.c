@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "core.h"
 
-#define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI 1.0)"
+#define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI " TES_ABI_STRING ")"
 
 static G_NORETURN void die(char *msg, const char *fallback)
 {

@@ -538,8 +538,11 @@ static char *device_opts(tes_harness *h, tes_device *dev)
 
     for (; p && p->name; p++) {
         char *v = prop_value_string(dev, p);
+        /* A backend property never set has no value to give back. */
+        bool unset_backend = (p->kind == TES_PROP_CHR || p->kind == TES_PROP_DRIVE) &&
+                             (!v || !*v);
 
-        if (v) {
+        if (v && !unset_backend) {
             append_opt(opts, p->name, v);
         }
         g_free(v);
@@ -665,4 +668,34 @@ tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budg
 void *tes_harness_cpu_state(tes_cpu *cpu)
 {
     return cpu_state(cpu);
+}
+
+/* ---- additions (blkpcie): asynchronous block completions, config by BDF ---- */
+
+void tes_harness_block_poll(tes_harness *h)
+{
+    drives_poll(false);
+}
+
+void tes_harness_block_wait(tes_harness *h)
+{
+    drives_poll(true);
+}
+
+uint32_t tes_harness_cfg_read_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
+                                  unsigned size)
+{
+    return pci_host_config_read(h->pci0, bus, devfn, off, size);
+}
+
+void tes_harness_cfg_write_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
+                               uint32_t val, unsigned size)
+{
+    pci_host_config_write(h->pci0, bus, devfn, off, val, size);
+}
+
+/* Level of root INTx line i of pci.0 (after the (slot + pin) % 4 swizzle). */
+int tes_harness_pci_line(tes_harness *h, unsigned line)
+{
+    return line < HARNESS_NINTX ? h->intx[line]->level : 0;
 }

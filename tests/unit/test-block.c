@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -167,6 +168,303 @@ static void test_claim_once(void)
     g_free(path);
 }
 
+/* ---- asynchronous requests (ABI 1.1), through the ring and the pool ---- */
+
+typedef struct done_log {
+    unsigned calls;
+    int ret;
+} done_log;
+
+static void log_done(void *opaque, int ret)
+{
+    done_log *l = opaque;
+
+    l->calls++;
+    l->ret = ret;
+}
+
+/* Open drive id on path through the ring or (pool) the thread pool. */
+static tes_drive *open_async(const char *id, const char *path, bool pool, const char *extra)
+{
+    char *opt = g_strdup_printf("file=%s,if=none,id=%s%s", path, id, extra ? extra : "");
+    char *err = NULL;
+    tes_drive *d;
+
+    unsigned rings = count_rings();
+
+    drives_force_thread_pool(pool);
+    g_assert_true(drive_add(opt, &err));
+    drives_force_thread_pool(false);
+    g_assert_null(err);
+    /* The backend asked for is the one in use. */
+    if (pool || !kernel_has_io_uring()) {
+        g_assert_cmpuint(count_rings(), ==, rings);
+    } else {
+        g_assert_cmpuint(count_rings(), ==, rings + 1);
+    }
+    g_free(opt);
+    d = drive_find(id);
+    g_assert_nonnull(d);
+    return d;
+}
+
+static void fill_image(tes_drive *d, uint64_t size)
+{
+    uint8_t *buf = g_malloc(size);
+
+    for (uint64_t i = 0; i < size; i++) {
+        buf[i] = (uint8_t)(i * 7 + (i >> 12));
+    }
+    g_assert_cmpint(drive_pwrite(d, 0, buf, size), ==, 0);
+    g_free(buf);
+}
+
+static uint8_t pattern_at(uint64_t i)
+{
+    return (uint8_t)(i * 7 + (i >> 12));
+}
+
+/* Submit one request over a single buffer and wait for it. */
+static int run_one(tes_drive *d, tes_blk_op op, uint64_t off, void *buf, uint64_t len,
+                   unsigned flags)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    done_log l = {0};
+    bool rw = op == TES_BLK_READ || op == TES_BLK_WRITE;
+
+    g_assert_cmpint(drive_submit(d, op, off, rw ? &iov : NULL, rw ? 1 : 0, len, flags,
+                                 log_done, &l), ==, 0);
+    g_assert_cmpuint(l.calls, ==, 0); /* never from inside drive_submit */
+    drive_drain(d);
+    g_assert_cmpuint(l.calls, ==, 1);
+    g_assert_cmpuint(drive_inflight(d), ==, 0);
+    return l.ret;
+}
+
+static void test_async_concurrent_reads(gconstpointer pool)
+{
+    char *path = make_image("aread.img", 1 << 20);
+    tes_drive *d = open_async("a0", path, GPOINTER_TO_INT(pool), NULL);
+    uint8_t *buf = g_malloc0(64 * 4096);
+    done_log l[64] = {{0}};
+    struct iovec iov[2];
+
+    fill_image(d, 1 << 20);
+    for (unsigned i = 0; i < 64; i++) {
+        /* Every other 4K block, split in two iovecs of one buffer. */
+        iov[0] = (struct iovec){buf + i * 4096, 1000};
+        iov[1] = (struct iovec){buf + i * 4096 + 1000, 3096};
+        g_assert_cmpint(drive_submit(d, TES_BLK_READ, i * 8192, iov, 2, 0, 0, log_done, &l[i]),
+                        ==, 0);
+    }
+    g_assert_cmpuint(drive_inflight(d), ==, 64);
+    drive_drain(d);
+    g_assert_cmpuint(drive_inflight(d), ==, 0);
+    for (unsigned i = 0; i < 64; i++) {
+        g_assert_cmpuint(l[i].calls, ==, 1);
+        g_assert_cmpint(l[i].ret, ==, 0);
+        for (unsigned j = 0; j < 4096; j += 511) {
+            g_assert_cmphex(buf[i * 4096 + j], ==, pattern_at(i * 8192 + j));
+        }
+    }
+    drives_close_all();
+    g_free(buf);
+    g_free(path);
+}
+
+/* More requests than the ring holds wait in the pending list. */
+static void test_async_deeper_than_ring(gconstpointer pool)
+{
+    enum { N = 700 };
+    char *path = make_image("adeep.img", 1 << 20);
+    tes_drive *d = open_async("a1", path, GPOINTER_TO_INT(pool), NULL);
+    uint8_t *buf = g_malloc0(N * 512);
+    done_log *l = g_new0(done_log, N);
+
+    fill_image(d, 1 << 20);
+    for (unsigned i = 0; i < N; i++) {
+        struct iovec iov = {buf + i * 512, 512};
+        g_assert_cmpint(drive_submit(d, TES_BLK_READ, i * 1024, &iov, 1, 0, 0, log_done, &l[i]),
+                        ==, 0);
+    }
+    while (drive_inflight(d)) {
+        drives_poll(true);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        g_assert_cmpuint(l[i].calls, ==, 1);
+        g_assert_cmphex(buf[i * 512 + 100], ==, pattern_at(i * 1024 + 100));
+    }
+    drives_close_all();
+    g_free(l);
+    g_free(buf);
+    g_free(path);
+}
+
+static void test_async_write_read_back(gconstpointer pool)
+{
+    char *path = make_image("awrite.img", 1 << 20);
+    tes_drive *d = open_async("a2", path, GPOINTER_TO_INT(pool), NULL);
+    uint8_t *in = g_malloc(32 * 4096), *out = g_malloc0(32 * 4096);
+    done_log l[32] = {{0}};
+
+    for (unsigned i = 0; i < 32 * 4096; i++) {
+        in[i] = (uint8_t)(i * 31 + 5);
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        struct iovec iov = {in + i * 4096, 4096};
+        g_assert_cmpint(drive_submit(d, TES_BLK_WRITE, i * 4096 + 512, &iov, 1, 0,
+                                     i & 1 ? TES_BLK_FUA : 0, log_done, &l[i]), ==, 0);
+    }
+    drive_drain(d);
+    for (unsigned i = 0; i < 32; i++) {
+        g_assert_cmpuint(l[i].calls, ==, 1);
+        g_assert_cmpint(l[i].ret, ==, 0);
+    }
+    g_assert_cmpint(run_one(d, TES_BLK_FLUSH, 0, NULL, 0, 0), ==, 0);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 512, out, 32 * 4096, 0), ==, 0);
+    g_assert_cmpmem(in, 32 * 4096, out, 32 * 4096);
+    drives_close_all();
+    g_free(in);
+    g_free(out);
+    g_free(path);
+}
+
+/* Write-zeroes and discard zero exactly [off, off + len): on ext4 through
+ * fallocate, on tmpfs (no ZERO_RANGE) through the write-zeroes fallback. */
+static void check_zeroes(const char *path, bool pool)
+{
+    const uint64_t size = 256 * 1024;
+    tes_drive *d = open_async("z0", path, pool, NULL);
+    uint8_t *buf = g_malloc(size);
+    const struct { tes_blk_op op; unsigned flags; uint64_t off, len; } cases[] = {
+        {TES_BLK_WRITE_ZEROES, 0, 1000, 5000},
+        {TES_BLK_WRITE_ZEROES, TES_BLK_MAY_UNMAP, 20001, 70000},
+        {TES_BLK_DISCARD, 0, 131072 + 3, 65536},
+    };
+
+    for (unsigned c = 0; c < G_N_ELEMENTS(cases); c++) {
+        uint64_t off = cases[c].off, end = off + cases[c].len;
+
+        memset(buf, 0xff, size);
+        g_assert_cmpint(drive_pwrite(d, 0, buf, size), ==, 0);
+        g_assert_cmpint(run_one(d, cases[c].op, off, NULL, cases[c].len, cases[c].flags), ==, 0);
+        memset(buf, 0x55, size);
+        g_assert_cmpint(drive_pread(d, 0, buf, size), ==, 0);
+        g_assert_cmphex(buf[off - 1], ==, 0xff);
+        g_assert_cmphex(buf[end], ==, 0xff);
+        g_assert_cmphex(buf[0], ==, 0xff);
+        g_assert_cmphex(buf[size - 1], ==, 0xff);
+        for (uint64_t i = off; i < end; i++) {
+            if (buf[i]) {
+                g_error("case %u: byte %" G_GUINT64_FORMAT " is 0x%x, not zero", c, i, buf[i]);
+            }
+        }
+    }
+    g_assert_cmpuint(drive_size(d), ==, size);
+    drives_close_all();
+    g_free(buf);
+}
+
+static void test_async_zeroes_and_discard(gconstpointer pool)
+{
+    char *path = make_image("azero.img", 256 * 1024);
+    char *shm;
+    int fd;
+
+    check_zeroes(path, GPOINTER_TO_INT(pool));
+    g_free(path);
+    if (!g_file_test("/dev/shm", G_FILE_TEST_IS_DIR)) {
+        return;
+    }
+    shm = g_strdup_printf("/dev/shm/tessera-zero-%d.img", (int)getpid());
+    fd = open(shm, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 256 * 1024), ==, 0);
+    close(fd);
+    check_zeroes(shm, GPOINTER_TO_INT(pool));
+    unlink(shm);
+    g_free(shm);
+}
+
+static void test_async_range_and_readonly(gconstpointer pool)
+{
+    char *path = make_image("arange.img", 8192 + 100);
+    tes_drive *d = open_async("r1", path, GPOINTER_TO_INT(pool), NULL);
+    uint8_t buf[4096];
+
+    fill_image(d, 8192 + 100);
+    /* The partial last block reads, its tail as zeroes. */
+    memset(buf, 0xaa, sizeof(buf));
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 8192, buf, 4096, 0), ==, 0);
+    g_assert_cmphex(buf[99], ==, pattern_at(8192 + 99));
+    g_assert_cmphex(buf[100], ==, 0);
+    g_assert_cmphex(buf[4095], ==, 0);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 12288, buf, 512, 0), ==, -EINVAL);
+    g_assert_cmpint(run_one(d, TES_BLK_WRITE, 8192, buf, 4096, 0), ==, -EINVAL);
+    g_assert_cmpint(run_one(d, TES_BLK_WRITE_ZEROES, 8000, NULL, 4096, 0), ==, -EINVAL);
+    g_assert_cmpint(run_one(d, TES_BLK_DISCARD, UINT64_MAX - 10, NULL, 20, 0), ==, -EINVAL);
+    drives_close_all();
+
+    d = open_async("r2", path, GPOINTER_TO_INT(pool), ",readonly=on");
+    g_assert_cmpint(run_one(d, TES_BLK_WRITE, 0, buf, 512, 0), ==, -EROFS);
+    g_assert_cmpint(run_one(d, TES_BLK_WRITE_ZEROES, 0, NULL, 512, 0), ==, -EROFS);
+    g_assert_cmpint(run_one(d, TES_BLK_DISCARD, 0, NULL, 512, 0), ==, -EROFS);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 0, buf, 512, 0), ==, 0);
+    g_assert_cmphex(buf[1], ==, pattern_at(1));
+    g_assert_cmpint(drive_submit(NULL, TES_BLK_READ, 0, NULL, 0, 0, 0, log_done, NULL), ==,
+                    -ENODEV);
+    drives_close_all();
+    g_free(path);
+}
+
+/* A callback that queues the next request (how devices keep their queue
+ * depth): each runs once, the chain reaches its end. */
+typedef struct chain {
+    tes_drive *d;
+    uint8_t buf[512];
+    unsigned left, calls;
+} chain;
+
+static void chain_next(void *opaque, int ret)
+{
+    chain *c = opaque;
+    struct iovec iov = {c->buf, sizeof(c->buf)};
+
+    g_assert_cmpint(ret, ==, 0);
+    c->calls++;
+    if (c->left) {
+        c->left--;
+        g_assert_cmpint(drive_submit(c->d, TES_BLK_READ, c->left * 512, &iov, 1, 0, 0,
+                                     chain_next, c), ==, 0);
+    }
+}
+
+static void test_async_submit_from_callback(gconstpointer pool)
+{
+    char *path = make_image("achain.img", 65536);
+    chain c = {.left = 50};
+
+    c.d = open_async("c1", path, GPOINTER_TO_INT(pool), NULL);
+    fill_image(c.d, 65536);
+    chain_next(&c, 0);
+    drive_drain(c.d);
+    g_assert_cmpuint(c.calls, ==, 51);
+    g_assert_cmphex(c.buf[3], ==, pattern_at(3)); /* the last read was block 0 */
+    drives_close_all();
+    g_free(path);
+}
+
+static void add_async(const char *name, GTestDataFunc fn)
+{
+    char *ring = g_strdup_printf("/block/async/io-uring/%s", name);
+    char *pool = g_strdup_printf("/block/async/thread-pool/%s", name);
+
+    g_test_add_data_func(ring, GINT_TO_POINTER(0), fn);
+    g_test_add_data_func(pool, GINT_TO_POINTER(1), fn);
+    g_free(ring);
+    g_free(pool);
+}
+
 static void remove_tmpdir(void)
 {
     GDir *dir = g_dir_open(tmpdir, 0, NULL);
@@ -196,6 +494,14 @@ int main(int argc, char **argv)
     g_test_add_func("/block/readonly/refuses-writes", test_readonly_refuses_writes);
     g_test_add_func("/block/options/bad-options-rejected-with-message", test_option_errors);
     g_test_add_func("/block/claim/one-device-per-drive", test_claim_once);
+    add_async("64-concurrent-reads-land-in-their-iovecs", test_async_concurrent_reads);
+    add_async("more-requests-than-ring-entries-all-complete", test_async_deeper_than_ring);
+    add_async("writes-fua-and-flush-read-back", test_async_write_read_back);
+    add_async("write-zeroes-and-discard-zero-exactly-their-range",
+              test_async_zeroes_and_discard);
+    add_async("past-end-einval-readonly-erofs-through-callback",
+              test_async_range_and_readonly);
+    add_async("callback-may-submit-the-next-request", test_async_submit_from_callback);
     ret = g_test_run();
     remove_tmpdir();
     return ret;

@@ -95,6 +95,24 @@ void *tes_harness_cpu_state(tes_cpu *cpu);
  * return the new device (NULL on error). *bytes gets the section size. */
 tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes);
 
+/* ---- additions (blkpcie) ---- */
+/* Asynchronous block requests (host->drive_submit) complete here, since the
+ * harness runs no main loop: poll reaps what is ready and runs the
+ * callbacks without blocking; wait first blocks until at least one request
+ * of any drive completes (returns at once when none is in flight). */
+void tes_harness_block_poll(tes_harness *h);
+void tes_harness_block_wait(tes_harness *h);
+/* Config cycles to bus/devfn as the host bridge of pci.0 routes them
+ * through bridges (bus numbers as programmed); absent functions read
+ * all ones. */
+uint32_t tes_harness_cfg_read_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
+                                  unsigned size);
+void tes_harness_cfg_write_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
+                               uint32_t val, unsigned size);
+/* Level of pci.0's INTx line (0..3) that (slot + pin) % 4 picks: what a
+ * function behind bridges drives after their swizzle. */
+int tes_harness_pci_line(tes_harness *h, unsigned line);
+
 #ifdef __cplusplus
 }
 #endif

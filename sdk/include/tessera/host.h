@@ -14,6 +14,7 @@
 #define TESSERA_HOST_H
 
 #include <stdarg.h>
+#include <tessera/block.h>
 #include <tessera/cpu.h>
 #include <tessera/device.h>
 #include <tessera/dma.h>
@@ -201,6 +202,25 @@ struct tes_host {
     int (*drive_pread)(tes_drive *d, uint64_t off, void *buf, size_t len);
     int (*drive_pwrite)(tes_drive *d, uint64_t off, const void *buf, size_t len);
     int (*drive_flush)(tes_drive *d);
+
+    /* ==== ABI 1.1 ==== */
+    /*
+     * Submit an asynchronous request: the iovecs point straight into guest
+     * memory (from dma_map) and stay valid until cb runs; len is the byte
+     * count for WRITE_ZEROES/DISCARD (iov ignored) and ignored for FLUSH.
+     * Requests run concurrently (io_uring; a thread pool when io_uring is
+     * unavailable) and may complete in any order. Returns 0 when queued (cb
+     * will run exactly once, never from inside drive_submit) or -errno
+     * (cb will not run).
+     */
+    int (*drive_submit)(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
+                        unsigned iovcnt, uint64_t len, unsigned flags, tes_blk_cb cb,
+                        void *opaque);
+    /* Wait until every request of d submitted so far has completed and its
+     * callback has run (reset, migration). */
+    void (*drive_drain)(tes_drive *d);
+    /* Requests of d in flight. */
+    unsigned (*drive_inflight)(tes_drive *d);
 };
 
 #endif
