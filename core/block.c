@@ -60,6 +60,7 @@ struct tes_drive {
     unsigned inflight;  /* accepted, callback not run yet */
     unsigned in_ring;   /* SQEs the kernel owns */
     bool reaping;       /* in reap(): submit once at its end */
+    bool batched;       /* in batch_drives, submitted at block_batch_end */
     gint no_fallocate;  /* bit 0: ZERO_RANGE refused, bit 1: PUNCH_HOLE */
     GQueue pending;     /* blk_req* waiting for ring room */
     GMutex done_lock;
@@ -67,6 +68,8 @@ struct tes_drive {
 };
 
 static GPtrArray *drives;
+static unsigned batch_depth;
+static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 typedef struct drive_opts {
     char *file, *iface, *id, *format, *readonly;
@@ -211,6 +214,9 @@ static bool drive_open(tes_drive *d, char **errp)
 
 static void drive_free(tes_drive *d)
 {
+    if (d->batched) {
+        g_ptr_array_remove(batch_drives, d);
+    }
     aio_cleanup(d);
     if (d->fd >= 0) {
         close(d->fd);
@@ -647,6 +653,42 @@ static bool ring_prep(tes_drive *d, blk_req *r)
     return true;
 }
 
+static void ring_submit(tes_drive *d);
+
+void block_batch_begin(void)
+{
+    batch_depth++;
+}
+
+void block_batch_end(void)
+{
+    if (--batch_depth > 0 || !batch_drives) {
+        return;
+    }
+    for (guint i = 0; i < batch_drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(batch_drives, i);
+        d->batched = false;
+        ring_submit(d);
+    }
+    g_ptr_array_set_size(batch_drives, 0);
+}
+
+/* In a batch: remember d for the batch's end instead of submitting now. */
+static bool batch_defer(tes_drive *d)
+{
+    if (batch_depth == 0) {
+        return false;
+    }
+    if (!d->batched) {
+        if (!batch_drives) {
+            batch_drives = g_ptr_array_new();
+        }
+        g_ptr_array_add(batch_drives, d);
+        d->batched = true;
+    }
+    return true;
+}
+
 static void ring_submit(tes_drive *d)
 {
     int ret = io_uring_submit(&d->ring);
@@ -663,7 +705,7 @@ static void ring_queue(tes_drive *d, blk_req *r)
         g_queue_push_tail(&d->pending, r);
         return;
     }
-    if (!d->reaping) {
+    if (!d->reaping && !batch_defer(d)) {
         ring_submit(d);
     }
 }

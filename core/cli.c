@@ -22,6 +22,7 @@ typedef enum opt_kind {
     OPT_SIZE,   /* -m */
     OPT_SMP,    /* -smp */
     OPT_IGNORE, /* accepted for compatibility, argument ignored */
+    OPT_MACHINE, /* -M/-machine: options merge, a later TYPE wins */
 } opt_kind;
 
 typedef struct opt_def {
@@ -35,7 +36,7 @@ typedef struct opt_def {
 #define F(field) offsetof(cli_opts, field)
 
 static const opt_def opts[] = {
-    {"machine", "M", OPT_STRING, F(machine), "TYPE[,prop=val]  machine type ('help' lists)"},
+    {"machine", "M", OPT_MACHINE, F(machine), "TYPE[,prop=val]  machine type ('help' lists)"},
     {"cpu", NULL, OPT_STRING, F(cpu), "MODEL  CPU model ('help' lists)"},
     {"smp", NULL, OPT_SMP, 0, "N[,cpus=,maxcpus=,sockets=,cores=,threads=]  vCPUs"},
     {"m", NULL, OPT_SIZE, 0, "SIZE  guest RAM (bare number: MiB; K/M/G/T)"},
@@ -200,6 +201,35 @@ bool cli_parse_smp(const char *s, unsigned *total, char **errp)
     return true;
 }
 
+
+/*
+ * QEMU merges repeated -machine options: "-M virt -machine dumpdtb=F" is
+ * "virt,dumpdtb=F". o->machine holds "TYPE,props" with TYPE possibly empty
+ * until one is given (main() then defaults it to none).
+ */
+static void merge_machine(cli_opts *o, const char *arg)
+{
+    char **old = g_strsplit(o->machine ? o->machine : "", ",", 2);
+    GString *props = g_string_new(old[0] && old[1] ? old[1] : "");
+    char *type = g_strdup(old[0] ? old[0] : "");
+    char **items = g_strsplit(arg, ",", -1);
+
+    for (int i = 0; items[i]; i++) {
+        const char *it = items[i];
+        if (g_str_has_prefix(it, "type=") || (i == 0 && !strchr(it, '='))) {
+            g_free(type);
+            type = g_strdup(strchr(it, '=') ? strchr(it, '=') + 1 : it);
+        } else if (*it) {
+            g_string_append_printf(props, "%s%s", props->len ? "," : "", it);
+        }
+    }
+    g_free(o->machine);
+    o->machine = props->len ? g_strdup_printf("%s,%s", type, props->str) : g_strdup(type);
+    g_strfreev(items);
+    g_strfreev(old);
+    g_free(type);
+    g_string_free(props, true);
+}
 static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
 {
     char *base = (char *)o;
@@ -220,6 +250,9 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
     case OPT_SMP:
         return cli_parse_smp(arg, &o->smp, errp);
     case OPT_IGNORE:
+        return true;
+    case OPT_MACHINE:
+        merge_machine(o, arg);
         return true;
     }
     return false;

@@ -251,6 +251,12 @@ int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len);
 int drive_flush(tes_drive *d);
 bool drive_claim(tes_drive *d, const char *devname, char **errp); /* one user each */
 void drives_close_all(void);
+/* Between begin and end (they nest), ring requests are queued but not
+ * submitted; the outermost end submits every drive's batch at once. The
+ * memory core brackets I/O-region writes with them, so a doorbell that
+ * pops 32 requests costs one io_uring_submit. */
+void block_batch_begin(void);
+void block_batch_end(void);
 /* ABI 1.1 asynchronous requests (host.h drive_submit/drain/inflight).
  * Range and read-only errors (-EINVAL, -EROFS) are delivered through cb,
  * like I/O errors; submit itself fails only for a NULL drive or bad op. */

@@ -146,7 +146,13 @@ static void create_machine_and_devices(cli_opts *o)
     char *err = NULL;
 
     core_lock();
-    if (!machine_create(o->machine ? o->machine : "none", &err)) {
+    /* No -M, or only -machine props: the empty machine, as documented. */
+    char *machine = !o->machine || !*o->machine ? g_strdup("none")
+                    : *o->machine == ',' ? g_strconcat("none", o->machine, NULL)
+                                         : g_strdup(o->machine);
+    bool made = machine_create(machine, &err);
+    g_free(machine);
+    if (!made) {
         die(err, "cannot create the machine");
     }
     for (guint i = 0; i < o->devices->len; i++) {

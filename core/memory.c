@@ -378,7 +378,11 @@ static uint64_t io_call_read(tes_region *r, uint64_t off, unsigned w)
 static void io_call_write(tes_region *r, uint64_t off, uint64_t v, unsigned w)
 {
     if (r->ops->write) {
+        /* A doorbell write may queue many block requests: hand them to the
+         * kernel in one submission when the write returns. */
+        block_batch_begin();
         r->ops->write(r->opaque, off, r->ops->endian == TES_ENDIAN_BIG ? bswap(v, w) : v, w);
+        block_batch_end();
     }
 }
 

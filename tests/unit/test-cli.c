@@ -103,6 +103,22 @@ static void test_double_dash_equals_form(void)
     cli_opts_free(&o);
 }
 
+static void test_machine_options_merge(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    /* QEMU habit: board with -M, extra properties with -machine. */
+    g_assert_true(parse(&o, &err, "-M", "virt", "-machine", "dumpdtb=x.dtb", NULL));
+    g_assert_cmpstr(o.machine, ==, "virt,dumpdtb=x.dtb");
+    cli_opts_free(&o);
+    /* Props first, type later; type= form; a later type wins. */
+    g_assert_true(parse(&o, &err, "-machine", "highmem=off", "-M", "none",
+                        "-machine", "type=virt,gic-version=2", NULL));
+    g_assert_cmpstr(o.machine, ==, "virt,highmem=off,gic-version=2");
+    cli_opts_free(&o);
+}
+
 static void test_unknown_option_message(void)
 {
     cli_opts o;
@@ -130,6 +146,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cli/m/bare-number-is-mib-and-suffixes-scale", test_m_bare_number_is_mib);
     g_test_add_func("/cli/m/rejects-garbage", test_m_rejects_garbage);
+    g_test_add_func("/cli/machine/repeated-options-merge-and-later-type-wins",
+                    test_machine_options_merge);
     g_test_add_func("/cli/smp/total-from-count-or-topology", test_smp_total);
     g_test_add_func("/cli/parse/options-recorded-in-order", test_options_recorded_in_order);
     g_test_add_func("/cli/parse/double-dash-equals-form", test_double_dash_equals_form);

@@ -1,0 +1,357 @@
+/*
+ * cpu-arm: shared definitions of the AArch64 CPU, its GIC, timers and the
+ * virt machine. Internal to the plugin (not SDK).
+ *
+ * Execution model: exec() fetches, decodes and executes A64 instructions
+ * one at a time (a64.c), dispatching by the top-level encoding groups of
+ * the Arm ARM (C4.1): data processing immediate / register and branches
+ * and loads/stores live in a64.c and a64-ldst.c, SIMD&FP in a64-simd.c,
+ * system instructions and exceptions in sys.c, translation in mmu.c.
+ *
+ * Control flow convention: before an instruction runs, c->next_pc is set to
+ * c->pc + 4. Branches set c->next_pc. An instruction that raises an
+ * exception calls arm_exception() (or arm_undef()), which sets c->next_pc
+ * to the vector and returns; the handler must then return at once without
+ * writing registers. After each instruction the loop does c->pc =
+ * c->next_pc.
+ */
+#ifndef CPU_ARM_H
+#define CPU_ARM_H
+
+#include <stdint.h>
+#include <string.h>
+#include <tessera/tessera.h>
+
+extern const tes_host *arm_host; /* set by the plugin's init */
+#define H arm_host
+
+/* ---- exception syndrome classes (ESR_ELx.EC, Arm ARM D17.2.37) ---- */
+#define EC_UNKNOWN 0x00
+#define EC_WFX 0x01
+#define EC_FP_ACCESS 0x07
+#define EC_ILLEGAL_STATE 0x0e
+#define EC_SVC64 0x15
+#define EC_HVC64 0x16
+#define EC_SMC64 0x17
+#define EC_SYSREG 0x18
+#define EC_IABT_LOWER 0x20
+#define EC_IABT_SAME 0x21
+#define EC_PC_ALIGN 0x22
+#define EC_DABT_LOWER 0x24
+#define EC_DABT_SAME 0x25
+#define EC_SP_ALIGN 0x26
+#define EC_FP_EXC64 0x2c
+#define EC_SERROR 0x2f
+#define EC_BREAKPT_LOWER 0x30
+#define EC_SOFTSTEP_LOWER 0x32
+#define EC_BRK64 0x3c
+
+/* PSTATE bits as in SPSR_ELx. */
+#define PSTATE_N (1u << 31)
+#define PSTATE_Z (1u << 30)
+#define PSTATE_C (1u << 29)
+#define PSTATE_V (1u << 28)
+#define PSTATE_SS (1u << 21)
+#define PSTATE_IL (1u << 20)
+#define PSTATE_D (1u << 9)
+#define PSTATE_A (1u << 8)
+#define PSTATE_I (1u << 7)
+#define PSTATE_F (1u << 6)
+#define PSTATE_M_EL0t 0x0
+#define PSTATE_M_EL1t 0x4
+#define PSTATE_M_EL1h 0x5
+
+/* Memory access kinds for arm_read/arm_write. */
+#define ACC_NORMAL 0
+#define ACC_UNPRIV (1u << 0)  /* LDTR/STTR: checked as EL0 */
+#define ACC_ALIGN (1u << 1)   /* must be aligned (exclusives, acquire) */
+#define ACC_FETCH (1u << 2)
+
+/* Generic timer: 62.5 MHz like QEMU's virt. */
+#define ARM_CNTFRQ 62500000ull
+enum { TIMER_PHYS = 0, TIMER_VIRT = 1, TIMER_HYP = 2, TIMER_SEC = 3, NUM_TIMERS = 4 };
+
+/* Interrupt input lines of the CPU (tes_cpu_ops.set_irq). */
+enum { ARM_IRQ = 0, ARM_FIQ = 1 };
+
+/* Soft TLB: host pointers for RAM pages, per (page, el) of the current
+ * translation regime; flushed on TLBI, TTBR/TCR/SCTLR writes and when the
+ * core's memory map generation changes. */
+#define TLB_BITS 10
+#define TLB_SIZE (1u << TLB_BITS)
+typedef struct tlb_entry {
+    uint64_t va_tag;  /* page VA | 1 when valid, for the access kind */
+    uint8_t *host;    /* host pointer of the page, NULL for MMIO */
+    uint64_t pa;      /* physical page address */
+} tlb_entry;
+
+typedef union vreg {
+    uint8_t b[16];
+    uint16_t h[8];
+    uint32_t s[4];
+    uint64_t d[2];
+    float f[4];
+    double df[2];
+} vreg;
+
+typedef struct arm_timer {
+    uint64_t ctl;   /* CNTx_CTL: ENABLE, IMASK, ISTATUS (computed) */
+    uint64_t cval;
+    tes_timer *t;   /* fires at cval */
+    tes_irq *out;   /* wired by the machine to the GIC PPI */
+    int level;
+} arm_timer;
+
+typedef struct arm_cpu {
+    tes_cpu *cpu;
+    unsigned index;
+    uint64_t mpidr;
+
+    /* Architectural state. x[31] is not a register: helpers take care of
+     * SP vs XZR by instruction form (reg_sp / reg_zr). */
+    uint64_t x[32];
+    uint64_t pc, next_pc;
+    uint64_t sp_el0, sp_el1;
+    uint32_t nzcv;   /* PSTATE.NZCV in bits 31:28 */
+    uint32_t daif;   /* PSTATE.DAIF in bits 9:6 */
+    uint8_t el;      /* 0 or 1 */
+    uint8_t spsel;   /* 0: SP_EL0, 1: SP_ELx (at EL1) */
+    bool ss;         /* PSTATE.SS, software step (unused) */
+    vreg v[32];
+    uint32_t fpcr, fpsr;
+
+    /* EL1 system registers (sys.c). */
+    uint64_t sctlr_el1, tcr_el1, ttbr0_el1, ttbr1_el1, mair_el1, amair_el1;
+    uint64_t vbar_el1, esr_el1, far_el1, elr_el1, spsr_el1, par_el1;
+    uint64_t contextidr_el1, tpidr_el0, tpidrro_el0, tpidr_el1;
+    uint64_t cpacr_el1, mdscr_el1, cntkctl_el1, csselr_el1, afsr0_el1, afsr1_el1;
+    uint64_t actlr_el1, oslsr_el1, osdlr_el1, mdccint_el1, pmuserenr_el0;
+    uint64_t cntvoff_el2; /* 0: no EL2 */
+    arm_timer timer[NUM_TIMERS];
+
+    /* Exclusive monitor: STXR succeeds when the address matches and memory
+     * still holds excl_val (vCPUs run one at a time, see cpu.c). */
+    bool excl_valid;
+    uint64_t excl_addr;
+    unsigned excl_size;
+    uint64_t excl_val[2];
+
+    /* Interrupt inputs and run state. */
+    int irq_line, fiq_line;
+    bool halt_req;   /* WFI executed: exec() returns TES_EXEC_HALT */
+    bool powered;
+    uint64_t insn_count;
+
+    /* Soft TLB (mmu.c): index [el][slot], separate read/write/exec. */
+    tlb_entry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE], tlb_x[2][TLB_SIZE];
+    uint64_t tlb_gen; /* host memory_generation() the TLB was filled at */
+
+    struct gic *gic; /* interrupt controller, for ICC sysregs if any */
+
+    /* Added by armsys (sys.c, mmu.c). Debug breakpoint/watchpoint
+     * registers: stored, never matched (ID_AA64DFR0 advertises 2 + 2). */
+    uint64_t dbg_bvr[2], dbg_bcr[2], dbg_wvr[2], dbg_wcr[2];
+    /* VA range [lo, hi] of TLB entries filled from block mappings: a TLBI
+     * by VA inside it must flush everything, since one block covers many
+     * of our 4K entries. lo > hi when empty. */
+    uint64_t tlb_blk_lo, tlb_blk_hi;
+    /* A non-global (nG) entry of the TTBR1 half was filled: an ASID change
+     * must then flush everything, not only the TTBR0 half. */
+    bool tlb_ng_hi;
+} arm_cpu;
+
+/* ---- a64.c: decode and execute ---- */
+/* Run up to budget instructions (the tes_cpu_ops.exec body). */
+tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed);
+/* Execute one instruction word at c->pc (tests use it too). */
+void a64_execute(arm_cpu *c, uint32_t insn);
+/* Register helpers: n == 31 means SP (reg_sp) or XZR (reg_zr). */
+uint64_t *arm_sp_ref(arm_cpu *c);
+static inline uint64_t reg_zr(arm_cpu *c, unsigned n)
+{
+    return n == 31 ? 0 : c->x[n];
+}
+static inline void set_zr(arm_cpu *c, unsigned n, uint64_t v)
+{
+    if (n != 31) {
+        c->x[n] = v;
+    }
+}
+static inline uint64_t reg_sp(arm_cpu *c, unsigned n)
+{
+    return n == 31 ? *arm_sp_ref(c) : c->x[n];
+}
+static inline void set_sp(arm_cpu *c, unsigned n, uint64_t v)
+{
+    if (n == 31) {
+        *arm_sp_ref(c) = v;
+    } else {
+        c->x[n] = v;
+    }
+}
+/* Condition codes (C1.2.4). */
+bool arm_cond_holds(arm_cpu *c, unsigned cond);
+
+/* ---- a64-ldst.c: loads and stores (general and FP/SIMD register forms) */
+void a64_ldst(arm_cpu *c, uint32_t insn);
+
+/* ---- a64-simd.c: SIMD&FP data processing, and LD1-4/ST1-4 structures */
+void a64_simd_dp(arm_cpu *c, uint32_t insn);
+void a64_simd_ldst_struct(arm_cpu *c, uint32_t insn);
+/* FP access check: CPACR_EL1.FPEN traps (EC_FP_ACCESS). False when trapped
+ * (exception raised). */
+bool arm_fp_access_ok(arm_cpu *c);
+
+/* ---- sys.c: system instructions, exceptions, PSCI ---- */
+/* Branches, exception generation and system group (C4.1.3) that is not a
+ * branch: SVC/HVC/SMC/BRK, MSR/MRS/SYS/SYSL, hints, barriers, ERET. */
+void a64_system(arm_cpu *c, uint32_t insn);
+/* Synchronous exception to EL1: ELR = preferred return address. */
+void arm_exception(arm_cpu *c, unsigned ec, uint32_t iss, uint64_t elr);
+void arm_undef(arm_cpu *c); /* EC_UNKNOWN at c->pc */
+/* Take a pending, unmasked IRQ/FIQ; returns true when taken. */
+bool arm_check_irq(arm_cpu *c);
+uint32_t arm_get_pstate(arm_cpu *c);          /* for SPSR */
+void arm_set_pstate(arm_cpu *c, uint32_t spsr); /* ERET */
+void arm_cpu_reset(arm_cpu *c);
+/* HVC #0 from EL1: PSCI 1.0 (CPU_ON/OFF, SYSTEM_OFF/RESET, ...). */
+void arm_psci(arm_cpu *c);
+/* Generic timer (timer.c). */
+uint64_t arm_cntpct(arm_cpu *c);
+void arm_timer_update(arm_cpu *c, int which); /* re-evaluate level/deadline */
+void arm_timers_init(arm_cpu *c);
+
+/* ---- mmu.c: translation and memory access ---- */
+/* Read/write size 1,2,4,8 at va; false when an abort was raised. */
+bool arm_read(arm_cpu *c, uint64_t va, unsigned size, uint64_t *val, unsigned acc);
+bool arm_write(arm_cpu *c, uint64_t va, unsigned size, uint64_t val, unsigned acc);
+bool arm_read128(arm_cpu *c, uint64_t va, vreg *out, unsigned acc);
+bool arm_write128(arm_cpu *c, uint64_t va, const vreg *in, unsigned acc);
+bool arm_fetch(arm_cpu *c, uint64_t va, uint32_t *insn);
+/* AT S1E1R etc: fill PAR_EL1. */
+void arm_at(arm_cpu *c, uint64_t va, bool write, bool el0);
+void arm_tlb_flush(arm_cpu *c);
+void arm_tlb_flush_page(arm_cpu *c, uint64_t va);
+/* Physical access for the boot loader and page walks. */
+bool arm_phys_read(uint64_t pa, void *buf, uint64_t len);
+
+/* ---- gic.c: GICv2 + v2m ---- */
+struct gic;
+struct gic *gic_get(void); /* the machine's GIC, NULL if none */
+tes_irq *gic_spi(struct gic *g, unsigned spi);        /* SPI n (irq 32+n) */
+tes_irq *gic_ppi(struct gic *g, unsigned cpu, unsigned ppi); /* PPI irq 16..31 */
+
+/* ---- cpu.c ---- */
+arm_cpu *arm_cpu_of(tes_cpu *cpu);
+extern const tes_type_info arm_cortex_a57_type, arm_max_type;
+
+/* ---- virt (virt.c, virt-fdt.c): what the machine needs from the device
+ * files, and what it gives the CPU. Added by the virt engineer. ---- */
+/* The MMIO regions the machine maps at the addresses of its memory map
+ * (QEMU's hw/arm/virt.c layout). Each returns the region the device created
+ * in realize; dev is what H->dev_create returned. */
+tes_region *gic_dist_region(struct gic *g); /* 4 KiB used, 64 KiB mapped */
+tes_region *gic_cpu_region(struct gic *g);  /* GICC, 8 KiB used */
+tes_region *gic_v2m_region(struct gic *g);  /* v2m frame, 4 KiB */
+tes_region *pl011_region(tes_device *dev);  /* 4 KiB */
+tes_region *pl031_region(tes_device *dev);  /* 4 KiB */
+/* Where CPU 0 starts, filled by the machine's boot loader: arm_cpu_reset()
+ * of vCPU 0 should set pc = entry and x0 = dtb when valid (Linux arm64
+ * boot protocol: x1..x3 = 0, EL1h, MMU off, DAIF masked), so a guest
+ * reboot (PSCI SYSTEM_RESET) enters the kernel again. */
+typedef struct arm_boot_info {
+    bool valid;
+    uint64_t entry;
+    uint64_t dtb;
+} arm_boot_info;
+extern arm_boot_info arm_boot;
+
+/* ---- armsys (sys.c, sysregs.c, mmu.c, timer.c) ---- */
+/* MRS/MSR (register) instruction (sysregs.c). */
+void a64_sysreg(arm_cpu *c, uint32_t insn);
+/* Timer registers CNTx_CTL/CVAL/TVAL of timer which (timer.c). */
+enum { TREG_CTL, TREG_CVAL, TREG_TVAL };
+uint64_t arm_timer_read(arm_cpu *c, int which, int reg);
+void arm_timer_write(arm_cpu *c, int which, int reg, uint64_t val);
+/* Context switch (TTBR0 or ASID change): drop the entries of the TTBR0
+ * half (VA[55] = 0) and any non-global ones; kernel entries stay. */
+void arm_tlb_flush_asid(arm_cpu *c);
+/* DC ZVA: zero the 64-byte block holding va (mmu.c); false on abort. */
+bool arm_dc_zva(arm_cpu *c, uint64_t va);
+/* Inline fast paths of arm_fetch/arm_read/arm_write for the interpreter's
+ * hot loop: a TLB hit on a RAM page is a tag compare and a load/store;
+ * anything else (miss, MMIO, page crossing, alignment check) takes the
+ * out-of-line function, which has the same contract. */
+static inline bool arm_fetch_fast(arm_cpu *c, uint64_t va, uint32_t *insn)
+{
+    const tlb_entry *e = &c->tlb_x[c->el][(va >> 12) & (TLB_SIZE - 1)];
+
+    if (__builtin_expect(e->va_tag == ((va & ~0xfffull) | 1) && e->host != NULL, 1)) {
+        memcpy(insn, e->host + (va & 0xfff), 4);
+        return true;
+    }
+    return arm_fetch(c, va, insn);
+}
+
+static inline bool arm_read_fast(arm_cpu *c, uint64_t va, unsigned size, uint64_t *val,
+                                 unsigned acc)
+{
+    const tlb_entry *e = &c->tlb_r[(acc & ACC_UNPRIV) ? 0 : c->el][(va >> 12) & (TLB_SIZE - 1)];
+
+    if (__builtin_expect(e->va_tag == ((va & ~0xfffull) | 1) && e->host != NULL &&
+                             !(va & (size - 1)) && !(acc & ACC_ALIGN),
+                         1)) {
+        uint64_t v = 0;
+
+        memcpy(&v, e->host + (va & 0xfff), size); /* LE host, LE guest */
+        *val = v;
+        return true;
+    }
+    return arm_read(c, va, size, val, acc);
+}
+
+static inline bool arm_write_fast(arm_cpu *c, uint64_t va, unsigned size, uint64_t val,
+                                  unsigned acc)
+{
+    const tlb_entry *e = &c->tlb_w[(acc & ACC_UNPRIV) ? 0 : c->el][(va >> 12) & (TLB_SIZE - 1)];
+
+    if (__builtin_expect(e->va_tag == ((va & ~0xfffull) | 1) && e->host != NULL &&
+                             !(va & (size - 1)) && !(acc & ACC_ALIGN),
+                         1)) {
+        memcpy(e->host + (va & 0xfff), &val, size);
+        return true;
+    }
+    return arm_write(c, va, size, val, acc);
+}
+
+/* Flush the soft TLB when the core's memory map changed since it was
+ * filled; call at arm_run entry (host pointers may be stale). */
+static inline void arm_tlb_check_gen(arm_cpu *c)
+{
+    if (H->memory_generation() != c->tlb_gen) {
+        arm_tlb_flush(c);
+    }
+}
+
+/* ---- armdev (gic.c, pl011.c, pl031.c) ---- */
+/* The vCPU whose accesses are being served: banked GIC registers (SGI/PPI
+ * state, GICC_*) depend on which CPU accesses them, and MMIO ops do not
+ * say. a64.c's arm_run sets it to its vCPU on entry and back to NULL
+ * before returning; accesses with NULL (harness, DMA) act as CPU 0.
+ * Defined in gic.c. */
+extern arm_cpu *arm_current_cpu;
+/* The start of every arm-gic instance, and of pl011 / pl031 instances:
+ * harness tests cannot call into the plugin (its symbols are hidden), so
+ * they reach regions and input lines here, from tes_harness_state(dev).
+ * The plugin itself uses gic_spi() / gic_*_region() / pl0x1_region(). */
+#define GIC_MAX_CPU 8
+typedef struct gic_pub {
+    tes_region *dist, *cpu, *v2m;  /* GICD 64 KiB, GICC 64 KiB, v2m 4 KiB */
+    tes_irq **spi;                 /* SPI n: ID 32 + n */
+    tes_irq *ppi[GIC_MAX_CPU][16]; /* PPI ID 16 + i of each CPU */
+} gic_pub;
+typedef struct primecell_pub {
+    tes_region *mmio; /* 4 KiB */
+} primecell_pub;
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * cpu-arm: the CPU types "cortex-a57" (ARMv8.0-A, EL0/EL1) and "max" (the
+ * same implementation for now), their tes_cpu_ops and migration state.
+ *
+ * Usage: machines create vCPUs with host->cpu_create(machine, "cortex-a57",
+ * index); the core calls reset() once with the tes_cpu handle, then exec()
+ * from its accelerator loop. Interrupt inputs: set_irq(ARM_IRQ / ARM_FIQ).
+ * Register numbers for gdb follow gdb's aarch64 target description:
+ * x0-x30 0-30, sp 31, pc 32, cpsr 33, v0-v31 34-65, fpsr 66, fpcr 67.
+ */
+#include "arm.h"
+
+#define GDB_SP 31
+#define GDB_PC 32
+#define GDB_CPSR 33
+#define GDB_V0 34
+#define GDB_FPSR 66
+#define GDB_FPCR 67
+
+arm_cpu *arm_cpu_of(tes_cpu *cpu)
+{
+    return H->cpu_state(cpu);
+}
+
+static int cpu_realize(tes_device *dev, void *s)
+{
+    arm_timers_init(s);
+    return 0;
+}
+
+/* The core resets a vCPU once at creation and on system reset. The
+ * identity (handle, index, MPIDR) survives whatever arm_cpu_reset clears. */
+static void cpu_reset(tes_cpu *cpu, void *s)
+{
+    arm_cpu *c = s;
+    unsigned index = H->cpu_index(cpu);
+
+    c->cpu = cpu;
+    c->index = index;
+    c->mpidr = (1ull << 31) | index; /* MPIDR_EL1.RES1, Aff0 = index */
+    arm_cpu_reset(c);
+    c->cpu = cpu;
+    c->index = index;
+    c->mpidr = (1ull << 31) | index;
+}
+
+static tes_exec_status cpu_exec(tes_cpu *cpu, void *s, uint64_t budget, uint64_t *executed)
+{
+    return arm_run(s, budget, executed);
+}
+
+static void cpu_set_irq(tes_cpu *cpu, void *s, int line, int level)
+{
+    arm_cpu *c = s;
+
+    if (line == ARM_IRQ) {
+        c->irq_line = level;
+    } else if (line == ARM_FIQ) {
+        c->fiq_line = level;
+    } else {
+        return;
+    }
+    if (level) {
+        H->cpu_kick(cpu);
+    }
+}
+
+/* WFI wakes on a pending interrupt even when PSTATE masks it (the Arm ARM,
+ * "Wait For Interrupt": a masked interrupt is still a WFI wake-up event). */
+static bool cpu_has_work(tes_cpu *cpu, void *s)
+{
+    arm_cpu *c = s;
+
+    return c->irq_line || c->fiq_line;
+}
+
+static int put(uint8_t *buf, size_t len, const void *src, size_t n)
+{
+    if (len < n) {
+        return -1;
+    }
+    memcpy(buf, src, n);
+    return (int)n;
+}
+
+static int cpu_read_reg(tes_cpu *cpu, void *s, int reg, uint8_t *buf, size_t len)
+{
+    arm_cpu *c = s;
+    uint32_t w;
+
+    if (reg >= 0 && reg < 31) {
+        return put(buf, len, &c->x[reg], 8);
+    }
+    if (reg >= GDB_V0 && reg < GDB_V0 + 32) {
+        return put(buf, len, &c->v[reg - GDB_V0], 16);
+    }
+    switch (reg) {
+    case GDB_SP:
+        return put(buf, len, arm_sp_ref(c), 8);
+    case GDB_PC:
+        return put(buf, len, &c->pc, 8);
+    case GDB_CPSR:
+        w = arm_get_pstate(c);
+        return put(buf, len, &w, 4);
+    case GDB_FPSR:
+        return put(buf, len, &c->fpsr, 4);
+    case GDB_FPCR:
+        return put(buf, len, &c->fpcr, 4);
+    default:
+        return -1;
+    }
+}
+
+static int get(void *dst, const uint8_t *buf, size_t len, size_t n)
+{
+    if (len < n) {
+        return -1;
+    }
+    memcpy(dst, buf, n);
+    return (int)n;
+}
+
+static int cpu_write_reg(tes_cpu *cpu, void *s, int reg, const uint8_t *buf, size_t len)
+{
+    arm_cpu *c = s;
+    uint32_t w;
+    int n;
+
+    if (reg >= 0 && reg < 31) {
+        return get(&c->x[reg], buf, len, 8);
+    }
+    if (reg >= GDB_V0 && reg < GDB_V0 + 32) {
+        return get(&c->v[reg - GDB_V0], buf, len, 16);
+    }
+    switch (reg) {
+    case GDB_SP:
+        return get(arm_sp_ref(c), buf, len, 8);
+    case GDB_PC:
+        return get(&c->pc, buf, len, 8);
+    case GDB_CPSR:
+        n = get(&w, buf, len, 4);
+        if (n > 0) {
+            arm_set_pstate(c, w);
+        }
+        return n;
+    case GDB_FPSR:
+        return get(&c->fpsr, buf, len, 4);
+    case GDB_FPCR:
+        return get(&c->fpcr, buf, len, 4);
+    default:
+        return -1;
+    }
+}
+
+static uint64_t cpu_get_pc(tes_cpu *cpu, void *s)
+{
+    return ((arm_cpu *)s)->pc;
+}
+
+static const tes_cpu_ops arm_cpu_ops = {
+    .size = sizeof(tes_cpu_ops),
+    .arch = "aarch64",
+    .reset = cpu_reset,
+    .exec = cpu_exec,
+    .set_irq = cpu_set_irq,
+    .has_work = cpu_has_work,
+    .read_reg = cpu_read_reg,
+    .write_reg = cpu_write_reg,
+    .get_pc = cpu_get_pc,
+};
+
+/* ---- migration ---- */
+
+#define F64(f) TES_FIELD_U64(arm_cpu, f)
+#define TIMER_FIELDS(i)                                                              \
+    {"timer" #i "_ctl", TES_FIELD_U64, offsetof(arm_cpu, timer[i].ctl), 0, 0},       \
+        {"timer" #i "_cval", TES_FIELD_U64, offsetof(arm_cpu, timer[i].cval), 0, 0}
+
+static const tes_state_field arm_cpu_fields[] = {
+    TES_FIELD_ARRAY(arm_cpu, x, TES_FIELD_U64, 32),
+    F64(pc), F64(sp_el0), F64(sp_el1),
+    TES_FIELD_U32(arm_cpu, nzcv), TES_FIELD_U32(arm_cpu, daif),
+    TES_FIELD_U8(arm_cpu, el), TES_FIELD_U8(arm_cpu, spsel), TES_FIELD_BOOL(arm_cpu, ss),
+    TES_FIELD_BYTES(arm_cpu, v),
+    TES_FIELD_U32(arm_cpu, fpcr), TES_FIELD_U32(arm_cpu, fpsr),
+    F64(sctlr_el1), F64(tcr_el1), F64(ttbr0_el1), F64(ttbr1_el1), F64(mair_el1),
+    F64(amair_el1), F64(vbar_el1), F64(esr_el1), F64(far_el1), F64(elr_el1), F64(spsr_el1),
+    F64(par_el1), F64(contextidr_el1), F64(tpidr_el0), F64(tpidrro_el0), F64(tpidr_el1),
+    F64(cpacr_el1), F64(mdscr_el1), F64(cntkctl_el1), F64(csselr_el1), F64(afsr0_el1),
+    F64(afsr1_el1), F64(actlr_el1), F64(oslsr_el1), F64(osdlr_el1), F64(mdccint_el1),
+    F64(pmuserenr_el0), F64(cntvoff_el2),
+    TIMER_FIELDS(0), TIMER_FIELDS(1), TIMER_FIELDS(2), TIMER_FIELDS(3),
+    TES_FIELD_BOOL(arm_cpu, excl_valid), F64(excl_addr), TES_FIELD_U32(arm_cpu, excl_size),
+    TES_FIELD_ARRAY(arm_cpu, excl_val, TES_FIELD_U64, 2),
+    TES_FIELD_U32(arm_cpu, irq_line), TES_FIELD_U32(arm_cpu, fiq_line),
+    TES_FIELD_BOOL(arm_cpu, halt_req), TES_FIELD_BOOL(arm_cpu, powered),
+    F64(insn_count),
+    TES_FIELD_END,
+};
+
+/* Derived state: the soft TLB caches host pointers, and timer deadlines
+ * live in host timers; both are rebuilt from the architectural state. */
+static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
+{
+    arm_cpu *c = s;
+
+    arm_tlb_flush(c);
+    for (int i = 0; i < NUM_TIMERS; i++) {
+        arm_timer_update(c, i);
+    }
+    return 0;
+}
+
+static const tes_state_info arm_cpu_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+    .fields = arm_cpu_fields,
+    .post_load = cpu_post_load,
+};
+
+const tes_type_info arm_cortex_a57_type = {
+    .size = sizeof(tes_type_info),
+    .kind = TES_KIND_CPU,
+    .name = "cortex-a57",
+    .desc = "ARM Cortex-A57 (ARMv8.0-A, AArch64 EL0/EL1)",
+    .instance_size = sizeof(arm_cpu),
+    .realize = cpu_realize,
+    .state = &arm_cpu_state,
+    .class_info = &arm_cpu_ops,
+};
+
+/* "max": every feature tessera implements; today the same as cortex-a57. */
+const tes_type_info arm_max_type = {
+    .size = sizeof(tes_type_info),
+    .kind = TES_KIND_CPU,
+    .name = "max",
+    .desc = "AArch64 CPU with every feature tessera implements",
+    .instance_size = sizeof(arm_cpu),
+    .realize = cpu_realize,
+    .state = &arm_cpu_state,
+    .class_info = &arm_cpu_ops,
+};

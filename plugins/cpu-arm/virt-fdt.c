@@ -1,0 +1,368 @@
+/*
+ * cpu-arm: the device tree of the virt machine.
+ *
+ * The tree follows what QEMU's virt generates for GICv2 (compare with
+ * `qemu-system-aarch64 -M virt,gic-version=2 -machine dumpdtb=q.dtb` and
+ * `dtc -I dtb -O dts`), minus what we do not model: no flash, fw-cfg,
+ * PL061/gpio-keys, PMU, platform bus, and no kaslr-seed/rng-seed (a KASLR
+ * seed makes the kernel turn KPTI on for an A57, which only costs time).
+ * PCIe and the virtio-mmio slots come with the devices that fill them.
+ *
+ * Written with libfdt's sequential-write API; /chosen is patched afterwards
+ * with the read-write API so that -dtb trees get the same treatment.
+ */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "virt.h"
+
+/* GIC binding (Documentation/devicetree/bindings/interrupt-controller/
+ * arm,gic.yaml): cell 1 type, cell 2 number, cell 3 flags; for PPIs flags
+ * bits 15:8 are the mask of CPUs the PPI is wired to. */
+#define IRQ_TYPE_SPI 0
+#define IRQ_TYPE_PPI 1
+#define IRQ_FLAGS_EDGE_RISING 1
+#define IRQ_FLAGS_LEVEL_HIGH 4
+#define PPI_CPU_SHIFT 8
+#define PPI_CPU_MAX 8
+
+enum { PH_CLK = 1, PH_GIC, PH_V2M };
+
+#define APB_PCLK_HZ 24000000
+#define DTB_INITIAL_SIZE (64 * 1024)
+
+/* PSCI 0.2 SMC64/HVC64 function ids (ARM DEN 0022). */
+#define PSCI_CPU_SUSPEND 0xc4000001u
+#define PSCI_CPU_OFF 0x84000002u
+#define PSCI_CPU_ON 0xc4000003u
+#define PSCI_MIGRATE 0xc4000005u
+
+/* The writer stops at the first libfdt error and keeps it. */
+typedef struct fdtw {
+    void *fdt;
+    int err;
+} fdtw;
+
+static void w_begin(fdtw *w, const char *name)
+{
+    if (!w->err) {
+        w->err = fdt_begin_node(w->fdt, name);
+    }
+}
+
+static void w_end(fdtw *w)
+{
+    if (!w->err) {
+        w->err = fdt_end_node(w->fdt);
+    }
+}
+
+static void w_prop(fdtw *w, const char *name, const void *val, int len)
+{
+    if (!w->err) {
+        w->err = fdt_property(w->fdt, name, val, len);
+    }
+}
+
+/* A string list: pass a literal with embedded NULs and its sizeof. */
+#define w_strs(w, name, lit) w_prop(w, name, lit, sizeof(lit))
+
+static void w_str(fdtw *w, const char *name, const char *s)
+{
+    if (!w->err) {
+        w->err = fdt_property_string(w->fdt, name, s);
+    }
+}
+
+static void w_empty(fdtw *w, const char *name)
+{
+    w_prop(w, name, NULL, 0);
+}
+
+/* Cells given as host integers, stored big-endian. */
+static void w_cells(fdtw *w, const char *name, int n, ...)
+{
+    fdt32_t cells[16];
+    va_list ap;
+
+    va_start(ap, n);
+    for (int i = 0; i < n && i < 16; i++) {
+        cells[i] = cpu_to_fdt32(va_arg(ap, uint32_t));
+    }
+    va_end(ap);
+    w_prop(w, name, cells, n * (int)sizeof(fdt32_t));
+}
+
+static void w_u32(fdtw *w, const char *name, uint32_t v)
+{
+    w_cells(w, name, 1, v);
+}
+
+/* reg = <base size> with #address-cells = #size-cells = 2. */
+static void w_reg64(fdtw *w, uint64_t base, uint64_t size)
+{
+    w_cells(w, "reg", 4, (uint32_t)(base >> 32), (uint32_t)base, (uint32_t)(size >> 32),
+            (uint32_t)size);
+}
+
+static void w_reg_range(fdtw *w, int idx)
+{
+    w_reg64(w, virt_memmap[idx].base, virt_memmap[idx].size);
+}
+
+static void node_name(char *buf, size_t len, const char *name, uint64_t addr)
+{
+    snprintf(buf, len, "%s@%llx", name, (unsigned long long)addr);
+}
+
+static void fdt_root_props(fdtw *w)
+{
+    w_u32(w, "interrupt-parent", PH_GIC);
+    w_str(w, "model", "linux,dummy-virt");
+    w_u32(w, "#size-cells", 2);
+    w_u32(w, "#address-cells", 2);
+    w_str(w, "compatible", "linux,dummy-virt");
+}
+
+/* PSCI via HVC: we have no EL2/EL3, the CPU answers HVC #0 itself. */
+static void fdt_psci(fdtw *w)
+{
+    w_begin(w, "psci");
+    w_u32(w, "migrate", PSCI_MIGRATE);
+    w_u32(w, "cpu_on", PSCI_CPU_ON);
+    w_u32(w, "cpu_off", PSCI_CPU_OFF);
+    w_u32(w, "cpu_suspend", PSCI_CPU_SUSPEND);
+    w_str(w, "method", "hvc");
+    w_strs(w, "compatible", "arm,psci-1.0\0arm,psci-0.2\0arm,psci");
+    w_end(w);
+}
+
+static void fdt_memory(fdtw *w, uint64_t ram_size)
+{
+    char name[40];
+
+    node_name(name, sizeof(name), "memory", virt_memmap[VIRT_MEM].base);
+    w_begin(w, name);
+    w_reg64(w, virt_memmap[VIRT_MEM].base, ram_size);
+    w_str(w, "device_type", "memory");
+    w_end(w);
+}
+
+static void fdt_cpus(fdtw *w, const virt_fdt_cfg *c)
+{
+    char name[40];
+
+    w_begin(w, "cpus");
+    w_u32(w, "#size-cells", 0);
+    w_u32(w, "#address-cells", 1);
+    for (unsigned i = 0; i < c->ncpus; i++) {
+        snprintf(name, sizeof(name), "cpu@%x", c->cpu_reg[i]);
+        w_begin(w, name);
+        w_u32(w, "reg", c->cpu_reg[i]);
+        w_str(w, "enable-method", "psci");
+        w_str(w, "compatible", c->cpu_compat);
+        w_str(w, "device_type", "cpu");
+        w_end(w);
+    }
+    w_end(w);
+}
+
+static void fdt_timer(fdtw *w, unsigned ncpus)
+{
+    unsigned n = ncpus < PPI_CPU_MAX ? ncpus : PPI_CPU_MAX;
+    uint32_t flags = (((1u << n) - 1) << PPI_CPU_SHIFT) | IRQ_FLAGS_LEVEL_HIGH;
+
+    w_begin(w, "timer");
+    /* Order fixed by the binding: secure, non-secure, virtual, hyp. */
+    w_cells(w, "interrupts", 12, IRQ_TYPE_PPI, VIRT_PPI_TIMER_SEC, flags, IRQ_TYPE_PPI,
+            VIRT_PPI_TIMER_PHYS, flags, IRQ_TYPE_PPI, VIRT_PPI_TIMER_VIRT, flags, IRQ_TYPE_PPI,
+            VIRT_PPI_TIMER_HYP, flags);
+    w_empty(w, "always-on");
+    w_strs(w, "compatible", "arm,armv8-timer\0arm,armv7-timer");
+    w_end(w);
+}
+
+static void fdt_gic(fdtw *w)
+{
+    char name[40];
+    const virt_range *d = &virt_memmap[VIRT_GIC_DIST], *cpu = &virt_memmap[VIRT_GIC_CPU];
+
+    node_name(name, sizeof(name), "intc", d->base);
+    w_begin(w, name);
+    w_u32(w, "phandle", PH_GIC);
+    w_cells(w, "reg", 8, 0, (uint32_t)d->base, 0, (uint32_t)d->size, 0, (uint32_t)cpu->base, 0,
+            (uint32_t)cpu->size);
+    w_str(w, "compatible", "arm,cortex-a15-gic");
+    w_empty(w, "ranges");
+    w_u32(w, "#size-cells", 2);
+    w_u32(w, "#address-cells", 2);
+    w_empty(w, "interrupt-controller");
+    w_u32(w, "#interrupt-cells", 3);
+
+    node_name(name, sizeof(name), "v2m", virt_memmap[VIRT_GIC_V2M].base);
+    w_begin(w, name);
+    w_u32(w, "phandle", PH_V2M);
+    w_reg_range(w, VIRT_GIC_V2M);
+    w_empty(w, "msi-controller");
+    w_str(w, "compatible", "arm,gic-v2m-frame");
+    w_end(w);
+    w_end(w);
+}
+
+static void fdt_clock(fdtw *w)
+{
+    w_begin(w, "apb-pclk");
+    w_u32(w, "phandle", PH_CLK);
+    w_str(w, "clock-output-names", "clk24mhz");
+    w_u32(w, "clock-frequency", APB_PCLK_HZ);
+    w_u32(w, "#clock-cells", 0);
+    w_str(w, "compatible", "fixed-clock");
+    w_end(w);
+}
+
+/* Linux's amba-pl011 needs both clocks: "uartclk" sets the baud divisor
+ * base and "apb_pclk" is what the AMBA bus enables to read the PrimeCell
+ * ID registers. */
+static void fdt_uart(fdtw *w)
+{
+    char name[40];
+
+    node_name(name, sizeof(name), "pl011", virt_memmap[VIRT_UART].base);
+    w_begin(w, name);
+    w_strs(w, "clock-names", "uartclk\0apb_pclk");
+    w_cells(w, "clocks", 2, PH_CLK, PH_CLK);
+    w_cells(w, "interrupts", 3, IRQ_TYPE_SPI, VIRT_UART_SPI, IRQ_FLAGS_LEVEL_HIGH);
+    w_reg_range(w, VIRT_UART);
+    w_strs(w, "compatible", "arm,pl011\0arm,primecell");
+    w_end(w);
+}
+
+static void fdt_rtc(fdtw *w)
+{
+    char name[40];
+
+    node_name(name, sizeof(name), "pl031", virt_memmap[VIRT_RTC].base);
+    w_begin(w, name);
+    w_str(w, "clock-names", "apb_pclk");
+    w_u32(w, "clocks", PH_CLK);
+    w_cells(w, "interrupts", 3, IRQ_TYPE_SPI, VIRT_RTC_SPI, IRQ_FLAGS_LEVEL_HIGH);
+    w_reg_range(w, VIRT_RTC);
+    w_strs(w, "compatible", "arm,pl031\0arm,primecell");
+    w_end(w);
+}
+
+static void fdt_chosen(fdtw *w)
+{
+    char path[48];
+
+    node_name(path, sizeof(path), "/pl011", virt_memmap[VIRT_UART].base);
+    w_begin(w, "chosen");
+    w_str(w, "stdout-path", path);
+    w_end(w);
+}
+
+static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
+{
+    if (!w->err) {
+        w->err = fdt_finish_reservemap(w->fdt);
+    }
+    w_begin(w, "");
+    fdt_root_props(w);
+    fdt_psci(w);
+    fdt_memory(w, c->ram_size);
+    fdt_rtc(w);
+    fdt_uart(w);
+    fdt_gic(w);
+    fdt_cpus(w, c);
+    fdt_timer(w, c->ncpus);
+    fdt_clock(w);
+    fdt_chosen(w);
+    w_end(w);
+    if (!w->err) {
+        w->err = fdt_finish(w->fdt);
+    }
+}
+
+void *virt_fdt_build(const virt_fdt_cfg *c, char *err, size_t errlen)
+{
+    fdtw w = {.fdt = malloc(DTB_INITIAL_SIZE)};
+
+    if (!w.fdt) {
+        snprintf(err, errlen, "cannot allocate the device tree");
+        return NULL;
+    }
+    w.err = fdt_create(w.fdt, DTB_INITIAL_SIZE);
+    fdt_write_all(&w, c);
+    if (w.err) {
+        snprintf(err, errlen, "cannot build the device tree: %s", fdt_strerror(w.err));
+        free(w.fdt);
+        return NULL;
+    }
+    return w.fdt;
+}
+
+static int chosen_offset(void *fdt)
+{
+    int off = fdt_path_offset(fdt, "/chosen");
+
+    if (off == -FDT_ERR_NOTFOUND) {
+        off = fdt_add_subnode(fdt, 0, "chosen");
+    }
+    return off;
+}
+
+/* linux,initrd-start/end: Linux reads them with of_read_number(), any
+ * number of cells; 64-bit like QEMU with #address-cells = 2. */
+static int set_chosen_props(void *fdt, const char *bootargs, uint64_t is, uint64_t ie)
+{
+    int off = chosen_offset(fdt), ret = 0;
+
+    if (off < 0) {
+        return off;
+    }
+    if (bootargs) {
+        ret = fdt_setprop_string(fdt, off, "bootargs", bootargs);
+    }
+    if (!ret && ie > is) {
+        ret = fdt_setprop_u64(fdt, off, "linux,initrd-start", is);
+    }
+    if (!ret && ie > is) {
+        ret = fdt_setprop_u64(fdt, off, "linux,initrd-end", ie);
+    }
+    return ret;
+}
+
+void *virt_fdt_set_chosen(const void *blob, const char *bootargs, uint64_t initrd_start,
+                          uint64_t initrd_end, char *err, size_t errlen)
+{
+    int ret = fdt_check_header(blob);
+    size_t size;
+    void *fdt;
+
+    if (ret) {
+        snprintf(err, errlen, "not a flattened device tree (%s)", fdt_strerror(ret));
+        return NULL;
+    }
+    size = fdt_totalsize(blob) + 4096 + (bootargs ? strlen(bootargs) : 0);
+    fdt = malloc(size);
+    if (!fdt) {
+        snprintf(err, errlen, "cannot allocate %zu bytes for the device tree", size);
+        return NULL;
+    }
+    ret = fdt_open_into(blob, fdt, (int)size);
+    if (!ret) {
+        ret = set_chosen_props(fdt, bootargs, initrd_start, initrd_end);
+    }
+    if (!ret) {
+        ret = fdt_pack(fdt);
+    }
+    if (ret) {
+        snprintf(err, errlen, "cannot update /chosen: %s", fdt_strerror(ret));
+        free(fdt);
+        return NULL;
+    }
+    return fdt;
+}

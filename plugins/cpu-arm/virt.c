@@ -1,0 +1,563 @@
+/*
+ * cpu-arm: the `virt` machine, a board that exists only in emulators, laid
+ * out like QEMU's (hw/arm/virt.c) so that kernels, device trees and habits
+ * carry over.
+ *
+ * User manual
+ *
+ *   tessera -M virt[,gic-version=2][,dumpdtb=FILE] -cpu cortex-a57 -smp N
+ *           -m SIZE -nographic -kernel Image [-initrd FILE]
+ *           [-append CMDLINE] [-dtb FILE]
+ *
+ *   gic-version=2   (default; also "max") GICv2 with a v2m MSI frame.
+ *                   3 is not implemented yet.
+ *   dumpdtb=FILE    write the generated device tree (with /chosen as it
+ *                   would be given to the kernel) to FILE and exit 0.
+ *   highmem=on|off  accepted for QEMU command lines; nothing lives above
+ *                   4 GiB but RAM.
+ *   -m              RAM at 0x40000000 (default 512M), up to 8 vCPUs.
+ *   -kernel         an arm64 Image (Linux Documentation/arm64/booting.rst;
+ *                   Debian's vmlinuz-*-arm64 is one). Required: there is no
+ *                   firmware.
+ *   -initrd         loaded after the kernel, announced in /chosen.
+ *   -dtb            use this device tree instead of the generated one;
+ *                   /chosen bootargs and initrd are still filled in.
+ *
+ * Memory map (QEMU's): GIC distributor 0x08000000, CPU interface
+ * 0x08010000, v2m 0x08020000, PL011 0x09000000 (SPI 1, serial0), PL031
+ * 0x09010000 (SPI 2), virtio-mmio 0x0a000000 (32 x 0x200, SPI 16..47) and
+ * the PCIe windows (MMIO 0x10000000, PIO 0x3eff0000, ECAM 0x3f000000) are
+ * reserved for the devices that will fill them, RAM from 0x40000000.
+ *
+ * Boot: the kernel goes to RAM + 2 MiB + text_offset, the initrd after it
+ * (2 MiB aligned), the DTB in the last 2 MiB-aligned window of RAM. vCPU 0
+ * starts at the kernel with x0 = DTB; the others wait for PSCI CPU_ON. A
+ * reset (PSCI SYSTEM_RESET without -no-reboot) copies the three images
+ * into RAM again, as QEMU's ROM blobs do.
+ *
+ * system_powerdown: QEMU presses a PL061 GPIO power key; there is none
+ * here yet, so it is only logged.
+ */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arm.h"
+#include "virt.h"
+
+#define KiB 1024ull
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+
+#define VIRT_MAX_CPUS 8
+#define KERNEL_ALIGN (2 * MiB)
+#define DTB_MAX_SIZE (2 * MiB) /* booting.rst: the DTB must not exceed 2 MiB */
+
+const virt_range virt_memmap[VIRT_NR_REGIONS] = {
+    [VIRT_GIC_DIST] = {0x08000000, 0x00010000},
+    [VIRT_GIC_CPU] = {0x08010000, 0x00010000},
+    [VIRT_GIC_V2M] = {0x08020000, 0x00001000},
+    [VIRT_UART] = {0x09000000, 0x00001000},
+    [VIRT_RTC] = {0x09010000, 0x00001000},
+    [VIRT_MMIO] = {0x0a000000, 0x00000200 * VIRT_MMIO_SLOTS},
+    [VIRT_PCIE_MMIO] = {0x10000000, 0x2eff0000},
+    [VIRT_PCIE_PIO] = {0x3eff0000, 0x00010000},
+    [VIRT_PCIE_ECAM] = {0x3f000000, 0x01000000},
+    [VIRT_MEM] = {0x40000000, 0},
+};
+
+arm_boot_info arm_boot;
+
+/* A file image the boot loader copies into RAM (again at each reset). */
+typedef struct blob {
+    uint8_t *data;
+    uint64_t size;
+    uint64_t addr; /* guest physical */
+} blob;
+
+typedef struct virt_machine {
+    /* -machine properties */
+    char *gic_version;
+    char *dumpdtb;
+    bool highmem;
+
+    tes_device *dev;
+    tes_region *ram;
+    uint8_t *ram_ptr;
+    uint64_t ram_size;
+    unsigned ncpus;
+    struct gic *gic;
+    tes_device *uart, *rtc;
+    blob kernel, initrd, dtb;
+    uint64_t kernel_mem; /* bytes the kernel occupies (image_size) */
+} virt_machine;
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* ---- host files ---- */
+
+/* Read a whole file; errors name it as "what 'path': reason". */
+static int read_file(virt_machine *m, const char *what, const char *path, blob *b)
+{
+    FILE *f = fopen(path, "rb");
+    long len;
+
+    if (!f) {
+        H->error(m->dev, "%s '%s': %s", what, path, strerror(errno));
+        return -errno;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        H->error(m->dev, "%s '%s': cannot get its size: %s", what, path, strerror(errno));
+        fclose(f);
+        return -EIO;
+    }
+    b->size = (uint64_t)len;
+    b->data = malloc(len ? (size_t)len : 1);
+    if (!b->data || fread(b->data, 1, (size_t)len, f) != (size_t)len) {
+        H->error(m->dev, "%s '%s': cannot read %ld bytes", what, path, len);
+        free(b->data);
+        b->data = NULL;
+        fclose(f);
+        return -EIO;
+    }
+    fclose(f);
+    return 0;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/* ---- the kernel Image (Documentation/arm64/booting.rst, section 4) ---- */
+
+#define IMAGE_HDR_SIZE 64
+#define IMAGE_MAGIC_OFF 0x38
+#define IMAGE_FLAG_BE 1u
+
+/* Check the header; fill the load address and the memory it occupies. */
+static int kernel_layout(virt_machine *m, const char *path)
+{
+    const uint8_t *h = m->kernel.data;
+    uint64_t text_offset, image_size, flags;
+
+    if (m->kernel.size < IMAGE_HDR_SIZE || memcmp(h + IMAGE_MAGIC_OFF, "ARM\x64", 4) != 0) {
+        bool gz = m->kernel.size >= 2 && h[0] == 0x1f && h[1] == 0x8b;
+        H->error(m->dev, "kernel '%s' is not an arm64 Image%s", path,
+                 gz ? " (it is gzip-compressed: gunzip it first)" : "");
+        return -EINVAL;
+    }
+    text_offset = le64(h + 8);
+    image_size = le64(h + 16);
+    flags = le64(h + 24);
+    if (flags & IMAGE_FLAG_BE) {
+        H->error(m->dev, "kernel '%s' is a big-endian Image; only little-endian is supported", path);
+        return -EINVAL;
+    }
+    if (image_size == 0) {
+        /* Kernels before 3.17: text_offset is 0x80000 in practice. */
+        text_offset = 0x80000;
+    }
+    m->kernel_mem = image_size > m->kernel.size ? image_size : m->kernel.size;
+    m->kernel.addr = virt_memmap[VIRT_MEM].base + KERNEL_ALIGN + text_offset;
+    return 0;
+}
+
+static bool fits_in_ram(virt_machine *m, uint64_t addr, uint64_t size)
+{
+    uint64_t base = virt_memmap[VIRT_MEM].base;
+
+    return addr >= base && size <= m->ram_size && addr - base <= m->ram_size - size;
+}
+
+/* Kernel, then initrd, then (at the top of RAM) the DTB. */
+static int place_initrd(virt_machine *m)
+{
+    uint64_t end = m->kernel.addr + m->kernel_mem;
+
+    if (!fits_in_ram(m, m->kernel.addr, m->kernel_mem)) {
+        H->error(m->dev, "kernel needs %llu MiB of RAM from 0x%llx; -m %llu MiB is too small",
+                 (unsigned long long)(m->kernel_mem >> 20),
+                 (unsigned long long)m->kernel.addr, (unsigned long long)(m->ram_size >> 20));
+        return -EINVAL;
+    }
+    if (m->initrd.data) {
+        m->initrd.addr = align_up(end, KERNEL_ALIGN);
+        if (!fits_in_ram(m, m->initrd.addr, m->initrd.size)) {
+            H->error(m->dev, "kernel + initrd (%llu MiB) do not fit in -m %llu MiB",
+                     (unsigned long long)((m->initrd.addr + m->initrd.size - m->kernel.addr) >> 20),
+                     (unsigned long long)(m->ram_size >> 20));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int place_dtb(virt_machine *m)
+{
+    uint64_t ram_end = virt_memmap[VIRT_MEM].base + m->ram_size;
+    uint64_t low = m->initrd.data ? m->initrd.addr + m->initrd.size
+                                  : m->kernel.addr + m->kernel_mem;
+
+    if (m->dtb.size > DTB_MAX_SIZE) {
+        H->error(m->dev, "device tree is %llu bytes; the arm64 boot protocol allows 2 MiB",
+                 (unsigned long long)m->dtb.size);
+        return -EINVAL;
+    }
+    /* Its own 2 MiB window: the kernel maps the DTB with 2 MiB blocks. */
+    m->dtb.addr = (ram_end - m->dtb.size) & ~(KERNEL_ALIGN - 1);
+    if (m->dtb.addr < low || m->dtb.size > m->ram_size) {
+        H->error(m->dev, "no room for the device tree above the kernel and initrd in -m %llu MiB",
+                 (unsigned long long)(m->ram_size >> 20));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Copy the images into RAM; marks them dirty so decoded code and
+ * migration see the new contents. */
+static void load_blobs(virt_machine *m)
+{
+    const blob *bs[] = {&m->kernel, &m->initrd, &m->dtb};
+
+    for (unsigned i = 0; i < 3; i++) {
+        const blob *b = bs[i];
+        if (b->data && b->size) {
+            memcpy(m->ram_ptr + (b->addr - virt_memmap[VIRT_MEM].base), b->data, b->size);
+            H->as_set_dirty(H->system_memory(), b->addr, b->size);
+        }
+    }
+}
+
+/* ---- devices ---- */
+
+static int create_ram(virt_machine *m, const tes_machine_config *cfg)
+{
+    m->ram = H->region_new_ram(m->dev, "ram", m->ram_size);
+    m->ram_ptr = m->ram ? H->region_ram_ptr(m->ram) : NULL;
+    if (!m->ram_ptr) {
+        H->error(m->dev, "cannot allocate %llu MiB of RAM",
+                 (unsigned long long)(m->ram_size >> 20));
+        return -ENOMEM;
+    }
+    H->region_add(H->system_memory(), virt_memmap[VIRT_MEM].base, m->ram, 0);
+    return 0;
+}
+
+/* Timer outputs to their PPIs (the binding's order: sec 29, phys 30, virt
+ * 27, hyp 26, i.e. 16 + the PPI numbers in the DT). */
+static void wire_timers(virt_machine *m, tes_cpu *cpu, unsigned i)
+{
+    arm_cpu *c = arm_cpu_of(cpu);
+
+    c->gic = m->gic;
+    c->timer[TIMER_PHYS].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_PHYS);
+    c->timer[TIMER_VIRT].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_VIRT);
+    c->timer[TIMER_HYP].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_HYP);
+    c->timer[TIMER_SEC].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_SEC);
+}
+
+static int check_gic_version(virt_machine *m)
+{
+    if (strcmp(m->gic_version, "3") == 0) {
+        H->error(m->dev, "gic-version=3 is not implemented yet, use 2");
+        return -ENOTSUP;
+    }
+    if (strcmp(m->gic_version, "2") != 0 && strcmp(m->gic_version, "max") != 0) {
+        H->error(m->dev, "property 'gic-version' wants 2 or max, got '%s'", m->gic_version);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int create_gic(virt_machine *m)
+{
+    char props[32];
+    tes_region *sys = H->system_memory();
+
+    snprintf(props, sizeof(props), "num-cpu=%u", m->ncpus);
+    if (!H->dev_create(m->dev, NULL, "arm-gic", props) || !(m->gic = gic_get())) {
+        return -ENODEV;
+    }
+    H->region_add(sys, virt_memmap[VIRT_GIC_DIST].base, gic_dist_region(m->gic), 0);
+    H->region_add(sys, virt_memmap[VIRT_GIC_CPU].base, gic_cpu_region(m->gic), 0);
+    H->region_add(sys, virt_memmap[VIRT_GIC_V2M].base, gic_v2m_region(m->gic), 0);
+    return 0;
+}
+
+static int create_cpus(virt_machine *m, const tes_machine_config *cfg)
+{
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        tes_cpu *cpu = H->cpu_create(m->dev, cfg->cpu_model, i);
+        if (!cpu) {
+            return -ENODEV;
+        }
+    }
+    return 0;
+}
+
+/* PL011 on serial0 (nothing when -serial none), PL031 beside it. */
+static int create_uart_rtc(virt_machine *m)
+{
+    tes_region *sys = H->system_memory();
+
+    m->uart = H->dev_create(m->dev, NULL, "pl011", H->serial_chr(0) ? "chardev=serial0" : NULL);
+    m->rtc = m->uart ? H->dev_create(m->dev, NULL, "pl031", NULL) : NULL;
+    if (!m->rtc) {
+        return -ENODEV;
+    }
+    H->region_add(sys, virt_memmap[VIRT_UART].base, pl011_region(m->uart), 0);
+    H->dev_connect_irq(m->uart, 0, gic_spi(m->gic, VIRT_UART_SPI));
+    H->region_add(sys, virt_memmap[VIRT_RTC].base, pl031_region(m->rtc), 0);
+    H->dev_connect_irq(m->rtc, 0, gic_spi(m->gic, VIRT_RTC_SPI));
+    return 0;
+}
+
+static int create_board(virt_machine *m, const tes_machine_config *cfg)
+{
+    int ret = create_ram(m, cfg);
+
+    if (!ret) {
+        ret = create_cpus(m, cfg);
+    }
+    if (!ret) {
+        ret = create_gic(m);
+    }
+    for (unsigned i = 0; !ret && i < m->ncpus; i++) {
+        wire_timers(m, H->cpu_by_index(i), i);
+    }
+    if (!ret) {
+        ret = create_uart_rtc(m);
+    }
+    return ret;
+}
+
+/* ---- device tree ---- */
+
+/* "cortex-a57" -> "arm,cortex-a57"; other models (max) as QEMU names them. */
+static void cpu_compat(const char *model, char *buf, size_t len)
+{
+    if (model && strncmp(model, "cortex-", 7) == 0) {
+        snprintf(buf, len, "arm,%s", model);
+    } else {
+        snprintf(buf, len, "arm,arm-v8");
+    }
+}
+
+static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *err, size_t len)
+{
+    uint32_t reg[VIRT_MAX_CPUS];
+    char compat[64];
+    virt_fdt_cfg fc = {
+        .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
+    };
+
+    /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and
+     * PSCI CPU_ON targets it. */
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        reg[i] = (uint32_t)(arm_cpu_of(H->cpu_by_index(i))->mpidr & 0xffffff);
+    }
+    cpu_compat(cfg->cpu_model, compat, sizeof(compat));
+    return virt_fdt_build(&fc, err, len);
+}
+
+/* The final tree: generated or -dtb, with /chosen filled in. */
+static int make_dtb(virt_machine *m, const tes_machine_config *cfg)
+{
+    char err[160];
+    blob user = {0};
+    void *base, *fdt;
+    int ret;
+
+    if (cfg->dtb) {
+        ret = read_file(m, "dtb", cfg->dtb, &user);
+        if (ret) {
+            return ret;
+        }
+        bool ok = user.size >= sizeof(struct fdt_header) && fdt_check_header(user.data) == 0 &&
+                  fdt_totalsize(user.data) <= user.size;
+        base = ok ? user.data : NULL;
+        snprintf(err, sizeof(err), "not a valid flattened device tree");
+    } else {
+        base = generate_dtb(m, cfg, err, sizeof(err));
+    }
+    fdt = base ? virt_fdt_set_chosen(base, cfg->append, m->initrd.addr,
+                                     m->initrd.addr + m->initrd.size, err, sizeof(err))
+               : NULL;
+    if (base != user.data) {
+        free(base);
+    }
+    free(user.data);
+    if (!fdt) {
+        H->error(m->dev, "dtb '%s': %s", cfg->dtb ? cfg->dtb : "(generated)", err);
+        return -EINVAL;
+    }
+    m->dtb.data = fdt;
+    m->dtb.size = fdt_totalsize(fdt);
+    return 0;
+}
+
+/* -machine dumpdtb=FILE: like QEMU, write the tree and exit at once. */
+static int dump_dtb(virt_machine *m)
+{
+    FILE *f = fopen(m->dumpdtb, "wb");
+    bool ok = f && fwrite(m->dtb.data, 1, m->dtb.size, f) == m->dtb.size;
+
+    if (f && fclose(f) != 0) {
+        ok = false;
+    }
+    if (!ok) {
+        H->error(m->dev, "dumpdtb '%s': %s", m->dumpdtb, strerror(errno));
+        return -EIO;
+    }
+    fprintf(stderr, "tessera: dtb dumped to %s. Exiting.\n", m->dumpdtb);
+    /* Nothing was loaded: keep vCPU 0 from running RAM until the main
+     * loop sees the shutdown. */
+    H->cpu_set_running(H->cpu_by_index(0), false);
+    H->request_shutdown(0);
+    return 0;
+}
+
+/* ---- the machine ---- */
+
+static int load_images(virt_machine *m, const tes_machine_config *cfg)
+{
+    int ret = 0;
+
+    if (cfg->kernel) {
+        ret = read_file(m, "kernel", cfg->kernel, &m->kernel);
+        ret = ret ? ret : kernel_layout(m, cfg->kernel);
+    } else if (!m->dumpdtb) {
+        H->error(m->dev, "no -kernel given (firmware boot is not supported)");
+        return -EINVAL;
+    }
+    if (!ret && cfg->initrd) {
+        if (!cfg->kernel) {
+            H->error(m->dev, "-initrd needs -kernel");
+            return -EINVAL;
+        }
+        ret = read_file(m, "initrd", cfg->initrd, &m->initrd);
+    }
+    if (!ret && cfg->kernel) {
+        ret = place_initrd(m);
+    }
+    return ret;
+}
+
+static void start_cpu0(virt_machine *m)
+{
+    arm_cpu *c = arm_cpu_of(H->cpu_by_index(0));
+
+    arm_boot.valid = true;
+    arm_boot.entry = m->kernel.addr;
+    arm_boot.dtb = m->dtb.addr;
+    /* booting.rst: x0 = DTB, x1..x3 = 0; the rest is arm_cpu_reset's
+     * EL1h, MMU off, DAIF masked. */
+    for (unsigned i = 1; i < 4; i++) {
+        c->x[i] = 0;
+    }
+    c->x[0] = arm_boot.dtb;
+    c->pc = arm_boot.entry;
+    c->next_pc = c->pc;
+}
+
+static int virt_init(tes_device *dev, void *s, const tes_machine_config *cfg)
+{
+    virt_machine *m = s;
+    int ret;
+
+    m->dev = dev;
+    m->ncpus = cfg->smp ? cfg->smp : 1;
+    m->ram_size = cfg->ram_size;
+    ret = check_gic_version(m);
+    ret = ret ? ret : load_images(m, cfg);
+    ret = ret ? ret : create_board(m, cfg);
+    ret = ret ? ret : make_dtb(m, cfg);
+    if (!ret && m->dumpdtb) {
+        return dump_dtb(m);
+    }
+    ret = ret ? ret : place_dtb(m);
+    if (ret) {
+        return ret;
+    }
+    load_blobs(m);
+    start_cpu0(m);
+    return 0;
+}
+
+static void virt_reset(tes_device *dev, void *s)
+{
+    virt_machine *m = s;
+
+    if (m->ram_ptr && m->kernel.data) {
+        load_blobs(m);
+    }
+}
+
+static void virt_unrealize(tes_device *dev, void *s)
+{
+    virt_machine *m = s;
+
+    free(m->kernel.data);
+    free(m->initrd.data);
+    free(m->dtb.data);
+    m->kernel.data = m->initrd.data = m->dtb.data = NULL;
+    arm_boot.valid = false;
+}
+
+static void virt_powerdown(tes_device *dev, void *s)
+{
+    H->log(TES_LOG_UNIMP, "virt: system_powerdown: no power key (PL061 gpio-keys) yet; "
+                          "use poweroff in the guest");
+}
+
+static const tes_machine_ops virt_ops = {
+    .size = sizeof(tes_machine_ops),
+    .arch = "aarch64",
+    .default_cpu = "cortex-a57",
+    .default_ram = 512 * MiB,
+    .max_cpus = VIRT_MAX_CPUS,
+    .init = virt_init,
+    .powerdown = virt_powerdown,
+};
+
+static const tes_prop_info virt_props[] = {
+    TES_PROP("gic-version", TES_PROP_STRING, virt_machine, gic_version, "2", 0, 0,
+             "GIC architecture version: 2 (or max); 3 is not implemented yet"),
+    TES_PROP("dumpdtb", TES_PROP_STRING, virt_machine, dumpdtb, NULL, 0, 0,
+             "write the device tree to this file and exit"),
+    TES_PROP("highmem", TES_PROP_BOOL, virt_machine, highmem, "on", 0, 0,
+             "accepted for QEMU compatibility; no device lives above 4 GiB"),
+    TES_PROP_END,
+};
+
+/* Guest-visible state lives in RAM and the devices; the machine's own
+ * fields are rebuilt from the command line on the destination. */
+static const tes_state_info virt_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+};
+
+const tes_type_info virt_type = {
+    .size = sizeof(tes_type_info),
+    .kind = TES_KIND_MACHINE,
+    .name = "virt",
+    .desc = "QEMU-style virtual AArch64 board (GICv2, PL011, PL031, PSCI)",
+    .instance_size = sizeof(virt_machine),
+    .props = virt_props,
+    .reset = virt_reset,
+    .unrealize = virt_unrealize,
+    .state = &virt_state,
+    .class_info = &virt_ops,
+};

@@ -1,0 +1,66 @@
+/*
+ * cpu-arm: what virt.c (the machine, the boot loader) and virt-fdt.c (its
+ * device tree) share. Private to those two files.
+ */
+#ifndef CPU_ARM_VIRT_H
+#define CPU_ARM_VIRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The memory map of QEMU's virt machine (hw/arm/virt.c, base_memmap), so
+ * that device trees, kernels and habits carry over. */
+enum {
+    VIRT_GIC_DIST,
+    VIRT_GIC_CPU,
+    VIRT_GIC_V2M,
+    VIRT_UART,
+    VIRT_RTC,
+    VIRT_MMIO,      /* 32 virtio-mmio slots of 0x200: reserved, unpopulated */
+    VIRT_PCIE_MMIO, /* reserved for the PCIe host bridge */
+    VIRT_PCIE_PIO,
+    VIRT_PCIE_ECAM,
+    VIRT_MEM,
+    VIRT_NR_REGIONS,
+};
+
+typedef struct virt_range {
+    uint64_t base, size;
+} virt_range;
+
+extern const virt_range virt_memmap[VIRT_NR_REGIONS];
+
+/* SPI numbers (GIC irq 32 + n), as QEMU's a15irqmap. */
+#define VIRT_UART_SPI 1
+#define VIRT_RTC_SPI 2
+#define VIRT_MMIO_SPI 16
+#define VIRT_MMIO_SLOTS 32
+#define VIRT_MMIO_SLOT_SIZE 0x200
+
+/* Architectural PPIs of the generic timer (GIC irq = 16 + n). */
+#define VIRT_PPI_TIMER_SEC 13
+#define VIRT_PPI_TIMER_PHYS 14
+#define VIRT_PPI_TIMER_VIRT 11
+#define VIRT_PPI_TIMER_HYP 10
+
+/* What the generated device tree describes. */
+typedef struct virt_fdt_cfg {
+    unsigned ncpus;
+    const uint32_t *cpu_reg;  /* ncpus MPIDR affinity values (cpu@N reg) */
+    const char *cpu_compat;   /* "arm,cortex-a57" */
+    uint64_t ram_size;
+} virt_fdt_cfg;
+
+/* Build the virt device tree (with /chosen holding only stdout-path).
+ * Returns a malloc'd blob (fdt_totalsize() bytes), or NULL with a message
+ * in err. */
+void *virt_fdt_build(const virt_fdt_cfg *c, char *err, size_t errlen);
+
+/* Copy blob into a malloc'd, packed tree whose /chosen holds bootargs
+ * (when not NULL) and linux,initrd-start/end (when initrd_end > start).
+ * Works on generated and user (-dtb) trees. NULL with err on failure
+ * (blob is not a valid DTB, libfdt error). */
+void *virt_fdt_set_chosen(const void *blob, const char *bootargs, uint64_t initrd_start,
+                          uint64_t initrd_end, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,146 @@
+"""Shared pieces of the guest tests and the boot benchmark: fetch the Debian
+arm64 guest (scripts/guest-arm64), build a per-test initramfs archive, boot
+an emulator with it and capture the serial console."""
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+SRC_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+USERSPACE_MARKER = "tessera-guest: userspace"
+CMDLINE = "console=ttyAMA0 panic=-1 cryptomgr.notests"
+
+
+class GuestError(Exception):
+    """The guest parts could not be prepared (not a guest failure)."""
+
+
+def guest_parts():
+    """Run scripts/guest-arm64 (cached after the first time); returns its
+    KEY=VALUE output as a dict (KERNEL, INITRD, KVER, MODULES)."""
+    script = os.path.join(SRC_ROOT, "scripts", "guest-arm64")
+    p = subprocess.run([script], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise GuestError("scripts/guest-arm64 failed (status %d):\n%s"
+                         % (p.returncode, p.stderr.strip()))
+    parts = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+    for key in ("KERNEL", "INITRD"):
+        if not os.path.exists(parts.get(key, "")):
+            raise GuestError("scripts/guest-arm64 gave no usable %s" % key)
+    return parts
+
+
+def assemble(workdir, name, source):
+    """A static arm64 ELF from assembly source, with binutils-aarch64."""
+    s = os.path.join(workdir, name + ".s")
+    o = os.path.join(workdir, name + ".o")
+    exe = os.path.join(workdir, name)
+    with open(s, "w") as f:
+        f.write(source)
+    for argv in (["aarch64-linux-gnu-as", "-o", o, s],
+                 ["aarch64-linux-gnu-ld", "-static", "-o", exe, o]):
+        p = subprocess.run(argv, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise GuestError("%s failed: %s" % (argv[0], p.stderr.strip()))
+    return exe
+
+
+def make_initrd(workdir, base, test_script, files=()):
+    """base + a gzip'd newc archive holding /test.sh and files (host paths,
+    placed at /<basename>, mode 755). Returns the concatenated initrd."""
+    root = os.path.join(workdir, "test-root")
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "test.sh"), "w") as f:
+        f.write(test_script)
+    os.chmod(os.path.join(root, "test.sh"), 0o755)
+    for path in files:
+        dst = os.path.join(root, os.path.basename(path))
+        shutil.copy(path, dst)
+        os.chmod(dst, 0o755)
+    names = "\n".join(sorted(os.listdir(root))) + "\n"
+    cpio = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"], cwd=root,
+                          input=names.encode(), capture_output=True)
+    if cpio.returncode != 0:
+        raise GuestError("cpio failed: %s" % cpio.stderr.decode(errors="replace"))
+    gz = subprocess.run(["gzip", "-9n"], input=cpio.stdout, capture_output=True).stdout
+    out = os.path.join(workdir, "initrd.cpio.gz")
+    with open(out, "wb") as f, open(base, "rb") as b:
+        f.write(b.read())
+        f.write(gz)
+    return out
+
+
+def emulator_argv(emulator, kernel, initrd, smp=1, mem="512M", append=CMDLINE,
+                  no_reboot=True):
+    """The same command line for tessera and qemu-system-aarch64."""
+    return ([emulator, "-M", "virt", "-cpu", "cortex-a57", "-smp", str(smp), "-m", mem,
+             "-nographic"] + (["-no-reboot"] if no_reboot else [])
+            + ["-kernel", kernel, "-initrd", initrd, "-append", append])
+
+
+class Boot:
+    """One emulator run: console text, exit status, whether it timed out,
+    seconds to the userspace marker (None if never seen) and in total;
+    marks[m] is the time the console first showed each of markers."""
+
+    def __init__(self, argv, timeout, markers=(), until=None):
+        self.argv = argv
+        self.until = until  # (text, n): stop the emulator once text shows n times
+        self.stopped = False
+        self.console = ""
+        self.status = None
+        self.timed_out = False
+        self.t_marker = None
+        self.markers = list(markers)
+        self.marks = {}
+        self._run(timeout)
+
+    def _see(self, buf, t0):
+        now = time.monotonic() - t0
+        if self.t_marker is None and USERSPACE_MARKER.encode() in buf:
+            self.t_marker = now
+        for m in self.markers:
+            if m not in self.marks and m.encode() in buf:
+                self.marks[m] = now
+        if self.until and not self.stopped and buf.count(self.until[0].encode()) >= self.until[1]:
+            self.stopped = True
+            self.proc.kill()
+
+    def _reader(self, stream, t0):
+        buf = b""
+        while True:
+            chunk = stream.read1(4096)
+            if not chunk:
+                break
+            buf += chunk
+            self._see(buf, t0)
+        self.console = buf.decode(errors="replace").replace("\r\n", "\n")
+
+    def _run(self, timeout):
+        t0 = time.monotonic()
+        # stdin stays an open pipe: EOF on stdin must not look like input.
+        p = self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        reader = threading.Thread(target=self._reader, args=(p.stdout, t0))
+        reader.start()
+        try:
+            self.status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+            p.kill()
+            p.wait()
+        self.elapsed = time.monotonic() - t0
+        reader.join()
+        p.stdin.close()
+
+    def tail(self, n=30):
+        lines = self.console.splitlines()
+        return "\n".join(["last %d console lines of: %s" % (min(n, len(lines)),
+                                                            " ".join(self.argv))]
+                         + lines[-n:])
+
+
+def workdir():
+    return tempfile.mkdtemp(prefix="tessera-guest-")

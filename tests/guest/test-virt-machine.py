@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""The virt machine without a guest: the device tree it hands the kernel
+(dumped with -M virt,dumpdtb=FILE and decoded with dtc), where it puts the
+kernel, initrd and DTB, and its set-up errors. TAP output.
+
+    test-virt-machine.py TESSERA
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from tesstest import check, tap_report  # noqa: E402
+
+MiB = 1 << 20
+
+
+def fake_image(path, image_size, flags=0xa, magic=b"ARM\x64"):
+    """An arm64 Image header (booting.rst): code0/1, text_offset 0,
+    image_size, flags, reserved, magic at 0x38, then padding."""
+    hdr = struct.pack("<IIQQQQQQ4sI", 0x14000010, 0, 0, image_size, flags, 0, 0, 0, magic, 0)
+    with open(path, "wb") as f:
+        f.write(hdr + b"\0" * 4096)
+
+
+def run(tessera, *args):
+    p = subprocess.run([tessera, "-nographic"] + list(args), capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    return p.returncode, p.stdout + p.stderr
+
+
+def dts_of(path):
+    p = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", path], capture_output=True,
+                       text=True)
+    return p.stdout if p.returncode == 0 else ""
+
+
+def node(dts, name):
+    """Body of the first node called name (no nested braces inside)."""
+    m = re.search(r"\b" + re.escape(name) + r" \{(.*?)\n\t*\};", dts, re.S)
+    return m.group(1) if m else ""
+
+
+def check_dtb(tessera, wd):
+    kernel, initrd, out = (os.path.join(wd, n) for n in ("Image", "initrd", "virt.dtb"))
+    fake_image(kernel, 3 * MiB)
+    with open(initrd, "wb") as f:
+        f.write(b"\x07" * 100000)
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + out, "-smp", "4", "-m", "256M",
+                  "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 foo=bar")
+    check("dumpdtb writes the tree and exits 0", rc == 0 and os.path.exists(out), log)
+    dts = dts_of(out) if os.path.exists(out) else ""
+    check("the dumped tree decodes with dtc", dts != "", log)
+    check("root is linux,dummy-virt with 2 address and size cells",
+          'compatible = "linux,dummy-virt"' in dts and "#address-cells = <0x02>" in dts, dts)
+    cpus = re.findall(r"cpu@(\d+) \{", dts)
+    check("-smp 4 gives cpu@0..3, cortex-a57, enabled through PSCI",
+          cpus == ["0", "1", "2", "3"] and dts.count('compatible = "arm,cortex-a57"') == 4
+          and dts.count('enable-method = "psci"') == 4, dts)
+    check("/memory@40000000 covers -m 256M",
+          "reg = <0x00 0x40000000 0x00 0x10000000>" in node(dts, "memory@40000000"), dts)
+    check("PSCI through HVC, 0.2 function ids",
+          'method = "hvc"' in node(dts, "psci") and "cpu_on = <0xc4000003>" in dts, dts)
+    check("timer PPIs 13 14 11 10, level-high, wired to 4 CPUs (0xf04)",
+          "interrupts = <0x01 0x0d 0xf04 0x01 0x0e 0xf04 0x01 0x0b 0xf04 0x01 0x0a 0xf04>"
+          in node(dts, "timer"), dts)
+    gic = node(dts, "intc@8000000")
+    check("GICv2 distributor and CPU interface, 3 interrupt cells, v2m frame",
+          'compatible = "arm,cortex-a15-gic"' in gic
+          and "reg = <0x00 0x8000000 0x00 0x10000 0x00 0x8010000 0x00 0x10000>" in gic
+          and "#interrupt-cells = <0x03>" in gic and "arm,gic-v2m-frame" in gic, dts)
+    uart = node(dts, "pl011@9000000")
+    check("PL011 on SPI 1 with uartclk and apb_pclk",
+          "interrupts = <0x00 0x01 0x04>" in uart and 'uartclk\\0apb_pclk' in uart, dts)
+    check("PL031 on SPI 2", "interrupts = <0x00 0x02 0x04>" in node(dts, "pl031@9010000"), dts)
+    chosen = node(dts, "chosen")
+    check("/chosen: bootargs from -append, stdout-path on the PL011",
+          'bootargs = "console=ttyAMA0 foo=bar"' in chosen
+          and 'stdout-path = "/pl011@9000000"' in chosen, dts)
+    # Kernel at 0x40200000 (RAM + 2 MiB, text_offset 0) for image_size
+    # 3 MiB ends at 0x40500000; the initrd follows at the next 2 MiB.
+    check("initrd placed after the kernel's image_size, 2 MiB aligned",
+          "linux,initrd-start = <0x00 0x40600000>" in chosen
+          and "linux,initrd-end = <0x00 0x406186a0>" in chosen, chosen)
+    check("no kaslr-seed (it would force KPTI on the A57)",
+          dts != "" and "kaslr-seed" not in dts, dts)
+    return out
+
+
+def check_user_dtb(tessera, wd):
+    src, blob, out = (os.path.join(wd, n) for n in ("user.dts", "user.dtb", "user-out.dtb"))
+    kernel = os.path.join(wd, "Image")
+    with open(src, "w") as f:
+        f.write('/dts-v1/;\n/ { model = "user-tree"; #address-cells = <2>; '
+                '#size-cells = <2>; };\n')
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", blob, src], check=True)
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + out, "-kernel", kernel, "-dtb", blob,
+                  "-append", "hello")
+    dts = dts_of(out) if rc == 0 else ""
+    check("-dtb: the user's tree is used, /chosen bootargs added",
+          'model = "user-tree"' in dts and 'bootargs = "hello"' in node(dts, "chosen"),
+          log + dts)
+    junk = os.path.join(wd, "junk.dtb")
+    with open(junk, "wb") as f:
+        f.write(b"this is not a device tree" * 10)
+    rc, log = run(tessera, "-M", "virt", "-kernel", kernel, "-dtb", junk)
+    check("-dtb with a bad file fails naming it", rc != 0 and junk in log, log)
+
+
+def check_errors(tessera, wd):
+    kernel = os.path.join(wd, "Image")
+    rc, log = run(tessera, "-M", "virt,gic-version=3", "-kernel", kernel)
+    check("gic-version=3 is refused with a clear message",
+          rc != 0 and "gic-version=3 is not implemented yet, use 2" in log, log)
+    rc, log = run(tessera, "-M", "virt")
+    check("no -kernel is refused (no firmware)", rc != 0 and "no -kernel given" in log, log)
+    rc, log = run(tessera, "-M", "virt", "-kernel", "/nonexistent/Image")
+    check("a missing kernel file is named with its errno text",
+          rc != 0 and "kernel '/nonexistent/Image': No such file or directory" in log, log)
+    bad = os.path.join(wd, "notimage")
+    fake_image(bad, 3 * MiB, magic=b"NOPE")
+    rc, log = run(tessera, "-M", "virt", "-kernel", bad)
+    check("a file without the ARM\\x64 magic is not an arm64 Image",
+          rc != 0 and ("kernel '%s' is not an arm64 Image" % bad) in log, log)
+    rc, log = run(tessera, "-M", "virt", "-m", "4M", "-kernel", kernel)
+    check("a kernel whose image_size does not fit in RAM is refused",
+          rc != 0 and "too small" in log, log)
+    rc, log = run(tessera, "-M", "virt", "-smp", "9", "-kernel", kernel)
+    check("-smp 9 is refused (max 8 CPUs)", rc != 0 and "at most 8" in log, log)
+
+
+def main():
+    tessera = sys.argv[1]
+    wd = tempfile.mkdtemp(prefix="tessera-virt-")
+    try:
+        if shutil.which("dtc") is None:
+            check("dtc (device-tree-compiler) is installed", False,
+                  "run scripts/install-deps")
+        else:
+            check_dtb(tessera, wd)
+            check_user_dtb(tessera, wd)
+            check_errors(tessera, wd)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
