@@ -378,6 +378,37 @@ tes_bus *bus_find_kind(const char *kind)
     return q.found;
 }
 
+static bool bus_matches_empty(tes_bus *b, void *opaque)
+{
+    struct bus_query *q = opaque;
+
+    if (strcmp(b->kind, q->kind) == 0 && b->children->len == 0) {
+        q->found = b;
+        return true;
+    }
+    return false;
+}
+
+/* The bus a device without bus= goes to. For bus kinds that plugins
+ * provide (virtio, scsi, ...), the first empty bus of the kind, else the
+ * first one: a machine creates many one-device buses (virt's 32
+ * virtio-mmio transports), and QEMU puts the next device on the first bus
+ * with room. PCI devices always go to the first PCI bus (the root bus,
+ * which is never empty: the host bridge sits at 00.0), System ones to the
+ * root. */
+static tes_bus *auto_bus(const char *kind)
+{
+    struct bus_query q = {.kind = kind};
+
+    if (strcmp(kind, TES_BUS_SYSTEM) == 0) {
+        return sysbus_root();
+    }
+    if (strcmp(kind, TES_BUS_PCI) != 0) {
+        walk_tree(bus_matches_empty, NULL, &q);
+    }
+    return q.found ? q.found : bus_find_kind(kind);
+}
+
 tes_bus *bus_create(tes_device *parent, const char *kind, const char *name, void *opaque)
 {
     tes_bus *b = g_new0(tes_bus, 1);
@@ -800,7 +831,7 @@ static tes_bus *choose_bus(tes_device *d, tes_bus *bus, char **errp)
         }
     }
     if (!bus) {
-        bus = strcmp(want, TES_BUS_SYSTEM) == 0 ? sysbus_root() : bus_find_kind(want);
+        bus = auto_bus(want);
         if (!bus) {
             core_set_error(errp, "no bus of kind '%s' for device '%s' (%s)", want, dev_label(d),
                            strcmp(want, TES_BUS_PCI) == 0

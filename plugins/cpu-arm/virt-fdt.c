@@ -6,7 +6,8 @@
  * `dtc -I dtb -O dts`), minus what we do not model: no flash, fw-cfg,
  * PL061/gpio-keys, PMU, platform bus, and no kaslr-seed/rng-seed (a KASLR
  * seed makes the kernel turn KPTI on for an A57, which only costs time).
- * PCIe and the virtio-mmio slots come with the devices that fill them.
+ * The gpex PCIe host bridge and the 32 virtio-mmio transports are described
+ * as QEMU does with highmem=off (no 64-bit window, ECAM below 4 GiB).
  *
  * Written with libfdt's sequential-write API; /chosen is patched afterwards
  * with the read-write API so that -dtb trees get the same treatment.
@@ -16,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "virt.h"
 
@@ -254,6 +256,100 @@ static void fdt_rtc(fdtw *w)
     w_end(w);
 }
 
+/* Cells from an array, stored big-endian. */
+static void w_cell_array(fdtw *w, const char *name, const uint32_t *v, int n)
+{
+    fdt32_t *cells = malloc((size_t)n * sizeof(*cells));
+
+    if (!cells) {
+        w->err = w->err ? w->err : -FDT_ERR_NOSPACE;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        cells[i] = cpu_to_fdt32(v[i]);
+    }
+    w_prop(w, name, cells, n * (int)sizeof(fdt32_t));
+    free(cells);
+}
+
+/* Written lowest address first, as in QEMU's tree (it adds them in
+ * reverse with fdt_add_subnode, which prepends). Linux probes platform
+ * devices in tree order. Edge-triggered, like QEMU's. */
+static void fdt_virtio_mmio(fdtw *w, unsigned n)
+{
+    char name[40];
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t base = virt_memmap[VIRT_MMIO].base + (uint64_t)i * VIRT_MMIO_SLOT_SIZE;
+        node_name(name, sizeof(name), "virtio_mmio", base);
+        w_begin(w, name);
+        w_empty(w, "dma-coherent");
+        w_cells(w, "interrupts", 3, IRQ_TYPE_SPI, VIRT_MMIO_SPI + i, IRQ_FLAGS_EDGE_RISING);
+        w_reg64(w, base, VIRT_MMIO_SLOT_SIZE);
+        w_str(w, "compatible", "virtio,mmio");
+        w_end(w);
+    }
+}
+
+/* PCI address cells (IEEE 1275 PCI binding): phys.hi space codes. */
+#define PCI_SPACE_IO 0x01000000u
+#define PCI_SPACE_MEM32 0x02000000u
+#define PCI_DEVFN_SLOT_SHIFT 11
+#define PCI_SLOTS_MAPPED 4
+#define IMAP_CELLS 10 /* child 3 + pin 1, gic phandle, gic unit 2, gic irq 3 */
+
+/* INTx: slot s pin p (1 = INTA) reaches SPI 3 + (s + p - 1) % 4; the
+ * mask keeps the slot's low two bits, so the pattern repeats every four
+ * slots (and bridges swizzle their own buses in the same way). */
+static void fdt_pcie_intmap(fdtw *w)
+{
+    uint32_t map[PCI_SLOTS_MAPPED * VIRT_PCIE_IRQS * IMAP_CELLS], *e = map;
+
+    for (uint32_t slot = 0; slot < PCI_SLOTS_MAPPED; slot++) {
+        for (uint32_t pin = 1; pin <= VIRT_PCIE_IRQS; pin++) {
+            uint32_t spi = VIRT_PCIE_SPI + (slot + pin - 1) % VIRT_PCIE_IRQS;
+            uint32_t ent[IMAP_CELLS] = {slot << PCI_DEVFN_SLOT_SHIFT, 0, 0, pin, PH_GIC, 0, 0,
+                                        IRQ_TYPE_SPI, spi, IRQ_FLAGS_LEVEL_HIGH};
+            memcpy(e, ent, sizeof(ent));
+            e += IMAP_CELLS;
+        }
+    }
+    w_cells(w, "interrupt-map-mask", 4, 3u << PCI_DEVFN_SLOT_SHIFT, 0, 0, 7);
+    w_cell_array(w, "interrupt-map", map, (int)(e - map));
+}
+
+/* The gpex host bridge (Documentation/devicetree/bindings/pci/
+ * host-generic-pci.yaml), as QEMU's create_pcie() with highmem off. */
+static void fdt_pcie(fdtw *w)
+{
+    const virt_range *ecam = &virt_memmap[VIRT_PCIE_ECAM];
+    const virt_range *pio = &virt_memmap[VIRT_PCIE_PIO], *mem = &virt_memmap[VIRT_PCIE_MMIO];
+    uint32_t ranges[] = {
+        PCI_SPACE_IO, 0, 0, (uint32_t)(pio->base >> 32), (uint32_t)pio->base, 0,
+        (uint32_t)pio->size,
+        PCI_SPACE_MEM32, (uint32_t)(mem->base >> 32), (uint32_t)mem->base,
+        (uint32_t)(mem->base >> 32), (uint32_t)mem->base, 0, (uint32_t)mem->size,
+    };
+    char name[40];
+
+    node_name(name, sizeof(name), "pcie", mem->base);
+    w_begin(w, name);
+    fdt_pcie_intmap(w);
+    w_u32(w, "#interrupt-cells", 1);
+    w_cell_array(w, "ranges", ranges, (int)(sizeof(ranges) / sizeof(ranges[0])));
+    w_reg_range(w, VIRT_PCIE_ECAM);
+    /* Every requester id maps 1:1 onto the v2m frame. */
+    w_cells(w, "msi-map", 4, 0, PH_V2M, 0, 0x10000);
+    w_empty(w, "dma-coherent");
+    w_cells(w, "bus-range", 2, 0, (uint32_t)(ecam->size >> 20) - 1);
+    w_u32(w, "linux,pci-domain", 0);
+    w_u32(w, "#size-cells", 2);
+    w_u32(w, "#address-cells", 3);
+    w_str(w, "device_type", "pci");
+    w_str(w, "compatible", "pci-host-ecam-generic");
+    w_end(w);
+}
+
 static void fdt_chosen(fdtw *w)
 {
     char path[48];
@@ -273,6 +369,10 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     fdt_root_props(w);
     fdt_psci(w);
     fdt_memory(w, c->ram_size);
+    if (c->pcie) {
+        fdt_pcie(w);
+    }
+    fdt_virtio_mmio(w, c->mmio_slots);
     fdt_rtc(w);
     fdt_uart(w);
     fdt_gic(w);

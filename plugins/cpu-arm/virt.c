@@ -25,9 +25,16 @@
  *
  * Memory map (QEMU's): GIC distributor 0x08000000, CPU interface
  * 0x08010000, v2m 0x08020000, PL011 0x09000000 (SPI 1, serial0), PL031
- * 0x09010000 (SPI 2), virtio-mmio 0x0a000000 (32 x 0x200, SPI 16..47) and
- * the PCIe windows (MMIO 0x10000000, PIO 0x3eff0000, ECAM 0x3f000000) are
- * reserved for the devices that will fill them, RAM from 0x40000000.
+ * 0x09010000 (SPI 2), 32 virtio-mmio transports at 0x0a000000 + 0x200 * i
+ * (SPI 16 + i), the gpex PCIe host bridge (plugins/pcie: 32-bit memory
+ * window 0x10000000..0x3efeffff, I/O ports at 0x3eff0000, ECAM for buses
+ * 0..15 at 0x3f000000, INTA..D on SPIs 3..6, MSI/MSI-X through the v2m
+ * frame), RAM from 0x40000000. The pcie and virtio plugins must be loaded
+ * (any order); without them the machine refuses to start.
+ *
+ *   -device virtio-blk-device,drive=ID   on the first free virtio-mmio
+ *                                        transport (lowest address first)
+ *   -device virtio-blk-pci,drive=ID      on pcie.0 (or bus=<root port>)
  *
  * Boot: the kernel goes to RAM + 2 MiB + text_offset, the initrd after it
  * (2 MiB aligned), the DTB in the last 2 MiB-aligned window of RAM. vCPU 0
@@ -44,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../pcie/gpex.h"
+#include "../virtio/virtio-dev.h"
 #include "arm.h"
 #include "virt.h"
 
@@ -90,6 +99,8 @@ typedef struct virt_machine {
     unsigned ncpus;
     struct gic *gic;
     tes_device *uart, *rtc;
+    tes_device *gpex;
+    tes_device *vmmio[VIRT_MMIO_SLOTS];
     blob kernel, initrd, dtb;
     uint64_t kernel_mem; /* bytes the kernel occupies (image_size) */
 } virt_machine;
@@ -323,6 +334,69 @@ static int create_uart_rtc(virt_machine *m)
     return 0;
 }
 
+/* The generic ECAM host bridge (plugins/pcie) with QEMU's low windows:
+ * ECAM for 16 buses, the 32-bit memory window mapped 1:1 to PCI addresses,
+ * 64 KiB of I/O ports, INTA..INTD on SPIs 3..6. MSIs are writes to the v2m
+ * frame, which sits in system memory where bus-master writes land. */
+static int create_pcie(virt_machine *m)
+{
+    const tes_gpex_iface *g = H->iface_lookup(TES_GPEX_IFACE, TES_GPEX_IFACE_VERSION);
+    tes_region *sys = H->system_memory();
+    char props[96];
+
+    if (!g) {
+        H->error(m->dev, "needs the pcie plugin for its PCIe host bridge (interface '%s' v%d "
+                         "not found; is pcie.so in the plugin path?)",
+                 TES_GPEX_IFACE, TES_GPEX_IFACE_VERSION);
+        return -ENODEV;
+    }
+    snprintf(props, sizeof(props),
+             "ecam-buses=%llu,mmio-base=0x%llx,mmio-size=0x%llx,pio-size=0x%llx",
+             (unsigned long long)(virt_memmap[VIRT_PCIE_ECAM].size >> 20),
+             (unsigned long long)virt_memmap[VIRT_PCIE_MMIO].base,
+             (unsigned long long)virt_memmap[VIRT_PCIE_MMIO].size,
+             (unsigned long long)virt_memmap[VIRT_PCIE_PIO].size);
+    m->gpex = H->dev_create(m->dev, NULL, "gpex-pcihost", props);
+    if (!m->gpex || !g->ecam(m->gpex) || !g->mmio(m->gpex) || !g->pio(m->gpex)) {
+        return -ENODEV;
+    }
+    H->region_add(sys, virt_memmap[VIRT_PCIE_ECAM].base, g->ecam(m->gpex), 0);
+    H->region_add(sys, virt_memmap[VIRT_PCIE_MMIO].base, g->mmio(m->gpex), 0);
+    H->region_add(sys, virt_memmap[VIRT_PCIE_PIO].base, g->pio(m->gpex), 0);
+    for (unsigned i = 0; i < VIRT_PCIE_IRQS; i++) {
+        g->connect_intx(m->gpex, i, gic_spi(m->gic, VIRT_PCIE_SPI + i));
+    }
+    return 0;
+}
+
+/* 32 empty virtio-mmio transports; `-device virtio-blk-device` plugs into
+ * the first free one, lowest address first (virtio-mmio-bus.0 is the one
+ * at 0x0a000000), which Linux probes first: the first such -device is
+ * vda. QEMU fills its transports from the highest address down, so there
+ * the first -device is probed last (checked with QEMU 7.2, Linux 6.1). */
+static int create_virtio_mmio(virt_machine *m)
+{
+    const tes_virtio_mmio_ops *v = H->iface_lookup(TES_VIRTIO_MMIO_IFACE, 1);
+    tes_region *sys = H->system_memory();
+
+    if (!v) {
+        H->error(m->dev, "needs the virtio plugin for its virtio-mmio transports (interface "
+                         "'%s' v1 not found; is virtio.so in the plugin path?)",
+                 TES_VIRTIO_MMIO_IFACE);
+        return -ENODEV;
+    }
+    for (unsigned i = 0; i < VIRT_MMIO_SLOTS; i++) {
+        m->vmmio[i] = H->dev_create(m->dev, NULL, "virtio-mmio", NULL);
+        if (!m->vmmio[i] || !v->region(m->vmmio[i])) {
+            return -ENODEV;
+        }
+        H->region_add(sys, virt_memmap[VIRT_MMIO].base + i * VIRT_MMIO_SLOT_SIZE,
+                      v->region(m->vmmio[i]), 0);
+        H->dev_connect_irq(m->vmmio[i], 0, gic_spi(m->gic, VIRT_MMIO_SPI + i));
+    }
+    return 0;
+}
+
 static int create_board(virt_machine *m, const tes_machine_config *cfg)
 {
     int ret = create_ram(m, cfg);
@@ -338,6 +412,12 @@ static int create_board(virt_machine *m, const tes_machine_config *cfg)
     }
     if (!ret) {
         ret = create_uart_rtc(m);
+    }
+    if (!ret) {
+        ret = create_virtio_mmio(m);
+    }
+    if (!ret) {
+        ret = create_pcie(m);
     }
     return ret;
 }
@@ -360,6 +440,7 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     char compat[64];
     virt_fdt_cfg fc = {
         .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
+        .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true,
     };
 
     /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and

@@ -5,6 +5,7 @@
 #ifndef CPU_ARM_VIRT_H
 #define CPU_ARM_VIRT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,8 +17,8 @@ enum {
     VIRT_GIC_V2M,
     VIRT_UART,
     VIRT_RTC,
-    VIRT_MMIO,      /* 32 virtio-mmio slots of 0x200: reserved, unpopulated */
-    VIRT_PCIE_MMIO, /* reserved for the PCIe host bridge */
+    VIRT_MMIO,      /* 32 virtio-mmio transports of 0x200 */
+    VIRT_PCIE_MMIO, /* the gpex host bridge's 32-bit memory window */
     VIRT_PCIE_PIO,
     VIRT_PCIE_ECAM,
     VIRT_MEM,
@@ -33,6 +34,8 @@ extern const virt_range virt_memmap[VIRT_NR_REGIONS];
 /* SPI numbers (GIC irq 32 + n), as QEMU's a15irqmap. */
 #define VIRT_UART_SPI 1
 #define VIRT_RTC_SPI 2
+#define VIRT_PCIE_SPI 3 /* INTA..INTD of the host bridge: SPIs 3..6 */
+#define VIRT_PCIE_IRQS 4
 #define VIRT_MMIO_SPI 16
 #define VIRT_MMIO_SLOTS 32
 #define VIRT_MMIO_SLOT_SIZE 0x200
@@ -49,6 +52,8 @@ typedef struct virt_fdt_cfg {
     const uint32_t *cpu_reg;  /* ncpus MPIDR affinity values (cpu@N reg) */
     const char *cpu_compat;   /* "arm,cortex-a57" */
     uint64_t ram_size;
+    unsigned mmio_slots;      /* virtio-mmio nodes (0: none) */
+    bool pcie;                /* describe the gpex host bridge */
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).

@@ -17,11 +17,13 @@ class GuestError(Exception):
     """The guest parts could not be prepared (not a guest failure)."""
 
 
-def guest_parts():
+def guest_parts(tools=False):
     """Run scripts/guest-arm64 (cached after the first time); returns its
-    KEY=VALUE output as a dict (KERNEL, INITRD, KVER, MODULES)."""
+    KEY=VALUE output as a dict (KERNEL, INITRD, KVER, MODULES, and TOOLS
+    with tools=True: Debian's blkdiscard and mkfs.ext4 archive)."""
     script = os.path.join(SRC_ROOT, "scripts", "guest-arm64")
-    p = subprocess.run([script], capture_output=True, text=True)
+    p = subprocess.run([script] + (["--tools"] if tools else []), capture_output=True,
+                       text=True)
     if p.returncode != 0:
         raise GuestError("scripts/guest-arm64 failed (status %d):\n%s"
                          % (p.returncode, p.stderr.strip()))
@@ -47,11 +49,14 @@ def assemble(workdir, name, source):
     return exe
 
 
-def make_initrd(workdir, base, test_script, files=()):
-    """base + a gzip'd newc archive holding /test.sh and files (host paths,
-    placed at /<basename>, mode 755). Returns the concatenated initrd."""
+def make_initrd(workdir, base, test_script, files=(), modules=(), extra=()):
+    """base, then the archives in extra (e.g. TOOLS), then a gzip'd newc
+    archive holding /test.sh, files (host paths, placed at /<basename>,
+    mode 755) and modules (host .ko paths, placed in /modules/). Returns
+    the concatenated initrd."""
     root = os.path.join(workdir, "test-root")
-    os.makedirs(root, exist_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
     with open(os.path.join(root, "test.sh"), "w") as f:
         f.write(test_script)
     os.chmod(os.path.join(root, "test.sh"), 0o755)
@@ -59,25 +64,61 @@ def make_initrd(workdir, base, test_script, files=()):
         dst = os.path.join(root, os.path.basename(path))
         shutil.copy(path, dst)
         os.chmod(dst, 0o755)
-    names = "\n".join(sorted(os.listdir(root))) + "\n"
+    if modules:
+        os.makedirs(os.path.join(root, "modules"))
+        for path in modules:
+            shutil.copy(path, os.path.join(root, "modules", os.path.basename(path)))
+    names = []
+    for d, dirs, fs in os.walk(root):
+        rel = os.path.relpath(d, root)
+        names += ([] if rel == "." else [rel]) + [os.path.normpath(os.path.join(rel, n))
+                                                  for n in fs]
     cpio = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"], cwd=root,
-                          input=names.encode(), capture_output=True)
+                          input=("\n".join(sorted(names)) + "\n").encode(),
+                          capture_output=True)
     if cpio.returncode != 0:
         raise GuestError("cpio failed: %s" % cpio.stderr.decode(errors="replace"))
     gz = subprocess.run(["gzip", "-9n"], input=cpio.stdout, capture_output=True).stdout
     out = os.path.join(workdir, "initrd.cpio.gz")
-    with open(out, "wb") as f, open(base, "rb") as b:
-        f.write(b.read())
+    with open(out, "wb") as f:
+        for path in [base] + list(extra):
+            with open(path, "rb") as b:
+                f.write(b.read())
         f.write(gz)
     return out
 
 
+def module_files(parts, names):
+    """Host paths of the .ko files that loading names needs, dependencies
+    first and each once (modprobe --show-depends on the unpacked tree)."""
+    mods = parts["MODULES"]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(mods)))  # .../linux
+    out = []
+    for name in names:
+        p = subprocess.run(["modprobe", "-d", root, "-S", parts["KVER"], "--show-depends", name],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise GuestError("modprobe --show-depends %s: %s" % (name, p.stderr.strip()))
+        for line in p.stdout.splitlines():
+            f = line.split()
+            if len(f) >= 2 and f[0] == "insmod" and f[1] not in out:
+                out.append(f[1])
+    return out
+
+
+def insmod_script(files):
+    """Shell lines loading files (from module_files) in order in the guest."""
+    return "".join("insmod /modules/%s || echo 'INSMOD-FAILED %s'\n"
+                   % (os.path.basename(f), os.path.basename(f)) for f in files)
+
+
 def emulator_argv(emulator, kernel, initrd, smp=1, mem="512M", append=CMDLINE,
-                  no_reboot=True):
-    """The same command line for tessera and qemu-system-aarch64."""
+                  no_reboot=True, extra=()):
+    """The same command line for tessera and qemu-system-aarch64; extra
+    (-drive, -device, ...) goes at the end."""
     return ([emulator, "-M", "virt", "-cpu", "cortex-a57", "-smp", str(smp), "-m", mem,
              "-nographic"] + (["-no-reboot"] if no_reboot else [])
-            + ["-kernel", kernel, "-initrd", initrd, "-append", append])
+            + ["-kernel", kernel, "-initrd", initrd, "-append", append] + list(extra))
 
 
 class Boot:
@@ -85,9 +126,12 @@ class Boot:
     seconds to the userspace marker (None if never seen) and in total;
     marks[m] is the time the console first showed each of markers."""
 
-    def __init__(self, argv, timeout, markers=(), until=None):
+    def __init__(self, argv, timeout, markers=(), until=None, actions=None):
         self.argv = argv
         self.until = until  # (text, n): stop the emulator once text shows n times
+        # {text: fn(boot)}: run fn once (in the console reader) when text
+        # first shows; fn may talk to a monitor and send() console input.
+        self.actions = dict(actions or {})
         self.stopped = False
         self.console = ""
         self.status = None
@@ -104,6 +148,8 @@ class Boot:
         for m in self.markers:
             if m not in self.marks and m.encode() in buf:
                 self.marks[m] = now
+        for text in [t for t in self.actions if t.encode() in buf]:
+            self.actions.pop(text)(self)
         if self.until and not self.stopped and buf.count(self.until[0].encode()) >= self.until[1]:
             self.stopped = True
             self.proc.kill()
@@ -134,6 +180,11 @@ class Boot:
         self.elapsed = time.monotonic() - t0
         reader.join()
         p.stdin.close()
+
+    def send(self, text):
+        """Type text on the emulator's console (its stdin)."""
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
 
     def tail(self, n=30):
         lines = self.console.splitlines()

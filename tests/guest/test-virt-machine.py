@@ -88,7 +88,52 @@ def check_dtb(tessera, wd):
           and "linux,initrd-end = <0x00 0x406186a0>" in chosen, chosen)
     check("no kaslr-seed (it would force KPTI on the A57)",
           dts != "" and "kaslr-seed" not in dts, dts)
+    check_dtb_pcie(dts)
+    check_dtb_virtio_mmio(dts)
     return out
+
+
+def imap_entry(slot, pin):
+    """One interrupt-map entry as dtc prints it: slot's devfn, pin, the GIC
+    phandle (2), unit address 0 0, SPI 3 + (slot + pin - 1) % 4, level."""
+    spi = 3 + (slot + pin - 1) % 4
+    return "0x%s 0x00 0x00 0x%02x 0x02 0x00 0x00 0x00 0x%02x 0x04" % (
+        "%x" % (slot << 11) if slot else "00", pin, spi)
+
+
+def check_dtb_pcie(dts):
+    """As QEMU's create_pcie() with highmem=off (ECAM for 16 buses below
+    4 GiB, no 64-bit window)."""
+    pcie = node(dts, "pcie@10000000")
+    check("/pcie@10000000 is a pci-host-ecam-generic bridge, 3 address cells, domain 0",
+          'compatible = "pci-host-ecam-generic"' in pcie and 'device_type = "pci"' in pcie
+          and "#address-cells = <0x03>" in pcie and "#size-cells = <0x02>" in pcie
+          and "#interrupt-cells = <0x01>" in pcie and "linux,pci-domain = <0x00>" in pcie
+          and "dma-coherent;" in pcie, dts)
+    check("pcie: ECAM at 0x3f000000 (16 MiB), bus-range 0..15",
+          "reg = <0x00 0x3f000000 0x00 0x1000000>" in pcie
+          and "bus-range = <0x00 0x0f>" in pcie, pcie)
+    check("pcie: ranges: I/O 0x3eff0000 -> port 0 (64 KiB), MEM32 0x10000000 1:1",
+          "ranges = <0x1000000 0x00 0x00 0x00 0x3eff0000 0x00 0x10000 0x2000000 0x00 "
+          "0x10000000 0x00 0x10000000 0x00 0x2eff0000>" in pcie, pcie)
+    check("pcie: MSIs go to the v2m frame (msi-map over all requester ids)",
+          "msi-map = <0x00 0x03 0x00 0x10000>" in pcie
+          and "phandle = <0x03>" in node(dts, "v2m@8020000"), dts)
+    entries = " ".join(imap_entry(s, p) for s in range(4) for p in range(1, 5))
+    check("pcie: interrupt-map swizzles 4 slots x INTA..D onto SPIs 3..6, level-high",
+          "interrupt-map-mask = <0x1800 0x00 0x00 0x07>" in pcie
+          and ("interrupt-map = <%s>" % entries) in pcie, "wanted %s\n%s" % (entries, pcie))
+
+
+def check_dtb_virtio_mmio(dts):
+    nodes = re.findall(r"virtio_mmio@([0-9a-f]+) \{", dts)
+    want = ["%x" % (0x0a000000 + 0x200 * i) for i in range(32)]
+    check("32 /virtio_mmio nodes at 0x0a000000 + 0x200 * i, lowest address first",
+          nodes == want, nodes)
+    last = node(dts, "virtio_mmio@a003e00")
+    check("virtio_mmio: compatible virtio,mmio, 0x200 of registers, SPI 16 + i, edge",
+          'compatible = "virtio,mmio"' in last and "reg = <0x00 0xa003e00 0x00 0x200>" in last
+          and "interrupts = <0x00 0x2f 0x01>" in last and "dma-coherent;" in last, last)
 
 
 def check_user_dtb(tessera, wd):
@@ -133,6 +178,28 @@ def check_errors(tessera, wd):
     check("-smp 9 is refused (max 8 CPUs)", rc != 0 and "at most 8" in log, log)
 
 
+def check_missing_plugins(tessera, wd):
+    """A tessera outside its build tree with only some plugins on
+    TESSERA_PLUGIN_PATH: virt names the plugin it misses."""
+    build = os.path.dirname(os.path.abspath(tessera))
+    so = {n: os.path.join(build, "plugins", n, n + ".so") for n in ("cpu-arm", "pcie", "virtio")}
+    installed = "/usr/local/lib/x86_64-linux-gnu/tessera/plugins"
+    if not all(os.path.exists(p) for p in so.values()) or os.path.isdir(installed):
+        return  # not a build tree, or installed plugins would be found too
+    exe = os.path.join(wd, "tessera")
+    shutil.copy(tessera, exe)
+    kernel = os.path.join(wd, "Image")
+    for missing, other, what in (("pcie", "virtio", "gpex"), ("virtio", "pcie", "virtio-mmio")):
+        env = dict(os.environ, TESSERA_PLUGIN_PATH=so["cpu-arm"] + ":" + so[other])
+        p = subprocess.run([exe, "-nographic", "-M", "virt", "-kernel", kernel],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                           timeout=30, env=env)
+        log = p.stdout + p.stderr
+        check("virt without the %s plugin fails naming it and interface '%s'" % (missing, what),
+              p.returncode != 0 and ("needs the %s plugin" % missing) in log
+              and ("'%s'" % what) in log and "Segmentation" not in log, log)
+
+
 def main():
     tessera = sys.argv[1]
     wd = tempfile.mkdtemp(prefix="tessera-virt-")
@@ -144,6 +211,7 @@ def main():
             check_dtb(tessera, wd)
             check_user_dtb(tessera, wd)
             check_errors(tessera, wd)
+            check_missing_plugins(tessera, wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()
