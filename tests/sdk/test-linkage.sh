@@ -8,12 +8,13 @@
 #
 # Checks BUILD_ROOT/plugins/*/*.so, the example plugin test-example.sh built
 # (when it is there) and any extra files named. Imports must be weak or
-# carry a version of one of $ALLOWED_VERSIONS (default: glibc and libfdt,
-# which the machine plugins use for device trees). Core symbols are unversioned.
+# carry a version of one of $ALLOWED_VERSIONS (default: glibc, libfdt and
+# liblzma, which machine plugins use for device trees and kernel images).
+# Core symbols are unversioned.
 set -u
 BUILD=$1
 shift
-ALLOWED_VERSIONS=${ALLOWED_VERSIONS:-GLIBC_ LIBFDT_}
+ALLOWED_VERSIONS=${ALLOWED_VERSIONS:-GLIBC_ LIBFDT_ XZ_}
 n=0
 failed=0
 

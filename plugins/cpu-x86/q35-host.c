@@ -1,0 +1,267 @@
+/*
+ * cpu-x86: the q35 PCIe host bridge and the two functions of the chipset
+ * on its root bus: the MCH (00.0) and the ICH9 LPC bridge (1f.0), which
+ * carries the ACPI PM block and the reset control register.
+ *
+ * User manual (the q35 machine creates all three; they are listed by
+ * -device help but take no user options)
+ *
+ *   q35-pcihost   root bus "pcie.0"; config cycles through 0xcf8/0xcfc
+ *                 (CONFIG_ADDRESS with the enable bit 31, byte/word/dword
+ *                 data at 0xcfc..0xcff) and through ECAM (q35_pcihost_ecam,
+ *                 256 buses: offset bus << 20 | devfn << 12 | register).
+ *                 Memory BARs map into q35_pcihost_mem at their bus
+ *                 address (the machine maps windows of it 1:1); I/O BARs
+ *                 into the system I/O space. INTx: a function at slot S
+ *                 pin P (after bridge swizzles) drives output
+ *                 (S + P) % 8, which the machine wires to IOAPIC pins
+ *                 16..23 (q35.h, q35_pci_gsi).
+ *   mch           8086:29c0 host bridge; PCIEXBAR (0x60) reads 0xb0000001
+ *                 (ECAM at 0xb0000000, 256 MiB, enabled; fixed).
+ *   ICH9-LPC      8086:2918 ISA bridge; PMBASE (0x40) reads 0x601 and
+ *                 ACPI_CNTL (0x44) 0x80 (ACPI enabled, SCI on IRQ 9), both
+ *                 fixed. PM block at 0x600 (ICH9 datasheet 13.8.3):
+ *                 PM1_STS/PM1_EN (0x600/0x602; TMR, PWRBTN), PM1_CNT
+ *                 (0x604; SCI_EN always set, SLP_EN with SLP_TYP 5 = S5
+ *                 ends tessera with status 0), PM1_TMR (0x608, 32 bits at
+ *                 3.579545 MHz from the virtual clock), GPE0_STS/EN
+ *                 (0x620/0x628, 8 bytes each). Output 0 is the SCI (level,
+ *                 active high). RST_CNT at 0xcf9: setting RST_CPU (bit 2)
+ *                 resets the machine.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "q35.h"
+#include "x86.h"
+
+#define PCI_IO_SPACE 0x10000
+#define CONFIG_ENABLE 0x80000000u
+
+/* ---- the host bridge ---- */
+
+typedef struct q35_host {
+    tes_device *dev;
+    tes_region *mem, *ecam, *cfg_io;
+    tes_bus *bus;
+    tes_device *lpc;
+    tes_irq *intx[Q35_PCI_GSIS];
+    uint32_t config_addr;
+    uint8_t rst_cnt;
+} q35_host;
+
+static uint64_t ecam_read(void *opaque, uint64_t off, unsigned size)
+{
+    q35_host *h = opaque;
+
+    return H->pci_host_config_read(h->bus, (uint8_t)(off >> 20), (uint8_t)(off >> 12),
+                                   off & 0xfff, size);
+}
+
+static void ecam_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    q35_host *h = opaque;
+
+    H->pci_host_config_write(h->bus, (uint8_t)(off >> 20), (uint8_t)(off >> 12), off & 0xfff,
+                             (uint32_t)val, size);
+}
+
+static const tes_mem_ops ecam_ops = {
+    .size = sizeof(tes_mem_ops),
+    .read = ecam_read,
+    .write = ecam_write,
+    .endian = TES_ENDIAN_LITTLE,
+    .valid_min = 1, .valid_max = 4,
+    .impl_min = 1, .impl_max = 4,
+};
+
+/* ICH9 RST_CNT (13.7.5): RST_CPU (bit 2) set starts a reset; SYS_RST
+ * (bit 1) and FULL_RST (bit 3) only say which kind (all the same here). */
+static void rst_cnt_write(q35_host *h, uint8_t val)
+{
+    h->rst_cnt = val & 0x0a;
+    if (val & 0x04) {
+        H->request_reset();
+    }
+}
+
+/* Ports 0xcf8..0xcff: CONFIG_ADDRESS takes only dword accesses (so a byte
+ * at 0xcf9 is RST_CNT, as on the ICH9); CONFIG_DATA any size. */
+static uint64_t cfg_io_read(void *opaque, uint64_t off, unsigned size)
+{
+    q35_host *h = opaque;
+    uint32_t a = h->config_addr;
+
+    if (off == 0 && size == 4) {
+        return a;
+    }
+    if (off == 1 && size == 1) {
+        return h->rst_cnt;
+    }
+    if (off < 4 || !(a & CONFIG_ENABLE)) {
+        return (1ull << (8 * size)) - 1;
+    }
+    return H->pci_host_config_read(h->bus, (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+                                   (a & 0xfc) | (uint32_t)(off - 4), size);
+}
+
+static void cfg_io_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    q35_host *h = opaque;
+    uint32_t a = h->config_addr;
+
+    if (off == 0 && size == 4) {
+        h->config_addr = (uint32_t)val & 0x80fffffcu;
+    } else if (off == 1 && size == 1) {
+        rst_cnt_write(h, (uint8_t)val);
+    } else if (off >= 4 && (a & CONFIG_ENABLE)) {
+        H->pci_host_config_write(h->bus, (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+                                 (a & 0xfc) | (uint32_t)(off - 4), (uint32_t)val, size);
+    } else {
+        H->log(TES_LOG_GUEST_ERROR, "q35: %u-byte write of 0x%llx to port 0x%llx ignored",
+               size, (unsigned long long)val, (unsigned long long)(0xcf8 + off));
+    }
+}
+
+static const tes_mem_ops cfg_io_ops = {
+    .size = sizeof(tes_mem_ops),
+    .read = cfg_io_read,
+    .write = cfg_io_write,
+    .endian = TES_ENDIAN_LITTLE,
+    .valid_min = 1, .valid_max = 4,
+    .impl_min = 1, .impl_max = 4,
+};
+
+static void intx_in(void *opaque, int n, int level)
+{
+    q35_host *h = opaque;
+
+    H->dev_set_irq(h->dev, (unsigned)n, level);
+}
+
+static int map_irq(void *opaque, uint8_t devfn, int pin)
+{
+    return (int)(q35_pci_gsi(devfn >> 3, (unsigned)pin) - Q35_PCI_GSI_BASE);
+}
+
+static int host_realize(tes_device *dev, void *s)
+{
+    q35_host *h = s;
+
+    h->dev = dev;
+    h->mem = H->region_new_container(dev, "pcie-mem", UINT64_MAX);
+    h->ecam = H->region_new_io(dev, "pcie-ecam", (uint64_t)Q35_ECAM_BUSES << 20, &ecam_ops, h);
+    h->cfg_io = H->region_new_io(dev, "pci-conf", 8, &cfg_io_ops, h);
+    if (!h->mem || !h->ecam || !h->cfg_io) {
+        H->error(dev, "cannot create the PCI memory, ECAM and 0xcf8 regions");
+        return -ENOMEM;
+    }
+    H->region_add(H->system_io(), 0xcf8, h->cfg_io, 0);
+    h->bus = H->pci_root_bus_new(dev, "pcie.0", h->mem, H->system_io());
+    if (!h->bus) {
+        H->error(dev, "cannot create root bus 'pcie.0' (name taken?)");
+        return -EEXIST;
+    }
+    H->dev_init_irqs(dev, Q35_PCI_GSIS);
+    for (unsigned i = 0; i < Q35_PCI_GSIS; i++) {
+        h->intx[i] = H->irq_new(intx_in, h, (int)i);
+    }
+    H->pci_bus_set_irqs(h->bus, map_irq, h, h->intx, Q35_PCI_GSIS);
+    if (!H->dev_create(dev, h->bus, "mch", "addr=00.0") ||
+        !(h->lpc = H->dev_create(dev, h->bus, "ICH9-LPC", "addr=1f.0"))) {
+        return -ENODEV;
+    }
+    return 0;
+}
+
+static void host_reset(tes_device *dev, void *s)
+{
+    q35_host *h = s;
+
+    h->config_addr = 0;
+    h->rst_cnt = 0;
+}
+
+tes_region *q35_pcihost_mem(tes_device *dev)
+{
+    return ((q35_host *)H->dev_state(dev))->mem;
+}
+
+tes_region *q35_pcihost_ecam(tes_device *dev)
+{
+    return ((q35_host *)H->dev_state(dev))->ecam;
+}
+
+tes_device *q35_pcihost_lpc(tes_device *dev)
+{
+    return ((q35_host *)H->dev_state(dev))->lpc;
+}
+
+static const tes_state_field host_fields[] = {
+    TES_FIELD_U32(q35_host, config_addr),
+    TES_FIELD_U8(q35_host, rst_cnt),
+    TES_FIELD_END,
+};
+
+static const tes_state_info host_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+    .fields = host_fields,
+};
+
+const tes_type_info q35_pcihost_type = {
+    .size = sizeof(tes_type_info),
+    .kind = TES_KIND_DEVICE,
+    .name = "q35-pcihost",
+    .desc = "q35 PCIe host bridge: pcie.0, 0xcf8/0xcfc, ECAM (created by -M q35)",
+    .bus = TES_BUS_SYSTEM,
+    .instance_size = sizeof(q35_host),
+    .realize = host_realize,
+    .reset = host_reset,
+    .state = &host_state,
+};
+
+/* ---- MCH (00.0) ---- */
+
+#define MCH_PCIEXBAR 0x60
+
+static int mch_realize(tes_device *dev, void *s)
+{
+    uint8_t *cfg = H->pci_config(dev);
+    uint64_t bar = Q35_ECAM_BASE | 1; /* PCIEXBAREN, LENGTH 0 = 256 MiB */
+
+    for (unsigned i = 0; i < 8; i++) {
+        cfg[MCH_PCIEXBAR + i] = (uint8_t)(bar >> (8 * i));
+    }
+    return 0;
+}
+
+static const tes_pci_info mch_pci = {
+    .size = sizeof(tes_pci_info),
+    .vendor_id = 0x8086,
+    .device_id = 0x29c0,
+    .subsystem_vendor_id = 0x1af4,
+    .subsystem_id = 0x1100,
+    .class_id = 0x0600,
+};
+
+static const tes_state_field no_fields[] = {TES_FIELD_END};
+static const tes_state_info no_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+    .fields = no_fields,
+};
+
+const tes_type_info q35_mch_type = {
+    .size = sizeof(tes_type_info),
+    .kind = TES_KIND_DEVICE,
+    .name = "mch",
+    .desc = "q35 host bridge function 00.0 (created by -M q35)",
+    .bus = TES_BUS_PCI,
+    .instance_size = sizeof(int),
+    .realize = mch_realize,
+    .state = &no_state,
+    .class_info = &mch_pci,
+};

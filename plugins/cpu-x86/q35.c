@@ -1,0 +1,498 @@
+/*
+ * cpu-x86: the `q35` machine, a PC laid out like QEMU's q35 (MCH + ICH9),
+ * booting Linux directly from a bzImage: no BIOS.
+ *
+ * User manual
+ *
+ *   tessera -M q35[,accel=tcg][,dumpacpi=DIR] -cpu qemu64|max -smp N -m SIZE
+ *           -nographic -kernel bzImage [-initrd FILE] [-append CMDLINE]
+ *
+ *   accel=tcg       accepted for QEMU command lines (the only accelerator).
+ *   dumpacpi=DIR    write the ACPI tables as DIR/RSDP.dat, DIR/FACP.dat,
+ *                   DSDT, FACS, APIC, MCFG, RSDT, XSDT (.dat, for iasl -d)
+ *                   and exit 0.
+ *   -m              default 512M; RAM below 2 GiB stays at 0, the rest
+ *                   goes above 4 GiB. Up to 8 vCPUs (APIC ids 0..N-1; the
+ *                   others wait for INIT/SIPI).
+ *   -kernel         an x86-64 bzImage (boot protocol >= 2.12) with an xz
+ *                   payload (Debian's vmlinuz-*-amd64): decompressed on
+ *                   the host and entered at startup_64 (boot.c).
+ *   -initrd         loaded high below 2 GiB; -append the command line
+ *                   (console=ttyS0 for the serial console).
+ *
+ * Memory map: RAM; ACPI tables at 0xe0000 (e820 reserved); ECAM
+ * 0xb0000000 (256 MiB, 256 buses); 32-bit PCI window 0xc0000000 ..
+ * 0xfebfffff; IOAPIC 0xfec00000; LAPIC/MSI 0xfee00000; 64-bit PCI window
+ * (32 GiB) from the first GiB boundary above RAM. I/O: 8259 0x20/0xa0
+ * (+ELCR 0x4d0), 8254 0x40, RTC 0x70, i8042 0x60/0x64, COM1 0x3f8 (IRQ 4,
+ * serial0), PCI config 0xcf8/0xcfc, RST_CNT 0xcf9, ACPI PM 0x600, PCI I/O
+ * BARs from 0x1000.
+ *
+ * Interrupts: ISA IRQ n drives 8259 input n and IOAPIC pin n, except IRQ0
+ * (PIT), which is IOAPIC pin 2 as the MADT override says. The SCI is IRQ 9
+ * (level, active high). PCI INTx of slot S pin P on pcie.0 is GSI
+ * 16 + (S + P) % 8 (level, active low in the _PRT). MSIs go to the LAPIC
+ * window. The pcie.0 root bus takes -device virtio-blk-pci, nvme,
+ * pcie-root-port, ... as on virt.
+ *
+ * Reset (0xcf9, the i8042 reset line, triple fault) copies the kernel,
+ * initrd and tables into RAM again and vCPU 0 re-enters the kernel
+ * (x86_boot_apply, called by the CPU's reset).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "q35.h"
+#include "x86.h"
+
+#define Q35_MAX_CPUS 8
+
+typedef struct blob {
+    uint8_t *data;
+    size_t size;
+} blob;
+
+typedef struct q35_machine {
+    /* -machine properties */
+    char *accel;
+    char *dumpacpi;
+
+    tes_device *dev;
+    tes_region *ram;
+    uint8_t *ram_ptr;
+    uint64_t lowmem, highmem;
+    unsigned ncpus;
+    void *pic, *ioapic;
+    tes_irq *isa[16];
+    tes_device *host, *lpc;
+    uint8_t *acpi;
+    size_t acpi_len;
+    blob kernel, initrd;
+    char *cmdline;
+    q35_boot_info boot;
+} q35_machine;
+
+/* The loaded kernel's entry state, for x86_boot_apply (NULL: none). */
+static q35_boot_info *boot_entry;
+
+/* ---- host files ---- */
+
+static int read_file(q35_machine *m, const char *what, const char *path, blob *b)
+{
+    FILE *f = fopen(path, "rb");
+    long len;
+
+    if (!f) {
+        H->error(m->dev, "%s '%s': %s", what, path, strerror(errno));
+        return -ENOENT;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        H->error(m->dev, "%s '%s': cannot get its size", what, path);
+        fclose(f);
+        return -EIO;
+    }
+    b->size = (size_t)len;
+    b->data = malloc(len ? (size_t)len : 1);
+    if (!b->data || fread(b->data, 1, b->size, f) != b->size) {
+        H->error(m->dev, "%s '%s': cannot read %ld bytes", what, path, len);
+        fclose(f);
+        return -EIO;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* ---- RAM ---- */
+
+/* One RAM block: [0, lowmem) at 0 and the rest at 4 GiB (QEMU's split,
+ * with the hole from 2 GiB). */
+static int create_ram(q35_machine *m, uint64_t size)
+{
+    tes_region *sys = H->system_memory();
+
+    m->lowmem = size < Q35_LOWMEM_MAX ? size : Q35_LOWMEM_MAX;
+    m->highmem = size - m->lowmem;
+    if (m->lowmem < 16 * MiB) {
+        H->error(m->dev, "-m %llu MiB is too small: q35 needs at least 16 MiB",
+                 (unsigned long long)(size >> 20));
+        return -EINVAL;
+    }
+    m->ram = H->region_new_ram(m->dev, "pc.ram", size);
+    m->ram_ptr = m->ram ? H->region_ram_ptr(m->ram) : NULL;
+    if (!m->ram_ptr) {
+        H->error(m->dev, "cannot allocate %llu MiB of RAM", (unsigned long long)(size >> 20));
+        return -ENOMEM;
+    }
+    H->region_add(sys, 0, H->region_new_alias(m->dev, "ram-below-4g", m->ram, 0, m->lowmem),
+                  0);
+    if (m->highmem) {
+        H->region_add(sys, Q35_HIGHMEM_BASE,
+                      H->region_new_alias(m->dev, "ram-above-4g", m->ram, m->lowmem,
+                                          m->highmem), 0);
+    }
+    return 0;
+}
+
+static uint64_t mem64_base(const q35_machine *m)
+{
+    return (Q35_HIGHMEM_BASE + m->highmem + GiB - 1) & ~(GiB - 1);
+}
+
+/* ---- interrupt wiring ---- */
+
+/* ISA IRQ n -> 8259 input n and IOAPIC pin n (IRQ0 -> pin 2). */
+static void isa_irq(void *opaque, int n, int level)
+{
+    q35_machine *m = opaque;
+
+    H->irq_set(pic_irq(m->pic, (unsigned)n), level);
+    H->irq_set(ioapic_pin(m->ioapic, n == 0 ? 2 : (unsigned)n), level);
+}
+
+static tes_device *create_dev(q35_machine *m, const char *type, const char *props)
+{
+    tes_device *d = H->dev_create(m->dev, NULL, type, props);
+
+    if (!d) {
+        H->error(m->dev, "cannot create the %s device", type);
+    }
+    return d;
+}
+
+static int create_irqchips(q35_machine *m)
+{
+    tes_device *pic = create_dev(m, "i8259", NULL);
+    tes_device *ioapic = pic ? create_dev(m, "ioapic", NULL) : NULL;
+
+    if (!ioapic) {
+        return -ENODEV;
+    }
+    m->pic = H->dev_state(pic);
+    m->ioapic = H->dev_state(ioapic);
+    H->region_add(H->system_memory(), Q35_IOAPIC_BASE, ioapic_region(m->ioapic), 0);
+    for (unsigned i = 0; i < 16; i++) {
+        m->isa[i] = H->irq_new(isa_irq, m, (int)i);
+    }
+    return 0;
+}
+
+/* PIT (IRQ0), RTC (IRQ8), COM1 on serial0 (IRQ4), i8042 (reset line). */
+static int create_isa_devices(q35_machine *m)
+{
+    tes_device *pit = create_dev(m, "i8254", NULL);
+    tes_device *rtc = pit ? create_dev(m, "mc146818rtc", NULL) : NULL;
+    tes_device *com1 = rtc ? create_dev(m, "isa-serial",
+                                        H->serial_chr(0) ? "chardev=serial0" : NULL)
+                           : NULL;
+
+    if (!com1 || !create_dev(m, "i8042", NULL)) {
+        return -ENODEV;
+    }
+    H->dev_connect_irq(pit, 0, m->isa[0]);
+    H->dev_connect_irq(rtc, 0, m->isa[8]);
+    H->dev_connect_irq(com1, 0, m->isa[4]);
+    return 0;
+}
+
+/* The host bridge, its windows and INTx lines; the LPC's SCI. */
+static int create_pcie(q35_machine *m)
+{
+    tes_region *sys = H->system_memory();
+    tes_region *mem;
+
+    m->host = create_dev(m, "q35-pcihost", NULL);
+    if (!m->host) {
+        return -ENODEV;
+    }
+    mem = q35_pcihost_mem(m->host);
+    H->region_add(sys, Q35_ECAM_BASE, q35_pcihost_ecam(m->host), 0);
+    H->region_add(sys, Q35_PCI_MEM32_BASE,
+                  H->region_new_alias(m->dev, "pci-mem32", mem, Q35_PCI_MEM32_BASE,
+                                      Q35_PCI_MEM32_END - Q35_PCI_MEM32_BASE), 0);
+    H->region_add(sys, mem64_base(m),
+                  H->region_new_alias(m->dev, "pci-mem64", mem, mem64_base(m),
+                                      Q35_PCI_MEM64_SIZE), 0);
+    for (unsigned i = 0; i < Q35_PCI_GSIS; i++) {
+        H->dev_connect_irq(m->host, i, ioapic_pin(m->ioapic, Q35_PCI_GSI_BASE + i));
+    }
+    m->lpc = q35_pcihost_lpc(m->host);
+    H->dev_connect_irq(m->lpc, 0, m->isa[Q35_SCI_IRQ]);
+    return 0;
+}
+
+static int create_cpus(q35_machine *m, const tes_machine_config *cfg)
+{
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        if (!H->cpu_create(m->dev, cfg->cpu_model, i)) {
+            return -ENODEV;
+        }
+    }
+    return 0;
+}
+
+static int create_board(q35_machine *m, const tes_machine_config *cfg)
+{
+    int ret = create_ram(m, cfg->ram_size);
+
+    ret = ret ? ret : create_cpus(m, cfg);
+    ret = ret ? ret : create_irqchips(m);
+    ret = ret ? ret : create_isa_devices(m);
+    ret = ret ? ret : create_pcie(m);
+    return ret;
+}
+
+/* ---- ACPI ---- */
+
+static int build_acpi(q35_machine *m)
+{
+    q35_acpi_cfg cfg = {
+        .ncpus = m->ncpus,
+        .mem64_base = mem64_base(m),
+        .mem64_size = Q35_PCI_MEM64_SIZE,
+    };
+
+    m->acpi = malloc(Q35_ACPI_SIZE);
+    m->acpi_len = m->acpi ? q35_acpi_build(&cfg, m->acpi, Q35_ACPI_BASE, Q35_ACPI_SIZE) : 0;
+    if (!m->acpi_len) {
+        H->error(m->dev, "the ACPI tables do not fit in %llu KiB",
+                 (unsigned long long)(Q35_ACPI_SIZE >> 10));
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static bool dump_one(const char *dir, const char *sig, const uint8_t *t, size_t len)
+{
+    char path[4096];
+    FILE *f;
+    bool ok;
+
+    snprintf(path, sizeof(path), "%s/%s.dat", dir, sig);
+    f = fopen(path, "wb");
+    ok = f && fwrite(t, 1, len, f) == len;
+    if (f && fclose(f) != 0) {
+        ok = false;
+    }
+    return ok;
+}
+
+/* -machine dumpacpi=DIR: every table as SIG.dat, then exit 0 (like
+ * virt's dumpdtb). */
+static int dump_acpi(q35_machine *m)
+{
+    const uint8_t *t;
+    char sig[5];
+    size_t len;
+    bool ok = dump_one(m->dumpacpi, "RSDP", m->acpi, 36);
+
+    for (unsigned i = 0; ok && (t = q35_acpi_table(m->acpi, Q35_ACPI_BASE, m->acpi_len, i,
+                                                   sig, &len)); i++) {
+        ok = dump_one(m->dumpacpi, sig, t, len);
+    }
+    for (unsigned i = 0; ok && i < 2; i++) {
+        /* RSDT and XSDT: found through the RSDP */
+        uint64_t a = 0;
+        for (unsigned b = 0; b < (i ? 8u : 4u); b++) {
+            a |= (uint64_t)m->acpi[(i ? 24 : 16) + b] << (8 * b);
+        }
+        t = m->acpi + (a - Q35_ACPI_BASE);
+        len = (size_t)t[4] | (size_t)t[5] << 8;
+        ok = dump_one(m->dumpacpi, i ? "XSDT" : "RSDT", t, len);
+    }
+    if (!ok) {
+        H->error(m->dev, "dumpacpi '%s': %s", m->dumpacpi, strerror(errno));
+        return -EIO;
+    }
+    fprintf(stderr, "tessera: ACPI tables dumped to %s. Exiting.\n", m->dumpacpi);
+    H->cpu_set_running(H->cpu_by_index(0), false);
+    H->request_shutdown(0);
+    return 0;
+}
+
+/* ---- Linux ---- */
+
+static q35_boot_cfg boot_cfg(q35_machine *m)
+{
+    return (q35_boot_cfg){
+        .ram = m->ram_ptr,
+        .lowmem = m->lowmem,
+        .highmem = m->highmem,
+        .kernel = m->kernel.data,
+        .kernel_size = m->kernel.size,
+        .initrd = m->initrd.data,
+        .initrd_size = m->initrd.size,
+        .cmdline = m->cmdline,
+        .rsdp = Q35_ACPI_BASE,
+    };
+}
+
+static int load_images(q35_machine *m, const tes_machine_config *cfg)
+{
+    int ret = 0;
+
+    if (!cfg->kernel) {
+        if (m->dumpacpi) {
+            return 0;
+        }
+        H->error(m->dev, "no -kernel given (there is no firmware: q35 boots a bzImage)");
+        return -EINVAL;
+    }
+    ret = read_file(m, "kernel", cfg->kernel, &m->kernel);
+    if (!ret && cfg->initrd) {
+        ret = read_file(m, "initrd", cfg->initrd, &m->initrd);
+    }
+    m->cmdline = strdup(cfg->append ? cfg->append : "");
+    return ret;
+}
+
+/* Tables and kernel into RAM (at start-up and at each reset). */
+static int load_ram(q35_machine *m)
+{
+    q35_boot_cfg bc = boot_cfg(m);
+    char err[200];
+
+    memcpy(m->ram_ptr + Q35_ACPI_BASE, m->acpi, m->acpi_len);
+    if (m->kernel.data && !q35_boot_load(&bc, &m->boot, err, sizeof(err))) {
+        H->error(m->dev, "kernel: %s", err);
+        return -EINVAL;
+    }
+    H->as_set_dirty(H->system_memory(), 0, m->lowmem);
+    return 0;
+}
+
+static int prepare_kernel(q35_machine *m, const tes_machine_config *cfg)
+{
+    q35_boot_cfg bc = boot_cfg(m);
+    char err[200];
+
+    if (!m->kernel.data) {
+        return 0;
+    }
+    if (!q35_boot_prepare(&bc, &m->boot, err, sizeof(err))) {
+        H->error(m->dev, "kernel '%s': %s", cfg->kernel, err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void x86_boot_apply(x86_cpu *c)
+{
+    const q35_boot_info *b = boot_entry;
+
+    if (!b || c->index != 0) {
+        return;
+    }
+    x86_setup_long_mode(c, b->cr3, b->gdt_base, b->gdt_limit, 0x10, 0x18);
+    memset(c->regs, 0, sizeof(c->regs));
+    c->regs[R_ESI] = b->boot_params;
+    c->regs[R_ESP] = b->boot_params; /* startup_64 sets its own stack first */
+    c->rip = c->next_rip = b->entry;
+}
+
+/* ---- the machine ---- */
+
+static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
+{
+    q35_machine *m = s;
+    int ret = 0;
+
+    m->dev = dev;
+    m->ncpus = cfg->smp ? cfg->smp : 1;
+    if (strcmp(m->accel, "tcg") != 0) {
+        H->error(dev, "property 'accel' wants tcg (the only accelerator), got '%s'", m->accel);
+        return -EINVAL;
+    }
+    ret = load_images(m, cfg);
+    ret = ret ? ret : create_board(m, cfg);
+    ret = ret ? ret : build_acpi(m);
+    if (!ret && m->dumpacpi) {
+        return dump_acpi(m);
+    }
+    ret = ret ? ret : prepare_kernel(m, cfg);
+    ret = ret ? ret : load_ram(m);
+    if (ret) {
+        return ret;
+    }
+    boot_entry = &m->boot;
+    x86_boot_apply(x86_cpu_of(H->cpu_by_index(0)));
+    return 0;
+}
+
+static void q35_reset(tes_device *dev, void *s)
+{
+    q35_machine *m = s;
+
+    if (m->ram_ptr && m->acpi && !m->dumpacpi) {
+        load_ram(m);
+    }
+}
+
+static void q35_unrealize(tes_device *dev, void *s)
+{
+    q35_machine *m = s;
+
+    if (boot_entry == &m->boot) {
+        boot_entry = NULL;
+    }
+    free(m->kernel.data);
+    free(m->initrd.data);
+    free(m->boot.vmlinux);
+    free(m->acpi);
+    free(m->cmdline);
+    m->kernel.data = m->initrd.data = m->boot.vmlinux = m->acpi = NULL;
+    m->cmdline = NULL;
+}
+
+static void q35_powerdown(tes_device *dev, void *s)
+{
+    q35_machine *m = s;
+
+    if (m->lpc) {
+        q35_lpc_power_button(m->lpc);
+    }
+}
+
+static const tes_machine_ops q35_ops = {
+    .size = sizeof(tes_machine_ops),
+    .arch = "x86_64",
+    .default_cpu = "qemu64",
+    .default_ram = 512 * MiB,
+    .max_cpus = Q35_MAX_CPUS,
+    .init = q35_init,
+    .powerdown = q35_powerdown,
+};
+
+static const tes_prop_info q35_props[] = {
+    TES_PROP("accel", TES_PROP_STRING, q35_machine, accel, "tcg", 0, 0,
+             "accelerator: tcg (the only one; accepted for QEMU command lines)"),
+    TES_PROP("dumpacpi", TES_PROP_STRING, q35_machine, dumpacpi, NULL, 0, 0,
+             "write the ACPI tables to DIR/SIG.dat and exit"),
+    TES_PROP_END,
+};
+
+/* Guest-visible state lives in RAM and the devices; the rest is rebuilt
+ * from the command line on the destination. */
+static const tes_state_info q35_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+};
+
+static const tes_type_info q35_type = {
+    .size = sizeof(tes_type_info),
+    .kind = TES_KIND_MACHINE,
+    .name = "q35",
+    .desc = "Standard PC (Q35 + ICH9): LAPIC/IOAPIC, 8259, 8254, RTC, COM1, PCIe, ACPI",
+    .instance_size = sizeof(q35_machine),
+    .props = q35_props,
+    .reset = q35_reset,
+    .unrealize = q35_unrealize,
+    .state = &q35_state,
+    .class_info = &q35_ops,
+};
+
+const tes_type_info *const x86_board_types[] = {
+    &q35_type, &q35_pcihost_type, &q35_mch_type, &q35_lpc_type, NULL,
+};

@@ -1,0 +1,119 @@
+/*
+ * cpu-x86: the q35 machine's layout and the interfaces between its parts:
+ * q35.c (the board), q35-host.c (PCIe host bridge, MCH, ICH9 LPC with the
+ * ACPI PM block), acpi.c (ACPI tables), boot.c (the Linux bzImage loader).
+ * Internal to the plugin.
+ */
+#ifndef CPU_X86_Q35_H
+#define CPU_X86_Q35_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tessera/tessera.h>
+
+#define KiB 1024ull
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+
+/* Physical memory map (QEMU's q35 where it has one). */
+#define Q35_LOWMEM_MAX 0x80000000ull  /* RAM below 4 GiB ends here at most */
+#define Q35_HIGHMEM_BASE 0x100000000ull
+#define Q35_ECAM_BASE 0xb0000000ull   /* MCH PCIEXBAR: 256 buses */
+#define Q35_ECAM_BUSES 256u
+#define Q35_PCI_MEM32_BASE 0xc0000000ull
+#define Q35_PCI_MEM32_END 0xfec00000ull /* exclusive: IOAPIC above */
+#define Q35_PCI_MEM64_SIZE (32 * GiB)
+#define Q35_IOAPIC_BASE 0xfec00000ull
+#define Q35_LAPIC_BASE 0xfee00000ull
+#define Q35_PCI_IO_BASE 0x1000u        /* PCI port window above legacy ISA */
+#define Q35_ACPI_BASE 0xe0000ull       /* ACPI tables: 0xe0000..0xfffff */
+#define Q35_ACPI_SIZE 0x20000ull
+
+/* ICH9 ACPI PM block at PMBASE (ICH9 datasheet 13.8.3). */
+#define Q35_PMBASE 0x600u
+#define Q35_PM1_EVT (Q35_PMBASE + 0x00) /* PM1_STS (2), PM1_EN (2) */
+#define Q35_PM1_CNT (Q35_PMBASE + 0x04)
+#define Q35_PM_TMR (Q35_PMBASE + 0x08)
+#define Q35_GPE0 (Q35_PMBASE + 0x20)    /* GPE0_STS (8), GPE0_EN (8) */
+#define Q35_GPE0_LEN 16u
+#define Q35_RESET_PORT 0xcf9u           /* ICH9 RST_CNT */
+#define Q35_RESET_VALUE 0x06u           /* RST_CPU | SYS_RST */
+#define Q35_SCI_IRQ 9u
+#define Q35_SLP_TYP_S5 5u               /* what \_S5 says and PM1_CNT decodes */
+
+/* PCI INTx: a device at slot S pin P (0 = INTA) on pcie.0 raises GSI
+ * 16 + (S + P) % 8; the DSDT's _PRT says the same. */
+#define Q35_PCI_GSI_BASE 16u
+#define Q35_PCI_GSIS 8u
+static inline unsigned q35_pci_gsi(unsigned slot, unsigned pin)
+{
+    return Q35_PCI_GSI_BASE + (slot + pin) % Q35_PCI_GSIS;
+}
+
+/* ---- q35-host.c, ich9-lpc.c ---- */
+extern const tes_type_info q35_pcihost_type, q35_mch_type, q35_lpc_type;
+/* The root bus's memory space (BARs at bus addresses) and the ECAM
+ * region of a q35-pcihost; the machine maps them. */
+tes_region *q35_pcihost_mem(tes_device *dev);
+tes_region *q35_pcihost_ecam(tes_device *dev);
+tes_device *q35_pcihost_lpc(tes_device *dev); /* its ICH9-LPC at 1f.0 */
+/* Press the fixed ACPI power button of an ICH9-LPC. */
+void q35_lpc_power_button(tes_device *dev);
+
+/* ---- acpi.c ---- */
+typedef struct q35_acpi_cfg {
+    unsigned ncpus;           /* APIC id i and processor UID i, i < ncpus */
+    uint64_t mem64_base, mem64_size; /* the 64-bit PCI window (size 0: none) */
+} q35_acpi_cfg;
+
+/* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which
+ * the guest sees at physical address base. Returns the bytes used (the
+ * RSDP comes first, at base), or 0 when len is too small. */
+size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len);
+/* Walk built tables: the i-th table the XSDT lists (0 is the FADT, whose
+ * DSDT and FACS come as i = n and n + 1), with its signature in sig[5].
+ * NULL past the end. For -M q35,dumpacpi=DIR and the tests. */
+const uint8_t *q35_acpi_table(const uint8_t *buf, uint64_t base, size_t len, unsigned i,
+                              char sig[5], size_t *tlen);
+
+/* ---- boot.c ---- */
+typedef struct q35_e820 {
+    uint64_t addr, size;
+    uint32_t type; /* 1 RAM, 2 reserved */
+} q35_e820;
+#define Q35_E820_MAX 16
+
+typedef struct q35_boot_cfg {
+    uint8_t *ram;                 /* host pointer to guest RAM [0, lowmem) */
+    uint64_t lowmem, highmem;     /* RAM below 4 GiB, RAM from 4 GiB */
+    const uint8_t *kernel;        /* the bzImage */
+    size_t kernel_size;
+    const uint8_t *initrd;        /* may be NULL */
+    size_t initrd_size;
+    const char *cmdline;          /* may be NULL */
+    uint64_t rsdp;                /* ACPI RSDP address (0: none) */
+} q35_boot_cfg;
+
+/* Where the loader put things, and the entry state of vCPU 0. */
+typedef struct q35_boot_info {
+    uint64_t entry;               /* startup_64, physical */
+    uint64_t boot_params;         /* the zero page (RSI) */
+    uint64_t cr3, gdt_base;
+    uint16_t gdt_limit;
+    uint64_t kernel_start, kernel_end; /* incl. init_size */
+    uint64_t initrd_addr;
+    uint8_t *vmlinux;             /* decompressed image (malloc'd) */
+    size_t vmlinux_size;
+} q35_boot_info;
+
+/* The e820 map for the given RAM (also what boot_params carries). */
+unsigned q35_e820_build(uint64_t lowmem, uint64_t highmem, q35_e820 *map);
+/* Decompress the bzImage's payload (host side) into info->vmlinux.
+ * false with a one-line reason in err. */
+bool q35_boot_prepare(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, size_t errlen);
+/* Copy the prepared kernel, initrd, command line, boot_params, GDT and
+ * page tables into guest RAM (again at each reset). */
+bool q35_boot_load(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, size_t errlen);
+
+#endif

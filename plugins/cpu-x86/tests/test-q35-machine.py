@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""The q35 machine without a guest: the ACPI tables it builds for the
+command line (-M q35,dumpacpi=DIR, disassembled with iasl), how RAM size
+moves the 64-bit PCI window, and its set-up errors. TAP output.
+
+    test-q35-machine.py TESSERA
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
+from tesstest import check, tap_report  # noqa: E402
+
+
+def run(tessera, *args):
+    p = subprocess.run([tessera, "-nographic"] + list(args), capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    return p.returncode, p.stdout + p.stderr
+
+
+def dump(tessera, wd, *args):
+    d = tempfile.mkdtemp(dir=wd)
+    rc, log = run(tessera, "-M", "q35,dumpacpi=" + d, *args)
+    return rc, log, d
+
+
+def iasl(d, sig):
+    """The .dsl text of SIG.dat, or '' when iasl reports an error."""
+    p = subprocess.run(["iasl", "-d", sig + ".dat"], cwd=d, capture_output=True, text=True)
+    if p.returncode != 0 or "Error" in p.stdout + p.stderr:
+        return ""
+    with open(os.path.join(d, sig + ".dsl")) as f:
+        return f.read()
+
+
+def check_tables(tessera, wd):
+    rc, log, d = dump(tessera, wd, "-smp", "4", "-m", "1G")
+    sigs = ("RSDP", "RSDT", "XSDT", "FACP", "FACS", "DSDT", "APIC", "MCFG")
+    check("dumpacpi writes every table and exits 0",
+          rc == 0 and all(os.path.exists(os.path.join(d, s + ".dat")) for s in sigs), log)
+    if shutil.which("iasl") is None:
+        check("iasl is installed (acpica-tools; scripts/install-deps)", False)
+        return
+    texts = {s: iasl(d, s) for s in sigs if s != "RSDP"}
+    check("iasl disassembles every table without errors",
+          all(texts.values()), " ".join(s for s, t in texts.items() if not t))
+    madt = texts["APIC"]
+    check("-smp 4: the MADT has 4 enabled local APICs",
+          len(re.findall(r"Subtable Type : 00 \[Processor Local APIC\]", madt)) == 4, madt)
+    dsdt = texts["DSDT"]
+    check("-smp 4: the DSDT declares processors C000..C003 only",
+          all("Device (C00%d)" % i in dsdt for i in range(4)) and "Device (C004)" not in dsdt,
+          dsdt)
+    check("the DSDT has \\_SB.PCI0 (PNP0A08) with _CRS, _PRT and _OSC",
+          "Device (PCI0)" in dsdt and "PNP0A08" in dsdt and "Name (_PRT" in dsdt
+          and "Method (_OSC" in dsdt, dsdt)
+    # -m 1G: all below 4 GiB, so the 64-bit window starts at 4 GiB.
+    check("-m 1G: the 64-bit PCI window starts at 4 GiB",
+          "0x0000000100000000, // Range Minimum" in dsdt, dsdt)
+    with open(os.path.join(d, "RSDP.dat"), "rb") as f:
+        rsdp = f.read()
+    check("the RSDP is revision 2 with a valid checksum",
+          rsdp[:8] == b"RSD PTR " and rsdp[15] == 2 and sum(rsdp[:20]) % 256 == 0
+          and sum(rsdp[:36]) % 256 == 0, repr(rsdp))
+    rc, log, d = dump(tessera, wd, "-m", "3G")
+    dsdt = iasl(d, "DSDT")
+    check("-m 3G: 1 GiB of RAM above 4 GiB moves the 64-bit window to 5 GiB",
+          "0x0000000140000000, // Range Minimum" in dsdt, log + dsdt)
+
+
+def check_errors(tessera, wd):
+    rc, log = run(tessera, "-M", "q35")
+    check("no -kernel: a clear error, non-zero exit",
+          rc != 0 and "no -kernel" in log, log)
+    bad = os.path.join(wd, "notakernel")
+    with open(bad, "wb") as f:
+        f.write(b"\0" * 8192)
+    rc, log = run(tessera, "-M", "q35", "-kernel", bad)
+    check("a file without a bzImage header is refused by name",
+          rc != 0 and "notakernel" in log and "bzImage" in log, log)
+    old = os.path.join(wd, "oldkernel")
+    hdr = bytearray(8192)
+    hdr[0x1fe:0x200] = b"\x55\xaa"
+    hdr[0x202:0x206] = b"HdrS"
+    hdr[0x206:0x208] = struct.pack("<H", 0x0204)
+    with open(old, "wb") as f:
+        f.write(hdr)
+    rc, log = run(tessera, "-M", "q35", "-kernel", old)
+    check("boot protocol 2.04 is refused (2.12 needed)",
+          rc != 0 and "2.12" in log, log)
+    rc, log = run(tessera, "-M", "q35,accel=kvm", "-kernel", bad)
+    check("accel=kvm is refused: tcg is the only accelerator",
+          rc != 0 and "accel" in log and "tcg" in log, log)
+    rc, log = run(tessera, "-M", "q35", "-smp", "9", "-kernel", bad)
+    check("-smp 9 is refused (max 8)", rc != 0 and "8" in log, log)
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    wd = tempfile.mkdtemp(prefix="tessera-q35-")
+    try:
+        check_tables(sys.argv[1], wd)
+        check_errors(sys.argv[1], wd)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
