@@ -24,7 +24,9 @@
  * PCI 1b36:0010 (QEMU's ids), class 0x010802. BAR0 (64-bit, 16 KiB):
  * registers at 0x0, doorbells from 0x1000 with a 4-byte stride (CAP.DSTRD
  * 0), the MSI-X table at 0x2000 and PBA at 0x3000. One MSI-X vector per
- * completion queue as the driver asks; INTA# (with INTMS/INTMC) otherwise.
+ * completion queue as the driver asks, one message per batch of
+ * completions the driver has not acknowledged with the CQ head doorbell
+ * (see cq_notify); INTA# (with INTMS/INTMC) otherwise.
  *
  * Commands are listed in nvme-cmd.c. I/O goes to the drive asynchronously
  * with iovecs mapped straight from the guest's PRPs. A completion queue
@@ -124,15 +126,24 @@ static void update_intx(nvme_ctrl *n)
     H->pci_set_irq(n->dev, level);
 }
 
+/* MSI-X: one message per run of completions the host has not acknowledged.
+ * Once a message is out, entries posted before the host writes the CQ head
+ * doorbell are found by the same interrupt handler (Linux's nvme_irq reaps
+ * every entry whose phase tag is new, then writes the doorbell); entries it
+ * missed are still there at that doorbell write, which sends a new message
+ * (cq_doorbell). So the host sees every completion with one message per
+ * batch instead of one per command, as interrupt coalescing would give. */
 static void cq_notify(nvme_ctrl *n, unsigned cqid)
 {
     if (!n->cq_ien[cqid]) {
         return;
     }
-    if (H->pci_msix_enabled(n->dev)) {
-        H->pci_notify(n->dev, n->cq_vector[cqid]);
-    } else {
+    if (!H->pci_msix_enabled(n->dev)) {
+        n->cq_irq_sent[cqid] = 0;
         update_intx(n);
+    } else if (!n->cq_irq_sent[cqid]) {
+        n->cq_irq_sent[cqid] = 1;
+        H->pci_notify(n->dev, n->cq_vector[cqid]);
     }
 }
 
@@ -177,8 +188,10 @@ void nvme_req_free(nvme_req *r)
 {
     nvme_ctrl *n = r->n;
 
-    free(r->bounce);
-    r->bounce = NULL;
+    if (r->bounce) {
+        free(r->bounce);
+        r->bounce = NULL;
+    }
     r->next = n->free_reqs;
     n->free_reqs = r;
 }
@@ -267,28 +280,64 @@ static void run_cmd(nvme_ctrl *n, unsigned sqid, const uint8_t *sqe)
     nvme_complete(r);
 }
 
+/* The part of an SQ mapped for fetching: entries first.. in len bytes. */
+typedef struct sq_window {
+    const uint8_t *p;
+    uint64_t len;
+    uint32_t first;
+} sq_window;
+
+static void window_drop(nvme_ctrl *n, sq_window *w)
+{
+    if (w->p) {
+        H->dma_unmap(n->dev, (void *)w->p, w->len, false);
+        w->p = NULL;
+    }
+}
+
+/* Copy the entry at the SQ head out of the ring: through one mapping of
+ * the entries up to the tail (or the wrap) for the whole doorbell batch,
+ * with a DMA read when the ring is not plain RAM. */
+static void sqe_fetch(nvme_ctrl *n, unsigned sqid, sq_window *w, uint8_t *sqe)
+{
+    uint32_t head = n->sq_head[sqid], tail = n->sq_tail[sqid];
+    uint64_t addr = n->sq_base[sqid] + (uint64_t)head * NVME_SQES;
+
+    if (!w->p || head < w->first || (uint64_t)(head - w->first + 1) * NVME_SQES > w->len) {
+        window_drop(n, w);
+        w->len = (uint64_t)((tail > head ? tail : n->sq_size[sqid]) - head) * NVME_SQES;
+        w->p = H->dma_map(n->dev, addr, &w->len, false);
+        w->first = head;
+    }
+    if (w->p && w->len >= NVME_SQES) {
+        memcpy(sqe, w->p + (uint64_t)(head - w->first) * NVME_SQES, NVME_SQES);
+    } else if (H->dma_read(n->dev, addr, sqe, NVME_SQES) != TES_MEM_OK) {
+        nvme_guest_error(n, "submission queue %u entry at 0x%llx is not in RAM", sqid,
+                         (unsigned long long)addr);
+        memset(sqe, 0xff, NVME_SQES); /* answered as an invalid opcode */
+    }
+}
+
 /* Fetch and run commands while the SQ has some and its CQ has room for the
  * completion on top of everything in flight. */
 static void sq_run(nvme_ctrl *n, unsigned sqid)
 {
     uint8_t sqe[NVME_SQES];
+    sq_window w = {0};
 
     while (n->sq_valid[sqid] && n->sq_head[sqid] != n->sq_tail[sqid] &&
            !(n->csts & CSTS_CFS)) {
         unsigned cqid = n->sq_cqid[sqid];
-        uint64_t addr = n->sq_base[sqid] + (uint64_t)n->sq_head[sqid] * NVME_SQES;
 
         if (cq_used(n, cqid) + n->cq_inflight[cqid] + 1 >= n->cq_size[cqid]) {
-            return; /* resumes at the CQ head doorbell */
+            n->cq_stalled[cqid] = 1; /* resumes at the CQ head doorbell */
+            break;
         }
-        if (H->dma_read(n->dev, addr, sqe, NVME_SQES) != TES_MEM_OK) {
-            nvme_guest_error(n, "submission queue %u entry at 0x%llx is not in RAM", sqid,
-                             (unsigned long long)addr);
-            memset(sqe, 0xff, sizeof(sqe)); /* answered as an invalid opcode */
-        }
+        sqe_fetch(n, sqid, &w, sqe);
         n->sq_head[sqid] = (n->sq_head[sqid] + 1) % n->sq_size[sqid];
         run_cmd(n, sqid, sqe);
     }
+    window_drop(n, &w);
 }
 
 bool nvme_sq_create(nvme_ctrl *n, uint16_t qid, uint64_t base, uint32_t size, uint16_t cqid)
@@ -320,6 +369,8 @@ void nvme_cq_create(nvme_ctrl *n, uint16_t qid, uint64_t base, uint32_t size, ui
     n->cq_ien[qid] = ien;
     n->cq_valid[qid] = 1;
     n->cq_inflight[qid] = 0;
+    n->cq_irq_sent[qid] = 0;
+    n->cq_stalled[qid] = 0;
 }
 
 void nvme_drain(nvme_ctrl *n)
@@ -349,13 +400,20 @@ static void cq_doorbell(nvme_ctrl *n, unsigned q, uint32_t val)
         return;
     }
     n->cq_head[q] = val;
+    n->cq_irq_sent[q] = 0; /* the host has acknowledged the last message */
     if (!H->pci_msix_enabled(n->dev)) {
         update_intx(n);
+    } else if (n->cq_head[q] != n->cq_tail[q]) {
+        cq_notify(n, q); /* posted after the handler looked */
     }
-    /* Room was made: SQs feeding this CQ may fetch again. */
-    for (unsigned s = 0; s <= n->max_ioqpairs; s++) {
-        if (n->sq_valid[s] && n->sq_cqid[s] == q && n->sq_head[s] != n->sq_tail[s]) {
-            sq_run(n, s);
+    /* Room was made: SQs that waited for it may fetch again (sq_run marks
+     * the CQ stalled again if it is still short). */
+    if (n->cq_stalled[q]) {
+        n->cq_stalled[q] = 0;
+        for (unsigned s = 0; s <= n->max_ioqpairs; s++) {
+            if (n->sq_valid[s] && n->sq_cqid[s] == q && n->sq_head[s] != n->sq_tail[s]) {
+                sq_run(n, s);
+            }
         }
     }
     if (q == 0) {
@@ -402,6 +460,8 @@ static void queues_clear(nvme_ctrl *n)
     memset(n->cq_head, 0, sizeof(n->cq_head));
     memset(n->cq_tail, 0, sizeof(n->cq_tail));
     memset(n->cq_inflight, 0, sizeof(n->cq_inflight));
+    memset(n->cq_irq_sent, 0, sizeof(n->cq_irq_sent));
+    memset(n->cq_stalled, 0, sizeof(n->cq_stalled));
 }
 
 /* Controller reset: in-flight I/O finishes first, its completions are
@@ -685,6 +745,8 @@ static int nvme_post_load(tes_device *dev, void *s, uint32_t version)
     nvme_ctrl *n = s;
 
     memset(n->cq_inflight, 0, sizeof(n->cq_inflight));
+    memset(n->cq_irq_sent, 0, sizeof(n->cq_irq_sent));
+    memset(n->cq_stalled, 1, sizeof(n->cq_stalled)); /* look at every SQ once */
     update_intx(n);
     return 0;
 }
@@ -739,6 +801,21 @@ static const tes_prop_info nvme_props[] = {
     TES_PROP_END,
 };
 
+/* Linux frees and re-allocates its vectors while the controller runs:
+ * after MSI-X goes off or on, a message sent before proves nothing about a
+ * handler to come, so the next completion of every CQ sends again. */
+static void nvme_config_write(tes_device *dev, void *s, uint32_t off, uint32_t val,
+                              unsigned len)
+{
+    nvme_ctrl *n = s;
+    bool was = H->pci_msix_enabled(dev);
+
+    H->pci_default_config_write(dev, off, val, len);
+    if (H->pci_msix_enabled(dev) != was) {
+        memset(n->cq_irq_sent, 0, sizeof(n->cq_irq_sent));
+    }
+}
+
 static const tes_pci_info nvme_pci = {
     .size = sizeof(tes_pci_info),
     .vendor_id = 0x1b36,
@@ -749,6 +826,7 @@ static const tes_pci_info nvme_pci = {
     .prog_if = 0x02, /* NVM Express */
     .class_id = 0x0108,
     .irq_pin = 1,
+    .config_write = nvme_config_write,
 };
 
 static const tes_type_info nvme_type = {

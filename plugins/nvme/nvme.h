@@ -100,6 +100,11 @@ struct nvme_ctrl {
     uint64_t err_count;
     /* run time, not migrated (zero once drained) */
     uint32_t cq_inflight[NVME_MAX_Q];
+    /* MSI-X coalescing: a message went out for this CQ and the host has not
+     * written its head doorbell since (nvme.c cq_notify). */
+    uint8_t cq_irq_sent[NVME_MAX_Q];
+    /* An SQ of this CQ stopped fetching for want of room in it. */
+    uint8_t cq_stalled[NVME_MAX_Q];
     nvme_ns ns1;
     nvme_ns *ns[NVME_MAX_NS + 1];
     nvme_req *free_reqs;

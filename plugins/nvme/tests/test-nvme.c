@@ -638,6 +638,71 @@ static void test_migrate_mid_workload(void)
     down(&f);
 }
 
+/* MSI-X messages of vector vec sent since the last call. */
+static unsigned msis_of(fixture *f, uint32_t vec)
+{
+    uint64_t addr;
+    uint32_t data;
+    unsigned n = 0;
+
+    while (tes_harness_msi_pop(f->d.h, &addr, &data)) {
+        n += data == vec;
+    }
+    return n;
+}
+
+/* Whether the k-th entry past the driver's CQ head has been posted. */
+static bool cqe_posted(fixture *f, unsigned qid, unsigned k)
+{
+    nd_queue *q = &f->d.q[qid];
+    unsigned i = (q->head + k) % q->size;
+    uint8_t phase = i < q->head ? !q->phase : q->phase;
+
+    return (f->d.ram[q->cq + 16ull * i + 14] & 1) == phase;
+}
+
+static void read_async(fixture *f, unsigned slot)
+{
+    uint32_t cdw[6] = {8 * slot, 0, 7};
+    uint8_t s[64];
+
+    nd_sqe(s, 0x02, 1, BUF + 0x1000 * slot, 0, cdw);
+    nd_push(&f->d, 1, s);
+}
+
+/* Completions posted while a message is unacknowledged (no CQ head
+ * doorbell since it was sent) share it; a doorbell that leaves entries
+ * behind sends another, so no completion goes unsignalled. */
+static void test_msix_one_message_per_batch(void)
+{
+    fixture f;
+    nd_cqe c;
+
+    up_io(&f);
+    msis_of(&f, 1);
+    for (unsigned i = 0; i < 3; i++) {
+        read_async(&f, i);
+    }
+    nd_ring(&f.d, 1);
+    for (int i = 0; i < 1000 && !cqe_posted(&f, 1, 2); i++) {
+        tes_harness_block_wait(f.d.h);
+    }
+    g_assert_true(cqe_posted(&f, 1, 2));
+    g_assert_cmpuint(msis_of(&f, 1), ==, 1);
+    /* The handler took one entry and left two: a new message. */
+    g_assert_true(nd_peek(&f.d, 1, &c, true));
+    g_assert_cmpuint(msis_of(&f, 1), ==, 1);
+    /* It takes the other two, then acknowledges: nothing left, no message. */
+    g_assert_true(nd_peek(&f.d, 1, &c, false));
+    g_assert_true(nd_peek(&f.d, 1, &c, false));
+    nd_wr32(&f.d, 0x1000 + 12, f.d.q[1].head);
+    g_assert_cmpuint(msis_of(&f, 1), ==, 0);
+    /* The next completion is signalled again. */
+    g_assert_cmphex(rw(&f, 0x02, 1, 40, 0, BUF, 0), ==, 0);
+    g_assert_cmpuint(msis_of(&f, 1), ==, 1);
+    down(&f);
+}
+
 static void test_missing_serial_refused(void)
 {
     tes_harness *h = tes_harness_new(RAM_SIZE);
@@ -681,6 +746,8 @@ int main(int argc, char **argv)
     g_test_add_func("/nvme/aer/limit-and-invalid-doorbell-event",
                     test_aer_limit_and_invalid_doorbell_event);
     g_test_add_func("/nvme/irq/intx-fallback-and-mask", test_intx_fallback);
+    g_test_add_func("/nvme/irq/msix-one-message-per-unacknowledged-batch",
+                    test_msix_one_message_per_batch);
     g_test_add_func("/nvme/queue/full-cq-holds-commands", test_full_cq_holds_commands);
     g_test_add_func("/nvme/migration/mid-workload", test_migrate_mid_workload);
     g_test_add_func("/nvme/props/missing-serial-refused", test_missing_serial_refused);
