@@ -20,6 +20,28 @@ static inline uint64_t sext(uint64_t v, unsigned bits)
     return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
 }
 
+/* Accesses of 1 << scale bytes through the inline TLB fast paths of arm.h
+ * (the switch gives each a constant size). */
+static inline bool rd_fast(arm_cpu *c, uint64_t va, unsigned scale, uint64_t *v, unsigned acc)
+{
+    switch (scale) {
+    case 0: return arm_read_fast(c, va, 1, v, acc);
+    case 1: return arm_read_fast(c, va, 2, v, acc);
+    case 2: return arm_read_fast(c, va, 4, v, acc);
+    default: return arm_read_fast(c, va, 8, v, acc);
+    }
+}
+
+static inline bool wr_fast(arm_cpu *c, uint64_t va, unsigned scale, uint64_t v, unsigned acc)
+{
+    switch (scale) {
+    case 0: return arm_write_fast(c, va, 1, v, acc);
+    case 1: return arm_write_fast(c, va, 2, v, acc);
+    case 2: return arm_write_fast(c, va, 4, v, acc);
+    default: return arm_write_fast(c, va, 8, v, acc);
+    }
+}
+
 /* One register transfer, decoded from size:V:opc (C4.1.4 tables). */
 typedef struct ls_op {
     unsigned scale;  /* log2 of the access size in bytes (4: Q) */
@@ -77,7 +99,7 @@ static bool load_reg(arm_cpu *c, const ls_op *op, unsigned rt, uint64_t addr, un
         c->v[rt] = q;
         return true;
     }
-    if (!arm_read(c, addr, 1u << op->scale, &v, acc)) {
+    if (!rd_fast(c, addr, op->scale, &v, acc)) {
         return false;
     }
     if (op->simd) {
@@ -106,7 +128,7 @@ static bool store_reg(arm_cpu *c, const ls_op *op, unsigned rt, uint64_t addr, u
     if (op->scale < 3) {
         v &= (1ull << (8u << op->scale)) - 1;
     }
-    return arm_write(c, addr, 1u << op->scale, v, acc);
+    return wr_fast(c, addr, op->scale, v, acc);
 }
 
 /* The access of a decoded single-register op; false when it aborted. */
@@ -232,7 +254,8 @@ static bool pair_load(arm_cpu *c, const ls_op *op, uint32_t insn, uint64_t addr)
         c->v[rt] = v1;
         return true;
     }
-    if (!arm_read(c, addr, sz, &a, ACC_NORMAL) || !arm_read(c, addr + sz, sz, &b, ACC_NORMAL)) {
+    if (!rd_fast(c, addr, op->scale, &a, ACC_NORMAL) ||
+        !rd_fast(c, addr + sz, op->scale, &b, ACC_NORMAL)) {
         return false;
     }
     if (op->sign) {
@@ -258,8 +281,8 @@ static bool pair_store(arm_cpu *c, const ls_op *op, uint32_t insn, uint64_t addr
                arm_write(c, addr + sz, sz, c->v[rt2].d[0] & (sz == 8 ? ~0ull : 0xffffffffull),
                          ACC_NORMAL);
     }
-    return arm_write(c, addr, sz, reg_zr(c, rt), ACC_NORMAL) &&
-           arm_write(c, addr + sz, sz, reg_zr(c, rt2), ACC_NORMAL);
+    return wr_fast(c, addr, op->scale, reg_zr(c, rt), ACC_NORMAL) &&
+           wr_fast(c, addr + sz, op->scale, reg_zr(c, rt2), ACC_NORMAL);
 }
 
 static void ldst_pair(arm_cpu *c, uint32_t insn)
@@ -393,23 +416,213 @@ static void ldst_excl(arm_cpu *c, uint32_t insn)
     }
 }
 
+/* ---- specialised handlers of the hottest forms ---- */
+
+/* LDR/STR (immediate, unsigned offset) of a general register, zero
+ * extending: one handler per size and direction, chosen at decode. */
+#define LDST_UIMM_GPR(sc)                                                               \
+    static void ldr_u##sc(arm_cpu *c, uint32_t insn)                                   \
+    {                                                                                   \
+        uint64_t a = reg_sp(c, BITS(insn, 5, 5)) + ((uint64_t)BITS(insn, 10, 12) << sc); \
+        uint64_t v;                                                                     \
+                                                                                        \
+        if (arm_read_fast(c, a, 1u << sc, &v, ACC_NORMAL)) {                            \
+            set_zr(c, insn & 31, v);                                                    \
+        }                                                                               \
+    }                                                                                   \
+    static void str_u##sc(arm_cpu *c, uint32_t insn)                                   \
+    {                                                                                   \
+        uint64_t a = reg_sp(c, BITS(insn, 5, 5)) + ((uint64_t)BITS(insn, 10, 12) << sc); \
+                                                                                        \
+        arm_write_fast(c, a, 1u << sc, reg_zr(c, insn & 31), ACC_NORMAL);               \
+    }
+LDST_UIMM_GPR(0)
+LDST_UIMM_GPR(1)
+LDST_UIMM_GPR(2)
+LDST_UIMM_GPR(3)
+
+/* LDP/STP/LDNP/STNP of X registers, by mode (insn[24:23]) and L. */
+#define PAIR_X(mode, load)                                                       \
+    static void pair_x_##mode##load(arm_cpu *c, uint32_t insn)                  \
+    {                                                                            \
+        unsigned rn = BITS(insn, 5, 5), rt = insn & 31, rt2 = BITS(insn, 10, 5); \
+        uint64_t off = sext(BITS(insn, 15, 7), 7) << 3, base = reg_sp(c, rn);    \
+        uint64_t addr = mode == 1 ? base : base + off, a, b;                     \
+                                                                                 \
+        if (load) {                                                              \
+            if (!arm_read_fast(c, addr, 8, &a, ACC_NORMAL) ||                    \
+                !arm_read_fast(c, addr + 8, 8, &b, ACC_NORMAL)) {                \
+                return;                                                          \
+            }                                                                    \
+            set_zr(c, rt2, b);                                                   \
+            set_zr(c, rt, a);                                                    \
+        } else if (!arm_write_fast(c, addr, 8, reg_zr(c, rt), ACC_NORMAL) ||     \
+                   !arm_write_fast(c, addr + 8, 8, reg_zr(c, rt2), ACC_NORMAL)) {\
+            return;                                                              \
+        }                                                                        \
+        if (mode == 1 || mode == 3) {                                            \
+            set_sp(c, rn, base + off);                                           \
+        }                                                                        \
+    }
+PAIR_X(0, 0)
+PAIR_X(0, 1)
+PAIR_X(1, 0)
+PAIR_X(1, 1)
+PAIR_X(2, 0)
+PAIR_X(2, 1)
+PAIR_X(3, 0)
+PAIR_X(3, 1)
+
+static a64_fn pair_decode(uint32_t insn)
+{
+    static const a64_fn fn[8] = {
+        pair_x_00, pair_x_01, pair_x_10, pair_x_11, pair_x_20, pair_x_21, pair_x_30, pair_x_31,
+    };
+
+    if (BITS(insn, 30, 2) != 2 || BIT(insn, 26)) {
+        return ldst_pair;
+    }
+    return fn[BITS(insn, 23, 2) << 1 | BIT(insn, 22)];
+}
+
+/* LDR/STR/LDUR/STUR (imm9: unscaled, post- and pre-index) of a general
+ * register, zero extending, by size and mode; unprivileged forms (mode 2)
+ * stay with ldst_imm9. */
+#define LDST_IMM9_GPR(sc, mode)                                                  \
+    static void ldr9_##sc##mode(arm_cpu *c, uint32_t insn)                      \
+    {                                                                            \
+        unsigned rn = BITS(insn, 5, 5);                                          \
+        uint64_t imm = sext(BITS(insn, 12, 9), 9), base = reg_sp(c, rn), v;      \
+                                                                                 \
+        if (!arm_read_fast(c, mode == 1 ? base : base + imm, 1u << sc, &v, ACC_NORMAL)) { \
+            return;                                                              \
+        }                                                                        \
+        set_zr(c, insn & 31, v);                                                 \
+        if (mode != 0) {                                                         \
+            set_sp(c, rn, base + imm);                                           \
+        }                                                                        \
+    }                                                                            \
+    static void str9_##sc##mode(arm_cpu *c, uint32_t insn)                      \
+    {                                                                            \
+        unsigned rn = BITS(insn, 5, 5);                                          \
+        uint64_t imm = sext(BITS(insn, 12, 9), 9), base = reg_sp(c, rn);         \
+                                                                                 \
+        if (!arm_write_fast(c, mode == 1 ? base : base + imm, 1u << sc,          \
+                            reg_zr(c, insn & 31), ACC_NORMAL)) {                 \
+            return;                                                              \
+        }                                                                        \
+        if (mode != 0) {                                                         \
+            set_sp(c, rn, base + imm);                                           \
+        }                                                                        \
+    }
+#define LDST_IMM9_MODES(sc) LDST_IMM9_GPR(sc, 0) LDST_IMM9_GPR(sc, 1) LDST_IMM9_GPR(sc, 3)
+LDST_IMM9_MODES(0)
+LDST_IMM9_MODES(1)
+LDST_IMM9_MODES(2)
+LDST_IMM9_MODES(3)
+
+static a64_fn imm9_decode(uint32_t insn)
+{
+#define IMM9_ROW(p, sc) {p##9_##sc##0, p##9_##sc##1, NULL, p##9_##sc##3}
+    static const a64_fn ld[4][4] = {IMM9_ROW(ldr, 0), IMM9_ROW(ldr, 1), IMM9_ROW(ldr, 2),
+                                    IMM9_ROW(ldr, 3)};
+    static const a64_fn st[4][4] = {IMM9_ROW(str, 0), IMM9_ROW(str, 1), IMM9_ROW(str, 2),
+                                    IMM9_ROW(str, 3)};
+#undef IMM9_ROW
+    unsigned opc = BITS(insn, 22, 2), mode = BITS(insn, 10, 2);
+
+    if (BIT(insn, 26) || opc >= 2 || mode == 2) {
+        return ldst_imm9;
+    }
+    return (opc ? ld : st)[BITS(insn, 30, 2)][mode];
+}
+
+/* LDR/STR (register offset) of a general register, zero extending, by
+ * size; the offset register's extend and shift are read at run time. */
+static inline uint64_t regoff_addr(arm_cpu *c, uint32_t insn, unsigned scale)
+{
+    uint64_t off = reg_zr(c, BITS(insn, 16, 5));
+
+    switch (BITS(insn, 13, 3)) {
+    case 2: off = (uint32_t)off; break;                   /* UXTW */
+    case 6: off = (uint64_t)(int64_t)(int32_t)off; break; /* SXTW */
+    default: break;                                       /* LSL/UXTX, SXTX */
+    }
+    if (BIT(insn, 12)) {
+        off <<= scale;
+    }
+    return reg_sp(c, BITS(insn, 5, 5)) + off;
+}
+
+#define LDST_REGOFF_GPR(sc)                                                      \
+    static void ldr_r##sc(arm_cpu *c, uint32_t insn)                            \
+    {                                                                            \
+        uint64_t v;                                                              \
+                                                                                 \
+        if (arm_read_fast(c, regoff_addr(c, insn, sc), 1u << sc, &v, ACC_NORMAL)) { \
+            set_zr(c, insn & 31, v);                                             \
+        }                                                                        \
+    }                                                                            \
+    static void str_r##sc(arm_cpu *c, uint32_t insn)                            \
+    {                                                                            \
+        arm_write_fast(c, regoff_addr(c, insn, sc), 1u << sc, reg_zr(c, insn & 31), \
+                       ACC_NORMAL);                                              \
+    }
+LDST_REGOFF_GPR(0)
+LDST_REGOFF_GPR(1)
+LDST_REGOFF_GPR(2)
+LDST_REGOFF_GPR(3)
+
+static a64_fn regoff_decode(uint32_t insn)
+{
+    static const a64_fn ld[4] = {ldr_r0, ldr_r1, ldr_r2, ldr_r3};
+    static const a64_fn st[4] = {str_r0, str_r1, str_r2, str_r3};
+    unsigned opc = BITS(insn, 22, 2);
+
+    if (BIT(insn, 26) || opc >= 2 || !(BITS(insn, 13, 3) & 2)) {
+        return ldst_regoff; /* SIMD&FP, sign-extending, PRFM or undefined */
+    }
+    return (opc ? ld : st)[BITS(insn, 30, 2)];
+}
+
+static a64_fn uimm_decode(uint32_t insn)
+{
+    static const a64_fn ld[4] = {ldr_u0, ldr_u1, ldr_u2, ldr_u3};
+    static const a64_fn st[4] = {str_u0, str_u1, str_u2, str_u3};
+    unsigned opc = BITS(insn, 22, 2);
+
+    if (BIT(insn, 26) || opc >= 2) {
+        return ldst_uimm;
+    }
+    return (opc ? ld : st)[BITS(insn, 30, 2)];
+}
+
 /* ---- dispatch (C4.1.4) ---- */
+
+static void undef_insn(arm_cpu *c, uint32_t insn)
+{
+    arm_undef(c);
+}
+
+a64_fn a64_ldst_decode(uint32_t insn)
+{
+    if ((insn & 0x3f000000u) == 0x08000000u) {
+        return ldst_excl;
+    } else if ((insn & 0x3b000000u) == 0x18000000u) {
+        return ld_literal;
+    } else if ((insn & 0x3a000000u) == 0x28000000u) {
+        return pair_decode(insn);
+    } else if ((insn & 0x3b200000u) == 0x38000000u) {
+        return imm9_decode(insn);
+    } else if ((insn & 0x3b200c00u) == 0x38200800u) {
+        return regoff_decode(insn);
+    } else if ((insn & 0x3b000000u) == 0x39000000u) {
+        return uimm_decode(insn);
+    }
+    return undef_insn; /* atomics (v8.1), MTE, LDAPR (v8.3), RCpc (v8.4) */
+}
 
 void a64_ldst(arm_cpu *c, uint32_t insn)
 {
-    if ((insn & 0x3f000000u) == 0x08000000u) {
-        ldst_excl(c, insn);
-    } else if ((insn & 0x3b000000u) == 0x18000000u) {
-        ld_literal(c, insn);
-    } else if ((insn & 0x3a000000u) == 0x28000000u) {
-        ldst_pair(c, insn);
-    } else if ((insn & 0x3b200000u) == 0x38000000u) {
-        ldst_imm9(c, insn);
-    } else if ((insn & 0x3b200c00u) == 0x38200800u) {
-        ldst_regoff(c, insn);
-    } else if ((insn & 0x3b000000u) == 0x39000000u) {
-        ldst_uimm(c, insn);
-    } else {
-        arm_undef(c); /* atomics (v8.1), MTE, LDAPR (v8.3), RCpc (v8.4) */
-    }
+    a64_ldst_decode(insn)(c, insn);
 }

@@ -1,15 +1,17 @@
 /*
- * cpu-arm: the A64 execution loop and the integer instructions.
+ * cpu-arm: A64 decode and the integer instructions.
  *
- * arm_run() fetches and executes one instruction at a time. a64_execute()
- * dispatches on the top-level encoding groups of the Arm ARM (C4.1, op0 =
- * insn[28:25]); this file implements data processing (immediate, C4.1.2,
- * and register, C4.1.5) and branches (C4.1.3); loads/stores go to
+ * a64_decode() maps an instruction word to its handler by the top-level
+ * encoding groups of the Arm ARM (C4.1, op0 = insn[28:25]); exec.c caches
+ * the result per instruction slot, so decoding happens once per word and
+ * handlers re-extract only their operand fields. The hottest forms have
+ * handlers specialised by the bits that select their behaviour (sf, op,
+ * S, opc: ADD/SUB, logical), so that flags are computed only by the forms
+ * that set them. This file implements data processing (immediate,
+ * C4.1.2, and register, C4.1.5) and branches (C4.1.3); loads/stores go to
  * a64-ldst.c, SIMD&FP to a64-simd.c, the system group to sys.c.
  * W forms compute on 32 bits and write the register zero-extended.
  */
-#include <inttypes.h>
-
 #include "arm.h"
 
 #define BIT(x, n) (((x) >> (n)) & 1u)
@@ -25,34 +27,21 @@ static inline uint64_t trunc_sf(uint64_t v, bool sf)
     return sf ? v : (uint32_t)v;
 }
 
-uint64_t *arm_sp_ref(arm_cpu *c)
-{
-    return (c->el == 0 || c->spsel == 0) ? &c->sp_el0 : &c->sp_el1;
-}
+/* ConditionHolds (C1.2.4 / J1 shared pseudocode), tabulated: bit cond of
+ * arm_cond_table[NZCV] says whether cond holds. AL and NV always hold. */
+const uint16_t arm_cond_table[16] = {
+    0xd6aa, 0xea6a, 0xd5a6, 0xe966, 0xe6a9, 0xea69, 0xe6a5, 0xea65,
+    0xea9a, 0xd65a, 0xe996, 0xd556, 0xea99, 0xe659, 0xea95, 0xe655,
+};
 
-/* ConditionHolds (C1.2.4 / J1 shared pseudocode). */
-bool arm_cond_holds(arm_cpu *c, unsigned cond)
+void a64_undef_insn(arm_cpu *c, uint32_t insn)
 {
-    uint32_t f = c->nzcv;
-    bool n = f & PSTATE_N, z = f & PSTATE_Z, cf = f & PSTATE_C, v = f & PSTATE_V;
-    bool r;
-
-    switch (cond >> 1) {
-    case 0: r = z; break;
-    case 1: r = cf; break;
-    case 2: r = n; break;
-    case 3: r = v; break;
-    case 4: r = cf && !z; break;
-    case 5: r = n == v; break;
-    case 6: r = n == v && !z; break;
-    default: return true; /* AL and NV both mean always */
-    }
-    return (cond & 1) ? !r : r;
+    arm_undef(c);
 }
 
 /* AddWithCarry (shared pseudocode): x + y + carry_in on 32 or 64 bits,
  * setting NZCV when setf. */
-static uint64_t add_carry(arm_cpu *c, uint64_t x, uint64_t y, unsigned cin, bool sf, bool setf)
+static inline __attribute__((always_inline)) uint64_t add_carry(arm_cpu *c, uint64_t x, uint64_t y, unsigned cin, bool sf, bool setf)
 {
     uint64_t r;
     uint32_t f;
@@ -85,7 +74,7 @@ static uint64_t add_carry(arm_cpu *c, uint64_t x, uint64_t y, unsigned cin, bool
 }
 
 /* Logical results set N and Z, clear C and V. */
-static void logic_flags(arm_cpu *c, uint64_t r, bool sf)
+static inline void logic_flags(arm_cpu *c, uint64_t r, bool sf)
 {
     unsigned top = sf ? 63 : 31;
 
@@ -93,7 +82,7 @@ static void logic_flags(arm_cpu *c, uint64_t r, bool sf)
 }
 
 /* ShiftReg: amount < datasize (the callers ensure it). */
-static uint64_t shift_reg(uint64_t v, unsigned type, unsigned amt, bool sf)
+static inline uint64_t shift_reg(uint64_t v, unsigned type, unsigned amt, bool sf)
 {
     unsigned w = sf ? 64 : 32;
 
@@ -134,20 +123,6 @@ static void dp_pcrel(arm_cpu *c, uint32_t insn)
         set_zr(c, insn & 31, (c->pc & ~0xfffull) + (imm << 12));
     } else {
         set_zr(c, insn & 31, c->pc + imm);
-    }
-}
-
-static void dp_addsub_imm(arm_cpu *c, uint32_t insn)
-{
-    bool sf = BIT(insn, 31), sub = BIT(insn, 30), setf = BIT(insn, 29);
-    uint64_t imm = BITS(insn, 10, 12) << (BIT(insn, 22) ? 12 : 0);
-    uint64_t x = reg_sp(c, BITS(insn, 5, 5));
-    uint64_t r = add_carry(c, x, sub ? ~imm : imm, sub, sf, setf);
-
-    if (setf) {
-        set_zr(c, insn & 31, r);
-    } else {
-        set_sp(c, insn & 31, r);
     }
 }
 
@@ -286,17 +261,45 @@ static void dp_extract(arm_cpu *c, uint32_t insn)
     set_zr(c, insn & 31, trunc_sf(r, sf));
 }
 
-static void dp_imm(arm_cpu *c, uint32_t insn)
+/* ADD/ADDS/SUB/SUBS (immediate) specialised by sf:op:S (insn[31:29]),
+ * so that the flag computation is compiled only where it is needed. */
+#define ADDSUB_IMM(sf, sub, setf)                                              \
+    static void addsub_imm_##sf##sub##setf(arm_cpu *c, uint32_t insn)         \
+    {                                                                          \
+        uint64_t imm = BITS(insn, 10, 12) << (BIT(insn, 22) ? 12 : 0);         \
+        uint64_t r = add_carry(c, reg_sp(c, BITS(insn, 5, 5)), sub ? ~imm : imm, \
+                               sub, sf, setf);                                 \
+                                                                               \
+        if (setf) {                                                            \
+            set_zr(c, insn & 31, r);                                           \
+        } else {                                                               \
+            set_sp(c, insn & 31, r);                                           \
+        }                                                                      \
+    }
+ADDSUB_IMM(0, 0, 0)
+ADDSUB_IMM(0, 0, 1)
+ADDSUB_IMM(0, 1, 0)
+ADDSUB_IMM(0, 1, 1)
+ADDSUB_IMM(1, 0, 0)
+ADDSUB_IMM(1, 0, 1)
+ADDSUB_IMM(1, 1, 0)
+ADDSUB_IMM(1, 1, 1)
+static const a64_fn addsub_imm_fn[8] = {
+    addsub_imm_000, addsub_imm_001, addsub_imm_010, addsub_imm_011,
+    addsub_imm_100, addsub_imm_101, addsub_imm_110, addsub_imm_111,
+};
+
+static a64_fn dp_imm(uint32_t insn)
 {
     switch (BITS(insn, 23, 3)) {
     case 0:
-    case 1: dp_pcrel(c, insn); break;
-    case 2: dp_addsub_imm(c, insn); break;
-    case 4: dp_logic_imm(c, insn); break;
-    case 5: dp_movewide(c, insn); break;
-    case 6: dp_bitfield(c, insn); break;
-    case 7: dp_extract(c, insn); break;
-    default: arm_undef(c); break; /* 011: add/sub with tags (MTE) */
+    case 1: return dp_pcrel;
+    case 2: return addsub_imm_fn[BITS(insn, 29, 3)];
+    case 4: return dp_logic_imm;
+    case 5: return dp_movewide;
+    case 6: return dp_bitfield;
+    case 7: return dp_extract;
+    default: return a64_undef_insn; /* 011: add/sub with tags (MTE) */
     }
 }
 
@@ -327,36 +330,56 @@ static void br_reg(arm_cpu *c, uint32_t insn)
     c->next_pc = target;
 }
 
-static void branches(arm_cpu *c, uint32_t insn)
+/* B, BL. */
+static void br_imm(arm_cpu *c, uint32_t insn)
 {
-    if ((insn & 0x7c000000) == 0x14000000) { /* B, BL */
-        if (BIT(insn, 31)) {
-            c->x[30] = c->pc + 4;
-        }
-        c->next_pc = c->pc + (sext(insn & 0x3ffffff, 26) << 2);
-    } else if ((insn & 0x7e000000) == 0x34000000) { /* CBZ, CBNZ */
-        uint64_t v = trunc_sf(reg_zr(c, insn & 31), BIT(insn, 31));
-
-        if ((v == 0) != BIT(insn, 24)) {
-            c->next_pc = c->pc + (sext(BITS(insn, 5, 19), 19) << 2);
-        }
-    } else if ((insn & 0x7e000000) == 0x36000000) { /* TBZ, TBNZ */
-        unsigned bit = (BIT(insn, 31) << 5) | BITS(insn, 19, 5);
-
-        if (((reg_zr(c, insn & 31) >> bit) & 1) == BIT(insn, 24)) {
-            c->next_pc = c->pc + (sext(BITS(insn, 5, 14), 14) << 2);
-        }
-    } else if ((insn & 0xfe000000) == 0xd6000000) {
-        br_reg(c, insn);
-    } else if ((insn & 0xff000010) == 0x54000000) { /* B.cond */
-        if (arm_cond_holds(c, insn & 15)) {
-            c->next_pc = c->pc + (sext(BITS(insn, 5, 19), 19) << 2);
-        }
-    } else if ((insn & 0xfe000000) == 0xd4000000) {
-        a64_system(c, insn); /* exception generation, system */
-    } else {
-        arm_undef(c);
+    if (BIT(insn, 31)) {
+        c->x[30] = c->pc + 4;
     }
+    c->next_pc = c->pc + (sext(insn & 0x3ffffff, 26) << 2);
+}
+
+static void br_cbz(arm_cpu *c, uint32_t insn)
+{
+    uint64_t v = trunc_sf(reg_zr(c, insn & 31), BIT(insn, 31));
+
+    if ((v == 0) != BIT(insn, 24)) {
+        c->next_pc = c->pc + (sext(BITS(insn, 5, 19), 19) << 2);
+    }
+}
+
+static void br_tbz(arm_cpu *c, uint32_t insn)
+{
+    unsigned bit = (BIT(insn, 31) << 5) | BITS(insn, 19, 5);
+
+    if (((reg_zr(c, insn & 31) >> bit) & 1) == BIT(insn, 24)) {
+        c->next_pc = c->pc + (sext(BITS(insn, 5, 14), 14) << 2);
+    }
+}
+
+static void br_cond(arm_cpu *c, uint32_t insn)
+{
+    if (arm_cond_holds(c, insn & 15)) {
+        c->next_pc = c->pc + (sext(BITS(insn, 5, 19), 19) << 2);
+    }
+}
+
+static a64_fn branches(uint32_t insn)
+{
+    if ((insn & 0x7c000000) == 0x14000000) {
+        return br_imm;
+    } else if ((insn & 0x7e000000) == 0x34000000) {
+        return br_cbz;
+    } else if ((insn & 0x7e000000) == 0x36000000) {
+        return br_tbz;
+    } else if ((insn & 0xfe000000) == 0xd6000000) {
+        return br_reg;
+    } else if ((insn & 0xff000010) == 0x54000000) {
+        return br_cond;
+    } else if ((insn & 0xfe000000) == 0xd4000000) {
+        return a64_system; /* exception generation, system */
+    }
+    return a64_undef_insn;
 }
 
 /* ---- data processing: register (C4.1.5) ---- */
@@ -622,37 +645,101 @@ static void dp_3src(arm_cpu *c, uint32_t insn)
     set_zr(c, insn & 31, trunc_sf(sub ? a - p : a + p, sf));
 }
 
-static void dp_reg(arm_cpu *c, uint32_t insn)
+/* ADD/SUB(S) (shifted register) specialised by sf:op:S, for the encodings
+ * dp_addsub_reg would not reject. */
+#define ADDSUB_REG(sf, sub, setf)                                                \
+    static void addsub_reg_##sf##sub##setf(arm_cpu *c, uint32_t insn)           \
+    {                                                                            \
+        uint64_t y = shift_reg(reg_zr(c, BITS(insn, 16, 5)), BITS(insn, 22, 2),  \
+                               BITS(insn, 10, 6), sf);                           \
+                                                                                 \
+        set_zr(c, insn & 31,                                                     \
+               add_carry(c, reg_zr(c, BITS(insn, 5, 5)), sub ? ~y : y, sub, sf, setf)); \
+    }
+ADDSUB_REG(0, 0, 0)
+ADDSUB_REG(0, 0, 1)
+ADDSUB_REG(0, 1, 0)
+ADDSUB_REG(0, 1, 1)
+ADDSUB_REG(1, 0, 0)
+ADDSUB_REG(1, 0, 1)
+ADDSUB_REG(1, 1, 0)
+ADDSUB_REG(1, 1, 1)
+
+static a64_fn addsub_reg_decode(uint32_t insn)
+{
+    static const a64_fn fn[8] = {
+        addsub_reg_000, addsub_reg_001, addsub_reg_010, addsub_reg_011,
+        addsub_reg_100, addsub_reg_101, addsub_reg_110, addsub_reg_111,
+    };
+
+    if (BITS(insn, 22, 2) == 3 || (!BIT(insn, 31) && BITS(insn, 10, 6) >= 32)) {
+        return dp_addsub_reg; /* undefined */
+    }
+    return fn[BITS(insn, 29, 3)];
+}
+
+/* AND/BIC/ORR/ORN/EOR/EON/ANDS/BICS (shifted register) specialised by
+ * sf:opc:N; MOV (register) is ORR with XZR. */
+#define LOGIC_REG(sf, opc, neg)                                                  \
+    static void logic_reg_##sf##opc##neg(arm_cpu *c, uint32_t insn)             \
+    {                                                                            \
+        uint64_t x = trunc_sf(reg_zr(c, BITS(insn, 5, 5)), sf);                  \
+        uint64_t y = shift_reg(reg_zr(c, BITS(insn, 16, 5)), BITS(insn, 22, 2),  \
+                               BITS(insn, 10, 6), sf);                           \
+        uint64_t r;                                                              \
+                                                                                 \
+        if (neg) {                                                               \
+            y = trunc_sf(~y, sf);                                                \
+        }                                                                        \
+        r = opc == 1 ? x | y : opc == 2 ? x ^ y : x & y;                         \
+        if (opc == 3) {                                                          \
+            logic_flags(c, r, sf);                                               \
+        }                                                                        \
+        set_zr(c, insn & 31, r);                                                 \
+    }
+#define LOGIC_REG_SF(sf)                                                         \
+    LOGIC_REG(sf, 0, 0) LOGIC_REG(sf, 0, 1) LOGIC_REG(sf, 1, 0) LOGIC_REG(sf, 1, 1) \
+    LOGIC_REG(sf, 2, 0) LOGIC_REG(sf, 2, 1) LOGIC_REG(sf, 3, 0) LOGIC_REG(sf, 3, 1)
+LOGIC_REG_SF(0)
+LOGIC_REG_SF(1)
+
+static a64_fn logic_reg_decode(uint32_t insn)
+{
+    static const a64_fn fn[16] = {
+        logic_reg_000, logic_reg_001, logic_reg_010, logic_reg_011,
+        logic_reg_020, logic_reg_021, logic_reg_030, logic_reg_031,
+        logic_reg_100, logic_reg_101, logic_reg_110, logic_reg_111,
+        logic_reg_120, logic_reg_121, logic_reg_130, logic_reg_131,
+    };
+
+    if (!BIT(insn, 31) && BITS(insn, 10, 6) >= 32) {
+        return dp_logic_reg; /* undefined */
+    }
+    return fn[BITS(insn, 29, 3) << 1 | BIT(insn, 21)];
+}
+
+static a64_fn dp_reg(uint32_t insn)
 {
     unsigned op2 = BITS(insn, 21, 4);
 
     if (!BIT(insn, 28)) {
         if (!(op2 & 8)) {
-            dp_logic_reg(c, insn);
-        } else if (!(op2 & 1)) {
-            dp_addsub_reg(c, insn);
-        } else {
-            dp_addsub_ext(c, insn);
+            return logic_reg_decode(insn);
         }
-        return;
+        return (op2 & 1) ? dp_addsub_ext : addsub_reg_decode(insn);
     }
     if (op2 & 8) {
-        dp_3src(c, insn);
+        return dp_3src;
     } else if (op2 == 0) {
-        dp_adc(c, insn);
+        return dp_adc;
     } else if (op2 == 2) {
-        dp_condcmp(c, insn);
+        return dp_condcmp;
     } else if (op2 == 4) {
-        dp_condsel(c, insn);
+        return dp_condsel;
     } else if (op2 == 6) {
-        if (BIT(insn, 30)) {
-            dp_1src(c, insn);
-        } else {
-            dp_2src(c, insn);
-        }
-    } else {
-        arm_undef(c);
+        return BIT(insn, 30) ? dp_1src : dp_2src;
     }
+    return a64_undef_insn;
 }
 
 /* ---- top level ---- */
@@ -664,80 +751,28 @@ static inline bool is_simd_struct(uint32_t insn)
     return (insn & 0xbe000000u) == 0x0c000000u;
 }
 
-void a64_execute(arm_cpu *c, uint32_t insn)
+/* The handler of an instruction word: a pure function of the word, so
+ * its result may be cached by address and reused while memory still holds
+ * the same word (see arm_run). */
+a64_fn a64_decode(uint32_t insn)
 {
     unsigned op0 = BITS(insn, 25, 4);
 
     if ((op0 & 0xe) == 0x8) {
-        dp_imm(c, insn);
+        return dp_imm(insn);
     } else if ((op0 & 0xe) == 0xa) {
-        branches(c, insn);
+        return branches(insn);
     } else if ((op0 & 0x5) == 0x4) {
-        if (is_simd_struct(insn)) {
-            a64_simd_ldst_struct(c, insn);
-        } else {
-            a64_ldst(c, insn);
-        }
+        return is_simd_struct(insn) ? a64_simd_ldst_struct : a64_ldst_decode(insn);
     } else if ((op0 & 0x7) == 0x5) {
-        dp_reg(c, insn);
+        return dp_reg(insn);
     } else if ((op0 & 0x7) == 0x7) {
-        a64_simd_dp(c, insn);
-    } else {
-        arm_undef(c); /* reserved, SME, SVE, unallocated */
+        return a64_simd_dp;
     }
+    return a64_undef_insn; /* reserved, SME, SVE, unallocated */
 }
 
-/* A pending IRQ/FIQ line is the only asynchronous event; the cheap test
- * keeps arm_check_irq off the common path. arm_check_irq raises the
- * exception like arm_exception does: through next_pc. */
-static inline void check_irq(arm_cpu *c)
+void a64_execute(arm_cpu *c, uint32_t insn)
 {
-    if (c->irq_line || c->fiq_line) {
-        c->next_pc = c->pc;
-        if (arm_check_irq(c)) {
-            c->pc = c->next_pc;
-        }
-    }
-}
-
-tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed)
-{
-    bool log = H->log_enabled(TES_LOG_IN_ASM);
-    tes_exec_status st = TES_EXEC_BUDGET;
-    uint64_t n = 0;
-
-    /* The GIC's banked registers belong to the vCPU doing the access. */
-    arm_current_cpu = c;
-    arm_tlb_check_gen(c); /* a BAR may have moved while we were away */
-    while (n < budget) {
-        uint32_t insn;
-
-        check_irq(c);
-        n++;
-        c->next_pc = c->pc + 4;
-        if (!arm_fetch_fast(c, c->pc, &insn)) {
-            c->pc = c->next_pc; /* instruction abort taken */
-            continue;
-        }
-        if (log) {
-            H->log(TES_LOG_IN_ASM, "cpu%u 0x%016" PRIx64 ": %08x\n", c->index, c->pc, insn);
-        }
-        a64_execute(c, insn);
-        c->pc = c->next_pc;
-        if (c->halt_req) {
-            c->halt_req = false;
-            /* WFI: sleep unless an interrupt (even a masked one) is pending;
-             * PSCI CPU_OFF: stop whatever is pending. */
-            if ((!c->irq_line && !c->fiq_line) || !c->powered) {
-                st = TES_EXEC_HALT;
-                break;
-            }
-        }
-    }
-    c->insn_count += n;
-    arm_current_cpu = NULL;
-    if (executed) {
-        *executed = n;
-    }
-    return st;
+    a64_decode(insn)(c, insn);
 }

@@ -2,11 +2,13 @@
  * cpu-arm: shared definitions of the AArch64 CPU, its GIC, timers and the
  * virt machine. Internal to the plugin (not SDK).
  *
- * Execution model: exec() fetches, decodes and executes A64 instructions
- * one at a time (a64.c), dispatching by the top-level encoding groups of
- * the Arm ARM (C4.1): data processing immediate / register and branches
- * and loads/stores live in a64.c and a64-ldst.c, SIMD&FP in a64-simd.c,
- * system instructions and exceptions in sys.c, translation in mmu.c.
+ * Execution model: exec() fetches and executes A64 instructions one at a
+ * time (exec.c); a64_decode() maps a word to its handler by the top-level
+ * encoding groups of the Arm ARM (C4.1), and exec.c caches that per
+ * instruction slot of each RAM page of code: data processing immediate /
+ * register and branches and loads/stores live in a64.c and a64-ldst.c,
+ * SIMD&FP in a64-simd.c, system instructions and exceptions in sys.c,
+ * translation in mmu.c.
  *
  * Control flow convention: before an instruction runs, c->next_pc is set to
  * c->pc + 4. Branches set c->next_pc. An instruction that raises an
@@ -158,15 +160,28 @@ typedef struct arm_cpu {
     /* A non-global (nG) entry of the TTBR1 half was filled: an ASID change
      * must then flush everything, not only the TTBR0 half. */
     bool tlb_ng_hi;
+    /* Added by armperf: bumped by every TLB flush (mmu.c), so the
+     * execution loop (exec.c) knows its cached page of code may be stale. */
+    uint64_t tlb_epoch;
 } arm_cpu;
 
-/* ---- a64.c: decode and execute ---- */
+/* ---- exec.c: the execution loop and its decode cache ---- */
 /* Run up to budget instructions (the tes_cpu_ops.exec body). */
 tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed);
+
+/* ---- a64.c: decode and execute ---- */
 /* Execute one instruction word at c->pc (tests use it too). */
 void a64_execute(arm_cpu *c, uint32_t insn);
+/* An instruction's handler: executes that word (same contract as
+ * a64_execute). a64_decode is a pure function of the word. */
+typedef void (*a64_fn)(arm_cpu *c, uint32_t insn);
+a64_fn a64_decode(uint32_t insn);
+void a64_undef_insn(arm_cpu *c, uint32_t insn); /* a64_decode(0): UDF */
 /* Register helpers: n == 31 means SP (reg_sp) or XZR (reg_zr). */
-uint64_t *arm_sp_ref(arm_cpu *c);
+static inline uint64_t *arm_sp_ref(arm_cpu *c)
+{
+    return (c->el == 0 || c->spsel == 0) ? &c->sp_el0 : &c->sp_el1;
+}
 static inline uint64_t reg_zr(arm_cpu *c, unsigned n)
 {
     return n == 31 ? 0 : c->x[n];
@@ -189,11 +204,16 @@ static inline void set_sp(arm_cpu *c, unsigned n, uint64_t v)
         c->x[n] = v;
     }
 }
-/* Condition codes (C1.2.4). */
-bool arm_cond_holds(arm_cpu *c, unsigned cond);
+/* Condition codes (C1.2.4), from a table in a64.c. */
+extern const uint16_t arm_cond_table[16];
+static inline bool arm_cond_holds(arm_cpu *c, unsigned cond)
+{
+    return (arm_cond_table[c->nzcv >> 28] >> cond) & 1;
+}
 
 /* ---- a64-ldst.c: loads and stores (general and FP/SIMD register forms) */
 void a64_ldst(arm_cpu *c, uint32_t insn);
+a64_fn a64_ldst_decode(uint32_t insn); /* the handler a64_ldst would run */
 
 /* ---- a64-simd.c: SIMD&FP data processing, and LD1-4/ST1-4 structures */
 void a64_simd_dp(arm_cpu *c, uint32_t insn);

@@ -179,6 +179,10 @@ static void abort_at(arm_cpu *c, uint64_t va, int kind, unsigned fsc)
 
 /* ---- the soft TLB ---- */
 
+/* Source of arm_cpu.tlb_epoch values: global, so that a value is never
+ * reused, even after arm_cpu_reset() clears the CPU. */
+static uint64_t tlb_epochs;
+
 static tlb_entry *tlb_of(arm_cpu *c, int kind, unsigned el, uint64_t va)
 {
     unsigned i = (va >> 12) & (TLB_SIZE - 1);
@@ -198,6 +202,7 @@ void arm_tlb_flush(arm_cpu *c)
     c->tlb_blk_hi = 0;
     c->tlb_ng_hi = false;
     c->tlb_gen = H->memory_generation();
+    c->tlb_epoch = ++tlb_epochs;
 }
 
 static void flush_low_half(tlb_entry *t, unsigned n)
@@ -215,6 +220,7 @@ void arm_tlb_flush_asid(arm_cpu *c)
         arm_tlb_flush(c);
         return;
     }
+    c->tlb_epoch = ++tlb_epochs;
     flush_low_half(&c->tlb_r[0][0], 2 * TLB_SIZE);
     flush_low_half(&c->tlb_w[0][0], 2 * TLB_SIZE);
     flush_low_half(&c->tlb_x[0][0], 2 * TLB_SIZE);
@@ -230,6 +236,7 @@ void arm_tlb_flush_page(arm_cpu *c, uint64_t va)
         arm_tlb_flush(c); /* part of a block: its 4K entries are scattered */
         return;
     }
+    c->tlb_epoch = ++tlb_epochs;
     for (unsigned el = 0; el < 2; el++) {
         for (int kind = AK_READ; kind <= AK_EXEC; kind++) {
             tlb_entry *e = tlb_of(c, kind, el, va);
