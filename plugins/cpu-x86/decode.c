@@ -11,15 +11,22 @@
  * really crosses into it.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "exec.h"
 
 #define MAX_INSN_LEN 15
 
 typedef struct fetch_buf {
+    const uint8_t *p; /* the bytes so far: in guest RAM (TLB hit) or b */
     uint8_t b[MAX_INSN_LEN + 1];
     unsigned have, pos;
     uint64_t la;
+    /* A ModRM memory operand's form, so that a cached decode can compute
+     * its address again: ea = disp + base + (index << scale). */
+    bool mem;
+    int8_t base, idx;
+    uint8_t scale;
 } fetch_buf;
 
 /* Immediate kinds */
@@ -103,7 +110,9 @@ static int imm_kind_0f(unsigned op)
 }
 
 /* Fetch the next chunk: up to the end of the page, at most 15 bytes in
- * all (#GP(0) beyond, SDM Vol. 2, 2.3.11). */
+ * all (#GP(0) beyond, SDM Vol. 2, 2.3.11). The first chunk is read in
+ * place when the fetch TLB holds the page's host pointer (the common
+ * case: no copy); a chunk from the next page, or from MMIO, is copied. */
 static bool fetch_more(x86_cpu *c, fetch_buf *f)
 {
     uint64_t at = f->la + f->have;
@@ -116,6 +125,19 @@ static bool fetch_more(x86_cpu *c, fetch_buf *f)
         x86_raise_gp(c, 0);
         return false;
     }
+    if (f->have == 0) {
+        const x86_tlb_entry *e =
+            &c->tlb_x[c->cpl == 3][(at >> 12) & (X86_TLB_SIZE - 1)];
+
+        if (e->va_tag == ((at & ~0xfffull) | 1) && e->host) {
+            f->p = e->host + (at & 0xfff);
+            f->have = n;
+            return true;
+        }
+    } else if (f->p != f->b) {
+        memcpy(f->b, f->p, f->have);
+    }
+    f->p = f->b;
     if (!x86_fetch(c, at, f->b + f->have, n)) {
         return false;
     }
@@ -128,7 +150,7 @@ static inline bool next_byte(x86_cpu *c, fetch_buf *f, uint8_t *out)
     if (f->pos >= f->have && !fetch_more(c, f)) {
         return false;
     }
-    *out = f->b[f->pos++];
+    *out = f->p[f->pos++];
     return true;
 }
 
@@ -168,6 +190,9 @@ static bool modrm16(x86_cpu *c, x86_insn *x, fetch_buf *f)
         if (x->seg == S_NONE) {
             x->seg = S_DS;
         }
+        f->mem = true;
+        f->base = f->idx = -1;
+        f->scale = 0;
         return true;
     }
     if (x->mod == 1 && !next_bytes(c, f, 1, &d)) {
@@ -183,6 +208,10 @@ static bool modrm16(x86_cpu *c, x86_insn *x, fetch_buf *f)
     }
     x->disp = d;
     x->ea = ea & 0xffff;
+    f->mem = true;
+    f->base = base[rm];
+    f->idx = index[rm];
+    f->scale = 0;
     if (x->seg == S_NONE) {
         x->seg = (rm == 2 || rm == 3 || rm == 6) ? S_SS : S_DS;
     }
@@ -234,6 +263,10 @@ static bool modrm32(x86_cpu *c, x86_insn *x, fetch_buf *f)
     if (x->seg == S_NONE) {
         x->seg = ss ? S_SS : S_DS;
     }
+    f->mem = true;
+    f->base = (int8_t)basereg;
+    f->idx = (int8_t)idx;
+    f->scale = (uint8_t)scale;
     return true;
 }
 
@@ -402,6 +435,8 @@ static bool decode(x86_cpu *c, x86_insn *x, fetch_buf *f)
     }
     x->start = f->la;
     f->have = f->pos = 0;
+    f->p = f->b;
+    f->mem = false;
     if (!decode_prefixes(c, x, f, &b, &p66)) {
         return false;
     }
@@ -444,7 +479,140 @@ static uint64_t ip_mask(const x86_cpu *c)
     return c->code_bits == 64 ? ~0ull : c->code_bits == 32 ? 0xffffffffull : 0xffffull;
 }
 
-void x86_step(x86_cpu *c)
+/* ---- decoded-instruction cache ----
+ * Decoding is the bulk of an instruction's cost, so the last decode at
+ * each linear address (direct-mapped) is kept with the instruction's
+ * bytes and the code size it was decoded for. An entry is used only when
+ * the fetch TLB maps the address to RAM (so fetching is permitted and
+ * the translation is current) and the bytes in memory still equal the
+ * cached ones: code patched by the guest, reused pages, DMA and remapped
+ * pages all show up as different bytes, so no invalidation is needed.
+ * Only instructions within one page that were read in place are kept.
+ * The cache is per host thread (vCPUs may run on several threads). */
+#define DC_BITS 13
+#define DC_SIZE (1u << DC_BITS)
+
+typedef struct dc_entry {
+    uint64_t la;       /* linear address | 1 when valid */
+    uint64_t b[2];     /* instruction bytes, zero beyond len */
+    uint8_t code_bits;
+    bool mem;
+    int8_t base, idx;
+    uint8_t scale;
+    x86_insn x;        /* ea holds nothing useful when mem */
+} dc_entry;
+
+static __thread dc_entry *dcache;
+
+static inline void dc_bytes(const uint8_t *p, unsigned off, unsigned len, uint64_t out[2])
+{
+    uint8_t t[16] = {0};
+
+    if (off <= 4096 - 16) {
+        memcpy(out, p, 16);
+    } else {
+        memcpy(t, p, len);
+        memcpy(out, t, 16);
+    }
+    if (len <= 8) {
+        out[0] &= len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
+        out[1] = 0;
+    } else {
+        out[1] &= (1ull << (8 * (len - 8))) - 1;
+    }
+}
+
+static uint64_t dc_ea(const x86_cpu *c, const dc_entry *d)
+{
+    uint64_t ea = d->x.disp;
+
+    if (d->base >= 0) {
+        ea += c->regs[d->base];
+    }
+    if (d->idx >= 0) {
+        ea += c->regs[d->idx] << d->scale;
+    }
+    return d->x.addrsize == 2 ? ea & 0xffff : d->x.addrsize == 4 ? (uint32_t)ea : ea;
+}
+
+/* A cached decode of the instruction at c->rip into x, or false. */
+static bool dc_lookup(x86_cpu *c, const dc_entry *dc, x86_insn *x)
+{
+    uint64_t la = c->seg[S_CS].base + c->rip, b[2];
+    const x86_tlb_entry *e;
+    const dc_entry *d;
+    unsigned off;
+
+    if (c->code_bits != 64) {
+        la = (uint32_t)la;
+    }
+    d = &dc[(la ^ (la >> DC_BITS)) & (DC_SIZE - 1)];
+    if (d->la != (la | 1) || d->code_bits != c->code_bits) {
+        return false;
+    }
+    e = &c->tlb_x[c->cpl == 3][(la >> 12) & (X86_TLB_SIZE - 1)];
+    if (e->va_tag != ((la & ~0xfffull) | 1) || !e->host) {
+        return false;
+    }
+    off = (unsigned)(la & 0xfff);
+    dc_bytes(e->host + off, off, d->x.len, b);
+    if (b[0] != d->b[0] || b[1] != d->b[1]) {
+        return false;
+    }
+    *x = d->x;
+    if (d->mem) {
+        x->ea = dc_ea(c, d);
+    }
+    return true;
+}
+
+static void dc_store(x86_cpu *c, dc_entry *dc, const x86_insn *x, const fetch_buf *f)
+{
+    dc_entry *d;
+    unsigned off = (unsigned)(f->la & 0xfff);
+
+    if (f->p == f->b || off + x->len > 4096) {
+        return; /* copied (MMIO or crossing a page): not kept */
+    }
+    d = &dc[(f->la ^ (f->la >> DC_BITS)) & (DC_SIZE - 1)];
+    d->la = f->la | 1;
+    d->code_bits = (uint8_t)c->code_bits;
+    dc_bytes(f->p, off, x->len, d->b);
+    d->mem = f->mem;
+    d->base = f->base;
+    d->idx = f->idx;
+    d->scale = f->scale;
+    d->x = *x;
+}
+
+/* Decode (or find the decode of) the instruction at c->rip. */
+static bool decode_cached(x86_cpu *c, dc_entry *dc, x86_insn *x, fetch_buf *f)
+{
+    if (!dc) {
+        return decode(c, x, f);
+    }
+    if (dc_lookup(c, dc, x)) {
+        return true;
+    }
+    if (!decode(c, x, f)) {
+        return false;
+    }
+    dc_store(c, dc, x, f);
+    return true;
+}
+
+/* This thread's cache (allocated on first use; NULL if that failed). */
+static dc_entry *dc_get(void)
+{
+    if (!dcache) {
+        dcache = calloc(DC_SIZE, sizeof(*dcache));
+    }
+    return dcache;
+}
+
+/* One instruction, with the thread's cache looked up by the caller
+ * (x86_run does it once per slice). */
+static void step(x86_cpu *c, dc_entry *dc)
 {
     fetch_buf f;
     x86_insn x;
@@ -453,7 +621,7 @@ void x86_step(x86_cpu *c)
     c->inhibit_irq = false; /* the shadow covers this one instruction */
     c->next_rip = c->rip;
     cur_fetch = &f;
-    if (decode(c, &x, &f)) {
+    if (decode_cached(c, dc, &x, &f)) {
         c->next_rip = (c->rip + x.len) & ip_mask(c);
         if (x.rip_relative) {
             x.ea += c->next_rip;
@@ -470,6 +638,23 @@ void x86_step(x86_cpu *c)
     c->exc_depth = 0;
 }
 
+void x86_step(x86_cpu *c)
+{
+    step(c, dc_get());
+}
+
+/* No vector requested at the LAPIC: then only the 8259 (ExtINT) can
+ * have one, and x86_apic_pending() finds nothing without its INTR. */
+static inline bool irr_empty(const x86_lapic *l)
+{
+    uint32_t any = 0;
+
+    for (int i = 0; i < 8; i++) {
+        any |= l->irr[i];
+    }
+    return any == 0;
+}
+
 /* Deliver what may be taken now; true when something was delivered. */
 static bool take_interrupt(x86_cpu *c)
 {
@@ -482,6 +667,9 @@ static bool take_interrupt(x86_cpu *c)
         c->nmi_pending = false;
         v = EXC_NMI;
     } else if ((c->eflags & F_IF) && c->lapic) {
+        if (!x86_pic_has_intr() && irr_empty(c->lapic)) {
+            return false; /* what x86_apic_pending() would say, cheaply */
+        }
         v = x86_apic_pending(c);
         if (v < 0) {
             return false;
@@ -511,6 +699,7 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
 {
     bool log = H->log_enabled(TES_LOG_IN_ASM);
     tes_exec_status st = TES_EXEC_BUDGET;
+    dc_entry *dc = dc_get();
     uint64_t n = 0;
 
     if (c->state_dirty) {
@@ -533,7 +722,7 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
             H->log(TES_LOG_IN_ASM, "cpu%u %04x:%016" PRIx64 "\n", c->index,
                    c->seg[S_CS].sel, c->rip);
         }
-        x86_step(c);
+        step(c, dc);
         n++;
     }
     c->insn_count += n;

@@ -541,18 +541,63 @@ bool x86_seg_addr(x86_cpu *c, int seg, uint64_t off, unsigned size, bool write, 
     return true;
 }
 
+/* Fixed-size copies the compiler turns into single moves. */
+static inline void copy_sized(void *dst, const void *src, unsigned size)
+{
+    switch (size) {
+    case 1: memcpy(dst, src, 1); break;
+    case 2: memcpy(dst, src, 2); break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    default: memcpy(dst, src, size); break;
+    }
+}
+
+/* 64-bit mode fast path: the host pointer of a TLB hit for seg:off
+ * within one page, or NULL (then the full path checks and faults). */
+static inline uint8_t *fast_host(x86_cpu *c, x86_tlb_entry (*tlb)[X86_TLB_SIZE], int seg,
+                                 uint64_t off, unsigned size)
+{
+    uint64_t a = off;
+    x86_tlb_entry *e;
+
+    if (c->code_bits != 64) {
+        return NULL;
+    }
+    if (seg == S_FS || seg == S_GS) {
+        a += c->seg[seg].base;
+    }
+    e = &tlb[c->cpl == 3][(a >> 12) & (X86_TLB_SIZE - 1)];
+    /* a canonical and not crossing the page: a + size - 1 is canonical */
+    if (e->va_tag != ((a & ~PAGE_MASK) | 1) || !e->host || (a & PAGE_MASK) > 4096 - size ||
+        !canonical(a)) {
+        return NULL;
+    }
+    return e->host + (a & PAGE_MASK);
+}
+
 bool x86_mem_read(x86_cpu *c, int seg, uint64_t off, void *buf, unsigned size)
 {
+    uint8_t *p = fast_host(c, c->tlb_r, seg, off, size);
     uint64_t la;
 
+    if (p) {
+        copy_sized(buf, p, size);
+        return true;
+    }
     return x86_seg_addr(c, seg, off, size, false, &la) &&
            x86_read(c, la, buf, size, c->cpl == 3);
 }
 
 bool x86_mem_write(x86_cpu *c, int seg, uint64_t off, const void *buf, unsigned size)
 {
+    uint8_t *p = fast_host(c, c->tlb_w, seg, off, size);
     uint64_t la;
 
+    if (p) {
+        copy_sized(p, buf, size);
+        return true;
+    }
     return x86_seg_addr(c, seg, off, size, true, &la) &&
            x86_write(c, la, buf, size, c->cpl == 3);
 }
