@@ -12,115 +12,20 @@
  * so the ratio measures the emulation's overhead on the same I/O. Without
  * FILE a 1 GiB file is made in $TMPDIR and removed afterwards. Prints IOPS
  * of each and the ratio (aim: >= 0.8). Not a pass/fail test.
+ * The shared part (raw side, timing, printing) is in bench-common.c.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
-#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench-common.h"
 #include "tests/virtio-drv.h"
 
-#define QD 32
-#define BS 4096
-#define QSIZE 128
-#define HDRS 0x800000ull
-#define DATA 0x1000000ull
+#define HDRS 0x800000ull /* request headers, 32 bytes a slot (status at 16) */
 
-static double now(void)
+static void vblk_req(void *dp, unsigned slot, uint64_t sector)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rnd_block(uint64_t *state, uint64_t nblocks)
-{
-    /* xorshift64: cheap enough not to show up in either side. */
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state % nblocks;
-}
-
-static bool make_file(const char *path, uint64_t size)
-{
-    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    g_autofree uint8_t *buf = g_malloc(1 << 20);
-    bool ok = fd >= 0;
-
-    for (uint64_t off = 0; ok && off < size; off += 1 << 20) {
-        memset(buf, (int)(off >> 20), 1 << 20);
-        ok = write(fd, buf, 1 << 20) == 1 << 20;
-    }
-    if (fd >= 0) {
-        ok = fsync(fd) == 0 && ok;
-        close(fd);
-    }
-    return ok;
-}
-
-/* ---- (a) raw io_uring ---- */
-
-static void raw_prep(struct io_uring *ring, int fd, uint8_t *buf, unsigned slot, uint64_t *seed,
-                     uint64_t nblocks)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-    io_uring_prep_read(sqe, fd, buf + (size_t)slot * BS, BS, rnd_block(seed, nblocks) * BS);
-    io_uring_sqe_set_data64(sqe, slot);
-}
-
-static double run_raw(const char *path, uint64_t size, double secs)
-{
-    struct io_uring ring;
-    struct io_uring_cqe *cqe;
-    uint8_t *buf = aligned_alloc(4096, QD * BS);
-    uint64_t seed = 88172645463325252ull, done = 0, nblocks = size / BS;
-    int fd = open(path, O_RDONLY);
-    double t0, t;
-
-    if (fd < 0 || io_uring_queue_init(QD * 2, &ring, 0) < 0) {
-        fprintf(stderr, "raw: cannot open %s or set up io_uring\n", path);
-        exit(1);
-    }
-    for (unsigned s = 0; s < QD; s++) {
-        raw_prep(&ring, fd, buf, s, &seed, nblocks);
-    }
-    io_uring_submit(&ring);
-    t0 = now();
-    do {
-        unsigned head, n = 0;
-        io_uring_wait_cqe(&ring, &cqe);
-        io_uring_for_each_cqe(&ring, head, cqe) {
-            if (cqe->res != BS) {
-                fprintf(stderr, "raw: read returned %d\n", cqe->res);
-                exit(1);
-            }
-            raw_prep(&ring, fd, buf, (unsigned)io_uring_cqe_get_data64(cqe), &seed, nblocks);
-            n++;
-        }
-        io_uring_cq_advance(&ring, n);
-        io_uring_submit(&ring);
-        done += n;
-        t = now() - t0;
-    } while (t < secs);
-    io_uring_queue_exit(&ring);
-    close(fd);
-    free(buf);
-    return done / t;
-}
-
-/* ---- (b) virtio-blk through the harness ---- */
-
-static void vblk_req(vd *d, unsigned slot, uint64_t sector)
-{
+    vd *d = dp;
     uint64_t hdr = HDRS + slot * 32ull;
     uint32_t type = 0, zero = 0;
     unsigned j = slot * 3;
@@ -134,7 +39,7 @@ static void vblk_req(vd *d, unsigned slot, uint64_t sector)
     vd_publish(d, 0, j);
 }
 
-static vd *vblk_up(const char *plugin, const char *path)
+static void *vblk_up(const char *plugin, const char *path)
 {
     static vd d;
     g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d0,format=raw", path);
@@ -157,98 +62,49 @@ static vd *vblk_up(const char *plugin, const char *path)
     return &d;
 }
 
-static double run_virtio(const char *plugin, const char *path, uint64_t size, double secs)
+static void vblk_kick(void *d)
 {
-    vd *d = vblk_up(plugin, path);
-    uint64_t seed = 88172645463325252ull, done = 0, nblocks = size / BS, addr;
-    uint32_t head, len, msi;
-    double t0, t;
+    vd_kick(d, 0); /* one doorbell per batch, as virtio_blk does */
+}
 
-    for (unsigned s = 0; s < QD; s++) {
-        vblk_req(d, s, rnd_block(&seed, nblocks) * (BS / 512));
+static unsigned vblk_reap(void *dp, bench_rand *r)
+{
+    vd *d = dp;
+    uint32_t head, len;
+    unsigned n = 0;
+
+    bench_wait_irq(d->h);
+    while (vd_reap(d, 0, &head, &len)) {
+        if (d->ram[HDRS + head / 3 * 32 + 16] != 0) {
+            fprintf(stderr, "virtio: request failed with status %u\n",
+                    d->ram[HDRS + head / 3 * 32 + 16]);
+            exit(1);
+        }
+        vblk_req(d, head / 3, bench_next_sector(r));
+        n++;
     }
-    vd_kick(d, 0);
-    t0 = now();
-    do {
-        unsigned n = 0;
-        tes_harness_block_wait(d->h);
-        while (tes_harness_msi_pop(d->h, &addr, &msi)) {
-            /* the interrupt a guest would take */
-        }
-        while (vd_reap(d, 0, &head, &len)) {
-            if (d->ram[HDRS + head / 3 * 32 + 16] != 0) {
-                fprintf(stderr, "virtio: request failed with status %u\n",
-                        d->ram[HDRS + head / 3 * 32 + 16]);
-                exit(1);
-            }
-            vblk_req(d, head / 3, rnd_block(&seed, nblocks) * (BS / 512));
-            n++;
-        }
-        if (n) {
-            vd_kick(d, 0); /* one doorbell per batch, as virtio_blk does */
-        }
-        done += n;
-        t = now() - t0;
-    } while (t < secs);
+    if (n) {
+        vblk_kick(d);
+    }
+    return n;
+}
+
+static void vblk_down(void *dp)
+{
+    vd *d = dp;
+
     vd_set_status(d, 0); /* drains what is in flight */
     tes_harness_free(d->h);
-    return done / t;
 }
 
 int main(int argc, char **argv)
 {
-    const char *plugin = g_getenv("VIRTIO_PLUGIN"), *path = NULL, *only = "";
-    g_autofree char *tmp = NULL;
-    double secs = 5, raw = 0, vio = 0;
-    uint64_t size = 1ull << 30;
-    struct stat st;
+    static const bench_driver drv = {
+        .name = "virtio", .title = "virtio-blk", .plugin_env = "VIRTIO_PLUGIN",
+        .plugin_so = "virtio.so", .image = "virtio-blk-iops.img",
+        .up = vblk_up, .submit = vblk_req, .kick = vblk_kick,
+        .reap = vblk_reap, .down = vblk_down,
+    };
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
-            plugin = argv[++i];
-        } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            secs = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
-            only = argv[++i]; /* "raw" or "virtio": for profiling one side */
-        } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-            size = g_ascii_strtoull(argv[++i], NULL, 0);
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!plugin) {
-        fprintf(stderr, "usage: %s --plugin virtio.so [--seconds N] [--size B] [FILE]\n",
-                argv[0]);
-        return 2;
-    }
-    if (!path) {
-        tmp = g_build_filename(g_get_tmp_dir(), "virtio-blk-iops.img", NULL);
-        path = tmp;
-        if (!make_file(path, size)) {
-            fprintf(stderr, "cannot create %s\n", path);
-            return 1;
-        }
-    }
-    if (stat(path, &st) < 0 || (uint64_t)st.st_size < BS) {
-        fprintf(stderr, "%s: missing or smaller than 4 KiB\n", path);
-        return 1;
-    }
-    size = st.st_size;
-    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s each\n", path,
-           size / 1048576.0, QD, secs);
-    if (strcmp(only, "virtio") != 0) {
-        raw = run_raw(path, size, secs);
-        printf("raw io_uring:          %10.0f IOPS\n", raw);
-    }
-    if (strcmp(only, "raw") != 0) {
-        vio = run_virtio(plugin, path, size, secs);
-        printf("virtio-blk (harness):  %10.0f IOPS\n", vio);
-    }
-    if (raw > 0 && vio > 0) {
-        printf("ratio virtio/raw:      %10.3f (aim >= 0.8)\n", vio / raw);
-    }
-    if (tmp) {
-        unlink(tmp);
-    }
-    return 0;
+    return bench_main(argc, argv, &drv);
 }
