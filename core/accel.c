@@ -319,6 +319,7 @@ static bool run_one(tes_cpu *cpu)
         cpu->halted = false;
     }
     st = cpu->ops->exec(cpu, cpu->dev->s, EXEC_BUDGET, &executed);
+    cpu->insns += executed;
     if (st == TES_EXEC_HALT) {
         cpu->halted = true;
     }

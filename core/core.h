@@ -340,6 +340,7 @@ struct tes_cpu {
     bool powered;  /* running (PSCI on) */
     bool halted;   /* waiting in WFI/HLT */
     bool kicked;
+    uint64_t insns; /* guest instructions executed (info cpus) */
 };
 tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index);
 void *cpu_state(tes_cpu *cpu);
