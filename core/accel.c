@@ -266,11 +266,33 @@ void cpus_reset(void)
         if (cpu->ops->reset) {
             cpu->ops->reset(cpu, cpu->dev->s);
         }
+        cpu_apply_boot(cpu);
         cpu->halted = false;
         cpu->kicked = false;
         cpu->powered = cpu->index == 0;
     }
     cpu_kick(NULL);
+}
+
+/* The vCPU inside exec(): interrupt controllers bank registers by it
+ * (host->cpu_current). One vCPU thread today; per-thread when vCPUs get
+ * threads of their own. */
+static __thread tes_cpu *current_cpu;
+
+tes_exec_status cpu_exec_one(tes_cpu *cpu, uint64_t budget, uint64_t *executed)
+{
+    tes_cpu *outer = current_cpu;
+    tes_exec_status st;
+
+    current_cpu = cpu;
+    st = cpu->ops->exec(cpu, cpu->dev->s, budget, executed);
+    current_cpu = outer;
+    return st;
+}
+
+tes_cpu *cpu_current(void)
+{
+    return current_cpu;
 }
 
 /* ---- the vCPU thread ---- */
@@ -318,7 +340,7 @@ static bool run_one(tes_cpu *cpu)
         }
         cpu->halted = false;
     }
-    st = cpu->ops->exec(cpu, cpu->dev->s, EXEC_BUDGET, &executed);
+    st = cpu_exec_one(cpu, EXEC_BUDGET, &executed);
     cpu->insns += executed;
     if (st == TES_EXEC_HALT) {
         cpu->halted = true;

@@ -116,6 +116,13 @@ struct tes_device {
      * CHR property values as given (name -> text) for prop_value_string(). */
     char *bus_opt;
     GHashTable *prop_text;
+    /* Added by boards (board.c): MMIO regions of a platform device in
+     * dev_init_mmio order, its input lines (dev_init_irq_in), and addr= /
+     * irq= of a platform device from the command line. */
+    GPtrArray *mmio;
+    tes_irq **irq_in;
+    unsigned n_irq_in;
+    tes_platform_place place;
 };
 
 tes_bus *sysbus_root(void);
@@ -321,6 +328,8 @@ uint32_t pci_host_config_read(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_
 void pci_host_config_write(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t off,
                            uint32_t val, unsigned len);
 tes_bus *pci_bridge_bus_new(tes_device *dev, const char *name);
+/* Added by boards (ecam.c): an ECAM window over root's hierarchy. */
+tes_region *pci_ecam_new(tes_device *owner, tes_bus *root, uint64_t size);
 /* DMA of a PCI function is dropped unless Bus Master Enable is set. */
 bool pci_bus_master_enabled(tes_device *dev);
 void pci_info_print(GString *out); /* info pci */
@@ -333,6 +342,7 @@ int pci_state_load(tes_device *dev, tes_stream *s);
 void pci_bus_free(tes_bus *bus);
 
 /* ---- vCPUs and the accelerator loop (accel.c) ---- */
+#define CPU_MAX_IRQ_IN 8
 struct tes_cpu {
     tes_device *dev;
     const tes_cpu_ops *ops;
@@ -341,6 +351,13 @@ struct tes_cpu {
     bool halted;   /* waiting in WFI/HLT */
     bool kicked;
     uint64_t insns; /* guest instructions executed (info cpus) */
+    /* Added by boards (board.c): the entry state re-applied after every
+     * reset, lazily made input lines, a system-register server. */
+    bool has_boot;
+    tes_cpu_boot boot;
+    tes_irq *in[CPU_MAX_IRQ_IN];
+    const tes_cpu_sysregs *sysregs;
+    void *sysregs_opaque;
 };
 tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index);
 void *cpu_state(tes_cpu *cpu);
@@ -351,6 +368,28 @@ void cpu_kick(tes_cpu *cpu);
 void cpu_set_running(tes_cpu *cpu, bool running);
 void cpus_reset(void);
 void cpus_clear(void); /* harness teardown: drop all vCPUs */
+/* exec() of cpu with cpu_current() returning it meanwhile (accel, harness). */
+tes_exec_status cpu_exec_one(tes_cpu *cpu, uint64_t budget, uint64_t *executed);
+tes_cpu *cpu_current(void);
+
+/* ---- boards: the CPU<->board interface, platform devices (board.c) ---- */
+tes_device *cpu_dev(tes_cpu *cpu);
+tes_irq *cpu_irq_in(tes_cpu *cpu, int line);
+int cpu_set_boot(tes_cpu *cpu, const tes_cpu_boot *boot);
+void cpu_apply_boot(tes_cpu *cpu); /* after ops->reset */
+uint64_t cpu_arch_id(tes_cpu *cpu);
+int cpu_set_sysregs(tes_cpu *cpu, const tes_cpu_sysregs *ops, void *opaque);
+bool cpu_sysreg_read(tes_cpu *cpu, uint32_t reg, uint64_t *val);
+bool cpu_sysreg_write(tes_cpu *cpu, uint32_t reg, uint64_t val);
+int dev_init_mmio(tes_device *dev, tes_region *r);
+tes_region *dev_mmio(tes_device *dev, unsigned idx);
+void dev_init_irq_in(tes_device *dev, tes_irq_handler handler, void *opaque, unsigned n);
+tes_irq *dev_irq_in(tes_device *dev, unsigned idx);
+const tes_platform_info *dev_platform_info(tes_device *dev);
+bool dev_platform_place(tes_device *dev, tes_platform_place *out);
+/* addr= / irq= of a platform device (registry's option parsing). */
+bool dev_platform_opt(tes_device *d, const char *key, const char *value, char **errp);
+void dev_board_free(tes_device *d); /* dev_free: the arrays above */
 /* Start the vCPU thread (it runs only while RUN_RUNNING). */
 void accel_start(void);
 void accel_stop(void); /* join at exit */
@@ -358,6 +397,7 @@ void accel_pause(void); /* returns when no vCPU is inside exec() */
 void accel_resume(void);
 
 /* ---- machine (machine.c) ---- */
+bool machine_devices_done(char **errp); /* after the -device options */
 extern tes_machine_config machine_cfg;
 /* Create and init the -M machine with its options. */
 bool machine_create(const char *optarg, char **errp);

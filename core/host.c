@@ -12,6 +12,8 @@
 #include <stdarg.h>
 
 #include "core.h"
+#include <tessera/gpex.h>
+#include <tessera/virtio.h>
 
 static void host_log(unsigned mask, const char *fmt, ...)
 {
@@ -263,6 +265,22 @@ static const tes_host table = {
     .drive_submit = drive_submit,
     .drive_drain = drive_drain,
     .drive_inflight = drive_inflight,
+
+    .cpu_current = cpu_current,
+    .cpu_dev = cpu_dev,
+    .cpu_irq_in = cpu_irq_in,
+    .cpu_set_boot = cpu_set_boot,
+    .cpu_arch_id = cpu_arch_id,
+    .cpu_set_sysregs = cpu_set_sysregs,
+    .cpu_sysreg_read = cpu_sysreg_read,
+    .cpu_sysreg_write = cpu_sysreg_write,
+    .dev_init_mmio = dev_init_mmio,
+    .dev_mmio = dev_mmio,
+    .dev_init_irq_in = dev_init_irq_in,
+    .dev_irq_in = dev_irq_in,
+    .dev_platform_info = dev_platform_info,
+    .dev_platform_place = dev_platform_place,
+    .pci_ecam_new = pci_ecam_new,
 };
 
 const tes_host *host_table(void)
@@ -290,12 +308,40 @@ static_assert(sizeof(tes_state_field) == 32, "tes_state_field 1.0 size");
 static_assert(sizeof(tes_state_info) == 56, "tes_state_info 1.0 size");
 static_assert(sizeof(tes_mem_ops) == 32, "tes_mem_ops 1.0 size");
 static_assert(sizeof(tes_pci_info) == 40, "tes_pci_info 1.0 size");
-static_assert(sizeof(tes_machine_ops) == 56, "tes_machine_ops 1.0 size");
-static_assert(sizeof(tes_cpu_ops) == 72, "tes_cpu_ops 1.0 size");
+PIN(tes_machine_ops, powerdown, 48); /* 1.0 ended here (56 bytes) */
+PIN(tes_cpu_ops, get_pc, 64);        /* 1.0 ended here (72 bytes) */
 static_assert(sizeof(tes_machine_config) == 72, "tes_machine_config 1.0 size");
 PIN(tes_host, log, 16);
 PIN(tes_host, region_new_ram, 136);
 PIN(tes_host, drive_flush, 752);
 /* ABI 1.1 appended the asynchronous block entries. */
 PIN(tes_host, drive_submit, 760);
-static_assert(sizeof(tes_host) == 784, "tes_host 1.1 size");
+/* ABI 1.2 appended the CPU<->board interface and platform devices. */
+PIN(tes_host, cpu_current, 784);
+PIN(tes_host, dev_platform_place, 888);
+PIN(tes_host, pci_ecam_new, 896);
+static_assert(sizeof(tes_host) == 904, "tes_host 1.2 size");
+PIN(tes_cpu_ops, apply_boot, 72);
+static_assert(sizeof(tes_cpu_ops) == 88, "tes_cpu_ops 1.2 size");
+PIN(tes_machine_ops, devices_done, 56);
+static_assert(sizeof(tes_machine_ops) == 64, "tes_machine_ops 1.2 size");
+PIN(tes_cpu_boot, entry, 8);
+PIN(tes_cpu_boot, page_table, 80);
+static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");
+static_assert(sizeof(tes_cpu_sysregs) == 24, "tes_cpu_sysregs 1.2 size");
+PIN(tes_platform_info, compatible, 8);
+PIN(tes_platform_info, dt_props, 40);
+static_assert(sizeof(tes_platform_info) == 48, "tes_platform_info 1.2 size");
+static_assert(sizeof(tes_dt_prop) == 32, "tes_dt_prop 1.2 size");
+static_assert(sizeof(tes_platform_place) == 24, "tes_platform_place 1.2 size");
+
+/* Interfaces between plugins (installed SDK headers since 1.2): a change
+ * of shape here needs the interface's version bumped (docs/sdk.md). */
+static_assert(sizeof(tes_gpex_iface) == 56, "gpex interface v1 size");
+PIN(tes_gpex_iface, connect_intx, 48);
+static_assert(sizeof(tes_virtio_ops) == 88, "virtio interface v2 size");
+PIN(tes_virtio_ops, status, 80);
+static_assert(sizeof(tes_virtio_dev_ops) == 72, "tes_virtio_dev_ops v2 size");
+static_assert(sizeof(tes_virtio_dev_info) == 40, "tes_virtio_dev_info v2 size");
+static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
+static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");

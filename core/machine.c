@@ -134,6 +134,27 @@ bool machine_create(const char *optarg, char **errp)
     return true;
 }
 
+/* After the command line's -device: the board places what the user added
+ * and writes its firmware tables (tes_machine_ops.devices_done, 1.2). */
+bool machine_devices_done(char **errp)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+    int ret;
+
+    if (!ops || ops->size < offsetof(tes_machine_ops, devices_done) + sizeof(void *) ||
+        !ops->devices_done) {
+        return true;
+    }
+    ret = ops->devices_done(m, m->s);
+    if (ret < 0) {
+        core_set_error(errp, "machine '%s': %s", m->type->name,
+                       m->error ? m->error : g_strerror(-ret));
+        return false;
+    }
+    return true;
+}
+
 /* Found in the tree rather than cached: registry_reset() may free it. */
 tes_device *machine_current(void)
 {

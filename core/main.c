@@ -162,6 +162,9 @@ static void create_machine_and_devices(cli_opts *o)
             die(err, "-device: cannot create device");
         }
     }
+    if (!machine_devices_done(&err)) {
+        die(err, "cannot complete the machine");
+    }
     core_unlock();
 }
 

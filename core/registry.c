@@ -279,6 +279,23 @@ void type_print_props(const type_entry *t, FILE *out)
     }
 }
 
+/* Platform devices take addr= and irq= from the board's user. */
+static void platform_print_help(const tes_type_info *t, FILE *out)
+{
+    const tes_platform_info *p = t->kind == TES_KIND_DEVICE ? tes_platform_of(t->class_info)
+                                                            : NULL;
+
+    if (!p) {
+        return;
+    }
+    fprintf(out, "platform device (compatible \"%s\", %u MMIO region%s, %u interrupt%s):\n",
+            p->compatible ? p->compatible : "", p->num_mmio, p->num_mmio == 1 ? "" : "s",
+            p->num_irqs, p->num_irqs == 1 ? "" : "s");
+    fprintf(out, "  %-24s - %s\n", "addr=<uint64>", "MMIO base of its first region");
+    fprintf(out, "  %-24s - %s\n", "irq=<uint32>",
+            "first interrupt line, board numbering (virt: SPI)");
+}
+
 /* ---- buses ---- */
 
 tes_bus *sysbus_root(void)
@@ -794,6 +811,10 @@ static bool set_opt(tes_device *d, const char *item, char **errp)
         d->bus_opt = g_strdup(eq + 1);
         return true;
     }
+    if ((strcmp(key, "addr") == 0 || strcmp(key, "irq") == 0) &&
+        d->type->kind == TES_KIND_DEVICE && tes_platform_of(d->type->class_info)) {
+        return dev_platform_opt(d, key, eq + 1, errp);
+    }
     if (strcmp(key, "addr") == 0) {
         g_free(d->addr_opt);
         d->addr_opt = g_strdup(eq + 1);
@@ -931,6 +952,7 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
         const type_entry *te = type_lookup(driver, TES_KIND_DEVICE, errp);
         if (te) {
             type_print_props(te, stdout);
+            platform_print_help(te->info, stdout);
             *help_printed = true;
         }
         return NULL;
@@ -987,6 +1009,7 @@ void dev_free(tes_device *d)
     g_ptr_array_free(d->regions, true);
     g_hash_table_destroy(d->prop_text);
     g_free(d->irq_out);
+    dev_board_free(d);
     g_free(d->s);
     g_free(d->id);
     g_free(d->name);

@@ -657,7 +657,7 @@ tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budg
                                      uint64_t *executed)
 {
     uint64_t n = 0;
-    tes_exec_status st = cpu->ops->exec(cpu, cpu->dev->s, budget, &n);
+    tes_exec_status st = cpu_exec_one(cpu, budget, &n);
 
     if (executed) {
         *executed = n;
@@ -668,6 +668,14 @@ tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budg
 void *tes_harness_cpu_state(tes_cpu *cpu)
 {
     return cpu_state(cpu);
+}
+
+void tes_harness_cpu_reset(tes_harness *h, tes_cpu *cpu)
+{
+    if (cpu->ops->reset) {
+        cpu->ops->reset(cpu, cpu->dev->s);
+    }
+    cpu_apply_boot(cpu);
 }
 
 /* ---- additions (blkpcie): asynchronous block completions, config by BDF ---- */

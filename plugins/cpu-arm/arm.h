@@ -1,6 +1,8 @@
 /*
- * cpu-arm: shared definitions of the AArch64 CPU, its GIC, timers and the
- * virt machine. Internal to the plugin (not SDK).
+ * cpu-arm: shared definitions of the AArch64 CPU and its generic timers.
+ * Internal to the plugin (not SDK): boards, the GIC and other plugins
+ * reach a vCPU only through the CPU<->board interface of the SDK
+ * (<tessera/cpu.h>: boot state, input lines, timer outputs, MPIDR).
  *
  * Execution model: exec() fetches and executes A64 instructions one at a
  * time (exec.c); a64_decode() maps a word to its handler by the top-level
@@ -73,8 +75,9 @@ extern const tes_host *arm_host; /* set by the plugin's init */
 #define ARM_CNTFRQ 62500000ull
 enum { TIMER_PHYS = 0, TIMER_VIRT = 1, TIMER_HYP = 2, TIMER_SEC = 3, NUM_TIMERS = 4 };
 
-/* Interrupt input lines of the CPU (tes_cpu_ops.set_irq). */
-enum { ARM_IRQ = 0, ARM_FIQ = 1 };
+/* Interrupt input lines of the CPU (tes_cpu_ops.set_irq; the SDK's
+ * TES_ARM_IRQ / TES_ARM_FIQ). */
+enum { ARM_IRQ = TES_ARM_IRQ, ARM_FIQ = TES_ARM_FIQ };
 
 /* Soft TLB: host pointers for RAM pages, per (page, el) of the current
  * translation regime; flushed on TLBI, TTBR/TCR/SCTLR writes and when the
@@ -100,8 +103,7 @@ typedef struct arm_timer {
     uint64_t ctl;   /* CNTx_CTL: ENABLE, IMASK, ISTATUS (computed) */
     uint64_t cval;
     tes_timer *t;   /* fires at cval */
-    tes_irq *out;   /* wired by the machine to the GIC PPI */
-    int level;
+    int level;      /* of the vCPU's output `which` (dev_set_irq) */
 } arm_timer;
 
 typedef struct arm_cpu {
@@ -147,8 +149,6 @@ typedef struct arm_cpu {
     /* Soft TLB (mmu.c): index [el][slot], separate read/write/exec. */
     tlb_entry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE], tlb_x[2][TLB_SIZE];
     uint64_t tlb_gen; /* host memory_generation() the TLB was filled at */
-
-    struct gic *gic; /* interrupt controller, for ICC sysregs if any */
 
     /* Added by armsys (sys.c, mmu.c). Debug breakpoint/watchpoint
      * registers: stored, never matched (ID_AA64DFR0 advertises 2 + 2). */
@@ -255,36 +255,9 @@ void arm_tlb_flush_page(arm_cpu *c, uint64_t va);
 /* Physical access for the boot loader and page walks. */
 bool arm_phys_read(uint64_t pa, void *buf, uint64_t len);
 
-/* ---- gic.c: GICv2 + v2m ---- */
-struct gic;
-struct gic *gic_get(void); /* the machine's GIC, NULL if none */
-tes_irq *gic_spi(struct gic *g, unsigned spi);        /* SPI n (irq 32+n) */
-tes_irq *gic_ppi(struct gic *g, unsigned cpu, unsigned ppi); /* PPI irq 16..31 */
-
 /* ---- cpu.c ---- */
 arm_cpu *arm_cpu_of(tes_cpu *cpu);
 extern const tes_type_info arm_cortex_a57_type, arm_max_type;
-
-/* ---- virt (virt.c, virt-fdt.c): what the machine needs from the device
- * files, and what it gives the CPU. Added by the virt engineer. ---- */
-/* The MMIO regions the machine maps at the addresses of its memory map
- * (QEMU's hw/arm/virt.c layout). Each returns the region the device created
- * in realize; dev is what H->dev_create returned. */
-tes_region *gic_dist_region(struct gic *g); /* 4 KiB used, 64 KiB mapped */
-tes_region *gic_cpu_region(struct gic *g);  /* GICC, 8 KiB used */
-tes_region *gic_v2m_region(struct gic *g);  /* v2m frame, 4 KiB */
-tes_region *pl011_region(tes_device *dev);  /* 4 KiB */
-tes_region *pl031_region(tes_device *dev);  /* 4 KiB */
-/* Where CPU 0 starts, filled by the machine's boot loader: arm_cpu_reset()
- * of vCPU 0 should set pc = entry and x0 = dtb when valid (Linux arm64
- * boot protocol: x1..x3 = 0, EL1h, MMU off, DAIF masked), so a guest
- * reboot (PSCI SYSTEM_RESET) enters the kernel again. */
-typedef struct arm_boot_info {
-    bool valid;
-    uint64_t entry;
-    uint64_t dtb;
-} arm_boot_info;
-extern arm_boot_info arm_boot;
 
 /* ---- armsys (sys.c, sysregs.c, mmu.c, timer.c) ---- */
 /* MRS/MSR (register) instruction (sysregs.c). */
@@ -353,25 +326,9 @@ static inline void arm_tlb_check_gen(arm_cpu *c)
     }
 }
 
-/* ---- armdev (gic.c, pl011.c, pl031.c) ---- */
-/* The vCPU whose accesses are being served: banked GIC registers (SGI/PPI
- * state, GICC_*) depend on which CPU accesses them, and MMIO ops do not
- * say. a64.c's arm_run sets it to its vCPU on entry and back to NULL
- * before returning; accesses with NULL (harness, DMA) act as CPU 0.
- * Defined in gic.c. */
+/* The vCPU in arm_run (exec.c sets it). Nothing reads it any more: the
+ * GIC, now a plugin of its own, asks host->cpu_current(). Defined in
+ * cpu.c; goes away with exec.c's next edit. */
 extern arm_cpu *arm_current_cpu;
-/* The start of every arm-gic instance, and of pl011 / pl031 instances:
- * harness tests cannot call into the plugin (its symbols are hidden), so
- * they reach regions and input lines here, from tes_harness_state(dev).
- * The plugin itself uses gic_spi() / gic_*_region() / pl0x1_region(). */
-#define GIC_MAX_CPU 8
-typedef struct gic_pub {
-    tes_region *dist, *cpu, *v2m;  /* GICD 64 KiB, GICC 64 KiB, v2m 4 KiB */
-    tes_irq **spi;                 /* SPI n: ID 32 + n */
-    tes_irq *ppi[GIC_MAX_CPU][16]; /* PPI ID 16 + i of each CPU */
-} gic_pub;
-typedef struct primecell_pub {
-    tes_region *mmio; /* 4 KiB */
-} primecell_pub;
 
 #endif

@@ -2,9 +2,13 @@
  * cpu-arm: the CPU types "cortex-a57" (ARMv8.0-A, EL0/EL1) and "max" (the
  * same implementation for now), their tes_cpu_ops and migration state.
  *
- * Usage: machines create vCPUs with host->cpu_create(machine, "cortex-a57",
+ * Usage: boards create vCPUs with host->cpu_create(machine, "cortex-a57",
  * index); the core calls reset() once with the tes_cpu handle, then exec()
- * from its accelerator loop. Interrupt inputs: set_irq(ARM_IRQ / ARM_FIQ).
+ * from its accelerator loop. The CPU<->board interface (<tessera/cpu.h>):
+ * inputs set_irq(TES_ARM_IRQ / TES_ARM_FIQ) through host->cpu_irq_in();
+ * outputs 0..3 of the vCPU's device are the generic timers
+ * (TES_ARM_TIMER_*, level); apply_boot() takes TES_BOOT_ARM64_KERNEL;
+ * arch_id() is MPIDR_EL1 (Aff0 = the vCPU index).
  * Register numbers for gdb follow gdb's aarch64 target description:
  * x0-x30 0-30, sp 31, pc 32, cpsr 33, v0-v31 34-65, fpsr 66, fpcr 67.
  */
@@ -22,8 +26,12 @@ arm_cpu *arm_cpu_of(tes_cpu *cpu)
     return H->cpu_state(cpu);
 }
 
+/* Defined here for exec.c (see arm.h). */
+arm_cpu *arm_current_cpu;
+
 static int cpu_realize(tes_device *dev, void *s)
 {
+    H->dev_init_irqs(dev, NUM_TIMERS); /* generic timer outputs */
     arm_timers_init(s);
     return 0;
 }
@@ -157,6 +165,27 @@ static uint64_t cpu_get_pc(tes_cpu *cpu, void *s)
     return ((arm_cpu *)s)->pc;
 }
 
+/* Linux arm64 boot protocol (booting.rst, "Call the kernel image"): the
+ * rest (EL1h, MMU off, DAIF masked) is arm_cpu_reset's state. */
+static int cpu_apply_boot(tes_cpu *cpu, void *s, const tes_cpu_boot *boot)
+{
+    arm_cpu *c = s;
+
+    if (boot->mode != TES_BOOT_ARM64_KERNEL) {
+        return -22; /* -EINVAL */
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        c->x[i] = boot->regs[i];
+    }
+    c->pc = c->next_pc = boot->entry;
+    return 0;
+}
+
+static uint64_t cpu_arch_id(tes_cpu *cpu, void *s)
+{
+    return ((arm_cpu *)s)->mpidr;
+}
+
 static const tes_cpu_ops arm_cpu_ops = {
     .size = sizeof(tes_cpu_ops),
     .arch = "aarch64",
@@ -167,6 +196,8 @@ static const tes_cpu_ops arm_cpu_ops = {
     .read_reg = cpu_read_reg,
     .write_reg = cpu_write_reg,
     .get_pc = cpu_get_pc,
+    .apply_boot = cpu_apply_boot,
+    .arch_id = cpu_arch_id,
 };
 
 /* ---- migration ---- */

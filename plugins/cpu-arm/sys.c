@@ -139,21 +139,16 @@ void arm_cpu_reset(arm_cpu *c)
 {
     tes_cpu *cpu = c->cpu;
     unsigned index = c->index;
-    struct gic *gic = c->gic;
     tes_timer *t[NUM_TIMERS];
-    tes_irq *out[NUM_TIMERS];
 
     for (int i = 0; i < NUM_TIMERS; i++) {
         t[i] = c->timer[i].t;
-        out[i] = c->timer[i].out;
     }
     memset(c, 0, sizeof(*c));
     c->cpu = cpu;
     c->index = index;
-    c->gic = gic;
     for (int i = 0; i < NUM_TIMERS; i++) {
         c->timer[i].t = t[i];
-        c->timer[i].out = out[i];
     }
     /* MPIDR: bit 31 RES1, U = 0 (multiprocessor), Aff0 = vCPU index. */
     c->mpidr = 1ull << 31 | (index & 0xff) | (uint64_t)(index >> 8) << 8;
@@ -167,13 +162,12 @@ void arm_cpu_reset(arm_cpu *c)
     c->oslsr_el1 = 0xa;
     c->tlb_blk_lo = UINT64_MAX;
     c->powered = index == 0;
-    if (index == 0 && arm_boot.valid) {
-        c->pc = arm_boot.entry;
-        c->x[0] = arm_boot.dtb;
-    }
+    /* The entry state of a kernel boot is the board's: the core applies
+     * it after reset (tes_cpu_ops.apply_boot, cpu.c). */
     arm_timers_init(c);
     for (int i = 0; i < NUM_TIMERS; i++) {
-        H->irq_set(c->timer[i].out, 0); /* level was forgotten above */
+        /* The level was forgotten above: drive the outputs low. */
+        H->dev_set_irq(H->cpu_dev(c->cpu), (unsigned)i, 0);
         arm_timer_update(c, i);
     }
     arm_tlb_flush(c);

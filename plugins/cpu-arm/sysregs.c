@@ -416,6 +416,9 @@ static int el0_access(arm_cpu *c, unsigned key, bool read)
     return EL0_UNDEF;
 }
 
+/* Neither ours nor claimed by an interrupt controller serving this vCPU's
+ * system registers (host->cpu_set_sysregs: GICv3 ICC_*; key is the SDK's
+ * TES_ARM_SYSREG encoding). */
 static void unknown_reg(arm_cpu *c, unsigned key, bool read)
 {
     H->log(TES_LOG_UNIMP, "cpu-arm: %s of system register op0=%u op1=%u CRn=%u CRm=%u op2=%u\n",
@@ -479,12 +482,13 @@ void a64_sysreg(arm_cpu *c, uint32_t insn)
         return;
     }
     if (read) {
-        if (!read_reg(c, key, &v)) {
+        if (!read_reg(c, key, &v) && !H->cpu_sysreg_read(c->cpu, key, &v)) {
             unknown_reg(c, key, read);
             return;
         }
         set_zr(c, rt, v);
-    } else if (!write_reg(c, key, reg_zr(c, rt))) {
+    } else if (!write_reg(c, key, reg_zr(c, rt)) &&
+               !H->cpu_sysreg_write(c->cpu, key, reg_zr(c, rt))) {
         unknown_reg(c, key, read);
     }
 }

@@ -5,8 +5,9 @@
  * The counter runs at 62.5 MHz off the core's virtual clock, one tick per
  * 16 ns exactly. A timer's output is level = ENABLE && !IMASK && count >=
  * CVAL; while it is enabled and not yet due, a core timer is armed at the
- * deadline to re-evaluate it. The machine wires timer[i].out to the GIC's
- * PPIs (phys 30, virt 27, hyp 26, sec 29).
+ * deadline to re-evaluate it. Timer i drives output i of the vCPU's
+ * device (TES_ARM_TIMER_*), which the board wires to the GIC's PPIs
+ * (phys 30, virt 27, hyp 26, sec 29).
  */
 #include "arm.h"
 
@@ -59,7 +60,7 @@ void arm_timer_update(arm_cpu *c, int which)
 
     if (level != t->level) {
         t->level = level;
-        H->irq_set(t->out, level);
+        H->dev_set_irq(H->cpu_dev(c->cpu), (unsigned)which, level);
     }
     if (enabled && !met && !(t->ctl & CTL_IMASK)) {
         arm_deadline(c, which);

@@ -50,31 +50,6 @@ typedef struct q35_host {
     uint8_t rst_cnt;
 } q35_host;
 
-static uint64_t ecam_read(void *opaque, uint64_t off, unsigned size)
-{
-    q35_host *h = opaque;
-
-    return H->pci_host_config_read(h->bus, (uint8_t)(off >> 20), (uint8_t)(off >> 12),
-                                   off & 0xfff, size);
-}
-
-static void ecam_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    q35_host *h = opaque;
-
-    H->pci_host_config_write(h->bus, (uint8_t)(off >> 20), (uint8_t)(off >> 12), off & 0xfff,
-                             (uint32_t)val, size);
-}
-
-static const tes_mem_ops ecam_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = ecam_read,
-    .write = ecam_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
-
 /* ICH9 RST_CNT (13.7.5): RST_CPU (bit 2) set starts a reset; SYS_RST
  * (bit 1) and FULL_RST (bit 3) only say which kind (all the same here). */
 static void rst_cnt_write(q35_host *h, uint8_t val)
@@ -150,10 +125,9 @@ static int host_realize(tes_device *dev, void *s)
 
     h->dev = dev;
     h->mem = H->region_new_container(dev, "pcie-mem", UINT64_MAX);
-    h->ecam = H->region_new_io(dev, "pcie-ecam", (uint64_t)Q35_ECAM_BUSES << 20, &ecam_ops, h);
     h->cfg_io = H->region_new_io(dev, "pci-conf", 8, &cfg_io_ops, h);
-    if (!h->mem || !h->ecam || !h->cfg_io) {
-        H->error(dev, "cannot create the PCI memory, ECAM and 0xcf8 regions");
+    if (!h->mem || !h->cfg_io) {
+        H->error(dev, "cannot create the PCI memory and 0xcf8 regions");
         return -ENOMEM;
     }
     H->region_add(H->system_io(), 0xcf8, h->cfg_io, 0);
@@ -161,6 +135,11 @@ static int host_realize(tes_device *dev, void *s)
     if (!h->bus) {
         H->error(dev, "cannot create root bus 'pcie.0' (name taken?)");
         return -EEXIST;
+    }
+    h->ecam = H->pci_ecam_new(dev, h->bus, (uint64_t)Q35_ECAM_BUSES << 20);
+    if (!h->ecam) {
+        H->error(dev, "cannot create the ECAM region");
+        return -ENOMEM;
     }
     H->dev_init_irqs(dev, Q35_PCI_GSIS);
     for (unsigned i = 0; i < Q35_PCI_GSIS; i++) {

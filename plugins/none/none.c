@@ -33,31 +33,6 @@ typedef struct none_machine {
 
 static const tes_host *H;
 
-/* ECAM (PCIe 4.0, section 7.2.2): A[19:15] device, A[14:12] function,
- * A[11:0] register; the window covers bus 0 only. */
-static uint64_t ecam_read(void *opaque, uint64_t off, unsigned size)
-{
-    none_machine *m = opaque;
-
-    return H->pci_host_config_read(m->root, 0, (off >> 12) & 0xff, off & 0xfff, size);
-}
-
-static void ecam_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    none_machine *m = opaque;
-
-    H->pci_host_config_write(m->root, 0, (off >> 12) & 0xff, off & 0xfff, (uint32_t)val, size);
-}
-
-static const tes_mem_ops ecam_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = ecam_read,
-    .write = ecam_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
-
 static int none_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 {
     none_machine *m = s;
@@ -79,7 +54,8 @@ static int none_init(tes_device *dev, void *s, const tes_machine_config *cfg)
             H->error(dev, "cannot create the root PCI bus pci.0");
             return -22; /* -EINVAL */
         }
-        tes_region *ecam = H->region_new_io(dev, "pci-ecam", ECAM_SIZE, &ecam_ops, m);
+        /* Bus 0 only: the window is one MiB. */
+        tes_region *ecam = H->pci_ecam_new(dev, m->root, ECAM_SIZE);
         H->region_add(H->system_memory(), ECAM_BASE, ecam, 0);
     }
     return 0;

@@ -3,7 +3,7 @@
  * gpex; Linux's "pci-host-ecam-generic" driver), and gpex-root, its host
  * bridge function at 00.0.
  *
- * User manual (machines create it; see gpex.h for mapping it)
+ * User manual (machines create it; see <tessera/gpex.h> for mapping it)
  *
  *   gpex-pcihost[,ecam-buses=N][,mmio-base=A][,mmio-size=S][,pio-size=S]
  *
@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gpex.h"
+#include <tessera/gpex.h>
 #include "pcie-int.h"
 
 #define ROOT_BUS_NAME "pcie.0"
@@ -38,33 +38,6 @@ typedef struct gpex {
     tes_irq *intx[TES_GPEX_NUM_IRQS]; /* root bus lines -> our outputs */
     unsigned windows;                 /* mmio_window() aliases made */
 } gpex;
-
-/* ---- ECAM ---- */
-
-static uint64_t ecam_read(void *opaque, uint64_t off, unsigned size)
-{
-    gpex *g = opaque;
-
-    return H->pci_host_config_read(g->bus, (uint8_t)(off >> 20), (uint8_t)(off >> 12),
-                                   off & 0xfff, size);
-}
-
-static void ecam_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    gpex *g = opaque;
-
-    H->pci_host_config_write(g->bus, (uint8_t)(off >> 20), (uint8_t)(off >> 12), off & 0xfff,
-                             (uint32_t)val, size);
-}
-
-static const tes_mem_ops ecam_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = ecam_read,
-    .write = ecam_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
 
 /* ---- INTx ---- */
 
@@ -89,11 +62,10 @@ static int gpex_regions(gpex *g)
 
     g->mem = H->region_new_container(dev, "pcie-mmio", UINT64_MAX);
     g->io = H->region_new_container(dev, "pcie-pio", PCI_IO_SPACE);
-    g->ecam = H->region_new_io(dev, "pcie-ecam", (uint64_t)g->ecam_buses << 20, &ecam_ops, g);
     g->mmio = H->region_new_alias(dev, "pcie-mmio-window", g->mem, g->mmio_base, g->mmio_size);
     g->pio = H->region_new_alias(dev, "pcie-pio-window", g->io, 0, g->pio_size);
-    if (!g->mem || !g->io || !g->ecam || !g->mmio || !g->pio) {
-        H->error(dev, "cannot create the ECAM/MMIO/PIO regions");
+    if (!g->mem || !g->io || !g->mmio || !g->pio) {
+        H->error(dev, "cannot create the MMIO/PIO regions");
         return -ENOMEM;
     }
     return 0;
@@ -119,6 +91,13 @@ static int gpex_realize(tes_device *dev, void *s)
         H->error(dev, "cannot create root bus '%s' (name taken?)", ROOT_BUS_NAME);
         return -EEXIST;
     }
+    /* ECAM decoding is the core's (host->pci_ecam_new), shared by every
+     * host bridge. */
+    g->ecam = H->pci_ecam_new(dev, g->bus, (uint64_t)g->ecam_buses << 20);
+    if (!g->ecam) {
+        H->error(dev, "cannot create the ECAM region");
+        return -ENOMEM;
+    }
     H->dev_init_irqs(dev, TES_GPEX_NUM_IRQS);
     for (int i = 0; i < TES_GPEX_NUM_IRQS; i++) {
         g->intx[i] = H->irq_new(intx_in, g, i);
@@ -131,7 +110,7 @@ static int gpex_realize(tes_device *dev, void *s)
     return 0;
 }
 
-/* ---- the interface for machines (gpex.h) ---- */
+/* ---- the interface for boards (<tessera/gpex.h>) ---- */
 
 static gpex *of(tes_device *dev)
 {

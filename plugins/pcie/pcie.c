@@ -34,7 +34,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "gpex.h"
+#include <tessera/gpex.h>
 #include "pcie-int.h"
 
 #define REDHAT_VENDOR 0x1b36

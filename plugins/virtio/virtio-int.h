@@ -8,7 +8,7 @@
 
 #include <tessera/tessera.h>
 
-#include "virtio-dev.h"
+#include <tessera/virtio.h>
 
 #define VIRTIO_MAX_QUEUES 64
 #define VIRTIO_MAX_QUEUE_SIZE 1024

@@ -755,11 +755,6 @@ static uint8_t if_status(tes_virtio *v)
     return v->status;
 }
 
-static int if_pre_save(tes_virtio_pci *p)
-{
-    return vpci_pre_save(p);
-}
-
 const tes_virtio_ops virtio_ops = {
     .size = sizeof(tes_virtio_ops),
     .plug = if_plug,
@@ -772,12 +767,6 @@ const tes_virtio_ops virtio_ops = {
     .set_needs_reset = set_needs_reset,
     .features = if_features,
     .status = if_status,
-    .pci_proxy_new = vpci_new,
-    .pci_proxy_free = vpci_free,
-    .pci_proxy_reset = vpci_reset,
-    .pci_proxy_pre_save = if_pre_save,
-    .pci_proxy_save = vpci_save,
-    .pci_proxy_load = vpci_load,
 };
 
 /* ---- the plugin ---- */
@@ -791,7 +780,7 @@ static int virtio_plugin_init(const tes_host *host)
     /* -EEXIST: another provider registered first; ours stay usable inside
      * this plugin. */
     H->iface_register(TES_VIRTIO_IFACE, TES_VIRTIO_IFACE_VERSION, &virtio_ops);
-    H->iface_register(TES_VIRTIO_MMIO_IFACE, 1, &virtio_mmio_ops);
+    H->iface_register(TES_VIRTIO_MMIO_IFACE, TES_VIRTIO_MMIO_IFACE_VERSION, &virtio_mmio_ops);
     return 0;
 }
 

@@ -182,7 +182,8 @@ def check_missing_plugins(tessera, wd):
     """A tessera outside its build tree with only some plugins on
     TESSERA_PLUGIN_PATH: virt names the plugin it misses."""
     build = os.path.dirname(os.path.abspath(tessera))
-    so = {n: os.path.join(build, "plugins", n, n + ".so") for n in ("cpu-arm", "pcie", "virtio")}
+    so = {n: os.path.join(build, "plugins", n, n + ".so")
+          for n in ("cpu-arm", "arm-platform", "board-virt", "pcie", "virtio")}
     installed = "/usr/local/lib/x86_64-linux-gnu/tessera/plugins"
     if not all(os.path.exists(p) for p in so.values()) or os.path.isdir(installed):
         return  # not a build tree, or installed plugins would be found too
@@ -190,7 +191,8 @@ def check_missing_plugins(tessera, wd):
     shutil.copy(tessera, exe)
     kernel = os.path.join(wd, "Image")
     for missing, other, what in (("pcie", "virtio", "gpex"), ("virtio", "pcie", "virtio-mmio")):
-        env = dict(os.environ, TESSERA_PLUGIN_PATH=so["cpu-arm"] + ":" + so[other])
+        env = dict(os.environ, TESSERA_PLUGIN_PATH=":".join(
+            so[n] for n in ("cpu-arm", "arm-platform", "board-virt", other)))
         p = subprocess.run([exe, "-nographic", "-M", "virt", "-kernel", kernel],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL,
                            timeout=30, env=env)

@@ -255,6 +255,143 @@ static void test_unknown_sysreg_undefined(void)
     down();
 }
 
+/* ---- the CPU<->board interface (<tessera/cpu.h>) ---- */
+
+typedef struct icc_fixture {
+    const tes_host *host;
+    tes_cpu *seen_cpu, *current;
+    uint32_t last_reg;
+    uint64_t written;
+    unsigned reads, writes;
+} icc_fixture;
+
+#define ICC_IAR1 TES_ARM_SYSREG(3, 0, 12, 12, 0)
+#define ICC_EOIR1 TES_ARM_SYSREG(3, 0, 12, 12, 1)
+
+/* Serves ICC_IAR1_EL1 (reads 42) and ICC_EOIR1_EL1, nothing else. */
+static bool icc_read(void *opaque, tes_cpu *vcpu, uint32_t reg, uint64_t *val)
+{
+    icc_fixture *f = opaque;
+
+    if (reg != ICC_IAR1) {
+        return false;
+    }
+    f->seen_cpu = vcpu;
+    f->current = f->host->cpu_current();
+    f->last_reg = reg;
+    f->reads++;
+    *val = 42;
+    return true;
+}
+
+static bool icc_write(void *opaque, tes_cpu *vcpu, uint32_t reg, uint64_t val)
+{
+    icc_fixture *f = opaque;
+
+    if (reg != ICC_EOIR1) {
+        return false;
+    }
+    f->last_reg = reg;
+    f->written = val;
+    f->writes++;
+    return true;
+}
+
+static const tes_cpu_sysregs icc_ops = {
+    .size = sizeof(tes_cpu_sysregs), .read = icc_read, .write = icc_write,
+};
+
+static void test_board_sysregs_served(void)
+{
+    icc_fixture f = {0};
+
+    up();
+    f.host = tes_harness_host(h);
+    g_assert_cmpint(f.host->cpu_set_sysregs(cpu, &icc_ops, &f), ==, 0);
+    g_assert_cmpint(f.host->cpu_set_sysregs(cpu, &icc_ops, &f), ==, -EBUSY);
+    load("mrs x0, s3_0_c12_c12_0\n msr s3_0_c12_c12_1, x1\n");
+    c->x[1] = 0x1234;
+    run(2);
+    g_assert_cmphex(c->x[0], ==, 42);
+    g_assert_cmpuint(f.reads, ==, 1);
+    g_assert_true(f.seen_cpu == cpu);
+    g_assert_true(f.current == cpu); /* cpu_current() inside exec() */
+    g_assert_cmpuint(f.writes, ==, 1);
+    g_assert_cmphex(f.last_reg, ==, ICC_EOIR1);
+    g_assert_cmphex(f.written, ==, 0x1234);
+    g_assert_null(f.host->cpu_current()); /* outside exec() */
+    /* A register the server does not claim stays UNDEFINED. */
+    load("mrs x0, s3_0_c12_c12_2\n");
+    run(1);
+    g_assert_cmphex(c->pc, ==, VBAR + 0x200);
+    g_assert_cmphex(esr_ec(), ==, EC_UNKNOWN);
+    down();
+}
+
+static void test_board_sysregs_without_server_undefined(void)
+{
+    up();
+    load("mrs x0, s3_0_c12_c12_0\n");
+    run(1);
+    g_assert_cmphex(c->pc, ==, VBAR + 0x200);
+    g_assert_cmphex(esr_ec(), ==, EC_UNKNOWN);
+    down();
+}
+
+static void test_board_boot_state(void)
+{
+    const tes_host *host;
+    tes_cpu_boot b = {
+        .size = sizeof(b), .mode = TES_BOOT_ARM64_KERNEL, .entry = 0x280000,
+        .regs = {0x1f00000, 7, 0, 0},
+    };
+
+    up();
+    host = tes_harness_host(h);
+    g_assert_cmpint(host->cpu_set_boot(cpu, &b), ==, 0);
+    g_assert_cmphex(c->pc, ==, 0x280000);
+    g_assert_cmphex(c->x[0], ==, 0x1f00000);
+    g_assert_cmphex(c->x[1], ==, 7);
+    /* The guest moves on; a reset enters the kernel again. */
+    c->pc = 0x1000;
+    c->x[0] = 0;
+    c->el = 0;
+    tes_harness_cpu_reset(h, cpu);
+    g_assert_cmphex(c->pc, ==, 0x280000);
+    g_assert_cmphex(c->x[0], ==, 0x1f00000);
+    g_assert_cmpuint(c->el, ==, 1);
+    g_assert_cmphex(c->daif, ==, PSTATE_D | PSTATE_A | PSTATE_I | PSTATE_F);
+    /* Another architecture's entry state is refused; clearing works. */
+    b.mode = TES_BOOT_X86_LONG64;
+    g_assert_cmpint(host->cpu_set_boot(cpu, &b), ==, -EINVAL);
+    b.mode = TES_BOOT_RESET;
+    g_assert_cmpint(host->cpu_set_boot(cpu, &b), ==, 0);
+    tes_harness_cpu_reset(h, cpu);
+    g_assert_cmphex(c->pc, ==, 0);
+    down();
+}
+
+static void test_board_identity_and_inputs(void)
+{
+    const tes_host *host;
+    tes_cpu *cpu1;
+
+    up();
+    host = tes_harness_host(h);
+    cpu1 = tes_harness_cpu(h, "cortex-a57", 1);
+    g_assert_cmphex(host->cpu_arch_id(cpu), ==, 0x80000000);
+    g_assert_cmphex(host->cpu_arch_id(cpu1), ==, 0x80000001);
+    g_assert_true(host->cpu_irq_in(cpu, TES_ARM_IRQ) == host->cpu_irq_in(cpu, TES_ARM_IRQ));
+    host->irq_set(host->cpu_irq_in(cpu, TES_ARM_IRQ), 1);
+    g_assert_cmpint(c->irq_line, ==, 1);
+    host->irq_set(host->cpu_irq_in(cpu, TES_ARM_FIQ), 1);
+    g_assert_cmpint(c->fiq_line, ==, 1);
+    host->irq_set(host->cpu_irq_in(cpu, TES_ARM_IRQ), 0);
+    g_assert_cmpint(c->irq_line, ==, 0);
+    g_assert_null(host->cpu_irq_in(cpu, 99));
+    down();
+}
+
 /* ---- MMU ---- */
 
 static void pte(uint64_t table, unsigned idx, uint64_t desc)
@@ -455,7 +592,9 @@ static void test_timer_virt_fires(void)
 
     up();
     host = tes_harness_host(h);
-    c->timer[TIMER_VIRT].out = host->irq_new(irq_record, &level, 0);
+    /* As a board wires it: output TES_ARM_TIMER_VIRT of the vCPU device. */
+    host->dev_connect_irq(host->cpu_dev(cpu), TES_ARM_TIMER_VIRT,
+                          host->irq_new(irq_record, &level, 0));
     now = tes_harness_clock_ns(h) / 16;
     load("msr cntv_cval_el0, x0\n mov x1, #1\n msr cntv_ctl_el0, x1\n"
          "mrs x2, cntv_ctl_el0\n mrs x3, cntv_tval_el0\n");
@@ -760,6 +899,14 @@ int main(int argc, char **argv)
     g_test_add_func("/arm-sys/mrs/el0-sctlr-is-undefined", test_el0_sctlr_undefined);
     g_test_add_func("/arm-sys/mrs/el0-ctr-needs-sctlr-uct", test_el0_ctr_needs_uct);
     g_test_add_func("/arm-sys/mrs/unknown-register-is-undefined", test_unknown_sysreg_undefined);
+    g_test_add_func("/arm-sys/board/sysregs-served-by-interrupt-controller",
+                    test_board_sysregs_served);
+    g_test_add_func("/arm-sys/board/icc-sysregs-without-server-are-undefined",
+                    test_board_sysregs_without_server_undefined);
+    g_test_add_func("/arm-sys/board/boot-state-applied-and-reapplied-at-reset",
+                    test_board_boot_state);
+    g_test_add_func("/arm-sys/board/mpidr-identity-and-input-lines",
+                    test_board_identity_and_inputs);
     g_test_add_func("/arm-sys/mmu/4-level-walk-translates-page-and-block", test_mmu_walk);
     g_test_add_func("/arm-sys/mmu/translation-fault-sets-far-and-dfsc",
                     test_mmu_translation_fault);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <tessera/harness.h>
 
-#include "../gpex.h"
+#include <tessera/gpex.h>
 
 #define RP_DEVFN (4 << 3)
 #define EDU_ID 0x11e81234u

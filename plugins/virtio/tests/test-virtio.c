@@ -12,7 +12,7 @@
 #include <tessera/harness.h>
 
 #include "tests/virtio-drv.h"
-#include "virtio-dev.h"
+#include <tessera/virtio.h>
 
 #define RAM_SIZE (64ull << 20)
 #define IMG_SIZE (8ull << 20)
@@ -92,7 +92,7 @@ static void pci_up(fixture *f, const char *type, const char *props)
 static tes_device *mmio_transport(fixture *f, uint64_t at)
 {
     const tes_host *H = tes_harness_host(f->d.h);
-    const tes_virtio_mmio_ops *mo = H->iface_lookup(TES_VIRTIO_MMIO_IFACE, 1);
+    const tes_virtio_mmio_ops *mo = H->iface_lookup(TES_VIRTIO_MMIO_IFACE, TES_VIRTIO_MMIO_IFACE_VERSION);
     tes_device *t = tes_harness_device(f->d.h, "virtio-mmio", NULL);
 
     g_assert_nonnull(mo);

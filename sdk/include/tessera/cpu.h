@@ -5,11 +5,31 @@
  * architecture and points class_info at tes_cpu_ops. The machine creates
  * vCPUs with host->cpu_create(); the core's accelerator loop calls exec()
  * with an instruction budget, under the machine lock.
+ *
+ * The CPU<->board interface (ABI 1.2; docs/sdk.md, "CPUs and boards"): a
+ * board, which is a plugin of its own, never reads a CPU plugin's state.
+ * Through the host table it
+ *   - sets the entry state a vCPU takes at every reset (cpu_set_boot with a
+ *     tes_cpu_boot: the kernel's entry point and registers);
+ *   - wires interrupt inputs: cpu_irq_in(cpu, line) is a tes_irq an
+ *     interrupt controller's output is connected to (set_irq below);
+ *   - wires the CPU's outputs (Arm: the generic timers): a vCPU is a device,
+ *     cpu_dev(cpu) its handle, and dev_connect_irq(cpu_dev(cpu), n, line)
+ *     connects its output n, as for any device;
+ *   - lets an interrupt-controller plugin serve system registers of the
+ *     CPU (GICv3 ICC_*): cpu_set_sysregs(cpu, ops, opaque); the CPU plugin
+ *     hands registers it does not implement to cpu_sysreg_read/write;
+ *   - reads the architectural identity of each vCPU for its DT or ACPI
+ *     tables: cpu_arch_id(cpu) (MPIDR_EL1 on Arm, the APIC ID on x86).
+ * An interrupt controller learns which vCPU is accessing its banked
+ * registers with cpu_current().
  */
 #ifndef TESSERA_CPU_H
 #define TESSERA_CPU_H
 
 #include <tessera/types.h>
+
+struct tes_cpu_boot;
 
 /* exec() results */
 typedef enum tes_exec_status {
@@ -35,6 +55,62 @@ typedef struct tes_cpu_ops {
     int (*write_reg)(tes_cpu *cpu, void *s, int reg, const uint8_t *buf, size_t len);
     /* Program counter, for "info registers" and errors. */
     uint64_t (*get_pc)(tes_cpu *cpu, void *s);
+
+    /* ==== ABI 1.2 (check size before use) ==== */
+    /* Put the vCPU in the entry state boot describes (the core calls it
+     * after reset() whenever a board set one with cpu_set_boot). Return 0,
+     * or -EINVAL for a mode this CPU does not implement. */
+    int (*apply_boot)(tes_cpu *cpu, void *s, const struct tes_cpu_boot *boot);
+    /* Architectural identity: MPIDR_EL1 on Arm, the initial APIC ID on x86. */
+    uint64_t (*arch_id)(tes_cpu *cpu, void *s);
 } tes_cpu_ops;
+
+/* Output lines of an AArch64 CPU (dev_connect_irq(cpu_dev(cpu), n, ...)):
+ * the generic timers, level-sensitive, in the order of the Arm ARM's
+ * CNTP (EL1 physical), CNTV (virtual), CNTHP (EL2), CNTPS (secure). */
+enum { TES_ARM_TIMER_PHYS = 0, TES_ARM_TIMER_VIRT = 1, TES_ARM_TIMER_HYP = 2,
+       TES_ARM_TIMER_SEC = 3, TES_ARM_NUM_TIMERS = 4 };
+/* Input lines of an AArch64 CPU (cpu_irq_in). */
+enum { TES_ARM_IRQ = 0, TES_ARM_FIQ = 1, TES_ARM_VIRQ = 2, TES_ARM_VFIQ = 3 };
+
+/* How a vCPU enters the guest after reset (tes_cpu_boot.mode). */
+typedef enum tes_cpu_boot_mode {
+    TES_BOOT_RESET = 0,     /* architectural reset state (clears a boot state) */
+    /* AArch64 Linux boot protocol (Documentation/arm64/booting.rst): EL1h,
+     * MMU and caches off, DAIF masked, pc = entry, x0..x7 = regs[0..7]
+     * (x0 = the DTB, x1..x3 = 0). */
+    TES_BOOT_ARM64_KERNEL = 1,
+    /* x86-64 64-bit entry (Linux's startup_64, boot.rst "64-bit boot
+     * protocol"): long mode with paging from the identity map at
+     * page_table (CR3), CS = code_sel and DS/ES/SS = data_sel of the flat GDT
+     * at gdt_base/gdt_limit (written by the board), interrupts off,
+     * rip = entry, regs[] in the order rax, rcx, rdx, rbx, rsp, rbp, rsi,
+     * rdi (rsi = boot_params). */
+    TES_BOOT_X86_LONG64 = 2,
+} tes_cpu_boot_mode;
+
+typedef struct tes_cpu_boot {
+    uint32_t size;       /* sizeof(tes_cpu_boot) */
+    uint32_t mode;       /* tes_cpu_boot_mode */
+    uint64_t entry;      /* first instruction (guest physical) */
+    uint64_t regs[8];    /* entry registers, per mode */
+    uint64_t page_table; /* x86-64: CR3 */
+    uint64_t gdt_base;   /* x86: flat GDT */
+    uint16_t gdt_limit, code_sel, data_sel;
+} tes_cpu_boot;
+
+/* System registers an interrupt controller serves for a CPU (GICv3's
+ * ICC_*_EL1). reg is the architecture's encoding: on AArch64 the MRS/MSR
+ * operand op0 << 14 | op1 << 11 | CRn << 7 | CRm << 3 | op2. Return true
+ * when reg is one of the controller's (read: *val set); false lets the CPU
+ * treat it as unimplemented (UNDEFINED). cpu is the accessing vCPU. */
+typedef struct tes_cpu_sysregs {
+    uint32_t size; /* sizeof(tes_cpu_sysregs) */
+    bool (*read)(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t *val);
+    bool (*write)(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t val);
+} tes_cpu_sysregs;
+/* AArch64 encoding helper for tes_cpu_sysregs.reg. */
+#define TES_ARM_SYSREG(op0, op1, crn, crm, op2)                                  \
+    ((uint32_t)((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2)))
 
 #endif

@@ -89,6 +89,9 @@ tes_cpu *tes_harness_cpu(tes_harness *h, const char *model, unsigned index);
 tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budget,
                                      uint64_t *executed);
 void *tes_harness_cpu_state(tes_cpu *cpu);
+/* Reset the vCPU as a system reset does: its reset(), then the boot state
+ * a board set with host->cpu_set_boot (SDK 1.2). */
+void tes_harness_cpu_reset(tes_harness *h, tes_cpu *cpu);
 
 /* Migration round trip: save dev's state, destroy it, create the same type
  * with the same properties at the same place, load the state into it and

@@ -23,6 +23,7 @@
 #include <tessera/machine.h>
 #include <tessera/memory.h>
 #include <tessera/pci.h>
+#include <tessera/platform.h>
 #include <tessera/state.h>
 #include <tessera/types.h>
 
@@ -221,6 +222,50 @@ struct tes_host {
     void (*drive_drain)(tes_drive *d);
     /* Requests of d in flight. */
     unsigned (*drive_inflight)(tes_drive *d);
+
+    /* ==== ABI 1.2: boards over the CPU<->board interface (cpu.h) and
+     * platform devices (platform.h) ==== */
+    /* The vCPU whose exec() is running on this thread (the one accessing
+     * an MMIO region or system register now), NULL outside exec(). */
+    tes_cpu *(*cpu_current)(void);
+    /* The vCPU as a device: its outputs (the Arm generic timers) are wired
+     * with dev_connect_irq(cpu_dev(cpu), n, line). */
+    tes_device *(*cpu_dev)(tes_cpu *cpu);
+    /* Input line of the vCPU (its set_irq line numbers: TES_ARM_IRQ, ...);
+     * the same tes_irq every time; NULL for a line out of 0..7. */
+    tes_irq *(*cpu_irq_in)(tes_cpu *cpu, int line);
+    /* Set the entry state the vCPU takes now and after every reset;
+     * mode TES_BOOT_RESET clears it. 0, -ENOTSUP (the CPU type has no
+     * apply_boot) or -EINVAL (a mode it does not implement). */
+    int (*cpu_set_boot)(tes_cpu *cpu, const tes_cpu_boot *boot);
+    /* MPIDR_EL1 / APIC ID (the vCPU index when the type does not say). */
+    uint64_t (*cpu_arch_id)(tes_cpu *cpu);
+    /* An interrupt controller serves system registers of cpu (ops NULL:
+     * stop). 0, -EBUSY when another one serves them, -EINVAL. */
+    int (*cpu_set_sysregs)(tes_cpu *cpu, const tes_cpu_sysregs *ops, void *opaque);
+    /* For CPU plugins: a register the CPU does not implement itself. false
+     * when no server claims it (the CPU then raises UNDEFINED). */
+    bool (*cpu_sysreg_read)(tes_cpu *cpu, uint32_t reg, uint64_t *val);
+    bool (*cpu_sysreg_write)(tes_cpu *cpu, uint32_t reg, uint64_t val);
+    /* Platform devices: register MMIO region i (returns i, or -EINVAL) in
+     * realize; boards map dev_mmio(dev, i) (NULL past the last). */
+    int (*dev_init_mmio)(tes_device *dev, tes_region *r);
+    tes_region *(*dev_mmio)(tes_device *dev, unsigned idx);
+    /* n input lines of dev (an interrupt controller's), handler(opaque, i,
+     * level) for line i; boards connect other devices' outputs to
+     * dev_irq_in(dev, i) (NULL past the last). Once per device. */
+    void (*dev_init_irq_in)(tes_device *dev, tes_irq_handler handler, void *opaque,
+                            unsigned n);
+    tes_irq *(*dev_irq_in)(tes_device *dev, unsigned idx);
+    /* The type's tes_platform_info, NULL when it is no platform device. */
+    const tes_platform_info *(*dev_platform_info)(tes_device *dev);
+    /* addr= / irq= given with -device (out->size set by the caller); false
+     * when neither was given. */
+    bool (*dev_platform_place)(tes_device *dev, tes_platform_place *out);
+    /* A host bridge's ECAM window (PCIe Base 6.0, 7.2.2) of size bytes (a
+     * multiple of 1 MiB, at most 256 MiB: one MiB per bus) over the
+     * hierarchy of root, owned by owner; NULL on a bad size. */
+    tes_region *(*pci_ecam_new)(tes_device *owner, tes_bus *root, uint64_t size);
 };
 
 #endif

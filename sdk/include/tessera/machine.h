@@ -34,6 +34,13 @@ typedef struct tes_machine_ops {
     int (*init)(tes_device *machine, void *s, const tes_machine_config *cfg);
     /* Guest-visible power button (system_powerdown); NULL: none. */
     void (*powerdown)(tes_device *machine, void *s);
+
+    /* ==== ABI 1.2 (the core checks size) ==== */
+    /* Every -device has been created: place the platform devices the user
+     * added (dev_platform_place), then write the DT/ACPI tables and set the
+     * boot state. NULL: nothing to do. Return 0 or -errno after
+     * host->error(machine). */
+    int (*devices_done)(tes_device *machine, void *s);
 } tes_machine_ops;
 
 #endif

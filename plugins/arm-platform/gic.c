@@ -16,16 +16,21 @@
  *                 interrupt ID 80, QEMU virt's choice.
  *   v2m-num-spi   (u32, default 64) SPIs the MSI frame may raise.
  *
- * The machine maps three regions, from gic_dist_region(),
- * gic_cpu_region() and gic_v2m_region(): the distributor (GICD_*, 64 KiB),
- * the CPU interface (GICC_*, 64 KiB with GICC_DIR at 0x1000) and the v2m
- * frame (4 KiB). Inputs: gic_spi(g, n) for SPI n (ID 32 + n) and
- * gic_ppi(g, cpu, id) for PPI id 16..31 of one CPU. Outputs: the IRQ line
- * of each vCPU (arm_cpu.irq_line, with a kick when it rises).
+ * Regions (host->dev_mmio(dev, i)), which the board maps: 0 the
+ * distributor (GICD_*, 64 KiB), 1 the CPU interface (GICC_*, 64 KiB with
+ * GICC_DIR at 0x1000), 2 the v2m frame (4 KiB).
+ * Inputs (host->dev_irq_in(dev, i)): i < num-irq - 32 is SPI i (ID
+ * 32 + i); then 16 PPIs per CPU: num-irq - 32 + 16 * cpu + (ID - 16) for
+ * PPI ID 16..31 (the generic timers are 26, 27, 29, 30).
+ * Outputs (host->dev_connect_irq(dev, i, ...)): i < num-cpu is the IRQ
+ * line of CPU interface i, num-cpu + i its FIQ line (never raised: all
+ * interrupts are Group 0 signalled as IRQ). The board wires them to
+ * host->cpu_irq_in(cpu, TES_ARM_IRQ / TES_ARM_FIQ).
  *
  * Model: every interrupt is Group 0 and signalled as IRQ (IGROUPR is
  * RAZ/WI, GICC_CTLR.FIQEn is ignored). Banked registers (SGI/PPI state,
- * the CPU interface) are those of arm_current_cpu, CPU 0 when none.
+ * the CPU interface) are those of the accessing vCPU
+ * (host->cpu_current(); its index is the interface), CPU 0 when none.
  * Level-sensitive interrupts are pending while their line is high (or a
  * write to ISPENDR latched them); edge-triggered ones latch on the rising
  * edge. SGIs are pending per source CPU, as GICv2 requires. Priorities
@@ -36,7 +41,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "arm.h"
+#include "platform.h"
 
 #define GIC_MAX_IRQ 1024
 #define GIC_NWORDS (GIC_MAX_IRQ / 32)
@@ -57,12 +62,14 @@
 #define GIC_CPU_SIZE 0x10000
 #define GIC_V2M_SIZE 0x1000
 
+#define GIC_MAX_CPU 8
+
 /* Per-interrupt bits, banked per CPU for IDs 0..31. */
 enum { B_ENABLED, B_PEND, B_ACTIVE, B_LEVEL, B_EDGE, NUM_BITS };
 
 struct gic {
-    gic_pub pub; /* first: regions and input lines (arm.h) */
     tes_device *dev;
+    tes_region *dist, *cpu, *v2m;
     uint32_t num_cpu, num_irq, v2m_base_spi, v2m_num_spi; /* properties */
 
     /* Distributor. spi_bits word 0 is unused: IDs 0..31 live in priv_bits.
@@ -81,18 +88,19 @@ struct gic {
     uint32_t c_ctlr[GIC_MAX_CPU], c_pmr[GIC_MAX_CPU];
     uint32_t c_bpr[GIC_MAX_CPU], c_abpr[GIC_MAX_CPU];
     uint32_t c_apr[GIC_MAX_CPU][8];
-};
 
-arm_cpu *arm_current_cpu;
-static struct gic *the_gic;
+    /* Level last driven on each CPU's IRQ output; -1: unknown (resend). */
+    int out_level[GIC_MAX_CPU];
+};
 
 /* ---- helpers ---- */
 
 static unsigned cur_cpu(struct gic *g)
 {
-    arm_cpu *c = arm_current_cpu;
+    tes_cpu *c = H->cpu_current();
+    unsigned i = c ? H->cpu_index(c) : 0;
 
-    return c && c->index < g->num_cpu ? c->index : 0;
+    return i < g->num_cpu ? i : 0;
 }
 
 static uint32_t cpu_mask(struct gic *g)
@@ -215,21 +223,12 @@ static unsigned signalled(struct gic *g, unsigned cpu, unsigned *prio)
 static void gic_update(struct gic *g)
 {
     for (unsigned cpu = 0; cpu < g->num_cpu; cpu++) {
-        tes_cpu *tc = H->cpu_by_index(cpu);
         unsigned prio;
-        int level;
-        arm_cpu *c;
+        int level = signalled(g, cpu, &prio) != GIC_SPURIOUS;
 
-        if (!tc) {
-            continue;
-        }
-        level = signalled(g, cpu, &prio) != GIC_SPURIOUS;
-        c = arm_cpu_of(tc);
-        if (c->irq_line != level) {
-            c->irq_line = level;
-            if (level) {
-                H->cpu_kick(tc);
-            }
+        if (g->out_level[cpu] != level) {
+            g->out_level[cpu] = level;
+            H->dev_set_irq(g->dev, cpu, level);
         }
     }
 }
@@ -249,14 +248,18 @@ static void set_line(struct gic *g, unsigned cpu, unsigned irq, int level)
     gic_update(g);
 }
 
-static void spi_handler(void *opaque, int n, int level)
+/* Input i: SPI i, then 16 PPIs per CPU (see the manual above). */
+static void in_handler(void *opaque, int n, int level)
 {
-    set_line(opaque, 0, 32 + (unsigned)n, level);
-}
+    struct gic *g = opaque;
+    unsigned nspi = g->num_irq - 32;
 
-static void ppi_handler(void *opaque, int n, int level)
-{
-    set_line(opaque, (unsigned)n / 16, 16 + (unsigned)n % 16, level);
+    if ((unsigned)n < nspi) {
+        set_line(g, 0, 32 + (unsigned)n, level);
+    } else {
+        n -= (int)nspi;
+        set_line(g, (unsigned)n / 16, 16 + (unsigned)n % 16, level);
+    }
 }
 
 /* ---- CPU interface: acknowledge and end of interrupt ---- */
@@ -686,38 +689,6 @@ static const tes_mem_ops v2m_ops = {
     .impl_min = 4, .impl_max = 4,
 };
 
-/* ---- public accessors ---- */
-
-struct gic *gic_get(void)
-{
-    return the_gic;
-}
-
-tes_irq *gic_spi(struct gic *g, unsigned spi)
-{
-    return g && spi < g->num_irq - 32 ? g->pub.spi[spi] : NULL;
-}
-
-tes_irq *gic_ppi(struct gic *g, unsigned cpu, unsigned ppi)
-{
-    return g && cpu < g->num_cpu && ppi >= 16 && ppi < 32 ? g->pub.ppi[cpu][ppi - 16] : NULL;
-}
-
-tes_region *gic_dist_region(struct gic *g)
-{
-    return g ? g->pub.dist : NULL;
-}
-
-tes_region *gic_cpu_region(struct gic *g)
-{
-    return g ? g->pub.cpu : NULL;
-}
-
-tes_region *gic_v2m_region(struct gic *g)
-{
-    return g ? g->pub.v2m : NULL;
-}
-
 /* ---- life cycle ---- */
 
 static void gic_reset(tes_device *dev, void *s);
@@ -735,10 +706,6 @@ static bool check_props(tes_device *dev, struct gic *g)
                  g->v2m_base_spi, g->v2m_num_spi, g->num_irq - 32);
         return false;
     }
-    if (the_gic) {
-        H->error(dev, "arm-gic: only one GIC per machine");
-        return false;
-    }
     return true;
 }
 
@@ -751,39 +718,19 @@ static int gic_realize(tes_device *dev, void *s)
         return -EINVAL;
     }
     g->dev = dev;
-    g->pub.dist = H->region_new_io(dev, "gic-dist", GIC_DIST_SIZE, &dist_ops, g);
-    g->pub.cpu = H->region_new_io(dev, "gic-cpu", GIC_CPU_SIZE, &cpu_ops, g);
-    g->pub.v2m = H->region_new_io(dev, "gic-v2m", GIC_V2M_SIZE, &v2m_ops, g);
-    g->pub.spi = calloc(nspi, sizeof(*g->pub.spi));
-    if (!g->pub.spi) {
-        H->error(dev, "arm-gic: out of memory for %u SPI lines", nspi);
-        return -ENOMEM;
+    g->dist = H->region_new_io(dev, "gic-dist", GIC_DIST_SIZE, &dist_ops, g);
+    g->cpu = H->region_new_io(dev, "gic-cpu", GIC_CPU_SIZE, &cpu_ops, g);
+    g->v2m = H->region_new_io(dev, "gic-v2m", GIC_V2M_SIZE, &v2m_ops, g);
+    H->dev_init_mmio(dev, g->dist);
+    H->dev_init_mmio(dev, g->cpu);
+    H->dev_init_mmio(dev, g->v2m);
+    H->dev_init_irq_in(dev, in_handler, g, nspi + 16 * g->num_cpu);
+    H->dev_init_irqs(dev, 2 * g->num_cpu); /* IRQ then FIQ of each CPU */
+    for (unsigned c = 0; c < GIC_MAX_CPU; c++) {
+        g->out_level[c] = -1;
     }
-    for (unsigned i = 0; i < nspi; i++) {
-        g->pub.spi[i] = H->irq_new(spi_handler, g, (int)i);
-    }
-    for (unsigned c = 0; c < g->num_cpu; c++) {
-        for (unsigned i = 0; i < 16; i++) {
-            g->pub.ppi[c][i] = H->irq_new(ppi_handler, g, (int)(c * 16 + i));
-        }
-    }
-    the_gic = g;
-    arm_current_cpu = NULL;
     gic_reset(dev, g); /* the core resets devices at machine start only */
     return 0;
-}
-
-static void gic_unrealize(tes_device *dev, void *s)
-{
-    struct gic *g = s;
-
-    /* The lines themselves belong to the core (no irq_free in the API). */
-    free(g->pub.spi);
-    g->pub.spi = NULL;
-    if (the_gic == g) {
-        the_gic = NULL;
-    }
-    arm_current_cpu = NULL;
 }
 
 /* Reset values of 4.3 and 4.4; input line levels are kept: they belong to
@@ -814,7 +761,12 @@ static void gic_reset(tes_device *dev, void *s)
 
 static int gic_post_load(tes_device *dev, void *s, uint32_t version)
 {
-    gic_update(s);
+    struct gic *g = s;
+
+    for (unsigned c = 0; c < GIC_MAX_CPU; c++) {
+        g->out_level[c] = -1;
+    }
+    gic_update(g);
     return 0;
 }
 
@@ -863,7 +815,6 @@ const tes_type_info arm_gic_type = {
     .instance_size = sizeof(struct gic),
     .props = gic_props,
     .realize = gic_realize,
-    .unrealize = gic_unrealize,
     .reset = gic_reset,
     .state = &gic_state,
 };

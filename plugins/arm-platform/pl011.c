@@ -4,14 +4,18 @@
  *
  * User manual
  *
- *   -device pl011[,chardev=serialN]
+ *   -device pl011,addr=A,irq=N[,chardev=serialN]
  *
- *   chardev  (chr, default: serial0 when there is one) where transmitted
- *            bytes go and received bytes come from. Without any, output is
- *            discarded and nothing is received.
+ *   chardev  (chr, default none) where transmitted bytes go and received
+ *            bytes come from. Without one, output is discarded and nothing
+ *            is received. Boards give their stock UART chardev=serial0.
+ *   addr, irq  (platform device, <tessera/platform.h>) where a board that
+ *            places platform devices (virt) maps it and which of its
+ *            interrupt lines it drives; the board adds its DT node.
  *
- * The machine maps the 4 KiB register region from pl011_region(dev) and
- * wires interrupt output 0 (level: RIS & IMSC != 0).
+ * A platform device: one 4 KiB register region (host->dev_mmio(dev, 0))
+ * and interrupt output 0 (level: RIS & IMSC != 0); DT "arm,pl011",
+ * "arm,primecell" with the uartclk and apb_pclk clocks.
  *
  * Model: transmission is instant, so the TX FIFO is always empty: FR reads
  * TXFE set, TXFF and BUSY clear, and every write to DR raises TXRIS (the
@@ -24,7 +28,7 @@
  * transmitted bytes back to the RX FIFO. Baud rate and line settings are
  * stored, not used. Guest mistakes are logged under -d guest_errors.
  */
-#include "arm.h"
+#include "platform.h"
 
 #define PL011_SIZE 0x1000
 #define FIFO_DEPTH 16
@@ -44,7 +48,7 @@
 #define INT_ALL 0x7ffu
 
 typedef struct pl011 {
-    primecell_pub pub; /* first: the region (arm.h) */
+    tes_region *mmio;
     tes_device *dev;
     tes_chr *chr; /* property */
 
@@ -233,13 +237,6 @@ static void pl011_receive(void *opaque, const uint8_t *buf, int len)
 
 /* ---- life cycle ---- */
 
-tes_region *pl011_region(tes_device *dev)
-{
-    pl011 *s = H->dev_state(dev);
-
-    return s ? s->pub.mmio : NULL;
-}
-
 static void pl011_reset(tes_device *dev, void *opaque)
 {
     pl011 *s = opaque;
@@ -257,10 +254,8 @@ static int pl011_realize(tes_device *dev, void *opaque)
     pl011 *s = opaque;
 
     s->dev = dev;
-    if (!s->chr) {
-        s->chr = H->serial_chr(0); /* NULL with -serial none or in tests */
-    }
-    s->pub.mmio = H->region_new_io(dev, "pl011", PL011_SIZE, &pl011_ops, s);
+    s->mmio = H->region_new_io(dev, "pl011", PL011_SIZE, &pl011_ops, s);
+    H->dev_init_mmio(dev, s->mmio);
     H->dev_init_irqs(dev, 1);
     if (s->chr) {
         H->chr_set_handlers(s->chr, pl011_can_read, pl011_receive, s);
@@ -318,8 +313,18 @@ static const tes_state_info pl011_state = {
 
 static const tes_prop_info pl011_props[] = {
     TES_PROP("chardev", TES_PROP_CHR, pl011, chr, NULL, 0, 0,
-             "serial backend (serialN); default serial0 when present"),
+             "serial backend (serialN); default none (output discarded)"),
     TES_PROP_END,
+};
+
+static const tes_platform_info pl011_platform = {
+    .size = sizeof(tes_platform_info),
+    .magic = TES_PLATFORM_MAGIC,
+    .compatible = "arm,pl011\0arm,primecell\0",
+    .node_name = "pl011",
+    .num_mmio = 1,
+    .num_irqs = 1,
+    .clock_names = "uartclk\0apb_pclk\0",
 };
 
 const tes_type_info pl011_type = {
@@ -334,4 +339,5 @@ const tes_type_info pl011_type = {
     .unrealize = pl011_unrealize,
     .reset = pl011_reset,
     .state = &pl011_state,
+    .class_info = &pl011_platform,
 };

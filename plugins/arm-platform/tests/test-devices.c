@@ -1,12 +1,14 @@
 /*
- * cpu-arm device tests through the harness: the GICv2 + v2m (arm-gic), the
- * PL011 UART and the PL031 RTC. The plugin file comes from
- * $CPU_ARM_PLUGIN (meson sets it) or the first argument.
+ * arm-platform device tests through the harness: the GICv2 + v2m
+ * (arm-gic), the PL011 UART and the PL031 RTC. The plugin files come from
+ * $ARM_PLATFORM_PLUGIN and $CPU_ARM_PLUGIN (meson sets them); the CPUs
+ * are there to access the GIC's banked registers.
  *
  * The harness maps no sysbus region by itself: each fixture maps the
- * device's regions (found through the public head of its instance, arm.h)
- * into system memory. Accesses from the harness act as CPU 0; tests of
- * banked state on other CPUs run one load or store on that vCPU.
+ * device's regions (host->dev_mmio, as a board does) into system memory and
+ * wires the GIC's outputs to the vCPUs' inputs (host->cpu_irq_in). Accesses
+ * from the harness act as CPU 0; tests of banked state on other CPUs run
+ * one load or store on that vCPU (the GIC asks host->cpu_current()).
  */
 #include <glib.h>
 #include <stdlib.h>
@@ -14,7 +16,7 @@
 #include <time.h>
 #include <tessera/harness.h>
 
-#include "../arm.h"
+#include "arm.h" /* cpu-arm: the vCPU state of cpu_access() */
 
 #define DIST 0x08000000ull
 #define CPUIF 0x08010000ull
@@ -47,7 +49,9 @@
 #define GICC_DIR 0x1000
 #define SPURIOUS 1023
 
-static const char *plugin_path;
+static const char *plugin_path, *cpu_plugin_path;
+
+#define NSPI 256 /* num-irq 288: inputs 256.. are the PPIs of each CPU */
 
 typedef struct fixture {
     tes_harness *h;
@@ -61,20 +65,20 @@ static void up(fixture *f)
 {
     memset(f, 0, sizeof(*f));
     f->h = tes_harness_new(16 << 20);
-    if (!tes_harness_load(f->h, plugin_path)) {
-        g_error("cpu-arm: %s", tes_harness_error(f->h));
+    if (!tes_harness_load(f->h, plugin_path) || !tes_harness_load(f->h, cpu_plugin_path)) {
+        g_error("arm-platform/cpu-arm: %s", tes_harness_error(f->h));
     }
     f->host = tes_harness_host(f->h);
 }
 
 static void map_gic(fixture *f)
 {
-    gic_pub *p = tes_harness_state(f->dev);
     tes_region *sys = f->host->system_memory();
 
-    f->host->region_add(sys, DIST, p->dist, 0);
-    f->host->region_add(sys, CPUIF, p->cpu, 0);
-    f->host->region_add(sys, V2M, p->v2m, 0);
+    f->host->region_add(sys, DIST, f->host->dev_mmio(f->dev, 0), 0);
+    f->host->region_add(sys, CPUIF, f->host->dev_mmio(f->dev, 1), 0);
+    f->host->region_add(sys, V2M, f->host->dev_mmio(f->dev, 2), 0);
+    g_assert_null(f->host->dev_mmio(f->dev, 3));
 }
 
 static void gic_up(fixture *f, const char *props)
@@ -87,13 +91,15 @@ static void gic_up(fixture *f, const char *props)
     map_gic(f);
 }
 
-/* vCPUs 0..n-1, for tests that watch the IRQ line or bank by CPU. */
+/* vCPUs 0..n-1, for tests that watch the IRQ line or bank by CPU; the
+ * GIC's IRQ output i drives vCPU i's IRQ input, as virt wires them. */
 static void cpus_up(fixture *f, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         f->cpu[i] = tes_harness_cpu(f->h, "cortex-a57", i);
         g_assert_nonnull(f->cpu[i]);
         f->c[i] = tes_harness_cpu_state(f->cpu[i]);
+        f->host->dev_connect_irq(f->dev, i, f->host->cpu_irq_in(f->cpu[i], TES_ARM_IRQ));
     }
 }
 
@@ -114,9 +120,7 @@ static void wr(fixture *f, uint64_t a, uint32_t v)
 
 static void spi(fixture *f, unsigned n, int level)
 {
-    gic_pub *p = tes_harness_state(f->dev);
-
-    f->host->irq_set(p->spi[n], level);
+    f->host->irq_set(f->host->dev_irq_in(f->dev, n), level);
 }
 
 /* Run one 32-bit load or store on vCPU i (MMU off: physical addresses), so
@@ -408,19 +412,49 @@ static void test_gic_sgi_between_cpus(void)
 static void test_gic_ppi_banked(void)
 {
     fixture f;
-    gic_pub *p;
 
     gic_up(&f, "num-cpu=2");
     gic_enable(&f);
-    p = tes_harness_state(f.dev);
     wr(&f, DIST + GICD_ISENABLER, 1u << 27);
     /* CPU 1's timer PPI is invisible to CPU 0. */
-    f.host->irq_set(p->ppi[1][27 - 16], 1);
+    f.host->irq_set(f.host->dev_irq_in(f.dev, NSPI + 16 + 27 - 16), 1);
     g_assert_false(pending(&f, 27));
     g_assert_cmpuint(rd(&f, CPUIF + GICC_IAR), ==, SPURIOUS);
-    f.host->irq_set(p->ppi[0][27 - 16], 1);
+    f.host->irq_set(f.host->dev_irq_in(f.dev, NSPI + 27 - 16), 1);
     g_assert_true(pending(&f, 27));
     g_assert_cmpuint(rd(&f, CPUIF + GICC_IAR), ==, 27);
+    down(&f);
+}
+
+/* Without any CPU: the GIC's outputs (IRQ of interface i, then FIQ) are
+ * plain device outputs a board wires; platform types declare themselves. */
+static void test_gic_outputs_and_platform_info(void)
+{
+    fixture f;
+    const tes_platform_info *pi;
+    tes_device *uart;
+
+    gic_up(&f, "num-cpu=2");
+    gic_enable(&f);
+    spi_setup(&f, 40, 0x80, false);
+    tes_harness_write(f.h, DIST + GICD_ITARGETSR + 40, 0x1, 1); /* to CPU 0 */
+    spi(&f, 8, 1);
+    g_assert_cmpint(tes_harness_irq_level(f.h, f.dev, 0), ==, 1);
+    g_assert_cmpint(tes_harness_irq_level(f.h, f.dev, 1), ==, 0);
+    g_assert_cmpint(tes_harness_irq_level(f.h, f.dev, 2), ==, 0); /* FIQ 0 */
+    spi(&f, 8, 0);
+    g_assert_cmpint(tes_harness_irq_level(f.h, f.dev, 0), ==, 0);
+    g_assert_nonnull(f.host->dev_irq_in(f.dev, NSPI + 2 * 16 - 1));
+    g_assert_null(f.host->dev_irq_in(f.dev, NSPI + 2 * 16));
+    g_assert_null(f.host->dev_platform_info(f.dev)); /* the board writes its node */
+    uart = tes_harness_device(f.h, "pl011", NULL);
+    pi = f.host->dev_platform_info(uart);
+    g_assert_nonnull(pi);
+    g_assert_cmpstr(pi->compatible, ==, "arm,pl011");
+    g_assert_cmpstr(pi->compatible + strlen(pi->compatible) + 1, ==, "arm,primecell");
+    g_assert_cmpuint(pi->num_mmio, ==, 1);
+    g_assert_cmpuint(pi->num_irqs, ==, 1);
+    g_assert_cmphex(f.host->region_size(f.host->dev_mmio(uart, 0)), ==, 0x1000);
     down(&f);
 }
 
@@ -470,13 +504,10 @@ static void test_gic_migrate(void)
 
 static void uart_up(fixture *f)
 {
-    primecell_pub *p;
-
     up(f);
     f->dev = tes_harness_device(f->h, "pl011", NULL);
     g_assert_nonnull(f->dev);
-    p = tes_harness_state(f->dev);
-    f->host->region_add(f->host->system_memory(), UART, p->mmio, 0);
+    f->host->region_add(f->host->system_memory(), UART, f->host->dev_mmio(f->dev, 0), 0);
 }
 
 static void test_pl011_ids_and_reset(void)
@@ -557,8 +588,6 @@ static void test_pl011_overrun_without_fifo(void)
 static void test_pl011_migrate(void)
 {
     fixture f;
-    primecell_pub *p;
-
     uart_up(&f);
     wr(&f, UART + 0x02c, 0x70);
     wr(&f, UART + 0x030, 0x381);
@@ -568,8 +597,7 @@ static void test_pl011_migrate(void)
     if (!f.dev) {
         g_error("migration: %s", tes_harness_error(f.h));
     }
-    p = tes_harness_state(f.dev);
-    f.host->region_add(f.host->system_memory(), UART, p->mmio, 0);
+    f.host->region_add(f.host->system_memory(), UART, f.host->dev_mmio(f.dev, 0), 0);
     g_assert_cmpint(tes_harness_irq_level(f.h, f.dev, 0), ==, 1);
     g_assert_cmphex(rd(&f, UART + 0x000), ==, 'q');
     g_assert_cmphex(rd(&f, UART + 0x02c), ==, 0x70);
@@ -580,13 +608,10 @@ static void test_pl011_migrate(void)
 
 static void rtc_up(fixture *f)
 {
-    primecell_pub *p;
-
     up(f);
     f->dev = tes_harness_device(f->h, "pl031", NULL);
     g_assert_nonnull(f->dev);
-    p = tes_harness_state(f->dev);
-    f->host->region_add(f->host->system_memory(), RTC, p->mmio, 0);
+    f->host->region_add(f->host->system_memory(), RTC, f->host->dev_mmio(f->dev, 0), 0);
 }
 
 static void test_pl031_counter(void)
@@ -635,8 +660,6 @@ static void test_pl031_match_interrupt(void)
 static void test_pl031_migrate(void)
 {
     fixture f;
-    primecell_pub *p;
-
     rtc_up(&f);
     wr(&f, RTC + 0x08, 5000);
     wr(&f, RTC + 0x04, 5002);
@@ -645,8 +668,7 @@ static void test_pl031_migrate(void)
     if (!f.dev) {
         g_error("migration: %s", tes_harness_error(f.h));
     }
-    p = tes_harness_state(f.dev);
-    f.host->region_add(f.host->system_memory(), RTC, p->mmio, 0);
+    f.host->region_add(f.host->system_memory(), RTC, f.host->dev_mmio(f.dev, 0), 0);
     g_assert_cmpuint(rd(&f, RTC + 0x00), ==, 5000);
     /* The alarm is re-armed on the destination. */
     tes_harness_clock_step(f.h, 2000000000ll);
@@ -657,38 +679,39 @@ static void test_pl031_migrate(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    plugin_path = g_getenv("CPU_ARM_PLUGIN");
-    if (!plugin_path && argc > 1) {
-        plugin_path = argv[1];
-    }
-    if (!plugin_path) {
-        g_printerr("usage: %s PLUGIN.so (or set CPU_ARM_PLUGIN)\n", argv[0]);
+    plugin_path = g_getenv("ARM_PLATFORM_PLUGIN");
+    cpu_plugin_path = g_getenv("CPU_ARM_PLUGIN");
+    if (!plugin_path || !cpu_plugin_path) {
+        g_printerr("usage: ARM_PLATFORM_PLUGIN=arm-platform.so CPU_ARM_PLUGIN=cpu-arm.so %s\n",
+                   argv[0]);
         return 2;
     }
-    g_test_add_func("/cpu-arm/gic/ids/typer-iidr-and-banked-targets", test_gic_ids);
-    g_test_add_func("/cpu-arm/gic/props/bad-values-refused", test_gic_bad_props);
-    g_test_add_func("/cpu-arm/gic/spi/level-acked-by-iar-ended-by-eoir", test_gic_level_ack_eoi);
-    g_test_add_func("/cpu-arm/gic/spi/raises-and-drops-cpu-irq-line", test_gic_cpu_irq_line);
-    g_test_add_func("/cpu-arm/gic/priority/pmr-masks-equal-or-lower", test_gic_pmr_masks);
-    g_test_add_func("/cpu-arm/gic/priority/only-higher-group-preempts", test_gic_preemption);
-    g_test_add_func("/cpu-arm/gic/spi/edge-latches-level-follows-line", test_gic_edge_vs_level);
-    g_test_add_func("/cpu-arm/gic/dist/enable-pending-active-registers",
+    g_test_add_func("/arm-platform/gic/ids/typer-iidr-and-banked-targets", test_gic_ids);
+    g_test_add_func("/arm-platform/gic/props/bad-values-refused", test_gic_bad_props);
+    g_test_add_func("/arm-platform/gic/spi/level-acked-by-iar-ended-by-eoir", test_gic_level_ack_eoi);
+    g_test_add_func("/arm-platform/gic/spi/raises-and-drops-cpu-irq-line", test_gic_cpu_irq_line);
+    g_test_add_func("/arm-platform/gic/priority/pmr-masks-equal-or-lower", test_gic_pmr_masks);
+    g_test_add_func("/arm-platform/gic/priority/only-higher-group-preempts", test_gic_preemption);
+    g_test_add_func("/arm-platform/gic/spi/edge-latches-level-follows-line", test_gic_edge_vs_level);
+    g_test_add_func("/arm-platform/gic/dist/enable-pending-active-registers",
                     test_gic_enable_and_pend_regs);
-    g_test_add_func("/cpu-arm/gic/cpu/eoimode-splits-drop-and-deactivate",
+    g_test_add_func("/arm-platform/gic/cpu/eoimode-splits-drop-and-deactivate",
                     test_gic_eoimode_dir);
-    g_test_add_func("/cpu-arm/gic/sgi/pending-per-source-cpu", test_gic_sgi_sources);
-    g_test_add_func("/cpu-arm/gic/sgi/cpu0-to-cpu1-with-source-id", test_gic_sgi_between_cpus);
-    g_test_add_func("/cpu-arm/gic/ppi/banked-per-cpu", test_gic_ppi_banked);
-    g_test_add_func("/cpu-arm/gic/v2m/setspi-raises-spi-in-frame", test_gic_v2m);
-    g_test_add_func("/cpu-arm/gic/migrate/keeps-distributor-and-cpu-state", test_gic_migrate);
-    g_test_add_func("/cpu-arm/pl011/ids-and-reset-values", test_pl011_ids_and_reset);
-    g_test_add_func("/cpu-arm/pl011/tx-sets-txris-irq-follows-imsc", test_pl011_tx_interrupt);
-    g_test_add_func("/cpu-arm/pl011/loopback-rx-fifo-timeout-and-trigger",
+    g_test_add_func("/arm-platform/gic/sgi/pending-per-source-cpu", test_gic_sgi_sources);
+    g_test_add_func("/arm-platform/gic/sgi/cpu0-to-cpu1-with-source-id", test_gic_sgi_between_cpus);
+    g_test_add_func("/arm-platform/gic/ppi/banked-per-cpu", test_gic_ppi_banked);
+    g_test_add_func("/arm-platform/gic/v2m/setspi-raises-spi-in-frame", test_gic_v2m);
+    g_test_add_func("/arm-platform/gic/outputs-without-cpus-and-platform-info",
+                    test_gic_outputs_and_platform_info);
+    g_test_add_func("/arm-platform/gic/migrate/keeps-distributor-and-cpu-state", test_gic_migrate);
+    g_test_add_func("/arm-platform/pl011/ids-and-reset-values", test_pl011_ids_and_reset);
+    g_test_add_func("/arm-platform/pl011/tx-sets-txris-irq-follows-imsc", test_pl011_tx_interrupt);
+    g_test_add_func("/arm-platform/pl011/loopback-rx-fifo-timeout-and-trigger",
                     test_pl011_loopback_rx);
-    g_test_add_func("/cpu-arm/pl011/overrun-without-fifo", test_pl011_overrun_without_fifo);
-    g_test_add_func("/cpu-arm/pl011/migrate/keeps-rx-fifo-and-irq", test_pl011_migrate);
-    g_test_add_func("/cpu-arm/pl031/counter-follows-virtual-clock", test_pl031_counter);
-    g_test_add_func("/cpu-arm/pl031/match-raises-interrupt", test_pl031_match_interrupt);
-    g_test_add_func("/cpu-arm/pl031/migrate/keeps-counter-and-alarm", test_pl031_migrate);
+    g_test_add_func("/arm-platform/pl011/overrun-without-fifo", test_pl011_overrun_without_fifo);
+    g_test_add_func("/arm-platform/pl011/migrate/keeps-rx-fifo-and-irq", test_pl011_migrate);
+    g_test_add_func("/arm-platform/pl031/counter-follows-virtual-clock", test_pl031_counter);
+    g_test_add_func("/arm-platform/pl031/match-raises-interrupt", test_pl031_match_interrupt);
+    g_test_add_func("/arm-platform/pl031/migrate/keeps-counter-and-alarm", test_pl031_migrate);
     return g_test_run();
 }

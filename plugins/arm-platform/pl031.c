@@ -2,10 +2,12 @@
  * pl031: the ARM PrimeCell Real Time Clock PL031 (ARM DDI 0224), for
  * Linux's rtc-pl031 driver.
  *
- *   -device pl031
+ *   -device pl031,addr=A,irq=N
  *
- * No properties. The machine maps the 4 KiB region from pl031_region(dev)
- * and wires interrupt output 0 (level: RIS & IMSC).
+ * No properties of its own; addr and irq place it on a board that places
+ * platform devices (<tessera/platform.h>). A platform device: one 4 KiB
+ * region (host->dev_mmio(dev, 0)) and interrupt output 0 (level: RIS &
+ * IMSC); DT "arm,pl031", "arm,primecell" with the apb_pclk clock.
  *
  * The counter (RTCDR) starts at the host's wall-clock time (UTC seconds)
  * when the device is realized and then follows the virtual clock, so it
@@ -18,13 +20,13 @@
  */
 #include <time.h>
 
-#include "arm.h"
+#include "platform.h"
 
 #define PL031_SIZE 0x1000
 #define NS_PER_SEC 1000000000ll
 
 typedef struct pl031 {
-    primecell_pub pub; /* first: the region (arm.h) */
+    tes_region *mmio;
     tes_device *dev;
     tes_timer *alarm;
 
@@ -121,13 +123,6 @@ static const tes_mem_ops pl031_ops = {
     .impl_min = 4, .impl_max = 4,
 };
 
-tes_region *pl031_region(tes_device *dev)
-{
-    pl031 *s = H->dev_state(dev);
-
-    return s ? s->pub.mmio : NULL;
-}
-
 static void pl031_reset(tes_device *dev, void *opaque)
 {
     pl031 *s = opaque;
@@ -143,7 +138,8 @@ static int pl031_realize(tes_device *dev, void *opaque)
     pl031 *s = opaque;
 
     s->dev = dev;
-    s->pub.mmio = H->region_new_io(dev, "pl031", PL031_SIZE, &pl031_ops, s);
+    s->mmio = H->region_new_io(dev, "pl031", PL031_SIZE, &pl031_ops, s);
+    H->dev_init_mmio(dev, s->mmio);
     H->dev_init_irqs(dev, 1);
     s->alarm = H->timer_new(alarm_fired, s);
     s->tick_offset = (int64_t)time(NULL) - H->clock_ns() / NS_PER_SEC;
@@ -184,6 +180,16 @@ static const tes_state_info pl031_state = {
     .post_load = pl031_post_load,
 };
 
+static const tes_platform_info pl031_platform = {
+    .size = sizeof(tes_platform_info),
+    .magic = TES_PLATFORM_MAGIC,
+    .compatible = "arm,pl031\0arm,primecell\0",
+    .node_name = "pl031",
+    .num_mmio = 1,
+    .num_irqs = 1,
+    .clock_names = "apb_pclk\0",
+};
+
 const tes_type_info pl031_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
@@ -196,4 +202,5 @@ const tes_type_info pl031_type = {
     .unrealize = pl031_unrealize,
     .reset = pl031_reset,
     .state = &pl031_state,
+    .class_info = &pl031_platform,
 };

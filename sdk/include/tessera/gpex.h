@@ -1,12 +1,14 @@
 /*
- * gpex: the interface the generic PCIe host bridge offers machine plugins.
+ * tessera SDK: the interface the generic PCIe host bridge (plugins/pcie,
+ * "gpex-pcihost") offers board plugins; installed as <tessera/gpex.h>.
  *
- * gpex-pcihost is a sysbus device; a machine (plugins/cpu-arm's virt)
- * creates it, then asks this interface for the regions to map and wires
- * its four INTx outputs:
+ * gpex-pcihost is a sysbus device; a board (plugins/board-virt) creates
+ * it, then asks this interface for the regions to map and wires its four
+ * INTx outputs:
  *
- *   #include "../pcie/gpex.h"
- *   const tes_gpex_iface *g = H->iface_lookup(TES_GPEX_IFACE, 1);
+ *   #include <tessera/gpex.h>
+ *   const tes_gpex_iface *g = H->iface_lookup(TES_GPEX_IFACE,
+ *                                             TES_GPEX_IFACE_VERSION);
  *   tes_device *gp = H->dev_create(machine, NULL, "gpex-pcihost",
  *                                  "ecam-buses=16,mmio-base=0x10000000,"
  *                                  "mmio-size=0x2eff0000");
@@ -26,10 +28,14 @@
  * output (S + P) % 4 after the bridges' swizzle, as QEMU's virt and its
  * device tree interrupt-map describe.
  *
- * Plain C, size-prefixed; new entries go at the end with a version bump.
+ * Plain C, size-prefixed; new entries go at the end with a version bump
+ * (a board asks for the version whose last entry it uses).
+ *
+ * History: version 1 (SDK 1.1, plugins/pcie/gpex.h, not installed);
+ * installed with SDK 1.2, same layout, sizes pinned.
  */
-#ifndef TESSERA_PCIE_GPEX_H
-#define TESSERA_PCIE_GPEX_H
+#ifndef TESSERA_GPEX_H
+#define TESSERA_GPEX_H
 
 #include <tessera/tessera.h>
 

@@ -1,13 +1,15 @@
 /*
- * cpu-arm: what virt.c (the machine, the boot loader) and virt-fdt.c (its
- * device tree) share. Private to those two files.
+ * board-virt: what virt.c (the machine, the boot loader), virt-plat.c
+ * (platform devices) and virt-fdt.c (its device tree) share. Private to
+ * the plugin.
  */
-#ifndef CPU_ARM_VIRT_H
-#define CPU_ARM_VIRT_H
+#ifndef BOARD_VIRT_H
+#define BOARD_VIRT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/platform.h>
 
 /* The memory map of QEMU's virt machine (hw/arm/virt.c, base_memmap), so
  * that device trees, kernels and habits carry over. */
@@ -46,6 +48,18 @@ extern const virt_range virt_memmap[VIRT_NR_REGIONS];
 #define VIRT_PPI_TIMER_VIRT 11
 #define VIRT_PPI_TIMER_HYP 10
 
+/* A placed platform device, described from its type's tes_platform_info
+ * (compatible, clocks, extra properties) and where the board put it. */
+#define VIRT_PLAT_MAX_MMIO 4
+#define VIRT_PLAT_MAX_IRQS 8
+typedef struct virt_plat_node {
+    const tes_platform_info *info;
+    const char *type_name;  /* node name when info->node_name is NULL */
+    unsigned nreg;
+    uint64_t reg_base[VIRT_PLAT_MAX_MMIO], reg_size[VIRT_PLAT_MAX_MMIO];
+    uint32_t first_spi;     /* its outputs drive SPIs first_spi + i */
+} virt_plat_node;
+
 /* What the generated device tree describes. */
 typedef struct virt_fdt_cfg {
     unsigned ncpus;
@@ -54,6 +68,11 @@ typedef struct virt_fdt_cfg {
     uint64_t ram_size;
     unsigned mmio_slots;      /* virtio-mmio nodes (0: none) */
     bool pcie;                /* describe the gpex host bridge */
+    /* Platform devices in DT order: the board's RTC and UART first (the
+     * UART's node is stdout-path), then the -device ones. */
+    const virt_plat_node *plat;
+    unsigned nplat;
+    int stdout_plat;          /* plat[] index of the UART on serial0, -1: none */
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).

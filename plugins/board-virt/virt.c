@@ -1,7 +1,11 @@
 /*
- * cpu-arm: the `virt` machine, a board that exists only in emulators, laid
- * out like QEMU's (hw/arm/virt.c) so that kernels, device trees and habits
- * carry over.
+ * board-virt: the `virt` machine, a board that exists only in emulators,
+ * laid out like QEMU's (hw/arm/virt.c) so that kernels, device trees and
+ * habits carry over. A plugin of its own, composed only through the SDK:
+ * CPUs of any AArch64 CPU plugin (the CPU<->board interface of
+ * <tessera/cpu.h>), the arm-gic, pl011 and pl031 types of whichever plugin
+ * provides them (-plugin swaps one), the gpex host bridge (<tessera/gpex.h>)
+ * and virtio-mmio transports (<tessera/virtio.h>).
  *
  * User manual
  *
@@ -29,12 +33,23 @@
  * (SPI 16 + i), the gpex PCIe host bridge (plugins/pcie: 32-bit memory
  * window 0x10000000..0x3efeffff, I/O ports at 0x3eff0000, ECAM for buses
  * 0..15 at 0x3f000000, INTA..D on SPIs 3..6, MSI/MSI-X through the v2m
- * frame), RAM from 0x40000000. The pcie and virtio plugins must be loaded
- * (any order); without them the machine refuses to start.
+ * frame), RAM from 0x40000000. The cpu-arm, arm-platform, pcie and virtio
+ * plugins must be loaded (any order); without them the machine refuses to
+ * start.
  *
  *   -device virtio-blk-device,drive=ID   on the first free virtio-mmio
  *                                        transport (lowest address first)
  *   -device virtio-blk-pci,drive=ID      on pcie.0 (or bus=<root port>)
+ *   -device TYPE,addr=A,irq=N[,...]      any platform device (a type with
+ *                                        a tes_platform_info, e.g. pl011):
+ *       mapped at A (its further regions follow, each aligned to its
+ *       size), its interrupt outputs on SPIs N, N+1, ..., and described
+ *       in the DT from what its type declares. A must be free space below
+ *       RAM (0x0c000000..0x0fffffff is free, as QEMU's platform bus), the
+ *       SPIs free: 0, 7..15 and 112..255 (48..111 are the v2m frame's).
+ *       Example: a second UART, ttyAMA1 in the guest:
+ *         -serial mon:stdio -serial file:uart1.txt
+ *         -device pl011,addr=0x0c000000,irq=112,chardev=serial1
  *
  * Boot: the kernel goes to RAM + 2 MiB + text_offset, the initrd after it
  * (2 MiB aligned), the DTB in the last 2 MiB-aligned window of RAM. vCPU 0
@@ -51,10 +66,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pcie/gpex.h"
-#include "../virtio/virtio-dev.h"
-#include "arm.h"
+#include <tessera/gpex.h>
+#include <tessera/tessera.h>
+#include <tessera/virtio.h>
+
 #include "virt.h"
+
+static const tes_host *H;
 
 #define KiB 1024ull
 #define MiB (1024 * KiB)
@@ -77,7 +95,13 @@ const virt_range virt_memmap[VIRT_NR_REGIONS] = {
     [VIRT_MEM] = {0x40000000, 0},
 };
 
-arm_boot_info arm_boot;
+/* GIC configuration: 256 SPIs (num-irq 288, QEMU virt's), so input
+ * nspi + 16 * cpu + (ID - 16) is PPI ID of that CPU (arm-gic's manual). */
+#define VIRT_GIC_NUM_IRQ 288
+#define VIRT_GIC_NSPI (VIRT_GIC_NUM_IRQ - 32)
+#define VIRT_V2M_SPI 48 /* the frame's SPIs 48..111 (arm-gic's defaults) */
+#define VIRT_V2M_NSPI 64
+#define VIRT_MAX_PLAT 32 /* platform device nodes: 2 stock + -device ones */
 
 /* A file image the boot loader copies into RAM (again at each reset). */
 typedef struct blob {
@@ -97,8 +121,13 @@ typedef struct virt_machine {
     uint8_t *ram_ptr;
     uint64_t ram_size;
     unsigned ncpus;
-    struct gic *gic;
+    tes_machine_config cfg; /* strings owned by the core, live as long */
+    tes_device *gic;
     tes_device *uart, *rtc;
+    virt_plat_node plat[VIRT_MAX_PLAT];
+    tes_device *plat_dev[VIRT_MAX_PLAT];
+    unsigned nplat;
+    uint32_t spi_used[VIRT_GIC_NSPI / 32]; /* bitmap: SPIs the board wired */
     tes_device *gpex;
     tes_device *vmmio[VIRT_MMIO_SLOTS];
     blob kernel, initrd, dtb;
@@ -265,17 +294,53 @@ static int create_ram(virt_machine *m, const tes_machine_config *cfg)
     return 0;
 }
 
-/* Timer outputs to their PPIs (the binding's order: sec 29, phys 30, virt
- * 27, hyp 26, i.e. 16 + the PPI numbers in the DT). */
-static void wire_timers(virt_machine *m, tes_cpu *cpu, unsigned i)
-{
-    arm_cpu *c = arm_cpu_of(cpu);
+/* ---- interrupt wiring ---- */
 
-    c->gic = m->gic;
-    c->timer[TIMER_PHYS].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_PHYS);
-    c->timer[TIMER_VIRT].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_VIRT);
-    c->timer[TIMER_HYP].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_HYP);
-    c->timer[TIMER_SEC].out = gic_ppi(m->gic, i, 16 + VIRT_PPI_TIMER_SEC);
+static tes_irq *spi_line(virt_machine *m, unsigned spi)
+{
+    return spi < VIRT_GIC_NSPI ? H->dev_irq_in(m->gic, spi) : NULL;
+}
+
+static tes_irq *ppi_line(virt_machine *m, unsigned cpu, unsigned id)
+{
+    return H->dev_irq_in(m->gic, VIRT_GIC_NSPI + 16 * cpu + (id - 16));
+}
+
+static void mark_spis(virt_machine *m, unsigned first, unsigned n)
+{
+    for (unsigned i = first; i < first + n && i < VIRT_GIC_NSPI; i++) {
+        m->spi_used[i / 32] |= 1u << (i % 32);
+    }
+}
+
+static bool spi_free(virt_machine *m, unsigned spi)
+{
+    return spi < VIRT_GIC_NSPI && !(m->spi_used[spi / 32] & (1u << (spi % 32)));
+}
+
+/* Output i of dev to SPI first + i. */
+static void wire_spis(virt_machine *m, tes_device *dev, unsigned first, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        H->dev_connect_irq(dev, i, spi_line(m, first + i));
+    }
+    mark_spis(m, first, n);
+}
+
+/* The vCPU's generic timer outputs to their PPIs (the binding's order:
+ * sec 29, phys 30, virt 27, hyp 26, i.e. 16 + the PPI numbers in the
+ * DT), and the GIC's IRQ/FIQ outputs to the vCPU's inputs. */
+static void wire_cpu(virt_machine *m, unsigned i)
+{
+    tes_cpu *cpu = H->cpu_by_index(i);
+    tes_device *cd = H->cpu_dev(cpu);
+
+    H->dev_connect_irq(cd, TES_ARM_TIMER_PHYS, ppi_line(m, i, 16 + VIRT_PPI_TIMER_PHYS));
+    H->dev_connect_irq(cd, TES_ARM_TIMER_VIRT, ppi_line(m, i, 16 + VIRT_PPI_TIMER_VIRT));
+    H->dev_connect_irq(cd, TES_ARM_TIMER_HYP, ppi_line(m, i, 16 + VIRT_PPI_TIMER_HYP));
+    H->dev_connect_irq(cd, TES_ARM_TIMER_SEC, ppi_line(m, i, 16 + VIRT_PPI_TIMER_SEC));
+    H->dev_connect_irq(m->gic, i, H->cpu_irq_in(cpu, TES_ARM_IRQ));
+    H->dev_connect_irq(m->gic, m->ncpus + i, H->cpu_irq_in(cpu, TES_ARM_FIQ));
 }
 
 static int check_gic_version(virt_machine *m)
@@ -293,16 +358,25 @@ static int check_gic_version(virt_machine *m)
 
 static int create_gic(virt_machine *m)
 {
-    char props[32];
-    tes_region *sys = H->system_memory();
+    static const int where[] = {VIRT_GIC_DIST, VIRT_GIC_CPU, VIRT_GIC_V2M};
+    char props[96];
 
-    snprintf(props, sizeof(props), "num-cpu=%u", m->ncpus);
-    if (!H->dev_create(m->dev, NULL, "arm-gic", props) || !(m->gic = gic_get())) {
+    snprintf(props, sizeof(props), "num-cpu=%u,num-irq=%u,v2m-base-spi=%u,v2m-num-spi=%u",
+             m->ncpus, VIRT_GIC_NUM_IRQ, VIRT_V2M_SPI, VIRT_V2M_NSPI);
+    m->gic = H->dev_create(m->dev, NULL, "arm-gic", props);
+    if (!m->gic) {
         return -ENODEV;
     }
-    H->region_add(sys, virt_memmap[VIRT_GIC_DIST].base, gic_dist_region(m->gic), 0);
-    H->region_add(sys, virt_memmap[VIRT_GIC_CPU].base, gic_cpu_region(m->gic), 0);
-    H->region_add(sys, virt_memmap[VIRT_GIC_V2M].base, gic_v2m_region(m->gic), 0);
+    for (unsigned i = 0; i < 3; i++) {
+        tes_region *r = H->dev_mmio(m->gic, i);
+
+        if (!r) {
+            H->error(m->dev, "arm-gic provides no MMIO region %u (not a GICv2 + v2m?)", i);
+            return -ENODEV;
+        }
+        H->region_add(H->system_memory(), virt_memmap[where[i]].base, r, 0);
+    }
+    mark_spis(m, VIRT_V2M_SPI, VIRT_V2M_NSPI);
     return 0;
 }
 
@@ -317,20 +391,65 @@ static int create_cpus(virt_machine *m, const tes_machine_config *cfg)
     return 0;
 }
 
-/* PL011 on serial0 (nothing when -serial none), PL031 beside it. */
+/* ---- platform devices ---- */
+
+/* Map dev's regions from base (each aligned to its size) and wire its
+ * outputs from SPI first_spi; record its DT node. */
+static int place_platform(virt_machine *m, tes_device *dev, uint64_t base, uint32_t first_spi)
+{
+    const tes_platform_info *pi = H->dev_platform_info(dev);
+    virt_plat_node *n = &m->plat[m->nplat];
+    uint64_t at = base;
+
+    if (!pi || m->nplat == VIRT_MAX_PLAT || pi->num_mmio < 1 ||
+        pi->num_mmio > VIRT_PLAT_MAX_MMIO || pi->num_irqs > VIRT_PLAT_MAX_IRQS ||
+        !pi->compatible) {
+        H->error(m->dev, "device '%s': cannot place it (%s)", H->dev_id(dev),
+                 !pi ? "not a platform device"
+                     : m->nplat == VIRT_MAX_PLAT ? "too many platform devices"
+                                                 : "its platform info is out of range");
+        return -EINVAL;
+    }
+    memset(n, 0, sizeof(*n));
+    n->info = pi;
+    n->type_name = H->dev_type(dev);
+    n->first_spi = first_spi;
+    for (unsigned i = 0; i < pi->num_mmio; i++) {
+        tes_region *r = H->dev_mmio(dev, i);
+        uint64_t size = r ? H->region_size(r) : 0;
+
+        if (!r) {
+            H->error(m->dev, "device '%s' declares %u MMIO regions but registered %u",
+                     H->dev_id(dev), pi->num_mmio, i);
+            return -EINVAL;
+        }
+        at = (at + size - 1) / size * size;
+        H->region_add(H->system_memory(), at, r, 0);
+        n->reg_base[i] = at;
+        n->reg_size[i] = size;
+        at += size;
+    }
+    n->nreg = pi->num_mmio;
+    wire_spis(m, dev, first_spi, pi->num_irqs);
+    m->plat_dev[m->nplat++] = dev;
+    return 0;
+}
+
+/* PL031, then the PL011 on serial0 (nothing when -serial none): QEMU's
+ * DT order. */
 static int create_uart_rtc(virt_machine *m)
 {
-    tes_region *sys = H->system_memory();
-
-    m->uart = H->dev_create(m->dev, NULL, "pl011", H->serial_chr(0) ? "chardev=serial0" : NULL);
-    m->rtc = m->uart ? H->dev_create(m->dev, NULL, "pl031", NULL) : NULL;
-    if (!m->rtc) {
+    m->rtc = H->dev_create(m->dev, NULL, "pl031", NULL);
+    m->uart = m->rtc ? H->dev_create(m->dev, NULL, "pl011",
+                                     H->serial_chr(0) ? "chardev=serial0" : NULL)
+                     : NULL;
+    if (!m->uart) {
         return -ENODEV;
     }
-    H->region_add(sys, virt_memmap[VIRT_UART].base, pl011_region(m->uart), 0);
-    H->dev_connect_irq(m->uart, 0, gic_spi(m->gic, VIRT_UART_SPI));
-    H->region_add(sys, virt_memmap[VIRT_RTC].base, pl031_region(m->rtc), 0);
-    H->dev_connect_irq(m->rtc, 0, gic_spi(m->gic, VIRT_RTC_SPI));
+    if (place_platform(m, m->rtc, virt_memmap[VIRT_RTC].base, VIRT_RTC_SPI) ||
+        place_platform(m, m->uart, virt_memmap[VIRT_UART].base, VIRT_UART_SPI)) {
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -364,8 +483,9 @@ static int create_pcie(virt_machine *m)
     H->region_add(sys, virt_memmap[VIRT_PCIE_MMIO].base, g->mmio(m->gpex), 0);
     H->region_add(sys, virt_memmap[VIRT_PCIE_PIO].base, g->pio(m->gpex), 0);
     for (unsigned i = 0; i < VIRT_PCIE_IRQS; i++) {
-        g->connect_intx(m->gpex, i, gic_spi(m->gic, VIRT_PCIE_SPI + i));
+        g->connect_intx(m->gpex, i, spi_line(m, VIRT_PCIE_SPI + i));
     }
+    mark_spis(m, VIRT_PCIE_SPI, VIRT_PCIE_IRQS);
     return 0;
 }
 
@@ -376,13 +496,14 @@ static int create_pcie(virt_machine *m)
  * the first -device is probed last (checked with QEMU 7.2, Linux 6.1). */
 static int create_virtio_mmio(virt_machine *m)
 {
-    const tes_virtio_mmio_ops *v = H->iface_lookup(TES_VIRTIO_MMIO_IFACE, 1);
+    const tes_virtio_mmio_ops *v =
+        H->iface_lookup(TES_VIRTIO_MMIO_IFACE, TES_VIRTIO_MMIO_IFACE_VERSION);
     tes_region *sys = H->system_memory();
 
     if (!v) {
         H->error(m->dev, "needs the virtio plugin for its virtio-mmio transports (interface "
-                         "'%s' v1 not found; is virtio.so in the plugin path?)",
-                 TES_VIRTIO_MMIO_IFACE);
+                         "'%s' v%d not found; is virtio.so in the plugin path?)",
+                 TES_VIRTIO_MMIO_IFACE, TES_VIRTIO_MMIO_IFACE_VERSION);
         return -ENODEV;
     }
     for (unsigned i = 0; i < VIRT_MMIO_SLOTS; i++) {
@@ -392,7 +513,7 @@ static int create_virtio_mmio(virt_machine *m)
         }
         H->region_add(sys, virt_memmap[VIRT_MMIO].base + i * VIRT_MMIO_SLOT_SIZE,
                       v->region(m->vmmio[i]), 0);
-        H->dev_connect_irq(m->vmmio[i], 0, gic_spi(m->gic, VIRT_MMIO_SPI + i));
+        wire_spis(m, m->vmmio[i], VIRT_MMIO_SPI + i, 1);
     }
     return 0;
 }
@@ -408,7 +529,7 @@ static int create_board(virt_machine *m, const tes_machine_config *cfg)
         ret = create_gic(m);
     }
     for (unsigned i = 0; !ret && i < m->ncpus; i++) {
-        wire_timers(m, H->cpu_by_index(i), i);
+        wire_cpu(m, i);
     }
     if (!ret) {
         ret = create_uart_rtc(m);
@@ -418,6 +539,106 @@ static int create_board(virt_machine *m, const tes_machine_config *cfg)
     }
     if (!ret) {
         ret = create_pcie(m);
+    }
+    return ret;
+}
+
+/* ---- platform devices from -device ---- */
+
+static bool overlaps(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
+{
+    return a < b + bs && b < a + as;
+}
+
+/* A user's addr= range: below RAM, clear of the board's map and of the
+ * platform devices placed so far. */
+static bool range_free(virt_machine *m, uint64_t base, uint64_t size)
+{
+    if (base + size < base || base + size > virt_memmap[VIRT_MEM].base) {
+        return false;
+    }
+    for (unsigned i = 0; i < VIRT_MEM; i++) {
+        if (overlaps(base, size, virt_memmap[i].base, virt_memmap[i].size)) {
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < m->nplat; i++) {
+        for (unsigned r = 0; r < m->plat[i].nreg; r++) {
+            if (overlaps(base, size, m->plat[i].reg_base[r], m->plat[i].reg_size[r])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Bytes the device's regions take from addr, each aligned to its size. */
+static uint64_t plat_span(tes_device *dev, const tes_platform_info *pi, uint64_t addr)
+{
+    uint64_t at = addr;
+
+    for (unsigned i = 0; i < pi->num_mmio && i < VIRT_PLAT_MAX_MMIO; i++) {
+        tes_region *r = H->dev_mmio(dev, i);
+        uint64_t size = r ? H->region_size(r) : 0;
+
+        if (!size) {
+            return 0;
+        }
+        at = (at + size - 1) / size * size + size;
+    }
+    return at - addr;
+}
+
+static int place_user_device(virt_machine *m, tes_device *dev, const tes_platform_info *pi)
+{
+    tes_platform_place pl = {.size = sizeof(pl)};
+    uint64_t span;
+
+    if (!H->dev_platform_place(dev, &pl) || !pl.has_addr || (pi->num_irqs && !pl.has_irq)) {
+        H->error(m->dev, "platform device '%s' needs addr=%s on virt", H->dev_id(dev),
+                 pi->num_irqs ? " and irq=" : "");
+        return -EINVAL;
+    }
+    span = plat_span(dev, pi, pl.addr);
+    if (!span || (pl.addr & 0xfff) || !range_free(m, pl.addr, span)) {
+        H->error(m->dev, "platform device '%s': addr=0x%llx (+0x%llx) is not a free, 4 KiB "
+                         "aligned range below RAM (0x0c000000..0x0fffffff is free)",
+                 H->dev_id(dev), (unsigned long long)pl.addr, (unsigned long long)span);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < pi->num_irqs; i++) {
+        if (!spi_free(m, pl.irq + i)) {
+            H->error(m->dev, "platform device '%s': SPI %u is taken or out of range (free: 0, "
+                             "7..15, 112..255)", H->dev_id(dev), pl.irq + i);
+            return -EINVAL;
+        }
+    }
+    return place_platform(m, dev, pl.addr, pl.irq);
+}
+
+static bool placed(virt_machine *m, tes_device *dev)
+{
+    for (unsigned i = 0; i < m->nplat; i++) {
+        if (m->plat_dev[i] == dev) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Every platform device on the system bus the board did not create. */
+static int place_user_devices(virt_machine *m)
+{
+    tes_bus *sys = H->dev_bus(m->dev);
+    tes_device *d;
+    int ret = 0;
+
+    for (unsigned i = 0; !ret && (d = H->bus_child(sys, i)) != NULL; i++) {
+        const tes_platform_info *pi = H->dev_platform_info(d);
+
+        if (pi && !placed(m, d)) {
+            ret = place_user_device(m, d, pi);
+        }
     }
     return ret;
 }
@@ -440,13 +661,14 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     char compat[64];
     virt_fdt_cfg fc = {
         .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
-        .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true,
+        .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
+        .stdout_plat = 1, /* the stock PL011, after the PL031 */
     };
 
     /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and
      * PSCI CPU_ON targets it. */
     for (unsigned i = 0; i < m->ncpus; i++) {
-        reg[i] = (uint32_t)(arm_cpu_of(H->cpu_by_index(i))->mpidr & 0xffffff);
+        reg[i] = (uint32_t)(H->cpu_arch_id(H->cpu_by_index(i)) & 0xffffff);
     }
     cpu_compat(cfg->cpu_model, compat, sizeof(compat));
     return virt_fdt_build(&fc, err, len);
@@ -535,35 +757,47 @@ static int load_images(virt_machine *m, const tes_machine_config *cfg)
     return ret;
 }
 
-static void start_cpu0(virt_machine *m)
+/* vCPU 0 enters the kernel (booting.rst: x0 = DTB, x1..x3 = 0), now and
+ * after every reset; the others wait for PSCI CPU_ON. */
+static int start_cpu0(virt_machine *m)
 {
-    arm_cpu *c = arm_cpu_of(H->cpu_by_index(0));
+    tes_cpu_boot b = {
+        .size = sizeof(b),
+        .mode = TES_BOOT_ARM64_KERNEL,
+        .entry = m->kernel.addr,
+        .regs = {m->dtb.addr},
+    };
+    int ret = H->cpu_set_boot(H->cpu_by_index(0), &b);
 
-    arm_boot.valid = true;
-    arm_boot.entry = m->kernel.addr;
-    arm_boot.dtb = m->dtb.addr;
-    /* booting.rst: x0 = DTB, x1..x3 = 0; the rest is arm_cpu_reset's
-     * EL1h, MMU off, DAIF masked. */
-    for (unsigned i = 1; i < 4; i++) {
-        c->x[i] = 0;
+    if (ret) {
+        H->error(m->dev, "CPU model '%s' cannot enter an arm64 kernel (%s)", m->cfg.cpu_model,
+                 strerror(-ret));
     }
-    c->x[0] = arm_boot.dtb;
-    c->pc = arm_boot.entry;
-    c->next_pc = c->pc;
+    return ret;
 }
 
+/* Everything up to the devices; devices_done finishes once every -device
+ * exists, since the DT describes the platform devices among them. */
 static int virt_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 {
     virt_machine *m = s;
     int ret;
 
     m->dev = dev;
+    m->cfg = *cfg;
     m->ncpus = cfg->smp ? cfg->smp : 1;
     m->ram_size = cfg->ram_size;
     ret = check_gic_version(m);
     ret = ret ? ret : load_images(m, cfg);
-    ret = ret ? ret : create_board(m, cfg);
-    ret = ret ? ret : make_dtb(m, cfg);
+    return ret ? ret : create_board(m, cfg);
+}
+
+static int virt_devices_done(tes_device *dev, void *s)
+{
+    virt_machine *m = s;
+    int ret = place_user_devices(m);
+
+    ret = ret ? ret : make_dtb(m, &m->cfg);
     if (!ret && m->dumpdtb) {
         return dump_dtb(m);
     }
@@ -572,8 +806,7 @@ static int virt_init(tes_device *dev, void *s, const tes_machine_config *cfg)
         return ret;
     }
     load_blobs(m);
-    start_cpu0(m);
-    return 0;
+    return start_cpu0(m);
 }
 
 static void virt_reset(tes_device *dev, void *s)
@@ -593,7 +826,6 @@ static void virt_unrealize(tes_device *dev, void *s)
     free(m->initrd.data);
     free(m->dtb.data);
     m->kernel.data = m->initrd.data = m->dtb.data = NULL;
-    arm_boot.valid = false;
 }
 
 static void virt_powerdown(tes_device *dev, void *s)
@@ -610,6 +842,7 @@ static const tes_machine_ops virt_ops = {
     .max_cpus = VIRT_MAX_CPUS,
     .init = virt_init,
     .powerdown = virt_powerdown,
+    .devices_done = virt_devices_done,
 };
 
 static const tes_prop_info virt_props[] = {
@@ -630,7 +863,7 @@ static const tes_state_info virt_state = {
     .min_version = 1,
 };
 
-const tes_type_info virt_type = {
+static const tes_type_info virt_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_MACHINE,
     .name = "virt",
@@ -642,3 +875,18 @@ const tes_type_info virt_type = {
     .state = &virt_state,
     .class_info = &virt_ops,
 };
+
+static int virt_plugin_init(const tes_host *host)
+{
+    if (host->size < offsetof(tes_host, pci_ecam_new) + sizeof(void *)) {
+        return -ENOSYS; /* needs the ABI 1.2 CPU<->board interface */
+    }
+    H = host;
+    return 0;
+}
+
+static const tes_type_info *const virt_types[] = {&virt_type, NULL};
+
+TES_PLUGIN_DEFINE(.name = "board-virt", .version = "0.2.0", .license = "MIT",
+                  .desc = "the virt AArch64 board (QEMU's layout)", .types = virt_types,
+                  .init = virt_plugin_init);

@@ -1,5 +1,7 @@
 /*
- * cpu-arm: the device tree of the virt machine.
+ * board-virt: the device tree of the virt machine. Platform devices (the
+ * stock PL011 and PL031, and any added with -device) are described from
+ * what their types declare (<tessera/platform.h>).
  *
  * The tree follows what QEMU's virt generates for GICv2 (compare with
  * `qemu-system-aarch64 -M virt,gic-version=2 -machine dumpdtb=q.dtb` and
@@ -225,34 +227,76 @@ static void fdt_clock(fdtw *w)
     w_end(w);
 }
 
-/* Linux's amba-pl011 needs both clocks: "uartclk" sets the baud divisor
- * base and "apb_pclk" is what the AMBA bus enables to read the PrimeCell
- * ID registers. */
-static void fdt_uart(fdtw *w)
-{
-    char name[40];
+static void w_cell_array(fdtw *w, const char *name, const uint32_t *v, int n);
+static void plat_node_name(char *buf, size_t len, const virt_plat_node *n);
 
-    node_name(name, sizeof(name), "pl011", virt_memmap[VIRT_UART].base);
-    w_begin(w, name);
-    w_strs(w, "clock-names", "uartclk\0apb_pclk");
-    w_cells(w, "clocks", 2, PH_CLK, PH_CLK);
-    w_cells(w, "interrupts", 3, IRQ_TYPE_SPI, VIRT_UART_SPI, IRQ_FLAGS_LEVEL_HIGH);
-    w_reg_range(w, VIRT_UART);
-    w_strs(w, "compatible", "arm,pl011\0arm,primecell");
-    w_end(w);
+/* Length of a NUL-separated list ending with an empty string, without
+ * that final empty string: what a DT string-list property holds. */
+static int strlist_len(const char *l)
+{
+    const char *p = l;
+
+    while (*p) {
+        p += strlen(p) + 1;
+    }
+    return (int)(p - l);
 }
 
-static void fdt_rtc(fdtw *w)
+static void plat_extra_props(fdtw *w, const tes_dt_prop *p)
 {
-    char name[40];
+    for (; p && p->name; p++) {
+        switch (p->kind) {
+        case TES_DT_EMPTY:
+            w_empty(w, p->name);
+            break;
+        case TES_DT_U32:
+            w_u32(w, p->name, p->u32);
+            break;
+        case TES_DT_STRING:
+            w_prop(w, p->name, p->str, p->len ? (int)p->len : (int)strlen(p->str) + 1);
+            break;
+        }
+    }
+}
 
-    node_name(name, sizeof(name), "pl031", virt_memmap[VIRT_RTC].base);
+/* A platform device's node from what its type declares (platform.h):
+ * Linux's amba-pl011 for one needs both its clocks, "uartclk" for the
+ * baud divisor and "apb_pclk", which the AMBA bus enables to read the
+ * PrimeCell ID registers; every clock is the board's fixed APB clock. */
+static void fdt_plat(fdtw *w, const virt_plat_node *n)
+{
+    const tes_platform_info *pi = n->info;
+    uint32_t cells[4 * VIRT_PLAT_MAX_MMIO], irqs[3 * VIRT_PLAT_MAX_IRQS], clk[8];
+    unsigned nirq = pi->num_irqs < VIRT_PLAT_MAX_IRQS ? pi->num_irqs : VIRT_PLAT_MAX_IRQS;
+    unsigned nclk = 0;
+    char name[64];
+
+    plat_node_name(name, sizeof(name), n);
     w_begin(w, name);
-    w_str(w, "clock-names", "apb_pclk");
-    w_u32(w, "clocks", PH_CLK);
-    w_cells(w, "interrupts", 3, IRQ_TYPE_SPI, VIRT_RTC_SPI, IRQ_FLAGS_LEVEL_HIGH);
-    w_reg_range(w, VIRT_RTC);
-    w_strs(w, "compatible", "arm,pl031\0arm,primecell");
+    if (pi->clock_names && pi->clock_names[0]) {
+        for (const char *c = pi->clock_names; *c && nclk < 8; c += strlen(c) + 1) {
+            clk[nclk++] = PH_CLK;
+        }
+        w_prop(w, "clock-names", pi->clock_names, strlist_len(pi->clock_names));
+        w_cell_array(w, "clocks", clk, (int)nclk);
+    }
+    for (unsigned i = 0; i < nirq; i++) {
+        irqs[3 * i] = IRQ_TYPE_SPI;
+        irqs[3 * i + 1] = n->first_spi + i;
+        irqs[3 * i + 2] = IRQ_FLAGS_LEVEL_HIGH;
+    }
+    if (nirq) {
+        w_cell_array(w, "interrupts", irqs, 3 * (int)nirq);
+    }
+    for (unsigned i = 0; i < n->nreg; i++) {
+        cells[4 * i] = (uint32_t)(n->reg_base[i] >> 32);
+        cells[4 * i + 1] = (uint32_t)n->reg_base[i];
+        cells[4 * i + 2] = (uint32_t)(n->reg_size[i] >> 32);
+        cells[4 * i + 3] = (uint32_t)n->reg_size[i];
+    }
+    w_cell_array(w, "reg", cells, 4 * (int)n->nreg);
+    plat_extra_props(w, pi->dt_props);
+    w_prop(w, "compatible", pi->compatible, strlist_len(pi->compatible));
     w_end(w);
 }
 
@@ -350,13 +394,21 @@ static void fdt_pcie(fdtw *w)
     w_end(w);
 }
 
-static void fdt_chosen(fdtw *w)
+static void plat_node_name(char *buf, size_t len, const virt_plat_node *n)
 {
-    char path[48];
+    node_name(buf, len, n->info->node_name ? n->info->node_name : n->type_name, n->reg_base[0]);
+}
 
-    node_name(path, sizeof(path), "/pl011", virt_memmap[VIRT_UART].base);
+static void fdt_chosen(fdtw *w, const virt_fdt_cfg *c)
+{
+    char path[72];
+
     w_begin(w, "chosen");
-    w_str(w, "stdout-path", path);
+    if (c->stdout_plat >= 0 && (unsigned)c->stdout_plat < c->nplat) {
+        path[0] = '/';
+        plat_node_name(path + 1, sizeof(path) - 1, &c->plat[c->stdout_plat]);
+        w_str(w, "stdout-path", path);
+    }
     w_end(w);
 }
 
@@ -373,13 +425,14 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
         fdt_pcie(w);
     }
     fdt_virtio_mmio(w, c->mmio_slots);
-    fdt_rtc(w);
-    fdt_uart(w);
+    for (unsigned i = 0; i < c->nplat; i++) {
+        fdt_plat(w, &c->plat[i]);
+    }
     fdt_gic(w);
     fdt_cpus(w, c);
     fdt_timer(w, c->ncpus);
     fdt_clock(w);
-    fdt_chosen(w);
+    fdt_chosen(w, c);
     w_end(w);
     if (!w->err) {
         w->err = fdt_finish(w->fdt);
