@@ -265,6 +265,7 @@ static const tes_host table = {
     .drive_submit = drive_submit,
     .drive_drain = drive_drain,
     .drive_inflight = drive_inflight,
+    .ram_write_watch = memory_ram_write_watch,
 
     .cpu_current = cpu_current,
     .cpu_dev = cpu_dev,
@@ -316,11 +317,13 @@ PIN(tes_host, region_new_ram, 136);
 PIN(tes_host, drive_flush, 752);
 /* ABI 1.1 appended the asynchronous block entries. */
 PIN(tes_host, drive_submit, 760);
-/* ABI 1.2 appended the CPU<->board interface and platform devices. */
-PIN(tes_host, cpu_current, 784);
-PIN(tes_host, dev_platform_place, 888);
-PIN(tes_host, pci_ecam_new, 896);
-static_assert(sizeof(tes_host) == 904, "tes_host 1.2 size");
+/* ABI 1.2 appended ram_write_watch, then the CPU<->board interface and
+ * platform devices. */
+PIN(tes_host, ram_write_watch, 784);
+PIN(tes_host, cpu_current, 792);
+PIN(tes_host, dev_platform_place, 896);
+PIN(tes_host, pci_ecam_new, 904);
+static_assert(sizeof(tes_host) == 912, "tes_host 1.2 size");
 PIN(tes_cpu_ops, apply_boot, 72);
 static_assert(sizeof(tes_cpu_ops) == 88, "tes_cpu_ops 1.2 size");
 PIN(tes_machine_ops, devices_done, 56);

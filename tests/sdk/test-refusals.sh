@@ -95,6 +95,11 @@ refuse "property value out of range is refused" \
 refuse "bad boolean value is refused" \
     "property 'flag' wants on\|off, got 'maybe'" -- \
     $base -plugin "$fx/fixture-old-minor.so" -device fixture-dev,flag=maybe
+for kvm in "-accel kvm" "-enable-kvm" "-machine none,accel=kvm"; do
+    refuse "KVM is refused: $kvm" \
+        "^tessera: KVM is not available here; use -accel tcg\$" -- \
+        $base $kvm
+done
 refuse "missing drive image is refused" \
     "$tmp/missing\.img" "No such file" -- \
     $base -drive "file=$tmp/missing.img,if=none,id=d0,format=raw"
