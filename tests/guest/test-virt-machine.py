@@ -202,6 +202,41 @@ def check_missing_plugins(tessera, wd):
               and ("'%s'" % what) in log and "Segmentation" not in log, log)
 
 
+def check_platform_devices(tessera, wd):
+    """-device TYPE,addr=,irq= on virt: placed and described, or refused
+    with one line naming the device and the problem."""
+    kernel = os.path.join(wd, "Image")
+    dtb = os.path.join(wd, "plat.dtb")
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + dtb, "-kernel", kernel,
+                  "-device", "pl031,addr=0x0c200000,irq=113")
+    dts = dts_of(dtb) if rc == 0 else ""
+    rtc = node(dts, "pl031@c200000") if dts else ""
+    check("-device pl031,addr=,irq=: a DT node with its reg, SPI and compatible",
+          "reg = <0x00 0xc200000 0x00 0x1000>" in rtc
+          and "interrupts = <0x00 0x71 0x04>" in rtc
+          and r'compatible = "arm,pl031\0arm,primecell"' in rtc
+          and 'clock-names = "apb_pclk"' in rtc, log + dts)
+    bad = {
+        "pl011": "needs addr= and irq= on virt",
+        "pl011,addr=0x9000000,irq=112": "is not a free, 4 KiB aligned range",
+        "pl011,addr=0x0c000800,irq=112": "is not a free, 4 KiB aligned range",
+        "pl011,addr=0x40000000,irq=112": "is not a free, 4 KiB aligned range",
+        "pl011,addr=0x0c000000,irq=1": "SPI 1 is taken",
+        "pl011,addr=0x0c000000,irq=60": "SPI 60 is taken",
+        "pl011,addr=0x0c000000,irq=256": "SPI 256 is taken or out of range",
+        "pl011,addr=0x0c000000,irq=x": "irq= wants a number, got 'x'",
+    }
+    for dev, want in bad.items():
+        rc, log = run(tessera, "-M", "virt,dumpdtb=" + dtb, "-kernel", kernel, "-device", dev)
+        check("-device %s is refused: %s" % (dev, want),
+              rc != 0 and want in log and len(log.strip().splitlines()) == 1, log)
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + dtb, "-kernel", kernel,
+                  "-device", "pl011,addr=0x0c000000,irq=112",
+                  "-device", "pl031,addr=0x0c000000,irq=113")
+    check("two platform devices at one address are refused",
+          rc != 0 and "pl031.1': addr=0xc000000" in log, log)
+
+
 def main():
     tessera = sys.argv[1]
     wd = tempfile.mkdtemp(prefix="tessera-virt-")
@@ -213,6 +248,7 @@ def main():
             check_dtb(tessera, wd)
             check_user_dtb(tessera, wd)
             check_errors(tessera, wd)
+            check_platform_devices(tessera, wd)
             check_missing_plugins(tessera, wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
