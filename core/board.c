@@ -92,24 +92,85 @@ uint64_t cpu_arch_id(tes_cpu *cpu)
     return cpu->index;
 }
 
+/* System-register servers: up to CPU_MAX_SYSREG_SERVERS per vCPU, and as
+ * many serving every vCPU (cpu NULL: an IOAPIC takes the EOI broadcasts of
+ * all LAPICs, a PIC the acknowledge cycles of whichever CPU it is wired
+ * to, present or created later). The first server claiming a register
+ * answers; the vCPU's own servers are asked before the global ones. */
+static const tes_cpu_sysregs *all_sysregs[CPU_MAX_SYSREG_SERVERS];
+static void *all_sysregs_opaque[CPU_MAX_SYSREG_SERVERS];
+
+static int servers_set(const tes_cpu_sysregs **ops, void **opq, const tes_cpu_sysregs *o,
+                       void *opaque)
+{
+    int free_slot = -1;
+
+    for (int i = 0; i < CPU_MAX_SYSREG_SERVERS; i++) {
+        if (!o && opq[i] == opaque) {
+            ops[i] = NULL; /* stop serving */
+            opq[i] = NULL;
+        } else if (o && ops[i] == o && opq[i] == opaque) {
+            return -EBUSY;
+        } else if (o && !ops[i] && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (!o) {
+        return 0;
+    }
+    if (free_slot < 0) {
+        return -ENOSPC;
+    }
+    ops[free_slot] = o;
+    opq[free_slot] = opaque;
+    return 0;
+}
+
 int cpu_set_sysregs(tes_cpu *cpu, const tes_cpu_sysregs *ops, void *opaque)
 {
-    if (!cpu || (ops && (ops->size < sizeof(tes_cpu_sysregs) || !ops->read || !ops->write))) {
+    if (ops && (ops->size < sizeof(tes_cpu_sysregs) || !ops->read || !ops->write)) {
         return -EINVAL;
     }
-    if (ops && cpu->sysregs) {
-        return -EBUSY;
+    if (!cpu) {
+        return servers_set(all_sysregs, all_sysregs_opaque, ops, opaque);
     }
-    cpu->sysregs = ops;
-    cpu->sysregs_opaque = opaque;
-    return 0;
+    return servers_set(cpu->sysregs, cpu->sysregs_opaque, ops, opaque);
+}
+
+void board_clear(void)
+{
+    memset(all_sysregs, 0, sizeof(all_sysregs));
+    memset(all_sysregs_opaque, 0, sizeof(all_sysregs_opaque));
+}
+
+static bool servers_read(const tes_cpu_sysregs **ops, void **opq, tes_cpu *cpu, uint32_t reg,
+                         uint64_t *val)
+{
+    for (int i = 0; i < CPU_MAX_SYSREG_SERVERS; i++) {
+        if (ops[i] && ops[i]->read(opq[i], cpu, reg, val)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool servers_write(const tes_cpu_sysregs **ops, void **opq, tes_cpu *cpu, uint32_t reg,
+                          uint64_t val)
+{
+    for (int i = 0; i < CPU_MAX_SYSREG_SERVERS; i++) {
+        if (ops[i] && ops[i]->write(opq[i], cpu, reg, val)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool cpu_sysreg_read(tes_cpu *cpu, uint32_t reg, uint64_t *val)
 {
     uint64_t v = 0;
 
-    if (!cpu || !cpu->sysregs || !cpu->sysregs->read(cpu->sysregs_opaque, cpu, reg, &v)) {
+    if (!cpu || !(servers_read(cpu->sysregs, cpu->sysregs_opaque, cpu, reg, &v) ||
+                  servers_read(all_sysregs, all_sysregs_opaque, cpu, reg, &v))) {
         return false;
     }
     *val = v;
@@ -118,7 +179,8 @@ bool cpu_sysreg_read(tes_cpu *cpu, uint32_t reg, uint64_t *val)
 
 bool cpu_sysreg_write(tes_cpu *cpu, uint32_t reg, uint64_t val)
 {
-    return cpu && cpu->sysregs && cpu->sysregs->write(cpu->sysregs_opaque, cpu, reg, val);
+    return cpu && (servers_write(cpu->sysregs, cpu->sysregs_opaque, cpu, reg, val) ||
+                   servers_write(all_sysregs, all_sysregs_opaque, cpu, reg, val));
 }
 
 /* ---- platform devices ---- */

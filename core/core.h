@@ -344,6 +344,7 @@ void pci_bus_free(tes_bus *bus);
 
 /* ---- vCPUs and the accelerator loop (accel.c) ---- */
 #define CPU_MAX_IRQ_IN 8
+#define CPU_MAX_SYSREG_SERVERS 4 /* per vCPU, and for every vCPU */
 struct tes_cpu {
     tes_device *dev;
     const tes_cpu_ops *ops;
@@ -357,8 +358,8 @@ struct tes_cpu {
     bool has_boot;
     tes_cpu_boot boot;
     tes_irq *in[CPU_MAX_IRQ_IN];
-    const tes_cpu_sysregs *sysregs;
-    void *sysregs_opaque;
+    const tes_cpu_sysregs *sysregs[CPU_MAX_SYSREG_SERVERS];
+    void *sysregs_opaque[CPU_MAX_SYSREG_SERVERS];
 };
 tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index);
 void *cpu_state(tes_cpu *cpu);
@@ -391,6 +392,7 @@ bool dev_platform_place(tes_device *dev, tes_platform_place *out);
 /* addr= / irq= of a platform device (registry's option parsing). */
 bool dev_platform_opt(tes_device *d, const char *key, const char *value, char **errp);
 void dev_board_free(tes_device *d); /* dev_free: the arrays above */
+void board_clear(void); /* harness teardown: servers for every vCPU */
 /* Start the vCPU thread (it runs only while RUN_RUNNING). */
 void accel_start(void);
 void accel_stop(void); /* join at exit */

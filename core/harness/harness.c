@@ -133,6 +133,7 @@ void tes_harness_free(tes_harness *h)
         return;
     }
     cpus_clear();
+    board_clear();
     registry_reset();
     drives_close_all();
     region_free(h->ram);

@@ -315,6 +315,37 @@ static void send_ipi(x86_lapic *l)
     }
 }
 
+/* ---- the 8259 and I/O APIC, other plugins, through the SDK ---- */
+
+bool x86_pic_has_intr(void)
+{
+    x86_cpu *c = cpu_at(0);
+
+    return c && c->lapic && c->lapic->intr;
+}
+
+/* The interrupt-acknowledge cycle, served by the 8259 plugin. */
+static int inta_vector(uint32_t reg)
+{
+    x86_cpu *c = cpu_at(0);
+    uint64_t v;
+
+    if (!c || !H->cpu_sysreg_read(c->cpu, reg, &v)) {
+        return 0x0f; /* no 8259: what a floating bus would give */
+    }
+    return (int)(v & 0xff);
+}
+
+int x86_pic_peek(void)
+{
+    return inta_vector(TES_X86_SYSREG_INTA_PEEK);
+}
+
+int x86_pic_ack(void)
+{
+    return inta_vector(TES_X86_SYSREG_INTA);
+}
+
 static void msi_write(uint64_t addr, uint32_t data)
 {
     x86_apic_deliver((addr >> 12) & 0xff, addr & 4, (data >> 8) & 7, data & 0xff,
@@ -406,7 +437,8 @@ static void eoi(x86_lapic *l)
     }
     vclr(l->isr, v);
     if (vtest(l->tmr, v)) {
-        ioapic_eoi(v);
+        /* EOI broadcast: the I/O APICs clear remote IRR (ioapic plugin). */
+        H->cpu_sysreg_write(l->cpu->cpu, TES_X86_SYSREG_EOI, (uint64_t)v);
     }
     if (x86_apic_pending(l->cpu) >= 0) {
         kick(l);

@@ -52,9 +52,8 @@ static void cpu_reset(tes_cpu *cpu, void *s)
     c->index = index;
     c->apic_id = index;
     c->model_max = max;
-    /* No firmware: on a machine reset the BSP re-enters the kernel as the
-     * machine's loader set it up (q35.c; no-op elsewhere). */
-    x86_boot_apply(c);
+    /* No firmware: the board's boot state (a kernel's entry) is applied by
+     * the core after reset, through apply_boot below. */
 }
 
 /* The model is fixed at creation; CPUID reads it. */
@@ -71,8 +70,33 @@ static tes_exec_status cpu_exec(tes_cpu *cpu, void *s, uint64_t budget, uint64_t
 
 /* Interrupt state lives in the LAPIC; a level change only needs the vCPU
  * to look again (it may be halted). */
+/* Input lines (<tessera/cpu.h>): INTR from the 8259 (its vector comes with
+ * the acknowledge cycle, apic.c), NMI and INIT on rising edges (LINT1 /
+ * the INIT pin), SMI (no SMM: logged). */
 static void cpu_set_irq(tes_cpu *cpu, void *s, int line, int level)
 {
+    x86_cpu *c = s;
+
+    switch (line) {
+    case TES_X86_INTR:
+        if (c->lapic) {
+            c->lapic->intr = level != 0;
+        }
+        break;
+    case TES_X86_NMI:
+        c->nmi_pending |= level != 0;
+        break;
+    case TES_X86_INIT:
+        if (level) {
+            x86_apic_deliver(c->apic_id, false, APIC_DM_INIT, 0, true, false);
+        }
+        break;
+    case TES_X86_SMI:
+        if (level) {
+            H->log(TES_LOG_UNIMP, "cpu-x86: SMI ignored (no SMM)");
+        }
+        return;
+    }
     if (level) {
         H->cpu_kick(cpu);
     }
@@ -91,6 +115,32 @@ static bool cpu_has_work(tes_cpu *cpu, void *s)
         return true;
     }
     return (c->eflags & F_IF) && c->lapic && x86_apic_pending(c) >= 0;
+}
+
+/* The 64-bit boot protocol's entry (Linux Documentation/x86/boot.rst):
+ * long mode, flat segments from the board's GDT, paging from its
+ * identity map, interrupts off. */
+static int cpu_apply_boot(tes_cpu *cpu, void *s, const tes_cpu_boot *boot)
+{
+    static const int order[8] = {R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI};
+    x86_cpu *c = s;
+
+    if (boot->mode != TES_BOOT_X86_LONG64) {
+        return -22; /* -EINVAL */
+    }
+    x86_setup_long_mode(c, boot->page_table, boot->gdt_base, boot->gdt_limit, boot->code_sel,
+                        boot->data_sel);
+    memset(c->regs, 0, sizeof(c->regs));
+    for (unsigned i = 0; i < 8; i++) {
+        c->regs[order[i]] = boot->regs[i];
+    }
+    c->rip = c->next_rip = boot->entry;
+    return 0;
+}
+
+static uint64_t cpu_arch_id(tes_cpu *cpu, void *s)
+{
+    return ((x86_cpu *)s)->apic_id;
 }
 
 static int put(uint8_t *buf, size_t len, const void *src, size_t n)
@@ -212,6 +262,8 @@ static const tes_cpu_ops x86_cpu_ops = {
     .exec = cpu_exec,
     .set_irq = cpu_set_irq,
     .has_work = cpu_has_work,
+    .apply_boot = cpu_apply_boot,
+    .arch_id = cpu_arch_id,
     .read_reg = cpu_read_reg,
     .write_reg = cpu_write_reg,
     .get_pc = cpu_get_pc,

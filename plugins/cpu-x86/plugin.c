@@ -1,6 +1,8 @@
 /*
- * cpu-x86: the x86-64 CPU (qemu64, max), the PC platform devices and the
- * q35 machine, as one plugin.
+ * cpu-x86: the x86-64 CPUs (qemu64, max) with their local APICs, and
+ * nothing else. The PC platform devices (plugins/pc-platform) and the q35
+ * board (plugins/board-q35) are plugins of their own, using these CPUs
+ * through the SDK's CPU<->board interface.
  */
 #include "x86.h"
 
@@ -8,8 +10,6 @@ const tes_host *x86_host;
 
 /* Each part lists its types, NULL-terminated. */
 extern const tes_type_info *const x86_cpu_types[];      /* cpu.c */
-extern const tes_type_info *const x86_platform_types[]; /* devices */
-extern const tes_type_info *const x86_board_types[];    /* q35.c */
 
 static const tes_type_info *all_types[32];
 
@@ -25,14 +25,15 @@ static int x86_init(const tes_host *host)
 {
     unsigned n = 0;
 
+    if (host->size < offsetof(tes_host, cpu_sysreg_write) + sizeof(void *)) {
+        return -38; /* -ENOSYS: needs the ABI 1.2 CPU<->board interface */
+    }
     x86_host = host;
     add_types(x86_cpu_types, &n);
-    add_types(x86_platform_types, &n);
-    add_types(x86_board_types, &n);
     all_types[n] = NULL;
     return 0;
 }
 
 TES_PLUGIN_DEFINE(.name = "cpu-x86", .version = "0.1.0", .license = "MIT",
-                  .desc = "x86-64 CPU, PC platform devices and the q35 machine",
+                  .desc = "x86-64 CPUs (qemu64, max) with their local APICs",
                   .types = (const tes_type_info *const *)all_types, .init = x86_init);

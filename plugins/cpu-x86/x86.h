@@ -273,7 +273,8 @@ void x86_tlb_flush_page(x86_cpu *c, uint64_t la);
 uint64_t x86_io_read(x86_cpu *c, uint16_t port, unsigned size);
 void x86_io_write(x86_cpu *c, uint16_t port, uint64_t val, unsigned size);
 
-/* ---- platform (apic.c, ioapic.c, pic.c, pit.c, rtc.c, serial.c, acpi.c) ---- */
+/* ---- the local APIC (apic.c); the platform devices are plugins of their
+ * own (plugins/pc-platform), reached through the SDK ---- */
 /* LAPIC of a CPU (xAPIC MMIO at APIC_BASE, default 0xfee00000; x2APIC not
  * advertised). Interrupt delivery from the IOAPIC/MSI: */
 void x86_apic_deliver(uint32_t dest, bool logical, int delivery_mode, int vector,
@@ -283,8 +284,10 @@ void x86_apic_deliver(uint32_t dest, bool logical, int delivery_mode, int vector
 int x86_apic_pending(x86_cpu *c);
 void x86_apic_ack(x86_cpu *c, int vec);
 void x86_apic_init_cpu(x86_cpu *c);
-/* The 8259 pair's INTR output feeds the BSP's LINT0 (ExtINT); the CPU
- * asks the PIC for the vector when it takes an ExtINT. */
+/* The 8259 pair's INT output drives the BSP's INTR input (LINT0, ExtINT;
+ * cpu_set_irq(TES_X86_INTR)); the CPU asks whoever serves
+ * TES_X86_SYSREG_INTA (the 8259 plugin) for the vector when it takes an
+ * ExtINT: 0x0f when nobody does (a floating bus). */
 int x86_pic_ack(void);
 
 /* ---- cpu.c ---- */
@@ -292,8 +295,7 @@ x86_cpu *x86_cpu_of(tes_cpu *cpu);
 extern const tes_type_info x86_qemu64_type, x86_max_type;
 
 
-/* ---- x86dev: platform devices (apic.c, ioapic.c, pic.c, pit.c, rtc.c,
- * serial.c, i8042.c) ---- */
+/* ---- x86dev: the local APIC (apic.c) ---- */
 /* The vCPU running an instruction: x86_run sets it on entry and back to
  * NULL on exit (x86core wires it). LAPIC register accesses go to its LAPIC
  * (CPU 0's when NULL); see apic.c for how MSI writes are told apart. */
@@ -310,6 +312,7 @@ typedef struct x86_lapic {
     tes_timer *timer;
     bool extint;   /* an ExtINT delivered (IOAPIC/IPI): take the 8259's vector */
     bool from_pic; /* the last x86_apic_pending() result came from the 8259 */
+    bool intr;     /* level of the CPU's INTR input (the 8259's INT) */
 } x86_lapic;
 
 /* x86_apic_pending() returns a vector from the LAPIC's IRR or, for an
@@ -326,32 +329,10 @@ uint8_t x86_apic_get_tpr(x86_cpu *c);
 void x86_apic_set_tpr(x86_cpu *c, uint8_t tpr);
 /* Free c->lapic (the CPU's unrealize). */
 void x86_apic_free_cpu(x86_cpu *c);
-/* The 8259's INTR output changed (pic.c -> apic.c: kicks the BSP). */
+/* The INTR input rose (cpu.c's set_irq): kicks the BSP. */
 void x86_apic_pic_changed(void);
-bool x86_pic_has_intr(void);
+bool x86_pic_has_intr(void); /* the BSP's INTR input is high */
 int x86_pic_peek(void); /* the vector x86_pic_ack() would return now */
-/* A level-triggered vector was EOIed at a LAPIC: the IOAPIC clears
- * remote IRR on the pins using it (apic.c -> ioapic.c). */
-void ioapic_eoi(int vector);
-/* First member of the i8259 and ioapic instances: what the machine maps
- * and wires (tests reach it through tes_harness_state()). */
-typedef struct x86_irqchip_pub {
-    tes_region *mmio; /* ioapic: the 4 KiB register window; i8259: NULL */
-    tes_irq *in[24];  /* inputs: i8259 ISA IRQ 0..15; ioapic pins 0..23 */
-    bool intr;        /* i8259: the master's INT output level */
-} x86_irqchip_pub;
-/* Getters for the machine: s is H->dev_state(dev) of the device. The
- * IOAPIC region (4 KiB) is mapped by the machine at 0xfec00000; the 8259,
- * 8254, RTC, UART and i8042 map their own ports in realize. */
-tes_region *ioapic_region(void *s);
-tes_irq *ioapic_pin(void *s, unsigned n); /* n < 24 */
-tes_irq *pic_irq(void *s, unsigned n);    /* n < 16: ISA IRQ n */
-/* CMOS RAM byte addr (< 128) of the mc146818rtc s, e.g. memory sizes. */
-void rtc_cmos_set(void *s, unsigned addr, uint8_t val);
-/* Device outputs (dev_init_irqs) the machine wires: i8254 out 0 -> ISA
- * IRQ0 (IOAPIC pin 2), mc146818rtc out 0 -> IRQ8, isa-serial out 0 ->
- * its irq property (4). */
-extern const tes_type_info *const x86_platform_types[];
 /* ---- end x86dev ---- */
 
 /* ---- x86sys: system and memory (excp.c, seg.c, sys.c, mmu.c) ---- */
@@ -394,15 +375,6 @@ void x86_fxsave(x86_cpu *c, x86_insn *x);
 void x86_fxrstor(x86_cpu *c, x86_insn *x);
 /* ---- end x86fpu ---- */
 
-/* ---- q35: machine and Linux boot (q35.c, q35-host.c, ich9-lpc.c, acpi.c,
- * boot.c; layout in q35.h) ---- */
-/* Direct kernel boot: once -M q35 has loaded a kernel, vCPU 0 starts in
- * long mode at its startup_64 (x86_setup_long_mode, RSI = boot_params).
- * cpu.c's reset calls this after x86_cpu_reset() so that a system reset
- * (0xcf9, i8042, triple fault) boots the kernel again; it does nothing for
- * other vCPUs or when no kernel is loaded (plain power-on state). */
-void x86_boot_apply(x86_cpu *c);
-/* ---- end q35 ---- */
 
 /* ---- x86core: what exec-int.c implements, for CPUID (sys engineer) ----
  * The whole base integer ISA incl. CMPXCHG8B (CX8), CMOVcc (CMOV),

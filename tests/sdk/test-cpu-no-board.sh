@@ -21,7 +21,7 @@ not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; printf '%s\n' "$2" | s
 check() { if [ -z "$2" ]; then ok "$1"; else not_ok "$1" "$2"; fi; }
 
 # Function and data symbols of board and platform-device code.
-BOARD_RE='^(virt|gic|pl011|pl031|fdt|q35|acpi|ich9|lpc|ioapic|pic|pit|rtc|i8042|kbd|serial|uart|boot)_'
+BOARD_RE='^(virt|gic|pl011|pl031|fdt|q35|acpi|ich9|lpc|ioapic|pic|pit|rtc|i8042|kbd|serial|uart|e820|bzimage|kernel)_'
 
 while [ $# -gt 0 ]; do
     so=$1

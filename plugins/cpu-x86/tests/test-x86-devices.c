@@ -1,8 +1,10 @@
 /*
- * cpu-x86 platform device tests through the harness: 8259 PIC, 8254 PIT
- * and port 0x61, CMOS RTC, 16550A UART, IOAPIC, local APIC (timer, IPIs,
- * INIT/SIPI, MSI) and the i8042's reset. The plugin file comes from
- * $CPU_X86_PLUGIN (meson sets it) or the first argument.
+ * PC platform device tests through the harness: 8259 PIC, 8254 PIT and
+ * port 0x61, CMOS RTC, 16550A UART, IOAPIC (plugins/pc-platform), local
+ * APIC (timer, IPIs, INIT/SIPI, MSI; cpu-x86) and the i8042's reset. The
+ * plugin files come from $PC_PLATFORM_PLUGIN and $CPU_X86_PLUGIN (meson
+ * sets them). Devices are reached as a board reaches them: regions with
+ * host->dev_mmio, input lines with host->dev_irq_in, outputs observed.
  *
  * Harness accesses run with no current vCPU, so LAPIC register accesses
  * reach CPU 0's LAPIC (apic.c). Interrupts accepted by a LAPIC are checked
@@ -21,7 +23,7 @@
 #define LAPIC 0xfee00000ull
 #define PIT_NS(ticks) ((int64_t)(ticks) * 1000000000ll / 1193182)
 
-static const char *plugin_path;
+static const char *plugin_path, *platform_path;
 
 typedef struct fixture {
     tes_harness *h;
@@ -37,8 +39,8 @@ static void up(fixture *f)
 {
     memset(f, 0, sizeof(*f));
     f->h = tes_harness_new(16 << 20);
-    if (!tes_harness_load(f->h, plugin_path)) {
-        g_error("cpu-x86: %s", tes_harness_error(f->h));
+    if (!tes_harness_load(f->h, plugin_path) || !tes_harness_load(f->h, platform_path)) {
+        g_error("cpu-x86/pc-platform: %s", tes_harness_error(f->h));
     }
     f->host = tes_harness_host(f->h);
 }
@@ -129,14 +131,13 @@ static void pic_init(fixture *f)
 
 static void pic_line(fixture *f, unsigned n, int level)
 {
-    x86_irqchip_pub *p = tes_harness_state(f->dev);
-
-    f->host->irq_set(p->in[n], level);
+    f->host->irq_set(f->host->dev_irq_in(f->dev, n), level);
 }
 
+/* The master's INT: output 0 of the i8259. */
 static bool pic_intr(fixture *f)
 {
-    return ((x86_irqchip_pub *)tes_harness_state(f->dev))->intr;
+    return tes_harness_irq_level(f->h, f->dev, 0) != 0;
 }
 
 static void test_pic_irq_asserts_intr_and_ack(void)
@@ -217,6 +218,8 @@ static void test_pic_interrupt_reaches_cpu(void)
     up(&f);
     cpus_up(&f, 1);
     f.dev = dev(&f, "i8259", NULL);
+    /* As q35 wires it: the 8259's INT to the BSP's INTR input. */
+    f.host->dev_connect_irq(f.dev, 0, f.host->cpu_irq_in(f.cpu[0], TES_X86_INTR));
     pic_init(&f);
     ram = tes_harness_ram(f.h);
     memcpy(ram + 0x1000, code, sizeof(code));
@@ -567,11 +570,8 @@ static void test_serial_loopback_rx_fifo(void)
 
 static void ioapic_up(fixture *f)
 {
-    x86_irqchip_pub *p;
-
     f->dev = dev(f, "ioapic", NULL);
-    p = tes_harness_state(f->dev);
-    f->host->region_add(f->host->system_memory(), IOAPIC_BASE, p->mmio, 0);
+    f->host->region_add(f->host->system_memory(), IOAPIC_BASE, f->host->dev_mmio(f->dev, 0), 0);
 }
 
 static uint32_t ioapic_rd(fixture *f, unsigned r)
@@ -588,9 +588,7 @@ static void ioapic_wr(fixture *f, unsigned r, uint32_t v)
 
 static void ioapic_pin_set(fixture *f, unsigned n, int level)
 {
-    x86_irqchip_pub *p = tes_harness_state(f->dev);
-
-    f->host->irq_set(p->in[n], level);
+    f->host->irq_set(f->host->dev_irq_in(f->dev, n), level);
 }
 
 static void set_isr(x86_cpu *c, int v)
@@ -821,10 +819,12 @@ static void test_i8042_self_test_and_reset(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    plugin_path = argc > 1 ? argv[1] : g_getenv("CPU_X86_PLUGIN");
-    if (!plugin_path) {
-        g_printerr("test-x86-devices: set CPU_X86_PLUGIN or pass the plugin path\n");
-        return 1;
+    plugin_path = g_getenv("CPU_X86_PLUGIN");
+    platform_path = g_getenv("PC_PLATFORM_PLUGIN");
+    if (!plugin_path || !platform_path) {
+        g_printerr("usage: CPU_X86_PLUGIN=cpu-x86.so PC_PLATFORM_PLUGIN=pc-platform.so %s\n",
+                   argv[0]);
+        return 2;
     }
     g_test_add_func("/x86-dev/pic/irq-asserts-intr-and-poll-acks", test_pic_irq_asserts_intr_and_ack);
     g_test_add_func("/x86-dev/pic/interrupt-reaches-real-mode-cpu", test_pic_interrupt_reaches_cpu);

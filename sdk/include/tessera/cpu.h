@@ -109,6 +109,16 @@ typedef struct tes_cpu_sysregs {
     bool (*read)(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t *val);
     bool (*write)(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t val);
 } tes_cpu_sysregs;
+/* x86: input lines (cpu_irq_in) and the "registers" an x86 CPU asks
+ * servers for: the interrupt-acknowledge cycle of the 8259 wired to its
+ * INTR (read: the vector; PEEK reads it without acknowledging) and the
+ * EOI broadcast of a level-triggered vector that an I/O APIC listens to
+ * (write: the vector). */
+enum { TES_X86_INTR = 0, TES_X86_NMI = 1, TES_X86_INIT = 2, TES_X86_SMI = 3 };
+#define TES_X86_SYSREG_INTA 0x10000000u
+#define TES_X86_SYSREG_INTA_PEEK 0x10000001u
+#define TES_X86_SYSREG_EOI 0x10000002u
+
 /* AArch64 encoding helper for tes_cpu_sysregs.reg. */
 #define TES_ARM_SYSREG(op0, op1, crn, crm, op2)                                  \
     ((uint32_t)((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2)))

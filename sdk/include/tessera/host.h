@@ -256,8 +256,11 @@ struct tes_host {
     int (*cpu_set_boot)(tes_cpu *cpu, const tes_cpu_boot *boot);
     /* MPIDR_EL1 / APIC ID (the vCPU index when the type does not say). */
     uint64_t (*cpu_arch_id)(tes_cpu *cpu);
-    /* An interrupt controller serves system registers of cpu (ops NULL:
-     * stop). 0, -EBUSY when another one serves them, -EINVAL. */
+    /* An interrupt controller serves system registers of cpu, or of every
+     * vCPU (present and future) when cpu is NULL; up to 4 servers each,
+     * the first claiming a register answers (the vCPU's own first). ops
+     * NULL: stop serving (the servers registered with opaque). 0, -EBUSY
+     * (this ops and opaque already serve it), -ENOSPC, -EINVAL. */
     int (*cpu_set_sysregs)(tes_cpu *cpu, const tes_cpu_sysregs *ops, void *opaque);
     /* For CPU plugins: a register the CPU does not implement itself. false
      * when no server claims it (the CPU then raises UNDEFINED). */

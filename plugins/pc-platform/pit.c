@@ -22,7 +22,7 @@
  * Port 0x61: bit 0 gate 2, bit 1 speaker data, bit 4 refresh toggle
  * (every 15.085 us), bit 5 counter 2 OUT.
  */
-#include "x86.h"
+#include "pc-platform.h"
 
 #define PIT_HZ 1193182ull
 #define NS_PER_S 1000000000ull

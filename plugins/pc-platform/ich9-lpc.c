@@ -1,5 +1,5 @@
 /*
- * cpu-x86: ICH9-LPC (1f.0 on the q35 root bus), the ISA bridge holding the
+ * pc-platform: ICH9-LPC (1f.0 on the q35 root bus), the ISA bridge holding the
  * ACPI PM block. See q35-host.c's manual for the registers; the ACPI
  * tables (acpi.c) describe exactly these ports.
  *
@@ -10,8 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "q35.h"
-#include "x86.h"
+#include "pc-platform.h"
 
 #define LPC_PMBASE 0x40
 #define LPC_ACPI_CNTL 0x44
@@ -62,12 +61,12 @@ static void pm1_cnt_write(ich9_lpc *l, uint16_t val)
     if (!(val & PM1_CNT_SLP_EN)) {
         return;
     }
-    if (typ == Q35_SLP_TYP_S5) {
-        H->log(TES_LOG_TRACE, "q35: ACPI S5 (soft off)");
+    if (typ == ICH9_SLP_TYP_S5) {
+        H->log(TES_LOG_TRACE, "ICH9-LPC: ACPI S5 (soft off)");
         H->request_shutdown(0);
     } else {
-        H->log(TES_LOG_UNIMP, "q35: sleep state SLP_TYP %u not supported (only S5 = %u)",
-               typ, Q35_SLP_TYP_S5);
+        H->log(TES_LOG_UNIMP, "ICH9-LPC: sleep state SLP_TYP %u not supported (only S5 = %u)",
+               typ, ICH9_SLP_TYP_S5);
     }
 }
 
@@ -110,8 +109,8 @@ static void pm_write_byte(ich9_lpc *l, uint64_t o, uint8_t b)
     } else if (o >= 0x28 && o < 0x30) {
         l->gpe_en[o - 0x28] = b;
     } else if (o < 8 || o >= 12) {
-        H->log(TES_LOG_UNIMP, "q35: write 0x%02x to PM register 0x%llx ignored", b,
-               (unsigned long long)(Q35_PMBASE + o));
+        H->log(TES_LOG_UNIMP, "ICH9-LPC: write 0x%02x to PM register 0x%llx ignored", b,
+               (unsigned long long)(ICH9_PMBASE + o));
     }
 }
 
@@ -147,12 +146,16 @@ static const tes_mem_ops pm_ops = {
 };
 
 /* system_powerdown: the fixed power button (PWRBTN_STS, SCI when enabled). */
-void q35_lpc_power_button(tes_device *dev)
+/* Input 0: the fixed power button (system_powerdown); a rising edge
+ * presses it. */
+static void power_button(void *opaque, int n, int level)
 {
-    ich9_lpc *l = H->dev_state(dev);
+    ich9_lpc *l = opaque;
 
-    l->pm1_sts |= PM1_PWRBTN_STS;
-    update_sci(l);
+    if (level) {
+        l->pm1_sts |= PM1_PWRBTN_STS;
+        update_sci(l);
+    }
 }
 
 static int lpc_realize(tes_device *dev, void *s)
@@ -164,16 +167,17 @@ static int lpc_realize(tes_device *dev, void *s)
     l->dev = dev;
     l->pm1_cnt = PM1_CNT_SCI_EN;
     /* Fixed, read-only: the PM block does not move (QEMU: 0x600 too). */
-    cfg[LPC_PMBASE] = (uint8_t)(Q35_PMBASE | 1);
-    cfg[LPC_PMBASE + 1] = (uint8_t)(Q35_PMBASE >> 8);
+    cfg[LPC_PMBASE] = (uint8_t)(ICH9_PMBASE | 1);
+    cfg[LPC_PMBASE + 1] = (uint8_t)(ICH9_PMBASE >> 8);
     cfg[LPC_ACPI_CNTL] = ACPI_CNTL_EN; /* SCI_IRQ_SEL 0: IRQ 9 */
     pm = H->region_new_io(dev, "ich9-pm", 0x80, &pm_ops, l);
     if (!pm) {
         H->error(dev, "cannot create the PM I/O region");
         return -ENOMEM;
     }
-    H->region_add(H->system_io(), Q35_PMBASE, pm, 0);
+    H->region_add(H->system_io(), ICH9_PMBASE, pm, 0);
     H->dev_init_irqs(dev, 1);
+    H->dev_init_irq_in(dev, power_button, l, 1);
     return 0;
 }
 
@@ -225,7 +229,7 @@ static const tes_pci_info lpc_pci = {
     .class_id = 0x0601,
 };
 
-const tes_type_info q35_lpc_type = {
+const tes_type_info ich9_lpc_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "ICH9-LPC",

@@ -1,6 +1,11 @@
 /*
- * cpu-x86: the `q35` machine, a PC laid out like QEMU's q35 (MCH + ICH9),
- * booting Linux directly from a bzImage: no BIOS.
+ * board-q35: the `q35` machine, a PC laid out like QEMU's q35 (MCH + ICH9),
+ * booting Linux directly from a bzImage: no BIOS. A plugin of its own,
+ * composed through the SDK only: vCPUs of any x86-64 CPU plugin (the
+ * CPU<->board interface of <tessera/cpu.h>: boot state, INTR, APIC IDs),
+ * the i8259, ioapic, i8254, mc146818rtc, isa-serial, i8042 and ICH9-LPC
+ * types of whichever plugin provides them (plugins/pc-platform by default;
+ * -plugin swaps any one), and PCIe devices of any plugin on pcie.0.
  *
  * User manual
  *
@@ -36,8 +41,8 @@
  * pcie-root-port, ... as on virt.
  *
  * Reset (0xcf9, the i8042 reset line, triple fault) copies the kernel,
- * initrd and tables into RAM again and vCPU 0 re-enters the kernel
- * (x86_boot_apply, called by the CPU's reset).
+ * initrd and tables into RAM again and vCPU 0 re-enters the kernel (the
+ * boot state set with host->cpu_set_boot, which the core re-applies).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,9 +50,8 @@
 #include <string.h>
 
 #include "q35.h"
-#include "x86.h"
 
-#define Q35_MAX_CPUS 8
+const tes_host *q35_tes_host;
 
 typedef struct blob {
     uint8_t *data;
@@ -64,7 +68,7 @@ typedef struct q35_machine {
     uint8_t *ram_ptr;
     uint64_t lowmem, highmem;
     unsigned ncpus;
-    void *pic, *ioapic;
+    tes_device *pic, *ioapic;
     tes_irq *isa[16];
     tes_device *host, *lpc;
     uint8_t *acpi;
@@ -73,9 +77,6 @@ typedef struct q35_machine {
     char *cmdline;
     q35_boot_info boot;
 } q35_machine;
-
-/* The loaded kernel's entry state, for x86_boot_apply (NULL: none). */
-static q35_boot_info *boot_entry;
 
 /* ---- host files ---- */
 
@@ -147,8 +148,8 @@ static void isa_irq(void *opaque, int n, int level)
 {
     q35_machine *m = opaque;
 
-    H->irq_set(pic_irq(m->pic, (unsigned)n), level);
-    H->irq_set(ioapic_pin(m->ioapic, n == 0 ? 2 : (unsigned)n), level);
+    H->irq_set(H->dev_irq_in(m->pic, (unsigned)n), level);
+    H->irq_set(H->dev_irq_in(m->ioapic, n == 0 ? 2 : (unsigned)n), level);
 }
 
 static tes_device *create_dev(q35_machine *m, const char *type, const char *props)
@@ -169,9 +170,15 @@ static int create_irqchips(q35_machine *m)
     if (!ioapic) {
         return -ENODEV;
     }
-    m->pic = H->dev_state(pic);
-    m->ioapic = H->dev_state(ioapic);
-    H->region_add(H->system_memory(), Q35_IOAPIC_BASE, ioapic_region(m->ioapic), 0);
+    m->pic = pic;
+    m->ioapic = ioapic;
+    if (!H->dev_mmio(ioapic, 0) || !H->dev_irq_in(ioapic, 23) || !H->dev_irq_in(pic, 15)) {
+        H->error(m->dev, "the i8259 or ioapic type lacks its region or input lines");
+        return -ENODEV;
+    }
+    H->region_add(H->system_memory(), Q35_IOAPIC_BASE, H->dev_mmio(ioapic, 0), 0);
+    /* The 8259's INT drives the BSP's INTR (LINT0 in ExtINT mode). */
+    H->dev_connect_irq(pic, 0, H->cpu_irq_in(H->cpu_by_index(0), TES_X86_INTR));
     for (unsigned i = 0; i < 16; i++) {
         m->isa[i] = H->irq_new(isa_irq, m, (int)i);
     }
@@ -215,7 +222,7 @@ static int create_pcie(q35_machine *m)
                   H->region_new_alias(m->dev, "pci-mem64", mem, mem64_base(m),
                                       Q35_PCI_MEM64_SIZE), 0);
     for (unsigned i = 0; i < Q35_PCI_GSIS; i++) {
-        H->dev_connect_irq(m->host, i, ioapic_pin(m->ioapic, Q35_PCI_GSI_BASE + i));
+        H->dev_connect_irq(m->host, i, H->dev_irq_in(m->ioapic, Q35_PCI_GSI_BASE + i));
     }
     m->lpc = q35_pcihost_lpc(m->host);
     H->dev_connect_irq(m->lpc, 0, m->isa[Q35_SCI_IRQ]);
@@ -247,12 +254,17 @@ static int create_board(q35_machine *m, const tes_machine_config *cfg)
 
 static int build_acpi(q35_machine *m)
 {
+    uint32_t apic_id[Q35_MAX_CPUS];
     q35_acpi_cfg cfg = {
         .ncpus = m->ncpus,
+        .apic_id = apic_id,
         .mem64_base = mem64_base(m),
         .mem64_size = Q35_PCI_MEM64_SIZE,
     };
 
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
+    }
     m->acpi = malloc(Q35_ACPI_SIZE);
     m->acpi_len = m->acpi ? q35_acpi_build(&cfg, m->acpi, Q35_ACPI_BASE, Q35_ACPI_SIZE) : 0;
     if (!m->acpi_len) {
@@ -377,18 +389,33 @@ static int prepare_kernel(q35_machine *m, const tes_machine_config *cfg)
     return 0;
 }
 
-void x86_boot_apply(x86_cpu *c)
+/* vCPU 0 enters startup_64 (boot.rst, 64-bit boot protocol: RSI =
+ * boot_params), now and after every reset. */
+static int start_cpu0(q35_machine *m, const tes_machine_config *cfg)
 {
-    const q35_boot_info *b = boot_entry;
+    tes_cpu_boot b = {
+        .size = sizeof(b),
+        .mode = TES_BOOT_X86_LONG64,
+        .entry = m->boot.entry,
+        .page_table = m->boot.cr3,
+        .gdt_base = m->boot.gdt_base,
+        .gdt_limit = m->boot.gdt_limit,
+        .code_sel = 0x10,
+        .data_sel = 0x18,
+    };
+    int ret;
 
-    if (!b || c->index != 0) {
-        return;
+    if (!m->kernel.data) {
+        return 0; /* no kernel: the power-on state, as before firmware */
     }
-    x86_setup_long_mode(c, b->cr3, b->gdt_base, b->gdt_limit, 0x10, 0x18);
-    memset(c->regs, 0, sizeof(c->regs));
-    c->regs[R_ESI] = b->boot_params;
-    c->regs[R_ESP] = b->boot_params; /* startup_64 sets its own stack first */
-    c->rip = c->next_rip = b->entry;
+    b.regs[4] = m->boot.boot_params; /* rsp: startup_64 sets its own first */
+    b.regs[6] = m->boot.boot_params; /* rsi */
+    ret = H->cpu_set_boot(H->cpu_by_index(0), &b);
+    if (ret) {
+        H->error(m->dev, "CPU model '%s' cannot enter a 64-bit kernel (%s)", cfg->cpu_model,
+                 strerror(-ret));
+    }
+    return ret;
 }
 
 /* ---- the machine ---- */
@@ -415,9 +442,7 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     if (ret) {
         return ret;
     }
-    boot_entry = &m->boot;
-    x86_boot_apply(x86_cpu_of(H->cpu_by_index(0)));
-    return 0;
+    return start_cpu0(m, cfg);
 }
 
 static void q35_reset(tes_device *dev, void *s)
@@ -433,9 +458,6 @@ static void q35_unrealize(tes_device *dev, void *s)
 {
     q35_machine *m = s;
 
-    if (boot_entry == &m->boot) {
-        boot_entry = NULL;
-    }
     free(m->kernel.data);
     free(m->initrd.data);
     free(m->boot.vmlinux);
@@ -449,8 +471,10 @@ static void q35_powerdown(tes_device *dev, void *s)
 {
     q35_machine *m = s;
 
+    /* ICH9-LPC input 0: the fixed power button (pc-platform). */
     if (m->lpc) {
-        q35_lpc_power_button(m->lpc);
+        H->irq_set(H->dev_irq_in(m->lpc, 0), 1);
+        H->irq_set(H->dev_irq_in(m->lpc, 0), 0);
     }
 }
 
@@ -493,6 +517,19 @@ static const tes_type_info q35_type = {
     .class_info = &q35_ops,
 };
 
-const tes_type_info *const x86_board_types[] = {
-    &q35_type, &q35_pcihost_type, &q35_mch_type, &q35_lpc_type, NULL,
+static int q35_plugin_init(const tes_host *host)
+{
+    if (host->size < offsetof(tes_host, pci_ecam_new) + sizeof(void *)) {
+        return -ENOSYS; /* needs the ABI 1.2 CPU<->board interface */
+    }
+    q35_tes_host = host;
+    return 0;
+}
+
+static const tes_type_info *const q35_types[] = {
+    &q35_type, &q35_pcihost_type, &q35_mch_type, NULL,
 };
+
+TES_PLUGIN_DEFINE(.name = "board-q35", .version = "0.2.0", .license = "MIT",
+                  .desc = "the q35 x86-64 board (MCH + ICH9, QEMU's layout)",
+                  .types = q35_types, .init = q35_plugin_init);

@@ -1,5 +1,5 @@
 /*
- * cpu-x86: direct Linux boot for q35 (no firmware).
+ * board-q35: direct Linux boot for q35 (no firmware).
  *
  * The bzImage (Documentation/x86/boot.rst, protocol >= 2.12) is opened on
  * the host: its payload (payload_offset/payload_length: an .xz stream with
@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "q35.h"
-#include "x86.h"
 
 #define BOOT_GDT 0x6000u
 #define BOOT_PARAMS 0x7000u

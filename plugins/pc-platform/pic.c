@@ -7,20 +7,22 @@
  *   -device i8259   (the q35 machine creates it; one per machine)
  *
  * The device maps its own ports in the I/O space: master 0x20-0x21, slave
- * 0xa0-0xa1, ELCR 0x4d0-0x4d1. Inputs: pic_irq(s, n) for ISA IRQ n (0..15;
- * the slave's INT output is cascaded on master input 2 internally). The
- * master's INT output feeds the BSP's LINT0 (apic.c asks x86_pic_has_intr()
- * and takes the vector with x86_pic_ack()).
+ * 0xa0-0xa1, ELCR 0x4d0-0x4d1. Inputs (host->dev_irq_in(dev, n)): ISA IRQ
+ * n, 0..15 (the slave's INT output is cascaded on master input 2
+ * internally). Output 0 is the master's INT, which the board wires to the
+ * BSP's INTR input (host->cpu_irq_in(cpu, TES_X86_INTR)). The CPU takes the
+ * vector with an interrupt-acknowledge cycle: the 8259 serves the
+ * TES_X86_SYSREG_INTA (and _PEEK) register of every vCPU
+ * (host->cpu_set_sysregs(NULL, ...)); only the CPU whose INTR it drives
+ * asks. One 8259 pair per machine.
  *
  * Model: ICW1-4, OCW1-3 (specific/non-specific EOI, rotations, priority
  * set, read IRR/ISR, poll, special mask), auto-EOI, special fully nested
  * mode, edge or level triggering per input from the ELCR (the ICW1 LTIM bit
  * is ignored, as on PIIX/ICH). No interrupt at ack time gives the spurious
  * IRQ 7 (or 15 for the slave).
- *
- * This file also holds x86_platform_types[], the list of platform devices.
  */
-#include "x86.h"
+#include "pc-platform.h"
 
 typedef struct pic_chip {
     uint8_t irr, isr, imr, last_irr, elcr, elcr_mask;
@@ -30,12 +32,10 @@ typedef struct pic_chip {
 } pic_chip;
 
 typedef struct i8259 {
-    x86_irqchip_pub pub; /* first (x86.h): inputs and the INT output */
     tes_device *dev;
-    pic_chip chip[2];    /* master, slave */
+    pic_chip chip[2]; /* master, slave */
+    bool intr;        /* the master's INT output level */
 } i8259;
-
-static i8259 *the_pic; /* the one the CPU acknowledges (x86_pic_ack) */
 
 /* Lowest priority number among mask's bits, rotation applied; 8 when none. */
 static int get_priority(pic_chip *p, uint8_t mask)
@@ -91,7 +91,7 @@ static void chip_set(pic_chip *p, int irq, int level)
 
 static void update(i8259 *s)
 {
-    bool old = s->pub.intr;
+    bool old = s->intr;
 
     /* The slave's INT output is a level: the master's input 2 follows it
      * (a request withdrawn before the acknowledge is not latched). */
@@ -100,9 +100,9 @@ static void update(i8259 *s)
     } else {
         s->chip[0].irr &= ~(1u << 2);
     }
-    s->pub.intr = get_irq(&s->chip[0], true) >= 0;
-    if (s->pub.intr && !old) {
-        x86_apic_pic_changed();
+    s->intr = get_irq(&s->chip[0], true) >= 0;
+    if (s->intr != old) {
+        H->dev_set_irq(s->dev, 0, s->intr);
     }
 }
 
@@ -126,11 +126,6 @@ static void intack(pic_chip *p, int irq)
     if (!(p->elcr & (1u << irq))) {
         p->irr &= ~(1u << irq); /* edge: the request is consumed */
     }
-}
-
-bool x86_pic_has_intr(void)
-{
-    return the_pic && the_pic->pub.intr;
 }
 
 /* Vector of the highest request (spurious 7 / 15 when withdrawn). */
@@ -157,22 +152,31 @@ static int vector(i8259 *s, bool ack)
     return s->chip[1].irq_base + irq2;
 }
 
-int x86_pic_peek(void)
+/* The CPU's interrupt-acknowledge cycle (TES_X86_SYSREG_INTA). */
+static bool inta_read(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t *val)
 {
-    return the_pic ? vector(the_pic, false) : 0x0f;
-}
+    i8259 *s = opaque;
 
-int x86_pic_ack(void)
-{
-    int vec;
-
-    if (!the_pic) {
-        return 0x0f; /* no 8259: what a floating bus would give */
+    if (reg == TES_X86_SYSREG_INTA_PEEK) {
+        *val = (uint64_t)vector(s, false);
+        return true;
     }
-    vec = vector(the_pic, true);
-    update(the_pic);
-    return vec;
+    if (reg != TES_X86_SYSREG_INTA) {
+        return false;
+    }
+    *val = (uint64_t)vector(s, true);
+    update(s);
+    return true;
 }
+
+static bool inta_write(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t val)
+{
+    return false;
+}
+
+static const tes_cpu_sysregs inta_ops = {
+    .size = sizeof(tes_cpu_sysregs), .read = inta_read, .write = inta_write,
+};
 
 /* ---- registers ---- */
 
@@ -337,13 +341,6 @@ static const tes_mem_ops elcr_ops = PIC_OPS(elcr_read, elcr_write);
 
 /* ---- life cycle ---- */
 
-tes_irq *pic_irq(void *opaque, unsigned n)
-{
-    i8259 *s = opaque;
-
-    return s && n < 16 ? s->pub.in[n] : NULL;
-}
-
 static void pic_reset(tes_device *dev, void *opaque)
 {
     i8259 *s = opaque;
@@ -352,7 +349,8 @@ static void pic_reset(tes_device *dev, void *opaque)
         s->chip[i].elcr = 0;
         chip_init_reset(&s->chip[i]);
     }
-    s->pub.intr = false;
+    s->intr = false;
+    H->dev_set_irq(dev, 0, 0);
 }
 
 static int pic_realize(tes_device *dev, void *opaque)
@@ -360,14 +358,13 @@ static int pic_realize(tes_device *dev, void *opaque)
     i8259 *s = opaque;
     tes_region *io = H->system_io();
 
-    if (the_pic) {
-        H->error(dev, "i8259: only one 8259 pair per machine");
+    s->dev = dev;
+    if (H->cpu_set_sysregs(NULL, &inta_ops, s) < 0) {
+        H->error(dev, "i8259: cannot serve the CPUs' interrupt acknowledge");
         return -1;
     }
-    s->dev = dev;
-    for (int i = 0; i < 16; i++) {
-        s->pub.in[i] = H->irq_new(pic_set_irq, s, i);
-    }
+    H->dev_init_irq_in(dev, pic_set_irq, s, 16);
+    H->dev_init_irqs(dev, 1); /* INT */
     /* PIIX/ICH: IRQ 0, 1, 2, 8 and 13 are edge only. */
     s->chip[0].elcr_mask = 0xf8;
     s->chip[1].elcr_mask = 0xde;
@@ -375,20 +372,25 @@ static int pic_realize(tes_device *dev, void *opaque)
     H->region_add(io, 0xa0, H->region_new_io(dev, "pic-slave", 2, &slave_ops, s), 0);
     H->region_add(io, 0x4d0, H->region_new_io(dev, "elcr", 2, &elcr_ops, s), 0);
     pic_reset(dev, s);
-    the_pic = s;
     return 0;
 }
 
 static void pic_unrealize(tes_device *dev, void *opaque)
 {
-    if (the_pic == opaque) {
-        the_pic = NULL;
-    }
+    H->cpu_set_sysregs(NULL, NULL, opaque);
+}
+
+static int pic_post_load(tes_device *dev, void *opaque, uint32_t version)
+{
+    i8259 *s = opaque;
+
+    H->dev_set_irq(dev, 0, s->intr);
+    return 0;
 }
 
 static const tes_state_field pic_fields[] = {
     TES_FIELD_BYTES(i8259, chip),
-    TES_FIELD_BOOL(i8259, pub.intr),
+    TES_FIELD_BOOL(i8259, intr),
     TES_FIELD_END,
 };
 
@@ -397,6 +399,7 @@ static const tes_state_info pic_state = {
     .version = 1,
     .min_version = 1,
     .fields = pic_fields,
+    .post_load = pic_post_load,
 };
 
 const tes_type_info i8259_type = {
@@ -409,12 +412,4 @@ const tes_type_info i8259_type = {
     .unrealize = pic_unrealize,
     .reset = pic_reset,
     .state = &pic_state,
-};
-
-extern const tes_type_info ioapic_type, i8254_type, mc146818rtc_type, isa_serial_type,
-    i8042_type;
-
-const tes_type_info *const x86_platform_types[] = {
-    &i8259_type, &ioapic_type, &i8254_type, &mc146818rtc_type, &isa_serial_type, &i8042_type,
-    NULL,
 };

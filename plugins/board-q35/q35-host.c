@@ -1,5 +1,5 @@
 /*
- * cpu-x86: the q35 PCIe host bridge and the two functions of the chipset
+ * board-q35: the q35 PCIe host bridge and the two functions of the chipset
  * on its root bus: the MCH (00.0) and the ICH9 LPC bridge (1f.0), which
  * carries the ACPI PM block and the reset control register.
  *
@@ -33,7 +33,6 @@
 #include <string.h>
 
 #include "q35.h"
-#include "x86.h"
 
 #define PCI_IO_SPACE 0x10000
 #define CONFIG_ENABLE 0x80000000u

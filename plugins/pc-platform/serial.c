@@ -30,7 +30,7 @@
  * output is gated by MCR OUT2 (and off in loopback). Line settings and the
  * divisor are stored, not used.
  */
-#include "x86.h"
+#include "pc-platform.h"
 
 #define FIFO_SIZE 16
 

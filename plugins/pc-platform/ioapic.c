@@ -6,8 +6,12 @@
  *
  *   -device ioapic   (the q35 machine creates it; one per machine)
  *
- * The machine maps ioapic_region(s) (4 KiB) at 0xfec00000 and wires
- * ISA/PCI interrupt lines to ioapic_pin(s, n), n < 24. Input levels are
+ * The board maps region 0 (host->dev_mmio, 4 KiB) at 0xfec00000 and wires
+ * ISA/PCI interrupt lines to inputs n < 24 (host->dev_irq_in). Interrupts
+ * go to the LAPICs as messages, MSI writes to the 0xfee00000 window
+ * (host->msi_send: address bits 19:12 destination, bit 2 logical; data
+ * vector, delivery mode, level, trigger mode), as the ICH9's IOAPIC sends
+ * them on the front-side bus. Input levels are
  * logical (asserted = 1): the polarity bit is stored, not applied, as the
  * machine drives every line active high.
  *
@@ -16,9 +20,10 @@
  * high). Edge inputs deliver on a rising edge while unmasked (a masked
  * edge is lost, as on hardware); level inputs deliver while asserted and
  * remote IRR is clear, set remote IRR, and deliver again after the LAPIC's
- * EOI (ioapic_eoi) or a write to the EOI register if still asserted.
+ * EOI broadcast (the TES_X86_SYSREG_EOI register it serves for every vCPU)
+ * or a write to the EOI register if still asserted.
  */
-#include "x86.h"
+#include "pc-platform.h"
 
 #define IOAPIC_PINS 24
 #define IOAPIC_VER 0x00170020u
@@ -29,16 +34,16 @@
 #define RTE_MASKED (1ull << 16)
 #define RTE_WMASK_LO 0x1afffull /* vector, mode, dest mode, polarity, trigger, mask */
 
+#define MSI_BASE 0xfee00000ull
+
 typedef struct ioapic {
-    x86_irqchip_pub pub; /* first (x86.h): region and input pins */
     tes_device *dev;
+    tes_region *mmio;
     uint32_t regsel, id;
     uint32_t irr;    /* pending requests, one bit per pin */
     uint32_t level;  /* input levels */
     uint64_t rte[IOAPIC_PINS];
 } ioapic;
-
-static ioapic *the_ioapic; /* receives the LAPICs' EOI broadcasts */
 
 static void service(ioapic *s)
 {
@@ -54,7 +59,9 @@ static void service(ioapic *s)
         } else {
             s->irr &= ~(1u << i);
         }
-        x86_apic_deliver(e >> 56, e & RTE_DM_LOGICAL, (e >> 8) & 7, e & 0xff, true, lvl);
+        /* The message: edge or level (asserted), as an MSI (SDM 10.11). */
+        H->msi_send(s->dev, MSI_BASE | ((e >> 56) & 0xff) << 12 | (e & RTE_DM_LOGICAL ? 4 : 0),
+                    (uint32_t)(e & 0x7ff) | 1u << 14 | (lvl ? 1u << 15 : 0));
     }
 }
 
@@ -83,12 +90,24 @@ static void eoi_vector(ioapic *s, int vector)
     service(s);
 }
 
-void ioapic_eoi(int vector)
+/* The LAPICs' EOI broadcast (TES_X86_SYSREG_EOI). Not claimed (false):
+ * a broadcast is for every I/O APIC. */
+static bool eoi_read(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t *val)
 {
-    if (the_ioapic) {
-        eoi_vector(the_ioapic, vector);
-    }
+    return false;
 }
+
+static bool eoi_write(void *opaque, tes_cpu *cpu, uint32_t reg, uint64_t val)
+{
+    if (reg == TES_X86_SYSREG_EOI) {
+        eoi_vector(opaque, (int)(val & 0xff));
+    }
+    return false;
+}
+
+static const tes_cpu_sysregs eoi_ops = {
+    .size = sizeof(tes_cpu_sysregs), .read = eoi_read, .write = eoi_write,
+};
 
 static uint32_t ind_read(ioapic *s)
 {
@@ -174,20 +193,6 @@ static const tes_mem_ops ioapic_ops = {
 
 /* ---- life cycle ---- */
 
-tes_region *ioapic_region(void *opaque)
-{
-    ioapic *s = opaque;
-
-    return s ? s->pub.mmio : NULL;
-}
-
-tes_irq *ioapic_pin(void *opaque, unsigned n)
-{
-    ioapic *s = opaque;
-
-    return s && n < IOAPIC_PINS ? s->pub.in[n] : NULL;
-}
-
 static void ioapic_reset(tes_device *dev, void *opaque)
 {
     ioapic *s = opaque;
@@ -202,25 +207,21 @@ static int ioapic_realize(tes_device *dev, void *opaque)
 {
     ioapic *s = opaque;
 
-    if (the_ioapic) {
-        H->error(dev, "ioapic: only one I/O APIC per machine");
+    s->dev = dev;
+    if (H->cpu_set_sysregs(NULL, &eoi_ops, s) < 0) {
+        H->error(dev, "ioapic: cannot listen to the LAPICs' EOI broadcasts");
         return -1;
     }
-    s->dev = dev;
-    s->pub.mmio = H->region_new_io(dev, "ioapic", 0x1000, &ioapic_ops, s);
-    for (int i = 0; i < IOAPIC_PINS; i++) {
-        s->pub.in[i] = H->irq_new(ioapic_set_irq, s, i);
-    }
+    s->mmio = H->region_new_io(dev, "ioapic", 0x1000, &ioapic_ops, s);
+    H->dev_init_mmio(dev, s->mmio);
+    H->dev_init_irq_in(dev, ioapic_set_irq, s, IOAPIC_PINS);
     ioapic_reset(dev, s);
-    the_ioapic = s;
     return 0;
 }
 
 static void ioapic_unrealize(tes_device *dev, void *opaque)
 {
-    if (the_ioapic == opaque) {
-        the_ioapic = NULL;
-    }
+    H->cpu_set_sysregs(NULL, NULL, opaque);
 }
 
 static const tes_state_field ioapic_fields[] = {

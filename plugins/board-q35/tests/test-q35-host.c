@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <tessera/harness.h>
 
-static const char *plugin_path;
+static const char *plugin_path, *platform_path; /* board-q35, pc-platform (ICH9-LPC) */
 
 static tes_harness *harness(void)
 {
     tes_harness *h = tes_harness_new(16 << 20);
 
-    if (!tes_harness_load(h, plugin_path)) {
-        g_error("cannot load %s: %s", plugin_path, tes_harness_error(h));
+    if (!tes_harness_load(h, plugin_path) || !tes_harness_load(h, platform_path)) {
+        g_error("cannot load %s / %s: %s", plugin_path, platform_path, tes_harness_error(h));
     }
     return h;
 }
@@ -100,12 +100,11 @@ static void test_pm_registers(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    plugin_path = getenv("CPU_X86_PLUGIN");
-    if (argc > 1) {
-        plugin_path = argv[1];
-    }
-    if (!plugin_path) {
-        g_printerr("usage: test-q35-host PLUGIN.so (or set CPU_X86_PLUGIN)\n");
+    plugin_path = getenv("BOARD_Q35_PLUGIN");
+    platform_path = getenv("PC_PLATFORM_PLUGIN");
+    if (!plugin_path || !platform_path) {
+        g_printerr("usage: BOARD_Q35_PLUGIN=board-q35.so PC_PLATFORM_PLUGIN=pc-platform.so "
+                   "test-q35-host\n");
         return 2;
     }
     g_test_add_func("/q35/host/cf8-cfc/mch-lpc-ids-and-all-ones-elsewhere", test_cf8_ids);

@@ -21,7 +21,7 @@
  * method "kbd"). Bytes for the keyboard or the mouse find no device: the
  * controller answers 0xFF with the timeout bit, as a real 8042 does.
  */
-#include "x86.h"
+#include "pc-platform.h"
 
 #define ST_OBF 0x01
 #define ST_SYS 0x04

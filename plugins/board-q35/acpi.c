@@ -1,5 +1,5 @@
 /*
- * cpu-x86: the q35 machine's ACPI tables, generated at start-up into the
+ * board-q35: the q35 machine's ACPI tables, generated at start-up into the
  * 0xe0000..0xfffff area (e820 reserved), with a small AML writer for the
  * DSDT.
  *
@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "q35.h"
-#include "x86.h"
 
 #define OEM_ID "TESSRA"
 #define OEM_TABLE_ID "TESSERA "
@@ -536,7 +535,7 @@ static void build_madt(aml *t, const q35_acpi_cfg *cfg)
         u8(t, 0);    /* processor local APIC */
         u8(t, 8);
         u8(t, (uint8_t)i); /* processor UID */
-        u8(t, (uint8_t)i); /* APIC id */
+        u8(t, (uint8_t)(cfg->apic_id ? cfg->apic_id[i] : i)); /* APIC id */
         le(t, 1, 4); /* enabled */
     }
     u8(t, 1);        /* I/O APIC */

@@ -24,7 +24,7 @@
  */
 #include <time.h>
 
-#include "x86.h"
+#include "pc-platform.h"
 
 #define REG_A 0x0a
 #define REG_B 0x0b

@@ -1,16 +1,21 @@
 /*
- * cpu-x86: the q35 machine's layout and the interfaces between its parts:
- * q35.c (the board), q35-host.c (PCIe host bridge, MCH, ICH9 LPC with the
- * ACPI PM block), acpi.c (ACPI tables), boot.c (the Linux bzImage loader).
- * Internal to the plugin.
+ * board-q35: the q35 machine's layout and the interfaces between its
+ * parts: q35.c (the board), q35-host.c (PCIe host bridge, MCH), acpi.c
+ * (ACPI tables), boot.c (the Linux bzImage loader). Internal to the
+ * plugin. The CPUs (cpu-x86) and the platform devices (pc-platform:
+ * 8259, I/O APIC, 8254, RTC, 16550A, i8042, ICH9 LPC with the ACPI PM
+ * block) are other plugins, reached through the SDK.
  */
-#ifndef CPU_X86_Q35_H
-#define CPU_X86_Q35_H
+#ifndef BOARD_Q35_H
+#define BOARD_Q35_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/tessera.h>
+
+extern const tes_host *q35_tes_host; /* set by the plugin's init (q35.c) */
+#define H q35_tes_host
 
 #define KiB 1024ull
 #define MiB (1024 * KiB)
@@ -30,7 +35,8 @@
 #define Q35_ACPI_BASE 0xe0000ull       /* ACPI tables: 0xe0000..0xfffff */
 #define Q35_ACPI_SIZE 0x20000ull
 
-/* ICH9 ACPI PM block at PMBASE (ICH9 datasheet 13.8.3). */
+/* ICH9 ACPI PM block at PMBASE (ICH9 datasheet 13.8.3): where pc-platform's
+ * ICH9-LPC puts it (fixed, as QEMU's), which the FADT and DSDT describe. */
 #define Q35_PMBASE 0x600u
 #define Q35_PM1_EVT (Q35_PMBASE + 0x00) /* PM1_STS (2), PM1_EN (2) */
 #define Q35_PM1_CNT (Q35_PMBASE + 0x04)
@@ -51,19 +57,21 @@ static inline unsigned q35_pci_gsi(unsigned slot, unsigned pin)
     return Q35_PCI_GSI_BASE + (slot + pin) % Q35_PCI_GSIS;
 }
 
-/* ---- q35-host.c, ich9-lpc.c ---- */
-extern const tes_type_info q35_pcihost_type, q35_mch_type, q35_lpc_type;
+/* ---- q35-host.c ---- */
+extern const tes_type_info q35_pcihost_type, q35_mch_type;
 /* The root bus's memory space (BARs at bus addresses) and the ECAM
  * region of a q35-pcihost; the machine maps them. */
 tes_region *q35_pcihost_mem(tes_device *dev);
 tes_region *q35_pcihost_ecam(tes_device *dev);
 tes_device *q35_pcihost_lpc(tes_device *dev); /* its ICH9-LPC at 1f.0 */
-/* Press the fixed ACPI power button of an ICH9-LPC. */
-void q35_lpc_power_button(tes_device *dev);
 
 /* ---- acpi.c ---- */
+#define Q35_MAX_CPUS 8
+
 typedef struct q35_acpi_cfg {
-    unsigned ncpus;           /* APIC id i and processor UID i, i < ncpus */
+    unsigned ncpus;           /* processor UID i, i < ncpus */
+    /* APIC id of processor i (host->cpu_arch_id); NULL: i. */
+    const uint32_t *apic_id;
     uint64_t mem64_base, mem64_size; /* the 64-bit PCI window (size 0: none) */
 } q35_acpi_cfg;
 
