@@ -556,11 +556,16 @@ static void tlb_lookup(gen *g, slowpath *sp, int ra, unsigned memop, uint32_t tl
     int64_t page_mask = (1ll << t->page_bits) - 1;
 
     x_mov_rr(e, true, TMP0, ra);
-    x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits);
-    x_alu_ri(e, false, ALU_AND, TMP0, (1ll << t->index_bits) - 1);
-    if ((t->entry_size & (t->entry_size - 1)) == 0) {
-        x_shift_ri(e, true, SH_SHL, TMP0, __builtin_ctz(t->entry_size));
+    if ((t->entry_size & (t->entry_size - 1)) == 0 &&
+        t->page_bits > (unsigned)__builtin_ctz(t->entry_size)) {
+        /* (a >> page_bits) * entry_size with the index mask, in two ops */
+        unsigned sh = __builtin_ctz(t->entry_size);
+
+        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits - sh);
+        x_alu_ri(e, false, ALU_AND, TMP0, ((1ll << t->index_bits) - 1) << sh);
     } else {
+        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits);
+        x_alu_ri(e, false, ALU_AND, TMP0, (1ll << t->index_bits) - 1);
         x_op_rr(e, 0x69 | X_W, TMP0, TMP0);
         x_u32(e, t->entry_size);
     }

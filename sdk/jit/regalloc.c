@@ -254,6 +254,11 @@ int ra_dest_from(gen *g, tes_jit_val d, tes_jit_val a, unsigned ia)
     vstate *s = ra_state(g, a);
     int r;
 
+    if (s && s->reg < 0 && VAL_KIND(a) == VK_GLOBAL) {
+        /* Globals are often read again: load into a register of its own,
+         * then copy (a register move costs next to nothing). */
+        ra_load(g, a, REGS_ALLOC);
+    }
     if (s && s->reg >= 0) {
         int old = s->reg;
 

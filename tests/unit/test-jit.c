@@ -969,6 +969,55 @@ static void rnd_insn(GRand *r, tes_jit_ir *ir, rsim *s)
     }
 }
 
+/* A forward branch over the next few ops: if taken, their effects are
+ * undone in the simulation; temps die at the label. */
+typedef struct rbranch {
+    unsigned pending;
+    bool taken;
+    tes_jit_label l;
+    uint64_t g[RG];
+    uint8_t ram[4096];
+} rbranch;
+
+static void rnd_branch_end(tes_jit_ir *ir, rsim *s, rbranch *br)
+{
+    if (--br->pending) {
+        return;
+    }
+    tes_jit_label_set(ir, br->l);
+    if (br->taken) {
+        memcpy(s->g, br->g, sizeof(s->g));
+        memcpy(s->ram, br->ram, sizeof(s->ram));
+    }
+    memset(s->tdef, 0, sizeof(s->tdef));
+}
+
+static void rnd_step(GRand *r, tes_jit_ir *ir, rsim *s, rbranch *br)
+{
+    uint64_t a, b;
+    tes_jit_val va, vb;
+    unsigned c;
+    bool is32;
+
+    if (br->pending || g_rand_int_range(r, 0, 100) >= 6) {
+        rnd_insn(r, ir, s);
+        if (br->pending) {
+            rnd_branch_end(ir, s, br);
+        }
+        return;
+    }
+    c = g_rand_int_range(r, 0, TES_JIT_TSTNE + 1);
+    is32 = g_rand_boolean(r);
+    va = rnd_src(r, ir, s, &a);
+    vb = rnd_src(r, ir, s, &b);
+    br->l = tes_jit_label_new(ir);
+    tes_jit_brcond(ir, c, va, vb, br->l, is32);
+    br->taken = ref_cond(c, is32, a, b);
+    br->pending = g_rand_int_range(r, 1, 5);
+    memcpy(br->g, s->g, sizeof(s->g));
+    memcpy(br->ram, s->ram, sizeof(s->ram));
+}
+
 static void test_random_differential(void)
 {
     tes_jit *j = jit_make(0);
@@ -980,6 +1029,7 @@ static void test_random_differential(void)
         tes_jit_ir *ir = begin(j);
         unsigned len = g_rand_int_range(r, 1, 60);
         bool miss = g_rand_int_range(r, 0, 4) == 0;
+        rbranch br = { 0 };
         tes_jit_tb *tb;
 
         for (int i = 0; i < RG; i++) {
@@ -993,7 +1043,11 @@ static void test_random_differential(void)
             s.ram[i] = ram[i] = g_rand_int(r);
         }
         for (unsigned i = 0; i < len; i++) {
-            rnd_insn(r, ir, &s);
+            rnd_step(r, ir, &s, &br);
+        }
+        if (br.pending) {
+            br.pending = 1;
+            rnd_branch_end(ir, &s, &br);
         }
         tb = end(j, ir);
         tlb_fill();
