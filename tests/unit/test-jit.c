@@ -30,6 +30,10 @@ typedef struct fenv {
     uint64_t pc;
     uint64_t scratch[4];
     tlb_entry tlb[1u << TLB_BITS];
+    struct {
+        uint64_t pad, tag;
+        uint8_t *host;
+    } tlb24[16]; /* an entry size that is not a power of 2 */
 } fenv;
 
 #define G(i) (uint32_t)offsetof(fenv, r[i])
@@ -613,6 +617,40 @@ static void test_qld_slow_exit_writes_back(void)
     tes_jit_free(j);
 }
 
+static void test_qld_tlb_entry_size_24(void)
+{
+    tes_jit_config c = {
+        .size = sizeof(c), .budget_off = offsetof(fenv, budget),
+        .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
+        .tlb = { .entry_size = 24, .tag_off = 8, .host_off = 16, .page_bits = 12,
+                 .index_bits = 4 },
+        .ld_slow = ld_slow, .st_slow = st_slow,
+    };
+    char *err = NULL;
+    tes_jit *j = tes_jit_new(&c, &err);
+    tes_jit_ir *ir = begin(j);
+    tes_jit_tb *tb;
+    uint64_t va = GUEST_BASE + 4096;
+
+    tes_jit_qld(ir, tes_jit_global(ir, G(1), NULL), tes_jit_global(ir, G(0), NULL),
+                TES_JIT_MO_16, offsetof(fenv, tlb24), 5, 0x10);
+    tb = end(j, ir);
+    memset(&E, 0, sizeof(E));
+    E.tlb24[(va >> 12) & 15].tag = va | 1;
+    E.tlb24[(va >> 12) & 15].host = ram + 4096;
+    ram[4096 + 6] = 0x34;
+    ram[4096 + 7] = 0x12;
+    slow_ld = 0;
+    E.r[0] = va + 6;
+    run(j, tb);
+    g_assert_cmpuint(E.r[1], ==, 0x1234);
+    g_assert_cmpuint(slow_ld, ==, 0);
+    E.r[0] = va + 4096 + 6; /* the next page: its entry is empty */
+    run(j, tb);
+    g_assert_cmpuint(slow_ld, ==, 1);
+    tes_jit_free(j);
+}
+
 /* ---- exits, chaining, invalidation ---- */
 
 static tes_jit_tb *counting_block(tes_jit *j, uint64_t pc, unsigned reg, const void *host,
@@ -670,6 +708,49 @@ static void test_chain_loop_until_budget(void)
     g_assert_cmpuint(st.invalidated, ==, 1);
     g_assert_cmpuint(st.tbs, ==, 1);
     tes_jit_jc_free(jc);
+    tes_jit_free(j);
+}
+
+/* brcond picks exit 1 or exit 0; a second exit 0 is never chained. */
+static void test_exit_slots(void)
+{
+    tes_jit *j = jit_make(0);
+    tes_jit_tb *a = counting_block(j, 0x8000, 2, NULL, 0);
+    tes_jit_ir *ir = begin(j);
+    tes_jit_val sel = tes_jit_global(ir, G(0), "sel");
+    tes_jit_label l1 = tes_jit_label_new(ir), l2 = tes_jit_label_new(ir);
+    tes_jit_tb *b;
+    uintptr_t r;
+
+    tes_jit_brcond(ir, TES_JIT_EQ, sel, tes_jit_const(ir, 1), l1, false);
+    tes_jit_brcond(ir, TES_JIT_EQ, sel, tes_jit_const(ir, 2), l2, false);
+    tes_jit_exit(ir, 0);
+    tes_jit_label_set(ir, l1);
+    tes_jit_exit(ir, 1);
+    tes_jit_label_set(ir, l2);
+    tes_jit_exit(ir, 0);
+    b = tes_jit_end(j, ir, 1, NULL, 0);
+    for (unsigned s = 0; s < 3; s++) {
+        E.r[0] = s;
+        r = run(j, b);
+        g_assert_true(tes_jit_ret_tb(r) == b);
+        g_assert_cmpuint(tes_jit_ret_slot(r), ==, s == 1);
+    }
+    tes_jit_chain(j, b, 1, a);
+    E.r[0] = 1;
+    E.r[2] = 0;
+    r = run(j, b);
+    g_assert_true(tes_jit_ret_tb(r) == a);
+    g_assert_cmpuint(E.r[2], ==, 1);
+    tes_jit_chain(j, b, 0, a);
+    E.r[0] = 2;
+    r = run(j, b);
+    g_assert_true(tes_jit_ret_tb(r) == b);
+    g_assert_cmpuint(tes_jit_ret_slot(r), ==, 0);
+    E.r[0] = 0;
+    r = run(j, b);
+    g_assert_true(tes_jit_ret_tb(r) == a);
+    g_assert_cmpuint(E.r[2], ==, 2);
     tes_jit_free(j);
 }
 
@@ -832,11 +913,11 @@ static void test_bad_config_is_an_error(void)
 
 /* ---- randomized differential test ---- */
 
-/* Random straight-line programs over 8 globals, temps and constants, run
+/* Random programs (forward branches only) over 10 globals, temps and constants, run
  * as generated code and by this evaluator. Operand o: 0..7 global, 8..15
  * temp, else a constant. */
-#define RG 8
-#define RT 8
+#define RG 10
+#define RT 14
 
 typedef struct rsim {
     uint64_t g[RG], t[RT];
@@ -1083,6 +1164,8 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/exec/chain-loop-until-budget-then-invalidate",
                     test_chain_loop_until_budget);
     g_test_add_func("/jit/exec/goto-ptr", test_goto_ptr);
+    g_test_add_func("/jit/exec/exit-slots", test_exit_slots);
+    g_test_add_func("/jit/mem/tlb-entry-size-not-power-of-2", test_qld_tlb_entry_size_24);
     g_test_add_func("/jit/buffer/flush-when-full", test_flush_when_full);
     g_test_add_func("/jit/buffer/never-writable-and-executable",
                     test_code_is_never_writable_and_executable);
