@@ -181,30 +181,45 @@ static void remember_name(tes_jit *j, uint32_t off, const char *name)
     j->ngnames++;
 }
 
+static uint32_t *ghash_slot(tes_jit_ir *ir, uint32_t off)
+{
+    uint32_t mask = ir->ghash_size - 1;
+
+    for (uint32_t h = (off * 0x9e3779b1u) >> 8;; h++) {
+        uint32_t *slot = &ir->ghash[h & mask];
+
+        if (*slot == 0 || ir->globals[*slot - 1].off == off) {
+            return slot;
+        }
+    }
+}
+
+static void ghash_grow(tes_jit_ir *ir)
+{
+    free(ir->ghash);
+    ir->ghash_size *= 2;
+    ir->ghash = jit_alloc(ir->ghash_size * sizeof(uint32_t));
+    for (uint32_t i = 0; i < ir->nglobals; i++) {
+        *ghash_slot(ir, ir->globals[i].off) = i + 1;
+    }
+}
+
 /* Dense index of the global at env offset off, made on first use. */
 static uint32_t global_index(tes_jit_ir *ir, uint32_t off)
 {
-    uint32_t mask = ir->ghash_size - 1;
-    uint32_t h = (off * 0x9e3779b1u) >> 8;
+    uint32_t *slot = ghash_slot(ir, off);
 
-    for (;; h++) {
-        uint32_t *slot = &ir->ghash[h & mask];
-
-        if (*slot == 0) {
-            ir->globals = jit_grow(ir->globals, &ir->cap_globals, ir->nglobals + 1,
-                                   sizeof(jglobal));
-            ir->globals[ir->nglobals].off = off;
-            ir->globals[ir->nglobals].name = jit_global_name(ir->j, off);
-            *slot = ++ir->nglobals;
-            if (ir->nglobals * 2 > ir->ghash_size) {
-                jit_bug("more than %u globals in one block", ir->ghash_size / 2);
-            }
-            return *slot - 1;
-        }
-        if (ir->globals[*slot - 1].off == off) {
-            return *slot - 1;
-        }
+    if (*slot) {
+        return *slot - 1;
     }
+    ir->globals = jit_grow(ir->globals, &ir->cap_globals, ir->nglobals + 1, sizeof(jglobal));
+    ir->globals[ir->nglobals].off = off;
+    ir->globals[ir->nglobals].name = jit_global_name(ir->j, off);
+    *slot = ++ir->nglobals;
+    if (ir->nglobals * 2 > ir->ghash_size) {
+        ghash_grow(ir);
+    }
+    return ir->nglobals - 1;
 }
 
 tes_jit_val tes_jit_global(tes_jit_ir *ir, uint32_t off, const char *name)

@@ -24,6 +24,7 @@ typedef struct tlb_entry {
 
 typedef struct fenv {
     uint64_t r[NG];
+    uint64_t many[128];
     int64_t budget;
     int32_t exit_req;
     uint32_t pad;
@@ -461,6 +462,34 @@ static void test_labels_loop_sums(void)
     run(j, tb);
     g_assert_cmpuint(E.r[1], ==, 385);
     g_assert_cmpuint(E.r[0], ==, 0);
+    tes_jit_free(j);
+}
+
+/* More globals than host registers: dirty ones are evicted and reloaded. */
+static void test_many_globals(void)
+{
+    tes_jit *j = jit_make(0);
+    tes_jit_ir *ir = begin(j);
+    uint64_t want[128];
+    tes_jit_tb *tb;
+
+    for (int i = 0; i < 128; i++) {
+        tes_jit_val g = tes_jit_global(ir, offsetof(fenv, many[i]), NULL);
+        tes_jit_val h = tes_jit_global(ir, offsetof(fenv, many[(i * 7 + 1) % 128]), NULL);
+        tes_jit_val t = tes_jit_temp(ir);
+
+        tes_jit_op(ir, TES_JIT_MUL, t, h, tes_jit_const(ir, 3));
+        tes_jit_op(ir, TES_JIT_ADD, g, g, t);
+        E.many[i] = want[i] = i * 0x10001;
+    }
+    tb = end(j, ir);
+    for (int i = 0; i < 128; i++) {
+        want[i] += want[(i * 7 + 1) % 128] * 3;
+    }
+    run(j, tb);
+    for (int i = 0; i < 128; i++) {
+        g_assert_cmpuint(E.many[i], ==, want[i]);
+    }
     tes_jit_free(j);
 }
 
@@ -1154,6 +1183,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/alu/every-op-matches-c", test_alu_every_op);
     g_test_add_func("/jit/cond/every-cond-setcond-movcond-brcond", test_conditions_every_cond);
     g_test_add_func("/jit/label/loop-in-block-keeps-globals", test_labels_loop_sums);
+    g_test_add_func("/jit/regalloc/more-globals-than-registers", test_many_globals);
     g_test_add_func("/jit/call/pure-env-exit", test_calls_pure_env_exit);
     g_test_add_func("/jit/mem/qld-qst-hits-and-misses", test_qld_qst_hits_and_misses);
     g_test_add_func("/jit/mem/slow-path-exit-writes-back-globals",
