@@ -268,8 +268,22 @@ static void gen_alu(gen *g, const jop *op)
         uint64_t v = jit_fold(op->opc, op->is32, ra_const(g, op->v[1]),
                               unary ? 0 : ra_const(g, op->v[2]));
         vstate *s = ra_state(g, op->v[0]);
-        int r = s->reg >= 0 ? s->reg : ra_alloc(g, REGS_ALLOC);
+        int r;
 
+        if (VAL_KIND(op->v[0]) == VK_GLOBAL && x_is_imm32(v)) {
+            /* Straight to env: the optimiser has already replaced later
+             * reads of the global by the constant. */
+            if (s->reg >= 0) {
+                g->owner[s->reg] = 0;
+                s->reg = -1;
+            }
+            s->dirty = 0;
+            x_op_mem(&g->e, 0xc7 | X_W, 0, REG_ENV, -1, 0, ra_global_off(g, op->v[0]));
+            x_u32(&g->e, v);
+            ra_end_op(g, op, unary ? 1 : 2);
+            return;
+        }
+        r = s->reg >= 0 ? s->reg : ra_alloc(g, REGS_ALLOC);
         x_mov_ri(&g->e, r, v);
         finish(g, op->v[0], r, unary ? 1 : 2);
         return;

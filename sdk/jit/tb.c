@@ -33,9 +33,11 @@ static bool key_eq(const tes_jit_key *a, const tes_jit_key *b)
     return a->pc == b->pc && a->flags == b->flags && a->host == b->host;
 }
 
+/* pc ^ pc >> 2 is one-to-one, so neither 4-byte aligned (A64) nor byte
+ * aligned (x86) pcs of one area collide. */
 static uint32_t jc_index(uint64_t pc)
 {
-    return (uint32_t)((pc >> 2) ^ (pc >> (2 + JC_BITS))) & (JC_SIZE - 1);
+    return (uint32_t)(pc ^ (pc >> 2) ^ (pc >> (2 + JC_BITS))) & (JC_SIZE - 1);
 }
 
 /* ---- the hash of blocks ---- */
