@@ -953,6 +953,10 @@ typedef struct rsim {
     bool tdef[RT];
     uint8_t ram[4096];
     tes_jit_val vg[RG], vt[RT];
+    /* left by an early exit: the state then */
+    bool done;
+    uint64_t fg[RG];
+    uint8_t fram[4096];
 } rsim;
 
 static uint64_t h2(uint64_t a, uint64_t b)
@@ -1109,6 +1113,24 @@ static void rnd_step(GRand *r, tes_jit_ir *ir, rsim *s, rbranch *br)
     unsigned c;
     bool is32;
 
+    if (!br->pending && g_rand_int_range(r, 0, 100) < 3) {
+        /* an exit in the middle of the block, taken unless c holds */
+        tes_jit_label l = tes_jit_label_new(ir);
+
+        c = g_rand_int_range(r, 0, TES_JIT_TSTNE + 1);
+        va = rnd_src(r, ir, s, &a);
+        vb = rnd_src(r, ir, s, &b);
+        tes_jit_brcond(ir, c, va, vb, l, false);
+        tes_jit_exit(ir, 1);
+        tes_jit_label_set(ir, l);
+        if (!s->done && !ref_cond(c, false, a, b)) {
+            s->done = true;
+            memcpy(s->fg, s->g, sizeof(s->g));
+            memcpy(s->fram, s->ram, sizeof(s->ram));
+        }
+        memset(s->tdef, 0, sizeof(s->tdef));
+        return;
+    }
     if (br->pending || g_rand_int_range(r, 0, 100) >= 6) {
         rnd_insn(r, ir, s);
         if (br->pending) {
@@ -1135,12 +1157,15 @@ static void test_random_differential(void)
     unsigned cases = g_test_slow() ? 200000 : 20000;
 
     for (unsigned n = 0; n < cases; n++) {
-        rsim s = { 0 };
+        static rsim s;
+
+        memset(&s, 0, sizeof(s));
         tes_jit_ir *ir = begin(j);
         unsigned len = g_rand_int_range(r, 1, 60);
         bool miss = g_rand_int_range(r, 0, 4) == 0;
         rbranch br = { 0 };
         tes_jit_tb *tb;
+        uintptr_t ret;
 
         for (int i = 0; i < RG; i++) {
             s.g[i] = E.r[i] = rnd_value(r);
@@ -1164,7 +1189,12 @@ static void test_random_differential(void)
         if (miss) {
             E.tlb[(GUEST_BASE >> 12) & ((1u << TLB_BITS) - 1)].tag = 0;
         }
-        run(j, tb);
+        ret = run(j, tb);
+        if (s.done) {
+            memcpy(s.g, s.fg, sizeof(s.g));
+            memcpy(s.ram, s.fram, sizeof(s.ram));
+        }
+        g_assert_cmpuint(ret, ==, s.done ? (uintptr_t)tb | 1 : TES_JIT_RET_OTHER);
         for (int i = 0; i < RG; i++) {
             if (E.r[i] != s.g[i]) {
                 g_error("random case %u: r%d = %#" PRIx64 ", want %#" PRIx64, n, i, E.r[i],
