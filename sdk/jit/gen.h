@@ -95,6 +95,16 @@ void ra_clear_caller_saved(gen *g, bool keep_globals);
 void ra_sync_overlap(gen *g, int32_t off, unsigned size, bool drop);
 uint32_t ra_global_off(const gen *g, tes_jit_val v);
 
+/* gen.c */
+const uint8_t *head_addr(gen *g, uint32_t off);
+void finish(gen *g, tes_jit_val d, int r, unsigned nin);
+void emit_call(gen *g, uint64_t fn);
+
+/* gen-mem.c */
+void gen_qld(gen *g, const jop *op);
+void gen_qst(gen *g, const jop *op);
+void emit_slow(gen *g, slowpath *sp);
+
 static inline void ra_lock(gen *g, int r)
 {
     g->locked |= RB(r);

@@ -6,6 +6,8 @@
 #ifndef TESSERA_JIT_INTERNAL_H
 #define TESSERA_JIT_INTERNAL_H
 
+#include "namespace.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>

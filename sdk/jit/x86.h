@@ -6,6 +6,8 @@
 #ifndef TESSERA_JIT_X86_H
 #define TESSERA_JIT_X86_H
 
+#include "namespace.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
