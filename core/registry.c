@@ -907,6 +907,15 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
     if (d->type->realize) {
         ret = d->type->realize(d, d->s);
     }
+    if (ret >= 0 && d->error) {
+        /* An error reported through host->error (or by a host call such as
+         * pci_msix_init) fails realize even when the plugin ignored it and
+         * returned 0: the device would not work as the guest expects. */
+        if (d->type->unrealize) {
+            d->type->unrealize(d, d->s);
+        }
+        ret = -EINVAL;
+    }
     if (ret < 0) {
         return realize_failed(d, ret, errp);
     }
