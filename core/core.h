@@ -53,7 +53,7 @@ void log_print_help(void);
 typedef struct plugin {
     char *path;                  /* file loaded */
     const tes_plugin_desc *desc; /* as exported */
-    void *handle;                /* lt_dlhandle */
+    void *handle;                /* from dlopen() */
     bool from_cli;               /* named with -plugin: wins over defaults */
 } plugin;
 

@@ -16,10 +16,15 @@
  * closed again without init: a build-tree copy does not clash with the
  * installed one, and `-plugin ./my-edu.so` named "edu" replaces the stock
  * edu. Every refusal is one line naming the file.
+ *
+ * Files are opened with dlopen(RTLD_NOW | RTLD_LOCAL): every symbol is
+ * bound at load, so a plugin that calls a core function (plugins link
+ * none) is refused here with the loader's own reason, instead of dying
+ * with "symbol lookup error" the first time the call runs.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <ltdl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +37,6 @@
 #define SCAN_DEPTH 2
 
 static GPtrArray *loaded; /* plugin*, load order */
-static bool ltdl_ready;
 static bool dirs_overridden;
 static char *build_dir_override;
 static char *install_dir_override;
@@ -70,7 +74,7 @@ static plugin *plugin_find_name(const char *name)
 static void plugin_close(plugin *p)
 {
     if (p->handle) {
-        lt_dlclose(p->handle);
+        dlclose(p->handle);
     }
     g_free(p->path);
     g_free(p);
@@ -120,16 +124,25 @@ static bool desc_check(const char *path, const tes_plugin_desc *d, char **errp)
     return true;
 }
 
-static bool ltdl_init(char **errp)
+/* dlerror() after a failed dlopen(file): the reason, without the file name
+ * it starts with (the caller's line names the file already). */
+static char *dl_reason(const char *file)
 {
-    if (!ltdl_ready) {
-        if (lt_dlinit() != 0) {
-            core_set_error(errp, "cannot initialise libltdl: %s", lt_dlerror());
-            return false;
-        }
-        ltdl_ready = true;
+    const char *e = dlerror();
+    size_t n = strlen(file);
+
+    if (!e) {
+        return g_strdup("unknown dynamic loader error");
     }
-    return true;
+    if (strncmp(e, file, n) == 0 && e[n] == ':' && e[n + 1] == ' ') {
+        e += n + 2;
+    }
+    if (strstr(e, "undefined symbol")) {
+        /* The usual cause: a core function called directly. */
+        return g_strdup_printf("%s (a plugin links no core symbol: it reaches the core "
+                               "through the tes_host table given to init)", e);
+    }
+    return g_strdup(e);
 }
 
 /* Open and check, without init: the caller may still skip it by name. */
@@ -137,27 +150,24 @@ static plugin *plugin_open(const char *path, bool from_cli, char **errp)
 {
     /* Without a '/', dlopen() would search the library path, not "here". */
     g_autofree char *file = strchr(path, '/') ? g_strdup(path) : g_strconcat("./", path, NULL);
-    lt_dlhandle h;
+    void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     const tes_plugin_desc *d;
     plugin *p;
 
-    if (!ltdl_init(errp)) {
-        return NULL;
-    }
-    h = lt_dlopen(file);
     if (!h) {
-        core_set_error(errp, "plugin '%s': cannot load: %s", path, lt_dlerror());
+        g_autofree char *why = dl_reason(file);
+        core_set_error(errp, "plugin '%s': cannot load: %s", path, why);
         return NULL;
     }
-    d = lt_dlsym(h, TES_PLUGIN_SYMBOL);
+    d = dlsym(h, TES_PLUGIN_SYMBOL);
     if (!d) {
         core_set_error(errp, "plugin '%s': no %s descriptor (not a tessera plugin?)", path,
                        TES_PLUGIN_SYMBOL);
-        lt_dlclose(h);
+        dlclose(h);
         return NULL;
     }
     if (!desc_check(path, d, errp)) {
-        lt_dlclose(h);
+        dlclose(h);
         return NULL;
     }
     p = g_new0(plugin, 1);

@@ -14,6 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 failed=0
+run_as="" # a command prefix for refuse(), e.g. to drop root
 
 ok() {
     n=$((n + 1))
@@ -39,7 +40,7 @@ $1"
         shift
     done
     shift
-    "$tessera" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    $run_as "$tessera" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
     status=$?
     if [ "$status" -eq 0 ]; then
         echo "# exit status 0, expected non-zero"
@@ -79,6 +80,44 @@ refuse "plugin whose init fails is refused" \
 refuse "missing plugin file is refused" \
     "no-such-plugin\.so" "cannot load" -- \
     $base -plugin "$fx/no-such-plugin.so"
+# The loader's own reason, not libltdl's "file not found" for everything.
+head -c 256 /dev/urandom >"$tmp/garbage.so"
+mkdir "$tmp/dir.so"
+refuse "garbage file is refused with the loader's reason" \
+    "garbage\.so': cannot load: invalid ELF header" -- \
+    $base -plugin "$tmp/garbage.so"
+refuse "directory is refused with the loader's reason" \
+    "dir\.so': cannot load: .*Is a directory" -- \
+    $base -plugin "$tmp/dir.so"
+# Symbols are bound at load: a plugin calling a core function is refused
+# there, not killed later by "symbol lookup error" (exit 127).
+refuse "plugin calling a core symbol is refused at load" \
+    "fixture-undef\.so': cannot load: undefined symbol: core_log" "tes_host" -- \
+    $base -plugin "$fx/fixture-undef.so"
+if [ "$status" -eq 127 ]; then
+    not_ok "plugin calling a core symbol does not exit 127"
+else
+    ok "plugin calling a core symbol does not exit 127"
+fi
+# Unreadable: root reads anything, so run as nobody when root.
+cp "$fx/fixture-dup-a.so" "$tmp/unreadable.so"
+chmod 000 "$tmp/unreadable.so"
+chmod 755 "$tmp"
+as_user=""
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fi
+if [ "$(id -u)" -ne 0 ] || [ -n "$as_user" ]; then
+    run_as=$as_user
+    refuse "unreadable file is refused with the loader's reason" \
+        "unreadable\.so': cannot load: .*Permission denied" -- \
+        $base -plugin "$tmp/unreadable.so"
+    run_as=""
+else
+    n=$((n + 1))
+    echo "ok $n # SKIP unreadable file: running as root without setpriv"
+fi
+
 refuse "type provided twice without a choice lists both providers" \
     "several plugins" "dup-a \(.*fixture-dup-a\.so\)" "dup-b \(.*fixture-dup-b\.so\)" \
     "dup-a:dup-dev|PLUGIN:dup-dev" -- \
