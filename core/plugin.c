@@ -17,6 +17,13 @@
  * installed one, and `-plugin ./my-edu.so` named "edu" replaces the stock
  * edu. Every refusal is one line naming the file.
  *
+ * A -plugin file that cannot load is fatal. A file found in a default
+ * place that cannot load is skipped: one stray or stale .so must not stop
+ * every run. Its refusal is kept; it becomes the fatal error when the run
+ * asks for a type the file declares (or a type nobody provides, when the
+ * file could not even be opened), and is otherwise printed as one warning
+ * line once start-up is done (plugins_warn_skipped).
+ *
  * Files are opened with dlopen(RTLD_NOW | RTLD_LOCAL): every symbol is
  * bound at load, so a plugin that calls a core function (plugins link
  * none) is refused here with the loader's own reason, instead of dying
@@ -36,7 +43,16 @@
 /* Directory depth scanned for *.so: the build tree has plugins/NAME/NAME.so. */
 #define SCAN_DEPTH 2
 
+/* A default-place file that was refused, kept for the messages. */
+typedef struct skipped_plugin {
+    char *path;
+    char *reason; /* the refusal line, naming the file */
+    char *name;   /* descriptor name, NULL when unreadable */
+    GStrv types;  /* "KIND:NAME" its descriptor declares; NULL when unreadable */
+} skipped_plugin;
+
 static GPtrArray *loaded; /* plugin*, load order */
+static GPtrArray *skipped; /* skipped_plugin*, scan order */
 static bool dirs_overridden;
 static char *build_dir_override;
 static char *install_dir_override;
@@ -145,8 +161,29 @@ static char *dl_reason(const char *file)
     return g_strdup(e);
 }
 
-/* Open and check, without init: the caller may still skip it by name. */
-static plugin *plugin_open(const char *path, bool from_cli, char **errp)
+/* "KIND:NAME" of every type a descriptor of our major declares, so a
+ * refused plugin can still be named as the provider of a type. */
+static GStrv desc_type_names(const tes_plugin_desc *d)
+{
+    GPtrArray *names;
+
+    if (d->abi_major != TES_ABI_MAJOR || d->size < DESC_SIZE_1_0 || !d->types) {
+        return NULL;
+    }
+    names = g_ptr_array_new();
+    for (size_t i = 0; d->types[i]; i++) {
+        if (d->types[i]->name) {
+            g_ptr_array_add(names, g_strdup_printf("%d:%s", d->types[i]->kind,
+                                                   d->types[i]->name));
+        }
+    }
+    g_ptr_array_add(names, NULL);
+    return (GStrv)g_ptr_array_free(names, false);
+}
+
+/* Open and check, without init: the caller may still skip it by name.
+ * On refusal *skip (when given) gets what the descriptor declared. */
+static plugin *plugin_open(const char *path, bool from_cli, skipped_plugin *skip, char **errp)
 {
     /* Without a '/', dlopen() would search the library path, not "here". */
     g_autofree char *file = strchr(path, '/') ? g_strdup(path) : g_strconcat("./", path, NULL);
@@ -167,6 +204,10 @@ static plugin *plugin_open(const char *path, bool from_cli, char **errp)
         return NULL;
     }
     if (!desc_check(path, d, errp)) {
+        if (skip) {
+            skip->types = desc_type_names(d);
+            skip->name = d->abi_major == TES_ABI_MAJOR ? g_strdup(desc_name(d)) : NULL;
+        }
         dlclose(h);
         return NULL;
     }
@@ -205,7 +246,7 @@ static bool same_file(const char *a, const char *b)
 
 plugin *plugin_load(const char *path, bool from_cli, char **errp)
 {
-    plugin *p = plugin_open(path, from_cli, errp);
+    plugin *p = plugin_open(path, from_cli, NULL, errp);
     plugin *old;
 
     if (!p) {
@@ -317,24 +358,41 @@ static GPtrArray *default_places(void)
     return places;
 }
 
-static bool load_default_file(const char *path, char **errp)
+static void skip_file(const char *path, skipped_plugin *skip, char *reason)
 {
-    plugin *p = plugin_open(path, false, errp);
+    skip->path = g_strdup(path);
+    skip->reason = reason;
+    if (!skipped) {
+        skipped = g_ptr_array_new();
+    }
+    g_ptr_array_add(skipped, g_new(skipped_plugin, 1));
+    *(skipped_plugin *)g_ptr_array_index(skipped, skipped->len - 1) = *skip;
+    core_log(TES_LOG_PLUGIN, "plugin: %s skipped: %s", path, reason);
+}
+
+/* A default-place file: loaded, skipped by name, or refused and recorded. */
+static void load_default_file(const char *path)
+{
+    skipped_plugin skip = {0};
+    char *err = NULL;
+    plugin *p = plugin_open(path, false, &skip, &err);
 
     if (!p) {
-        return false;
+        skip_file(path, &skip, err);
+        return;
     }
     if (plugin_find_name(p->desc->name)) {
         core_log(TES_LOG_PLUGIN, "plugin: %s skipped, '%s' is already loaded", path,
                  p->desc->name);
         plugin_close(p);
-        return true;
+        return;
     }
-    if (!plugin_start(p, errp)) {
+    if (!plugin_start(p, &err)) {
+        skip.name = g_strdup(p->desc->name);
+        skip.types = desc_type_names(p->desc);
         plugin_close(p);
-        return false;
+        skip_file(path, &skip, err);
     }
-    return true;
 }
 
 bool plugins_load_all(GPtrArray *cli_files, char **errp)
@@ -351,11 +409,56 @@ bool plugins_load_all(GPtrArray *cli_files, char **errp)
         place_files(g_ptr_array_index(places, i), files);
     }
     for (guint i = 0; i < files->len; i++) {
-        if (!load_default_file(g_ptr_array_index(files, i), errp)) {
-            return false;
-        }
+        load_default_file(g_ptr_array_index(files, i));
     }
     return true;
+}
+
+/* ---- skipped files ---- */
+
+static bool skip_declares(const skipped_plugin *sk, const char *plug, const char *key)
+{
+    if (!sk->types || (plug && (!sk->name || strcmp(sk->name, plug) != 0))) {
+        return false;
+    }
+    return g_strv_contains((const char *const *)sk->types, key);
+}
+
+const char *plugins_skipped_provider(const char *plug, const char *type, tes_type_kind kind)
+{
+    g_autofree char *key = g_strdup_printf("%d:%s", kind, type);
+
+    for (guint i = 0; skipped && i < skipped->len; i++) {
+        const skipped_plugin *sk = g_ptr_array_index(skipped, i);
+        if (skip_declares(sk, plug, key)) {
+            return sk->reason;
+        }
+    }
+    return NULL;
+}
+
+char *plugins_skipped_unknown(void)
+{
+    GString *out = NULL;
+
+    for (guint i = 0; skipped && i < skipped->len; i++) {
+        const skipped_plugin *sk = g_ptr_array_index(skipped, i);
+        if (!sk->types) {
+            out = out ? g_string_append(out, "; ") : g_string_new(NULL);
+            g_string_append(out, sk->reason);
+        }
+    }
+    return out ? g_string_free(out, false) : NULL;
+}
+
+void plugins_warn_skipped(void)
+{
+    static guint warned; /* each file once, however often start-up asks */
+
+    for (; skipped && warned < skipped->len; warned++) {
+        const skipped_plugin *sk = g_ptr_array_index(skipped, warned);
+        fprintf(stderr, "tessera: warning: %s; skipped\n", sk->reason);
+    }
 }
 
 /* ---- listing and teardown ---- */

@@ -181,5 +181,54 @@ monitor_shows "PLUGIN:TYPE picks the other provider among default-path ones" "in
     "PCI device 1b36:0bad" -device acme-edu:edu
 export TESSERA_PLUGIN_PATH=
 
+# A default place with plugins that cannot load: each is skipped with one
+# warning line naming the file and the reason, and the run goes on; the
+# refusal is fatal (one line) only when the run needs what it provides.
+mkdir "$tmp/scan"
+cp "$tmp/garbage.so" "$fx/fixture-new-minor.so" "$fx/fixture-undef.so" "$tmp/scan/"
+# starts_with_warnings NAME COUNT PATTERN... -- ARGS: starts, quits from the
+# monitor with status 0, stderr is COUNT lines matching every PATTERN.
+starts_with_warnings() {
+    name=$1 count=$2
+    shift 2
+    pats=""
+    while [ "$1" != "--" ]; do
+        pats="$pats
+$1"
+        shift
+    done
+    shift
+    printf 'quit\n' | "$tessera" $base -monitor stdio "$@" >"$tmp/out" 2>"$tmp/err"
+    status=$?
+    echo "$pats" | while IFS= read -r p; do
+        [ -z "$p" ] || grep -Eq -- "$p" "$tmp/err" || echo "$p"
+    done >"$tmp/missing"
+    if [ "$status" -ne 0 ] || [ "$(grep -c . "$tmp/err")" -ne "$count" ] || [ -s "$tmp/missing" ]; then
+        echo "# exit status $status, want 0 and $count stderr lines"
+        sed 's/^/# stderr lacks: /' "$tmp/missing"
+        not_ok "$name"
+        return
+    fi
+    ok "$name"
+}
+export TESSERA_PLUGIN_PATH="$tmp/scan"
+starts_with_warnings "scanned plugins that cannot load are skipped with one warning each" 3 \
+    "^tessera: warning: plugin '$tmp/scan/garbage\.so': cannot load: invalid ELF header; skipped$" \
+    "^tessera: warning: plugin '$tmp/scan/fixture-new-minor\.so' .*ABI 1\.99.*; skipped$" \
+    "^tessera: warning: plugin '$tmp/scan/fixture-undef\.so': cannot load: undefined symbol: core_log" -- \
+    -device edu
+refuse "a skipped plugin providing a requested type is the one fatal line" \
+    "device 'fixture-other-dev' is provided by a plugin that cannot load" \
+    "fixture-new-minor\.so' \(fixture-new-minor\) is built for SDK ABI 1\.99" -- \
+    $base -device fixture-other-dev
+refuse "an unknown type names the skipped plugins that may provide it" \
+    "unknown device 'no-such-device'" "garbage\.so': cannot load: invalid ELF header" \
+    "fixture-undef\.so': cannot load: undefined symbol" -- \
+    $base -device no-such-device
+refuse "-plugin FILE that cannot load stays fatal with a plugin directory" \
+    "garbage\.so': cannot load: invalid ELF header" -- \
+    $base -plugin "$tmp/garbage.so"
+export TESSERA_PLUGIN_PATH=
+
 echo "1..$n"
 exit $failed
