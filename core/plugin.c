@@ -161,6 +161,36 @@ static char *dl_reason(const char *file)
     return g_strdup(e);
 }
 
+/* Rule 5 of docs/sdk.md: the descriptor symbol carries the major, so a
+ * plugin of another major exports tessera_plugin_vN for some N != ours. */
+static int foreign_major(void *h)
+{
+    char sym[32];
+
+    for (int major = 0; major <= 64; major++) {
+        snprintf(sym, sizeof(sym), "tessera_plugin_v%d", major);
+        if (major != TES_ABI_MAJOR && dlsym(h, sym)) {
+            return major;
+        }
+    }
+    return -1;
+}
+
+static void no_descriptor(const char *path, void *h, char **errp)
+{
+    int major = foreign_major(h);
+
+    if (major >= 0) {
+        core_set_error(errp,
+                       "plugin '%s' is built for SDK ABI %d.x (it exports tessera_plugin_v%d), "
+                       "this tessera provides ABI %u.%u (major differs)",
+                       path, major, major, TES_ABI_MAJOR, TES_ABI_MINOR);
+        return;
+    }
+    core_set_error(errp, "plugin '%s': no %s descriptor (not a tessera plugin?)", path,
+                   TES_PLUGIN_SYMBOL);
+}
+
 /* "KIND:NAME" of every type a descriptor of our major declares, so a
  * refused plugin can still be named as the provider of a type. */
 static GStrv desc_type_names(const tes_plugin_desc *d)
@@ -198,8 +228,7 @@ static plugin *plugin_open(const char *path, bool from_cli, skipped_plugin *skip
     }
     d = dlsym(h, TES_PLUGIN_SYMBOL);
     if (!d) {
-        core_set_error(errp, "plugin '%s': no %s descriptor (not a tessera plugin?)", path,
-                       TES_PLUGIN_SYMBOL);
+        no_descriptor(path, h, errp);
         dlclose(h);
         return NULL;
     }

@@ -71,6 +71,10 @@ refuse "plugin built for a newer ABI minor is refused" \
 refuse "plugin built for another ABI major is refused" \
     "fixture-major2\.so" "ABI 2\.0" "ABI 1\.1" "major differs" -- \
     $base -plugin "$fx/fixture-major2.so"
+refuse "plugin of a future ABI major is named as such, not 'not a plugin'" \
+    "fixture-v2sym\.so" "built for SDK ABI 2\.x" "tessera_plugin_v2" \
+    "this tessera provides ABI 1\.[0-9]+" "major differs" -- \
+    $base -plugin "$fx/fixture-v2sym.so"
 refuse "shared object without descriptor is refused" \
     "fixture-nodesc\.so" "no tessera_plugin_v1 descriptor" -- \
     $base -plugin "$fx/fixture-nodesc.so"
