@@ -134,6 +134,31 @@ bool machine_create(const char *optarg, char **errp)
     return true;
 }
 
+/* A machine without devices_done places no platform device: addr=/irq=
+ * would be silently ignored, so they are refused. */
+static void find_placed(tes_device *d, void *opaque)
+{
+    tes_device **found = opaque;
+
+    if (!*found && (d->place.has_addr || d->place.has_irq)) {
+        *found = d;
+    }
+}
+
+static bool platform_unplaced(tes_device *m, char **errp)
+{
+    tes_device *d = NULL;
+
+    devices_foreach(find_placed, &d);
+    if (d) {
+        core_set_error(errp, "machine '%s' does not place platform devices: device '%s' "
+                       "(addr=/irq=) cannot be added to it", m->type->name,
+                       d->id ? d->id : d->name);
+        return false;
+    }
+    return true;
+}
+
 /* After the command line's -device: the board places what the user added
  * and writes its firmware tables (tes_machine_ops.devices_done, 1.2). */
 bool machine_devices_done(char **errp)
@@ -144,7 +169,7 @@ bool machine_devices_done(char **errp)
 
     if (!ops || ops->size < offsetof(tes_machine_ops, devices_done) + sizeof(void *) ||
         !ops->devices_done) {
-        return true;
+        return platform_unplaced(m, errp);
     }
     ret = ops->devices_done(m, m->s);
     if (ret < 0) {

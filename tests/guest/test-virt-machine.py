@@ -230,6 +230,10 @@ def check_platform_devices(tessera, wd):
         rc, log = run(tessera, "-M", "virt,dumpdtb=" + dtb, "-kernel", kernel, "-device", dev)
         check("-device %s is refused: %s" % (dev, want),
               rc != 0 and want in log and len(log.strip().splitlines()) == 1, log)
+    rc, log = run(tessera, "-device", "pl011,help")
+    check("-device pl011,help shows addr= and irq= of a platform device",
+          rc == 0 and "addr=<uint64>" in log and "irq=<uint32>" in log
+          and 'compatible "arm,pl011"' in log, log)
     rc, log = run(tessera, "-M", "virt,dumpdtb=" + dtb, "-kernel", kernel,
                   "-device", "pl011,addr=0x0c000000,irq=112",
                   "-device", "pl031,addr=0x0c000000,irq=113")

@@ -98,6 +98,10 @@ def check_errors(tessera, wd):
           rc != 0 and "accel" in log and "tcg" in log, log)
     rc, log = run(tessera, "-M", "q35", "-smp", "9", "-kernel", bad)
     check("-smp 9 is refused (max 8)", rc != 0 and "8" in log, log)
+    rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-device",
+                  "pl011,addr=0x0c000000,irq=5")
+    check("a platform device with addr=/irq= is refused: q35 places none",
+          rc != 0 and "machine 'q35' does not place platform devices" in log, log)
 
 
 def main():
