@@ -328,6 +328,44 @@ static void test_board_sysregs_served(void)
     down();
 }
 
+/* Serves ICC_IAR1_EL1 for every vCPU, reading 7. */
+static bool all_read(void *opaque, tes_cpu *vcpu, uint32_t reg, uint64_t *val)
+{
+    if (reg != ICC_IAR1) {
+        return false;
+    }
+    *val = 7;
+    return true;
+}
+
+static const tes_cpu_sysregs all_ops = {
+    .size = sizeof(tes_cpu_sysregs), .read = all_read, .write = icc_write,
+};
+
+/* A vCPU's own servers answer before those serving every vCPU; removing a
+ * server (ops NULL) hands its registers back. */
+static void test_board_sysregs_order_and_removal(void)
+{
+    icc_fixture f = {0};
+    int all_opaque;
+
+    up();
+    f.host = tes_harness_host(h);
+    g_assert_cmpint(f.host->cpu_set_sysregs(NULL, &all_ops, &all_opaque), ==, 0);
+    g_assert_cmpint(f.host->cpu_set_sysregs(cpu, &icc_ops, &f), ==, 0);
+    load("mrs x0, s3_0_c12_c12_0\n mrs x1, s3_0_c12_c12_0\n mrs x2, s3_0_c12_c12_0\n");
+    run(1);
+    g_assert_cmphex(c->x[0], ==, 42);
+    g_assert_cmpint(f.host->cpu_set_sysregs(cpu, NULL, &f), ==, 0);
+    run(1);
+    g_assert_cmphex(c->x[1], ==, 7);
+    g_assert_cmpint(f.host->cpu_set_sysregs(NULL, NULL, &all_opaque), ==, 0);
+    run(1);
+    g_assert_cmphex(c->pc, ==, VBAR + 0x200); /* nobody serves it: UNDEFINED */
+    g_assert_cmphex(esr_ec(), ==, EC_UNKNOWN);
+    down();
+}
+
 static void test_board_sysregs_without_server_undefined(void)
 {
     up();
@@ -901,6 +939,8 @@ int main(int argc, char **argv)
     g_test_add_func("/arm-sys/mrs/unknown-register-is-undefined", test_unknown_sysreg_undefined);
     g_test_add_func("/arm-sys/board/sysregs-served-by-interrupt-controller",
                     test_board_sysregs_served);
+    g_test_add_func("/arm-sys/board/sysreg-servers-own-first-and-removable",
+                    test_board_sysregs_order_and_removal);
     g_test_add_func("/arm-sys/board/icc-sysregs-without-server-are-undefined",
                     test_board_sysregs_without_server_undefined);
     g_test_add_func("/arm-sys/board/boot-state-applied-and-reapplied-at-reset",
