@@ -127,6 +127,7 @@ typedef struct virt_machine {
     virt_plat_node plat[VIRT_MAX_PLAT];
     tes_device *plat_dev[VIRT_MAX_PLAT];
     unsigned nplat;
+    int uart_plat; /* plat[] index of the stock UART */
     uint32_t spi_used[VIRT_GIC_NSPI / 32]; /* bitmap: SPIs the board wired */
     tes_device *gpex;
     tes_device *vmmio[VIRT_MMIO_SLOTS];
@@ -450,6 +451,7 @@ static int create_uart_rtc(virt_machine *m)
         place_platform(m, m->uart, virt_memmap[VIRT_UART].base, VIRT_UART_SPI)) {
         return -EINVAL;
     }
+    m->uart_plat = (int)m->nplat - 1; /* /chosen stdout-path */
     return 0;
 }
 
@@ -662,7 +664,7 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     virt_fdt_cfg fc = {
         .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
-        .stdout_plat = 1, /* the stock PL011, after the PL031 */
+        .stdout_plat = m->uart_plat,
     };
 
     /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and

@@ -8,8 +8,9 @@
  *
  * Ports 0x70 (index; bit 7 is the NMI mask, stored) and 0x71 (data),
  * mapped by the device. Output 0 is IRQ8 (high while register C's IRQF is
- * set; reading C clears it). The machine may fill CMOS bytes (memory size
- * at 0x34/0x35, 0x5b-0x5d) with rtc_cmos_set().
+ * set; reading C clears it). A board may fill CMOS bytes (memory size at
+ * 0x34/0x35, 0x5b-0x5d) through the ports (host->as_write to
+ * host->system_io(), as firmware would).
  *
  * Model: the time starts from the host's UTC wall clock at realize and
  * advances with the virtual clock; seconds roll over at whole virtual
@@ -322,15 +323,6 @@ static void rtc_unrealize(tes_device *dev, void *opaque)
     rtc *s = opaque;
 
     H->timer_free(s->timer);
-}
-
-void rtc_cmos_set(void *opaque, unsigned addr, uint8_t val)
-{
-    rtc *s = opaque;
-
-    if (s && addr < 128) {
-        s->cmos[addr] = val;
-    }
 }
 
 static int rtc_post_load(tes_device *dev, void *opaque, uint32_t version)
