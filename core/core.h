@@ -45,6 +45,9 @@ bool core_shutdown_requested(int *status);
 extern unsigned core_log_mask;
 bool log_set_mask(const char *spec, char **errp); /* "guest_errors,unimp" or "help" */
 bool log_set_file(const char *path, char **errp);
+/* Also append messages of the items in mask to buf (NULL: stop), one line
+ * each, whether or not -d prints them: what the harness shows a test. */
+void log_set_capture(GString *buf, unsigned mask);
 void core_log(unsigned mask, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void core_logv(unsigned mask, const char *fmt, va_list ap);
 void log_print_help(void);
