@@ -139,6 +139,8 @@ bool dev_set_prop(tes_device *d, const char *name, const char *value, char **err
 bool dev_has_prop(tes_device *d, const char *name); /* the type declares it */
 /* "k=v,k=v" (",," escapes a comma); id=, bus=, addr= are taken here too. */
 bool dev_set_opts(tes_device *d, const char *opts, char **errp);
+/* A "help" or "?" item anywhere in "k=v,...": the caller prints help. */
+bool opts_want_help(const char *opts);
 /* Plug onto bus (NULL: by bus= or the first bus of the type's kind) and
  * realize; PCI functions get config space set up before realize. */
 bool dev_realize(tes_device *d, tes_bus *bus, char **errp);
