@@ -165,6 +165,16 @@ static const type_entry *choose_provider(GPtrArray *found, const char *name,
     return NULL;
 }
 
+static bool any_from_cli(GPtrArray *found)
+{
+    for (guint i = 0; i < found->len; i++) {
+        if (((const type_entry *)g_ptr_array_index(found, i))->plugin->from_cli) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* No provider: say so, naming the skipped files that might have been it. */
 static void lookup_failed(const char *plug, const char *tname, tes_type_kind kind, char **errp)
 {
@@ -191,8 +201,9 @@ const type_entry *type_lookup(const char *name, tes_type_kind kind, char **errp)
     const char *refused = plugins_skipped_provider(plug, tname, kind);
 
     /* A provider that could not load is the one error worth showing: the
-     * run would otherwise use another provider, or none, silently. */
-    if (refused) {
+     * run would otherwise use another provider, or none, silently. Unless
+     * a -plugin file provides the type: that one would have won anyway. */
+    if (refused && !any_from_cli(found)) {
         core_set_error(errp, "%s '%s' is provided by a plugin that cannot load: %s",
                        kind_word(kind), tname, refused);
         return NULL;

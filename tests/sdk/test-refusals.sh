@@ -253,6 +253,9 @@ refuse "a skipped plugin providing a requested type is the one fatal line" \
     "device 'fixture-other-dev' is provided by a plugin that cannot load" \
     "fixture-new-minor\.so' \(fixture-new-minor\) is built for SDK ABI 1\.99" -- \
     $base -device fixture-other-dev
+starts_with_warnings "a -plugin provider wins over a skipped one: warning only" 3 \
+    "fixture-new-minor\.so' .*ABI 1\.99.*; skipped$" -- \
+    -plugin "$fx/fixture-other.so" -device fixture-other-dev
 refuse "an unknown type names the skipped plugins that may provide it" \
     "unknown device 'no-such-device'" "garbage\.so': cannot load: invalid ELF header" \
     "fixture-undef\.so': cannot load: undefined symbol" -- \
