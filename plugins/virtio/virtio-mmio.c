@@ -248,6 +248,10 @@ static int mmio_realize(tes_device *dev, void *s)
     used_index[m->index] = true;
     vcore_init(&m->v, dev, &mmio_tops, m);
     m->region = H->region_new_io(dev, "virtio-mmio", TES_VIRTIO_MMIO_SIZE, &mmio_ops, m);
+    /* ABI 1.2: boards may also map it as region 0 (host->dev_mmio). */
+    if (H->size >= offsetof(tes_host, dev_init_mmio) + sizeof(void *)) {
+        H->dev_init_mmio(dev, m->region);
+    }
     H->dev_init_irqs(dev, 1);
     snprintf(name, sizeof(name), "virtio-mmio-bus.%d", m->index);
     H->bus_new(dev, TES_VIRTIO_BUS, name, &m->v);

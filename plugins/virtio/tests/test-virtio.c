@@ -92,12 +92,15 @@ static void pci_up(fixture *f, const char *type, const char *props)
 static tes_device *mmio_transport(fixture *f, uint64_t at)
 {
     const tes_host *H = tes_harness_host(f->d.h);
-    const tes_virtio_mmio_ops *mo = H->iface_lookup(TES_VIRTIO_MMIO_IFACE, TES_VIRTIO_MMIO_IFACE_VERSION);
+    const tes_virtio_mmio_ops *mo =
+        H->iface_lookup(TES_VIRTIO_MMIO_IFACE, TES_VIRTIO_MMIO_IFACE_VERSION);
     tes_device *t = tes_harness_device(f->d.h, "virtio-mmio", NULL);
 
     g_assert_nonnull(mo);
     g_assert_nonnull(t);
     g_assert_nonnull(mo->region(t));
+    /* The same region as a platform device's region 0 (SDK 1.2). */
+    g_assert_true(H->dev_mmio(t, 0) == mo->region(t));
     H->region_add(H->system_memory(), at, mo->region(t), 0);
     return t;
 }
