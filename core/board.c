@@ -221,12 +221,19 @@ tes_irq *dev_irq_in(tes_device *dev, unsigned idx)
     return dev && idx < dev->n_irq_in ? dev->irq_in[idx] : NULL;
 }
 
-const tes_platform_info *dev_platform_info(tes_device *dev)
+/* Only system-bus device types carry a tes_platform_info (class_info of
+ * other kinds is their tes_pci_info, tes_cpu_ops, ...). */
+const tes_platform_info *type_platform_info(const tes_type_info *t)
 {
-    if (!dev || dev->type->kind != TES_KIND_DEVICE) {
+    if (!t || t->kind != TES_KIND_DEVICE || (t->bus && strcmp(t->bus, TES_BUS_SYSTEM) != 0)) {
         return NULL;
     }
-    return tes_platform_of(dev->type->class_info);
+    return tes_platform_of(t->class_info);
+}
+
+const tes_platform_info *dev_platform_info(tes_device *dev)
+{
+    return dev ? type_platform_info(dev->type) : NULL;
 }
 
 bool dev_platform_place(tes_device *dev, tes_platform_place *out)

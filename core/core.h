@@ -401,6 +401,7 @@ tes_region *dev_mmio(tes_device *dev, unsigned idx);
 void dev_init_irq_in(tes_device *dev, tes_irq_handler handler, void *opaque, unsigned n);
 tes_irq *dev_irq_in(tes_device *dev, unsigned idx);
 const tes_platform_info *dev_platform_info(tes_device *dev);
+const tes_platform_info *type_platform_info(const tes_type_info *t); /* NULL: none */
 bool dev_platform_place(tes_device *dev, tes_platform_place *out);
 /* addr= / irq= of a platform device (registry's option parsing). */
 bool dev_platform_opt(tes_device *d, const char *key, const char *value, char **errp);

@@ -338,8 +338,7 @@ void type_print_props(const type_entry *t, FILE *out)
 /* Platform devices take addr= and irq= from the board's user. */
 static void platform_print_help(const tes_type_info *t, FILE *out)
 {
-    const tes_platform_info *p = t->kind == TES_KIND_DEVICE ? tes_platform_of(t->class_info)
-                                                            : NULL;
+    const tes_platform_info *p = type_platform_info(t);
 
     if (!p) {
         return;
@@ -898,8 +897,7 @@ static bool set_opt(tes_device *d, const char *item, char **errp)
         d->bus_opt = g_strdup(eq + 1);
         return true;
     }
-    if ((strcmp(key, "addr") == 0 || strcmp(key, "irq") == 0) &&
-        d->type->kind == TES_KIND_DEVICE && tes_platform_of(d->type->class_info)) {
+    if ((strcmp(key, "addr") == 0 || strcmp(key, "irq") == 0) && type_platform_info(d->type)) {
         return dev_platform_opt(d, key, eq + 1, errp);
     }
     if (strcmp(key, "addr") == 0) {
