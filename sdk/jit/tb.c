@@ -219,7 +219,8 @@ void tes_jit_chain(tes_jit *j, tes_jit_tb *from, unsigned slot, tes_jit_tb *to)
 
 static void tb_drop(tes_jit *j, tes_jit_tb *tb)
 {
-    tb->valid = false;
+    /* read without the lock by tes_jit_find on other threads */
+    __atomic_store_n(&tb->valid, false, __ATOMIC_RELEASE);
     hash_remove(j, tb);
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
         tes_jit_tb **e = &jc->e[jc_index(tb->key.pc)];
@@ -259,7 +260,7 @@ void jit_flush_locked(tes_jit *j)
     free_list(j->zombie);
     j->zombie = j->all;
     for (tes_jit_tb *tb = j->all; tb; tb = tb->all_next) {
-        tb->valid = false;
+        __atomic_store_n(&tb->valid, false, __ATOMIC_RELEASE);
         tb->jmp_in = 0;
         tb->jmp_dest[0] = tb->jmp_dest[1] = NULL;
     }
@@ -401,7 +402,7 @@ tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
 
     if (jc) {
         tb = __atomic_load_n(&jc->e[i], __ATOMIC_ACQUIRE);
-        if (tb && tb->valid && key_eq(&tb->key, k)) {
+        if (tb && __atomic_load_n(&tb->valid, __ATOMIC_ACQUIRE) && key_eq(&tb->key, k)) {
             return tb;
         }
     }

@@ -783,6 +783,95 @@ static void test_exit_slots(void)
     tes_jit_free(j);
 }
 
+/* ---- threads ---- */
+
+/* Two vCPU threads run a chained loop of blocks a <-> b while the main
+ * thread keeps invalidating and retranslating a: every block that runs
+ * counts, and the counts add up to the budget spent. */
+typedef struct vcpu {
+    tes_jit *j;
+    fenv env;
+    uint64_t spent;
+    volatile bool *stop;
+} vcpu;
+
+static uint8_t mt_code[2][4096] __attribute__((aligned(4096)));
+
+static tes_jit_tb *mt_block(tes_jit *j, unsigned which)
+{
+    tes_jit_key k = { .pc = 0x8000 + 0x1000 * which, .host = mt_code[which] };
+    tes_jit_ir *ir = tes_jit_begin(j, &k);
+    tes_jit_val g = tes_jit_global(ir, G(which), NULL);
+
+    tes_jit_op(ir, TES_JIT_ADD, g, g, tes_jit_const(ir, 1));
+    tes_jit_op(ir, TES_JIT_MOV, tes_jit_global(ir, offsetof(fenv, pc), "pc"),
+               tes_jit_const(ir, 0x8000 + 0x1000 * !which), 0);
+    tes_jit_exit(ir, 0);
+    return tes_jit_end(j, ir, 1, mt_code[which], 16);
+}
+
+static gpointer vcpu_thread(gpointer opaque)
+{
+    vcpu *v = opaque;
+    tes_jit_jc *jc = tes_jit_jc_new(v->j);
+
+    v->env.pc = 0x8000;
+    while (!*v->stop) {
+        tes_jit_key k = { .pc = v->env.pc, .host = mt_code[v->env.pc == 0x9000] };
+        tes_jit_tb *tb = tes_jit_find(v->j, jc, &k), *next;
+        uintptr_t r;
+
+        if (!tb) {
+            continue; /* being retranslated */
+        }
+        v->env.budget = 1000;
+        r = tes_jit_exec(v->j, &v->env, tb);
+        v->spent += 1000 - v->env.budget;
+        if (r != TES_JIT_RET_OTHER) {
+            k.pc = v->env.pc;
+            k.host = mt_code[k.pc == 0x9000];
+            next = tes_jit_find(v->j, jc, &k);
+            if (next) {
+                tes_jit_chain(v->j, tes_jit_ret_tb(r), tes_jit_ret_slot(r), next);
+            }
+        }
+    }
+    tes_jit_jc_free(jc);
+    return NULL;
+}
+
+static void test_threads_run_while_blocks_change(void)
+{
+    tes_jit *j = jit_make(0);
+    volatile bool stop = false;
+    vcpu v[2] = { { .j = j, .stop = &stop }, { .j = j, .stop = &stop } };
+    GThread *t[2];
+    tes_jit_stats st;
+
+    mt_block(j, 0);
+    mt_block(j, 1);
+    for (int i = 0; i < 2; i++) {
+        t[i] = g_thread_new("vcpu", vcpu_thread, &v[i]);
+    }
+    for (int n = 0; n < 2000; n++) {
+        tes_jit_invalidate(j, mt_code[0] + 4, 4);
+        g_assert_nonnull(mt_block(j, 0));
+        if (n % 100 == 0) {
+            g_usleep(1000);
+        }
+    }
+    stop = true;
+    for (int i = 0; i < 2; i++) {
+        g_thread_join(t[i]);
+        g_assert_cmpuint(v[i].env.r[0] + v[i].env.r[1], ==, v[i].spent);
+        g_assert_cmpuint(v[i].spent, >, 0);
+    }
+    tes_jit_get_stats(j, &st);
+    g_assert_cmpuint(st.invalidated, ==, 2000);
+    g_assert_cmpuint(st.tbs, ==, 2);
+    tes_jit_free(j);
+}
+
 static void test_entry_checks_budget_and_exit_req(void)
 {
     tes_jit *j = jit_make(0);
@@ -1224,6 +1313,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/exec/chain-loop-until-budget-then-invalidate",
                     test_chain_loop_until_budget);
     g_test_add_func("/jit/exec/goto-ptr", test_goto_ptr);
+    g_test_add_func("/jit/threads/run-while-blocks-change", test_threads_run_while_blocks_change);
     g_test_add_func("/jit/exec/exit-slots", test_exit_slots);
     g_test_add_func("/jit/mem/tlb-entry-size-not-power-of-2", test_qld_tlb_entry_size_24);
     g_test_add_func("/jit/buffer/flush-when-full", test_flush_when_full);
