@@ -361,6 +361,9 @@ static int cmp_emit(gen *g, const cmpop *c)
     if (c->rb < 0 && c->tst) {
         x_op_rr(&g->e, 0xf7 | (c->w ? X_W : 0), 0, c->ra);
         x_u32(&g->e, c->imm);
+    } else if (c->rb < 0 && c->imm == 0) {
+        /* test r, r sets the flags cmp r, 0 would (CF = OF = 0) */
+        x_op_rr(&g->e, 0x85 | (c->w ? X_W : 0), c->ra, c->ra);
     } else if (c->rb < 0) {
         x_alu_ri(&g->e, c->w, ALU_CMP, c->ra, c->imm);
     } else if (c->tst) {
@@ -481,8 +484,13 @@ static void gen_st(gen *g, const jop *op)
         ra_sync_overlap(g, op->off, size, true);
     }
     rb = ra_load(g, op->v[1], REGS_ALLOC | RB(REG_ENV));
-    rv = ra_load(g, op->v[2], REGS_ALLOC | RB(REG_ENV));
-    x_st(&g->e, op->memop, rv, rb, -1, op->off);
+    if (ra_is_const(g, op->v[2]) &&
+        ((op->memop & TES_JIT_MO_SIZE) != TES_JIT_MO_64 || x_is_imm32(ra_const(g, op->v[2])))) {
+        x_st_imm(&g->e, op->memop, rb, op->off, ra_const(g, op->v[2]));
+    } else {
+        rv = ra_load(g, op->v[2], REGS_ALLOC | RB(REG_ENV));
+        x_st(&g->e, op->memop, rv, rb, -1, op->off);
+    }
     ra_end_op(g, op, 2);
 }
 

@@ -982,12 +982,24 @@ static void test_ld_st_env_sees_globals(void)
     /* a store into it is seen by later uses */
     tes_jit_st(ir, tes_jit_const(ir, 0xab), tes_jit_env(ir), G(0), TES_JIT_MO_8);
     tes_jit_op(ir, TES_JIT_ADD, tes_jit_global(ir, G(1), NULL), g0, tes_jit_const(ir, 1));
+    /* constants of every size, as immediates or not */
+    tes_jit_st(ir, tes_jit_const(ir, 0x1122334455667788ull), tes_jit_env(ir),
+               offsetof(fenv, scratch[1]), TES_JIT_MO_64);
+    tes_jit_st(ir, tes_jit_const(ir, 0xfedcba9876543210ull), tes_jit_env(ir),
+               offsetof(fenv, scratch[2]), TES_JIT_MO_32);
+    tes_jit_st(ir, tes_jit_const(ir, 0xabcdef), tes_jit_env(ir),
+               offsetof(fenv, scratch[2]) + 4, TES_JIT_MO_16);
+    tes_jit_st(ir, tes_jit_const(ir, (uint64_t)-5), tes_jit_env(ir),
+               offsetof(fenv, scratch[3]), TES_JIT_MO_64);
     tb = end(j, ir);
     E.r[0] = 0x1200;
     run(j, tb);
     g_assert_cmpuint(E.scratch[0], ==, 0x13);
     g_assert_cmpuint(E.r[0], ==, 0x13ab);
     g_assert_cmpuint(E.r[1], ==, 0x13ac);
+    g_assert_cmpuint(E.scratch[1], ==, 0x1122334455667788ull);
+    g_assert_cmpuint(E.scratch[2], ==, 0x0000cdef76543210ull);
+    g_assert_cmpuint(E.scratch[3], ==, (uint64_t)-5);
     tes_jit_free(j);
 }
 
@@ -1014,6 +1026,57 @@ static void test_log_op_and_out_asm(void)
     g_assert_nonnull(strstr(logbuf->str, "muluh x0, x1, $0x3"));
     g_assert_nonnull(strstr(logbuf->str, "000000000000abc0"));
     g_assert_nonnull(strstr(logbuf->str, "OUT: [size="));
+    g_string_free(logbuf, true);
+    logbuf = NULL;
+    tes_jit_free(j);
+}
+
+/* What the optimiser leaves of a block, as -d op prints it. */
+static void test_optimiser_folds_and_drops(void)
+{
+    tes_jit_config c = {
+        .size = sizeof(c), .budget_off = offsetof(fenv, budget),
+        .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
+        .tlb = { .entry_size = 16, .host_off = 8, .page_bits = 12, .index_bits = 8 },
+        .ld_slow = ld_slow, .st_slow = st_slow, .log = log_cb, .log_op = true,
+    };
+    char *err = NULL;
+    tes_jit *j = tes_jit_new(&c, &err);
+    tes_jit_ir *ir = begin(j);
+    tes_jit_val x = tes_jit_global(ir, G(0), "x"), y = tes_jit_global(ir, G(1), "y");
+    tes_jit_val f = tes_jit_global(ir, G(2), "flag"), k = tes_jit_temp(ir);
+    tes_jit_val t = tes_jit_temp(ir), u = tes_jit_temp(ir);
+    const char *opt;
+    tes_jit_tb *tb;
+
+    logbuf = g_string_new(NULL);
+    /* k = 2 + 3 is a constant; x + k becomes x + 5 */
+    tes_jit_op(ir, TES_JIT_ADD, k, tes_jit_const(ir, 2), tes_jit_const(ir, 3));
+    tes_jit_op(ir, TES_JIT_ADD, x, x, k);
+    /* a flag set and set again before anything can see it */
+    tes_jit_op(ir, TES_JIT_XOR, f, x, tes_jit_const(ir, 0x77));
+    tes_jit_setcond(ir, TES_JIT_LTU, t, x, y, false);
+    /* zero extensions of a 0/1 value are copies */
+    tes_jit_op(ir, TES_JIT_EXT8U, u, t, 0);
+    tes_jit_op32(ir, TES_JIT_MOV, u, u, 0);
+    tes_jit_op(ir, TES_JIT_EXT16U, f, u, 0);
+    /* y * 1 is y */
+    tes_jit_op(ir, TES_JIT_MUL, y, y, tes_jit_const(ir, 1));
+    tb = end(j, ir);
+    opt = strstr(logbuf->str, "OP after optimisation:");
+    g_assert_nonnull(opt);
+    g_assert_nonnull(strstr(opt, "add x, x, $0x5"));
+    g_assert_null(strstr(opt, "xor"));
+    g_assert_null(strstr(opt, "ext"));
+    g_assert_null(strstr(opt, "mov32"));
+    g_assert_null(strstr(opt, "mul"));
+    E.r[0] = 10;
+    E.r[1] = 16;
+    E.budget = 10;
+    tes_jit_exec(j, &E, tb);
+    g_assert_cmpuint(E.r[0], ==, 15);
+    g_assert_cmpuint(E.r[1], ==, 16);
+    g_assert_cmpuint(E.r[2], ==, 1);
     g_string_free(logbuf, true);
     logbuf = NULL;
     tes_jit_free(j);
@@ -1320,6 +1383,8 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/buffer/never-writable-and-executable",
                     test_code_is_never_writable_and_executable);
     g_test_add_func("/jit/log/op-and-out-asm", test_log_op_and_out_asm);
+    g_test_add_func("/jit/opt/folds-constants-drops-dead-flags-and-zext",
+                    test_optimiser_folds_and_drops);
     g_test_add_func("/jit/config/bad-is-an-error", test_bad_config_is_an_error);
     g_test_add_func("/jit/random/differential", test_random_differential);
     return g_test_run();
