@@ -176,7 +176,14 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
     if (log && j->cfg.log_op) {
         log_ir(j, ir, "OP after optimisation:");
     }
-    tb = jit_alloc(sizeof(*tb));
+    /* One cache line holds what finding and entering a block reads
+     * (key, valid, code): tes_jit_find is hot when blocks are not chained. */
+    tb = aligned_alloc(64, (sizeof(*tb) + 63) & ~(size_t)63);
+    if (!tb) {
+        fputs("tessera-jit: out of memory\n", stderr);
+        abort();
+    }
+    memset(tb, 0, sizeof(*tb));
     tb->key = ir->key;
     tb->host = host;
     tb->len = len;
