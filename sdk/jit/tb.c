@@ -291,30 +291,54 @@ void tes_jit_flush(tes_jit *j)
     pthread_mutex_unlock(&j->lock);
 }
 
+/* Drop the blocks of one host page that overlap [lo, hi). */
+static void invalidate_page(tes_jit *j, uintptr_t page, uintptr_t lo, uintptr_t hi)
+{
+    page_desc *pd = *page_slot(j, page);
+    page_node *n = pd ? pd->head : NULL;
+
+    while (n) {
+        page_node *next = n->next; /* another block's: survives the drop */
+        tes_jit_tb *tb = n->tb;
+        uintptr_t s = (uintptr_t)tb->host;
+
+        if (s < hi && lo < s + tb->len) {
+            tb_drop(j, tb); /* may free pd when the page empties */
+        }
+        n = next;
+    }
+}
+
 void tes_jit_invalidate(tes_jit *j, const void *host, size_t len)
 {
     uintptr_t lo = (uintptr_t)host, hi = lo + len;
+    uintptr_t first = lo >> HOST_PAGE_BITS << HOST_PAGE_BITS;
 
     if (!len) {
         return;
     }
     pthread_mutex_lock(&j->lock);
-    for (uintptr_t page = lo >> HOST_PAGE_BITS << HOST_PAGE_BITS; page < hi;
-         page += 1u << HOST_PAGE_BITS) {
-        page_desc *pd = *page_slot(j, page);
-        page_node *n = pd ? pd->head : NULL;
-
-        while (n) {
-            page_node *next = n->next;
-            tes_jit_tb *tb = n->tb;
-            uintptr_t s = (uintptr_t)tb->host;
-
-            if (s < hi && lo < s + tb->len) {
-                /* may free pd when the page empties: next is read first */
-                tb_drop(j, tb);
-            }
-            n = next;
+    if (len >> HOST_PAGE_BITS <= j->pages_count) {
+        for (uintptr_t page = first; page < hi; page += 1u << HOST_PAGE_BITS) {
+            invalidate_page(j, page, lo, hi);
         }
+    } else {
+        /* A write larger than all code pages together (DMA, a loader):
+         * visit the code pages instead of the written ones. */
+        uint32_t n = 0, cap = j->pages_count;
+        uintptr_t *hit = jit_alloc((cap + 1) * sizeof(*hit));
+
+        for (uint32_t i = 0; i < j->pages_size; i++) {
+            for (page_desc *pd = j->pages[i]; pd; pd = pd->next) {
+                if (pd->page >= first && pd->page < hi && n < cap) {
+                    hit[n++] = pd->page;
+                }
+            }
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            invalidate_page(j, hit[i], lo, hi);
+        }
+        free(hit);
     }
     pthread_mutex_unlock(&j->lock);
 }

@@ -736,6 +736,15 @@ static void test_chain_loop_until_budget(void)
     tes_jit_get_stats(j, &st);
     g_assert_cmpuint(st.invalidated, ==, 1);
     g_assert_cmpuint(st.tbs, ==, 1);
+    /* a write larger than all code pages (DMA) drops what it covers */
+    g_assert_nonnull(counting_block(j, 0x8000, 0, code[0], 16));
+    tes_jit_invalidate(j, (const void *)((uintptr_t)code[0] - (64 << 20)), 128 << 20);
+    g_assert_null(tes_jit_find(j, jc, &ka));
+    g_assert_null(tes_jit_find(j, jc, &(tes_jit_key){ .pc = 0x9000, .host = code[1] }));
+    g_assert_false(tes_jit_page_has_code(j, code[1]));
+    tes_jit_get_stats(j, &st);
+    g_assert_cmpuint(st.invalidated, ==, 3);
+    g_assert_cmpuint(st.tbs, ==, 0);
     tes_jit_jc_free(jc);
     tes_jit_free(j);
 }
