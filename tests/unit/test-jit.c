@@ -881,6 +881,54 @@ static void test_threads_run_while_blocks_change(void)
     tes_jit_free(j);
 }
 
+/* The block hash and the jump cache under many insertions and removals:
+ * every block left is found, no dropped one is. */
+static void test_cache_insert_remove_find(void)
+{
+    static uint8_t code[64 * 4096] __attribute__((aligned(4096)));
+    enum { N = 3000 };
+    tes_jit *j = jit_make(0);
+    tes_jit_jc *jc = tes_jit_jc_new(j);
+    GRand *r = g_rand_new_with_seed(7);
+    static bool dropped[N];
+    static uint64_t pcs[N];
+
+    for (unsigned i = 0; i < N; i++) {
+        /* clustered pcs, so that hash runs form */
+        pcs[i] = 0x400000 + 4 * g_rand_int_range(r, 0, 1 << 20) + i * 0x10000000ull;
+        g_assert_nonnull(counting_block(j, pcs[i], 0, code + i * 64, 64));
+    }
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < N; i++) {
+            if (!dropped[i] && g_rand_int_range(r, 0, 3) == 0) {
+                tes_jit_invalidate(j, code + i * 64 + 10, 1);
+                dropped[i] = true;
+            }
+        }
+        if (round == 1) {
+            tes_jit_jc_clear(jc);
+        }
+        for (unsigned i = 0; i < N; i++) {
+            tes_jit_key k = { .pc = pcs[i], .host = code + i * 64 };
+            tes_jit_tb *tb = tes_jit_find(j, jc, &k);
+
+            if (dropped[i]) {
+                g_assert_null(tb);
+            } else {
+                g_assert_nonnull(tb);
+                g_assert_cmpuint(tes_jit_tb_pc(tb), ==, pcs[i]);
+            }
+        }
+    }
+    for (unsigned n = 0; n < 200; n++) {
+        tes_jit_jc_clear(jc); /* generations wrap around */
+    }
+    g_assert_null(tes_jit_find(j, jc, &(tes_jit_key){ .pc = 1 }));
+    g_rand_free(r);
+    tes_jit_jc_free(jc);
+    tes_jit_free(j);
+}
+
 static void test_entry_checks_budget_and_exit_req(void)
 {
     tes_jit *j = jit_make(0);
@@ -1385,6 +1433,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/exec/chain-loop-until-budget-then-invalidate",
                     test_chain_loop_until_budget);
     g_test_add_func("/jit/exec/goto-ptr", test_goto_ptr);
+    g_test_add_func("/jit/cache/insert-remove-find", test_cache_insert_remove_find);
     g_test_add_func("/jit/threads/run-while-blocks-change", test_threads_run_while_blocks_change);
     g_test_add_func("/jit/exec/exit-slots", test_exit_slots);
     g_test_add_func("/jit/mem/tlb-entry-size-not-power-of-2", test_qld_tlb_entry_size_24);
