@@ -121,31 +121,38 @@ static int free_reg(gen *g, uint16_t allowed)
 
 #define NEXT_USE_WINDOW 48
 
-/* How many ops ahead v is next read (NEXT_USE_WINDOW: not soon). The
- * current op's operands are locked, so the scan starts after it. */
-static int next_use(gen *g, tes_jit_val v)
+/* dist[r]: how many ops ahead the value in register r is next read
+ * (NEXT_USE_WINDOW: not soon), for the registers in mask. One scan for
+ * all of them; the current op's operands are locked, so it starts after. */
+static void next_uses(gen *g, uint16_t mask, int *dist)
 {
     const jop *op = g->cur ? g->cur + 1 : NULL, *end = g->ir->ops + g->ir->nops;
 
-    for (int d = 1; op && op < end && d < NEXT_USE_WINDOW; op++, d++) {
+    for (int r = 0; r < 16; r++) {
+        dist[r] = NEXT_USE_WINDOW;
+    }
+    for (int d = 1; op && op < end && d < NEXT_USE_WINDOW && mask; op++, d++) {
         if (op->opc == OP_LABEL) {
             break;
         }
         for (unsigned k = 1; k <= MAX_CALL_ARGS; k++) {
-            if (op->v[k] == v) {
-                return d;
+            vstate *s = op->v[k] ? ra_state(g, op->v[k]) : NULL;
+
+            if (s && s->reg >= 0 && (mask & RB(s->reg))) {
+                dist[s->reg] = d;
+                mask &= ~RB(s->reg);
             }
         }
     }
-    return NEXT_USE_WINDOW;
 }
 
 /* Which register to free: the value read last (farthest), and on a tie
  * the cheapest to drop (clean global, dirty global, temp). */
 static int pick_victim(gen *g, uint16_t allowed)
 {
-    int best = -1, best_score = -1;
+    int best = -1, best_score = -1, dist[16];
 
+    next_uses(g, allowed, dist);
     for (unsigned i = 0; i < sizeof(alloc_order); i++) {
         int c = alloc_order[i];
         tes_jit_val v = g->owner[c];
@@ -155,7 +162,7 @@ static int pick_victim(gen *g, uint16_t allowed)
             continue;
         }
         cost = VAL_KIND(v) == VK_GLOBAL ? ra_state(g, v)->dirty : 2;
-        score = next_use(g, v) * 4 + (3 - cost);
+        score = dist[c] * 4 + (3 - cost);
         if (score > best_score) {
             best = c;
             best_score = score;
