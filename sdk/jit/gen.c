@@ -81,7 +81,12 @@ static void gen_binop(gen *g, const jop *op)
             ia = 2;
         }
     }
-    if (op->opc == TES_JIT_ANDC && imm_ok(g, b, w, &imm) && x_is_imm32(~imm)) {
+    if (op->opc == TES_JIT_AND && w && ra_is_const(g, b) && ra_const(g, b) <= UINT32_MAX &&
+        !x_is_imm32(ra_const(g, b))) {
+        /* a mask of the low 32 bits: the 32-bit and clears the rest */
+        r = ra_dest_from(g, d, a, ia);
+        x_alu_ri(&g->e, false, ALU_AND, r, (int32_t)ra_const(g, b));
+    } else if (op->opc == TES_JIT_ANDC && imm_ok(g, b, w, &imm) && x_is_imm32(~imm)) {
         r = ra_dest_from(g, d, a, ia);
         x_alu_ri(&g->e, w, ALU_AND, r, ~imm);
     } else if (imm_ok(g, b, w, &imm) && op->opc != TES_JIT_ANDC) {

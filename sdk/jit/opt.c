@@ -457,12 +457,34 @@ static void fold_alu(fwd *f, jop *op)
     }
 }
 
+/* A condition known without its operands' values: 1 or 0, else -1. */
+static int cond_known(tes_jit_ir *ir, const jop *op)
+{
+    tes_jit_val a = op->v[1], b = op->v[2];
+    unsigned c = op->cond;
+
+    if (is_const(a) && is_const(b)) {
+        return jit_cond_eval(c, op->is32, jit_const_val(ir, a), jit_const_val(ir, b));
+    }
+    if (a == b && c < TES_JIT_TSTEQ) {
+        return c == TES_JIT_EQ || c == TES_JIT_GE || c == TES_JIT_LE || c == TES_JIT_GEU ||
+               c == TES_JIT_LEU;
+    }
+    if (is_const(b) && (jit_const_val(ir, b) & (op->is32 ? 0xffffffffu : ~0ull)) == 0) {
+        /* unsigned x >= 0 always, x < 0 never; x & 0 is 0 */
+        switch (c) {
+        case TES_JIT_GEU: case TES_JIT_TSTEQ: return 1;
+        case TES_JIT_LTU: case TES_JIT_TSTNE: return 0;
+        }
+    }
+    return -1;
+}
+
 static void fold_cond(fwd *f, jop *op)
 {
     tes_jit_ir *ir = f->ir;
-    bool k = is_const(op->v[1]) && is_const(op->v[2]);
-    bool t = k && jit_cond_eval(op->cond, op->is32, jit_const_val(ir, op->v[1]),
-                                jit_const_val(ir, op->v[2]));
+    int known = cond_known(ir, op);
+    bool k = known >= 0, t = known == 1;
 
     if (op->opc == OP_BRCOND) {
         if (k) {

@@ -401,13 +401,16 @@ static void test_conditions_every_cond(void)
     for (unsigned c = TES_JIT_EQ; c <= TES_JIT_TSTNE; c++) {
         for (int is32 = 0; is32 < 2; is32++) {
             tes_jit_ir *ir = begin(j);
-            tes_jit_val g[6];
+            tes_jit_val g[8];
             tes_jit_label l = tes_jit_label_new(ir);
             tes_jit_tb *tb;
 
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 8; i++) {
                 g[i] = tes_jit_global(ir, G(i), NULL);
             }
+            /* against 0 and against itself: known or not, right */
+            tes_jit_setcond(ir, c, g[6], g[0], tes_jit_const(ir, 0), is32);
+            tes_jit_setcond(ir, c, g[7], g[0], g[0], is32);
             tes_jit_setcond(ir, c, g[2], g[0], g[1], is32);
             tes_jit_movcond(ir, c, g[3], g[0], g[1], g[4], g[5], is32);
             tes_jit_op(ir, TES_JIT_MOV, g[4], tes_jit_const(ir, 0), 0);
@@ -424,6 +427,11 @@ static void test_conditions_every_cond(void)
                     E.r[4] = 0x1111;
                     E.r[5] = 0x2222;
                     run(j, tb);
+                    if (E.r[6] != ref_cond(c, is32, vals[x], 0) ||
+                        E.r[7] != ref_cond(c, is32, vals[x], vals[x])) {
+                        g_error("cond %u%s %#" PRIx64 " against 0 / itself", c,
+                                is32 ? "/32" : "", vals[x]);
+                    }
                     if (E.r[2] != want || E.r[3] != (want ? 0x1111u : 0x2222u) ||
                         E.r[4] != (want ? 0u : 7u)) {
                         g_error("cond %u%s %#" PRIx64 " %#" PRIx64 ": set %" PRIu64
