@@ -501,6 +501,52 @@ static void test_many_globals(void)
     tes_jit_free(j);
 }
 
+static uint64_t h_clobber(void *env)
+{
+    ((fenv *)env)->r[9] += 1;
+    return 0;
+}
+
+/* 40 temps live at once, across a helper call and a TLB miss: most sit
+ * in spill slots and come back intact. */
+static void test_temps_spill_across_calls_and_misses(void)
+{
+    tes_jit *j = jit_make(0);
+    tes_jit_ir *ir = begin(j);
+    tes_jit_val t[40], sum = tes_jit_global(ir, G(8), "sum"), env = tes_jit_env(ir);
+    tes_jit_val ld = tes_jit_temp(ir);
+    uint64_t want = 0;
+    tes_jit_tb *tb;
+
+    for (int i = 0; i < 40; i++) {
+        t[i] = tes_jit_temp(ir);
+        tes_jit_op(ir, TES_JIT_MUL, t[i], tes_jit_global(ir, G(i % 8), NULL),
+                   tes_jit_const(ir, 2 * i + 1));
+    }
+    tes_jit_call(ir, (const void *)h_clobber, 0, TES_JIT_NONE, 1, &env);
+    tes_jit_qld(ir, ld, tes_jit_const(ir, GUEST_BASE + 4096 - 2), TES_JIT_MO_32, TLB_OFF, 0,
+                0x10);
+    tes_jit_op(ir, TES_JIT_MOV, sum, ld, 0);
+    for (int i = 0; i < 40; i++) {
+        tes_jit_op(ir, TES_JIT_ROTL, sum, sum, tes_jit_const(ir, 7));
+        tes_jit_op(ir, TES_JIT_XOR, sum, sum, t[i]);
+    }
+    tb = end(j, ir);
+    for (int i = 0; i < 8; i++) {
+        E.r[i] = 0x0123456789abcdefull * (i + 3);
+    }
+    memset(ram, 0x5a, sizeof(ram));
+    want = 0x5a5a5a5a;
+    for (int i = 0; i < 40; i++) {
+        want = rol64(want, 7) ^ (E.r[i % 8] * (2 * i + 1));
+    }
+    run(j, tb);
+    g_assert_cmpuint(slow_ld, ==, 1); /* page-crossing */
+    g_assert_cmpuint(E.r[9], ==, 1);
+    g_assert_cmpuint(E.r[8], ==, want);
+    tes_jit_free(j);
+}
+
 /* ---- helper calls ---- */
 
 static uint64_t h6(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
@@ -1431,6 +1477,8 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/cond/every-cond-setcond-movcond-brcond", test_conditions_every_cond);
     g_test_add_func("/jit/label/loop-in-block-keeps-globals", test_labels_loop_sums);
     g_test_add_func("/jit/regalloc/more-globals-than-registers", test_many_globals);
+    g_test_add_func("/jit/regalloc/temps-spill-across-calls-and-misses",
+                    test_temps_spill_across_calls_and_misses);
     g_test_add_func("/jit/call/pure-env-exit", test_calls_pure_env_exit);
     g_test_add_func("/jit/mem/qld-qst-hits-and-misses", test_qld_qst_hits_and_misses);
     g_test_add_func("/jit/mem/slow-path-exit-writes-back-globals",
