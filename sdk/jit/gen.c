@@ -111,12 +111,51 @@ static int binop_imm(gen *g, const jop *op, tes_jit_val a, unsigned ia, tes_jit_
     return r;
 }
 
+/* d = a + b (or a - imm) into a new register when a's must be kept: one
+ * lea instead of a copy and an add. False when that does not apply. */
+static bool binop_lea(gen *g, const jop *op, tes_jit_val a, unsigned ia, tes_jit_val b)
+{
+    vstate *sa = ra_state(g, a);
+    unsigned opc = (op->is32 ? 0 : X_W) | 0x8d;
+    int64_t imm = 0;
+    int ra, rb = -1, r;
+
+    if (!sa || sa->reg < 0 || a == op->v[0] || dies(g, ia)) {
+        return false; /* in place is as good */
+    }
+    if (ra_is_const(g, b)) {
+        uint64_t c = ra_const(g, b);
+
+        imm = (int64_t)(op->opc == TES_JIT_SUB ? 0 - c : c);
+        if (op->is32) {
+            imm = (int32_t)imm;
+        }
+        if (!x_is_imm32(imm)) {
+            return false;
+        }
+    } else if (op->opc == TES_JIT_SUB) {
+        return false;
+    } else {
+        rb = ra_load(g, b, REGS_ALLOC | RB(REG_ENV));
+    }
+    ra = ra_load(g, a, REGS_ALLOC | RB(REG_ENV));
+    r = ra_alloc(g, REGS_ALLOC);
+    x_op_mem(&g->e, opc, r, ra, rb, 0, (int32_t)imm);
+    finish(g, op->v[0], r, 2);
+    return true;
+}
+
 static void gen_binop(gen *g, const jop *op)
 {
     bool w = !op->is32;
     tes_jit_val a = op->v[1], b = op->v[2];
     unsigned ia = order_operands(g, op, &a, &b);
-    int rb, r = binop_imm(g, op, a, ia, b);
+    int rb, r;
+
+    if ((op->opc == TES_JIT_ADD || op->opc == TES_JIT_SUB) && binop_lea(g, op, a, ia, b)) {
+        return;
+    }
+    r = binop_imm(g, op, a, ia, b);
 
     if (r < 0) {
         rb = ra_load(g, b, REGS_ALLOC | RB(REG_ENV));
