@@ -96,15 +96,22 @@ static int binop_imm(gen *g, const jop *op, tes_jit_val a, unsigned ia, tes_jit_
     if (!imm_ok(g, b, w, &imm) || (op->opc == TES_JIT_ANDC && !x_is_imm32(~imm))) {
         return -1;
     }
+    if (op->opc == TES_JIT_MUL) {
+        /* imul r, ra, imm reads and writes different registers */
+        int ra = ra_load(g, a, REGS_ALLOC | RB(REG_ENV));
+
+        r = ra_dest_reg(g, op->v[0], a, ia, ra);
+        x_op_rr(&g->e, (imm == (int8_t)imm ? 0x6b : 0x69) | (w ? X_W : 0), r, ra);
+        if (imm == (int8_t)imm) {
+            x_byte(&g->e, imm);
+        } else {
+            x_u32(&g->e, imm);
+        }
+        return r;
+    }
     r = ra_dest_from(g, op->v[0], a, ia);
     if (op->opc == TES_JIT_ANDC) {
         x_alu_ri(&g->e, w, ALU_AND, r, ~imm);
-    } else if (op->opc == TES_JIT_MUL && imm == (int8_t)imm) {
-        x_op_rr(&g->e, 0x6b | (w ? X_W : 0), r, r);
-        x_byte(&g->e, imm);
-    } else if (op->opc == TES_JIT_MUL) {
-        x_op_rr(&g->e, 0x69 | (w ? X_W : 0), r, r);
-        x_u32(&g->e, imm);
     } else {
         x_alu_ri(&g->e, w, alu_of(op->opc), r, imm);
     }
