@@ -171,6 +171,10 @@ struct tes_jit {
     tes_jit_tb *zombie; /* the previous generation's, freed at the next flush */
     tes_jit_jc *jcs;
     tes_jit_ir *open;
+    /* held from tes_jit_begin to tes_jit_end/abort: vCPU threads that
+     * translate at once take turns */
+    pthread_mutex_t tr_lock;
+    pthread_t open_owner;
     tes_jit_stats st;
     /* names of globals by offset, for -d op */
     jglobal *gnames;

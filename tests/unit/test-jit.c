@@ -983,6 +983,59 @@ static void test_cache_insert_remove_find(void)
     tes_jit_free(j);
 }
 
+/* vCPU threads translating at the same time take turns in tes_jit_begin. */
+typedef struct translator {
+    tes_jit *j;
+    unsigned id;
+    bool ok;
+} translator;
+
+static gpointer translate_thread(gpointer opaque)
+{
+    translator *t = opaque;
+    fenv *env = g_new0(fenv, 1);
+
+    t->ok = true;
+    for (unsigned n = 0; n < 300; n++) {
+        tes_jit_tb *tb = counting_block(t->j, 0x100000 * (t->id + 1) + 4 * n, n % 8, NULL, 0);
+
+        env->budget = 10;
+        if (!tb || tes_jit_ret_tb(tes_jit_exec(t->j, env, tb)) != tb) {
+            t->ok = false;
+        }
+    }
+    t->ok = t->ok && env->r[0] + env->r[1] + env->r[7] == 38 + 38 + 37;
+    g_free(env);
+    return NULL;
+}
+
+static void test_threads_translate_at_once(void)
+{
+    tes_jit *j = jit_make(0);
+    translator t[4];
+    GThread *th[4];
+    tes_jit_stats st;
+
+    for (unsigned i = 0; i < 4; i++) {
+        t[i] = (translator){ .j = j, .id = i };
+        th[i] = g_thread_new("translator", translate_thread, &t[i]);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        g_thread_join(th[i]);
+        g_assert_true(t[i].ok);
+    }
+    tes_jit_get_stats(j, &st);
+    g_assert_cmpuint(st.tbs, ==, 1200);
+    for (unsigned i = 0; i < 4; i++) {
+        for (unsigned n = 0; n < 300; n++) {
+            tes_jit_key k = { .pc = 0x100000 * (i + 1) + 4 * n };
+
+            g_assert_nonnull(tes_jit_find(j, NULL, &k));
+        }
+    }
+    tes_jit_free(j);
+}
+
 static void test_entry_checks_budget_and_exit_req(void)
 {
     tes_jit *j = jit_make(0);
@@ -1191,6 +1244,41 @@ static void test_optimiser_folds_and_drops(void)
     g_string_free(logbuf, true);
     logbuf = NULL;
     tes_jit_free(j);
+}
+
+/* Frontend bugs stop the process with a message that names them. */
+static void test_frontend_bugs_are_named(void)
+{
+    if (g_test_subprocess()) {
+        tes_jit *j = jit_make(0);
+        tes_jit_key k = { .pc = 4 };
+
+        tes_jit_begin(j, &k);
+        tes_jit_begin(j, &k);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*has a block open already*");
+}
+
+static void test_temp_across_label_is_named(void)
+{
+    if (g_test_subprocess()) {
+        tes_jit *j = jit_make(0);
+        tes_jit_ir *ir = begin(j);
+        tes_jit_val t = tes_jit_temp(ir);
+        tes_jit_label l = tes_jit_label_new(ir);
+
+        tes_jit_op(ir, TES_JIT_ADD, t, tes_jit_global(ir, G(0), NULL), tes_jit_const(ir, 1));
+        tes_jit_label_set(ir, l);
+        tes_jit_op(ir, TES_JIT_MOV, tes_jit_global(ir, G(1), NULL), t, 0);
+        end(j, ir);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*temp t0 read before it was set*");
 }
 
 static void test_bad_config_is_an_error(void)
@@ -1491,6 +1579,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/exec/goto-ptr", test_goto_ptr);
     g_test_add_func("/jit/cache/insert-remove-find", test_cache_insert_remove_find);
     g_test_add_func("/jit/threads/run-while-blocks-change", test_threads_run_while_blocks_change);
+    g_test_add_func("/jit/threads/translate-at-once", test_threads_translate_at_once);
     g_test_add_func("/jit/exec/exit-slots", test_exit_slots);
     g_test_add_func("/jit/mem/tlb-entry-size-not-power-of-2", test_qld_tlb_entry_size_24);
     g_test_add_func("/jit/buffer/flush-when-full", test_flush_when_full);
@@ -1500,6 +1589,8 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/opt/folds-constants-drops-dead-flags-and-zext",
                     test_optimiser_folds_and_drops);
     g_test_add_func("/jit/config/bad-is-an-error", test_bad_config_is_an_error);
+    g_test_add_func("/jit/bug/begin-twice-on-one-thread", test_frontend_bugs_are_named);
+    g_test_add_func("/jit/bug/temp-across-label", test_temp_across_label_is_named);
     g_test_add_func("/jit/random/differential", test_random_differential);
     return g_test_run();
 }
