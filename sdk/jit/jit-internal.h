@@ -176,7 +176,6 @@ struct tes_jit {
     pthread_mutex_t tr_lock;
     pthread_t open_owner;
     tes_jit_stats st;
-    FILE *perfmap; /* TESSERA_JIT_PERFMAP: /tmp/perf-PID.map for perf */
     /* names of globals by offset, for -d op */
     jglobal *gnames;
     uint32_t ngnames;

@@ -5,7 +5,6 @@
 #include "jit-internal.h"
 
 #include <inttypes.h>
-#include <unistd.h>
 
 #define MAX_TB_CODE (64u * 1024)
 #define MIN_CODE_SIZE (256u * 1024)
@@ -38,30 +37,6 @@ static bool check_config(const tes_jit_config *c, char **err)
     return true;
 }
 
-/* With TESSERA_JIT_PERFMAP set, every block goes to /tmp/perf-PID.map
- * (perf's format for JIT code) as tb_<guest pc>, so that perf report
- * names the hot guest code. */
-static void perfmap_open(tes_jit *j)
-{
-    char path[64];
-
-    if (!getenv("TESSERA_JIT_PERFMAP")) {
-        return;
-    }
-    snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-    j->perfmap = fopen(path, "a");
-    if (!j->perfmap) {
-        fprintf(stderr, "tessera-jit: TESSERA_JIT_PERFMAP: cannot write %s\n", path);
-    }
-}
-
-static void perfmap_add(tes_jit *j, const tes_jit_tb *tb)
-{
-    fprintf(j->perfmap, "%" PRIxPTR " %x tb_%" PRIx64 "\n", (uintptr_t)tb->code, tb->code_len,
-            tb->key.pc);
-    fflush(j->perfmap);
-}
-
 tes_jit *tes_jit_new(const tes_jit_config *cfg, char **err)
 {
     tes_jit *j;
@@ -85,7 +60,6 @@ tes_jit *tes_jit_new(const tes_jit_config *cfg, char **err)
     j->hash = jit_alloc(j->hash_size * sizeof(*j->hash));
     j->pages_size = 256;
     j->pages = jit_alloc(j->pages_size * sizeof(*j->pages));
-    perfmap_open(j);
     return j;
 }
 
@@ -109,9 +83,6 @@ void tes_jit_free(tes_jit *j)
         free((char *)j->gnames[i].name);
     }
     free(j->gnames);
-    if (j->perfmap) {
-        fclose(j->perfmap);
-    }
     free(j->hash);
     free(j->pages);
     jit_buf_free(j);
@@ -243,9 +214,6 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
         tb = NULL;
     } else {
         jit_tb_insert(j, tb);
-        if (j->perfmap) {
-            perfmap_add(j, tb);
-        }
         pthread_mutex_unlock(&j->lock);
         if (log && j->cfg.log_out_asm) {
             log_code(j, tb);
