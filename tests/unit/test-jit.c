@@ -1366,7 +1366,8 @@ static void rnd_mem(GRand *r, tes_jit_ir *ir, rsim *s)
     uint64_t a, v, *d;
     tes_jit_val va = rnd_src(r, ir, s, &a), vv, addr = tes_jit_temp(ir);
     uint32_t size = g_rand_int_range(r, 0, 4), n = 1u << size;
-    uint32_t memop = size | (g_rand_boolean(r) ? TES_JIT_MO_SIGN : 0);
+    uint32_t memop = size | (g_rand_boolean(r) ? TES_JIT_MO_SIGN : 0) |
+                     (g_rand_boolean(r) ? TES_JIT_MO_ALIGN : 0);
 
     /* an address in page 0, maybe unaligned, maybe crossing into page 1 */
     tes_jit_op(ir, TES_JIT_AND, addr, va, tes_jit_const(ir, 0xfff));
@@ -1377,7 +1378,7 @@ static void rnd_mem(GRand *r, tes_jit_ir *ir, rsim *s)
     }
     if (g_rand_boolean(r)) {
         vv = rnd_src(r, ir, s, &v);
-        tes_jit_qst(ir, vv, addr, size, TLB_OFF, 0, 0x5000);
+        tes_jit_qst(ir, vv, addr, memop & ~TES_JIT_MO_SIGN, TLB_OFF, 0, 0x5000);
         for (unsigned i = 0; i < n; i++) {
             s->ram[a - GUEST_BASE + i] = v >> (8 * i);
         }
