@@ -38,6 +38,31 @@ static slowpath *new_slow(gen *g, const jop *op)
     return sp;
 }
 
+/* TMP0 = the byte offset of a's entry in the TLB array. An entry size of
+ * 2^s, 3 * 2^s, 5 * 2^s or 9 * 2^s needs no multiply: the shift leaves
+ * the index scaled by 2^s and a lea does the rest. */
+static void tlb_index(gen *g, int ra)
+{
+    const tes_jit_tlb *t = &g->j->cfg.tlb;
+    xemit *e = &g->e;
+    unsigned sh = __builtin_ctz(t->entry_size), m = t->entry_size >> sh;
+
+    x_mov_rr(e, true, TMP0, ra);
+    if ((m == 1 || m == 3 || m == 5 || m == 9) && t->page_bits > sh) {
+        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits - sh);
+        x_alu_ri(e, false, ALU_AND, TMP0, ((1ll << t->index_bits) - 1) << sh);
+        if (m > 1) {
+            /* lea TMP0, [TMP0 + TMP0 * (m - 1)] */
+            x_op_mem(e, 0x8d | X_W, TMP0, TMP0, TMP0, __builtin_ctz(m - 1), 0);
+        }
+        return;
+    }
+    x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits);
+    x_alu_ri(e, false, ALU_AND, TMP0, (1ll << t->index_bits) - 1);
+    x_op_rr(e, 0x69 | X_W, TMP0, TMP0);
+    x_u32(e, t->entry_size);
+}
+
 /* The inline TLB lookup; leaves the host address's page in TMP1 and the
  * offset in TMP0 (the access is [TMP1 + TMP0]). */
 static void tlb_lookup(gen *g, slowpath *sp, int ra, unsigned memop, uint32_t tlb_off)
@@ -47,20 +72,7 @@ static void tlb_lookup(gen *g, slowpath *sp, int ra, unsigned memop, uint32_t tl
     unsigned size = 1u << (memop & TES_JIT_MO_SIZE);
     int64_t page_mask = (1ll << t->page_bits) - 1;
 
-    x_mov_rr(e, true, TMP0, ra);
-    if ((t->entry_size & (t->entry_size - 1)) == 0 &&
-        t->page_bits > (unsigned)__builtin_ctz(t->entry_size)) {
-        /* (a >> page_bits) * entry_size with the index mask, in two ops */
-        unsigned sh = __builtin_ctz(t->entry_size);
-
-        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits - sh);
-        x_alu_ri(e, false, ALU_AND, TMP0, ((1ll << t->index_bits) - 1) << sh);
-    } else {
-        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits);
-        x_alu_ri(e, false, ALU_AND, TMP0, (1ll << t->index_bits) - 1);
-        x_op_rr(e, 0x69 | X_W, TMP0, TMP0);
-        x_u32(e, t->entry_size);
-    }
+    tlb_index(g, ra);
     if (size > 1) {
         x_op_mem(e, 0x8d | X_W, TMP1, ra, -1, 0, size - 1); /* lea */
     } else {

@@ -31,10 +31,7 @@ typedef struct fenv {
     uint64_t pc;
     uint64_t scratch[4];
     tlb_entry tlb[1u << TLB_BITS];
-    struct {
-        uint64_t pad, tag;
-        uint8_t *host;
-    } tlb24[16]; /* an entry size that is not a power of 2 */
+    uint64_t tlbraw[16 * 9]; /* entries of 8 * k bytes, tag at 8, host at 0 */
 } fenv;
 
 #define G(i) (uint32_t)offsetof(fenv, r[i])
@@ -700,38 +697,42 @@ static void test_qld_slow_exit_writes_back(void)
     tes_jit_free(j);
 }
 
-static void test_qld_tlb_entry_size_24(void)
+/* Entry sizes that are not powers of 2 (multiplied by lea or imul). */
+static void test_qld_tlb_entry_sizes(void)
 {
-    tes_jit_config c = {
-        .size = sizeof(c), .budget_off = offsetof(fenv, budget),
-        .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
-        .tlb = { .entry_size = 24, .tag_off = 8, .host_off = 16, .page_bits = 12,
-                 .index_bits = 4 },
-        .ld_slow = ld_slow, .st_slow = st_slow,
-    };
-    char *err = NULL;
-    tes_jit *j = tes_jit_new(&c, &err);
-    tes_jit_ir *ir = begin(j);
-    tes_jit_tb *tb;
-    uint64_t va = GUEST_BASE + 4096;
+    for (unsigned k = 2; k <= 9; k++) {
+        tes_jit_config c = {
+            .size = sizeof(c), .budget_off = offsetof(fenv, budget),
+            .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
+            .tlb = { .entry_size = 8 * k, .tag_off = 8, .host_off = 0, .page_bits = 12,
+                     .index_bits = 4 },
+            .ld_slow = ld_slow, .st_slow = st_slow,
+        };
+        char *err = NULL;
+        tes_jit *j = tes_jit_new(&c, &err);
+        tes_jit_ir *ir = begin(j);
+        uint64_t va = GUEST_BASE + 4096, *entry;
+        tes_jit_tb *tb;
 
-    tes_jit_qld(ir, tes_jit_global(ir, G(1), NULL), tes_jit_global(ir, G(0), NULL),
-                TES_JIT_MO_16, offsetof(fenv, tlb24), 5, 0x10);
-    tb = end(j, ir);
-    memset(&E, 0, sizeof(E));
-    E.tlb24[(va >> 12) & 15].tag = va | 1;
-    E.tlb24[(va >> 12) & 15].host = ram + 4096;
-    ram[4096 + 6] = 0x34;
-    ram[4096 + 7] = 0x12;
-    slow_ld = 0;
-    E.r[0] = va + 6;
-    run(j, tb);
-    g_assert_cmpuint(E.r[1], ==, 0x1234);
-    g_assert_cmpuint(slow_ld, ==, 0);
-    E.r[0] = va + 4096 + 6; /* the next page: its entry is empty */
-    run(j, tb);
-    g_assert_cmpuint(slow_ld, ==, 1);
-    tes_jit_free(j);
+        tes_jit_qld(ir, tes_jit_global(ir, G(1), NULL), tes_jit_global(ir, G(0), NULL),
+                    TES_JIT_MO_16, offsetof(fenv, tlbraw), 5, 0x10);
+        tb = end(j, ir);
+        memset(&E, 0, sizeof(E));
+        entry = &E.tlbraw[((va >> 12) & 15) * k];
+        entry[1] = va | 1;
+        entry[0] = (uintptr_t)(ram + 4096);
+        ram[4096 + 6] = 0x34;
+        ram[4096 + 7] = 0x12;
+        slow_ld = 0;
+        E.r[0] = va + 6;
+        run(j, tb);
+        g_assert_cmpuint(E.r[1], ==, 0x1234);
+        g_assert_cmpuint(slow_ld, ==, 0);
+        E.r[0] = va + 4096 + 6; /* the next page: its entry is empty */
+        run(j, tb);
+        g_assert_cmpuint(slow_ld, ==, 1);
+        tes_jit_free(j);
+    }
 }
 
 /* ---- exits, chaining, invalidation ---- */
@@ -1582,7 +1583,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/threads/run-while-blocks-change", test_threads_run_while_blocks_change);
     g_test_add_func("/jit/threads/translate-at-once", test_threads_translate_at_once);
     g_test_add_func("/jit/exec/exit-slots", test_exit_slots);
-    g_test_add_func("/jit/mem/tlb-entry-size-not-power-of-2", test_qld_tlb_entry_size_24);
+    g_test_add_func("/jit/mem/tlb-entry-sizes-not-powers-of-2", test_qld_tlb_entry_sizes);
     g_test_add_func("/jit/buffer/flush-when-full", test_flush_when_full);
     g_test_add_func("/jit/buffer/never-writable-and-executable",
                     test_code_is_never_writable_and_executable);
