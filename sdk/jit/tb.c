@@ -488,7 +488,8 @@ const void *tes_jit_find_code(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
 
 uintptr_t tes_jit_exec(tes_jit *j, void *env, tes_jit_tb *tb)
 {
-    return j->entry(env, tb->code);
+    /* A dropped block still runs (its code lives until the next flush). */
+    return tb ? j->entry(env, tb->code) : TES_JIT_RET_OTHER;
 }
 
 uint32_t tes_jit_tb_ninsns(const tes_jit_tb *tb)
