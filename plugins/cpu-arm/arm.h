@@ -115,6 +115,7 @@ typedef struct arm_cpu {
     uint64_t pc, next_pc;
     uint64_t sp_el0, sp_el1;
     uint32_t nzcv;   /* PSTATE.NZCV in bits 31:28 */
+    uint32_t nzcv_hi; /* always 0: the translator reads nzcv as a 64-bit field */
     uint32_t daif;   /* PSTATE.DAIF in bits 9:6 */
     uint8_t el;      /* 0 or 1 */
     uint8_t spsel;   /* 0: SP_EL0, 1: SP_ELx (at EL1) */
@@ -163,11 +164,38 @@ typedef struct arm_cpu {
     /* Added by armperf: bumped by every TLB flush (mmu.c), so the
      * execution loop (exec.c) knows its cached page of code may be stale. */
     uint64_t tlb_epoch;
+
+    /* Added by jit-arm: the translator (translate.c). Translated blocks
+     * read jit_budget and jit_exit at every entry (tessera/jit.h). */
+    int64_t jit_budget;  /* instructions the generated code may still run */
+    int32_t jit_exit;    /* non-zero: leave at the next block boundary */
+    bool jit;            /* property "jit": translate (on) or interpret */
+    uint32_t tb_size;    /* property "tb-size": code buffer MiB */
+    struct tes_jit_jc *jc; /* this vCPU's jump cache */
+    uint64_t jc_epoch;   /* tlb_epoch the jump cache is valid for */
 } arm_cpu;
 
 /* ---- exec.c: the execution loop and its decode cache ---- */
 /* Run up to budget instructions (the tes_cpu_ops.exec body). */
 tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed);
+/* The interpreter alone: up to budget instructions, *done of them run. */
+tes_exec_status arm_interp(arm_cpu *c, uint64_t budget, uint64_t *done);
+/* WFI / CPU_OFF seen (halt_req): true when exec() must return HALT. */
+bool arm_halt_now(arm_cpu *c);
+/* Take a pending, unmasked IRQ/FIQ before the next instruction; true when
+ * one was taken (c->pc is then the vector). */
+bool arm_take_irq(arm_cpu *c);
+
+/* ---- translate.c: the translator's run loop (jit=on) ---- */
+#define ARM_TB_SIZE_DEFAULT 64 /* MiB of translated code */
+/* Run up to budget instructions through translated blocks; false (nothing
+ * run) when no translator could be created: interpret then. */
+bool arm_jit_run(arm_cpu *c, uint64_t budget, uint64_t *done, tes_exec_status *st);
+/* The soft TLB must not map host_page for direct writes: it holds code. */
+bool arm_jit_page_has_code(const void *host_page);
+/* Drop every translation (reset: boot loaders rewrite RAM directly). */
+void arm_jit_reset(arm_cpu *c);
+void arm_jit_cpu_free(arm_cpu *c);
 
 /* ---- a64.c: decode and execute ---- */
 /* Execute one instruction word at c->pc (tests use it too). */
@@ -177,6 +205,8 @@ void a64_execute(arm_cpu *c, uint32_t insn);
 typedef void (*a64_fn)(arm_cpu *c, uint32_t insn);
 a64_fn a64_decode(uint32_t insn);
 void a64_undef_insn(arm_cpu *c, uint32_t insn); /* a64_decode(0): UDF */
+/* DecodeBitMasks of the logical immediates; false when reserved. */
+bool a64_bitmask(unsigned n, unsigned imms, unsigned immr, bool sf, uint64_t *mask);
 /* Register helpers: n == 31 means SP (reg_sp) or XZR (reg_zr). */
 static inline uint64_t *arm_sp_ref(arm_cpu *c)
 {

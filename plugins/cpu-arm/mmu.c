@@ -9,8 +9,10 @@
  * no permission check. ASIDs and global bits are not tagged: every TTBR,
  * TCR or SCTLR write flushes the whole TLB.
  *
- * Not done: dirty tracking of RAM written through host pointers (the core
- * uses dirty bits only for migration today), address size faults, and
+ * Pages holding translated code get no host pointer for writes (tlb_fill;
+ * translate.c explains). Not done: dirty tracking of RAM written through
+ * host pointers (the core uses dirty bits only for migration today),
+ * address size faults, and
  * device-memory alignment faults with the MMU off.
  */
 #include "arm.h"
@@ -255,6 +257,11 @@ static void tlb_fill(arm_cpu *c, tlb_entry *e, uint64_t va, int kind, const xlat
 
     e->va_tag = (va & ~PAGE_MASK) | 1;
     e->host = host && len >= 4096 ? host : NULL;
+    /* A page holding translated code is written through the core (the
+     * MMIO path), which reports the write and drops the stale blocks. */
+    if (kind == AK_WRITE && e->host && arm_jit_page_has_code(e->host)) {
+        e->host = NULL;
+    }
     e->pa = pa_page;
     if (x->ng && ((va >> 55) & 1)) {
         c->tlb_ng_hi = true;
