@@ -85,7 +85,11 @@ typedef struct tlb_entry {
     uint64_t va_tag;  /* page VA | 1 when valid, for the access kind */
     uint8_t *host;    /* host pointer of the page, NULL for MMIO */
     uint64_t pa;      /* physical page address */
-} tlb_entry;
+    /* Write entries of a RAM page holding translated code: its host
+     * pointer, withheld from host so that writes go through the core
+     * (translate.c); given back once the page holds no code. */
+    uint8_t *code_host;
+} tlb_entry; /* 32 bytes: the translator indexes it with a shift */
 
 typedef union vreg {
     uint8_t b[16];
@@ -172,6 +176,7 @@ typedef struct arm_cpu {
     bool jit;            /* property "jit": translate (on) or interpret */
     uint32_t tb_size;    /* property "tb-size": code buffer MiB */
     struct tes_jit_jc *jc; /* this vCPU's jump cache */
+    struct arm_lc_entry *lc; /* in front of it, for indirect jumps */
     uint64_t jc_epoch;   /* tlb_epoch the jump cache is valid for */
 } arm_cpu;
 

@@ -257,9 +257,11 @@ static void tlb_fill(arm_cpu *c, tlb_entry *e, uint64_t va, int kind, const xlat
 
     e->va_tag = (va & ~PAGE_MASK) | 1;
     e->host = host && len >= 4096 ? host : NULL;
+    e->code_host = NULL;
     /* A page holding translated code is written through the core (the
      * MMIO path), which reports the write and drops the stale blocks. */
     if (kind == AK_WRITE && e->host && arm_jit_page_has_code(e->host)) {
+        e->code_host = e->host;
         e->host = NULL;
     }
     e->pa = pa_page;
@@ -368,6 +370,12 @@ static void entry_write(tlb_entry *e, uint64_t va, unsigned size, uint64_t v)
     if (H->as_write(H->system_memory(), pa, &v, size) != TES_MEM_OK) {
         H->log(TES_LOG_GUEST_ERROR, "cpu-arm: write of unassigned PA 0x%llx\n",
                (unsigned long long)pa);
+    }
+    /* The write dropped the page's blocks: if none is left (data next to
+     * code that ran once), writes may go direct again. */
+    if (e->code_host && !arm_jit_page_has_code(e->code_host)) {
+        e->host = e->code_host;
+        e->code_host = NULL;
     }
 }
 

@@ -42,6 +42,22 @@
 static tes_jit *jit;
 static bool jit_failed;
 
+/* In front of the jump cache, for the indirect jumps of the generated
+ * code (BR/BLR/RET, branches to other pages, one in ~100 instructions
+ * while booting): the whole key and the code inline, one cache line per
+ * lookup. An entry is good while jit_gen has not moved since it was
+ * filled; jit_gen moves whenever blocks may have been dropped (a write
+ * reported by the core, a flush). */
+#define LC_BITS 10
+#define LC_SIZE (1u << LC_BITS)
+typedef struct arm_lc_entry {
+    uint64_t pc;
+    const void *host;
+    uint64_t tag; /* key flags | jit_gen << 8 */
+    const void *code;
+} arm_lc_entry;
+static uint64_t jit_gen = 1;
+
 /* ---- the code generator's callbacks ---- */
 
 static uint64_t ld_slow(void *env, uint64_t addr, uint32_t memop, uint32_t arg)
@@ -96,6 +112,7 @@ static void ram_written(void *opaque, const void *host, uint64_t len)
 {
     if (jit) {
         tes_jit_invalidate(jit, host, len);
+        __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
     }
 }
 
@@ -150,6 +167,7 @@ void arm_jit_reset(arm_cpu *c)
      * exec() is not running), so dropping everything is allowed. */
     if (jit) {
         tes_jit_flush(jit);
+        __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
     }
     if (c->jc) {
         tes_jit_jc_clear(c->jc);
@@ -162,6 +180,8 @@ void arm_jit_cpu_free(arm_cpu *c)
         tes_jit_jc_free(c->jc);
         c->jc = NULL;
     }
+    free(c->lc);
+    c->lc = NULL;
 }
 
 /* ---- finding and translating blocks ---- */
@@ -197,16 +217,37 @@ bool arm_tb_key(arm_cpu *c, tes_jit_key *k)
 }
 
 /* The helper behind BR/BLR/RET and branches to other pages: the next
- * block's code, or 0 to go back to the loop (not translated yet, TLB
- * changed, not RAM). */
+ * block's code, or 0 to go back to the loop (not translated yet, not in
+ * the fetch TLB, not RAM).
+ *
+ * Unlike QEMU's, our jump caches never need clearing when the guest's
+ * translation changes (TLB flushes are frequent: every TLBI by VA): the
+ * generator compares whole keys, and the key's host address comes from
+ * the fetch TLB as it is now, so an entry for an old mapping can only
+ * miss. */
 uint64_t arm_jit_lookup(arm_cpu *c)
 {
     tes_jit_key k;
+    arm_lc_entry *e;
+    uint64_t tag;
+    const void *code;
 
-    if (c->jc_epoch != c->tlb_epoch || !arm_tb_key(c, &k)) {
+    if (!arm_tb_key(c, &k)) {
         return 0;
     }
-    return (uint64_t)(uintptr_t)tes_jit_find_code(jit, c->jc, &k);
+    e = &c->lc[(k.pc >> 2) & (LC_SIZE - 1)];
+    tag = k.flags | __atomic_load_n(&jit_gen, __ATOMIC_RELAXED) << 8;
+    if (e->pc == k.pc && e->host == k.host && e->tag == tag) {
+        return (uint64_t)(uintptr_t)e->code;
+    }
+    code = tes_jit_find_code(jit, c->jc, &k);
+    if (code) {
+        e->pc = k.pc;
+        e->host = k.host;
+        e->tag = tag;
+        e->code = code;
+    }
+    return (uint64_t)(uintptr_t)code;
 }
 
 static uint64_t flush_count(void)
@@ -227,6 +268,9 @@ static tes_jit_tb *translate(arm_cpu *c, const tes_jit_key *k, bool *flushed)
     unsigned n;
 
     *flushed = flush_count() != flushes;
+    if (*flushed) {
+        __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
+    }
     if (!ir) {
         return NULL;
     }
@@ -291,8 +335,10 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
     if (__builtin_expect(c->irq_line | c->fiq_line, 0) && arm_take_irq(c)) {
         rs->last = TES_JIT_RET_OTHER;
     }
-    if (c->jc_epoch != c->tlb_epoch) { /* a TLB flush: VA -> code changed */
-        tes_jit_jc_clear(c->jc);
+    if (c->jc_epoch != c->tlb_epoch) {
+        /* A TLB flush. The jump cache needs no clearing (see
+         * arm_jit_lookup), but a chain decided across it would not be
+         * right. */
         c->jc_epoch = c->tlb_epoch;
         rs->last = TES_JIT_RET_OTHER;
     }
@@ -329,7 +375,12 @@ bool arm_jit_run(arm_cpu *c, uint64_t budget, uint64_t *done, tes_exec_status *s
     }
     if (!c->jc) {
         c->jc = tes_jit_jc_new(jit);
+        c->lc = calloc(LC_SIZE, sizeof(arm_lc_entry));
         c->jc_epoch = c->tlb_epoch;
+        if (!c->jc || !c->lc) {
+            arm_jit_cpu_free(c);
+            return false; /* out of memory: interpret */
+        }
     }
     *st = TES_EXEC_BUDGET;
     while (rs.left > 0 && *st == TES_EXEC_BUDGET) {
