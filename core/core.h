@@ -53,7 +53,7 @@ void log_print_help(void);
 typedef struct plugin {
     char *path;                  /* file loaded */
     const tes_plugin_desc *desc; /* as exported */
-    void *handle;                /* lt_dlhandle */
+    void *handle;                /* from dlopen() */
     bool from_cli;               /* named with -plugin: wins over defaults */
 } plugin;
 
@@ -65,6 +65,14 @@ plugin *plugin_load(const char *path, bool from_cli, char **errp);
  * scanned for *.so. A file of a plugin already loaded (same name) from an
  * earlier place is skipped. */
 bool plugins_load_all(GPtrArray *cli_files, char **errp);
+/* Default-place files that could not load (plugins_load_all skips them):
+ * the refusal of one that declares KIND:TYPE (of plugin plug, when not
+ * NULL), else NULL; the "; "-joined refusals of those whose types are
+ * unknown (g_free, NULL when none); and one warning line each on stderr
+ * (once per file). */
+const char *plugins_skipped_provider(const char *plug, const char *type, tes_type_kind kind);
+char *plugins_skipped_unknown(void);
+void plugins_warn_skipped(void);
 GPtrArray *plugins_list(void); /* of plugin*, load order; do not free */
 void plugins_print_list(FILE *out);   /* -list-plugins */
 void plugins_unload_all(void);        /* harness teardown */

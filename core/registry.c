@@ -165,20 +165,40 @@ static const type_entry *choose_provider(GPtrArray *found, const char *name,
     return NULL;
 }
 
+/* No provider: say so, naming the skipped files that might have been it. */
+static void lookup_failed(const char *plug, const char *tname, tes_type_kind kind, char **errp)
+{
+    g_autofree char *maybe = plugins_skipped_unknown();
+    g_autofree char *tail = maybe ? g_strdup_printf("; a plugin that cannot load may provide "
+                                                    "it: %s", maybe)
+                                  : g_strdup("");
+
+    if (plug) {
+        core_set_error(errp, "no plugin '%s' provides %s '%s'%s", plug, kind_word(kind), tname,
+                       tail);
+        return;
+    }
+    core_set_error(errp, "unknown %s '%s' (try %s help)%s", kind_word(kind), tname,
+                   kind_option(kind), tail);
+}
+
 const type_entry *type_lookup(const char *name, tes_type_kind kind, char **errp)
 {
     const char *colon = strchr(name, ':');
     g_autofree char *plug = colon ? g_strndup(name, colon - name) : NULL;
     const char *tname = colon ? colon + 1 : name;
     g_autoptr(GPtrArray) found = providers(plug, tname, kind);
+    const char *refused = plugins_skipped_provider(plug, tname, kind);
 
-    if (found->len == 0 && plug) {
-        core_set_error(errp, "no plugin '%s' provides %s '%s'", plug, kind_word(kind), tname);
+    /* A provider that could not load is the one error worth showing: the
+     * run would otherwise use another provider, or none, silently. */
+    if (refused) {
+        core_set_error(errp, "%s '%s' is provided by a plugin that cannot load: %s",
+                       kind_word(kind), tname, refused);
         return NULL;
     }
     if (found->len == 0) {
-        core_set_error(errp, "unknown %s '%s' (try %s help)", kind_word(kind), tname,
-                       kind_option(kind));
+        lookup_failed(plug, tname, kind, errp);
         return NULL;
     }
     return choose_provider(found, tname, kind, errp);
@@ -911,6 +931,15 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
     }
     if (d->type->realize) {
         ret = d->type->realize(d, d->s);
+    }
+    if (ret >= 0 && d->error) {
+        /* An error reported through host->error (or by a host call such as
+         * pci_msix_init) fails realize even when the plugin ignored it and
+         * returned 0: the device would not work as the guest expects. */
+        if (d->type->unrealize) {
+            d->type->unrealize(d, d->s);
+        }
+        ret = -EINVAL;
     }
     if (ret < 0) {
         return realize_failed(d, ret, errp);

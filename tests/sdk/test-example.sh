@@ -54,9 +54,21 @@ case "$cflags" in
 *) echo "$cflags" >"$SCRATCH/log"; not_ok "pkg-config --cflags tessera-sdk-1 points at the staged headers" ;;
 esac
 
+# 2b. the .pc version is the ABI version of the installed headers
+HDR=$(find "$STAGE" -path '*/tessera/types.h' | head -n 1)
+abi=$(sed -n 's/^#define TES_ABI_MAJOR \([0-9]*\).*/\1/p' "$HDR").$(sed -n \
+    's/^#define TES_ABI_MINOR \([0-9]*\).*/\1/p' "$HDR")
+pcver=$(PKG_CONFIG_PATH=$PCDIR pkg-config --modversion tessera-sdk-1)
+if [ "$pcver" = "$abi" ]; then
+    ok "pkg-config --modversion tessera-sdk-1 is the headers' ABI version ($abi)"
+else
+    echo "modversion '$pcver', types.h says '$abi'" >"$SCRATCH/log"
+    not_ok "pkg-config --modversion tessera-sdk-1 is the headers' ABI version ($abi)"
+fi
+
 # 3. configure and build out of tree
 export PKG_CONFIG_PATH=$PCDIR
-check "example configures out of tree with dependency('tessera-sdk-1')" \
+check "example configures out of tree with dependency('tessera-sdk-1', version : '>=1.1')" \
     meson setup "$EXB" "$SRC/docs/examples/pci-counter"
 check "example builds pci-counter.so and its harness test" ninja -C "$EXB"
 [ -f "$EXB/pci-counter.so" ] || bail "pci-counter.so was not built"

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the plugin loader, the type registry and the object tree,
  * against the fixture plugins of tests/fixtures (real .so files loaded
- * through libltdl, with the real host table).
+ * through dlopen(), with the real host table).
  *
  * The fixture directory comes from TESSERA_FIXTURE_DIR when set, else the
  * build tree this test was compiled for.
