@@ -2,9 +2,12 @@
  * cpu-arm: A64 loads and stores of general registers to IR (C4.1.4):
  * LDR/STR with unsigned offset, pre/post index, unscaled and register
  * offset, literal; the byte, halfword and sign-extending forms; LDP, STP,
- * LDPSW, LDNP, STNP. Everything else (SIMD&FP registers, exclusives,
- * acquire/release, unprivileged LDTR/STTR) is the interpreter's
- * (a64-ldst.c) through the fallback.
+ * LDPSW, LDNP, STNP; the same forms of SIMD&FP registers (B/H/S/D/Q) when
+ * CPACR_EL1 lets this EL use them (TB_FP; else the interpreter raises the
+ * trap). Everything else (exclusives, acquire/release, unprivileged
+ * LDTR/STTR, structures) is the interpreter's (a64-ldst.c) through the
+ * fallback. A Q register is two 64-bit globals and moves as two 8-byte
+ * accesses (with SCTLR_EL1.A set, the interpreter's 16-byte check).
  *
  * The generated code looks the address up in the same soft TLB arrays as
  * the interpreter (tlb_r / tlb_w of the block's EL); a miss, MMIO, a page
@@ -21,22 +24,32 @@
 
 /* One general-register transfer, from size:opc. */
 typedef struct ldst {
-    unsigned scale; /* log2 bytes */
+    unsigned scale; /* log2 bytes (4: a Q register) */
     bool load;
+    bool simd;      /* a SIMD&FP register */
     bool sign;      /* sign-extending load */
     bool to64;      /* ... to 64 bits (else to 32) */
     bool prefetch;  /* PRFM: nothing to do */
 } ldst;
 
-/* size:opc of the single-register forms (GPR only); false: SIMD&FP or
- * unallocated (the interpreter decides). */
-static bool decode(uint32_t insn, bool allow_prefetch, ldst *op)
+/* Whether the block may move SIMD&FP registers of this form itself. */
+static bool simd_ok(a64_dc *s, unsigned scale)
+{
+    return s->fp && !(scale == 4 && s->align);
+}
+
+/* size:opc of the single-register forms; false: unallocated or not for
+ * the translator (the interpreter decides). */
+static bool decode(a64_dc *s, uint32_t insn, bool allow_prefetch, ldst *op)
 {
     unsigned size = JBITS(insn, 30, 2), opc = JBITS(insn, 22, 2);
 
     memset(op, 0, sizeof(*op));
     if (JBIT(insn, 26)) {
-        return false;
+        op->simd = true;
+        op->load = opc & 1;
+        op->scale = (opc & 2) ? 4 : size;
+        return (!(opc & 2) || size == 0) && simd_ok(s, op->scale);
     }
     op->scale = size;
     op->load = opc != 0;
@@ -64,7 +77,17 @@ static uint32_t tlb_off(a64_dc *s, bool write)
 
 static uint32_t memop(a64_dc *s, const ldst *op)
 {
-    return op->scale | (op->sign ? TES_JIT_MO_SIGN : 0) | (s->align ? TES_JIT_MO_ALIGN : 0);
+    unsigned size = op->scale == 4 ? TES_JIT_MO_64 : op->scale;
+
+    return size | (op->sign ? TES_JIT_MO_SIGN : 0) | (s->align ? TES_JIT_MO_ALIGN : 0);
+}
+
+/* Half h (0: low 64 bits) of SIMD&FP register n. */
+static tes_jit_val vreg_half(a64_dc *s, unsigned n, unsigned h)
+{
+    static const char *const names[2] = {"vlo", "vhi"};
+
+    return tes_jit_global(s->ir, offsetof(arm_cpu, v) + 16 * n + 8 * h, names[h]);
 }
 
 /* The loaded value, extended as op says, in a new temp. */
@@ -92,13 +115,42 @@ static tes_jit_val add(a64_dc *s, tes_jit_val a, tes_jit_val b)
     return d;
 }
 
+/* A SIMD&FP register's value as one or two loads (not yet written). */
+static void simd_load(a64_dc *s, const ldst *op, tes_jit_val addr, tes_jit_val v[2])
+{
+    v[0] = load(s, op, addr);
+    v[1] = op->scale == 4 ? load(s, op, add(s, addr, K(s, 8))) : K(s, 0);
+}
+
+/* Write a loaded SIMD&FP register: scalar loads clear the rest. */
+static void simd_set(a64_dc *s, unsigned rt, const tes_jit_val v[2])
+{
+    tes_jit_op(s->ir, TES_JIT_MOV, vreg_half(s, rt, 0), v[0], TES_JIT_NONE);
+    tes_jit_op(s->ir, TES_JIT_MOV, vreg_half(s, rt, 1), v[1], TES_JIT_NONE);
+}
+
+static void simd_store(a64_dc *s, const ldst *op, unsigned rt, tes_jit_val addr)
+{
+    store(s, op, vreg_half(s, rt, 0), addr);
+    if (op->scale == 4) {
+        store(s, op, vreg_half(s, rt, 1), add(s, addr, K(s, 8)));
+    }
+}
+
 /* The transfer of one register at addr. */
 static void transfer(a64_dc *s, const ldst *op, unsigned rt, tes_jit_val addr)
 {
+    tes_jit_val v[2];
+
     if (op->prefetch) {
         return;
     }
-    if (op->load) {
+    if (op->simd && op->load) {
+        simd_load(s, op, addr, v);
+        simd_set(s, rt, v);
+    } else if (op->simd) {
+        simd_store(s, op, rt, addr);
+    } else if (op->load) {
         a64_jit_set_zr(s, rt, load(s, op, addr));
     } else {
         store(s, op, a64_jit_reg_zr(s, rt), addr);
@@ -111,7 +163,7 @@ static bool tr_uimm(a64_dc *s, uint32_t insn)
 {
     ldst op;
 
-    if (!decode(insn, true, &op)) {
+    if (!decode(s, insn, true, &op)) {
         return false;
     }
     transfer(s, &op, insn & 31,
@@ -129,7 +181,7 @@ static bool tr_imm9(a64_dc *s, uint32_t insn)
     tes_jit_val base = T(s), wb;
     ldst op;
 
-    if (mode == 2 || !decode(insn, mode == 0, &op)) {
+    if (mode == 2 || !decode(s, insn, mode == 0, &op)) {
         return false;
     }
     tes_jit_op(s->ir, TES_JIT_MOV, base, a64_jit_reg_sp(s, rn), TES_JIT_NONE);
@@ -147,7 +199,7 @@ static bool tr_regoff(a64_dc *s, uint32_t insn)
     tes_jit_val off = a64_jit_reg_zr(s, JBITS(insn, 16, 5)), t;
     ldst op;
 
-    if (!(option & 2) || !decode(insn, true, &op)) {
+    if (!(option & 2) || !decode(s, insn, true, &op)) {
         return false;
     }
     if (option == 2 || option == 6) { /* UXTW, SXTW */
@@ -170,11 +222,43 @@ static bool tr_literal(a64_dc *s, uint32_t insn)
     uint64_t off = (uint64_t)((int64_t)((uint64_t)JBITS(insn, 5, 19) << 45) >> 43);
     ldst op = {.load = true, .scale = opc == 1 ? 3 : 2, .sign = opc == 2, .to64 = true};
 
-    if (JBIT(insn, 26)) {
-        return false;
+    if (JBIT(insn, 26)) { /* S, D, Q */
+        op = (ldst){.load = true, .simd = true, .scale = opc == 2 ? 4 : 2 + opc};
+        if (opc == 3 || !simd_ok(s, op.scale)) {
+            return false;
+        }
+        transfer(s, &op, insn & 31, K(s, s->pc + off));
+        return true;
     }
     if (opc != 3) { /* 3: PRFM (literal), nothing to do */
         transfer(s, &op, insn & 31, K(s, s->pc + off));
+    }
+    return true;
+}
+
+/* LDP/STP/LDNP/STNP of S, D or Q registers (op->scale 2, 3, 4). */
+static bool tr_pair_simd(a64_dc *s, uint32_t insn, const ldst *op)
+{
+    unsigned mode = JBITS(insn, 23, 2), rn = JBITS(insn, 5, 5);
+    unsigned rt = insn & 31, rt2 = JBITS(insn, 10, 5);
+    uint64_t off = (uint64_t)((int64_t)((uint64_t)JBITS(insn, 15, 7) << 57) >> 57) << op->scale;
+    tes_jit_val base = T(s), wb, addr, addr2, a[2], b[2];
+
+    tes_jit_op(s->ir, TES_JIT_MOV, base, a64_jit_reg_sp(s, rn), TES_JIT_NONE);
+    wb = add(s, base, K(s, off));
+    addr = mode == 1 ? base : wb;
+    addr2 = add(s, addr, K(s, 1u << op->scale));
+    if (op->load) {
+        simd_load(s, op, addr, a);
+        simd_load(s, op, addr2, b);
+        simd_set(s, rt2, b);
+        simd_set(s, rt, a);
+    } else {
+        simd_store(s, op, rt, addr);
+        simd_store(s, op, rt2, addr2);
+    }
+    if (mode == 1 || mode == 3) {
+        a64_jit_set_sp(s, rn, wb);
     }
     return true;
 }
@@ -189,7 +273,14 @@ static bool tr_pair(a64_dc *s, uint32_t insn)
     tes_jit_val base = T(s), wb, addr, addr2, a, b;
     uint64_t off;
 
-    if (JBIT(insn, 26) || opc == 3 || (opc == 1 && (!op.load || mode == 0))) {
+    if (JBIT(insn, 26)) {
+        op = (ldst){.load = JBIT(insn, 22), .simd = true, .scale = 2 + opc};
+        if (opc == 3 || !simd_ok(s, op.scale)) {
+            return false;
+        }
+        return tr_pair_simd(s, insn, &op);
+    }
+    if (opc == 3 || (opc == 1 && (!op.load || mode == 0))) {
         return false;
     }
     off = (uint64_t)((int64_t)((uint64_t)JBITS(insn, 15, 7) << 57) >> 57) << op.scale;

@@ -782,6 +782,7 @@ unsigned a64_jit_block(arm_cpu *c, tes_jit_ir *ir, const tes_jit_key *k)
         .el = k->flags & TB_EL,
         .sp_off = (k->flags & TB_SP_EL1) ? offsetof(arm_cpu, sp_el1) : offsetof(arm_cpu, sp_el0),
         .align = (k->flags & TB_ALIGN) != 0,
+        .fp = (k->flags & TB_FP) != 0,
         .env = tes_jit_env(ir),
     };
     unsigned max = (4096 - (k->pc & 0xfff)) / 4, n;

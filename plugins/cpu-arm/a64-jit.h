@@ -19,6 +19,7 @@
 #define TB_EL 1u
 #define TB_SP_EL1 (1u << 1) /* SP is SP_EL1 (EL1 with SPSel = 1), else SP_EL0 */
 #define TB_ALIGN (1u << 2)  /* SCTLR_EL1.A: every access must be aligned */
+#define TB_FP (1u << 3)     /* CPACR_EL1.FPEN lets this EL use SIMD&FP */
 
 /* The instruction being translated. */
 typedef struct a64_dc {
@@ -28,6 +29,7 @@ typedef struct a64_dc {
     unsigned el;
     uint32_t sp_off;   /* env offset of the SP register in use */
     bool align;        /* TB_ALIGN */
+    bool fp;           /* TB_FP */
     bool end;          /* the instruction ended the block (emitted its exits) */
     tes_jit_val env;
 } a64_dc;

@@ -192,12 +192,16 @@ void arm_jit_cpu_free(arm_cpu *c)
 uint64_t arm_tb_flags(arm_cpu *c)
 {
     uint64_t f = c->el;
+    unsigned fpen = (c->cpacr_el1 >> 20) & 3;
 
     if (c->el && c->spsel) {
         f |= TB_SP_EL1;
     }
     if (c->sctlr_el1 & (1u << 1)) { /* SCTLR_EL1.A: alignment checks */
         f |= TB_ALIGN;
+    }
+    if (fpen == 3 || (fpen == 1 && c->el == 1)) { /* as arm_fp_access_ok */
+        f |= TB_FP;
     }
     return f;
 }

@@ -2,7 +2,8 @@
  * cpu-arm translator tests (translate.c, a64-jit*.c) through the harness:
  *
  * - differential: thousands of random sequences of valid integer, flag,
- *   load/store and branch instructions (encoded here, no assembler), run
+ *   load/store (general and SIMD&FP registers) and branch instructions
+ *   (encoded here, no assembler), run
  *   by the interpreter and by the translator from the same registers,
  *   NZCV and scratch memory; everything must end equal. Branches only go
  *   forward, so every sequence ends at its final "b end";
@@ -202,6 +203,34 @@ static uint32_t gen_ldst(void)
     }
 }
 
+/* SIMD&FP registers v0-v7 (B/H/S/D/Q) through the same forms. */
+static uint32_t gen_ldst_simd(void)
+{
+    unsigned q = rn_(3) == 0, size = q ? 0 : rn_(4), l = rn_(2), rt = rn_(8);
+    unsigned opc = (q ? 2 : 0) | l;
+
+    switch (rn_(5)) {
+    case 0: /* unsigned offset */
+        return size << 30 | 0x3d000000u | opc << 22 | rn_(32) << 10 | (rn_(3) ? 28 : 31) << 5 |
+               rt;
+    case 1: { /* unscaled / post / pre */
+        static const unsigned modes[3] = {0, 1, 3};
+        unsigned mode = modes[rn_(3)];
+        int imm = mode ? (int)rn_(65) - 32 : (int)rn_(512) - 256;
+        return size << 30 | 0x3c000000u | opc << 22 | ((unsigned)imm & 0x1ff) << 12 |
+               mode << 10 | 28 << 5 | rt;
+    }
+    case 2: /* register offset */
+        return size << 30 | 0x3c200800u | opc << 22 | 27 << 16 | (rn_(2) ? 3 : 6) << 13 |
+               rn_(2) << 12 | 28 << 5 | rt;
+    case 3: /* literal S/D/Q */
+        return rn_(3) << 30 | 0x1c000000u | ((unsigned)((int)rn_(32) - 16) & 0x7ffff) << 5 | rt;
+    default: /* LDP/STP S/D/Q */
+        return rn_(3) << 30 | 0x2c000000u | rn_(4) << 23 | l << 22 |
+               ((unsigned)((int)rn_(9) - 4) & 0x7f) << 15 | rn_(8) << 10 | 28 << 5 | rt;
+    }
+}
+
 static uint32_t gen_misc(void)
 {
     static const uint32_t words[] = {
@@ -251,8 +280,8 @@ static unsigned gen_sequence(uint32_t *code, uint64_t code_addr)
         if (code[i]) {
             continue; /* the BR of an ADR/BR pair */
         }
-        code[i] = k < 35 ? gen_dp_imm() : k < 65 ? gen_dp_reg() : k < 88 ? gen_ldst()
-                  : k < 92 ? gen_misc() : gen_branch(i, last, code);
+        code[i] = k < 33 ? gen_dp_imm() : k < 60 ? gen_dp_reg() : k < 80 ? gen_ldst()
+                  : k < 88 ? gen_ldst_simd() : k < 92 ? gen_misc() : gen_branch(i, last, code);
     }
     code[last] = 0x14000000u | (uint32_t)(((END - (code_addr + 4 * last)) >> 2) & 0x3ffffff);
     return n;
@@ -262,6 +291,7 @@ static unsigned gen_sequence(uint32_t *code, uint64_t code_addr)
 
 typedef struct state {
     uint64_t x[31], sp, pc;
+    uint64_t v[32][2];
     uint32_t nzcv;
     uint8_t scratch[SNIPPET_SCRATCH_SIZE];
 } state;
@@ -275,6 +305,10 @@ static void init_state(state *s)
     memset(s, 0, sizeof(*s));
     for (unsigned i = 0; i < 16; i++) {
         s->x[i] = rn_(3) ? edges[rn_(sizeof(edges) / 8)] : rnd();
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        s->v[i][0] = rnd();
+        s->v[i][1] = rnd();
     }
     s->x[27] = 8 * rn_(16);
     s->x[28] = SNIPPET_SCRATCH_MID;
@@ -302,6 +336,10 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
     snippet_load_code(h, c, code_addr, code, 4 * n);
     tes_harness_write(h, END, B_SELF, 4);
     memcpy(c->x, in->x, sizeof(in->x));
+    for (unsigned i = 0; i < 32; i++) {
+        c->v[i].d[0] = in->v[i][0];
+        c->v[i].d[1] = in->v[i][1];
+    }
     c->sp_el1 = in->sp;
     c->nzcv = in->nzcv;
     memcpy(ram + SNIPPET_SCRATCH_ADDR, in->scratch, SNIPPET_SCRATCH_SIZE);
@@ -312,6 +350,10 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
     }
 #endif
     memcpy(out->x, c->x, sizeof(out->x));
+    for (unsigned i = 0; i < 32; i++) {
+        out->v[i][0] = c->v[i].d[0];
+        out->v[i][1] = c->v[i].d[1];
+    }
     out->sp = c->sp_el1;
     out->pc = c->pc;
     out->nzcv = c->nzcv;
@@ -330,6 +372,11 @@ static bool diff(uint64_t seed, const uint32_t *code, unsigned n, const state *a
         if (a->x[i] != b->x[i]) {
             g_string_append_printf(msg, " x%u %016" G_GINT64_MODIFIER "x/%016"
                                    G_GINT64_MODIFIER "x", i, a->x[i], b->x[i]);
+        }
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        if (a->v[i][0] != b->v[i][0] || a->v[i][1] != b->v[i][1]) {
+            g_string_append_printf(msg, " v%u differs", i);
         }
     }
     if (a->sp != b->sp || a->pc != b->pc || a->nzcv != b->nzcv) {
