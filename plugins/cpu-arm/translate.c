@@ -46,17 +46,18 @@ static tes_jit *jit;
 static bool jit_failed;
 
 /* In front of the jump cache, for the indirect jumps of the generated
- * code (BR/BLR/RET, branches to other pages, one in ~100 instructions
- * while booting): the whole key and the code inline, one cache line per
- * lookup. An entry is good while jit_gen has not moved since it was
- * filled; jit_gen moves whenever blocks may have been dropped (a write
- * reported by the core, a flush). */
+ * code (BR/BLR/RET, branches to other pages: one in ~20 instructions of
+ * a shell's userspace): pc, mode and code inline, one cache line per
+ * lookup and no TLB lookup. An entry is good while neither the vCPU's
+ * translation (tlb_epoch) nor jit_gen has moved since it was filled:
+ * the pc then still maps to the same host code. jit_gen moves whenever
+ * blocks may have been dropped (a write reported by the core, a flush). */
 #define LC_BITS 10
 #define LC_SIZE (1u << LC_BITS)
 typedef struct arm_lc_entry {
     uint64_t pc;
-    const void *host;
-    uint64_t tag; /* key flags | jit_gen << 8 */
+    uint64_t epoch; /* c->tlb_epoch at fill */
+    uint64_t tag;   /* key flags | jit_gen << 8 */
     const void *code;
 } arm_lc_entry;
 static uint64_t jit_gen = 1;
@@ -234,25 +235,23 @@ bool arm_tb_key(arm_cpu *c, tes_jit_key *k)
  * miss. */
 uint64_t arm_jit_lookup(arm_cpu *c)
 {
-    tes_jit_key k;
-    arm_lc_entry *e;
-    uint64_t tag;
-    const void *code;
-
-    if (!arm_tb_key(c, &k)) {
-        return 0;
-    }
     /* Hashed: functions at the same offset of different pages collide
      * under pc bits alone. */
-    e = &c->lc[(k.pc * 0x9e3779b97f4a7c15ull) >> (64 - LC_BITS)];
-    tag = k.flags | __atomic_load_n(&jit_gen, __ATOMIC_RELAXED) << 8;
-    if (e->pc == k.pc && e->host == k.host && e->tag == tag) {
+    arm_lc_entry *e = &c->lc[(c->pc * 0x9e3779b97f4a7c15ull) >> (64 - LC_BITS)];
+    uint64_t tag = arm_tb_flags(c) | __atomic_load_n(&jit_gen, __ATOMIC_RELAXED) << 8;
+    tes_jit_key k;
+    const void *code;
+
+    if (e->pc == c->pc && e->epoch == c->tlb_epoch && e->tag == tag) {
         return (uint64_t)(uintptr_t)e->code;
+    }
+    if (!arm_tb_key(c, &k)) {
+        return 0;
     }
     code = tes_jit_find_code(jit, c->jc, &k);
     if (code) {
         e->pc = k.pc;
-        e->host = k.host;
+        e->epoch = c->tlb_epoch;
         e->tag = tag;
         e->code = code;
     }
