@@ -82,8 +82,7 @@ static uint32_t memop(a64_dc *s, const ldst *op)
     return size | (op->sign ? TES_JIT_MO_SIGN : 0) | (s->align ? TES_JIT_MO_ALIGN : 0);
 }
 
-/* Half h (0: low 64 bits) of SIMD&FP register n. */
-static tes_jit_val vreg_half(a64_dc *s, unsigned n, unsigned h)
+tes_jit_val a64_jit_vreg(a64_dc *s, unsigned n, unsigned h)
 {
     static const char *const names[2] = {"vlo", "vhi"};
 
@@ -125,15 +124,15 @@ static void simd_load(a64_dc *s, const ldst *op, tes_jit_val addr, tes_jit_val v
 /* Write a loaded SIMD&FP register: scalar loads clear the rest. */
 static void simd_set(a64_dc *s, unsigned rt, const tes_jit_val v[2])
 {
-    tes_jit_op(s->ir, TES_JIT_MOV, vreg_half(s, rt, 0), v[0], TES_JIT_NONE);
-    tes_jit_op(s->ir, TES_JIT_MOV, vreg_half(s, rt, 1), v[1], TES_JIT_NONE);
+    tes_jit_op(s->ir, TES_JIT_MOV, a64_jit_vreg(s, rt, 0), v[0], TES_JIT_NONE);
+    tes_jit_op(s->ir, TES_JIT_MOV, a64_jit_vreg(s, rt, 1), v[1], TES_JIT_NONE);
 }
 
 static void simd_store(a64_dc *s, const ldst *op, unsigned rt, tes_jit_val addr)
 {
-    store(s, op, vreg_half(s, rt, 0), addr);
+    store(s, op, a64_jit_vreg(s, rt, 0), addr);
     if (op->scale == 4) {
-        store(s, op, vreg_half(s, rt, 1), add(s, addr, K(s, 8)));
+        store(s, op, a64_jit_vreg(s, rt, 1), add(s, addr, K(s, 8)));
     }
 }
 
@@ -305,11 +304,34 @@ static bool tr_pair(a64_dc *s, uint32_t insn)
     return true;
 }
 
+/* LD1/ST1 {Vt.T}, [Xn] and [Xn], #8|16 (one register: the element
+ * size does not change the bytes moved). With SCTLR_EL1.A the element
+ * alignment is the interpreter's to check. */
+static bool tr_ld1_st1(a64_dc *s, uint32_t insn)
+{
+    bool q = JBIT(insn, 30), post = JBIT(insn, 23);
+    unsigned rn = JBITS(insn, 5, 5);
+    ldst op = {.simd = true, .load = JBIT(insn, 22), .scale = q ? 4 : 3};
+    tes_jit_val base = T(s);
+
+    if (s->align || !s->fp) {
+        return false;
+    }
+    tes_jit_op(s->ir, TES_JIT_MOV, base, a64_jit_reg_sp(s, rn), TES_JIT_NONE);
+    transfer(s, &op, insn & 31, base);
+    if (post) {
+        a64_jit_set_sp(s, rn, add(s, base, K(s, q ? 16 : 8)));
+    }
+    return true;
+}
+
 bool a64_jit_ldst(a64_dc *s)
 {
     uint32_t insn = s->insn;
 
-    if ((insn & 0x3b000000u) == 0x18000000u) {
+    if ((insn & 0xbfbff000u) == 0x0c007000u || (insn & 0xbfbff000u) == 0x0c9f7000u) {
+        return tr_ld1_st1(s, insn);
+    } else if ((insn & 0x3b000000u) == 0x18000000u) {
         return tr_literal(s, insn);
     } else if ((insn & 0x3a000000u) == 0x28000000u) {
         return tr_pair(s, insn);

@@ -351,6 +351,42 @@ static bool tr_hint_barrier(a64_dc *s, uint32_t insn)
     }
 }
 
+/* MRS/MSR of the registers Linux and libc touch all the time, which
+ * change no translation state: TPIDR_EL0 (thread pointer, any EL), NZCV
+ * (any EL), and at EL1 TPIDR_EL1 (per-CPU offset) and SP_EL0 (current
+ * task) while SP_EL1 is the stack (else SP_EL0 access is UNDEFINED); as
+ * sysregs.c does. */
+static bool tr_sysreg(a64_dc *s, uint32_t insn)
+{
+    bool read = JBIT(insn, 21);
+    unsigned rt = insn & 31;
+    tes_jit_val reg, v;
+    uint32_t off;
+
+    switch (insn & 0xffdfffe0u) {
+    case 0xd51bd040u: off = offsetof(arm_cpu, tpidr_el0); break;
+    case 0xd51b4200u: off = offsetof(arm_cpu, nzcv); break;
+    case 0xd518d080u: off = offsetof(arm_cpu, tpidr_el1); break;
+    case 0xd5184100u: off = offsetof(arm_cpu, sp_el0); break;
+    default: return false;
+    }
+    if (off != offsetof(arm_cpu, tpidr_el0) && off != offsetof(arm_cpu, nzcv) &&
+        (s->el != 1 || (off == offsetof(arm_cpu, sp_el0) && s->sp_off != offsetof(arm_cpu, sp_el1)))) {
+        return false;
+    }
+    reg = off == offsetof(arm_cpu, nzcv) ? nzcv(s) : tes_jit_global(s->ir, off, "sysreg");
+    if (read) {
+        a64_jit_set_zr(s, rt, reg);
+        return true;
+    }
+    v = RZ(s, rt);
+    if (off == offsetof(arm_cpu, nzcv)) {
+        v = opt(s, TES_JIT_AND, v, K(s, 0xf0000000u), true);
+    }
+    tes_jit_op(s->ir, TES_JIT_MOV, reg, v, TES_JIT_NONE);
+    return true;
+}
+
 static bool tr_branch_sys(a64_dc *s, uint32_t insn)
 {
     if ((insn & 0x7c000000u) == 0x14000000u) {
@@ -365,6 +401,8 @@ static bool tr_branch_sys(a64_dc *s, uint32_t insn)
         return tr_bcond(s, insn);
     } else if ((insn & 0xfffff01fu) == 0xd503201fu || (insn & 0xfffff01fu) == 0xd503301fu) {
         return tr_hint_barrier(s, insn);
+    } else if ((insn & 0xffd00000u) == 0xd5100000u) {
+        return tr_sysreg(s, insn);
     }
     return false;
 }
@@ -653,7 +691,27 @@ static bool tr_condsel(a64_dc *s, uint32_t insn)
     return true;
 }
 
-/* CLZ, REV (W and X); RBIT, REV16, REV32 (X), CLS: the interpreter. */
+/* RBIT: bytes reversed, then the bits of each byte (nibbles, pairs,
+ * bits swapped with masks). */
+static tes_jit_val rbit(a64_dc *s, tes_jit_val x, bool sf)
+{
+    static const uint64_t masks[3] = {0x0f0f0f0f0f0f0f0full, 0x3333333333333333ull,
+                                      0x5555555555555555ull};
+    tes_jit_val v = opt(s, sf ? TES_JIT_BSWAP64 : TES_JIT_BSWAP32, x, TES_JIT_NONE, true);
+
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned sh = 4u >> i;
+        tes_jit_val hi = opt(s, TES_JIT_AND, opt(s, TES_JIT_SHR, v, K(s, sh), true),
+                             K(s, masks[i]), true);
+        tes_jit_val lo = opt(s, TES_JIT_SHL, opt(s, TES_JIT_AND, v, K(s, masks[i]), true),
+                             K(s, sh), true);
+
+        v = opt(s, TES_JIT_OR, hi, lo, true);
+    }
+    return v;
+}
+
+/* CLZ, RBIT, REV (W and X); REV16, REV32 (X), CLS: the interpreter. */
 static bool tr_1src(a64_dc *s, uint32_t insn)
 {
     bool sf = JBIT(insn, 31);
@@ -663,7 +721,9 @@ static bool tr_1src(a64_dc *s, uint32_t insn)
     if (JBIT(insn, 29) || JBITS(insn, 16, 5)) {
         return false;
     }
-    if (op == 4) {
+    if (op == 0) {
+        a64_jit_set_zr(s, insn & 31, rbit(s, x, sf));
+    } else if (op == 4) {
         a64_jit_set_zr(s, insn & 31, opt(s, TES_JIT_CLZ, x, TES_JIT_NONE, sf));
     } else if (op == 2 && !sf) {
         a64_jit_set_zr(s, insn & 31, opt(s, TES_JIT_BSWAP32, x, TES_JIT_NONE, true));
@@ -771,8 +831,10 @@ static bool translate_insn(a64_dc *s)
         return a64_jit_ldst(s);
     } else if ((op0 & 0x7) == 0x5) {
         return tr_dp_reg(s, insn);
+    } else if ((op0 & 0x7) == 0x7) {
+        return a64_jit_simd(s);
     }
-    return false; /* SIMD&FP, unallocated */
+    return false; /* unallocated */
 }
 
 unsigned a64_jit_block(arm_cpu *c, tes_jit_ir *ir, const tes_jit_key *k)

@@ -54,5 +54,11 @@ void a64_jit_set_sp(a64_dc *s, unsigned n, tes_jit_val v);
 
 /* a64-jit-ldst.c: true when the load/store was translated inline. */
 bool a64_jit_ldst(a64_dc *s);
+/* Half h (0: bits 63:0) of SIMD&FP register n, a global. */
+tes_jit_val a64_jit_vreg(a64_dc *s, unsigned n, unsigned h);
+
+/* a64-jit-simd.c: the few SIMD&FP data-processing forms libc's string
+ * functions run most (FMOV, DUP, MOVI, CMEQ); true when translated. */
+bool a64_jit_simd(a64_dc *s);
 
 #endif

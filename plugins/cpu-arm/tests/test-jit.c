@@ -231,6 +231,35 @@ static uint32_t gen_ldst_simd(void)
     }
 }
 
+/* The SIMD&FP data processing the translator does itself, and system
+ * registers it reads and writes inline. */
+static uint32_t gen_simd_dp(void)
+{
+    unsigned q = rn_(2), rd = rn_(8), rn = rn_(8);
+
+    switch (rn_(7)) {
+    case 0: { /* FMOV X<->D, W<->S */
+        static const uint32_t ops[4] = {0x9e660000u, 0x1e260000u, 0x9e670000u, 0x1e270000u};
+        unsigned k = rn_(4);
+        return ops[k] | (k < 2 ? src() : rn) << 5 | (k < 2 ? dst() : rd);
+    }
+    case 1: /* DUP Vd.T, Rn (all imm5, reserved ones too) */
+        return q << 30 | 0x0e000c00u | rn_(32) << 16 | src() << 5 | rd;
+    case 2: /* MOVI/MVNI/ORR/BIC/FMOV immediate, every cmode */
+        return q << 30 | rn_(2) << 29 | 0x0f000400u | rn_(8) << 16 | rn_(16) << 12 |
+               rn_(32) << 5 | rd;
+    case 3: /* CMEQ .8B/.16B register, and #0 */
+        return rn_(2) ? (q << 30 | 0x2e208c00u | rn_(8) << 16 | rn << 5 | rd)
+                      : (q << 30 | 0x0e209800u | rn << 5 | rd);
+    case 4: /* LD1/ST1 one register, no offset or post-index */
+        return q << 30 | 0x0c007000u | rn_(2) << 23 | rn_(2) << 22 | rn_(4) << 10 | 28 << 5 | rd;
+    default: { /* MRS/MSR TPIDR_EL0, TPIDR_EL1, SP_EL0 */
+        static const uint32_t regs[3] = {0xd51bd040u, 0xd518d080u, 0xd5184100u};
+        return regs[rn_(3)] | (rn_(2) ? 1u << 21 | dst() : src() & 15);
+    }
+    }
+}
+
 static uint32_t gen_misc(void)
 {
     static const uint32_t words[] = {
@@ -280,8 +309,9 @@ static unsigned gen_sequence(uint32_t *code, uint64_t code_addr)
         if (code[i]) {
             continue; /* the BR of an ADR/BR pair */
         }
-        code[i] = k < 33 ? gen_dp_imm() : k < 60 ? gen_dp_reg() : k < 80 ? gen_ldst()
-                  : k < 88 ? gen_ldst_simd() : k < 92 ? gen_misc() : gen_branch(i, last, code);
+        code[i] = k < 30 ? gen_dp_imm() : k < 55 ? gen_dp_reg() : k < 74 ? gen_ldst()
+                  : k < 81 ? gen_ldst_simd() : k < 88 ? gen_simd_dp() : k < 92 ? gen_misc()
+                  : gen_branch(i, last, code);
     }
     code[last] = 0x14000000u | (uint32_t)(((END - (code_addr + 4 * last)) >> 2) & 0x3ffffff);
     return n;
@@ -291,6 +321,7 @@ static unsigned gen_sequence(uint32_t *code, uint64_t code_addr)
 
 typedef struct state {
     uint64_t x[31], sp, pc;
+    uint64_t sp_el0, tpidr_el0, tpidr_el1;
     uint64_t v[32][2];
     uint32_t nzcv;
     uint8_t scratch[SNIPPET_SCRATCH_SIZE];
@@ -310,6 +341,9 @@ static void init_state(state *s)
         s->v[i][0] = rnd();
         s->v[i][1] = rnd();
     }
+    s->sp_el0 = rnd();
+    s->tpidr_el0 = rnd();
+    s->tpidr_el1 = rnd();
     s->x[27] = 8 * rn_(16);
     s->x[28] = SNIPPET_SCRATCH_MID;
     s->sp = SNIPPET_SCRATCH_MID + 0x400;
@@ -341,6 +375,9 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
         c->v[i].d[1] = in->v[i][1];
     }
     c->sp_el1 = in->sp;
+    c->sp_el0 = in->sp_el0;
+    c->tpidr_el0 = in->tpidr_el0;
+    c->tpidr_el1 = in->tpidr_el1;
     c->nzcv = in->nzcv;
     memcpy(ram + SNIPPET_SCRATCH_ADDR, in->scratch, SNIPPET_SCRATCH_SIZE);
     g_assert_cmpint(tes_harness_cpu_exec(h, cpu, budget, &done), ==, TES_EXEC_BUDGET);
@@ -355,6 +392,9 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
         out->v[i][1] = c->v[i].d[1];
     }
     out->sp = c->sp_el1;
+    out->sp_el0 = c->sp_el0;
+    out->tpidr_el0 = c->tpidr_el0;
+    out->tpidr_el1 = c->tpidr_el1;
     out->pc = c->pc;
     out->nzcv = c->nzcv;
     memcpy(out->scratch, ram + SNIPPET_SCRATCH_ADDR, SNIPPET_SCRATCH_SIZE);
@@ -378,6 +418,9 @@ static bool diff(uint64_t seed, const uint32_t *code, unsigned n, const state *a
         if (a->v[i][0] != b->v[i][0] || a->v[i][1] != b->v[i][1]) {
             g_string_append_printf(msg, " v%u differs", i);
         }
+    }
+    if (a->sp_el0 != b->sp_el0 || a->tpidr_el0 != b->tpidr_el0 || a->tpidr_el1 != b->tpidr_el1) {
+        g_string_append(msg, " sp_el0/tpidr_el0/tpidr_el1 differ");
     }
     if (a->sp != b->sp || a->pc != b->pc || a->nzcv != b->nzcv) {
         g_string_append_printf(msg, " sp %" G_GINT64_MODIFIER "x/%" G_GINT64_MODIFIER "x pc %"
