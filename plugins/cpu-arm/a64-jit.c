@@ -227,19 +227,30 @@ static void fallback(a64_dc *s)
 
 /* ---- exits ---- */
 
+/* Leave for the pc in target through the lookup helper: straight to its
+ * block when it is translated. The block's mode bits are the vCPU's
+ * (whatever changes them ends the block), so they go as a constant. The
+ * helper touches no global and never asks to leave (PURE): the globals
+ * are written back by goto_ptr, as by any exit. */
+static void lookup_goto(a64_dc *s, tes_jit_val target)
+{
+    tes_jit_val code = T(s), args[3] = {s->env, target, K(s, s->flags)};
+
+    store_pc(s, target);
+    tes_jit_call(s->ir, (const void *)arm_jit_lookup, TES_JIT_CALL_PURE, code, 3, args);
+    tes_jit_goto_ptr(s->ir, code);
+}
+
 /* Leave for target (pc already known): a chainable exit when it is in the
  * block's page, else through the lookup helper (indirect jump). */
 static void goto_pc(a64_dc *s, uint64_t target, unsigned slot)
 {
-    tes_jit_val code = T(s), env = s->env;
-
-    store_pc(s, K(s, target));
     if (((target ^ s->pc) & ~0xfffull) == 0) {
+        store_pc(s, K(s, target));
         tes_jit_exit(s->ir, slot);
         return;
     }
-    tes_jit_call(s->ir, (const void *)arm_jit_lookup, 0, code, 1, &env);
-    tes_jit_goto_ptr(s->ir, code);
+    lookup_goto(s, K(s, target));
 }
 
 /* Branch to target when (a tc b) holds, else fall through to pc + 4. */
@@ -311,7 +322,7 @@ static bool tr_tbz(a64_dc *s, uint32_t insn)
 static bool tr_br_reg(a64_dc *s, uint32_t insn)
 {
     unsigned opc = JBITS(insn, 21, 4);
-    tes_jit_val t = T(s), code = T(s), env = s->env;
+    tes_jit_val t = T(s);
 
     if (JBITS(insn, 16, 5) != 31 || JBITS(insn, 10, 6) || (insn & 31) || opc > 2) {
         return false; /* ERET, pointer authentication, undefined */
@@ -320,9 +331,7 @@ static bool tr_br_reg(a64_dc *s, uint32_t insn)
     if (opc == 1) {
         a64_jit_set_zr(s, 30, K(s, s->pc + 4));
     }
-    store_pc(s, t);
-    tes_jit_call(s->ir, (const void *)arm_jit_lookup, 0, code, 1, &env);
-    tes_jit_goto_ptr(s->ir, code);
+    lookup_goto(s, t);
     s->end = true;
     return true;
 }
@@ -845,6 +854,7 @@ unsigned a64_jit_block(arm_cpu *c, tes_jit_ir *ir, const tes_jit_key *k)
         .sp_off = (k->flags & TB_SP_EL1) ? offsetof(arm_cpu, sp_el1) : offsetof(arm_cpu, sp_el0),
         .align = (k->flags & TB_ALIGN) != 0,
         .fp = (k->flags & TB_FP) != 0,
+        .flags = k->flags,
         .env = tes_jit_env(ir),
     };
     unsigned max = (4096 - (k->pc & 0xfff)) / 4, n;

@@ -30,6 +30,7 @@ typedef struct a64_dc {
     uint32_t sp_off;   /* env offset of the SP register in use */
     bool align;        /* TB_ALIGN */
     bool fp;           /* TB_FP */
+    uint64_t flags;    /* the block's key flags */
     bool end;          /* the instruction ended the block (emitted its exits) */
     tes_jit_val env;
 } a64_dc;
@@ -40,7 +41,7 @@ typedef struct a64_dc {
 /* translate.c */
 uint64_t arm_tb_flags(arm_cpu *c);
 bool arm_tb_key(arm_cpu *c, tes_jit_key *k);
-uint64_t arm_jit_lookup(arm_cpu *c);
+uint64_t arm_jit_lookup(arm_cpu *c, uint64_t pc, uint64_t flags);
 
 /* a64-jit.c: translate the block of key k into ir; returns its
  * instruction count (0: nothing could be translated). */

@@ -224,8 +224,9 @@ bool arm_tb_key(arm_cpu *c, tes_jit_key *k)
     return true;
 }
 
-/* The helper behind BR/BLR/RET and branches to other pages: the next
- * block's code, or 0 to go back to the loop (not translated yet, not in
+/* The helper behind BR/BLR/RET and branches to other pages, called with
+ * c->pc = pc already stored and the calling block's flags (the vCPU's):
+ * the next block's code, or 0 to go back to the loop (not translated yet, not in
  * the fetch TLB, not RAM).
  *
  * Unlike QEMU's, our jump caches never need clearing when the guest's
@@ -233,16 +234,16 @@ bool arm_tb_key(arm_cpu *c, tes_jit_key *k)
  * generator compares whole keys, and the key's host address comes from
  * the fetch TLB as it is now, so an entry for an old mapping can only
  * miss. */
-uint64_t arm_jit_lookup(arm_cpu *c)
+uint64_t arm_jit_lookup(arm_cpu *c, uint64_t pc, uint64_t flags)
 {
     /* Hashed: functions at the same offset of different pages collide
      * under pc bits alone. */
-    arm_lc_entry *e = &c->lc[(c->pc * 0x9e3779b97f4a7c15ull) >> (64 - LC_BITS)];
-    uint64_t tag = arm_tb_flags(c) | __atomic_load_n(&jit_gen, __ATOMIC_RELAXED) << 8;
+    arm_lc_entry *e = &c->lc[(pc * 0x9e3779b97f4a7c15ull) >> (64 - LC_BITS)];
+    uint64_t tag = flags | __atomic_load_n(&jit_gen, __ATOMIC_RELAXED) << 8;
     tes_jit_key k;
     const void *code;
 
-    if (e->pc == c->pc && e->epoch == c->tlb_epoch && e->tag == tag) {
+    if (e->pc == pc && e->epoch == c->tlb_epoch && e->tag == tag) {
         return (uint64_t)(uintptr_t)e->code;
     }
     if (!arm_tb_key(c, &k)) {
