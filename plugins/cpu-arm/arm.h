@@ -8,7 +8,9 @@
  * instruction slot of each RAM page of code: data processing immediate /
  * register and branches and loads/stores live in a64.c and a64-ldst.c,
  * SIMD&FP in a64-simd.c, system instructions and exceptions in sys.c,
- * translation in mmu.c.
+ * translation in mmu.c. With jit=on (the default) exec() runs blocks
+ * translated to host code instead (translate.c, a64-jit*.c), which call
+ * these handlers for the instructions they do not translate.
  *
  * Control flow convention: before an instruction runs, c->next_pc is set to
  * c->pc + 4. Branches set c->next_pc. An instruction that raises an

@@ -224,6 +224,7 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
     arm_cpu *c = s;
 
     arm_tlb_flush(c);
+    arm_jit_reset(c); /* RAM came from the stream, behind the translator's back */
     for (int i = 0; i < NUM_TIMERS; i++) {
         arm_timer_update(c, i);
     }

@@ -19,8 +19,11 @@
  * change looks the page up again through the soft TLB (arm_fetch), which
  * checks permissions and raises instruction aborts.
  *
- * A JIT or a block cache needs more than this: invalidation on writes to
- * code pages (the CPU's stores through the soft TLB, DMA, other vCPUs).
+ * This is the engine of -accel tcg,jit=off, and the translator's fallback
+ * (translate.c): pcs outside RAM, the last instructions of a small exact
+ * budget, and (one word at a time, through a64_decode) every instruction
+ * the translator does not do itself. The translator, unlike this cache,
+ * must be told of writes to code (translate.c says how).
  */
 #include <inttypes.h>
 #include <stdlib.h>
