@@ -208,6 +208,9 @@ static bool ends_block(uint32_t insn)
     if ((insn & 0xffd00000u) == 0xd5100000u && JBIT(insn, 21)) {
         return false; /* MRS */
     }
+    if ((insn & 0xffd8f000u) == 0xd5087000u) {
+        return false; /* DC, IC, AT (CRn 7): memory and PAR_EL1 only */
+    }
     return true;
 }
 
@@ -396,6 +399,68 @@ static bool tr_sysreg(a64_dc *s, uint32_t insn)
     return true;
 }
 
+/* DAIF at EL1 (EL0 may trap: the interpreter): a 32-bit field, moved
+ * with plain loads and stores. Unmasking leaves the block when an
+ * interrupt line is up, so that the loop takes it before the next
+ * instruction, as the interpreter would. */
+static void daif_store(a64_dc *s, tes_jit_val v, bool may_unmask)
+{
+    tes_jit_label on = tes_jit_label_new(s->ir);
+    tes_jit_val lines = T(s);
+
+    tes_jit_st(s->ir, v, s->env, offsetof(arm_cpu, daif), TES_JIT_MO_32);
+    if (!may_unmask) {
+        return;
+    }
+    /* irq_line and fiq_line: two ints in one aligned 64-bit word */
+    tes_jit_ld(s->ir, lines, s->env, offsetof(arm_cpu, irq_line), TES_JIT_MO_64);
+    tes_jit_brcond(s->ir, TES_JIT_EQ, lines, K(s, 0), on, false);
+    store_pc(s, K(s, s->pc + 4));
+    tes_jit_exit_nochain(s->ir);
+    tes_jit_label_set(s->ir, on);
+}
+
+static bool tr_daif(a64_dc *s, uint32_t insn)
+{
+    tes_jit_val d = T(s);
+    uint64_t imm = (uint64_t)JBITS(insn, 8, 4) << 6;
+
+    if (s->el != 1) {
+        return false;
+    }
+    if ((insn & 0xffffffe0u) == 0xd53b4220u) { /* MRS Xt, DAIF */
+        tes_jit_ld(s->ir, d, s->env, offsetof(arm_cpu, daif), TES_JIT_MO_32);
+        a64_jit_set_zr(s, insn & 31, d);
+    } else if ((insn & 0xffffffe0u) == 0xd51b4220u) { /* MSR DAIF, Xt */
+        daif_store(s, opt(s, TES_JIT_AND, RZ(s, insn & 31), K(s, 0x3c0), true), true);
+    } else {
+        tes_jit_ld(s->ir, d, s->env, offsetof(arm_cpu, daif), TES_JIT_MO_32);
+        if (JBIT(insn, 5)) { /* DAIFClr */
+            daif_store(s, opt(s, TES_JIT_AND, d, K(s, ~imm), true), true);
+        } else {
+            daif_store(s, opt(s, TES_JIT_OR, d, K(s, imm), true), false);
+        }
+    }
+    return true;
+}
+
+/* DC ZVA at EL1: zero the 64-byte block as eight 8-byte stores (one page:
+ * a fault is on the block's first byte, as mmu.c reports it). */
+static bool tr_dc_zva(a64_dc *s, uint32_t insn)
+{
+    tes_jit_val base;
+
+    if (s->el != 1) {
+        return false; /* SCTLR_EL1.DZE decides at EL0 */
+    }
+    base = opt(s, TES_JIT_AND, RZ(s, insn & 31), K(s, ~63ull), true);
+    for (unsigned i = 0; i < 8; i++) {
+        tes_jit_qst(s->ir, K(s, 0), opt(s, TES_JIT_ADD, base, K(s, 8 * i), true), TES_JIT_MO_64,
+                    offsetof(arm_cpu, tlb_w) + sizeof(tlb_entry) * TLB_SIZE, ACC_NORMAL, s->pc);
+    }
+    return true;
+}
+
 static bool tr_branch_sys(a64_dc *s, uint32_t insn)
 {
     if ((insn & 0x7c000000u) == 0x14000000u) {
@@ -410,6 +475,10 @@ static bool tr_branch_sys(a64_dc *s, uint32_t insn)
         return tr_bcond(s, insn);
     } else if ((insn & 0xfffff01fu) == 0xd503201fu || (insn & 0xfffff01fu) == 0xd503301fu) {
         return tr_hint_barrier(s, insn);
+    } else if ((insn & 0xffdfffe0u) == 0xd51b4220u || (insn & 0xfffff0dfu) == 0xd50340dfu) {
+        return tr_daif(s, insn);
+    } else if ((insn & 0xffffffe0u) == 0xd50b7420u) {
+        return tr_dc_zva(s, insn);
     } else if ((insn & 0xffd00000u) == 0xd5100000u) {
         return tr_sysreg(s, insn);
     }

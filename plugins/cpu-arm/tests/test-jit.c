@@ -237,7 +237,7 @@ static uint32_t gen_simd_dp(void)
 {
     unsigned q = rn_(2), rd = rn_(8), rn = rn_(8);
 
-    switch (rn_(7)) {
+    switch (rn_(8)) {
     case 0: { /* FMOV X<->D, W<->S */
         static const uint32_t ops[4] = {0x9e660000u, 0x1e260000u, 0x9e670000u, 0x1e270000u};
         unsigned k = rn_(4);
@@ -253,6 +253,13 @@ static uint32_t gen_simd_dp(void)
                       : (q << 30 | 0x0e209800u | rn << 5 | rd);
     case 4: /* LD1/ST1 one register, no offset or post-index */
         return q << 30 | 0x0c007000u | rn_(2) << 23 | rn_(2) << 22 | rn_(4) << 10 | 28 << 5 | rd;
+    case 5: { /* DAIF: MRS/MSR, DAIFSet/Clr; DC ZVA/CVAU, IC IVAU around x28 */
+        static const uint32_t ops[6] = {0xd53b4220u, 0xd51b4220u, 0xd50340dfu, 0xd50340ffu,
+                                        0xd50b7420u, 0xd50b7520u};
+        unsigned k = rn_(6);
+        return k < 2 ? ops[k] | (k ? src() & 15 : dst())
+                     : k < 4 ? ops[k] | rn_(16) << 8 : ops[k] | 28;
+    }
     default: { /* MRS/MSR TPIDR_EL0, TPIDR_EL1, SP_EL0 */
         static const uint32_t regs[3] = {0xd51bd040u, 0xd518d080u, 0xd5184100u};
         return regs[rn_(3)] | (rn_(2) ? 1u << 21 | dst() : src() & 15);
@@ -321,6 +328,7 @@ static unsigned gen_sequence(uint32_t *code, uint64_t code_addr)
 
 typedef struct state {
     uint64_t x[31], sp, pc;
+    uint32_t daif;
     uint64_t sp_el0, tpidr_el0, tpidr_el1;
     uint64_t v[32][2];
     uint32_t nzcv;
@@ -392,6 +400,7 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
         out->v[i][1] = c->v[i].d[1];
     }
     out->sp = c->sp_el1;
+    out->daif = c->daif;
     out->sp_el0 = c->sp_el0;
     out->tpidr_el0 = c->tpidr_el0;
     out->tpidr_el1 = c->tpidr_el1;
@@ -421,6 +430,9 @@ static bool diff(uint64_t seed, const uint32_t *code, unsigned n, const state *a
     }
     if (a->sp_el0 != b->sp_el0 || a->tpidr_el0 != b->tpidr_el0 || a->tpidr_el1 != b->tpidr_el1) {
         g_string_append(msg, " sp_el0/tpidr_el0/tpidr_el1 differ");
+    }
+    if (a->daif != b->daif) {
+        g_string_append_printf(msg, " daif %x/%x", a->daif, b->daif);
     }
     if (a->sp != b->sp || a->pc != b->pc || a->nzcv != b->nzcv) {
         g_string_append_printf(msg, " sp %" G_GINT64_MODIFIER "x/%" G_GINT64_MODIFIER "x pc %"
@@ -552,6 +564,43 @@ static void test_core_write_into_block(void)
     tes_harness_free(h);
 }
 
+/* An IRQ line is up while masked; unmasking it (DAIFClr, then MSR DAIF)
+ * takes the interrupt before the next instruction on both engines. */
+static void test_unmask_takes_pending_irq(void)
+{
+    for (int jit = 0; jit < 2; jit++) {
+        for (int form = 0; form < 2; form++) {
+            tes_cpu *cpu;
+            arm_cpu *c;
+            tes_harness *h = snippet_harness(&cpu, &c);
+            GBytes *b = snippet_build(form ? "    movz x0, #1\n"
+                                             "    msr daifclr, #2\n"
+                                             "    movz x0, #2\n"
+                                             "    b .\n"
+                                           : "    movz x0, #1\n"
+                                             "    mov x1, #0x40\n" /* F masked, I clear */
+                                             "    msr daif, x1\n"
+                                             "    movz x0, #2\n"
+                                             "    b .\n");
+            gsize len;
+            const void *p = g_bytes_get_data(b, &len);
+
+            c->jit = jit;
+            c->vbar_el1 = VBAR;
+            for (unsigned i = 0; i < 16; i++) {
+                tes_harness_write(h, VBAR + i * 0x80, B_SELF, 4);
+            }
+            snippet_load_code(h, c, CODE, p, len);
+            c->irq_line = 1; /* DAIF is all masked out of reset */
+            tes_harness_cpu_exec(h, cpu, 2000, NULL);
+            g_assert_cmphex(c->pc, ==, VBAR + 0x280); /* IRQ, current EL with SP_ELx */
+            g_assert_cmphex(c->elr_el1, ==, CODE + (form ? 8 : 12));
+            g_assert_cmpuint(c->x[0], ==, 1);
+            tes_harness_free(h);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -562,5 +611,7 @@ int main(int argc, char **argv)
                     test_self_modifying_loop);
     g_test_add_func("/arm-jit/smc/core-write-into-translated-block-takes-effect",
                     test_core_write_into_block);
+    g_test_add_func("/arm-jit/irq/unmasking-takes-pending-irq-before-next-insn",
+                    test_unmask_takes_pending_irq);
     return g_test_run();
 }
