@@ -4,18 +4,11 @@
  * offset, literal; the byte, halfword and sign-extending forms; LDP, STP,
  * LDPSW, LDNP, STNP; the same forms of SIMD&FP registers (B/H/S/D/Q) when
  * CPACR_EL1 lets this EL use them (TB_FP; else the interpreter raises the
- * trap). Everything else (exclusives, acquire/release, unprivileged
- * LDTR/STTR, structures) is the interpreter's (a64-ldst.c) through the
- * fallback. A Q register is two 64-bit globals and moves as two 8-byte
- * accesses (with SCTLR_EL1.A set, the interpreter's 16-byte check).
- *
- * The generated code looks the address up in the same soft TLB arrays as
- * the interpreter (tlb_r / tlb_w of the block's EL); a miss, MMIO, a page
- * crossing or, with SCTLR_EL1.A, a misaligned address calls translate.c's
- * slow paths, which run arm_read/arm_write. An access that faults makes
- * the block leave before any register or base is written, as a64-ldst.c
- * does; with Rn == Rt and writeback we do as the interpreter (the old Rt
- * is stored; a load's writeback wins).
+ * trap); LDAR/STLR. Everything else (exclusives, unprivileged LDTR/STTR,
+ * structures but LD1/ST1 of one register) is the interpreter's
+ * (a64-ldst.c) through the fallback. A Q register is two 64-bit globals
+ * and moves as two 8-byte accesses (with SCTLR_EL1.A set, the
+ * interpreter's 16-byte check).
  */
 #include "a64-jit.h"
 
@@ -325,11 +318,32 @@ static bool tr_ld1_st1(a64_dc *s, uint32_t insn)
     return true;
 }
 
+/* LDAR/STLR (all sizes): plain accesses that must be aligned (vCPUs run
+ * one at a time: ordering is already sequential); the slow path gets
+ * ACC_ALIGN so that it raises the alignment fault as a64-ldst.c does. */
+static bool tr_acq_rel(a64_dc *s, uint32_t insn)
+{
+    unsigned scale = JBITS(insn, 30, 2), rt = insn & 31;
+    uint32_t mo = scale | TES_JIT_MO_ALIGN;
+    tes_jit_val addr = a64_jit_reg_sp(s, JBITS(insn, 5, 5)), v;
+
+    if (JBIT(insn, 22)) {
+        v = T(s);
+        tes_jit_qld(s->ir, v, addr, mo, tlb_off(s, false), ACC_ALIGN, s->pc);
+        a64_jit_set_zr(s, rt, v);
+    } else {
+        tes_jit_qst(s->ir, a64_jit_reg_zr(s, rt), addr, mo, tlb_off(s, true), ACC_ALIGN, s->pc);
+    }
+    return true;
+}
+
 bool a64_jit_ldst(a64_dc *s)
 {
     uint32_t insn = s->insn;
 
-    if ((insn & 0xbfbff000u) == 0x0c007000u || (insn & 0xbfbff000u) == 0x0c9f7000u) {
+    if ((insn & 0x3fbffc00u) == 0x089ffc00u) { /* STLR (L=0) / LDAR (L=1) */
+        return tr_acq_rel(s, insn);
+    } else if ((insn & 0xbfbff000u) == 0x0c007000u || (insn & 0xbfbff000u) == 0x0c9f7000u) {
         return tr_ld1_st1(s, insn);
     } else if ((insn & 0x3b000000u) == 0x18000000u) {
         return tr_literal(s, insn);

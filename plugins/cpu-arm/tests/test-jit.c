@@ -169,7 +169,9 @@ static uint32_t gen_ldst(void)
     if (opc && ld) {
         rt = dst();
     }
-    switch (rn_(6)) {
+    switch (rn_(7)) {
+    case 6: /* LDAR/STLR, aligned or not (alignment fault), base x28 */
+        return size << 30 | (ld ? 0x08dffc00u : 0x089ffc00u) | 28 << 5 | (ld ? dst() : rt);
     case 0: /* unsigned offset, x28 or SP */
         return size << 30 | 0x39000000u | opc << 22 | rn_(64) << 10 | (rn_(3) ? 28 : 31) << 5 |
                rt;
