@@ -45,6 +45,9 @@ bool core_shutdown_requested(int *status);
 extern unsigned core_log_mask;
 bool log_set_mask(const char *spec, char **errp); /* "guest_errors,unimp" or "help" */
 bool log_set_file(const char *path, char **errp);
+/* Also append messages of the items in mask to buf (NULL: stop), one line
+ * each, whether or not -d prints them: what the harness shows a test. */
+void log_set_capture(GString *buf, unsigned mask);
 void core_log(unsigned mask, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void core_logv(unsigned mask, const char *fmt, va_list ap);
 void log_print_help(void);
@@ -136,6 +139,8 @@ bool dev_set_prop(tes_device *d, const char *name, const char *value, char **err
 bool dev_has_prop(tes_device *d, const char *name); /* the type declares it */
 /* "k=v,k=v" (",," escapes a comma); id=, bus=, addr= are taken here too. */
 bool dev_set_opts(tes_device *d, const char *opts, char **errp);
+/* A "help" or "?" item anywhere in "k=v,...": the caller prints help. */
+bool opts_want_help(const char *opts);
 /* Plug onto bus (NULL: by bus= or the first bus of the type's kind) and
  * realize; PCI functions get config space set up before realize. */
 bool dev_realize(tes_device *d, tes_bus *bus, char **errp);

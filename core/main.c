@@ -27,9 +27,14 @@ static G_NORETURN void die(char *msg, const char *fallback)
     exit(1);
 }
 
+/* "help", "?", or TYPE with a help item among its options (QEMU prints
+ * help for -device edu,dma_mask=1,help). */
 static bool is_help(const char *opt)
 {
-    return strcmp(opt, "help") == 0 || strcmp(opt, "?") == 0 || g_str_has_suffix(opt, ",help");
+    const char *comma = strchr(opt, ',');
+
+    return strcmp(opt, "help") == 0 || strcmp(opt, "?") == 0 ||
+           (comma && opts_want_help(comma + 1));
 }
 
 /* -M TYPE,help: the machine's properties. */
@@ -39,7 +44,7 @@ static void machine_help(const char *opt)
     char *name;
     const type_entry *t;
 
-    if (!g_str_has_suffix(opt, ",help")) {
+    if (!strchr(opt, ',')) {
         types_print_help(TES_KIND_MACHINE, stdout);
         return;
     }

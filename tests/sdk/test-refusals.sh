@@ -147,6 +147,29 @@ refuse "missing drive image is refused" \
     "$tmp/missing\.img" "No such file" -- \
     $base -drive "file=$tmp/missing.img,if=none,id=d0,format=raw"
 
+# DRIVER,help: exit 0, ranges shown where declared; a help item anywhere
+# in the options wins over the others (QEMU's rule), even a bad value.
+prints_help() {
+    name=$1 pattern=$2
+    shift 2
+    "$tessera" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    status=$?
+    if [ "$status" -eq 0 ] && grep -Eq -- "$pattern" "$tmp/out" && [ ! -s "$tmp/err" ]; then
+        ok "$name"
+    else
+        echo "# exit status $status"
+        not_ok "$name"
+    fi
+}
+prints_help "DRIVER,help shows a declared property range" \
+    '^  count=<uint8> +- queues \(1\.\.64, default: 4\)$' \
+    -plugin "$fx/fixture-old-minor.so" -device fixture-dev,help
+prints_help "DRIVER,prop=val,help prints help instead of refusing" \
+    '^  count=<uint8> +- queues \(1\.\.64, default: 4\)$' \
+    -plugin "$fx/fixture-old-minor.so" -device fixture-dev,count=0,help
+prints_help "-device nvme,help shows max_ioqpairs' range" \
+    '^  max_ioqpairs=<uint32> +- .*\(1\.\.64, default: 64\)$' -device nvme,help
+
 # The oldest-minor fixture loads into today's core.
 "$tessera" -plugin "$fx/fixture-old-minor.so" -list-plugins >"$tmp/out" 2>"$tmp/err" </dev/null
 if [ $? -eq 0 ] && grep -q "^fixture-old-minor 1\.0\.0 abi 1\.0 .*fixture-old-minor\.so: fixture-dev" "$tmp/out"; then
@@ -230,6 +253,9 @@ refuse "a skipped plugin providing a requested type is the one fatal line" \
     "device 'fixture-other-dev' is provided by a plugin that cannot load" \
     "fixture-new-minor\.so' \(fixture-new-minor\) is built for SDK ABI 1\.99" -- \
     $base -device fixture-other-dev
+starts_with_warnings "a -plugin provider wins over a skipped one: warning only" 3 \
+    "fixture-new-minor\.so' .*ABI 1\.99.*; skipped$" -- \
+    -plugin "$fx/fixture-other.so" -device fixture-other-dev
 refuse "an unknown type names the skipped plugins that may provide it" \
     "unknown device 'no-such-device'" "garbage\.so': cannot load: invalid ELF header" \
     "fixture-undef\.so': cannot load: undefined symbol" -- \
