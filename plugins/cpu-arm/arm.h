@@ -200,6 +200,8 @@ bool arm_take_irq(arm_cpu *c);
 bool arm_jit_run(arm_cpu *c, uint64_t budget, uint64_t *done, tes_exec_status *st);
 /* The soft TLB must not map host_page for direct writes: it holds code. */
 bool arm_jit_page_has_code(const void *host_page);
+/* The CPU wrote [host, host + len) of a page holding code (entry_write). */
+void arm_jit_code_written(const void *host, size_t len);
 /* Drop every translation (reset: boot loaders rewrite RAM directly). */
 void arm_jit_reset(arm_cpu *c);
 void arm_jit_cpu_free(arm_cpu *c);

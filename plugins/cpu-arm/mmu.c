@@ -258,8 +258,8 @@ static void tlb_fill(arm_cpu *c, tlb_entry *e, uint64_t va, int kind, const xlat
     e->va_tag = (va & ~PAGE_MASK) | 1;
     e->host = host && len >= 4096 ? host : NULL;
     e->code_host = NULL;
-    /* A page holding translated code is written through the core (the
-     * MMIO path), which reports the write and drops the stale blocks. */
+    /* A page holding translated code is written by the slow path, which
+     * drops the stale blocks (entry_write). */
     if (kind == AK_WRITE && e->host && arm_jit_page_has_code(e->host)) {
         e->code_host = e->host;
         e->host = NULL;
@@ -367,15 +367,21 @@ static void entry_write(tlb_entry *e, uint64_t va, unsigned size, uint64_t v)
         store_host(e->host + (va & PAGE_MASK), size, v);
         return;
     }
+    if (e->code_host) {
+        /* A page holding translated code: write, drop the blocks the
+         * bytes belong to (data next to code drops none), and once the
+         * page holds no block, let writes go direct again. */
+        store_host(e->code_host + (va & PAGE_MASK), size, v);
+        arm_jit_code_written(e->code_host + (va & PAGE_MASK), size);
+        if (!arm_jit_page_has_code(e->code_host)) {
+            e->host = e->code_host;
+            e->code_host = NULL;
+        }
+        return;
+    }
     if (H->as_write(H->system_memory(), pa, &v, size) != TES_MEM_OK) {
         H->log(TES_LOG_GUEST_ERROR, "cpu-arm: write of unassigned PA 0x%llx\n",
                (unsigned long long)pa);
-    }
-    /* The write dropped the page's blocks: if none is left (data next to
-     * code that ran once), writes may go direct again. */
-    if (e->code_host && !arm_jit_page_has_code(e->code_host)) {
-        e->host = e->code_host;
-        e->code_host = NULL;
     }
 }
 

@@ -14,6 +14,10 @@ bool arm_jit_page_has_code(const void *host_page)
     return false;
 }
 
+void arm_jit_code_written(const void *host, size_t len)
+{
+}
+
 void arm_jit_reset(arm_cpu *c)
 {
 }

@@ -19,10 +19,11 @@
  * Code that changes: a page that gets its first block has its write TLB
  * entries dropped on every vCPU (protect_page), and tlb_fill (mmu.c) never
  * maps such a page for direct writes, so the CPU's stores to it take the
- * slow path, which writes through the core; the core reports every write
- * it makes to RAM (CPU slow path, DMA, harness) through ram_write_watch,
- * and that invalidates the blocks of the page. Boot loaders that memcpy
- * into RAM are covered by dropping every block at vCPU reset.
+ * slow path, which invalidates the blocks holding the written bytes
+ * (entry_write); the core reports every write it makes to RAM itself
+ * (DMA, harness) through ram_write_watch, which does the same. Boot
+ * loaders that memcpy into RAM are covered by dropping every block at
+ * vCPU reset.
  *
  * Instruction counts are per block: a block's instructions count when it
  * is entered (a block that leaves early, at an exception or an interrupt
@@ -111,13 +112,34 @@ static void protect_page(void *opaque, const void *host_page)
     }
 }
 
-/* The core wrote guest RAM (DMA, the CPU's slow-path stores, ...). */
-static void ram_written(void *opaque, const void *host, uint64_t len)
+static uint64_t invalidated_count(void)
 {
-    if (jit) {
-        tes_jit_invalidate(jit, host, len);
+    tes_jit_stats st;
+
+    tes_jit_get_stats(jit, &st);
+    return st.invalidated;
+}
+
+void arm_jit_code_written(const void *host, size_t len)
+{
+    uint64_t before;
+
+    if (!jit) {
+        return;
+    }
+    /* Data next to code is written often and drops nothing: keep the
+     * lookup caches then. */
+    before = invalidated_count();
+    tes_jit_invalidate(jit, host, len);
+    if (invalidated_count() != before) {
         __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
     }
+}
+
+/* The core wrote guest RAM (DMA, the harness, ...). */
+static void ram_written(void *opaque, const void *host, uint64_t len)
+{
+    arm_jit_code_written(host, len);
 }
 
 static void jit_log(void *opaque, const char *text)
