@@ -717,6 +717,55 @@ static bool tr_addsub_ext(a64_dc *s, uint32_t insn)
     return true;
 }
 
+/* ADC/ADCS/SBC/SBCS: x + y' + C with y' = y or ~y (AddWithCarry). The
+ * carry out is the sum's bit 32 for W forms, else a wrap in either of
+ * the two additions. */
+static bool tr_adc(a64_dc *s, uint32_t insn)
+{
+    bool sf = JBIT(insn, 31), sub = JBIT(insn, 30), setf = JBIT(insn, 29);
+    tes_jit_val x = RZ(s, JBITS(insn, 5, 5)), y = RZ(s, JBITS(insn, 16, 5));
+    tes_jit_val cin = opt(s, TES_JIT_AND, opt(s, TES_JIT_SHR, nzcv(s), K(s, 29), true), K(s, 1),
+                          true);
+    tes_jit_val r, c, v, n, z, t;
+
+    if (JBITS(insn, 10, 6)) {
+        return false; /* RMIF, SETF8/16: not in ARMv8.0 */
+    }
+    if (sub) {
+        y = opt(s, TES_JIT_NOT, y, TES_JIT_NONE, sf);
+    }
+    if (sf) {
+        t = opt(s, TES_JIT_ADD, x, y, true);
+        r = opt(s, TES_JIT_ADD, t, cin, true);
+    } else { /* 33-bit sum of the zero-extended halves */
+        t = opt(s, TES_JIT_ADD, opt(s, TES_JIT_EXT32U, x, TES_JIT_NONE, true),
+                opt(s, TES_JIT_EXT32U, y, TES_JIT_NONE, true), true);
+        t = opt(s, TES_JIT_ADD, t, cin, true);
+        r = opt(s, TES_JIT_EXT32U, t, TES_JIT_NONE, true);
+    }
+    if (setf) {
+        if (sf) {
+            tes_jit_val c1 = T(s), c2 = T(s);
+
+            tes_jit_setcond(s->ir, TES_JIT_LTU, c1, t, x, false);
+            tes_jit_setcond(s->ir, TES_JIT_LTU, c2, r, t, false);
+            c = opt(s, TES_JIT_OR, c1, c2, true);
+        } else {
+            c = opt(s, TES_JIT_SHR, t, K(s, 32), true);
+        }
+        flags_nz(s, r, sf, &n, &z);
+        v = opt(s, TES_JIT_AND, opt(s, TES_JIT_XOR, x, r, true), opt(s, TES_JIT_XOR, y, r, true),
+                true);
+        v = opt(s, TES_JIT_AND, opt(s, TES_JIT_SHR, v, K(s, sf ? 35 : 3), true), K(s, PSTATE_V),
+                true);
+        c = opt(s, TES_JIT_SHL, c, K(s, 29), true);
+        tes_jit_op(s->ir, TES_JIT_OR, nzcv(s), opt(s, TES_JIT_OR, n, z, true),
+                   opt(s, TES_JIT_OR, c, v, true));
+    }
+    a64_jit_set_zr(s, insn & 31, r);
+    return true;
+}
+
 /* CCMN/CCMP (register and immediate): the comparison's flags when the
  * condition holds, else the immediate NZCV. */
 static bool tr_condcmp(a64_dc *s, uint32_t insn)
@@ -879,6 +928,8 @@ static bool tr_dp_reg(a64_dc *s, uint32_t insn)
     }
     if (op2 & 8) {
         return tr_3src(s, insn);
+    } else if (op2 == 0) {
+        return tr_adc(s, insn);
     } else if (op2 == 2) {
         return tr_condcmp(s, insn);
     } else if (op2 == 4) {
@@ -886,7 +937,7 @@ static bool tr_dp_reg(a64_dc *s, uint32_t insn)
     } else if (op2 == 6) {
         return JBIT(insn, 30) ? tr_1src(s, insn) : tr_2src(s, insn);
     }
-    return false; /* ADC/SBC and the rest: the interpreter */
+    return false; /* unallocated: the interpreter */
 }
 
 /* ---- the block ---- */
