@@ -330,7 +330,7 @@ static unsigned gen_sequence(uint32_t *code, uint64_t code_addr)
 
 typedef struct state {
     uint64_t x[31], sp, pc;
-    uint32_t daif;
+    uint32_t daif, el;
     uint64_t sp_el0, tpidr_el0, tpidr_el1;
     uint64_t v[32][2];
     uint32_t nzcv;
@@ -366,6 +366,8 @@ static void init_state(state *s)
 /* Run code at code_addr from in on one engine; out gets the final state.
  * Returns the instructions exec() reported: budget, or a little more for
  * the translator when budget is large. */
+static unsigned run_el = 1; /* the EL sequences start at (0: EL0t, 1: EL1h) */
+
 static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsigned n,
                            uint64_t code_addr, const state *in, state *out)
 {
@@ -390,6 +392,7 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
     c->tpidr_el1 = in->tpidr_el1;
     c->nzcv = in->nzcv;
     memcpy(ram + SNIPPET_SCRATCH_ADDR, in->scratch, SNIPPET_SCRATCH_SIZE);
+    c->el = run_el; /* at EL0 the SP is SP_EL0, compared as sp_el0 */
     g_assert_cmpint(tes_harness_cpu_exec(h, cpu, budget, &done), ==, TES_EXEC_BUDGET);
 #ifdef CPU_ARM_HAVE_JIT
     if (jit) {
@@ -403,6 +406,7 @@ static uint64_t run_engine(bool jit, uint64_t budget, const uint32_t *code, unsi
     }
     out->sp = c->sp_el1;
     out->daif = c->daif;
+    out->el = c->el;
     out->sp_el0 = c->sp_el0;
     out->tpidr_el0 = c->tpidr_el0;
     out->tpidr_el1 = c->tpidr_el1;
@@ -432,6 +436,9 @@ static bool diff(uint64_t seed, const uint32_t *code, unsigned n, const state *a
     }
     if (a->sp_el0 != b->sp_el0 || a->tpidr_el0 != b->tpidr_el0 || a->tpidr_el1 != b->tpidr_el1) {
         g_string_append(msg, " sp_el0/tpidr_el0/tpidr_el1 differ");
+    }
+    if (a->el != b->el) {
+        g_string_append_printf(msg, " el %u/%u", a->el, b->el);
     }
     if (a->daif != b->daif) {
         g_string_append_printf(msg, " daif %x/%x", a->daif, b->daif);
@@ -471,6 +478,7 @@ static bool one_case(uint64_t seed)
     unsigned n;
 
     rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+    run_el = (seed & 3) != 1; /* a quarter at EL0: other TLBs, traps */
     memset(code, 0, sizeof(code));
     /* Sometimes near the end of a page: blocks stop at page ends. */
     code_addr = rn_(4) ? CODE : CODE + 4096 - 4 * (1 + rn_(24));
