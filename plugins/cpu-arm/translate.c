@@ -53,7 +53,7 @@ static bool jit_failed;
  * translation (tlb_epoch) nor jit_gen has moved since it was filled:
  * the pc then still maps to the same host code. jit_gen moves whenever
  * blocks may have been dropped (a write reported by the core, a flush). */
-#define LC_BITS 10
+#define LC_BITS 12
 #define LC_SIZE (1u << LC_BITS)
 typedef struct arm_lc_entry {
     uint64_t pc;
