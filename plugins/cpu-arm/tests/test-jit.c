@@ -239,7 +239,7 @@ static uint32_t gen_simd_dp(void)
 {
     unsigned q = rn_(2), rd = rn_(8), rn = rn_(8);
 
-    switch (rn_(8)) {
+    switch (rn_(9)) {
     case 0: { /* FMOV X<->D, W<->S */
         static const uint32_t ops[4] = {0x9e660000u, 0x1e260000u, 0x9e670000u, 0x1e270000u};
         unsigned k = rn_(4);
@@ -253,6 +253,14 @@ static uint32_t gen_simd_dp(void)
     case 3: /* CMEQ .8B/.16B register, and #0 */
         return rn_(2) ? (q << 30 | 0x2e208c00u | rn_(8) << 16 | rn << 5 | rd)
                       : (q << 30 | 0x0e209800u | rn << 5 | rd);
+    case 6: /* vector logic/BSL/BIT/BIF; CMHS/CMHI, UMAXP on bytes; SHRN(2) from .8H */
+        switch (rn_(4)) {
+        case 0: return q << 30 | rn_(2) << 29 | 0x0e201c00u | rn_(4) << 22 | rn_(8) << 16 |
+                       rn << 5 | rd;
+        case 1: return q << 30 | 0x2e203400u | rn_(2) << 11 | rn_(8) << 16 | rn << 5 | rd;
+        case 2: return q << 30 | 0x2e20a400u | rn_(8) << 16 | rn << 5 | rd;
+        default: return q << 30 | 0x0f088400u | rn_(8) << 16 | rn << 5 | rd;
+        }
     case 4: /* LD1/ST1 one register, no offset or post-index */
         return q << 30 | 0x0c007000u | rn_(2) << 23 | rn_(2) << 22 | rn_(4) << 10 | 28 << 5 | rd;
     case 5: { /* DAIF: MRS/MSR, DAIFSet/Clr; DC ZVA/CVAU, IC IVAU around x28 */
