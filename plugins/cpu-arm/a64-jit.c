@@ -128,7 +128,9 @@ static void fallback(a64_dc *s)
  * block when it is translated. The block's mode bits are the vCPU's
  * (whatever changes them ends the block), so they go as a constant. The
  * helper touches no global and never asks to leave (PURE): the globals
- * are written back by goto_ptr, as by any exit. */
+ * are written back by goto_ptr, as by any exit. (Probing the lookup cache
+ * inline in IR measured slower: the branch makes every cached global be
+ * written back and the probe is a dozen ops per indirect jump.) */
 static void lookup_goto(a64_dc *s, tes_jit_val target)
 {
     tes_jit_val code = T(s), args[3] = {s->env, target, K(s, s->flags)};

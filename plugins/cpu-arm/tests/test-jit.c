@@ -619,6 +619,50 @@ static void test_unmask_takes_pending_irq(void)
     }
 }
 
+/* Calls through BLR/BL to functions on other pages and RET back, many
+ * times: the lookup cache's inline probe hits after the first round and
+ * must land on the right block; both engines end equal. */
+static void test_indirect_calls_repeat(void)
+{
+    const char *text = "    mov x3, #3000\n"
+                       "    adr x5, f1\n"
+                       "    adr x6, f2\n"
+                       "loop: blr x5\n"
+                       "    bl f2\n"
+                       "    blr x6\n"
+                       "    subs x3, x3, #1\n"
+                       "    b.ne loop\n"
+                       "    b .\n"
+                       "    .balign 4096\n"
+                       "f1: add x0, x0, x3\n"
+                       "    ret\n"
+                       "    .balign 4096\n"
+                       "f2: eor x1, x1, x0\n"
+                       "    add x2, x2, #1\n"
+                       "    ret\n";
+    uint64_t x[2][3];
+
+    for (int jit = 0; jit < 2; jit++) {
+        tes_cpu *cpu;
+        arm_cpu *c;
+        tes_harness *h = snippet_harness(&cpu, &c);
+        GBytes *b = snippet_build(text);
+        gsize len;
+        const void *p = g_bytes_get_data(b, &len);
+
+        c->jit = jit;
+        snippet_load_code(h, c, CODE, p, len);
+        tes_harness_cpu_exec(h, cpu, 3000 * 14 + 100, NULL);
+        g_assert_cmphex(c->x[3], ==, 0);
+        memcpy(x[jit], c->x, sizeof(x[jit]));
+        tes_harness_free(h);
+    }
+    g_assert_cmphex(x[0][0], ==, 3000ull * 3001 / 2);
+    g_assert_cmphex(x[1][0], ==, x[0][0]);
+    g_assert_cmphex(x[1][1], ==, x[0][1]);
+    g_assert_cmphex(x[1][2], ==, 6000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -631,5 +675,7 @@ int main(int argc, char **argv)
                     test_core_write_into_block);
     g_test_add_func("/arm-jit/irq/unmasking-takes-pending-irq-before-next-insn",
                     test_unmask_takes_pending_irq);
+    g_test_add_func("/arm-jit/lookup/repeated-indirect-calls-land-right",
+                    test_indirect_calls_repeat);
     return g_test_run();
 }
