@@ -295,7 +295,18 @@ static uint32_t gen_branch(unsigned i, unsigned last, uint32_t *code)
 {
     unsigned t = i + 1 + rn_(last - i), off = t - i;
 
-    switch (rn_(5)) {
+    switch (rn_(6)) {
+    case 5: /* SUBS/CMP (immediate or shifted register) then B.cond */
+        if (i + 1 < last && t > i + 1) {
+            unsigned a = src(), b = rn_(3) ? src() : a; /* equal operands too */
+
+            code[i + 1] = 0x54000000u | (off - 1) << 5 | rn_(16);
+            return rn_(2) ? (rn_(2) << 31 | 0x71000000u | rn_(8) << 10 | a << 5 |
+                             (rn_(2) ? 31 : dst()))
+                          : (rn_(2) << 31 | 0x6b000000u | b << 16 | a << 5 |
+                             (rn_(2) ? 31 : dst()));
+        }
+        return 0x54000000u | off << 5 | rn_(16);
     case 0: return 0x54000000u | off << 5 | rn_(16);                        /* B.cond */
     case 1: return rn_(2) << 31 | 0x34000000u | rn_(2) << 24 | off << 5 | src(); /* CBZ/CBNZ */
     case 2: {                                                                 /* TBZ/TBNZ */
