@@ -2,7 +2,8 @@
  * cpu-arm: the SIMD&FP data-processing forms the translator does itself.
  * Only what libc's string functions (strlen, strchr, memchr: DUP, MOVI,
  * CMEQ/CMHS/CMHI on bytes, UMAXP, SHRN, vector logic and bit selects,
- * FMOV to and from general registers) run in a shell's hot loops;
+ * FMOV to and from general registers) and number parsing (scalar FMOV,
+ * FABS, FNEG) run in a shell's and sort's hot loops;
  * every other SIMD&FP instruction calls the interpreter (a64-simd.c,
  * a64-fp.c). A vector register is two 64-bit globals (a64_jit_vreg);
  * byte lanes are computed a half at a time with SWAR arithmetic. All of
@@ -265,6 +266,29 @@ static bool tr_shrn_h(a64_dc *s, uint32_t insn)
     return true;
 }
 
+/* FMOV/FABS/FNEG (scalar register, S and D): bit moves that raise no FP
+ * exception; the rest of Vd is cleared as by every scalar write. */
+static bool tr_fp_move(a64_dc *s, uint32_t insn)
+{
+    unsigned type = JBITS(insn, 22, 2), op = JBITS(insn, 15, 2);
+    uint64_t sign = type ? 1ull << 63 : 1ull << 31;
+    tes_jit_val a = a64_jit_vreg(s, JBITS(insn, 5, 5), 0);
+
+    if (type > 1) {
+        return false; /* half precision, reserved */
+    }
+    if (!type) {
+        a = op2(s, TES_JIT_EXT32U, a, TES_JIT_NONE);
+    }
+    if (op == 1) {
+        a = op2(s, TES_JIT_ANDC, a, K(s, sign));
+    } else if (op == 2) {
+        a = op2(s, TES_JIT_XOR, a, K(s, sign));
+    }
+    set_v(s, insn & 31, a, K(s, 0));
+    return true;
+}
+
 bool a64_jit_simd(a64_dc *s)
 {
     uint32_t insn = s->insn;
@@ -272,7 +296,9 @@ bool a64_jit_simd(a64_dc *s)
     if (!s->fp) {
         return false;
     }
-    if ((insn & 0x7f3ffc00u) == 0x1e260000u || (insn & 0x7f3ffc00u) == 0x1e270000u) {
+    if ((insn & 0xff3e7c00u) == 0x1e204000u && JBITS(insn, 15, 2) != 3) {
+        return tr_fp_move(s, insn); /* FMOV, FABS, FNEG (register) */
+    } else if ((insn & 0x7f3ffc00u) == 0x1e260000u || (insn & 0x7f3ffc00u) == 0x1e270000u) {
         return tr_fmov_gen(s, insn);
     } else if ((insn & 0xbfe0fc00u) == 0x0e000c00u) {
         return tr_dup_gen(s, insn);

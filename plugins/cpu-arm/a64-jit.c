@@ -352,6 +352,21 @@ static bool tr_dc_zva(a64_dc *s, uint32_t insn)
     return true;
 }
 
+/* MRS FPCR / FPSR (32-bit fields; libc reads FPCR around conversions):
+ * when SIMD&FP is usable here, else the interpreter raises the trap. */
+static bool tr_mrs_fp(a64_dc *s, uint32_t insn)
+{
+    tes_jit_val v = T(s);
+
+    if (!s->fp) {
+        return false;
+    }
+    tes_jit_ld(s->ir, v, s->env, JBIT(insn, 5) ? offsetof(arm_cpu, fpsr) : offsetof(arm_cpu, fpcr),
+               TES_JIT_MO_32);
+    a64_jit_set_zr(s, insn & 31, v);
+    return true;
+}
+
 static bool tr_branch_sys(a64_dc *s, uint32_t insn)
 {
     if ((insn & 0x7c000000u) == 0x14000000u) {
@@ -370,6 +385,8 @@ static bool tr_branch_sys(a64_dc *s, uint32_t insn)
         return tr_daif(s, insn);
     } else if ((insn & 0xffffffe0u) == 0xd50b7420u) {
         return tr_dc_zva(s, insn);
+    } else if ((insn & 0xffffffc0u) == 0xd53b4400u) { /* MRS FPCR (op2 0), FPSR (1) */
+        return tr_mrs_fp(s, insn);
     } else if ((insn & 0xffd00000u) == 0xd5100000u) {
         return tr_sysreg(s, insn);
     }

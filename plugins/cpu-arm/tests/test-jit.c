@@ -239,7 +239,7 @@ static uint32_t gen_simd_dp(void)
 {
     unsigned q = rn_(2), rd = rn_(8), rn = rn_(8);
 
-    switch (rn_(9)) {
+    switch (rn_(10)) {
     case 0: { /* FMOV X<->D, W<->S */
         static const uint32_t ops[4] = {0x9e660000u, 0x1e260000u, 0x9e670000u, 0x1e270000u};
         unsigned k = rn_(4);
@@ -270,6 +270,11 @@ static uint32_t gen_simd_dp(void)
         return k < 2 ? ops[k] | (k ? src() & 15 : dst())
                      : k < 4 ? ops[k] | rn_(16) << 8 : ops[k] | 28;
     }
+    case 8: /* FMOV/FABS/FNEG S/D/H (register); MRS FPCR/FPSR */
+        if (rn_(3) == 0) {
+            return 0xd53b4400u | rn_(2) << 5 | dst();
+        }
+        return rn_(3) << 22 | 0x1e204000u | rn_(4) << 15 | rn << 5 | rd;
     default: { /* MRS/MSR TPIDR_EL0, TPIDR_EL1, SP_EL0 */
         static const uint32_t regs[3] = {0xd51bd040u, 0xd518d080u, 0xd5184100u};
         return regs[rn_(3)] | (rn_(2) ? 1u << 21 | dst() : src() & 15);
