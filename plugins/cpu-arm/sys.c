@@ -142,6 +142,11 @@ void arm_cpu_reset(arm_cpu *c)
     struct gic *gic = c->gic;
     tes_timer *t[NUM_TIMERS];
     tes_irq *out[NUM_TIMERS];
+    /* Properties and the translator's jump cache outlive a reset. */
+    bool jit = c->jit;
+    uint32_t tb_size = c->tb_size;
+    struct tes_jit_jc *jc = c->jc;
+    struct arm_lc_entry *lc = c->lc;
 
     for (int i = 0; i < NUM_TIMERS; i++) {
         t[i] = c->timer[i].t;
@@ -151,6 +156,11 @@ void arm_cpu_reset(arm_cpu *c)
     c->cpu = cpu;
     c->index = index;
     c->gic = gic;
+    c->jit = jit;
+    c->tb_size = tb_size;
+    c->jc = jc;
+    c->lc = lc;
+    c->jc_epoch = UINT64_MAX; /* never a tlb_epoch: clear it before use */
     for (int i = 0; i < NUM_TIMERS; i++) {
         c->timer[i].t = t[i];
         c->timer[i].out = out[i];
