@@ -322,6 +322,11 @@ static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const 
 
     e->va_tag = (la & ~PAGE_MASK) | 1;
     e->host = host && len >= 4096 ? host : NULL;
+    e->ram = e->host;
+    /* Stores to translated code must reach x86_jit_code_written(). */
+    if (kind == AK_WRITE && e->host && x86_jit_page_has_code(e->host)) {
+        e->host = NULL;
+    }
     e->pa = pa_page;
     e->global = x->global;
     c->tlb_large |= x->large;
@@ -394,10 +399,14 @@ static void entry_read(const x86_tlb_entry *e, uint64_t la, void *buf, unsigned 
     }
 }
 
-static void entry_write(const x86_tlb_entry *e, uint64_t la, const void *buf, unsigned size)
+static void entry_write(x86_cpu *c, const x86_tlb_entry *e, uint64_t la, const void *buf,
+                        unsigned size)
 {
     if (e->host) {
         memcpy(e->host + (la & PAGE_MASK), buf, size);
+    } else if (e->ram) {
+        memcpy(e->ram + (la & PAGE_MASK), buf, size);
+        x86_jit_code_written(c, e->ram + (la & PAGE_MASK), size);
     } else {
         mmio_write(e->pa | (la & PAGE_MASK), buf, size);
     }
@@ -421,7 +430,7 @@ static bool access(x86_cpu *c, uint64_t la, void *buf, unsigned size, int kind, 
     }
     if (first >= size) {
         if (kind == AK_WRITE) {
-            entry_write(e, la, buf, size);
+            entry_write(c, e, la, buf, size);
         } else {
             entry_read(e, la, buf, size);
         }
@@ -435,8 +444,8 @@ static bool access(x86_cpu *c, uint64_t la, void *buf, unsigned size, int kind, 
     }
     e2 = *e;
     if (kind == AK_WRITE) {
-        entry_write(&e1, la, buf, first);
-        entry_write(&e2, la + first, (const uint8_t *)buf + first, size - first);
+        entry_write(c, &e1, la, buf, first);
+        entry_write(c, &e2, la + first, (const uint8_t *)buf + first, size - first);
     } else {
         entry_read(&e1, la, buf, first);
         entry_read(&e2, la + first, (uint8_t *)buf + first, size - first);

@@ -107,8 +107,12 @@ typedef union xmm_reg {
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
 typedef struct x86_tlb_entry {
     uint64_t va_tag; /* page VA | 1 when valid */
-    uint8_t *host;   /* NULL: MMIO, use the slow path */
+    uint8_t *host;   /* NULL: MMIO or code, use the slow path */
     uint64_t pa;
+    /* Write entries of RAM pages holding translated code: host is NULL
+     * (so every store takes the slow path) and ram the page, whose
+     * stores then invalidate the translations (translate.c). */
+    uint8_t *ram;
     bool global;
 } x86_tlb_entry;
 
@@ -125,7 +129,7 @@ typedef struct x86_cpu {
      * value of the last flag-setting operation is in cc_* and
      * x86_get_flags() computes them; other bits live in eflags. */
     uint64_t eflags;
-    int cc_op;
+    int64_t cc_op; /* 64 bits: translated code keeps it in a host register */
     uint64_t cc_dst, cc_src, cc_src2;
 
     x86_seg seg[8];     /* ES CS SS DS FS GS LDTR TR */
@@ -185,6 +189,16 @@ typedef struct x86_cpu {
     /* x86core: true for the "max" model (set at creation, kept across
      * reset): CPUID decides the features from it. */
     bool model_max;
+
+    /* x86jit (translate.c): the generated code reads budget and exit
+     * request at block entry; jit_stop asks a block to leave after the
+     * current instruction (a store reached code or MMIO). */
+    bool jit;            /* property "jit": translate, else interpret */
+    uint32_t tb_size;    /* property "tb-size": code buffer MiB */
+    int32_t jit_exit;
+    int32_t jit_stop;
+    int64_t jit_budget;
+    struct tes_jit_jc *jc;
 } x86_cpu;
 
 /* Decoded instruction (decode.c). */
@@ -216,6 +230,26 @@ void x86_step(x86_cpu *c);
 /* Arithmetic flags from the lazy state; set them all at once. */
 uint64_t x86_get_flags(x86_cpu *c);
 void x86_set_flags(x86_cpu *c, uint64_t rflags);
+
+/* ---- the translator (translate.c, x86-jit*.c) ---- */
+/* True when c may run translated code (the JIT exists or was made now). */
+bool x86_jit_ready(x86_cpu *c);
+/* x86_run with translated blocks; *n gets the instructions run. */
+tes_exec_status x86_run_jit(x86_cpu *c, uint64_t budget, uint64_t *n);
+/* Drop c's translation state (unrealize). */
+void x86_jit_release(x86_cpu *c);
+/* State or RAM written behind the CPU's back (tests, migration): drop
+ * every translation. */
+void x86_jit_state_written(x86_cpu *c);
+/* The write TLB asks whether a host page holds translated code. */
+bool x86_jit_page_has_code(const void *host_page);
+/* A store reached RAM with translated code at host[0, len). */
+void x86_jit_code_written(x86_cpu *c, const void *host, size_t len);
+/* An interrupt became pending for c: translated code must leave soon. */
+static inline void x86_jit_kick(x86_cpu *c)
+{
+    __atomic_store_n(&c->jit_exit, 1, __ATOMIC_RELAXED);
+}
 
 /* ---- x87 and SSE (fpu.c, sse.c) ---- */
 /* Opcodes D8..DF with x->mod/reg/rm decoded. */

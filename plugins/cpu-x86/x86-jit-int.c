@@ -1,0 +1,380 @@
+/*
+ * cpu-x86: inline translation of the hot integer instructions: MOV forms,
+ * MOVZX/MOVSX/MOVSXD, LEA, ADD/SUB/AND/OR/XOR/CMP/TEST, INC/DEC, NEG/NOT,
+ * shifts by a constant, IMUL, CBW/CWD families, XCHG, NOP.
+ *
+ * Each one performs the interpreter's steps in the interpreter's order
+ * (exec-int.c): a memory write that faults leaves registers and lazy
+ * flags exactly as x86_exec_insn would. Everything else, and the memory
+ * forms outside 64-bit mode, return false and go to the fallback.
+ */
+#include "x86-jit.h"
+
+/* ADD OR ADC SBB AND SUB XOR CMP (group-1 order); false for ADC/SBB. */
+static bool alu(jit_tr *t, unsigned op, unsigned size, tes_jit_val a, tes_jit_val b,
+                tes_jit_val *res)
+{
+    static const tes_jit_opc opc[8] = {TES_JIT_ADD, TES_JIT_OR, 0, 0, TES_JIT_AND,
+                                       TES_JIT_SUB, TES_JIT_XOR, TES_JIT_SUB};
+    tes_jit_val r = jt_tmp(t);
+
+    jt_op(t, opc[op], r, a, b);
+    if (op == 0 || op == 5 || op == 7) {
+        jt_zext(t, size, r, r);
+        jt_set_cc(t, op == 0 ? CC_OP_ADD : CC_OP_SUB, size, r, b);
+    } else {
+        jt_set_cc(t, CC_OP_LOGIC, size, r, jt_const(t, 0));
+    }
+    *res = r;
+    return true;
+}
+
+/* op E,G (dir 0), op G,E (dir 1), or op E,imm (b given). */
+static bool alu_rm(jit_tr *t, unsigned op, unsigned size, int dir, tes_jit_val imm)
+{
+    const x86_insn *x = &t->x;
+    tes_jit_val a, b, r, la = TES_JIT_NONE;
+
+    if (op == 2 || op == 3) {
+        return false; /* ADC SBB: the fallback */
+    }
+    if (dir == 0) {
+        a = jt_rm_get(t, size, &la);
+        b = imm != TES_JIT_NONE ? imm : jt_reg_get(t, x->reg, size);
+        alu(t, op, size, a, b, &r);
+        if (op != 7) {
+            jt_rm_set(t, size, r, la);
+        }
+        return true;
+    }
+    b = jt_rm_get(t, size, NULL);
+    a = jt_reg_get(t, x->reg, size);
+    alu(t, op, size, a, b, &r);
+    if (op != 7) {
+        jt_reg_set(t, x->reg, size, r);
+    }
+    return true;
+}
+
+/* 00-3F: the ALU rows (forms 0-5). */
+static bool tr_alu(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned op = (x->op >> 3) & 7, form = x->op & 7;
+    unsigned size = (form & 1) ? x->opsize : 1;
+    tes_jit_val r;
+
+    if (form < 4) {
+        return alu_rm(t, op, size, form >> 1, TES_JIT_NONE);
+    }
+    if (op == 2 || op == 3) {
+        return false;
+    }
+    alu(t, op, size, jt_reg_get(t, R_EAX, size), jt_const(t, x->imm & size_mask(size)), &r);
+    if (op != 7) {
+        jt_reg_set(t, R_EAX, size, r);
+    }
+    return true;
+}
+
+static void test(jit_tr *t, unsigned size, tes_jit_val a, tes_jit_val b)
+{
+    tes_jit_val r = jt_tmp(t);
+
+    jt_op(t, TES_JIT_AND, r, a, b);
+    jt_set_cc(t, CC_OP_LOGIC, size, r, jt_const(t, 0));
+}
+
+/* INC/DEC of the r/m operand (FE/FF /0 /1) or a register (40-4F outside
+ * 64-bit mode): CF is kept in cc_src2. */
+static bool inc_dec(jit_tr *t, unsigned size, bool dec, int reg)
+{
+    tes_jit_val v, cf, r = jt_tmp(t), la = TES_JIT_NONE;
+
+    v = reg >= 0 ? jt_reg_get(t, reg, size) : jt_rm_get(t, size, &la);
+    cf = jt_cf(t);
+    jt_op(t, dec ? TES_JIT_SUB : TES_JIT_ADD, r, v, jt_const(t, 1));
+    jt_zext(t, size, r, r);
+    if (reg >= 0) {
+        jt_reg_set(t, reg, size, r);
+    } else {
+        jt_rm_set(t, size, r, la); /* the interpreter sets flags once written */
+    }
+    jt_set_cc(t, dec ? CC_OP_DEC : CC_OP_INC, size, r, jt_const(t, 0));
+    jt_op(t, TES_JIT_MOV, t->cc_src2, cf, TES_JIT_NONE);
+    return true;
+}
+
+/* F6/F7: TEST NOT NEG (MUL IMUL DIV IDIV: the fallback). */
+static bool tr_grp3(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned size = x->op == 0xf6 ? 1 : x->opsize, op = x->reg & 7;
+    tes_jit_val v, r, la = TES_JIT_NONE;
+
+    if (op <= 1) {
+        test(t, size, jt_rm_get(t, size, NULL), jt_const(t, x->imm & size_mask(size)));
+        return true;
+    }
+    if (op > 3) {
+        return false;
+    }
+    v = jt_rm_get(t, size, &la);
+    r = jt_tmp(t);
+    jt_op(t, op == 2 ? TES_JIT_NOT : TES_JIT_NEG, r, v, TES_JIT_NONE);
+    jt_zext(t, size, r, r);
+    jt_rm_set(t, size, r, la);
+    if (op == 3) {
+        jt_set_cc(t, CC_OP_SUB, size, r, v); /* 0 - v, once written */
+    }
+    return true;
+}
+
+/* SHL/SHR/SAR by a constant (C0 C1 D0 D1 /4 /5 /6 /7). */
+static bool tr_shift(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned size = (x->op & 1) ? x->opsize : 1, op = x->reg & 7;
+    unsigned n = x->op <= 0xc1 ? (unsigned)x->imm : 1;
+    tes_jit_val v, s, r, cs, la = TES_JIT_NONE;
+
+    if (op < 4) {
+        return false; /* rotates */
+    }
+    n &= size == 8 ? 0x3f : 0x1f;
+    v = jt_rm_get(t, size, &la);
+    if (n == 0) {
+        if (!x->rm_is_mem) {
+            jt_reg_set(t, x->rm, size, v); /* a 32-bit register still zero-extends */
+        }
+        return true;
+    }
+    s = v;
+    if (op == 7) {
+        s = jt_tmp(t);
+        jt_sext(t, size, s, v);
+    }
+    r = jt_tmp(t);
+    cs = jt_tmp(t);
+    jt_op(t, op == 5 ? TES_JIT_SHR : op == 7 ? TES_JIT_SAR : TES_JIT_SHL, r, s,
+          jt_const(t, n));
+    jt_zext(t, size, r, r);
+    jt_op(t, op == 5 ? TES_JIT_SHR : op == 7 ? TES_JIT_SAR : TES_JIT_SHL, cs, s,
+          jt_const(t, n - 1));
+    jt_set_cc(t, (op == 5 || op == 7) ? CC_OP_SAR : CC_OP_SHL, size, r, cs);
+    jt_rm_set(t, size, r, la);
+    return true;
+}
+
+/* IMUL with a truncated result (0F AF, 69, 6B): cc_src = overflow. */
+static bool imul(jit_tr *t, tes_jit_val a, tes_jit_val b)
+{
+    unsigned size = t->x.opsize;
+    tes_jit_val lo = jt_tmp(t), chk = jt_tmp(t), ov = jt_tmp(t);
+
+    if (size == 8) {
+        tes_jit_val hi = jt_tmp(t);
+
+        jt_op(t, TES_JIT_MUL, lo, a, b);
+        jt_op(t, TES_JIT_MULSH, hi, a, b);
+        jt_op(t, TES_JIT_SAR, chk, lo, jt_const(t, 63));
+        tes_jit_setcond(t->ir, TES_JIT_NE, ov, hi, chk, false);
+    } else {
+        tes_jit_val sa = jt_tmp(t), sb = jt_tmp(t), p = jt_tmp(t);
+
+        jt_sext(t, size, sa, a);
+        jt_sext(t, size, sb, b);
+        jt_op(t, TES_JIT_MUL, p, sa, sb);
+        jt_sext(t, size, chk, p);
+        tes_jit_setcond(t->ir, TES_JIT_NE, ov, p, chk, false);
+        jt_zext(t, size, lo, p);
+    }
+    jt_set_cc(t, CC_OP_MUL, size, lo, ov);
+    jt_reg_set(t, t->x.reg, size, lo);
+    return true;
+}
+
+/* MOVZX MOVSX MOVSXD: from bytes of r/m to the operand size. */
+static bool movx(jit_tr *t, unsigned from, bool sign)
+{
+    tes_jit_val v = jt_rm_get(t, from, NULL);
+
+    if (sign) {
+        jt_sext(t, from, v, v);
+    }
+    jt_reg_set(t, t->x.reg, t->x.opsize, v);
+    return true;
+}
+
+static bool xchg(jit_tr *t, unsigned size)
+{
+    tes_jit_val la = TES_JIT_NONE, a = jt_rm_get(t, size, &la);
+    tes_jit_val b = jt_reg_get(t, t->x.reg, size);
+
+    jt_rm_set(t, size, b, la);
+    jt_reg_set(t, t->x.reg, size, a);
+    return true;
+}
+
+static bool xchg_rax(jit_tr *t, int r)
+{
+    unsigned size = t->x.opsize;
+    tes_jit_val a = jt_reg_get(t, r, size), b = jt_reg_get(t, R_EAX, size);
+
+    jt_reg_set(t, r, size, b);
+    jt_reg_set(t, R_EAX, size, a);
+    return true;
+}
+
+/* CBW/CWDE/CDQE (98), CWD/CDQ/CQO (99). */
+static bool convert(jit_tr *t)
+{
+    unsigned size = t->x.opsize;
+    tes_jit_val v = jt_tmp(t);
+
+    if (t->x.op == 0x98) {
+        jt_sext(t, size / 2, v, t->reg[R_EAX]);
+        jt_reg_set(t, R_EAX, size, v);
+        return true;
+    }
+    jt_sext(t, size, v, t->reg[R_EAX]);
+    jt_op(t, TES_JIT_SAR, v, v, jt_const(t, 63));
+    jt_reg_set(t, R_EDX, size, v);
+    return true;
+}
+
+static bool mov_rm(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned size = (x->op & 1) ? x->opsize : 1;
+
+    if (x->op <= 0x89) {
+        jt_rm_set(t, size, jt_reg_get(t, x->reg, size), TES_JIT_NONE);
+    } else {
+        jt_reg_set(t, x->reg, size, jt_rm_get(t, size, NULL));
+    }
+    return true;
+}
+
+static bool mov_moffs(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned size = (x->op & 1) ? x->opsize : 1;
+    tes_jit_val la = jt_ea(t), v;
+
+    if (x->op <= 0xa1) {
+        v = jt_tmp(t);
+        jt_ld(t, v, la, size, x->seg);
+        jt_reg_set(t, R_EAX, size, v);
+    } else {
+        jt_st(t, jt_reg_get(t, R_EAX, size), la, size, x->seg);
+    }
+    return true;
+}
+
+static bool tr_0f(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+
+    switch (x->op & 0xff) {
+    case 0xb6: return movx(t, 1, false);
+    case 0xb7: return movx(t, 2, false);
+    case 0xbe: return movx(t, 1, true);
+    case 0xbf: return movx(t, 2, true);
+    case 0xaf:
+        return imul(t, jt_reg_get(t, x->reg, x->opsize), jt_rm_get(t, x->opsize, NULL));
+    case 0x1f:
+        return true; /* NOP Ev: no access */
+    default:
+        return false;
+    }
+}
+
+static bool tr_1(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned op = x->op;
+
+    switch (op) {
+    case 0x80: case 0x82:
+        return alu_rm(t, x->reg & 7, 1, 0, jt_const(t, x->imm & 0xff));
+    case 0x81: case 0x83:
+        return alu_rm(t, x->reg & 7, x->opsize, 0,
+                      jt_const(t, x->imm & size_mask(x->opsize)));
+    case 0x84: case 0x85: {
+        unsigned size = op == 0x84 ? 1 : x->opsize;
+
+        test(t, size, jt_rm_get(t, size, NULL), jt_reg_get(t, x->reg, size));
+        return true;
+    }
+    case 0x86: return xchg(t, 1);
+    case 0x87: return xchg(t, x->opsize);
+    case 0x88: case 0x89: case 0x8a: case 0x8b: return mov_rm(t);
+    case 0x8d:
+        if (!x->rm_is_mem) {
+            return false; /* #UD */
+        }
+        jt_reg_set(t, x->reg, x->opsize, jt_ea_offset(t));
+        return true;
+    case 0x63:
+        return t->c->code_bits == 64 && movx(t, x->opsize == 8 ? 4 : x->opsize, x->opsize == 8);
+    case 0x69: case 0x6b:
+        return imul(t, jt_rm_get(t, x->opsize, NULL), jt_const(t, x->imm));
+    case 0x90:
+        return (x->rex & 1) ? xchg_rax(t, R_R8) : true;
+    case 0x98: case 0x99: return convert(t);
+    case 0xa0: case 0xa1: case 0xa2: case 0xa3: return mov_moffs(t);
+    case 0xa8: case 0xa9: {
+        unsigned size = op == 0xa8 ? 1 : x->opsize;
+
+        test(t, size, jt_reg_get(t, R_EAX, size), jt_const(t, x->imm & size_mask(size)));
+        return true;
+    }
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: return tr_shift(t);
+    case 0xc6: case 0xc7:
+        if ((x->reg & 7) != 0) {
+            return false;
+        }
+        jt_rm_set(t, op == 0xc6 ? 1 : x->opsize, jt_const(t, x->imm), TES_JIT_NONE);
+        return true;
+    case 0xf6: case 0xf7: return tr_grp3(t);
+    case 0xfe:
+        return (x->reg & 7) <= 1 && inc_dec(t, 1, (x->reg & 7) == 1, -1);
+    case 0xff:
+        return (x->reg & 7) <= 1 && inc_dec(t, x->opsize, (x->reg & 7) == 1, -1);
+    default:
+        return false;
+    }
+}
+
+bool x86_jit_int(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned op = x->op;
+
+    if (x->rm_is_mem && !jt_mem_ok(t)) {
+        return false;
+    }
+    if (op < 0x40 && (op & 7) < 6) {
+        return tr_alu(t);
+    }
+    if (op >= 0x40 && op <= 0x4f) {
+        return inc_dec(t, x->opsize, op >= 0x48, op & 7); /* outside 64-bit mode */
+    }
+    if (op >= 0xb0 && op <= 0xbf) {
+        int r = (op & 7) | ((x->rex & 1) << 3);
+
+        jt_reg_set(t, r, op < 0xb8 ? 1 : x->opsize, jt_const(t, x->imm));
+        return true;
+    }
+    if (op >= 0x91 && op <= 0x97) {
+        return xchg_rax(t, (op & 7) | ((x->rex & 1) << 3));
+    }
+    if (op < 0x100) {
+        return tr_1(t);
+    }
+    if (op < 0x1000) {
+        return tr_0f(t);
+    }
+    return false;
+}
