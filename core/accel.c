@@ -160,6 +160,33 @@ static void machine_error(tes_device *machine, char *msg)
     g_free(msg);
 }
 
+/* -accel tcg,jit=on|off,tb-size=MiB: given to every CPU whose type declares
+ * the properties "jit" (bool) and "tb-size" (MiB). A CPU without them
+ * simply has no translator to configure. */
+static int accel_jit = -1;
+static uint64_t accel_tb_size;
+
+void accel_set_options(int jit, uint64_t tb_size_mib)
+{
+    accel_jit = jit;
+    accel_tb_size = tb_size_mib;
+}
+
+static bool cpu_accel_props(tes_device *dev, char **errp)
+{
+    char num[24];
+
+    if (accel_jit >= 0 && dev_has_prop(dev, "jit") &&
+        !dev_set_prop(dev, "jit", accel_jit ? "on" : "off", errp)) {
+        return false;
+    }
+    if (accel_tb_size && dev_has_prop(dev, "tb-size")) {
+        g_snprintf(num, sizeof(num), "%" G_GUINT64_FORMAT, accel_tb_size);
+        return dev_set_prop(dev, "tb-size", num, errp);
+    }
+    return true;
+}
+
 tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index)
 {
     char *err = NULL;
@@ -171,7 +198,8 @@ tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index)
         return NULL;
     }
     dev = dev_new(model, TES_KIND_CPU, &err);
-    if (!dev || !dev->type->class_info || !dev_realize(dev, sysbus_root(), &err)) {
+    if (!dev || !dev->type->class_info || !cpu_accel_props(dev, &err) ||
+        !dev_realize(dev, sysbus_root(), &err)) {
         if (dev && !err) {
             err = g_strdup_printf("CPU type '%s' provides no CPU operations", model);
         }

@@ -23,6 +23,8 @@ typedef enum opt_kind {
     OPT_SMP,    /* -smp */
     OPT_IGNORE, /* accepted for compatibility, argument ignored */
     OPT_MACHINE, /* -M/-machine: options merge, a later TYPE wins */
+    OPT_ACCEL,   /* -accel tcg[,jit=on|off][,tb-size=MiB] */
+    OPT_KVM,     /* -enable-kvm: refused, there is no KVM here */
 } opt_kind;
 
 typedef struct opt_def {
@@ -61,7 +63,8 @@ static const opt_def opts[] = {
     {"list-plugins", NULL, OPT_FLAG, F(list_plugins), "  list loaded plugins and exit"},
     {"version", NULL, OPT_FLAG, F(version), "  print the version and exit"},
     {"help", "h", OPT_FLAG, F(help), "  this help"},
-    {"accel", NULL, OPT_IGNORE, 0, NULL},
+    {"accel", NULL, OPT_ACCEL, 0, "tcg[,jit=on|off][,tb-size=MiB]  CPU emulation"},
+    {"enable-kvm", NULL, OPT_KVM, 0, NULL},
     {"name", NULL, OPT_IGNORE, 0, NULL},
 };
 
@@ -230,11 +233,114 @@ static void merge_machine(cli_opts *o, const char *arg)
     g_free(type);
     g_string_free(props, true);
 }
+/* ---- accelerators ----
+ *
+ * Only TCG exists (software CPUs: DESIGN.md, "There is no KVM on our
+ * machines"). "jit" and "tb-size" reach every CPU the machine creates as
+ * the CPU type's properties of those names (core/accel.c cpu_create).
+ */
+#define KVM_ERROR "KVM is not available here; use -accel tcg"
+
+/* An accelerator name or QEMU's fallback list ("kvm:tcg"): true when tcg
+ * is in it, since QEMU then falls back to it. */
+static bool accel_name_ok(const char *name, char **errp)
+{
+    char **names = g_strsplit(name, ":", -1);
+    bool tcg = false, kvm = false;
+
+    for (char **n = names; *n; n++) {
+        tcg |= strcmp(*n, "tcg") == 0;
+        kvm |= strcmp(*n, "kvm") == 0;
+    }
+    g_strfreev(names);
+    if (!tcg && errp && !*errp) {
+        *errp = kvm ? g_strdup(KVM_ERROR)
+                    : g_strdup_printf("-accel: unknown accelerator '%s' (expected tcg)", name);
+    }
+    return tcg;
+}
+
+static bool accel_item(cli_opts *o, const char *item, char **errp)
+{
+    const char *val = strchr(item, '=') ? strchr(item, '=') + 1 : "";
+    char *end;
+    guint64 n;
+
+    if (g_str_has_prefix(item, "jit=") && (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)) {
+        o->accel_jit = strcmp(val, "on") == 0;
+        return true;
+    }
+    if (g_str_has_prefix(item, "tb-size=")) {
+        n = g_ascii_strtoull(val, &end, 10);
+        if (end != val && !*end && n >= 1 && n <= 65536) {
+            o->tb_size = n;
+            return true;
+        }
+    }
+    if (g_str_has_prefix(item, "thread=")) {
+        return true; /* QEMU's single|multi: vCPU threading is the core's choice */
+    }
+    *errp = g_strdup_printf("-accel: bad item '%s' (expected jit=on|off, tb-size=MiB 1..65536)",
+                            item);
+    return false;
+}
+
+static bool parse_accel(cli_opts *o, const char *arg, char **errp)
+{
+    char **items = g_strsplit(arg, ",", -1);
+    bool ok = true;
+
+    if (strcmp(arg, "help") == 0) {
+        o->accel_help = true;
+    } else if (!items[0] || !(ok = accel_name_ok(items[0], errp))) {
+        ok = false;
+        if (!*errp) {
+            *errp = g_strdup("-accel: an accelerator name is required (tcg)");
+        }
+    }
+    for (char **p = items + (items[0] ? 1 : 0); ok && !o->accel_help && *p; p++) {
+        ok = accel_item(o, *p, errp);
+    }
+    g_strfreev(items);
+    return ok;
+}
+
+/* -machine ...,accel=NAME is QEMU's older spelling of -accel NAME: take it
+ * out of the machine's properties (machines do not declare it). */
+static bool machine_accel(cli_opts *o, char **errp)
+{
+    char **items;
+    GString *rest;
+    bool ok = true;
+
+    if (!o->machine || !strstr(o->machine, "accel=")) {
+        return true;
+    }
+    items = g_strsplit(o->machine, ",", -1);
+    rest = g_string_new(items[0]);
+    for (char **p = items + 1; *p; p++) {
+        if (g_str_has_prefix(*p, "accel=")) {
+            ok = ok && accel_name_ok(*p + 6, errp);
+        } else {
+            g_string_append_printf(rest, ",%s", *p);
+        }
+    }
+    g_strfreev(items);
+    g_free(o->machine);
+    o->machine = g_string_free(rest, false);
+    return ok;
+}
+
 static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
 {
     char *base = (char *)o;
 
     switch (d->kind) {
+    case OPT_ACCEL:
+        return parse_accel(o, arg, errp);
+    case OPT_KVM:
+        *errp = g_strdup(KVM_ERROR);
+        return false;
     case OPT_FLAG:
         *(bool *)(base + d->offset) = true;
         return true;
@@ -267,6 +373,7 @@ static void opts_init(cli_opts *o)
     o->monitors = g_ptr_array_new_with_free_func(g_free);
     o->qmps = g_ptr_array_new_with_free_func(g_free);
     o->plugins = g_ptr_array_new_with_free_func(g_free);
+    o->accel_jit = -1;
 }
 
 static bool parse_one(int argc, char **argv, int *i, cli_opts *o, char **errp)
@@ -279,11 +386,11 @@ static bool parse_one(int argc, char **argv, int *i, cli_opts *o, char **errp)
     const char *arg = NULL;
 
     g_free(key);
-    if (!d || (eq && (d->kind == OPT_FLAG))) {
+    if (!d || (eq && (d->kind == OPT_FLAG || d->kind == OPT_KVM))) {
         *errp = g_strdup_printf("unknown option '%s'", word);
         return false;
     }
-    if (d->kind != OPT_FLAG) {
+    if (d->kind != OPT_FLAG && d->kind != OPT_KVM) {
         if (eq) {
             arg = eq + 1;
         } else if (*i + 1 < argc) {
@@ -312,7 +419,7 @@ bool cli_parse(int argc, char **argv, cli_opts *o, char **errp)
             return false;
         }
     }
-    return true;
+    return machine_accel(o, errp);
 }
 
 void cli_opts_free(cli_opts *o)

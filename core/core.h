@@ -125,6 +125,7 @@ tes_bus *bus_find_kind(const char *kind); /* first in tree order */
 /* Allocate an instance and apply property defaults. */
 tes_device *dev_new(const char *type, tes_type_kind kind, char **errp);
 bool dev_set_prop(tes_device *d, const char *name, const char *value, char **errp);
+bool dev_has_prop(tes_device *d, const char *name); /* the type declares it */
 /* "k=v,k=v" (",," escapes a comma); id=, bus=, addr= are taken here too. */
 bool dev_set_opts(tes_device *d, const char *opts, char **errp);
 /* Plug onto bus (NULL: by bus= or the first bus of the type's kind) and
@@ -356,6 +357,9 @@ void accel_start(void);
 void accel_stop(void); /* join at exit */
 void accel_pause(void); /* returns when no vCPU is inside exec() */
 void accel_resume(void);
+/* -accel tcg,jit=,tb-size=: jit -1 (CPU default), 0 or 1; tb_size_mib 0
+ * (CPU default) or MiB. Set before the machine creates its CPUs. */
+void accel_set_options(int jit, uint64_t tb_size_mib);
 
 /* ---- machine (machine.c) ---- */
 extern tes_machine_config machine_cfg;
@@ -409,6 +413,11 @@ void host_ifaces_clear(void); /* harness teardown */
 /* memory.c, for dma_unmap(): mark dirty the RAM under host pointers
  * [p, p + len) that came from as_ram_ptr(); no-op for other pointers. */
 void memory_set_dirty_ptr(const void *p, uint64_t len);
+/* host.h ram_write_watch: cb(opaque, host, len) after every write the core
+ * makes to guest RAM (as_write, as_access, DMA, dma_unmap, as_set_dirty,
+ * migration load). Kept across memory_reset(); a pair registers once. */
+void memory_ram_write_watch(void (*cb)(void *opaque, const void *host, uint64_t len),
+                            void *opaque);
 /* block.c: give a drive back when the device that claimed it is freed
  * (dev_free, harness migrate re-creating a device); claim again then works. */
 void drive_release(tes_drive *d);

@@ -263,6 +263,7 @@ static const tes_host table = {
     .drive_submit = drive_submit,
     .drive_drain = drive_drain,
     .drive_inflight = drive_inflight,
+    .ram_write_watch = memory_ram_write_watch,
 };
 
 const tes_host *host_table(void)
@@ -298,4 +299,6 @@ PIN(tes_host, region_new_ram, 136);
 PIN(tes_host, drive_flush, 752);
 /* ABI 1.1 appended the asynchronous block entries. */
 PIN(tes_host, drive_submit, 760);
-static_assert(sizeof(tes_host) == 784, "tes_host 1.1 size");
+/* ABI 1.2 appended ram_write_watch. */
+PIN(tes_host, ram_write_watch, 784);
+static_assert(sizeof(tes_host) == 792, "tes_host 1.2 size");

@@ -27,6 +27,8 @@ static const struct {
     {"trace", TES_LOG_TRACE, "show device trace events"},
     {"plugin", TES_LOG_PLUGIN, "show plugin loading"},
     {"mmio", TES_LOG_MMIO, "log every MMIO and port I/O access"},
+    {"out_asm", TES_LOG_OUT_ASM, "show generated host assembly code for each compiled block"},
+    {"op", TES_LOG_OP, "show micro ops for each compiled block"},
 };
 
 void core_set_error(char **errp, const char *fmt, ...)

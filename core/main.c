@@ -60,6 +60,10 @@ static bool handle_help_requests(cli_opts *o)
         machine_help(o->machine);
         any = true;
     }
+    if (o->accel_help) {
+        printf("Accelerators supported: tcg (properties jit=on|off, tb-size=MiB)\n");
+        any = true;
+    }
     if (o->cpu && is_help(o->cpu)) {
         types_print_help(TES_KIND_CPU, stdout);
         any = true;
@@ -108,6 +112,7 @@ static void early_setup(cli_opts *o)
 
 static void fill_machine_config(cli_opts *o)
 {
+    accel_set_options(o->accel_jit, o->tb_size);
     machine_cfg.size = sizeof(machine_cfg);
     machine_cfg.ram_size = o->ram_size;
     machine_cfg.smp = o->smp ? o->smp : 1;

@@ -350,11 +350,61 @@ static uint64_t bswap(uint64_t v, unsigned size)
     }
 }
 
+/* ---- writes by the core itself: dirty bits and RAM write watchers ----
+ *
+ * Every write the core makes to guest RAM (as_write, as_access, DMA,
+ * dma_unmap of a written mapping, as_set_dirty, migration) goes through
+ * mark_dirty(), so this is the one place that tells CPU plugins their
+ * translated code may be stale (host.h ram_write_watch). Watchers are
+ * registered by plugins, which stay loaded for the life of the process, so
+ * memory_reset() keeps them. */
+#define MAX_WATCHERS 8
+
+typedef struct ram_watcher {
+    void (*cb)(void *opaque, const void *host, uint64_t len);
+    void *opaque;
+} ram_watcher;
+
+static ram_watcher watchers[MAX_WATCHERS];
+static unsigned n_watchers;
+
+void memory_ram_write_watch(void (*cb)(void *opaque, const void *host, uint64_t len),
+                            void *opaque)
+{
+    for (unsigned i = 0; i < n_watchers; i++) {
+        if (watchers[i].cb == cb && watchers[i].opaque == opaque) {
+            return; /* registering twice is harmless */
+        }
+    }
+    if (!cb || n_watchers == MAX_WATCHERS) {
+        core_log(TES_LOG_GUEST_ERROR, "ram_write_watch: %s", cb ? "too many watchers" : "NULL");
+        return;
+    }
+    watchers[n_watchers].cb = cb;
+    watchers[n_watchers].opaque = opaque;
+    __atomic_store_n(&n_watchers, n_watchers + 1, __ATOMIC_RELEASE);
+}
+
+static void notify_watchers(const uint8_t *host, uint64_t len)
+{
+    unsigned n = __atomic_load_n(&n_watchers, __ATOMIC_ACQUIRE);
+
+    for (unsigned i = 0; i < n; i++) {
+        watchers[i].cb(watchers[i].opaque, host, len);
+    }
+}
+
 static void mark_dirty(tes_region *r, uint64_t off, uint64_t len)
 {
     uint64_t first = off >> PAGE_BITS, last = (off + len - 1) >> PAGE_BITS;
 
-    if (!r->dirty || len == 0) {
+    if (len == 0) {
+        return;
+    }
+    if (r->ram) {
+        notify_watchers(r->ram + off, len);
+    }
+    if (!r->dirty) {
         return;
     }
     for (uint64_t p = first; p <= last; p++) {

@@ -661,6 +661,11 @@ bool dev_set_prop(tes_device *d, const char *name, const char *value, char **err
     return set_prop(d, p, value, errp);
 }
 
+bool dev_has_prop(tes_device *d, const char *name)
+{
+    return prop_find(d->type, name) != NULL;
+}
+
 char *prop_value_string(tes_device *d, const tes_prop_info *p)
 {
     const void *field = (const char *)d->s + p->offset;

@@ -65,10 +65,10 @@ $1"
 base="-M none -display none -S"
 
 refuse "plugin built for a newer ABI minor is refused" \
-    "fixture-new-minor\.so" "ABI 1\.99" "ABI 1\.1" "newer" -- \
+    "fixture-new-minor\.so" "ABI 1\.99" "ABI 1\.2" "newer" -- \
     $base -plugin "$fx/fixture-new-minor.so"
 refuse "plugin built for another ABI major is refused" \
-    "fixture-major2\.so" "ABI 2\.0" "ABI 1\.1" "major differs" -- \
+    "fixture-major2\.so" "ABI 2\.0" "ABI 1\.2" "major differs" -- \
     $base -plugin "$fx/fixture-major2.so"
 refuse "shared object without descriptor is refused" \
     "fixture-nodesc\.so" "no tessera_plugin_v1 descriptor" -- \
@@ -95,6 +95,11 @@ refuse "property value out of range is refused" \
 refuse "bad boolean value is refused" \
     "property 'flag' wants on\|off, got 'maybe'" -- \
     $base -plugin "$fx/fixture-old-minor.so" -device fixture-dev,flag=maybe
+for kvm in "-accel kvm" "-enable-kvm" "-machine none,accel=kvm"; do
+    refuse "KVM is refused: $kvm" \
+        "^tessera: KVM is not available here; use -accel tcg\$" -- \
+        $base $kvm
+done
 refuse "missing drive image is refused" \
     "$tmp/missing\.img" "No such file" -- \
     $base -drive "file=$tmp/missing.img,if=none,id=d0,format=raw"

@@ -141,6 +141,54 @@ static void test_missing_argument(void)
     cli_opts_free(&o);
 }
 
+static void test_accel_tcg_options(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_true(parse(&o, &err, "-M", "none", NULL));
+    g_assert_cmpint(o.accel_jit, ==, -1); /* not given: the CPU's default */
+    g_assert_cmpuint(o.tb_size, ==, 0);
+    cli_opts_free(&o);
+    g_assert_true(parse(&o, &err, "-accel", "tcg,jit=off,tb-size=32", NULL));
+    g_assert_cmpint(o.accel_jit, ==, 0);
+    g_assert_cmpuint(o.tb_size, ==, 32);
+    cli_opts_free(&o);
+    g_assert_true(parse(&o, &err, "-accel", "tcg,jit=on", "-M", "virt,accel=tcg,gic-version=2",
+                        NULL));
+    g_assert_cmpint(o.accel_jit, ==, 1);
+    g_assert_cmpstr(o.machine, ==, "virt,gic-version=2"); /* accel= is not a machine prop */
+    cli_opts_free(&o);
+    g_assert_false(parse(&o, &err, "-accel", "tcg,jit=maybe", NULL));
+    g_assert_cmpstr(err, ==, "-accel: bad item 'jit=maybe' (expected jit=on|off, "
+                    "tb-size=MiB 1..65536)");
+    g_clear_pointer(&err, g_free);
+    cli_opts_free(&o);
+    g_assert_false(parse(&o, &err, "-accel", "xen", NULL));
+    g_assert_cmpstr(err, ==, "-accel: unknown accelerator 'xen' (expected tcg)");
+    g_clear_pointer(&err, g_free);
+    cli_opts_free(&o);
+}
+
+static void test_kvm_refused_every_spelling(void)
+{
+    static const char *const forms[][3] = {
+        {"-accel", "kvm", NULL},
+        {"-enable-kvm", NULL, NULL},
+        {"-machine", "virt,accel=kvm", NULL},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(forms); i++) {
+        cli_opts o;
+        char *err = NULL;
+
+        g_assert_false(parse(&o, &err, forms[i][0], forms[i][1], NULL));
+        g_assert_cmpstr(err, ==, "KVM is not available here; use -accel tcg");
+        g_free(err);
+        cli_opts_free(&o);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -153,5 +201,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/parse/double-dash-equals-form", test_double_dash_equals_form);
     g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);
     g_test_add_func("/cli/parse/missing-argument", test_missing_argument);
+    g_test_add_func("/cli/accel/tcg-jit-and-tb-size-recorded", test_accel_tcg_options);
+    g_test_add_func("/cli/accel/kvm-refused-in-every-spelling", test_kvm_refused_every_spelling);
     return g_test_run();
 }

@@ -277,6 +277,53 @@ static void test_dirty_on_write(void)
     region_free(ram);
 }
 
+/* What the ram_write_watch callback saw last, and how often it ran. */
+typedef struct watch_log {
+    const void *host;
+    uint64_t len;
+    unsigned calls;
+} watch_log;
+
+static void watch_cb(void *opaque, const void *host, uint64_t len)
+{
+    watch_log *w = opaque;
+
+    w->host = host;
+    w->len = len;
+    w->calls++;
+}
+
+static void test_write_watch_sees_core_writes(void)
+{
+    static watch_log w; /* watchers stay registered: keep it alive */
+    tes_region *ram = region_new_ram(NULL, "ram", 0x10000);
+    uint8_t *base = region_ram_ptr(ram), buf[16] = {0};
+
+    memory_reset();
+    region_add(memory_system(), 0, ram, 0);
+    memory_ram_write_watch(watch_cb, &w);
+    memory_ram_write_watch(watch_cb, &w); /* the same pair registers once */
+    as_write(memory_system(), 0x2ff8, buf, 16);
+    g_assert_cmpuint(w.calls, ==, 1);
+    g_assert_true(w.host == base + 0x2ff8 && w.len == 16);
+    wr(0x4000, 1, 4);
+    g_assert_true(w.calls == 2 && w.host == base + 0x4000 && w.len == 4);
+    memory_set_dirty_ptr(base + 0x8000, 0x100); /* dma_unmap of a written mapping */
+    g_assert_true(w.calls == 3 && w.host == base + 0x8000 && w.len == 0x100);
+    as_set_dirty(memory_system(), 0x9000, 8);
+    g_assert_true(w.calls == 4 && w.host == base + 0x9000);
+    as_read(memory_system(), 0x2ff8, buf, 16); /* reads are not reported */
+    rd(0x4000, 4);
+    g_assert_cmpuint(w.calls, ==, 4);
+    region_free(ram);
+    ram = region_new_ram(NULL, "ram", 0x1000);
+    memory_reset(); /* the watch survives a fresh address space */
+    region_add(memory_system(), 0, ram, 0);
+    wr(0x10, 1, 1);
+    g_assert_true(w.calls == 5 && w.host == (uint8_t *)region_ram_ptr(ram) + 0x10);
+    region_free(ram);
+}
+
 static void test_generation_bumps(void)
 {
     tes_region *ram = region_new_ram(NULL, "ram", 0x1000);
@@ -388,5 +435,6 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/owner/regions-registered-and-removed", test_owner_registry);
     g_test_add_func("/memory/walk/each-ram-and-rom-once", test_foreach_ram_once);
     g_test_add_func("/memory/mtree/prints-qemu-like-lines", test_mtree_lines);
+    g_test_add_func("/memory/watch/core-writes-to-ram-reported", test_write_watch_sees_core_writes);
     return g_test_run();
 }

@@ -221,6 +221,22 @@ struct tes_host {
     void (*drive_drain)(tes_drive *d);
     /* Requests of d in flight. */
     unsigned (*drive_inflight)(tes_drive *d);
+
+    /* ==== ABI 1.2 ==== */
+    /*
+     * Register cb to be called after every write the core itself makes to
+     * guest RAM: as_write/as_access to RAM, dma_write, dma_unmap of a
+     * mapping written by a device, as_set_dirty, migration. host is the
+     * host address of the first byte written (within one RAM region), len
+     * the byte count. CPU plugins that translate guest code use it to drop
+     * stale translations; writes a plugin makes through its own host
+     * pointers (a soft TLB, a boot loader's memcpy) are not reported. cb
+     * runs on the thread that wrote (a vCPU or the main loop), with the
+     * machine lock held. Registering the same (cb, opaque) twice is one
+     * registration; there is no unregistering (plugins stay loaded).
+     */
+    void (*ram_write_watch)(void (*cb)(void *opaque, const void *host, uint64_t len),
+                            void *opaque);
 };
 
 #endif

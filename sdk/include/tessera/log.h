@@ -15,5 +15,8 @@
 #define TES_LOG_TRACE       (1u << 4) /* [trace] device trace events */
 #define TES_LOG_PLUGIN      (1u << 5) /* [plugin] plugin loading */
 #define TES_LOG_MMIO        (1u << 6) /* [mmio] every MMIO/PIO access */
+/* ABI 1.2: the translator's output. */
+#define TES_LOG_OUT_ASM     (1u << 7) /* [out_asm] host code of each translated block */
+#define TES_LOG_OP          (1u << 8) /* [op] intermediate code of each translated block */
 
 #endif
