@@ -207,6 +207,25 @@ static void jit_log(void *opaque, const char *text)
     H->log(LOG_JIT, "%s", text);
 }
 
+/* RAM the core wrote itself (DMA, loaders, as_write): drop its code. */
+static void ram_written(void *opaque, const void *host, uint64_t len)
+{
+    if (jit) {
+        tes_jit_invalidate(jit, host, (size_t)len);
+    }
+}
+
+static void watch_ram(void)
+{
+    static bool watching;
+
+    if (!watching && H->size >= offsetof(tes_host, ram_write_watch) + sizeof(void *) &&
+        H->ram_write_watch) {
+        H->ram_write_watch(ram_written, NULL);
+        watching = true;
+    }
+}
+
 static void jit_create(const x86_cpu *c)
 {
     tes_jit_config cfg = {
@@ -241,6 +260,7 @@ static void jit_create(const x86_cpu *c)
         return;
     }
     jit_flushes = 0;
+    watch_ram();
 }
 
 bool x86_jit_ready(x86_cpu *c)
@@ -270,6 +290,16 @@ void x86_jit_release(x86_cpu *c)
     tes_jit_jc_free(c->jc);
     c->jc = NULL;
     if (--jit_users == 0) {
+        if (getenv("X86_JIT_STATS")) {
+            tes_jit_stats st;
+
+            tes_jit_get_stats(jit, &st);
+            fprintf(stderr, "jit: %llu tbs, %llu translated, %llu invalidated, %llu flushes, "
+                    "%llu chained, %zu/%zu code bytes, %u records\n",
+                    (unsigned long long)st.tbs, (unsigned long long)st.translated,
+                    (unsigned long long)st.invalidated, (unsigned long long)st.flushes,
+                    (unsigned long long)st.chained, st.code_used, st.code_size, rec_total);
+        }
         tes_jit_free(jit);
         jit = NULL;
         recs_free();
