@@ -52,6 +52,10 @@ static bool jit_broken;     /* tes_jit_new failed: interpret */
 static uint64_t jit_flushes; /* tes_jit flushes seen (records go with them) */
 static rec_chunk *recs;
 static unsigned rec_total;
+/* $X86_JIT_STATS: where time goes (a statistics aid, not for tests). */
+static bool stats_on;
+static uint64_t st_runs, st_steps, st_lookups, st_fallback[0x4000];
+static void print_stats(void);
 
 /* ---- fallback records ---- */
 
@@ -260,7 +264,42 @@ static void jit_create(const x86_cpu *c)
         return;
     }
     jit_flushes = 0;
+    if (!stats_on && getenv("X86_JIT_STATS")) {
+        stats_on = true;
+        atexit(print_stats);
+    }
     watch_ram();
+}
+
+/* $X86_JIT_STATS: printed at exit. */
+static void print_stats(void)
+{
+    tes_jit_stats st;
+
+    fprintf(stderr, "jit: %llu block runs, %llu interpreted, %llu lookups\n",
+            (unsigned long long)st_runs, (unsigned long long)st_steps,
+            (unsigned long long)st_lookups);
+    for (int n = 0; n < 25; n++) {
+        unsigned best = 0;
+
+        for (unsigned i = 1; i < 0x4000; i++) {
+            best = st_fallback[i] > st_fallback[best] ? i : best;
+        }
+        if (!st_fallback[best]) {
+            break;
+        }
+        fprintf(stderr, "  fallback op %04x: %llu\n", best, (unsigned long long)st_fallback[best]);
+        st_fallback[best] = 0;
+    }
+    if (!jit) {
+        return;
+    }
+    tes_jit_get_stats(jit, &st);
+    fprintf(stderr, "jit: %llu tbs, %llu translated, %llu invalidated, %llu flushes, "
+            "%llu chained, %zu/%zu code bytes, %u records\n",
+            (unsigned long long)st.tbs, (unsigned long long)st.translated,
+            (unsigned long long)st.invalidated, (unsigned long long)st.flushes,
+            (unsigned long long)st.chained, st.code_used, st.code_size, rec_total);
 }
 
 bool x86_jit_ready(x86_cpu *c)
@@ -290,16 +329,6 @@ void x86_jit_release(x86_cpu *c)
     tes_jit_jc_free(c->jc);
     c->jc = NULL;
     if (--jit_users == 0) {
-        if (getenv("X86_JIT_STATS")) {
-            tes_jit_stats st;
-
-            tes_jit_get_stats(jit, &st);
-            fprintf(stderr, "jit: %llu tbs, %llu translated, %llu invalidated, %llu flushes, "
-                    "%llu chained, %zu/%zu code bytes, %u records\n",
-                    (unsigned long long)st.tbs, (unsigned long long)st.translated,
-                    (unsigned long long)st.invalidated, (unsigned long long)st.flushes,
-                    (unsigned long long)st.chained, st.code_used, st.code_size, rec_total);
-        }
         tes_jit_free(jit);
         jit = NULL;
         recs_free();
@@ -363,6 +392,7 @@ const void *x86_jit_helper_lookup(x86_cpu *c)
 {
     tes_jit_key k;
 
+    st_lookups++;
     if (!can_translate(c) || !make_key(c, &k)) {
         return NULL;
     }
@@ -482,6 +512,9 @@ void x86_jit_helper_exec(x86_cpu *c, const jit_rec *r)
 {
     x86_insn x = r->x;
 
+    if (stats_on) {
+        st_fallback[x.op & 0x3fff]++;
+    }
     c->inhibit_irq = false;
     c->rip = r->rip;
     c->next_rip = r->next_rip;
@@ -529,6 +562,7 @@ static uint64_t run_tb(x86_cpu *c, tes_jit_tb *tb, uint64_t left, run_ctx *r)
     uintptr_t ret;
     int64_t used;
 
+    st_runs++;
     c->jit_budget = (int64_t)left;
     c->jit_exit = 0;
     c->jit_stop = 0;
@@ -576,6 +610,7 @@ tes_exec_status x86_run_jit(x86_cpu *c, uint64_t budget, uint64_t *np)
                        c->seg[S_CS].sel, c->rip);
             }
             x86_step(c);
+            st_steps++;
             n++;
             r.last = NULL;
             continue;
