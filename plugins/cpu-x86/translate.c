@@ -357,11 +357,11 @@ void x86_jit_state_written(x86_cpu *c)
 /* ---- finding blocks ---- */
 
 /* What changes how code is translated: code size, CPL (the TLB a memory
- * operand uses), stack size, long mode. */
+ * operand uses), stack size, long mode, whether SSE may run inline. */
 static uint64_t mode_flags(const x86_cpu *c)
 {
     return (uint64_t)c->code_bits | (uint64_t)c->cpl << 8 | (uint64_t)c->stack32 << 10 |
-           (uint64_t)c->long_mode << 11;
+           (uint64_t)c->long_mode << 11 | (uint64_t)x86_jit_sse_usable(c) << 12;
 }
 
 static bool can_translate(const x86_cpu *c)
@@ -412,6 +412,7 @@ static void tr_init(jit_tr *t, x86_cpu *c, tes_jit_ir *ir, uint64_t pc)
     t->page = pc & ~0xfffull;
     t->cc_known = -1;
     t->user = c->cpl == 3;
+    t->sse = x86_jit_sse_usable(c);
     t->env = tes_jit_env(ir);
     for (int i = 0; i < 16; i++) {
         t->reg[i] = tes_jit_global(ir, (uint32_t)offsetof(x86_cpu, regs[i]), names[i]);

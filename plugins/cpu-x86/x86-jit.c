@@ -67,7 +67,7 @@ static bool ends_block(const x86_insn *x)
 
 /* The interpreter runs the instruction; false when no record could be
  * had (the block ends before the instruction). */
-static bool fallback(jit_tr *t)
+bool x86_jit_fallback_call(jit_tr *t)
 {
     jit_rec *r = x86_jit_rec_new();
     tes_jit_val args[2];
@@ -83,6 +83,14 @@ static bool fallback(jit_tr *t)
     args[1] = tes_jit_const(t->ir, (uint64_t)(uintptr_t)r);
     tes_jit_call(t->ir, (const void *)x86_jit_helper_exec, TES_JIT_CALL_EXIT, TES_JIT_NONE,
                  2, args);
+    return true;
+}
+
+static bool fallback(jit_tr *t)
+{
+    if (!x86_jit_fallback_call(t)) {
+        return false;
+    }
     t->cc_known = -1;
     if (ends_block(&t->x)) {
         /* rip is where the helper left it */
@@ -95,7 +103,7 @@ static bool fallback(jit_tr *t)
 bool x86_jit_insn(jit_tr *t)
 {
     t->stored = false;
-    if (!x86_jit_int(t) && !x86_jit_ctl(t) && !fallback(t)) {
+    if (!x86_jit_int(t) && !x86_jit_ctl(t) && !x86_jit_sse(t) && !fallback(t)) {
         return false;
     }
     if (t->stored && !t->ended) {

@@ -42,6 +42,7 @@ typedef struct jit_tr {
      * translate time (start of block, after a fallback call). */
     int64_t cc_known;
     bool user;           /* CPL 3: the user TLB */
+    bool sse;            /* SSE usable without #UD/#NM (in the key) */
     bool ended;          /* the instruction ended the block */
     bool stored;         /* the instruction stored to guest memory */
     tes_jit_val env;
@@ -50,6 +51,11 @@ typedef struct jit_tr {
 } jit_tr;
 
 /* ---- translate.c ---- */
+/* SSE instructions run without #UD/#NM (CR0.EM/TS clear, CR4.OSFXSR). */
+static inline bool x86_jit_sse_usable(const x86_cpu *c)
+{
+    return !(c->cr0 & (CR0_EM | CR0_TS)) && (c->cr4 & CR4_OSFXSR);
+}
 /* A record for x86_jit_fallback, or NULL when out of memory. */
 jit_rec *x86_jit_rec_new(void);
 /* The fallback: run r's instruction in the interpreter (TES_JIT_CALL_EXIT:
@@ -98,11 +104,15 @@ void jt_check_stop(jit_tr *t);
  * forms and nothing was emitted (then the fallback runs it). */
 bool x86_jit_int(jit_tr *t);
 bool x86_jit_ctl(jit_tr *t);
+bool x86_jit_sse(jit_tr *t);
 
 /* ---- x86-jit.c ---- */
 /* Translate t->x (decoded at t->rip); false when nothing was emitted (the
  * block ends before it). Sets t->ended when the block ends after it. */
 bool x86_jit_insn(jit_tr *t);
+/* Emit a call running t->x in the interpreter (no block end); false
+ * when out of memory. */
+bool x86_jit_fallback_call(jit_tr *t);
 /* Store a constant rip in env. */
 void x86_jit_set_rip(jit_tr *t, uint64_t rip);
 
