@@ -276,7 +276,7 @@ static x86_tlb_entry *tlb_of(x86_cpu *c, int kind, bool user, uint64_t la)
 static void flush_array(x86_tlb_entry *t, unsigned n, bool keep_global)
 {
     for (unsigned i = 0; i < n; i++) {
-        if (!keep_global || !t[i].global) {
+        if (!keep_global || !(t[i].pa & X86_TLB_GLOBAL)) {
             t[i].va_tag = 0;
         }
     }
@@ -327,8 +327,7 @@ static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const 
     if (kind == AK_WRITE && e->host && x86_jit_page_has_code(e->host)) {
         e->host = NULL;
     }
-    e->pa = pa_page;
-    e->global = x->global;
+    e->pa = pa_page | (x->global ? X86_TLB_GLOBAL : 0);
     c->tlb_large |= x->large;
 }
 
@@ -395,7 +394,7 @@ static void entry_read(const x86_tlb_entry *e, uint64_t la, void *buf, unsigned 
     if (e->host) {
         memcpy(buf, e->host + (la & PAGE_MASK), size);
     } else {
-        mmio_read(e->pa | (la & PAGE_MASK), buf, size);
+        mmio_read((e->pa & ~PAGE_MASK) | (la & PAGE_MASK), buf, size);
     }
 }
 
@@ -408,7 +407,7 @@ static void entry_write(x86_cpu *c, const x86_tlb_entry *e, uint64_t la, const v
         memcpy(e->ram + (la & PAGE_MASK), buf, size);
         x86_jit_code_written(c, e->ram + (la & PAGE_MASK), size);
     } else {
-        mmio_write(e->pa | (la & PAGE_MASK), buf, size);
+        mmio_write((e->pa & ~PAGE_MASK) | (la & PAGE_MASK), buf, size);
     }
 }
 

@@ -372,28 +372,32 @@ static bool can_translate(const x86_cpu *c)
     return c->code_bits == 64 || (c->code_bits == 32 && c->seg[S_CS].base == 0);
 }
 
-/* The key of the block at c->rip; false when its page is not in the fetch
- * TLB as RAM (the interpreter then runs, and fills the TLB). */
-static bool make_key(const x86_cpu *c, tes_jit_key *k)
+/* The key of the block at c->rip in the mode flags; false when its page
+ * is not in the fetch TLB as RAM (the interpreter then runs, and fills
+ * the TLB). */
+static inline bool make_key(const x86_cpu *c, uint64_t flags, tes_jit_key *k)
 {
-    uint64_t la = c->code_bits == 64 ? c->rip : (uint32_t)c->rip;
-    const x86_tlb_entry *e = &c->tlb_x[c->cpl == 3][(la >> 12) & (X86_TLB_SIZE - 1)];
+    bool user = ((flags >> 8) & 3) == 3;
+    uint64_t la = (flags & 0xff) == 64 ? c->rip : (uint32_t)c->rip;
+    const x86_tlb_entry *e = &c->tlb_x[user][(la >> 12) & (X86_TLB_SIZE - 1)];
 
     if (e->va_tag != ((la & ~0xfffull) | 1) || !e->host) {
         return false;
     }
     k->pc = la;
-    k->flags = mode_flags(c);
+    k->flags = flags;
     k->host = e->host + (la & 0xfff);
     return true;
 }
 
+/* Called from blocks (goto_ptr), whose mode cannot have changed: what
+ * changes the mode, RF or the interrupt shadow leaves through the loop. */
 const void *x86_jit_helper_lookup(x86_cpu *c)
 {
     tes_jit_key k;
 
     st_lookups++;
-    if (!can_translate(c) || !make_key(c, &k)) {
+    if (!make_key(c, c->jit_flags, &k)) {
         return NULL;
     }
     return tes_jit_find_code(jit, c->jc, &k);
@@ -401,11 +405,6 @@ const void *x86_jit_helper_lookup(x86_cpu *c)
 
 static void tr_init(jit_tr *t, x86_cpu *c, tes_jit_ir *ir, uint64_t pc)
 {
-    static const char *const names[16] = {
-        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-    };
-
     memset(t, 0, sizeof(*t));
     t->c = c;
     t->ir = ir;
@@ -415,7 +414,7 @@ static void tr_init(jit_tr *t, x86_cpu *c, tes_jit_ir *ir, uint64_t pc)
     t->sse = x86_jit_sse_usable(c);
     t->env = tes_jit_env(ir);
     for (int i = 0; i < 16; i++) {
-        t->reg[i] = tes_jit_global(ir, (uint32_t)offsetof(x86_cpu, regs[i]), names[i]);
+        t->reg_[i] = TES_JIT_NONE; /* made on first use (jt_reg) */
     }
     t->cc_op = tes_jit_global(ir, offsetof(x86_cpu, cc_op), "cc_op");
     t->cc_dst = tes_jit_global(ir, offsetof(x86_cpu, cc_dst), "cc_dst");
@@ -500,9 +499,10 @@ static tes_jit_tb *tb_get(x86_cpu *c, bool *flushed)
     tes_jit_key k;
     tes_jit_tb *tb;
 
-    if (!can_translate(c) || !make_key(c, &k)) {
+    if (!can_translate(c) || !make_key(c, mode_flags(c), &k)) {
         return NULL;
     }
+    c->jit_flags = k.flags;
     tb = tes_jit_find(jit, c->jc, &k);
     return tb ? tb : translate(c, &k, flushed);
 }

@@ -60,18 +60,18 @@ static void push(jit_tr *t, tes_jit_val v)
 {
     tes_jit_val sp = jt_tmp(t);
 
-    jt_op(t, TES_JIT_SUB, sp, t->reg[R_ESP], jt_const(t, 8));
+    jt_op(t, TES_JIT_SUB, sp, jt_reg(t, R_ESP), jt_const(t, 8));
     jt_st(t, v, sp, 8, S_SS);
-    jt_op(t, TES_JIT_MOV, t->reg[R_ESP], sp, TES_JIT_NONE);
+    jt_op(t, TES_JIT_MOV, jt_reg(t, R_ESP), sp, TES_JIT_NONE);
 }
 
 static tes_jit_val pop(jit_tr *t)
 {
     tes_jit_val v = jt_tmp(t), sp = jt_tmp(t);
 
-    jt_op(t, TES_JIT_MOV, sp, t->reg[R_ESP], TES_JIT_NONE);
+    jt_op(t, TES_JIT_MOV, sp, jt_reg(t, R_ESP), TES_JIT_NONE);
     jt_ld(t, v, sp, 8, S_SS);
-    jt_op(t, TES_JIT_ADD, t->reg[R_ESP], sp, jt_const(t, 8));
+    jt_op(t, TES_JIT_ADD, jt_reg(t, R_ESP), sp, jt_const(t, 8));
     return v;
 }
 
@@ -108,7 +108,8 @@ static bool tr_ret(jit_tr *t)
     }
     ip = pop(t);
     if (t->x.op == 0xc2) {
-        jt_op(t, TES_JIT_ADD, t->reg[R_ESP], t->reg[R_ESP], jt_const(t, t->x.imm & 0xffff));
+        jt_op(t, TES_JIT_ADD, jt_reg(t, R_ESP), jt_reg(t, R_ESP),
+              jt_const(t, t->x.imm & 0xffff));
     }
     goto_value(t, ip);
     return true;

@@ -56,10 +56,10 @@ tes_jit_val jt_reg_get(jit_tr *t, int r, unsigned size)
     tes_jit_val v = jt_tmp(t);
 
     if (high_byte(t, r, size)) {
-        jt_op(t, TES_JIT_SHR, v, t->reg[r - 4], jt_const(t, 8));
+        jt_op(t, TES_JIT_SHR, v, jt_reg(t, r - 4), jt_const(t, 8));
         jt_zext(t, 1, v, v);
     } else {
-        jt_zext(t, size, v, t->reg[r]);
+        jt_zext(t, size, v, jt_reg(t, r));
     }
     return v;
 }
@@ -71,14 +71,14 @@ void jt_reg_set(jit_tr *t, int r, unsigned size, tes_jit_val v)
     unsigned sh = 0;
 
     if (size >= 4) {
-        jt_zext(t, size, t->reg[r], v);
+        jt_zext(t, size, jt_reg(t, r), v);
         return;
     }
     if (high_byte(t, r, size)) {
         r -= 4;
         sh = 8;
     }
-    g = t->reg[r];
+    g = jt_reg(t, r);
     x = jt_tmp(t);
     jt_zext(t, size, x, v);
     if (sh) {
@@ -110,14 +110,14 @@ tes_jit_val jt_ea_offset(jit_tr *t)
     jt_op(t, TES_JIT_MOV, a, jt_const(t, x->disp + (x->rip_relative ? t->next_rip : 0)),
           TES_JIT_NONE);
     if (t->form.base >= 0) {
-        jt_op(t, TES_JIT_ADD, a, a, t->reg[t->form.base]);
+        jt_op(t, TES_JIT_ADD, a, a, jt_reg(t, t->form.base));
     }
     if (t->form.idx >= 0) {
-        tes_jit_val i = t->reg[t->form.idx];
+        tes_jit_val i = jt_reg(t, t->form.idx);
 
         if (t->form.scale) {
             i = jt_tmp(t);
-            jt_op(t, TES_JIT_SHL, i, t->reg[t->form.idx], jt_const(t, t->form.scale));
+            jt_op(t, TES_JIT_SHL, i, jt_reg(t, t->form.idx), jt_const(t, t->form.scale));
         }
         jt_op(t, TES_JIT_ADD, a, a, i);
     }
@@ -243,6 +243,10 @@ tes_jit_val jt_cf(jit_tr *t)
     switch (op) {
     case CC_OP_LOGIC:
         return jt_const(t, 0);
+    case CC_OP_EFLAGS:
+        tes_jit_ld(t->ir, r, t->env, offsetof(x86_cpu, eflags), TES_JIT_MO_64);
+        jt_op(t, TES_JIT_AND, r, r, jt_const(t, F_CF));
+        return r;
     case CC_OP_ADD:
         tes_jit_setcond(t->ir, TES_JIT_LTU, r, t->cc_dst, t->cc_src, false);
         return r;
@@ -263,6 +267,58 @@ tes_jit_val jt_cf(jit_tr *t)
     }
 }
 
+static void set_jc(jcond *k, tes_jit_cond c, tes_jit_val a, tes_jit_val b, bool is32)
+{
+    k->c = c;
+    k->a = a;
+    k->b = b;
+    k->is32 = is32;
+}
+
+/* All arithmetic flags now (x86_arith_flags). */
+tes_jit_val jt_flags(jit_tr *t)
+{
+    tes_jit_val r = jt_tmp(t), args[5];
+
+    if (t->cc_known == CC_OP_EFLAGS) {
+        tes_jit_ld(t->ir, r, t->env, offsetof(x86_cpu, eflags), TES_JIT_MO_64);
+        jt_op(t, TES_JIT_AND, r, r, jt_const(t, F_ARITH));
+        return r;
+    }
+    cc_args(t, args);
+    tes_jit_call(t->ir, (const void *)helper_flags, TES_JIT_CALL_PURE, r, 5, args);
+    return r;
+}
+
+/* x86_put_arith: the arithmetic flags of f into eflags, cc_op EFLAGS. */
+void jt_put_arith(jit_tr *t, tes_jit_val f)
+{
+    tes_jit_val ef = jt_tmp(t), a = jt_tmp(t);
+
+    tes_jit_ld(t->ir, ef, t->env, offsetof(x86_cpu, eflags), TES_JIT_MO_64);
+    jt_op(t, TES_JIT_AND, ef, ef, jt_const(t, ~(uint64_t)F_ARITH));
+    jt_op(t, TES_JIT_AND, a, f, jt_const(t, F_ARITH));
+    jt_op(t, TES_JIT_OR, ef, ef, a);
+    tes_jit_st(t->ir, ef, t->env, offsetof(x86_cpu, eflags), TES_JIT_MO_64);
+    jt_op(t, TES_JIT_MOV, t->cc_op, jt_const(t, CC_OP_EFLAGS), TES_JIT_NONE);
+    t->cc_known = CC_OP_EFLAGS;
+}
+
+/* Conditions on materialised flags: one bit test (L/LE: the helper). */
+static bool cond_eflags(jit_tr *t, unsigned n, jcond *k)
+{
+    static const uint64_t bit[8] = {F_OF, F_CF, F_ZF, F_CF | F_ZF, F_SF, F_PF, 0, 0};
+    tes_jit_val ef;
+
+    if (!bit[n]) {
+        return false;
+    }
+    ef = jt_tmp(t);
+    tes_jit_ld(t->ir, ef, t->env, offsetof(x86_cpu, eflags), TES_JIT_MO_64);
+    set_jc(k, TES_JIT_TSTNE, ef, jt_const(t, bit[n]), false);
+    return true;
+}
+
 static tes_jit_cond invert(tes_jit_cond c)
 {
     static const tes_jit_cond inv[] = {
@@ -274,14 +330,6 @@ static tes_jit_cond invert(tes_jit_cond c)
     };
 
     return inv[c];
-}
-
-static void set_jc(jcond *k, tes_jit_cond c, tes_jit_val a, tes_jit_val b, bool is32)
-{
-    k->c = c;
-    k->a = a;
-    k->b = b;
-    k->is32 = is32;
 }
 
 /* Signed compare of two size-byte values: 32 and 64 bits directly, 8 and
@@ -339,7 +387,7 @@ static bool cond_known(jit_tr *t, unsigned n, jcond *k)
     unsigned size = 1u << (t->cc_known & 3);
 
     if (op == CC_OP_EFLAGS) {
-        return false;
+        return cond_eflags(t, n, k);
     }
     if (n == 2) {
         set_jc(k, TES_JIT_EQ, t->cc_dst, jt_const(t, 0), false); /* ZF from the result */

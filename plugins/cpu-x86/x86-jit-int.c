@@ -10,6 +10,9 @@
  */
 #include "x86-jit.h"
 
+static bool rotate(jit_tr *t, unsigned size, unsigned op, unsigned count);
+static bool mul_acc(jit_tr *t, bool sign);
+
 /* ADD OR ADC SBB AND SUB XOR CMP (group-1 order); false for ADC/SBB. */
 static bool alu(jit_tr *t, unsigned op, unsigned size, tes_jit_val a, tes_jit_val b,
                 tes_jit_val *res)
@@ -116,6 +119,9 @@ static bool tr_grp3(jit_tr *t)
         test(t, size, jt_rm_get(t, size, NULL), jt_const(t, x->imm & size_mask(size)));
         return true;
     }
+    if (op == 4 || op == 5) {
+        return mul_acc(t, op == 5);
+    }
     if (op > 3) {
         return false;
     }
@@ -138,10 +144,13 @@ static bool tr_shift(jit_tr *t)
     unsigned n = x->op <= 0xc1 ? (unsigned)x->imm : 1;
     tes_jit_val v, s, r, cs, la = TES_JIT_NONE;
 
-    if (op < 4) {
-        return false; /* rotates */
+    if (op >= 2 && op < 4) {
+        return false; /* RCL RCR */
     }
     n &= size == 8 ? 0x3f : 0x1f;
+    if (op < 2 && n != 0) {
+        return rotate(t, size, op, n);
+    }
     v = jt_rm_get(t, size, &la);
     if (n == 0) {
         if (!x->rm_is_mem) {
@@ -163,6 +172,229 @@ static bool tr_shift(jit_tr *t)
           jt_const(t, n - 1));
     jt_set_cc(t, (op == 5 || op == 7) ? CC_OP_SAR : CC_OP_SHL, size, r, cs);
     jt_rm_set(t, size, r, la);
+    return true;
+}
+
+/* ROL/ROR by a constant: CF and OF into the materialised flags. */
+static bool rotate(jit_tr *t, unsigned size, unsigned op, unsigned count)
+{
+    unsigned bits = size * 8, n = count & (bits - 1);
+    tes_jit_val la = TES_JIT_NONE, v = jt_rm_get(t, size, &la), r = jt_tmp(t);
+    tes_jit_val cf = jt_tmp(t), of = jt_tmp(t), f;
+
+    if (n == 0) {
+        jt_op(t, TES_JIT_MOV, r, v, TES_JIT_NONE);
+    } else if (size >= 4) {
+        (size == 8 ? tes_jit_op : tes_jit_op32)(t->ir, op ? TES_JIT_ROTR : TES_JIT_ROTL, r, v,
+                                                jt_const(t, n));
+    } else {
+        tes_jit_val w = jt_tmp(t);
+
+        jt_op(t, TES_JIT_SHL, r, v, jt_const(t, op ? bits - n : n));
+        jt_op(t, TES_JIT_SHR, w, v, jt_const(t, op ? n : bits - n));
+        jt_op(t, TES_JIT_OR, r, r, w);
+        jt_zext(t, size, r, r);
+    }
+    jt_op(t, TES_JIT_SHR, of, r, jt_const(t, bits - 1)); /* msb */
+    if (op == 0) {
+        jt_op(t, TES_JIT_AND, cf, r, jt_const(t, 1));
+        jt_op(t, TES_JIT_XOR, of, of, cf);
+    } else {
+        jt_op(t, TES_JIT_MOV, cf, of, TES_JIT_NONE);
+        jt_op(t, TES_JIT_SHR, of, r, jt_const(t, bits - 2));
+        jt_op(t, TES_JIT_XOR, of, of, cf);
+        jt_op(t, TES_JIT_AND, of, of, jt_const(t, 1));
+    }
+    f = jt_flags(t);
+    jt_op(t, TES_JIT_AND, f, f, jt_const(t, ~(uint64_t)(F_CF | F_OF)));
+    jt_op(t, TES_JIT_OR, f, f, cf);
+    jt_op(t, TES_JIT_SHL, of, of, jt_const(t, 11));
+    jt_op(t, TES_JIT_OR, f, f, of);
+    jt_put_arith(t, f);
+    jt_rm_set(t, size, r, la);
+    return true;
+}
+
+/* SHL/SHR/SAR of a register by CL: a zero count keeps the flags (the
+ * lazy state is selected, so cc_op is no longer known here). */
+static bool shift_cl(jit_tr *t, unsigned size, unsigned op)
+{
+    tes_jit_val v, s, cnt = jt_tmp(t), c1 = jt_tmp(t), r = jt_tmp(t), cs = jt_tmp(t);
+    tes_jit_val z = jt_const(t, 0);
+    tes_jit_opc sh = op == 5 ? TES_JIT_SHR : op == 7 ? TES_JIT_SAR : TES_JIT_SHL;
+    int64_t ccop = (int64_t)((op == 5 || op == 7) ? CC_OP_SAR : CC_OP_SHL) << 2 | size_log2(size);
+
+    if (op < 4 || t->x.rm_is_mem) {
+        return false;
+    }
+    v = jt_reg_get(t, t->x.rm, size);
+    s = v;
+    if (op == 7) {
+        s = jt_tmp(t);
+        jt_sext(t, size, s, v);
+    }
+    jt_op(t, TES_JIT_AND, cnt, jt_reg(t, R_ECX), jt_const(t, size == 8 ? 0x3f : 0x1f));
+    jt_op(t, TES_JIT_SUB, c1, cnt, jt_const(t, 1));
+    jt_op(t, sh, r, s, cnt);
+    jt_zext(t, size, r, r);
+    jt_op(t, sh, cs, s, c1);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, t->cc_op, cnt, z, t->cc_op, jt_const(t, (uint64_t)ccop),
+                    false);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, t->cc_dst, cnt, z, t->cc_dst, r, false);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, t->cc_src, cnt, z, t->cc_src, cs, false);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, r, cnt, z, v, r, false);
+    jt_reg_set(t, t->x.rm, size, r);
+    t->cc_known = -1;
+    return true;
+}
+
+/* BSF/BSR (without F3: TZCNT/LZCNT stay in the interpreter): ZF from the
+ * source, the destination kept (but written) when it is zero. */
+static bool bsf_bsr(jit_tr *t, bool rev)
+{
+    unsigned size = t->x.opsize;
+    tes_jit_val v, cur, r = jt_tmp(t);
+
+    if (t->x.rep) {
+        return false;
+    }
+    v = jt_rm_get(t, size, NULL);
+    cur = jt_reg_get(t, t->x.reg, size);
+    if (rev) {
+        jt_op(t, TES_JIT_CLZ, r, v, TES_JIT_NONE);
+        jt_op(t, TES_JIT_XOR, r, r, jt_const(t, 63)); /* 63 - clz */
+    } else {
+        jt_op(t, TES_JIT_CTZ, r, v, TES_JIT_NONE);
+    }
+    tes_jit_movcond(t->ir, TES_JIT_EQ, r, v, jt_const(t, 0), cur, r, false);
+    jt_reg_set(t, t->x.reg, size, r);
+    jt_set_cc(t, CC_OP_LOGIC, size, v, jt_const(t, 0));
+    return true;
+}
+
+/* BT BTS BTR BTC with an immediate (0F BA /4-7) or a register bit offset
+ * on a register (0F A3 AB B3 BB, mod 3): CF = the bit. */
+static bool bit_test(jit_tr *t, unsigned op, bool imm)
+{
+    unsigned size = t->x.opsize;
+    tes_jit_val la = TES_JIT_NONE, v, bit = jt_tmp(t), mask = jt_tmp(t), r = jt_tmp(t), f;
+    tes_jit_val cf = jt_tmp(t);
+
+    if (!imm && t->x.rm_is_mem) {
+        return false; /* the offset reaches beyond the operand */
+    }
+    if (imm) {
+        jt_op(t, TES_JIT_MOV, bit, jt_const(t, t->x.imm & (size * 8 - 1)), TES_JIT_NONE);
+    } else {
+        jt_op(t, TES_JIT_AND, bit, jt_reg(t, t->x.reg), jt_const(t, size * 8 - 1));
+    }
+    v = jt_rm_get(t, size, &la);
+    jt_op(t, TES_JIT_SHL, mask, jt_const(t, 1), bit);
+    switch (op) {
+    case 1: jt_op(t, TES_JIT_OR, r, v, mask); break;
+    case 2: jt_op(t, TES_JIT_ANDC, r, v, mask); break;
+    case 3: jt_op(t, TES_JIT_XOR, r, v, mask); break;
+    default: break;
+    }
+    if (op) {
+        jt_rm_set(t, size, r, la);
+    }
+    jt_op(t, TES_JIT_SHR, cf, v, bit);
+    jt_op(t, TES_JIT_AND, cf, cf, jt_const(t, 1));
+    f = jt_flags(t);
+    jt_op(t, TES_JIT_AND, f, f, jt_const(t, ~(uint64_t)F_CF));
+    jt_op(t, TES_JIT_OR, f, f, cf);
+    jt_put_arith(t, f);
+    return true;
+}
+
+/* The 64-bit value of a register after writing v to its low size bytes. */
+static tes_jit_val merged(jit_tr *t, int reg, unsigned size, tes_jit_val v)
+{
+    tes_jit_val m = jt_tmp(t), x = jt_tmp(t);
+
+    if (size >= 4) {
+        jt_zext(t, size, m, v);
+        return m;
+    }
+    jt_zext(t, size, x, v);
+    jt_op(t, TES_JIT_AND, m, jt_reg(t, reg), jt_const(t, ~size_mask(size)));
+    jt_op(t, TES_JIT_OR, m, m, x);
+    return m;
+}
+
+/* CMPXCHG r/m, r (0F B0 B1): memory is written either way (the locked
+ * cycle writes the old value back); rAX takes the old value on a miss. */
+static bool cmpxchg(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned size = x->op == 0x0fb0 ? 1 : x->opsize;
+    tes_jit_val la = TES_JIT_NONE, a, d, s, nv = jt_tmp(t), nax, r = jt_tmp(t);
+
+    if (size == 1 && !x->has_rex && ((x->reg & 7) >= 4 || (!x->rm_is_mem && x->rm >= 4))) {
+        return false; /* AH..BH: the interpreter */
+    }
+    a = jt_reg_get(t, R_EAX, size);
+    d = jt_rm_get(t, size, &la);
+    s = jt_reg_get(t, x->reg, size);
+    if (x->rm_is_mem) {
+        tes_jit_movcond(t->ir, TES_JIT_EQ, nv, a, d, s, d, false);
+        jt_rm_set(t, size, nv, la);
+    } else { /* a register is written on a match only */
+        tes_jit_movcond(t->ir, TES_JIT_EQ, jt_reg(t, x->rm), a, d, merged(t, x->rm, size, s),
+                        jt_reg(t, x->rm), false);
+    }
+    nax = merged(t, R_EAX, size, d);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, jt_reg(t, R_EAX), a, d, jt_reg(t, R_EAX), nax, false);
+    jt_op(t, TES_JIT_SUB, r, a, d);
+    jt_zext(t, size, r, r);
+    jt_set_cc(t, CC_OP_SUB, size, r, d);
+    return true;
+}
+
+/* MUL/IMUL rDX:rAX = rAX * r/m (F6/F7 /4 /5; AX for bytes). */
+static bool mul_acc(jit_tr *t, bool sign)
+{
+    unsigned size = t->x.op == 0xf6 ? 1 : t->x.opsize;
+    tes_jit_val v = jt_rm_get(t, size, NULL), a = jt_reg_get(t, R_EAX, size);
+    tes_jit_val lo = jt_tmp(t), hi = jt_tmp(t), big = jt_tmp(t), chk = jt_tmp(t);
+
+    if (size == 8) {
+        jt_op(t, TES_JIT_MUL, lo, a, v);
+        jt_op(t, sign ? TES_JIT_MULSH : TES_JIT_MULUH, hi, a, v);
+        if (sign) {
+            jt_op(t, TES_JIT_SAR, chk, lo, jt_const(t, 63));
+            tes_jit_setcond(t->ir, TES_JIT_NE, big, hi, chk, false);
+        } else {
+            tes_jit_setcond(t->ir, TES_JIT_NE, big, hi, jt_const(t, 0), false);
+        }
+    } else {
+        tes_jit_val p = jt_tmp(t);
+
+        if (sign) {
+            jt_sext(t, size, a, a);
+            jt_sext(t, size, v, v);
+        }
+        jt_op(t, TES_JIT_MUL, p, a, v);
+        jt_zext(t, size, lo, p);
+        jt_op(t, TES_JIT_SHR, hi, p, jt_const(t, size * 8));
+        jt_zext(t, size, hi, hi);
+        if (sign) {
+            jt_sext(t, size, chk, p);
+            tes_jit_setcond(t->ir, TES_JIT_NE, big, p, chk, false);
+        } else {
+            tes_jit_setcond(t->ir, TES_JIT_NE, big, hi, jt_const(t, 0), false);
+        }
+        if (size == 1) {
+            jt_zext(t, 2, p, p);
+            jt_reg_set(t, R_EAX, 2, p);
+        }
+    }
+    if (size > 1) {
+        jt_reg_set(t, R_EAX, size, lo);
+        jt_reg_set(t, R_EDX, size, hi);
+    }
+    jt_set_cc(t, CC_OP_MUL, size, lo, big);
     return true;
 }
 
@@ -233,11 +465,11 @@ static bool convert(jit_tr *t)
     tes_jit_val v = jt_tmp(t);
 
     if (t->x.op == 0x98) {
-        jt_sext(t, size / 2, v, t->reg[R_EAX]);
+        jt_sext(t, size / 2, v, jt_reg(t, R_EAX));
         jt_reg_set(t, R_EAX, size, v);
         return true;
     }
-    jt_sext(t, size, v, t->reg[R_EAX]);
+    jt_sext(t, size, v, jt_reg(t, R_EAX));
     jt_op(t, TES_JIT_SAR, v, v, jt_const(t, 63));
     jt_reg_set(t, R_EDX, size, v);
     return true;
@@ -285,6 +517,16 @@ static bool tr_0f(jit_tr *t)
         return imul(t, jt_reg_get(t, x->reg, x->opsize), jt_rm_get(t, x->opsize, NULL));
     case 0x1f:
         return true; /* NOP Ev: no access */
+    case 0xbc: case 0xbd:
+        return bsf_bsr(t, (x->op & 0xff) == 0xbd);
+    case 0xba:
+        return (x->reg & 7) >= 4 && bit_test(t, x->reg & 3, true);
+    case 0xa3: return bit_test(t, 0, false);
+    case 0xab: return bit_test(t, 1, false);
+    case 0xb3: return bit_test(t, 2, false);
+    case 0xbb: return bit_test(t, 3, false);
+    case 0xb0: case 0xb1:
+        return cmpxchg(t);
     default:
         return false;
     }
@@ -331,6 +573,8 @@ static bool tr_1(jit_tr *t)
         return true;
     }
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: return tr_shift(t);
+    case 0xd2: case 0xd3:
+        return shift_cl(t, op == 0xd2 ? 1 : x->opsize, x->reg & 7);
     case 0xc6: case 0xc7:
         if ((x->reg & 7) != 0) {
             return false;

@@ -46,7 +46,7 @@ typedef struct jit_tr {
     bool ended;          /* the instruction ended the block */
     bool stored;         /* the instruction stored to guest memory */
     tes_jit_val env;
-    tes_jit_val reg[16];
+    tes_jit_val reg_[16]; /* the register globals, through jt_reg() */
     tes_jit_val cc_op, cc_dst, cc_src, cc_src2;
 } jit_tr;
 
@@ -73,6 +73,21 @@ typedef struct jcond {
     bool is32;
 } jcond;
 
+/* The global of register r (created on first use: a block names few). */
+static inline tes_jit_val jt_reg(jit_tr *t, int r)
+{
+    static const char *const names[16] = {
+        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    };
+
+    if (t->reg_[r] == TES_JIT_NONE) {
+        t->reg_[r] = tes_jit_global(t->ir, (uint32_t)(offsetof(x86_cpu, regs) + 8 * (size_t)r),
+                                    names[r]);
+    }
+    return t->reg_[r];
+}
+
 tes_jit_val jt_tmp(jit_tr *t);
 tes_jit_val jt_const(jit_tr *t, uint64_t v);
 void jt_op(jit_tr *t, tes_jit_opc op, tes_jit_val d, tes_jit_val a, tes_jit_val b);
@@ -93,6 +108,8 @@ void jt_rm_set(jit_tr *t, unsigned size, tes_jit_val v, tes_jit_val la);
 /* Lazy flags: the interpreter's set_cc; CF now; condition cc (0..15). */
 void jt_set_cc(jit_tr *t, int op, unsigned size, tes_jit_val dst, tes_jit_val src);
 tes_jit_val jt_cf(jit_tr *t);
+tes_jit_val jt_flags(jit_tr *t);                    /* x86_arith_flags */
+void jt_put_arith(jit_tr *t, tes_jit_val f);        /* x86_put_arith */
 void jt_cond(jit_tr *t, unsigned cc, jcond *k);
 /* Exits: to a constant rip (chained on the page), to env->rip. */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot);

@@ -108,13 +108,14 @@ typedef union xmm_reg {
 typedef struct x86_tlb_entry {
     uint64_t va_tag; /* page VA | 1 when valid */
     uint8_t *host;   /* NULL: MMIO or code, use the slow path */
-    uint64_t pa;
+    uint64_t pa;     /* page PA | X86_TLB_GLOBAL (32-byte entries) */
     /* Write entries of RAM pages holding translated code: host is NULL
      * (so every store takes the slow path) and ram the page, whose
      * stores then invalidate the translations (translate.c). */
     uint8_t *ram;
-    bool global;
 } x86_tlb_entry;
+#define X86_TLB_GLOBAL 1ull /* in pa: a global page (CR4.PGE, PTE.G) */
+_Static_assert(sizeof(x86_tlb_entry) == 32, "translated code indexes 32-byte entries");
 
 struct x86_lapic;
 
@@ -198,6 +199,7 @@ typedef struct x86_cpu {
     int32_t jit_exit;
     int32_t jit_stop;
     int64_t jit_budget;
+    uint64_t jit_flags;  /* the key flags of the block running */
     struct tes_jit_jc *jc;
 } x86_cpu;
 

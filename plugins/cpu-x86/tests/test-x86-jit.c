@@ -323,7 +323,31 @@ static void gen_misc(rng *r, code *k)
     uint8_t op[2];
     rm_op m;
 
-    switch (pick(r, 8)) {
+    switch (pick(r, 12)) {
+    case 8: /* BSF BSR */
+        op[0] = 0x0f;
+        op[1] = (uint8_t)(0xbc | pick(r, 2));
+        m = src_rm(r);
+        insn(k, size == 1 ? 4 : size, op, 2, dst_reg(r), &m, 0, 0, false);
+        break;
+    case 9: /* BT BTS BTR BTC Ev, Ib */
+        op[0] = 0x0f;
+        op[1] = 0xba;
+        m = dst_rm(r);
+        insn(k, size == 1 ? 4 : size, op, 2, 4 + (int)pick(r, 4), &m, 1, rnd(r), false);
+        break;
+    case 10: /* BT BTS BTR BTC Ev, Gv on registers */
+        op[0] = 0x0f;
+        op[1] = (uint8_t)(0xa3 | pick(r, 4) << 3);
+        m = rm_reg(dst_reg(r));
+        insn(k, size == 1 ? 8 : size, op, 2, src_reg(r), &m, 0, 0, false);
+        break;
+    case 11: /* CMPXCHG */
+        op[0] = 0x0f;
+        op[1] = (uint8_t)(0xb0 | (size > 1));
+        m = dst_rm(r);
+        insn(k, size, op, 2, src_reg(r), &m, 0, 0, pick(r, 2));
+        break;
     case 0: /* XCHG E,G */
         op[0] = (uint8_t)(0x86 | (size > 1));
         m = dst_rm(r);
