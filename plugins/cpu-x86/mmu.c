@@ -474,6 +474,27 @@ bool x86_write(x86_cpu *c, uint64_t la, const void *buf, unsigned size, bool use
     return access(c, la, (void *)buf, size, AK_WRITE, user);
 }
 
+bool x86_probe_write(x86_cpu *c, uint64_t la, unsigned size, bool user, bool *direct)
+{
+    unsigned first = 4096 - (unsigned)(la & PAGE_MASK);
+    x86_tlb_entry *e;
+
+    la = la_mask(c, la);
+    e = tlb_get(c, la, AK_WRITE, user);
+    if (!e) {
+        return false;
+    }
+    *direct = e->host != NULL;
+    if (first < size) {
+        e = tlb_get(c, la_mask(c, la + first), AK_WRITE, user);
+        if (!e) {
+            return false;
+        }
+        *direct = *direct && e->host != NULL;
+    }
+    return true;
+}
+
 bool x86_fetch(x86_cpu *c, uint64_t la, void *buf, unsigned size)
 {
     bool user = c->cpl == 3;

@@ -15,9 +15,11 @@
  * - Guest stores: the first block on a host page makes every vCPU drop
  *   its write-TLB host pointer for that page (protect_page), and later
  *   fills leave it out (x86_jit_page_has_code), so every store to a code
- *   page goes through mmu.c's entry_write, which invalidates the blocks
- *   and sets jit_stop: the running block leaves after the storing
- *   instruction, so code it patched in itself runs new.
+ *   page goes through mmu.c's entry_write, which invalidates the blocks.
+ *   An inline store leaves its block before storing and the interpreter
+ *   runs that instruction (st_slow); a fallback's store sets jit_stop and
+ *   the block leaves after it: either way code a block patched in itself
+ *   runs new.
  * - The key holds the host address the code was read from: a virtual page
  *   mapped elsewhere (CR3 switch, remap) looks up another block.
  * - Writes behind the CPU's back: state_dirty (tests, migration) flushes
@@ -141,24 +143,30 @@ static uint64_t ld_slow(void *env, uint64_t addr, uint32_t memop, uint32_t arg)
     return (memop & TES_JIT_MO_SIGN) ? sext(v, size) : v;
 }
 
+/* A store to MMIO (which may raise an interrupt or move a BAR) or to a
+ * page with code (whose blocks, the running one perhaps, it invalidates)
+ * is not made here: the block leaves with rip at the instruction and the
+ * loop runs it in the interpreter, which stores through mmu.c (so the
+ * code is invalidated) and then looks at interrupts. Inline instructions
+ * change nothing they read before their last store (x86-jit.h), so
+ * running the instruction again from the start is exact. */
 static void st_slow(void *env, uint64_t addr, uint64_t val, uint32_t memop, uint32_t arg)
 {
     x86_cpu *c = env;
     unsigned size = 1u << (memop & TES_JIT_MO_SIZE);
-    bool user = JIT_ARG_USER(arg);
-    const x86_tlb_entry *e;
+    bool user = JIT_ARG_USER(arg), direct = false;
 
     c->next_rip = c->rip;
-    if (!addr_ok(c, addr, size, arg) || !x86_write(c, addr, &val, size, user)) {
+    if (!addr_ok(c, addr, size, arg) || !x86_probe_write(c, addr, size, user, &direct)) {
         slow_fault(c);
         return;
     }
-    /* MMIO may have raised an interrupt (LAPIC EOI/ICR, TPR) or moved a
-     * BAR: leave after this instruction and look. */
-    e = &c->tlb_w[user][(addr >> 12) & (X86_TLB_SIZE - 1)];
-    if (!e->host && !e->ram) {
-        c->jit_stop = 1;
+    if (!direct) {
+        c->jit_interp = 1;
+        c->jit_exit = 1;
+        return;
     }
+    x86_write(c, addr, &val, size, user); /* checked: cannot fault now */
 }
 
 /* ---- code pages ---- */
@@ -339,6 +347,7 @@ void x86_jit_state_written(x86_cpu *c)
 {
     unsigned n = H->cpu_count();
 
+    c->jit_interp = 0;
     if (!jit) {
         return;
     }
@@ -590,6 +599,15 @@ tes_exec_status x86_run_jit(x86_cpu *c, uint64_t budget, uint64_t *np)
         tes_jit_tb *tb;
         bool flushed = false;
 
+        if (c->jit_interp) {
+            /* a store a block left to the interpreter (st_slow) */
+            c->jit_interp = 0;
+            x86_step(c);
+            st_steps++;
+            n++;
+            r.last = NULL;
+            continue;
+        }
         if (c->wait_sipi) {
             st = TES_EXEC_HALT;
             break;

@@ -162,7 +162,6 @@ void jt_st(jit_tr *t, tes_jit_val v, tes_jit_val la, unsigned size, int seg)
     tes_jit_qst(t->ir, v, la, size_log2(size),
                 (uint32_t)(offsetof(x86_cpu, tlb_w) + (t->user ? sizeof(t->c->tlb_w[0]) : 0)),
                 JIT_ARG(seg, t->user), t->rip);
-    t->stored = true;
 }
 
 /* The r/m operand; *la gets a memory operand's address for the write
@@ -452,18 +451,4 @@ void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot)
     } else {
         jt_goto_rip(t);
     }
-}
-
-/* A store may have reached code or MMIO (jit_stop): leave before the
- * next instruction so that patched code and raised interrupts count. */
-void jt_check_stop(jit_tr *t)
-{
-    tes_jit_val v = jt_tmp(t);
-    tes_jit_label l = tes_jit_label_new(t->ir);
-
-    tes_jit_ld(t->ir, v, t->env, offsetof(x86_cpu, jit_stop), TES_JIT_MO_32);
-    tes_jit_brcond(t->ir, TES_JIT_EQ, v, jt_const(t, 0), l, true);
-    x86_jit_set_rip(t, t->next_rip);
-    tes_jit_exit_nochain(t->ir);
-    tes_jit_label_set(t->ir, l);
 }

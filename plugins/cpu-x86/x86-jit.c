@@ -102,12 +102,5 @@ static bool fallback(jit_tr *t)
 
 bool x86_jit_insn(jit_tr *t)
 {
-    t->stored = false;
-    if (!x86_jit_int(t) && !x86_jit_ctl(t) && !x86_jit_sse(t) && !fallback(t)) {
-        return false;
-    }
-    if (t->stored && !t->ended) {
-        jt_check_stop(t);
-    }
-    return true;
+    return x86_jit_int(t) || x86_jit_ctl(t) || x86_jit_sse(t) || fallback(t);
 }

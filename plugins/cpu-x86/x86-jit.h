@@ -8,6 +8,14 @@
  * a later instruction overwrites is never stored. rip is not a global: it
  * is the generator's "pc" field, stored before every slow path, and the
  * translator stores it before exits and fallback calls.
+ *
+ * The rule every inline instruction keeps: what it changes before its
+ * last store, running it again from the start changes the same way (its
+ * memory writes come before its register writes; a flag update before a
+ * store, as the interpreter orders it, recomputes the same flags). So a
+ * store to MMIO or to a page with code can be left undone: the block
+ * leaves with rip at the instruction and the interpreter runs it
+ * (translate.c, st_slow).
  */
 #ifndef CPU_X86_JIT_H
 #define CPU_X86_JIT_H
@@ -44,7 +52,6 @@ typedef struct jit_tr {
     bool user;           /* CPL 3: the user TLB */
     bool sse;            /* SSE usable without #UD/#NM (in the key) */
     bool ended;          /* the instruction ended the block */
-    bool stored;         /* the instruction stored to guest memory */
     tes_jit_val env;
     tes_jit_val reg_[16]; /* the register globals, through jt_reg() */
     tes_jit_val cc_op, cc_dst, cc_src, cc_src2;
@@ -114,7 +121,6 @@ void jt_cond(jit_tr *t, unsigned cc, jcond *k);
 /* Exits: to a constant rip (chained on the page), to env->rip. */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot);
 void jt_goto_rip(jit_tr *t);
-void jt_check_stop(jit_tr *t);
 
 /* ---- x86-jit-int.c, x86-jit-ctl.c ---- */
 /* Inline translation of t->x; false when it is not one of the inline

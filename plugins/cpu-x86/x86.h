@@ -192,12 +192,14 @@ typedef struct x86_cpu {
     bool model_max;
 
     /* x86jit (translate.c): the generated code reads budget and exit
-     * request at block entry; jit_stop asks a block to leave after the
-     * current instruction (a store reached code or MMIO). */
+     * request at block entry; jit_stop: a fallback's store reached code
+     * or MMIO (leave after it); jit_interp: an inline store would have
+     * (the loop runs that instruction in the interpreter). */
     bool jit;            /* property "jit": translate, else interpret */
     uint32_t tb_size;    /* property "tb-size": code buffer MiB */
     int32_t jit_exit;
     int32_t jit_stop;
+    int32_t jit_interp;  /* run the next instruction in the interpreter */
     int64_t jit_budget;
     uint64_t jit_flags;  /* the key flags of the block running */
     struct tes_jit_jc *jc;
@@ -297,6 +299,9 @@ bool x86_wrmsr(x86_cpu *c, uint32_t msr, uint64_t val);
 bool x86_read(x86_cpu *c, uint64_t la, void *buf, unsigned size, bool user);
 bool x86_write(x86_cpu *c, uint64_t la, const void *buf, unsigned size, bool user);
 bool x86_fetch(x86_cpu *c, uint64_t la, void *buf, unsigned size);
+/* The checks and faults of x86_write without writing; *direct: every
+ * byte is RAM with a host pointer (not MMIO, not a code page). */
+bool x86_probe_write(x86_cpu *c, uint64_t la, unsigned size, bool user, bool *direct);
 /* Segment:offset to linear with limit/permission checks (#GP/#SS). */
 bool x86_seg_addr(x86_cpu *c, int seg, uint64_t off, unsigned size, bool write,
                   uint64_t *la);
