@@ -137,6 +137,8 @@ bool x86_pop(x86_cpu *c, uint64_t *v, unsigned size);
 unsigned x86_stack_size(const x86_cpu *c);
 
 void x86_exec_grp5_incdec(x86_cpu *c, x86_insn *x);
+/* DIV/IDIV of rDX:rAX (AX for size 1) by d; #DE when it does not fit. */
+void x86_div(x86_cpu *c, unsigned size, uint64_t d, bool sign);
 
 /* ---- exec-ctl.c ---- */
 /* Control flow, flag and stack-frame instructions, segment moves, and the

@@ -56,7 +56,7 @@ static rec_chunk *recs;
 static unsigned rec_total;
 /* $X86_JIT_STATS: where time goes (a statistics aid, not for tests). */
 static bool stats_on;
-static uint64_t st_runs, st_steps, st_lookups, st_fallback[0x4000];
+static uint64_t st_runs, st_steps, st_lookups, st_direct, st_fallback[0x4000];
 static void print_stats(void);
 
 /* ---- fallback records ---- */
@@ -284,9 +284,9 @@ static void print_stats(void)
 {
     tes_jit_stats st;
 
-    fprintf(stderr, "jit: %llu block runs, %llu interpreted, %llu lookups\n",
+    fprintf(stderr, "jit: %llu block runs, %llu interpreted, %llu lookups (%llu direct)\n",
             (unsigned long long)st_runs, (unsigned long long)st_steps,
-            (unsigned long long)st_lookups);
+            (unsigned long long)st_lookups, (unsigned long long)st_direct);
     for (int n = 0; n < 25; n++) {
         unsigned best = 0;
 
@@ -401,6 +401,12 @@ static inline bool make_key(const x86_cpu *c, uint64_t flags, tes_jit_key *k)
 
 /* Called from blocks (goto_ptr), whose mode cannot have changed: what
  * changes the mode, RF or the interrupt shadow leaves through the loop. */
+const void *x86_jit_helper_lookup_direct(x86_cpu *c)
+{
+    st_direct++;
+    return x86_jit_helper_lookup(c);
+}
+
 const void *x86_jit_helper_lookup(x86_cpu *c)
 {
     tes_jit_key k;
@@ -550,6 +556,16 @@ void x86_jit_helper_exec(x86_cpu *c, const jit_rec *r)
     c->rip = c->next_rip;
     c->fault = false;
     c->exc_depth = 0;
+}
+
+/* DIV/IDIV (rip stored by the caller): an exception leaves the block. */
+void x86_jit_helper_div(x86_cpu *c, uint64_t d, uint64_t size_sign)
+{
+    c->next_rip = c->rip;
+    x86_div(c, (unsigned)(size_sign & 0xff), d, (size_sign >> 8) != 0);
+    if (c->fault) {
+        slow_fault(c);
+    }
 }
 
 typedef struct run_ctx {

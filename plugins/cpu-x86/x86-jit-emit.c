@@ -232,6 +232,30 @@ static void cc_args(jit_tr *t, tes_jit_val *args)
     args[4] = ef;
 }
 
+/* CF after ADC/SBB (flags.c flags_add/flags_sub with the carry in). */
+static tes_jit_val cf_carry(jit_tr *t, bool sbb, unsigned size)
+{
+    tes_jit_val cin = jt_tmp(t), s1 = jt_tmp(t), le = jt_tmp(t), lt = jt_tmp(t);
+    tes_jit_val r = jt_tmp(t);
+
+    jt_op(t, TES_JIT_AND, cin, t->cc_src2, jt_const(t, 1));
+    if (sbb) { /* src1 = dst + src + cin; CF = cin ? src1 <= src : src1 < src */
+        jt_op(t, TES_JIT_ADD, s1, t->cc_dst, t->cc_src);
+        jt_op(t, TES_JIT_ADD, s1, s1, cin);
+        jt_zext(t, size, s1, s1);
+        tes_jit_setcond(t->ir, TES_JIT_LEU, le, s1, t->cc_src, false);
+        tes_jit_setcond(t->ir, TES_JIT_LTU, lt, s1, t->cc_src, false);
+    } else { /* src1 = dst - src - cin; CF = cin ? dst <= src1 : dst < src1 */
+        jt_op(t, TES_JIT_SUB, s1, t->cc_dst, t->cc_src);
+        jt_op(t, TES_JIT_SUB, s1, s1, cin);
+        jt_zext(t, size, s1, s1);
+        tes_jit_setcond(t->ir, TES_JIT_LEU, le, t->cc_dst, s1, false);
+        tes_jit_setcond(t->ir, TES_JIT_LTU, lt, t->cc_dst, s1, false);
+    }
+    tes_jit_movcond(t->ir, TES_JIT_NE, r, cin, jt_const(t, 0), le, lt, false);
+    return r;
+}
+
 /* CF as 0/1, as the interpreter's get_cf computes it now. */
 tes_jit_val jt_cf(jit_tr *t)
 {
@@ -258,6 +282,9 @@ tes_jit_val jt_cf(jit_tr *t)
     case CC_OP_DEC:
         jt_op(t, TES_JIT_AND, r, t->cc_src2, jt_const(t, 1));
         return r;
+    case CC_OP_ADC:
+    case CC_OP_SBB:
+        return cf_carry(t, op == CC_OP_SBB, size);
     default:
         cc_args(t, args);
         tes_jit_call(t->ir, (const void *)helper_flags, TES_JIT_CALL_PURE, r, 5, args);
@@ -431,13 +458,18 @@ void jt_cond(jit_tr *t, unsigned cc, jcond *k)
 
 /* ---- block exits ---- */
 
-/* Leave for the block at env->rip through the lookup helper. */
-void jt_goto_rip(jit_tr *t)
+static void goto_lookup(jit_tr *t, const void *helper)
 {
     tes_jit_val v = jt_tmp(t), env = t->env;
 
-    tes_jit_call(t->ir, (const void *)x86_jit_helper_lookup, 0, v, 1, &env);
+    tes_jit_call(t->ir, helper, 0, v, 1, &env);
     tes_jit_goto_ptr(t->ir, v);
+}
+
+/* Leave for the block at env->rip through the lookup helper. */
+void jt_goto_rip(jit_tr *t)
+{
+    goto_lookup(t, (const void *)x86_jit_helper_lookup);
 }
 
 /* Leave for rip: chainable on the block's page, else through the lookup. */
@@ -449,6 +481,6 @@ void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot)
     if ((la & ~0xfffull) == t->page) {
         tes_jit_exit(t->ir, slot);
     } else {
-        jt_goto_rip(t);
+        goto_lookup(t, (const void *)x86_jit_helper_lookup_direct);
     }
 }

@@ -13,14 +13,25 @@
 static bool rotate(jit_tr *t, unsigned size, unsigned op, unsigned count);
 static bool mul_acc(jit_tr *t, bool sign);
 
-/* ADD OR ADC SBB AND SUB XOR CMP (group-1 order); false for ADC/SBB. */
+/* ADD OR ADC SBB AND SUB XOR CMP (group-1 order). */
 static bool alu(jit_tr *t, unsigned op, unsigned size, tes_jit_val a, tes_jit_val b,
                 tes_jit_val *res)
 {
-    static const tes_jit_opc opc[8] = {TES_JIT_ADD, TES_JIT_OR, 0, 0, TES_JIT_AND,
-                                       TES_JIT_SUB, TES_JIT_XOR, TES_JIT_SUB};
+    static const tes_jit_opc opc[8] = {TES_JIT_ADD, TES_JIT_OR, TES_JIT_ADD, TES_JIT_SUB,
+                                       TES_JIT_AND, TES_JIT_SUB, TES_JIT_XOR, TES_JIT_SUB};
     tes_jit_val r = jt_tmp(t);
 
+    if (op == 2 || op == 3) { /* ADC SBB: carry in from the flags now */
+        tes_jit_val cin = jt_cf(t);
+
+        jt_op(t, opc[op], r, a, b);
+        jt_op(t, opc[op], r, r, cin);
+        jt_zext(t, size, r, r);
+        jt_set_cc(t, op == 2 ? CC_OP_ADC : CC_OP_SBB, size, r, b);
+        jt_op(t, TES_JIT_MOV, t->cc_src2, cin, TES_JIT_NONE);
+        *res = r;
+        return true;
+    }
     jt_op(t, opc[op], r, a, b);
     if (op == 0 || op == 5 || op == 7) {
         jt_zext(t, size, r, r);
@@ -38,8 +49,10 @@ static bool alu_rm(jit_tr *t, unsigned op, unsigned size, int dir, tes_jit_val i
     const x86_insn *x = &t->x;
     tes_jit_val a, b, r, la = TES_JIT_NONE;
 
-    if (op == 2 || op == 3) {
-        return false; /* ADC SBB: the fallback */
+    if ((op == 2 || op == 3) && dir == 0 && x->rm_is_mem) {
+        /* ADC SBB to memory set the flags they read before storing: the
+         * fallback (a store left to the interpreter must be repeatable) */
+        return false;
     }
     if (dir == 0) {
         a = jt_rm_get(t, size, &la);
@@ -69,9 +82,6 @@ static bool tr_alu(jit_tr *t)
 
     if (form < 4) {
         return alu_rm(t, op, size, form >> 1, TES_JIT_NONE);
-    }
-    if (op == 2 || op == 3) {
-        return false;
     }
     alu(t, op, size, jt_reg_get(t, R_EAX, size), jt_const(t, x->imm & size_mask(size)), &r);
     if (op != 7) {
@@ -122,8 +132,16 @@ static bool tr_grp3(jit_tr *t)
     if (op == 4 || op == 5) {
         return mul_acc(t, op == 5);
     }
-    if (op > 3) {
-        return false;
+    if (op >= 6) { /* DIV IDIV: a helper, which may raise #DE */
+        tes_jit_val args[3];
+
+        args[1] = jt_rm_get(t, size, NULL);
+        args[0] = t->env;
+        args[2] = jt_const(t, size | (op == 7 ? 0x100u : 0));
+        x86_jit_set_rip(t, t->rip);
+        tes_jit_call(t->ir, (const void *)x86_jit_helper_div, TES_JIT_CALL_EXIT, TES_JIT_NONE,
+                     3, args);
+        return true;
     }
     v = jt_rm_get(t, size, &la);
     r = jt_tmp(t);
@@ -504,10 +522,28 @@ static bool mov_moffs(jit_tr *t)
     return true;
 }
 
+/* BSWAP r (0F C8+r): 16-bit operands give 0, as QEMU and hardware. */
+static bool bswap(jit_tr *t)
+{
+    int r = (t->x.op & 7) | ((t->x.rex & 1) << 3);
+    unsigned size = t->x.opsize;
+
+    if (size == 2) {
+        jt_reg_set(t, r, 2, jt_const(t, 0));
+        return true;
+    }
+    tes_jit_op(t->ir, size == 8 ? TES_JIT_BSWAP64 : TES_JIT_BSWAP32, jt_reg(t, r), jt_reg(t, r),
+               TES_JIT_NONE);
+    return true;
+}
+
 static bool tr_0f(jit_tr *t)
 {
     const x86_insn *x = &t->x;
 
+    if ((x->op & 0xff) >= 0xc8 && (x->op & 0xff) <= 0xcf) {
+        return bswap(t);
+    }
     switch (x->op & 0xff) {
     case 0xb6: return movx(t, 1, false);
     case 0xb7: return movx(t, 2, false);

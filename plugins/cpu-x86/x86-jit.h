@@ -69,8 +69,12 @@ jit_rec *x86_jit_rec_new(void);
  * sets jit_exit when control flow changed, an exception was delivered,
  * the CPU halted or an interrupt shadow began). */
 void x86_jit_helper_exec(x86_cpu *c, const jit_rec *r);
+/* DIV/IDIV of size (bits 7:0), signed (bit 8): TES_JIT_CALL_EXIT. */
+void x86_jit_helper_div(x86_cpu *c, uint64_t d, uint64_t size_sign);
 /* Indirect branches: the entry of the block at c->rip, or NULL. */
 const void *x86_jit_helper_lookup(x86_cpu *c);
+/* The same for a direct branch to another page (counted apart). */
+const void *x86_jit_helper_lookup_direct(x86_cpu *c);
 
 /* ---- x86-jit-emit.c: IR building blocks ---- */
 /* A condition as the generator's compare: (a c b), 32-bit when is32. */

@@ -244,10 +244,10 @@ static void gen_unary(rng *r, code *k)
             insn(k, size, &op, 1, sub, &m, sub == 0 ? imm_len(size) : 0, rnd(r), false);
         }
         break;
-    case 2: /* MUL IMUL (rAX, rDX) */
+    case 2: /* MUL IMUL DIV IDIV (rAX, rDX; a division may raise #DE) */
         op = size == 1 ? 0xf6 : 0xf7;
         m = src_rm(r);
-        insn(k, size, &op, 1, 4 + (int)pick(r, 2), &m, 0, 0, false);
+        insn(k, size, &op, 1, 4 + (int)pick(r, pick(r, 8) ? 2 : 4), &m, 0, 0, false);
         break;
     default: /* TEST E,G */
         op = size == 1 ? 0x84 : 0x85;
@@ -323,7 +323,7 @@ static void gen_misc(rng *r, code *k)
     uint8_t op[2];
     rm_op m;
 
-    switch (pick(r, 12)) {
+    switch (pick(r, 13)) {
     case 8: /* BSF BSR */
         op[0] = 0x0f;
         op[1] = (uint8_t)(0xbc | pick(r, 2));
@@ -389,6 +389,20 @@ static void gen_misc(rng *r, code *k)
     case 6: /* LAHF, SAHF */
         put(k, 0x9e | pick(r, 2));
         break;
+    case 12: { /* BSWAP */
+        int reg = dst_reg(r);
+
+        size = size == 1 ? 4 : size;
+        if (size == 2) {
+            put(k, 0x66);
+        }
+        if (size == 8 || reg >= 8) {
+            put(k, 0x40 | (size == 8 ? 8 : 0) | (reg >= 8 ? 1 : 0));
+        }
+        put(k, 0x0f);
+        put(k, 0xc8 | (reg & 7));
+        break;
+    }
     default: { /* XCHG eAX, r */
         int reg = dst_reg(r);
 
@@ -710,18 +724,19 @@ static void test_random_sequences(void)
             dump(&k, &s, &a, &b);
             bad++;
         }
-        /* Every sequence must have ended at the #UD handler's HLT (or #GP's,
-         * for a misaligned SSE operand). */
+        /* Every sequence must have ended at the #UD handler's HLT (or #GP's
+         * for a misaligned SSE operand, #DE's for a division). */
         if (a.rip != SNIPPET_HANDLER_ADDR + 16 * EXC_UD + 1 &&
-            a.rip != SNIPPET_HANDLER_ADDR + 16 * EXC_GP + 1) {
+            a.rip != SNIPPET_HANDLER_ADDR + 16 * EXC_GP + 1 &&
+            a.rip != SNIPPET_HANDLER_ADDR + 16 * EXC_DE + 1) {
             g_printerr("sequence %u did not end at #UD:\n", i);
             dump(&k, &s, &a, &a);
             g_assert_not_reached();
         }
-        gp += a.rip == SNIPPET_HANDLER_ADDR + 16 * EXC_GP + 1;
+        gp += a.rip != SNIPPET_HANDLER_ADDR + 16 * EXC_UD + 1;
     }
     tes_harness_free(h);
-    g_test_message("%u sequences ended in #GP", gp);
+    g_test_message("%u sequences ended in #GP or #DE", gp);
     g_assert_cmpuint(bad, ==, 0);
 }
 
