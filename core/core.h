@@ -45,6 +45,9 @@ bool core_shutdown_requested(int *status);
 extern unsigned core_log_mask;
 bool log_set_mask(const char *spec, char **errp); /* "guest_errors,unimp" or "help" */
 bool log_set_file(const char *path, char **errp);
+/* Also append messages of the items in mask to buf (NULL: stop), one line
+ * each, whether or not -d prints them: what the harness shows a test. */
+void log_set_capture(GString *buf, unsigned mask);
 void core_log(unsigned mask, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void core_logv(unsigned mask, const char *fmt, va_list ap);
 void log_print_help(void);
@@ -53,7 +56,7 @@ void log_print_help(void);
 typedef struct plugin {
     char *path;                  /* file loaded */
     const tes_plugin_desc *desc; /* as exported */
-    void *handle;                /* lt_dlhandle */
+    void *handle;                /* from dlopen() */
     bool from_cli;               /* named with -plugin: wins over defaults */
 } plugin;
 
@@ -65,6 +68,14 @@ plugin *plugin_load(const char *path, bool from_cli, char **errp);
  * scanned for *.so. A file of a plugin already loaded (same name) from an
  * earlier place is skipped. */
 bool plugins_load_all(GPtrArray *cli_files, char **errp);
+/* Default-place files that could not load (plugins_load_all skips them):
+ * the refusal of one that declares KIND:TYPE (of plugin plug, when not
+ * NULL), else NULL; the "; "-joined refusals of those whose types are
+ * unknown (g_free, NULL when none); and one warning line each on stderr
+ * (once per file). */
+const char *plugins_skipped_provider(const char *plug, const char *type, tes_type_kind kind);
+char *plugins_skipped_unknown(void);
+void plugins_warn_skipped(void);
 GPtrArray *plugins_list(void); /* of plugin*, load order; do not free */
 void plugins_print_list(FILE *out);   /* -list-plugins */
 void plugins_unload_all(void);        /* harness teardown */
@@ -128,6 +139,8 @@ bool dev_set_prop(tes_device *d, const char *name, const char *value, char **err
 bool dev_has_prop(tes_device *d, const char *name); /* the type declares it */
 /* "k=v,k=v" (",," escapes a comma); id=, bus=, addr= are taken here too. */
 bool dev_set_opts(tes_device *d, const char *opts, char **errp);
+/* A "help" or "?" item anywhere in "k=v,...": the caller prints help. */
+bool opts_want_help(const char *opts);
 /* Plug onto bus (NULL: by bus= or the first bus of the type's kind) and
  * realize; PCI functions get config space set up before realize. */
 bool dev_realize(tes_device *d, tes_bus *bus, char **errp);

@@ -10,8 +10,13 @@
 
 #include "core.h"
 
+/* Items someone wants: printed (-d) or captured (the harness). Readers
+ * test this one mask; core_logv sorts out where a message goes. */
 unsigned core_log_mask;
 
+static unsigned print_mask;   /* -d */
+static unsigned capture_mask; /* log_set_capture */
+static GString *capture;
 static FILE *log_file; /* -D FILE, NULL: stderr */
 static GMutex log_mutex; /* vCPU threads and the main loop both log */
 
@@ -81,9 +86,19 @@ bool log_set_mask(const char *spec, char **errp)
     }
     g_strfreev(items);
     if (ok) {
-        core_log_mask = mask;
+        print_mask = mask;
+        core_log_mask = print_mask | capture_mask;
     }
     return ok;
+}
+
+void log_set_capture(GString *buf, unsigned mask)
+{
+    g_mutex_lock(&log_mutex);
+    capture = buf;
+    capture_mask = buf ? mask : 0;
+    core_log_mask = print_mask | capture_mask;
+    g_mutex_unlock(&log_mutex);
 }
 
 bool log_set_file(const char *path, char **errp)
@@ -104,20 +119,36 @@ bool log_set_file(const char *path, char **errp)
     return true;
 }
 
+static void capture_append(const char *fmt, va_list ap)
+{
+    g_string_append_vprintf(capture, fmt, ap);
+    if (capture->len && capture->str[capture->len - 1] != '\n') {
+        g_string_append_c(capture, '\n');
+    }
+}
+
 void core_logv(unsigned mask, const char *fmt, va_list ap)
 {
     FILE *out;
+    va_list again;
 
     if (!(core_log_mask & mask)) {
         return;
     }
     g_mutex_lock(&log_mutex);
-    out = log_file ? log_file : stderr;
-    vfprintf(out, fmt, ap);
-    if (fmt[0] && fmt[strlen(fmt) - 1] != '\n') {
-        fputc('\n', out); /* one event per line, whatever the caller wrote */
+    if (capture && (capture_mask & mask)) {
+        va_copy(again, ap);
+        capture_append(fmt, again);
+        va_end(again);
     }
-    fflush(out);
+    if (print_mask & mask) {
+        out = log_file ? log_file : stderr;
+        vfprintf(out, fmt, ap);
+        if (fmt[0] && fmt[strlen(fmt) - 1] != '\n') {
+            fputc('\n', out); /* one event per line, whatever the caller wrote */
+        }
+        fflush(out);
+    }
     g_mutex_unlock(&log_mutex);
 }
 

@@ -85,15 +85,15 @@ static bool machine_init(tes_device *m, char **errp)
     return true;
 }
 
-/* "help" and "TYPE,help" print and return true: the CLI sees the word and
- * exits after. */
+/* "help" and "TYPE,...,help" print and return true: the CLI sees the word
+ * and exits after. */
 static bool print_help(const char *type, const char *opts, bool *printed, char **errp)
 {
     *printed = false;
     if (is_help(type)) {
         types_print_help(TES_KIND_MACHINE, stdout);
         *printed = true;
-    } else if (opts && is_help(opts)) {
+    } else if (opts_want_help(opts)) {
         const type_entry *te = type_lookup(type, TES_KIND_MACHINE, errp);
         if (!te) {
             return false;

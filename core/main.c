@@ -4,7 +4,8 @@
  * Start-up order (each step can fail with one line on stderr, exit 1):
  *   parse every argument; -d/-D; load plugins (-plugin files first); answer
  *   -list-plugins and help requests (exit 0); drives and serial ports; the
- *   machine; -device in command-line order; monitors; then -incoming waits
+ *   machine; -device in command-line order; a warning line for each plugin
+ *   of a default place that could not load; monitors; then -incoming waits
  *   for a stream, -S waits for "cont", otherwise the vCPUs start.
  * The GLib main loop then runs until a shutdown is requested (guest, QMP
  * quit, HMP q, signal) and the process exits with the requested status.
@@ -26,9 +27,14 @@ static G_NORETURN void die(char *msg, const char *fallback)
     exit(1);
 }
 
+/* "help", "?", or TYPE with a help item among its options (QEMU prints
+ * help for -device edu,dma_mask=1,help). */
 static bool is_help(const char *opt)
 {
-    return strcmp(opt, "help") == 0 || strcmp(opt, "?") == 0 || g_str_has_suffix(opt, ",help");
+    const char *comma = strchr(opt, ',');
+
+    return strcmp(opt, "help") == 0 || strcmp(opt, "?") == 0 ||
+           (comma && opts_want_help(comma + 1));
 }
 
 /* -M TYPE,help: the machine's properties. */
@@ -38,7 +44,7 @@ static void machine_help(const char *opt)
     char *name;
     const type_entry *t;
 
-    if (!g_str_has_suffix(opt, ",help")) {
+    if (!strchr(opt, ',')) {
         types_print_help(TES_KIND_MACHINE, stdout);
         return;
     }
@@ -257,15 +263,20 @@ int main(int argc, char **argv)
     clock_pause(); /* virtual time stands still until the vCPUs start */
     early_setup(&o);
     if (o.list_plugins) {
+        plugins_warn_skipped();
         plugins_print_list(stdout);
         return 0;
     }
     if (handle_help_requests(&o)) {
+        plugins_warn_skipped();
         return 0;
     }
     fill_machine_config(&o);
     add_backends(&o);
     create_machine_and_devices(&o);
+    /* Only now: had the command line needed a skipped plugin, its refusal
+     * was the one fatal line. */
+    plugins_warn_skipped();
     add_monitors(&o);
     start(&o);
     status = run_main_loop();

@@ -308,6 +308,20 @@ static const tes_mem_ops msix_pba_ops = {
     .impl_min = 4, .impl_max = 8,
 };
 
+/* A set-up mistake of the plugin: recorded as the device's error (the
+ * first one wins, as host->error), so realize fails with this line even
+ * when the plugin ignores the return code, and logged under -d plugin. */
+static int msix_refuse(tes_device *dev, char *msg)
+{
+    core_log(TES_LOG_PLUGIN, "PCI: %s: %s", pci_dev_name(dev), msg);
+    if (!dev->error) {
+        dev->error = msg;
+    } else {
+        g_free(msg);
+    }
+    return -EINVAL;
+}
+
 static int msix_check(struct pci_function *f, unsigned nvec, int bar, tes_region *r,
                       uint32_t table_off, uint32_t pba_off)
 {
@@ -315,6 +329,15 @@ static int msix_check(struct pci_function *f, unsigned nvec, int bar, tes_region
 
     if (!f || nvec == 0 || nvec > 2048 || bar < 0 || bar >= PCI_NUM_BARS || !r) {
         return -EINVAL;
+    }
+    /* The core maps the table and the PBA as subregions of r: only a
+     * container can hold them. Anything else would "succeed" with a table
+     * the guest can never reach, every vector masked forever. */
+    if (r->kind != REGION_CONTAINER) {
+        return msix_refuse(f->dev, g_strdup_printf(
+            "pci_msix_init: BAR%d region '%s' is not a container; the MSI-X table and PBA are "
+            "mapped into it, so it must come from region_new_container() (map the registers "
+            "in it with region_add)", bar, r->name));
     }
     if (f->msix_off) {
         return -EBUSY;

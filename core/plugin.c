@@ -16,10 +16,22 @@
  * closed again without init: a build-tree copy does not clash with the
  * installed one, and `-plugin ./my-edu.so` named "edu" replaces the stock
  * edu. Every refusal is one line naming the file.
+ *
+ * A -plugin file that cannot load is fatal. A file found in a default
+ * place that cannot load is skipped: one stray or stale .so must not stop
+ * every run. Its refusal is kept; it becomes the fatal error when the run
+ * asks for a type the file declares (or a type nobody provides, when the
+ * file could not even be opened), and is otherwise printed as one warning
+ * line once start-up is done (plugins_warn_skipped).
+ *
+ * Files are opened with dlopen(RTLD_NOW | RTLD_LOCAL): every symbol is
+ * bound at load, so a plugin that calls a core function (plugins link
+ * none) is refused here with the loader's own reason, instead of dying
+ * with "symbol lookup error" the first time the call runs.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <ltdl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,8 +43,16 @@
 /* Directory depth scanned for *.so: the build tree has plugins/NAME/NAME.so. */
 #define SCAN_DEPTH 2
 
+/* A default-place file that was refused, kept for the messages. */
+typedef struct skipped_plugin {
+    char *path;
+    char *reason; /* the refusal line, naming the file */
+    char *name;   /* descriptor name, NULL when unreadable */
+    GStrv types;  /* "KIND:NAME" its descriptor declares; NULL when unreadable */
+} skipped_plugin;
+
 static GPtrArray *loaded; /* plugin*, load order */
-static bool ltdl_ready;
+static GPtrArray *skipped; /* skipped_plugin*, scan order */
 static bool dirs_overridden;
 static char *build_dir_override;
 static char *install_dir_override;
@@ -70,7 +90,7 @@ static plugin *plugin_find_name(const char *name)
 static void plugin_close(plugin *p)
 {
     if (p->handle) {
-        lt_dlclose(p->handle);
+        dlclose(p->handle);
     }
     g_free(p->path);
     g_free(p);
@@ -120,44 +140,104 @@ static bool desc_check(const char *path, const tes_plugin_desc *d, char **errp)
     return true;
 }
 
-static bool ltdl_init(char **errp)
+/* dlerror() after a failed dlopen(file): the reason, without the file name
+ * it starts with (the caller's line names the file already). */
+static char *dl_reason(const char *file)
 {
-    if (!ltdl_ready) {
-        if (lt_dlinit() != 0) {
-            core_set_error(errp, "cannot initialise libltdl: %s", lt_dlerror());
-            return false;
-        }
-        ltdl_ready = true;
+    const char *e = dlerror();
+    size_t n = strlen(file);
+
+    if (!e) {
+        return g_strdup("unknown dynamic loader error");
     }
-    return true;
+    if (strncmp(e, file, n) == 0 && e[n] == ':' && e[n + 1] == ' ') {
+        e += n + 2;
+    }
+    if (strstr(e, "undefined symbol")) {
+        /* The usual cause: a core function called directly. */
+        return g_strdup_printf("%s (a plugin links no core symbol: it reaches the core "
+                               "through the tes_host table given to init)", e);
+    }
+    return g_strdup(e);
 }
 
-/* Open and check, without init: the caller may still skip it by name. */
-static plugin *plugin_open(const char *path, bool from_cli, char **errp)
+/* Rule 5 of docs/sdk.md: the descriptor symbol carries the major, so a
+ * plugin of another major exports tessera_plugin_vN for some N != ours. */
+static int foreign_major(void *h)
+{
+    char sym[32];
+
+    for (int major = 0; major <= 64; major++) {
+        snprintf(sym, sizeof(sym), "tessera_plugin_v%d", major);
+        if (major != TES_ABI_MAJOR && dlsym(h, sym)) {
+            return major;
+        }
+    }
+    return -1;
+}
+
+static void no_descriptor(const char *path, void *h, char **errp)
+{
+    int major = foreign_major(h);
+
+    if (major >= 0) {
+        core_set_error(errp,
+                       "plugin '%s' is built for SDK ABI %d.x (it exports tessera_plugin_v%d), "
+                       "this tessera provides ABI %u.%u (major differs)",
+                       path, major, major, TES_ABI_MAJOR, TES_ABI_MINOR);
+        return;
+    }
+    core_set_error(errp, "plugin '%s': no %s descriptor (not a tessera plugin?)", path,
+                   TES_PLUGIN_SYMBOL);
+}
+
+/* "KIND:NAME" of every type a descriptor of our major declares, so a
+ * refused plugin can still be named as the provider of a type. */
+static GStrv desc_type_names(const tes_plugin_desc *d)
+{
+    GPtrArray *names;
+
+    if (d->abi_major != TES_ABI_MAJOR || d->size < DESC_SIZE_1_0 || !d->types) {
+        return NULL;
+    }
+    names = g_ptr_array_new();
+    for (size_t i = 0; d->types[i]; i++) {
+        if (d->types[i]->name) {
+            g_ptr_array_add(names, g_strdup_printf("%d:%s", d->types[i]->kind,
+                                                   d->types[i]->name));
+        }
+    }
+    g_ptr_array_add(names, NULL);
+    return (GStrv)g_ptr_array_free(names, false);
+}
+
+/* Open and check, without init: the caller may still skip it by name.
+ * On refusal *skip (when given) gets what the descriptor declared. */
+static plugin *plugin_open(const char *path, bool from_cli, skipped_plugin *skip, char **errp)
 {
     /* Without a '/', dlopen() would search the library path, not "here". */
     g_autofree char *file = strchr(path, '/') ? g_strdup(path) : g_strconcat("./", path, NULL);
-    lt_dlhandle h;
+    void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     const tes_plugin_desc *d;
     plugin *p;
 
-    if (!ltdl_init(errp)) {
-        return NULL;
-    }
-    h = lt_dlopen(file);
     if (!h) {
-        core_set_error(errp, "plugin '%s': cannot load: %s", path, lt_dlerror());
+        g_autofree char *why = dl_reason(file);
+        core_set_error(errp, "plugin '%s': cannot load: %s", path, why);
         return NULL;
     }
-    d = lt_dlsym(h, TES_PLUGIN_SYMBOL);
+    d = dlsym(h, TES_PLUGIN_SYMBOL);
     if (!d) {
-        core_set_error(errp, "plugin '%s': no %s descriptor (not a tessera plugin?)", path,
-                       TES_PLUGIN_SYMBOL);
-        lt_dlclose(h);
+        no_descriptor(path, h, errp);
+        dlclose(h);
         return NULL;
     }
     if (!desc_check(path, d, errp)) {
-        lt_dlclose(h);
+        if (skip) {
+            skip->types = desc_type_names(d);
+            skip->name = d->abi_major == TES_ABI_MAJOR ? g_strdup(desc_name(d)) : NULL;
+        }
+        dlclose(h);
         return NULL;
     }
     p = g_new0(plugin, 1);
@@ -195,7 +275,7 @@ static bool same_file(const char *a, const char *b)
 
 plugin *plugin_load(const char *path, bool from_cli, char **errp)
 {
-    plugin *p = plugin_open(path, from_cli, errp);
+    plugin *p = plugin_open(path, from_cli, NULL, errp);
     plugin *old;
 
     if (!p) {
@@ -307,24 +387,41 @@ static GPtrArray *default_places(void)
     return places;
 }
 
-static bool load_default_file(const char *path, char **errp)
+static void skip_file(const char *path, skipped_plugin *skip, char *reason)
 {
-    plugin *p = plugin_open(path, false, errp);
+    skip->path = g_strdup(path);
+    skip->reason = reason;
+    if (!skipped) {
+        skipped = g_ptr_array_new();
+    }
+    g_ptr_array_add(skipped, g_new(skipped_plugin, 1));
+    *(skipped_plugin *)g_ptr_array_index(skipped, skipped->len - 1) = *skip;
+    core_log(TES_LOG_PLUGIN, "plugin: %s skipped: %s", path, reason);
+}
+
+/* A default-place file: loaded, skipped by name, or refused and recorded. */
+static void load_default_file(const char *path)
+{
+    skipped_plugin skip = {0};
+    char *err = NULL;
+    plugin *p = plugin_open(path, false, &skip, &err);
 
     if (!p) {
-        return false;
+        skip_file(path, &skip, err);
+        return;
     }
     if (plugin_find_name(p->desc->name)) {
         core_log(TES_LOG_PLUGIN, "plugin: %s skipped, '%s' is already loaded", path,
                  p->desc->name);
         plugin_close(p);
-        return true;
+        return;
     }
-    if (!plugin_start(p, errp)) {
+    if (!plugin_start(p, &err)) {
+        skip.name = g_strdup(p->desc->name);
+        skip.types = desc_type_names(p->desc);
         plugin_close(p);
-        return false;
+        skip_file(path, &skip, err);
     }
-    return true;
 }
 
 bool plugins_load_all(GPtrArray *cli_files, char **errp)
@@ -341,11 +438,56 @@ bool plugins_load_all(GPtrArray *cli_files, char **errp)
         place_files(g_ptr_array_index(places, i), files);
     }
     for (guint i = 0; i < files->len; i++) {
-        if (!load_default_file(g_ptr_array_index(files, i), errp)) {
-            return false;
-        }
+        load_default_file(g_ptr_array_index(files, i));
     }
     return true;
+}
+
+/* ---- skipped files ---- */
+
+static bool skip_declares(const skipped_plugin *sk, const char *plug, const char *key)
+{
+    if (!sk->types || (plug && (!sk->name || strcmp(sk->name, plug) != 0))) {
+        return false;
+    }
+    return g_strv_contains((const char *const *)sk->types, key);
+}
+
+const char *plugins_skipped_provider(const char *plug, const char *type, tes_type_kind kind)
+{
+    g_autofree char *key = g_strdup_printf("%d:%s", kind, type);
+
+    for (guint i = 0; skipped && i < skipped->len; i++) {
+        const skipped_plugin *sk = g_ptr_array_index(skipped, i);
+        if (skip_declares(sk, plug, key)) {
+            return sk->reason;
+        }
+    }
+    return NULL;
+}
+
+char *plugins_skipped_unknown(void)
+{
+    GString *out = NULL;
+
+    for (guint i = 0; skipped && i < skipped->len; i++) {
+        const skipped_plugin *sk = g_ptr_array_index(skipped, i);
+        if (!sk->types) {
+            out = out ? g_string_append(out, "; ") : g_string_new(NULL);
+            g_string_append(out, sk->reason);
+        }
+    }
+    return out ? g_string_free(out, false) : NULL;
+}
+
+void plugins_warn_skipped(void)
+{
+    static guint warned; /* each file once, however often start-up asks */
+
+    for (; skipped && warned < skipped->len; warned++) {
+        const skipped_plugin *sk = g_ptr_array_index(skipped, warned);
+        fprintf(stderr, "tessera: warning: %s; skipped\n", sk->reason);
+    }
 }
 
 /* ---- listing and teardown ---- */

@@ -165,20 +165,51 @@ static const type_entry *choose_provider(GPtrArray *found, const char *name,
     return NULL;
 }
 
+static bool any_from_cli(GPtrArray *found)
+{
+    for (guint i = 0; i < found->len; i++) {
+        if (((const type_entry *)g_ptr_array_index(found, i))->plugin->from_cli) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* No provider: say so, naming the skipped files that might have been it. */
+static void lookup_failed(const char *plug, const char *tname, tes_type_kind kind, char **errp)
+{
+    g_autofree char *maybe = plugins_skipped_unknown();
+    g_autofree char *tail = maybe ? g_strdup_printf("; a plugin that cannot load may provide "
+                                                    "it: %s", maybe)
+                                  : g_strdup("");
+
+    if (plug) {
+        core_set_error(errp, "no plugin '%s' provides %s '%s'%s", plug, kind_word(kind), tname,
+                       tail);
+        return;
+    }
+    core_set_error(errp, "unknown %s '%s' (try %s help)%s", kind_word(kind), tname,
+                   kind_option(kind), tail);
+}
+
 const type_entry *type_lookup(const char *name, tes_type_kind kind, char **errp)
 {
     const char *colon = strchr(name, ':');
     g_autofree char *plug = colon ? g_strndup(name, colon - name) : NULL;
     const char *tname = colon ? colon + 1 : name;
     g_autoptr(GPtrArray) found = providers(plug, tname, kind);
+    const char *refused = plugins_skipped_provider(plug, tname, kind);
 
-    if (found->len == 0 && plug) {
-        core_set_error(errp, "no plugin '%s' provides %s '%s'", plug, kind_word(kind), tname);
+    /* A provider that could not load is the one error worth showing: the
+     * run would otherwise use another provider, or none, silently. Unless
+     * a -plugin file provides the type: that one would have won anyway. */
+    if (refused && !any_from_cli(found)) {
+        core_set_error(errp, "%s '%s' is provided by a plugin that cannot load: %s",
+                       kind_word(kind), tname, refused);
         return NULL;
     }
     if (found->len == 0) {
-        core_set_error(errp, "unknown %s '%s' (try %s help)", kind_word(kind), tname,
-                       kind_option(kind));
+        lookup_failed(plug, tname, kind, errp);
         return NULL;
     }
     return choose_provider(found, tname, kind, errp);
@@ -260,6 +291,34 @@ static const char *prop_kind_name(tes_prop_kind k)
     return (unsigned)k < G_N_ELEMENTS(names) && names[k] ? names[k] : "?";
 }
 
+static bool prop_is_number(tes_prop_kind k)
+{
+    return k == TES_PROP_U8 || k == TES_PROP_U16 || k == TES_PROP_U32 || k == TES_PROP_U64 ||
+           k == TES_PROP_SIZE;
+}
+
+static uint64_t kind_max(tes_prop_kind k);
+
+/* " (MIN..MAX, default: D)": the range only where the table declares one
+ * (min or max set; max 0 means the kind's own maximum). */
+static char *prop_notes(const tes_prop_info *p)
+{
+    GString *n = g_string_new(NULL);
+
+    if (prop_is_number(p->kind) && (p->min || p->max)) {
+        g_string_append_printf(n, "%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, p->min,
+                               p->max ? p->max : kind_max(p->kind));
+    }
+    if (p->defval) {
+        g_string_append_printf(n, "%sdefault: %s", n->len ? ", " : "", p->defval);
+    }
+    if (n->len) {
+        g_string_prepend(n, " (");
+        g_string_append_c(n, ')');
+    }
+    return g_string_free(n, false);
+}
+
 void type_print_props(const type_entry *t, FILE *out)
 {
     const tes_prop_info *p = t->info->props;
@@ -271,11 +330,8 @@ void type_print_props(const type_entry *t, FILE *out)
     fprintf(out, "%s options:\n", t->info->name);
     for (; p->name; p++) {
         g_autofree char *lhs = g_strdup_printf("%s=<%s>", p->name, prop_kind_name(p->kind));
-        fprintf(out, "  %-24s - %s", lhs, p->help ? p->help : "");
-        if (p->defval) {
-            fprintf(out, " (default: %s)", p->defval);
-        }
-        fputc('\n', out);
+        g_autofree char *notes = prop_notes(p);
+        fprintf(out, "  %-24s - %s%s\n", lhs, p->help ? p->help : "", notes);
     }
 }
 
@@ -488,11 +544,14 @@ static uint64_t kind_max(tes_prop_kind k)
     }
 }
 
-/* Decimal or 0x hex, with a K/M/G/T (1024-based) suffix when sized. */
+/* Integers as QEMU's qemu_strtou64() with base 0 reads them: 0x hex, a
+ * leading 0 octal ("010" is 8), else decimal. Sizes as qemu_strtosz():
+ * decimal or 0x hex with a K/M/G/T (1024-based) suffix, "010" is 10. */
 static bool parse_number(const char *s, bool sized, uint64_t *out)
 {
-    int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
-    const char *digits = base == 16 ? s + 2 : s;
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    int base = hex ? 16 : (!sized && s[0] == '0' && s[1]) ? 8 : 10;
+    const char *digits = hex ? s + 2 : s;
     char *end;
     uint64_t v, mult = 1;
 
@@ -781,6 +840,29 @@ static GPtrArray *split_opts(const char *opts)
     return items;
 }
 
+static bool is_help_word(const char *s)
+{
+    return strcmp(s, "help") == 0 || strcmp(s, "?") == 0;
+}
+
+/* QEMU's rule: a "help" (or "?") item anywhere in the options asks for
+ * help, whatever else they say (-device edu,dma_mask=1,help). */
+bool opts_want_help(const char *opts)
+{
+    g_autoptr(GPtrArray) items = NULL;
+
+    if (!opts || !opts[0]) {
+        return false;
+    }
+    items = split_opts(opts);
+    for (guint i = 0; i < items->len; i++) {
+        if (is_help_word(g_ptr_array_index(items, i))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool set_opt(tes_device *d, const char *item, char **errp)
 {
     const char *eq = strchr(item, '=');
@@ -912,6 +994,15 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
     if (d->type->realize) {
         ret = d->type->realize(d, d->s);
     }
+    if (ret >= 0 && d->error) {
+        /* An error reported through host->error (or by a host call such as
+         * pci_msix_init) fails realize even when the plugin ignored it and
+         * returned 0: the device would not work as the guest expects. */
+        if (d->type->unrealize) {
+            d->type->unrealize(d, d->s);
+        }
+        ret = -EINVAL;
+    }
     if (ret < 0) {
         return realize_failed(d, ret, errp);
     }
@@ -927,12 +1018,12 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
     tes_device *d;
 
     *help_printed = false;
-    if (strcmp(driver, "help") == 0 || strcmp(driver, "?") == 0) {
+    if (is_help_word(driver)) {
         types_print_help(TES_KIND_DEVICE, stdout);
         *help_printed = true;
         return NULL;
     }
-    if (opts && (strcmp(opts, "help") == 0 || strcmp(opts, "?") == 0)) {
+    if (opts_want_help(opts)) {
         const type_entry *te = type_lookup(driver, TES_KIND_DEVICE, errp);
         if (te) {
             type_print_props(te, stdout);

@@ -7,8 +7,10 @@
  * whose INTx pins swizzle ((slot + pin) % 4) onto four observable lines,
  * and a virtual clock in manual mode. Only one harness exists at a time.
  *
- * Environment: TESSERA_HARNESS_LOG=guest_errors,... enables -d log items
- * (messages go to stderr), so a test can assert on a guest-error message.
+ * Environment: TESSERA_HARNESS_LOG=guest_errors,... prints -d log items
+ * on stderr. Independently, the items of the capture mask (guest errors and
+ * unimplemented features unless the test says otherwise) are kept for
+ * tes_harness_log_text(), so a test asserts on what a plugin logged.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -32,6 +34,7 @@ struct tes_harness {
     GPtrArray *lines; /* tes_irq* wired to sysbus outputs, owned */
     GQueue msis;      /* msi_msg*, oldest first */
     uint64_t next_bar; /* next free address for BARs msi_enable maps */
+    GString *log;      /* captured log messages */
     char *error;
 };
 
@@ -114,7 +117,9 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     h->lines = g_ptr_array_new_with_free_func(g_free);
     h->next_bar = HARNESS_FREE_BAR_BASE;
     g_queue_init(&h->msis);
+    h->log = g_string_new(NULL);
     apply_log_env();
+    log_set_capture(h->log, TES_LOG_GUEST_ERROR | TES_LOG_UNIMP);
     registry_reset(); /* devices first: they unmap their regions */
     memory_reset();
     clock_set_manual(true);
@@ -144,6 +149,8 @@ void tes_harness_free(tes_harness *h)
     }
     g_ptr_array_unref(h->lines);
     g_queue_clear_full(&h->msis, g_free);
+    log_set_capture(NULL, 0);
+    g_string_free(h->log, true);
     g_free(h->error);
     g_free(h);
     current = NULL;
@@ -670,7 +677,24 @@ void *tes_harness_cpu_state(tes_cpu *cpu)
     return cpu_state(cpu);
 }
 
-/* ---- additions (blkpcie): asynchronous block completions, config by BDF ---- */
+/* ---- log capture ---- */
+
+void tes_harness_log_capture(tes_harness *h, unsigned mask)
+{
+    log_set_capture(h->log, mask);
+}
+
+const char *tes_harness_log_text(tes_harness *h)
+{
+    return h->log->str;
+}
+
+void tes_harness_log_clear(tes_harness *h)
+{
+    g_string_truncate(h->log, 0);
+}
+
+/* ---- asynchronous block completions, config cycles by BDF ---- */
 
 void tes_harness_block_poll(tes_harness *h)
 {

@@ -1,7 +1,8 @@
 #!/bin/sh
-# sdk: build docs/examples/pci-counter out of tree against a staged install
-# of this build, with nothing but pkg-config's flags, run its harness test,
-# and load the plugin into the installed tessera. TAP output.
+# sdk: build the installed copy of docs/examples/pci-counter (in
+# `pkg-config --variable=examplesdir tessera-sdk-1`) out of tree against a
+# staged install of this build, with nothing but pkg-config's flags, run its
+# harness test, and load the plugin into the installed tessera. TAP output.
 #
 #   test-example.sh BUILD_ROOT SOURCE_ROOT
 #
@@ -54,11 +55,39 @@ case "$cflags" in
 *) echo "$cflags" >"$SCRATCH/log"; not_ok "pkg-config --cflags tessera-sdk-1 points at the staged headers" ;;
 esac
 
-# 3. configure and build out of tree
+# 2b. the .pc version is the ABI version of the installed headers
+HDR=$(find "$STAGE" -path '*/tessera/types.h' | head -n 1)
+abi=$(sed -n 's/^#define TES_ABI_MAJOR \([0-9]*\).*/\1/p' "$HDR").$(sed -n \
+    's/^#define TES_ABI_MINOR \([0-9]*\).*/\1/p' "$HDR")
+pcver=$(PKG_CONFIG_PATH=$PCDIR pkg-config --modversion tessera-sdk-1)
+if [ "$pcver" = "$abi" ]; then
+    ok "pkg-config --modversion tessera-sdk-1 is the headers' ABI version ($abi)"
+else
+    echo "modversion '$pcver', types.h says '$abi'" >"$SCRATCH/log"
+    not_ok "pkg-config --modversion tessera-sdk-1 is the headers' ABI version ($abi)"
+fi
+
+# 3. the example and the guides are installed with the SDK; configure and
+# build a copy of the installed example out of tree
 export PKG_CONFIG_PATH=$PCDIR
-check "example configures out of tree with dependency('tessera-sdk-1')" \
-    meson setup "$EXB" "$SRC/docs/examples/pci-counter"
-check "example builds pci-counter.so and its harness test" ninja -C "$EXB"
+EXDIR=$STAGE$(pkg-config --variable=examplesdir tessera-sdk-1 | sed "s|^$STAGE||")
+for f in pci-counter/meson.build pci-counter/pci-counter.c pci-counter/test-pci-counter.c \
+         ../sdk.md ../testing.md; do
+    [ -f "$EXDIR/$f" ] || missing_doc="$missing_doc $f"
+done
+if [ -z "${missing_doc:-}" ]; then
+    ok "the example and docs/sdk.md, docs/testing.md are installed with the SDK"
+else
+    echo "not installed under $EXDIR:$missing_doc" >"$SCRATCH/log"
+    not_ok "the example and docs/sdk.md, docs/testing.md are installed with the SDK"
+fi
+cp -r "$EXDIR/pci-counter" "$SCRATCH/src"
+# -Dwerror=true: the example, and the SDK headers it includes, stay clean
+# under the example's own warning_level=2.
+check "example configures out of tree with dependency('tessera-sdk-1', version : '>=1.1')" \
+    meson setup -Dwerror=true "$EXB" "$SCRATCH/src"
+check "example builds pci-counter.so and its harness test without warnings (werror)" \
+    ninja -C "$EXB"
 [ -f "$EXB/pci-counter.so" ] || bail "pci-counter.so was not built"
 
 # 4. nothing from the source tree leaked into the compile lines

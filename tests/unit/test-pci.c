@@ -70,6 +70,26 @@ static int legacy_realize(tes_device *dev, void *opaque)
     return pci_register_bar(dev, 0, TES_PCI_BAR_MEM32, s->bar0);
 }
 
+/* The out-of-tree author's mistake: MSI-X in a BAR that is an I/O region,
+ * not a container. ignore_ret=on plays a plugin that ignores the result. */
+typedef struct msix_io_state {
+    tes_region *bar0;
+    int msix_ret;
+    bool ignore_ret;
+} msix_io_state;
+
+static int msix_io_realize(tes_device *dev, void *opaque)
+{
+    msix_io_state *s = opaque;
+
+    s->bar0 = region_new_io(dev, "mio-bar0", 0x4000, &tag_ops, (void *)(uintptr_t)0x1000);
+    if (pci_register_bar(dev, 0, TES_PCI_BAR_MEM32, s->bar0)) {
+        return -EINVAL;
+    }
+    s->msix_ret = pci_msix_init(dev, 0, 4, 0, s->bar0, 0x2000, 0x3000);
+    return s->ignore_ret ? 0 : s->msix_ret;
+}
+
 static int bridge_realize(tes_device *dev, void *opaque)
 {
     bridge_state *s = opaque;
@@ -108,13 +128,27 @@ static const tes_type_info legacy_type = {
     .class_info = &legacy_pci,
 };
 
+static const tes_prop_info msix_io_props[] = {
+    TES_PROP("ignore_ret", TES_PROP_BOOL, msix_io_state, ignore_ret, "off", 0, 0,
+             "realize returns 0 whatever pci_msix_init said"),
+    TES_PROP_END,
+};
+
+static const tes_type_info msix_io_type = {
+    .size = sizeof(tes_type_info), .kind = TES_KIND_DEVICE, .name = "pt-msix-io",
+    .desc = "MSI-X table asked for in an I/O-region BAR", .bus = TES_BUS_PCI,
+    .instance_size = sizeof(msix_io_state), .props = msix_io_props,
+    .realize = msix_io_realize, .class_info = &legacy_pci,
+};
+
 static const tes_type_info bridge_type = {
     .size = sizeof(tes_type_info), .kind = TES_KIND_DEVICE, .name = "pt-bridge",
     .desc = "PCIe root port", .bus = TES_BUS_PCI, .instance_size = sizeof(bridge_state),
     .realize = bridge_realize, .class_info = &bridge_pci,
 };
 
-static const tes_type_info *const test_types[] = {&ep_type, &legacy_type, &bridge_type, NULL};
+static const tes_type_info *const test_types[] = {&ep_type, &legacy_type, &bridge_type,
+                                                  &msix_io_type, NULL};
 
 static const tes_plugin_desc test_desc = {
     .size = sizeof(tes_plugin_desc), .abi_major = TES_ABI_MAJOR, .abi_minor = TES_ABI_MINOR,
@@ -758,6 +792,36 @@ static void test_info_pci(void)
     teardown();
 }
 
+/* pci_msix_init() maps the table into the BAR's region: an I/O region
+ * cannot hold it, so it is refused with a line naming the device, the BAR
+ * and what was expected, and realize fails even if the plugin ignores it. */
+static void test_msix_needs_container(void)
+{
+    static const char *const opts[] = {"addr=05.0", "addr=05.0,ignore_ret=on"};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(opts); i++) {
+        char *err = NULL;
+        tes_device *d;
+
+        setup();
+        d = dev_new("pt-msix-io", TES_KIND_DEVICE, &err);
+        g_assert_nonnull(d);
+        g_assert_true(dev_set_opts(d, opts[i], &err));
+        g_assert_false(dev_realize(d, root, &err));
+        g_assert_cmpint(((msix_io_state *)d->s)->msix_ret, ==, -EINVAL);
+        g_assert_nonnull(err);
+        g_assert_true(g_str_has_prefix(err, "device 'pt-msix-io"));
+        g_assert_nonnull(strstr(err, "BAR0 region 'mio-bar0' is not a container"));
+        g_assert_nonnull(strstr(err, "region_new_container()"));
+        g_assert_null(strchr(err, '\n'));
+        /* Nothing stays plugged: the slot reads all ones. */
+        g_assert_cmphex(cfgr(0, 0x28, 0, 4), ==, 0xffffffff);
+        g_free(err);
+        dev_free(d);
+        teardown();
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -776,6 +840,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/cap/list-walk-finds-pm-msi-msix-pcie", test_cap_list);
     g_test_add_func("/pci/cap/pm-d1-refused-d3hot-kept", test_pm_states);
     g_test_add_func("/pci/msix/masked-sets-pba-unmask-delivers", test_msix_pending_and_unmask);
+    g_test_add_func("/pci/msix/non-container-bar-region-refused", test_msix_needs_container);
     g_test_add_func("/pci/msi/multiple-vectors-replace-data-low-bits",
                     test_msi_multiple_vectors);
     g_test_add_func("/pci/intx/shared-lines-or-and-intx-disable",

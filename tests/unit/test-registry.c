@@ -1,7 +1,7 @@
 /*
  * Unit tests of the plugin loader, the type registry and the object tree,
  * against the fixture plugins of tests/fixtures (real .so files loaded
- * through libltdl, with the real host table).
+ * through dlopen(), with the real host table).
  *
  * The fixture directory comes from TESSERA_FIXTURE_DIR when set, else the
  * build tree this test was compiled for.
@@ -110,6 +110,66 @@ static void test_range_errors(void)
     g_assert_cmphex(s->mask, ==, UINT64_MAX);
     g_assert_null(err);
     dev_free(d);
+}
+
+/* QEMU reads integer properties with qemu_strtou64(base 0): 010 is 8. */
+static void test_octal_integers(void)
+{
+    tes_device *d = new_dev("fixture-dev");
+    fixture_dev *s = d->s;
+    char *err = NULL;
+
+    g_assert_true(dev_set_prop(d, "count", "010", &err));
+    g_assert_cmpuint(s->count, ==, 8);
+    g_assert_true(dev_set_prop(d, "width", "0", &err));
+    g_assert_cmpuint(s->width, ==, 0);
+    g_assert_true(dev_set_prop(d, "mask", "0777", &err));
+    g_assert_cmphex(s->mask, ==, 0x1ff);
+    g_assert_true(dev_set_prop(d, "count", "0X1f", &err));
+    g_assert_cmpuint(s->count, ==, 31);
+    g_assert_true(dev_set_prop(d, "count", "10", &err));
+    g_assert_cmpuint(s->count, ==, 10);
+    /* Sizes read as qemu_strtosz does: decimal, 0x hex, suffixes. */
+    g_assert_true(dev_set_prop(d, "mem", "010", &err));
+    g_assert_cmpuint(s->mem, ==, 10);
+    g_assert_null(err);
+    expect_prop_error(d, "count", "08",
+                      "device 'fixture-dev': property 'count' wants a number 1..64, got '08'");
+    expect_prop_error(d, "count", "0101", /* 65 */
+                      "device 'fixture-dev': property 'count' wants 1..64, got 0101");
+    dev_free(d);
+}
+
+/* -device T,help: every property, with its range where the table declares
+ * one, and its default. */
+static void test_help_shows_ranges(void)
+{
+    char *err = NULL;
+    const type_entry *te = type_lookup("fixture-dev", TES_KIND_DEVICE, &err);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    g_assert_nonnull(te);
+    type_print_props(te, out);
+    fclose(out);
+    g_assert_nonnull(strstr(text, "\n  count=<uint8>            - queues (1..64, default: 4)\n"));
+    g_assert_nonnull(strstr(text, "\n  nodef=<uint32>           - no default\n"));
+    g_assert_nonnull(strstr(text, "\n  mask=<uint64>            - DMA mask (default: 0xfffffff)\n"));
+    free(text);
+}
+
+/* A help item anywhere asks for help (QEMU: -device edu,dma_mask=1,help). */
+static void test_help_anywhere(void)
+{
+    g_assert_true(opts_want_help("help"));
+    g_assert_true(opts_want_help("count=1,help"));
+    g_assert_true(opts_want_help("help,count=1"));
+    g_assert_true(opts_want_help("count=1,?"));
+    g_assert_false(opts_want_help("label=help"));
+    g_assert_false(opts_want_help("label=a,,help"));
+    g_assert_false(opts_want_help(""));
+    g_assert_false(opts_want_help(NULL));
 }
 
 static void test_bool_words(void)
@@ -482,6 +542,9 @@ int main(int argc, char **argv)
     g_test_add_func("/registry/props/defaults-applied-at-creation", test_defaults_applied);
     g_test_add_func("/registry/props/numbers-checked-against-range", test_range_errors);
     g_test_add_func("/registry/props/bool-accepts-on-off-words", test_bool_words);
+    g_test_add_func("/registry/props/leading-zero-integer-is-octal", test_octal_integers);
+    g_test_add_func("/registry/props/help-shows-declared-ranges", test_help_shows_ranges);
+    g_test_add_func("/registry/opts/help-item-anywhere-asks-for-help", test_help_anywhere);
     g_test_add_func("/registry/props/size-takes-binary-suffixes", test_size_suffixes);
     g_test_add_func("/registry/props/unknown-property-points-to-help", test_unknown_property);
     g_test_add_func("/registry/opts/double-comma-escapes", test_opts_comma_escape);

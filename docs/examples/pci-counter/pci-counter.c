@@ -11,6 +11,7 @@
  *   0x4 RW  read: the counter, unchanged; write: set the counter
  * Migrates the counter.
  */
+#include <errno.h>
 #include <tessera/tessera.h>
 
 typedef struct counter {
@@ -24,6 +25,7 @@ static uint64_t counter_read(void *opaque, uint64_t off, unsigned size)
 {
     counter *c = opaque;
 
+    (void)size; /* always 4: valid_min = valid_max = 4 */
     switch (off) {
     case 0x0: return c->value++;
     case 0x4: return c->value;
@@ -36,6 +38,7 @@ static void counter_write(void *opaque, uint64_t off, uint64_t val, unsigned siz
 {
     counter *c = opaque;
 
+    (void)size; /* always 4 */
     if (off == 0x4) {
         c->value = (uint32_t)val;
         return;
@@ -57,13 +60,14 @@ static int counter_realize(tes_device *dev, void *s)
     tes_region *bar = H->region_new_io(dev, "pci-counter", 4096, &counter_ops, c);
 
     c->value = c->start;
-    return H->pci_register_bar(dev, 0, TES_PCI_BAR_MEM32, bar) < 0 ? -22 : 0;
+    return H->pci_register_bar(dev, 0, TES_PCI_BAR_MEM32, bar) < 0 ? -EINVAL : 0;
 }
 
 static void counter_reset(tes_device *dev, void *s)
 {
     counter *c = s;
 
+    (void)dev;
     c->value = c->start;
 }
 

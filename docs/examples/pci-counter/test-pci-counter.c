@@ -63,6 +63,23 @@ static void test_migrates(void)
     tes_harness_free(h);
 }
 
+/* Guest mistakes are logged, not fatal: the test reads what was logged. */
+static void test_logs_unknown_register(void)
+{
+    tes_device *d;
+    tes_harness *h = up(&d, NULL);
+
+    g_assert_cmpstr(tes_harness_log_text(h), ==, "");
+    g_assert_cmpuint(tes_harness_read(h, BAR0 + 8, 4), ==, 0);
+    g_assert_cmpstr(tes_harness_log_text(h), ==,
+                    "pci-counter: read of unknown register 0x8\n");
+    tes_harness_log_clear(h);
+    tes_harness_write(h, BAR0 + 0, 1, 4);
+    g_assert_cmpstr(tes_harness_log_text(h), ==,
+                    "pci-counter: write to register 0x0 ignored\n");
+    tes_harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -75,5 +92,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pci-counter/mmio/write-sets-reset-restores-start",
                     test_write_sets_and_reset_restores);
     g_test_add_func("/pci-counter/migration/counter-survives", test_migrates);
+    g_test_add_func("/pci-counter/log/unknown-register-is-a-guest-error",
+                    test_logs_unknown_register);
     return g_test_run();
 }

@@ -208,32 +208,30 @@ static void test_dma_mask_clamps(void)
     edu_down(&f);
 }
 
-static void test_dma_outside_buffer_child(void)
+/* The guest's mistake is logged, not fatal; tes_harness_log_text() shows
+ * the test what edu logged. */
+static void test_dma_outside_buffer(void)
 {
     fixture f;
     uint8_t *ram, *copy;
 
-    g_setenv("TESSERA_HARNESS_LOG", "guest_errors", TRUE);
     edu_up(&f, NULL);
     ram = tes_harness_ram(f.h);
     memset(ram, 0x5a, 0x10000);
     copy = g_memdup2(ram, 0x10000);
     dma(&f, BUF + 0xf00, 0x1000, 0x200, 0x2 | 0x4); /* runs past the end */
     tes_harness_clock_step(f.h, 1000);
+    g_assert_nonnull(strstr(tes_harness_log_text(f.h),
+                            "edu: DMA of 0x200 bytes at device address 0x40f00 is outside"));
+    tes_harness_log_clear(f.h);
     dma(&f, 0x1000, BUF + 0x1000, 4, 0); /* just past the end */
     tes_harness_clock_step(f.h, 1000);
+    g_assert_nonnull(strstr(tes_harness_log_text(f.h), "edu: DMA of 0x4 bytes"));
     g_assert_cmpmem(ram, 0x10000, copy, 0x10000);
     g_assert_cmphex(rd(&f, REG_DMA_CMD) & 1, ==, 0); /* engine not wedged */
     g_assert_cmphex(rd(&f, REG_ID), ==, 0x010000ed);
     g_free(copy);
     edu_down(&f);
-}
-
-static void test_dma_outside_buffer(void)
-{
-    g_test_trap_subprocess("/edu/dma/outside-buffer-logs-and-copies-nothing/subprocess", 0, 0);
-    g_test_trap_assert_passed();
-    g_test_trap_assert_stderr("*edu: DMA of 0x200 bytes at device address 0x40f00 is outside*");
 }
 
 static void test_migrate_mid_factorial(void)
@@ -295,8 +293,6 @@ int main(int argc, char **argv)
     g_test_add_func("/edu/dma/source-address-clamped-to-dma-mask", test_dma_mask_clamps);
     g_test_add_func("/edu/dma/outside-buffer-logs-and-copies-nothing",
                     test_dma_outside_buffer);
-    g_test_add_func("/edu/dma/outside-buffer-logs-and-copies-nothing/subprocess",
-                    test_dma_outside_buffer_child);
     g_test_add_func("/edu/migration/mid-factorial-completes-on-new-device-buffer-kept",
                     test_migrate_mid_factorial);
     return g_test_run();

@@ -5,8 +5,11 @@
  * core: guest RAM at physical address 0, a root PCI bus ("pci.0") whose BARs
  * map into system memory and the I/O port space, an MSI doorbell window at
  * TES_HARNESS_MSI_BASE that records every MSI/MSI-X message, observable INTx
- * and sysbus interrupt lines, and a virtual clock that moves only when the
- * test steps it. One harness at a time per process.
+ * and sysbus interrupt lines, a virtual clock that moves only when the
+ * test steps it, and a record of what plugins logged. One harness at a time
+ * per process. docs/testing.md ("The plugin harness") is the guide; the
+ * installed example (pkg-config --variable=examplesdir tessera-sdk-1,
+ * pci-counter/) is a complete test.
  *
  *   tes_harness *h = tes_harness_new(16 << 20);
  *   tes_harness_load(h, "build/plugins/edu/edu.so");
@@ -42,6 +45,12 @@ const tes_host *tes_harness_host(tes_harness *h);
 
 /* Add a -drive (same grammar as the command line). */
 bool tes_harness_drive(tes_harness *h, const char *opts);
+/* Asynchronous block requests (host->drive_submit) complete here, since the
+ * harness runs no main loop: poll reaps what is ready and runs the
+ * callbacks without blocking; wait first blocks until at least one request
+ * of any drive completes (returns at once when none is in flight). */
+void tes_harness_block_poll(tes_harness *h);
+void tes_harness_block_wait(tes_harness *h);
 /* Create and realize a device: props "k=v,..." or NULL. PCI devices go on
  * pci.0 (addr= picks the slot), others on the system bus. NULL on error. */
 tes_device *tes_harness_device(tes_harness *h, const char *type, const char *props);
@@ -49,7 +58,6 @@ tes_device *tes_harness_device(tes_harness *h, const char *type, const char *pro
 void *tes_harness_state(tes_device *dev);
 /* Reset every device as a system reset would. */
 void tes_harness_reset(tes_harness *h);
-
 
 /* Physical memory access as a CPU would do it (size 1, 2, 4 or 8). */
 uint64_t tes_harness_read(tes_harness *h, uint64_t addr, unsigned size);
@@ -64,6 +72,13 @@ uint64_t tes_harness_ram_size(tes_harness *h);
 uint32_t tes_harness_cfg_read(tes_harness *h, tes_device *dev, uint32_t off, unsigned size);
 void tes_harness_cfg_write(tes_harness *h, tes_device *dev, uint32_t off, uint32_t val,
                            unsigned size);
+/* Config cycles to bus/devfn as the host bridge of pci.0 routes them
+ * through bridges (bus numbers as programmed); absent functions read
+ * all ones. */
+uint32_t tes_harness_cfg_read_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
+                                  unsigned size);
+void tes_harness_cfg_write_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
+                               uint32_t val, unsigned size);
 /* Program BAR bar to addr (I/O BARs: a port), enable memory/I/O decoding
  * and bus mastering. Returns addr, or UINT64_MAX when the BAR is absent. */
 uint64_t tes_harness_bar_map(tes_harness *h, tes_device *dev, int bar, uint64_t addr);
@@ -74,6 +89,9 @@ bool tes_harness_msi_enable(tes_harness *h, tes_device *dev);
 /* Interrupts: a sysbus output's level, the PCI INTx level of dev. */
 int tes_harness_irq_level(tes_harness *h, tes_device *dev, unsigned idx);
 int tes_harness_intx_level(tes_harness *h, tes_device *dev);
+/* Level of pci.0's INTx line (0..3) that (slot + pin) % 4 picks: what a
+ * function behind bridges drives after their swizzle. */
+int tes_harness_pci_line(tes_harness *h, unsigned line);
 /* MSIs received since the last pop, oldest first. */
 unsigned tes_harness_msi_count(tes_harness *h);
 bool tes_harness_msi_pop(tes_harness *h, uint64_t *addr, uint32_t *data);
@@ -95,23 +113,14 @@ void *tes_harness_cpu_state(tes_cpu *cpu);
  * return the new device (NULL on error). *bytes gets the section size. */
 tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes);
 
-/* ---- additions (blkpcie) ---- */
-/* Asynchronous block requests (host->drive_submit) complete here, since the
- * harness runs no main loop: poll reaps what is ready and runs the
- * callbacks without blocking; wait first blocks until at least one request
- * of any drive completes (returns at once when none is in flight). */
-void tes_harness_block_poll(tes_harness *h);
-void tes_harness_block_wait(tes_harness *h);
-/* Config cycles to bus/devfn as the host bridge of pci.0 routes them
- * through bridges (bus numbers as programmed); absent functions read
- * all ones. */
-uint32_t tes_harness_cfg_read_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
-                                  unsigned size);
-void tes_harness_cfg_write_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint32_t off,
-                               uint32_t val, unsigned size);
-/* Level of pci.0's INTx line (0..3) that (slot + pin) % 4 picks: what a
- * function behind bridges drives after their swizzle. */
-int tes_harness_pci_line(tes_harness *h, unsigned line);
+/* What plugins logged (host->log) under the TES_LOG_* items of mask,
+ * whether or not TESSERA_HARNESS_LOG also prints them; tes_harness_new
+ * captures TES_LOG_GUEST_ERROR | TES_LOG_UNIMP. log_text is every message
+ * since tes_harness_new or the last clear, one per line ("" when none),
+ * valid until the next message or clear. */
+void tes_harness_log_capture(tes_harness *h, unsigned mask);
+const char *tes_harness_log_text(tes_harness *h);
+void tes_harness_log_clear(tes_harness *h);
 
 #ifdef __cplusplus
 }

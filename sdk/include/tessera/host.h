@@ -146,7 +146,8 @@ struct tes_host {
     int (*pci_msi_init)(tes_device *dev, uint8_t offset, unsigned nvec, bool is64,
                         bool maskable);
     /* MSI-X table and PBA live in the region r of BAR bar (core maps I/O
-     * subregions at table_off and pba_off). */
+     * subregions at table_off and pba_off, so r must be a container:
+     * -EINVAL and a device error otherwise). Returns the cap offset. */
     int (*pci_msix_init)(tes_device *dev, uint8_t offset, unsigned nvec, int bar,
                          tes_region *r, uint32_t table_off, uint32_t pba_off);
     bool (*pci_msi_enabled)(tes_device *dev);

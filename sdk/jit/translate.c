@@ -1,0 +1,200 @@
+/*
+ * tessera JIT: the generator's life cycle and the translation of one
+ * block (tes_jit_begin .. tes_jit_end): optimise, allocate, emit, insert.
+ */
+#include "jit-internal.h"
+
+#include <inttypes.h>
+
+#define MAX_TB_CODE (64u * 1024)
+#define MIN_CODE_SIZE (256u * 1024)
+#define DEFAULT_CODE_SIZE (32u * 1024 * 1024)
+/* Every rel32 in the buffer must reach every other byte of it. */
+#define MAX_CODE_SIZE (1024u * 1024 * 1024)
+
+static char *msg(const char *text)
+{
+    return strdup(text);
+}
+
+static bool check_config(const tes_jit_config *c, char **err)
+{
+    const tes_jit_tlb *t = &c->tlb;
+
+    if (c->size < offsetof(tes_jit_config, log)) {
+        *err = msg("tessera-jit: tes_jit_config.size too small (set it to sizeof)");
+        return false;
+    }
+    if (c->code_size && (c->code_size < MIN_CODE_SIZE || c->code_size > MAX_CODE_SIZE)) {
+        *err = msg("tessera-jit: code_size wants 256 KiB .. 1 GiB");
+        return false;
+    }
+    if (t->page_bits < 8 || t->page_bits > 30 || t->index_bits < 1 || t->index_bits > 24 ||
+        t->entry_size == 0 || !c->ld_slow || !c->st_slow) {
+        *err = msg("tessera-jit: bad soft TLB description or no slow paths");
+        return false;
+    }
+    return true;
+}
+
+tes_jit *tes_jit_new(const tes_jit_config *cfg, char **err)
+{
+    tes_jit *j;
+    size_t n = cfg->size < sizeof(*cfg) ? cfg->size : sizeof(*cfg);
+
+    *err = NULL;
+    if (!check_config(cfg, err)) {
+        return NULL;
+    }
+    j = jit_alloc(sizeof(*j));
+    memcpy(&j->cfg, cfg, n);
+    if (!jit_buf_init(j, cfg->code_size ? cfg->code_size : DEFAULT_CODE_SIZE, err)) {
+        free(j);
+        return NULL;
+    }
+    pthread_mutex_init(&j->lock, NULL);
+    j->head_len = (jit_gen_head(j) + 63) & ~(size_t)63;
+    j->used = j->head_len;
+    j->hash_size = 1024;
+    j->hash = jit_alloc(j->hash_size * sizeof(*j->hash));
+    j->pages_size = 256;
+    j->pages = jit_alloc(j->pages_size * sizeof(*j->pages));
+    return j;
+}
+
+void tes_jit_free(tes_jit *j)
+{
+    if (!j) {
+        return;
+    }
+    pthread_mutex_lock(&j->lock);
+    jit_flush_locked(j);
+    jit_flush_locked(j); /* the second frees the zombies */
+    for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
+        jc->j = NULL;
+    }
+    pthread_mutex_unlock(&j->lock);
+    jit_ir_free(j->open);
+    for (uint32_t i = 0; i < j->ngnames; i++) {
+        free((char *)j->gnames[i].name);
+    }
+    free(j->gnames);
+    free(j->hash);
+    free(j->pages);
+    jit_buf_free(j);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+tes_jit_ir *tes_jit_begin(tes_jit *j, const tes_jit_key *k)
+{
+    tes_jit_ir *ir = NULL;
+
+    pthread_mutex_lock(&j->lock);
+    if (j->open) {
+        jit_bug("tes_jit_begin: a block is already open");
+    }
+    if (j->size - j->used < MAX_TB_CODE) {
+        jit_flush_locked(j);
+    }
+    if (j->size - j->used >= MAX_TB_CODE) {
+        ir = jit_ir_new(j, k);
+        j->open = ir;
+    }
+    pthread_mutex_unlock(&j->lock);
+    return ir;
+}
+
+void tes_jit_abort(tes_jit *j, tes_jit_ir *ir)
+{
+    if (ir != j->open) {
+        jit_bug("tes_jit_abort: not the open block");
+    }
+    j->open = NULL;
+    jit_ir_free(ir);
+}
+
+static void log_ir(tes_jit *j, tes_jit_ir *ir, const char *title)
+{
+    strbuf sb = { 0 };
+
+    jit_ir_dump(ir, &sb, title);
+    j->cfg.log(j->cfg.opaque, sb.s);
+    sb_free(&sb);
+}
+
+static void log_code(tes_jit *j, const tes_jit_tb *tb)
+{
+    strbuf sb = { 0 };
+
+    sb_printf(&sb, "OUT: [size=%u] pc=0x%" PRIx64 " at %p\n", tb->code_len, tb->key.pc,
+              (void *)tb->code);
+    for (uint32_t i = 0; i < tb->code_len; i++) {
+        if (i % 16 == 0) {
+            sb_printf(&sb, "  %p:", (void *)(tb->code + i));
+        }
+        sb_printf(&sb, " %02x", tb->code[i]);
+        if (i % 16 == 15 || i + 1 == tb->code_len) {
+            sb_printf(&sb, "\n");
+        }
+    }
+    j->cfg.log(j->cfg.opaque, sb.s);
+    sb_free(&sb);
+}
+
+/* Code for ir at the buffer's bump pointer; false if it does not fit. */
+static bool emit_block(tes_jit *j, tes_jit_ir *ir, tes_jit_tb *tb)
+{
+    uint32_t len;
+
+    j->used = (j->used + 15) & ~(size_t)15;
+    tb->code = j->rx + j->used;
+    len = jit_gen(j, ir, tb, j->size - j->used > MAX_TB_CODE ? MAX_TB_CODE
+                                                            : j->size - j->used);
+    if (!len) {
+        return false;
+    }
+    tb->code_len = len;
+    j->used += len;
+    return true;
+}
+
+tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void *host,
+                        size_t len)
+{
+    bool log = j->cfg.log != NULL;
+    tes_jit_tb *tb;
+
+    if (ir != j->open) {
+        jit_bug("tes_jit_end: not the open block");
+    }
+    if (log && j->cfg.log_op) {
+        log_ir(j, ir, "OP:");
+    }
+    jit_optimize(ir);
+    jit_liveness(ir);
+    if (log && j->cfg.log_op) {
+        log_ir(j, ir, "OP after optimisation:");
+    }
+    tb = jit_alloc(sizeof(*tb));
+    tb->key = ir->key;
+    tb->host = host;
+    tb->len = len;
+    tb->ninsns = ninsns;
+    tb->valid = true;
+    pthread_mutex_lock(&j->lock);
+    if (!emit_block(j, ir, tb)) {
+        pthread_mutex_unlock(&j->lock);
+        free(tb);
+        tb = NULL;
+    } else {
+        jit_tb_insert(j, tb);
+        pthread_mutex_unlock(&j->lock);
+        if (log && j->cfg.log_out_asm) {
+            log_code(j, tb);
+        }
+    }
+    j->open = NULL;
+    jit_ir_free(ir);
+    return tb;
+}
