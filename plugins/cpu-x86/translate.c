@@ -425,6 +425,7 @@ static void tr_init(jit_tr *t, x86_cpu *c, tes_jit_ir *ir, uint64_t pc)
     t->ir = ir;
     t->page = pc & ~0xfffull;
     t->cc_known = -1;
+    t->cc_guess = c->cc_op;
     t->user = c->cpl == 3;
     t->sse = x86_jit_sse_usable(c);
     t->env = tes_jit_env(ir);

@@ -24,6 +24,34 @@ static uint64_t rel_target(const jit_tr *t, unsigned size)
     return (t->next_rip + t->x.imm) & size_mask(size);
 }
 
+/* cc_op unknown here but guessed (x86-jit.h): when cc_op holds the
+ * guess at run time the condition is decided inline, else the helper. */
+static bool guessed_branch(jit_tr *t, unsigned cc, tes_jit_label taken)
+{
+    tes_jit_label slow, not_taken;
+    jcond k;
+
+    if (t->cc_known >= 0 || t->cc_guess < 0 || !jt_cond_inlinable(t->cc_guess, cc)) {
+        return false;
+    }
+    t->cc_known = t->cc_guess;
+    slow = tes_jit_label_new(t->ir);
+    not_taken = tes_jit_label_new(t->ir);
+    /* nothing emitted yet when this fails */
+    tes_jit_brcond(t->ir, TES_JIT_NE, t->cc_op, jt_const(t, (uint64_t)t->cc_guess), slow, false);
+    if (!jt_cond_known(t, cc, &k)) {
+        jt_cond_helper(t, cc, &k); /* jt_cond_inlinable erred: still right */
+    }
+    tes_jit_brcond(t->ir, k.c, k.a, k.b, taken, k.is32);
+    tes_jit_br(t->ir, not_taken);
+    tes_jit_label_set(t->ir, slow);
+    t->cc_known = -1;
+    jt_cond_helper(t, cc, &k);
+    tes_jit_brcond(t->ir, k.c, k.a, k.b, taken, k.is32);
+    tes_jit_label_set(t->ir, not_taken);
+    return true;
+}
+
 static bool tr_jcc(jit_tr *t, unsigned cc)
 {
     unsigned size = branch_size(t);
@@ -33,9 +61,11 @@ static bool tr_jcc(jit_tr *t, unsigned cc)
     if (!size) {
         return false;
     }
-    jt_cond(t, cc, &k);
     taken = tes_jit_label_new(t->ir);
-    tes_jit_brcond(t->ir, k.c, k.a, k.b, taken, k.is32);
+    if (!guessed_branch(t, cc, taken)) {
+        jt_cond(t, cc, &k);
+        tes_jit_brcond(t->ir, k.c, k.a, k.b, taken, k.is32);
+    }
     jt_exit_to(t, t->next_rip, 0);
     tes_jit_label_set(t->ir, taken);
     jt_exit_to(t, rel_target(t, size), 1);

@@ -433,27 +433,82 @@ static bool cond_known(jit_tr *t, unsigned n, jcond *k)
             set_jc(k, TES_JIT_LTU, t->cc_dst, t->cc_src, false);
             return true;
         }
+        if (n == 3) { /* CF or ZF */
+            tes_jit_val c = jt_tmp(t), z = jt_tmp(t);
+
+            tes_jit_setcond(t->ir, TES_JIT_LTU, c, t->cc_dst, t->cc_src, false);
+            tes_jit_setcond(t->ir, TES_JIT_EQ, z, t->cc_dst, jt_const(t, 0), false);
+            jt_op(t, TES_JIT_OR, c, c, z);
+            set_jc(k, TES_JIT_NE, c, jt_const(t, 0), false);
+            return true;
+        }
+        return false;
+    case CC_OP_INC: case CC_OP_DEC: case CC_OP_ADC: case CC_OP_SBB:
+        if (n == 1) {
+            set_jc(k, TES_JIT_NE, jt_cf(t), jt_const(t, 0), false);
+            return true;
+        }
+        return false;
+    case CC_OP_SHL:
+        if (n == 1) {
+            set_jc(k, TES_JIT_TSTNE, t->cc_src, jt_const(t, sign_bit(size)), false);
+            return true;
+        }
+        return false;
+    case CC_OP_SAR:
+        if (n == 1) {
+            set_jc(k, TES_JIT_TSTNE, t->cc_src, jt_const(t, 1), false);
+            return true;
+        }
         return false;
     default:
         return false;
     }
 }
 
-void jt_cond(jit_tr *t, unsigned cc, jcond *k)
+/* Whether cond_known decides condition cc inline after cc_op op (kept in
+ * step with it; erring only costs a helper call). */
+bool jt_cond_inlinable(int64_t ccop, unsigned cc)
 {
-    tes_jit_val args[6], r;
+    static const uint8_t ok[] = {
+        [CC_OP_EFLAGS] = 0x3f, [CC_OP_SUB] = 0xde, [CC_OP_LOGIC] = 0xdf, [CC_OP_ADD] = 0x1e,
+        [CC_OP_INC] = 0x16, [CC_OP_DEC] = 0x16, [CC_OP_ADC] = 0x16, [CC_OP_SBB] = 0x16,
+        [CC_OP_SHL] = 0x16, [CC_OP_SAR] = 0x16, [CC_OP_MUL] = 0x14,
+    };
+    unsigned op = (unsigned)(ccop >> 2);
 
-    if (t->cc_known >= 0 && cond_known(t, (cc >> 1) & 7, k)) {
-        if (cc & 1) {
-            k->c = invert(k->c);
-        }
-        return;
+    return op < sizeof(ok) && ((ok[op] >> ((cc >> 1) & 7)) & 1);
+}
+
+/* Condition cc inline for the cc_op the block knows; false (nothing
+ * emitted) when it needs the helper. */
+bool jt_cond_known(jit_tr *t, unsigned cc, jcond *k)
+{
+    if (t->cc_known < 0 || !cond_known(t, (cc >> 1) & 7, k)) {
+        return false;
     }
-    r = jt_tmp(t);
+    if (cc & 1) {
+        k->c = invert(k->c);
+    }
+    return true;
+}
+
+/* The helper's answer to condition cc. */
+void jt_cond_helper(jit_tr *t, unsigned cc, jcond *k)
+{
+    tes_jit_val args[6], r = jt_tmp(t);
+
     args[0] = jt_const(t, cc & 15);
     cc_args(t, args + 1);
     tes_jit_call(t->ir, (const void *)helper_cond, TES_JIT_CALL_PURE, r, 6, args);
     set_jc(k, TES_JIT_NE, r, jt_const(t, 0), false);
+}
+
+void jt_cond(jit_tr *t, unsigned cc, jcond *k)
+{
+    if (!jt_cond_known(t, cc, k)) {
+        jt_cond_helper(t, cc, k);
+    }
 }
 
 /* ---- block exits ---- */

@@ -92,6 +92,7 @@ static bool fallback(jit_tr *t)
         return false;
     }
     t->cc_known = -1;
+    t->cc_guess = -1;
     if (ends_block(&t->x)) {
         /* rip is where the helper left it */
         tes_jit_exit_nochain(t->ir);

@@ -49,6 +49,10 @@ typedef struct jit_tr {
     /* cc_op as the generated code left it so far, -1 when not known at
      * translate time (start of block, after a fallback call). */
     int64_t cc_known;
+    /* cc_op when the block was translated, while nothing but the block's
+     * own inline code ran (a fallback may change it): a Jcc with cc_op
+     * unknown checks this guess at run time and decides inline. */
+    int64_t cc_guess;
     bool user;           /* CPL 3: the user TLB */
     bool sse;            /* SSE usable without #UD/#NM (in the key) */
     bool ended;          /* the instruction ended the block */
@@ -122,6 +126,9 @@ tes_jit_val jt_cf(jit_tr *t);
 tes_jit_val jt_flags(jit_tr *t);                    /* x86_arith_flags */
 void jt_put_arith(jit_tr *t, tes_jit_val f);        /* x86_put_arith */
 void jt_cond(jit_tr *t, unsigned cc, jcond *k);
+bool jt_cond_known(jit_tr *t, unsigned cc, jcond *k); /* inline only */
+bool jt_cond_inlinable(int64_t ccop, unsigned cc);
+void jt_cond_helper(jit_tr *t, unsigned cc, jcond *k);
 /* Exits: to a constant rip (chained on the page), to env->rip. */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot);
 void jt_goto_rip(jit_tr *t);
