@@ -345,6 +345,34 @@ static bool cond_eflags(jit_tr *t, unsigned n, jcond *k)
     return true;
 }
 
+/* CF for an instruction that reads it before anything else (no temp may
+ * be live: labels follow). With cc_op unknown but guessed (x86-jit.h),
+ * it is computed inline when cc_op holds the guess at run time. */
+tes_jit_val jt_cf_first(jit_tr *t)
+{
+    int op = (int)(t->cc_guess >> 2);
+    tes_jit_label slow, done;
+    tes_jit_val sc, r;
+
+    if (t->cc_known >= 0 || t->cc_guess < 0 || op > CC_OP_DEC) {
+        return jt_cf(t); /* known, or no guess with an inline CF */
+    }
+    sc = tes_jit_global(t->ir, offsetof(x86_cpu, jit_scratch), "scratch");
+    slow = tes_jit_label_new(t->ir);
+    done = tes_jit_label_new(t->ir);
+    tes_jit_brcond(t->ir, TES_JIT_NE, t->cc_op, jt_const(t, (uint64_t)t->cc_guess), slow, false);
+    t->cc_known = t->cc_guess;
+    jt_op(t, TES_JIT_MOV, sc, jt_cf(t), TES_JIT_NONE);
+    tes_jit_br(t->ir, done);
+    tes_jit_label_set(t->ir, slow);
+    t->cc_known = -1;
+    jt_op(t, TES_JIT_MOV, sc, jt_cf(t), TES_JIT_NONE);
+    tes_jit_label_set(t->ir, done);
+    r = jt_tmp(t);
+    jt_op(t, TES_JIT_MOV, r, sc, TES_JIT_NONE);
+    return r;
+}
+
 static tes_jit_cond invert(tes_jit_cond c)
 {
     static const tes_jit_cond inv[] = {

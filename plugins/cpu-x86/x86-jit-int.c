@@ -15,15 +15,13 @@ static bool mul_acc(jit_tr *t, bool sign);
 
 /* ADD OR ADC SBB AND SUB XOR CMP (group-1 order). */
 static bool alu(jit_tr *t, unsigned op, unsigned size, tes_jit_val a, tes_jit_val b,
-                tes_jit_val *res)
+                tes_jit_val cin, tes_jit_val *res)
 {
     static const tes_jit_opc opc[8] = {TES_JIT_ADD, TES_JIT_OR, TES_JIT_ADD, TES_JIT_SUB,
                                        TES_JIT_AND, TES_JIT_SUB, TES_JIT_XOR, TES_JIT_SUB};
     tes_jit_val r = jt_tmp(t);
 
-    if (op == 2 || op == 3) { /* ADC SBB: carry in from the flags now */
-        tes_jit_val cin = jt_cf(t);
-
+    if (op == 2 || op == 3) { /* ADC SBB: cin is CF before the instruction */
         jt_op(t, opc[op], r, a, b);
         jt_op(t, opc[op], r, r, cin);
         jt_zext(t, size, r, r);
@@ -47,17 +45,20 @@ static bool alu(jit_tr *t, unsigned op, unsigned size, tes_jit_val a, tes_jit_va
 static bool alu_rm(jit_tr *t, unsigned op, unsigned size, int dir, tes_jit_val imm)
 {
     const x86_insn *x = &t->x;
-    tes_jit_val a, b, r, la = TES_JIT_NONE;
+    tes_jit_val a, b, r, la = TES_JIT_NONE, cin = TES_JIT_NONE;
 
     if ((op == 2 || op == 3) && dir == 0 && x->rm_is_mem) {
         /* ADC SBB to memory set the flags they read before storing: the
          * fallback (a store left to the interpreter must be repeatable) */
         return false;
     }
+    if (op == 2 || op == 3) {
+        cin = jt_cf_first(t);
+    }
     if (dir == 0) {
         a = jt_rm_get(t, size, &la);
         b = imm != TES_JIT_NONE ? imm : jt_reg_get(t, x->reg, size);
-        alu(t, op, size, a, b, &r);
+        alu(t, op, size, a, b, cin, &r);
         if (op != 7) {
             jt_rm_set(t, size, r, la);
         }
@@ -65,7 +66,7 @@ static bool alu_rm(jit_tr *t, unsigned op, unsigned size, int dir, tes_jit_val i
     }
     b = jt_rm_get(t, size, NULL);
     a = jt_reg_get(t, x->reg, size);
-    alu(t, op, size, a, b, &r);
+    alu(t, op, size, a, b, cin, &r);
     if (op != 7) {
         jt_reg_set(t, x->reg, size, r);
     }
@@ -78,12 +79,13 @@ static bool tr_alu(jit_tr *t)
     const x86_insn *x = &t->x;
     unsigned op = (x->op >> 3) & 7, form = x->op & 7;
     unsigned size = (form & 1) ? x->opsize : 1;
-    tes_jit_val r;
+    tes_jit_val r, cin;
 
     if (form < 4) {
         return alu_rm(t, op, size, form >> 1, TES_JIT_NONE);
     }
-    alu(t, op, size, jt_reg_get(t, R_EAX, size), jt_const(t, x->imm & size_mask(size)), &r);
+    cin = (op == 2 || op == 3) ? jt_cf_first(t) : TES_JIT_NONE;
+    alu(t, op, size, jt_reg_get(t, R_EAX, size), jt_const(t, x->imm & size_mask(size)), cin, &r);
     if (op != 7) {
         jt_reg_set(t, R_EAX, size, r);
     }
@@ -102,10 +104,11 @@ static void test(jit_tr *t, unsigned size, tes_jit_val a, tes_jit_val b)
  * 64-bit mode): CF is kept in cc_src2. */
 static bool inc_dec(jit_tr *t, unsigned size, bool dec, int reg)
 {
-    tes_jit_val v, cf, r = jt_tmp(t), la = TES_JIT_NONE;
+    tes_jit_val v, cf, r, la = TES_JIT_NONE;
 
+    cf = jt_cf_first(t); /* first: it may branch */
+    r = jt_tmp(t);
     v = reg >= 0 ? jt_reg_get(t, reg, size) : jt_rm_get(t, size, &la);
-    cf = jt_cf(t);
     jt_op(t, dec ? TES_JIT_SUB : TES_JIT_ADD, r, v, jt_const(t, 1));
     jt_zext(t, size, r, r);
     if (reg >= 0) {

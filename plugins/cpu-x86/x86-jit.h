@@ -123,6 +123,7 @@ void jt_rm_set(jit_tr *t, unsigned size, tes_jit_val v, tes_jit_val la);
 /* Lazy flags: the interpreter's set_cc; CF now; condition cc (0..15). */
 void jt_set_cc(jit_tr *t, int op, unsigned size, tes_jit_val dst, tes_jit_val src);
 tes_jit_val jt_cf(jit_tr *t);
+tes_jit_val jt_cf_first(jit_tr *t); /* may branch: before any temp */
 tes_jit_val jt_flags(jit_tr *t);                    /* x86_arith_flags */
 void jt_put_arith(jit_tr *t, tes_jit_val f);        /* x86_put_arith */
 void jt_cond(jit_tr *t, unsigned cc, jcond *k);

@@ -202,6 +202,7 @@ typedef struct x86_cpu {
     int32_t jit_interp;  /* run the next instruction in the interpreter */
     int64_t jit_budget;
     uint64_t jit_flags;  /* the key flags of the block running */
+    uint64_t jit_scratch; /* a generator global carrying a value over labels */
     struct tes_jit_jc *jc;
 } x86_cpu;
 
