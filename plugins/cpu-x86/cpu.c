@@ -6,6 +6,12 @@
  * the core calls reset() once with the tes_cpu handle, then exec() from
  * its accelerator loop. Interrupts reach the CPU through its local APIC
  * (x86_apic_pending); set_irq only wakes the vCPU so it looks again.
+ * Properties (-accel tcg,jit=on|off,tb-size=MiB sets them on every vCPU):
+ *   jit      on (default): translate guest code (translate.c); off: the
+ *            interpreter (decode.c), which is also the reference the
+ *            translator is tested against
+ *   tb-size  MiB of the translation code buffer, 1..4096 (default 128); the
+ *            plugin's vCPUs share one buffer, sized by the first to run
  * Register numbers for gdb follow gdb's i386:x86-64 description: rax rbx
  * rcx rdx rsi rdi rbp rsp r8-r15 (0-15), rip 16, eflags 17, cs ss ds es fs
  * gs 18-23, st0-st7 24-31, fctrl fstat ftag 32-34, xmm0-15 40-55, mxcsr 56.
