@@ -456,6 +456,8 @@ static uint32_t tr_body(jit_tr *t, const uint8_t *page, uint64_t pc, uint64_t *e
         }
         t->rip = rip;
         t->next_rip = (rip + t->x.len) & mask;
+        t->next_la = la + t->x.len;
+        t->last = n + 1 == MAX_BLOCK_INSNS;
         if (log) {
             H->log(TES_LOG_IN_ASM, "cpu%u %04x:%016" PRIx64 "\n", c->index,
                    c->seg[S_CS].sel, rip);
@@ -502,6 +504,7 @@ static tes_jit_tb *translate(x86_cpu *c, const tes_jit_key *k, bool *flushed)
         return NULL;
     }
     tr_init(&t, c, ir, k->pc);
+    t.code = page;
     n = tr_body(&t, page, k->pc, &end);
     if (n == 0) {
         tes_jit_abort(jit, ir);

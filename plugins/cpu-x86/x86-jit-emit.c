@@ -330,6 +330,43 @@ void jt_put_arith(jit_tr *t, tes_jit_val f)
     t->cc_known = CC_OP_EFLAGS;
 }
 
+/* Register forms of ADD OR AND SUB XOR CMP TEST: they overwrite all six
+ * arithmetic flags, read none, never fault, and are translated inline. */
+static bool kills_flags(const x86_insn *x)
+{
+    unsigned op = x->op, row = (op >> 3) & 7;
+
+    if (x->rm_is_mem) {
+        return false;
+    }
+    if (op < 0x40 && (op & 7) < 6) {
+        return row != 2 && row != 3;
+    }
+    switch (op) {
+    case 0x80: case 0x81: case 0x83:
+        return (x->reg & 7) != 2 && (x->reg & 7) != 3;
+    case 0x84: case 0x85: case 0xa8: case 0xa9:
+        return true;
+    case 0xf6: case 0xf7:
+        return (x->reg & 7) <= 1;
+    default:
+        return false;
+    }
+}
+
+bool jt_flags_dead(jit_tr *t)
+{
+    unsigned off = (unsigned)(t->next_la & 0xfff);
+    x86_ea_form form;
+    x86_insn x;
+
+    if (t->last || !t->code || (t->next_la & ~0xfffull) != t->page) {
+        return false;
+    }
+    return x86_decode_buf(t->c, t->next_la, t->code + off, 4096 - off, &x, &form) &&
+           kills_flags(&x);
+}
+
 /* Conditions on materialised flags: one bit test (L/LE: the helper). */
 static bool cond_eflags(jit_tr *t, unsigned n, jcond *k)
 {

@@ -226,12 +226,14 @@ static bool rotate(jit_tr *t, unsigned size, unsigned op, unsigned count)
         jt_op(t, TES_JIT_XOR, of, of, cf);
         jt_op(t, TES_JIT_AND, of, of, jt_const(t, 1));
     }
-    f = jt_flags(t);
-    jt_op(t, TES_JIT_AND, f, f, jt_const(t, ~(uint64_t)(F_CF | F_OF)));
-    jt_op(t, TES_JIT_OR, f, f, cf);
-    jt_op(t, TES_JIT_SHL, of, of, jt_const(t, 11));
-    jt_op(t, TES_JIT_OR, f, f, of);
-    jt_put_arith(t, f);
+    if (!jt_flags_dead(t)) { /* hashes rotate then XOR: mostly dead */
+        f = jt_flags(t);
+        jt_op(t, TES_JIT_AND, f, f, jt_const(t, ~(uint64_t)(F_CF | F_OF)));
+        jt_op(t, TES_JIT_OR, f, f, cf);
+        jt_op(t, TES_JIT_SHL, of, of, jt_const(t, 11));
+        jt_op(t, TES_JIT_OR, f, f, of);
+        jt_put_arith(t, f);
+    }
     jt_rm_set(t, size, r, la);
     return true;
 }
@@ -319,6 +321,9 @@ static bool bit_test(jit_tr *t, unsigned op, bool imm)
     }
     if (op) {
         jt_rm_set(t, size, r, la);
+    }
+    if (jt_flags_dead(t)) {
+        return true;
     }
     jt_op(t, TES_JIT_SHR, cf, v, bit);
     jt_op(t, TES_JIT_AND, cf, cf, jt_const(t, 1));

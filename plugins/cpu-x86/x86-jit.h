@@ -46,6 +46,9 @@ typedef struct jit_tr {
     x86_ea_form form;
     uint64_t rip, next_rip;
     uint64_t page;       /* linear address of the block's page */
+    const uint8_t *code; /* host address of the block's page */
+    uint64_t next_la;    /* linear address of the next instruction */
+    bool last;           /* no instruction follows in this block */
     /* cc_op as the generated code left it so far, -1 when not known at
      * translate time (start of block, after a fallback call). */
     int64_t cc_known;
@@ -126,6 +129,9 @@ tes_jit_val jt_cf(jit_tr *t);
 tes_jit_val jt_cf_first(jit_tr *t); /* may branch: before any temp */
 tes_jit_val jt_flags(jit_tr *t);                    /* x86_arith_flags */
 void jt_put_arith(jit_tr *t, tes_jit_val f);        /* x86_put_arith */
+/* The next instruction, in this block, sets every arithmetic flag without
+ * reading one and cannot fault: flags set now are never seen. */
+bool jt_flags_dead(jit_tr *t);
 void jt_cond(jit_tr *t, unsigned cc, jcond *k);
 bool jt_cond_known(jit_tr *t, unsigned cc, jcond *k); /* inline only */
 bool jt_cond_inlinable(int64_t ccop, unsigned cc);
