@@ -1,7 +1,9 @@
 /*
  * cpu-x86: inline translation of the hot integer instructions: MOV forms,
- * MOVZX/MOVSX/MOVSXD, LEA, ADD/SUB/AND/OR/XOR/CMP/TEST, INC/DEC, NEG/NOT,
- * shifts by a constant, IMUL, CBW/CWD families, XCHG, NOP.
+ * MOVZX/MOVSX/MOVSXD, LEA, ADD/ADC/SUB/SBB/AND/OR/XOR/CMP/TEST, INC/DEC,
+ * NEG/NOT, MUL/IMUL (DIV/IDIV through a helper), shifts and rotates by a
+ * constant, shifts of a register by CL, BSF/BSR, BT/BTS/BTR/BTC, CMPXCHG,
+ * BSWAP, CBW/CWD families, XCHG, NOP.
  *
  * Each one performs the interpreter's steps in the interpreter's order
  * (exec-int.c): a memory write that faults leaves registers and lazy

@@ -1,9 +1,10 @@
 /*
  * cpu-x86: instruction translation, dispatch and the fallback.
  *
- * Each instruction is either translated inline (x86-jit-int.c: moves,
- * ALU with lazy flags, stack, branches) or becomes a call of the
- * interpreter for that one decoded instruction (x86_jit_helper_exec).
+ * Each instruction is either translated inline (x86-jit-int.c: moves and
+ * ALU with lazy flags; x86-jit-ctl.c: stack and branches; x86-jit-sse.c:
+ * SSE2 moves and logic) or becomes a call of the interpreter for that one
+ * decoded instruction (x86_jit_helper_exec).
  * Instructions that may change the mode, the interrupt state or the
  * memory map end the block after that call, so the loop looks at
  * interrupts and keys again.
