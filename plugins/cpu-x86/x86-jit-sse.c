@@ -1,9 +1,9 @@
 /*
  * cpu-x86: inline translation of the SSE2 instructions glibc's string and
  * memory functions live on: MOVAPS/MOVUPS/MOVDQA/MOVDQU/MOVSS/MOVSD,
- * MOVD/MOVQ, PXOR/POR/PAND/PANDN, PCMPEQB/W/D, PMOVMSKB and PSHUFD (the
- * XMM forms; MMX stays in the interpreter). XMM registers are read and
- * written in env as two 64-bit halves.
+ * MOVD/MOVQ, PXOR/POR/PAND/PANDN, PCMPEQB/W/D, PMOVMSKB, PSHUFD and
+ * PUNPCKLBW/WD/DQ (the XMM forms; MMX stays in the interpreter). XMM
+ * registers are read and written in env as two 64-bit halves.
  *
  * Blocks are translated only with SSE usable (CR0.EM = 0, CR0.TS = 0,
  * CR4.OSFXSR = 1: part of the block key), so the #UD/#NM checks of sse.c
@@ -268,6 +268,60 @@ static bool pshufd(jit_tr *t)
     return true;
 }
 
+/* The 4 bytes (lane 1) or 2 words (lane 2) of the low 32 bits of v
+ * spread to every other lane of a 64-bit value. */
+static tes_jit_val spread(jit_tr *t, tes_jit_val v, unsigned lane)
+{
+    tes_jit_val x = jt_tmp(t), y = jt_tmp(t);
+
+    jt_zext(t, 4, x, v);
+    jt_op(t, TES_JIT_SHL, y, x, jt_const(t, 16));
+    jt_op(t, TES_JIT_OR, x, x, y);
+    jt_op(t, TES_JIT_AND, x, x, jt_const(t, 0x0000ffff0000ffffull));
+    if (lane == 1) {
+        jt_op(t, TES_JIT_SHL, y, x, jt_const(t, 8));
+        jt_op(t, TES_JIT_OR, x, x, y);
+        jt_op(t, TES_JIT_AND, x, x, jt_const(t, 0x00ff00ff00ff00ffull));
+    }
+    return x;
+}
+
+/* 66 60/61/62: PUNPCKLBW/WD/DQ xmm, xmm/m128: the low halves of
+ * destination and source interleaved, destination lanes first. */
+static bool punpckl(jit_tr *t, unsigned op)
+{
+    tes_jit_label done;
+    bool guarded = guard(t, true, &done);
+    unsigned lane = 1u << (op - 0x60);
+    tes_jit_val s[2], d = xget(t, t->x.reg, 0), half[2], a, b, q;
+
+    src128(t, &s[0], &s[1]);
+    for (int h = 0; h < 2; h++) {
+        half[h] = jt_tmp(t);
+        b = jt_tmp(t);
+        if (lane == 4) {
+            jt_op(t, TES_JIT_SHR, half[h], d, jt_const(t, 32 * h));
+            jt_zext(t, 4, half[h], half[h]);
+            jt_op(t, TES_JIT_SHR, b, s[0], jt_const(t, 32 * h));
+            jt_op(t, TES_JIT_SHL, b, b, jt_const(t, 32));
+            jt_op(t, TES_JIT_OR, half[h], half[h], b);
+            continue;
+        }
+        jt_op(t, TES_JIT_SHR, b, d, jt_const(t, 32 * h));
+        a = spread(t, b, lane);
+        jt_op(t, TES_JIT_SHR, b, s[0], jt_const(t, 32 * h));
+        q = spread(t, b, lane);
+        jt_op(t, TES_JIT_SHL, q, q, jt_const(t, lane * 8));
+        jt_op(t, TES_JIT_OR, half[h], a, q);
+    }
+    xset(t, t->x.reg, 0, half[0]);
+    xset(t, t->x.reg, 1, half[1]);
+    if (guarded) {
+        tes_jit_label_set(t->ir, done);
+    }
+    return true;
+}
+
 bool x86_jit_sse(jit_tr *t)
 {
     const x86_insn *x = &t->x;
@@ -294,6 +348,8 @@ bool x86_jit_sse(jit_tr *t)
         return m == 0x66 && pmovmskb(t);
     case 0x70:
         return m == 0x66 && pshufd(t);
+    case 0x60: case 0x61: case 0x62:
+        return m == 0x66 && punpckl(t, op);
     default:
         return false;
     }
