@@ -159,6 +159,11 @@ static bool decode_bitmask(unsigned n, unsigned imms, unsigned immr, bool sf, ui
     return true;
 }
 
+bool a64_bitmask(unsigned n, unsigned imms, unsigned immr, bool sf, uint64_t *mask)
+{
+    return decode_bitmask(n, imms, immr, sf, mask);
+}
+
 static void dp_logic_imm(arm_cpu *c, uint32_t insn)
 {
     bool sf = BIT(insn, 31);

@@ -10,7 +10,9 @@
  * instruction slot of each RAM page of code: data processing immediate /
  * register and branches and loads/stores live in a64.c and a64-ldst.c,
  * SIMD&FP in a64-simd.c, system instructions and exceptions in sys.c,
- * translation in mmu.c.
+ * translation in mmu.c. With jit=on (the default) exec() runs blocks
+ * translated to host code instead (translate.c, a64-jit*.c), which call
+ * these handlers for the instructions they do not translate.
  *
  * Control flow convention: before an instruction runs, c->next_pc is set to
  * c->pc + 4. Branches set c->next_pc. An instruction that raises an
@@ -88,7 +90,11 @@ typedef struct tlb_entry {
     uint64_t va_tag;  /* page VA | 1 when valid, for the access kind */
     uint8_t *host;    /* host pointer of the page, NULL for MMIO */
     uint64_t pa;      /* physical page address */
-} tlb_entry;
+    /* Write entries of a RAM page holding translated code: its host
+     * pointer, withheld from host so that writes go through the core
+     * (translate.c); given back once the page holds no code. */
+    uint8_t *code_host;
+} tlb_entry; /* 32 bytes: the translator indexes it with a shift */
 
 typedef union vreg {
     uint8_t b[16];
@@ -117,6 +123,7 @@ typedef struct arm_cpu {
     uint64_t pc, next_pc;
     uint64_t sp_el0, sp_el1;
     uint32_t nzcv;   /* PSTATE.NZCV in bits 31:28 */
+    uint32_t nzcv_hi; /* always 0: the translator reads nzcv as a 64-bit field */
     uint32_t daif;   /* PSTATE.DAIF in bits 9:6 */
     uint8_t el;      /* 0 or 1 */
     uint8_t spsel;   /* 0: SP_EL0, 1: SP_ELx (at EL1) */
@@ -163,11 +170,41 @@ typedef struct arm_cpu {
     /* Added by armperf: bumped by every TLB flush (mmu.c), so the
      * execution loop (exec.c) knows its cached page of code may be stale. */
     uint64_t tlb_epoch;
+
+    /* Added by jit-arm: the translator (translate.c). Translated blocks
+     * read jit_budget and jit_exit at every entry (tessera/jit.h). */
+    int64_t jit_budget;  /* instructions the generated code may still run */
+    int32_t jit_exit;    /* non-zero: leave at the next block boundary */
+    bool jit;            /* property "jit": translate (on) or interpret */
+    uint32_t tb_size;    /* property "tb-size": code buffer MiB */
+    struct tes_jit_jc *jc; /* this vCPU's jump cache */
+    struct arm_lc_entry *lc; /* in front of it, for indirect jumps */
+    uint64_t jc_epoch;   /* tlb_epoch the jump cache is valid for */
 } arm_cpu;
 
 /* ---- exec.c: the execution loop and its decode cache ---- */
 /* Run up to budget instructions (the tes_cpu_ops.exec body). */
 tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed);
+/* The interpreter alone: up to budget instructions, *done of them run. */
+tes_exec_status arm_interp(arm_cpu *c, uint64_t budget, uint64_t *done);
+/* WFI / CPU_OFF seen (halt_req): true when exec() must return HALT. */
+bool arm_halt_now(arm_cpu *c);
+/* Take a pending, unmasked IRQ/FIQ before the next instruction; true when
+ * one was taken (c->pc is then the vector). */
+bool arm_take_irq(arm_cpu *c);
+
+/* ---- translate.c: the translator's run loop (jit=on) ---- */
+#define ARM_TB_SIZE_DEFAULT 64 /* MiB of translated code */
+/* Run up to budget instructions through translated blocks; false (nothing
+ * run) when no translator could be created: interpret then. */
+bool arm_jit_run(arm_cpu *c, uint64_t budget, uint64_t *done, tes_exec_status *st);
+/* The soft TLB must not map host_page for direct writes: it holds code. */
+bool arm_jit_page_has_code(const void *host_page);
+/* The CPU wrote [host, host + len) of a page holding code (entry_write). */
+void arm_jit_code_written(const void *host, size_t len);
+/* Drop every translation (reset: boot loaders rewrite RAM directly). */
+void arm_jit_reset(arm_cpu *c);
+void arm_jit_cpu_free(arm_cpu *c);
 
 /* ---- a64.c: decode and execute ---- */
 /* Execute one instruction word at c->pc (tests use it too). */
@@ -177,6 +214,8 @@ void a64_execute(arm_cpu *c, uint32_t insn);
 typedef void (*a64_fn)(arm_cpu *c, uint32_t insn);
 a64_fn a64_decode(uint32_t insn);
 void a64_undef_insn(arm_cpu *c, uint32_t insn); /* a64_decode(0): UDF */
+/* DecodeBitMasks of the logical immediates; false when reserved. */
+bool a64_bitmask(unsigned n, unsigned imms, unsigned immr, bool sf, uint64_t *mask);
 /* Register helpers: n == 31 means SP (reg_sp) or XZR (reg_zr). */
 static inline uint64_t *arm_sp_ref(arm_cpu *c)
 {

@@ -9,6 +9,8 @@
  * outputs 0..3 of the vCPU's device are the generic timers
  * (TES_ARM_TIMER_*, level); apply_boot() takes TES_BOOT_ARM64_KERNEL;
  * arch_id() is MPIDR_EL1 (Aff0 = the vCPU index).
+ * Properties: jit=on|off (translate or interpret; -accel tcg,jit=),
+ * tb-size=MiB (translated code buffer, 64; -accel tcg,tb-size=).
  * Register numbers for gdb follow gdb's aarch64 target description:
  * x0-x30 0-30, sp 31, pc 32, cpsr 33, v0-v31 34-65, fpsr 66, fpcr 67.
  */
@@ -36,6 +38,21 @@ static int cpu_realize(tes_device *dev, void *s)
     return 0;
 }
 
+static void cpu_unrealize(tes_device *dev, void *s)
+{
+    arm_jit_cpu_free(s);
+}
+
+/* -accel tcg,jit=,tb-size= reach these (core/accel.c); tb-size is read
+ * when the plugin's translator is created, by its first vCPU. */
+static const tes_prop_info arm_cpu_props[] = {
+    TES_PROP("jit", TES_PROP_BOOL, arm_cpu, jit, "on", 0, 0,
+             "translate guest code to host code (off: interpret)"),
+    TES_PROP("tb-size", TES_PROP_U32, arm_cpu, tb_size, "64", 1, 4096,
+             "translated code buffer, MiB"),
+    TES_PROP_END,
+};
+
 /* The core resets a vCPU once at creation and on system reset. The
  * identity (handle, index, MPIDR) survives whatever arm_cpu_reset clears. */
 static void cpu_reset(tes_cpu *cpu, void *s)
@@ -46,6 +63,7 @@ static void cpu_reset(tes_cpu *cpu, void *s)
     c->cpu = cpu;
     c->index = index;
     c->mpidr = (1ull << 31) | index; /* MPIDR_EL1.RES1, Aff0 = index */
+    arm_jit_reset(c); /* the boot loader rewrites RAM behind our back */
     arm_cpu_reset(c);
     c->cpu = cpu;
     c->index = index;
@@ -69,6 +87,7 @@ static void cpu_set_irq(tes_cpu *cpu, void *s, int line, int level)
         return;
     }
     if (level) {
+        c->jit_exit = 1; /* translated code: leave at the next block boundary */
         H->cpu_kick(cpu);
     }
 }
@@ -236,6 +255,7 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
     arm_cpu *c = s;
 
     arm_tlb_flush(c);
+    arm_jit_reset(c); /* RAM came from the stream, behind the translator's back */
     for (int i = 0; i < NUM_TIMERS; i++) {
         arm_timer_update(c, i);
     }
@@ -256,7 +276,9 @@ const tes_type_info arm_cortex_a57_type = {
     .name = "cortex-a57",
     .desc = "ARM Cortex-A57 (ARMv8.0-A, AArch64 EL0/EL1)",
     .instance_size = sizeof(arm_cpu),
+    .props = arm_cpu_props,
     .realize = cpu_realize,
+    .unrealize = cpu_unrealize,
     .state = &arm_cpu_state,
     .class_info = &arm_cpu_ops,
 };
@@ -268,7 +290,9 @@ const tes_type_info arm_max_type = {
     .name = "max",
     .desc = "AArch64 CPU with every feature tessera implements",
     .instance_size = sizeof(arm_cpu),
+    .props = arm_cpu_props,
     .realize = cpu_realize,
+    .unrealize = cpu_unrealize,
     .state = &arm_cpu_state,
     .class_info = &arm_cpu_ops,
 };

@@ -19,8 +19,11 @@
  * change looks the page up again through the soft TLB (arm_fetch), which
  * checks permissions and raises instruction aborts.
  *
- * A JIT or a block cache needs more than this: invalidation on writes to
- * code pages (the CPU's stores through the soft TLB, DMA, other vCPUs).
+ * This is the engine of -accel tcg,jit=off, and the translator's fallback
+ * (translate.c): pcs outside RAM, the last instructions of a small exact
+ * budget, and (one word at a time, through a64_decode) every instruction
+ * the translator does not do itself. The translator, unlike this cache,
+ * must be told of writes to code (translate.c says how).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -163,17 +166,24 @@ static int enter_page(arm_cpu *c, code_page *cp, uint32_t *insn)
 static inline void check_irq(arm_cpu *c)
 {
     if (__builtin_expect(c->irq_line | c->fiq_line, 0)) {
-        c->next_pc = c->pc;
-        if (arm_check_irq(c)) {
-            c->pc = c->next_pc;
-        }
+        arm_take_irq(c);
     }
+}
+
+bool arm_take_irq(arm_cpu *c)
+{
+    c->next_pc = c->pc;
+    if (arm_check_irq(c)) {
+        c->pc = c->next_pc;
+        return true;
+    }
+    return false;
 }
 
 /* After WFI / PSCI CPU_OFF: true when exec() must return HALT. WFI sleeps
  * unless an interrupt (even a masked one) is pending; CPU_OFF stops
  * whatever is pending. */
-static bool halt_now(arm_cpu *c)
+bool arm_halt_now(arm_cpu *c)
 {
     c->halt_req = false;
     return (!c->irq_line && !c->fiq_line) || !c->powered;
@@ -234,7 +244,7 @@ run_loop(arm_cpu *c, uint64_t budget, uint64_t *done, bool log)
             fn(c, insn);
         }
         c->pc = c->next_pc;
-        if (__builtin_expect(c->halt_req, 0) && halt_now(c)) {
+        if (__builtin_expect(c->halt_req, 0) && arm_halt_now(c)) {
             *done = n;
             return TES_EXEC_HALT;
         }
@@ -253,6 +263,14 @@ static tes_exec_status run_logged(arm_cpu *c, uint64_t budget, uint64_t *done)
     return run_loop(c, budget, done, true);
 }
 
+tes_exec_status arm_interp(arm_cpu *c, uint64_t budget, uint64_t *done)
+{
+    if (H->log_enabled(TES_LOG_IN_ASM)) {
+        return run_logged(c, budget, done);
+    }
+    return run_plain(c, budget, done);
+}
+
 tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed)
 {
     tes_exec_status st;
@@ -261,10 +279,8 @@ tes_exec_status arm_run(arm_cpu *c, uint64_t budget, uint64_t *executed)
     /* The GIC's banked registers belong to the vCPU doing the access. */
     arm_current_cpu = c;
     arm_tlb_check_gen(c); /* a BAR may have moved while we were away */
-    if (H->log_enabled(TES_LOG_IN_ASM)) {
-        st = run_logged(c, budget, &n);
-    } else {
-        st = run_plain(c, budget, &n);
+    if (!c->jit || !arm_jit_run(c, budget, &n, &st)) {
+        st = arm_interp(c, budget, &n);
     }
     c->insn_count += n;
     arm_current_cpu = NULL;

@@ -9,8 +9,10 @@
  * no permission check. ASIDs and global bits are not tagged: every TTBR,
  * TCR or SCTLR write flushes the whole TLB.
  *
- * Not done: dirty tracking of RAM written through host pointers (the core
- * uses dirty bits only for migration today), address size faults, and
+ * Pages holding translated code get no host pointer for writes (tlb_fill;
+ * translate.c explains). Not done: dirty tracking of RAM written through
+ * host pointers (the core uses dirty bits only for migration today),
+ * address size faults, and
  * device-memory alignment faults with the MMU off.
  */
 #include "arm.h"
@@ -255,6 +257,13 @@ static void tlb_fill(arm_cpu *c, tlb_entry *e, uint64_t va, int kind, const xlat
 
     e->va_tag = (va & ~PAGE_MASK) | 1;
     e->host = host && len >= 4096 ? host : NULL;
+    e->code_host = NULL;
+    /* A page holding translated code is written by the slow path, which
+     * drops the stale blocks (entry_write). */
+    if (kind == AK_WRITE && e->host && arm_jit_page_has_code(e->host)) {
+        e->code_host = e->host;
+        e->host = NULL;
+    }
     e->pa = pa_page;
     if (x->ng && ((va >> 55) & 1)) {
         c->tlb_ng_hi = true;
@@ -356,6 +365,18 @@ static void entry_write(tlb_entry *e, uint64_t va, unsigned size, uint64_t v)
 
     if (e->host) {
         store_host(e->host + (va & PAGE_MASK), size, v);
+        return;
+    }
+    if (e->code_host) {
+        /* A page holding translated code: write, drop the blocks the
+         * bytes belong to (data next to code drops none), and once the
+         * page holds no block, let writes go direct again. */
+        store_host(e->code_host + (va & PAGE_MASK), size, v);
+        arm_jit_code_written(e->code_host + (va & PAGE_MASK), size);
+        if (!arm_jit_page_has_code(e->code_host)) {
+            e->host = e->code_host;
+            e->code_host = NULL;
+        }
         return;
     }
     if (H->as_write(H->system_memory(), pa, &v, size) != TES_MEM_OK) {

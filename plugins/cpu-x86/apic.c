@@ -90,6 +90,7 @@ static x86_cpu *cpu_at(unsigned i)
 
 static void kick(x86_lapic *l)
 {
+    x86_jit_kick(l->cpu); /* a running block leaves at its next entry */
     H->cpu_kick(l->cpu->cpu);
 }
 

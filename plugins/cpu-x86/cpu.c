@@ -6,6 +6,12 @@
  * the core calls reset() once with the tes_cpu handle, then exec() from
  * its accelerator loop. Interrupts reach the CPU through its local APIC
  * (x86_apic_pending); set_irq only wakes the vCPU so it looks again.
+ * Properties (-accel tcg,jit=on|off,tb-size=MiB sets them on every vCPU):
+ *   jit      on (default): translate guest code (translate.c); off: the
+ *            interpreter (decode.c), which is also the reference the
+ *            translator is tested against
+ *   tb-size  MiB of the translation code buffer, 1..4096 (default 128); the
+ *            plugin's vCPUs share one buffer, sized by the first to run
  * Register numbers for gdb follow gdb's i386:x86-64 description: rax rbx
  * rcx rdx rsi rdi rbp rsp r8-r15 (0-15), rip 16, eflags 17, cs ss ds es fs
  * gs 18-23, st0-st7 24-31, fctrl fstat ftag 32-34, xmm0-15 40-55, mxcsr 56.
@@ -98,6 +104,7 @@ static void cpu_set_irq(tes_cpu *cpu, void *s, int line, int level)
         return;
     }
     if (level) {
+        x86_jit_kick(s);
         H->cpu_kick(cpu);
     }
 }
@@ -282,11 +289,15 @@ static const tes_cpu_ops x86_cpu_ops = {
         {"seg" #i "_attr", TES_FIELD_U16, offsetof(x86_cpu, seg[i].attr), 0, 0}
 
 _Static_assert(sizeof(int) == 4, "cpl and fpstt migrate as U32");
+/* cc_op grew to 64 bits for the translator; its values (< 64) still
+ * migrate as the U32 of state version 1: the low half, little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "cc_op migrates its low half");
+#define CC_OP_FIELD {"cc_op", TES_FIELD_U32, offsetof(x86_cpu, cc_op), 0, 0}
 
 static const tes_state_field x86_cpu_fields[] = {
     F32(apic_id),
     TES_FIELD_ARRAY(x86_cpu, regs, TES_FIELD_U64, 16),
-    F64(rip), F64(eflags), F32(cc_op), F64(cc_dst), F64(cc_src), F64(cc_src2),
+    F64(rip), F64(eflags), CC_OP_FIELD, F64(cc_dst), F64(cc_src), F64(cc_src2),
     SEG_FIELDS(0), SEG_FIELDS(1), SEG_FIELDS(2), SEG_FIELDS(3),
     SEG_FIELDS(4), SEG_FIELDS(5), SEG_FIELDS(6), SEG_FIELDS(7),
     F64(gdt_base), F64(idt_base), F16(gdt_limit), F16(idt_limit),
@@ -331,7 +342,17 @@ static const tes_state_info x86_cpu_state = {
 static void x86_cpu_unrealize(tes_device *dev, void *s)
 {
     x86_apic_free_cpu(s);
+    x86_jit_release(s);
 }
+
+/* -accel tcg,jit=on|off,tb-size=N reaches the CPUs as these properties. */
+static const tes_prop_info x86_cpu_props[] = {
+    TES_PROP("jit", TES_PROP_BOOL, x86_cpu, jit, "on", 0, 0,
+             "translate guest code to host code (off: interpret)"),
+    TES_PROP("tb-size", TES_PROP_U32, x86_cpu, tb_size, "128", 1, 4096,
+             "translation code buffer size in MiB (shared by the plugin's vCPUs)"),
+    TES_PROP_END,
+};
 
 const tes_type_info x86_qemu64_type = {
     .size = sizeof(tes_type_info),
@@ -340,6 +361,7 @@ const tes_type_info x86_qemu64_type = {
     .name = "qemu64",
     .desc = "x86-64 CPU with QEMU's qemu64 feature set (SSE2, no SSE3+)",
     .instance_size = sizeof(x86_cpu),
+    .props = x86_cpu_props,
     .state = &x86_cpu_state,
     .class_info = &x86_cpu_ops,
 };
@@ -352,6 +374,7 @@ const tes_type_info x86_max_type = {
     .unrealize = x86_cpu_unrealize,
     .desc = "x86-64 CPU with every feature tessera implements",
     .instance_size = sizeof(x86_cpu),
+    .props = x86_cpu_props,
     .realize = max_realize,
     .state = &x86_cpu_state,
     .class_info = &x86_cpu_ops,

@@ -22,6 +22,7 @@ typedef struct fetch_buf {
     uint8_t b[MAX_INSN_LEN + 1];
     unsigned have, pos;
     uint64_t la;
+    bool fixed; /* decoding a given buffer: never fetch more */
     /* A ModRM memory operand's form, so that a cached decode can compute
      * its address again: ea = disp + base + (index << scale). */
     bool mem;
@@ -118,6 +119,9 @@ static bool fetch_more(x86_cpu *c, fetch_buf *f)
     uint64_t at = f->la + f->have;
     unsigned n = 4096 - (unsigned)(at & 0xfff);
 
+    if (f->fixed) {
+        return false; /* the instruction goes beyond the buffer */
+    }
     if (n > MAX_INSN_LEN - f->have) {
         n = MAX_INSN_LEN - f->have;
     }
@@ -420,23 +424,25 @@ static void set_opsize(x86_cpu *c, x86_insn *x, bool p66)
     x->mandatory = x->rep ? 0xf3 : x->repne ? 0xf2 : p66 ? 0x66 : 0;
 }
 
-/* Decode the instruction at c->rip; false when fetching faulted. */
-static bool decode(x86_cpu *c, x86_insn *x, fetch_buf *f)
+static void decode_init(x86_insn *x, fetch_buf *f, uint64_t la)
+{
+    memset(x, 0, sizeof(*x));
+    x->seg = S_NONE;
+    f->la = la;
+    x->start = la;
+    f->have = f->pos = 0;
+    f->p = f->b;
+    f->mem = false;
+    f->fixed = false;
+}
+
+/* Prefixes to immediates from f (set up by decode_init). */
+static bool decode_body(x86_cpu *c, x86_insn *x, fetch_buf *f)
 {
     uint8_t b;
     bool p66 = false, modrm;
     int kind;
 
-    memset(x, 0, sizeof(*x));
-    x->seg = S_NONE;
-    f->la = c->seg[S_CS].base + c->rip;
-    if (c->code_bits != 64) {
-        f->la = (uint32_t)f->la;
-    }
-    x->start = f->la;
-    f->have = f->pos = 0;
-    f->p = f->b;
-    f->mem = false;
     if (!decode_prefixes(c, x, f, &b, &p66)) {
         return false;
     }
@@ -472,6 +478,39 @@ static bool decode(x86_cpu *c, x86_insn *x, fetch_buf *f)
     }
     x->len = (uint8_t)f->pos;
     return true;
+}
+
+/* Decode the instruction at c->rip; false when fetching faulted. */
+static bool decode(x86_cpu *c, x86_insn *x, fetch_buf *f)
+{
+    uint64_t la = c->seg[S_CS].base + c->rip;
+
+    decode_init(x, f, c->code_bits != 64 ? (uint32_t)la : la);
+    return decode_body(c, x, f);
+}
+
+/* The translator decodes from the code page's bytes without executing:
+ * the operand address comes back as its form (the ea computed from the
+ * registers of now means nothing then). */
+bool x86_decode_buf(x86_cpu *c, uint64_t la, const uint8_t *p, unsigned avail, x86_insn *x,
+                    x86_ea_form *form)
+{
+    fetch_buf f;
+    fetch_buf *saved = cur_fetch;
+    bool ok;
+
+    decode_init(x, &f, la);
+    f.p = p;
+    f.have = avail < MAX_INSN_LEN ? avail : MAX_INSN_LEN;
+    f.fixed = true;
+    cur_fetch = &f;
+    ok = decode_body(c, x, &f);
+    cur_fetch = saved;
+    form->mem = f.mem;
+    form->base = f.base;
+    form->idx = f.idx;
+    form->scale = f.scale;
+    return ok;
 }
 
 static uint64_t ip_mask(const x86_cpu *c)
@@ -656,7 +695,7 @@ static inline bool irr_empty(const x86_lapic *l)
 }
 
 /* Deliver what may be taken now; true when something was delivered. */
-static bool take_interrupt(x86_cpu *c)
+bool x86_take_interrupt(x86_cpu *c)
 {
     int v;
 
@@ -693,6 +732,7 @@ static void refresh_state(x86_cpu *c)
     c->state_dirty = false;
     x86_update_mode(c);
     x86_tlb_flush(c, false);
+    x86_jit_state_written(c); /* RAM may have been written behind us too */
 }
 
 tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
@@ -708,12 +748,16 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
     /* LAPIC registers belong to the vCPU doing the access. */
     x86_current_cpu = c;
     x86_tlb_check_gen(c); /* a BAR may have moved while we were away */
+    if (c->jit && x86_jit_ready(c)) {
+        st = x86_run_jit(c, budget, &n);
+        goto out;
+    }
     while (n < budget) {
         if (c->wait_sipi) {
             st = TES_EXEC_HALT;
             break;
         }
-        take_interrupt(c);
+        x86_take_interrupt(c);
         if (c->halted_req) {
             st = TES_EXEC_HALT; /* HLT: sleep until has_work */
             break;
@@ -725,6 +769,7 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
         step(c, dc);
         n++;
     }
+out:
     c->insn_count += n;
     x86_current_cpu = NULL;
     if (executed) {

@@ -270,6 +270,13 @@ static void exec_div(x86_cpu *c, x86_insn *x, unsigned size, uint64_t d, bool si
     }
 }
 
+void x86_div(x86_cpu *c, unsigned size, uint64_t d, bool sign)
+{
+    x86_insn x = { .has_rex = false };
+
+    exec_div(c, &x, size, d, sign);
+}
+
 /* Group 3 (F6/F7): TEST NOT NEG MUL IMUL DIV IDIV. */
 static void exec_grp3(x86_cpu *c, x86_insn *x)
 {

@@ -6,7 +6,9 @@
  * (overridable), the destination always ES. A REP instruction runs at most
  * REP_CHUNK iterations per step and then restarts itself (rip unchanged),
  * so interrupts are taken during long copies, as on hardware. A fault in
- * the middle leaves the registers of the completed iterations.
+ * the middle leaves the registers of the completed iterations. REP MOVS
+ * and REP STOS move whole runs within a page at once when nothing can
+ * tell the difference (bulk()).
  */
 #include "exec.h"
 
@@ -98,6 +100,66 @@ static bool str_once(x86_cpu *c, x86_insn *x, const str_ctx *s)
     }
 }
 
+/* ---- REP MOVS / REP STOS on RAM in 64-bit mode ---- */
+
+static uint8_t *tlb_host(x86_tlb_entry *tlb, uint64_t a)
+{
+    const x86_tlb_entry *e = &tlb[(a >> 12) & (X86_TLB_SIZE - 1)];
+
+    return e->va_tag == ((a & ~0xfffull) | 1) && e->host ? e->host + (a & 0xfff) : NULL;
+}
+
+static bool bulk_ok(const x86_cpu *c, const x86_insn *x)
+{
+    unsigned op = x->op | 1;
+
+    return (op == 0xa5 || op == 0xab) && c->code_bits == 64 && x->addrsize == 8 &&
+           !(c->eflags & F_DF) && (op == 0xab || (x->seg != S_FS && x->seg != S_GS));
+}
+
+/* Up to max iterations at once, within one page of each operand, when
+ * both are RAM the TLB maps (writes: not a code page) and a forward copy
+ * cannot read what it wrote: then memmove/memset do exactly what the
+ * iterations would. Returns the iterations done (0: do one the slow way,
+ * which also fills the TLB or faults). */
+static uint64_t bulk(x86_cpu *c, x86_insn *x, const str_ctx *s, uint64_t max)
+{
+    bool user = c->cpl == 3, movs = (x->op | 1) == 0xa5;
+    uint64_t di = c->regs[R_EDI], si = c->regs[R_ESI], n = max, a = c->regs[R_EAX];
+    uint8_t *hd = tlb_host(c->tlb_w[user], di), *hs = NULL;
+
+    if (!hd) {
+        return 0;
+    }
+    n = n < (4096 - (di & 0xfff)) / s->size ? n : (4096 - (di & 0xfff)) / s->size;
+    if (movs) {
+        hs = tlb_host(c->tlb_r[user], si);
+        if (!hs) {
+            return 0;
+        }
+        n = n < (4096 - (si & 0xfff)) / s->size ? n : (4096 - (si & 0xfff)) / s->size;
+        if (hd > hs && hd < hs + n * s->size) {
+            return 0; /* overlapping forwards: element by element */
+        }
+    }
+    if (n == 0) {
+        return 0;
+    }
+    if (movs) {
+        memmove(hd, hs, n * s->size);
+        c->regs[R_ESI] = si + n * s->size;
+    } else if (s->size == 1) {
+        memset(hd, (int)(a & 0xff), n);
+    } else {
+        for (uint64_t i = 0; i < n; i++) {
+            memcpy(hd + i * s->size, &a, s->size);
+        }
+    }
+    c->regs[R_EDI] = di + n * s->size;
+    c->regs[R_ECX] -= n;
+    return n;
+}
+
 void x86_exec_string(x86_cpu *c, x86_insn *x)
 {
     str_ctx s;
@@ -119,10 +181,14 @@ void x86_exec_string(x86_cpu *c, x86_insn *x)
         return;
     }
     for (unsigned n = 0; n < REP_CHUNK; n++) {
-        uint64_t count = c->regs[R_ECX] & s.am;
+        uint64_t count = c->regs[R_ECX] & s.am, k;
 
         if (count == 0) {
             return;
+        }
+        if (bulk_ok(c, x) && (k = bulk(c, x, &s, count < REP_CHUNK - n ? count : REP_CHUNK - n))) {
+            n += (unsigned)k - 1;
+            continue;
         }
         if (!str_once(c, x, &s)) {
             return;

@@ -50,6 +50,14 @@ static inline void set_cc(x86_cpu *c, int op, unsigned size, uint64_t dst, uint6
     c->cc_src = src;
 }
 
+/* The lazy flag state as values (the translator's helpers get it as
+ * arguments rather than reading the CPU). */
+typedef struct x86_cc {
+    int64_t op;
+    uint64_t dst, src, src2, eflags;
+} x86_cc;
+uint64_t x86_flags_of(const x86_cc *cc);
+bool x86_cond_of(const x86_cc *cc, unsigned cond);
 /* Arithmetic flags only (CF PF AF ZF SF OF). */
 uint64_t x86_arith_flags(x86_cpu *c);
 /* Condition code cc (0..15, the low nibble of Jcc/SETcc/CMOVcc). */
@@ -103,6 +111,21 @@ static inline int ea_seg(const x86_insn *x)
 /* Decode the ModRM byte (and SIB/displacement) following the opcode. */
 bool x86_decode_modrm(x86_cpu *c, x86_insn *x);
 
+/* A ModRM memory operand's form: ea = disp + base + (index << scale),
+ * truncated to the address size (-1: no base / no index). */
+typedef struct x86_ea_form {
+    bool mem;
+    int8_t base, idx;
+    uint8_t scale;
+} x86_ea_form;
+/* Decode the instruction at linear address la from p[0, avail) without
+ * fetching or executing (the translator); false when it does not fit in
+ * avail bytes (or is longer than 15). */
+bool x86_decode_buf(x86_cpu *c, uint64_t la, const uint8_t *p, unsigned avail, x86_insn *x,
+                    x86_ea_form *form);
+/* Take a pending NMI/interrupt if allowed now; true if one was delivered. */
+bool x86_take_interrupt(x86_cpu *c);
+
 /* ---- exec-int.c ---- */
 /* Execute the decoded instruction x (prefixes, opcode, ModRM, immediates). */
 void x86_exec_insn(x86_cpu *c, x86_insn *x);
@@ -114,6 +137,8 @@ bool x86_pop(x86_cpu *c, uint64_t *v, unsigned size);
 unsigned x86_stack_size(const x86_cpu *c);
 
 void x86_exec_grp5_incdec(x86_cpu *c, x86_insn *x);
+/* DIV/IDIV of rDX:rAX (AX for size 1) by d; #DE when it does not fit. */
+void x86_div(x86_cpu *c, unsigned size, uint64_t d, bool sign);
 
 /* ---- exec-ctl.c ---- */
 /* Control flow, flag and stack-frame instructions, segment moves, and the

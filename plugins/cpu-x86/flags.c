@@ -24,7 +24,7 @@ static uint64_t zsp(uint64_t dst, uint64_t sb)
     return f;
 }
 
-static uint64_t flags_add(x86_cpu *c, uint64_t dst, uint64_t src, uint64_t m, uint64_t sb,
+static uint64_t flags_add(uint64_t dst, uint64_t src, uint64_t m, uint64_t sb,
                           unsigned cin)
 {
     uint64_t src1 = (dst - src - cin) & m;
@@ -38,7 +38,7 @@ static uint64_t flags_add(x86_cpu *c, uint64_t dst, uint64_t src, uint64_t m, ui
     return f;
 }
 
-static uint64_t flags_sub(x86_cpu *c, uint64_t dst, uint64_t src, uint64_t m, uint64_t sb,
+static uint64_t flags_sub(uint64_t dst, uint64_t src, uint64_t m, uint64_t sb,
                           unsigned cin)
 {
     uint64_t src1 = (dst + src + cin) & m;
@@ -53,20 +53,20 @@ static uint64_t flags_sub(x86_cpu *c, uint64_t dst, uint64_t src, uint64_t m, ui
 }
 
 /* CF AF OF of the lazy operation (ZF SF PF come from cc_dst). */
-static uint64_t flags_cao(x86_cpu *c, int op, uint64_t dst, uint64_t src, uint64_t m,
+static uint64_t flags_cao(int op, uint64_t dst, uint64_t src, uint64_t src2, uint64_t m,
                           uint64_t sb)
 {
-    unsigned cin = (unsigned)(c->cc_src2 & 1);
+    unsigned cin = (unsigned)(src2 & 1);
 
     switch (op) {
     case CC_OP_ADD:
-        return flags_add(c, dst, src, m, sb, 0);
+        return flags_add(dst, src, m, sb, 0);
     case CC_OP_ADC:
-        return flags_add(c, dst, src, m, sb, cin);
+        return flags_add(dst, src, m, sb, cin);
     case CC_OP_SUB:
-        return flags_sub(c, dst, src, m, sb, 0);
+        return flags_sub(dst, src, m, sb, 0);
     case CC_OP_SBB:
-        return flags_sub(c, dst, src, m, sb, cin);
+        return flags_sub(dst, src, m, sb, cin);
     case CC_OP_INC:
         /* CF kept from before (cc_src2); OF when the result is INT_MIN */
         return (cin ? F_CF : 0) | ((dst ^ ((dst - 1) & m) ^ 1) & F_AF) |
@@ -87,17 +87,24 @@ static uint64_t flags_cao(x86_cpu *c, int op, uint64_t dst, uint64_t src, uint64
     }
 }
 
-uint64_t x86_arith_flags(x86_cpu *c)
+uint64_t x86_flags_of(const x86_cc *cc)
 {
-    int op = c->cc_op >> 2;
-    unsigned size = 1u << (c->cc_op & 3);
+    int op = (int)(cc->op >> 2);
+    unsigned size = 1u << (cc->op & 3);
     uint64_t m = size_mask(size), sb = sign_bit(size);
-    uint64_t dst = c->cc_dst & m;
+    uint64_t dst = cc->dst & m;
 
     if (op == CC_OP_EFLAGS) {
-        return c->eflags & F_ARITH;
+        return cc->eflags & F_ARITH;
     }
-    return zsp(dst, sb) | flags_cao(c, op, dst, c->cc_src & m, m, sb);
+    return zsp(dst, sb) | flags_cao(op, dst, cc->src & m, cc->src2, m, sb);
+}
+
+uint64_t x86_arith_flags(x86_cpu *c)
+{
+    x86_cc cc = { c->cc_op, c->cc_dst, c->cc_src, c->cc_src2, c->eflags };
+
+    return x86_flags_of(&cc);
 }
 
 uint64_t x86_get_flags(x86_cpu *c)
@@ -118,9 +125,9 @@ void x86_put_arith(x86_cpu *c, uint64_t arith)
 }
 
 /* Fast path for the common CMP/SUB then Jcc: compare the operands. */
-static bool cond_sub(x86_cpu *c, unsigned cc, unsigned size)
+static bool cond_sub(const x86_cc *k, unsigned cc, unsigned size)
 {
-    uint64_t m = size_mask(size), dst = c->cc_dst & m, src = c->cc_src & m;
+    uint64_t m = size_mask(size), dst = k->dst & m, src = k->src & m;
     uint64_t src1 = (dst + src) & m;
     int64_t s1 = (int64_t)sext(src1, size), s2 = (int64_t)sext(src, size);
 
@@ -138,7 +145,7 @@ static bool cond_sub(x86_cpu *c, unsigned cc, unsigned size)
     case 7:
         return s1 <= s2;
     default: /* O, P */
-        return (x86_arith_flags(c) & (cc >> 1 == 0 ? F_OF : F_PF)) != 0;
+        return (x86_flags_of(k) & (cc >> 1 == 0 ? F_OF : F_PF)) != 0;
     }
 }
 
@@ -166,14 +173,21 @@ static bool cond_flags(uint64_t f, unsigned cc)
     }
 }
 
-bool x86_cond(x86_cpu *c, unsigned cc)
+bool x86_cond_of(const x86_cc *k, unsigned cc)
 {
     bool r;
 
-    if ((c->cc_op >> 2) == CC_OP_SUB) {
-        r = cond_sub(c, cc, 1u << (c->cc_op & 3));
+    if ((k->op >> 2) == CC_OP_SUB) {
+        r = cond_sub(k, cc, 1u << (k->op & 3));
     } else {
-        r = cond_flags(x86_arith_flags(c), cc);
+        r = cond_flags(x86_flags_of(k), cc);
     }
     return (cc & 1) ? !r : r;
+}
+
+bool x86_cond(x86_cpu *c, unsigned cc)
+{
+    x86_cc k = { c->cc_op, c->cc_dst, c->cc_src, c->cc_src2, c->eflags };
+
+    return x86_cond_of(&k, cc);
 }

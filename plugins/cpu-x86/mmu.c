@@ -276,7 +276,7 @@ static x86_tlb_entry *tlb_of(x86_cpu *c, int kind, bool user, uint64_t la)
 static void flush_array(x86_tlb_entry *t, unsigned n, bool keep_global)
 {
     for (unsigned i = 0; i < n; i++) {
-        if (!keep_global || !t[i].global) {
+        if (!keep_global || !(t[i].pa & X86_TLB_GLOBAL)) {
             t[i].va_tag = 0;
         }
     }
@@ -322,8 +322,12 @@ static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const 
 
     e->va_tag = (la & ~PAGE_MASK) | 1;
     e->host = host && len >= 4096 ? host : NULL;
-    e->pa = pa_page;
-    e->global = x->global;
+    e->ram = e->host;
+    /* Stores to translated code must reach x86_jit_code_written(). */
+    if (kind == AK_WRITE && e->host && x86_jit_page_has_code(e->host)) {
+        e->host = NULL;
+    }
+    e->pa = pa_page | (x->global ? X86_TLB_GLOBAL : 0);
     c->tlb_large |= x->large;
 }
 
@@ -390,16 +394,20 @@ static void entry_read(const x86_tlb_entry *e, uint64_t la, void *buf, unsigned 
     if (e->host) {
         memcpy(buf, e->host + (la & PAGE_MASK), size);
     } else {
-        mmio_read(e->pa | (la & PAGE_MASK), buf, size);
+        mmio_read((e->pa & ~PAGE_MASK) | (la & PAGE_MASK), buf, size);
     }
 }
 
-static void entry_write(const x86_tlb_entry *e, uint64_t la, const void *buf, unsigned size)
+static void entry_write(x86_cpu *c, const x86_tlb_entry *e, uint64_t la, const void *buf,
+                        unsigned size)
 {
     if (e->host) {
         memcpy(e->host + (la & PAGE_MASK), buf, size);
+    } else if (e->ram) {
+        memcpy(e->ram + (la & PAGE_MASK), buf, size);
+        x86_jit_code_written(c, e->ram + (la & PAGE_MASK), size);
     } else {
-        mmio_write(e->pa | (la & PAGE_MASK), buf, size);
+        mmio_write((e->pa & ~PAGE_MASK) | (la & PAGE_MASK), buf, size);
     }
 }
 
@@ -421,7 +429,7 @@ static bool access(x86_cpu *c, uint64_t la, void *buf, unsigned size, int kind, 
     }
     if (first >= size) {
         if (kind == AK_WRITE) {
-            entry_write(e, la, buf, size);
+            entry_write(c, e, la, buf, size);
         } else {
             entry_read(e, la, buf, size);
         }
@@ -435,8 +443,8 @@ static bool access(x86_cpu *c, uint64_t la, void *buf, unsigned size, int kind, 
     }
     e2 = *e;
     if (kind == AK_WRITE) {
-        entry_write(&e1, la, buf, first);
-        entry_write(&e2, la + first, (const uint8_t *)buf + first, size - first);
+        entry_write(c, &e1, la, buf, first);
+        entry_write(c, &e2, la + first, (const uint8_t *)buf + first, size - first);
     } else {
         entry_read(&e1, la, buf, first);
         entry_read(&e2, la + first, (uint8_t *)buf + first, size - first);
@@ -464,6 +472,27 @@ bool x86_write(x86_cpu *c, uint64_t la, const void *buf, unsigned size, bool use
         return true;
     }
     return access(c, la, (void *)buf, size, AK_WRITE, user);
+}
+
+bool x86_probe_write(x86_cpu *c, uint64_t la, unsigned size, bool user, bool *direct)
+{
+    unsigned first = 4096 - (unsigned)(la & PAGE_MASK);
+    x86_tlb_entry *e;
+
+    la = la_mask(c, la);
+    e = tlb_get(c, la, AK_WRITE, user);
+    if (!e) {
+        return false;
+    }
+    *direct = e->host != NULL;
+    if (first < size) {
+        e = tlb_get(c, la_mask(c, la + first), AK_WRITE, user);
+        if (!e) {
+            return false;
+        }
+        *direct = *direct && e->host != NULL;
+    }
+    return true;
 }
 
 bool x86_fetch(x86_cpu *c, uint64_t la, void *buf, unsigned size)

@@ -107,10 +107,15 @@ typedef union xmm_reg {
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
 typedef struct x86_tlb_entry {
     uint64_t va_tag; /* page VA | 1 when valid */
-    uint8_t *host;   /* NULL: MMIO, use the slow path */
-    uint64_t pa;
-    bool global;
+    uint8_t *host;   /* NULL: MMIO or code, use the slow path */
+    uint64_t pa;     /* page PA | X86_TLB_GLOBAL (32-byte entries) */
+    /* Write entries of RAM pages holding translated code: host is NULL
+     * (so every store takes the slow path) and ram the page, whose
+     * stores then invalidate the translations (translate.c). */
+    uint8_t *ram;
 } x86_tlb_entry;
+#define X86_TLB_GLOBAL 1ull /* in pa: a global page (CR4.PGE, PTE.G) */
+_Static_assert(sizeof(x86_tlb_entry) == 32, "translated code indexes 32-byte entries");
 
 struct x86_lapic;
 
@@ -125,7 +130,7 @@ typedef struct x86_cpu {
      * value of the last flag-setting operation is in cc_* and
      * x86_get_flags() computes them; other bits live in eflags. */
     uint64_t eflags;
-    int cc_op;
+    int64_t cc_op; /* 64 bits: translated code keeps it in a host register */
     uint64_t cc_dst, cc_src, cc_src2;
 
     x86_seg seg[8];     /* ES CS SS DS FS GS LDTR TR */
@@ -185,6 +190,20 @@ typedef struct x86_cpu {
     /* x86core: true for the "max" model (set at creation, kept across
      * reset): CPUID decides the features from it. */
     bool model_max;
+
+    /* x86jit (translate.c): the generated code reads budget and exit
+     * request at block entry; jit_stop: a fallback's store reached code
+     * or MMIO (leave after it); jit_interp: an inline store would have
+     * (the loop runs that instruction in the interpreter). */
+    bool jit;            /* property "jit": translate, else interpret */
+    uint32_t tb_size;    /* property "tb-size": code buffer MiB */
+    int32_t jit_exit;
+    int32_t jit_stop;
+    int32_t jit_interp;  /* run the next instruction in the interpreter */
+    int64_t jit_budget;
+    uint64_t jit_flags;  /* the key flags of the block running */
+    uint64_t jit_scratch; /* a generator global carrying a value over labels */
+    struct tes_jit_jc *jc;
 } x86_cpu;
 
 /* Decoded instruction (decode.c). */
@@ -216,6 +235,26 @@ void x86_step(x86_cpu *c);
 /* Arithmetic flags from the lazy state; set them all at once. */
 uint64_t x86_get_flags(x86_cpu *c);
 void x86_set_flags(x86_cpu *c, uint64_t rflags);
+
+/* ---- the translator (translate.c, x86-jit*.c) ---- */
+/* True when c may run translated code (the JIT exists or was made now). */
+bool x86_jit_ready(x86_cpu *c);
+/* x86_run with translated blocks; *n gets the instructions run. */
+tes_exec_status x86_run_jit(x86_cpu *c, uint64_t budget, uint64_t *n);
+/* Drop c's translation state (unrealize). */
+void x86_jit_release(x86_cpu *c);
+/* State or RAM written behind the CPU's back (tests, migration): drop
+ * every translation. */
+void x86_jit_state_written(x86_cpu *c);
+/* The write TLB asks whether a host page holds translated code. */
+bool x86_jit_page_has_code(const void *host_page);
+/* A store reached RAM with translated code at host[0, len). */
+void x86_jit_code_written(x86_cpu *c, const void *host, size_t len);
+/* An interrupt became pending for c: translated code must leave soon. */
+static inline void x86_jit_kick(x86_cpu *c)
+{
+    __atomic_store_n(&c->jit_exit, 1, __ATOMIC_RELAXED);
+}
 
 /* ---- x87 and SSE (fpu.c, sse.c) ---- */
 /* Opcodes D8..DF with x->mod/reg/rm decoded. */
@@ -261,6 +300,9 @@ bool x86_wrmsr(x86_cpu *c, uint32_t msr, uint64_t val);
 bool x86_read(x86_cpu *c, uint64_t la, void *buf, unsigned size, bool user);
 bool x86_write(x86_cpu *c, uint64_t la, const void *buf, unsigned size, bool user);
 bool x86_fetch(x86_cpu *c, uint64_t la, void *buf, unsigned size);
+/* The checks and faults of x86_write without writing; *direct: every
+ * byte is RAM with a host pointer (not MMIO, not a code page). */
+bool x86_probe_write(x86_cpu *c, uint64_t la, unsigned size, bool user, bool *direct);
 /* Segment:offset to linear with limit/permission checks (#GP/#SS). */
 bool x86_seg_addr(x86_cpu *c, int seg, uint64_t off, unsigned size, bool write,
                   uint64_t *la);

@@ -38,6 +38,31 @@ static slowpath *new_slow(gen *g, const jop *op)
     return sp;
 }
 
+/* TMP0 = the byte offset of a's entry in the TLB array. An entry size of
+ * 2^s, 3 * 2^s, 5 * 2^s or 9 * 2^s needs no multiply: the shift leaves
+ * the index scaled by 2^s and a lea does the rest. */
+static void tlb_index(gen *g, int ra)
+{
+    const tes_jit_tlb *t = &g->j->cfg.tlb;
+    xemit *e = &g->e;
+    unsigned sh = __builtin_ctz(t->entry_size), m = t->entry_size >> sh;
+
+    x_mov_rr(e, true, TMP0, ra);
+    if ((m == 1 || m == 3 || m == 5 || m == 9) && t->page_bits > sh) {
+        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits - sh);
+        x_alu_ri(e, false, ALU_AND, TMP0, ((1ll << t->index_bits) - 1) << sh);
+        if (m > 1) {
+            /* lea TMP0, [TMP0 + TMP0 * (m - 1)] */
+            x_op_mem(e, 0x8d | X_W, TMP0, TMP0, TMP0, __builtin_ctz(m - 1), 0);
+        }
+        return;
+    }
+    x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits);
+    x_alu_ri(e, false, ALU_AND, TMP0, (1ll << t->index_bits) - 1);
+    x_op_rr(e, 0x69 | X_W, TMP0, TMP0);
+    x_u32(e, t->entry_size);
+}
+
 /* The inline TLB lookup; leaves the host address's page in TMP1 and the
  * offset in TMP0 (the access is [TMP1 + TMP0]). */
 static void tlb_lookup(gen *g, slowpath *sp, int ra, unsigned memop, uint32_t tlb_off)
@@ -47,20 +72,7 @@ static void tlb_lookup(gen *g, slowpath *sp, int ra, unsigned memop, uint32_t tl
     unsigned size = 1u << (memop & TES_JIT_MO_SIZE);
     int64_t page_mask = (1ll << t->page_bits) - 1;
 
-    x_mov_rr(e, true, TMP0, ra);
-    if ((t->entry_size & (t->entry_size - 1)) == 0 &&
-        t->page_bits > (unsigned)__builtin_ctz(t->entry_size)) {
-        /* (a >> page_bits) * entry_size with the index mask, in two ops */
-        unsigned sh = __builtin_ctz(t->entry_size);
-
-        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits - sh);
-        x_alu_ri(e, false, ALU_AND, TMP0, ((1ll << t->index_bits) - 1) << sh);
-    } else {
-        x_shift_ri(e, true, SH_SHR, TMP0, t->page_bits);
-        x_alu_ri(e, false, ALU_AND, TMP0, (1ll << t->index_bits) - 1);
-        x_op_rr(e, 0x69 | X_W, TMP0, TMP0);
-        x_u32(e, t->entry_size);
-    }
+    tlb_index(g, ra);
     if (size > 1) {
         x_op_mem(e, 0x8d | X_W, TMP1, ra, -1, 0, size - 1); /* lea */
     } else {
@@ -114,12 +126,12 @@ void gen_qst(gen *g, const jop *op)
     ra_end_op(g, op, 2);
 }
 
-void emit_slow(gen *g, slowpath *sp)
+/* Guest state as the interpreter would have it: dirty globals in env,
+ * the op's pc in env->pc; then the live caller-saved registers saved. */
+static void slow_enter(gen *g, slowpath *sp)
 {
-    const tes_jit_config *cfg = &g->j->cfg;
     const jop *op = sp->op;
     xemit *e = &g->e;
-    bool st = op->opc == OP_QST;
 
     for (unsigned i = 0; i < sp->njcc; i++) {
         x_patch_rel32(e, sp->jcc_at[i], e->pos);
@@ -128,52 +140,69 @@ void emit_slow(gen *g, slowpath *sp)
         x_st64(e, sp->wb[i].reg, REG_ENV, sp->wb[i].off);
     }
     if (x_is_imm32(op->imm)) {
-        x_op_mem(e, 0xc7 | X_W, 0, REG_ENV, -1, 0, cfg->pc_off);
-        x_u32(e, op->imm);
+        x_st_imm(e, TES_JIT_MO_64, REG_ENV, g->j->cfg.pc_off, op->imm);
     } else {
         x_mov_ri(e, TMP1, op->imm);
-        x_st64(e, TMP1, REG_ENV, cfg->pc_off);
+        x_st64(e, TMP1, REG_ENV, g->j->cfg.pc_off);
     }
     for (int r = 0; r < 16; r++) {
         if (sp->save_mask & RB(r)) {
             x_st64(e, r, RSP, FRAME_SAVE + 8 * r);
         }
     }
+}
+
+/* ld_slow(env, addr, memop, arg) / st_slow(env, addr, val, memop, arg).
+ * addr and val may sit in argument registers: val goes through TMP1. */
+static void slow_call(gen *g, slowpath *sp, bool st)
+{
+    const tes_jit_config *cfg = &g->j->cfg;
+    xemit *e = &g->e;
+
     if (st) {
         x_mov_rr(e, true, TMP1, sp->val_reg);
         x_mov_rr(e, true, RSI, sp->addr_reg);
         x_mov_rr(e, true, RDX, TMP1);
-        x_mov_ri(e, RCX, op->memop);
-        x_mov_ri(e, R8, op->arg);
+        x_mov_ri(e, RCX, sp->op->memop);
+        x_mov_ri(e, R8, sp->op->arg);
     } else {
         x_mov_rr(e, true, RSI, sp->addr_reg);
-        x_mov_ri(e, RDX, op->memop);
-        x_mov_ri(e, RCX, op->arg);
+        x_mov_ri(e, RDX, sp->op->memop);
+        x_mov_ri(e, RCX, sp->op->arg);
     }
     x_mov_rr(e, true, RDI, REG_ENV);
     emit_call(g, (uintptr_t)(st ? (void *)cfg->st_slow : (void *)cfg->ld_slow));
     x_alu_mi(e, false, ALU_CMP, REG_ENV, cfg->exit_off, 0);
     x_jmp_abs(e, CC_NE, head_addr(g, g->j->ret_other_off));
+}
+
+/* The slow path's value, extended as the fast path would. */
+static void slow_result(xemit *e, unsigned memop, int d)
+{
+    switch (memop & (TES_JIT_MO_SIZE | TES_JIT_MO_SIGN)) {
+    case TES_JIT_MO_8: x_movzx8(e, d, RAX); break;
+    case TES_JIT_MO_16: x_op_rr(e, 0xb7 | X_0F, d, RAX); break;
+    case TES_JIT_MO_32: x_mov_rr(e, false, d, RAX); break;
+    case TES_JIT_MO_8 | TES_JIT_MO_SIGN: x_op_rr(e, 0xbe | X_0F | X_W, d, RAX); break;
+    case TES_JIT_MO_16 | TES_JIT_MO_SIGN: x_op_rr(e, 0xbf | X_0F | X_W, d, RAX); break;
+    case TES_JIT_MO_32 | TES_JIT_MO_SIGN: x_op_rr(e, 0x63 | X_W, d, RAX); break;
+    default: x_mov_rr(e, true, d, RAX); break;
+    }
+}
+
+void emit_slow(gen *g, slowpath *sp)
+{
+    bool st = sp->op->opc == OP_QST;
+
+    slow_enter(g, sp);
+    slow_call(g, sp, st);
     if (!st) {
-        /* The slow path's value, extended as the fast path would. */
-        switch (op->memop & (TES_JIT_MO_SIZE | TES_JIT_MO_SIGN)) {
-        case TES_JIT_MO_8: x_movzx8(e, sp->dst_reg, RAX); break;
-        case TES_JIT_MO_16: x_op_rr(e, 0xb7 | X_0F, sp->dst_reg, RAX); break;
-        case TES_JIT_MO_32: x_mov_rr(e, false, sp->dst_reg, RAX); break;
-        case TES_JIT_MO_8 | TES_JIT_MO_SIGN:
-            x_op_rr(e, 0xbe | X_0F | X_W, sp->dst_reg, RAX); break;
-        case TES_JIT_MO_16 | TES_JIT_MO_SIGN:
-            x_op_rr(e, 0xbf | X_0F | X_W, sp->dst_reg, RAX); break;
-        case TES_JIT_MO_32 | TES_JIT_MO_SIGN:
-            x_op_rr(e, 0x63 | X_W, sp->dst_reg, RAX); break;
-        default: x_mov_rr(e, true, sp->dst_reg, RAX); break;
-        }
+        slow_result(&g->e, sp->op->memop, sp->dst_reg);
     }
     for (int r = 0; r < 16; r++) {
         if ((sp->save_mask & RB(r)) && r != sp->dst_reg) {
-            x_ld64(e, r, RSP, FRAME_SAVE + 8 * r);
+            x_ld64(&g->e, r, RSP, FRAME_SAVE + 8 * r);
         }
     }
-    x_patch_rel32(e, x_jmp(e), sp->ret_at);
+    x_patch_rel32(&g->e, x_jmp(&g->e), sp->ret_at);
 }
-

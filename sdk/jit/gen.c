@@ -60,45 +60,113 @@ static int alu_of(unsigned opc)
     }
 }
 
+/* Commutative ops: a constant goes second, and an operand whose register
+ * can be overwritten goes first. Returns the index of the new first. */
+static unsigned order_operands(gen *g, const jop *op, tes_jit_val *a, tes_jit_val *b)
+{
+    vstate *sa = ra_state(g, *a), *sb = ra_state(g, *b);
+    bool a_reusable = sa && sa->reg >= 0 && (*a == op->v[0] || dies(g, 1));
+    bool b_reusable = sb && sb->reg >= 0 && (*b == op->v[0] || dies(g, 2));
+    tes_jit_val t = *a;
+
+    if (!commutes(op->opc) ||
+        !((ra_is_const(g, *a) && !ra_is_const(g, *b)) || (b_reusable && !a_reusable))) {
+        return 1;
+    }
+    *a = *b;
+    *b = t;
+    return 2;
+}
+
+/* d = a op b with b an immediate: the register of the result, or -1 when
+ * b cannot be one for this op. */
+static int binop_imm(gen *g, const jop *op, tes_jit_val a, unsigned ia, tes_jit_val b)
+{
+    bool w = !op->is32;
+    int64_t imm;
+    int r;
+
+    if (op->opc == TES_JIT_AND && w && ra_is_const(g, b) && ra_const(g, b) <= UINT32_MAX &&
+        !x_is_imm32(ra_const(g, b))) {
+        /* a mask of the low 32 bits: the 32-bit and clears the rest */
+        r = ra_dest_from(g, op->v[0], a, ia);
+        x_alu_ri(&g->e, false, ALU_AND, r, (int32_t)ra_const(g, b));
+        return r;
+    }
+    if (!imm_ok(g, b, w, &imm) || (op->opc == TES_JIT_ANDC && !x_is_imm32(~imm))) {
+        return -1;
+    }
+    if (op->opc == TES_JIT_MUL) {
+        /* imul r, ra, imm reads and writes different registers */
+        int ra = ra_load(g, a, REGS_ALLOC | RB(REG_ENV));
+
+        r = ra_dest_reg(g, op->v[0], a, ia, ra);
+        x_op_rr(&g->e, (imm == (int8_t)imm ? 0x6b : 0x69) | (w ? X_W : 0), r, ra);
+        if (imm == (int8_t)imm) {
+            x_byte(&g->e, imm);
+        } else {
+            x_u32(&g->e, imm);
+        }
+        return r;
+    }
+    r = ra_dest_from(g, op->v[0], a, ia);
+    if (op->opc == TES_JIT_ANDC) {
+        x_alu_ri(&g->e, w, ALU_AND, r, ~imm);
+    } else {
+        x_alu_ri(&g->e, w, alu_of(op->opc), r, imm);
+    }
+    return r;
+}
+
+/* d = a + b (or a - imm) into a new register when a's must be kept: one
+ * lea instead of a copy and an add. False when that does not apply. */
+static bool binop_lea(gen *g, const jop *op, tes_jit_val a, unsigned ia, tes_jit_val b)
+{
+    vstate *sa = ra_state(g, a);
+    unsigned opc = (op->is32 ? 0 : X_W) | 0x8d;
+    int64_t imm = 0;
+    int ra, rb = -1, r;
+
+    if (!sa || sa->reg < 0 || a == op->v[0] || dies(g, ia)) {
+        return false; /* in place is as good */
+    }
+    if (ra_is_const(g, b)) {
+        uint64_t c = ra_const(g, b);
+
+        imm = (int64_t)(op->opc == TES_JIT_SUB ? 0 - c : c);
+        if (op->is32) {
+            imm = (int32_t)imm;
+        }
+        if (!x_is_imm32(imm)) {
+            return false;
+        }
+    } else if (op->opc == TES_JIT_SUB) {
+        return false;
+    } else {
+        rb = ra_load(g, b, REGS_ALLOC | RB(REG_ENV));
+    }
+    ra = ra_load(g, a, REGS_ALLOC | RB(REG_ENV));
+    r = ra_alloc(g, REGS_ALLOC);
+    x_op_mem(&g->e, opc, r, ra, rb, 0, (int32_t)imm);
+    finish(g, op->v[0], r, 2);
+    return true;
+}
+
 static void gen_binop(gen *g, const jop *op)
 {
     bool w = !op->is32;
-    tes_jit_val d = op->v[0], a = op->v[1], b = op->v[2];
-    unsigned ia = 1;
-    int64_t imm;
-    int rb = -1, r;
+    tes_jit_val a = op->v[1], b = op->v[2];
+    unsigned ia = order_operands(g, op, &a, &b);
+    int rb, r;
 
-    if (commutes(op->opc)) {
-        vstate *sb = ra_state(g, b);
-        bool b_reusable = sb && sb->reg >= 0 && (b == d || dies(g, 2));
-        vstate *sa = ra_state(g, a);
-        bool a_reusable = sa && sa->reg >= 0 && (a == d || dies(g, 1));
-
-        if ((ra_is_const(g, a) && !ra_is_const(g, b)) || (b_reusable && !a_reusable)) {
-            tes_jit_val t = a;
-            a = b;
-            b = t;
-            ia = 2;
-        }
+    if ((op->opc == TES_JIT_ADD || op->opc == TES_JIT_SUB) && binop_lea(g, op, a, ia, b)) {
+        return;
     }
-    if (op->opc == TES_JIT_ANDC && imm_ok(g, b, w, &imm) && x_is_imm32(~imm)) {
-        r = ra_dest_from(g, d, a, ia);
-        x_alu_ri(&g->e, w, ALU_AND, r, ~imm);
-    } else if (imm_ok(g, b, w, &imm) && op->opc != TES_JIT_ANDC) {
-        r = ra_dest_from(g, d, a, ia);
-        if (op->opc == TES_JIT_MUL) {
-            x_op_rr(&g->e, (imm == (int8_t)imm ? 0x6b : 0x69) | (w ? X_W : 0), r, r);
-            if (imm == (int8_t)imm) {
-                x_byte(&g->e, imm);
-            } else {
-                x_u32(&g->e, imm);
-            }
-        } else {
-            x_alu_ri(&g->e, w, alu_of(op->opc), r, imm);
-        }
-    } else {
+    r = binop_imm(g, op, a, ia, b);
+
+    if (r < 0) {
         rb = ra_load(g, b, REGS_ALLOC | RB(REG_ENV));
-        r = ra_dest_from(g, d, a, ia);
+        r = ra_dest_from(g, op->v[0], a, ia);
         if (op->opc == TES_JIT_MUL) {
             x_op_rr(&g->e, 0xaf | X_0F | (w ? X_W : 0), r, rb);
         } else if (op->opc == TES_JIT_ANDC) {
@@ -109,7 +177,7 @@ static void gen_binop(gen *g, const jop *op)
             x_alu_rr(&g->e, w, alu_of(op->opc), r, rb);
         }
     }
-    finish(g, d, r, 2);
+    finish(g, op->v[0], r, 2);
 }
 
 static int shift_kind(unsigned opc)
@@ -260,32 +328,35 @@ static void gen_unary(gen *g, const jop *op)
     finish(g, op->v[0], r, 1);
 }
 
+/* d = a constant: straight to env for a global (the optimiser has
+ * already replaced its later reads by the constant), else a register. */
+static void gen_const(gen *g, const jop *op, uint64_t v, unsigned nin)
+{
+    vstate *s = ra_state(g, op->v[0]);
+    int r;
+
+    if (VAL_KIND(op->v[0]) == VK_GLOBAL && x_is_imm32(v)) {
+        if (s->reg >= 0) {
+            g->owner[s->reg] = 0;
+            s->reg = -1;
+        }
+        s->dirty = 0;
+        x_st_imm(&g->e, TES_JIT_MO_64, REG_ENV, ra_global_off(g, op->v[0]), v);
+        ra_end_op(g, op, nin);
+        return;
+    }
+    r = s->reg >= 0 ? s->reg : ra_alloc(g, REGS_ALLOC);
+    x_mov_ri(&g->e, r, v);
+    finish(g, op->v[0], r, nin);
+}
+
 static void gen_alu(gen *g, const jop *op)
 {
     bool unary = op->opc == TES_JIT_MOV || op->opc >= TES_JIT_NEG;
 
     if (ra_is_const(g, op->v[1]) && (unary || ra_is_const(g, op->v[2]))) {
-        uint64_t v = jit_fold(op->opc, op->is32, ra_const(g, op->v[1]),
-                              unary ? 0 : ra_const(g, op->v[2]));
-        vstate *s = ra_state(g, op->v[0]);
-        int r;
-
-        if (VAL_KIND(op->v[0]) == VK_GLOBAL && x_is_imm32(v)) {
-            /* Straight to env: the optimiser has already replaced later
-             * reads of the global by the constant. */
-            if (s->reg >= 0) {
-                g->owner[s->reg] = 0;
-                s->reg = -1;
-            }
-            s->dirty = 0;
-            x_op_mem(&g->e, 0xc7 | X_W, 0, REG_ENV, -1, 0, ra_global_off(g, op->v[0]));
-            x_u32(&g->e, v);
-            ra_end_op(g, op, unary ? 1 : 2);
-            return;
-        }
-        r = s->reg >= 0 ? s->reg : ra_alloc(g, REGS_ALLOC);
-        x_mov_ri(&g->e, r, v);
-        finish(g, op->v[0], r, unary ? 1 : 2);
+        gen_const(g, op, jit_fold(op->opc, op->is32, ra_const(g, op->v[1]),
+                                  unary ? 0 : ra_const(g, op->v[2])), unary ? 1 : 2);
         return;
     }
     switch (op->opc) {
@@ -361,6 +432,9 @@ static int cmp_emit(gen *g, const cmpop *c)
     if (c->rb < 0 && c->tst) {
         x_op_rr(&g->e, 0xf7 | (c->w ? X_W : 0), 0, c->ra);
         x_u32(&g->e, c->imm);
+    } else if (c->rb < 0 && c->imm == 0) {
+        /* test r, r sets the flags cmp r, 0 would (CF = OF = 0) */
+        x_op_rr(&g->e, 0x85 | (c->w ? X_W : 0), c->ra, c->ra);
     } else if (c->rb < 0) {
         x_alu_ri(&g->e, c->w, ALU_CMP, c->ra, c->imm);
     } else if (c->tst) {
@@ -481,8 +555,13 @@ static void gen_st(gen *g, const jop *op)
         ra_sync_overlap(g, op->off, size, true);
     }
     rb = ra_load(g, op->v[1], REGS_ALLOC | RB(REG_ENV));
-    rv = ra_load(g, op->v[2], REGS_ALLOC | RB(REG_ENV));
-    x_st(&g->e, op->memop, rv, rb, -1, op->off);
+    if (ra_is_const(g, op->v[2]) &&
+        ((op->memop & TES_JIT_MO_SIZE) != TES_JIT_MO_64 || x_is_imm32(ra_const(g, op->v[2])))) {
+        x_st_imm(&g->e, op->memop, rb, op->off, ra_const(g, op->v[2]));
+    } else {
+        rv = ra_load(g, op->v[2], REGS_ALLOC | RB(REG_ENV));
+        x_st(&g->e, op->memop, rv, rb, -1, op->off);
+    }
     ra_end_op(g, op, 2);
 }
 

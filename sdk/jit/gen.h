@@ -72,7 +72,6 @@ typedef struct gen {
     uint32_t nfix, cap_fix;
     slowpath *slow;
     uint32_t nslow, cap_slow;
-    uint32_t exit_jmp[2], exit_stub_pending[2];
 } gen;
 
 /* regalloc.c */

@@ -107,7 +107,6 @@ struct tes_jit_tb {
     tes_jit_tb *jmp_dest[2];
     uintptr_t jmp_in;      /* first incoming jump: tb | slot */
     uintptr_t jmp_next[2]; /* next incoming jump of jmp_dest[slot] */
-    tes_jit_tb *hash_next;
     page_node *pages;
     uint32_t npages;
     tes_jit_tb *all_next; /* every block of this generation (for flush) */
@@ -119,6 +118,13 @@ struct page_node {
     page_node **pprev;
 };
 
+/* A hash slot: the pc is kept beside the block so that probing past
+ * other blocks touches no block. tb == NULL: empty. */
+typedef struct hslot {
+    uint64_t pc;
+    tes_jit_tb *tb;
+} hslot;
+
 typedef struct page_desc {
     uintptr_t page;
     page_node *head;
@@ -128,10 +134,16 @@ typedef struct page_desc {
 #define JC_BITS 12
 #define JC_SIZE (1u << JC_BITS)
 
+/* Entries are tb | gen: blocks are 64-byte aligned, and an entry of an
+ * older generation (1..63) is empty, so clearing is gen++ (and a real
+ * clear once every 63 times). */
+#define JC_GEN_MASK 63u
+
 struct tes_jit_jc {
     tes_jit *j;
     tes_jit_jc *next;
-    tes_jit_tb *e[JC_SIZE];
+    uintptr_t gen;
+    uintptr_t e[JC_SIZE];
 };
 
 typedef struct strbuf {
@@ -151,7 +163,7 @@ struct tes_jit {
     uintptr_t (*entry)(void *env, const void *code);
     uint32_t epilogue_off, ret_other_off;
     /* blocks */
-    tes_jit_tb **hash;
+    hslot *hash; /* open addressing, linear probing, at most half full */
     uint32_t hash_size, hash_count;
     page_desc **pages;
     uint32_t pages_size, pages_count;
@@ -159,6 +171,10 @@ struct tes_jit {
     tes_jit_tb *zombie; /* the previous generation's, freed at the next flush */
     tes_jit_jc *jcs;
     tes_jit_ir *open;
+    /* held from tes_jit_begin to tes_jit_end/abort: vCPU threads that
+     * translate at once take turns */
+    pthread_mutex_t tr_lock;
+    pthread_t open_owner;
     tes_jit_stats st;
     /* names of globals by offset, for -d op */
     jglobal *gnames;

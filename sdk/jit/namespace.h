@@ -75,5 +75,6 @@
 #define x_shift_ri tes_jit__x_shift_ri
 #define x_st tes_jit__x_st
 #define x_st64 tes_jit__x_st64
+#define x_st_imm tes_jit__x_st_imm
 
 #endif

@@ -221,6 +221,7 @@ typedef struct fwd {
     tes_jit_ir *ir;
     tes_jit_val *repl;
     uint8_t *copied; /* some repl[] names this value */
+    uint8_t *width;  /* bits above this are known zero (0: unknown) */
     uint32_t n;
 } fwd;
 
@@ -282,6 +283,7 @@ static void forget_all(fwd *f)
 {
     memset(f->repl, 0, f->n * sizeof(*f->repl));
     memset(f->copied, 0, f->n);
+    memset(f->width, 0, f->n);
 }
 
 /* Globals may have changed behind the block's back (a helper). */
@@ -293,6 +295,7 @@ static void forget_globals(fwd *f)
         }
     }
     memset(f->copied + f->ir->ntemps, 0, f->n - f->ir->ntemps);
+    memset(f->width + f->ir->ntemps, 0, f->n - f->ir->ntemps);
 }
 
 static bool is_const(tes_jit_val v)
@@ -349,6 +352,75 @@ static void simplify(tes_jit_ir *ir, jop *op)
     }
 }
 
+/* ---- known-zero high bits (to drop redundant zero extensions) ---- */
+
+static unsigned val_width(const fwd *f, tes_jit_val v)
+{
+    int i;
+
+    if (VAL_KIND(v) == VK_CONST) {
+        uint64_t c = jit_const_val(f->ir, v);
+
+        return c ? 64 - __builtin_clzll(c) : 0;
+    }
+    i = slot_of(f, v);
+    return (i >= 0 && f->width[i]) ? f->width[i] : 64;
+}
+
+static unsigned min_u(unsigned a, unsigned b)
+{
+    return a < b ? a : b;
+}
+
+/* Width of the result of op (already folded). */
+static unsigned op_width(const fwd *f, const jop *op)
+{
+    unsigned wa = val_width(f, op->v[1]), wb = val_width(f, op->v[2]), w = 64;
+
+    switch (op->opc) {
+    case TES_JIT_MOV: w = wa; break;
+    case TES_JIT_AND: w = min_u(wa, wb); break;
+    case TES_JIT_OR: case TES_JIT_XOR: w = wa > wb ? wa : wb; break;
+    case TES_JIT_EXT8U: w = 8; break;
+    case TES_JIT_EXT16U: case TES_JIT_BSWAP16: w = 16; break;
+    case TES_JIT_EXT32U: case TES_JIT_BSWAP32: w = 32; break;
+    case TES_JIT_CLZ: case TES_JIT_CTZ: w = 7; break;
+    case OP_SETCOND: w = 1; break;
+    case OP_LD: case OP_QLD:
+        if (!(op->memop & TES_JIT_MO_SIGN) && (op->memop & TES_JIT_MO_SIZE) < TES_JIT_MO_64) {
+            w = 8u << (op->memop & TES_JIT_MO_SIZE);
+        }
+        break;
+    }
+    if (op->opc < TES_JIT_OPC_COUNT && op->is32) {
+        w = min_u(w, 32);
+    }
+    return w;
+}
+
+/* A zero extension (or mask) of a value already that narrow: a copy. */
+static void drop_zext(fwd *f, jop *op)
+{
+    unsigned wa = val_width(f, op->v[1]), lim = 0;
+
+    switch (op->opc) {
+    case TES_JIT_EXT8U: lim = 8; break;
+    case TES_JIT_EXT16U: lim = 16; break;
+    case TES_JIT_EXT32U: lim = 32; break;
+    case TES_JIT_MOV: case TES_JIT_EXT32S: lim = op->is32 ? 32 : 0; break;
+    case TES_JIT_AND:
+        if (is_const(op->v[2])) {
+            uint64_t c = jit_const_val(f->ir, op->v[2]) & (op->is32 ? 0xffffffffu : ~0ull);
+
+            lim = (c & (c + 1)) == 0 ? (c ? 64 - __builtin_clzll(c) : 0) : 0;
+        }
+        break;
+    }
+    if (lim && wa <= lim) {
+        make_mov(f->ir, op, op->v[1], false);
+    }
+}
+
 static void fold_alu(fwd *f, jop *op)
 {
     tes_jit_ir *ir = f->ir;
@@ -385,12 +457,34 @@ static void fold_alu(fwd *f, jop *op)
     }
 }
 
+/* A condition known without its operands' values: 1 or 0, else -1. */
+static int cond_known(tes_jit_ir *ir, const jop *op)
+{
+    tes_jit_val a = op->v[1], b = op->v[2];
+    unsigned c = op->cond;
+
+    if (is_const(a) && is_const(b)) {
+        return jit_cond_eval(c, op->is32, jit_const_val(ir, a), jit_const_val(ir, b));
+    }
+    if (a == b && c < TES_JIT_TSTEQ) {
+        return c == TES_JIT_EQ || c == TES_JIT_GE || c == TES_JIT_LE || c == TES_JIT_GEU ||
+               c == TES_JIT_LEU;
+    }
+    if (is_const(b) && (jit_const_val(ir, b) & (op->is32 ? 0xffffffffu : ~0ull)) == 0) {
+        /* unsigned x >= 0 always, x < 0 never; x & 0 is 0 */
+        switch (c) {
+        case TES_JIT_GEU: case TES_JIT_TSTEQ: return 1;
+        case TES_JIT_LTU: case TES_JIT_TSTNE: return 0;
+        }
+    }
+    return -1;
+}
+
 static void fold_cond(fwd *f, jop *op)
 {
     tes_jit_ir *ir = f->ir;
-    bool k = is_const(op->v[1]) && is_const(op->v[2]);
-    bool t = k && jit_cond_eval(op->cond, op->is32, jit_const_val(ir, op->v[1]),
-                                jit_const_val(ir, op->v[2]));
+    int known = cond_known(ir, op);
+    bool k = known >= 0, t = known == 1;
 
     if (op->opc == OP_BRCOND) {
         if (k) {
@@ -433,6 +527,7 @@ static void forward(tes_jit_ir *ir)
 
     f.repl = jit_alloc((f.n + 1) * sizeof(*f.repl));
     f.copied = jit_alloc(f.n + 1);
+    f.width = jit_alloc(f.n + 1);
     for (uint32_t i = 0; i < ir->nops; i++) {
         jop *op = &ir->ops[i];
         bool has_dst;
@@ -442,6 +537,7 @@ static void forward(tes_jit_ir *ir)
             op->v[k] = resolve(&f, op->v[k]);
         }
         if (op->opc < TES_JIT_OPC_COUNT) {
+            drop_zext(&f, op);
             fold_alu(&f, op);
         } else if (op->opc == OP_SETCOND || op->opc == OP_MOVCOND || op->opc == OP_BRCOND) {
             fold_cond(&f, op);
@@ -456,9 +552,15 @@ static void forward(tes_jit_ir *ir)
             op->opc != OP_SETCOND && op->opc != OP_MOVCOND) {
             changed(&f, op->v[0]);
         }
+        if (has_dst && slot_of(&f, op->v[0]) >= 0) {
+            unsigned w = op_width(&f, op);
+
+            f.width[slot_of(&f, op->v[0])] = w ? w : 1;
+        }
     }
     free(f.repl);
     free(f.copied);
+    free(f.width);
 }
 
 /* ---- backward: dead stores to globals ---- */

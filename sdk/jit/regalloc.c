@@ -119,36 +119,73 @@ static int free_reg(gen *g, uint16_t allowed)
     return -1;
 }
 
+#define NEXT_USE_WINDOW 48
+
+/* dist[r]: how many ops ahead the value in register r is next read
+ * (NEXT_USE_WINDOW: not soon), for the registers in mask. One scan for
+ * all of them; the current op's operands are locked, so it starts after. */
+static void next_uses(gen *g, uint16_t mask, int *dist)
+{
+    const jop *op = g->cur ? g->cur + 1 : NULL, *end = g->ir->ops + g->ir->nops;
+
+    for (int r = 0; r < 16; r++) {
+        dist[r] = NEXT_USE_WINDOW;
+    }
+    for (int d = 1; op && op < end && d < NEXT_USE_WINDOW && mask; op++, d++) {
+        if (op->opc == OP_LABEL) {
+            break;
+        }
+        for (unsigned k = 1; k <= MAX_CALL_ARGS; k++) {
+            vstate *s = op->v[k] ? ra_state(g, op->v[k]) : NULL;
+
+            if (s && s->reg >= 0 && (mask & RB(s->reg))) {
+                dist[s->reg] = d;
+                mask &= ~RB(s->reg);
+            }
+        }
+    }
+}
+
+/* Which register to free: the value read last (farthest), and on a tie
+ * the cheapest to drop (clean global, dirty global, temp). */
+static int pick_victim(gen *g, uint16_t allowed)
+{
+    int best = -1, best_score = -1, dist[16];
+
+    next_uses(g, allowed, dist);
+    for (unsigned i = 0; i < sizeof(alloc_order); i++) {
+        int c = alloc_order[i];
+        tes_jit_val v = g->owner[c];
+        int cost, score;
+
+        if (!(allowed & RB(c))) {
+            continue;
+        }
+        cost = VAL_KIND(v) == VK_GLOBAL ? ra_state(g, v)->dirty : 2;
+        score = dist[c] * 4 + (3 - cost);
+        if (score > best_score) {
+            best = c;
+            best_score = score;
+        }
+    }
+    if (best < 0) {
+        fputs("tessera-jit: internal error: no register\n", stderr);
+        abort();
+    }
+    return best;
+}
+
 /* A register from allowed that is neither locked nor taken, making one
  * free if need be. It is locked for the rest of the op. */
 int ra_alloc(gen *g, uint16_t allowed)
 {
-    int best = -1, best_cost = 99;
     int r;
 
     allowed &= REGS_ALLOC & ~g->locked;
     r = free_reg(g, allowed);
     if (r < 0) {
-        for (unsigned i = 0; i < sizeof(alloc_order); i++) {
-            int c = alloc_order[i];
-            tes_jit_val v = g->owner[c];
-            int cost;
-
-            if (!(allowed & RB(c))) {
-                continue;
-            }
-            cost = VAL_KIND(v) == VK_GLOBAL ? ra_state(g, v)->dirty : 2;
-            if (cost < best_cost) {
-                best = c;
-                best_cost = cost;
-            }
-        }
-        if (best < 0) {
-            fputs("tessera-jit: internal error: no register\n", stderr);
-            abort();
-        }
-        ra_spill(g, best);
-        r = best;
+        r = pick_victim(g, allowed);
+        ra_spill(g, r);
     }
     ra_lock(g, r);
     return r;

@@ -42,46 +42,77 @@ static uint32_t jc_index(uint64_t pc)
 
 /* ---- the hash of blocks ---- */
 
-static void hash_resize(tes_jit *j, uint32_t size)
+static uint32_t home(const tes_jit *j, const tes_jit_key *k)
 {
-    tes_jit_tb **n = jit_alloc(size * sizeof(*n));
-
-    for (uint32_t i = 0; i < j->hash_size; i++) {
-        tes_jit_tb *tb = j->hash[i], *next;
-
-        for (; tb; tb = next) {
-            uint32_t h = key_hash(&tb->key) & (size - 1);
-
-            next = tb->hash_next;
-            tb->hash_next = n[h];
-            n[h] = tb;
-        }
-    }
-    free(j->hash);
-    j->hash = n;
-    j->hash_size = size;
+    return key_hash(k) & (j->hash_size - 1);
 }
 
-static void hash_remove(tes_jit *j, tes_jit_tb *tb)
+static void hash_put(tes_jit *j, tes_jit_tb *tb)
 {
-    tes_jit_tb **p = &j->hash[key_hash(&tb->key) & (j->hash_size - 1)];
+    uint32_t mask = j->hash_size - 1, i = home(j, &tb->key);
 
-    for (; *p; p = &(*p)->hash_next) {
-        if (*p == tb) {
-            *p = tb->hash_next;
-            j->hash_count--;
-            return;
+    while (j->hash[i].tb) {
+        i = (i + 1) & mask;
+    }
+    j->hash[i].pc = tb->key.pc;
+    j->hash[i].tb = tb;
+}
+
+static void hash_resize(tes_jit *j, uint32_t size)
+{
+    hslot *old = j->hash;
+    uint32_t n = j->hash_size;
+
+    j->hash = jit_alloc(size * sizeof(*j->hash));
+    j->hash_size = size;
+    for (uint32_t i = 0; i < n; i++) {
+        if (old[i].tb) {
+            hash_put(j, old[i].tb);
         }
     }
+    free(old);
+}
+
+static void hash_insert(tes_jit *j, tes_jit_tb *tb)
+{
+    if (++j->hash_count * 2 > j->hash_size) {
+        hash_resize(j, j->hash_size * 2);
+    }
+    hash_put(j, tb);
+}
+
+/* Linear probing deletes by moving later entries of the run back into
+ * the hole when their home allows, so lookups need no tombstones. */
+static void hash_remove(tes_jit *j, tes_jit_tb *tb)
+{
+    uint32_t mask = j->hash_size - 1, i = home(j, &tb->key), k;
+
+    while (j->hash[i].tb && j->hash[i].tb != tb) {
+        i = (i + 1) & mask;
+    }
+    if (!j->hash[i].tb) {
+        return;
+    }
+    j->hash_count--;
+    for (k = (i + 1) & mask; j->hash[k].tb; k = (k + 1) & mask) {
+        uint32_t h = home(j, &j->hash[k].tb->key);
+
+        /* the entry at k may fill the hole at i if h is not in (i, k] */
+        if (((k - h) & mask) >= ((k - i) & mask)) {
+            j->hash[i] = j->hash[k];
+            i = k;
+        }
+    }
+    j->hash[i].tb = NULL;
 }
 
 static tes_jit_tb *hash_find(tes_jit *j, const tes_jit_key *k)
 {
-    tes_jit_tb *tb = j->hash[key_hash(k) & (j->hash_size - 1)];
+    uint32_t mask = j->hash_size - 1, i = home(j, k);
 
-    for (; tb; tb = tb->hash_next) {
-        if (key_eq(&tb->key, k)) {
-            return tb;
+    for (; j->hash[i].tb; i = (i + 1) & mask) {
+        if (j->hash[i].pc == k->pc && key_eq(&j->hash[i].tb->key, k)) {
+            return j->hash[i].tb;
         }
     }
     return NULL;
@@ -219,13 +250,16 @@ void tes_jit_chain(tes_jit *j, tes_jit_tb *from, unsigned slot, tes_jit_tb *to)
 
 static void tb_drop(tes_jit *j, tes_jit_tb *tb)
 {
-    tb->valid = false;
+    /* read without the lock by tes_jit_find on other threads */
+    __atomic_store_n(&tb->valid, false, __ATOMIC_RELEASE);
     hash_remove(j, tb);
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
-        tes_jit_tb **e = &jc->e[jc_index(tb->key.pc)];
-        tes_jit_tb *expect = tb;
+        uintptr_t *e = &jc->e[jc_index(tb->key.pc)];
+        uintptr_t expect = (uintptr_t)tb | __atomic_load_n(&jc->gen, __ATOMIC_RELAXED);
 
-        __atomic_compare_exchange_n(e, &expect, NULL, false, __ATOMIC_RELAXED,
+        /* An entry of another generation is dead already; one that races
+         * with this still fails tes_jit_find's valid check. */
+        __atomic_compare_exchange_n(e, &expect, 0, false, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
     }
     while (tb->jmp_in) {
@@ -259,7 +293,7 @@ void jit_flush_locked(tes_jit *j)
     free_list(j->zombie);
     j->zombie = j->all;
     for (tes_jit_tb *tb = j->all; tb; tb = tb->all_next) {
-        tb->valid = false;
+        __atomic_store_n(&tb->valid, false, __ATOMIC_RELEASE);
         tb->jmp_in = 0;
         tb->jmp_dest[0] = tb->jmp_dest[1] = NULL;
     }
@@ -277,6 +311,7 @@ void jit_flush_locked(tes_jit *j)
     j->pages_count = 0;
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
         memset(jc->e, 0, sizeof(jc->e));
+        jc->gen = 1;
     }
     j->used = j->head_len;
     j->st.tbs = 0;
@@ -290,30 +325,54 @@ void tes_jit_flush(tes_jit *j)
     pthread_mutex_unlock(&j->lock);
 }
 
+/* Drop the blocks of one host page that overlap [lo, hi). */
+static void invalidate_page(tes_jit *j, uintptr_t page, uintptr_t lo, uintptr_t hi)
+{
+    page_desc *pd = *page_slot(j, page);
+    page_node *n = pd ? pd->head : NULL;
+
+    while (n) {
+        page_node *next = n->next; /* another block's: survives the drop */
+        tes_jit_tb *tb = n->tb;
+        uintptr_t s = (uintptr_t)tb->host;
+
+        if (s < hi && lo < s + tb->len) {
+            tb_drop(j, tb); /* may free pd when the page empties */
+        }
+        n = next;
+    }
+}
+
 void tes_jit_invalidate(tes_jit *j, const void *host, size_t len)
 {
     uintptr_t lo = (uintptr_t)host, hi = lo + len;
+    uintptr_t first = lo >> HOST_PAGE_BITS << HOST_PAGE_BITS;
 
     if (!len) {
         return;
     }
     pthread_mutex_lock(&j->lock);
-    for (uintptr_t page = lo >> HOST_PAGE_BITS << HOST_PAGE_BITS; page < hi;
-         page += 1u << HOST_PAGE_BITS) {
-        page_desc *pd = *page_slot(j, page);
-        page_node *n = pd ? pd->head : NULL;
-
-        while (n) {
-            page_node *next = n->next;
-            tes_jit_tb *tb = n->tb;
-            uintptr_t s = (uintptr_t)tb->host;
-
-            if (s < hi && lo < s + tb->len) {
-                /* may free pd when the page empties: next is read first */
-                tb_drop(j, tb);
-            }
-            n = next;
+    if (len >> HOST_PAGE_BITS <= j->pages_count) {
+        for (uintptr_t page = first; page < hi; page += 1u << HOST_PAGE_BITS) {
+            invalidate_page(j, page, lo, hi);
         }
+    } else {
+        /* A write larger than all code pages together (DMA, a loader):
+         * visit the code pages instead of the written ones. */
+        uint32_t n = 0, cap = j->pages_count;
+        uintptr_t *hit = jit_alloc((cap + 1) * sizeof(*hit));
+
+        for (uint32_t i = 0; i < j->pages_size; i++) {
+            for (page_desc *pd = j->pages[i]; pd; pd = pd->next) {
+                if (pd->page >= first && pd->page < hi && n < cap) {
+                    hit[n++] = pd->page;
+                }
+            }
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            invalidate_page(j, hit[i], lo, hi);
+        }
+        free(hit);
     }
     pthread_mutex_unlock(&j->lock);
 }
@@ -336,11 +395,7 @@ void jit_tb_insert(tes_jit *j, tes_jit_tb *tb)
     uintptr_t first = (uintptr_t)tb->host >> HOST_PAGE_BITS;
     uintptr_t last = ((uintptr_t)tb->host + (tb->len ? tb->len - 1 : 0)) >> HOST_PAGE_BITS;
 
-    tb->hash_next = j->hash[key_hash(&tb->key) & (j->hash_size - 1)];
-    j->hash[key_hash(&tb->key) & (j->hash_size - 1)] = tb;
-    if (++j->hash_count > j->hash_size) {
-        hash_resize(j, j->hash_size * 2);
-    }
+    hash_insert(j, tb);
     tb->npages = tb->host ? (uint32_t)(last - first + 1) : 0;
     tb->pages = jit_alloc((tb->npages + 1) * sizeof(page_node));
     for (uint32_t i = 0; i < tb->npages; i++) {
@@ -359,6 +414,7 @@ tes_jit_jc *tes_jit_jc_new(tes_jit *j)
     tes_jit_jc *jc = jit_alloc(sizeof(*jc));
 
     jc->j = j;
+    jc->gen = 1;
     pthread_mutex_lock(&j->lock);
     jc->next = j->jcs;
     j->jcs = jc;
@@ -389,9 +445,15 @@ void tes_jit_jc_free(tes_jit_jc *jc)
 
 void tes_jit_jc_clear(tes_jit_jc *jc)
 {
-    for (uint32_t i = 0; i < JC_SIZE; i++) {
-        __atomic_store_n(&jc->e[i], NULL, __ATOMIC_RELAXED);
+    uintptr_t gen = jc->gen + 1;
+
+    if (gen > JC_GEN_MASK) {
+        for (uint32_t i = 0; i < JC_SIZE; i++) {
+            __atomic_store_n(&jc->e[i], 0, __ATOMIC_RELAXED);
+        }
+        gen = 1;
     }
+    __atomic_store_n(&jc->gen, gen, __ATOMIC_RELAXED);
 }
 
 tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
@@ -400,15 +462,18 @@ tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
     uint32_t i = jc_index(k->pc);
 
     if (jc) {
-        tb = __atomic_load_n(&jc->e[i], __ATOMIC_ACQUIRE);
-        if (tb && tb->valid && key_eq(&tb->key, k)) {
+        uintptr_t e = __atomic_load_n(&jc->e[i], __ATOMIC_ACQUIRE);
+
+        tb = (tes_jit_tb *)(e & ~(uintptr_t)JC_GEN_MASK);
+        if ((e & JC_GEN_MASK) == jc->gen && __atomic_load_n(&tb->valid, __ATOMIC_ACQUIRE) &&
+            key_eq(&tb->key, k)) {
             return tb;
         }
     }
     pthread_mutex_lock(&j->lock);
     tb = hash_find(j, k);
     if (tb && jc) {
-        __atomic_store_n(&jc->e[i], tb, __ATOMIC_RELEASE);
+        __atomic_store_n(&jc->e[i], (uintptr_t)tb | jc->gen, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&j->lock);
     return tb;
@@ -423,7 +488,8 @@ const void *tes_jit_find_code(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
 
 uintptr_t tes_jit_exec(tes_jit *j, void *env, tes_jit_tb *tb)
 {
-    return j->entry(env, tb->code);
+    /* A dropped block still runs (its code lives until the next flush). */
+    return tb ? j->entry(env, tb->code) : TES_JIT_RET_OTHER;
 }
 
 uint32_t tes_jit_tb_ninsns(const tes_jit_tb *tb)

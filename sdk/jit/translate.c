@@ -53,6 +53,7 @@ tes_jit *tes_jit_new(const tes_jit_config *cfg, char **err)
         return NULL;
     }
     pthread_mutex_init(&j->lock, NULL);
+    pthread_mutex_init(&j->tr_lock, NULL);
     j->head_len = (jit_gen_head(j) + 63) & ~(size_t)63;
     j->used = j->head_len;
     j->hash_size = 1024;
@@ -74,7 +75,10 @@ void tes_jit_free(tes_jit *j)
         jc->j = NULL;
     }
     pthread_mutex_unlock(&j->lock);
-    jit_ir_free(j->open);
+    if (j->open) { /* left open by a thread that is gone */
+        jit_ir_free(j->open);
+        pthread_mutex_unlock(&j->tr_lock);
+    }
     for (uint32_t i = 0; i < j->ngnames; i++) {
         free((char *)j->gnames[i].name);
     }
@@ -83,6 +87,7 @@ void tes_jit_free(tes_jit *j)
     free(j->pages);
     jit_buf_free(j);
     pthread_mutex_destroy(&j->lock);
+    pthread_mutex_destroy(&j->tr_lock);
     free(j);
 }
 
@@ -90,28 +95,41 @@ tes_jit_ir *tes_jit_begin(tes_jit *j, const tes_jit_key *k)
 {
     tes_jit_ir *ir = NULL;
 
-    pthread_mutex_lock(&j->lock);
-    if (j->open) {
-        jit_bug("tes_jit_begin: a block is already open");
+    if (__atomic_load_n(&j->open, __ATOMIC_RELAXED) &&
+        pthread_equal(j->open_owner, pthread_self())) {
+        jit_bug("tes_jit_begin: this thread has a block open already");
     }
+    /* Another thread's block: wait for it to close. */
+    pthread_mutex_lock(&j->tr_lock);
+    pthread_mutex_lock(&j->lock);
     if (j->size - j->used < MAX_TB_CODE) {
         jit_flush_locked(j);
     }
     if (j->size - j->used >= MAX_TB_CODE) {
         ir = jit_ir_new(j, k);
-        j->open = ir;
+        j->open_owner = pthread_self();
+        __atomic_store_n(&j->open, ir, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&j->lock);
+    if (!ir) {
+        pthread_mutex_unlock(&j->tr_lock);
+    }
     return ir;
+}
+
+static void close_block(tes_jit *j, tes_jit_ir *ir)
+{
+    __atomic_store_n(&j->open, NULL, __ATOMIC_RELAXED);
+    jit_ir_free(ir);
+    pthread_mutex_unlock(&j->tr_lock);
 }
 
 void tes_jit_abort(tes_jit *j, tes_jit_ir *ir)
 {
-    if (ir != j->open) {
+    if (!ir || ir != j->open) {
         jit_bug("tes_jit_abort: not the open block");
     }
-    j->open = NULL;
-    jit_ir_free(ir);
+    close_block(j, ir);
 }
 
 static void log_ir(tes_jit *j, tes_jit_ir *ir, const char *title)
@@ -165,7 +183,7 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
     bool log = j->cfg.log != NULL;
     tes_jit_tb *tb;
 
-    if (ir != j->open) {
+    if (!ir || ir != j->open) {
         jit_bug("tes_jit_end: not the open block");
     }
     if (log && j->cfg.log_op) {
@@ -176,7 +194,14 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
     if (log && j->cfg.log_op) {
         log_ir(j, ir, "OP after optimisation:");
     }
-    tb = jit_alloc(sizeof(*tb));
+    /* One cache line holds what finding and entering a block reads
+     * (key, valid, code): tes_jit_find is hot when blocks are not chained. */
+    tb = aligned_alloc(64, (sizeof(*tb) + 63) & ~(size_t)63);
+    if (!tb) {
+        fputs("tessera-jit: out of memory\n", stderr);
+        abort();
+    }
+    memset(tb, 0, sizeof(*tb));
     tb->key = ir->key;
     tb->host = host;
     tb->len = len;
@@ -194,7 +219,6 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
             log_code(j, tb);
         }
     }
-    j->open = NULL;
-    jit_ir_free(ir);
+    close_block(j, ir);
     return tb;
 }

@@ -245,3 +245,23 @@ void x_bswap(xemit *e, bool w, int r)
     x_byte(e, 0x0f);
     x_byte(e, 0xc8 + (r & 7));
 }
+
+/* mov [base + disp], imm of 1 << size bytes (64: imm sign-extended). */
+void x_st_imm(xemit *e, unsigned size, int base, int32_t disp, int64_t imm)
+{
+    static const unsigned opc[4] = { 0xc6, 0xc7 | X_66, 0xc7, 0xc7 | X_W };
+
+    x_op_mem(e, opc[size & 3], 0, base, -1, 0, disp);
+    switch (size & 3) {
+    case 0:
+        x_byte(e, imm);
+        break;
+    case 1:
+        x_byte(e, imm);
+        x_byte(e, imm >> 8);
+        break;
+    default:
+        x_u32(e, imm);
+        break;
+    }
+}

@@ -78,6 +78,7 @@ void x_ld(xemit *e, unsigned memop, int d, int base, int index, int32_t disp);
 void x_st(xemit *e, unsigned size, int s, int base, int index, int32_t disp);
 void x_ld64(xemit *e, int d, int base, int32_t disp);
 void x_st64(xemit *e, int s, int base, int32_t disp);
+void x_st_imm(xemit *e, unsigned size, int base, int32_t disp, int64_t imm);
 void x_setcc(xemit *e, int cc, int d);
 void x_movzx8(xemit *e, int d, int s);
 uint32_t x_jcc(xemit *e, int cc);

@@ -31,10 +31,7 @@ typedef struct fenv {
     uint64_t pc;
     uint64_t scratch[4];
     tlb_entry tlb[1u << TLB_BITS];
-    struct {
-        uint64_t pad, tag;
-        uint8_t *host;
-    } tlb24[16]; /* an entry size that is not a power of 2 */
+    uint64_t tlbraw[16 * 9]; /* entries of 8 * k bytes, tag at 8, host at 0 */
 } fenv;
 
 #define G(i) (uint32_t)offsetof(fenv, r[i])
@@ -401,13 +398,16 @@ static void test_conditions_every_cond(void)
     for (unsigned c = TES_JIT_EQ; c <= TES_JIT_TSTNE; c++) {
         for (int is32 = 0; is32 < 2; is32++) {
             tes_jit_ir *ir = begin(j);
-            tes_jit_val g[6];
+            tes_jit_val g[8];
             tes_jit_label l = tes_jit_label_new(ir);
             tes_jit_tb *tb;
 
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 8; i++) {
                 g[i] = tes_jit_global(ir, G(i), NULL);
             }
+            /* against 0 and against itself: known or not, right */
+            tes_jit_setcond(ir, c, g[6], g[0], tes_jit_const(ir, 0), is32);
+            tes_jit_setcond(ir, c, g[7], g[0], g[0], is32);
             tes_jit_setcond(ir, c, g[2], g[0], g[1], is32);
             tes_jit_movcond(ir, c, g[3], g[0], g[1], g[4], g[5], is32);
             tes_jit_op(ir, TES_JIT_MOV, g[4], tes_jit_const(ir, 0), 0);
@@ -424,6 +424,11 @@ static void test_conditions_every_cond(void)
                     E.r[4] = 0x1111;
                     E.r[5] = 0x2222;
                     run(j, tb);
+                    if (E.r[6] != ref_cond(c, is32, vals[x], 0) ||
+                        E.r[7] != ref_cond(c, is32, vals[x], vals[x])) {
+                        g_error("cond %u%s %#" PRIx64 " against 0 / itself", c,
+                                is32 ? "/32" : "", vals[x]);
+                    }
                     if (E.r[2] != want || E.r[3] != (want ? 0x1111u : 0x2222u) ||
                         E.r[4] != (want ? 0u : 7u)) {
                         g_error("cond %u%s %#" PRIx64 " %#" PRIx64 ": set %" PRIu64
@@ -490,6 +495,52 @@ static void test_many_globals(void)
     for (int i = 0; i < 128; i++) {
         g_assert_cmpuint(E.many[i], ==, want[i]);
     }
+    tes_jit_free(j);
+}
+
+static uint64_t h_clobber(void *env)
+{
+    ((fenv *)env)->r[9] += 1;
+    return 0;
+}
+
+/* 40 temps live at once, across a helper call and a TLB miss: most sit
+ * in spill slots and come back intact. */
+static void test_temps_spill_across_calls_and_misses(void)
+{
+    tes_jit *j = jit_make(0);
+    tes_jit_ir *ir = begin(j);
+    tes_jit_val t[40], sum = tes_jit_global(ir, G(8), "sum"), env = tes_jit_env(ir);
+    tes_jit_val ld = tes_jit_temp(ir);
+    uint64_t want = 0;
+    tes_jit_tb *tb;
+
+    for (int i = 0; i < 40; i++) {
+        t[i] = tes_jit_temp(ir);
+        tes_jit_op(ir, TES_JIT_MUL, t[i], tes_jit_global(ir, G(i % 8), NULL),
+                   tes_jit_const(ir, 2 * i + 1));
+    }
+    tes_jit_call(ir, (const void *)h_clobber, 0, TES_JIT_NONE, 1, &env);
+    tes_jit_qld(ir, ld, tes_jit_const(ir, GUEST_BASE + 4096 - 2), TES_JIT_MO_32, TLB_OFF, 0,
+                0x10);
+    tes_jit_op(ir, TES_JIT_MOV, sum, ld, 0);
+    for (int i = 0; i < 40; i++) {
+        tes_jit_op(ir, TES_JIT_ROTL, sum, sum, tes_jit_const(ir, 7));
+        tes_jit_op(ir, TES_JIT_XOR, sum, sum, t[i]);
+    }
+    tb = end(j, ir);
+    for (int i = 0; i < 8; i++) {
+        E.r[i] = 0x0123456789abcdefull * (i + 3);
+    }
+    memset(ram, 0x5a, sizeof(ram));
+    want = 0x5a5a5a5a;
+    for (int i = 0; i < 40; i++) {
+        want = rol64(want, 7) ^ (E.r[i % 8] * (2 * i + 1));
+    }
+    run(j, tb);
+    g_assert_cmpuint(slow_ld, ==, 1); /* page-crossing */
+    g_assert_cmpuint(E.r[9], ==, 1);
+    g_assert_cmpuint(E.r[8], ==, want);
     tes_jit_free(j);
 }
 
@@ -646,38 +697,42 @@ static void test_qld_slow_exit_writes_back(void)
     tes_jit_free(j);
 }
 
-static void test_qld_tlb_entry_size_24(void)
+/* Entry sizes that are not powers of 2 (multiplied by lea or imul). */
+static void test_qld_tlb_entry_sizes(void)
 {
-    tes_jit_config c = {
-        .size = sizeof(c), .budget_off = offsetof(fenv, budget),
-        .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
-        .tlb = { .entry_size = 24, .tag_off = 8, .host_off = 16, .page_bits = 12,
-                 .index_bits = 4 },
-        .ld_slow = ld_slow, .st_slow = st_slow,
-    };
-    char *err = NULL;
-    tes_jit *j = tes_jit_new(&c, &err);
-    tes_jit_ir *ir = begin(j);
-    tes_jit_tb *tb;
-    uint64_t va = GUEST_BASE + 4096;
+    for (unsigned k = 2; k <= 9; k++) {
+        tes_jit_config c = {
+            .size = sizeof(c), .budget_off = offsetof(fenv, budget),
+            .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
+            .tlb = { .entry_size = 8 * k, .tag_off = 8, .host_off = 0, .page_bits = 12,
+                     .index_bits = 4 },
+            .ld_slow = ld_slow, .st_slow = st_slow,
+        };
+        char *err = NULL;
+        tes_jit *j = tes_jit_new(&c, &err);
+        tes_jit_ir *ir = begin(j);
+        uint64_t va = GUEST_BASE + 4096, *entry;
+        tes_jit_tb *tb;
 
-    tes_jit_qld(ir, tes_jit_global(ir, G(1), NULL), tes_jit_global(ir, G(0), NULL),
-                TES_JIT_MO_16, offsetof(fenv, tlb24), 5, 0x10);
-    tb = end(j, ir);
-    memset(&E, 0, sizeof(E));
-    E.tlb24[(va >> 12) & 15].tag = va | 1;
-    E.tlb24[(va >> 12) & 15].host = ram + 4096;
-    ram[4096 + 6] = 0x34;
-    ram[4096 + 7] = 0x12;
-    slow_ld = 0;
-    E.r[0] = va + 6;
-    run(j, tb);
-    g_assert_cmpuint(E.r[1], ==, 0x1234);
-    g_assert_cmpuint(slow_ld, ==, 0);
-    E.r[0] = va + 4096 + 6; /* the next page: its entry is empty */
-    run(j, tb);
-    g_assert_cmpuint(slow_ld, ==, 1);
-    tes_jit_free(j);
+        tes_jit_qld(ir, tes_jit_global(ir, G(1), NULL), tes_jit_global(ir, G(0), NULL),
+                    TES_JIT_MO_16, offsetof(fenv, tlbraw), 5, 0x10);
+        tb = end(j, ir);
+        memset(&E, 0, sizeof(E));
+        entry = &E.tlbraw[((va >> 12) & 15) * k];
+        entry[1] = va | 1;
+        entry[0] = (uintptr_t)(ram + 4096);
+        ram[4096 + 6] = 0x34;
+        ram[4096 + 7] = 0x12;
+        slow_ld = 0;
+        E.r[0] = va + 6;
+        run(j, tb);
+        g_assert_cmpuint(E.r[1], ==, 0x1234);
+        g_assert_cmpuint(slow_ld, ==, 0);
+        E.r[0] = va + 4096 + 6; /* the next page: its entry is empty */
+        run(j, tb);
+        g_assert_cmpuint(slow_ld, ==, 1);
+        tes_jit_free(j);
+    }
 }
 
 /* ---- exits, chaining, invalidation ---- */
@@ -736,6 +791,15 @@ static void test_chain_loop_until_budget(void)
     tes_jit_get_stats(j, &st);
     g_assert_cmpuint(st.invalidated, ==, 1);
     g_assert_cmpuint(st.tbs, ==, 1);
+    /* a write larger than all code pages (DMA) drops what it covers */
+    g_assert_nonnull(counting_block(j, 0x8000, 0, code[0], 16));
+    tes_jit_invalidate(j, (const void *)((uintptr_t)code[0] - (64 << 20)), 128 << 20);
+    g_assert_null(tes_jit_find(j, jc, &ka));
+    g_assert_null(tes_jit_find(j, jc, &(tes_jit_key){ .pc = 0x9000, .host = code[1] }));
+    g_assert_false(tes_jit_page_has_code(j, code[1]));
+    tes_jit_get_stats(j, &st);
+    g_assert_cmpuint(st.invalidated, ==, 3);
+    g_assert_cmpuint(st.tbs, ==, 0);
     tes_jit_jc_free(jc);
     tes_jit_free(j);
 }
@@ -780,6 +844,196 @@ static void test_exit_slots(void)
     r = run(j, b);
     g_assert_true(tes_jit_ret_tb(r) == a);
     g_assert_cmpuint(E.r[2], ==, 2);
+    tes_jit_free(j);
+}
+
+/* ---- threads ---- */
+
+/* Two vCPU threads run a chained loop of blocks a <-> b while the main
+ * thread keeps invalidating and retranslating a: every block that runs
+ * counts, and the counts add up to the budget spent. */
+typedef struct vcpu {
+    tes_jit *j;
+    fenv env;
+    uint64_t spent;
+    volatile bool *stop;
+} vcpu;
+
+static uint8_t mt_code[2][4096] __attribute__((aligned(4096)));
+
+static tes_jit_tb *mt_block(tes_jit *j, unsigned which)
+{
+    tes_jit_key k = { .pc = 0x8000 + 0x1000 * which, .host = mt_code[which] };
+    tes_jit_ir *ir = tes_jit_begin(j, &k);
+    tes_jit_val g = tes_jit_global(ir, G(which), NULL);
+
+    tes_jit_op(ir, TES_JIT_ADD, g, g, tes_jit_const(ir, 1));
+    tes_jit_op(ir, TES_JIT_MOV, tes_jit_global(ir, offsetof(fenv, pc), "pc"),
+               tes_jit_const(ir, 0x8000 + 0x1000 * !which), 0);
+    tes_jit_exit(ir, 0);
+    return tes_jit_end(j, ir, 1, mt_code[which], 16);
+}
+
+static gpointer vcpu_thread(gpointer opaque)
+{
+    vcpu *v = opaque;
+    tes_jit_jc *jc = tes_jit_jc_new(v->j);
+
+    v->env.pc = 0x8000;
+    while (!*v->stop) {
+        tes_jit_key k = { .pc = v->env.pc, .host = mt_code[v->env.pc == 0x9000] };
+        tes_jit_tb *tb = tes_jit_find(v->j, jc, &k), *next;
+        uintptr_t r;
+
+        if (!tb) {
+            continue; /* being retranslated */
+        }
+        v->env.budget = 1000;
+        r = tes_jit_exec(v->j, &v->env, tb);
+        v->spent += 1000 - v->env.budget;
+        if (r != TES_JIT_RET_OTHER) {
+            k.pc = v->env.pc;
+            k.host = mt_code[k.pc == 0x9000];
+            next = tes_jit_find(v->j, jc, &k);
+            if (next) {
+                tes_jit_chain(v->j, tes_jit_ret_tb(r), tes_jit_ret_slot(r), next);
+            }
+        }
+    }
+    tes_jit_jc_free(jc);
+    return NULL;
+}
+
+static void test_threads_run_while_blocks_change(void)
+{
+    tes_jit *j = jit_make(0);
+    volatile bool stop = false;
+    vcpu v[2] = { { .j = j, .stop = &stop }, { .j = j, .stop = &stop } };
+    GThread *t[2];
+    tes_jit_stats st;
+
+    mt_block(j, 0);
+    mt_block(j, 1);
+    for (int i = 0; i < 2; i++) {
+        t[i] = g_thread_new("vcpu", vcpu_thread, &v[i]);
+    }
+    for (int n = 0; n < 2000; n++) {
+        tes_jit_invalidate(j, mt_code[0] + 4, 4);
+        g_assert_nonnull(mt_block(j, 0));
+        if (n % 100 == 0) {
+            g_usleep(1000);
+        }
+    }
+    stop = true;
+    for (int i = 0; i < 2; i++) {
+        g_thread_join(t[i]);
+        g_assert_cmpuint(v[i].env.r[0] + v[i].env.r[1], ==, v[i].spent);
+        g_assert_cmpuint(v[i].spent, >, 0);
+    }
+    tes_jit_get_stats(j, &st);
+    g_assert_cmpuint(st.invalidated, ==, 2000);
+    g_assert_cmpuint(st.tbs, ==, 2);
+    tes_jit_free(j);
+}
+
+/* The block hash and the jump cache under many insertions and removals:
+ * every block left is found, no dropped one is. */
+static void test_cache_insert_remove_find(void)
+{
+    static uint8_t code[64 * 4096] __attribute__((aligned(4096)));
+    enum { N = 3000 };
+    tes_jit *j = jit_make(0);
+    tes_jit_jc *jc = tes_jit_jc_new(j);
+    GRand *r = g_rand_new_with_seed(7);
+    static bool dropped[N];
+    static uint64_t pcs[N];
+
+    for (unsigned i = 0; i < N; i++) {
+        /* clustered pcs, so that hash runs form */
+        pcs[i] = 0x400000 + 4 * g_rand_int_range(r, 0, 1 << 20) + i * 0x10000000ull;
+        g_assert_nonnull(counting_block(j, pcs[i], 0, code + i * 64, 64));
+    }
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < N; i++) {
+            if (!dropped[i] && g_rand_int_range(r, 0, 3) == 0) {
+                tes_jit_invalidate(j, code + i * 64 + 10, 1);
+                dropped[i] = true;
+            }
+        }
+        if (round == 1) {
+            tes_jit_jc_clear(jc);
+        }
+        for (unsigned i = 0; i < N; i++) {
+            tes_jit_key k = { .pc = pcs[i], .host = code + i * 64 };
+            tes_jit_tb *tb = tes_jit_find(j, jc, &k);
+
+            if (dropped[i]) {
+                g_assert_null(tb);
+            } else {
+                g_assert_nonnull(tb);
+                g_assert_cmpuint(tes_jit_tb_pc(tb), ==, pcs[i]);
+            }
+        }
+    }
+    for (unsigned n = 0; n < 200; n++) {
+        tes_jit_jc_clear(jc); /* generations wrap around */
+    }
+    g_assert_null(tes_jit_find(j, jc, &(tes_jit_key){ .pc = 1 }));
+    g_rand_free(r);
+    tes_jit_jc_free(jc);
+    tes_jit_free(j);
+}
+
+/* vCPU threads translating at the same time take turns in tes_jit_begin. */
+typedef struct translator {
+    tes_jit *j;
+    unsigned id;
+    bool ok;
+} translator;
+
+static gpointer translate_thread(gpointer opaque)
+{
+    translator *t = opaque;
+    fenv *env = g_new0(fenv, 1);
+
+    t->ok = true;
+    for (unsigned n = 0; n < 300; n++) {
+        tes_jit_tb *tb = counting_block(t->j, 0x100000 * (t->id + 1) + 4 * n, n % 8, NULL, 0);
+
+        env->budget = 10;
+        if (!tb || tes_jit_ret_tb(tes_jit_exec(t->j, env, tb)) != tb) {
+            t->ok = false;
+        }
+    }
+    t->ok = t->ok && env->r[0] + env->r[1] + env->r[7] == 38 + 38 + 37;
+    g_free(env);
+    return NULL;
+}
+
+static void test_threads_translate_at_once(void)
+{
+    tes_jit *j = jit_make(0);
+    translator t[4];
+    GThread *th[4];
+    tes_jit_stats st;
+
+    for (unsigned i = 0; i < 4; i++) {
+        t[i] = (translator){ .j = j, .id = i };
+        th[i] = g_thread_new("translator", translate_thread, &t[i]);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        g_thread_join(th[i]);
+        g_assert_true(t[i].ok);
+    }
+    tes_jit_get_stats(j, &st);
+    g_assert_cmpuint(st.tbs, ==, 1200);
+    for (unsigned i = 0; i < 4; i++) {
+        for (unsigned n = 0; n < 300; n++) {
+            tes_jit_key k = { .pc = 0x100000 * (i + 1) + 4 * n };
+
+            g_assert_nonnull(tes_jit_find(j, NULL, &k));
+        }
+    }
     tes_jit_free(j);
 }
 
@@ -893,12 +1147,24 @@ static void test_ld_st_env_sees_globals(void)
     /* a store into it is seen by later uses */
     tes_jit_st(ir, tes_jit_const(ir, 0xab), tes_jit_env(ir), G(0), TES_JIT_MO_8);
     tes_jit_op(ir, TES_JIT_ADD, tes_jit_global(ir, G(1), NULL), g0, tes_jit_const(ir, 1));
+    /* constants of every size, as immediates or not */
+    tes_jit_st(ir, tes_jit_const(ir, 0x1122334455667788ull), tes_jit_env(ir),
+               offsetof(fenv, scratch[1]), TES_JIT_MO_64);
+    tes_jit_st(ir, tes_jit_const(ir, 0xfedcba9876543210ull), tes_jit_env(ir),
+               offsetof(fenv, scratch[2]), TES_JIT_MO_32);
+    tes_jit_st(ir, tes_jit_const(ir, 0xabcdef), tes_jit_env(ir),
+               offsetof(fenv, scratch[2]) + 4, TES_JIT_MO_16);
+    tes_jit_st(ir, tes_jit_const(ir, (uint64_t)-5), tes_jit_env(ir),
+               offsetof(fenv, scratch[3]), TES_JIT_MO_64);
     tb = end(j, ir);
     E.r[0] = 0x1200;
     run(j, tb);
     g_assert_cmpuint(E.scratch[0], ==, 0x13);
     g_assert_cmpuint(E.r[0], ==, 0x13ab);
     g_assert_cmpuint(E.r[1], ==, 0x13ac);
+    g_assert_cmpuint(E.scratch[1], ==, 0x1122334455667788ull);
+    g_assert_cmpuint(E.scratch[2], ==, 0x0000cdef76543210ull);
+    g_assert_cmpuint(E.scratch[3], ==, (uint64_t)-5);
     tes_jit_free(j);
 }
 
@@ -928,6 +1194,92 @@ static void test_log_op_and_out_asm(void)
     g_string_free(logbuf, true);
     logbuf = NULL;
     tes_jit_free(j);
+}
+
+/* What the optimiser leaves of a block, as -d op prints it. */
+static void test_optimiser_folds_and_drops(void)
+{
+    tes_jit_config c = {
+        .size = sizeof(c), .budget_off = offsetof(fenv, budget),
+        .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
+        .tlb = { .entry_size = 16, .host_off = 8, .page_bits = 12, .index_bits = 8 },
+        .ld_slow = ld_slow, .st_slow = st_slow, .log = log_cb, .log_op = true,
+    };
+    char *err = NULL;
+    tes_jit *j = tes_jit_new(&c, &err);
+    tes_jit_ir *ir = begin(j);
+    tes_jit_val x = tes_jit_global(ir, G(0), "x"), y = tes_jit_global(ir, G(1), "y");
+    tes_jit_val f = tes_jit_global(ir, G(2), "flag"), k = tes_jit_temp(ir);
+    tes_jit_val t = tes_jit_temp(ir), u = tes_jit_temp(ir);
+    const char *opt;
+    tes_jit_tb *tb;
+
+    logbuf = g_string_new(NULL);
+    /* k = 2 + 3 is a constant; x + k becomes x + 5 */
+    tes_jit_op(ir, TES_JIT_ADD, k, tes_jit_const(ir, 2), tes_jit_const(ir, 3));
+    tes_jit_op(ir, TES_JIT_ADD, x, x, k);
+    /* a flag set and set again before anything can see it */
+    tes_jit_op(ir, TES_JIT_XOR, f, x, tes_jit_const(ir, 0x77));
+    tes_jit_setcond(ir, TES_JIT_LTU, t, x, y, false);
+    /* zero extensions of a 0/1 value are copies */
+    tes_jit_op(ir, TES_JIT_EXT8U, u, t, 0);
+    tes_jit_op32(ir, TES_JIT_MOV, u, u, 0);
+    tes_jit_op(ir, TES_JIT_EXT16U, f, u, 0);
+    /* y * 1 is y */
+    tes_jit_op(ir, TES_JIT_MUL, y, y, tes_jit_const(ir, 1));
+    tb = end(j, ir);
+    opt = strstr(logbuf->str, "OP after optimisation:");
+    g_assert_nonnull(opt);
+    g_assert_nonnull(strstr(opt, "add x, x, $0x5"));
+    g_assert_null(strstr(opt, "xor"));
+    g_assert_null(strstr(opt, "ext"));
+    g_assert_null(strstr(opt, "mov32"));
+    g_assert_null(strstr(opt, "mul"));
+    E.r[0] = 10;
+    E.r[1] = 16;
+    E.budget = 10;
+    tes_jit_exec(j, &E, tb);
+    g_assert_cmpuint(E.r[0], ==, 15);
+    g_assert_cmpuint(E.r[1], ==, 16);
+    g_assert_cmpuint(E.r[2], ==, 1);
+    g_string_free(logbuf, true);
+    logbuf = NULL;
+    tes_jit_free(j);
+}
+
+/* Frontend bugs stop the process with a message that names them. */
+static void test_frontend_bugs_are_named(void)
+{
+    if (g_test_subprocess()) {
+        tes_jit *j = jit_make(0);
+        tes_jit_key k = { .pc = 4 };
+
+        tes_jit_begin(j, &k);
+        tes_jit_begin(j, &k);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*has a block open already*");
+}
+
+static void test_temp_across_label_is_named(void)
+{
+    if (g_test_subprocess()) {
+        tes_jit *j = jit_make(0);
+        tes_jit_ir *ir = begin(j);
+        tes_jit_val t = tes_jit_temp(ir);
+        tes_jit_label l = tes_jit_label_new(ir);
+
+        tes_jit_op(ir, TES_JIT_ADD, t, tes_jit_global(ir, G(0), NULL), tes_jit_const(ir, 1));
+        tes_jit_label_set(ir, l);
+        tes_jit_op(ir, TES_JIT_MOV, tes_jit_global(ir, G(1), NULL), t, 0);
+        end(j, ir);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*temp t0 read before it was set*");
 }
 
 static void test_bad_config_is_an_error(void)
@@ -1015,7 +1367,8 @@ static void rnd_mem(GRand *r, tes_jit_ir *ir, rsim *s)
     uint64_t a, v, *d;
     tes_jit_val va = rnd_src(r, ir, s, &a), vv, addr = tes_jit_temp(ir);
     uint32_t size = g_rand_int_range(r, 0, 4), n = 1u << size;
-    uint32_t memop = size | (g_rand_boolean(r) ? TES_JIT_MO_SIGN : 0);
+    uint32_t memop = size | (g_rand_boolean(r) ? TES_JIT_MO_SIGN : 0) |
+                     (g_rand_boolean(r) ? TES_JIT_MO_ALIGN : 0);
 
     /* an address in page 0, maybe unaligned, maybe crossing into page 1 */
     tes_jit_op(ir, TES_JIT_AND, addr, va, tes_jit_const(ir, 0xfff));
@@ -1026,7 +1379,7 @@ static void rnd_mem(GRand *r, tes_jit_ir *ir, rsim *s)
     }
     if (g_rand_boolean(r)) {
         vv = rnd_src(r, ir, s, &v);
-        tes_jit_qst(ir, vv, addr, size, TLB_OFF, 0, 0x5000);
+        tes_jit_qst(ir, vv, addr, memop & ~TES_JIT_MO_SIGN, TLB_OFF, 0, 0x5000);
         for (unsigned i = 0; i < n; i++) {
             s->ram[a - GUEST_BASE + i] = v >> (8 * i);
         }
@@ -1214,6 +1567,8 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/cond/every-cond-setcond-movcond-brcond", test_conditions_every_cond);
     g_test_add_func("/jit/label/loop-in-block-keeps-globals", test_labels_loop_sums);
     g_test_add_func("/jit/regalloc/more-globals-than-registers", test_many_globals);
+    g_test_add_func("/jit/regalloc/temps-spill-across-calls-and-misses",
+                    test_temps_spill_across_calls_and_misses);
     g_test_add_func("/jit/call/pure-env-exit", test_calls_pure_env_exit);
     g_test_add_func("/jit/mem/qld-qst-hits-and-misses", test_qld_qst_hits_and_misses);
     g_test_add_func("/jit/mem/slow-path-exit-writes-back-globals",
@@ -1224,13 +1579,20 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/exec/chain-loop-until-budget-then-invalidate",
                     test_chain_loop_until_budget);
     g_test_add_func("/jit/exec/goto-ptr", test_goto_ptr);
+    g_test_add_func("/jit/cache/insert-remove-find", test_cache_insert_remove_find);
+    g_test_add_func("/jit/threads/run-while-blocks-change", test_threads_run_while_blocks_change);
+    g_test_add_func("/jit/threads/translate-at-once", test_threads_translate_at_once);
     g_test_add_func("/jit/exec/exit-slots", test_exit_slots);
-    g_test_add_func("/jit/mem/tlb-entry-size-not-power-of-2", test_qld_tlb_entry_size_24);
+    g_test_add_func("/jit/mem/tlb-entry-sizes-not-powers-of-2", test_qld_tlb_entry_sizes);
     g_test_add_func("/jit/buffer/flush-when-full", test_flush_when_full);
     g_test_add_func("/jit/buffer/never-writable-and-executable",
                     test_code_is_never_writable_and_executable);
     g_test_add_func("/jit/log/op-and-out-asm", test_log_op_and_out_asm);
+    g_test_add_func("/jit/opt/folds-constants-drops-dead-flags-and-zext",
+                    test_optimiser_folds_and_drops);
     g_test_add_func("/jit/config/bad-is-an-error", test_bad_config_is_an_error);
+    g_test_add_func("/jit/bug/begin-twice-on-one-thread", test_frontend_bugs_are_named);
+    g_test_add_func("/jit/bug/temp-across-label", test_temp_across_label_is_named);
     g_test_add_func("/jit/random/differential", test_random_differential);
     return g_test_run();
 }

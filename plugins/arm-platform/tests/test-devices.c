@@ -131,7 +131,7 @@ static uint32_t cpu_access(fixture *f, unsigned i, uint64_t addr, uint32_t val, 
     uint64_t pc = CODE + 0x100 * i, executed = 0;
     arm_cpu *c = f->c[i];
 
-    memcpy((uint8_t *)tes_harness_ram(f->h) + pc, &insn, 4);
+    tes_harness_write(f->h, pc, insn, 4); /* through the core: no stale translation */
     c->pc = pc;
     c->x[0] = 0xdeadbeef;
     c->x[1] = addr;

@@ -322,15 +322,29 @@ tes_harness *snippet_harness(tes_cpu **cpu, arm_cpu **c)
         g_error("snippet: %s", tes_harness_error(h));
     }
     *c = tes_harness_cpu_state(*cpu);
+    (*c)->jit = snippet_jit();
     /* FP/SIMD enabled at EL1 and EL0 as under Linux (CPACR_EL1.FPEN=11). */
     (*c)->cpacr_el1 |= 3u << 20;
     return h;
 }
 
+bool snippet_jit(void)
+{
+    const char *e = g_getenv("CPU_ARM_JIT");
+
+    return !e || strcmp(e, "off") != 0;
+}
+
 void snippet_load_code(tes_harness *h, arm_cpu *c, uint64_t addr, const void *code, size_t len)
 {
+    const uint8_t *p = code;
+
     g_assert_cmpuint(addr + len, <=, tes_harness_ram_size(h));
-    memcpy((uint8_t *)tes_harness_ram(h) + addr, code, len);
+    /* Through the core, as DMA would: translated code of these pages is
+     * dropped (a memcpy into RAM would leave it stale). */
+    for (size_t i = 0; i < len; i++) {
+        tes_harness_write(h, addr + i, p[i], 1);
+    }
     c->pc = addr;
 }
 
@@ -368,9 +382,34 @@ static void get_state(arm_cpu *c, const uint8_t *ram, snippet_state *out)
     memcpy(out->scratch, ram + SNIPPET_SCRATCH_ADDR, SNIPPET_SCRATCH_SIZE);
 }
 
+/* The translator runs whole blocks, so it cannot stop at the end
+ * address: the end spins on "b ." and one exec() call runs the lot. */
+static bool run_to_end_jit(tes_harness *h, tes_cpu *cpu, arm_cpu *c, char **why)
+{
+    tes_exec_status st;
+
+    tes_harness_write(h, SNIPPET_END_ADDR, 0x14000000u, 4); /* b . */
+    st = tes_harness_cpu_exec(h, cpu, SNIPPET_MAX_STEPS, NULL);
+    if (c->pc == SNIPPET_END_ADDR) {
+        return true;
+    }
+    if (c->pc - c->vbar_el1 < 0x800) {
+        *why = g_strdup_printf("exception taken: ESR_EL1 0x%" G_GINT64_MODIFIER
+                               "x ELR_EL1 0x%" G_GINT64_MODIFIER "x",
+                               c->esr_el1, c->elr_el1);
+    } else {
+        *why = g_strdup_printf("exec stopped (status %d) at pc 0x%" G_GINT64_MODIFIER "x", st,
+                               c->pc);
+    }
+    return false;
+}
+
 /* Step until pc reaches the end; false with a reason otherwise. */
 static bool step_to_end(tes_harness *h, tes_cpu *cpu, arm_cpu *c, char **why)
 {
+    if (c->jit) {
+        return run_to_end_jit(h, cpu, c, why);
+    }
     for (unsigned n = 0; n < SNIPPET_MAX_STEPS; n++) {
         tes_exec_status st;
 

@@ -94,7 +94,11 @@ extern const unsigned snippet_n_edge_values;
  * with the plugin loaded and vCPU 0 ("cortex-a57") created; *c gets its
  * state. Free with tes_harness_free(). */
 tes_harness *snippet_harness(tes_cpu **cpu, arm_cpu **c);
-/* Copy code to RAM at addr and set pc there. */
+/* The engine snippet_harness() selects: the translator unless
+ * CPU_ARM_JIT=off (meson runs every suite both ways). */
+bool snippet_jit(void);
+/* Copy code to RAM at addr (through the core, so that translated code
+ * there is dropped) and set pc there. */
 void snippet_load_code(tes_harness *h, arm_cpu *c, uint64_t addr, const void *code,
                        size_t len);
 

@@ -28,8 +28,7 @@ static void up(const char *asm_text)
     }
     b = snippet_build(asm_text);
     p = g_bytes_get_data(b, &len);
-    memcpy((uint8_t *)tes_harness_ram(h) + CODE, p, len);
-    c->pc = CODE;
+    snippet_load_code(h, c, CODE, p, len);
 }
 
 static void run(uint64_t n)

@@ -442,8 +442,18 @@ tes_harness *snippet_harness(tes_cpu **cpu, x86_cpu **c)
         g_error("snippet: %s", tes_harness_error(h));
     }
     *c = tes_harness_cpu_state(*cpu);
+    snippet_apply_engine(*c);
     snippet_enter_long_mode(h, *c, 3);
     return h;
+}
+
+void snippet_apply_engine(x86_cpu *c)
+{
+    const char *e = g_getenv("X86_JIT");
+
+    if (e) {
+        c->jit = strcmp(e, "off") != 0;
+    }
 }
 
 void snippet_load_code(tes_harness *h, x86_cpu *c, uint64_t addr, const void *code, size_t len)
@@ -451,6 +461,7 @@ void snippet_load_code(tes_harness *h, x86_cpu *c, uint64_t addr, const void *co
     g_assert_cmpuint(addr + len, <=, tes_harness_ram_size(h));
     memcpy((uint8_t *)tes_harness_ram(h) + addr, code, len);
     c->rip = addr;
+    c->state_dirty = true; /* RAM written behind the CPU: drop translations */
 }
 
 /* FXSAVE image <-> x86_cpu. ST(i) is physical register (top + i) & 7,

@@ -129,6 +129,9 @@ extern const unsigned snippet_n_edge_values;
  * vCPU 0 created and put in 64-bit mode at CPL 3 (GDT, IDT, TSS, page
  * tables as above). Free with tes_harness_free(). */
 tes_harness *snippet_harness(tes_cpu **cpu, x86_cpu **c);
+/* The engine from $X86_JIT ("on": translate, "off": interpret; unset:
+ * the CPU's default). snippet_harness applies it. */
+void snippet_apply_engine(x86_cpu *c);
 /* Put a reset vCPU in the framework's long-mode state (RAM structures
  * written too); cpl 0 or 3. */
 void snippet_enter_long_mode(tes_harness *h, x86_cpu *c, int cpl);

@@ -61,6 +61,20 @@ static void test_repe_cmps_stops(void)
                    " pushfq\n pop r10\n mov r11, rcx\n");
 }
 
+/* Long REP MOVS/STOS cross the page at r15 and overlap forwards (the
+ * copy repeats a pattern) and backwards: whole runs at once must match
+ * element by element. */
+static void test_rep_movs_stos_pages_overlap(void)
+{
+    compare_string("cld\n lea rdi, [r15 - 1400]\n mov rcx, 300\n rep stosq\n"
+                   " lea rsi, [r15 + 1500]\n lea rdi, [r15 + 1503]\n mov rcx, 300\n rep movsb\n"
+                   " lea rsi, [r15 - 100]\n lea rdi, [r15 - 37]\n mov rcx, 300\n rep movsb\n"
+                   " lea rsi, [r15 - 200]\n lea rdi, [r15 - 400]\n mov rcx, 50\n rep movsq\n"
+                   " lea rsi, [r15 - 1000]\n lea rdi, [r15 + 100]\n mov rcx, 333\n rep movsw\n"
+                   " lea rdi, [r15 - 5]\n mov rcx, 11\n rep stosb\n"
+                   " lea rdi, [r15 + 1001]\n mov rcx, 99\n rep stosd\n");
+}
+
 /* 32-bit address size: rsi/rdi/rcx used as esi/edi/ecx. */
 static void test_string_addr32(void)
 {
@@ -133,6 +147,8 @@ void x86_int2_tests_register(void)
 {
     g_test_add_func("/x86/str/movs-stos-lods-every-size-and-df", test_movs_stos_lods);
     g_test_add_func("/x86/str/rep-movs-stos-lods-counts", test_rep_movs_stos);
+    g_test_add_func("/x86/str/rep-movs-stos-across-pages-and-overlapping",
+                    test_rep_movs_stos_pages_overlap);
     g_test_add_func("/x86/str/cmps-scas-repe-repne", test_cmps_scas);
     g_test_add_func("/x86/str/repe-cmps-stops-at-difference", test_repe_cmps_stops);
     g_test_add_func("/x86/str/addr32-uses-esi-edi-ecx", test_string_addr32);

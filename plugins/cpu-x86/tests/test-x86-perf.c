@@ -1,6 +1,6 @@
 /*
- * cpu-x86: the decoded-instruction cache (decode.c) must never run stale
- * code. Guest code that rewrites instructions it already ran (immediates,
+ * cpu-x86: neither the decoded-instruction cache (decode.c) nor the
+ * translator (translate.c) may ever run stale code. Guest code that rewrites instructions it already ran (immediates,
  * opcodes, lengths), as Linux's alternatives, static keys and reused
  * userspace pages do, runs the new bytes at once.
  */
@@ -46,6 +46,24 @@ static void test_patched_opcode_and_length(void)
     g_assert_cmphex(s.r.r[R_EAX], ==, 1000);
 }
 
+/* A store patches an instruction further down the same straight-line
+ * block, through an ALU read-modify-write, an SSE store and a push onto
+ * a stack that overlaps the code (imm32 0x77, then the NOPs again): the
+ * patched bytes run. */
+static void test_patched_in_same_block(void)
+{
+    snippet_state s = run("mov r8, rsp\n lea rsp, [rip + 3f + 9]\n mov eax, 1\n"
+                          " add byte ptr [rip + 1f + 1], 0x41\n"
+                          "1: mov bl, 0x01\n mov ecx, 0x42\n movd xmm0, ecx\n"
+                          " movd dword ptr [rip + 2f + 1], xmm0\n"
+                          "2: mov edx, 0x11111111\n mov r9, 0x9090909000000077\n push r9\n"
+                          "3: mov esi, 0x11111111\n nop\n nop\n nop\n nop\n mov rsp, r8\n");
+
+    g_assert_cmphex(s.r.r[R_EBX] & 0xff, ==, 0x42);
+    g_assert_cmphex(s.r.r[R_EDX], ==, 0x42);
+    g_assert_cmphex(s.r.r[R_ESI], ==, 0x77);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -53,5 +71,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/dcache/patched-immediate-runs-new-value", test_patched_immediate);
     g_test_add_func("/x86/dcache/patched-opcode-and-length-run-new-code",
                     test_patched_opcode_and_length);
+    g_test_add_func("/x86/smc/store-patches-later-instruction-of-same-block",
+                    test_patched_in_same_block);
     return g_test_run();
 }

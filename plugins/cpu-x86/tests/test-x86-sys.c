@@ -78,6 +78,7 @@ static size_t put_asm(uint64_t addr, const char *src)
     g_assert_true(g_file_get_contents(bin, &data, &len, NULL));
     g_assert_cmpuint(addr + len, <=, tes_harness_ram_size(h));
     memcpy(ram + addr, data, len);
+    c->state_dirty = true; /* code written behind the CPU: drop translations */
     g_free(data);
     g_unlink(s);
     g_unlink(o);
@@ -168,6 +169,8 @@ static void test_reset_state(void)
     g_assert_nonnull(cpu1);
     c = tes_harness_cpu_state(cpu);
     c1 = tes_harness_cpu_state(cpu1);
+    snippet_apply_engine(c);
+    snippet_apply_engine(c1);
 
     g_assert_cmphex(c->rip, ==, 0xfff0);
     g_assert_cmphex(c->seg[S_CS].sel, ==, 0xf000);
@@ -255,6 +258,7 @@ static void test_real_to_long_mode(void)
     g_assert_true(tes_harness_load(h, snippet_plugin_path()));
     cpu = tes_harness_cpu(h, "qemu64", 0);
     c = tes_harness_cpu_state(cpu);
+    snippet_apply_engine(c);
     ram = tes_harness_ram(h);
     build_2m_tables();
     put_asm(TRAMP, tramp_src);
