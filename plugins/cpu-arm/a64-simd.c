@@ -101,7 +101,8 @@ static uint64_t shl_reg(arm_cpu *c, uint64_t a, uint64_t b, unsigned size, bool 
         if (sh >= (int)bits) {
             r = v == 0 ? 0 : v < 0 ? -((__int128)1 << 100) : ((__int128)1 << 100);
         } else {
-            r = v << sh;
+            r = v * ((__int128)1 << sh); /* |v| < 2^64, sh < 64: no overflow; << of a
+                                          * negative value would be UB in C */
         }
     } else {
         r = shr128(v, (unsigned)-sh, round);
@@ -410,7 +411,7 @@ static uint64_t misc_elem(arm_cpu *c, unsigned op, unsigned size, uint64_t a, ui
     case 0x0a: /* CMLT #0 */
         return s < 0 ? m : 0;
     case 0x0b: /* ABS */
-        return (uint64_t)(s < 0 ? -s : s) & m;
+        return (s < 0 ? 0 - (uint64_t)s : (uint64_t)s) & m; /* ABS(INT64_MIN) wraps */
     case 0x24: /* CLZ */
         return clz_e(a, size);
     case 0x25: /* NOT */
@@ -875,10 +876,11 @@ static uint64_t shift_elem(arm_cpu *c, unsigned op, bool u, unsigned size, unsig
         uint64_t x = (a << shl) & m;
         return u ? (d & ~(m << shl) & m) | x : x;
     }
-    case 0x0c: /* SQSHLU */
-        return sat_u(c, widen(a, size, true) << shl, size);
+    case 0x0c: /* SQSHLU (multiplying: << of a negative value is UB in C) */
+        return sat_u(c, widen(a, size, true) * ((__int128)1 << shl), size);
     default: /* 0x0e SQSHL/UQSHL (immediate) */
-        return u ? sat_u(c, v << shl, size) : sat_s(c, v << shl, size);
+        return u ? sat_u(c, v * ((__int128)1 << shl), size)
+                 : sat_s(c, v * ((__int128)1 << shl), size);
     }
 }
 
