@@ -269,6 +269,15 @@ static void drive_free(tes_drive *d)
     g_free(d);
 }
 
+bool drive_opts_check(const char *optarg, char **errp)
+{
+    drive_opts o = {0};
+    bool ro, ok = parse_opts(optarg, &o, errp) && check_opts(&o, &ro, errp);
+
+    opts_clear(&o);
+    return ok;
+}
+
 bool drive_add(const char *optarg, char **errp)
 {
     drive_opts o = {0};

@@ -265,6 +265,9 @@ GSource *timers_source_new(void);
 /* ---- block backends (block.c) ---- */
 /* -drive file=,if=none,id=,format=raw,readonly=on|off */
 bool drive_add(const char *optarg, char **errp);
+/* -drive optarg parsed and checked as drive_add() does, nothing opened
+ * (tests/fuzz/fuzz-cli.c). */
+bool drive_opts_check(const char *optarg, char **errp);
 tes_drive *drive_find(const char *id);
 uint64_t drive_size(tes_drive *d);
 bool drive_readonly(tes_drive *d);
