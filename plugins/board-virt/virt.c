@@ -706,8 +706,12 @@ static int make_dtb(virt_machine *m, const tes_machine_config *cfg)
         if (ret) {
             return ret;
         }
+        /* fdt_check_header() checks the header alone: blocks that overlap
+         * or run backwards made fdt_open_into() memmove a negative size and
+         * corrupt the heap (fuzz-loaders). fdt_check_full() walks them. */
         bool ok = user.size >= sizeof(struct fdt_header) && fdt_check_header(user.data) == 0 &&
-                  fdt_totalsize(user.data) <= user.size;
+                  fdt_totalsize(user.data) <= user.size &&
+                  fdt_check_full(user.data, user.size) == 0;
         base = ok ? user.data : NULL;
         snprintf(err, sizeof(err), "not a valid flattened device tree");
     } else {

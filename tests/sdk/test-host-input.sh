@@ -116,6 +116,26 @@ for m in q35 virt; do
         -M $m -display none -S -kernel "$tmp/dir"
 done
 
+# ---- crafted images found by fuzz-loaders ----
+# An arm64 Image header (magic at 0x38) and nothing else.
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(0x38) + b"ARM\x64" + bytes(8))' \
+    >"$tmp/Image"
+refuse "virt/dtb-checked: a -dtb whose blocks overlap is refused (heap corruption before)" \
+    "^tessera: machine 'virt': dtb '.*dtb-blocks-overlap\.dtb': not a valid flattened device tree\$" -- \
+    -M virt -display none -S -m 64M -kernel "$tmp/Image" \
+    -dtb "$(dirname "$0")/data/dtb-blocks-overlap.dtb"
+# The kernel of a fuzz-loaders input (layout in tests/fuzz/fuzz-loaders.c).
+fuzz_kernel() {
+    python3 -c 'import struct, sys
+d = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(d[11:11 + struct.unpack("<I", d[2:6])[0]])' "$1"
+}
+fuzz_kernel "$(dirname "$0")/../fuzz/corpus/fuzz-loaders/bzimage-segment-size-wraps" \
+    >"$tmp/bz-wrap"
+refuse "q35/elf-checked: a vmlinux segment size that wraps is refused (SIGSEGV before)" \
+    "vmlinux segment at 0x1000000 \(\+0xffffffffffffe800\) does not fit in RAM" -- \
+    -M q35 -display none -S -m 32M -kernel "$tmp/bz-wrap"
+
 # ---- -drive values ----
 refuse "drive/values: cache=bogus is refused" \
     "cache=bogus is invalid \(expected none\|writeback" -- \
