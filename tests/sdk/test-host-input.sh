@@ -136,6 +136,13 @@ refuse "q35/elf-checked: a vmlinux segment size that wraps is refused (SIGSEGV b
     "vmlinux segment at 0x1000000 \(\+0xffffffffffffe800\) does not fit in RAM" -- \
     -M q35 -display none -S -m 32M -kernel "$tmp/bz-wrap"
 
+# The payload's last word says how big the kernel is once decompressed.
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(d[:-4] + b"\xff\xff\xff\xff")' "$tmp/bzImage" >"$tmp/bz-4g"
+refuse "q35/xz-size-capped: a payload claiming 4 GiB is refused before allocating it" \
+    "the payload says it decompresses to 4294967295 bytes" -- \
+    -M q35 -display none -S -m 64M -kernel "$tmp/bz-4g"
+
 # ---- -drive values ----
 refuse "drive/values: cache=bogus is refused" \
     "cache=bogus is invalid \(expected none\|writeback" -- \
