@@ -34,7 +34,7 @@ bad_imports() {
         case "$kind" in w | v) continue ;; esac
         # A sanitizer build (make check's build-asan) leaves the runtime's
         # hooks to the executable: never core symbols.
-        case "$name" in __asan_* | __ubsan_* | __sanitizer_* | __lsan_*) continue ;; esac
+        case "$name" in __asan_* | __ubsan_* | __sanitizer_* | __lsan_* | __sancov_*) continue ;; esac
         good=0
         for v in $ALLOWED_VERSIONS; do
             case "$name" in *@"$v"*) good=1 ;; esac
