@@ -119,7 +119,9 @@ bool cli_parse_size(const char *s, uint64_t *bytes, char **errp)
         p += 5;
     }
     v = g_ascii_strtod(p, &end);
-    if (end == p || v <= 0 || *p == '-' || *p == '+') {
+    /* !(v > 0) also refuses "nan", whose conversion to an integer below is
+     * undefined (UBSan, fuzz-cli); "inf" fails the range check. */
+    if (end == p || !(v > 0) || *p == '-' || *p == '+') {
         goto bad;
     }
     if (*end && size_suffix(*end, &mult)) {

@@ -46,8 +46,10 @@ run_target() {
     while :; do
         left=$((secs - ($(date +%s) - start)))
         [ $left -gt 0 ] || break
+        dict=""
+        [ -f "$src/$t.dict" ] && dict=-dict=$src/$t.dict
         nice -n 10 "$dir/$t" -max_total_time=$left -timeout="${FUZZ_TIMEOUT:-10}" \
-            -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+            -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 $dict \
             -artifact_prefix="$out/" "$out/corpus" "$src/corpus/$t" >> "$out/log" 2>&1
         n=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/log" | tail -1 | awk '{print $2}')
         execs=$((execs + ${n:-0}))

@@ -53,6 +53,21 @@ static void test_m_rejects_garbage(void)
     g_assert_false(cli_parse_size("0", &v, NULL));
 }
 
+/* strtod reads them; converting NaN to an integer is undefined. */
+static void test_m_rejects_nan_and_inf(void)
+{
+    uint64_t v = 7;
+    char *err = NULL;
+
+    g_assert_false(cli_parse_size("nan", &v, &err));
+    g_assert_nonnull(strstr(err, "invalid size 'nan'"));
+    g_clear_pointer(&err, g_free);
+    g_assert_false(cli_parse_size("NaNG", &v, NULL));
+    g_assert_false(cli_parse_size("inf", &v, NULL));
+    g_assert_false(cli_parse_size("1e400", &v, NULL));
+    g_assert_cmpuint(v, ==, 7);
+}
+
 static void test_smp_total(void)
 {
     unsigned n = 0, max = 0;
@@ -228,6 +243,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cli/m/bare-number-is-mib-and-suffixes-scale", test_m_bare_number_is_mib);
     g_test_add_func("/cli/m/rejects-garbage", test_m_rejects_garbage);
+    g_test_add_func("/cli/m/rejects-nan-and-inf", test_m_rejects_nan_and_inf);
     g_test_add_func("/cli/machine/repeated-options-merge-and-later-type-wins",
                     test_machine_options_merge);
     g_test_add_func("/cli/smp/total-from-count-or-topology", test_smp_total);
