@@ -693,6 +693,22 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     return virt_fdt_build(&fc, err, len);
 }
 
+/*
+ * A -dtb the libfdt calls below can take. fdt_check_header() checks the
+ * header alone: blocks that overlap or run backwards made fdt_open_into()
+ * memmove a negative size and corrupt the heap, so fdt_check_full() walks
+ * the blocks too; and Debian's libfdt 1.6.1 dereferences NULL in
+ * fdt_check_full() on a version 2 header, so only version 17 (dtc's output
+ * since 2007, what Linux's own tools write) goes that far. All found by
+ * fuzz-loaders.
+ */
+static bool user_dtb_ok(const blob *user)
+{
+    return user->size >= sizeof(struct fdt_header) && fdt_check_header(user->data) == 0 &&
+           fdt_totalsize(user->data) <= user->size && fdt_version(user->data) >= 17 &&
+           fdt_check_full(user->data, user->size) == 0;
+}
+
 /* The final tree: generated or -dtb, with /chosen filled in. */
 static int make_dtb(virt_machine *m, const tes_machine_config *cfg)
 {
@@ -706,14 +722,9 @@ static int make_dtb(virt_machine *m, const tes_machine_config *cfg)
         if (ret) {
             return ret;
         }
-        /* fdt_check_header() checks the header alone: blocks that overlap
-         * or run backwards made fdt_open_into() memmove a negative size and
-         * corrupt the heap (fuzz-loaders). fdt_check_full() walks them. */
-        bool ok = user.size >= sizeof(struct fdt_header) && fdt_check_header(user.data) == 0 &&
-                  fdt_totalsize(user.data) <= user.size &&
-                  fdt_check_full(user.data, user.size) == 0;
-        base = ok ? user.data : NULL;
-        snprintf(err, sizeof(err), "not a valid flattened device tree");
+        base = user_dtb_ok(&user) ? user.data : NULL;
+        snprintf(err, sizeof(err), "not a valid flattened device tree (version 17, as dtc "
+                 "writes)");
     } else {
         base = generate_dtb(m, cfg, err, sizeof(err));
     }
