@@ -98,10 +98,45 @@ static GPtrArray *split_opts(const char *s)
     return out;
 }
 
+/* Options accepted for QEMU command lines and otherwise ignored (we always
+ * go through the host page cache with io_uring), each with the values QEMU
+ * takes: a misspelt value is refused rather than silently dropped. */
+static const struct {
+    const char *key;
+    const char *const values[6];
+} ignored_opts[] = {
+    {"cache", {"none", "writeback", "writethrough", "directsync", "unsafe"}},
+    {"aio", {"threads", "native", "io_uring"}},
+    {"discard", {"ignore", "off", "unmap", "on"}},
+    {"media", {"disk"}},
+};
+
+/* -1: not an ignored option; else whether val is one of its values. */
+static int ignored_opt(const char *key, const char *val, char **errp)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(ignored_opts); i++) {
+        const char *const *v = ignored_opts[i].values;
+        g_autofree char *list = NULL;
+
+        if (strcmp(key, ignored_opts[i].key) != 0) {
+            continue;
+        }
+        for (size_t j = 0; j < G_N_ELEMENTS(ignored_opts[i].values) && v[j]; j++) {
+            if (strcmp(val, v[j]) == 0) {
+                return 1;
+            }
+        }
+        list = g_strjoinv("|", (char **)v);
+        core_set_error(errp, "drive: %s=%s is invalid (expected %s)", key, val, list);
+        return 0;
+    }
+    return -1;
+}
+
 static bool set_opt(drive_opts *o, const char *key, const char *val, char **errp)
 {
-    static const char *ignored[] = {"cache", "aio", "discard", "media", NULL};
     char **slot = NULL;
+    int ign = ignored_opt(key, val, errp);
 
     if (!strcmp(key, "file")) {
         slot = &o->file;
@@ -113,8 +148,8 @@ static bool set_opt(drive_opts *o, const char *key, const char *val, char **errp
         slot = &o->format;
     } else if (!strcmp(key, "readonly")) {
         slot = &o->readonly;
-    } else if (g_strv_contains(ignored, key)) {
-        return true; /* we always use the host page cache through io_uring */
+    } else if (ign >= 0) {
+        return ign == 1;
     } else {
         core_set_error(errp, "drive: unknown option '%s'", key);
         return false;
@@ -203,6 +238,13 @@ static bool drive_open(tes_drive *d, char **errp)
         core_set_error(errp, "drive '%s': cannot open '%s': %s", d->id, d->path, strerror(errno));
         return false;
     }
+    /* A directory opens read-only and reads as EISDIR; a FIFO or a
+     * character device has no size: neither is a disk image. */
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        core_set_error(errp, "drive '%s': '%s' is %s, not a disk image", d->id, d->path,
+                       S_ISDIR(st.st_mode) ? "a directory" : "not a regular file or block device");
+        return false;
+    }
     d->size = st.st_size;
     if (S_ISBLK(st.st_mode) && ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
         core_set_error(errp, "drive '%s': cannot get the size of '%s': %s", d->id, d->path,
@@ -225,6 +267,15 @@ static void drive_free(tes_drive *d)
     g_free(d->path);
     g_free(d->user);
     g_free(d);
+}
+
+bool drive_opts_check(const char *optarg, char **errp)
+{
+    drive_opts o = {0};
+    bool ro, ok = parse_opts(optarg, &o, errp) && check_opts(&o, &ro, errp);
+
+    opts_clear(&o);
+    return ok;
 }
 
 bool drive_add(const char *optarg, char **errp)
@@ -279,10 +330,16 @@ bool drive_readonly(tes_drive *d)
     return !d || d->readonly;
 }
 
+/* One device per drive, as QEMU: two guests' drivers writing one image
+ * through two caches corrupt it. The caller (set_drive) does not claim again
+ * for the device that holds the drive, so any holder is another device:
+ * names cannot tell them apart, since a device without id= is named after
+ * its type until it is realized. */
 bool drive_claim(tes_drive *d, const char *devname, char **errp)
 {
-    if (d->user && g_strcmp0(d->user, devname) != 0) {
-        core_set_error(errp, "drive '%s' is already in use by %s", d->id, d->user);
+    if (d->user) {
+        core_set_error(errp, "drive '%s' is already in use by device '%s' (a drive backs "
+                       "one device)", d->id, d->user);
         return false;
     }
     g_free(d->user);

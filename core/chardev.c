@@ -19,6 +19,7 @@
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -249,22 +250,29 @@ static bool unix_opts(const char *spec, char **path, bool *wait, char **errp)
 
 static bool socket_open(tes_chr *chr, const char *spec, char **errp)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    bool wait;
+    struct sockaddr_un sa;
+    bool wait, bound;
 
-    if (!unix_opts(spec, &chr->path, &wait, errp)) {
+    if (!unix_opts(spec, &chr->path, &wait, errp) ||
+        !unix_socket_path_prepare("-serial", chr->path, &sa, errp)) {
+        g_clear_pointer(&chr->path, g_free);
         return false;
     }
-    if (strlen(chr->path) >= sizeof(sa.sun_path)) {
-        core_set_error(errp, "serial unix:%s: path too long", chr->path);
-        return false;
-    }
-    strcpy(sa.sun_path, chr->path);
-    unlink(chr->path);
     chr->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (chr->listen_fd < 0 || bind(chr->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(chr->listen_fd, 1) < 0) {
-        core_set_error(errp, "serial unix:%s: cannot listen: %s", chr->path, strerror(errno));
+    bound = chr->listen_fd >= 0 && bind(chr->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    if (!bound || listen(chr->listen_fd, 1) < 0) {
+        int e = errno;
+
+        /* chr_free() unlinks the path of a listening socket only: a failed
+         * bind() may have met someone else's file. */
+        if (bound) {
+            unlink(chr->path);
+        }
+        if (chr->listen_fd >= 0) {
+            close(chr->listen_fd);
+            chr->listen_fd = -1;
+        }
+        core_set_error(errp, "serial unix:%s: cannot listen: %s", chr->path, strerror(e));
         return false;
     }
     if (wait) {
@@ -279,6 +287,57 @@ static bool socket_open(tes_chr *chr, const char *spec, char **errp)
     }
     g_unix_set_fd_nonblocking(chr->listen_fd, TRUE, NULL);
     chr->listen_watch = g_unix_fd_add(chr->listen_fd, G_IO_IN, listen_ready, chr);
+    return true;
+}
+
+/* ---- Unix socket paths (also -qmp's) ---- */
+
+/* A socket file nobody accepts on: connect() is refused. */
+static bool socket_is_stale(const struct sockaddr_un *sa)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool stale;
+
+    if (fd < 0) {
+        return false;
+    }
+    stale = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 && errno == ECONNREFUSED;
+    close(fd);
+    return stale;
+}
+
+/*
+ * Make path ready for bind(). QEMU removes whatever is there; we remove
+ * only a socket that no process listens on (an earlier run's), since a
+ * mistyped -qmp unix:disk.img must not delete the disk. A path that does
+ * not fit sun_path is refused instead of being truncated by the kernel's
+ * rules into another name.
+ */
+bool unix_socket_path_prepare(const char *what, const char *path, struct sockaddr_un *sa,
+                              char **errp)
+{
+    struct stat st;
+
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (!*path || strlen(path) >= sizeof(sa->sun_path)) {
+        core_set_error(errp, "%s: socket path '%s' is %s (1..%zu bytes)", what, path,
+                       *path ? "too long" : "empty", sizeof(sa->sun_path) - 1);
+        return false;
+    }
+    memcpy(sa->sun_path, path, strlen(path) + 1);
+    if (lstat(path, &st) < 0) {
+        return true; /* nothing there, or bind() will say why */
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        core_set_error(errp, "%s: '%s' exists and is not a socket; not replacing it", what, path);
+        return false;
+    }
+    if (!socket_is_stale(sa)) {
+        core_set_error(errp, "%s: socket '%s' is in use by another process", what, path);
+        return false;
+    }
+    unlink(path);
     return true;
 }
 

@@ -119,7 +119,9 @@ bool cli_parse_size(const char *s, uint64_t *bytes, char **errp)
         p += 5;
     }
     v = g_ascii_strtod(p, &end);
-    if (end == p || v <= 0 || *p == '-' || *p == '+') {
+    /* !(v > 0) also refuses "nan", whose conversion to an integer below is
+     * undefined (UBSan, fuzz-cli); "inf" fails the range check. */
+    if (end == p || !(v > 0) || *p == '-' || *p == '+') {
         goto bad;
     }
     if (*end && size_suffix(*end, &mult)) {
@@ -177,12 +179,48 @@ static bool smp_item(const char *item, bool first, unsigned topo[5], char **errp
     return false;
 }
 
-bool cli_parse_smp(const char *s, unsigned *total, char **errp)
+static bool smp_fail(char **errp, char *msg)
+{
+    if (errp && !*errp) {
+        *errp = msg;
+    } else {
+        g_free(msg);
+    }
+    return false;
+}
+
+/* QEMU's machine_parse_smp_config() (cores preferred over sockets, as its
+ * machines since 6.2): fill what is omitted from what is given. t[]:
+ * cpus, maxcpus, sockets, cores, threads; 64 bits so that no product of
+ * values up to 4096 wraps. */
+static void smp_complete(uint64_t t[5])
+{
+    uint64_t *cpus = &t[0], *max = &t[1], *sockets = &t[2], *cores = &t[3], *threads = &t[4];
+
+    if (*cpus == 0 && *max == 0) {
+        *sockets = MAX(*sockets, 1);
+        *cores = MAX(*cores, 1);
+        *threads = MAX(*threads, 1);
+        return;
+    }
+    *max = *max ? *max : *cpus;
+    if (*cores == 0) {
+        *sockets = MAX(*sockets, 1);
+        *threads = MAX(*threads, 1);
+        *cores = *max / (*sockets * *threads);
+    } else if (*sockets == 0) {
+        *threads = MAX(*threads, 1);
+        *sockets = *max / (*cores * *threads);
+    }
+    *threads = *threads ? *threads : *max / (*sockets * *cores);
+}
+
+bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp)
 {
     unsigned topo[5] = {0};
+    uint64_t t[5], total;
     char **items = g_strsplit(s, ",", -1);
     bool ok = true;
-    unsigned product;
 
     for (char **p = items; *p && ok; p++) {
         ok = smp_item(*p, p == items, topo, errp);
@@ -191,15 +229,31 @@ bool cli_parse_smp(const char *s, unsigned *total, char **errp)
     if (!ok) {
         return false;
     }
-    product = MAX(topo[2], 1u) * MAX(topo[3], 1u) * MAX(topo[4], 1u);
-    /* QEMU: without a count, the topology gives it. */
-    *total = topo[0] ? topo[0] : (topo[1] && !(topo[2] || topo[3] || topo[4]) ? topo[1] : product);
-    if (topo[1] && topo[1] < *total) {
-        if (errp && !*errp) {
-            *errp = g_strdup_printf("-smp: maxcpus=%u is less than the %u vCPUs asked for",
-                                    topo[1], *total);
-        }
-        return false;
+    for (int i = 0; i < 5; i++) {
+        t[i] = topo[i];
+    }
+    smp_complete(t);
+    total = t[2] * t[3] * t[4];
+    t[1] = t[1] ? t[1] : total;
+    t[0] = t[0] ? t[0] : t[1];
+    if (total != t[1]) {
+        return smp_fail(errp, g_strdup_printf(
+            "-smp: invalid CPU topology: sockets (%" G_GUINT64_FORMAT ") * cores (%"
+            G_GUINT64_FORMAT ") * threads (%" G_GUINT64_FORMAT ") != maxcpus (%"
+            G_GUINT64_FORMAT ")", t[2], t[3], t[4], t[1]));
+    }
+    if (t[1] > 4096) {
+        return smp_fail(errp, g_strdup_printf("-smp: %" G_GUINT64_FORMAT " CPUs is more than "
+                                              "4096", t[1]));
+    }
+    if (t[1] < t[0]) {
+        return smp_fail(errp, g_strdup_printf("-smp: maxcpus=%" G_GUINT64_FORMAT " is less than "
+                                              "the %" G_GUINT64_FORMAT " vCPUs asked for",
+                                              t[1], t[0]));
+    }
+    *cpus = (unsigned)t[0];
+    if (maxcpus) {
+        *maxcpus = (unsigned)t[1];
     }
     return true;
 }
@@ -354,7 +408,7 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
     case OPT_SIZE:
         return cli_parse_size(arg, &o->ram_size, errp);
     case OPT_SMP:
-        return cli_parse_smp(arg, &o->smp, errp);
+        return cli_parse_smp(arg, &o->smp, &o->smp_max, errp);
     case OPT_IGNORE:
         return true;
     case OPT_MACHINE:

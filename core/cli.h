@@ -17,6 +17,7 @@ typedef struct cli_opts {
     char *machine;      /* -M TYPE[,props]; NULL: "none" */
     char *cpu;          /* -cpu MODEL */
     unsigned smp;       /* -smp total vCPUs; 0 when not given */
+    unsigned smp_max;   /* -smp maxcpus (given or implied); 0 when not given */
     uint64_t ram_size;  /* -m, bytes; 0 when not given */
     char *kernel, *initrd, *append, *dtb;
     GPtrArray *drives;   /* -drive optargs */
@@ -49,7 +50,9 @@ void cli_opts_free(cli_opts *o);
 void cli_print_help(FILE *out);
 /* Sizes as -m takes them: a bare number is MiB; K/M/G/T suffixes. */
 bool cli_parse_size(const char *s, uint64_t *bytes, char **errp);
-/* -smp N[,cpus=N,maxcpus=M,sockets=S,cores=C,threads=T] -> total vCPUs. */
-bool cli_parse_smp(const char *s, unsigned *total, char **errp);
+/* -smp N[,cpus=N,maxcpus=M,sockets=S,cores=C,threads=T] -> vCPUs at start
+ * and maxcpus (NULL: not wanted), as QEMU computes them; false when the
+ * topology does not multiply out to maxcpus or exceeds 4096. */
+bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp);
 
 #endif

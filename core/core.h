@@ -123,6 +123,7 @@ struct tes_device {
     char *addr_opt;           /* addr= as given, consumed when plugging */
     bool realized;
     char *error;              /* from host->error() */
+    bool user_created;        /* by -device, not by its board or parent */
     /* Added by registry: bus= as given, resolved by dev_realize(); DRIVE and
      * CHR property values as given (name -> text) for prop_value_string(). */
     char *bus_opt;
@@ -265,6 +266,9 @@ GSource *timers_source_new(void);
 /* ---- block backends (block.c) ---- */
 /* -drive file=,if=none,id=,format=raw,readonly=on|off */
 bool drive_add(const char *optarg, char **errp);
+/* -drive optarg parsed and checked as drive_add() does, nothing opened
+ * (tests/fuzz/fuzz-cli.c). */
+bool drive_opts_check(const char *optarg, char **errp);
 tes_drive *drive_find(const char *id);
 uint64_t drive_size(tes_drive *d);
 bool drive_readonly(tes_drive *d);
@@ -302,6 +306,12 @@ void chr_write(tes_chr *chr, const void *buf, size_t len);
 void chr_set_handlers(tes_chr *chr, tes_chr_can_read can_read, tes_chr_read read,
                       void *opaque);
 void chardevs_close_all(void);
+struct sockaddr_un;
+/* Fill *sa for bind() on path: refuses (one line naming what: "-qmp") a
+ * path longer than sun_path and anything there but a stale socket, which
+ * it removes. */
+bool unix_socket_path_prepare(const char *what, const char *path, struct sockaddr_un *sa,
+                              char **errp);
 
 /* ---- PCI (pci.c) ---- */
 struct pci_function;
@@ -420,6 +430,7 @@ void accel_set_options(int jit, uint64_t tb_size_mib);
 /* ---- machine (machine.c) ---- */
 bool machine_devices_done(char **errp); /* after the -device options */
 extern tes_machine_config machine_cfg;
+extern unsigned machine_smp_max; /* -smp maxcpus; 0: as many as -smp */
 /* Create and init the -M machine with its options. */
 bool machine_create(const char *optarg, char **errp);
 tes_device *machine_current(void);

@@ -15,6 +15,7 @@
 tes_machine_config machine_cfg = {
     .size = sizeof(tes_machine_config),
 };
+unsigned machine_smp_max;
 
 static const tes_machine_ops *machine_ops(tes_device *m)
 {
@@ -26,6 +27,37 @@ static bool is_help(const char *s)
     return strcmp(s, "help") == 0 || strcmp(s, "?") == 0;
 }
 
+/* A machine without CPUs ("none"): a -cpu or -smp would be silently
+ * ignored, so they are refused (an unknown model as such). QEMU's none
+ * creates one CPU of a -cpu model; ours has no CPU at all. */
+static bool no_cpus_asked(tes_device *m, char **errp)
+{
+    const char *model = machine_cfg.cpu_model;
+
+    if (model && !type_lookup(model, TES_KIND_CPU, errp)) {
+        return false;
+    }
+    if (model || machine_cfg.smp > 1 || machine_smp_max > 1) {
+        core_set_error(errp, "machine '%s' has no CPUs: %s cannot be used (choose a machine "
+                       "with -M)", m->type->name, model ? "-cpu" : "-smp");
+        return false;
+    }
+    return true;
+}
+
+/* QEMU's qemu_validate_options(): these only make sense with a kernel. */
+static bool boot_options_ok(char **errp)
+{
+    const char *opt = machine_cfg.initrd ? "-initrd" : machine_cfg.append ? "-append"
+                      : machine_cfg.dtb ? "-dtb" : NULL;
+
+    if (opt && !machine_cfg.kernel) {
+        core_set_error(errp, "%s only allowed with -kernel option", opt);
+        return false;
+    }
+    return true;
+}
+
 /* Fill what -m, -smp and -cpu left unset; check -smp and -cpu. */
 static bool apply_defaults(tes_device *m, char **errp)
 {
@@ -35,16 +67,16 @@ static bool apply_defaults(tes_device *m, char **errp)
     if (!machine_cfg.ram_size) {
         machine_cfg.ram_size = ops->default_ram;
     }
-    if (ops->max_cpus == 0) {
-        /* A machine without CPUs ("none"): -smp and -cpu mean nothing. */
-        return true;
-    }
     if (!machine_cfg.smp) {
         machine_cfg.smp = 1;
     }
-    if (machine_cfg.smp > ops->max_cpus) {
-        core_set_error(errp, "machine '%s' supports at most %u CPUs, got %u", m->type->name,
-                       ops->max_cpus, machine_cfg.smp);
+    if (ops->max_cpus == 0) {
+        return no_cpus_asked(m, errp);
+    }
+    if (MAX(machine_cfg.smp, machine_smp_max) > ops->max_cpus) {
+        core_set_error(errp, "machine '%s' supports at most %u CPUs, got %s%u", m->type->name,
+                       ops->max_cpus, machine_smp_max > machine_cfg.smp ? "maxcpus=" : "",
+                       MAX(machine_cfg.smp, machine_smp_max));
         return false;
     }
     if (!machine_cfg.cpu_model) {
@@ -126,7 +158,7 @@ bool machine_create(const char *optarg, char **errp)
     if (!m) {
         return false;
     }
-    if (!dev_set_opts(m, opts, errp) || !apply_defaults(m, errp) ||
+    if (!dev_set_opts(m, opts, errp) || !boot_options_ok(errp) || !apply_defaults(m, errp) ||
         !dev_realize(m, sysbus_root(), errp) || !machine_init(m, errp)) {
         dev_free(m);
         return false;
@@ -134,13 +166,15 @@ bool machine_create(const char *optarg, char **errp)
     return true;
 }
 
-/* A machine without devices_done places no platform device: addr=/irq=
+/* A machine without devices_done places no platform device: one from
+ * -device (a pl011 on q35) would sit unmapped and unwired, and addr=/irq=
  * would be silently ignored, so they are refused. */
 static void find_placed(tes_device *d, void *opaque)
 {
     tes_device **found = opaque;
 
-    if (!*found && (d->place.has_addr || d->place.has_irq)) {
+    if (!*found && (d->place.has_addr || d->place.has_irq ||
+                    (d->user_created && type_platform_info(d->type)))) {
         *found = d;
     }
 }
@@ -152,8 +186,8 @@ static bool platform_unplaced(tes_device *m, char **errp)
     devices_foreach(find_placed, &d);
     if (d) {
         core_set_error(errp, "machine '%s' does not place platform devices: device '%s' "
-                       "(addr=/irq=) cannot be added to it", m->type->name,
-                       d->id ? d->id : d->name);
+                       "(%s) cannot be added to it", m ? m->type->name : "none",
+                       d->id ? d->id : d->name, d->type->name);
         return false;
     }
     return true;

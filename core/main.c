@@ -122,6 +122,7 @@ static void fill_machine_config(cli_opts *o)
     machine_cfg.size = sizeof(machine_cfg);
     machine_cfg.ram_size = o->ram_size;
     machine_cfg.smp = o->smp ? o->smp : 1;
+    machine_smp_max = o->smp_max;
     machine_cfg.cpu_model = o->cpu;
     machine_cfg.kernel = o->kernel;
     machine_cfg.initrd = o->initrd;

@@ -16,6 +16,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -593,13 +594,16 @@ static GSocket *listen_unix(const char *path, char **errp)
 {
     GError *gerr = NULL;
     GSocketAddress *addr;
-    GSocket *s = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
-                              G_SOCKET_PROTOCOL_DEFAULT, &gerr);
+    struct sockaddr_un sa;
+    GSocket *s;
 
+    if (!unix_socket_path_prepare("-qmp", path, &sa, errp)) {
+        return NULL;
+    }
+    s = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &gerr);
     if (!s) {
         goto fail;
     }
-    unlink(path); /* a stale socket of an earlier run */
     addr = g_unix_socket_address_new(path);
     if (!g_socket_bind(s, addr, TRUE, &gerr) || !g_socket_listen(s, &gerr)) {
         g_object_unref(addr);

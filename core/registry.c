@@ -54,6 +54,12 @@ static const char *kind_option(tes_type_kind k)
     }
 }
 
+/* TES_TYPE_* of a type; 0 for plugins built before the field (ABI 1.2). */
+static uint32_t type_flags(const tes_type_info *t)
+{
+    return t->size >= offsetof(tes_type_info, flags) + sizeof(t->flags) ? t->flags : 0;
+}
+
 static const char *type_bus_kind(const tes_type_info *t)
 {
     return t->bus ? t->bus : TES_BUS_SYSTEM;
@@ -826,8 +832,10 @@ static bool set_id(tes_device *d, const char *id, char **errp)
                        "'-', '.' or '_'", id);
         return false;
     }
+    /* QEMU's words. dev_find() matches the names of devices without id=
+     * too, which auto_name() keeps apart from every id. */
     if (dev_find(id)) {
-        core_set_error(errp, "duplicate device id '%s'", id);
+        core_set_error(errp, "Duplicate ID '%s' for device", id);
         return false;
     }
     g_free(d->id);
@@ -954,16 +962,24 @@ static tes_bus *choose_bus(tes_device *d, tes_bus *bus, char **errp)
     return bus;
 }
 
+/* "type.N" for a device without id=: the next N whose name no device has
+ * (-device edu,id=edu.0 -device edu names the second edu.1), so every
+ * device has its own name and a migration stream names each once. */
 static char *auto_name(const tes_type_info *t)
 {
-    gpointer n;
+    unsigned n;
+    char *name = NULL;
 
     if (!name_count) {
         name_count = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     }
-    n = g_hash_table_lookup(name_count, t->name);
-    g_hash_table_insert(name_count, g_strdup(t->name), GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + 1));
-    return g_strdup_printf("%s.%u", t->name, GPOINTER_TO_UINT(n));
+    n = GPOINTER_TO_UINT(g_hash_table_lookup(name_count, t->name));
+    do {
+        g_free(name);
+        name = g_strdup_printf("%s.%u", t->name, n++);
+    } while (dev_find(name));
+    g_hash_table_insert(name_count, g_strdup(t->name), GUINT_TO_POINTER(n));
+    return name;
 }
 
 static bool realize_failed(tes_device *d, int ret, char **errp)
@@ -1052,6 +1068,15 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
         return NULL;
     }
     d = dev_new(driver, TES_KIND_DEVICE, errp);
+    if (d && (type_flags(d->type) & TES_TYPE_NO_USER)) {
+        core_set_error(errp, "device '%s' is part of the board that creates it; it cannot be "
+                       "added with -device", d->type->name);
+        dev_free(d);
+        return NULL;
+    }
+    if (d) {
+        d->user_created = true;
+    }
     if (d && (!dev_set_opts(d, opts, errp) || !dev_realize(d, NULL, errp))) {
         dev_free(d);
         d = NULL;

@@ -810,6 +810,7 @@ const tes_type_info arm_gic_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "arm-gic",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "GICv2 interrupt controller with a GICv2m MSI frame",
     .bus = NULL,
     .instance_size = sizeof(struct gic),

@@ -137,6 +137,8 @@ static bool check_header(const q35_boot_cfg *cfg, char *err, size_t len)
     return true;
 }
 
+#define XZ_MEMLIMIT (128ull << 20)
+
 /* The payload: an .xz stream followed by its uncompressed size (le32). */
 static bool decompress(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, size_t len)
 {
@@ -144,7 +146,9 @@ static bool decompress(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, 
     unsigned sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
     uint64_t off = (uint64_t)(sects + 1) * 512 + rd32(k + HDR_PAYLOAD_OFFSET);
     uint64_t plen = rd32(k + HDR_PAYLOAD_LENGTH);
-    uint64_t memlimit = UINT64_MAX;
+    /* Linux's xz payloads use a dictionary of at most 32 MiB (64 MiB of
+     * decoder memory); the stream's header could ask for 4 GiB. */
+    uint64_t memlimit = XZ_MEMLIMIT;
     size_t in_pos = 0, out_pos = 0;
     const uint8_t *p;
 
@@ -157,8 +161,16 @@ static bool decompress(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, 
                  "CONFIG_KERNEL_XZ kernels are supported", p[0], p[1]);
         return false;
     }
+    /* The size is the file's word: the kernel must fit in low RAM anyway
+     * (elf_check), so a bigger one is refused before allocating it. */
     info->vmlinux_size = rd32(p + plen - 4);
-    info->vmlinux = malloc(info->vmlinux_size ? info->vmlinux_size : 1);
+    if (info->vmlinux_size < 64 || info->vmlinux_size > cfg->lowmem) {
+        snprintf(err, len, "the payload says it decompresses to %zu bytes: not a kernel "
+                 "that fits in %llu MiB of low RAM", info->vmlinux_size,
+                 (unsigned long long)(cfg->lowmem >> 20));
+        return false;
+    }
+    info->vmlinux = malloc(info->vmlinux_size);
     if (!info->vmlinux) {
         return fail(err, len, "out of memory for the decompressed kernel");
     }
@@ -208,8 +220,11 @@ static bool elf_check(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, s
         rd16(e + 0x12) != 62) {
         return fail(err, len, "the decompressed payload is not an x86-64 ELF vmlinux");
     }
+    /* Every sum of two file words below is checked as a difference: the
+     * words are 64 bits and a sum can wrap (fuzz-loaders). */
     phnum = rd16(e + 0x38);
-    if (rd64(e + 0x20) + (uint64_t)phnum * rd16(e + 0x36) > info->vmlinux_size ||
+    if (rd64(e + 0x20) > info->vmlinux_size ||
+        (uint64_t)phnum * rd16(e + 0x36) > info->vmlinux_size - rd64(e + 0x20) ||
         rd16(e + 0x36) < 56) {
         return fail(err, len, "vmlinux program headers are truncated");
     }
@@ -220,8 +235,9 @@ static bool elf_check(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, s
         if (!elf_seg(info, i, &s)) {
             continue;
         }
-        if (s.offset + s.filesz > info->vmlinux_size || s.filesz > s.memsz ||
-            s.paddr < 0x100000 || s.paddr + s.memsz > cfg->lowmem) {
+        if (s.offset > info->vmlinux_size || s.filesz > info->vmlinux_size - s.offset ||
+            s.filesz > s.memsz || s.paddr < 0x100000 || s.paddr > cfg->lowmem ||
+            s.memsz > cfg->lowmem - s.paddr) {
             snprintf(err, len, "vmlinux segment at 0x%llx (+0x%llx) does not fit in RAM "
                      "below 0x%llx", (unsigned long long)s.paddr,
                      (unsigned long long)s.memsz, (unsigned long long)cfg->lowmem);

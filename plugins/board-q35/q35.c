@@ -45,9 +45,12 @@
  * boot state set with host->cpu_set_boot, which the core re-applies).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "q35.h"
 
@@ -82,26 +85,42 @@ typedef struct q35_machine {
 
 static int read_file(q35_machine *m, const char *what, const char *path, blob *b)
 {
-    FILE *f = fopen(path, "rb");
-    long len;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    size_t got = 0;
 
-    if (!f) {
-        H->error(m->dev, "%s '%s': %s", what, path, strerror(errno));
-        return -ENOENT;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        H->error(m->dev, "%s '%s': %s", what, path, strerror(e));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -e;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        H->error(m->dev, "%s '%s': cannot get its size", what, path);
-        fclose(f);
+    /* A directory opens and "is" 2^63-1 bytes long to fseek/ftell. */
+    if (!S_ISREG(st.st_mode)) {
+        H->error(m->dev, "%s '%s' is %s", what, path,
+                 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+        close(fd);
+        return -EINVAL;
+    }
+    b->size = (uint64_t)st.st_size;
+    b->data = malloc(b->size ? b->size : 1);
+    while (b->data && got < b->size) {
+        ssize_t n = read(fd, b->data + got, b->size - got);
+        if (n <= 0 && !(n < 0 && errno == EINTR)) {
+            break;
+        }
+        got += n > 0 ? (size_t)n : 0;
+    }
+    close(fd);
+    if (!b->data || got != b->size) {
+        H->error(m->dev, "%s '%s': cannot read its %llu bytes%s", what, path,
+                 (unsigned long long)b->size, b->data ? "" : " (out of memory)");
+        free(b->data);
+        b->data = NULL;
         return -EIO;
     }
-    b->size = (size_t)len;
-    b->data = malloc(len ? (size_t)len : 1);
-    if (!b->data || fread(b->data, 1, b->size, f) != b->size) {
-        H->error(m->dev, "%s '%s': cannot read %ld bytes", what, path, len);
-        fclose(f);
-        return -EIO;
-    }
-    fclose(f);
     return 0;
 }
 
@@ -344,6 +363,11 @@ static int load_images(q35_machine *m, const tes_machine_config *cfg)
 {
     int ret = 0;
 
+    if (cfg->dtb) {
+        /* QEMU passes it as setup_data; Linux on q35 reads ACPI instead. */
+        H->error(m->dev, "-dtb is not supported: q35 describes the machine with ACPI tables");
+        return -EINVAL;
+    }
     if (!cfg->kernel) {
         if (m->dumpacpi) {
             return 0;

@@ -61,10 +61,13 @@
  * here yet, so it is only logged.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <tessera/gpex.h>
 #include <tessera/tessera.h>
@@ -145,28 +148,42 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 /* Read a whole file; errors name it as "what 'path': reason". */
 static int read_file(virt_machine *m, const char *what, const char *path, blob *b)
 {
-    FILE *f = fopen(path, "rb");
-    long len;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    size_t got = 0;
 
-    if (!f) {
-        H->error(m->dev, "%s '%s': %s", what, path, strerror(errno));
-        return -errno;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        H->error(m->dev, "%s '%s': %s", what, path, strerror(e));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -e;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        H->error(m->dev, "%s '%s': cannot get its size: %s", what, path, strerror(errno));
-        fclose(f);
-        return -EIO;
+    /* A directory opens and "is" 2^63-1 bytes long to fseek/ftell. */
+    if (!S_ISREG(st.st_mode)) {
+        H->error(m->dev, "%s '%s' is %s", what, path,
+                 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+        close(fd);
+        return -EINVAL;
     }
-    b->size = (uint64_t)len;
-    b->data = malloc(len ? (size_t)len : 1);
-    if (!b->data || fread(b->data, 1, (size_t)len, f) != (size_t)len) {
-        H->error(m->dev, "%s '%s': cannot read %ld bytes", what, path, len);
+    b->size = (uint64_t)st.st_size;
+    b->data = malloc(b->size ? b->size : 1);
+    while (b->data && got < b->size) {
+        ssize_t n = read(fd, b->data + got, b->size - got);
+        if (n <= 0 && !(n < 0 && errno == EINTR)) {
+            break;
+        }
+        got += n > 0 ? (size_t)n : 0;
+    }
+    close(fd);
+    if (!b->data || got != b->size) {
+        H->error(m->dev, "%s '%s': cannot read its %llu bytes%s", what, path,
+                 (unsigned long long)b->size, b->data ? "" : " (out of memory)");
         free(b->data);
         b->data = NULL;
-        fclose(f);
         return -EIO;
     }
-    fclose(f);
     return 0;
 }
 
@@ -676,6 +693,22 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     return virt_fdt_build(&fc, err, len);
 }
 
+/*
+ * A -dtb the libfdt calls below can take. fdt_check_header() checks the
+ * header alone: blocks that overlap or run backwards made fdt_open_into()
+ * memmove a negative size and corrupt the heap, so fdt_check_full() walks
+ * the blocks too; and Debian's libfdt 1.6.1 dereferences NULL in
+ * fdt_check_full() on a version 2 header, so only version 17 (dtc's output
+ * since 2007, what Linux's own tools write) goes that far. All found by
+ * fuzz-loaders.
+ */
+static bool user_dtb_ok(const blob *user)
+{
+    return user->size >= sizeof(struct fdt_header) && fdt_check_header(user->data) == 0 &&
+           fdt_totalsize(user->data) <= user->size && fdt_version(user->data) >= 17 &&
+           fdt_check_full(user->data, user->size) == 0;
+}
+
 /* The final tree: generated or -dtb, with /chosen filled in. */
 static int make_dtb(virt_machine *m, const tes_machine_config *cfg)
 {
@@ -689,10 +722,9 @@ static int make_dtb(virt_machine *m, const tes_machine_config *cfg)
         if (ret) {
             return ret;
         }
-        bool ok = user.size >= sizeof(struct fdt_header) && fdt_check_header(user.data) == 0 &&
-                  fdt_totalsize(user.data) <= user.size;
-        base = ok ? user.data : NULL;
-        snprintf(err, sizeof(err), "not a valid flattened device tree");
+        base = user_dtb_ok(&user) ? user.data : NULL;
+        snprintf(err, sizeof(err), "not a valid flattened device tree (version 17, as dtc "
+                 "writes)");
     } else {
         base = generate_dtb(m, cfg, err, sizeof(err));
     }

@@ -38,6 +38,11 @@ static int none_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     none_machine *m = s;
 
     m->dev = dev;
+    if (cfg->kernel) {
+        /* QEMU's words: nothing would load or run it. */
+        H->error(dev, "the -kernel parameter is not supported (no CPU, no boot loader)");
+        return -22; /* -EINVAL */
+    }
     if (cfg->ram_size > 0) {
         tes_region *ram = H->region_new_ram(dev, "ram", cfg->ram_size);
 

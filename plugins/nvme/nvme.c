@@ -650,10 +650,40 @@ static bool ns_setup(nvme_ctrl *n, nvme_ns *ns, tes_device *errdev)
 
 /* ---- the controller type ---- */
 
+/* Realized controllers. The serial is the subsystem NQN's tail (Identify
+ * Controller SUBNQN): Linux takes two controllers with one serial for paths
+ * to one subsystem and rejects the second ("Duplicate cntlid"), so the
+ * second is refused here instead, as QEMU does. */
+static nvme_ctrl *ctrls;
+
+static bool serial_taken(const nvme_ctrl *n)
+{
+    for (const nvme_ctrl *c = ctrls; c; c = c->next_ctrl) {
+        if (c != n && strcmp(c->serial, n->serial) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void ctrl_unlist(nvme_ctrl *n)
+{
+    for (nvme_ctrl **p = &ctrls; *p; p = &(*p)->next_ctrl) {
+        if (*p == n) {
+            *p = n->next_ctrl;
+            return;
+        }
+    }
+}
+
 static bool check_props(tes_device *dev, nvme_ctrl *n)
 {
     if (!n->serial || !n->serial[0]) {
         H->error(dev, "nvme: property 'serial' is required");
+        return false;
+    }
+    if (serial_taken(n)) {
+        H->error(dev, "nvme: serial '%s' is already used by another nvme controller", n->serial);
         return false;
     }
     if (n->num_queues) {
@@ -706,6 +736,8 @@ static int nvme_realize(tes_device *dev, void *s)
     }
     n->bus = H->bus_new(dev, "nvme-bus", H->dev_id(dev), n);
     ctrl_reset(n);
+    n->next_ctrl = ctrls;
+    ctrls = n;
     return 0;
 }
 
@@ -713,6 +745,7 @@ static void nvme_unrealize(tes_device *dev, void *s)
 {
     nvme_ctrl *n = s;
 
+    ctrl_unlist(n);
     nvme_drain(n);
     while (n->free_reqs) {
         nvme_req *r = n->free_reqs;

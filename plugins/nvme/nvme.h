@@ -110,6 +110,7 @@ struct nvme_ctrl {
     nvme_req *free_reqs;
     unsigned max_iov;
     bool resetting;
+    nvme_ctrl *next_ctrl; /* realized controllers: serials are unique */
 };
 
 extern const tes_host *H;

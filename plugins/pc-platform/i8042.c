@@ -195,6 +195,7 @@ const tes_type_info i8042_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "i8042",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "PC keyboard controller (no keyboard or mouse attached)",
     .instance_size = sizeof(i8042),
     .realize = i8042_realize,

@@ -233,6 +233,7 @@ const tes_type_info ich9_lpc_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "ICH9-LPC",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "q35 LPC bridge 1f.0 with the ACPI PM block at 0x600 (created by -M q35)",
     .bus = TES_BUS_PCI,
     .instance_size = sizeof(ich9_lpc),

@@ -244,6 +244,7 @@ const tes_type_info ioapic_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "ioapic",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "I/O APIC (24 pins, version 0x20)",
     .instance_size = sizeof(ioapic),
     .realize = ioapic_realize,

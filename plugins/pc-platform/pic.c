@@ -406,6 +406,7 @@ const tes_type_info i8259_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "i8259",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "cascaded 8259A interrupt controllers with ELCR",
     .instance_size = sizeof(i8259),
     .realize = pic_realize,

@@ -387,6 +387,7 @@ const tes_type_info i8254_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "i8254",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "8254 programmable interval timer with port 0x61",
     .instance_size = sizeof(i8254),
     .realize = pit_realize,

@@ -360,6 +360,7 @@ const tes_type_info mc146818rtc_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "mc146818rtc",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "MC146818 CMOS real-time clock and RAM",
     .instance_size = sizeof(rtc),
     .realize = rtc_realize,

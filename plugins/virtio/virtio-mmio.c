@@ -321,6 +321,7 @@ const tes_type_info virtio_mmio_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
     .name = "virtio-mmio",
+    .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
     .desc = "virtio MMIO transport (version 2)",
     .bus = TES_BUS_SYSTEM,
     .instance_size = sizeof(vmmio),

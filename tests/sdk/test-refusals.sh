@@ -16,52 +16,7 @@ n=0
 failed=0
 run_as="" # a command prefix for refuse(), e.g. to drop root
 
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-
-not_ok() {
-    n=$((n + 1))
-    failed=1
-    echo "not ok $n - $1"
-    sed 's/^/# /' "$tmp/err" "$tmp/out"
-}
-
-# refuse NAME PATTERN... -- ARGS: tessera ARGS exits non-zero, stderr is one
-# line and matches every PATTERN (grep -E).
-refuse() {
-    name=$1
-    shift
-    pats=""
-    while [ "$1" != "--" ]; do
-        pats="$pats
-$1"
-        shift
-    done
-    shift
-    $run_as "$tessera" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    status=$?
-    if [ "$status" -eq 0 ]; then
-        echo "# exit status 0, expected non-zero"
-        not_ok "$name"
-        return
-    fi
-    if [ "$(grep -c . "$tmp/err")" -ne 1 ]; then
-        echo "# expected exactly one line on stderr"
-        not_ok "$name"
-        return
-    fi
-    echo "$pats" | while IFS= read -r p; do
-        [ -z "$p" ] || grep -Eq -- "$p" "$tmp/err" || echo "$p"
-    done >"$tmp/missing"
-    if [ -s "$tmp/missing" ]; then
-        sed 's/^/# stderr lacks: /' "$tmp/missing"
-        not_ok "$name"
-        return
-    fi
-    ok "$name"
-}
+. "$(dirname "$0")/../lib/refuse.sh"
 
 base="-M none -display none -S"
 
@@ -177,21 +132,6 @@ if [ $? -eq 0 ] && grep -q "^fixture-old-minor 1\.0\.0 abi 1\.0 .*fixture-old-mi
 else
     not_ok "plugin built for ABI 1.0 loads and is listed"
 fi
-
-# Start with the monitor on stdin, ask `info pci` / `info qtree`, quit:
-# the output must match the pattern and the exit status be 0.
-monitor_shows() {
-    name=$1 cmd=$2 pattern=$3
-    shift 3
-    printf '%s\nquit\n' "$cmd" | "$tessera" $base -monitor stdio "$@" >"$tmp/out" 2>"$tmp/err"
-    status=$?
-    if [ "$status" -eq 0 ] && grep -Eq "$pattern" "$tmp/out"; then
-        ok "$name"
-    else
-        echo "# exit status $status; stderr:"; sed 's/^/#   /' "$tmp/err"
-        not_ok "$name"
-    fi
-}
 
 # PLUGIN:TYPE picks one of two providers.
 monitor_shows "PLUGIN:TYPE selects one of two providers" "info qtree" 'dev: dup-dev, id "d0"' \

@@ -160,12 +160,61 @@ static void test_claim_once(void)
     d = drive_find("c0");
     g_assert_true(drive_claim(d, "nvme0", &err));
     g_assert_false(drive_claim(d, "virtio-blk1", &err));
-    g_assert_cmpstr(err, ==, "drive 'c0' is already in use by nvme0");
+    g_assert_cmpstr(err, ==, "drive 'c0' is already in use by device 'nvme0' (a drive backs "
+                    "one device)");
     g_clear_pointer(&err, g_free);
     drive_release(d);
     g_assert_true(drive_claim(d, "virtio-blk1", &err));
     drives_close_all();
     g_free(path);
+}
+
+/* Two devices without id= both carry their type's name while their
+ * options are applied: the name must not let the second one share. */
+static void test_claim_same_name_refused(void)
+{
+    char *path = make_image("claim2.img", 4096);
+    char *err = NULL;
+    tes_drive *d;
+
+    g_assert_true(add("file=%s,if=none,id=c1", path, &err));
+    d = drive_find("c1");
+    g_assert_true(drive_claim(d, "nvme", &err));
+    g_assert_false(drive_claim(d, "nvme", &err));
+    g_assert_nonnull(strstr(err, "drive 'c1' is already in use by device 'nvme'"));
+    g_clear_pointer(&err, g_free);
+    drives_close_all();
+    g_free(path);
+}
+
+/* cache=, aio=, discard=, media= are accepted for QEMU command lines but
+ * a value QEMU would refuse is refused, not silently dropped. */
+static void test_ignored_option_values_checked(void)
+{
+    char *path = make_image("ign.img", 4096);
+    char *err = NULL;
+
+    g_assert_true(add("file=%s,if=none,id=i0,cache=none,aio=io_uring,discard=unmap", path, &err));
+    g_assert_false(add("file=%s,if=none,id=i1,cache=bogus", path, &err));
+    g_assert_cmpstr(err, ==, "drive: cache=bogus is invalid (expected "
+                    "none|writeback|writethrough|directsync|unsafe)");
+    g_clear_pointer(&err, g_free);
+    g_assert_false(add("file=%s,if=none,id=i2,aio=nonsense", path, &err));
+    g_assert_cmpstr(err, ==, "drive: aio=nonsense is invalid (expected threads|native|io_uring)");
+    g_clear_pointer(&err, g_free);
+    drives_close_all();
+    g_free(path);
+}
+
+/* A directory opens read-only (and reads as EISDIR later): say what it is. */
+static void test_directory_refused(void)
+{
+    char *err = NULL;
+
+    g_assert_false(add("file=%s,if=none,id=dir0,readonly=on", tmpdir, &err));
+    g_assert_nonnull(strstr(err, "is a directory, not a disk image"));
+    g_clear_pointer(&err, g_free);
+    g_assert_null(drive_find("dir0"));
 }
 
 /* ---- asynchronous requests (ABI 1.1), through the ring and the pool ---- */
@@ -494,6 +543,10 @@ int main(int argc, char **argv)
     g_test_add_func("/block/readonly/refuses-writes", test_readonly_refuses_writes);
     g_test_add_func("/block/options/bad-options-rejected-with-message", test_option_errors);
     g_test_add_func("/block/claim/one-device-per-drive", test_claim_once);
+    g_test_add_func("/block/claim/same-name-does-not-share", test_claim_same_name_refused);
+    g_test_add_func("/block/options/ignored-options-check-values",
+                    test_ignored_option_values_checked);
+    g_test_add_func("/block/open/directory-is-refused", test_directory_refused);
     add_async("64-concurrent-reads-land-in-their-iovecs", test_async_concurrent_reads);
     add_async("more-requests-than-ring-entries-all-complete", test_async_deeper_than_ring);
     add_async("writes-fua-and-flush-read-back", test_async_write_read_back);

@@ -53,22 +53,71 @@ static void test_m_rejects_garbage(void)
     g_assert_false(cli_parse_size("0", &v, NULL));
 }
 
+/* strtod reads them; converting NaN to an integer is undefined. */
+static void test_m_rejects_nan_and_inf(void)
+{
+    uint64_t v = 7;
+    char *err = NULL;
+
+    g_assert_false(cli_parse_size("nan", &v, &err));
+    g_assert_nonnull(strstr(err, "invalid size 'nan'"));
+    g_clear_pointer(&err, g_free);
+    g_assert_false(cli_parse_size("NaNG", &v, NULL));
+    g_assert_false(cli_parse_size("inf", &v, NULL));
+    g_assert_false(cli_parse_size("1e400", &v, NULL));
+    g_assert_cmpuint(v, ==, 7);
+}
+
 static void test_smp_total(void)
+{
+    unsigned n = 0, max = 0;
+    char *err = NULL;
+
+    g_assert_true(cli_parse_smp("4", &n, &max, NULL));
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_cmpuint(max, ==, 4);
+    g_assert_true(cli_parse_smp("cpus=2,maxcpus=8", &n, &max, NULL));
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_cmpuint(max, ==, 8);
+    g_assert_true(cli_parse_smp("sockets=2,cores=2,threads=2", &n, NULL, NULL));
+    g_assert_cmpuint(n, ==, 8);
+    /* QEMU fills the omitted level: cores = 4 / 2 sockets. */
+    g_assert_true(cli_parse_smp("4,sockets=2", &n, &max, NULL));
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_false(cli_parse_smp("4,maxcpus=2", &n, NULL, &err));
+    g_assert_nonnull(strstr(err, "maxcpus"));
+    g_free(err);
+    g_assert_false(cli_parse_smp("4,dies=2", &n, NULL, NULL));
+    g_assert_false(cli_parse_smp("0", &n, NULL, NULL));
+}
+
+/* 4096^3 wrapped to 0 in 32 bits, and the run went on with one CPU. */
+static void test_smp_topology_overflow_refused(void)
 {
     unsigned n = 0;
     char *err = NULL;
 
-    g_assert_true(cli_parse_smp("4", &n, NULL));
-    g_assert_cmpuint(n, ==, 4);
-    g_assert_true(cli_parse_smp("cpus=2,maxcpus=8", &n, NULL));
-    g_assert_cmpuint(n, ==, 2);
-    g_assert_true(cli_parse_smp("sockets=2,cores=2,threads=2", &n, NULL));
-    g_assert_cmpuint(n, ==, 8);
-    g_assert_false(cli_parse_smp("4,maxcpus=2", &n, &err));
-    g_assert_nonnull(strstr(err, "maxcpus"));
-    g_free(err);
-    g_assert_false(cli_parse_smp("4,dies=2", &n, NULL));
-    g_assert_false(cli_parse_smp("0", &n, NULL));
+    g_assert_false(cli_parse_smp("sockets=4096,cores=4096,threads=4096", &n, NULL, &err));
+    g_assert_cmpstr(err, ==, "-smp: 68719476736 CPUs is more than 4096");
+    g_clear_pointer(&err, g_free);
+    g_assert_false(cli_parse_smp("sockets=65536,cores=65536", &n, NULL, &err));
+    g_assert_nonnull(strstr(err, "wants a number 1..4096"));
+    g_clear_pointer(&err, g_free);
+}
+
+/* QEMU's rule: sockets * cores * threads must be maxcpus. */
+static void test_smp_topology_must_multiply_out(void)
+{
+    unsigned n = 0;
+    char *err = NULL;
+
+    g_assert_false(cli_parse_smp("2,sockets=1,cores=1,threads=1", &n, NULL, &err));
+    g_assert_cmpstr(err, ==, "-smp: invalid CPU topology: sockets (1) * cores (1) * threads (1) "
+                    "!= maxcpus (2)");
+    g_clear_pointer(&err, g_free);
+    g_assert_false(cli_parse_smp("5,sockets=2", &n, NULL, &err));
+    g_assert_nonnull(strstr(err, "sockets (2) * cores (2) * threads (1) != maxcpus (5)"));
+    g_clear_pointer(&err, g_free);
 }
 
 static void test_options_recorded_in_order(void)
@@ -194,9 +243,13 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cli/m/bare-number-is-mib-and-suffixes-scale", test_m_bare_number_is_mib);
     g_test_add_func("/cli/m/rejects-garbage", test_m_rejects_garbage);
+    g_test_add_func("/cli/m/rejects-nan-and-inf", test_m_rejects_nan_and_inf);
     g_test_add_func("/cli/machine/repeated-options-merge-and-later-type-wins",
                     test_machine_options_merge);
     g_test_add_func("/cli/smp/total-from-count-or-topology", test_smp_total);
+    g_test_add_func("/cli/smp/topology-overflow-refused", test_smp_topology_overflow_refused);
+    g_test_add_func("/cli/smp/topology-must-multiply-out-to-maxcpus",
+                    test_smp_topology_must_multiply_out);
     g_test_add_func("/cli/parse/options-recorded-in-order", test_options_recorded_in_order);
     g_test_add_func("/cli/parse/double-dash-equals-form", test_double_dash_equals_form);
     g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);

@@ -252,7 +252,7 @@ static void test_id_rules(void)
     g_assert_null(err);
     g_assert_true(dev_find("x0") == a);
     g_assert_false(dev_set_opts(b, "id=x0", &err));
-    g_assert_cmpstr(err, ==, "duplicate device id 'x0'");
+    g_assert_cmpstr(err, ==, "Duplicate ID 'x0' for device");
     g_clear_pointer(&err, g_free);
     g_assert_false(dev_set_opts(b, "id=0bad", &err));
     g_assert_nonnull(strstr(err, "device id '0bad' is invalid"));

@@ -69,6 +69,14 @@ typedef struct tes_type_info {
     const void *class_info;
     /* Optional HMP "info qtree" extra lines. */
     void (*describe)(tes_device *dev, void *s, void (*out)(void *ctx, const char *line), void *ctx);
+
+    /* ==== ABI 1.2 (the core checks size) ==== */
+    uint32_t flags; /* TES_TYPE_* */
 } tes_type_info;
+
+/* Only its board or parent device creates it (QEMU's user_creatable =
+ * false: a host bridge function, an interrupt controller the board wires
+ * itself); -device refuses it with one line. */
+#define TES_TYPE_NO_USER 0x1u
 
 #endif
