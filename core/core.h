@@ -445,8 +445,17 @@ int migration_load(tes_stream *s, char **errp);
 /* Transports exec:CMD file:PATH fd:N tcp:HOST:PORT unix:PATH. */
 bool migrate_start(const char *uri, char **errp);      /* QMP migrate */
 bool migrate_incoming(const char *uri, char **errp);   /* -incoming / QMP */
-/* QMP query-migrate: status none|setup|active|completed|failed, error text. */
+/* QMP query-migrate: status none|setup|active|cancelling|cancelled|
+ * completed|failed, error text. Read and changed under the machine lock. */
 const char *migrate_status(const char **error_desc);
+/* Migrations run in a thread of their own: true from setup to the end. */
+bool migration_in_progress(void);
+void migrate_cancel(void);                             /* QMP migrate_cancel */
+void migrate_incoming_defer(void);                     /* -incoming defer */
+/* QMP migrate-incoming: refused unless started with -incoming defer. */
+bool migrate_incoming_deferred(const char *uri, char **errp);
+/* At exit, without the lock: cancel a running migration and wait for it. */
+void migration_shutdown(void);
 /* A device type without state info or with a blocker refuses migration. */
 bool migration_blocked(char **errp);
 

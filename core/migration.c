@@ -36,6 +36,9 @@
  * share a name.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -70,6 +73,8 @@ struct tes_stream {
     const uint8_t *in;  /* memory reader */
     size_t in_len, in_pos;
     pid_t child;        /* exec: transport, reaped on close; 0 if none */
+    int cancel_fd;      /* readable once cancelled; -1 if none */
+    int timeout_ms;     /* longest wait for the peer; 0: no limit */
 };
 
 static void stream_fail(tes_stream *s, int err)
@@ -86,7 +91,61 @@ tes_stream *stream_new_fd(int fd, bool writing)
     s->fd = fd;
     s->writing = writing;
     s->buf = g_malloc(STREAM_BUF_SIZE);
+    s->cancel_fd = -1;
     return s;
+}
+
+void stream_set_limits(tes_stream *s, int cancel_fd, int timeout_ms)
+{
+    int fl = fcntl(s->fd, F_GETFL);
+
+    s->cancel_fd = cancel_fd;
+    s->timeout_ms = timeout_ms;
+    /* Waits happen in poll(), where cancellation and the timeout are seen. */
+    if (fl >= 0) {
+        fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+    }
+}
+
+static bool stream_cancelled(tes_stream *s)
+{
+    struct pollfd p = {.fd = s->cancel_fd, .events = POLLIN};
+
+    return s->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* The fd would block: wait for it, the cancel fd or the timeout. Records
+ * and returns -ECANCELED or -ETIMEDOUT, else 0. */
+static int stream_wait(tes_stream *s, short events)
+{
+    struct pollfd p[2] = {{.fd = s->fd, .events = events},
+                          {.fd = s->cancel_fd, .events = POLLIN}};
+    int n;
+
+    do {
+        n = poll(p, s->cancel_fd >= 0 ? 2 : 1, s->timeout_ms > 0 ? s->timeout_ms : -1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0 || (n > 0 && p[1].revents)) {
+        stream_fail(s, n == 0 ? -ETIMEDOUT : -ECANCELED);
+        return s->error;
+    }
+    return 0;
+}
+
+/* read()/write() result n: true to retry (interrupted, or waited until
+ * the fd is ready), false to stop (error recorded when n says so). */
+static bool stream_retry(tes_stream *s, ssize_t n, short events)
+{
+    if (n < 0 && errno == EINTR) {
+        return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return stream_wait(s, events) == 0;
+    }
+    if (n <= 0) {
+        stream_fail(s, n < 0 ? -errno : -EIO);
+    }
+    return false;
 }
 
 tes_stream *stream_new_fd_child(int fd, bool writing, pid_t child)
@@ -136,15 +195,18 @@ static void write_all(tes_stream *s, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
 
+    if (stream_cancelled(s)) {
+        stream_fail(s, -ECANCELED);
+    }
     while (len && !s->error) {
         ssize_t n = write(s->fd, p, len);
 
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
         if (n <= 0) {
-            stream_fail(s, n < 0 ? -errno : -EIO);
-            return;
+            if (!stream_retry(s, n, POLLOUT)) {
+                stream_fail(s, -EIO);
+                return;
+            }
+            continue;
         }
         p += n;
         len -= n;
@@ -186,14 +248,18 @@ void stream_write(tes_stream *s, const void *buf, size_t len)
 /* Refill the buffer; false at EOF or error. */
 static bool stream_refill(tes_stream *s)
 {
+    if (stream_cancelled(s)) {
+        stream_fail(s, -ECANCELED);
+        return false;
+    }
     for (;;) {
         ssize_t n = read(s->fd, s->buf, STREAM_BUF_SIZE);
 
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
         if (n <= 0) {
-            stream_fail(s, n < 0 ? -errno : -EIO);
+            if (stream_retry(s, n, POLLIN)) {
+                continue;
+            }
+            stream_fail(s, -EIO); /* EOF: the stream was cut */
             return false;
         }
         s->pos = 0;
@@ -209,11 +275,11 @@ static int stream_read_fd(tes_stream *s, uint8_t *p, size_t len)
 
         if (!avail && len >= STREAM_BUF_SIZE) {
             ssize_t n = read(s->fd, p, len); /* big reads go straight in */
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
             if (n <= 0) {
-                stream_fail(s, n < 0 ? -errno : -EIO);
+                if (stream_retry(s, n, POLLIN)) {
+                    continue;
+                }
+                stream_fail(s, -EIO);
                 return -EIO;
             }
             p += n;
@@ -253,14 +319,42 @@ int stream_read(tes_stream *s, void *buf, size_t len)
     return 0;
 }
 
+/* The exec: command is waited for only when it must confirm a stream it
+ * took whole; a reader's command, or one whose stream failed, is killed
+ * (with its process group: sh -c may have children) rather than waited
+ * for. With limits set, the wait itself can be cancelled or time out. */
 static int stream_reap_child(tes_stream *s)
 {
+    bool limited = s->cancel_fd >= 0 || s->timeout_ms > 0;
+    gint64 deadline = g_get_monotonic_time() + (gint64)s->timeout_ms * 1000;
+    bool kill_it = !s->writing || s->error;
     int status;
+    pid_t r;
 
-    while (waitpid(s->child, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return -errno;
+    for (;;) {
+        int why;
+
+        r = waitpid(s->child, &status, limited || kill_it ? WNOHANG : 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
         }
+        if (r != 0) {
+            break;
+        }
+        why = stream_cancelled(s) ? -ECANCELED
+              : s->timeout_ms > 0 && g_get_monotonic_time() > deadline ? -ETIMEDOUT : 0;
+        if (kill_it || why) {
+            kill(-s->child, SIGKILL);
+            if (s->writing) {
+                stream_fail(s, why ? why : -EIO);
+            }
+            kill_it = limited = false; /* now reap it */
+        } else {
+            g_usleep(10 * 1000);
+        }
+    }
+    if (r < 0) {
+        return -errno;
     }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
@@ -825,7 +919,7 @@ static void ram_save_region(tes_stream *s, ram_entry *e)
     put_str(s, e->id);
     put_u64(s, size);
     put_u32(s, MIG_PAGE);
-    for (uint64_t p = 0; p < npages && ram;) {
+    for (uint64_t p = 0; p < npages && ram && !stream_error(s);) {
         uint64_t start;
 
         if (is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
@@ -1058,30 +1152,53 @@ static void device_check_seen(tes_device *d, void *opaque)
 
 /* ---- the whole machine ---- */
 
-int migration_save(tes_stream *s, char **errp)
+/* Clock and device sections into a memory stream, under the machine lock:
+ * pre_save() drains every device, so nothing changes guest RAM after. */
+static tes_stream *devices_save(char **errp)
 {
-    GPtrArray *ram;
-    save_ctx c = {.s = s};
+    tes_stream *devs = stream_new_mem();
+    save_ctx c = {.s = devs};
 
-    if (migration_blocked(errp)) {
-        return -ENOTSUP;
-    }
-    stream_write(s, MIG_MAGIC, 8);
-    put_u32(s, MIG_VERSION);
-    ram = ram_list();
-    for (guint i = 0; i < ram->len; i++) {
-        ram_save_region(s, g_ptr_array_index(ram, i));
-    }
-    g_ptr_array_unref(ram);
-    put_u8(s, SECTION_CLOCK);
-    put_u64(s, (uint64_t)clock_ns());
+    put_u8(devs, SECTION_CLOCK);
+    put_u64(devs, (uint64_t)clock_ns());
     devices_foreach(device_section_save, &c);
-    put_u8(s, SECTION_END);
+    put_u8(devs, SECTION_END);
     if (c.err) {
         core_set_error(errp, "%s", c.err);
         g_free(c.err);
-        return -EIO;
+        stream_close(devs);
+        return NULL;
     }
+    return devs;
+}
+
+/* The caller has stopped the guest. The lock is held only while devices
+ * are saved: RAM (the long part, at the peer's pace) is written without
+ * it, so that the monitor keeps answering. */
+int migration_save(tes_stream *s, char **errp)
+{
+    GPtrArray *ram;
+    tes_stream *devs;
+    const void *data;
+    size_t len;
+
+    core_lock();
+    if (migration_blocked(errp) || !(devs = devices_save(errp))) {
+        core_unlock();
+        return -ENOTSUP;
+    }
+    ram = ram_list();
+    core_unlock();
+    stream_write(s, MIG_MAGIC, 8);
+    put_u32(s, MIG_VERSION);
+    for (guint i = 0; i < ram->len && !stream_error(s); i++) {
+        ram_save_region(s, g_ptr_array_index(ram, i));
+    }
+    g_ptr_array_unref(ram);
+    data = stream_mem_data(devs, &len);
+    stream_write(s, data, len);
+    stream_close(devs);
+    stream_flush(s);
     if (stream_error(s)) {
         core_set_error(errp, "writing the migration stream failed: %s",
                        g_strerror(-stream_error(s)));
@@ -1108,7 +1225,24 @@ static int header_load(tes_stream *s, char **errp)
     return 0;
 }
 
+static int section_load_locked(load_ctx *c, uint8_t tag, char **errp);
+
+/* RAM is read without the machine lock (the guest is stopped and nothing
+ * else touches its RAM while "inmigrate"); the rest with it. */
 static int section_load(load_ctx *c, uint8_t tag, char **errp)
+{
+    int ret;
+
+    if (tag == SECTION_RAM) {
+        return ram_load_section(c->s, c->ram, errp);
+    }
+    core_lock();
+    ret = section_load_locked(c, tag, errp);
+    core_unlock();
+    return ret;
+}
+
+static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
 {
     switch (tag) {
     case SECTION_RAM:
@@ -1156,7 +1290,9 @@ int migration_load(tes_stream *s, char **errp)
     load_ctx c = {.s = s};
     int ret = header_load(s, errp);
 
+    core_lock();
     c.ram = ram_list();
+    core_unlock();
     c.devs_seen = g_hash_table_new(NULL, NULL);
     while (ret == 0) {
         uint8_t tag = get_u8(s);
@@ -1165,7 +1301,9 @@ int migration_load(tes_stream *s, char **errp)
             core_set_error(errp, "migration stream is cut short (no end marker)");
             ret = -EIO;
         } else if (tag == SECTION_END) {
+            core_lock();
             ret = load_check_complete(&c, errp);
+            core_unlock();
             break;
         } else {
             ret = section_load(&c, tag, errp);

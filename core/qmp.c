@@ -8,8 +8,12 @@
  * commands; each reply is one JSON object per line ("\r\n" as QEMU), with
  * the request's "id" echoed. Events (STOP, RESUME, SHUTDOWN, RESET) go to
  * every negotiated client. Messages may arrive split across reads or
- * several in one read: a small splitter counts braces outside strings.
- * Commands run in the main loop under the machine lock.
+ * several in one read: a small splitter counts braces outside strings, and
+ * refuses (one error, the message skipped) nesting past 1024 or a message
+ * past 4 MiB before json-glib sees it. Commands run in the main loop under
+ * the machine lock. Sockets never block: output waits in a queue per
+ * client; a client that does not read stops being read, and one whose
+ * queue still overflows (events) is disconnected.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -322,6 +326,11 @@ static JsonNode *cmd_cont(JsonObject *args, qmp_client *c, char **err)
         core_set_error(err, "Guest is shutting down; 'cont' is not possible");
         return NULL;
     }
+    if (migration_in_progress()) {
+        /* Not live: the stream is RAM as it is while the guest is stopped. */
+        core_set_error(err, "a migration is in progress; 'cont' is not possible");
+        return NULL;
+    }
     vm_start();
     return empty_return();
 }
@@ -398,13 +407,16 @@ static JsonNode *cmd_migrate_incoming(JsonObject *args, qmp_client *c, char **er
     if (!uri) {
         return NULL;
     }
-    if (runstate_get() != RUN_INMIGRATE) {
-        vm_stop(RUN_INMIGRATE);
-    }
-    if (!migrate_incoming(uri, err)) {
+    if (!migrate_incoming_deferred(uri, err)) {
         core_set_error(err, "migrate-incoming: failed");
         return NULL;
     }
+    return empty_return();
+}
+
+static JsonNode *cmd_migrate_cancel(JsonObject *args, qmp_client *c, char **err)
+{
+    migrate_cancel();
     return empty_return();
 }
 
@@ -463,6 +475,7 @@ static const qmp_cmd commands[] = {
     {"query-plugins", cmd_query_plugins},
     {"migrate", cmd_migrate},
     {"migrate-incoming", cmd_migrate_incoming},
+    {"migrate_cancel", cmd_migrate_cancel},
     {"query-migrate", cmd_query_migrate},
     {"human-monitor-command", cmd_hmp},
     {"query-version", cmd_query_version},

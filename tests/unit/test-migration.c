@@ -275,6 +275,53 @@ static void test_stream_fd_write_error_is_sticky(void)
     g_assert_cmpint(stream_close(s), ==, -EPIPE);
 }
 
+static void test_stream_stalled_peer_times_out(void)
+{
+    int fds[2];
+    tes_stream *s;
+    uint8_t b;
+    gint64 t0 = g_get_monotonic_time();
+
+    g_assert_no_errno(pipe(fds));
+    s = stream_new_fd(fds[0], false);
+    stream_set_limits(s, -1, 100);
+    g_assert_cmpint(write(fds[1], "x", 1), ==, 1); /* one byte, then silence */
+    g_assert_cmpint(stream_read(s, &b, 1), ==, 0);
+    g_assert_cmpint(stream_read(s, &b, 1), <, 0);
+    g_assert_cmpint(stream_error(s), ==, -ETIMEDOUT);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+    stream_close(s);
+    close(fds[1]);
+}
+
+static gpointer cancel_later(gpointer data)
+{
+    g_usleep(100 * 1000);
+    g_assert_cmpint(write(GPOINTER_TO_INT(data), "c", 1), ==, 1);
+    return NULL;
+}
+
+static void test_stream_cancel_ends_a_blocked_write(void)
+{
+    int fds[2], cancel[2];
+    tes_stream *s;
+    GThread *t;
+    static uint8_t buf[1 << 20];
+
+    g_assert_no_errno(pipe(fds));
+    g_assert_no_errno(pipe(cancel));
+    s = stream_new_fd(fds[1], true);
+    stream_set_limits(s, cancel[0], 0); /* no timeout: only the cancel ends it */
+    t = g_thread_new("cancel", cancel_later, GINT_TO_POINTER(cancel[1]));
+    stream_write(s, buf, sizeof(buf)); /* the reader never reads */
+    g_thread_join(t);
+    g_assert_cmpint(stream_error(s), ==, -ECANCELED);
+    g_assert_cmpint(stream_close(s), ==, -ECANCELED);
+    close(fds[0]);
+    close(cancel[0]);
+    close(cancel[1]);
+}
+
 /* ---- field table ---- */
 
 static void test_fields_round_trip_every_kind(void)
@@ -641,12 +688,11 @@ static void test_machine_bad_magic_and_cut_stream_refused(void)
 
 /* ---- transports ---- */
 
-static void wait_incoming_done(void)
+static void wait_migration_done(void)
 {
     gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
 
-    while (g_str_equal(migrate_status(NULL), "setup") ||
-           g_str_equal(migrate_status(NULL), "active")) {
+    while (migration_in_progress()) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_main_context_iteration(NULL, FALSE);
         g_usleep(1000);
@@ -661,13 +707,14 @@ static void test_transport_file_migrate_and_incoming(void)
     char *err = NULL;
 
     g_assert_true(migrate_start(uri, &err));
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "completed");
     g_assert_cmpint(runstate_get(), ==, RUN_POSTMIGRATE);
     scramble(ram);
     core_autostart = false;
     g_assert_true(migrate_incoming(uri, &err));
     g_assert_cmpint(runstate_get(), ==, RUN_INMIGRATE);
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "completed");
     g_assert_cmpint(runstate_get(), ==, RUN_PAUSED); /* -S: stays paused */
     check_restored(ram);
@@ -694,10 +741,12 @@ static void test_transport_exec_cat(void)
     char *err = NULL;
 
     g_assert_true(migrate_start(out, &err));
+    wait_migration_done();
+    g_assert_cmpstr(migrate_status(NULL), ==, "completed");
     g_assert_true(g_file_test(file, G_FILE_TEST_EXISTS));
     scramble(ram);
     g_assert_true(migrate_incoming(in, &err));
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(NULL), ==, "completed");
     check_restored(ram);
 }
@@ -708,7 +757,8 @@ static void test_transport_exec_failing_command_fails(void)
     const char *desc;
 
     machine_setup();
-    g_assert_false(migrate_start("exec:exit 3", &err));
+    g_assert_true(migrate_start("exec:exit 3", &err));
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "failed");
     g_assert_nonnull(desc);
     g_free(err);
@@ -740,7 +790,7 @@ static void run_socket_incoming(const char *uri)
     /* The sender runs in a thread: the incoming side accepts and reads
      * from this thread's main loop, as the emulator's main loop would. */
     t = g_thread_new("sender", unix_sender, b);
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(t)), ==, 0);
     g_assert_cmpstr(migrate_status(NULL), ==, "completed");
     check_restored(ram);
@@ -767,7 +817,7 @@ static void test_incoming_failure_reports_and_requests_exit(void)
     g_assert_true(g_file_set_contents(path, "TESMIG\r\n\7\0\0\0", 12, NULL));
     machine_setup();
     g_assert_true(migrate_incoming(uri, &err));
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "failed");
     g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1");
     g_assert_true(core_shutdown_requested(&status));
@@ -786,6 +836,10 @@ int main(int argc, char **argv)
                     test_stream_fd_round_trip_across_buffer);
     g_test_add_func("/migration/stream/fd-write-error-is-sticky",
                     test_stream_fd_write_error_is_sticky);
+    g_test_add_func("/migration/stream/stalled-peer-times-out",
+                    test_stream_stalled_peer_times_out);
+    g_test_add_func("/migration/stream/cancel-ends-a-blocked-write",
+                    test_stream_cancel_ends_a_blocked_write);
     g_test_add_func("/migration/fields/round-trip-every-kind", test_fields_round_trip_every_kind);
     g_test_add_func("/migration/fields/custom-save-load-blob", test_fields_custom_save_load_blob);
     g_test_add_func("/migration/version/newer-than-plugin-refused",
