@@ -351,6 +351,9 @@ void pci_info_print(GString *out); /* info pci */
  * migration stream, before the device's own fields. */
 void pci_state_save(tes_device *dev, tes_stream *s);
 int pci_state_load(tes_device *dev, tes_stream *s);
+/* The same, with a message: the stream's read-only config bits must match
+ * the device's (as QEMU compares them), its sizes too. */
+int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp);
 /* Added by pci: registry's bus_free() calls this for a PCI bus (bus->pci
  * set) before freeing it; drops the core's per-bus PCI state. */
 void pci_bus_free(tes_bus *bus);

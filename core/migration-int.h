@@ -1,7 +1,8 @@
 /*
  * tessera core: private interfaces between migration.c (streams, the
  * stream format) and migration-transport.c (URIs, migrate/incoming).
- * Nothing outside these two files and tests/unit/test-migration.c uses it.
+ * Nothing outside these two files, the harness and tests/unit/test-migration.c
+ * uses it.
  */
 #ifndef TESSERA_MIGRATION_INT_H
 #define TESSERA_MIGRATION_INT_H

@@ -711,6 +711,19 @@ static int fields_load(tes_device *dev, const tes_state_info *info, tes_stream *
     return stream_error(s) ? -EIO : 0;
 }
 
+/* A plugin's load()/post_load() refusal: its H->error() line, if any. */
+static void plugin_refusal(tes_device *dev, const char *what, int ret, char **errp)
+{
+    if (dev->error) {
+        core_set_error(errp, "device '%s' (%s): %s", dev->name, dev_type_name(dev),
+                       dev->error);
+        g_clear_pointer(&dev->error, g_free);
+    } else {
+        core_set_error(errp, "device '%s' (%s): %s failed: %s", dev->name,
+                       dev_type_name(dev), what, g_strerror(ret < 0 ? -ret : EIO));
+    }
+}
+
 static int custom_load(tes_device *dev, const tes_state_info *info, tes_stream *s,
                        uint32_t version, char **errp)
 {
@@ -738,7 +751,9 @@ static int custom_load(tes_device *dev, const tes_state_info *info, tes_stream *
     if (ret == 0 && stream_error(in)) {
         ret = -EIO;
     }
-    if (ret) {
+    if (ret && dev->error) {
+        plugin_refusal(dev, "load()", ret, errp);
+    } else if (ret) {
         core_set_error(errp, "device '%s' (%s): load() refused its %" G_GUINT64_FORMAT
                        " bytes of saved data: %s", dev->name, dev_type_name(dev), len,
                        g_strerror(ret < 0 ? -ret : EIO));
@@ -780,11 +795,16 @@ int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **
     if (!version_ok(dev, info, version, errp)) {
         return -EINVAL;
     }
-    if (dev->pci && pci_state_load(dev, s) < 0) {
-        core_set_error(errp, "device '%s' (%s): its PCI state does not load",
-                       dev->name, dev_type_name(dev));
-        return -EINVAL;
+    if (dev->pci) {
+        g_autofree char *why = NULL;
+
+        if (pci_state_load_err(dev, s, &why) < 0) {
+            core_set_error(errp, "device '%s' (%s): %s", dev->name, dev_type_name(dev),
+                           why ? why : "its PCI state does not load");
+            return -EINVAL;
+        }
     }
+    g_clear_pointer(&dev->error, g_free);
     ret = fields_load(dev, info, s, errp);
     if (ret == 0) {
         ret = custom_load(dev, info, s, version, errp);
@@ -796,10 +816,10 @@ int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **
     if (ret == 0 && info && info->post_load) {
         ret = info->post_load(dev, dev->s, version);
         if (ret) {
-            core_set_error(errp, "device '%s' (%s): post_load() failed: %s", dev->name,
-                           dev_type_name(dev), g_strerror(ret < 0 ? -ret : EIO));
+            plugin_refusal(dev, "post_load()", ret, errp);
         }
     }
+    g_clear_pointer(&dev->error, g_free);
     return ret ? -EINVAL : 0;
 }
 

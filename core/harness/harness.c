@@ -17,6 +17,7 @@
 #include <tessera/harness.h>
 
 #include "core.h"
+#include "migration-int.h"
 
 #define HARNESS_NINTX 4
 #define HARNESS_FREE_BAR_BASE 0xe0000000ull /* where msi_enable maps MSI-X BARs */
@@ -591,12 +592,13 @@ static GBytes *save_device(tes_device *dev, int *ret)
     return out;
 }
 
-static int load_device(tes_device *dev, GBytes *bytes, uint32_t version)
+/* 0, or -errno with the loader's one-line refusal in *errp. */
+static int load_device(tes_device *dev, GBytes *bytes, uint32_t version, char **errp)
 {
     size_t len;
     const void *data = g_bytes_get_data(bytes, &len);
     tes_stream *r = stream_new_mem_reader(data, len);
-    int ret = dev_state_load(dev, r, version);
+    int ret = dev_state_load_err(dev, r, version, errp);
 
     stream_close(r);
     return ret;
@@ -613,7 +615,7 @@ static char *qualified_type(tes_device *dev)
 tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
 {
     const tes_state_info *st = dev->type->state;
-    char *type, *opts;
+    char *type, *opts, *err = NULL;
     GBytes *blob;
     tes_device *nd;
     int ret;
@@ -637,10 +639,12 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
     opts = device_opts(h, dev);
     dev_free(dev);
     nd = create(h, type, opts);
-    if (nd && (ret = load_device(nd, blob, st->version)) < 0) {
-        set_error(h, g_strdup_printf("%s: loading state failed (%d)", nd->name, ret));
+    if (nd && (ret = load_device(nd, blob, st->version, &err)) < 0) {
+        set_error(h, g_strdup_printf("%s: loading state failed: %s", nd->name,
+                                     err ? err : g_strerror(-ret)));
         nd = NULL; /* left in place: the test inspects the error */
     }
+    g_free(err);
     g_free(type);
     g_free(opts);
     g_bytes_unref(blob);
