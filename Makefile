@@ -6,7 +6,7 @@ RUN_MACHINE ?= -M virt -cpu cortex-a57 -smp 2 -m 1G -nographic
 APPEND ?= console=ttyAMA0
 TESSERA_ARGS ?=
 
-.PHONY: all deps build run check clean
+.PHONY: all deps build run check check-asan clean
 all: build
 
 deps:
@@ -26,9 +26,24 @@ run: build
 	  exec $(BUILD)/tessera $(RUN_MACHINE) -kernel "$$KERNEL" -initrd "$$INITRD" \
 	    -append "$(APPEND)" $(TESSERA_ARGS)
 
-# Every test: unit, sdk, plugin-* and guest suites.
+# Every test: unit, sdk, plugin-*, fuzz (corpus replay) and guest suites;
+# then the same code again under AddressSanitizer and UBSan (check-asan).
 check: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+	$(MAKE) check-asan
+
+# The sanitizer build: clang, ASan + UBSan (aborting on the first report),
+# libFuzzer targets. Runs every suite but the guest ones (a guest under ASan
+# is too slow for CI) plus each fuzz target for $(FUZZ_SECONDS) seconds
+# (docs/testing.md, tests/fuzz/README.md).
+ASAN_BUILD ?= $(BUILD)-asan
+FUZZ_SECONDS ?= 20
+check-asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) \
+	    -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=enabled
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --no-suite guest
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -235,6 +235,7 @@ struct tes_irq {
     int level;
 };
 tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n);
+void irqs_free_all(void); /* harness teardown: every line made so far */
 void irq_set(tes_irq *irq, int level);
 void dev_init_irqs(tes_device *dev, unsigned count);
 void dev_connect_irq(tes_device *dev, unsigned idx, tes_irq *irq);

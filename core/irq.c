@@ -7,6 +7,13 @@
  */
 #include "core.h"
 
+/* Every line ever made. Lines are the core's: plugins get them from
+ * host->irq_new and hand them to each other (a board wires a device's
+ * output to a controller's input) with no way to free them, and any holder
+ * may outlive the device that made it. So they live as long as the machine
+ * and go all at once when it does (irqs_free_all, the harness's teardown). */
+static GPtrArray *all_irqs;
+
 tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n)
 {
     tes_irq *irq = g_new0(tes_irq, 1);
@@ -14,7 +21,19 @@ tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n)
     irq->handler = handler;
     irq->opaque = opaque;
     irq->n = n;
+    if (!all_irqs) {
+        all_irqs = g_ptr_array_new_with_free_func(g_free);
+    }
+    g_ptr_array_add(all_irqs, irq);
     return irq;
+}
+
+void irqs_free_all(void)
+{
+    if (all_irqs) {
+        g_ptr_array_free(all_irqs, true);
+        all_irqs = NULL;
+    }
 }
 
 void irq_set(tes_irq *irq, int level)

@@ -32,7 +32,7 @@ struct tes_harness {
     tes_region *ram, *msi; /* harness-owned (no device owns them) */
     tes_bus *pci0;
     tes_irq *intx[HARNESS_NINTX];
-    GPtrArray *lines; /* tes_irq* wired to sysbus outputs, owned */
+    GPtrArray *lines; /* tes_irq* wired to sysbus outputs */
     GQueue msis;      /* msi_msg*, oldest first */
     uint64_t next_bar; /* next free address for BARs msi_enable maps */
     GString *log;      /* captured log messages */
@@ -115,7 +115,7 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     h = g_new0(tes_harness, 1);
     current = h;
     h->ram_size = ram_size;
-    h->lines = g_ptr_array_new_with_free_func(g_free);
+    h->lines = g_ptr_array_new(); /* the lines themselves are the core's */
     h->next_bar = HARNESS_FREE_BAR_BASE;
     g_queue_init(&h->msis);
     h->log = g_string_new(NULL);
@@ -146,10 +146,8 @@ void tes_harness_free(tes_harness *h)
     region_free(h->msi);
     memory_reset();
     clock_set_manual(false);
-    for (int i = 0; i < HARNESS_NINTX; i++) {
-        g_free(h->intx[i]);
-    }
     g_ptr_array_unref(h->lines);
+    irqs_free_all(); /* h->intx, h->lines and every device's lines */
     g_queue_clear_full(&h->msis, g_free);
     log_set_capture(NULL, 0);
     g_string_free(h->log, true);

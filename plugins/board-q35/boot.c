@@ -253,6 +253,8 @@ bool q35_boot_prepare(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, s
         return false;
     }
     if (cfg->cmdline && strlen(cfg->cmdline) >= BOOT_CMDLINE_MAX) {
+        free(info->vmlinux); /* refused: the caller frees nothing */
+        info->vmlinux = NULL;
         return fail(err, len, "-append is longer than 64 KiB");
     }
     return true;

@@ -907,7 +907,8 @@ static void simd_shift_imm(arm_cpu *c, uint32_t insn, bool scalar)
         vreg r = { 0 };
         for (unsigned i = 0; i < n; i++) {
             __int128 v = widen(elt_get(vn, hi + i, size), size, !u);
-            elt_set(&r, i, size + 1, (uint64_t)(v << shl) & esize_mask(size + 1));
+            /* Shift as unsigned: a negative element shifted left is UB in C. */
+            elt_set(&r, i, size + 1, ((uint64_t)v << shl) & esize_mask(size + 1));
         }
         c->v[RD] = r;
         return;

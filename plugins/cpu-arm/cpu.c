@@ -40,6 +40,14 @@ static int cpu_realize(tes_device *dev, void *s)
 
 static void cpu_unrealize(tes_device *dev, void *s)
 {
+    arm_cpu *c = s;
+
+    for (int i = 0; i < NUM_TIMERS; i++) {
+        if (c->timer[i].t) {
+            H->timer_free(c->timer[i].t);
+            c->timer[i].t = NULL;
+        }
+    }
     arm_jit_cpu_free(s);
 }
 

@@ -94,7 +94,11 @@ typedef uint16_t (*chunk_fn)(nvme_req *r, uint64_t addr, uint64_t len, void *opa
 #define PRP_BATCH 64
 
 /* Entries of a PRP list from list on; the last entry of a list page points
- * to the next list page when more data remains. */
+ * to the next list page when more data remains. Only PRP2 may point into
+ * the middle of a page; a chained list pointer must be page aligned (as
+ * QEMU checks), so every list page followed yields ps/8 - 1 data entries
+ * and the walk ends: PRP2 at offset 0xff8 pointing at itself (or any chain
+ * back into a page's last entry) would otherwise loop forever. */
 static uint16_t prp_list(nvme_req *r, uint64_t list, uint64_t len, chunk_fn fn, void *op)
 {
     uint32_t ps = nvme_page_size(r->n);
@@ -114,8 +118,9 @@ static uint16_t prp_list(nvme_req *r, uint64_t list, uint64_t len, chunk_fn fn, 
             uint64_t e = le64toh(ent[i]), n = len < ps ? len : ps;
 
             if (i + 1 == in_page && need > 1) { /* chained to the next list page */
-                if (e & 7) {
-                    return bad(r, SC_PRP_OFFSET_INVALID, "PRP list pointer 0x%llx unaligned",
+                if (e & (ps - 1)) {
+                    return bad(r, SC_PRP_OFFSET_INVALID,
+                               "chained PRP list pointer 0x%llx is not page aligned",
                                (unsigned long long)e);
                 }
                 list = e;

@@ -85,7 +85,7 @@ cp -r "$EXDIR/pci-counter" "$SCRATCH/src"
 # -Dwerror=true: the example, and the SDK headers it includes, stay clean
 # under the example's own warning_level=2.
 check "example configures out of tree with dependency('tessera-sdk-1', version : '>=1.1')" \
-    meson setup -Dwerror=true "$EXB" "$SCRATCH/src"
+    meson setup -Dwerror=true ${EXAMPLE_SETUP_ARGS:-} "$EXB" "$SCRATCH/src"
 check "example builds pci-counter.so and its harness test without warnings (werror)" \
     ninja -C "$EXB"
 [ -f "$EXB/pci-counter.so" ] || bail "pci-counter.so was not built"

@@ -134,7 +134,9 @@ static tes_device *mk(const char *type, const char *id)
 
     g_assert_no_errno(d ? 0 : -1);
     if (id) {
-        g_assert_true(dev_set_opts(d, g_strdup_printf("id=%s", id), &err));
+        g_autofree char *opts = g_strdup_printf("id=%s", id);
+
+        g_assert_true(dev_set_opts(d, opts, &err));
     }
     if (!dev_realize(d, NULL, &err)) {
         g_error("realize %s: %s", type, err);

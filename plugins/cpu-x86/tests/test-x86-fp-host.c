@@ -809,8 +809,10 @@ static void int_cases(const bcase *cs, unsigned n, unsigned reps)
             char name[64];
             fx_init(&fx);
             fill_int(&fx, mem);
-            snprintf(name, sizeof(name), "insn %02x %02x %02x %02x %02x", cs[o].b[0], cs[o].b[1],
-                     cs[o].b[2], cs[o].len > 3 ? cs[o].b[3] : 0, cs[o].len > 4 ? cs[o].b[4] : 0);
+            /* Only the case's own bytes: 0f 77 (EMMS) has two. */
+            snprintf(name, sizeof(name), "insn %02x %02x %02x %02x %02x", cs[o].b[0],
+                     cs[o].len > 1 ? cs[o].b[1] : 0, cs[o].len > 2 ? cs[o].b[2] : 0,
+                     cs[o].len > 3 ? cs[o].b[3] : 0, cs[o].len > 4 ? cs[o].b[4] : 0);
             check(name, cs[o].b, cs[o].len, &fx, mem, 0xfedcba9876543210ull ^ i, 0);
         }
     }

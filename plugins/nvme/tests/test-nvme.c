@@ -477,6 +477,34 @@ static void test_bad_commands(void)
     down(&f);
 }
 
+/* A PRP list pointer at the last entry of a page chains to the next list
+ * page: a guest pointing that entry back at itself (or anywhere not page
+ * aligned) once made the walk loop forever and hang the VM. NVMe 1.4
+ * section 4.3: list pages other than PRP2's are page aligned, so every page
+ * followed yields data entries and the walk ends. */
+static void test_prp_list_self_loop_is_an_error(void)
+{
+    fixture f;
+    uint64_t self = PRPL + 0xff8, page = PRPL;
+
+    up_io(&f);
+    /* 3 pages: PRP1, then the list at 0xff8 whose only entry is a pointer. */
+    memcpy(f.d.ram + PRPL + 0xff8, &self, 8);
+    g_assert_cmphex(ST(rw(&f, 0x02, 1, 0, 23, BUF, PRPL + 0xff8)), ==, 0x13);
+    /* A page-aligned self loop consumes entries each round and ends: all
+     * 511 data entries of the page point at BUF, the last back at it. */
+    for (int i = 0; i < 511; i++) {
+        uint64_t e = BUF;
+
+        memcpy(f.d.ram + PRPL + 8 * i, &e, 8);
+    }
+    memcpy(f.d.ram + PRPL + 0xff8, &page, 8);
+    g_assert_cmphex(rw(&f, 0x02, 1, 0, 1023, BUF, PRPL), ==, 0);
+    /* Still answers properly afterwards. */
+    g_assert_cmphex(rw(&f, 0x02, 1, 0, 0, BUF, 0), ==, 0);
+    down(&f);
+}
+
 static void test_mdts_exceeded_is_invalid_field(void)
 {
     fixture f;
@@ -808,6 +836,8 @@ int main(int argc, char **argv)
     g_test_add_func("/nvme/io/compare-match-and-mismatch", test_compare);
     g_test_add_func("/nvme/io/second-namespace", test_second_namespace_io);
     g_test_add_func("/nvme/bad/commands-get-nvme-status", test_bad_commands);
+    g_test_add_func("/nvme/bad/prp-list-self-loop-is-an-error",
+                    test_prp_list_self_loop_is_an_error);
     g_test_add_func("/nvme/bad/mdts-exceeded-is-invalid-field",
                     test_mdts_exceeded_is_invalid_field);
     g_test_add_func("/nvme/bad/doorbell-beyond-queue-sets-cfs",

@@ -1,0 +1,25 @@
+#!/bin/sh
+# One fuzz target as a meson test (suite 'fuzz'):
+#
+#   run-fuzz.sh EXE CORPUS OUTDIR fuzz|replay
+#
+# replay: EXE is the plain build (replay-main.c): run every input of CORPUS.
+# fuzz:   EXE is a libFuzzer build: replay CORPUS, then fuzz for
+#         $FUZZ_SECONDS (default 20) seconds. New inputs go to OUTDIR/new
+#         (never into the checked-in corpus), crashes to OUTDIR/crash-*.
+#         An input running over $FUZZ_TIMEOUT (default 10) seconds is a hang;
+#         over 2 GB of RSS is a failure too.
+# Any crash, sanitizer report, leak or hang exits non-zero: the test fails
+# and the log names the input to replay (`EXE FILE`).
+set -u
+exe=$1
+corpus=$2
+out=$3
+mode=$4
+mkdir -p "$out/new"
+if [ "$mode" = replay ]; then
+    exec "$exe" "$corpus"
+fi
+exec "$exe" -max_total_time="${FUZZ_SECONDS:-20}" -timeout="${FUZZ_TIMEOUT:-10}" \
+    -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+    -artifact_prefix="$out/" "$out/new" "$corpus"
