@@ -5,15 +5,17 @@
  * commands live in migration-transport.c; this file turns the machine into
  * bytes and back.
  *
- * Stream format, version 1. Integers are little endian; a "string" is a
+ * Stream format, version 2. Integers are little endian; a "string" is a
  * u32 length followed by that many bytes (no NUL).
  *
- *   header   "TESMIG\r\n" (8 bytes), u32 format version (1)
+ *   header   "TESMIG\r\n" (8 bytes), u32 format version (2; 1 still loads)
  *   sections, each a u8 tag:
  *     1 RAM     string region id, u64 size, u32 page size (4096), then runs
  *               of non-zero pages: u64 first page, u32 page count, raw
  *               bytes; a run of count 0 ends the region. Pages in no run
  *               are zero (so an idle guest's RAM costs almost nothing).
+ *               Version 2: then a u64 digest of the runs (ram_digest), so
+ *               that corrupt or shifted runs do not load as guest RAM.
  *     2 CLOCK   i64 virtual ns.
  *     3 DEVICE  string device name (id= or type.N), string type name,
  *               string plugin name, string plugin version, u32 state
@@ -21,7 +23,12 @@
  *     0 END
  *   RAM sections come first, then CLOCK, then one DEVICE section for every
  *   device of the tree (tree order), so the destination can tell a missing
- *   device from a stateless one.
+ *   device from a stateless one. Every section may appear once.
+ *
+ * Nothing read is trusted: lengths, counts, versions and the clock are
+ * range-checked, names from the stream are printed escaped, and every
+ * loader (the core's PCI state, each plugin's post_load()) refuses values
+ * the guest could not have produced, with one line.
  *
  * Device payload (dev_state_save):
  *   PCI functions: the core-owned PCI state (pci_state_save) first;
@@ -47,7 +54,11 @@
 
 #define STREAM_BUF_SIZE (64 * 1024)
 #define MIG_MAGIC "TESMIG\r\n"
-#define MIG_VERSION 1
+#define MIG_VERSION 2     /* 2: a digest ends every RAM section */
+#define MIG_VERSION_MIN 1
+/* Virtual time is never negative; 2^62 ns is 146 years, and keeps every
+ * timer deadline computed from it far from overflowing. */
+#define MAX_CLOCK_NS (INT64_C(1) << 62)
 #define MIG_PAGE 4096u
 #define MAX_STRING 4096u
 #define MAX_PAYLOAD (1ull << 32) /* a corrupt length must not allocate TiBs */
@@ -459,7 +470,29 @@ static char *get_str(tes_stream *s)
         return NULL;
     }
     str[len] = '\0';
+    if (memchr(str, '\0', len)) {
+        g_free(str); /* "edu.0\0junk" must not pass for "edu.0" */
+        stream_fail(s, -EINVAL);
+        return NULL;
+    }
     return str;
+}
+
+/* A name read from the stream, fit for a message: bytes outside printable
+ * ASCII (and the backslash) as \\xNN, so that a corrupt stream cannot
+ * send invalid UTF-8 or control characters to the terminal. */
+static char *printable(const char *str)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const unsigned char *p = (const unsigned char *)(str ? str : ""); *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
+            g_string_append_printf(out, "\\x%02x", *p);
+        } else {
+            g_string_append_c(out, (char)*p);
+        }
+    }
+    return g_string_free(out, FALSE);
 }
 
 /* Skip len bytes (an unknown field). */
@@ -929,10 +962,38 @@ static size_t page_len(uint64_t size, uint64_t page)
     return MIN(MIG_PAGE, size - page * MIG_PAGE);
 }
 
+/* Digest of a region's runs: page numbers and bytes, 8 at a time (a
+ * multiply-rotate round as in xxHash; corruption, not attacks, is what it
+ * catches: a crafted stream still meets the range checks). */
+static uint64_t digest_mix(uint64_t h, uint64_t v)
+{
+    h ^= v * 0x9e3779b185ebca87ull;
+    h = (h << 31) | (h >> 33);
+    return h * 0xc2b2ae3d27d4eb4full;
+}
+
+static uint64_t ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p,
+                           size_t len)
+{
+    uint64_t w;
+    size_t i = 0;
+
+    h = digest_mix(h, start);
+    h = digest_mix(h, count);
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = digest_mix(h, w);
+    }
+    for (; i < len; i++) {
+        h = digest_mix(h, p[i]);
+    }
+    return h;
+}
+
 static void ram_save_region(tes_stream *s, ram_entry *e)
 {
     uint64_t size = region_size(e->r);
-    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE;
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, digest = 0;
     const uint8_t *ram = region_ram_ptr(e->r);
 
     put_u8(s, SECTION_RAM);
@@ -941,6 +1002,7 @@ static void ram_save_region(tes_stream *s, ram_entry *e)
     put_u32(s, MIG_PAGE);
     for (uint64_t p = 0; p < npages && ram && !stream_error(s);) {
         uint64_t start;
+        size_t len;
 
         if (is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
             p++;
@@ -950,12 +1012,15 @@ static void ram_save_region(tes_stream *s, ram_entry *e)
                         !is_zero(ram + p * MIG_PAGE, page_len(size, p));) {
             p++;
         }
+        len = MIN(p * MIG_PAGE, size) - start * MIG_PAGE;
         put_u64(s, start);
         put_u32(s, p - start);
-        stream_write(s, ram + start * MIG_PAGE, MIN(p * MIG_PAGE, size) - start * MIG_PAGE);
+        stream_write(s, ram + start * MIG_PAGE, len);
+        digest = ram_digest(digest, start, p - start, ram + start * MIG_PAGE, len);
     }
     put_u64(s, 0);
     put_u32(s, 0); /* end of runs */
+    put_u64(s, digest);
 }
 
 /* "256M", "64K", or bytes when not a round size. */
@@ -994,14 +1059,16 @@ static ram_entry *ram_find(GPtrArray *list, const char *id)
     return NULL;
 }
 
-static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp)
+static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, uint32_t version,
+                         char **errp)
 {
-    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0;
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0, digest = 0;
     uint8_t *ram = region_ram_ptr(e->r);
 
     for (;;) {
         uint64_t start = get_u64(s);
         uint32_t count = get_u32(s);
+        size_t len;
 
         if (stream_error(s) || count == 0) {
             break;
@@ -1013,7 +1080,15 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp
         }
         ram_zero_pages(ram, size, next, start);
         next = start + count;
-        stream_read(s, ram + start * MIG_PAGE, MIN(next * MIG_PAGE, size) - start * MIG_PAGE);
+        len = MIN(next * MIG_PAGE, size) - start * MIG_PAGE;
+        if (stream_read(s, ram + start * MIG_PAGE, len) == 0) {
+            digest = ram_digest(digest, start, count, ram + start * MIG_PAGE, len);
+        }
+    }
+    if (version >= 2 && !stream_error(s) && get_u64(s) != digest && !stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': its pages do not match the stream's digest "
+                       "(corrupt or shifted runs)", e->id);
+        return -EINVAL;
     }
     if (stream_error(s)) {
         core_set_error(errp, "RAM region '%s': the stream is cut short", e->id);
@@ -1023,11 +1098,12 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp
     return 0;
 }
 
-static int ram_load_section(tes_stream *s, GPtrArray *list, char **errp)
+static int ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char **errp)
 {
     g_autofree char *id = get_str(s);
     uint64_t size = get_u64(s);
     uint32_t page = get_u32(s);
+    g_autofree char *eid = NULL;
     ram_entry *e;
 
     if (stream_error(s)) {
@@ -1035,23 +1111,24 @@ static int ram_load_section(tes_stream *s, GPtrArray *list, char **errp)
         return -EIO;
     }
     e = ram_find(list, id);
+    eid = printable(id);
     if (!e || e->seen) {
         core_set_error(errp, e ? "stream has RAM region '%s' twice"
-                               : "stream has RAM region '%s' that this machine lacks", id);
+                               : "stream has RAM region '%s' that this machine lacks", eid);
         return -EINVAL;
     }
     if (size != region_size(e->r)) {
         g_autofree char *there = size_str(size), *here = size_str(region_size(e->r));
-        core_set_error(errp, "RAM region '%s' is %s in the stream, %s here", id, there, here);
+        core_set_error(errp, "RAM region '%s' is %s in the stream, %s here", eid, there, here);
         return -EINVAL;
     }
     if (page != MIG_PAGE) {
-        core_set_error(errp, "RAM region '%s': page size %u in the stream, want %u", id, page,
+        core_set_error(errp, "RAM region '%s': page size %u in the stream, want %u", eid, page,
                        MIG_PAGE);
         return -EINVAL;
     }
     e->seen = true;
-    return ram_load_runs(s, e, size, errp);
+    return ram_load_runs(s, e, size, version, errp);
 }
 
 /* ---- devices ---- */
@@ -1094,6 +1171,8 @@ static void device_section_save(tes_device *d, void *opaque)
 
 typedef struct load_ctx {
     tes_stream *s;
+    uint32_t version;  /* of the stream format */
+    bool clock_seen;
     GPtrArray *ram;
     GHashTable *devs_seen;
     char *missing; /* first destination device absent from the stream */
@@ -1103,19 +1182,20 @@ static tes_device *device_section_match(load_ctx *c, const char *name, const cha
                                         char **errp)
 {
     tes_device *d = dev_find(name);
+    g_autofree char *ename = printable(name), *etype = printable(type);
 
     if (!d) {
-        core_set_error(errp, "stream has device '%s' (%s) that this machine lacks", name,
-                       type);
+        core_set_error(errp, "stream has device '%s' (%s) that this machine lacks", ename,
+                       etype);
         return NULL;
     }
     if (strcmp(dev_type_name(d), type) != 0) {
         core_set_error(errp, "stream has device '%s' of type '%s', this machine has '%s'",
-                       name, type, dev_type_name(d));
+                       ename, etype, dev_type_name(d));
         return NULL;
     }
     if (!g_hash_table_add(c->devs_seen, d)) {
-        core_set_error(errp, "stream has device '%s' twice", name);
+        core_set_error(errp, "stream has device '%s' twice", ename);
         return NULL;
     }
     return d;
@@ -1144,16 +1224,20 @@ static int device_section_load(load_ctx *c, char **errp)
     }
     data = get_blob(s, len);
     if (!data) {
-        core_set_error(errp, "device '%s' (%s): its section is cut short", name, type);
+        core_set_error(errp, "device '%s' (%s): its section is cut short", d->name,
+                       dev_type_name(d));
         return -EIO;
     }
-    core_log(TES_LOG_PLUGIN, "migration: loading device '%s' (%s) saved by plugin %s %s, "
-             "state version %u", name, type, pname, pver, version);
+    if (core_log_mask & TES_LOG_PLUGIN) {
+        g_autofree char *ep = printable(pname), *ev = printable(pver);
+        core_log(TES_LOG_PLUGIN, "migration: loading device '%s' (%s) saved by plugin %s %s, "
+                 "state version %u", d->name, dev_type_name(d), ep, ev, version);
+    }
     in = stream_new_mem_reader(data, len);
     ret = dev_state_load_err(d, in, version, errp);
     if (ret == 0 && stream_mem_left(in)) {
         core_set_error(errp, "device '%s' (%s): %zu bytes of its section were left unread",
-                       name, type, stream_mem_left(in));
+                       d->name, dev_type_name(d), stream_mem_left(in));
         ret = -EINVAL;
     }
     stream_close(in);
@@ -1227,21 +1311,43 @@ int migration_save(tes_stream *s, char **errp)
     return 0;
 }
 
-static int header_load(tes_stream *s, char **errp)
+static int header_load(tes_stream *s, uint32_t *version, char **errp)
 {
     char magic[8];
-    uint32_t version;
 
     if (stream_read(s, magic, 8) < 0 || memcmp(magic, MIG_MAGIC, 8) != 0) {
         core_set_error(errp, "not a tessera migration stream (no TESMIG header)");
         return -EINVAL;
     }
-    version = get_u32(s);
-    if (stream_error(s) || version != MIG_VERSION) {
-        core_set_error(errp, "migration stream format version %u, this tessera reads %u",
-                       version, MIG_VERSION);
+    *version = get_u32(s);
+    if (stream_error(s) || *version < MIG_VERSION_MIN || *version > MIG_VERSION) {
+        core_set_error(errp, "migration stream format version %u, this tessera reads %u..%u",
+                       *version, MIG_VERSION_MIN, MIG_VERSION);
         return -EINVAL;
     }
+    return 0;
+}
+
+static int clock_load(load_ctx *c, char **errp)
+{
+    int64_t ns = (int64_t)get_u64(c->s);
+
+    if (stream_error(c->s)) {
+        core_set_error(errp, "migration stream is cut short in the clock section");
+        return -EIO;
+    }
+    if (c->clock_seen) {
+        core_set_error(errp, "migration stream has the clock section twice");
+        return -EINVAL;
+    }
+    if (ns < 0 || ns > MAX_CLOCK_NS) {
+        core_set_error(errp, "migration stream: virtual clock %" G_GINT64_FORMAT " ns is out "
+                       "of range (0..2^62)", ns);
+        return -EINVAL;
+    }
+    c->clock_seen = true;
+    /* Before the devices: post_load() may re-arm timers from now. */
+    clock_set_ns(ns);
     return 0;
 }
 
@@ -1254,7 +1360,7 @@ static int section_load(load_ctx *c, uint8_t tag, char **errp)
     int ret;
 
     if (tag == SECTION_RAM) {
-        return ram_load_section(c->s, c->ram, errp);
+        return ram_load_section(c->s, c->ram, c->version, errp);
     }
     core_lock();
     ret = section_load_locked(c, tag, errp);
@@ -1265,18 +1371,8 @@ static int section_load(load_ctx *c, uint8_t tag, char **errp)
 static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
 {
     switch (tag) {
-    case SECTION_RAM:
-        return ram_load_section(c->s, c->ram, errp);
-    case SECTION_CLOCK: {
-        int64_t ns = (int64_t)get_u64(c->s);
-        if (stream_error(c->s)) {
-            core_set_error(errp, "migration stream is cut short in the clock section");
-            return -EIO;
-        }
-        /* Before the devices: post_load() may re-arm timers from now. */
-        clock_set_ns(ns);
-        return 0;
-    }
+    case SECTION_CLOCK:
+        return clock_load(c, errp);
     case SECTION_DEVICE:
         return device_section_load(c, errp);
     default:
@@ -1308,7 +1404,7 @@ static int load_check_complete(load_ctx *c, char **errp)
 int migration_load(tes_stream *s, char **errp)
 {
     load_ctx c = {.s = s};
-    int ret = header_load(s, errp);
+    int ret = header_load(s, &c.version, errp);
 
     core_lock();
     c.ram = ram_list();

@@ -688,6 +688,127 @@ static void test_machine_bad_magic_and_cut_stream_refused(void)
     g_bytes_unref(cut);
 }
 
+/* ---- hostile streams ---- */
+
+static void ba_u32(GByteArray *b, uint32_t v)
+{
+    v = GUINT32_TO_LE(v);
+    g_byte_array_append(b, (const guint8 *)&v, 4);
+}
+
+static void ba_u64(GByteArray *b, uint64_t v)
+{
+    v = GUINT64_TO_LE(v);
+    g_byte_array_append(b, (const guint8 *)&v, 8);
+}
+
+static void ba_str(GByteArray *b, const char *s, uint32_t len)
+{
+    ba_u32(b, len);
+    g_byte_array_append(b, (const guint8 *)s, len);
+}
+
+static GByteArray *stream_head(void)
+{
+    GByteArray *b = g_byte_array_new();
+
+    g_byte_array_append(b, (const guint8 *)"TESMIG\r\n", 8);
+    ba_u32(b, 2);
+    return b;
+}
+
+static int load_bytes(GByteArray *b, char **err)
+{
+    g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes(b);
+
+    return load_machine(bytes, err);
+}
+
+static void test_machine_ram_run_shifted_by_a_page_refused(void)
+{
+    uint8_t *ram = machine_setup();
+    g_autoptr(GBytes) b = save_machine();
+    size_t len;
+    g_autofree uint8_t *p = g_memdup2(g_bytes_get_data(b, &len), g_bytes_get_size(b));
+    /* header 12, tag 1, "ram" 4 + 3, size 8, page size 4: the first run. */
+    uint64_t *start = (uint64_t *)(p + 32);
+    g_autoptr(GBytes) shifted = NULL;
+    char *err = NULL;
+
+    g_assert_cmpuint(GUINT64_FROM_LE(*start), ==, 2);
+    *start = GUINT64_TO_LE(3);
+    shifted = g_bytes_new_static(p, len);
+    scramble(ram);
+    g_assert_cmpint(load_machine(shifted, &err), <, 0);
+    g_assert_cmpstr(err, ==, "RAM region 'ram': its pages do not match the stream's digest "
+                             "(corrupt or shifted runs)");
+    g_free(err);
+}
+
+static void test_machine_clock_negative_huge_or_twice_refused(void)
+{
+    static const uint64_t bad[] = {(uint64_t)-1, (uint64_t)INT64_MAX, 1ull << 63};
+    GByteArray *b;
+    char *err = NULL;
+
+    machine_setup();
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        b = stream_head();
+        g_byte_array_append(b, (const guint8 *)"\2", 1);
+        ba_u64(b, bad[i]);
+        g_assert_cmpint(load_bytes(b, &err), <, 0);
+        g_assert_nonnull(strstr(err, "virtual clock"));
+        g_assert_cmpint(clock_ns(), ==, 123456789); /* untouched */
+        g_clear_pointer(&err, g_free);
+    }
+    b = stream_head();
+    g_byte_array_append(b, (const guint8 *)"\2", 1);
+    ba_u64(b, 5);
+    g_byte_array_append(b, (const guint8 *)"\2", 1);
+    ba_u64(b, 6);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_cmpstr(err, ==, "migration stream has the clock section twice");
+    g_free(err);
+}
+
+static void test_machine_raw_bytes_in_names_are_escaped(void)
+{
+    GByteArray *b = stream_head();
+    char *err = NULL;
+
+    machine_setup();
+    g_byte_array_append(b, (const guint8 *)"\3", 1);
+    ba_str(b, "e\xff\x1b[0m\\", 7);
+    ba_str(b, "mt-dev", 6);
+    ba_str(b, "p", 1);
+    ba_str(b, "1", 1);
+    ba_u32(b, 1);
+    ba_u64(b, 0);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_cmpstr(err, ==, "stream has device 'e\\xff\\x1b[0m\\x5c' (mt-dev) that this "
+                             "machine lacks");
+    g_assert_true(g_utf8_validate(err, -1, NULL));
+    g_free(err);
+}
+
+static void test_machine_name_with_nul_refused(void)
+{
+    GByteArray *b = stream_head();
+    char *err = NULL;
+
+    machine_setup();
+    g_byte_array_append(b, (const guint8 *)"\3", 1);
+    ba_str(b, "e0\0junk", 7); /* must not pass for device e0 */
+    ba_str(b, "mt-dev", 6);
+    ba_str(b, "p", 1);
+    ba_str(b, "1", 1);
+    ba_u32(b, 1);
+    ba_u64(b, 0);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_null(strstr(err, "'e0'"));
+    g_free(err);
+}
+
 /* ---- transports ---- */
 
 static void wait_migration_done(void)
@@ -821,7 +942,7 @@ static void test_incoming_failure_reports_and_requests_exit(void)
     g_assert_true(migrate_incoming(uri, &err));
     wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "failed");
-    g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1");
+    g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1..2");
     g_assert_true(core_shutdown_requested(&status));
     g_assert_cmpint(status, ==, 1);
 }
@@ -857,6 +978,14 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/fields/truncated-payload-refused", test_truncated_payload_refused);
     g_test_add_func("/migration/blocker/refuses-migration", test_blocker_refuses_migration);
     g_test_add_func("/migration/blocker/no-state-declared", test_no_state_declared_blocks);
+    g_test_add_func("/migration/machine/ram-run-shifted-by-a-page-refused",
+                    test_machine_ram_run_shifted_by_a_page_refused);
+    g_test_add_func("/migration/machine/clock-negative-huge-or-twice-refused",
+                    test_machine_clock_negative_huge_or_twice_refused);
+    g_test_add_func("/migration/machine/raw-bytes-in-names-are-escaped",
+                    test_machine_raw_bytes_in_names_are_escaped);
+    g_test_add_func("/migration/machine/name-with-nul-refused",
+                    test_machine_name_with_nul_refused);
     g_test_add_func("/migration/machine/round-trip-skips-zero-pages",
                     test_machine_round_trip_skips_zero_pages);
     g_test_add_func("/migration/machine/device-type-mismatch-refused",
