@@ -721,6 +721,24 @@ static void test_pl031_migrate_refuses_forged_offset(void)
     down(&f);
 }
 
+/* el indexes the soft TLBs (two of them): EL2 from a stream wrote past. */
+static void test_cpu_migrate_refuses_forged_el(void)
+{
+    fixture f;
+    size_t len;
+    void *good;
+
+    up(&f);
+    f.cpu[0] = tes_harness_cpu(f.h, "cortex-a57", 0);
+    f.dev = f.host->cpu_dev(f.cpu[0]);
+    good = tes_harness_state_save(f.h, f.dev, &len);
+    g_assert_nonnull(good);
+    forged_refused(&f, good, len, "el", 0, 2, "EL 2");
+    forged_refused(&f, good, len, "excl_size", 0, 4096, "exclusive size 4096");
+    free(good);
+    down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -751,6 +769,8 @@ int main(int argc, char **argv)
     g_test_add_func("/arm-platform/gic/migrate/keeps-distributor-and-cpu-state", test_gic_migrate);
     g_test_add_func("/arm-platform/gic/migrate/refuses-forged-state",
                     test_gic_migrate_refuses_forged_state);
+    g_test_add_func("/arm-platform/cpu/migrate/refuses-forged-el",
+                    test_cpu_migrate_refuses_forged_el);
     g_test_add_func("/arm-platform/pl031/migrate/refuses-forged-offset",
                     test_pl031_migrate_refuses_forged_offset);
     g_test_add_func("/arm-platform/pl011/ids-and-reset-values", test_pl011_ids_and_reset);

@@ -839,6 +839,30 @@ static void forged_refused(const char *type, const char *field, unsigned index,
     down(&f);
 }
 
+static void test_cpu_refuses_forged_state(void)
+{
+    static const struct {
+        const char *field;
+        uint64_t value;
+    } bad[] = {{"cc_op", 200}, {"cpl", 7}, {"fpstt", 9}};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        fixture f;
+        size_t len;
+        void *blob;
+
+        up(&f);
+        cpus_up(&f, 1);
+        f.dev = f.host->cpu_dev(f.cpu[0]);
+        blob = tes_harness_state_save(f.h, f.dev, &len);
+        g_assert_true(tes_harness_state_poke(f.dev, blob, len, bad[i].field, 0, bad[i].value));
+        g_assert_cmpint(tes_harness_state_load(f.h, f.dev, blob, len), <, 0);
+        g_assert_nonnull(strstr(tes_harness_error(f.h), "in the stream out of range"));
+        free(blob);
+        down(&f);
+    }
+}
+
 static void test_pc_devices_refuse_forged_state(void)
 {
     forged_refused("mc146818rtc", "index", 0, 0xff, "index 0xff");
@@ -892,5 +916,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/apic/msi-write-delivers-vector", test_msi_write_delivers_vector);
     g_test_add_func("/x86-dev/i8042/self-test-and-0xfe-resets", test_i8042_self_test_and_reset);
     g_test_add_func("/x86-dev/migration/refuses-forged-state", test_pc_devices_refuse_forged_state);
+    g_test_add_func("/x86-dev/migration/cpu-refuses-forged-state", test_cpu_refuses_forged_state);
     return g_test_run();
 }
