@@ -470,6 +470,14 @@ bool hmp_add(const char *spec, char **errp); /* stdio */
  * false with a message in out for unknown commands. */
 bool hmp_execute(const char *line, GString *out);
 void monitors_close_all(void);
+/* A QMP client on a connected socket fd (taken over), fed in-process:
+ * for fuzzing the reader and dispatcher. sandbox refuses migrate and
+ * migrate-incoming (they reach host files and commands). feed returns
+ * false once the client was dropped (its output overflowed) and freed. */
+typedef struct qmp_client qmp_client;
+qmp_client *qmp_client_open_fd(int fd, bool sandbox);
+bool qmp_client_feed(qmp_client *c, const void *buf, size_t len);
+void qmp_client_close(qmp_client *c);
 /* Added by frontend: send a QMP event {"event": name, "timestamp": ...} to
  * every negotiated QMP client (STOP, RESUME, SHUTDOWN, RESET). */
 void qmp_event(const char *name);

@@ -71,6 +71,9 @@ static gint flush_scheduled;
 
 static void client_close(qmp_client *c);
 static void client_input_watch(qmp_client *c);
+/* In-process clients (fuzzing): commands that reach host files or run
+ * host commands (migrate's file: and exec:) are refused. */
+static bool sandboxed;
 
 /* ---- output ---- */
 
@@ -389,10 +392,21 @@ static JsonNode *cmd_query_plugins(JsonObject *args, qmp_client *c, char **err)
     return n;
 }
 
+static bool sandbox_refuses(char **err)
+{
+    if (sandboxed) {
+        core_set_error(err, "not available to a sandboxed monitor");
+    }
+    return sandboxed;
+}
+
 static JsonNode *cmd_migrate(JsonObject *args, qmp_client *c, char **err)
 {
     const char *uri = arg_string(args, "uri", err);
 
+    if (sandbox_refuses(err)) {
+        return NULL;
+    }
     if (!uri || !migrate_start(uri, err)) {
         core_set_error(err, "migrate: failed to start");
         return NULL;
@@ -404,7 +418,7 @@ static JsonNode *cmd_migrate_incoming(JsonObject *args, qmp_client *c, char **er
 {
     const char *uri = arg_string(args, "uri", err);
 
-    if (!uri) {
+    if (!uri || sandbox_refuses(err)) {
         return NULL;
     }
     if (!migrate_incoming_deferred(uri, err)) {
@@ -720,6 +734,33 @@ static void client_add(GSocket *sock)
     g_mutex_unlock(&out_lock);
     send_greeting(c);
     client_flush(c);
+}
+
+/* ---- in-process clients (tests/fuzz/fuzz-qmp-json.c) ---- */
+
+qmp_client *qmp_client_open_fd(int fd, bool sandbox)
+{
+    GSocket *sock = g_socket_new_from_fd(fd, NULL);
+
+    if (!sock) {
+        return NULL;
+    }
+    sandboxed = sandbox;
+    client_add(sock);
+    return g_ptr_array_index(clients, clients->len - 1);
+}
+
+/* As if bytes arrived on its socket; false once the client is gone (its
+ * output queue overflowed): it is freed then. */
+bool qmp_client_feed(qmp_client *c, const void *buf, size_t len)
+{
+    feed(c, buf, len);
+    return client_flush(c);
+}
+
+void qmp_client_close(qmp_client *c)
+{
+    client_close(c);
 }
 
 static gboolean server_acceptable(GSocket *sock, GIOCondition cond, gpointer opaque)
