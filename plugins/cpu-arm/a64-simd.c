@@ -423,8 +423,8 @@ static uint64_t misc_elem(arm_cpu *c, unsigned op, unsigned size, uint64_t a, ui
         return s >= 0 ? m : 0;
     case 0x29: /* CMLE #0 */
         return s <= 0 ? m : 0;
-    default: /* 0x2b NEG */
-        return (uint64_t)(-s) & m;
+    default: /* 0x2b NEG: wraps (negating INT64_MIN as signed is UB in C) */
+        return (0 - (uint64_t)s) & m;
     }
     (void)d;
 }

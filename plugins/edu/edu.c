@@ -85,12 +85,17 @@ static void ack_irq(edu *e, uint32_t bits)
     }
 }
 
+/* n! mod 2^32. From 34 on, n! holds 2^32 (34! has 17 + 8 + 4 + 2 + 1 = 32
+ * factors of two) and the result is 0: looping up to a guest's n of 4
+ * billion would stall the emulator for seconds. */
+#define FACT_ZERO_FROM 34
+
 static void fact_done(void *opaque)
 {
     edu *e = opaque;
-    uint32_t r = 1;
+    uint32_t r = e->fact >= FACT_ZERO_FROM ? 0 : 1;
 
-    for (uint32_t n = e->fact; n > 1; n--) {
+    for (uint32_t n = e->fact; r && n > 1; n--) {
         r *= n;
     }
     e->fact = r;

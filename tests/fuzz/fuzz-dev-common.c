@@ -116,6 +116,12 @@ unsigned fz_device_add(fz *f, tes_device *dev, fz_map_fn map)
     return f->n_dev++;
 }
 
+void fz_device_fixed(fz *f, unsigned idx)
+{
+    g_assert(idx < f->n_dev);
+    f->fixed[idx] = true;
+}
+
 void fz_map_mmio(fz *f, tes_device *dev, unsigned idx, uint64_t addr)
 {
     tes_region *r = f->host->dev_mmio(dev, idx);
@@ -225,6 +231,9 @@ static void act_migrate(fz *f)
         return;
     }
     i = fz_u8(f) % f->n_dev;
+    if (f->fixed[i]) {
+        return;
+    }
     fz_block_drain(f); /* as the migration code does before saving */
     nd = tes_harness_migrate(f->h, f->dev[i], &bytes);
     if (!nd) {

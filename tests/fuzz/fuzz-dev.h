@@ -34,7 +34,7 @@
 
 #define FZ_MAX_ACTIONS 512
 #define FZ_MAX_WINDOWS 16
-#define FZ_MAX_DEVICES 8
+#define FZ_MAX_DEVICES 16
 
 typedef struct fz fz;
 
@@ -76,6 +76,7 @@ struct fz {
     unsigned n_win;
     tes_device *dev[FZ_MAX_DEVICES]; /* current instance (migration replaces it) */
     fz_map_fn map[FZ_MAX_DEVICES];
+    bool fixed[FZ_MAX_DEVICES];
     unsigned n_dev;
     unsigned actions;
     void *priv; /* the target's own state */
@@ -98,6 +99,10 @@ void fz_window_add(fz *f, uint64_t base, uint64_t size, bool io);
 /* Register dev for config accesses (when PCI) and migration; map (may be
  * NULL) re-maps its sysbus regions. Returns its index in f->dev. */
 unsigned fz_device_add(fz *f, tes_device *dev, fz_map_fn map);
+/* Keep device idx out of migration round trips (config accesses still
+ * reach it): a bridge, whose round trip in the harness would drop what
+ * sits behind it (a real migration moves the whole machine). */
+void fz_device_fixed(fz *f, unsigned idx);
 /* Map sysbus region idx of dev at addr in system memory and add a window. */
 void fz_map_mmio(fz *f, tes_device *dev, unsigned idx, uint64_t addr);
 

@@ -20,6 +20,9 @@ mkdir -p "$out/new"
 if [ "$mode" = replay ]; then
     exec "$exe" "$corpus"
 fi
+# libFuzzer's default exit status for a crash is 77, which meson reads as
+# "skipped": every finding exits 1 instead.
 exec "$exe" -max_total_time="${FUZZ_SECONDS:-20}" -timeout="${FUZZ_TIMEOUT:-10}" \
-    -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+    -error_exitcode=1 -timeout_exitcode=1 \
+    -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-4096}" -print_final_stats=1 \
     -artifact_prefix="$out/" "$out/new" "$corpus"

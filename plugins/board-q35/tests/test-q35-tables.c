@@ -479,6 +479,8 @@ static void test_boot_rejects(void)
     char err[200] = "";
 
     g_assert_true(boot(&f, 0x37ffffff, err));
+    free(f.info.vmlinux); /* each prepare below starts from a clean info */
+    f.info.vmlinux = NULL;
     /* not a bzImage */
     f.kernel[0x202] = 'X';
     g_assert_false(q35_boot_prepare(&f.cfg, &f.info, err, sizeof(err)));

@@ -112,6 +112,28 @@ static void test_factorial_intx(void)
     edu_down(&f);
 }
 
+/* n! mod 2^32 for any n a guest writes, at once: a loop up to n = 4e9
+ * (found by fuzz-edu) stalled the emulator for seconds in the timer. */
+static void test_factorial_huge_n_is_zero_without_stalling(void)
+{
+    fixture f;
+    gint64 t0;
+
+    edu_up(&f, NULL);
+    wr(&f, REG_FACT, 33);
+    tes_harness_clock_step(f.h, 1000);
+    g_assert_cmphex(rd(&f, REG_FACT), ==, 0x80000000); /* 33! has 31 factors of 2 */
+    wr(&f, REG_FACT, 34);
+    tes_harness_clock_step(f.h, 1000);
+    g_assert_cmphex(rd(&f, REG_FACT), ==, 0);
+    wr(&f, REG_FACT, 0xffffffff);
+    t0 = g_get_monotonic_time();
+    tes_harness_clock_step(f.h, 1000);
+    g_assert_cmphex(rd(&f, REG_FACT), ==, 0);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 500000); /* was seconds */
+    edu_down(&f);
+}
+
 static void test_factorial_no_irq_without_bit7(void)
 {
     fixture f;
@@ -319,6 +341,8 @@ int main(int argc, char **argv)
     g_test_add_func("/edu/config/ids-class-pin-and-bar", test_config_ids);
     g_test_add_func("/edu/factorial/completes-after-1us-and-raises-intx-until-acked",
                     test_factorial_intx);
+    g_test_add_func("/edu/factorial/huge-n-is-zero-without-stalling",
+                    test_factorial_huge_n_is_zero_without_stalling);
     g_test_add_func("/edu/factorial/no-interrupt-without-status-bit7",
                     test_factorial_no_irq_without_bit7);
     g_test_add_func("/edu/irq/intx-stays-high-until-every-bit-acked", test_raise_ack);
