@@ -791,6 +791,26 @@ static void test_machine_raw_bytes_in_names_are_escaped(void)
     g_free(err);
 }
 
+/* A 40-byte stream that claims a 2 GiB device section is cut short at
+ * once (it used to allocate the 2 GiB first: fuzz-migration-stream). */
+static void test_machine_absurd_section_length_refused(void)
+{
+    GByteArray *b = stream_head();
+    char *err = NULL;
+
+    machine_setup();
+    g_byte_array_append(b, (const guint8 *)"\3", 1);
+    ba_str(b, "e0", 2);
+    ba_str(b, "mt-dev", 6);
+    ba_str(b, "p", 1);
+    ba_str(b, "1", 1);
+    ba_u32(b, 1);
+    ba_u64(b, (1ull << 31) - 1);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_cmpstr(err, ==, "device 'e0' (mt-dev): its section is cut short");
+    g_free(err);
+}
+
 static void test_machine_name_with_nul_refused(void)
 {
     GByteArray *b = stream_head();
@@ -984,6 +1004,8 @@ int main(int argc, char **argv)
                     test_machine_clock_negative_huge_or_twice_refused);
     g_test_add_func("/migration/machine/raw-bytes-in-names-are-escaped",
                     test_machine_raw_bytes_in_names_are_escaped);
+    g_test_add_func("/migration/machine/absurd-section-length-refused",
+                    test_machine_absurd_section_length_refused);
     g_test_add_func("/migration/machine/name-with-nul-refused",
                     test_machine_name_with_nul_refused);
     g_test_add_func("/migration/machine/round-trip-skips-zero-pages",
