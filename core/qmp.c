@@ -61,6 +61,9 @@ typedef struct qmp_cmd {
  * reading altogether (events keep coming): it is disconnected. */
 #define QMP_OUT_PAUSE (64u << 10)
 #define QMP_OUT_MAX (1u << 20)
+/* Each client may hold a message and a queue of a few MiB: so many at most
+ * (QEMU's socket chardev serves one). */
+#define QMP_MAX_CLIENTS 64
 
 static GPtrArray *servers; /* qmp_server* */
 /* The client list and every client's out queue, so that qmp_event() from
@@ -767,7 +770,12 @@ static gboolean server_acceptable(GSocket *sock, GIOCondition cond, gpointer opa
 {
     GSocket *cs = g_socket_accept(sock, NULL, NULL);
 
-    if (cs) {
+    if (cs && clients && clients->len >= QMP_MAX_CLIENTS) {
+        core_log(TES_LOG_PLUGIN, "qmp: %d clients already: connection closed",
+                 QMP_MAX_CLIENTS);
+        g_socket_close(cs, NULL);
+        g_object_unref(cs);
+    } else if (cs) {
         client_add(cs);
     }
     return G_SOURCE_CONTINUE;

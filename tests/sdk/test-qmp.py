@@ -198,6 +198,33 @@ def qmp_limit_tests(tmp):
         got = buf.count(b"\n") - 1  # the greeting
         check("qmp/slow-client/gets-every-reply-once-it-reads", got == n, (got, n))
         slow.close()
+
+        deaf = Qmp(path)
+        deaf.negotiate()
+        deaf.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        t0 = time.time()
+        for i in range(8000):  # ~1.6 MB of STOP/RESUME events it never reads
+            q.cmd("stop")
+            q.cmd("cont")
+        took = time.time() - t0
+        deaf.sock.settimeout(10)
+        gone = False
+        try:
+            while deaf.sock.recv(1 << 20):
+                pass
+            gone = True
+        except OSError:
+            pass
+        check("qmp/slow-client/one-that-never-reads-events-is-dropped-others-go-on",
+              gone and q.status() == "running", (gone, took))
+
+        many = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(80)]
+        for s in many:
+            s.connect(path)
+        r = q.cmd("query-status")
+        for s in many:
+            s.close()
+        check("qmp/clients/eighty-connections-leave-the-monitor-serving", "return" in r, r)
     finally:
         stop_qmp_vm(proc)
 
