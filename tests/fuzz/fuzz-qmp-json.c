@@ -7,13 +7,15 @@
  * commands.
  *
  * Input: one control byte, then the message bytes.
- *   ctl & 0x80   amplify: the bytes are [e1][e2][n1] unit1 (n1 bytes) unit2,
- *                sent as unit1 x 2^(e1 % 18) then unit2 x 2^(e2 % 18)
- *                (caps 6 MiB each): nesting 100,000 deep or a message of
- *                megabytes from a few bytes of input;
+ *   ctl & 0xa0 == 0xa0   amplify: the bytes are [e1][e2][n1] unit1 (n1 bytes)
+ *                unit2, sent as unit1 x 2^(e1 % 18) then unit2 x 2^(e2 % 18):
+ *                nesting 100,000 deep or a message of megabytes from a few
+ *                bytes of input. Capped at 1 MiB a unit, 6 MiB for a unit
+ *                that closes nothing (no '}', ']' or newline: one message
+ *                past the 4 MiB limit costs a scan, not 3 million replies);
  *   ctl & 0x40   skip qmp_capabilities (else the client negotiates first);
- *   ctl & 0x3f   read size: the bytes arrive in pieces of (ctl & 0x3f) * 7
- *                (0: at once), so messages split across reads.
+ *   ctl & 0x1f   read size: the bytes arrive in pieces of (ctl & 0x1f) * 7
+ *                (0: 4 KiB, as the server reads), so messages split.
  * Invariants: no crash or sanitizer report, and every line tessera sends
  * back is a JSON object (a reply, an error or an event).
  */
@@ -28,7 +30,8 @@
 
 #include "core.h"
 
-#define AMP_CAP (6u << 20) /* past the 4 MiB message limit */
+#define AMP_CAP (1u << 20)
+#define AMP_CAP_OPEN (6u << 20) /* past the 4 MiB message limit */
 
 static int peer = -1;
 static unsigned lines_parsed; /* of this input */
@@ -107,12 +110,14 @@ static bool send_repeated(qmp_client *c, const uint8_t *unit, size_t ulen, unsig
                           GString *got)
 {
     size_t reps = (size_t)1 << (exp % 18);
+    bool closes = memchr(unit, '}', ulen) || memchr(unit, ']', ulen) || memchr(unit, '\n', ulen);
+    size_t cap = closes ? AMP_CAP : AMP_CAP_OPEN;
     g_autoptr(GByteArray) b = g_byte_array_new();
 
     if (!ulen) {
         return true;
     }
-    for (size_t i = 0; i < reps && b->len + ulen <= AMP_CAP; i++) {
+    for (size_t i = 0; i < reps && b->len + ulen <= cap; i++) {
         g_byte_array_append(b, unit, ulen);
     }
     return send_bytes(c, b->data, b->len, 0, got);
@@ -127,8 +132,8 @@ static bool run(qmp_client *c, uint8_t ctl, const uint8_t *data, size_t size,
     if (!(ctl & 0x40) && !send_bytes(c, (const uint8_t *)caps, sizeof(caps) - 1, 0, got)) {
         return false;
     }
-    if (!(ctl & 0x80)) {
-        return send_bytes(c, data, size, (ctl & 0x3f) * 7u, got);
+    if ((ctl & 0xa0) != 0xa0) {
+        return send_bytes(c, data, size, (ctl & 0x1f) * 7u, got);
     }
     if (size < 3) {
         return true;
