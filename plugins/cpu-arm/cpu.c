@@ -263,9 +263,9 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
     arm_cpu *c = s;
 
     /* EL0/EL1 only: el indexes the soft TLBs (tlb_x[2]). */
-    if (c->el > 1 || c->spsel > 1 || c->irq_line > 1 || c->fiq_line > 1 || c->excl_size > 16) {
-        H->error(dev, "arm CPU: EL %u, SPSel %u, lines %u/%u or exclusive size %u in the stream "
-                 "out of range", c->el, c->spsel, c->irq_line, c->fiq_line, c->excl_size);
+    if (c->el > 1 || c->spsel > 1 || c->excl_size > 16) {
+        H->error(dev, "arm CPU: EL %u, SPSel %u or exclusive size %u in the stream out of range",
+                 c->el, c->spsel, c->excl_size);
         return -1;
     }
 
