@@ -797,9 +797,9 @@ static int regs_check(nvme_ctrl *n)
         why = "aer_count";
     } else if (n->aen_count > sizeof(n->aen_queue) / sizeof(n->aen_queue[0])) {
         why = "aen_count";
-    } else if ((n->csts & CSTS_RDY) && (!(n->cc & 1) || CC_CSS(n->cc) != 0 ||
-                                        CC_MPS(n->cc) > MPSMAX || CC_AMS(n->cc) != 0)) {
-        why = "CC (ready with settings an enable refuses)";
+    } else if ((n->csts & CSTS_RDY) && !(n->cc & 1)) {
+        /* (CC's other fields: a guest may rewrite them while enabled.) */
+        why = "CC (ready but not enabled)";
     }
     if (why) {
         H->error(n->dev, "%s in the stream is out of range (aer_count %u, aen_count %u, "
