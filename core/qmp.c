@@ -626,30 +626,41 @@ static bool scan(qmp_client *c, char ch)
 }
 
 /* Feed bytes to the splitter; every complete top-level value is run. The
- * limits are checked before json-glib sees anything. */
+ * limits are checked before json-glib sees anything. Bytes are appended
+ * to the message a run at a time, not one by one (megabyte messages). */
 static void feed(qmp_client *c, const char *buf, gssize len)
 {
+    gssize start = 0;
+
     for (gssize i = 0; i < len; i++) {
         char ch = buf[i];
+        gsize pending = c->msg->len + (gsize)(i + 1 - start);
 
-        if (c->depth == 0 && c->msg->len == 0 && !c->skipping && g_ascii_isspace(ch)) {
+        if (c->depth == 0 && c->msg->len == 0 && start == i && !c->skipping &&
+            g_ascii_isspace(ch)) {
+            start = i + 1;
             continue;
-        }
-        if (!c->skipping) {
-            g_string_append_c(c->msg, ch);
         }
         if (scan(c, ch)) {
             if (!c->skipping) {
+                g_string_append_len(c->msg, buf + start, i + 1 - start);
                 dispatch(c, c->msg->str);
             }
             g_string_truncate(c->msg, 0);
             c->depth = 0;
             c->skipping = false;
+            start = i + 1;
         } else if (!c->skipping && c->depth > QMP_MAX_NESTING) {
             skip_message(c, "JSON nesting depth limit exceeded");
-        } else if (!c->skipping && c->msg->len > QMP_MAX_MESSAGE) {
+        } else if (!c->skipping && pending > QMP_MAX_MESSAGE) {
             skip_message(c, "JSON message size limit exceeded");
         }
+        if (c->skipping) {
+            start = i + 1;
+        }
+    }
+    if (!c->skipping) {
+        g_string_append_len(c->msg, buf + start, len - start);
     }
 }
 
