@@ -154,6 +154,12 @@ def qmp_limit_tests(tmp):
         check("qmp/limits/deep-object-is-refused-and-the-next-message-runs",
               "nesting" in a.get("error", {}).get("desc", "") and b.get("id") == 7
               and "return" in b, (a, b))
+        q.send_raw(b'{"execute": "query-status", "id": "' + b"x" * (5 << 20) + b'"}'
+                   b'{"execute": "query-status", "id": 8}')
+        a, b = q.reply(), q.reply()
+        check("qmp/limits/message-over-4MiB-is-one-error-and-the-next-message-runs",
+              a.get("error", {}).get("desc") == "JSON message size limit exceeded"
+              and b.get("id") == 8 and "return" in b, (a, b))
 
         slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         slow.connect(path)
