@@ -43,7 +43,8 @@ check-asan: deps
 	    -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=enabled
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 FUZZ_SECONDS=$(FUZZ_SECONDS) \
-	    meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --no-suite guest
+	    meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --no-suite guest \
+	    --timeout-multiplier 3
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

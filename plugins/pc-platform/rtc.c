@@ -58,9 +58,15 @@ typedef struct rtc {
     int64_t next_pf, next_uf;
 } rtc;
 
+/* Time fields are 0..99 in the registers. A time the guest set may be
+ * anything (day 0 of month 0 of year 0000 is a negative year once
+ * normalized): fold every field into 0..99, so the registers stay valid
+ * BCD and no negative value is shifted. */
 static uint8_t to_reg(rtc *s, int v)
 {
-    return (s->cmos[REG_B] & B_DM_BINARY) ? v : ((v / 10) << 4) | (v % 10);
+    unsigned u = (unsigned)(v % 100 + 100) % 100;
+
+    return (s->cmos[REG_B] & B_DM_BINARY) ? u : (u / 10) << 4 | u % 10;
 }
 
 static int from_reg(rtc *s, uint8_t v)
@@ -99,7 +105,9 @@ static void refresh(rtc *s)
         return;
     }
     t = (time_t)now_seconds(s, H->clock_ns());
-    gmtime_r(&t, &tm);
+    if (!gmtime_r(&t, &tm)) {
+        return; /* a year past int: keep what the registers hold */
+    }
     s->cmos[0] = to_reg(s, tm.tm_sec);
     s->cmos[2] = to_reg(s, tm.tm_min);
     s->cmos[4] = hour_to_reg(s, tm.tm_hour);

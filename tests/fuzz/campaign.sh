@@ -2,7 +2,7 @@
 # A fuzzing campaign: each target for a given time, one after the other
 # (or -j at once), nice'd; prints one line per target:
 #
-#   target  seconds  execs  exec/s  cov  ft  corpus  crashes  hangs  leaks  ooms
+#   target  seconds  execs  exec/s  cov  ft  dev-edges  corpus  crashes  hangs  leaks  ooms
 #
 #   tests/fuzz/campaign.sh [-b BUILD] [-t SECONDS] [-j JOBS] [TARGET...]
 #
@@ -14,7 +14,10 @@
 # a finding the target restarts (with the corpus so far) for the time
 # left, so one campaign counts every distinct finding it reaches.
 # cov is libFuzzer's count of covered edges (of every instrumented object:
-# core, harness, plugins), ft its finer "features".
+# core, harness, plugins), ft its finer "features"; dev-edges the edges of
+# the device's own sources (plugins/<dir>/*.c, <dir> from the target's name:
+# fuzz-virtio-blk-pci -> virtio) that the final corpus covers, of all there
+# are (libFuzzer's -print_coverage; "-" for host-input targets).
 set -u
 build=build-asan
 secs=3600
@@ -34,6 +37,24 @@ if [ $# -eq 0 ]; then
     set -- $(cd "$dir" && ls fuzz-* 2>/dev/null | grep -v '\.p$' | sort)
 fi
 [ $# -gt 0 ] || { echo "campaign: no fuzz targets in $dir (meson setup -Dfuzz=enabled)" >&2; exit 2; }
+
+# The plugins/ directory a target's name points at (longest match), or "".
+plugdir() {
+    n=${1#fuzz-}
+    while [ -n "$n" ]; do
+        [ -d "$src/../../plugins/$n" ] && { echo "$n"; return; }
+        case $n in *-*) n=${n%-*} ;; *) return ;; esac
+    done
+}
+
+# Edges of plugins/DIR covered by the corpus of target t, as "hit/all".
+dev_edges() {
+    pd=$(plugdir "$1")
+    [ -n "$pd" ] || { echo -; return; }
+    "$dir/$1" -runs=0 -print_coverage=1 "$2" 2>&1 | grep -E '^(UN)?COVERED_FUNC' |
+        grep "/plugins/$pd/" | sed -n 's/.*edges: \([0-9]*\)\/\([0-9]*\) .*/\1 \2/p' |
+        awk '{ a += $1; b += $2 } END { printf "%d/%d", a, b }'
+}
 
 # One target: run, restarting after each finding, until secs have passed.
 run_target() {
@@ -61,14 +82,15 @@ run_target() {
     cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
     ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
     corp=$(ls "$out/corpus" | wc -l)
+    edges=$(dev_edges "$t" "$out/corpus")
     count() { ls "$out" | grep -c "^$1-" ; }
-    printf '%-24s %6s %10s %8s %6s %7s %6s %7s %5s %5s %4s\n' "$t" "$secs" "$execs" \
-        "$((execs / (secs > 0 ? secs : 1)))" "${cov:-?}" "${ft:-?}" "$corp" \
+    printf '%-24s %6s %10s %8s %6s %7s %11s %6s %7s %5s %5s %4s\n' "$t" "$secs" "$execs" \
+        "$((execs / (secs > 0 ? secs : 1)))" "${cov:-?}" "${ft:-?}" "$edges" "$corp" \
         "$(count crash)" "$(count timeout)" "$(count leak)" "$(count oom)"
 }
 
-printf '%-24s %6s %10s %8s %6s %7s %6s %7s %5s %5s %4s\n' target seconds execs exec/s \
-    cov ft corpus crashes hangs leaks ooms
+printf '%-24s %6s %10s %8s %6s %7s %11s %6s %7s %5s %5s %4s\n' target seconds execs exec/s \
+    cov ft dev-edges corpus crashes hangs leaks ooms
 running=0
 for t in "$@"; do
     run_target "$t" &

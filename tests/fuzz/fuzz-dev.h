@@ -20,7 +20,7 @@
  *            need a driver (data written through the device is on the file).
  *
  * After every action: check() (optional), and the action must have taken
- * less than $FUZZ_ACTION_MS (default 2000) ms of host time. A failed
+ * less than $FUZZ_ACTION_MS (default 1000) ms of CPU time. A failed
  * invariant is fz_fail(): one line on stderr and abort(), which libFuzzer
  * records as a crash with the input that caused it.
  */

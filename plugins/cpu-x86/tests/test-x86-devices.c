@@ -428,6 +428,35 @@ static void test_rtc_set_time_and_12h(void)
     down(&f);
 }
 
+/* A guest may set any bytes as the time (found by fuzz-pc-platform: day
+ * and month 0 of year 0000 made a negative year, whose BCD was garbage
+ * and, in C, a left shift of a negative value). The registers always read
+ * back in range: BCD digits, or binary 0..99. */
+static void test_rtc_garbage_time_reads_back_in_range(void)
+{
+    static const uint8_t regs[] = {0x00, 0x02, 0x04, 0x06, 0x07, 0x08, 0x09, 0x32};
+    fixture f;
+
+    up(&f);
+    f.dev = dev(&f, "mc146818rtc", NULL);
+    cmos_set(&f, 0x0b, 0x82); /* SET, BCD, 24 h */
+    for (unsigned i = 0; i < G_N_ELEMENTS(regs); i++) {
+        cmos_set(&f, regs[i], 0x00);
+    }
+    cmos_set(&f, 0x0b, 0x02); /* commit: the day before 0000-01-01 */
+    for (unsigned i = 0; i < G_N_ELEMENTS(regs); i++) {
+        g_assert_true(is_bcd(cmos(&f, regs[i])));
+    }
+    g_assert_cmphex(cmos(&f, 0x09), ==, 0x99);
+    cmos_set(&f, 0x0b, 0x86); /* SET, binary */
+    cmos_set(&f, 0x09, 0xff);
+    cmos_set(&f, 0x32, 0xff);
+    cmos_set(&f, 0x0b, 0x06);
+    g_assert_cmpuint(cmos(&f, 0x09), <, 100);
+    g_assert_cmpuint(cmos(&f, 0x32), <, 100);
+    down(&f);
+}
+
 static void test_rtc_uip_before_update(void)
 {
     fixture f;
@@ -895,6 +924,8 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/pit/read-back-status", test_pit_readback_status);
     g_test_add_func("/x86-dev/rtc/bcd-binary-and-host-time", test_rtc_formats_and_host_time);
     g_test_add_func("/x86-dev/rtc/set-time-rolls-over-and-12h", test_rtc_set_time_and_12h);
+    g_test_add_func("/x86-dev/rtc/garbage-time-reads-back-in-range",
+                    test_rtc_garbage_time_reads_back_in_range);
     g_test_add_func("/x86-dev/rtc/uip-only-just-before-update", test_rtc_uip_before_update);
     g_test_add_func("/x86-dev/rtc/periodic-irq-and-c-read-clears",
                     test_rtc_periodic_irq_and_c_clears);

@@ -116,7 +116,7 @@ static inline void vd_queue_setup(vd *d, unsigned i, uint16_t size, uint16_t vec
     q->desc = base;
     q->avail = base + 16ull * size;
     q->used = (q->avail + 6 + 2ull * size + 3) & ~3ull;
-    memset(d->ram + base, 0, VD_RING_STRIDE);
+    memset(d->ram + base, 0, q->used + 6 + 8ull * size - base); /* the rings, no more */
     if (d->pci) {
         vd_wr(d, VD_COMMON + 0x16, i, 2);
         vd_wr(d, VD_COMMON + 0x18, size, 2);
