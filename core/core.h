@@ -362,6 +362,9 @@ void pci_info_print(GString *out); /* info pci */
  * migration stream, before the device's own fields. */
 void pci_state_save(tes_device *dev, tes_stream *s);
 int pci_state_load(tes_device *dev, tes_stream *s);
+/* The same, with a message: the stream's read-only config bits must match
+ * the device's (as QEMU compares them), its sizes too. */
+int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp);
 /* Added by pci: registry's bus_free() calls this for a PCI bus (bus->pci
  * set) before freeing it; drops the core's per-bus PCI state. */
 void pci_bus_free(tes_bus *bus);
@@ -457,8 +460,17 @@ int migration_load(tes_stream *s, char **errp);
 /* Transports exec:CMD file:PATH fd:N tcp:HOST:PORT unix:PATH. */
 bool migrate_start(const char *uri, char **errp);      /* QMP migrate */
 bool migrate_incoming(const char *uri, char **errp);   /* -incoming / QMP */
-/* QMP query-migrate: status none|setup|active|completed|failed, error text. */
+/* QMP query-migrate: status none|setup|active|cancelling|cancelled|
+ * completed|failed, error text. Read and changed under the machine lock. */
 const char *migrate_status(const char **error_desc);
+/* Migrations run in a thread of their own: true from setup to the end. */
+bool migration_in_progress(void);
+void migrate_cancel(void);                             /* QMP migrate_cancel */
+void migrate_incoming_defer(void);                     /* -incoming defer */
+/* QMP migrate-incoming: refused unless started with -incoming defer. */
+bool migrate_incoming_deferred(const char *uri, char **errp);
+/* At exit, without the lock: cancel a running migration and wait for it. */
+void migration_shutdown(void);
 /* A device type without state info or with a blocker refuses migration. */
 bool migration_blocked(char **errp);
 
@@ -469,6 +481,14 @@ bool hmp_add(const char *spec, char **errp); /* stdio */
  * false with a message in out for unknown commands. */
 bool hmp_execute(const char *line, GString *out);
 void monitors_close_all(void);
+/* A QMP client on a connected socket fd (taken over), fed in-process:
+ * for fuzzing the reader and dispatcher. sandbox refuses migrate and
+ * migrate-incoming (they reach host files and commands). feed returns
+ * false once the client was dropped (its output overflowed) and freed. */
+typedef struct qmp_client qmp_client;
+qmp_client *qmp_client_open_fd(int fd, bool sandbox);
+bool qmp_client_feed(qmp_client *c, const void *buf, size_t len);
+void qmp_client_close(qmp_client *c);
 /* Added by frontend: send a QMP event {"event": name, "timestamp": ...} to
  * every negotiated QMP client (STOP, RESUME, SHUTDOWN, RESET). */
 void qmp_event(const char *name);

@@ -179,7 +179,17 @@ static bool cmd_cont(const char *arg, GString *out)
         g_string_append(out, "Guest is waiting for an incoming migration\n");
         return false;
     }
+    if (migration_in_progress()) {
+        g_string_append(out, "a migration is in progress; 'cont' is not possible\n");
+        return false;
+    }
     vm_start();
+    return true;
+}
+
+static bool cmd_migrate_cancel(const char *arg, GString *out)
+{
+    migrate_cancel();
     return true;
 }
 
@@ -208,6 +218,7 @@ static const hmp_cmd commands[] = {
     {"stop", NULL, cmd_stop, "stop -- stop emulation"},
     {"cont", "c", cmd_cont, "cont|c -- resume emulation"},
     {"quit", "q", cmd_quit, "quit|q -- quit the emulator"},
+    {"migrate_cancel", NULL, cmd_migrate_cancel, "migrate_cancel -- cancel the current VM migration"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},

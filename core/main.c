@@ -203,7 +203,9 @@ static void start(cli_opts *o)
     g_source_attach(timers_source_new(), NULL);
     accel_start();
     core_autostart = !o->start_paused;
-    if (o->incoming) {
+    if (o->incoming && strcmp(o->incoming, "defer") == 0) {
+        migrate_incoming_defer();
+    } else if (o->incoming) {
         vm_stop(RUN_INMIGRATE);
         if (!migrate_incoming(o->incoming, &err)) {
             die(err, "-incoming: cannot receive the migration stream");
@@ -239,6 +241,7 @@ static int run_main_loop(void)
 
 static void teardown(void)
 {
+    migration_shutdown();
     monitors_close_all();
     accel_stop();
     chardevs_close_all(); /* restores the terminal */

@@ -11,10 +11,16 @@
  *                   or [v6]) and takes one connection.
  *   unix:PATH       the same over a Unix socket.
  *
+ * Both directions run in a thread of their own (the main loop only accepts
+ * an incoming tcp:/unix: peer), so the monitor, signals and timers go on
+ * meanwhile; their I/O is non-blocking with a stall timeout (60 s, or
+ * TESSERA_MIGRATE_TIMEOUT seconds) and ends at once on migrate_cancel.
  * The outgoing side pauses the guest and writes the whole machine in one go
- * (no live pre-copy yet), then stays paused in "postmigrate" as QEMU does.
- * The incoming side accepts from the GLib main loop, so the monitor and the
- * rest of start-up go on while it waits, then loads the stream in one go.
+ * (no live pre-copy yet), then stays paused in "postmigrate" as QEMU does;
+ * a failed or cancelled migration resumes the guest. The incoming side
+ * fails the process (exit 1) with one line. -incoming defer waits for QMP
+ * migrate-incoming, which nothing else accepts (it would load over a live
+ * guest).
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
@@ -30,11 +36,22 @@
 
 #include "migration-int.h"
 
+/* Longest wait for the peer without progress, either way; tests shorten
+ * it with TESSERA_MIGRATE_TIMEOUT (seconds). */
+#define DEFAULT_TIMEOUT_S 60
+
+/* Status and error change under the machine lock (query-migrate reads them
+ * under it too); the rest belongs to the thread running the migration. */
 static struct {
-    const char *status; /* none, setup, active, completed, failed */
+    const char *status; /* none, setup, active, cancelling, cancelled, completed, failed */
     char *error;
     char *unix_path;    /* incoming unix: socket to remove once accepted */
-} mig = {.status = "none"};
+    bool deferred;      /* -incoming defer: migrate-incoming may come */
+    guint accept_src;   /* incoming tcp:/unix: waiting for the peer */
+    GThread *thread;    /* the migration running, or finished and not joined */
+    int cancel[2];      /* pipe: readable once migrate_cancel or exit asks */
+    runstate before;    /* outgoing: the guest's state to go back to */
+} mig = {.status = "none", .cancel = {-1, -1}};
 
 static void status_set(const char *status, const char *error)
 {
@@ -51,13 +68,67 @@ const char *migrate_status(const char **error_desc)
     return mig.status;
 }
 
+bool migration_in_progress(void)
+{
+    return strcmp(mig.status, "setup") == 0 || strcmp(mig.status, "active") == 0 ||
+           strcmp(mig.status, "cancelling") == 0;
+}
+
 static bool in_progress(char **errp)
 {
-    if (strcmp(mig.status, "setup") == 0 || strcmp(mig.status, "active") == 0) {
+    if (migration_in_progress()) {
         core_set_error(errp, "a migration is already in progress");
         return true;
     }
     return false;
+}
+
+static int timeout_ms(void)
+{
+    const char *env = g_getenv("TESSERA_MIGRATE_TIMEOUT");
+    double sec = env ? g_ascii_strtod(env, NULL) : 0;
+
+    return sec > 0 && sec < 86400 ? (int)(sec * 1000) : DEFAULT_TIMEOUT_S * 1000;
+}
+
+/* A new cancel pipe, and the last migration's thread joined: it has
+ * finished, since its status no longer says in progress. */
+static void thread_prepare(void)
+{
+    if (mig.thread) {
+        g_thread_join(mig.thread);
+        mig.thread = NULL;
+    }
+    if (mig.cancel[0] < 0 && !g_unix_open_pipe(mig.cancel, FD_CLOEXEC, NULL)) {
+        mig.cancel[0] = mig.cancel[1] = -1;
+    }
+    if (mig.cancel[0] >= 0) {
+        char drain[16];
+
+        fcntl(mig.cancel[0], F_SETFL, O_NONBLOCK);
+        while (read(mig.cancel[0], drain, sizeof(drain)) > 0) {
+        }
+    }
+}
+
+static void cancel_request(void)
+{
+    if (mig.cancel[1] >= 0 && write(mig.cancel[1], "c", 1) < 0) {
+        /* the pipe is full: cancellation is already pending */
+    }
+}
+
+/* The message for a stream that failed by cancel or timeout, else NULL. */
+static char *stream_failure(int err)
+{
+    if (err == -ECANCELED) {
+        return g_strdup("migration cancelled");
+    }
+    if (err == -ETIMEDOUT) {
+        return g_strdup_printf("the migration peer made no progress for %d s",
+                               timeout_ms() / 1000);
+    }
+    return NULL;
 }
 
 /* ---- exec: ---- */
@@ -65,6 +136,7 @@ static bool in_progress(char **errp)
 static void exec_child_setup(gpointer data)
 {
     signal(SIGPIPE, SIG_DFL); /* we ignore it; the command should not */
+    setpgid(0, 0);            /* killed as a group when given up on */
 }
 
 static tes_stream *exec_open(const char *cmd, bool out, char **errp)
@@ -280,64 +352,122 @@ tes_stream *transport_open_in(const char *uri, char **errp)
 
 /* ---- outgoing ---- */
 
-static bool migrate_fail(char *err, runstate before, char **errp)
+/* The end of an outgoing migration, under the lock: the source carries on
+ * after a failure or cancel (as QEMU), stays in postmigrate after success. */
+static void out_finish(int ret, int err, char *msg)
 {
-    status_set("failed", err);
-    if (before == RUN_RUNNING && runstate_get() != RUN_RUNNING) {
-        vm_start(); /* the source carries on, as after a failed QEMU migrate */
+    g_autofree char *why = stream_failure(err);
+
+    core_lock();
+    if (ret == 0) {
+        status_set("completed", NULL);
+        vm_stop(RUN_POSTMIGRATE);
+    } else {
+        status_set(err == -ECANCELED ? "cancelled" : "failed", why ? why : msg);
+        if (mig.before == RUN_RUNNING && runstate_get() != RUN_RUNNING) {
+            vm_start();
+        }
     }
-    core_set_error(errp, "%s", err);
-    g_free(err);
-    return false;
+    core_unlock();
+    g_free(msg);
 }
 
-bool migrate_start(const char *uri, char **errp)
+static gpointer out_thread(gpointer opaque)
 {
-    runstate before = runstate_get();
-    char *err = NULL;
-    tes_stream *s;
-    int ret, cret;
+    g_autofree char *uri = opaque;
+    char *msg = NULL;
+    tes_stream *s = transport_open_out(uri, &msg);
+    int ret = -EIO, cret, err;
 
-    if (in_progress(errp) || migration_blocked(errp)) {
-        return false;
-    }
-    status_set("setup", NULL);
-    s = transport_open_out(uri, &err);
     if (!s) {
-        return migrate_fail(err, RUN_PAUSED, errp);
+        out_finish(-EIO, 0, msg);
+        return NULL;
     }
+    stream_set_limits(s, mig.cancel[0], timeout_ms());
+    core_lock();
+    mig.before = runstate_get();
     vm_stop(RUN_PAUSED);
     status_set("active", NULL);
-    ret = migration_save(s, &err);
+    core_unlock();
+    ret = migration_save(s, &msg);
+    err = stream_error(s);
     cret = stream_close(s);
     if (ret == 0 && cret) {
-        err = g_strdup_printf("%s: %s", uri,
+        err = err ? err : cret;
+        msg = g_strdup_printf("%s: %s", uri,
                               g_str_has_prefix(uri, "exec:")
                                   ? "the command failed or did not take the whole stream"
                                   : g_strerror(-cret));
     }
-    if (ret || cret) {
-        return migrate_fail(err, before, errp);
+    out_finish(ret ? ret : cret, err ? err : cret, msg);
+    return NULL;
+}
+
+/* The transport is opened and the stream written by a thread: the monitor
+ * answers meanwhile (query-migrate, migrate_cancel). */
+bool migrate_start(const char *uri, char **errp)
+{
+    if (in_progress(errp) || migration_blocked(errp)) {
+        return false;
     }
-    status_set("completed", NULL);
-    vm_stop(RUN_POSTMIGRATE);
+    if (runstate_get() == RUN_INMIGRATE) {
+        core_set_error(errp, "Guest is waiting for an incoming migration");
+        return false;
+    }
+    if (!g_str_has_prefix(uri, "exec:") && !g_str_has_prefix(uri, "file:") &&
+        !g_str_has_prefix(uri, "fd:") && !g_str_has_prefix(uri, "tcp:") &&
+        !g_str_has_prefix(uri, "unix:")) {
+        core_set_error(errp, "migration URI '%s': want exec:CMD, file:PATH, fd:N, "
+                       "tcp:HOST:PORT or unix:PATH", uri);
+        return false;
+    }
+    thread_prepare();
+    status_set("setup", NULL);
+    mig.before = runstate_get();
+    mig.thread = g_thread_new("migrate-out", out_thread, g_strdup(uri));
     return true;
+}
+
+/* QMP migrate_cancel: a no-op without a migration, as in QEMU. */
+void migrate_cancel(void)
+{
+    if (migration_in_progress() && mig.thread) {
+        status_set("cancelling", NULL);
+        cancel_request();
+    }
+}
+
+/* At exit: a migration still running is cancelled and waited for (the
+ * caller does not hold the lock, which the thread takes to finish). */
+void migration_shutdown(void)
+{
+    if (mig.thread) {
+        cancel_request();
+        g_thread_join(mig.thread);
+        mig.thread = NULL;
+    }
 }
 
 /* ---- incoming ---- */
 
 /* Load and finish: the guest starts unless -S, or the process ends. */
-static void incoming_run(tes_stream *s)
+static gpointer in_thread(gpointer opaque)
 {
+    tes_stream *s = opaque;
     char *err = NULL;
+    g_autofree char *why = NULL;
     int ret;
 
+    stream_set_limits(s, mig.cancel[0], timeout_ms());
     core_lock();
     status_set("active", NULL);
+    core_unlock();
     ret = migration_load(s, &err);
+    why = ret ? stream_failure(stream_error(s)) : NULL;
     /* The end marker was read: a writer still babbling after it (or an
      * exec: command failing once we close) cannot spoil the state. */
     stream_close(s);
+    core_lock();
     if (ret == 0) {
         status_set("completed", NULL);
         if (core_autostart) {
@@ -346,18 +476,19 @@ static void incoming_run(tes_stream *s)
             vm_stop(RUN_PAUSED);
         }
     } else {
-        status_set("failed", err);
-        g_printerr("tessera: incoming migration failed: %s\n", err);
+        status_set("failed", why ? why : err);
+        g_printerr("tessera: incoming migration failed: %s\n", why ? why : err);
         core_request_shutdown(1);
     }
     core_unlock();
     g_free(err);
+    return NULL;
 }
 
-static gboolean incoming_idle(gpointer opaque)
+static void incoming_run(tes_stream *s)
 {
-    incoming_run(opaque);
-    return G_SOURCE_REMOVE;
+    thread_prepare();
+    mig.thread = g_thread_new("migrate-in", in_thread, s);
 }
 
 static gboolean incoming_accept(gint lfd, GIOCondition cond, gpointer opaque)
@@ -368,6 +499,7 @@ static gboolean incoming_accept(gint lfd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_CONTINUE; /* the peer gave up; wait for the next */
     }
     close(lfd);
+    mig.accept_src = 0;
     if (mig.unix_path) {
         unlink(mig.unix_path);
         g_clear_pointer(&mig.unix_path, g_free);
@@ -401,16 +533,36 @@ bool migrate_incoming(const char *uri, char **errp)
     if (!is_socket && !(s = open_plain(uri, false, errp))) {
         return false;
     }
+    mig.deferred = false;
     vm_stop(RUN_INMIGRATE);
     status_set("setup", NULL);
     if (s) {
-        /* Loaded once the main loop runs: start-up has created every
-         * device by then. */
-        g_idle_add(incoming_idle, s);
+        incoming_run(s);
     } else {
         g_free(mig.unix_path);
         mig.unix_path = g_str_has_prefix(uri, "unix:") ? g_strdup(uri + 5) : NULL;
-        g_unix_fd_add(lfd, G_IO_IN, incoming_accept, NULL);
+        fcntl(lfd, F_SETFL, O_NONBLOCK);
+        mig.accept_src = g_unix_fd_add(lfd, G_IO_IN, incoming_accept, NULL);
     }
     return true;
+}
+
+/* -incoming defer: wait, paused, for QMP migrate-incoming. */
+void migrate_incoming_defer(void)
+{
+    vm_stop(RUN_INMIGRATE);
+    mig.deferred = true;
+}
+
+/* QMP migrate-incoming: only on a VM started with -incoming defer, once;
+ * loading over a running guest would destroy it. */
+bool migrate_incoming_deferred(const char *uri, char **errp)
+{
+    if (!mig.deferred) {
+        core_set_error(errp, "migrate-incoming: this VM was not started with -incoming defer"
+                       "%s", runstate_get() == RUN_INMIGRATE ? " (an incoming migration "
+                       "was already given)" : "");
+        return false;
+    }
+    return migrate_incoming(uri, errp);
 }

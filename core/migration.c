@@ -5,15 +5,17 @@
  * commands live in migration-transport.c; this file turns the machine into
  * bytes and back.
  *
- * Stream format, version 1. Integers are little endian; a "string" is a
+ * Stream format, version 2. Integers are little endian; a "string" is a
  * u32 length followed by that many bytes (no NUL).
  *
- *   header   "TESMIG\r\n" (8 bytes), u32 format version (1)
+ *   header   "TESMIG\r\n" (8 bytes), u32 format version (2; 1 still loads)
  *   sections, each a u8 tag:
  *     1 RAM     string region id, u64 size, u32 page size (4096), then runs
  *               of non-zero pages: u64 first page, u32 page count, raw
  *               bytes; a run of count 0 ends the region. Pages in no run
  *               are zero (so an idle guest's RAM costs almost nothing).
+ *               Version 2: then a u64 digest of the runs (ram_digest), so
+ *               that corrupt or shifted runs do not load as guest RAM.
  *     2 CLOCK   i64 virtual ns.
  *     3 DEVICE  string device name (id= or type.N), string type name,
  *               string plugin name, string plugin version, u32 state
@@ -21,7 +23,12 @@
  *     0 END
  *   RAM sections come first, then CLOCK, then one DEVICE section for every
  *   device of the tree (tree order), so the destination can tell a missing
- *   device from a stateless one.
+ *   device from a stateless one. Every section may appear once.
+ *
+ * Nothing read is trusted: lengths, counts, versions and the clock are
+ * range-checked, names from the stream are printed escaped, and every
+ * loader (the core's PCI state, each plugin's post_load()) refuses values
+ * the guest could not have produced, with one line.
  *
  * Device payload (dev_state_save):
  *   PCI functions: the core-owned PCI state (pci_state_save) first;
@@ -36,6 +43,9 @@
  * share a name.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -44,10 +54,15 @@
 
 #define STREAM_BUF_SIZE (64 * 1024)
 #define MIG_MAGIC "TESMIG\r\n"
-#define MIG_VERSION 1
+#define MIG_VERSION 2     /* 2: a digest ends every RAM section */
+#define MIG_VERSION_MIN 1
+/* Virtual time is never negative; 2^62 ns is 146 years, and keeps every
+ * timer deadline computed from it far from overflowing. */
+#define MAX_CLOCK_NS (INT64_C(1) << 62)
 #define MIG_PAGE 4096u
 #define MAX_STRING 4096u
-#define MAX_PAYLOAD (1ull << 32) /* a corrupt length must not allocate TiBs */
+#define MAX_PAYLOAD (1ull << 31) /* no device section is 2 GiB */
+#define BLOB_CHUNK (1u << 20)   /* get_blob() grows by this much as bytes arrive */
 
 enum {
     SECTION_END = 0,
@@ -70,6 +85,8 @@ struct tes_stream {
     const uint8_t *in;  /* memory reader */
     size_t in_len, in_pos;
     pid_t child;        /* exec: transport, reaped on close; 0 if none */
+    int cancel_fd;      /* readable once cancelled; -1 if none */
+    int timeout_ms;     /* longest wait for the peer; 0: no limit */
 };
 
 static void stream_fail(tes_stream *s, int err)
@@ -86,7 +103,61 @@ tes_stream *stream_new_fd(int fd, bool writing)
     s->fd = fd;
     s->writing = writing;
     s->buf = g_malloc(STREAM_BUF_SIZE);
+    s->cancel_fd = -1;
     return s;
+}
+
+void stream_set_limits(tes_stream *s, int cancel_fd, int timeout_ms)
+{
+    int fl = fcntl(s->fd, F_GETFL);
+
+    s->cancel_fd = cancel_fd;
+    s->timeout_ms = timeout_ms;
+    /* Waits happen in poll(), where cancellation and the timeout are seen. */
+    if (fl >= 0) {
+        fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+    }
+}
+
+static bool stream_cancelled(tes_stream *s)
+{
+    struct pollfd p = {.fd = s->cancel_fd, .events = POLLIN};
+
+    return s->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* The fd would block: wait for it, the cancel fd or the timeout. Records
+ * and returns -ECANCELED or -ETIMEDOUT, else 0. */
+static int stream_wait(tes_stream *s, short events)
+{
+    struct pollfd p[2] = {{.fd = s->fd, .events = events},
+                          {.fd = s->cancel_fd, .events = POLLIN}};
+    int n;
+
+    do {
+        n = poll(p, s->cancel_fd >= 0 ? 2 : 1, s->timeout_ms > 0 ? s->timeout_ms : -1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0 || (n > 0 && p[1].revents)) {
+        stream_fail(s, n == 0 ? -ETIMEDOUT : -ECANCELED);
+        return s->error;
+    }
+    return 0;
+}
+
+/* read()/write() result n: true to retry (interrupted, or waited until
+ * the fd is ready), false to stop (error recorded when n says so). */
+static bool stream_retry(tes_stream *s, ssize_t n, short events)
+{
+    if (n < 0 && errno == EINTR) {
+        return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return stream_wait(s, events) == 0;
+    }
+    if (n <= 0) {
+        stream_fail(s, n < 0 ? -errno : -EIO);
+    }
+    return false;
 }
 
 tes_stream *stream_new_fd_child(int fd, bool writing, pid_t child)
@@ -136,15 +207,18 @@ static void write_all(tes_stream *s, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
 
+    if (stream_cancelled(s)) {
+        stream_fail(s, -ECANCELED);
+    }
     while (len && !s->error) {
         ssize_t n = write(s->fd, p, len);
 
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
         if (n <= 0) {
-            stream_fail(s, n < 0 ? -errno : -EIO);
-            return;
+            if (!stream_retry(s, n, POLLOUT)) {
+                stream_fail(s, -EIO);
+                return;
+            }
+            continue;
         }
         p += n;
         len -= n;
@@ -186,14 +260,18 @@ void stream_write(tes_stream *s, const void *buf, size_t len)
 /* Refill the buffer; false at EOF or error. */
 static bool stream_refill(tes_stream *s)
 {
+    if (stream_cancelled(s)) {
+        stream_fail(s, -ECANCELED);
+        return false;
+    }
     for (;;) {
         ssize_t n = read(s->fd, s->buf, STREAM_BUF_SIZE);
 
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
         if (n <= 0) {
-            stream_fail(s, n < 0 ? -errno : -EIO);
+            if (stream_retry(s, n, POLLIN)) {
+                continue;
+            }
+            stream_fail(s, -EIO); /* EOF: the stream was cut */
             return false;
         }
         s->pos = 0;
@@ -209,11 +287,11 @@ static int stream_read_fd(tes_stream *s, uint8_t *p, size_t len)
 
         if (!avail && len >= STREAM_BUF_SIZE) {
             ssize_t n = read(s->fd, p, len); /* big reads go straight in */
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
             if (n <= 0) {
-                stream_fail(s, n < 0 ? -errno : -EIO);
+                if (stream_retry(s, n, POLLIN)) {
+                    continue;
+                }
+                stream_fail(s, -EIO);
                 return -EIO;
             }
             p += n;
@@ -253,14 +331,42 @@ int stream_read(tes_stream *s, void *buf, size_t len)
     return 0;
 }
 
+/* The exec: command is waited for only when it must confirm a stream it
+ * took whole; a reader's command, or one whose stream failed, is killed
+ * (with its process group: sh -c may have children) rather than waited
+ * for. With limits set, the wait itself can be cancelled or time out. */
 static int stream_reap_child(tes_stream *s)
 {
+    bool limited = s->cancel_fd >= 0 || s->timeout_ms > 0;
+    gint64 deadline = g_get_monotonic_time() + (gint64)s->timeout_ms * 1000;
+    bool kill_it = !s->writing || s->error;
     int status;
+    pid_t r;
 
-    while (waitpid(s->child, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return -errno;
+    for (;;) {
+        int why;
+
+        r = waitpid(s->child, &status, limited || kill_it ? WNOHANG : 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
         }
+        if (r != 0) {
+            break;
+        }
+        why = stream_cancelled(s) ? -ECANCELED
+              : s->timeout_ms > 0 && g_get_monotonic_time() > deadline ? -ETIMEDOUT : 0;
+        if (kill_it || why) {
+            kill(-s->child, SIGKILL);
+            if (s->writing) {
+                stream_fail(s, why ? why : -EIO);
+            }
+            kill_it = limited = false; /* now reap it */
+        } else {
+            g_usleep(10 * 1000);
+        }
+    }
+    if (r < 0) {
+        return -errno;
     }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
@@ -365,7 +471,29 @@ static char *get_str(tes_stream *s)
         return NULL;
     }
     str[len] = '\0';
+    if (memchr(str, '\0', len)) {
+        g_free(str); /* "edu.0\0junk" must not pass for "edu.0" */
+        stream_fail(s, -EINVAL);
+        return NULL;
+    }
     return str;
+}
+
+/* A name read from the stream, fit for a message: bytes outside printable
+ * ASCII (and the backslash) as \\xNN, so that a corrupt stream cannot
+ * send invalid UTF-8 or control characters to the terminal. */
+static char *printable(const char *str)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const unsigned char *p = (const unsigned char *)(str ? str : ""); *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
+            g_string_append_printf(out, "\\x%02x", *p);
+        } else {
+            g_string_append_c(out, (char)*p);
+        }
+    }
+    return g_string_free(out, FALSE);
 }
 
 /* Skip len bytes (an unknown field). */
@@ -383,25 +511,31 @@ static int stream_skip(tes_stream *s, uint64_t len)
     return 0;
 }
 
-/* Read a length-prefixed blob into a new buffer (NULL + error when cut). */
+/* Read a length-prefixed blob into a new buffer (NULL + error when cut).
+ * Memory is committed only as the bytes arrive: a 20-byte stream that
+ * claims a 4 GiB section costs nothing (found by fuzz-migration-stream). */
 static uint8_t *get_blob(tes_stream *s, uint64_t len)
 {
-    uint8_t *data;
+    GByteArray *b;
 
-    if (len > MAX_PAYLOAD) {
-        stream_fail(s, -EINVAL);
+    if (len > MAX_PAYLOAD || (s->fd < 0 && len > stream_mem_left(s))) {
+        stream_fail(s, len > MAX_PAYLOAD ? -EINVAL : -EIO);
         return NULL;
     }
-    data = g_try_malloc(len ? len : 1);
-    if (!data) {
-        stream_fail(s, -ENOMEM);
-        return NULL;
+    b = g_byte_array_sized_new(MIN(len, BLOB_CHUNK) + 1);
+    while (b->len < len) {
+        guint at = b->len, n = (guint)MIN(len - at, BLOB_CHUNK);
+
+        g_byte_array_set_size(b, at + n);
+        if (stream_read(s, b->data + at, n) < 0) {
+            g_byte_array_unref(b);
+            return NULL;
+        }
     }
-    if (stream_read(s, data, len) < 0) {
-        g_free(data);
-        return NULL;
+    if (!b->len) {
+        g_byte_array_set_size(b, 1); /* a valid pointer for an empty blob */
     }
-    return data;
+    return g_byte_array_free(b, FALSE);
 }
 
 /* ---- device state: the field table ---- */
@@ -617,6 +751,19 @@ static int fields_load(tes_device *dev, const tes_state_info *info, tes_stream *
     return stream_error(s) ? -EIO : 0;
 }
 
+/* A plugin's load()/post_load() refusal: its H->error() line, if any. */
+static void plugin_refusal(tes_device *dev, const char *what, int ret, char **errp)
+{
+    if (dev->error) {
+        core_set_error(errp, "device '%s' (%s): %s", dev->name, dev_type_name(dev),
+                       dev->error);
+        g_clear_pointer(&dev->error, g_free);
+    } else {
+        core_set_error(errp, "device '%s' (%s): %s failed: %s", dev->name,
+                       dev_type_name(dev), what, g_strerror(ret < 0 ? -ret : EIO));
+    }
+}
+
 static int custom_load(tes_device *dev, const tes_state_info *info, tes_stream *s,
                        uint32_t version, char **errp)
 {
@@ -644,7 +791,9 @@ static int custom_load(tes_device *dev, const tes_state_info *info, tes_stream *
     if (ret == 0 && stream_error(in)) {
         ret = -EIO;
     }
-    if (ret) {
+    if (ret && dev->error) {
+        plugin_refusal(dev, "load()", ret, errp);
+    } else if (ret) {
         core_set_error(errp, "device '%s' (%s): load() refused its %" G_GUINT64_FORMAT
                        " bytes of saved data: %s", dev->name, dev_type_name(dev), len,
                        g_strerror(ret < 0 ? -ret : EIO));
@@ -686,11 +835,16 @@ int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **
     if (!version_ok(dev, info, version, errp)) {
         return -EINVAL;
     }
-    if (dev->pci && pci_state_load(dev, s) < 0) {
-        core_set_error(errp, "device '%s' (%s): its PCI state does not load",
-                       dev->name, dev_type_name(dev));
-        return -EINVAL;
+    if (dev->pci) {
+        g_autofree char *why = NULL;
+
+        if (pci_state_load_err(dev, s, &why) < 0) {
+            core_set_error(errp, "device '%s' (%s): %s", dev->name, dev_type_name(dev),
+                           why ? why : "its PCI state does not load");
+            return -EINVAL;
+        }
     }
+    g_clear_pointer(&dev->error, g_free);
     ret = fields_load(dev, info, s, errp);
     if (ret == 0) {
         ret = custom_load(dev, info, s, version, errp);
@@ -702,10 +856,10 @@ int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **
     if (ret == 0 && info && info->post_load) {
         ret = info->post_load(dev, dev->s, version);
         if (ret) {
-            core_set_error(errp, "device '%s' (%s): post_load() failed: %s", dev->name,
-                           dev_type_name(dev), g_strerror(ret < 0 ? -ret : EIO));
+            plugin_refusal(dev, "post_load()", ret, errp);
         }
     }
+    g_clear_pointer(&dev->error, g_free);
     return ret ? -EINVAL : 0;
 }
 
@@ -815,18 +969,47 @@ static size_t page_len(uint64_t size, uint64_t page)
     return MIN(MIG_PAGE, size - page * MIG_PAGE);
 }
 
+/* Digest of a region's runs: page numbers and bytes, 8 at a time (a
+ * multiply-rotate round as in xxHash; corruption, not attacks, is what it
+ * catches: a crafted stream still meets the range checks). */
+static uint64_t digest_mix(uint64_t h, uint64_t v)
+{
+    h ^= v * 0x9e3779b185ebca87ull;
+    h = (h << 31) | (h >> 33);
+    return h * 0xc2b2ae3d27d4eb4full;
+}
+
+static uint64_t ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p,
+                           size_t len)
+{
+    uint64_t w;
+    size_t i = 0;
+
+    h = digest_mix(h, start);
+    h = digest_mix(h, count);
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = digest_mix(h, w);
+    }
+    for (; i < len; i++) {
+        h = digest_mix(h, p[i]);
+    }
+    return h;
+}
+
 static void ram_save_region(tes_stream *s, ram_entry *e)
 {
     uint64_t size = region_size(e->r);
-    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE;
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, digest = 0;
     const uint8_t *ram = region_ram_ptr(e->r);
 
     put_u8(s, SECTION_RAM);
     put_str(s, e->id);
     put_u64(s, size);
     put_u32(s, MIG_PAGE);
-    for (uint64_t p = 0; p < npages && ram;) {
+    for (uint64_t p = 0; p < npages && ram && !stream_error(s);) {
         uint64_t start;
+        size_t len;
 
         if (is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
             p++;
@@ -836,12 +1019,15 @@ static void ram_save_region(tes_stream *s, ram_entry *e)
                         !is_zero(ram + p * MIG_PAGE, page_len(size, p));) {
             p++;
         }
+        len = MIN(p * MIG_PAGE, size) - start * MIG_PAGE;
         put_u64(s, start);
         put_u32(s, p - start);
-        stream_write(s, ram + start * MIG_PAGE, MIN(p * MIG_PAGE, size) - start * MIG_PAGE);
+        stream_write(s, ram + start * MIG_PAGE, len);
+        digest = ram_digest(digest, start, p - start, ram + start * MIG_PAGE, len);
     }
     put_u64(s, 0);
     put_u32(s, 0); /* end of runs */
+    put_u64(s, digest);
 }
 
 /* "256M", "64K", or bytes when not a round size. */
@@ -880,14 +1066,16 @@ static ram_entry *ram_find(GPtrArray *list, const char *id)
     return NULL;
 }
 
-static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp)
+static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, uint32_t version,
+                         char **errp)
 {
-    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0;
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0, digest = 0;
     uint8_t *ram = region_ram_ptr(e->r);
 
     for (;;) {
         uint64_t start = get_u64(s);
         uint32_t count = get_u32(s);
+        size_t len;
 
         if (stream_error(s) || count == 0) {
             break;
@@ -899,7 +1087,15 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp
         }
         ram_zero_pages(ram, size, next, start);
         next = start + count;
-        stream_read(s, ram + start * MIG_PAGE, MIN(next * MIG_PAGE, size) - start * MIG_PAGE);
+        len = MIN(next * MIG_PAGE, size) - start * MIG_PAGE;
+        if (stream_read(s, ram + start * MIG_PAGE, len) == 0) {
+            digest = ram_digest(digest, start, count, ram + start * MIG_PAGE, len);
+        }
+    }
+    if (version >= 2 && !stream_error(s) && get_u64(s) != digest && !stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': its pages do not match the stream's digest "
+                       "(corrupt or shifted runs)", e->id);
+        return -EINVAL;
     }
     if (stream_error(s)) {
         core_set_error(errp, "RAM region '%s': the stream is cut short", e->id);
@@ -909,11 +1105,12 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, char **errp
     return 0;
 }
 
-static int ram_load_section(tes_stream *s, GPtrArray *list, char **errp)
+static int ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char **errp)
 {
     g_autofree char *id = get_str(s);
     uint64_t size = get_u64(s);
     uint32_t page = get_u32(s);
+    g_autofree char *eid = NULL;
     ram_entry *e;
 
     if (stream_error(s)) {
@@ -921,23 +1118,24 @@ static int ram_load_section(tes_stream *s, GPtrArray *list, char **errp)
         return -EIO;
     }
     e = ram_find(list, id);
+    eid = printable(id);
     if (!e || e->seen) {
         core_set_error(errp, e ? "stream has RAM region '%s' twice"
-                               : "stream has RAM region '%s' that this machine lacks", id);
+                               : "stream has RAM region '%s' that this machine lacks", eid);
         return -EINVAL;
     }
     if (size != region_size(e->r)) {
         g_autofree char *there = size_str(size), *here = size_str(region_size(e->r));
-        core_set_error(errp, "RAM region '%s' is %s in the stream, %s here", id, there, here);
+        core_set_error(errp, "RAM region '%s' is %s in the stream, %s here", eid, there, here);
         return -EINVAL;
     }
     if (page != MIG_PAGE) {
-        core_set_error(errp, "RAM region '%s': page size %u in the stream, want %u", id, page,
+        core_set_error(errp, "RAM region '%s': page size %u in the stream, want %u", eid, page,
                        MIG_PAGE);
         return -EINVAL;
     }
     e->seen = true;
-    return ram_load_runs(s, e, size, errp);
+    return ram_load_runs(s, e, size, version, errp);
 }
 
 /* ---- devices ---- */
@@ -980,6 +1178,8 @@ static void device_section_save(tes_device *d, void *opaque)
 
 typedef struct load_ctx {
     tes_stream *s;
+    uint32_t version;  /* of the stream format */
+    bool clock_seen;
     GPtrArray *ram;
     GHashTable *devs_seen;
     char *missing; /* first destination device absent from the stream */
@@ -989,19 +1189,20 @@ static tes_device *device_section_match(load_ctx *c, const char *name, const cha
                                         char **errp)
 {
     tes_device *d = dev_find(name);
+    g_autofree char *ename = printable(name), *etype = printable(type);
 
     if (!d) {
-        core_set_error(errp, "stream has device '%s' (%s) that this machine lacks", name,
-                       type);
+        core_set_error(errp, "stream has device '%s' (%s) that this machine lacks", ename,
+                       etype);
         return NULL;
     }
     if (strcmp(dev_type_name(d), type) != 0) {
         core_set_error(errp, "stream has device '%s' of type '%s', this machine has '%s'",
-                       name, type, dev_type_name(d));
+                       ename, etype, dev_type_name(d));
         return NULL;
     }
     if (!g_hash_table_add(c->devs_seen, d)) {
-        core_set_error(errp, "stream has device '%s' twice", name);
+        core_set_error(errp, "stream has device '%s' twice", ename);
         return NULL;
     }
     return d;
@@ -1030,16 +1231,20 @@ static int device_section_load(load_ctx *c, char **errp)
     }
     data = get_blob(s, len);
     if (!data) {
-        core_set_error(errp, "device '%s' (%s): its section is cut short", name, type);
+        core_set_error(errp, "device '%s' (%s): its section is cut short", d->name,
+                       dev_type_name(d));
         return -EIO;
     }
-    core_log(TES_LOG_PLUGIN, "migration: loading device '%s' (%s) saved by plugin %s %s, "
-             "state version %u", name, type, pname, pver, version);
+    if (core_log_mask & TES_LOG_PLUGIN) {
+        g_autofree char *ep = printable(pname), *ev = printable(pver);
+        core_log(TES_LOG_PLUGIN, "migration: loading device '%s' (%s) saved by plugin %s %s, "
+                 "state version %u", d->name, dev_type_name(d), ep, ev, version);
+    }
     in = stream_new_mem_reader(data, len);
     ret = dev_state_load_err(d, in, version, errp);
     if (ret == 0 && stream_mem_left(in)) {
         core_set_error(errp, "device '%s' (%s): %zu bytes of its section were left unread",
-                       name, type, stream_mem_left(in));
+                       d->name, dev_type_name(d), stream_mem_left(in));
         ret = -EINVAL;
     }
     stream_close(in);
@@ -1058,30 +1263,53 @@ static void device_check_seen(tes_device *d, void *opaque)
 
 /* ---- the whole machine ---- */
 
-int migration_save(tes_stream *s, char **errp)
+/* Clock and device sections into a memory stream, under the machine lock:
+ * pre_save() drains every device, so nothing changes guest RAM after. */
+static tes_stream *devices_save(char **errp)
 {
-    GPtrArray *ram;
-    save_ctx c = {.s = s};
+    tes_stream *devs = stream_new_mem();
+    save_ctx c = {.s = devs};
 
-    if (migration_blocked(errp)) {
-        return -ENOTSUP;
-    }
-    stream_write(s, MIG_MAGIC, 8);
-    put_u32(s, MIG_VERSION);
-    ram = ram_list();
-    for (guint i = 0; i < ram->len; i++) {
-        ram_save_region(s, g_ptr_array_index(ram, i));
-    }
-    g_ptr_array_unref(ram);
-    put_u8(s, SECTION_CLOCK);
-    put_u64(s, (uint64_t)clock_ns());
+    put_u8(devs, SECTION_CLOCK);
+    put_u64(devs, (uint64_t)clock_ns());
     devices_foreach(device_section_save, &c);
-    put_u8(s, SECTION_END);
+    put_u8(devs, SECTION_END);
     if (c.err) {
         core_set_error(errp, "%s", c.err);
         g_free(c.err);
-        return -EIO;
+        stream_close(devs);
+        return NULL;
     }
+    return devs;
+}
+
+/* The caller has stopped the guest. The lock is held only while devices
+ * are saved: RAM (the long part, at the peer's pace) is written without
+ * it, so that the monitor keeps answering. */
+int migration_save(tes_stream *s, char **errp)
+{
+    GPtrArray *ram;
+    tes_stream *devs;
+    const void *data;
+    size_t len;
+
+    core_lock();
+    if (migration_blocked(errp) || !(devs = devices_save(errp))) {
+        core_unlock();
+        return -ENOTSUP;
+    }
+    ram = ram_list();
+    core_unlock();
+    stream_write(s, MIG_MAGIC, 8);
+    put_u32(s, MIG_VERSION);
+    for (guint i = 0; i < ram->len && !stream_error(s); i++) {
+        ram_save_region(s, g_ptr_array_index(ram, i));
+    }
+    g_ptr_array_unref(ram);
+    data = stream_mem_data(devs, &len);
+    stream_write(s, data, len);
+    stream_close(devs);
+    stream_flush(s);
     if (stream_error(s)) {
         core_set_error(errp, "writing the migration stream failed: %s",
                        g_strerror(-stream_error(s)));
@@ -1090,39 +1318,68 @@ int migration_save(tes_stream *s, char **errp)
     return 0;
 }
 
-static int header_load(tes_stream *s, char **errp)
+static int header_load(tes_stream *s, uint32_t *version, char **errp)
 {
     char magic[8];
-    uint32_t version;
 
     if (stream_read(s, magic, 8) < 0 || memcmp(magic, MIG_MAGIC, 8) != 0) {
         core_set_error(errp, "not a tessera migration stream (no TESMIG header)");
         return -EINVAL;
     }
-    version = get_u32(s);
-    if (stream_error(s) || version != MIG_VERSION) {
-        core_set_error(errp, "migration stream format version %u, this tessera reads %u",
-                       version, MIG_VERSION);
+    *version = get_u32(s);
+    if (stream_error(s) || *version < MIG_VERSION_MIN || *version > MIG_VERSION) {
+        core_set_error(errp, "migration stream format version %u, this tessera reads %u..%u",
+                       *version, MIG_VERSION_MIN, MIG_VERSION);
         return -EINVAL;
     }
     return 0;
 }
 
+static int clock_load(load_ctx *c, char **errp)
+{
+    int64_t ns = (int64_t)get_u64(c->s);
+
+    if (stream_error(c->s)) {
+        core_set_error(errp, "migration stream is cut short in the clock section");
+        return -EIO;
+    }
+    if (c->clock_seen) {
+        core_set_error(errp, "migration stream has the clock section twice");
+        return -EINVAL;
+    }
+    if (ns < 0 || ns > MAX_CLOCK_NS) {
+        core_set_error(errp, "migration stream: virtual clock %" G_GINT64_FORMAT " ns is out "
+                       "of range (0..2^62)", ns);
+        return -EINVAL;
+    }
+    c->clock_seen = true;
+    /* Before the devices: post_load() may re-arm timers from now. */
+    clock_set_ns(ns);
+    return 0;
+}
+
+static int section_load_locked(load_ctx *c, uint8_t tag, char **errp);
+
+/* RAM is read without the machine lock (the guest is stopped and nothing
+ * else touches its RAM while "inmigrate"); the rest with it. */
 static int section_load(load_ctx *c, uint8_t tag, char **errp)
 {
-    switch (tag) {
-    case SECTION_RAM:
-        return ram_load_section(c->s, c->ram, errp);
-    case SECTION_CLOCK: {
-        int64_t ns = (int64_t)get_u64(c->s);
-        if (stream_error(c->s)) {
-            core_set_error(errp, "migration stream is cut short in the clock section");
-            return -EIO;
-        }
-        /* Before the devices: post_load() may re-arm timers from now. */
-        clock_set_ns(ns);
-        return 0;
+    int ret;
+
+    if (tag == SECTION_RAM) {
+        return ram_load_section(c->s, c->ram, c->version, errp);
     }
+    core_lock();
+    ret = section_load_locked(c, tag, errp);
+    core_unlock();
+    return ret;
+}
+
+static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
+{
+    switch (tag) {
+    case SECTION_CLOCK:
+        return clock_load(c, errp);
     case SECTION_DEVICE:
         return device_section_load(c, errp);
     default:
@@ -1154,9 +1411,11 @@ static int load_check_complete(load_ctx *c, char **errp)
 int migration_load(tes_stream *s, char **errp)
 {
     load_ctx c = {.s = s};
-    int ret = header_load(s, errp);
+    int ret = header_load(s, &c.version, errp);
 
+    core_lock();
     c.ram = ram_list();
+    core_unlock();
     c.devs_seen = g_hash_table_new(NULL, NULL);
     while (ret == 0) {
         uint8_t tag = get_u8(s);
@@ -1165,7 +1424,9 @@ int migration_load(tes_stream *s, char **errp)
             core_set_error(errp, "migration stream is cut short (no end marker)");
             ret = -EIO;
         } else if (tag == SECTION_END) {
+            core_lock();
             ret = load_check_complete(&c, errp);
+            core_unlock();
             break;
         } else {
             ret = section_load(&c, tag, errp);

@@ -1286,17 +1286,72 @@ void pci_state_save(tes_device *dev, tes_stream *s)
     stream_write(s, &level, 1);
 }
 
-static int state_check(struct pci_function *f, uint32_t have, uint32_t want, const char *what)
+static int state_check(struct pci_function *f, uint32_t have, uint32_t want, const char *what,
+                       char **errp)
 {
     if (have != want) {
-        core_log(TES_LOG_GUEST_ERROR, "PCI: %s: migration stream has %s %u, device has %u",
-                 pci_dev_name(f->dev), what, have, want);
+        core_set_error(errp, "PCI state: the stream has %s %u, the device %u", what, have,
+                       want);
         return -EINVAL;
     }
     return 0;
 }
 
-int pci_state_load(tes_device *dev, tes_stream *s)
+/* Read-only bits the device itself changes as it runs (interrupt status,
+ * PCIe link/slot/device/root status, MSI pending bits): not compared. */
+static void dynamic_bits(const struct pci_function *f, uint8_t *dyn)
+{
+    dyn[TES_PCI_STATUS] = (uint8_t)~TES_PCI_STATUS_CAP_LIST;
+    dyn[TES_PCI_STATUS + 1] = 0xff;
+    if (f->pcie_off) {
+        static const uint8_t sta[] = {0x0a, 0x0b, 0x12, 0x13, 0x1a, 0x1b,
+                                      0x20, 0x21, 0x22, 0x23, 0x32, 0x33};
+        for (size_t i = 0; i < sizeof(sta); i++) {
+            dyn[f->pcie_off + sta[i]] = 0xff;
+        }
+    }
+    if (f->msi_off && (cfg_get16(f->config + f->msi_off + 2) & 0x0100)) {
+        /* Pending bits follow the mask bits, after a 32- or 64-bit address. */
+        unsigned pend = f->msi_off + ((cfg_get16(f->config + f->msi_off + 2) & 0x80) ? 0x14
+                                                                                  : 0x10);
+        memset(dyn + pend, 0xff, 4);
+    }
+}
+
+/* As QEMU's get_pci_config_device(): a stream may change what the guest
+ * could write, never the bits that are read-only to it (IDs, BAR sizes,
+ * capability layout): those would break the core's assumptions. */
+static int check_readonly(struct pci_function *f, const uint8_t *cfg, char **errp)
+{
+    g_autofree uint8_t *dyn = g_malloc0(PCIE_CONFIG_SIZE);
+
+    dynamic_bits(f, dyn);
+    for (uint32_t i = 0; i < f->config_size; i++) {
+        uint8_t ro = ~(f->wmask[i] | f->w1cmask[i] | dyn[i]);
+
+        if ((cfg[i] ^ f->config[i]) & ro) {
+            core_set_error(errp, "PCI state: config byte 0x%x is 0x%02x in the stream, 0x%02x "
+                           "here (read-only bits 0x%02x)", i, cfg[i], f->config[i], ro);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* The stream's MSI-X vectors pending beyond the table do not exist. */
+static int check_pba(struct pci_function *f, const uint8_t *pba, char **errp)
+{
+    for (uint32_t v = f->msix_nvec; v < f->msix_pba_size * 8u; v++) {
+        if (pba[v / 8] & (1u << (v % 8))) {
+            core_set_error(errp, "PCI state: MSI-X vector %u pending, the device has %u", v,
+                           f->msix_nvec);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp)
 {
     struct pci_function *f = fn_of(dev);
     g_autofree uint8_t *cfg = NULL, *table = NULL, *pba = NULL;
@@ -1306,23 +1361,28 @@ int pci_state_load(tes_device *dev, tes_stream *s)
     if (!f) {
         return -EINVAL;
     }
-    if (get_u32(s, &version) || state_check(f, version, PCI_STATE_VERSION, "PCI state version") ||
-        get_u32(s, &size) || state_check(f, size, f->config_size, "config size")) {
+    if (get_u32(s, &version) ||
+        state_check(f, version, PCI_STATE_VERSION, "PCI state version", errp) ||
+        get_u32(s, &size) || state_check(f, size, f->config_size, "config size", errp)) {
         return -EINVAL;
     }
     cfg = g_malloc(size);
     if (stream_read(s, cfg, size) || get_u32(s, &nvec) ||
-        state_check(f, nvec, f->msix_nvec, "MSI-X vectors")) {
+        state_check(f, nvec, f->msix_nvec, "MSI-X vectors", errp)) {
         return -EINVAL;
     }
     table = g_malloc(nvec * 16u + 1);
     if (stream_read(s, table, nvec * 16u) || get_u32(s, &pba_size) ||
-        state_check(f, pba_size, f->msix_pba_size, "PBA size")) {
+        state_check(f, pba_size, f->msix_pba_size, "PBA size", errp)) {
         return -EINVAL;
     }
     pba = g_malloc(pba_size + 1);
     if (stream_read(s, pba, pba_size) || stream_read(s, &level, 1)) {
+        core_set_error(errp, "PCI state: cut short");
         return -EIO;
+    }
+    if (check_readonly(f, cfg, errp) || check_pba(f, pba, errp)) {
+        return -EINVAL;
     }
     memcpy(f->config, cfg, size);
     if (nvec) {
@@ -1334,4 +1394,9 @@ int pci_state_load(tes_device *dev, tes_stream *s)
     windows_update(f);
     intx_update(f);
     return 0;
+}
+
+int pci_state_load(tes_device *dev, tes_stream *s)
+{
+    return pci_state_load_err(dev, s, NULL);
 }

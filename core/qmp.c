@@ -8,8 +8,12 @@
  * commands; each reply is one JSON object per line ("\r\n" as QEMU), with
  * the request's "id" echoed. Events (STOP, RESUME, SHUTDOWN, RESET) go to
  * every negotiated client. Messages may arrive split across reads or
- * several in one read: a small splitter counts braces outside strings.
- * Commands run in the main loop under the machine lock.
+ * several in one read: a small splitter counts braces outside strings, and
+ * refuses (one error, the message skipped) nesting past 1024 or a message
+ * past 4 MiB before json-glib sees it. Commands run in the main loop under
+ * the machine lock. Sockets never block: output waits in a queue per
+ * client; a client that does not read stops being read, and one whose
+ * queue still overflows (events) is disconnected.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -30,11 +34,15 @@ typedef struct qmp_server {
 
 typedef struct qmp_client {
     GSocket *sock;
-    GSource *src;
-    GString *msg; /* the message being assembled */
-    int depth;    /* {} and [] nesting outside strings */
+    GSource *src;     /* input; NULL while paused for a full output queue */
+    GSource *out_src; /* G_IO_OUT, only while out holds bytes */
+    GString *msg;     /* the message being assembled */
+    int depth;        /* {} and [] nesting outside strings */
     bool in_str, esc;
+    bool skipping;    /* discarding a message over a limit, to its end */
     bool negotiated;
+    GByteArray *out;  /* replies and events not yet sent; under out_lock */
+    bool dropped;     /* its queue overflowed: closed from the main loop */
 } qmp_client;
 
 typedef JsonNode *(*qmp_fn)(JsonObject *args, qmp_client *c, char **err);
@@ -44,28 +52,137 @@ typedef struct qmp_cmd {
     qmp_fn fn;
 } qmp_cmd;
 
+/* QEMU's limits (json-streamer.c): deeper nesting would let one message
+ * overflow json-glib's recursive parser; a longer message, our memory. */
+#define QMP_MAX_NESTING 1024
+#define QMP_MAX_MESSAGE (4u << 20)
+/* Output queue per client. Above PAUSE we stop reading its commands until
+ * it drains (a client that writes without reading stalls only itself);
+ * a queue already past MAX when more comes is a client that stopped
+ * reading altogether (events keep coming): it is disconnected. */
+#define QMP_OUT_PAUSE (64u << 10)
+#define QMP_OUT_MAX (1u << 20)
+/* Each client may hold a message and a queue of a few MiB: so many at most
+ * (QEMU's socket chardev serves one). */
+#define QMP_MAX_CLIENTS 64
+
 static GPtrArray *servers; /* qmp_server* */
+/* The client list and every client's out queue, so that qmp_event() from
+ * any thread only appends; sockets are touched by the main loop alone. */
+static GMutex out_lock;
 static GPtrArray *clients; /* qmp_client* */
+static gint flush_scheduled;
+
+static void client_close(qmp_client *c);
+static void client_input_watch(qmp_client *c);
+/* In-process clients (fuzzing): commands that reach host files or run
+ * host commands (migrate's file: and exec:) are refused. */
+static bool sandboxed;
 
 /* ---- output ---- */
 
+/* Queue one line; out_lock held. */
+static void queue_line(qmp_client *c, JsonNode *node)
+{
+    char *text;
+
+    if (c->dropped) {
+        return;
+    }
+    if (c->out->len > QMP_OUT_MAX) {
+        c->dropped = true;
+        core_log(TES_LOG_PLUGIN, "qmp: a client stopped reading (%u bytes queued): "
+                 "disconnected", c->out->len);
+        return;
+    }
+    text = json_to_string(node, FALSE);
+    g_byte_array_append(c->out, (const guint8 *)text, strlen(text));
+    g_byte_array_append(c->out, (const guint8 *)"\r\n", 2);
+    g_free(text);
+}
+
+static gboolean client_writable(GSocket *sock, GIOCondition cond, gpointer opaque);
+
+/* Send what the socket takes now, never waiting; main loop only. False
+ * when the client is gone (then freed). */
+static bool client_flush(qmp_client *c)
+{
+    bool dead;
+    gsize left;
+
+    g_mutex_lock(&out_lock);
+    while (c->out->len && !c->dropped) {
+        GError *gerr = NULL;
+        gssize n = g_socket_send(c->sock, (const char *)c->out->data, c->out->len, NULL,
+                                 &gerr);
+
+        if (n < 0) {
+            c->dropped = !g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+            g_error_free(gerr);
+            break;
+        }
+        g_byte_array_remove_range(c->out, 0, n);
+    }
+    dead = c->dropped;
+    left = c->out->len;
+    g_mutex_unlock(&out_lock);
+    if (dead) {
+        client_close(c);
+        return false;
+    }
+    if (left && !c->out_src) {
+        c->out_src = g_socket_create_source(c->sock, G_IO_OUT, NULL);
+        g_source_set_callback(c->out_src, (GSourceFunc)(void (*)(void))client_writable, c,
+                              NULL);
+        g_source_attach(c->out_src, NULL);
+    } else if (!left && c->out_src) {
+        g_source_destroy(c->out_src);
+        g_clear_pointer(&c->out_src, g_source_unref);
+    }
+    if (!c->src && left < QMP_OUT_PAUSE / 2) {
+        client_input_watch(c); /* drained: read its commands again */
+    }
+    return true;
+}
+
+static gboolean client_writable(GSocket *sock, GIOCondition cond, gpointer opaque)
+{
+    qmp_client *c = opaque;
+
+    GSource *self = g_source_ref(c->out_src);
+    gboolean keep;
+
+    /* client_flush() destroys this source once the queue is empty, or
+     * frees the client. */
+    keep = client_flush(c) && c->out_src == self;
+    g_source_unref(self);
+    return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
 static void client_send(qmp_client *c, JsonNode *node)
 {
-    char *text = json_to_string(node, FALSE);
-    GString *line = g_string_new(text);
-    gsize off = 0;
+    g_mutex_lock(&out_lock);
+    queue_line(c, node);
+    g_mutex_unlock(&out_lock);
+}
 
-    g_string_append(line, "\r\n");
-    while (off < line->len) {
-        gssize n = g_socket_send(c->sock, line->str + off, line->len - off, NULL, NULL);
+/* Events are queued from any thread, under any lock; this sends them. */
+static gboolean flush_all(gpointer opaque)
+{
+    g_atomic_int_set(&flush_scheduled, 0);
+    for (guint i = 0; clients && i < clients->len;) {
+        qmp_client *c = g_ptr_array_index(clients, i);
 
-        if (n <= 0) {
-            break; /* client gone: its read source sees the hang-up */
-        }
-        off += n;
+        i += client_flush(c); /* a closed client left the list */
     }
-    g_string_free(line, TRUE);
-    g_free(text);
+    return G_SOURCE_REMOVE;
+}
+
+static void schedule_flush(void)
+{
+    if (g_atomic_int_compare_and_exchange(&flush_scheduled, 0, 1)) {
+        g_idle_add(flush_all, NULL);
+    }
 }
 
 static JsonNode *obj_node(JsonObject *o)
@@ -136,21 +253,23 @@ void qmp_event(const char *name)
     gint64 now = g_get_real_time();
     JsonNode *n;
 
-    core_lock(); /* the client list is changed under the lock */
     json_object_set_string_member(o, "event", name);
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
     json_object_set_object_member(o, "timestamp", ts);
     n = obj_node(o);
+    /* Callers may hold the machine lock: queue only, the main loop sends. */
+    g_mutex_lock(&out_lock);
     for (guint i = 0; clients && i < clients->len; i++) {
         qmp_client *c = g_ptr_array_index(clients, i);
 
         if (c->negotiated) {
-            client_send(c, n);
+            queue_line(c, n);
         }
     }
+    g_mutex_unlock(&out_lock);
     json_node_unref(n);
-    core_unlock();
+    schedule_flush();
 }
 
 /* ---- commands ---- */
@@ -214,6 +333,11 @@ static JsonNode *cmd_cont(JsonObject *args, qmp_client *c, char **err)
         core_set_error(err, "Guest is shutting down; 'cont' is not possible");
         return NULL;
     }
+    if (migration_in_progress()) {
+        /* Not live: the stream is RAM as it is while the guest is stopped. */
+        core_set_error(err, "a migration is in progress; 'cont' is not possible");
+        return NULL;
+    }
     vm_start();
     return empty_return();
 }
@@ -272,10 +396,21 @@ static JsonNode *cmd_query_plugins(JsonObject *args, qmp_client *c, char **err)
     return n;
 }
 
+static bool sandbox_refuses(char **err)
+{
+    if (sandboxed) {
+        core_set_error(err, "not available to a sandboxed monitor");
+    }
+    return sandboxed;
+}
+
 static JsonNode *cmd_migrate(JsonObject *args, qmp_client *c, char **err)
 {
     const char *uri = arg_string(args, "uri", err);
 
+    if (sandbox_refuses(err)) {
+        return NULL;
+    }
     if (!uri || !migrate_start(uri, err)) {
         core_set_error(err, "migrate: failed to start");
         return NULL;
@@ -287,16 +422,19 @@ static JsonNode *cmd_migrate_incoming(JsonObject *args, qmp_client *c, char **er
 {
     const char *uri = arg_string(args, "uri", err);
 
-    if (!uri) {
+    if (!uri || sandbox_refuses(err)) {
         return NULL;
     }
-    if (runstate_get() != RUN_INMIGRATE) {
-        vm_stop(RUN_INMIGRATE);
-    }
-    if (!migrate_incoming(uri, err)) {
+    if (!migrate_incoming_deferred(uri, err)) {
         core_set_error(err, "migrate-incoming: failed");
         return NULL;
     }
+    return empty_return();
+}
+
+static JsonNode *cmd_migrate_cancel(JsonObject *args, qmp_client *c, char **err)
+{
+    migrate_cancel();
     return empty_return();
 }
 
@@ -355,6 +493,7 @@ static const qmp_cmd commands[] = {
     {"query-plugins", cmd_query_plugins},
     {"migrate", cmd_migrate},
     {"migrate-incoming", cmd_migrate_incoming},
+    {"migrate_cancel", cmd_migrate_cancel},
     {"query-migrate", cmd_query_migrate},
     {"human-monitor-command", cmd_hmp},
     {"query-version", cmd_query_version},
@@ -454,100 +593,201 @@ static void dispatch(qmp_client *c, const char *text)
     g_object_unref(p);
 }
 
-/* Feed bytes to the splitter; every complete top-level value is run. */
+/* A message over a limit: one error now, its bytes skipped to its end. */
+static void skip_message(qmp_client *c, const char *why)
+{
+    send_error(c, "GenericError", why, NULL);
+    g_string_truncate(c->msg, 0);
+    c->skipping = true;
+}
+
+/* Track strings and nesting; true when ch ends a top-level value. */
+static bool scan(qmp_client *c, char ch)
+{
+    if (c->in_str) {
+        if (c->esc) {
+            c->esc = false;
+        } else if (ch == '\\') {
+            c->esc = true;
+        } else if (ch == '"') {
+            c->in_str = false;
+        }
+        return false;
+    }
+    if (ch == '"') {
+        c->in_str = true;
+    } else if (ch == '{' || ch == '[') {
+        c->depth++;
+    } else if (ch == '}' || ch == ']') {
+        c->depth--;
+    }
+    /* A value ends when its brackets close; a stray top-level token
+     * ends at a newline and is reported as a parse error. */
+    return c->depth <= 0 && (ch == '}' || ch == ']' || ch == '\n');
+}
+
+/* Feed bytes to the splitter; every complete top-level value is run. The
+ * limits are checked before json-glib sees anything. Bytes are appended
+ * to the message a run at a time, not one by one (megabyte messages). */
 static void feed(qmp_client *c, const char *buf, gssize len)
 {
+    gssize start = 0;
+
     for (gssize i = 0; i < len; i++) {
         char ch = buf[i];
+        gsize pending = c->msg->len + (gsize)(i + 1 - start);
 
-        if (c->depth == 0 && c->msg->len == 0 && g_ascii_isspace(ch)) {
+        if (c->depth == 0 && c->msg->len == 0 && start == i && !c->skipping &&
+            g_ascii_isspace(ch)) {
+            start = i + 1;
             continue;
         }
-        g_string_append_c(c->msg, ch);
-        if (c->in_str) {
-            if (c->esc) {
-                c->esc = false;
-            } else if (ch == '\\') {
-                c->esc = true;
-            } else if (ch == '"') {
-                c->in_str = false;
+        if (scan(c, ch)) {
+            if (!c->skipping) {
+                g_string_append_len(c->msg, buf + start, i + 1 - start);
+                dispatch(c, c->msg->str);
             }
-            continue;
-        }
-        if (ch == '"') {
-            c->in_str = true;
-        } else if (ch == '{' || ch == '[') {
-            c->depth++;
-        } else if (ch == '}' || ch == ']') {
-            c->depth--;
-        }
-        /* A value ends when its brackets close; a stray top-level token
-         * ends at a newline and is reported as a parse error. */
-        if (c->depth <= 0 && (ch == '}' || ch == ']' || ch == '\n')) {
-            dispatch(c, c->msg->str);
             g_string_truncate(c->msg, 0);
             c->depth = 0;
+            c->skipping = false;
+            start = i + 1;
+        } else if (!c->skipping && c->depth > QMP_MAX_NESTING) {
+            skip_message(c, "JSON nesting depth limit exceeded");
+        } else if (!c->skipping && pending > QMP_MAX_MESSAGE) {
+            skip_message(c, "JSON message size limit exceeded");
         }
+        if (c->skipping) {
+            start = i + 1;
+        }
+    }
+    if (!c->skipping) {
+        g_string_append_len(c->msg, buf + start, len - start);
     }
 }
 
 /* ---- connections ---- */
 
-static void client_free(qmp_client *c)
+/* Main loop only; out_lock not held. */
+static void client_close(qmp_client *c)
 {
-    g_source_destroy(c->src);
-    g_source_unref(c->src);
+    g_mutex_lock(&out_lock);
+    g_ptr_array_remove(clients, c);
+    g_mutex_unlock(&out_lock);
+    if (c->src) {
+        g_source_destroy(c->src);
+        g_source_unref(c->src);
+    }
+    if (c->out_src) {
+        g_source_destroy(c->out_src);
+        g_source_unref(c->out_src);
+    }
     g_socket_close(c->sock, NULL);
     g_object_unref(c->sock);
     g_string_free(c->msg, TRUE);
+    g_byte_array_unref(c->out);
     g_free(c);
 }
 
 static gboolean client_readable(GSocket *sock, GIOCondition cond, gpointer opaque)
 {
     qmp_client *c = opaque;
+    GError *gerr = NULL;
     char buf[4096];
     gssize n = -1;
+    bool full;
 
     if (cond & G_IO_IN) {
-        n = g_socket_receive(sock, buf, sizeof(buf), NULL, NULL);
+        n = g_socket_receive(sock, buf, sizeof(buf), NULL, &gerr);
     }
+    if (n < 0 && g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free(gerr);
+        return G_SOURCE_CONTINUE;
+    }
+    g_clear_error(&gerr);
     if (n <= 0) {
-        core_lock();
-        g_ptr_array_remove(clients, c);
-        core_unlock();
-        client_free(c);
+        client_close(c);
         return G_SOURCE_REMOVE;
     }
     feed(c, buf, n);
+    g_mutex_lock(&out_lock);
+    full = c->out->len >= QMP_OUT_PAUSE;
+    g_mutex_unlock(&out_lock);
+    if (!client_flush(c)) {
+        return G_SOURCE_REMOVE;
+    }
+    if (full && c->out_src) {
+        /* It writes faster than it reads: hear it again once drained. */
+        g_source_unref(c->src);
+        c->src = NULL;
+        return G_SOURCE_REMOVE;
+    }
     return G_SOURCE_CONTINUE;
+}
+
+static void client_input_watch(qmp_client *c)
+{
+    c->src = g_socket_create_source(c->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(c->src, (GSourceFunc)(void (*)(void))client_readable, c, NULL);
+    g_source_attach(c->src, NULL);
 }
 
 static void client_add(GSocket *sock)
 {
     qmp_client *c = g_new0(qmp_client, 1);
 
-    /* Blocking: we read only when readable, and a reply is written whole. */
-    g_socket_set_blocking(sock, TRUE);
+    /* Never blocking: a client that does not read must not stall us. */
+    g_socket_set_blocking(sock, FALSE);
     c->sock = sock;
     c->msg = g_string_new(NULL);
-    c->src = g_socket_create_source(sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-    g_source_set_callback(c->src, (GSourceFunc)(void (*)(void))client_readable, c, NULL);
-    g_source_attach(c->src, NULL);
-    core_lock();
+    c->out = g_byte_array_new();
+    client_input_watch(c);
+    g_mutex_lock(&out_lock);
     if (!clients) {
         clients = g_ptr_array_new();
     }
     g_ptr_array_add(clients, c);
-    core_unlock();
+    g_mutex_unlock(&out_lock);
     send_greeting(c);
+    client_flush(c);
+}
+
+/* ---- in-process clients (tests/fuzz/fuzz-qmp-json.c) ---- */
+
+qmp_client *qmp_client_open_fd(int fd, bool sandbox)
+{
+    GSocket *sock = g_socket_new_from_fd(fd, NULL);
+
+    if (!sock) {
+        return NULL;
+    }
+    sandboxed = sandbox;
+    client_add(sock);
+    return g_ptr_array_index(clients, clients->len - 1);
+}
+
+/* As if bytes arrived on its socket; false once the client is gone (its
+ * output queue overflowed): it is freed then. */
+bool qmp_client_feed(qmp_client *c, const void *buf, size_t len)
+{
+    feed(c, buf, len);
+    return client_flush(c);
+}
+
+void qmp_client_close(qmp_client *c)
+{
+    client_close(c);
 }
 
 static gboolean server_acceptable(GSocket *sock, GIOCondition cond, gpointer opaque)
 {
     GSocket *cs = g_socket_accept(sock, NULL, NULL);
 
-    if (cs) {
+    if (cs && clients && clients->len >= QMP_MAX_CLIENTS) {
+        core_log(TES_LOG_PLUGIN, "qmp: %d clients already: connection closed",
+                 QMP_MAX_CLIENTS);
+        g_socket_close(cs, NULL);
+        g_object_unref(cs);
+    } else if (cs) {
         client_add(cs);
     }
     return G_SOURCE_CONTINUE;
@@ -653,8 +893,9 @@ bool qmp_add(const char *spec, char **errp)
 void monitors_close_all(void)
 {
     hmp_close_all();
+    flush_all(NULL); /* the last replies and SHUTDOWN, if the socket takes them */
     while (clients && clients->len) {
-        client_free(g_ptr_array_steal_index(clients, clients->len - 1));
+        client_close(g_ptr_array_index(clients, clients->len - 1));
     }
     while (servers && servers->len) {
         qmp_server *srv = g_ptr_array_steal_index(servers, servers->len - 1);

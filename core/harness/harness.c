@@ -17,6 +17,7 @@
 #include <tessera/harness.h>
 
 #include "core.h"
+#include "migration-int.h"
 
 #define HARNESS_NINTX 4
 #define HARNESS_FREE_BAR_BASE 0xe0000000ull /* where msi_enable maps MSI-X BARs */
@@ -589,12 +590,13 @@ static GBytes *save_device(tes_device *dev, int *ret)
     return out;
 }
 
-static int load_device(tes_device *dev, GBytes *bytes, uint32_t version)
+/* 0, or -errno with the loader's one-line refusal in *errp. */
+static int load_device(tes_device *dev, GBytes *bytes, uint32_t version, char **errp)
 {
     size_t len;
     const void *data = g_bytes_get_data(bytes, &len);
     tes_stream *r = stream_new_mem_reader(data, len);
-    int ret = dev_state_load(dev, r, version);
+    int ret = dev_state_load_err(dev, r, version, errp);
 
     stream_close(r);
     return ret;
@@ -611,7 +613,7 @@ static char *qualified_type(tes_device *dev)
 tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
 {
     const tes_state_info *st = dev->type->state;
-    char *type, *opts;
+    char *type, *opts, *err = NULL;
     GBytes *blob;
     tes_device *nd;
     int ret;
@@ -635,14 +637,118 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
     opts = device_opts(h, dev);
     dev_free(dev);
     nd = create(h, type, opts);
-    if (nd && (ret = load_device(nd, blob, st->version)) < 0) {
-        set_error(h, g_strdup_printf("%s: loading state failed (%d)", nd->name, ret));
+    if (nd && (ret = load_device(nd, blob, st->version, &err)) < 0) {
+        set_error(h, g_strdup_printf("%s: loading state failed: %s", nd->name,
+                                     err ? err : g_strerror(-ret)));
         nd = NULL; /* left in place: the test inspects the error */
     }
+    g_free(err);
     g_free(type);
     g_free(opts);
     g_bytes_unref(blob);
     return nd;
+}
+
+void *tes_harness_state_save(tes_harness *h, tes_device *dev, size_t *len)
+{
+    int ret;
+    GBytes *blob = save_device(dev, &ret);
+    void *data = NULL;
+
+    if (ret < 0) {
+        set_error(h, g_strdup_printf("%s: saving state failed (%d)", dev->name, ret));
+    } else {
+        const void *p = g_bytes_get_data(blob, len);
+        data = malloc(*len ? *len : 1);
+        memcpy(data, p, *len);
+    }
+    g_bytes_unref(blob);
+    return data;
+}
+
+int tes_harness_state_load(tes_harness *h, tes_device *dev, const void *data, size_t len)
+{
+    const tes_state_info *st = dev->type->state;
+    g_autoptr(GBytes) blob = g_bytes_new_static(data, len);
+    char *err = NULL;
+    int ret = load_device(dev, blob, st ? st->version : 0, &err);
+
+    if (ret < 0) {
+        set_error(h, g_strdup_printf("%s: loading state failed: %s", dev->name,
+                                     err ? err : g_strerror(-ret)));
+    }
+    g_free(err);
+    return ret;
+}
+
+/* Cursor over a payload; false once it would pass the end. */
+typedef struct poke_cur {
+    uint8_t *p;
+    size_t left;
+} poke_cur;
+
+static bool cur_skip(poke_cur *c, uint64_t n)
+{
+    if (n > c->left) {
+        return false;
+    }
+    c->p += n;
+    c->left -= n;
+    return true;
+}
+
+static bool cur_u32(poke_cur *c, uint32_t *v)
+{
+    if (c->left < 4) {
+        return false;
+    }
+    *v = c->p[0] | c->p[1] << 8 | c->p[2] << 16 | (uint32_t)c->p[3] << 24;
+    return cur_skip(c, 4);
+}
+
+/* The core's PCI state (pci_state_save): version, config, MSI-X, INTx. */
+static bool cur_skip_pci(poke_cur *c)
+{
+    uint32_t v, n;
+
+    return cur_u32(c, &v) && cur_u32(c, &n) && cur_skip(c, n) && cur_u32(c, &n) &&
+           cur_skip(c, (uint64_t)n * 16) && cur_u32(c, &n) && cur_skip(c, n) &&
+           cur_skip(c, 1);
+}
+
+bool tes_harness_state_poke(tes_device *dev, void *data, size_t len, const char *name,
+                            unsigned index, uint64_t value)
+{
+    poke_cur c = {data, len};
+    uint32_t count, nlen, n, blen;
+
+    if ((dev->pci && !cur_skip_pci(&c)) || !cur_u32(&c, &count)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        bool match;
+
+        if (!cur_u32(&c, &nlen) || nlen > c.left) {
+            return false;
+        }
+        match = nlen == strlen(name) && memcmp(c.p, name, nlen) == 0;
+        if (!cur_skip(&c, nlen + 1) || !cur_u32(&c, &n) || !cur_u32(&c, &blen) ||
+            blen > c.left) {
+            return false;
+        }
+        if (match) {
+            unsigned esz = n ? blen / n : 0;
+            if (index >= n || esz == 0 || esz > 8) {
+                return false;
+            }
+            for (unsigned b = 0; b < esz; b++) {
+                c.p[index * esz + b] = (uint8_t)(value >> (8 * b));
+            }
+            return true;
+        }
+        cur_skip(&c, blen);
+    }
+    return false;
 }
 
 /* ---- vCPUs ---- */

@@ -759,9 +759,49 @@ static void gic_reset(tes_device *dev, void *s)
     gic_update(g);
 }
 
+/* Values the register writes bound (c_bpr & 7, targets & cpu_mask...):
+ * a stream outside them would shift by 2^32 or signal absent CPUs. */
+static int gic_cpu_check(struct gic *g, unsigned c)
+{
+    if (g->c_bpr[c] > 7 || g->c_abpr[c] < 1 || g->c_abpr[c] > 7 || g->c_pmr[c] > 0xff) {
+        H->error(g->dev, "CPU interface %u: BPR %u, ABPR %u or PMR %u in the stream out of "
+                 "range", c, g->c_bpr[c], g->c_abpr[c], g->c_pmr[c]);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < 16; i++) {
+        if (g->sgi_src[c][i] & ~cpu_mask(g)) {
+            H->error(g->dev, "SGI %u of CPU %u: sources 0x%x in the stream, %u CPUs", i, c,
+                     g->sgi_src[c][i], g->num_cpu);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int gic_state_check(struct gic *g)
+{
+    for (unsigned c = 0; c < GIC_MAX_CPU; c++) {
+        if (gic_cpu_check(g, c)) {
+            return -EINVAL;
+        }
+    }
+    for (unsigned irq = 0; irq < GIC_MAX_IRQ; irq++) {
+        if (g->target[irq] & ~cpu_mask(g)) {
+            H->error(g->dev, "IRQ %u: targets 0x%x in the stream, %u CPUs", irq,
+                     g->target[irq], g->num_cpu);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 static int gic_post_load(tes_device *dev, void *s, uint32_t version)
 {
     struct gic *g = s;
+
+    if (gic_state_check(g)) {
+        return -EINVAL;
+    }
 
     for (unsigned c = 0; c < GIC_MAX_CPU; c++) {
         g->out_level[c] = -1;

@@ -159,6 +159,15 @@ static int pl031_post_load(tes_device *dev, void *opaque, uint32_t version)
 {
     pl031 *s = opaque;
 
+    /* A write of LR leaves a u32 minus at most 2^33 s of clock: a larger
+     * offset would overflow counter()'s sum. */
+    if (s->tick_offset > (INT64_C(1) << 40) || s->tick_offset < -(INT64_C(1) << 40) ||
+        s->imsc > 1 || s->ris > 1) {
+        H->error(dev, "pl031: tick_offset %lld, imsc %u or ris %u in the stream out of range",
+                 (long long)s->tick_offset, s->imsc, s->ris);
+        return -1;
+    }
+
     arm_alarm(s);
     update_irq(s);
     return 0;

@@ -262,6 +262,13 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
 {
     arm_cpu *c = s;
 
+    /* EL0/EL1 only: el indexes the soft TLBs (tlb_x[2]). */
+    if (c->el > 1 || c->spsel > 1 || c->excl_size > 16) {
+        H->error(dev, "arm CPU: EL %u, SPSel %u or exclusive size %u in the stream out of range",
+                 c->el, c->spsel, c->excl_size);
+        return -1;
+    }
+
     arm_tlb_flush(c);
     arm_jit_reset(c); /* RAM came from the stream, behind the translator's back */
     for (int i = 0; i < NUM_TIMERS; i++) {

@@ -324,6 +324,14 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
 {
     x86_cpu *c = s;
 
+    /* What the decoder can leave: cc_op an op and size below 64, CPL 0..3,
+     * a 3-bit FPU stack top. */
+    if ((uint64_t)c->cc_op >= 64 || c->cpl < 0 || c->cpl > 3 || c->fpstt < 0 || c->fpstt > 7) {
+        H->error(dev, "x86 CPU: cc_op %lld, CPL %d or FPU top %d in the stream out of range",
+                 (long long)c->cc_op, c->cpl, c->fpstt);
+        return -1;
+    }
+
     c->state_dirty = true;
     c->fault = false;
     c->exc_depth = 0;

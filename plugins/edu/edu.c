@@ -34,6 +34,7 @@
  * Guest mistakes are logged under -d guest_errors and otherwise ignored.
  * Migrates everything, including the pending factorial and DMA.
  */
+#include <errno.h>
 #include <string.h>
 #include <tessera/tessera.h>
 
@@ -294,10 +295,37 @@ static int edu_pre_save(tes_device *dev, void *s)
     return 0;
 }
 
+/* A pending timer was armed at most EDU_DELAY_NS ahead of a clock that
+ * has not gone back; a status bit no write sets is not from a guest. */
+static bool deadline_ok(int64_t deadline)
+{
+    return deadline >= 0 && deadline <= H->clock_ns() + EDU_DELAY_NS;
+}
+
+static int edu_state_check(edu *e)
+{
+    if (e->status & ~(uint32_t)(ST_COMPUTING | ST_IRQFACT)) {
+        H->error(e->dev, "status 0x%x in the stream has unknown bits", e->status);
+        return -EINVAL;
+    }
+    if (((e->status & ST_COMPUTING) && !deadline_ok(e->fact_deadline)) ||
+        ((e->dma_cmd & DMA_START) && !deadline_ok(e->dma_deadline))) {
+        H->error(e->dev, "timer deadlines %lld/%lld ns in the stream are not within %d ns "
+                 "of the clock (%lld ns)", (long long)e->fact_deadline,
+                 (long long)e->dma_deadline, EDU_DELAY_NS, (long long)H->clock_ns());
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* Deadlines are absolute virtual times; the clock migrates with the machine. */
 static int edu_post_load(tes_device *dev, void *s, uint32_t version)
 {
     edu *e = s;
+
+    if (edu_state_check(e)) {
+        return -EINVAL;
+    }
 
     if (e->fact_deadline >= 0 && (e->status & ST_COMPUTING)) {
         H->timer_mod(e->fact_timer, e->fact_deadline);

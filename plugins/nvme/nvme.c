@@ -773,10 +773,82 @@ static int nvme_pre_save(tes_device *dev, void *s)
     return 0;
 }
 
+/* The loader trusts nothing it reads: every value must be one the guest's
+ * own register writes and admin commands could have produced, else the
+ * next doorbell indexes past an array (aen_queue, a queue) or walks a
+ * ring beyond its size. One H->error line names the first bad field. */
+static bool queue_ok(nvme_ctrl *n, unsigned q, bool sq)
+{
+    uint32_t max = q == 0 ? 4096 : NVME_MQES + 1; /* AQA is 12 bits */
+    uint32_t size = sq ? n->sq_size[q] : n->cq_size[q];
+    uint32_t head = sq ? n->sq_head[q] : n->cq_head[q];
+    uint32_t tail = sq ? n->sq_tail[q] : n->cq_tail[q];
+
+    if (q > n->max_ioqpairs || !(n->csts & CSTS_RDY) || size < 2 || size > max ||
+        head >= size || tail >= size) {
+        return false;
+    }
+    if (sq) {
+        uint16_t cq = n->sq_cqid[q];
+        return cq < NVME_MAX_Q && n->cq_valid[cq] && (q == 0) == (cq == 0);
+    }
+    return n->cq_phase[q] <= 1 && n->cq_ien[q] <= 1 &&
+           (!n->cq_ien[q] || n->cq_vector[q] < n->msix_qsize);
+}
+
+static int queues_check(nvme_ctrl *n)
+{
+    for (unsigned q = 0; q < NVME_MAX_Q; q++) {
+        if (n->sq_valid[q] > 1 || n->cq_valid[q] > 1) {
+            H->error(n->dev, "queue %u: valid flag %u/%u in the stream", q, n->sq_valid[q],
+                     n->cq_valid[q]);
+            return -EINVAL;
+        }
+        for (int sq = 0; sq <= 1; sq++) {
+            if ((sq ? n->sq_valid[q] : n->cq_valid[q]) && !queue_ok(n, q, sq)) {
+                H->error(n->dev, "%s %u in the stream is out of range (size %u, head %u, "
+                         "tail %u, max_ioqpairs %u)", sq ? "SQ" : "CQ", q,
+                         sq ? n->sq_size[q] : n->cq_size[q], sq ? n->sq_head[q] : n->cq_head[q],
+                         sq ? n->sq_tail[q] : n->cq_tail[q], n->max_ioqpairs);
+                return -EINVAL;
+            }
+        }
+    }
+    if (!!(n->csts & CSTS_RDY) != (n->sq_valid[0] && n->cq_valid[0])) {
+        H->error(n->dev, "CSTS.RDY %u does not match the admin queues in the stream",
+                 n->csts & CSTS_RDY);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int regs_check(nvme_ctrl *n)
+{
+    const char *why = NULL;
+
+    if (n->aer_count > NVME_AERL + 1) {
+        why = "aer_count";
+    } else if (n->aen_count > sizeof(n->aen_queue) / sizeof(n->aen_queue[0])) {
+        why = "aen_count";
+    } else if ((n->csts & CSTS_RDY) && !(n->cc & 1)) {
+        /* (CC's other fields: a guest may rewrite them while enabled.) */
+        why = "CC (ready but not enabled)";
+    }
+    if (why) {
+        H->error(n->dev, "%s in the stream is out of range (aer_count %u, aen_count %u, "
+                 "CC 0x%x, CSTS 0x%x)", why, n->aer_count, n->aen_count, n->cc, n->csts);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int nvme_post_load(tes_device *dev, void *s, uint32_t version)
 {
     nvme_ctrl *n = s;
 
+    if (regs_check(n) || queues_check(n)) {
+        return -EINVAL;
+    }
     memset(n->cq_inflight, 0, sizeof(n->cq_inflight));
     memset(n->cq_irq_sent, 0, sizeof(n->cq_irq_sent));
     memset(n->cq_stalled, 1, sizeof(n->cq_stalled)); /* look at every SQ once */

@@ -233,11 +233,25 @@ static const tes_state_field ioapic_fields[] = {
     TES_FIELD_END,
 };
 
+/* IOREGSEL keeps 8 bits; the lines' state is re-driven by the sources. */
+static int ioapic_post_load(tes_device *dev, void *opaque, uint32_t version)
+{
+    ioapic *s = opaque;
+
+    if (s->regsel > 0xff || s->id > 0xf || (s->irr | s->level) >> IOAPIC_PINS) {
+        H->error(dev, "ioapic: IOREGSEL 0x%x, IRR 0x%x or level 0x%x in the stream out of "
+                 "range", s->regsel, s->irr, s->level);
+        return -1;
+    }
+    return 0;
+}
+
 static const tes_state_info ioapic_state = {
     .size = sizeof(tes_state_info),
     .version = 1,
     .min_version = 1,
     .fields = ioapic_fields,
+    .post_load = ioapic_post_load,
 };
 
 const tes_type_info ioapic_type = {

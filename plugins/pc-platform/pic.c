@@ -22,6 +22,9 @@
  * is ignored, as on PIIX/ICH). No interrupt at ack time gives the spurious
  * IRQ 7 (or 15 for the slave).
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "pc-platform.h"
 
 typedef struct pic_chip {
@@ -366,7 +369,7 @@ static int pic_realize(tes_device *dev, void *opaque)
     H->dev_init_irq_in(dev, pic_set_irq, s, 16);
     H->dev_init_irqs(dev, 1); /* INT */
     /* PIIX/ICH: IRQ 0, 1, 2, 8 and 13 are edge only. */
-    s->chip[0].elcr_mask = 0xf8;
+    s->chip[0].elcr_mask = 0xf8; /* pic_post_load() checks these */
     s->chip[1].elcr_mask = 0xde;
     H->region_add(io, 0x20, H->region_new_io(dev, "pic-master", 2, &master_ops, s), 0);
     H->region_add(io, 0xa0, H->region_new_io(dev, "pic-slave", 2, &slave_ops, s), 0);
@@ -380,9 +383,41 @@ static void pic_unrealize(tes_device *dev, void *opaque)
     H->cpu_set_sysregs(NULL, NULL, opaque);
 }
 
+/* Bytes of a loaded bool, read without reading a bool (2 would be UB). */
+static bool bools_ok(const bool *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t v;
+
+        memcpy(&v, &b[i], 1);
+        if (v > 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
+_Static_assert(offsetof(pic_chip, sfnm) == offsetof(pic_chip, read_isr) + 7,
+               "pic_chip's eight bools are contiguous");
+
+/* The ELCR masks are the board's wiring (realize), not guest state; the
+ * rest as the ICW/OCW writes leave it. */
+static bool chip_ok(const pic_chip *p, uint8_t elcr_mask)
+{
+    return p->elcr_mask == elcr_mask && !(p->elcr & ~elcr_mask) && p->priority_add <= 7 &&
+           !(p->irq_base & 7) && p->init_state <= 3 && bools_ok(&p->read_isr, 8);
+}
+
 static int pic_post_load(tes_device *dev, void *opaque, uint32_t version)
 {
     i8259 *s = opaque;
+
+    if (!chip_ok(&s->chip[0], 0xf8) || !chip_ok(&s->chip[1], 0xde)) {
+        H->error(dev, "i8259: chip state in the stream is out of range (ELCR masks 0x%x/0x%x, "
+                 "init states %u/%u)", s->chip[0].elcr_mask, s->chip[1].elcr_mask,
+                 s->chip[0].init_state, s->chip[1].init_state);
+        return -1;
+    }
 
     H->dev_set_irq(dev, 0, s->intr);
     return 0;

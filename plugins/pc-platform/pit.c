@@ -22,6 +22,8 @@
  * Port 0x61: bit 0 gate 2, bit 1 speaker data, bit 4 refresh toggle
  * (every 15.085 us), bit 5 counter 2 OUT.
  */
+#include <string.h>
+
 #include "pc-platform.h"
 
 #define PIT_HZ 1193182ull
@@ -363,8 +365,45 @@ static void pit_unrealize(tes_device *dev, void *opaque)
     H->timer_free(s->timer);
 }
 
+/* The bools of a channel as bytes: a stream's 2 in a bool is undefined
+ * behaviour once read, so they are looked at through memcpy. */
+static bool ch_bools_ok(const pit_ch *c)
+{
+    const bool *b[] = {&c->status_latched, &c->loaded, &c->gate, &c->triggered};
+
+    for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+        uint8_t v;
+
+        memcpy(&v, b[i], 1);
+        if (v > 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What write_control()/write_count() and the clock can leave: a count of
+ * 16 bits, modes 0..5, and times not ahead of the migrated clock (later
+ * sums would overflow). */
+static bool ch_ok(const pit_ch *c, int64_t now)
+{
+    return ch_bools_ok(c) && c->reload <= 0xffff && c->mode <= 5 && c->rw <= 3 &&
+           c->bcd <= 1 && c->wstate <= 1 && c->rstate <= 1 && c->lstate <= 2 &&
+           c->base_ns >= 0 && c->base_ns <= now && c->ticks0 <= ns_to_ticks(now) + 0x10000;
+}
+
 static int pit_post_load(tes_device *dev, void *opaque, uint32_t version)
 {
+    i8254 *s = opaque;
+
+    for (int i = 0; i < 3; i++) {
+        if (!ch_ok(&s->ch[i], H->clock_ns())) {
+            H->error(dev, "i8254: channel %d state in the stream is out of range (reload %u, "
+                     "mode %u, base %lld ns)", i, s->ch[i].reload, s->ch[i].mode,
+                     (long long)s->ch[i].base_ns);
+            return -1;
+        }
+    }
     arm(opaque);
     return 0;
 }

@@ -333,8 +333,19 @@ static void rtc_unrealize(tes_device *dev, void *opaque)
     H->timer_free(s->timer);
 }
 
+/* Port 0x70 keeps 7 bits (cmos[index] must stay inside cmos); the time
+ * base is a date the registers can express and a past virtual time, so
+ * that now - base_ns and the sums after it cannot overflow. */
 static int rtc_post_load(tes_device *dev, void *opaque, uint32_t version)
 {
+    rtc *s = opaque;
+
+    if (s->index > 0x7f || s->base_ns < 0 || s->base_ns > H->clock_ns() ||
+        s->base_time < -(INT64_C(1) << 40) || s->base_time > (INT64_C(1) << 40)) {
+        H->error(dev, "mc146818rtc: index 0x%x or time base %lld s at %lld ns in the stream "
+                 "out of range", s->index, (long long)s->base_time, (long long)s->base_ns);
+        return -1;
+    }
     arm(opaque);
     return 0;
 }

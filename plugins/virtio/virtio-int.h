@@ -96,6 +96,15 @@ int vpci_load(tes_virtio_pci *p, tes_stream *in);
 
 /* Shared by the PCI proxy types of this plugin: the instance starts with
  * the proxy pointer, then the forwarded properties. */
+/* virtio-pci.c's transport (here so that tests can reach its state). */
+struct tes_virtio_pci {
+    tes_device *dev;
+    tes_bus *bus;
+    tes_virtio v;
+    uint32_t dfselect, gfselect;
+    uint16_t queue_sel, msix_config;
+};
+
 typedef struct vpci_proxy {
     tes_virtio_pci *proxy;
 } vpci_proxy;

@@ -55,14 +55,6 @@
 #define CC_Q_USED 0x30
 #define CC_SIZE 0x38
 
-struct tes_virtio_pci {
-    tes_device *dev;
-    tes_bus *bus;
-    tes_virtio v;
-    uint32_t dfselect, gfselect;
-    uint16_t queue_sel, msix_config;
-};
-
 /* ---- interrupts ---- */
 
 static void raise_vector(tes_virtio_pci *p, uint16_t vector)
@@ -409,6 +401,26 @@ int vpci_save(tes_virtio_pci *p, tes_stream *out)
     return vcore_save(&p->v, out);
 }
 
+/* Vectors as a guest write could leave them (valid_vector()). */
+static int vectors_check(tes_virtio_pci *p)
+{
+    if (valid_vector(p, p->msix_config) != p->msix_config) {
+        H->error(p->dev, "virtio-pci: config vector %u in the stream is out of range",
+                 p->msix_config);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < vcore_num_queues(&p->v); i++) {
+        uint16_t vec = p->v.vq[i].vector;
+
+        if (valid_vector(p, vec) != vec) {
+            H->error(p->dev, "virtio-pci: queue %u vector %u in the stream is out of range", i,
+                     vec);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int vpci_load(tes_virtio_pci *p, tes_stream *in)
 {
     uint64_t a, b;
@@ -422,7 +434,8 @@ int vpci_load(tes_virtio_pci *p, tes_stream *in)
     p->gfselect = a >> 32;
     p->queue_sel = b & 0xffff;
     p->msix_config = b >> 16;
-    return vcore_load(&p->v, in);
+    ret = vcore_load(&p->v, in);
+    return ret ? ret : vectors_check(p);
 }
 
 /* ---- shared by this plugin's proxy types (virtio-blk-pci, ...) ---- */

@@ -219,6 +219,14 @@ void vcore_queue_set_num(tes_virtio *v, unsigned q, uint16_t num)
         vcore_guest_error(v, "queue size of queue %u written while absent or enabled", q);
         return;
     }
+    if (num > v->info.queue_size) {
+        /* 1.2 section 4.1.4.3.2: the driver must not. Ignored, as QEMU
+         * does: a stored oversize value would make the state one that no
+         * destination loads. */
+        vcore_guest_error(v, "queue %u size %u written, max %u: ignored", q, num,
+                          v->info.queue_size);
+        return;
+    }
     v->vq[q].num = num;
 }
 
@@ -624,6 +632,8 @@ static int load_queue(tes_virtq *q, tes_stream *in)
     q->signalled_valid = (b >> 48) & 1;
     q->mapped = false;
     if (q->num > q->v->info.queue_size || (q->ready && q->num == 0)) {
+        H->error(q->v->tdev, "virtio: queue %u of size %u in the stream (max %u)", q->index,
+                 q->num, q->v->info.queue_size);
         return -EINVAL;
     }
     return 0;
@@ -671,6 +681,13 @@ int vcore_load(tes_virtio *v, tes_stream *in)
     v->config_gen = misc >> 8;
     v->isr = misc >> 16;
     v->broken = (misc >> 24) & 1;
+    if ((v->status & TES_VIRTIO_S_FEATURES_OK) && !features_ok(v)) {
+        /* vcore_set_status() would have refused FEATURES_OK: the device
+         * would run feature code paths it never offered. */
+        H->error(v->tdev, "virtio: driver features 0x%llx in the stream, offered 0x%llx",
+                 (unsigned long long)v->guest_features, (unsigned long long)v->host_features);
+        return -EINVAL;
+    }
     for (unsigned i = 0; i < vcore_num_queues(v) && ret == 0; i++) {
         ret = load_queue(&v->vq[i], in);
     }

@@ -86,13 +86,16 @@ run_target() {
     : > "$out/log"
     start=$(date +%s)
     execs=0
+    # Inputs up to 4 KiB, or twice the largest seed (whole migration streams).
+    big=$(find "$src/corpus/$t" -type f -printf '%s\n' 2>/dev/null | sort -n | tail -1)
+    maxlen=$(( ${big:-0} * 2 > 4096 ? ${big:-0} * 2 : 4096 ))
     while :; do
         left=$((secs - ($(date +%s) - start)))
         [ $left -gt 0 ] || break
         dict=""
         [ -f "$src/$t.dict" ] && dict=-dict=$src/$t.dict
         nice -n 10 "$dir/$t" -max_total_time=$left -timeout="${FUZZ_TIMEOUT:-10}" \
-            -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 $dict \
+            -rss_limit_mb=2048 -max_len="$maxlen" -print_final_stats=1 $dict \
             -artifact_prefix="$out/" "$out/corpus" "$src/corpus/$t" >> "$out/log" 2>&1
         n=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/log" | tail -1 | awk '{print $2}')
         execs=$((execs + ${n:-0}))

@@ -17,6 +17,9 @@ corpus=$2
 out=$3
 mode=$4
 mkdir -p "$out/new"
+# Inputs up to 4 KiB, or twice the largest seed (whole migration streams).
+big=$(find "$corpus" -type f -printf '%s\n' | sort -n | tail -1)
+maxlen=$(( ${big:-0} * 2 > 4096 ? ${big:-0} * 2 : 4096 ))
 if [ "$mode" = replay ]; then
     exec "$exe" "$corpus"
 fi
@@ -28,5 +31,5 @@ dict=$(dirname "$0")/$(basename "$exe").dict
 # "skipped": every finding exits 1 instead.
 exec "$exe" -max_total_time="${FUZZ_SECONDS:-20}" -timeout="${FUZZ_TIMEOUT:-10}" \
     -error_exitcode=1 -timeout_exitcode=1 \
-    -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 "$@" \
+    -rss_limit_mb=2048 -max_len="$maxlen" -print_final_stats=1 "$@" \
     -artifact_prefix="$out/" "$out/new" "$corpus"

@@ -28,12 +28,13 @@ class NegotiatedQmp(Qmp):
 
 
 class Vm:
-    def __init__(self, tmp, name, extra):
+    def __init__(self, tmp, name, extra, env=None):
         self.qmp_path = os.path.join(tmp, name + ".qmp")
         self.proc = subprocess.Popen(
             [TESSERA, "-M", "none", "-m", "64M", "-display", "none",
              "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + extra,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(os.environ, **(env or {})))
         self.qmp = None
 
     def connect(self):
@@ -58,6 +59,17 @@ class Vm:
         return self.finish()
 
 
+def wait_migration(q, timeout=15):
+    """query-migrate once the migration (a thread, as in QEMU) has ended."""
+    deadline = time.time() + timeout
+    while True:
+        r = q.cmd("query-migrate")
+        st = r.get("return", {}).get("status")
+        if st not in ("setup", "active", "cancelling") or time.time() > deadline:
+            return r
+        time.sleep(0.05)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -76,7 +88,7 @@ def test_file(tmp):
         q = a.connect()
         r = q.cmd("migrate", {"uri": "file:" + stream})
         check("migrate/file/migrate-returns-success", r.get("return") == {}, r)
-        r = q.cmd("query-migrate")
+        r = wait_migration(q)
         check("migrate/file/query-migrate-completed",
               r.get("return", {}).get("status") == "completed", r)
         check("migrate/file/source-stays-postmigrate", q.status() == "postmigrate")
@@ -130,11 +142,106 @@ def test_tcp(tmp):
         qa = a.connect()
         r = qa.cmd("migrate", {"uri": uri})
         check("migrate/tcp/migrate-returns-success", r.get("return") == {}, r)
+        wait_migration(qa)
         check("migrate/tcp/source-postmigrate", qa.status() == "postmigrate")
         st = qd.wait_status("running")
         check("migrate/tcp/destination-reaches-running", st == "running", st)
     finally:
         a.quit()
+        d.quit()
+
+
+def timed(fn):
+    t0 = time.time()
+    r = fn()
+    return r, time.time() - t0
+
+
+def test_incoming_exec_does_not_block(tmp):
+    d = Vm(tmp, "slowin", DEVICES + ["-incoming", "exec:sleep 20"])
+    try:
+        q = d.connect()
+        st, took = timed(q.status)
+        check("migrate/incoming-exec-slow/monitor-answers-while-waiting",
+              st == "inmigrate" and took < 1.0, (st, took))
+        t0 = time.time()
+        d.proc.terminate()
+        code, err = d.finish(timeout=10)
+        took = time.time() - t0
+        check("migrate/incoming-exec-slow/sigterm-exits-at-once",
+              code == 0 and took < 3.0, (code, took, err))
+    finally:
+        d.finish(timeout=1)
+
+
+def test_incoming_tcp_stalled_peer_times_out(tmp, stream):
+    port = free_port()
+    uri = "tcp:127.0.0.1:%d" % port
+    d = Vm(tmp, "stall", DEVICES + ["-incoming", uri], env={"TESSERA_MIGRATE_TIMEOUT": "1"})
+    peer = None
+    try:
+        q = d.connect()
+        peer = socket.create_connection(("127.0.0.1", port), timeout=5)
+        peer.sendall(open(stream, "rb").read()[:100])  # then nothing
+        st, took = timed(q.status)
+        check("migrate/incoming-tcp-stalled/monitor-answers-meanwhile",
+              st == "inmigrate" and took < 1.0, (st, took))
+        code, err = d.finish(timeout=10)
+        lines = [l for l in err.splitlines() if "incoming migration failed" in l]
+        check("migrate/incoming-tcp-stalled/peer-that-stops-fails-with-one-line",
+              code == 1 and len(lines) == 1 and "no progress" in lines[0], (code, err))
+    finally:
+        if peer:
+            peer.close()
+        d.finish(timeout=1)
+
+
+def test_outgoing_slow_exec_and_cancel(tmp):
+    a = Vm(tmp, "slowout", DEVICES)
+    try:
+        q = a.connect()
+        r = q.cmd("migrate", {"uri": "exec:sleep 30"})
+        st, took = timed(q.status)
+        mig = q.cmd("query-migrate")
+        check("migrate/outgoing-slow-exec/monitor-answers-while-migrating",
+              "return" in r and st in ("running", "paused") and took < 1.0
+              and mig["return"]["status"] in ("setup", "active"), (r, st, took, mig))
+        r = q.cmd("cont")
+        check("migrate/outgoing-slow-exec/cont-refused-while-migrating", "error" in r, r)
+        r = q.cmd("migrate_cancel")
+        mig = wait_migration(q, timeout=5)
+        check("migrate/cancel/query-migrate-shows-cancelled",
+              r == {"return": {}} and mig["return"]["status"] == "cancelled", (r, mig))
+        check("migrate/cancel/guest-resumes-on-the-source", q.status() == "running")
+        r = q.cmd("migrate", {"uri": "file:" + os.path.join(tmp, "again.bin")})
+        mig = wait_migration(q)
+        check("migrate/cancel/a-later-migration-completes",
+              mig["return"]["status"] == "completed", mig)
+    finally:
+        a.quit()
+
+
+def test_migrate_incoming_needs_defer(tmp, stream):
+    a = Vm(tmp, "running", DEVICES)
+    try:
+        q = a.connect()
+        r = q.cmd("migrate-incoming", {"uri": "file:" + stream})
+        check("migrate/incoming-qmp/refused-on-a-running-vm",
+              "defer" in r.get("error", {}).get("desc", "") and q.status() == "running",
+              r)
+    finally:
+        a.quit()
+    d = Vm(tmp, "deferred", DEVICES + ["-incoming", "defer"])
+    try:
+        q = d.connect()
+        st0 = q.status()
+        r = q.cmd("migrate-incoming", {"uri": "file:" + stream})
+        st = q.wait_status("running")
+        r2 = q.cmd("migrate-incoming", {"uri": "file:" + stream})
+        check("migrate/incoming-qmp/defer-waits-then-loads-once",
+              st0 == "inmigrate" and r == {"return": {}} and st == "running"
+              and "error" in r2, (st0, r, st, r2))
+    finally:
         d.quit()
 
 
@@ -144,6 +251,10 @@ def main():
             stream = test_file(tmp)
             test_mismatch(tmp, stream)
             test_tcp(tmp)
+            test_incoming_exec_does_not_block(tmp)
+            test_incoming_tcp_stalled_peer_times_out(tmp, stream)
+            test_outgoing_slow_exec_and_cancel(tmp)
+            test_migrate_incoming_needs_defer(tmp, stream)
         except Exception as e:  # a crash of a VM is a failure, not a traceback
             check("migrate/no-exception", False, repr(e))
     return tap_report()

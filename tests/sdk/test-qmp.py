@@ -116,6 +116,125 @@ def run_qmp_session(q, proc):
     check("qmp/quit/process-exits-with-status-0", rc == 0, rc)
 
 
+def start_qmp_vm(tmp, name):
+    path = os.path.join(tmp, name)
+    proc = subprocess.Popen(
+        [TESSERA, "-M", "none", "-qmp", "unix:%s,server=on,wait=off" % path,
+         "-display", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return path, proc
+
+
+def stop_qmp_vm(proc):
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=10)
+    return proc.returncode
+
+
+def qmp_limit_tests(tmp):
+    """Hostile clients: one message nested 100,000 deep, one that writes
+    thousands of commands and never reads."""
+    path, proc = start_qmp_vm(tmp, "limits.sock")
+    try:
+        q = Qmp(path)
+        q.recv()
+        depth = 100000
+        q.send_raw(b"[" * depth + b"]" * depth)
+        r = q.reply()
+        check("qmp/limits/deep-nesting-before-capabilities-is-one-error",
+              r.get("error", {}).get("desc") == "JSON nesting depth limit exceeded", r)
+        r = q.cmd("qmp_capabilities")
+        r2 = q.cmd("query-status")
+        check("qmp/limits/deep-nesting-leaves-the-monitor-serving",
+              r == {"return": {}} and "return" in r2 and proc.poll() is None, (r, r2))
+        q.send_raw(b'{"execute": "query-status", "arguments": {"a": '
+                   + b"{" * 2000 + b"}" * 2000 + b'}}{"execute": "query-status", "id": 7}')
+        a, b = q.reply(), q.reply()
+        check("qmp/limits/deep-object-is-refused-and-the-next-message-runs",
+              "nesting" in a.get("error", {}).get("desc", "") and b.get("id") == 7
+              and "return" in b, (a, b))
+        q.send_raw(b'{"execute": "query-status", "id": "' + b"x" * (5 << 20) + b'"}'
+                   b'{"execute": "query-status", "id": 8}')
+        a, b = q.reply(), q.reply()
+        check("qmp/limits/message-over-4MiB-is-one-error-and-the-next-message-runs",
+              a.get("error", {}).get("desc") == "JSON message size limit exceeded"
+              and b.get("id") == 8 and "return" in b, (a, b))
+
+        slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        slow.connect(path)
+        slow.setblocking(False)
+        n, sent, data = 20000, 0, b'{"execute": "query-status"}' * 20000
+        deadline = time.time() + 5
+        while sent < len(data) and time.time() < deadline:
+            try:
+                sent += slow.send(data[sent:])
+            except BlockingIOError:
+                break  # its replies back up: tessera stops reading it
+        t0 = time.time()
+        r = q.cmd("query-status")
+        q.cmd("stop")
+        ev = q.wait_event("STOP")
+        q.cmd("cont")
+        took = time.time() - t0
+        check("qmp/slow-client/others-are-served-while-it-does-not-read",
+              "return" in r and ev is not None and took < 2.0, (r, ev, took))
+        buf = b""
+        slow.setblocking(True)
+        slow.settimeout(10)
+        while sent < len(data):
+            # Read its replies and send the rest as tessera drains.
+            rd, wr, _ = select.select([slow], [slow], [], 10)
+            if rd:
+                buf += slow.recv(65536)
+            if wr:
+                slow.setblocking(False)
+                try:
+                    sent += slow.send(data[sent:])
+                except BlockingIOError:
+                    pass
+                slow.setblocking(True)
+            if not rd and not wr:
+                break
+        while buf.count(b"\n") < n + 1:
+            chunk = slow.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        got = buf.count(b"\n") - 1  # the greeting
+        check("qmp/slow-client/gets-every-reply-once-it-reads", got == n, (got, n))
+        slow.close()
+
+        deaf = Qmp(path)
+        deaf.negotiate()
+        deaf.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        t0 = time.time()
+        for i in range(8000):  # ~1.6 MB of STOP/RESUME events it never reads
+            q.cmd("stop")
+            q.cmd("cont")
+        took = time.time() - t0
+        deaf.sock.settimeout(10)
+        gone = False
+        try:
+            while deaf.sock.recv(1 << 20):
+                pass
+            gone = True
+        except OSError:
+            pass
+        check("qmp/slow-client/one-that-never-reads-events-is-dropped-others-go-on",
+              gone and q.status() == "running", (gone, took))
+
+        many = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(80)]
+        for s in many:
+            s.connect(path)
+        r = q.cmd("query-status")
+        for s in many:
+            s.close()
+        check("qmp/clients/eighty-connections-leave-the-monitor-serving", "return" in r, r)
+    finally:
+        stop_qmp_vm(proc)
+
+
 def hmp_stdio_test():
     p = subprocess.run([TESSERA, "-M", "none", "-monitor", "stdio", "-display", "none"],
                        input=b"info status\nquit\n", capture_output=True, timeout=20)
@@ -153,7 +272,8 @@ def cli_tests():
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        for fn in (lambda: qmp_tests(tmp), hmp_stdio_test, cli_tests):
+        for fn in (lambda: qmp_tests(tmp), lambda: qmp_limit_tests(tmp), hmp_stdio_test,
+                   cli_tests):
             try:
                 fn()
             except Exception as e:  # a crash of one group fails it, not the run

@@ -277,6 +277,53 @@ static void test_stream_fd_write_error_is_sticky(void)
     g_assert_cmpint(stream_close(s), ==, -EPIPE);
 }
 
+static void test_stream_stalled_peer_times_out(void)
+{
+    int fds[2];
+    tes_stream *s;
+    uint8_t b;
+    gint64 t0 = g_get_monotonic_time();
+
+    g_assert_no_errno(pipe(fds));
+    s = stream_new_fd(fds[0], false);
+    stream_set_limits(s, -1, 100);
+    g_assert_cmpint(write(fds[1], "x", 1), ==, 1); /* one byte, then silence */
+    g_assert_cmpint(stream_read(s, &b, 1), ==, 0);
+    g_assert_cmpint(stream_read(s, &b, 1), <, 0);
+    g_assert_cmpint(stream_error(s), ==, -ETIMEDOUT);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+    stream_close(s);
+    close(fds[1]);
+}
+
+static gpointer cancel_later(gpointer data)
+{
+    g_usleep(100 * 1000);
+    g_assert_cmpint(write(GPOINTER_TO_INT(data), "c", 1), ==, 1);
+    return NULL;
+}
+
+static void test_stream_cancel_ends_a_blocked_write(void)
+{
+    int fds[2], cancel[2];
+    tes_stream *s;
+    GThread *t;
+    static uint8_t buf[1 << 20];
+
+    g_assert_no_errno(pipe(fds));
+    g_assert_no_errno(pipe(cancel));
+    s = stream_new_fd(fds[1], true);
+    stream_set_limits(s, cancel[0], 0); /* no timeout: only the cancel ends it */
+    t = g_thread_new("cancel", cancel_later, GINT_TO_POINTER(cancel[1]));
+    stream_write(s, buf, sizeof(buf)); /* the reader never reads */
+    g_thread_join(t);
+    g_assert_cmpint(stream_error(s), ==, -ECANCELED);
+    g_assert_cmpint(stream_close(s), ==, -ECANCELED);
+    close(fds[0]);
+    close(cancel[0]);
+    close(cancel[1]);
+}
+
 /* ---- field table ---- */
 
 static void test_fields_round_trip_every_kind(void)
@@ -641,14 +688,154 @@ static void test_machine_bad_magic_and_cut_stream_refused(void)
     g_bytes_unref(cut);
 }
 
+/* ---- hostile streams ---- */
+
+static void ba_u32(GByteArray *b, uint32_t v)
+{
+    v = GUINT32_TO_LE(v);
+    g_byte_array_append(b, (const guint8 *)&v, 4);
+}
+
+static void ba_u64(GByteArray *b, uint64_t v)
+{
+    v = GUINT64_TO_LE(v);
+    g_byte_array_append(b, (const guint8 *)&v, 8);
+}
+
+static void ba_str(GByteArray *b, const char *s, uint32_t len)
+{
+    ba_u32(b, len);
+    g_byte_array_append(b, (const guint8 *)s, len);
+}
+
+static GByteArray *stream_head(void)
+{
+    GByteArray *b = g_byte_array_new();
+
+    g_byte_array_append(b, (const guint8 *)"TESMIG\r\n", 8);
+    ba_u32(b, 2);
+    return b;
+}
+
+static int load_bytes(GByteArray *b, char **err)
+{
+    g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes(b);
+
+    return load_machine(bytes, err);
+}
+
+static void test_machine_ram_run_shifted_by_a_page_refused(void)
+{
+    uint8_t *ram = machine_setup();
+    g_autoptr(GBytes) b = save_machine();
+    size_t len;
+    g_autofree uint8_t *p = g_memdup2(g_bytes_get_data(b, &len), g_bytes_get_size(b));
+    /* header 12, tag 1, "ram" 4 + 3, size 8, page size 4: the first run. */
+    uint64_t *start = (uint64_t *)(p + 32);
+    g_autoptr(GBytes) shifted = NULL;
+    char *err = NULL;
+
+    g_assert_cmpuint(GUINT64_FROM_LE(*start), ==, 2);
+    *start = GUINT64_TO_LE(3);
+    shifted = g_bytes_new_static(p, len);
+    scramble(ram);
+    g_assert_cmpint(load_machine(shifted, &err), <, 0);
+    g_assert_cmpstr(err, ==, "RAM region 'ram': its pages do not match the stream's digest "
+                             "(corrupt or shifted runs)");
+    g_free(err);
+}
+
+static void test_machine_clock_negative_huge_or_twice_refused(void)
+{
+    static const uint64_t bad[] = {(uint64_t)-1, (uint64_t)INT64_MAX, 1ull << 63};
+    GByteArray *b;
+    char *err = NULL;
+
+    machine_setup();
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        b = stream_head();
+        g_byte_array_append(b, (const guint8 *)"\2", 1);
+        ba_u64(b, bad[i]);
+        g_assert_cmpint(load_bytes(b, &err), <, 0);
+        g_assert_nonnull(strstr(err, "virtual clock"));
+        g_assert_cmpint(clock_ns(), ==, 123456789); /* untouched */
+        g_clear_pointer(&err, g_free);
+    }
+    b = stream_head();
+    g_byte_array_append(b, (const guint8 *)"\2", 1);
+    ba_u64(b, 5);
+    g_byte_array_append(b, (const guint8 *)"\2", 1);
+    ba_u64(b, 6);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_cmpstr(err, ==, "migration stream has the clock section twice");
+    g_free(err);
+}
+
+static void test_machine_raw_bytes_in_names_are_escaped(void)
+{
+    GByteArray *b = stream_head();
+    char *err = NULL;
+
+    machine_setup();
+    g_byte_array_append(b, (const guint8 *)"\3", 1);
+    ba_str(b, "e\xff\x1b[0m\\", 7);
+    ba_str(b, "mt-dev", 6);
+    ba_str(b, "p", 1);
+    ba_str(b, "1", 1);
+    ba_u32(b, 1);
+    ba_u64(b, 0);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_cmpstr(err, ==, "stream has device 'e\\xff\\x1b[0m\\x5c' (mt-dev) that this "
+                             "machine lacks");
+    g_assert_true(g_utf8_validate(err, -1, NULL));
+    g_free(err);
+}
+
+/* A 40-byte stream that claims a 2 GiB device section is cut short at
+ * once (it used to allocate the 2 GiB first: fuzz-migration-stream). */
+static void test_machine_absurd_section_length_refused(void)
+{
+    GByteArray *b = stream_head();
+    char *err = NULL;
+
+    machine_setup();
+    g_byte_array_append(b, (const guint8 *)"\3", 1);
+    ba_str(b, "e0", 2);
+    ba_str(b, "mt-dev", 6);
+    ba_str(b, "p", 1);
+    ba_str(b, "1", 1);
+    ba_u32(b, 1);
+    ba_u64(b, (1ull << 31) - 1);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_cmpstr(err, ==, "device 'e0' (mt-dev): its section is cut short");
+    g_free(err);
+}
+
+static void test_machine_name_with_nul_refused(void)
+{
+    GByteArray *b = stream_head();
+    char *err = NULL;
+
+    machine_setup();
+    g_byte_array_append(b, (const guint8 *)"\3", 1);
+    ba_str(b, "e0\0junk", 7); /* must not pass for device e0 */
+    ba_str(b, "mt-dev", 6);
+    ba_str(b, "p", 1);
+    ba_str(b, "1", 1);
+    ba_u32(b, 1);
+    ba_u64(b, 0);
+    g_assert_cmpint(load_bytes(b, &err), <, 0);
+    g_assert_null(strstr(err, "'e0'"));
+    g_free(err);
+}
+
 /* ---- transports ---- */
 
-static void wait_incoming_done(void)
+static void wait_migration_done(void)
 {
     gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
 
-    while (g_str_equal(migrate_status(NULL), "setup") ||
-           g_str_equal(migrate_status(NULL), "active")) {
+    while (migration_in_progress()) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_main_context_iteration(NULL, FALSE);
         g_usleep(1000);
@@ -663,13 +850,14 @@ static void test_transport_file_migrate_and_incoming(void)
     char *err = NULL;
 
     g_assert_true(migrate_start(uri, &err));
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "completed");
     g_assert_cmpint(runstate_get(), ==, RUN_POSTMIGRATE);
     scramble(ram);
     core_autostart = false;
     g_assert_true(migrate_incoming(uri, &err));
     g_assert_cmpint(runstate_get(), ==, RUN_INMIGRATE);
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "completed");
     g_assert_cmpint(runstate_get(), ==, RUN_PAUSED); /* -S: stays paused */
     check_restored(ram);
@@ -696,10 +884,12 @@ static void test_transport_exec_cat(void)
     char *err = NULL;
 
     g_assert_true(migrate_start(out, &err));
+    wait_migration_done();
+    g_assert_cmpstr(migrate_status(NULL), ==, "completed");
     g_assert_true(g_file_test(file, G_FILE_TEST_EXISTS));
     scramble(ram);
     g_assert_true(migrate_incoming(in, &err));
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(NULL), ==, "completed");
     check_restored(ram);
 }
@@ -710,7 +900,8 @@ static void test_transport_exec_failing_command_fails(void)
     const char *desc;
 
     machine_setup();
-    g_assert_false(migrate_start("exec:exit 3", &err));
+    g_assert_true(migrate_start("exec:exit 3", &err));
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "failed");
     g_assert_nonnull(desc);
     g_free(err);
@@ -742,7 +933,7 @@ static void run_socket_incoming(const char *uri)
     /* The sender runs in a thread: the incoming side accepts and reads
      * from this thread's main loop, as the emulator's main loop would. */
     t = g_thread_new("sender", unix_sender, b);
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(t)), ==, 0);
     g_assert_cmpstr(migrate_status(NULL), ==, "completed");
     check_restored(ram);
@@ -769,9 +960,9 @@ static void test_incoming_failure_reports_and_requests_exit(void)
     g_assert_true(g_file_set_contents(path, "TESMIG\r\n\7\0\0\0", 12, NULL));
     machine_setup();
     g_assert_true(migrate_incoming(uri, &err));
-    wait_incoming_done();
+    wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "failed");
-    g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1");
+    g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1..2");
     g_assert_true(core_shutdown_requested(&status));
     g_assert_cmpint(status, ==, 1);
 }
@@ -788,6 +979,10 @@ int main(int argc, char **argv)
                     test_stream_fd_round_trip_across_buffer);
     g_test_add_func("/migration/stream/fd-write-error-is-sticky",
                     test_stream_fd_write_error_is_sticky);
+    g_test_add_func("/migration/stream/stalled-peer-times-out",
+                    test_stream_stalled_peer_times_out);
+    g_test_add_func("/migration/stream/cancel-ends-a-blocked-write",
+                    test_stream_cancel_ends_a_blocked_write);
     g_test_add_func("/migration/fields/round-trip-every-kind", test_fields_round_trip_every_kind);
     g_test_add_func("/migration/fields/custom-save-load-blob", test_fields_custom_save_load_blob);
     g_test_add_func("/migration/version/newer-than-plugin-refused",
@@ -803,6 +998,16 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/fields/truncated-payload-refused", test_truncated_payload_refused);
     g_test_add_func("/migration/blocker/refuses-migration", test_blocker_refuses_migration);
     g_test_add_func("/migration/blocker/no-state-declared", test_no_state_declared_blocks);
+    g_test_add_func("/migration/machine/ram-run-shifted-by-a-page-refused",
+                    test_machine_ram_run_shifted_by_a_page_refused);
+    g_test_add_func("/migration/machine/clock-negative-huge-or-twice-refused",
+                    test_machine_clock_negative_huge_or_twice_refused);
+    g_test_add_func("/migration/machine/raw-bytes-in-names-are-escaped",
+                    test_machine_raw_bytes_in_names_are_escaped);
+    g_test_add_func("/migration/machine/absurd-section-length-refused",
+                    test_machine_absurd_section_length_refused);
+    g_test_add_func("/migration/machine/name-with-nul-refused",
+                    test_machine_name_with_nul_refused);
     g_test_add_func("/migration/machine/round-trip-skips-zero-pages",
                     test_machine_round_trip_skips_zero_pages);
     g_test_add_func("/migration/machine/device-type-mismatch-refused",

@@ -765,6 +765,45 @@ static void test_state_round_trip(void)
     teardown();
 }
 
+/* As QEMU's get_pci_config_device(): what the guest can write may differ
+ * in a stream, read-only bits (IDs, BAR size bits) may not. */
+static void test_state_read_only_config_bits_refused(void)
+{
+    tes_device *d;
+    tes_stream *out, *in;
+    g_autofree uint8_t *copy = NULL;
+    const void *data;
+    char *err = NULL;
+    size_t len;
+
+    setup();
+    d = mkdev("pt-ep", "addr=04.0", root);
+    out = stream_new_mem();
+    pci_state_save(d, out);
+    data = stream_mem_data(out, &len);
+    copy = g_memdup2(data, len);
+    copy[8 + TES_PCI_COMMAND] |= TES_PCI_COMMAND_MEMORY; /* writable: loads */
+    in = stream_new_mem_reader(copy, len);
+    g_assert_cmpint(pci_state_load_err(d, in, &err), ==, 0);
+    g_assert_null(err);
+    stream_close(in);
+    copy[8 + TES_PCI_DEVICE_ID] ^= 1; /* after u32 version, u32 size */
+    in = stream_new_mem_reader(copy, len);
+    g_assert_cmpint(pci_state_load_err(d, in, &err), <, 0);
+    g_assert_nonnull(strstr(err, "config byte 0x2 is"));
+    g_clear_pointer(&err, g_free);
+    stream_close(in);
+    copy[8 + TES_PCI_DEVICE_ID] ^= 1;
+    copy[8 + 0x10] ^= 0x10; /* a size bit of BAR 0 */
+    in = stream_new_mem_reader(copy, len);
+    g_assert_cmpint(pci_state_load_err(d, in, &err), <, 0);
+    g_assert_nonnull(strstr(err, "config byte 0x10 is"));
+    g_free(err);
+    stream_close(in);
+    stream_close(out);
+    teardown();
+}
+
 static void test_info_pci(void)
 {
     GString *out = g_string_new(NULL);
@@ -853,6 +892,8 @@ int main(int argc, char **argv)
                     test_bus_master_through_bridge);
     g_test_add_func("/pci/reset/clears-command-bars-and-msix", test_reset);
     g_test_add_func("/pci/state/round-trip-restores-bars-msix-intx", test_state_round_trip);
+    g_test_add_func("/pci/state/read-only-config-bits-refused",
+                    test_state_read_only_config_bits_refused);
     g_test_add_func("/pci/info/prints-devices-and-bridges", test_info_pci);
     return g_test_run();
 }

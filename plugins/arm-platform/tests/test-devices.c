@@ -676,6 +676,69 @@ static void test_pl031_migrate(void)
     down(&f);
 }
 
+/* Forge one field of a copy of dev's section (saved while it was sound:
+ * a refused load leaves the device as it was half-loaded) and load it:
+ * refused, with one line. */
+static void forged_refused(fixture *f, const void *good, size_t len, const char *field,
+                           unsigned index, uint64_t value, const char *want)
+{
+    void *blob = g_memdup2(good, len);
+    const char *err;
+
+    g_assert_true(tes_harness_state_poke(f->dev, blob, len, field, index, value));
+    g_assert_cmpint(tes_harness_state_load(f->h, f->dev, blob, len), <, 0);
+    err = tes_harness_error(f->h);
+    g_assert_nonnull(strstr(err, want));
+    g_assert_null(strchr(err, '\n'));
+    g_free(blob);
+}
+
+static void test_gic_migrate_refuses_forged_state(void)
+{
+    fixture f;
+    size_t len;
+    void *good;
+
+    gic_up(&f, "num-cpu=2");
+    good = tes_harness_state_save(f.h, f.dev, &len);
+    forged_refused(&f, good, len, "c_bpr", 1, 40, "BPR 40"); /* 0xff << 41 */
+    forged_refused(&f, good, len, "target", 70, 0x4, "IRQ 70: targets 0x4");
+    forged_refused(&f, good, len, "sgi_src", 3, 0x80, "SGI 3 of CPU 0");
+    free(good);
+    down(&f);
+}
+
+static void test_pl031_migrate_refuses_forged_offset(void)
+{
+    fixture f;
+    size_t len;
+    void *good;
+
+    rtc_up(&f);
+    good = tes_harness_state_save(f.h, f.dev, &len);
+    forged_refused(&f, good, len, "tick_offset", 0, (uint64_t)INT64_MAX, "tick_offset");
+    free(good);
+    down(&f);
+}
+
+/* el indexes the soft TLBs (two of them): EL2 from a stream wrote past. */
+static void test_cpu_migrate_refuses_forged_el(void)
+{
+    fixture f;
+    size_t len;
+    void *good;
+
+    up(&f);
+    f.cpu[0] = tes_harness_cpu(f.h, "cortex-a57", 0);
+    f.dev = f.host->cpu_dev(f.cpu[0]);
+    good = tes_harness_state_save(f.h, f.dev, &len);
+    g_assert_nonnull(good);
+    forged_refused(&f, good, len, "el", 0, 2, "EL 2");
+    forged_refused(&f, good, len, "excl_size", 0, 4096, "exclusive size 4096");
+    free(good);
+    down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -704,6 +767,12 @@ int main(int argc, char **argv)
     g_test_add_func("/arm-platform/gic/outputs-without-cpus-and-platform-info",
                     test_gic_outputs_and_platform_info);
     g_test_add_func("/arm-platform/gic/migrate/keeps-distributor-and-cpu-state", test_gic_migrate);
+    g_test_add_func("/arm-platform/gic/migrate/refuses-forged-state",
+                    test_gic_migrate_refuses_forged_state);
+    g_test_add_func("/arm-platform/cpu/migrate/refuses-forged-el",
+                    test_cpu_migrate_refuses_forged_el);
+    g_test_add_func("/arm-platform/pl031/migrate/refuses-forged-offset",
+                    test_pl031_migrate_refuses_forged_offset);
     g_test_add_func("/arm-platform/pl011/ids-and-reset-values", test_pl011_ids_and_reset);
     g_test_add_func("/arm-platform/pl011/tx-sets-txris-irq-follows-imsc", test_pl011_tx_interrupt);
     g_test_add_func("/arm-platform/pl011/loopback-rx-fifo-timeout-and-trigger",

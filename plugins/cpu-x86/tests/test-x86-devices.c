@@ -845,6 +845,62 @@ static void test_i8042_self_test_and_reset(void)
     down(&f);
 }
 
+/* A section of type with one field forged: refused with one line. The
+ * RTC index was used as cmos[index] (a 128-byte array) unchecked. */
+static void forged_refused(const char *type, const char *field, unsigned index,
+                           uint64_t value, const char *want)
+{
+    fixture f;
+    size_t len;
+    void *blob;
+    const char *err;
+
+    up(&f);
+    f.dev = dev(&f, type, NULL);
+    blob = tes_harness_state_save(f.h, f.dev, &len);
+    g_assert_nonnull(blob);
+    g_assert_true(tes_harness_state_poke(f.dev, blob, len, field, index, value));
+    g_assert_cmpint(tes_harness_state_load(f.h, f.dev, blob, len), <, 0);
+    err = tes_harness_error(f.h);
+    g_assert_nonnull(strstr(err, want));
+    g_assert_null(strchr(err, '\n'));
+    free(blob);
+    down(&f);
+}
+
+static void test_cpu_refuses_forged_state(void)
+{
+    static const struct {
+        const char *field;
+        uint64_t value;
+    } bad[] = {{"cc_op", 200}, {"cpl", 7}, {"fpstt", 9}};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        fixture f;
+        size_t len;
+        void *blob;
+
+        up(&f);
+        cpus_up(&f, 1);
+        f.dev = f.host->cpu_dev(f.cpu[0]);
+        blob = tes_harness_state_save(f.h, f.dev, &len);
+        g_assert_true(tes_harness_state_poke(f.dev, blob, len, bad[i].field, 0, bad[i].value));
+        g_assert_cmpint(tes_harness_state_load(f.h, f.dev, blob, len), <, 0);
+        g_assert_nonnull(strstr(tes_harness_error(f.h), "in the stream out of range"));
+        free(blob);
+        down(&f);
+    }
+}
+
+static void test_pc_devices_refuse_forged_state(void)
+{
+    forged_refused("mc146818rtc", "index", 0, 0xff, "index 0xff");
+    forged_refused("mc146818rtc", "base_ns", 0, (uint64_t)INT64_MIN, "time base");
+    forged_refused("i8254", "ch", 2, 0x01, "channel 0"); /* reload 0x10000 */
+    forged_refused("i8259", "chip", 5, 0xff, "ELCR masks 0xff");
+    forged_refused("ioapic", "regsel", 0, 0x1234, "IOREGSEL 0x1234");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -890,5 +946,7 @@ int main(int argc, char **argv)
                     test_lapic_init_sipi_starts_ap);
     g_test_add_func("/x86-dev/apic/msi-write-delivers-vector", test_msi_write_delivers_vector);
     g_test_add_func("/x86-dev/i8042/self-test-and-0xfe-resets", test_i8042_self_test_and_reset);
+    g_test_add_func("/x86-dev/migration/refuses-forged-state", test_pc_devices_refuse_forged_state);
+    g_test_add_func("/x86-dev/migration/cpu-refuses-forged-state", test_cpu_refuses_forged_state);
     return g_test_run();
 }

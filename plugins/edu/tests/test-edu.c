@@ -3,6 +3,7 @@
  * comes from $EDU_PLUGIN (meson sets it) or the first argument.
  */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tessera/harness.h>
 
@@ -290,6 +291,40 @@ static void test_migrate_mid_factorial(void)
     edu_down(&f);
 }
 
+/* A section forged with a value no guest write makes must not load: a
+ * deadline far ahead left "computing" stuck for ever. */
+static void test_migrate_refuses_forged_timers_and_status(void)
+{
+    static const struct {
+        const char *field;
+        uint64_t value;
+        const char *want;
+    } bad[] = {
+        {"fact_deadline", (uint64_t)INT64_MAX, "timer deadlines"},
+        {"fact_deadline", (uint64_t)-5, "timer deadlines"},
+        {"status", 0x101, "status 0x101"},
+    };
+    fixture f;
+
+    edu_up(&f, NULL);
+    wr(&f, REG_FACT, 5); /* computing: the deadline travels */
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        size_t len;
+        void *blob = tes_harness_state_save(f.h, f.dev, &len);
+        const char *err;
+
+        g_assert_nonnull(blob);
+        g_assert_cmpint(tes_harness_state_load(f.h, f.dev, blob, len), ==, 0);
+        g_assert_true(tes_harness_state_poke(f.dev, blob, len, bad[i].field, 0, bad[i].value));
+        g_assert_cmpint(tes_harness_state_load(f.h, f.dev, blob, len), <, 0);
+        err = tes_harness_error(f.h);
+        g_assert_nonnull(strstr(err, bad[i].want));
+        g_assert_null(strchr(err, '\n'));
+        free(blob);
+    }
+    edu_down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -317,6 +352,8 @@ int main(int argc, char **argv)
     g_test_add_func("/edu/dma/source-address-clamped-to-dma-mask", test_dma_mask_clamps);
     g_test_add_func("/edu/dma/outside-buffer-logs-and-copies-nothing",
                     test_dma_outside_buffer);
+    g_test_add_func("/edu/migration/refuses-forged-timers-and-status",
+                    test_migrate_refuses_forged_timers_and_status);
     g_test_add_func("/edu/migration/mid-factorial-completes-on-new-device-buffer-kept",
                     test_migrate_mid_factorial);
     return g_test_run();

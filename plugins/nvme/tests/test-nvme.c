@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <tessera/harness.h>
 
+#include "nvme.h"
 #include "tests/nvme-drv.h"
 
 #define RAM_SIZE (64ull << 20)
@@ -666,6 +667,74 @@ static void test_migrate_mid_workload(void)
     down(&f);
 }
 
+/* A stream is only as good as its checks: f's controller state, bent by
+ * bend(), must not load into the destination (one line naming why). */
+static void migrate_bent(void (*bend)(nvme_ctrl *n), const char *want)
+{
+    fixture f;
+    const char *err;
+
+    up_io(&f);
+    bend(tes_harness_state(f.d.dev));
+    g_assert_null(tes_harness_migrate(f.d.h, f.d.dev, NULL));
+    err = tes_harness_error(f.d.h);
+    g_assert_nonnull(strstr(err, want));
+    g_assert_null(strchr(err, '\n'));
+    g_test_message("%s", err);
+    down(&f);
+}
+
+static void bend_aen_count(nvme_ctrl *n)
+{
+    n->aen_count = 1u << 24;
+}
+
+static void bend_aer_count(nvme_ctrl *n)
+{
+    n->aer_count = NVME_AERL + 2;
+}
+
+static void bend_sq_tail(nvme_ctrl *n)
+{
+    n->sq_tail[1] = n->sq_size[1];
+}
+
+static void bend_cq_size(nvme_ctrl *n)
+{
+    n->cq_size[1] = NVME_MQES + 2;
+}
+
+static void bend_sq_cqid(nvme_ctrl *n)
+{
+    n->sq_cqid[1] = 40000;
+}
+
+static void bend_sq_on_absent_cq(nvme_ctrl *n)
+{
+    n->sq_cqid[1] = 5;
+}
+
+static void bend_cq_vector(nvme_ctrl *n)
+{
+    n->cq_vector[1] = n->msix_qsize;
+}
+
+static void test_migrate_refuses_aen_count_beyond_its_queue(void)
+{
+    /* Loaded, the next admin doorbell overflowed the heap (nvme_aer_post). */
+    migrate_bent(bend_aen_count, "aen_count");
+    migrate_bent(bend_aer_count, "aer_count");
+}
+
+static void test_migrate_refuses_queue_fields_out_of_range(void)
+{
+    migrate_bent(bend_sq_tail, "SQ 1 in the stream is out of range");
+    migrate_bent(bend_cq_size, "CQ 1 in the stream is out of range");
+    migrate_bent(bend_sq_cqid, "SQ 1 in the stream is out of range");
+    migrate_bent(bend_sq_on_absent_cq, "SQ 1 in the stream is out of range");
+    migrate_bent(bend_cq_vector, "CQ 1 in the stream is out of range");
+}
+
 /* MSI-X messages of vector vec sent since the last call. */
 static unsigned msis_of(fixture *f, uint32_t vec)
 {
@@ -780,6 +849,10 @@ int main(int argc, char **argv)
                     test_msix_one_message_per_batch);
     g_test_add_func("/nvme/queue/full-cq-holds-commands", test_full_cq_holds_commands);
     g_test_add_func("/nvme/migration/mid-workload", test_migrate_mid_workload);
+    g_test_add_func("/nvme/migration/refuses-aen-count-beyond-its-queue",
+                    test_migrate_refuses_aen_count_beyond_its_queue);
+    g_test_add_func("/nvme/migration/refuses-queue-fields-out-of-range",
+                    test_migrate_refuses_queue_fields_out_of_range);
     g_test_add_func("/nvme/props/missing-serial-refused", test_missing_serial_refused);
     return g_test_run();
 }

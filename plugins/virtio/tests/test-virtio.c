@@ -12,6 +12,7 @@
 #include <tessera/harness.h>
 
 #include "tests/virtio-drv.h"
+#include "virtio-int.h"
 #include <tessera/virtio.h>
 
 #define RAM_SIZE (64ull << 20)
@@ -617,6 +618,59 @@ static void test_migrate_keeps_queue_indices(void)
     down(&f);
 }
 
+/* 1.2 section 4.1.4.3.2: the driver must not write more than the maximum.
+ * Stored, it made state that no destination loads. */
+static void test_queue_size_above_max_ignored_and_migrates(void)
+{
+    fixture f;
+
+    pci_up(&f, "virtio-blk-pci", "drive=d0");
+    tes_harness_log_clear(f.d.h);
+    vd_wr(&f.d, VD_COMMON + 0x16, 0, 2);
+    vd_wr(&f.d, VD_COMMON + 0x18, 1024, 2);
+    g_assert_cmpuint(vd_rd(&f.d, VD_COMMON + 0x18, 2), ==, 256);
+    g_assert_nonnull(strstr(tes_harness_log_text(f.d.h), "size 1024 written, max 256"));
+    f.d.dev = tes_harness_migrate(f.d.h, f.d.dev, NULL);
+    if (!f.d.dev) {
+        g_error("migrate: %s", tes_harness_error(f.d.h));
+    }
+    down(&f);
+}
+
+static void bent_refused(void (*bend)(tes_virtio_pci *p), const char *want)
+{
+    fixture f;
+
+    pci_up(&f, "virtio-blk-pci", "drive=d0,num-queues=2");
+    g_assert_true(vd_init(&f.d, F_VERSION_1 | F_EVENT_IDX | BLK_F_MQ, 2, 256, false));
+    bend(((vpci_proxy *)tes_harness_state(f.d.dev))->proxy);
+    g_assert_null(tes_harness_migrate(f.d.h, f.d.dev, NULL));
+    g_assert_nonnull(strstr(tes_harness_error(f.d.h), want));
+    down(&f);
+}
+
+static void bend_features(tes_virtio_pci *p)
+{
+    p->v.guest_features |= 1ull << 50;
+}
+
+static void bend_queue_num(tes_virtio_pci *p)
+{
+    p->v.vq[1].num = 512;
+}
+
+static void bend_vector(tes_virtio_pci *p)
+{
+    p->v.vq[0].vector = 7;
+}
+
+static void test_migrate_refuses_state_no_guest_could_make(void)
+{
+    bent_refused(bend_features, "driver features");
+    bent_refused(bend_queue_num, "queue 1 of size 512");
+    bent_refused(bend_vector, "queue 0 vector 7");
+}
+
 static void test_missing_drive_is_refused(void)
 {
     fixture f;
@@ -708,6 +762,10 @@ int main(int argc, char **argv)
                          chain_head_out_of_range, bad_chain);
     g_test_add_func("/virtio/blk/reset-mid-io-drains", test_reset_mid_io_drains);
     g_test_add_func("/virtio/blk/migration-keeps-queue-indices", test_migrate_keeps_queue_indices);
+    g_test_add_func("/virtio/pci/queue-size-above-max-ignored-and-migrates",
+                    test_queue_size_above_max_ignored_and_migrates);
+    g_test_add_func("/virtio/blk/migration-refuses-state-no-guest-could-make",
+                    test_migrate_refuses_state_no_guest_could_make);
     g_test_add_func("/virtio/blk/missing-drive-is-refused", test_missing_drive_is_refused);
     g_test_add_func("/virtio/mmio/empty-transport-reports-device-0", test_mmio_empty_reports_id_0);
     g_test_add_func("/virtio/rng/fills-buffers", test_rng_fills_buffers);

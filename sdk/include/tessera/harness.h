@@ -116,6 +116,20 @@ void tes_harness_cpu_reset(tes_harness *h, tes_cpu *cpu);
  * return the new device (NULL on error). *bytes gets the section size. */
 tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes);
 
+/* A device's migration section payload as tes_harness_migrate carries it
+ * (the core's PCI state, the field table, save() data): malloc'd, free()
+ * it; NULL with tes_harness_error() set if saving fails. */
+void *tes_harness_state_save(tes_harness *h, tes_device *dev, size_t *len);
+/* Load such a payload (state version: the type's own) into dev, as an
+ * incoming migration would: 0, or -errno with the loader's one-line
+ * refusal in tes_harness_error(). For tests of loaders and fuzzing. */
+int tes_harness_state_load(tes_harness *h, tes_device *dev, const void *data, size_t len);
+/* Overwrite element index of field `name` in a payload of dev's type with
+ * value (truncated to the element size): how a test forges a stream a
+ * guest could not have produced. False if the field is not there. */
+bool tes_harness_state_poke(tes_device *dev, void *data, size_t len, const char *name,
+                            unsigned index, uint64_t value);
+
 /* What plugins logged (host->log) under the TES_LOG_* items of mask,
  * whether or not TESSERA_HARNESS_LOG also prints them; tes_harness_new
  * captures TES_LOG_GUEST_ERROR | TES_LOG_UNIMP. log_text is every message
