@@ -307,6 +307,10 @@ GPtrArray *netdevs_list(void);       /* tes_netdev*, may be NULL */
 /* QMP set_link: name is a netdev id or the id of its NIC. */
 bool netdev_set_link(const char *name, bool up, char **errp);
 void net_info_print(GString *out);   /* HMP info network */
+/* net-cli.c: backends of -netdev/-nic/-net before the machine, then the
+ * NICs of -nic and -net nic after it (before -device). */
+bool net_cli_backends(GPtrArray *netdevs, GPtrArray *nics, GPtrArray *nets, char **errp);
+bool net_cli_create_nics(char **errp);
 /* MAC addresses: "52:54:00:12:34:56" (false for bad text or multicast),
  * QEMU's next default, and formatting (g_free). */
 bool net_parse_mac(const char *s, uint8_t mac[6]);

@@ -7,7 +7,6 @@ static bool stub_init(tes_netdev *nd, net_opts *o, char **errp)
     return false;
 }
 
-const net_backend net_user_backend = {.type = "user", .init = stub_init};
 const net_backend net_tap_backend = {.type = "tap", .init = stub_init};
 const net_backend net_socket_backend = {.type = "socket", .init = stub_init};
 const net_backend net_stream_backend = {.type = "stream", .init = stub_init};
