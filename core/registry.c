@@ -754,7 +754,11 @@ static bool set_prop(tes_device *d, const tes_prop_info *p, const char *value, c
         g_hash_table_insert(d->prop_text, g_strdup(p->name), g_strdup(value));
         return true;
     case TES_PROP_MACADDR:
-        return set_macaddr(d, p, value, errp);
+        if (!set_macaddr(d, p, value, errp)) {
+            return false;
+        }
+        g_hash_table_insert(d->prop_text, g_strdup(p->name), g_strdup(value));
+        return true;
     case TES_PROP_U8:
     case TES_PROP_U16:
     case TES_PROP_U32:
@@ -817,14 +821,26 @@ char *prop_value_string(tes_device *d, const tes_prop_info *p)
 
 /* ---- devices: life cycle ---- */
 
+/* A NIC whose mac= was not given gets QEMU's next default when it is
+ * realized (not created), so NICs are numbered as QEMU numbers them and a
+ * PCI wrapper passing mac= on to its inner device does not use one up. */
+static void assign_default_macs(tes_device *d)
+{
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        if (p->kind == TES_PROP_MACADDR && !g_hash_table_contains(d->prop_text, p->name)) {
+            uint8_t *mac = (uint8_t *)d->s + p->offset;
+            net_default_mac(mac);
+            g_hash_table_insert(d->prop_text, g_strdup(p->name), net_format_mac(mac));
+        }
+    }
+}
+
 static bool apply_defaults(tes_device *d, char **errp)
 {
     for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
         g_autofree char *err = NULL;
         if (p->kind == TES_PROP_MACADDR && !p->defval) {
-            /* Numbered in creation order, as QEMU's defaults are. */
-            net_default_mac((uint8_t *)d->s + p->offset);
-            continue;
+            continue; /* assign_default_macs(), at realize */
         }
         if (p->defval && !set_prop(d, p, p->defval, &err)) {
             core_set_error(errp, "%s '%s': bad default of property '%s' (plugin bug): %s",
@@ -1062,6 +1078,7 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
         d->bus = NULL;
         return false;
     }
+    assign_default_macs(d);
     if (d->type->realize) {
         ret = d->type->realize(d, d->s);
     }
