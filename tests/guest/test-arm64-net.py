@@ -326,7 +326,8 @@ def run_tap(emu, parts, wd, nic):
         with open(ifup, "w") as f:
             f.write("#!/bin/sh\nip addr add 192.168.77.1/24 dev \"$1\" && ip link set \"$1\" up\n")
         os.chmod(ifup, 0o755)
-        http, port, sha = host_http(wd, "192.168.77.1", ns)
+        # 0.0.0.0: the tap (and 192.168.77.1) exists only once tessera runs.
+        http, port, sha = host_http(wd, "0.0.0.0", ns)
 
         def from_ns(b):
             p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c",
