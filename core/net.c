@@ -367,7 +367,7 @@ static tes_netdev *netdev_of_nic(const char *name)
 
         if ((nd->user && strcmp(nd->user, name) == 0) ||
             (shown && ((shown->id && strcmp(shown->id, name) == 0) ||
-                       strcmp(shown->name, name) == 0))) {
+                       (shown->name && strcmp(shown->name, name) == 0)))) {
             return nd;
         }
     }
