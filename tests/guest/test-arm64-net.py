@@ -21,6 +21,8 @@ CASE (each boots once, its checks share the boot):
           tap with script= configuring the host end, queues=2 and vnet_hdr:
           2 MiB from the namespace has the right sha256, the namespace
           reaches the guest's httpd; skipped with a reason when not root
+  amd64-user  the user case with Debian's amd64 kernel on -M q35
+          (scripts/guest-amd64)
 
 NIC is virtio-net-pci, e1000 or e1000e (the mq checks are virtio's).
 EMULATOR (default TESSERA) runs the same checks on qemu-system-aarch64
@@ -127,6 +129,22 @@ def host_http(wd, bind="127.0.0.1", netns=None):
     return p, port, hashlib.sha256(blob).hexdigest()
 
 
+def amd64_parts():
+    script = os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")
+    p = subprocess.run([script], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise guestlib.GuestError("scripts/guest-amd64 failed:\n" + p.stderr.strip())
+    return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+
+
+def emu_argv(arch, emu, parts, initrd, smp=1, extra=()):
+    if arch == "arm64":
+        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=smp, extra=extra)
+    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", str(smp), "-m", "512M",
+             "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
+             "-append", "console=ttyS0 panic=-1 cryptomgr.notests"] + list(extra))
+
+
 def nic_device(nic, netdev, extra=""):
     return ["-device", "%s,netdev=%s%s" % (nic, netdev, extra)]
 
@@ -188,7 +206,7 @@ def user_actions(qmp_path, fwd_port, out):
     return acts
 
 
-def run_user(emu, tessera, parts, wd, nic):
+def run_user(emu, tessera, parts, wd, nic, arch="arm64"):
     http, port, sha = host_http(wd)
     fwd = free_port()
     virtio = nic == "virtio-net-pci"
@@ -200,7 +218,7 @@ def run_user(emu, tessera, parts, wd, nic):
                  + nic_device(nic, "n0", ",mq=on,queues=2" if virtio and qmp_path else ""))
         if qmp_path:
             extra += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
-        argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, extra=extra)
+        argv = emu_argv(arch, emu, parts, initrd, smp=2, extra=extra)
         b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=user_actions(qmp_path, fwd, out))
     finally:
         http.kill()
@@ -372,11 +390,13 @@ def main():
     emu = sys.argv[4] if len(sys.argv) > 4 else tessera
     wd = guestlib.workdir()
     try:
-        parts = guestlib.guest_parts()
+        parts = amd64_parts() if case.startswith("amd64") else guestlib.guest_parts()
         if nic not in NIC_MODULES:
             check("known NIC '%s'" % nic, False, __doc__)
         elif case == "user":
             run_user(emu, tessera, parts, wd, nic)
+        elif case == "amd64-user":
+            run_user(emu, tessera, parts, wd, nic, "amd64")
         elif case == "stream":
             run_stream(emu, parts, wd, nic)
         elif case == "tap":
