@@ -10,7 +10,8 @@ CASE (each boots once, its checks share the boot):
           a DHCP lease from slirp (10.0.2.15, router 10.0.2.2); 2 MiB
           fetched from a python http.server the test runs on 127.0.0.1
           (through 10.0.2.2) has the right sha256; the guest's httpd is
-          reached from the host through hostfwd; (virtio) two combined
+          reached from the host through hostfwd; guestfwd=...-cmd: answers
+          the guest; (virtio) two combined
           queues in sysfs and interrupts on both RX queues; QMP set_link
           takes the carrier down and up; HMP info network shows NIC and
           backend
@@ -79,6 +80,7 @@ echo "FETCH-SHA=$(sha256sum /tmp/f | cut -d' ' -f1)"
 """
 
 USER_SCRIPT = DHCP + HTTPD + FETCH % {"host": "10.0.2.2:@HTTP@"} + """\
+echo "GUESTFWD=$(nc 10.0.2.100 1234 </dev/null)"
 echo "QUEUES=$(ls /sys/class/net/eth0/queues | tr '\\n' ' ')"
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
     wget -q -O /dev/null http://10.0.2.2:@HTTP@/small &
@@ -214,7 +216,8 @@ def run_user(emu, tessera, parts, wd, nic, arch="arm64"):
     out = {}
     try:
         initrd = make_initrd(parts, wd, nic, USER_SCRIPT.replace("@HTTP@", str(port)))
-        extra = (["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080" % fwd]
+        extra = (["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,"
+                  "guestfwd=tcp:10.0.2.100:1234-cmd:echo from-the-host" % fwd]
                  + nic_device(nic, "n0", ",mq=on,queues=2" if virtio and qmp_path else ""))
         if qmp_path:
             extra += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
@@ -228,6 +231,8 @@ def run_user(emu, tessera, parts, wd, nic, arch="arm64"):
           value(b.console, "LEASE") == "10.0.2.15 ROUTER=10.0.2.2", b.tail())
     check("user: 2 MiB from the host's http.server via 10.0.2.2 has the right sha256",
           value(b.console, "FETCH-SHA") == sha, "want %s\n%s" % (sha, b.tail()))
+    check("user: guestfwd=tcp:10.0.2.100:1234-cmd:... answers the guest's connection",
+          value(b.console, "GUESTFWD") == "from-the-host", b.tail())
     check("user: the guest's httpd answers the host through hostfwd",
           out.get("hostfwd") == "served by the guest\n", "%r\n%s" % (out.get("hostfwd"),
                                                                     b.tail()))
