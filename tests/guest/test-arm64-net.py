@@ -18,6 +18,8 @@ CASE (each boots once, its checks share the boot):
   stream  two tessera guests joined by -netdev stream (QEMU 7.2's
           addr.type=inet syntax, server=on / server=off): each fetches a
           file the other serves and the sha256 sums match
+  stream-qemu  the same with guest b in qemu-system-aarch64: tessera's
+          stream netdev speaks QEMU's wire format
   tap     (root, /dev/net/tun) a network namespace made by the test, -netdev
           tap with script= configuring the host end, queues=2 and vnet_hdr:
           2 MiB from the namespace has the right sha256, the namespace
@@ -270,13 +272,13 @@ sleep 2
 """
 
 
-def run_stream(emu, parts, wd, nic):
+def run_stream(emu, parts, wd, nic, emu_b=None):
     port = free_port()
     addr = "addr.type=inet,addr.host=127.0.0.1,addr.port=%d" % port
     listening = threading.Event()
     boots = {}
 
-    def guest(name, me, peer, server):
+    def guest(name, me, peer, server, emu=emu):
         # Both finish together: each waits for the other's /done.
         script = STREAM_SCRIPT % {"me": me, "peer": peer}
         initrd = make_initrd(parts, wd, nic, script, name)
@@ -290,7 +292,7 @@ def run_stream(emu, parts, wd, nic):
     a = threading.Thread(target=guest, args=("a", 1, 2, True))
     a.start()
     listening.wait(BOOT_TIMEOUT)
-    guest("b", 2, 1, False)
+    guest("b", 2, 1, False, emu_b or emu)
     a.join()
     for name in ("a", "b"):
         check_common(boots[name], "stream guest %s" % name)
@@ -404,6 +406,12 @@ def main():
             run_user(emu, tessera, parts, wd, nic, "amd64")
         elif case == "stream":
             run_stream(emu, parts, wd, nic)
+        elif case == "stream-qemu":
+            qemu = shutil.which("qemu-system-aarch64")
+            if qemu:
+                run_stream(tessera, parts, wd, nic, qemu)
+            else:
+                check("stream-qemu: skipped: no qemu-system-aarch64 # SKIP", True)
         elif case == "tap":
             run_tap(emu, parts, wd, nic)
         else:
