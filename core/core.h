@@ -311,6 +311,8 @@ void net_info_print(GString *out);   /* HMP info network */
  * NICs of -nic and -net nic after it (before -device). */
 bool net_cli_backends(GPtrArray *netdevs, GPtrArray *nics, GPtrArray *nets, char **errp);
 bool net_cli_create_nics(char **errp);
+/* Deliver frames deferred during device callbacks (clock.c, after timers). */
+void net_run_deferred(void);
 /* MAC addresses: "52:54:00:12:34:56" (false for bad text or multicast),
  * QEMU's next default, and formatting (g_free). */
 bool net_parse_mac(const char *s, uint8_t mac[6]);

@@ -169,6 +169,21 @@ static gboolean pending_bh(gpointer opaque)
     return G_SOURCE_REMOVE;
 }
 
+/* After a timer ran (clock.c): a NIC that sends from a timer (virtio-net)
+ * gets the answers its frames caused (slirp's) at once, outside its own
+ * call as the contract wants, instead of a main-loop pass later. */
+void net_run_deferred(void)
+{
+    GPtrArray *all = netdevs_list();
+
+    for (guint i = 0; all && i < all->len; i++) {
+        tes_netdev *nd = g_ptr_array_index(all, i);
+        if (nd->bh && !nd->in_call) {
+            net_run_pending(nd);
+        }
+    }
+}
+
 unsigned net_pending_count(tes_netdev *nd)
 {
     unsigned n = 0;
