@@ -85,8 +85,9 @@ static gboolean sock_readable(gint fd, GIOCondition cond, gpointer opaque)
 {
     sock *s = opaque;
     uint8_t buf[RX_CHUNK];
-    ssize_t n;
+    ssize_t n = -1;
 
+    errno = EAGAIN; /* blocked on entry: nothing read, nothing lost */
     core_lock();
     while (!s->blocked && (n = read(fd, buf, sizeof(buf))) > 0) {
         g_byte_array_append(s->rx, buf, n);

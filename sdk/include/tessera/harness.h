@@ -126,7 +126,8 @@ bool tes_harness_netdev(tes_harness *h, const char *opts);
  * NIC's answer: len when it took the frame, 0 when the core kept it
  * (can_receive said no, or receive returned 0, or older frames wait) to
  * offer again after the NIC calls net_flush and tes_harness_net_poll runs;
- * -ENODEV for an unknown id, -EINVAL for a bad length. */
+ * -ENODEV for an unknown id, -EINVAL for a bad length or a queue the
+ * netdev does not have. */
 int tes_harness_net_inject(tes_harness *h, const char *id, unsigned queue, const tes_net_hdr *hdr,
                            const void *buf, size_t len);
 /* Run what the main loop would: offer kept frames to NICs that flushed. */
