@@ -295,6 +295,7 @@ static gboolean source_dispatch(GSource *src, GSourceFunc cb, gpointer data)
     /* Timer callbacks are device code: machine lock held (DESIGN, Threads). */
     core_lock();
     timers_run();
+    net_run_deferred();
     core_unlock();
     return G_SOURCE_CONTINUE;
 }
