@@ -85,10 +85,10 @@ static int bars_82574(tes_device *dev, e1000x *s)
     ret = ret ?: H->pci_register_bar(dev, 1, TES_PCI_BAR_MEM32, flash);
     ret = ret ?: H->pci_register_bar(dev, 2, TES_PCI_BAR_IO, io);
     ret = ret ?: H->pci_register_bar(dev, 3, TES_PCI_BAR_MEM32, msix);
-    ret = ret < 0 ? ret : H->pci_msix_init(dev, 0xa0, 5, 3, msix, 0, 0x2000);
-    ret = ret < 0 ? ret : H->pci_pm_init(dev, 0xc8);
-    ret = ret < 0 ? ret : H->pci_msi_init(dev, 0xd0, 1, true, false);
-    ret = ret < 0 ? ret : H->pci_pcie_cap_init(dev, 0xe0, TES_PCIE_TYPE_ENDPOINT);
+    ret = ret < 0 ? ret : H->pci_msix_init(dev, 0, 5, 3, msix, 0, 0x2000);
+    ret = ret < 0 ? ret : H->pci_pm_init(dev, 0);
+    ret = ret < 0 ? ret : H->pci_msi_init(dev, 0, 1, true, false);
+    ret = ret < 0 ? ret : H->pci_pcie_cap_init(dev, 0, TES_PCIE_TYPE_ENDPOINT);
     return ret < 0 ? ret : 0;
 }
 
