@@ -48,6 +48,9 @@ static const opt_def opts[] = {
     {"dtb", NULL, OPT_STRING, F(dtb), "FILE  device tree blob"},
     {"drive", NULL, OPT_LIST, F(drives), "file=,if=none,id=,format=raw,readonly=on|off"},
     {"device", NULL, OPT_LIST, F(devices), "DRIVER[,prop=val]  add a device ('help' lists)"},
+    {"netdev", NULL, OPT_LIST, F(netdevs), "user|tap|socket|stream,id=ID,...  network backend"},
+    {"nic", NULL, OPT_LIST, F(nics), "user|tap|...|none[,model=M][,mac=]  NIC with a backend"},
+    {"net", NULL, OPT_LIST, F(nets), "nic[,model=M]|user|tap|...  legacy NIC/backend pairs"},
     {"serial", NULL, OPT_LIST, F(serials), "stdio|null|file:PATH|unix:PATH,...|mon:stdio"},
     {"monitor", NULL, OPT_LIST, F(monitors), "stdio  human monitor"},
     {"qmp", NULL, OPT_LIST, F(qmps), "unix:PATH,server=on,wait=off  QMP monitor"},
@@ -369,6 +372,9 @@ static void opts_init(cli_opts *o)
     memset(o, 0, sizeof(*o));
     o->drives = g_ptr_array_new_with_free_func(g_free);
     o->devices = g_ptr_array_new_with_free_func(g_free);
+    o->netdevs = g_ptr_array_new_with_free_func(g_free);
+    o->nics = g_ptr_array_new_with_free_func(g_free);
+    o->nets = g_ptr_array_new_with_free_func(g_free);
     o->serials = g_ptr_array_new_with_free_func(g_free);
     o->monitors = g_ptr_array_new_with_free_func(g_free);
     o->qmps = g_ptr_array_new_with_free_func(g_free);
@@ -436,6 +442,9 @@ void cli_opts_free(cli_opts *o)
     g_free(o->display);
     g_clear_pointer(&o->drives, g_ptr_array_unref);
     g_clear_pointer(&o->devices, g_ptr_array_unref);
+    g_clear_pointer(&o->netdevs, g_ptr_array_unref);
+    g_clear_pointer(&o->nics, g_ptr_array_unref);
+    g_clear_pointer(&o->nets, g_ptr_array_unref);
     g_clear_pointer(&o->serials, g_ptr_array_unref);
     g_clear_pointer(&o->monitors, g_ptr_array_unref);
     g_clear_pointer(&o->qmps, g_ptr_array_unref);

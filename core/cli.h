@@ -21,6 +21,9 @@ typedef struct cli_opts {
     char *kernel, *initrd, *append, *dtb;
     GPtrArray *drives;   /* -drive optargs */
     GPtrArray *devices;  /* -device optargs, command-line order */
+    GPtrArray *netdevs;  /* -netdev optargs */
+    GPtrArray *nics;     /* -nic optargs */
+    GPtrArray *nets;     /* -net optargs (legacy) */
     GPtrArray *serials;  /* -serial specs */
     GPtrArray *monitors; /* -monitor specs */
     GPtrArray *qmps;     /* -qmp specs */

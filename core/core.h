@@ -293,6 +293,42 @@ void drives_poll(bool wait);
  * as if io_uring were unavailable (like TESSERA_NO_IO_URING=1). */
 void drives_force_thread_pool(bool on);
 
+/* ---- network backends (net.c, net-queue.c; net-int.h for backends) ---- */
+/* -netdev TYPE,id=ID,...; netdev_add_opts marks netdevs that -net/-nic
+ * made (legacy: no warning when unused). */
+bool netdev_add(const char *optarg, char **errp);
+tes_netdev *netdev_add_opts(const char *optarg, bool legacy, char **errp);
+tes_netdev *netdev_find(const char *id);
+bool netdev_claim(tes_netdev *nd, const char *devname, char **errp); /* one NIC each */
+void netdev_release(tes_netdev *nd); /* the NIC is freed: no more callbacks */
+void netdevs_warn_unused(void);      /* after the devices: QEMU's "has no peer" */
+void netdevs_close_all(void);
+GPtrArray *netdevs_list(void);       /* tes_netdev*, may be NULL */
+/* QMP set_link: name is a netdev id or the id of its NIC. */
+bool netdev_set_link(const char *name, bool up, char **errp);
+void net_info_print(GString *out);   /* HMP info network */
+/* net-cli.c: backends of -netdev/-nic/-net before the machine, then the
+ * NICs of -nic and -net nic after it (before -device). */
+bool net_cli_backends(GPtrArray *netdevs, GPtrArray *nics, GPtrArray *nets, char **errp);
+bool net_cli_create_nics(char **errp);
+/* MAC addresses: "52:54:00:12:34:56" (false for bad text or multicast),
+ * QEMU's next default, and formatting (g_free). */
+bool net_parse_mac(const char *s, uint8_t mac[6]);
+void net_default_mac(uint8_t mac[6]);
+char *net_format_mac(const uint8_t mac[6]);
+void net_reset_macs(void); /* harness */
+/* ABI 1.3 host entries (net.h). */
+int net_attach(tes_device *dev, tes_netdev *nd, const tes_net_ops *ops, void *opaque,
+               const uint8_t *mac);
+int net_send(tes_netdev *nd, unsigned queue, const tes_net_hdr *hdr, const struct iovec *iov,
+             unsigned iovcnt);
+void net_flush(tes_netdev *nd, unsigned queue);
+bool net_link_up(tes_netdev *nd);
+unsigned net_queues(tes_netdev *nd);
+int net_set_queues(tes_netdev *nd, unsigned n);
+unsigned net_offloads(tes_netdev *nd);
+unsigned net_set_rx_offloads(tes_netdev *nd, unsigned mask);
+
 /* ---- character backends (chardev.c) ---- */
 /* -serial stdio|null|file:PATH|unix:PATH[,server=on,wait=off]|mon:stdio */
 bool serial_add(const char *spec, char **errp);
@@ -422,6 +458,7 @@ extern tes_machine_config machine_cfg;
 /* Create and init the -M machine with its options. */
 bool machine_create(const char *optarg, char **errp);
 tes_device *machine_current(void);
+const char *machine_default_nic(void); /* 1.3 ops->default_nic, or NULL */
 void machine_powerdown(void);
 void machine_reset(void); /* devices then CPUs */
 

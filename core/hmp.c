@@ -138,6 +138,7 @@ static const struct {
     {"qtree", qtree_print, "show the device tree"},
     {"mtree", mtree_print, "show the memory tree"},
     {"pci", pci_info_print, "show PCI info"},
+    {"network", net_info_print, "show the network state"},
     {"plugins", info_plugins, "show the loaded plugins"},
     {"version", info_version, "show the version"},
     {"migrate", info_migrate, "show migration status"},
@@ -201,6 +202,24 @@ static bool cmd_powerdown(const char *arg, GString *out)
     return true;
 }
 
+/* set_link NAME on|off */
+static bool cmd_set_link(const char *arg, GString *out)
+{
+    char **w = g_strsplit_set(arg, " \t", -1);
+    char *err = NULL;
+    bool ok = g_strv_length(w) == 2 && (!strcmp(w[1], "on") || !strcmp(w[1], "off"));
+
+    if (!ok) {
+        g_string_append(out, "usage: set_link name on|off\n");
+    } else if (!netdev_set_link(w[0], strcmp(w[1], "on") == 0, &err)) {
+        g_string_append_printf(out, "%s\n", err);
+        g_free(err);
+        ok = false;
+    }
+    g_strfreev(w);
+    return ok;
+}
+
 static bool cmd_help(const char *arg, GString *out);
 
 static const hmp_cmd commands[] = {
@@ -210,6 +229,7 @@ static const hmp_cmd commands[] = {
     {"quit", "q", cmd_quit, "quit|q -- quit the emulator"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
+    {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };
 

@@ -282,6 +282,15 @@ static const tes_host table = {
     .dev_platform_info = dev_platform_info,
     .dev_platform_place = dev_platform_place,
     .pci_ecam_new = pci_ecam_new,
+
+    .net_attach = net_attach,
+    .net_send = net_send,
+    .net_flush = net_flush,
+    .net_link_up = net_link_up,
+    .net_queues = net_queues,
+    .net_set_queues = net_set_queues,
+    .net_offloads = net_offloads,
+    .net_set_rx_offloads = net_set_rx_offloads,
 };
 
 const tes_host *host_table(void)
@@ -323,11 +332,18 @@ PIN(tes_host, ram_write_watch, 784);
 PIN(tes_host, cpu_current, 792);
 PIN(tes_host, dev_platform_place, 896);
 PIN(tes_host, pci_ecam_new, 904);
-static_assert(sizeof(tes_host) == 912, "tes_host 1.2 size");
+/* ABI 1.3 appended the network entries (net.h). */
+PIN(tes_host, net_attach, 912);
+PIN(tes_host, net_set_rx_offloads, 968);
+static_assert(sizeof(tes_host) == 976, "tes_host 1.3 size");
+static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
+static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
+PIN(tes_net_hdr, csum_offset, 8);
 PIN(tes_cpu_ops, apply_boot, 72);
 static_assert(sizeof(tes_cpu_ops) == 88, "tes_cpu_ops 1.2 size");
 PIN(tes_machine_ops, devices_done, 56);
-static_assert(sizeof(tes_machine_ops) == 64, "tes_machine_ops 1.2 size");
+PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
+static_assert(sizeof(tes_machine_ops) == 72, "tes_machine_ops 1.3 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

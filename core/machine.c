@@ -211,3 +211,15 @@ void machine_reset(void)
     devices_reset_all();
     cpus_reset();
 }
+
+/* tes_machine_ops.default_nic (1.3), NULL when the machine names none. */
+const char *machine_default_nic(void)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || ops->size < offsetof(tes_machine_ops, default_nic) + sizeof(void *)) {
+        return NULL;
+    }
+    return ops->default_nic;
+}

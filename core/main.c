@@ -3,8 +3,10 @@
  *
  * Start-up order (each step can fail with one line on stderr, exit 1):
  *   parse every argument; -d/-D; load plugins (-plugin files first); answer
- *   -list-plugins and help requests (exit 0); drives and serial ports; the
- *   machine; -device in command-line order; a warning line for each plugin
+ *   -list-plugins and help requests (exit 0); drives, network backends
+ *   (-netdev, -nic, -net) and serial ports; the machine; the NICs of -nic
+ *   and -net nic; -device in command-line order; warnings for netdevs no
+ *   NIC uses; a warning line for each plugin
  *   of a default place that could not load; monitors; then -incoming waits
  *   for a stream, -S waits for "cont", otherwise the vCPUs start.
  * The GLib main loop then runs until a shutdown is requested (guest, QMP
@@ -140,6 +142,9 @@ static void add_backends(cli_opts *o)
             die(err, "-drive: cannot open drive");
         }
     }
+    if (!net_cli_backends(o->netdevs, o->nics, o->nets, &err)) {
+        die(err, "-netdev: cannot create network backend");
+    }
     /* -nographic: the first serial port on stdio (QEMU multiplexes the
      * monitor there too; we give the monitor stdin when -monitor stdio). */
     if (o->serials->len == 0 && o->nographic && !o->nodefaults) {
@@ -166,6 +171,9 @@ static void create_machine_and_devices(cli_opts *o)
     if (!made) {
         die(err, "cannot create the machine");
     }
+    if (!net_cli_create_nics(&err)) {
+        die(err, "cannot create NIC");
+    }
     for (guint i = 0; i < o->devices->len; i++) {
         bool printed = false;
 
@@ -176,6 +184,7 @@ static void create_machine_and_devices(cli_opts *o)
     if (!machine_devices_done(&err)) {
         die(err, "cannot complete the machine");
     }
+    netdevs_warn_unused();
     core_unlock();
 }
 
@@ -242,6 +251,7 @@ static void teardown(void)
     accel_stop();
     chardevs_close_all(); /* restores the terminal */
     drives_close_all();
+    netdevs_close_all(); /* tap downscript= runs here */
 }
 
 int main(int argc, char **argv)

@@ -286,6 +286,7 @@ static const char *prop_kind_name(tes_prop_kind k)
         [TES_PROP_BOOL] = "bool",    [TES_PROP_U8] = "uint8",   [TES_PROP_U16] = "uint16",
         [TES_PROP_U32] = "uint32",   [TES_PROP_U64] = "uint64", [TES_PROP_SIZE] = "size",
         [TES_PROP_STRING] = "str",   [TES_PROP_DRIVE] = "drive", [TES_PROP_CHR] = "chr",
+        [TES_PROP_NETDEV] = "netdev", [TES_PROP_MACADDR] = "macaddr",
     };
 
     return (unsigned)k < G_N_ELEMENTS(names) && names[k] ? names[k] : "?";
@@ -667,6 +668,41 @@ static bool set_drive(tes_device *d, const tes_prop_info *p, const char *value, 
     return true;
 }
 
+static bool set_netdev(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
+{
+    tes_netdev *nd = netdev_find(value);
+    tes_netdev **field = (tes_netdev **)((char *)d->s + p->offset);
+
+    if (!nd) {
+        core_set_error(errp, "device '%s': property '%s': netdev '%s' not found", dev_label(d),
+                       p->name, value);
+        return false;
+    }
+    if (*field == nd) {
+        return true;
+    }
+    if (!netdev_claim(nd, dev_label(d), errp)) {
+        return false;
+    }
+    if (*field) {
+        netdev_release(*field);
+    }
+    *field = nd;
+    return true;
+}
+
+static bool set_macaddr(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
+{
+    uint8_t *field = (uint8_t *)d->s + p->offset;
+
+    if (!net_parse_mac(value, field)) {
+        core_set_error(errp, "device '%s': property '%s' wants a unicast MAC address "
+                       "(52:54:00:12:34:56), got '%s'", dev_label(d), p->name, value);
+        return false;
+    }
+    return true;
+}
+
 /* "serialN" (or N) is the N-th -serial; the core has no named chardevs yet. */
 static bool set_chr(tes_device *d, const tes_prop_info *p, const char *value, char **errp)
 {
@@ -707,6 +743,18 @@ static bool set_prop(tes_device *d, const tes_prop_info *p, const char *value, c
     case TES_PROP_DRIVE:
     case TES_PROP_CHR:
         if (!(p->kind == TES_PROP_DRIVE ? set_drive : set_chr)(d, p, value, errp)) {
+            return false;
+        }
+        g_hash_table_insert(d->prop_text, g_strdup(p->name), g_strdup(value));
+        return true;
+    case TES_PROP_NETDEV:
+        if (!set_netdev(d, p, value, errp)) {
+            return false;
+        }
+        g_hash_table_insert(d->prop_text, g_strdup(p->name), g_strdup(value));
+        return true;
+    case TES_PROP_MACADDR:
+        if (!set_macaddr(d, p, value, errp)) {
             return false;
         }
         g_hash_table_insert(d->prop_text, g_strdup(p->name), g_strdup(value));
@@ -762,18 +810,38 @@ char *prop_value_string(tes_device *d, const tes_prop_info *p)
         return g_strdup(*(char *const *)field ? *(char *const *)field : "");
     case TES_PROP_DRIVE:
     case TES_PROP_CHR:
+    case TES_PROP_NETDEV:
         text = g_hash_table_lookup(d->prop_text, p->name);
         return g_strdup(text ? text : "");
+    case TES_PROP_MACADDR:
+        return net_format_mac(field);
     }
     return g_strdup("?");
 }
 
 /* ---- devices: life cycle ---- */
 
+/* A NIC whose mac= was not given gets QEMU's next default when it is
+ * realized (not created), so NICs are numbered as QEMU numbers them and a
+ * PCI wrapper passing mac= on to its inner device does not use one up. */
+static void assign_default_macs(tes_device *d)
+{
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        if (p->kind == TES_PROP_MACADDR && !g_hash_table_contains(d->prop_text, p->name)) {
+            uint8_t *mac = (uint8_t *)d->s + p->offset;
+            net_default_mac(mac);
+            g_hash_table_insert(d->prop_text, g_strdup(p->name), net_format_mac(mac));
+        }
+    }
+}
+
 static bool apply_defaults(tes_device *d, char **errp)
 {
     for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
         g_autofree char *err = NULL;
+        if (p->kind == TES_PROP_MACADDR && !p->defval) {
+            continue; /* assign_default_macs(), at realize */
+        }
         if (p->defval && !set_prop(d, p, p->defval, &err)) {
             core_set_error(errp, "%s '%s': bad default of property '%s' (plugin bug): %s",
                            kind_word(d->type->kind), d->type->name, p->name, err);
@@ -1010,6 +1078,7 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
         d->bus = NULL;
         return false;
     }
+    assign_default_macs(d);
     if (d->type->realize) {
         ret = d->type->realize(d, d->s);
     }
@@ -1071,6 +1140,12 @@ static void free_props(tes_device *d)
             tes_drive **field = (tes_drive **)((char *)d->s + p->offset);
             if (*field) {
                 drive_release(*field);
+                *field = NULL;
+            }
+        } else if (p->kind == TES_PROP_NETDEV) {
+            tes_netdev **field = (tes_netdev **)((char *)d->s + p->offset);
+            if (*field) {
+                netdev_release(*field);
                 *field = NULL;
             }
         }
@@ -1197,7 +1272,7 @@ static void qtree_dev(tes_device *d, struct qtree_ctx *c)
     for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
         g_autofree char *v = prop_value_string(d, p);
         bool quote = p->kind == TES_PROP_STRING || p->kind == TES_PROP_DRIVE ||
-                     p->kind == TES_PROP_CHR;
+                     p->kind == TES_PROP_CHR || p->kind == TES_PROP_NETDEV;
         g_string_append_printf(c->out, "%*s%s = %s%s%s\n", c->indent, "", p->name,
                                quote ? "\"" : "", v, quote ? "\"" : "");
     }

@@ -12,11 +12,12 @@
  * unimplemented features unless the test says otherwise) are kept for
  * tes_harness_log_text(), so a test asserts on what a plugin logged.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 #include <tessera/harness.h>
 
-#include "core.h"
+#include "net-int.h"
 
 #define HARNESS_NINTX 4
 #define HARNESS_FREE_BAR_BASE 0xe0000000ull /* where msi_enable maps MSI-X BARs */
@@ -121,6 +122,7 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     apply_log_env();
     log_set_capture(h->log, TES_LOG_GUEST_ERROR | TES_LOG_UNIMP);
     registry_reset(); /* devices first: they unmap their regions */
+    net_reset_macs();
     memory_reset();
     clock_set_manual(true);
     plugins_set_default_dirs(NULL, NULL);
@@ -141,6 +143,8 @@ void tes_harness_free(tes_harness *h)
     board_clear();
     registry_reset();
     drives_close_all();
+    netdevs_close_all();
+    net_reset_macs();
     region_free(h->ram);
     region_free(h->msi);
     memory_reset();
@@ -547,7 +551,8 @@ static char *device_opts(tes_harness *h, tes_device *dev)
     for (; p && p->name; p++) {
         char *v = prop_value_string(dev, p);
         /* A backend property never set has no value to give back. */
-        bool unset_backend = (p->kind == TES_PROP_CHR || p->kind == TES_PROP_DRIVE) &&
+        bool unset_backend = (p->kind == TES_PROP_CHR || p->kind == TES_PROP_DRIVE ||
+                              p->kind == TES_PROP_NETDEV) &&
                              (!v || !*v);
 
         if (v && !unset_backend) {
@@ -731,4 +736,178 @@ void tes_harness_cfg_write_bdf(tes_harness *h, uint8_t bus, uint8_t devfn, uint3
 int tes_harness_pci_line(tes_harness *h, unsigned line)
 {
     return line < HARNESS_NINTX ? h->intx[line]->level : 0;
+}
+
+/* ---- network: a backend that is the test ---- */
+
+typedef struct sent_frame {
+    unsigned queue;
+    tes_net_hdr hdr;
+    size_t len;
+    uint8_t data[];
+} sent_frame;
+
+typedef struct hnet {
+    GQueue sent; /* sent_frame*, oldest first */
+} hnet;
+
+static bool hnet_init(tes_netdev *nd, net_opts *o, char **errp)
+{
+    bool vnet;
+    hnet *b;
+
+    if (!net_opt_uint(o, "queues", 1, NET_MAX_QUEUES, &nd->nqueues, errp) ||
+        !net_opt_bool(o, "vnet_hdr", false, &vnet, errp)) {
+        return false;
+    }
+    nd->offloads = vnet ? TES_NET_OFFLOAD_CSUM | TES_NET_OFFLOAD_TSO4 | TES_NET_OFFLOAD_TSO6 |
+                          TES_NET_OFFLOAD_ECN | TES_NET_OFFLOAD_UFO : 0;
+    b = g_new0(hnet, 1);
+    g_queue_init(&b->sent);
+    nd->be = b;
+    return true;
+}
+
+static void hnet_send(tes_netdev *nd, unsigned bq, const tes_net_hdr *hdr,
+                      const struct iovec *iov, unsigned iovcnt)
+{
+    hnet *b = nd->be;
+    size_t len = 0, off = 0;
+    sent_frame *f;
+
+    for (unsigned i = 0; i < iovcnt; i++) {
+        len += iov[i].iov_len;
+    }
+    f = g_malloc0(sizeof(*f) + len);
+    f->queue = bq;
+    if (hdr) {
+        f->hdr = *hdr;
+    }
+    f->len = len;
+    for (unsigned i = 0; i < iovcnt; i++) {
+        memcpy(f->data + off, iov[i].iov_base, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    g_queue_push_tail(&b->sent, f);
+}
+
+static void hnet_cleanup(tes_netdev *nd)
+{
+    hnet *b = nd->be;
+
+    if (b) {
+        g_queue_clear_full(&b->sent, g_free);
+        g_free(b);
+    }
+}
+
+static const net_backend hnet_backend = {
+    .type = "harness",
+    .init = hnet_init,
+    .send = hnet_send,
+    .cleanup = hnet_cleanup,
+};
+
+bool tes_harness_netdev(tes_harness *h, const char *opts)
+{
+    net_opts o = {0};
+    char *err = NULL;
+    tes_netdev *nd = NULL;
+
+    if (net_opts_parse(opts, &o, &err)) {
+        nd = netdev_create(net_opt_get(&o, "id"), &hnet_backend, &o, &err);
+    }
+    net_opts_free(&o);
+    if (!nd) {
+        set_error(h, err);
+        return false;
+    }
+    nd->legacy = true;
+    return true;
+}
+
+static tes_netdev *harness_nd(const char *id)
+{
+    tes_netdev *nd = netdev_find(id);
+
+    return nd && nd->ops == &hnet_backend ? nd : NULL;
+}
+
+int tes_harness_net_inject(tes_harness *h, const char *id, unsigned queue, const tes_net_hdr *hdr,
+                           const void *buf, size_t len)
+{
+    tes_netdev *nd = harness_nd(id);
+    int ret;
+
+    if (!nd) {
+        return -ENODEV;
+    }
+    if (len == 0 || len > TES_NET_MAX_FRAME || queue >= nd->nqueues) {
+        return -EINVAL;
+    }
+    core_lock();
+    ret = net_deliver_ret(nd, queue, hdr, buf, len);
+    core_unlock();
+    return ret;
+}
+
+void tes_harness_net_poll(tes_harness *h)
+{
+    GPtrArray *all = netdevs_list();
+
+    core_lock();
+    for (guint i = 0; all && i < all->len; i++) {
+        tes_netdev *nd = g_ptr_array_index(all, i);
+        if (nd->bh) {
+            net_run_pending(nd);
+        }
+    }
+    core_unlock();
+}
+
+unsigned tes_harness_net_queued(tes_harness *h, const char *id)
+{
+    tes_netdev *nd = netdev_find(id);
+
+    return nd ? net_pending_count(nd) : 0;
+}
+
+unsigned tes_harness_net_sent_count(tes_harness *h, const char *id)
+{
+    tes_netdev *nd = harness_nd(id);
+
+    return nd ? g_queue_get_length(&((hnet *)nd->be)->sent) : 0;
+}
+
+int tes_harness_net_sent(tes_harness *h, const char *id, void *buf, size_t size,
+                         unsigned *queue, tes_net_hdr *hdr)
+{
+    tes_netdev *nd = harness_nd(id);
+    sent_frame *f = nd ? g_queue_pop_head(&((hnet *)nd->be)->sent) : NULL;
+    int len;
+
+    if (!f) {
+        return -1;
+    }
+    memcpy(buf, f->data, MIN(size, f->len));
+    if (queue) {
+        *queue = f->queue;
+    }
+    if (hdr) {
+        *hdr = f->hdr;
+    }
+    len = (int)f->len;
+    g_free(f);
+    return len;
+}
+
+void tes_harness_net_set_link(tes_harness *h, const char *id, bool up)
+{
+    char *err = NULL;
+
+    core_lock();
+    if (!netdev_set_link(id, up, &err)) {
+        set_error(h, err);
+    }
+    core_unlock();
 }

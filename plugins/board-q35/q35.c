@@ -486,6 +486,7 @@ static const tes_machine_ops q35_ops = {
     .max_cpus = Q35_MAX_CPUS,
     .init = q35_init,
     .powerdown = q35_powerdown,
+    .default_nic = "e1000e",
 };
 
 static const tes_prop_info q35_props[] = {

@@ -845,6 +845,7 @@ static const tes_machine_ops virt_ops = {
     .init = virt_init,
     .powerdown = virt_powerdown,
     .devices_done = virt_devices_done,
+    .default_nic = "virtio-net-pci",
 };
 
 static const tes_prop_info virt_props[] = {

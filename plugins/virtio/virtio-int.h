@@ -73,6 +73,12 @@ int vcore_save(tes_virtio *v, tes_stream *out);
 int vcore_load(tes_virtio *v, tes_stream *in);
 void vcore_guest_error(tes_virtio *v, const char *fmt, ...) TES_PRINTF(2, 3);
 
+/* For this plugin's devices: is a chain waiting on q (without popping)?
+ * And give back the chain popped last, unused, as if never popped (LIFO:
+ * rewind several in the reverse order of their pops). */
+bool vq_has_avail(tes_virtq *q);
+void vq_rewind(tes_virtq *q, tes_virtio_elem *e);
+
 /* Stream helpers (little-endian on the wire). */
 void put_u64(tes_stream *s, uint64_t v);
 int get_u64(tes_stream *s, uint64_t *v);
@@ -84,10 +90,15 @@ extern const tes_virtio_ops virtio_ops;
 extern const tes_type_info virtio_mmio_type;
 extern const tes_type_info virtio_blk_device_type, virtio_blk_pci_type;
 extern const tes_type_info virtio_rng_device_type, virtio_rng_pci_type;
+extern const tes_type_info virtio_net_device_type, virtio_net_pci_type;
 extern const tes_virtio_mmio_ops virtio_mmio_ops;
 
 /* virtio-pci.c */
 tes_virtio_pci *vpci_new(tes_device *pci_dev, const char *vdev_type, const char *props);
+/* The same with nvec MSI-X vectors (0: no MSI-X, INTx only; -1: one per
+ * queue plus one for configuration changes, as vpci_new). */
+tes_virtio_pci *vpci_new_vectors(tes_device *pci_dev, const char *vdev_type, const char *props,
+                                 int nvec);
 void vpci_free(tes_virtio_pci *p);
 void vpci_reset(tes_virtio_pci *p);
 int vpci_pre_save(tes_virtio_pci *p);

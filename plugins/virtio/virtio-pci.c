@@ -61,6 +61,7 @@ struct tes_virtio_pci {
     tes_virtio v;
     uint32_t dfselect, gfselect;
     uint16_t queue_sel, msix_config;
+    unsigned nvec; /* MSI-X vectors, 0 for none */
 };
 
 /* ---- interrupts ---- */
@@ -158,7 +159,7 @@ static uint64_t common_read(void *opaque, uint64_t off, unsigned size)
  * (1.2 section 4.1.5.1.2, Linux checks the read-back). */
 static uint16_t valid_vector(tes_virtio_pci *p, uint16_t vec)
 {
-    return vec < vcore_num_queues(&p->v) + 1u ? vec : VIRTIO_NO_VECTOR;
+    return vec < p->nvec ? vec : VIRTIO_NO_VECTOR;
 }
 
 static void write_addr(tes_virtio_pci *p, tes_virtq *q, uint64_t off, uint64_t val, unsigned size)
@@ -333,7 +334,6 @@ static int setup_bars(tes_virtio_pci *p)
 {
     tes_region *bar = H->region_new_container(p->dev, "virtio-pci", 4 * REGION_SIZE);
     tes_region *msix = H->region_new_container(p->dev, "virtio-pci-msix", 0x1000);
-    unsigned nvec = vcore_num_queues(&p->v) + 1;
     int ret;
 
     sub(p, bar, OFF_COMMON, &common_ops, "virtio-pci-common");
@@ -345,7 +345,7 @@ static int setup_bars(tes_virtio_pci *p)
     if (ret < 0) {
         return ret;
     }
-    ret = H->pci_msix_init(p->dev, 0, nvec, BAR_MSIX, msix, 0, MSIX_PBA_OFF);
+    ret = p->nvec ? H->pci_msix_init(p->dev, 0, p->nvec, BAR_MSIX, msix, 0, MSIX_PBA_OFF) : 0;
     if (ret < 0) {
         return ret;
     }
@@ -357,6 +357,12 @@ static int setup_bars(tes_virtio_pci *p)
 }
 
 tes_virtio_pci *vpci_new(tes_device *pci_dev, const char *vdev_type, const char *props)
+{
+    return vpci_new_vectors(pci_dev, vdev_type, props, -1);
+}
+
+tes_virtio_pci *vpci_new_vectors(tes_device *pci_dev, const char *vdev_type, const char *props,
+                                 int nvec)
 {
     tes_virtio_pci *p = calloc(1, sizeof(*p));
     int ret;
@@ -373,6 +379,7 @@ tes_virtio_pci *vpci_new(tes_device *pci_dev, const char *vdev_type, const char 
         free(p); /* the bus goes with pci_dev; it has no device */
         return NULL;
     }
+    p->nvec = nvec < 0 ? vcore_num_queues(&p->v) + 1 : (unsigned)nvec;
     ret = setup_bars(p);
     if (ret < 0) {
         H->error(pci_dev, "virtio-pci: cannot set up BARs and capabilities (%d)", ret);

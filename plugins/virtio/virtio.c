@@ -517,6 +517,28 @@ static tes_virtio_elem *vq_pop(tes_virtq *q, size_t priv_size)
     return e;
 }
 
+static void elem_unmap(tes_virtio *v, tes_virtio_elem *e);
+
+/* For this plugin's devices (virtio-int.h). */
+bool vq_has_avail(tes_virtq *q)
+{
+    if (!q->ready || q->v->broken || !vq_map(q)) {
+        return false;
+    }
+    return ld16(q->avail_p + 2) != q->last_avail;
+}
+
+void vq_rewind(tes_virtq *q, tes_virtio_elem *e)
+{
+    elem_unmap(q->v, e);
+    free(e);
+    q->inflight--;
+    q->last_avail--;
+    if (has_feature(q->v, TES_VIRTIO_F_EVENT_IDX) && q->ready && vq_map(q)) {
+        st16(q->used_p + 4 + 8 * q->num, q->last_avail);
+    }
+}
+
 static void elem_unmap(tes_virtio *v, tes_virtio_elem *e)
 {
     for (unsigned i = 0; i < e->out_num; i++) {
@@ -790,9 +812,11 @@ static const tes_type_info *const virtio_types[] = {
     &virtio_blk_pci_type,
     &virtio_rng_device_type,
     &virtio_rng_pci_type,
+    &virtio_net_device_type,
+    &virtio_net_pci_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "virtio", .version = "0.1.0", .license = "MIT",
-                  .desc = "virtio 1.x: PCI and MMIO transports, block and entropy devices",
+                  .desc = "virtio 1.x: PCI and MMIO transports, block, entropy and network devices",
                   .types = virtio_types, .init = virtio_plugin_init);

@@ -29,6 +29,9 @@ typedef enum tes_prop_kind {
     TES_PROP_STRING, /* char *, owned by the core */
     TES_PROP_DRIVE,  /* tes_drive *, value is a -drive id */
     TES_PROP_CHR,    /* tes_chr *, value is a chardev/serial id */
+    /* ABI 1.3 (net.h) */
+    TES_PROP_NETDEV,  /* tes_netdev *, value is a -netdev id; NULL when unset */
+    TES_PROP_MACADDR, /* uint8_t[6], "52:54:00:12:34:56"; unset: QEMU's next default */
 } tes_prop_kind;
 
 typedef struct tes_prop_info {

@@ -111,6 +111,38 @@ void *tes_harness_cpu_state(tes_cpu *cpu);
  * a board set with host->cpu_set_boot (SDK 1.2). */
 void tes_harness_cpu_reset(tes_harness *h, tes_cpu *cpu);
 
+/*
+ * Network (SDK 1.3, tessera/net.h). A harness netdev plays the outside
+ * world for a NIC: opts are "id=ID[,queues=N][,vnet_hdr=on|off]", and the
+ * NIC takes it with netdev=ID. With vnet_hdr=on it takes every offload
+ * natively (sent frames are recorded with the NIC's header as given, and
+ * set_rx_offloads grants what the NIC asks); with off (the default) the
+ * core finishes offloaded frames in software before recording them, as
+ * it does for slirp and socket backends.
+ */
+bool tes_harness_netdev(tes_harness *h, const char *opts);
+/* Offer a frame to the NIC of netdev id on backend queue queue (hdr NULL:
+ * a complete frame), as a backend would from the main loop. Returns the
+ * NIC's answer: len when it took the frame, 0 when the core kept it
+ * (can_receive said no, or receive returned 0, or older frames wait) to
+ * offer again after the NIC calls net_flush and tes_harness_net_poll runs;
+ * -ENODEV for an unknown id, -EINVAL for a bad length. */
+int tes_harness_net_inject(tes_harness *h, const char *id, unsigned queue, const tes_net_hdr *hdr,
+                           const void *buf, size_t len);
+/* Run what the main loop would: offer kept frames to NICs that flushed. */
+void tes_harness_net_poll(tes_harness *h);
+/* Frames the core keeps for the NIC of id (all queues). */
+unsigned tes_harness_net_queued(tes_harness *h, const char *id);
+/* Frames the NIC sent through id, oldest first: pop one into buf (up to
+ * size bytes) and return its full length, or -1 when none is left. queue
+ * and hdr (may be NULL) get the queue it was sent on and its header (all
+ * zero when it came without one). */
+unsigned tes_harness_net_sent_count(tes_harness *h, const char *id);
+int tes_harness_net_sent(tes_harness *h, const char *id, void *buf, size_t size,
+                         unsigned *queue, tes_net_hdr *hdr);
+/* QMP set_link on id; the NIC's link_changed runs before this returns. */
+void tes_harness_net_set_link(tes_harness *h, const char *id, bool up);
+
 /* Migration round trip: save dev's state, destroy it, create the same type
  * with the same properties at the same place, load the state into it and
  * return the new device (NULL on error). *bytes gets the section size. */

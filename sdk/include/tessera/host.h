@@ -22,6 +22,7 @@
 #include <tessera/log.h>
 #include <tessera/machine.h>
 #include <tessera/memory.h>
+#include <tessera/net.h>
 #include <tessera/pci.h>
 #include <tessera/platform.h>
 #include <tessera/state.h>
@@ -286,6 +287,40 @@ struct tes_host {
      * multiple of 1 MiB, at most 256 MiB: one MiB per bus) over the
      * hierarchy of root, owned by owner; NULL on a bad size. */
     tes_region *(*pci_ecam_new)(tes_device *owner, tes_bus *root, uint64_t size);
+
+    /* ==== ABI 1.3: network backends (net.h has the whole contract) ==== */
+    /* Make dev the NIC of nd (its TES_PROP_NETDEV field): ops->receive and
+     * ->link_changed get opaque; mac (6 bytes, the NIC's own field, read
+     * whenever HMP info network asks, so it may change in place) names the
+     * NIC. Call once, in realize; the core detaches when dev is freed. 0;
+     * nd NULL: 0 and nothing; -EINVAL (ops NULL or too small, reported
+     * through error(dev)). */
+    int (*net_attach)(tes_device *dev, tes_netdev *nd, const tes_net_ops *ops, void *opaque,
+                      const uint8_t *mac);
+    /* Send one frame (iovecs, from the destination MAC on, no FCS) from
+     * the NIC's queue; hdr NULL for a complete frame, else offloads the
+     * core finishes when the backend cannot. Copied or written before the
+     * return. Returns the frame length, also when it was dropped (link
+     * down, no backend, nd NULL, backend full), or -EINVAL: empty, longer
+     * than TES_NET_MAX_FRAME, or a header that does not fit the frame. */
+    int (*net_send)(tes_netdev *nd, unsigned queue, const tes_net_hdr *hdr,
+                    const struct iovec *iov, unsigned iovcnt);
+    /* The NIC has receive buffers again on queue: frames the core kept are
+     * offered again from the main loop (never from inside this call). */
+    void (*net_flush)(tes_netdev *nd, unsigned queue);
+    /* The link as QMP set_link left it (true when nd is NULL). */
+    bool (*net_link_up)(tes_netdev *nd);
+    /* Queue pairs of the backend (tap queues=N; 1 otherwise and for NULL). */
+    unsigned (*net_queues)(tes_netdev *nd);
+    /* The guest uses n (>= 1) of the NIC's queue pairs now: received frames
+     * go to queues 0..n-1. 0, or -EINVAL for n == 0. Default 1. */
+    int (*net_set_queues)(tes_netdev *nd, unsigned n);
+    /* TES_NET_OFFLOAD_* the backend takes natively in sent frames (a tap
+     * with vnet_hdr=on); the core does the rest in software. */
+    unsigned (*net_offloads)(tes_netdev *nd);
+    /* Receive offloads the NIC accepts (TES_NET_OFFLOAD_* mask); returns
+     * the subset enabled (what the backend can deliver; 0 for NULL). */
+    unsigned (*net_set_rx_offloads)(tes_netdev *nd, unsigned mask);
 };
 
 #endif

@@ -41,6 +41,11 @@ typedef struct tes_machine_ops {
      * boot state. NULL: nothing to do. Return 0 or -errno after
      * host->error(machine). */
     int (*devices_done)(tes_device *machine, void *s);
+
+    /* ==== ABI 1.3 (the core checks size) ==== */
+    /* The NIC model -nic and -net nic create without model= ("e1000e" on
+     * q35, "virtio-net-pci" on virt, as QEMU's); NULL: they need model=. */
+    const char *default_nic;
 } tes_machine_ops;
 
 #endif

@@ -18,7 +18,7 @@ extern "C" {
 /* ABI version this header set describes (see docs/sdk.md, "ABI rules"). */
 #define TES_ABI_MAJOR 1
 #ifndef TES_ABI_MINOR
-#define TES_ABI_MINOR 2
+#define TES_ABI_MINOR 3
 #endif
 
 /* Marks the one symbol a plugin exports; everything else stays hidden. */
@@ -34,6 +34,7 @@ typedef struct tes_cpu tes_cpu;         /* a vCPU */
 typedef struct tes_chr tes_chr;         /* character backend (serial) */
 typedef struct tes_drive tes_drive;     /* block backend from -drive */
 typedef struct tes_host tes_host;       /* host function table */
+typedef struct tes_netdev tes_netdev;   /* network backend from -netdev (1.3) */
 
 typedef enum tes_endian {
     TES_ENDIAN_LITTLE = 0,
