@@ -16,33 +16,13 @@
 
 const tes_host *H;
 
-/* QEMU gives each NIC without mac= 52:54:00:12:34:56, :57, ... */
-static unsigned mac_counter;
-
 const tes_prop_info e1000x_props[] = {
-    TES_PROP("mac", TES_PROP_STRING, e1000x, mac_str, NULL, 0, 0,
-             "station address xx:xx:xx:xx:xx:xx (default 52:54:00:12:34:56 + n)"),
-    TES_PROP("netdev", TES_PROP_STRING, e1000x, netdev_id, NULL, 0, 0,
+    TES_PROP("mac", TES_PROP_MACADDR, e1000x, mac, NULL, 0, 0,
+             "station address (default 52:54:00:12:34:56, then :57, ...)"),
+    TES_PROP("netdev", TES_PROP_NETDEV, e1000x, nd, NULL, 0, 0,
              "id of the -netdev backend (none: the NIC is unplugged)"),
     TES_PROP_END,
 };
-
-static bool set_mac(tes_device *dev, e1000x *s)
-{
-    static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-
-    if (s->mac_str && s->mac_str[0]) {
-        if (!e1000x_parse_mac(s->mac_str, s->mac)) {
-            H->error(dev, "property 'mac' wants a unicast xx:xx:xx:xx:xx:xx, got '%s'",
-                     s->mac_str);
-            return false;
-        }
-        return true;
-    }
-    memcpy(s->mac, base, 6);
-    s->mac[5] = (uint8_t)(base[5] + mac_counter++);
-    return true;
-}
 
 static int bars_82540(tes_device *dev, e1000x *s)
 {
@@ -97,7 +77,8 @@ int e1000x_realize(tes_device *dev, e1000x *s, const uint16_t *eeprom_templ)
     int ret;
 
     s->dev = dev;
-    if (!set_mac(dev, s)) {
+    if (s->mac[0] & 1) {
+        H->error(dev, "property 'mac' wants a unicast address, got a multicast one");
         return -EINVAL;
     }
     ret = s->kind == E1000X_82540 ? bars_82540(dev, s) : bars_82574(dev, s);
@@ -116,7 +97,7 @@ int e1000x_realize(tes_device *dev, e1000x *s, const uint16_t *eeprom_templ)
 
 void e1000x_unrealize(tes_device *dev, void *opaque)
 {
-    e1000x_port_close(opaque);
+    /* The core detaches the backend when the device goes. */
 }
 
 void e1000x_type_reset(tes_device *dev, void *opaque)
@@ -250,7 +231,6 @@ const tes_state_info e1000x_state = {
 static int plugin_init(const tes_host *host)
 {
     H = host;
-    mac_counter = 0;
     return 0;
 }
 

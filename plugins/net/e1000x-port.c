@@ -1,50 +1,53 @@
 /*
- * e1000x-port: the one place the NIC models meet the network backend.
- * The register and ring code calls send / rx_ready; the backend calls
- * receive, can_receive and the link change. Nothing else in plugins/net
- * knows the backend's API.
+ * e1000x-port: the one place the NIC models meet the network backend
+ * (tessera/net.h). The register and ring code calls send and rx_ready;
+ * the core calls can_receive, receive and link_changed from its main loop.
  *
- * Without a netdev= the NIC is unplugged from any network: frames it sends
- * are dropped (as QEMU does for a NIC with no peer) and nothing arrives.
+ * Without netdev= the handle is NULL and the host table makes the NIC
+ * unplugged from any network: sends are dropped, nothing arrives, the
+ * link reads up (as QEMU's NIC without a peer).
  */
-#include <stdio.h>
 #include "e1000x.h"
 
-bool e1000x_parse_mac(const char *str, uint8_t mac[6])
+static bool port_can_receive(void *opaque, unsigned queue)
 {
-    unsigned v[6];
-    char tail;
-
-    if (sscanf(str, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &tail) != 6) {
-        return false;
-    }
-    for (int i = 0; i < 6; i++) {
-        mac[i] = (uint8_t)v[i];
-    }
-    return !(mac[0] & 1); /* a station address is never multicast */
+    return e1000x_can_receive(opaque);
 }
+
+static int port_receive(void *opaque, unsigned queue, const tes_net_hdr *hdr,
+                        const uint8_t *buf, size_t len)
+{
+    struct iovec iov = {(void *)buf, len};
+
+    return (int)e1000x_receive(opaque, &iov, 1);
+}
+
+static void port_link_changed(void *opaque, bool up)
+{
+    e1000x_set_link(opaque, up);
+}
+
+static const tes_net_ops port_ops = {
+    .size = sizeof(tes_net_ops),
+    .can_receive = port_can_receive,
+    .receive = port_receive,
+    .link_changed = port_link_changed,
+};
 
 int e1000x_port_open(e1000x *s)
 {
-    s->port = NULL;
-    s->link_up = true;
-    return 0;
-}
+    int ret = H->net_attach(s->dev, s->nd, &port_ops, s, s->mac);
 
-void e1000x_port_close(e1000x *s)
-{
-    s->port = NULL;
+    s->link_up = H->net_link_up(s->nd);
+    return ret;
 }
 
 void e1000x_port_send(e1000x *s, const struct iovec *iov, unsigned iovcnt)
 {
-    (void)s;
-    (void)iov;
-    (void)iovcnt;
+    H->net_send(s->nd, 0, NULL, iov, iovcnt);
 }
 
 void e1000x_port_rx_ready(e1000x *s)
 {
-    (void)s;
+    H->net_flush(s->nd, 0);
 }

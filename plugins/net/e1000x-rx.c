@@ -49,9 +49,12 @@ static uint32_t rx_free(e1000x *s)
     return (t + size - h) % size;
 }
 
+/* A frame can come when a descriptor is free, and also when the receiver
+ * is off or the link down: the chip drops frames then rather than hold
+ * them (e1000x_receive drops). */
 bool e1000x_can_receive(e1000x *s)
 {
-    return rx_enabled(s) && rx_free(s) > 0;
+    return !rx_enabled(s) || rx_free(s) > 0;
 }
 
 /* ---- filters ---- */

@@ -10,7 +10,7 @@
  *   e1000x-regs.c  register file, EEPROM, PHY, interrupts, reset
  *   e1000x-tx.c    transmit ring, context descriptors, checksum and TSO
  *   e1000x-rx.c    receive ring, filters, descriptor write-back
- *   e1000x-port.c  the link to the network backend (net.h)
+ *   e1000x-port.c  the link to the network backend (tessera/net.h)
  *   e1000x-dev.c   properties, realize, migration, the plugin descriptor
  *   e1000.c, e1000e.c  the two device types (their user manuals)
  */
@@ -299,9 +299,8 @@ typedef struct e1000x {
     uint16_t device_id, phy_id2;
 
     /* properties */
-    char *mac_str;
-    char *netdev_id;
-    uint8_t mac[6];
+    tes_netdev *nd; /* netdev=: NULL leaves the NIC unplugged (net.h) */
+    uint8_t mac[6]; /* mac=: unset gives QEMU's next default */
 
     uint32_t regs[MAC_WORDS];
     uint16_t phy[PHY_PAGES][32];
@@ -334,7 +333,6 @@ typedef struct e1000x {
 
     bool link_up;  /* the backend's link (set_link) */
     bool in_tx, in_rx; /* re-entrancy guards: DMA may hit our own BAR */
-    void *port;    /* the backend connection (e1000x-port.c) */
 } e1000x;
 
 /* ---- register file helpers ---- */
@@ -423,10 +421,8 @@ uint32_t e1000x_rx_buf_size(e1000x *s);
 
 /* e1000x-port.c: the backend seam */
 int e1000x_port_open(e1000x *s);
-void e1000x_port_close(e1000x *s);
 void e1000x_port_send(e1000x *s, const struct iovec *iov, unsigned iovcnt);
 void e1000x_port_rx_ready(e1000x *s);
-bool e1000x_parse_mac(const char *str, uint8_t mac[6]);
 
 /* e1000x-dev.c: properties, realize, reset and migration of both types */
 extern const tes_prop_info e1000x_props[];

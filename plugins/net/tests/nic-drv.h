@@ -113,6 +113,25 @@ static inline void nd_up(nd *n, const char *plugin, const char *type, const char
     }
 }
 
+/* The same with a harness network backend "n0" created first. */
+static inline void nd_up_net(nd *n, const char *plugin, const char *type, const char *props)
+{
+    memset(n, 0, sizeof(*n));
+    n->h = tes_harness_new(ND_RAM);
+    g_assert_true(tes_harness_load(n->h, plugin));
+    g_assert_true(tes_harness_netdev(n->h, "id=n0"));
+    n->ram = tes_harness_ram(n->h);
+    n->e = !strcmp(type, "e1000e");
+    n->dev = tes_harness_device(n->h, type, props);
+    if (!n->dev) {
+        g_error("%s: %s", type, tes_harness_error(n->h));
+    }
+    g_assert_cmphex(tes_harness_bar_map(n->h, n->dev, 0, ND_BAR0), ==, ND_BAR0);
+    if (n->e) {
+        g_assert_cmphex(tes_harness_bar_map(n->h, n->dev, 3, ND_BAR3), ==, ND_BAR3);
+    }
+}
+
 /* ---- EEPROM, as the Linux drivers read it ---- */
 
 static inline void ee_clock(nd *n, uint32_t eecd)
