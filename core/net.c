@@ -391,6 +391,19 @@ bool netdev_set_link(const char *name, bool up, char **errp)
     return true;
 }
 
+/* A NIC on a plugin's own bus under a PCI function (virtio-net-device in
+ * virtio-net-pci) is shown as that function, the device users typed. */
+static tes_device *nic_shown(tes_device *nic)
+{
+    tes_bus *b = nic->bus;
+
+    if (b && b->parent && !b->pci && strcmp(b->kind, TES_BUS_SYSTEM) != 0 &&
+        b->parent->pci) {
+        return b->parent;
+    }
+    return nic;
+}
+
 void net_info_print(GString *out)
 {
     for (guint i = 0; netdevs && i < netdevs->len; i++) {
@@ -398,8 +411,9 @@ void net_info_print(GString *out)
 
         if (nd->nic) {
             g_autofree char *mac = nd->mac ? net_format_mac(nd->mac) : g_strdup("?");
+            tes_device *shown = nic_shown(nd->nic);
             g_string_append_printf(out, "%s: index=0,type=nic,model=%s,macaddr=%s%s\n",
-                                   nd->user, nd->nic->type->name, mac,
+                                   shown->id ? shown->id : shown->name, shown->type->name, mac,
                                    nd->link_down ? " (link down)" : "");
             g_string_append(out, " \\ ");
         }
