@@ -610,6 +610,27 @@ static void test_bad_tso_and_self_dma(gconstpointer type)
     tes_harness_free(n.h);
 }
 
+/* MSI-X messages aimed at the NIC's own ICS register: each message sets
+ * more causes, which send more messages; it ends, nothing hangs. */
+static void test_bad_msix_to_own_ics(void)
+{
+    nd n;
+    unsigned mask;
+
+    up(&n, "e1000e");
+    msix_setup(&n);
+    nd_w(&n, EIAC, 0); /* no auto-clear: causes stay sent */
+    for (int v = 0; v < 3; v++) {
+        tes_harness_write(n.h, ND_BAR3 + 16 * v, (uint32_t)ND_BAR0 + ICS, 4);
+        tes_harness_write(n.h, ND_BAR3 + 16 * v + 4, 0, 4);
+        tes_harness_write(n.h, ND_BAR3 + 16 * v + 8, I_RXQ0 | I_TXQ0 | I_OTHER | I_LSC, 4);
+    }
+    nd_w(&n, ICS, I_RXQ0);
+    g_assert_cmphex(nd_r(&n, ICR) & (I_RXQ0 | I_TXQ0), ==, I_RXQ0 | I_TXQ0);
+    g_assert_cmpuint(msi_vectors(&n, &mask), ==, 0); /* none reached the window */
+    tes_harness_free(n.h);
+}
+
 /* Receive with no free descriptor: RXO, the frame is not taken; an RX
  * ring outside RAM: logged. */
 static void test_bad_rx(gconstpointer type)
@@ -706,5 +727,6 @@ int main(int argc, char **argv)
     g_test_add_func("/e1000/loopback/frame-lands-in-rx-ring-intx", test_loopback_intx);
     g_test_add_func("/e1000e/msix/vectors-auto-clear-and-other", test_msix);
     g_test_add_func("/e1000e/intx/icr-int-asserted", test_e1000e_intx_asserted);
+    g_test_add_func("/e1000e/bad/msix-aimed-at-own-ics-ends", test_bad_msix_to_own_ics);
     return g_test_run();
 }
