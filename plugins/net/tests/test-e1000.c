@@ -655,6 +655,104 @@ static void test_bad_rx(gconstpointer type)
     tes_harness_free(n.h);
 }
 
+/* A guest gone wild: random register writes (any offset, any size), ring
+ * registers at random places in and out of RAM, garbage descriptors,
+ * frames of every length from the network, link flaps, migrations. The
+ * device must neither crash nor hang; each step is bounded. Seeded, so a
+ * failure replays (TESSERA_NIC_SEED). */
+static uint32_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (uint32_t)*x;
+}
+
+static void random_step(nd *n, uint64_t *x, uint8_t *frame)
+{
+    static const uint32_t hot[] = {CTRL, ICR, ICS, IMS, IMC, EIAC, IAM, IVAR, RCTL, TCTL,
+                                   RDBAL, RDBAH, RDLEN, RDH, RDT, TDBAL, TDBAH, TDLEN,
+                                   TDH, TDT, EECD, EERD, MDIC, CTRL_EXT, RFCTL};
+    uint32_t r = rnd(x), v = rnd(x);
+    unsigned sizes[] = {1, 2, 4};
+
+    switch (r % 8) {
+    case 0: case 1: /* a hot register, often with plausible values */
+        if (hot[v % 25] == CTRL && (v & (1u << 26))) {
+            v &= ~(1u << 26) | (rnd(x) & 1u << 26);
+        }
+        nd_w(n, hot[v % 25], (r & 0x100) ? rnd(x) : rnd(x) % (ND_RING * 4));
+        break;
+    case 2: /* anywhere in the BAR */
+        tes_harness_write(n->h, ND_BAR0 + (rnd(x) % 0x20000), v, sizes[r % 3]);
+        break;
+    case 3:
+        (void)tes_harness_read(n->h, ND_BAR0 + (rnd(x) % 0x20000), sizes[r % 3]);
+        break;
+    case 4: /* garbage descriptors in the rings */
+        for (int i = 0; i < 8; i++) {
+            nd_st32(n->ram + ND_TXR + 4 * (rnd(x) % (ND_RING * 4)), rnd(x));
+            nd_st32(n->ram + ND_RXR + 4 * (rnd(x) % (ND_RING * 4)), rnd(x));
+        }
+        nd_w(n, TDT, rnd(x) % ND_RING);
+        break;
+    case 5: { /* a frame of any length */
+        size_t len = 1 + rnd(x) % 20000;
+        for (size_t i = 0; i < len; i += 4) {
+            nd_st32(frame + i, rnd(x));
+        }
+        if (r & 0x200) {
+            memset(frame, 0xff, 6); /* broadcast: passes the filter */
+        }
+        tes_harness_net_inject(n->h, "n0", 0, NULL, frame, len);
+        tes_harness_net_poll(n->h);
+        break;
+    }
+    case 6:
+        tes_harness_io_write(n->h, ND_IO + (r & 4), rnd(x) % 0x30000, 4);
+        (void)tes_harness_io_read(n->h, ND_IO + 4, 4);
+        break;
+    default:
+        tes_harness_net_set_link(n->h, "n0", r & 1);
+        break;
+    }
+}
+
+static void test_random_guest(gconstpointer type)
+{
+    const char *seed_env = g_getenv("TESSERA_NIC_SEED");
+    uint64_t x = seed_env ? g_ascii_strtoull(seed_env, NULL, 0) : 0x9e3779b97f4a7c15ull;
+    uint8_t *frame = g_malloc(20004);
+    uint8_t f[64];
+    nd n;
+
+    up_net(&n, type);
+    tes_harness_log_capture(n.h, 0); /* thousands of guest errors: keep none */
+    if (n.e) {
+        msix_setup(&n);
+    }
+    nd_rings(&n, 0);
+    for (int i = 0; i < 6000; i++) {
+        random_step(&n, &x, frame);
+        if (i % 1500 == 1499) {
+            size_t bytes;
+            n.dev = tes_harness_migrate(n.h, n.dev, &bytes);
+            g_assert_nonnull(n.dev);
+        }
+    }
+    /* Still a working NIC after a reset by the driver. */
+    nd_w(&n, CTRL, 1u << 26);
+    tes_harness_net_set_link(n.h, "n0", true);
+    nd_rings(&n, RCTL_LBM_MAC);
+    while (tes_harness_net_sent(n.h, "n0", frame, 20004, NULL, NULL) >= 0) {
+    }
+    nd_frame(f, sizeof(f), 1);
+    nd_send(&n, f, sizeof(f));
+    g_assert_cmpuint(nd_r(&n, TDH), ==, 1);
+    g_free(frame);
+    tes_harness_free(n.h);
+}
+
 /* ---- migration ---- */
 
 /* Half a packet (no EOP yet) travels; the rest after migration completes
@@ -722,6 +820,7 @@ int main(int argc, char **argv)
         ADD("net/rx-without-buffers-waits-for-rdt", test_backend_rx_backpressure);
         ADD("net/set-link-updates-status-and-raises-lsc", test_backend_set_link);
         ADD("migrate/mid-traffic-with-backend", test_migrate_traffic);
+        ADD("bad/random-guest-neither-crashes-nor-hangs", test_random_guest);
 #undef ADD
     }
     g_test_add_func("/e1000/loopback/frame-lands-in-rx-ring-intx", test_loopback_intx);
