@@ -14,6 +14,8 @@ CASE is ARCH-NIC[-TOPOLOGY]:
   amd64-e1000e-switch         the tutorial's PCIe switch: ioh3420 root port,
                               x3130-upstream, xio3130-downstream,chassis=9,
                               e1000e behind it
+  amd64-e1000e-legacy         the tutorial's base line `-net nic -net user`:
+                              q35's default NIC, which is the e1000e
 
 Each case boots once with `-device NIC,netdev=n0 -netdev user,id=n0`; the
 guest loads the driver module, which must probe (EEPROM checksum, PHY,
@@ -101,8 +103,10 @@ def amd64_parts():
 
 
 def topology(case, nic):
-    """-device lines for the NIC (and the bridges it sits behind)."""
+    """-device/-net lines for the NIC (and the bridges it sits behind)."""
     net = "netdev=n0"
+    if case.endswith("-legacy"):
+        return ["-net", "nic", "-net", "user"]
     if case.endswith("-bridge"):
         return ["-device", "pci-bridge,id=bridge0,chassis_nr=1",
                 "-device", "%s,bus=bridge0,addr=0x3,%s" % (nic, net)]
@@ -150,7 +154,9 @@ def run(emu, case, wd):
         script = TEST_SCRIPT % {"insmod": guestlib.insmod_script(mods),
                                 "port": httpd.server_address[1]}
         initrd = guestlib.make_initrd(wd, parts["INITRD"], script, files=[dhcp], modules=mods)
-        extra = topology(case, nic) + ["-netdev", "user,id=n0"]
+        extra = topology(case, nic)
+        if not case.endswith("-legacy"):
+            extra += ["-netdev", "user,id=n0"]
         b = guestlib.Boot(argv_for(emu, arch, parts, initrd, extra), BOOT_TIMEOUT)
     finally:
         httpd.shutdown()
@@ -186,7 +192,7 @@ def run(emu, case, wd):
 
 
 CASES = ["arm64-e1000", "arm64-e1000e", "amd64-e1000", "amd64-e1000e", "amd64-e1000-bridge",
-         "amd64-e1000e-switch"]
+         "amd64-e1000e-switch", "amd64-e1000e-legacy"]
 
 
 def main():
