@@ -38,6 +38,7 @@ typedef struct user_net {
     GSource *src;
     GArray *pfds; /* GPollFD, registered with the source */
     gint64 deadline; /* monotonic us when slirp's timeout runs out, -1 none */
+    gint wake_pending; /* a wakeup asked since the last prepare */
     bool restrict_;
     struct in_addr net, mask, host, dhcp, dns;
 } user_net;
@@ -194,6 +195,7 @@ static gboolean src_prepare(GSource *src, gint *timeout)
     uint32_t t = UINT32_MAX;
 
     core_lock();
+    g_atomic_int_set(&u->wake_pending, 0);
     pfds_clear(u);
     slirp_pollfds_fill(u->slirp, &t, add_poll, u);
     /* The array is final now: register its elements (pointers stay put). */
@@ -481,6 +483,17 @@ static bool user_init(tes_netdev *nd, net_opts *o, char **errp)
     return true;
 }
 
+/* A frame from the guest may have queued data for a host socket (or
+ * opened one): the main loop's poll() must be redone with slirp's new
+ * wishes (POLLOUT), or the data waits for an unrelated event and guest
+ * TCP crawls at slirp's window. One wakeup per poll cycle is enough. */
+static void wake(user_net *u)
+{
+    if (g_atomic_int_compare_and_exchange(&u->wake_pending, 0, 1)) {
+        g_main_context_wakeup(NULL);
+    }
+}
+
 static void user_send(tes_netdev *nd, unsigned bq, const tes_net_hdr *hdr,
                       const struct iovec *iov, unsigned iovcnt)
 {
@@ -488,6 +501,7 @@ static void user_send(tes_netdev *nd, unsigned bq, const tes_net_hdr *hdr,
     uint8_t *buf;
     size_t len = 0, off = 0;
 
+    wake(u);
     if (iovcnt == 1) {
         slirp_input(u->slirp, iov[0].iov_base, (int)iov[0].iov_len);
         return;
