@@ -156,6 +156,7 @@ static const tes_state_field fields[] = {
     TES_FIELD_BOOL(e1000x, tx_tse),
     TES_FIELD_BOOL(e1000x, tx_vlan),
     TES_FIELD_BOOL(e1000x, tx_drop),
+    TES_FIELD_BOOL(e1000x, tx_gso),
     TES_FIELD_U16(e1000x, tx_vlan_tci),
     TES_FIELD_BYTES(e1000x, tx_hdr),
     TES_FIELD_BOOL(e1000x, link_up),
@@ -206,7 +207,7 @@ static int state_post_load(tes_device *dev, void *opaque, uint32_t version)
     wr(s, R_TDLEN, rd(s, R_TDLEN) & 0xfff80);
     s->ee_bit_out &= 0x3ff;
     s->ioaddr &= 0x1fffc;
-    if (s->tx_tse && s->tx_len > (uint32_t)s->ctx[1].hdr_len + s->ctx[1].mss) {
+    if (s->tx_tse && !s->tx_gso && s->tx_len > (uint32_t)s->ctx[1].hdr_len + s->ctx[1].mss) {
         H->error(dev, "migration: TSO segment of %u bytes exceeds header + MSS", s->tx_len);
         return -EINVAL;
     }

@@ -42,9 +42,13 @@ int e1000x_port_open(e1000x *s)
     return ret;
 }
 
-void e1000x_port_send(e1000x *s, const struct iovec *iov, unsigned iovcnt)
+void e1000x_port_send(e1000x *s, const tes_net_hdr *hdr, const struct iovec *iov,
+                      unsigned iovcnt)
 {
-    H->net_send(s->nd, 0, NULL, iov, iovcnt);
+    if (H->net_send(s->nd, 0, hdr, iov, iovcnt) < 0) {
+        H->log(TES_LOG_GUEST_ERROR, "%s: tx: the network refused a %s frame",
+               H->dev_id(s->dev), hdr ? "TSO" : "malformed");
+    }
 }
 
 void e1000x_port_rx_ready(e1000x *s)

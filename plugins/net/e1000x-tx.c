@@ -8,7 +8,11 @@
  * pristine in tx_hdr, each time header + MSS bytes are buffered a segment
  * leaves with its IP length and ID, TCP sequence number and flags, and
  * checksums fixed, and the next segment starts from the pristine header.
- * So a 256 KiB TSO send needs no 256 KiB buffer.
+ * So a 256 KiB TSO send needs no 256 KiB buffer. That is the path for
+ * loopback and for UDP; a TCP TSO packet that fits 64 KiB goes to the
+ * backend whole with a virtio-net header instead (tx_gso): a tap with
+ * vnet_hdr takes it as it is, and for the others the core segments it
+ * in one pass, as Linux's GSO does (tessera/net.h).
  *
  * Guest mistakes are logged under guest_errors and end the way the chip
  * would end them: a ring or buffer outside RAM stops the ring (the fetch
@@ -24,8 +28,14 @@ void e1000x_tx_reset(e1000x *s)
     s->tx_len = s->tx_sent = 0;
     s->tx_frames = 0;
     s->tx_popts = s->tx_cso = s->tx_css = 0;
-    s->tx_active = s->tx_ic = s->tx_tse = s->tx_vlan = s->tx_drop = false;
+    s->tx_active = s->tx_ic = s->tx_tse = s->tx_vlan = s->tx_drop = s->tx_gso = false;
     s->tx_vlan_tci = 0;
+}
+
+static bool loopback(e1000x *s)
+{
+    return (rd(s, R_RCTL) & RCTL_LBM_MASK) == RCTL_LBM_MAC ||
+           (s->phy[0][PHY_BMCR] & BMCR_LOOPBACK);
 }
 
 static void tx_error(e1000x *s, const char *what)
@@ -97,7 +107,7 @@ static void count_tx(e1000x *s, const uint8_t *buf, uint32_t len)
     stat_add64(s, S_GOTCL, fl);
 }
 
-static void tx_send(e1000x *s, uint8_t *buf, uint32_t len)
+static void tx_send(e1000x *s, uint8_t *buf, uint32_t len, const tes_net_hdr *hdr)
 {
     uint8_t tag[4];
     struct iovec iov[3];
@@ -116,12 +126,19 @@ static void tx_send(e1000x *s, uint8_t *buf, uint32_t len)
     } else {
         iov[n++] = (struct iovec){buf, len};
     }
-    count_tx(s, buf, len + (s->tx_vlan ? 4 : 0));
-    if ((rd(s, R_RCTL) & RCTL_LBM_MASK) == RCTL_LBM_MAC ||
-        (s->phy[0][PHY_BMCR] & BMCR_LOOPBACK)) {
+    if (hdr) {
+        tes_net_hdr h = *hdr;
+        if (s->tx_vlan) { /* the tag moved the headers 4 bytes on */
+            h.hdr_len += 4;
+            h.csum_start += 4;
+        }
+        e1000x_port_send(s, &h, iov, n);
+    } else if (loopback(s)) {
+        count_tx(s, buf, len + (s->tx_vlan ? 4 : 0));
         e1000x_receive(s, iov, n); /* MAC or PHY loopback */
     } else {
-        e1000x_port_send(s, iov, n);
+        count_tx(s, buf, len + (s->tx_vlan ? 4 : 0));
+        e1000x_port_send(s, NULL, iov, n);
     }
 }
 
@@ -160,7 +177,7 @@ static void tso_segment(e1000x *s, bool last)
     if (s->tx_popts & TXD_POPTS_IXSM) {
         put_sum(b, len, c->ipcso, css, c->ipcse);
     }
-    tx_send(s, b, len);
+    tx_send(s, b, len, NULL);
     s->tx_sent += len - c->hdr_len;
     s->tx_frames++;
     if (last && s->tx_frames > 1) {
@@ -177,6 +194,36 @@ static bool tso_check(e1000x *s)
         return false;
     }
     return true;
+}
+
+/* The whole TSO packet to the backend with a virtio-net header; the
+ * statistics count the segments it becomes. */
+static void gso_send(e1000x *s)
+{
+    tx_ctx *c = &s->ctx[1];
+    uint32_t pay = s->tx_len > c->hdr_len ? s->tx_len - c->hdr_len : 0;
+    tes_net_hdr h = {
+        .flags = (s->tx_popts & TXD_POPTS_TXSM) ? TES_NET_HDR_F_NEEDS_CSUM : 0,
+        .gso_type = c->ipv4 ? TES_NET_GSO_TCPV4 : TES_NET_GSO_TCPV6,
+        .hdr_len = c->hdr_len,
+        .gso_size = c->mss,
+        .csum_start = c->tucss,
+        .csum_offset = (uint16_t)(c->tucso - c->tucss),
+    };
+    uint32_t segs = pay ? (pay + c->mss - 1) / c->mss : 1;
+
+    if (c->tucso < c->tucss || s->tx_len < c->hdr_len) {
+        tx_error(s, "TSO context with the checksum before its start, or no header; dropped");
+        return;
+    }
+    for (uint32_t i = 0; i < segs; i++) {
+        uint32_t n = pay - i * c->mss < c->mss ? pay - i * c->mss : c->mss;
+        count_tx(s, s->tx_buf, c->hdr_len + n + (s->tx_vlan ? 4 : 0));
+    }
+    if (segs > 1) {
+        stat_inc(s, S_TSCTC);
+    }
+    tx_send(s, s->tx_buf, s->tx_len, &h);
 }
 
 /* Append len bytes at addr to the segment being built, cutting segments. */
@@ -225,7 +272,7 @@ static void tx_append(e1000x *s, uint64_t addr, uint32_t len)
     if (s->tx_drop || !len) {
         return;
     }
-    if (s->tx_tse) {
+    if (s->tx_tse && !s->tx_gso) {
         tso_append(s, addr, len);
         return;
     }
@@ -249,6 +296,8 @@ static void tx_finish(e1000x *s)
 
     if (s->tx_drop) {
         /* nothing leaves */
+    } else if (s->tx_gso) {
+        gso_send(s);
     } else if (s->tx_tse) {
         if (s->tx_len > s->ctx[1].hdr_len || s->tx_frames == 0) {
             tso_segment(s, true);
@@ -263,11 +312,11 @@ static void tx_finish(e1000x *s)
         if (s->tx_popts & TXD_POPTS_IXSM) {
             put_sum(s->tx_buf, s->tx_len, c->ipcso, c->ipcss, c->ipcse);
         }
-        tx_send(s, s->tx_buf, s->tx_len);
+        tx_send(s, s->tx_buf, s->tx_len, NULL);
     }
     s->tx_len = s->tx_sent = 0;
     s->tx_frames = 0;
-    s->tx_active = s->tx_ic = s->tx_tse = s->tx_vlan = s->tx_drop = false;
+    s->tx_active = s->tx_ic = s->tx_tse = s->tx_vlan = s->tx_drop = s->tx_gso = false;
     s->tx_popts = 0;
 }
 
@@ -303,6 +352,10 @@ static void packet_start(e1000x *s, const uint8_t *d, uint32_t lower, bool data)
     if (s->tx_tse && !tso_check(s)) {
         s->tx_drop = true;
     }
+    /* TCP that fits one buffer goes whole; UDP (UFO) and loopback are cut
+     * here. A later context descriptor cannot change that mid-packet. */
+    s->tx_gso = s->tx_tse && !s->tx_drop && s->ctx[1].tcp && !loopback(s) &&
+                (uint32_t)s->ctx[1].hdr_len + s->ctx[1].paylen <= TX_BUF_MAX;
 }
 
 static void process_desc(e1000x *s, const uint8_t *d)

@@ -324,6 +324,7 @@ typedef struct e1000x {
     uint8_t tx_popts;
     uint8_t tx_cso, tx_css; /* legacy descriptor checksum (CMD.IC) */
     bool tx_active, tx_ic, tx_tse, tx_vlan, tx_drop;
+    bool tx_gso; /* this TSO packet goes to the backend whole (e1000x-tx.c) */
     uint16_t tx_vlan_tci;
     uint8_t tx_hdr[256];
     uint8_t tx_buf[TX_BUF_MAX];
@@ -421,7 +422,8 @@ uint32_t e1000x_rx_buf_size(e1000x *s);
 
 /* e1000x-port.c: the backend seam */
 int e1000x_port_open(e1000x *s);
-void e1000x_port_send(e1000x *s, const struct iovec *iov, unsigned iovcnt);
+void e1000x_port_send(e1000x *s, const tes_net_hdr *hdr, const struct iovec *iov,
+                      unsigned iovcnt);
 void e1000x_port_rx_ready(e1000x *s);
 
 /* e1000x-dev.c: properties, realize, reset and migration of both types */

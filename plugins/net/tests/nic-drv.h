@@ -113,13 +113,14 @@ static inline void nd_up(nd *n, const char *plugin, const char *type, const char
     }
 }
 
-/* The same with a harness network backend "n0" created first. */
-static inline void nd_up_net(nd *n, const char *plugin, const char *type, const char *props)
+/* The same with a harness network backend "n0" (netdev_opts) first. */
+static inline void nd_up_netdev(nd *n, const char *plugin, const char *type, const char *props,
+                                const char *netdev_opts)
 {
     memset(n, 0, sizeof(*n));
     n->h = tes_harness_new(ND_RAM);
     g_assert_true(tes_harness_load(n->h, plugin));
-    g_assert_true(tes_harness_netdev(n->h, "id=n0"));
+    g_assert_true(tes_harness_netdev(n->h, netdev_opts));
     n->ram = tes_harness_ram(n->h);
     n->e = !strcmp(type, "e1000e");
     n->dev = tes_harness_device(n->h, type, props);
@@ -130,6 +131,11 @@ static inline void nd_up_net(nd *n, const char *plugin, const char *type, const 
     if (n->e) {
         g_assert_cmphex(tes_harness_bar_map(n->h, n->dev, 3, ND_BAR3), ==, ND_BAR3);
     }
+}
+
+static inline void nd_up_net(nd *n, const char *plugin, const char *type, const char *props)
+{
+    nd_up_netdev(n, plugin, type, props, "id=n0");
 }
 
 /* ---- EEPROM, as the Linux drivers read it ---- */

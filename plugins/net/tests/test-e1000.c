@@ -392,6 +392,36 @@ static void test_backend_tso(gconstpointer type)
     tes_harness_free(n.h);
 }
 
+/* Towards a backend that takes offloads (a tap with vnet_hdr), a TSO
+ * packet leaves whole with its virtio-net header: TCPv4, MSS, header
+ * length, the partial checksum's place. */
+static void test_backend_tso_whole(gconstpointer type)
+{
+    nd n;
+    uint8_t f[3100], got[3200];
+    size_t len = tcp_frame(f, 3000, false);
+    tes_net_hdr hdr;
+
+    nd_up_netdev(&n, plugin_path, type, "mac=52:54:00:ab:cd:ef,netdev=n0",
+                 "id=n0,vnet_hdr=on");
+    nd_rings(&n, 0);
+    ctx_desc(&n, 7u << 24, 3000, 54, 1448);
+    nd_tx_desc(&n, nd_tx_buf(&n, f, len),
+               (uint32_t)len | CMD_DEXT | DTYP_D | CMD_TSE | CMD_EOP | CMD_RS, 3u << 8);
+    nd_w(&n, TDT, n.tdt);
+    g_assert_cmpuint(tes_harness_net_sent_count(n.h, "n0"), ==, 1);
+    g_assert_cmpint(tes_harness_net_sent(n.h, "n0", got, sizeof(got), NULL, &hdr), ==, len);
+    g_assert_cmpuint(hdr.gso_type, ==, TES_NET_GSO_TCPV4);
+    g_assert_cmpuint(hdr.gso_size, ==, 1448);
+    g_assert_cmpuint(hdr.hdr_len, ==, 54);
+    g_assert_cmpuint(hdr.flags & TES_NET_HDR_F_NEEDS_CSUM, !=, 0);
+    g_assert_cmpuint(hdr.csum_start, ==, 34);
+    g_assert_cmpuint(hdr.csum_offset, ==, 16);
+    g_assert_cmpmem(got + 54, 3000, f + 54, 3000);
+    g_assert_cmpuint(nd_r(&n, GPTC), ==, 3); /* counted as the 3 segments */
+    tes_harness_free(n.h);
+}
+
 /* A frame from the network lands in the RX ring: DD, EOP, its length
  * (FCS included unless SECRC), the bytes, and the interrupt: INTA# on
  * the e1000, the RX queue's MSI-X vector on the e1000e. */
@@ -816,6 +846,7 @@ int main(int argc, char **argv)
         ADD("migrate/half-sent-packet-completes", test_migrate);
         ADD("net/tx-frame-reaches-backend", test_backend_tx);
         ADD("net/tso-segments-reach-backend-whole", test_backend_tso);
+        ADD("net/tso-packet-to-offloading-backend-with-header", test_backend_tso_whole);
         ADD("net/rx-frame-lands-in-ring-with-interrupt", test_backend_rx);
         ADD("net/rx-without-buffers-waits-for-rdt", test_backend_rx_backpressure);
         ADD("net/set-link-updates-status-and-raises-lsc", test_backend_set_link);
