@@ -375,12 +375,15 @@ static void process_desc(e1000x *s, const uint8_t *d)
     if (!s->tx_active) {
         packet_start(s, d, lower, dext);
     }
+    /* VLE counts on the EOP descriptor; TSO segments leave before it, so
+     * there any data descriptor asking for the tag gives it. */
+    if (((lower & TXD_CMD_EOP) || s->tx_tse) && (rd(s, R_CTRL) & CTRL_VME) &&
+        (lower & TXD_CMD_VLE)) {
+        s->tx_vlan = true;
+        s->tx_vlan_tci = (uint16_t)(d[14] | d[15] << 8);
+    }
     tx_append(s, ld64le(d), dext ? lower & 0xfffff : lower & 0xffff);
     if (lower & TXD_CMD_EOP) {
-        if ((rd(s, R_CTRL) & CTRL_VME) && (lower & TXD_CMD_VLE)) {
-            s->tx_vlan = true;
-            s->tx_vlan_tci = (uint16_t)(d[14] | d[15] << 8);
-        }
         tx_finish(s);
     }
 }

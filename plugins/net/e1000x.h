@@ -406,7 +406,6 @@ void e1000x_build_eeprom(e1000x *s, const uint16_t *templ);
 void e1000x_set_cause(e1000x *s, uint32_t causes);
 void e1000x_update_irq(e1000x *s);
 void e1000x_set_link(e1000x *s, bool up);
-void e1000x_sanitize(e1000x *s);
 bool e1000x_msix(e1000x *s);
 
 /* e1000x-tx.c */

@@ -464,6 +464,43 @@ static void test_backend_rx(gconstpointer type)
     tes_harness_free(n.h);
 }
 
+/* 802.1Q: CTRL.VME inserts the tag of a VLE descriptor on transmit and
+ * strips it on receive (VP, the TCI in the descriptor); RCTL.VFE with
+ * VFTA drops VLANs the guest did not join. */
+static void test_backend_vlan(gconstpointer type)
+{
+    nd n;
+    uint8_t f[100], t[104], got[200], *d;
+    uint32_t len;
+
+    up_net(&n, type);
+    nd_rings(&n, RCTL_SECRC | (1u << 18) /* VFE */);
+    nd_w(&n, CTRL, nd_r(&n, CTRL) | (1u << 30)); /* VME */
+    nd_w(&n, 0x38, 0x8100);                       /* VET */
+    nd_w(&n, 0x5600, 1u << 5);                    /* VFTA: VLAN 5 */
+    nd_frame(f, sizeof(f), 15);
+    nd_tx_desc(&n, nd_tx_buf(&n, f, sizeof(f)),
+               sizeof(f) | CMD_EOP | CMD_IFCS | CMD_RS | (1u << 30), 0x0123u << 16);
+    nd_w(&n, TDT, n.tdt);
+    g_assert_cmpint(tes_harness_net_sent(n.h, "n0", got, sizeof(got), NULL, NULL), ==,
+                    sizeof(f) + 4);
+    g_assert_cmphex(got[12] << 8 | got[13], ==, 0x8100);
+    g_assert_cmphex(got[14] << 8 | got[15], ==, 0x0123);
+    g_assert_cmpmem(got + 16, sizeof(f) - 12, f + 12, sizeof(f) - 12);
+    memcpy(t, f, 12);
+    t[12] = 0x81; t[13] = 0x00; t[14] = 0x00; t[15] = 0x05;
+    memcpy(t + 16, f + 12, sizeof(f) - 12);
+    g_assert_cmpint(tes_harness_net_inject(n.h, "n0", 0, NULL, t, sizeof(t)), ==, sizeof(t));
+    g_assert_cmphex(nd_rx(&n, &d, &len) & 0x08, ==, 0x08); /* VP */
+    g_assert_cmpuint(len, ==, sizeof(f));
+    g_assert_cmpmem(d, sizeof(f), f, sizeof(f));
+    g_assert_cmphex(nd_ld16(n.ram + ND_RXR + 14), ==, 5);
+    t[15] = 0x06; /* VLAN 6: not joined */
+    g_assert_cmpint(tes_harness_net_inject(n.h, "n0", 0, NULL, t, sizeof(t)), ==, sizeof(t));
+    g_assert_cmpuint(nd_rx(&n, &d, &len), ==, 0);
+    tes_harness_free(n.h);
+}
+
 /* No free descriptor: the core keeps the frame; RDT moving lets it in. */
 static void test_backend_rx_backpressure(gconstpointer type)
 {
@@ -849,6 +886,7 @@ int main(int argc, char **argv)
         ADD("net/tso-packet-to-offloading-backend-with-header", test_backend_tso_whole);
         ADD("net/rx-frame-lands-in-ring-with-interrupt", test_backend_rx);
         ADD("net/rx-without-buffers-waits-for-rdt", test_backend_rx_backpressure);
+        ADD("net/vlan-tag-inserted-stripped-and-filtered", test_backend_vlan);
         ADD("net/set-link-updates-status-and-raises-lsc", test_backend_set_link);
         ADD("migrate/mid-traffic-with-backend", test_migrate_traffic);
         ADD("bad/random-guest-neither-crashes-nor-hangs", test_random_guest);
