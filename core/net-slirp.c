@@ -37,7 +37,6 @@ typedef struct user_net {
     Slirp *slirp;
     GSource *src;
     GArray *pfds; /* GPollFD, registered with the source */
-    gint64 deadline; /* monotonic us when slirp's timeout runs out, -1 none */
     gint wake_pending; /* a wakeup asked since the last prepare */
     bool restrict_;
     struct in_addr net, mask, host, dhcp, dns;
@@ -204,22 +203,15 @@ static gboolean src_prepare(GSource *src, gint *timeout)
     }
     core_unlock();
     *timeout = t == UINT32_MAX ? -1 : (gint)MIN(t, (uint32_t)G_MAXINT);
-    u->deadline = *timeout < 0 ? -1 : g_get_monotonic_time() + (gint64)*timeout * 1000;
     return *timeout == 0;
 }
 
 static gboolean src_check(GSource *src)
 {
-    user_net *u = ((slirp_src *)src)->u;
-
-    for (guint i = 0; i < u->pfds->len; i++) {
-        if (g_array_index(u->pfds, GPollFD, i).revents) {
-            return TRUE;
-        }
-    }
-    /* slirp's TCP timers (delayed ACKs, retransmissions) run from
-     * pollfds_poll: dispatch when the timeout it asked for ran out. */
-    return u->deadline >= 0 && g_get_monotonic_time() >= u->deadline;
+    /* As QEMU does: slirp_pollfds_poll after every poll, events or not.
+     * It also runs slirp's TCP timers and sends frames queued behind an
+     * ARP resolution (if_start), which no fd event announces. */
+    return TRUE;
 }
 
 static gboolean src_dispatch(GSource *src, GSourceFunc cb, gpointer data)
@@ -471,7 +463,6 @@ static bool user_init(tes_netdev *nd, net_opts *o, char **errp)
 
     u->nd = nd;
     u->pfds = g_array_new(false, false, sizeof(GPollFD));
-    u->deadline = -1;
     nd->be = u;
     if (!addresses(u, o, errp) || !make_slirp(u, o, errp) || !forwards(u, o, errp)) {
         return false;
@@ -489,6 +480,12 @@ static bool user_init(tes_netdev *nd, net_opts *o, char **errp)
  * TCP crawls at slirp's window. One wakeup per poll cycle is enough. */
 static void wake(user_net *u)
 {
+    /* From the main loop itself (virtio-net sends from a timer) the next
+     * prepare comes anyway: an eventfd write per frame costs more than
+     * the frame. */
+    if (g_main_context_is_owner(NULL)) {
+        return;
+    }
     if (g_atomic_int_compare_and_exchange(&u->wake_pending, 0, 1)) {
         g_main_context_wakeup(NULL);
     }

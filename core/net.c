@@ -355,11 +355,19 @@ void net_reset_macs(void)
 
 /* ---- the monitor: set_link, info network ---- */
 
+static tes_device *nic_shown(tes_device *nic);
+
+/* The netdev whose NIC is called name (its id or qtree name, or those of
+ * the PCI function it is shown as). */
 static tes_netdev *netdev_of_nic(const char *name)
 {
     for (guint i = 0; netdevs && i < netdevs->len; i++) {
         tes_netdev *nd = g_ptr_array_index(netdevs, i);
-        if (nd->user && strcmp(nd->user, name) == 0) {
+        tes_device *shown = nd->nic ? nic_shown(nd->nic) : NULL;
+
+        if ((nd->user && strcmp(nd->user, name) == 0) ||
+            (shown && ((shown->id && strcmp(shown->id, name) == 0) ||
+                       (shown->name && strcmp(shown->name, name) == 0)))) {
             return nd;
         }
     }

@@ -304,15 +304,49 @@ static void tx_one(vnet *n, unsigned q, tes_virtio_elem *e)
     n->tx_frames++;
 }
 
+/* Frames sent per timer run before yielding to the rest of the machine. */
+#define TX_BURST 256
+
 static void tx_queue(vnet *n, tes_virtq *vq, unsigned q)
 {
     tes_virtio_elem *e;
+    unsigned done = 0;
 
-    while ((e = virtio_ops.pop(vq, 0))) {
+    while (done < TX_BURST && (e = virtio_ops.pop(vq, 0))) {
         tx_one(n, q, e);
         virtio_ops.push(vq, e, 0);
+        done++;
     }
-    virtio_ops.notify(vq);
+    if (done) {
+        virtio_ops.notify(vq);
+    }
+    if (done == TX_BURST) {
+        H->timer_mod(n->tx_timer[q], H->clock_ns());
+    }
+}
+
+static void tx_timer_cb(void *opaque)
+{
+    struct vnet_txq *t = opaque;
+
+    if (t->n->vdev) {
+        tx_queue(t->n, virtio_ops.queue(t->n->vdev, 2 * t->q + 1), t->q);
+    }
+}
+
+/*
+ * A kick only arms a timer due now; the main loop sends (QEMU's tx=bh).
+ * Until then nothing is popped, so with EVENT_IDX avail_event stays where
+ * it was and the driver adds more frames without kicking again: one timer
+ * run sends the batch and raises one interrupt for it, where sending
+ * inside each kick completed every frame alone, with an interrupt each.
+ * The main loop also runs on another host thread than the vCPUs.
+ */
+static void tx_kick(vnet *n, unsigned q)
+{
+    if (!H->timer_pending(n->tx_timer[q])) {
+        H->timer_mod(n->tx_timer[q], H->clock_ns());
+    }
 }
 
 static void vnet_handle_queue(void *opaque, tes_virtq *vq, unsigned index)
@@ -322,7 +356,7 @@ static void vnet_handle_queue(void *opaque, tes_virtq *vq, unsigned index)
     if (index == n->ctrl_index && n->ctrl) {
         vnet_ctrl_queue(n, vq);
     } else if (index & 1) {
-        tx_queue(n, vq, index / 2);
+        tx_kick(n, index / 2);
     } else {
         H->net_flush(n->nd, index / 2); /* buffers posted: kept frames may go */
     }
@@ -495,6 +529,10 @@ static int vnet_realize(tes_device *dev, void *s)
     if (!n->vdev) {
         return -EINVAL;
     }
+    for (unsigned q = 0; q < n->max_pairs; q++) {
+        n->txq[q] = (struct vnet_txq){.n = n, .q = q};
+        n->tx_timer[q] = H->timer_new(tx_timer_cb, &n->txq[q]);
+    }
     return H->net_attach(dev, n->nd, &vnet_net_ops, n, n->cur_mac);
 }
 
@@ -502,6 +540,12 @@ static void vnet_unrealize(tes_device *dev, void *s)
 {
     vnet *n = s;
 
+    for (unsigned q = 0; q < n->max_pairs; q++) {
+        if (n->tx_timer[q]) {
+            H->timer_free(n->tx_timer[q]);
+            n->tx_timer[q] = NULL;
+        }
+    }
     virtio_ops.unplug(n->vdev);
     n->vdev = NULL;
 }
@@ -557,6 +601,9 @@ static int vnet_load(void *opaque, tes_stream *in)
           H->stream_read(in, n->multi, 6 * n->multi_count);
     if (ret == 0 && driver_ok(n)) {
         apply_features(n);
+        for (unsigned q = 0; q < n->cur_pairs; q++) {
+            tx_kick(n, q); /* frames queued without a kick (EVENT_IDX) */
+        }
     }
     return ret;
 }

@@ -60,6 +60,12 @@ typedef struct vnet {
     bool mrg, link_up;
     unsigned rx_offloads;
     uint64_t rx_frames, tx_frames, rx_dropped;
+    /* TX runs from a timer, not inside the kick (see tx_kick). */
+    tes_timer *tx_timer[VNET_MAX_PAIRS];
+    struct vnet_txq {
+        struct vnet *n;
+        unsigned q;
+    } txq[VNET_MAX_PAIRS];
     /* Scratch. */
     tes_virtio_elem *rx_chain[VNET_MAX_RX_CHAINS];
     struct iovec tx_iov[VIRTIO_MAX_QUEUE_SIZE * 2];

@@ -242,8 +242,10 @@ def main():
     ap.add_argument("--pings", type=int, default=2000)
     ap.add_argument("--nic", default="virtio-net-pci")
     ap.add_argument("--backend", default="user,tap")
+    ap.add_argument("--qemu", default=shutil.which("qemu-system-aarch64") or "none",
+                    help="QEMU binary, or none")
     args = ap.parse_args()
-    qemu = shutil.which("qemu-system-aarch64")
+    qemu = None if args.qemu == "none" else args.qemu
     parts = guestlib.guest_parts()
     wd = guestlib.workdir()
     rows = []

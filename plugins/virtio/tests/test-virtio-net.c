@@ -92,6 +92,7 @@ static void send_tx(net *n, unsigned q, const uint8_t *hdr, const void *frame, u
     vd_desc(&n->d, n->d.q[q].desc, j + 1, a + HDR, len, 0, 0);
     vd_publish(&n->d, q, j);
     vd_kick(&n->d, q);
+    tes_harness_clock_step(n->d.h, 1); /* TX runs from a timer due now */
 }
 
 /* A control command: returns the ack byte (0xee when not answered). */
@@ -221,6 +222,35 @@ static void test_tx_tso_segmented_for_plain_backend(void)
     down(&n);
 }
 
+/* The kick only arms a timer: frames are sent when it runs, all of them,
+ * and the kick handler itself sends nothing. */
+static void test_tx_batched_after_kick(void)
+{
+    net n;
+    uint8_t f[100], got[100];
+
+    up(&n, "id=n0", "netdev=n0");
+    g_assert_true(start(&n, BASE_F | F_EVENT_IDX));
+    eth_frame(f, our_mac, sizeof(f), 0);
+    for (unsigned i = 0; i < 5; i++) {
+        uint16_t j = n.d.q[1].next_desc;
+        memcpy(n.d.ram + slot(1, j), zero_hdr, HDR);
+        memcpy(n.d.ram + slot(1, j) + HDR, f, sizeof(f));
+        vd_desc(&n.d, n.d.q[1].desc, j, slot(1, j), HDR + sizeof(f), 0, 0);
+        n.d.q[1].next_desc++;
+        vd_publish(&n.d, 1, j);
+        if (i == 0) {
+            vd_kick(&n.d, 1);
+        }
+    }
+    g_assert_cmpuint(tes_harness_net_sent_count(n.d.h, "n0"), ==, 0);
+    tes_harness_clock_step(n.d.h, 1);
+    g_assert_cmpuint(tes_harness_net_sent_count(n.d.h, "n0"), ==, 5);
+    g_assert_cmpuint(vd_used_idx(&n.d, 1), ==, 5);
+    g_assert_cmpint(tes_harness_net_sent(n.d.h, "n0", got, sizeof(got), NULL, NULL), ==, 100);
+    down(&n);
+}
+
 static void test_tx_gso_without_feature_is_guest_error(void)
 {
     net n;
@@ -255,6 +285,7 @@ static void test_tx_bad_chains_logged_and_returned(void)
     vd_desc(&n.d, n.d.q[1].desc, 3, a + 200, 100, VD_F_WRITE, 0);
     vd_publish(&n.d, 1, 2);
     vd_kick(&n.d, 1);
+    tes_harness_clock_step(n.d.h, 1);
     for (int i = 0; i < 3; i++) {
         g_assert_true(vd_reap(&n.d, 1, &head, &len));
     }
@@ -277,6 +308,7 @@ static void test_tx_oversized_refused(void)
     vd_desc(&n.d, n.d.q[1].desc, 0, a, HDR + 70000, 0, 0);
     vd_publish(&n.d, 1, 0);
     vd_kick(&n.d, 1);
+    tes_harness_clock_step(n.d.h, 1);
     g_assert_true(vd_reap(&n.d, 1, &head, &len));
     g_assert_cmpuint(tes_harness_net_sent_count(n.d.h, "n0"), ==, 0);
     g_assert_nonnull(strstr(tes_harness_log_text(n.d.h), "refused"));
@@ -621,6 +653,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/props/mac-and-netdev-refusals", test_mac_property_and_second_default);
     g_test_add_func("/virtio-net/props/vectors-sizes-msix-table", test_vectors_property);
     g_test_add_func("/virtio-net/tx/frame-reaches-backend", test_tx_frame_reaches_backend);
+    g_test_add_func("/virtio-net/tx/batched-after-kick", test_tx_batched_after_kick);
     g_test_add_func("/virtio-net/tx/tso-segmented-for-plain-backend",
                     test_tx_tso_segmented_for_plain_backend);
     g_test_add_func("/virtio-net/tx/gso-without-feature-is-guest-error",
