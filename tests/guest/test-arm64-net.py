@@ -10,17 +10,22 @@ CASE (each boots once, its checks share the boot):
           a DHCP lease from slirp (10.0.2.15, router 10.0.2.2); 2 MiB
           fetched from a python http.server the test runs on 127.0.0.1
           (through 10.0.2.2) has the right sha256; the guest's httpd is
-          reached from the host through hostfwd; (virtio) two combined
+          reached from the host through hostfwd; guestfwd=...-cmd: answers
+          the guest; (virtio) two combined
           queues in sysfs and interrupts on both RX queues; QMP set_link
           takes the carrier down and up; HMP info network shows NIC and
           backend
   stream  two tessera guests joined by -netdev stream (QEMU 7.2's
           addr.type=inet syntax, server=on / server=off): each fetches a
           file the other serves and the sha256 sums match
+  stream-qemu  the same with guest b in qemu-system-aarch64: tessera's
+          stream netdev speaks QEMU's wire format
   tap     (root, /dev/net/tun) a network namespace made by the test, -netdev
           tap with script= configuring the host end, queues=2 and vnet_hdr:
           2 MiB from the namespace has the right sha256, the namespace
           reaches the guest's httpd; skipped with a reason when not root
+  amd64-user  the user case with Debian's amd64 kernel on -M q35
+          (scripts/guest-amd64)
 
 NIC is virtio-net-pci, e1000 or e1000e (the mq checks are virtio's).
 EMULATOR (default TESSERA) runs the same checks on qemu-system-aarch64
@@ -77,6 +82,7 @@ echo "FETCH-SHA=$(sha256sum /tmp/f | cut -d' ' -f1)"
 """
 
 USER_SCRIPT = DHCP + HTTPD + FETCH % {"host": "10.0.2.2:@HTTP@"} + """\
+echo "GUESTFWD=$(nc 10.0.2.100 1234 </dev/null)"
 echo "QUEUES=$(ls /sys/class/net/eth0/queues | tr '\\n' ' ')"
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
     wget -q -O /dev/null http://10.0.2.2:@HTTP@/small &
@@ -125,6 +131,22 @@ def host_http(wd, bind="127.0.0.1", netns=None):
         argv = ["ip", "netns", "exec", netns] + argv
     p = subprocess.Popen(argv, cwd=www, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return p, port, hashlib.sha256(blob).hexdigest()
+
+
+def amd64_parts():
+    script = os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")
+    p = subprocess.run([script], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise guestlib.GuestError("scripts/guest-amd64 failed:\n" + p.stderr.strip())
+    return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+
+
+def emu_argv(arch, emu, parts, initrd, smp=1, extra=()):
+    if arch == "arm64":
+        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=smp, extra=extra)
+    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", str(smp), "-m", "512M",
+             "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
+             "-append", "console=ttyS0 panic=-1 cryptomgr.notests"] + list(extra))
 
 
 def nic_device(nic, netdev, extra=""):
@@ -188,7 +210,7 @@ def user_actions(qmp_path, fwd_port, out):
     return acts
 
 
-def run_user(emu, tessera, parts, wd, nic):
+def run_user(emu, tessera, parts, wd, nic, arch="arm64"):
     http, port, sha = host_http(wd)
     fwd = free_port()
     virtio = nic == "virtio-net-pci"
@@ -196,11 +218,12 @@ def run_user(emu, tessera, parts, wd, nic):
     out = {}
     try:
         initrd = make_initrd(parts, wd, nic, USER_SCRIPT.replace("@HTTP@", str(port)))
-        extra = (["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080" % fwd]
+        extra = (["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,"
+                  "guestfwd=tcp:10.0.2.100:1234-cmd:echo from-the-host" % fwd]
                  + nic_device(nic, "n0", ",mq=on,queues=2" if virtio and qmp_path else ""))
         if qmp_path:
             extra += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
-        argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, extra=extra)
+        argv = emu_argv(arch, emu, parts, initrd, smp=2, extra=extra)
         b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=user_actions(qmp_path, fwd, out))
     finally:
         http.kill()
@@ -210,6 +233,8 @@ def run_user(emu, tessera, parts, wd, nic):
           value(b.console, "LEASE") == "10.0.2.15 ROUTER=10.0.2.2", b.tail())
     check("user: 2 MiB from the host's http.server via 10.0.2.2 has the right sha256",
           value(b.console, "FETCH-SHA") == sha, "want %s\n%s" % (sha, b.tail()))
+    check("user: guestfwd=tcp:10.0.2.100:1234-cmd:... answers the guest's connection",
+          value(b.console, "GUESTFWD") == "from-the-host", b.tail())
     check("user: the guest's httpd answers the host through hostfwd",
           out.get("hostfwd") == "served by the guest\n", "%r\n%s" % (out.get("hostfwd"),
                                                                     b.tail()))
@@ -247,13 +272,13 @@ sleep 2
 """
 
 
-def run_stream(emu, parts, wd, nic):
+def run_stream(emu, parts, wd, nic, emu_b=None):
     port = free_port()
     addr = "addr.type=inet,addr.host=127.0.0.1,addr.port=%d" % port
     listening = threading.Event()
     boots = {}
 
-    def guest(name, me, peer, server):
+    def guest(name, me, peer, server, emu=emu):
         # Both finish together: each waits for the other's /done.
         script = STREAM_SCRIPT % {"me": me, "peer": peer}
         initrd = make_initrd(parts, wd, nic, script, name)
@@ -267,7 +292,7 @@ def run_stream(emu, parts, wd, nic):
     a = threading.Thread(target=guest, args=("a", 1, 2, True))
     a.start()
     listening.wait(BOOT_TIMEOUT)
-    guest("b", 2, 1, False)
+    guest("b", 2, 1, False, emu_b or emu)
     a.join()
     for name in ("a", "b"):
         check_common(boots[name], "stream guest %s" % name)
@@ -372,13 +397,21 @@ def main():
     emu = sys.argv[4] if len(sys.argv) > 4 else tessera
     wd = guestlib.workdir()
     try:
-        parts = guestlib.guest_parts()
+        parts = amd64_parts() if case.startswith("amd64") else guestlib.guest_parts()
         if nic not in NIC_MODULES:
             check("known NIC '%s'" % nic, False, __doc__)
         elif case == "user":
             run_user(emu, tessera, parts, wd, nic)
+        elif case == "amd64-user":
+            run_user(emu, tessera, parts, wd, nic, "amd64")
         elif case == "stream":
             run_stream(emu, parts, wd, nic)
+        elif case == "stream-qemu":
+            qemu = shutil.which("qemu-system-aarch64")
+            if qemu:
+                run_stream(tessera, parts, wd, nic, qemu)
+            else:
+                check("stream-qemu: skipped: no qemu-system-aarch64 # SKIP", True)
         elif case == "tap":
             run_tap(emu, parts, wd, nic)
         else:
