@@ -175,6 +175,11 @@ typedef struct arm_cpu {
      * read jit_budget and jit_exit at every entry (tessera/jit.h). */
     int64_t jit_budget;  /* instructions the generated code may still run */
     int32_t jit_exit;    /* non-zero: leave at the next block boundary */
+    /* Added by net-nic: the budget put aside while an interrupt raised by
+     * a completed memory access waits for the block boundary (translate.c,
+     * irq_after_access). */
+    int64_t jit_budget_held;
+    bool jit_budget_is_held;
     bool jit;            /* property "jit": translate (on) or interpret */
     uint32_t tb_size;    /* property "tb-size": code buffer MiB */
     struct tes_jit_jc *jc; /* this vCPU's jump cache */

@@ -65,6 +65,27 @@ static uint64_t jit_gen = 1;
 
 /* ---- the code generator's callbacks ---- */
 
+/* The access completed, and it made a device raise an interrupt line
+ * (cpu_set_irq set jit_exit from inside the MMIO callback: an e1000 ICS
+ * write, a doorbell answered at once). Leaving the block now would resume
+ * at this instruction, which the slow path stored as c->pc for faults, and
+ * repeat the access after the handler (Linux e1000e's ICS write looped
+ * for ever). The interrupt waits for the block boundary instead, as the
+ * interpreter takes it after the instruction: a zero budget makes the
+ * next block entry leave, and run_block puts the real budget back. */
+static void irq_after_access(arm_cpu *c)
+{
+    if (!c->jit_exit) {
+        return;
+    }
+    c->jit_exit = 0;
+    if (!c->jit_budget_is_held) {
+        c->jit_budget_held = c->jit_budget;
+        c->jit_budget_is_held = true;
+    }
+    c->jit_budget = 0;
+}
+
 static uint64_t ld_slow(void *env, uint64_t addr, uint32_t memop, uint32_t arg)
 {
     arm_cpu *c = env;
@@ -77,6 +98,7 @@ static uint64_t ld_slow(void *env, uint64_t addr, uint32_t memop, uint32_t arg)
         c->jit_exit = 1;
         return 0;
     }
+    irq_after_access(c);
     if ((memop & TES_JIT_MO_SIGN) && size < 8) {
         v = (uint64_t)((int64_t)(v << (64 - 8 * size)) >> (64 - 8 * size));
     }
@@ -91,7 +113,9 @@ static void st_slow(void *env, uint64_t addr, uint64_t val, uint32_t memop, uint
     if (!arm_write(c, addr, 1u << (memop & TES_JIT_MO_SIZE), val, arg)) {
         c->pc = c->next_pc;
         c->jit_exit = 1;
+        return;
     }
+    irq_after_access(c);
 }
 
 /* A host page got its first block: no vCPU may write it through its soft
@@ -358,6 +382,10 @@ static void run_block(arm_cpu *c, run_state *rs, tes_jit_tb *tb)
     }
     c->jit_budget = start;
     rs->last = tes_jit_exec(jit, c, tb);
+    if (c->jit_budget_is_held) { /* see irq_after_access */
+        c->jit_budget = c->jit_budget_held;
+        c->jit_budget_is_held = false;
+    }
     rs->done += (uint64_t)(start - c->jit_budget);
     c->jit_exit = 0;
 }

@@ -6,6 +6,8 @@
  * User manual
  *
  *   -device pcie-root-port,id=ID[,bus=B][,addr=SLOT][,chassis=N][,slot=N][,port=N]
+ *   -device ioh3420,id=ID[,...]          the same root port as Intel's X58
+ *                                        IOH port 8086:3420 (QEMU's older one)
  *   -device x3130-upstream,id=ID,bus=ROOTPORT
  *   -device xio3130-downstream,id=ID,bus=UPSTREAM[,chassis=N][,slot=N][,port=N]
  *   -device pci-bridge,id=ID,chassis_nr=N[,msi=on|off][,bus=B][,addr=SLOT]
@@ -38,6 +40,7 @@
 #include "pcie-int.h"
 
 #define REDHAT_VENDOR 0x1b36
+#define INTEL_VENDOR 0x8086
 #define TI_VENDOR 0x104c
 #define CLASS_BRIDGE_PCI 0x0604
 
@@ -248,6 +251,10 @@ static const tes_state_info port_state = {
     }
 
 static const tes_pci_info root_port_pci = BRIDGE_PCI(REDHAT_VENDOR, 0x000c);
+static const tes_pci_info ioh3420_pci = {
+    .size = sizeof(tes_pci_info), .vendor_id = INTEL_VENDOR, .device_id = 0x3420,
+    .revision = 0x02, .class_id = CLASS_BRIDGE_PCI, .header_type = 1, .irq_pin = 1,
+};
 static const tes_pci_info upstream_pci = BRIDGE_PCI(TI_VENDOR, 0x8232);
 static const tes_pci_info downstream_pci = BRIDGE_PCI(TI_VENDOR, 0x8233);
 static const tes_pci_info bridge_pci = BRIDGE_PCI(REDHAT_VENDOR, 0x0001);
@@ -263,6 +270,9 @@ static const tes_pci_info bridge_pci = BRIDGE_PCI(REDHAT_VENDOR, 0x0001);
 static const tes_type_info root_port_type =
     PORT_TYPE("pcie-root-port", "PCI Express root port (hot-plug capable slot)",
               root_port_realize, express_props, &root_port_pci);
+static const tes_type_info ioh3420_type =
+    PORT_TYPE("ioh3420", "Intel X58 IOH PCI Express root port (as pcie-root-port)",
+              root_port_realize, express_props, &ioh3420_pci);
 static const tes_type_info upstream_type =
     PORT_TYPE("x3130-upstream", "TI X3130 PCI Express switch upstream port", upstream_realize,
               NULL, &upstream_pci);
@@ -280,7 +290,7 @@ static int pcie_plugin_init(const tes_host *host)
 }
 
 static const tes_type_info *const pcie_types[] = {
-    &root_port_type, &upstream_type, &downstream_type, &bridge_type,
+    &root_port_type, &ioh3420_type, &upstream_type, &downstream_type, &bridge_type,
     &gpex_type,      &gpex_root_type, NULL,
 };
 

@@ -635,6 +635,73 @@ static void test_unmask_takes_pending_irq(void)
     }
 }
 
+/* A device that raises the vCPU's IRQ line from inside the MMIO write
+ * (an e1000's ICS register, a doorbell answered at once). */
+static const tes_host *irqdev_host;
+static tes_irq *irqdev_line;
+static unsigned irqdev_writes;
+
+static uint64_t irqdev_read(void *opaque, uint64_t off, unsigned size)
+{
+    return 0;
+}
+
+static void irqdev_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    irqdev_writes++;
+    irqdev_host->irq_set(irqdev_line, 1);
+}
+
+static const tes_mem_ops irqdev_ops = {
+    .size = sizeof(tes_mem_ops),
+    .read = irqdev_read,
+    .write = irqdev_write,
+    .endian = TES_ENDIAN_LITTLE,
+    .valid_min = 1, .valid_max = 8,
+    .impl_min = 1, .impl_max = 8,
+};
+
+/* The store completes once and the interrupt is taken after it (the
+ * translator used to leave through the slow path's fault exit, so the
+ * handler returned to the store and ran it again: Linux e1000e's ICS
+ * write looped for ever). Both engines; the translator may take it a
+ * few instructions later, at its block boundary. */
+static void test_mmio_store_raising_irq(void)
+{
+    for (int jit = 0; jit < 2; jit++) {
+        tes_cpu *cpu;
+        arm_cpu *c;
+        tes_harness *h = snippet_harness(&cpu, &c);
+        GBytes *b = snippet_build("    movz x2, #0x900, lsl #16\n"
+                                  "    movz x0, #1\n"
+                                  "    str w0, [x2]\n"
+                                  "    movz x0, #2\n"
+                                  "    b .\n");
+        gsize len;
+        const void *p = g_bytes_get_data(b, &len);
+        tes_region *r;
+
+        irqdev_host = tes_harness_host(h);
+        irqdev_line = irqdev_host->cpu_irq_in(cpu, TES_ARM_IRQ);
+        irqdev_writes = 0;
+        r = irqdev_host->region_new_io(NULL, "irqdev", 0x1000, &irqdev_ops, NULL);
+        irqdev_host->region_add(irqdev_host->system_memory(), 0x09000000, r, 0);
+        c->jit = jit;
+        c->vbar_el1 = VBAR;
+        for (unsigned i = 0; i < 16; i++) {
+            tes_harness_write(h, VBAR + i * 0x80, B_SELF, 4);
+        }
+        snippet_load_code(h, c, CODE, p, len);
+        c->daif = 0; /* IRQs unmasked */
+        tes_harness_cpu_exec(h, cpu, 2000, NULL);
+        g_assert_cmpuint(irqdev_writes, ==, 1);
+        g_assert_cmphex(c->pc, ==, VBAR + 0x280);
+        g_assert_cmphex(c->elr_el1, >, CODE + 8); /* past the store */
+        g_assert_cmphex(c->elr_el1, <=, CODE + 16);
+        tes_harness_free(h);
+    }
+}
+
 /* Calls through BLR/BL to functions on other pages and RET back, many
  * times: the lookup cache's inline probe hits after the first round and
  * must land on the right block; both engines end equal. */
@@ -691,6 +758,8 @@ int main(int argc, char **argv)
                     test_core_write_into_block);
     g_test_add_func("/arm-jit/irq/unmasking-takes-pending-irq-before-next-insn",
                     test_unmask_takes_pending_irq);
+    g_test_add_func("/arm-jit/irq/raised-by-mmio-store-taken-after-it-once",
+                    test_mmio_store_raising_irq);
     g_test_add_func("/arm-jit/lookup/repeated-indirect-calls-land-right",
                     test_indirect_calls_repeat);
     return g_test_run();

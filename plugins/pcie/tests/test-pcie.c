@@ -290,6 +290,26 @@ static void test_pci_bridge(void)
     tes_harness_free(s.h);
 }
 
+/* ioh3420 (QEMU's older root port, the tutorial's): Intel's ids, a root
+ * port's PCIe capability, and a secondary bus named after its id. */
+static void test_ioh3420(void)
+{
+    seed s = {.h = harness()};
+    tes_device *rp = dev(s.h, "ioh3420", "id=rp9,chassis=1,addr=07.0");
+    unsigned exp;
+
+    dev(s.h, "edu", "bus=rp9,addr=00.0");
+    g_assert_cmphex(tes_harness_cfg_read(s.h, rp, TES_PCI_VENDOR_ID, 4), ==, 0x34208086);
+    g_assert_cmphex(rd(&s, 0, 7 << 3, TES_PCI_CLASS_DEVICE, 2), ==, 0x0604);
+    exp = find_cap(&s, 0, 7 << 3, TES_PCI_CAP_ID_EXP);
+    g_assert_cmpuint(exp, !=, 0);
+    g_assert_cmphex(rd(&s, 0, 7 << 3, exp + EXP_FLAGS, 2) >> 4 & 0xf, ==,
+                    TES_PCIE_TYPE_ROOT_PORT);
+    set_buses(&s, 0, 7 << 3, 0, 1, 1);
+    g_assert_cmphex(rd(&s, 1, 0, TES_PCI_VENDOR_ID, 4), ==, EDU_ID);
+    tes_harness_free(s.h);
+}
+
 /* ---- gpex ---- */
 
 #define ECAM 0x3f000000ull /* virt: above the MMIO window and PIO */
@@ -386,6 +406,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pcie/root-port/duplicate-chassis-slot-refused",
                     test_duplicate_slot_refused);
     g_test_add_func("/pcie/pci-bridge/chassis-nr-slot-id-and-msi", test_pci_bridge);
+    g_test_add_func("/pcie/ioh3420/intel-ids-root-port-secondary-bus", test_ioh3420);
     g_test_add_func("/pcie/gpex/ecam-decodes-bus-devfn-register", test_gpex_ecam);
     g_test_add_func("/pcie/gpex/mmio-window-and-intx-outputs", test_gpex_mmio_and_intx);
     return g_test_run();
