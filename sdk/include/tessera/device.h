@@ -74,7 +74,7 @@ typedef struct tes_type_info {
     void (*describe)(tes_device *dev, void *s, void (*out)(void *ctx, const char *line), void *ctx);
 
     /* ==== ABI 1.2 (the core checks size) ==== */
-    uint32_t flags; /* TES_TYPE_* */
+    uint32_t flags; /* TES_TYPE_* (since ABI 1.3) */
 } tes_type_info;
 
 /* Only its board or parent device creates it (QEMU's user_creatable =
