@@ -25,3 +25,7 @@ void arm_jit_reset(arm_cpu *c)
 void arm_jit_cpu_free(arm_cpu *c)
 {
 }
+
+void arm_jit_tlb_flushed(arm_cpu *c)
+{
+}

@@ -193,6 +193,15 @@ static void protect_page(void *opaque, const void *host_page)
     }
 }
 
+/* The jump cache maps linear rips without the host address: it goes
+ * with every TLB flush (mmu.c), whole or by page. */
+void x86_jit_tlb_flushed(x86_cpu *c)
+{
+    if (c->jc) {
+        tes_jit_jc_clear(c->jc);
+    }
+}
+
 bool x86_jit_page_has_code(const void *host_page)
 {
     return jit && tes_jit_page_has_code(jit, host_page);
@@ -257,6 +266,7 @@ static void jit_create(const x86_cpu *c)
         .st_slow = st_slow,
         .protect_page = protect_page,
         .log = jit_log,
+        .jc_off = offsetof(x86_cpu, jc),
     };
     char *err = NULL;
 

@@ -578,21 +578,28 @@ void jt_cond(jit_tr *t, unsigned cc, jcond *k)
 
 /* ---- block exits ---- */
 
-static void goto_lookup(jit_tr *t, const void *helper)
+/* To the block at la (rip stored already): the jump cache is probed in
+ * the generated code; the helper runs on a miss. */
+static void goto_lookup(jit_tr *t, tes_jit_val la, const void *helper)
 {
-    tes_jit_val v = jt_tmp(t), env = t->env;
-
-    tes_jit_call(t->ir, helper, 0, v, 1, &env);
-    tes_jit_goto_ptr(t->ir, v);
+    tes_jit_goto_lookup(t->ir, la, helper);
 }
 
-/* Leave for the block at env->rip through the lookup helper. */
-void jt_goto_rip(jit_tr *t)
+/* Leave for the block at rip (stored in env->rip by the caller). */
+void jt_goto_rip(jit_tr *t, tes_jit_val rip)
 {
-    goto_lookup(t, (const void *)x86_jit_helper_lookup);
+    tes_jit_val la = rip;
+
+    if (t->c->code_bits != 64) {
+        la = jt_tmp(t);
+        jt_op(t, TES_JIT_EXT32U, la, rip, TES_JIT_NONE);
+    }
+    goto_lookup(t, la, (const void *)x86_jit_helper_lookup);
 }
 
-/* Leave for rip: chainable on the block's page, else through the lookup. */
+/* Leave for rip: chainable on the block's page, else through the jump
+ * cache (a block on another page is entered only after the lookup, so a
+ * remapped page is never jumped to blindly). */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot)
 {
     uint64_t la = t->c->code_bits == 64 ? rip : (uint32_t)rip;
@@ -601,6 +608,6 @@ void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot)
     if ((la & ~0xfffull) == t->page) {
         tes_jit_exit(t->ir, slot);
     } else {
-        goto_lookup(t, (const void *)x86_jit_helper_lookup_direct);
+        goto_lookup(t, jt_const(t, la), (const void *)x86_jit_helper_lookup_direct);
     }
 }

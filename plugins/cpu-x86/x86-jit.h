@@ -138,7 +138,7 @@ bool jt_cond_inlinable(int64_t ccop, unsigned cc);
 void jt_cond_helper(jit_tr *t, unsigned cc, jcond *k);
 /* Exits: to a constant rip (chained on the page), to env->rip. */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot);
-void jt_goto_rip(jit_tr *t);
+void jt_goto_rip(jit_tr *t, tes_jit_val rip);
 
 /* ---- x86-jit-int.c, x86-jit-ctl.c ---- */
 /* Inline translation of t->x; false when it is not one of the inline

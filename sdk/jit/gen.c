@@ -520,9 +520,78 @@ static void gen_exit(gen *g, const jop *op)
     g->tb->jmp_off[slot] = x_jmp(e);
 }
 
+/* r11 = the address of pc's jump cache entry (jc in rcx), pc in r10. */
+static int32_t jc_entry_addr(gen *g, const jop *op)
+{
+    xemit *e = &g->e;
+    int32_t base = (int32_t)offsetof(tes_jit_jc, e);
+
+    if (ra_is_const(g, op->v[1])) {
+        uint64_t pc = ra_const(g, op->v[1]);
+
+        x_mov_ri(e, TMP0, pc);
+        x_ld64(e, RCX, REG_ENV, g->j->cfg.jc_off);
+        return base + (int32_t)(jit_jc_index(pc) << JC_ENTRY_SHIFT);
+    }
+    /* pc first: it may sit in rcx or rax */
+    x_mov_rr(e, true, TMP0, ra_load(g, op->v[1], REGS_ALLOC));
+    x_ld64(e, RCX, REG_ENV, g->j->cfg.jc_off);
+    /* jit_jc_index: (pc ^ pc >> 2 ^ pc >> 14) & 4095, times 32 */
+    x_mov_rr(e, true, TMP1, TMP0);
+    x_shift_ri(e, true, SH_SHR, TMP1, 2);
+    x_alu_rr(e, true, ALU_XOR, TMP1, TMP0);
+    x_mov_rr(e, true, RAX, TMP0);
+    x_shift_ri(e, true, SH_SHR, RAX, 2 + JC_BITS);
+    x_alu_rr(e, true, ALU_XOR, TMP1, RAX);
+    x_alu_ri(e, false, ALU_AND, TMP1, JC_SIZE - 1);
+    x_shift_ri(e, false, SH_SHL, TMP1, JC_ENTRY_SHIFT);
+    x_alu_rr(e, true, ALU_ADD, TMP1, RCX);
+    return base;
+}
+
+/* tes_jit_goto_lookup: every global is written back and nothing is live
+ * after, so every caller-saved register is free. Hit: three compares and
+ * an indirect jump, without leaving generated code. */
+static void gen_goto_lookup(gen *g, const jop *op)
+{
+    xemit *e = &g->e;
+    uint64_t flags = g->ir->key.flags;
+    uint32_t miss[2] = { 0, 0 };
+    int32_t off;
+    int ent;
+
+    ra_sync(g);
+    if (g->j->cfg.jc_off && flags <= JC_FLAGS_MAX) {
+        off = jc_entry_addr(g, op);
+        ent = ra_is_const(g, op->v[1]) ? RCX : TMP1;
+        x_op_mem(e, 0x3b | X_W, TMP0, ent, -1, 0, off); /* cmp r10, e->pc */
+        miss[0] = x_jcc(e, CC_NE);
+        x_ld64(e, RAX, RCX, (int32_t)offsetof(tes_jit_jc, gtag));
+        if (flags) {
+            x_alu_ri(e, true, ALU_OR, RAX, (int64_t)flags);
+        }
+        x_op_mem(e, 0x3b | X_W, RAX, ent, -1, 0, off + 8); /* cmp rax, e->tag */
+        miss[1] = x_jcc(e, CC_NE);
+        x_op_mem(e, 0xff, 4, ent, -1, 0, off + 16); /* jmp e->code */
+        x_patch_rel32(e, miss[0], e->pos);
+        x_patch_rel32(e, miss[1], e->pos);
+    }
+    x_mov_rr(e, true, RDI, REG_ENV);
+    emit_call(g, op->imm);
+    x_op_rr(e, 0x85 | X_W, RAX, RAX);
+    x_jmp_abs(e, CC_E, head_addr(g, g->j->ret_other_off));
+    x_op_rr(e, 0xff, 4, RAX);
+}
+
 static void gen_goto_ptr(gen *g, const jop *op)
 {
-    int r = ra_load(g, op->v[1], REGS_ALLOC);
+    int r;
+
+    if (op->imm) {
+        gen_goto_lookup(g, op);
+        return;
+    }
+    r = ra_load(g, op->v[1], REGS_ALLOC);
 
     ra_sync(g);
     x_op_rr(&g->e, 0x85 | X_W, r, r);

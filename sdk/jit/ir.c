@@ -486,6 +486,19 @@ void tes_jit_goto_ptr(tes_jit_ir *ir, tes_jit_val a)
     new_op(ir, OP_GOTO_PTR)->v[1] = a;
 }
 
+void tes_jit_goto_lookup(tes_jit_ir *ir, tes_jit_val pc, const void *miss)
+{
+    jop *op;
+
+    if (!miss) {
+        jit_bug("goto_lookup without a miss helper");
+    }
+    pc = src(ir, pc, "goto_lookup");
+    op = new_op(ir, OP_GOTO_PTR);
+    op->v[1] = pc;
+    op->imm = (uint64_t)(uintptr_t)miss;
+}
+
 void tes_jit_insn_start(tes_jit_ir *ir, uint64_t pc)
 {
     new_op(ir, OP_INSN_START)->imm = pc;
@@ -577,6 +590,11 @@ static void dump_op(tes_jit_ir *ir, strbuf *sb, const jop *op)
         break;
     case OP_EXIT:
         sb_printf(sb, " slot=%u", op->aux);
+        break;
+    case OP_GOTO_PTR:
+        if (op->imm) {
+            sb_printf(sb, " lookup miss=%p", (void *)(uintptr_t)op->imm);
+        }
         break;
     }
     sb_printf(sb, "\n");

@@ -56,7 +56,12 @@ tes_jit *tes_jit_new(const tes_jit_config *cfg, char **err)
     pthread_mutex_init(&j->tr_lock, NULL);
     j->head_len = (jit_gen_head(j) + 63) & ~(size_t)63;
     j->used = j->head_len;
+    /* about one bucket per 512 bytes of code: a few blocks a bucket when
+     * the buffer is full, and never a resize (readers hold no lock) */
     j->hash_size = 1024;
+    while ((size_t)j->hash_size * 512 < j->size) {
+        j->hash_size *= 2;
+    }
     j->hash = jit_alloc(j->hash_size * sizeof(*j->hash));
     j->pages_size = 256;
     j->pages = jit_alloc(j->pages_size * sizeof(*j->pages));
