@@ -468,6 +468,7 @@ static uint32_t tr_body(jit_tr *t, const uint8_t *page, uint64_t pc, uint64_t *e
         t->next_rip = (rip + t->x.len) & mask;
         t->next_la = la + t->x.len;
         t->last = n + 1 == MAX_BLOCK_INSNS;
+        t->left = MAX_BLOCK_INSNS - n - 1;
         if (log) {
             H->log(TES_LOG_IN_ASM, "cpu%u %04x:%016" PRIx64 "\n", c->index,
                    c->seg[S_CS].sel, rip);

@@ -354,17 +354,66 @@ static bool kills_flags(const x86_insn *x)
     }
 }
 
+/* Register forms that read no flag, leave them all (or only CF and OF,
+ * which ROL/ROR write), never fault and never end a block: a flag update
+ * before them is dead when a killer follows. */
+static bool keeps_flags(const jit_tr *t, const x86_insn *x)
+{
+    unsigned op = x->op;
+
+    if (op == 0x63 && t->c->code_bits != 64) {
+        return false; /* ARPL writes ZF */
+    }
+    if (op == 0x8d) {
+        return x->rm_is_mem; /* LEA: no access; the register form is #UD */
+    }
+    if (x->rm_is_mem && x->has_modrm) {
+        return false;
+    }
+    switch (op) {
+    case 0x89: case 0x8b: case 0x63: /* MOV, MOVSXD */
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+    case 0x0fb6: case 0x0fb7: case 0x0fbe: case 0x0fbf: /* MOVZX, MOVSX */
+    case 0x0fc8: case 0x0fc9: case 0x0fca: case 0x0fcb: /* BSWAP */
+    case 0x0fcc: case 0x0fcd: case 0x0fce: case 0x0fcf:
+        return !x->lock;
+    case 0xc1: case 0xd1: /* ROL/ROR: CF, OF */
+        return (x->reg & 7) <= 1;
+    case 0xf7:
+        return (x->reg & 7) == 2; /* NOT */
+    default:
+        return false;
+    }
+}
+
+/* The arithmetic flags the current instruction would write are dead: the
+ * instructions after it in this block and page, before any that reads a
+ * flag or may fault, include one that overwrites all six. (A fault
+ * between would see the stale flags, hence the stop there.) */
 bool jt_flags_dead(jit_tr *t)
 {
-    unsigned off = (unsigned)(t->next_la & 0xfff);
+    uint64_t la = t->next_la;
     x86_ea_form form;
     x86_insn x;
 
-    if (t->last || !t->code || (t->next_la & ~0xfffull) != t->page) {
+    if (!t->code) {
         return false;
     }
-    return x86_decode_buf(t->c, t->next_la, t->code + off, 4096 - off, &x, &form) &&
-           kills_flags(&x);
+    for (uint32_t i = 0; i < t->left && i < 12 && (la & ~0xfffull) == t->page; i++) {
+        unsigned off = (unsigned)(la & 0xfff);
+
+        if (!x86_decode_buf(t->c, la, t->code + off, 4096 - off, &x, &form)) {
+            return false;
+        }
+        if (kills_flags(&x)) {
+            return true;
+        }
+        if (!keeps_flags(t, &x)) {
+            return false;
+        }
+        la += x.len;
+    }
+    return false;
 }
 
 /* Conditions on materialised flags: one bit test (L/LE: the helper). */

@@ -49,6 +49,7 @@ typedef struct jit_tr {
     const uint8_t *code; /* host address of the block's page */
     uint64_t next_la;    /* linear address of the next instruction */
     bool last;           /* no instruction follows in this block */
+    uint32_t left;       /* instructions that may still follow in it */
     /* cc_op as the generated code left it so far, -1 when not known at
      * translate time (start of block, after a fallback call). */
     int64_t cc_known;
