@@ -203,6 +203,7 @@ bool arm_jit_page_has_code(const void *host_page);
 void arm_jit_code_written(const void *host, size_t len);
 /* Every soft TLB flush (a new tlb_epoch): the jump cache goes too. */
 void arm_jit_tlb_flushed(arm_cpu *c);
+void arm_jit_tlb_flushed_page(arm_cpu *c, uint64_t va);
 /* Drop every translation (reset: boot loaders rewrite RAM directly). */
 void arm_jit_reset(arm_cpu *c);
 void arm_jit_cpu_free(arm_cpu *c);

@@ -241,7 +241,7 @@ void arm_tlb_flush_page(arm_cpu *c, uint64_t va)
         return;
     }
     c->tlb_epoch = ++tlb_epochs;
-    arm_jit_tlb_flushed(c);
+    arm_jit_tlb_flushed_page(c, va);
     for (unsigned el = 0; el < 2; el++) {
         for (int kind = AK_READ; kind <= AK_EXEC; kind++) {
             tlb_entry *e = tlb_of(c, kind, el, va);

@@ -160,6 +160,14 @@ static tes_jit *jit_get(arm_cpu *c)
     return jit;
 }
 
+/* A TLB flush of one page (TLBI by VA): that page's jump cache entries. */
+void arm_jit_tlb_flushed_page(arm_cpu *c, uint64_t va)
+{
+    if (c->jc) {
+        tes_jit_jc_clear_page(c->jc, va);
+    }
+}
+
 bool arm_jit_page_has_code(const void *host_page)
 {
     return jit && tes_jit_page_has_code(jit, host_page);

@@ -314,7 +314,7 @@ void x86_tlb_flush_page(x86_cpu *c, uint64_t la)
             }
         }
     }
-    x86_jit_tlb_flushed(c);
+    x86_jit_tlb_flushed_page(c, la);
 }
 
 static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const xlate *x)

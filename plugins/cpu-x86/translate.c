@@ -202,6 +202,13 @@ void x86_jit_tlb_flushed(x86_cpu *c)
     }
 }
 
+void x86_jit_tlb_flushed_page(x86_cpu *c, uint64_t la)
+{
+    if (c->jc) {
+        tes_jit_jc_clear_page(c->jc, la);
+    }
+}
+
 bool x86_jit_page_has_code(const void *host_page)
 {
     return jit && tes_jit_page_has_code(jit, host_page);

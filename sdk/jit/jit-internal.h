@@ -151,11 +151,24 @@ struct tes_jit_jc {
     tes_jit *j;
     tes_jit_jc *next;
     jc_entry e[JC_SIZE];
+    /* Behind it, blocks by whole key (host address compared), so kept
+     * across TLB flushes: a flush empties e, and the lookups after it
+     * refill e from here, not from the hash (one line, not two). Entries
+     * go at a flush of the code buffer; dropped blocks fail valid. */
+    tes_jit_tb *e2[JC_SIZE];
 };
 
 /* The jump cache index of pc, in C and (gen.c) in generated code: pc ^
- * pc >> 2 ^ pc >> 14 is one-to-one on a page's pcs, so neither 4-byte
- * aligned (A64) nor byte aligned (x86) pcs of one area collide. */
+ * pc >> 2 ^ pc >> 14 is one-to-one on a 16 KiB area's pcs, so neither
+ * 4-byte aligned (A64) nor byte aligned (x86) pcs of one area collide.
+ * (QEMU's older layout, the top bits from the page so that a page's
+ * entries could be cleared together, made a boot's blocks evict each
+ * other 10 times as often.) */
+static inline uint32_t jit_jc2_index(uint64_t pc)
+{
+    return (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - JC_BITS));
+}
+
 static inline uint32_t jit_jc_index(uint64_t pc)
 {
     return (uint32_t)(pc ^ (pc >> 2) ^ (pc >> (2 + JC_BITS))) & (JC_SIZE - 1);

@@ -274,6 +274,7 @@ void jit_flush_locked(tes_jit *j)
     j->pages_count = 0;
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
         memset(jc->e, 0, sizeof(jc->e));
+        memset(jc->e2, 0, sizeof(jc->e2));
     }
     j->used = j->head_len;
     j->st.tbs = 0;
@@ -420,6 +421,15 @@ void tes_jit_jc_clear(tes_jit_jc *jc)
     __atomic_store_n(&jc->gtag, gtag, __ATOMIC_RELAXED);
 }
 
+/* The whole cache: entries are placed by the one-to-one index, not by
+ * page, and finding one page's entries would cost more than refilling
+ * from e2. Kept as its own call so that frontends say what they mean. */
+void tes_jit_jc_clear_page(tes_jit_jc *jc, uint64_t va)
+{
+    (void)va;
+    tes_jit_jc_clear(jc);
+}
+
 static void jc_fill(tes_jit_jc *jc, jc_entry *e, tes_jit_tb *tb)
 {
     if (tb->key.flags > JC_FLAGS_MAX) {
@@ -452,6 +462,13 @@ tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
             return tb;
         }
     }
+    if (jc) {
+        tb = jc->e2[jit_jc2_index(k->pc)];
+        if (tb && key_eq(&tb->key, k) && __atomic_load_n(&tb->valid, __ATOMIC_ACQUIRE)) {
+            jc_fill(jc, e, tb);
+            return tb;
+        }
+    }
     tb = hash_find(j, k);
     if (!tb) {
         /* a block inserted while we looked: the lock orders us after it */
@@ -460,6 +477,7 @@ tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
         pthread_mutex_unlock(&j->lock);
     }
     if (tb && e) {
+        jc->e2[jit_jc2_index(k->pc)] = tb;
         jc_fill(jc, e, tb);
     }
     return tb;

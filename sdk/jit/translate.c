@@ -5,6 +5,7 @@
 #include "jit-internal.h"
 
 #include <inttypes.h>
+#include <unistd.h>
 
 #define MAX_TB_CODE (64u * 1024)
 #define MIN_CODE_SIZE (256u * 1024)
@@ -165,6 +166,32 @@ static void log_code(tes_jit *j, const tes_jit_tb *tb)
     sb_free(&sb);
 }
 
+/* $TES_JIT_PERFMAP: each block's code range in /tmp/tes-jit-PID.map as
+ * "offset-in-the-code-buffer length tb_PC_FLAGS": perf reports samples in
+ * the memfd mapping by that offset (a profiling aid; the file grows with
+ * every translation, and offsets are reused after a flush). */
+static void perfmap_note(const tes_jit *j, const tes_jit_tb *tb)
+{
+    static FILE *f;
+    static int state; /* 0: not looked, 1: on, 2: off */
+
+    if (state == 0) {
+        char name[64];
+
+        state = 2;
+        if (getenv("TES_JIT_PERFMAP")) {
+            snprintf(name, sizeof(name), "/tmp/tes-jit-%d.map", (int)getpid());
+            f = fopen(name, "a");
+            state = f ? 1 : 2;
+        }
+    }
+    if (state == 1) {
+        fprintf(f, "%" PRIxPTR " %x tb_%" PRIx64 "_%" PRIx64 "\n", (uintptr_t)(tb->code - j->rx),
+                tb->code_len, tb->key.pc, tb->key.flags);
+        fflush(f);
+    }
+}
+
 /* Code for ir at the buffer's bump pointer; false if it does not fit. */
 static bool emit_block(tes_jit *j, tes_jit_ir *ir, tes_jit_tb *tb)
 {
@@ -220,6 +247,7 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
     } else {
         jit_tb_insert(j, tb);
         pthread_mutex_unlock(&j->lock);
+        perfmap_note(j, tb);
         if (log && j->cfg.log_out_asm) {
             log_code(j, tb);
         }

@@ -144,6 +144,10 @@ tes_jit_jc *tes_jit_jc_new(tes_jit *j);
 void tes_jit_jc_free(tes_jit_jc *jc);
 /* Forget every entry (O(1)). */
 void tes_jit_jc_clear(tes_jit_jc *jc);
+/* Forget at least the entries of the 4 KiB page of virtual address va
+ * (today: every entry; a second level keyed by host address refills them
+ * without the hash). */
+void tes_jit_jc_clear_page(tes_jit_jc *jc, uint64_t va);
 /* The block for key, or NULL: the jump cache first (no lock), then the
  * global hash (lock-free read; the lock only to confirm a miss); a hash
  * hit is put in the jump cache. */
