@@ -770,6 +770,18 @@ static void gen_tail(gen *g)
     }
 }
 
+/* The allocator's state of n values, all unallocated. */
+static vstate *fresh_states(void **buf, uint32_t *cap, uint32_t n)
+{
+    vstate *v = *buf = jit_grow(*buf, cap, n + 1, sizeof(vstate));
+
+    for (uint32_t i = 0; i <= n; i++) {
+        v[i] = (vstate){ .reg = -1, .slot = -1 };
+    }
+    return v;
+}
+
+/* Runs under j->lock; its arrays are j's, kept from block to block. */
 uint32_t jit_gen(tes_jit *j, tes_jit_ir *ir, tes_jit_tb *tb, uint32_t max)
 {
     gen g = { .j = j, .ir = ir, .tb = tb, .reachable = true };
@@ -778,29 +790,27 @@ uint32_t jit_gen(tes_jit *j, tes_jit_ir *ir, tes_jit_tb *tb, uint32_t max)
     g.e.rw = j->rw + j->used;
     g.e.rx = j->rx + j->used;
     g.e.max = max;
-    g.temps = jit_alloc((ir->ntemps + 1) * sizeof(vstate));
-    g.globals = jit_alloc((ir->nglobals + 1) * sizeof(vstate));
-    g.label_pos = jit_alloc((ir->nlabels + 1) * sizeof(int32_t));
-    for (uint32_t i = 0; i < ir->ntemps; i++) {
-        g.temps[i].reg = g.temps[i].slot = -1;
-    }
-    for (uint32_t i = 0; i < ir->nglobals; i++) {
-        g.globals[i].reg = g.globals[i].slot = -1;
-    }
-    for (uint32_t i = 0; i < ir->nlabels; i++) {
+    g.temps = fresh_states(&j->gs_temps, &j->gs_cap_temps, ir->ntemps);
+    g.globals = fresh_states(&j->gs_globals, &j->gs_cap_globals, ir->nglobals);
+    g.label_pos = j->gs_labels = jit_grow(j->gs_labels, &j->gs_cap_labels, ir->nlabels + 1,
+                                          sizeof(int32_t));
+    for (uint32_t i = 0; i <= ir->nlabels; i++) {
         g.label_pos[i] = -1;
     }
+    g.fix = j->gs_fix;
+    g.cap_fix = j->gs_cap_fix;
+    g.slow = j->gs_slow;
+    g.cap_slow = j->gs_cap_slow;
     gen_entry(&g, tb->ninsns);
     for (uint32_t i = 0; i < ir->nops && !g.e.overflow; i++) {
         gen_op(&g, &ir->ops[i]);
     }
     gen_tail(&g);
     len = (g.e.overflow || g.failed) ? 0 : g.e.pos;
-    free(g.temps);
-    free(g.globals);
-    free(g.label_pos);
-    free(g.fix);
-    free(g.slow);
+    j->gs_fix = g.fix;
+    j->gs_cap_fix = g.cap_fix;
+    j->gs_slow = g.slow;
+    j->gs_cap_slow = g.cap_slow;
     return len;
 }
 

@@ -202,6 +202,10 @@ struct tes_jit {
     tes_jit_tb *zombie; /* the previous generation's, freed at the next flush */
     tes_jit_jc *jcs;
     tes_jit_ir *open;
+    tes_jit_ir *spare_ir; /* reused by jit_ir_new (tr_lock) */
+    /* gen.c's per-block arrays, kept from block to block (lock) */
+    void *gs_temps, *gs_globals, *gs_labels, *gs_fix, *gs_slow;
+    uint32_t gs_cap_temps, gs_cap_globals, gs_cap_labels, gs_cap_fix, gs_cap_slow;
     /* held from tes_jit_begin to tes_jit_end/abort: vCPU threads that
      * translate at once take turns */
     pthread_mutex_t tr_lock;
@@ -224,6 +228,8 @@ void sb_free(strbuf *sb);
 /* ir.c */
 tes_jit_ir *jit_ir_new(tes_jit *j, const tes_jit_key *k);
 void jit_ir_free(tes_jit_ir *ir);
+/* Done with ir: kept for the next jit_ir_new, or freed. */
+void jit_ir_release(tes_jit *j, tes_jit_ir *ir);
 void jit_ir_dump(tes_jit_ir *ir, strbuf *sb, const char *title);
 uint64_t jit_const_val(const tes_jit_ir *ir, tes_jit_val v);
 tes_jit_val jit_const_get(tes_jit_ir *ir, uint64_t v);

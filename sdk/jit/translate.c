@@ -89,6 +89,12 @@ void tes_jit_free(tes_jit *j)
         free((char *)j->gnames[i].name);
     }
     free(j->gnames);
+    jit_ir_free(j->spare_ir);
+    free(j->gs_temps);
+    free(j->gs_globals);
+    free(j->gs_labels);
+    free(j->gs_fix);
+    free(j->gs_slow);
     free(j->hash);
     free(j->pages);
     jit_buf_free(j);
@@ -126,7 +132,7 @@ tes_jit_ir *tes_jit_begin(tes_jit *j, const tes_jit_key *k)
 static void close_block(tes_jit *j, tes_jit_ir *ir)
 {
     __atomic_store_n(&j->open, NULL, __ATOMIC_RELAXED);
-    jit_ir_free(ir);
+    jit_ir_release(j, ir);
     pthread_mutex_unlock(&j->tr_lock);
 }
 
