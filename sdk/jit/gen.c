@@ -726,17 +726,34 @@ static void gen_op(gen *g, const jop *op)
     g->locked = 0;
 }
 
-/* Budget and exit-request check, then the instruction count. */
+/* Exit-request check, then the instruction count: "sub budget, n; jl"
+ * is one memory access where "cmp budget, 0; jle; sub" was two. The rule
+ * stays "run when budget > 0": a negative result goes to an out-of-line
+ * check of the old value (entry_tail), which adds n back and either
+ * leaves or takes the block after all. */
 static void gen_entry(gen *g, uint32_t ninsns)
 {
     const tes_jit_config *cfg = &g->j->cfg;
     const uint8_t *other = head_addr(g, g->j->ret_other_off);
 
-    x_alu_mi(&g->e, true, ALU_CMP, REG_ENV, cfg->budget_off, 0);
-    x_jmp_abs(&g->e, CC_LE, other);
     x_alu_mi(&g->e, false, ALU_CMP, REG_ENV, cfg->exit_off, 0);
     x_jmp_abs(&g->e, CC_NE, other);
     x_alu_mi(&g->e, true, ALU_SUB, REG_ENV, cfg->budget_off, (int32_t)ninsns);
+    g->entry_jl = x_jcc(&g->e, CC_L);
+    g->body_at = g->e.pos;
+}
+
+static void entry_tail(gen *g, uint32_t ninsns)
+{
+    const tes_jit_config *cfg = &g->j->cfg;
+    xemit *e = &g->e;
+
+    x_patch_rel32(e, g->entry_jl, e->pos);
+    x_alu_mi(e, true, ALU_ADD, REG_ENV, cfg->budget_off, (int32_t)ninsns);
+    x_alu_mi(e, true, ALU_CMP, REG_ENV, cfg->budget_off, 0);
+    x_jmp_abs(e, CC_LE, head_addr(g, g->j->ret_other_off));
+    x_alu_mi(e, true, ALU_SUB, REG_ENV, cfg->budget_off, (int32_t)ninsns);
+    x_patch_rel32(e, x_jmp(e), g->body_at);
 }
 
 static void gen_tail(gen *g)
@@ -748,6 +765,7 @@ static void gen_tail(gen *g)
         ra_sync(g);
         x_jmp_abs(e, -1, head_addr(g, g->j->ret_other_off));
     }
+    entry_tail(g, g->tb->ninsns);
     for (uint32_t i = 0; i < g->nslow; i++) {
         emit_slow(g, &g->slow[i]);
     }
