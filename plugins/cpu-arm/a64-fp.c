@@ -30,6 +30,88 @@
 
 static const int host_round[4] = { FE_TONEAREST, FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO };
 
+/* Host exception flags. glibc's feclearexcept rewrites the whole x87
+ * environment (fnstenv/fldenv, ~100 cycles) and took 40% of a
+ * floating-point loop: on x86-64 the operations here are SSE, whose flags
+ * are MXCSR's low bits (the FE_* values), so read and clear those
+ * directly. libm may raise a flag through the x87 unit (a software fma):
+ * its status word is read too, and cleared the slow way when it has one. */
+/* FPSR cumulative bits as host flags. */
+static inline int host_of_fpsr(uint32_t fpsr)
+{
+    return ((fpsr & FPSR_IOC) ? FE_INVALID : 0) | ((fpsr & FPSR_DZC) ? FE_DIVBYZERO : 0) |
+           ((fpsr & FPSR_OFC) ? FE_OVERFLOW : 0) | ((fpsr & FPSR_UFC) ? FE_UNDERFLOW : 0) |
+           ((fpsr & FPSR_IXC) ? FE_INEXACT : 0);
+}
+
+#if defined(__x86_64__)
+static inline int sse_flags(void)
+{
+    uint32_t m;
+
+    __asm__ volatile("stmxcsr %0" : "=m"(m)::"memory");
+    return (int)m;
+}
+
+static inline int host_flags(int which)
+{
+    uint16_t sw;
+
+    __asm__ volatile("fnstsw %0" : "=am"(sw)::"memory");
+    return (sse_flags() | sw) & which;
+}
+
+static inline void host_clear(int which)
+{
+    uint32_t m = (uint32_t)sse_flags();
+    uint16_t sw;
+
+    if (m & (uint32_t)which) {
+        m &= ~(uint32_t)which;
+        __asm__ volatile("ldmxcsr %0" ::"m"(m) : "memory");
+    }
+    __asm__ volatile("fnstsw %0" : "=am"(sw)::"memory");
+    if (sw & which) {
+        feclearexcept(which);
+    }
+}
+
+/* fp_end's read: x87 flags (rare: a software fma) are folded and cleared
+ * at once, so that fp_begin need only look at MXCSR. */
+static inline int host_flags_end(void)
+{
+    uint16_t sw;
+    int e = sse_flags() & FE_ALL_EXCEPT;
+
+    __asm__ volatile("fnstsw %0" : "=am"(sw)::"memory");
+    if (sw & FE_ALL_EXCEPT) {
+        e |= sw & FE_ALL_EXCEPT;
+        feclearexcept(sw & FE_ALL_EXCEPT);
+    }
+    return e;
+}
+#else
+static inline int sse_flags(void)
+{
+    return fetestexcept(FE_ALL_EXCEPT);
+}
+
+static inline int host_flags(int which)
+{
+    return fetestexcept(which);
+}
+
+static inline int host_flags_end(void)
+{
+    return fetestexcept(FE_ALL_EXCEPT);
+}
+
+static inline void host_clear(int which)
+{
+    feclearexcept(which);
+}
+#endif
+
 static inline double d_of(uint64_t b)
 {
     double d;
@@ -121,23 +203,38 @@ unsigned fp_rmode(arm_cpu *c)
     return (c->fpcr >> FPCR_RMODE_SHIFT) & 3;
 }
 
+/* Host flags as FPSR bits (the x86 FE_* bits: IE 0x01, ZE 0x04, OE 0x08,
+ * UE 0x10, PE 0x20; the denormal flag has no FPSR bit). */
+static inline uint32_t fpsr_of_host(int e)
+{
+    return ((e & FE_INVALID) ? FPSR_IOC : 0) | ((e & FE_DIVBYZERO) ? FPSR_DZC : 0) |
+           ((e & FE_OVERFLOW) ? FPSR_OFC : 0) | ((e & FE_UNDERFLOW) ? FPSR_UFC : 0) |
+           ((e & FE_INEXACT) ? FPSR_IXC : 0);
+}
+
+/* Host flags already in FPSR may stay set: FPSR is cumulative, so an
+ * operation raising one again changes nothing. Only flags FPSR lacks must
+ * be clear before the operation (and clearing costs a ldmxcsr, so once
+ * FPSR.IXC is set, as after the first inexact result, nothing is done). */
 void fp_begin(arm_cpu *c)
 {
     unsigned rm = fp_rmode(c);
+    int stale;
+
     if (rm) {
         fesetround(host_round[rm]);
     }
-    feclearexcept(FE_ALL_EXCEPT);
+    stale = sse_flags() & FE_ALL_EXCEPT & ~host_of_fpsr(c->fpsr);
+    if (stale) {
+        host_clear(stale);
+    }
 }
 
 void fp_end(arm_cpu *c)
 {
-    int e = fetestexcept(FE_ALL_EXCEPT);
-    if (e) {
-        c->fpsr |= ((e & FE_INVALID) ? FPSR_IOC : 0) | ((e & FE_DIVBYZERO) ? FPSR_DZC : 0) |
-                   ((e & FE_OVERFLOW) ? FPSR_OFC : 0) | ((e & FE_UNDERFLOW) ? FPSR_UFC : 0) |
-                   ((e & FE_INEXACT) ? FPSR_IXC : 0);
-    }
+    int e = host_flags_end();
+
+    c->fpsr |= fpsr_of_host(e);
     if (fp_rmode(c)) {
         fesetround(FE_TONEAREST);
     }
@@ -161,10 +258,10 @@ static inline uint64_t fix_result(arm_cpu *c, uint64_t r, bool dbl)
         return default_nan(dbl);
     }
     if ((c->fpcr & FPCR_FZ) &&
-        (is_denormal(r, dbl) || (is_zero(r, dbl) && fetestexcept(FE_UNDERFLOW)))) {
+        (is_denormal(r, dbl) || (is_zero(r, dbl) && host_flags(FE_UNDERFLOW)))) {
         /* A flushed result signals Underflow only, not Inexact (FPRound
          * with FZ): drop this operation's host flags. */
-        feclearexcept(FE_INEXACT | FE_UNDERFLOW);
+        host_clear(FE_INEXACT | FE_UNDERFLOW);
         c->fpsr |= FPSR_UFC;
         return r & sign_bit(dbl);
     }
@@ -176,9 +273,9 @@ static inline uint64_t fix_result(arm_cpu *c, uint64_t r, bool dbl)
 static inline void fz_sync(arm_cpu *c)
 {
     if (c->fpcr & FPCR_FZ) {
-        int e = fetestexcept(FE_INEXACT | FE_UNDERFLOW);
+        int e = host_flags(FE_INEXACT | FE_UNDERFLOW);
         c->fpsr |= ((e & FE_UNDERFLOW) ? FPSR_UFC : 0) | ((e & FE_INEXACT) ? FPSR_IXC : 0);
-        feclearexcept(FE_INEXACT | FE_UNDERFLOW);
+        host_clear(FE_INEXACT | FE_UNDERFLOW);
     }
 }
 

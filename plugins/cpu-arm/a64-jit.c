@@ -124,20 +124,14 @@ static void fallback(a64_dc *s)
 
 /* ---- exits ---- */
 
-/* Leave for the pc in target through the lookup helper: straight to its
- * block when it is translated. The block's mode bits are the vCPU's
- * (whatever changes them ends the block), so they go as a constant. The
- * helper touches no global and never asks to leave (PURE): the globals
- * are written back by goto_ptr, as by any exit. (Probing the lookup cache
- * inline in IR measured slower: the branch makes every cached global be
- * written back and the probe is a dozen ops per indirect jump.) */
+/* Leave for the pc in target: the vCPU's jump cache is probed in the
+ * generated code (after the exit has written the globals back, so the
+ * probe costs no write-backs of its own), the lookup helper runs on a
+ * miss. */
 static void lookup_goto(a64_dc *s, tes_jit_val target)
 {
-    tes_jit_val code = T(s), args[3] = {s->env, target, K(s, s->flags)};
-
     store_pc(s, target);
-    tes_jit_call(s->ir, (const void *)arm_jit_lookup, TES_JIT_CALL_PURE, code, 3, args);
-    tes_jit_goto_ptr(s->ir, code);
+    tes_jit_goto_lookup(s->ir, target, (const void *)arm_jit_lookup);
 }
 
 /* Leave for target (pc already known): a chainable exit when it is in the

@@ -42,7 +42,7 @@ typedef struct a64_dc {
 /* translate.c */
 uint64_t arm_tb_flags(arm_cpu *c);
 bool arm_tb_key(arm_cpu *c, tes_jit_key *k);
-uint64_t arm_jit_lookup(arm_cpu *c, uint64_t pc, uint64_t flags);
+const void *arm_jit_lookup(arm_cpu *c);
 
 /* a64-jit.c: translate the block of key k into ir; returns its
  * instruction count (0: nothing could be translated). */

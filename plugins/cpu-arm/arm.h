@@ -183,7 +183,6 @@ typedef struct arm_cpu {
     bool jit;            /* property "jit": translate (on) or interpret */
     uint32_t tb_size;    /* property "tb-size": code buffer MiB */
     struct tes_jit_jc *jc; /* this vCPU's jump cache */
-    struct arm_lc_entry *lc; /* in front of it, for indirect jumps */
     uint64_t jc_epoch;   /* tlb_epoch the jump cache is valid for */
 } arm_cpu;
 
@@ -207,6 +206,9 @@ bool arm_jit_run(arm_cpu *c, uint64_t budget, uint64_t *done, tes_exec_status *s
 bool arm_jit_page_has_code(const void *host_page);
 /* The CPU wrote [host, host + len) of a page holding code (entry_write). */
 void arm_jit_code_written(const void *host, size_t len);
+/* Every soft TLB flush (a new tlb_epoch): the jump cache goes too. */
+void arm_jit_tlb_flushed(arm_cpu *c);
+void arm_jit_tlb_flushed_page(arm_cpu *c, uint64_t va);
 /* Drop every translation (reset: boot loaders rewrite RAM directly). */
 void arm_jit_reset(arm_cpu *c);
 void arm_jit_cpu_free(arm_cpu *c);

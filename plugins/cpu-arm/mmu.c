@@ -205,6 +205,7 @@ void arm_tlb_flush(arm_cpu *c)
     c->tlb_ng_hi = false;
     c->tlb_gen = H->memory_generation();
     c->tlb_epoch = ++tlb_epochs;
+    arm_jit_tlb_flushed(c);
 }
 
 static void flush_low_half(tlb_entry *t, unsigned n)
@@ -223,6 +224,7 @@ void arm_tlb_flush_asid(arm_cpu *c)
         return;
     }
     c->tlb_epoch = ++tlb_epochs;
+    arm_jit_tlb_flushed(c);
     flush_low_half(&c->tlb_r[0][0], 2 * TLB_SIZE);
     flush_low_half(&c->tlb_w[0][0], 2 * TLB_SIZE);
     flush_low_half(&c->tlb_x[0][0], 2 * TLB_SIZE);
@@ -239,6 +241,7 @@ void arm_tlb_flush_page(arm_cpu *c, uint64_t va)
         return;
     }
     c->tlb_epoch = ++tlb_epochs;
+    arm_jit_tlb_flushed_page(c, va);
     for (unsigned el = 0; el < 2; el++) {
         for (int kind = AK_READ; kind <= AK_EXEC; kind++) {
             tlb_entry *e = tlb_of(c, kind, el, va);

@@ -144,7 +144,6 @@ void arm_cpu_reset(arm_cpu *c)
     bool jit = c->jit;
     uint32_t tb_size = c->tb_size;
     struct tes_jit_jc *jc = c->jc;
-    struct arm_lc_entry *lc = c->lc;
 
     for (int i = 0; i < NUM_TIMERS; i++) {
         t[i] = c->timer[i].t;
@@ -155,7 +154,6 @@ void arm_cpu_reset(arm_cpu *c)
     c->jit = jit;
     c->tb_size = tb_size;
     c->jc = jc;
-    c->lc = lc;
     c->jc_epoch = UINT64_MAX; /* never a tlb_epoch: clear it before use */
     for (int i = 0; i < NUM_TIMERS; i++) {
         c->timer[i].t = t[i];

@@ -46,23 +46,6 @@
 static tes_jit *jit;
 static bool jit_failed;
 
-/* In front of the jump cache, for the indirect jumps of the generated
- * code (BR/BLR/RET, branches to other pages: one in ~20 instructions of
- * a shell's userspace): pc, mode and code inline, one cache line per
- * lookup and no TLB lookup. An entry is good while neither the vCPU's
- * translation (tlb_epoch) nor jit_gen has moved since it was filled:
- * the pc then still maps to the same host code. jit_gen moves whenever
- * blocks may have been dropped (a write reported by the core, a flush). */
-#define LC_BITS 12
-#define LC_SIZE (1u << LC_BITS)
-typedef struct arm_lc_entry {
-    uint64_t pc;
-    uint64_t epoch; /* c->tlb_epoch at fill */
-    uint64_t tag;   /* key flags | jit_gen << 8 */
-    const void *code;
-} arm_lc_entry;
-static uint64_t jit_gen = 1;
-
 /* ---- the code generator's callbacks ---- */
 
 /* The access completed, and it made a device raise an interrupt line
@@ -136,27 +119,21 @@ static void protect_page(void *opaque, const void *host_page)
     }
 }
 
-static uint64_t invalidated_count(void)
-{
-    tes_jit_stats st;
-
-    tes_jit_get_stats(jit, &st);
-    return st.invalidated;
-}
-
 void arm_jit_code_written(const void *host, size_t len)
 {
-    uint64_t before;
-
     if (!jit) {
         return;
     }
-    /* Data next to code is written often and drops nothing: keep the
-     * lookup caches then. */
-    before = invalidated_count();
+    /* dropped blocks leave the jump caches by themselves */
     tes_jit_invalidate(jit, host, len);
-    if (invalidated_count() != before) {
-        __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
+}
+
+/* Every bump of c->tlb_epoch (mmu.c): the jump cache maps virtual pcs
+ * without the host address, so it goes with the TLB, as QEMU's does. */
+void arm_jit_tlb_flushed(arm_cpu *c)
+{
+    if (c->jc) {
+        tes_jit_jc_clear(c->jc);
     }
 }
 
@@ -187,6 +164,7 @@ static tes_jit *jit_get(arm_cpu *c)
         .log = jit_log,
         .log_op = H->log_enabled(TES_LOG_OP),
         .log_out_asm = H->log_enabled(TES_LOG_OUT_ASM),
+        .jc_off = offsetof(arm_cpu, jc),
     };
     char *err = NULL;
 
@@ -206,6 +184,14 @@ static tes_jit *jit_get(arm_cpu *c)
     return jit;
 }
 
+/* A TLB flush of one page (TLBI by VA): that page's jump cache entries. */
+void arm_jit_tlb_flushed_page(arm_cpu *c, uint64_t va)
+{
+    if (c->jc) {
+        tes_jit_jc_clear_page(c->jc, va);
+    }
+}
+
 bool arm_jit_page_has_code(const void *host_page)
 {
     return jit && tes_jit_page_has_code(jit, host_page);
@@ -217,7 +203,6 @@ void arm_jit_reset(arm_cpu *c)
      * exec() is not running), so dropping everything is allowed. */
     if (jit) {
         tes_jit_flush(jit);
-        __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
     }
     if (c->jc) {
         tes_jit_jc_clear(c->jc);
@@ -230,8 +215,6 @@ void arm_jit_cpu_free(arm_cpu *c)
         tes_jit_jc_free(c->jc);
         c->jc = NULL;
     }
-    free(c->lc);
-    c->lc = NULL;
 }
 
 /* ---- finding and translating blocks ---- */
@@ -270,39 +253,19 @@ bool arm_tb_key(arm_cpu *c, tes_jit_key *k)
     return true;
 }
 
-/* The helper behind BR/BLR/RET and branches to other pages, called with
- * c->pc = pc already stored and the calling block's flags (the vCPU's):
- * the next block's code, or 0 to go back to the loop (not translated yet, not in
- * the fetch TLB, not RAM).
- *
- * Unlike QEMU's, our jump caches never need clearing when the guest's
- * translation changes (TLB flushes are frequent: every TLBI by VA): the
- * generator compares whole keys, and the key's host address comes from
- * the fetch TLB as it is now, so an entry for an old mapping can only
- * miss. */
-uint64_t arm_jit_lookup(arm_cpu *c, uint64_t pc, uint64_t flags)
+/* The miss path behind BR/BLR/RET and branches to other pages (the jump
+ * cache is probed in the generated code first), called with c->pc
+ * stored, in the calling block's mode (the vCPU's: whatever changes it
+ * ends the block): the next block's code, or NULL to go back to the loop
+ * (not translated yet, not in the fetch TLB, not RAM). */
+const void *arm_jit_lookup(arm_cpu *c)
 {
-    /* Hashed: functions at the same offset of different pages collide
-     * under pc bits alone. */
-    arm_lc_entry *e = &c->lc[(pc * 0x9e3779b97f4a7c15ull) >> (64 - LC_BITS)];
-    uint64_t tag = flags | __atomic_load_n(&jit_gen, __ATOMIC_RELAXED) << 8;
     tes_jit_key k;
-    const void *code;
 
-    if (e->pc == pc && e->epoch == c->tlb_epoch && e->tag == tag) {
-        return (uint64_t)(uintptr_t)e->code;
-    }
     if (!arm_tb_key(c, &k)) {
-        return 0;
+        return NULL;
     }
-    code = tes_jit_find_code(jit, c->jc, &k);
-    if (code) {
-        e->pc = k.pc;
-        e->epoch = c->tlb_epoch;
-        e->tag = tag;
-        e->code = code;
-    }
-    return (uint64_t)(uintptr_t)code;
+    return tes_jit_find_code(jit, c->jc, &k);
 }
 
 static uint64_t flush_count(void)
@@ -323,9 +286,6 @@ static tes_jit_tb *translate(arm_cpu *c, const tes_jit_key *k, bool *flushed)
     unsigned n;
 
     *flushed = flush_count() != flushes;
-    if (*flushed) {
-        __atomic_add_fetch(&jit_gen, 1, __ATOMIC_RELAXED);
-    }
     if (!ir) {
         return NULL;
     }
@@ -401,9 +361,8 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
         rs->last = TES_JIT_RET_OTHER;
     }
     if (c->jc_epoch != c->tlb_epoch) {
-        /* A TLB flush. The jump cache needs no clearing (see
-         * arm_jit_lookup), but a chain decided across it would not be
-         * right. */
+        /* A TLB flush (the jump cache went with it, arm_jit_tlb_flushed):
+         * a chain decided across it would not be right. */
         c->jc_epoch = c->tlb_epoch;
         rs->last = TES_JIT_RET_OTHER;
     }
@@ -441,9 +400,8 @@ bool arm_jit_run(arm_cpu *c, uint64_t budget, uint64_t *done, tes_exec_status *s
     }
     if (!c->jc) {
         c->jc = tes_jit_jc_new(jit);
-        c->lc = calloc(LC_SIZE, sizeof(arm_lc_entry));
         c->jc_epoch = c->tlb_epoch;
-        if (!c->jc || !c->lc) {
+        if (!c->jc) {
             arm_jit_cpu_free(c);
             return false; /* out of memory: interpret */
         }

@@ -234,7 +234,18 @@ static void exec_div(x86_cpu *c, x86_insn *x, unsigned size, uint64_t d, bool si
         x86_exception(c, EXC_DE, false, 0);
         return;
     }
-    if (!sign) {
+    if (!sign && (uint64_t)(n >> 64) == 0) {
+        /* the usual case (the high half zero, or small): one 64-bit
+         * division instead of libgcc's 128-bit one */
+        uint64_t n64 = (uint64_t)n, q = n64 / d;
+
+        if (q > m) {
+            x86_exception(c, EXC_DE, false, 0);
+            return;
+        }
+        hi = n64 % d;
+        lo = q;
+    } else if (!sign) {
         unsigned __int128 q = n / d, r = n % d;
 
         if (q > m) {

@@ -295,6 +295,7 @@ void x86_tlb_flush(x86_cpu *c, bool keep_global)
     }
     c->tlb_large = false;
     c->tlb_gen = H->memory_generation();
+    x86_jit_tlb_flushed(c);
 }
 
 void x86_tlb_flush_page(x86_cpu *c, uint64_t la)
@@ -313,6 +314,7 @@ void x86_tlb_flush_page(x86_cpu *c, uint64_t la)
             }
         }
     }
+    x86_jit_tlb_flushed_page(c, la);
 }
 
 static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const xlate *x)

@@ -32,11 +32,25 @@ typedef xmm_reg V;
 /* ---- host environment ---- */
 
 #if defined(__SSE2__)
+#define ENV_KEPT UINT32_MAX
+
+/* The guest's MXCSR controls into the host's, flags cleared; the host's
+ * MXCSR is restored by env_leave. Fast path (no ldmxcsr, which costs
+ * more than the operation): the guest runs with the host's own controls
+ * (round to nearest, no FZ/DAZ, every exception masked) and the host's
+ * flags are all set in the guest's MXCSR already. Raised flags then stay
+ * in the host (harmless: they are sticky and nothing host-side reads
+ * them) and env_leave reports them with the new ones; committing a flag
+ * the guest has already changes nothing and, all masked, never faults. */
 static uint32_t env_enter(x86_cpu *c)
 {
     uint32_t saved, m = (c->mxcsr & (MX_DAZ | MX_FZ | 0x6000)) | 0x1f80;
 
     __asm__ volatile("stmxcsr %0" : "=m"(saved)::"memory");
+    if ((c->mxcsr & 0xffc0) == 0x1f80 && (saved & 0xffc0) == 0x1f80 &&
+        (saved & 0x3f & ~c->mxcsr) == 0) {
+        return ENV_KEPT;
+    }
     __asm__ volatile("ldmxcsr %0" ::"m"(m) : "memory");
     return saved;
 }
@@ -46,7 +60,9 @@ static uint32_t env_leave(uint32_t saved)
     uint32_t m;
 
     __asm__ volatile("stmxcsr %0" : "=m"(m)::"memory");
-    __asm__ volatile("ldmxcsr %0" ::"m"(saved) : "memory");
+    if (saved != ENV_KEPT) {
+        __asm__ volatile("ldmxcsr %0" ::"m"(saved) : "memory");
+    }
     return m & 0x3f;
 }
 #else

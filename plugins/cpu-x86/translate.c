@@ -193,6 +193,22 @@ static void protect_page(void *opaque, const void *host_page)
     }
 }
 
+/* The jump cache maps linear rips without the host address: it goes
+ * with every TLB flush (mmu.c), whole or by page. */
+void x86_jit_tlb_flushed(x86_cpu *c)
+{
+    if (c->jc) {
+        tes_jit_jc_clear(c->jc);
+    }
+}
+
+void x86_jit_tlb_flushed_page(x86_cpu *c, uint64_t la)
+{
+    if (c->jc) {
+        tes_jit_jc_clear_page(c->jc, la);
+    }
+}
+
 bool x86_jit_page_has_code(const void *host_page)
 {
     return jit && tes_jit_page_has_code(jit, host_page);
@@ -257,6 +273,7 @@ static void jit_create(const x86_cpu *c)
         .st_slow = st_slow,
         .protect_page = protect_page,
         .log = jit_log,
+        .jc_off = offsetof(x86_cpu, jc),
     };
     char *err = NULL;
 
@@ -458,6 +475,7 @@ static uint32_t tr_body(jit_tr *t, const uint8_t *page, uint64_t pc, uint64_t *e
         t->next_rip = (rip + t->x.len) & mask;
         t->next_la = la + t->x.len;
         t->last = n + 1 == MAX_BLOCK_INSNS;
+        t->left = MAX_BLOCK_INSNS - n - 1;
         if (log) {
             H->log(TES_LOG_IN_ASM, "cpu%u %04x:%016" PRIx64 "\n", c->index,
                    c->seg[S_CS].sel, rip);

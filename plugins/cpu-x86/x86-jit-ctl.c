@@ -124,7 +124,7 @@ static bool tr_call(jit_tr *t)
 static void goto_value(jit_tr *t, tes_jit_val rip)
 {
     tes_jit_st(t->ir, rip, t->env, offsetof(x86_cpu, rip), TES_JIT_MO_64);
-    jt_goto_rip(t);
+    jt_goto_rip(t, rip);
     t->ended = true;
 }
 

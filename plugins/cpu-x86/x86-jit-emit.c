@@ -354,17 +354,66 @@ static bool kills_flags(const x86_insn *x)
     }
 }
 
+/* Register forms that read no flag, leave them all (or only CF and OF,
+ * which ROL/ROR write), never fault and never end a block: a flag update
+ * before them is dead when a killer follows. */
+static bool keeps_flags(const jit_tr *t, const x86_insn *x)
+{
+    unsigned op = x->op;
+
+    if (op == 0x63 && t->c->code_bits != 64) {
+        return false; /* ARPL writes ZF */
+    }
+    if (op == 0x8d) {
+        return x->rm_is_mem; /* LEA: no access; the register form is #UD */
+    }
+    if (x->rm_is_mem && x->has_modrm) {
+        return false;
+    }
+    switch (op) {
+    case 0x89: case 0x8b: case 0x63: /* MOV, MOVSXD */
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+    case 0x0fb6: case 0x0fb7: case 0x0fbe: case 0x0fbf: /* MOVZX, MOVSX */
+    case 0x0fc8: case 0x0fc9: case 0x0fca: case 0x0fcb: /* BSWAP */
+    case 0x0fcc: case 0x0fcd: case 0x0fce: case 0x0fcf:
+        return !x->lock;
+    case 0xc1: case 0xd1: /* ROL/ROR: CF, OF */
+        return (x->reg & 7) <= 1;
+    case 0xf7:
+        return (x->reg & 7) == 2; /* NOT */
+    default:
+        return false;
+    }
+}
+
+/* The arithmetic flags the current instruction would write are dead: the
+ * instructions after it in this block and page, before any that reads a
+ * flag or may fault, include one that overwrites all six. (A fault
+ * between would see the stale flags, hence the stop there.) */
 bool jt_flags_dead(jit_tr *t)
 {
-    unsigned off = (unsigned)(t->next_la & 0xfff);
+    uint64_t la = t->next_la;
     x86_ea_form form;
     x86_insn x;
 
-    if (t->last || !t->code || (t->next_la & ~0xfffull) != t->page) {
+    if (!t->code) {
         return false;
     }
-    return x86_decode_buf(t->c, t->next_la, t->code + off, 4096 - off, &x, &form) &&
-           kills_flags(&x);
+    for (uint32_t i = 0; i < t->left && i < 12 && (la & ~0xfffull) == t->page; i++) {
+        unsigned off = (unsigned)(la & 0xfff);
+
+        if (!x86_decode_buf(t->c, la, t->code + off, 4096 - off, &x, &form)) {
+            return false;
+        }
+        if (kills_flags(&x)) {
+            return true;
+        }
+        if (!keeps_flags(t, &x)) {
+            return false;
+        }
+        la += x.len;
+    }
+    return false;
 }
 
 /* Conditions on materialised flags: one bit test (L/LE: the helper). */
@@ -578,21 +627,28 @@ void jt_cond(jit_tr *t, unsigned cc, jcond *k)
 
 /* ---- block exits ---- */
 
-static void goto_lookup(jit_tr *t, const void *helper)
+/* To the block at la (rip stored already): the jump cache is probed in
+ * the generated code; the helper runs on a miss. */
+static void goto_lookup(jit_tr *t, tes_jit_val la, const void *helper)
 {
-    tes_jit_val v = jt_tmp(t), env = t->env;
-
-    tes_jit_call(t->ir, helper, 0, v, 1, &env);
-    tes_jit_goto_ptr(t->ir, v);
+    tes_jit_goto_lookup(t->ir, la, helper);
 }
 
-/* Leave for the block at env->rip through the lookup helper. */
-void jt_goto_rip(jit_tr *t)
+/* Leave for the block at rip (stored in env->rip by the caller). */
+void jt_goto_rip(jit_tr *t, tes_jit_val rip)
 {
-    goto_lookup(t, (const void *)x86_jit_helper_lookup);
+    tes_jit_val la = rip;
+
+    if (t->c->code_bits != 64) {
+        la = jt_tmp(t);
+        jt_op(t, TES_JIT_EXT32U, la, rip, TES_JIT_NONE);
+    }
+    goto_lookup(t, la, (const void *)x86_jit_helper_lookup);
 }
 
-/* Leave for rip: chainable on the block's page, else through the lookup. */
+/* Leave for rip: chainable on the block's page, else through the jump
+ * cache (a block on another page is entered only after the lookup, so a
+ * remapped page is never jumped to blindly). */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot)
 {
     uint64_t la = t->c->code_bits == 64 ? rip : (uint32_t)rip;
@@ -601,6 +657,6 @@ void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot)
     if ((la & ~0xfffull) == t->page) {
         tes_jit_exit(t->ir, slot);
     } else {
-        goto_lookup(t, (const void *)x86_jit_helper_lookup_direct);
+        goto_lookup(t, jt_const(t, la), (const void *)x86_jit_helper_lookup_direct);
     }
 }

@@ -273,6 +273,68 @@ static bool shift_cl(jit_tr *t, unsigned size, unsigned op)
     return true;
 }
 
+/* SHLD/SHRD of a register (0F A4 A5 AC AD), 32 and 64 bits, the values
+ * exec_shiftd computes (result, and the lazy source: the destination
+ * shifted by count - 1, for CC_OP_SHL/SAR). A zero count (CL) keeps
+ * flags and value, as shift_cl. */
+static bool shiftd(jit_tr *t)
+{
+    const x86_insn *x = &t->x;
+    unsigned size = x->opsize, mask = size == 8 ? 0x3f : 0x1f;
+    bool right = x->op >= 0x0fac, by_cl = x->op & 1;
+    tes_jit_opc fwd = right ? TES_JIT_SHR : TES_JIT_SHL;
+    int64_t ccop = (int64_t)(right ? CC_OP_SAR : CC_OP_SHL) << 2 | size_log2(size);
+    tes_jit_val d, s, cnt, c1 = jt_tmp(t), r = jt_tmp(t), tt = jt_tmp(t), z = jt_const(t, 0);
+
+    if (x->rm_is_mem || size < 4 || (!by_cl && (x->imm & mask) == 0)) {
+        return false;
+    }
+    d = jt_reg_get(t, x->rm, size);
+    s = jt_reg_get(t, x->reg, size);
+    if (by_cl) {
+        cnt = jt_tmp(t);
+        jt_op(t, TES_JIT_AND, cnt, jt_reg(t, R_ECX), jt_const(t, mask));
+    } else {
+        cnt = jt_const(t, x->imm & mask);
+    }
+    jt_op(t, TES_JIT_SUB, c1, cnt, jt_const(t, 1));
+    if (size == 8) {
+        tes_jit_val a = jt_tmp(t), b = jt_tmp(t), inv = jt_tmp(t);
+
+        jt_op(t, TES_JIT_SUB, inv, jt_const(t, 64), cnt);
+        jt_op(t, fwd, a, d, cnt);
+        jt_op(t, right ? TES_JIT_SHL : TES_JIT_SHR, b, s, inv);
+        jt_op(t, TES_JIT_OR, r, a, b);
+        jt_op(t, fwd, tt, d, c1);
+    } else {
+        tes_jit_val cat = jt_tmp(t);
+
+        jt_op(t, TES_JIT_SHL, cat, right ? s : d, jt_const(t, 32));
+        jt_op(t, TES_JIT_OR, cat, cat, right ? d : s);
+        jt_op(t, fwd, r, cat, cnt);
+        jt_op(t, fwd, tt, cat, c1);
+        if (right) {
+            jt_op(t, TES_JIT_EXT32U, r, r, TES_JIT_NONE);
+        } else {
+            jt_op(t, TES_JIT_SHR, r, r, jt_const(t, 32));
+            jt_op(t, TES_JIT_SHR, tt, tt, jt_const(t, 32));
+        }
+    }
+    if (!by_cl) {
+        jt_set_cc(t, right ? CC_OP_SAR : CC_OP_SHL, size, r, tt);
+        jt_reg_set(t, x->rm, size, r);
+        return true;
+    }
+    tes_jit_movcond(t->ir, TES_JIT_EQ, t->cc_op, cnt, z, t->cc_op, jt_const(t, (uint64_t)ccop),
+                    false);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, t->cc_dst, cnt, z, t->cc_dst, r, false);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, t->cc_src, cnt, z, t->cc_src, tt, false);
+    tes_jit_movcond(t->ir, TES_JIT_EQ, r, cnt, z, d, r, false);
+    jt_reg_set(t, x->rm, size, r);
+    t->cc_known = -1;
+    return true;
+}
+
 /* BSF/BSR (without F3: TZCNT/LZCNT stay in the interpreter): ZF from the
  * source, the destination kept (but written) when it is zero. */
 static bool bsf_bsr(jit_tr *t, bool rev)
@@ -573,6 +635,8 @@ static bool tr_0f(jit_tr *t)
     case 0xbb: return bit_test(t, 3, false);
     case 0xb0: case 0xb1:
         return cmpxchg(t);
+    case 0xa4: case 0xa5: case 0xac: case 0xad:
+        return shiftd(t);
     default:
         return false;
     }

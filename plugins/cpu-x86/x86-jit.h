@@ -49,6 +49,7 @@ typedef struct jit_tr {
     const uint8_t *code; /* host address of the block's page */
     uint64_t next_la;    /* linear address of the next instruction */
     bool last;           /* no instruction follows in this block */
+    uint32_t left;       /* instructions that may still follow in it */
     /* cc_op as the generated code left it so far, -1 when not known at
      * translate time (start of block, after a fallback call). */
     int64_t cc_known;
@@ -138,7 +139,7 @@ bool jt_cond_inlinable(int64_t ccop, unsigned cc);
 void jt_cond_helper(jit_tr *t, unsigned cc, jcond *k);
 /* Exits: to a constant rip (chained on the page), to env->rip. */
 void jt_exit_to(jit_tr *t, uint64_t rip, unsigned slot);
-void jt_goto_rip(jit_tr *t);
+void jt_goto_rip(jit_tr *t, tes_jit_val rip);
 
 /* ---- x86-jit-int.c, x86-jit-ctl.c ---- */
 /* Inline translation of t->x; false when it is not one of the inline

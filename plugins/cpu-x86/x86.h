@@ -248,6 +248,9 @@ void x86_jit_release(x86_cpu *c);
 void x86_jit_state_written(x86_cpu *c);
 /* The write TLB asks whether a host page holds translated code. */
 bool x86_jit_page_has_code(const void *host_page);
+/* The soft TLB was flushed (whole or a page): the jump cache goes too. */
+void x86_jit_tlb_flushed(x86_cpu *c);
+void x86_jit_tlb_flushed_page(x86_cpu *c, uint64_t la);
 /* A store reached RAM with translated code at host[0, len). */
 void x86_jit_code_written(x86_cpu *c, const void *host, size_t len);
 /* An interrupt became pending for c: translated code must leave soon. */

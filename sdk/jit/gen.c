@@ -520,9 +520,78 @@ static void gen_exit(gen *g, const jop *op)
     g->tb->jmp_off[slot] = x_jmp(e);
 }
 
+/* r11 = the address of pc's jump cache entry (jc in rcx), pc in r10. */
+static int32_t jc_entry_addr(gen *g, const jop *op)
+{
+    xemit *e = &g->e;
+    int32_t base = (int32_t)offsetof(tes_jit_jc, e);
+
+    if (ra_is_const(g, op->v[1])) {
+        uint64_t pc = ra_const(g, op->v[1]);
+
+        x_mov_ri(e, TMP0, pc);
+        x_ld64(e, RCX, REG_ENV, g->j->cfg.jc_off);
+        return base + (int32_t)(jit_jc_index(pc) << JC_ENTRY_SHIFT);
+    }
+    /* pc first: it may sit in rcx or rax */
+    x_mov_rr(e, true, TMP0, ra_load(g, op->v[1], REGS_ALLOC));
+    x_ld64(e, RCX, REG_ENV, g->j->cfg.jc_off);
+    /* jit_jc_index: (pc ^ pc >> 2 ^ pc >> 14) & 4095, times 32 */
+    x_mov_rr(e, true, TMP1, TMP0);
+    x_shift_ri(e, true, SH_SHR, TMP1, 2);
+    x_alu_rr(e, true, ALU_XOR, TMP1, TMP0);
+    x_mov_rr(e, true, RAX, TMP0);
+    x_shift_ri(e, true, SH_SHR, RAX, 2 + JC_BITS);
+    x_alu_rr(e, true, ALU_XOR, TMP1, RAX);
+    x_alu_ri(e, false, ALU_AND, TMP1, JC_SIZE - 1);
+    x_shift_ri(e, false, SH_SHL, TMP1, JC_ENTRY_SHIFT);
+    x_alu_rr(e, true, ALU_ADD, TMP1, RCX);
+    return base;
+}
+
+/* tes_jit_goto_lookup: every global is written back and nothing is live
+ * after, so every caller-saved register is free. Hit: three compares and
+ * an indirect jump, without leaving generated code. */
+static void gen_goto_lookup(gen *g, const jop *op)
+{
+    xemit *e = &g->e;
+    uint64_t flags = g->ir->key.flags;
+    uint32_t miss[2] = { 0, 0 };
+    int32_t off;
+    int ent;
+
+    ra_sync(g);
+    if (g->j->cfg.jc_off && flags <= JC_FLAGS_MAX) {
+        off = jc_entry_addr(g, op);
+        ent = ra_is_const(g, op->v[1]) ? RCX : TMP1;
+        x_op_mem(e, 0x3b | X_W, TMP0, ent, -1, 0, off); /* cmp r10, e->pc */
+        miss[0] = x_jcc(e, CC_NE);
+        x_ld64(e, RAX, RCX, (int32_t)offsetof(tes_jit_jc, gtag));
+        if (flags) {
+            x_alu_ri(e, true, ALU_OR, RAX, (int64_t)flags);
+        }
+        x_op_mem(e, 0x3b | X_W, RAX, ent, -1, 0, off + 8); /* cmp rax, e->tag */
+        miss[1] = x_jcc(e, CC_NE);
+        x_op_mem(e, 0xff, 4, ent, -1, 0, off + 16); /* jmp e->code */
+        x_patch_rel32(e, miss[0], e->pos);
+        x_patch_rel32(e, miss[1], e->pos);
+    }
+    x_mov_rr(e, true, RDI, REG_ENV);
+    emit_call(g, op->imm);
+    x_op_rr(e, 0x85 | X_W, RAX, RAX);
+    x_jmp_abs(e, CC_E, head_addr(g, g->j->ret_other_off));
+    x_op_rr(e, 0xff, 4, RAX);
+}
+
 static void gen_goto_ptr(gen *g, const jop *op)
 {
-    int r = ra_load(g, op->v[1], REGS_ALLOC);
+    int r;
+
+    if (op->imm) {
+        gen_goto_lookup(g, op);
+        return;
+    }
+    r = ra_load(g, op->v[1], REGS_ALLOC);
 
     ra_sync(g);
     x_op_rr(&g->e, 0x85 | X_W, r, r);
@@ -657,17 +726,34 @@ static void gen_op(gen *g, const jop *op)
     g->locked = 0;
 }
 
-/* Budget and exit-request check, then the instruction count. */
+/* Exit-request check, then the instruction count: "sub budget, n; jl"
+ * is one memory access where "cmp budget, 0; jle; sub" was two. The rule
+ * stays "run when budget > 0": a negative result goes to an out-of-line
+ * check of the old value (entry_tail), which adds n back and either
+ * leaves or takes the block after all. */
 static void gen_entry(gen *g, uint32_t ninsns)
 {
     const tes_jit_config *cfg = &g->j->cfg;
     const uint8_t *other = head_addr(g, g->j->ret_other_off);
 
-    x_alu_mi(&g->e, true, ALU_CMP, REG_ENV, cfg->budget_off, 0);
-    x_jmp_abs(&g->e, CC_LE, other);
     x_alu_mi(&g->e, false, ALU_CMP, REG_ENV, cfg->exit_off, 0);
     x_jmp_abs(&g->e, CC_NE, other);
     x_alu_mi(&g->e, true, ALU_SUB, REG_ENV, cfg->budget_off, (int32_t)ninsns);
+    g->entry_jl = x_jcc(&g->e, CC_L);
+    g->body_at = g->e.pos;
+}
+
+static void entry_tail(gen *g, uint32_t ninsns)
+{
+    const tes_jit_config *cfg = &g->j->cfg;
+    xemit *e = &g->e;
+
+    x_patch_rel32(e, g->entry_jl, e->pos);
+    x_alu_mi(e, true, ALU_ADD, REG_ENV, cfg->budget_off, (int32_t)ninsns);
+    x_alu_mi(e, true, ALU_CMP, REG_ENV, cfg->budget_off, 0);
+    x_jmp_abs(e, CC_LE, head_addr(g, g->j->ret_other_off));
+    x_alu_mi(e, true, ALU_SUB, REG_ENV, cfg->budget_off, (int32_t)ninsns);
+    x_patch_rel32(e, x_jmp(e), g->body_at);
 }
 
 static void gen_tail(gen *g)
@@ -679,6 +765,7 @@ static void gen_tail(gen *g)
         ra_sync(g);
         x_jmp_abs(e, -1, head_addr(g, g->j->ret_other_off));
     }
+    entry_tail(g, g->tb->ninsns);
     for (uint32_t i = 0; i < g->nslow; i++) {
         emit_slow(g, &g->slow[i]);
     }
@@ -701,6 +788,18 @@ static void gen_tail(gen *g)
     }
 }
 
+/* The allocator's state of n values, all unallocated. */
+static vstate *fresh_states(void **buf, uint32_t *cap, uint32_t n)
+{
+    vstate *v = *buf = jit_grow(*buf, cap, n + 1, sizeof(vstate));
+
+    for (uint32_t i = 0; i <= n; i++) {
+        v[i] = (vstate){ .reg = -1, .slot = -1 };
+    }
+    return v;
+}
+
+/* Runs under j->lock; its arrays are j's, kept from block to block. */
 uint32_t jit_gen(tes_jit *j, tes_jit_ir *ir, tes_jit_tb *tb, uint32_t max)
 {
     gen g = { .j = j, .ir = ir, .tb = tb, .reachable = true };
@@ -709,29 +808,27 @@ uint32_t jit_gen(tes_jit *j, tes_jit_ir *ir, tes_jit_tb *tb, uint32_t max)
     g.e.rw = j->rw + j->used;
     g.e.rx = j->rx + j->used;
     g.e.max = max;
-    g.temps = jit_alloc((ir->ntemps + 1) * sizeof(vstate));
-    g.globals = jit_alloc((ir->nglobals + 1) * sizeof(vstate));
-    g.label_pos = jit_alloc((ir->nlabels + 1) * sizeof(int32_t));
-    for (uint32_t i = 0; i < ir->ntemps; i++) {
-        g.temps[i].reg = g.temps[i].slot = -1;
-    }
-    for (uint32_t i = 0; i < ir->nglobals; i++) {
-        g.globals[i].reg = g.globals[i].slot = -1;
-    }
-    for (uint32_t i = 0; i < ir->nlabels; i++) {
+    g.temps = fresh_states(&j->gs_temps, &j->gs_cap_temps, ir->ntemps);
+    g.globals = fresh_states(&j->gs_globals, &j->gs_cap_globals, ir->nglobals);
+    g.label_pos = j->gs_labels = jit_grow(j->gs_labels, &j->gs_cap_labels, ir->nlabels + 1,
+                                          sizeof(int32_t));
+    for (uint32_t i = 0; i <= ir->nlabels; i++) {
         g.label_pos[i] = -1;
     }
+    g.fix = j->gs_fix;
+    g.cap_fix = j->gs_cap_fix;
+    g.slow = j->gs_slow;
+    g.cap_slow = j->gs_cap_slow;
     gen_entry(&g, tb->ninsns);
     for (uint32_t i = 0; i < ir->nops && !g.e.overflow; i++) {
         gen_op(&g, &ir->ops[i]);
     }
     gen_tail(&g);
     len = (g.e.overflow || g.failed) ? 0 : g.e.pos;
-    free(g.temps);
-    free(g.globals);
-    free(g.label_pos);
-    free(g.fix);
-    free(g.slow);
+    j->gs_fix = g.fix;
+    j->gs_cap_fix = g.cap_fix;
+    j->gs_slow = g.slow;
+    j->gs_cap_slow = g.cap_slow;
     return len;
 }
 

@@ -67,6 +67,7 @@ typedef struct gen {
     uint64_t slots_used;
     bool failed;
     bool reachable;
+    uint32_t entry_jl, body_at; /* the budget check's jl, the code after */
     int32_t *label_pos;
     fixup *fix;
     uint32_t nfix, cap_fix;

@@ -86,17 +86,36 @@ void sb_free(strbuf *sb)
 
 /* ---- the block ---- */
 
+/* The last block's IR is kept (j->spare_ir, under tr_lock) and reused
+ * with its arrays: a boot translates ~100000 blocks, and growing the
+ * arrays of each from nothing was most of the translator's malloc time. */
 tes_jit_ir *jit_ir_new(tes_jit *j, const tes_jit_key *k)
 {
-    tes_jit_ir *ir = jit_alloc(sizeof(*ir));
+    tes_jit_ir *ir = j->spare_ir;
 
+    if (ir) {
+        j->spare_ir = NULL;
+        ir->nops = ir->ntemps = ir->nconsts = ir->nglobals = ir->nlabels = 0;
+        memset(ir->ghash, 0, ir->ghash_size * sizeof(uint32_t));
+    } else {
+        ir = jit_alloc(sizeof(*ir));
+        ir->ghash_size = 64;
+        ir->ghash = jit_alloc(ir->ghash_size * sizeof(uint32_t));
+    }
     ir->j = j;
     ir->key = *k;
-    ir->ghash_size = 64;
-    ir->ghash = jit_alloc(ir->ghash_size * sizeof(uint32_t));
     /* Constant 0 is value CONST|0, so that every block has it. */
     jit_const_get(ir, 0);
     return ir;
+}
+
+void jit_ir_release(tes_jit *j, tes_jit_ir *ir)
+{
+    if (!j->spare_ir && ir->cap_ops <= 4096) {
+        j->spare_ir = ir;
+        return;
+    }
+    jit_ir_free(ir);
 }
 
 void jit_ir_free(tes_jit_ir *ir)
@@ -486,6 +505,19 @@ void tes_jit_goto_ptr(tes_jit_ir *ir, tes_jit_val a)
     new_op(ir, OP_GOTO_PTR)->v[1] = a;
 }
 
+void tes_jit_goto_lookup(tes_jit_ir *ir, tes_jit_val pc, const void *miss)
+{
+    jop *op;
+
+    if (!miss) {
+        jit_bug("goto_lookup without a miss helper");
+    }
+    pc = src(ir, pc, "goto_lookup");
+    op = new_op(ir, OP_GOTO_PTR);
+    op->v[1] = pc;
+    op->imm = (uint64_t)(uintptr_t)miss;
+}
+
 void tes_jit_insn_start(tes_jit_ir *ir, uint64_t pc)
 {
     new_op(ir, OP_INSN_START)->imm = pc;
@@ -577,6 +609,11 @@ static void dump_op(tes_jit_ir *ir, strbuf *sb, const jop *op)
         break;
     case OP_EXIT:
         sb_printf(sb, " slot=%u", op->aux);
+        break;
+    case OP_GOTO_PTR:
+        if (op->imm) {
+            sb_printf(sb, " lookup miss=%p", (void *)(uintptr_t)op->imm);
+        }
         break;
     }
     sb_printf(sb, "\n");

@@ -110,6 +110,10 @@ struct tes_jit_tb {
     page_node *pages;
     uint32_t npages;
     tes_jit_tb *all_next; /* every block of this generation (for flush) */
+    /* Next block of its hash bucket. Readers walk buckets without the
+     * lock: a dropped block keeps this pointer, so a reader standing on it
+     * still reaches the rest of the chain. */
+    tes_jit_tb *hash_next;
 };
 
 struct page_node {
@@ -117,13 +121,6 @@ struct page_node {
     page_node *next;
     page_node **pprev;
 };
-
-/* A hash slot: the pc is kept beside the block so that probing past
- * other blocks touches no block. tb == NULL: empty. */
-typedef struct hslot {
-    uint64_t pc;
-    tes_jit_tb *tb;
-} hslot;
 
 typedef struct page_desc {
     uintptr_t page;
@@ -134,17 +131,48 @@ typedef struct page_desc {
 #define JC_BITS 12
 #define JC_SIZE (1u << JC_BITS)
 
-/* Entries are tb | gen: blocks are 64-byte aligned, and an entry of an
- * older generation (1..63) is empty, so clearing is gen++ (and a real
- * clear once every 63 times). */
-#define JC_GEN_MASK 63u
+/* A jump cache entry: everything an indirect jump needs, so that a hit
+ * reads one entry and no block (generated code probes it inline). tag is
+ * the key's flags | the cache's generation << 32: clearing the cache is
+ * gen++ (entries of older generations never match), and 0 is never a
+ * valid tag (gen >= 1), which is how a dropped block's entry is killed. */
+typedef struct jc_entry {
+    uint64_t pc;
+    uint64_t tag;
+    const void *code;
+    tes_jit_tb *tb;
+} jc_entry;
+
+#define JC_ENTRY_SHIFT 5 /* sizeof(jc_entry) == 32 */
+#define JC_FLAGS_MAX 0x7fffffffu /* flags above: never cached (imm32 in code) */
 
 struct tes_jit_jc {
+    uint64_t gtag; /* gen << 32: read by generated code */
     tes_jit *j;
     tes_jit_jc *next;
-    uintptr_t gen;
-    uintptr_t e[JC_SIZE];
+    jc_entry e[JC_SIZE];
+    /* Behind it, blocks by whole key (host address compared), so kept
+     * across TLB flushes: a flush empties e, and the lookups after it
+     * refill e from here, not from the hash (one line, not two). Entries
+     * go at a flush of the code buffer; dropped blocks fail valid. */
+    tes_jit_tb *e2[JC_SIZE];
 };
+
+/* The jump cache index of pc, in C and (gen.c) in generated code: pc ^
+ * pc >> 2 ^ pc >> 14 is one-to-one on a 16 KiB area's pcs, so neither
+ * 4-byte aligned (A64) nor byte aligned (x86) pcs of one area collide.
+ * (QEMU's older layout, the top bits from the page so that a page's
+ * entries could be cleared together, made a boot's blocks evict each
+ * other 10 times as often.) */
+static inline uint32_t jit_jc2_index(uint64_t pc)
+{
+    return (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - JC_BITS));
+}
+
+static inline uint32_t jit_jc_index(uint64_t pc)
+{
+    return (uint32_t)(pc ^ (pc >> 2) ^ (pc >> (2 + JC_BITS))) & (JC_SIZE - 1);
+}
 
 typedef struct strbuf {
     char *s;
@@ -162,15 +190,22 @@ struct tes_jit {
     size_t used;
     uintptr_t (*entry)(void *env, const void *code);
     uint32_t epilogue_off, ret_other_off;
-    /* blocks */
-    hslot *hash; /* open addressing, linear probing, at most half full */
-    uint32_t hash_size, hash_count;
+    /* blocks: chained hash, fixed size (sized from the code buffer), so
+     * readers need no lock: blocks are published with a release store of
+     * the bucket head and unlinked with one store; none is freed before
+     * the flush after next (see tb.c) */
+    tes_jit_tb **hash;
+    uint32_t hash_size;
     page_desc **pages;
     uint32_t pages_size, pages_count;
     tes_jit_tb *all;    /* this generation's blocks */
     tes_jit_tb *zombie; /* the previous generation's, freed at the next flush */
     tes_jit_jc *jcs;
     tes_jit_ir *open;
+    tes_jit_ir *spare_ir; /* reused by jit_ir_new (tr_lock) */
+    /* gen.c's per-block arrays, kept from block to block (lock) */
+    void *gs_temps, *gs_globals, *gs_labels, *gs_fix, *gs_slow;
+    uint32_t gs_cap_temps, gs_cap_globals, gs_cap_labels, gs_cap_fix, gs_cap_slow;
     /* held from tes_jit_begin to tes_jit_end/abort: vCPU threads that
      * translate at once take turns */
     pthread_mutex_t tr_lock;
@@ -193,6 +228,8 @@ void sb_free(strbuf *sb);
 /* ir.c */
 tes_jit_ir *jit_ir_new(tes_jit *j, const tes_jit_key *k);
 void jit_ir_free(tes_jit_ir *ir);
+/* Done with ir: kept for the next jit_ir_new, or freed. */
+void jit_ir_release(tes_jit *j, tes_jit_ir *ir);
 void jit_ir_dump(tes_jit_ir *ir, strbuf *sb, const char *title);
 uint64_t jit_const_val(const tes_jit_ir *ir, tes_jit_val v);
 tes_jit_val jit_const_get(tes_jit_ir *ir, uint64_t v);

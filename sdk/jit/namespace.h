@@ -29,6 +29,7 @@
 #define jit_grow tes_jit__jit_grow
 #define jit_ir_dump tes_jit__jit_ir_dump
 #define jit_ir_free tes_jit__jit_ir_free
+#define jit_ir_release tes_jit__jit_ir_release
 #define jit_ir_new tes_jit__jit_ir_new
 #define jit_liveness tes_jit__jit_liveness
 #define jit_optimize tes_jit__jit_optimize

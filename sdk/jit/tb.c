@@ -33,86 +33,47 @@ static bool key_eq(const tes_jit_key *a, const tes_jit_key *b)
     return a->pc == b->pc && a->flags == b->flags && a->host == b->host;
 }
 
-/* pc ^ pc >> 2 is one-to-one, so neither 4-byte aligned (A64) nor byte
- * aligned (x86) pcs of one area collide. */
-static uint32_t jc_index(uint64_t pc)
-{
-    return (uint32_t)(pc ^ (pc >> 2) ^ (pc >> (2 + JC_BITS))) & (JC_SIZE - 1);
-}
-
 /* ---- the hash of blocks ---- */
 
-static uint32_t home(const tes_jit *j, const tes_jit_key *k)
+static tes_jit_tb **bucket(const tes_jit *j, const tes_jit_key *k)
 {
-    return key_hash(k) & (j->hash_size - 1);
+    return &j->hash[key_hash(k) & (j->hash_size - 1)];
 }
 
-static void hash_put(tes_jit *j, tes_jit_tb *tb)
-{
-    uint32_t mask = j->hash_size - 1, i = home(j, &tb->key);
-
-    while (j->hash[i].tb) {
-        i = (i + 1) & mask;
-    }
-    j->hash[i].pc = tb->key.pc;
-    j->hash[i].tb = tb;
-}
-
-static void hash_resize(tes_jit *j, uint32_t size)
-{
-    hslot *old = j->hash;
-    uint32_t n = j->hash_size;
-
-    j->hash = jit_alloc(size * sizeof(*j->hash));
-    j->hash_size = size;
-    for (uint32_t i = 0; i < n; i++) {
-        if (old[i].tb) {
-            hash_put(j, old[i].tb);
-        }
-    }
-    free(old);
-}
-
+/* Under the lock. The block is complete before the release store makes
+ * it visible to lock-free readers. */
 static void hash_insert(tes_jit *j, tes_jit_tb *tb)
 {
-    if (++j->hash_count * 2 > j->hash_size) {
-        hash_resize(j, j->hash_size * 2);
-    }
-    hash_put(j, tb);
+    tes_jit_tb **b = bucket(j, &tb->key);
+
+    tb->hash_next = *b;
+    __atomic_store_n(b, tb, __ATOMIC_RELEASE);
 }
 
-/* Linear probing deletes by moving later entries of the run back into
- * the hole when their home allows, so lookups need no tombstones. */
+/* Under the lock. tb keeps its hash_next: a reader standing on it goes on
+ * to the rest of the chain. */
 static void hash_remove(tes_jit *j, tes_jit_tb *tb)
 {
-    uint32_t mask = j->hash_size - 1, i = home(j, &tb->key), k;
+    tes_jit_tb **p = bucket(j, &tb->key);
 
-    while (j->hash[i].tb && j->hash[i].tb != tb) {
-        i = (i + 1) & mask;
+    while (*p && *p != tb) {
+        p = &(*p)->hash_next;
     }
-    if (!j->hash[i].tb) {
-        return;
+    if (*p) {
+        __atomic_store_n(p, tb->hash_next, __ATOMIC_RELEASE);
     }
-    j->hash_count--;
-    for (k = (i + 1) & mask; j->hash[k].tb; k = (k + 1) & mask) {
-        uint32_t h = home(j, &j->hash[k].tb->key);
-
-        /* the entry at k may fill the hole at i if h is not in (i, k] */
-        if (((k - h) & mask) >= ((k - i) & mask)) {
-            j->hash[i] = j->hash[k];
-            i = k;
-        }
-    }
-    j->hash[i].tb = NULL;
 }
 
+/* Lock-free: a block published before the call is found unless it was
+ * dropped; one inserted meanwhile may be missed (the caller then
+ * translates, or retries under the lock). */
 static tes_jit_tb *hash_find(tes_jit *j, const tes_jit_key *k)
 {
-    uint32_t mask = j->hash_size - 1, i = home(j, k);
+    tes_jit_tb *tb = __atomic_load_n(bucket(j, k), __ATOMIC_ACQUIRE);
 
-    for (; j->hash[i].tb; i = (i + 1) & mask) {
-        if (j->hash[i].pc == k->pc && key_eq(&j->hash[i].tb->key, k)) {
-            return j->hash[i].tb;
+    for (; tb; tb = __atomic_load_n(&tb->hash_next, __ATOMIC_ACQUIRE)) {
+        if (key_eq(&tb->key, k) && __atomic_load_n(&tb->valid, __ATOMIC_ACQUIRE)) {
+            return tb;
         }
     }
     return NULL;
@@ -253,14 +214,17 @@ static void tb_drop(tes_jit *j, tes_jit_tb *tb)
     /* read without the lock by tes_jit_find on other threads */
     __atomic_store_n(&tb->valid, false, __ATOMIC_RELEASE);
     hash_remove(j, tb);
+    /* Pairs with jc_fill's fence: either the filler sees valid == false
+     * or this sees its entry. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
-        uintptr_t *e = &jc->e[jc_index(tb->key.pc)];
-        uintptr_t expect = (uintptr_t)tb | __atomic_load_n(&jc->gen, __ATOMIC_RELAXED);
+        jc_entry *e = &jc->e[jit_jc_index(tb->key.pc)];
 
-        /* An entry of another generation is dead already; one that races
-         * with this still fails tes_jit_find's valid check. */
-        __atomic_compare_exchange_n(e, &expect, 0, false, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED);
+        /* A vCPU racing with this may still enter tb once, as it might
+         * have been running it anyway. */
+        if (__atomic_load_n(&e->tb, __ATOMIC_RELAXED) == tb) {
+            __atomic_store_n(&e->tag, 0, __ATOMIC_RELAXED);
+        }
     }
     while (tb->jmp_in) {
         tes_jit_tb *src = tes_jit_ret_tb(tb->jmp_in);
@@ -299,7 +263,6 @@ void jit_flush_locked(tes_jit *j)
     }
     j->all = NULL;
     memset(j->hash, 0, j->hash_size * sizeof(*j->hash));
-    j->hash_count = 0;
     for (uint32_t i = 0; i < j->pages_size; i++) {
         while (j->pages[i]) {
             page_desc *pd = j->pages[i];
@@ -311,7 +274,7 @@ void jit_flush_locked(tes_jit *j)
     j->pages_count = 0;
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
         memset(jc->e, 0, sizeof(jc->e));
-        jc->gen = 1;
+        memset(jc->e2, 0, sizeof(jc->e2));
     }
     j->used = j->head_len;
     j->st.tbs = 0;
@@ -414,7 +377,7 @@ tes_jit_jc *tes_jit_jc_new(tes_jit *j)
     tes_jit_jc *jc = jit_alloc(sizeof(*jc));
 
     jc->j = j;
-    jc->gen = 1;
+    jc->gtag = 1ull << 32;
     pthread_mutex_lock(&j->lock);
     jc->next = j->jcs;
     j->jcs = jc;
@@ -443,39 +406,80 @@ void tes_jit_jc_free(tes_jit_jc *jc)
     free(jc);
 }
 
+/* Called by the vCPU that owns jc only (it alone fills and probes it). */
 void tes_jit_jc_clear(tes_jit_jc *jc)
 {
-    uintptr_t gen = jc->gen + 1;
+    uint64_t gtag = jc->gtag + (1ull << 32);
 
-    if (gen > JC_GEN_MASK) {
+    if (!gtag) {
+        /* 2^32 clears: wrap to generation 1 over an empty cache */
         for (uint32_t i = 0; i < JC_SIZE; i++) {
-            __atomic_store_n(&jc->e[i], 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&jc->e[i].tag, 0, __ATOMIC_RELAXED);
         }
-        gen = 1;
+        gtag = 1ull << 32;
     }
-    __atomic_store_n(&jc->gen, gen, __ATOMIC_RELAXED);
+    __atomic_store_n(&jc->gtag, gtag, __ATOMIC_RELAXED);
 }
 
+/* The whole cache: entries are placed by the one-to-one index, not by
+ * page, and finding one page's entries would cost more than refilling
+ * from e2. Kept as its own call so that frontends say what they mean. */
+void tes_jit_jc_clear_page(tes_jit_jc *jc, uint64_t va)
+{
+    (void)va;
+    tes_jit_jc_clear(jc);
+}
+
+static void jc_fill(tes_jit_jc *jc, jc_entry *e, tes_jit_tb *tb)
+{
+    if (tb->key.flags > JC_FLAGS_MAX) {
+        return;
+    }
+    __atomic_store_n(&e->tag, 0, __ATOMIC_RELAXED);
+    e->pc = tb->key.pc;
+    e->code = tb->code;
+    __atomic_store_n(&e->tb, tb, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->tag, tb->key.flags | jc->gtag, __ATOMIC_RELEASE);
+    /* Pairs with tb_drop's fence (a drop on another thread). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&tb->valid, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&e->tag, 0, __ATOMIC_RELAXED);
+    }
+}
+
+/* A hit needs neither the lock nor the hash; the host address is still
+ * compared (the block's struct, one line) since the caller has it. */
 tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
 {
-    tes_jit_tb *tb = NULL;
-    uint32_t i = jc_index(k->pc);
+    jc_entry *e = NULL;
+    tes_jit_tb *tb;
 
     if (jc) {
-        uintptr_t e = __atomic_load_n(&jc->e[i], __ATOMIC_ACQUIRE);
-
-        tb = (tes_jit_tb *)(e & ~(uintptr_t)JC_GEN_MASK);
-        if ((e & JC_GEN_MASK) == jc->gen && __atomic_load_n(&tb->valid, __ATOMIC_ACQUIRE) &&
-            key_eq(&tb->key, k)) {
+        e = &jc->e[jit_jc_index(k->pc)];
+        tb = e->tb;
+        if (e->pc == k->pc && __atomic_load_n(&e->tag, __ATOMIC_ACQUIRE) == (k->flags | jc->gtag) &&
+            tb->key.host == k->host) {
             return tb;
         }
     }
-    pthread_mutex_lock(&j->lock);
-    tb = hash_find(j, k);
-    if (tb && jc) {
-        __atomic_store_n(&jc->e[i], (uintptr_t)tb | jc->gen, __ATOMIC_RELEASE);
+    if (jc) {
+        tb = jc->e2[jit_jc2_index(k->pc)];
+        if (tb && key_eq(&tb->key, k) && __atomic_load_n(&tb->valid, __ATOMIC_ACQUIRE)) {
+            jc_fill(jc, e, tb);
+            return tb;
+        }
     }
-    pthread_mutex_unlock(&j->lock);
+    tb = hash_find(j, k);
+    if (!tb) {
+        /* a block inserted while we looked: the lock orders us after it */
+        pthread_mutex_lock(&j->lock);
+        tb = hash_find(j, k);
+        pthread_mutex_unlock(&j->lock);
+    }
+    if (tb && e) {
+        jc->e2[jit_jc2_index(k->pc)] = tb;
+        jc_fill(jc, e, tb);
+    }
     return tb;
 }
 
@@ -484,6 +488,16 @@ const void *tes_jit_find_code(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k)
     tes_jit_tb *tb = tes_jit_find(j, jc, k);
 
     return tb ? tb->code : NULL;
+}
+
+const void *tes_jit_jc_lookup(tes_jit_jc *jc, uint64_t pc, uint64_t flags)
+{
+    const jc_entry *e = &jc->e[jit_jc_index(pc)];
+
+    if (e->pc == pc && __atomic_load_n(&e->tag, __ATOMIC_ACQUIRE) == (flags | jc->gtag)) {
+        return e->code;
+    }
+    return NULL;
 }
 
 uintptr_t tes_jit_exec(tes_jit *j, void *env, tes_jit_tb *tb)

@@ -5,6 +5,7 @@
 #include "jit-internal.h"
 
 #include <inttypes.h>
+#include <unistd.h>
 
 #define MAX_TB_CODE (64u * 1024)
 #define MIN_CODE_SIZE (256u * 1024)
@@ -56,7 +57,12 @@ tes_jit *tes_jit_new(const tes_jit_config *cfg, char **err)
     pthread_mutex_init(&j->tr_lock, NULL);
     j->head_len = (jit_gen_head(j) + 63) & ~(size_t)63;
     j->used = j->head_len;
+    /* about one bucket per 512 bytes of code: a few blocks a bucket when
+     * the buffer is full, and never a resize (readers hold no lock) */
     j->hash_size = 1024;
+    while ((size_t)j->hash_size * 512 < j->size) {
+        j->hash_size *= 2;
+    }
     j->hash = jit_alloc(j->hash_size * sizeof(*j->hash));
     j->pages_size = 256;
     j->pages = jit_alloc(j->pages_size * sizeof(*j->pages));
@@ -83,6 +89,12 @@ void tes_jit_free(tes_jit *j)
         free((char *)j->gnames[i].name);
     }
     free(j->gnames);
+    jit_ir_free(j->spare_ir);
+    free(j->gs_temps);
+    free(j->gs_globals);
+    free(j->gs_labels);
+    free(j->gs_fix);
+    free(j->gs_slow);
     free(j->hash);
     free(j->pages);
     jit_buf_free(j);
@@ -120,7 +132,7 @@ tes_jit_ir *tes_jit_begin(tes_jit *j, const tes_jit_key *k)
 static void close_block(tes_jit *j, tes_jit_ir *ir)
 {
     __atomic_store_n(&j->open, NULL, __ATOMIC_RELAXED);
-    jit_ir_free(ir);
+    jit_ir_release(j, ir);
     pthread_mutex_unlock(&j->tr_lock);
 }
 
@@ -158,6 +170,32 @@ static void log_code(tes_jit *j, const tes_jit_tb *tb)
     }
     j->cfg.log(j->cfg.opaque, sb.s);
     sb_free(&sb);
+}
+
+/* $TES_JIT_PERFMAP: each block's code range in /tmp/tes-jit-PID.map as
+ * "offset-in-the-code-buffer length tb_PC_FLAGS": perf reports samples in
+ * the memfd mapping by that offset (a profiling aid; the file grows with
+ * every translation, and offsets are reused after a flush). */
+static void perfmap_note(const tes_jit *j, const tes_jit_tb *tb)
+{
+    static FILE *f;
+    static int state; /* 0: not looked, 1: on, 2: off */
+
+    if (state == 0) {
+        char name[64];
+
+        state = 2;
+        if (getenv("TES_JIT_PERFMAP")) {
+            snprintf(name, sizeof(name), "/tmp/tes-jit-%d.map", (int)getpid());
+            f = fopen(name, "a");
+            state = f ? 1 : 2;
+        }
+    }
+    if (state == 1) {
+        fprintf(f, "%" PRIxPTR " %x tb_%" PRIx64 "_%" PRIx64 "\n", (uintptr_t)(tb->code - j->rx),
+                tb->code_len, tb->key.pc, tb->key.flags);
+        fflush(f);
+    }
 }
 
 /* Code for ir at the buffer's bump pointer; false if it does not fit. */
@@ -215,6 +253,7 @@ tes_jit_tb *tes_jit_end(tes_jit *j, tes_jit_ir *ir, uint32_t ninsns, const void 
     } else {
         jit_tb_insert(j, tb);
         pthread_mutex_unlock(&j->lock);
+        perfmap_note(j, tb);
         if (log && j->cfg.log_out_asm) {
             log_code(j, tb);
         }

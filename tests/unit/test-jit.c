@@ -1076,6 +1076,81 @@ static void test_goto_ptr(void)
     tes_jit_free(j);
 }
 
+/* tes_jit_goto_lookup: the jump cache at env + jc_off is probed in the
+ * generated code; the miss helper runs only when it misses. */
+static tes_jit *lk_j;
+static tes_jit_jc *lk_jc;
+static unsigned lk_misses;
+static uint8_t lk_code[4096] __attribute__((aligned(4096)));
+
+static uint64_t lk_miss(void *env)
+{
+    fenv *e = env;
+    tes_jit_key k = { .pc = e->r[5], .host = lk_code };
+
+    lk_misses++;
+    return (uintptr_t)tes_jit_find_code(lk_j, lk_jc, &k);
+}
+
+static tes_jit_tb *lookup_block(tes_jit *j, bool const_pc)
+{
+    tes_jit_ir *ir = begin(j);
+    tes_jit_val one = tes_jit_global(ir, G(1), NULL);
+
+    tes_jit_op(ir, TES_JIT_ADD, one, one, tes_jit_const(ir, 1));
+    tes_jit_goto_lookup(ir, const_pc ? tes_jit_const(ir, 0x8000) : tes_jit_global(ir, G(5), NULL),
+                        (const void *)lk_miss);
+    return end(j, ir);
+}
+
+static void test_goto_lookup(void)
+{
+    tes_jit_config c;
+    char *err = NULL;
+
+    lk_j = jit_make(0);
+    tes_jit_free(lk_j);
+    c = (tes_jit_config){
+        .size = sizeof(c), .budget_off = offsetof(fenv, budget),
+        .exit_off = offsetof(fenv, exit_req), .pc_off = offsetof(fenv, pc),
+        .tlb = { .entry_size = sizeof(tlb_entry), .tag_off = 0,
+                 .host_off = offsetof(tlb_entry, host), .page_bits = 12, .index_bits = TLB_BITS },
+        .ld_slow = ld_slow, .st_slow = st_slow, .jc_off = offsetof(fenv, scratch[0]),
+    };
+    lk_j = tes_jit_new(&c, &err);
+    g_assert_nonnull(lk_j);
+    lk_jc = tes_jit_jc_new(lk_j);
+    E.scratch[0] = (uintptr_t)lk_jc;
+    for (int cp = 0; cp < 2; cp++) {
+        tes_jit_tb *a = counting_block(lk_j, 0x8000, 0, lk_code, 16);
+        tes_jit_tb *g = lookup_block(lk_j, cp);
+
+        tes_jit_jc_clear(lk_jc);
+        lk_misses = 0;
+        E.r[0] = E.r[1] = 0;
+        E.r[5] = 0x8000;
+        g_assert_true(tes_jit_ret_tb(run(lk_j, g)) == a); /* miss: helper, then filled */
+        g_assert_true(tes_jit_ret_tb(run(lk_j, g)) == a); /* hit: no helper */
+        g_assert_cmpuint(lk_misses, ==, 1);
+        g_assert_cmpuint(E.r[0], ==, 2);
+        g_assert_cmpuint(E.r[1], ==, 2);
+        tes_jit_jc_clear_page(lk_jc, 0x8000); /* a TLB flush: the helper again */
+        g_assert_true(tes_jit_ret_tb(run(lk_j, g)) == a);
+        g_assert_cmpuint(lk_misses, ==, 2);
+        tes_jit_invalidate(lk_j, lk_code, 16); /* a dropped block leaves the cache */
+        g_assert_cmpuint(run(lk_j, g), ==, TES_JIT_RET_OTHER);
+        g_assert_cmpuint(lk_misses, ==, 3);
+        g_assert_cmpuint(E.r[0], ==, 3);
+        if (!cp) {
+            E.r[5] = 0x7777; /* nothing there */
+            g_assert_cmpuint(run(lk_j, g), ==, TES_JIT_RET_OTHER);
+            g_assert_cmpuint(lk_misses, ==, 4);
+        }
+    }
+    tes_jit_jc_free(lk_jc);
+    tes_jit_free(lk_j);
+}
+
 static void test_flush_when_full(void)
 {
     tes_jit *j = jit_make(256 * 1024);
@@ -1594,5 +1669,6 @@ int main(int argc, char **argv)
     g_test_add_func("/jit/bug/begin-twice-on-one-thread", test_frontend_bugs_are_named);
     g_test_add_func("/jit/bug/temp-across-label", test_temp_across_label_is_named);
     g_test_add_func("/jit/random/differential", test_random_differential);
+    g_test_add_func("/jit/goto-lookup/inline-jump-cache", test_goto_lookup);
     return g_test_run();
 }

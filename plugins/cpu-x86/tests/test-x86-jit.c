@@ -323,7 +323,14 @@ static void gen_misc(rng *r, code *k)
     uint8_t op[2];
     rm_op m;
 
-    switch (pick(r, 13)) {
+    switch (pick(r, 14)) {
+    case 13: /* SHLD SHRD Ev, Gv, Ib / CL */
+        op[0] = 0x0f;
+        op[1] = (uint8_t)(0xa4 | pick(r, 2) << 3 | pick(r, 2));
+        m = pick(r, 4) ? rm_reg(dst_reg(r)) : dst_rm(r);
+        insn(k, size == 1 ? 8 : size, op, 2, src_reg(r), &m, (op[1] & 1) ? 0 : 1, rnd(r),
+             false);
+        break;
     case 8: /* BSF BSR */
         op[0] = 0x0f;
         op[1] = (uint8_t)(0xbc | pick(r, 2));

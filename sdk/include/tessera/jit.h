@@ -34,12 +34,16 @@
  *   next guest PC first; tes_jit_chain() later patches the exit into a
  *   direct jump to the next block), tes_jit_exit_nochain(), or
  *   tes_jit_goto_ptr() (indirect branches: jump to a block found by a
- *   helper without returning to the frontend's loop).
+ *   helper without returning to the frontend's loop), or
+ *   tes_jit_goto_lookup() (the same with the vCPU's jump cache probed
+ *   inline first: indirect branches and exits to other pages).
  *
  * Threads: one tes_jit is shared by every vCPU of a plugin. Translation,
- * chaining and invalidation take the tes_jit's lock; a patched jump is one
- * aligned 4-byte store, so a vCPU running on another thread sees either
- * the old or the new target (the design allows parallel vCPUs later).
+ * chaining and invalidation take the tes_jit's lock; finding a block takes
+ * none (jump cache, then a hash whose buckets are published with atomic
+ * stores); a patched jump is one aligned 4-byte store, so a vCPU running
+ * on another thread sees either the old or the new target (the design
+ * allows parallel vCPUs later).
  */
 #ifndef TESSERA_JIT_H
 #define TESSERA_JIT_H
@@ -105,6 +109,9 @@ typedef struct tes_jit_config {
     /* -d out_asm / -d op: text of each block, or NULL. */
     void (*log)(void *opaque, const char *text);
     bool log_op, log_out_asm;
+    /* env offset of the vCPU's tes_jit_jc pointer, for the inline jump
+     * cache probe of tes_jit_goto_lookup(); 0: no inline probe. */
+    uint32_t jc_off;
 } tes_jit_config;
 
 /* NULL with *err (to free) when the code buffer cannot be made. */
@@ -125,16 +132,32 @@ typedef struct tes_jit_key {
     const void *host;
 } tes_jit_key;
 
+/* A vCPU's jump cache maps (virtual pc, flags) to a block without the
+ * host address: the frontend must call tes_jit_jc_clear whenever the
+ * vCPU's virtual-to-physical translation may have changed (each soft TLB
+ * flush, whole or by page) — as QEMU clears its tb_jmp_cache. Dropped
+ * blocks leave every jump cache by themselves. Only the owning vCPU's
+ * thread may fill (tes_jit_find), probe or clear its cache; other threads
+ * may drop blocks at any time. Keys whose flags exceed 0x7fffffff are
+ * never cached. */
 tes_jit_jc *tes_jit_jc_new(tes_jit *j);
 void tes_jit_jc_free(tes_jit_jc *jc);
-/* Forget every entry (the vCPU's translation of virtual pcs changed). */
+/* Forget every entry (O(1)). */
 void tes_jit_jc_clear(tes_jit_jc *jc);
-/* The block for key, or NULL: the jump cache first, then the global hash;
- * a global hit is put in the jump cache. */
+/* Forget at least the entries of the 4 KiB page of virtual address va
+ * (today: every entry; a second level keyed by host address refills them
+ * without the hash). */
+void tes_jit_jc_clear_page(tes_jit_jc *jc, uint64_t va);
+/* The block for key, or NULL: the jump cache first (no lock), then the
+ * global hash (lock-free read; the lock only to confirm a miss); a hash
+ * hit is put in the jump cache. */
 tes_jit_tb *tes_jit_find(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k);
 /* The same, for helpers behind tes_jit_goto_ptr(): the block's entry code,
  * or NULL. */
 const void *tes_jit_find_code(tes_jit *j, tes_jit_jc *jc, const tes_jit_key *k);
+/* The jump cache alone, by virtual pc and flags (no host address): the
+ * code, or NULL. */
+const void *tes_jit_jc_lookup(tes_jit_jc *jc, uint64_t pc, uint64_t flags);
 
 /* ---- running ---- */
 
@@ -274,6 +297,14 @@ void tes_jit_exit(tes_jit_ir *ir, unsigned slot); /* slot 0 or 1: chainable */
 void tes_jit_exit_nochain(tes_jit_ir *ir);
 /* Jump to host code a (from tes_jit_find_code), or leave when a is 0. */
 void tes_jit_goto_ptr(tes_jit_ir *ir, tes_jit_val a);
+/* Jump to the block of guest pc (already stored in env by the frontend)
+ * in this block's mode flags: the vCPU's jump cache (cfg.jc_off) is probed
+ * in the generated code, so a hit never leaves it; a miss calls
+ * miss(env), which returns the code (tes_jit_find_code) or NULL to leave
+ * (TES_JIT_RET_OTHER). Without cfg.jc_off only miss runs. Right only
+ * where the frontend may run the next block without its loop (nothing
+ * changed the mode flags; the jump cache rule above holds). */
+void tes_jit_goto_lookup(tes_jit_ir *ir, tes_jit_val pc, const void *miss);
 
 /* Marks the start of guest instruction pc in -d op output. */
 void tes_jit_insn_start(tes_jit_ir *ir, uint64_t pc);
