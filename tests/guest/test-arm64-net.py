@@ -95,11 +95,12 @@ echo HOSTFWD-PLEASE
 read answer
 echo LINK-DOWN-PLEASE
 read answer
-sleep 1
+# e1000's watchdog notices a link change up to 2 s later: poll, up to 4 s.
+i=0; while [ $i -lt 4 ] && [ "$(cat /sys/class/net/eth0/carrier)" != 0 ]; do sleep 1; i=$((i+1)); done
 echo "CARRIER-DOWN=$(cat /sys/class/net/eth0/carrier)"
 echo LINK-UP-PLEASE
 read answer
-sleep 1
+i=0; while [ $i -lt 4 ] && [ "$(cat /sys/class/net/eth0/carrier)" != 1 ]; do sleep 1; i=$((i+1)); done
 echo "CARRIER-UP=$(cat /sys/class/net/eth0/carrier)"
 """
 
