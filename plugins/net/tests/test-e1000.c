@@ -868,9 +868,16 @@ int main(int argc, char **argv)
         g_printerr("set E1000_PLUGIN or pass the plugin path\n");
         return 1;
     }
+    /* Test paths live until g_test_run() returns (LeakSanitizer). */
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < 2; i++) {
         const char *t = types[i];
-#define ADD(name, fn) g_test_add_data_func(g_strdup_printf("/%s/" name, t), t, fn)
+#define ADD(name, fn)                                                          \
+    do {                                                                       \
+        char *path_ = g_strdup_printf("/%s/" name, t);                         \
+        g_ptr_array_add(paths, path_);                                         \
+        g_test_add_data_func(path_, t, fn);                                    \
+    } while (0)
         ADD("probe/eeprom-mac-checksum-phy-link", test_probe);
         ADD("ctrl-rst/restores-mac-registers", test_soft_reset);
         ADD("stats/clear-on-read", test_stats_clear_on_read);
@@ -896,5 +903,7 @@ int main(int argc, char **argv)
     g_test_add_func("/e1000e/msix/vectors-auto-clear-and-other", test_msix);
     g_test_add_func("/e1000e/intx/icr-int-asserted", test_e1000e_intx_asserted);
     g_test_add_func("/e1000e/bad/msix-aimed-at-own-ics-ends", test_bad_msix_to_own_ics);
-    return g_test_run();
+    int ret = g_test_run();
+    g_ptr_array_free(paths, TRUE);
+    return ret;
 }
