@@ -73,8 +73,8 @@ typedef struct tes_type_info {
     /* Optional HMP "info qtree" extra lines. */
     void (*describe)(tes_device *dev, void *s, void (*out)(void *ctx, const char *line), void *ctx);
 
-    /* ==== ABI 1.2 (the core checks size) ==== */
-    uint32_t flags; /* TES_TYPE_* (since ABI 1.3) */
+    /* ==== ABI 1.3 (the core checks size: older types read as 0) ==== */
+    uint32_t flags; /* TES_TYPE_* */
 } tes_type_info;
 
 /* Only its board or parent device creates it (QEMU's user_creatable =
