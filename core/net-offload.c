@@ -255,7 +255,8 @@ int net_offload_finish(uint8_t *f, size_t len, const tes_net_hdr *hdr, net_emit_
     return -EINVAL;
 }
 
-/* FNV-1a over the addresses and ports: the same flow, the same queue. */
+/* FNV-1a over the addresses and ports, then mixed: the same flow, the same
+ * queue. */
 uint32_t net_flow_hash(const uint8_t *f, size_t len)
 {
     layout lo;
@@ -273,5 +274,13 @@ uint32_t net_flow_hash(const uint8_t *f, size_t len)
         }
         h = (h ^ f[i]) * 16777619u;
     }
+    /* FNV-1a's low bits are weak (bit 0 is the parity of the bytes' bit 0,
+     * and Linux picks even source ports for connect()): finish with
+     * murmur3's fmix32 so that hash % queues spreads flows. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return h;
 }

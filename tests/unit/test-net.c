@@ -64,7 +64,7 @@ typedef struct nic {
     bool inside;          /* inside a net_* call of ours */
     bool nested;          /* receive ran while inside: a contract breach */
     GPtrArray *got;       /* GBytes* received */
-    unsigned queue_of[16]; /* queue of each frame received */
+    unsigned queue_of[32]; /* queue of each frame received */
     int link;             /* -1: no link_changed yet */
 } nic;
 
@@ -410,20 +410,30 @@ static void test_queues_spread_by_flow(void)
 
     g_assert_cmpint(net_set_queues(nd, 0), ==, -EINVAL);
     g_assert_cmpint(net_set_queues(nd, 4), ==, 0);
+    /* Source ports as Linux picks them for connect(): all even. */
     for (int port = 0; port < 16; port++) {
         tcp_frame(f, 10, 0);
-        put16(f + 34, 1000 + port);
+        put16(f + 34, 40000 + 2 * port);
         g_assert_true(net_deliver(nd, 0, NULL, f, 64));
     }
     for (int i = 0; i < 16; i++) {
         g_assert_cmpuint(n.queue_of[i], <, 4);
         seen |= 1u << n.queue_of[i];
     }
-    g_assert_cmpuint(__builtin_popcount(seen), >, 1);
+    g_assert_cmpuint(seen, ==, 0xf); /* every queue gets flows */
     /* The same flow lands on the same queue. */
-    put16(f + 34, 1003);
+    put16(f + 34, 40006);
     g_assert_true(net_deliver(nd, 0, NULL, f, 64));
-    g_assert_cmpuint(g_ptr_array_index(n.got, 16) != NULL, ==, 1);
+    g_assert_cmpuint(n.queue_of[16], ==, n.queue_of[3]);
+    /* Two queues: the even ports still use both. */
+    g_assert_cmpint(net_set_queues(nd, 2), ==, 0);
+    seen = 0;
+    for (int port = 0; port < 8; port++) {
+        put16(f + 34, 50000 + 2 * port);
+        g_assert_true(net_deliver(nd, 0, NULL, f, 64));
+        seen |= 1u << n.queue_of[17 + port];
+    }
+    g_assert_cmpuint(seen, ==, 3);
     /* Sends from NIC queue 3 go out on backend queue 3 % 1. */
     g_assert_cmpint(send1(nd, 3, NULL, f, 64), ==, 64);
     g_assert_cmpuint(lb.last_bq, ==, 0);
