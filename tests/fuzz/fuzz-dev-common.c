@@ -57,6 +57,13 @@ uint64_t fz_u64(fz *f)
     return fz_u32(f) | (uint64_t)fz_u32(f) << 32;
 }
 
+uint32_t fz_len(fz *f)
+{
+    uint8_t k = fz_u8(f);
+
+    return k & 0x80 ? fz_u32(f) : (uint32_t)k * 16 + (fz_u8(f) & 0xf);
+}
+
 unsigned fz_size(fz *f)
 {
     return 1u << (fz_u8(f) & 3);
@@ -318,6 +325,10 @@ static char *plugin_path(const char *name)
 {
     const char *dir = g_getenv("TESSERA_FUZZ_PLUGINDIR");
 
+    /* "virtio": plugins/virtio/virtio.so; "net/e1000": plugins/net/e1000.so. */
+    if (strchr(name, '/')) {
+        return g_strdup_printf("%s/%s.so", dir ? dir : FUZZ_BUILD_PLUGINDIR, name);
+    }
     return g_strdup_printf("%s/%s/%s.so", dir ? dir : FUZZ_BUILD_PLUGINDIR, name, name);
 }
 

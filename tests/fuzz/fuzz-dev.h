@@ -92,6 +92,8 @@ uint64_t fz_u64(fz *f);
  * page ends), sometimes at or past its end, in a window of the device
  * (DMA into its own registers), in the MSI window, or near 2^64. */
 uint64_t fz_addr(fz *f);
+/* A DMA length: mostly under 4 KiB, sometimes any 32-bit value. */
+uint32_t fz_len(fz *f);
 /* An access size: 1, 2, 4 or 8. */
 unsigned fz_size(fz *f);
 

@@ -11,7 +11,6 @@
 
 #include "fuzz-virtio.h"
 
-#define RAM_SIZE (4ull << 20)
 #define IMG_SIZE (1ull << 20)
 #define REQ_BASE 0x200000ull   /* headers and data of action 3 */
 #define CHECK_BASE 0x300000ull /* the spec check's header, data, table */
@@ -124,46 +123,39 @@ void fv_setup(fz *f, fv_kind k)
 
 /* ---- actions ---- */
 
-static uint32_t fuzz_len(fz *f)
+void fv_chain(fz *f, vd *d, unsigned qi)
 {
-    uint8_t k = fz_u8(f);
-
-    return k & 0x80 ? fz_u32(f) : (uint32_t)k * 16 + (fz_u8(f) & 0xf);
-}
-
-static void chain(fz *f)
-{
-    vd_queue *q = &drv.q[0];
-    unsigned n = 1 + fz_u8(f) % 8, head = fz_u8(f) % FV_QSIZE, j = head;
+    vd_queue *q = &d->q[qi];
+    unsigned n = 1 + fz_u8(f) % 8, head = fz_u8(f) % q->size, j = head;
 
     for (unsigned i = 0; i < n; i++) {
         uint8_t fl = fz_u8(f);
-        uint16_t next = fl & 0x80 ? fz_u16(f) : (j + 1) % FV_QSIZE;
+        uint16_t next = fl & 0x80 ? fz_u16(f) : (j + 1) % q->size;
         uint16_t flags = (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7);
 
-        vd_desc(&drv, q->desc, j, fz_addr(f), fuzz_len(f), flags, next);
-        j = next % FV_QSIZE;
+        vd_desc(d, q->desc, j, fz_addr(f), fz_len(f), flags, next);
+        j = next % q->size;
     }
-    vd_publish(&drv, 0, head);
-    vd_kick(&drv, 0);
+    vd_publish(d, qi, head);
+    vd_kick(d, qi);
 }
 
-static void indirect(fz *f)
+void fv_indirect(fz *f, vd *d, unsigned qi)
 {
     unsigned n = 1 + fz_u8(f) % 16;
-    uint64_t table = (fz_u32(f) % (RAM_SIZE - 16 * 16)) & ~15ull;
-    unsigned head = fz_u8(f) % FV_QSIZE;
+    uint64_t table = (fz_u32(f) % (f->ram_size - 16 * 16)) & ~15ull;
+    unsigned head = fz_u8(f) % d->q[qi].size;
 
     for (unsigned i = 0; i < n; i++) {
         uint8_t fl = fz_u8(f);
 
-        vd_desc(&drv, table, i, fz_addr(f), fuzz_len(f),
+        vd_desc(d, table, i, fz_addr(f), fz_len(f),
                 (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7), fl & 0x80 ? fz_u16(f) : i + 1);
     }
-    vd_desc(&drv, drv.q[0].desc, head, table, fz_u8(f) & 1 ? n * 16 : fuzz_len(f),
+    vd_desc(d, d->q[qi].desc, head, table, fz_u8(f) & 1 ? n * 16 : fz_len(f),
             VD_F_INDIRECT | (fz_u8(f) & 3), 0);
-    vd_publish(&drv, 0, head);
-    vd_kick(&drv, 0);
+    vd_publish(d, qi, head);
+    vd_kick(d, qi);
 }
 
 /* A request as the device expects it, with fuzzed contents. */
@@ -175,7 +167,7 @@ static void request(fz *f)
     uint8_t sel = fz_u8(f);
     uint32_t type = sel & 0x80 ? fz_u32(f) : types[sel % 6];
     uint64_t sector = sel & 0x40 ? fz_u64(f) : fz_u16(f);
-    uint32_t len = sel & 0x20 ? fuzz_len(f) : 512u * (1 + fz_u8(f) % 8);
+    uint32_t len = sel & 0x20 ? fz_len(f) : 512u * (1 + fz_u8(f) % 8);
     uint64_t data = sel & 0x10 ? fz_addr(f) : REQ_BASE + 0x10000 + 0x1000 * slot;
     uint16_t wr = type == 0 || type == 8 ? VD_F_WRITE : 0;
 
@@ -195,25 +187,25 @@ static void request(fz *f)
     vd_kick(&drv, 0);
 }
 
-static void rings(fz *f)
+void fv_rings(fz *f, vd *d, unsigned qi)
 {
-    vd_queue *q = &drv.q[0];
+    vd_queue *q = &d->q[qi];
     uint8_t sel = fz_u8(f);
 
     switch (sel & 3) {
     case 0:
         q->avail_idx = fz_u16(f); /* jump the index: up to 65535 "new" heads */
-        vd_put16(&drv, q->avail + 2, q->avail_idx);
+        vd_put16(d, q->avail + 2, q->avail_idx);
         break;
     case 1:
-        vd_put16(&drv, q->avail, fz_u16(f)); /* flags */
-        vd_put16(&drv, q->avail + 4 + 2 * FV_QSIZE, fz_u16(f)); /* used_event */
+        vd_put16(d, q->avail, fz_u16(f)); /* flags */
+        vd_put16(d, q->avail + 4 + 2 * q->size, fz_u16(f)); /* used_event */
         break;
     case 2:
-        vd_put16(&drv, q->used + 2, fz_u16(f)); /* the device's own index */
+        vd_put16(d, q->used + 2, fz_u16(f)); /* the device's own index */
         break;
     }
-    vd_kick(&drv, sel >> 2); /* a notify of any queue, 0..63 */
+    vd_kick(d, sel >> 2); /* a notify of any queue, 0..63 */
 }
 
 static void reap(fz *f)
@@ -333,16 +325,16 @@ void fv_op(fz *f, unsigned i)
     switch (i) {
     case 0:
     case 1:
-        chain(f);
+        fv_chain(f, &drv, 0);
         break;
     case 2:
-        indirect(f);
+        fv_indirect(f, &drv, 0);
         break;
     case 3:
         request(f);
         break;
     case 4:
-        rings(f);
+        fv_rings(f, &drv, 0);
         break;
     case 5:
         reap(f);

@@ -40,4 +40,11 @@ void fv_setup(fz *f, fv_kind kind);
 /* Target action i (0..FV_OPS-1). */
 void fv_op(fz *f, unsigned i);
 
+/* Actions on queue qi of any driver d (fuzz-virtio-net.c uses them too):
+ * a fuzzed chain (actions 0,1), an indirect table (2), raw ring indices
+ * and a notify of any queue (4). */
+void fv_chain(fz *f, vd *d, unsigned qi);
+void fv_indirect(fz *f, vd *d, unsigned qi);
+void fv_rings(fz *f, vd *d, unsigned qi);
+
 #endif
