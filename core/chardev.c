@@ -313,11 +313,8 @@ static bool socket_is_stale(const struct sockaddr_un *sa)
  * not fit sun_path is refused instead of being truncated by the kernel's
  * rules into another name.
  */
-bool unix_socket_path_prepare(const char *what, const char *path, struct sockaddr_un *sa,
-                              char **errp)
+bool unix_socket_addr(const char *what, const char *path, struct sockaddr_un *sa, char **errp)
 {
-    struct stat st;
-
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
     if (!*path || strlen(path) >= sizeof(sa->sun_path)) {
@@ -326,6 +323,17 @@ bool unix_socket_path_prepare(const char *what, const char *path, struct sockadd
         return false;
     }
     memcpy(sa->sun_path, path, strlen(path) + 1);
+    return true;
+}
+
+bool unix_socket_path_prepare(const char *what, const char *path, struct sockaddr_un *sa,
+                              char **errp)
+{
+    struct stat st;
+
+    if (!unix_socket_addr(what, path, sa, errp)) {
+        return false;
+    }
     if (lstat(path, &st) < 0) {
         return true; /* nothing there, or bind() will say why */
     }
@@ -372,6 +380,13 @@ static void chr_free(tes_chr *chr)
     g_free(chr);
 }
 
+static bool unknown_backend(const char *spec, char **errp)
+{
+    core_set_error(errp, "serial '%s': unknown backend (want stdio, null, none, file:PATH "
+                   "or unix:PATH,server=on,wait=off)", spec);
+    return false;
+}
+
 static bool chr_open(tes_chr *chr, const char *spec, char **errp)
 {
     if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
@@ -399,9 +414,30 @@ static bool chr_open(tes_chr *chr, const char *spec, char **errp)
         chr->kind = CHR_SOCKET;
         return socket_open(chr, spec + 5, errp);
     }
-    core_set_error(errp, "serial '%s': unknown backend (want stdio, null, none, file:PATH "
-                   "or unix:PATH,server=on,wait=off)", spec);
-    return false;
+    return unknown_backend(spec, errp);
+}
+
+bool serial_spec_check(const char *spec, char **errp)
+{
+    static const char *const plain[] = {"none", "null", "stdio", "mon:stdio"};
+    struct sockaddr_un sa;
+    char *path = NULL;
+    bool wait, ok;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(plain); i++) {
+        if (!strcmp(spec, plain[i])) {
+            return true;
+        }
+    }
+    if (g_str_has_prefix(spec, "file:")) {
+        return true; /* any path: open() says what is wrong with it */
+    }
+    if (!g_str_has_prefix(spec, "unix:")) {
+        return unknown_backend(spec, errp);
+    }
+    ok = unix_opts(spec + 5, &path, &wait, errp) && unix_socket_addr("-serial", path, &sa, errp);
+    g_free(path);
+    return ok;
 }
 
 bool serial_add(const char *spec, char **errp)

@@ -339,6 +339,9 @@ unsigned net_set_rx_offloads(tes_netdev *nd, unsigned mask);
 /* ---- character backends (chardev.c) ---- */
 /* -serial stdio|null|file:PATH|unix:PATH[,server=on,wait=off]|mon:stdio */
 bool serial_add(const char *spec, char **errp);
+/* What serial_add would refuse in spec, without opening anything (the
+ * command-line fuzzer: no file created, no socket bound). */
+bool serial_spec_check(const char *spec, char **errp);
 tes_chr *serial_chr(unsigned index);
 void chr_write(tes_chr *chr, const void *buf, size_t len);
 void chr_set_handlers(tes_chr *chr, tes_chr_can_read can_read, tes_chr_read read,
@@ -350,6 +353,8 @@ struct sockaddr_un;
  * it removes. */
 bool unix_socket_path_prepare(const char *what, const char *path, struct sockaddr_un *sa,
                               char **errp);
+/* Its first part only: fill *sa, refusing an empty or too long path. */
+bool unix_socket_addr(const char *what, const char *path, struct sockaddr_un *sa, char **errp);
 
 /* ---- PCI (pci.c) ---- */
 struct pci_function;
@@ -516,6 +521,9 @@ bool migration_blocked(char **errp);
 /* ---- monitor (qmp.c, hmp.c) ---- */
 bool qmp_add(const char *spec, char **errp); /* unix:PATH,server=on,wait=off */
 bool hmp_add(const char *spec, char **errp); /* stdio */
+/* What qmp_add and hmp_add would refuse in spec, opening nothing. */
+bool qmp_spec_check(const char *spec, char **errp);
+bool hmp_spec_check(const char *spec, char **errp);
 /* Run an HMP command line ("info qtree"); output appended to out. Returns
  * false with a message in out for unknown commands. */
 bool hmp_execute(const char *line, GString *out);

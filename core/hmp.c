@@ -319,10 +319,18 @@ static gboolean stdin_ready(GIOChannel *ch, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-bool hmp_add(const char *spec, char **errp)
+bool hmp_spec_check(const char *spec, char **errp)
 {
     if (strcmp(spec, "stdio") != 0) {
         core_set_error(errp, "-monitor: unsupported monitor '%s' (expected stdio)", spec);
+        return false;
+    }
+    return true;
+}
+
+bool hmp_add(const char *spec, char **errp)
+{
+    if (!hmp_spec_check(spec, errp)) {
         return false;
     }
     if (stdin_chan) {

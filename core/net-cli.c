@@ -158,6 +158,21 @@ static bool take_vlan(net_opts *o, unsigned *n, char **errp)
     return true;
 }
 
+/* Take the options already used (vlan=, name=) out of o: they are no
+ * NIC's or backend's. */
+static void drop_used(net_opts *o)
+{
+    for (guint i = 0; i < o->items->len; i++) {
+        net_opt *opt = g_ptr_array_index(o->items, i);
+        if (opt->used) {
+            g_free(opt->key);
+            g_free(opt->value);
+            g_free(opt);
+            g_ptr_array_remove_index(o->items, i--);
+        }
+    }
+}
+
 static bool net_option(GPtrArray *vlans, const char *optarg, char **errp)
 {
     const char *comma = strchr(optarg, ',');
@@ -170,6 +185,7 @@ static bool net_option(GPtrArray *vlans, const char *optarg, char **errp)
         g_free(o);
         return false;
     }
+    drop_used(o);
     if (strcmp(type, "nic") == 0) {
         g_ptr_array_add(vlan_get(vlans, n)->nics, o);
         return true;
@@ -184,12 +200,6 @@ static bool net_option(GPtrArray *vlans, const char *optarg, char **errp)
     char *model = NULL;
     static const char *const none[] = {NULL};
     g_autofree char *id = g_strdup_printf("__net%u", auto_ids++);
-    for (guint i = 0; i < o->items->len; i++) {
-        net_opt *opt = g_ptr_array_index(o->items, i);
-        if (opt->used) {
-            g_ptr_array_remove_index(o->items, i--);
-        }
-    }
     split(o, none, NULL, rest, &model);
     g_string_append_printf(rest, ",id=%s", id);
     bool ok = !model && netdev_add_opts(rest->str, true, errp) != NULL;
@@ -283,7 +293,7 @@ bool net_cli_create_nics(char **errp)
 {
     bool ok = true;
 
-    for (guint i = 0; ok && pending && i < pending->len; i++) {
+    for (guint i = 0; ok && pending && !net_dry_run && i < pending->len; i++) {
         pending_nic *p = g_ptr_array_index(pending, i);
         const char *model = p->model ? p->model : machine_default_nic();
         bool printed;

@@ -98,6 +98,12 @@ int net_offload_finish(uint8_t *frame, size_t len, const tes_net_hdr *hdr, net_e
 uint32_t net_flow_hash(const uint8_t *frame, size_t len);
 
 /* Backends (net-slirp.c, net-tap.c, net-socket.c). */
+/* Parse -netdev/-nic/-net, open nothing (the command-line fuzzer): user
+ * networking is made in-process without its forwarding rules (hostfwd
+ * binds host ports, guestfwd runs commands); tap, socket and stream take
+ * any options unopened; net_cli_create_nics creates no NIC. */
+extern bool net_dry_run;
+
 extern const net_backend net_user_backend;
 extern const net_backend net_tap_backend;
 extern const net_backend net_socket_backend;

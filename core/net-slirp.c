@@ -464,6 +464,11 @@ static bool user_init(tes_netdev *nd, net_opts *o, char **errp)
     u->nd = nd;
     u->pfds = g_array_new(false, false, sizeof(GPollFD));
     nd->be = u;
+    if (net_dry_run) {
+        g_ptr_array_unref(net_opt_get_all(o, "hostfwd"));
+        g_ptr_array_unref(net_opt_get_all(o, "guestfwd"));
+        return addresses(u, o, errp) && make_slirp(u, o, errp);
+    }
     if (!addresses(u, o, errp) || !make_slirp(u, o, errp) || !forwards(u, o, errp)) {
         return false;
     }

@@ -185,6 +185,18 @@ static void netdev_free(tes_netdev *nd)
     g_free(nd);
 }
 
+bool net_dry_run;
+
+static bool dry_init(tes_netdev *nd, net_opts *o, char **errp)
+{
+    for (guint i = 0; i < o->items->len; i++) {
+        ((net_opt *)g_ptr_array_index(o->items, i))->used = true;
+    }
+    return true;
+}
+
+static const net_backend dry_backend = {.type = "unopened", .init = dry_init};
+
 tes_netdev *netdev_create(const char *id, const net_backend *ops, net_opts *o, char **errp)
 {
     tes_netdev *nd;
@@ -247,6 +259,9 @@ tes_netdev *netdev_add_opts(const char *optarg, bool legacy, char **errp)
         core_set_error(errp, "netdev: unknown type '%s' (expected user, tap, socket or stream)",
                        type);
         return NULL;
+    }
+    if (net_dry_run && be != &net_user_backend) {
+        be = &dry_backend;
     }
     if (net_opts_parse(comma ? comma + 1 : NULL, &o, errp)) {
         nd = netdev_create(net_opt_get(&o, "id"), be, &o, errp);

@@ -878,6 +878,17 @@ fail:
     return NULL;
 }
 
+bool qmp_spec_check(const char *spec, char **errp)
+{
+    struct sockaddr_un sa;
+    char *path = NULL;
+    bool wait;
+    bool ok = parse_spec(spec, &path, &wait, errp) && unix_socket_addr("-qmp", path, &sa, errp);
+
+    g_free(path);
+    return ok;
+}
+
 bool qmp_add(const char *spec, char **errp)
 {
     qmp_server *srv;

@@ -15,6 +15,16 @@
  *   -drive opts       parsed and checked (drive_opts_check), never opened:
  *                     a fuzzer must not open file=/dev/sda read-write
  *   -d ITEMS          the log mask parser (then reset)
+ *   -serial, -qmp, -monitor   their spec checks (serial_spec_check,
+ *                     qmp_spec_check, hmp_spec_check): no file created, no
+ *                     socket bound, stdin left alone
+ *   -netdev, -nic, -net   net_cli_backends and net_cli_create_nics under
+ *                     net_dry_run (net-int.h): the option parser, ids,
+ *                     vlans and NIC pairing, user networking made
+ *                     in-process without forwarding rules, tap/socket/
+ *                     stream never opened, no NIC created; the netdevs
+ *                     live while -device parses (netdev= claims them),
+ *                     then go
  *
  * Invariants: no crash, no sanitizer report, no leak, bounded time; a
  * parser never exits the process (errors come back as one message).
@@ -25,6 +35,7 @@
 
 #include "cli.c"
 #include "core.h"
+#include "net-int.h"
 
 #define MAX_ARGS 256
 
@@ -65,6 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     }
     add_backends();
+    net_dry_run = true;
     return 0;
 }
 
@@ -99,10 +111,57 @@ static void parse_instance(const char *optarg, tes_type_kind kind)
     g_free(type);
 }
 
+/* Each spec of list through check (help requests skipped). */
+static void check_specs(GPtrArray *list, bool (*check)(const char *, char **))
+{
+    char *err = NULL;
+
+    for (guint i = 0; i < list->len; i++) {
+        const char *spec = g_ptr_array_index(list, i);
+
+        if (!wants_help(spec)) {
+            check(spec, &err);
+            g_clear_pointer(&err, g_free);
+        }
+    }
+}
+
+static bool net_has_help(cli_opts *o)
+{
+    GPtrArray *lists[] = {o->netdevs, o->nics, o->nets};
+
+    for (size_t l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            if (wants_help(g_ptr_array_index(lists[l], i))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* -netdev/-nic/-net under net_dry_run; the netdevs stay for -device. */
+static void parse_net(cli_opts *o)
+{
+    char *err = NULL;
+
+    if (!net_has_help(o) && net_cli_backends(o->netdevs, o->nics, o->nets, &err)) {
+        net_cli_create_nics(&err);
+    }
+    if (err && getenv("FUZZ_VERBOSE")) {
+        fprintf(stderr, "fuzz-cli: %s\n", err);
+    }
+    g_free(err);
+}
+
 static void parse_rest(cli_opts *o)
 {
     char *err = NULL;
 
+    check_specs(o->serials, serial_spec_check);
+    check_specs(o->monitors, hmp_spec_check);
+    check_specs(o->qmps, qmp_spec_check);
+    parse_net(o);
     if (o->machine) {
         parse_instance(o->machine, TES_KIND_MACHINE);
     }
@@ -122,6 +181,7 @@ static void parse_rest(cli_opts *o)
         g_clear_pointer(&err, g_free);
         log_set_mask("", NULL);
     }
+    netdevs_close_all();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

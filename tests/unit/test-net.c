@@ -477,6 +477,33 @@ static void test_options_refused(void)
     net_opts_free(&o);
 }
 
+/* -net nic,vlan=N pairs with -net BACKEND,vlan=N: vlan= is the pairing's,
+ * not an unknown NIC option, and the options taken out are freed (found by
+ * fuzz-cli: "unknown option 'vlan=1'", and a leak under LeakSanitizer). */
+static void test_net_vlan_option_taken(void)
+{
+    GPtrArray *none = g_ptr_array_new(), *nets = g_ptr_array_new();
+    char *err = NULL;
+
+    netdevs_close_all();
+    net_dry_run = true; /* no slirp: the pairing is what is tested */
+    g_ptr_array_add(nets, "nic,vlan=1,macaddr=52:54:00:00:00:01,name=a");
+    g_ptr_array_add(nets, "user,vlan=1,name=b");
+    g_assert_true(net_cli_backends(none, none, nets, &err));
+    g_assert_null(err);
+    g_assert_true(net_cli_create_nics(&err));
+    g_ptr_array_set_size(nets, 0);
+    g_ptr_array_add(nets, "nic,vlan=2,bogus=1");
+    g_assert_false(net_cli_backends(none, none, nets, &err));
+    g_assert_cmpstr(err, ==, "-net nic: unknown option 'bogus=1'");
+    g_clear_pointer(&err, g_free);
+    net_cli_create_nics(&err);
+    net_dry_run = false;
+    netdevs_close_all();
+    g_ptr_array_free(none, true);
+    g_ptr_array_free(nets, true);
+}
+
 static void test_mac_addresses(void)
 {
     uint8_t mac[6];
@@ -516,5 +543,6 @@ int main(int argc, char **argv)
                     test_tap_like_queues_map_one_to_one);
     g_test_add_func("/net/options/refused-with-one-line", test_options_refused);
     g_test_add_func("/net/mac/parse-and-defaults", test_mac_addresses);
+    g_test_add_func("/net/cli/net-vlan-option-taken-and-freed", test_net_vlan_option_taken);
     return g_test_run();
 }
