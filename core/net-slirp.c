@@ -243,7 +243,8 @@ static bool parse_net(user_net *u, const char *v, char **errp)
     g_auto(GStrv) parts = g_strsplit(v, "/", 2);
     char *end;
 
-    if (!parse_addr(parts[0], &u->net)) {
+    /* net= (empty) splits into no part at all. */
+    if (!parts[0] || !parse_addr(parts[0], &u->net)) {
         core_set_error(errp, "net= wants ADDR[/MASK], got '%s'", v);
         return false;
     }

@@ -504,6 +504,20 @@ static void test_net_vlan_option_taken(void)
     g_ptr_array_free(nets, true);
 }
 
+/* -netdev user,net= (empty): one line, not a NULL inet_pton (found by
+ * fuzz-cli: SIGSEGV). */
+static void test_user_empty_net_refused(void)
+{
+    char *err = NULL;
+
+    netdevs_close_all();
+    g_assert_false(netdev_add("user,id=u0,net=", &err));
+    g_assert_cmpstr(err, ==, "netdev 'u0': net= wants ADDR[/MASK], got ''");
+    g_clear_pointer(&err, g_free);
+    g_assert_false(netdev_add("user,id=u0,net=/24", &err));
+    g_clear_pointer(&err, g_free);
+}
+
 static void test_mac_addresses(void)
 {
     uint8_t mac[6];
@@ -544,5 +558,6 @@ int main(int argc, char **argv)
     g_test_add_func("/net/options/refused-with-one-line", test_options_refused);
     g_test_add_func("/net/mac/parse-and-defaults", test_mac_addresses);
     g_test_add_func("/net/cli/net-vlan-option-taken-and-freed", test_net_vlan_option_taken);
+    g_test_add_func("/net/options/user-empty-net-refused", test_user_empty_net_refused);
     return g_test_run();
 }
