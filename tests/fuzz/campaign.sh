@@ -64,6 +64,10 @@ target_src() {
         echo ' (read_file|le64|kernel_layout|fits_in_ram|align_up|place_initrd|place_dtb|'`
             `'load_images|user_dtb_ok|make_dtb) /.*/plugins/board-virt/virt\.c| '`
             `'(virt_fdt_set_chosen|set_chosen_props) /|/plugins/board-q35/boot\.c' ;;
+    # The NICs: their own sources (with virtio's core and PCI transport
+    # for virtio-net; e1000 and e1000e live in plugins/net).
+    fuzz-virtio-net) echo '/plugins/virtio/(virtio-net[a-z-]*|virtio|virtio-pci)\.c' ;;
+    fuzz-e1000|fuzz-e1000e) echo '/plugins/net/' ;;
     *) pd=$(plugdir "$1"); [ -z "$pd" ] || echo "/plugins/$pd/" ;;
     esac
 }
