@@ -75,7 +75,7 @@ static void irq_setup(void)
     nd_w(&drv, IMS, 0x01ffffff);
 }
 
-void fe_setup(fz *f, bool e)
+static void fe_setup(fz *f, bool e)
 {
     uint8_t sel = fz_u8(f);
     char *props = g_strdup_printf("netdev=%s,mac=52:54:00:12:34:56", FN_NETDEV);
@@ -438,7 +438,7 @@ static void spec_check(fz *f)
     fn_drain(f);
 }
 
-void fe_op(fz *f, unsigned i)
+static void fe_op(fz *f, unsigned i)
 {
     drv.dev = f->dev[0]; /* a migration round trip may have replaced it */
     switch (i) {
@@ -473,3 +473,31 @@ void fe_op(fz *f, unsigned i)
         break;
     }
 }
+
+static void setup_e1000(fz *f)
+{
+    fe_setup(f, false);
+}
+
+static void setup_e1000e(fz *f)
+{
+    fe_setup(f, true);
+}
+
+const fz_target fe_e1000_target = {
+    .plugins = {"net/e1000", NULL},
+    .ram_size = 16ull << 20,
+    .setup = setup_e1000,
+    .n_ops = 11,
+    .op = fe_op,
+    .teardown = fn_drain,
+};
+
+const fz_target fe_e1000e_target = {
+    .plugins = {"net/e1000", NULL},
+    .ram_size = 16ull << 20,
+    .setup = setup_e1000e,
+    .n_ops = 11,
+    .op = fe_op,
+    .teardown = fn_drain,
+};

@@ -36,11 +36,8 @@
 
 #include "fuzz-dev.h"
 
-#define FE_OPS 11
-#define FE_RAM (16ull << 20)
 
-/* Per input: the NIC (e1000e when e). */
-void fe_setup(fz *f, bool e);
-void fe_op(fz *f, unsigned i);
+/* The two targets (fuzz-e1000.c and fuzz-e1000e.c each FZ_TARGET one). */
+extern const fz_target fe_e1000_target, fe_e1000e_target;
 
 #endif
