@@ -155,30 +155,50 @@ static void rx_header(vnet *n, const tes_net_hdr *hdr, uint16_t nbufs, uint8_t *
     memcpy(out + 10, &nbufs, 2);
 }
 
-/* Pop chains until they hold need bytes; how many, 0 when they do not. */
+/*
+ * Pop chains until they hold need bytes; how many, 0 when they do not.
+ * A chain the device cannot use (device-readable buffers, or a first one
+ * shorter than the header) goes back used with nothing written; but once
+ * a usable chain is popped, a bad one waits in rx_bad until the frame is
+ * placed: the chains popped for a frame that does not fit are rewound
+ * (last_avail moves back one per chain), and one returned meanwhile would
+ * make that rewind take back its ring slot instead of a usable chain's
+ * (the bad chain came back twice, the usable one never).
+ */
 static unsigned rx_gather(vnet *n, tes_virtq *vq, size_t need, bool *too_small)
 {
-    unsigned max = n->mrg ? VNET_MAX_RX_CHAINS : 1, cnt = 0;
+    unsigned max = n->mrg ? VNET_MAX_RX_CHAINS : 1, cnt = 0, bad = 0;
     size_t cap = 0;
     tes_virtio_elem *e;
 
     *too_small = false;
-    while (cap < need && cnt < max && (e = virtio_ops.pop(vq, 0))) {
+    while (cap < need && cnt < max && bad < VNET_MAX_RX_CHAINS &&
+           (e = virtio_ops.pop(vq, 0))) {
         if (e->out_num || (cnt == 0 && e->in_len < VNET_HDR_LEN)) {
-            virtio_ops.push(vq, e, 0);
             vnet_guest_error(n, "rx queue %u: chain with device-readable buffers, or too short "
                              "for the %d-byte header", vq->index, VNET_HDR_LEN);
+            if (cnt == 0) {
+                virtio_ops.push(vq, e, 0);
+            } else {
+                n->rx_bad[bad++] = e;
+            }
             continue;
         }
         n->rx_chain[cnt++] = e;
         cap += e->in_len;
     }
     if (cap >= need) {
+        while (bad) {
+            virtio_ops.push(vq, n->rx_bad[--bad], 0);
+        }
         return cnt;
     }
     /* Too short a single buffer (no mergeable buffers): the hardware
      * would drop the frame; anything else waits for more buffers. */
     *too_small = !n->mrg && cnt == 1;
+    while (bad) {
+        vq_rewind(vq, n->rx_bad[--bad]);
+    }
     while (cnt) {
         vq_rewind(vq, n->rx_chain[--cnt]);
     }

@@ -68,6 +68,7 @@ typedef struct vnet {
     } txq[VNET_MAX_PAIRS];
     /* Scratch. */
     tes_virtio_elem *rx_chain[VNET_MAX_RX_CHAINS];
+    tes_virtio_elem *rx_bad[VNET_MAX_RX_CHAINS]; /* unusable, after a usable one */
     struct iovec tx_iov[VIRTIO_MAX_QUEUE_SIZE * 2];
 } vnet;
 

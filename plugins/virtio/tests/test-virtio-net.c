@@ -398,6 +398,56 @@ static void test_rx_mergeable_spreads_big_frame(void)
     down(&n);
 }
 
+/* A chain the device cannot use (device-readable) after a usable one, too
+ * few bytes for the frame: the frame waits, and when buffers come it lands
+ * in the usable chains; every chain comes back used exactly once (the bad
+ * one with 0 bytes). Before, the bad chain was returned at once and the
+ * rewind of the good one took back the bad one's ring slot instead: the
+ * bad chain came back twice and the good one never. */
+static void test_rx_bad_chain_after_good_one_used_once(void)
+{
+    net n;
+    uint8_t f[1000];
+    uint32_t head, len, seen[3] = {0}, got = 0, count = 0;
+    uint16_t nbufs;
+
+    up(&n, "id=n0", "netdev=n0");
+    g_assert_true(start(&n, BASE_F | F_MRG_RXBUF));
+    vd_desc(&n.d, n.d.q[0].desc, 0, slot(0, 0), 100, VD_F_WRITE, 0);
+    vd_desc(&n.d, n.d.q[0].desc, 1, slot(0, 1), 64, 0, 0); /* device-readable */
+    vd_publish(&n.d, 0, 0);
+    vd_publish(&n.d, 0, 1);
+    vd_kick(&n.d, 0);
+    eth_frame(f, our_mac, sizeof(f), 3);
+    g_assert_cmpint(tes_harness_net_inject(n.d.h, "n0", 0, NULL, f, sizeof(f)), ==, 0);
+    vd_desc(&n.d, n.d.q[0].desc, 2, slot(0, 2), 2048, VD_F_WRITE, 0);
+    vd_publish(&n.d, 0, 2);
+    vd_kick(&n.d, 0);
+    tes_harness_net_poll(n.d.h);
+    while (vd_reap(&n.d, 0, &head, &len)) {
+        g_assert_cmpuint(head, <, 3);
+        seen[head % 3]++;
+        count++;
+        if (head == 0) {
+            memcpy(&nbufs, n.d.ram + slot(0, 0) + 10, 2);
+            g_assert_cmpuint(nbufs, ==, 2);
+            g_assert_cmpmem(n.d.ram + slot(0, 0) + HDR, 100 - HDR, f, 100 - HDR);
+        }
+        got += head == 1 ? 0 : len;
+        if (head == 1) {
+            g_assert_cmpuint(len, ==, 0);
+        }
+    }
+    g_assert_cmpuint(count, ==, 3);
+    g_assert_cmpuint(seen[0], ==, 1);
+    g_assert_cmpuint(seen[1], ==, 1);
+    g_assert_cmpuint(seen[2], ==, 1);
+    g_assert_cmpuint(got, ==, HDR + sizeof(f));
+    g_assert_cmpmem(n.d.ram + slot(0, 2), sizeof(f) - (100 - HDR), f + 100 - HDR,
+                    sizeof(f) - (100 - HDR));
+    down(&n);
+}
+
 static void test_rx_small_buffer_without_mrg_drops(void)
 {
     net n;
@@ -662,6 +712,8 @@ int main(int argc, char **argv)
                     test_tx_bad_chains_logged_and_returned);
     g_test_add_func("/virtio-net/tx/oversized-frame-refused", test_tx_oversized_refused);
     g_test_add_func("/virtio-net/tx/no-netdev-drops-quietly", test_no_netdev_drops_quietly);
+    g_test_add_func("/virtio-net/rx/bad-chain-after-good-one-used-once",
+                    test_rx_bad_chain_after_good_one_used_once);
     g_test_add_func("/virtio-net/rx/frame-into-buffer", test_rx_frame_into_buffer);
     g_test_add_func("/virtio-net/rx/waits-for-buffers-in-order", test_rx_waits_for_buffers);
     g_test_add_func("/virtio-net/rx/mergeable-spreads-big-frame",
