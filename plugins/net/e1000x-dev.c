@@ -8,8 +8,8 @@
  * transmit contexts and the packet being assembled (descriptors up to a
  * missing EOP have already been consumed, so those bytes must travel),
  * and which MSI causes were already signalled. Loaded values are checked:
- * a partial packet longer than the buffer or than its TSO segment is
- * refused, ring registers are masked as a register write would mask them.
+ * a partial packet longer than the buffer is refused, ring registers are
+ * masked as a register write would mask them.
  */
 #include <errno.h>
 #include "e1000x.h"
@@ -207,10 +207,10 @@ static int state_post_load(tes_device *dev, void *opaque, uint32_t version)
     wr(s, R_TDLEN, rd(s, R_TDLEN) & 0xfff80);
     s->ee_bit_out &= 0x3ff;
     s->ioaddr &= 0x1fffc;
-    if (s->tx_tse && !s->tx_gso && s->tx_len > (uint32_t)s->ctx[1].hdr_len + s->ctx[1].mss) {
-        H->error(dev, "migration: TSO segment of %u bytes exceeds header + MSS", s->tx_len);
-        return -EINVAL;
-    }
+    /* A TSO segment longer than header + MSS is not refused: a context
+     * descriptor shrinking MSS mid-packet makes one on the source too, and
+     * tso_append drops that packet on both sides; tx_len is bounded by
+     * state_load. */
     s->in_tx = s->in_rx = false;
     e1000x_update_irq(s);
     e1000x_port_rx_ready(s);
