@@ -42,19 +42,28 @@ uint8_t fz_u8(fz *f)
     return f->pos < f->len ? f->in[f->pos++] : 0;
 }
 
+/* The operands of | are unsequenced: one byte, then the next, so that an
+ * input means the same in every compiler's build (gcc replays what clang
+ * fuzzed). The same rule holds for function arguments below. */
 uint16_t fz_u16(fz *f)
 {
-    return fz_u8(f) | (uint16_t)fz_u8(f) << 8;
+    uint16_t lo = fz_u8(f);
+
+    return lo | (uint16_t)fz_u8(f) << 8;
 }
 
 uint32_t fz_u32(fz *f)
 {
-    return fz_u16(f) | (uint32_t)fz_u16(f) << 16;
+    uint32_t lo = fz_u16(f);
+
+    return lo | (uint32_t)fz_u16(f) << 16;
 }
 
 uint64_t fz_u64(fz *f)
 {
-    return fz_u32(f) | (uint64_t)fz_u32(f) << 32;
+    uint64_t lo = fz_u32(f);
+
+    return lo | (uint64_t)fz_u32(f) << 32;
 }
 
 uint32_t fz_len(fz *f)
@@ -228,6 +237,13 @@ static void act_pointer(fz *f)
     }
 }
 
+static void act_write_any(fz *f)
+{
+    uint64_t addr = fz_addr(f), val = fz_u64(f);
+
+    tes_harness_write(f->h, addr, val, fz_size(f));
+}
+
 static void act_migrate(fz *f)
 {
     unsigned i;
@@ -253,6 +269,13 @@ static void act_migrate(fz *f)
     }
 }
 
+int64_t fz_ns(fz *f, unsigned shifts)
+{
+    int64_t ns = fz_u16(f);
+
+    return ns << (fz_u8(f) % shifts);
+}
+
 static void generic(fz *f, unsigned op)
 {
     switch (op) {
@@ -261,7 +284,7 @@ static void generic(fz *f, unsigned op)
         act_mmio(f, op == ACT_MMIO_WRITE);
         break;
     case ACT_MMIO_WRITE_ANY:
-        tes_harness_write(f->h, fz_addr(f), fz_u64(f), fz_size(f));
+        act_write_any(f);
         break;
     case ACT_CFG_READ:
     case ACT_CFG_WRITE:
@@ -275,7 +298,7 @@ static void generic(fz *f, unsigned op)
         break;
     case ACT_CLOCK_STEP:
         /* Up to ~4 s of virtual time, in steps a timer can fire in. */
-        tes_harness_clock_step(f->h, (int64_t)fz_u16(f) << (fz_u8(f) % 17));
+        tes_harness_clock_step(f->h, fz_ns(f, 17));
         break;
     case ACT_RESET:
         tes_harness_reset(f->h);

@@ -94,6 +94,8 @@ uint64_t fz_u64(fz *f);
 uint64_t fz_addr(fz *f);
 /* A DMA length: mostly under 4 KiB, sometimes any 32-bit value. */
 uint32_t fz_len(fz *f);
+/* A clock step: 16 bits of ns shifted left by up to shifts - 1. */
+int64_t fz_ns(fz *f, unsigned shifts);
 /* An access size: 1, 2, 4 or 8. */
 unsigned fz_size(fz *f);
 

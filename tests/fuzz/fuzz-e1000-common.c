@@ -188,26 +188,31 @@ static void tx_descs(fz *f)
     unsigned n = 1 + fz_u8(f) % 8;
 
     for (unsigned i = 0; i < n; i++) {
-        uint8_t k = fz_u8(f), cmd = fz_u8(f);
-        uint32_t len;
+        uint8_t k = fz_u8(f), cmd = fz_u8(f), hl;
+        uint32_t len, lower, upper;
         uint64_t a;
 
         switch (k & 3) {
         case 0: /* legacy: length, CSO, CMD; CSS, VLAN */
             a = tx_buf(f, &len);
-            tx_put(a, (len & 0xffff) | (uint32_t)fz_u8(f) << 16 | (uint32_t)cmd << 24,
-                   (uint32_t)fz_u8(f) << 8 | (uint32_t)fz_u16(f) << 16);
+            lower = (len & 0xffff) | (uint32_t)fz_u8(f) << 16 | (uint32_t)cmd << 24;
+            upper = (uint32_t)fz_u8(f) << 8;
+            tx_put(a, lower, upper | (uint32_t)fz_u16(f) << 16);
             break;
         case 1:
-            tx_context(f, cmd & 4, fz_u8(f), fz_u32(f));
+            hl = fz_u8(f);
+            tx_context(f, cmd & 4, hl, fz_u32(f));
             break;
         case 2: /* data: DEXT, DTYP_D, DCMD; POPTS */
             a = tx_buf(f, &len);
+            upper = (uint32_t)(fz_u8(f) & 3) << 8;
             tx_put(a, (len & 0xfffff) | DTYP_D | CMD_DEXT | (uint32_t)(cmd & 0xdf) << 24,
-                   (uint32_t)(fz_u8(f) & 3) << 8 | (uint32_t)fz_u16(f) << 16);
+                   upper | (uint32_t)fz_u16(f) << 16);
             break;
         default:
-            tx_put(fz_addr(f), fz_u32(f), fz_u32(f));
+            a = fz_addr(f);
+            lower = fz_u32(f);
+            tx_put(a, lower, fz_u32(f));
             break;
         }
     }
@@ -342,11 +347,11 @@ static void interrupts(fz *f)
             uint64_t e = ND_BAR3 + 16 * (sel >> 3 & 7);
             tes_harness_write(f->h, e, fz_addr(f), 8);
             tes_harness_write(f->h, e + 8, causes, 4);
-            tes_harness_write(f->h, e + 12, fz_u8(f) & 1, 4);
+            tes_harness_write(f->h, e + 12, fz_u8(f) & 1, 4); /* vector control: mask */
         }
         break;
     case 4: /* delay timers (ITR, RDTR, RADV, TIDV, TADV, EITR) fire */
-        tes_harness_clock_step(f->h, (int64_t)fz_u16(f) << (fz_u8(f) % 12));
+        tes_harness_clock_step(f->h, fz_ns(f, 12));
         break;
     default:
         fn_drain(f);

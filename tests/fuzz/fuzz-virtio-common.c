@@ -132,8 +132,9 @@ void fv_chain(fz *f, vd *d, unsigned qi)
         uint8_t fl = fz_u8(f);
         uint16_t next = fl & 0x80 ? fz_u16(f) : (j + 1) % q->size;
         uint16_t flags = (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7);
+        uint64_t addr = fz_addr(f);
 
-        vd_desc(d, q->desc, j, fz_addr(f), fz_len(f), flags, next);
+        vd_desc(d, q->desc, j, addr, fz_len(f), flags, next);
         j = next % q->size;
     }
     vd_publish(d, qi, head);
@@ -148,12 +149,14 @@ void fv_indirect(fz *f, vd *d, unsigned qi)
 
     for (unsigned i = 0; i < n; i++) {
         uint8_t fl = fz_u8(f);
+        uint64_t addr = fz_addr(f);
+        uint32_t len = fz_len(f);
 
-        vd_desc(d, table, i, fz_addr(f), fz_len(f),
-                (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7), fl & 0x80 ? fz_u16(f) : i + 1);
+        vd_desc(d, table, i, addr, len, (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7),
+                fl & 0x80 ? fz_u16(f) : i + 1);
     }
-    vd_desc(d, d->q[qi].desc, head, table, fz_u8(f) & 1 ? n * 16 : fz_len(f),
-            VD_F_INDIRECT | (fz_u8(f) & 3), 0);
+    uint32_t len = fz_u8(f) & 1 ? n * 16 : fz_len(f);
+    vd_desc(d, d->q[qi].desc, head, table, len, VD_F_INDIRECT | (fz_u8(f) & 3), 0);
     vd_publish(d, qi, head);
     vd_kick(d, qi);
 }
