@@ -489,20 +489,11 @@ static void setup_e1000e(fz *f)
     fe_setup(f, true);
 }
 
-const fz_target fe_e1000_target = {
-    .plugins = {"net/e1000", NULL},
-    .ram_size = 16ull << 20,
-    .setup = setup_e1000,
-    .n_ops = 11,
-    .op = fe_op,
-    .teardown = fn_drain,
-};
+#define FE_TARGET(setup_fn)                                                  \
+    {                                                                        \
+        .plugins = {"net/e1000", NULL}, .ram_size = 16ull << 20,             \
+        .setup = setup_fn, .n_ops = 11, .op = fe_op, .teardown = fn_drain,   \
+    }
 
-const fz_target fe_e1000e_target = {
-    .plugins = {"net/e1000", NULL},
-    .ram_size = 16ull << 20,
-    .setup = setup_e1000e,
-    .n_ops = 11,
-    .op = fe_op,
-    .teardown = fn_drain,
-};
+const fz_target fe_e1000_target = FE_TARGET(setup_e1000);
+const fz_target fe_e1000e_target = FE_TARGET(setup_e1000e);
