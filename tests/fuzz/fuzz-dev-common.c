@@ -237,6 +237,21 @@ static void act_pointer(fz *f)
     }
 }
 
+bool fz_generic_pokes(fz *f)
+{
+    switch (f->op) {
+    case ACT_MMIO_WRITE:
+    case ACT_MMIO_WRITE_ANY:
+    case ACT_CFG_WRITE:
+    case ACT_RAM_SCRIBBLE:
+    case ACT_RAM_POINTER:
+    case ACT_RESET:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void act_write_any(fz *f)
 {
     uint64_t addr = fz_addr(f), val = fz_u64(f);
@@ -330,6 +345,7 @@ static void action(fz *f)
     unsigned op = fz_u8(f) % (ACT_GENERIC + f->t->n_ops);
     long t0 = now_ms(), dt;
 
+    f->op = op;
     if (op < ACT_GENERIC) {
         generic(f, op);
     } else {

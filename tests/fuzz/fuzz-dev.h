@@ -79,6 +79,7 @@ struct fz {
     bool fixed[FZ_MAX_DEVICES];
     unsigned n_dev;
     unsigned actions;
+    unsigned op; /* the action running (generic ones first, then the target's) */
     void *priv; /* the target's own state */
 };
 
@@ -109,6 +110,12 @@ unsigned fz_device_add(fz *f, tes_device *dev, fz_map_fn map);
 void fz_device_fixed(fz *f, unsigned idx);
 /* Map sysbus region idx of dev at addr in system memory and add a window. */
 void fz_map_mmio(fz *f, tes_device *dev, unsigned idx, uint64_t addr);
+
+/* Whether the action running is a generic one that may have changed guest
+ * memory or device state behind a driver's back (writes to registers,
+ * config space or RAM, a reset): a target's driver bookkeeping no longer
+ * holds after it. */
+bool fz_generic_pokes(fz *f);
 
 /* Reap block completions until none is in flight (bounded). */
 void fz_block_drain(fz *f);

@@ -19,6 +19,11 @@
  *      buffer after a 12-byte header with num_buffers 1, a frame sent is
  *      on the network as it was, and RX_PROMISC is acked OK
  *
+ * After every action, while only actions 0-2, reads, clock steps, backend
+ * events and migrations ran since the driver set the device up: every
+ * used entry is a chain the driver made available and the device has not
+ * returned yet (virtio 1.2 2.7.8: each once).
+ *
  * The first input byte picks the backend (vnet_hdr on or off, 1..4
  * queues), the device (mq, queues=, mrg_rxbuf) and the features the
  * driver accepts.
@@ -42,6 +47,31 @@
 static vd drv;
 static unsigned nq, pairs, be_queues; /* queues of the device, pairs, backend queues */
 static uint64_t features;
+/* Chains made available and not yet returned, per queue and head; valid
+ * while tracked (fz_generic_pokes and the raw actions end it). */
+static uint8_t owed[2 * 4 + 1][QSIZE];
+static unsigned outstanding[2 * 4 + 1];
+static bool tracked;
+
+static void track_reset(void)
+{
+    memset(owed, 0, sizeof(owed));
+    memset(outstanding, 0, sizeof(outstanding));
+    tracked = true;
+}
+
+/* Make head j of queue q available, unless the ring is full of chains the
+ * device still has (the driver never overruns its ring). */
+static bool publish(unsigned q, unsigned j)
+{
+    if (outstanding[q % 9] >= QSIZE) {
+        return false;
+    }
+    owed[q % 9][j % QSIZE]++;
+    outstanding[q % 9]++;
+    vd_publish(&drv, q, j);
+    return true;
+}
 
 static void pci_map(fz *f)
 {
@@ -85,6 +115,7 @@ static void setup(fz *f)
         fz_fail(f, "virtio-net: a fresh device refuses features 0x%llx",
                 (unsigned long long)features);
     }
+    track_reset();
 }
 
 static uint64_t slot(unsigned q, unsigned i)
@@ -130,7 +161,7 @@ static void tx_frame(fz *f)
     memset(p + 10, 0, 2);
     memcpy(p + HDR, fr, len);
     put_pieces(f, q, j, a, (uint32_t)(HDR + len), 0);
-    vd_publish(&drv, q, j);
+    publish(q, j);
     vd_kick(&drv, q);
     tes_harness_clock_step(f->h, 1); /* TX runs from a timer due now */
 }
@@ -143,9 +174,11 @@ static void rx_buffers(fz *f)
         unsigned j = drv.q[q].next_desc % QSIZE;
         uint8_t k = fz_u8(f);
         uint32_t len = k & 0x80 ? 0x10000 : k & 0x40 ? 0x800 : k & 0x3f;
+        /* Now and then a device-readable one: the device returns it unused. */
+        uint16_t fl = (k & 0x30) == 0x30 ? 0 : VD_F_WRITE;
 
-        drv.q[q].next_desc += put_pieces(f, q, j, slot(q, j), len, VD_F_WRITE);
-        vd_publish(&drv, q, j);
+        drv.q[q].next_desc += put_pieces(f, q, j, slot(q, j), len, fl);
+        publish(q, j);
     }
     vd_kick(&drv, q);
 }
@@ -214,19 +247,36 @@ static void ctrl_cmd(fz *f)
         memcpy(d + 14, &nx, 2);
         vd_desc(&drv, drv.q[q].desc, nx, a + 0x8000, 1 + (ack & 3), VD_F_WRITE, 0);
     }
-    vd_publish(&drv, q, j);
+    publish(q, j);
     vd_kick(&drv, q);
 }
 
+/* Take used entries; while tracked, each must be owed. */
 static void reap(fz *f)
 {
     uint32_t head, len;
 
-    tes_harness_clock_step(f->h, 1);
     for (unsigned q = 0; q < nq; q++) {
         for (int i = 0; i < 64 && vd_reap(&drv, q, &head, &len); i++) {
+            if (!tracked) {
+                continue;
+            }
+            if (head >= QSIZE || !owed[q % 9][head]) {
+                fz_fail(f, "virtio-net: queue %u returned head %u, not available to it", q,
+                        head);
+            }
+            owed[q % 9][head]--;
+            outstanding[q % 9]--;
         }
     }
+}
+
+static void check(fz *f)
+{
+    if (fz_generic_pokes(f)) {
+        tracked = false;
+    }
+    reap(f);
 }
 
 /* ---- the spec check ---- */
@@ -345,6 +395,11 @@ static void spec_check(fz *f)
         ctrl_check(f);
     }
     fn_drain(f);
+    /* Back to the input's features, with nothing outstanding. */
+    if (!vd_init(&drv, features, nq, QSIZE, true)) {
+        fz_fail(f, "virtio-net: the device refuses its features after a reset");
+    }
+    track_reset();
 }
 
 static void op(fz *f, unsigned i)
@@ -365,16 +420,19 @@ static void op(fz *f, unsigned i)
         ctrl_cmd(f);
         break;
     case 5:
+        tracked = false;
         fv_chain(f, &drv, q);
         break;
     case 6:
+        tracked = false;
         fv_indirect(f, &drv, q);
         break;
     case 7:
+        tracked = false;
         fv_rings(f, &drv, q);
         break;
     case 8:
-        reap(f);
+        tes_harness_clock_step(f->h, 1); /* the TX timers */
         break;
     case 9:
     case 10:
@@ -392,6 +450,7 @@ static const fz_target virtio_net_target = {
     .setup = setup,
     .n_ops = 12,
     .op = op,
+    .check = check,
     .teardown = fn_drain,
 };
 
