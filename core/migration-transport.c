@@ -476,9 +476,11 @@ static gpointer in_thread(gpointer opaque)
             vm_stop(RUN_PAUSED);
         }
     } else {
+        /* The exit request first: whoever sees "failed" (query-migrate,
+         * a test polling without the lock) sees the request too. */
+        core_request_shutdown(1);
         status_set("failed", why ? why : err);
         g_printerr("tessera: incoming migration failed: %s\n", why ? why : err);
-        core_request_shutdown(1);
     }
     core_unlock();
     g_free(err);
