@@ -407,6 +407,9 @@ static void op(fz *f, unsigned i)
     unsigned q = fz_u8(f) % nq;
 
     drv.dev = f->dev[0]; /* a migration round trip may have replaced it */
+    if (i >= 5 && i <= 7) {
+        tracked = false; /* raw chains and indices: no bookkeeping holds */
+    }
     switch (i) {
     case 0:
     case 1:
@@ -420,15 +423,12 @@ static void op(fz *f, unsigned i)
         ctrl_cmd(f);
         break;
     case 5:
-        tracked = false;
         fv_chain(f, &drv, q);
         break;
     case 6:
-        tracked = false;
         fv_indirect(f, &drv, q);
         break;
     case 7:
-        tracked = false;
         fv_rings(f, &drv, q);
         break;
     case 8:
