@@ -12,6 +12,7 @@
  *   z:OFF:LEN        write-zeroes, may unmap      Z:OFF:LEN  not unmap
  *   d:OFF:LEN        discard                      f          flush
  *   dump:FILE        copy the whole disk into the raw FILE
+ *   m:OFF            write a sector that starts with a qcow2 magic
  *   size             print the disk size
  *   crash:SEED:N     N rounds of 8 concurrent pattern writes (tags from 1)
  *                    at random 4 KiB..64 KiB-sized places, each round
@@ -141,6 +142,7 @@ static int cmd_crash(uint64_t seed, uint64_t rounds)
             fill(bufs[i], off, len, tag);
             printf("W %llu %llu %llu\n", (unsigned long long)tag, (unsigned long long)off,
                    (unsigned long long)len);
+            fflush(stdout); /* the parent must know of it before it may land */
             submit(TES_BLK_WRITE, off, bufs[i], len, 0);
         }
         ret = wait_all();
@@ -175,6 +177,10 @@ static int run(char *c)
         ret = ret ? ret : wait_all();
     } else if (!strcmp(a[0], "dump") && n == 2) {
         ret = cmd_dump(a[1]);
+    } else if (!strcmp(a[0], "m") && n == 2) {
+        static uint8_t sec[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
+        ret = submit(TES_BLK_WRITE, num(a[1]), sec, sizeof(sec), 0);
+        ret = ret ? ret : wait_all();
     } else if (!strcmp(a[0], "size") && n == 1) {
         printf("%llu\n", (unsigned long long)drive_size(drv));
         ret = 0;
