@@ -84,7 +84,7 @@ struct qcow2 {
     uint64_t rb_entries; /* refcounts per block */
 
     mcache l2c, rbc;
-    bool rc_unsynced; /* refcount writes not yet fdatasync'd */
+    bool unsynced; /* data or refcount writes not yet fdatasync'd */
     GArray *pending_free; /* uint64_t host cluster offsets to decrement */
     uint64_t next_free;   /* bump allocator, cluster index */
     uint64_t host_end;    /* bytes: file size including our appends */

@@ -371,6 +371,7 @@ static int write_alloc(qcow2 *q, uint64_t vo, uint64_t e0, const struct iovec *i
         return ret;
     }
     ret = fd_io(q->fd, q->fd_buf, true, host + co, v, iov_slice(iov, cnt, pos, *n, v), *n);
+    q->unsynced = true; /* synced before an L2 table names the clusters */
     return ret < 0 ? ret : l2_point(q, vc, k, host);
 }
 

@@ -5,8 +5,9 @@
  *
  * Ordering (see block-qcow2.c's top comment): a table that is dirty in a
  * cache reaches the file only in this order — refcount blocks (increments),
- * [fdatasync], the refcount table, [fdatasync], L2 tables, [fdatasync], the
- * L1 table, [fdatasync], then refcount decrements. So at any instant the
+ * [fdatasync], the refcount table, [fdatasync: also makes the data of
+ * allocating writes, copied-on-write parts included, durable], L2 tables,
+ * [fdatasync], the L1 table, [fdatasync], then refcount decrements. So at any instant the
  * file's metadata never names a cluster whose refcount is not yet counted,
  * and a cluster is only counted free once nothing on disk names it: a crash
  * leaves at worst leaked clusters. Freed clusters are not reused in the
@@ -76,7 +77,7 @@ int q_sync(qcow2 *q)
             return -errno;
         }
     }
-    q->rc_unsynced = false;
+    q->unsynced = false;
     return 0;
 }
 
@@ -129,7 +130,7 @@ static int mc_writeback(qcow2 *q, mcache *c, mc_ent *e)
     /* An L2 table may name clusters whose refcounts are only in the cache. */
     if (c == &q->l2c) {
         ret = rc_write(q);
-        if (ret == 0 && q->rc_unsynced && !q->lazy) {
+        if (ret == 0 && q->unsynced) {
             ret = q_sync(q);
         }
         if (ret < 0) {
@@ -140,7 +141,7 @@ static int mc_writeback(qcow2 *q, mcache *c, mc_ent *e)
     if (ret == 0) {
         e->dirty = false;
         if (c == &q->rbc) {
-            q->rc_unsynced = true;
+            q->unsynced = true;
         }
     }
     return ret;
@@ -499,7 +500,7 @@ static int rc_write(qcow2 *q)
         wrote = true;
     }
     if (wrote) {
-        q->rc_unsynced = true;
+        q->unsynced = true;
     }
     return 0;
 }
@@ -552,7 +553,7 @@ static int l2_write_all(qcow2 *q, bool *wrote)
         if (!e->off || !e->dirty) {
             continue;
         }
-        if (!*wrote && q->rc_unsynced && !q->lazy && (ret = q_sync(q)) < 0) {
+        if (!*wrote && q->unsynced && (ret = q_sync(q)) < 0) {
             return ret;
         }
         *wrote = true;
@@ -586,7 +587,7 @@ int meta_flush(qcow2 *q, bool sync)
         return ret;
     }
     if (q->l1_dirty) {
-        if ((wrote || (q->rc_unsynced && !q->lazy)) && (ret = q_sync(q)) < 0) {
+        if ((wrote || q->unsynced) && (ret = q_sync(q)) < 0) {
             return ret;
         }
         if ((ret = l1_store(q)) < 0) {

@@ -200,7 +200,7 @@ static bool check_geometry(hdr *h, uint64_t fsize, const char *path, char **errp
                                   h->backing_size > fsize - h->backing_off)) {
         bad = "backing file name";
     }
-    need = (h->size + cs * l2n - 1) / (cs * l2n);
+    need = bad ? 0 : (h->size + cs * l2n - 1) / (cs * l2n);
     if (!bad && h->l1_size < need) {
         bad = "L1 table (too small for the disk size)";
     }
