@@ -408,6 +408,18 @@ def lazy_refcounts_dirty_image_is_repaired_on_open():
     check_durable(p, 64 << 20, writes, durable)
 
 
+@test
+def concurrent_writes_ring_and_thread_pool():
+    for i, env in enumerate([{}, {'TESSERA_NO_IO_URING': '1'}]):
+        p = img('conc%d.qcow2' % i, '64M', 'qcow2', 'cluster_size=4k')
+        r = run(BLKIO, 'file=' + p, 'crash:%d:40' % (i + 7), env=dict(os.environ, **env))
+        writes = [tuple(int(x) for x in l.split()[1:]) for l in r.stdout.splitlines()
+                  if l.startswith('W ')]
+        assert len(writes) == 320, len(writes)
+        check_clean(p)
+        assert check_durable(p, 64 << 20, writes, 320) > 1000
+
+
 # ---- bad images ----
 
 def corrupt(name, patches, size='8M', extra=None, truncate=None):
