@@ -24,7 +24,7 @@
 
 #include "block-qcow2-int.h"
 
-#define BUMP_TRIES (1u << 20) /* clusters skipped looking for a free one */
+#define BUMP_TRIES (1u << 16) /* clusters skipped looking for a free one */
 
 /* ---- host file I/O ---- */
 

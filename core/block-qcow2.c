@@ -191,10 +191,10 @@ static bool check_geometry(hdr *h, uint64_t fsize, const char *path, char **errp
     } else if (h->size > (1ull << 61)) {
         bad = "virtual size";
     } else if ((uint64_t)h->l1_size * 8 > MAX_L1_BYTES || (h->l1_off & (cs - 1)) ||
-               h->l1_off + (uint64_t)h->l1_size * 8 > fsize) {
+               h->l1_off > fsize || (uint64_t)h->l1_size * 8 > fsize - h->l1_off) {
         bad = "L1 table (size, alignment, or beyond the end of the file)";
     } else if (!h->rt_clusters || h->rt_clusters * cs > MAX_RT_BYTES || (h->rt_off & (cs - 1)) ||
-               !h->rt_off || h->rt_off + h->rt_clusters * cs > fsize) {
+               !h->rt_off || h->rt_off > fsize || h->rt_clusters * cs > fsize - h->rt_off) {
         bad = "refcount table (size, alignment, or beyond the end of the file)";
     } else if (h->backing_off && (h->backing_size > 1023 || h->backing_off > fsize ||
                                   h->backing_size > fsize - h->backing_off)) {

@@ -123,8 +123,8 @@ static GPtrArray *split_opts(const char *s)
 }
 
 /* Options with a fixed set of values (QEMU's): a misspelt value is refused
- * rather than silently dropped. discard and media are accepted and
- * otherwise ignored; cache, aio and snapshot are also stored. */
+ * rather than silently dropped. discard, detect-zeroes and media are
+ * accepted and otherwise ignored; cache, aio and snapshot are also stored. */
 static const struct {
     const char *key;
     const char *const values[6];
@@ -132,6 +132,7 @@ static const struct {
     {"cache", {"none", "writeback", "writethrough", "directsync", "unsafe"}},
     {"aio", {"threads", "native", "io_uring"}},
     {"discard", {"ignore", "off", "unmap", "on"}},
+    {"detect-zeroes", {"off", "on", "unmap"}},
     {"media", {"disk"}},
     {"snapshot", {"on", "off"}},
 };
