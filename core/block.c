@@ -42,6 +42,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <glib-unix.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -159,37 +160,37 @@ static int ignored_opt(const char *key, const char *val, char **errp)
     return -1;
 }
 
+/* The options drive_opts keeps (cache, aio and snapshot after their values
+ * were checked against ignored_opts). */
+static const struct {
+    const char *key;
+    size_t off;
+} opt_slots[] = {
+    {"file", offsetof(drive_opts, file)},         {"if", offsetof(drive_opts, iface)},
+    {"id", offsetof(drive_opts, id)},             {"format", offsetof(drive_opts, format)},
+    {"readonly", offsetof(drive_opts, readonly)}, {"cache", offsetof(drive_opts, cache)},
+    {"aio", offsetof(drive_opts, aio)},           {"snapshot", offsetof(drive_opts, snapshot)},
+};
+
 static bool set_opt(drive_opts *o, const char *key, const char *val, char **errp)
 {
-    char **slot = NULL;
     int ign = ignored_opt(key, val, errp);
 
-    if (!strcmp(key, "file")) {
-        slot = &o->file;
-    } else if (!strcmp(key, "if")) {
-        slot = &o->iface;
-    } else if (!strcmp(key, "id")) {
-        slot = &o->id;
-    } else if (!strcmp(key, "format")) {
-        slot = &o->format;
-    } else if (!strcmp(key, "readonly")) {
-        slot = &o->readonly;
-    } else if (ign == 0) {
+    if (ign == 0) {
         return false;
-    } else if (!strcmp(key, "cache")) {
-        slot = &o->cache;
-    } else if (!strcmp(key, "aio")) {
-        slot = &o->aio;
-    } else if (!strcmp(key, "snapshot")) {
-        slot = &o->snapshot;
-    } else if (ign > 0) {
-        return ign == 1;
-    } else {
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(opt_slots); i++) {
+        if (!strcmp(key, opt_slots[i].key)) {
+            char **slot = (char **)((char *)o + opt_slots[i].off);
+            g_free(*slot);
+            *slot = g_strdup(val);
+            return true;
+        }
+    }
+    if (ign < 0) {
         core_set_error(errp, "drive: unknown option '%s'", key);
         return false;
     }
-    g_free(*slot);
-    *slot = g_strdup(val);
     return true;
 }
 
