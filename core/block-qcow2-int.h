@@ -87,6 +87,8 @@ struct qcow2 {
     bool unsynced; /* data or refcount writes not yet fdatasync'd */
     GArray *pending_free; /* uint64_t host cluster offsets to decrement */
     uint64_t next_free;   /* bump allocator, cluster index */
+    uint64_t scan, scan_end; /* holes the image had at open: next to try, end */
+    GHashTable *freed;    /* clusters freed this session (never reused) */
     uint64_t host_end;    /* bytes: file size including our appends */
     bool lazy, dirty_marked;
     unsigned rc_depth; /* recursion guard of refcount allocation */

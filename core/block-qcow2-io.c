@@ -349,8 +349,9 @@ static int write_alloc(qcow2 *q, uint64_t vo, uint64_t e0, const struct iovec *i
     int64_t host;
     int ret;
 
-    /* Following clusters of the same L2 table that need allocation too. */
-    while (k < MAX_RUN && k * q->cs - co < max && ((vc + k) & (l2n - 1)) != 0) {
+    /* Following clusters of the same L2 table that need allocation too (one
+     * at a time while the image has holes to fill: they are not contiguous). */
+    while (k < MAX_RUN && q->scan >= q->scan_end && k * q->cs - co < max && ((vc + k) & (l2n - 1)) != 0) {
         if ((ret = l2_entry(q, vc + k, &e)) < 0) {
             return ret;
         }

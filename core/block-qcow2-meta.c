@@ -10,10 +10,11 @@
  * [fdatasync], the L1 table, [fdatasync], then refcount decrements. So at any instant the
  * file's metadata never names a cluster whose refcount is not yet counted,
  * and a cluster is only counted free once nothing on disk names it: a crash
- * leaves at worst leaked clusters. Freed clusters are not reused in the
- * same session (the allocator bumps from the end of the file and punches
- * holes for freed ones), so no in-flight data write can land in a cluster
- * that a later allocation handed to another guest block.
+ * leaves at worst leaked clusters. Clusters freed in this session are not
+ * reused in it (their holes are punched; the allocator takes the free
+ * clusters the image had when opened, then bumps from the end of the
+ * file), so no in-flight fast-path write can land in a cluster that a
+ * later allocation handed to another guest block.
  */
 #define _GNU_SOURCE /* fallocate */
 #include <errno.h>
@@ -343,9 +344,32 @@ int rc_add(qcow2 *q, uint64_t c, int64_t delta)
     return 0;
 }
 
+/* One cluster that was free when the image was opened, if any is left:
+ * holes QEMU or an earlier session left. Clusters freed in this session are
+ * skipped (see the top comment). */
+static int64_t reuse_one(qcow2 *q)
+{
+    uint64_t v;
+
+    /* Only below the end the file had at open: what bump() hands out has
+     * no refcount yet until its caller takes it, and must not look free. */
+    for (unsigned tries = 0; q->scan < q->scan_end && tries < BUMP_TRIES; tries++) {
+        uint64_t c = q->scan++;
+        if (rc_get(q, c, &v) == 0 && v == 0 && !g_hash_table_contains(q->freed, &c)) {
+            return c;
+        }
+    }
+    return -1;
+}
+
 /* k free clusters at the end of the image (refcounts not yet taken). */
 static int64_t bump(qcow2 *q, uint64_t k)
 {
+    int64_t c1;
+
+    if (k == 1 && q->rc_depth == 0 && (c1 = reuse_one(q)) >= 0) {
+        return c1;
+    }
     for (unsigned tries = 0; tries < BUMP_TRIES; tries++) {
         uint64_t c = q->next_free, v = 0, i;
         int ret = 0;
@@ -534,6 +558,9 @@ static int apply_frees(qcow2 *q)
         uint64_t off = g_array_index(q->pending_free, uint64_t, i), v;
         ret = rc_add(q, off >> q->cluster_bits, -1);
         if (ret == 0 && rc_get(q, off >> q->cluster_bits, &v) == 0 && v == 0) {
+            uint64_t *c = g_new(uint64_t, 1);
+            *c = off >> q->cluster_bits;
+            g_hash_table_add(q->freed, c);
             /* Give the space back; a failure only costs space. */
             if (fallocate(q->fd_buf, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, q->cs) < 0) {
                 /* EOPNOTSUPP: the cluster stays allocated in the host file */

@@ -286,6 +286,9 @@ static void setup_geometry(qcow2 *q, const hdr *h)
     q->rb_entries = q->cs * 8 / q->rc_bits;
     q->lazy = !q->ro && (h->compat & COMPAT_LAZY_REFCOUNTS);
     q->next_free = (q->host_end + q->cs - 1) >> q->cluster_bits;
+    q->scan = 1; /* cluster 0 is the header */
+    q->scan_end = q->next_free;
+    q->freed = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     mc_init(&q->l2c, CLAMP((16u << 20) >> q->cluster_bits, 4, 1024), q->cs);
     mc_init(&q->rbc, CLAMP((4u << 20) >> q->cluster_bits, 4, 256), q->cs);
     q->pending_free = g_array_new(FALSE, FALSE, sizeof(uint64_t));
@@ -441,6 +444,9 @@ static void q_free(qcow2 *q)
     mc_free(&q->rbc);
     if (q->pending_free) {
         g_array_free(q->pending_free, TRUE);
+    }
+    if (q->freed) {
+        g_hash_table_destroy(q->freed);
     }
     g_free(q->l1);
     g_free(q->rt);

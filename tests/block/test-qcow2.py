@@ -176,6 +176,21 @@ def discard_frees_clusters():
 
 
 @test
+def freed_clusters_reused_by_the_next_session():
+    p = img('reuse.qcow2')
+    blkio('file=' + p, 'w:0:8M:1', 'f')
+    size = os.path.getsize(p)
+    blkio('file=' + p, 'd:0:4M')
+    blkio('file=' + p, 'w:16M:4M:2', 'f')  # fills the holes the discard left
+    assert os.path.getsize(p) <= size + (256 << 10), (size, os.path.getsize(p))
+    m = Model(64 << 20)
+    m.write(4 << 20, 4 << 20, 1)
+    m.write(16 << 20, 4 << 20, 2)
+    check_clean(p)
+    compare(p, m)
+
+
+@test
 def discard_over_backing_reads_zeroes():
     base = img('db-base.qcow2', '8M')
     blkio('file=' + base, 'w:0:8M:7')
