@@ -368,6 +368,11 @@ bool drive_readonly(tes_drive *d)
     return !d || d->readonly;
 }
 
+const char *drive_format_name(tes_drive *d)
+{
+    return d && d->qc ? "qcow2" : "raw";
+}
+
 /* One device per drive, as QEMU: two guests' drivers writing one image
  * through two caches corrupt it. The caller (set_drive) does not claim again
  * for the device that holds the drive, so any holder is another device:
