@@ -1,10 +1,25 @@
 /*
  * tessera core: block backends (-drive).
  *
- *   -drive file=PATH,if=none,id=ID[,format=raw][,readonly=on|off][,cache=MODE]
+ *   -drive file=PATH,if=none,id=ID[,format=raw|qcow2][,readonly=on|off]
+ *          [,cache=writeback|none|writethrough|directsync|unsafe]
+ *          [,aio=threads|io_uring|native][,snapshot=on|off]
  *   -device nvme,drive=ID,...
  *
- * Only raw images and if=none (the device is created with -device) for now.
+ * Formats: raw, and qcow2 (block-qcow2*.c). Without format= the image is
+ * probed as QEMU does: qcow2 by its magic, else raw with QEMU's warning,
+ * and then a write to block 0 that would make it probe as qcow2 is refused
+ * (-EPERM). cache=none/directsync open with O_DIRECT (an unaligned guest
+ * buffer falls back to a second, buffered descriptor), writethrough and
+ * directsync with O_DSYNC, unsafe makes flush a no-op. aio=threads uses the
+ * thread pool below instead of io_uring (native = io_uring here).
+ * snapshot=on opens a temporary qcow2 overlay over the image, unlinked as
+ * soon as it is open: writes vanish at exit and the image is untouched.
+ *
+ * A qcow2 request whose clusters are allocated and whose L2 table is
+ * cached is mapped to its host offset without blocking and goes down the
+ * raw path; the others (allocation, backing, compressed, zeroes, discard,
+ * flush) run in a per-drive thread pool that calls qcow2_request.
  *
  * Asynchronous requests (ABI 1.1, drive_submit): every drive opens one
  * io_uring of RING_ENTRIES at start-up; requests go straight from the
@@ -27,6 +42,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <glib-unix.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -35,6 +51,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "block-qcow2.h"
 
 #define RING_ENTRIES 256
 #define POOL_THREADS 4
@@ -48,8 +65,16 @@ struct tes_drive {
     char *path;
     int fd;
     bool readonly;
-    uint64_t size;
+    uint64_t size;      /* virtual size */
     char *user; /* device that claimed it */
+
+    /* Format and cache mode (see the top comment). */
+    int fd_buf;         /* fd without O_DIRECT (== fd when not cache=none) */
+    qcow2 *qc;          /* NULL: raw */
+    GThreadPool *fmt_pool; /* qcow2 requests that need the format */
+    bool probed_raw;    /* raw by probing: block 0 is guarded */
+    bool no_flush;      /* cache=unsafe */
+    bool aio_threads;   /* aio=threads */
 
     /* Asynchronous requests: see the comment at the top. */
     bool has_ring;
@@ -72,7 +97,7 @@ static unsigned batch_depth;
 static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 typedef struct drive_opts {
-    char *file, *iface, *id, *format, *readonly;
+    char *file, *iface, *id, *format, *readonly, *cache, *aio, *snapshot;
 } drive_opts;
 
 /* ---- option parsing ---- */
@@ -98,9 +123,9 @@ static GPtrArray *split_opts(const char *s)
     return out;
 }
 
-/* Options accepted for QEMU command lines and otherwise ignored (we always
- * go through the host page cache with io_uring), each with the values QEMU
- * takes: a misspelt value is refused rather than silently dropped. */
+/* Options with a fixed set of values (QEMU's): a misspelt value is refused
+ * rather than silently dropped. discard, detect-zeroes and media are
+ * accepted and otherwise ignored; cache, aio and snapshot are also stored. */
 static const struct {
     const char *key;
     const char *const values[6];
@@ -108,7 +133,9 @@ static const struct {
     {"cache", {"none", "writeback", "writethrough", "directsync", "unsafe"}},
     {"aio", {"threads", "native", "io_uring"}},
     {"discard", {"ignore", "off", "unmap", "on"}},
+    {"detect-zeroes", {"off", "on", "unmap"}},
     {"media", {"disk"}},
+    {"snapshot", {"on", "off"}},
 };
 
 /* -1: not an ignored option; else whether val is one of its values. */
@@ -133,29 +160,37 @@ static int ignored_opt(const char *key, const char *val, char **errp)
     return -1;
 }
 
+/* The options drive_opts keeps (cache, aio and snapshot after their values
+ * were checked against ignored_opts). */
+static const struct {
+    const char *key;
+    size_t off;
+} opt_slots[] = {
+    {"file", offsetof(drive_opts, file)},         {"if", offsetof(drive_opts, iface)},
+    {"id", offsetof(drive_opts, id)},             {"format", offsetof(drive_opts, format)},
+    {"readonly", offsetof(drive_opts, readonly)}, {"cache", offsetof(drive_opts, cache)},
+    {"aio", offsetof(drive_opts, aio)},           {"snapshot", offsetof(drive_opts, snapshot)},
+};
+
 static bool set_opt(drive_opts *o, const char *key, const char *val, char **errp)
 {
-    char **slot = NULL;
     int ign = ignored_opt(key, val, errp);
 
-    if (!strcmp(key, "file")) {
-        slot = &o->file;
-    } else if (!strcmp(key, "if")) {
-        slot = &o->iface;
-    } else if (!strcmp(key, "id")) {
-        slot = &o->id;
-    } else if (!strcmp(key, "format")) {
-        slot = &o->format;
-    } else if (!strcmp(key, "readonly")) {
-        slot = &o->readonly;
-    } else if (ign >= 0) {
-        return ign == 1;
-    } else {
+    if (ign == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(opt_slots); i++) {
+        if (!strcmp(key, opt_slots[i].key)) {
+            char **slot = (char **)((char *)o + opt_slots[i].off);
+            g_free(*slot);
+            *slot = g_strdup(val);
+            return true;
+        }
+    }
+    if (ign < 0) {
         core_set_error(errp, "drive: unknown option '%s'", key);
         return false;
     }
-    g_free(*slot);
-    *slot = g_strdup(val);
     return true;
 }
 
@@ -166,6 +201,9 @@ static void opts_clear(drive_opts *o)
     g_free(o->id);
     g_free(o->format);
     g_free(o->readonly);
+    g_free(o->cache);
+    g_free(o->aio);
+    g_free(o->snapshot);
 }
 
 static bool parse_opts(const char *optarg, drive_opts *o, char **errp)
@@ -205,8 +243,8 @@ static bool check_opts(drive_opts *o, bool *ro, char **errp)
         core_set_error(errp, "drive '%s': file= is required", o->id);
         return false;
     }
-    if (o->format && strcmp(o->format, "raw") != 0) {
-        core_set_error(errp, "drive '%s': format '%s' not supported, only format=raw", o->id,
+    if (o->format && strcmp(o->format, "raw") != 0 && strcmp(o->format, "qcow2") != 0) {
+        core_set_error(errp, "drive '%s': unknown format '%s' (expected raw or qcow2)", o->id,
                        o->format);
         return false;
     }
@@ -229,27 +267,28 @@ static bool check_opts(drive_opts *o, bool *ro, char **errp)
 static bool aio_init(tes_drive *d, char **errp);
 static void aio_cleanup(tes_drive *d);
 
-static bool drive_open(tes_drive *d, char **errp)
-{
-    struct stat st;
+static void fmt_work(gpointer data, gpointer user);
 
-    d->fd = open(d->path, (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-    if (d->fd < 0 || fstat(d->fd, &st) < 0) {
-        core_set_error(errp, "drive '%s': cannot open '%s': %s", d->id, d->path, strerror(errno));
+static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
+{
+    drive_image im;
+    drive_image_opts io = {.id = d->id, .path = d->path, .format = o->format, .cache = o->cache,
+                           .readonly = d->readonly,
+                           .snapshot = o->snapshot && !strcmp(o->snapshot, "on")};
+    bool ok = drive_image_open(&im, &io, errp);
+
+    d->fd = im.fd;
+    d->fd_buf = im.fd_buf;
+    d->qc = im.qc;
+    d->probed_raw = im.probed_raw;
+    d->no_flush = im.no_flush;
+    d->size = im.size;
+    d->aio_threads = o->aio && !strcmp(o->aio, "threads");
+    if (!ok) {
         return false;
     }
-    /* A directory opens read-only and reads as EISDIR; a FIFO or a
-     * character device has no size: neither is a disk image. */
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        core_set_error(errp, "drive '%s': '%s' is %s, not a disk image", d->id, d->path,
-                       S_ISDIR(st.st_mode) ? "a directory" : "not a regular file or block device");
-        return false;
-    }
-    d->size = st.st_size;
-    if (S_ISBLK(st.st_mode) && ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
-        core_set_error(errp, "drive '%s': cannot get the size of '%s': %s", d->id, d->path,
-                       strerror(errno));
-        return false;
+    if (d->qc) {
+        d->fmt_pool = g_thread_pool_new(fmt_work, d, POOL_THREADS, FALSE, NULL);
     }
     return aio_init(d, errp);
 }
@@ -260,9 +299,7 @@ static void drive_free(tes_drive *d)
         g_ptr_array_remove(batch_drives, d);
     }
     aio_cleanup(d);
-    if (d->fd >= 0) {
-        close(d->fd);
-    }
+    drive_image_close(&(drive_image){.fd = d->fd, .fd_buf = d->fd_buf, .qc = d->qc});
     g_free(d->id);
     g_free(d->path);
     g_free(d->user);
@@ -289,7 +326,7 @@ bool drive_add(const char *optarg, char **errp)
         return false;
     }
     d = g_new0(tes_drive, 1);
-    d->fd = -1;
+    d->fd = d->fd_buf = -1;
     d->efd = -1;
     g_mutex_init(&d->done_lock);
     g_queue_init(&d->pending);
@@ -297,11 +334,12 @@ bool drive_add(const char *optarg, char **errp)
     d->id = g_strdup(o.id);
     d->path = g_strdup(o.file);
     d->readonly = ro;
-    opts_clear(&o);
-    if (!drive_open(d, errp)) {
+    if (!drive_open(d, &o, errp)) {
+        opts_clear(&o);
         drive_free(d);
         return false;
     }
+    opts_clear(&o);
     if (!drives) {
         drives = g_ptr_array_new();
     }
@@ -328,6 +366,11 @@ uint64_t drive_size(tes_drive *d)
 bool drive_readonly(tes_drive *d)
 {
     return !d || d->readonly;
+}
+
+const char *drive_format_name(tes_drive *d)
+{
+    return d && d->qc ? "qcow2" : "raw";
 }
 
 /* One device per drive, as QEMU: two guests' drivers writing one image
@@ -373,12 +416,13 @@ static ssize_t sync_one(tes_drive *d, int op, uint64_t off, void *buf, size_t le
 {
     ssize_t r;
 
+    /* The buffered descriptor: callers' buffers need no O_DIRECT alignment. */
     if (op == 'r') {
-        r = pread(d->fd, buf, len, off);
+        r = pread(d->fd_buf, buf, len, off);
     } else if (op == 'w') {
-        r = pwrite(d->fd, buf, len, off);
+        r = pwrite(d->fd_buf, buf, len, off);
     } else {
-        r = fdatasync(d->fd);
+        r = d->no_flush ? 0 : fdatasync(d->fd_buf);
     }
     return r < 0 ? -errno : r;
 }
@@ -410,6 +454,11 @@ static int drive_rw(tes_drive *d, int op, uint64_t off, uint8_t *buf, size_t len
 
 int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len)
 {
+    struct iovec v = {buf, len};
+
+    if (d && d->qc) {
+        return qcow2_request(d->qc, TES_BLK_READ, off, &v, 1, len, 0);
+    }
     return d ? drive_rw(d, 'r', off, buf, len) : -ENODEV;
 }
 
@@ -418,8 +467,16 @@ int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len)
     if (!d) {
         return -ENODEV;
     }
+    struct iovec v = {(void *)buf, len};
+
     if (d->readonly) {
         return -EROFS;
+    }
+    if (d->qc) {
+        return qcow2_request(d->qc, TES_BLK_WRITE, off, &v, 1, len, 0);
+    }
+    if (d->probed_raw && drive_image_block0_refused(off, &v, 1)) {
+        return -EPERM;
     }
     /* drive_rw only reads buf for writes. */
     return drive_rw(d, 'w', off, (uint8_t *)buf, len);
@@ -431,6 +488,9 @@ int drive_flush(tes_drive *d)
 
     if (!d) {
         return -ENODEV;
+    }
+    if (d->qc && !d->no_flush) {
+        return qcow2_request(d->qc, TES_BLK_FLUSH, 0, NULL, 0, 0, 0);
     }
     do {
         r = sync_one(d, 'f', 0, NULL, 0);
@@ -451,6 +511,7 @@ struct blk_req {
     struct iovec iov_inline[4];
     uint8_t *zbuf;              /* zeroes written when fallocate is refused */
     bool zero_write;
+    bool buffered;              /* O_DIRECT refused this one: use fd_buf */
     int ret;
     tes_blk_cb cb;
     void *opaque;
@@ -612,9 +673,14 @@ static int pool_rw(blk_req *r)
 
     while (r->done < r->len) {
         uint64_t off = r->offset + r->done;
-        ssize_t n = r->op == TES_BLK_READ ? preadv(r->d->fd, r->iov, r->iovcnt, off)
-                                          : pwritev2(r->d->fd, r->iov, r->iovcnt, off, dsync);
+        int fd = r->buffered ? r->d->fd_buf : r->d->fd;
+        ssize_t n = r->op == TES_BLK_READ ? preadv(fd, r->iov, r->iovcnt, off)
+                                          : pwritev2(fd, r->iov, r->iovcnt, off, dsync);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (n < 0 && errno == EINVAL && !r->buffered && r->d->fd_buf != r->d->fd) {
+            r->buffered = true; /* O_DIRECT and an unaligned buffer */
             continue;
         }
         if (n < 0) {
@@ -680,6 +746,14 @@ static void pool_work(gpointer data, gpointer user)
     push_done(r, ret);
 }
 
+/* A qcow2 request the fast path could not map (see the top comment). */
+static void fmt_work(gpointer data, gpointer user)
+{
+    blk_req *r = data;
+
+    push_done(r, qcow2_request(r->d->qc, r->op, r->offset, r->iov, r->iovcnt, r->len, r->flags));
+}
+
 /* ---- the ring ---- */
 
 /* Put r's next step on the ring; false when the ring is full. */
@@ -692,10 +766,10 @@ static bool ring_prep(tes_drive *d, blk_req *r)
         return false;
     }
     if (r->op == TES_BLK_READ) {
-        io_uring_prep_readv(sqe, d->fd, r->iov, r->iovcnt, off);
+        io_uring_prep_readv(sqe, r->buffered ? d->fd_buf : d->fd, r->iov, r->iovcnt, off);
     } else if (r->op == TES_BLK_WRITE) {
         /* FUA: RWF_DSYNC makes this write durable before it completes. */
-        io_uring_prep_writev2(sqe, d->fd, r->iov, r->iovcnt, off,
+        io_uring_prep_writev2(sqe, r->buffered ? d->fd_buf : d->fd, r->iov, r->iovcnt, off,
                               r->flags & TES_BLK_FUA ? RWF_DSYNC : 0);
     } else if (r->op == TES_BLK_FLUSH) {
         io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
@@ -797,6 +871,12 @@ static void ring_complete(tes_drive *d, blk_req *r, int res)
         ring_queue(d, r);
         return;
     }
+    if (res == -EINVAL && !r->buffered && d->fd_buf != d->fd &&
+        (r->op == TES_BLK_READ || r->op == TES_BLK_WRITE)) {
+        r->buffered = true; /* O_DIRECT and an unaligned buffer */
+        ring_queue(d, r);
+        return;
+    }
     if (res == -EOPNOTSUPP && !r->zero_write &&
         (r->op == TES_BLK_WRITE_ZEROES || r->op == TES_BLK_DISCARD)) {
         zero_fallback(r);
@@ -891,6 +971,20 @@ static void efd_wait(tes_drive *d)
 
 /* ---- the 1.1 entries ---- */
 
+/* A qcow2 read or write on allocated, cached clusters becomes a raw
+ * request at the host offset (FUA may need metadata: the pool). */
+static bool fmt_fast(tes_drive *d, blk_req *r)
+{
+    uint64_t host;
+
+    if ((r->op != TES_BLK_READ && r->op != TES_BLK_WRITE) || (r->flags & TES_BLK_FUA) ||
+        !qcow2_map_fast(d->qc, r->op == TES_BLK_WRITE, r->offset, r->len, &host)) {
+        return false;
+    }
+    r->offset = host;
+    return true;
+}
+
 int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
                  unsigned iovcnt, uint64_t len, unsigned flags, tes_blk_cb cb, void *opaque)
 {
@@ -911,8 +1005,13 @@ int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iove
         push_done(r, -EROFS);
     } else if (!range_ok(d, r)) {
         push_done(r, -EINVAL);
-    } else if (r->len == 0 && op != TES_BLK_FLUSH) {
+    } else if ((r->len == 0 && op != TES_BLK_FLUSH) || (op == TES_BLK_FLUSH && d->no_flush)) {
         push_done(r, 0);
+    } else if (op == TES_BLK_WRITE && d->probed_raw &&
+               drive_image_block0_refused(offset, r->iov, r->iovcnt)) {
+        push_done(r, -EPERM);
+    } else if (d->qc && !fmt_fast(d, r)) {
+        g_thread_pool_push(d->fmt_pool, r, NULL);
     } else if ((op == TES_BLK_WRITE_ZEROES || op == TES_BLK_DISCARD) && zero_refused(r)) {
         r->zero_write = true;
         d->has_ring ? ring_queue(d, r) : g_thread_pool_push(d->pool, r, NULL);
@@ -1000,6 +1099,10 @@ static bool aio_init(tes_drive *d, char **errp)
         why = "TESSERA_NO_IO_URING=1";
     } else if (force_pool) {
         why = "disabled for a test";
+    } else if (d->aio_threads) {
+        d->pool = g_thread_pool_new(pool_work, d, POOL_THREADS, FALSE, NULL);
+        d->watch = g_unix_fd_add(d->efd, G_IO_IN, on_efd, d);
+        return true;
     } else if ((ret = io_uring_queue_init(RING_ENTRIES, &d->ring, 0)) < 0) {
         why = strerror(-ret);
     } else if ((ret = io_uring_register_eventfd(&d->ring, d->efd)) < 0) {
@@ -1028,6 +1131,9 @@ static void aio_cleanup(tes_drive *d)
     }
     if (d->pool) {
         g_thread_pool_free(d->pool, FALSE, TRUE);
+    }
+    if (d->fmt_pool) {
+        g_thread_pool_free(d->fmt_pool, FALSE, TRUE);
     }
     while (d->has_ring && d->in_ring && io_uring_wait_cqe(&d->ring, &cqe) == 0) {
         req_free(io_uring_cqe_get_data(cqe));

@@ -264,7 +264,9 @@ int64_t timers_run(void);
 GSource *timers_source_new(void);
 
 /* ---- block backends (block.c) ---- */
-/* -drive file=,if=none,id=,format=raw,readonly=on|off */
+/* -drive file=,if=none,id=[,format=raw|qcow2][,readonly=on|off][,cache=]
+ * [,aio=][,snapshot=on|off][,discard=][,detect-zeroes=] (block.c's top
+ * comment) */
 bool drive_add(const char *optarg, char **errp);
 /* -drive optarg parsed and checked as drive_add() does, nothing opened
  * (tests/fuzz/fuzz-cli.c). */
@@ -272,6 +274,8 @@ bool drive_opts_check(const char *optarg, char **errp);
 tes_drive *drive_find(const char *id);
 uint64_t drive_size(tes_drive *d);
 bool drive_readonly(tes_drive *d);
+/* "qcow2" or "raw" (what was opened; for snapshot=on the overlay's). */
+const char *drive_format_name(tes_drive *d);
 int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len);
 int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len);
 int drive_flush(tes_drive *d);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "block-qcow2.h"
 
 static char *tmpdir;
 
@@ -503,6 +504,59 @@ static void test_async_submit_from_callback(gconstpointer pool)
     g_free(path);
 }
 
+/* 32 concurrent 4 KiB writes at odd places (cluster-crossing, some FUA)
+ * of pattern seed, then read back in one request. */
+static void qcow2_round(tes_drive *d, uint8_t seed, uint8_t *in, uint8_t *out)
+{
+    done_log l[32] = {{0}};
+    const uint64_t span = 32 * 12288;
+
+    for (uint64_t i = 0; i < span; i++) {
+        in[i] = (i % 12288) < 4096 ? (uint8_t)(i * 7 + seed) : 0;
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        struct iovec iov = {in + i * 12288, 4096};
+        g_assert_cmpint(drive_submit(d, TES_BLK_WRITE, 65536 - 512 + i * 12288, &iov, 1, 0,
+                                     i & 1 ? TES_BLK_FUA : 0, log_done, &l[i]), ==, 0);
+    }
+    drive_drain(d);
+    for (unsigned i = 0; i < 32; i++) {
+        g_assert_cmpint(l[i].ret, ==, 0);
+    }
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 65536 - 512, out, span, 0), ==, 0);
+    g_assert_cmpmem(in, span, out, span);
+}
+
+static void test_async_qcow2(gconstpointer pool)
+{
+    char *path = g_build_filename(tmpdir, "q.qcow2", NULL);
+    uint8_t *in = g_malloc(32 * 12288), *out = g_malloc(32 * 12288), z[4096];
+    char *err = NULL;
+    tes_drive *d;
+
+    g_assert_true(qcow2_create(path, 4 << 20, NULL, NULL, &err));
+    d = open_async("q0", path, GPOINTER_TO_INT(pool), NULL);
+    g_assert_cmpstr(drive_format_name(d), ==, "qcow2");
+    g_assert_cmpuint(drive_size(d), ==, 4 << 20);
+    qcow2_round(d, 1, in, out); /* allocating */
+    qcow2_round(d, 2, in, out); /* in place: the raw path at host offsets */
+    g_assert_cmpint(run_one(d, TES_BLK_WRITE_ZEROES, 131072, NULL, 65536, TES_BLK_MAY_UNMAP), ==,
+                    0);
+    g_assert_cmpint(run_one(d, TES_BLK_FLUSH, 0, NULL, 0, 0), ==, 0);
+    drives_close_all();
+    d = open_async("q0", path, GPOINTER_TO_INT(pool), ",format=qcow2");
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 131072 + 61440, z, 4096, 0), ==, 0);
+    memset(out, 0, 4096);
+    g_assert_cmpmem(z, 4096, out, 4096);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 65536 - 512, out, 4096, 0), ==, 0);
+    g_assert_cmpmem(in, 4096, out, 4096);
+    drives_close_all();
+    unlink(path);
+    g_free(path);
+    g_free(in);
+    g_free(out);
+}
+
 static void add_async(const char *name, GTestDataFunc fn)
 {
     char *ring = g_strdup_printf("/block/async/io-uring/%s", name);
@@ -555,6 +609,7 @@ int main(int argc, char **argv)
     add_async("past-end-einval-readonly-erofs-through-callback",
               test_async_range_and_readonly);
     add_async("callback-may-submit-the-next-request", test_async_submit_from_callback);
+    add_async("qcow2-allocating-then-in-place-writes-read-back-after-reopen", test_async_qcow2);
     ret = g_test_run();
     remove_tmpdir();
     return ret;
