@@ -36,6 +36,8 @@ typedef struct cli_opts {
     int accel_jit;       /* -accel tcg,jit=: -1 when not given, 0 off, 1 on */
     uint64_t tb_size;    /* -accel tcg,tb-size= in MiB; 0 when not given */
     bool accel_help;     /* -accel help */
+    GPtrArray *accels;   /* accelerator names in the order to try them */
+    char *accel_warning; /* kvm skipped for a later tcg: main() prints it */
     bool nographic;
     bool start_paused;   /* -S */
     bool no_reboot;

@@ -269,6 +269,9 @@ int main(int argc, char **argv)
     if (!cli_parse(argc, argv, &o, &err)) {
         die(err, "bad command line");
     }
+    if (o.accel_warning) {
+        fprintf(stderr, "tessera: warning: %s\n", o.accel_warning);
+    }
     if (o.help) {
         cli_print_help(stdout);
         return 0;
