@@ -553,6 +553,36 @@ bool cli_parse(int argc, char **argv, cli_opts *o, char **errp)
     return machine_accel(o, errp) && accel_resolve(o, KVM_DEVICE, errp);
 }
 
+/*
+ * QEMU's binaries carry their target in their name and pick the target's
+ * default machine; tessera is one binary for every target, installed also
+ * under QEMU's names so that scripts swap the binary name and nothing else.
+ */
+static const struct {
+    const char *name;
+    const char *machine; /* NULL: no default machine (QEMU's aarch64) */
+} binary_names[] = {
+    {"tessera-system-x86_64", "pc"},
+    {"tessera-system-aarch64", NULL},
+};
+
+const char *cli_default_machine(const char *argv0, char **errp)
+{
+    g_autofree char *base = g_path_get_basename(argv0 ? argv0 : "tessera");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(binary_names); i++) {
+        if (strcmp(base, binary_names[i].name) != 0) {
+            continue;
+        }
+        if (!binary_names[i].machine) {
+            *errp = g_strdup("No machine specified, and there is no default (use -machine "
+                             "help to list supported machines)");
+        }
+        return binary_names[i].machine;
+    }
+    return "none";
+}
+
 void cli_opts_free(cli_opts *o)
 {
     g_free(o->machine);

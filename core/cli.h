@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 typedef struct cli_opts {
-    char *machine;      /* -M TYPE[,props]; NULL: "none" */
+    char *machine;      /* -M TYPE[,props]; NULL: cli_default_machine() */
     char *cpu;          /* -cpu MODEL */
     unsigned smp;       /* -smp total vCPUs; 0 when not given */
     unsigned smp_max;   /* -smp maxcpus (given or implied); 0 when not given */
@@ -59,5 +59,10 @@ bool cli_parse_size(const char *s, uint64_t *bytes, char **errp);
  * and maxcpus (NULL: not wanted), as QEMU computes them; false when the
  * topology does not multiply out to maxcpus or exceeds 4096. */
 bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp);
+
+/* The machine when -M names no type, from the binary's name (argv[0]):
+ * "pc" for tessera-system-x86_64, "none" for tessera; NULL with QEMU's
+ * "No machine specified" line in *errp for tessera-system-aarch64. */
+const char *cli_default_machine(const char *argv0, char **errp);
 
 #endif

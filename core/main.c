@@ -158,15 +158,29 @@ static void add_backends(cli_opts *o)
     }
 }
 
-static void create_machine_and_devices(cli_opts *o)
+/* The -M argument, its type filled from the binary's name when -M gave
+ * none (only properties, or no -M at all). */
+static char *machine_arg(cli_opts *o, const char *argv0)
+{
+    char *err = NULL;
+    const char *def;
+
+    if (o->machine && *o->machine && *o->machine != ',') {
+        return g_strdup(o->machine);
+    }
+    def = cli_default_machine(argv0, &err);
+    if (!def) {
+        die(err, "no machine specified");
+    }
+    return g_strconcat(def, o->machine, NULL);
+}
+
+static void create_machine_and_devices(cli_opts *o, const char *argv0)
 {
     char *err = NULL;
 
     core_lock();
-    /* No -M, or only -machine props: the empty machine, as documented. */
-    char *machine = !o->machine || !*o->machine ? g_strdup("none")
-                    : *o->machine == ',' ? g_strconcat("none", o->machine, NULL)
-                                         : g_strdup(o->machine);
+    char *machine = machine_arg(o, argv0);
     bool made = machine_create(machine, &err);
     g_free(machine);
     if (!made) {
@@ -293,7 +307,7 @@ int main(int argc, char **argv)
     }
     fill_machine_config(&o);
     add_backends(&o);
-    create_machine_and_devices(&o);
+    create_machine_and_devices(&o, argv[0]);
     /* Only now: had the command line needed a skipped plugin, its refusal
      * was the one fatal line. */
     plugins_warn_skipped();

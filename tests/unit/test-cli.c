@@ -297,6 +297,21 @@ static void test_kvm_falls_back_to_tcg(void)
     }
 }
 
+/* The binary's name picks the default machine, as QEMU's binaries do. */
+static void test_default_machine_from_binary_name(void)
+{
+    char *err = NULL;
+
+    g_assert_cmpstr(cli_default_machine("/usr/bin/tessera-system-x86_64", &err), ==, "pc");
+    g_assert_null(err);
+    g_assert_cmpstr(cli_default_machine("build/tessera", &err), ==, "none");
+    g_assert_cmpstr(cli_default_machine("tessera-system-x86_64.old", &err), ==, "none");
+    g_assert_null(cli_default_machine("./tessera-system-aarch64", &err));
+    g_assert_cmpstr(err, ==, "No machine specified, and there is no default (use -machine "
+                    "help to list supported machines)");
+    g_free(err);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -314,6 +329,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);
     g_test_add_func("/cli/parse/missing-argument", test_missing_argument);
     g_test_add_func("/cli/accel/tcg-jit-and-tb-size-recorded", test_accel_tcg_options);
+    g_test_add_func("/cli/binary-name/picks-the-default-machine",
+                    test_default_machine_from_binary_name);
     g_test_add_func("/cli/accel/kvm-refused-in-every-spelling", test_kvm_refused_every_spelling);
     g_test_add_func("/cli/accel/kvm-messages-with-and-without-dev-kvm", test_kvm_messages);
     g_test_add_func("/cli/accel/kvm-then-tcg-falls-back-with-a-warning",
