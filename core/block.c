@@ -65,10 +65,14 @@ struct tes_drive {
     GQueue pending;     /* blk_req* waiting for ring room */
     GMutex done_lock;
     GQueue done;        /* blk_req* finished by the pool or refused early */
+
+    drive_stats stats;  /* query-blockstats: see stats_account() */
 };
 
 static GPtrArray *drives;
 static unsigned batch_depth;
+
+static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret);
 static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 typedef struct drive_opts {
@@ -410,19 +414,27 @@ static int drive_rw(tes_drive *d, int op, uint64_t off, uint8_t *buf, size_t len
 
 int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len)
 {
-    return d ? drive_rw(d, 'r', off, buf, len) : -ENODEV;
+    int ret;
+
+    if (!d) {
+        return -ENODEV;
+    }
+    ret = drive_rw(d, 'r', off, buf, len);
+    stats_account(d, TES_BLK_READ, off, len, ret);
+    return ret;
 }
 
 int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len)
 {
+    int ret;
+
     if (!d) {
         return -ENODEV;
     }
-    if (d->readonly) {
-        return -EROFS;
-    }
     /* drive_rw only reads buf for writes. */
-    return drive_rw(d, 'w', off, (uint8_t *)buf, len);
+    ret = d->readonly ? -EROFS : drive_rw(d, 'w', off, (uint8_t *)buf, len);
+    stats_account(d, TES_BLK_WRITE, off, len, ret);
+    return ret;
 }
 
 int drive_flush(tes_drive *d)
@@ -435,6 +447,7 @@ int drive_flush(tes_drive *d)
     do {
         r = sync_one(d, 'f', 0, NULL, 0);
     } while (r == -EINTR || r == -EAGAIN);
+    stats_account(d, TES_BLK_FLUSH, 0, 0, r < 0 ? (int)r : 0);
     return r < 0 ? (int)r : 0;
 }
 
@@ -583,6 +596,7 @@ static void req_finish(blk_req *r, int ret)
     tes_blk_cb cb = r->cb;
     void *opaque = r->opaque;
 
+    stats_account(d, r->op, r->offset, r->len, ret);
     req_free(r);
     d->inflight--;
     cb(opaque, ret);
@@ -1044,4 +1058,106 @@ static void aio_cleanup(tes_drive *d)
         close(d->efd);
     }
     g_mutex_clear(&d->done_lock);
+}
+
+/* ---- the monitor's view (blockcli: query-block, query-blockstats,
+ * blockdev-del) ---- */
+
+/* Every finished request, synchronous or not, as QEMU's block accounting
+ * counts them: bytes and operations when it succeeded, a failed operation
+ * otherwise; write-zeroes count as writes, discards as unmaps. Atomic:
+ * the synchronous calls may come from a vCPU thread. */
+static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret)
+{
+    drive_stats *s = &d->stats;
+    uint64_t *ops, *bytes = NULL, *failed;
+
+    switch (op) {
+    case TES_BLK_READ:
+        ops = &s->rd_ops, bytes = &s->rd_bytes, failed = &s->failed_rd_ops;
+        break;
+    case TES_BLK_FLUSH:
+        ops = &s->flush_ops, failed = &s->failed_flush_ops;
+        break;
+    case TES_BLK_DISCARD:
+        ops = &s->unmap_ops, bytes = &s->unmap_bytes, failed = &s->failed_unmap_ops;
+        break;
+    default:
+        ops = &s->wr_ops, bytes = &s->wr_bytes, failed = &s->failed_wr_ops;
+        break;
+    }
+    if (ret < 0) {
+        __atomic_fetch_add(failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    __atomic_fetch_add(ops, 1, __ATOMIC_RELAXED);
+    if (bytes) {
+        __atomic_fetch_add(bytes, len, __ATOMIC_RELAXED);
+    }
+    if (bytes == &s->wr_bytes && offset + len > __atomic_load_n(&s->wr_highest_offset,
+                                                                __ATOMIC_RELAXED)) {
+        __atomic_store_n(&s->wr_highest_offset, offset + len, __ATOMIC_RELAXED);
+    }
+}
+
+void drive_get_stats(tes_drive *d, drive_stats *out)
+{
+    uint64_t *src = (uint64_t *)&d->stats, *dst = (uint64_t *)out;
+
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    }
+}
+
+const char *drive_id(tes_drive *d)
+{
+    return d->id;
+}
+
+const char *drive_path(tes_drive *d)
+{
+    return d->path;
+}
+
+/* The format the drive's image is read in (qcow2: the probed one). */
+const char *drive_format_name(tes_drive *d)
+{
+    return "raw";
+}
+
+const char *drive_user(tes_drive *d)
+{
+    return d->user;
+}
+
+void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        fn(g_ptr_array_index(drives, i), opaque);
+    }
+}
+
+/* blockdev-del: closed only when no device holds it. */
+bool drive_del(const char *id, char **errp)
+{
+    tes_drive *d = drive_find(id);
+
+    if (!d) {
+        core_set_error(errp, "Failed to find node with node-name='%s'", id);
+        return false;
+    }
+    if (d->user) {
+        core_set_error(errp, "Node '%s' is in use by device '%s'", id, d->user);
+        return false;
+    }
+    drive_drain(d);
+    g_ptr_array_remove(drives, d);
+    drive_free(d);
+    return true;
+}
+
+/* QEMU's "k=v,k=v" with ",," for a comma, for the CLI's own keys. */
+GPtrArray *drive_split_opts(const char *optarg)
+{
+    return split_opts(optarg);
 }

@@ -27,6 +27,7 @@ typedef enum opt_kind {
     OPT_MACHINE, /* -M/-machine: options merge, a later TYPE wins */
     OPT_ACCEL,   /* -accel tcg[,jit=on|off][,tb-size=MiB] */
     OPT_KVM,     /* -enable-kvm: accelerator kvm (refused in accel_resolve) */
+    OPT_HD,      /* -hda..-hdd, -cdrom: a -drive at index offset */
 } opt_kind;
 
 typedef struct opt_def {
@@ -48,7 +49,15 @@ static const opt_def opts[] = {
     {"initrd", NULL, OPT_STRING, F(initrd), "FILE  initial ramdisk"},
     {"append", NULL, OPT_STRING, F(append), "CMDLINE  kernel command line"},
     {"dtb", NULL, OPT_STRING, F(dtb), "FILE  device tree blob"},
-    {"drive", NULL, OPT_LIST, F(drives), "file=,if=none,id=,format=raw,readonly=on|off"},
+    {"drive", NULL, OPT_LIST, F(drives),
+     "file=,if=ide|virtio|none,id=,index=,bus=,unit=,media=disk|cdrom,format=,readonly=on|off"},
+    {"hda", NULL, OPT_HD, 0, "FILE  first disk (-hdb, -hdc, -hdd: index 1..3)"},
+    {"hdb", NULL, OPT_HD, 1, NULL},
+    {"hdc", NULL, OPT_HD, 2, NULL},
+    {"hdd", NULL, OPT_HD, 3, NULL},
+    {"cdrom", NULL, OPT_HD, 2 | 4, "FILE  CD-ROM image (index 2, read-only)"},
+    {"blockdev", NULL, OPT_LIST, F(blockdevs),
+     "driver=file|raw|qcow2,node-name=,...|JSON  a block node (drive= takes its name)"},
     {"device", NULL, OPT_LIST, F(devices), "DRIVER[,prop=val]  add a device ('help' lists)"},
     {"netdev", NULL, OPT_LIST, F(netdevs), "user|tap|socket|stream,id=ID,...  network backend"},
     {"nic", NULL, OPT_LIST, F(nics), "user|tap|...|none[,model=M][,mac=]  NIC with a backend"},
@@ -458,6 +467,22 @@ static bool accel_resolve(cli_opts *o, const char *kvm_dev, char **errp)
     return true;
 }
 
+/* QEMU's drive_add(IF_DEFAULT, index, FILE, "media=..."): the board's
+ * default interface; the file name taken whole (",," for its commas). */
+static char *hd_drive(unsigned index, bool cdrom, const char *file)
+{
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "index=%u,media=%s,file=", index, cdrom ? "cdrom" : "disk");
+    for (const char *p = file; *p; p++) {
+        g_string_append_c(s, *p);
+        if (*p == ',') {
+            g_string_append_c(s, ',');
+        }
+    }
+    return g_string_free(s, FALSE);
+}
+
 static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
 {
     char *base = (char *)o;
@@ -484,6 +509,9 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
         return cli_parse_smp(arg, &o->smp, &o->smp_max, errp);
     case OPT_IGNORE:
         return true;
+    case OPT_HD:
+        g_ptr_array_add(o->drives, hd_drive(d->offset & 3, d->offset & 4, arg));
+        return true;
     case OPT_MACHINE:
         merge_machine(o, arg);
         return true;
@@ -495,6 +523,7 @@ static void opts_init(cli_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->drives = g_ptr_array_new_with_free_func(g_free);
+    o->blockdevs = g_ptr_array_new_with_free_func(g_free);
     o->devices = g_ptr_array_new_with_free_func(g_free);
     o->netdevs = g_ptr_array_new_with_free_func(g_free);
     o->nics = g_ptr_array_new_with_free_func(g_free);
@@ -598,6 +627,7 @@ void cli_opts_free(cli_opts *o)
     g_free(o->accel_warning);
     g_clear_pointer(&o->accels, g_ptr_array_unref);
     g_clear_pointer(&o->drives, g_ptr_array_unref);
+    g_clear_pointer(&o->blockdevs, g_ptr_array_unref);
     g_clear_pointer(&o->devices, g_ptr_array_unref);
     g_clear_pointer(&o->netdevs, g_ptr_array_unref);
     g_clear_pointer(&o->nics, g_ptr_array_unref);

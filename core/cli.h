@@ -20,7 +20,8 @@ typedef struct cli_opts {
     unsigned smp_max;   /* -smp maxcpus (given or implied); 0 when not given */
     uint64_t ram_size;  /* -m, bytes; 0 when not given */
     char *kernel, *initrd, *append, *dtb;
-    GPtrArray *drives;   /* -drive optargs */
+    GPtrArray *drives;   /* -drive optargs; -hda.. -cdrom as "index=N,media=M,file=F" */
+    GPtrArray *blockdevs; /* -blockdev optargs (dotted keys or JSON) */
     GPtrArray *devices;  /* -device optargs, command-line order */
     GPtrArray *netdevs;  /* -netdev optargs */
     GPtrArray *nics;     /* -nic optargs */

@@ -139,7 +139,7 @@ static void add_backends(cli_opts *o)
     char *err = NULL;
 
     for (guint i = 0; i < o->drives->len; i++) {
-        if (!drive_add(g_ptr_array_index(o->drives, i), &err)) {
+        if (!drive_cli_add(g_ptr_array_index(o->drives, i), &err)) {
             die(err, "-drive: cannot open drive");
         }
     }
@@ -188,6 +188,11 @@ static void create_machine_and_devices(cli_opts *o, const char *argv0)
     }
     if (!net_cli_create_nics(&err)) {
         die(err, "cannot create NIC");
+    }
+    /* -drive if=ide|virtio and -hda...: QEMU's boards create them before
+     * the -device list. */
+    if (!drive_cli_attach_all(&err)) {
+        die(err, "-drive: cannot attach drive");
     }
     for (guint i = 0; i < o->devices->len; i++) {
         bool printed = false;

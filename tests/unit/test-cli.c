@@ -297,6 +297,28 @@ static void test_kvm_falls_back_to_tcg(void)
     }
 }
 
+/* -hda..-hdd and -cdrom are QEMU's drive_add(IF_DEFAULT, index, FILE). */
+static void test_hd_options_become_drives(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_true(parse(&o, &err, "-hda", "a,b.img", "-hdd", "d.img", "-cdrom", "c.iso",
+                        "-drive", "file=x,if=virtio", "-blockdev", "driver=file,node-name=f,"
+                        "filename=y", NULL));
+    g_assert_cmpuint(o.drives->len, ==, 4);
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 0), ==, "index=0,media=disk,file=a,,b.img");
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 1), ==, "index=3,media=disk,file=d.img");
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 2), ==, "index=2,media=cdrom,file=c.iso");
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 3), ==, "file=x,if=virtio");
+    g_assert_cmpuint(o.blockdevs->len, ==, 1);
+    cli_opts_free(&o);
+    g_assert_false(parse(&o, &err, "-hda", NULL));
+    g_assert_cmpstr(err, ==, "option '-hda' requires an argument");
+    g_free(err);
+    cli_opts_free(&o);
+}
+
 /* The binary's name picks the default machine, as QEMU's binaries do. */
 static void test_default_machine_from_binary_name(void)
 {
@@ -329,6 +351,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);
     g_test_add_func("/cli/parse/missing-argument", test_missing_argument);
     g_test_add_func("/cli/accel/tcg-jit-and-tb-size-recorded", test_accel_tcg_options);
+    g_test_add_func("/cli/drive/hda-to-hdd-and-cdrom-are-indexed-drives",
+                    test_hd_options_become_drives);
     g_test_add_func("/cli/binary-name/picks-the-default-machine",
                     test_default_machine_from_binary_name);
     g_test_add_func("/cli/accel/kvm-refused-in-every-spelling", test_kvm_refused_every_spelling);
