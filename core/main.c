@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockdev.h"
 #include "cli.h"
 #include "core.h"
 
@@ -138,6 +139,11 @@ static void add_backends(cli_opts *o)
 {
     char *err = NULL;
 
+    for (guint i = 0; i < o->blockdevs->len; i++) {
+        if (!blockdev_add_cli(g_ptr_array_index(o->blockdevs, i), &err)) {
+            die(g_strdup_printf("-blockdev: %s", err), NULL);
+        }
+    }
     for (guint i = 0; i < o->drives->len; i++) {
         if (!drive_cli_add(g_ptr_array_index(o->drives, i), &err)) {
             die(err, "-drive: cannot open drive");
@@ -274,6 +280,7 @@ static void teardown(void)
     accel_stop();
     chardevs_close_all(); /* restores the terminal */
     drives_close_all();
+    blockdev_reset();
     netdevs_close_all(); /* tap downscript= runs here */
 }
 
