@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "blockdev.h"
 #include "core.h"
 
 static char *tmpdir;
@@ -215,6 +216,108 @@ static void test_drive_del_refused_while_claimed(void)
     drives_close_all();
 }
 
+static char *bdev_err(const char *fmt, const char *path)
+{
+    g_autofree char *opt = g_strdup_printf(fmt, path);
+    char *err = NULL;
+
+    if (blockdev_add_cli(opt, &err)) {
+        return g_strdup("ok");
+    }
+    return err;
+}
+
+#define BDEV(fmt, path, want)                              \
+    do {                                                   \
+        g_autofree char *got_ = bdev_err(fmt, path);       \
+        g_assert_cmpstr(got_, ==, want);                   \
+    } while (0)
+
+/* The three spellings open the same drive, named after the top node. */
+static void test_blockdev_three_spellings(void)
+{
+    g_autofree char *path = make_image("bd.img", 3 << 20);
+
+    BDEV("driver=file,node-name=f0,filename=%s", path, "ok");
+    BDEV("driver=raw,node-name=n0,file=f0", path, "ok");
+    BDEV("driver=raw,node-name=n1,file.driver=file,file.filename=%s,read-only=on", path, "ok");
+    BDEV("{\"driver\":\"raw\",\"node-name\":\"n2\",\"read-only\":true,"
+         "\"file\":{\"driver\":\"file\",\"filename\":\"%s\"}}", path, "ok");
+    BDEV("driver=file,node-name=f3,filename=%s,cache.direct=on,cache.no-flush=off", path, "ok");
+    /* f0 is n0's now: not a drive of its own */
+    g_assert_null(drive_find("f0"));
+    g_assert_cmpuint(drive_size(drive_find("n0")), ==, 3 << 20);
+    g_assert_false(drive_readonly(drive_find("n0")));
+    g_assert_true(drive_readonly(drive_find("n1")));
+    g_assert_true(drive_readonly(drive_find("n2")));
+    g_assert_cmpstr(drive_path(drive_find("n2")), ==, path);
+    drives_close_all();
+    blockdev_reset();
+}
+
+static void test_blockdev_refusals(void)
+{
+    g_autofree char *path = make_image("bdr.img", 65536);
+
+    BDEV("driver=raw,file.driver=file,file.filename=%s", path,
+         "'node-name' must be specified for the root node");
+    BDEV("node-name=x,filename=%s", path, "Parameter 'driver' is missing");
+    BDEV("driver=vmdk,node-name=x,filename=%s", path,
+         "Parameter 'driver' does not accept value 'vmdk' (expected file, raw or qcow2)");
+    BDEV("driver=file,node-name=1x,filename=%s", path, "Invalid node-name: '1x'");
+    BDEV("driver=file,node-name=x,filename=%s,bogus=1", path, "Parameter 'bogus' is unexpected");
+    BDEV("driver=file,node-name=x,filename=%s,read-only=maybe", path,
+         "Parameter 'read-only' expects 'on' or 'off'");
+    BDEV("driver=raw,node-name=x,file=nope%s", "", "Cannot find file node 'nope' (a -blockdev "
+         "driver=file node)");
+    BDEV("driver=raw,node-name=x,file=f,file.driver=file%s", "",
+         "Parameters 'file.*' used inconsistently");
+    BDEV("driver=file,node-name=x,filename%s", "", "Expected '=' after parameter 'filename'");
+    {
+        g_autofree char *e = bdev_err("{\"driver\": \"raw\"%s", "");
+
+        g_assert_true(g_str_has_prefix(e, "JSON parse error, "));
+    }
+    BDEV("driver=file,node-name=ok0,filename=%s", path, "ok");
+    BDEV("driver=file,node-name=ok0,filename=%s", path, "Duplicate nodes with node-name='ok0'");
+    drives_close_all();
+    blockdev_reset();
+}
+
+/* blockdev-del: the monitor's nodes, not while a device or a parent node
+ * uses them; deleting the parent gives a named file node back. */
+static void test_blockdev_del(void)
+{
+    g_autofree char *path = make_image("bdd.img", 65536);
+    g_autofree char *opt = g_strdup_printf("file=%s,if=none,id=d0", path);
+    char *err = NULL;
+
+    BDEV("driver=file,node-name=f0,filename=%s", path, "ok");
+    BDEV("driver=raw,node-name=n0,file=f0", path, "ok");
+    g_assert_true(drive_add(opt, NULL));
+    g_assert_false(blockdev_del("d0", &err));
+    g_assert_cmpstr(err, ==, "Node d0 is not owned by the monitor");
+    g_clear_pointer(&err, g_free);
+    g_assert_false(blockdev_del("f0", &err));
+    g_assert_cmpstr(err, ==, "Node 'f0' is in use by node 'n0'");
+    g_clear_pointer(&err, g_free);
+    g_assert_true(drive_claim(drive_find("n0"), "nvme0", NULL));
+    g_assert_false(blockdev_del("n0", &err));
+    g_assert_cmpstr(err, ==, "Node 'n0' is in use by device 'nvme0'");
+    g_clear_pointer(&err, g_free);
+    drive_release(drive_find("n0"));
+    g_assert_true(blockdev_del("n0", &err));
+    g_assert_null(drive_find("n0"));
+    g_assert_nonnull(drive_find("f0"));
+    g_assert_true(blockdev_del("f0", &err));
+    g_assert_null(drive_find("f0"));
+    g_assert_false(blockdev_del("f0", &err));
+    g_assert_cmpstr(err, ==, "Failed to find node with node-name='f0'");
+    g_free(err);
+    drives_close_all();
+    blockdev_reset();
+}
+
 static void remove_tmpdir(void)
 {
     GDir *dir = g_dir_open(tmpdir, 0, NULL);
@@ -249,6 +352,10 @@ int main(int argc, char **argv)
                     test_stats_count_completions);
     g_test_add_func("/blockdev/del/refused-while-a-device-holds-it",
                     test_drive_del_refused_while_claimed);
+    g_test_add_func("/blockdev/add/dotted-nested-and-json-spellings",
+                    test_blockdev_three_spellings);
+    g_test_add_func("/blockdev/add/refusals-one-line-each", test_blockdev_refusals);
+    g_test_add_func("/blockdev/del/monitor-nodes-not-in-use", test_blockdev_del);
     ret = g_test_run();
     remove_tmpdir();
     return ret;
