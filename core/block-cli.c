@@ -41,7 +41,7 @@ static GPtrArray *taken;   /* "IF BUS UNIT" of every placed drive */
 static const char *const known_ifs[] = {"ide", "scsi", "floppy", "pflash", "mtd", "sd",
                                         "virtio", "xen", "none"};
 
-static void append_kv(GString *s, const char *key, const char *val)
+void drive_opts_append(GString *s, const char *key, const char *val)
 {
     g_string_append_printf(s, "%s%s=", s->len ? "," : "", key);
     for (const char *p = val; *p; p++) {
@@ -104,7 +104,7 @@ static bool parse_item(drive_req *r, const char *key, const char *val, char **er
     }
     r->has_file |= !strcmp(key, "file");
     r->has_ro |= !strcmp(key, "readonly") || !strcmp(key, "read-only");
-    append_kv(r->rest, key, val);
+    drive_opts_append(r->rest, key, val);
     return true;
 }
 
@@ -244,12 +244,12 @@ static char *req_drive_opts(drive_req *r)
         return NULL;
     }
     s = g_string_new(r->rest->str);
-    append_kv(s, "if", "none");
+    drive_opts_append(s, "if", "none");
     if (r->id) {
-        append_kv(s, "id", r->id);
+        drive_opts_append(s, "id", r->id);
     }
     if (r->cdrom && !r->has_ro) {
-        append_kv(s, "readonly", "on"); /* QEMU: a CD-ROM is read-only */
+        drive_opts_append(s, "readonly", "on"); /* QEMU: a CD-ROM is read-only */
     }
     return g_string_free(s, FALSE);
 }
@@ -267,7 +267,7 @@ static char *req_device(drive_req *r)
     if (r->cdrom && !r->has_file) {
         /* an empty CD-ROM drive: ide-cd without drive= has no media */
     } else {
-        append_kv(s, "drive", r->id);
+        drive_opts_append(s, "drive", r->id);
     }
     if (!strcmp(r->iface, "ide")) {
         g_string_append_printf(s, ",bus=ide.%d,unit=%d", r->bus, r->unit);

@@ -221,17 +221,6 @@ static JsonObject *json_parse(const char *text, char **errp)
 
 /* ---- opening ---- */
 
-static void append_kv(GString *s, const char *key, const char *val)
-{
-    g_string_append_printf(s, "%s%s=", s->len ? "," : "", key);
-    for (const char *p = val; *p; p++) {
-        g_string_append_c(s, *p);
-        if (*p == ',') {
-            g_string_append_c(s, ',');
-        }
-    }
-}
-
 /* QEMU's cache.direct / cache.no-flush as -drive's cache= mode. Both on
  * has no -drive spelling: O_DIRECT with flushes kept (the safe side). */
 static bool cache_mode(JsonObject *o, GString *s, char **errp)
@@ -253,7 +242,7 @@ static bool cache_mode(JsonObject *o, GString *s, char **errp)
         (no_flush = get_bool(c, "no-flush", 0, errp)) < 0) {
         return false;
     }
-    append_kv(s, "cache", direct ? "none" : no_flush ? "unsafe" : "writeback");
+    drive_opts_append(s, "cache", direct ? "none" : no_flush ? "unsafe" : "writeback");
     return true;
 }
 
@@ -270,13 +259,13 @@ static bool common_opts(JsonObject *o, GString *s, char **errp)
         return false;
     }
     if (ro) {
-        append_kv(s, "readonly", "on");
+        drive_opts_append(s, "readonly", "on");
     }
     if (discard) {
-        append_kv(s, "discard", discard);
+        drive_opts_append(s, "discard", discard);
     }
     if (zeroes && strcmp(zeroes, "off") != 0) {
-        append_kv(s, "detect-zeroes", zeroes);
+        drive_opts_append(s, "detect-zeroes", zeroes);
     }
     return true;
 }
@@ -328,9 +317,9 @@ static bool file_opts(JsonObject *o, GString *s, const char **path, char **errp)
     if (!*path) {
         return false;
     }
-    append_kv(s, "file", *path);
+    drive_opts_append(s, "file", *path);
     if (aio) {
-        append_kv(s, "aio", aio);
+        drive_opts_append(s, "aio", aio);
     }
     return common_opts(o, s, errp);
 }
@@ -341,9 +330,9 @@ static bool node_open(const char *name, const char *base, const char *format, ch
     GString *s = g_string_new(base);
     bool ok;
 
-    append_kv(s, "format", format);
-    append_kv(s, "if", "none");
-    append_kv(s, "id", name);
+    drive_opts_append(s, "format", format);
+    drive_opts_append(s, "if", "none");
+    drive_opts_append(s, "id", name);
     ok = drive_add(s->str, errp);
     g_string_free(s, TRUE);
     return ok;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core.h" /* drive_opts_append */
 
 typedef enum opt_kind {
     OPT_FLAG,   /* bool field set to true */
@@ -473,13 +474,8 @@ static char *hd_drive(unsigned index, bool cdrom, const char *file)
 {
     GString *s = g_string_new(NULL);
 
-    g_string_append_printf(s, "index=%u,media=%s,file=", index, cdrom ? "cdrom" : "disk");
-    for (const char *p = file; *p; p++) {
-        g_string_append_c(s, *p);
-        if (*p == ',') {
-            g_string_append_c(s, ',');
-        }
-    }
+    g_string_append_printf(s, "index=%u,media=%s", index, cdrom ? "cdrom" : "disk");
+    drive_opts_append(s, "file", file);
     return g_string_free(s, FALSE);
 }
 

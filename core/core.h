@@ -321,6 +321,8 @@ GPtrArray *drive_split_opts(const char *optarg);
 bool drive_cli_add(const char *optarg, char **errp);
 /* After the machine: open the waiting drives and create their devices. */
 bool drive_cli_attach_all(char **errp);
+/* Append ",key=val" to a -drive string, val's commas doubled. */
+void drive_opts_append(GString *s, const char *key, const char *val);
 /* The keys of ours parsed, nothing opened (fuzz-cli). */
 bool drive_cli_check(const char *optarg, char **errp);
 /* What a -drive becomes on a board with that default interface ("ide",
