@@ -385,11 +385,23 @@ bool drive_cli_attach_all(char **errp)
     return ok;
 }
 
+/* Our keys, then block.c's on what drive_add() would get. */
 bool drive_cli_check(const char *optarg, char **errp)
 {
     drive_req r;
+    char *opts = NULL;
     bool ok = req_parse(optarg, &r, errp);
 
+    if (ok && !r.id) {
+        r.id = g_strdup("check0");
+    }
+    if (ok && r.iface) {
+        ok = req_iface(&r, "none", 0, errp);
+    }
+    if (ok && (opts = req_drive_opts(&r))) {
+        ok = drive_opts_check(opts, errp);
+    }
+    g_free(opts);
     req_clear(&r);
     return ok;
 }

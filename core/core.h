@@ -323,7 +323,8 @@ bool drive_cli_add(const char *optarg, char **errp);
 bool drive_cli_attach_all(char **errp);
 /* Append ",key=val" to a -drive string, val's commas doubled. */
 void drive_opts_append(GString *s, const char *key, const char *val);
-/* The keys of ours parsed, nothing opened (fuzz-cli). */
+/* A -drive (or -hda...) parsed and checked as far as it can be without
+ * the machine, nothing opened (fuzz-cli). */
 bool drive_cli_check(const char *optarg, char **errp);
 /* What a -drive becomes on a board with that default interface ("ide",
  * "virtio", "none") and IDE units per bus: the drive_add() string (NULL:

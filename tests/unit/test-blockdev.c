@@ -216,6 +216,21 @@ static void test_drive_del_refused_while_claimed(void)
     drives_close_all();
 }
 
+/* fuzz-cli's check: our keys and block.c's, nothing opened. */
+static void test_cli_check_without_opening(void)
+{
+    char *err = NULL;
+
+    g_assert_true(drive_cli_check("index=2,media=cdrom,file=/nonexistent/x.iso", &err));
+    g_assert_true(drive_cli_check("file=/nonexistent/y,if=ide,bus=1,unit=1", &err));
+    g_assert_false(drive_cli_check("file=x,if=ide,cache=bogus", &err));
+    g_assert_nonnull(strstr(err, "cache=bogus is invalid"));
+    g_clear_pointer(&err, g_free);
+    g_assert_false(drive_cli_check("file=x,if=scsi", &err));
+    g_assert_nonnull(strstr(err, "if=scsi is not supported yet"));
+    g_free(err);
+}
+
 static char *bdev_err(const char *fmt, const char *path)
 {
     g_autofree char *opt = g_strdup_printf(fmt, path);
@@ -348,6 +363,7 @@ int main(int argc, char **argv)
                     test_map_default_none_and_passthrough);
     g_test_add_func("/blockdev/drive-if/if-none-opens-at-once-cdrom-read-only",
                     test_cli_if_none_opens_now);
+    g_test_add_func("/blockdev/drive-if/cli-check-opens-nothing", test_cli_check_without_opening);
     g_test_add_func("/blockdev/stats/count-completions-and-failures",
                     test_stats_count_completions);
     g_test_add_func("/blockdev/del/refused-while-a-device-holds-it",
