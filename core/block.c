@@ -71,9 +71,9 @@ struct tes_drive {
 
 static GPtrArray *drives;
 static unsigned batch_depth;
+static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret);
-static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 typedef struct drive_opts {
     char *file, *iface, *id, *format, *readonly;
@@ -414,27 +414,19 @@ static int drive_rw(tes_drive *d, int op, uint64_t off, uint8_t *buf, size_t len
 
 int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len)
 {
-    int ret;
-
-    if (!d) {
-        return -ENODEV;
-    }
-    ret = drive_rw(d, 'r', off, buf, len);
-    stats_account(d, TES_BLK_READ, off, len, ret);
-    return ret;
+    return d ? drive_rw(d, 'r', off, buf, len) : -ENODEV;
 }
 
 int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len)
 {
-    int ret;
-
     if (!d) {
         return -ENODEV;
     }
+    if (d->readonly) {
+        return -EROFS;
+    }
     /* drive_rw only reads buf for writes. */
-    ret = d->readonly ? -EROFS : drive_rw(d, 'w', off, (uint8_t *)buf, len);
-    stats_account(d, TES_BLK_WRITE, off, len, ret);
-    return ret;
+    return drive_rw(d, 'w', off, (uint8_t *)buf, len);
 }
 
 int drive_flush(tes_drive *d)
@@ -447,7 +439,6 @@ int drive_flush(tes_drive *d)
     do {
         r = sync_one(d, 'f', 0, NULL, 0);
     } while (r == -EINTR || r == -EAGAIN);
-    stats_account(d, TES_BLK_FLUSH, 0, 0, r < 0 ? (int)r : 0);
     return r < 0 ? (int)r : 0;
 }
 
@@ -1063,10 +1054,11 @@ static void aio_cleanup(tes_drive *d)
 /* ---- the monitor's view (blockcli: query-block, query-blockstats,
  * blockdev-del) ---- */
 
-/* Every finished request, synchronous or not, as QEMU's block accounting
- * counts them: bytes and operations when it succeeded, a failed operation
- * otherwise; write-zeroes count as writes, discards as unmaps. Atomic:
- * the synchronous calls may come from a vCPU thread. */
+/* Every finished asynchronous request (what guests' devices do; the
+ * synchronous calls are realize-time and test I/O), as QEMU's block
+ * accounting counts them: bytes and operations when it succeeded, a failed
+ * operation otherwise; write-zeroes count as writes, discards as unmaps.
+ * Atomic, so that drive_get_stats() may read from any thread. */
 static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret)
 {
     drive_stats *s = &d->stats;

@@ -177,8 +177,8 @@ static void test_stats_count_completions(void)
     g_assert_cmpint(submit_wait(d, TES_BLK_FLUSH, 0, NULL, 0), ==, 0);
     g_assert_cmpint(submit_wait(d, TES_BLK_DISCARD, 65536, NULL, 4096), ==, 0);
     g_assert_cmpint(submit_wait(d, TES_BLK_READ, 2 << 20, buf, 4096), ==, -EINVAL);
-    g_assert_cmpint(drive_pwrite(d, 0, buf, 512), ==, 0);
-    g_assert_cmpint(drive_pread(d, 0, buf, 1024), ==, 0);
+    g_assert_cmpint(submit_wait(d, TES_BLK_WRITE_ZEROES, 0, NULL, 512), ==, 0);
+    g_assert_cmpint(submit_wait(d, TES_BLK_READ, 0, buf, 1024), ==, 0);
     drive_get_stats(d, &st);
     g_assert_cmpuint(st.wr_ops, ==, 2);
     g_assert_cmpuint(st.wr_bytes, ==, 8192 + 512);
