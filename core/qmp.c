@@ -481,25 +481,6 @@ static JsonNode *cmd_query_version(JsonObject *args, qmp_client *c, char **err)
     return obj_node(o);
 }
 
-/* set_link {"name": netdev or NIC id, "up": bool} */
-static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
-{
-    const char *name = arg_string(args, "name", err);
-    JsonNode *up = args ? json_object_get_member(args, "up") : NULL;
-
-    if (!name) {
-        return NULL;
-    }
-    if (!up || !JSON_NODE_HOLDS_VALUE(up) || json_node_get_value_type(up) != G_TYPE_BOOLEAN) {
-        core_set_error(err, "Parameter 'up' is missing or not a boolean");
-        return NULL;
-    }
-    if (!netdev_set_link(name, json_node_get_boolean(up), err)) {
-        return NULL;
-    }
-    return empty_return();
-}
-
 static JsonNode *cmd_blockdev_add(JsonObject *args, qmp_client *c, char **err)
 {
     if (sandbox_refuses(err)) {
@@ -529,6 +510,25 @@ static JsonNode *cmd_query_blockstats(JsonObject *args, qmp_client *c, char **er
     return block_query_stats();
 }
 
+/* set_link {"name": netdev or NIC id, "up": bool} */
+static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *name = arg_string(args, "name", err);
+    JsonNode *up = args ? json_object_get_member(args, "up") : NULL;
+
+    if (!name) {
+        return NULL;
+    }
+    if (!up || !JSON_NODE_HOLDS_VALUE(up) || json_node_get_value_type(up) != G_TYPE_BOOLEAN) {
+        core_set_error(err, "Parameter 'up' is missing or not a boolean");
+        return NULL;
+    }
+    if (!netdev_set_link(name, json_node_get_boolean(up), err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
@@ -544,14 +544,14 @@ static const qmp_cmd commands[] = {
     {"migrate-incoming", cmd_migrate_incoming},
     {"migrate_cancel", cmd_migrate_cancel},
     {"query-migrate", cmd_query_migrate},
-    {"human-monitor-command", cmd_hmp},
-    {"query-version", cmd_query_version},
-    {"query-commands", cmd_query_commands},
-    {"set_link", cmd_set_link},
     {"blockdev-add", cmd_blockdev_add},
     {"blockdev-del", cmd_blockdev_del},
     {"query-block", cmd_query_block},
     {"query-blockstats", cmd_query_blockstats},
+    {"human-monitor-command", cmd_hmp},
+    {"query-version", cmd_query_version},
+    {"query-commands", cmd_query_commands},
+    {"set_link", cmd_set_link},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
