@@ -282,12 +282,13 @@ void drive_if_reset(void)
 }
 
 bool drive_if_plan(const char *optarg, const char *default_if, unsigned ide_units,
-                   char **drive_opts, char **device, char **errp)
+                   drive_plan *out, char **errp)
 {
     drive_req r;
     bool ok = req_parse(optarg, &r, errp) && req_iface(&r, default_if, ide_units, errp) &&
               req_place(&r, ide_units, errp);
 
+    memset(out, 0, sizeof(*out));
     if (ok && !strcmp(r.iface, "ide") && ide_units == 0) {
         /* QEMU's drive_check_orphaned() line */
         core_set_error(errp, "machine type does not support if=ide,bus=%d,unit=%d", r.bus,
@@ -299,11 +300,19 @@ bool drive_if_plan(const char *optarg, const char *default_if, unsigned ide_unit
             taken = g_ptr_array_new_with_free_func(g_free);
         }
         g_ptr_array_add(taken, g_strdup_printf("%s %d %d", r.iface, r.bus, r.unit));
-        *drive_opts = req_drive_opts(&r);
-        *device = req_device(&r);
+        out->drive_opts = req_drive_opts(&r);
+        out->device = req_device(&r);
+        out->ide_bus = !strcmp(r.iface, "ide") ? r.bus : -1;
+        out->ide_unit = r.unit;
     }
     req_clear(&r);
     return ok;
+}
+
+void drive_plan_clear(drive_plan *p)
+{
+    g_clear_pointer(&p->drive_opts, g_free);
+    g_clear_pointer(&p->device, g_free);
 }
 
 /* ---- the command line ---- */
@@ -312,7 +321,7 @@ bool drive_if_plan(const char *optarg, const char *default_if, unsigned ide_unit
 bool drive_cli_add(const char *optarg, char **errp)
 {
     drive_req r;
-    char *opts = NULL, *dev = NULL;
+    drive_plan p;
     bool now, ok;
 
     if (!req_parse(optarg, &r, errp)) {
@@ -328,36 +337,35 @@ bool drive_cli_add(const char *optarg, char **errp)
         g_ptr_array_add(pending, g_strdup(optarg));
         return true;
     }
-    ok = drive_if_plan(optarg, "none", 0, &opts, &dev, errp) && (!opts || drive_add(opts, errp));
-    g_free(opts);
-    g_free(dev);
+    ok = drive_if_plan(optarg, "none", 0, &p, errp) &&
+         (!p.drive_opts || drive_add(p.drive_opts, errp));
+    drive_plan_clear(&p);
     return ok;
 }
 
-/* The ide bus exists when its device type does (else the core's own
- * "unknown device" line comes from dev_create_cli). */
-static bool ide_bus_ok(const char *dev, char **errp)
+/* An IDE drive's bus must exist once its device type does (without the
+ * type, dev_create_cli says "unknown device" in the core's words). */
+static bool ide_bus_ok(const drive_plan *p, char **errp)
 {
-    g_autofree char *type = g_strndup(dev, strcspn(dev, ","));
-    const char *bus = strstr(dev, ",bus=");
-    g_autofree char *name = bus ? g_strndup(bus + 5, strcspn(bus + 5, ",")) : NULL;
-    const char *unit = strstr(dev, ",unit=");
+    g_autofree char *type = g_strndup(p->device, strcspn(p->device, ","));
+    g_autofree char *bus = g_strdup_printf("ide.%d", p->ide_bus);
 
-    if (!name || !type_lookup(type, TES_KIND_DEVICE, NULL) || bus_find(name)) {
+    if (!type_lookup(type, TES_KIND_DEVICE, NULL) || bus_find(bus)) {
         return true;
     }
-    core_set_error(errp, "machine type does not support if=ide,bus=%s,unit=%s", name + 4,
-                   unit ? unit + 6 : "0");
+    core_set_error(errp, "machine type does not support if=ide,bus=%d,unit=%d", p->ide_bus,
+                   p->ide_unit);
     return false;
 }
 
 /* Open the drive and create its device (planned already). */
-static bool attach_one(const char *opts, const char *dev, char **errp)
+static bool attach_one(const drive_plan *p, char **errp)
 {
     bool printed = false;
 
-    return (!dev || strncmp(dev, "ide-", 4) != 0 || ide_bus_ok(dev, errp)) &&
-           (!opts || drive_add(opts, errp)) && (!dev || dev_create_cli(dev, &printed, errp));
+    return (p->ide_bus < 0 || ide_bus_ok(p, errp)) &&
+           (!p->drive_opts || drive_add(p->drive_opts, errp)) &&
+           (!p->device || dev_create_cli(p->device, &printed, errp));
 }
 
 /* Every place is checked before anything is opened: a taken index is
@@ -365,22 +373,20 @@ static bool attach_one(const char *opts, const char *dev, char **errp)
 bool drive_cli_attach_all(char **errp)
 {
     guint n = pending ? pending->len : 0;
-    char **opts = g_new0(char *, n + 1), **devs = g_new0(char *, n + 1);
+    drive_plan *plans = g_new0(drive_plan, n + 1);
     bool ok = true;
 
     for (guint i = 0; i < n && ok; i++) {
         ok = drive_if_plan(g_ptr_array_index(pending, i), machine_default_block_if(),
-                           machine_ide_units_per_bus(), &opts[i], &devs[i], errp);
+                           machine_ide_units_per_bus(), &plans[i], errp);
     }
     for (guint i = 0; i < n && ok; i++) {
-        ok = attach_one(opts[i], devs[i], errp);
+        ok = attach_one(&plans[i], errp);
     }
     for (guint i = 0; i < n; i++) {
-        g_free(opts[i]);
-        g_free(devs[i]);
+        drive_plan_clear(&plans[i]);
     }
-    g_free(opts);
-    g_free(devs);
+    g_free(plans);
     g_clear_pointer(&pending, g_ptr_array_unref);
     return ok;
 }

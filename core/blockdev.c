@@ -396,7 +396,14 @@ static bool file_child(JsonObject *o, const char *name, GString *s, const char *
     c = json_node_get_object(n);
     driver = json_object_has_member(c, "driver") ? get_str(c, "driver", true, errp) : "file";
     cname = get_str(c, "node-name", false, errp);
-    if (!driver || (errp && *errp) || (cname && !name_ok(cname, errp))) {
+    if (!driver || (errp && *errp)) {
+        return false;
+    }
+    if (cname && !strcmp(cname, name)) {
+        core_set_error(errp, "Duplicate nodes with node-name='%s'", cname);
+        return false;
+    }
+    if (cname && !name_ok(cname, errp)) {
         return false;
     }
     if (strcmp(driver, "file") != 0) {

@@ -327,12 +327,17 @@ void drive_opts_append(GString *s, const char *key, const char *val);
  * the machine, nothing opened (fuzz-cli). */
 bool drive_cli_check(const char *optarg, char **errp);
 /* What a -drive becomes on a board with that default interface ("ide",
- * "virtio", "none") and IDE units per bus: the drive_add() string (NULL:
- * an empty CD-ROM) and the -device string (NULL: if=none), given the drives
- * planned since drive_if_reset(); false with one line on a bad or taken
- * place. */
+ * "virtio", "none") and IDE units per bus, given the drives planned since
+ * drive_if_reset(); false with one line on a bad or taken place. */
+typedef struct drive_plan {
+    char *drive_opts; /* for drive_add(); NULL: an empty CD-ROM */
+    char *device;     /* for dev_create_cli(); NULL: if=none */
+    int ide_bus;      /* -1: not IDE */
+    int ide_unit;
+} drive_plan;
 bool drive_if_plan(const char *optarg, const char *default_if, unsigned ide_units,
-                   char **drive_opts, char **device, char **errp);
+                   drive_plan *out, char **errp);
+void drive_plan_clear(drive_plan *p);
 void drive_if_reset(void);
 
 /* ---- network backends (net.c, net-queue.c; net-int.h for backends) ---- */

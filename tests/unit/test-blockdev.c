@@ -28,16 +28,17 @@ static char *make_image(const char *name, size_t size)
 /* One -drive planned on a board; "drive opts|device" or "ERR: line". */
 static char *plan(const char *optarg, const char *def_if, unsigned units)
 {
-    char *opts = NULL, *dev = NULL, *err = NULL, *out;
+    char *err = NULL, *out;
+    drive_plan p;
 
-    if (!drive_if_plan(optarg, def_if, units, &opts, &dev, &err)) {
+    if (!drive_if_plan(optarg, def_if, units, &p, &err)) {
         out = g_strdup_printf("ERR: %s", err);
         g_free(err);
         return out;
     }
-    out = g_strdup_printf("%s|%s", opts ? opts : "(none)", dev ? dev : "(none)");
-    g_free(opts);
-    g_free(dev);
+    out = g_strdup_printf("%s|%s", p.drive_opts ? p.drive_opts : "(none)",
+                          p.device ? p.device : "(none)");
+    drive_plan_clear(&p);
     return out;
 }
 
