@@ -638,3 +638,22 @@ void block_info_print(GString *out)
 {
     drives_foreach(info_entry, out);
 }
+
+/* QEMU's "info blockstats" line per drive. */
+static void info_stats_entry(tes_drive *d, void *opaque)
+{
+    drive_stats s;
+
+    drive_get_stats(d, &s);
+    g_string_append_printf(opaque, "%s: rd_bytes=%" G_GUINT64_FORMAT " wr_bytes=%"
+                           G_GUINT64_FORMAT " rd_operations=%" G_GUINT64_FORMAT
+                           " wr_operations=%" G_GUINT64_FORMAT " flush_operations=%"
+                           G_GUINT64_FORMAT " unmap_operations=%" G_GUINT64_FORMAT "\n",
+                           drive_id(d), s.rd_bytes, s.wr_bytes, s.rd_ops, s.wr_ops,
+                           s.flush_ops, s.unmap_ops);
+}
+
+void block_info_stats_print(GString *out)
+{
+    drives_foreach(info_stats_entry, out);
+}

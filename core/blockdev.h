@@ -19,7 +19,8 @@ void blockdev_reset(void);
 /* QMP query-block and query-blockstats: arrays, one entry per drive. */
 JsonNode *block_query(void);
 JsonNode *block_query_stats(void);
-/* HMP info block. */
+/* HMP info block, info blockstats. */
 void block_info_print(GString *out);
+void block_info_stats_print(GString *out);
 
 #endif

@@ -5,7 +5,7 @@
  *   (tessera) info qtree
  *
  * Commands follow QEMU's names: info status|qtree|mtree|pci|plugins|version|
- * migrate|registers|cpus|network|block, stop, cont, q/quit, system_reset,
+ * migrate|registers|cpus|network|block|blockstats, stop, cont, q/quit, system_reset,
  * system_powerdown,
  * help. QMP's human-monitor-command runs the same hmp_execute().
  *
@@ -147,6 +147,7 @@ static const struct {
     {"registers", info_registers, "show the CPU registers"},
     {"cpus", info_cpus, "show the vCPUs: pc, state, instructions executed"},
     {"block", block_info_print, "show the block devices"},
+    {"blockstats", block_info_stats_print, "show block device statistics"},
 };
 
 static bool cmd_info(const char *arg, GString *out)

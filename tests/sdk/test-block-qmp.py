@@ -85,6 +85,10 @@ def session(q, img, img2):
     check("info block: node, path, format and the device holding it",
           ("n0: %s (raw)" % img) in out and "Attached to:      nvme0" in out and
           ("d0: %s (raw, read-only)" % img2) in out, out)
+    out = q.cmd("human-monitor-command", {"command-line": "info blockstats"})["return"]
+    check("info blockstats: a line per drive with QEMU's counter names",
+          "n0: rd_bytes=0 wr_bytes=0 rd_operations=0 wr_operations=0 flush_operations=0" in out
+          and out.count("\n") == 2, out)
 
 
 def main():
