@@ -6,7 +6,8 @@
  *
  * Commands follow QEMU's names: info status|qtree|mtree|pci|plugins|version|
  * migrate|registers|cpus|network|block|blockstats, stop, cont, q/quit,
- * system_reset, system_powerdown, help. QMP's human-monitor-command runs the same hmp_execute().
+ * system_reset, system_powerdown, help. QMP's human-monitor-command runs
+ * the same hmp_execute().
  *
  * On stdio, end of input quits (QEMU keeps running; quitting makes piped
  * scripts such as `printf 'info status\nquit\n' | tessera ...` and tests
