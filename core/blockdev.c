@@ -142,14 +142,18 @@ static bool keys_ok(JsonObject *o, const char *const *own, char **errp)
 
 /* ---- the dotted form ---- */
 
+/* Dotted keys deeper than this are refused: blockdev options nest three
+ * levels at most, and the recursion below must stay shallow. */
+#define KEYVAL_MAX_DEPTH 16
+
 /* "a.b=v" into o: {"a": {"b": "v"}}. */
-static bool keyval_put(JsonObject *o, const char *key, const char *val, char **errp)
+static bool keyval_put(JsonObject *o, const char *key, const char *val, int depth, char **errp)
 {
     const char *dot = strchr(key, '.');
     g_autofree char *head = dot ? g_strndup(key, dot - key) : g_strdup(key);
     JsonNode *n = json_object_get_member(o, head);
 
-    if (!*head || (dot && !dot[1])) {
+    if (!*head || (dot && !dot[1]) || depth > KEYVAL_MAX_DEPTH) {
         core_set_error(errp, "Invalid parameter '%s'", key);
         return false;
     }
@@ -168,7 +172,7 @@ static bool keyval_put(JsonObject *o, const char *key, const char *val, char **e
     if (!n) {
         json_object_set_object_member(o, head, json_object_new());
     }
-    return keyval_put(json_object_get_object_member(o, head), dot + 1, val, errp);
+    return keyval_put(json_object_get_object_member(o, head), dot + 1, val, depth + 1, errp);
 }
 
 static JsonObject *keyval_parse(const char *optarg, char **errp)
@@ -190,7 +194,7 @@ static JsonObject *keyval_parse(const char *optarg, char **errp)
             break;
         }
         *eq = '\0';
-        ok = keyval_put(o, item, eq + 1, errp);
+        ok = keyval_put(o, item, eq + 1, 0, errp);
     }
     g_ptr_array_free(items, TRUE);
     if (!ok) {
@@ -474,10 +478,16 @@ bool blockdev_add_json(JsonObject *o, char **errp)
     return false;
 }
 
-bool blockdev_add_cli(const char *optarg, char **errp)
+static JsonObject *cli_parse_any(const char *optarg, char **errp)
 {
     const char *p = optarg + strspn(optarg, " \t\n");
-    JsonObject *o = *p == '{' ? json_parse(p, errp) : keyval_parse(optarg, errp);
+
+    return *p == '{' ? json_parse(p, errp) : keyval_parse(optarg, errp);
+}
+
+bool blockdev_add_cli(const char *optarg, char **errp)
+{
+    JsonObject *o = cli_parse_any(optarg, errp);
     bool ok;
 
     if (!o) {
@@ -485,6 +495,42 @@ bool blockdev_add_cli(const char *optarg, char **errp)
     }
     ok = blockdev_add_json(o, errp);
     json_object_unref(o);
+    return ok;
+}
+
+/* What blockdev_add_json() checks before it opens anything. */
+static bool check_json(JsonObject *o, GString *scratch, char **errp)
+{
+    const char *driver = get_str(o, "driver", true, errp);
+    const char *name = driver ? get_str(o, "node-name", false, errp) : NULL;
+    JsonNode *file = json_object_get_member(o, "file");
+    const char *path;
+
+    if (!driver || (errp && *errp) || (name && !name_ok(name, errp))) {
+        return false;
+    }
+    if (!strcmp(driver, "file")) {
+        return file_opts(o, scratch, &path, errp);
+    }
+    if (!keys_ok(o, format_keys, errp) || !common_opts(o, scratch, errp)) {
+        return false;
+    }
+    if (file && JSON_NODE_HOLDS_OBJECT(file)) {
+        return file_opts(json_node_get_object(file), scratch, &path, errp);
+    }
+    return true;
+}
+
+bool blockdev_check(const char *optarg, char **errp)
+{
+    JsonObject *o = cli_parse_any(optarg, errp);
+    GString *scratch = g_string_new(NULL);
+    bool ok = o && check_json(o, scratch, errp);
+
+    g_string_free(scratch, TRUE);
+    if (o) {
+        json_object_unref(o);
+    }
     return ok;
 }
 

@@ -10,6 +10,8 @@
 
 /* -blockdev in its dotted or JSON form; false with one line in *errp. */
 bool blockdev_add_cli(const char *optarg, char **errp);
+/* -blockdev parsed and its keys checked, nothing opened (fuzz-cli). */
+bool blockdev_check(const char *optarg, char **errp);
 /* QMP blockdev-add's arguments (the JSON form's object). */
 bool blockdev_add_json(JsonObject *o, char **errp);
 /* QMP blockdev-del: the monitor's nodes only, refused while in use. */

@@ -300,6 +300,37 @@ static void test_blockdev_refusals(void)
     blockdev_reset();
 }
 
+/* fuzz-cli's check: the same refusals, nothing opened. */
+static void test_blockdev_check_opens_nothing(void)
+{
+    char *err = NULL;
+
+    g_assert_true(blockdev_check("driver=qcow2,node-name=c0,file.driver=file,"
+                                 "file.filename=/nonexistent/x,cache.direct=on", &err));
+    g_assert_true(blockdev_check("{\"driver\":\"raw\",\"node-name\":\"c1\",\"file\":\"f\"}",
+                                 &err));
+    g_assert_null(drive_find("c0"));
+    g_assert_false(blockdev_check("driver=file,node-name=c2,filename=x,cache.direct=maybe",
+                                  &err));
+    g_assert_cmpstr(err, ==, "Parameter 'direct' expects 'on' or 'off'");
+    g_clear_pointer(&err, g_free);
+    g_assert_false(blockdev_check("driver=raw,node-name=c3,file.driver=file", &err));
+    g_assert_cmpstr(err, ==, "Parameter 'filename' is missing");
+    g_clear_pointer(&err, g_free);
+    {
+        GString *deep = g_string_new("driver=raw,node-name=c4,");
+
+        for (int i = 0; i < 5000; i++) {
+            g_string_append(deep, "a.");
+        }
+        g_string_append(deep, "b=1");
+        g_assert_false(blockdev_check(deep->str, &err));
+        g_assert_true(g_str_has_prefix(err, "Invalid parameter 'a.a."));
+        g_string_free(deep, TRUE);
+    }
+    g_free(err);
+}
+
 /* blockdev-del: the monitor's nodes, not while a device or a parent node
  * uses them; deleting the parent gives a named file node back. */
 static void test_blockdev_del(void)
@@ -373,6 +404,7 @@ int main(int argc, char **argv)
                     test_blockdev_three_spellings);
     g_test_add_func("/blockdev/add/refusals-one-line-each", test_blockdev_refusals);
     g_test_add_func("/blockdev/del/monitor-nodes-not-in-use", test_blockdev_del);
+    g_test_add_func("/blockdev/add/check-opens-nothing", test_blockdev_check_opens_nothing);
     ret = g_test_run();
     remove_tmpdir();
     return ret;
