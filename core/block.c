@@ -90,11 +90,15 @@ struct tes_drive {
     GQueue pending;     /* blk_req* waiting for ring room */
     GMutex done_lock;
     GQueue done;        /* blk_req* finished by the pool or refused early */
+
+    drive_stats stats;  /* query-blockstats: see stats_account() */
 };
 
 static GPtrArray *drives;
 static unsigned batch_depth;
 static GPtrArray *batch_drives; /* drives with requests queued in a batch */
+
+static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret);
 
 typedef struct drive_opts {
     char *file, *iface, *id, *format, *readonly, *cache, *aio, *snapshot;
@@ -644,6 +648,7 @@ static void req_finish(blk_req *r, int ret)
     tes_blk_cb cb = r->cb;
     void *opaque = r->opaque;
 
+    stats_account(d, r->op, r->offset, r->len, ret);
     req_free(r);
     d->inflight--;
     cb(opaque, ret);
@@ -1150,4 +1155,107 @@ static void aio_cleanup(tes_drive *d)
         close(d->efd);
     }
     g_mutex_clear(&d->done_lock);
+}
+
+/* ---- the monitor's view (blockcli: query-block, query-blockstats,
+ * blockdev-del) ---- */
+
+/* Every finished asynchronous request (what guests' devices do; the
+ * synchronous calls are realize-time and test I/O), as QEMU's block
+ * accounting counts them: bytes and operations when it succeeded, a failed
+ * operation otherwise; write-zeroes count as writes, discards as unmaps.
+ * Atomic, so that drive_get_stats() may read from any thread. */
+static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret)
+{
+    drive_stats *s = &d->stats;
+    uint64_t *ops, *bytes = NULL, *failed;
+
+    switch (op) {
+    case TES_BLK_READ:
+        ops = &s->rd_ops, bytes = &s->rd_bytes, failed = &s->failed_rd_ops;
+        break;
+    case TES_BLK_FLUSH:
+        ops = &s->flush_ops, failed = &s->failed_flush_ops;
+        break;
+    case TES_BLK_DISCARD:
+        ops = &s->unmap_ops, bytes = &s->unmap_bytes, failed = &s->failed_unmap_ops;
+        break;
+    default:
+        ops = &s->wr_ops, bytes = &s->wr_bytes, failed = &s->failed_wr_ops;
+        break;
+    }
+    if (ret < 0) {
+        __atomic_fetch_add(failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    __atomic_fetch_add(ops, 1, __ATOMIC_RELAXED);
+    if (bytes) {
+        __atomic_fetch_add(bytes, len, __ATOMIC_RELAXED);
+    }
+    if (bytes == &s->wr_bytes && offset + len > __atomic_load_n(&s->wr_highest_offset,
+                                                                __ATOMIC_RELAXED)) {
+        __atomic_store_n(&s->wr_highest_offset, offset + len, __ATOMIC_RELAXED);
+    }
+}
+
+void drive_get_stats(tes_drive *d, drive_stats *out)
+{
+    uint64_t *src = (uint64_t *)&d->stats, *dst = (uint64_t *)out;
+
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++) {
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    }
+}
+
+const char *drive_id(tes_drive *d)
+{
+    return d->id;
+}
+
+const char *drive_path(tes_drive *d)
+{
+    return d->path;
+}
+
+/* The format the drive's image is read in (qcow2: the probed one). */
+const char *drive_format_name(tes_drive *d)
+{
+    return "raw";
+}
+
+const char *drive_user(tes_drive *d)
+{
+    return d->user;
+}
+
+void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        fn(g_ptr_array_index(drives, i), opaque);
+    }
+}
+
+/* blockdev-del: closed only when no device holds it. */
+bool drive_del(const char *id, char **errp)
+{
+    tes_drive *d = drive_find(id);
+
+    if (!d) {
+        core_set_error(errp, "Failed to find node with node-name='%s'", id);
+        return false;
+    }
+    if (d->user) {
+        core_set_error(errp, "Node '%s' is in use by device '%s'", id, d->user);
+        return false;
+    }
+    drive_drain(d);
+    g_ptr_array_remove(drives, d);
+    drive_free(d);
+    return true;
+}
+
+/* QEMU's "k=v,k=v" with ",," for a comma, for the CLI's own keys. */
+GPtrArray *drive_split_opts(const char *optarg)
+{
+    return split_opts(optarg);
 }

@@ -9,11 +9,14 @@
  * word ("-m 1G"); "--opt=value" is accepted too, as QEMU does not, because
  * scripts written for getopt_long habitually use it.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "core.h" /* drive_opts_append */
 
 typedef enum opt_kind {
     OPT_FLAG,   /* bool field set to true */
@@ -24,7 +27,8 @@ typedef enum opt_kind {
     OPT_IGNORE, /* accepted for compatibility, argument ignored */
     OPT_MACHINE, /* -M/-machine: options merge, a later TYPE wins */
     OPT_ACCEL,   /* -accel tcg[,jit=on|off][,tb-size=MiB] */
-    OPT_KVM,     /* -enable-kvm: refused, there is no KVM here */
+    OPT_KVM,     /* -enable-kvm: accelerator kvm (refused in accel_resolve) */
+    OPT_HD,      /* -hda..-hdd, -cdrom: a -drive at index offset */
 } opt_kind;
 
 typedef struct opt_def {
@@ -46,7 +50,15 @@ static const opt_def opts[] = {
     {"initrd", NULL, OPT_STRING, F(initrd), "FILE  initial ramdisk"},
     {"append", NULL, OPT_STRING, F(append), "CMDLINE  kernel command line"},
     {"dtb", NULL, OPT_STRING, F(dtb), "FILE  device tree blob"},
-    {"drive", NULL, OPT_LIST, F(drives), "file=,if=none,id=,format=raw,readonly=on|off"},
+    {"drive", NULL, OPT_LIST, F(drives),
+     "file=,if=ide|virtio|none,id=,index=,bus=,unit=,media=disk|cdrom,format=,readonly=on|off"},
+    {"hda", NULL, OPT_HD, 0, "FILE  first disk (-hdb, -hdc, -hdd: index 1..3)"},
+    {"hdb", NULL, OPT_HD, 1, NULL},
+    {"hdc", NULL, OPT_HD, 2, NULL},
+    {"hdd", NULL, OPT_HD, 3, NULL},
+    {"cdrom", NULL, OPT_HD, 2 | 4, "FILE  CD-ROM image (index 2, read-only)"},
+    {"blockdev", NULL, OPT_LIST, F(blockdevs),
+     "driver=file|raw|qcow2,node-name=,...|JSON  a block node (drive= takes its name)"},
     {"device", NULL, OPT_LIST, F(devices), "DRIVER[,prop=val]  add a device ('help' lists)"},
     {"netdev", NULL, OPT_LIST, F(netdevs), "user|tap|socket|stream,id=ID,...  network backend"},
     {"nic", NULL, OPT_LIST, F(nics), "user|tap|...|none[,model=M][,mac=]  NIC with a backend"},
@@ -66,7 +78,7 @@ static const opt_def opts[] = {
     {"list-plugins", NULL, OPT_FLAG, F(list_plugins), "  list loaded plugins and exit"},
     {"version", NULL, OPT_FLAG, F(version), "  print the version and exit"},
     {"help", "h", OPT_FLAG, F(help), "  this help"},
-    {"accel", NULL, OPT_ACCEL, 0, "tcg[,jit=on|off][,tb-size=MiB]  CPU emulation"},
+    {"accel", NULL, OPT_ACCEL, 0, "tcg[,jit=on|off][,tb-size=MiB]  CPU emulation (no kvm)"},
     {"enable-kvm", NULL, OPT_KVM, 0, NULL},
     {"name", NULL, OPT_IGNORE, 0, NULL},
 };
@@ -295,26 +307,50 @@ static void merge_machine(cli_opts *o, const char *arg)
  * Only TCG exists (software CPUs: DESIGN.md, "There is no KVM on our
  * machines"). "jit" and "tb-size" reach every CPU the machine creates as
  * the CPU type's properties of those names (core/accel.c cpu_create).
+ *
+ * -accel, -enable-kvm and -machine accel= only record accelerator names in
+ * order (o->accels); accel_resolve() then takes the first that works, as
+ * QEMU tries them: kvm never does here, so "kvm:tcg" (or -accel kvm
+ * -accel tcg) falls back to tcg with one warning line and kvm alone is one
+ * error line.
  */
-#define KVM_ERROR "KVM is not available here; use -accel tcg"
+#define KVM_DEVICE "/dev/kvm"
 
-/* An accelerator name or QEMU's fallback list ("kvm:tcg"): true when tcg
- * is in it, since QEMU then falls back to it. */
-static bool accel_name_ok(const char *name, char **errp)
+/* Why kvm cannot be used, in QEMU's words where QEMU has them: without
+ * /dev/kvm its two lines ("Could not access KVM kernel module: ...",
+ * "failed to initialize kvm: ...") joined into one. */
+static char *kvm_unavailable(const char *dev)
 {
-    char **names = g_strsplit(name, ":", -1);
-    bool tcg = false, kvm = false;
+    const char *why;
 
-    for (char **n = names; *n; n++) {
-        tcg |= strcmp(*n, "tcg") == 0;
-        kvm |= strcmp(*n, "kvm") == 0;
+    if (access(dev, F_OK) == 0) {
+        return g_strdup("failed to initialize kvm: KVM is not supported in this build of "
+                        "tessera (use -accel tcg)");
+    }
+    why = g_strerror(errno);
+    return g_strdup_printf("Could not access KVM kernel module: %s; failed to initialize "
+                           "kvm: %s", why, why);
+}
+
+/* Record "kvm:tcg"-style names; unknown names are refused here. */
+static bool accel_names(cli_opts *o, const char *list, const char *opt, char **errp)
+{
+    char **names = g_strsplit(list, ":", -1);
+    bool ok = names[0] != NULL;
+
+    for (char **n = names; *n && ok; n++) {
+        if (strcmp(*n, "tcg") != 0 && strcmp(*n, "kvm") != 0) {
+            *errp = g_strdup_printf("%s: unknown accelerator '%s' (expected tcg)", opt, *n);
+            ok = false;
+        } else {
+            g_ptr_array_add(o->accels, g_strdup(*n));
+        }
+    }
+    if (!names[0]) {
+        *errp = g_strdup_printf("%s: an accelerator name is required (tcg)", opt);
     }
     g_strfreev(names);
-    if (!tcg && errp && !*errp) {
-        *errp = kvm ? g_strdup(KVM_ERROR)
-                    : g_strdup_printf("-accel: unknown accelerator '%s' (expected tcg)", name);
-    }
-    return tcg;
+    return ok;
 }
 
 static bool accel_item(cli_opts *o, const char *item, char **errp)
@@ -349,35 +385,55 @@ static bool parse_accel(cli_opts *o, const char *arg, char **errp)
 
     if (strcmp(arg, "help") == 0) {
         o->accel_help = true;
-    } else if (!items[0] || !(ok = accel_name_ok(items[0], errp))) {
+    } else if (!items[0] || !*items[0]) {
+        *errp = g_strdup("-accel: an accelerator name is required (tcg)");
         ok = false;
-        if (!*errp) {
-            *errp = g_strdup("-accel: an accelerator name is required (tcg)");
-        }
+    } else {
+        ok = accel_names(o, items[0], "-accel", errp);
     }
-    for (char **p = items + (items[0] ? 1 : 0); ok && !o->accel_help && *p; p++) {
+    /* Items of a kvm-only -accel (kernel-irqchip=...) are not checked: kvm
+     * is refused or skipped anyway. */
+    for (char **p = items + 1; ok && !o->accel_help && strstr(items[0], "tcg") && *p; p++) {
         ok = accel_item(o, *p, errp);
     }
     g_strfreev(items);
     return ok;
 }
 
-/* -machine ...,accel=NAME is QEMU's older spelling of -accel NAME: take it
- * out of the machine's properties (machines do not declare it). */
+/* QEMU's kernel_irqchip (also kernel-irqchip): a KVM setting, meaningless
+ * under tcg, so accepted with its values and ignored. */
+static bool machine_irqchip(const char *item, char **errp)
+{
+    const char *val = strchr(item, '=') + 1;
+
+    if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0 || strcmp(val, "split") == 0) {
+        return true;
+    }
+    *errp = g_strdup_printf("-machine: kernel_irqchip=%s is invalid (expected on, off or split)",
+                            val);
+    return false;
+}
+
+/* -machine ...,accel=NAME is QEMU's older spelling of -accel NAME, and
+ * kernel_irqchip= belongs to KVM: take both out of the machine's
+ * properties (machines do not declare them). */
 static bool machine_accel(cli_opts *o, char **errp)
 {
     char **items;
     GString *rest;
     bool ok = true;
 
-    if (!o->machine || !strstr(o->machine, "accel=")) {
+    if (!o->machine) {
         return true;
     }
     items = g_strsplit(o->machine, ",", -1);
     rest = g_string_new(items[0]);
-    for (char **p = items + 1; *p; p++) {
+    for (char **p = items + 1; *p && ok; p++) {
         if (g_str_has_prefix(*p, "accel=")) {
-            ok = ok && accel_name_ok(*p + 6, errp);
+            ok = accel_names(o, *p + 6, "-machine accel", errp);
+        } else if (g_str_has_prefix(*p, "kernel_irqchip=") ||
+                   g_str_has_prefix(*p, "kernel-irqchip=")) {
+            ok = machine_irqchip(*p, errp);
         } else {
             g_string_append_printf(rest, ",%s", *p);
         }
@@ -388,6 +444,41 @@ static bool machine_accel(cli_opts *o, char **errp)
     return ok;
 }
 
+/* The first accelerator that works, as QEMU tries them in order. */
+static bool accel_resolve(cli_opts *o, const char *kvm_dev, char **errp)
+{
+    char *kvm_err = NULL;
+
+    for (guint i = 0; i < o->accels->len; i++) {
+        if (strcmp(g_ptr_array_index(o->accels, i), "tcg") == 0) {
+            if (kvm_err) {
+                o->accel_warning = g_strdup_printf("%s; falling back to tcg", kvm_err);
+                g_free(kvm_err);
+            }
+            return true;
+        }
+        if (!kvm_err) {
+            kvm_err = kvm_unavailable(kvm_dev);
+        }
+    }
+    if (kvm_err) {
+        *errp = kvm_err;
+        return false;
+    }
+    return true;
+}
+
+/* QEMU's drive_add(IF_DEFAULT, index, FILE, "media=..."): the board's
+ * default interface; the file name taken whole (",," for its commas). */
+static char *hd_drive(unsigned index, bool cdrom, const char *file)
+{
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "index=%u,media=%s", index, cdrom ? "cdrom" : "disk");
+    drive_opts_append(s, "file", file);
+    return g_string_free(s, FALSE);
+}
+
 static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
 {
     char *base = (char *)o;
@@ -396,8 +487,8 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
     case OPT_ACCEL:
         return parse_accel(o, arg, errp);
     case OPT_KVM:
-        *errp = g_strdup(KVM_ERROR);
-        return false;
+        g_ptr_array_add(o->accels, g_strdup("kvm")); /* QEMU: -machine accel=kvm */
+        return true;
     case OPT_FLAG:
         *(bool *)(base + d->offset) = true;
         return true;
@@ -414,6 +505,9 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
         return cli_parse_smp(arg, &o->smp, &o->smp_max, errp);
     case OPT_IGNORE:
         return true;
+    case OPT_HD:
+        g_ptr_array_add(o->drives, hd_drive(d->offset & 3, d->offset & 4, arg));
+        return true;
     case OPT_MACHINE:
         merge_machine(o, arg);
         return true;
@@ -425,6 +519,7 @@ static void opts_init(cli_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->drives = g_ptr_array_new_with_free_func(g_free);
+    o->blockdevs = g_ptr_array_new_with_free_func(g_free);
     o->devices = g_ptr_array_new_with_free_func(g_free);
     o->netdevs = g_ptr_array_new_with_free_func(g_free);
     o->nics = g_ptr_array_new_with_free_func(g_free);
@@ -433,6 +528,7 @@ static void opts_init(cli_opts *o)
     o->monitors = g_ptr_array_new_with_free_func(g_free);
     o->qmps = g_ptr_array_new_with_free_func(g_free);
     o->plugins = g_ptr_array_new_with_free_func(g_free);
+    o->accels = g_ptr_array_new_with_free_func(g_free);
     o->accel_jit = -1;
 }
 
@@ -479,7 +575,37 @@ bool cli_parse(int argc, char **argv, cli_opts *o, char **errp)
             return false;
         }
     }
-    return machine_accel(o, errp);
+    return machine_accel(o, errp) && accel_resolve(o, KVM_DEVICE, errp);
+}
+
+/*
+ * QEMU's binaries carry their target in their name and pick the target's
+ * default machine; tessera is one binary for every target, installed also
+ * under QEMU's names so that scripts swap the binary name and nothing else.
+ */
+static const struct {
+    const char *name;
+    const char *machine; /* NULL: no default machine (QEMU's aarch64) */
+} binary_names[] = {
+    {"tessera-system-x86_64", "pc"},
+    {"tessera-system-aarch64", NULL},
+};
+
+const char *cli_default_machine(const char *argv0, char **errp)
+{
+    g_autofree char *base = g_path_get_basename(argv0 ? argv0 : "tessera");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(binary_names); i++) {
+        if (strcmp(base, binary_names[i].name) != 0) {
+            continue;
+        }
+        if (!binary_names[i].machine) {
+            *errp = g_strdup("No machine specified, and there is no default (use -machine "
+                             "help to list supported machines)");
+        }
+        return binary_names[i].machine;
+    }
+    return "none";
 }
 
 void cli_opts_free(cli_opts *o)
@@ -494,7 +620,10 @@ void cli_opts_free(cli_opts *o)
     g_free(o->log_file);
     g_free(o->incoming);
     g_free(o->display);
+    g_free(o->accel_warning);
+    g_clear_pointer(&o->accels, g_ptr_array_unref);
     g_clear_pointer(&o->drives, g_ptr_array_unref);
+    g_clear_pointer(&o->blockdevs, g_ptr_array_unref);
     g_clear_pointer(&o->devices, g_ptr_array_unref);
     g_clear_pointer(&o->netdevs, g_ptr_array_unref);
     g_clear_pointer(&o->nics, g_ptr_array_unref);

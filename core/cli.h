@@ -14,13 +14,14 @@
 #include <stdio.h>
 
 typedef struct cli_opts {
-    char *machine;      /* -M TYPE[,props]; NULL: "none" */
+    char *machine;      /* -M TYPE[,props]; NULL: cli_default_machine() */
     char *cpu;          /* -cpu MODEL */
     unsigned smp;       /* -smp total vCPUs; 0 when not given */
     unsigned smp_max;   /* -smp maxcpus (given or implied); 0 when not given */
     uint64_t ram_size;  /* -m, bytes; 0 when not given */
     char *kernel, *initrd, *append, *dtb;
-    GPtrArray *drives;   /* -drive optargs */
+    GPtrArray *drives;   /* -drive optargs; -hda.. -cdrom as "index=N,media=M,file=F" */
+    GPtrArray *blockdevs; /* -blockdev optargs (dotted keys or JSON) */
     GPtrArray *devices;  /* -device optargs, command-line order */
     GPtrArray *netdevs;  /* -netdev optargs */
     GPtrArray *nics;     /* -nic optargs */
@@ -36,6 +37,8 @@ typedef struct cli_opts {
     int accel_jit;       /* -accel tcg,jit=: -1 when not given, 0 off, 1 on */
     uint64_t tb_size;    /* -accel tcg,tb-size= in MiB; 0 when not given */
     bool accel_help;     /* -accel help */
+    GPtrArray *accels;   /* accelerator names in the order to try them */
+    char *accel_warning; /* kvm skipped for a later tcg: main() prints it */
     bool nographic;
     bool start_paused;   /* -S */
     bool no_reboot;
@@ -57,5 +60,10 @@ bool cli_parse_size(const char *s, uint64_t *bytes, char **errp);
  * and maxcpus (NULL: not wanted), as QEMU computes them; false when the
  * topology does not multiply out to maxcpus or exceeds 4096. */
 bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp);
+
+/* The machine when -M names no type, from the binary's name (argv[0]):
+ * "pc" for tessera-system-x86_64, "none" for tessera; NULL with QEMU's
+ * "No machine specified" line in *errp for tessera-system-aarch64. */
+const char *cli_default_machine(const char *argv0, char **errp);
 
 #endif

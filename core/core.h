@@ -301,6 +301,48 @@ void drives_poll(bool wait);
 /* Added by blkpcie (tests): drives opened from now on use the thread pool
  * as if io_uring were unavailable (like TESSERA_NO_IO_URING=1). */
 void drives_force_thread_pool(bool on);
+/* Added by blockcli: per-drive counters (QMP query-blockstats), all
+ * uint64_t; every request counts once when it completes. */
+typedef struct drive_stats {
+    uint64_t rd_bytes, wr_bytes, unmap_bytes;
+    uint64_t rd_ops, wr_ops, flush_ops, unmap_ops;
+    uint64_t failed_rd_ops, failed_wr_ops, failed_flush_ops, failed_unmap_ops;
+    uint64_t wr_highest_offset;
+} drive_stats;
+void drive_get_stats(tes_drive *d, drive_stats *out);
+const char *drive_id(tes_drive *d);
+const char *drive_path(tes_drive *d);
+const char *drive_format_name(tes_drive *d); /* "raw", "qcow2" */
+const char *drive_user(tes_drive *d);        /* the device that claimed it, or NULL */
+void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque); /* open order */
+/* Close drive ID; refused (false, *errp) while a device holds it. */
+bool drive_del(const char *id, char **errp);
+/* "k=v,k=v" split with ",," as a literal comma (QEMU's rule). */
+GPtrArray *drive_split_opts(const char *optarg);
+
+/* ---- -drive interfaces, -hda..-hdd, -cdrom (block-cli.c) ---- */
+/* A -drive: if=none is opened now, the others wait for the machine. */
+bool drive_cli_add(const char *optarg, char **errp);
+/* After the machine: open the waiting drives and create their devices. */
+bool drive_cli_attach_all(char **errp);
+/* Append ",key=val" to a -drive string, val's commas doubled. */
+void drive_opts_append(GString *s, const char *key, const char *val);
+/* A -drive (or -hda...) parsed and checked as far as it can be without
+ * the machine, nothing opened (fuzz-cli). */
+bool drive_cli_check(const char *optarg, char **errp);
+/* What a -drive becomes on a board with that default interface ("ide",
+ * "virtio", "none") and IDE units per bus, given the drives planned since
+ * drive_if_reset(); false with one line on a bad or taken place. */
+typedef struct drive_plan {
+    char *drive_opts; /* for drive_add(); NULL: an empty CD-ROM */
+    char *device;     /* for dev_create_cli(); NULL: if=none */
+    int ide_bus;      /* -1: not IDE */
+    int ide_unit;
+} drive_plan;
+bool drive_if_plan(const char *optarg, const char *default_if, unsigned ide_units,
+                   drive_plan *out, char **errp);
+void drive_plan_clear(drive_plan *p);
+void drive_if_reset(void);
 
 /* ---- network backends (net.c, net-queue.c; net-int.h for backends) ---- */
 /* -netdev TYPE,id=ID,...; netdev_add_opts marks netdevs that -net/-nic
@@ -485,6 +527,8 @@ extern unsigned machine_smp_max; /* -smp maxcpus; 0: as many as -smp */
 bool machine_create(const char *optarg, char **errp);
 tes_device *machine_current(void);
 const char *machine_default_nic(void); /* 1.3 ops->default_nic, or NULL */
+const char *machine_default_block_if(void); /* 1.4 ops->default_block_if, or "none" */
+unsigned machine_ide_units_per_bus(void);   /* 1.4 ops->ide_units_per_bus, or 0 */
 void machine_powerdown(void);
 void machine_reset(void); /* devices then CPUs */
 

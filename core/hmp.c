@@ -5,8 +5,9 @@
  *   (tessera) info qtree
  *
  * Commands follow QEMU's names: info status|qtree|mtree|pci|plugins|version|
- * migrate|registers, stop, cont, q/quit, system_reset, system_powerdown,
- * help. QMP's human-monitor-command runs the same hmp_execute().
+ * migrate|registers|cpus|network|block|blockstats, stop, cont, q/quit,
+ * system_reset, system_powerdown, help. QMP's human-monitor-command runs
+ * the same hmp_execute().
  *
  * On stdio, end of input quits (QEMU keeps running; quitting makes piped
  * scripts such as `printf 'info status\nquit\n' | tessera ...` and tests
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blockdev.h"
 #include "core.h"
 #include "monitor.h"
 
@@ -144,6 +146,8 @@ static const struct {
     {"migrate", info_migrate, "show migration status"},
     {"registers", info_registers, "show the CPU registers"},
     {"cpus", info_cpus, "show the vCPUs: pc, state, instructions executed"},
+    {"block", block_info_print, "show the block devices"},
+    {"blockstats", block_info_stats_print, "show block device statistics"},
 };
 
 static bool cmd_info(const char *arg, GString *out)

@@ -344,7 +344,9 @@ PIN(tes_cpu_ops, apply_boot, 72);
 static_assert(sizeof(tes_cpu_ops) == 88, "tes_cpu_ops 1.2 size");
 PIN(tes_machine_ops, devices_done, 56);
 PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
-static_assert(sizeof(tes_machine_ops) == 72, "tes_machine_ops 1.3 size");
+PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
+PIN(tes_machine_ops, ide_units_per_bus, 80);
+static_assert(sizeof(tes_machine_ops) == 88, "tes_machine_ops 1.4 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

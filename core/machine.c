@@ -257,3 +257,28 @@ const char *machine_default_nic(void)
     }
     return ops->default_nic;
 }
+
+/* tes_machine_ops.default_block_if and ide_units_per_bus (1.4); "none"
+ * and 0 for older machines, as QEMU's default block_default_type. */
+const char *machine_default_block_if(void)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || ops->size < offsetof(tes_machine_ops, default_block_if) + sizeof(void *) ||
+        !ops->default_block_if) {
+        return "none";
+    }
+    return ops->default_block_if;
+}
+
+unsigned machine_ide_units_per_bus(void)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || ops->size < offsetof(tes_machine_ops, ide_units_per_bus) + sizeof(unsigned)) {
+        return 0;
+    }
+    return ops->ide_units_per_bus;
+}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockdev.h"
 #include "cli.h"
 #include "core.h"
 
@@ -138,8 +139,13 @@ static void add_backends(cli_opts *o)
 {
     char *err = NULL;
 
+    for (guint i = 0; i < o->blockdevs->len; i++) {
+        if (!blockdev_add_cli(g_ptr_array_index(o->blockdevs, i), &err)) {
+            die(g_strdup_printf("-blockdev: %s", err), NULL);
+        }
+    }
     for (guint i = 0; i < o->drives->len; i++) {
-        if (!drive_add(g_ptr_array_index(o->drives, i), &err)) {
+        if (!drive_cli_add(g_ptr_array_index(o->drives, i), &err)) {
             die(err, "-drive: cannot open drive");
         }
     }
@@ -158,15 +164,29 @@ static void add_backends(cli_opts *o)
     }
 }
 
-static void create_machine_and_devices(cli_opts *o)
+/* The -M argument, its type filled from the binary's name when -M gave
+ * none (only properties, or no -M at all). */
+static char *machine_arg(cli_opts *o, const char *argv0)
+{
+    char *err = NULL;
+    const char *def;
+
+    if (o->machine && *o->machine && *o->machine != ',') {
+        return g_strdup(o->machine);
+    }
+    def = cli_default_machine(argv0, &err);
+    if (!def) {
+        die(err, "no machine specified");
+    }
+    return g_strconcat(def, o->machine, NULL);
+}
+
+static void create_machine_and_devices(cli_opts *o, const char *argv0)
 {
     char *err = NULL;
 
     core_lock();
-    /* No -M, or only -machine props: the empty machine, as documented. */
-    char *machine = !o->machine || !*o->machine ? g_strdup("none")
-                    : *o->machine == ',' ? g_strconcat("none", o->machine, NULL)
-                                         : g_strdup(o->machine);
+    char *machine = machine_arg(o, argv0);
     bool made = machine_create(machine, &err);
     g_free(machine);
     if (!made) {
@@ -174,6 +194,11 @@ static void create_machine_and_devices(cli_opts *o)
     }
     if (!net_cli_create_nics(&err)) {
         die(err, "cannot create NIC");
+    }
+    /* -drive if=ide|virtio and -hda...: QEMU's boards create them before
+     * the -device list. */
+    if (!drive_cli_attach_all(&err)) {
+        die(err, "-drive: cannot attach drive");
     }
     for (guint i = 0; i < o->devices->len; i++) {
         bool printed = false;
@@ -255,6 +280,7 @@ static void teardown(void)
     accel_stop();
     chardevs_close_all(); /* restores the terminal */
     drives_close_all();
+    blockdev_reset();
     netdevs_close_all(); /* tap downscript= runs here */
 }
 
@@ -268,6 +294,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!cli_parse(argc, argv, &o, &err)) {
         die(err, "bad command line");
+    }
+    if (o.accel_warning) {
+        fprintf(stderr, "tessera: warning: %s\n", o.accel_warning);
     }
     if (o.help) {
         cli_print_help(stdout);
@@ -290,7 +319,7 @@ int main(int argc, char **argv)
     }
     fill_machine_config(&o);
     add_backends(&o);
-    create_machine_and_devices(&o);
+    create_machine_and_devices(&o, argv[0]);
     /* Only now: had the command line needed a skipped plugin, its refusal
      * was the one fatal line. */
     plugins_warn_skipped();

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "blockdev.h"
 #include "core.h"
 #include "monitor.h"
 
@@ -480,6 +481,35 @@ static JsonNode *cmd_query_version(JsonObject *args, qmp_client *c, char **err)
     return obj_node(o);
 }
 
+static JsonNode *cmd_blockdev_add(JsonObject *args, qmp_client *c, char **err)
+{
+    if (sandbox_refuses(err)) {
+        return NULL; /* it opens host files */
+    }
+    if (!args) {
+        core_set_error(err, "Parameter 'driver' is missing");
+        return NULL;
+    }
+    return blockdev_add_json(args, err) ? empty_return() : NULL;
+}
+
+static JsonNode *cmd_blockdev_del(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *name = arg_string(args, "node-name", err);
+
+    return name && blockdev_del(name, err) ? empty_return() : NULL;
+}
+
+static JsonNode *cmd_query_block(JsonObject *args, qmp_client *c, char **err)
+{
+    return block_query();
+}
+
+static JsonNode *cmd_query_blockstats(JsonObject *args, qmp_client *c, char **err)
+{
+    return block_query_stats();
+}
+
 /* set_link {"name": netdev or NIC id, "up": bool} */
 static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
 {
@@ -514,6 +544,10 @@ static const qmp_cmd commands[] = {
     {"migrate-incoming", cmd_migrate_incoming},
     {"migrate_cancel", cmd_migrate_cancel},
     {"query-migrate", cmd_query_migrate},
+    {"blockdev-add", cmd_blockdev_add},
+    {"blockdev-del", cmd_blockdev_del},
+    {"query-block", cmd_query_block},
+    {"query-blockstats", cmd_query_blockstats},
     {"human-monitor-command", cmd_hmp},
     {"query-version", cmd_query_version},
     {"query-commands", cmd_query_commands},

@@ -511,6 +511,8 @@ static const tes_machine_ops q35_ops = {
     .init = q35_init,
     .powerdown = q35_powerdown,
     .default_nic = "e1000e",
+    .default_block_if = "ide",   /* QEMU's q35: the ICH9 AHCI */
+    .ide_units_per_bus = 1,      /* one device per AHCI port */
 };
 
 static const tes_prop_info q35_props[] = {

@@ -878,6 +878,7 @@ static const tes_machine_ops virt_ops = {
     .powerdown = virt_powerdown,
     .devices_done = virt_devices_done,
     .default_nic = "virtio-net-pci",
+    .default_block_if = "virtio", /* QEMU's virt: virtio-blk-pci */
 };
 
 static const tes_prop_info virt_props[] = {

@@ -12,7 +12,9 @@
  *   -device T,props   the device's property table, id=, bus=, addr=, and a
  *                     platform device's addr=/irq= (board.c), never realized
  *   -cpu MODEL        the type look-up
- *   -drive opts       parsed and checked (drive_opts_check), never opened:
+ *   -blockdev opts    parsed (dotted keys or JSON) and checked
+ *                     (blockdev_check), never opened
+ *   -drive opts       parsed and checked (drive_cli_check), never opened:
  *                     a fuzzer must not open file=/dev/sda read-write
  *   -d ITEMS          the log mask parser (then reset)
  *   -serial, -qmp, -monitor   their spec checks (serial_spec_check,
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "blockdev.h"
 #include "cli.c"
 #include "core.h"
 #include "net-int.h"
@@ -173,7 +176,11 @@ static void parse_rest(cli_opts *o)
         parse_instance(g_ptr_array_index(o->devices, i), TES_KIND_DEVICE);
     }
     for (guint i = 0; i < o->drives->len; i++) {
-        drive_opts_check(g_ptr_array_index(o->drives, i), &err);
+        drive_cli_check(g_ptr_array_index(o->drives, i), &err);
+        g_clear_pointer(&err, g_free);
+    }
+    for (guint i = 0; i < o->blockdevs->len; i++) {
+        blockdev_check(g_ptr_array_index(o->blockdevs, i), &err);
         g_clear_pointer(&err, g_free);
     }
     if (o->log_mask && strcmp(o->log_mask, "help") != 0) {

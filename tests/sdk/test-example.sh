@@ -48,6 +48,16 @@ LIBDIR=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=libdir tessera-harness-1)
 PLUGINDIR=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=plugindir tessera-sdk-1)
 TESSERA=$STAGE$PREFIX/bin/tessera
 
+# 1b. QEMU's binary names are installed as names of the same binary
+for name in tessera-system-x86_64 tessera-system-aarch64; do
+    if [ "$(readlink "$STAGE$PREFIX/bin/$name")" = tessera ]; then
+        ok "$name is installed as a name of tessera"
+    else
+        ls -l "$STAGE$PREFIX/bin" >"$SCRATCH/log" 2>&1
+        not_ok "$name is installed as a name of tessera"
+    fi
+done
+
 # 2. the flags point at the staged headers, not the source tree
 cflags=$(PKG_CONFIG_PATH=$PCDIR pkg-config --cflags tessera-sdk-1)
 case "$cflags" in

@@ -219,23 +219,119 @@ static void test_accel_tcg_options(void)
     cli_opts_free(&o);
 }
 
+/* Without /dev/kvm: QEMU's two lines joined; with it: not in this build. */
+static void test_kvm_messages(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("test-cli-XXXXXX", NULL);
+    g_autofree char *dev = g_build_filename(dir, "kvm", NULL);
+    g_autofree char *missing = kvm_unavailable("/nonexistent/kvm");
+    g_autofree char *present = NULL;
+
+    g_assert_cmpstr(missing, ==, "Could not access KVM kernel module: No such file or "
+                    "directory; failed to initialize kvm: No such file or directory");
+    g_assert_true(g_file_set_contents(dev, "", 0, NULL));
+    present = kvm_unavailable(dev);
+    g_assert_cmpstr(present, ==, "failed to initialize kvm: KVM is not supported in this "
+                    "build of tessera (use -accel tcg)");
+    unlink(dev);
+    rmdir(dir);
+}
+
 static void test_kvm_refused_every_spelling(void)
 {
     static const char *const forms[][3] = {
         {"-accel", "kvm", NULL},
         {"-enable-kvm", NULL, NULL},
         {"-machine", "virt,accel=kvm", NULL},
+        {"-machine", "q35,accel=kvm,kernel_irqchip=split", NULL},
+        {"-accel", "kvm,kernel-irqchip=split", NULL},
     };
+    g_autofree char *want = kvm_unavailable(KVM_DEVICE);
 
     for (size_t i = 0; i < G_N_ELEMENTS(forms); i++) {
         cli_opts o;
         char *err = NULL;
 
         g_assert_false(parse(&o, &err, forms[i][0], forms[i][1], NULL));
-        g_assert_cmpstr(err, ==, "KVM is not available here; use -accel tcg");
+        g_assert_cmpstr(err, ==, want);
+        g_assert_nonnull(strstr(err, "failed to initialize kvm"));
         g_free(err);
         cli_opts_free(&o);
     }
+}
+
+/* A later tcg is taken, with one warning; machine props lose accel= and
+ * kernel_irqchip=. */
+static void test_kvm_falls_back_to_tcg(void)
+{
+    static const char *const forms[][4] = {
+        {"-machine", "q35,accel=kvm:tcg,kernel_irqchip=split", NULL, NULL},
+        {"-accel", "kvm", "-accel", "tcg"},
+        {"-enable-kvm", "-accel", "tcg,jit=off", NULL},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(forms); i++) {
+        cli_opts o;
+        char *err = NULL;
+
+        g_assert_true(parse(&o, &err, forms[i][0], forms[i][1], forms[i][2], forms[i][3],
+                            NULL));
+        g_assert_nonnull(o.accel_warning);
+        g_assert_true(g_str_has_suffix(o.accel_warning, "; falling back to tcg"));
+        g_assert_nonnull(strstr(o.accel_warning, "kvm"));
+        cli_opts_free(&o);
+    }
+    {
+        cli_opts o;
+        char *err = NULL;
+
+        g_assert_true(parse(&o, &err, "-M", "q35,accel=tcg,kernel_irqchip=split", NULL));
+        g_assert_null(o.accel_warning);
+        g_assert_cmpstr(o.machine, ==, "q35");
+        cli_opts_free(&o);
+        g_assert_false(parse(&o, &err, "-M", "q35,kernel_irqchip=maybe", NULL));
+        g_assert_cmpstr(err, ==, "-machine: kernel_irqchip=maybe is invalid (expected on, off "
+                        "or split)");
+        g_free(err);
+        cli_opts_free(&o);
+    }
+}
+
+/* -hda..-hdd and -cdrom are QEMU's drive_add(IF_DEFAULT, index, FILE). */
+static void test_hd_options_become_drives(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_true(parse(&o, &err, "-hda", "a,b.img", "-hdd", "d.img", "-cdrom", "c.iso",
+                        "-drive", "file=x,if=virtio", "-blockdev", "driver=file,node-name=f,"
+                        "filename=y", NULL));
+    g_assert_cmpuint(o.drives->len, ==, 4);
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 0), ==, "index=0,media=disk,file=a,,b.img");
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 1), ==, "index=3,media=disk,file=d.img");
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 2), ==, "index=2,media=cdrom,file=c.iso");
+    g_assert_cmpstr(g_ptr_array_index(o.drives, 3), ==, "file=x,if=virtio");
+    g_assert_cmpuint(o.blockdevs->len, ==, 1);
+    cli_opts_free(&o);
+    g_assert_false(parse(&o, &err, "-hda", NULL));
+    g_assert_cmpstr(err, ==, "option '-hda' requires an argument");
+    g_free(err);
+    cli_opts_free(&o);
+}
+
+/* The binary's name picks the default machine, as QEMU's binaries do. */
+static void test_default_machine_from_binary_name(void)
+{
+    char *err = NULL;
+
+    g_assert_cmpstr(cli_default_machine("/usr/bin/tessera-system-x86_64", &err), ==, "pc");
+    g_assert_null(err);
+    g_assert_cmpstr(cli_default_machine("build/tessera", &err), ==, "none");
+    g_assert_cmpstr(cli_default_machine("tessera-system-x86_64.old", &err), ==, "none");
+    g_assert_null(cli_default_machine("./tessera-system-aarch64", &err));
+    g_assert_cmpstr(err, ==, "No machine specified, and there is no default (use -machine "
+                    "help to list supported machines)");
+    g_free(err);
 }
 
 int main(int argc, char **argv)
@@ -255,6 +351,13 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);
     g_test_add_func("/cli/parse/missing-argument", test_missing_argument);
     g_test_add_func("/cli/accel/tcg-jit-and-tb-size-recorded", test_accel_tcg_options);
+    g_test_add_func("/cli/drive/hda-to-hdd-and-cdrom-are-indexed-drives",
+                    test_hd_options_become_drives);
+    g_test_add_func("/cli/binary-name/picks-the-default-machine",
+                    test_default_machine_from_binary_name);
     g_test_add_func("/cli/accel/kvm-refused-in-every-spelling", test_kvm_refused_every_spelling);
+    g_test_add_func("/cli/accel/kvm-messages-with-and-without-dev-kvm", test_kvm_messages);
+    g_test_add_func("/cli/accel/kvm-then-tcg-falls-back-with-a-warning",
+                    test_kvm_falls_back_to_tcg);
     return g_test_run();
 }

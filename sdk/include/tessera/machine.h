@@ -46,6 +46,16 @@ typedef struct tes_machine_ops {
     /* The NIC model -nic and -net nic create without model= ("e1000e" on
      * q35, "virtio-net-pci" on virt, as QEMU's); NULL: they need model=. */
     const char *default_nic;
+
+    /* ==== ABI 1.4 (the core checks size) ==== */
+    /* The interface of a -drive without if= and of -hda..-hdd/-cdrom, as
+     * QEMU's block_default_type: "ide" (pc, q35), "virtio" (virt),
+     * "scsi"; NULL (or "none"): if=none, the drive waits for a -device. */
+    const char *default_block_if;
+    /* Units per IDE bus, for -drive if=ide,index=I (bus I / units, unit
+     * I % units): 2 on a PIIX IDE channel (pc), 1 on an AHCI port (q35);
+     * 0: the board has no IDE. */
+    unsigned ide_units_per_bus;
 } tes_machine_ops;
 
 #endif
