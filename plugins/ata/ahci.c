@@ -763,11 +763,50 @@ static int ahci_post_load(tes_device *dev, void *st, uint32_t version)
     return 0;
 }
 
-#define PF(f) {#f, TES_FIELD_U32, offsetof(ahci, port[0].f), NPORTS, 0}
+/* Port registers: 15 words a port, in this order, after the fields. */
+static uint32_t *port_regs(ahci_port *pt, unsigned i)
+{
+    uint32_t *r[] = {&pt->clb, &pt->clbu, &pt->fb, &pt->fbu, &pt->is, &pt->ie, &pt->cmd,
+                     &pt->tfd, &pt->sig, &pt->ssts, &pt->sctl, &pt->serr, &pt->sact,
+                     &pt->ci, &pt->sntf};
+
+    return i < sizeof(r) / sizeof(r[0]) ? r[i] : NULL;
+}
+
+static int ahci_save(tes_device *dev, void *st, tes_stream *out)
+{
+    ahci *s = st;
+
+    for (unsigned p = 0; p < NPORTS; p++) {
+        uint32_t *r;
+        for (unsigned i = 0; (r = port_regs(&s->port[p], i)); i++) {
+            uint8_t b[4];
+            put32(b, *r);
+            H->stream_write(out, b, 4);
+        }
+    }
+    return 0;
+}
+
+static int ahci_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
+{
+    ahci *s = st;
+
+    for (unsigned p = 0; p < NPORTS; p++) {
+        uint32_t *r;
+        for (unsigned i = 0; (r = port_regs(&s->port[p], i)); i++) {
+            uint8_t b[4];
+            if (H->stream_read(in, b, 4)) {
+                return -EIO;
+            }
+            *r = get32(b);
+        }
+    }
+    return 0;
+}
+
 static const tes_state_field ahci_fields[] = {
     TES_FIELD_U32(ahci, ghc), TES_FIELD_U32(ahci, is),
-    PF(clb), PF(clbu), PF(fb), PF(fbu), PF(is), PF(ie), PF(cmd), PF(tfd), PF(sig), PF(ssts),
-    PF(sctl), PF(serr), PF(sact), PF(ci), PF(sntf),
     TES_FIELD_END,
 };
 
@@ -778,6 +817,8 @@ static const tes_state_info ahci_state = {
     .fields = ahci_fields,
     .pre_save = ahci_pre_save,
     .post_load = ahci_post_load,
+    .save = ahci_save,
+    .load = ahci_load,
 };
 
 static const tes_pci_info ahci_pci = {
