@@ -167,6 +167,10 @@ struct ide_unit {
     uint32_t buf_pos, buf_len;
     uint32_t drq_end;     /* end of the current DRQ block in buf */
     uint32_t byte_limit;  /* ATAPI PIO: byte count limit of a DRQ block */
+    /* the scatter-list phase (ide_sg_phase), kept so a DMA command that
+     * waits for BMDMA's start bit survives migration */
+    uint8_t sg_to_guest, sg_from_buf, sg_atapi;
+    uint64_t sg_off, sg_len;
 
     /* ATAPI (atapi.c) */
     uint8_t packet[16];
@@ -206,9 +210,10 @@ void ide_set_signature(ide_unit *u);
 void ide_cmd_ok(ide_unit *u);
 void ide_cmd_abort(ide_unit *u, uint8_t error);
 /* Move len bytes (drive offset off, or u->buf when from_buf) through the
- * controller's scatter list, then end with end(x, err). */
+ * controller's scatter list, then end the command (atapi: as a packet
+ * command, atapi_xfer_end). */
 void ide_sg_phase(ide_unit *u, bool to_guest, bool from_buf, uint64_t off, uint64_t len,
-                  void (*end)(ide_xfer *, int));
+                  bool atapi);
 /* The controller's DMA engine started: run a DMA command waiting for it. */
 void ide_dma_kick(ide_bus *b);
 /* NCQ (AHCI): start READ/WRITE FPDMA QUEUED with x->sg built; false when
@@ -232,6 +237,7 @@ extern const tes_type_info ide_hd_type, ide_cd_type;
 /* atapi.c */
 void atapi_packet(ide_unit *u);
 void atapi_read_next(ide_unit *u);
+void atapi_xfer_end(ide_xfer *x, int err);
 void atapi_reset(ide_unit *u);
 
 /* piix.c, ahci.c */

@@ -72,7 +72,7 @@ static void atapi_error(ide_unit *u, uint8_t key, uint8_t asc)
     ide_cmd_abort(u, (uint8_t)(key << 4));
 }
 
-static void xfer_end(ide_xfer *x, int err)
+void atapi_xfer_end(ide_xfer *x, int err)
 {
     if (err == -ECANCELED) {
         return;
@@ -113,7 +113,7 @@ static void reply(ide_unit *u, uint32_t len, uint32_t alloc)
     if (!len) {
         atapi_ok(u);
     } else if (u->dma || u->bus->sg_only) {
-        ide_sg_phase(u, true, true, 0, len, xfer_end);
+        ide_sg_phase(u, true, true, 0, len, true);
     } else {
         pio_start(u, len);
     }
@@ -131,7 +131,7 @@ static void read_block_done(void *opaque, int ret)
         return;
     }
     if (ret < 0) {
-        xfer_end(&u->x, ret);
+        atapi_xfer_end(&u->x, ret);
         return;
     }
     u->lba += n;
@@ -156,7 +156,7 @@ void atapi_read_next(ide_unit *u)
     if (H->drive_submit(u->drive, TES_BLK_READ, u->lba * CD_SECTOR, &u->piov, 1,
                         u->piov.iov_len, 0, read_block_done, u) < 0) {
         u->pio_busy = false;
-        xfer_end(&u->x, -EIO);
+        atapi_xfer_end(&u->x, -EIO);
     }
 }
 
@@ -173,7 +173,7 @@ static void cmd_read(ide_unit *u, uint64_t lba, uint32_t count)
     u->lba = lba;
     u->left = count;
     if (u->dma || u->bus->sg_only) {
-        ide_sg_phase(u, true, false, lba * CD_SECTOR, (uint64_t)count * CD_SECTOR, xfer_end);
+        ide_sg_phase(u, true, false, lba * CD_SECTOR, (uint64_t)count * CD_SECTOR, true);
     } else {
         atapi_read_next(u);
     }

@@ -32,7 +32,18 @@
 
 #define UNIT_AUTO 255u
 
-static unsigned serial_count; /* QEMU numbers drives QM00001, QM00002... */
+/* QEMU numbers drives QM00001, QM00002... in -hda, -hdb order; from the
+ * bus name (ide.N) and unit it comes out the same for pc, and stays the
+ * same when migration re-creates the drive. */
+static unsigned auto_serial(ide_unit *u)
+{
+    const char *name = H->bus_name(u->bus->bus), *p = name + strlen(name);
+
+    while (p > name && p[-1] >= '0' && p[-1] <= '9') {
+        p--;
+    }
+    return (unsigned)(strtoul(p, NULL, 10) % 10000) * u->bus->nunits + u->unit + 1;
+}
 
 /* ATA strings: space padded, two characters a word, first in the high
  * byte (ATA8-ACS 3.4.9). */
@@ -55,7 +66,7 @@ static void put_common(ide_unit *u, uint8_t *id)
     uint8_t m = u->xfer_mode;
 
     put_str(id, 10, u->serial_id, 20);
-    put_str(id, 23, u->ver ? u->ver : "2.5+", 8);
+    put_str(id, 23, u->ver && *u->ver ? u->ver : "2.5+", 8);
     put_str(id, 27, u->model_id, 40);
     put_w(id, 53, 0x0007); /* words 54-58, 64-70 and 88 valid */
     /* Multiword DMA 0-2 and UDMA 0-5 supported; the selected one. */
@@ -197,12 +208,14 @@ static int unit_realize(tes_device *dev, ide_unit *u, bool cd)
     if (!check_drive(dev, u) || !pick_unit(dev, u, b)) {
         return -EINVAL;
     }
+    /* An empty string is unset (a migration re-creates with "model="). */
     snprintf(u->serial_id, sizeof(u->serial_id), "%s", u->serial ? u->serial : "");
-    if (!u->serial) {
-        snprintf(u->serial_id, sizeof(u->serial_id), "QM%05u", ++serial_count);
+    u->bus = b;
+    if (!u->serial || !*u->serial) {
+        snprintf(u->serial_id, sizeof(u->serial_id), "QM%05u", auto_serial(u));
     }
     snprintf(u->model_id, sizeof(u->model_id), "%s",
-             u->model ? u->model : cd ? "QEMU DVD-ROM" : "QEMU HARDDISK");
+             u->model && *u->model ? u->model : cd ? "QEMU DVD-ROM" : "QEMU HARDDISK");
     u->buf = calloc(1, IDE_BUF_SIZE);
     if (!u->buf) {
         H->error(dev, "out of memory");
@@ -305,7 +318,8 @@ static int unit_post_load(tes_device *dev, void *s, uint32_t version)
     if (u->buf_len > IDE_BUF_SIZE || u->drq_end > u->buf_len || u->buf_pos > u->drq_end ||
         u->pio_next > PIO_ATAPI || u->proto > IDE_PROTO_NCQ || u->mult > IDE_MAX_MULT ||
         (uint64_t)u->blk * sect > IDE_BUF_SIZE || u->byte_limit < 2 ||
-        u->byte_limit > 0xfffe || u->dma_wait > 1 || (u->cd && u->pio_next == PIO_WRITE) ||
+        u->byte_limit > 0xfffe || u->dma_wait > 1 || u->sg_to_guest > 1 ||
+        u->sg_from_buf > 1 || u->sg_atapi > 1 || (u->sg_from_buf && u->sg_len > u->buf_len) || (u->cd && u->pio_next == PIO_WRITE) ||
         (!u->cd && (u->pio_next == PIO_PACKET || u->pio_next == PIO_ATAPI))) {
         H->error(dev, "PIO state in the stream is out of range (buffer %u/%u/%u, next %u, "
                  "block %u, limit %u)", u->buf_pos, u->drq_end, u->buf_len, u->pio_next,
@@ -332,6 +346,8 @@ static const tes_state_field unit_fields[] = {
     TES_FIELD_U32(ide_unit, buf_len), TES_FIELD_U32(ide_unit, drq_end),
     TES_FIELD_U32(ide_unit, byte_limit),
     TES_FIELD_BYTES(ide_unit, packet),
+    F8(sg_to_guest), F8(sg_from_buf), F8(sg_atapi),
+    TES_FIELD_U64(ide_unit, sg_off), TES_FIELD_U64(ide_unit, sg_len),
     F8(sense_key), F8(asc), F8(ascq), F8(ua), F8(new_media), F8(locked), F8(dma),
     TES_FIELD_END,
 };

@@ -527,12 +527,24 @@ static void xfer_end(ide_xfer *x, int err)
 }
 
 /* Build the scatter list and run u->x; waits for the engine when the
- * controller says -EAGAIN (BMDMA's start bit). */
+ * controller says -EAGAIN (BMDMA's start bit). x is made from the unit's
+ * sg_* fields each time, so a waiting command survives migration. */
 static void sg_try(ide_unit *u)
 {
     ide_xfer *x = &u->x;
-    int ret = u->bus->ops->sg_build(u->bus, u, x, x->left);
+    int ret;
 
+    ide_xfer_free_sg(x);
+    x->u = u;
+    x->tag = -1;
+    x->to_guest = u->sg_to_guest;
+    x->from_buf = u->sg_from_buf;
+    x->fua = !u->wce;
+    x->off = u->sg_off;
+    x->left = u->sg_len;
+    x->done = 0;
+    x->end = u->sg_atapi ? atapi_xfer_end : xfer_end;
+    ret = u->bus->ops->sg_build(u->bus, u, x, x->left);
     if (ret == -EAGAIN) {
         u->dma_wait = 1;
         return;
@@ -540,27 +552,24 @@ static void sg_try(ide_unit *u)
     u->dma_wait = 0;
     if (ret < 0) {
         ide_xfer_free_sg(x);
-        ide_cmd_abort(u, ER_ABRT);
+        x->end(x, -EINVAL);
         return;
     }
     ide_xfer_start(x);
 }
 
 void ide_sg_phase(ide_unit *u, bool to_guest, bool from_buf, uint64_t off, uint64_t len,
-                  void (*end)(ide_xfer *, int))
+                  bool atapi)
 {
-    ide_xfer *x = &u->x;
-
-    ide_xfer_free_sg(x);
-    x->u = u;
-    x->tag = -1;
-    x->to_guest = to_guest;
-    x->from_buf = from_buf;
-    x->fua = !u->wce;
-    x->off = off;
-    x->left = len;
-    x->done = 0;
-    x->end = end;
+    u->sg_to_guest = to_guest;
+    u->sg_from_buf = from_buf;
+    u->sg_atapi = atapi;
+    u->sg_off = off;
+    u->sg_len = from_buf && len > IDE_BUF_SIZE ? IDE_BUF_SIZE : len;
+    if (from_buf) {
+        u->buf_pos = u->drq_end = 0;
+        u->buf_len = (uint32_t)u->sg_len; /* so migration carries the data */
+    }
     u->status = ST_DRDY | ST_BSY;
     sg_try(u);
 }
@@ -580,7 +589,7 @@ static void reply_buf(ide_unit *u, uint32_t len)
 {
     u->proto = IDE_PROTO_PIO_IN;
     if (u->bus->sg_only) {
-        ide_sg_phase(u, true, true, 0, len, xfer_end);
+        ide_sg_phase(u, true, true, 0, len, false);
     } else {
         drq_block(u, len, PIO_END, true);
     }
@@ -602,7 +611,7 @@ static void cmd_rw(ide_unit *u, bool write, bool dma)
     u->dma_write = write;
     if (dma || u->bus->sg_only) {
         u->proto = dma ? IDE_PROTO_DMA : write ? IDE_PROTO_PIO_OUT : IDE_PROTO_PIO_IN;
-        ide_sg_phase(u, !write, false, lba * IDE_SECTOR, (uint64_t)count * IDE_SECTOR, xfer_end);
+        ide_sg_phase(u, !write, false, lba * IDE_SECTOR, (uint64_t)count * IDE_SECTOR, false);
         return;
     }
     u->proto = write ? IDE_PROTO_PIO_OUT : IDE_PROTO_PIO_IN;

@@ -374,6 +374,11 @@ static void test_piix_migrate(void)
     for (int i = 0; i < 1024; i++) {
         g_assert_cmphex(buf[i], ==, ata_pattern(50 * 512 + i));
     }
+    /* After a system reset the migrated drive still answers. */
+    tes_harness_reset(f.a.h);
+    ad_issue(&f.a, 0, 0, 0xec, 0, 0, 0, false);
+    g_assert_true(ad_pio_in(&f.a, 0, buf, 512));
+    g_assert_cmphex(buf[54], ==, 'E');
     /* A forged stream that points past the buffer is refused. */
     void *st = tes_harness_state_save(f.a.h, f.dev[0], &bytes);
     g_assert_true(tes_harness_state_poke(f.dev[0], st, bytes, "drq_end", 0, 0x100000));
