@@ -134,7 +134,9 @@ static void update_irq(ahci *s, bool notify)
     if (H->pci_msi_enabled(s->dev)) {
         H->pci_set_irq(s->dev, 0);
         if (level && notify) {
+            ata_dma_depth++;
             H->pci_notify(s->dev, 0);
+            ata_dma_depth--;
         }
     } else {
         H->pci_set_irq(s->dev, level);
@@ -159,9 +161,11 @@ static void fis_write(ahci_port *pt, unsigned off, const uint8_t *fis, unsigned 
     if (!(pt->cmd & CMD_FRE)) {
         return;
     }
+    ata_dma_depth++;
     if (H->dma_write(pt->s->dev, fb_addr(pt) + off, fis, len) != TES_MEM_OK) {
         port_log(pt, "FIS receive area is not in RAM", fb_addr(pt));
     }
+    ata_dma_depth--;
 }
 
 static void tf_to_fis(ide_unit *u, uint8_t *f)
@@ -263,9 +267,11 @@ static void write_prdbc(ahci_port *pt, unsigned slot, uint32_t bytes)
     uint8_t b[4];
 
     put32(b, bytes);
+    ata_dma_depth++;
     if (H->dma_write(pt->s->dev, at, b, 4) != TES_MEM_OK) {
         port_log(pt, "command header is not in RAM", at);
     }
+    ata_dma_depth--;
 }
 
 static void ahci_cmd_done(ide_bus *b, ide_unit *u)
@@ -664,6 +670,13 @@ static void abar_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     ahci *s = opaque;
 
+    if (ata_dma_depth) {
+        if (H->log_enabled(TES_LOG_GUEST_ERROR)) {
+            H->log(TES_LOG_GUEST_ERROR, "ich9-ahci: DMA into its own registers at 0x%llx "
+                   "dropped", (unsigned long long)off);
+        }
+        return;
+    }
     if (size != 4 || (off & 3)) {
         if (H->log_enabled(TES_LOG_GUEST_ERROR)) {
             H->log(TES_LOG_GUEST_ERROR, "ich9-ahci: %u-byte write at 0x%llx ignored", size,

@@ -188,6 +188,13 @@ struct ide_unit {
 
 extern const tes_host *H;
 
+/* Nonzero while the plugin itself accesses guest memory (DMA, FIS
+ * writes, MSI): a guest may point those at a controller's own registers,
+ * and a register write arriving then is dropped rather than run inside
+ * the access that caused it (no re-entrant command processing, no
+ * unbounded recursion). */
+extern unsigned ata_dma_depth;
+
 /* ide.c: the bus, register access, commands */
 void ide_log(ide_unit *u, const char *fmt, ...) TES_PRINTF(2, 3);
 /* Create a child bus of kind IDE named as contract 2 says (ide.N, or

@@ -165,12 +165,14 @@ static void copy_buf(ide_xfer *x)
             break;
         }
         n = e->len - x->sg_off < x->left ? e->len - x->sg_off : x->left;
+        ata_dma_depth++;
         if ((x->to_guest ? H->dma_write(dma_dev(x), e->addr + x->sg_off, x->u->buf + x->done, n)
                          : H->dma_read(dma_dev(x), e->addr + x->sg_off, x->u->buf + x->done,
                                        n)) != TES_MEM_OK) {
             ide_log(x->u, "DMA to 0x%llx: not RAM", (unsigned long long)(e->addr + x->sg_off));
             err = -EFAULT;
         }
+        ata_dma_depth--;
         x->done += n;
         x->left -= n;
         x->sg_off += n;

@@ -728,9 +728,10 @@ static void cmd_packet(ide_unit *u)
 
     u->proto = IDE_PROTO_PACKET;
     u->dma = u->feature & 1;
-    /* A limit of 0 or 0xffff is invalid (ATA8-ACS 7.23): take the most
-     * an even count allows. */
-    u->byte_limit = (limit == 0 || limit == 0xffff) ? 0xfffe : limit & ~1u;
+    /* A limit of 0 or 0xffff is invalid (ATA8-ACS 7.23), an odd one is
+     * rounded down: take the most an even count allows for 0, 1, 0xffff. */
+    limit &= ~1u;
+    u->byte_limit = (limit < 2 || limit == 0xfffe) ? 0xfffe : limit;
     if (u->bus->sg_only) {
         u->status = ST_DRDY | ST_BSY;
         atapi_packet(u); /* AHCI loaded the packet from the ACMD area */

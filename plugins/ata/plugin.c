@@ -8,6 +8,7 @@
 #include "ata.h"
 
 const tes_host *H;
+unsigned ata_dma_depth;
 
 static int ata_init(const tes_host *host)
 {
