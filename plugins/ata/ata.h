@@ -169,7 +169,7 @@ struct ide_unit {
     uint32_t byte_limit;  /* ATAPI PIO: byte count limit of a DRQ block */
     /* the scatter-list phase (ide_sg_phase), kept so a DMA command that
      * waits for BMDMA's start bit survives migration */
-    uint8_t sg_to_guest, sg_from_buf, sg_atapi;
+    uint8_t sg_to_guest, sg_from_buf, sg_end; /* SG_END_* */
     uint64_t sg_off, sg_len;
 
     /* ATAPI (atapi.c) */
@@ -179,6 +179,8 @@ struct ide_unit {
     uint8_t new_media;    /* GET EVENT STATUS NOTIFICATION: report it once */
     uint8_t locked;       /* PREVENT ALLOW MEDIUM REMOVAL */
     uint8_t dma;          /* the packet asked for DMA (features bit 0) */
+    uint32_t dsm_pending; /* TRIM: discards in flight (run time) */
+    int dsm_err;
 
     ide_xfer x;
     struct iovec piov;    /* the PIO block's drive request */
@@ -217,10 +219,12 @@ void ide_set_signature(ide_unit *u);
 void ide_cmd_ok(ide_unit *u);
 void ide_cmd_abort(ide_unit *u, uint8_t error);
 /* Move len bytes (drive offset off, or u->buf when from_buf) through the
- * controller's scatter list, then end the command (atapi: as a packet
- * command, atapi_xfer_end). */
+ * controller's scatter list, then end the command as end says: an ATA
+ * command, a packet command (atapi_xfer_end), or DATA SET MANAGEMENT
+ * whose ranges are now in u->buf. */
+enum { SG_END_ATA = 0, SG_END_ATAPI, SG_END_DSM };
 void ide_sg_phase(ide_unit *u, bool to_guest, bool from_buf, uint64_t off, uint64_t len,
-                  bool atapi);
+                  uint8_t end);
 /* The controller's DMA engine started: run a DMA command waiting for it. */
 void ide_dma_kick(ide_bus *b);
 /* NCQ (AHCI): start READ/WRITE FPDMA QUEUED with x->sg built; false when

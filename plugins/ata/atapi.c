@@ -113,7 +113,7 @@ static void reply(ide_unit *u, uint32_t len, uint32_t alloc)
     if (!len) {
         atapi_ok(u);
     } else if (u->dma || u->bus->sg_only) {
-        ide_sg_phase(u, true, true, 0, len, true);
+        ide_sg_phase(u, true, true, 0, len, SG_END_ATAPI);
     } else {
         pio_start(u, len);
     }
@@ -173,7 +173,8 @@ static void cmd_read(ide_unit *u, uint64_t lba, uint32_t count)
     u->lba = lba;
     u->left = count;
     if (u->dma || u->bus->sg_only) {
-        ide_sg_phase(u, true, false, lba * CD_SECTOR, (uint64_t)count * CD_SECTOR, true);
+        ide_sg_phase(u, true, false, lba * CD_SECTOR, (uint64_t)count * CD_SECTOR,
+                     SG_END_ATAPI);
     } else {
         atapi_read_next(u);
     }

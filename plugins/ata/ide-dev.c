@@ -125,7 +125,9 @@ void ide_identify(ide_unit *u, bool ncq, uint8_t *id)
     put_w(id, 85, 0x0040 | (u->wce ? 0x0020 : 0));
     put_w(id, 86, 0x3400);
     put_w(id, 87, 0x4000 | (u->wwn ? 0x0100 : 0));
+    put_w(id, 105, IDE_BUF_SIZE / IDE_SECTOR); /* DSM: blocks of ranges */
     put_w(id, 106, 0x4000); /* one logical sector per physical one */
+    put_w(id, 169, 0x0001); /* DATA SET MANAGEMENT TRIM */
     for (unsigned i = 0; u->wwn && i < 4; i++) {
         put_w(id, 108 + i, (uint16_t)(u->wwn >> (48 - 16 * i)));
     }
@@ -319,7 +321,7 @@ static int unit_post_load(tes_device *dev, void *s, uint32_t version)
         u->pio_next > PIO_ATAPI || u->proto > IDE_PROTO_NCQ || u->mult > IDE_MAX_MULT ||
         (uint64_t)u->blk * sect > IDE_BUF_SIZE || u->byte_limit < 2 ||
         u->byte_limit > 0xfffe || u->dma_wait > 1 || u->sg_to_guest > 1 ||
-        u->sg_from_buf > 1 || u->sg_atapi > 1 || (u->sg_from_buf && u->sg_len > u->buf_len) || (u->cd && u->pio_next == PIO_WRITE) ||
+        u->sg_from_buf > 1 || u->sg_end > SG_END_DSM || (u->sg_from_buf && u->sg_len > u->buf_len) || (u->cd && u->pio_next == PIO_WRITE) ||
         (!u->cd && (u->pio_next == PIO_PACKET || u->pio_next == PIO_ATAPI))) {
         H->error(dev, "PIO state in the stream is out of range (buffer %u/%u/%u, next %u, "
                  "block %u, limit %u)", u->buf_pos, u->drq_end, u->buf_len, u->pio_next,
@@ -346,7 +348,7 @@ static const tes_state_field unit_fields[] = {
     TES_FIELD_U32(ide_unit, buf_len), TES_FIELD_U32(ide_unit, drq_end),
     TES_FIELD_U32(ide_unit, byte_limit),
     TES_FIELD_BYTES(ide_unit, packet),
-    F8(sg_to_guest), F8(sg_from_buf), F8(sg_atapi),
+    F8(sg_to_guest), F8(sg_from_buf), F8(sg_end),
     TES_FIELD_U64(ide_unit, sg_off), TES_FIELD_U64(ide_unit, sg_len),
     F8(sense_key), F8(asc), F8(ascq), F8(ua), F8(new_media), F8(locked), F8(dma),
     TES_FIELD_END,

@@ -276,7 +276,8 @@ void ide_unit_reset(ide_unit *u, bool hard)
         u->pio_cancel = true;
         ide_unit_drain(u);
     }
-    u->pio_cancel = false;
+    u->pio_busy = u->pio_cancel = false;
+    u->dsm_pending = 0;
     u->proto = IDE_PROTO_NONE;
     u->pio_next = PIO_END;
     u->dma_wait = 0;
@@ -526,6 +527,85 @@ static void xfer_end(ide_xfer *x, int err)
     }
 }
 
+/* ---- DATA SET MANAGEMENT (TRIM, ATA8-ACS 7.10) ---- */
+
+static void dsm_done(void *opaque, int ret)
+{
+    ide_unit *u = opaque;
+
+    u->dsm_pending--;
+    u->dsm_err = ret < 0 ? ret : u->dsm_err;
+    if (u->dsm_pending || u->pio_cancel) {
+        return;
+    }
+    u->pio_busy = false;
+    if (u->dsm_err) {
+        ide_cmd_abort(u, ER_ABRT);
+    } else {
+        ide_cmd_ok(u);
+    }
+}
+
+/* The ranges are in u->buf (8 bytes each: LBA 47:0, count 63:48); check
+ * them all before discarding any. */
+static bool dsm_check(ide_unit *u, uint32_t len)
+{
+    for (uint32_t i = 0; i + 8 <= len; i += 8) {
+        uint64_t e = 0;
+        for (int b = 7; b >= 0; b--) {
+            e = e << 8 | u->buf[i + b];
+        }
+        if ((e >> 48) && ((e & 0xffffffffffffull) >= u->nsect ||
+                          (e >> 48) > u->nsect - (e & 0xffffffffffffull))) {
+            ide_log(u, "TRIM range %llu+%llu beyond the disk",
+                    (unsigned long long)(e & 0xffffffffffffull),
+                    (unsigned long long)(e >> 48));
+            return false;
+        }
+    }
+    return true;
+}
+
+static void dsm_ranges(ide_xfer *x, int err)
+{
+    ide_unit *u = x->u;
+    uint32_t len = (uint32_t)u->sg_len;
+
+    if (err == -ECANCELED) {
+        return;
+    }
+    if (err || !dsm_check(u, len)) {
+        ide_cmd_abort(u, ER_ABRT);
+        return;
+    }
+    u->dsm_pending = 1; /* held until every range is submitted */
+    u->dsm_err = 0;
+    u->pio_busy = true;
+    for (uint32_t i = 0; i + 8 <= len; i += 8) {
+        uint64_t e = get32(u->buf + i) | (uint64_t)get32(u->buf + i + 4) << 32;
+        uint64_t lba = e & 0xffffffffffffull, n = e >> 48;
+        if (n && H->drive_submit(u->drive, TES_BLK_DISCARD, lba * IDE_SECTOR, NULL, 0,
+                                 n * IDE_SECTOR, 0, dsm_done, u) == 0) {
+            u->dsm_pending++;
+        }
+    }
+    dsm_done(u, 0);
+}
+
+static void cmd_dsm(ide_unit *u)
+{
+    uint32_t blocks = (uint32_t)u->hob_nsector << 8 | u->nsector;
+
+    if (!(u->feature & 1) || !blocks || blocks > IDE_BUF_SIZE / IDE_SECTOR) {
+        ide_log(u, "DATA SET MANAGEMENT (features 0x%02x, %u blocks) refused", u->feature,
+                blocks);
+        ide_cmd_abort(u, ER_ABRT);
+        return;
+    }
+    u->proto = IDE_PROTO_DMA;
+    ide_sg_phase(u, false, true, 0, blocks * IDE_SECTOR, SG_END_DSM);
+}
+
 /* Build the scatter list and run u->x; waits for the engine when the
  * controller says -EAGAIN (BMDMA's start bit). x is made from the unit's
  * sg_* fields each time, so a waiting command survives migration. */
@@ -543,7 +623,8 @@ static void sg_try(ide_unit *u)
     x->off = u->sg_off;
     x->left = u->sg_len;
     x->done = 0;
-    x->end = u->sg_atapi ? atapi_xfer_end : xfer_end;
+    x->end = u->sg_end == SG_END_ATAPI ? atapi_xfer_end
+           : u->sg_end == SG_END_DSM ? dsm_ranges : xfer_end;
     ret = u->bus->ops->sg_build(u->bus, u, x, x->left);
     if (ret == -EAGAIN) {
         u->dma_wait = 1;
@@ -559,11 +640,11 @@ static void sg_try(ide_unit *u)
 }
 
 void ide_sg_phase(ide_unit *u, bool to_guest, bool from_buf, uint64_t off, uint64_t len,
-                  bool atapi)
+                  uint8_t end)
 {
     u->sg_to_guest = to_guest;
     u->sg_from_buf = from_buf;
-    u->sg_atapi = atapi;
+    u->sg_end = end;
     u->sg_off = off;
     u->sg_len = from_buf && len > IDE_BUF_SIZE ? IDE_BUF_SIZE : len;
     if (from_buf) {
@@ -589,7 +670,7 @@ static void reply_buf(ide_unit *u, uint32_t len)
 {
     u->proto = IDE_PROTO_PIO_IN;
     if (u->bus->sg_only) {
-        ide_sg_phase(u, true, true, 0, len, false);
+        ide_sg_phase(u, true, true, 0, len, SG_END_ATA);
     } else {
         drq_block(u, len, PIO_END, true);
     }
@@ -611,7 +692,8 @@ static void cmd_rw(ide_unit *u, bool write, bool dma)
     u->dma_write = write;
     if (dma || u->bus->sg_only) {
         u->proto = dma ? IDE_PROTO_DMA : write ? IDE_PROTO_PIO_OUT : IDE_PROTO_PIO_IN;
-        ide_sg_phase(u, !write, false, lba * IDE_SECTOR, (uint64_t)count * IDE_SECTOR, false);
+        ide_sg_phase(u, !write, false, lba * IDE_SECTOR, (uint64_t)count * IDE_SECTOR,
+                     SG_END_ATA);
         return;
     }
     u->proto = write ? IDE_PROTO_PIO_OUT : IDE_PROTO_PIO_IN;
@@ -822,6 +904,9 @@ static void exec_hd(ide_unit *u)
         break;
     case CMD_FLUSH: case CMD_FLUSH_EXT:
         cmd_flush(u);
+        break;
+    case CMD_DSM:
+        cmd_dsm(u);
         break;
     case CMD_SET_FEATURES:
         cmd_set_features(u);

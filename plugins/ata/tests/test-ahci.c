@@ -211,6 +211,43 @@ static void test_ahci_errors(void)
     ata_down(&f);
 }
 
+/* DATA SET MANAGEMENT TRIM: the range reads back as zeroes; a range
+ * past the end aborts and discards nothing. */
+static void test_ahci_trim(void)
+{
+    afix f;
+    uint64_t ranges[2] = {100 | 8ull << 48, (IMG_SIZE / 512 - 1) | 2ull << 48};
+    uint16_t id[256];
+
+    ahci_up(&f);
+    ad_cmd(&f.a, 0, 0, 0xec, 0, 0, 0, NULL, 1, false);
+    ad_prdt(&f.a, 0, 0, 0, DATA, 512);
+    ad_run(&f.a, 0, 1, false);
+    memcpy(id, f.a.ram + DATA, 512);
+    g_assert_cmphex(id[169] & 1, ==, 1);
+    memset(f.a.ram + DATA, 0, 512);
+    memcpy(f.a.ram + DATA, &ranges[1], 8);
+    ad_cmd(&f.a, 0, 0, 0x06, 1, 0, 1, NULL, 1, true);
+    ad_prdt(&f.a, 0, 0, 0, DATA, 512);
+    g_assert_cmphex(ad_run(&f.a, 0, 1, false) & 0x401, ==, 0x401);
+    ad_wr(&f.a, ad_port(0, 0x10), 0xffffffffu);
+    memset(f.a.ram + DATA, 0, 512);
+    memcpy(f.a.ram + DATA, &ranges[0], 8);
+    ad_cmd(&f.a, 0, 0, 0x06, 1, 0, 1, NULL, 1, true);
+    ad_prdt(&f.a, 0, 0, 0, DATA, 512);
+    g_assert_cmphex(ad_run(&f.a, 0, 1, false) & 0xff, ==, 0x50);
+    memset(f.a.ram + DATA, 0xee, 8192);
+    ad_cmd(&f.a, 0, 0, 0x25, 0, 99, 10, NULL, 1, false);
+    ad_prdt(&f.a, 0, 0, 0, DATA, 5120);
+    g_assert_cmphex(ad_run(&f.a, 0, 1, false) & 0xff, ==, 0x50);
+    g_assert_cmphex(f.a.ram[DATA + 511], ==, ata_pattern(99 * 512 + 511));
+    for (unsigned i = 512; i < 9 * 512; i++) {
+        g_assert_cmphex(f.a.ram[DATA + i], ==, 0);
+    }
+    g_assert_cmphex(f.a.ram[DATA + 9 * 512], ==, ata_pattern(108 * 512));
+    ata_down(&f);
+}
+
 static void test_ahci_migrate(void)
 {
     afix f;
@@ -245,5 +282,6 @@ void ahci_tests_register(void)
     g_test_add_func("/ata/ahci/atapi-read10", test_ahci_atapi);
     g_test_add_func("/ata/ahci/comreset-posts-signature", test_ahci_comreset);
     g_test_add_func("/ata/ahci/errors-and-hostile-lists-abort", test_ahci_errors);
+    g_test_add_func("/ata/ahci/trim-zeroes-the-range", test_ahci_trim);
     g_test_add_func("/ata/ahci/migrate", test_ahci_migrate);
 }
