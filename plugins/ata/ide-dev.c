@@ -312,17 +312,31 @@ static int unit_load(tes_device *dev, void *s, tes_stream *in, uint32_t version)
 
 /* Every value must be one the guest could have produced, else the next
  * data port access indexes past the buffer. */
-static int unit_post_load(tes_device *dev, void *s, uint32_t version)
+static bool pio_state_ok(const ide_unit *u)
 {
-    ide_unit *u = s;
     uint32_t sect = u->cd ? CD_SECTOR : IDE_SECTOR;
 
     if (u->buf_len > IDE_BUF_SIZE || u->drq_end > u->buf_len || u->buf_pos > u->drq_end ||
-        u->pio_next > PIO_ATAPI || u->proto > IDE_PROTO_NCQ || u->mult > IDE_MAX_MULT ||
-        (uint64_t)u->blk * sect > IDE_BUF_SIZE || u->byte_limit < 2 ||
-        u->byte_limit > 0xfffe || u->dma_wait > 1 || u->sg_to_guest > 1 ||
-        u->sg_from_buf > 1 || u->sg_end > SG_END_DSM || (u->sg_from_buf && u->sg_len > u->buf_len) || (u->cd && u->pio_next == PIO_WRITE) ||
-        (!u->cd && (u->pio_next == PIO_PACKET || u->pio_next == PIO_ATAPI))) {
+        (uint64_t)u->blk * sect > IDE_BUF_SIZE || u->byte_limit < 2 || u->byte_limit > 0xfffe) {
+        return false;
+    }
+    if (u->pio_next > PIO_ATAPI || u->proto > IDE_PROTO_NCQ || u->mult > IDE_MAX_MULT ||
+        u->dma_wait > 1 || u->sg_to_guest > 1 || u->sg_from_buf > 1 || u->sg_end > SG_END_DSM) {
+        return false;
+    }
+    /* A reply waiting for BMDMA has its data in the buffer. */
+    if (u->dma_wait && u->sg_from_buf && u->sg_len > u->buf_len) {
+        return false;
+    }
+    return u->cd ? u->pio_next != PIO_WRITE
+                 : u->pio_next != PIO_PACKET && u->pio_next != PIO_ATAPI;
+}
+
+static int unit_post_load(tes_device *dev, void *s, uint32_t version)
+{
+    ide_unit *u = s;
+
+    if (!pio_state_ok(u)) {
         H->error(dev, "PIO state in the stream is out of range (buffer %u/%u/%u, next %u, "
                  "block %u, limit %u)", u->buf_pos, u->drq_end, u->buf_len, u->pio_next,
                  u->blk, u->byte_limit);

@@ -373,50 +373,58 @@ static uint32_t pio_block(ide_unit *u)
     return n < u->left ? n : u->left;
 }
 
+/* The drive request of a PIO block is back: false when the command is
+ * over (cancelled by a reset, or failed and aborted). */
+static bool pio_block_done(ide_unit *u, int ret)
+{
+    u->pio_busy = false;
+    if (u->pio_cancel) {
+        return false;
+    }
+    if (ret < 0) {
+        ide_cmd_abort(u, ER_UNC | ER_ABRT);
+        return false;
+    }
+    u->lba += u->blk;
+    u->left -= u->blk;
+    return true;
+}
+
+/* u->blk sectors at u->lba between the drive and u->buf. */
+static void pio_submit(ide_unit *u, tes_blk_op op, unsigned flags, tes_blk_cb cb)
+{
+    u->status = ST_DRDY | ST_BSY;
+    u->piov = (struct iovec){u->buf, u->blk * IDE_SECTOR};
+    u->pio_busy = true;
+    if (H->drive_submit(u->drive, op, u->lba * IDE_SECTOR, &u->piov, 1, u->piov.iov_len, flags,
+                        cb, u) < 0) {
+        u->pio_busy = false;
+        ide_cmd_abort(u, ER_UNC | ER_ABRT);
+    }
+}
+
 static void pio_read_done(void *opaque, int ret)
 {
     ide_unit *u = opaque;
 
-    u->pio_busy = false;
-    if (u->pio_cancel) {
-        return;
+    if (pio_block_done(u, ret)) {
+        drq_block(u, u->blk * IDE_SECTOR, u->left ? PIO_READ : PIO_END, true);
     }
-    if (ret < 0) {
-        ide_cmd_abort(u, ER_UNC | ER_ABRT);
-        return;
-    }
-    u->lba += u->blk;
-    u->left -= u->blk;
-    drq_block(u, u->blk * IDE_SECTOR, u->left ? PIO_READ : PIO_END, true);
 }
 
 static void pio_read_next(ide_unit *u)
 {
     u->blk = pio_block(u);
-    u->status = ST_DRDY | ST_BSY;
-    u->piov = (struct iovec){u->buf, u->blk * IDE_SECTOR};
-    u->pio_busy = true;
-    if (H->drive_submit(u->drive, TES_BLK_READ, u->lba * IDE_SECTOR, &u->piov, 1,
-                        u->piov.iov_len, 0, pio_read_done, u) < 0) {
-        u->pio_busy = false;
-        ide_cmd_abort(u, ER_UNC | ER_ABRT);
-    }
+    pio_submit(u, TES_BLK_READ, 0, pio_read_done);
 }
 
 static void pio_write_done(void *opaque, int ret)
 {
     ide_unit *u = opaque;
 
-    u->pio_busy = false;
-    if (u->pio_cancel) {
+    if (!pio_block_done(u, ret)) {
         return;
     }
-    if (ret < 0) {
-        ide_cmd_abort(u, ER_UNC | ER_ABRT);
-        return;
-    }
-    u->lba += u->blk;
-    u->left -= u->blk;
     if (!u->left) {
         ide_cmd_ok(u);
         return;
@@ -427,14 +435,7 @@ static void pio_write_done(void *opaque, int ret)
 
 static void pio_write_block(ide_unit *u)
 {
-    u->status = ST_DRDY | ST_BSY;
-    u->piov = (struct iovec){u->buf, u->blk * IDE_SECTOR};
-    u->pio_busy = true;
-    if (H->drive_submit(u->drive, TES_BLK_WRITE, u->lba * IDE_SECTOR, &u->piov, 1,
-                        u->piov.iov_len, u->wce ? 0 : TES_BLK_FUA, pio_write_done, u) < 0) {
-        u->pio_busy = false;
-        ide_cmd_abort(u, ER_UNC | ER_ABRT);
-    }
+    pio_submit(u, TES_BLK_WRITE, u->wce ? 0 : TES_BLK_FUA, pio_write_done);
 }
 
 /* The guest emptied or filled the current DRQ block. */

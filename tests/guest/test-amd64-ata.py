@@ -35,10 +35,9 @@ amd64 = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(amd64)
 
 MiB = 1 << 20
-IMAGE_SIZE = 32 * MiB
-PATTERN_LEN = MiB
-GUEST_OFF = 8 * MiB
-GUEST_LEN = 256 * 1024
+PATTERN_LEN = amd64.PATTERN_LEN  # the disks are test-amd64.py's (make_image)
+GUEST_OFF = amd64.GUEST_OFF
+GUEST_LEN = amd64.GUEST_LEN
 CD_FILE_LEN = 300 * 1024 + 17
 MODULES = ["ahci", "ata_piix", "sd_mod", "sr_mod", "isofs"]
 DISKS = ["AHCI-DISK", "PIIX-DISK"]
@@ -93,12 +92,6 @@ def make_iso(wd):
     return iso, hashlib.sha256(data).hexdigest()
 
 
-def make_disk(path):
-    with open(path, "wb") as f:
-        f.truncate(IMAGE_SIZE)
-        f.write(pattern(PATTERN_LEN, b"host"))
-
-
 def guest_wrote(path, console, model):
     want = None
     for line in console.splitlines():
@@ -121,7 +114,7 @@ def run(emu, parts, wd):
     iso, cd_sha = make_iso(wd)
     imgs = {m: os.path.join(wd, m + ".img") for m in DISKS}
     for p in imgs.values():
-        make_disk(p)
+        amd64.make_image(p)
     extra = ["-drive", "file=%s,if=none,id=d0,format=raw" % imgs["AHCI-DISK"],
              "-device", "ide-hd,drive=d0,bus=ide.0,model=AHCI-DISK",
              "-drive", "file=%s,if=none,id=cd,format=raw,readonly=on" % iso,
