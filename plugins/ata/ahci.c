@@ -385,6 +385,10 @@ static void control_fis(ahci_port *pt, ide_unit *u, unsigned slot, uint8_t ctl)
     u->ctl = ctl;
     if (ctl & CTL_SRST) {
         pt->tfd = ST_BSY;
+        if (pt->cur >= 0) { /* the reset ends the command in progress */
+            slot_end(pt, (unsigned)pt->cur);
+            pt->cur = -1;
+        }
     } else if (was) {
         ide_unit_reset(u, false);
         post_signature(pt);
@@ -530,6 +534,9 @@ static void port_sctl_write(ahci_port *pt, uint32_t val)
     pt->sctl = val & 0xfff;
     if ((old & 0xf) == 1 && (val & 0xf) != 1) {
         ide_unit *u = port_unit(pt);
+        /* Software stops the port first (AHCI 1.3 10.4.2); if it did
+         * not, the commands in progress end with the link. */
+        port_stop(pt);
         if (u) {
             ide_unit_reset(u, false);
         }
