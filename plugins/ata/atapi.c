@@ -182,6 +182,14 @@ static void cmd_read(ide_unit *u, uint64_t lba, uint32_t count)
 
 /* ---- replies ---- */
 
+static void pad(uint8_t *p, const char *s, size_t len)
+{
+    size_t n = strlen(s);
+
+    memset(p, ' ', len);
+    memcpy(p, s, n < len ? n : len);
+}
+
 static void cmd_inquiry(ide_unit *u, const uint8_t *cdb)
 {
     uint8_t *b = u->buf;
@@ -195,9 +203,10 @@ static void cmd_inquiry(ide_unit *u, const uint8_t *cdb)
     b[1] = 0x80; /* removable */
     b[3] = 0x21; /* ATAPI, response data format 2 */
     b[4] = 31;
-    memcpy(b + 8, "TESSERA ", 8);
-    memcpy(b + 16, "TESSERA DVD-ROM ", 16);
-    memcpy(b + 32, "1.0 ", 4);
+    /* QEMU's strings: vendor QEMU, the IDENTIFY model and revision. */
+    pad(b + 8, "QEMU", 8);
+    pad(b + 16, u->model_id, 16);
+    pad(b + 32, u->ver && *u->ver ? u->ver : "2.5+", 4);
     reply(u, 36, getbe16(cdb + 3));
 }
 

@@ -67,6 +67,9 @@ echo "CD-HELLO=$(cat /mnt/cd/hello.txt)"
 umount /mnt/cd
 echo "AHCI-MSI=$(grep -c 'PCI-MSI.*ahci' /proc/interrupts)"
 echo "PIIX-IRQ14=$(grep -c '^ *14:.*ata_piix' /proc/interrupts)"
+for d in /sys/class/ata_device/dev*; do
+    echo "XFER $(basename $d) $(cat $d/xfer_mode 2>/dev/null)"
+done
 sync
 """
 
@@ -142,6 +145,9 @@ def run(emu, parts, wd):
     check("ata: hello.txt on the CD", "CD-HELLO=hello from tessera" in b.console, b.tail())
     check("ata: ahci uses MSI", "AHCI-MSI=0" not in b.console and "AHCI-MSI=" in b.console,
           b.tail())
+    check("ata: ata_piix moves data by bus-master DMA (MWDMA2)",
+          "XFER dev7.0 XFER_MW_DMA_2" in b.console, b.tail())
+    check("ata: ahci runs the disk in UDMA mode", "XFER dev1.0 XFER_UDMA_5" in b.console, b.tail())
     check("ata: ata_piix interrupts on IRQ 14",
           "PIIX-IRQ14=0" not in b.console and "PIIX-IRQ14=" in b.console, b.tail())
 
