@@ -135,7 +135,6 @@ struct ide_unit {
     uint64_t wwn;
     uint32_t unit_prop;   /* 0/1, 255 = first free */
     uint32_t bootindex;
-    uint32_t discard_granularity; /* accepted (QEMU's); TRIM needs none */
 
     tes_device *dev;
     ide_bus *bus;
