@@ -158,6 +158,57 @@ static void test_ahci_atapi(void)
     ata_down(&f);
 }
 
+/* One ATAPI command with a reply of up to len bytes at DATA on port 2. */
+static uint32_t atapi_reply(afix *f, const uint8_t *cdb, uint32_t len)
+{
+    memset(f->a.ram + DATA, 0xee, 256);
+    ad_cmd(&f->a, 2, 4, 0xa0, 0, 0, 0, cdb, 1, false);
+    ad_prdt(&f->a, 2, 4, 0, DATA, len);
+    return ad_run(&f->a, 2, 1u << 4, false);
+}
+
+/* What Linux's sr and cdrom read at probe and mount time. */
+static void test_ahci_atapi_probe(void)
+{
+    afix f;
+    uint8_t toc[12] = {0x43, 2, 0, 0, 0, 0, 0, 0, 32};
+    uint8_t gesn[12] = {0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8};
+    uint8_t conf[12] = {0x46, 0, 0, 0, 0, 0, 0, 0, 64};
+    uint8_t ms[12] = {0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 64};
+    uint8_t inq[12] = {0x12, 0, 0, 0, 36}, *r;
+
+    ahci_up(&f);
+    r = f.a.ram + DATA;
+    /* GET EVENT STATUS NOTIFICATION: new media once, then no change. */
+    g_assert_cmphex(atapi_reply(&f, gesn, 8) & 0xff, ==, 0x50);
+    g_assert_cmphex(r[2], ==, 0x04);
+    g_assert_cmphex(r[4], ==, 2);
+    g_assert_cmphex(r[5], ==, 2);
+    g_assert_cmphex(atapi_reply(&f, gesn, 8) & 0xff, ==, 0x50);
+    g_assert_cmphex(r[4], ==, 0);
+    /* READ TOC, MSF: the data track at 00:02:00, lead-out at the end
+     * (after the unit attention the first medium access reports). */
+    g_assert_cmphex(atapi_reply(&f, toc, 32) & 0xf001, ==, 0x6001);
+    ad_wr(&f.a, ad_port(2, 0x10), 0xffffffffu);
+    g_assert_cmphex(atapi_reply(&f, toc, 32) & 0xff, ==, 0x50);
+    g_assert_cmpuint(r[1], ==, 18);
+    g_assert_cmphex(r[4 + 2], ==, 1);
+    g_assert_cmphex(r[4 + 6], ==, 2); /* seconds */
+    g_assert_cmphex(r[12 + 2], ==, 0xaa);
+    g_assert_cmpuint((r[12 + 5] * 60u + r[12 + 6]) * 75u + r[12 + 7], ==,
+                     CD_IMG_SIZE / 2048 + 150);
+    /* GET CONFIGURATION: current profile CD-ROM, profile list first. */
+    g_assert_cmphex(atapi_reply(&f, conf, 64) & 0xff, ==, 0x50);
+    g_assert_cmphex(r[6] << 8 | r[7], ==, 0x0008);
+    g_assert_cmphex(r[8] << 8 | r[9], ==, 0x0000);
+    /* MODE SENSE(10) page 2Ah; INQUIRY with QEMU's strings. */
+    g_assert_cmphex(atapi_reply(&f, ms, 64) & 0xff, ==, 0x50);
+    g_assert_cmphex(r[8], ==, 0x2a);
+    g_assert_cmphex(atapi_reply(&f, inq, 36) & 0xff, ==, 0x50);
+    g_assert_cmpmem(r + 8, 16, "QEMU    QEMU DVD", 16);
+    ata_down(&f);
+}
+
 static void test_ahci_comreset(void)
 {
     afix f;
@@ -280,6 +331,7 @@ void ahci_tests_register(void)
     g_test_add_func("/ata/ahci/dma-read-write-reach-the-image", test_ahci_dma);
     g_test_add_func("/ata/ahci/ncq-eight-in-flight-msi", test_ahci_ncq);
     g_test_add_func("/ata/ahci/atapi-read10", test_ahci_atapi);
+    g_test_add_func("/ata/ahci/atapi-toc-gesn-config-mode-inquiry", test_ahci_atapi_probe);
     g_test_add_func("/ata/ahci/comreset-posts-signature", test_ahci_comreset);
     g_test_add_func("/ata/ahci/errors-and-hostile-lists-abort", test_ahci_errors);
     g_test_add_func("/ata/ahci/trim-zeroes-the-range", test_ahci_trim);
