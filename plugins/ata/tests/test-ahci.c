@@ -310,7 +310,9 @@ static void test_ahci_migrate(void)
     g_assert_nonnull(st);
     ad_wr(&f.a, ad_port(0, 0x18), 0);
     ad_wr(&f.a, ad_port(0, 0x00), 0x5000);
-    if (tes_harness_state_load(f.a.h, f.a.ctrl, st, len)) { g_error("%s", tes_harness_error(f.a.h)); }
+    if (tes_harness_state_load(f.a.h, f.a.ctrl, st, len) != 0) {
+        g_error("%s", tes_harness_error(f.a.h));
+    }
     g_assert_cmphex(ad_rd(&f.a, ad_port(0, 0x00)), ==, (uint32_t)AD_CLB);
     g_assert_cmphex(ad_rd(&f.a, ad_port(0, 0x18)) & 1, ==, 1);
     free(st);
