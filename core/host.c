@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include <tessera/gpex.h>
+#include <tessera/isa.h>
 #include <tessera/virtio.h>
 
 static void host_log(unsigned mask, const char *fmt, ...)
@@ -367,3 +368,5 @@ static_assert(sizeof(tes_virtio_dev_ops) == 72, "tes_virtio_dev_ops v2 size");
 static_assert(sizeof(tes_virtio_dev_info) == 40, "tes_virtio_dev_info v2 size");
 static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
 static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");
+static_assert(sizeof(tes_isa_iface) == 16, "isa-irq interface v1 size");
+PIN(tes_isa_iface, irq, 8);

@@ -38,7 +38,10 @@
  * (level, active high). PCI INTx of slot S pin P on pcie.0 is GSI
  * 16 + (S + P) % 8 (level, active low in the _PRT). MSIs go to the LAPIC
  * window. The pcie.0 root bus takes -device virtio-blk-pci, nvme,
- * pcie-root-port, ... as on virt.
+ * pcie-root-port, ... as on virt. An ICH9 AHCI controller (plugins/ata's
+ * ich9-ahci) sits at 00:1f.2, its six ports the buses ide.0..ide.5, as
+ * on QEMU's q35; the board registers the ISA interrupt interface of
+ * <tessera/isa.h> so -device piix3-ide finds IRQ 14 and 15.
  *
  * Reset (0xcf9, the i8042 reset line, triple fault) copies the kernel,
  * initrd and tables into RAM again and vCPU 0 re-enters the kernel (the
@@ -171,6 +174,21 @@ static void isa_irq(void *opaque, int n, int level)
     H->irq_set(H->dev_irq_in(m->ioapic, n == 0 ? 2 : (unsigned)n), level);
 }
 
+/* The ISA lines for devices that are not the board's own (piix3-ide's
+ * IRQ 14/15 with -device piix3-ide): <tessera/isa.h>. One machine a
+ * process, so the table can point at it through a static. */
+static q35_machine *isa_board;
+
+static tes_irq *board_isa_irq(unsigned n)
+{
+    return isa_board && n < 16 ? isa_board->isa[n] : NULL;
+}
+
+static const tes_isa_iface q35_isa_iface = {
+    .size = sizeof(tes_isa_iface),
+    .irq = board_isa_irq,
+};
+
 static tes_device *create_dev(q35_machine *m, const char *type, const char *props)
 {
     tes_device *d = H->dev_create(m->dev, NULL, type, props);
@@ -201,6 +219,8 @@ static int create_irqchips(q35_machine *m)
     for (unsigned i = 0; i < 16; i++) {
         m->isa[i] = H->irq_new(isa_irq, m, (int)i);
     }
+    isa_board = m;
+    H->iface_register(TES_ISA_IFACE, TES_ISA_IFACE_VERSION, &q35_isa_iface);
     return 0;
 }
 
@@ -245,7 +265,9 @@ static int create_pcie(q35_machine *m)
     }
     m->lpc = q35_pcihost_lpc(m->host);
     H->dev_connect_irq(m->lpc, 0, m->isa[Q35_SCI_IRQ]);
-    return 0;
+    /* QEMU's q35 always has its ICH9 AHCI at 1f.2 (also with -nodefaults):
+     * -hda and -cdrom go on its ports, ide.0..ide.5. */
+    return create_dev(m, "ich9-ahci", "addr=1f.2") ? 0 : -ENODEV;
 }
 
 static int create_cpus(q35_machine *m, const tes_machine_config *cfg)
@@ -487,6 +509,9 @@ static void q35_unrealize(tes_device *dev, void *s)
     free(m->boot.vmlinux);
     free(m->acpi);
     free(m->cmdline);
+    if (isa_board == m) {
+        isa_board = NULL;
+    }
     m->kernel.data = m->initrd.data = m->boot.vmlinux = m->acpi = NULL;
     m->cmdline = NULL;
 }

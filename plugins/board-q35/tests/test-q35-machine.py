@@ -102,6 +102,10 @@ def check_errors(tessera, wd):
                   "pl011,addr=0x0c000000,irq=5")
     check("a platform device with addr=/irq= is refused: q35 places none",
           rc != 0 and "machine 'q35' does not place platform devices" in log, log)
+    rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-device", "ide-cd,bus=ide.5")
+    check("q35's ICH9 AHCI has six ports, ide.0..ide.5 (an ide-cd on ide.5)", rc == 0, log)
+    rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-device", "ide-cd,bus=ide.6")
+    check("... and no ide.6", rc != 0 and "ide.6" in log, log)
 
 
 def main():

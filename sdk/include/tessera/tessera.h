@@ -2,5 +2,6 @@
 #ifndef TESSERA_TESSERA_H
 #define TESSERA_TESSERA_H
 #include <tessera/block.h>
+#include <tessera/isa.h>
 #include <tessera/plugin.h>
 #endif
