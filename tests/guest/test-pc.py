@@ -203,7 +203,8 @@ def check_irqs(c):
           "PIRQRC=%s %r" % (rc, devs))
     irqs = c.split("IRQS-BEGIN", 1)[-1].split("IRQS-END", 1)[0].strip().splitlines()
     eth = value(c, "ETH") or "?"
-    line = [l for l in irqs if l.split()[-1:] == [eth]]
+    # "11:  17  0  IO-APIC  11-fasteoi  eth0, eth1": a shared line lists both
+    line = [l for l in irqs if eth in l.split("fasteoi", 1)[-1].replace(",", " ").split()]
     counts = [int(x) for x in line[0].split()[1:3] if x.isdigit()] if line else []
     check("the e1000 takes interrupts on its IO-APIC line (level, fasteoi)",
           bool(line) and "IO-APIC" in line[0] and "fasteoi" in line[0] and sum(counts) > 0,
