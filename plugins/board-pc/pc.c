@@ -95,10 +95,12 @@ static void map_windows(pc_machine *m)
                                       PC_PCI_MEM64_SIZE), 0);
 }
 
-/* QEMU's pc has piix3-ide at 01.1; the ata plugin provides the type. */
+/* QEMU's pc has piix3-ide at 01.1; the ata plugin provides the type.
+ * The PIIX3 is its parent: a failure's message stays with the PIIX3
+ * (realized already) instead of becoming the machine's first error. */
 static void create_ide(pc_machine *m, tes_bus *bus)
 {
-    if (!H->dev_create(m->b.dev, bus, "piix3-ide", "addr=01.1")) {
+    if (!H->dev_create(m->piix3, bus, "piix3-ide", "addr=01.1")) {
         H->error(NULL, "warning: pc: no piix3-ide type (the ata plugin is not loaded): "
                        "the machine has no IDE controller");
     }
