@@ -17,8 +17,8 @@ CASE is one of:
               its image. Without the nvme plugin only virtio-blk runs and
               the nvme half is reported as skipped.
 
-Kernel command line: console=ttyS0 panic=-1 cryptomgr.notests (the crypto
-self-tests are most of a boot; nothing else is switched off).
+Kernel command line: guestlib.AMD64_CMDLINE (crypto self-tests off: they are
+most of a boot; no_timer_check: see guestlib).
 EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64
 (-M q35 with SeaBIOS), to tell a broken test from a broken tessera.
 On failure the last 30 console lines are printed.
@@ -35,7 +35,7 @@ import guestlib  # noqa: E402
 from tesstest import check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
-CMDLINE = "console=ttyS0 panic=-1 cryptomgr.notests"
+CMDLINE = guestlib.AMD64_CMDLINE
 MiB = 1 << 20
 IMAGE_SIZE = 64 * MiB
 PATTERN_LEN = MiB

@@ -147,7 +147,7 @@ def emu_argv(arch, emu, parts, initrd, smp=1, extra=()):
         return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=smp, extra=extra)
     return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", str(smp), "-m", "512M",
              "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-             "-append", "console=ttyS0 panic=-1 cryptomgr.notests"] + list(extra))
+             "-append", guestlib.AMD64_CMDLINE] + list(extra))
 
 
 def nic_device(nic, netdev, extra=""):

@@ -123,7 +123,7 @@ def argv_for(emu, arch, parts, initrd, extra):
         return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, extra=extra)
     return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", "1", "-m", "512M", "-nographic",
              "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd, "-append",
-             "console=ttyS0 panic=-1 cryptomgr.notests"] + list(extra))
+             guestlib.AMD64_CMDLINE] + list(extra))
 
 
 def value(console, key):
