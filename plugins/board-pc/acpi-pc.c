@@ -152,19 +152,8 @@ static void dsdt_link(aml *a, unsigned n)
 
 static void pci0_crs(aml *a, const pc_acpi_cfg *cfg)
 {
-    aml r = {0};
-
-    aml_res_addr(&r, 2, 2, 0, 0, 0xff);
-    aml_res_io(&r, 0xcf8, 8);
-    aml_res_addr(&r, 2, 1, 3, 0x0000, 0x0cf7); /* I/O: _RNG entire */
-    aml_res_addr(&r, 2, 1, 3, 0x0d00, 0xffff);
-    aml_res_addr(&r, 4, 0, 3, cfg->mem32_base, PC_PCI_MEM32_END - 1);
-    if (cfg->mem64_size) {
-        aml_res_addr(&r, 8, 0, 3, cfg->mem64_base, cfg->mem64_base + cfg->mem64_size - 1);
-    }
-    aml_res_end(&r);
-    aml_name_buffer(a, "_CRS", &r);
-    free(r.b);
+    aml_pci_root_crs(a, 0xff, cfg->mem32_base, PC_PCI_MEM32_END, cfg->mem64_base,
+                     cfg->mem64_size);
 }
 
 /* Package { Package {0xSSSSFFFF, pin, \_SB.LNKx, 0}, ... } */

@@ -368,8 +368,7 @@ static const tes_prop_info host_props[] = {
 };
 
 static const tes_state_field host_fields[] = {
-    {"config_addr", TES_FIELD_U32, offsetof(i440fx_host, conf.config_addr), 0, 0},
-    {"rst_cnt", TES_FIELD_U8, offsetof(i440fx_host, conf.rst_cnt), 0, 0},
+    X86_PCI_CONF_FIELDS(i440fx_host, conf),
     TES_FIELD_END,
 };
 

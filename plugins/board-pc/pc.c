@@ -59,15 +59,13 @@
 const tes_host *pc_tes_host;
 
 typedef struct pc_machine {
-    /* -machine properties */
-    char *accel;
-    char *dumpacpi;
-
-    x86_board b; /* RAM, CPUs, IRQ lines, ISA devices, images (x86-board.c) */
+    x86_board b; /* first: -machine properties, RAM, CPUs, IRQ lines, ISA
+                  * devices, images (x86-board.c) */
     tes_device *host, *piix3, *pm;
     q35_e820 e820[Q35_E820_MAX];
     unsigned e820_n;
 } pc_machine;
+_Static_assert(offsetof(pc_machine, b) == 0, "x86_board_props index the machine state");
 
 /* QEMU's pc_init1: split at 3 GiB once RAM reaches 3.5 GiB
  * (gigabyte_align), else all below 4 GiB. */
@@ -121,6 +119,7 @@ static int create_chipset(pc_machine *m)
     if (!m->pm) {
         return -ENODEV;
     }
+    m->b.pm = m->pm; /* PIIX4_PM input 0: the fixed power button */
     for (unsigned irq = 0; irq < 16; irq++) {
         H->dev_connect_irq(m->piix3, irq, m->b.isa[irq]);
     }
@@ -221,15 +220,12 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 
     m->b.dev = dev;
     m->b.name = "pc";
-    if (strcmp(m->accel, "tcg") != 0) {
-        H->error(dev, "property 'accel' wants tcg (the only accelerator), got '%s'", m->accel);
-        return -EINVAL;
-    }
-    ret = x86_board_images(&m->b, cfg, m->dumpacpi != NULL);
+    ret = x86_board_check_accel(&m->b);
+    ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
-    if (!ret && m->dumpacpi) {
-        return x86_board_dump_acpi(&m->b, m->dumpacpi, PC_ACPI_BASE);
+    if (!ret && m->b.dumpacpi) {
+        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, PC_ACPI_BASE);
     }
     if (ret) {
         return ret;
@@ -245,7 +241,7 @@ static void pc_reset(tes_device *dev, void *s)
 {
     pc_machine *m = s;
 
-    if (m->b.ram_ptr && m->b.acpi && !m->dumpacpi) {
+    if (m->b.ram_ptr && m->b.acpi && !m->b.dumpacpi) {
         load_ram(m);
     }
 }
@@ -255,17 +251,6 @@ static void pc_unrealize(tes_device *dev, void *s)
     x86_board_free(&((pc_machine *)s)->b);
 }
 
-static void pc_powerdown(tes_device *dev, void *s)
-{
-    pc_machine *m = s;
-
-    /* PIIX4_PM input 0: the fixed power button (pc-platform). */
-    if (m->pm) {
-        H->irq_set(H->dev_irq_in(m->pm, 0), 1);
-        H->irq_set(H->dev_irq_in(m->pm, 0), 0);
-    }
-}
-
 static const tes_machine_ops pc_ops = {
     .size = sizeof(tes_machine_ops),
     .arch = "x86_64",
@@ -273,31 +258,16 @@ static const tes_machine_ops pc_ops = {
     .default_ram = 128 * MiB,
     .max_cpus = PC_MAX_CPUS,
     .init = pc_init,
-    .powerdown = pc_powerdown,
+    .powerdown = x86_board_powerdown,
     .default_nic = "e1000",
 };
 
-static const tes_prop_info pc_props[] = {
-    TES_PROP("accel", TES_PROP_STRING, pc_machine, accel, "tcg", 0, 0,
-             "accelerator: tcg (the only one; accepted for QEMU command lines)"),
-    TES_PROP("dumpacpi", TES_PROP_STRING, pc_machine, dumpacpi, NULL, 0, 0,
-             "write the ACPI tables to DIR/SIG.dat and exit"),
-    TES_PROP_END,
-};
-
-/* Guest-visible state lives in RAM and the devices; the rest is rebuilt
- * from the command line on the destination. */
-static const tes_state_info pc_state = {
-    .size = sizeof(tes_state_info),
-    .version = 1,
-    .min_version = 1,
-};
 
 #define PC_TYPE(nm, dsc)                                                                        \
     {                                                                                           \
         .size = sizeof(tes_type_info), .kind = TES_KIND_MACHINE, .name = nm, .desc = dsc,       \
-        .instance_size = sizeof(pc_machine), .props = pc_props, .reset = pc_reset,              \
-        .unrealize = pc_unrealize, .state = &pc_state, .class_info = &pc_ops,                   \
+        .instance_size = sizeof(pc_machine), .props = x86_board_props, .reset = pc_reset,              \
+        .unrealize = pc_unrealize, .state = &x86_board_state, .class_info = &pc_ops,                   \
     }
 #define PC_VERSIONED(v) PC_TYPE("pc-i440fx-" v, "Standard PC (i440FX + PIIX, 1996) (as pc)")
 

@@ -19,21 +19,8 @@
 /* ---- the DSDT body ---- */
 static void pci0_crs(aml *a, const q35_acpi_cfg *cfg)
 {
-    aml r = {0};
-
-    aml_res_addr(&r, 2, 2, 0, 0, Q35_ECAM_BUSES - 1);
-    aml_res_io(&r, 0xcf8, 8);
-    aml_res_addr(&r, 2, 1, 3, 0x0000, 0x0cf7); /* I/O: _RNG entire */
-    aml_res_addr(&r, 2, 1, 3, 0x0d00, 0xffff);
-    /* The 32-bit window: read/write, cacheable (_MEM 1). No VGA hole:
-     * 0xa0000..0xbffff is plain RAM here. */
-    aml_res_addr(&r, 4, 0, 3, Q35_PCI_MEM32_BASE, Q35_PCI_MEM32_END - 1);
-    if (cfg->mem64_size) {
-        aml_res_addr(&r, 8, 0, 3, cfg->mem64_base, cfg->mem64_base + cfg->mem64_size - 1);
-    }
-    aml_res_end(&r);
-    aml_name_buffer(a, "_CRS", &r);
-    free(r.b);
+    aml_pci_root_crs(a, Q35_ECAM_BUSES - 1, Q35_PCI_MEM32_BASE, Q35_PCI_MEM32_END,
+                     cfg->mem64_base, cfg->mem64_size);
 }
 
 /* Package { Package {0xSSSSFFFF, pin, Zero, gsi}, ... }: GSI mode, which

@@ -257,6 +257,26 @@ void aml_res_end(aml *r)
 
 /* ---- DSDT pieces ---- */
 
+void aml_pci_root_crs(aml *a, unsigned last_bus, uint64_t mem32_base, uint64_t mem32_end,
+                      uint64_t mem64_base, uint64_t mem64_size)
+{
+    aml r = {0};
+
+    aml_res_addr(&r, 2, 2, 0, 0, last_bus);
+    aml_res_io(&r, 0xcf8, 8);
+    aml_res_addr(&r, 2, 1, 3, 0x0000, 0x0cf7); /* I/O: _RNG entire */
+    aml_res_addr(&r, 2, 1, 3, 0x0d00, 0xffff);
+    /* The 32-bit window: read/write, cacheable (_MEM 1). No VGA hole:
+     * 0xa0000..0xbffff is plain RAM here. */
+    aml_res_addr(&r, 4, 0, 3, mem32_base, mem32_end - 1);
+    if (mem64_size) {
+        aml_res_addr(&r, 8, 0, 3, mem64_base, mem64_base + mem64_size - 1);
+    }
+    aml_res_end(&r);
+    aml_name_buffer(a, "_CRS", &r);
+    free(r.b);
+}
+
 void aml_dsdt_com1(aml *a)
 {
     size_t dev = aml_open_device(a, "COM1");

@@ -73,6 +73,11 @@ void aml_res_end(aml *r);
 
 /* ---- DSDT pieces both boards have ---- */
 
+/* Name(_CRS) of a PCI root bridge: buses 0..last_bus, 0xcf8, the I/O
+ * ranges around it, the 32-bit window [mem32_base, mem32_end) and the
+ * 64-bit one (mem64_size 0: none). */
+void aml_pci_root_crs(aml *a, unsigned last_bus, uint64_t mem32_base, uint64_t mem32_end,
+                      uint64_t mem64_base, uint64_t mem64_size);
 void aml_dsdt_com1(aml *a);                  /* Device(COM1): 0x3f8, IRQ 4 */
 void aml_dsdt_cpus(aml *a, unsigned ncpus);  /* Device(Cnnn): ACPI0007 */
 void aml_dsdt_s5(aml *a, unsigned slp_typ);  /* Name(\_S5, Package{typ, typ, 0, 0}) */

@@ -17,6 +17,12 @@ typedef struct x86_pci_conf {
     uint8_t rst_cnt;        /* reset control at 0xcf9 (likewise) */
 } x86_pci_conf;
 
+/* Migration fields of an x86_pci_conf member m of the owner's state st
+ * (the names q35-pcihost's state version 1 has). */
+#define X86_PCI_CONF_FIELDS(st, m)                                                              \
+    {"config_addr", TES_FIELD_U32, offsetof(st, m.config_addr), 0, 0},                          \
+    {"rst_cnt", TES_FIELD_U8, offsetof(st, m.rst_cnt), 0, 0}
+
 /* The 8-port I/O region (owner's), to map at 0xcf8. NULL when out of
  * memory. host, bus and name must be set first. */
 tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner);

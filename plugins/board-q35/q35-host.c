@@ -115,9 +115,7 @@ tes_device *q35_pcihost_lpc(tes_device *dev)
 }
 
 static const tes_state_field host_fields[] = {
-    /* the names of state version 1, before pci-conf.c */
-    {"config_addr", TES_FIELD_U32, offsetof(q35_host, conf.config_addr), 0, 0},
-    {"rst_cnt", TES_FIELD_U8, offsetof(q35_host, conf.rst_cnt), 0, 0},
+    X86_PCI_CONF_FIELDS(q35_host, conf),
     TES_FIELD_END,
 };
 

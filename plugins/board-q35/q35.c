@@ -54,13 +54,11 @@
 const tes_host *q35_tes_host;
 
 typedef struct q35_machine {
-    /* -machine properties */
-    char *accel;
-    char *dumpacpi;
-
-    x86_board b; /* RAM, CPUs, IRQ lines, ISA devices, images (x86-board.c) */
+    x86_board b; /* first: -machine properties, RAM, CPUs, IRQ lines, ISA
+                  * devices, images (x86-board.c) */
     tes_device *host, *lpc;
 } q35_machine;
+_Static_assert(offsetof(q35_machine, b) == 0, "x86_board_props index the machine state");
 
 static uint64_t mem64_base(const q35_machine *m)
 {
@@ -89,6 +87,7 @@ static int create_pcie(q35_machine *m)
         H->dev_connect_irq(m->host, i, H->dev_irq_in(m->b.ioapic, Q35_PCI_GSI_BASE + i));
     }
     m->lpc = q35_pcihost_lpc(m->host);
+    m->b.pm = m->lpc; /* ICH9-LPC input 0: the fixed power button */
     H->dev_connect_irq(m->lpc, 0, m->b.isa[Q35_SCI_IRQ]);
     return 0;
 }
@@ -162,15 +161,12 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 
     m->b.dev = dev;
     m->b.name = "q35";
-    if (strcmp(m->accel, "tcg") != 0) {
-        H->error(dev, "property 'accel' wants tcg (the only accelerator), got '%s'", m->accel);
-        return -EINVAL;
-    }
-    ret = x86_board_images(&m->b, cfg, m->dumpacpi != NULL);
+    ret = x86_board_check_accel(&m->b);
+    ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
-    if (!ret && m->dumpacpi) {
-        return x86_board_dump_acpi(&m->b, m->dumpacpi, Q35_ACPI_BASE);
+    if (!ret && m->b.dumpacpi) {
+        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, Q35_ACPI_BASE);
     }
     bc = boot_cfg(m);
     ret = ret ? ret : x86_board_prepare_kernel(&m->b, cfg, &bc);
@@ -185,7 +181,7 @@ static void q35_reset(tes_device *dev, void *s)
 {
     q35_machine *m = s;
 
-    if (m->b.ram_ptr && m->b.acpi && !m->dumpacpi) {
+    if (m->b.ram_ptr && m->b.acpi && !m->b.dumpacpi) {
         load_ram(m);
     }
 }
@@ -197,17 +193,6 @@ static void q35_unrealize(tes_device *dev, void *s)
     x86_board_free(&m->b);
 }
 
-static void q35_powerdown(tes_device *dev, void *s)
-{
-    q35_machine *m = s;
-
-    /* ICH9-LPC input 0: the fixed power button (pc-platform). */
-    if (m->lpc) {
-        H->irq_set(H->dev_irq_in(m->lpc, 0), 1);
-        H->irq_set(H->dev_irq_in(m->lpc, 0), 0);
-    }
-}
-
 static const tes_machine_ops q35_ops = {
     .size = sizeof(tes_machine_ops),
     .arch = "x86_64",
@@ -215,25 +200,10 @@ static const tes_machine_ops q35_ops = {
     .default_ram = 512 * MiB,
     .max_cpus = Q35_MAX_CPUS,
     .init = q35_init,
-    .powerdown = q35_powerdown,
+    .powerdown = x86_board_powerdown,
     .default_nic = "e1000e",
 };
 
-static const tes_prop_info q35_props[] = {
-    TES_PROP("accel", TES_PROP_STRING, q35_machine, accel, "tcg", 0, 0,
-             "accelerator: tcg (the only one; accepted for QEMU command lines)"),
-    TES_PROP("dumpacpi", TES_PROP_STRING, q35_machine, dumpacpi, NULL, 0, 0,
-             "write the ACPI tables to DIR/SIG.dat and exit"),
-    TES_PROP_END,
-};
-
-/* Guest-visible state lives in RAM and the devices; the rest is rebuilt
- * from the command line on the destination. */
-static const tes_state_info q35_state = {
-    .size = sizeof(tes_state_info),
-    .version = 1,
-    .min_version = 1,
-};
 
 static const tes_type_info q35_type = {
     .size = sizeof(tes_type_info),
@@ -241,10 +211,10 @@ static const tes_type_info q35_type = {
     .name = "q35",
     .desc = "Standard PC (Q35 + ICH9): LAPIC/IOAPIC, 8259, 8254, RTC, COM1, PCIe, ACPI",
     .instance_size = sizeof(q35_machine),
-    .props = q35_props,
+    .props = x86_board_props,
     .reset = q35_reset,
     .unrealize = q35_unrealize,
-    .state = &q35_state,
+    .state = &x86_board_state,
     .class_info = &q35_ops,
 };
 

@@ -17,6 +17,42 @@
 
 const tes_host *x86_board_host;
 
+/* ---- the machine type ---- */
+
+const tes_prop_info x86_board_props[] = {
+    TES_PROP("accel", TES_PROP_STRING, x86_board, accel, "tcg", 0, 0,
+             "accelerator: tcg (the only one; accepted for QEMU command lines)"),
+    TES_PROP("dumpacpi", TES_PROP_STRING, x86_board, dumpacpi, NULL, 0, 0,
+             "write the ACPI tables to DIR/SIG.dat and exit"),
+    TES_PROP_END,
+};
+
+const tes_state_info x86_board_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+};
+
+int x86_board_check_accel(x86_board *b)
+{
+    if (strcmp(b->accel, "tcg") != 0) {
+        H->error(b->dev, "property 'accel' wants tcg (the only accelerator), got '%s'",
+                 b->accel);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void x86_board_powerdown(tes_device *dev, void *s)
+{
+    x86_board *b = s;
+
+    if (b->pm) {
+        H->irq_set(H->dev_irq_in(b->pm, 0), 1);
+        H->irq_set(H->dev_irq_in(b->pm, 0), 0);
+    }
+}
+
 /* ---- host files ---- */
 
 static int read_file(x86_board *b, const char *what, const char *path, x86_blob *out)

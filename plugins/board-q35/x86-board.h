@@ -21,7 +21,13 @@ typedef struct x86_blob {
     size_t size;
 } x86_blob;
 
+/* The first member of each machine's state: x86_board_props' offsets
+ * are into it. */
 typedef struct x86_board {
+    /* -machine properties (x86_board_props) */
+    char *accel;
+    char *dumpacpi;
+
     tes_device *dev;           /* the machine */
     const char *name;          /* "q35", "pc": for messages */
     tes_region *ram;
@@ -35,7 +41,18 @@ typedef struct x86_board {
     q35_boot_info boot;
     uint8_t *acpi;             /* the tables, built by the machine */
     size_t acpi_len;
+    tes_device *pm;            /* its input 0 is the power button */
 } x86_board;
+
+/* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */
+extern const tes_prop_info x86_board_props[];
+/* Guest-visible state lives in RAM and the devices; the rest is rebuilt
+ * from the command line on the destination. */
+extern const tes_state_info x86_board_state;
+/* 0, or -EINVAL after an error when accel= is not tcg. */
+int x86_board_check_accel(x86_board *b);
+/* tes_machine_ops.powerdown: press b->pm's power button (input 0). */
+void x86_board_powerdown(tes_device *dev, void *s);
 
 /* dev_create with one error line naming the type on failure. */
 tes_device *x86_board_dev(x86_board *b, const char *type, const char *props);
