@@ -135,6 +135,32 @@ void acpi_pm_write(acpi_pm *pm, uint64_t off, uint64_t val, unsigned size)
     acpi_pm_update_sci(pm);
 }
 
+static uint64_t pm_io_read(void *opaque, uint64_t off, unsigned size)
+{
+    return acpi_pm_read(opaque, off, size);
+}
+
+static void pm_io_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    acpi_pm_write(opaque, off, val, size);
+}
+
+const tes_mem_ops acpi_pm_ops = {
+    .size = sizeof(tes_mem_ops),
+    .read = pm_io_read,
+    .write = pm_io_write,
+    .endian = TES_ENDIAN_LITTLE,
+    .valid_min = 1, .valid_max = 4,
+    .impl_min = 1, .impl_max = 4,
+};
+
+void acpi_pm_button_in(void *opaque, int n, int level)
+{
+    if (level) {
+        acpi_pm_power_button(opaque);
+    }
+}
+
 /* The fixed power button (system_powerdown): PWRBTN_STS, SCI when enabled. */
 void acpi_pm_power_button(acpi_pm *pm)
 {

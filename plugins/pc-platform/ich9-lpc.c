@@ -17,41 +17,6 @@ typedef struct ich9_lpc {
     acpi_pm pm; /* acpi-pm.c; GPE0 at PMBASE + 0x20 */
 } ich9_lpc;
 
-/* The PM block's 0x80 ports (PMBASE 0x600); offsets within it. */
-static uint64_t pm_read(void *opaque, uint64_t off, unsigned size)
-{
-    ich9_lpc *l = opaque;
-
-    return acpi_pm_read(&l->pm, off, size);
-}
-
-static void pm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    ich9_lpc *l = opaque;
-
-    acpi_pm_write(&l->pm, off, val, size);
-}
-
-static const tes_mem_ops pm_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = pm_read,
-    .write = pm_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
-
-/* Input 0: the fixed power button (system_powerdown); a rising edge
- * presses it. */
-static void power_button(void *opaque, int n, int level)
-{
-    ich9_lpc *l = opaque;
-
-    if (level) {
-        acpi_pm_power_button(&l->pm);
-    }
-}
-
 static int lpc_realize(tes_device *dev, void *s)
 {
     ich9_lpc *l = s;
@@ -64,14 +29,14 @@ static int lpc_realize(tes_device *dev, void *s)
     cfg[LPC_PMBASE] = (uint8_t)(ICH9_PMBASE | 1);
     cfg[LPC_PMBASE + 1] = (uint8_t)(ICH9_PMBASE >> 8);
     cfg[LPC_ACPI_CNTL] = ACPI_CNTL_EN; /* SCI_IRQ_SEL 0: IRQ 9 */
-    pm = H->region_new_io(dev, "ich9-pm", 0x80, &pm_ops, l);
+    pm = H->region_new_io(dev, "ich9-pm", 0x80, &acpi_pm_ops, &l->pm);
     if (!pm) {
         H->error(dev, "cannot create the PM I/O region");
         return -ENOMEM;
     }
     H->region_add(H->system_io(), ICH9_PMBASE, pm, 0);
     H->dev_init_irqs(dev, 1);
-    H->dev_init_irq_in(dev, power_button, l, 1);
+    H->dev_init_irq_in(dev, acpi_pm_button_in, &l->pm, 1);
     acpi_pm_reset(&l->pm); /* SCI_EN reads 1 from the start */
     return 0;
 }
@@ -91,15 +56,8 @@ static int lpc_post_load(tes_device *dev, void *s, uint32_t version)
     return 0;
 }
 
-/* The names of state version 1, before acpi-pm.c. */
-#define PM_FIELD(f, k) {#f, k, offsetof(ich9_lpc, pm.f), 0, 0}
 static const tes_state_field lpc_fields[] = {
-    PM_FIELD(pm1_sts, TES_FIELD_U16),
-    PM_FIELD(pm1_en, TES_FIELD_U16),
-    PM_FIELD(pm1_cnt, TES_FIELD_U16),
-    {"gpe_sts", TES_FIELD_BYTES, offsetof(ich9_lpc, pm.gpe_sts), 8, 0},
-    {"gpe_en", TES_FIELD_BYTES, offsetof(ich9_lpc, pm.gpe_en), 8, 0},
-    PM_FIELD(sci, TES_FIELD_U32),
+    ACPI_PM_FIELDS(ich9_lpc, pm),
     TES_FIELD_END,
 };
 

@@ -39,6 +39,21 @@ typedef struct acpi_pm {
     int sci;
 } acpi_pm;
 
+/* Migration fields of an acpi_pm member m of the owner's state st (the
+ * names ICH9-LPC's state version 1 has). */
+#define ACPI_PM_FIELDS(st, m)                                                                   \
+    {"pm1_sts", TES_FIELD_U16, offsetof(st, m.pm1_sts), 0, 0},                                  \
+    {"pm1_en", TES_FIELD_U16, offsetof(st, m.pm1_en), 0, 0},                                    \
+    {"pm1_cnt", TES_FIELD_U16, offsetof(st, m.pm1_cnt), 0, 0},                                  \
+    {"gpe_sts", TES_FIELD_BYTES, offsetof(st, m.gpe_sts), 8, 0},                                \
+    {"gpe_en", TES_FIELD_BYTES, offsetof(st, m.gpe_en), 8, 0},                                  \
+    {"sci", TES_FIELD_U32, offsetof(st, m.sci), 0, 0}
+
+/* The PM block's I/O ops (opaque: the acpi_pm) and the power button
+ * input handler (opaque: the acpi_pm; a rising edge presses it). */
+extern const tes_mem_ops acpi_pm_ops;
+void acpi_pm_button_in(void *opaque, int n, int level);
+
 /* Offsets within the PM block (PM1_STS at 0). Writes may raise the SCI. */
 uint64_t acpi_pm_read(acpi_pm *pm, uint64_t off, unsigned size);
 void acpi_pm_write(acpi_pm *pm, uint64_t off, uint64_t val, unsigned size);

@@ -214,16 +214,6 @@ typedef struct piix4_pm {
     acpi_pm pm; /* acpi-pm.c; GPE0 a region of its own at 0xafe0 */
 } piix4_pm;
 
-static uint64_t pm_read(void *opaque, uint64_t off, unsigned size)
-{
-    return acpi_pm_read(&((piix4_pm *)opaque)->pm, off, size);
-}
-
-static void pm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    acpi_pm_write(&((piix4_pm *)opaque)->pm, off, val, size);
-}
-
 static uint64_t gpe_read(void *opaque, uint64_t off, unsigned size)
 {
     piix4_pm *p = opaque;
@@ -245,15 +235,6 @@ static void gpe_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     acpi_pm_update_sci(&p->pm);
 }
 
-static const tes_mem_ops pm_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = pm_read,
-    .write = pm_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
-
 static const tes_mem_ops gpe_ops = {
     .size = sizeof(tes_mem_ops),
     .read = gpe_read,
@@ -262,15 +243,6 @@ static const tes_mem_ops gpe_ops = {
     .valid_min = 1, .valid_max = 4,
     .impl_min = 1, .impl_max = 4,
 };
-
-static void pm_power_button(void *opaque, int n, int level)
-{
-    piix4_pm *p = opaque;
-
-    if (level) {
-        acpi_pm_power_button(&p->pm);
-    }
-}
 
 static int pm_realize(tes_device *dev, void *s)
 {
@@ -285,7 +257,7 @@ static int pm_realize(tes_device *dev, void *s)
     cfg[PM_PMBA] = (uint8_t)(PIIX4_PMBASE | 1);
     cfg[PM_PMBA + 1] = (uint8_t)(PIIX4_PMBASE >> 8);
     cfg[PM_PMREGMISC] = PM_PMIOSE;
-    pm = H->region_new_io(dev, "piix4-pm", PM_BLOCK_LEN, &pm_ops, p);
+    pm = H->region_new_io(dev, "piix4-pm", PM_BLOCK_LEN, &acpi_pm_ops, &p->pm);
     gpe = H->region_new_io(dev, "piix4-gpe0", PIIX4_GPE0_LEN, &gpe_ops, p);
     if (!pm || !gpe) {
         H->error(dev, "cannot create the PM I/O regions");
@@ -294,7 +266,7 @@ static int pm_realize(tes_device *dev, void *s)
     H->region_add(H->system_io(), PIIX4_PMBASE, pm, 0);
     H->region_add(H->system_io(), PIIX4_GPE0, gpe, 0);
     H->dev_init_irqs(dev, 1);
-    H->dev_init_irq_in(dev, pm_power_button, p, 1);
+    H->dev_init_irq_in(dev, acpi_pm_button_in, &p->pm, 1);
     acpi_pm_reset(&p->pm); /* SCI_EN reads 1 from the start */
     return 0;
 }
@@ -311,12 +283,7 @@ static int pm_post_load(tes_device *dev, void *s, uint32_t version)
 }
 
 static const tes_state_field pm_fields[] = {
-    {"pm1_sts", TES_FIELD_U16, offsetof(piix4_pm, pm.pm1_sts), 0, 0},
-    {"pm1_en", TES_FIELD_U16, offsetof(piix4_pm, pm.pm1_en), 0, 0},
-    {"pm1_cnt", TES_FIELD_U16, offsetof(piix4_pm, pm.pm1_cnt), 0, 0},
-    {"gpe_sts", TES_FIELD_BYTES, offsetof(piix4_pm, pm.gpe_sts), 8, 0},
-    {"gpe_en", TES_FIELD_BYTES, offsetof(piix4_pm, pm.gpe_en), 8, 0},
-    {"sci", TES_FIELD_U32, offsetof(piix4_pm, pm.sci), 0, 0},
+    ACPI_PM_FIELDS(piix4_pm, pm),
     TES_FIELD_END,
 };
 
