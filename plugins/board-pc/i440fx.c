@@ -119,6 +119,9 @@ static uint64_t seg_read(void *opaque, uint64_t off, unsigned size)
     const uint8_t *src = seg_mode(s->f, s->idx) & PAM_RE ? s->f->ram : s->f->rom;
     uint64_t v = 0;
 
+    if (off + size > seg_size(s->idx)) {
+        return 0; /* the core splits accesses at region ends: not reached */
+    }
     for (unsigned i = 0; i < size; i++) {
         v |= (uint64_t)src[a + i] << (8 * i);
     }
@@ -130,7 +133,7 @@ static void seg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     pam_seg *s = opaque;
     uint64_t a = seg_base(s->idx) + off - PC_BIOS_AREA;
 
-    if (!(seg_mode(s->f, s->idx) & PAM_WE)) {
+    if (!(seg_mode(s->f, s->idx) & PAM_WE) || off + size > seg_size(s->idx)) {
         return; /* to the PCI side: the ROM takes no writes */
     }
     for (unsigned i = 0; i < size; i++) {
