@@ -20,7 +20,9 @@
  *     the IRQ the OS chose, _DIS sets bit 7, _STA is 0x0b while routed and
  *     0x09 while not. So the guest's choice programs the real router: no
  *     fixed routing. The PIRQs start unrouted (no firmware to pick), and
- *     Linux assigns them through _SRS as it enables devices;
+ *     Linux assigns them through _SRS as it enables devices. As on QEMU's
+ *     pc, slot 1 INTA# (the PIIX4 PM function's pin) is \_SB.LNKS instead:
+ *     GSI 9, the SCI;
  *   COM1, one ACPI0007 processor device per CPU, and \_S5 = {0, 0}
  *     (PIIX4 SLP_TYP 0 is soft off).
  */
@@ -148,6 +150,27 @@ static void dsdt_link(aml *a, unsigned n)
     aml_close_pkg(a, dev);
 }
 
+/* Device(LNKS): the SCI as the PIIX4 PM function's INTA# (QEMU's pc):
+ * GSI 9 always, nothing to program. */
+static void dsdt_link_sci(aml *a)
+{
+    static const uint8_t sci = PC_SCI_IRQ;
+    size_t dev = aml_open_device(a, "LNKS"), m;
+    aml r = {0};
+
+    aml_name_eisaid(a, "_HID", "PNP0C0F");
+    aml_name_int(a, "_UID", 4);
+    aml_name_int(a, "_STA", 0x0b);
+    aml_res_ext_irq(&r, &sci, 1);
+    aml_res_end(&r);
+    aml_name_buffer(a, "_PRS", &r);
+    aml_name_buffer(a, "_CRS", &r);
+    free(r.b);
+    m = aml_open_method(a, "_SRS", 1, false);
+    aml_close_pkg(a, m);
+    aml_close_pkg(a, dev);
+}
+
 /* ---- \_SB.PCI0 ---- */
 
 static void pci0_crs(aml *a, const pc_acpi_cfg *cfg)
@@ -170,6 +193,9 @@ static void pci0_prt(aml *a)
         for (unsigned pin = 0; pin < 4; pin++) {
             char link[12];
             snprintf(link, sizeof(link), "\\_SB.LNK%c", 'A' + (slot + pin + 3) % 4);
+            if (slot == 1 && pin == 0) {
+                snprintf(link, sizeof(link), "\\_SB.LNKS"); /* PIIX4 PM: the SCI */
+            }
             aml_u8(a, AML_PACKAGE);
             e = aml_open_pkg(a);
             aml_u8(a, 4);
@@ -258,6 +284,7 @@ static void dsdt_body(aml *a, const void *opaque)
     for (unsigned n = 0; n < 4; n++) {
         dsdt_link(a, n);
     }
+    dsdt_link_sci(a);
     aml_dsdt_com1(a);
     aml_dsdt_cpus(a, cfg->ncpus);
     aml_close_pkg(a, sb);

@@ -303,6 +303,7 @@ static const tes_pci_info pm_pci = {
     .subsystem_id = 0x1100,
     .revision = 3,
     .class_id = 0x0680,
+    .irq_pin = 1, /* INTA#, never raised: the SCI is output 0 (QEMU's too) */
 };
 
 const tes_type_info piix4_pm_type = {

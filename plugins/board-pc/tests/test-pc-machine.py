@@ -47,20 +47,20 @@ def check_dsdt(dsdt):
     check("the PIIX3's PIRQ registers are PCI_Config fields PRQ0..PRQ3 at 0x60",
           "OperationRegion (P40C, PCI_Config, 0x60, 0x04)" in dsdt
           and all("PRQ%d,   8" % n in dsdt for n in range(4)), dsdt)
-    links = re.findall(r"Device \(LNK([A-D])\)", dsdt)
-    check("four PCI interrupt links LNKA..LNKD with _PRS, _STA, _DIS, _CRS, _SRS",
-          links == list("ABCD") and dsdt.count("Method (_SRS, 1") == 4
+    links = re.findall(r"Device \(LNK([A-DS])\)", dsdt)
+    check("PCI interrupt links LNKA..LNKD with _PRS, _STA, _DIS, _CRS, _SRS, and LNKS",
+          links == list("ABCDS") and dsdt.count("Method (_SRS, 1") == 5
           and dsdt.count("Method (_DIS, 0") == 4, dsdt)
     check("_PRS offers IRQs 5, 10, 11 level, active high, shared",
           "Interrupt (ResourceConsumer, Level, ActiveHigh, Shared" in dsdt
           and "0x00000005,\n                    0x0000000A,\n                    0x0000000B," in dsdt,
           dsdt)
     # slot 0 INTA -> LNKD, slot 1 INTA -> LNKA, slot 3 INTA -> LNKC
-    prt = re.findall(r"0x([0-9A-F]+),\s*\n\s*(Zero|One|0x0[23]),\s*\n\s*\\_SB\.LNK([A-D])", dsdt)
-    want = {("FFFF", "Zero"): "D", ("0001FFFF", "Zero"): "A", ("0003FFFF", "Zero"): "C",
-            ("0003FFFF", "One"): "D"}
+    prt = re.findall(r"0x([0-9A-F]+),\s*\n\s*(Zero|One|0x0[23]),\s*\n\s*\\_SB\.LNK([A-DS])", dsdt)
+    want = {("FFFF", "Zero"): "D", ("0001FFFF", "One"): "B", ("0003FFFF", "Zero"): "C",
+            ("0003FFFF", "One"): "D", ("0001FFFF", "Zero"): "S"}
     got = {(a, p): l for a, p, l in prt}
-    check("the _PRT swizzles slot S pin P to LNK[(S + P - 1) % 4]",
+    check("the _PRT swizzles slot S pin P to LNK[(S + P - 1) % 4] (01.0 INTA#: LNKS)",
           all(got.get(k) == v for k, v in want.items()), repr(sorted(got.items())[:8]))
     check("\\_S5 is SLP_TYP 0 (PIIX4 soft off)",
           re.search(r"Name \(\\_S5, Package \(0x04\)[^\n]*\s*\{\s*Zero,\s*Zero,", dsdt) is not None,
