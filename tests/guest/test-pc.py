@@ -161,6 +161,9 @@ def check_boot(b):
     check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
     check("no kernel panic, oops or soft lockup",
           all(s not in b.console for s in ("Kernel panic", "Oops", "soft lockup")), b.tail())
+    check("no ACPI errors: the DSDT's AML (links, PCI_Config fields) evaluates cleanly",
+          "ACPI Error" not in b.console and "ACPI BIOS Error" not in b.console,
+          "\n".join(l for l in b.console.splitlines() if "ACPI" in l and "rror" in l))
     check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
           b.tail())
     check("poweroff -f (ACPI S5 through PIIX4 PM1_CNT) ends the emulator with 0",
