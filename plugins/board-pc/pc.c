@@ -201,16 +201,6 @@ static q35_boot_cfg boot_cfg(pc_machine *m)
     return bc;
 }
 
-static int load_ram(pc_machine *m)
-{
-    q35_boot_cfg bc = boot_cfg(m);
-
-    /* Shadow RAM as the firmware leaves it (the i440FX does the same copy
-     * at reset, after this; at start-up there is no reset). */
-    memcpy(m->b.ram_ptr + PC_ACPI_BASE, m->b.acpi, m->b.acpi_len);
-    return x86_board_load_kernel(&m->b, &bc);
-}
-
 /* ---- the machine ---- */
 
 static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
@@ -225,26 +215,22 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
-    if (!ret && m->b.dumpacpi) {
-        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, PC_ACPI_BASE);
-    }
     if (ret) {
         return ret;
     }
     build_e820(m);
     bc = boot_cfg(m);
-    ret = x86_board_prepare_kernel(&m->b, cfg, &bc);
-    ret = ret ? ret : load_ram(m);
-    return ret ? ret : x86_board_start_cpu0(&m->b, cfg);
+    /* The tables go into shadow RAM as the firmware leaves them (the
+     * i440FX copies its ROM the same way at reset, after the machine). */
+    return x86_board_boot(&m->b, cfg, &bc, PC_ACPI_BASE);
 }
 
 static void pc_reset(tes_device *dev, void *s)
 {
-    pc_machine *m = s;
+    q35_boot_cfg bc = boot_cfg(s);
 
-    if (m->b.ram_ptr && m->b.acpi && !m->b.dumpacpi) {
-        load_ram(m);
-    }
+    /* tables and kernel into RAM again */
+    x86_board_load(&((pc_machine *)s)->b, &bc, PC_ACPI_BASE);
 }
 
 static void pc_unrealize(tes_device *dev, void *s)

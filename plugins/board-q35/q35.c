@@ -142,15 +142,6 @@ static q35_boot_cfg boot_cfg(q35_machine *m)
     return bc;
 }
 
-/* Tables and kernel into RAM (at start-up and at each reset). */
-static int load_ram(q35_machine *m)
-{
-    q35_boot_cfg bc = boot_cfg(m);
-
-    memcpy(m->b.ram_ptr + Q35_ACPI_BASE, m->b.acpi, m->b.acpi_len);
-    return x86_board_load_kernel(&m->b, &bc);
-}
-
 /* ---- the machine ---- */
 
 static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
@@ -165,25 +156,16 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
-    if (!ret && m->b.dumpacpi) {
-        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, Q35_ACPI_BASE);
-    }
     bc = boot_cfg(m);
-    ret = ret ? ret : x86_board_prepare_kernel(&m->b, cfg, &bc);
-    ret = ret ? ret : load_ram(m);
-    if (ret) {
-        return ret;
-    }
-    return x86_board_start_cpu0(&m->b, cfg);
+    return ret ? ret : x86_board_boot(&m->b, cfg, &bc, Q35_ACPI_BASE);
 }
 
 static void q35_reset(tes_device *dev, void *s)
 {
-    q35_machine *m = s;
+    q35_boot_cfg bc = boot_cfg(s);
 
-    if (m->b.ram_ptr && m->b.acpi && !m->b.dumpacpi) {
-        load_ram(m);
-    }
+    /* tables and kernel into RAM again */
+    x86_board_load(&((q35_machine *)s)->b, &bc, Q35_ACPI_BASE);
 }
 
 static void q35_unrealize(tes_device *dev, void *s)

@@ -296,6 +296,28 @@ int x86_board_start_cpu0(x86_board *b, const tes_machine_config *cfg)
     return ret;
 }
 
+int x86_board_load(x86_board *b, q35_boot_cfg *bc, uint64_t acpi_base)
+{
+    if (!b->ram_ptr || !b->acpi || b->dumpacpi) {
+        return 0;
+    }
+    memcpy(b->ram_ptr + acpi_base, b->acpi, b->acpi_len);
+    return x86_board_load_kernel(b, bc);
+}
+
+int x86_board_boot(x86_board *b, const tes_machine_config *cfg, q35_boot_cfg *bc,
+                   uint64_t acpi_base)
+{
+    int ret;
+
+    if (b->dumpacpi) {
+        return x86_board_dump_acpi(b, b->dumpacpi, acpi_base);
+    }
+    ret = x86_board_prepare_kernel(b, cfg, bc);
+    ret = ret ? ret : x86_board_load(b, bc, acpi_base);
+    return ret ? ret : x86_board_start_cpu0(b, cfg);
+}
+
 /* ---- dumpacpi ---- */
 
 static bool dump_one(const char *dir, const char *sig, const uint8_t *t, size_t len)

@@ -73,6 +73,13 @@ int x86_board_prepare_kernel(x86_board *b, const tes_machine_config *cfg, q35_bo
 int x86_board_load_kernel(x86_board *b, q35_boot_cfg *bc);
 /* vCPU 0 enters startup_64 now and after every reset. */
 int x86_board_start_cpu0(x86_board *b, const tes_machine_config *cfg);
+/* The tables (b->acpi) at acpi_base and the kernel into RAM: at start-up
+ * and at each reset (nothing while dumping or before the tables exist). */
+int x86_board_load(x86_board *b, q35_boot_cfg *bc, uint64_t acpi_base);
+/* Once the board and its tables are built: dumpacpi=, or decompress the
+ * kernel, load RAM and start vCPU 0. */
+int x86_board_boot(x86_board *b, const tes_machine_config *cfg, q35_boot_cfg *bc,
+                   uint64_t acpi_base);
 /* -machine dumpacpi=DIR: every table of b->acpi (at base) as SIG.dat, then
  * the machine stops with status 0. */
 int x86_board_dump_acpi(x86_board *b, const char *dir, uint64_t base);
