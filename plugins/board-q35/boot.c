@@ -317,8 +317,9 @@ static void build_boot_params(const q35_boot_cfg *cfg, const q35_boot_info *info
     uint8_t *bp = cfg->ram + BOOT_PARAMS;
     const uint8_t *k = cfg->kernel;
     size_t hdr_end = 0x202 + k[0x201]; /* boot.rst: the header's own length */
-    q35_e820 map[Q35_E820_MAX];
-    unsigned n = q35_e820_build(cfg->lowmem, cfg->highmem, map);
+    q35_e820 own[Q35_E820_MAX];
+    const q35_e820 *map = cfg->e820 ? cfg->e820 : own;
+    unsigned n = cfg->e820 ? cfg->e820_n : q35_e820_build(cfg->lowmem, cfg->highmem, own);
 
     memset(bp, 0, 4096);
     memcpy(bp + HDR_START, k + HDR_START, hdr_end - HDR_START);

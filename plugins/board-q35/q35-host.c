@@ -32,79 +32,18 @@
 #include <errno.h>
 #include <string.h>
 
+#include "pci-conf.h"
 #include "q35.h"
-
-#define PCI_IO_SPACE 0x10000
-#define CONFIG_ENABLE 0x80000000u
 
 /* ---- the host bridge ---- */
 
 typedef struct q35_host {
     tes_device *dev;
     tes_region *mem, *ecam, *cfg_io;
-    tes_bus *bus;
     tes_device *lpc;
     tes_irq *intx[Q35_PCI_GSIS];
-    uint32_t config_addr;
-    uint8_t rst_cnt;
+    x86_pci_conf conf; /* 0xcf8/0xcfc and RST_CNT (pci-conf.c) */
 } q35_host;
-
-/* ICH9 RST_CNT (13.7.5): RST_CPU (bit 2) set starts a reset; SYS_RST
- * (bit 1) and FULL_RST (bit 3) only say which kind (all the same here). */
-static void rst_cnt_write(q35_host *h, uint8_t val)
-{
-    h->rst_cnt = val & 0x0a;
-    if (val & 0x04) {
-        H->request_reset();
-    }
-}
-
-/* Ports 0xcf8..0xcff: CONFIG_ADDRESS takes only dword accesses (so a byte
- * at 0xcf9 is RST_CNT, as on the ICH9); CONFIG_DATA any size. */
-static uint64_t cfg_io_read(void *opaque, uint64_t off, unsigned size)
-{
-    q35_host *h = opaque;
-    uint32_t a = h->config_addr;
-
-    if (off == 0 && size == 4) {
-        return a;
-    }
-    if (off == 1 && size == 1) {
-        return h->rst_cnt;
-    }
-    if (off < 4 || !(a & CONFIG_ENABLE)) {
-        return (1ull << (8 * size)) - 1;
-    }
-    return H->pci_host_config_read(h->bus, (uint8_t)(a >> 16), (uint8_t)(a >> 8),
-                                   (a & 0xfc) | (uint32_t)(off - 4), size);
-}
-
-static void cfg_io_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    q35_host *h = opaque;
-    uint32_t a = h->config_addr;
-
-    if (off == 0 && size == 4) {
-        h->config_addr = (uint32_t)val & 0x80fffffcu;
-    } else if (off == 1 && size == 1) {
-        rst_cnt_write(h, (uint8_t)val);
-    } else if (off >= 4 && (a & CONFIG_ENABLE)) {
-        H->pci_host_config_write(h->bus, (uint8_t)(a >> 16), (uint8_t)(a >> 8),
-                                 (a & 0xfc) | (uint32_t)(off - 4), (uint32_t)val, size);
-    } else {
-        H->log(TES_LOG_GUEST_ERROR, "q35: %u-byte write of 0x%llx to port 0x%llx ignored",
-               size, (unsigned long long)val, (unsigned long long)(0xcf8 + off));
-    }
-}
-
-static const tes_mem_ops cfg_io_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = cfg_io_read,
-    .write = cfg_io_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
 
 static void intx_in(void *opaque, int n, int level)
 {
@@ -124,18 +63,19 @@ static int host_realize(tes_device *dev, void *s)
 
     h->dev = dev;
     h->mem = H->region_new_container(dev, "pcie-mem", UINT64_MAX);
-    h->cfg_io = H->region_new_io(dev, "pci-conf", 8, &cfg_io_ops, h);
+    h->conf = (x86_pci_conf){.host = H, .name = "q35"};
+    h->cfg_io = x86_pci_conf_region(&h->conf, dev);
     if (!h->mem || !h->cfg_io) {
         H->error(dev, "cannot create the PCI memory and 0xcf8 regions");
         return -ENOMEM;
     }
     H->region_add(H->system_io(), 0xcf8, h->cfg_io, 0);
-    h->bus = H->pci_root_bus_new(dev, "pcie.0", h->mem, H->system_io());
-    if (!h->bus) {
+    h->conf.bus = H->pci_root_bus_new(dev, "pcie.0", h->mem, H->system_io());
+    if (!h->conf.bus) {
         H->error(dev, "cannot create root bus 'pcie.0' (name taken?)");
         return -EEXIST;
     }
-    h->ecam = H->pci_ecam_new(dev, h->bus, (uint64_t)Q35_ECAM_BUSES << 20);
+    h->ecam = H->pci_ecam_new(dev, h->conf.bus, (uint64_t)Q35_ECAM_BUSES << 20);
     if (!h->ecam) {
         H->error(dev, "cannot create the ECAM region");
         return -ENOMEM;
@@ -144,9 +84,9 @@ static int host_realize(tes_device *dev, void *s)
     for (unsigned i = 0; i < Q35_PCI_GSIS; i++) {
         h->intx[i] = H->irq_new(intx_in, h, (int)i);
     }
-    H->pci_bus_set_irqs(h->bus, map_irq, h, h->intx, Q35_PCI_GSIS);
-    if (!H->dev_create(dev, h->bus, "mch", "addr=00.0") ||
-        !(h->lpc = H->dev_create(dev, h->bus, "ICH9-LPC", "addr=1f.0"))) {
+    H->pci_bus_set_irqs(h->conf.bus, map_irq, h, h->intx, Q35_PCI_GSIS);
+    if (!H->dev_create(dev, h->conf.bus, "mch", "addr=00.0") ||
+        !(h->lpc = H->dev_create(dev, h->conf.bus, "ICH9-LPC", "addr=1f.0"))) {
         return -ENODEV;
     }
     return 0;
@@ -156,8 +96,7 @@ static void host_reset(tes_device *dev, void *s)
 {
     q35_host *h = s;
 
-    h->config_addr = 0;
-    h->rst_cnt = 0;
+    x86_pci_conf_reset(&h->conf);
 }
 
 tes_region *q35_pcihost_mem(tes_device *dev)
@@ -176,8 +115,7 @@ tes_device *q35_pcihost_lpc(tes_device *dev)
 }
 
 static const tes_state_field host_fields[] = {
-    TES_FIELD_U32(q35_host, config_addr),
-    TES_FIELD_U8(q35_host, rst_cnt),
+    X86_PCI_CONF_FIELDS(q35_host, conf),
     TES_FIELD_END,
 };
 

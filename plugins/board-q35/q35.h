@@ -85,43 +85,9 @@ size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size
 const uint8_t *q35_acpi_table(const uint8_t *buf, uint64_t base, size_t len, unsigned i,
                               char sig[5], size_t *tlen);
 
-/* ---- boot.c ---- */
-typedef struct q35_e820 {
-    uint64_t addr, size;
-    uint32_t type; /* 1 RAM, 2 reserved */
-} q35_e820;
-#define Q35_E820_MAX 16
-
-typedef struct q35_boot_cfg {
-    uint8_t *ram;                 /* host pointer to guest RAM [0, lowmem) */
-    uint64_t lowmem, highmem;     /* RAM below 4 GiB, RAM from 4 GiB */
-    const uint8_t *kernel;        /* the bzImage */
-    size_t kernel_size;
-    const uint8_t *initrd;        /* may be NULL */
-    size_t initrd_size;
-    const char *cmdline;          /* may be NULL */
-    uint64_t rsdp;                /* ACPI RSDP address (0: none) */
-} q35_boot_cfg;
-
-/* Where the loader put things, and the entry state of vCPU 0. */
-typedef struct q35_boot_info {
-    uint64_t entry;               /* startup_64, physical */
-    uint64_t boot_params;         /* the zero page (RSI) */
-    uint64_t cr3, gdt_base;
-    uint16_t gdt_limit;
-    uint64_t kernel_start, kernel_end; /* incl. init_size */
-    uint64_t initrd_addr;
-    uint8_t *vmlinux;             /* decompressed image (malloc'd) */
-    size_t vmlinux_size;
-} q35_boot_info;
-
-/* The e820 map for the given RAM (also what boot_params carries). */
+/* ---- boot.c (boot.h, shared with board-pc) ---- */
+#include "boot.h"
+/* The e820 map of q35 (the default when q35_boot_cfg has none). */
 unsigned q35_e820_build(uint64_t lowmem, uint64_t highmem, q35_e820 *map);
-/* Decompress the bzImage's payload (host side) into info->vmlinux.
- * false with a one-line reason in err. */
-bool q35_boot_prepare(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, size_t errlen);
-/* Copy the prepared kernel, initrd, command line, boot_params, GDT and
- * page tables into guest RAM (again at each reset). */
-bool q35_boot_load(const q35_boot_cfg *cfg, q35_boot_info *info, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,8 @@
  *   isa-serial   a 16550A UART (serial.c)
  *   i8042        the keyboard controller's reset line (i8042.c)
  *   ICH9-LPC     the ICH9 LPC bridge with the ACPI PM block (ich9-lpc.c)
+ *   PIIX3        the PIIX3 ISA bridge: PIRQ routing (piix.c)
+ *   PIIX4_PM     the PIIX4 power management function (piix.c)
  *
  * The local APIC stays in cpu-x86: it is part of each CPU (its registers
  * are the CPU's, its timer and IPIs belong to the CPU's interrupt logic).
@@ -29,10 +31,10 @@ static int pc_init(const tes_host *host)
 
 static const tes_type_info *const pc_types[] = {
     &i8259_type, &ioapic_type, &i8254_type, &mc146818rtc_type, &isa_serial_type, &i8042_type,
-    &ich9_lpc_type, NULL,
+    &ich9_lpc_type, &piix3_type, &piix4_pm_type, NULL,
 };
 
-TES_PLUGIN_DEFINE(.name = "pc-platform", .version = "0.2.0", .license = "MIT",
+TES_PLUGIN_DEFINE(.name = "pc-platform", .version = "0.3.0", .license = "MIT",
                   .desc = "PC platform devices: 8259, I/O APIC, 8254, RTC, 16550A, i8042, "
-                          "ICH9 LPC",
+                          "ICH9 LPC, PIIX3, PIIX4 PM",
                   .types = pc_types, .init = pc_init);

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The pc machine without a guest: the ACPI tables it builds for the
+command line (-M pc,dumpacpi=DIR, disassembled with iasl: the PIIX4 PM
+block in the FADT, the link devices and their PCI_Config fields in the
+DSDT, the MADT's level overrides), how RAM size moves the PCI windows
+(QEMU's split: 3 GiB below 4 GiB from -m 3.5G on), its versioned names,
+and its set-up errors. TAP output.
+
+    test-pc-machine.py TESSERA
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
+from tesstest import check, tap_report  # noqa: E402
+
+
+def run(tessera, *args):
+    p = subprocess.run([tessera, "-nographic"] + list(args), capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    return p.returncode, p.stdout + p.stderr
+
+
+def dump(tessera, wd, machine, *args):
+    d = tempfile.mkdtemp(dir=wd)
+    rc, log = run(tessera, "-M", machine + ",dumpacpi=" + d, *args)
+    return rc, log, d
+
+
+def iasl(d, sig):
+    """The .dsl text of SIG.dat, or '' when iasl reports an error."""
+    p = subprocess.run(["iasl", "-d", sig + ".dat"], cwd=d, capture_output=True, text=True)
+    if p.returncode != 0 or "Error" in p.stdout + p.stderr:
+        return ""
+    with open(os.path.join(d, sig + ".dsl")) as f:
+        return f.read()
+
+
+def check_dsdt(dsdt):
+    check("the DSDT has \\_SB.PCI0 (PNP0A03) with _CRS and a _PRT of 128 entries",
+          "Device (PCI0)" in dsdt and "PNP0A03" in dsdt and "Name (_PRT, Package (0x80)"
+          in dsdt, dsdt)
+    check("the PIIX3's PIRQ registers are PCI_Config fields PRQ0..PRQ3 at 0x60",
+          "OperationRegion (P40C, PCI_Config, 0x60, 0x04)" in dsdt
+          and all("PRQ%d,   8" % n in dsdt for n in range(4)), dsdt)
+    links = re.findall(r"Device \(LNK([A-DS])\)", dsdt)
+    check("PCI interrupt links LNKA..LNKD with _PRS, _STA, _DIS, _CRS, _SRS, and LNKS",
+          links == list("ABCDS") and dsdt.count("Method (_SRS, 1") == 5
+          and dsdt.count("Method (_DIS, 0") == 4, dsdt)
+    check("_PRS offers IRQs 5, 10, 11 level, active high, shared",
+          "Interrupt (ResourceConsumer, Level, ActiveHigh, Shared" in dsdt
+          and "0x00000005,\n                    0x0000000A,\n                    0x0000000B," in dsdt,
+          dsdt)
+    # slot 0 INTA -> LNKD, slot 1 INTA -> LNKA, slot 3 INTA -> LNKC
+    prt = re.findall(r"0x([0-9A-F]+),\s*\n\s*(Zero|One|0x0[23]),\s*\n\s*\\_SB\.LNK([A-DS])", dsdt)
+    want = {("FFFF", "Zero"): "D", ("0001FFFF", "One"): "B", ("0003FFFF", "Zero"): "C",
+            ("0003FFFF", "One"): "D", ("0001FFFF", "Zero"): "S"}
+    got = {(a, p): l for a, p, l in prt}
+    check("the _PRT swizzles slot S pin P to LNK[(S + P - 1) % 4] (01.0 INTA#: LNKS)",
+          all(got.get(k) == v for k, v in want.items()), repr(sorted(got.items())[:8]))
+    check("\\_S5 is SLP_TYP 0 (PIIX4 soft off)",
+          re.search(r"Name \(\\_S5, Package \(0x04\)[^\n]*\s*\{\s*Zero,\s*Zero,", dsdt) is not None,
+          dsdt)
+
+
+def check_tables(tessera, wd):
+    rc, log, d = dump(tessera, wd, "pc", "-smp", "2", "-m", "4096M")
+    sigs = ("RSDP", "RSDT", "XSDT", "FACP", "FACS", "DSDT", "APIC")
+    check("dumpacpi writes every table and exits 0",
+          rc == 0 and all(os.path.exists(os.path.join(d, s + ".dat")) for s in sigs), log)
+    if shutil.which("iasl") is None:
+        check("iasl is installed (acpica-tools; scripts/install-deps)", False)
+        return
+    texts = {s: iasl(d, s) for s in sigs if s != "RSDP"}
+    check("iasl disassembles every table without errors",
+          all(texts.values()), " ".join(s for s, t in texts.items() if not t))
+    fadt = texts["FACP"]
+    check("the FADT points at the PIIX4 PM block (0x600), GPE0 0xafe0 and SCI 9",
+          re.search(r"PM1A Event Block Address : 00000600", fadt) is not None
+          and re.search(r"GPE0 Block Address : 0000AFE0", fadt) is not None
+          and re.search(r"SCI Interrupt : 0009", fadt) is not None, fadt)
+    madt = texts["APIC"]
+    check("the MADT makes IRQs 5, 9, 10, 11 level, active high",
+          all(re.search(r"Source : %02X\s*\n[^\n]*Interrupt : %08X\s*\n[^\n]*"
+                        r"Flags \(decoded below\) : 000D" % (i, i), madt)
+              for i in (5, 9, 10, 11)), madt)
+    dsdt = texts["DSDT"]
+    check_dsdt(dsdt)
+    check("-m 4096M: low RAM ends at 3 GiB, where the 32-bit window starts; the 64-bit "
+          "window at 5 GiB",
+          "0xC0000000,         // Range Minimum" in dsdt
+          and "0x0000000140000000, // Range Minimum" in dsdt, dsdt)
+    rc, log, d = dump(tessera, wd, "pc", "-m", "3583M")
+    dsdt = iasl(d, "DSDT")
+    check("-m 3583M (below 3.5 GiB): all RAM below 4 GiB, no split",
+          "0xDFF00000,         // Range Minimum" in dsdt
+          and "0x0000000100000000, // Range Minimum" in dsdt, log + dsdt)
+
+
+def check_names_and_errors(tessera, wd):
+    rc, log, d = dump(tessera, wd, "pc-i440fx-7.2")
+    check("-M pc-i440fx-7.2 is the same machine",
+          rc == 0 and os.path.exists(os.path.join(d, "DSDT.dat")), log)
+    rc, log = run(tessera, "-M", "help")
+    check("-M help lists pc", re.search(r"^\s*pc\s", log, re.M) is not None, log)
+    rc, log = run(tessera, "-M", "pc")
+    check("no -kernel: a clear error, non-zero exit",
+          rc != 0 and "no -kernel" in log and "pc" in log, log)
+    bad = os.path.join(wd, "notakernel")
+    with open(bad, "wb") as f:
+        f.write(b"\0" * 8192)
+    rc, log = run(tessera, "-M", "pc", "-kernel", bad)
+    check("a file without a bzImage header is refused by name",
+          rc != 0 and "notakernel" in log and "bzImage" in log, log)
+    rc, log = run(tessera, "-M", "pc,accel=kvm", "-kernel", bad)
+    check("accel=kvm is refused: tcg is the only accelerator",
+          rc != 0 and "accel" in log and "tcg" in log, log)
+    rc, log = run(tessera, "-M", "pc", "-smp", "9", "-kernel", bad)
+    check("-smp 9 is refused (max 8)", rc != 0 and "8" in log, log)
+    rc, log = run(tessera, "-M", "pc", "-m", "8M", "-kernel", bad)
+    check("-m 8M is refused (16 MiB at least)", rc != 0 and "16 MiB" in log, log)
+    rc, log = run(tessera, "-M", "pc,dumpacpi=" + wd, "-device", "PIIX3")
+    check("-device PIIX3 is refused (the board creates it)",
+          rc != 0 and "'PIIX3' is part of the board" in log, log)
+    rc, log = run(tessera, "-M", "pc,dumpacpi=" + wd, "-device", "e1000,bus=pci.0,addr=0x3",
+                  "-device", "pci-bridge,id=bridge0,chassis_nr=1",
+                  "-device", "e1000,bus=bridge0,addr=0x3")
+    check("the tutorial's devices on pci.0 and behind bridge0 are accepted", rc == 0, log)
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    wd = tempfile.mkdtemp(prefix="tessera-pc-")
+    try:
+        check_tables(sys.argv[1], wd)
+        check_names_and_errors(sys.argv[1], wd)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

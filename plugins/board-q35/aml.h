@@ -1,0 +1,121 @@
+/*
+ * board-x86: the ACPI table writer the x86 boards share (board-q35's q35,
+ * board-pc's pc), compiled into both plugins from one static library
+ * (aml.c). A small AML byte writer for the DSDT (ACPI 6.4, section 20),
+ * resource descriptors (6.4), and the tables every PC board has (RSDP,
+ * RSDT, XSDT, FADT, FACS, MADT), parameterised by the board's PM block,
+ * SCI, reset register and interrupt overrides. The board writes the
+ * DSDT body and any extra table (q35's MCFG). No host-table use here.
+ */
+#ifndef BOARD_X86_AML_H
+#define BOARD_X86_AML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- a growable byte buffer (allocation failure sets oom) ---- */
+
+typedef struct aml {
+    uint8_t *b;
+    size_t len, cap;
+    bool oom;
+} aml;
+
+void aml_put(aml *a, const void *p, size_t n);
+void aml_u8(aml *a, uint8_t v);
+void aml_le(aml *a, uint64_t v, unsigned n); /* n bytes, little-endian */
+
+/* ---- AML terms ---- */
+
+enum {
+    AML_ZERO = 0x00, AML_ONE = 0x01, AML_NAME = 0x08, AML_BYTE = 0x0a, AML_WORD = 0x0b,
+    AML_DWORD = 0x0c, AML_STRING = 0x0d, AML_QWORD = 0x0e, AML_SCOPE = 0x10,
+    AML_BUFFER = 0x11, AML_PACKAGE = 0x12, AML_METHOD = 0x14, AML_DUAL = 0x2e,
+    AML_MULTI = 0x2f, AML_EXT = 0x5b, AML_LOCAL0 = 0x60, AML_ARG0 = 0x68, AML_ARG3 = 0x6b,
+    AML_STORE = 0x70, AML_AND = 0x7b, AML_OR = 0x7d, AML_DEVICE = 0x82,
+    AML_CREATE_DWORD_FIELD = 0x8a, AML_LAND = 0x90, AML_LLESS = 0x95, AML_IF = 0xa0,
+    AML_ELSE = 0xa1, AML_RETURN = 0xa4, AML_ONES = 0xff,
+    /* after AML_EXT */
+    AML_EXT_OPREGION = 0x80, AML_EXT_FIELD = 0x81,
+};
+
+/* A PkgLength placeholder: write the body after it, then close_pkg()
+ * encodes the final length (20.2.4). */
+size_t aml_open_pkg(aml *a);
+void aml_close_pkg(aml *a, size_t at);
+/* NameString: "\\_SB.PCI0", "^FOO", "_HID"; segments padded with '_'. */
+void aml_name(aml *a, const char *path);
+void aml_integer(aml *a, uint64_t v);   /* the shortest encoding */
+void aml_string(aml *a, const char *s);
+void aml_eisaid(aml *a, const char *id); /* "PNP0A03" as its DWord */
+void aml_name_int(aml *a, const char *n, uint64_t v);
+void aml_name_eisaid(aml *a, const char *n, const char *id);
+/* Device(n) {: returns the package to close with aml_close_pkg. */
+size_t aml_open_device(aml *a, const char *n);
+/* Method(n, nargs, serialized?) {: close with aml_close_pkg. */
+size_t aml_open_method(aml *a, const char *n, unsigned nargs, bool serialized);
+/* Name(n, Buffer() {bytes}) */
+void aml_name_buffer(aml *a, const char *n, const aml *bytes);
+
+/* ---- resource descriptors (ACPI 6.4, 6.4.2 and 6.4.3) ---- */
+
+/* Word/DWord/QWord (width 2, 4, 8) address space: producer, fixed range.
+ * type 0 memory, 1 I/O, 2 bus numbers. */
+void aml_res_addr(aml *r, unsigned width, uint8_t type, uint8_t tflags, uint64_t min,
+                  uint64_t max);
+void aml_res_io(aml *r, uint16_t port, uint8_t len);
+void aml_res_irq(aml *r, unsigned irq); /* edge, active high, ISA */
+/* Extended Interrupt (6.4.3.6): consumer, level, active high, shared;
+ * the first interrupt number is at byte 5 of the descriptor. */
+void aml_res_ext_irq(aml *r, const uint8_t *irqs, unsigned n);
+void aml_res_end(aml *r);
+
+/* ---- DSDT pieces both boards have ---- */
+
+/* Name(_CRS) of a PCI root bridge: buses 0..last_bus, 0xcf8, the I/O
+ * ranges around it, the 32-bit window [mem32_base, mem32_end) and the
+ * 64-bit one (mem64_size 0: none). */
+void aml_pci_root_crs(aml *a, unsigned last_bus, uint64_t mem32_base, uint64_t mem32_end,
+                      uint64_t mem64_base, uint64_t mem64_size);
+void aml_dsdt_com1(aml *a);                  /* Device(COM1): 0x3f8, IRQ 4 */
+void aml_dsdt_cpus(aml *a, unsigned ncpus);  /* Device(Cnnn): ACPI0007 */
+void aml_dsdt_s5(aml *a, unsigned slp_typ);  /* Name(\_S5, Package{typ, typ, 0, 0}) */
+
+/* ---- the tables ---- */
+
+typedef struct acpi_board {
+    unsigned ncpus;              /* processor UID i, i < ncpus */
+    const uint32_t *apic_id;     /* APIC id of processor i; NULL: i */
+    uint64_t ioapic_base, lapic_base;
+    /* FADT: the PM register blocks (I/O ports), the SCI, the reset register */
+    uint16_t sci_irq;
+    uint32_t pm1_evt, pm1_cnt, pm_tmr, gpe0;
+    uint8_t gpe0_len;
+    uint16_t reset_port;
+    uint8_t reset_value;
+    /* MADT: ISA IRQs (besides the SCI) that are level, active high on
+     * their IOAPIC pin (PCI interrupts through PIRQ links) */
+    uint16_t level_irqs;
+    /* The DSDT's body (after its header) and an optional extra table the
+     * XSDT lists after the FADT and MADT (q35's MCFG; NULL: none). */
+    void (*dsdt_body)(aml *a, const void *opaque);
+    void (*extra_table)(aml *t, const void *opaque);
+    const void *opaque;
+} acpi_board;
+
+/* Common table header; acpi_finish() fills length and checksum. */
+void acpi_header(aml *t, const char *sig, uint8_t rev);
+void acpi_finish(aml *t);
+
+/* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT (and the extra table)
+ * into buf, which the guest sees at physical address base. Returns the
+ * bytes used (the RSDP first, at base), or 0 when len is too small. */
+size_t acpi_build(const acpi_board *b, uint8_t *buf, uint64_t base, size_t len);
+/* Walk built tables: the i-th table the XSDT lists (0 is the FADT, whose
+ * DSDT and FACS come as i = n and n + 1), with its signature in sig[5].
+ * NULL past the end. */
+const uint8_t *acpi_table_find(const uint8_t *buf, uint64_t base, size_t len, unsigned i,
+                               char sig[5], size_t *tlen);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * board-x86: configuration mechanism #1 and the reset control register
+ * (see pci-conf.h). CONFIG_ADDRESS takes only dword accesses, so a byte
+ * at 0xcf9 is the reset control register; CONFIG_DATA any size.
+ */
+#include "pci-conf.h"
+
+#define CONFIG_ENABLE 0x80000000u
+
+/* RST_CNT / RC: RST_CPU (bit 2) set starts a reset; SYS_RST (bit 1) and
+ * FULL_RST (bit 3, ICH9 only) only say which kind (all the same here). */
+static void rst_cnt_write(x86_pci_conf *c, uint8_t val)
+{
+    c->rst_cnt = val & 0x0a;
+    if (val & 0x04) {
+        c->host->request_reset();
+    }
+}
+
+static uint64_t conf_read(void *opaque, uint64_t off, unsigned size)
+{
+    x86_pci_conf *c = opaque;
+    uint32_t a = c->config_addr;
+
+    if (off == 0 && size == 4) {
+        return a;
+    }
+    if (off == 1 && size == 1) {
+        return c->rst_cnt;
+    }
+    if (off < 4 || !(a & CONFIG_ENABLE)) {
+        return (1ull << (8 * size)) - 1;
+    }
+    return c->host->pci_host_config_read(c->bus, (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+                                         (a & 0xfc) | (uint32_t)(off - 4), size);
+}
+
+static void conf_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    x86_pci_conf *c = opaque;
+    uint32_t a = c->config_addr;
+
+    if (off == 0 && size == 4) {
+        c->config_addr = (uint32_t)val & 0x80fffffcu;
+    } else if (off == 1 && size == 1) {
+        rst_cnt_write(c, (uint8_t)val);
+    } else if (off >= 4 && (a & CONFIG_ENABLE)) {
+        c->host->pci_host_config_write(c->bus, (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+                                       (a & 0xfc) | (uint32_t)(off - 4), (uint32_t)val, size);
+    } else {
+        c->host->log(TES_LOG_GUEST_ERROR, "%s: %u-byte write of 0x%llx to port 0x%llx ignored",
+                     c->name, size, (unsigned long long)val, (unsigned long long)(0xcf8 + off));
+    }
+}
+
+static const tes_mem_ops conf_ops = {
+    .size = sizeof(tes_mem_ops),
+    .read = conf_read,
+    .write = conf_write,
+    .endian = TES_ENDIAN_LITTLE,
+    .valid_min = 1, .valid_max = 4,
+    .impl_min = 1, .impl_max = 4,
+};
+
+tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner)
+{
+    return c->host->region_new_io(owner, "pci-conf", 8, &conf_ops, c);
+}
+
+void x86_pci_conf_reset(x86_pci_conf *c)
+{
+    c->config_addr = 0;
+    c->rst_cnt = 0;
+}

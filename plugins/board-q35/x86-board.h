@@ -1,0 +1,90 @@
+/*
+ * board-x86: what the q35 and pc machines build the same way, shared
+ * through the boards' static library: host files (-kernel, -initrd), RAM
+ * split around the PCI hole, vCPUs, the 8259 + I/O APIC pair with the ISA
+ * IRQ lines, the ISA platform devices, the bzImage boot of vCPU 0 and
+ * -machine dumpacpi. Each machine embeds an x86_board and sets
+ * x86_board_host in its plugin's init (the library's copy is the
+ * plugin's own: it is linked into each plugin).
+ */
+#ifndef BOARD_X86_BOARD_H
+#define BOARD_X86_BOARD_H
+
+#include <tessera/tessera.h>
+
+#include "boot.h"
+
+extern const tes_host *x86_board_host;
+
+typedef struct x86_blob {
+    uint8_t *data;
+    size_t size;
+} x86_blob;
+
+/* The first member of each machine's state: x86_board_props' offsets
+ * are into it. */
+typedef struct x86_board {
+    /* -machine properties (x86_board_props) */
+    char *accel;
+    char *dumpacpi;
+
+    tes_device *dev;           /* the machine */
+    const char *name;          /* "q35", "pc": for messages */
+    tes_region *ram;
+    uint8_t *ram_ptr;
+    uint64_t lowmem, highmem;  /* RAM below 4 GiB (at 0), above (at 4 GiB) */
+    unsigned ncpus;
+    tes_device *pic, *ioapic, *i8042;
+    tes_irq *isa[16];          /* ISA IRQ n: 8259 input n, IOAPIC pin n (0: 2) */
+    x86_blob kernel, initrd;
+    char *cmdline;
+    q35_boot_info boot;
+    uint8_t *acpi;             /* the tables, built by the machine */
+    size_t acpi_len;
+    tes_device *pm;            /* its input 0 is the power button */
+} x86_board;
+
+/* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */
+extern const tes_prop_info x86_board_props[];
+/* Guest-visible state lives in RAM and the devices; the rest is rebuilt
+ * from the command line on the destination. */
+extern const tes_state_info x86_board_state;
+/* 0, or -EINVAL after an error when accel= is not tcg. */
+int x86_board_check_accel(x86_board *b);
+/* tes_machine_ops.powerdown: press b->pm's power button (input 0). */
+void x86_board_powerdown(tes_device *dev, void *s);
+
+/* dev_create with one error line naming the type on failure. */
+tes_device *x86_board_dev(x86_board *b, const char *type, const char *props);
+/* "pc.ram" of size bytes: [0, lowmem) at 0, the rest at 4 GiB. */
+int x86_board_ram(x86_board *b, uint64_t size, uint64_t lowmem);
+int x86_board_cpus(x86_board *b, const tes_machine_config *cfg);
+/* i8259 + ioapic (mapped at ioapic_base), INTR to vCPU 0, b->isa[]. */
+int x86_board_irqchips(x86_board *b, uint64_t ioapic_base);
+/* i8254 (IRQ0), mc146818rtc (IRQ8), isa-serial on serial0 (IRQ4), i8042
+ * (outputs wired to IRQ1/IRQ12 when wire_i8042). */
+int x86_board_isa(x86_board *b, bool wire_i8042);
+/* -kernel / -initrd / -append (-dtb refused); no -kernel is an error
+ * unless dumping (dumpacpi). */
+int x86_board_images(x86_board *b, const tes_machine_config *cfg, bool dumping);
+/* Decompress the kernel (once) with bc's layout. */
+int x86_board_prepare_kernel(x86_board *b, const tes_machine_config *cfg, q35_boot_cfg *bc);
+/* The kernel, initrd, command line and boot_params into RAM (each reset). */
+int x86_board_load_kernel(x86_board *b, q35_boot_cfg *bc);
+/* vCPU 0 enters startup_64 now and after every reset. */
+int x86_board_start_cpu0(x86_board *b, const tes_machine_config *cfg);
+/* The tables (b->acpi) at acpi_base and the kernel into RAM: at start-up
+ * and at each reset (nothing while dumping or before the tables exist). */
+int x86_board_load(x86_board *b, q35_boot_cfg *bc, uint64_t acpi_base);
+/* Once the board and its tables are built: dumpacpi=, or decompress the
+ * kernel, load RAM and start vCPU 0. */
+int x86_board_boot(x86_board *b, const tes_machine_config *cfg, q35_boot_cfg *bc,
+                   uint64_t acpi_base);
+/* -machine dumpacpi=DIR: every table of b->acpi (at base) as SIG.dat, then
+ * the machine stops with status 0. */
+int x86_board_dump_acpi(x86_board *b, const char *dir, uint64_t base);
+/* A boot config for b's RAM and images (the machine adds rsdp, e820). */
+q35_boot_cfg x86_board_boot_cfg(x86_board *b);
+void x86_board_free(x86_board *b);
+
+#endif

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""guest suite: the `pc` machine (i440FX + PIIX3, plugins/board-pc) with
+Debian's amd64 kernel (scripts/guest-amd64), in one boot that shares every
+check. TAP output.
+
+    test-pc.py TESSERA [EMULATOR]
+
+The command line is the tutorial's base line on pc: -M pc -smp 2 -m 4096M
+-net nic -net user (pc's default NIC, an e1000), plus a virtio-blk-pci disk
+at pci.0 slot 4 and the tutorial's conventional bridge (-device
+pci-bridge,id=bridge0,chassis_nr=1 -device e1000,bus=bridge0,addr=0x3).
+The guest judges:
+  - the chipset in sysfs (an lspci view): 8086:1237 (i440FX) at 00:00.0,
+    8086:7000 (PIIX3) at 00:01.0, 8086:7113 (PIIX4 PM) at 00:01.3; ACPI
+    found \\_SB.PCI0 (PNP0A03) and the link devices (PNP0C0F);
+  - PCI interrupts through the PIRQ links: each device's IRQ is one the
+    links offer (5, 10, 11), the PIIX3's PIRQ registers hold what Linux
+    chose through _SRS, and the e1000 (INTx only) takes interrupts on its
+    IO-APIC line;
+  - the e1000 gets a DHCP lease from slirp (10.0.2.15) and the e1000 behind
+    the bridge probes with its interrupt routed through the bridge;
+  - the disk reads the host's pattern and takes an O_DIRECT write the host
+    finds in the image;
+  - RAM above 4 GiB (3 GiB below, 1 GiB above): MemTotal near 4 GiB;
+  - `poweroff -f` (ACPI S5: PIIX4 SLP_TYP 0) ends the emulator with 0.
+Kernel command line: console=ttyS0 panic=-1 cryptomgr.notests no_timer_check.
+EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import guestlib  # noqa: E402
+from tesstest import check, tap_report  # noqa: E402
+
+BOOT_TIMEOUT = 480  # the meson timeout is 600 s
+CMDLINE = guestlib.AMD64_CMDLINE  # with no_timer_check (see guestlib)
+MiB = 1 << 20
+IMAGE_SIZE = 16 * MiB
+PATTERN_LEN = MiB
+GUEST_OFF = 8 * MiB + 4096
+GUEST_LEN = 256 * 1024
+LINK_IRQS = ("5", "10", "11")
+
+DHCP_SCRIPT = """#!/bin/sh
+case "$1" in
+bound|renew)
+    ip addr add $ip/${mask:-24} dev $interface
+    echo "LEASE ip=$ip router=$router"
+    ;;
+esac
+"""
+
+TEST_SCRIPT = """\
+%(insmod)s
+sleep 1
+for d in /sys/bus/pci/devices/*; do
+    echo "PCI $(basename $d) $(cat $d/vendor):$(cat $d/device) irq=$(cat $d/irq)"
+done
+echo "PCI0=$(cat /sys/bus/acpi/devices/PNP0A03:00/path 2>/dev/null)"
+echo "LINKS=$(ls -d /sys/bus/acpi/devices/PNP0C0F:* 2>/dev/null | wc -l)"
+echo "PIRQRC=$(dd if=/sys/bus/pci/devices/0000:00:01.0/config bs=1 skip=96 count=4 \
+2>/dev/null | od -An -tu1 | tr -s ' ')"
+echo "MEMTOTAL=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"
+for n in /sys/class/net/eth*; do
+    echo "NIC $(basename $n) $(readlink -f $n/device) $(basename $(readlink $n/device/driver))"
+done
+# the NIC of -net nic: the e1000 straight on pci.0 (not behind the bridge)
+for n in /sys/class/net/eth*; do
+    case $(readlink -f $n/device) in
+    /sys/devices/pci0000:00/0000:00:??.?) ETH=$(basename $n) ;;
+    esac
+done
+echo "ETH=$ETH"
+ip link set lo up
+for n in /sys/class/net/eth*; do ip link set $(basename $n) up; done
+i=0
+while [ "$(cat /sys/class/net/$ETH/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do
+    sleep 0.2; i=$((i + 1))
+done
+echo "CARRIER=$(cat /sys/class/net/$ETH/carrier 2>/dev/null)"
+udhcpc -i $ETH -n -q -t 10 -T 2 -s /dhcp.sh
+echo "IRQS-BEGIN"
+grep eth /proc/interrupts
+echo "IRQS-END"
+DEV=/dev/vda
+echo "DISK HOST-MD5=$(dd if=$DEV bs=65536 count=%(blocks)d 2>/dev/null | md5sum \
+| cut -d' ' -f1)"
+dd if=/dev/urandom of=/tmp/p bs=4096 count=%(gblocks)d 2>/dev/null
+echo "DISK GUEST-MD5=$(md5sum < /tmp/p | cut -d' ' -f1)"
+dd if=/tmp/p of=$DEV bs=4096 seek=%(gseek)d oflag=direct conv=notrunc 2>/dev/null
+echo "DISK DD-STATUS=$?"
+sync
+"""
+
+
+def guest_parts():
+    script = os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")
+    p = subprocess.run([script], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise guestlib.GuestError("scripts/guest-amd64 failed (status %d):\n%s"
+                                  % (p.returncode, p.stderr.strip()))
+    parts = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+    for key in ("KERNEL", "INITRD"):
+        if not os.path.exists(parts.get(key, "")):
+            raise guestlib.GuestError("scripts/guest-amd64 gave no usable %s" % key)
+    return parts
+
+
+def pattern(n, seed):
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+def value(console, key):
+    for line in console.splitlines():
+        if line.startswith(key + "="):
+            return line.split("=", 1)[1].strip()
+    return None
+
+
+def pci_lines(console):
+    """{'0000:00:01.0': ('0x8086:0x7000', '10'), ...} from the PCI lines."""
+    out = {}
+    for line in console.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[0] == "PCI" and f[3].startswith("irq="):
+            out[f[1]] = (f[2], f[3][4:])
+    return out
+
+
+def nics(console):
+    """{sysfs device path: (ifname, driver)} from the NIC lines."""
+    out = {}
+    for line in console.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[0] == "NIC":
+            out[f[2]] = (f[1], f[3])
+    return out
+
+
+def argv_for(emu, parts, initrd, img):
+    return [emu, "-M", "pc", "-cpu", "qemu64", "-smp", "2", "-m", "4096M", "-nographic",
+            "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", CMDLINE,
+            "-net", "nic", "-net", "user",
+            "-drive", "file=%s,if=none,id=d0,format=raw" % img,
+            "-device", "virtio-blk-pci,drive=d0,bus=pci.0,addr=0x4",
+            "-device", "pci-bridge,id=bridge0,chassis_nr=1,bus=pci.0,addr=0x5",
+            "-device", "e1000,bus=bridge0,addr=0x3,netdev=n1", "-netdev", "user,id=n1"]
+
+
+def check_boot(b):
+    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
+    check("no kernel panic, oops or soft lockup",
+          all(s not in b.console for s in ("Kernel panic", "Oops", "soft lockup")), b.tail())
+    check("no ACPI errors: the DSDT's AML (links, PCI_Config fields) evaluates cleanly",
+          "ACPI Error" not in b.console and "ACPI BIOS Error" not in b.console,
+          "\n".join(l for l in b.console.splitlines() if "ACPI" in l and "rror" in l))
+    check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
+          b.tail())
+    check("poweroff -f (ACPI S5 through PIIX4 PM1_CNT) ends the emulator with 0",
+          b.status == 0 and "reboot: Power down" in b.console,
+          "exit status %s\n%s" % (b.status, b.tail()))
+
+
+def check_chipset(c):
+    pci = pci_lines(c)
+    for addr, ids, what in (("0000:00:00.0", "0x8086:0x1237", "i440FX"),
+                            ("0000:00:01.0", "0x8086:0x7000", "PIIX3"),
+                            ("0000:00:01.3", "0x8086:0x7113", "PIIX4 PM")):
+        check("sysfs shows %s %s at %s" % (what, ids, addr[5:]),
+              pci.get(addr, ("", ""))[0] == ids, "\n".join("%s %s" % kv for kv in pci.items()))
+    check("ACPI enumerates \\_SB.PCI0 (PNP0A03) and the PCI interrupt links (LNKA..D, LNKS)",
+          value(c, "PCI0") == "\\_SB_.PCI0" and value(c, "LINKS") == "5", c[-3000:])
+    check("RAM above 4 GiB is used: MemTotal > 3.7 GiB of -m 4096M",
+          int(value(c, "MEMTOTAL") or 0) > 3.7 * (1 << 20), "MEMTOTAL=%s" % value(c, "MEMTOTAL"))
+
+
+def slot_of(addr):
+    return int(addr.split(":")[2].split(".")[0], 16)
+
+
+def check_irqs(c):
+    pci = pci_lines(c)
+    n = nics(c)
+    direct = [p.rsplit("/", 1)[1] for p in n if p.count("/0000:") == 1]
+    devs = {a: pci.get(a, ("", ""))[1] for a in direct + ["0000:00:04.0"]}
+    check("the e1000 and virtio-blk on pci.0 have link IRQs (5, 10, 11)",
+          len(devs) == 2 and all(v in LINK_IRQS for v in devs.values()), repr(devs))
+    rc = (value(c, "PIRQRC") or "").split()
+    # slot S INTA# is PIRQ (S - 1) & 3 (PIIX3, QEMU's pc)
+    check("the PIIX3 PIRQ registers hold the IRQs Linux set through the links' _SRS",
+          len(rc) == 4 and len(devs) == 2 and
+          all(rc[(slot_of(a) - 1) & 3] == v for a, v in devs.items()),
+          "PIRQRC=%s %r" % (rc, devs))
+    irqs = c.split("IRQS-BEGIN", 1)[-1].split("IRQS-END", 1)[0].strip().splitlines()
+    eth = value(c, "ETH") or "?"
+    # "11:  17  0  IO-APIC  11-fasteoi  eth0, eth1": a shared line lists both
+    line = [l for l in irqs if eth in l.split("fasteoi", 1)[-1].replace(",", " ").split()]
+    counts = [int(x) for x in line[0].split()[1:3] if x.isdigit()] if line else []
+    check("the e1000 takes interrupts on its IO-APIC line (level, fasteoi)",
+          bool(line) and "IO-APIC" in line[0] and "fasteoi" in line[0] and sum(counts) > 0,
+          "\n".join(irqs))
+
+
+def check_net(c):
+    n = nics(c)
+    direct = [d for p, (i, d) in n.items() if p.count("/0000:") == 1]
+    bridged = [d for p, (i, d) in n.items() if p.count("/0000:") == 2]
+    check("-net nic is an e1000 on pci.0 bound by Linux's e1000", direct == ["e1000"], repr(n))
+    check("the e1000 behind pci-bridge bridge0 probes (e1000 driver)", bridged == ["e1000"],
+          repr(n))
+    check("the e1000's link comes up and slirp leases 10.0.2.15",
+          value(c, "CARRIER") == "1" and "LEASE ip=10.0.2.15 router=10.0.2.2" in c, c[-3000:])
+
+
+def check_disk(c, img):
+    host_md5 = hashlib.md5(pattern(PATTERN_LEN, b"host")).hexdigest()
+    check("the virtio-blk disk reads the host's pattern",
+          "DISK HOST-MD5=%s" % host_md5 in c, c[-2000:])
+    with open(img, "rb") as f:
+        f.seek(GUEST_OFF)
+        got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
+    check("the virtio-blk disk takes the guest's O_DIRECT write (found in the image)",
+          value(c, "DISK DD-STATUS") == "0" and value(c, "DISK GUEST-MD5") == got, c[-2000:])
+
+
+def run(emu, wd):
+    parts = guest_parts()
+    mods = guestlib.module_files(parts, ["e1000", "virtio_pci", "virtio_blk"])
+    dhcp = os.path.join(wd, "dhcp.sh")
+    with open(dhcp, "w") as f:
+        f.write(DHCP_SCRIPT)
+    script = TEST_SCRIPT % {"insmod": guestlib.insmod_script(mods),
+                            "blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
+                            "gseek": GUEST_OFF // 4096}
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], script, files=[dhcp], modules=mods)
+    img = os.path.join(wd, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(IMAGE_SIZE)
+        f.write(pattern(PATTERN_LEN, b"host"))
+    b = guestlib.Boot(argv_for(emu, parts, initrd, img), BOOT_TIMEOUT)
+    c = b.console
+    check_boot(b)
+    check_chipset(c)
+    check_irqs(c)
+    check_net(c)
+    check_disk(c, img)
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    emu = sys.argv[2] if len(sys.argv) > 2 else sys.argv[1]
+    wd = guestlib.workdir()
+    try:
+        run(emu, wd)
+    except guestlib.GuestError as e:
+        check("guest parts prepared", False, str(e))
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
