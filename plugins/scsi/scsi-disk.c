@@ -69,8 +69,8 @@
 
 #define MAX_BYTES_LIMIT (1ull << 30) /* WRITE SAME, UNMAP per descriptor */
 #define MAX_UNMAP_DESC 256
-#define MAX_VERIFY_BYTES (16u << 20) /* VERIFY with data: read back this much */
-#define WS_CHUNK (4u << 20)          /* WRITE SAME pattern buffer */
+#define MAX_VERIFY_BYTES (1u << 20)  /* VERIFY with data: read back this much */
+#define WS_CHUNK (512u << 10)        /* WRITE SAME pattern buffer */
 
 static uint64_t max_blocks(scsi_lu *lu)
 {
@@ -216,6 +216,24 @@ static bool all_zero(const uint8_t *p, size_t n)
     return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/* One chunk of the pattern after the other: a bounded buffer per command
+ * however many blocks it covers (r->lba: next byte offset, r->xfer: bytes
+ * left). */
+static void ws_next(sreq *r)
+{
+    uint64_t n = r->xfer < r->bounce_len ? r->xfer : r->bounce_len;
+    struct iovec v = {r->bounce, n};
+
+    if (!n) {
+        sreq_good(r);
+        return;
+    }
+    sreq_blk(r, TES_BLK_WRITE, r->lba, &v, 1, n, r->lu->wce ? 0 : TES_BLK_FUA);
+    r->lba += n;
+    r->xfer -= n;
+    sreq_blk_submitted(r, ws_next);
+}
+
 static void write_pattern(scsi_lu *lu, sreq *r, uint64_t lba, uint64_t bytes)
 {
     uint64_t chunk = bytes < WS_CHUNK ? bytes : WS_CHUNK;
@@ -226,15 +244,13 @@ static void write_pattern(scsi_lu *lu, sreq *r, uint64_t lba, uint64_t bytes)
         return;
     }
     r->bounce = p;
+    r->bounce_len = chunk;
     for (uint64_t off = lu->lbs; off < chunk; off += lu->lbs) {
         memcpy(p + off, p, lu->lbs);
     }
-    for (uint64_t off = 0; off < bytes; off += chunk) {
-        struct iovec v = {p, bytes - off < chunk ? bytes - off : chunk};
-        sreq_blk(r, TES_BLK_WRITE, lba * lu->lbs + off, &v, 1, v.iov_len,
-                 lu->wce ? 0 : TES_BLK_FUA);
-    }
-    sreq_blk_submitted(r, NULL);
+    r->lba = lba * lu->lbs;
+    r->xfer = bytes;
+    ws_next(r);
 }
 
 static void write_same(scsi_lu *lu, sreq *r)

@@ -279,6 +279,18 @@ static void test_write_same(void)
     r = SD_CMD(&f, 0, 0, SD_OUT, 512, 0x41, 0, 0, 0, 1, 0, 0, 0, 64, 0);
     SD_ASSERT_GOOD(r);
     sd_assert_file(f.img[0], 256 * 512, want, 64 * 512);
+    /* More than one pattern buffer (512 KiB): 2100 blocks in 3 chunks. */
+    {
+        g_autofree uint8_t *big = g_malloc(2100 * 512);
+        for (unsigned i = 0; i < 2100 * 512; i++) {
+            big[i] = (uint8_t)((i % 512) ^ 0x5a);
+        }
+        r = SD_CMD(&f, 0, 0, SD_OUT, 512, 0x93, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x08, 0x34,
+                   0, 0);
+        SD_ASSERT_GOOD(r);
+        sd_assert_file(f.img[0], 4096 * 512, big, 2100 * 512);
+        sd_assert_file(f.img[0], 6196 * 512, (uint8_t[]){sd_pattern(6196 * 512)}, 1);
+    }
     /* WRITE SAME 16 with UNMAP of a zero block, and with NDOB. */
     memset(d, 0, 512);
     memset(want, 0, 64 * 512);
