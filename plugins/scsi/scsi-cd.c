@@ -359,4 +359,5 @@ const tes_type_info scsi_cd_type = {
     .unrealize = lu_unrealize,
     .reset = lu_reset,
     .state = &lu_state,
+    .flags = TES_TYPE_HOTPLUG,
 };

@@ -622,4 +622,5 @@ const tes_type_info scsi_hd_type = {
     .unrealize = lu_unrealize,
     .reset = lu_reset,
     .state = &lu_state,
+    .flags = TES_TYPE_HOTPLUG,
 };

@@ -188,12 +188,14 @@ static bool lun_decode(const uint8_t *l, uint32_t *target, uint32_t *lun)
     return l[0] == 1;
 }
 
+/* Events name LUNs as REPORT LUNS does (peripheral below 256, flat
+ * above): Linux takes lun[2..3] whole as the LUN it adds. */
 static void lun_encode(uint8_t *l, uint32_t target, uint32_t lun)
 {
     memset(l, 0, 8);
     l[0] = 1;
     l[1] = target;
-    l[2] = 0x40 | (lun >> 8);
+    l[2] = lun < 256 ? 0 : 0x40 | (lun >> 8);
     l[3] = lun & 0xff;
 }
 

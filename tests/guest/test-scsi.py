@@ -12,7 +12,9 @@ HARDDISK) and <host>:0:1:0 (QEMU CD-ROM); the guest reads the pattern the
 host wrote on each LUN and writes one with dd oflag=direct that the host
 finds in the image; the disk has 4 blk-mq queues and the guest 4 MSI-X
 request vectors; blkdiscard -z zeroes exactly its range; the CD mounts
-as iso9660 and a file on it reads back. EMULATOR (default: TESSERA) runs
+as iso9660 and a file on it reads back; a scsi-hd added with QMP
+device_add at 0:0:2 appears (virtio-scsi hotplug event) and reads back,
+and disappears after device_del. EMULATOR (default: TESSERA) runs
 the same checks on qemu-system-aarch64.
 """
 import hashlib
@@ -25,7 +27,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from tesstest import check, tap_report  # noqa: E402
+from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -76,6 +78,26 @@ mount -t iso9660 -o ro $CD /mnt
 echo "MOUNT-STATUS=$?"
 echo "CD-FILE=$(cat /mnt/hello.txt)"
 umount /mnt
+echo HOTPLUG-PLEASE
+read answer
+i=0
+while [ $i -lt 100 ] && ! ls -d /sys/class/scsi_device/*:0:0:2/device/block/* >/dev/null 2>&1; do
+    sleep 0.1
+    i=$((i + 1))
+done
+L2=/dev/$(ls /sys/class/scsi_device/*:0:0:2/device/block 2>/dev/null)
+echo "EVENT-IRQ=$(grep virtio0-event /proc/interrupts)"
+echo "HOTPLUG-ADDED=$(ls -d /sys/class/scsi_device/*:0:0:2 2>/dev/null | wc -l)"
+echo "L2-HOST-MD5=$(dd if=$L2 bs=65536 count=%(blocks)d 2>/dev/null | md5sum | cut -d' ' -f1)"
+echo UNPLUG-PLEASE
+read answer
+i=0
+while [ $i -lt 100 ] && ls -d /sys/class/scsi_device/*:0:0:2 >/dev/null 2>&1; do
+    sleep 0.1
+    i=$((i + 1))
+done
+echo "HOTPLUG-LEFT=$(ls -d /sys/class/scsi_device/*:0:0:2 2>/dev/null | wc -l)"
+echo "SCSIDEVS-AFTER=$(ls /sys/class/scsi_device | wc -l)"
 """ % {"blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
        "gseek": GUEST_OFF // 4096, "doff": DISCARD_OFF, "dlen": DISCARD_LEN}
 
@@ -115,6 +137,19 @@ def make_iso(wd):
     return iso
 
 
+def qmp_action(qmp_path, cmd, args, out):
+    """Run one QMP command while the guest waits at `read`, then let it go."""
+    def act(b):
+        try:
+            q = Qmp(qmp_path)
+            q.negotiate()
+            out[cmd] = q.cmd(cmd, args)
+        except Exception as e:  # the checks report what is missing
+            out[cmd] = {"error": repr(e)}
+        b.send("done\n")
+    return act
+
+
 def value(console, key):
     m = re.search(r"^%s=(.*)$" % re.escape(key), console, re.M)
     return m.group(1).strip() if m else None
@@ -124,7 +159,17 @@ def run(emu, parts, wd):
     img0 = make_image(os.path.join(wd, "lun0.img"), b"lun0")
     img1 = make_image(os.path.join(wd, "lun1.img"), b"lun1")
     iso = make_iso(wd)
-    extra = ["-drive", "file=%s,if=none,format=raw,id=drive0" % img0,
+    img2 = make_image(os.path.join(wd, "lun2.img"), b"lun2")
+    qmp_path = os.path.join(wd, "qmp.sock")
+    out = {}
+    actions = {
+        "HOTPLUG-PLEASE": qmp_action(qmp_path, "device_add", {
+            "driver": "scsi-hd", "id": "hot2", "drive": "drive2", "bus": "scsi0.0",
+            "channel": 0, "scsi-id": 0, "lun": 2}, out),
+        "UNPLUG-PLEASE": qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
+    }
+    extra = ["-qmp", "unix:%s,server=on,wait=off" % qmp_path,
+             "-drive", "file=%s,if=none,format=raw,id=drive2" % img2,"-drive", "file=%s,if=none,format=raw,id=drive0" % img0,
              "-drive", "file=%s,if=none,format=raw,id=drive1" % img1,
              "-drive", "file=%s,if=none,format=raw,id=cd0,readonly=on" % iso,
              # The tutorial's line, word for word.
@@ -136,7 +181,7 @@ def run(emu, parts, wd):
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + SCRIPT,
                                   modules=mods, extra=[parts["TOOLS"]])
     argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=4, extra=extra)
-    b = guestlib.Boot(argv, BOOT_TIMEOUT)
+    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=actions)
     c = b.console
     check("the guest ran its test script and powered off (status 0)",
           not b.timed_out and "tessera-guest: test.sh exited 0" in c and b.status == 0,
@@ -183,6 +228,15 @@ def run(emu, parts, wd):
     check("scsi-cd: the ISO mounts as iso9660 and its file reads back",
           value(c, "MOUNT-STATUS") == "0" and value(c, "CD-FILE") == CD_TEXT.strip(),
           b.tail())
+    check("QMP device_add of a scsi-hd at 0:0:2 succeeds",
+          "return" in out.get("device_add", {}), repr(out.get("device_add")))
+    check("the hot-added LUN appears in the guest (<host>:0:0:2) and reads the host's data",
+          value(c, "HOTPLUG-ADDED") == "1"
+          and value(c, "L2-HOST-MD5") == hashlib.md5(pattern(PATTERN_LEN, b"lun2")).hexdigest(),
+          b.tail())
+    check("QMP device_del succeeds and the LUN disappears from the guest",
+          "return" in out.get("device_del", {}) and value(c, "HOTPLUG-LEFT") == "0"
+          and value(c, "SCSIDEVS-AFTER") == "3", repr(out.get("device_del")) + b.tail())
 
 
 def main():
