@@ -235,7 +235,9 @@ static void req_respond(vreq *v, uint8_t response, uint8_t status, const uint8_t
     put32(resp + 4, resid > UINT32_MAX ? UINT32_MAX : (uint32_t)resid);
     resp[10] = status;
     resp[11] = response;
-    memcpy(resp + RESP_FIXED, sense, sense_len);
+    if (sense_len) {
+        memcpy(resp + RESP_FIXED, sense, sense_len);
+    }
     buf_to_iov(v->e->in, v->e->in_num, resp, RESP_FIXED + sense_len);
     free(v->data);
     s->vio->push(vq, v->e, RESP_FIXED + v->sense_size + data_in); /* frees v */
