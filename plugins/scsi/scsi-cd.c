@@ -333,17 +333,8 @@ static int cd_realize(tes_device *dev, void *s)
 static const tes_prop_info cd_props[] = {
     TES_PROP("drive", TES_PROP_DRIVE, scsi_lu, drive, NULL, 0, 0,
              "image (-drive id=); none: an empty drive"),
-    TES_PROP("channel", TES_PROP_U32, scsi_lu, channel, "0", 0, 0, "channel on the HBA"),
-    TES_PROP("scsi-id", TES_PROP_U32, scsi_lu, id, "4294967295", 0, 0,
-             "target id (default: the first free one)"),
-    TES_PROP("lun", TES_PROP_U32, scsi_lu, lun, "0", 0, 0, "logical unit number"),
-    TES_PROP("serial", TES_PROP_STRING, scsi_lu, serial, NULL, 0, 0, "unit serial number"),
-    TES_PROP("wwn", TES_PROP_U64, scsi_lu, wwn, "0", 0, 0, "world wide name (NAA)"),
-    TES_PROP("vendor", TES_PROP_STRING, scsi_lu, vendor, NULL, 0, 0, "INQUIRY vendor"),
-    TES_PROP("product", TES_PROP_STRING, scsi_lu, product, NULL, 0, 0, "INQUIRY product"),
-    TES_PROP("ver", TES_PROP_STRING, scsi_lu, ver, NULL, 0, 0, "INQUIRY revision"),
-    TES_PROP("bootindex", TES_PROP_U32, scsi_lu, bootindex, "0", 0, 0,
-             "boot order (accepted, unused)"),
+    LU_ADDR_PROPS,
+    LU_ID_PROPS,
     TES_PROP_END,
 };
 

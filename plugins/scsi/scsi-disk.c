@@ -590,23 +590,14 @@ const tes_state_info lu_state = {
 
 static const tes_prop_info hd_props[] = {
     TES_PROP("drive", TES_PROP_DRIVE, scsi_lu, drive, NULL, 0, 0, "block backend (-drive id=)"),
-    TES_PROP("channel", TES_PROP_U32, scsi_lu, channel, "0", 0, 0, "channel on the HBA"),
-    TES_PROP("scsi-id", TES_PROP_U32, scsi_lu, id, "4294967295", 0, 0,
-             "target id (default: the first free one)"),
-    TES_PROP("lun", TES_PROP_U32, scsi_lu, lun, "0", 0, 0, "logical unit number"),
-    TES_PROP("serial", TES_PROP_STRING, scsi_lu, serial, NULL, 0, 0, "unit serial number"),
-    TES_PROP("wwn", TES_PROP_U64, scsi_lu, wwn, "0", 0, 0, "world wide name (NAA)"),
+    LU_ADDR_PROPS,
     TES_PROP("logical_block_size", TES_PROP_U32, scsi_lu, lbs, "512", 512, 4096,
              "logical block size in bytes"),
     TES_PROP("physical_block_size", TES_PROP_U32, scsi_lu, pbs, "0", 0, 65536,
              "physical block size in bytes (0: the logical one)"),
     TES_PROP("write-cache", TES_PROP_BOOL, scsi_lu, wce_default, "on", 0, 0,
              "write cache enabled (WCE) at reset"),
-    TES_PROP("vendor", TES_PROP_STRING, scsi_lu, vendor, NULL, 0, 0, "INQUIRY vendor"),
-    TES_PROP("product", TES_PROP_STRING, scsi_lu, product, NULL, 0, 0, "INQUIRY product"),
-    TES_PROP("ver", TES_PROP_STRING, scsi_lu, ver, NULL, 0, 0, "INQUIRY revision"),
-    TES_PROP("bootindex", TES_PROP_U32, scsi_lu, bootindex, "0", 0, 0,
-             "boot order (accepted, unused)"),
+    LU_ID_PROPS,
     TES_PROP_END,
 };
 

@@ -189,6 +189,22 @@ void disk_rw(scsi_lu *lu, sreq *r, bool write);
 /* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c). */
 extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type;
 extern const scsi_lu_class scsi_hd_class, scsi_cd_class;
+/* Properties scsi-hd and scsi-cd share (QEMU's names): the address on the
+ * bus, then identification. */
+#define LU_ADDR_PROPS                                                                         \
+    TES_PROP("channel", TES_PROP_U32, scsi_lu, channel, "0", 0, 0, "channel on the HBA"),      \
+    TES_PROP("scsi-id", TES_PROP_U32, scsi_lu, id, "4294967295", 0, 0,                        \
+             "target id (4294967295: the first free one)"),                                       \
+    TES_PROP("lun", TES_PROP_U32, scsi_lu, lun, "0", 0, 0, "logical unit number"),             \
+    TES_PROP("serial", TES_PROP_STRING, scsi_lu, serial, NULL, 0, 0, "unit serial number"),    \
+    TES_PROP("wwn", TES_PROP_U64, scsi_lu, wwn, "0", 0, 0, "world wide name (NAA)")
+#define LU_ID_PROPS                                                                           \
+    TES_PROP("vendor", TES_PROP_STRING, scsi_lu, vendor, NULL, 0, 0, "INQUIRY vendor"),        \
+    TES_PROP("product", TES_PROP_STRING, scsi_lu, product, NULL, 0, 0, "INQUIRY product"),     \
+    TES_PROP("ver", TES_PROP_STRING, scsi_lu, ver, NULL, 0, 0, "INQUIRY revision"),            \
+    TES_PROP("bootindex", TES_PROP_U32, scsi_lu, bootindex, "0", 0, 0,                        \
+             "boot order (accepted, unused)")
+
 int lu_realize_common(tes_device *dev, scsi_lu *lu, const scsi_lu_class *cls);
 void lu_unrealize(tes_device *dev, void *s);
 void lu_reset(tes_device *dev, void *s);

@@ -124,28 +124,32 @@ void fv_setup(fz *f, fv_kind k)
 
 /* ---- actions ---- */
 
-static uint32_t fuzz_len(fz *f)
+uint32_t fv_len(fz *f)
 {
     uint8_t k = fz_u8(f);
 
     return k & 0x80 ? fz_u32(f) : (uint32_t)k * 16 + (fz_u8(f) & 0xf);
 }
 
-static void chain(fz *f)
+void fv_chain(fz *f, vd *d, unsigned qi, unsigned qsize)
 {
-    vd_queue *q = &drv.q[0];
-    unsigned n = 1 + fz_u8(f) % 8, head = fz_u8(f) % FV_QSIZE, j = head;
+    unsigned n = 1 + fz_u8(f) % 8, head = fz_u8(f) % qsize, j = head;
 
     for (unsigned i = 0; i < n; i++) {
         uint8_t fl = fz_u8(f);
-        uint16_t next = fl & 0x80 ? fz_u16(f) : (j + 1) % FV_QSIZE;
+        uint16_t next = fl & 0x80 ? fz_u16(f) : (j + 1) % qsize;
         uint16_t flags = (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7);
 
-        vd_desc(&drv, q->desc, j, fz_addr(f), fuzz_len(f), flags, next);
-        j = next % FV_QSIZE;
+        vd_desc(d, d->q[qi].desc, j, fz_addr(f), fv_len(f), flags, next);
+        j = next % qsize;
     }
-    vd_publish(&drv, 0, head);
-    vd_kick(&drv, 0);
+    vd_publish(d, qi, head);
+    vd_kick(d, qi);
+}
+
+static void chain(fz *f)
+{
+    fv_chain(f, &drv, 0, FV_QSIZE);
 }
 
 static void indirect(fz *f)
@@ -157,10 +161,10 @@ static void indirect(fz *f)
     for (unsigned i = 0; i < n; i++) {
         uint8_t fl = fz_u8(f);
 
-        vd_desc(&drv, table, i, fz_addr(f), fuzz_len(f),
+        vd_desc(&drv, table, i, fz_addr(f), fv_len(f),
                 (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7), fl & 0x80 ? fz_u16(f) : i + 1);
     }
-    vd_desc(&drv, drv.q[0].desc, head, table, fz_u8(f) & 1 ? n * 16 : fuzz_len(f),
+    vd_desc(&drv, drv.q[0].desc, head, table, fz_u8(f) & 1 ? n * 16 : fv_len(f),
             VD_F_INDIRECT | (fz_u8(f) & 3), 0);
     vd_publish(&drv, 0, head);
     vd_kick(&drv, 0);
@@ -175,7 +179,7 @@ static void request(fz *f)
     uint8_t sel = fz_u8(f);
     uint32_t type = sel & 0x80 ? fz_u32(f) : types[sel % 6];
     uint64_t sector = sel & 0x40 ? fz_u64(f) : fz_u16(f);
-    uint32_t len = sel & 0x20 ? fuzz_len(f) : 512u * (1 + fz_u8(f) % 8);
+    uint32_t len = sel & 0x20 ? fv_len(f) : 512u * (1 + fz_u8(f) % 8);
     uint64_t data = sel & 0x10 ? fz_addr(f) : REQ_BASE + 0x10000 + 0x1000 * slot;
     uint16_t wr = type == 0 || type == 8 ? VD_F_WRITE : 0;
 

@@ -27,8 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fuzz-dev.h"
-#include "virtio/tests/virtio-drv.h"
+#include "fuzz-virtio.h"
 
 #define RAM_SIZE (4ull << 20)
 #define IMG_SIZE (1ull << 20)
@@ -118,27 +117,11 @@ static void setup(fz *f)
 
 /* ---- actions ---- */
 
-static uint32_t fuzz_len(fz *f)
-{
-    uint8_t k = fz_u8(f);
-
-    return k & 0x80 ? fz_u32(f) : (uint32_t)k * 16 + (fz_u8(f) & 0xf);
-}
-
 static void chain(fz *f)
 {
-    unsigned qi = fz_u8(f) % NQ, n = 1 + fz_u8(f) % 8, head = fz_u8(f) % QSIZE, j = head;
+    unsigned qi = fz_u8(f) % NQ;
 
-    for (unsigned i = 0; i < n; i++) {
-        uint8_t fl = fz_u8(f);
-        uint16_t next = fl & 0x80 ? fz_u16(f) : (j + 1) % QSIZE;
-        uint16_t flags = (i + 1 < n ? VD_F_NEXT : 0) ^ (fl & 7);
-
-        vd_desc(&drv, drv.q[qi].desc, j, fz_addr(f), fuzz_len(f), flags, next);
-        j = next % QSIZE;
-    }
-    vd_publish(&drv, qi, head);
-    vd_kick(&drv, qi);
+    fv_chain(f, &drv, qi, QSIZE);
 }
 
 static const uint8_t opcodes[] = {
@@ -153,7 +136,7 @@ static void command(fz *f)
     unsigned qi = 2 + fz_u8(f) % 2, slot = fz_u8(f) % (QSIZE / 3), j = 3 * slot;
     uint64_t req = REQ_BASE + 0x200 * slot, resp = req + 0x100;
     uint8_t sel = fz_u8(f), *r = drv.ram + req;
-    uint32_t len = sel & 0x20 ? fuzz_len(f) : 512u * (1 + fz_u8(f) % 8);
+    uint32_t len = sel & 0x20 ? fv_len(f) : 512u * (1 + fz_u8(f) % 8);
     uint64_t data = sel & 0x10 ? fz_addr(f) : REQ_BASE + 0x10000 + 0x2000 * slot;
 
     memset(r, 0, 51);
@@ -198,8 +181,8 @@ static void control(fz *f)
     p[type ? 5 : 9] = fz_u8(f) & (sel & 0x20 ? 0xff : 1);
     p[type ? 6 : 10] = 0x40;
     memcpy(p + 16, &tag, 8);
-    vd_desc(&drv, drv.q[0].desc, j, req, sel & 0x10 ? fuzz_len(f) : 24, VD_F_NEXT, j + 1);
-    vd_desc(&drv, drv.q[0].desc, j + 1, req + 0x20, sel & 0x08 ? fuzz_len(f) : 8, VD_F_WRITE,
+    vd_desc(&drv, drv.q[0].desc, j, req, sel & 0x10 ? fv_len(f) : 24, VD_F_NEXT, j + 1);
+    vd_desc(&drv, drv.q[0].desc, j + 1, req + 0x20, sel & 0x08 ? fv_len(f) : 8, VD_F_WRITE,
             0);
     vd_publish(&drv, 0, j);
     vd_kick(&drv, 0);
@@ -213,7 +196,7 @@ static void events(fz *f)
         unsigned j = fz_u8(f) % QSIZE;
         uint8_t sel = fz_u8(f);
         vd_desc(&drv, drv.q[1].desc, j, sel & 1 ? fz_addr(f) : REQ_BASE + 0xc000 + 16 * j,
-                sel & 2 ? fuzz_len(f) : 16, sel & 4 ? 0 : VD_F_WRITE, 0);
+                sel & 2 ? fv_len(f) : 16, sel & 4 ? 0 : VD_F_WRITE, 0);
         vd_publish(&drv, 1, j);
     }
     vd_kick(&drv, 1);

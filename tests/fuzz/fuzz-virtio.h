@@ -39,5 +39,9 @@ void fv_init(void);
 void fv_setup(fz *f, fv_kind kind);
 /* Target action i (0..FV_OPS-1). */
 void fv_op(fz *f, unsigned i);
+/* For other virtio targets (fuzz-virtio-scsi.c): a fuzzed length (small
+ * or any 32-bit), and action 0's descriptor chain on queue qi of d. */
+uint32_t fv_len(fz *f);
+void fv_chain(fz *f, vd *d, unsigned qi, unsigned qsize);
 
 #endif
