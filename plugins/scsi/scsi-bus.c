@@ -593,11 +593,9 @@ static uint64_t iov_total(const struct iovec *iov, unsigned cnt)
     return n;
 }
 
-static void req_submit(tes_scsi_req *pub)
+static void track(sreq *r)
 {
-    sreq *r = (sreq *)pub;
     tes_scsi_bus *b = r->bus;
-    scsi_lu *lu = find_lu(b, pub->channel, pub->id, pub->lun);
 
     r->submitted = true;
     r->next = b->reqs;
@@ -606,22 +604,35 @@ static void req_submit(tes_scsi_req *pub)
     }
     b->reqs = r;
     b->ninflight++;
-    r->buflen = iov_total(pub->iov, pub->iovcnt);
-    if (pub->dir == TES_SCSI_DIR_NONE) {
-        r->buflen = 0;
+    r->buflen = r->pub.dir == TES_SCSI_DIR_NONE ? 0 : iov_total(r->pub.iov, r->pub.iovcnt);
+}
+
+/* No LU at the address: the target answers, or there is none. */
+static void no_lu(tes_scsi_bus *b, sreq *r)
+{
+    scsi_lu *any = NULL;
+
+    for (scsi_lu *l = b->lus; l && !any; l = l->next) {
+        any = l->channel == r->pub.channel && l->id == r->pub.id ? l : NULL;
     }
+    if (!any) {
+        sreq_host(r, TES_SCSI_HOST_NO_TARGET);
+    } else if (r->pub.cdb[0] == OP_REPORT_LUNS) {
+        report_luns(b, r);
+    } else {
+        absent_lun(b, r, any);
+    }
+}
+
+static void req_submit(tes_scsi_req *pub)
+{
+    sreq *r = (sreq *)pub;
+    tes_scsi_bus *b = r->bus;
+    scsi_lu *lu = find_lu(b, pub->channel, pub->id, pub->lun);
+
+    track(r);
     if (!lu) {
-        scsi_lu *any = NULL;
-        for (scsi_lu *l = b->lus; l && !any; l = l->next) {
-            any = l->channel == pub->channel && l->id == pub->id ? l : NULL;
-        }
-        if (!any) {
-            sreq_host(r, TES_SCSI_HOST_NO_TARGET);
-        } else if (pub->cdb[0] == OP_REPORT_LUNS) {
-            report_luns(b, r);
-        } else {
-            absent_lun(b, r, any);
-        }
+        no_lu(b, r);
         return;
     }
     r->lu = lu;

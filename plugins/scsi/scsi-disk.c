@@ -293,6 +293,20 @@ static void write_same(scsi_lu *lu, sreq *r)
     write_pattern(lu, r, lba, (uint64_t)n * lu->lbs);
 }
 
+/* Every descriptor in range before any block goes (SBC-3 5.28). */
+static bool unmap_list_ok(scsi_lu *lu, sreq *r, const uint8_t *buf, uint32_t bddl)
+{
+    for (uint32_t off = 8; off + 16 <= 8 + bddl; off += 16) {
+        uint64_t lba = be64(buf + off);
+        uint32_t n = be32(buf + off + 8);
+        if (n > max_blocks(lu) || !in_range(lu, lba, n)) {
+            sreq_check(r, n > max_blocks(lu) ? SENSE_INVALID_PARAM : SENSE_LBA_OUT_OF_RANGE);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void unmap_cmd(scsi_lu *lu, sreq *r)
 {
     uint8_t buf[8 + 16 * MAX_UNMAP_DESC];
@@ -320,13 +334,8 @@ static void unmap_cmd(scsi_lu *lu, sreq *r)
         sreq_check(r, SENSE_WRITE_PROTECTED);
         return;
     }
-    for (uint32_t off = 8; off + 16 <= 8 + bddl; off += 16) {
-        uint64_t lba = be64(buf + off);
-        uint32_t n = be32(buf + off + 8);
-        if (n > max_blocks(lu) || !in_range(lu, lba, n)) {
-            sreq_check(r, n > max_blocks(lu) ? SENSE_INVALID_PARAM : SENSE_LBA_OUT_OF_RANGE);
-            return;
-        }
+    if (!unmap_list_ok(lu, r, buf, bddl)) {
+        return;
     }
     for (uint32_t off = 8; off + 16 <= 8 + bddl; off += 16) {
         uint32_t n = be32(buf + off + 8);

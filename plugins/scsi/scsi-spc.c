@@ -236,13 +236,33 @@ static bool select_bd(scsi_lu *lu, const uint8_t *b, unsigned bdlen)
     return bdlen == 8 && (be32(b + 4) & 0xffffff) == lu->lbs;
 }
 
+/* The pages of a parameter list from off: GOOD, or the sense to end with. */
+static bool select_pages(scsi_lu *lu, const uint8_t *buf, unsigned off, unsigned len,
+                         scsi_sense *bad)
+{
+    while (off < len) {
+        unsigned plen = off + 1 < len ? buf[off + 1] + 2u : 0;
+        if (!plen || off + plen > len) {
+            *bad = SENSE_PARAM_LIST_LENGTH;
+            return false;
+        }
+        if (!select_page(lu, buf + off, plen)) {
+            *bad = SENSE_INVALID_PARAM;
+            return false;
+        }
+        off += plen;
+    }
+    return true;
+}
+
 static void mode_select(scsi_lu *lu, sreq *r)
 {
     const uint8_t *cdb = r->pub.cdb;
     bool ten = cdb[0] == OP_MODE_SELECT10;
     uint32_t len = ten ? be16(cdb + 7) : cdb[4];
-    unsigned hdr = ten ? 8 : 4, bdlen, off;
+    unsigned hdr = ten ? 8 : 4, bdlen;
     uint8_t buf[MODE_MAX];
+    scsi_sense bad;
     int64_t got;
 
     if ((cdb[1] & 0x01) || !(cdb[1] & 0x10) || len > MODE_MAX) {
@@ -267,17 +287,9 @@ static void mode_select(scsi_lu *lu, sreq *r)
         sreq_check(r, hdr + bdlen > len ? SENSE_PARAM_LIST_LENGTH : SENSE_INVALID_PARAM);
         return;
     }
-    for (off = hdr + bdlen; off < len;) {
-        unsigned plen = off + 1 < len ? buf[off + 1] + 2u : 0;
-        if (!plen || off + plen > len) {
-            sreq_check(r, SENSE_PARAM_LIST_LENGTH);
-            return;
-        }
-        if (!select_page(lu, buf + off, plen)) {
-            sreq_check(r, SENSE_INVALID_PARAM);
-            return;
-        }
-        off += plen;
+    if (!select_pages(lu, buf, hdr + bdlen, len, &bad)) {
+        sreq_check(r, bad);
+        return;
     }
     sreq_good(r);
 }
