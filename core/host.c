@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include <tessera/gpex.h>
+#include <tessera/scsi.h>
 #include <tessera/virtio.h>
 
 static void host_log(unsigned mask, const char *fmt, ...)
@@ -365,3 +366,10 @@ static_assert(sizeof(tes_virtio_dev_ops) == 72, "tes_virtio_dev_ops v2 size");
 static_assert(sizeof(tes_virtio_dev_info) == 40, "tes_virtio_dev_info v2 size");
 static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
 static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");
+static_assert(sizeof(tes_scsi_ops) == 96, "scsi interface v1 size");
+PIN(tes_scsi_ops, inflight, 88);
+static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");
+PIN(tes_scsi_req, priv, 192);
+static_assert(sizeof(tes_scsi_hba_ops) == 32, "tes_scsi_hba_ops v1 size");
+static_assert(sizeof(tes_scsi_bus_info) == 32, "tes_scsi_bus_info v1 size");
+static_assert(sizeof(tes_scsi_sge) == 16, "tes_scsi_sge v1 size");
