@@ -248,10 +248,8 @@ static tes_scsi_req *req_new(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t
 
 static void unmap_all(sreq *r)
 {
-    bool write = r->pub.dir == TES_SCSI_DIR_FROM_DEV; /* the device wrote guest RAM */
-
     for (unsigned i = 0; i < r->nmap; i++) {
-        H->dma_unmap(r->dma_dev, r->map[i].iov_base, r->map[i].iov_len, write);
+        H->dma_unmap(r->dma_dev, r->map[i].iov_base, r->map[i].iov_len, r->map_write);
     }
     free(r->map);
     r->map = NULL;
@@ -281,6 +279,7 @@ static int req_map(tes_scsi_req *pub, tes_device *dma_dev, tes_scsi_dir dir,
     unmap_all(r);
     r->pub.dir = dir;
     r->dma_dev = dma_dev;
+    r->map_write = write;
     r->map = malloc(sizeof(*r->map) * cap);
     if (!r->map) {
         return -ENOMEM;
@@ -726,6 +725,13 @@ static unsigned bus_inflight(tes_scsi_bus *b)
     return b->ninflight;
 }
 
+static void req_xfer(tes_scsi_req *pub, tes_scsi_dir *dir, uint64_t *len)
+{
+    sreq *r = (sreq *)pub;
+
+    cdb_xfer(find_lu(r->bus, pub->channel, pub->id, pub->lun), pub->cdb, dir, len);
+}
+
 const tes_scsi_ops scsi_ops = {
     .size = sizeof(tes_scsi_ops),
     .bus_new = bus_new,
@@ -739,6 +745,7 @@ const tes_scsi_ops scsi_ops = {
     .tmf = tmf,
     .drain = bus_drain,
     .inflight = bus_inflight,
+    .req_xfer = req_xfer,
 };
 
 /* ---- the plugin ---- */

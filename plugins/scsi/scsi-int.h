@@ -110,6 +110,7 @@ struct sreq {
     tes_device *dma_dev;
     struct iovec *map;
     unsigned nmap;
+    bool map_write; /* mapped for the device to write (data-in) */
     struct iovec *slice; /* pub.iov trimmed to xfer */
     uint8_t *bounce;     /* WRITE SAME pattern, VERIFY data */
     uint64_t bounce_len;
@@ -144,6 +145,9 @@ int lu_attach(scsi_lu *lu);
 void lu_detach(scsi_lu *lu);
 void lu_set_ua(scsi_lu *lu, scsi_sense s);
 unsigned lu_luns(tes_scsi_bus *bus, uint32_t channel, uint32_t id, uint32_t *out, unsigned max);
+
+/* scsi-xfer.c: direction and most bytes a CDB moves on lu. */
+void cdb_xfer(const scsi_lu *lu, const uint8_t *cdb, tes_scsi_dir *dir, uint64_t *len);
 
 /* scsi-spc.c: commands every logical unit answers alike. */
 bool spc_exec(scsi_lu *lu, sreq *r); /* false: not one of them */

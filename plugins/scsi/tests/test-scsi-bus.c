@@ -199,6 +199,45 @@ static void test_bus_reset_aborts_in_flight(void)
     down(&t);
 }
 
+static void xfer_is(hba *t, uint32_t lun, const uint8_t *cdb, unsigned len,
+                    tes_scsi_dir want_dir, uint64_t want_len)
+{
+    tes_scsi_req *r = t->so->req_new(t->bus, 0, 0, lun, 1, cdb, len, 0);
+    tes_scsi_dir dir;
+    uint64_t n;
+
+    t->so->req_xfer(r, &dir, &n);
+    g_assert_cmpuint(dir, ==, want_dir);
+    g_assert_cmpuint(n, ==, want_len);
+    t->so->req_free(r);
+}
+
+static void test_req_xfer_before_any_buffer(void)
+{
+    hba t;
+
+    up(&t);
+    sd_dev(&t.f, "scsi-hd", "drive=d0,bus=hba0.0,scsi-id=0,lun=0,logical_block_size=4096");
+    sd_dev(&t.f, "scsi-cd", "drive=d1,bus=hba0.0,scsi-id=0,lun=1");
+    xfer_is(&t, 0, (const uint8_t[]){0x28, 0, 0, 0, 0, 0, 0, 0, 3, 0}, 10,
+            TES_SCSI_DIR_FROM_DEV, 3 * 4096);
+    xfer_is(&t, 0, (const uint8_t[]){0x0a, 0, 0, 0, 0, 0}, 6, TES_SCSI_DIR_TO_DEV, 256 * 4096);
+    xfer_is(&t, 0, (const uint8_t[]){0x2f, 0, 0, 0, 0, 0, 0, 0, 3, 0}, 10,
+            TES_SCSI_DIR_NONE, 0); /* VERIFY without BYTCHK */
+    xfer_is(&t, 0, (const uint8_t[]){0x93, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0}, 16,
+            TES_SCSI_DIR_NONE, 0); /* WRITE SAME 16, NDOB */
+    xfer_is(&t, 0, (const uint8_t[]){0x12, 0, 0, 0, 96, 0}, 6, TES_SCSI_DIR_FROM_DEV, 96);
+    xfer_is(&t, 0, (const uint8_t[]){0x55, 0x10, 0, 0, 0, 0, 0, 0, 24, 0}, 10,
+            TES_SCSI_DIR_TO_DEV, 24);
+    xfer_is(&t, 1, (const uint8_t[]){0xa8, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0}, 12,
+            TES_SCSI_DIR_FROM_DEV, 2 * 2048);
+    xfer_is(&t, 5, (const uint8_t[]){0x28, 0, 0, 0, 0, 0, 0, 0, 3, 0}, 10,
+            TES_SCSI_DIR_NONE, 0); /* absent LUN */
+    xfer_is(&t, 0, (const uint8_t[]){0x00, 0, 0, 0, 0, 0}, 6, TES_SCSI_DIR_NONE, 0);
+    xfer_is(&t, 0, (const uint8_t[]){0xff, 0, 0, 0, 0, 0}, 6, TES_SCSI_DIR_NONE, 0);
+    down(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -209,5 +248,6 @@ int main(int argc, char **argv)
     g_test_add_func("/scsi-bus/req-map-refuses-what-is-not-ram", test_map_refuses_holes);
     g_test_add_func("/scsi-bus/bus-reset-ends-a-request-in-flight",
                     test_bus_reset_aborts_in_flight);
+    g_test_add_func("/scsi-bus/req-xfer-before-any-buffer", test_req_xfer_before_any_buffer);
     return g_test_run();
 }

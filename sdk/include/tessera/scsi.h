@@ -187,6 +187,14 @@ typedef struct tes_scsi_ops {
     void (*drain)(tes_scsi_bus *bus);
     /* Requests submitted and not yet completed. */
     unsigned (*inflight)(tes_scsi_bus *bus);
+    /* What req's CDB may move, as the addressed LUN reads it: the
+     * direction and the most bytes (allocation or transfer length), before
+     * any buffer is given. For HBAs whose data phases come before the
+     * buffer is known (a SCRIPTS processor moving data piece by piece):
+     * they stage that many bytes. TES_SCSI_DIR_NONE and 0 for commands
+     * without data and unknown opcodes; an absent LUN moves only what the
+     * target answers (INQUIRY, REQUEST SENSE, REPORT LUNS). */
+    void (*req_xfer)(tes_scsi_req *req, tes_scsi_dir *dir, uint64_t *len);
 } tes_scsi_ops;
 
 #endif
