@@ -143,13 +143,17 @@ def make_iso(wd):
     return iso
 
 
-def qmp_action(qmp_path, cmd, args, out):
-    """Run one QMP command while the guest waits at `read`, then let it go."""
+def qmp_action(qmp_path, cmd, args, out, qtree=False):
+    """Run one QMP command while the guest waits at `read` (then, with
+    qtree, `info qtree`), then let it go."""
     def act(b):
         try:
             q = Qmp(qmp_path)
             q.negotiate()
             out[cmd] = q.cmd(cmd, args)
+            if qtree:
+                out["qtree"] = q.cmd("human-monitor-command",
+                                     {"command-line": "info qtree"}).get("return", "")
         except Exception as e:  # the checks report what is missing
             out[cmd] = {"error": repr(e)}
         b.send("done\n")
@@ -189,7 +193,7 @@ def run(arch, emu, parts, wd):
     actions = {
         "HOTPLUG-PLEASE": qmp_action(qmp_path, "device_add", {
             "driver": "scsi-hd", "id": "hot2", "drive": "drive2", "bus": "scsi0.0",
-            "channel": 0, "scsi-id": 0, "lun": 2}, out),
+            "channel": 0, "scsi-id": 0, "lun": 2}, out, qtree=emu == sys.argv[1]),
         "UNPLUG-PLEASE": qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
     }
     extra = ["-qmp", "unix:%s,server=on,wait=off" % qmp_path,
@@ -262,6 +266,11 @@ def run(arch, emu, parts, wd):
           value(c, "HOTPLUG-ADDED") == "1"
           and value(c, "L2-HOST-MD5") == hashlib.md5(pattern(PATTERN_LEN, b"lun2")).hexdigest(),
           b.tail())
+    if "qtree" in out:
+        check("info qtree: bus scsi0.0 (SCSI) under virtio-scsi-pci holds the disks and the CD",
+              re.search(r'dev: virtio-scsi-pci, id "scsi0".*?bus: scsi0\.0.*?type SCSI'
+                        r'.*?dev: scsi-hd.*?dev: scsi-hd.*?dev: scsi-cd.*?dev: scsi-hd, id "hot2"',
+                        out["qtree"], re.S), out["qtree"])
     check("QMP device_del succeeds and the LUN disappears from the guest",
           "return" in out.get("device_del", {}) and value(c, "HOTPLUG-LEFT") == "0"
           and value(c, "SCSIDEVS-AFTER") == "3", repr(out.get("device_del")) + b.tail())
