@@ -65,16 +65,6 @@ static void init(void)
     atexit(remove_images);
 }
 
-static tes_device *create(fz *f, const char *type, const char *props)
-{
-    tes_device *d = tes_harness_device(f->h, type, props);
-
-    if (!d) {
-        fz_fail(f, "%s: %s", type, tes_harness_error(f->h));
-    }
-    return d;
-}
-
 static void pci_map(fz *f)
 {
     drv.base = tes_harness_bar_map(f->h, drv.dev, 4, VD_BAR4);
@@ -101,12 +91,12 @@ static void setup(fz *f)
         }
         g_free(opt);
     }
-    drv.dev = create(f, "virtio-scsi-pci", "id=scsi0,num_queues=2,virtqueue_size=16");
+    drv.dev = fv_create(f, "virtio-scsi-pci", "id=scsi0,num_queues=2,virtqueue_size=16");
     /* A round trip of the HBA alone would drop its disks in the harness. */
     hba = fz_device_add(f, drv.dev, NULL);
     fz_device_fixed(f, hba);
-    fz_device_add(f, create(f, "scsi-hd", "drive=d0,bus=scsi0.0,scsi-id=0,lun=0"), NULL);
-    fz_device_add(f, create(f, "scsi-cd", "drive=d1,bus=scsi0.0,scsi-id=1,lun=0"), NULL);
+    fz_device_add(f, fv_create(f, "scsi-hd", "drive=d0,bus=scsi0.0,scsi-id=0,lun=0"), NULL);
+    fz_device_add(f, fv_create(f, "scsi-cd", "drive=d1,bus=scsi0.0,scsi-id=1,lun=0"), NULL);
     pci_map(f);
     fz_window_add(f, VD_BAR4, 0x4000, false);
     if (!vd_init(&drv, features, NQ, QSIZE, true)) {

@@ -42,6 +42,8 @@ void fv_op(fz *f, unsigned i);
 /* For other virtio targets (fuzz-virtio-scsi.c): a fuzzed length (small
  * or any 32-bit), and action 0's descriptor chain on queue qi of d. */
 uint32_t fv_len(fz *f);
+/* Create and realize a device, or fail the input with the harness error. */
+tes_device *fv_create(fz *f, const char *type, const char *props);
 void fv_chain(fz *f, vd *d, unsigned qi, unsigned qsize);
 
 #endif
