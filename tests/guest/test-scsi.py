@@ -183,7 +183,7 @@ def emulator_argv(arch, emu, parts, initrd, extra):
              "-append", guestlib.AMD64_CMDLINE] + list(extra))
 
 
-def run(arch, emu, parts, wd):
+def run(arch, emu, parts, wd, tessera=True):
     img0 = make_image(os.path.join(wd, "lun0.img"), b"lun0")
     img1 = make_image(os.path.join(wd, "lun1.img"), b"lun1")
     iso = make_iso(wd)
@@ -193,11 +193,12 @@ def run(arch, emu, parts, wd):
     actions = {
         "HOTPLUG-PLEASE": qmp_action(qmp_path, "device_add", {
             "driver": "scsi-hd", "id": "hot2", "drive": "drive2", "bus": "scsi0.0",
-            "channel": 0, "scsi-id": 0, "lun": 2}, out, qtree=emu == sys.argv[1]),
+            "channel": 0, "scsi-id": 0, "lun": 2}, out, qtree=tessera),
         "UNPLUG-PLEASE": qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
     }
     extra = ["-qmp", "unix:%s,server=on,wait=off" % qmp_path,
-             "-drive", "file=%s,if=none,format=raw,id=drive2" % img2,"-drive", "file=%s,if=none,format=raw,id=drive0" % img0,
+             "-drive", "file=%s,if=none,format=raw,id=drive2" % img2,
+             "-drive", "file=%s,if=none,format=raw,id=drive0" % img0,
              "-drive", "file=%s,if=none,format=raw,id=drive1" % img1,
              "-drive", "file=%s,if=none,format=raw,id=cd0,readonly=on" % iso,
              # The tutorial's line, word for word.
@@ -288,7 +289,7 @@ def main():
             check("known ARCH '%s'" % arch, False, __doc__)
         else:
             parts = guestlib.guest_parts(tools=True) if arch == "arm64" else amd64_parts()
-            run(arch, emu, parts, wd)
+            run(arch, emu, parts, wd, tessera=emu == sys.argv[1])
     except guestlib.GuestError as e:
         check("guest parts prepared", False, str(e))
     finally:
