@@ -14,6 +14,7 @@
 #include "core.h"
 #include <tessera/gpex.h>
 #include <tessera/isa.h>
+#include <tessera/scsi.h>
 #include <tessera/virtio.h>
 
 static void host_log(unsigned mask, const char *fmt, ...)
@@ -370,3 +371,10 @@ static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
 static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");
 static_assert(sizeof(tes_isa_iface) == 16, "isa-irq interface v1 size");
 PIN(tes_isa_iface, irq, 8);
+static_assert(sizeof(tes_scsi_ops) == 104, "scsi interface v1 size");
+PIN(tes_scsi_ops, req_xfer, 96);
+static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");
+PIN(tes_scsi_req, priv, 192);
+static_assert(sizeof(tes_scsi_hba_ops) == 32, "tes_scsi_hba_ops v1 size");
+static_assert(sizeof(tes_scsi_bus_info) == 32, "tes_scsi_bus_info v1 size");
+static_assert(sizeof(tes_scsi_sge) == 16, "tes_scsi_sge v1 size");

@@ -529,6 +529,103 @@ static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* ---- device_add / device_del: types flagged TES_TYPE_HOTPLUG only ---- */
+
+static bool type_hotpluggable(const tes_type_info *t)
+{
+    return t->size >= offsetof(tes_type_info, flags) + sizeof(t->flags) &&
+           (t->flags & TES_TYPE_HOTPLUG);
+}
+
+/* name=value as -device takes it (a comma doubled). */
+static void opt_append(GString *s, const char *v)
+{
+    for (; *v; v++) {
+        g_string_append_c(s, *v);
+        if (*v == ',') {
+            g_string_append_c(s, ',');
+        }
+    }
+}
+
+static bool opt_member(GString *opts, JsonObject *args, const char *name, char **err)
+{
+    JsonNode *n = json_object_get_member(args, name);
+
+    if (!JSON_NODE_HOLDS_VALUE(n)) {
+        core_set_error(err, "Parameter '%s' is not a string, number or boolean", name);
+        return false;
+    }
+    g_string_append_c(opts, ',');
+    opt_append(opts, name);
+    g_string_append_c(opts, '=');
+    switch (json_node_get_value_type(n)) {
+    case G_TYPE_STRING: opt_append(opts, json_node_get_string(n)); return true;
+    case G_TYPE_INT64: g_string_append_printf(opts, "%" G_GINT64_FORMAT, json_node_get_int(n));
+        return true;
+    case G_TYPE_BOOLEAN: g_string_append(opts, json_node_get_boolean(n) ? "on" : "off");
+        return true;
+    default:
+        core_set_error(err, "Parameter '%s' is not a string, number or boolean", name);
+        return false;
+    }
+}
+
+/* device_add {"driver": T, "id": ..., properties...}: as -device T,... */
+static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *driver = arg_string(args, "driver", err);
+    g_autoptr(GString) opts = NULL;
+    GList *names;
+    const type_entry *te;
+    bool ok = true, help = false;
+
+    if (!driver || !(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
+        return NULL;
+    }
+    if (!type_hotpluggable(te->info)) {
+        core_set_error(err, "Device '%s' does not support hotplugging", driver);
+        return NULL;
+    }
+    opts = g_string_new(driver);
+    names = json_object_get_members(args);
+    for (GList *l = names; l && ok; l = l->next) {
+        ok = strcmp(l->data, "driver") == 0 || opt_member(opts, args, l->data, err);
+    }
+    g_list_free(names);
+    if (!ok || opts_want_help(strchr(opts->str, ',') ? strchr(opts->str, ',') + 1 : NULL)) {
+        core_set_error(err, "device_add: bad parameters");
+        return NULL;
+    }
+    if (!dev_create_cli(opts->str, &help, err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
+static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *id = arg_string(args, "id", err);
+    tes_device *d = id ? dev_find(id) : NULL;
+
+    if (!id) {
+        return NULL;
+    }
+    if (!d) {
+        core_set_error(err, "Device '%s' not found", id);
+        return NULL;
+    }
+    if (!d->user_created || !type_hotpluggable(d->type)) {
+        core_set_error(err, "Device '%s' does not support hotplugging", id);
+        return NULL;
+    }
+    /* Unplugged at once (QEMU's SCSI devices are too): its bus tells the
+     * guest from unrealize. */
+    dev_free(d);
+    qmp_event("DEVICE_DELETED");
+    return empty_return();
+}
+
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
@@ -552,6 +649,8 @@ static const qmp_cmd commands[] = {
     {"query-version", cmd_query_version},
     {"query-commands", cmd_query_commands},
     {"set_link", cmd_set_link},
+    {"device_add", cmd_device_add},
+    {"device_del", cmd_device_del},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)

@@ -831,6 +831,7 @@ static const tes_type_info *const virtio_types[] = {
     &virtio_rng_pci_type,
     &virtio_net_device_type,
     &virtio_net_pci_type,
+    &virtio_scsi_pci_type,
     NULL,
 };
 

@@ -64,7 +64,7 @@ static tes_device *mmio_transport(fz *f)
     return t;
 }
 
-static tes_device *create(fz *f, const char *type, const char *props)
+tes_device *fv_create(fz *f, const char *type, const char *props)
 {
     tes_device *d = tes_harness_device(f->h, type, props);
 
@@ -106,10 +106,10 @@ void fv_setup(fz *f, fv_kind k)
     if (k == FV_BLK_MMIO) {
         drv.dev = mmio_transport(f);
         drv.base = VD_MMIO_BASE;
-        fz_device_add(f, create(f, "virtio-blk-device", "drive=d0,bus=virtio-mmio-bus.0"),
+        fz_device_add(f, fv_create(f, "virtio-blk-device", "drive=d0,bus=virtio-mmio-bus.0"),
                       map_child);
     } else {
-        drv.dev = create(f, k == FV_RNG_PCI ? "virtio-rng-pci" : "virtio-blk-pci",
+        drv.dev = fv_create(f, k == FV_RNG_PCI ? "virtio-rng-pci" : "virtio-blk-pci",
                          k == FV_RNG_PCI ? NULL : "drive=d0");
         fz_device_add(f, drv.dev, NULL);
         pci_map(f);

@@ -39,6 +39,8 @@ void fv_init(void);
 void fv_setup(fz *f, fv_kind kind);
 /* Target action i (0..FV_OPS-1). */
 void fv_op(fz *f, unsigned i);
+/* Create and realize a device, or fail the input with the harness error. */
+tes_device *fv_create(fz *f, const char *type, const char *props);
 
 /* Actions on queue qi of any driver d (fuzz-virtio-net.c uses them too):
  * a fuzzed chain (actions 0,1), an indirect table (2), raw ring indices

@@ -94,6 +94,19 @@ def run_qmp_session(q, proc):
     names = [p.get("name") for p in r.get("return", [])]
     check("qmp/query-plugins/lists-none-plugin", "none" in names, r)
 
+    # device_add/device_del: only types that declare hotplug (SCSI devices).
+    r = q.cmd("device_add", {"driver": "edu", "id": "e0"})
+    check("qmp/device_add/type-without-hotplug-is-refused",
+          "does not support hotplugging" in r.get("error", {}).get("desc", ""), r)
+    r = q.cmd("device_add", {"driver": "scsi-hd", "id": "h0", "drive": "nope"})
+    check("qmp/device_add/scsi-hd-without-a-scsi-bus-or-drive-is-an-error",
+          "error" in r and "h0" in r["error"].get("desc", ""), r)
+    r = q.cmd("device_add", {"driver": "scsi-hd", "id": ["x"]})
+    check("qmp/device_add/non-scalar-parameter-is-an-error", "error" in r, r)
+    r = q.cmd("device_del", {"id": "nope"})
+    check("qmp/device_del/unknown-id-is-DeviceNotFound-text",
+          "Device 'nope' not found" in r.get("error", {}).get("desc", ""), r)
+
     r = q.cmd("query-commands")
     cmds = [c["name"] for c in r.get("return", [])]
     check("qmp/query-commands/lists-quit-and-query-status",

@@ -81,5 +81,10 @@ typedef struct tes_type_info {
  * false: a host bridge function, an interrupt controller the board wires
  * itself); -device refuses it with one line. */
 #define TES_TYPE_NO_USER 0x1u
+/* QMP device_add / device_del may create and remove it while the guest
+ * runs (its bus tells the guest: a SCSI device and its HBA's events);
+ * other types are refused with "does not support hotplugging". A core
+ * that predates the flag ignores it (no hotplug). */
+#define TES_TYPE_HOTPLUG 0x2u
 
 #endif
