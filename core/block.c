@@ -1217,12 +1217,6 @@ const char *drive_path(tes_drive *d)
     return d->path;
 }
 
-/* The format the drive's image is read in (qcow2: the probed one). */
-const char *drive_format_name(tes_drive *d)
-{
-    return "raw";
-}
-
 const char *drive_user(tes_drive *d)
 {
     return d->user;

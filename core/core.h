@@ -312,7 +312,6 @@ typedef struct drive_stats {
 void drive_get_stats(tes_drive *d, drive_stats *out);
 const char *drive_id(tes_drive *d);
 const char *drive_path(tes_drive *d);
-const char *drive_format_name(tes_drive *d); /* "raw", "qcow2" */
 const char *drive_user(tes_drive *d);        /* the device that claimed it, or NULL */
 void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque); /* open order */
 /* Close drive ID; refused (false, *errp) while a device holds it. */

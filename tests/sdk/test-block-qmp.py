@@ -105,7 +105,7 @@ def main():
              "-blockdev", "driver=file,node-name=f0,filename=" + img,
              "-blockdev", "driver=raw,node-name=n0,file=f0",
              "-device", "nvme,id=nvme0,drive=n0,serial=x",
-             "-drive", "file=%s,if=none,id=d0,readonly=on" % img2],
+             "-drive", "file=%s,if=none,id=d0,format=raw,readonly=on" % img2],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             session(Qmp(sock), img, img2)

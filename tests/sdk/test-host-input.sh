@@ -22,7 +22,7 @@ q35="-M q35 -kernel $tmp/bzImage -display none -S"
 virt="-M virt,dumpdtb=$tmp/virt.dtb -display none -S"
 truncate -s 1M "$tmp/a.img"
 truncate -s 1M "$tmp/b.img"
-drives="-drive file=$tmp/a.img,if=none,id=d0 -drive file=$tmp/b.img,if=none,id=d1"
+drives="-drive file=$tmp/a.img,if=none,id=d0,format=raw -drive file=$tmp/b.img,if=none,id=d1,format=raw"
 
 # ---- one drive backs one device; nvme serials are unique ----
 refuse "drive/one-device: two nvme on one drive (drive= before id=) are refused" \
