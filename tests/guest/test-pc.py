@@ -21,6 +21,10 @@ The guest judges:
     the bridge probes with its interrupt routed through the bridge;
   - the disk reads the host's pattern and takes an O_DIRECT write the host
     finds in the image;
+  - the tutorial's -hda boot.qcow2 (qcow2 by probing, no format=) is an IDE
+    disk on the PIIX3 (ata_piix, /dev/sda): it reads the pattern qemu-img
+    put there and takes an O_DIRECT write; qemu-img check then finds the
+    image clean and the write in it;
   - RAM above 4 GiB (3 GiB below, 1 GiB above): MemTotal near 4 GiB;
   - `poweroff -f` (ACPI S5: PIIX4 SLP_TYP 0) ends the emulator with 0.
 Kernel command line: console=ttyS0 panic=-1 cryptomgr.notests no_timer_check.
@@ -94,6 +98,10 @@ dd if=/dev/urandom of=/tmp/p bs=4096 count=%(gblocks)d 2>/dev/null
 echo "DISK GUEST-MD5=$(md5sum < /tmp/p | cut -d' ' -f1)"
 dd if=/tmp/p of=$DEV bs=4096 seek=%(gseek)d oflag=direct conv=notrunc 2>/dev/null
 echo "DISK DD-STATUS=$?"
+echo "HDA HOST-MD5=$(dd if=/dev/sda bs=65536 count=%(blocks)d 2>/dev/null | md5sum \
+| cut -d' ' -f1)"
+dd if=/tmp/p of=/dev/sda bs=4096 seek=%(gseek)d oflag=direct conv=notrunc 2>/dev/null
+echo "HDA DD-STATUS=$?"
 sync
 """
 
@@ -147,14 +155,15 @@ def nics(console):
     return out
 
 
-def argv_for(emu, parts, initrd, img):
+def argv_for(emu, parts, initrd, img, hda):
     return [emu, "-M", "pc", "-cpu", "qemu64", "-smp", "2", "-m", "4096M", "-nographic",
             "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", CMDLINE,
             "-net", "nic", "-net", "user",
             "-drive", "file=%s,if=none,id=d0,format=raw" % img,
             "-device", "virtio-blk-pci,drive=d0,bus=pci.0,addr=0x4",
             "-device", "pci-bridge,id=bridge0,chassis_nr=1,bus=pci.0,addr=0x5",
-            "-device", "e1000,bus=bridge0,addr=0x3,netdev=n1", "-netdev", "user,id=n1"]
+            "-device", "e1000,bus=bridge0,addr=0x3,netdev=n1", "-netdev", "user,id=n1",
+            "-hda", hda]
 
 
 def check_boot(b):
@@ -233,9 +242,34 @@ def check_disk(c, img):
           value(c, "DISK DD-STATUS") == "0" and value(c, "DISK GUEST-MD5") == got, c[-2000:])
 
 
+def make_hda(wd):
+    """The tutorial's boot.qcow2: the host pattern, converted by qemu-img."""
+    raw, hda = os.path.join(wd, "hda.raw"), os.path.join(wd, "boot.qcow2")
+    with open(raw, "wb") as f:
+        f.truncate(IMAGE_SIZE)
+        f.write(pattern(PATTERN_LEN, b"hda"))
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, hda], check=True)
+    return hda
+
+
+def check_hda(c, wd, hda):
+    want = hashlib.md5(pattern(PATTERN_LEN, b"hda")).hexdigest()
+    check("-hda boot.qcow2 (probed qcow2) on the PIIX3 IDE reads qemu-img's pattern",
+          "HDA HOST-MD5=%s" % want in c, c[-2000:])
+    chk = subprocess.run(["qemu-img", "check", hda], capture_output=True, text=True)
+    out = os.path.join(wd, "hda.out")
+    subprocess.run(["qemu-img", "convert", "-O", "raw", hda, out], check=True)
+    with open(out, "rb") as f:
+        f.seek(GUEST_OFF)
+        got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
+    check("-hda: the guest's O_DIRECT write is in the qcow2 image, qemu-img check clean",
+          value(c, "HDA DD-STATUS") == "0" and value(c, "DISK GUEST-MD5") == got
+          and chk.returncode == 0, chk.stdout + chk.stderr + c[-1500:])
+
+
 def run(emu, wd):
     parts = guest_parts()
-    mods = guestlib.module_files(parts, ["e1000", "virtio_pci", "virtio_blk"])
+    mods = guestlib.module_files(parts, ["e1000", "virtio_pci", "virtio_blk", "ata_piix", "sd_mod"])
     dhcp = os.path.join(wd, "dhcp.sh")
     with open(dhcp, "w") as f:
         f.write(DHCP_SCRIPT)
@@ -247,13 +281,15 @@ def run(emu, wd):
     with open(img, "wb") as f:
         f.truncate(IMAGE_SIZE)
         f.write(pattern(PATTERN_LEN, b"host"))
-    b = guestlib.Boot(argv_for(emu, parts, initrd, img), BOOT_TIMEOUT)
+    hda = make_hda(wd)
+    b = guestlib.Boot(argv_for(emu, parts, initrd, img, hda), BOOT_TIMEOUT)
     c = b.console
     check_boot(b)
     check_chipset(c)
     check_irqs(c)
     check_net(c)
     check_disk(c, img)
+    check_hda(c, wd, hda)
 
 
 def main():
