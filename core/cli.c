@@ -427,6 +427,10 @@ static bool machine_accel(cli_opts *o, char **errp)
         return true;
     }
     items = g_strsplit(o->machine, ",", -1);
+    if (!items[0]) { /* -M "": the machine's own check refuses it */
+        g_strfreev(items);
+        return true;
+    }
     rest = g_string_new(items[0]);
     for (char **p = items + 1; *p && ok; p++) {
         if (g_str_has_prefix(*p, "accel=")) {

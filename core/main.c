@@ -298,12 +298,13 @@ int main(int argc, char **argv)
     if (o.accel_warning) {
         fprintf(stderr, "tessera: warning: %s\n", o.accel_warning);
     }
-    if (o.help) {
-        cli_print_help(stdout);
-        return 0;
-    }
-    if (o.version) {
-        printf("%s\n", VERSION_LINE);
+    if (o.help || o.version) {
+        if (o.help) {
+            cli_print_help(stdout);
+        } else {
+            printf("%s\n", VERSION_LINE);
+        }
+        cli_opts_free(&o);
         return 0;
     }
     clock_pause(); /* virtual time stands still until the vCPUs start */
@@ -311,10 +312,12 @@ int main(int argc, char **argv)
     if (o.list_plugins) {
         plugins_warn_skipped();
         plugins_print_list(stdout);
+        cli_opts_free(&o);
         return 0;
     }
     if (handle_help_requests(&o)) {
         plugins_warn_skipped();
+        cli_opts_free(&o);
         return 0;
     }
     fill_machine_config(&o);
