@@ -226,9 +226,9 @@ static bool unix_opts(const char *spec, char **path, bool *wait, char **errp)
     char **parts = g_strsplit(spec, ",", -1);
     bool server = false, ok = true;
 
-    *path = g_strdup(parts[0]);
+    *path = g_strdup(parts[0] ? parts[0] : "");
     *wait = true;
-    for (char **p = parts + 1; *p && ok; p++) {
+    for (char **p = parts + (parts[0] != NULL); *p && ok; p++) {
         if (!strcmp(*p, "server") || !strcmp(*p, "server=on")) {
             server = true;
         } else if (!strcmp(*p, "nowait") || !strcmp(*p, "wait=off")) {

@@ -961,6 +961,13 @@ static bool parse_spec(const char *spec, char **path, bool *wait, char **errp)
     }
     items = g_strsplit(spec + 5, ",", -1);
     *wait = true;
+    if (!items[0]) {
+        /* "unix:" alone: g_strsplit of "" gives no items at all */
+        g_strfreev(items);
+        *path = NULL;
+        core_set_error(errp, "-qmp: empty socket path in '%s'", spec);
+        return false;
+    }
     for (char **p = items + 1; *p && ok; p++) {
         if (!strcmp(*p, "server") || !strcmp(*p, "server=on")) {
             continue;
