@@ -156,6 +156,7 @@ typedef struct opts {
     const char *plugin, *path, *only;
     double secs;
     uint64_t size;
+    int runs;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -165,6 +166,8 @@ static void parse(int argc, char **argv, opts *o)
             o->plugin = argv[++i];
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             o->secs = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+            o->runs = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             o->only = argv[++i]; /* "raw" or the driver's name: for profiling one side */
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
@@ -175,38 +178,67 @@ static void parse(int argc, char **argv, opts *o)
     }
 }
 
-/* Runs the sides --only allows and prints each figure and the ratio. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Runs the sides --only allows, alternating, --runs times (the host is
+ * shared: one run is noise); prints each run, the medians and the ratio
+ * of the medians. */
 static void report(const bench_driver *drv, const opts *o)
 {
     g_autofree char *title = g_strdup_printf("%s (harness):", drv->title);
     g_autofree char *ratio = g_strdup_printf("ratio %s/raw:", drv->name);
-    double raw = 0, dev = 0;
+    g_autofree double *raw = g_new0(double, o->runs);
+    g_autofree double *dev = g_new0(double, o->runs);
+    bool do_raw = strcmp(o->only, drv->name) != 0, do_dev = strcmp(o->only, "raw") != 0;
+    double mraw, mdev;
 
-    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s each\n", o->path,
-           o->size / 1048576.0, QD, o->secs);
-    if (strcmp(o->only, drv->name) != 0) {
-        raw = run_raw(o->path, o->size, o->secs);
-        printf("%-23s%10.0f IOPS\n", "raw io_uring:", raw);
+    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s each, %d run(s)\n",
+           o->path, o->size / 1048576.0, QD, o->secs, o->runs);
+    for (int i = 0; i < o->runs; i++) {
+        raw[i] = do_raw ? run_raw(o->path, o->size, o->secs) : 0;
+        dev[i] = do_dev ? run_dev(drv, o->plugin, o->path, o->size, o->secs) : 0;
+        if (o->runs > 1) {
+            printf("  run %d: raw %.0f, %s %.0f IOPS\n", i + 1, raw[i], drv->name, dev[i]);
+        }
     }
-    if (strcmp(o->only, "raw") != 0) {
-        dev = run_dev(drv, o->plugin, o->path, o->size, o->secs);
-        printf("%-23s%10.0f IOPS\n", title, dev);
+    mraw = median(raw, o->runs);
+    mdev = median(dev, o->runs);
+    if (do_raw) {
+        printf("%-23s%10.0f IOPS%s\n", "raw io_uring:", mraw, o->runs > 1 ? " (median)" : "");
     }
-    if (raw > 0 && dev > 0) {
-        printf("%-23s%10.3f (aim >= 0.8)\n", ratio, dev / raw);
+    if (do_dev) {
+        printf("%-23s%10.0f IOPS%s\n", title, mdev, o->runs > 1 ? " (median)" : "");
+    }
+    if (mraw > 0 && mdev > 0) {
+        printf("%-23s%10.3f (aim >= %.1f)\n", ratio, mdev / mraw, drv->aim ? drv->aim : 0.8);
     }
 }
 
 int bench_main(int argc, char **argv, const bench_driver *drv)
 {
-    opts o = {g_getenv(drv->plugin_env), NULL, "", 5, 1ull << 30};
+    opts o = {g_getenv(drv->plugin_env), NULL, "", 5, 1ull << 30, 1};
     g_autofree char *tmp = NULL;
     struct stat st;
 
     parse(argc, argv, &o);
     if (!o.plugin) {
-        fprintf(stderr, "usage: %s --plugin %s [--seconds N] [--size B] [FILE]\n", argv[0],
-                drv->plugin_so);
+        fprintf(stderr, "usage: %s --plugin %s [--seconds N] [--runs R] [--size B] [FILE]\n",
+                argv[0], drv->plugin_so);
+        return 2;
+    }
+    if (o.runs < 1 || o.secs <= 0) {
+        fprintf(stderr, "%s: --runs and --seconds want positive numbers\n", argv[0]);
         return 2;
     }
     if (!o.path) {

@@ -1,7 +1,7 @@
 /*
  * virtio-scsi IOPS beside raw io_uring, in one process, on one raw file.
  *
- *   virtio-scsi-iops [--plugin scsi.so] [--seconds N] [--size BYTES]
+ *   virtio-scsi-iops [--plugin scsi.so] [--seconds N] [--runs R] [--size BYTES]
  *                    [--only raw|virtio-scsi] [FILE]
  *
  * (a) raw: liburing, 4 KiB random reads at queue depth 32 on FILE;
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 {
     static const bench_driver drv = {
         .name = "virtio-scsi", .title = "virtio-scsi", .plugin_env = "SCSI_PLUGIN",
-        .plugin_so = "scsi.so", .image = "virtio-scsi-iops.img",
+        .plugin_so = "scsi.so", .image = "virtio-scsi-iops.img", .aim = 0.9,
         .up = vscsi_up, .submit = vscsi_req, .kick = vscsi_kick,
         .reap = vscsi_reap, .down = vscsi_down,
     };
