@@ -116,6 +116,7 @@ struct sreq {
     uint64_t bounce_len;
     uint64_t lba;        /* VERIFY: where the compare data came from */
     sreq_next_fn then;   /* after the block requests in flight */
+    size_t priv_size;    /* of pub.priv, which follows the sreq */
 };
 
 /* scsi-bus.c: finishing requests. */

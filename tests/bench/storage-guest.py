@@ -9,6 +9,7 @@ tessera/QEMU. Not a pass/fail test.
     tests/bench/storage-guest.py [TESSERA] [--runs N] [--seconds S]
         [--hba virtio-blk-pci,virtio-scsi-pci,nvme,megasas,lsi53c895a]
         [--format raw,qcow2] [--arch arm64,amd64] [--qemu-prefix P]
+        [--workloads randread,randwrite,seqread,seqwrite]
 
 Defaults: build/tessera, 3 runs, 3 s per workload, --hba virtio-blk-pci,
 --format qcow2,raw, --arch arm64. arm64 is `-M virt -cpu cortex-a57`
@@ -26,7 +27,11 @@ In the guest: tests/bench/gio.c, a static program built here with clang
 for the guest's architecture (no libc), O_DIRECT and Linux native AIO on
 the block device. Figures are host-timed from when its GIO-START/GIO-END
 markers show on the console (an emulator's guest clock need not follow
-the host's); the guest-timed figure is printed beside each run.
+the host's); the guest-timed figure is printed beside each run, and the
+same work per second of the emulator process's CPU time (/proc/PID/stat at
+each marker: on a host shared with other jobs it moves far less than the
+wall-clock figure; an emulator idling while the host's I/O completes is
+not charged for the wait, so read both).
 
 Adding a controller: one line in HBAS (its -device lines, its guest
 modules and how the guest finds disk i).
@@ -168,8 +173,30 @@ def markers(formats):
             for m in ("GIO-START %s.%s" % (f, w.name), "GIO-END %s.%s " % (f, w.name))]
 
 
-def figures(b, formats):
-    """{(format, workload): (host-timed, guest-timed)} for what completed."""
+def cpu_seconds(pid):
+    """User + system CPU seconds of process pid so far (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_actions(formats, cpu):
+    """Boot actions noting the emulator's CPU time in cpu[marker] when each
+    marker shows: on a shared host, work per emulator CPU second moves far
+    less than work per wall second."""
+    def note(m):
+        def act(b):
+            try:
+                cpu[m] = cpu_seconds(b.proc.pid)
+            except (OSError, ValueError, IndexError):
+                pass
+        return act
+    return {m: note(m) for m in markers(formats)}
+
+
+def figures(b, formats, cpu):
+    """{(format, workload): (host-timed, guest-timed, per emulator CPU
+    second)} for what completed."""
     out = {}
     for f in formats:
         for w in WORKLOADS:
@@ -181,7 +208,9 @@ def figures(b, formats):
                 continue
             ops, nbytes, us = int(m.group(1)), int(m.group(2)), int(m.group(3))
             per = (lambda s: ops / s) if w.unit == "IOPS" else (lambda s: nbytes / s / 1e6)
-            out[(f, w.name)] = (per(t1 - t0), per(us / 1e6) if us else 0.0)
+            c = cpu.get("GIO-END %s " % name, 0) - cpu.get("GIO-START %s" % name, 0)
+            out[(f, w.name)] = (per(t1 - t0), per(us / 1e6) if us else 0.0,
+                                per(c) if c > 0 else 0.0)
     return out
 
 
@@ -192,9 +221,10 @@ def one_run(arch, hba, emu, parts, initrd, imgs, formats):
     extra += HBAS[hba].devices(len(formats))
     if "qemu" in os.path.basename(emu):
         extra += ["-nic", "none"]
+    cpu = {}
     b = guestlib.Boot(argv_for(arch, emu, parts, initrd, extra), TIMEOUT,
-                      markers=markers(formats))
-    got = figures(b, formats)
+                      markers=markers(formats), actions=cpu_actions(formats, cpu))
+    got = figures(b, formats, cpu)
     if len(got) < len(formats) * len(WORKLOADS):
         print("%s: %d of %d figures (status %s%s)\n%s" % (
             emu, len(got), len(formats) * len(WORKLOADS), b.status,
@@ -203,22 +233,26 @@ def one_run(arch, hba, emu, parts, initrd, imgs, formats):
 
 
 def report(arch, hba, formats, emus, results, runs):
-    print("\n%s, %s, %d run(s), medians, host-timed (guest-timed in the run lists):"
-          % (arch, hba, runs))
+    print("\n%s, %s, %d run(s), medians; per wall second (host-timed) and per second of"
+          " the emulator's CPU time" % (arch, hba, runs))
     for f in formats:
         for w in WORKLOADS:
             key = (f, w.name)
-            med = {n: statistics.median(r[0] for r in results[n][key])
+            wall = {n: statistics.median(r[0] for r in results[n][key])
+                    for n in emus if results[n].get(key)}
+            cpu = {n: statistics.median(r[2] for r in results[n][key])
                    for n in emus if results[n].get(key)}
             line = "  %-6s %-9s %s QD%-2d" % (f, w.name, "4K" if w.bs == 4096 else "1M", w.qd)
             for n in emus:
-                line += "  %s %s" % (n, "%8.1f %s" % (med[n], w.unit) if n in med else "n/a")
-            if len(med) == 2 and med["qemu"] > 0:
-                line += "  ratio tessera/qemu %.2f" % (med["tessera"] / med["qemu"])
+                line += "  %s %s" % (n, "%8.1f %s (%.1f/CPU s)" % (wall[n], w.unit, cpu[n])
+                                     if n in wall else "n/a")
+            if len(wall) == 2 and wall["qemu"] > 0 and cpu["qemu"] > 0:
+                line += "  ratio tessera/qemu %.2f (%.2f per CPU s)" % (
+                    wall["tessera"] / wall["qemu"], cpu["tessera"] / cpu["qemu"])
             print(line)
             for n in emus:
-                print("      %s runs: %s" % (n, " ".join("%.0f/%.0f" % r
-                                                         for r in results[n].get(key, []))))
+                print("      %s runs (host-timed/guest-timed/per CPU s): %s" % (
+                    n, " ".join("%.0f/%.0f/%.0f" % r for r in results[n].get(key, []))))
     sys.stdout.flush()
 
 
@@ -254,14 +288,20 @@ def main():
     ap.add_argument("--hba", default="virtio-blk-pci")
     ap.add_argument("--format", default="qcow2,raw")
     ap.add_argument("--arch", default="arm64")
-    ap.add_argument("--qemu-prefix", default="", help="directory of qemu-system-* (with /)")
+    ap.add_argument("--workloads", default=",".join(w.name for w in WORKLOADS))
+    ap.add_argument("--qemu-prefix", default="",
+                    help="directory of qemu-system-* (with /); one without it: tessera only")
     args = ap.parse_args()
+    wanted = args.workloads.split(",")
+    WORKLOADS[:] = [w for w in WORKLOADS if w.name in wanted]
     args.format = args.format.split(",")
     bad = [h for h in args.hba.split(",") if h not in HBAS]
     bad += [f for f in args.format if f not in ("raw", "qcow2")]
     bad += [a for a in args.arch.split(",") if a not in ARCHS]
+    bad += [w for w in wanted if w not in [x.name for x in WORKLOADS]]
     if bad or args.runs < 1 or args.seconds < 1:
-        print("storage-guest: unknown %s (hba: %s; format: raw, qcow2; arch: %s)"
+        print("storage-guest: unknown %s (hba: %s; format: raw, qcow2; arch: %s;"
+              " workloads: randread, randwrite, seqread, seqwrite)"
               % (", ".join(bad) or "count", ", ".join(HBAS), ", ".join(ARCHS)), file=sys.stderr)
         return 2
     print("uptime (the host is shared: figures move with its load): "
