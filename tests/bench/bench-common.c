@@ -245,8 +245,14 @@ static void report(const bench_driver *drv, const opts *o)
         rate d = do_dev ? run_dev(drv, o->plugin, o->path, o->size, o->secs) : (rate){0, 0};
 
         raw[i] = r.wall, rawc[i] = r.cpu, dev[i] = d.wall, devc[i] = d.cpu;
-        printf("  run %d: raw %.0f IOPS (%.0f per CPU s), %s %.0f IOPS (%.0f per CPU s)\n",
-               i + 1, r.wall, r.cpu, drv->name, d.wall, d.cpu);
+        printf("  run %d:", i + 1);
+        if (do_raw) {
+            printf(" raw %.0f IOPS (%.0f per CPU s)", r.wall, r.cpu);
+        }
+        if (do_dev) {
+            printf(" %s %.0f IOPS (%.0f per CPU s)", drv->name, d.wall, d.cpu);
+        }
+        printf("\n");
     }
     mr = median(raw, o->runs);
     md = median(dev, o->runs);
