@@ -66,7 +66,8 @@ WORKLOADS = [
 # modules, and a shell function body printing disk $1's /dev path.
 Hba = namedtuple("Hba", "devices modules find")
 
-SCSI_FIND = 'b=$(ls /sys/class/scsi_device/*:0:$1:0/device/block 2>/dev/null); ' \
+# Any channel: megaraid_sas shows JBOD disks on channel 2 (QEMU's megasas).
+SCSI_FIND = 'b=$(ls /sys/class/scsi_device/*:*:$1:0/device/block 2>/dev/null); ' \
             '[ -n "$b" ] && echo /dev/$b'
 
 
