@@ -250,7 +250,7 @@ static void report(const bench_driver *drv, const opts *o)
             printf(" raw %.0f IOPS (%.0f per CPU s)", r.wall, r.cpu);
         }
         if (do_dev) {
-            printf(" %s %.0f IOPS (%.0f per CPU s)", drv->name, d.wall, d.cpu);
+            printf("%s %s %.0f IOPS (%.0f per CPU s)", do_raw ? "," : "", drv->name, d.wall, d.cpu);
         }
         printf("\n");
     }
