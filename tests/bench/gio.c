@@ -16,9 +16,9 @@
  * so the host can time the run from the console (an emulator's guest
  * clock need not follow the host's) and read the guest's own figure.
  *
- * No libc: built freestanding for aarch64 and x86_64 with clang
- * (-nostdlib -static), syscalls by hand, so no cross toolchain or guest
- * library is needed. Exit status 0, or 1 with a "GIO-FAIL" line.
+ * No libc: compiled freestanding for aarch64 and x86_64 by clang
+ * (--target=..., -ffreestanding -c) and linked -static by binutils' ld,
+ * syscalls by hand, so no cross libc or guest library is needed. Exit status 0, or 1 with a "GIO-FAIL" line.
  */
 #include <stddef.h>
 #include <stdint.h>

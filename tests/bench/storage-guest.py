@@ -24,8 +24,8 @@ are read once beforehand, so both emulators find them in the host's page
 cache (both use cache=writeback).
 
 In the guest: tests/bench/gio.c, a static program built here with clang
-for the guest's architecture (no libc), O_DIRECT and Linux native AIO on
-the block device. Figures are host-timed from when its GIO-START/GIO-END
+for the guest's architecture (no libc) and binutils' ld, O_DIRECT and Linux
+native AIO on the block device. Figures are host-timed from when its GIO-START/GIO-END
 markers show on the console (an emulator's guest clock need not follow
 the host's); the guest-timed figure is printed beside each run, and the
 same work per second of the emulator process's CPU time (/proc/PID/stat at
@@ -92,21 +92,28 @@ HBAS = {
 }
 
 ARCHS = {
-    # arch: (clang target, QEMU binary)
-    "arm64": ("aarch64-linux-gnu", "qemu-system-aarch64"),
-    "amd64": ("x86_64-linux-gnu", "qemu-system-x86_64"),
+    # arch: (clang target, linker, QEMU binary); the linkers are binutils'
+    # (scripts/install-deps installs both).
+    "arm64": ("aarch64-linux-gnu", "aarch64-linux-gnu-ld", "qemu-system-aarch64"),
+    "amd64": ("x86_64-linux-gnu", "ld", "qemu-system-x86_64"),
 }
 
 
 def build_gio(wd, arch):
-    out = os.path.join(wd, "gio")
-    argv = ["clang", "--target=" + ARCHS[arch][0], "-O2", "-static", "-nostdlib",
-            "-ffreestanding", "-fno-stack-protector", "-fno-pie", "-fuse-ld=lld",
-            "-o", out, os.path.join(HERE, "gio.c")]
-    p = subprocess.run(argv, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise guestlib.GuestError("building gio.c failed (clang and lld needed):\n"
-                                  + p.stderr.strip())
+    """gio.c for the guest: clang (no libc) to an object, binutils to a
+    static executable."""
+    obj, out = os.path.join(wd, "gio.o"), os.path.join(wd, "gio")
+    steps = [["clang", "--target=" + ARCHS[arch][0], "-O2", "-ffreestanding", "-fno-builtin",
+              "-fno-stack-protector", "-fno-pic", "-c", "-o", obj, os.path.join(HERE, "gio.c")],
+             [ARCHS[arch][1], "-static", "-o", out, obj]]
+    for argv in steps:
+        try:
+            p = subprocess.run(argv, capture_output=True, text=True)
+        except OSError as e:
+            raise guestlib.GuestError("building gio.c: %s: %s" % (argv[0], e))
+        if p.returncode != 0:
+            raise guestlib.GuestError("building gio.c: %s failed:\n%s"
+                                      % (argv[0], p.stderr.strip()))
     return out
 
 
@@ -266,11 +273,11 @@ def bench(arch, hba, args, wd, imgs):
                                   + guest_script(HBAS[hba], args.format, args.seconds),
                                   files=[gio], modules=mods)
     emus = {"tessera": args.tessera}
-    qemu = shutil.which(args.qemu_prefix + ARCHS[arch][1])
+    qemu = shutil.which(args.qemu_prefix + ARCHS[arch][2])
     if qemu:
         emus["qemu"] = qemu
     else:
-        print("%s not found: tessera only" % ARCHS[arch][1])
+        print("%s not found: tessera only" % ARCHS[arch][2])
     results = {n: {} for n in emus}
     for _ in range(args.runs):
         for n, e in emus.items():
