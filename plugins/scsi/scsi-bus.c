@@ -28,10 +28,11 @@
 #define OP_INQUIRY 0x12
 #define OP_REPORT_LUNS 0xa0
 #define MAX_REPORT_LUNS 512
-/* Finished requests a bus keeps for the next ones: a disk at queue depth
- * 32 otherwise costs a calloc and a free per command, which glibc serves
- * from its slow bins once more than 7 of a size are live (its per-thread
- * cache), a third of the user-space work of a 4 KiB read (callgrind). */
+/* Finished requests kept for the next ones (of any bus: an HBA may free
+ * a request after its bus is gone): a disk at queue depth 32 otherwise
+ * costs a calloc and a free per command, which glibc serves from its slow
+ * bins once more than 7 of a size are live (its per-thread cache). Under
+ * the devices' lock, as the buses. */
 #if defined(__SANITIZE_ADDRESS__)
 #define FREE_REQS 0 /* under ASan a finished request is freed: use after free shows */
 #elif defined(__has_feature)
@@ -53,9 +54,10 @@ struct tes_scsi_bus {
     scsi_lu *lus;  /* plug order */
     sreq *reqs;    /* submitted, not yet completed */
     unsigned ninflight;
-    sreq *free_reqs; /* finished, for req_new to reuse (linked by next) */
-    unsigned nfree;
 };
+
+static sreq *free_reqs; /* finished, for req_new to reuse (linked by next) */
+static unsigned nfree;
 
 /* ---- the bus ---- */
 
@@ -94,11 +96,6 @@ static void bus_free(tes_scsi_bus *b)
         return;
     }
     bus_drain(b);
-    while (b->free_reqs) {
-        sreq *r = b->free_reqs;
-        b->free_reqs = r->next;
-        free(r);
-    }
     free(b);
 }
 
@@ -250,11 +247,11 @@ static tes_scsi_req *req_new(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t
                              uint64_t tag, const uint8_t *cdb, uint32_t cdb_len,
                              size_t priv_size)
 {
-    sreq *r = b->free_reqs;
+    sreq *r = free_reqs;
 
     if (r && r->priv_size == priv_size) {
-        b->free_reqs = r->next;
-        b->nfree--;
+        free_reqs = r->next;
+        nfree--;
         memset(r, 0, sizeof(*r) + priv_size);
     } else if (!(r = calloc(1, sizeof(*r) + priv_size))) {
         return NULL;
@@ -292,10 +289,10 @@ static void req_free(tes_scsi_req *pub)
     unmap_all(r);
     free(r->slice);
     free(r->bounce);
-    if (r->bus->nfree < FREE_REQS) {
-        r->next = r->bus->free_reqs;
-        r->bus->free_reqs = r;
-        r->bus->nfree++;
+    if (nfree < FREE_REQS) {
+        r->next = free_reqs;
+        free_reqs = r;
+        nfree++;
         return;
     }
     free(r);
