@@ -131,7 +131,7 @@ def guest_script(hba, formats, secs):
     for k, fmt in enumerate(formats):
         lines.append("D=$(dev %d); echo \"DISK %s $D\"" % (k, fmt))
         for w in WORKLOADS:
-            lines.append("/gio %s.%s "$D" %s %d %d %d %d || echo GIO-STATUS $?" % (
+            lines.append('/gio %s.%s "$D" %s %d %d %d %d || echo GIO-STATUS $?' % (
                 fmt, w.name, w.mode, w.bs, w.qd, secs, SPAN_MIB))
     return "\n".join(lines) + "\n"
 
