@@ -110,6 +110,13 @@ static scsi_lu *find_lu(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun)
     return NULL;
 }
 
+/* The LU at ch:id:lun or NULL, for the HBAs of this plugin that describe
+ * their devices to the guest (megasas: sizes, INQUIRY data). */
+scsi_lu *scsi_bus_lu(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun)
+{
+    return find_lu(b, ch, id, lun);
+}
+
 static bool target_present(tes_scsi_bus *b, uint32_t ch, uint32_t id)
 {
     for (scsi_lu *lu = b->lus; lu; lu = lu->next) {
@@ -766,9 +773,10 @@ static const tes_type_info *const scsi_types[] = {
     &scsi_hd_type,
     &scsi_cd_type,
     &virtio_scsi_device_type,
+    &megasas_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "scsi", .version = "0.1.0", .license = "MIT",
-                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device",
+                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device, megasas",
                   .types = scsi_types, .init = scsi_plugin_init);

@@ -145,6 +145,7 @@ int lu_attach(scsi_lu *lu);
 void lu_detach(scsi_lu *lu);
 void lu_set_ua(scsi_lu *lu, scsi_sense s);
 unsigned lu_luns(tes_scsi_bus *bus, uint32_t channel, uint32_t id, uint32_t *out, unsigned max);
+scsi_lu *scsi_bus_lu(tes_scsi_bus *bus, uint32_t channel, uint32_t id, uint32_t lun);
 
 /* scsi-xfer.c: direction and most bytes a CDB moves on lu. */
 void cdb_xfer(const scsi_lu *lu, const uint8_t *cdb, tes_scsi_dir *dir, uint64_t *len);
@@ -190,8 +191,8 @@ static inline void st_be64(uint8_t *p, uint64_t v)
 /* scsi-disk.c: READ and WRITE 6/10/12/16 (range, write protection, FUA). */
 void disk_rw(scsi_lu *lu, sreq *r, bool write);
 
-/* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c). */
-extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type;
+/* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c, megasas.c). */
+extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type, megasas_type;
 extern const scsi_lu_class scsi_hd_class, scsi_cd_class;
 /* Properties scsi-hd and scsi-cd share (QEMU's names): the address on the
  * bus, then identification. */
