@@ -73,7 +73,7 @@ static unsigned ld_ids(megasas *s, uint8_t *ids)
 {
     unsigned n = 0;
 
-    for (uint32_t id = 0; id < MFI_MAX_LD; id++) {
+    for (uint32_t id = 0; id < MFI_MAX_LD && !s->use_jbod; id++) {
         if (scsi_bus_lu(s->sbus, 0, id, 0)) {
             ids[n++] = id;
         }
@@ -246,7 +246,7 @@ static void ld_props(uint8_t id, uint8_t *p)
 
 static uint32_t ld_info(megasas *s, uint8_t id, uint8_t *p, bool props_only)
 {
-    scsi_lu *lu = id < MFI_MAX_LD ? scsi_bus_lu(s->sbus, 0, id, 0) : NULL;
+    scsi_lu *lu = id < MFI_MAX_LD && !s->use_jbod ? scsi_bus_lu(s->sbus, 0, id, 0) : NULL;
 
     if (!lu) {
         return MFI_STAT_DEVICE_NOT_FOUND;

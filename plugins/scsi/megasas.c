@@ -15,8 +15,9 @@
  *                firmware status says so and Linux then also uses IEEE SGLs
  *   use_jbod     off (default): every device at LUN 0 is a logical drive
  *                numbered by its scsi-id, as QEMU's megasas shows disks
- *                (Linux: <host>:2:<scsi-id>:0); on: devices are also listed
- *                as system physical drives (Linux: <host>:0:<scsi-id>:<lun>)
+ *                (Linux: <host>:2:<scsi-id>:0); on: no logical drives, the
+ *                devices are system physical drives (Linux:
+ *                <host>:0:<scsi-id>:<lun>, through PD pass-through)
  *   sas_address  the controller's SAS address (0: derived from the slot)
  *   hba_serial   controller serial number, default QEMU's
  *
@@ -115,9 +116,13 @@ static void cmd_unlink(megasas *s, mcmd *c)
  * an entry not consumed yet would lose another one anyway. */
 static void post_reply(megasas *s, uint64_t context)
 {
-    uint32_t width = s->ctx64 ? 8 : 4, next = (s->producer + 1) % s->rq_entries;
+    uint32_t width = s->ctx64 ? 8 : 4, next;
     uint8_t ci[4], ent[8];
 
+    if (s->rq_entries < 2 || s->producer >= s->rq_entries) {
+        return; /* only a refused migration stream leaves these */
+    }
+    next = (s->producer + 1) % s->rq_entries;
     if (H->dma_read(s->dev, s->ci_pa, ci, 4) != TES_MEM_OK) {
         mfi_guest_error(s, "consumer index at 0x%llx is not in RAM",
                         (unsigned long long)s->ci_pa);
@@ -254,17 +259,11 @@ static void hba_complete(void *opaque, tes_scsi_req *req)
     cmd_finish(s, c, status, req->status, sense_len);
 }
 
-/* LD n is the device at scsi-id n, LUN 0 (QEMU's numbering). */
+/* LD n is the device at scsi-id n, LUN 0 (QEMU's numbering); none with
+ * use_jbod (the devices are system physical drives then). */
 static bool ld_present(megasas *s, uint32_t id)
 {
-    uint32_t ch, t, l;
-
-    for (unsigned i = 0; scsi_ops.lun_at(s->sbus, i, &ch, &t, &l); i++) {
-        if (t == id && l == 0) {
-            return true;
-        }
-    }
-    return false;
+    return !s->use_jbod && id < MFI_MAX_LD && scsi_bus_lu(s->sbus, 0, id, 0);
 }
 
 static uint32_t scsi_submit(megasas *s, mcmd *c, uint32_t id, uint32_t lun, const uint8_t *cdb,
@@ -324,7 +323,7 @@ static uint32_t do_scsi(megasas *s, mcmd *c, const uint8_t *hdr)
         mfi_guest_error(s, "pass-through CDB of %u bytes", cdb_len);
         return MFI_STAT_INVALID_PARAMETER;
     }
-    if (ld && (id >= MFI_MAX_LD || lun != 0 || !ld_present(s, id))) {
+    if (ld && (lun != 0 || !ld_present(s, id))) {
         return MFI_STAT_DEVICE_NOT_FOUND;
     }
     if (dir == TES_SCSI_DIR_NONE && hdr[FR_SGE_COUNT] && mfi_le32(hdr + FR_XFER_LEN)) {
@@ -356,7 +355,7 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     msgl *sgl;
 
     sense_setup(c, hdr);
-    if (id >= MFI_MAX_LD || !ld_present(s, id)) {
+    if (!ld_present(s, id)) {
         return MFI_STAT_DEVICE_NOT_FOUND;
     }
     st_be64(cdb + 2, lba);
@@ -465,6 +464,8 @@ static void handle_frame(megasas *s, uint64_t addr)
     mcmd *c;
 
     if (s->fw_state == MFI_FWSTATE_FAULT) {
+        mfi_guest_error(s, "frame at 0x%llx while the firmware is in FAULT: dropped",
+                        (unsigned long long)addr);
         return;
     }
     if (H->dma_read(s->dev, addr, hdr, sizeof(hdr)) != TES_MEM_OK) {

@@ -295,6 +295,29 @@ static void test_ctrl_info_and_lists(void)
     sd_down(&m.f);
 }
 
+static uint8_t pthru(mg *m, unsigned slot, uint8_t cmd, uint8_t target, const uint8_t *cdb,
+                     unsigned cdb_len, uint16_t flags, uint32_t len);
+
+/* use_jbod: no logical drives; the devices are system physical drives. */
+static void test_jbod(void)
+{
+    static const uint8_t inq[6] = {0x12, 0, 0, 0, 36, 0};
+    mg m;
+
+    up_init(&m, ",use_jbod=on");
+    g_assert_cmphex(dcmd(&m, 1, 0x03010100, 1, 75, false), ==, S_OK);
+    g_assert_cmpuint(r32(&m, data(1) + 4), ==, 0);
+    g_assert_cmphex(dcmd(&m, 1, 0x02010100, 5, 512, false), ==, S_OK);
+    g_assert_cmpuint(r32(&m, data(1) + 4), ==, 2);
+    g_assert_cmpuint(m.ram[data(1) + 8 + 24], ==, 1); /* device id of the second */
+    g_assert_cmphex(dcmd(&m, 1, 0x02020000, 0, 512, false), ==, S_OK);
+    g_assert_cmphex(m.ram[data(1) + 184], ==, 0x40); /* SYSTEM */
+    g_assert_cmphex(pthru(&m, 4, C_LD_SCSI, 0, inq, 6, F_DIR_READ, 36), ==,
+                    S_DEVICE_NOT_FOUND);
+    g_assert_cmphex(pthru(&m, 4, C_PD_SCSI, 0, inq, 6, F_DIR_READ, 36), ==, S_OK);
+    sd_down(&m.f);
+}
+
 /* LD READ of 8 sectors at LBA 4 in two 32-bit SGEs, posted: INTx. */
 static void test_ld_read_write_intx(void)
 {
@@ -533,6 +556,7 @@ int main(int argc, char **argv)
     g_test_add_func("/megasas/handshake-and-init", test_handshake_and_init);
     g_test_add_func("/megasas/no-msix-and-io-bar", test_no_msix_and_io_bar);
     g_test_add_func("/megasas/ctrl-info-and-drive-lists", test_ctrl_info_and_lists);
+    g_test_add_func("/megasas/jbod", test_jbod);
     g_test_add_func("/megasas/ld-read-write-intx", test_ld_read_write_intx);
     g_test_add_func("/megasas/pass-through-and-sense", test_pass_through);
     g_test_add_func("/megasas/bad-frames", test_bad_frames);
