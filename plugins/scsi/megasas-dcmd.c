@@ -289,7 +289,8 @@ static uint32_t answer(megasas *s, mcmd *c, uint32_t opcode, const uint8_t *mbox
         *len = 20;
         return event_getinfo(s, buf);
     case DCMD_CTRL_EVENT_WAIT:
-        c->aen = true; /* no event ever comes: parked until aborted or reset */
+        /* Parked until an event (hotplug), an ABORT or a reset. */
+        c->aen = true;
         return MFI_PENDING;
     case DCMD_CTRL_SET_PROPERTIES:
     case DCMD_CTRL_SHUTDOWN:
@@ -336,6 +337,12 @@ uint32_t mfi_dcmd(megasas *s, mcmd *c, const uint8_t *hdr)
     st = mfi_sgl_read(s, c->frame, SGL_DCMD, c->flags, hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = answer(s, c, opcode, hdr + FR_MBOX, buf, &len);
+    }
+    if (st == MFI_PENDING) {
+        uint32_t xfer = mfi_le32(hdr + FR_XFER_LEN);
+
+        c->evt_addr = sgl->n ? sgl->sg[0].addr : 0;
+        c->evt_len = sgl->n ? (uint32_t)(sgl->sg[0].len < xfer ? sgl->sg[0].len : xfer) : 0;
     }
     if (st == MFI_STAT_OK && len) {
         st = mfi_sgl_write(s, sgl, mfi_le32(hdr + FR_XFER_LEN), buf, len);

@@ -122,6 +122,13 @@
 #define DCMD_LD_GET_INFO 0x03020000u
 #define DCMD_LD_GET_PROP 0x03030000u
 
+/* Events (EVENT_WAIT's answer). */
+#define MR_EVT_PD_INSERTED 0x005b
+#define MR_EVT_PD_REMOVED 0x0070
+#define MR_EVT_LD_CREATED 0x008a
+#define MR_EVT_LD_DELETED 0x008b
+#define MFI_EVT_DETAIL_SIZE 256
+
 #define MFI_MAX_LD 64        /* logical drives: scsi-id 0..63, LUN 0 */
 #define MFI_MAX_SGE 255      /* what the status register's 8 bits carry */
 #define MFI_MAX_CMDS 2048
@@ -140,6 +147,8 @@ typedef struct mcmd {
     uint8_t cmd, sense_len;
     tes_scsi_req *req; /* on the SCSI bus, or NULL */
     bool aen;          /* a parked EVENT_WAIT */
+    uint64_t evt_addr; /* EVENT_WAIT: where the event detail goes */
+    uint32_t evt_len;
     bool dead;         /* ended by a reset: complete without a reply */
 } mcmd;
 
@@ -164,6 +173,9 @@ struct megasas {
     uint32_t rq_entries, producer;
     bool ctx64;
     uint32_t event_seq;
+    /* An event no EVENT_WAIT was parked for yet (hotplug). */
+    bool ev_pending;
+    uint32_t ev_code, ev_target;
     /* Frames in flight (parked AENs included). */
     mcmd *cmds;
     unsigned ncmds;
@@ -176,6 +188,7 @@ uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, 
 /* buf (len bytes) through sgl, at most limit bytes: MFI status. */
 uint32_t mfi_sgl_write(megasas *s, const msgl *sgl, uint64_t limit, const void *buf,
                        uint64_t len);
+void mfi_event_deliver(megasas *s);
 /* megasas-dcmd.c: a DCMD frame (hdr: its first 64 bytes). */
 uint32_t mfi_dcmd(megasas *s, mcmd *c, const uint8_t *hdr);
 

@@ -373,6 +373,66 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     return st;
 }
 
+/* ---- events ---- */
+
+/* The pending event into the first parked EVENT_WAIT, which completes;
+ * the driver re-reads its drive lists and waits again. */
+void mfi_event_deliver(megasas *s)
+{
+    uint8_t d[MFI_EVT_DETAIL_SIZE] = {0};
+    mcmd *c = s->cmds;
+
+    while (c && !c->aen) {
+        c = c->next;
+    }
+    if (!c || !s->ev_pending) {
+        return;
+    }
+    s->ev_pending = false;
+    mfi_st32(d, s->event_seq);
+    mfi_st32(d + 8, s->ev_code);
+    bool pd = s->ev_code == MR_EVT_PD_INSERTED || s->ev_code == MR_EVT_PD_REMOVED;
+    mfi_st16(d + 12, pd ? 0x0002 : 0x0001); /* locale PD / LD, class INFO */
+    d[16] = pd ? 0x0a : 0x02;                 /* argument: a PD / an LD */
+    mfi_st16(d + 32, s->ev_target);
+    d[34] = s->ev_target;
+    snprintf((char *)d + 128, 128, "%s %u %s", pd ? "PD" : "VD", s->ev_target,
+             s->ev_code == MR_EVT_LD_CREATED || s->ev_code == MR_EVT_PD_INSERTED ? "added"
+                                                                                : "removed");
+    if (c->evt_len && H->dma_write(s->dev, c->evt_addr, d, c->evt_len < sizeof(d) ?
+                                   c->evt_len : sizeof(d)) != TES_MEM_OK) {
+        mfi_guest_error(s, "event detail at 0x%llx is not in RAM",
+                        (unsigned long long)c->evt_addr);
+    }
+    c->aen = false;
+    cmd_finish(s, c, MFI_STAT_OK, 0, 0);
+}
+
+/* A device plugged or unplugged while the driver runs: an LD (or, with
+ * use_jbod, a PD) event, as the firmware reports a drive change. */
+static void hotplug_event(megasas *s, uint32_t id, uint32_t lun, bool added)
+{
+    if (s->fw_state != MFI_FWSTATE_OPERATIONAL || (!s->use_jbod && (lun || id >= MFI_MAX_LD))) {
+        return;
+    }
+    s->event_seq++;
+    s->ev_pending = true;
+    s->ev_target = id;
+    s->ev_code = s->use_jbod ? (added ? MR_EVT_PD_INSERTED : MR_EVT_PD_REMOVED)
+                             : (added ? MR_EVT_LD_CREATED : MR_EVT_LD_DELETED);
+    mfi_event_deliver(s);
+}
+
+static void hba_attached(void *opaque, uint32_t channel, uint32_t id, uint32_t lun)
+{
+    hotplug_event(opaque, id, lun, true);
+}
+
+static void hba_detached(void *opaque, uint32_t channel, uint32_t id, uint32_t lun)
+{
+    hotplug_event(opaque, id, lun, false);
+}
+
 /* ---- INIT and ABORT ---- */
 
 static uint32_t do_init(megasas *s, const uint8_t *hdr)
@@ -492,6 +552,8 @@ static void handle_frame(megasas *s, uint64_t addr)
     st = dispatch(s, c, hdr);
     if (st != MFI_PENDING) {
         cmd_finish(s, c, st, 0, 0);
+    } else if (c->aen) {
+        mfi_event_deliver(s); /* an event that came while none waited */
     }
 }
 
@@ -547,6 +609,7 @@ static void soft_reset(megasas *s)
     s->rq_pa = s->pi_pa = s->ci_pa = 0;
     s->rq_entries = s->producer = 0;
     s->ctx64 = false;
+    s->ev_pending = false;
     update_intx(s);
 }
 
@@ -674,6 +737,8 @@ static const tes_mem_ops queue_ops = {
 static const tes_scsi_hba_ops hba_ops = {
     .size = sizeof(tes_scsi_hba_ops),
     .complete = hba_complete,
+    .attached = hba_attached,
+    .detached = hba_detached,
 };
 
 static int setup_bars(tes_device *dev, megasas *s)
@@ -756,7 +821,7 @@ static int mg_pre_save(tes_device *dev, void *st)
 static int mg_save(tes_device *dev, void *st, tes_stream *out)
 {
     megasas *s = st;
-    uint8_t b[20];
+    uint8_t b[32];
     uint32_t n = 0;
 
     for (mcmd *c = s->cmds; c; c = c->next) {
@@ -769,7 +834,9 @@ static int mg_save(tes_device *dev, void *st, tes_stream *out)
             mfi_st64(b, c->frame);
             mfi_st64(b + 8, c->context);
             mfi_st32(b + 16, c->flags);
-            H->stream_write(out, b, 20);
+            mfi_st64(b + 20, c->evt_addr);
+            mfi_st32(b + 28, c->evt_len);
+            H->stream_write(out, b, 32);
         }
     }
     return 0;
@@ -778,7 +845,7 @@ static int mg_save(tes_device *dev, void *st, tes_stream *out)
 static int mg_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
 {
     megasas *s = st;
-    uint8_t b[20];
+    uint8_t b[32];
     uint32_t n;
     int ret = H->stream_read(in, b, 4);
 
@@ -791,13 +858,14 @@ static int mg_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
     for (uint32_t i = 0; i < n; i++) {
         mcmd *c;
 
-        ret = H->stream_read(in, b, 20);
+        ret = H->stream_read(in, b, 32);
         c = ret < 0 ? NULL : calloc(1, sizeof(*c));
         if (!c) {
             return ret < 0 ? ret : -ENOMEM;
         }
         *c = (mcmd){.s = s, .frame = mfi_le64(b), .context = mfi_le64(b + 8),
                     .flags = (uint16_t)mfi_le32(b + 16), .cmd = MFI_CMD_DCMD, .aen = true,
+                    .evt_addr = mfi_le64(b + 20), .evt_len = mfi_le32(b + 28),
                     .next = s->cmds};
         s->cmds = c;
         s->ncmds++;
@@ -828,7 +896,8 @@ static const tes_state_field mg_fields[] = {
     TES_FIELD_U64(megasas, rq_pa), TES_FIELD_U64(megasas, pi_pa),
     TES_FIELD_U64(megasas, ci_pa), TES_FIELD_U32(megasas, rq_entries),
     TES_FIELD_U32(megasas, producer), TES_FIELD_BOOL(megasas, ctx64),
-    TES_FIELD_U32(megasas, event_seq),
+    TES_FIELD_U32(megasas, event_seq), TES_FIELD_BOOL(megasas, ev_pending),
+    TES_FIELD_U32(megasas, ev_code), TES_FIELD_U32(megasas, ev_target),
     TES_FIELD_END,
 };
 
