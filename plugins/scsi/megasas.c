@@ -549,11 +549,12 @@ static void handle_frame(megasas *s, uint64_t addr)
         cmd_finish(s, c, MFI_STAT_INVALID_PARAMETER, 0, 0);
         return;
     }
+    /* A bus request may complete (and free c) before dispatch returns. */
     st = dispatch(s, c, hdr);
     if (st != MFI_PENDING) {
         cmd_finish(s, c, st, 0, 0);
-    } else if (c->aen) {
-        mfi_event_deliver(s); /* an event that came while none waited */
+    } else if (hdr[FR_CMD] == MFI_CMD_DCMD) {
+        mfi_event_deliver(s); /* a parked event wait: an event that came before it */
     }
 }
 

@@ -16,7 +16,9 @@ them (logical drives on the driver's channel 2: <host>:2:0:0 and
 these kernels); the guest reads the pattern the host wrote on each disk and
 writes one with dd oflag=direct that the host finds in the qcow2 image;
 mkfs.ext4 (arm64) on the second disk, files written, umount, and the
-host's e2fsck -fn finds it clean; qemu-img check finds both images clean.
+host's e2fsck -fn finds it clean; qemu-img check finds both images clean;
+(tessera only: QEMU's megasas takes no hotplug) a scsi-hd added with QMP
+device_add at scsi-id 2 appears as <host>:2:2:0 and goes after device_del.
 EMULATOR (default: TESSERA) runs the same checks on QEMU.
 """
 import hashlib
@@ -29,7 +31,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from tesstest import check, tap_report  # noqa: E402
+from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -80,6 +82,22 @@ if [ -x /usr/local/sbin/mkfs.ext4 ]; then
     echo "EXT4-STATUS=$s"
 fi
 sync
+echo HOTPLUG-PLEASE
+read answer
+i=0
+while [ $i -lt 100 ] && ! ls -d /sys/class/scsi_device/*:2:2:0/device/block/* >/dev/null 2>&1; do
+    sleep 0.1
+    i=$((i + 1))
+done
+echo "HOTPLUG-ADDED=$(ls /sys/class/scsi_device/*:2:2:0/device/block 2>/dev/null)"
+echo UNPLUG-PLEASE
+read answer
+i=0
+while [ $i -lt 100 ] && ls -d /sys/class/scsi_device/*:2:2:0 >/dev/null 2>&1; do
+    sleep 0.1
+    i=$((i + 1))
+done
+echo "HOTPLUG-LEFT=$(ls -d /sys/class/scsi_device/*:2:2:0 2>/dev/null | wc -l)"
 """ % {"blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
        "gseek": GUEST_OFF // 4096}
 
@@ -164,15 +182,42 @@ def check_images(c, wd, boot, disk, tools, b):
           cat.stdout + cat.stderr)
 
 
-def run(arch, emu, parts, wd):
+def qmp_action(qmp_path, cmd, args, out):
+    """Run one QMP command (tessera only: QEMU's megasas takes no hotplug)
+    while the guest waits at `read`, then let it go."""
+    def act(b):
+        if qmp_path:
+            try:
+                q = Qmp(qmp_path)
+                q.negotiate()
+                out[cmd] = q.cmd(cmd, args)
+            except Exception as e:  # the checks report what is missing
+                out[cmd] = {"error": repr(e)}
+        b.send("done\n")
+    return act
+
+
+def run(arch, emu, parts, wd, tessera):
     boot = make_qcow2(wd, "boot", b"boot")
     disk = make_qcow2(wd, "disk", b"disk")
+    hot = make_qcow2(wd, "hot", b"hot")
+    qmp_path = os.path.join(wd, "qmp.sock") if tessera else None
+    out = {}
+    actions = {
+        "HOTPLUG-PLEASE": qmp_action(qmp_path, "device_add", {
+            "driver": "scsi-hd", "id": "hot2", "drive": "drive2", "bus": "scsi0.0",
+            "channel": 0, "scsi-id": 2, "lun": 0}, out),
+        "UNPLUG-PLEASE": qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
+    }
     extra = [  # The tutorial's line, word for word.
         "-device", "megasas,id=scsi0",
         "-device", "scsi-hd,drive=drive0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,bootindex=1",
         "-drive", "file=%s,if=none,id=drive0" % boot,
         "-device", "scsi-hd,drive=drive1,bus=scsi0.0,channel=0,scsi-id=1,lun=0",
         "-drive", "file=%s,if=none,id=drive1" % disk]
+    extra += ["-drive", "file=%s,if=none,id=drive2" % hot]
+    if tessera:
+        extra += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
     extra += os.environ.get("MEGASAS_TEST_EXTRA", "").split()  # e.g. -d guest_errors
     tools = [parts["TOOLS"]] if "TOOLS" in parts else []
     names = ["megaraid_sas", "sd_mod"] + (["ext4"] if tools else [])
@@ -181,7 +226,8 @@ def run(arch, emu, parts, wd):
     mods = [m for m in guestlib.module_files(parts, names) if "pclmul" not in m]
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + SCRIPT,
                                   modules=mods, extra=tools)
-    b = guestlib.Boot(emulator_argv(arch, emu, parts, initrd, extra), BOOT_TIMEOUT)
+    b = guestlib.Boot(emulator_argv(arch, emu, parts, initrd, extra), BOOT_TIMEOUT,
+                      actions=actions)
     c = b.console
     check("the guest ran its test script and powered off (status 0)",
           not b.timed_out and "tessera-guest: test.sh exited 0" in c and b.status == 0,
@@ -201,6 +247,14 @@ def run(arch, emu, parts, wd):
         check("%s: the guest reads the pattern the host wrote" % key,
               value(c, key + "-HOST-MD5") == want, b.tail())
     check_images(c, wd, boot, disk, bool(tools), b)
+    if tessera:
+        check("device_add of a scsi-hd at scsi-id 2: the event wait completes, the guest "
+              "adds <host>:2:2:0", "return" in out.get("device_add", {})
+              and (value(c, "HOTPLUG-ADDED") or "").startswith("sd"),
+              repr(out.get("device_add")) + b.tail())
+        check("device_del: the guest removes <host>:2:2:0",
+              "return" in out.get("device_del", {}) and value(c, "HOTPLUG-LEFT") == "0",
+              repr(out.get("device_del")) + b.tail())
 
 
 def main():
@@ -215,7 +269,7 @@ def main():
             check("known ARCH '%s'" % arch, False, __doc__)
         else:
             parts = guestlib.guest_parts(tools=True) if arch == "arm64" else amd64_parts()
-            run(arch, emu, parts, wd)
+            run(arch, emu, parts, wd, emu == sys.argv[1])
     except guestlib.GuestError as e:
         check("guest parts prepared", False, str(e))
     finally:
