@@ -101,15 +101,9 @@ static void ctrl_props(megasas *s, uint8_t *p)
     mfi_st32(p + PROPS_ONOFF, s->use_jbod ? PROP_ENABLE_JBOD : 0);
 }
 
-static void ctrl_info(megasas *s, uint8_t *ci)
+/* Who the controller is: PCI ids, ports, firmware image, names. */
+static void ctrl_identity(megasas *s, uint8_t *ci)
 {
-    uint8_t ids[MFI_MAX_LD];
-    unsigned nld = ld_ids(s, ids), npd = 0;
-    uint32_t ch, id, lun;
-
-    for (unsigned i = 0; scsi_ops.lun_at(s->sbus, i, &ch, &id, &lun); i++) {
-        npd++;
-    }
     mfi_st16(ci + CI_PCI, 0x1000);
     mfi_st16(ci + CI_PCI + 2, 0x0060);
     mfi_st16(ci + CI_PCI + 4, 0x1000);
@@ -131,6 +125,19 @@ static void ctrl_info(megasas *s, uint8_t *ci)
     ci[CI_MAX_ARMS + 3] = MFI_MAX_LD;
     put_str(ci + CI_PRODUCT, "LSI MegaRAID SAS 8708EM2", 80);
     put_str(ci + CI_SERIAL, s->hba_serial ? s->hba_serial : "", 32);
+    put_str(ci + CI_PACKAGE, "11.0.1-0042", 0x60);
+}
+
+static void ctrl_info(megasas *s, uint8_t *ci)
+{
+    uint8_t ids[MFI_MAX_LD];
+    unsigned nld = ld_ids(s, ids), npd = 0;
+    uint32_t ch, id, lun;
+
+    for (unsigned i = 0; scsi_ops.lun_at(s->sbus, i, &ch, &id, &lun); i++) {
+        npd++;
+    }
+    ctrl_identity(s, ci);
     mfi_st32(ci + CI_HW_PRESENT, 0x04 | 0x10 | 0x20); /* NVRAM, memory, flash */
     mfi_st16(ci + CI_MAX_CMDS, s->max_cmds);
     mfi_st16(ci + CI_MAX_SGE, s->max_sge);
@@ -149,7 +156,6 @@ static void ctrl_info(megasas *s, uint8_t *ci)
     ci[CI_STRIPE_MIN] = 3;
     ci[CI_STRIPE_MIN + 1] = 11;
     ctrl_props(s, ci + CI_PROPS);
-    put_str(ci + CI_PACKAGE, "11.0.1-0042", 0x60);
 }
 
 /* The PD list: each target once (device id = scsi-id), or nothing for
