@@ -298,6 +298,24 @@ static void test_ctrl_info_and_lists(void)
 static uint8_t pthru(mg *m, unsigned slot, uint8_t cmd, uint8_t target, const uint8_t *cdb,
                      unsigned cdb_len, uint16_t flags, uint32_t len);
 
+/* msix=off: MSI (one vector) when the driver enables it, no INTx then. */
+static void test_msi(void)
+{
+    mg m;
+    uint64_t addr;
+    uint32_t msg;
+
+    up_init(&m, ",msix=off");
+    g_assert_true(tes_harness_msi_enable(m.h, m.dev));
+    while (tes_harness_msi_pop(m.h, &addr, &msg)) {
+    }
+    g_assert_cmphex(dcmd(&m, 1, 0x01040100, 0, 20, true), ==, S_OK);
+    g_assert_cmpint(reply(&m), ==, 0x101);
+    g_assert_cmpuint(tes_harness_msi_count(m.h), ==, 1);
+    g_assert_cmpint(tes_harness_intx_level(m.h, m.dev), ==, 0);
+    sd_down(&m.f);
+}
+
 /* use_jbod: no logical drives; the devices are system physical drives. */
 static void test_jbod(void)
 {
@@ -579,6 +597,7 @@ int main(int argc, char **argv)
     g_test_add_func("/megasas/handshake-and-init", test_handshake_and_init);
     g_test_add_func("/megasas/no-msix-and-io-bar", test_no_msix_and_io_bar);
     g_test_add_func("/megasas/ctrl-info-and-drive-lists", test_ctrl_info_and_lists);
+    g_test_add_func("/megasas/msi", test_msi);
     g_test_add_func("/megasas/jbod", test_jbod);
     g_test_add_func("/megasas/ld-read-write-intx", test_ld_read_write_intx);
     g_test_add_func("/megasas/pass-through-and-sense", test_pass_through);
