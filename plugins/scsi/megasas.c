@@ -174,7 +174,7 @@ uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, 
                       msgl *out)
 {
     unsigned esz = flags & MFI_FRAME_IEEE ? 16 : flags & MFI_FRAME_SGL64 ? 12 : 8;
-    uint8_t raw[16];
+    uint8_t all[MFI_MAX_SGE * 16];
 
     out->n = 0;
     out->total = 0;
@@ -183,14 +183,15 @@ uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, 
                         (unsigned long long)frame, count, s->max_sge);
         return MFI_STAT_INVALID_PARAMETER;
     }
+    if (count && H->dma_read(s->dev, frame + off, all, count * esz) != TES_MEM_OK) {
+        mfi_guest_error(s, "frame at 0x%llx: SGL runs out of RAM", (unsigned long long)frame);
+        return MFI_STAT_MEMORY_NOT_AVAILABLE;
+    }
     for (unsigned i = 0; i < count; i++) {
+        const uint8_t *raw = all + i * esz;
         uint64_t addr;
         uint32_t len;
 
-        if (H->dma_read(s->dev, frame + off + (uint64_t)i * esz, raw, esz) != TES_MEM_OK) {
-            mfi_guest_error(s, "frame at 0x%llx: SGL runs out of RAM", (unsigned long long)frame);
-            return MFI_STAT_MEMORY_NOT_AVAILABLE;
-        }
         addr = esz == 8 ? mfi_le32(raw) : mfi_le32(raw) | (uint64_t)mfi_le32(raw + 4) << 32;
         len = mfi_le32(raw + (esz == 8 ? 4 : 8));
         if (len) {
