@@ -176,12 +176,18 @@ struct megasas {
     /* An event no EVENT_WAIT was parked for yet (hotplug). */
     bool ev_pending;
     uint32_t ev_code, ev_target;
+    /* Nonzero while we access guest memory or send an MSI: a register
+     * write then (DMA aimed at our own BAR) is dropped, never run inside
+     * the access that caused it. */
+    unsigned dma_depth;
     /* Frames in flight (parked AENs included). */
     mcmd *cmds;
     unsigned ncmds;
 };
 
 /* megasas.c */
+int mfi_dma_read(megasas *s, uint64_t addr, void *buf, uint64_t len);
+int mfi_dma_write(megasas *s, uint64_t addr, const void *buf, uint64_t len);
 void mfi_guest_error(megasas *s, const char *fmt, ...) TES_PRINTF(2, 3);
 uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, unsigned count,
                       msgl *out);

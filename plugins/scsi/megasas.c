@@ -69,6 +69,26 @@ void mfi_guest_error(megasas *s, const char *fmt, ...)
     H->log(TES_LOG_GUEST_ERROR, "megasas %s: %s", H->dev_id(s->dev), msg);
 }
 
+int mfi_dma_read(megasas *s, uint64_t addr, void *buf, uint64_t len)
+{
+    int ret;
+
+    s->dma_depth++;
+    ret = H->dma_read(s->dev, addr, buf, len);
+    s->dma_depth--;
+    return ret;
+}
+
+int mfi_dma_write(megasas *s, uint64_t addr, const void *buf, uint64_t len)
+{
+    int ret;
+
+    s->dma_depth++;
+    ret = H->dma_write(s->dev, addr, buf, len);
+    s->dma_depth--;
+    return ret;
+}
+
 /* ---- interrupts ---- */
 
 static bool intr_enabled(megasas *s)
@@ -91,7 +111,9 @@ static void raise_reply(megasas *s)
         return;
     }
     if (H->pci_msix_enabled(s->dev) || H->pci_msi_enabled(s->dev)) {
+        s->dma_depth++; /* the message address may be our own BAR */
         H->pci_notify(s->dev, 0);
+        s->dma_depth--;
     } else {
         update_intx(s);
     }
@@ -123,7 +145,7 @@ static void post_reply(megasas *s, uint64_t context)
         return; /* only a refused migration stream leaves these */
     }
     next = (s->producer + 1) % s->rq_entries;
-    if (H->dma_read(s->dev, s->ci_pa, ci, 4) != TES_MEM_OK) {
+    if (mfi_dma_read(s, s->ci_pa, ci, 4) != TES_MEM_OK) {
         mfi_guest_error(s, "consumer index at 0x%llx is not in RAM",
                         (unsigned long long)s->ci_pa);
         return;
@@ -134,14 +156,14 @@ static void post_reply(megasas *s, uint64_t context)
         return;
     }
     mfi_st64(ent, context);
-    if (H->dma_write(s->dev, s->rq_pa + (uint64_t)s->producer * width, ent, width) !=
+    if (mfi_dma_write(s, s->rq_pa + (uint64_t)s->producer * width, ent, width) !=
         TES_MEM_OK) {
         mfi_guest_error(s, "reply queue at 0x%llx is not in RAM", (unsigned long long)s->rq_pa);
         return;
     }
     s->producer = next;
     mfi_st32(ci, next);
-    H->dma_write(s->dev, s->pi_pa, ci, 4);
+    mfi_dma_write(s, s->pi_pa, ci, 4);
     raise_reply(s);
 }
 
@@ -153,9 +175,9 @@ static void cmd_finish(megasas *s, mcmd *c, uint8_t status, uint8_t scsi_status,
     uint8_t b[3] = {sense_len, status, scsi_status};
 
     if (c->cmd == MFI_CMD_DCMD || c->cmd == MFI_CMD_INIT || c->cmd == MFI_CMD_ABORT) {
-        H->dma_write(s->dev, c->frame + FR_STATUS, &status, 1);
+        mfi_dma_write(s, c->frame + FR_STATUS, &status, 1);
     } else {
-        H->dma_write(s->dev, c->frame + FR_SENSE_LEN, b, 3);
+        mfi_dma_write(s, c->frame + FR_SENSE_LEN, b, 3);
     }
     if (!(c->flags & MFI_FRAME_DONT_POST)) {
         if (s->rq_entries) {
@@ -183,7 +205,7 @@ uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, 
                         (unsigned long long)frame, count, s->max_sge);
         return MFI_STAT_INVALID_PARAMETER;
     }
-    if (count && H->dma_read(s->dev, frame + off, all, count * esz) != TES_MEM_OK) {
+    if (count && mfi_dma_read(s, frame + off, all, count * esz) != TES_MEM_OK) {
         mfi_guest_error(s, "frame at 0x%llx: SGL runs out of RAM", (unsigned long long)frame);
         return MFI_STAT_MEMORY_NOT_AVAILABLE;
     }
@@ -212,7 +234,7 @@ uint32_t mfi_sgl_write(megasas *s, const msgl *sgl, uint64_t limit, const void *
     for (unsigned i = 0; i < sgl->n && done < len; i++) {
         uint64_t n = sgl->sg[i].len < len - done ? sgl->sg[i].len : len - done;
 
-        if (H->dma_write(s->dev, sgl->sg[i].addr, (const uint8_t *)buf + done, n) !=
+        if (mfi_dma_write(s, sgl->sg[i].addr, (const uint8_t *)buf + done, n) !=
             TES_MEM_OK) {
             mfi_guest_error(s, "SGE %u (0x%llx, %llu bytes) is not in RAM", i,
                             (unsigned long long)sgl->sg[i].addr, (unsigned long long)n);
@@ -251,7 +273,7 @@ static void hba_complete(void *opaque, tes_scsi_req *req)
     }
     if (req->sense_len && c->sense_len) {
         sense_len = req->sense_len < c->sense_len ? req->sense_len : c->sense_len;
-        if (H->dma_write(s->dev, c->sense_addr, req->sense, sense_len) != TES_MEM_OK) {
+        if (mfi_dma_write(s, c->sense_addr, req->sense, sense_len) != TES_MEM_OK) {
             mfi_guest_error(s, "sense buffer at 0x%llx is not in RAM",
                             (unsigned long long)c->sense_addr);
             sense_len = 0;
@@ -400,7 +422,7 @@ void mfi_event_deliver(megasas *s)
     snprintf((char *)d + 128, 128, "%s %u %s", pd ? "PD" : "VD", s->ev_target,
              s->ev_code == MR_EVT_LD_CREATED || s->ev_code == MR_EVT_PD_INSERTED ? "added"
                                                                                 : "removed");
-    if (c->evt_len && H->dma_write(s->dev, c->evt_addr, d, c->evt_len < sizeof(d) ?
+    if (c->evt_len && mfi_dma_write(s, c->evt_addr, d, c->evt_len < sizeof(d) ?
                                    c->evt_len : sizeof(d)) != TES_MEM_OK) {
         mfi_guest_error(s, "event detail at 0x%llx is not in RAM",
                         (unsigned long long)c->evt_addr);
@@ -446,7 +468,7 @@ static uint32_t do_init(megasas *s, const uint8_t *hdr)
         mfi_guest_error(s, "INIT frame while the firmware is not READY (0x%x)", s->fw_state);
         return MFI_STAT_WRONG_STATE;
     }
-    if (H->dma_read(s->dev, qi, q, sizeof(q)) != TES_MEM_OK) {
+    if (mfi_dma_read(s, qi, q, sizeof(q)) != TES_MEM_OK) {
         mfi_guest_error(s, "INIT: queue info at 0x%llx is not in RAM", (unsigned long long)qi);
         return MFI_STAT_MEMORY_NOT_AVAILABLE;
     }
@@ -459,8 +481,8 @@ static uint32_t do_init(megasas *s, const uint8_t *hdr)
     s->rq_pa = mfi_le32(q + 8) | (uint64_t)mfi_le32(q + 12) << 32;
     s->pi_pa = mfi_le32(q + 16) | (uint64_t)mfi_le32(q + 20) << 32;
     s->ci_pa = mfi_le32(q + 24) | (uint64_t)mfi_le32(q + 28) << 32;
-    if (H->dma_read(s->dev, s->pi_pa, pi, 4) != TES_MEM_OK ||
-        H->dma_read(s->dev, s->ci_pa, q, 4) != TES_MEM_OK) {
+    if (mfi_dma_read(s, s->pi_pa, pi, 4) != TES_MEM_OK ||
+        mfi_dma_read(s, s->ci_pa, q, 4) != TES_MEM_OK) {
         mfi_guest_error(s, "INIT: producer/consumer index not in RAM");
         s->rq_pa = s->pi_pa = s->ci_pa = 0;
         return MFI_STAT_MEMORY_NOT_AVAILABLE;
@@ -529,7 +551,7 @@ static void handle_frame(megasas *s, uint64_t addr)
                         (unsigned long long)addr);
         return;
     }
-    if (H->dma_read(s->dev, addr, hdr, sizeof(hdr)) != TES_MEM_OK) {
+    if (mfi_dma_read(s, addr, hdr, sizeof(hdr)) != TES_MEM_OK) {
         mfi_guest_error(s, "frame at 0x%llx is not in RAM: dropped", (unsigned long long)addr);
         return;
     }
@@ -656,6 +678,11 @@ static void reg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     megasas *s = opaque;
     uint32_t v = (uint32_t)val;
 
+    if (s->dma_depth) {
+        mfi_guest_error(s, "DMA or MSI into the registers (0x%llx) ignored",
+                        (unsigned long long)off);
+        return;
+    }
     switch (off) {
     case MFI_IDB:
         doorbell(s, v);
