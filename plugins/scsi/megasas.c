@@ -40,7 +40,8 @@
  * command, too many SGEs, an SGL or sense buffer outside RAM end the frame
  * with an MFI status (INVALID_CMD, INVALID_PARAMETER, MEMORY_NOT_AVAILABLE)
  * and a guest_errors line; a frame or reply queue outside RAM is dropped
- * with a guest_errors line. Reset (the doorbell's READY bit, a system
+ * with a guest_errors line; DMA or an MSI the guest aims at the
+ * controller's own registers does not reach them. Reset (the doorbell's READY bit, a system
  * reset) aborts what is in flight without posting it. Migration waits for
  * the bus requests in flight and carries the registers, the queue
  * addresses and indexes, and the parked event waits.
