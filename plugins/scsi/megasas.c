@@ -906,12 +906,15 @@ static int mg_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
 static int mg_post_load(tes_device *dev, void *st, uint32_t version)
 {
     megasas *s = st;
-    bool op = s->fw_state == MFI_FWSTATE_OPERATIONAL;
+    uint32_t fw = s->fw_state;
+    bool queue_ok = s->rq_entries >= 2 && s->rq_entries <= s->max_cmds + 1 &&
+                    s->producer < s->rq_entries;
 
-    if ((s->fw_state != MFI_FWSTATE_READY && !op && s->fw_state != MFI_FWSTATE_FAULT) ||
-        (op && (s->rq_entries < 2 || s->rq_entries > s->max_cmds + 1 ||
-                s->producer >= s->rq_entries)) ||
-        (!op && s->rq_entries)) {
+    /* READY has no reply queue, OPERATIONAL one; FAULT (the doorbell's
+     * STOP_ADP) keeps what it had. */
+    if (!(fw == MFI_FWSTATE_READY && !s->rq_entries && !s->producer) &&
+        !(fw == MFI_FWSTATE_OPERATIONAL && queue_ok) &&
+        !(fw == MFI_FWSTATE_FAULT && (queue_ok || (!s->rq_entries && !s->producer)))) {
         H->error(dev, "megasas: firmware state 0x%x with a reply queue of %u entries, "
                  "producer %u in the stream", s->fw_state, s->rq_entries, s->producer);
         return -EINVAL;
