@@ -298,6 +298,31 @@ static void test_ctrl_info_and_lists(void)
 static uint8_t pthru(mg *m, unsigned slot, uint8_t cmd, uint8_t target, const uint8_t *cdb,
                      unsigned cdb_len, uint16_t flags, uint32_t len);
 
+/* The 64-bit context queue (MFI_QUEUE_FLAG_CONTEXT64): 8-byte replies. */
+static void test_context64(void)
+{
+    mg m;
+
+    up(&m, NULL);
+    hdr(&m, 0, C_INIT, F_DONT_POST, 0, 32);
+    w32(&m, frame(0) + 0x18, QINFO);
+    memset(m.ram + QINFO, 0, 32);
+    w32(&m, QINFO, 0x2);
+    w32(&m, QINFO + 4, ENTRIES);
+    w32(&m, QINFO + 8, RQ);
+    w32(&m, QINFO + 16, PI);
+    w32(&m, QINFO + 24, CI);
+    g_assert_cmphex(fire(&m, 0), ==, S_OK);
+    hdr(&m, 1, C_DCMD, 0, 0, 0);
+    w32(&m, frame(1) + 0x0c, 0xabcd0123);
+    w32(&m, frame(1) + 0x18, 0x01101000);
+    g_assert_cmphex(fire(&m, 1), ==, S_OK);
+    g_assert_cmphex(r32(&m, PI), ==, 1);
+    g_assert_cmphex(r32(&m, RQ), ==, 0x101);
+    g_assert_cmphex(r32(&m, RQ + 4), ==, 0xabcd0123);
+    sd_down(&m.f);
+}
+
 /* msix=off: MSI (one vector) when the driver enables it, no INTx then. */
 static void test_msi(void)
 {
@@ -597,6 +622,7 @@ int main(int argc, char **argv)
     g_test_add_func("/megasas/handshake-and-init", test_handshake_and_init);
     g_test_add_func("/megasas/no-msix-and-io-bar", test_no_msix_and_io_bar);
     g_test_add_func("/megasas/ctrl-info-and-drive-lists", test_ctrl_info_and_lists);
+    g_test_add_func("/megasas/context64", test_context64);
     g_test_add_func("/megasas/msi", test_msi);
     g_test_add_func("/megasas/jbod", test_jbod);
     g_test_add_func("/megasas/ld-read-write-intx", test_ld_read_write_intx);
