@@ -37,14 +37,18 @@
  * pass-through (CDB as given), DCMDs (megasas-dcmd.c), ABORT (of a
  * parked event wait) and INIT. SGLs are 32-bit, 64-bit or IEEE; the sense
  * buffer 32- or 64-bit. Everything the guest gives is checked: an unknown
- * command, too many SGEs, an SGL or sense buffer outside RAM end the frame
- * with an MFI status (INVALID_CMD, INVALID_PARAMETER, MEMORY_NOT_AVAILABLE)
- * and a guest_errors line; a frame or reply queue outside RAM is dropped
- * with a guest_errors line; DMA or an MSI the guest aims at the
- * controller's own registers does not reach them. Reset (the doorbell's READY bit, a system
- * reset) aborts what is in flight without posting it. Migration waits for
- * the bus requests in flight and carries the registers, the queue
- * addresses and indexes, and the parked event waits.
+ * command, too many SGEs, an SGL outside RAM end the frame with an MFI
+ * status (INVALID_CMD, INVALID_PARAMETER, MEMORY_NOT_AVAILABLE) and a
+ * guest_errors line; a frame or reply queue outside RAM is dropped, a
+ * sense buffer outside RAM left unwritten, with a guest_errors line; DMA
+ * or an MSI the guest aims at the controller's own registers does not
+ * reach them. Reset (the doorbell's READY bit, a system reset) aborts what
+ * is in flight without posting it. Migration waits for the bus requests
+ * in flight and carries the registers, the queue addresses and indexes,
+ * and the parked event waits. A device plugged or unplugged while the
+ * driver runs (device_add/device_del) completes the parked event wait
+ * with an LD created/deleted event (PD inserted/removed with use_jbod):
+ * Linux then re-reads the drive lists and adds or removes the disk.
  */
 #include <errno.h>
 #include <stdarg.h>
