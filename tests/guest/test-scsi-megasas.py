@@ -17,8 +17,8 @@ these kernels); the guest reads the pattern the host wrote on each disk and
 writes one with dd oflag=direct that the host finds in the qcow2 image;
 mkfs.ext4 (arm64) on the second disk, files written, umount, and the
 host's e2fsck -fn finds it clean; qemu-img check finds both images clean;
-(tessera only: QEMU's megasas takes no hotplug) a scsi-hd added with QMP
-device_add at scsi-id 2 appears as <host>:2:2:0 and goes after device_del.
+(tessera only, the QMP part) a scsi-hd added with QMP device_add at
+scsi-id 2 appears as <host>:2:2:0 and goes after device_del.
 EMULATOR (default: TESSERA) runs the same checks on QEMU.
 """
 import hashlib
@@ -183,8 +183,8 @@ def check_images(c, wd, boot, disk, tools, b):
 
 
 def qmp_action(qmp_path, cmd, args, out):
-    """Run one QMP command (tessera only: QEMU's megasas takes no hotplug)
-    while the guest waits at `read`, then let it go."""
+    """Run one QMP command (tessera only: the hotplug checks are ours) while
+    the guest waits at `read`, then let it go."""
     def act(b):
         if qmp_path:
             try:
