@@ -876,18 +876,19 @@ static int mg_save(tes_device *dev, void *st, tes_stream *out)
     return 0;
 }
 
-static int mg_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
+static int load_aens(tes_device *dev, megasas *s, tes_stream *in)
 {
-    megasas *s = st;
     uint8_t b[32];
     uint32_t n;
     int ret = H->stream_read(in, b, 4);
 
-    abort_all(s);
+    if (ret < 0) {
+        return ret;
+    }
     n = mfi_le32(b);
-    if (ret < 0 || n > s->max_cmds) {
+    if (n > s->max_cmds) {
         H->error(dev, "megasas: %u event waits in the stream (at most %u)", n, s->max_cmds);
-        return ret < 0 ? ret : -EINVAL;
+        return -EINVAL;
     }
     for (uint32_t i = 0; i < n; i++) {
         mcmd *c;
@@ -907,6 +908,19 @@ static int mg_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
     return 0;
 }
 
+static int mg_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
+{
+    megasas *s = st;
+    int ret;
+
+    abort_all(s);
+    ret = load_aens(dev, s, in);
+    if (ret < 0) {
+        soft_reset(s); /* nothing of the refused stream stays to be used */
+    }
+    return ret;
+}
+
 static int mg_post_load(tes_device *dev, void *st, uint32_t version)
 {
     megasas *s = st;
@@ -921,6 +935,7 @@ static int mg_post_load(tes_device *dev, void *st, uint32_t version)
         !(fw == MFI_FWSTATE_FAULT && (queue_ok || (!s->rq_entries && !s->producer)))) {
         H->error(dev, "megasas: firmware state 0x%x with a reply queue of %u entries, "
                  "producer %u in the stream", s->fw_state, s->rq_entries, s->producer);
+        soft_reset(s); /* nothing of the refused stream stays to be used */
         return -EINVAL;
     }
     update_intx(s);
