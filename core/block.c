@@ -92,6 +92,13 @@ struct tes_drive {
     GQueue done;        /* blk_req* finished by the pool or refused early */
 
     drive_stats stats;  /* query-blockstats: see stats_account() */
+
+    /* Removable media (ABI 1.5, block-media.c): a drive without a medium
+     * keeps its ring, id and device; its image fields are fd -1, size 0. */
+    bool has_medium;
+    const tes_drive_media_ops *mops; /* the device's, NULL: not removable */
+    tes_drive_media_ops mops_copy;   /* ops as 1.5 (members past size NULL) */
+    void *mops_opaque;
 };
 
 static GPtrArray *drives;
@@ -233,6 +240,8 @@ static bool parse_opts(const char *optarg, drive_opts *o, char **errp)
     return ok;
 }
 
+static bool check_medium(drive_opts *o, bool *ro, char **errp);
+
 static bool check_opts(drive_opts *o, bool *ro, char **errp)
 {
     if (o->iface && strcmp(o->iface, "none") != 0) {
@@ -243,23 +252,28 @@ static bool check_opts(drive_opts *o, bool *ro, char **errp)
         core_set_error(errp, "drive: id= is required (if=none drives are named by -device drive=ID)");
         return false;
     }
-    if (!o->file) {
-        core_set_error(errp, "drive '%s': file= is required", o->id);
-        return false;
-    }
-    if (o->format && strcmp(o->format, "raw") != 0 && strcmp(o->format, "qcow2") != 0) {
-        core_set_error(errp, "drive '%s': unknown format '%s' (expected raw or qcow2)", o->id,
-                       o->format);
-        return false;
-    }
+    /* No file=: an empty drive (QEMU's), for a CD-ROM's medium to come. */
     if (drive_find(o->id)) {
         core_set_error(errp, "drive '%s': duplicate id", o->id);
         return false;
     }
     *ro = false;
+    return check_medium(o, ro, errp);
+}
+
+/* format= and readonly= (*ro keeps its value when readonly= is absent). */
+static bool check_medium(drive_opts *o, bool *ro, char **errp)
+{
+    if (o->format && strcmp(o->format, "raw") != 0 && strcmp(o->format, "qcow2") != 0) {
+        core_set_error(errp, "drive '%s': unknown format '%s' (expected raw or qcow2)", o->id,
+                       o->format);
+        return false;
+    }
     if (o->readonly && !strcmp(o->readonly, "on")) {
         *ro = true;
-    } else if (o->readonly && strcmp(o->readonly, "off") != 0) {
+    } else if (o->readonly && !strcmp(o->readonly, "off")) {
+        *ro = false;
+    } else if (o->readonly) {
         core_set_error(errp, "drive '%s': readonly wants on or off, got '%s'", o->id, o->readonly);
         return false;
     }
@@ -273,7 +287,8 @@ static void aio_cleanup(tes_drive *d);
 
 static void fmt_work(gpointer data, gpointer user);
 
-static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
+/* The image of o->file into d (d->path set); aio_init is separate. */
+static bool medium_open(tes_drive *d, const drive_opts *o, char **errp)
 {
     drive_image im;
     drive_image_opts io = {.id = d->id, .path = d->path, .format = o->format, .cache = o->cache,
@@ -287,12 +302,24 @@ static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
     d->probed_raw = im.probed_raw;
     d->no_flush = im.no_flush;
     d->size = im.size;
-    d->aio_threads = o->aio && !strcmp(o->aio, "threads");
     if (!ok) {
+        d->fd = d->fd_buf = -1;
+        d->qc = NULL;
+        d->size = 0;
         return false;
     }
     if (d->qc) {
         d->fmt_pool = g_thread_pool_new(fmt_work, d, POOL_THREADS, FALSE, NULL);
+    }
+    d->has_medium = true;
+    return true;
+}
+
+static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
+{
+    d->aio_threads = o->aio && !strcmp(o->aio, "threads");
+    if (d->path && !medium_open(d, o, errp)) {
+        return false;
     }
     return aio_init(d, errp);
 }
@@ -364,7 +391,85 @@ tes_drive *drive_find(const char *id)
 
 uint64_t drive_size(tes_drive *d)
 {
-    return d ? d->size : 0;
+    return d && d->has_medium ? d->size : 0;
+}
+
+bool drive_has_medium(tes_drive *d)
+{
+    return d && d->has_medium;
+}
+
+/* ---- removable media: the image comes and goes, the drive stays ---- */
+
+void drive_medium_close(tes_drive *d)
+{
+    if (!d || !d->has_medium) {
+        return;
+    }
+    drive_drain(d);
+    if (d->fmt_pool) {
+        g_thread_pool_free(d->fmt_pool, FALSE, TRUE);
+        d->fmt_pool = NULL;
+    }
+    drive_image_close(&(drive_image){.fd = d->fd, .fd_buf = d->fd_buf, .qc = d->qc});
+    d->fd = d->fd_buf = -1;
+    d->qc = NULL;
+    d->size = 0;
+    d->probed_raw = d->no_flush = false;
+    d->has_medium = false;
+    g_clear_pointer(&d->path, g_free);
+}
+
+/* -drive keys for a medium: file (required), format, readonly, cache,
+ * snapshot; aio stays the drive's. ro_def when readonly= is absent. */
+bool drive_medium_open(tes_drive *d, const char *optarg, bool ro_def, char **errp)
+{
+    drive_opts o = {0};
+    bool ok = parse_opts(optarg, &o, errp);
+
+    if (ok && !o.file) {
+        core_set_error(errp, "drive '%s': the medium needs file=", d->id);
+        ok = false;
+    }
+    if (ok && d->has_medium) {
+        core_set_error(errp, "There already is a medium in device '%s'", d->id);
+        ok = false;
+    }
+    if (ok) {
+        g_free(o.id);
+        o.id = g_strdup(d->id);
+        d->readonly = ro_def;
+        ok = check_medium(&o, &d->readonly, errp);
+    }
+    if (ok) {
+        d->path = g_strdup(o.file);
+        ok = medium_open(d, &o, errp);
+        if (!ok) {
+            g_clear_pointer(&d->path, g_free);
+        }
+    }
+    opts_clear(&o);
+    return ok;
+}
+
+void drive_set_media_ops(tes_drive *d, const tes_drive_media_ops *ops, void *opaque)
+{
+    if (!d) {
+        return;
+    }
+    memset(&d->mops_copy, 0, sizeof(d->mops_copy));
+    if (ops) {
+        size_t n = ops->size < sizeof(d->mops_copy) ? ops->size : sizeof(d->mops_copy);
+        memcpy(&d->mops_copy, ops, n);
+    }
+    d->mops = ops ? &d->mops_copy : NULL;
+    d->mops_opaque = opaque;
+}
+
+const tes_drive_media_ops *drive_media_ops(tes_drive *d, void **opaque)
+{
+    *opaque = d ? d->mops_opaque : NULL;
+    return d ? d->mops : NULL;
 }
 
 bool drive_readonly(tes_drive *d)
@@ -394,11 +499,21 @@ bool drive_claim(tes_drive *d, const char *devname, char **errp)
     return true;
 }
 
+void drive_rename_user(tes_drive *d, const char *name)
+{
+    if (d && d->user) {
+        g_free(d->user);
+        d->user = g_strdup(name);
+    }
+}
+
 void drive_release(tes_drive *d)
 {
     if (d) {
         g_free(d->user);
         d->user = NULL;
+        d->mops = NULL;
+        d->mops_opaque = NULL;
     }
 }
 
@@ -460,6 +575,9 @@ int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len)
 {
     struct iovec v = {buf, len};
 
+    if (d && !d->has_medium) {
+        return -ENOMEDIUM;
+    }
     if (d && d->qc) {
         return qcow2_request(d->qc, TES_BLK_READ, off, &v, 1, len, 0);
     }
@@ -473,6 +591,9 @@ int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len)
     }
     struct iovec v = {(void *)buf, len};
 
+    if (!d->has_medium) {
+        return -ENOMEDIUM;
+    }
     if (d->readonly) {
         return -EROFS;
     }
@@ -492,6 +613,9 @@ int drive_flush(tes_drive *d)
 
     if (!d) {
         return -ENODEV;
+    }
+    if (!d->has_medium) {
+        return -ENOMEDIUM;
     }
     if (d->qc && !d->no_flush) {
         return qcow2_request(d->qc, TES_BLK_FLUSH, 0, NULL, 0, 0, 0);
@@ -1006,7 +1130,9 @@ int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iove
     r->opaque = opaque;
     d->inflight++;
     /* Refusals go through cb too, after drive_submit returns. */
-    if (op != TES_BLK_READ && op != TES_BLK_FLUSH && d->readonly) {
+    if (!d->has_medium) {
+        push_done(r, -ENOMEDIUM);
+    } else if (op != TES_BLK_READ && op != TES_BLK_FLUSH && d->readonly) {
         push_done(r, -EROFS);
     } else if (!range_ok(d, r)) {
         push_done(r, -EINVAL);
@@ -1220,6 +1346,17 @@ const char *drive_path(tes_drive *d)
 const char *drive_user(tes_drive *d)
 {
     return d->user;
+}
+
+tes_drive *drive_by_user(const char *id)
+{
+    for (guint i = 0; drives && id && i < drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(drives, i);
+        if (d->user && !strcmp(d->user, id)) {
+            return d;
+        }
+    }
+    return NULL;
 }
 
 void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque)

@@ -33,6 +33,7 @@ typedef struct bdev_node {
     char *opts;      /* what drive_add() got, to open it again */
     char *parent;    /* the node that took it as its file, or NULL */
     bool inline_child; /* given inside its parent: goes with it */
+    bool medium;     /* parent is the drive it was inserted in as a medium */
 } bdev_node;
 
 static GPtrArray *nodes; /* bdev_node*: the monitor's nodes, open order */
@@ -575,23 +576,56 @@ bool blockdev_del(const char *name, char **errp)
 /* ---- query-block, query-blockstats, info block ---- */
 
 /* -drive's are named by their id ("device"), -blockdev's by node-name. */
-static const char *device_name(tes_drive *d)
+const char *blockdev_drive_name(tes_drive *d)
 {
     return node_find(drive_id(d)) ? "" : drive_id(d);
 }
 
-static void block_entry(tes_drive *d, void *opaque)
+/* ---- nodes as removable media (block-media.c) ---- */
+
+bool blockdev_take_medium(const char *name, const char *into, char **opts, char **errp)
 {
-    JsonObject *o = json_object_new(), *ins = json_object_new(), *img = json_object_new();
+    bdev_node *n = node_find(name);
+    GString *s;
+
+    if (!n) {
+        core_set_error(errp, "Failed to find node with node-name='%s'", name);
+        return false;
+    }
+    if (n->parent) {
+        core_set_error(errp, "Node '%s' is already in use by '%s'", name, n->parent);
+        return false;
+    }
+    if (!drive_del(name, errp)) {
+        return false;
+    }
+    n->parent = g_strdup(into);
+    n->medium = true;
+    s = g_string_new(n->opts);
+    drive_opts_append(s, "format", !strcmp(n->driver, "file") ? "raw" : n->driver);
+    *opts = g_string_free(s, FALSE);
+    return true;
+}
+
+void blockdev_return_medium(const char *from)
+{
+    for (guint i = 0; nodes && i < nodes->len; i++) {
+        bdev_node *n = g_ptr_array_index(nodes, i);
+
+        if (n->medium && !g_strcmp0(n->parent, from)) {
+            g_clear_pointer(&n->parent, g_free);
+            n->medium = false;
+            node_open(n->name, n->opts, !strcmp(n->driver, "file") ? "raw" : n->driver, NULL);
+        }
+    }
+}
+
+/* "inserted": the medium, absent when the drive is empty (QEMU). */
+static JsonObject *inserted(tes_drive *d)
+{
+    JsonObject *ins = json_object_new(), *img = json_object_new();
     const char *fmt = drive_format_name(d);
 
-    json_object_set_string_member(o, "device", device_name(d));
-    if (drive_user(d)) {
-        json_object_set_string_member(o, "qdev", drive_user(d));
-    }
-    json_object_set_boolean_member(o, "locked", FALSE);
-    json_object_set_boolean_member(o, "removable", FALSE);
-    json_object_set_string_member(o, "type", "unknown");
     json_object_set_string_member(ins, "file", drive_path(d));
     json_object_set_string_member(ins, "node-name", drive_id(d));
     json_object_set_boolean_member(ins, "ro", drive_readonly(d));
@@ -603,7 +637,26 @@ static void block_entry(tes_drive *d, void *opaque)
     json_object_set_string_member(img, "format", fmt);
     json_object_set_int_member(img, "virtual-size", (gint64)drive_size(d));
     json_object_set_object_member(ins, "image", img);
-    json_object_set_object_member(o, "inserted", ins);
+    return ins;
+}
+
+static void block_entry(tes_drive *d, void *opaque)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "device", blockdev_drive_name(d));
+    if (drive_user(d)) {
+        json_object_set_string_member(o, "qdev", drive_user(d));
+    }
+    json_object_set_boolean_member(o, "locked", media_locked(d));
+    json_object_set_boolean_member(o, "removable", media_removable(d));
+    if (media_has_tray(d)) {
+        json_object_set_boolean_member(o, "tray_open", media_tray_open(d));
+    }
+    json_object_set_string_member(o, "type", "unknown");
+    if (drive_has_medium(d)) {
+        json_object_set_object_member(o, "inserted", inserted(d));
+    }
     json_array_add_object_element(opaque, o);
 }
 
@@ -636,7 +689,7 @@ static void stats_entry(tes_drive *d, void *opaque)
     }
     json_object_set_boolean_member(st, "account_invalid", FALSE);
     json_object_set_boolean_member(st, "account_failed", TRUE);
-    json_object_set_string_member(o, "device", device_name(d));
+    json_object_set_string_member(o, "device", blockdev_drive_name(d));
     json_object_set_string_member(o, "node-name", drive_id(d));
     if (drive_user(d)) {
         json_object_set_string_member(o, "qdev", drive_user(d));
@@ -671,13 +724,25 @@ static void info_entry(tes_drive *d, void *opaque)
 {
     GString *out = opaque;
 
-    g_string_append_printf(out, "%s: %s (%s%s)\n", drive_id(d), drive_path(d),
-                           drive_format_name(d), drive_readonly(d) ? ", read-only" : "");
+    if (!drive_has_medium(d)) {
+        g_string_append_printf(out, "%s: [not inserted]\n", drive_id(d));
+    } else {
+        g_string_append_printf(out, "%s: %s (%s%s)\n", drive_id(d), drive_path(d),
+                               drive_format_name(d), drive_readonly(d) ? ", read-only" : "");
+    }
     if (drive_user(d)) {
         g_string_append_printf(out, "    Attached to:      %s\n", drive_user(d));
     }
-    g_string_append_printf(out, "    Virtual size:     %" G_GUINT64_FORMAT " bytes\n\n",
-                           drive_size(d));
+    if (media_removable(d) && drive_user(d)) {
+        g_string_append_printf(out, "    Removable device: %slocked, tray %s\n",
+                               media_locked(d) ? "" : "not ", media_tray_open(d) ? "open"
+                                                                                 : "closed");
+    }
+    if (drive_has_medium(d)) {
+        g_string_append_printf(out, "    Virtual size:     %" G_GUINT64_FORMAT " bytes\n",
+                               drive_size(d));
+    }
+    g_string_append_c(out, '\n');
 }
 
 void block_info_print(GString *out)

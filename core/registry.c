@@ -908,6 +908,15 @@ static bool set_id(tes_device *d, const char *id, char **errp)
     }
     g_free(d->id);
     d->id = g_strdup(id);
+    /* drive= may have come first: the drive names its user by this id
+     * (query-block's qdev, the monitor's id= for removable media). */
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        tes_drive **field = (tes_drive **)((char *)d->s + p->offset);
+
+        if (p->kind == TES_PROP_DRIVE && *field) {
+            drive_rename_user(*field, id);
+        }
+    }
     return true;
 }
 

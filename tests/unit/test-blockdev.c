@@ -116,7 +116,9 @@ static void test_map_default_none_and_passthrough(void)
     PLAN("file=x.img", NULL, 0,
          "ERR: drive: this machine has no default disk interface (use if=none,id=ID with a "
          "-device, or if=virtio)");
-    PLAN("if=ide,media=cdrom", "ide", 2, "(none)|ide-cd,bus=ide.0,unit=0");
+    /* an empty CD-ROM drive: the monitor can give it a medium */
+    PLAN("if=ide,media=cdrom", "ide", 2,
+         "if=none,id=ide0-cd0,readonly=on|ide-cd,drive=ide0-cd0,bus=ide.0,unit=0");
     PLAN("file=x,media=floppy", "ide", 2,
          "ERR: drive: media=floppy is invalid (expected disk or cdrom)");
     PLAN("file=x,if=pflash", "ide", 2,
