@@ -75,6 +75,7 @@ struct tes_drive {
     bool probed_raw;    /* raw by probing: block 0 is guarded */
     bool no_flush;      /* cache=unsafe */
     bool aio_threads;   /* aio=threads */
+    bool discard_ignore; /* discard=ignore|off: guests' discards do nothing */
 
     /* Asynchronous requests: see the comment at the top. */
     bool has_ring;
@@ -109,6 +110,7 @@ static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t
 
 typedef struct drive_opts {
     char *file, *iface, *id, *format, *readonly, *cache, *aio, *snapshot;
+    char *discard, *lazy, *backing, *backing_file, *backing_fmt; /* qcow2's own keys */
 } drive_opts;
 
 /* ---- option parsing ---- */
@@ -147,6 +149,9 @@ static const struct {
     {"detect-zeroes", {"off", "on", "unmap"}},
     {"media", {"disk"}},
     {"snapshot", {"on", "off"}},
+    {"lazy-refcounts", {"on", "off"}},
+    {"backing", {"null"}},
+    {"backing.driver", {"raw", "qcow2"}},
 };
 
 /* -1: not an ignored option; else whether val is one of its values. */
@@ -181,6 +186,10 @@ static const struct {
     {"id", offsetof(drive_opts, id)},             {"format", offsetof(drive_opts, format)},
     {"readonly", offsetof(drive_opts, readonly)}, {"cache", offsetof(drive_opts, cache)},
     {"aio", offsetof(drive_opts, aio)},           {"snapshot", offsetof(drive_opts, snapshot)},
+    {"discard", offsetof(drive_opts, discard)},   {"lazy-refcounts", offsetof(drive_opts, lazy)},
+    {"backing", offsetof(drive_opts, backing)},
+    {"backing.file.filename", offsetof(drive_opts, backing_file)},
+    {"backing.driver", offsetof(drive_opts, backing_fmt)},
 };
 
 static bool set_opt(drive_opts *o, const char *key, const char *val, char **errp)
@@ -215,6 +224,11 @@ static void opts_clear(drive_opts *o)
     g_free(o->cache);
     g_free(o->aio);
     g_free(o->snapshot);
+    g_free(o->discard);
+    g_free(o->lazy);
+    g_free(o->backing);
+    g_free(o->backing_file);
+    g_free(o->backing_fmt);
 }
 
 static bool parse_opts(const char *optarg, drive_opts *o, char **errp)
@@ -269,6 +283,11 @@ static bool check_medium(drive_opts *o, bool *ro, char **errp)
                        o->format);
         return false;
     }
+    if (o->backing && o->backing_file) {
+        core_set_error(errp, "drive '%s': backing=null and backing.file.filename= exclude each "
+                       "other", o->id);
+        return false;
+    }
     if (o->readonly && !strcmp(o->readonly, "on")) {
         *ro = true;
     } else if (o->readonly && !strcmp(o->readonly, "off")) {
@@ -293,7 +312,10 @@ static bool medium_open(tes_drive *d, const drive_opts *o, char **errp)
     drive_image im;
     drive_image_opts io = {.id = d->id, .path = d->path, .format = o->format, .cache = o->cache,
                            .readonly = d->readonly,
-                           .snapshot = o->snapshot && !strcmp(o->snapshot, "on")};
+                           .snapshot = o->snapshot && !strcmp(o->snapshot, "on"),
+                           .backing = o->backing_file, .backing_fmt = o->backing_fmt,
+                           .no_backing = o->backing != NULL,
+                           .lazy_refcounts = !o->lazy ? 0 : !strcmp(o->lazy, "on") ? 1 : 2};
     bool ok = drive_image_open(&im, &io, errp);
 
     d->fd = im.fd;
@@ -302,6 +324,8 @@ static bool medium_open(tes_drive *d, const drive_opts *o, char **errp)
     d->probed_raw = im.probed_raw;
     d->no_flush = im.no_flush;
     d->size = im.size;
+    d->discard_ignore = o->discard && (!strcmp(o->discard, "ignore") ||
+                                       !strcmp(o->discard, "off"));
     if (!ok) {
         d->fd = d->fd_buf = -1;
         d->qc = NULL;
@@ -1136,7 +1160,8 @@ int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iove
         push_done(r, -EROFS);
     } else if (!range_ok(d, r)) {
         push_done(r, -EINVAL);
-    } else if ((r->len == 0 && op != TES_BLK_FLUSH) || (op == TES_BLK_FLUSH && d->no_flush)) {
+    } else if ((r->len == 0 && op != TES_BLK_FLUSH) || (op == TES_BLK_FLUSH && d->no_flush) ||
+               (op == TES_BLK_DISCARD && d->discard_ignore)) {
         push_done(r, 0);
     } else if (op == TES_BLK_WRITE && d->probed_raw &&
                drive_image_block0_refused(offset, r->iov, r->iovcnt)) {
