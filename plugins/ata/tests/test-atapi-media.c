@@ -119,6 +119,12 @@ static void test_change_then_not_ready_then_ua(void)
     g_assert_nonnull(strstr(q, "\"tray_open\":false"));
     g_assert_null(strstr(q, "\"inserted\""));
     g_clear_pointer(&q, g_free);
+    /* HMP's view, QEMU's layout */
+    q = qmp(&f, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+                "\"info block\"}}");
+    g_assert_nonnull(strstr(q, "cd: [not inserted]"));
+    g_assert_nonnull(strstr(q, "Removable device: not locked, tray closed"));
+    g_clear_pointer(&q, g_free);
 
     cmd = g_strdup_printf("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":"
                           "\"cd0\",\"filename\":\"%s\",\"format\":\"raw\"}}", f.img[0]);
@@ -188,6 +194,14 @@ static void test_locked_tray_refuses_then_force(void)
     g_assert_cmphex(asc, ==, 0x3a);
     gesn(&f, &st);
     g_assert_cmphex(st, ==, 1); /* tray open */
+
+    /* The open tray survives a migration of the device. */
+    f.dev[0] = tes_harness_migrate(f.a.h, f.dev[0], NULL);
+    g_assert_nonnull(f.dev[0]);
+    q = qmp(&f, "{\"execute\":\"query-block\"}");
+    g_assert_nonnull(strstr(q, "\"tray_open\":true"));
+    g_clear_pointer(&q, g_free);
+    g_assert_cmphex(tur(&f, &asc), ==, 0x02);
 
     /* Closing an empty tray: still no medium. */
     assert_ok(&f, "{\"execute\":\"blockdev-close-tray\",\"arguments\":{\"id\":\"cd0\"}}");
