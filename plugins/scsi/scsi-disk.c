@@ -552,6 +552,7 @@ void lu_reset(tes_device *dev, void *s)
     lu_set_ua(lu, SENSE_RESET);
     lu->wce = lu->wce_default;
     lu->tray_locked = false;
+    lu->eject_req = false;
 }
 
 static int lu_pre_save(tes_device *dev, void *s)
