@@ -274,7 +274,8 @@ static bool cmd_eject(const char *arg, GString *out)
         g_strfreev(w);
         return false;
     }
-    ok = hmp_result(media_eject(dev, NULL, force, &err), err, out);
+    ok = media_eject(dev, NULL, force, &err); /* err is set by the call */
+    ok = hmp_result(ok, err, out);
     g_strfreev(w);
     return ok;
 }
@@ -297,11 +298,11 @@ static bool cmd_change(const char *arg, GString *out)
         g_strfreev(w);
         return false;
     }
-    ok = hmp_result(media_change(&(media_change_args){.device = w[0], .filename = w[1],
-                                                      .format = n > 2 ? w[2] : NULL,
-                                                      .ro_mode = n > 3 ? w[3] : NULL},
-                                 &err),
-                    err, out);
+    ok = media_change(&(media_change_args){.device = w[0], .filename = w[1],
+                                            .format = n > 2 ? w[2] : NULL,
+                                            .ro_mode = n > 3 ? w[3] : NULL},
+                      &err);
+    ok = hmp_result(ok, err, out);
     g_strfreev(w);
     return ok;
 }

@@ -490,6 +490,62 @@ static void test_blockdev_qcow2_lazy_cache_discard(void)
     blockdev_reset();
 }
 
+/* ---- removable media on a drive no device holds (QEMU: removable, no
+ * tray) and the monitor's argument checks ---- */
+
+static char *mon(const char *json)
+{
+    return qmp_run_text(json);
+}
+
+#define MON(json, want)                                            \
+    do {                                                           \
+        g_autofree char *got_ = mon(json);                         \
+        if (!strstr(got_, want)) {                                 \
+            g_error("%s\n  gave %s\n  wanted %s", json, got_, want); \
+        }                                                          \
+    } while (0)
+
+static void test_media_unattached_drive_and_arguments(void)
+{
+    g_autofree char *iso = make_filled("m.iso", 8 * 2048, 0x11);
+    g_autofree char *cmd = NULL;
+
+    g_assert_true(drive_add("if=none,id=e0,readonly=on", NULL));
+    g_assert_false(drive_has_medium(drive_find("e0")));
+    g_assert_cmpint(drive_pread(drive_find("e0"), 0, iso, 1), ==, -ENOMEDIUM);
+    MON("{\"execute\":\"query-block\"}", "\"removable\":true");
+    cmd = g_strdup_printf("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":"
+                          "\"e0\",\"filename\":\"%s\",\"format\":\"raw\"}}", iso);
+    MON(cmd, "{\"return\":{}}");
+    g_assert_cmpuint(drive_size(drive_find("e0")), ==, 8 * 2048);
+    g_assert_true(drive_readonly(drive_find("e0"))); /* read-only-mode retain */
+    MON(cmd, "{\"return\":{}}"); /* a change over a medium replaces it */
+    MON("{\"execute\":\"eject\",\"arguments\":{\"device\":\"e0\"}}", "{\"return\":{}}");
+    g_assert_false(drive_has_medium(drive_find("e0")));
+    MON("{\"execute\":\"eject\",\"arguments\":{}}", "Either device or id must be specified");
+    MON("{\"execute\":\"eject\",\"arguments\":{\"device\":3}}",
+        "Invalid parameter type for 'device', expected: string");
+    MON("{\"execute\":\"eject\",\"arguments\":{\"device\":\"e0\",\"force\":\"yes\"}}",
+        "Invalid parameter type for 'force', expected: boolean");
+    MON("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":\"e0\","
+        "\"filename\":\"x\",\"read-only-mode\":\"sometimes\"}}",
+        "Parameter 'read-only-mode' does not accept value 'sometimes'");
+    MON("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":\"e0\","
+        "\"filename\":\"x\",\"format\":\"vmdk\"}}", "Unknown driver 'vmdk'");
+    MON("{\"execute\":\"blockdev-insert-medium\",\"arguments\":{\"id\":\"e0\","
+        "\"node-name\":\"nope\"}}", "Failed to find node with node-name='nope'");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"eject\"}}",
+        "usage: eject [-f] device");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"eject -f\"}}",
+        "usage: eject [-f] device");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"change e0\"}}",
+        "usage: change device filename");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+        "\"eject -f nope\"}}", "Device 'nope' not found");
+    drives_close_all();
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -513,6 +569,8 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/add/refusals-one-line-each", test_blockdev_refusals);
     g_test_add_func("/blockdev/del/monitor-nodes-not-in-use", test_blockdev_del);
     g_test_add_func("/blockdev/add/check-opens-nothing", test_blockdev_check_opens_nothing);
+    g_test_add_func("/blockdev/media/unattached-drive-change-eject-and-argument-errors",
+                    test_media_unattached_drive_and_arguments);
     g_test_add_func("/blockdev/qcow2/backing-node-null-and-drive-override",
                     test_blockdev_qcow2_backing);
     g_test_add_func("/blockdev/qcow2/lazy-refcounts-cache-discard-keys",
