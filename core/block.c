@@ -6,6 +6,14 @@
  *          [,aio=threads|io_uring|native][,snapshot=on|off]
  *   -device nvme,drive=ID,...
  *
+ * Without file= a drive is empty (a CD-ROM's, QEMU's): size 0, every
+ * request -ENOMEDIUM, until the monitor gives it a medium (block-media.c
+ * through drive_medium_open/drive_medium_close: the image comes and goes,
+ * the drive with its ring, id and device stays). qcow2 also takes
+ * lazy-refcounts=on|off and a backing override, backing.file.filename=
+ * [,backing.driver=] or backing=null; discard=ignore|off drops guests'
+ * discards.
+ *
  * Formats: raw, and qcow2 (block-qcow2*.c). Without format= the image is
  * probed as QEMU does: qcow2 by its magic, else raw with QEMU's warning,
  * and then a write to block 0 that would make it probe as qcow2 is refused
