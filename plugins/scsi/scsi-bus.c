@@ -230,6 +230,18 @@ void lu_set_ua(scsi_lu *lu, scsi_sense s)
     lu->ua_key = s.key, lu->ua_asc = s.asc, lu->ua_ascq = s.ascq;
 }
 
+/* A changed CD reads as gone, then as changed (QEMU's scsi-cd): guests
+ * that never poll GESN learn of the change this way. */
+void lu_ua_reported(scsi_lu *lu)
+{
+    bool gone = lu->ua_key == SK_UNIT_ATTENTION && lu->ua_asc == 0x3a;
+
+    lu->ua_key = 0;
+    if (gone) {
+        lu_set_ua(lu, SENSE_MEDIUM_CHANGED);
+    }
+}
+
 /* ---- requests ---- */
 
 static tes_scsi_req *req_new(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun,
@@ -584,7 +596,11 @@ static bool unit_attention(scsi_lu *lu, sreq *r)
     if (!lu->ua_key || op == OP_INQUIRY || op == OP_REPORT_LUNS || op == OP_REQUEST_SENSE) {
         return false;
     }
-    lu->ua_key = 0;
+    /* MMC-6 4.1.6.1: these two report media events themselves */
+    if (lu->cls->removable && (op == 0x46 || op == 0x4a)) {
+        return false;
+    }
+    lu_ua_reported(lu);
     sreq_check(r, s);
     return true;
 }
