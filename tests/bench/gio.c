@@ -232,6 +232,19 @@ static void submit(job *j, struct iocb_ **list, long n, uint64_t ctx)
     }
 }
 
+/* GIO-END NAME ops=N bytes=B usecs=U errors=E */
+static void report(const job *j, uint64_t us)
+{
+    char line[256], *p = line;
+
+    p = put(put(put(p, "GIO-END "), j->name), " ops=");
+    p = put(putu(p, j->ops), " bytes=");
+    p = put(putu(p, j->bytes), " usecs=");
+    p = put(putu(p, us), " errors=");
+    p = put(putu(p, j->errors), "\n");
+    sys6(NR_WRITE, 1, (long)line, p - line, 0, 0, 0);
+}
+
 static void run(job *j, uint64_t secs)
 {
     struct io_event_ ev[MAX_QD];
@@ -275,17 +288,7 @@ static void run(job *j, uint64_t secs)
             submit(j, list, again, ctx);
         }
     }
-    t0 = usecs() - t0;
-    {
-        char line[256], *p = line;
-
-        p = put(put(put(p, "GIO-END "), j->name), " ops=");
-        p = put(putu(p, j->ops), " bytes=");
-        p = put(putu(p, j->bytes), " usecs=");
-        p = put(putu(p, t0), " errors=");
-        p = put(putu(p, j->errors), "\n");
-        sys6(NR_WRITE, 1, (long)line, p - line, 0, 0, 0);
-    }
+    report(j, usecs() - t0);
 }
 
 static int gio_main(int argc, char **argv)
