@@ -306,6 +306,7 @@ static bool connected(lsi *s)
 
 static void set_phase(lsi *s, uint8_t ph)
 {
+    ph &= PHASE_MASK;
     s->r[R_SBCL] = (s->r[R_SBCL] & ~PHASE_MASK) | ph | SBCL_REQ;
     s->r[R_SSTAT1] = (s->r[R_SSTAT1] & ~PHASE_MASK) | ph;
 }
@@ -429,13 +430,17 @@ static void submit(lsi *s, tes_scsi_req *req)
 
 static tes_scsi_req *new_req(lsi *s)
 {
-    return scsi_ops.req_new(s->sbus, 0, s->cur_id, s->cur_lun, s->tag, s->cdb, s->cdb_len, 0);
+    uint32_t n = s->cdb_len < CDB_MAX ? s->cdb_len : CDB_MAX;
+
+    return scsi_ops.req_new(s->sbus, 0, s->cur_id, s->cur_lun, s->tag, s->cdb, n, 0);
 }
 
 /* REQUEST SENSE after CHECK CONDITION: the sense kept for the target. */
 static void answer_sense(lsi *s, unsigned id)
 {
     unsigned n = s->sense_len[id] < s->cdb[4] ? s->sense_len[id] : s->cdb[4];
+
+    n = n < SENSE_SAVE ? n : SENSE_SAVE;
 
     s->buf = malloc(SENSE_SAVE);
     if (!s->buf) {
@@ -522,6 +527,10 @@ static void do_data(lsi *s, uint64_t addr, bool out)
     uint32_t n = end - s->pos < dbc ? end - s->pos : dbc;
     tes_scsi_req *req;
 
+    if (!s->buf || end > s->buf_len || s->pos > end) { /* only a forged state */
+        scsi_interrupt(s, SIST0_MA, 0);
+        return;
+    }
     if (!dma_rw(s, addr, s->buf + s->pos, n, !out, false)) {
         return;
     }
@@ -570,8 +579,10 @@ static void do_status(lsi *s, uint64_t addr)
 
 static void do_msgin(lsi *s, uint64_t addr)
 {
-    uint32_t dbc = get_dbc(s), n = s->msg_len < dbc ? s->msg_len : dbc;
+    uint32_t dbc = get_dbc(s), n;
 
+    s->msg_len = s->msg_len < MSG_MAX ? s->msg_len : MSG_MAX;
+    n = s->msg_len < dbc ? s->msg_len : dbc;
     if (!n) {
         return;
     }
@@ -1389,6 +1400,21 @@ static int lsi_save(tes_device *dev, void *st, tes_stream *out)
     return 0;
 }
 
+/* A refused stream may have left forged fields behind: the chip as after
+ * a soft reset, without the command, stopped. */
+static void sanitize(lsi *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+    s->buf_len = s->pos = s->valid = 0;
+    s->cmd_active = s->mismatch = false;
+    s->dir = TES_SCSI_DIR_NONE;
+    s->cdb_len = 0;
+    memset(s->sense_len, 0, sizeof(s->sense_len));
+    regs_reset(s);
+    update_irq(s);
+}
+
 static bool state_ok(lsi *s)
 {
     for (unsigned i = 0; i < NTARGETS; i++) {
@@ -1416,8 +1442,7 @@ static int lsi_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
     free(s->buf);
     s->buf = NULL;
     if (!state_ok(s)) {
-        s->cmd_active = false;
-        s->buf_len = 0;
+        sanitize(s);
         H->error(dev, "lsi53c895a: inconsistent command state in the stream");
         return -EINVAL;
     }
@@ -1427,10 +1452,7 @@ static int lsi_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
     s->buf = malloc(s->buf_len);
     ret = s->buf ? H->stream_read(in, s->buf, s->buf_len) : -ENOMEM;
     if (ret < 0) {
-        free(s->buf);
-        s->buf = NULL;
-        s->cmd_active = false;
-        s->buf_len = 0;
+        sanitize(s);
         H->error(dev, "lsi53c895a: staged data missing from the stream");
     }
     return ret;
@@ -1442,6 +1464,7 @@ static int lsi_post_load(tes_device *dev, void *st, uint32_t version)
 
     s->running = false;
     if (!state_ok(s) || (s->cmd_active && s->buf_len && !s->buf)) {
+        sanitize(s);
         H->error(dev, "lsi53c895a: inconsistent command state in the stream");
         return -EINVAL;
     }

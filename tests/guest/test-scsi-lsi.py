@@ -81,7 +81,12 @@ if [ -x /usr/local/sbin/mkfs.ext4 ]; then
     echo "UMOUNT-STATUS=$?"
 fi
 sync
-echo "SCSI-ERRORS=$(dmesg | grep -ciE 'sym0:.*(error|abort|reset|timeout)|I/O error')"
+# The driver resets the bus once at probe ("SCSI BUS has been reset"): any
+# other reset, abort, timeout or error is a failure.
+dmesg | grep -iE 'sym0:.*(error|abort|reset|timeout)|I/O error' | grep -v 'SCSI BUS has been reset' \
+| sed 's/^/SCSI-ERROR-LINE /'
+echo "SCSI-ERRORS=$(dmesg | grep -iE 'sym0:.*(error|abort|reset|timeout)|I/O error' \
+| grep -vc 'SCSI BUS has been reset')"
 """ % {"blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
        "gseek": GUEST_OFF // 4096}
 
