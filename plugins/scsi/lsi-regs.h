@@ -137,6 +137,8 @@
 #define DCNTL_PFF 0x40
 
 #define DMODE_MAN 0x01
+#define DMODE_DIOM 0x10
+#define DMODE_SIOM 0x20
 
 #define CTEST2_DACK 0x01
 #define CTEST2_PCICIE 0x08
