@@ -390,6 +390,7 @@ static void test_looping_script_budget(void)
     t0 = g_get_monotonic_time();
     wr32(&f, R_DSP, SCRIPT);
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 2000000);
+    g_assert_cmphex(rd32(&f, R_DSP), ==, SCRIPT);
     g_assert_true(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
     wr32(&f, R_SCRATCHA, 0xabcd); /* the registers still answer */
     g_assert_cmphex(rd32(&f, R_SCRATCHA), ==, 0xabcd);
@@ -558,6 +559,46 @@ static void test_migration_mid_data_out(void)
     sd_down(&f);
 }
 
+/* The driver's idle loop: WAIT RESELECT until ISTAT SIGP jumps to the
+ * alternate address; CTEST2 reports and clears SIGP; an interrupt on the
+ * fly raises INTF and the script goes on; single step stops after each
+ * instruction with DSTAT SSI. */
+static void test_wait_reselect_sigp_intfly_single_step(void)
+{
+    sd_fixture f;
+    prog p = {.base = SCRIPT};
+
+    up(&f);
+    emit(&p, 0x50000000u, (uint32_t)SCRIPT + 16); /* WAIT RESELECT, alt */
+    p_int(&p, INT_FAIL);
+    emit(&p, 0x98180000u, 0x77); /* INTFLY */
+    p_int(&p, INT_DONE);
+    load_prog(&f, &p);
+    wr32(&f, R_DSP, SCRIPT);
+    tes_harness_clock_step(f.d.h, 10000000);
+    g_assert_true(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    g_assert_cmpint(tes_harness_intx_level(f.d.h, f.d.dev), ==, 0);
+    wr8(&f, R_ISTAT0, ISTAT0_SIGP);
+    g_assert_false(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    g_assert_cmphex(rd32(&f, R_DSPS), ==, INT_DONE);
+    g_assert_cmphex(rd8(&f, R_ISTAT0) & (ISTAT0_INTF | ISTAT0_DIP), ==,
+                    ISTAT0_INTF | ISTAT0_DIP);
+    g_assert_cmphex(rd8(&f, R_CTEST2) & CTEST2_SIGP, ==, CTEST2_SIGP);
+    g_assert_cmphex(rd8(&f, R_CTEST2) & CTEST2_SIGP, ==, 0);
+    wr8(&f, R_ISTAT0, ISTAT0_INTF); /* write one to clear */
+    g_assert_cmphex(rd8(&f, R_ISTAT0) & ISTAT0_INTF, ==, 0);
+    g_assert_cmphex(rd8(&f, R_DSTAT), ==, DSTAT_SIR | DSTAT_DFE);
+    g_assert_cmpint(tes_harness_intx_level(f.d.h, f.d.dev), ==, 0);
+    /* Single step: one instruction per start. */
+    wr8(&f, R_DCNTL, DCNTL_SSM);
+    wr32(&f, R_DSP, SCRIPT + 16);
+    g_assert_cmphex(rd32(&f, R_DSP), ==, SCRIPT + 24);
+    g_assert_cmphex(rd8(&f, R_DSTAT), ==, DSTAT_SSI | DSTAT_DFE);
+    wr8(&f, R_DCNTL, DCNTL_SSM | DCNTL_STD);
+    g_assert_cmphex(rd32(&f, R_DSPS), ==, INT_DONE);
+    sd_down(&f);
+}
+
 static void test_bus_limits(void)
 {
     sd_fixture f;
@@ -586,6 +627,8 @@ int main(int argc, char **argv)
     g_test_add_func("/lsi53c895a/memmove/onto-own-registers", test_memmove_onto_own_registers);
     g_test_add_func("/lsi53c895a/reset/mid-io", test_reset_mid_io);
     g_test_add_func("/lsi53c895a/migration/mid-data-out", test_migration_mid_data_out);
+    g_test_add_func("/lsi53c895a/wait-reselect-sigp-intfly-single-step",
+                    test_wait_reselect_sigp_intfly_single_step);
     g_test_add_func("/lsi53c895a/bus/targets-0-6-lun-0", test_bus_limits);
     return g_test_run();
 }
