@@ -52,6 +52,7 @@ typedef struct lsi {
     tes_timer *timer;
     tes_scsi_req *req; /* in flight; NULL otherwise (never at save) */
     uint8_t *buf;      /* the staged data of the command, buf_len bytes */
+    uint32_t buf_alloc; /* what buf holds (buf_len unless a stream lied) */
     struct iovec iov;
     bool running;      /* inside scripts_run */
     int64_t bytes_left; /* of this turn's budget */

@@ -180,6 +180,7 @@ void lsi_drop_command(lsi *s)
     }
     free(s->buf);
     s->buf = NULL;
+    s->buf_alloc = 0;
     s->buf_len = s->pos = s->valid = 0;
     s->cmd_active = s->mismatch = false;
     s->dir = TES_SCSI_DIR_NONE;
@@ -308,7 +309,7 @@ static void answer_sense(lsi *s, unsigned id)
     }
     memcpy(s->buf, s->sense + id * SENSE_SAVE, SENSE_SAVE);
     s->sense_len[id] = 0;
-    s->buf_len = SENSE_SAVE;
+    s->buf_len = s->buf_alloc = SENSE_SAVE;
     s->dir = TES_SCSI_DIR_FROM_DEV;
     s->valid = n;
     s->status = TES_SCSI_GOOD;
@@ -342,7 +343,7 @@ static void start_command(lsi *s)
         fail_command(s, SENSE_INVALID_FIELD);
         return;
     }
-    s->buf_len = (uint32_t)len;
+    s->buf_len = s->buf_alloc = (uint32_t)len;
     s->dir = len ? dir : TES_SCSI_DIR_NONE;
     if (s->dir == TES_SCSI_DIR_TO_DEV) {
         scsi_ops.req_free(req); /* a new one goes once the data is in */
@@ -386,7 +387,8 @@ static void do_data(lsi *s, uint64_t addr, bool out)
     uint32_t n = end - s->pos < dbc ? end - s->pos : dbc;
     tes_scsi_req *req;
 
-    if (!s->buf || end > s->buf_len || s->pos > end) { /* only a forged state */
+    if (!s->buf || end > s->buf_alloc || s->buf_len > s->buf_alloc || s->pos > end) {
+        /* only a forged state gets here */
         lsi_scsi_interrupt(s, SIST0_MA, 0);
         return;
     }

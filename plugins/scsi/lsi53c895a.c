@@ -353,6 +353,7 @@ static void lsi_unrealize(tes_device *dev, void *st)
     }
     free(s->buf);
     s->buf = NULL;
+    s->buf_alloc = 0;
 }
 
 static void lsi_reset(tes_device *dev, void *st)
@@ -389,6 +390,7 @@ static void sanitize(lsi *s)
 {
     free(s->buf);
     s->buf = NULL;
+    s->buf_alloc = 0;
     s->buf_len = s->pos = s->valid = 0;
     s->cmd_active = s->mismatch = false;
     s->dir = TES_SCSI_DIR_NONE;
@@ -424,6 +426,7 @@ static int lsi_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
     }
     free(s->buf);
     s->buf = NULL;
+    s->buf_alloc = 0;
     if (!state_ok(s)) {
         sanitize(s);
         H->error(dev, "lsi53c895a: inconsistent command state in the stream");
@@ -433,6 +436,7 @@ static int lsi_load(tes_device *dev, void *st, tes_stream *in, uint32_t version)
         return 0;
     }
     s->buf = malloc(s->buf_len);
+    s->buf_alloc = s->buf ? s->buf_len : 0;
     ret = s->buf ? H->stream_read(in, s->buf, s->buf_len) : -ENOMEM;
     if (ret < 0) {
         sanitize(s);
@@ -446,7 +450,8 @@ static int lsi_post_load(tes_device *dev, void *st, uint32_t version)
     lsi *s = st;
 
     s->running = false;
-    if (!state_ok(s) || (s->cmd_active && s->buf_len && !s->buf)) {
+    if (!state_ok(s) ||
+        (s->cmd_active && s->buf_len && (!s->buf || s->buf_alloc != s->buf_len))) {
         sanitize(s);
         H->error(dev, "lsi53c895a: inconsistent command state in the stream");
         return -EINVAL;

@@ -84,8 +84,8 @@ fi
 sync
 # The driver resets the bus once at probe ("SCSI BUS has been reset"): any
 # other reset, abort, timeout or error is a failure.
-dmesg | grep -iE 'sym0:.*(error|abort|reset|timeout)|I/O error' | grep -v 'SCSI BUS has been reset' \
-| sed 's/^/SCSI-ERROR-LINE /'
+dmesg | grep -iE 'sym0:.*(error|abort|reset|timeout)|I/O error' \
+| grep -v 'SCSI BUS has been reset' | sed 's/^/SCSI-ERROR-LINE /'
 echo "SCSI-ERRORS=$(dmesg | grep -iE 'sym0:.*(error|abort|reset|timeout)|I/O error' \
 | grep -vc 'SCSI BUS has been reset')"
 """ % {"blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
