@@ -21,9 +21,16 @@
 #define MMIO_SIZE 0x400
 #define RAM_SIZE 0x2000
 #define MAX_XFER (16u << 20)
-#define INSN_BUDGET 10000
-#define BYTE_BUDGET (64 << 20)
+/* A turn of the SCRIPTS processor: at most this many instructions or
+ * bytes moved; a script still running then yields for YIELD_NS << spin
+ * (spin: turns in a row that ended so, at most SPIN_MAX) plus NS_PER_BYTE
+ * for each byte it moved, so a script that never stops costs the host a
+ * small, bounded share of a CPU. */
+#define INSN_BUDGET 2000
+#define BYTE_BUDGET (4 << 20)
 #define YIELD_NS 100000
+#define SPIN_MAX 8
+#define NS_PER_BYTE 4
 #define MSG_MAX 8
 #define MSGOUT_MAX 64
 #define CDB_MAX 16
@@ -56,6 +63,7 @@ typedef struct lsi {
     struct iovec iov;
     bool running;      /* inside scripts_run */
     int64_t bytes_left; /* of this turn's budget */
+    unsigned spin;      /* turns in a row that spent the whole budget */
     /* Migrated. */
     uint8_t r[256]; /* the register file */
     uint8_t ram[RAM_SIZE];

@@ -850,10 +850,13 @@ static void op_loadstore(lsi *s, uint32_t insn, uint32_t addr)
 static void step(lsi *s)
 {
     uint32_t pc = r32(s, R_DSP), insn, arg;
+    uint8_t b[8];
 
-    if (!rd32(s, pc, &insn) || !rd32(s, (uint32_t)(pc + 4), &arg)) {
+    if (!dma_rw(s, pc, b, 8, false, false)) {
         return;
     }
+    insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    arg = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
     w32(s, R_DSPS, arg);
     s->r[R_DCMD] = insn >> 24;
     w32(s, R_DSP, pc + 8);
@@ -888,8 +891,11 @@ void lsi_scripts_run(lsi *s)
     s->bytes_left = BYTE_BUDGET;
     while ((s->r[R_ISTAT1] & ISTAT1_SRUN) && s->waiting == W_NONE) {
         if (n++ == INSN_BUDGET || s->bytes_left <= 0) {
-            resume_later(s, YIELD_NS);
-            break;
+            int64_t moved = BYTE_BUDGET - s->bytes_left;
+            resume_later(s, ((int64_t)YIELD_NS << s->spin) + moved * NS_PER_BYTE);
+            s->spin += s->spin < SPIN_MAX;
+            s->running = false;
+            return;
         }
         step(s);
         if ((s->r[R_DCNTL] & DCNTL_SSM) && (s->r[R_ISTAT1] & ISTAT1_SRUN) &&
@@ -897,6 +903,7 @@ void lsi_scripts_run(lsi *s)
             lsi_dma_interrupt(s, DSTAT_SSI);
         }
     }
+    s->spin = 0; /* stopped, or waiting for a target or SIGP */
     s->running = false;
 }
 
@@ -911,6 +918,7 @@ void lsi_scripts_start(lsi *s)
     }
     H->timer_del(s->timer);
     s->waiting = W_NONE;
+    s->spin = 0;
     s->r[R_ISTAT1] |= ISTAT1_SRUN;
     lsi_scripts_run(s);
 }

@@ -26,10 +26,12 @@
  * REQUEST). After CHECK CONDITION the sense data waits for the
  * initiator's REQUEST SENSE, as on a parallel SCSI bus.
  *
- * The SCRIPTS processor runs at most 10000 instructions or 64 MiB of data
- * per turn, then yields for 100 us of virtual time and goes on: a script
- * looping forever keeps the chip busy (ISTAT1 SRUN) as on hardware, never
- * the emulator, and the driver's abort (ISTAT ABRT) stops it. Its DMA to
+ * The SCRIPTS processor runs at most 2000 instructions or 4 MiB of data
+ * per turn, then yields and goes on: 100 us of virtual time, doubling for
+ * each turn in a row that spent its budget up to 25.6 ms, plus 4 ns per
+ * byte moved. A script looping forever keeps the chip busy (ISTAT1 SRUN)
+ * as on hardware, never the emulator (a few percent of a host CPU), and
+ * the driver's abort (ISTAT ABRT) stops it. Its DMA to
  * the chip's own BARs never goes back through the memory map: SCRIPTS RAM
  * is read and written in place, and a memory move, load or store onto the
  * register BAR applies the bytes as register writes (instruction fetch
