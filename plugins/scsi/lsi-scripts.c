@@ -540,6 +540,27 @@ static void do_msgout(lsi *s, uint64_t addr)
     set_phase(s, next);
 }
 
+/* Bits 39..32 (or 63..32) of a table indirect move's address: none, the
+ * table's top byte (40-bit mode), or the register that byte selects
+ * (SCRATCHC..R, MMRS, MMWS, SFS, DRS, SBMS, DBMS). */
+static uint32_t table_high(lsi *s, uint8_t top)
+{
+    uint8_t mode = s->r[R_CCNTL1] & (CCNTL1_EN64TIBMV | CCNTL1_64TIMOD);
+
+    if (mode == (CCNTL1_EN64TIBMV | CCNTL1_64TIMOD)) {
+        return top;
+    }
+    if (!(mode & CCNTL1_EN64TIBMV)) {
+        return 0;
+    }
+    top &= 0x1f;
+    if (top > 0x15) {
+        H->log(TES_LOG_GUEST_ERROR, "lsi53c895a %s: 64-bit table selector 0x%x", id_of(s), top);
+        return 0;
+    }
+    return r32(s, top < 0x10 ? R_SCRATCHB + 4 + 4 * top : R_MMRS + 4 * (top - 0x10));
+}
+
 /* Block move (and chained move): addressing, then the phase's transfer. */
 static void op_block_move(lsi *s, uint32_t insn, uint32_t addr, uint32_t pc)
 {
@@ -561,10 +582,7 @@ static void op_block_move(lsi *s, uint32_t insn, uint32_t addr, uint32_t pc)
         }
         count = le32toh(t[0]) & 0xffffff;
         addr = le32toh(t[1]);
-        if ((s->r[R_CCNTL1] & (CCNTL1_EN64TIBMV | CCNTL1_64TIMOD)) ==
-            (CCNTL1_EN64TIBMV | CCNTL1_64TIMOD)) {
-            high = le32toh(t[0]) >> 24; /* 40-bit addressing */
-        }
+        high = table_high(s, le32toh(t[0]) >> 24);
     } else if (s->r[R_CCNTL1] & CCNTL1_EN64DBMV) {
         uint32_t dbms;
         if (!rd32(s, r32(s, R_DSP), &dbms)) {

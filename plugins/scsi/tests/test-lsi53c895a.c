@@ -599,6 +599,61 @@ static void test_wait_reselect_sigp_intfly_single_step(void)
     sd_down(&f);
 }
 
+/* Table indirect data moves with the address's high bits from the table
+ * (40-bit mode) or from the register its top byte selects. */
+static void test_table_indirect_high_address(void)
+{
+    static const struct { uint8_t ccntl1, top; bool ok; } cases[] = {
+        {CCNTL1_EN64TIBMV | CCNTL1_64TIMOD, 0, true},
+        {CCNTL1_EN64TIBMV | CCNTL1_64TIMOD, 1, false}, /* 4 GiB up: no RAM */
+        {CCNTL1_EN64TIBMV, 0x00, true},                 /* SCRATCHC: 0 */
+        {CCNTL1_EN64TIBMV, 0x10, false},                /* MMRS: 2 */
+        {0, 0x7f, true},                                /* 32-bit: ignored */
+    };
+    sd_fixture f;
+
+    up(&f);
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        uint32_t tbl[2] = {4096 | (uint32_t)cases[i].top << 24, (uint32_t)DATA};
+        prog p = {.base = SCRIPT};
+
+        memcpy(f.d.ram + TABLE, tbl, sizeof(tbl));
+        wr8(&f, R_CCNTL1, cases[i].ccntl1);
+        wr32(&f, R_MMRS, 2);
+        wr32(&f, R_DSA, (uint32_t)TABLE);
+        rw10(&f, 0x28, 24, 8);
+        memset(f.d.ram + DATA, 0, 4096);
+        p_select_atn(&p, 0, 0);
+        p_move(&p, PHASE_MO, 1, MSGOUT);
+        p_move(&p, PHASE_CMD, 10, CDB);
+        emit(&p, 0x19000000u, 0); /* MOVE FROM 0 (table at DSA + 0), WHEN DATA_IN */
+        p_move(&p, PHASE_ST, 1, STATUS);
+        p_move(&p, PHASE_MI, 1, MSGIN);
+        p_clr_ack(&p);
+        p_wait_disc(&p);
+        p_int(&p, INT_DONE);
+        load_prog(&f, &p);
+        run_script(&f, SCRIPT, 100);
+        if (cases[i].ok) {
+            assert_done(&f, 0);
+            assert_pattern(&f, DATA, 24 * 512, 4096);
+        } else {
+            g_assert_cmphex(rd8(&f, R_DSTAT), ==, DSTAT_BF | DSTAT_DFE);
+            wr8(&f, R_SCNTL1, SCNTL1_RST); /* the driver's way out */
+            wr8(&f, R_SCNTL1, 0);
+            rd8(&f, R_SIST0);
+            /* The bus reset leaves a unit attention for the next command. */
+            memset(f.d.ram + CDB, 0, 6);
+            p = (prog){.base = SCRIPT};
+            cmd_prog(&p, SCRIPT, 0, 6, PHASE_DI, 0);
+            load_prog(&f, &p);
+            run_script(&f, SCRIPT, 100);
+            assert_done(&f, TES_SCSI_CHECK_CONDITION);
+        }
+    }
+    sd_down(&f);
+}
+
 static void test_bus_limits(void)
 {
     sd_fixture f;
@@ -629,6 +684,8 @@ int main(int argc, char **argv)
     g_test_add_func("/lsi53c895a/migration/mid-data-out", test_migration_mid_data_out);
     g_test_add_func("/lsi53c895a/wait-reselect-sigp-intfly-single-step",
                     test_wait_reselect_sigp_intfly_single_step);
+    g_test_add_func("/lsi53c895a/table-indirect/high-address-bits",
+                    test_table_indirect_high_address);
     g_test_add_func("/lsi53c895a/bus/targets-0-6-lun-0", test_bus_limits);
     return g_test_run();
 }
