@@ -31,15 +31,19 @@
  * each turn in a row that spent its budget up to 25.6 ms, plus 4 ns per
  * byte moved. A script looping forever keeps the chip busy (ISTAT1 SRUN)
  * as on hardware, never the emulator (a few percent of a host CPU), and
- * the driver's abort (ISTAT ABRT) stops it. Its DMA to
- * the chip's own BARs never goes back through the memory map: SCRIPTS RAM
- * is read and written in place, and a memory move, load or store onto the
- * register BAR applies the bytes as register writes (instruction fetch
- * and block moves into the registers are refused with a bus fault). What
- * a guest gets wrong is logged under -d guest_errors; an unimplemented
- * feature (target mode, low-level mode, DMA into I/O space) under -d unimp.
- * Reset and migration wait for the command in flight; a migration keeps
- * the SCRIPTS position, the staged data and a pending sense.
+ * the driver's abort (ISTAT ABRT) stops it. Its DMA to the chip's own
+ * BARs never goes back through the memory map: SCRIPTS RAM is read and
+ * written in place, and a memory move, load or store onto the register
+ * BAR applies the bytes as register writes (instruction fetch and block
+ * moves into the registers are refused with a bus fault, as is DMA with
+ * bus mastering off or to no RAM). Block moves take 32-bit, 40-bit
+ * (table) and 64-bit (DBMS, table selectors) addresses. A selection of an
+ * absent target times out at once (SIST1 STO); the general purpose timer
+ * expires as soon as it is set. What a guest gets wrong is logged under
+ * -d guest_errors; an unimplemented feature (target mode, low-level mode,
+ * DMA into I/O space) under -d unimp. Reset and migration wait for the
+ * command in flight; a migration keeps the SCRIPTS position, the staged
+ * data and a pending sense.
  */
 #include <errno.h>
 #include <stdlib.h>
