@@ -562,9 +562,35 @@ static uint32_t table_high(lsi *s, uint8_t top)
 }
 
 /* Block move (and chained move): addressing, then the phase's transfer. */
+/* Where a block move's data is and how much: direct (with a third word
+ * in 64-bit direct mode), indirect, or from the DSA-relative table. */
+static bool block_addr(lsi *s, uint32_t insn, uint32_t *addr, uint32_t *count, uint32_t *high)
+{
+    uint32_t t[2];
+
+    if (insn & (1u << 29)) { /* indirect */
+        return rd32(s, *addr, addr);
+    }
+    if (insn & (1u << 28)) { /* table indirect */
+        if (!dma_rw(s, (uint32_t)(r32(s, R_DSA) + sext24(*addr)), t, 8, false, false)) {
+            return false;
+        }
+        *count = le32toh(t[0]) & 0xffffff;
+        *addr = le32toh(t[1]);
+        *high = table_high(s, le32toh(t[0]) >> 24);
+    } else if (s->r[R_CCNTL1] & CCNTL1_EN64DBMV) {
+        if (!rd32(s, r32(s, R_DSP), high)) {
+            return false;
+        }
+        w32(s, R_DBMS, *high);
+        w32(s, R_DSP, r32(s, R_DSP) + 4);
+    }
+    return true;
+}
+
 static void op_block_move(lsi *s, uint32_t insn, uint32_t addr, uint32_t pc)
 {
-    uint32_t count = insn & 0xffffff, high = 0, t[2];
+    uint32_t count = insn & 0xffffff, high = 0;
     uint8_t ph = (insn >> 24) & PHASE_MASK;
 
     if (s->r[R_SIST1] & SIST1_STO) {
@@ -572,25 +598,8 @@ static void op_block_move(lsi *s, uint32_t insn, uint32_t addr, uint32_t pc)
         return;
     }
     w32(s, R_IA, pc);
-    if (insn & (1u << 29)) { /* indirect */
-        if (!rd32(s, addr, &addr)) {
-            return;
-        }
-    } else if (insn & (1u << 28)) { /* table indirect, DSA-relative */
-        if (!dma_rw(s, (uint32_t)(r32(s, R_DSA) + sext24(addr)), t, 8, false, false)) {
-            return;
-        }
-        count = le32toh(t[0]) & 0xffffff;
-        addr = le32toh(t[1]);
-        high = table_high(s, le32toh(t[0]) >> 24);
-    } else if (s->r[R_CCNTL1] & CCNTL1_EN64DBMV) {
-        uint32_t dbms;
-        if (!rd32(s, r32(s, R_DSP), &dbms)) {
-            return;
-        }
-        w32(s, R_DBMS, dbms);
-        w32(s, R_DSP, r32(s, R_DSP) + 4);
-        high = dbms;
+    if (!block_addr(s, insn, &addr, &count, &high)) {
+        return;
     }
     set_dbc(s, count);
     w32(s, R_DNAD, addr);
@@ -602,7 +611,6 @@ static void op_block_move(lsi *s, uint32_t insn, uint32_t addr, uint32_t pc)
         lsi_scsi_interrupt(s, SIST0_MA, 0);
         return;
     }
-    s->bytes_left -= 8;
     switch (ph) {
     case PHASE_DO: do_data(s, addr | (uint64_t)high << 32, true); break;
     case PHASE_DI: do_data(s, addr | (uint64_t)high << 32, false); break;
