@@ -654,6 +654,52 @@ static void test_table_indirect_high_address(void)
     sd_down(&f);
 }
 
+/* A full round trip through the core (PCI state, fields, save data) of a
+ * chip with no disks: its SCRIPTS RAM, registers and a script parked in
+ * WAIT RESELECT come back; SIGP then runs it on. A script yielding at
+ * its budget keeps running after the trip. */
+static void test_migrate_round_trip_script_position(void)
+{
+    sd_fixture f;
+    prog p = {.base = SRAM};
+    size_t bytes = 0;
+
+    sd_harness(&f, 0, 0);
+    f.d.dev = sd_dev(&f, "lsi53c895a", "id=scsi0");
+    map_bars(&f);
+    driver_init(&f);
+    emit(&p, 0x50000000u, (uint32_t)SRAM + 16); /* WAIT RESELECT */
+    p_int(&p, INT_FAIL);
+    p_int(&p, INT_DONE);
+    p_jump(&p, (uint32_t)SRAM + 24);            /* a loop at +24 */
+    load_prog(&f, &p);
+    wr32(&f, R_SCRATCHB, 0x5a5a0001);
+    wr32(&f, R_DSP, (uint32_t)SRAM);
+    g_assert_true(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    f.d.dev = tes_harness_migrate(f.d.h, f.d.dev, &bytes);
+    g_assert_nonnull(f.d.dev);
+    g_assert_cmpuint(bytes, >, 8192);
+    g_assert_cmphex(rd32(&f, R_SCRATCHB), ==, 0x5a5a0001);
+    g_assert_cmphex(tes_harness_read(f.d.h, SRAM + 16, 4), ==, 0x98080000u);
+    g_assert_true(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    wr8(&f, R_ISTAT0, ISTAT0_SIGP);
+    g_assert_cmphex(rd32(&f, R_DSPS), ==, INT_DONE);
+    g_assert_cmpint(tes_harness_intx_level(f.d.h, f.d.dev), ==, 1);
+    g_assert_cmphex(rd8(&f, R_DSTAT), ==, DSTAT_SIR | DSTAT_DFE);
+    /* Yielding at its budget: the trip keeps it going. */
+    wr32(&f, R_DSP, (uint32_t)SRAM + 24);
+    g_assert_true(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    f.d.dev = tes_harness_migrate(f.d.h, f.d.dev, &bytes);
+    g_assert_nonnull(f.d.dev);
+    tes_harness_clock_step(f.d.h, 50000000);
+    g_assert_true(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    g_assert_cmphex(rd32(&f, R_DSP), ==, SRAM + 24);
+    wr8(&f, R_ISTAT0, ISTAT0_ABRT);
+    wr8(&f, R_ISTAT0, 0);
+    g_assert_false(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    sd_down(&f);
+}
+
 static void test_bus_limits(void)
 {
     sd_fixture f;
@@ -686,6 +732,8 @@ int main(int argc, char **argv)
                     test_wait_reselect_sigp_intfly_single_step);
     g_test_add_func("/lsi53c895a/table-indirect/high-address-bits",
                     test_table_indirect_high_address);
+    g_test_add_func("/lsi53c895a/migration/round-trip-script-position",
+                    test_migrate_round_trip_script_position);
     g_test_add_func("/lsi53c895a/bus/targets-0-6-lun-0", test_bus_limits);
     return g_test_run();
 }
