@@ -23,8 +23,9 @@
  *        answering until ISTAT ABRT stops it
  *
  * A round trip of the HBA alone would drop its disks in the harness, so
- * the HBA stays out of the generic migration action (action 5 covers its
- * loader instead).
+ * that HBA stays out of the generic migration action (action 5 covers its
+ * loader instead); a second lsi53c895a without disks takes the generic
+ * actions and migration round trips in whatever state they leave it.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -40,6 +41,9 @@
 #define MMIO 0x80000000ull
 #define SRAM 0x80002000ull
 #define IOPORT 0xc000
+#define MMIO2 0x80004000ull
+#define SRAM2 0x80006000ull
+#define IOPORT2 0xc100
 #define PROG 0x100000ull
 #define BUFS 0x200000ull
 #define CHECK_DATA 0x300000ull
@@ -53,7 +57,7 @@
 #define SRUN 0x02
 
 static char *image[2];
-static tes_device *hba;
+static tes_device *hba, *second;
 
 static void remove_images(void)
 {
@@ -128,6 +132,15 @@ static void setup(fz *f)
     fz_window_add(f, SRAM, 0x2000, false);
     fz_window_add(f, IOPORT, 0x100, true);
     driver_init(f);
+    /* A second chip with no disks: the generic actions reach it, and its
+     * migration round trips (it has nothing on its bus to lose). */
+    second = create(f, "lsi53c895a", "id=scsi1");
+    fz_device_add(f, second, NULL);
+    tes_harness_bar_map(f->h, second, 0, IOPORT2);
+    tes_harness_bar_map(f->h, second, 1, MMIO2);
+    tes_harness_bar_map(f->h, second, 2, SRAM2);
+    fz_window_add(f, MMIO2, 0x400, false);
+    fz_window_add(f, SRAM2, 0x2000, false);
 }
 
 /* ---- programs ---- */
