@@ -36,6 +36,7 @@
 #define CDB_MAX 16
 #define SENSE_SAVE 32
 #define REG_DMA_MAX 256 /* bytes a memory move may put into the registers */
+#define NONRAM_DMA_MAX 4096 /* bytes one DMA may move to or from no RAM */
 #define TAG_VALID (1u << 16)
 
 /* What the SCRIPTS processor waits for (ISTAT1 SRUN stays set). */

@@ -114,6 +114,42 @@ static void dma_regs(lsi *s, unsigned off, uint8_t *buf, uint64_t len, bool writ
     }
 }
 
+/* Guest memory: RAM through a mapping, copied at once; what is not RAM (a
+ * device's registers, the MSI window) through the memory map, access by
+ * access, so at most NONRAM_DMA_MAX bytes of it: more is a bus fault
+ * rather than millions of register accesses with the machine stopped. */
+static bool dma_mem(lsi *s, uint64_t addr, void *buf, uint64_t len, bool write)
+{
+    uint8_t *b = buf;
+
+    while (len) {
+        uint64_t n = len;
+        void *p = H->dma_map(s->dev, addr, &n, write);
+
+        if (!p) {
+            break;
+        }
+        n = n < len ? n : len;
+        if (write) {
+            memcpy(p, b, n);
+        } else {
+            memcpy(b, p, n);
+        }
+        H->dma_unmap(s->dev, p, n, write);
+        addr += n, b += n, len -= n;
+    }
+    if (!len) {
+        return true;
+    }
+    if (len > NONRAM_DMA_MAX) {
+        return dma_fault(s, write ? "DMA write to no RAM" : "DMA read from no RAM", addr, len);
+    }
+    if (write ? H->dma_write(s->dev, addr, b, len) : H->dma_read(s->dev, addr, b, len)) {
+        return dma_fault(s, write ? "DMA write" : "DMA read", addr, len);
+    }
+    return true;
+}
+
 /* Read (write false) or write guest memory; false after a bus fault. */
 static bool dma_rw(lsi *s, uint64_t addr, void *buf, uint64_t len, bool write, bool regs_ok)
 {
@@ -144,10 +180,7 @@ static bool dma_rw(lsi *s, uint64_t addr, void *buf, uint64_t len, bool write, b
     if (overlaps(addr, len, ram, RAM_SIZE) || overlaps(addr, len, mmio, MMIO_SIZE)) {
         return dma_fault(s, "DMA onto the chip's own BAR", addr, len);
     }
-    if ((write ? H->dma_write(s->dev, addr, buf, len) : H->dma_read(s->dev, addr, buf, len))) {
-        return dma_fault(s, write ? "DMA write" : "DMA read", addr, len);
-    }
-    return true;
+    return dma_mem(s, addr, buf, len, write);
 }
 
 static bool rd32(lsi *s, uint64_t addr, uint32_t *v)

@@ -36,7 +36,8 @@
  * written in place, and a memory move, load or store onto the register
  * BAR applies the bytes as register writes (instruction fetch and block
  * moves into the registers are refused with a bus fault, as is DMA with
- * bus mastering off or to no RAM). Block moves take 32-bit, 40-bit
+ * bus mastering off, to unassigned addresses, or of more than 4 KiB at
+ * once to what is not RAM, such as another device's registers). Block moves take 32-bit, 40-bit
  * (table) and 64-bit (DBMS, table selectors) addresses. A selection of an
  * absent target times out at once (SIST1 STO); the general purpose timer
  * expires as soon as it is set. What a guest gets wrong is logged under
