@@ -37,6 +37,7 @@
 #define SENSE_SAVE 32
 #define REG_DMA_MAX 256 /* bytes a memory move may put into the registers */
 #define NONRAM_DMA_MAX 4096 /* bytes one DMA may move to or from no RAM */
+#define NONRAM_COST 64      /* budget bytes a byte of such DMA counts for */
 #define TAG_VALID (1u << 16)
 
 /* What the SCRIPTS processor waits for (ISTAT1 SRUN stays set). */
@@ -65,6 +66,7 @@ typedef struct lsi {
     bool running;      /* inside scripts_run */
     int64_t bytes_left; /* of this turn's budget */
     unsigned spin;      /* turns in a row that spent the whole budget */
+    uint32_t nonram;    /* bytes of DMA to no RAM by this instruction */
     /* Migrated. */
     uint8_t r[256]; /* the register file */
     uint8_t ram[RAM_SIZE];

@@ -116,8 +116,9 @@ static void dma_regs(lsi *s, unsigned off, uint8_t *buf, uint64_t len, bool writ
 
 /* Guest memory: RAM through a mapping, copied at once; what is not RAM (a
  * device's registers, the MSI window) through the memory map, access by
- * access, so at most NONRAM_DMA_MAX bytes of it: more is a bus fault
- * rather than millions of register accesses with the machine stopped. */
+ * access, so at most NONRAM_DMA_MAX bytes of it per instruction: more is
+ * a bus fault rather than millions of register accesses with the machine
+ * stopped. */
 static bool dma_mem(lsi *s, uint64_t addr, void *buf, uint64_t len, bool write)
 {
     uint8_t *b = buf;
@@ -141,9 +142,11 @@ static bool dma_mem(lsi *s, uint64_t addr, void *buf, uint64_t len, bool write)
     if (!len) {
         return true;
     }
-    if (len > NONRAM_DMA_MAX) {
+    if (len > NONRAM_DMA_MAX - s->nonram) {
         return dma_fault(s, write ? "DMA write to no RAM" : "DMA read from no RAM", addr, len);
     }
+    s->nonram += len;
+    s->bytes_left -= (int64_t)len * NONRAM_COST; /* register accesses, not copies */
     if (write ? H->dma_write(s->dev, addr, b, len) : H->dma_read(s->dev, addr, b, len)) {
         return dma_fault(s, write ? "DMA write" : "DMA read", addr, len);
     }
@@ -911,6 +914,7 @@ static void step(lsi *s)
     uint32_t pc = r32(s, R_DSP), insn, arg;
     uint8_t b[8];
 
+    s->nonram = 0;
     if (!dma_rw(s, pc, b, 8, false, false)) {
         return;
     }

@@ -464,6 +464,16 @@ static void test_memmove_onto_own_registers(void)
     run_script(&f, (uint32_t)MMIO + R_SCRATCHA, 10);
     g_assert_cmphex(rd8(&f, R_DSTAT), ==, DSTAT_BF | DSTAT_DFE);
     g_assert_false(rd8(&f, R_ISTAT1) & ISTAT1_SRUN);
+    /* 64 KiB into what is not RAM (the MSI window): a bus fault after at
+     * most 4 KiB, not 8192 register accesses. */
+    memset(&p, 0, sizeof(p));
+    p.base = SCRIPT + 0x300;
+    p_memmove(&p, 65536, (uint32_t)DATA, (uint32_t)TES_HARNESS_MSI_BASE);
+    p_int(&p, INT_FAIL);
+    load_prog(&f, &p);
+    run_script(&f, SCRIPT + 0x300, 10);
+    g_assert_cmphex(rd8(&f, R_DSTAT), ==, DSTAT_BF | DSTAT_DFE);
+    g_assert_cmpuint(tes_harness_msi_count(f.d.h), ==, 0);
     sd_down(&f);
 }
 
