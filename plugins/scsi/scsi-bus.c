@@ -818,10 +818,12 @@ static const tes_type_info *const scsi_types[] = {
     &scsi_hd_type,
     &scsi_cd_type,
     &virtio_scsi_device_type,
+    &lsi53c895a_type,
     &megasas_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "scsi", .version = "0.1.0", .license = "MIT",
-                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device, megasas",
+                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device, "
+                          "lsi53c895a, megasas",
                   .types = scsi_types, .init = scsi_plugin_init);

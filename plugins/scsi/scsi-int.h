@@ -199,8 +199,9 @@ static inline void st_be64(uint8_t *p, uint64_t v)
 /* scsi-disk.c: READ and WRITE 6/10/12/16 (range, write protection, FUA). */
 void disk_rw(scsi_lu *lu, sreq *r, bool write);
 
-/* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c, megasas.c). */
-extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type, megasas_type;
+/* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c, lsi53c895a.c, megasas.c). */
+extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type,
+    lsi53c895a_type, megasas_type;
 extern const scsi_lu_class scsi_hd_class, scsi_cd_class;
 /* Properties scsi-hd and scsi-cd share (QEMU's names): the address on the
  * bus, then identification. */
