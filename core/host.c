@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include <tessera/gpex.h>
+#include <tessera/acpi.h>
 #include <tessera/isa.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
@@ -371,6 +372,9 @@ static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
 static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");
 static_assert(sizeof(tes_isa_iface) == 16, "isa-irq interface v1 size");
 PIN(tes_isa_iface, irq, 8);
+static_assert(sizeof(tes_acpi_iface) == 24, "acpi interface v1 size");
+PIN(tes_acpi_iface, add_table, 8);
+PIN(tes_acpi_iface, pci_root, 16);
 static_assert(sizeof(tes_scsi_ops) == 104, "scsi interface v1 size");
 PIN(tes_scsi_ops, req_xfer, 96);
 static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");
