@@ -372,6 +372,8 @@ static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
 static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");
 static_assert(sizeof(tes_isa_iface) == 16, "isa-irq interface v1 size");
 PIN(tes_isa_iface, irq, 8);
+PIN(tes_iommu_ops, translate, 8);
+PIN(tes_iommu_ops, remap_msi, 16); /* 1.5 */
 static_assert(sizeof(tes_acpi_iface) == 24, "acpi interface v1 size");
 PIN(tes_acpi_iface, add_table, 8);
 PIN(tes_acpi_iface, pci_root, 16);

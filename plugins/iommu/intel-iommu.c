@@ -9,13 +9,13 @@
  *
  *   (QEMU's older spelling -device intel_iommu is the same device.)
  *
- *   intremap=on|off|auto  interrupt remapping. Not implemented yet: every
- *                         value gives ECAP.IR = 0 and a DMAR without the
- *                         INTR_REMAP flag, so Linux keeps compatibility-
- *                         format interrupts (intremap=on logs that once
- *                         under -d unimp). Default auto.
- *   eim=on|off|auto       extended interrupt mode; eim=on needs
- *                         intremap=on, as in QEMU.
+ *   intremap=on|off|auto  interrupt remapping (vtd-ir.c): ECAP.IR, the
+ *                         DMAR's INTR_REMAP flag and a device scope for
+ *                         the I/O APIC (source id ff:00.0). auto is on,
+ *                         as QEMU decides without KVM's in-kernel irqchip.
+ *   eim=on|off|auto       extended interrupt mode (ECAP.EIM, x2APIC
+ *                         destinations; auto: off, and the DMAR opts out
+ *                         of x2APIC as QEMU's); eim=on needs intremap=on.
  *   caching-mode=on|off   CAP.CM: the guest invalidates after making
  *                         entries present as well (default off).
  *   aw-bits=39|48         guest address width: 39 (3-level tables only)
@@ -27,7 +27,8 @@
  * Only on q35 (QEMU's words: "Intel IOMMU is only supported by q35
  * machine"), at most one. Registers at 0xfed90000 (4 KiB): VER, CAP,
  * ECAP, GCMD/GSTS, RTADDR, CCMD, FSTS, FECTL/FEDATA/FEADDR, PMEN (reads
- * 0), IQH/IQT/IQA, ICS, IECTL/IEDATA/IEADDR, IRTA, IVA/IOTLB at 0x200 and
+ * 0), IQH/IQT/IQA, ICS, IECTL/IEDATA/IEADDR, IRTA (latched by SIRTP; IRE
+ * and CFI as the guest sets them), IVA/IOTLB at 0x200 and
  * four fault recording registers at 0x220. The board lists the DMAR table
  * it hands over through tessera/acpi.h: one DRHD with INCLUDE_PCI_ALL, so
  * every function below pcie.0 (behind root ports too) is translated, by
@@ -46,9 +47,11 @@
  * goes to the fault recording registers with the fault event interrupt.
  *
  * Errors: anything the guest programs wrong is logged under -d
- * guest_errors and reported the way VT-d reports it (a fault record,
+ * guest_errors and reported the way VT-d reports it (a fault record, for
+ * interrupt requests too: not present, beyond the table, source id; or
  * FSTS.IQE); nothing is fatal. Bad properties fail at start-up with one
- * line. Migration: the register file and the latched root table; the
+ * line. Migration: the register file and the latched root and interrupt
+ * remapping tables; the
  * caches start empty on the destination.
  */
 #include <errno.h>
@@ -155,8 +158,10 @@ static void send_msi(vtd *s, unsigned ctl, unsigned data, unsigned addr, unsigne
         vtd_set32(s, ctl, c | VTD_ECTL_IP);
         return;
     }
-    H->msi_send(s->dev, (uint64_t)vtd_get32(s, uaddr) << 32 | vtd_get32(s, addr),
-                vtd_get32(s, data));
+    /* The unit's own messages are not requests from a device: written
+     * straight to memory, never remapped nor blocked (VT-d 5.1.6). */
+    H->as_write(H->system_memory(), (uint64_t)vtd_get32(s, uaddr) << 32 | vtd_get32(s, addr),
+                s->regs + data, 4);
 }
 
 void vtd_fault_event(vtd *s)
@@ -218,9 +223,18 @@ static void gcmd_write(vtd *s, uint32_t val)
             vtd_qi_run(s);
         }
     }
-    if (val & (VTD_GCMD_IRE | VTD_GCMD_SIRTP | VTD_GCMD_SFL | VTD_GCMD_EAFL | VTD_GCMD_WBF)) {
-        H->log(TES_LOG_UNIMP, "intel-iommu: GCMD 0x%08x: interrupt remapping, advanced fault "
-               "logging and write-buffer flush are not implemented (ECAP/CAP say so)", val);
+    if (s->ir && (val & VTD_GCMD_SIRTP)) {
+        s->irta = vtd_get64(s, VTD_IRTA);
+        sts |= VTD_GCMD_SIRTP;
+    }
+    if (s->ir && ((val ^ sts) & VTD_GCMD_IRE)) {
+        sts ^= VTD_GCMD_IRE;
+    }
+    if (val & (VTD_GCMD_SFL | VTD_GCMD_EAFL | VTD_GCMD_WBF) ||
+        (!s->ir && (val & (VTD_GCMD_IRE | VTD_GCMD_SIRTP)))) {
+        H->log(TES_LOG_GUEST_ERROR, "intel-iommu: GCMD 0x%08x asks for what CAP/ECAP do not "
+               "offer (advanced fault logging, write-buffer flush%s); ignored", val,
+               s->ir ? "" : ", interrupt remapping");
     }
     sts = (sts & ~VTD_GCMD_CFI) | (val & VTD_GCMD_CFI);
     vtd_set32(s, VTD_GSTS, sts);
@@ -319,33 +333,51 @@ static const tes_mem_ops vtd_ops = {
 
 static size_t build_dmar(vtd *s, uint8_t *b)
 {
-    memset(b, 0, 28);
+    size_t len = s->ir ? 36 : 28;
+
+    memset(b, 0, len);
     b[0] = (uint8_t)(s->aw_bits - 1); /* host address width - 1 */
-    b[1] = s->ir ? 0x3 : 0;           /* INTR_REMAP | X2APIC_OPT_OUT */
-    /* DRHD: type 0, length 16, INCLUDE_PCI_ALL, segment 0, base */
+    /* INTR_REMAP; X2APIC_OPT_OUT unless EIM (as QEMU) */
+    b[1] = s->ir ? (s->ecap & (1u << 4) ? 0x1 : 0x3) : 0;
+    /* DRHD: type 0, its length, INCLUDE_PCI_ALL, segment 0, base */
     set_le(b + 12, 0, 2);
-    set_le(b + 14, 16, 2);
+    set_le(b + 14, len - 12, 2);
     b[16] = 1;
     set_le(b + 18, 0, 2);
     set_le(b + 20, VTD_BASE, 8);
-    return 28;
+    if (s->ir) {
+        /* device scope (8.3.1): type 3 I/O APIC, length 8, enumeration id,
+         * start bus 0xff, path 00.0: its source id for remapping */
+        b[28] = 3;
+        b[29] = 8;
+        b[32] = VTD_IOAPIC_ID;
+        b[33] = VTD_IOAPIC_SID >> 8;
+        b[34] = 0;
+        b[35] = 0;
+    }
+    return len;
 }
 
 /* ---- the device ---- */
 
+static bool on_off_auto(const char *v)
+{
+    return !strcmp(v, "on") || !strcmp(v, "off") || !strcmp(v, "auto");
+}
+
 static int decide_config(vtd *s)
 {
-    bool ir_on = !strcmp(s->intremap, "on");
-
-    if (strcmp(s->intremap, "on") && strcmp(s->intremap, "off") && strcmp(s->intremap, "auto")) {
+    if (!on_off_auto(s->intremap)) {
         H->error(s->dev, "property 'intremap' wants on, off or auto, got '%s'", s->intremap);
         return -EINVAL;
     }
-    if (strcmp(s->eim, "on") && strcmp(s->eim, "off") && strcmp(s->eim, "auto")) {
+    if (!on_off_auto(s->eim)) {
         H->error(s->dev, "property 'eim' wants on, off or auto, got '%s'", s->eim);
         return -EINVAL;
     }
-    if (!strcmp(s->eim, "on") && !ir_on) {
+    /* auto: on, as QEMU decides without an in-kernel irqchip (TCG) */
+    s->ir = strcmp(s->intremap, "off") != 0;
+    if (!strcmp(s->eim, "on") && !s->ir) {
         H->error(s->dev, "eim=on cannot be selected without intremap=on");
         return -EINVAL;
     }
@@ -353,11 +385,6 @@ static int decide_config(vtd *s)
         H->error(s->dev, "Supported values for aw-bits are: 39, 48");
         return -EINVAL;
     }
-    if (ir_on) {
-        H->log(TES_LOG_UNIMP, "intel-iommu: intremap=on: interrupt remapping is not "
-               "implemented yet; ECAP.IR reads 0 and interrupts stay in compatibility format");
-    }
-    s->ir = false;
     return 0;
 }
 
@@ -375,13 +402,23 @@ static void set_caps(vtd *s)
     s->ecap = 1ull                                 /* C: walks see the CPUs' writes */
               | 1ull << 1                          /* QI */
               | (s->device_iotlb ? 1ull << 2 : 0)  /* DT */
+              | (s->ir ? 1ull << 3 : 0)            /* IR */
+              | (s->ir && !strcmp(s->eim, "on") ? 1ull << 4 : 0) /* EIM */
               | (s->pt ? 1ull << 6 : 0)            /* PT */
-              | (uint64_t)(VTD_IVA / 16) << 8;     /* IRO */
+              | (uint64_t)(VTD_IVA / 16) << 8      /* IRO */
+              | (s->ir ? 0xfull << 20 : 0);        /* MHMV */
 }
 
 static const tes_iommu_ops vtd_iommu_ops = {
     .size = sizeof(tes_iommu_ops),
     .translate = vtd_translate,
+    .remap_msi = vtd_remap_msi,
+};
+
+/* The system bus: no DMA to translate, only the I/O APIC's messages. */
+static const tes_iommu_ops vtd_platform_ops = {
+    .size = sizeof(tes_iommu_ops),
+    .remap_msi = vtd_remap_platform_msi,
 };
 
 static int vtd_realize(tes_device *dev, void *opaque)
@@ -411,6 +448,10 @@ static int vtd_realize(tes_device *dev, void *opaque)
     s->mmio = H->region_new_io(dev, "intel-iommu", VTD_MMIO_SIZE, &vtd_ops, s);
     H->region_add(H->system_memory(), VTD_BASE, s->mmio, 0);
     H->dma_set_iommu(s->bus, &vtd_iommu_ops, s);
+    if (s->ir) {
+        s->sysbus = H->dev_bus(dev);
+        H->dma_set_iommu(s->sysbus, &vtd_platform_ops, s);
+    }
     return 0;
 }
 
@@ -418,9 +459,8 @@ static void vtd_unrealize(tes_device *dev, void *opaque)
 {
     vtd *s = opaque;
 
-    if (s->bus) {
-        H->dma_set_iommu(s->bus, NULL, NULL);
-    }
+    /* The core drops the claims on s->bus and s->sysbus (host.h): pci.0
+     * may be gone already. */
     if (s->mmio) {
         H->region_del(H->system_memory(), s->mmio);
     }
@@ -431,7 +471,7 @@ static void vtd_reset(tes_device *dev, void *opaque)
     vtd *s = opaque;
 
     regs_init(s);
-    s->root = 0;
+    s->root = s->irta = 0;
     vtd_flush_ctx(s);
     vtd_flush_iotlb(s, -1, 0, -1);
 }
@@ -454,6 +494,7 @@ static int vtd_post_load(tes_device *dev, void *opaque, uint32_t version)
 static const tes_state_field vtd_fields[] = {
     TES_FIELD_BYTES(vtd, regs),
     TES_FIELD_U64(vtd, root),
+    TES_FIELD_U64(vtd, irta),
     TES_FIELD_END,
 };
 
@@ -467,7 +508,7 @@ static const tes_state_info vtd_state = {
 
 static const tes_prop_info vtd_props[] = {
     TES_PROP("intremap", TES_PROP_STRING, vtd, intremap, "auto", 0, 0,
-             "on|off|auto: interrupt remapping (not implemented yet: ECAP.IR stays 0)"),
+             "on|off|auto: interrupt remapping (auto: on, as QEMU without KVM)"),
     TES_PROP("eim", TES_PROP_STRING, vtd, eim, "auto", 0, 0,
              "on|off|auto: extended interrupt mode (needs intremap=on)"),
     TES_PROP("caching-mode", TES_PROP_BOOL, vtd, caching_mode, "off", 0, 0,

@@ -80,18 +80,19 @@ static vtd_tlb *tlb_slot(vtd *s, uint16_t sid, uint64_t pfn)
 
 /* ---- faults ---- */
 
-static void record_fault(vtd *s, const walk *w, uint8_t reason)
+void vtd_record_fault(vtd *s, uint16_t sid, uint64_t fi, uint8_t reason, bool is_write,
+                      bool fpd)
 {
     uint32_t fsts = vtd_get32(s, VTD_FSTS);
     unsigned fri = (fsts >> VTD_FSTS_FRI_SHIFT) & 0xff;
     unsigned off = VTD_FRCD + 16 * (fri % VTD_NFR);
 
     s->stat_faults++;
-    H->log(TES_LOG_GUEST_ERROR, "intel-iommu: DMA %s at 0x%llx by %02x:%02x.%x faults "
-           "(reason 0x%x)%s", w->is_write ? "write" : "read", (unsigned long long)w->iova,
-           w->sid >> 8, (w->sid >> 3) & 0x1f, w->sid & 7, reason,
-           w->fpd ? ", not recorded (FPD)" : "");
-    if (w->fpd || (fsts & VTD_FSTS_PFO)) {
+    H->log(TES_LOG_GUEST_ERROR, "intel-iommu: %s by %02x:%02x.%x at 0x%llx faults "
+           "(reason 0x%x)%s", reason >= VTD_FR_IR_REQ_RSVD ? "interrupt request"
+           : is_write ? "DMA write" : "DMA read", sid >> 8, (sid >> 3) & 0x1f, sid & 7,
+           (unsigned long long)fi, reason, fpd ? ", not recorded (FPD)" : "");
+    if (fpd || (fsts & VTD_FSTS_PFO)) {
         return;
     }
     if (vtd_get64(s, off + 8) >> 63) {
@@ -99,10 +100,9 @@ static void record_fault(vtd *s, const walk *w, uint8_t reason)
         vtd_fault_event(s);
         return;
     }
-    vtd_set64(s, off, w->iova & ~0xfffull);
+    vtd_set64(s, off, fi & ~0xfffull);
     /* F, T (1: read), fault reason, source id (VT-d 11.4.14) */
-    vtd_set64(s, off + 8, 1ull << 63 | (uint64_t)!w->is_write << 62 | (uint64_t)reason << 32 |
-                              w->sid);
+    vtd_set64(s, off + 8, 1ull << 63 | (uint64_t)!is_write << 62 | (uint64_t)reason << 32 | sid);
     fsts = (fsts & ~(0xffu << VTD_FSTS_FRI_SHIFT)) |
            (((fri + 1) % VTD_NFR) << VTD_FSTS_FRI_SHIFT);
     vtd_set32(s, VTD_FSTS, fsts);
@@ -264,7 +264,7 @@ int vtd_translate(void *opaque, uint16_t rid, uint64_t iova, bool is_write, uint
         fr = is_write ? VTD_FR_WRITE : VTD_FR_READ;
     }
     if (fr) {
-        record_fault(s, &w, (uint8_t)fr);
+        vtd_record_fault(s, w.sid, w.iova, (uint8_t)fr, is_write, w.fpd);
         return -EFAULT;
     }
     *pa = w.pa;

@@ -93,7 +93,20 @@ enum {
     VTD_FR_ROOT_RSVD = 0xa,
     VTD_FR_CTX_RSVD = 0xb,
     VTD_FR_PTE_RSVD = 0xc,
+    /* interrupt remapping */
+    VTD_FR_IR_REQ_RSVD = 0x20,
+    VTD_FR_IR_INDEX = 0x21,
+    VTD_FR_IR_NP = 0x22,
+    VTD_FR_IR_TABLE = 0x23,
+    VTD_FR_IR_RSVD = 0x24,
+    VTD_FR_IR_COMPAT = 0x25,
+    VTD_FR_IR_SID = 0x26,
 };
+
+/* The I/O APIC's source id: ff:00.0, QEMU's Q35_PSEUDO_BUS_PLATFORM and
+ * devfn, which the DMAR's device scope gives the guest. */
+#define VTD_IOAPIC_SID 0xff00u
+#define VTD_IOAPIC_ID 0u /* its APIC id in the MADT */
 
 #define VTD_CTX_CACHE 256u  /* direct-mapped by source id */
 #define VTD_IOTLB_SIZE 1024u /* direct-mapped by (source id, 4 KiB page) */
@@ -128,6 +141,8 @@ typedef struct vtd {
     /* migrated: the register file and the root table the guest latched */
     uint8_t regs[VTD_REGS];
     uint64_t root;     /* RTADDR as of the last SRTP */
+    uint64_t irta;     /* IRTA as of the last SIRTP */
+    tes_bus *sysbus;   /* where the I/O APIC sends from (remapping only) */
     /* caches: dropped on migration and reset, refilled by walks */
     vtd_ctx ctx[VTD_CTX_CACHE];
     vtd_tlb tlb[VTD_IOTLB_SIZE];
@@ -152,6 +167,16 @@ int vtd_translate(void *opaque, uint16_t rid, uint64_t iova, bool is_write, uint
 void vtd_flush_ctx(vtd *s);
 /* did < 0: every domain; am < 0: every page of it */
 void vtd_flush_iotlb(vtd *s, int did, uint64_t addr, int am);
+
+/* A fault record (7.2.1): fi is the page address or, for interrupt
+ * requests, the index in bits 63:48; fpd: fault processing disabled. */
+void vtd_record_fault(vtd *s, uint16_t sid, uint64_t fi, uint8_t reason, bool is_write,
+                      bool fpd);
+
+/* ---- vtd-ir.c: tes_iommu_ops.remap_msi, for PCI requesters and for the
+ * system bus (whose only sender of messages is the I/O APIC) ---- */
+int vtd_remap_msi(void *opaque, uint16_t rid, uint64_t *addr, uint32_t *data);
+int vtd_remap_platform_msi(void *opaque, uint16_t rid, uint64_t *addr, uint32_t *data);
 
 /* ---- vtd-inval.c ---- */
 void vtd_ccmd_write(vtd *s);

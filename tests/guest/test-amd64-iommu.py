@@ -15,9 +15,10 @@ older spelling of the device). The guest judges:
   - the nvme disk reads the pattern qemu-img put in the image and takes an
     O_DIRECT write, both through translated DMA (PRPs are IOVAs), which
     the host finds in the qcow2 image (qemu-img check clean);
+  - interrupt remapping: "Enabled IRQ remapping in xapic mode", the nvme
+    queues' MSI-X vectors are IR-PCI-MSIX interrupts and the I/O APIC's
+    (the serial port's, the timer's) IR-IO-APIC ones, and they fire;
   - no DMAR fault is reported and poweroff ends the emulator with 0.
-Interrupt remapping is not implemented yet: intremap=on is accepted and
-Linux keeps compatibility-format interrupts (the test says so).
 EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
 """
 import hashlib
@@ -52,6 +53,9 @@ echo "NVME-DEV=$N"
 echo "NVME-GROUP=$(basename $(readlink $N/iommu_group) 2>/dev/null)"
 echo "NVME-DOMAIN=$(cat $N/iommu_group/type 2>/dev/null)"
 echo "GROUPS=$(ls /sys/kernel/iommu_groups | wc -l)"
+echo "IRQS-BEGIN"
+cat /proc/interrupts
+echo "IRQS-END"
 DEV=/dev/nvme0n1
 echo "DISK HOST-MD5=$(dd if=$DEV bs=65536 count=%(blocks)d iflag=direct 2>/dev/null \
 | md5sum | cut -d' ' -f1)"
@@ -137,8 +141,17 @@ def check_iommu(c):
     check("its default domain translates (DMA or DMA-FQ, not identity)",
           (value(c, "NVME-DOMAIN") or "").startswith("DMA"),
           "NVME-DOMAIN=%s" % value(c, "NVME-DOMAIN"))
-    check("interrupt remapping: not implemented yet, intremap=on boots with "
-          "compatibility-format interrupts", "Enabled IRQ remapping" not in dm, dm[-2000:])
+    check("dmesg: interrupt remapping enabled (Enabled IRQ remapping in xapic mode)",
+          "Enabled IRQ remapping in xapic mode" in dm, dm[-3000:])
+    irqs = c.split("IRQS-BEGIN", 1)[-1].split("IRQS-END", 1)[0].splitlines()
+    nvme = [l for l in irqs if "nvme0q" in l]
+    check("the nvme queues' vectors are remapped (IR-PCI-MSI/MSIX) and fire",
+          len(nvme) >= 2 and all("IR-PCI-MSI" in l for l in nvme) and
+          sum(int(x) for l in nvme for x in l.split()[1:2] if x.isdigit()) > 0, "\n".join(irqs))
+    ioapic = [l for l in irqs if "IO-APIC" in l]
+    check("the I/O APIC's interrupts are remapped (IR-IO-APIC) and fire",
+          bool(ioapic) and all("IR-IO-APIC" in l for l in ioapic) and
+          any(int(l.split()[1]) > 0 for l in ioapic if l.split()[1].isdigit()), "\n".join(irqs))
     check("no DMAR fault reported", value(c, "FAULTS") == "0", dm[-3000:])
 
 

@@ -37,6 +37,7 @@
 #define IEADDR 0xa8
 #define IVA 0x200
 #define IOTLB 0x208
+#define IRTA 0xb8
 #define FRCD 0x220
 #define TE (1u << 31)
 #define SRTP (1u << 30)
@@ -59,7 +60,7 @@
 #define IOVA_B 0x40001000ull
 #define IOVA_UNMAPPED 0x40002000ull
 
-static const char *iommu_path, *edu_path;
+static const char *iommu_path, *edu_path, *platform_path;
 
 static uint8_t dmar[256];
 static size_t dmar_len;
@@ -211,13 +212,16 @@ static void test_registers_and_dmar(void)
     g_assert_cmphex(((cap >> 24) & 0x3ff) * 16, ==, FRCD);
     g_assert_cmphex(((ecap >> 8) & 0x3ff) * 16, ==, IVA);
     g_assert_cmphex(ecap & 2, ==, 2);             /* QI */
-    g_assert_cmphex(ecap & 8, ==, 0);             /* IR: not yet */
+    g_assert_cmphex(ecap & 8, ==, 8);             /* IR: intremap=auto is on */
     g_assert_cmphex(rd(&f, FECTL, 4), ==, 0x80000000u); /* masked at reset */
-    /* DMAR: HAW 47, one DRHD, INCLUDE_PCI_ALL, segment 0, at 0xfed90000 */
-    g_assert_cmpuint(dmar_len, ==, 28);
+    /* DMAR: HAW 47, INTR_REMAP | X2APIC_OPT_OUT, one DRHD, INCLUDE_PCI_ALL,
+     * segment 0, at 0xfed90000, with the I/O APIC (id 0) as ff:00.0 */
+    g_assert_cmpuint(dmar_len, ==, 36);
     g_assert_cmpuint(dmar[0], ==, 47);
+    g_assert_cmpuint(dmar[1], ==, 3);
     g_assert_cmpuint(dmar[12] | dmar[13] << 8, ==, 0);
-    g_assert_cmpuint(dmar[14] | dmar[15] << 8, ==, 16);
+    g_assert_cmpuint(dmar[14] | dmar[15] << 8, ==, 24);
+    g_assert_cmpmem(dmar + 28, 8, ((uint8_t[]){3, 8, 0, 0, 0, 0xff, 0, 0}), 8);
     g_assert_cmpuint(dmar[16], ==, 1);
     g_assert_cmphex(dmar[20] | dmar[21] << 8 | dmar[22] << 16 | (uint32_t)dmar[23] << 24, ==,
                     0xfed90000u);
@@ -242,10 +246,13 @@ static void test_bad_config(void)
     up_board(&f, true);
     g_assert_null(iommu_create(&f, "aw-bits=40"));
     g_assert_nonnull(strstr(tes_harness_error(f.h), "Supported values for aw-bits are: 39, 48"));
-    g_assert_null(iommu_create(&f, "eim=on"));
+    g_assert_null(iommu_create(&f, "intremap=off,eim=on"));
     g_assert_nonnull(strstr(tes_harness_error(f.h), "eim=on cannot be selected without"));
     g_assert_null(iommu_create(&f, "intremap=maybe"));
-    g_assert_nonnull(iommu_create(&f, "intremap=on,device-iotlb=on"));
+    g_assert_nonnull(iommu_create(&f, "intremap=off,device-iotlb=on"));
+    g_assert_cmpuint(dmar_len, ==, 28); /* no remapping: no flags, no scope */
+    g_assert_cmpuint(dmar[1], ==, 0);
+    g_assert_cmphex(rd(&f, ECAP, 8) & 0xc, ==, 0x4); /* DT, no IR */
     g_assert_null(tes_harness_device(f.h, "intel_iommu", NULL)); /* only one */
     down(&f);
 }
@@ -379,14 +386,19 @@ static void test_invalidation(void)
     down(&f);
 }
 
+static void fault_events(fixture *f)
+{
+    wr(f, FEADDR, 0xfee00000, 4);
+    wr(f, FEDATA, 0x55, 4);
+    wr(f, FECTL, 0, 4);
+}
+
 static void fault_setup(fixture *f)
 {
     up(f, NULL);
     tables(f, 3);
     enable(f);
-    wr(f, FEADDR, 0xfee00000, 4);
-    wr(f, FEDATA, 0x55, 4);
-    wr(f, FECTL, 0, 4);
+    fault_events(f);
 }
 
 static void check_record(fixture *f, unsigned i, uint64_t iova, unsigned reason, bool write)
@@ -480,13 +492,109 @@ static void test_migrate(void)
     down(&f);
 }
 
+/* ---- interrupt remapping ---- */
+
+#define IRT 0x130000ull
+#define IRE (1u << 25)
+#define SIRTP (1u << 24)
+#define CFI (1u << 23)
+
+/* IRTE index: present, vector, physical destination dest, source-id
+ * verification against sid (SVT 1, SQ 0). */
+static void irte(fixture *f, unsigned index, uint8_t vector, uint8_t dest, uint16_t sid)
+{
+    put64(f, IRT + 16 * index, 1 | (uint64_t)vector << 16 | (uint64_t)dest << 40);
+    put64(f, IRT + 16 * index + 8, sid | 1u << 18);
+}
+
+static void ir_enable(fixture *f, uint32_t extra)
+{
+    wr(f, IRTA, IRT | 7, 8); /* 256 entries */
+    wr(f, GCMD, SIRTP, 4);
+    g_assert_cmphex(rd(f, GSTS, 4) & SIRTP, ==, SIRTP);
+    wr(f, GCMD, IRE | extra, 4);
+    g_assert_cmphex(rd(f, GSTS, 4) & (IRE | extra), ==, IRE | extra);
+}
+
+static void test_ir_msi(void)
+{
+    fixture f;
+    uint64_t addr;
+    uint32_t data;
+
+    up(&f, "intremap=on");
+    irte(&f, 5, 0x40, 3, EDU_DEVFN);
+    ir_enable(&f, 0);
+    /* remappable format: handle 5 in address bits 19:5, bit 4 set */
+    f.H->msi_send(f.edu, 0xfee00000 | 5 << 5 | 0x10, 0);
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(addr, ==, 0xfee03000);
+    g_assert_cmphex(data, ==, 0x4040);
+    /* SHV: handle 4 + subhandle 1 */
+    f.H->msi_send(f.edu, 0xfee00000 | 4 << 5 | 0x18, 1);
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(addr, ==, 0xfee03000);
+    fault_events(&f);
+    /* compatibility format is blocked while CFIS is clear... */
+    f.H->msi_send(f.edu, 0xfee00000, 0x30);
+    g_assert_cmpuint(tes_harness_msi_count(f.h), ==, 1); /* the fault event only */
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(data, ==, 0x55);
+    check_record(&f, 0, 0, 0x25, true);
+    /* ...and passes with it */
+    wr(&f, GCMD, IRE | CFI, 4);
+    f.H->msi_send(f.edu, 0xfee00000, 0x30);
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(data, ==, 0x30);
+    /* an entry for another source, a missing one: dropped and recorded */
+    irte(&f, 6, 0x41, 3, 0x0020);
+    f.H->msi_send(f.edu, 0xfee00000 | 6 << 5 | 0x10, 0);
+    check_record(&f, 1, 6ull << 48, 0x26, true);
+    f.H->msi_send(f.edu, 0xfee00000 | 9 << 5 | 0x10, 0);
+    check_record(&f, 2, 9ull << 48, 0x22, true);
+    f.H->msi_send(f.edu, 0xfee00000 | 300 << 5 | 0x10, 0);
+    check_record(&f, 3, 300ull << 48, 0x21, true);
+    g_assert_cmpuint(tes_harness_msi_count(f.h), ==, 0); /* PPF was already set */
+    down(&f);
+}
+
+/* The board's I/O APIC (pc-platform) sends remappable-format entries
+ * through the system bus as source ff:00.0. */
+static void test_ir_ioapic(void)
+{
+    fixture f;
+    tes_device *ioapic;
+    uint64_t addr;
+    uint32_t data;
+
+    up(&f, NULL);
+    g_assert_true(tes_harness_load(f.h, platform_path));
+    ioapic = tes_harness_device(f.h, "ioapic", NULL);
+    g_assert_nonnull(ioapic);
+    f.H->region_add(f.H->system_memory(), 0xfec00000, f.H->dev_mmio(ioapic, 0), 0);
+    irte(&f, 7, 0x51, 2, 0xff00);
+    ir_enable(&f, 0);
+    /* pin 4: vector 0x31 (for EOI), edge; remappable: bit 48, handle 7 */
+    tes_harness_write(f.h, 0xfec00000, 0x18, 4);
+    tes_harness_write(f.h, 0xfec00010, 0x31, 4);
+    tes_harness_write(f.h, 0xfec00000, 0x19, 4);
+    tes_harness_write(f.h, 0xfec00010, 7u << 17 | 1u << 16, 4);
+    f.H->irq_set(f.H->dev_irq_in(ioapic, 4), 1);
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(addr, ==, 0xfee02000);
+    g_assert_cmphex(data, ==, 0x4051);
+    g_assert_cmphex(rd(&f, FSTS, 4), ==, 0);
+    down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     iommu_path = getenv("IOMMU_PLUGIN");
     edu_path = getenv("EDU_PLUGIN");
-    if (!iommu_path || !edu_path) {
-        g_printerr("set IOMMU_PLUGIN and EDU_PLUGIN\n");
+    platform_path = getenv("PC_PLATFORM_PLUGIN");
+    if (!iommu_path || !edu_path || !platform_path) {
+        g_printerr("set IOMMU_PLUGIN, EDU_PLUGIN and PC_PLATFORM_PLUGIN\n");
         return 1;
     }
     g_test_add_func("/intel-iommu/config/refused-without-q35", test_no_board);
@@ -501,5 +609,7 @@ int main(int argc, char **argv)
     g_test_add_func("/intel-iommu/fault/unmapped-and-read-only-touch-no-ram", test_faults);
     g_test_add_func("/intel-iommu/fault/masked-event-sent-on-unmask", test_fault_masked);
     g_test_add_func("/intel-iommu/migrate/keeps-translation", test_migrate);
+    g_test_add_func("/intel-iommu/intremap/msi-remapped-verified-blocked", test_ir_msi);
+    g_test_add_func("/intel-iommu/intremap/ioapic-as-ff-00-0", test_ir_ioapic);
     return g_test_run();
 }
