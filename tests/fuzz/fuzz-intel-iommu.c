@@ -10,7 +10,9 @@
  * (table pointers into RAM, GCMD commands, queue tails, invalidation
  * requests), table entries planted where the registers point, and DMA
  * reads and writes of edu at any IOVA, with the invariant that a DMA the
- * IOMMU refuses writes no byte of RAM.
+ * IOMMU refuses writes no byte of RAM, and MSIs through interrupt
+ * remapping. tests/fuzz/mkseeds-intel-iommu.py writes the seeds (a
+ * working translation, queued invalidation, remapped interrupts).
  */
 #include <string.h>
 #include <tessera/acpi.h>
@@ -72,8 +74,8 @@ static const uint16_t regs[] = {
 static uint64_t reg_value(fz *f, uint16_t reg)
 {
     switch (reg) {
-    case 0x18: /* GCMD: TE, SRTP, QIE and friends */
-        return (uint64_t)(fz_u8(f) & 0xff) << 23;
+    case 0x18: /* GCMD: bits 31:23 (TE, SRTP, ..., QIE, IRE, SIRTP, CFI) */
+        return (uint64_t)(fz_u16(f) & 0x1ff) << 23;
     case 0x20:
     case 0x90:
         return (fz_addr(f) & ~0xfffull) | (fz_u8(f) & 0x7);
@@ -99,16 +101,31 @@ static void reg_write(fz *f)
     tes_harness_write(f->h, VTD + reg, reg_value(f, reg), size);
 }
 
-/* A table entry: present, pointing at another page of RAM, maybe large. */
+/* A table entry (kind even): present, pointing at a page of RAM, maybe
+ * writable or large; or (kind odd) a context entry's high half: AW, DID;
+ * or an interrupt remapping entry's low half (kind & 0x80). */
 static void plant_entry(fz *f)
 {
-    uint64_t at = fz_u32(f) % (RAM_SIZE - 8) & ~7ull;
-    uint64_t v = (fz_u32(f) % RAM_SIZE & ~0xfffull) | (fz_u8(f) & 0x83) | 1;
+    uint64_t at = (fz_u32(f) % RAM_SIZE) & ~7ull;
+    uint8_t kind = fz_u8(f);
+    uint64_t v;
 
-    if (fz_u8(f) & 1) {
-        v |= (uint64_t)fz_u16(f) << 8 << 32; /* a context's hi: AW, DID */
+    if (kind & 1) {
+        v = ((kind >> 1) & 3) | (uint64_t)fz_u16(f) << 8;
+    } else if (kind & 0x80) {
+        v = 1 | (uint64_t)fz_u8(f) << 16 | (uint64_t)fz_u8(f) << 40 | (kind & 0x1c);
+    } else {
+        v = (fz_u32(f) % RAM_SIZE & ~0xfffull) | (kind & 0x86) | 1;
     }
     memcpy(f->ram + at, &v, 8);
+}
+
+/* An MSI from edu: remappable (address bit 4) or not, any handle. */
+static void msi(fz *f)
+{
+    uint32_t lo = fz_u32(f) & 0xffffc;
+
+    f->host->msi_send(f->dev[0], 0xfee00000u | lo, fz_u32(f));
 }
 
 static bool fault_msi_in_ram(fz *f)
@@ -160,6 +177,9 @@ static void op(fz *f, unsigned i)
     case 6: /* registers read back (FSTS, FRCD...) */
         tes_harness_read(f->h, VTD + (fz_u16(f) & 0xff8), 8);
         break;
+    case 7:
+        msi(f);
+        break;
     }
 }
 
@@ -167,7 +187,7 @@ static const fz_target iommu_target = {
     .plugins = {"iommu", "edu", NULL},
     .ram_size = RAM_SIZE,
     .setup = setup,
-    .n_ops = 7,
+    .n_ops = 8,
     .op = op,
 };
 
