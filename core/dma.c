@@ -18,7 +18,7 @@
 
 static tes_bus *iommu_bus(tes_device *dev)
 {
-    tes_bus *bus = dev ? dev->bus : NULL;
+    tes_bus *bus = dev && !dev->dma_bypass ? dev->bus : NULL;
 
     while (bus) {
         if (bus->iommu && bus->iommu->translate) {
@@ -152,6 +152,16 @@ static tes_bus *remap_bus(tes_device *dev)
         bus = bus->parent ? bus->parent->bus : NULL;
     }
     return NULL;
+}
+
+/* A virtio device whose driver did not accept VIRTIO_F_ACCESS_PLATFORM
+ * hands it guest-physical addresses: its DMA must not be translated (QEMU's
+ * virtio devices with iommu_platform=off). Its MSIs are still remapped. */
+void dma_set_bypass(tes_device *dev, bool bypass)
+{
+    if (dev) {
+        dev->dma_bypass = bypass;
+    }
 }
 
 void msi_send(tes_device *dev, uint64_t addr, uint32_t data)

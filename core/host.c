@@ -294,6 +294,8 @@ static const tes_host table = {
     .net_set_queues = net_set_queues,
     .net_offloads = net_offloads,
     .net_set_rx_offloads = net_set_rx_offloads,
+    /* 1.5 */
+    .dma_set_bypass = dma_set_bypass,
 };
 
 const tes_host *host_table(void)
@@ -339,7 +341,9 @@ PIN(tes_host, pci_ecam_new, 904);
 /* ABI 1.3 appended the network entries (net.h). */
 PIN(tes_host, net_attach, 912);
 PIN(tes_host, net_set_rx_offloads, 968);
-static_assert(sizeof(tes_host) == 976, "tes_host 1.3 size");
+/* ABI 1.5: dma_set_bypass (IOMMUs, dma.h). */
+PIN(tes_host, dma_set_bypass, 976);
+static_assert(sizeof(tes_host) == 984, "tes_host 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
 PIN(tes_net_hdr, csum_offset, 8);

@@ -513,7 +513,7 @@ static const tes_prop_info vtd_props[] = {
              "on|off|auto: extended interrupt mode (needs intremap=on)"),
     TES_PROP("caching-mode", TES_PROP_BOOL, vtd, caching_mode, "off", 0, 0,
              "CAP.CM: the guest also invalidates not-present to present changes"),
-    TES_PROP("aw-bits", TES_PROP_U8, vtd, aw_bits, "48", 0, 255,
+    TES_PROP("aw-bits", TES_PROP_U8, vtd, aw_bits, "48", 0, 0,
              "guest address width: 39 or 48"),
     TES_PROP("device-iotlb", TES_PROP_BOOL, vtd, device_iotlb, "off", 0, 0,
              "ECAP.DT: device-TLB support (context type 1)"),

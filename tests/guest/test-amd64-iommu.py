@@ -18,6 +18,10 @@ older spelling of the device). The guest judges:
   - interrupt remapping: "Enabled IRQ remapping in xapic mode", the nvme
     queues' MSI-X vectors are IR-PCI-MSIX interrupts and the I/O APIC's
     (the serial port's, the timer's) IR-IO-APIC ones, and they fire;
+  - a virtio-blk-pci disk beside it works too: virtio devices do not offer
+    VIRTIO_F_ACCESS_PLATFORM (QEMU's iommu_platform=off), so Linux gives
+    them guest-physical addresses and their DMA bypasses translation, as
+    in QEMU;
   - no DMAR fault is reported and poweroff ends the emulator with 0.
 EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
 """
@@ -66,6 +70,8 @@ echo "DISK DD-STATUS=$?"
 echo "DISK READBACK-MD5=$(dd if=$DEV bs=4096 skip=%(gseek)d count=%(gblocks)d iflag=direct \
 2>/dev/null | md5sum | cut -d' ' -f1)"
 sync
+echo "VDA HOST-MD5=$(dd if=/dev/vda bs=65536 count=%(blocks)d iflag=direct 2>/dev/null \
+| md5sum | cut -d' ' -f1)"
 echo "FAULTS=$(dmesg | grep -c 'DMAR: \\[DMA')"
 """
 
@@ -108,12 +114,14 @@ def make_disk(wd):
     return img
 
 
-def argv_for(emu, parts, initrd, img):
+def argv_for(emu, parts, initrd, img, vd):
     return [emu, "-M", "q35,kernel_irqchip=split", "-cpu", "qemu64", "-m", "512M",
             "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
             "-append", CMDLINE,
             "-device", "nvme,drive=nvme0,serial=deadbeaf1,num_queues=8",
             "-drive", "file=%s,if=none,id=nvme0" % img,
+            "-drive", "file=%s,if=none,id=vd0,format=raw" % vd,
+            "-device", "virtio-blk-pci,drive=vd0",
             "-device", "intel_iommu,intremap=on"]
 
 
@@ -165,6 +173,9 @@ def check_disk(c, wd, img):
     with open(out, "rb") as f:
         f.seek(GUEST_OFF)
         got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
+    vd = hashlib.md5(pattern(PATTERN_LEN, b"virtio")).hexdigest()
+    check("a virtio-blk-pci disk beside it reads its pattern (its DMA bypasses translation)",
+          "VDA HOST-MD5=%s" % vd in c, c[-2000:])
     check("the guest's O_DIRECT write is in the qcow2 image and reads back, qemu-img "
           "check clean",
           value(c, "DISK DD-STATUS") == "0" and value(c, "DISK GUEST-MD5") == got
@@ -174,13 +185,17 @@ def check_disk(c, wd, img):
 
 def run(emu, wd):
     parts = guest_parts()
-    mods = guestlib.module_files(parts, ["nvme"])
+    mods = guestlib.module_files(parts, ["nvme", "virtio_pci", "virtio_blk"])
     script = TEST_SCRIPT % {"insmod": guestlib.insmod_script(mods),
                             "blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
                             "gseek": GUEST_OFF // 4096}
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
     img = make_disk(wd)
-    b = guestlib.Boot(argv_for(emu, parts, initrd, img), BOOT_TIMEOUT)
+    vd = os.path.join(wd, "vd.img")
+    with open(vd, "wb") as f:
+        f.truncate(IMAGE_SIZE)
+        f.write(pattern(PATTERN_LEN, b"virtio"))
+    b = guestlib.Boot(argv_for(emu, parts, initrd, img, vd), BOOT_TIMEOUT)
     c = b.console
     check_boot(b)
     check_iommu(c)

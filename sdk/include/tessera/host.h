@@ -324,6 +324,14 @@ struct tes_host {
     /* Receive offloads the NIC accepts (TES_NET_OFFLOAD_* mask); returns
      * the subset enabled (what the backend can deliver; 0 for NULL). */
     unsigned (*net_set_rx_offloads)(tes_netdev *nd, unsigned mask);
+
+    /* ==== ABI 1.5: IOMMUs (dma.h) ==== */
+    /* dev's DMA (dma_read/dma_write/dma_map) skips IOMMU translation when
+     * bypass is set: a virtio device whose driver did not accept
+     * VIRTIO_F_ACCESS_PLATFORM gives guest-physical addresses, as QEMU's
+     * iommu_platform=off. MSIs still go through interrupt remapping. Off
+     * when a device is created. */
+    void (*dma_set_bypass)(tes_device *dev, bool bypass);
 };
 
 #endif
