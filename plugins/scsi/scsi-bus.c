@@ -110,6 +110,13 @@ static scsi_lu *find_lu(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun)
     return NULL;
 }
 
+/* The LU at ch:id:lun or NULL, for the HBAs of this plugin that describe
+ * their devices to the guest (megasas: sizes, INQUIRY data). */
+scsi_lu *scsi_bus_lu(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun)
+{
+    return find_lu(b, ch, id, lun);
+}
+
 static bool target_present(tes_scsi_bus *b, uint32_t ch, uint32_t id)
 {
     for (scsi_lu *lu = b->lus; lu; lu = lu->next) {
@@ -221,6 +228,18 @@ void lu_detach(scsi_lu *lu)
 void lu_set_ua(scsi_lu *lu, scsi_sense s)
 {
     lu->ua_key = s.key, lu->ua_asc = s.asc, lu->ua_ascq = s.ascq;
+}
+
+/* A changed CD reads as gone, then as changed (QEMU's scsi-cd): guests
+ * that never poll GESN learn of the change this way. */
+void lu_ua_reported(scsi_lu *lu)
+{
+    bool gone = lu->ua_key == SK_UNIT_ATTENTION && lu->ua_asc == 0x3a;
+
+    lu->ua_key = 0;
+    if (gone) {
+        lu_set_ua(lu, SENSE_MEDIUM_CHANGED);
+    }
 }
 
 /* ---- requests ---- */
@@ -577,7 +596,11 @@ static bool unit_attention(scsi_lu *lu, sreq *r)
     if (!lu->ua_key || op == OP_INQUIRY || op == OP_REPORT_LUNS || op == OP_REQUEST_SENSE) {
         return false;
     }
-    lu->ua_key = 0;
+    /* MMC-6 4.1.6.1: these two report media events themselves */
+    if (lu->cls->removable && (op == 0x46 || op == 0x4a)) {
+        return false;
+    }
+    lu_ua_reported(lu);
     sreq_check(r, s);
     return true;
 }
@@ -766,9 +789,10 @@ static const tes_type_info *const scsi_types[] = {
     &scsi_hd_type,
     &scsi_cd_type,
     &virtio_scsi_device_type,
+    &megasas_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "scsi", .version = "0.1.0", .license = "MIT",
-                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device",
+                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device, megasas",
                   .types = scsi_types, .init = scsi_plugin_init);

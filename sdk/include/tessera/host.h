@@ -325,7 +325,20 @@ struct tes_host {
      * the subset enabled (what the backend can deliver; 0 for NULL). */
     unsigned (*net_set_rx_offloads)(tes_netdev *nd, unsigned mask);
 
-    /* ==== ABI 1.5: IOMMUs (dma.h) ==== */
+    /* ==== ABI 1.5: removable media (block.h, tes_drive_media_ops) ==== */
+    /* Make d removable with ops (opaque passed back); call in realize.
+     * ops NULL: not removable any more (the core also forgets them when the
+     * device lets go of the drive). ops->size smaller than the 1.5 struct:
+     * the members past it read as NULL. */
+    void (*drive_set_media_ops)(tes_drive *d, const tes_drive_media_ops *ops, void *opaque);
+    /* Whether d holds a medium (false for NULL and an empty drive: its
+     * size is 0 and every request fails with -ENOMEDIUM). */
+    bool (*drive_has_medium)(tes_drive *d);
+    /* The guest moved the tray itself (START STOP UNIT with LoEj): the
+     * core emits QMP DEVICE_TRAY_MOVED; the medium stays in the drive. */
+    void (*drive_tray_moved)(tes_drive *d, bool open);
+
+    /* ---- ABI 1.5, continued: IOMMUs (dma.h) ---- */
     /* dev's DMA (dma_read/dma_write/dma_map) skips IOMMU translation when
      * bypass is set: a virtio device whose driver did not accept
      * VIRTIO_F_ACCESS_PLATFORM gives guest-physical addresses, as QEMU's
