@@ -124,6 +124,7 @@ struct tes_device {
     bool realized;
     char *error;              /* from host->error() */
     bool user_created;        /* by -device, not by its board or parent */
+    bool dma_bypass;          /* DMA skips IOMMU translation (dma_set_bypass, 1.5) */
     /* Added by registry: bus= as given, resolved by dev_realize(); DRIVE and
      * CHR property values as given (name -> text) for prop_value_string(). */
     char *bus_opt;
@@ -226,6 +227,7 @@ int dma_write(tes_device *dev, uint64_t addr, const void *buf, uint64_t len);
 void *dma_map(tes_device *dev, uint64_t addr, uint64_t *len, bool is_write);
 void dma_unmap(tes_device *dev, void *ptr, uint64_t len, bool is_write);
 void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
+void dma_set_bypass(tes_device *dev, bool bypass);
 void msi_send(tes_device *dev, uint64_t addr, uint32_t data);
 
 /* ---- IRQ (irq.c) ---- */

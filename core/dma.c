@@ -6,7 +6,9 @@
  * the IOMMU reports. PCI functions master the bus only with Bus Master
  * Enable set (PCI Local Bus 3.0, 6.2.2, Command register bit 2); without it
  * the access is dropped. Writes to I/O regions (MSI doorbells, peer MMIO)
- * reach them as accesses of natural size through the memory core.
+ * reach them as accesses of natural size through the memory core. An MSI
+ * (msi_send) is offered first to the first IOMMU on the way up that
+ * remaps interrupts (tes_iommu_ops.remap_msi, 1.5), then written as a DMA.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,7 +18,7 @@
 
 static tes_bus *iommu_bus(tes_device *dev)
 {
-    tes_bus *bus = dev ? dev->bus : NULL;
+    tes_bus *bus = dev && !dev->dma_bypass ? dev->bus : NULL;
 
     while (bus) {
         if (bus->iommu && bus->iommu->translate) {
@@ -133,10 +135,53 @@ void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque)
     }
 }
 
+static bool has_remap(const tes_iommu_ops *ops)
+{
+    return ops && ops->size >= offsetof(tes_iommu_ops, remap_msi) + sizeof(void *) &&
+           ops->remap_msi;
+}
+
+static tes_bus *remap_bus(tes_device *dev)
+{
+    tes_bus *bus = dev ? dev->bus : NULL;
+
+    while (bus) {
+        if (has_remap(bus->iommu)) {
+            return bus;
+        }
+        bus = bus->parent ? bus->parent->bus : NULL;
+    }
+    return NULL;
+}
+
+/* A virtio device whose driver did not accept VIRTIO_F_ACCESS_PLATFORM
+ * hands it guest-physical addresses: its DMA must not be translated (QEMU's
+ * virtio devices with iommu_platform=off). Its MSIs are still remapped. */
+void dma_set_bypass(tes_device *dev, bool bypass)
+{
+    if (dev) {
+        dev->dma_bypass = bypass;
+    }
+}
+
 void msi_send(tes_device *dev, uint64_t addr, uint32_t data)
 {
-    uint8_t buf[4] = {data, data >> 8, data >> 16, data >> 24};
+    tes_bus *bus = remap_bus(dev);
+    uint8_t buf[4];
 
+    /* A function that may not master the bus sends no message at all:
+     * the interrupt remapper must not see (nor fault) one. */
+    if (!may_master(dev, addr, 4, true)) {
+        return;
+    }
+    if (bus && bus->iommu->remap_msi(bus->iommu_opaque, dev->pci ? pci_requester_id(dev) : 0,
+                                     &addr, &data) < 0) {
+        return; /* blocked; the IOMMU recorded why */
+    }
+    buf[0] = (uint8_t)data;
+    buf[1] = (uint8_t)(data >> 8);
+    buf[2] = (uint8_t)(data >> 16);
+    buf[3] = (uint8_t)(data >> 24);
     /* An aligned 4-byte write reaches an I/O doorbell as one access. */
     dma_write(dev, addr, buf, sizeof(buf));
 }

@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include <tessera/gpex.h>
+#include <tessera/acpi.h>
 #include <tessera/isa.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
@@ -297,6 +298,7 @@ static const tes_host table = {
     .drive_set_media_ops = drive_set_media_ops,
     .drive_has_medium = drive_has_medium,
     .drive_tray_moved = drive_tray_moved,
+    .dma_set_bypass = dma_set_bypass,
 };
 
 const tes_host *host_table(void)
@@ -344,7 +346,9 @@ PIN(tes_host, net_attach, 912);
 PIN(tes_host, net_set_rx_offloads, 968);
 /* ABI 1.5 appended removable media (block.h). */
 PIN(tes_host, drive_set_media_ops, 976);
-static_assert(sizeof(tes_host) == 1000, "tes_host 1.5 size");
+/* ABI 1.5, continued: dma_set_bypass (IOMMUs, dma.h). */
+PIN(tes_host, dma_set_bypass, 1000);
+static_assert(sizeof(tes_host) == 1008, "tes_host 1.5 size");
 static_assert(sizeof(tes_drive_media_ops) == 40, "tes_drive_media_ops 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
@@ -378,6 +382,11 @@ static_assert(sizeof(tes_virtio_elem) == 56, "tes_virtio_elem v2 size");
 static_assert(sizeof(tes_virtio_mmio_ops) == 16, "virtio-mmio interface v1 size");
 static_assert(sizeof(tes_isa_iface) == 16, "isa-irq interface v1 size");
 PIN(tes_isa_iface, irq, 8);
+PIN(tes_iommu_ops, translate, 8);
+PIN(tes_iommu_ops, remap_msi, 16); /* 1.5 */
+static_assert(sizeof(tes_acpi_iface) == 24, "acpi interface v1 size");
+PIN(tes_acpi_iface, add_table, 8);
+PIN(tes_acpi_iface, pci_root, 16);
 static_assert(sizeof(tes_scsi_ops) == 104, "scsi interface v1 size");
 PIN(tes_scsi_ops, req_xfer, 96);
 static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");

@@ -1205,6 +1205,18 @@ static void free_props(tes_device *d)
     }
 }
 
+/* An IOMMU's claims (dma_set_iommu with its state as opaque) end with it:
+ * the buses it claimed may already be gone when it unrealizes (a harness
+ * frees its extra root bus first), so the core, not the plugin, drops them. */
+static bool drop_iommu_of(tes_bus *b, void *opaque)
+{
+    if (b->iommu_opaque == opaque) {
+        b->iommu = NULL;
+        b->iommu_opaque = NULL;
+    }
+    return false;
+}
+
 void dev_free(tes_device *d)
 {
     /* Child buses and their devices go first, as QEMU unrealizes. */
@@ -1213,6 +1225,9 @@ void dev_free(tes_device *d)
     }
     if (d->realized && d->type->unrealize) {
         d->type->unrealize(d, d->s);
+    }
+    if (d->s) {
+        walk_tree(drop_iommu_of, NULL, d->s);
     }
     d->realized = false;
     if (d->pci) {

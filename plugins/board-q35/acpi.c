@@ -128,6 +128,8 @@ size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size
         .dsdt_body = dsdt_body,
         .extra_table = build_mcfg,
         .opaque = cfg,
+        .dev_tables = cfg->dev_tables,
+        .ndev_tables = cfg->ndev_tables,
     };
 
     return acpi_build(&b, buf, base, len);

@@ -575,7 +575,7 @@ size_t acpi_build(const acpi_board *b, uint8_t *buf, uint64_t base, size_t len)
 {
     layout l = {.buf = buf, .base = base, .len = len, .used = 36};
     aml t = {0};
-    uint64_t facs, dsdt, tabs[3], rsdt, xsdt;
+    uint64_t facs, dsdt, tabs[3 + ACPI_MAX_DEV_TABLES], rsdt, xsdt;
     unsigned n = 2;
 
     if (len < 36) {
@@ -595,6 +595,17 @@ size_t acpi_build(const acpi_board *b, uint8_t *buf, uint64_t base, size_t len)
     if (b->extra_table) {
         b->extra_table(&t, b->opaque);
         acpi_finish(&t);
+        tabs[n++] = place(&l, &t, 16);
+    }
+    for (unsigned i = 0; i < b->ndev_tables && i < ACPI_MAX_DEV_TABLES; i++) {
+        char sig[5] = {0};
+
+        memcpy(sig, b->dev_tables[i].sig, 4);
+        acpi_header(&t, sig, b->dev_tables[i].rev);
+        aml_put(&t, b->dev_tables[i].body, b->dev_tables[i].len);
+        if (!t.oom) {
+            acpi_finish(&t);
+        }
         tabs[n++] = place(&l, &t, 16);
     }
     build_sdt(&t, "RSDT", tabs, n, 4);

@@ -102,7 +102,21 @@ typedef struct acpi_board {
     void (*dsdt_body)(aml *a, const void *opaque);
     void (*extra_table)(aml *t, const void *opaque);
     const void *opaque;
+    /* Tables devices added through <tessera/acpi.h>: listed after the
+     * extra table, with the board's header. */
+    const struct acpi_dev_table *dev_tables;
+    unsigned ndev_tables; /* at most ACPI_MAX_DEV_TABLES */
 } acpi_board;
+
+/* A device's table (tessera/acpi.h add_table): signature, revision and the
+ * bytes after the header. */
+#define ACPI_MAX_DEV_TABLES 4
+typedef struct acpi_dev_table {
+    char sig[4];
+    uint8_t rev;
+    uint8_t *body;
+    size_t len;
+} acpi_dev_table;
 
 /* Common table header; acpi_finish() fills length and checksum. */
 void acpi_header(aml *t, const char *sig, uint8_t rev);

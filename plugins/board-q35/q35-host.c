@@ -104,6 +104,11 @@ tes_region *q35_pcihost_mem(tes_device *dev)
     return ((q35_host *)H->dev_state(dev))->mem;
 }
 
+tes_bus *q35_pcihost_bus(tes_device *dev)
+{
+    return ((q35_host *)H->dev_state(dev))->conf.bus;
+}
+
 tes_region *q35_pcihost_ecam(tes_device *dev)
 {
     return ((q35_host *)H->dev_state(dev))->ecam;

@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aml.h"
 #include "q35.h"
 #include "x86-board.h"
 
@@ -60,6 +61,8 @@ typedef struct q35_machine {
     x86_board b; /* first: -machine properties, RAM, CPUs, IRQ lines, ISA
                   * devices, images (x86-board.c) */
     tes_device *host, *lpc;
+    acpi_dev_table dev_tables[ACPI_MAX_DEV_TABLES]; /* tessera/acpi.h */
+    unsigned ndev_tables;
 } q35_machine;
 _Static_assert(offsetof(q35_machine, b) == 0, "x86_board_props index the machine state");
 
@@ -124,11 +127,14 @@ static int build_acpi(q35_machine *m)
         .apic_id = apic_id,
         .mem64_base = mem64_base(m),
         .mem64_size = Q35_PCI_MEM64_SIZE,
+        .dev_tables = m->dev_tables,
+        .ndev_tables = m->ndev_tables,
     };
 
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
     }
+    free(m->b.acpi);
     m->b.acpi = malloc(Q35_ACPI_SIZE);
     m->b.acpi_len = m->b.acpi ? q35_acpi_build(&cfg, m->b.acpi, Q35_ACPI_BASE, Q35_ACPI_SIZE)
                               : 0;
@@ -139,6 +145,75 @@ static int build_acpi(q35_machine *m)
     }
     return 0;
 }
+
+/* ---- the "acpi" interface (tessera/acpi.h) ----
+ * Devices add their tables in realize, after q35_init built and loaded
+ * the board's: each addition rebuilds the whole set and writes it again
+ * (into RAM, or into dumpacpi=DIR). One machine at a time per process. */
+
+static q35_machine *acpi_machine;
+
+static bool sig_ok(const char *sig)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        if (sig[i] < 0x20 || sig[i] > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int acpi_add_table(const char *sig, uint8_t rev, const void *body, size_t len)
+{
+    q35_machine *m = acpi_machine;
+    acpi_dev_table *t;
+
+    if (!m || !sig || !sig_ok(sig) || (len && !body) || len > Q35_ACPI_SIZE) {
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < m->ndev_tables; i++) {
+        if (!memcmp(m->dev_tables[i].sig, sig, 4)) {
+            return -EEXIST;
+        }
+    }
+    if (m->ndev_tables == ACPI_MAX_DEV_TABLES) {
+        return -ENOSPC;
+    }
+    t = &m->dev_tables[m->ndev_tables];
+    *t = (acpi_dev_table){.rev = rev, .len = len, .body = malloc(len ? len : 1)};
+    if (!t->body) {
+        return -ENOMEM;
+    }
+    memcpy(t->sig, sig, 4);
+    memcpy(t->body, body, len);
+    m->ndev_tables++;
+    if (build_acpi(m)) {
+        free(t->body);
+        m->ndev_tables--;
+        build_acpi(m);
+        return -ENOSPC;
+    }
+    if (m->b.dumpacpi) {
+        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, Q35_ACPI_BASE);
+    }
+    if (m->b.ram_ptr) {
+        memcpy(m->b.ram_ptr + Q35_ACPI_BASE, m->b.acpi, m->b.acpi_len);
+        H->as_set_dirty(H->system_memory(), Q35_ACPI_BASE, m->b.acpi_len);
+    }
+    return 0;
+}
+
+static tes_bus *acpi_pci_root(uint16_t seg)
+{
+    return seg == 0 && acpi_machine && acpi_machine->host
+               ? q35_pcihost_bus(acpi_machine->host) : NULL;
+}
+
+static const tes_acpi_iface q35_acpi_iface = {
+    .size = sizeof(tes_acpi_iface),
+    .add_table = acpi_add_table,
+    .pci_root = acpi_pci_root,
+};
 
 /* ---- Linux ---- */
 
@@ -164,6 +239,10 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
+    if (!ret) {
+        acpi_machine = m;
+        H->iface_register(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION, &q35_acpi_iface);
+    }
     bc = boot_cfg(m);
     return ret ? ret : x86_board_boot(&m->b, cfg, &bc, Q35_ACPI_BASE);
 }
@@ -180,6 +259,13 @@ static void q35_unrealize(tes_device *dev, void *s)
 {
     q35_machine *m = s;
 
+    if (acpi_machine == m) {
+        acpi_machine = NULL;
+    }
+    for (unsigned i = 0; i < m->ndev_tables; i++) {
+        free(m->dev_tables[i].body);
+    }
+    m->ndev_tables = 0;
     x86_board_free(&m->b);
 }
 

@@ -64,6 +64,7 @@ extern const tes_type_info q35_pcihost_type, q35_mch_type;
 tes_region *q35_pcihost_mem(tes_device *dev);
 tes_region *q35_pcihost_ecam(tes_device *dev);
 tes_device *q35_pcihost_lpc(tes_device *dev); /* its ICH9-LPC at 1f.0 */
+tes_bus *q35_pcihost_bus(tes_device *dev);    /* pcie.0 */
 
 /* ---- acpi.c ---- */
 #define Q35_MAX_CPUS 8
@@ -73,6 +74,9 @@ typedef struct q35_acpi_cfg {
     /* APIC id of processor i (host->cpu_arch_id); NULL: i. */
     const uint32_t *apic_id;
     uint64_t mem64_base, mem64_size; /* the 64-bit PCI window (size 0: none) */
+    /* tables devices added (tessera/acpi.h: the DMAR of intel-iommu) */
+    const struct acpi_dev_table *dev_tables;
+    unsigned ndev_tables;
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

@@ -9,9 +9,14 @@
  * The board maps region 0 (host->dev_mmio, 4 KiB) at 0xfec00000 and wires
  * ISA/PCI interrupt lines to inputs n < 24 (host->dev_irq_in). Interrupts
  * go to the LAPICs as messages, MSI writes to the 0xfee00000 window
- * (host->msi_send: address bits 19:12 destination, bit 2 logical; data
- * vector, delivery mode, level, trigger mode), as the ICH9's IOAPIC sends
- * them on the front-side bus. Input levels are
+ * (host->msi_send: address bits 19:4 from entry bits 63:48, so bits 19:12
+ * the destination, bit 2 logical; data vector, delivery mode, level,
+ * trigger mode), as the ICH9's IOAPIC sends them. Entry bits 55:48 are
+ * reserved in the compatibility format; in VT-d's remappable format (bit
+ * 48 set, VT-d 5.1.5.1) bits 63:49 are the handle and bit 11 its bit 15,
+ * which land where a remappable MSI carries them (address bits 19:5, 4
+ * and 2), so an intel-iommu with interrupt remapping reads them from the
+ * message. Input levels are
  * logical (asserted = 1): the polarity bit is stored, not applied, as the
  * machine drives every line active high.
  *
@@ -60,7 +65,7 @@ static void service(ioapic *s)
             s->irr &= ~(1u << i);
         }
         /* The message: edge or level (asserted), as an MSI (SDM 10.11). */
-        H->msi_send(s->dev, MSI_BASE | ((e >> 56) & 0xff) << 12 | (e & RTE_DM_LOGICAL ? 4 : 0),
+        H->msi_send(s->dev, MSI_BASE | ((e >> 48) & 0xffff) << 4 | (e & RTE_DM_LOGICAL ? 4 : 0),
                     (uint32_t)(e & 0x7ff) | 1u << 14 | (lvl ? 1u << 15 : 0));
     }
 }
@@ -130,7 +135,7 @@ static void write_rte(ioapic *s, unsigned pin, bool high, uint32_t v)
     uint64_t e = s->rte[pin];
 
     if (high) {
-        e = (e & 0xffffffffull) | ((uint64_t)(v & 0xff000000u) << 32);
+        e = (e & 0xffffffffull) | ((uint64_t)(v & 0xffff0000u) << 32);
     } else {
         e = (e & ~RTE_WMASK_LO) | (v & RTE_WMASK_LO);
         if (!(e & RTE_LEVEL)) {

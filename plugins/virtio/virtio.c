@@ -84,6 +84,12 @@ void vcore_init(tes_virtio *v, tes_device *tdev, const vtransport_ops *tops, voi
     v->tdev = tdev;
     v->tops = tops;
     v->topaque = topaque;
+    /* No device offers VIRTIO_F_ACCESS_PLATFORM (QEMU's iommu_platform=off,
+     * its default), so drivers hand us guest-physical addresses: an IOMMU
+     * (intel-iommu) must not translate them. A 1.4 core has no IOMMU. */
+    if (H->size >= offsetof(tes_host, dma_set_bypass) + sizeof(void *)) {
+        H->dma_set_bypass(tdev, true);
+    }
     for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
         v->vq[i].v = v;
         v->vq[i].index = i;

@@ -73,6 +73,22 @@ def check_tables(tessera, wd):
           "0x0000000140000000, // Range Minimum" in dsdt, log + dsdt)
 
 
+def check_device_table(tessera, wd):
+    """A device's own table (tessera/acpi.h): intel-iommu's DMAR."""
+    rc, log, d = dump(tessera, wd, "-device", "intel_iommu,intremap=on")
+    dmar = iasl(d, "DMAR") if rc == 0 and os.path.exists(os.path.join(d, "DMAR.dat")) else ""
+    xsdt = iasl(d, "XSDT") if rc == 0 else ""
+    check("-device intel_iommu adds a DMAR that iasl decodes: one unit at 0xfed90000 for "
+          "every PCI device, interrupt remapping with the I/O APIC as ff:00.0",
+          "Register Base Address : 00000000FED90000" in dmar and "Flags : 03" in dmar
+          and "[IOAPIC Device]" in dmar and "PCI Bus Number : FF" in dmar, log + dmar)
+    check("... and the XSDT lists it after the MCFG (FACP, APIC, MCFG, DMAR)",
+          len(re.findall(r"ACPI Table Address +\d+ :", xsdt)) == 4, xsdt)
+    rc, log = run(tessera, "-M", "pc,dumpacpi=" + wd, "-device", "intel-iommu")
+    check("intel-iommu elsewhere is refused with QEMU's words",
+          rc != 0 and "Intel IOMMU is only supported by q35 machine" in log, log)
+
+
 def check_errors(tessera, wd):
     rc, log = run(tessera, "-M", "q35")
     check("no -kernel: a clear error, non-zero exit",
@@ -115,6 +131,7 @@ def main():
     wd = tempfile.mkdtemp(prefix="tessera-q35-")
     try:
         check_tables(sys.argv[1], wd)
+        check_device_table(sys.argv[1], wd)
         check_errors(sys.argv[1], wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)

@@ -637,7 +637,8 @@ static void test_ioapic_registers(void)
     ioapic_wr(&f, 0x10 + 2 * 5, 0xffffffff);
     g_assert_cmphex(ioapic_rd(&f, 0x10 + 2 * 5), ==, 0x1afff);
     ioapic_wr(&f, 0x11 + 2 * 5, 0xffffffff);
-    g_assert_cmphex(ioapic_rd(&f, 0x11 + 2 * 5), ==, 0xff000000);
+    /* bits 63:48: destination, or the VT-d remappable format's handle */
+    g_assert_cmphex(ioapic_rd(&f, 0x11 + 2 * 5), ==, 0xffff0000);
     ioapic_wr(&f, 0, 0x02000000);
     g_assert_cmphex(ioapic_rd(&f, 0), ==, 0x02000000);
     down(&f);

@@ -108,7 +108,10 @@ struct tes_host {
      * what is contiguous. NULL when not RAM. Unmap marks written pages dirty. */
     void *(*dma_map)(tes_device *dev, uint64_t addr, uint64_t *len, bool is_write);
     void (*dma_unmap)(tes_device *dev, void *ptr, uint64_t len, bool is_write);
-    /* An IOMMU claims every DMA from devices below bus. */
+    /* An IOMMU claims every DMA from devices below bus (ops NULL: releases
+     * it). Pass the IOMMU device's state (dev_state) as opaque: the core
+     * drops the claims when that device is freed, so unrealize need not
+     * (and, when the bus went first, must not) touch the bus. */
     void (*dma_set_iommu)(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
 
     /* ---- interrupts (irq.h) ---- */
@@ -334,6 +337,14 @@ struct tes_host {
     /* The guest moved the tray itself (START STOP UNIT with LoEj): the
      * core emits QMP DEVICE_TRAY_MOVED; the medium stays in the drive. */
     void (*drive_tray_moved)(tes_drive *d, bool open);
+
+    /* ---- ABI 1.5, continued: IOMMUs (dma.h) ---- */
+    /* dev's DMA (dma_read/dma_write/dma_map) skips IOMMU translation when
+     * bypass is set: a virtio device whose driver did not accept
+     * VIRTIO_F_ACCESS_PLATFORM gives guest-physical addresses, as QEMU's
+     * iommu_platform=off. MSIs still go through interrupt remapping. Off
+     * when a device is created. */
+    void (*dma_set_bypass)(tes_device *dev, bool bypass);
 };
 
 #endif
