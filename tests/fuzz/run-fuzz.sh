@@ -29,7 +29,12 @@ dict=$(dirname "$0")/$(basename "$exe").dict
 [ -f "$dict" ] && set -- -dict="$dict" || set --
 # libFuzzer's default exit status for a crash is 77, which meson reads as
 # "skipped": every finding exits 1 instead.
-exec "$exe" -max_total_time="${FUZZ_SECONDS:-20}" -timeout="${FUZZ_TIMEOUT:-10}" \
+# The seed is fixed (FUZZ_SEED, default 1) so that `make check` explores the
+# same inputs here as on CI for the same commit: a random seed made CI fail
+# on shallow bugs a developer's run had not met. Campaigns (campaign.sh)
+# keep libFuzzer's random seed.
+exec "$exe" -seed="${FUZZ_SEED:-1}" \
+    -max_total_time="${FUZZ_SECONDS:-20}" -timeout="${FUZZ_TIMEOUT:-10}" \
     -error_exitcode=1 -timeout_exitcode=1 \
     -rss_limit_mb=2048 -max_len="$maxlen" -print_final_stats=1 "$@" \
     -artifact_prefix="$out/" "$out/new" "$corpus"
