@@ -235,14 +235,12 @@ static bool req_iface(drive_req *r, const char *default_if, unsigned ide_units, 
     return true;
 }
 
-/* What drive_add() gets; NULL for a cdrom drive without media. */
+/* What drive_add() gets (a cdrom drive without file= is an empty drive
+ * that the monitor can give a medium later). */
 static char *req_drive_opts(drive_req *r)
 {
     GString *s;
 
-    if (r->cdrom && !r->has_file) {
-        return NULL;
-    }
     s = g_string_new(r->rest->str);
     drive_opts_append(s, "if", "none");
     if (r->id) {
@@ -264,11 +262,7 @@ static char *req_device(drive_req *r)
     }
     s = g_string_new(!strcmp(r->iface, "virtio") ? "virtio-blk-pci"
                      : r->cdrom ? "ide-cd" : "ide-hd");
-    if (r->cdrom && !r->has_file) {
-        /* an empty CD-ROM drive: ide-cd without drive= has no media */
-    } else {
-        drive_opts_append(s, "drive", r->id);
-    }
+    drive_opts_append(s, "drive", r->id);
     if (!strcmp(r->iface, "ide")) {
         g_string_append_printf(s, ",bus=ide.%d,unit=%d", r->bus, r->unit);
     }

@@ -99,13 +99,20 @@ static bool open_one(drive_image *im, const drive_image_opts *o, const char *pat
     bool no_flush, sync_meta;
     int cflags = cache_flags(o->cache, &no_flush, &sync_meta);
     qcow2_opts qo = {.readonly = ro, .oflags = cflags & O_DIRECT, .no_sync = no_flush,
-                     .sync_meta = sync_meta};
+                     .sync_meta = sync_meta, .backing = o->backing,
+                     .backing_fmt = o->backing_fmt, .no_backing = o->no_backing,
+                     .lazy_refcounts = o->lazy_refcounts};
 
     im->no_flush = no_flush;
     if (!open_fds(im, o, path, ro, cflags, errp) || !check_file(im, o, errp)) {
         return false;
     }
     if (!is_qcow2(im, o)) {
+        if (o->backing || o->no_backing || o->lazy_refcounts) {
+            core_set_error(errp, "drive '%s': backing and lazy-refcounts apply to qcow2 "
+                           "images only", o->id);
+            return false;
+        }
         return true;
     }
     im->qc = qcow2_open(im->fd, im->fd_buf, path, &qo, errp);
@@ -154,6 +161,11 @@ bool drive_image_open(drive_image *im, const drive_image_opts *o, char **errp)
 {
     memset(im, 0, sizeof(*im));
     im->fd = im->fd_buf = -1;
+    if (o->snapshot && (o->backing || o->no_backing)) {
+        core_set_error(errp, "drive '%s': snapshot=on and a backing override do not go "
+                       "together", o->id);
+        return false;
+    }
     if (o->snapshot) {
         return open_overlay(im, o, errp);
     }

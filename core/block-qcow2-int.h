@@ -91,6 +91,7 @@ struct qcow2 {
     GHashTable *freed;    /* clusters freed this session (never reused) */
     uint64_t host_end;    /* bytes: file size including our appends */
     bool lazy, dirty_marked;
+    int lazy_opt;         /* qcow2_opts.lazy_refcounts of the open */
     unsigned rc_depth; /* recursion guard of refcount allocation */
 
     bimage *backing;

@@ -285,6 +285,9 @@ static void setup_geometry(qcow2 *q, const hdr *h)
     q->rc_bits = 1u << h->refcount_order;
     q->rb_entries = q->cs * 8 / q->rc_bits;
     q->lazy = !q->ro && (h->compat & COMPAT_LAZY_REFCOUNTS);
+    if (q->lazy_opt) {
+        q->lazy = !q->ro && q->lazy_opt == 1;
+    }
     q->next_free = (q->host_end + q->cs - 1) >> q->cluster_bits;
     q->scan = 1; /* cluster 0 is the header */
     q->scan_end = q->next_free;
@@ -367,6 +370,9 @@ static bimage *bimage_open(const char *path, const char *fmt, const qcow2_opts *
     b->size = st.st_size;
     if (is_qcow2) {
         bo.readonly = true;
+        bo.backing = bo.backing_fmt = NULL; /* the overrides are the top's */
+        bo.no_backing = false;
+        bo.lazy_refcounts = 0;
         if (!(b->q = open_depth(b->fd, b->fd_buf, path, &bo, depth + 1, errp))) {
             bimage_close(b);
             return NULL;
@@ -380,6 +386,13 @@ static bool open_backing(qcow2 *q, const hdr *h, const qcow2_opts *o, unsigned d
 {
     g_autofree char *name = NULL, *path = NULL;
 
+    if (o->no_backing) {
+        return true; /* backing=null: unallocated clusters read zeroes */
+    }
+    if (o->backing) {
+        q->backing = bimage_open(o->backing, o->backing_fmt, o, depth, errp);
+        return q->backing != NULL;
+    }
     if (!h->backing_off || !h->backing_size) {
         return true;
     }
@@ -472,7 +485,14 @@ static qcow2 *open_depth(int fd, int fd_buf, const char *path, const qcow2_opts 
     q->ro = o->readonly;
     q->no_sync = o->no_sync;
     q->sync_meta = o->sync_meta;
+    q->lazy_opt = o->lazy_refcounts;
     ok = fstat(fd_buf, &st) == 0 && read_header(fd_buf, st.st_size, &h, q->ro, path, errp);
+    if (ok && o->lazy_refcounts == 1 && h.version < 3) {
+        /* QEMU's words */
+        core_set_error(errp, "qcow2 '%s': Lazy refcounts require a qcow2 image with at least "
+                       "qemu 1.1 compatibility level", path);
+        ok = false;
+    }
     if (ok) {
         q->host_end = st.st_size;
         setup_geometry(q, &h);

@@ -21,6 +21,11 @@ typedef struct qcow2_opts {
     int oflags;     /* extra open flags for backing files (O_DIRECT, O_DSYNC) */
     bool no_sync;   /* cache=unsafe: fdatasync is a no-op */
     bool sync_meta; /* writethrough/directsync: metadata durable per write */
+    /* The top image only (-blockdev qcow2 keys): */
+    const char *backing;     /* this file as the backing, not the header's */
+    const char *backing_fmt; /* ... in this format (NULL: probed) */
+    bool no_backing;         /* backing=null: none, whatever the header says */
+    int lazy_refcounts;      /* 0: as the header says; 1 on (v3 only); 2 off */
 } qcow2_opts;
 
 /* Whether the first bytes of a file are a qcow2 header's magic. */
@@ -74,6 +79,10 @@ typedef struct drive_image {
 typedef struct drive_image_opts {
     const char *id, *path, *format, *cache; /* format, cache may be NULL */
     bool readonly, snapshot;
+    /* qcow2 only (qcow2_opts): NULL/false/0 for the header's way */
+    const char *backing, *backing_fmt;
+    bool no_backing;
+    int lazy_refcounts;
 } drive_image_opts;
 
 /* Open (and probe, and for snapshot=on overlay) an image; one message in

@@ -6,6 +6,14 @@
  *          [,aio=threads|io_uring|native][,snapshot=on|off]
  *   -device nvme,drive=ID,...
  *
+ * Without file= a drive is empty (a CD-ROM's, QEMU's): size 0, every
+ * request -ENOMEDIUM, until the monitor gives it a medium (block-media.c
+ * through drive_medium_open/drive_medium_close: the image comes and goes,
+ * the drive with its ring, id and device stays). qcow2 also takes
+ * lazy-refcounts=on|off and a backing override, backing.file.filename=
+ * [,backing.driver=] or backing=null; discard=ignore|off drops guests'
+ * discards.
+ *
  * Formats: raw, and qcow2 (block-qcow2*.c). Without format= the image is
  * probed as QEMU does: qcow2 by its magic, else raw with QEMU's warning,
  * and then a write to block 0 that would make it probe as qcow2 is refused
@@ -75,6 +83,7 @@ struct tes_drive {
     bool probed_raw;    /* raw by probing: block 0 is guarded */
     bool no_flush;      /* cache=unsafe */
     bool aio_threads;   /* aio=threads */
+    bool discard_ignore; /* discard=ignore|off: guests' discards do nothing */
 
     /* Asynchronous requests: see the comment at the top. */
     bool has_ring;
@@ -92,6 +101,13 @@ struct tes_drive {
     GQueue done;        /* blk_req* finished by the pool or refused early */
 
     drive_stats stats;  /* query-blockstats: see stats_account() */
+
+    /* Removable media (ABI 1.5, block-media.c): a drive without a medium
+     * keeps its ring, id and device; its image fields are fd -1, size 0. */
+    bool has_medium;
+    const tes_drive_media_ops *mops; /* the device's, NULL: not removable */
+    tes_drive_media_ops mops_copy;   /* ops as 1.5 (members past size NULL) */
+    void *mops_opaque;
 };
 
 static GPtrArray *drives;
@@ -102,6 +118,7 @@ static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t
 
 typedef struct drive_opts {
     char *file, *iface, *id, *format, *readonly, *cache, *aio, *snapshot;
+    char *discard, *lazy, *backing, *backing_file, *backing_fmt; /* qcow2's own keys */
 } drive_opts;
 
 /* ---- option parsing ---- */
@@ -140,6 +157,9 @@ static const struct {
     {"detect-zeroes", {"off", "on", "unmap"}},
     {"media", {"disk"}},
     {"snapshot", {"on", "off"}},
+    {"lazy-refcounts", {"on", "off"}},
+    {"backing", {"null"}},
+    {"backing.driver", {"raw", "qcow2"}},
 };
 
 /* -1: not an ignored option; else whether val is one of its values. */
@@ -174,6 +194,10 @@ static const struct {
     {"id", offsetof(drive_opts, id)},             {"format", offsetof(drive_opts, format)},
     {"readonly", offsetof(drive_opts, readonly)}, {"cache", offsetof(drive_opts, cache)},
     {"aio", offsetof(drive_opts, aio)},           {"snapshot", offsetof(drive_opts, snapshot)},
+    {"discard", offsetof(drive_opts, discard)},   {"lazy-refcounts", offsetof(drive_opts, lazy)},
+    {"backing", offsetof(drive_opts, backing)},
+    {"backing.file.filename", offsetof(drive_opts, backing_file)},
+    {"backing.driver", offsetof(drive_opts, backing_fmt)},
 };
 
 static bool set_opt(drive_opts *o, const char *key, const char *val, char **errp)
@@ -208,6 +232,11 @@ static void opts_clear(drive_opts *o)
     g_free(o->cache);
     g_free(o->aio);
     g_free(o->snapshot);
+    g_free(o->discard);
+    g_free(o->lazy);
+    g_free(o->backing);
+    g_free(o->backing_file);
+    g_free(o->backing_fmt);
 }
 
 static bool parse_opts(const char *optarg, drive_opts *o, char **errp)
@@ -233,6 +262,8 @@ static bool parse_opts(const char *optarg, drive_opts *o, char **errp)
     return ok;
 }
 
+static bool check_medium(drive_opts *o, bool *ro, char **errp);
+
 static bool check_opts(drive_opts *o, bool *ro, char **errp)
 {
     if (o->iface && strcmp(o->iface, "none") != 0) {
@@ -243,23 +274,33 @@ static bool check_opts(drive_opts *o, bool *ro, char **errp)
         core_set_error(errp, "drive: id= is required (if=none drives are named by -device drive=ID)");
         return false;
     }
-    if (!o->file) {
-        core_set_error(errp, "drive '%s': file= is required", o->id);
-        return false;
-    }
-    if (o->format && strcmp(o->format, "raw") != 0 && strcmp(o->format, "qcow2") != 0) {
-        core_set_error(errp, "drive '%s': unknown format '%s' (expected raw or qcow2)", o->id,
-                       o->format);
-        return false;
-    }
+    /* No file=: an empty drive (QEMU's), for a CD-ROM's medium to come. */
     if (drive_find(o->id)) {
         core_set_error(errp, "drive '%s': duplicate id", o->id);
         return false;
     }
     *ro = false;
+    return check_medium(o, ro, errp);
+}
+
+/* format= and readonly= (*ro keeps its value when readonly= is absent). */
+static bool check_medium(drive_opts *o, bool *ro, char **errp)
+{
+    if (o->format && strcmp(o->format, "raw") != 0 && strcmp(o->format, "qcow2") != 0) {
+        core_set_error(errp, "drive '%s': unknown format '%s' (expected raw or qcow2)", o->id,
+                       o->format);
+        return false;
+    }
+    if (o->backing && o->backing_file) {
+        core_set_error(errp, "drive '%s': backing=null and backing.file.filename= exclude each "
+                       "other", o->id);
+        return false;
+    }
     if (o->readonly && !strcmp(o->readonly, "on")) {
         *ro = true;
-    } else if (o->readonly && strcmp(o->readonly, "off") != 0) {
+    } else if (o->readonly && !strcmp(o->readonly, "off")) {
+        *ro = false;
+    } else if (o->readonly) {
         core_set_error(errp, "drive '%s': readonly wants on or off, got '%s'", o->id, o->readonly);
         return false;
     }
@@ -273,12 +314,16 @@ static void aio_cleanup(tes_drive *d);
 
 static void fmt_work(gpointer data, gpointer user);
 
-static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
+/* The image of o->file into d (d->path set); aio_init is separate. */
+static bool medium_open(tes_drive *d, const drive_opts *o, char **errp)
 {
     drive_image im;
     drive_image_opts io = {.id = d->id, .path = d->path, .format = o->format, .cache = o->cache,
                            .readonly = d->readonly,
-                           .snapshot = o->snapshot && !strcmp(o->snapshot, "on")};
+                           .snapshot = o->snapshot && !strcmp(o->snapshot, "on"),
+                           .backing = o->backing_file, .backing_fmt = o->backing_fmt,
+                           .no_backing = o->backing != NULL,
+                           .lazy_refcounts = !o->lazy ? 0 : !strcmp(o->lazy, "on") ? 1 : 2};
     bool ok = drive_image_open(&im, &io, errp);
 
     d->fd = im.fd;
@@ -287,12 +332,26 @@ static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
     d->probed_raw = im.probed_raw;
     d->no_flush = im.no_flush;
     d->size = im.size;
-    d->aio_threads = o->aio && !strcmp(o->aio, "threads");
+    d->discard_ignore = o->discard && (!strcmp(o->discard, "ignore") ||
+                                       !strcmp(o->discard, "off"));
     if (!ok) {
+        d->fd = d->fd_buf = -1;
+        d->qc = NULL;
+        d->size = 0;
         return false;
     }
     if (d->qc) {
         d->fmt_pool = g_thread_pool_new(fmt_work, d, POOL_THREADS, FALSE, NULL);
+    }
+    d->has_medium = true;
+    return true;
+}
+
+static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
+{
+    d->aio_threads = o->aio && !strcmp(o->aio, "threads");
+    if (d->path && !medium_open(d, o, errp)) {
+        return false;
     }
     return aio_init(d, errp);
 }
@@ -364,7 +423,85 @@ tes_drive *drive_find(const char *id)
 
 uint64_t drive_size(tes_drive *d)
 {
-    return d ? d->size : 0;
+    return d && d->has_medium ? d->size : 0;
+}
+
+bool drive_has_medium(tes_drive *d)
+{
+    return d && d->has_medium;
+}
+
+/* ---- removable media: the image comes and goes, the drive stays ---- */
+
+void drive_medium_close(tes_drive *d)
+{
+    if (!d || !d->has_medium) {
+        return;
+    }
+    drive_drain(d);
+    if (d->fmt_pool) {
+        g_thread_pool_free(d->fmt_pool, FALSE, TRUE);
+        d->fmt_pool = NULL;
+    }
+    drive_image_close(&(drive_image){.fd = d->fd, .fd_buf = d->fd_buf, .qc = d->qc});
+    d->fd = d->fd_buf = -1;
+    d->qc = NULL;
+    d->size = 0;
+    d->probed_raw = d->no_flush = false;
+    d->has_medium = false;
+    g_clear_pointer(&d->path, g_free);
+}
+
+/* -drive keys for a medium: file (required), format, readonly, cache,
+ * snapshot; aio stays the drive's. ro_def when readonly= is absent. */
+bool drive_medium_open(tes_drive *d, const char *optarg, bool ro_def, char **errp)
+{
+    drive_opts o = {0};
+    bool ok = parse_opts(optarg, &o, errp);
+
+    if (ok && !o.file) {
+        core_set_error(errp, "drive '%s': the medium needs file=", d->id);
+        ok = false;
+    }
+    if (ok && d->has_medium) {
+        core_set_error(errp, "There already is a medium in device '%s'", d->id);
+        ok = false;
+    }
+    if (ok) {
+        g_free(o.id);
+        o.id = g_strdup(d->id);
+        d->readonly = ro_def;
+        ok = check_medium(&o, &d->readonly, errp);
+    }
+    if (ok) {
+        d->path = g_strdup(o.file);
+        ok = medium_open(d, &o, errp);
+        if (!ok) {
+            g_clear_pointer(&d->path, g_free);
+        }
+    }
+    opts_clear(&o);
+    return ok;
+}
+
+void drive_set_media_ops(tes_drive *d, const tes_drive_media_ops *ops, void *opaque)
+{
+    if (!d) {
+        return;
+    }
+    memset(&d->mops_copy, 0, sizeof(d->mops_copy));
+    if (ops) {
+        size_t n = ops->size < sizeof(d->mops_copy) ? ops->size : sizeof(d->mops_copy);
+        memcpy(&d->mops_copy, ops, n);
+    }
+    d->mops = ops ? &d->mops_copy : NULL;
+    d->mops_opaque = opaque;
+}
+
+const tes_drive_media_ops *drive_media_ops(tes_drive *d, void **opaque)
+{
+    *opaque = d ? d->mops_opaque : NULL;
+    return d ? d->mops : NULL;
 }
 
 bool drive_readonly(tes_drive *d)
@@ -394,11 +531,21 @@ bool drive_claim(tes_drive *d, const char *devname, char **errp)
     return true;
 }
 
+void drive_rename_user(tes_drive *d, const char *name)
+{
+    if (d && d->user) {
+        g_free(d->user);
+        d->user = g_strdup(name);
+    }
+}
+
 void drive_release(tes_drive *d)
 {
     if (d) {
         g_free(d->user);
         d->user = NULL;
+        d->mops = NULL;
+        d->mops_opaque = NULL;
     }
 }
 
@@ -460,6 +607,9 @@ int drive_pread(tes_drive *d, uint64_t off, void *buf, size_t len)
 {
     struct iovec v = {buf, len};
 
+    if (d && !d->has_medium) {
+        return -ENOMEDIUM;
+    }
     if (d && d->qc) {
         return qcow2_request(d->qc, TES_BLK_READ, off, &v, 1, len, 0);
     }
@@ -473,6 +623,9 @@ int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len)
     }
     struct iovec v = {(void *)buf, len};
 
+    if (!d->has_medium) {
+        return -ENOMEDIUM;
+    }
     if (d->readonly) {
         return -EROFS;
     }
@@ -492,6 +645,9 @@ int drive_flush(tes_drive *d)
 
     if (!d) {
         return -ENODEV;
+    }
+    if (!d->has_medium) {
+        return -ENOMEDIUM;
     }
     if (d->qc && !d->no_flush) {
         return qcow2_request(d->qc, TES_BLK_FLUSH, 0, NULL, 0, 0, 0);
@@ -611,8 +767,11 @@ static bool range_ok(tes_drive *d, blk_req *r)
 static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
                         unsigned iovcnt, uint64_t len, unsigned flags)
 {
-    blk_req *r = g_new0(blk_req, 1);
+    /* g_new and memset, not g_new0: glibc's calloc skips its per-thread
+     * cache, and this runs once per guest request. */
+    blk_req *r = g_new(blk_req, 1);
 
+    memset(r, 0, sizeof(*r));
     r->d = d;
     r->op = op;
     r->flags = flags;
@@ -1006,11 +1165,14 @@ int drive_submit(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iove
     r->opaque = opaque;
     d->inflight++;
     /* Refusals go through cb too, after drive_submit returns. */
-    if (op != TES_BLK_READ && op != TES_BLK_FLUSH && d->readonly) {
+    if (!d->has_medium) {
+        push_done(r, -ENOMEDIUM);
+    } else if (op != TES_BLK_READ && op != TES_BLK_FLUSH && d->readonly) {
         push_done(r, -EROFS);
     } else if (!range_ok(d, r)) {
         push_done(r, -EINVAL);
-    } else if ((r->len == 0 && op != TES_BLK_FLUSH) || (op == TES_BLK_FLUSH && d->no_flush)) {
+    } else if ((r->len == 0 && op != TES_BLK_FLUSH) || (op == TES_BLK_FLUSH && d->no_flush) ||
+               (op == TES_BLK_DISCARD && d->discard_ignore)) {
         push_done(r, 0);
     } else if (op == TES_BLK_WRITE && d->probed_raw &&
                drive_image_block0_refused(offset, r->iov, r->iovcnt)) {
@@ -1220,6 +1382,17 @@ const char *drive_path(tes_drive *d)
 const char *drive_user(tes_drive *d)
 {
     return d->user;
+}
+
+tes_drive *drive_by_user(const char *id)
+{
+    for (guint i = 0; drives && id && i < drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(drives, i);
+        if (d->user && !strcmp(d->user, id)) {
+            return d;
+        }
+    }
+    return NULL;
 }
 
 void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque)

@@ -3,6 +3,8 @@
  *
  *   -blockdev driver=file,node-name=f0,filename=disk.img
  *   -blockdev driver=qcow2,node-name=n0,file=f0
+ *   -blockdev driver=qcow2,node-name=top,file=f1,backing=n0|null,lazy-refcounts=on|off
+ *            [,cache.direct=on|off][,cache.no-flush=on|off][,discard=unmap|ignore]
  *   -blockdev driver=raw,node-name=n0,file.driver=file,file.filename=disk.img
  *   -blockdev '{"driver":"qcow2","node-name":"n0","file":{"driver":"file","filename":"disk.img"}}'
  *   -device nvme,drive=n0,serial=x
@@ -33,6 +35,8 @@ typedef struct bdev_node {
     char *opts;      /* what drive_add() got, to open it again */
     char *parent;    /* the node that took it as its file, or NULL */
     bool inline_child; /* given inside its parent: goes with it */
+    bool medium;     /* parent is the drive it was inserted in as a medium */
+    bool backing;    /* parent is the qcow2 node it backs (still open itself) */
 } bdev_node;
 
 static GPtrArray *nodes; /* bdev_node*: the monitor's nodes, open order */
@@ -42,6 +46,7 @@ static const char *const common_keys[] = {"driver", "node-name", "read-only", "a
                                           NULL};
 static const char *const file_keys[] = {"filename", "aio", "locking", "aio-max-batch", NULL};
 static const char *const format_keys[] = {"file", NULL};
+static const char *const qcow2_keys[] = {"file", "backing", "lazy-refcounts", NULL};
 
 static void node_free(gpointer p)
 {
@@ -432,17 +437,75 @@ static void record_inline_child(JsonObject *o, const char *parent, const char *p
     }
 }
 
+/* backing=NODE (a monitor node, opened again read-only as the backing
+ * file; in use while the top is) or null (none, whatever the image's header
+ * says). *bnode: the node, for its parent link. */
+static bool backing_opt(JsonObject *o, GString *s, bdev_node **bnode, char **errp)
+{
+    JsonNode *n = json_object_get_member(o, "backing");
+    const char *ref;
+    bdev_node *b;
+
+    if (!n) {
+        return true;
+    }
+    if (JSON_NODE_HOLDS_NULL(n)) {
+        drive_opts_append(s, "backing", "null");
+        return true;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+        core_set_error(errp, "Invalid parameter type for 'backing', expected: a node name or "
+                       "null");
+        return false;
+    }
+    ref = json_node_get_string(n);
+    if (!strcmp(ref, "null")) {
+        drive_opts_append(s, "backing", "null");
+        return true;
+    }
+    b = node_find(ref);
+    if (!b) {
+        core_set_error(errp, "Cannot find node-name='%s' for 'backing' (a -blockdev node)", ref);
+        return false;
+    }
+    drive_opts_append(s, "backing.file.filename", b->filename);
+    drive_opts_append(s, "backing.driver", !strcmp(b->driver, "qcow2") ? "qcow2" : "raw");
+    *bnode = b;
+    return true;
+}
+
+/* The qcow2 driver's own keys: backing, lazy-refcounts. */
+static bool qcow2_opts_of(JsonObject *o, GString *s, bdev_node **bnode, char **errp)
+{
+    int lazy = get_bool(o, "lazy-refcounts", -1, errp);
+
+    if (lazy == -1 && errp && *errp) {
+        return false;
+    }
+    if (lazy >= 0) {
+        drive_opts_append(s, "lazy-refcounts", lazy ? "on" : "off");
+    }
+    return backing_opt(o, s, bnode, errp);
+}
+
 static bool add_format_node(JsonObject *o, const char *name, const char *driver, char **errp)
 {
     GString *s = g_string_new(NULL);
-    bdev_node *ref = NULL;
+    bdev_node *ref = NULL, *bnode = NULL;
     const char *path = NULL;
-    bool ok = keys_ok(o, format_keys, errp) && file_child(o, name, s, &path, &ref, errp) &&
-              common_opts(o, s, errp) && node_open(name, s->str, driver, errp);
+    bool qc = !strcmp(driver, "qcow2");
+    bool ok = keys_ok(o, qc ? qcow2_keys : format_keys, errp) &&
+              file_child(o, name, s, &path, &ref, errp) && common_opts(o, s, errp) &&
+              (!qc || qcow2_opts_of(o, s, &bnode, errp)) &&
+              node_open(name, s->str, driver, errp);
 
     if (ok) {
         node_add(name, driver, path, s->str);
         record_inline_child(o, name, path);
+        if (bnode && !bnode->parent) {
+            bnode->parent = g_strdup(name); /* blockdev-del refuses it now */
+            bnode->backing = true;
+        }
     } else if (ref) {
         /* give the file node back as it was */
         g_clear_pointer(&ref->parent, g_free);
@@ -512,7 +575,11 @@ static bool check_json(JsonObject *o, GString *scratch, char **errp)
     if (!strcmp(driver, "file")) {
         return file_opts(o, scratch, &path, errp);
     }
-    if (!keys_ok(o, format_keys, errp) || !common_opts(o, scratch, errp)) {
+    if (!keys_ok(o, !strcmp(driver, "qcow2") ? qcow2_keys : format_keys, errp) ||
+        !common_opts(o, scratch, errp)) {
+        return false;
+    }
+    if (!strcmp(driver, "qcow2") && get_bool(o, "lazy-refcounts", 0, errp) < 0) {
         return false;
     }
     if (file && JSON_NODE_HOLDS_OBJECT(file)) {
@@ -562,7 +629,9 @@ bool blockdev_del(const char *name, char **errp)
             continue;
         }
         g_clear_pointer(&c->parent, g_free);
-        if (c->inline_child) {
+        if (c->backing) {
+            c->backing = false; /* its drive never closed */
+        } else if (c->inline_child) {
             g_ptr_array_remove_index(nodes, i);
         } else {
             node_open(c->name, c->opts, "raw", NULL);
@@ -575,23 +644,56 @@ bool blockdev_del(const char *name, char **errp)
 /* ---- query-block, query-blockstats, info block ---- */
 
 /* -drive's are named by their id ("device"), -blockdev's by node-name. */
-static const char *device_name(tes_drive *d)
+const char *blockdev_drive_name(tes_drive *d)
 {
     return node_find(drive_id(d)) ? "" : drive_id(d);
 }
 
-static void block_entry(tes_drive *d, void *opaque)
+/* ---- nodes as removable media (block-media.c) ---- */
+
+bool blockdev_take_medium(const char *name, const char *into, char **opts, char **errp)
 {
-    JsonObject *o = json_object_new(), *ins = json_object_new(), *img = json_object_new();
+    bdev_node *n = node_find(name);
+    GString *s;
+
+    if (!n) {
+        core_set_error(errp, "Failed to find node with node-name='%s'", name);
+        return false;
+    }
+    if (n->parent) {
+        core_set_error(errp, "Node '%s' is already in use by '%s'", name, n->parent);
+        return false;
+    }
+    if (!drive_del(name, errp)) {
+        return false;
+    }
+    n->parent = g_strdup(into);
+    n->medium = true;
+    s = g_string_new(n->opts);
+    drive_opts_append(s, "format", !strcmp(n->driver, "file") ? "raw" : n->driver);
+    *opts = g_string_free(s, FALSE);
+    return true;
+}
+
+void blockdev_return_medium(const char *from)
+{
+    for (guint i = 0; nodes && i < nodes->len; i++) {
+        bdev_node *n = g_ptr_array_index(nodes, i);
+
+        if (n->medium && !g_strcmp0(n->parent, from)) {
+            g_clear_pointer(&n->parent, g_free);
+            n->medium = false;
+            node_open(n->name, n->opts, !strcmp(n->driver, "file") ? "raw" : n->driver, NULL);
+        }
+    }
+}
+
+/* "inserted": the medium, absent when the drive is empty (QEMU). */
+static JsonObject *inserted(tes_drive *d)
+{
+    JsonObject *ins = json_object_new(), *img = json_object_new();
     const char *fmt = drive_format_name(d);
 
-    json_object_set_string_member(o, "device", device_name(d));
-    if (drive_user(d)) {
-        json_object_set_string_member(o, "qdev", drive_user(d));
-    }
-    json_object_set_boolean_member(o, "locked", FALSE);
-    json_object_set_boolean_member(o, "removable", FALSE);
-    json_object_set_string_member(o, "type", "unknown");
     json_object_set_string_member(ins, "file", drive_path(d));
     json_object_set_string_member(ins, "node-name", drive_id(d));
     json_object_set_boolean_member(ins, "ro", drive_readonly(d));
@@ -603,7 +705,26 @@ static void block_entry(tes_drive *d, void *opaque)
     json_object_set_string_member(img, "format", fmt);
     json_object_set_int_member(img, "virtual-size", (gint64)drive_size(d));
     json_object_set_object_member(ins, "image", img);
-    json_object_set_object_member(o, "inserted", ins);
+    return ins;
+}
+
+static void block_entry(tes_drive *d, void *opaque)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "device", blockdev_drive_name(d));
+    if (drive_user(d)) {
+        json_object_set_string_member(o, "qdev", drive_user(d));
+    }
+    json_object_set_boolean_member(o, "locked", media_locked(d));
+    json_object_set_boolean_member(o, "removable", media_removable(d));
+    if (media_has_tray(d)) {
+        json_object_set_boolean_member(o, "tray_open", media_tray_open(d));
+    }
+    json_object_set_string_member(o, "type", "unknown");
+    if (drive_has_medium(d)) {
+        json_object_set_object_member(o, "inserted", inserted(d));
+    }
     json_array_add_object_element(opaque, o);
 }
 
@@ -636,7 +757,7 @@ static void stats_entry(tes_drive *d, void *opaque)
     }
     json_object_set_boolean_member(st, "account_invalid", FALSE);
     json_object_set_boolean_member(st, "account_failed", TRUE);
-    json_object_set_string_member(o, "device", device_name(d));
+    json_object_set_string_member(o, "device", blockdev_drive_name(d));
     json_object_set_string_member(o, "node-name", drive_id(d));
     if (drive_user(d)) {
         json_object_set_string_member(o, "qdev", drive_user(d));
@@ -671,13 +792,25 @@ static void info_entry(tes_drive *d, void *opaque)
 {
     GString *out = opaque;
 
-    g_string_append_printf(out, "%s: %s (%s%s)\n", drive_id(d), drive_path(d),
-                           drive_format_name(d), drive_readonly(d) ? ", read-only" : "");
+    if (!drive_has_medium(d)) {
+        g_string_append_printf(out, "%s: [not inserted]\n", drive_id(d));
+    } else {
+        g_string_append_printf(out, "%s: %s (%s%s)\n", drive_id(d), drive_path(d),
+                               drive_format_name(d), drive_readonly(d) ? ", read-only" : "");
+    }
     if (drive_user(d)) {
         g_string_append_printf(out, "    Attached to:      %s\n", drive_user(d));
     }
-    g_string_append_printf(out, "    Virtual size:     %" G_GUINT64_FORMAT " bytes\n\n",
-                           drive_size(d));
+    if (media_removable(d) && drive_user(d)) {
+        g_string_append_printf(out, "    Removable device: %slocked, tray %s\n",
+                               media_locked(d) ? "" : "not ", media_tray_open(d) ? "open"
+                                                                                 : "closed");
+    }
+    if (drive_has_medium(d)) {
+        g_string_append_printf(out, "    Virtual size:     %" G_GUINT64_FORMAT " bytes\n",
+                               drive_size(d));
+    }
+    g_string_append_c(out, '\n');
 }
 
 void block_info_print(GString *out)

@@ -316,6 +316,22 @@ const char *drive_user(tes_drive *d);        /* the device that claimed it, or N
 void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque); /* open order */
 /* Close drive ID; refused (false, *errp) while a device holds it. */
 bool drive_del(const char *id, char **errp);
+/* Removable media (ABI 1.5; block.c keeps the image, block-media.c runs
+ * the monitor's commands). An empty drive has size 0 and fails every
+ * request with -ENOMEDIUM. */
+bool drive_has_medium(tes_drive *d);
+/* Drain, then close the image; the drive stays, empty. */
+void drive_medium_close(tes_drive *d);
+/* Open a medium into an empty drive from -drive keys (file= required,
+ * format=, readonly= (else ro_def), cache=, snapshot=). */
+bool drive_medium_open(tes_drive *d, const char *optarg, bool ro_def, char **errp);
+void drive_set_media_ops(tes_drive *d, const tes_drive_media_ops *ops, void *opaque);
+const tes_drive_media_ops *drive_media_ops(tes_drive *d, void **opaque);
+void drive_tray_moved(tes_drive *d, bool open);
+/* The drive the device named id holds, or NULL. */
+tes_drive *drive_by_user(const char *id);
+/* The device that claimed d got an id= after drive=. */
+void drive_rename_user(tes_drive *d, const char *name);
 /* "k=v,k=v" split with ",," as a literal comma (QEMU's rule). */
 GPtrArray *drive_split_opts(const char *optarg);
 
@@ -574,6 +590,8 @@ bool hmp_spec_check(const char *spec, char **errp);
 /* Run an HMP command line ("info qtree"); output appended to out. Returns
  * false with a message in out for unknown commands. */
 bool hmp_execute(const char *line, GString *out);
+/* qmp.c: one QMP command in-process (tes_harness_qmp); g_free the reply. */
+char *qmp_run_text(const char *text);
 void monitors_close_all(void);
 /* A QMP client on a connected socket fd (taken over), fed in-process:
  * for fuzzing the reader and dispatcher. sandbox refuses migrate and

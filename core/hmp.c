@@ -234,6 +234,79 @@ static bool cmd_set_link(const char *arg, GString *out)
     return ok;
 }
 
+/* The words of arg, empty ones (repeated blanks) dropped; g_strfreev. */
+static char **words(const char *arg)
+{
+    char **w = g_strsplit_set(arg ? arg : "", " \t", -1);
+    guint n = 0;
+
+    for (guint i = 0; w[i]; i++) {
+        if (*w[i]) {
+            w[n++] = w[i];
+        } else {
+            g_free(w[i]);
+        }
+    }
+    w[n] = NULL;
+    return w;
+}
+
+static bool hmp_result(bool ok, char *err, GString *out)
+{
+    if (!ok) {
+        g_string_append_printf(out, "%s\n", err ? err : "failed");
+    }
+    g_free(err);
+    return ok;
+}
+
+/* eject [-f] DEVICE (QEMU's hmp_eject: the drive's name) */
+static bool cmd_eject(const char *arg, GString *out)
+{
+    char **w = words(arg);
+    bool force = w[0] && !strcmp(w[0], "-f");
+    const char *dev = w[0] ? w[force ? 1 : 0] : NULL;
+    char *err = NULL;
+    bool ok;
+
+    if (!dev || w[force ? 2 : 1]) {
+        g_string_append(out, "usage: eject [-f] device\n");
+        g_strfreev(w);
+        return false;
+    }
+    ok = media_eject(dev, NULL, force, &err); /* err is set by the call */
+    ok = hmp_result(ok, err, out);
+    g_strfreev(w);
+    return ok;
+}
+
+/* change DEVICE FILENAME [FORMAT [READ-ONLY-MODE]] */
+static bool cmd_change(const char *arg, GString *out)
+{
+    char **w = words(arg);
+    guint n = g_strv_length(w);
+    char *err = NULL;
+    bool ok;
+
+    if (n < 2 || n > 4) {
+        g_string_append(out, "usage: change device filename [format [read-only-mode]]\n");
+        g_strfreev(w);
+        return false;
+    }
+    if (qmp_is_sandboxed()) {
+        g_string_append(out, "not available to a sandboxed monitor\n");
+        g_strfreev(w);
+        return false;
+    }
+    ok = media_change(&(media_change_args){.device = w[0], .filename = w[1],
+                                            .format = n > 2 ? w[2] : NULL,
+                                            .ro_mode = n > 3 ? w[3] : NULL},
+                      &err);
+    ok = hmp_result(ok, err, out);
+    g_strfreev(w);
+    return ok;
+}
+
 static bool cmd_help(const char *arg, GString *out);
 
 static const hmp_cmd commands[] = {
@@ -244,6 +317,8 @@ static const hmp_cmd commands[] = {
     {"migrate_cancel", NULL, cmd_migrate_cancel, "migrate_cancel -- cancel the current VM migration"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
+    {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
+    {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };

@@ -293,6 +293,10 @@ static const tes_host table = {
     .net_set_queues = net_set_queues,
     .net_offloads = net_offloads,
     .net_set_rx_offloads = net_set_rx_offloads,
+
+    .drive_set_media_ops = drive_set_media_ops,
+    .drive_has_medium = drive_has_medium,
+    .drive_tray_moved = drive_tray_moved,
 };
 
 const tes_host *host_table(void)
@@ -338,7 +342,10 @@ PIN(tes_host, pci_ecam_new, 904);
 /* ABI 1.3 appended the network entries (net.h). */
 PIN(tes_host, net_attach, 912);
 PIN(tes_host, net_set_rx_offloads, 968);
-static_assert(sizeof(tes_host) == 976, "tes_host 1.3 size");
+/* ABI 1.5 appended removable media (block.h). */
+PIN(tes_host, drive_set_media_ops, 976);
+static_assert(sizeof(tes_host) == 1000, "tes_host 1.5 size");
+static_assert(sizeof(tes_drive_media_ops) == 40, "tes_drive_media_ops 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
 PIN(tes_net_hdr, csum_offset, 8);

@@ -5,7 +5,12 @@
 #ifndef TESSERA_MONITOR_H
 #define TESSERA_MONITOR_H
 
+#include <stdbool.h>
+
 /* hmp.c: stop reading stdin; called by monitors_close_all() in qmp.c. */
 void hmp_close_all(void);
+/* qmp.c: a sandboxed monitor (the fuzz target) exists: commands that open
+ * host files (HMP change) refuse. */
+bool qmp_is_sandboxed(void);
 
 #endif

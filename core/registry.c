@@ -908,6 +908,15 @@ static bool set_id(tes_device *d, const char *id, char **errp)
     }
     g_free(d->id);
     d->id = g_strdup(id);
+    /* drive= may have come first: the drive names its user by this id
+     * (query-block's qdev, the monitor's id= for removable media). */
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        tes_drive **field = (tes_drive **)((char *)d->s + p->offset);
+
+        if (p->kind == TES_PROP_DRIVE && *field) {
+            drive_rename_user(*field, id);
+        }
+    }
     return true;
 }
 
@@ -1066,6 +1075,22 @@ static bool realize_failed(tes_device *d, int ret, char **errp)
     return false;
 }
 
+/* Every drive of d holds a medium, or d took it as removable (ABI 1.5
+ * media ops, registered in realize): a disk cannot start empty. */
+static bool drives_have_media(tes_device *d)
+{
+    for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
+        tes_drive **field = (tes_drive **)((char *)d->s + p->offset);
+        void *opaque;
+
+        if (p->kind == TES_PROP_DRIVE && *field && !drive_has_medium(*field) &&
+            !drive_media_ops(*field, &opaque)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
 {
     bool is_pci;
@@ -1097,6 +1122,9 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
     assign_default_macs(d);
     if (d->type->realize) {
         ret = d->type->realize(d, d->s);
+    }
+    if (ret >= 0 && !d->error && !drives_have_media(d)) {
+        d->error = g_strdup("Device needs media, but drive is empty"); /* QEMU's */
     }
     if (ret >= 0 && d->error) {
         /* An error reported through host->error (or by a host call such as

@@ -204,6 +204,14 @@ bool tes_harness_drive(tes_harness *h, const char *opts)
     return true;
 }
 
+char *tes_harness_qmp(tes_harness *h, const char *json)
+{
+    char *g = qmp_run_text(json), *out = strdup(g);
+
+    g_free(g);
+    return out;
+}
+
 /* ---- devices ---- */
 
 /* Give every unconnected sysbus output a harness line whose level we read. */

@@ -177,6 +177,9 @@ struct ide_unit {
     uint8_t ua;           /* unit attention pending (medium may have changed) */
     uint8_t new_media;    /* GET EVENT STATUS NOTIFICATION: report it once */
     uint8_t locked;       /* PREVENT ALLOW MEDIUM REMOVAL */
+    uint8_t tray_open;    /* the monitor or the guest opened the tray */
+    uint8_t cd_changed;   /* medium changed: 1 NOT READY next, 2 then UNIT ATTENTION */
+    uint8_t eject_req;    /* GESN: the monitor asked for the medium */
     uint8_t dma;          /* the packet asked for DMA (features bit 0) */
     uint32_t dsm_pending; /* TRIM: discards in flight (run time) */
     int dsm_err;
@@ -249,6 +252,10 @@ void atapi_packet(ide_unit *u);
 void atapi_read_next(ide_unit *u);
 void atapi_xfer_end(ide_xfer *x, int err);
 void atapi_reset(ide_unit *u);
+/* ide-cd: register with the drive as removable (ABI 1.5; nothing on an
+ * older core), and bring has_media/nsect up to date with drive and tray. */
+void atapi_media_init(ide_unit *u);
+void atapi_media_refresh(ide_unit *u);
 
 /* piix.c, ahci.c */
 extern const tes_type_info piix3_ide_type, ich9_ahci_type;

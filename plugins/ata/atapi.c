@@ -1,8 +1,8 @@
 /*
  * ata: ATAPI, the packet commands of ide-cd (MMC-6 subset; SPC-4 sense).
  *
- *   TEST UNIT READY, REQUEST SENSE, INQUIRY, START STOP UNIT (accepted,
- *   the medium stays), PREVENT ALLOW MEDIUM REMOVAL, READ CAPACITY,
+ *   TEST UNIT READY, REQUEST SENSE, INQUIRY, START STOP UNIT (the tray
+ *   opens and closes), PREVENT ALLOW MEDIUM REMOVAL, READ CAPACITY,
  *   READ(10), READ(12), SEEK(10), READ TOC/PMA/ATIP (formats 0 and 1, LBA
  *   and MSF), GET CONFIGURATION (profile list, core, removable medium),
  *   GET EVENT STATUS NOTIFICATION (polled, media class), READ DISC
@@ -16,10 +16,20 @@
  * CHANGED (how Linux's sr learns that a disc is in) and GET EVENT STATUS
  * NOTIFICATION reports the new medium once.
  *
+ * Removable media (ABI 1.5, tes_drive_media_ops): the monitor opens the
+ * tray, changes the medium and closes it. As QEMU's ide-cd does, the next
+ * command after a change (other than INQUIRY, REQUEST SENSE, GESN, GET
+ * CONFIGURATION) ends NOT READY / MEDIUM NOT PRESENT and the one after it
+ * UNIT ATTENTION / MEDIUM MAY HAVE CHANGED: Linux sr learns of the change
+ * either from that or from GESN's NewMedia event, and reads the disc again.
+ * A guest that locked the tray gets a GESN eject request instead, and the
+ * monitor an error (unless it forces).
+ *
  * Errors end the command with ERR, the sense key in the error register's
  * high nibble, and the sense kept for REQUEST SENSE.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ata.h"
@@ -52,6 +62,69 @@ void atapi_reset(ide_unit *u)
     u->ua = u->has_media;
     u->new_media = u->has_media;
     u->locked = 0;
+    u->eject_req = 0;
+}
+
+/* ---- removable media ---- */
+
+static bool media_api(void)
+{
+    return H->size >= offsetof(tes_host, drive_tray_moved) + sizeof(H->drive_tray_moved);
+}
+
+void atapi_media_refresh(ide_unit *u)
+{
+    bool in = u->drive && (!media_api() || H->drive_has_medium(u->drive));
+
+    u->has_media = in && !u->tray_open;
+    u->nsect = in ? H->drive_size(u->drive) / CD_SECTOR : 0;
+}
+
+static void media_changed(void *opaque, bool load)
+{
+    ide_unit *u = opaque;
+
+    u->tray_open = !load;
+    atapi_media_refresh(u);
+    u->cd_changed = 1;
+    u->new_media = 1;
+    u->eject_req = 0;
+}
+
+static void media_eject_request(void *opaque, bool force)
+{
+    ide_unit *u = opaque;
+
+    u->eject_req = 1;
+    if (force) {
+        u->locked = 0;
+    }
+}
+
+static bool media_tray_open(void *opaque)
+{
+    return ((ide_unit *)opaque)->tray_open;
+}
+
+static bool media_locked(void *opaque)
+{
+    return ((ide_unit *)opaque)->locked;
+}
+
+static const tes_drive_media_ops media_ops = {
+    .size = sizeof(tes_drive_media_ops),
+    .change_media = media_changed,
+    .eject_request = media_eject_request,
+    .is_tray_open = media_tray_open,
+    .is_medium_locked = media_locked,
+};
+
+void atapi_media_init(ide_unit *u)
+{
+    if (u->drive && media_api()) {
+        H->drive_set_media_ops(u->drive, &media_ops, u);
+    }
+    atapi_media_refresh(u);
 }
 
 static void atapi_ok(ide_unit *u)
@@ -340,9 +413,15 @@ static void cmd_gesn(ide_unit *u, const uint8_t *cdb)
     }
     be16(b, 6);
     b[2] = 0x04; /* media class */
-    b[4] = u->new_media ? 2 : 0; /* NewMedia */
-    b[5] = u->has_media ? 2 : 0; /* media present, door closed */
-    u->new_media = 0;
+    /* MMC-6 table 167: an open tray reports no event yet */
+    if (!u->tray_open && u->new_media) {
+        b[4] = 2; /* NewMedia */
+        u->new_media = 0;
+    } else if (!u->tray_open && u->eject_req) {
+        b[4] = 1; /* EjectRequest */
+        u->eject_req = 0;
+    }
+    b[5] = u->tray_open ? 1 : u->has_media ? 2 : 0; /* door open / media present */
     reply(u, 8, getbe16(cdb + 7));
 }
 
@@ -419,15 +498,31 @@ static void cmd_mechanism_status(ide_unit *u, const uint8_t *cdb)
     reply(u, 8, getbe16(cdb + 8));
 }
 
+/* LoEj moves the tray (the medium stays in the drive); a power condition
+ * other than 0 leaves it (MMC-6 6.39). */
 static void cmd_start_stop(ide_unit *u, const uint8_t *cdb)
 {
     bool loej = cdb[4] & 2, start = cdb[4] & 1;
 
-    if (loej && !start && u->locked) {
-        atapi_error(u, SK_ILLEGAL, ASC_REMOVAL_PREVENTED);
+    if (!loej || (cdb[4] & 0xf0)) {
+        atapi_ok(u);
         return;
     }
-    atapi_ok(u); /* the medium stays: there is no way to change it yet */
+    if (!start && !u->tray_open && u->locked) {
+        atapi_error(u, u->has_media ? SK_NOT_READY : SK_ILLEGAL, ASC_REMOVAL_PREVENTED);
+        return;
+    }
+    if (u->tray_open == start) {
+        u->tray_open = !start;
+        atapi_media_refresh(u);
+        if (start && u->has_media) {
+            u->new_media = 1;
+        }
+        if (u->drive && media_api()) {
+            H->drive_tray_moved(u->drive, u->tray_open);
+        }
+    }
+    atapi_ok(u);
 }
 
 /* Commands that need the medium, and so report NOT READY or a pending
@@ -470,6 +565,12 @@ static void dispatch(ide_unit *u, const uint8_t *c)
     }
 }
 
+/* Commands that run whatever the medium did (QEMU's ALLOW_UA). */
+static bool allow_ua(uint8_t op)
+{
+    return op == 0x03 || op == 0x12 || op == 0x46 || op == 0x4a;
+}
+
 /* A new packet in u->packet (PIO packet phase or AHCI's ACMD). */
 void atapi_packet(ide_unit *u)
 {
@@ -477,6 +578,17 @@ void atapi_packet(ide_unit *u)
 
     if (c[0] != 0x03) {
         u->sense_key = u->asc = u->ascq = 0;
+    }
+    /* After a change, an empty drive then a changed medium: guests that
+     * do not poll GESN see the tray open and close this way. */
+    if (u->cd_changed && !allow_ua(c[0]) && u->has_media) {
+        bool first = u->cd_changed == 1;
+
+        u->cd_changed = first ? 2 : 0;
+        u->ua = 0;
+        atapi_error(u, first ? SK_NOT_READY : SK_UNIT_ATTENTION,
+                    first ? ASC_NO_MEDIUM : ASC_MEDIUM_CHANGED);
+        return;
     }
     if (needs_medium(c[0])) {
         if (!u->has_media) {

@@ -181,18 +181,21 @@ static bool check_drive(tes_device *dev, ide_unit *u)
         }
         return true;
     }
+    if (u->cd) {
+        /* a CD-ROM may be empty: its medium comes with the monitor */
+        return true;
+    }
     size = H->drive_size(u->drive);
-    if (!u->cd && H->drive_readonly(u->drive)) {
+    if (H->drive_readonly(u->drive)) {
         H->error(dev, "cannot use a read-only drive (use ide-cd, or readonly=off)");
         return false;
     }
-    u->nsect = size / (u->cd ? CD_SECTOR : IDE_SECTOR);
+    u->nsect = size / IDE_SECTOR;
     if (!u->nsect) {
         H->error(dev, "the image has %llu bytes: not one %u-byte sector",
-                 (unsigned long long)size, u->cd ? CD_SECTOR : IDE_SECTOR);
+                 (unsigned long long)size, IDE_SECTOR);
         return false;
     }
-    u->has_media = u->cd;
     return true;
 }
 
@@ -225,6 +228,9 @@ static int unit_realize(tes_device *dev, ide_unit *u, bool cd)
     }
     u->bus = b;
     u->x.u = u;
+    if (cd) {
+        atapi_media_init(u);
+    }
     b->unit[u->unit] = u;
     ide_unit_reset(u, true);
     if (b->ops->attach) {
@@ -252,6 +258,9 @@ static void unit_unrealize(tes_device *dev, void *s)
     }
     u->x.cancel = u->pio_cancel = true;
     ide_unit_drain(u);
+    if (u->cd && u->drive && H->size > offsetof(tes_host, drive_set_media_ops)) {
+        H->drive_set_media_ops(u->drive, NULL, NULL);
+    }
     ide_xfer_free_sg(&u->x);
     if (u->bus->unit[u->unit] == u) {
         u->bus->unit[u->unit] = NULL;
@@ -342,6 +351,9 @@ static int unit_post_load(tes_device *dev, void *s, uint32_t version)
                  u->blk, u->byte_limit);
         return -EINVAL;
     }
+    if (u->cd) {
+        atapi_media_refresh(u); /* the tray as the stream left it */
+    }
     if ((u->status & ST_DRQ) && u->pio_next == PIO_WRITE &&
         u->buf_len != u->blk * IDE_SECTOR) {
         H->error(dev, "PIO write block in the stream does not match its buffer");
@@ -365,12 +377,16 @@ static const tes_state_field unit_fields[] = {
     F8(sg_to_guest), F8(sg_from_buf), F8(sg_end),
     TES_FIELD_U64(ide_unit, sg_off), TES_FIELD_U64(ide_unit, sg_len),
     F8(sense_key), F8(asc), F8(ascq), F8(ua), F8(new_media), F8(locked), F8(dma),
+    /* version 2: removable media */
+    {"tray_open", TES_FIELD_U8, offsetof(ide_unit, tray_open), 1, 2},
+    {"cd_changed", TES_FIELD_U8, offsetof(ide_unit, cd_changed), 1, 2},
+    {"eject_req", TES_FIELD_U8, offsetof(ide_unit, eject_req), 1, 2},
     TES_FIELD_END,
 };
 
 static const tes_state_info unit_state = {
     .size = sizeof(tes_state_info),
-    .version = 1,
+    .version = 2,
     .min_version = 1,
     .fields = unit_fields,
     .pre_save = unit_pre_save,

@@ -28,6 +28,21 @@
 #define OP_INQUIRY 0x12
 #define OP_REPORT_LUNS 0xa0
 #define MAX_REPORT_LUNS 512
+/* Finished requests kept for the next ones (of any bus: an HBA may free
+ * a request after its bus is gone): a disk at queue depth 32 otherwise
+ * costs a calloc and a free per command, which glibc serves from its slow
+ * bins once more than 7 of a size are live (its per-thread cache). Under
+ * the devices' lock, as the buses. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FREE_REQS 0 /* under ASan a finished request is freed: use after free shows */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FREE_REQS 0
+#endif
+#endif
+#ifndef FREE_REQS
+#define FREE_REQS 64
+#endif
 
 const tes_host *H;
 
@@ -40,6 +55,9 @@ struct tes_scsi_bus {
     sreq *reqs;    /* submitted, not yet completed */
     unsigned ninflight;
 };
+
+static sreq *free_reqs; /* finished, for req_new to reuse (linked by next) */
+static unsigned nfree;
 
 /* ---- the bus ---- */
 
@@ -108,6 +126,13 @@ static scsi_lu *find_lu(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun)
         }
     }
     return NULL;
+}
+
+/* The LU at ch:id:lun or NULL, for the HBAs of this plugin that describe
+ * their devices to the guest (megasas: sizes, INQUIRY data). */
+scsi_lu *scsi_bus_lu(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun)
+{
+    return find_lu(b, ch, id, lun);
 }
 
 static bool target_present(tes_scsi_bus *b, uint32_t ch, uint32_t id)
@@ -223,17 +248,34 @@ void lu_set_ua(scsi_lu *lu, scsi_sense s)
     lu->ua_key = s.key, lu->ua_asc = s.asc, lu->ua_ascq = s.ascq;
 }
 
+/* A changed CD reads as gone, then as changed (QEMU's scsi-cd): guests
+ * that never poll GESN learn of the change this way. */
+void lu_ua_reported(scsi_lu *lu)
+{
+    bool gone = lu->ua_key == SK_UNIT_ATTENTION && lu->ua_asc == 0x3a;
+
+    lu->ua_key = 0;
+    if (gone) {
+        lu_set_ua(lu, SENSE_MEDIUM_CHANGED);
+    }
+}
+
 /* ---- requests ---- */
 
 static tes_scsi_req *req_new(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t lun,
                              uint64_t tag, const uint8_t *cdb, uint32_t cdb_len,
                              size_t priv_size)
 {
-    sreq *r = calloc(1, sizeof(*r) + priv_size);
+    sreq *r = free_reqs;
 
-    if (!r) {
+    if (r && r->priv_size == priv_size) {
+        free_reqs = r->next;
+        nfree--;
+        memset(r, 0, sizeof(*r) + priv_size);
+    } else if (!(r = calloc(1, sizeof(*r) + priv_size))) {
         return NULL;
     }
+    r->priv_size = priv_size;
     r->pub.size = sizeof(r->pub);
     r->pub.channel = ch, r->pub.id = id, r->pub.lun = lun;
     r->pub.tag = tag;
@@ -266,6 +308,12 @@ static void req_free(tes_scsi_req *pub)
     unmap_all(r);
     free(r->slice);
     free(r->bounce);
+    if (nfree < FREE_REQS) {
+        r->next = free_reqs;
+        free_reqs = r;
+        nfree++;
+        return;
+    }
     free(r);
 }
 
@@ -577,7 +625,11 @@ static bool unit_attention(scsi_lu *lu, sreq *r)
     if (!lu->ua_key || op == OP_INQUIRY || op == OP_REPORT_LUNS || op == OP_REQUEST_SENSE) {
         return false;
     }
-    lu->ua_key = 0;
+    /* MMC-6 4.1.6.1: these two report media events themselves */
+    if (lu->cls->removable && (op == 0x46 || op == 0x4a)) {
+        return false;
+    }
+    lu_ua_reported(lu);
     sreq_check(r, s);
     return true;
 }
@@ -766,9 +818,12 @@ static const tes_type_info *const scsi_types[] = {
     &scsi_hd_type,
     &scsi_cd_type,
     &virtio_scsi_device_type,
+    &lsi53c895a_type,
+    &megasas_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "scsi", .version = "0.1.0", .license = "MIT",
-                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device",
+                  .desc = "SCSI bus, scsi-hd and scsi-cd, the virtio-scsi device, "
+                          "lsi53c895a, megasas",
                   .types = scsi_types, .init = scsi_plugin_init);

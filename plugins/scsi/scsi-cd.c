@@ -20,8 +20,14 @@
  * the image; loading it again raises the media change unit attention and
  * a GESN new-media event), REQUEST SENSE, REPORT LUNS. Writes end with
  * DATA PROTECT, WRITE PROTECTED; the rest with ILLEGAL REQUEST sense.
+ *
+ * Removable media (ABI 1.5): the monitor's eject, blockdev-change-medium
+ * and tray commands reach change_media below. As QEMU's scsi-cd, a change
+ * raises UNIT ATTENTION / MEDIUM NOT PRESENT, then MEDIUM MAY HAVE CHANGED,
+ * and a GESN media event; a locked tray gets a GESN eject request.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "scsi-int.h"
@@ -50,10 +56,61 @@
 #define MEDIA_EVENT_REMOVAL 3
 #define MEDIA_EVENT_NEW 2
 
+static bool media_api(void)
+{
+    return H->size >= offsetof(tes_host, drive_tray_moved) + sizeof(H->drive_tray_moved);
+}
+
+static bool medium_in(scsi_lu *lu)
+{
+    return lu->drive && (!media_api() || H->drive_has_medium(lu->drive));
+}
+
 static bool has_media(scsi_lu *lu)
 {
-    return lu->drive && !lu->tray_open;
+    return medium_in(lu) && !lu->tray_open;
 }
+
+/* ---- removable media (tes_drive_media_ops) ---- */
+
+static void media_changed(void *opaque, bool load)
+{
+    scsi_lu *lu = opaque;
+
+    lu->tray_open = !load;
+    lu->blocks = medium_in(lu) ? H->drive_size(lu->drive) / CD_BLOCK : 0;
+    lu_set_ua(lu, SENSE_UA_NO_MEDIUM);
+    lu->media_event = load ? MEDIA_EVENT_NEW : MEDIA_EVENT_REMOVAL;
+    lu->eject_req = false;
+}
+
+static void media_eject_request(void *opaque, bool force)
+{
+    scsi_lu *lu = opaque;
+
+    lu->eject_req = true;
+    if (force) {
+        lu->tray_locked = false;
+    }
+}
+
+static bool media_tray_open(void *opaque)
+{
+    return ((scsi_lu *)opaque)->tray_open;
+}
+
+static bool media_locked(void *opaque)
+{
+    return ((scsi_lu *)opaque)->tray_locked;
+}
+
+static const tes_drive_media_ops media_ops = {
+    .size = sizeof(tes_drive_media_ops),
+    .change_media = media_changed,
+    .eject_request = media_eject_request,
+    .is_tray_open = media_tray_open,
+    .is_medium_locked = media_locked,
+};
 
 /* ---- READ TOC ---- */
 
@@ -182,8 +239,11 @@ static void gesn(scsi_lu *lu, sreq *r)
     buf[3] = 0x10; /* supported: media class */
     if (cdb[4] & 0x10) {
         buf[2] = 4; /* media class */
-        buf[4] = lu->media_event;
+        buf[4] = lu->media_event ? lu->media_event : lu->eject_req ? 1 : 0;
         buf[5] = (lu->tray_open ? 1 : 0) | (has_media(lu) ? 2 : 0);
+        if (!lu->media_event) {
+            lu->eject_req = false;
+        }
         lu->media_event = 0;
         n = 8;
     } else {
@@ -216,21 +276,26 @@ static void start_stop(scsi_lu *lu, sreq *r)
 {
     bool start = r->pub.cdb[4] & 1, loej = r->pub.cdb[4] & 2;
 
+    bool was_open = lu->tray_open;
+
     if (loej && !start) {
         if (lu->tray_locked) {
             sreq_check(r, SENSE_REMOVAL_PREVENTED);
             return;
         }
-        if (!lu->tray_open && lu->drive) {
+        if (!lu->tray_open && medium_in(lu)) {
             lu->media_event = MEDIA_EVENT_REMOVAL;
         }
         lu->tray_open = true;
     } else if (loej && lu->tray_open) {
         lu->tray_open = false;
-        if (lu->drive) {
+        if (medium_in(lu)) {
             lu->media_event = MEDIA_EVENT_NEW;
             lu_set_ua(lu, SENSE_MEDIUM_CHANGED);
         }
+    }
+    if (was_open != lu->tray_open && lu->drive && media_api()) {
+        H->drive_tray_moved(lu->drive, lu->tray_open);
     }
     sreq_good(r);
 }
@@ -325,9 +390,25 @@ static int cd_realize(tes_device *dev, void *s)
 {
     scsi_lu *lu = s;
 
+    int ret;
+
     lu->lbs = lu->pbs = CD_BLOCK;
     lu->ro = true;
-    return lu_realize_common(dev, lu, &scsi_cd_class);
+    ret = lu_realize_common(dev, lu, &scsi_cd_class);
+    if (!ret && lu->drive && media_api()) {
+        H->drive_set_media_ops(lu->drive, &media_ops, lu);
+    }
+    return ret;
+}
+
+static void cd_unrealize(tes_device *dev, void *s)
+{
+    scsi_lu *lu = s;
+
+    if (lu->drive && media_api()) {
+        H->drive_set_media_ops(lu->drive, NULL, NULL);
+    }
+    lu_unrealize(dev, s);
 }
 
 static const tes_prop_info cd_props[] = {
@@ -347,7 +428,7 @@ const tes_type_info scsi_cd_type = {
     .instance_size = sizeof(scsi_lu),
     .props = cd_props,
     .realize = cd_realize,
-    .unrealize = lu_unrealize,
+    .unrealize = cd_unrealize,
     .reset = lu_reset,
     .state = &lu_state,
     .flags = TES_TYPE_HOTPLUG,

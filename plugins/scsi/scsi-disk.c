@@ -552,6 +552,7 @@ void lu_reset(tes_device *dev, void *s)
     lu_set_ua(lu, SENSE_RESET);
     lu->wce = lu->wce_default;
     lu->tray_locked = false;
+    lu->eject_req = false;
 }
 
 static int lu_pre_save(tes_device *dev, void *s)
@@ -585,12 +586,13 @@ static const tes_state_field lu_fields[] = {
     TES_FIELD_BOOL(scsi_lu, tray_open),
     TES_FIELD_BOOL(scsi_lu, tray_locked),
     TES_FIELD_U8(scsi_lu, media_event),
+    {"eject_req", TES_FIELD_BOOL, offsetof(scsi_lu, eject_req), 1, 2}, /* version 2 */
     TES_FIELD_END,
 };
 
 const tes_state_info lu_state = {
     .size = sizeof(tes_state_info),
-    .version = 1,
+    .version = 2,
     .min_version = 1,
     .fields = lu_fields,
     .pre_save = lu_pre_save,

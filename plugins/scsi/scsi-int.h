@@ -44,6 +44,9 @@ typedef struct scsi_sense {
 #define SENSE_NO_MEDIUM_TRAY_OPEN SENSE(SK_NOT_READY, 0x3a, 0x02)
 #define SENSE_RESET SENSE(SK_UNIT_ATTENTION, 0x29, 0x00)
 #define SENSE_MEDIUM_CHANGED SENSE(SK_UNIT_ATTENTION, 0x28, 0x00)
+/* The medium went (QEMU's UNIT_ATTENTION_NO_MEDIUM): reported once, then
+ * MEDIUM CHANGED follows (lu_ua_reported). */
+#define SENSE_UA_NO_MEDIUM SENSE(SK_UNIT_ATTENTION, 0x3a, 0x00)
 #define SENSE_LUNS_CHANGED SENSE(SK_UNIT_ATTENTION, 0x3f, 0x0e)
 #define SENSE_IO_ERROR SENSE(SK_ABORTED_COMMAND, 0x00, 0x06)
 #define SENSE_READ_ERROR SENSE(SK_MEDIUM_ERROR, 0x11, 0x00)
@@ -93,6 +96,7 @@ typedef struct scsi_lu {
     bool wce;                        /* caching page WCE (write cache enabled) */
     bool tray_open, tray_locked;     /* scsi-cd */
     uint8_t media_event;             /* scsi-cd: GESN media event code pending */
+    bool eject_req;                  /* scsi-cd: GESN eject request pending */
 } scsi_lu;
 
 /* The bus's side of a request. */
@@ -116,6 +120,7 @@ struct sreq {
     uint64_t bounce_len;
     uint64_t lba;        /* VERIFY: where the compare data came from */
     sreq_next_fn then;   /* after the block requests in flight */
+    size_t priv_size;    /* of pub.priv, which follows the sreq */
 };
 
 /* scsi-bus.c: finishing requests. */
@@ -144,7 +149,11 @@ void sense_fixed(uint8_t *out, scsi_sense s); /* 18 bytes */
 int lu_attach(scsi_lu *lu);
 void lu_detach(scsi_lu *lu);
 void lu_set_ua(scsi_lu *lu, scsi_sense s);
+/* The pending unit attention was reported: cleared, or MEDIUM CHANGED
+ * after a NO MEDIUM one. */
+void lu_ua_reported(scsi_lu *lu);
 unsigned lu_luns(tes_scsi_bus *bus, uint32_t channel, uint32_t id, uint32_t *out, unsigned max);
+scsi_lu *scsi_bus_lu(tes_scsi_bus *bus, uint32_t channel, uint32_t id, uint32_t lun);
 
 /* scsi-xfer.c: direction and most bytes a CDB moves on lu. */
 void cdb_xfer(const scsi_lu *lu, const uint8_t *cdb, tes_scsi_dir *dir, uint64_t *len);
@@ -190,8 +199,9 @@ static inline void st_be64(uint8_t *p, uint64_t v)
 /* scsi-disk.c: READ and WRITE 6/10/12/16 (range, write protection, FUA). */
 void disk_rw(scsi_lu *lu, sreq *r, bool write);
 
-/* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c). */
-extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type;
+/* Types (scsi-disk.c, scsi-cd.c, virtio-scsi.c, lsi53c895a.c, megasas.c). */
+extern const tes_type_info scsi_hd_type, scsi_cd_type, virtio_scsi_device_type,
+    lsi53c895a_type, megasas_type;
 extern const scsi_lu_class scsi_hd_class, scsi_cd_class;
 /* Properties scsi-hd and scsi-cd share (QEMU's names): the address on the
  * bus, then identification. */

@@ -136,7 +136,7 @@ static void request_sense(scsi_lu *lu, sreq *r)
     scsi_sense s = SENSE(lu->ua_key, lu->ua_asc, lu->ua_ascq);
     uint8_t buf[18] = {0};
 
-    lu->ua_key = 0;
+    lu_ua_reported(lu);
     if (cdb[1] & 1) {
         /* Descriptor format (SPC-4 4.5.2). */
         buf[0] = 0x72, buf[1] = s.key, buf[2] = s.asc, buf[3] = s.ascq;

@@ -69,6 +69,7 @@
 #define REQ_FIXED 19  /* lun[8] id(8) task_attr prio crn, then the CDB */
 #define RESP_FIXED 12 /* sense_len resid status_qualifier status response */
 #define EVENT_SIZE 16
+#define VREQ_IOV 4 /* data pieces a request carries without a malloc */
 
 /* Responses (1.2 section 5.6.6.1). */
 #define S_OK 0
@@ -121,6 +122,9 @@ typedef struct vreq {
     struct iovec *data; /* the data part of e (after the header/response) */
     uint64_t in_data;   /* bytes of data-in room */
     uint32_t sense_size;
+    /* data when it fits: Linux sends one piece per page, so a 4 KiB
+     * command needs no allocation. */
+    struct iovec iov[VREQ_IOV];
 } vreq;
 
 /* ---- iovec helpers ---- */
@@ -239,7 +243,9 @@ static void req_respond(vreq *v, uint8_t response, uint8_t status, const uint8_t
         memcpy(resp + RESP_FIXED, sense, sense_len);
     }
     buf_to_iov(v->e->in, v->e->in_num, resp, RESP_FIXED + sense_len);
-    free(v->data);
+    if (v->data != v->iov) {
+        free(v->data);
+    }
     s->vio->push(vq, v->e, RESP_FIXED + v->sense_size + data_in); /* frees v */
     s->vio->notify(vq);
 }
@@ -265,8 +271,9 @@ static bool req_data(vreq *v, uint32_t req_len, tes_scsi_dir *dir, unsigned *cnt
         return false;
     }
     v->in_data = in;
-    v->data = malloc(sizeof(struct iovec) * (e->out_num + e->in_num + 1));
-    if (!v->data) {
+    if (e->out_num + e->in_num + 1 <= VREQ_IOV) {
+        v->data = v->iov;
+    } else if (!(v->data = malloc(sizeof(struct iovec) * (e->out_num + e->in_num + 1)))) {
         return false;
     }
     *cnt = out ? iov_skip(e->out, e->out_num, req_len, v->data)

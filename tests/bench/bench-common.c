@@ -26,6 +26,30 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the whole process (io_uring workers included): on a host
+ * shared with other jobs, IOPS per CPU second moves much less than IOPS
+ * per wall second, and it is the emulation's cost that the ratio is
+ * about. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* IOPS per wall second and per CPU second of one run. */
+typedef struct rate {
+    double wall, cpu;
+} rate;
+
+static rate rate_of(uint64_t done, double wall, double cpu0)
+{
+    double cpu = cpu_now() - cpu0;
+
+    return (rate){done / wall, cpu > 0 ? done / cpu : 0};
+}
+
 static uint64_t rnd_block(uint64_t *state, uint64_t nblocks)
 {
     /* xorshift64: cheap enough not to show up in either side. */
@@ -100,13 +124,13 @@ static unsigned raw_reap(struct io_uring *ring, int fd, uint8_t *buf, uint64_t *
     return n;
 }
 
-static double run_raw(const char *path, uint64_t size, double secs)
+static rate run_raw(const char *path, uint64_t size, double secs)
 {
     struct io_uring ring;
     uint8_t *buf = aligned_alloc(4096, QD * BS);
     uint64_t seed = SEED, done = 0, nblocks = size / BS;
     int fd = open(path, O_RDONLY);
-    double t0, t;
+    double t0, t, c0;
 
     if (fd < 0 || io_uring_queue_init(QD * 2, &ring, 0) < 0) {
         fprintf(stderr, "raw: cannot open %s or set up io_uring\n", path);
@@ -117,6 +141,7 @@ static double run_raw(const char *path, uint64_t size, double secs)
     }
     io_uring_submit(&ring);
     t0 = now();
+    c0 = cpu_now();
     do {
         done += raw_reap(&ring, fd, buf, &seed, nblocks);
         t = now() - t0;
@@ -124,30 +149,33 @@ static double run_raw(const char *path, uint64_t size, double secs)
     io_uring_queue_exit(&ring);
     close(fd);
     free(buf);
-    return done / t;
+    return rate_of(done, t, c0);
 }
 
 /* ---- (b) the device through the harness ---- */
 
-static double run_dev(const bench_driver *drv, const char *plugin, const char *path,
+static rate run_dev(const bench_driver *drv, const char *plugin, const char *path,
                       uint64_t size, double secs)
 {
     void *d = drv->up(plugin, path);
     bench_rand r = {SEED, size / BS};
     uint64_t done = 0;
-    double t0, t;
+    double t0, t, c0;
+    rate rt;
 
     for (unsigned s = 0; s < QD; s++) {
         drv->submit(d, s, bench_next_sector(&r));
     }
     drv->kick(d);
     t0 = now();
+    c0 = cpu_now();
     do {
         done += drv->reap(d, &r);
         t = now() - t0;
     } while (t < secs);
+    rt = rate_of(done, t, c0);
     drv->down(d);
-    return done / t;
+    return rt;
 }
 
 /* ---- command line and report ---- */
@@ -156,6 +184,7 @@ typedef struct opts {
     const char *plugin, *path, *only;
     double secs;
     uint64_t size;
+    int runs;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -165,6 +194,8 @@ static void parse(int argc, char **argv, opts *o)
             o->plugin = argv[++i];
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             o->secs = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+            o->runs = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             o->only = argv[++i]; /* "raw" or the driver's name: for profiling one side */
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
@@ -175,38 +206,80 @@ static void parse(int argc, char **argv, opts *o)
     }
 }
 
-/* Runs the sides --only allows and prints each figure and the ratio. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_ratio(const char *what, double dev, double raw, double aim)
+{
+    if (raw > 0 && dev > 0) {
+        printf("%-23s%10.3f (aim >= %.1f)\n", what, dev / raw, aim);
+    }
+}
+
+/* Runs the sides --only allows, alternating, --runs times (the host is
+ * shared: one run is noise); prints each run, the medians and the ratios
+ * of the medians, per wall second and per CPU second. */
 static void report(const bench_driver *drv, const opts *o)
 {
     g_autofree char *title = g_strdup_printf("%s (harness):", drv->title);
     g_autofree char *ratio = g_strdup_printf("ratio %s/raw:", drv->name);
-    double raw = 0, dev = 0;
+    g_autofree double *raw = g_new0(double, 4 * o->runs);
+    double *dev = raw + o->runs, *rawc = dev + o->runs, *devc = rawc + o->runs;
+    bool do_raw = strcmp(o->only, drv->name) != 0, do_dev = strcmp(o->only, "raw") != 0;
+    double aim = drv->aim ? drv->aim : 0.8, mr, md;
 
-    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s each\n", o->path,
-           o->size / 1048576.0, QD, o->secs);
-    if (strcmp(o->only, drv->name) != 0) {
-        raw = run_raw(o->path, o->size, o->secs);
-        printf("%-23s%10.0f IOPS\n", "raw io_uring:", raw);
+    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s each, %d run(s)\n",
+           o->path, o->size / 1048576.0, QD, o->secs, o->runs);
+    for (int i = 0; i < o->runs; i++) {
+        rate r = do_raw ? run_raw(o->path, o->size, o->secs) : (rate){0, 0};
+        rate d = do_dev ? run_dev(drv, o->plugin, o->path, o->size, o->secs) : (rate){0, 0};
+
+        raw[i] = r.wall, rawc[i] = r.cpu, dev[i] = d.wall, devc[i] = d.cpu;
+        printf("  run %d:", i + 1);
+        if (do_raw) {
+            printf(" raw %.0f IOPS (%.0f per CPU s)", r.wall, r.cpu);
+        }
+        if (do_dev) {
+            printf("%s %s %.0f IOPS (%.0f per CPU s)", do_raw ? "," : "", drv->name, d.wall, d.cpu);
+        }
+        printf("\n");
     }
-    if (strcmp(o->only, "raw") != 0) {
-        dev = run_dev(drv, o->plugin, o->path, o->size, o->secs);
-        printf("%-23s%10.0f IOPS\n", title, dev);
+    mr = median(raw, o->runs);
+    md = median(dev, o->runs);
+    if (do_raw) {
+        printf("%-23s%10.0f IOPS (median)\n", "raw io_uring:", mr);
     }
-    if (raw > 0 && dev > 0) {
-        printf("%-23s%10.3f (aim >= 0.8)\n", ratio, dev / raw);
+    if (do_dev) {
+        printf("%-23s%10.0f IOPS (median)\n", title, md);
     }
+    print_ratio(ratio, md, mr, aim);
+    print_ratio("ratio per CPU second:", median(devc, o->runs), median(rawc, o->runs), aim);
 }
 
 int bench_main(int argc, char **argv, const bench_driver *drv)
 {
-    opts o = {g_getenv(drv->plugin_env), NULL, "", 5, 1ull << 30};
+    opts o = {g_getenv(drv->plugin_env), NULL, "", 5, 1ull << 30, 1};
     g_autofree char *tmp = NULL;
     struct stat st;
 
     parse(argc, argv, &o);
     if (!o.plugin) {
-        fprintf(stderr, "usage: %s --plugin %s [--seconds N] [--size B] [FILE]\n", argv[0],
-                drv->plugin_so);
+        fprintf(stderr, "usage: %s --plugin %s [--seconds N] [--runs R] [--size B] [FILE]\n",
+                argv[0], drv->plugin_so);
+        return 2;
+    }
+    if (o.runs < 1 || o.secs <= 0) {
+        fprintf(stderr, "%s: --runs and --seconds want positive numbers\n", argv[0]);
         return 2;
     }
     if (!o.path) {

@@ -33,6 +33,7 @@ typedef struct bench_driver {
     const char *plugin_env; /* environment variable naming the plugin */
     const char *plugin_so;  /* the plugin's file name, for the usage line */
     const char *image;      /* scratch file made in $TMPDIR without FILE */
+    double aim;             /* the ratio to reach (0: 0.8) */
     /* Loads plugin, attaches path as the device's drive; exits on failure. */
     void *(*up)(const char *plugin, const char *path);
     /* Queues a BS read of sector into buffer slot (no doorbell yet). */

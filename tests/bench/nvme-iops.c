@@ -1,7 +1,7 @@
 /*
  * nvme IOPS beside raw io_uring, in one process, on one raw file.
  *
- *   nvme-iops [--plugin nvme.so] [--seconds N] [--size BYTES]
+ *   nvme-iops [--plugin nvme.so] [--seconds N] [--runs R] [--size BYTES]
  *             [--only raw|nvme] [FILE]
  *
  * (a) raw: liburing, 4 KiB random reads at queue depth 32 on FILE;

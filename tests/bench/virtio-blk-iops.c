@@ -1,7 +1,7 @@
 /*
  * virtio-blk IOPS beside raw io_uring, in one process, on one raw file.
  *
- *   virtio-blk-iops [--plugin virtio.so] [--seconds N] [--size BYTES]
+ *   virtio-blk-iops [--plugin virtio.so] [--seconds N] [--runs R] [--size BYTES]
  *                   [--only raw|virtio] [FILE]
  *
  * (a) raw: liburing, 4 KiB random reads at queue depth 32 on FILE;

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "block-qcow2.h"
 #include "blockdev.h"
 #include "core.h"
 
@@ -116,7 +117,9 @@ static void test_map_default_none_and_passthrough(void)
     PLAN("file=x.img", NULL, 0,
          "ERR: drive: this machine has no default disk interface (use if=none,id=ID with a "
          "-device, or if=virtio)");
-    PLAN("if=ide,media=cdrom", "ide", 2, "(none)|ide-cd,bus=ide.0,unit=0");
+    /* an empty CD-ROM drive: the monitor can give it a medium */
+    PLAN("if=ide,media=cdrom", "ide", 2,
+         "if=none,id=ide0-cd0,readonly=on|ide-cd,drive=ide0-cd0,bus=ide.0,unit=0");
     PLAN("file=x,media=floppy", "ide", 2,
          "ERR: drive: media=floppy is invalid (expected disk or cdrom)");
     PLAN("file=x,if=pflash", "ide", 2,
@@ -382,6 +385,167 @@ static void remove_tmpdir(void)
     g_free(tmpdir);
 }
 
+/* ---- the qcow2 driver's own -blockdev keys ---- */
+
+/* A raw file of size bytes of c. */
+static char *make_filled(const char *name, size_t size, uint8_t c)
+{
+    char *path = make_image(name, size);
+    g_autofree uint8_t *buf = g_malloc(size);
+    int fd = open(path, O_WRONLY);
+
+    memset(buf, c, size);
+    g_assert_cmpint(pwrite(fd, buf, size, 0), ==, (ssize_t)size);
+    close(fd);
+    return path;
+}
+
+static char *make_qcow2(const char *name, const char *backing)
+{
+    char *path = g_build_filename(tmpdir, name, NULL);
+    char *err = NULL;
+
+    g_assert_true(qcow2_create(path, 1 << 20, backing, backing ? "raw" : NULL, &err));
+    g_assert_null(err);
+    return path;
+}
+
+static uint8_t first_byte(const char *id)
+{
+    uint8_t b = 0xee;
+
+    g_assert_cmpint(drive_pread(drive_find(id), 4096, &b, 1), ==, 0);
+    return b;
+}
+
+/* backing=NODE replaces the header's backing file, backing=null drops
+ * it; the node is in use while the top is. */
+static void test_blockdev_qcow2_backing(void)
+{
+    g_autofree char *base = make_filled("base.raw", 1 << 20, 0xb0);
+    g_autofree char *other = make_filled("other.raw", 1 << 20, 0x07);
+    g_autofree char *top = make_qcow2("top.qcow2", base);
+    g_autofree char *top2 = make_qcow2("top2.qcow2", base);
+    g_autofree char *top3 = make_qcow2("top3.qcow2", base);
+    g_autofree char *opt = NULL;
+    char *err = NULL;
+
+    BDEV("driver=qcow2,node-name=t0,file.driver=file,file.filename=%s", top, "ok");
+    g_assert_cmphex(first_byte("t0"), ==, 0xb0); /* the header's backing */
+    BDEV("driver=raw,node-name=o0,read-only=on,file.driver=file,file.filename=%s", other, "ok");
+    BDEV("driver=qcow2,node-name=t1,backing=o0,file.driver=file,file.filename=%s", top2, "ok");
+    g_assert_cmphex(first_byte("t1"), ==, 0x07);
+    BDEV("{\"driver\":\"qcow2\",\"node-name\":\"t2\",\"backing\":null,\"file\":{\"driver\":"
+         "\"file\",\"filename\":\"%s\"}}", top3, "ok");
+    g_assert_cmphex(first_byte("t2"), ==, 0);
+    g_assert_false(blockdev_del("o0", &err));
+    g_assert_cmpstr(err, ==, "Node 'o0' is in use by node 't1'");
+    g_clear_pointer(&err, g_free);
+    g_assert_true(blockdev_del("t1", &err));
+    g_assert_true(blockdev_del("o0", &err));
+    BDEV("driver=qcow2,node-name=t3,backing=nope,file.driver=file,file.filename=%s", top,
+         "Cannot find node-name='nope' for 'backing' (a -blockdev node)");
+    BDEV("driver=raw,node-name=r0,backing=null,file.driver=file,file.filename=%s", base,
+         "Parameter 'backing' is unexpected");
+    BDEV("driver=raw,node-name=r1,lazy-refcounts=on,file.driver=file,file.filename=%s", base,
+         "Parameter 'lazy-refcounts' is unexpected");
+    /* -drive's spelling of the same override */
+    drives_close_all();
+    blockdev_reset();
+    opt = g_strdup_printf("file=%s,format=qcow2,if=none,id=dd,backing.file.filename=%s,"
+                          "backing.driver=raw", top2, other);
+    g_assert_true(drive_add(opt, &err));
+    g_assert_cmphex(first_byte("dd"), ==, 0x07);
+    drives_close_all();
+}
+
+static void test_blockdev_qcow2_lazy_cache_discard(void)
+{
+    g_autofree char *top = make_qcow2("lazy.qcow2", NULL);
+    g_autofree char *raw = make_filled("disc.raw", 1 << 20, 0x5a);
+    uint8_t b = 0;
+
+    BDEV("driver=qcow2,node-name=l0,lazy-refcounts=on,cache.direct=on,cache.no-flush=off,"
+         "discard=unmap,file.driver=file,file.filename=%s", top, "ok");
+    g_assert_cmpint(drive_pwrite(drive_find("l0"), 0, "x", 1), ==, 0);
+    g_assert_cmpint(drive_flush(drive_find("l0")), ==, 0);
+    g_assert_true(blockdev_del("l0", NULL));
+    BDEV("driver=qcow2,node-name=l1,lazy-refcounts=maybe,file.driver=file,file.filename=%s",
+         top, "Parameter 'lazy-refcounts' expects 'on' or 'off'");
+    BDEV("driver=qcow2,node-name=l2,discard=sometimes,file.driver=file,file.filename=%s", top,
+         "drive: discard=sometimes is invalid (expected ignore|off|unmap|on)");
+    BDEV("driver=qcow2,node-name=l3,bogus=1,file.driver=file,file.filename=%s", top,
+         "Parameter 'bogus' is unexpected");
+    /* discard=ignore: a guest's discard leaves the data (QEMU's default) */
+    BDEV("driver=raw,node-name=i0,discard=ignore,file.driver=file,file.filename=%s", raw, "ok");
+    g_assert_cmpint(submit_wait(drive_find("i0"), TES_BLK_DISCARD, 0, NULL, 65536), ==, 0);
+    g_assert_cmpint(drive_pread(drive_find("i0"), 0, &b, 1), ==, 0);
+    g_assert_cmphex(b, ==, 0x5a);
+    g_assert_true(blockdev_del("i0", NULL));
+    BDEV("driver=raw,node-name=u0,discard=unmap,file.driver=file,file.filename=%s", raw, "ok");
+    g_assert_cmpint(submit_wait(drive_find("u0"), TES_BLK_DISCARD, 0, NULL, 65536), ==, 0);
+    g_assert_cmpint(drive_pread(drive_find("u0"), 0, &b, 1), ==, 0);
+    g_assert_cmphex(b, ==, 0);
+    drives_close_all();
+    blockdev_reset();
+}
+
+/* ---- removable media on a drive no device holds (QEMU: removable, no
+ * tray) and the monitor's argument checks ---- */
+
+static char *mon(const char *json)
+{
+    return qmp_run_text(json);
+}
+
+#define MON(json, want)                                            \
+    do {                                                           \
+        g_autofree char *got_ = mon(json);                         \
+        if (!strstr(got_, want)) {                                 \
+            g_error("%s\n  gave %s\n  wanted %s", json, got_, want); \
+        }                                                          \
+    } while (0)
+
+static void test_media_unattached_drive_and_arguments(void)
+{
+    g_autofree char *iso = make_filled("m.iso", 8 * 2048, 0x11);
+    g_autofree char *cmd = NULL;
+
+    g_assert_true(drive_add("if=none,id=e0,readonly=on", NULL));
+    g_assert_false(drive_has_medium(drive_find("e0")));
+    g_assert_cmpint(drive_pread(drive_find("e0"), 0, iso, 1), ==, -ENOMEDIUM);
+    MON("{\"execute\":\"query-block\"}", "\"removable\":true");
+    cmd = g_strdup_printf("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":"
+                          "\"e0\",\"filename\":\"%s\",\"format\":\"raw\"}}", iso);
+    MON(cmd, "{\"return\":{}}");
+    g_assert_cmpuint(drive_size(drive_find("e0")), ==, 8 * 2048);
+    g_assert_true(drive_readonly(drive_find("e0"))); /* read-only-mode retain */
+    MON(cmd, "{\"return\":{}}"); /* a change over a medium replaces it */
+    MON("{\"execute\":\"eject\",\"arguments\":{\"device\":\"e0\"}}", "{\"return\":{}}");
+    g_assert_false(drive_has_medium(drive_find("e0")));
+    MON("{\"execute\":\"eject\",\"arguments\":{}}", "Either device or id must be specified");
+    MON("{\"execute\":\"eject\",\"arguments\":{\"device\":3}}",
+        "Invalid parameter type for 'device', expected: string");
+    MON("{\"execute\":\"eject\",\"arguments\":{\"device\":\"e0\",\"force\":\"yes\"}}",
+        "Invalid parameter type for 'force', expected: boolean");
+    MON("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":\"e0\","
+        "\"filename\":\"x\",\"read-only-mode\":\"sometimes\"}}",
+        "Parameter 'read-only-mode' does not accept value 'sometimes'");
+    MON("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":\"e0\","
+        "\"filename\":\"x\",\"format\":\"vmdk\"}}", "Unknown driver 'vmdk'");
+    MON("{\"execute\":\"blockdev-insert-medium\",\"arguments\":{\"id\":\"e0\","
+        "\"node-name\":\"nope\"}}", "Failed to find node with node-name='nope'");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"eject\"}}",
+        "usage: eject [-f] device");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"eject -f\"}}",
+        "usage: eject [-f] device");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"change e0\"}}",
+        "usage: change device filename");
+    MON("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+        "\"eject -f nope\"}}", "Device 'nope' not found");
+    drives_close_all();
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -405,6 +569,12 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/add/refusals-one-line-each", test_blockdev_refusals);
     g_test_add_func("/blockdev/del/monitor-nodes-not-in-use", test_blockdev_del);
     g_test_add_func("/blockdev/add/check-opens-nothing", test_blockdev_check_opens_nothing);
+    g_test_add_func("/blockdev/media/unattached-drive-change-eject-and-argument-errors",
+                    test_media_unattached_drive_and_arguments);
+    g_test_add_func("/blockdev/qcow2/backing-node-null-and-drive-override",
+                    test_blockdev_qcow2_backing);
+    g_test_add_func("/blockdev/qcow2/lazy-refcounts-cache-discard-keys",
+                    test_blockdev_qcow2_lazy_cache_discard);
     ret = g_test_run();
     remove_tmpdir();
     return ret;

@@ -28,5 +28,6 @@ void ata_read_image(const char *path, uint64_t off, void *buf, size_t len);
 void ata_up(afix *f, const char *ctrl, const char *const *devs);
 void ata_down(afix *f);
 void ahci_tests_register(void);
+void atapi_media_tests_register(void);
 
 #endif

@@ -238,6 +238,99 @@ static void test_req_xfer_before_any_buffer(void)
     down(&t);
 }
 
+/* ---- scsi-cd removable media through QMP (ABI 1.5) ---- */
+
+/* TEST UNIT READY: 0 (GOOD) or sense key << 16 | asc << 8 | ascq. */
+static uint32_t cd_tur(hba *t)
+{
+    static const uint8_t tur[6] = {0};
+
+    g_assert_true(run(t, 0, 1, 0, tur, sizeof(tur), TES_SCSI_DIR_NONE, NULL, 0, 9));
+    if (t->last.status == TES_SCSI_GOOD) {
+        return 0;
+    }
+    return (uint32_t)(t->last.sense[2] & 0xf) << 16 | t->last.sense[12] << 8 | t->last.sense[13];
+}
+
+/* Past every pending unit attention: what TEST UNIT READY settles on. */
+static uint32_t cd_settle(hba *t)
+{
+    uint32_t r = 0;
+
+    for (int i = 0; i < 8 && ((r = cd_tur(t)) >> 16) == 6; i++) {
+    }
+    return r;
+}
+
+/* GESN media class: event code << 8 | media status. */
+static uint32_t cd_gesn(hba *t)
+{
+    static const uint8_t cdb[10] = {0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0};
+    const tes_scsi_sge sg = {0x200000, 8};
+
+    g_assert_true(run(t, 0, 1, 0, cdb, sizeof(cdb), TES_SCSI_DIR_FROM_DEV, &sg, 1, 10));
+    g_assert_cmpuint(t->last.status, ==, TES_SCSI_GOOD);
+    return (uint32_t)(t->f.d.ram[0x200004] & 0xf) << 8 | t->f.d.ram[0x200005];
+}
+
+static char *cd_qmp(hba *t, const char *json)
+{
+    char *r = tes_harness_qmp(t->f.d.h, json), *g = g_strdup(r);
+
+    free(r);
+    return g;
+}
+
+static void test_cd_media_change_and_eject(void)
+{
+    static const uint8_t lock[6] = {0x1e, 0, 0, 0, 1, 0};
+    g_autofree char *cmd = NULL, *r = NULL;
+    hba t;
+
+    up(&t);
+    g_assert_true(tes_harness_drive(t.f.d.h, "if=none,id=cd,readonly=on"));
+    sd_dev(&t.f, "scsi-cd", "drive=cd,bus=hba0.0,scsi-id=1,lun=0,id=cd0");
+    g_assert_cmphex(cd_settle(&t), ==, 0x023a00); /* NOT READY, no medium */
+
+    cmd = g_strdup_printf("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"id\":"
+                          "\"cd0\",\"filename\":\"%s\",\"format\":\"raw\"}}", t.f.img[1]);
+    r = cd_qmp(&t, cmd);
+    g_assert_cmpstr(r, ==, "{\"return\":{}}");
+    g_clear_pointer(&r, g_free);
+    /* QEMU's order: gone, then changed, then ready; GESN says NewMedia. */
+    g_assert_cmphex(cd_tur(&t), ==, 0x063a00);
+    g_assert_cmphex(cd_tur(&t), ==, 0x062800);
+    g_assert_cmphex(cd_tur(&t), ==, 0);
+    g_assert_cmphex(cd_gesn(&t), ==, 0x0202);
+
+    /* Locked by the guest: refused, the guest is asked (EjectRequest). */
+    g_assert_true(run(&t, 0, 1, 0, lock, sizeof(lock), TES_SCSI_DIR_NONE, NULL, 0, 11));
+    g_assert_cmpuint(t.last.status, ==, TES_SCSI_GOOD);
+    r = cd_qmp(&t, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"cd0\"}}");
+    g_assert_nonnull(strstr(r, "Device 'cd0' is locked and force was not specified"));
+    g_clear_pointer(&r, g_free);
+    g_assert_cmphex(cd_gesn(&t), ==, 0x0102);
+    g_assert_cmphex(cd_tur(&t), ==, 0);
+
+    r = cd_qmp(&t, "{\"execute\":\"eject\",\"arguments\":{\"id\":\"cd0\",\"force\":true}}");
+    g_assert_cmpstr(r, ==, "{\"return\":{}}");
+    g_clear_pointer(&r, g_free);
+    g_assert_cmphex(cd_settle(&t), ==, 0x023a02); /* NOT READY, tray open */
+    r = cd_qmp(&t, "{\"execute\":\"query-block\"}");
+    {
+        /* the cd's entry: from its name to the next drive's */
+        char *e = strstr(r, "\"device\":\"cd\""), *next;
+
+        g_assert_nonnull(e);
+        if ((next = strstr(e + 1, "\"device\""))) {
+            *next = '\0';
+        }
+        g_assert_nonnull(strstr(e, "\"tray_open\":true"));
+        g_assert_null(strstr(e, "\"inserted\""));
+    }
+    down(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -249,5 +342,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scsi-bus/bus-reset-ends-a-request-in-flight",
                     test_bus_reset_aborts_in_flight);
     g_test_add_func("/scsi-bus/req-xfer-before-any-buffer", test_req_xfer_before_any_buffer);
+    g_test_add_func("/scsi-bus/scsi-cd-media-change-lock-and-eject-through-qmp",
+                    test_cd_media_change_and_eject);
     return g_test_run();
 }

@@ -174,6 +174,12 @@ void tes_harness_log_capture(tes_harness *h, unsigned mask);
 const char *tes_harness_log_text(tes_harness *h);
 void tes_harness_log_clear(tes_harness *h);
 
+/* ABI 1.5: one QMP command ({"execute": ..., "arguments": ...}) run as a
+ * monitor would, returned as the reply's JSON text ({"return": ...} or
+ * {"error": {"class", "desc"}}); free() it. For removable-media tests:
+ * eject, blockdev-change-medium, the tray commands, query-block. */
+char *tes_harness_qmp(tes_harness *h, const char *json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -321,6 +321,19 @@ struct tes_host {
     /* Receive offloads the NIC accepts (TES_NET_OFFLOAD_* mask); returns
      * the subset enabled (what the backend can deliver; 0 for NULL). */
     unsigned (*net_set_rx_offloads)(tes_netdev *nd, unsigned mask);
+
+    /* ==== ABI 1.5: removable media (block.h, tes_drive_media_ops) ==== */
+    /* Make d removable with ops (opaque passed back); call in realize.
+     * ops NULL: not removable any more (the core also forgets them when the
+     * device lets go of the drive). ops->size smaller than the 1.5 struct:
+     * the members past it read as NULL. */
+    void (*drive_set_media_ops)(tes_drive *d, const tes_drive_media_ops *ops, void *opaque);
+    /* Whether d holds a medium (false for NULL and an empty drive: its
+     * size is 0 and every request fails with -ENOMEDIUM). */
+    bool (*drive_has_medium)(tes_drive *d);
+    /* The guest moved the tray itself (START STOP UNIT with LoEj): the
+     * core emits QMP DEVICE_TRAY_MOVED; the medium stays in the drive. */
+    void (*drive_tray_moved)(tes_drive *d, bool open);
 };
 
 #endif
