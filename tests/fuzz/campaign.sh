@@ -78,6 +78,9 @@ target_src() {
     # for virtio-net; e1000 and e1000e live in plugins/net).
     fuzz-virtio-net) echo '/plugins/virtio/(virtio-net[a-z-]*|virtio|virtio-pci)\.c' ;;
     fuzz-e1000|fuzz-e1000e) echo '/plugins/net/' ;;
+    # The ATA controllers live in plugins/ata, the SCSI HBAs in plugins/scsi.
+    fuzz-ahci|fuzz-piix3-ide) echo '/plugins/ata/' ;;
+    fuzz-megasas|fuzz-lsi53c895a) echo '/plugins/scsi/' ;;
     *) pd=$(plugdir "$1"); [ -z "$pd" ] || echo "/plugins/$pd/" ;;
     esac
 }
