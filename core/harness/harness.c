@@ -32,6 +32,7 @@ typedef struct msi_msg {
 struct tes_harness {
     uint64_t ram_size;
     tes_region *ram, *msi; /* harness-owned (no device owns them) */
+    tes_region *pci_mem;   /* pci.0's memory space, under RAM (build_pci) */
     tes_bus *pci0;
     tes_irq *intx[HARNESS_NINTX];
     GPtrArray *lines; /* tes_irq* wired to sysbus outputs */
@@ -94,7 +95,14 @@ static void build_pci(tes_harness *h)
     for (int i = 0; i < HARNESS_NINTX; i++) {
         h->intx[i] = irq_new(NULL, h, i);
     }
-    h->pci0 = pci_root_bus_new(NULL, "pci.0", memory_system(), memory_io());
+    /* BARs decode in a space of their own that system memory sees below
+     * everything else, as QEMU's pc puts its PCI space under RAM: a guest
+     * that programs a BAR over RAM (or over the MSI window, a sysbus
+     * region) does not hide it from the CPU or from DMA. On the real
+     * boards only their PCI holes reach the bus at all. */
+    h->pci_mem = region_new_container(NULL, "pci-mem", UINT64_MAX);
+    region_add(memory_system(), 0, h->pci_mem, -1);
+    h->pci0 = pci_root_bus_new(NULL, "pci.0", h->pci_mem, memory_io());
     pci_bus_set_irqs(h->pci0, swizzle, h, h->intx, HARNESS_NINTX);
 }
 
@@ -149,6 +157,7 @@ void tes_harness_free(tes_harness *h)
     net_reset_macs();
     region_free(h->ram);
     region_free(h->msi);
+    region_free(h->pci_mem);
     memory_reset();
     clock_set_manual(false);
     g_ptr_array_unref(h->lines);

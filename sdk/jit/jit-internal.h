@@ -259,5 +259,8 @@ static inline uint8_t *jit_rw_of(tes_jit *j, const uint8_t *rx)
 /* tb.c */
 void jit_tb_insert(tes_jit *j, tes_jit_tb *tb);
 void jit_flush_locked(tes_jit *j);
+/* tes_jit_free's flush: frees every block, live or zombie, and leaves the
+ * hash table as it is (freed next). */
+void jit_free_blocks_locked(tes_jit *j);
 
 #endif

@@ -23,6 +23,7 @@
 #define jit_const_val tes_jit__jit_const_val
 #define jit_flush_locked tes_jit__jit_flush_locked
 #define jit_fold tes_jit__jit_fold
+#define jit_free_blocks_locked tes_jit__jit_free_blocks_locked
 #define jit_gen tes_jit__jit_gen
 #define jit_gen_head tes_jit__jit_gen_head
 #define jit_global_name tes_jit__jit_global_name

@@ -75,8 +75,7 @@ void tes_jit_free(tes_jit *j)
         return;
     }
     pthread_mutex_lock(&j->lock);
-    jit_flush_locked(j);
-    jit_flush_locked(j); /* the second frees the zombies */
+    jit_free_blocks_locked(j);
     for (tes_jit_jc *jc = j->jcs; jc; jc = jc->next) {
         jc->j = NULL;
     }

@@ -360,11 +360,20 @@ def readonly_refuses_writes_and_reads():
 def kill_writer(opts, seconds):
     p = subprocess.Popen([BLKIO, opts, 'crash:%d:100000' % int(seconds * 1000)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The time runs from the writer's first completed flush, not from its
+    # start: an ASan build on a loaded machine may take longer than the
+    # whole interval just to open the image (the test then saw no flush).
+    head = []
+    while True:
+        line = p.stdout.readline()
+        head.append(line)
+        if not line or line.startswith('F '):
+            break
     time.sleep(seconds)
     p.send_signal(signal.SIGKILL)
     out, err = p.communicate()
     writes, durable = [], 0
-    for line in out.splitlines():
+    for line in (''.join(head) + out).splitlines():
         f = line.split()
         if f[0] == 'W' and len(f) == 4:
             writes.append(tuple(int(x) for x in f[1:]))

@@ -147,6 +147,21 @@ void fz_map_mmio(fz *f, tes_device *dev, unsigned idx, uint64_t addr)
     fz_window_add(f, addr, f->host->region_size(r), false);
 }
 
+void fz_pci_park_bars(fz *f, tes_device *dev, int keep)
+{
+    for (int i = 0; i < 6; i++) {
+        /* The type bits are read-only: what the device registered. */
+        uint32_t v = tes_harness_cfg_read(f->h, dev, TES_PCI_BAR0 + 4 * i, 4);
+
+        if (!(v & 1) && i != keep) {
+            tes_harness_bar_map(f->h, dev, i, FZ_PARK_BASE + ((uint64_t)i << 24));
+        }
+        if ((v & 7) == 4) {
+            i++; /* the upper half of a 64-bit BAR */
+        }
+    }
+}
+
 void fz_fail(fz *f, const char *fmt, ...)
 {
     va_list ap;

@@ -111,6 +111,14 @@ void fz_device_fixed(fz *f, unsigned idx);
 /* Map sysbus region idx of dev at addr in system memory and add a window. */
 void fz_map_mmio(fz *f, tes_device *dev, unsigned idx, uint64_t addr);
 
+/* Firmware's part of a driver's re-initialisation after a fuzzed input:
+ * every memory BAR of PCI device dev but BAR keep goes back to a place of
+ * its own (FZ_PARK_BASE + 16 MiB per BAR number), so that no BAR the input
+ * moved overlaps the one the driver is about to map (overlapping BARs are
+ * a guest's mistake, PCI 3.0 section 6.2.5.1, not the device's). */
+#define FZ_PARK_BASE 0xe0000000ull
+void fz_pci_park_bars(fz *f, tes_device *dev, int keep);
+
 /* Whether the action running is a generic one that may have changed guest
  * memory or device state behind a driver's back (writes to registers,
  * config space or RAM, a reset): a target's driver bookkeeping no longer

@@ -74,11 +74,20 @@ tes_device *fv_create(fz *f, const char *type, const char *props)
     return d;
 }
 
+uint64_t fv_pci_map(fz *f, tes_device *dev)
+{
+    uint64_t base;
+
+    fz_pci_park_bars(f, dev, 4);
+    base = tes_harness_bar_map(f->h, dev, 4, VD_BAR4);
+    tes_harness_msi_enable(f->h, dev);
+    return base;
+}
+
 /* Map BAR4 where the driver expects it (again: the input may move it). */
 static void pci_map(fz *f)
 {
-    drv.base = tes_harness_bar_map(f->h, drv.dev, 4, VD_BAR4);
-    tes_harness_msi_enable(f->h, drv.dev);
+    drv.base = fv_pci_map(f, drv.dev);
 }
 
 static bool driver_up(void)

@@ -76,8 +76,7 @@ static bool publish(unsigned q, unsigned j)
 static void pci_map(fz *f)
 {
     drv.dev = f->dev[0]; /* a migration round trip may have replaced it */
-    drv.base = tes_harness_bar_map(f->h, drv.dev, 4, VD_BAR4);
-    tes_harness_msi_enable(f->h, drv.dev);
+    drv.base = fv_pci_map(f, drv.dev);
 }
 
 static void setup(fz *f)

@@ -67,8 +67,7 @@ static void init(void)
 
 static void pci_map(fz *f)
 {
-    drv.base = tes_harness_bar_map(f->h, drv.dev, 4, VD_BAR4);
-    tes_harness_msi_enable(f->h, drv.dev);
+    drv.base = fv_pci_map(f, drv.dev);
 }
 
 static void setup(fz *f)

@@ -42,6 +42,12 @@ void fv_op(fz *f, unsigned i);
 /* Create and realize a device, or fail the input with the harness error. */
 tes_device *fv_create(fz *f, const char *type, const char *props);
 
+/* Map the modern interface (BAR4) of a virtio PCI device at VD_BAR4 and
+ * enable MSI-X, as a driver's probe does, after parking its other BARs
+ * (fz_pci_park_bars: an input may have moved the MSI-X table over BAR4).
+ * Returns BAR4's address. */
+uint64_t fv_pci_map(fz *f, tes_device *dev);
+
 /* Actions on queue qi of any driver d (fuzz-virtio-net.c uses them too):
  * a fuzzed chain (actions 0,1), an indirect table (2), raw ring indices
  * and a notify of any queue (4). */

@@ -87,6 +87,10 @@ void snippet_compare(const char *asm_text, const snippet_regs *init);
  * INT64_MIN, ...) in x1/x2, with x3/x4 from the same list and NZCV varied
  * across the cases. */
 void snippet_compare_edges(const char *asm_text);
+/* $TESSERA_TEST_SAMPLE (default 1): snippet_compare_states runs one case
+ * in that many of a generated set (32 cases or more), the random
+ * differential tests one seed in that many (see snippet_compare_states). */
+unsigned snippet_sample(void);
 extern const uint64_t snippet_edge_values[];
 extern const unsigned snippet_n_edge_values;
 

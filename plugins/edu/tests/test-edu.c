@@ -215,6 +215,41 @@ static void test_dma_round_trip(void)
     edu_down(&f);
 }
 
+/*
+ * A guest that programs a BAR over RAM (a fuzzed virtio-blk-pci input put
+ * its MSI-X table on the rings at 1 MiB) must not hide that RAM: on the
+ * boards RAM decodes first, as on real chipsets, and the harness's PCI
+ * space sits under RAM the same way. The CPU and another device's DMA
+ * still reach the RAM there.
+ */
+static void test_bar_over_ram_does_not_hide_ram(void)
+{
+    fixture f;
+    tes_device *other;
+    uint8_t *ram;
+
+    edu_up(&f, NULL);
+    ram = tes_harness_ram(f.h);
+    other = tes_harness_device(f.h, "edu", NULL);
+    g_assert_nonnull(other);
+    g_assert_cmphex(tes_harness_bar_map(f.h, other, 0, 0x100000), ==, 0x100000);
+    for (int i = 0; i < 256; i++) {
+        ram[0x100000 + i] = (uint8_t)(i * 5 + 1);
+    }
+    g_assert_cmphex(tes_harness_read(f.h, 0x100000, 4), ==, 0x100b0601);
+    tes_harness_write(f.h, 0x100100, 0x12345678, 4);
+    g_assert_cmphex(ram[0x100100], ==, 0x78);
+    dma(&f, 0x100000, BUF, 256, 0);
+    tes_harness_clock_step(f.h, 1000);
+    dma(&f, BUF, 0x2000, 256, 0x2);
+    tes_harness_clock_step(f.h, 1000);
+    g_assert_cmpmem(ram + 0x2000, 256, ram + 0x100000, 256);
+    /* Moved off RAM, the BAR decodes again. */
+    g_assert_cmphex(tes_harness_bar_map(f.h, other, 0, 0x20000000), ==, 0x20000000);
+    g_assert_cmphex(tes_harness_read(f.h, 0x20000000, 4), ==, 0x010000ed);
+    edu_down(&f);
+}
+
 static void test_dma_mask_clamps(void)
 {
     fixture f;
@@ -350,6 +385,8 @@ int main(int argc, char **argv)
     g_test_add_func("/edu/dma/ram-to-buffer-to-ram-round-trip-copies-bytes",
                     test_dma_round_trip);
     g_test_add_func("/edu/dma/source-address-clamped-to-dma-mask", test_dma_mask_clamps);
+    g_test_add_func("/edu/harness/bar-over-ram-hides-neither-cpu-nor-dma-access",
+                    test_bar_over_ram_does_not_hide_ram);
     g_test_add_func("/edu/dma/outside-buffer-logs-and-copies-nothing",
                     test_dma_outside_buffer);
     g_test_add_func("/edu/migration/refuses-forged-timers-and-status",

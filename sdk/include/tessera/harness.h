@@ -3,7 +3,9 @@
  *
  * Link with `pkg-config --libs tessera-harness-1`. A harness owns a fresh
  * core: guest RAM at physical address 0, a root PCI bus ("pci.0") whose BARs
- * map into system memory and the I/O port space, an MSI doorbell window at
+ * map into system memory (under RAM and everything else mapped there: a BAR
+ * a guest puts over RAM does not hide it, as on the boards) and the I/O
+ * port space, an MSI doorbell window at
  * TES_HARNESS_MSI_BASE that records every MSI/MSI-X message, observable INTx
  * and sysbus interrupt lines, a virtual clock that moves only when the
  * test steps it, and a record of what plugins logged. One harness at a time
