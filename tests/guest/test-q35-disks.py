@@ -20,6 +20,10 @@ port 2 (/dev/sr0, drive "ide2-cd0").
   - QMP eject empties the drive: query-block shows tray_open and no
     "inserted", and the guest's read of /dev/sr0 fails with "No medium
     found".
+  - QMP blockdev-add of a raw node holding c.iso, blockdev-open-tray (the
+    guest's open of the empty drive closed it), blockdev-insert-medium and
+    blockdev-close-tray: query-block names c.iso
+    and the guest mounts disc c (a run-time node used by a device).
 EMULATOR (default TESSERA) runs the same boot on qemu-system-x86_64.
 """
 import hashlib
@@ -72,6 +76,14 @@ echo EMPTY-PLEASE
 read x
 sleep 1
 echo "EMPTY-READ=$(dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>&1 | head -1)"
+echo INSERT-PLEASE
+read x
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    mount -t iso9660 -o ro /dev/sr0 /mnt/cd 2>/dev/null && break
+    sleep 1
+done
+echo "C-NAME=$(cat /mnt/cd/name.txt)"
+umount /mnt/cd
 """
 
 
@@ -154,6 +166,24 @@ def step_eject(q):
     return {"eject": r, "block": q.cmd("query-block")}
 
 
+def step_insert(c_iso):
+    """A node made at run time (blockdev-add) becomes the empty drive's medium."""
+    def fn(q):
+        add = q.cmd("blockdev-add", {"driver": "raw", "node-name": "cnode", "read-only": True,
+                                     "file": {"driver": "file", "filename": c_iso}})
+        # Linux closed the tray again when the guest opened the empty
+        # /dev/sr0 (cdrom autoclose), as with a real drive: open it first.
+        opened = q.cmd("blockdev-open-tray", {"device": CD})
+        # insert-medium takes the device's id only: -cdrom's device has none,
+        # so the qdev name query-block gives (QEMU: an object path)
+        qdev = cd_entry({"block": q.cmd("query-block")}).get("qdev", "")
+        ins = q.cmd("blockdev-insert-medium", {"id": qdev, "node-name": "cnode"})
+        close = q.cmd("blockdev-close-tray", {"device": CD})
+        return {"add": add, "open": opened, "insert": ins, "close": close,
+                "block": q.cmd("query-block")}
+    return fn
+
+
 def cd_entry(res):
     for e in res.get("block", {}).get("return", []):
         if e.get("device") == CD:
@@ -178,7 +208,7 @@ def check_hda(c, hda):
                                             chk.stdout.strip()))
 
 
-def check_media(c, out, b_iso, b_sha):
+def check_media(c, out, b_iso, b_sha, c_iso):
     check("-cdrom a.iso is /dev/sr0 on AHCI port 2: the guest mounts it and reads it",
           value(c, "A-MOUNT") == "0" and value(c, "A-NAME") == "disc a", repr(value(c, "A-NAME")))
     locked = out.get("locked", {})
@@ -212,6 +242,17 @@ def check_media(c, out, b_iso, b_sha):
           repr(cd_entry(ej)))
     check("the guest reads an empty drive: No medium found",
           "No medium found" in (value(c, "EMPTY-READ") or ""), repr(value(c, "EMPTY-READ")))
+    ins = out.get("insert", {})
+    check("QMP blockdev-add of a raw node, blockdev-open-tray, blockdev-insert-medium into "
+          "the empty drive and blockdev-close-tray succeed",
+          ins.get("add") == {"return": {}} and ins.get("open") == {"return": {}}
+          and ins.get("insert") == {"return": {}}
+          and ins.get("close") == {"return": {}}, repr(ins))
+    check("query-block then shows the run-time node's image inserted, tray closed",
+          cd_entry(ins).get("inserted", {}).get("file") == c_iso
+          and cd_entry(ins).get("tray_open") is False, repr(cd_entry(ins)))
+    check("the guest mounts the inserted disc and reads its file",
+          value(c, "C-NAME") == "disc c", repr(value(c, "C-NAME")))
 
 
 def run(emu, parts, wd):
@@ -224,12 +265,14 @@ def run(emu, parts, wd):
     a_iso = make_iso(wd, "a", pattern(100 * 1024, b"a"))
     b_data = pattern(300 * 1024 + 5, b"b")
     b_iso = make_iso(wd, "b", b_data)
+    c_iso = make_iso(wd, "c", pattern(40 * 1024, b"c"))
     qmp_path = os.path.join(wd, "qmp.sock")
     out = {}
     actions = {
         "LOCKED-EJECT-PLEASE": qmp_step(qmp_path, out, "locked", step_locked),
         "CHANGE-PLEASE": qmp_step(qmp_path, out, "change", step_change(b_iso)),
         "EMPTY-PLEASE": qmp_step(qmp_path, out, "eject", step_eject),
+        "INSERT-PLEASE": qmp_step(qmp_path, out, "insert", step_insert(c_iso)),
     }
     argv = [emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-nographic", "-no-reboot",
             "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE,
@@ -242,7 +285,7 @@ def run(emu, parts, wd):
           b.tail())
     check("poweroff -f ends the emulator with exit status 0", b.status == 0, b.tail())
     check_hda(b.console, hda)
-    check_media(b.console, out, b_iso, hashlib.sha256(b_data).hexdigest())
+    check_media(b.console, out, b_iso, hashlib.sha256(b_data).hexdigest(), c_iso)
 
 
 def main():
