@@ -132,6 +132,7 @@ static bool mg_init(mg *m)
     w32(m->ram + QINFO + 24, CI);
     w32(m->ram + PI, 0);
     w32(m->ram + CI, 0);
+    m->consumer = 0; /* m is reused from run to run: a new device starts at 0 */
     if (polled(m, f) != S_OK) {
         return false;
     }
