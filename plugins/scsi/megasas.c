@@ -344,7 +344,7 @@ static uint32_t do_scsi(megasas *s, mcmd *c, const uint8_t *hdr)
     uint32_t id = hdr[FR_TARGET], lun = hdr[FR_LUN], st;
     unsigned cdb_len = hdr[FR_CDB_LEN];
     tes_scsi_dir dir = frame_dir(c->flags);
-    msgl *sgl;
+    msgl *sgl = &s->io_sgl;
 
     sense_setup(c, hdr);
     if (cdb_len == 0 || cdb_len > 16) {
@@ -358,17 +358,12 @@ static uint32_t do_scsi(megasas *s, mcmd *c, const uint8_t *hdr)
         mfi_guest_error(s, "pass-through with data but no direction (flags 0x%x)", c->flags);
         return MFI_STAT_INVALID_PARAMETER;
     }
-    sgl = malloc(sizeof(*sgl));
-    if (!sgl) {
-        return MFI_STAT_SCSI_IO_FAILED;
-    }
     st = dir == TES_SCSI_DIR_NONE ? (sgl->n = 0, MFI_STAT_OK)
                                   : mfi_sgl_read(s, c->frame, SGL_PASS, c->flags,
                                                  hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = scsi_submit(s, c, id, lun, hdr + FR_CDB, cdb_len, dir, sgl);
     }
-    free(sgl);
     return st;
 }
 
@@ -380,7 +375,7 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     uint32_t id = hdr[FR_TARGET], st;
     uint64_t lba = mfi_le32(hdr + FR_LBA_LO) | (uint64_t)mfi_le32(hdr + FR_LBA_HI) << 32;
     uint8_t cdb[16] = {write ? 0x8a : 0x88, hdr[FR_LUN] & 0x08};
-    msgl *sgl;
+    msgl *sgl = &s->io_sgl;
 
     sense_setup(c, hdr);
     if (!ld_present(s, id)) {
@@ -388,16 +383,11 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     }
     st_be64(cdb + 2, lba);
     st_be32(cdb + 10, mfi_le32(hdr + FR_XFER_LEN));
-    sgl = malloc(sizeof(*sgl));
-    if (!sgl) {
-        return MFI_STAT_SCSI_IO_FAILED;
-    }
     st = mfi_sgl_read(s, c->frame, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = scsi_submit(s, c, id, 0, cdb, 16,
                          write ? TES_SCSI_DIR_TO_DEV : TES_SCSI_DIR_FROM_DEV, sgl);
     }
-    free(sgl);
     return st;
 }
 
@@ -560,7 +550,7 @@ static void handle_frame(megasas *s, uint64_t addr)
         mfi_guest_error(s, "frame at 0x%llx is not in RAM: dropped", (unsigned long long)addr);
         return;
     }
-    c = calloc(1, sizeof(*c));
+    c = malloc(sizeof(*c)); /* not calloc: that skips glibc's per-thread cache */
     if (!c) {
         return;
     }
