@@ -1,7 +1,9 @@
 """Shared pieces of the guest tests and the boot benchmark: fetch the Debian
 arm64 guest (scripts/guest-arm64), build a per-test initramfs archive, boot
 an emulator with it and capture the serial console."""
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,21 +25,43 @@ class GuestError(Exception):
     """The guest parts could not be prepared (not a guest failure)."""
 
 
-def guest_parts(tools=False):
-    """Run scripts/guest-arm64 (cached after the first time); returns its
+def guest_parts(tools=False, arch="arm64"):
+    """Run scripts/guest-ARCH (cached after the first time); returns its
     KEY=VALUE output as a dict (KERNEL, INITRD, KVER, MODULES, and TOOLS
-    with tools=True: Debian's blkdiscard and mkfs.ext4 archive)."""
-    script = os.path.join(SRC_ROOT, "scripts", "guest-arm64")
+    with tools=True on arm64: Debian's blkdiscard and mkfs.ext4 archive)."""
+    script = os.path.join(SRC_ROOT, "scripts", "guest-" + arch)
     p = subprocess.run([script] + (["--tools"] if tools else []), capture_output=True,
                        text=True)
     if p.returncode != 0:
-        raise GuestError("scripts/guest-arm64 failed (status %d):\n%s"
-                         % (p.returncode, p.stderr.strip()))
+        raise GuestError("scripts/guest-%s failed (status %d):\n%s"
+                         % (arch, p.returncode, p.stderr.strip()))
     parts = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
     for key in ("KERNEL", "INITRD"):
         if not os.path.exists(parts.get(key, "")):
-            raise GuestError("scripts/guest-arm64 gave no usable %s" % key)
+            raise GuestError("scripts/guest-%s gave no usable %s" % (arch, key))
     return parts
+
+
+def amd64_parts():
+    """scripts/guest-amd64's parts (Debian's amd64 kernel; no tools archive)."""
+    return guest_parts(arch="amd64")
+
+
+def value(console, key):
+    """VALUE of the first console line KEY=VALUE a test script printed."""
+    m = re.search(r"^%s=(.*)$" % re.escape(key), console, re.M)
+    return m.group(1).strip() if m else None
+
+
+def pattern(n, seed):
+    """n deterministic bytes from seed (bytes): what the host writes to an
+    image and later compares with what the guest read."""
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
+        i += 1
+    return bytes(out[:n])
 
 
 def assemble(workdir, name, source):

@@ -34,6 +34,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
+from guestlib import amd64_parts, pattern, value  # noqa: E402
 from tesstest import check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 480
@@ -74,35 +75,6 @@ echo "VDA HOST-MD5=$(dd if=/dev/vda bs=65536 count=%(blocks)d iflag=direct 2>/de
 | md5sum | cut -d' ' -f1)"
 echo "FAULTS=$(dmesg | grep -c 'DMAR: \\[DMA')"
 """
-
-
-def guest_parts():
-    script = os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")
-    p = subprocess.run([script], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise guestlib.GuestError("scripts/guest-amd64 failed (status %d):\n%s"
-                                  % (p.returncode, p.stderr.strip()))
-    parts = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
-    for key in ("KERNEL", "INITRD"):
-        if not os.path.exists(parts.get(key, "")):
-            raise guestlib.GuestError("scripts/guest-amd64 gave no usable %s" % key)
-    return parts
-
-
-def pattern(n, seed):
-    out = bytearray()
-    i = 0
-    while len(out) < n:
-        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
-        i += 1
-    return bytes(out[:n])
-
-
-def value(console, key):
-    for line in console.splitlines():
-        if line.startswith(key + "="):
-            return line.split("=", 1)[1].strip()
-    return None
 
 
 def make_disk(wd):
@@ -184,7 +156,7 @@ def check_disk(c, wd, img):
 
 
 def run(emu, wd):
-    parts = guest_parts()
+    parts = amd64_parts()
     mods = guestlib.module_files(parts, ["nvme", "virtio_pci", "virtio_blk"])
     script = TEST_SCRIPT % {"insmod": guestlib.insmod_script(mods),
                             "blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,

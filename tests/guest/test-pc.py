@@ -39,6 +39,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
+from guestlib import amd64_parts, pattern, value  # noqa: E402
 from tesstest import check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
@@ -104,35 +105,6 @@ dd if=/tmp/p of=/dev/sda bs=4096 seek=%(gseek)d oflag=direct conv=notrunc 2>/dev
 echo "HDA DD-STATUS=$?"
 sync
 """
-
-
-def guest_parts():
-    script = os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")
-    p = subprocess.run([script], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise guestlib.GuestError("scripts/guest-amd64 failed (status %d):\n%s"
-                                  % (p.returncode, p.stderr.strip()))
-    parts = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
-    for key in ("KERNEL", "INITRD"):
-        if not os.path.exists(parts.get(key, "")):
-            raise guestlib.GuestError("scripts/guest-amd64 gave no usable %s" % key)
-    return parts
-
-
-def pattern(n, seed):
-    out = bytearray()
-    i = 0
-    while len(out) < n:
-        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
-        i += 1
-    return bytes(out[:n])
-
-
-def value(console, key):
-    for line in console.splitlines():
-        if line.startswith(key + "="):
-            return line.split("=", 1)[1].strip()
-    return None
 
 
 def pci_lines(console):
@@ -268,7 +240,7 @@ def check_hda(c, wd, hda):
 
 
 def run(emu, wd):
-    parts = guest_parts()
+    parts = amd64_parts()
     mods = guestlib.module_files(parts, ["e1000", "virtio_pci", "virtio_blk", "ata_piix", "sd_mod"])
     dhcp = os.path.join(wd, "dhcp.sh")
     with open(dhcp, "w") as f:

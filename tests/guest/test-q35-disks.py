@@ -35,6 +35,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
+from guestlib import pattern, value  # noqa: E402
 from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 420  # the meson timeout is 600 s
@@ -87,15 +88,6 @@ umount /mnt/cd
 """
 
 
-def pattern(n, seed):
-    out = bytearray()
-    h = seed
-    while len(out) < n:
-        h = hashlib.sha256(h).digest()
-        out += h
-    return bytes(out[:n])
-
-
 def make_iso(wd, name, data):
     src = os.path.join(wd, name + "-src")
     os.makedirs(src)
@@ -121,13 +113,6 @@ def make_hda(wd):
     subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, hda], check=True)
     os.unlink(raw)
     return hda
-
-
-def value(console, key):
-    for line in console.splitlines():
-        if line.startswith(key + "="):
-            return line.split("=", 1)[1].strip()
-    return None
 
 
 def qmp_step(qmp_path, out, name, fn):

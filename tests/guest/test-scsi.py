@@ -31,6 +31,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
+from guestlib import amd64_parts, pattern, value  # noqa: E402
 from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
@@ -113,16 +114,6 @@ echo "DMESG-BAD=$(dmesg | grep -c -E 'BUG:|Internal error: Oops|Kernel panic')"
        "gseek": GUEST_OFF // 4096, "doff": DISCARD_OFF, "dlen": DISCARD_LEN}
 
 
-def pattern(n, seed):
-    """n deterministic bytes."""
-    out = bytearray()
-    i = 0
-    while len(out) < n:
-        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
-        i += 1
-    return bytes(out[:n])
-
-
 def make_image(path, seed):
     """IMAGE_SIZE bytes: the seed's pattern at 0, 0xAA around the discard
     range, sparse elsewhere."""
@@ -163,21 +154,6 @@ def qmp_action(qmp_path, cmd, args, out, qtree=False):
             out[cmd] = {"error": repr(e)}
         b.send("done\n")
     return act
-
-
-def value(console, key):
-    m = re.search(r"^%s=(.*)$" % re.escape(key), console, re.M)
-    return m.group(1).strip() if m else None
-
-
-def amd64_parts():
-    """scripts/guest-amd64's KEY=VALUE output (cached after the first run)."""
-    script = os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")
-    p = subprocess.run([script], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise guestlib.GuestError("scripts/guest-amd64 failed (status %d):\n%s"
-                                  % (p.returncode, p.stderr.strip()))
-    return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
 
 
 def emulator_argv(arch, emu, parts, initrd, extra):
