@@ -5,8 +5,9 @@ check. TAP output.
 
     test-pc.py TESSERA [EMULATOR]
 
-The command line is the tutorial's base line on pc: -M pc -smp 2 -m 4096M
--net nic -net user (pc's default NIC, an e1000), plus a virtio-blk-pci disk
+The command line is the tutorial's base line on pc: -M pc -smp 4 -m 4096M
+-net nic -net user,hostfwd=tcp::PORT-:22 (pc's default NIC, an e1000)
+-serial stdio (-display none for its -vnc), plus a virtio-blk-pci disk
 at pci.0 slot 4 and the tutorial's conventional bridge (-device
 pci-bridge,id=bridge0,chassis_nr=1 -device e1000,bus=bridge0,addr=0x3).
 The guest judges:
@@ -26,6 +27,7 @@ The guest judges:
     put there and takes an O_DIRECT write; qemu-img check then finds the
     image clean and the write in it;
   - RAM above 4 GiB (3 GiB below, 1 GiB above): MemTotal near 4 GiB;
+    4 CPUs; the hostfwd port accepts a connection from the host;
   - `poweroff -f` (ACPI S5: PIIX4 SLP_TYP 0) ends the emulator with 0.
 Kernel command line: console=ttyS0 panic=-1 cryptomgr.notests no_timer_check.
 EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
@@ -33,6 +35,7 @@ EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -71,6 +74,7 @@ echo "LINKS=$(ls -d /sys/bus/acpi/devices/PNP0C0F:* 2>/dev/null | wc -l)"
 echo "PIRQRC=$(dd if=/sys/bus/pci/devices/0000:00:01.0/config bs=1 skip=96 count=4 \
 2>/dev/null | od -An -tu1 | tr -s ' ')"
 echo "MEMTOTAL=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2)"
+echo "NPROC=$(grep -c ^processor /proc/cpuinfo)"
 for n in /sys/class/net/eth*; do
     echo "NIC $(basename $n) $(readlink -f $n/device) $(basename $(readlink $n/device/driver))"
 done
@@ -89,6 +93,8 @@ while [ "$(cat /sys/class/net/$ETH/carrier 2>/dev/null)" != 1 ] && [ $i -lt 50 ]
 done
 echo "CARRIER=$(cat /sys/class/net/$ETH/carrier 2>/dev/null)"
 udhcpc -i $ETH -n -q -t 10 -T 2 -s /dhcp.sh
+echo HOSTFWD-PLEASE
+read x
 echo "IRQS-BEGIN"
 grep eth /proc/interrupts
 echo "IRQS-END"
@@ -127,10 +133,18 @@ def nics(console):
     return out
 
 
-def argv_for(emu, parts, initrd, img, hda):
-    return [emu, "-M", "pc", "-cpu", "qemu64", "-smp", "2", "-m", "4096M", "-nographic",
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def argv_for(emu, parts, initrd, img, hda, port):
+    # The tutorial's base line (-serial stdio with -display none for its -vnc)
+    return [emu, "-M", "pc", "-cpu", "qemu64", "-smp", "4", "-m", "4096M",
+            "-display", "none", "-serial", "stdio",
             "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", CMDLINE,
-            "-net", "nic", "-net", "user",
+            "-net", "nic", "-net", "user,hostfwd=tcp:127.0.0.1:%d-:22" % port,
             "-drive", "file=%s,if=none,id=d0,format=raw" % img,
             "-device", "virtio-blk-pci,drive=d0,bus=pci.0,addr=0x4",
             "-device", "pci-bridge,id=bridge0,chassis_nr=1,bus=pci.0,addr=0x5",
@@ -254,9 +268,25 @@ def run(emu, wd):
         f.truncate(IMAGE_SIZE)
         f.write(pattern(PATTERN_LEN, b"host"))
     hda = make_hda(wd)
-    b = guestlib.Boot(argv_for(emu, parts, initrd, img, hda), BOOT_TIMEOUT)
+    port = free_port()
+    fwd = {}
+
+    def hostfwd(boot):
+        """hostfwd=tcp::PORT-:22 listens on the host while the guest runs."""
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                fwd["connected"] = True
+        except OSError as e:
+            fwd["error"] = repr(e)
+        boot.send("go\n")
+
+    b = guestlib.Boot(argv_for(emu, parts, initrd, img, hda, port), BOOT_TIMEOUT,
+                      actions={"HOSTFWD-PLEASE": hostfwd})
     c = b.console
     check_boot(b)
+    check("-smp 4: the guest runs 4 CPUs", value(c, "NPROC") == "4", b.tail())
+    check("-net user,hostfwd=tcp::PORT-:22: the host port accepts a connection",
+          fwd.get("connected") is True, repr(fwd))
     check_chipset(c)
     check_irqs(c)
     check_net(c)
