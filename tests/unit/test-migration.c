@@ -855,8 +855,12 @@ static void test_transport_file_migrate_and_incoming(void)
     g_assert_cmpint(runstate_get(), ==, RUN_POSTMIGRATE);
     scramble(ram);
     core_autostart = false;
+    /* The loading thread takes the lock to finish: hold it so the state
+     * between start and finish is seen (without, a fast load races us). */
+    core_lock();
     g_assert_true(migrate_incoming(uri, &err));
     g_assert_cmpint(runstate_get(), ==, RUN_INMIGRATE);
+    core_unlock();
     wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "completed");
     g_assert_cmpint(runstate_get(), ==, RUN_PAUSED); /* -S: stays paused */
