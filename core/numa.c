@@ -580,3 +580,22 @@ const char *numa_node_memdev(unsigned i)
 {
     return i < numa.nb_nodes ? numa.node[i].memdev : NULL;
 }
+
+/* QEMU's HMP "info numa" (without hotplugged memory: "plugged: 0 MB"). */
+void numa_info_print(GString *out)
+{
+    const tes_topology *t = machine_topology();
+
+    g_string_append_printf(out, "%u nodes\n", t->nodes);
+    for (unsigned i = 0; i < t->nodes; i++) {
+        g_string_append_printf(out, "node %u cpus:", i);
+        for (unsigned c = 0; c < t->max_cpus; c++) {
+            if (t->cpu_node[c] == i) {
+                g_string_append_printf(out, " %u", c);
+            }
+        }
+        g_string_append_printf(out, "\nnode %u size: %" G_GUINT64_FORMAT " MB\n", i,
+                               t->node_mem[i] >> 20);
+        g_string_append_printf(out, "node %u plugged: 0 MB\n", i);
+    }
+}

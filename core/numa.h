@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 #include <tessera/tessera.h>
 
 #include "cli.h"
@@ -30,6 +31,8 @@ bool numa_complete(uint64_t ram_size, const char *arch, char **errp);
 const tes_topology *machine_topology(void);
 /* Node i's memdev= backend, NULL when the nodes use mem= (or none). */
 const char *numa_node_memdev(unsigned i);
+/* HMP "info numa", QEMU's lines. */
+void numa_info_print(GString *out);
 /* Forget -smp and -numa (unit tests). */
 void numa_reset(void);
 

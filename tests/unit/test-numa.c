@@ -62,6 +62,14 @@ static void test_tutorial_line(void)
     g_assert_false(t->distance_given);
     g_assert_cmpuint(t->distance[0 * 2 + 1], ==, 20);
     g_assert_cmpuint(t->distance[1 * 2 + 1], ==, 10);
+    {
+        GString *out = g_string_new(NULL);
+        numa_info_print(out);
+        g_assert_cmpstr(out->str, ==, "2 nodes\nnode 0 cpus: 0 1\nnode 0 size: 2048 MB\n"
+                        "node 0 plugged: 0 MB\nnode 1 cpus: 2 3\nnode 1 size: 256 MB\n"
+                        "node 1 plugged: 0 MB\n");
+        g_string_free(out, TRUE);
+    }
 }
 
 /* A distance given one way is taken for the other as well. */
