@@ -80,7 +80,8 @@ static bool apply_defaults(tes_device *m, char **errp)
                        MAX(machine_cfg.smp, machine_smp_max));
         return false;
     }
-    if (!numa_complete(machine_cfg.ram_size, ops->arch, errp)) {
+    if (!numa_complete(machine_cfg.ram_size, ops->arch, MAX(machine_cfg.smp, machine_smp_max),
+                       errp)) {
         return false;
     }
     if (!machine_cfg.cpu_model) {

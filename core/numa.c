@@ -547,9 +547,16 @@ static void publish(void)
     };
 }
 
-bool numa_complete(uint64_t ram_size, const char *arch, char **errp)
+bool numa_complete(uint64_t ram_size, const char *arch, unsigned cpus, char **errp)
 {
     ensure_topology();
+    if (numa.smp.max_cpus < cpus) {
+        /* No -smp topology reached us (a machine made by a test with
+         * machine_cfg.smp alone): one socket of that many cores, as
+         * QEMU's -smp N. No -numa cpus= can name those CPUs yet. */
+        cli_smp t = {cpus, cpus, 1, 1, 1, cpus, 1};
+        topology_set(&t);
+    }
     if (!check_levels(arch, errp)) {
         return false;
     }

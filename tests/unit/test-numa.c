@@ -43,7 +43,7 @@ static void test_tutorial_line(void)
     const tes_topology *t;
 
     g_assert_true(setup("4,sockets=2,cores=2,threads=1", numa, &err));
-    g_assert_true(numa_complete(2304 * MiB, "x86_64", &err));
+    g_assert_true(numa_complete(2304 * MiB, "x86_64", 1, &err));
     g_assert_null(err);
     t = machine_topology();
     g_assert_cmpuint(t->cpus, ==, 4);
@@ -82,7 +82,7 @@ static void test_dist_symmetric_fill(void)
     const tes_topology *t;
 
     g_assert_true(setup("3", numa, &err));
-    g_assert_true(numa_complete(3 * 64 * MiB, "aarch64", &err));
+    g_assert_true(numa_complete(3 * 64 * MiB, "aarch64", 1, &err));
     t = machine_topology();
     g_assert_true(t->distance_given);
     g_assert_cmpuint(t->distance[1 * 3 + 0], ==, 15);
@@ -102,7 +102,7 @@ static void test_dist_pair_missing(void)
     char *err = NULL;
 
     g_assert_true(setup(NULL, numa, &err));
-    g_assert_false(numa_complete(3 * 64 * MiB, "x86_64", &err));
+    g_assert_false(numa_complete(3 * 64 * MiB, "x86_64", 1, &err));
     g_assert_cmpstr(err, ==, "-numa dist: The distance between node 0 and 2 is missing, at "
                     "least one distance value between each nodes should be provided.");
     g_free(err);
@@ -117,7 +117,7 @@ static void test_numa_cpu_by_position(void)
     const tes_topology *t;
 
     g_assert_true(setup("8,sockets=2,cores=2,threads=2", numa, &err));
-    g_assert_true(numa_complete(128 * MiB, "x86_64", &err));
+    g_assert_true(numa_complete(128 * MiB, "x86_64", 1, &err));
     t = machine_topology();
     g_assert_cmpuint(t->cpu_node[3], ==, 0); /* socket 0 */
     g_assert_cmpuint(t->cpu_node[4], ==, 1); /* socket 1, core 0, thread 0 */
@@ -171,7 +171,7 @@ static void test_errors(void)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *err = NULL;
         bool ok = setup(cases[i].smp, cases[i].numa, &err) &&
-                  numa_complete(cases[i].ram ? cases[i].ram : 64 * MiB, "aarch64", &err);
+                  numa_complete(cases[i].ram ? cases[i].ram : 64 * MiB, "aarch64", 1, &err);
 
         g_assert_false(ok);
         g_assert_cmpstr(err, ==, cases[i].err);
@@ -194,7 +194,7 @@ static void test_mem_and_memdev_mixed(void)
     for (unsigned i = 0; mixed[i]; i++) {
         g_assert_true(numa_parse(mixed[i], &err));
     }
-    g_assert_false(numa_complete(128 * MiB, "x86_64", &err));
+    g_assert_false(numa_complete(128 * MiB, "x86_64", 1, &err));
     g_assert_cmpstr(err, ==, "-numa node: memdev option must be specified for either all or "
                     "no nodes");
     g_free(err);
@@ -286,7 +286,7 @@ static void test_machine_ram_from_memdevs(void)
     for (unsigned i = 0; numa[i]; i++) {
         g_assert_true(numa_parse(numa[i], &err));
     }
-    g_assert_true(numa_complete(12 * MiB, "x86_64", &err));
+    g_assert_true(numa_complete(12 * MiB, "x86_64", 1, &err));
     g_assert_false(memdev_claim("a", "x", &err));
     g_clear_pointer(&err, g_free);
     machine_cfg.ram_size = 12 * MiB;
