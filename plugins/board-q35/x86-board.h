@@ -42,6 +42,7 @@ typedef struct x86_board {
     uint8_t *acpi;             /* the tables, built by the machine */
     size_t acpi_len;
     tes_device *pm;            /* its input 0 is the power button */
+    uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
 } x86_board;
 
 /* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */

@@ -89,13 +89,14 @@ static x86_topo topo_get(void)
 
 uint32_t x86_topo_apic_id(unsigned index)
 {
-    x86_topo x = topo_get();
-    unsigned thread = index % x.threads, core = (index / x.threads) % x.cores;
-    unsigned die = (index / (x.threads * x.cores)) % x.dies;
-    unsigned socket = index / (x.threads * x.cores * x.dies);
+    const tes_topology *t = NULL;
 
-    return socket << (x.die_bits + x.core_bits + x.smt_bits) |
-           die << (x.core_bits + x.smt_bits) | core << x.smt_bits | thread;
+    if (H->size >= offsetof(tes_host, machine_topology) + sizeof(void *) &&
+        H->machine_topology) {
+        t = H->machine_topology();
+    }
+    return t && t->threads && t->cores && t->dies && t->clusters
+               ? tes_topology_x86_apic_id(t, index) : index;
 }
 
 static bool topoext(const x86_topo *x)
