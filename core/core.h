@@ -331,6 +331,8 @@ void drive_medium_close(tes_drive *d);
 /* Open a medium into an empty drive from -drive keys (file= required,
  * format=, readonly= (else ro_def), cache=, snapshot=). */
 bool drive_medium_open(tes_drive *d, const char *optarg, bool ro_def, char **errp);
+/* The same checks and an open and close of the image, d untouched. */
+bool drive_medium_check(tes_drive *d, const char *optarg, bool ro_def, char **errp);
 void drive_set_media_ops(tes_drive *d, const tes_drive_media_ops *ops, void *opaque);
 const tes_drive_media_ops *drive_media_ops(tes_drive *d, void **opaque);
 void drive_tray_moved(tes_drive *d, bool open);
