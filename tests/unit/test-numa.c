@@ -3,6 +3,7 @@
  * core/memdev.c): what QEMU accepts completes as QEMU completes it, and
  * what it refuses is refused with its line.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -302,6 +303,29 @@ static void test_machine_ram_from_memdevs(void)
     memdevs_reset();
 }
 
+/* The SDK's bus NUMA node (pxb numa_node=): only existing nodes, -1 for
+ * none, and what was set reads back. */
+static void test_bus_numa_node(void)
+{
+    const char *numa[] = {"node", "node", NULL};
+    const tes_host *h = host_table();
+    tes_bus *bus = g_new0(tes_bus, 1);
+    char *err = NULL;
+
+    g_assert_true(setup("2", numa, &err));
+    g_assert_true(numa_complete(64 * MiB, "x86_64", 2, &err));
+    g_assert_cmpint(h->bus_numa_node(bus), ==, -1);
+    g_assert_cmpint(h->bus_set_numa_node(bus, 1), ==, 0);
+    g_assert_cmpint(h->bus_numa_node(bus), ==, 1);
+    g_assert_cmpint(h->bus_set_numa_node(bus, 2), ==, -EINVAL);
+    g_assert_cmpint(h->bus_numa_node(bus), ==, 1);
+    g_assert_cmpint(h->bus_set_numa_node(bus, -1), ==, 0);
+    g_assert_cmpint(h->bus_numa_node(bus), ==, -1);
+    g_assert_cmpint(h->machine_topology()->nodes, ==, 2);
+    g_free(bus);
+    numa_reset();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -315,5 +339,6 @@ int main(int argc, char **argv)
     g_test_add_func("/numa/object/grammar-and-errors", test_object_grammar);
     g_test_add_func("/numa/object/file-share-on-writes-reach-the-file", test_file_backend_share);
     g_test_add_func("/numa/machine-ram/nodes-memdevs-back-to-back", test_machine_ram_from_memdevs);
+    g_test_add_func("/numa/bus-node/set-get-and-range", test_bus_numa_node);
     return g_test_run();
 }
