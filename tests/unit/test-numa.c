@@ -265,6 +265,15 @@ static void test_file_backend_share(void)
     g_assert_cmpuint(len, ==, 1 << 20);
     g_assert_cmpmem(contents + 4096, 16, "guest wrote this", 16);
     g_free(contents);
+    /* a directory as mem-path: an unlinked temporary file in it */
+    {
+        g_autofree char *d = g_strdup_printf("memory-backend-file,id=d,size=64K,mem-path=%s",
+                                             dir);
+        g_assert_true(memdev_add(d, &err));
+        p = memdev_map("d", NULL, &err);
+        g_assert_nonnull(p);
+        p[65535] = 1;
+    }
     g_unlink(path);
     g_rmdir(dir);
     memdevs_reset();
