@@ -583,6 +583,11 @@ const tes_topology *machine_topology(void)
     return &numa.topo;
 }
 
+unsigned numa_nodes_given(void)
+{
+    return numa.nb_nodes;
+}
+
 const char *numa_node_memdev(unsigned i)
 {
     return i < numa.nb_nodes ? numa.node[i].memdev : NULL;

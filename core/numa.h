@@ -30,6 +30,8 @@ bool numa_parse(const char *arg, char **errp);
  * (the machine's vCPU count) stands in for a -smp never given. */
 bool numa_complete(uint64_t ram_size, const char *arch, unsigned cpus, char **errp);
 const tes_topology *machine_topology(void);
+/* -numa node options given so far (before numa_complete too). */
+unsigned numa_nodes_given(void);
 /* Node i's memdev= backend, NULL when the nodes use mem= (or none). */
 const char *numa_node_memdev(unsigned i);
 /* HMP "info numa", QEMU's lines. */
