@@ -345,6 +345,15 @@ struct tes_host {
      * iommu_platform=off. MSIs still go through interrupt remapping. Off
      * when a device is created. */
     void (*dma_set_bypass)(tes_device *dev, bool bypass);
+
+    /* ==== ABI 1.6: who is accessing an I/O region (dma.h) ==== */
+    /* While a PCI function's DMA (dma_read, dma_write, the write of
+     * msi_send) is dispatched to an I/O region, the function's requester
+     * id (bus << 8 | devfn, as pci_requester_id); -1 for every other access
+     * (a CPU, the harness, a device that is not PCI). QEMU's MemTxAttrs
+     * requester_id: a GICv3 ITS takes the DeviceID of an MSI written to
+     * GITS_TRANSLATER from it. */
+    int32_t (*dma_requester)(void);
 };
 
 #endif
