@@ -231,6 +231,8 @@ void gicv3_update_all(gicv3 *g)
     }
 }
 
+static void lpi_put(gicv3 *g, unsigned cpu, uint32_t intid, bool pending);
+
 /* Acknowledge irq (IAR): active, no longer pending (an LPI has no active
  * state), its group priority in the active priorities. */
 void gicv3_ack(gicv3 *g, unsigned cpu, unsigned irq)
@@ -240,7 +242,7 @@ void gicv3_ack(gicv3 *g, unsigned cpu, unsigned irq)
     if (irq >= GICV3_LPI_BASE) {
         prio = g->lpi_cfg[irq] & 0xfc;
         group = 1;
-        gicv3_lpi_set(g, cpu, irq, false);
+        lpi_put(g, cpu, irq, false);
     } else {
         prio = *prio_ref(g, cpu, irq);
         group = test_bit(g, B_GROUP, cpu, irq);
@@ -342,31 +344,36 @@ void gicv3_lpi_rescan(gicv3 *g, unsigned cpu)
     g->lpi_best[cpu] = best;
 }
 
-void gicv3_lpi_set(gicv3 *g, unsigned cpu, uint32_t intid, bool pending)
+/* Set or clear the pending bit of an LPI and keep the best one; the
+ * caller updates the outputs (once: an IAR must never raise a line). */
+static void lpi_put(gicv3 *g, unsigned cpu, uint32_t intid, bool pending)
 {
     uint64_t *w, bit = 1ull << (intid % 64);
-    unsigned cfg;
+    unsigned cfg, best = g->lpi_best[cpu];
 
     if (intid < GICV3_LPI_BASE || intid >= GICV3_NUM_IDS) {
         return;
     }
     w = &lpi_bitmap(g, cpu)[intid / 64];
-    cfg = g->lpi_cfg[intid];
     if (!!(*w & bit) == pending) {
         return;
     }
     *w ^= bit;
     g->lpi_count[cpu] += pending ? 1 : -1;
+    cfg = g->lpi_cfg[intid];
     if (!pending) {
-        if (g->lpi_best[cpu] == intid) {
+        if (best == intid) {
             gicv3_lpi_rescan(g, cpu);
         }
-    } else if ((cfg & 1) && (!g->lpi_best[cpu] ||
-                             (cfg & 0xfc) < (g->lpi_cfg[g->lpi_best[cpu]] & 0xfc) ||
-                             ((cfg & 0xfc) == (g->lpi_cfg[g->lpi_best[cpu]] & 0xfc) &&
-                              intid < g->lpi_best[cpu]))) {
+    } else if ((cfg & 1) && (!best || (cfg & 0xfc) < (g->lpi_cfg[best] & 0xfc) ||
+                             ((cfg & 0xfc) == (g->lpi_cfg[best] & 0xfc) && intid < best))) {
         g->lpi_best[cpu] = intid;
     }
+}
+
+void gicv3_lpi_set(gicv3 *g, unsigned cpu, uint32_t intid, bool pending)
+{
+    lpi_put(g, cpu, intid, pending);
     gicv3_update(g, cpu);
 }
 
