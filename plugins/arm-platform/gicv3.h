@@ -1,7 +1,8 @@
 /*
- * arm-gicv3: what gicv3.c (distributor, redistributors, signalling, life
- * cycle), gicv3-cpuif.c (the ICC_* system registers) and gicv3-its.c (the
- * ITS) share. Private to the arm-platform plugin.
+ * arm-gicv3: what gicv3.c (signalling, LPIs, life cycle, migration),
+ * gicv3-regs.c (distributor and redistributor registers), gicv3-cpuif.c
+ * (the ICC_* system registers) and gicv3-its.c (the ITS) share. Private
+ * to the arm-platform plugin.
  */
 #ifndef ARM_GICV3_H
 #define ARM_GICV3_H
@@ -37,6 +38,9 @@
 #define GICD_CTLR_DS 0x40
 
 #define GICR_CTLR_ENABLE_LPIS 0x1
+#define GICR_WAKER_SLEEP 0x2
+#define GICR_WAKER_ASLEEP 0x4
+#define IROUTER_MASK 0xff00ffffffull /* Aff3, Aff2..0; IRM RAZ/WI (No1N) */
 
 /* Per-interrupt bits, banked per CPU (redistributor) for IDs 0..31. */
 enum { B_GROUP, B_ENABLED, B_PEND, B_ACTIVE, B_LEVEL, B_EDGE, NUM_BITS };
@@ -88,8 +92,43 @@ typedef struct gicv3 {
     int out_level[GICV3_MAX_CPU][2];
 } gicv3;
 
+/* ---- per-interrupt state: IDs 0..31 in the redistributor of cpu ---- */
+static inline bool spi_ok(gicv3 *g, unsigned irq)
+{
+    return irq >= 32 && irq < g->num_irq && irq < GICV3_FIRST_SPECIAL;
+}
+
+static inline uint32_t *bits_word(gicv3 *g, int kind, unsigned cpu, unsigned irq)
+{
+    return irq < 32 ? &g->cpu[cpu].bits[kind] : &g->spi_bits[kind][irq / 32];
+}
+
+static inline bool test_bit(gicv3 *g, int kind, unsigned cpu, unsigned irq)
+{
+    return (*bits_word(g, kind, cpu, irq) >> (irq % 32)) & 1;
+}
+
+static inline void put_bit(gicv3 *g, int kind, unsigned cpu, unsigned irq, bool v)
+{
+    uint32_t *w = bits_word(g, kind, cpu, irq);
+
+    *w = v ? *w | (1u << (irq % 32)) : *w & ~(1u << (irq % 32));
+}
+
+static inline uint32_t pending_word(gicv3 *g, unsigned cpu, unsigned base)
+{
+    return *bits_word(g, B_PEND, cpu, base) |
+           (*bits_word(g, B_LEVEL, cpu, base) & ~*bits_word(g, B_EDGE, cpu, base));
+}
+
+static inline uint8_t *prio_ref(gicv3 *g, unsigned cpu, unsigned irq)
+{
+    return irq < 32 ? &g->cpu[cpu].prio[irq] : &g->prio[irq];
+}
+
 /* gicv3.c */
-uint32_t gicv3_id_read(uint64_t off);
+int16_t gicv3_route(gicv3 *g, uint64_t irouter);
+void gicv3_lpi_enable(gicv3 *g, unsigned cpu);
 void gicv3_update(gicv3 *g, unsigned cpu);
 void gicv3_update_all(gicv3 *g);
 uint32_t gicv3_cpu_aff(gicv3 *g, unsigned cpu);
@@ -104,6 +143,10 @@ void gicv3_lpi_set(gicv3 *g, unsigned cpu, uint32_t intid, bool pending);
 bool gicv3_lpi_pending(gicv3 *g, unsigned cpu, uint32_t intid);
 void gicv3_lpi_load_cfg(gicv3 *g, unsigned cpu, uint32_t intid, uint32_t n);
 void gicv3_lpi_rescan(gicv3 *g, unsigned cpu);
+
+/* gicv3-regs.c */
+uint32_t gicv3_id_read(uint64_t off);
+extern const tes_mem_ops gicv3_dist_ops, gicv3_redist_ops;
 
 /* gicv3-cpuif.c */
 extern const tes_cpu_sysregs gicv3_sysregs;

@@ -4,8 +4,8 @@
  * plugin providing "pl011" wins over this one for that type only):
  *
  *   arm-gic    GICv2 interrupt controller + GICv2m MSI frame (gic.c)
- *   arm-gicv3  GICv3 interrupt controller + ITS (gicv3.c, gicv3-cpuif.c,
- *              gicv3-its.c)
+ *   arm-gicv3  GICv3 interrupt controller + ITS (gicv3.c, gicv3-regs.c,
+ *              gicv3-cpuif.c, gicv3-its.c)
  *   pl011      PrimeCell UART (pl011.c), a platform device
  *   pl031      PrimeCell RTC (pl031.c), a platform device
  *
