@@ -7,11 +7,15 @@ drivers are the judges. TAP output.
     test-arm64-gicv3.py TESSERA CASE [EMULATOR]
 
 CASE (each boots once):
-  gicv3   16 vCPUs come online (PSCI, SGIs with range selectors past CPU
-          15 are not needed: Aff0 < 16), the timer PPIs and the UART SPI
-          are GICv3 interrupts, every CPU took IPIs; nvme0q0..q16 are
-          ITS-MSI interrupts that fired, and the guest reads the pattern
-          the host wrote and writes one the host finds (data through LPIs)
+  gicv3   16 vCPUs come online (PSCI CPU_ON, then each finds its
+          redistributor by affinity), the timer PPIs and the UART SPI are
+          GICv3 interrupts, every CPU took IPIs (ICC_SGI1R_EL1); nvme0q0..
+          q16 are ITS-MSI interrupts that fired, and the guest reads the
+          pattern the host wrote and writes one the host finds (its I/O
+          completes through LPIs the ITS translated)
+
+One boot of -smp 16 carries it all: on a loaded 2-core host it reaches
+userspace in a few seconds (QEMU's TCG takes about 30 s on the same line).
 
 EMULATOR (default: TESSERA) runs the same checks on qemu-system-aarch64.
 """

@@ -252,6 +252,42 @@ static void test_sgi_other_cpu(void)
     down(&f);
 }
 
+/* vCPU 18 has MPIDR Aff0 18: RS 1, TargetList bit 2 (Linux needs
+ * GICD_TYPER.RSS and ICC_CTLR_EL1.RSS for vCPUs past 15). */
+static void test_sgi_range_selector(void)
+{
+    tes_harness *h = tes_harness_new(1 << 20);
+    const tes_host *host;
+    tes_cpu *cpu[20];
+    tes_device *dev;
+    uint64_t v = 0;
+
+    g_assert_true(tes_harness_load(h, plugin_path) && tes_harness_load(h, cpu_plugin_path));
+    host = tes_harness_host(h);
+    for (unsigned i = 0; i < 20; i++) {
+        cpu[i] = tes_harness_cpu(h, "cortex-a57", i);
+    }
+    dev = tes_harness_device(h, "arm-gicv3", "num-cpu=20");
+    g_assert_nonnull(dev);
+    host->region_add(host->system_memory(), REDIST, host->dev_mmio(dev, 1), 0);
+    host->dev_connect_irq(dev, 18, host->cpu_irq_in(cpu[18], TES_ARM_IRQ));
+    g_assert_true(host->cpu_sysreg_read(cpu[0], ICC_CTLR, &v));
+    g_assert_cmphex(v & (1u << 18), !=, 0); /* RSS */
+    tes_harness_write(h, SGI(18) + 0x80, 1u << 7, 4);  /* Group 1 */
+    tes_harness_write(h, SGI(18) + 0x100, 1u << 7, 4); /* enabled */
+    host->cpu_sysreg_write(cpu[18], ICC_PMR, 0xf0);
+    host->cpu_sysreg_write(cpu[18], ICC_IGRPEN1, 1);
+    host->cpu_sysreg_write(cpu[0], ICC_SGI1R, 7ull << 24 | 1ull << 44 | 1u << 2);
+    g_assert_cmpint(((arm_cpu *)tes_harness_cpu_state(cpu[18]))->irq_line, ==, 0);
+    /* Pending, but Group 1 is still disabled at the distributor. */
+    host->region_add(host->system_memory(), DIST, host->dev_mmio(dev, 0), 0);
+    tes_harness_write(h, DIST, 2, 4); /* GICD_CTLR.EnableGrp1 */
+    g_assert_cmpint(((arm_cpu *)tes_harness_cpu_state(cpu[18]))->irq_line, ==, 1);
+    g_assert_true(host->cpu_sysreg_read(cpu[18], ICC_IAR1, &v));
+    g_assert_cmpuint(v, ==, 7);
+    tes_harness_free(h);
+}
+
 /* ---- ITS ---- */
 
 static void cmd(fixture *f, uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
@@ -417,6 +453,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gicv3/cpuif/pmr-masks-and-priorities-preempt", test_priority_mask);
     g_test_add_func("/gicv3/cpuif/eoimode1-dir-deactivates", test_eoimode);
     g_test_add_func("/gicv3/sgi/sgi1r-reaches-the-target-cpu-only", test_sgi_other_cpu);
+    g_test_add_func("/gicv3/sgi/range-selector-reaches-cpu-18", test_sgi_range_selector);
     g_test_add_func("/gicv3/its/mapd-mapc-mapti-translater-pends-lpi-on-its-cpu",
                     test_its_translate);
     g_test_add_func("/gicv3/its/device-id-is-the-requester-unmapped-dropped",
