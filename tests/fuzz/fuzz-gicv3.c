@@ -183,7 +183,9 @@ static void its_cmd(fz *f)
 
     c[0] = ops[fz_u8(f) % sizeof(ops)] | (uint64_t)(fz_u16(f) & 0x3f) << 32;
     c[1] = (fz_u8(f) & 0x1f) | (uint64_t)(8192 + (fz_u16(f) & 0x3fff)) << 32;
-    c[2] = 1ull << 63 | ITT | (uint64_t)(fz_u8(f) % 3) << 16 | (fz_u8(f) & 3);
+    /* MAPD's ITT address and the RDbase of MAPC/SYNC/MOVALL share DW2. */
+    c[2] = 1ull << 63 | ((c[0] & 0xff) == 0x08 ? ITT : (uint64_t)(fz_u8(f) % 3) << 16) |
+           (fz_u8(f) & 3);
     c[3] = (uint64_t)(fz_u8(f) % 3) << 16;
     if (fz_u8(f) & 1) {
         c[1] = fz_u64(f);
