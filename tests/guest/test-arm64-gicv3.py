@@ -111,8 +111,11 @@ def run_gicv3(emu, parts, wd):
                                   modules=mods)
     extra = ["-drive", "file=%s,if=none,format=raw,id=d0" % img,
              "-device", "nvme,drive=d0,serial=gicv3,max_ioqpairs=%d" % SMP]
+    # nowatchdog: 16 vCPUs on a loaded 2-core host may not all run within
+    # the soft-lockup threshold (QEMU's TCG printed "BUG: soft lockup" on
+    # this line at load 20); the test studies the GIC, not the scheduler.
     argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=SMP,
-                                  append=guestlib.CMDLINE + " quiet", extra=extra)
+                                  append=guestlib.CMDLINE + " quiet nowatchdog", extra=extra)
     argv[argv.index("virt")] = "virt,gic-version=3"
     b = guestlib.Boot(argv, BOOT_TIMEOUT)
     rows = irq_lines(b.console)
