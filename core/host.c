@@ -345,6 +345,7 @@ static const tes_host table = {
     .bus_set_numa_node = host_bus_set_numa_node,
     .bus_numa_node = host_bus_numa_node,
     .memdev_region = host_memdev_region,
+    .dma_requester = dma_requester,
 };
 
 const tes_host *host_table(void)
@@ -397,7 +398,9 @@ PIN(tes_host, dma_set_bypass, 1000);
 /* ABI 1.6 appended topology, NUMA and memory backends (machine.h). */
 PIN(tes_host, machine_topology, 1008);
 PIN(tes_host, memdev_region, 1040);
-static_assert(sizeof(tes_host) == 1048, "tes_host 1.6 size");
+/* ABI 1.6, continued: dma_requester (dma.h). */
+PIN(tes_host, dma_requester, 1048);
+static_assert(sizeof(tes_host) == 1056, "tes_host 1.6 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
