@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "viommu.h"
 #include "vtd.h"
 
 const tes_host *iommu_host;
@@ -538,8 +539,8 @@ static int iommu_plugin_init(const tes_host *host)
     return 0;
 }
 
-static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, NULL};
+static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, &viommu_type, NULL};
 
 TES_PLUGIN_DEFINE(.name = "iommu", .version = "0.1.0", .license = "MIT",
-                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35",
+                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35, virtio-iommu",
                   .types = iommu_types, .init = iommu_plugin_init);
