@@ -439,9 +439,17 @@ static int find_root(viommu *s, const tes_fdt_iface **fdt, const tes_acpi_iface 
         H->error(s->dev, "virtio-iommu: only virtio-iommu-pci is supported (no virtio-mmio)");
         return -ENOTSUP;
     }
+    /* A board registers one of the two (and a process that built another
+     * board before may still list the other, with no root bus now). */
     *fdt = H->iface_lookup(TES_FDT_IFACE, TES_FDT_IFACE_VERSION);
-    *acpi = *fdt ? NULL : H->iface_lookup(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION);
-    s->root = *fdt ? (*fdt)->pci_root() : *acpi ? (*acpi)->pci_root(0) : NULL;
+    *acpi = H->iface_lookup(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION);
+    s->root = *fdt ? (*fdt)->pci_root() : NULL;
+    if (s->root) {
+        *acpi = NULL;
+    } else {
+        *fdt = NULL;
+        s->root = *acpi ? (*acpi)->pci_root(0) : NULL;
+    }
     if (!s->root) {
         H->error(s->dev, "virtio-iommu: the machine describes no PCI root bus to the guest "
                  "(it works on virt and q35)");
