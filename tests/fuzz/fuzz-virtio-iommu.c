@@ -160,7 +160,7 @@ static uint32_t put_request(fz *f, uint8_t *r)
         memcpy(r + 16, &end, 8);
         memcpy(r + 24, &phys, 8);
         memcpy(r + 32, &flags, 4);
-        return 36;
+        return type == 3 ? 36 : 28;
     }
     memcpy(r + 4, &ep, 4);
     return 72;
@@ -314,7 +314,7 @@ static void spec_check(fz *f)
         fz_fail(f, "virtio-iommu: a mapped DMA write did not land on its page");
     }
     r[0] = 4;
-    must(f, request_sync(f, r, 36), 0, "UNMAP");
+    must(f, request_sync(f, r, 28), 0, "UNMAP");
     refused_write_changes_nothing(f, start, "after UNMAP");
 }
 

@@ -226,7 +226,7 @@ static uint8_t map(fixture *f, uint32_t dom, uint64_t start, uint64_t end, uint6
 
 static uint8_t unmap(fixture *f, uint32_t dom, uint64_t start, uint64_t end)
 {
-    uint8_t r[36] = {T_UNMAP};
+    uint8_t r[28] = {T_UNMAP}; /* head, domain, start, end, reserved: as Linux sends */
 
     put32(r + 4, dom);
     put64(r + 8, start);
