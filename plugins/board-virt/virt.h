@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/machine.h>
 #include <tessera/platform.h>
 
 /* The memory map of QEMU's virt machine (hw/arm/virt.c, base_memmap), so
@@ -106,6 +107,9 @@ typedef struct virt_fdt_cfg {
     const virt_plat_node *plat;
     unsigned nplat;
     int stdout_plat;          /* plat[] index of the UART on serial0, -1: none */
+    /* -smp/-numa (NULL: one socket of ncpus cores, no NUMA): the cpu-map,
+     * numa-node-id of memory and cpu nodes, distance-map. */
+    const tes_topology *topo;
     const virt_dt_extra *extra; /* devices' additions, NULL: none */
 } virt_fdt_cfg;
 
