@@ -56,6 +56,7 @@
 #include <tessera/acpi.h>
 #include <tessera/fdt.h>
 
+#include "iommu-claim.h"
 #include "viommu.h"
 
 #define H iommu_host
@@ -462,6 +463,11 @@ static int find_root(viommu *s, const tes_fdt_iface **fdt, const tes_acpi_iface 
                  H->bus_name(s->root), pbus ? H->bus_name(pbus) : "(none)");
         return -EINVAL;
     }
+    if (iommu_holder(s->root)) {
+        H->error(s->dev, "virtio-iommu: the PCI root bus has an IOMMU already (%s)",
+                 iommu_holder(s->root));
+        return -EEXIST;
+    }
     s->rid = H->pci_requester_id(s->pci);
     s->msi_bypass = *acpi != NULL; /* x86 */
     return 0;
@@ -503,6 +509,10 @@ static int viommu_realize(tes_device *dev, void *opaque)
     if (!s->vdev) {
         return -EINVAL;
     }
+    if (!iommu_claim(s->root, s, "virtio-iommu")) {
+        H->error(dev, "virtio-iommu: too many IOMMUs");
+        return -ENOSPC;
+    }
     H->dma_set_iommu(s->root, &viommu_iommu_ops, s);
     return 0;
 }
@@ -512,6 +522,7 @@ static void viommu_unrealize(tes_device *dev, void *opaque)
 {
     viommu *s = opaque;
 
+    iommu_unclaim(s);
     if (s->vdev) {
         s->vio->unplug(s->vdev);
         s->vdev = NULL;

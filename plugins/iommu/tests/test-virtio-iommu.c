@@ -92,6 +92,9 @@ static const tes_fdt_iface fake_fdt = {
 
 static int acpi_add_table(const char *sig, uint8_t rev, const void *body, size_t len)
 {
+    if (!memcmp(sig, "DMAR", 4)) {
+        return 0; /* intel-iommu's, for the one-IOMMU test */
+    }
     if (memcmp(sig, "VIOT", 4) || len > sizeof(viot)) {
         return -22;
     }
@@ -123,10 +126,8 @@ typedef struct fixture {
     vd d;
 } fixture;
 
-static void up(fixture *f, bool acpi, const char *props)
+static void up_board(fixture *f, bool acpi)
 {
-    char all[128];
-
     f->h = tes_harness_new(RAM);
     f->H = tes_harness_host(f->h);
     g_assert_true(tes_harness_load(f->h, virtio_path));
@@ -143,6 +144,13 @@ static void up(fixture *f, bool acpi, const char *props)
      * tables); acpi_mode says which one answers. */
     f->H->iface_register(TES_FDT_IFACE, TES_FDT_IFACE_VERSION, &fake_fdt);
     f->H->iface_register(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION, &fake_acpi);
+}
+
+static void up(fixture *f, bool acpi, const char *props)
+{
+    char all[128];
+
+    up_board(f, acpi);
     snprintf(all, sizeof(all), "addr=02.0%s%s", props ? "," : "", props ? props : "");
     f->iommu = tes_harness_device(f->h, "virtio-iommu-pci", all);
     if (!f->iommu) {
@@ -515,6 +523,24 @@ static void test_reset_forgets_everything(void)
     down(&f);
 }
 
+/* Both IOMMUs of the plugin on q35's root bus: the second is refused. */
+static void test_one_iommu_per_root_bus(void)
+{
+    fixture f;
+
+    for (int order = 0; order < 2; order++) {
+        const char *first = order ? "virtio-iommu-pci" : "intel-iommu";
+        const char *second = order ? "intel-iommu" : "virtio-iommu-pci";
+
+        up_board(&f, true);
+        g_assert_nonnull(tes_harness_device(f.h, first, NULL));
+        g_assert_null(tes_harness_device(f.h, second, NULL));
+        g_assert_nonnull(strstr(tes_harness_error(f.h), "has an IOMMU already"));
+        g_assert_nonnull(strstr(tes_harness_error(f.h), order ? "virtio-iommu" : "intel-iommu"));
+        down(&f);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -538,5 +564,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-iommu/migration/keeps-domains-and-mappings",
                     test_migration_keeps_domains_and_mappings);
     g_test_add_func("/virtio-iommu/reset/forgets-domains", test_reset_forgets_everything);
+    g_test_add_func("/virtio-iommu/refused/second-iommu-on-the-root-bus",
+                    test_one_iommu_per_root_bus);
     return g_test_run();
 }
