@@ -15,7 +15,9 @@
 
 #include "virt.h"
 
-#define PHANDLE_FIRST 0x100 /* the board's own phandles are small numbers */
+/* Above the board's own (small numbers, cpu@N at 0x100 + N), as QEMU starts
+ * its allocations at 0x8000. */
+#define PHANDLE_FIRST 0x8000
 #define PROP_MAX_LEN 1024
 
 static virt_dt_extra extra;

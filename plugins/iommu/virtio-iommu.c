@@ -338,14 +338,29 @@ static void be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* virt: QEMU's create_virtio_iommu_dt_bindings(), through tessera/fdt.h. */
+/* iommu-map entry <rid-base iommu iommu-base length> at map + n; returns
+ * the bytes used (none for an empty range). */
+static unsigned map_entry(uint8_t *map, unsigned n, uint32_t base, uint32_t len, uint32_t ph)
+{
+    if (!len) {
+        return n;
+    }
+    be32(map + n, base);
+    be32(map + n + 4, ph);
+    be32(map + n + 8, base);
+    be32(map + n + 12, len);
+    return n + 16;
+}
+
+/* virt: QEMU's create_virtio_iommu_dt_bindings(), through tessera/fdt.h:
+ * every requester id but ours goes to our node, 1:1. */
 static int describe_fdt(viommu *s, const tes_fdt_iface *fdt)
 {
     static const char compat[] = "virtio,pci-iommu\0pci1af4,1057";
     uint32_t ph = fdt->alloc_phandle(), bdf = s->rid;
     uint8_t reg[20] = {0}, cells1[4], phc[4], map[32];
+    unsigned n = map_entry(map, 0, 0, bdf, ph);
     char name[40];
-    unsigned n = 0;
     int ret;
 
     be32(reg, bdf << 8);
@@ -357,27 +372,9 @@ static int describe_fdt(viommu *s, const tes_fdt_iface *fdt)
         {"#iommu-cells", cells1, 4},
         {"phandle", phc, 4},
     };
-    /* iommu-map: <rid-base iommu iommu-base length>, every rid but ours. */
-    if (bdf > 0) {
-        be32(map, 0);
-        be32(map + 4, ph);
-        be32(map + 8, 0);
-        be32(map + 12, bdf);
-        n = 16;
-    }
-    if (bdf < 0xffff) {
-        be32(map + n, bdf + 1);
-        be32(map + n + 4, ph);
-        be32(map + n + 8, bdf + 1);
-        be32(map + n + 12, 0xffff - bdf);
-        n += 16;
-    }
+    n = map_entry(map, n, bdf + 1, 0xffff - bdf, ph);
     snprintf(name, sizeof(name), "virtio_iommu@%x,%x", (bdf >> 3) & 0x1f, bdf & 7);
-    if (!ph) {
-        H->error(s->dev, "virtio-iommu: the board has no phandle left for its node");
-        return -ENOSPC;
-    }
-    ret = fdt->add_prop(s->root, &(tes_fdt_prop){"iommu-map", map, n});
+    ret = ph ? fdt->add_prop(s->root, &(tes_fdt_prop){"iommu-map", map, n}) : -ENOSPC;
     if (ret == -EEXIST) {
         H->error(s->dev, "virtio-iommu: the PCIe host bridge has an IOMMU already (iommu-map "
                  "is set: another virtio-iommu-pci, or -M virt,iommu=smmuv3)");

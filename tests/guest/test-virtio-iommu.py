@@ -156,6 +156,33 @@ def check_driver(b):
           not re.search(r"virtio_iommu.*fault", b.console, re.I), b.tail())
 
 
+def check_dtb(emu, wd):
+    """-M virt,dumpdtb: the tree decodes (no duplicate phandle) and holds
+    QEMU's binding: the function's node and the pcie node's iommu-map
+    sending every other requester id to it."""
+    out = os.path.join(wd, "virt.dtb")
+    p = subprocess.run([emu, "-M", "virt,gic-version=2,dumpdtb=" + out, "-smp", "4", "-net",
+                        "none", "-nographic", "-device", "virtio-iommu-pci,addr=02.0",
+                        "-device", "nvme,serial=x"], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    d = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", out], capture_output=True,
+                       text=True) if os.path.exists(out) else None
+    dts = d.stdout if d and d.returncode == 0 else ""
+    check("arm64: dumpdtb with virtio-iommu-pci decodes with dtc", dts != "",
+          p.stdout + p.stderr + (d.stderr if d else ""))
+    m = re.search(r"virtio_iommu@2,0 \{(.*?)\};", dts, re.S)
+    node = m.group(1) if m else ""
+    ph = re.search(r"phandle = <(0x[0-9a-f]+)>", node)
+    ph = ph.group(1) if ph else "?"
+    check("arm64: its node: compatible, reg of 00:02.0, #iommu-cells = 1",
+          'compatible = "virtio,pci-iommu\\0pci1af4,1057"' in node
+          and "reg = <0x1000 0x00 0x00 0x00 0x00>" in node
+          and "#iommu-cells = <0x01>" in node, node or dts)
+    want = "iommu-map = <0x00 %s 0x00 0x10 0x11 %s 0x11 0xffef>;" % (ph, ph)
+    check("arm64: the pcie node's iommu-map sends every other rid to it", want in dts,
+          "want %s\n%s" % (want, dts))
+
+
 def check_viot(b, tessera):
     viot = guestlib.value(b.console, "VIOT") or ""
     check("amd64: the VIOT table reaches the guest", viot.startswith("56 49 4f 54"), b.tail())
@@ -173,6 +200,8 @@ def main():
     wd = guestlib.workdir()
     try:
         parts = guestlib.guest_parts(arch=arch)
+        if arch == "arm64":
+            check_dtb(emu, wd)
         img = make_image(wd)
         b = boot(emu, arch, parts, wd, img)
         check_common(b, arch, img)
