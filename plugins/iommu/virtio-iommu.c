@@ -8,7 +8,8 @@
  *   tessera -M virt ... -device virtio-iommu-pci[,boot-bypass=on|off][,aw-bits=N]
  *   tessera -M q35 ...  -device virtio-iommu-pci[,...]
  *
- *   boot-bypass=on|off  config.bypass after reset (default on, QEMU's):
+ *   boot-bypass=on|off  config.bypass after a system reset (default on, QEMU's;
+ *                       a device reset keeps what the driver wrote):
  *                       endpoints attached to no domain reach memory
  *                       untranslated; off: their DMA faults.
  *   aw-bits=32..64      input_range is [0, 2^aw-bits - 1] (default 64).
@@ -305,7 +306,16 @@ static void viommu_config_write(void *opaque, uint32_t off, const void *buf, uin
     s->bypass = *(const uint8_t *)buf ? 1 : 0;
 }
 
+/* Device reset (status 0): domains and mappings go; config.bypass stays
+ * as the driver set it (QEMU's: it is sticky until a system reset). */
 static void viommu_reset(void *opaque)
+{
+    viommu_clear(opaque);
+}
+
+/* System reset: config.bypass back to boot-bypass (the transport's reset
+ * clears the rest through viommu_reset). */
+static void viommu_sys_reset(tes_device *dev, void *opaque)
 {
     viommu *s = opaque;
 
@@ -566,6 +576,7 @@ const tes_type_info viommu_type = {
     .props = viommu_props,
     .realize = viommu_realize,
     .unrealize = viommu_unrealize,
+    .reset = viommu_sys_reset,
     .state = &viommu_state,
     .describe = viommu_describe,
 };

@@ -520,6 +520,18 @@ static void test_reset_forgets_everything(void)
     tes_harness_reset(f.h);
     tes_harness_bar_map(f.h, f.edu, 0, 0x10000000); /* bus mastering again */
     g_assert_cmpint(f.H->dma_read(f.edu, PAGE_A, buf, 4), ==, -14);
+    /* config.bypass survives a device reset (status 0), not a system one. */
+    g_assert_cmphex(tes_harness_bar_map(f.h, f.iommu, 4, VD_BAR4), ==, VD_BAR4);
+    g_assert_true(vd_init(&f.d, F_WANT | F_VERSION_1, 2, QSIZE, false));
+    vd_wr(&f.d, VD_DEVCFG + 36, 1, 1);
+    g_assert_cmpuint(attach(&f, 1, EDU_RID, 0), ==, S_OK);
+    g_assert_cmpint(f.H->dma_read(f.edu, PAGE_A, buf, 4), ==, -14);
+    vd_set_status(&f.d, 0);
+    g_assert_cmpuint(vd_cfg_read(&f.d, 36, 1), ==, 1);
+    g_assert_cmpint(f.H->dma_read(f.edu, PAGE_A, buf, 4), ==, 0); /* detached: bypass */
+    tes_harness_reset(f.h);
+    g_assert_cmphex(tes_harness_bar_map(f.h, f.iommu, 4, VD_BAR4), ==, VD_BAR4);
+    g_assert_cmpuint(vd_cfg_read(&f.d, 36, 1), ==, 0);
     down(&f);
 }
 
@@ -563,7 +575,8 @@ int main(int argc, char **argv)
                     test_probe_on_virt_reports_nothing);
     g_test_add_func("/virtio-iommu/migration/keeps-domains-and-mappings",
                     test_migration_keeps_domains_and_mappings);
-    g_test_add_func("/virtio-iommu/reset/forgets-domains", test_reset_forgets_everything);
+    g_test_add_func("/virtio-iommu/reset/forgets-domains-bypass-sticky-until-system-reset",
+                    test_reset_forgets_everything);
     g_test_add_func("/virtio-iommu/refused/second-iommu-on-the-root-bus",
                     test_one_iommu_per_root_bus);
     return g_test_run();
