@@ -560,7 +560,7 @@ static const tes_state_info viommu_state = {
 
 static const tes_prop_info viommu_props[] = {
     TES_PROP("boot-bypass", TES_PROP_BOOL, viommu, boot_bypass, "on", 0, 0,
-             "config.bypass after reset: unattached endpoints bypass translation"),
+             "config.bypass after a system reset: unattached endpoints bypass translation"),
     TES_PROP("aw-bits", TES_PROP_U8, viommu, aw_bits, "64", 0, 0,
              "input address width: input_range is [0, 2^aw-bits - 1] (32..64)"),
     TES_PROP_END,

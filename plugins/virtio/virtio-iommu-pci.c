@@ -19,7 +19,7 @@ typedef struct viommu_pci {
 
 static const tes_prop_info viommu_pci_props[] = {
     TES_PROP("boot-bypass", TES_PROP_BOOL, viommu_pci, boot_bypass, "on", 0, 0,
-             "config.bypass after reset: unattached endpoints bypass translation"),
+             "config.bypass after a system reset: unattached endpoints bypass translation"),
     TES_PROP("aw-bits", TES_PROP_U8, viommu_pci, aw_bits, "64", 0, 0,
              "input address width (32..64)"),
     TES_PROP_END,
