@@ -15,6 +15,7 @@
 #include "numa.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
+#include <tessera/fdt.h>
 #include <tessera/isa.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
@@ -443,6 +444,12 @@ PIN(tes_iommu_ops, remap_msi, 16); /* 1.5 */
 static_assert(sizeof(tes_acpi_iface) == 24, "acpi interface v1 size");
 PIN(tes_acpi_iface, add_table, 8);
 PIN(tes_acpi_iface, pci_root, 16);
+static_assert(sizeof(tes_fdt_iface) == 40, "fdt interface v1 size");
+PIN(tes_fdt_iface, pci_root, 8);
+PIN(tes_fdt_iface, alloc_phandle, 16);
+PIN(tes_fdt_iface, add_node, 24);
+PIN(tes_fdt_iface, add_prop, 32);
+static_assert(sizeof(tes_fdt_prop) == 24, "tes_fdt_prop v1 size");
 static_assert(sizeof(tes_scsi_ops) == 104, "scsi interface v1 size");
 PIN(tes_scsi_ops, req_xfer, 96);
 static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");

@@ -495,6 +495,50 @@ static void fdt_pcie_intmap(fdtw *w)
     w_cell_array(w, "interrupt-map", map, (int)(e - map));
 }
 
+/* Properties the board writes itself: a device may not add them. */
+static const char *const pcie_board_props[] = {
+    "interrupt-map-mask", "interrupt-map", "#interrupt-cells", "ranges", "reg", "msi-map",
+    "dma-coherent", "bus-range", "linux,pci-domain", "#size-cells", "#address-cells",
+    "device_type", "compatible", NULL,
+};
+static const char *const root_board_props[] = {
+    "interrupt-parent", "model", "#size-cells", "#address-cells", "compatible", NULL,
+};
+
+bool virt_fdt_board_prop(bool pcie, const char *name)
+{
+    for (const char *const *p = pcie ? pcie_board_props : root_board_props; *p; p++) {
+        if (!strcmp(*p, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What devices added through the "fdt" interface (virt-dtiface.c), for
+ * the pcie node or the root node: properties first, then subnodes. */
+static void fdt_extra(fdtw *w, const virt_dt_extra *x, bool pcie)
+{
+    unsigned np = x ? (pcie ? x->npcie : x->nroot) : 0;
+    const virt_dt_prop *props = x ? (pcie ? x->pcie_props : x->root_props) : NULL;
+
+    for (unsigned i = 0; i < np; i++) {
+        w_prop(w, props[i].name, props[i].val, (int)props[i].len);
+    }
+    for (unsigned i = 0; x && i < x->nnodes; i++) {
+        const virt_dt_node *n = &x->nodes[i];
+
+        if (n->pcie != pcie) {
+            continue;
+        }
+        w_begin(w, n->name);
+        for (unsigned j = 0; j < n->nprops; j++) {
+            w_prop(w, n->props[j].name, n->props[j].val, (int)n->props[j].len);
+        }
+        w_end(w);
+    }
+}
+
 /* The gpex host bridge (Documentation/devicetree/bindings/pci/
  * host-generic-pci.yaml), as QEMU's create_pcie() with highmem off. */
 static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
@@ -527,6 +571,7 @@ static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
     w_u32(w, "#address-cells", 3);
     w_str(w, "device_type", "pci");
     w_str(w, "compatible", "pci-host-ecam-generic");
+    fdt_extra(w, c->extra, true);
     w_end(w);
 }
 
@@ -555,6 +600,7 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     }
     w_begin(w, "");
     fdt_root_props(w);
+    fdt_extra(w, c->extra, false);
     fdt_psci(w);
     fdt_memory(w, c);
     fdt_distance_map(w, c->topo);

@@ -75,6 +75,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tessera/fdt.h>
 #include <tessera/gpex.h>
 #include <tessera/tessera.h>
 #include <tessera/virtio.h>
@@ -553,6 +554,9 @@ static int create_pcie(virt_machine *m)
         g->connect_intx(m->gpex, i, spi_line(m, VIRT_PCIE_SPI + i));
     }
     mark_spis(m, VIRT_PCIE_SPI, VIRT_PCIE_IRQS);
+    /* Devices that need nodes of their own (virtio-iommu-pci) find the
+     * tree through tessera/fdt.h. */
+    virt_dtiface_register(H, g->root_bus(m->gpex));
     return 0;
 }
 
@@ -732,6 +736,7 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
         .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
         .stdout_plat = m->uart_plat, .topo = H->machine_topology(),
+        .extra = virt_dtiface_extra(),
     };
 
     /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and

@@ -63,6 +63,39 @@ typedef struct virt_plat_node {
     uint32_t first_spi;     /* its outputs drive SPIs first_spi + i */
 } virt_plat_node;
 
+/* Nodes and properties devices added through the "fdt" interface
+ * (virt-dtiface.c, tessera/fdt.h). */
+#define VIRT_DT_NODES 8
+#define VIRT_DT_NODE_PROPS 8
+#define VIRT_DT_PROPS 8
+typedef struct virt_dt_prop {
+    char name[32];
+    uint8_t *val;
+    uint32_t len;
+} virt_dt_prop;
+
+typedef struct virt_dt_node {
+    bool pcie; /* under the pcie node, else under the root node */
+    char name[64];
+    unsigned nprops;
+    virt_dt_prop props[VIRT_DT_NODE_PROPS];
+} virt_dt_node;
+
+typedef struct virt_dt_extra {
+    virt_dt_node nodes[VIRT_DT_NODES];
+    unsigned nnodes;
+    virt_dt_prop pcie_props[VIRT_DT_PROPS], root_props[VIRT_DT_PROPS];
+    unsigned npcie, nroot;
+} virt_dt_extra;
+
+/* Register the "fdt" interface; root is the host bridge's root bus. */
+struct tes_host;
+void virt_dtiface_register(const struct tes_host *host, struct tes_bus *root);
+const virt_dt_extra *virt_dtiface_extra(void);
+/* Whether the board itself writes property name on the pcie node (pcie)
+ * or the root node: a device may not add it (virt-fdt.c). */
+bool virt_fdt_board_prop(bool pcie, const char *name);
+
 /* What the generated device tree describes. */
 typedef struct virt_fdt_cfg {
     unsigned ncpus;
@@ -81,6 +114,7 @@ typedef struct virt_fdt_cfg {
     /* -smp/-numa (NULL: one socket of ncpus cores, no NUMA): the cpu-map,
      * numa-node-id of memory and cpu nodes, distance-map. */
     const tes_topology *topo;
+    const virt_dt_extra *extra; /* devices' additions, NULL: none */
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).

@@ -58,6 +58,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommu-claim.h"
+#include "viommu.h"
 #include "vtd.h"
 
 const tes_host *iommu_host;
@@ -433,6 +435,10 @@ static int vtd_realize(tes_device *dev, void *opaque)
         H->error(dev, "Intel IOMMU is only supported by q35 machine");
         return -ENODEV;
     }
+    if (iommu_holder(s->bus)) {
+        H->error(dev, "the PCI root bus has an IOMMU already (%s)", iommu_holder(s->bus));
+        return -EEXIST;
+    }
     ret = decide_config(s);
     if (ret) {
         return ret;
@@ -448,6 +454,7 @@ static int vtd_realize(tes_device *dev, void *opaque)
     s->mmio = H->region_new_io(dev, "intel-iommu", VTD_MMIO_SIZE, &vtd_ops, s);
     H->region_add(H->system_memory(), VTD_BASE, s->mmio, 0);
     H->dma_set_iommu(s->bus, &vtd_iommu_ops, s);
+    iommu_claim(s->bus, s, "intel-iommu");
     if (s->ir) {
         s->sysbus = H->dev_bus(dev);
         H->dma_set_iommu(s->sysbus, &vtd_platform_ops, s);
@@ -461,6 +468,7 @@ static void vtd_unrealize(tes_device *dev, void *opaque)
 
     /* The core drops the claims on s->bus and s->sysbus (host.h): pci.0
      * may be gone already. */
+    iommu_unclaim(s);
     if (s->mmio) {
         H->region_del(H->system_memory(), s->mmio);
     }
@@ -532,14 +540,57 @@ static const tes_prop_info vtd_props[] = {
 static const tes_type_info vtd_type = VTD_TYPE("intel-iommu");
 static const tes_type_info vtd_type_old = VTD_TYPE("intel_iommu"); /* QEMU < 2.7 */
 
+/* ---- one IOMMU per root bus (iommu-claim.h) ---- */
+
+#define MAX_CLAIMS 8
+
+static struct {
+    tes_bus *bus;
+    const void *owner;
+    const char *type;
+} claims[MAX_CLAIMS];
+
+const char *iommu_holder(tes_bus *bus)
+{
+    for (unsigned i = 0; i < MAX_CLAIMS; i++) {
+        if (claims[i].owner && claims[i].bus == bus) {
+            return claims[i].type;
+        }
+    }
+    return NULL;
+}
+
+bool iommu_claim(tes_bus *bus, const void *owner, const char *type)
+{
+    for (unsigned i = 0; i < MAX_CLAIMS; i++) {
+        if (!claims[i].owner) {
+            claims[i].bus = bus;
+            claims[i].owner = owner;
+            claims[i].type = type;
+            return true;
+        }
+    }
+    return false;
+}
+
+void iommu_unclaim(const void *owner)
+{
+    for (unsigned i = 0; i < MAX_CLAIMS; i++) {
+        if (claims[i].owner == owner) {
+            claims[i].owner = NULL;
+            claims[i].bus = NULL;
+        }
+    }
+}
+
 static int iommu_plugin_init(const tes_host *host)
 {
     iommu_host = host;
     return 0;
 }
 
-static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, NULL};
+static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, &viommu_type, NULL};
 
 TES_PLUGIN_DEFINE(.name = "iommu", .version = "0.1.0", .license = "MIT",
-                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35",
+                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35, virtio-iommu",
                   .types = iommu_types, .init = iommu_plugin_init);

@@ -92,6 +92,7 @@ extern const tes_type_info virtio_blk_device_type, virtio_blk_pci_type;
 extern const tes_type_info virtio_rng_device_type, virtio_rng_pci_type;
 extern const tes_type_info virtio_net_device_type, virtio_net_pci_type;
 extern const tes_type_info virtio_scsi_pci_type;
+extern const tes_type_info virtio_iommu_pci_type;
 extern const tes_virtio_mmio_ops virtio_mmio_ops;
 
 /* virtio-pci.c */

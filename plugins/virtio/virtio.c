@@ -842,6 +842,7 @@ static const tes_type_info *const virtio_types[] = {
     &virtio_net_device_type,
     &virtio_net_pci_type,
     &virtio_scsi_pci_type,
+    &virtio_iommu_pci_type,
     NULL,
 };
 

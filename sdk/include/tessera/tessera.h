@@ -3,6 +3,7 @@
 #define TESSERA_TESSERA_H
 #include <tessera/acpi.h>
 #include <tessera/block.h>
+#include <tessera/fdt.h>
 #include <tessera/isa.h>
 #include <tessera/plugin.h>
 #endif
