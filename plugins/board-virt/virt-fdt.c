@@ -33,7 +33,7 @@
 #define PPI_CPU_SHIFT 8
 #define PPI_CPU_MAX 8
 
-enum { PH_CLK = 1, PH_GIC, PH_V2M };
+enum { PH_CLK = 1, PH_GIC, PH_V2M, PH_SMMU };
 
 #define APB_PCLK_HZ 24000000
 #define DTB_INITIAL_SIZE (64 * 1024)
@@ -364,7 +364,7 @@ static void fdt_pcie_intmap(fdtw *w)
 
 /* The gpex host bridge (Documentation/devicetree/bindings/pci/
  * host-generic-pci.yaml), as QEMU's create_pcie() with highmem off. */
-static void fdt_pcie(fdtw *w)
+static void fdt_pcie(fdtw *w, bool smmu)
 {
     const virt_range *ecam = &virt_memmap[VIRT_PCIE_ECAM];
     const virt_range *pio = &virt_memmap[VIRT_PCIE_PIO], *mem = &virt_memmap[VIRT_PCIE_MMIO];
@@ -384,6 +384,10 @@ static void fdt_pcie(fdtw *w)
     w_reg_range(w, VIRT_PCIE_ECAM);
     /* Every requester id maps 1:1 onto the v2m frame. */
     w_cells(w, "msi-map", 4, 0, PH_V2M, 0, 0x10000);
+    if (smmu) {
+        /* ...and onto the SMMU's stream ids */
+        w_cells(w, "iommu-map", 4, 0, PH_SMMU, 0, 0x10000);
+    }
     w_empty(w, "dma-coherent");
     w_cells(w, "bus-range", 2, 0, (uint32_t)(ecam->size >> 20) - 1);
     w_u32(w, "linux,pci-domain", 0);
@@ -391,6 +395,29 @@ static void fdt_pcie(fdtw *w)
     w_u32(w, "#address-cells", 3);
     w_str(w, "device_type", "pci");
     w_str(w, "compatible", "pci-host-ecam-generic");
+    w_end(w);
+}
+
+/* The SMMUv3 (Documentation/devicetree/bindings/iommu/arm,smmu-v3.yaml),
+ * as QEMU's create_smmu(): wired, edge-triggered interrupts in its order
+ * (no msi-parent: Linux falls back to them), one cell per master. */
+static void fdt_smmu(fdtw *w)
+{
+    const virt_range *r = &virt_memmap[VIRT_SMMU];
+    char name[40];
+
+    node_name(name, sizeof(name), "smmuv3", r->base);
+    w_begin(w, name);
+    w_u32(w, "phandle", PH_SMMU);
+    w_u32(w, "#iommu-cells", 1);
+    w_empty(w, "dma-coherent");
+    w_strs(w, "interrupt-names", "eventq\0priq\0cmdq-sync\0gerror");
+    w_cells(w, "interrupts", 12, IRQ_TYPE_SPI, VIRT_SMMU_SPI, IRQ_FLAGS_EDGE_RISING,
+            IRQ_TYPE_SPI, VIRT_SMMU_SPI + 1, IRQ_FLAGS_EDGE_RISING, IRQ_TYPE_SPI,
+            VIRT_SMMU_SPI + 2, IRQ_FLAGS_EDGE_RISING, IRQ_TYPE_SPI, VIRT_SMMU_SPI + 3,
+            IRQ_FLAGS_EDGE_RISING);
+    w_reg_range(w, VIRT_SMMU);
+    w_str(w, "compatible", "arm,smmu-v3");
     w_end(w);
 }
 
@@ -422,7 +449,10 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     fdt_psci(w);
     fdt_memory(w, c->ram_size);
     if (c->pcie) {
-        fdt_pcie(w);
+        fdt_pcie(w, c->smmu);
+    }
+    if (c->smmu) {
+        fdt_smmu(w);
     }
     fdt_virtio_mmio(w, c->mmio_slots);
     for (unsigned i = 0; i < c->nplat; i++) {

@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smmuv3.h"
 #include "vtd.h"
 
 const tes_host *iommu_host;
@@ -535,11 +536,12 @@ static const tes_type_info vtd_type_old = VTD_TYPE("intel_iommu"); /* QEMU < 2.7
 static int iommu_plugin_init(const tes_host *host)
 {
     iommu_host = host;
-    return 0;
+    return smmuv3_plugin_init(host);
 }
 
-static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, NULL};
+static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, &smmuv3_type,
+                                                   NULL};
 
 TES_PLUGIN_DEFINE(.name = "iommu", .version = "0.1.0", .license = "MIT",
-                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35",
+                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35, Arm SMMUv3 for virt",
                   .types = iommu_types, .init = iommu_plugin_init);
