@@ -374,10 +374,13 @@ static void cmdq_run(smmu *s)
     queue q = q_of(s, SMMU_CMDQ_BASE, SMMU_CMDQS);
     uint32_t cons = smmu_get32(s, SMMU_CMDQ_CONS) & q.mask, err = 0;
 
-    if (!(smmu_get32(s, SMMU_CR0) & CR0_CMDQEN) ||
+    /* A CMD_SYNC's MSI may be a write to PROD itself: the loop running
+     * already sees it (it reads PROD again each time round). */
+    if (s->cmdq_busy || !(smmu_get32(s, SMMU_CR0) & CR0_CMDQEN) ||
         ((smmu_get32(s, SMMU_GERROR) ^ smmu_get32(s, SMMU_GERRORN)) & GERROR_CMDQ_ERR)) {
         return;
     }
+    s->cmdq_busy = true;
     while (cons != (smmu_get32(s, SMMU_CMDQ_PROD) & q.mask)) {
         uint64_t c[2];
 
@@ -390,7 +393,11 @@ static void cmdq_run(smmu *s)
             break;
         }
         cons = (cons + 1) & q.mask;
+        if (!(smmu_get32(s, SMMU_CR0) & CR0_CMDQEN)) {
+            break; /* an MSI turned the queue off */
+        }
     }
+    s->cmdq_busy = false;
     smmu_set32(s, SMMU_CMDQ_CONS, cons | err << CMDQ_CONS_ERR_SHIFT);
     if (err) {
         gerror_raise(s, GERROR_CMDQ_ERR);

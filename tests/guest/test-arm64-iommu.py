@@ -87,6 +87,34 @@ def argv_for(emu, parts, initrd, img):
     return argv
 
 
+SMMU_NODE = """smmuv3@9050000 {
+#iommu-cells = <0x01>;
+dma-coherent;
+interrupt-names = "eventq\\0priq\\0cmdq-sync\\0gerror";
+interrupts = <0x00 0x4a 0x01 0x00 0x4b 0x01 0x00 0x4c 0x01 0x00 0x4d 0x01>;
+reg = <0x00 0x9050000 0x00 0x20000>;
+compatible = "arm,smmu-v3";
+};"""
+
+
+def check_dtb(emu, wd):
+    """The device tree as QEMU's virt writes it (gic-version=2 for QEMU):
+    the smmuv3 node (phandle aside) and the pcie node's iommu-map to it."""
+    dtb = os.path.join(wd, "virt.dtb")
+    subprocess.run([emu, "-M", "virt,iommu=smmuv3,gic-version=2,dumpdtb=" + dtb,
+                    "-cpu", "cortex-a57", "-nographic"], capture_output=True, timeout=60)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", dtb], capture_output=True,
+                         text=True).stdout if os.path.exists(dtb) else ""
+    node = re.search(r"(smmuv3@9050000 \{.*?\};)", dts, re.S)
+    lines = [l.strip() for l in (node.group(1) if node else "").splitlines()]
+    ph = [l.split("<")[1].rstrip(">;") for l in lines if l.startswith("phandle")]
+    body = "\n".join(l for l in lines if not l.startswith("phandle"))
+    check("dumpdtb: the smmuv3 node as QEMU's (arm,smmu-v3, 128 KiB at 0x9050000, SPIs "
+          "74..77 edge, #iommu-cells 1)", body == SMMU_NODE, dts[-3000:] or "no dtb")
+    check("dumpdtb: the pcie node maps every requester id onto it (iommu-map)",
+          bool(ph) and ("iommu-map = <0x00 %s 0x00 0x10000>;" % ph[0]) in dts, dts[-3000:])
+
+
 def check_boot(b):
     check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
     check("no kernel panic, oops or soft lockup",
@@ -143,6 +171,7 @@ def run(emu, wd):
                             "gseek": GUEST_OFF // 4096}
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
     img = make_disk(wd)
+    check_dtb(emu, wd)
     b = guestlib.Boot(argv_for(emu, parts, initrd, img), BOOT_TIMEOUT)
     c = b.console
     check_boot(b)
