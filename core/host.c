@@ -14,6 +14,7 @@
 #include "core.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
+#include <tessera/smmuv3.h>
 #include <tessera/isa.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
@@ -387,6 +388,8 @@ PIN(tes_iommu_ops, remap_msi, 16); /* 1.5 */
 static_assert(sizeof(tes_acpi_iface) == 24, "acpi interface v1 size");
 PIN(tes_acpi_iface, add_table, 8);
 PIN(tes_acpi_iface, pci_root, 16);
+static_assert(sizeof(tes_smmuv3_iface) == 16, "arm-smmuv3 interface v1 size");
+PIN(tes_smmuv3_iface, attach, 8);
 static_assert(sizeof(tes_scsi_ops) == 104, "scsi interface v1 size");
 PIN(tes_scsi_ops, req_xfer, 96);
 static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");
