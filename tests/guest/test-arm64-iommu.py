@@ -17,6 +17,10 @@ guest judges:
   - the disk reads the pattern qemu-img put in the image, and takes an
     O_DIRECT write of a random pattern that reads back and that the host
     finds in the image (qemu-img check clean);
+  - a virtio-blk-pci disk beside it reads its pattern: virtio devices do
+    not offer VIRTIO_F_ACCESS_PLATFORM (QEMU's iommu_platform=off), so
+    Linux gives them guest-physical addresses and their DMA bypasses
+    translation, as in QEMU;
   - poweroff ends the emulator with 0.
 EMULATOR (default: TESSERA) runs the same checks on qemu-system-aarch64.
 """
@@ -66,6 +70,8 @@ echo "DD-STATUS=$?"
 echo "READBACK-MD5=$(dd if=$D bs=4096 skip=%(gseek)d count=%(gblocks)d iflag=direct \
 2>/dev/null | md5sum | cut -d' ' -f1)"
 sync
+echo "VDA-MD5=$(dd if=/dev/vda bs=65536 count=%(blocks)d iflag=direct 2>/dev/null \
+| md5sum | cut -d' ' -f1)"
 echo "EVENTS=$(dmesg | grep -c -i -e 'event 0x' -e 'CMDQ error' -e 'gerror')"
 """
 
@@ -79,10 +85,12 @@ def make_disk(wd):
     return img
 
 
-def argv_for(emu, parts, initrd, img):
+def argv_for(emu, parts, initrd, img, vd):
     argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, append=CMDLINE,
                                   extra=["-device", "nvme,drive=nvme0,serial=deadbeaf1",
-                                         "-drive", "file=%s,if=none,id=nvme0" % img])
+                                         "-drive", "file=%s,if=none,id=nvme0" % img,
+                                         "-drive", "file=%s,if=none,id=vd0,format=raw" % vd,
+                                         "-device", "virtio-blk-pci,drive=vd0"])
     argv[argv.index("virt")] = "virt,iommu=smmuv3"
     return argv
 
@@ -156,6 +164,9 @@ def check_disk(c, wd, img):
     with open(out, "rb") as f:
         f.seek(GUEST_OFF)
         got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
+    vd = hashlib.md5(pattern(PATTERN_LEN, b"virtio")).hexdigest()
+    check("a virtio-blk-pci disk beside it reads its pattern (no ACCESS_PLATFORM: its DMA "
+          "bypasses translation, as in QEMU)", value(c, "VDA-MD5") == vd, c[-2000:])
     check("the guest's O_DIRECT write reads back and is in the qcow2 image, qemu-img "
           "check clean",
           value(c, "DD-STATUS") == "0" and value(c, "GUEST-MD5") == got
@@ -165,14 +176,18 @@ def check_disk(c, wd, img):
 
 def run(emu, wd):
     parts = guestlib.guest_parts()
-    mods = guestlib.module_files(parts, ["nvme"])
+    mods = guestlib.module_files(parts, ["nvme", "virtio_pci", "virtio_blk"])
     script = TEST_SCRIPT % {"insmod": guestlib.insmod_script(mods), "sysfs": SMMU_SYSFS,
                             "blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
                             "gseek": GUEST_OFF // 4096}
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
     img = make_disk(wd)
+    vd = os.path.join(wd, "vd.img")
+    with open(vd, "wb") as f:
+        f.truncate(IMAGE_SIZE)
+        f.write(pattern(PATTERN_LEN, b"virtio"))
     check_dtb(emu, wd)
-    b = guestlib.Boot(argv_for(emu, parts, initrd, img), BOOT_TIMEOUT)
+    b = guestlib.Boot(argv_for(emu, parts, initrd, img, vd), BOOT_TIMEOUT)
     c = b.console
     check_boot(b)
     check_smmu(c)
