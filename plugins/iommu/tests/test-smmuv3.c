@@ -556,6 +556,39 @@ static void test_event_queue_wrap(void)
     down(&f);
 }
 
+/* MSIs are DMA writes: translated (Linux maps the GIC's doorbell at an
+ * IOVA), also from a device whose DMA bypasses the IOMMU (virtio without
+ * ACCESS_PLATFORM), whose data accesses stay untranslated. */
+static void test_msi_through_iova(void)
+{
+    fixture f;
+    uint64_t addr;
+    uint32_t data;
+    uint8_t buf[1];
+
+    up(&f);
+    tables_4k(&f);
+    put64(&f, L3 + 8 * 3, TES_HARNESS_MSI_BASE | PTE_PAGE); /* IOVA_A + 0x3000 */
+    enable(&f, 3, 2);
+    f.H->msi_send(f.edu, IOVA_A + 0x3004, 0x99);
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(addr, ==, TES_HARNESS_MSI_BASE + 4);
+    g_assert_cmphex(data, ==, 0x99);
+    f.H->dma_set_bypass(f.edu, true);
+    f.ram[IOVA_A & 0xffffff] = 0x5a; /* 0x000000: what a bypassed read sees */
+    f.ram[PAGE_A] = 0xa5;
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A & 0xffffff, buf, 1), ==, 0);
+    g_assert_cmphex(buf[0], ==, 0x5a);
+    f.H->msi_send(f.edu, IOVA_A + 0x3008, 0x98);
+    g_assert_true(tes_harness_msi_pop(f.h, &addr, &data));
+    g_assert_cmphex(addr, ==, TES_HARNESS_MSI_BASE + 8);
+    /* an MSI to an unmapped IOVA is dropped and recorded */
+    f.H->msi_send(f.edu, IOVA_UNMAPPED, 0x97);
+    g_assert_cmpuint(tes_harness_msi_count(f.h), ==, 0);
+    check_event(&f, 0, F_TRANSLATION, IOVA_UNMAPPED, true);
+    down(&f);
+}
+
 static void test_migrate(void)
 {
     fixture f;
@@ -599,6 +632,7 @@ int main(int argc, char **argv)
     g_test_add_func("/smmuv3/config/disabled-gbpa-bypass-abort", test_disabled_bypass_abort);
     g_test_add_func("/smmuv3/cmdq/error-ack-resume-and-wrap", test_cmd_error_and_wrap);
     g_test_add_func("/smmuv3/evtq/overflow-and-wrap", test_event_queue_wrap);
+    g_test_add_func("/smmuv3/msi/translated-also-when-dma-bypasses", test_msi_through_iova);
     g_test_add_func("/smmuv3/migrate/keeps-translation", test_migrate);
     return g_test_run();
 }
