@@ -13,7 +13,9 @@ translation) and tessera/QEMU.
 In the guest: a static arm64 program (below) does COUNT pread()s of 4 KiB
 with O_DIRECT at random 4 KiB-aligned offsets of /dev/nvme0n1 (64 MiB) at
 queue depth 1 (busybox has no fio), timed on the host between console
-markers. Not a pass/fail test.
+markers: IOPS per wall second, and per second of the emulator process's
+CPU time (/proc/PID/stat at the markers), which moves far less on a
+shared, loaded host. Not a pass/fail test.
 """
 import os
 import shutil
@@ -89,7 +91,26 @@ echo "RR-END status $?"
 """
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of process pid so far (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_actions(cpu):
+    def note(m):
+        def act(b):
+            try:
+                cpu[m] = cpu_seconds(b.proc.pid)
+            except (OSError, ValueError, IndexError):
+                pass
+        return act
+    return {m: note(m) for m in ("RR-START", "RR-END status 0")}
+
+
 def one(emu, parts, initrd, img, smmu):
+    """(IOPS per wall second, per emulator CPU second) or None."""
     argv = guestlib.emulator_argv(
         emu, parts["KERNEL"], initrd, append=guestlib.CMDLINE + " quiet" +
         (" iommu.passthrough=0" if smmu else ""),
@@ -97,25 +118,39 @@ def one(emu, parts, initrd, img, smmu):
                "-device", "nvme,drive=d0,serial=bench"])
     if smmu:
         argv[argv.index("virt")] = "virt,iommu=smmuv3"
-    b = guestlib.Boot(argv, 600, markers=["RR-START", "RR-END status 0"])
-    if "RR-END status 0" not in b.marks:
+    cpu = {}
+    b = guestlib.Boot(argv, 600, markers=["RR-START", "RR-END status 0"],
+                      actions=cpu_actions(cpu))
+    if "RR-END status 0" not in b.marks or len(cpu) != 2:
         print("  %s smmuv3=%s: no result\n%s" % (os.path.basename(emu), smmu, b.tail(15)))
         return None
-    return COUNT / (b.marks["RR-END status 0"] - b.marks["RR-START"])
+    return (COUNT / (b.marks["RR-END status 0"] - b.marks["RR-START"]),
+            COUNT / max(cpu["RR-END status 0"] - cpu["RR-START"], 0.01))
+
+
+def ratio(a, b):
+    return a / b if a and b else 0
 
 
 def report(emus, res, runs):
-    med = {k: statistics.median(v) for k, v in res.items()}
-    print("4 KiB O_DIRECT random reads, QD1, %d runs (median IOPS)" % runs)
+    print("4 KiB O_DIRECT random reads, QD1, %d runs, medians: IOPS per wall second "
+          "(per emulator CPU second); load %s" % (runs, open("/proc/loadavg").read().split()[0]))
+    med = {}
+    for k, v in res.items():
+        med[k] = (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
     for name, _ in emus:
-        off, on = med.get((name, False)), med.get((name, True))
-        print("  %-8s no IOMMU %8.0f   smmuv3 %8.0f   with/without %.2f"
-              % (name, off or 0, on or 0, (on / off) if off and on else 0))
+        off, on = med.get((name, False), (0, 0)), med.get((name, True), (0, 0))
+        print("  %-8s no IOMMU %7.0f (%7.0f)   smmuv3 %7.0f (%7.0f)   with/without %.2f "
+              "(%.2f)" % (name, off[0], off[1], on[0], on[1], ratio(on[0], off[0]),
+                          ratio(on[1], off[1])))
+        for smmu in (False, True):
+            print("      runs %-8s %s" % ("smmuv3" if smmu else "none", " ".join(
+                "%.0f/%.0f" % x for x in res.get((name, smmu), []))))
     if len(emus) == 2:
         for smmu in (False, True):
-            t, q = med.get(("tessera", smmu)), med.get(("qemu", smmu))
-            print("  tessera/qemu %-10s %.2f" % ("smmuv3" if smmu else "no IOMMU",
-                                                t / q if t and q else 0))
+            t, q = med.get(("tessera", smmu), (0, 0)), med.get(("qemu", smmu), (0, 0))
+            print("  tessera/qemu %-10s %.2f (%.2f per CPU s)" % (
+                "smmuv3" if smmu else "no IOMMU", ratio(t[0], q[0]), ratio(t[1], q[1])))
 
 
 def main():

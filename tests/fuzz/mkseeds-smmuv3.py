@@ -4,7 +4,8 @@ the actions): inputs that reach the deep paths a random start rarely
 finds: a linear stream table, a CD and 4K tables with translated DMA both
 ways; commands (CFGI, TLBI, CMD_SYNC with MSI, a bad one acknowledged);
 events from faults into a small event queue that overflows; a 2-level
-stream table with the 64K granule.
+stream table with the 64K granule; CMD_SYNCs whose MSI writes the
+queue's own registers.
 
     mkseeds-smmuv3.py OUTDIR
 """
@@ -99,6 +100,13 @@ def events():
             reg32(0x100ac, 0x80000003) + dma(0x50000000, 4, 1))
 
 
+def sync_msi_to_prod():
+    # CMD_SYNCs whose MSI writes CMDQ_PROD itself: the queue must not run
+    # again from inside its own command (re-entry)
+    return (translation() + cmd(0x46, 5, 0x09050098) + cmd(0x46, 2, 0x09050098) +
+            cmd(0x46, 1, 0x09050064) + dma(0x40000000, 8, 0))
+
+
 def two_level_64k():
     cd0 = 9 << 48 | 1 << 45 | 1 << 41 | 5 << 32 | 1 << 31 | 1 << 6 | 22
     return (raw(STRTAB, 0x60000 | 9) + raw(0x60000 + 64 * EDU, CDADDR | 5 << 1 | 1) +
@@ -111,7 +119,8 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, data in (("translation-4k", translation()), ("commands-sync-error", commands()),
-                       ("events-overflow", events()), ("two-level-64k", two_level_64k())):
+                       ("events-overflow", events()), ("two-level-64k", two_level_64k()),
+                       ("sync-msi-writes-prod", sync_msi_to_prod())):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
 
