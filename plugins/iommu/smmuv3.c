@@ -308,10 +308,41 @@ static void cfgi_range(smmu *s, const uint64_t c[2])
     smmu_flush_cfg(s, (uint32_t)first, (uint32_t)(first + n - 1));
 }
 
+/* The TLB invalidations; false: not one. VMIDs and EL2 are not told apart
+ * (no stage 2, no HYP): what they name is in these ASIDs or nowhere. */
+static bool run_tlbi(smmu *s, const uint64_t c[2])
+{
+    switch (c[0] & 0xff) {
+    case CMD_TLBI_NH_ASID:
+    case CMD_TLBI_EL2_ASID:
+        smmu_flush_tlb(s, (uint16_t)(c[0] >> 48), false, 0);
+        return true;
+    case CMD_TLBI_NH_VA:
+    case CMD_TLBI_EL2_VA:
+        tlbi_va(s, c, true);
+        return true;
+    case CMD_TLBI_NH_VAA:
+    case CMD_TLBI_EL2_VAA:
+        tlbi_va(s, c, false);
+        return true;
+    case CMD_TLBI_NH_ALL:
+    case CMD_TLBI_EL2_ALL:
+    case CMD_TLBI_S12_VMALL:
+    case CMD_TLBI_NSNH_ALL:
+        smmu_flush_tlb_all(s);
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int run_cmd(smmu *s, const uint64_t c[2])
 {
     uint32_t sid = (uint32_t)(c[0] >> 32);
 
+    if (run_tlbi(s, c)) {
+        return 0;
+    }
     switch (c[0] & 0xff) {
     case CMD_PREFETCH_CONFIG:
     case CMD_PREFETCH_ADDR:
@@ -326,24 +357,6 @@ static int run_cmd(smmu *s, const uint64_t c[2])
         return 0;
     case CMD_CFGI_STE_RANGE:
         cfgi_range(s, c);
-        return 0;
-    case CMD_TLBI_NH_ASID:
-    case CMD_TLBI_EL2_ASID:
-        smmu_flush_tlb(s, (uint16_t)(c[0] >> 48), false, 0);
-        return 0;
-    case CMD_TLBI_NH_VA:
-    case CMD_TLBI_EL2_VA:
-        tlbi_va(s, c, true);
-        return 0;
-    case CMD_TLBI_NH_VAA:
-    case CMD_TLBI_EL2_VAA:
-        tlbi_va(s, c, false);
-        return 0;
-    case CMD_TLBI_NH_ALL:
-    case CMD_TLBI_EL2_ALL:
-    case CMD_TLBI_S12_VMALL:
-    case CMD_TLBI_NSNH_ALL:
-        smmu_flush_tlb_all(s);
         return 0;
     case CMD_SYNC:
         return cmd_sync(s, c);
