@@ -121,6 +121,12 @@ def check_dtb(emu, wd):
           "74..77 edge, #iommu-cells 1)", body == SMMU_NODE, dts[-3000:] or "no dtb")
     check("dumpdtb: the pcie node maps every requester id onto it (iommu-map)",
           bool(ph) and ("iommu-map = <0x00 %s 0x00 0x10000>;" % ph[0]) in dts, dts[-3000:])
+    bad = subprocess.run([emu, "-M", "virt,iommu=bogus", "-nographic", "-kernel", dtb],
+                         capture_output=True, text=True, timeout=60)
+    check("iommu=bogus is refused with one line naming the property",
+          bad.returncode != 0 and "iommu" in bad.stderr and
+          (len(bad.stderr.strip().splitlines()) == 1 or "qemu" in os.path.basename(emu)),
+          "status %d: %s" % (bad.returncode, bad.stderr))
 
 
 def check_boot(b):
