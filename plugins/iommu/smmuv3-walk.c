@@ -129,6 +129,22 @@ void smmu_flush_tlb(smmu *s, int asid, bool by_addr, uint64_t addr)
     }
 }
 
+void smmu_flush_tlb_range(smmu *s, int asid, uint64_t addr, uint64_t len)
+{
+    uint64_t last = addr + len - 1 < addr ? UINT64_MAX : addr + len - 1;
+
+    for (unsigned i = 0; i < SMMU_TLB_SIZE; i++) {
+        smmu_tlb *t = &s->tlb[i];
+        uint64_t base = (t->pfn << PAGE_SHIFT) & ~((1ull << t->size_log2) - 1);
+        uint64_t end = base + ((1ull << t->size_log2) - 1);
+
+        if (t->gen == s->tlb_gen && (asid < 0 || t->asid == asid) && base <= last &&
+            end >= addr) {
+            t->gen = 0;
+        }
+    }
+}
+
 static smmu_tlb *tlb_slot(smmu *s, uint32_t sid, uint64_t pfn)
 {
     return &s->tlb[(pfn ^ (pfn >> 10) ^ ((uint64_t)sid * 0x9e37u)) % SMMU_TLB_SIZE];

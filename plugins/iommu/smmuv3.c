@@ -22,10 +22,10 @@
  * tables linear or 2-level (SPLIT 6, 8 or 10); the command queue (1024
  * entries at most) runs when the guest writes CMDQ_PROD: CFGI_STE,
  * CFGI_STE_RANGE (CFGI_ALL), CFGI_CD, CFGI_CD_ALL, the TLBI_NH_*,
- * TLBI_EL2_*, TLBI_S12_VMALL and TLBI_NSNH_ALL invalidations (by ASID and
- * address, or all), PREFETCH_*, and CMD_SYNC with completion by
- * interrupt, MSI write (IDR0.MSI: Linux polls the MSI its CMD_SYNC writes
- * into the queue itself) or none. The event queue (1024 entries at most)
+ * TLBI_EL2_*, TLBI_S12_VMALL and TLBI_NSNH_ALL invalidations (by ASID,
+ * address, address range (IDR3.RIL), or all), PREFETCH_*, and CMD_SYNC
+ * with completion by interrupt, MSI write (IDR0.MSI: Linux polls the MSI
+ * its CMD_SYNC writes into the queue itself) or none. The event queue (1024 entries at most)
  * takes C_BAD_STREAMID, F_STE_FETCH, C_BAD_STE, F_CD_FETCH, C_BAD_CD,
  * F_WALK_EABT, F_TRANSLATION, F_ADDR_SIZE, F_ACCESS and F_PERMISSION
  * records, raising the eventq interrupt (or its MSI when EVENTQ_IRQ_CFG0
@@ -111,6 +111,7 @@ static void regs_init(smmu *s)
     memset(s->wmask, 0, sizeof(s->wmask));
     define(s, SMMU_IDR0, 4, idr0(), 0);
     define(s, SMMU_IDR1, 4, SMMU_CMDQS << 21 | SMMU_EVTQS << 16 | SMMU_SIDSIZE, 0);
+    define(s, SMMU_IDR3, 4, 1u << 10, 0); /* RIL: range invalidation */
     /* IDR5: OAS 48 bits, 4K, 16K and 64K granules */
     define(s, SMMU_IDR5, 4, 1u << 6 | 1u << 5 | 1u << 4 | 5, 0);
     define(s, SMMU_CR0, 4, 0, 0x1d);
@@ -262,14 +263,20 @@ enum {
     CMD_SYNC = 0x46,
 };
 
-/* TLBI_*_VA(A): one address (the leaf it lies in); a range (TG set, with
- * IDR3.RIL 0 the guest should not send one) drops the whole ASID. */
+/* TLBI_*_VA(A): one address (the leaf it lies in), or with TG set a range
+ * (IDR3.RIL, 4.4.1.1): NUM + 1 times 2^SCALE pages of the TG granule. */
 static void tlbi_va(smmu *s, const uint64_t c[2], bool by_asid)
 {
+    static const uint8_t tg_shift[] = {0, 12, 14, 16};
     int asid = by_asid ? (int)(uint16_t)(c[0] >> 48) : -1;
-    bool range = (c[1] >> 10) & 3;
+    unsigned tg = (c[1] >> 10) & 3, num = (c[0] >> 12) & 0x1f, scale = (c[0] >> 20) & 0x1f;
+    uint64_t addr = c[1] & ~0xfffull;
 
-    smmu_flush_tlb(s, asid, !range, c[1] & ~0xfffull);
+    if (!tg) {
+        smmu_flush_tlb(s, asid, true, addr);
+        return;
+    }
+    smmu_flush_tlb_range(s, asid, addr, (uint64_t)(num + 1) << (scale + tg_shift[tg]));
 }
 
 static int cmd_sync(smmu *s, const uint64_t c[2])

@@ -166,5 +166,7 @@ void smmu_flush_cfg_all(smmu *s);
 void smmu_flush_tlb_all(smmu *s);
 /* asid < 0: every ASID; leaf size matched when by_addr */
 void smmu_flush_tlb(smmu *s, int asid, bool by_addr, uint64_t addr);
+/* The leaves overlapping [addr, addr + len) (range invalidation, RIL) */
+void smmu_flush_tlb_range(smmu *s, int asid, uint64_t addr, uint64_t len);
 
 #endif

@@ -386,6 +386,24 @@ static void test_invalidation(void)
     g_assert_cmphex(rd(&f, CMDQ_CONS, 4), ==, f.cmds);
     g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A, buf, 1), <, 0); /* gone */
     check_event(&f, 0, F_TRANSLATION, IOVA_A, false);
+    /* range invalidation (RIL): TG 4K, NUM 1, SCALE 0: IOVA_B..+8 KiB
+     * drops IOVA_B's entry, not IOVA_A's */
+    g_assert_true(rd(&f, 0x0c, 4) & (1u << 10));
+    put64(&f, L3, PAGE_A | PTE_PAGE);
+    put64(&f, L3 + 8, PAGE_C | PTE_PAGE);
+    cmd(&f, 3, 0x11 | (uint64_t)ASID << 48, 0);
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A, buf, 1), ==, 0);
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_B, buf, 1), ==, 0);
+    g_assert_cmphex(buf[0], ==, 0x60);
+    put64(&f, L3, PAGE_C | PTE_PAGE);
+    put64(&f, L3 + 8, PAGE_A | PTE_PAGE);
+    cmd(&f, 3, 0x12 | 1u << 12 | (uint64_t)ASID << 48, IOVA_B | 1u << 10 | 1);
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A, buf, 1), ==, 0);
+    g_assert_cmphex(buf[0], ==, 0x10); /* outside the range: still cached */
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_B, buf, 1), ==, 0);
+    g_assert_cmphex(buf[0], ==, 0x10); /* re-walked: now PAGE_A */
+    put64(&f, L3, 0);
+    cmd(&f, 3, 0x11 | (uint64_t)ASID << 48, 0);
     /* a 2 MiB block is dropped by a TLBI at any address inside it */
     g_assert_cmpint(f.H->dma_read(f.edu, IOVA_BIG + 0x5000, buf, 1), ==, 0);
     put64(&f, L2 + 8, 0);
