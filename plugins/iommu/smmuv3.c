@@ -387,12 +387,11 @@ static bool read_cmd(uint64_t addr, uint64_t c[2])
 }
 
 /* Consume from CONS up to PROD; stop on an error with CONS on the bad
- * command and CMDQ_ERR active, until software acknowledges it. At most
- * one pass over the queue: PROD - CONS is below its size. */
+ * command and CMDQ_ERR active, until software acknowledges it. */
 static void cmdq_run(smmu *s)
 {
     queue q = q_of(s, SMMU_CMDQ_BASE, SMMU_CMDQS);
-    uint32_t cons = smmu_get32(s, SMMU_CMDQ_CONS) & q.mask, err = 0;
+    uint32_t cons = smmu_get32(s, SMMU_CMDQ_CONS) & q.mask, err = 0, budget = 1u << q.log2;
 
     /* A CMD_SYNC's MSI may be a write to PROD itself: the loop running
      * already sees it (it reads PROD again each time round). */
@@ -401,7 +400,9 @@ static void cmdq_run(smmu *s)
         return;
     }
     s->cmdq_busy = true;
-    while (cons != (smmu_get32(s, SMMU_CMDQ_PROD) & q.mask)) {
+    /* One queue's worth per call: CMD_SYNC MSIs that keep moving PROD
+     * ahead must not keep the queue running for ever. */
+    while (cons != (smmu_get32(s, SMMU_CMDQ_PROD) & q.mask) && budget--) {
         uint64_t c[2];
 
         if (!read_cmd(q.base + 16ull * q_idx(&q, cons), c)) {

@@ -107,6 +107,14 @@ def sync_msi_to_prod():
             cmd(0x46, 1, 0x09050064) + dma(0x40000000, 8, 0))
 
 
+def sync_msi_chases_prod():
+    # a queue of 8 CMD_SYNCs, each MSI moving PROD 7 ahead of itself: the
+    # queue never empties; one write of PROD runs one queue's worth
+    syncs = b"".join(raw(CMDQ + 16 * i, 0x46 | 1 << 12 | ((i + 7) & 15) << 32) +
+                     raw(CMDQ + 16 * i + 8, 0x09050098) for i in range(8))
+    return translation() + syncs + reg32(0x98, 1) + dma(0x40000000, 8, 0)
+
+
 def two_level_64k():
     cd0 = 9 << 48 | 1 << 45 | 1 << 41 | 5 << 32 | 1 << 31 | 1 << 6 | 22
     return (raw(STRTAB, 0x60000 | 9) + raw(0x60000 + 64 * EDU, CDADDR | 5 << 1 | 1) +
@@ -120,7 +128,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     for name, data in (("translation-4k", translation()), ("commands-sync-error", commands()),
                        ("events-overflow", events()), ("two-level-64k", two_level_64k()),
-                       ("sync-msi-writes-prod", sync_msi_to_prod())):
+                       ("sync-msi-writes-prod", sync_msi_to_prod()),
+                       ("sync-msi-chases-prod", sync_msi_chases_prod())):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
 
