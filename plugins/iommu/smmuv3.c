@@ -206,15 +206,31 @@ static bool q_full(const queue *q, uint32_t prod, uint32_t cons)
     return ((prod ^ cons) & q->mask) == (1u << q->log2);
 }
 
+static void evtq_put(smmu *s, const queue *qp, uint32_t prod, uint32_t cons,
+                     const uint64_t ev[4]);
+
 void smmu_event(smmu *s, const uint64_t ev[4])
 {
     queue q = q_of(s, SMMU_EVTQ_BASE, SMMU_EVTQS);
     uint32_t prod = smmu_get32(s, SMMU_EVTQ_PROD), cons = smmu_get32(s, SMMU_EVTQ_CONS);
+
+    if (!(smmu_get32(s, SMMU_CR0) & CR0_EVTQEN) || s->evtq_busy) {
+        /* discarded while the queue is off, and while an event is being
+         * written: a queue or MSI aimed at a device's registers may make
+         * it DMA, fault and come back here */
+        return;
+    }
+    s->evtq_busy = true;
+    evtq_put(s, &q, prod, cons, ev);
+    s->evtq_busy = false;
+}
+
+static void evtq_put(smmu *s, const queue *qp, uint32_t prod, uint32_t cons,
+                     const uint64_t ev[4])
+{
+    queue q = *qp;
     uint8_t rec[32];
 
-    if (!(smmu_get32(s, SMMU_CR0) & CR0_EVTQEN)) {
-        return; /* events are discarded while the queue is off */
-    }
     if (q_full(&q, prod, cons)) {
         /* OVFLG toggles to differ from CONS.OVACKFLG: once per overflow */
         if (!((prod ^ cons) & Q_OVF)) {

@@ -139,6 +139,7 @@ typedef struct smmu {
     /* migrated: the register file */
     uint8_t regs[SMMU_REGS];
     bool cmdq_busy;    /* cmdq_run is running (its MSIs may write PROD) */
+    bool evtq_busy;    /* an event is being written */
     /* caches: dropped on migration and reset, refilled by walks */
     uint32_t cfg_gen, tlb_gen;
     smmu_cfg cfg[SMMU_CFG_CACHE];
