@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "core.h"
+#include "numa.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
 #include <tessera/smmuv3.h>
@@ -157,6 +158,46 @@ void host_ifaces_clear(void)
     }
 }
 
+/* ---- ABI 1.6: topology, NUMA, memory backends ---- */
+
+static tes_region *host_machine_ram_new(tes_device *machine, const char *name)
+{
+    char *err = NULL;
+    tes_region *r = machine_ram_new(machine, name, &err);
+
+    if (!r) {
+        host_error(machine, "%s", err ? err : "cannot allocate RAM");
+        g_free(err);
+    }
+    return r;
+}
+
+static tes_region *host_memdev_region(tes_device *owner, const char *id)
+{
+    char *err = NULL;
+    tes_region *r = id ? memdev_region(owner, id, &err) : NULL;
+
+    if (!r) {
+        host_error(owner, "%s", err ? err : "memdev: no backend id given");
+        g_free(err);
+    }
+    return r;
+}
+
+static int host_bus_set_numa_node(tes_bus *bus, int node)
+{
+    if (!bus || node < -1 || (node >= 0 && (unsigned)node >= machine_topology()->nodes)) {
+        return -EINVAL;
+    }
+    bus->numa_node1 = node + 1;
+    return 0;
+}
+
+static int host_bus_numa_node(tes_bus *bus)
+{
+    return bus ? bus->numa_node1 - 1 : -1;
+}
+
 static const tes_host table = {
     .size = sizeof(tes_host),
     .abi_major = TES_ABI_MAJOR,
@@ -300,6 +341,11 @@ static const tes_host table = {
     .drive_has_medium = drive_has_medium,
     .drive_tray_moved = drive_tray_moved,
     .dma_set_bypass = dma_set_bypass,
+    .machine_topology = machine_topology,
+    .machine_ram_new = host_machine_ram_new,
+    .bus_set_numa_node = host_bus_set_numa_node,
+    .bus_numa_node = host_bus_numa_node,
+    .memdev_region = host_memdev_region,
 };
 
 const tes_host *host_table(void)
@@ -349,7 +395,14 @@ PIN(tes_host, net_set_rx_offloads, 968);
 PIN(tes_host, drive_set_media_ops, 976);
 /* ABI 1.5, continued: dma_set_bypass (IOMMUs, dma.h). */
 PIN(tes_host, dma_set_bypass, 1000);
-static_assert(sizeof(tes_host) == 1008, "tes_host 1.5 size");
+/* ABI 1.6 appended topology, NUMA and memory backends (machine.h). */
+PIN(tes_host, machine_topology, 1008);
+PIN(tes_host, memdev_region, 1040);
+static_assert(sizeof(tes_host) == 1048, "tes_host 1.6 size");
+PIN(tes_topology, max_cpus, 8);
+PIN(tes_topology, node_mem, 40);
+PIN(tes_topology, distance_given, 64);
+static_assert(sizeof(tes_topology) == 72, "tes_topology 1.6 size");
 static_assert(sizeof(tes_drive_media_ops) == 40, "tes_drive_media_ops 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");

@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aml.h"
 #include "pc.h"
 #include "x86-board.h"
 
@@ -142,15 +143,18 @@ static int create_board(pc_machine *m, const tes_machine_config *cfg)
 
 static int build_acpi(pc_machine *m)
 {
+    acpi_numa numa;
     uint32_t apic_id[PC_MAX_CPUS];
     pc_acpi_cfg cfg = {
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
+        .numa = &numa,
         .mem32_base = m->b.lowmem,
         .mem64_base = mem64_base(m),
         .mem64_size = PC_PCI_MEM64_SIZE,
     };
 
+    x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
     }

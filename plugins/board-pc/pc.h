@@ -76,6 +76,7 @@ typedef struct pc_acpi_cfg {
     const uint32_t *apic_id;           /* NULL: i */
     uint64_t mem32_base;               /* the 32-bit PCI window's start */
     uint64_t mem64_base, mem64_size;   /* the 64-bit PCI window (size 0: none) */
+    const struct acpi_numa *numa;      /* SRAT/SLIT (NULL: none) */
 } pc_acpi_cfg;
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len);

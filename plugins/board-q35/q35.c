@@ -121,16 +121,19 @@ static int create_board(q35_machine *m, const tes_machine_config *cfg)
 
 static int build_acpi(q35_machine *m)
 {
+    acpi_numa numa;
     uint32_t apic_id[Q35_MAX_CPUS];
     q35_acpi_cfg cfg = {
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
+        .numa = &numa,
         .mem64_base = mem64_base(m),
         .mem64_size = Q35_PCI_MEM64_SIZE,
         .dev_tables = m->dev_tables,
         .ndev_tables = m->ndev_tables,
     };
 
+    x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
     }

@@ -77,6 +77,7 @@ typedef struct q35_acpi_cfg {
     /* tables devices added (tessera/acpi.h: the DMAR of intel-iommu) */
     const struct acpi_dev_table *dev_tables;
     unsigned ndev_tables;
+    const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

@@ -310,7 +310,9 @@ static void load_blobs(virt_machine *m)
 
 static int create_ram(virt_machine *m, const tes_machine_config *cfg)
 {
-    m->ram = H->region_new_ram(m->dev, "ram", m->ram_size);
+    /* The core's machine RAM: the NUMA nodes' memory backends when
+     * -numa node,memdev= gives them. */
+    m->ram = H->machine_ram_new(m->dev, "ram");
     m->ram_ptr = m->ram ? H->region_ram_ptr(m->ram) : NULL;
     if (!m->ram_ptr) {
         H->error(m->dev, "cannot allocate %llu MiB of RAM",
@@ -733,6 +735,7 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
         .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
         .stdout_plat = m->uart_plat, .smmu = m->smmu != NULL,
+        .topo = H->machine_topology(),
     };
 
     /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and

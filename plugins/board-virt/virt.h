@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/machine.h>
 #include <tessera/platform.h>
 
 /* The memory map of QEMU's virt machine (hw/arm/virt.c, base_memmap), so
@@ -76,6 +77,9 @@ typedef struct virt_fdt_cfg {
     unsigned nplat;
     int stdout_plat;          /* plat[] index of the UART on serial0, -1: none */
     bool smmu;                /* an SMMUv3 translates the PCIe host's DMA */
+    /* -smp/-numa (NULL: one socket of ncpus cores, no NUMA): the cpu-map,
+     * numa-node-id of memory and cpu nodes, distance-map. */
+    const tes_topology *topo;
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).
