@@ -16,9 +16,11 @@
 
 #include "core.h"
 
-static tes_bus *iommu_bus(tes_device *dev)
+/* The bus whose IOMMU translates dev's accesses; bypass: also for a
+ * device whose DMA bypasses translation (its messages do not). */
+static tes_bus *iommu_bus_of(tes_device *dev, bool bypass)
 {
-    tes_bus *bus = dev && !dev->dma_bypass ? dev->bus : NULL;
+    tes_bus *bus = dev && (!dev->dma_bypass || !bypass) ? dev->bus : NULL;
 
     while (bus) {
         if (bus->iommu && bus->iommu->translate) {
@@ -27,6 +29,11 @@ static tes_bus *iommu_bus(tes_device *dev)
         bus = bus->parent ? bus->parent->bus : NULL;
     }
     return NULL;
+}
+
+static tes_bus *iommu_bus(tes_device *dev)
+{
+    return iommu_bus_of(dev, true);
 }
 
 static const char *dev_name(tes_device *dev)
@@ -68,7 +75,7 @@ static int translate(tes_device *dev, tes_bus *bus, uint64_t addr, bool write, u
 /* The PCI function whose DMA is being dispatched on this thread (-1:
  * none). Thread-local: vCPU threads and the main loop DMA concurrently
  * only under the machine lock, but an I/O region may itself DMA while
- * dispatching (nested), hence the save and restore in dma_rw. */
+ * dispatching (nested), hence the save and restore in dma_rw_via. */
 static __thread int32_t cur_requester = -1;
 
 int32_t dma_requester(void)
@@ -76,22 +83,24 @@ int32_t dma_requester(void)
     return cur_requester;
 }
 
-static int dma_rw_pieces(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write);
+static int dma_rw_pieces(tes_device *dev, tes_bus *bus, uint64_t addr, uint8_t *buf,
+                         uint64_t len, bool write);
 
-static int dma_rw(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
+static int dma_rw_via(tes_device *dev, tes_bus *bus, uint64_t addr, uint8_t *buf,
+                      uint64_t len, bool write)
 {
     int32_t saved = cur_requester;
     int ret;
 
     cur_requester = dev && dev->pci ? pci_requester_id(dev) : -1;
-    ret = dma_rw_pieces(dev, addr, buf, len, write);
+    ret = dma_rw_pieces(dev, bus, addr, buf, len, write);
     cur_requester = saved;
     return ret;
 }
 
-static int dma_rw_pieces(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
+static int dma_rw_pieces(tes_device *dev, tes_bus *bus, uint64_t addr, uint8_t *buf,
+                         uint64_t len, bool write)
 {
-    tes_bus *bus = iommu_bus(dev);
     int ret = 0;
 
     if (!may_master(dev, addr, len, write)) {
@@ -118,6 +127,11 @@ static int dma_rw_pieces(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t 
         len -= n;
     }
     return ret;
+}
+
+static int dma_rw(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
+{
+    return dma_rw_via(dev, iommu_bus(dev), addr, buf, len, write);
 }
 
 int dma_read(tes_device *dev, uint64_t addr, void *buf, uint64_t len)
@@ -206,6 +220,10 @@ void msi_send(tes_device *dev, uint64_t addr, uint32_t data)
     buf[1] = (uint8_t)(data >> 8);
     buf[2] = (uint8_t)(data >> 16);
     buf[3] = (uint8_t)(data >> 24);
-    /* An aligned 4-byte write reaches an I/O doorbell as one access. */
-    dma_write(dev, addr, buf, sizeof(buf));
+    /* An aligned 4-byte write reaches an I/O doorbell as one access. It
+     * is translated even for a device whose DMA bypasses the IOMMU (a
+     * virtio device without ACCESS_PLATFORM): the guest composed the
+     * address for the device's domain (Linux on an SMMU maps the GIC's
+     * doorbell at an IOVA), as QEMU sends it through the IOMMU too. */
+    dma_rw_via(dev, iommu_bus_of(dev, false), addr, buf, sizeof(buf), true);
 }

@@ -16,6 +16,7 @@
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
 #include <tessera/fdt.h>
+#include <tessera/smmuv3.h>
 #include <tessera/isa.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
@@ -450,6 +451,8 @@ PIN(tes_fdt_iface, alloc_phandle, 16);
 PIN(tes_fdt_iface, add_node, 24);
 PIN(tes_fdt_iface, add_prop, 32);
 static_assert(sizeof(tes_fdt_prop) == 24, "tes_fdt_prop v1 size");
+static_assert(sizeof(tes_smmuv3_iface) == 16, "arm-smmuv3 interface v1 size");
+PIN(tes_smmuv3_iface, attach, 8);
 static_assert(sizeof(tes_scsi_ops) == 104, "scsi interface v1 size");
 PIN(tes_scsi_ops, req_xfer, 96);
 static_assert(sizeof(tes_scsi_req) == 200, "tes_scsi_req v1 size");

@@ -33,7 +33,7 @@
 #define PPI_CPU_SHIFT 8
 #define PPI_CPU_MAX 8
 
-enum { PH_CLK = 1, PH_GIC, PH_V2M, PH_ITS, PH_CPU0 = 0x100 }; /* cpu@N: PH_CPU0 + N */
+enum { PH_CLK = 1, PH_GIC, PH_V2M, PH_ITS, PH_SMMU, PH_CPU0 = 0x100 }; /* cpu@N: PH_CPU0 + N */
 
 #define GICV3_REDIST_FRAME 0x20000 /* RD_base + SGI_base of one vCPU */
 
@@ -564,6 +564,10 @@ static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
     if (c->gic_version == 2 || c->its) {
         w_cells(w, "msi-map", 4, 0, c->gic_version == 2 ? PH_V2M : PH_ITS, 0, 0x10000);
     }
+    if (c->smmu) {
+        /* ...and onto the SMMU's stream ids */
+        w_cells(w, "iommu-map", 4, 0, PH_SMMU, 0, 0x10000);
+    }
     w_empty(w, "dma-coherent");
     w_cells(w, "bus-range", 2, 0, (uint32_t)(ecam->size >> 20) - 1);
     w_u32(w, "linux,pci-domain", 0);
@@ -572,6 +576,29 @@ static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
     w_str(w, "device_type", "pci");
     w_str(w, "compatible", "pci-host-ecam-generic");
     fdt_extra(w, c->extra, true);
+    w_end(w);
+}
+
+/* The SMMUv3 (Documentation/devicetree/bindings/iommu/arm,smmu-v3.yaml),
+ * as QEMU's create_smmu(): wired, edge-triggered interrupts in its order
+ * (no msi-parent: Linux falls back to them), one cell per master. */
+static void fdt_smmu(fdtw *w)
+{
+    const virt_range *r = &virt_memmap[VIRT_SMMU];
+    char name[40];
+
+    node_name(name, sizeof(name), "smmuv3", r->base);
+    w_begin(w, name);
+    w_u32(w, "phandle", PH_SMMU);
+    w_u32(w, "#iommu-cells", 1);
+    w_empty(w, "dma-coherent");
+    w_strs(w, "interrupt-names", "eventq\0priq\0cmdq-sync\0gerror");
+    w_cells(w, "interrupts", 12, IRQ_TYPE_SPI, VIRT_SMMU_SPI, IRQ_FLAGS_EDGE_RISING,
+            IRQ_TYPE_SPI, VIRT_SMMU_SPI + 1, IRQ_FLAGS_EDGE_RISING, IRQ_TYPE_SPI,
+            VIRT_SMMU_SPI + 2, IRQ_FLAGS_EDGE_RISING, IRQ_TYPE_SPI, VIRT_SMMU_SPI + 3,
+            IRQ_FLAGS_EDGE_RISING);
+    w_reg_range(w, VIRT_SMMU);
+    w_str(w, "compatible", "arm,smmu-v3");
     w_end(w);
 }
 
@@ -606,6 +633,9 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     fdt_distance_map(w, c->topo);
     if (c->pcie) {
         fdt_pcie(w, c);
+    }
+    if (c->smmu) {
+        fdt_smmu(w);
     }
     fdt_virtio_mmio(w, c->mmio_slots);
     for (unsigned i = 0; i < c->nplat; i++) {

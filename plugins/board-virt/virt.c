@@ -23,6 +23,11 @@
  *                   would be given to the kernel) to FILE and exit 0.
  *   highmem=on|off  accepted for QEMU command lines; nothing lives above
  *                   4 GiB but RAM.
+ *   iommu=smmuv3    an Arm SMMUv3 (the iommu plugin's arm-smmuv3) at
+ *                   0x09050000, SPIs 74..77, translating every function
+ *                   below pcie.0 (stream id = requester id), described in
+ *                   the DT (arm,smmu-v3; iommu-map on the pcie node) as
+ *                   QEMU does. iommu=none (the default): no IOMMU.
  *   -m              RAM at 0x40000000 (default 512M).
  *   -kernel         an arm64 Image (Linux Documentation/arm64/booting.rst;
  *                   Debian's vmlinuz-*-arm64 is one). Required: there is no
@@ -77,6 +82,7 @@
 
 #include <tessera/fdt.h>
 #include <tessera/gpex.h>
+#include <tessera/smmuv3.h>
 #include <tessera/tessera.h>
 #include <tessera/virtio.h>
 
@@ -101,6 +107,7 @@ const virt_range virt_memmap[VIRT_NR_REGIONS] = {
     [VIRT_GIC_REDIST] = {0x080a0000, 0x00f60000},
     [VIRT_UART] = {0x09000000, 0x00001000},
     [VIRT_RTC] = {0x09010000, 0x00001000},
+    [VIRT_SMMU] = {0x09050000, 0x00020000},
     [VIRT_MMIO] = {0x0a000000, 0x00000200 * VIRT_MMIO_SLOTS},
     [VIRT_PCIE_MMIO] = {0x10000000, 0x2eff0000},
     [VIRT_PCIE_PIO] = {0x3eff0000, 0x00010000},
@@ -129,6 +136,7 @@ typedef struct virt_machine {
     char *dumpdtb;
     bool highmem;
     bool its;
+    char *iommu;
 
     unsigned gic; /* 2 or 3, from gic-version */
 
@@ -146,6 +154,7 @@ typedef struct virt_machine {
     int uart_plat; /* plat[] index of the stock UART */
     uint32_t spi_used[VIRT_GIC_NSPI / 32]; /* bitmap: SPIs the board wired */
     tes_device *gpex;
+    tes_device *smmu; /* iommu=smmuv3 */
     tes_device *vmmio[VIRT_MMIO_SLOTS];
     blob kernel, initrd, dtb;
     uint64_t kernel_mem; /* bytes the kernel occupies (image_size) */
@@ -560,6 +569,45 @@ static int create_pcie(virt_machine *m)
     return 0;
 }
 
+static bool want_smmu(virt_machine *m)
+{
+    return m->iommu && strcmp(m->iommu, "smmuv3") == 0;
+}
+
+static int check_iommu(virt_machine *m)
+{
+    if (m->iommu && strcmp(m->iommu, "none") != 0 && !want_smmu(m)) {
+        H->error(m->dev, "property 'iommu' wants none or smmuv3, got '%s'", m->iommu);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* iommu=smmuv3: QEMU's create_smmu(): registers, SPIs, and the claim on
+ * the PCIe root bus's DMA. */
+static int create_smmu(virt_machine *m)
+{
+    const tes_gpex_iface *g = H->iface_lookup(TES_GPEX_IFACE, TES_GPEX_IFACE_VERSION);
+    const tes_smmuv3_iface *si =
+        H->iface_lookup(TES_SMMUV3_IFACE, TES_SMMUV3_IFACE_VERSION);
+
+    if (!si) {
+        H->error(m->dev, "iommu=smmuv3 needs the iommu plugin (interface '%s' v%d not "
+                         "found; is iommu.so in the plugin path?)",
+                 TES_SMMUV3_IFACE, TES_SMMUV3_IFACE_VERSION);
+        return -ENODEV;
+    }
+    m->smmu = H->dev_create(m->dev, NULL, "arm-smmuv3", NULL);
+    if (!m->smmu || !H->dev_mmio(m->smmu, 0)) {
+        return -ENODEV;
+    }
+    H->region_add(H->system_memory(), virt_memmap[VIRT_SMMU].base, H->dev_mmio(m->smmu, 0), 0);
+    /* QEMU's SPIs 74..77 lie in the v2m frame's range too: a guest would
+     * need 27 MSIs before one collides. */
+    wire_spis(m, m->smmu, VIRT_SMMU_SPI, TES_SMMUV3_NUM_IRQS);
+    return si->attach(m->smmu, g->root_bus(m->gpex));
+}
+
 /* 32 empty virtio-mmio transports; `-device virtio-blk-device` plugs into
  * the first free one, lowest address first (virtio-mmio-bus.0 is the one
  * at 0x0a000000), which Linux probes first: the first such -device is
@@ -610,6 +658,9 @@ static int create_board(virt_machine *m, const tes_machine_config *cfg)
     }
     if (!ret) {
         ret = create_pcie(m);
+    }
+    if (!ret && want_smmu(m)) {
+        ret = create_smmu(m);
     }
     return ret;
 }
@@ -735,7 +786,8 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
         .ncpus = m->ncpus, .gic_version = m->gic, .its = m->its, .cpu_reg = reg,
         .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
-        .stdout_plat = m->uart_plat, .topo = H->machine_topology(),
+        .stdout_plat = m->uart_plat, .smmu = m->smmu != NULL,
+        .topo = H->machine_topology(),
         .extra = virt_dtiface_extra(),
     };
 
@@ -877,6 +929,7 @@ static int virt_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     m->ncpus = cfg->smp ? cfg->smp : 1;
     m->ram_size = cfg->ram_size;
     ret = check_gic_version(m);
+    ret = ret ? ret : check_iommu(m);
     ret = ret ? ret : load_images(m, cfg);
     return ret ? ret : create_board(m, cfg);
 }
@@ -945,6 +998,8 @@ static const tes_prop_info virt_props[] = {
              "write the device tree to this file and exit"),
     TES_PROP("highmem", TES_PROP_BOOL, virt_machine, highmem, "on", 0, 0,
              "accepted for QEMU compatibility; no device lives above 4 GiB"),
+    TES_PROP("iommu", TES_PROP_STRING, virt_machine, iommu, "none", 0, 0,
+             "none or smmuv3: the IOMMU translating the PCIe devices' DMA"),
     TES_PROP_END,
 };
 

@@ -22,6 +22,7 @@ enum {
     VIRT_GIC_REDIST, /* 123 redistributors of 128 KiB (GICv3) */
     VIRT_UART,
     VIRT_RTC,
+    VIRT_SMMU,      /* iommu=smmuv3 */
     VIRT_MMIO,      /* 32 virtio-mmio transports of 0x200 */
     VIRT_PCIE_MMIO, /* the gpex host bridge's 32-bit memory window */
     VIRT_PCIE_PIO,
@@ -42,6 +43,7 @@ extern const virt_range virt_memmap[VIRT_NR_REGIONS];
 #define VIRT_PCIE_SPI 3 /* INTA..INTD of the host bridge: SPIs 3..6 */
 #define VIRT_PCIE_IRQS 4
 #define VIRT_MMIO_SPI 16
+#define VIRT_SMMU_SPI 74 /* eventq, priq, cmdq-sync, gerror: 74..77 */
 #define VIRT_MMIO_SLOTS 32
 #define VIRT_MMIO_SLOT_SIZE 0x200
 
@@ -111,6 +113,7 @@ typedef struct virt_fdt_cfg {
     const virt_plat_node *plat;
     unsigned nplat;
     int stdout_plat;          /* plat[] index of the UART on serial0, -1: none */
+    bool smmu;                /* an SMMUv3 translates the PCIe host's DMA */
     /* -smp/-numa (NULL: one socket of ncpus cores, no NUMA): the cpu-map,
      * numa-node-id of memory and cpu nodes, distance-map. */
     const tes_topology *topo;

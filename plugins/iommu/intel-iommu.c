@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "iommu-claim.h"
+#include "smmuv3.h"
 #include "viommu.h"
 #include "vtd.h"
 
@@ -586,11 +587,13 @@ void iommu_unclaim(const void *owner)
 static int iommu_plugin_init(const tes_host *host)
 {
     iommu_host = host;
-    return 0;
+    return smmuv3_plugin_init(host);
 }
 
-static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, &viommu_type, NULL};
+static const tes_type_info *const iommu_types[] = {&vtd_type, &vtd_type_old, &smmuv3_type,
+                                                   &viommu_type, NULL};
 
 TES_PLUGIN_DEFINE(.name = "iommu", .version = "0.1.0", .license = "MIT",
-                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35, virtio-iommu",
+                  .desc = "IOMMUs: Intel VT-d (intel-iommu) for q35, Arm SMMUv3 for virt, "
+                          "virtio-iommu",
                   .types = iommu_types, .init = iommu_plugin_init);
