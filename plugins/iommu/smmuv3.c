@@ -604,6 +604,13 @@ static const tes_state_info smmu_state = {
     .post_load = smmu_post_load,
 };
 
+/* The core drops the dma_set_iommu claim with the device; the plugin's
+ * own table of claims (iommu-claim.h) is ours to clear. */
+static void smmu_unrealize(tes_device *dev, void *opaque)
+{
+    iommu_unclaim(opaque);
+}
+
 const tes_type_info smmuv3_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
@@ -612,6 +619,7 @@ const tes_type_info smmuv3_type = {
     .bus = NULL,
     .instance_size = sizeof(smmu),
     .realize = smmu_realize,
+    .unrealize = smmu_unrealize,
     .reset = smmu_reset,
     .state = &smmu_state,
 };
