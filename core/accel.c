@@ -368,7 +368,13 @@ static bool run_one(tes_cpu *cpu)
         }
         cpu->halted = false;
     }
+    /* The slice's doorbell writes queue their block requests; they go to
+     * the kernel in one submission when the slice ends (at most
+     * EXEC_BUDGET instructions later, at once on a halt), not one system
+     * call per register write (megaraid_sas writes one per command). */
+    block_batch_begin();
     st = cpu_exec_one(cpu, EXEC_BUDGET, &executed);
+    block_batch_end();
     cpu->insns += executed;
     if (st == TES_EXEC_HALT) {
         cpu->halted = true;

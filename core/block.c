@@ -115,6 +115,7 @@ static unsigned batch_depth;
 static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret);
+static void ring_submit(tes_drive *d);
 
 typedef struct drive_opts {
     char *file, *iface, *id, *format, *readonly, *cache, *aio, *snapshot;
@@ -359,6 +360,9 @@ static bool drive_open(tes_drive *d, const drive_opts *o, char **errp)
 static void drive_free(tes_drive *d)
 {
     if (d->batched) {
+        /* aio_cleanup waits for what the kernel owns: hand it over first. */
+        ring_submit(d);
+        d->batched = false;
         g_ptr_array_remove(batch_drives, d);
     }
     aio_cleanup(d);
@@ -955,9 +959,11 @@ void block_batch_begin(void)
     batch_depth++;
 }
 
-void block_batch_end(void)
+/* Submit every drive's queued batch now, inside a batch or not: early is
+ * always safe, it only costs the batching. */
+void block_batch_flush(void)
 {
-    if (--batch_depth > 0 || !batch_drives) {
+    if (!batch_drives) {
         return;
     }
     for (guint i = 0; i < batch_drives->len; i++) {
@@ -966,6 +972,18 @@ void block_batch_end(void)
         ring_submit(d);
     }
     g_ptr_array_set_size(batch_drives, 0);
+}
+
+void block_batch_end(void)
+{
+    if (--batch_depth == 0) {
+        block_batch_flush();
+    }
+}
+
+void block_batch_end_deferred(void)
+{
+    batch_depth--;
 }
 
 /* In a batch: remember d for the batch's end instead of submitting now. */
@@ -1233,6 +1251,8 @@ static bool poll_wait_any(void)
 void drives_poll(bool wait)
 {
     core_lock();
+    /* A deferred batch (block_batch_end_deferred) is what we would wait for. */
+    block_batch_flush();
     if (!wait || poll_wait_any()) {
         for (guint i = 0; drives && i < drives->len; i++) {
             tes_drive *d = g_ptr_array_index(drives, i);

@@ -149,6 +149,7 @@ void tes_harness_free(tes_harness *h)
     if (!h) {
         return;
     }
+    block_batch_flush();
     cpus_clear();
     board_clear();
     registry_reset();
@@ -271,6 +272,7 @@ void *tes_harness_state(tes_device *dev)
 
 void tes_harness_reset(tes_harness *h)
 {
+    block_batch_flush();
     devices_reset_all();
 }
 
@@ -284,9 +286,20 @@ uint64_t tes_harness_read(tes_harness *h, uint64_t addr, unsigned size)
     return val;
 }
 
+/* The harness's caller stands for a vCPU: as the accelerator submits a
+ * slice's block requests when the slice ends, the requests its register
+ * writes queue go to the kernel together at its next flush point (a
+ * block poll or wait, a clock step, a reset, a CPU run, migration, free). */
+static void write_deferred(tes_region *as, uint64_t addr, uint64_t val, unsigned size)
+{
+    block_batch_begin();
+    as_access(as, addr, &val, size, true);
+    block_batch_end_deferred();
+}
+
 void tes_harness_write(tes_harness *h, uint64_t addr, uint64_t val, unsigned size)
 {
-    as_access(memory_system(), addr, &val, size, true);
+    write_deferred(memory_system(), addr, val, size);
 }
 
 uint64_t tes_harness_io_read(tes_harness *h, uint64_t port, unsigned size)
@@ -299,7 +312,7 @@ uint64_t tes_harness_io_read(tes_harness *h, uint64_t port, unsigned size)
 
 void tes_harness_io_write(tes_harness *h, uint64_t port, uint64_t val, unsigned size)
 {
-    as_access(memory_io(), port, &val, size, true);
+    write_deferred(memory_io(), port, val, size);
 }
 
 void *tes_harness_ram(tes_harness *h)
@@ -540,6 +553,7 @@ int64_t tes_harness_clock_ns(tes_harness *h)
 
 void tes_harness_clock_step(tes_harness *h, int64_t ns)
 {
+    block_batch_flush();
     clock_step(ns);
 }
 
@@ -647,6 +661,7 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
                                      ? dev->type->migration_blocker : "no migration state"));
         return NULL;
     }
+    block_batch_flush();
     blob = save_device(dev, &ret);
     if (ret < 0) {
         set_error(h, g_strdup_printf("%s: saving state failed (%d)", dev->name, ret));
@@ -675,8 +690,11 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
 void *tes_harness_state_save(tes_harness *h, tes_device *dev, size_t *len)
 {
     int ret;
-    GBytes *blob = save_device(dev, &ret);
+    GBytes *blob;
     void *data = NULL;
+
+    block_batch_flush();
+    blob = save_device(dev, &ret);
 
     if (ret < 0) {
         set_error(h, g_strdup_printf("%s: saving state failed (%d)", dev->name, ret));
@@ -792,7 +810,11 @@ tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budg
                                      uint64_t *executed)
 {
     uint64_t n = 0;
-    tes_exec_status st = cpu_exec_one(cpu, budget, &n);
+    tes_exec_status st;
+
+    block_batch_begin(); /* as the accelerator's slices (accel.c run_one) */
+    st = cpu_exec_one(cpu, budget, &n);
+    block_batch_end();
 
     if (executed) {
         *executed = n;
