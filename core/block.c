@@ -924,6 +924,20 @@ static void fmt_work(gpointer data, gpointer user)
 
 /* ---- the ring ---- */
 
+/* r's single buffer; FUA: RWF_DSYNC makes a write durable before it
+ * completes. */
+static void ring_prep_one(struct io_uring_sqe *sqe, tes_drive *d, blk_req *r, uint64_t off)
+{
+    int fd = r->buffered ? d->fd_buf : d->fd;
+
+    if (r->op == TES_BLK_READ) {
+        io_uring_prep_read(sqe, fd, r->iov->iov_base, (unsigned)r->iov->iov_len, off);
+    } else {
+        io_uring_prep_write(sqe, fd, r->iov->iov_base, (unsigned)r->iov->iov_len, off);
+        sqe->rw_flags = r->flags & TES_BLK_FUA ? RWF_DSYNC : 0;
+    }
+}
+
 /* Put r's next step on the ring; false when the ring is full. */
 static bool ring_prep(tes_drive *d, blk_req *r)
 {
@@ -933,7 +947,12 @@ static bool ring_prep(tes_drive *d, blk_req *r)
     if (d->in_ring >= RING_ENTRIES || !(sqe = io_uring_get_sqe(&d->ring))) {
         return false;
     }
-    if (r->op == TES_BLK_READ) {
+    if ((r->op == TES_BLK_READ || r->op == TES_BLK_WRITE) && r->iovcnt == 1 &&
+        r->iov->iov_len <= UINT32_MAX) {
+        /* READ/WRITE, not the vectored ops: the kernel need not copy in an
+         * iovec array (most guest requests are one mapped buffer). */
+        ring_prep_one(sqe, d, r, off);
+    } else if (r->op == TES_BLK_READ) {
         io_uring_prep_readv(sqe, r->buffered ? d->fd_buf : d->fd, r->iov, r->iovcnt, off);
     } else if (r->op == TES_BLK_WRITE) {
         /* FUA: RWF_DSYNC makes this write durable before it completes. */
@@ -1231,9 +1250,18 @@ unsigned drive_inflight(tes_drive *d)
 
 static bool poll_wait_any(void)
 {
-    struct pollfd *fds = g_new0(struct pollfd, drives ? drives->len : 1);
+    struct pollfd *fds;
     unsigned n = 0;
 
+    /* Page-cache reads complete inside the submission: their completions
+     * are often there already, and a poll would only return at once. */
+    for (guint i = 0; drives && i < drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(drives, i);
+        if (d->inflight && d->has_ring && io_uring_cq_ready(&d->ring)) {
+            return true;
+        }
+    }
+    fds = g_new0(struct pollfd, drives ? drives->len : 1);
     for (guint i = 0; drives && i < drives->len; i++) {
         tes_drive *d = g_ptr_array_index(drives, i);
         if (d->inflight) {
