@@ -140,6 +140,7 @@ typedef struct megasas megasas;
 typedef struct mcmd {
     megasas *s;
     struct mcmd *next;
+    struct mcmd **pprev; /* what points at this one: unlinking is O(1) */
     uint64_t frame;   /* guest address */
     uint64_t context; /* what goes into the reply queue */
     uint64_t sense_addr;
