@@ -36,7 +36,8 @@ struct tes_harness {
     tes_bus *pci0;
     tes_irq *intx[HARNESS_NINTX];
     GPtrArray *lines; /* tes_irq* wired to sysbus outputs */
-    GQueue msis;      /* msi_msg*, oldest first */
+    GArray *msis;     /* msi_msg, oldest first from msi_head */
+    guint msi_head;
     uint64_t next_bar; /* next free address for BARs msi_enable maps */
     GString *log;      /* captured log messages */
     char *error;
@@ -68,10 +69,11 @@ static void msi_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
                  " is not an MSI message", size, (uint64_t)(TES_HARNESS_MSI_BASE + off));
         return;
     }
-    m = g_new(msi_msg, 1);
+    /* An array, not a list of allocations: one message per completion. */
+    g_array_set_size(h->msis, h->msis->len + 1);
+    m = &g_array_index(h->msis, msi_msg, h->msis->len - 1);
     m->addr = TES_HARNESS_MSI_BASE + off;
     m->data = (uint32_t)val;
-    g_queue_push_tail(&h->msis, m);
 }
 
 static const tes_mem_ops msi_ops = {
@@ -127,7 +129,7 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     h->ram_size = ram_size;
     h->lines = g_ptr_array_new(); /* the lines themselves are the core's */
     h->next_bar = HARNESS_FREE_BAR_BASE;
-    g_queue_init(&h->msis);
+    h->msis = g_array_new(FALSE, FALSE, sizeof(msi_msg));
     h->log = g_string_new(NULL);
     apply_log_env();
     log_set_capture(h->log, TES_LOG_GUEST_ERROR | TES_LOG_UNIMP);
@@ -163,7 +165,7 @@ void tes_harness_free(tes_harness *h)
     clock_set_manual(false);
     g_ptr_array_unref(h->lines);
     irqs_free_all(); /* h->intx, h->lines and every device's lines */
-    g_queue_clear_full(&h->msis, g_free);
+    g_array_free(h->msis, TRUE);
     log_set_capture(NULL, 0);
     g_string_free(h->log, true);
     g_free(h->error);
@@ -524,23 +526,27 @@ int tes_harness_intx_level(tes_harness *h, tes_device *dev)
 
 unsigned tes_harness_msi_count(tes_harness *h)
 {
-    return g_queue_get_length(&h->msis);
+    return h->msis->len - h->msi_head;
 }
 
 bool tes_harness_msi_pop(tes_harness *h, uint64_t *addr, uint32_t *data)
 {
-    msi_msg *m = g_queue_pop_head(&h->msis);
+    msi_msg *m;
 
-    if (!m) {
+    if (h->msi_head >= h->msis->len) {
         return false;
     }
+    m = &g_array_index(h->msis, msi_msg, h->msi_head++);
     if (addr) {
         *addr = m->addr;
     }
     if (data) {
         *data = m->data;
     }
-    g_free(m);
+    if (h->msi_head == h->msis->len) {
+        g_array_set_size(h->msis, 0);
+        h->msi_head = 0;
+    }
     return true;
 }
 
