@@ -67,6 +67,10 @@
 #define READ_ALIGN 4096       /* reads may cover the partial last block up to this */
 
 typedef struct blk_req blk_req;
+/* Finished requests a drive keeps for the next ones: at queue depth 32
+ * glibc's per-thread cache (7 chunks a size) is exhausted and every
+ * malloc/free pair took its slow bins. */
+#define SPARE_REQS 64
 
 struct tes_drive {
     char *id;
@@ -101,6 +105,8 @@ struct tes_drive {
     GQueue done;        /* blk_req* finished by the pool or refused early */
 
     drive_stats stats;  /* query-blockstats: see stats_account() */
+    blk_req *spare;     /* finished requests kept for reuse (req_new) */
+    unsigned n_spare;
 
     /* Removable media (ABI 1.5, block-media.c): a drive without a medium
      * keeps its ring, id and device; its image fields are fd -1, size 0. */
@@ -679,6 +685,7 @@ struct blk_req {
     int ret;
     tes_blk_cb cb;
     void *opaque;
+    blk_req *next_spare;        /* on d->spare */
 };
 
 static void tell_no_ring(const char *why)
@@ -771,10 +778,14 @@ static bool range_ok(tes_drive *d, blk_req *r)
 static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
                         unsigned iovcnt, uint64_t len, unsigned flags)
 {
-    /* g_new and memset, not g_new0: glibc's calloc skips its per-thread
-     * cache, and this runs once per guest request. */
-    blk_req *r = g_new(blk_req, 1);
+    blk_req *r = d->spare;
 
+    if (r) {
+        d->spare = r->next_spare;
+        d->n_spare--;
+    } else {
+        r = g_new(blk_req, 1);
+    }
     memset(r, 0, sizeof(*r));
     r->d = d;
     r->op = op;
@@ -799,9 +810,27 @@ static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const stru
 
 static void req_free(blk_req *r)
 {
+    tes_drive *d = r->d;
+
     g_free(r->iov_alloc);
     g_free(r->zbuf);
-    g_free(r);
+    if (d->n_spare < SPARE_REQS) {
+        r->next_spare = d->spare;
+        d->spare = r;
+        d->n_spare++;
+    } else {
+        g_free(r);
+    }
+}
+
+static void spares_free(tes_drive *d)
+{
+    while (d->spare) {
+        blk_req *r = d->spare;
+        d->spare = r->next_spare;
+        g_free(r);
+    }
+    d->n_spare = 0;
 }
 
 /* Run the callback (lock held, from reap). */
@@ -1361,6 +1390,7 @@ static void aio_cleanup(tes_drive *d)
     while ((r = g_queue_pop_head(&d->pending)) || (r = g_queue_pop_head(&d->done))) {
         req_free(r);
     }
+    spares_free(d);
     if (d->efd >= 0) {
         close(d->efd);
     }
