@@ -561,23 +561,28 @@ static bool next_head(tes_virtq *q, uint16_t *head)
 
 static tes_virtio_elem *vq_pop(tes_virtq *q, size_t priv_size)
 {
-    static __thread walk w; /* 16 KiB: kept off the stack */
+    static __thread walk tls_w; /* 16 KiB: kept off the stack */
+    walk *w = &tls_w;
     tes_virtio_elem *e;
     uint16_t head;
 
+    /* A plugin's thread-local costs a __tls_get_addr call per use, and the
+     * compiler, knowing w is &tls_w, would redo it at every access in
+     * walk_table (10 calls a request): hide where w points. */
+    __asm__("" : "+r"(w));
     if (!q->ready || q->v->broken || !vq_map(q) || !next_head(q, &head)) {
         return NULL;
     }
-    memset(&w, 0, offsetof(walk, iov));
-    w.q = q;
-    if (!walk_table(&w, q->desc_p, q->num, head, true)) {
-        walk_unmap(&w);
+    memset(w, 0, offsetof(walk, iov));
+    w->q = q;
+    if (!walk_table(w, q->desc_p, q->num, head, true)) {
+        walk_unmap(w);
         set_needs_reset(q->v);
         return NULL;
     }
-    e = elem_new(&w, head, priv_size);
+    e = elem_new(w, head, priv_size);
     if (!e) {
-        walk_unmap(&w);
+        walk_unmap(w);
         return NULL;
     }
     q->inflight++;
