@@ -213,11 +213,12 @@ static void cmd_finish(megasas *s, mcmd *c, uint8_t status, uint8_t scsi_status,
 
 /* ---- scatter-gather ---- */
 
-uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, unsigned count,
-                      msgl *out)
+uint32_t mfi_sgl_read(megasas *s, uint64_t frame, const uint8_t *hdr, uint32_t off,
+                      uint16_t flags, unsigned count, msgl *out)
 {
     unsigned esz = flags & MFI_FRAME_IEEE ? 16 : flags & MFI_FRAME_SGL64 ? 12 : 8;
     uint8_t all[MFI_MAX_SGE * 16];
+    const uint8_t *sg = all;
 
     out->n = 0;
     out->total = 0;
@@ -226,12 +227,14 @@ uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, 
                         (unsigned long long)frame, count, s->max_sge);
         return MFI_STAT_INVALID_PARAMETER;
     }
-    if (count && mfi_dma_read(s, frame + off, all, count * esz) != TES_MEM_OK) {
+    if (off + count * esz <= MFI_FRAME_SIZE) {
+        sg = hdr + off; /* one or two SGEs of an I/O frame: no second DMA */
+    } else if (mfi_dma_read(s, frame + off, all, count * esz) != TES_MEM_OK) {
         mfi_guest_error(s, "frame at 0x%llx: SGL runs out of RAM", (unsigned long long)frame);
         return MFI_STAT_MEMORY_NOT_AVAILABLE;
     }
     for (unsigned i = 0; i < count; i++) {
-        const uint8_t *raw = all + i * esz;
+        const uint8_t *raw = sg + i * esz;
         uint64_t addr;
         uint32_t len;
 
@@ -375,7 +378,7 @@ static uint32_t do_scsi(megasas *s, mcmd *c, const uint8_t *hdr)
         return MFI_STAT_INVALID_PARAMETER;
     }
     st = dir == TES_SCSI_DIR_NONE ? (sgl->n = 0, MFI_STAT_OK)
-                                  : mfi_sgl_read(s, c->frame, SGL_PASS, c->flags,
+                                  : mfi_sgl_read(s, c->frame, hdr, SGL_PASS, c->flags,
                                                  hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = scsi_submit(s, c, id, lun, hdr + FR_CDB, cdb_len, dir, sgl);
@@ -399,7 +402,7 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     }
     st_be64(cdb + 2, lba);
     st_be32(cdb + 10, mfi_le32(hdr + FR_XFER_LEN));
-    st = mfi_sgl_read(s, c->frame, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
+    st = mfi_sgl_read(s, c->frame, hdr, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = scsi_submit(s, c, id, 0, cdb, 16,
                          write ? TES_SCSI_DIR_TO_DEV : TES_SCSI_DIR_FROM_DEV, sgl);
