@@ -296,6 +296,11 @@ void block_batch_end(void);
 void block_batch_end_deferred(void);
 /* Submit every queued batch now (in a batch or not). */
 void block_batch_flush(void);
+/* block_batch_end() for the vCPU thread: the outermost one also runs the
+ * completions that the submission finished at once (machine lock held).
+ * drives_reap_ready(): the completions any ring holds already. */
+void block_batch_end_reap(void);
+void drives_reap_ready(void);
 /* ABI 1.1 asynchronous requests (host.h drive_submit/drain/inflight).
  * Range and read-only errors (-EINVAL, -EROFS) are delivered through cb,
  * like I/O errors; submit itself fails only for a NULL drive or bad op. */
