@@ -294,6 +294,18 @@ void drives_close_all(void);
  * pops 32 requests costs one io_uring_submit. */
 void block_batch_begin(void);
 void block_batch_end(void);
+/* Ends a batch level without submitting even at the outermost level: the
+ * batch stays queued until block_batch_flush(), the next outermost
+ * block_batch_end(), or drives_poll(). For callers that stand for a vCPU
+ * between two of its flush points (the harness's writes). */
+void block_batch_end_deferred(void);
+/* Submit every queued batch now (in a batch or not). */
+void block_batch_flush(void);
+/* block_batch_end() for the vCPU thread: the outermost one also runs the
+ * completions that the submission finished at once (machine lock held).
+ * drives_reap_ready(): the completions any ring holds already. */
+void block_batch_end_reap(void);
+void drives_reap_ready(void);
 /* ABI 1.1 asynchronous requests (host.h drive_submit/drain/inflight).
  * Range and read-only errors (-EINVAL, -EROFS) are delivered through cb,
  * like I/O errors; submit itself fails only for a NULL drive or bad op. */

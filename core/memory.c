@@ -331,6 +331,51 @@ static tes_region *resolve(tes_region *r, uint64_t addr, uint64_t *off, uint64_t
     return NULL;
 }
 
+/*
+ * resolve() walks the tree from the root; a device's DMA resolves the same
+ * few windows (its rings, frames and buffers in RAM, an MSI doorbell) over
+ * and over, several times per request. Each thread keeps the last few
+ * answers: the window [start, end) of the address space that maps
+ * contiguously to one leaf at leaf offset off + (addr - start). Any change
+ * to the tree bumps the generation, which empties every cache.
+ */
+#define LOOKUP_WAYS 4
+
+typedef struct lookup_entry {
+    tes_region *as, *leaf;
+    uint64_t gen, start, end, off;
+} lookup_entry;
+
+/* initial-exec: no __tls_get_addr call per lookup (the core is loaded
+ * with the program, never dlopen()ed). */
+static __thread lookup_entry lookup_cache[LOOKUP_WAYS] __attribute__((tls_model("initial-exec")));
+static __thread unsigned lookup_next __attribute__((tls_model("initial-exec")));
+
+static tes_region *resolve_cached(tes_region *as, uint64_t addr, uint64_t *off, uint64_t *len)
+{
+    uint64_t gen = __atomic_load_n(&generation, __ATOMIC_RELAXED), n = UINT64_MAX, o = 0;
+    lookup_entry *e;
+    tes_region *r;
+
+    for (unsigned i = 0; i < LOOKUP_WAYS; i++) {
+        e = &lookup_cache[i];
+        if (e->as == as && e->gen == gen && addr >= e->start && addr < e->end) {
+            *off = e->off + (addr - e->start);
+            *len = MIN(*len, e->end - addr);
+            return e->leaf;
+        }
+    }
+    r = resolve(as, addr, &o, &n);
+    if (r && n) { /* holes are rare and logged: not worth a way */
+        e = &lookup_cache[lookup_next++ % LOOKUP_WAYS];
+        *e = (lookup_entry){.as = as, .leaf = r, .gen = gen, .start = addr,
+                            .end = addr + n < addr ? UINT64_MAX : addr + n, .off = o};
+    }
+    *off = o;
+    *len = MIN(*len, n);
+    return r;
+}
+
 /* ---- single accesses ---- */
 
 static uint64_t ones(unsigned size)
@@ -545,7 +590,7 @@ int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool 
     if (size == 0 || size > 8) {
         return -EINVAL;
     }
-    r = resolve(as, addr, &off, &len);
+    r = resolve_cached(as, addr, &off, &len);
     if (r && len >= size) {
         return leaf_access(r, off, val, size, write);
     }
@@ -608,7 +653,7 @@ static int as_rw(tes_region *as, uint64_t addr, uint8_t *buf, uint64_t len, bool
 
     while (len) {
         uint64_t off = 0, n = len;
-        tes_region *r = resolve(as, addr, &off, &n);
+        tes_region *r = resolve_cached(as, addr, &off, &n);
 
         if (n == 0) { /* past the end of the address space */
             n = len;
@@ -654,7 +699,7 @@ int as_write(tes_region *as, uint64_t addr, const void *buf, uint64_t len)
 void *as_ram_ptr(tes_region *as, uint64_t addr, uint64_t *len, bool write)
 {
     uint64_t off = 0, n = *len ? *len : UINT64_MAX;
-    tes_region *r = resolve(as, addr, &off, &n);
+    tes_region *r = resolve_cached(as, addr, &off, &n);
 
     if (!r || r->kind == REGION_IO || (r->kind == REGION_ROM && write)) {
         *len = 0;
@@ -668,7 +713,7 @@ void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len)
 {
     while (len) {
         uint64_t off = 0, n = len;
-        tes_region *r = resolve(as, addr, &off, &n);
+        tes_region *r = resolve_cached(as, addr, &off, &n);
 
         if (n == 0) {
             return;

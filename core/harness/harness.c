@@ -36,7 +36,8 @@ struct tes_harness {
     tes_bus *pci0;
     tes_irq *intx[HARNESS_NINTX];
     GPtrArray *lines; /* tes_irq* wired to sysbus outputs */
-    GQueue msis;      /* msi_msg*, oldest first */
+    GArray *msis;     /* msi_msg, oldest first from msi_head */
+    guint msi_head;
     uint64_t next_bar; /* next free address for BARs msi_enable maps */
     GString *log;      /* captured log messages */
     char *error;
@@ -68,10 +69,11 @@ static void msi_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
                  " is not an MSI message", size, (uint64_t)(TES_HARNESS_MSI_BASE + off));
         return;
     }
-    m = g_new(msi_msg, 1);
+    /* An array, not a list of allocations: one message per completion. */
+    g_array_set_size(h->msis, h->msis->len + 1);
+    m = &g_array_index(h->msis, msi_msg, h->msis->len - 1);
     m->addr = TES_HARNESS_MSI_BASE + off;
     m->data = (uint32_t)val;
-    g_queue_push_tail(&h->msis, m);
 }
 
 static const tes_mem_ops msi_ops = {
@@ -127,7 +129,7 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     h->ram_size = ram_size;
     h->lines = g_ptr_array_new(); /* the lines themselves are the core's */
     h->next_bar = HARNESS_FREE_BAR_BASE;
-    g_queue_init(&h->msis);
+    h->msis = g_array_new(FALSE, FALSE, sizeof(msi_msg));
     h->log = g_string_new(NULL);
     apply_log_env();
     log_set_capture(h->log, TES_LOG_GUEST_ERROR | TES_LOG_UNIMP);
@@ -149,6 +151,7 @@ void tes_harness_free(tes_harness *h)
     if (!h) {
         return;
     }
+    block_batch_flush();
     cpus_clear();
     board_clear();
     registry_reset();
@@ -162,7 +165,7 @@ void tes_harness_free(tes_harness *h)
     clock_set_manual(false);
     g_ptr_array_unref(h->lines);
     irqs_free_all(); /* h->intx, h->lines and every device's lines */
-    g_queue_clear_full(&h->msis, g_free);
+    g_array_free(h->msis, TRUE);
     log_set_capture(NULL, 0);
     g_string_free(h->log, true);
     g_free(h->error);
@@ -271,6 +274,7 @@ void *tes_harness_state(tes_device *dev)
 
 void tes_harness_reset(tes_harness *h)
 {
+    block_batch_flush();
     devices_reset_all();
 }
 
@@ -284,9 +288,20 @@ uint64_t tes_harness_read(tes_harness *h, uint64_t addr, unsigned size)
     return val;
 }
 
+/* The harness's caller stands for a vCPU: as the accelerator submits a
+ * slice's block requests when the slice ends, the requests its register
+ * writes queue go to the kernel together at its next flush point (a
+ * block poll or wait, a clock step, a reset, a CPU run, migration, free). */
+static void write_deferred(tes_region *as, uint64_t addr, uint64_t val, unsigned size)
+{
+    block_batch_begin();
+    as_access(as, addr, &val, size, true);
+    block_batch_end_deferred();
+}
+
 void tes_harness_write(tes_harness *h, uint64_t addr, uint64_t val, unsigned size)
 {
-    as_access(memory_system(), addr, &val, size, true);
+    write_deferred(memory_system(), addr, val, size);
 }
 
 uint64_t tes_harness_io_read(tes_harness *h, uint64_t port, unsigned size)
@@ -299,7 +314,7 @@ uint64_t tes_harness_io_read(tes_harness *h, uint64_t port, unsigned size)
 
 void tes_harness_io_write(tes_harness *h, uint64_t port, uint64_t val, unsigned size)
 {
-    as_access(memory_io(), port, &val, size, true);
+    write_deferred(memory_io(), port, val, size);
 }
 
 void *tes_harness_ram(tes_harness *h)
@@ -511,23 +526,27 @@ int tes_harness_intx_level(tes_harness *h, tes_device *dev)
 
 unsigned tes_harness_msi_count(tes_harness *h)
 {
-    return g_queue_get_length(&h->msis);
+    return h->msis->len - h->msi_head;
 }
 
 bool tes_harness_msi_pop(tes_harness *h, uint64_t *addr, uint32_t *data)
 {
-    msi_msg *m = g_queue_pop_head(&h->msis);
+    msi_msg *m;
 
-    if (!m) {
+    if (h->msi_head >= h->msis->len) {
         return false;
     }
+    m = &g_array_index(h->msis, msi_msg, h->msi_head++);
     if (addr) {
         *addr = m->addr;
     }
     if (data) {
         *data = m->data;
     }
-    g_free(m);
+    if (h->msi_head == h->msis->len) {
+        g_array_set_size(h->msis, 0);
+        h->msi_head = 0;
+    }
     return true;
 }
 
@@ -540,6 +559,7 @@ int64_t tes_harness_clock_ns(tes_harness *h)
 
 void tes_harness_clock_step(tes_harness *h, int64_t ns)
 {
+    block_batch_flush();
     clock_step(ns);
 }
 
@@ -647,6 +667,7 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
                                      ? dev->type->migration_blocker : "no migration state"));
         return NULL;
     }
+    block_batch_flush();
     blob = save_device(dev, &ret);
     if (ret < 0) {
         set_error(h, g_strdup_printf("%s: saving state failed (%d)", dev->name, ret));
@@ -675,8 +696,11 @@ tes_device *tes_harness_migrate(tes_harness *h, tes_device *dev, size_t *bytes)
 void *tes_harness_state_save(tes_harness *h, tes_device *dev, size_t *len)
 {
     int ret;
-    GBytes *blob = save_device(dev, &ret);
+    GBytes *blob;
     void *data = NULL;
+
+    block_batch_flush();
+    blob = save_device(dev, &ret);
 
     if (ret < 0) {
         set_error(h, g_strdup_printf("%s: saving state failed (%d)", dev->name, ret));
@@ -792,7 +816,11 @@ tes_exec_status tes_harness_cpu_exec(tes_harness *h, tes_cpu *cpu, uint64_t budg
                                      uint64_t *executed)
 {
     uint64_t n = 0;
-    tes_exec_status st = cpu_exec_one(cpu, budget, &n);
+    tes_exec_status st;
+
+    block_batch_begin(); /* as the accelerator's slices (accel.c run_one) */
+    st = cpu_exec_one(cpu, budget, &n);
+    block_batch_end();
 
     if (executed) {
         *executed = n;

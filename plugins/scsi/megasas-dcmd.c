@@ -340,7 +340,7 @@ uint32_t mfi_dcmd(megasas *s, mcmd *c, const uint8_t *hdr)
         free(sgl);
         return MFI_STAT_MEMORY_NOT_AVAILABLE;
     }
-    st = mfi_sgl_read(s, c->frame, SGL_DCMD, c->flags, hdr[FR_SGE_COUNT], sgl);
+    st = mfi_sgl_read(s, c->frame, hdr, SGL_DCMD, c->flags, hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = answer(s, c, opcode, hdr + FR_MBOX, buf, &len);
     }

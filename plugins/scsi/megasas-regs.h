@@ -140,6 +140,7 @@ typedef struct megasas megasas;
 typedef struct mcmd {
     megasas *s;
     struct mcmd *next;
+    struct mcmd **pprev; /* what points at this one: unlinking is O(1) */
     uint64_t frame;   /* guest address */
     uint64_t context; /* what goes into the reply queue */
     uint64_t sense_addr;
@@ -194,8 +195,10 @@ struct megasas {
 int mfi_dma_read(megasas *s, uint64_t addr, void *buf, uint64_t len);
 int mfi_dma_write(megasas *s, uint64_t addr, const void *buf, uint64_t len);
 void mfi_guest_error(megasas *s, const char *fmt, ...) TES_PRINTF(2, 3);
-uint32_t mfi_sgl_read(megasas *s, uint64_t frame, uint32_t off, uint16_t flags, unsigned count,
-                      msgl *out);
+/* The SGL at frame + off; hdr: the frame's first MFI_FRAME_SIZE bytes as
+ * read already, where an SGL that ends inside them is taken from. */
+uint32_t mfi_sgl_read(megasas *s, uint64_t frame, const uint8_t *hdr, uint32_t off,
+                      uint16_t flags, unsigned count, msgl *out);
 /* buf (len bytes) through sgl, at most limit bytes: MFI status. */
 uint32_t mfi_sgl_write(megasas *s, const msgl *sgl, uint64_t limit, const void *buf,
                        uint64_t len);

@@ -157,6 +157,47 @@ static void test_disabled_invisible(void)
     region_free(high);
 }
 
+/* Repeated lookups are cached per thread (memory.c resolve_cached): the
+ * answers must stay those of a walk from the root, across window ends,
+ * more windows than the cache holds, and map changes between accesses. */
+static void test_lookup_cache_tracks_map(void)
+{
+    tes_region *r[6];
+    uint8_t buf[2];
+
+    memory_reset();
+    for (unsigned i = 0; i < 6; i++) {
+        r[i] = region_new_ram(NULL, "r", 0x1000);
+        memset(region_ram_ptr(r[i]), 0x10 + i, 0x1000);
+        region_add(memory_system(), 0x10000 * (i + 1), r[i], 0);
+    }
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < 6; i++) {
+            g_assert_cmphex(rd(0x10000 * (i + 1) + 0x800, 1), ==, 0x10 + i);
+            g_assert_cmphex(rd(0x10000 * (i + 1) + 0xfff, 1), ==, 0x10 + i);
+            g_assert_cmphex(rd(0x10000 * (i + 1) + 0x1000, 1), ==, 0xff); /* hole after */
+            g_assert_cmphex(rd(0x10000 * (i + 1) + 0x10, 1), ==, 0x10 + i); /* below the first */
+        }
+    }
+    /* A window cached from 0x10800 ends where r[0] ends, whatever comes next. */
+    region_add(memory_system(), 0x11000, r[5], 0);
+    g_assert_cmphex(rd(0x10800, 1), ==, 0x10);
+    g_assert_cmphex(rd(0x11000, 1), ==, 0x15);
+    as_read(memory_system(), 0x10fff, buf, 2);
+    g_assert_cmphex(buf[0], ==, 0x10);
+    g_assert_cmphex(buf[1], ==, 0x15);
+    /* Map changes between two accesses to the same cached address. */
+    region_add(memory_system(), 0x10000, r[4], 1);
+    g_assert_cmphex(rd(0x10800, 1), ==, 0x14);
+    region_set_enabled(r[4], false);
+    g_assert_cmphex(rd(0x10800, 1), ==, 0x10);
+    region_del(memory_system(), r[0]);
+    g_assert_cmphex(rd(0x10800, 1), ==, 0xff);
+    for (unsigned i = 0; i < 6; i++) {
+        region_free(r[i]);
+    }
+}
+
 static void test_unassigned_reads_ones(void)
 {
     uint8_t buf[4] = {0};
@@ -425,6 +466,8 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/alias/maps-target-at-offset", test_alias_offset);
     g_test_add_func("/memory/priority/higher-wins-removal-reveals-lower", test_priority_overlap);
     g_test_add_func("/memory/enabled/disabled-region-invisible", test_disabled_invisible);
+    g_test_add_func("/memory/lookup/cache-follows-window-ends-and-map-changes",
+                    test_lookup_cache_tracks_map);
     g_test_add_func("/memory/unassigned/reads-all-ones", test_unassigned_reads_ones);
     g_test_add_func("/memory/io/wide-access-split-to-impl-max", test_io_split);
     g_test_add_func("/memory/io/narrow-write-widened-read-modify-write", test_io_widen_rmw);

@@ -50,7 +50,11 @@ bool tes_harness_drive(tes_harness *h, const char *opts);
 /* Asynchronous block requests (host->drive_submit) complete here, since the
  * harness runs no main loop: poll reaps what is ready and runs the
  * callbacks without blocking; wait first blocks until at least one request
- * of any drive completes (returns at once when none is in flight). */
+ * of any drive completes (returns at once when none is in flight). As a
+ * vCPU's slice does, tes_harness_write/io_write queue the block requests
+ * they cause and hand them to the kernel together at the next of: these
+ * two, tes_harness_clock_step, _reset, _cpu_exec, _migrate, _state_save,
+ * _free. */
 void tes_harness_block_poll(tes_harness *h);
 void tes_harness_block_wait(tes_harness *h);
 /* Create and realize a device: props "k=v,..." or NULL. PCI devices go on
