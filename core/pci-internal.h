@@ -14,6 +14,7 @@
 #define PCIE_CONFIG_SIZE 4096
 #define PCI_NUM_BARS 6
 #define PCI_BAR_UNMAPPED UINT64_MAX
+#define PCIE_EXP_SLTCTL 0x18 /* Slot Control in the PCIe capability */
 
 typedef struct pci_bar {
     tes_region *r;     /* NULL: BAR not registered */
@@ -39,6 +40,10 @@ struct pci_function {
     bool intx_sent;  /* asserted towards the parent bus */
 
     uint8_t msi_off, msix_off, pm_off, pcie_off;
+    /* Hot-plug slot (pcie-slot.c): an event is pending towards the guest
+     * (the MSI went), the guest wrote Slot Control since reset. */
+    bool hp_pending;
+    bool slot_touched;
     uint16_t ext_last; /* last extended capability, 0 none */
     unsigned msix_nvec;
     uint8_t *msix_table; /* msix_nvec * 16 bytes, little endian */
@@ -104,5 +109,14 @@ void msi_reset(struct pci_function *f);
 void msix_reset(struct pci_function *f);
 void msix_free(struct pci_function *f);
 void pcie_reset(struct pci_function *f);
+bool pcie_has_slot(const struct pci_function *f); /* root or downstream port */
+
+/* pcie-slot.c */
+void pcie_slot_reset(struct pci_function *f);
+void pcie_slot_power_default(struct pci_function *f);
+void pcie_slot_loaded(struct pci_function *f);
+/* A config write that touched [off, off + len); old_ctl: Slot Control
+ * before it. */
+void pcie_slot_written(struct pci_function *f, uint32_t off, unsigned len, uint16_t old_ctl);
 
 #endif

@@ -915,8 +915,15 @@ static void bridge_written(struct pci_function *f, uint32_t off, unsigned len, u
     }
 }
 
+/* What the guest's write changed before it: bridge control, PM state,
+ * Slot Control. */
+typedef struct config_old {
+    uint8_t bctl, pm;
+    uint16_t sltctl;
+} config_old;
+
 static void config_written(struct pci_function *f, uint32_t off, unsigned len,
-                           uint8_t old_bctl, uint8_t old_pm)
+                           const config_old *old)
 {
     if (overlaps(off, len, TES_PCI_COMMAND, 2)) {
         bars_update(f);
@@ -927,7 +934,7 @@ static void config_written(struct pci_function *f, uint32_t off, unsigned len,
         bars_update(f);
     }
     if (is_bridge(f)) {
-        bridge_written(f, off, len, old_bctl);
+        bridge_written(f, off, len, old->bctl);
     }
     if (f->msi_off) {
         msi_config_written(f, off, len);
@@ -936,20 +943,24 @@ static void config_written(struct pci_function *f, uint32_t off, unsigned len,
         msix_config_written(f, off, len);
     }
     if (f->pm_off) {
-        pm_config_written(f, off, len, old_pm);
+        pm_config_written(f, off, len, old->pm);
+    }
+    if (f->pcie_off) {
+        pcie_slot_written(f, off, len, old->sltctl);
     }
 }
 
 void pci_default_config_write(tes_device *dev, uint32_t off, uint32_t val, unsigned len)
 {
     struct pci_function *f = fn_of(dev);
-    uint8_t old_bctl, old_pm;
+    config_old old;
 
     if (!f || !len_ok(len) || off + len > f->config_size) {
         return;
     }
-    old_bctl = f->config[TES_PCI_BRIDGE_CONTROL];
-    old_pm = f->pm_off ? f->config[f->pm_off + 4] : 0;
+    old.bctl = f->config[TES_PCI_BRIDGE_CONTROL];
+    old.pm = f->pm_off ? f->config[f->pm_off + 4] : 0;
+    old.sltctl = f->pcie_off ? cfg_get16(f->config + f->pcie_off + PCIE_EXP_SLTCTL) : 0;
     for (unsigned i = 0; i < len; i++) {
         unsigned o = off + i;
         uint8_t b = (uint8_t)(val >> (8 * i));
@@ -957,7 +968,7 @@ void pci_default_config_write(tes_device *dev, uint32_t off, uint32_t val, unsig
         f->config[o] = (f->config[o] & ~f->wmask[o]) | (b & f->wmask[o]);
         f->config[o] &= ~(b & f->w1cmask[o]);
     }
-    config_written(f, off, len, old_bctl, old_pm);
+    config_written(f, off, len, &old);
 }
 
 static const tes_pci_info *hooks_of(tes_device *dev)
@@ -1393,6 +1404,7 @@ int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp)
     bars_update(f);
     windows_update(f);
     intx_update(f);
+    pcie_slot_loaded(f);
     return 0;
 }
 
