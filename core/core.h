@@ -478,6 +478,8 @@ int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp);
  * *errp for another bus or a busy slot); the devices go, with
  * DEVICE_DELETED, when the guest powers the slot off. */
 bool pci_bus_hotpluggable(tes_bus *bus);
+/* Added by pcihp (pci-expander.c): host.h pci_expander_bus_new (1.6). */
+tes_bus *pci_expander_bus_new(tes_device *dev, const char *name, uint8_t bus_nr);
 void pcie_slot_plugged(tes_device *dev);
 bool pcie_slot_unplug_request(tes_device *dev, char **errp);
 /* Added by pci: registry's bus_free() calls this for a PCI bus (bus->pci

@@ -299,6 +299,7 @@ static const tes_host table = {
     .drive_has_medium = drive_has_medium,
     .drive_tray_moved = drive_tray_moved,
     .dma_set_bypass = dma_set_bypass,
+    .pci_expander_bus_new = pci_expander_bus_new,
 };
 
 const tes_host *host_table(void)
@@ -348,7 +349,9 @@ PIN(tes_host, net_set_rx_offloads, 968);
 PIN(tes_host, drive_set_media_ops, 976);
 /* ABI 1.5, continued: dma_set_bypass (IOMMUs, dma.h). */
 PIN(tes_host, dma_set_bypass, 1000);
-static_assert(sizeof(tes_host) == 1008, "tes_host 1.5 size");
+/* ABI 1.6 appended pci_expander_bus_new (PCI expander bridges). */
+PIN(tes_host, pci_expander_bus_new, 1008);
+static_assert(sizeof(tes_host) == 1016, "tes_host 1.6 size");
 static_assert(sizeof(tes_drive_media_ops) == 40, "tes_drive_media_ops 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");

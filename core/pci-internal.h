@@ -14,7 +14,8 @@
 #define PCIE_CONFIG_SIZE 4096
 #define PCI_NUM_BARS 6
 #define PCI_BAR_UNMAPPED UINT64_MAX
-#define PCIE_EXP_SLTCTL 0x18 /* Slot Control in the PCIe capability */
+#define PCIE_EXP_SLTCTL 0x18
+#define PCI_MAX_EXPANDERS 16 /* Slot Control in the PCIe capability */
 
 typedef struct pci_bar {
     tes_region *r;     /* NULL: BAR not registered */
@@ -66,6 +67,14 @@ struct pci_bus {
     unsigned nirqs;
     int *irq_count; /* per line: asserted sources */
 
+    /* PCI expander bridges (pci-expander.c): an expander's root bus has
+     * the number bus_nr and the pxb function on its parent root bus as
+     * expander; that parent root lists its expanders by bus_nr. */
+    uint8_t root_nr;
+    struct pci_function *expander;
+    struct pci_bus *exps[PCI_MAX_EXPANDERS];
+    unsigned nexps;
+
     /* Bridge windows into the parent's mem/io (PCI-to-PCI Bridge 1.2,
      * section 3.2.5): aliases of mem/io, NULL while closed. */
     tes_region *win_io, *win_mem, *win_pref;
@@ -100,6 +109,14 @@ const char *pci_dev_name(tes_device *dev);
 void pci_set_express(struct pci_function *f);
 /* A device appeared on or left a port's secondary bus. */
 void pcie_port_update_presence(struct pci_function *bridge);
+
+/* A type 1 cycle's bus below b (bridges as numbered), NULL if none. */
+struct pci_bus *pci_route_bus(struct pci_bus *b, unsigned busnr, unsigned depth);
+
+/* pci-expander.c: the bus a host bridge's cycle for busnr reaches, from
+ * its root bus through expanders and bridges; an expander's bus going. */
+struct pci_bus *pci_root_route(struct pci_bus *root, unsigned busnr);
+void pci_expander_free(struct pci_bus *b);
 
 /* pci-msi.c */
 void msi_config_written(struct pci_function *f, uint32_t off, unsigned len);

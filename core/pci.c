@@ -88,7 +88,7 @@ static const tes_pci_info *pci_info_of(tes_device *dev)
 
 static unsigned bus_number(const struct pci_bus *b)
 {
-    return b->bridge ? b->bridge->config[TES_PCI_SECONDARY_BUS] : 0;
+    return b->bridge ? b->bridge->config[TES_PCI_SECONDARY_BUS] : b->root_nr;
 }
 
 static struct pci_bus *root_of(struct pci_bus *b)
@@ -390,6 +390,7 @@ void pci_bus_free(tes_bus *bus)
         region_free(pb->io);
         pb->bridge->secondary = NULL;
     }
+    pci_expander_free(pb);
     g_free(pb->irqs);
     g_free(pb->irq_count);
     g_free(pb);
@@ -419,11 +420,14 @@ static void intx_route(struct pci_bus *b, uint8_t devfn, int pin, int delta)
 {
     int idx, old;
 
-    /* Each bridge rotates the pin by the slot of the device below it. */
-    while (b->bridge) {
+    /* Each bridge rotates the pin by the slot of the device below it; an
+     * expander's root bus goes through its pxb function the same way. */
+    while (b->bridge || b->expander) {
+        struct pci_function *up = b->bridge ? b->bridge : b->expander;
+
         pin = (pin + PCI_SLOT(devfn)) % 4;
-        devfn = b->bridge->devfn;
-        b = b->parent;
+        devfn = up->devfn;
+        b = up->bus;
     }
     if (!b->irq_count) {
         return; /* not wired yet: pci_bus_set_irqs() counts it later */
@@ -1014,7 +1018,7 @@ void pci_config_write(tes_device *dev, uint32_t off, uint32_t val, unsigned len)
 
 /* The bus a type 1 cycle for busnr reaches, through bridges whose
  * secondary..subordinate range (as the guest numbered them) holds it. */
-static struct pci_bus *route_bus(struct pci_bus *b, unsigned busnr, unsigned depth)
+struct pci_bus *pci_route_bus(struct pci_bus *b, unsigned busnr, unsigned depth)
 {
     if (busnr == bus_number(b)) {
         return b;
@@ -1032,7 +1036,7 @@ static struct pci_bus *route_bus(struct pci_bus *b, unsigned busnr, unsigned dep
         sec = f->config[TES_PCI_SECONDARY_BUS];
         sub = f->config[TES_PCI_SUBORDINATE_BUS];
         if (sec != 0 && sec <= busnr && busnr <= sub) {
-            return route_bus(f->secondary, busnr, depth + 1);
+            return pci_route_bus(f->secondary, busnr, depth + 1);
         }
     }
     return NULL;
@@ -1042,7 +1046,7 @@ static struct pci_function *host_lookup(tes_bus *root, uint8_t busnr, uint8_t de
 {
     struct pci_bus *b = root ? root->pci : NULL;
 
-    b = b ? route_bus(b, busnr, 0) : NULL;
+    b = b ? pci_root_route(b, busnr) : NULL;
     return b ? b->devs[devfn] : NULL;
 }
 

@@ -181,9 +181,13 @@ static gboolean flush_all(gpointer opaque)
 
 static void schedule_flush(void)
 {
+    /* Default priority, not idle: with busy sources (slirp's, timers) an
+     * idle source starved and DEVICE_DELETED from a vCPU thread (the guest
+     * powering a slot off) waited for the next command's reply. */
     if (g_atomic_int_compare_and_exchange(&flush_scheduled, 0, 1)) {
-        g_idle_add(flush_all, NULL);
+        g_idle_add_full(G_PRIORITY_DEFAULT, flush_all, NULL, NULL);
     }
+    g_main_context_wakeup(NULL);
 }
 
 static JsonNode *obj_node(JsonObject *o)

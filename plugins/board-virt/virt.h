@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/platform.h>
+#include <tessera/pxb.h>
 
 /* The memory map of QEMU's virt machine (hw/arm/virt.c, base_memmap), so
  * that device trees, kernels and habits carry over. */
@@ -73,6 +74,10 @@ typedef struct virt_fdt_cfg {
     const virt_plat_node *plat;
     unsigned nplat;
     int stdout_plat;          /* plat[] index of the UART on serial0, -1: none */
+    /* pxb-pcie expanders on pcie.0, ascending bus_nr, below the ECAM's
+     * last bus: each one more ECAM host bridge node */
+    const tes_pxb_info *pxbs;
+    unsigned npxbs;
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).

@@ -3,9 +3,9 @@
 ARCH, Debian's kernel (pciehp, pcieport built in; nvme, e1000e modules) as
 the judge. TAP output.
 
-    test-pcie-hotplug.py TESSERA ARCH [EMULATOR]
+    test-pcie-hotplug.py TESSERA amd64|arm64|pc [EMULATOR]
 
-ARCH amd64 boots -M q35 (guestlib.AMD64_CMDLINE), arm64 -M virt. The
+amd64 boots -M q35 (guestlib.AMD64_CMDLINE), arm64 -M virt; their
 command line carries the tutorial's lines as written:
     -device pcie-root-port,id=root,slot=0
     -device pxb-pcie,id=pcie.1,bus_nr=2,bus=pcie.0
@@ -22,6 +22,10 @@ command line carries the tutorial's lines as written:
   - the e1000e behind the ioh3420 behind the pxb-pcie sits on bus
     bus_nr + 1 = 3 (0000:03:00.0, 8086:10d3, driver e1000e), the root port
     on bus 2, the expander's host bridge on bus 0.
+pc boots -M pc with the tutorial's pxb line (no hot-plug: a short boot):
+    -device pxb,id=bridge1,bus=pci.0,bus_nr=3 -device e1000,bus=bridge1,addr=0x3
+  the expander's pci-bridge is 0000:03:00.0 (1b36:0001) and the e1000
+  0000:04:03.0 (8086:100e, driver e1000), as on QEMU.
 EMULATOR (default TESSERA) runs the same boot on qemu-system-x86_64 /
 qemu-system-aarch64 (q35 there needs
 -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off for pciehp).
@@ -76,6 +80,9 @@ done
 echo "HP-AFTER=$(ls /sys/block | grep -c nvme)"
 echo "HP-PCIEHP=$(dmesg | grep -c 'pciehp.*Slot')"
 echo "HP-BUG=$(dmesg | grep -c -e BUG -e Oops -e 'Call Trace')"
+dmesg | grep -e pciehp -e 'pcieport.*Slot' | sed 's/^/HP-LOG /' | tail -n 20
+echo "HP-LOG devices: $(ls /sys/bus/pci/devices | tr '\n' ' ')"
+echo "HP-LOG root port config: $(hexdump -v -s 64 -n 96 -e '16/1 "%%02x " "|"' /sys/bus/pci/devices/0000:00:01.0/config)"
 """
 
 
@@ -123,7 +130,9 @@ def step_unplug(q):
     r = q.cmd("device_del", {"id": "hpnvme"})
     early = [e for e in q.events if e.get("event") == "DEVICE_DELETED"]
     ev = wait_deleted(q, DELETE_WAIT)
-    return {"device_del": r, "early": early, "event": ev, "secs": time.time() - t0}
+    info = q.cmd("human-monitor-command", {"command-line": "info pci"}) if not ev else None
+    return {"device_del": r, "early": early, "event": ev, "secs": time.time() - t0,
+            "info-pci": info, "late": list(q.events)}
 
 
 def make_image(wd):
@@ -143,6 +152,7 @@ def check_boot(b):
 
 
 def check_hotplug(c, out, img):
+    log = "\n".join(line for line in c.splitlines() if line.startswith("HP-LOG"))
     hp = out.get("hotplug", {})
     check("QMP blockdev-add of the qcow2 node and device_add nvme,drive=hp0,bus=root succeed",
           hp.get("blockdev-add") == {"return": {}} and hp.get("device_add") == {"return": {}},
@@ -161,7 +171,7 @@ def check_hotplug(c, out, img):
           "off (>= 5 s of pciehp's blinking)",
           ev.get("data", {}).get("device") == "hpnvme" and
           ev.get("data", {}).get("path") == "/machine/peripheral/hpnvme" and
-          un.get("secs", 0) >= 5, repr(un))
+          un.get("secs", 0) >= 5, repr(un) + "\n" + log)
     check("the disk is gone in the guest, pciehp logged the slot's events",
           value(c, "HP-AFTER") == "0" and int(value(c, "HP-PCIEHP") or 0) > 0,
           "%r %r" % (value(c, "HP-AFTER"), value(c, "HP-PCIEHP")))
@@ -182,16 +192,51 @@ def pxb_args(arch):
             "-netdev", "user,id=n0"]
 
 
-def check_pxb(c):
+def check_pxb(c, arch):
+    # On virt each host bridge node of the device tree is a PCI domain of
+    # its own (Linux's ECAM driver), on q35 the expander shares segment 0.
+    dom = "0000" if arch == "amd64" else "0001"
     devs = {}
     for item in (value(c, "PXB-LIST") or "").split():
         f = item.split(":")
         if len(f) >= 6:
             devs[":".join(f[:3])] = f[3:]
     check("pxb-pcie bus_nr=2: the ioh3420 on bus 2 (8086:3420, pcieport)",
-          devs.get("0000:02:00.0") == ["8086", "3420", "pcieport"], repr(devs))
+          devs.get(dom + ":02:00.0") == ["8086", "3420", "pcieport"], repr(devs))
     check("the e1000e behind it on bus bus_nr + 1 = 3 (8086:10d3, e1000e)",
-          devs.get("0000:03:00.0") == ["8086", "10d3", "e1000e"], repr(devs))
+          devs.get(dom + ":03:00.0") == ["8086", "10d3", "e1000e"], repr(devs))
+
+
+PC_SCRIPT = """\
+sleep 1
+echo "PXB-LIST=$(cd /sys/bus/pci/devices && for d in *; do \
+echo "$d:$(cat $d/vendor | cut -c3-):$(cat $d/device | cut -c3-):\
+$(basename "$(readlink $d/driver)")"; done | tr '\\n' ' ')"
+echo "PXB-NUMA=$(cat /sys/bus/pci/devices/0000:04:03.0/numa_node 2>/dev/null)"
+"""
+
+
+def run_pc(emu, parts, wd):
+    files = guestlib.module_files(parts, ["e1000"])
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(files) + PC_SCRIPT,
+                                  modules=files)
+    argv = [emu, "-M", "pc", "-cpu", "qemu64", "-m", "512M", "-nographic", "-no-reboot",
+            "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE,
+            "-device", "pxb,id=bridge1,bus=pci.0,bus_nr=3",
+            "-device", "e1000,bus=bridge1,addr=0x3,netdev=n0", "-netdev", "user,id=n0"]
+    b = guestlib.Boot(argv, BOOT_TIMEOUT)
+    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
+    check("the test script ran to its end, exit status 0",
+          "tessera-guest: test.sh exited 0" in b.console and b.status == 0, b.tail())
+    devs = {}
+    for item in (value(b.console, "PXB-LIST") or "").split():
+        f = item.split(":")
+        if len(f) >= 6:
+            devs[":".join(f[:3])] = f[3:]
+    check("pxb bus_nr=3: its pci-bridge is 0000:03:00.0 (1b36:0001)",
+          devs.get("0000:03:00.0", [])[:2] == ["1b36", "0001"], repr(devs))
+    check("the e1000 at bus=bridge1,addr=0x3 is 0000:04:03.0 (8086:100e, driver e1000)",
+          devs.get("0000:04:03.0") == ["8086", "100e", "e1000"], repr(devs))
 
 
 def run(emu, arch, parts, wd, with_pxb):
@@ -222,20 +267,23 @@ def run(emu, arch, parts, wd, with_pxb):
     check_boot(b)
     check_hotplug(b.console, out, img)
     if with_pxb:
-        check_pxb(b.console)
+        check_pxb(b.console, arch)
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[2] not in ("amd64", "arm64"):
+    if len(sys.argv) < 3 or sys.argv[2] not in ("amd64", "arm64", "pc"):
         print(__doc__)
         return 2
     arch = sys.argv[2]
     emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
-    with_pxb = os.environ.get("PCIHP_PXB") == "1"  # pxb lands next
+    with_pxb = os.environ.get("PCIHP_NO_PXB") != "1"  # hot-plug alone, for bisecting
     wd = guestlib.workdir()
     try:
-        parts = guestlib.amd64_parts() if arch == "amd64" else guestlib.guest_parts()
-        run(emu, arch, parts, wd, with_pxb)
+        parts = guestlib.guest_parts() if arch == "arm64" else guestlib.amd64_parts()
+        if arch == "pc":
+            run_pc(emu, parts, wd)
+        else:
+            run(emu, arch, parts, wd, with_pxb)
     except guestlib.GuestError as e:
         check("guest parts prepared", False, str(e))
     finally:

@@ -272,7 +272,7 @@ def cli_tests():
           p.returncode == 1 and err == "tessera: unknown option '-foo'\n", (p.returncode, err))
     p = subprocess.run([TESSERA, "--version"], capture_output=True, timeout=20)
     check("cli/version-line",
-          p.stdout.decode() == "tessera version 0.1.0 (SDK ABI 1.5)\n", p.stdout)
+          p.stdout.decode() == "tessera version 0.1.0 (SDK ABI 1.6)\n", p.stdout)
     p = subprocess.run([TESSERA, "-M", "no-such-machine"], capture_output=True, timeout=20)
     err = p.stderr.decode()
     check("cli/bad-machine-is-one-line-and-exit-1",

@@ -338,9 +338,9 @@ static void test_refusals(void)
     g_autofree char *missing = load_error("does-not-exist");
 
     g_assert_nonnull(strstr(major, "fixture-major2.so' (fixture-major2) is built for SDK ABI 2.0, "
-                                   "this tessera provides ABI 1.5 (major differs)"));
+                                   "this tessera provides ABI 1.6 (major differs)"));
     g_assert_nonnull(strstr(minor, "fixture-new-minor.so' (fixture-new-minor) is built for SDK "
-                                   "ABI 1.99, newer than this tessera's ABI 1.5"));
+                                   "ABI 1.99, newer than this tessera's ABI 1.6"));
     g_assert_nonnull(strstr(nodesc, "fixture-nodesc.so': no tessera_plugin_v1 descriptor"));
     g_assert_nonnull(strstr(initfail, "(fixture-initfail): init failed: No such device"));
     g_assert_nonnull(strstr(missing, "fixture-does-not-exist.so': cannot load: "));
