@@ -14,6 +14,7 @@
  * 00.0 behind the port and a power-off while occupied removes it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz-dev.h"
