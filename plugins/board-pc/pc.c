@@ -237,6 +237,7 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     if (ret) {
         return ret;
     }
+    x86_board_mark(&m->b);
     build_e820(m);
     bc = boot_cfg(m);
     /* The tables go into shadow RAM as the firmware leaves them (the
@@ -250,10 +251,11 @@ static int pc_devices_done(tes_device *dev, void *s)
 {
     pc_machine *m = s;
     tes_pxb_info one = {.size = sizeof(one)};
+    int ret = x86_board_refuse_platform(&m->b);
     q35_boot_cfg bc;
 
-    if (!find_pxbs(m, &one, 1)) {
-        return 0; /* nothing changed since pc_init */
+    if (ret || !find_pxbs(m, &one, 1)) {
+        return ret; /* nothing changed since pc_init */
     }
     if (build_acpi(m)) {
         return -ENOSPC;

@@ -266,6 +266,7 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
     if (!ret) {
+        x86_board_mark(&m->b);
         acpi_machine = m;
         H->iface_register(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION, &q35_acpi_iface);
     }
@@ -279,9 +280,10 @@ static int q35_devices_done(tes_device *dev, void *s)
 {
     q35_machine *m = s;
     tes_pxb_info one = {.size = sizeof(one)};
+    int ret = x86_board_refuse_platform(&m->b);
 
-    if (!find_pxbs(m, &one, 1)) {
-        return 0; /* nothing changed since q35_init */
+    if (ret || !find_pxbs(m, &one, 1)) {
+        return ret; /* nothing changed since q35_init */
     }
     return build_acpi(m) ? -ENOSPC : load_acpi(m);
 }
