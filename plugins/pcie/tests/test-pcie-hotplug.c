@@ -1,9 +1,10 @@
 /*
  * PCIe native hot-plug through the harness: the slot registers of a root
  * port and a switch downstream port as Linux pciehp drives them, QMP
- * device_add / device_del and DEVICE_DELETED, and a surprise removal of an
- * NVMe controller with writes in flight. Plugin files come from
- * $PCIE_PLUGIN, $EDU_PLUGIN and $NVME_PLUGIN (meson sets them).
+ * device_add / device_del and DEVICE_DELETED, a surprise removal of an
+ * NVMe controller with writes in flight, and virtio-blk-pci, virtio-net-pci
+ * and e1000e coming and going. Plugin files come from $PCIE_PLUGIN,
+ * $EDU_PLUGIN, $NVME_PLUGIN, $VIRTIO_PLUGIN and $E1000_PLUGIN (meson).
  *
  * Layout: root port rp1 (chassis 1, slot 5) at pci.0 04.0, secondary bus 1.
  */
@@ -48,7 +49,7 @@
 /* What pciehp enables: every event and the interrupt. */
 #define CTL_EVENTS (CTL_ABPE | CTL_PDCE | CTL_CCIE | CTL_HPIE | CTL_DLLSCE)
 
-static const char *pcie_path, *edu_path, *nvme_path;
+static const char *pcie_path, *edu_path, *nvme_path, *virtio_path, *e1000_path;
 
 typedef struct fx {
     tes_harness *h;
@@ -114,7 +115,8 @@ static void up(fx *f, bool msi)
 {
     f->h = tes_harness_new(32 << 20);
     if (!tes_harness_load(f->h, pcie_path) || !tes_harness_load(f->h, edu_path) ||
-        !tes_harness_load(f->h, nvme_path)) {
+        !tes_harness_load(f->h, nvme_path) || !tes_harness_load(f->h, virtio_path) ||
+        !tes_harness_load(f->h, e1000_path)) {
         g_error("load: %s", tes_harness_error(f->h));
     }
     f->rp = dev(f->h, "pcie-root-port", "id=rp1,addr=04.0,chassis=1,slot=5");
@@ -392,14 +394,80 @@ static void test_surprise_removal_inflight(void)
     g_unlink(img);
 }
 
+/* The tutorial's other devices come and go too: virtio-blk-pci and
+ * virtio-net-pci behind a switch's downstream ports, e1000e on a root
+ * port; each power-off frees one (ASan watches the unrealize paths). */
+static void test_virtio_and_nic(void)
+{
+    fx f;
+    g_autofree char *img = nv_image();
+    g_autofree char *opt = g_strdup_printf("file=%s,if=none,id=vd,format=raw", img);
+    static const char *const adds[] = {
+        "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-blk-pci\","
+        "\"id\":\"vb\",\"bus\":\"dn1\",\"drive\":\"vd\"}}",
+        "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\","
+        "\"id\":\"vn\",\"bus\":\"dn2\",\"netdev\":\"n1\"}}",
+        "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"e1000e\","
+        "\"id\":\"ne\",\"bus\":\"rp1\",\"netdev\":\"n2\"}}",
+    };
+    char *ev;
+
+    up(&f, false);
+    g_assert_true(tes_harness_drive(f.h, opt));
+    g_assert_true(tes_harness_netdev(f.h, "id=n1"));
+    g_assert_true(tes_harness_netdev(f.h, "id=n2"));
+    dev(f.h, "pcie-root-port", "id=rp2,addr=06.0,chassis=1,slot=6");
+    dev(f.h, "x3130-upstream", "id=up1,bus=rp2");
+    dev(f.h, "xio3130-downstream", "id=dn1,bus=up1,addr=00.0,chassis=2,slot=1");
+    dev(f.h, "xio3130-downstream", "id=dn2,bus=up1,addr=01.0,chassis=2,slot=2");
+    for (unsigned i = 0; i < 3; i++) {
+        assert_ok(qmp(&f, adds[i]));
+    }
+    assert_ok(qmp(&f, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"vb\"}}"));
+    assert_ok(qmp(&f, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"vn\"}}"));
+    assert_ok(qmp(&f, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"ne\"}}"));
+    free(tes_harness_qmp_events(f.h));
+    /* Buses: rp2 -> 2, up1 -> 3, dn1 -> 4, dn2 -> 5; pciehp's power-off. */
+    wr(&f, 0, 6 << 3, TES_PCI_PRIMARY_BUS, 0 | 2 << 8 | 5 << 16, 4);
+    wr(&f, 2, 0, TES_PCI_PRIMARY_BUS, 2 | 3 << 8 | 5 << 16, 4);
+    wr(&f, 3, 0, TES_PCI_PRIMARY_BUS, 3 | 4 << 8 | 4 << 16, 4);
+    wr(&f, 3, 1 << 3, TES_PCI_PRIMARY_BUS, 3 | 5 << 8 | 5 << 16, 4);
+    g_assert_cmphex(rd(&f, 4, 0, TES_PCI_VENDOR_ID, 4), ==, 0x10421af4);
+    g_assert_cmphex(rd(&f, 5, 0, TES_PCI_VENDOR_ID, 4), ==, 0x10411af4);
+    for (unsigned i = 0; i < 2; i++) {
+        unsigned exp = 0, off = rd(&f, 3, i << 3, TES_PCI_CAPABILITY_LIST, 1) & 0xfc;
+
+        for (int n = 0; off && n < 48 && !exp; n++) {
+            exp = rd(&f, 3, i << 3, off, 1) == TES_PCI_CAP_ID_EXP ? off : 0;
+            off = rd(&f, 3, i << 3, off + 1, 1) & 0xfc;
+        }
+        g_assert_cmpuint(exp, !=, 0);
+        wr(&f, 3, i << 3, exp + EXP_SLTCTL, CTL_AIC_OFF | CTL_PIC_ON, 2);
+        wr(&f, 3, i << 3, exp + EXP_SLTCTL, CTL_AIC_OFF | CTL_PIC_OFF | CTL_PCC, 2);
+    }
+    set_sltctl(&f, CTL_AIC_OFF | CTL_PIC_ON);
+    set_sltctl(&f, CTL_AIC_OFF | CTL_PIC_OFF | CTL_PCC);
+    ev = tes_harness_qmp_events(f.h);
+    g_assert_nonnull(strstr(ev, "\"device\":\"vb\""));
+    g_assert_nonnull(strstr(ev, "\"device\":\"vn\""));
+    g_assert_nonnull(strstr(ev, "\"device\":\"ne\""));
+    free(ev);
+    g_assert_cmphex(rd(&f, 4, 0, TES_PCI_VENDOR_ID, 4), ==, 0xffffffff);
+    tes_harness_free(f.h);
+    g_unlink(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     pcie_path = g_getenv("PCIE_PLUGIN");
     edu_path = g_getenv("EDU_PLUGIN");
     nvme_path = g_getenv("NVME_PLUGIN");
-    if (!pcie_path || !edu_path || !nvme_path) {
-        g_printerr("set PCIE_PLUGIN, EDU_PLUGIN and NVME_PLUGIN to the plugin files\n");
+    virtio_path = g_getenv("VIRTIO_PLUGIN");
+    e1000_path = g_getenv("E1000_PLUGIN");
+    if (!pcie_path || !edu_path || !nvme_path || !virtio_path || !e1000_path) {
+        g_printerr("set PCIE_PLUGIN, EDU_PLUGIN, NVME_PLUGIN, VIRTIO_PLUGIN and E1000_PLUGIN "
+                   "to the plugin files\n");
         return 1;
     }
     g_test_add_func("/pcie/hotplug/empty-slot-powered-off-occupied-on", test_empty_slot_off);
@@ -415,5 +483,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pcie/hotplug/root-bus-and-unknown-bus-refuse", test_refusals);
     g_test_add_func("/pcie/hotplug/surprise-removal-keeps-inflight-writes",
                     test_surprise_removal_inflight);
+    g_test_add_func("/pcie/hotplug/virtio-blk-net-and-e1000e-behind-switch-and-root-port",
+                    test_virtio_and_nic);
     return g_test_run();
 }
