@@ -19,6 +19,10 @@ command line carries the tutorial's lines as written:
     the guest's pciehp has powered the slot off (the attention button, 5 s
     of blinking), nvme0n1 is gone in the guest, and the pattern is in the
     image on the host (qemu-img convert), which qemu-img check finds clean;
+  - virtio-blk-pci (a raw node) on an xio3130-downstream port of a switch
+    and e1000e on a second root port, both behind the pxb-pcie, are
+    hot-added the same way (vda, an e1000e function bound) and removed
+    (DEVICE_DELETED each, gone);
   - the e1000e behind the ioh3420 behind the pxb-pcie sits on bus
     bus_nr + 1 = 3 (0000:03:00.0, 8086:10d3, driver e1000e), the root port
     on bus 2, the expander's host bridge on bus 0.
@@ -49,7 +53,7 @@ IMAGE_SIZE = 16 * MiB
 GUEST_OFF = MiB
 GUEST_LEN = 256 * 1024
 SERIAL = "hotplug1"
-MODULES = ["nvme", "e1000e"]
+MODULES = ["nvme", "e1000e", "virtio_pci", "virtio_blk"]
 DELETE_WAIT = 60  # s: pciehp blinks 5 s, waits 1 s after power-off
 
 SCRIPT = """\
@@ -63,7 +67,14 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     [ -e /sys/block/nvme0n1 ] && break
     sleep 1
 done
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    # two e1000e: the one behind the pxb-pcie and the hot-added one
+    [ -e /sys/block/vda ] && [ "$(ls /sys/bus/pci/drivers/e1000e | grep -c :)" = 2 ] && break
+    sleep 1
+done
 echo "HP-DISKS=$(ls /sys/block | grep nvme | tr '\\n' ' ')"
+echo "HP-VDA=$(cat /sys/block/vda/size 2>/dev/null)"
+echo "HP-E1000E=$(ls /sys/bus/pci/drivers/e1000e | grep : | tr '\\n' ' ')"
 echo "HP-SERIAL=$(cat /sys/class/nvme/nvme0/serial 2>/dev/null)"
 dd if=/dev/urandom of=/tmp/p bs=4096 count=%(gblocks)d 2>/dev/null
 echo "HP-GUEST-SHA=$(sha256sum < /tmp/p | cut -d' ' -f1)"
@@ -77,7 +88,8 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     [ -e /sys/block/nvme0n1 ] || break
     sleep 1
 done
-echo "HP-AFTER=$(ls /sys/block | grep -c nvme)"
+echo "HP-AFTER=$(ls /sys/block | grep -c -e nvme -e vda)"
+echo "HP-E1000E-AFTER=$(ls /sys/bus/pci/drivers/e1000e | grep : | tr '\\n' ' ')"
 echo "HP-PCIEHP=$(dmesg | grep -c 'pciehp.*Slot')"
 echo "HP-BUG=$(dmesg | grep -c -e BUG -e Oops -e 'Call Trace')"
 dmesg | grep -e pciehp -e 'pcieport.*Slot' | sed 's/^/HP-LOG /' | tail -n 20
@@ -101,21 +113,27 @@ def qmp_step(qmp_path, out, name, fn):
     return act
 
 
-def step_hotplug(img):
+def step_hotplug(img, img2):
     def fn(q):
         add = q.cmd("blockdev-add", {"driver": "qcow2", "node-name": "hp0",
                                      "file": {"driver": "file", "filename": img}})
         dev = q.cmd("device_add", {"driver": "nvme", "drive": "hp0", "bus": "root",
                                    "serial": SERIAL, "id": "hpnvme"})
-        return {"blockdev-add": add, "device_add": dev}
+        add2 = q.cmd("blockdev-add", {"driver": "raw", "node-name": "hp1",
+                                      "file": {"driver": "file", "filename": img2}})
+        others = [q.cmd("device_add", {"driver": "virtio-blk-pci", "drive": "hp1",
+                                       "bus": "dn1", "id": "hpvblk"}),
+                  q.cmd("device_add", {"driver": "e1000e", "bus": "root2", "id": "hpnic",
+                                       "netdev": "n1"})]
+        return {"blockdev-add": add, "device_add": dev, "others": [add2] + others}
     return fn
 
 
-def wait_deleted(q, timeout):
+def wait_deleted(q, dev_id, timeout):
     deadline = time.time() + timeout
     while time.time() < deadline:
         for e in q.events:
-            if e.get("event") == "DEVICE_DELETED":
+            if e.get("event") == "DEVICE_DELETED" and e.get("data", {}).get("device") == dev_id:
                 return e
         try:
             q.events.append(q.recv())
@@ -129,10 +147,12 @@ def step_unplug(q):
     t0 = time.time()
     r = q.cmd("device_del", {"id": "hpnvme"})
     early = [e for e in q.events if e.get("event") == "DEVICE_DELETED"]
-    ev = wait_deleted(q, DELETE_WAIT)
+    others = [q.cmd("device_del", {"id": i}) for i in ("hpvblk", "hpnic")]
+    ev = wait_deleted(q, "hpnvme", DELETE_WAIT)
+    others += [wait_deleted(q, i, DELETE_WAIT) for i in ("hpvblk", "hpnic")]
     info = q.cmd("human-monitor-command", {"command-line": "info pci"}) if not ev else None
     return {"device_del": r, "early": early, "event": ev, "secs": time.time() - t0,
-            "info-pci": info, "late": list(q.events)}
+            "info-pci": info, "others": others}
 
 
 def make_image(wd):
@@ -172,9 +192,20 @@ def check_hotplug(c, out, img):
           ev.get("data", {}).get("device") == "hpnvme" and
           ev.get("data", {}).get("path") == "/machine/peripheral/hpnvme" and
           un.get("secs", 0) >= 5, repr(un) + "\n" + log)
-    check("the disk is gone in the guest, pciehp logged the slot's events",
+    check("the disks are gone in the guest, pciehp logged the slots' events",
           value(c, "HP-AFTER") == "0" and int(value(c, "HP-PCIEHP") or 0) > 0,
           "%r %r" % (value(c, "HP-AFTER"), value(c, "HP-PCIEHP")))
+    check("virtio-blk-pci on an xio3130-downstream port and e1000e on a root port (both "
+          "behind the pxb-pcie) hot-added: vda (16 MiB) and an e1000e function bound",
+          all(r == {"return": {}} for r in hp.get("others", [None])) and
+          value(c, "HP-VDA") == str(IMAGE_SIZE // 512) and
+          len((value(c, "HP-E1000E") or "").split()) == 2,
+          "%r %r %r" % (hp.get("others"), value(c, "HP-VDA"), value(c, "HP-E1000E")))
+    oth = un.get("others", [])
+    check("... and removed: device_del of both, DEVICE_DELETED for each, gone in the guest",
+          len(oth) == 4 and oth[:2] == [{"return": {}}] * 2 and all(oth[2:]) and
+          len((value(c, "HP-E1000E-AFTER") or "").split()) == 1,
+          "%r %r" % (oth, value(c, "HP-E1000E-AFTER")))
     raw = img + ".raw"
     chk = subprocess.run(["qemu-img", "check", img], capture_output=True, text=True)
     subprocess.run(["qemu-img", "convert", "-O", "raw", img, raw], check=True)
@@ -186,10 +217,19 @@ def check_hotplug(c, out, img):
 
 
 def pxb_args(arch):
+    """The tutorial's pxb-pcie line, then the slots for virtio-blk-pci and
+    e1000e behind the expander: pcie.0 keeps buses 0..1 (the first one for
+    the port "root"), the expander 2.., Linux numbers depth-first from 00.0
+    (pcie_bridge1 3, root2 4, rp3 5, up1 6, dn1 7)."""
     return ["-device", "pxb-pcie,id=pcie.1,bus_nr=2,bus=pcie.0",
             "-device", "ioh3420,id=pcie_bridge1,bus=pcie.1,chassis=1",
             "-device", "e1000e,bus=pcie_bridge1,netdev=n0",
-            "-netdev", "user,id=n0"]
+            "-netdev", "user,id=n0",
+            "-device", "pcie-root-port,id=root2,slot=2,bus=pcie.1",
+            "-device", "ioh3420,id=rp3,chassis=3,bus=pcie.1",
+            "-device", "x3130-upstream,id=up1,bus=rp3",
+            "-device", "xio3130-downstream,id=dn1,bus=up1,chassis=4,slot=1",
+            "-netdev", "user,id=n1"]
 
 
 def check_pxb(c, arch):
@@ -239,7 +279,7 @@ def run_pc(emu, parts, wd):
           devs.get("0000:04:03.0") == ["8086", "100e", "e1000"], repr(devs))
 
 
-def run(emu, arch, parts, wd, with_pxb):
+def run(emu, arch, parts, wd):
     files = guestlib.module_files(parts, MODULES)
     if arch == "amd64":
         files = [f for f in files if "pclmul" not in f]
@@ -247,14 +287,15 @@ def run(emu, arch, parts, wd, with_pxb):
         "gblocks": GUEST_LEN // 4096, "gseek": GUEST_OFF // 4096}
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=files)
     img = make_image(wd)
+    img2 = os.path.join(wd, "vd.raw")
+    with open(img2, "wb") as f:
+        f.truncate(IMAGE_SIZE)
     qmp_path = os.path.join(wd, "qmp.sock")
     out = {}
-    actions = {"HOTPLUG-PLEASE": qmp_step(qmp_path, out, "hotplug", step_hotplug(img)),
+    actions = {"HOTPLUG-PLEASE": qmp_step(qmp_path, out, "hotplug", step_hotplug(img, img2)),
                "UNPLUG-PLEASE": qmp_step(qmp_path, out, "unplug", step_unplug)}
     extra = ["-device", "pcie-root-port,id=root,slot=0",
-             "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
-    if with_pxb:
-        extra += pxb_args(arch)
+             "-qmp", "unix:%s,server=on,wait=off" % qmp_path] + pxb_args(arch)
     if arch == "amd64":
         argv = [emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-nographic", "-no-reboot",
                 "-kernel", parts["KERNEL"], "-initrd", initrd,
@@ -266,8 +307,7 @@ def run(emu, arch, parts, wd, with_pxb):
     b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=actions)
     check_boot(b)
     check_hotplug(b.console, out, img)
-    if with_pxb:
-        check_pxb(b.console, arch)
+    check_pxb(b.console, arch)
 
 
 def main():
@@ -276,14 +316,13 @@ def main():
         return 2
     arch = sys.argv[2]
     emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
-    with_pxb = os.environ.get("PCIHP_NO_PXB") != "1"  # hot-plug alone, for bisecting
     wd = guestlib.workdir()
     try:
         parts = guestlib.guest_parts() if arch == "arm64" else guestlib.amd64_parts()
         if arch == "pc":
             run_pc(emu, parts, wd)
         else:
-            run(emu, arch, parts, wd, with_pxb)
+            run(emu, arch, parts, wd)
     except guestlib.GuestError as e:
         check("guest parts prepared", False, str(e))
     finally:
