@@ -348,10 +348,15 @@ bool media_change(const media_change_args *a, char **errp)
         core_set_error(errp, "Unknown driver '%s'", a->format);
         return false;
     }
-    /* QEMU opens the new medium before touching the old one: refuse a
-     * file we cannot open while the old medium is still in. */
+    /* QEMU opens the new medium before touching the old one: refuse an
+     * image we cannot open (missing, unreadable, not the format named)
+     * while the old medium is still in. */
     if (access(a->filename, ro ? R_OK : R_OK | W_OK) != 0) {
         core_set_error(errp, "Could not open '%s': %s", a->filename, g_strerror(errno));
+        return false;
+    }
+    opts = medium_opts(a->filename, a->format);
+    if (!drive_medium_check(d, opts, ro, errp)) {
         return false;
     }
     rc = open_tray(d, name, a->force, &err);
@@ -363,7 +368,6 @@ bool media_change(const media_change_args *a, char **errp)
     if (!remove_medium(d, name, errp)) {
         return false;
     }
-    opts = medium_opts(a->filename, a->format);
     if (!drive_medium_open(d, opts, ro, errp)) {
         return false;
     }

@@ -315,15 +315,21 @@ static void aio_cleanup(tes_drive *d);
 static void fmt_work(gpointer data, gpointer user);
 
 /* The image of o->file into d (d->path set); aio_init is separate. */
+static drive_image_opts image_opts(const drive_opts *o, const char *id, const char *path,
+                                   bool readonly)
+{
+    return (drive_image_opts){.id = id, .path = path, .format = o->format, .cache = o->cache,
+                              .readonly = readonly,
+                              .snapshot = o->snapshot && !strcmp(o->snapshot, "on"),
+                              .backing = o->backing_file, .backing_fmt = o->backing_fmt,
+                              .no_backing = o->backing != NULL,
+                              .lazy_refcounts = !o->lazy ? 0 : !strcmp(o->lazy, "on") ? 1 : 2};
+}
+
 static bool medium_open(tes_drive *d, const drive_opts *o, char **errp)
 {
     drive_image im;
-    drive_image_opts io = {.id = d->id, .path = d->path, .format = o->format, .cache = o->cache,
-                           .readonly = d->readonly,
-                           .snapshot = o->snapshot && !strcmp(o->snapshot, "on"),
-                           .backing = o->backing_file, .backing_fmt = o->backing_fmt,
-                           .no_backing = o->backing != NULL,
-                           .lazy_refcounts = !o->lazy ? 0 : !strcmp(o->lazy, "on") ? 1 : 2};
+    drive_image_opts io = image_opts(o, d->id, d->path, d->readonly);
     bool ok = drive_image_open(&im, &io, errp);
 
     d->fd = im.fd;
@@ -478,6 +484,37 @@ bool drive_medium_open(tes_drive *d, const char *optarg, bool ro_def, char **err
         ok = medium_open(d, &o, errp);
         if (!ok) {
             g_clear_pointer(&d->path, g_free);
+        }
+    }
+    opts_clear(&o);
+    return ok;
+}
+
+/* Whether drive_medium_open(d, optarg, ro_def) would succeed, d left as
+ * it is: the image is opened and closed again (blockdev-change-medium
+ * keeps the old medium when the new one cannot be opened, as QEMU). */
+bool drive_medium_check(tes_drive *d, const char *optarg, bool ro_def, char **errp)
+{
+    drive_opts o = {0};
+    bool ro = ro_def;
+    bool ok = parse_opts(optarg, &o, errp);
+    drive_image im;
+    drive_image_opts io;
+
+    if (ok && !o.file) {
+        core_set_error(errp, "drive '%s': the medium needs file=", d->id);
+        ok = false;
+    }
+    if (ok) {
+        g_free(o.id);
+        o.id = g_strdup(d->id);
+        ok = check_medium(&o, &ro, errp);
+    }
+    if (ok) {
+        io = image_opts(&o, d->id, o.file, ro);
+        ok = drive_image_open(&im, &io, errp);
+        if (ok) {
+            drive_image_close(&im);
         }
     }
     opts_clear(&o);

@@ -44,7 +44,12 @@ typedef struct opt_def {
 static const opt_def opts[] = {
     {"machine", "M", OPT_MACHINE, F(machine), "TYPE[,prop=val]  machine type ('help' lists)"},
     {"cpu", NULL, OPT_STRING, F(cpu), "MODEL  CPU model ('help' lists)"},
-    {"smp", NULL, OPT_SMP, 0, "N[,cpus=,maxcpus=,sockets=,cores=,threads=]  vCPUs"},
+    {"smp", NULL, OPT_SMP, 0,
+     "N[,cpus=,maxcpus=,sockets=,dies=,clusters=,cores=,threads=]  vCPUs and their topology"},
+    {"numa", NULL, OPT_LIST, F(numas),
+     "node[,nodeid=,cpus=A[-B],mem=|memdev=]|dist,src=,dst=,val=|cpu,node-id=,...  NUMA"},
+    {"object", NULL, OPT_LIST, F(objects),
+     "memory-backend-ram|file|memfd,id=,size=[,mem-path=][,share=on|off]  a backend"},
     {"m", NULL, OPT_SIZE, 0, "SIZE  guest RAM (bare number: MiB; K/M/G/T)"},
     {"kernel", NULL, OPT_STRING, F(kernel), "FILE  kernel image"},
     {"initrd", NULL, OPT_STRING, F(initrd), "FILE  initial ramdisk"},
@@ -111,51 +116,13 @@ static const opt_def *find_opt(const char *name)
     return NULL;
 }
 
-static bool size_suffix(char c, uint64_t *mult)
-{
-    switch (g_ascii_toupper(c)) {
-    case 'B': *mult = 1; return true;
-    case 'K': *mult = 1ull << 10; return true;
-    case 'M': *mult = 1ull << 20; return true;
-    case 'G': *mult = 1ull << 30; return true;
-    case 'T': *mult = 1ull << 40; return true;
-    default: return false;
-    }
-}
-
 bool cli_parse_size(const char *s, uint64_t *bytes, char **errp)
 {
-    uint64_t mult = 1ull << 20; /* QEMU: a bare -m number is MiB */
-    const char *p = s;
-    char *end;
-    double v;
-
-    if (g_str_has_prefix(p, "size=")) {
-        p += 5;
+    /* QEMU: a bare -m number is MiB; "-m size=1G" is the long form. */
+    if (g_str_has_prefix(s, "size=")) {
+        s += 5;
     }
-    v = g_ascii_strtod(p, &end);
-    /* !(v > 0) also refuses "nan", whose conversion to an integer below is
-     * undefined (UBSan, fuzz-cli); "inf" fails the range check. */
-    if (end == p || !(v > 0) || *p == '-' || *p == '+') {
-        goto bad;
-    }
-    if (*end && size_suffix(*end, &mult)) {
-        end++;
-        if (g_ascii_strcasecmp(end, "iB") == 0 || g_ascii_strcasecmp(end, "B") == 0) {
-            end += strlen(end);
-        }
-    }
-    if (*end || v * mult >= 18446744073709551616.0) {
-        goto bad;
-    }
-    *bytes = (uint64_t)(v * mult);
-    return true;
-bad:
-    if (errp && !*errp) {
-        *errp = g_strdup_printf("-m: invalid size '%s' (expected a number with an optional "
-                                "K/M/G/T suffix, e.g. 512 or 1G)", s);
-    }
-    return false;
+    return cli_parse_size_unit(s, 1ull << 20, "-m", bytes, errp);
 }
 
 static bool smp_number(const char *key, const char *val, unsigned *out, char **errp)
@@ -173,23 +140,27 @@ static bool smp_number(const char *key, const char *val, unsigned *out, char **e
     return true;
 }
 
-/* topo[]: cpus, maxcpus, sockets, cores, threads (0 when absent). */
-static bool smp_item(const char *item, bool first, unsigned topo[5], char **errp)
+/* topo[]: cpus, maxcpus, sockets, dies, clusters, cores, threads (0 when
+ * absent). */
+enum { T_CPUS, T_MAX, T_SOCKETS, T_DIES, T_CLUSTERS, T_CORES, T_THREADS, T_N };
+
+static bool smp_item(const char *item, bool first, unsigned topo[T_N], char **errp)
 {
-    static const char *const keys[] = {"cpus", "maxcpus", "sockets", "cores", "threads"};
+    static const char *const keys[T_N] = {"cpus", "maxcpus", "sockets", "dies", "clusters",
+                                          "cores", "threads"};
     const char *eq = strchr(item, '=');
 
     if (!eq && first) {
-        return smp_number("cpus", item, &topo[0], errp);
+        return smp_number("cpus", item, &topo[T_CPUS], errp);
     }
-    for (size_t k = 0; eq && k < G_N_ELEMENTS(keys); k++) {
+    for (size_t k = 0; eq && k < T_N; k++) {
         if (strncmp(item, keys[k], eq - item) == 0 && strlen(keys[k]) == (size_t)(eq - item)) {
             return smp_number(keys[k], eq + 1, &topo[k], errp);
         }
     }
     if (errp && !*errp) {
         *errp = g_strdup_printf("-smp: unknown item '%s' (expected N, cpus=, maxcpus=, "
-                                "sockets=, cores=, threads=)", item);
+                                "sockets=, dies=, clusters=, cores=, threads=)", item);
     }
     return false;
 }
@@ -205,35 +176,76 @@ static bool smp_fail(char **errp, char *msg)
 }
 
 /* QEMU's machine_parse_smp_config() (cores preferred over sockets, as its
- * machines since 6.2): fill what is omitted from what is given. t[]:
- * cpus, maxcpus, sockets, cores, threads; 64 bits so that no product of
- * values up to 4096 wraps. */
-static void smp_complete(uint64_t t[5])
+ * machines since 6.2): fill what is omitted from what is given; dies and
+ * clusters default to 1. 64 bits so that no product of values up to 4096
+ * wraps. */
+static void smp_complete(uint64_t t[T_N])
 {
-    uint64_t *cpus = &t[0], *max = &t[1], *sockets = &t[2], *cores = &t[3], *threads = &t[4];
+    uint64_t *max = &t[T_MAX], *sockets = &t[T_SOCKETS], *cores = &t[T_CORES];
+    uint64_t *threads = &t[T_THREADS], mid;
 
-    if (*cpus == 0 && *max == 0) {
+    t[T_DIES] = MAX(t[T_DIES], 1);
+    t[T_CLUSTERS] = MAX(t[T_CLUSTERS], 1);
+    mid = t[T_DIES] * t[T_CLUSTERS];
+    if (t[T_CPUS] == 0 && *max == 0) {
         *sockets = MAX(*sockets, 1);
         *cores = MAX(*cores, 1);
         *threads = MAX(*threads, 1);
         return;
     }
-    *max = *max ? *max : *cpus;
+    *max = *max ? *max : t[T_CPUS];
     if (*cores == 0) {
         *sockets = MAX(*sockets, 1);
         *threads = MAX(*threads, 1);
-        *cores = *max / (*sockets * *threads);
+        *cores = *max / (*sockets * mid * *threads);
     } else if (*sockets == 0) {
         *threads = MAX(*threads, 1);
-        *sockets = *max / (*cores * *threads);
+        *sockets = *max / (mid * *cores * *threads);
     }
-    *threads = *threads ? *threads : *max / (*sockets * *cores);
+    *threads = *threads ? *threads : *max / (*sockets * mid * *cores);
 }
 
-bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp)
+/* "sockets (2) * cores (2) * threads (1)", with dies and clusters only
+ * when they are not 1 (the line QEMU's x86 and Arm machines print). */
+static char *smp_product(const uint64_t t[T_N])
 {
-    unsigned topo[5] = {0};
-    uint64_t t[5], total;
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "sockets (%" G_GUINT64_FORMAT ")", t[T_SOCKETS]);
+    if (t[T_DIES] > 1) {
+        g_string_append_printf(s, " * dies (%" G_GUINT64_FORMAT ")", t[T_DIES]);
+    }
+    if (t[T_CLUSTERS] > 1) {
+        g_string_append_printf(s, " * clusters (%" G_GUINT64_FORMAT ")", t[T_CLUSTERS]);
+    }
+    g_string_append_printf(s, " * cores (%" G_GUINT64_FORMAT ") * threads (%" G_GUINT64_FORMAT
+                           ")", t[T_CORES], t[T_THREADS]);
+    return g_string_free(s, false);
+}
+
+static bool smp_check(const uint64_t t[T_N], uint64_t total, char **errp)
+{
+    if (total != t[T_MAX]) {
+        g_autofree char *prod = smp_product(t);
+        return smp_fail(errp, g_strdup_printf("-smp: invalid CPU topology: %s != maxcpus (%"
+                                              G_GUINT64_FORMAT ")", prod, t[T_MAX]));
+    }
+    if (t[T_MAX] > 4096) {
+        return smp_fail(errp, g_strdup_printf("-smp: %" G_GUINT64_FORMAT " CPUs is more than "
+                                              "4096", t[T_MAX]));
+    }
+    if (t[T_MAX] < t[T_CPUS]) {
+        return smp_fail(errp, g_strdup_printf("-smp: maxcpus=%" G_GUINT64_FORMAT " is less than "
+                                              "the %" G_GUINT64_FORMAT " vCPUs asked for",
+                                              t[T_MAX], t[T_CPUS]));
+    }
+    return true;
+}
+
+bool cli_parse_smp_topo(const char *s, cli_smp *out, char **errp)
+{
+    unsigned topo[T_N] = {0};
+    uint64_t t[T_N], total = 1;
     char **items = g_strsplit(s, ",", -1);
     bool ok = true;
 
@@ -244,35 +256,40 @@ bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp
     if (!ok) {
         return false;
     }
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < T_N; i++) {
         t[i] = topo[i];
     }
     smp_complete(t);
-    total = t[2] * t[3] * t[4];
-    t[1] = t[1] ? t[1] : total;
-    t[0] = t[0] ? t[0] : t[1];
-    if (total != t[1]) {
-        return smp_fail(errp, g_strdup_printf(
-            "-smp: invalid CPU topology: sockets (%" G_GUINT64_FORMAT ") * cores (%"
-            G_GUINT64_FORMAT ") * threads (%" G_GUINT64_FORMAT ") != maxcpus (%"
-            G_GUINT64_FORMAT ")", t[2], t[3], t[4], t[1]));
+    for (int i = T_SOCKETS; i <= T_THREADS; i++) {
+        total *= t[i]; /* each <= 4096 and at most five: no wrap before the check */
     }
-    if (t[1] > 4096) {
-        return smp_fail(errp, g_strdup_printf("-smp: %" G_GUINT64_FORMAT " CPUs is more than "
-                                              "4096", t[1]));
+    t[T_MAX] = t[T_MAX] ? t[T_MAX] : total;
+    t[T_CPUS] = t[T_CPUS] ? t[T_CPUS] : t[T_MAX];
+    if (!smp_check(t, total, errp)) {
+        return false;
     }
-    if (t[1] < t[0]) {
-        return smp_fail(errp, g_strdup_printf("-smp: maxcpus=%" G_GUINT64_FORMAT " is less than "
-                                              "the %" G_GUINT64_FORMAT " vCPUs asked for",
-                                              t[1], t[0]));
-    }
-    *cpus = (unsigned)t[0];
-    if (maxcpus) {
-        *maxcpus = (unsigned)t[1];
-    }
+    *out = (cli_smp){
+        .cpus = (unsigned)t[T_CPUS], .max_cpus = (unsigned)t[T_MAX],
+        .sockets = (unsigned)t[T_SOCKETS], .dies = (unsigned)t[T_DIES],
+        .clusters = (unsigned)t[T_CLUSTERS], .cores = (unsigned)t[T_CORES],
+        .threads = (unsigned)t[T_THREADS],
+    };
     return true;
 }
 
+bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp)
+{
+    cli_smp t;
+
+    if (!cli_parse_smp_topo(s, &t, errp)) {
+        return false;
+    }
+    *cpus = t.cpus;
+    if (maxcpus) {
+        *maxcpus = t.max_cpus;
+    }
+    return true;
+}
 
 /*
  * QEMU merges repeated -machine options: "-M virt -machine dumpdtb=F" is
@@ -506,7 +523,12 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
     case OPT_SIZE:
         return cli_parse_size(arg, &o->ram_size, errp);
     case OPT_SMP:
-        return cli_parse_smp(arg, &o->smp, &o->smp_max, errp);
+        if (!cli_parse_smp_topo(arg, &o->smp_topo, errp)) {
+            return false;
+        }
+        o->smp = o->smp_topo.cpus;
+        o->smp_max = o->smp_topo.max_cpus;
+        return true;
     case OPT_IGNORE:
         return true;
     case OPT_HD:
@@ -533,6 +555,8 @@ static void opts_init(cli_opts *o)
     o->qmps = g_ptr_array_new_with_free_func(g_free);
     o->plugins = g_ptr_array_new_with_free_func(g_free);
     o->accels = g_ptr_array_new_with_free_func(g_free);
+    o->numas = g_ptr_array_new_with_free_func(g_free);
+    o->objects = g_ptr_array_new_with_free_func(g_free);
     o->accel_jit = -1;
 }
 
@@ -636,4 +660,6 @@ void cli_opts_free(cli_opts *o)
     g_clear_pointer(&o->monitors, g_ptr_array_unref);
     g_clear_pointer(&o->qmps, g_ptr_array_unref);
     g_clear_pointer(&o->plugins, g_ptr_array_unref);
+    g_clear_pointer(&o->numas, g_ptr_array_unref);
+    g_clear_pointer(&o->objects, g_ptr_array_unref);
 }

@@ -18,6 +18,13 @@ typedef struct cli_opts {
     char *cpu;          /* -cpu MODEL */
     unsigned smp;       /* -smp total vCPUs; 0 when not given */
     unsigned smp_max;   /* -smp maxcpus (given or implied); 0 when not given */
+    struct cli_smp {
+        /* The whole -smp topology as QEMU completes it; all 0 without -smp.
+         * Each level counts per parent level: maxcpus = product. */
+        unsigned cpus, max_cpus, sockets, dies, clusters, cores, threads;
+    } smp_topo;
+    GPtrArray *numas;    /* -numa optargs, command-line order */
+    GPtrArray *objects;  /* -object optargs */
     uint64_t ram_size;  /* -m, bytes; 0 when not given */
     char *kernel, *initrd, *append, *dtb;
     GPtrArray *drives;   /* -drive optargs; -hda.. -cdrom as "index=N,media=M,file=F" */
@@ -60,6 +67,15 @@ bool cli_parse_size(const char *s, uint64_t *bytes, char **errp);
  * and maxcpus (NULL: not wanted), as QEMU computes them; false when the
  * topology does not multiply out to maxcpus or exceeds 4096. */
 bool cli_parse_smp(const char *s, unsigned *cpus, unsigned *maxcpus, char **errp);
+/* The same, keeping the topology (dies= and clusters= as well: the
+ * machine decides whether it has those levels). */
+typedef struct cli_smp cli_smp;
+bool cli_parse_smp_topo(const char *s, cli_smp *out, char **errp);
+/* A size with K/M/G/T suffixes whose bare number means bare_mult bytes
+ * (1 for -object size=, MiB for -numa mem=); opt names the option in the
+ * error line. */
+bool cli_parse_size_unit(const char *s, uint64_t bare_mult, const char *opt, uint64_t *bytes,
+                         char **errp);
 
 /* The machine when -M names no type, from the binary's name (argv[0]):
  * "pc" for tessera-system-x86_64, "none" for tessera; NULL with QEMU's

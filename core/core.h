@@ -106,6 +106,7 @@ struct tes_bus {
     struct pci_bus *pci; /* PCI buses */
     const tes_iommu_ops *iommu;
     void *iommu_opaque;
+    int numa_node1;      /* NUMA node + 1 of what is below (pxb); 0: none */
 };
 
 struct tes_device {
@@ -194,6 +195,9 @@ struct tes_region {
 
 tes_region *region_new(region_kind kind, tes_device *owner, const char *name, uint64_t size);
 tes_region *region_new_ram(tes_device *owner, const char *name, uint64_t size);
+/* RAM over an existing mapping p of size bytes (a memory backend's),
+ * which the region owns from now on (munmapped when it is freed). */
+tes_region *region_new_ram_mapped(tes_device *owner, const char *name, uint64_t size, void *p);
 tes_region *region_new_rom(tes_device *owner, const char *name, uint64_t size);
 tes_region *region_new_io(tes_device *owner, const char *name, uint64_t size,
                           const tes_mem_ops *ops, void *opaque);
@@ -327,6 +331,8 @@ void drive_medium_close(tes_drive *d);
 /* Open a medium into an empty drive from -drive keys (file= required,
  * format=, readonly= (else ro_def), cache=, snapshot=). */
 bool drive_medium_open(tes_drive *d, const char *optarg, bool ro_def, char **errp);
+/* The same checks and an open and close of the image, d untouched. */
+bool drive_medium_check(tes_drive *d, const char *optarg, bool ro_def, char **errp);
 void drive_set_media_ops(tes_drive *d, const tes_drive_media_ops *ops, void *opaque);
 const tes_drive_media_ops *drive_media_ops(tes_drive *d, void **opaque);
 void drive_tray_moved(tes_drive *d, bool open);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "core.h"
+#include "numa.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
 #include <tessera/isa.h>
@@ -154,6 +155,46 @@ void host_ifaces_clear(void)
     if (ifaces) {
         g_hash_table_remove_all(ifaces);
     }
+}
+
+/* ---- ABI 1.6: topology, NUMA, memory backends ---- */
+
+static tes_region *host_machine_ram_new(tes_device *machine, const char *name)
+{
+    char *err = NULL;
+    tes_region *r = machine_ram_new(machine, name, &err);
+
+    if (!r) {
+        host_error(machine, "%s", err ? err : "cannot allocate RAM");
+        g_free(err);
+    }
+    return r;
+}
+
+static tes_region *host_memdev_region(tes_device *owner, const char *id)
+{
+    char *err = NULL;
+    tes_region *r = id ? memdev_region(owner, id, &err) : NULL;
+
+    if (!r) {
+        host_error(owner, "%s", err ? err : "memdev: no backend id given");
+        g_free(err);
+    }
+    return r;
+}
+
+static int host_bus_set_numa_node(tes_bus *bus, int node)
+{
+    if (!bus || node < -1 || (node >= 0 && (unsigned)node >= machine_topology()->nodes)) {
+        return -EINVAL;
+    }
+    bus->numa_node1 = node + 1;
+    return 0;
+}
+
+static int host_bus_numa_node(tes_bus *bus)
+{
+    return bus ? bus->numa_node1 - 1 : -1;
 }
 
 static const tes_host table = {
@@ -299,6 +340,11 @@ static const tes_host table = {
     .drive_has_medium = drive_has_medium,
     .drive_tray_moved = drive_tray_moved,
     .dma_set_bypass = dma_set_bypass,
+    .machine_topology = machine_topology,
+    .machine_ram_new = host_machine_ram_new,
+    .bus_set_numa_node = host_bus_set_numa_node,
+    .bus_numa_node = host_bus_numa_node,
+    .memdev_region = host_memdev_region,
     .pci_expander_bus_new = pci_expander_bus_new,
 };
 
@@ -349,9 +395,16 @@ PIN(tes_host, net_set_rx_offloads, 968);
 PIN(tes_host, drive_set_media_ops, 976);
 /* ABI 1.5, continued: dma_set_bypass (IOMMUs, dma.h). */
 PIN(tes_host, dma_set_bypass, 1000);
-/* ABI 1.6 appended pci_expander_bus_new (PCI expander bridges). */
-PIN(tes_host, pci_expander_bus_new, 1008);
-static_assert(sizeof(tes_host) == 1016, "tes_host 1.6 size");
+/* ABI 1.6 appended topology, NUMA and memory backends (machine.h). */
+PIN(tes_host, machine_topology, 1008);
+PIN(tes_host, memdev_region, 1040);
+/* ABI 1.6, continued: pci_expander_bus_new (PCI expander bridges). */
+PIN(tes_host, pci_expander_bus_new, 1048);
+static_assert(sizeof(tes_host) == 1056, "tes_host 1.6 size");
+PIN(tes_topology, max_cpus, 8);
+PIN(tes_topology, node_mem, 40);
+PIN(tes_topology, distance_given, 64);
+static_assert(sizeof(tes_topology) == 72, "tes_topology 1.6 size");
 static_assert(sizeof(tes_drive_media_ops) == 40, "tes_drive_media_ops 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");

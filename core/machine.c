@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "numa.h"
 
 tes_machine_config machine_cfg = {
     .size = sizeof(tes_machine_config),
@@ -77,6 +78,9 @@ static bool apply_defaults(tes_device *m, char **errp)
         core_set_error(errp, "machine '%s' supports at most %u CPUs, got %s%u", m->type->name,
                        ops->max_cpus, machine_smp_max > machine_cfg.smp ? "maxcpus=" : "",
                        MAX(machine_cfg.smp, machine_smp_max));
+        return false;
+    }
+    if (!numa_complete(machine_cfg.ram_size, ops->arch, errp)) {
         return false;
     }
     if (!machine_cfg.cpu_model) {

@@ -19,6 +19,7 @@
 
 #include "blockdev.h"
 #include "cli.h"
+#include "numa.h"
 #include "core.h"
 
 #define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI " TES_ABI_STRING ")"
@@ -133,6 +134,25 @@ static void fill_machine_config(cli_opts *o)
     machine_cfg.dtb = o->dtb;
     machine_cfg.nographic = o->nographic;
     machine_cfg.no_reboot = o->no_reboot;
+}
+
+/* -object backends, then -smp's topology and -numa (which names both);
+ * the machine completes -numa once it knows its RAM size. */
+static void add_topology(cli_opts *o)
+{
+    char *err = NULL;
+
+    for (guint i = 0; i < o->objects->len; i++) {
+        if (!memdev_add(g_ptr_array_index(o->objects, i), &err)) {
+            die(err, "-object: cannot create object");
+        }
+    }
+    topology_set(&o->smp_topo);
+    for (guint i = 0; i < o->numas->len; i++) {
+        if (!numa_parse(g_ptr_array_index(o->numas, i), &err)) {
+            die(err, "-numa: bad option");
+        }
+    }
 }
 
 static void add_backends(cli_opts *o)
@@ -321,6 +341,7 @@ int main(int argc, char **argv)
         return 0;
     }
     fill_machine_config(&o);
+    add_topology(&o);
     add_backends(&o);
     create_machine_and_devices(&o, argv[0]);
     /* Only now: had the command line needed a skipped plugin, its refusal

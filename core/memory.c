@@ -34,9 +34,21 @@ static const char *kind_name[] = {
 
 /* ---- creation and the tree ---- */
 
-static bool region_alloc_ram(tes_region *r)
+/* r takes the mapping p (of r->size bytes; munmapped with r). */
+static void region_adopt_ram(tes_region *r, void *p)
 {
     uint64_t pages = (r->size + (1u << PAGE_BITS) - 1) >> PAGE_BITS;
+
+    r->ram = p;
+    r->dirty = g_new0(unsigned long, (pages + BITS_PER_LONG - 1) / BITS_PER_LONG + 1);
+    if (!ram_list) {
+        ram_list = g_ptr_array_new();
+    }
+    g_ptr_array_add(ram_list, r);
+}
+
+static bool region_alloc_ram(tes_region *r)
+{
     void *p;
 
     /* Anonymous mapping: zeroed lazily by the kernel, page-aligned for soft
@@ -46,12 +58,7 @@ static bool region_alloc_ram(tes_region *r)
     if (p == MAP_FAILED) {
         return false;
     }
-    r->ram = p;
-    r->dirty = g_new0(unsigned long, (pages + BITS_PER_LONG - 1) / BITS_PER_LONG + 1);
-    if (!ram_list) {
-        ram_list = g_ptr_array_new();
-    }
-    g_ptr_array_add(ram_list, r);
+    region_adopt_ram(r, p);
     return true;
 }
 
@@ -84,6 +91,18 @@ tes_region *region_new(region_kind kind, tes_device *owner, const char *name, ui
 tes_region *region_new_ram(tes_device *owner, const char *name, uint64_t size)
 {
     return region_new(REGION_RAM, owner, name, size);
+}
+
+tes_region *region_new_ram_mapped(tes_device *owner, const char *name, uint64_t size, void *p)
+{
+    /* A container first (no allocation), then turned into RAM over p. */
+    tes_region *r = region_new(REGION_CONTAINER, owner, name, size);
+
+    g_ptr_array_free(r->subregions, TRUE);
+    r->subregions = NULL;
+    r->kind = REGION_RAM;
+    region_adopt_ram(r, p);
+    return r;
 }
 
 tes_region *region_new_rom(tes_device *owner, const char *name, uint64_t size)

@@ -336,6 +336,7 @@ size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t
         .level_irqs = PC_PIRQ_IRQS,
         .dsdt_body = dsdt_body,
         .opaque = cfg,
+        .numa = cfg->numa,
     };
 
     return acpi_build(&b, buf, base, len);

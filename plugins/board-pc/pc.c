@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aml.h"
 #include "pc.h"
 #include "x86-board.h"
 
@@ -159,11 +160,13 @@ static unsigned find_pxbs(pc_machine *m, tes_pxb_info *out, unsigned max)
 
 static int build_acpi(pc_machine *m)
 {
+    acpi_numa numa;
     uint32_t apic_id[PC_MAX_CPUS];
     tes_pxb_info pxbs[16];
     pc_acpi_cfg cfg = {
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
+        .numa = &numa,
         .mem32_base = m->b.lowmem,
         .mem64_base = mem64_base(m),
         .mem64_size = PC_PCI_MEM64_SIZE,
@@ -171,6 +174,7 @@ static int build_acpi(pc_machine *m)
         .npxbs = find_pxbs(m, pxbs, 16),
     };
 
+    x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
     }

@@ -80,6 +80,7 @@ typedef struct pc_acpi_cfg {
     /* PCI expander bridges on pci.0 (tessera/pxb.h), ascending bus_nr */
     const tes_pxb_info *pxbs;
     unsigned npxbs;
+    const struct acpi_numa *numa;      /* SRAT/SLIT (NULL: none) */
 } pc_acpi_cfg;
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len);

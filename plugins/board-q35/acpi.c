@@ -160,6 +160,7 @@ size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size
         .opaque = cfg,
         .dev_tables = cfg->dev_tables,
         .ndev_tables = cfg->ndev_tables,
+        .numa = cfg->numa,
     };
 
     return acpi_build(&b, buf, base, len);

@@ -575,7 +575,7 @@ size_t acpi_build(const acpi_board *b, uint8_t *buf, uint64_t base, size_t len)
 {
     layout l = {.buf = buf, .base = base, .len = len, .used = 36};
     aml t = {0};
-    uint64_t facs, dsdt, tabs[3 + ACPI_MAX_DEV_TABLES], rsdt, xsdt;
+    uint64_t facs, dsdt, tabs[5 + ACPI_MAX_DEV_TABLES], rsdt, xsdt;
     unsigned n = 2;
 
     if (len < 36) {
@@ -606,6 +606,16 @@ size_t acpi_build(const acpi_board *b, uint8_t *buf, uint64_t base, size_t len)
         if (!t.oom) {
             acpi_finish(&t);
         }
+        tabs[n++] = place(&l, &t, 16);
+    }
+    if (b->numa && b->numa->nodes) {
+        acpi_build_srat(&t, b);
+        acpi_finish(&t);
+        tabs[n++] = place(&l, &t, 16);
+    }
+    if (b->numa && b->numa->nodes && b->numa->slit) {
+        acpi_build_slit(&t, b);
+        acpi_finish(&t);
         tabs[n++] = place(&l, &t, 16);
     }
     build_sdt(&t, "RSDT", tabs, n, 4);

@@ -127,7 +127,29 @@ typedef struct acpi_board {
      * extra table, with the board's header. */
     const struct acpi_dev_table *dev_tables;
     unsigned ndev_tables; /* at most ACPI_MAX_DEV_TABLES */
+    /* -numa: SRAT (and SLIT) after the device tables; NULL or no nodes:
+     * none, as QEMU. */
+    const struct acpi_numa *numa;
 } acpi_board;
+
+/* What SRAT and SLIT describe (srat.c). Guest RAM is one block whose
+ * first lowmem bytes are at 0 and the rest at 4 GiB; node i has the
+ * node_mem[i] bytes after node i - 1's. */
+typedef struct acpi_numa {
+    unsigned nodes;
+    const uint64_t *node_mem;  /* [nodes] */
+    const uint32_t *cpu_node;  /* node of processor i, i < acpi_board.ncpus */
+    const uint8_t *distance;   /* [nodes * nodes] */
+    bool slit;                 /* -numa dist was given: a SLIT too */
+    uint64_t lowmem;
+} acpi_numa;
+
+/* SRAT (ACPI 6.4, 5.2.16): a local APIC affinity per processor (x2APIC
+ * affinity for IDs above 254) and memory affinity ranges per node, cut at
+ * the 640 KiB hole and at lowmem (the rest from 4 GiB). */
+void acpi_build_srat(aml *t, const acpi_board *b);
+/* SLIT (5.2.17): the node distance matrix. */
+void acpi_build_slit(aml *t, const acpi_board *b);
 
 /* A device's table (tessera/acpi.h add_table): signature, revision and the
  * bytes after the header. */

@@ -139,10 +139,12 @@ static unsigned find_pxbs(q35_machine *m, tes_pxb_info *out, unsigned max)
 static int build_acpi(q35_machine *m)
 {
     tes_pxb_info pxbs[16];
+    acpi_numa numa;
     uint32_t apic_id[Q35_MAX_CPUS];
     q35_acpi_cfg cfg = {
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
+        .numa = &numa,
         .mem64_base = mem64_base(m),
         .mem64_size = Q35_PCI_MEM64_SIZE,
         .dev_tables = m->dev_tables,
@@ -151,6 +153,7 @@ static int build_acpi(q35_machine *m)
         .npxbs = find_pxbs(m, pxbs, 16),
     };
 
+    x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
     }

@@ -81,6 +81,7 @@ typedef struct q35_acpi_cfg {
     /* PCI expander bridges on pcie.0 (tessera/pxb.h), ascending bus_nr */
     const tes_pxb_info *pxbs;
     unsigned npxbs;
+    const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

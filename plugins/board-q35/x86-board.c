@@ -177,11 +177,18 @@ int x86_board_ram(x86_board *b, uint64_t size, uint64_t lowmem)
                  (unsigned long long)(size >> 20), b->name);
         return -EINVAL;
     }
-    b->ram = H->region_new_ram(b->dev, "pc.ram", size);
+    /* The core's machine RAM: the NUMA nodes' memory backends when
+     * -numa node,memdev= gives them (error reported by the core). */
+    b->ram = H->machine_ram_new(b->dev, "pc.ram");
     b->ram_ptr = b->ram ? H->region_ram_ptr(b->ram) : NULL;
     if (!b->ram_ptr) {
         H->error(b->dev, "cannot allocate %llu MiB of RAM", (unsigned long long)(size >> 20));
         return -ENOMEM;
+    }
+    if (H->region_size(b->ram) != size) {
+        H->error(b->dev, "RAM is %llu bytes, -m asked for %llu",
+                 (unsigned long long)H->region_size(b->ram), (unsigned long long)size);
+        return -EINVAL;
     }
     H->region_add(sys, 0, H->region_new_alias(b->dev, "ram-below-4g", b->ram, 0, b->lowmem),
                   0);
@@ -202,6 +209,20 @@ int x86_board_cpus(x86_board *b, const tes_machine_config *cfg)
         }
     }
     return 0;
+}
+
+void x86_board_numa(x86_board *b, acpi_numa *out)
+{
+    const tes_topology *t = H->machine_topology();
+
+    *out = (acpi_numa){
+        .nodes = t->nodes,
+        .node_mem = t->node_mem,
+        .cpu_node = t->cpu_node,
+        .distance = t->distance,
+        .slit = t->distance_given,
+        .lowmem = b->lowmem,
+    };
 }
 
 /* ISA IRQ n -> 8259 input n and IOAPIC pin n (IRQ0 -> pin 2). */

@@ -60,6 +60,9 @@ tes_device *x86_board_dev(x86_board *b, const char *type, const char *props);
 /* "pc.ram" of size bytes: [0, lowmem) at 0, the rest at 4 GiB. */
 int x86_board_ram(x86_board *b, uint64_t size, uint64_t lowmem);
 int x86_board_cpus(x86_board *b, const tes_machine_config *cfg);
+/* The -numa layout for the SRAT/SLIT writer (out->nodes 0: no -numa). */
+struct acpi_numa;
+void x86_board_numa(x86_board *b, struct acpi_numa *out);
 /* i8259 + ioapic (mapped at ioapic_base), INTR to vCPU 0, b->isa[]. */
 int x86_board_irqchips(x86_board *b, uint64_t ioapic_base);
 /* i8254 (IRQ0), mc146818rtc (IRQ8), isa-serial on serial0 (IRQ4), i8042

@@ -33,7 +33,7 @@
 #define PPI_CPU_SHIFT 8
 #define PPI_CPU_MAX 8
 
-enum { PH_CLK = 1, PH_GIC, PH_V2M };
+enum { PH_CLK = 1, PH_GIC, PH_V2M, PH_CPU0 = 0x100 }; /* cpu@N: PH_CPU0 + N */
 
 #define APB_PCLK_HZ 24000000
 #define DTB_INITIAL_SIZE (64 * 1024)
@@ -144,14 +144,105 @@ static void fdt_psci(fdtw *w)
     w_end(w);
 }
 
-static void fdt_memory(fdtw *w, uint64_t ram_size)
+/* One memory node per NUMA node (its numa-node-id), as QEMU writes them:
+ * the nodes' RAM back to back from the base; nodes without RAM have none. */
+static void fdt_memory(fdtw *w, const virt_fdt_cfg *c)
 {
+    const tes_topology *t = c->topo;
+    unsigned nodes = t ? t->nodes : 0;
+    uint64_t base = virt_memmap[VIRT_MEM].base;
     char name[40];
 
-    node_name(name, sizeof(name), "memory", virt_memmap[VIRT_MEM].base);
-    w_begin(w, name);
-    w_reg64(w, virt_memmap[VIRT_MEM].base, ram_size);
-    w_str(w, "device_type", "memory");
+    for (unsigned i = 0; i < (nodes ? nodes : 1); i++) {
+        uint64_t size = nodes ? t->node_mem[i] : c->ram_size;
+
+        if (!size) {
+            continue;
+        }
+        node_name(name, sizeof(name), "memory", base);
+        w_begin(w, name);
+        if (nodes) {
+            w_u32(w, "numa-node-id", i);
+        }
+        w_reg64(w, base, size);
+        w_str(w, "device_type", "memory");
+        w_end(w);
+        base += size;
+    }
+}
+
+/* The NUMA distances (Documentation/devicetree/bindings/numa.txt), only
+ * when -numa dist gave them (Linux defaults to 10/20 otherwise). */
+static void fdt_distance_map(fdtw *w, const tes_topology *t)
+{
+    unsigned n = t ? t->nodes : 0;
+    uint32_t *m;
+
+    if (!n || !t->distance_given) {
+        return;
+    }
+    m = calloc((size_t)n * n * 3, sizeof(uint32_t));
+    if (!m) {
+        w->err = w->err ? w->err : -FDT_ERR_NOSPACE;
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned j = 0; j < n; j++) {
+            uint32_t *e = m + 3 * ((size_t)i * n + j);
+            e[0] = cpu_to_fdt32(i);
+            e[1] = cpu_to_fdt32(j);
+            e[2] = cpu_to_fdt32(t->distance[i * n + j]);
+        }
+    }
+    w_begin(w, "distance-map");
+    w_prop(w, "distance-matrix", m, (int)((size_t)n * n * 3 * sizeof(uint32_t)));
+    w_str(w, "compatible", "numa-distance-map-v1");
+    w_end(w);
+    free(m);
+}
+
+/* /cpus/cpu-map (Documentation/devicetree/bindings/cpu/cpu-topology.txt):
+ * socketN/clusterN/coreN[/threadN] as QEMU's virt writes it, the thread
+ * level only with threads > 1. */
+static void fdt_cpu_map(fdtw *w, const virt_fdt_cfg *c)
+{
+    tes_topology one = {.sockets = 1, .dies = 1, .clusters = 1, .cores = c->ncpus,
+                        .threads = 1};
+    const tes_topology *t = c->topo ? c->topo : &one;
+    unsigned per_socket = t->clusters * t->cores * t->threads;
+    char name[32];
+
+    w_begin(w, "cpu-map");
+    for (unsigned s = 0; s * per_socket < c->ncpus; s++) {
+        snprintf(name, sizeof(name), "socket%u", s);
+        w_begin(w, name);
+        for (unsigned k = 0; k < t->clusters; k++) {
+            snprintf(name, sizeof(name), "cluster%u", k);
+            w_begin(w, name);
+            for (unsigned co = 0; co < t->cores; co++) {
+                unsigned first = ((s * t->clusters + k) * t->cores + co) * t->threads;
+
+                if (first >= c->ncpus) {
+                    break;
+                }
+                snprintf(name, sizeof(name), "core%u", co);
+                w_begin(w, name);
+                for (unsigned th = 0; th < t->threads && first + th < c->ncpus; th++) {
+                    if (t->threads > 1) {
+                        snprintf(name, sizeof(name), "thread%u", th);
+                        w_begin(w, name);
+                    }
+                    w_u32(w, "cpu", PH_CPU0 + first + th);
+                    if (t->threads > 1) {
+                        w_end(w);
+                    }
+                }
+                w_end(w);
+            }
+            w_end(w);
+        }
+        w_end(w);
+    }
     w_end(w);
 }
 
@@ -165,12 +256,17 @@ static void fdt_cpus(fdtw *w, const virt_fdt_cfg *c)
     for (unsigned i = 0; i < c->ncpus; i++) {
         snprintf(name, sizeof(name), "cpu@%x", c->cpu_reg[i]);
         w_begin(w, name);
+        w_u32(w, "phandle", PH_CPU0 + i);
+        if (c->topo && c->topo->nodes) {
+            w_u32(w, "numa-node-id", c->topo->cpu_node[i]);
+        }
         w_u32(w, "reg", c->cpu_reg[i]);
         w_str(w, "enable-method", "psci");
         w_str(w, "compatible", c->cpu_compat);
         w_str(w, "device_type", "cpu");
         w_end(w);
     }
+    fdt_cpu_map(w, c);
     w_end(w);
 }
 
@@ -472,7 +568,8 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     w_begin(w, "");
     fdt_root_props(w);
     fdt_psci(w);
-    fdt_memory(w, c->ram_size);
+    fdt_memory(w, c);
+    fdt_distance_map(w, c->topo);
     if (c->pcie) {
         fdt_pcie(w, c);
     }

@@ -301,7 +301,9 @@ static void load_blobs(virt_machine *m)
 
 static int create_ram(virt_machine *m, const tes_machine_config *cfg)
 {
-    m->ram = H->region_new_ram(m->dev, "ram", m->ram_size);
+    /* The core's machine RAM: the NUMA nodes' memory backends when
+     * -numa node,memdev= gives them. */
+    m->ram = H->machine_ram_new(m->dev, "ram");
     m->ram_ptr = m->ram ? H->region_ram_ptr(m->ram) : NULL;
     if (!m->ram_ptr) {
         H->error(m->dev, "cannot allocate %llu MiB of RAM",
@@ -705,7 +707,7 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     virt_fdt_cfg fc = {
         .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
-        .stdout_plat = m->uart_plat, .pxbs = pxbs,
+        .stdout_plat = m->uart_plat, .topo = H->machine_topology(), .pxbs = pxbs,
     };
 
     if (!find_pxbs(m, pxbs, 16, &fc.npxbs)) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/machine.h>
 #include <tessera/platform.h>
 #include <tessera/pxb.h>
 
@@ -78,6 +79,9 @@ typedef struct virt_fdt_cfg {
      * last bus: each one more ECAM host bridge node */
     const tes_pxb_info *pxbs;
     unsigned npxbs;
+    /* -smp/-numa (NULL: one socket of ncpus cores, no NUMA): the cpu-map,
+     * numa-node-id of memory and cpu nodes, distance-map. */
+    const tes_topology *topo;
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).

@@ -52,11 +52,11 @@ static void cpu_reset(tes_cpu *cpu, void *s)
 
     c->cpu = cpu;
     c->index = index;
-    c->apic_id = index;
+    c->apic_id = x86_topo_apic_id(index);
     x86_cpu_reset(c);
     c->cpu = cpu;
     c->index = index;
-    c->apic_id = index;
+    c->apic_id = x86_topo_apic_id(index);
     c->model_max = max;
     /* No firmware: the board's boot state (a kernel's entry) is applied by
      * the core after reset, through apply_boot below. */

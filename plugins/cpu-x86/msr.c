@@ -39,24 +39,124 @@ static void put_str(uint32_t out[4], const char *s)
     memcpy(out, s, 16);
 }
 
-/* Topology: one single-core package per vCPU, as QEMU's -smp N gives by
- * default (no HTT, no CMP_LEGACY): Linux's AMD topology code then takes
- * the APIC ID as the package ID. */
-static void cpuid_basic(x86_cpu *c, uint32_t leaf, uint32_t out[4])
+/* ---- topology (-smp sockets=,dies=,cores=,threads=) ----
+ *
+ * As QEMU lays it out (its x86 apicid helpers): the APIC ID is the thread
+ * number in the low bits, then the core, then the die, then the socket,
+ * each field as wide as its count needs (cores=3 takes 2 bits, so APIC
+ * IDs have gaps). CPUID says so in leaf 1 (logical processors per package,
+ * HTT), leaf 4 (cores per package), leaf 0xB/0x1F (x2APIC topology:
+ * shift and count per level), and AMD's 0x80000001 CmpLegacy and
+ * 0x80000008 ECX (threads per package, APIC ID bits of the package).
+ * Linux 6.1 on an AMD family 15 CPU without TOPOEXT takes sockets and
+ * cores from 0x80000008 (threads count as cores there, on QEMU's qemu64
+ * too); Intel-style parsers read 0xB/0x1F. No -smp topology: one CPU per
+ * package, as before. */
+typedef struct x86_topo {
+    unsigned threads, cores, dies;
+    unsigned smt_bits, core_bits, die_bits;
+} x86_topo;
+
+static unsigned order(unsigned n)
 {
+    unsigned b = 0;
+
+    while ((1u << b) < n) {
+        b++;
+    }
+    return b;
+}
+
+static x86_topo topo_get(void)
+{
+    const tes_topology *t = NULL;
+    x86_topo x = {1, 1, 1, 0, 0, 0};
+
+    if (H->size >= offsetof(tes_host, machine_topology) + sizeof(void *) &&
+        H->machine_topology) {
+        t = H->machine_topology();
+    }
+    if (t && t->threads && t->cores && t->dies) {
+        x.threads = t->threads;
+        x.cores = t->cores * t->clusters; /* no module level: clusters are cores */
+        x.dies = t->dies;
+    }
+    x.smt_bits = order(x.threads);
+    x.core_bits = order(x.cores);
+    x.die_bits = order(x.dies);
+    return x;
+}
+
+uint32_t x86_topo_apic_id(unsigned index)
+{
+    x86_topo x = topo_get();
+    unsigned thread = index % x.threads, core = (index / x.threads) % x.cores;
+    unsigned die = (index / (x.threads * x.cores)) % x.dies;
+    unsigned socket = index / (x.threads * x.cores * x.dies);
+
+    return socket << (x.die_bits + x.core_bits + x.smt_bits) |
+           die << (x.core_bits + x.smt_bits) | core << x.smt_bits | thread;
+}
+
+static unsigned per_pkg(const x86_topo *x)
+{
+    return x->threads * x->cores * x->dies;
+}
+
+/* Leaf 0xB (levels SMT, core) and 0x1F (SMT, core, die): EAX the shift to
+ * the next level's ID, EBX the logical processors at this level, ECX the
+ * level number and type (1 SMT, 2 core, 5 die; 0 invalid), EDX the x2APIC
+ * ID (SDM Vol. 2A, CPUID leaf 0BH and 1FH). */
+static void cpuid_levels(x86_cpu *c, uint32_t sub, bool with_die, uint32_t out[4])
+{
+    x86_topo x = topo_get();
+    unsigned shift[3] = {x.smt_bits, x.smt_bits + x.core_bits,
+                         x.smt_bits + x.core_bits + x.die_bits};
+    unsigned count[3] = {x.threads, x.threads * x.cores, per_pkg(&x)};
+    static const unsigned type[3] = {1, 2, 5};
+    unsigned levels = with_die ? 3 : 2;
+
+    out[3] = c->apic_id;
+    out[2] = sub & 0xff;
+    if (sub >= levels) {
+        return;
+    }
+    out[0] = shift[sub];
+    out[1] = count[sub] & 0xffff;
+    out[2] |= type[sub] << 8;
+}
+
+static void cpuid_basic(x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+    x86_topo x = topo_get();
+    unsigned n = per_pkg(&x);
+
     switch (leaf) {
     case 0:
-        out[0] = 1;
+        /* 0x1F only with dies, as QEMU; leaves 2..0xA read as zero (no
+         * feature of theirs is advertised). */
+        out[0] = x.dies > 1 ? 0x1f : 0xb;
         memcpy(&out[1], "Auth", 4);
         memcpy(&out[3], "enti", 4);
         memcpy(&out[2], "cAMD", 4);
         break;
     case 1:
         out[0] = CPUID_SIGNATURE;
-        /* APIC ID, one logical processor per package, CLFLUSH line 8 * 8. */
-        out[1] = (c->apic_id << 24) | (1u << 16) | (8u << 8);
+        /* APIC ID, logical processors per package, CLFLUSH line 8 * 8. */
+        out[1] = (c->apic_id << 24) | ((n < 255 ? n : 255u) << 16) | (8u << 8);
         out[2] = 0;
-        out[3] = L1_EDX;
+        out[3] = L1_EDX | (n > 1 ? 1u << 28 : 0); /* HTT */
+        break;
+    case 4:
+        /* No cache described (type 0 ends the list), cores per package
+         * in EAX[31:26] as QEMU gives it. */
+        out[0] = (x.cores * x.dies - 1) << 26;
+        break;
+    case 0xb:
+        cpuid_levels(c, sub, false, out);
+        break;
+    case 0x1f:
+        cpuid_levels(c, sub, x.dies > 1, out);
         break;
     default:
         break;
@@ -65,6 +165,8 @@ static void cpuid_basic(x86_cpu *c, uint32_t leaf, uint32_t out[4])
 
 static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
 {
+    x86_topo x = topo_get();
+
     switch (leaf) {
     case 0x80000000:
         out[0] = 0x80000008;
@@ -74,7 +176,9 @@ static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
         break;
     case 0x80000001:
         out[0] = CPUID_SIGNATURE;
-        out[2] = XL1_ECX_LAHF;
+        /* CmpLegacy with more than one logical processor a package, as
+         * QEMU sets it for AMD models. */
+        out[2] = XL1_ECX_LAHF | (per_pkg(&x) > 1 ? 1u << 1 : 0);
         out[3] = XL1_EDX;
         break;
     case 0x80000002:
@@ -94,7 +198,12 @@ static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
         out[3] = 1u << 8; /* invariant TSC */
         break;
     case 0x80000008:
-        out[0] = 0x3028; /* 48-bit linear, 40-bit physical; ECX 0: one core */
+        out[0] = 0x3028; /* 48-bit linear, 40-bit physical */
+        /* ECX: APIC ID bits of the package (15:12), threads a package - 1
+         * (7:0); 0 for one. */
+        if (per_pkg(&x) > 1) {
+            out[2] = (x.smt_bits + x.core_bits + x.die_bits) << 12 | (per_pkg(&x) - 1);
+        }
         break;
     default:
         break;
@@ -103,12 +212,11 @@ static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
 
 void x86_cpuid(x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
-    (void)sub;
     out[0] = out[1] = out[2] = out[3] = 0;
     if (leaf >= 0x80000000u) {
         cpuid_ext(c, leaf, out);
     } else {
-        cpuid_basic(c, leaf, out);
+        cpuid_basic(c, leaf, sub, out);
     }
 }
 

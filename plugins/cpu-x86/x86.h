@@ -293,6 +293,8 @@ void x86_exec_system(x86_cpu *c, x86_insn *x);
 void x86_cpu_reset(x86_cpu *c); /* power-on state: real mode at F000:FFF0 */
 uint64_t x86_rdtsc(x86_cpu *c);
 void x86_cpuid(x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+/* The APIC ID of vCPU index in the -smp topology (QEMU's layout). */
+uint32_t x86_topo_apic_id(unsigned index);
 bool x86_rdmsr(x86_cpu *c, uint32_t msr, uint64_t *val); /* false: #GP */
 bool x86_wrmsr(x86_cpu *c, uint32_t msr, uint64_t val);
 

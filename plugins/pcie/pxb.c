@@ -13,9 +13,10 @@
  *   bus_nr    (u8, 1..255, required, unique) the new root bus's number;
  *             the main host bridge keeps the buses below the first
  *             expander's, each expander those up to the next one's.
- *   numa_node (u16, 0..127, default none) the node firmware names for it
- *             (ACPI _PXM, device tree numa-node-id): Linux gives the
- *             devices behind it that numa_node.
+ *   numa_node (u16, default none) the node firmware names for it (ACPI
+ *             _PXM, device tree numa-node-id): Linux gives the devices
+ *             behind it that numa_node. It must be below the number of
+ *             -numa nodes (QEMU's "Illegal numa node N").
  *
  * pxb-pcie: the root bus is named ID (a PCIe root bus: root ports such as
  * ioh3420 go on it, bus=ID). pxb: the root bus holds a pci-bridge at 00.0
@@ -32,12 +33,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <tessera/machine.h>
 #include <tessera/pxb.h>
 #include "pcie-int.h"
 
 #define PXB_MAX 16
 #define NUMA_NONE 0xffff
-#define NUMA_MAX 127 /* QEMU's MAX_NODES - 1 */
 
 typedef struct pxb {
     tes_device *dev;
@@ -64,12 +65,17 @@ static int pxb_check(pxb *x)
 {
     const char *id = H->dev_id(x->dev);
 
+    if (H->size < offsetof(tes_host, pci_expander_bus_new) + sizeof(void *)) {
+        H->error(x->dev, "needs a tessera with SDK ABI 1.6 (PCI expander bridges)");
+        return -ENOSYS;
+    }
     if (x->bus_nr == 0) {
         H->error(x->dev, "property 'bus_nr' wants 1..255 (the new root bus's number)");
         return -EINVAL;
     }
-    if (x->numa_node != NUMA_NONE && x->numa_node > NUMA_MAX) {
-        H->error(x->dev, "property 'numa_node' wants 0..%u, got %u", NUMA_MAX, x->numa_node);
+    if (x->numa_node != NUMA_NONE && x->numa_node >= H->machine_topology()->nodes) {
+        /* QEMU's words; without -numa there is no node at all. */
+        H->error(x->dev, "Illegal numa node %u", x->numa_node);
         return -EINVAL;
     }
     if (!id || !*id || strchr(id, '.') == id) {
@@ -86,13 +92,13 @@ static int pxb_common(pxb *x, const char *root_name)
     if (ret) {
         return ret;
     }
-    if (H->size < offsetof(tes_host, pci_expander_bus_new) + sizeof(void *)) {
-        H->error(x->dev, "needs a tessera with SDK ABI 1.6 (PCI expander bridges)");
-        return -ENOSYS;
-    }
     x->root = H->pci_expander_bus_new(x->dev, root_name, x->bus_nr);
     if (!x->root) {
         return -EINVAL; /* the core said why */
+    }
+    if (x->numa_node != NUMA_NONE && H->bus_set_numa_node(x->root, x->numa_node) < 0) {
+        H->error(x->dev, "Illegal numa node %u", x->numa_node);
+        return -EINVAL;
     }
     if (!pxb_list(x)) {
         H->error(x->dev, "more than %d expander bridges", PXB_MAX);

@@ -17,6 +17,9 @@
  *   -drive opts       parsed and checked (drive_cli_check), never opened:
  *                     a fuzzer must not open file=/dev/sda read-write
  *   -d ITEMS          the log mask parser (then reset)
+ *   -object, -smp, -numa   memory backends parsed (memdev_add: nothing
+ *                     mapped or opened), the topology, each -numa, then
+ *                     the completion against 64 MiB (then reset)
  *   -serial, -qmp, -monitor   their spec checks (serial_spec_check,
  *                     qmp_spec_check, hmp_spec_check): no file created, no
  *                     socket bound, stdin left alone
@@ -39,6 +42,7 @@
 #include "cli.c"
 #include "core.h"
 #include "net-int.h"
+#include "numa.h"
 
 #define MAX_ARGS 256
 
@@ -157,6 +161,31 @@ static void parse_net(cli_opts *o)
     g_free(err);
 }
 
+/* -object backends (parsed only: mapping happens with a machine), the
+ * -smp topology and -numa with its completion, then all forgotten. */
+static void parse_numa(cli_opts *o)
+{
+    char *err = NULL;
+    bool ok = true;
+
+    for (guint i = 0; i < o->objects->len; i++) {
+        memdev_add(g_ptr_array_index(o->objects, i), &err);
+        g_clear_pointer(&err, g_free);
+    }
+    topology_set(&o->smp_topo);
+    for (guint i = 0; ok && i < o->numas->len; i++) {
+        ok = numa_parse(g_ptr_array_index(o->numas, i), &err);
+        g_clear_pointer(&err, g_free);
+    }
+    if (ok) {
+        numa_complete(64 << 20, "x86_64", &err);
+        g_clear_pointer(&err, g_free);
+        machine_topology();
+    }
+    numa_reset();
+    memdevs_reset();
+}
+
 static void parse_rest(cli_opts *o)
 {
     char *err = NULL;
@@ -165,6 +194,7 @@ static void parse_rest(cli_opts *o)
     check_specs(o->monitors, hmp_spec_check);
     check_specs(o->qmps, qmp_spec_check);
     parse_net(o);
+    parse_numa(o);
     if (o->machine) {
         parse_instance(o->machine, TES_KIND_MACHINE);
     }

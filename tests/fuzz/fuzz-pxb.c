@@ -43,7 +43,7 @@ static tes_device *create(fz *f, const char *type, const char *props)
 
 static void setup(fz *f)
 {
-    dev[D_PX] = create(f, "pxb-pcie", "id=px,bus_nr=8,addr=03.0,numa_node=1");
+    dev[D_PX] = create(f, "pxb-pcie", "id=px,bus_nr=8,addr=03.0");
     dev[D_IOP] = create(f, "ioh3420", "id=iop,bus=px,chassis=1,slot=2");
     dev[D_E1] = create(f, "edu", "id=e1,bus=iop");
     dev[D_PB] = create(f, "pxb", "id=pb,bus_nr=16,addr=04.0");

@@ -26,10 +26,14 @@ command line carries the tutorial's lines as written:
   - the e1000e behind the ioh3420 behind the pxb-pcie sits on bus
     bus_nr + 1 = 3 (0000:03:00.0, 8086:10d3, driver e1000e), the root port
     on bus 2, the expander's host bridge on bus 0.
-pc boots -M pc with the tutorial's pxb line (no hot-plug: a short boot):
-    -device pxb,id=bridge1,bus=pci.0,bus_nr=3 -device e1000,bus=bridge1,addr=0x3
-  the expander's pci-bridge is 0000:03:00.0 (1b36:0001) and the e1000
-  0000:04:03.0 (8086:100e, driver e1000), as on QEMU.
+pc boots -M pc with the tutorial's NUMA line (no hot-plug: a short boot):
+    -smp 4,sockets=2,cores=2,threads=1 -m 2304M
+    -numa node,mem=2048,cpus=0-1 -numa node,mem=256,cpus=2-3
+    -device pxb,id=bridge1,bus=pci.0,bus_nr=3,numa_node=1
+    -device nvme,drive=nvme0,serial=deadbeaf1,num_queues=8,bus=bridge1,addr=0x3
+  plus the PCI chapter's e1000 on the same bus (addr=0x4): the expander's
+  pci-bridge is 0000:03:00.0 (1b36:0001), the nvme 0000:04:03.0 (driver
+  nvme, numa_node 1) and the e1000 0000:04:04.0 (driver e1000), as on QEMU.
 EMULATOR (default TESSERA) runs the same boot on qemu-system-x86_64 /
 qemu-system-aarch64 (q35 there needs
 -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off for pciehp).
@@ -253,17 +257,23 @@ echo "PXB-LIST=$(cd /sys/bus/pci/devices && for d in *; do \
 echo "$d:$(cat $d/vendor | cut -c3-):$(cat $d/device | cut -c3-):\
 $(basename "$(readlink $d/driver)")"; done | tr '\\n' ' ')"
 echo "PXB-NUMA=$(cat /sys/bus/pci/devices/0000:04:03.0/numa_node 2>/dev/null)"
+echo "PXB-NVME=$(ls /sys/block | grep nvme | tr '\\n' ' ')"
 """
 
 
 def run_pc(emu, parts, wd):
-    files = guestlib.module_files(parts, ["e1000"])
+    files = [f for f in guestlib.module_files(parts, ["e1000", "nvme"]) if "pclmul" not in f]
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(files) + PC_SCRIPT,
                                   modules=files)
-    argv = [emu, "-M", "pc", "-cpu", "qemu64", "-m", "512M", "-nographic", "-no-reboot",
+    img = make_image(wd)
+    argv = [emu, "-M", "pc", "-cpu", "qemu64", "-nographic", "-no-reboot",
             "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE,
-            "-device", "pxb,id=bridge1,bus=pci.0,bus_nr=3",
-            "-device", "e1000,bus=bridge1,addr=0x3,netdev=n0", "-netdev", "user,id=n0"]
+            "-smp", "4,sockets=2,cores=2,threads=1", "-m", "2304M",
+            "-numa", "node,mem=2048,cpus=0-1", "-numa", "node,mem=256,cpus=2-3",
+            "-device", "pxb,id=bridge1,bus=pci.0,bus_nr=3,numa_node=1",
+            "-device", "nvme,drive=nvme0,serial=deadbeaf1,num_queues=8,bus=bridge1,addr=0x3",
+            "-drive", "file=%s,if=none,id=nvme0" % img,
+            "-device", "e1000,bus=bridge1,addr=0x4,netdev=n0", "-netdev", "user,id=n0"]
     b = guestlib.Boot(argv, BOOT_TIMEOUT)
     check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
     check("the test script ran to its end, exit status 0",
@@ -275,8 +285,13 @@ def run_pc(emu, parts, wd):
             devs[":".join(f[:3])] = f[3:]
     check("pxb bus_nr=3: its pci-bridge is 0000:03:00.0 (1b36:0001)",
           devs.get("0000:03:00.0", [])[:2] == ["1b36", "0001"], repr(devs))
-    check("the e1000 at bus=bridge1,addr=0x3 is 0000:04:03.0 (8086:100e, driver e1000)",
-          devs.get("0000:04:03.0") == ["8086", "100e", "e1000"], repr(devs))
+    check("the nvme at bus=bridge1,addr=0x3 is 0000:04:03.0 (driver nvme, nvme0n1)",
+          devs.get("0000:04:03.0", [])[2:] == ["nvme"] and
+          value(b.console, "PXB-NVME") == "nvme0n1", "%r %r" % (devs, value(b.console, "PXB-NVME")))
+    check("numa_node=1 of the pxb: the nvme behind it is on node 1 in sysfs",
+          value(b.console, "PXB-NUMA") == "1", repr(value(b.console, "PXB-NUMA")))
+    check("the e1000 at bus=bridge1,addr=0x4 is 0000:04:04.0 (8086:100e, driver e1000)",
+          devs.get("0000:04:04.0") == ["8086", "100e", "e1000"], repr(devs))
 
 
 def run(emu, arch, parts, wd):

@@ -241,6 +241,45 @@ def check_platform_devices(tessera, wd):
           rc != 0 and "pl031.1': addr=0xc000000" in log, log)
 
 
+def check_numa_dtb(tessera, wd):
+    """-smp topology and -numa in the tree: one memory node per NUMA node
+    (numa-node-id), numa-node-id on cpus, distance-map with -numa dist,
+    and /cpus/cpu-map socket/cluster/core[/thread] as QEMU writes it."""
+    out = os.path.join(wd, "numa.dtb")
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + out, "-smp", "4,sockets=2,cores=2",
+                  "-m", "2304M", "-numa", "node,mem=2048,cpus=0-1", "-numa",
+                  "node,mem=256,cpus=2-3", "-numa", "dist,src=0,dst=1,val=15")
+    dts = dts_of(out) if rc == 0 else ""
+    m0, m1 = node(dts, "memory@40000000"), node(dts, "memory@c0000000")
+    check("-numa: memory@40000000 (2 GiB, node 0) and memory@c0000000 (256 MiB, node 1)",
+          "numa-node-id = <0x00>" in m0 and "reg = <0x00 0x40000000 0x00 0x80000000>" in m0
+          and "numa-node-id = <0x01>" in m1
+          and "reg = <0x00 0xc0000000 0x00 0x10000000>" in m1, dts[:1500] + log)
+    check("-numa: cpu@0, cpu@1 on node 0 and cpu@2, cpu@3 on node 1",
+          all("numa-node-id = <0x0%d>" % (i // 2) in node(dts, "cpu@%d" % i) for i in range(4)),
+          dts)
+    dm = node(dts, "distance-map")
+    check("-numa dist: distance-map numa-distance-map-v1 with 10/15",
+          'compatible = "numa-distance-map-v1"' in dm and
+          "distance-matrix = <0x00 0x00 0x0a 0x00 0x01 0x0f 0x01 0x00 0x0f 0x01 0x01 0x0a>"
+          in dm, dm)
+    cm = dts.split("cpu-map {", 1)[-1]
+    want = [("socket0", "core0", 0x100), ("socket0", "core1", 0x101),
+            ("socket1", "core0", 0x102), ("socket1", "core1", 0x103)]
+    got = re.findall(r"(socket\d+) \{\s*cluster0 \{|(core\d+) \{\s*cpu = <(0x[0-9a-f]+)>", cm)
+    cores = [(c, int(p, 16)) for s_, c, p in got if c]
+    check("cpu-map: socket0/cluster0/core0..1 and socket1/cluster0/core0..1 point at cpu@0..3",
+          "cpu-map {" in dts and cores == [(c, p) for s_, c, p in want]
+          and "socket1 {" in cm and "phandle = <0x103>" in node(dts, "cpu@3"), cm[:1200])
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + out, "-smp", "2", "-m", "256M")
+    dts = dts_of(out) if rc == 0 else ""
+    check("no -numa: one memory node without numa-node-id, no distance-map",
+          "numa-node-id" not in dts and "distance-map" not in dts
+          and "reg = <0x00 0x40000000 0x00 0x10000000>" in node(dts, "memory@40000000"), dts)
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + out, "-smp", "4,dies=2")
+    check("-smp dies= on virt: QEMU's line", rc != 0 and "dies not supported" in log, log)
+
+
 def main():
     tessera = sys.argv[1]
     wd = tempfile.mkdtemp(prefix="tessera-virt-")
@@ -254,6 +293,7 @@ def main():
             check_errors(tessera, wd)
             check_platform_devices(tessera, wd)
             check_missing_plugins(tessera, wd)
+            check_numa_dtb(tessera, wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

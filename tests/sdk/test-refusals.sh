@@ -19,12 +19,15 @@ run_as="" # a command prefix for refuse(), e.g. to drop root
 . "$(dirname "$0")/../lib/refuse.sh"
 
 base="-M none -display none -S"
+# This tessera's ABI minor, from the SDK header (the messages name it).
+minor=$(sed -n 's/^#define TES_ABI_MINOR \([0-9]*\)$/\1/p' \
+    "$(dirname "$0")/../../sdk/include/tessera/types.h")
 
 refuse "plugin built for a newer ABI minor is refused" \
-    "fixture-new-minor\.so" "ABI 1\.99" "ABI 1\.6" "newer" -- \
+    "fixture-new-minor\.so" "ABI 1\.99" "ABI 1\.$minor([^0-9]|$)" "newer" -- \
     $base -plugin "$fx/fixture-new-minor.so"
 refuse "plugin built for another ABI major is refused" \
-    "fixture-major2\.so" "ABI 2\.0" "ABI 1\.6" "major differs" -- \
+    "fixture-major2\.so" "ABI 2\.0" "ABI 1\.$minor([^0-9]|$)" "major differs" -- \
     $base -plugin "$fx/fixture-major2.so"
 refuse "plugin of a future ABI major is named as such, not 'not a plugin'" \
     "fixture-v2sym\.so" "built for SDK ABI 2\.x" "tessera_plugin_v2" \

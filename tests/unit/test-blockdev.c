@@ -521,6 +521,14 @@ static void test_media_unattached_drive_and_arguments(void)
     g_assert_cmpuint(drive_size(drive_find("e0")), ==, 8 * 2048);
     g_assert_true(drive_readonly(drive_find("e0"))); /* read-only-mode retain */
     MON(cmd, "{\"return\":{}}"); /* a change over a medium replaces it */
+    /* An image that cannot be opened (raw bytes named qcow2) is refused
+     * before the old medium leaves, as QEMU opens the new one first. */
+    g_free(cmd);
+    cmd = g_strdup_printf("{\"execute\":\"blockdev-change-medium\",\"arguments\":{\"device\":"
+                          "\"e0\",\"filename\":\"%s\",\"format\":\"qcow2\"}}", iso);
+    MON(cmd, "\"error\"");
+    g_assert_true(drive_has_medium(drive_find("e0")));
+    g_assert_cmpuint(drive_size(drive_find("e0")), ==, 8 * 2048);
     MON("{\"execute\":\"eject\",\"arguments\":{\"device\":\"e0\"}}", "{\"return\":{}}");
     g_assert_false(drive_has_medium(drive_find("e0")));
     MON("{\"execute\":\"eject\",\"arguments\":{}}", "Either device or id must be specified");

@@ -87,7 +87,11 @@ static void test_smp_total(void)
     g_assert_false(cli_parse_smp("4,maxcpus=2", &n, NULL, &err));
     g_assert_nonnull(strstr(err, "maxcpus"));
     g_free(err);
-    g_assert_false(cli_parse_smp("4,dies=2", &n, NULL, NULL));
+    /* dies= and clusters= count in the product (the machine decides
+     * whether it has the level). */
+    g_assert_true(cli_parse_smp("4,dies=2", &n, NULL, NULL));
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_false(cli_parse_smp("4,dies=2,cores=4", &n, NULL, NULL));
     g_assert_false(cli_parse_smp("0", &n, NULL, NULL));
 }
 

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import struct
 import sys
 import tempfile
 
@@ -132,6 +133,44 @@ def check_names_and_errors(tessera, wd):
     check("the tutorial's devices on pci.0 and behind bridge0 are accepted", rc == 0, log)
 
 
+def srat_mem(path):
+    """[(base, length, node)] of the SRAT's memory affinity entries and
+    [(apic_id, node)] of its local APIC ones."""
+    with open(path, "rb") as f:
+        t = f.read()
+    mem, cpus, off = [], [], 48
+    while off + 2 <= len(t) and t[off + 1] >= 2:
+        e = t[off:off + t[off + 1]]
+        if e[0] == 1:
+            node, base, length = struct.unpack_from("<I2xQQ", e, 2)
+            mem.append((base, length, node))
+        elif e[0] == 0:
+            cpus.append((e[3], e[2]))
+        off += t[off + 1]
+    return mem, cpus
+
+
+def check_numa(tessera, wd):
+    """The tutorial's NUMA line on pc: 2304 MiB all below the PCI hole, so
+    node 1 follows node 0 at 2 GiB; a 4 GiB machine splits node 1 at 3 GiB
+    and 4 GiB."""
+    MiB = 1 << 20
+    rc, log, d = dump(tessera, wd, "pc", "-smp", "4,sockets=2,cores=2,threads=1",
+                      "-m", "2304M", "-numa", "node,mem=2048,cpus=0-1",
+                      "-numa", "node,mem=256,cpus=2-3")
+    mem, cpus = srat_mem(os.path.join(d, "SRAT.dat")) if rc == 0 else ([], [])
+    check("pc -numa: SRAT node 0 is [0, 640K) + [1M, 2G), node 1 [2G, 2304M)",
+          mem == [(0, 640 * 1024, 0), (MiB, 2047 * MiB, 0), (2048 * MiB, 256 * MiB, 1)],
+          repr(mem) + log)
+    check("pc -numa: SRAT puts APICs 0, 1 on node 0 and 2, 3 on node 1",
+          cpus == [(0, 0), (1, 0), (2, 1), (3, 1)], repr(cpus))
+    rc, log, d = dump(tessera, wd, "pc", "-m", "4G", "-numa", "node,mem=2G",
+                      "-numa", "node,mem=2G")
+    mem, cpus = srat_mem(os.path.join(d, "SRAT.dat")) if rc == 0 else ([], [])
+    check("pc -m 4G, two 2G nodes: node 1 is [2G, 3G) and [4G, 5G)",
+          mem[2:] == [(2048 * MiB, 1024 * MiB, 1), (1 << 32, 1024 * MiB, 1)], repr(mem) + log)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -140,6 +179,7 @@ def main():
     try:
         check_tables(sys.argv[1], wd)
         check_names_and_errors(sys.argv[1], wd)
+        check_numa(sys.argv[1], wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

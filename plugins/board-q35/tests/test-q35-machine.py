@@ -124,6 +124,66 @@ def check_errors(tessera, wd):
     check("... and no ide.6", rc != 0 and "ide.6" in log, log)
 
 
+def srat_entries(path):
+    """[(type, fields...)] of a SRAT: ('cpu', apic_id, node) for local APIC
+    and x2APIC affinity, ('mem', base, length, node) for memory."""
+    with open(path, "rb") as f:
+        t = f.read()
+    out, off = [], 48
+    while off + 2 <= len(t) and t[off + 1] >= 2:
+        typ, ln = t[off], t[off + 1]
+        e = t[off:off + ln]
+        if typ == 0:
+            out.append(("cpu", e[3], e[2] | int.from_bytes(e[9:12], "little") << 8))
+        elif typ == 2:
+            out.append(("cpu", struct.unpack_from("<I", e, 8)[0], struct.unpack_from("<I", e, 4)[0]))
+        elif typ == 1:
+            node, base, length = struct.unpack_from("<I2xQQ", e, 2)
+            out.append(("mem", base, length, node))
+        off += ln
+    return out
+
+
+def check_numa(tessera, wd):
+    """The tutorial's NUMA line: SRAT splits RAM per node around the holes;
+    -numa dist adds a SLIT; -smp cores=3 spaces APIC IDs as QEMU does."""
+    MiB = 1 << 20
+    rc, log, d = dump(tessera, wd, "-smp", "4,sockets=2,cores=2,threads=1", "-m", "2304M",
+                      "-numa", "node,mem=2048,cpus=0-1", "-numa", "node,mem=256,cpus=2-3")
+    srat = srat_entries(os.path.join(d, "SRAT.dat")) if rc == 0 else []
+    check("-numa: dumpacpi writes a SRAT and, without -numa dist, no SLIT",
+          rc == 0 and srat and not os.path.exists(os.path.join(d, "SLIT.dat")), log)
+    check("SRAT: APIC 0, 1 on node 0 and 2, 3 on node 1",
+          [e for e in srat if e[0] == "cpu"] == [("cpu", 0, 0), ("cpu", 1, 0), ("cpu", 2, 1),
+                                                 ("cpu", 3, 1)], repr(srat))
+    # q35 keeps 2 GiB below 4 GiB: node 0 is [0, 640K) + [1M, 2G), node 1 at 4 GiB
+    check("SRAT: node 0 RAM below the PCI hole (less 640K..1M), node 1's 256 MiB at 4 GiB",
+          [e for e in srat if e[0] == "mem"] == [
+              ("mem", 0, 640 * 1024, 0), ("mem", MiB, 2048 * MiB - MiB, 0),
+              ("mem", 1 << 32, 256 * MiB, 1)], repr(srat))
+    if shutil.which("iasl"):
+        check("iasl disassembles the SRAT", iasl(d, "SRAT") != "", d)
+    rc, log, d = dump(tessera, wd, "-smp", "6,sockets=2,cores=3", "-m", "1G",
+                      "-numa", "node,cpus=0-2", "-numa", "node,cpus=3-5",
+                      "-numa", "dist,src=0,dst=1,val=21")
+    srat = srat_entries(os.path.join(d, "SRAT.dat")) if rc == 0 else []
+    check("-smp 6,sockets=2,cores=3: APIC IDs 0-2 and 4-6 (2 core bits), in the SRAT too",
+          [(e[1], e[2]) for e in srat if e[0] == "cpu"] == [(0, 0), (1, 0), (2, 0), (4, 1),
+                                                            (5, 1), (6, 1)], repr(srat) + log)
+    try:
+        with open(os.path.join(d, "SLIT.dat"), "rb") as f:
+            slit = f.read()
+    except OSError:
+        slit = b""
+    check("-numa dist,src=0,dst=1,val=21: SLIT 10 21 / 21 10",
+          slit[36:44] == struct.pack("<Q", 2) and slit[44:48] == bytes([10, 21, 21, 10]),
+          slit.hex())
+    rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-m", "1G", "-numa", "node,mem=512")
+    check("node memory not adding up to -m: QEMU's line, non-zero exit",
+          rc != 0 and "total memory for NUMA nodes (0x20000000) should equal RAM size "
+          "(0x40000000)" in log, log)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -133,6 +193,7 @@ def main():
         check_tables(sys.argv[1], wd)
         check_device_table(sys.argv[1], wd)
         check_errors(sys.argv[1], wd)
+        check_numa(sys.argv[1], wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

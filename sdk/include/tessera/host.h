@@ -346,7 +346,30 @@ struct tes_host {
      * when a device is created. */
     void (*dma_set_bypass)(tes_device *dev, bool bypass);
 
-    /* ==== ABI 1.6: PCI expander bridges (pxb, pxb-pcie) ==== */
+    /* ==== ABI 1.6: CPU topology, NUMA, memory backends (machine.h) ==== */
+    /* The -smp topology and the -numa layout (never NULL once the machine
+     * is being created; before that it describes one CPU and no node). */
+    const tes_topology *(*machine_topology)(void);
+    /* The machine's guest RAM, -m bytes, for its board (instead of
+     * region_new_ram): one RAM region whose host mapping is contiguous,
+     * also when -numa node,memdev= puts each node on its own
+     * -object memory-backend-* (mapped back to back in node order, files
+     * MAP_SHARED when share=on). NULL after error(machine). */
+    tes_region *(*machine_ram_new)(tes_device *machine, const char *name);
+    /* The NUMA node of the devices below bus (a PCI expander bridge's
+     * root bus: pxb's numa_node=), which boards describe (_PXM, DT
+     * numa-node-id). set: 0, or -EINVAL when node is not below
+     * machine_topology()->nodes (-1 clears it). get: -1 when none was set
+     * on bus. */
+    int (*bus_set_numa_node)(tes_bus *bus, int node);
+    int (*bus_numa_node)(tes_bus *bus);
+    /* The memory backend -object memory-backend-*,id=id as a RAM region
+     * owned by owner (an nvdimm's memdev=), its size region_size(); a
+     * backend serves one user. NULL after error(owner) when no backend has
+     * that id or it is already in use (a NUMA node's or another device's). */
+    tes_region *(*memdev_region)(tes_device *owner, const char *id);
+
+    /* ---- ABI 1.6, continued: PCI expander bridges (pxb, pxb-pcie) ---- */
     /* A new root bus named name, numbered bus_nr (1..255, unique), behind
      * dev: a PCI function on a main root bus (the expander device, in its
      * realize). The main root's host bridge routes config cycles for

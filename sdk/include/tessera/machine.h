@@ -58,4 +58,52 @@ typedef struct tes_machine_ops {
     unsigned ide_units_per_bus;
 } tes_machine_ops;
 
+/* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
+ *
+ * What -smp and -numa asked for, completed as QEMU completes them. Boards
+ * describe it to the guest (MADT/SRAT/SLIT, the DT's cpu-map, numa-node-id
+ * and distance-map); CPU plugins derive their identity from it (x86: the
+ * APIC ID and CPUID's topology leaves); devices validate a node number
+ * (pxb's numa_node=) against nodes. Valid for the life of the machine.
+ */
+typedef struct tes_topology {
+    uint32_t size;          /* sizeof(tes_topology) as the core filled it */
+    unsigned cpus;          /* vCPUs at start (-smp N) */
+    unsigned max_cpus;      /* -smp maxcpus (>= cpus) */
+    /* Each level counted per parent level: max_cpus is the product.
+     * dies > 1 only on x86 machines, clusters > 1 only on Arm ones. */
+    unsigned sockets, dies, clusters, cores, threads;
+    /* -numa node: nodes 0..nodes-1; 0 when no -numa was given (no SRAT, no
+     * numa-node-id: the guest sees one node). */
+    unsigned nodes;
+    /* [nodes] bytes of RAM of each node. The nodes' RAM is laid out in
+     * node order from guest RAM offset 0 (offset, not address: the board
+     * maps RAM around its holes); the sum is -m. */
+    const uint64_t *node_mem;
+    /* [max_cpus] node of vCPU index i (always valid when nodes > 0). */
+    const uint32_t *cpu_node;
+    /* [nodes * nodes] distance from node i to node j at [i * nodes + j]:
+     * 10 local and 20 remote unless -numa dist said otherwise. */
+    const uint8_t *distance;
+    /* -numa dist was given: QEMU then (and only then) writes the SLIT
+     * (x86) or the distance-map (DT); boards do the same. */
+    bool distance_given;
+} tes_topology;
+
+/* A vCPU index's position in the topology (thread fastest, then core,
+ * cluster, die, socket), as QEMU numbers its CPUs. */
+static inline void tes_topology_ids(const tes_topology *t, unsigned index, unsigned *socket,
+                                    unsigned *die, unsigned *cluster, unsigned *core,
+                                    unsigned *thread)
+{
+    *thread = index % t->threads;
+    index /= t->threads;
+    *core = index % t->cores;
+    index /= t->cores;
+    *cluster = index % t->clusters;
+    index /= t->clusters;
+    *die = index % t->dies;
+    *socket = index / t->dies;
+}
+
 #endif
