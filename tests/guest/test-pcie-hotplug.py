@@ -320,6 +320,8 @@ def run(emu, arch, parts, wd):
     else:
         argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, extra=extra)
     b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=actions)
+    print("# %s: userspace after %s s, %.1f s in all" % (os.path.basename(emu), b.t_marker,
+                                                        b.elapsed))
     check_boot(b)
     check_hotplug(b.console, out, img)
     check_pxb(b.console, arch)
