@@ -233,6 +233,7 @@ void dma_unmap(tes_device *dev, void *ptr, uint64_t len, bool is_write);
 void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
 void dma_set_bypass(tes_device *dev, bool bypass);
 void msi_send(tes_device *dev, uint64_t addr, uint32_t data);
+int32_t dma_requester(void);
 
 /* ---- IRQ (irq.c) ---- */
 struct tes_irq {

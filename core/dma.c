@@ -65,7 +65,31 @@ static int translate(tes_device *dev, tes_bus *bus, uint64_t addr, bool write, u
     return 0;
 }
 
+/* The PCI function whose DMA is being dispatched on this thread (-1:
+ * none). Thread-local: vCPU threads and the main loop DMA concurrently
+ * only under the machine lock, but an I/O region may itself DMA while
+ * dispatching (nested), hence the save and restore in dma_rw. */
+static __thread int32_t cur_requester = -1;
+
+int32_t dma_requester(void)
+{
+    return cur_requester;
+}
+
+static int dma_rw_pieces(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write);
+
 static int dma_rw(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
+{
+    int32_t saved = cur_requester;
+    int ret;
+
+    cur_requester = dev && dev->pci ? pci_requester_id(dev) : -1;
+    ret = dma_rw_pieces(dev, addr, buf, len, write);
+    cur_requester = saved;
+    return ret;
+}
+
+static int dma_rw_pieces(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
 {
     tes_bus *bus = iommu_bus(dev);
     int ret = 0;

@@ -20,6 +20,7 @@
 
 #include "blockdev.h"
 #include "core.h"
+#include "numa.h"
 #include "monitor.h"
 
 #define PROMPT "(tessera) "
@@ -146,6 +147,7 @@ static const struct {
     {"migrate", info_migrate, "show migration status"},
     {"registers", info_registers, "show the CPU registers"},
     {"cpus", info_cpus, "show the vCPUs: pc, state, instructions executed"},
+    {"numa", numa_info_print, "show the NUMA nodes: their CPUs and memory"},
     {"block", block_info_print, "show the block devices"},
     {"blockstats", block_info_stats_print, "show block device statistics"},
 };

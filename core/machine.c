@@ -38,6 +38,10 @@ static bool no_cpus_asked(tes_device *m, char **errp)
     if (model && !type_lookup(model, TES_KIND_CPU, errp)) {
         return false;
     }
+    if (numa_nodes_given()) {
+        core_set_error(errp, "-numa: NUMA is not supported by this machine-type");
+        return false;
+    }
     if (model || machine_cfg.smp > 1 || machine_smp_max > 1) {
         core_set_error(errp, "machine '%s' has no CPUs: %s cannot be used (choose a machine "
                        "with -M)", m->type->name, model ? "-cpu" : "-smp");
@@ -80,7 +84,8 @@ static bool apply_defaults(tes_device *m, char **errp)
                        MAX(machine_cfg.smp, machine_smp_max));
         return false;
     }
-    if (!numa_complete(machine_cfg.ram_size, ops->arch, errp)) {
+    if (!numa_complete(machine_cfg.ram_size, ops->arch, MAX(machine_cfg.smp, machine_smp_max),
+                       errp)) {
         return false;
     }
     if (!machine_cfg.cpu_model) {

@@ -547,9 +547,16 @@ static void publish(void)
     };
 }
 
-bool numa_complete(uint64_t ram_size, const char *arch, char **errp)
+bool numa_complete(uint64_t ram_size, const char *arch, unsigned cpus, char **errp)
 {
     ensure_topology();
+    if (numa.smp.max_cpus < cpus) {
+        /* No -smp topology reached us (a machine made by a test with
+         * machine_cfg.smp alone): one socket of that many cores, as
+         * QEMU's -smp N. No -numa cpus= can name those CPUs yet. */
+        cli_smp t = {cpus, cpus, 1, 1, 1, cpus, 1};
+        topology_set(&t);
+    }
     if (!check_levels(arch, errp)) {
         return false;
     }
@@ -576,7 +583,31 @@ const tes_topology *machine_topology(void)
     return &numa.topo;
 }
 
+unsigned numa_nodes_given(void)
+{
+    return numa.nb_nodes;
+}
+
 const char *numa_node_memdev(unsigned i)
 {
     return i < numa.nb_nodes ? numa.node[i].memdev : NULL;
+}
+
+/* QEMU's HMP "info numa" (without hotplugged memory: "plugged: 0 MB"). */
+void numa_info_print(GString *out)
+{
+    const tes_topology *t = machine_topology();
+
+    g_string_append_printf(out, "%u nodes\n", t->nodes);
+    for (unsigned i = 0; i < t->nodes; i++) {
+        g_string_append_printf(out, "node %u cpus:", i);
+        for (unsigned c = 0; c < t->max_cpus; c++) {
+            if (t->cpu_node[c] == i) {
+                g_string_append_printf(out, " %u", c);
+            }
+        }
+        g_string_append_printf(out, "\nnode %u size: %" G_GUINT64_FORMAT " MB\n", i,
+                               t->node_mem[i] >> 20);
+        g_string_append_printf(out, "node %u plugged: 0 MB\n", i);
+    }
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 #include <tessera/tessera.h>
 
 #include "cli.h"
@@ -25,11 +26,16 @@ void topology_set(const cli_smp *smp);
 bool numa_parse(const char *arg, char **errp);
 /* Check and complete -numa against the machine: node memory adds up to
  * ram_size, no node ID missing, distances, every CPU on a node; arch
- * ("x86_64", "aarch64", NULL) decides whether dies/clusters exist. */
-bool numa_complete(uint64_t ram_size, const char *arch, char **errp);
+ * ("x86_64", "aarch64", NULL) decides whether dies/clusters exist; cpus
+ * (the machine's vCPU count) stands in for a -smp never given. */
+bool numa_complete(uint64_t ram_size, const char *arch, unsigned cpus, char **errp);
 const tes_topology *machine_topology(void);
+/* -numa node options given so far (before numa_complete too). */
+unsigned numa_nodes_given(void);
 /* Node i's memdev= backend, NULL when the nodes use mem= (or none). */
 const char *numa_node_memdev(unsigned i);
+/* HMP "info numa", QEMU's lines. */
+void numa_info_print(GString *out);
 /* Forget -smp and -numa (unit tests). */
 void numa_reset(void);
 

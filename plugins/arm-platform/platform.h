@@ -12,6 +12,6 @@
 extern const tes_host *plat_host; /* set by the plugin's init */
 #define H plat_host
 
-extern const tes_type_info arm_gic_type, pl011_type, pl031_type;
+extern const tes_type_info arm_gic_type, arm_gicv3_type, pl011_type, pl031_type;
 
 #endif

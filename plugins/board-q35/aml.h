@@ -138,7 +138,12 @@ typedef struct acpi_board {
 typedef struct acpi_numa {
     unsigned nodes;
     const uint64_t *node_mem;  /* [nodes] */
-    const uint32_t *cpu_node;  /* node of processor i, i < acpi_board.ncpus */
+    const uint32_t *cpu_node;  /* node of processor i, i < max_cpus */
+    /* -smp maxcpus: processors ncpus..max_cpus-1 are not there yet (CPU
+     * hotplug) but have their affinity in the SRAT, as QEMU writes it;
+     * possible_apic_id[i] for them (NULL: none listed). */
+    unsigned max_cpus;
+    const uint32_t *possible_apic_id;
     const uint8_t *distance;   /* [nodes * nodes] */
     bool slit;                 /* -numa dist was given: a SLIT too */
     uint64_t lowmem;

@@ -86,8 +86,8 @@ void acpi_build_srat(aml *t, const acpi_board *b)
     acpi_header(t, "SRAT", 1);
     aml_le(t, 1, 4);   /* reserved, 1 for compatibility (as QEMU and firmware write) */
     aml_le(t, 0, 8);
-    for (unsigned i = 0; i < b->ncpus; i++) {
-        uint32_t id = b->apic_id ? b->apic_id[i] : i;
+    for (unsigned i = 0; i < b->ncpus || (n->possible_apic_id && i < n->max_cpus); i++) {
+        uint32_t id = i >= b->ncpus ? n->possible_apic_id[i] : b->apic_id ? b->apic_id[i] : i;
 
         if (id < 255) {
             srat_lapic(t, id, n->cpu_node[i]);

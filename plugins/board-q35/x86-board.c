@@ -215,7 +215,14 @@ void x86_board_numa(x86_board *b, acpi_numa *out)
 {
     const tes_topology *t = H->machine_topology();
 
+    free(b->possible_apic_id);
+    b->possible_apic_id = calloc(t->max_cpus ? t->max_cpus : 1, sizeof(uint32_t));
+    for (unsigned i = 0; b->possible_apic_id && i < t->max_cpus; i++) {
+        b->possible_apic_id[i] = tes_topology_x86_apic_id(t, i);
+    }
     *out = (acpi_numa){
+        .max_cpus = t->max_cpus,
+        .possible_apic_id = b->possible_apic_id,
         .nodes = t->nodes,
         .node_mem = t->node_mem,
         .cpu_node = t->cpu_node,
@@ -444,6 +451,8 @@ void x86_board_free(x86_board *b)
     free(b->boot.vmlinux);
     free(b->acpi);
     free(b->cmdline);
+    free(b->possible_apic_id);
+    b->possible_apic_id = NULL;
     if (isa_board == b) {
         isa_board = NULL;
     }

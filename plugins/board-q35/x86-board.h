@@ -43,6 +43,7 @@ typedef struct x86_board {
     size_t acpi_len;
     tes_device *pm;            /* its input 0 is the power button */
     unsigned own_sysbus;       /* system bus devices the board made (x86_board_mark) */
+    uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
 } x86_board;
 
 /* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */

@@ -3,8 +3,8 @@
  * stock PL011 and PL031, and any added with -device) are described from
  * what their types declare (<tessera/platform.h>).
  *
- * The tree follows what QEMU's virt generates for GICv2 (compare with
- * `qemu-system-aarch64 -M virt,gic-version=2 -machine dumpdtb=q.dtb` and
+ * The tree follows what QEMU's virt generates for GICv2 and GICv3 (compare
+ * with `qemu-system-aarch64 -M virt,gic-version=2 -machine dumpdtb=q.dtb` and
  * `dtc -I dtb -O dts`), minus what we do not model: no flash, fw-cfg,
  * PL061/gpio-keys, PMU, platform bus, and no kaslr-seed/rng-seed (a KASLR
  * seed makes the kernel turn KPTI on for an A57, which only costs time).
@@ -33,7 +33,9 @@
 #define PPI_CPU_SHIFT 8
 #define PPI_CPU_MAX 8
 
-enum { PH_CLK = 1, PH_GIC, PH_V2M, PH_CPU0 = 0x100 }; /* cpu@N: PH_CPU0 + N */
+enum { PH_CLK = 1, PH_GIC, PH_V2M, PH_ITS, PH_CPU0 = 0x100 }; /* cpu@N: PH_CPU0 + N */
+
+#define GICV3_REDIST_FRAME 0x20000 /* RD_base + SGI_base of one vCPU */
 
 #define APB_PCLK_HZ 24000000
 #define DTB_INITIAL_SIZE (64 * 1024)
@@ -270,10 +272,12 @@ static void fdt_cpus(fdtw *w, const virt_fdt_cfg *c)
     w_end(w);
 }
 
-static void fdt_timer(fdtw *w, unsigned ncpus)
+/* GICv3's binding has no CPU mask in PPI flags (affinity routing). */
+static void fdt_timer(fdtw *w, unsigned ncpus, unsigned gic_version)
 {
     unsigned n = ncpus < PPI_CPU_MAX ? ncpus : PPI_CPU_MAX;
-    uint32_t flags = (((1u << n) - 1) << PPI_CPU_SHIFT) | IRQ_FLAGS_LEVEL_HIGH;
+    uint32_t flags = (gic_version == 2 ? ((1u << n) - 1) << PPI_CPU_SHIFT : 0) |
+                     IRQ_FLAGS_LEVEL_HIGH;
 
     w_begin(w, "timer");
     /* Order fixed by the binding: secure, non-secure, virtual, hyp. */
@@ -285,7 +289,7 @@ static void fdt_timer(fdtw *w, unsigned ncpus)
     w_end(w);
 }
 
-static void fdt_gic(fdtw *w)
+static void fdt_gicv2(fdtw *w)
 {
     char name[40];
     const virt_range *d = &virt_memmap[VIRT_GIC_DIST], *cpu = &virt_memmap[VIRT_GIC_CPU];
@@ -309,6 +313,39 @@ static void fdt_gic(fdtw *w)
     w_empty(w, "msi-controller");
     w_str(w, "compatible", "arm,gic-v2m-frame");
     w_end(w);
+    w_end(w);
+}
+
+/* Documentation/devicetree/bindings/interrupt-controller/arm,gic-v3.yaml
+ * and its arm,gic-v3-its child, as QEMU's create_gic() for GICv3: one
+ * redistributor region, sized for our vCPUs. */
+static void fdt_gicv3(fdtw *w, const virt_fdt_cfg *c)
+{
+    char name[40];
+    const virt_range *d = &virt_memmap[VIRT_GIC_DIST], *r = &virt_memmap[VIRT_GIC_REDIST];
+
+    node_name(name, sizeof(name), "intc", d->base);
+    w_begin(w, name);
+    w_u32(w, "phandle", PH_GIC);
+    w_cells(w, "reg", 8, 0, (uint32_t)d->base, 0, (uint32_t)d->size, 0, (uint32_t)r->base, 0,
+            (uint32_t)(GICV3_REDIST_FRAME * c->ncpus));
+    w_u32(w, "#redistributor-regions", 1);
+    w_str(w, "compatible", "arm,gic-v3");
+    w_empty(w, "ranges");
+    w_u32(w, "#size-cells", 2);
+    w_u32(w, "#address-cells", 2);
+    w_empty(w, "interrupt-controller");
+    w_u32(w, "#interrupt-cells", 3);
+    if (c->its) {
+        node_name(name, sizeof(name), "its", virt_memmap[VIRT_GIC_ITS].base);
+        w_begin(w, name);
+        w_u32(w, "phandle", PH_ITS);
+        w_reg_range(w, VIRT_GIC_ITS);
+        w_u32(w, "#msi-cells", 1);
+        w_empty(w, "msi-controller");
+        w_str(w, "compatible", "arm,gic-v3-its");
+        w_end(w);
+    }
     w_end(w);
 }
 
@@ -475,7 +512,7 @@ typedef struct pci_host_node {
 /* The gpex host bridge (Documentation/devicetree/bindings/pci/
  * host-generic-pci.yaml), as QEMU's create_pcie() with highmem off; an
  * expander bridge is one more such node over its buses. */
-static void fdt_pci_host(fdtw *w, const pci_host_node *h)
+static void fdt_pci_host(fdtw *w, const virt_fdt_cfg *c, const pci_host_node *h)
 {
     const virt_range *ecam = &virt_memmap[VIRT_PCIE_ECAM];
     const virt_range *pio = &virt_memmap[VIRT_PCIE_PIO];
@@ -494,8 +531,11 @@ static void fdt_pci_host(fdtw *w, const pci_host_node *h)
     w_cell_array(w, "ranges", ranges, (int)(sizeof(ranges) / sizeof(ranges[0])));
     w_reg64(w, ecam->base + ((uint64_t)h->first << 20),
             (uint64_t)(h->last - h->first + 1) << 20);
-    /* Every requester id maps 1:1 onto the v2m frame. */
-    w_cells(w, "msi-map", 4, 0, PH_V2M, 0, 0x10000);
+    /* Every requester id maps 1:1 onto the v2m frame, or onto the ITS's
+     * DeviceIDs; GICv3 without an ITS: INTx only. */
+    if (c->gic_version == 2 || c->its) {
+        w_cells(w, "msi-map", 4, 0, c->gic_version == 2 ? PH_V2M : PH_ITS, 0, 0x10000);
+    }
     w_empty(w, "dma-coherent");
     w_cells(w, "bus-range", 2, h->first, h->last);
     w_u32(w, "linux,pci-domain", h->domain);
@@ -528,7 +568,7 @@ static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
         .mem = mem->base, .mem_size = mem->size - n * PXB_MEM, .numa_node = -1,
     };
 
-    fdt_pci_host(w, &h);
+    fdt_pci_host(w, c, &h);
     for (uint32_t k = 0; k < n; k++) {
         const tes_pxb_info *x = &c->pxbs[k];
         pci_host_node e = {
@@ -538,7 +578,7 @@ static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
             .irq_rot = x->devfn >> 3, .domain = k + 1, .numa_node = x->numa_node,
         };
 
-        fdt_pci_host(w, &e);
+        fdt_pci_host(w, c, &e);
     }
 }
 
@@ -577,9 +617,13 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     for (unsigned i = 0; i < c->nplat; i++) {
         fdt_plat(w, &c->plat[i]);
     }
-    fdt_gic(w);
+    if (c->gic_version == 3) {
+        fdt_gicv3(w, c);
+    } else {
+        fdt_gicv2(w);
+    }
     fdt_cpus(w, c);
-    fdt_timer(w, c->ncpus);
+    fdt_timer(w, c->ncpus, c->gic_version);
     fdt_clock(w);
     fdt_chosen(w, c);
     w_end(w);

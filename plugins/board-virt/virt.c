@@ -9,17 +9,21 @@
  *
  * User manual
  *
- *   tessera -M virt[,gic-version=2][,dumpdtb=FILE] -cpu cortex-a57 -smp N
- *           -m SIZE -nographic -kernel Image [-initrd FILE]
- *           [-append CMDLINE] [-dtb FILE]
+ *   tessera -M virt[,gic-version=2|3|max][,its=on|off][,dumpdtb=FILE]
+ *           -cpu cortex-a57 -smp N -m SIZE -nographic -kernel Image
+ *           [-initrd FILE] [-append CMDLINE] [-dtb FILE]
  *
- *   gic-version=2   (default; also "max") GICv2 with a v2m MSI frame.
- *                   3 is not implemented yet.
+ *   gic-version=2   (default) GICv2 with a v2m MSI frame, up to 8 vCPUs.
+ *   gic-version=3   (also "max", as QEMU's TCG picks) GICv3 (arm-gicv3):
+ *                   distributor, one redistributor per vCPU, ICC_*
+ *                   system registers, up to 64 vCPUs.
+ *   its=on|off      (default on) GICv3 only: the ITS, through which PCIe
+ *                   MSIs go (msi-map); off: PCIe devices use INTx.
  *   dumpdtb=FILE    write the generated device tree (with /chosen as it
  *                   would be given to the kernel) to FILE and exit 0.
  *   highmem=on|off  accepted for QEMU command lines; nothing lives above
  *                   4 GiB but RAM.
- *   -m              RAM at 0x40000000 (default 512M), up to 8 vCPUs.
+ *   -m              RAM at 0x40000000 (default 512M).
  *   -kernel         an arm64 Image (Linux Documentation/arm64/booting.rst;
  *                   Debian's vmlinuz-*-arm64 is one). Required: there is no
  *                   firmware.
@@ -28,12 +32,13 @@
  *                   /chosen bootargs and initrd are still filled in.
  *
  * Memory map (QEMU's): GIC distributor 0x08000000, CPU interface
- * 0x08010000, v2m 0x08020000, PL011 0x09000000 (SPI 1, serial0), PL031
+ * 0x08010000 and v2m 0x08020000 (GICv2), ITS 0x08080000 and
+ * redistributors from 0x080a0000 (GICv3), PL011 0x09000000 (SPI 1, serial0), PL031
  * 0x09010000 (SPI 2), 32 virtio-mmio transports at 0x0a000000 + 0x200 * i
  * (SPI 16 + i), the gpex PCIe host bridge (plugins/pcie: 32-bit memory
  * window 0x10000000..0x3efeffff, I/O ports at 0x3eff0000, ECAM for buses
  * 0..15 at 0x3f000000, INTA..D on SPIs 3..6, MSI/MSI-X through the v2m
- * frame), RAM from 0x40000000. The cpu-arm, arm-platform, pcie and virtio
+ * frame or the ITS), RAM from 0x40000000. The cpu-arm, arm-platform, pcie and virtio
  * plugins must be loaded (any order); without them the machine refuses to
  * start.
  *
@@ -46,7 +51,8 @@
  *       size), its interrupt outputs on SPIs N, N+1, ..., and described
  *       in the DT from what its type declares. A must be free space below
  *       RAM (0x0c000000..0x0fffffff is free, as QEMU's platform bus), the
- *       SPIs free: 0, 7..15 and 112..255 (48..111 are the v2m frame's).
+ *       SPIs free: 0, 7..15 and 112..255 (48..111 are the v2m frame's;
+ *       with GICv3, 48..255 are free).
  *       Example: a second UART, ttyAMA1 in the guest:
  *         -serial mon:stdio -serial file:uart1.txt
  *         -device pl011,addr=0x0c000000,irq=112,chardev=serial1
@@ -81,7 +87,8 @@ static const tes_host *H;
 #define MiB (1024 * KiB)
 #define GiB (1024 * MiB)
 
-#define VIRT_MAX_CPUS 8
+#define VIRT_MAX_CPUS 64    /* GICv3's; GICv2 serves 8 */
+#define VIRT_GICV2_MAX_CPUS 8
 #define KERNEL_ALIGN (2 * MiB)
 #define DTB_MAX_SIZE (2 * MiB) /* booting.rst: the DTB must not exceed 2 MiB */
 
@@ -89,6 +96,8 @@ const virt_range virt_memmap[VIRT_NR_REGIONS] = {
     [VIRT_GIC_DIST] = {0x08000000, 0x00010000},
     [VIRT_GIC_CPU] = {0x08010000, 0x00010000},
     [VIRT_GIC_V2M] = {0x08020000, 0x00001000},
+    [VIRT_GIC_ITS] = {0x08080000, 0x00020000},
+    [VIRT_GIC_REDIST] = {0x080a0000, 0x00f60000},
     [VIRT_UART] = {0x09000000, 0x00001000},
     [VIRT_RTC] = {0x09010000, 0x00001000},
     [VIRT_MMIO] = {0x0a000000, 0x00000200 * VIRT_MMIO_SLOTS},
@@ -118,6 +127,9 @@ typedef struct virt_machine {
     char *gic_version;
     char *dumpdtb;
     bool highmem;
+    bool its;
+
+    unsigned gic; /* 2 or 3, from gic-version */
 
     tes_device *dev;
     tes_region *ram;
@@ -125,7 +137,7 @@ typedef struct virt_machine {
     uint64_t ram_size;
     unsigned ncpus;
     tes_machine_config cfg; /* strings owned by the core, live as long */
-    tes_device *gic;
+    tes_device *gic_dev;
     tes_device *uart, *rtc;
     virt_plat_node plat[VIRT_MAX_PLAT];
     tes_device *plat_dev[VIRT_MAX_PLAT];
@@ -318,12 +330,12 @@ static int create_ram(virt_machine *m, const tes_machine_config *cfg)
 
 static tes_irq *spi_line(virt_machine *m, unsigned spi)
 {
-    return spi < VIRT_GIC_NSPI ? H->dev_irq_in(m->gic, spi) : NULL;
+    return spi < VIRT_GIC_NSPI ? H->dev_irq_in(m->gic_dev, spi) : NULL;
 }
 
 static tes_irq *ppi_line(virt_machine *m, unsigned cpu, unsigned id)
 {
-    return H->dev_irq_in(m->gic, VIRT_GIC_NSPI + 16 * cpu + (id - 16));
+    return H->dev_irq_in(m->gic_dev, VIRT_GIC_NSPI + 16 * cpu + (id - 16));
 }
 
 static void mark_spis(virt_machine *m, unsigned first, unsigned n)
@@ -359,45 +371,79 @@ static void wire_cpu(virt_machine *m, unsigned i)
     H->dev_connect_irq(cd, TES_ARM_TIMER_VIRT, ppi_line(m, i, 16 + VIRT_PPI_TIMER_VIRT));
     H->dev_connect_irq(cd, TES_ARM_TIMER_HYP, ppi_line(m, i, 16 + VIRT_PPI_TIMER_HYP));
     H->dev_connect_irq(cd, TES_ARM_TIMER_SEC, ppi_line(m, i, 16 + VIRT_PPI_TIMER_SEC));
-    H->dev_connect_irq(m->gic, i, H->cpu_irq_in(cpu, TES_ARM_IRQ));
-    H->dev_connect_irq(m->gic, m->ncpus + i, H->cpu_irq_in(cpu, TES_ARM_FIQ));
+    H->dev_connect_irq(m->gic_dev, i, H->cpu_irq_in(cpu, TES_ARM_IRQ));
+    H->dev_connect_irq(m->gic_dev, m->ncpus + i, H->cpu_irq_in(cpu, TES_ARM_FIQ));
 }
 
+/* gic-version: 2, or 3 (and max, the highest we emulate, as QEMU's TCG
+ * picks), whose redistributors serve up to 64 vCPUs. */
 static int check_gic_version(virt_machine *m)
 {
-    if (strcmp(m->gic_version, "3") == 0) {
-        H->error(m->dev, "gic-version=3 is not implemented yet, use 2");
-        return -ENOTSUP;
+    if (strcmp(m->gic_version, "2") == 0) {
+        m->gic = 2;
+    } else if (strcmp(m->gic_version, "3") == 0 || strcmp(m->gic_version, "max") == 0) {
+        m->gic = 3;
+    } else {
+        H->error(m->dev, "property 'gic-version' wants 2, 3 or max, got '%s'", m->gic_version);
+        return -EINVAL;
     }
-    if (strcmp(m->gic_version, "2") != 0 && strcmp(m->gic_version, "max") != 0) {
-        H->error(m->dev, "property 'gic-version' wants 2 or max, got '%s'", m->gic_version);
+    if (m->gic == 2 && m->ncpus > VIRT_GICV2_MAX_CPUS) {
+        H->error(m->dev, "gic-version=2 serves up to %u vCPUs, -smp asks for %u (use "
+                 "gic-version=3)", VIRT_GICV2_MAX_CPUS, m->ncpus);
         return -EINVAL;
     }
     return 0;
 }
 
-static int create_gic(virt_machine *m)
+/* Map region i of the GIC at the memory-map slot where[i]. */
+static int map_gic(virt_machine *m, const char *type, const int *where, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        tes_region *r = H->dev_mmio(m->gic_dev, i);
+
+        if (!r || H->region_size(r) > virt_memmap[where[i]].size) {
+            H->error(m->dev, "%s provides no MMIO region %u of at most 0x%llx bytes", type, i,
+                     (unsigned long long)virt_memmap[where[i]].size);
+            return -ENODEV;
+        }
+        H->region_add(H->system_memory(), virt_memmap[where[i]].base, r, 0);
+    }
+    return 0;
+}
+
+static int create_gicv2(virt_machine *m)
 {
     static const int where[] = {VIRT_GIC_DIST, VIRT_GIC_CPU, VIRT_GIC_V2M};
     char props[96];
 
     snprintf(props, sizeof(props), "num-cpu=%u,num-irq=%u,v2m-base-spi=%u,v2m-num-spi=%u",
              m->ncpus, VIRT_GIC_NUM_IRQ, VIRT_V2M_SPI, VIRT_V2M_NSPI);
-    m->gic = H->dev_create(m->dev, NULL, "arm-gic", props);
-    if (!m->gic) {
+    m->gic_dev = H->dev_create(m->dev, NULL, "arm-gic", props);
+    if (!m->gic_dev || map_gic(m, "arm-gic", where, 3)) {
         return -ENODEV;
-    }
-    for (unsigned i = 0; i < 3; i++) {
-        tes_region *r = H->dev_mmio(m->gic, i);
-
-        if (!r) {
-            H->error(m->dev, "arm-gic provides no MMIO region %u (not a GICv2 + v2m?)", i);
-            return -ENODEV;
-        }
-        H->region_add(H->system_memory(), virt_memmap[where[i]].base, r, 0);
     }
     mark_spis(m, VIRT_V2M_SPI, VIRT_V2M_NSPI);
     return 0;
+}
+
+/* Distributor, redistributors (one region for all vCPUs), the ITS. */
+static int create_gicv3(virt_machine *m)
+{
+    static const int where[] = {VIRT_GIC_DIST, VIRT_GIC_REDIST, VIRT_GIC_ITS};
+    char props[96];
+
+    snprintf(props, sizeof(props), "num-cpu=%u,num-irq=%u,its=%s", m->ncpus, VIRT_GIC_NUM_IRQ,
+             m->its ? "on" : "off");
+    m->gic_dev = H->dev_create(m->dev, NULL, "arm-gicv3", props);
+    if (!m->gic_dev) {
+        return -ENODEV;
+    }
+    return map_gic(m, "arm-gicv3", where, m->its ? 3 : 2);
+}
+
+static int create_gic(virt_machine *m)
+{
+    return m->gic == 3 ? create_gicv3(m) : create_gicv2(m);
 }
 
 static int create_cpus(virt_machine *m, const tes_machine_config *cfg)
@@ -630,7 +676,8 @@ static int place_user_device(virt_machine *m, tes_device *dev, const tes_platfor
     for (unsigned i = 0; i < pi->num_irqs; i++) {
         if (!spi_free(m, pl.irq + i)) {
             H->error(m->dev, "platform device '%s': SPI %u is taken or out of range (free: 0, "
-                             "7..15, 112..255)", H->dev_id(dev), pl.irq + i);
+                             "7..15, %s..255)", H->dev_id(dev), pl.irq + i,
+                             m->gic == 2 ? "112" : "48");
             return -EINVAL;
         }
     }
@@ -705,7 +752,8 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
     char compat[64];
     tes_pxb_info pxbs[16];
     virt_fdt_cfg fc = {
-        .ncpus = m->ncpus, .cpu_reg = reg, .cpu_compat = compat, .ram_size = m->ram_size,
+        .ncpus = m->ncpus, .gic_version = m->gic, .its = m->its, .cpu_reg = reg,
+        .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
         .stdout_plat = m->uart_plat, .topo = H->machine_topology(), .pxbs = pxbs,
     };
@@ -914,7 +962,9 @@ static const tes_machine_ops virt_ops = {
 
 static const tes_prop_info virt_props[] = {
     TES_PROP("gic-version", TES_PROP_STRING, virt_machine, gic_version, "2", 0, 0,
-             "GIC architecture version: 2 (or max); 3 is not implemented yet"),
+             "GIC architecture version: 2, 3 or max (3)"),
+    TES_PROP("its", TES_PROP_BOOL, virt_machine, its, "on", 0, 0,
+             "GICv3: an ITS, through which PCIe MSIs go"),
     TES_PROP("dumpdtb", TES_PROP_STRING, virt_machine, dumpdtb, NULL, 0, 0,
              "write the device tree to this file and exit"),
     TES_PROP("highmem", TES_PROP_BOOL, virt_machine, highmem, "on", 0, 0,
@@ -934,7 +984,7 @@ static const tes_type_info virt_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_MACHINE,
     .name = "virt",
-    .desc = "QEMU-style virtual AArch64 board (GICv2, PL011, PL031, PSCI)",
+    .desc = "QEMU-style virtual AArch64 board (GICv2 or GICv3, PL011, PL031, PSCI)",
     .instance_size = sizeof(virt_machine),
     .props = virt_props,
     .reset = virt_reset,

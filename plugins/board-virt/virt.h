@@ -19,6 +19,8 @@ enum {
     VIRT_GIC_DIST,
     VIRT_GIC_CPU,
     VIRT_GIC_V2M,
+    VIRT_GIC_ITS,
+    VIRT_GIC_REDIST, /* 123 redistributors of 128 KiB (GICv3) */
     VIRT_UART,
     VIRT_RTC,
     VIRT_MMIO,      /* 32 virtio-mmio transports of 0x200 */
@@ -65,6 +67,8 @@ typedef struct virt_plat_node {
 /* What the generated device tree describes. */
 typedef struct virt_fdt_cfg {
     unsigned ncpus;
+    unsigned gic_version;     /* 2 or 3 */
+    bool its;                 /* GICv3: an ITS, PCIe MSIs through it */
     const uint32_t *cpu_reg;  /* ncpus MPIDR affinity values (cpu@N reg) */
     const char *cpu_compat;   /* "arm,cortex-a57" */
     uint64_t ram_size;

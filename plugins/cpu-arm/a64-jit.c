@@ -65,7 +65,10 @@ static void store_pc(a64_dc *s, tes_jit_val v)
 /* The interpreter's handler fn for one instruction (the fallback). The
  * block goes on unless the instruction branched, raised an exception,
  * changed EL or SP selection, or halted: then c->pc is where to resume
- * and exit_req makes the block leave. */
+ * and exit_req makes the block leave. An interrupt line raised by the
+ * instruction itself (cpu_set_irq sets jit_exit: a GICv3 ICC_* access)
+ * makes the block leave after this call too, so c->pc must then be past
+ * the instruction, or an MRS of ICC_IAR1_EL1 would run twice. */
 static void helper_insn(arm_cpu *c, uint64_t pc, uint64_t insn, uint64_t fn)
 {
     uint8_t el = c->el, spsel = c->spsel;
@@ -73,7 +76,8 @@ static void helper_insn(arm_cpu *c, uint64_t pc, uint64_t insn, uint64_t fn)
     c->pc = pc;
     c->next_pc = pc + 4;
     ((a64_fn)(uintptr_t)fn)(c, (uint32_t)insn);
-    if (c->next_pc != pc + 4 || c->halt_req || c->el != el || c->spsel != spsel) {
+    if (c->next_pc != pc + 4 || c->halt_req || c->el != el || c->spsel != spsel ||
+        c->jit_exit) {
         c->pc = c->next_pc;
         c->jit_exit = 1;
     }

@@ -3,8 +3,8 @@
  *
  * The ID registers describe a Cortex-A57 r1p0 reduced to what this
  * emulator implements: AArch64-only EL0/EL1, FP and AdvSIMD, CRC32, 4K
- * granule, 40-bit PA, 16-bit ASID, debug v8 without a PMU, no GIC system
- * register interface (GICv2 is MMIO). Every other feature field reads 0 so
+ * granule, 40-bit PA, 16-bit ASID, debug v8 without a PMU; the GIC system
+ * register interface when a GICv3 serves it (GICv2 is MMIO). Every other feature field reads 0 so
  * Linux takes no path we do not emulate.
  *
  * The register key is the instruction's bits 20:5: op0:op1:CRn:CRm:op2.
@@ -92,8 +92,11 @@
 /* Values. MIDR: Arm, variant 1, architecture 0xf, A57 (0xd07), rev 0. */
 #define VAL_MIDR 0x411fd070ull
 /* EL0 = EL1 = AArch64 only (1), EL2 = EL3 = 0 (absent), FP = AdvSIMD = 0
- * (implemented), GIC = 0 (no system register interface). */
+ * (implemented); GIC (bits 27:24) is 1 when an interrupt controller serves
+ * the ICC_* registers (a GICv3: host->cpu_set_sysregs), as QEMU sets it. */
 #define VAL_PFR0 0x11ull
+#define PFR0_GIC_SYSREGS (1ull << 24)
+#define ICC_SRE_EL1 SR(3, 0, 12, 12, 5)
 /* DebugVer 6 (v8), BRPs = WRPs = 2 (fields hold n - 1), CTX_CMPs 1,
  * PMUVer 0 (no PMU), TraceVer 0. */
 #define VAL_DFR0 0x00101006ull
@@ -134,9 +137,12 @@ static bool read_id(arm_cpu *c, unsigned key, uint64_t *v)
     case REVIDR_EL1:
         *v = 0;
         return true;
-    case ID_AA64PFR0_EL1:
-        *v = VAL_PFR0;
+    case ID_AA64PFR0_EL1: {
+        uint64_t sre;
+
+        *v = VAL_PFR0 | (H->cpu_sysreg_read(c->cpu, ICC_SRE_EL1, &sre) ? PFR0_GIC_SYSREGS : 0);
         return true;
+    }
     case ID_AA64DFR0_EL1:
         *v = VAL_DFR0;
         return true;

@@ -89,13 +89,19 @@ static x86_topo topo_get(void)
 
 uint32_t x86_topo_apic_id(unsigned index)
 {
-    x86_topo x = topo_get();
-    unsigned thread = index % x.threads, core = (index / x.threads) % x.cores;
-    unsigned die = (index / (x.threads * x.cores)) % x.dies;
-    unsigned socket = index / (x.threads * x.cores * x.dies);
+    const tes_topology *t = NULL;
 
-    return socket << (x.die_bits + x.core_bits + x.smt_bits) |
-           die << (x.core_bits + x.smt_bits) | core << x.smt_bits | thread;
+    if (H->size >= offsetof(tes_host, machine_topology) + sizeof(void *) &&
+        H->machine_topology) {
+        t = H->machine_topology();
+    }
+    return t && t->threads && t->cores && t->dies && t->clusters
+               ? tes_topology_x86_apic_id(t, index) : index;
+}
+
+static bool topoext(const x86_topo *x)
+{
+    return x->threads > 1 && x->dies == 1;
 }
 
 static unsigned per_pkg(const x86_topo *x)
@@ -169,7 +175,7 @@ static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
 
     switch (leaf) {
     case 0x80000000:
-        out[0] = 0x80000008;
+        out[0] = topoext(&x) ? 0x8000001e : 0x80000008;
         memcpy(&out[1], "Auth", 4);
         memcpy(&out[3], "enti", 4);
         memcpy(&out[2], "cAMD", 4);
@@ -178,7 +184,8 @@ static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
         out[0] = CPUID_SIGNATURE;
         /* CmpLegacy with more than one logical processor a package, as
          * QEMU sets it for AMD models. */
-        out[2] = XL1_ECX_LAHF | (per_pkg(&x) > 1 ? 1u << 1 : 0);
+        out[2] = XL1_ECX_LAHF | (per_pkg(&x) > 1 ? 1u << 1 : 0) |
+                 (topoext(&x) ? 1u << 22 : 0); /* TOPOEXT */
         out[3] = XL1_EDX;
         break;
     case 0x80000002:
@@ -210,10 +217,36 @@ static void cpuid_ext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
     }
 }
 
+/* AMD's topology extensions, advertised (TOPOEXT) only with threads > 1
+ * and one die a package (Linux 6.1 then put every thread of a die on one
+ * core: with dies the threads count as cores, as on qemu64):
+ * without them Linux takes every thread for a core (as on QEMU's qemu64);
+ * with them it reads the SMT level from 0x8000001E and leaf 0xB/0x1F.
+ * 0x8000001D describes no cache (type 0 ends the list). 0x8000001E: EAX
+ * the extended APIC ID, EBX threads a core - 1 (15:8) and the core ID
+ * (7:0), ECX nodes a package - 1 (10:8) and the node (die) ID (AMD APM
+ * Vol. 3, E.4.23). */
+static void cpuid_topoext(x86_cpu *c, uint32_t leaf, uint32_t out[4])
+{
+    x86_topo x = topo_get();
+    uint32_t id = c->apic_id;
+    uint32_t core = (id >> x.smt_bits) & ((1u << x.core_bits) - 1);
+    uint32_t node = id >> (x.smt_bits + x.core_bits);
+
+    if (!topoext(&x) || leaf != 0x8000001e) {
+        return;
+    }
+    out[0] = id;
+    out[1] = (x.threads - 1) << 8 | (core & 0xff);
+    out[2] = (x.dies - 1) << 8 | (node & 0xff);
+}
+
 void x86_cpuid(x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
     out[0] = out[1] = out[2] = out[3] = 0;
-    if (leaf >= 0x80000000u) {
+    if (leaf >= 0x8000001du) {
+        cpuid_topoext(c, leaf, out);
+    } else if (leaf >= 0x80000000u) {
         cpuid_ext(c, leaf, out);
     } else {
         cpuid_basic(c, leaf, sub, out);

@@ -115,6 +115,15 @@ run_target() {
     out=$dir/campaign/$t
     mkdir -p "$out/corpus"
     : > "$out/log"
+    # A target that cannot set itself up (a plugin not built, a stale
+    # build) fails on every input: stop here rather than restart it for
+    # the whole hour and call each restart a finding.
+    : > "$out/empty-input"
+    if ! "$dir/$t" "$out/empty-input" > "$out/log" 2>&1; then
+        echo "campaign: $t fails on an empty input; build $build first (ninja -C $build):" >&2
+        grep -m1 'invariant' "$out/log" >&2 || grep -m1 'ERROR' "$out/log" >&2
+        return 1
+    fi
     start=$(date +%s)
     execs=0
     # Inputs up to 4 KiB, or twice the largest seed (whole migration streams).

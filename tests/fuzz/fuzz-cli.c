@@ -178,7 +178,7 @@ static void parse_numa(cli_opts *o)
         g_clear_pointer(&err, g_free);
     }
     if (ok) {
-        numa_complete(64 << 20, "x86_64", &err);
+        numa_complete(64 << 20, "x86_64", 1, &err);
         g_clear_pointer(&err, g_free);
         machine_topology();
     }

@@ -136,6 +136,33 @@ def check_dtb_virtio_mmio(dts):
           and "interrupts = <0x00 0x2f 0x01>" in last and "dma-coherent;" in last, last)
 
 
+def check_dtb_gicv3(tessera, wd):
+    """gic-version=3 (and max): QEMU's GICv3 nodes, the ITS as the PCIe
+    MSI controller, timer PPIs without a CPU mask; its=off: no ITS."""
+    kernel, out = os.path.join(wd, "Image"), os.path.join(wd, "v3.dtb")
+    rc, log = run(tessera, "-M", "virt,gic-version=max,dumpdtb=" + out, "-smp", "16",
+                  "-kernel", kernel)
+    dts = dts_of(out) if rc == 0 else ""
+    gic, its = node(dts, "intc@8000000"), node(dts, "its@8080000")
+    check("gicv3: max picks arm,gic-v3: distributor and 16 redistributors of 128 KiB",
+          'compatible = "arm,gic-v3"' in gic and "#redistributor-regions = <0x01>" in gic
+          and "reg = <0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x200000>" in gic
+          and "#interrupt-cells = <0x03>" in gic, log + dts)
+    check("gicv3: the ITS child is an msi-controller with one cell, PCIe msi-map on it",
+          'compatible = "arm,gic-v3-its"' in its and "msi-controller;" in its
+          and "#msi-cells = <0x01>" in its and "reg = <0x00 0x8080000 0x00 0x20000>" in its
+          and "msi-map = <0x00 0x04 0x00 0x10000>" in node(dts, "pcie@10000000")
+          and "phandle = <0x04>" in its, dts)
+    check("gicv3: timer PPIs level-high without a CPU mask",
+          "interrupts = <0x01 0x0d 0x04 0x01 0x0e 0x04 0x01 0x0b 0x04 0x01 0x0a 0x04>"
+          in node(dts, "timer") and len(re.findall(r"cpu@[0-9a-f]+ \{", dts)) == 16, dts)
+    rc, log = run(tessera, "-M", "virt,gic-version=3,its=off,dumpdtb=" + out, "-kernel", kernel)
+    dts = dts_of(out) if rc == 0 else ""
+    check("gicv3: its=off leaves out the ITS and the msi-map (INTx only)",
+          'compatible = "arm,gic-v3"' in dts and "gic-v3-its" not in dts
+          and "msi-map" not in dts, log + dts)
+
+
 def check_user_dtb(tessera, wd):
     src, blob, out = (os.path.join(wd, n) for n in ("user.dts", "user.dtb", "user-out.dtb"))
     kernel = os.path.join(wd, "Image")
@@ -158,9 +185,12 @@ def check_user_dtb(tessera, wd):
 
 def check_errors(tessera, wd):
     kernel = os.path.join(wd, "Image")
-    rc, log = run(tessera, "-M", "virt,gic-version=3", "-kernel", kernel)
-    check("gic-version=3 is refused with a clear message",
-          rc != 0 and "gic-version=3 is not implemented yet, use 2" in log, log)
+    rc, log = run(tessera, "-M", "virt,gic-version=4", "-kernel", kernel)
+    check("gic-version=4 is refused with a clear message",
+          rc != 0 and "property 'gic-version' wants 2, 3 or max, got '4'" in log, log)
+    rc, log = run(tessera, "-M", "virt,gic-version=2", "-smp", "9", "-kernel", kernel)
+    check("gic-version=2 refuses a 9th vCPU (GICv2 serves 8), naming gic-version=3",
+          rc != 0 and "gic-version=2 serves up to 8 vCPUs, -smp asks for 9" in log, log)
     rc, log = run(tessera, "-M", "virt")
     check("no -kernel is refused (no firmware)", rc != 0 and "no -kernel given" in log, log)
     rc, log = run(tessera, "-M", "virt", "-kernel", "/nonexistent/Image")
@@ -174,8 +204,8 @@ def check_errors(tessera, wd):
     rc, log = run(tessera, "-M", "virt", "-m", "4M", "-kernel", kernel)
     check("a kernel whose image_size does not fit in RAM is refused",
           rc != 0 and "too small" in log, log)
-    rc, log = run(tessera, "-M", "virt", "-smp", "9", "-kernel", kernel)
-    check("-smp 9 is refused (max 8 CPUs)", rc != 0 and "at most 8" in log, log)
+    rc, log = run(tessera, "-M", "virt", "-smp", "65", "-kernel", kernel)
+    check("-smp 65 is refused (max 64 CPUs)", rc != 0 and "at most 64" in log, log)
 
 
 def check_missing_plugins(tessera, wd):
@@ -289,6 +319,7 @@ def main():
                   "run scripts/install-deps")
         else:
             check_dtb(tessera, wd)
+            check_dtb_gicv3(tessera, wd)
             check_user_dtb(tessera, wd)
             check_errors(tessera, wd)
             check_platform_devices(tessera, wd)

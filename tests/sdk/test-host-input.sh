@@ -98,9 +98,15 @@ done
 refuse "smp/overflow: sockets=4096,cores=4096,threads=4096 is refused, not 1 CPU" \
     "-smp: 68719476736 CPUs is more than 4096" -- \
     $base -smp sockets=4096,cores=4096,threads=4096
-refuse "smp/maxcpus: maxcpus=16 on the 8-CPU virt is refused" \
-    "machine 'virt' supports at most 8 CPUs, got maxcpus=16" -- \
-    $virt -smp 2,maxcpus=16
+refuse "smp/maxcpus: maxcpus=128 on the 64-CPU virt is refused" \
+    "machine 'virt' supports at most 64 CPUs, got maxcpus=128" -- \
+    $virt -smp 2,maxcpus=128
+refuse "virt/gic-version: -smp 9 with gic-version=2 is refused (8 CPU interfaces)" \
+    "gic-version=2 serves up to 8 vCPUs, -smp asks for 9" -- \
+    -M virt,gic-version=2,dumpdtb=$tmp/virt.dtb -display none -S -smp 9
+refuse "virt/gic-version: an unknown gic-version is one line" \
+    "property 'gic-version' wants 2, 3 or max, got '4'" -- \
+    -M virt,gic-version=4,dumpdtb=$tmp/virt.dtb -display none -S
 refuse "smp/topology: a topology that does not multiply out is refused" \
     "sockets \(1\) \* cores \(1\) \* threads \(1\) != maxcpus \(2\)" -- \
     $virt -smp 2,sockets=1,cores=1,threads=1

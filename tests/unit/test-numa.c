@@ -3,6 +3,7 @@
  * core/memdev.c): what QEMU accepts completes as QEMU completes it, and
  * what it refuses is refused with its line.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -43,7 +44,7 @@ static void test_tutorial_line(void)
     const tes_topology *t;
 
     g_assert_true(setup("4,sockets=2,cores=2,threads=1", numa, &err));
-    g_assert_true(numa_complete(2304 * MiB, "x86_64", &err));
+    g_assert_true(numa_complete(2304 * MiB, "x86_64", 1, &err));
     g_assert_null(err);
     t = machine_topology();
     g_assert_cmpuint(t->cpus, ==, 4);
@@ -62,6 +63,14 @@ static void test_tutorial_line(void)
     g_assert_false(t->distance_given);
     g_assert_cmpuint(t->distance[0 * 2 + 1], ==, 20);
     g_assert_cmpuint(t->distance[1 * 2 + 1], ==, 10);
+    {
+        GString *out = g_string_new(NULL);
+        numa_info_print(out);
+        g_assert_cmpstr(out->str, ==, "2 nodes\nnode 0 cpus: 0 1\nnode 0 size: 2048 MB\n"
+                        "node 0 plugged: 0 MB\nnode 1 cpus: 2 3\nnode 1 size: 256 MB\n"
+                        "node 1 plugged: 0 MB\n");
+        g_string_free(out, TRUE);
+    }
 }
 
 /* A distance given one way is taken for the other as well. */
@@ -74,7 +83,7 @@ static void test_dist_symmetric_fill(void)
     const tes_topology *t;
 
     g_assert_true(setup("3", numa, &err));
-    g_assert_true(numa_complete(3 * 64 * MiB, "aarch64", &err));
+    g_assert_true(numa_complete(3 * 64 * MiB, "aarch64", 1, &err));
     t = machine_topology();
     g_assert_true(t->distance_given);
     g_assert_cmpuint(t->distance[1 * 3 + 0], ==, 15);
@@ -94,7 +103,7 @@ static void test_dist_pair_missing(void)
     char *err = NULL;
 
     g_assert_true(setup(NULL, numa, &err));
-    g_assert_false(numa_complete(3 * 64 * MiB, "x86_64", &err));
+    g_assert_false(numa_complete(3 * 64 * MiB, "x86_64", 1, &err));
     g_assert_cmpstr(err, ==, "-numa dist: The distance between node 0 and 2 is missing, at "
                     "least one distance value between each nodes should be provided.");
     g_free(err);
@@ -109,7 +118,7 @@ static void test_numa_cpu_by_position(void)
     const tes_topology *t;
 
     g_assert_true(setup("8,sockets=2,cores=2,threads=2", numa, &err));
-    g_assert_true(numa_complete(128 * MiB, "x86_64", &err));
+    g_assert_true(numa_complete(128 * MiB, "x86_64", 1, &err));
     t = machine_topology();
     g_assert_cmpuint(t->cpu_node[3], ==, 0); /* socket 0 */
     g_assert_cmpuint(t->cpu_node[4], ==, 1); /* socket 1, core 0, thread 0 */
@@ -163,7 +172,7 @@ static void test_errors(void)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *err = NULL;
         bool ok = setup(cases[i].smp, cases[i].numa, &err) &&
-                  numa_complete(cases[i].ram ? cases[i].ram : 64 * MiB, "aarch64", &err);
+                  numa_complete(cases[i].ram ? cases[i].ram : 64 * MiB, "aarch64", 1, &err);
 
         g_assert_false(ok);
         g_assert_cmpstr(err, ==, cases[i].err);
@@ -186,7 +195,7 @@ static void test_mem_and_memdev_mixed(void)
     for (unsigned i = 0; mixed[i]; i++) {
         g_assert_true(numa_parse(mixed[i], &err));
     }
-    g_assert_false(numa_complete(128 * MiB, "x86_64", &err));
+    g_assert_false(numa_complete(128 * MiB, "x86_64", 1, &err));
     g_assert_cmpstr(err, ==, "-numa node: memdev option must be specified for either all or "
                     "no nodes");
     g_free(err);
@@ -256,6 +265,15 @@ static void test_file_backend_share(void)
     g_assert_cmpuint(len, ==, 1 << 20);
     g_assert_cmpmem(contents + 4096, 16, "guest wrote this", 16);
     g_free(contents);
+    /* a directory as mem-path: an unlinked temporary file in it */
+    {
+        g_autofree char *d = g_strdup_printf("memory-backend-file,id=d,size=64K,mem-path=%s",
+                                             dir);
+        g_assert_true(memdev_add(d, &err));
+        p = memdev_map("d", NULL, &err);
+        g_assert_nonnull(p);
+        p[65535] = 1;
+    }
     g_unlink(path);
     g_rmdir(dir);
     memdevs_reset();
@@ -278,7 +296,7 @@ static void test_machine_ram_from_memdevs(void)
     for (unsigned i = 0; numa[i]; i++) {
         g_assert_true(numa_parse(numa[i], &err));
     }
-    g_assert_true(numa_complete(12 * MiB, "x86_64", &err));
+    g_assert_true(numa_complete(12 * MiB, "x86_64", 1, &err));
     g_assert_false(memdev_claim("a", "x", &err));
     g_clear_pointer(&err, g_free);
     machine_cfg.ram_size = 12 * MiB;
@@ -294,6 +312,29 @@ static void test_machine_ram_from_memdevs(void)
     memdevs_reset();
 }
 
+/* The SDK's bus NUMA node (pxb numa_node=): only existing nodes, -1 for
+ * none, and what was set reads back. */
+static void test_bus_numa_node(void)
+{
+    const char *numa[] = {"node", "node", NULL};
+    const tes_host *h = host_table();
+    tes_bus *bus = g_new0(tes_bus, 1);
+    char *err = NULL;
+
+    g_assert_true(setup("2", numa, &err));
+    g_assert_true(numa_complete(64 * MiB, "x86_64", 2, &err));
+    g_assert_cmpint(h->bus_numa_node(bus), ==, -1);
+    g_assert_cmpint(h->bus_set_numa_node(bus, 1), ==, 0);
+    g_assert_cmpint(h->bus_numa_node(bus), ==, 1);
+    g_assert_cmpint(h->bus_set_numa_node(bus, 2), ==, -EINVAL);
+    g_assert_cmpint(h->bus_numa_node(bus), ==, 1);
+    g_assert_cmpint(h->bus_set_numa_node(bus, -1), ==, 0);
+    g_assert_cmpint(h->bus_numa_node(bus), ==, -1);
+    g_assert_cmpint(h->machine_topology()->nodes, ==, 2);
+    g_free(bus);
+    numa_reset();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -307,5 +348,6 @@ int main(int argc, char **argv)
     g_test_add_func("/numa/object/grammar-and-errors", test_object_grammar);
     g_test_add_func("/numa/object/file-share-on-writes-reach-the-file", test_file_backend_share);
     g_test_add_func("/numa/machine-ram/nodes-memdevs-back-to-back", test_machine_ram_from_memdevs);
+    g_test_add_func("/numa/bus-node/set-get-and-range", test_bus_numa_node);
     return g_test_run();
 }

@@ -178,6 +178,12 @@ def check_numa(tessera, wd):
     check("-numa dist,src=0,dst=1,val=21: SLIT 10 21 / 21 10",
           slit[36:44] == struct.pack("<Q", 2) and slit[44:48] == bytes([10, 21, 21, 10]),
           slit.hex())
+    rc, log, d = dump(tessera, wd, "-smp", "2,maxcpus=4", "-m", "1G", "-numa", "node,cpus=0-1",
+                      "-numa", "node,cpus=2-3")
+    srat = srat_entries(os.path.join(d, "SRAT.dat")) if rc == 0 else []
+    check("-smp 2,maxcpus=4: the SRAT places the 2 CPUs not yet there (APIC 2, 3: node 1)",
+          [e for e in srat if e[0] == "cpu"] == [("cpu", 0, 0), ("cpu", 1, 0), ("cpu", 2, 1),
+                                                 ("cpu", 3, 1)], repr(srat) + log)
     rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-m", "1G", "-numa", "node,mem=512")
     check("node memory not adding up to -m: QEMU's line, non-zero exit",
           rc != 0 and "total memory for NUMA nodes (0x20000000) should equal RAM size "

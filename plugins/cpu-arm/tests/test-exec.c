@@ -1,8 +1,9 @@
 /*
  * cpu-arm execution loop tests (exec.c) through the harness: the decode
  * cache never runs a stale instruction (code rewritten from outside between
- * runs, or by the CPU itself within one run, at the same address), and a
- * branch to a misaligned address raises a PC alignment fault.
+ * runs, or by the CPU itself within one run, at the same address), a
+ * branch to a misaligned address raises a PC alignment fault, and an MRS
+ * served by an interrupt controller that raises the IRQ line runs once.
  */
 #include "snippet.h"
 
@@ -92,6 +93,59 @@ static void test_pc_alignment_fault(void)
     tes_harness_free(h);
 }
 
+/* A GICv3's ICC_IAR1_EL1 as a server of the vCPU's system registers
+ * (host->cpu_set_sysregs): every read counts, and raises the IRQ line as
+ * a controller might while it answers. */
+static unsigned iar_reads;
+
+static bool iar_read(void *opaque, tes_cpu *vcpu, uint32_t reg, uint64_t *val)
+{
+    const tes_host *host = opaque;
+
+    if (reg != TES_ARM_SYSREG(3, 0, 12, 12, 0)) {
+        return false;
+    }
+    iar_reads++;
+    *val = 27;
+    host->irq_set(host->cpu_irq_in(vcpu, TES_ARM_IRQ), 0);
+    host->irq_set(host->cpu_irq_in(vcpu, TES_ARM_IRQ), 1);
+    return true;
+}
+
+static bool iar_write(void *opaque, tes_cpu *vcpu, uint32_t reg, uint64_t val)
+{
+    return false;
+}
+
+static const tes_cpu_sysregs iar_ops = {
+    .size = sizeof(tes_cpu_sysregs), .read = iar_read, .write = iar_write,
+};
+
+/* The line rose during each MRS (IRQs masked, so nothing is taken): the
+ * block leaves after it but must resume past it, not run the acknowledge
+ * twice (an interrupt lost, its priority never dropped). A loop, so that
+ * the translator gets the block hot. */
+static void test_mrs_raising_irq_runs_once(void)
+{
+    const tes_host *host;
+
+    up("loop: mrs x0, S3_0_C12_C12_0\n"
+       "add x1, x1, #1\n"
+       "cmp x1, #200\n"
+       "b.ne loop\n"
+       "b .\n");
+    host = tes_harness_host(h);
+    g_assert_cmpint(host->cpu_set_sysregs(cpu, &iar_ops, (void *)host), ==, 0);
+    iar_reads = 0;
+    run(20000); /* blocks left early count whole: leave room */
+    g_assert_cmphex(c->x[1], ==, 200);
+    g_assert_cmpuint(iar_reads, ==, 200);
+    g_assert_cmphex(c->x[0], ==, 27);
+    g_assert_cmphex(c->pc, ==, CODE + 16);
+    host->cpu_set_sysregs(cpu, NULL, (void *)host);
+    tes_harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -102,5 +156,7 @@ int main(int argc, char **argv)
                     test_self_modifying);
     g_test_add_func("/arm-exec/pc-alignment/branch-to-misaligned-address-faults",
                     test_pc_alignment_fault);
+    g_test_add_func("/arm-exec/sysregs/mrs-raising-the-irq-line-runs-once",
+                    test_mrs_raising_irq_runs_once);
     return g_test_run();
 }

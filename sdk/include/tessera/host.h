@@ -369,6 +369,15 @@ struct tes_host {
      * that id or it is already in use (a NUMA node's or another device's). */
     tes_region *(*memdev_region)(tes_device *owner, const char *id);
 
+    /* ---- ABI 1.6, continued: who is accessing an I/O region (dma.h) ---- */
+    /* While a PCI function's DMA (dma_read, dma_write, the write of
+     * msi_send) is dispatched to an I/O region, the function's requester
+     * id (bus << 8 | devfn, as pci_requester_id); -1 for every other access
+     * (a CPU, the harness, a device that is not PCI). QEMU's MemTxAttrs
+     * requester_id: a GICv3 ITS takes the DeviceID of an MSI written to
+     * GITS_TRANSLATER from it. */
+    int32_t (*dma_requester)(void);
+
     /* ---- ABI 1.6, continued: PCI expander bridges (pxb, pxb-pcie) ---- */
     /* A new root bus named name, numbered bus_nr (1..255, unique), behind
      * dev: a PCI function on a main root bus (the expander device, in its

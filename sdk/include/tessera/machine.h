@@ -106,4 +106,27 @@ static inline void tes_topology_ids(const tes_topology *t, unsigned index, unsig
     *socket = index / t->dies;
 }
 
+/* The x86 APIC ID of vCPU index as QEMU lays them out (and cpu-x86 gives
+ * them): thread, core (clusters count as cores), die and socket bit
+ * fields from the low end, each as wide as its count needs (cores=3
+ * takes 2 bits). For tables describing CPUs not created yet (maxcpus). */
+static inline uint32_t tes_topology_x86_apic_id(const tes_topology *t, unsigned index)
+{
+    unsigned socket, die, cluster, core, thread, sb = 0, cb = 0, db = 0;
+    unsigned cores = t->cores * t->clusters;
+
+    tes_topology_ids(t, index, &socket, &die, &cluster, &core, &thread);
+    core += cluster * t->cores;
+    while ((1u << sb) < t->threads) {
+        sb++;
+    }
+    while ((1u << cb) < cores) {
+        cb++;
+    }
+    while ((1u << db) < t->dies) {
+        db++;
+    }
+    return socket << (db + cb + sb) | die << (cb + sb) | core << sb | thread;
+}
+
 #endif
