@@ -266,7 +266,9 @@ def run_pc(emu, parts, wd):
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(files) + PC_SCRIPT,
                                   modules=files)
     img = make_image(wd)
-    argv = [emu, "-M", "pc", "-cpu", "qemu64", "-nographic", "-no-reboot",
+    # QEMU 7.2 takes -numa node,mem= only on machine types up to 5.0.
+    machine = "pc-i440fx-5.0" if "qemu-system" in os.path.basename(emu) else "pc"
+    argv = [emu, "-M", machine, "-cpu", "qemu64", "-nographic", "-no-reboot",
             "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE,
             "-smp", "4,sockets=2,cores=2,threads=1", "-m", "2304M",
             "-numa", "node,mem=2048,cpus=0-1", "-numa", "node,mem=256,cpus=2-3",
