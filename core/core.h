@@ -490,6 +490,17 @@ int pci_state_load(tes_device *dev, tes_stream *s);
 /* The same, with a message: the stream's read-only config bits must match
  * the device's (as QEMU compares them), its sizes too. */
 int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp);
+/* Added by pcihp (pcie-slot.c): PCIe native hot-plug. A bus is
+ * hotpluggable when it is the secondary bus of a port with a hot-plug
+ * capable slot. plugged: a device_add'ed function is realized there, tell
+ * the guest. unplug_request: device_del, the attention button (false with
+ * *errp for another bus or a busy slot); the devices go, with
+ * DEVICE_DELETED, when the guest powers the slot off. */
+bool pci_bus_hotpluggable(tes_bus *bus);
+/* Added by pcihp (pci-expander.c): host.h pci_expander_bus_new (1.6). */
+tes_bus *pci_expander_bus_new(tes_device *dev, const char *name, uint8_t bus_nr);
+void pcie_slot_plugged(tes_device *dev);
+bool pcie_slot_unplug_request(tes_device *dev, char **errp);
 /* Added by pci: registry's bus_free() calls this for a PCI bus (bus->pci
  * set) before freeing it; drops the core's per-bus PCI state. */
 void pci_bus_free(tes_bus *bus);
@@ -625,6 +636,11 @@ void qmp_client_close(qmp_client *c);
 /* Added by frontend: send a QMP event {"event": name, "timestamp": ...} to
  * every negotiated QMP client (STOP, RESUME, SHUTDOWN, RESET). */
 void qmp_event(const char *name);
+/* Added by pcihp: DEVICE_DELETED {"device": id (when it has one), "path":
+ * "/machine/peripheral/ID" or "/machine/peripheral-anon/NAME"}. */
+void qmp_event_device_deleted(const char *id, const char *name);
+/* Also append every event's JSON text and a newline to buf (NULL: stop). */
+void qmp_event_capture(GString *buf);
 
 /* ---- the host table (host.c) ---- */
 const tes_host *host_table(void);

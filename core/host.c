@@ -348,6 +348,7 @@ static const tes_host table = {
     .bus_numa_node = host_bus_numa_node,
     .memdev_region = host_memdev_region,
     .dma_requester = dma_requester,
+    .pci_expander_bus_new = pci_expander_bus_new,
 };
 
 const tes_host *host_table(void)
@@ -402,7 +403,9 @@ PIN(tes_host, machine_topology, 1008);
 PIN(tes_host, memdev_region, 1040);
 /* ABI 1.6, continued: dma_requester (dma.h). */
 PIN(tes_host, dma_requester, 1048);
-static_assert(sizeof(tes_host) == 1056, "tes_host 1.6 size");
+/* ABI 1.6, continued: pci_expander_bus_new (PCI expander bridges). */
+PIN(tes_host, pci_expander_bus_new, 1056);
+static_assert(sizeof(tes_host) == 1064, "tes_host 1.6 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

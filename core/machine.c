@@ -215,6 +215,10 @@ bool machine_devices_done(char **errp)
         return platform_unplaced(m, errp);
     }
     ret = ops->devices_done(m, m->s);
+    if (ret < 0 && m->error && g_str_has_prefix(m->error, "machine '")) {
+        core_set_error(errp, "%s", m->error); /* it names the machine */
+        return false;
+    }
     if (ret < 0) {
         core_set_error(errp, "machine '%s': %s", m->type->name,
                        m->error ? m->error : g_strerror(-ret));

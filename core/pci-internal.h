@@ -14,6 +14,8 @@
 #define PCIE_CONFIG_SIZE 4096
 #define PCI_NUM_BARS 6
 #define PCI_BAR_UNMAPPED UINT64_MAX
+#define PCIE_EXP_SLTCTL 0x18
+#define PCI_MAX_EXPANDERS 16 /* Slot Control in the PCIe capability */
 
 typedef struct pci_bar {
     tes_region *r;     /* NULL: BAR not registered */
@@ -39,6 +41,10 @@ struct pci_function {
     bool intx_sent;  /* asserted towards the parent bus */
 
     uint8_t msi_off, msix_off, pm_off, pcie_off;
+    /* Hot-plug slot (pcie-slot.c): an event is pending towards the guest
+     * (the MSI went), the guest wrote Slot Control since reset. */
+    bool hp_pending;
+    bool slot_touched;
     uint16_t ext_last; /* last extended capability, 0 none */
     unsigned msix_nvec;
     uint8_t *msix_table; /* msix_nvec * 16 bytes, little endian */
@@ -60,6 +66,14 @@ struct pci_bus {
     tes_irq **irqs;
     unsigned nirqs;
     int *irq_count; /* per line: asserted sources */
+
+    /* PCI expander bridges (pci-expander.c): an expander's root bus has
+     * the number bus_nr and the pxb function on its parent root bus as
+     * expander; that parent root lists its expanders by bus_nr. */
+    uint8_t root_nr;
+    struct pci_function *expander;
+    struct pci_bus *exps[PCI_MAX_EXPANDERS];
+    unsigned nexps;
 
     /* Bridge windows into the parent's mem/io (PCI-to-PCI Bridge 1.2,
      * section 3.2.5): aliases of mem/io, NULL while closed. */
@@ -96,6 +110,14 @@ void pci_set_express(struct pci_function *f);
 /* A device appeared on or left a port's secondary bus. */
 void pcie_port_update_presence(struct pci_function *bridge);
 
+/* A type 1 cycle's bus below b (bridges as numbered), NULL if none. */
+struct pci_bus *pci_route_bus(struct pci_bus *b, unsigned busnr, unsigned depth);
+
+/* pci-expander.c: the bus a host bridge's cycle for busnr reaches, from
+ * its root bus through expanders and bridges; an expander's bus going. */
+struct pci_bus *pci_root_route(struct pci_bus *root, unsigned busnr);
+void pci_expander_free(struct pci_bus *b);
+
 /* pci-msi.c */
 void msi_config_written(struct pci_function *f, uint32_t off, unsigned len);
 void msix_config_written(struct pci_function *f, uint32_t off, unsigned len);
@@ -104,5 +126,14 @@ void msi_reset(struct pci_function *f);
 void msix_reset(struct pci_function *f);
 void msix_free(struct pci_function *f);
 void pcie_reset(struct pci_function *f);
+bool pcie_has_slot(const struct pci_function *f); /* root or downstream port */
+
+/* pcie-slot.c */
+void pcie_slot_reset(struct pci_function *f);
+void pcie_slot_power_default(struct pci_function *f);
+void pcie_slot_loaded(struct pci_function *f);
+/* A config write that touched [off, off + len); old_ctl: Slot Control
+ * before it. */
+void pcie_slot_written(struct pci_function *f, uint32_t off, unsigned len, uint16_t old_ctl);
 
 #endif

@@ -525,10 +525,9 @@ void pm_config_written(struct pci_function *f, uint32_t off, unsigned len, uint8
 #define EXP_LNKSTA_DLLLA 0x2000
 #define EXP_LNKSTA_SLC 0x1000
 /* Attention button, power controller, attention and power indicators,
- * hot-plug capable, no command completed support. */
-#define EXP_SLTCAP_DEFAULT 0x0004005b
+ * hot-plug capable; Command Completed is supported (pcie-slot.c). */
+#define EXP_SLTCAP_DEFAULT 0x0000005b
 #define EXP_SLTCTL_WMASK 0x17ff
-#define EXP_SLTCTL_DEFAULT 0x01c0 /* power indicator on, attention off */
 #define EXP_SLTSTA_W1C 0x011f
 #define EXP_SLTSTA_PDS 0x0040
 
@@ -537,7 +536,7 @@ static unsigned port_type(const struct pci_function *f)
     return (f->config[f->pcie_off + EXP_FLAGS] >> 4) & 0xf;
 }
 
-static bool has_slot(const struct pci_function *f)
+bool pcie_has_slot(const struct pci_function *f)
 {
     unsigned t = port_type(f);
 
@@ -549,7 +548,7 @@ static void pcie_link_init(struct pci_function *f, unsigned off, bool port)
     uint8_t *c = f->config + off, *w = f->wmask + off;
 
     /* 2.5 GT/s x1 (speed 1, width 1). */
-    cfg_set32(c + EXP_LNKCAP, 0x11 | (port && has_slot(f) ? EXP_LNKCAP_DLLLARC : 0));
+    cfg_set32(c + EXP_LNKCAP, 0x11 | (port && pcie_has_slot(f) ? EXP_LNKCAP_DLLLARC : 0));
     cfg_set16(w + EXP_LNKCTL, 0x00c3 | (port ? 0x0010 : 0));
     cfg_set16(c + EXP_LNKSTA, 0x0011 | EXP_LNKSTA_SLC);
     cfg_set32(c + EXP_LNKCAP2, 0x2); /* supported speeds: 2.5 GT/s */
@@ -562,9 +561,9 @@ static void pcie_slot_init(struct pci_function *f, unsigned off)
 
     cfg_set16(c + EXP_FLAGS, cfg_get16(c + EXP_FLAGS) | EXP_FLAGS_SLOT);
     cfg_set32(c + EXP_SLTCAP, EXP_SLTCAP_DEFAULT);
-    cfg_set16(c + EXP_SLTCTL, EXP_SLTCTL_DEFAULT);
     cfg_set16(f->wmask + off + EXP_SLTCTL, EXP_SLTCTL_WMASK);
     cfg_set16(f->w1cmask + off + EXP_SLTSTA, EXP_SLTSTA_W1C);
+    pcie_slot_reset(f);
 }
 
 static void pcie_root_init(struct pci_function *f, unsigned off)
@@ -605,7 +604,7 @@ int pci_pcie_cap_init(tes_device *dev, uint8_t offset, uint8_t type)
     if (type != TES_PCIE_TYPE_RC_END) {
         pcie_link_init(f, (unsigned)off, port);
     }
-    if (has_slot(f)) {
+    if (pcie_has_slot(f)) {
         pcie_slot_init(f, (unsigned)off);
     }
     if (type == TES_PCIE_TYPE_ROOT_PORT) {
@@ -622,7 +621,7 @@ void pcie_port_update_presence(struct pci_function *f)
     uint8_t *c;
     bool present = false;
 
-    if (!f || !f->pcie_off || !has_slot(f)) {
+    if (!f || !f->pcie_off || !pcie_has_slot(f)) {
         return;
     }
     for (unsigned i = 0; f->secondary && i < 256 && !present; i++) {
@@ -633,6 +632,7 @@ void pcie_port_update_presence(struct pci_function *f)
                                   (present ? EXP_SLTSTA_PDS : 0));
     cfg_set16(c + EXP_LNKSTA, (cfg_get16(c + EXP_LNKSTA) & ~EXP_LNKSTA_DLLLA) |
                                   (present ? EXP_LNKSTA_DLLLA : 0));
+    pcie_slot_power_default(f);
 }
 
 void pcie_reset(struct pci_function *f)
@@ -641,7 +641,5 @@ void pcie_reset(struct pci_function *f)
         return;
     }
     cfg_set16(f->config + f->pcie_off + EXP_DEVCTL, EXP_DEVCTL_DEFAULT);
-    if (has_slot(f)) {
-        cfg_set16(f->config + f->pcie_off + EXP_SLTCTL, EXP_SLTCTL_DEFAULT);
-    }
+    pcie_slot_reset(f);
 }

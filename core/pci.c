@@ -88,7 +88,7 @@ static const tes_pci_info *pci_info_of(tes_device *dev)
 
 static unsigned bus_number(const struct pci_bus *b)
 {
-    return b->bridge ? b->bridge->config[TES_PCI_SECONDARY_BUS] : 0;
+    return b->bridge ? b->bridge->config[TES_PCI_SECONDARY_BUS] : b->root_nr;
 }
 
 static struct pci_bus *root_of(struct pci_bus *b)
@@ -390,6 +390,7 @@ void pci_bus_free(tes_bus *bus)
         region_free(pb->io);
         pb->bridge->secondary = NULL;
     }
+    pci_expander_free(pb);
     g_free(pb->irqs);
     g_free(pb->irq_count);
     g_free(pb);
@@ -419,11 +420,14 @@ static void intx_route(struct pci_bus *b, uint8_t devfn, int pin, int delta)
 {
     int idx, old;
 
-    /* Each bridge rotates the pin by the slot of the device below it. */
-    while (b->bridge) {
+    /* Each bridge rotates the pin by the slot of the device below it; an
+     * expander's root bus goes through its pxb function the same way. */
+    while (b->bridge || b->expander) {
+        struct pci_function *up = b->bridge ? b->bridge : b->expander;
+
         pin = (pin + PCI_SLOT(devfn)) % 4;
-        devfn = b->bridge->devfn;
-        b = b->parent;
+        devfn = up->devfn;
+        b = up->bus;
     }
     if (!b->irq_count) {
         return; /* not wired yet: pci_bus_set_irqs() counts it later */
@@ -915,8 +919,15 @@ static void bridge_written(struct pci_function *f, uint32_t off, unsigned len, u
     }
 }
 
+/* What the guest's write changed before it: bridge control, PM state,
+ * Slot Control. */
+typedef struct config_old {
+    uint8_t bctl, pm;
+    uint16_t sltctl;
+} config_old;
+
 static void config_written(struct pci_function *f, uint32_t off, unsigned len,
-                           uint8_t old_bctl, uint8_t old_pm)
+                           const config_old *old)
 {
     if (overlaps(off, len, TES_PCI_COMMAND, 2)) {
         bars_update(f);
@@ -927,7 +938,7 @@ static void config_written(struct pci_function *f, uint32_t off, unsigned len,
         bars_update(f);
     }
     if (is_bridge(f)) {
-        bridge_written(f, off, len, old_bctl);
+        bridge_written(f, off, len, old->bctl);
     }
     if (f->msi_off) {
         msi_config_written(f, off, len);
@@ -936,20 +947,24 @@ static void config_written(struct pci_function *f, uint32_t off, unsigned len,
         msix_config_written(f, off, len);
     }
     if (f->pm_off) {
-        pm_config_written(f, off, len, old_pm);
+        pm_config_written(f, off, len, old->pm);
+    }
+    if (f->pcie_off) {
+        pcie_slot_written(f, off, len, old->sltctl);
     }
 }
 
 void pci_default_config_write(tes_device *dev, uint32_t off, uint32_t val, unsigned len)
 {
     struct pci_function *f = fn_of(dev);
-    uint8_t old_bctl, old_pm;
+    config_old old;
 
     if (!f || !len_ok(len) || off + len > f->config_size) {
         return;
     }
-    old_bctl = f->config[TES_PCI_BRIDGE_CONTROL];
-    old_pm = f->pm_off ? f->config[f->pm_off + 4] : 0;
+    old.bctl = f->config[TES_PCI_BRIDGE_CONTROL];
+    old.pm = f->pm_off ? f->config[f->pm_off + 4] : 0;
+    old.sltctl = f->pcie_off ? cfg_get16(f->config + f->pcie_off + PCIE_EXP_SLTCTL) : 0;
     for (unsigned i = 0; i < len; i++) {
         unsigned o = off + i;
         uint8_t b = (uint8_t)(val >> (8 * i));
@@ -957,7 +972,7 @@ void pci_default_config_write(tes_device *dev, uint32_t off, uint32_t val, unsig
         f->config[o] = (f->config[o] & ~f->wmask[o]) | (b & f->wmask[o]);
         f->config[o] &= ~(b & f->w1cmask[o]);
     }
-    config_written(f, off, len, old_bctl, old_pm);
+    config_written(f, off, len, &old);
 }
 
 static const tes_pci_info *hooks_of(tes_device *dev)
@@ -1003,7 +1018,7 @@ void pci_config_write(tes_device *dev, uint32_t off, uint32_t val, unsigned len)
 
 /* The bus a type 1 cycle for busnr reaches, through bridges whose
  * secondary..subordinate range (as the guest numbered them) holds it. */
-static struct pci_bus *route_bus(struct pci_bus *b, unsigned busnr, unsigned depth)
+struct pci_bus *pci_route_bus(struct pci_bus *b, unsigned busnr, unsigned depth)
 {
     if (busnr == bus_number(b)) {
         return b;
@@ -1021,7 +1036,7 @@ static struct pci_bus *route_bus(struct pci_bus *b, unsigned busnr, unsigned dep
         sec = f->config[TES_PCI_SECONDARY_BUS];
         sub = f->config[TES_PCI_SUBORDINATE_BUS];
         if (sec != 0 && sec <= busnr && busnr <= sub) {
-            return route_bus(f->secondary, busnr, depth + 1);
+            return pci_route_bus(f->secondary, busnr, depth + 1);
         }
     }
     return NULL;
@@ -1031,7 +1046,7 @@ static struct pci_function *host_lookup(tes_bus *root, uint8_t busnr, uint8_t de
 {
     struct pci_bus *b = root ? root->pci : NULL;
 
-    b = b ? route_bus(b, busnr, 0) : NULL;
+    b = b ? pci_root_route(b, busnr) : NULL;
     return b ? b->devs[devfn] : NULL;
 }
 
@@ -1393,6 +1408,7 @@ int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp)
     bars_update(f);
     windows_update(f);
     intx_update(f);
+    pcie_slot_loaded(f);
     return 0;
 }
 

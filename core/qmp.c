@@ -181,9 +181,13 @@ static gboolean flush_all(gpointer opaque)
 
 static void schedule_flush(void)
 {
+    /* Default priority, not idle: with busy sources (slirp's, timers) an
+     * idle source starved and DEVICE_DELETED from a vCPU thread (the guest
+     * powering a slot off) waited for the next command's reply. */
     if (g_atomic_int_compare_and_exchange(&flush_scheduled, 0, 1)) {
-        g_idle_add(flush_all, NULL);
+        g_idle_add_full(G_PRIORITY_DEFAULT, flush_all, NULL, NULL);
     }
+    g_main_context_wakeup(NULL);
 }
 
 static JsonNode *obj_node(JsonObject *o)
@@ -247,6 +251,14 @@ static void send_greeting(qmp_client *c)
     json_node_unref(n);
 }
 
+/* The harness's record of events (tes_harness_qmp_events), or NULL. */
+static GString *event_capture;
+
+void qmp_event_capture(GString *buf)
+{
+    event_capture = buf;
+}
+
 void qmp_event(const char *name)
 {
     qmp_event_data(name, NULL);
@@ -267,6 +279,11 @@ void qmp_event_data(const char *name, JsonObject *data)
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
     json_object_set_object_member(o, "timestamp", ts);
     n = obj_node(o);
+    if (event_capture) {
+        g_autofree char *text = json_to_string(n, FALSE);
+
+        g_string_append_printf(event_capture, "%s\n", text);
+    }
     /* Callers may hold the machine lock: queue only, the main loop sends. */
     g_mutex_lock(&out_lock);
     for (guint i = 0; clients && i < clients->len; i++) {
@@ -279,6 +296,20 @@ void qmp_event_data(const char *name, JsonObject *data)
     g_mutex_unlock(&out_lock);
     json_node_unref(n);
     schedule_flush();
+}
+
+void qmp_event_device_deleted(const char *id, const char *name)
+{
+    JsonObject *data = json_object_new();
+    g_autofree char *path = id ? g_strdup_printf("/machine/peripheral/%s", id)
+                               : g_strdup_printf("/machine/peripheral-anon/%s",
+                                                 name ? name : "device");
+
+    if (id) {
+        json_object_set_string_member(data, "device", id);
+    }
+    json_object_set_string_member(data, "path", path);
+    qmp_event_data("DEVICE_DELETED", data);
 }
 
 /* ---- commands ---- */
@@ -637,12 +668,42 @@ static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
-/* ---- device_add / device_del: types flagged TES_TYPE_HOTPLUG only ---- */
+/* ---- device_add / device_del ----
+ * Types flagged TES_TYPE_HOTPLUG (their bus tells the guest: SCSI devices)
+ * go and come at once. A PCI function goes on the secondary bus of a port
+ * with a hot-plug slot (pcie-slot.c: the guest is told, and takes part in
+ * the removal); other buses refuse as QEMU's do. */
 
 static bool type_hotpluggable(const tes_type_info *t)
 {
     return t->size >= offsetof(tes_type_info, flags) + sizeof(t->flags) &&
            (t->flags & TES_TYPE_HOTPLUG);
+}
+
+static bool type_is_pci(const tes_type_info *t)
+{
+    return t->bus && strcmp(t->bus, TES_BUS_PCI) == 0;
+}
+
+/* A PCI type goes by bus= onto a hot-plug slot; its default bus (the root
+ * bus) never is one. */
+static bool pci_target_ok(JsonObject *args, char **err)
+{
+    JsonNode *n = json_object_get_member(args, "bus");
+    const char *name = n && JSON_NODE_HOLDS_VALUE(n) &&
+                       json_node_get_value_type(n) == G_TYPE_STRING
+                       ? json_node_get_string(n) : NULL;
+    tes_bus *bus = name ? bus_find(name) : bus_find_kind(TES_BUS_PCI);
+
+    if (!bus) {
+        core_set_error(err, "Bus '%s' not found", name ? name : "(PCI)");
+        return false;
+    }
+    if (!pci_bus_hotpluggable(bus)) {
+        core_set_error(err, "Bus '%s' does not support hotplugging", bus->name);
+        return false;
+    }
+    return true;
 }
 
 /* name=value as -device takes it (a comma doubled). */
@@ -686,12 +747,17 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     g_autoptr(GString) opts = NULL;
     GList *names;
     const type_entry *te;
-    bool ok = true, help = false;
+    tes_device *d;
+    bool ok = true, help = false, pci;
 
     if (!driver || !(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
         return NULL;
     }
-    if (!type_hotpluggable(te->info)) {
+    pci = !type_hotpluggable(te->info) && type_is_pci(te->info);
+    if (pci && !pci_target_ok(args, err)) {
+        return NULL;
+    }
+    if (!pci && !type_hotpluggable(te->info)) {
         core_set_error(err, "Device '%s' does not support hotplugging", driver);
         return NULL;
     }
@@ -705,8 +771,12 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
         core_set_error(err, "device_add: bad parameters");
         return NULL;
     }
-    if (!dev_create_cli(opts->str, &help, err)) {
+    d = dev_create_cli(opts->str, &help, err);
+    if (!d) {
         return NULL;
+    }
+    if (pci) {
+        pcie_slot_plugged(d);
     }
     return empty_return();
 }
@@ -723,6 +793,10 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
         core_set_error(err, "Device '%s' not found", id);
         return NULL;
     }
+    if (!type_hotpluggable(d->type) && d->pci) {
+        /* The guest powers the slot off; DEVICE_DELETED comes then. */
+        return pcie_slot_unplug_request(d, err) ? empty_return() : NULL;
+    }
     if (!d->user_created || !type_hotpluggable(d->type)) {
         core_set_error(err, "Device '%s' does not support hotplugging", id);
         return NULL;
@@ -730,7 +804,7 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     /* Unplugged at once (QEMU's SCSI devices are too): its bus tells the
      * guest from unrealize. */
     dev_free(d);
-    qmp_event("DEVICE_DELETED");
+    qmp_event_device_deleted(id, NULL);
     return empty_return();
 }
 

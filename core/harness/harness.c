@@ -40,6 +40,7 @@ struct tes_harness {
     guint msi_head;
     uint64_t next_bar; /* next free address for BARs msi_enable maps */
     GString *log;      /* captured log messages */
+    GString *events;   /* QMP events, one JSON line each */
     char *error;
 };
 
@@ -131,6 +132,8 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     h->next_bar = HARNESS_FREE_BAR_BASE;
     h->msis = g_array_new(FALSE, FALSE, sizeof(msi_msg));
     h->log = g_string_new(NULL);
+    h->events = g_string_new(NULL);
+    qmp_event_capture(h->events);
     apply_log_env();
     log_set_capture(h->log, TES_LOG_GUEST_ERROR | TES_LOG_UNIMP);
     registry_reset(); /* devices first: they unmap their regions */
@@ -168,6 +171,8 @@ void tes_harness_free(tes_harness *h)
     g_array_free(h->msis, TRUE);
     log_set_capture(NULL, 0);
     g_string_free(h->log, true);
+    qmp_event_capture(NULL);
+    g_string_free(h->events, true);
     g_free(h->error);
     g_free(h);
     current = NULL;
@@ -212,6 +217,14 @@ char *tes_harness_qmp(tes_harness *h, const char *json)
     char *g = qmp_run_text(json), *out = strdup(g);
 
     g_free(g);
+    return out;
+}
+
+char *tes_harness_qmp_events(tes_harness *h)
+{
+    char *out = strdup(h->events->str);
+
+    g_string_truncate(h->events, 0);
     return out;
 }
 

@@ -173,14 +173,22 @@ static void dsdt_link_sci(aml *a)
 
 /* ---- \_SB.PCI0 ---- */
 
-static void pci0_crs(aml *a, const pc_acpi_cfg *cfg)
+/* What the i440FX decodes, before expanders take their part. */
+static aml_pci_host whole_host(const pc_acpi_cfg *cfg)
 {
-    aml_pci_root_crs(a, 0xff, cfg->mem32_base, PC_PCI_MEM32_END, cfg->mem64_base,
-                     cfg->mem64_size);
+    return (aml_pci_host){
+        .first_bus = 0, .last_bus = 0xff, .cf8 = true,
+        .io_base = 0x0d00, .io_end = 0x10000,
+        .mem32_base = cfg->mem32_base, .mem32_end = PC_PCI_MEM32_END,
+        .mem64_base = cfg->mem64_base, .mem64_size = cfg->mem64_size,
+    };
 }
 
-/* Package { Package {0xSSSSFFFF, pin, \_SB.LNKx, 0}, ... } */
-static void pci0_prt(aml *a)
+/* Package { Package {0xSSSSFFFF, pin, \_SB.LNKx, 0}, ... }. On an
+ * expander's bus (pxb_slot >= 0) a pin reaches pci.0 through the
+ * expander function at pxb_slot, rotated by the device's slot as through
+ * a bridge, then takes that slot's link. */
+static void pci_prt(aml *a, int pxb_slot)
 {
     size_t at, e;
 
@@ -191,9 +199,12 @@ static void pci0_prt(aml *a)
     aml_u8(a, 32 * 4);
     for (unsigned slot = 0; slot < 32; slot++) {
         for (unsigned pin = 0; pin < 4; pin++) {
+            unsigned s0 = pxb_slot < 0 ? slot : (unsigned)pxb_slot;
+            unsigned p0 = pxb_slot < 0 ? pin : (pin + slot) % 4;
             char link[12];
-            snprintf(link, sizeof(link), "\\_SB.LNK%c", 'A' + (slot + pin + 3) % 4);
-            if (slot == 1 && pin == 0) {
+
+            snprintf(link, sizeof(link), "\\_SB.LNK%c", 'A' + (s0 + p0 + 3) % 4);
+            if (s0 == 1 && p0 == 0) {
                 snprintf(link, sizeof(link), "\\_SB.LNKS"); /* PIIX4 PM: the SCI */
             }
             aml_u8(a, AML_PACKAGE);
@@ -256,7 +267,7 @@ static void pci0_isa(aml *a)
     aml_close_pkg(a, dev);
 }
 
-static void dsdt_pci0(aml *a, const pc_acpi_cfg *cfg)
+static void dsdt_pci0(aml *a, const aml_pci_host *h)
 {
     size_t dev = aml_open_device(a, "PCI0");
 
@@ -264,10 +275,26 @@ static void dsdt_pci0(aml *a, const pc_acpi_cfg *cfg)
     aml_name_int(a, "_ADR", 0);
     aml_name_int(a, "_UID", 0);
     aml_name_int(a, "_BBN", 0);
-    pci0_crs(a, cfg);
-    pci0_prt(a);
+    aml_pci_host_crs(a, h);
+    pci_prt(a, -1);
     pci0_isa(a);
     aml_close_pkg(a, dev);
+}
+
+/* PCI0 and one PCxx per expander bridge (board-q35's aml-pxb.c). */
+static void dsdt_pci_hosts(aml *a, const pc_acpi_cfg *cfg)
+{
+    aml_pci_host whole = whole_host(cfg), main_h, exp_h[16];
+    unsigned n = cfg->npxbs < 16 ? cfg->npxbs : 16;
+
+    aml_pci_hosts_plan(&whole, cfg->pxbs, n, &main_h, exp_h);
+    dsdt_pci0(a, &main_h);
+    for (unsigned k = 0; k < n; k++) {
+        size_t dev = aml_pxb_open(a, &cfg->pxbs[k], &exp_h[k]);
+
+        pci_prt(a, cfg->pxbs[k].devfn >> 3);
+        aml_close_pkg(a, dev);
+    }
 }
 
 static void dsdt_body(aml *a, const void *opaque)
@@ -278,7 +305,7 @@ static void dsdt_body(aml *a, const void *opaque)
     aml_u8(a, AML_SCOPE);
     sb = aml_open_pkg(a);
     aml_name(a, "\\_SB");
-    dsdt_pci0(a, cfg);
+    dsdt_pci_hosts(a, cfg);
     method_iqst(a);
     method_iqcr(a);
     for (unsigned n = 0; n < 4; n++) {

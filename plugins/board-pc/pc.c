@@ -141,10 +141,28 @@ static int create_board(pc_machine *m, const tes_machine_config *cfg)
 
 /* ---- ACPI and the BIOS area ---- */
 
+/* The PCI expander bridges on pci.0 (none without the pcie plugin). */
+static unsigned find_pxbs(pc_machine *m, tes_pxb_info *out, unsigned max)
+{
+    const tes_pxb_iface *x = H->iface_lookup(TES_PXB_IFACE, TES_PXB_IFACE_VERSION);
+    tes_bus *root = m->host ? i440fx_pcihost_bus(m->host) : NULL;
+    unsigned n = 0;
+
+    while (x && root && n < max) {
+        out[n] = (tes_pxb_info){.size = sizeof(tes_pxb_info)};
+        if (!x->get(root, n, &out[n])) {
+            break;
+        }
+        n++;
+    }
+    return n;
+}
+
 static int build_acpi(pc_machine *m)
 {
     acpi_numa numa;
     uint32_t apic_id[PC_MAX_CPUS];
+    tes_pxb_info pxbs[16];
     pc_acpi_cfg cfg = {
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
@@ -152,12 +170,15 @@ static int build_acpi(pc_machine *m)
         .mem32_base = m->b.lowmem,
         .mem64_base = mem64_base(m),
         .mem64_size = PC_PCI_MEM64_SIZE,
+        .pxbs = pxbs,
+        .npxbs = find_pxbs(m, pxbs, 16),
     };
 
     x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
     }
+    free(m->b.acpi);
     m->b.acpi = malloc(PC_ACPI_SIZE);
     m->b.acpi_len = m->b.acpi ? pc_acpi_build(&cfg, m->b.acpi, PC_ACPI_BASE, PC_ACPI_SIZE) : 0;
     if (!m->b.acpi_len) {
@@ -220,11 +241,34 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     if (ret) {
         return ret;
     }
+    x86_board_mark(&m->b);
     build_e820(m);
     bc = boot_cfg(m);
     /* The tables go into shadow RAM as the firmware leaves them (the
      * i440FX copies its ROM the same way at reset, after the machine). */
     return x86_board_boot(&m->b, cfg, &bc, PC_ACPI_BASE);
+}
+
+/* After every -device: PCI expander bridges become host bridges in the
+ * DSDT, so the tables are built and loaded again. */
+static int pc_devices_done(tes_device *dev, void *s)
+{
+    pc_machine *m = s;
+    tes_pxb_info one = {.size = sizeof(one)};
+    int ret = x86_board_refuse_platform(&m->b);
+    q35_boot_cfg bc;
+
+    if (ret || !find_pxbs(m, &one, 1)) {
+        return ret; /* nothing changed since pc_init */
+    }
+    if (build_acpi(m)) {
+        return -ENOSPC;
+    }
+    if (m->b.dumpacpi) {
+        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, PC_ACPI_BASE);
+    }
+    bc = boot_cfg(m);
+    return x86_board_load(&m->b, &bc, PC_ACPI_BASE);
 }
 
 static void pc_reset(tes_device *dev, void *s)
@@ -248,6 +292,7 @@ static const tes_machine_ops pc_ops = {
     .max_cpus = PC_MAX_CPUS,
     .init = pc_init,
     .powerdown = x86_board_powerdown,
+    .devices_done = pc_devices_done,
     .default_nic = "e1000",
     .default_block_if = "ide",   /* QEMU's pc: the PIIX3 IDE */
     .ide_units_per_bus = 2,      /* master and slave */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/tessera.h>
+#include <tessera/pxb.h>
 
 extern const tes_host *pc_tes_host; /* set by the plugin's init (pc.c) */
 #define H pc_tes_host
@@ -76,6 +77,9 @@ typedef struct pc_acpi_cfg {
     const uint32_t *apic_id;           /* NULL: i */
     uint64_t mem32_base;               /* the 32-bit PCI window's start */
     uint64_t mem64_base, mem64_size;   /* the 64-bit PCI window (size 0: none) */
+    /* PCI expander bridges on pci.0 (tessera/pxb.h), ascending bus_nr */
+    const tes_pxb_info *pxbs;
+    unsigned npxbs;
     const struct acpi_numa *numa;      /* SRAT/SLIT (NULL: none) */
 } pc_acpi_cfg;
 

@@ -7,8 +7,9 @@
  * reset register 0xcf9; MCFG (ECAM at 0xb0000000, buses 0..255); DSDT:
  * \_SB.PCI0 (PNP0A08) with _CRS, a _PRT routing INTA..D of every slot
  * straight to GSIs 16..23 (q35.h q35_pci_gsi: no PIRQ link devices), an
- * _OSC that grants every control asked for, COM1, one ACPI0007 processor
- * device per CPU, and \_S5.
+ * _OSC that grants every control asked for, one \_SB.PCxx per PCI
+ * expander bridge (aml-pxb.c), COM1, one ACPI0007 processor device per
+ * CPU, and \_S5.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,23 @@
 #include "q35.h"
 
 /* ---- the DSDT body ---- */
-static void pci0_crs(aml *a, const q35_acpi_cfg *cfg)
+
+/* What the main host bridge decodes, before expanders take their part. */
+static aml_pci_host whole_host(const q35_acpi_cfg *cfg)
 {
-    aml_pci_root_crs(a, Q35_ECAM_BUSES - 1, Q35_PCI_MEM32_BASE, Q35_PCI_MEM32_END,
-                     cfg->mem64_base, cfg->mem64_size);
+    return (aml_pci_host){
+        .first_bus = 0, .last_bus = Q35_ECAM_BUSES - 1, .cf8 = true,
+        .io_base = 0x0d00, .io_end = 0x10000,
+        .mem32_base = Q35_PCI_MEM32_BASE, .mem32_end = Q35_PCI_MEM32_END,
+        .mem64_base = cfg->mem64_base, .mem64_size = cfg->mem64_size,
+    };
 }
 
 /* Package { Package {0xSSSSFFFF, pin, Zero, gsi}, ... }: GSI mode, which
- * Linux treats as level-triggered, active-low. */
-static void pci0_prt(aml *a)
+ * Linux treats as level-triggered, active-low. On an expander's bus
+ * (pxb_slot >= 0) a pin reaches pcie.0 through the expander function at
+ * pxb_slot, rotated by the device's slot as through a bridge. */
+static void pci_prt(aml *a, int pxb_slot)
 {
     size_t at, e;
 
@@ -36,13 +45,16 @@ static void pci0_prt(aml *a)
     aml_u8(a, 32 * 4);
     for (unsigned slot = 0; slot < 32; slot++) {
         for (unsigned pin = 0; pin < 4; pin++) {
+            unsigned gsi = pxb_slot < 0 ? q35_pci_gsi(slot, pin)
+                                        : q35_pci_gsi((unsigned)pxb_slot, (pin + slot) % 4);
+
             aml_u8(a, AML_PACKAGE);
             e = aml_open_pkg(a);
             aml_u8(a, 4);
             aml_integer(a, (uint64_t)slot << 16 | 0xffff);
             aml_integer(a, pin);
             aml_integer(a, 0);
-            aml_integer(a, q35_pci_gsi(slot, pin));
+            aml_integer(a, gsi);
             aml_close_pkg(a, e);
         }
     }
@@ -65,7 +77,7 @@ static void pci0_osc(aml *a)
     aml_close_pkg(a, at);
 }
 
-static void dsdt_pci0(aml *a, const q35_acpi_cfg *cfg)
+static void dsdt_pci0(aml *a, const aml_pci_host *h)
 {
     size_t dev = aml_open_device(a, "PCI0");
 
@@ -75,10 +87,28 @@ static void dsdt_pci0(aml *a, const q35_acpi_cfg *cfg)
     aml_name_int(a, "_SEG", 0);
     aml_name_int(a, "_UID", 0);
     aml_name_int(a, "_BBN", 0);
-    pci0_crs(a, cfg);
-    pci0_prt(a);
+    aml_pci_host_crs(a, h);
+    pci_prt(a, -1);
     pci0_osc(a);
     aml_close_pkg(a, dev);
+}
+
+/* PCI0 and one PCxx per expander (aml-pxb.c); pxb-pcie ports do native
+ * hot-plug too, so their bridges grant control with the same _OSC. */
+static void dsdt_pci_hosts(aml *a, const q35_acpi_cfg *cfg)
+{
+    aml_pci_host whole = whole_host(cfg), main_h, exp_h[16];
+    unsigned n = cfg->npxbs < 16 ? cfg->npxbs : 16;
+
+    aml_pci_hosts_plan(&whole, cfg->pxbs, n, &main_h, exp_h);
+    dsdt_pci0(a, &main_h);
+    for (unsigned k = 0; k < n; k++) {
+        size_t dev = aml_pxb_open(a, &cfg->pxbs[k], &exp_h[k]);
+
+        pci_prt(a, cfg->pxbs[k].devfn >> 3);
+        pci0_osc(a);
+        aml_close_pkg(a, dev);
+    }
 }
 
 static void dsdt_body(aml *a, const void *opaque)
@@ -89,7 +119,7 @@ static void dsdt_body(aml *a, const void *opaque)
     aml_u8(a, AML_SCOPE);
     sb = aml_open_pkg(a);
     aml_name(a, "\\_SB");
-    dsdt_pci0(a, cfg);
+    dsdt_pci_hosts(a, cfg);
     aml_dsdt_com1(a);
     aml_dsdt_cpus(a, cfg->ncpus);
     aml_close_pkg(a, sb);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/pxb.h>
 
 /* ---- a growable byte buffer (allocation failure sets oom) ---- */
 
@@ -78,6 +79,26 @@ void aml_res_end(aml *r);
  * 64-bit one (mem64_size 0: none). */
 void aml_pci_root_crs(aml *a, unsigned last_bus, uint64_t mem32_base, uint64_t mem32_end,
                       uint64_t mem64_base, uint64_t mem64_size);
+/* ---- PCI host bridges and expanders (aml-pxb.c) ---- */
+/* One host bridge's resources: buses first..last, I/O [io_base, io_end)
+ * (with 0..0xcf7 and the 0xcf8 ports when cf8), memory [mem32_base,
+ * mem32_end) and [mem64_base, + mem64_size) (size 0: none). */
+typedef struct aml_pci_host {
+    unsigned first_bus, last_bus;
+    bool cf8;
+    uint32_t io_base, io_end;
+    uint64_t mem32_base, mem32_end;
+    uint64_t mem64_base, mem64_size;
+} aml_pci_host;
+/* Split whole (the main bridge's, cf8 set) between the main bridge and
+ * the n expanders x (ascending bus_nr), one exp_out each. */
+void aml_pci_hosts_plan(const aml_pci_host *whole, const tes_pxb_info *x, unsigned n,
+                        aml_pci_host *main_out, aml_pci_host *exp_out);
+void aml_pci_host_crs(aml *a, const aml_pci_host *h); /* Name(_CRS) */
+/* Open Device(PCxx) of expander x with _HID/_CID, _ADR, _UID, _BBN, _PXM
+ * and _CRS from h; the caller adds _PRT (and _OSC) and closes it. */
+size_t aml_pxb_open(aml *a, const tes_pxb_info *x, const aml_pci_host *h);
+
 void aml_dsdt_com1(aml *a);                  /* Device(COM1): 0x3f8, IRQ 4 */
 void aml_dsdt_cpus(aml *a, unsigned ncpus);  /* Device(Cnnn): ACPI0007 */
 void aml_dsdt_s5(aml *a, unsigned slp_typ);  /* Name(\_S5, Package{typ, typ, 0, 0}) */

@@ -119,8 +119,26 @@ static int create_board(q35_machine *m, const tes_machine_config *cfg)
 
 /* ---- ACPI ---- */
 
+/* The PCI expander bridges on pcie.0 (none without the pcie plugin). */
+static unsigned find_pxbs(q35_machine *m, tes_pxb_info *out, unsigned max)
+{
+    const tes_pxb_iface *x = H->iface_lookup(TES_PXB_IFACE, TES_PXB_IFACE_VERSION);
+    tes_bus *root = m->host ? q35_pcihost_bus(m->host) : NULL;
+    unsigned n = 0;
+
+    while (x && root && n < max) {
+        out[n] = (tes_pxb_info){.size = sizeof(tes_pxb_info)};
+        if (!x->get(root, n, &out[n])) {
+            break;
+        }
+        n++;
+    }
+    return n;
+}
+
 static int build_acpi(q35_machine *m)
 {
+    tes_pxb_info pxbs[16];
     acpi_numa numa;
     uint32_t apic_id[Q35_MAX_CPUS];
     q35_acpi_cfg cfg = {
@@ -131,6 +149,8 @@ static int build_acpi(q35_machine *m)
         .mem64_size = Q35_PCI_MEM64_SIZE,
         .dev_tables = m->dev_tables,
         .ndev_tables = m->ndev_tables,
+        .pxbs = pxbs,
+        .npxbs = find_pxbs(m, pxbs, 16),
     };
 
     x86_board_numa(&m->b, &numa);
@@ -166,6 +186,19 @@ static bool sig_ok(const char *sig)
     return true;
 }
 
+/* The rebuilt tables into RAM again (or into dumpacpi=DIR). */
+static int load_acpi(q35_machine *m)
+{
+    if (m->b.dumpacpi) {
+        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, Q35_ACPI_BASE);
+    }
+    if (m->b.ram_ptr) {
+        memcpy(m->b.ram_ptr + Q35_ACPI_BASE, m->b.acpi, m->b.acpi_len);
+        H->as_set_dirty(H->system_memory(), Q35_ACPI_BASE, m->b.acpi_len);
+    }
+    return 0;
+}
+
 static int acpi_add_table(const char *sig, uint8_t rev, const void *body, size_t len)
 {
     q35_machine *m = acpi_machine;
@@ -196,14 +229,7 @@ static int acpi_add_table(const char *sig, uint8_t rev, const void *body, size_t
         build_acpi(m);
         return -ENOSPC;
     }
-    if (m->b.dumpacpi) {
-        return x86_board_dump_acpi(&m->b, m->b.dumpacpi, Q35_ACPI_BASE);
-    }
-    if (m->b.ram_ptr) {
-        memcpy(m->b.ram_ptr + Q35_ACPI_BASE, m->b.acpi, m->b.acpi_len);
-        H->as_set_dirty(H->system_memory(), Q35_ACPI_BASE, m->b.acpi_len);
-    }
-    return 0;
+    return load_acpi(m);
 }
 
 static tes_bus *acpi_pci_root(uint16_t seg)
@@ -243,11 +269,26 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : build_acpi(m);
     if (!ret) {
+        x86_board_mark(&m->b);
         acpi_machine = m;
         H->iface_register(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION, &q35_acpi_iface);
     }
     bc = boot_cfg(m);
     return ret ? ret : x86_board_boot(&m->b, cfg, &bc, Q35_ACPI_BASE);
+}
+
+/* After every -device: PCI expander bridges become host bridges in the
+ * DSDT, so the tables are built and loaded again. */
+static int q35_devices_done(tes_device *dev, void *s)
+{
+    q35_machine *m = s;
+    tes_pxb_info one = {.size = sizeof(one)};
+    int ret = x86_board_refuse_platform(&m->b);
+
+    if (ret || !find_pxbs(m, &one, 1)) {
+        return ret; /* nothing changed since q35_init */
+    }
+    return build_acpi(m) ? -ENOSPC : load_acpi(m);
 }
 
 static void q35_reset(tes_device *dev, void *s)
@@ -280,6 +321,7 @@ static const tes_machine_ops q35_ops = {
     .max_cpus = Q35_MAX_CPUS,
     .init = q35_init,
     .powerdown = x86_board_powerdown,
+    .devices_done = q35_devices_done,
     .default_nic = "e1000e",
     .default_block_if = "ide",   /* QEMU's q35: the ICH9 AHCI */
     .ide_units_per_bus = 1,      /* one device per AHCI port */

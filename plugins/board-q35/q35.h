@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/tessera.h>
+#include <tessera/pxb.h>
 
 extern const tes_host *q35_tes_host; /* set by the plugin's init (q35.c) */
 #define H q35_tes_host
@@ -77,6 +78,9 @@ typedef struct q35_acpi_cfg {
     /* tables devices added (tessera/acpi.h: the DMAR of intel-iommu) */
     const struct acpi_dev_table *dev_tables;
     unsigned ndev_tables;
+    /* PCI expander bridges on pcie.0 (tessera/pxb.h), ascending bus_nr */
+    const tes_pxb_info *pxbs;
+    unsigned npxbs;
     const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
 } q35_acpi_cfg;
 

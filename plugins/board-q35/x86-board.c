@@ -134,6 +134,38 @@ tes_device *x86_board_dev(x86_board *b, const char *type, const char *props)
     return d;
 }
 
+static tes_bus *sysbus_of(x86_board *b)
+{
+    return H->dev_bus(b->dev);
+}
+
+void x86_board_mark(x86_board *b)
+{
+    tes_bus *sys = sysbus_of(b);
+
+    b->own_sysbus = 0;
+    while (sys && H->bus_child(sys, b->own_sysbus)) {
+        b->own_sysbus++;
+    }
+}
+
+int x86_board_refuse_platform(x86_board *b)
+{
+    tes_bus *sys = sysbus_of(b);
+    tes_device *d;
+
+    for (unsigned i = b->own_sysbus; sys && (d = H->bus_child(sys, i)); i++) {
+        tes_platform_place pl = {.size = sizeof(pl)};
+
+        if (H->dev_platform_info(d) || H->dev_platform_place(d, &pl)) {
+            H->error(b->dev, "machine '%s' does not place platform devices: device '%s' "
+                     "(%s) cannot be added to it", b->name, H->dev_id(d), H->dev_type(d));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int x86_board_ram(x86_board *b, uint64_t size, uint64_t lowmem)
 {
     tes_region *sys = H->system_memory();

@@ -42,6 +42,7 @@ typedef struct x86_board {
     uint8_t *acpi;             /* the tables, built by the machine */
     size_t acpi_len;
     tes_device *pm;            /* its input 0 is the power button */
+    unsigned own_sysbus;       /* system bus devices the board made (x86_board_mark) */
     uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
 } x86_board;
 
@@ -68,6 +69,12 @@ int x86_board_irqchips(x86_board *b, uint64_t ioapic_base);
 /* i8254 (IRQ0), mc146818rtc (IRQ8), isa-serial on serial0 (IRQ4), i8042
  * (outputs wired to IRQ1/IRQ12 when wire_i8042). */
 int x86_board_isa(x86_board *b, bool wire_i8042);
+/* At the end of init: the system bus devices so far are the board's. */
+void x86_board_mark(x86_board *b);
+/* In devices_done: the x86 boards place no platform device, so one from
+ * -device (or addr=/irq=) is refused as the core does for boards without
+ * devices_done: 0, or -EINVAL after the error. */
+int x86_board_refuse_platform(x86_board *b);
 /* -kernel / -initrd / -append (-dtb refused); no -kernel is an error
  * unless dumping (dumpacpi). */
 int x86_board_images(x86_board *b, const tes_machine_config *cfg, bool dumping);

@@ -477,14 +477,16 @@ static void fdt_virtio_mmio(fdtw *w, unsigned n)
 
 /* INTx: slot s pin p (1 = INTA) reaches SPI 3 + (s + p - 1) % 4; the
  * mask keeps the slot's low two bits, so the pattern repeats every four
- * slots (and bridges swizzle their own buses in the same way). */
-static void fdt_pcie_intmap(fdtw *w)
+ * slots (and bridges swizzle their own buses in the same way). On an
+ * expander's root bus the pin first goes through the expander function
+ * at slot rot of bus 0, as through a bridge: rot adds to the slot. */
+static void fdt_pcie_intmap(fdtw *w, uint32_t rot)
 {
     uint32_t map[PCI_SLOTS_MAPPED * VIRT_PCIE_IRQS * IMAP_CELLS], *e = map;
 
     for (uint32_t slot = 0; slot < PCI_SLOTS_MAPPED; slot++) {
         for (uint32_t pin = 1; pin <= VIRT_PCIE_IRQS; pin++) {
-            uint32_t spi = VIRT_PCIE_SPI + (slot + pin - 1) % VIRT_PCIE_IRQS;
+            uint32_t spi = VIRT_PCIE_SPI + (rot + slot + pin - 1) % VIRT_PCIE_IRQS;
             uint32_t ent[IMAP_CELLS] = {slot << PCI_DEVFN_SLOT_SHIFT, 0, 0, pin, PH_GIC, 0, 0,
                                         IRQ_TYPE_SPI, spi, IRQ_FLAGS_LEVEL_HIGH};
             memcpy(e, ent, sizeof(ent));
@@ -538,27 +540,40 @@ static void fdt_extra(fdtw *w, const virt_dt_extra *x, bool pcie)
         w_end(w);
     }
 }
+/* One ECAM host bridge node: buses first..last (its part of the ECAM
+ * window), I/O ports [io_off, io_off + io_size) of the PIO window, the
+ * memory [mem, mem + mem_size). */
+typedef struct pci_host_node {
+    uint32_t first, last;
+    uint32_t io_off, io_size;
+    uint64_t mem, mem_size;
+    uint32_t irq_rot;
+    uint32_t domain;
+    int32_t numa_node; /* -1: none */
+} pci_host_node;
 
 /* The gpex host bridge (Documentation/devicetree/bindings/pci/
- * host-generic-pci.yaml), as QEMU's create_pcie() with highmem off. */
-static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
+ * host-generic-pci.yaml), as QEMU's create_pcie() with highmem off; an
+ * expander bridge is one more such node over its buses. */
+static void fdt_pci_host(fdtw *w, const virt_fdt_cfg *c, const pci_host_node *h)
 {
     const virt_range *ecam = &virt_memmap[VIRT_PCIE_ECAM];
-    const virt_range *pio = &virt_memmap[VIRT_PCIE_PIO], *mem = &virt_memmap[VIRT_PCIE_MMIO];
+    const virt_range *pio = &virt_memmap[VIRT_PCIE_PIO];
+    uint64_t io_cpu = pio->base + h->io_off;
     uint32_t ranges[] = {
-        PCI_SPACE_IO, 0, 0, (uint32_t)(pio->base >> 32), (uint32_t)pio->base, 0,
-        (uint32_t)pio->size,
-        PCI_SPACE_MEM32, (uint32_t)(mem->base >> 32), (uint32_t)mem->base,
-        (uint32_t)(mem->base >> 32), (uint32_t)mem->base, 0, (uint32_t)mem->size,
+        PCI_SPACE_IO, 0, h->io_off, (uint32_t)(io_cpu >> 32), (uint32_t)io_cpu, 0, h->io_size,
+        PCI_SPACE_MEM32, (uint32_t)(h->mem >> 32), (uint32_t)h->mem,
+        (uint32_t)(h->mem >> 32), (uint32_t)h->mem, 0, (uint32_t)h->mem_size,
     };
     char name[40];
 
-    node_name(name, sizeof(name), "pcie", mem->base);
+    node_name(name, sizeof(name), "pcie", h->mem);
     w_begin(w, name);
-    fdt_pcie_intmap(w);
+    fdt_pcie_intmap(w, h->irq_rot);
     w_u32(w, "#interrupt-cells", 1);
     w_cell_array(w, "ranges", ranges, (int)(sizeof(ranges) / sizeof(ranges[0])));
-    w_reg_range(w, VIRT_PCIE_ECAM);
+    w_reg64(w, ecam->base + ((uint64_t)h->first << 20),
+            (uint64_t)(h->last - h->first + 1) << 20);
     /* Every requester id maps 1:1 onto the v2m frame, or onto the ITS's
      * DeviceIDs; GICv3 without an ITS: INTx only. */
     if (c->gic_version == 2 || c->its) {
@@ -569,13 +584,19 @@ static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
         w_cells(w, "iommu-map", 4, 0, PH_SMMU, 0, 0x10000);
     }
     w_empty(w, "dma-coherent");
-    w_cells(w, "bus-range", 2, 0, (uint32_t)(ecam->size >> 20) - 1);
-    w_u32(w, "linux,pci-domain", 0);
+    w_cells(w, "bus-range", 2, h->first, h->last);
+    w_u32(w, "linux,pci-domain", h->domain);
+    if (h->numa_node >= 0) {
+        w_u32(w, "numa-node-id", (uint32_t)h->numa_node);
+    }
     w_u32(w, "#size-cells", 2);
     w_u32(w, "#address-cells", 3);
     w_str(w, "device_type", "pci");
     w_str(w, "compatible", "pci-host-ecam-generic");
-    fdt_extra(w, c->extra, true);
+    /* What devices add (virtio-iommu-pci) is about pcie.0's node only. */
+    if (h->domain == 0) {
+        fdt_extra(w, c->extra, true);
+    }
     w_end(w);
 }
 
@@ -600,6 +621,39 @@ static void fdt_smmu(fdtw *w)
     w_reg_range(w, VIRT_SMMU);
     w_str(w, "compatible", "arm,smmu-v3");
     w_end(w);
+}
+
+/* Expanders (pxb-pcie) take the top 32 MiB slices of the memory window
+ * and 4 KiB of the ports each; their buses end where the next begins.
+ * Linux's ECAM driver claims each node's config window, so they must not
+ * overlap: the main node keeps the buses below the first expander's, and
+ * each node is a PCI domain of its own (linux,pci-domain). */
+#define PXB_MEM (32ull << 20)
+#define PXB_IO 0x1000u
+
+static void fdt_pcie(fdtw *w, const virt_fdt_cfg *c)
+{
+    const virt_range *ecam = &virt_memmap[VIRT_PCIE_ECAM];
+    const virt_range *pio = &virt_memmap[VIRT_PCIE_PIO], *mem = &virt_memmap[VIRT_PCIE_MMIO];
+    uint32_t n = c->npxbs, last = (uint32_t)(ecam->size >> 20) - 1;
+    pci_host_node h = {
+        .first = 0, .last = n ? c->pxbs[0].bus_nr - 1u : last,
+        .io_size = (uint32_t)pio->size - n * PXB_IO,
+        .mem = mem->base, .mem_size = mem->size - n * PXB_MEM, .numa_node = -1,
+    };
+
+    fdt_pci_host(w, c, &h);
+    for (uint32_t k = 0; k < n; k++) {
+        const tes_pxb_info *x = &c->pxbs[k];
+        pci_host_node e = {
+            .first = x->bus_nr, .last = x->last_bus < last ? x->last_bus : last,
+            .io_off = (uint32_t)pio->size - (k + 1) * PXB_IO, .io_size = PXB_IO,
+            .mem = mem->base + mem->size - (k + 1) * PXB_MEM, .mem_size = PXB_MEM,
+            .irq_rot = x->devfn >> 3, .domain = k + 1, .numa_node = x->numa_node,
+        };
+
+        fdt_pci_host(w, c, &e);
+    }
 }
 
 static void plat_node_name(char *buf, size_t len, const virt_plat_node *n)

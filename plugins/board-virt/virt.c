@@ -778,18 +778,47 @@ static void cpu_compat(const char *model, char *buf, size_t len)
     }
 }
 
+/* The pxb-pcie expanders on pcie.0 (tessera/pxb.h); false with an error
+ * for one whose buses lie beyond the ECAM window. */
+static bool find_pxbs(virt_machine *m, tes_pxb_info *out, unsigned max, unsigned *n)
+{
+    const tes_pxb_iface *x = H->iface_lookup(TES_PXB_IFACE, TES_PXB_IFACE_VERSION);
+    const tes_gpex_iface *g = H->iface_lookup(TES_GPEX_IFACE, TES_GPEX_IFACE_VERSION);
+    tes_bus *root = g && m->gpex ? g->root_bus(m->gpex) : NULL;
+    unsigned buses = (unsigned)(virt_memmap[VIRT_PCIE_ECAM].size >> 20);
+
+    for (*n = 0; x && root && *n < max; (*n)++) {
+        out[*n] = (tes_pxb_info){.size = sizeof(tes_pxb_info)};
+        if (!x->get(root, *n, &out[*n])) {
+            break;
+        }
+        if (out[*n].bus_nr >= buses || !out[*n].pcie) {
+            H->error(m->dev, "%s: virt's ECAM holds buses 0..%u and takes pxb-pcie only",
+                     H->dev_id(out[*n].dev), buses - 1);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *err, size_t len)
 {
     uint32_t reg[VIRT_MAX_CPUS];
     char compat[64];
+    tes_pxb_info pxbs[16];
     virt_fdt_cfg fc = {
         .ncpus = m->ncpus, .gic_version = m->gic, .its = m->its, .cpu_reg = reg,
         .cpu_compat = compat, .ram_size = m->ram_size,
         .mmio_slots = VIRT_MMIO_SLOTS, .pcie = true, .plat = m->plat, .nplat = m->nplat,
         .stdout_plat = m->uart_plat, .smmu = m->smmu != NULL,
-        .topo = H->machine_topology(),
+        .topo = H->machine_topology(), .pxbs = pxbs,
         .extra = virt_dtiface_extra(),
     };
+
+    if (!find_pxbs(m, pxbs, 16, &fc.npxbs)) {
+        snprintf(err, len, "bad expander bridge");
+        return NULL;
+    }
 
     /* reg is MPIDR's affinity: the kernel finds its boot CPU by it and
      * PSCI CPU_ON targets it. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <tessera/machine.h>
 #include <tessera/platform.h>
+#include <tessera/pxb.h>
 
 /* The memory map of QEMU's virt machine (hw/arm/virt.c, base_memmap), so
  * that device trees, kernels and habits carry over. */
@@ -114,6 +115,10 @@ typedef struct virt_fdt_cfg {
     unsigned nplat;
     int stdout_plat;          /* plat[] index of the UART on serial0, -1: none */
     bool smmu;                /* an SMMUv3 translates the PCIe host's DMA */
+    /* pxb-pcie expanders on pcie.0, ascending bus_nr, below the ECAM's
+     * last bus: each one more ECAM host bridge node */
+    const tes_pxb_info *pxbs;
+    unsigned npxbs;
     /* -smp/-numa (NULL: one socket of ncpus cores, no NUMA): the cpu-map,
      * numa-node-id of memory and cpu nodes, distance-map. */
     const tes_topology *topo;

@@ -9,9 +9,11 @@
 
 extern const tes_host *H;
 extern const tes_type_info gpex_type, gpex_root_type;
+extern const tes_type_info pxb_type, pxb_pcie_type;
 
 /* Offer the gpex interface (again after a harness cleared it). */
 void gpex_iface_register(void);
+void pxb_iface_register(void); /* pxb.c: the "pxb" interface */
 
 static inline uint32_t ld32(const uint8_t *p)
 {

@@ -22,6 +22,10 @@
  *   chassis_nr (u8, required > 0) pci-bridge's chassis in its Slot
  *             Identification capability (PCI-to-PCI Bridge 1.2, 13.1).
  *   msi       (bool, default on) pci-bridge offers one MSI vector.
+ *   x-secondary-bus (string) pci-bridge's secondary bus name instead of
+ *             its id (pxb names the bridge it puts on its bus so).
+ *
+ * pxb and pxb-pcie (PCI expander bridges) are in pxb.c.
  *
  * pcie-root-port 1b36:000c and xio3130-downstream 104c:8233 have a
  * hot-plug capable slot (attention button, power controller, indicators;
@@ -68,6 +72,7 @@ typedef struct port {
     uint16_t slot;
     bool msi;
     bool slotted; /* registered in slotted[] */
+    char *secbus; /* pci-bridge x-secondary-bus= */
 } port;
 
 /* Ports with a (chassis, slot) pair, to refuse duplicates as QEMU does. */
@@ -126,10 +131,11 @@ static void exp_numbers(port *p, int exp, bool has_slot)
 /* The secondary bus, named after the device's id. */
 static int secondary_bus(port *p)
 {
-    p->sec = H->pci_bridge_bus_new(p->dev, H->dev_id(p->dev));
+    const char *name = p->secbus && *p->secbus ? p->secbus : H->dev_id(p->dev);
+
+    p->sec = H->pci_bridge_bus_new(p->dev, name);
     if (!p->sec) {
-        H->error(p->dev, "cannot create secondary bus '%s' (bus name taken?)",
-                 H->dev_id(p->dev));
+        H->error(p->dev, "cannot create secondary bus '%s' (bus name taken?)", name);
         return -EEXIST;
     }
     return 0;
@@ -232,6 +238,8 @@ static const tes_prop_info bridge_props[] = {
     TES_PROP("chassis_nr", TES_PROP_U8, port, chassis, "0", 0, 0,
              "chassis number in the Slot ID capability, unique, > 0"),
     TES_PROP("msi", TES_PROP_BOOL, port, msi, "on", 0, 0, "offer one MSI vector"),
+    TES_PROP("x-secondary-bus", TES_PROP_STRING, port, secbus, NULL, 0, 0,
+             "name of the secondary bus (default: the id; pxb sets it)"),
     TES_PROP_END,
 };
 
@@ -286,14 +294,16 @@ static int pcie_plugin_init(const tes_host *host)
 {
     H = host;
     gpex_iface_register();
+    pxb_iface_register();
     return 0;
 }
 
 static const tes_type_info *const pcie_types[] = {
     &root_port_type, &ioh3420_type, &upstream_type, &downstream_type, &bridge_type,
-    &gpex_type,      &gpex_root_type, NULL,
+    &gpex_type,      &gpex_root_type, &pxb_type,       &pxb_pcie_type,  NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "pcie", .version = "0.1.0", .license = "MIT",
-                  .desc = "PCIe root and switch ports, PCI bridge, generic ECAM host bridge",
+                  .desc = "PCIe root and switch ports, PCI bridge, generic ECAM host bridge, "
+                          "PCI expander bridges",
                   .types = pcie_types, .init = pcie_plugin_init);

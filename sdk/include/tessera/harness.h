@@ -184,6 +184,11 @@ void tes_harness_log_clear(tes_harness *h);
  * eject, blockdev-change-medium, the tray commands, query-block. */
 char *tes_harness_qmp(tes_harness *h, const char *json);
 
+/* Added by pcihp (harness library only, no plugin ABI change): the QMP
+ * events sent since tes_harness_new or the last call (DEVICE_DELETED,
+ * ...), one JSON object per line, "" when none; free() it. */
+char *tes_harness_qmp_events(tes_harness *h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -377,6 +377,17 @@ struct tes_host {
      * requester_id: a GICv3 ITS takes the DeviceID of an MSI written to
      * GITS_TRANSLATER from it. */
     int32_t (*dma_requester)(void);
+
+    /* ---- ABI 1.6, continued: PCI expander bridges (pxb, pxb-pcie) ---- */
+    /* A new root bus named name, numbered bus_nr (1..255, unique), behind
+     * dev: a PCI function on a main root bus (the expander device, in its
+     * realize). The main root's host bridge routes config cycles for
+     * buses bus_nr up to the next expander's bus_nr to it; its BARs map in
+     * the main root's memory and I/O spaces; its INTx goes through dev as
+     * through a bridge (pin rotated by the device's slot). NULL, with the
+     * reason reported on dev, when bus_nr is 0 or taken or dev is not on
+     * a main root bus. The bus goes with dev. */
+    tes_bus *(*pci_expander_bus_new)(tes_device *dev, const char *name, uint8_t bus_nr);
 };
 
 #endif
