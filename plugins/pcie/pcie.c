@@ -54,6 +54,7 @@
 #define LNKCAP_PORT_SHIFT 24
 #define SLTCAP_PSN_SHIFT 19
 #define SLTCAP_PSN_MAX 0x1fff
+#define SLTCAP_HP_BITS 0x60 /* Hot-Plug Surprise, Hot-Plug Capable */
 
 /* Slot Identification capability (PCI-to-PCI Bridge 1.2, 13.1). */
 #define CAP_ID_SLOTID 0x04
@@ -71,6 +72,7 @@ typedef struct port {
     uint8_t chassis, port_nr;
     uint16_t slot;
     bool msi;
+    bool hotplug; /* the slot is hot-plug capable (QEMU's hotplug=) */
     bool slotted; /* registered in slotted[] */
     char *secbus; /* pci-bridge x-secondary-bus= */
 } port;
@@ -125,6 +127,11 @@ static void exp_numbers(port *p, int exp, bool has_slot)
     if (has_slot) {
         st32(c + EXP_SLTCAP, (ld32(c + EXP_SLTCAP) & ((1u << SLTCAP_PSN_SHIFT) - 1)) |
                                  (uint32_t)p->slot << SLTCAP_PSN_SHIFT);
+        if (!p->hotplug) {
+            /* hotplug=off: no Hot-Plug Capable / Surprise bits, so the
+             * core neither adds nor removes devices through this slot. */
+            st32(c + EXP_SLTCAP, ld32(c + EXP_SLTCAP) & ~SLTCAP_HP_BITS);
+        }
     }
 }
 
@@ -229,6 +236,8 @@ static const tes_prop_info express_props[] = {
     TES_PROP("chassis", TES_PROP_U8, port, chassis, "0", 0, 0, "chassis number"),
     TES_PROP("slot", TES_PROP_U16, port, slot, "0", 0, SLTCAP_PSN_MAX,
              "physical slot number (Slot Capabilities)"),
+    TES_PROP("hotplug", TES_PROP_BOOL, port, hotplug, "on", 0, 0,
+             "the slot is hot-plug capable (off: devices stay until reset)"),
     TES_PROP("port", TES_PROP_U8, port, port_nr, "0", 0, 0,
              "port number (Link Capabilities)"),
     TES_PROP_END,

@@ -60,15 +60,16 @@ static void map_gpex(fz *f)
 
 static void setup(fz *f)
 {
-    dev[D_RP1] = create(f, "pcie-root-port", "id=rp1,addr=04.0,chassis=1,slot=5,port=7");
+    dev[D_RP1] = create(f, "pcie-root-port",
+                        "id=rp1,addr=04.0,chassis=1,slot=5,port=7,hotplug=off");
     dev[D_UP1] = create(f, "x3130-upstream", "id=up1,bus=rp1");
-    dev[D_DN1] = create(f, "xio3130-downstream", "id=dn1,bus=up1,addr=00.0,chassis=2,slot=1");
+    dev[D_DN1] = create(f, "xio3130-downstream", "id=dn1,bus=up1,addr=00.0,chassis=2,slot=1,hotplug=off");
     dev[D_E1] = create(f, "edu", "id=e1,bus=dn1");
     dev[D_BR] = create(f, "pci-bridge", "id=br,chassis_nr=3,addr=05.0");
     dev[D_E2] = create(f, "edu", "id=e2,bus=br");
     dev[D_GPEX] = create(f, "gpex-pcihost", "ecam-buses=4,mmio-base=0x40000000,"
                                             "mmio-size=0x10000000");
-    dev[D_RP2] = create(f, "pcie-root-port", "id=rp2,bus=pcie.0,addr=01.0,chassis=4,slot=1");
+    dev[D_RP2] = create(f, "pcie-root-port", "id=rp2,bus=pcie.0,addr=01.0,chassis=4,slot=1,hotplug=off");
     dev[D_E3] = create(f, "edu", "id=e3,bus=rp2");
     map_gpex(f);
     for (int i = 0; i < D_N; i++) {
