@@ -56,7 +56,7 @@ def argv(emu, arch, parts, initrd, img):
         return ([emu, "-M", os.environ.get("NVDIMM_X86_MACHINE", "pc") + ",nvdimm=on", "-cpu", "qemu64", "-m", "2G,slots=4,maxmem=10G"]
                 + nv + ["-nographic", "-no-reboot", "-kernel", parts["KERNEL"],
                         "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE])
-    return ([emu, "-M", "virt", "-cpu", "cortex-a57", "-m", "512M,slots=2,maxmem=2G"] + nv
+    return ([emu, "-M", "virt,nvdimm=on", "-cpu", "cortex-a57", "-m", "512M,slots=2,maxmem=2G"] + nv
             + ["-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
                "-append", guestlib.CMDLINE])
 
