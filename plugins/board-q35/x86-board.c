@@ -484,6 +484,18 @@ uint64_t x86_devmem_size(const x86_board *b)
     return t->maxmem - ram + (uint64_t)t->ram_slots * GiB;
 }
 
+/* Bytes the placed modules take: QEMU's memory_device_check_addable keeps
+ * them within maxmem - RAM (the per-slot GiB is alignment room only). */
+static uint64_t nvd_used(const x86_board *b)
+{
+    uint64_t used = 0;
+
+    for (unsigned i = 0; i < b->nnvd; i++) {
+        used += b->nvd[i].size;
+    }
+    return used;
+}
+
 /* One -device nvdimm at the next free aligned address, or -EINVAL after
  * the error. */
 static int place_one(x86_board *b, tes_device *d, uint64_t *next)
@@ -506,7 +518,8 @@ static int place_one(x86_board *b, tes_device *d, uint64_t *next)
                  H->machine_topology()->ram_slots);
         return -EINVAL;
     }
-    if (!size || size % (2 * MiB) || at + size > end || at + size < at) {
+    if (!size || size % (2 * MiB) || at + size > end || at + size < at ||
+        nvd_used(b) + size > x86_devmem_size(b) - H->machine_topology()->ram_slots * GiB) {
         H->error(b->dev, size % (2 * MiB) ? "nvdimm '%s': size %llu is not a multiple of 2 MiB"
                          : "nvdimm '%s': %llu bytes do not fit in the device memory left "
                            "(-m maxmem=)", H->dev_id(d), (unsigned long long)size);

@@ -790,6 +790,18 @@ static uint64_t devmem_size(virt_machine *m)
     return t->maxmem - m->ram_size + (uint64_t)t->ram_slots * (1ull << 30);
 }
 
+/* Bytes the placed modules take: QEMU's memory_device_check_addable keeps
+ * them within maxmem - RAM (the per-slot GiB is alignment room only). */
+static uint64_t pmem_used(const virt_machine *m)
+{
+    uint64_t used = 0;
+
+    for (unsigned i = 0; i < m->npmem; i++) {
+        used += m->pmem[i].size;
+    }
+    return used;
+}
+
 static int place_nvdimm(virt_machine *m, tes_device *d, uint64_t *next, uint64_t end)
 {
     tes_region *r = H->dev_mmio(d, 0);
@@ -809,7 +821,8 @@ static int place_nvdimm(virt_machine *m, tes_device *d, uint64_t *next, uint64_t
                  H->machine_topology()->ram_slots);
         return -EINVAL;
     }
-    if (!size || size % (2ull << 20) || at + size > end || at + size < at) {
+    if (!size || size % (2ull << 20) || at + size > end || at + size < at ||
+        pmem_used(m) + size > H->machine_topology()->maxmem - m->ram_size) {
         H->error(m->dev, size % (2ull << 20) ? "nvdimm '%s': size %llu is not a multiple of 2 MiB"
                          : "nvdimm '%s': %llu bytes do not fit in the device memory left "
                            "(-m maxmem=)", H->dev_id(d), (unsigned long long)size);
