@@ -35,13 +35,13 @@ static int nvdimm_realize(tes_device *dev, void *s)
     nvdimm *n = s;
 
     if (!n->memdev || !*n->memdev) {
-        H->error(dev, "nvdimm: property 'memdev' is required");
+        H->error(dev, "property 'memdev' is required");
         return -EINVAL;
     }
     if (n->label_size) {
         /* QEMU's label area lives in the backend and is served by _DSM
          * functions 4..6, which this model does not implement. */
-        H->error(dev, "nvdimm: label-size is not supported (label-less namespaces only)");
+        H->error(dev, "label-size is not supported (label-less namespaces only)");
         return -EINVAL;
     }
     n->mem = H->memdev_region(dev, n->memdev);
