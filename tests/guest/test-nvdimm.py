@@ -15,8 +15,10 @@ writes a pattern at offset 1 MiB with dd, syncs and powers off; the host
 then finds the pattern in the image file, where the guest wrote it.
 
 EMULATOR (qemu-system-x86_64 / qemu-system-aarch64) runs the same checks
-on QEMU (virt: QEMU describes NVDIMMs with ACPI only under UEFI, so there
-the arm64 run is skipped).
+on QEMU (amd64: the same 8 results on QEMU 7.2 TCG). QEMU's virt refuses
+-device nvdimm with -kernel ("memory hotplug is not enabled: missing
+acpi-ged device") and describes NVDIMMs by NFIT only, so the arm64 run is
+skipped there.
 """
 import os
 import shutil
@@ -92,6 +94,10 @@ def main():
         print(__doc__)
         return 2
     emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
+    if len(sys.argv) > 3 and sys.argv[2] == "arm64":
+        print("TAP version 13\n1..0 # SKIP QEMU's virt takes an nvdimm only with ACPI (its "
+              "acpi-ged device: 'memory hotplug is not enabled') and describes it by NFIT only")
+        return 0
     wd = guestlib.workdir()
     try:
         run(emu, sys.argv[2], len(sys.argv) > 3, wd)
