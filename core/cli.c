@@ -50,7 +50,7 @@ static const opt_def opts[] = {
      "node[,nodeid=,cpus=A[-B],mem=|memdev=]|dist,src=,dst=,val=|cpu,node-id=,...  NUMA"},
     {"object", NULL, OPT_LIST, F(objects),
      "memory-backend-ram|file|memfd,id=,size=[,mem-path=][,share=on|off]  a backend"},
-    {"m", NULL, OPT_SIZE, 0, "SIZE  guest RAM (bare number: MiB; K/M/G/T)"},
+    {"m", NULL, OPT_SIZE, 0, "SIZE[,slots=N,maxmem=SIZE]  guest RAM (bare number: MiB; K/M/G/T)"},
     {"kernel", NULL, OPT_STRING, F(kernel), "FILE  kernel image"},
     {"initrd", NULL, OPT_STRING, F(initrd), "FILE  initial ramdisk"},
     {"append", NULL, OPT_STRING, F(append), "CMDLINE  kernel command line"},
@@ -123,6 +123,61 @@ bool cli_parse_size(const char *s, uint64_t *bytes, char **errp)
         s += 5;
     }
     return cli_parse_size_unit(s, 1ull << 20, "-m", bytes, errp);
+}
+
+/* One "key=value" after -m's size: slots= (1..256, QEMU's ACPI_MAX_RAM_SLOTS)
+ * or maxmem= (a size; bare number: MiB as -m's). */
+static bool mem_item(const char *item, cli_opts *o, char **errp)
+{
+    char *end;
+
+    if (g_str_has_prefix(item, "maxmem=")) {
+        return cli_parse_size_unit(item + 7, 1ull << 20, "-m maxmem", &o->maxmem, errp);
+    }
+    if (g_str_has_prefix(item, "slots=")) {
+        guint64 v = g_ascii_strtoull(item + 6, &end, 10);
+
+        if (end == item + 6 || *end || v > 256) {
+            *errp = g_strdup_printf("-m: slots wants a number 0..256, got '%s'", item + 6);
+            return false;
+        }
+        o->ram_slots = (unsigned)v;
+        return true;
+    }
+    *errp = g_strdup_printf("-m: unknown option '%s' (size=, slots=, maxmem=)", item);
+    return false;
+}
+
+/* -m SIZE[,slots=N,maxmem=SIZE] with QEMU's checks: maxmem is at least
+ * the size, and memory above the size (device memory: pc-dimm, nvdimm)
+ * needs slots. */
+static bool parse_mem(const char *arg, cli_opts *o, char **errp)
+{
+    char **items = g_strsplit(arg, ",", -1);
+    bool ok = items[0] && cli_parse_size(items[0], &o->ram_size, errp);
+
+    o->maxmem = 0;
+    o->ram_slots = 0;
+    for (unsigned i = 1; ok && items[i]; i++) {
+        ok = mem_item(items[i], o, errp);
+    }
+    if (!items[0]) {
+        *errp = g_strdup("-m: a size is needed");
+    }
+    g_strfreev(items);
+    if (ok && o->maxmem && o->maxmem < o->ram_size) {
+        *errp = g_strdup_printf("-m: maxmem (%" G_GUINT64_FORMAT " MiB) is below the RAM size "
+                                "(%" G_GUINT64_FORMAT " MiB)", o->maxmem >> 20,
+                                o->ram_size >> 20);
+        ok = false;
+    } else if (ok && o->ram_slots && !o->maxmem) {
+        *errp = g_strdup("-m: slots= needs maxmem=");
+        ok = false;
+    } else if (ok && o->maxmem > o->ram_size && !o->ram_slots) {
+        *errp = g_strdup("-m: maxmem above the RAM size needs slots=");
+        ok = false;
+    }
+    return ok;
 }
 
 static bool smp_number(const char *key, const char *val, unsigned *out, char **errp)
@@ -521,7 +576,7 @@ static bool apply(cli_opts *o, const opt_def *d, const char *arg, char **errp)
         g_ptr_array_add(*(GPtrArray **)(base + d->offset), g_strdup(arg));
         return true;
     case OPT_SIZE:
-        return cli_parse_size(arg, &o->ram_size, errp);
+        return parse_mem(arg, o, errp);
     case OPT_SMP:
         if (!cli_parse_smp_topo(arg, &o->smp_topo, errp)) {
             return false;

@@ -26,6 +26,8 @@ typedef struct cli_opts {
     GPtrArray *numas;    /* -numa optargs, command-line order */
     GPtrArray *objects;  /* -object optargs */
     uint64_t ram_size;  /* -m, bytes; 0 when not given */
+    uint64_t maxmem;    /* -m maxmem=, bytes; 0 when not given */
+    unsigned ram_slots; /* -m slots= */
     char *kernel, *initrd, *append, *dtb;
     GPtrArray *drives;   /* -drive optargs; -hda.. -cdrom as "index=N,media=M,file=F" */
     GPtrArray *blockdevs; /* -blockdev optargs (dotted keys or JSON) */

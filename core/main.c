@@ -148,6 +148,7 @@ static void add_topology(cli_opts *o)
         }
     }
     topology_set(&o->smp_topo);
+    topology_set_memory(o->maxmem, o->ram_slots);
     for (guint i = 0; i < o->numas->len; i++) {
         if (!numa_parse(g_ptr_array_index(o->numas, i), &err)) {
             die(err, "-numa: bad option");

@@ -48,6 +48,16 @@ static struct {
     uint8_t *distance;
 } numa;
 
+/* -m maxmem=, slots= (topology_set_memory) */
+static uint64_t mem_maxmem;
+static unsigned mem_slots;
+
+void topology_set_memory(uint64_t maxmem, unsigned slots)
+{
+    mem_maxmem = maxmem;
+    mem_slots = slots;
+}
+
 static const cli_smp smp_default = {1, 1, 1, 1, 1, 1, 1};
 
 void numa_reset(void)
@@ -59,6 +69,7 @@ void numa_reset(void)
     g_free(numa.cpu_node_out);
     g_free(numa.distance);
     memset(&numa, 0, sizeof(numa));
+    topology_set_memory(0, 0);
 }
 
 void topology_set(const cli_smp *smp)
@@ -544,6 +555,7 @@ static void publish(void)
         .cores = numa.smp.cores, .threads = numa.smp.threads,
         .nodes = n, .node_mem = numa.node_mem, .cpu_node = numa.cpu_node_out,
         .distance = numa.distance, .distance_given = numa.have_dist,
+        .maxmem = mem_maxmem, .ram_slots = mem_slots,
     };
 }
 

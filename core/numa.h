@@ -22,6 +22,8 @@
 
 /* -smp as parsed (NULL or all zero: one CPU). */
 void topology_set(const cli_smp *smp);
+/* -m maxmem= and slots= (0, 0: none), for machine_topology(). */
+void topology_set_memory(uint64_t maxmem, unsigned slots);
 /* One -numa argument: node, dist or cpu. false with QEMU's line. */
 bool numa_parse(const char *arg, char **errp);
 /* Check and complete -numa against the machine: node memory adds up to

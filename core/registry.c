@@ -969,6 +969,13 @@ static bool set_opt(tes_device *d, const char *item, char **errp)
     const char *eq = strchr(item, '=');
     g_autofree char *key = eq ? g_strndup(item, eq - item) : NULL;
 
+    const tes_prop_info *bare = eq ? NULL : prop_find(d->type, item);
+
+    /* QEMU's QemuOpts: a bare boolean key means key=on
+     * (-machine pc,nvdimm). */
+    if (bare && bare->kind == TES_PROP_BOOL) {
+        return dev_set_prop(d, item, "on", errp);
+    }
     if (!eq) {
         core_set_error(errp, "%s '%s': option '%s' wants KEY=VALUE", kind_word(d->type->kind),
                        dev_label(d), item);

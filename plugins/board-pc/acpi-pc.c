@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "aml.h"
+#include "nvdimm-acpi.h"
 #include "pc.h"
 
 #define ISA_PATH "\\_SB.PCI0.ISA"
@@ -314,12 +315,18 @@ static void dsdt_body(aml *a, const void *opaque)
     dsdt_link_sci(a);
     aml_dsdt_com1(a);
     aml_dsdt_cpus(a, cfg->ncpus);
+    if (cfg->nvdimm) {
+        x86_dsdt_nvdimm(a, cfg->nnvd);
+    }
     aml_close_pkg(a, sb);
     aml_dsdt_s5(a, PC_SLP_TYP_S5);
 }
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len)
 {
+    aml nfit = {0};
+    acpi_dev_table t = {.sig = "NFIT", .rev = 1};
+    size_t ret;
     acpi_board b = {
         .ncpus = cfg->ncpus,
         .apic_id = cfg->apic_id,
@@ -339,5 +346,18 @@ size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t
         .numa = cfg->numa,
     };
 
-    return acpi_build(&b, buf, base, len);
+    /* The NFIT when NVDIMMs are placed (a device table for the writer). */
+    if (cfg->nnvd) {
+        if (!x86_nfit_body(cfg->nvd, cfg->nnvd, &nfit)) {
+            free(nfit.b);
+            return 0;
+        }
+        t.body = nfit.b;
+        t.len = nfit.len;
+        b.dev_tables = &t;
+        b.ndev_tables = 1;
+    }
+    ret = acpi_build(&b, buf, base, len);
+    free(nfit.b);
+    return ret;
 }

@@ -75,8 +75,15 @@ static uint64_t pc_lowmem(uint64_t ram_size)
     return ram_size >= PC_LOWMEM_LIMIT ? PC_LOWMEM_SPLIT : ram_size;
 }
 
+/* Above the high RAM, or above device memory when -m maxmem= asks for
+ * it (QEMU's pc_pci_hole64_start). */
 static uint64_t mem64_base(const pc_machine *m)
 {
+    uint64_t dev = x86_devmem_size(&m->b);
+
+    if (dev) {
+        return (x86_devmem_base(&m->b) + dev + GiB - 1) & ~(GiB - 1);
+    }
     return (PC_HIGHMEM_BASE + m->b.highmem + GiB - 1) & ~(GiB - 1);
 }
 
@@ -172,6 +179,9 @@ static int build_acpi(pc_machine *m)
         .mem64_size = PC_PCI_MEM64_SIZE,
         .pxbs = pxbs,
         .npxbs = find_pxbs(m, pxbs, 16),
+        .nvdimm = m->b.nvdimm,
+        .nvd = m->b.nvd,
+        .nnvd = m->b.nnvd,
     };
 
     x86_board_numa(&m->b, &numa);
@@ -250,7 +260,8 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 }
 
 /* After every -device: PCI expander bridges become host bridges in the
- * DSDT, so the tables are built and loaded again. */
+ * DSDT and NVDIMMs are placed (NFIT, NVDR's children), so the tables are
+ * built and loaded again. */
 static int pc_devices_done(tes_device *dev, void *s)
 {
     pc_machine *m = s;
@@ -258,7 +269,8 @@ static int pc_devices_done(tes_device *dev, void *s)
     int ret = x86_board_refuse_platform(&m->b);
     q35_boot_cfg bc;
 
-    if (ret || !find_pxbs(m, &one, 1)) {
+    ret = ret ? ret : x86_board_nvdimms(&m->b);
+    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd)) {
         return ret; /* nothing changed since pc_init */
     }
     if (build_acpi(m)) {

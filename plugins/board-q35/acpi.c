@@ -16,6 +16,7 @@
 
 #include "aml.h"
 #include "q35.h"
+#include "nvdimm-acpi.h"
 
 /* ---- the DSDT body ---- */
 
@@ -122,6 +123,9 @@ static void dsdt_body(aml *a, const void *opaque)
     dsdt_pci_hosts(a, cfg);
     aml_dsdt_com1(a);
     aml_dsdt_cpus(a, cfg->ncpus);
+    if (cfg->nvdimm) {
+        x86_dsdt_nvdimm(a, cfg->nnvdimms);
+    }
     aml_close_pkg(a, sb);
     aml_dsdt_s5(a, Q35_SLP_TYP_S5);
 }

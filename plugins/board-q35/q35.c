@@ -66,8 +66,15 @@ typedef struct q35_machine {
 } q35_machine;
 _Static_assert(offsetof(q35_machine, b) == 0, "x86_board_props index the machine state");
 
+/* Above the high RAM, or above device memory when -m maxmem= asks for
+ * it (QEMU's pc_pci_hole64_start). */
 static uint64_t mem64_base(const q35_machine *m)
 {
+    uint64_t dev = x86_devmem_size(&m->b);
+
+    if (dev) {
+        return (x86_devmem_base(&m->b) + dev + GiB - 1) & ~(GiB - 1);
+    }
     return (Q35_HIGHMEM_BASE + m->b.highmem + GiB - 1) & ~(GiB - 1);
 }
 
@@ -136,12 +143,37 @@ static unsigned find_pxbs(q35_machine *m, tes_pxb_info *out, unsigned max)
     return n;
 }
 
+/* The device tables, and the NFIT after them when NVDIMMs are placed
+ * (cfg->dev_tables then points at tables). false: out of memory. */
+static bool q35_nfit(q35_machine *m, q35_acpi_cfg *cfg, acpi_dev_table *tables)
+{
+    static aml nfit;
+
+    if (!m->b.nnvd || m->ndev_tables == ACPI_MAX_DEV_TABLES) {
+        return true;
+    }
+    free(nfit.b);
+    nfit = (aml){0};
+    if (!x86_nfit_body(m->b.nvd, m->b.nnvd, &nfit)) {
+        return false;
+    }
+    memcpy(tables, m->dev_tables, m->ndev_tables * sizeof(*tables));
+    tables[m->ndev_tables] = (acpi_dev_table){.sig = "NFIT", .rev = 1, .body = nfit.b,
+                                              .len = nfit.len};
+    cfg->dev_tables = tables;
+    cfg->ndev_tables = m->ndev_tables + 1;
+    return true;
+}
+
 static int build_acpi(q35_machine *m)
 {
     tes_pxb_info pxbs[16];
     acpi_numa numa;
     uint32_t apic_id[Q35_MAX_CPUS];
+    acpi_dev_table tables[ACPI_MAX_DEV_TABLES];
     q35_acpi_cfg cfg = {
+        .nvdimm = m->b.nvdimm,
+        .nnvdimms = m->b.nnvd,
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
         .numa = &numa,
@@ -153,6 +185,9 @@ static int build_acpi(q35_machine *m)
         .npxbs = find_pxbs(m, pxbs, 16),
     };
 
+    if (!q35_nfit(m, &cfg, tables)) {
+        return -ENOMEM;
+    }
     x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
         apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
@@ -278,14 +313,16 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 }
 
 /* After every -device: PCI expander bridges become host bridges in the
- * DSDT, so the tables are built and loaded again. */
+ * DSDT and NVDIMMs are placed (NFIT, NVDR's children), so the tables are
+ * built and loaded again. */
 static int q35_devices_done(tes_device *dev, void *s)
 {
     q35_machine *m = s;
     tes_pxb_info one = {.size = sizeof(one)};
     int ret = x86_board_refuse_platform(&m->b);
 
-    if (ret || !find_pxbs(m, &one, 1)) {
+    ret = ret ? ret : x86_board_nvdimms(&m->b);
+    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd)) {
         return ret; /* nothing changed since q35_init */
     }
     return build_acpi(m) ? -ENOSPC : load_acpi(m);

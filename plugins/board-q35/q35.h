@@ -82,6 +82,8 @@ typedef struct q35_acpi_cfg {
     const tes_pxb_info *pxbs;
     unsigned npxbs;
     const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
+    bool nvdimm;              /* nvdimm=on: \_SB.NVDR */
+    unsigned nnvdimms;        /* its modules (x86_board_nvdimms) */
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

@@ -14,6 +14,7 @@
 
 #define H x86_board_host
 #define MiB (1024ull * 1024)
+#define GiB (1024ull * MiB)
 
 const tes_host *x86_board_host;
 
@@ -24,6 +25,8 @@ const tes_prop_info x86_board_props[] = {
              "accelerator: tcg (the only one; accepted for QEMU command lines)"),
     TES_PROP("dumpacpi", TES_PROP_STRING, x86_board, dumpacpi, NULL, 0, 0,
              "write the ACPI tables to DIR/SIG.dat and exit"),
+    TES_PROP("nvdimm", TES_PROP_BOOL, x86_board, nvdimm, "off", 0, 0,
+             "NVDIMM support: the ACPI NVDIMM root device, -device nvdimm"),
     TES_PROP_END,
 };
 
@@ -458,4 +461,87 @@ void x86_board_free(x86_board *b)
     }
     b->kernel.data = b->initrd.data = b->boot.vmlinux = b->acpi = NULL;
     b->cmdline = NULL;
+}
+
+/* ---- NVDIMMs ---- */
+
+#define NVDIMM_ALIGN (128 * MiB)
+
+uint64_t x86_devmem_base(const x86_board *b)
+{
+    return (4 * GiB + b->highmem + GiB - 1) & ~(GiB - 1);
+}
+
+uint64_t x86_devmem_size(const x86_board *b)
+{
+    const tes_topology *t = H->machine_topology();
+    uint64_t ram = b->lowmem + b->highmem;
+
+    if (!t || t->size < offsetof(tes_topology, ram_slots) + sizeof(unsigned) ||
+        t->maxmem <= ram) {
+        return 0;
+    }
+    return t->maxmem - ram + (uint64_t)t->ram_slots * GiB;
+}
+
+/* Bytes the placed modules take: QEMU's memory_device_check_addable keeps
+ * them within maxmem - RAM (the per-slot GiB is alignment room only). */
+static uint64_t nvd_used(const x86_board *b)
+{
+    uint64_t used = 0;
+
+    for (unsigned i = 0; i < b->nnvd; i++) {
+        used += b->nvd[i].size;
+    }
+    return used;
+}
+
+/* One -device nvdimm at the next free aligned address, or -EINVAL after
+ * the error. */
+static int place_one(x86_board *b, tes_device *d, uint64_t *next)
+{
+    tes_region *r = H->dev_mmio(d, 0);
+    uint64_t size = r ? H->region_size(r) : 0;
+    uint64_t end = x86_devmem_base(b) + x86_devmem_size(b);
+    uint64_t at = (*next + NVDIMM_ALIGN - 1) & ~(uint64_t)(NVDIMM_ALIGN - 1);
+
+    if (!b->nvdimm) {
+        H->error(b->dev, "-device nvdimm needs -machine %s,nvdimm=on", b->name);
+        return -EINVAL;
+    }
+    if (!x86_devmem_size(b)) {
+        H->error(b->dev, "-device nvdimm needs device memory: -m SIZE,slots=N,maxmem=MAX");
+        return -EINVAL;
+    }
+    if (b->nnvd == X86_MAX_NVDIMMS || b->nnvd == H->machine_topology()->ram_slots) {
+        H->error(b->dev, "nvdimm '%s': no free memory slot (-m slots=%u)", H->dev_id(d),
+                 H->machine_topology()->ram_slots);
+        return -EINVAL;
+    }
+    if (!size || size % (2 * MiB) || at + size > end || at + size < at ||
+        nvd_used(b) + size > x86_devmem_size(b) - H->machine_topology()->ram_slots * GiB) {
+        H->error(b->dev, size % (2 * MiB) ? "nvdimm '%s': size %llu is not a multiple of 2 MiB"
+                         : "nvdimm '%s': %llu bytes do not fit in the device memory left "
+                           "(-m maxmem=)", H->dev_id(d), (unsigned long long)size);
+        return -EINVAL;
+    }
+    H->region_add(H->system_memory(), at, r, 0);
+    b->nvd[b->nnvd++] = (x86_nvdimm){.addr = at, .size = size};
+    *next = at + size;
+    return 0;
+}
+
+int x86_board_nvdimms(x86_board *b)
+{
+    tes_bus *sys = H->dev_bus(b->dev);
+    uint64_t next = x86_devmem_base(b);
+    tes_device *d;
+
+    b->nnvd = 0;
+    for (unsigned i = b->own_sysbus; sys && (d = H->bus_child(sys, i)); i++) {
+        if (strcmp(H->dev_type(d), "nvdimm") == 0 && place_one(b, d, &next)) {
+            return -EINVAL;
+        }
+    }
+    return 0;
 }

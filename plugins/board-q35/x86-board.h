@@ -13,6 +13,7 @@
 #include <tessera/tessera.h>
 
 #include "boot.h"
+#include "nvdimm-acpi.h"
 
 extern const tes_host *x86_board_host;
 
@@ -27,6 +28,7 @@ typedef struct x86_board {
     /* -machine properties (x86_board_props) */
     char *accel;
     char *dumpacpi;
+    bool nvdimm;               /* nvdimm=on: NVDR in the DSDT, -device nvdimm */
 
     tes_device *dev;           /* the machine */
     const char *name;          /* "q35", "pc": for messages */
@@ -44,6 +46,8 @@ typedef struct x86_board {
     tes_device *pm;            /* its input 0 is the power button */
     unsigned own_sysbus;       /* system bus devices the board made (x86_board_mark) */
     uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
+    x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* placed by x86_board_nvdimms */
+    unsigned nnvd;
 } x86_board;
 
 /* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */
@@ -97,5 +101,16 @@ int x86_board_dump_acpi(x86_board *b, const char *dir, uint64_t base);
 /* A boot config for b's RAM and images (the machine adds rsdp, e820). */
 q35_boot_cfg x86_board_boot_cfg(x86_board *b);
 void x86_board_free(x86_board *b);
+
+/* ---- NVDIMMs ---- */
+/* Device memory (-m slots=,maxmem=): from the first GiB boundary above
+ * the high RAM, maxmem - RAM + 1 GiB per slot bytes (0: none), as QEMU's
+ * pc. The 64-bit PCI window goes above it. */
+uint64_t x86_devmem_base(const x86_board *b);
+uint64_t x86_devmem_size(const x86_board *b);
+/* In devices_done: map every -device nvdimm into device memory (b->nvd),
+ * in -device order, each at a 128 MiB boundary (a Linux memory section);
+ * 0, or -EINVAL after the error (no nvdimm=on, no room, no slot). */
+int x86_board_nvdimms(x86_board *b);
 
 #endif

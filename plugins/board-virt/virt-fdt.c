@@ -674,6 +674,24 @@ static void fdt_chosen(fdtw *w, const virt_fdt_cfg *c)
     w_end(w);
 }
 
+/* One pmem-region per NVDIMM (Linux's of_pmem,
+ * Documentation/devicetree/bindings/pmem/pmem-region.yaml): no
+ * "volatile", so the region is persistent memory and its namespace a
+ * /dev/pmemN. QEMU describes NVDIMMs on virt by ACPI only (NFIT under
+ * UEFI); with a DT boot this is how Linux finds them. */
+static void fdt_pmem(fdtw *w, const virt_fdt_cfg *c)
+{
+    char name[40];
+
+    for (unsigned i = 0; i < c->npmem; i++) {
+        node_name(name, sizeof(name), "pmem", c->pmem[i].addr);
+        w_begin(w, name);
+        w_str(w, "compatible", "pmem-region");
+        w_reg64(w, c->pmem[i].addr, c->pmem[i].size);
+        w_end(w);
+    }
+}
+
 static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
 {
     if (!w->err) {
@@ -684,6 +702,7 @@ static void fdt_write_all(fdtw *w, const virt_fdt_cfg *c)
     fdt_extra(w, c->extra, false);
     fdt_psci(w);
     fdt_memory(w, c);
+    fdt_pmem(w, c);
     fdt_distance_map(w, c->topo);
     if (c->pcie) {
         fdt_pcie(w, c);

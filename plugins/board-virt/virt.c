@@ -23,6 +23,9 @@
  *                   would be given to the kernel) to FILE and exit 0.
  *   highmem=on|off  accepted for QEMU command lines; nothing lives above
  *                   4 GiB but RAM.
+ *   nvdimm=on       -device nvdimm,memdev=ID (with -m SIZE,slots=N,maxmem=MAX):
+ *                   each module in device memory (from the first GiB
+ *                   above RAM), a pmem-region DT node (Linux's of_pmem).
  *   iommu=smmuv3    an Arm SMMUv3 (the iommu plugin's arm-smmuv3) at
  *                   0x09050000, SPIs 74..77, translating every function
  *                   below pcie.0 (stream id = requester id), described in
@@ -137,8 +140,11 @@ typedef struct virt_machine {
     bool highmem;
     bool its;
     char *iommu;
+    bool nvdimm;
 
     unsigned gic; /* 2 or 3, from gic-version */
+    virt_pmem pmem[VIRT_MAX_NVDIMMS]; /* -device nvdimm, placed */
+    unsigned npmem;
 
     tes_device *dev;
     tes_region *ram;
@@ -766,6 +772,85 @@ static int place_user_devices(virt_machine *m)
     return ret;
 }
 
+/* ---- NVDIMMs ----
+ * Device memory as QEMU's virt: from the first GiB boundary above RAM,
+ * maxmem - RAM plus 1 GiB per slot; each -device nvdimm at the next
+ * 128 MiB boundary (a Linux memory section) in -device order. */
+
+#define NVDIMM_ALIGN (128ull << 20)
+
+static uint64_t devmem_size(virt_machine *m)
+{
+    const tes_topology *t = H->machine_topology();
+
+    if (!t || t->size < offsetof(tes_topology, ram_slots) + sizeof(unsigned) ||
+        t->maxmem <= m->ram_size) {
+        return 0;
+    }
+    return t->maxmem - m->ram_size + (uint64_t)t->ram_slots * (1ull << 30);
+}
+
+/* Bytes the placed modules take: QEMU's memory_device_check_addable keeps
+ * them within maxmem - RAM (the per-slot GiB is alignment room only). */
+static uint64_t pmem_used(const virt_machine *m)
+{
+    uint64_t used = 0;
+
+    for (unsigned i = 0; i < m->npmem; i++) {
+        used += m->pmem[i].size;
+    }
+    return used;
+}
+
+static int place_nvdimm(virt_machine *m, tes_device *d, uint64_t *next, uint64_t end)
+{
+    tes_region *r = H->dev_mmio(d, 0);
+    uint64_t size = r ? H->region_size(r) : 0;
+    uint64_t at = align_up(*next, NVDIMM_ALIGN);
+
+    if (!m->nvdimm) {
+        H->error(m->dev, "-device nvdimm needs -machine virt,nvdimm=on");
+        return -EINVAL;
+    }
+    if (!end) {
+        H->error(m->dev, "-device nvdimm needs device memory: -m SIZE,slots=N,maxmem=MAX");
+        return -EINVAL;
+    }
+    if (m->npmem == VIRT_MAX_NVDIMMS || m->npmem == H->machine_topology()->ram_slots) {
+        H->error(m->dev, "nvdimm '%s': no free memory slot (-m slots=%u)", H->dev_id(d),
+                 H->machine_topology()->ram_slots);
+        return -EINVAL;
+    }
+    if (!size || size % (2ull << 20) || at + size > end || at + size < at ||
+        pmem_used(m) + size > H->machine_topology()->maxmem - m->ram_size) {
+        H->error(m->dev, size % (2ull << 20) ? "nvdimm '%s': size %llu is not a multiple of 2 MiB"
+                         : "nvdimm '%s': %llu bytes do not fit in the device memory left "
+                           "(-m maxmem=)", H->dev_id(d), (unsigned long long)size);
+        return -EINVAL;
+    }
+    H->region_add(H->system_memory(), at, r, 0);
+    m->pmem[m->npmem++] = (virt_pmem){.addr = at, .size = size};
+    *next = at + size;
+    return 0;
+}
+
+static int place_nvdimms(virt_machine *m)
+{
+    tes_bus *sys = H->dev_bus(m->dev);
+    uint64_t base = align_up(virt_memmap[VIRT_MEM].base + m->ram_size, 1ull << 30);
+    uint64_t size = devmem_size(m), next = base;
+    tes_device *d;
+
+    m->npmem = 0;
+    for (unsigned i = 0; sys && (d = H->bus_child(sys, i)) != NULL; i++) {
+        if (strcmp(H->dev_type(d), "nvdimm") == 0 &&
+            place_nvdimm(m, d, &next, size ? base + size : 0)) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* ---- device tree ---- */
 
 /* "cortex-a57" -> "arm,cortex-a57"; other models (max) as QEMU names them. */
@@ -813,6 +898,7 @@ static void *generate_dtb(virt_machine *m, const tes_machine_config *cfg, char *
         .stdout_plat = m->uart_plat, .smmu = m->smmu != NULL,
         .topo = H->machine_topology(), .pxbs = pxbs,
         .extra = virt_dtiface_extra(),
+        .pmem = m->pmem, .npmem = m->npmem,
     };
 
     if (!find_pxbs(m, pxbs, 16, &fc.npxbs)) {
@@ -968,6 +1054,7 @@ static int virt_devices_done(tes_device *dev, void *s)
     virt_machine *m = s;
     int ret = place_user_devices(m);
 
+    ret = ret ? ret : place_nvdimms(m);
     ret = ret ? ret : make_dtb(m, &m->cfg);
     if (!ret && m->dumpdtb) {
         return dump_dtb(m);
@@ -1027,6 +1114,8 @@ static const tes_prop_info virt_props[] = {
              "write the device tree to this file and exit"),
     TES_PROP("highmem", TES_PROP_BOOL, virt_machine, highmem, "on", 0, 0,
              "accepted for QEMU compatibility; no device lives above 4 GiB"),
+    TES_PROP("nvdimm", TES_PROP_BOOL, virt_machine, nvdimm, "off", 0, 0,
+             "NVDIMM support: -device nvdimm, described by pmem-region DT nodes"),
     TES_PROP("iommu", TES_PROP_STRING, virt_machine, iommu, "none", 0, 0,
              "none or smmuv3: the IOMMU translating the PCIe devices' DMA"),
     TES_PROP_END,

@@ -100,6 +100,12 @@ const virt_dt_extra *virt_dtiface_extra(void);
 bool virt_fdt_board_prop(bool pcie, const char *name);
 
 /* What the generated device tree describes. */
+/* An NVDIMM the board placed in device memory: a pmem-region node. */
+#define VIRT_MAX_NVDIMMS 32
+typedef struct virt_pmem {
+    uint64_t addr, size;
+} virt_pmem;
+
 typedef struct virt_fdt_cfg {
     unsigned ncpus;
     unsigned gic_version;     /* 2 or 3 */
@@ -123,6 +129,8 @@ typedef struct virt_fdt_cfg {
      * numa-node-id of memory and cpu nodes, distance-map. */
     const tes_topology *topo;
     const virt_dt_extra *extra; /* devices' additions, NULL: none */
+    const virt_pmem *pmem;    /* -device nvdimm: one pmem-region each */
+    unsigned npmem;
 } virt_fdt_cfg;
 
 /* Build the virt device tree (with /chosen holding only stdout-path).

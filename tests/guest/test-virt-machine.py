@@ -310,6 +310,32 @@ def check_numa_dtb(tessera, wd):
     check("-smp dies= on virt: QEMU's line", rc != 0 and "dies not supported" in log, log)
 
 
+def check_nvdimm_dtb(tessera, wd):
+    """-M virt,nvdimm=on with -m slots=,maxmem= and two -device nvdimm: one
+    pmem-region node each (Linux's of_pmem), persistent (no volatile), in
+    device memory from the first GiB above RAM, each at a 128 MiB boundary."""
+    out = os.path.join(wd, "nvdimm.dtb")
+    nv = ["-object", "memory-backend-ram,id=mem1,size=64M", "-device", "nvdimm,memdev=mem1",
+          "-object", "memory-backend-ram,id=mem2,size=32M", "-device", "nvdimm,memdev=mem2"]
+    rc, log = run(tessera, "-M", "virt,nvdimm=on,dumpdtb=" + out, "-m", "512M,slots=2,maxmem=2G",
+                  *nv)
+    dts = dts_of(out) if rc == 0 else ""
+    p0, p1 = node(dts, "pmem@80000000"), node(dts, "pmem@88000000")
+    check("nvdimm: pmem@80000000 (64 MiB: first GiB above 512M of RAM at 1 GiB)",
+          'compatible = "pmem-region"' in p0 and "reg = <0x00 0x80000000 0x00 0x4000000>" in p0
+          and "volatile" not in p0, dts[:2000] + log)
+    check("nvdimm: the second module at the next 128 MiB boundary, pmem@88000000 (32 MiB)",
+          'compatible = "pmem-region"' in p1 and "reg = <0x00 0x88000000 0x00 0x2000000>" in p1,
+          dts[:2000])
+    rc, log = run(tessera, "-M", "virt,dumpdtb=" + out, "-m", "512M,slots=2,maxmem=2G", *nv[:4])
+    check("virt without nvdimm=on refuses -device nvdimm in one line",
+          rc != 0 and log.strip() == "tessera: machine 'virt': -device nvdimm needs "
+          "-machine virt,nvdimm=on", log)
+    rc, log = run(tessera, "-M", "virt,nvdimm=on,dumpdtb=" + out, "-m", "512M", *nv[:4])
+    check("nvdimm without -m slots=,maxmem= is refused in one line",
+          rc != 0 and len(log.strip().splitlines()) == 1 and "needs device memory" in log, log)
+
+
 def main():
     tessera = sys.argv[1]
     wd = tempfile.mkdtemp(prefix="tessera-virt-")
@@ -325,6 +351,7 @@ def main():
             check_platform_devices(tessera, wd)
             check_missing_plugins(tessera, wd)
             check_numa_dtb(tessera, wd)
+            check_nvdimm_dtb(tessera, wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

@@ -171,6 +171,30 @@ def check_numa(tessera, wd):
           mem[2:] == [(2048 * MiB, 1024 * MiB, 1), (1 << 32, 1024 * MiB, 1)], repr(mem) + log)
 
 
+def check_nvdimm(tessera, wd):
+    """The tutorial's -M pc,nvdimm line (a 64 MiB module): the NFIT's SPA
+    range at 4 GiB (2G of RAM all below the hole), NVDR in the DSDT, the
+    64-bit PCI window above device memory."""
+    rc, log, d = dump(tessera, wd, "pc,nvdimm", "-m", "2G,maxmem=10G,slots=4",
+                      "-object", "memory-backend-ram,id=mem1,size=64M",
+                      "-device", "nvdimm,memdev=mem1,id=nvdimm1")
+    path = os.path.join(d, "NFIT.dat")
+    nfit = open(path, "rb").read() if rc == 0 and os.path.exists(path) else b""
+    check("pc,nvdimm: an NFIT whose SPA range is 64 MiB at 4 GiB, checksum 0",
+          nfit[:4] == b"NFIT" and sum(nfit) % 256 == 0 and len(nfit) == 40 + 56 + 48 + 80
+          and struct.unpack_from("<HH", nfit, 40) == (0, 56)
+          and struct.unpack_from("<QQ", nfit, 40 + 32) == (4 << 30, 64 << 20), log)
+    dsdt = iasl(d, "DSDT") if rc == 0 and shutil.which("iasl") else ""
+    check("pc,nvdimm: \\_SB.NVDR (ACPI0012) with NV00; 64-bit window at 16 GiB",
+          "Device (NVDR)" in dsdt and '"ACPI0012"' in dsdt and "Device (NV00)" in dsdt
+          and "0x0000000400000000, // Range Minimum" in dsdt, dsdt[-3000:])
+    rc, log, d = dump(tessera, wd, "pc", "-m", "2G,maxmem=10G,slots=4",
+                      "-object", "memory-backend-ram,id=mem1,size=64M",
+                      "-device", "nvdimm,memdev=mem1")
+    check("pc without nvdimm=on refuses -device nvdimm",
+          rc != 0 and "-device nvdimm needs -machine pc,nvdimm=on" in log, log)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -180,6 +204,7 @@ def main():
         check_tables(sys.argv[1], wd)
         check_names_and_errors(sys.argv[1], wd)
         check_numa(sys.argv[1], wd)
+        check_nvdimm(sys.argv[1], wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

@@ -190,6 +190,98 @@ def check_numa(tessera, wd):
           "(0x40000000)" in log, log)
 
 
+NV_MEM = ["-m", "2G,slots=4,maxmem=10G", "-object", "memory-backend-ram,id=mem1,size=64M",
+          "-device", "nvdimm,memdev=mem1,id=nvdimm1"]
+PMEM_GUID = bytes.fromhex("79d3f066f3b47440ac430d3318b78cdb")
+
+
+def nfit_structs(data):
+    """[(type, bytes)] of an NFIT's structures (after the 40-byte head)."""
+    out, off = [], 40
+    while off + 4 <= len(data):
+        typ, ln = struct.unpack_from("<HH", data, off)
+        if ln < 4:
+            break
+        out.append((typ, data[off:off + ln]))
+        off += ln
+    return out
+
+
+def check_nvdimm_nfit(d, log):
+    path = os.path.join(d, "NFIT.dat")
+    data = open(path, "rb").read() if os.path.exists(path) else b""
+    check("-M q35,nvdimm=on + -device nvdimm: dumpacpi writes an NFIT (revision 1, checksum 0)",
+          data[:4] == b"NFIT" and len(data) == struct.unpack_from("<I", data, 4)[0]
+          and data[8] == 1 and sum(data) % 256 == 0, log + repr(data[:40]))
+    st = nfit_structs(data)
+    check("NFIT: an SPA range, a memory device map and a control region, in that order",
+          [t for t, _ in st] == [0, 1, 4] and [len(b) for _, b in st] == [56, 48, 80], repr(st))
+    if [t for t, _ in st] != [0, 1, 4]:
+        return
+    spa, mdev, dcr = (b for _, b in st)
+    check("SPA range 1: persistent memory GUID, 64 MiB at 4 GiB (first GiB above RAM), WB|NV",
+          struct.unpack_from("<H", spa, 4)[0] == 1 and spa[16:32] == PMEM_GUID
+          and struct.unpack_from("<QQQ", spa, 32) == (4 << 30, 64 << 20, 0x8008), spa.hex())
+    check("memory device map: handle 1 -> SPA 1 and control region 1, whole module, 1 way",
+          struct.unpack_from("<IHHHH", mdev, 4) == (1, 1, 0, 1, 1)
+          and struct.unpack_from("<QQQHH", mdev, 16) == (64 << 20, 0, 0, 0, 1), mdev.hex())
+    check("control region 1: vendor 8086 device 0001, format interface code 0x0301",
+          struct.unpack_from("<HHH", dcr, 4) == (1, 0x8086, 0x0001)
+          and struct.unpack_from("<H", dcr, 28)[0] == 0x0301, dcr.hex())
+
+
+def check_nvdimm(tessera, wd):
+    """-M q35,nvdimm=on with -m slots=,maxmem= and a 64 MiB -device nvdimm."""
+    rc, log, d = dump(tessera, wd, *NV_MEM)
+    rc, log = run(tessera, "-M", "q35,nvdimm=on,dumpacpi=" + d, *NV_MEM)
+    check("nvdimm=on with an nvdimm: dumpacpi exits 0", rc == 0, log)
+    check_nvdimm_nfit(d, log)
+    dsdt = iasl(d, "DSDT") if shutil.which("iasl") else ""
+    check("DSDT: \\_SB.NVDR (ACPI0012) with NV00 (_ADR 1) and _DSM methods",
+          "Device (NVDR)" in dsdt and '"ACPI0012"' in dsdt and "Device (NV00)" in dsdt
+          and "Method (_DSM" in dsdt, dsdt[-3000:])
+    check("maxmem=10G,slots=4 moves the 64-bit PCI window above device memory (16 GiB)",
+          "0x0000000400000000, // Range Minimum" in dsdt, dsdt[-3000:])
+    check("iasl decodes the NFIT", shutil.which("iasl") is None or iasl(d, "NFIT") != "")
+    rc, log, d = dump(tessera, wd, "-m", "1G")
+    check("without nvdimm=on: no NFIT, no NVDR",
+          rc == 0 and not os.path.exists(os.path.join(d, "NFIT.dat"))
+          and "NVDR" not in iasl(d, "DSDT"), log)
+
+
+def check_nvdimm_errors(tessera, wd):
+    """One clear line and a non-zero exit for each bad -m / nvdimm line."""
+    nv = ["-object", "memory-backend-ram,id=mem1,size=64M", "-device", "nvdimm,memdev=mem1"]
+    cases = [
+        (["-m", "2G,slots=4"], "-m: slots= needs maxmem="),
+        (["-m", "2G,maxmem=10G"], "-m: maxmem above the RAM size needs slots="),
+        (["-m", "2G,slots=2,maxmem=1G"], "-m: maxmem (1024 MiB) is below the RAM size"),
+        (["-m", "2G,slots=300,maxmem=4G"], "-m: slots wants a number 0..256, got '300'"),
+        (["-m", "2G,foo=1"], "-m: unknown option 'foo=1'"),
+        (["-M", "q35", "-m", "2G,slots=4,maxmem=10G"] + nv,
+         "-device nvdimm needs -machine q35,nvdimm=on"),
+        (["-M", "q35,nvdimm"] + nv, "-device nvdimm needs device memory: -m SIZE,slots=N,"),
+        (["-M", "q35,nvdimm", "-m", "2G,slots=1,maxmem=3G"] + nv
+         + ["-object", "memory-backend-ram,id=mem2,size=64M", "-device", "nvdimm,memdev=mem2"],
+         "no free memory slot (-m slots=1)"),
+        (["-M", "q35,nvdimm", "-m", "2G,slots=4,maxmem=2112M",
+          "-object", "memory-backend-ram,id=mem1,size=128M", "-device", "nvdimm,memdev=mem1"],
+         "134217728 bytes do not fit in the device memory left"),
+        (["-M", "q35,nvdimm", "-m", "2G,slots=4,maxmem=3G", "-device", "nvdimm"],
+         "property 'memdev' is required"),
+        (["-M", "q35,nvdimm", "-m", "2G,slots=4,maxmem=3G", "-device", "nvdimm,memdev=nope"],
+         "memdev=nope"),
+    ]
+    for args, want in cases:
+        # dumpacpi: no kernel needed; the errors come before anything is written
+        argv = [a + ",dumpacpi=" + wd if i and args[i - 1] == "-M" else a
+                for i, a in enumerate(args)]
+        rc, log = run(tessera, *argv)
+        lines = [ln for ln in log.splitlines() if ln.strip() and "tables dumped" not in ln]
+        check("%s: one line '...%s...', non-zero exit" % (" ".join(args), want),
+              rc != 0 and len(lines) == 1 and want in lines[0], log)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -200,6 +292,8 @@ def main():
         check_device_table(sys.argv[1], wd)
         check_errors(sys.argv[1], wd)
         check_numa(sys.argv[1], wd)
+        check_nvdimm(sys.argv[1], wd)
+        check_nvdimm_errors(sys.argv[1], wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

@@ -88,6 +88,13 @@ typedef struct tes_topology {
     /* -numa dist was given: QEMU then (and only then) writes the SLIT
      * (x86) or the distance-map (DT); boards do the same. */
     bool distance_given;
+
+    /* ---- ABI 1.6, continued: device memory (-m slots=,maxmem=) ---- */
+    /* -m maxmem= (0: not given, no device memory) and slots=: boards put
+     * maxmem - ram_size bytes (plus 1 GiB per slot of alignment room, as
+     * QEMU's pc) of device memory for nvdimm/pc-dimm above RAM. */
+    uint64_t maxmem;
+    unsigned ram_slots;
 } tes_topology;
 
 /* A vCPU index's position in the topology (thread fastest, then core,
