@@ -315,6 +315,7 @@ static void dsdt_body(aml *a, const void *opaque)
     aml_dsdt_com1(a);
     aml_dsdt_cpus(a, cfg->ncpus);
     aml_close_pkg(a, sb);
+    aml_dsdt_sleep(a, "\\_S3", PC_SLP_TYP_S3);
     aml_dsdt_s5(a, PC_SLP_TYP_S5);
 }
 

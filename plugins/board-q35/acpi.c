@@ -9,7 +9,7 @@
  * straight to GSIs 16..23 (q35.h q35_pci_gsi: no PIRQ link devices), an
  * _OSC that grants every control asked for, one \_SB.PCxx per PCI
  * expander bridge (aml-pxb.c), COM1, one ACPI0007 processor device per
- * CPU, and \_S5.
+ * CPU, \_S3 and \_S5.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +123,7 @@ static void dsdt_body(aml *a, const void *opaque)
     aml_dsdt_com1(a);
     aml_dsdt_cpus(a, cfg->ncpus);
     aml_close_pkg(a, sb);
+    aml_dsdt_sleep(a, "\\_S3", Q35_SLP_TYP_S3);
     aml_dsdt_s5(a, Q35_SLP_TYP_S5);
 }
 
