@@ -134,7 +134,9 @@ static int cpu_apply_boot(tes_cpu *cpu, void *s, const tes_cpu_boot *boot)
 
     if (boot->mode == TES_BOOT_X86_REAL && boot->entry < 0x100000) {
         /* An ACPI waking vector: real mode at (entry >> 4):(entry & 0xf),
-         * the rest as the reset left it (ACPI 6.4, 5.2.10). */
+         * the rest as at reset (ACPI 6.4, 5.2.10): reset again, as the core
+         * applied the board's long-mode boot state after its reset. */
+        cpu_reset(cpu, s);
         c->seg[S_CS].sel = (uint16_t)(boot->entry >> 4);
         c->seg[S_CS].base = boot->entry & ~0xfull;
         c->rip = c->next_rip = boot->entry & 0xf;

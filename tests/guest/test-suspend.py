@@ -57,8 +57,10 @@ def wait_event(q, name, timeout):
         try:
             q.events.append(q.recv())
         except (OSError, ValueError):
-            return False
-    return False
+            break
+        finally:
+            q.sock.settimeout(10.0)
+    return any(e.get("event") == name for e in q.events)
 
 
 def wake(qmp_path, out):
@@ -72,6 +74,9 @@ def wake(qmp_path, out):
             out["wakeup"] = q.cmd("system_wakeup")
             out["wakeup_event"] = wait_event(q, "WAKEUP", EVENT_WAIT)
             out["status_after"] = q.cmd("query-status").get("return", {}).get("status")
+            time.sleep(3)  # where vCPU 0 went, for the report of a failed resume
+            out["regs"] = q.cmd("human-monitor-command",
+                                {"command-line": "info registers"})
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
     return act
@@ -88,10 +93,11 @@ def run(emu, parts, wd):
     qmp_path = os.path.join(wd, "qmp.sock")
     out = {}
     argv = [emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-nographic", "-no-reboot",
-            "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE,
+            "-kernel", parts["KERNEL"], "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE + " no_console_suspend",
             "-drive", "file=%s,if=none,id=d0,format=raw" % img,
             "-device", "virtio-blk-pci,drive=d0",
             "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+    argv += os.environ.get("SUSPEND_DEBUG_ARGS", "").split()
     b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"SUSPENDING": wake(qmp_path, out)})
     print("# %s: userspace after %s s, %.1f s in all" % (os.path.basename(emu), b.t_marker,
                                                         b.elapsed))
@@ -111,7 +117,8 @@ def run(emu, parts, wd):
     check("query-status says running after the wakeup", out.get("status_after") == "running",
           repr(out))
     check("the guest resumes: the write returns 0 and the shell prints its marker",
-          value(c, "SUSPEND-RC") == "0" and "RESUMED-MARKER" in c, b.tail())
+          value(c, "SUSPEND-RC") == "0" and "RESUMED-MARKER" in c,
+          "%s\nexit %s; QMP: %r" % (b.tail(), b.status, out))
     check("the disk still reads the host's pattern after resume",
           value(c, "MD5-AFTER") == want, b.tail())
     check("no BUG/Oops/Call Trace in dmesg after resume", value(c, "AFTER-BUG") == "0",
