@@ -98,7 +98,10 @@ def run(emu, parts, wd):
             "-device", "virtio-blk-pci,drive=d0",
             "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
     argv += os.environ.get("SUSPEND_DEBUG_ARGS", "").split()
-    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"SUSPENDING": wake(qmp_path, out)})
+    # Stop once the script is done: qemu-system-x86_64 (7.2, SeaBIOS resume)
+    # did not end on the guest's poweroff after a resume within 300 s.
+    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"SUSPENDING": wake(qmp_path, out)},
+                      until=("tessera-guest: test.sh exited", 1))
     print("# %s: userspace after %s s, %.1f s in all" % (os.path.basename(emu), b.t_marker,
                                                         b.elapsed))
     c = b.console
