@@ -322,8 +322,9 @@ def run(emu, arch, parts, wd):
     else:
         argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, extra=extra)
     b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=actions)
+    # On stderr: a TAP comment before "TAP version" is an error to meson.
     print("# %s: userspace after %s s, %.1f s in all" % (os.path.basename(emu), b.t_marker,
-                                                        b.elapsed))
+                                                        b.elapsed), file=sys.stderr)
     check_boot(b)
     check_hotplug(b.console, out, img)
     check_pxb(b.console, arch)
