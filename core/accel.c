@@ -29,6 +29,7 @@ static volatile runstate state = RUN_PRELAUNCH;
 static gint shutdown_req;     /* 1 when requested */
 static gint shutdown_status;
 static gint reset_req;
+static gint suspend_req;
 
 static GPtrArray *cpus; /* tes_cpu*, by index */
 
@@ -69,6 +70,7 @@ const char *runstate_name(runstate s)
         [RUN_PRELAUNCH] = "prelaunch",   [RUN_RUNNING] = "running",
         [RUN_PAUSED] = "paused",         [RUN_INMIGRATE] = "inmigrate",
         [RUN_POSTMIGRATE] = "postmigrate", [RUN_SHUTDOWN] = "shutdown",
+        [RUN_SUSPENDED] = "suspended",
     };
 
     if ((unsigned)s >= G_N_ELEMENTS(names) || !names[s]) {
@@ -80,7 +82,8 @@ const char *runstate_name(runstate s)
 void vm_start(void)
 {
     core_lock();
-    if (state != RUN_RUNNING && state != RUN_SHUTDOWN) {
+    /* A suspended guest wakes through system_wakeup only, as QEMU's. */
+    if (state != RUN_RUNNING && state != RUN_SHUTDOWN && state != RUN_SUSPENDED) {
         state = RUN_RUNNING;
         clock_resume();
         accel_resume();
@@ -135,6 +138,62 @@ void core_request_reset(void)
         g_idle_add(do_reset, NULL);
     }
     g_main_context_wakeup(NULL);
+}
+
+/* ACPI S3 entry (QEMU's qemu_system_suspend): the vCPUs stop where they
+ * are, the guest clock with them, and only system_wakeup goes on. Runs
+ * from the main loop: the request comes from the vCPU's PM1_CNT write. */
+static gboolean do_suspend(gpointer opaque)
+{
+    g_atomic_int_set(&suspend_req, 0);
+    core_lock();
+    if (state == RUN_RUNNING) {
+        accel_pause();
+        clock_pause();
+        state = RUN_SUSPENDED;
+        qmp_event("SUSPEND");
+    }
+    core_unlock();
+    return G_SOURCE_REMOVE;
+}
+
+void core_request_suspend(void)
+{
+    if (g_atomic_int_compare_and_exchange(&suspend_req, 0, 1)) {
+        g_idle_add(do_suspend, NULL);
+    }
+    /* The vCPU runs on to the end of its budget (Linux spins on WAK_STS
+     * there, as on hardware that has not powered down yet). */
+    g_main_context_wakeup(NULL);
+}
+
+/* QEMU's qemu_system_wakeup with the "other" reason: the machine resets
+ * (devices and CPUs, RAM untouched), vCPU 0 starts on the guest's resume
+ * path the board names (the firmware's job on hardware), the vCPUs run
+ * again and WAKEUP goes out. */
+bool core_system_wakeup(char **err)
+{
+    tes_cpu_boot boot;
+    bool start;
+
+    core_lock();
+    if (state != RUN_SUSPENDED) {
+        core_unlock();
+        *err = g_strdup("Unable to wake up: guest is not in suspended state");
+        return false;
+    }
+    start = machine_wakeup(&boot);
+    machine_reset();
+    if (start && cpu_by_index(0) && cpu_start_at(cpu_by_index(0), &boot) != 0) {
+        core_log(TES_LOG_GUEST_ERROR, "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x",
+                 boot.entry);
+    }
+    state = RUN_RUNNING;
+    clock_resume();
+    accel_resume();
+    qmp_event("WAKEUP");
+    core_unlock();
+    return true;
 }
 
 bool core_shutdown_requested(int *status)

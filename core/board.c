@@ -81,6 +81,23 @@ int cpu_set_boot(tes_cpu *cpu, const tes_cpu_boot *boot)
     return ret;
 }
 
+/* host->cpu_start_at: the entry state of boot, applied once (after a
+ * reset, so every other register is as the reset left it). */
+int cpu_start_at(tes_cpu *cpu, const tes_cpu_boot *boot)
+{
+    tes_cpu_boot b = {0};
+
+    if (!cpu || !boot || boot->size < offsetof(tes_cpu_boot, regs)) {
+        return -EINVAL;
+    }
+    memcpy(&b, boot, boot->size < sizeof(b) ? boot->size : sizeof(b));
+    b.size = sizeof(b);
+    if (!OPS_HAS(cpu->ops, apply_boot)) {
+        return -ENOTSUP;
+    }
+    return cpu->ops->apply_boot(cpu, cpu->dev->s, &b);
+}
+
 uint64_t cpu_arch_id(tes_cpu *cpu)
 {
     if (!cpu) {

@@ -32,6 +32,7 @@ typedef enum runstate {
     RUN_INMIGRATE,
     RUN_POSTMIGRATE,
     RUN_SHUTDOWN,
+    RUN_SUSPENDED, /* ACPI S3: vCPUs stopped until system_wakeup */
 } runstate;
 runstate runstate_get(void);
 const char *runstate_name(runstate s); /* QMP names: "running", "paused", ... */
@@ -40,6 +41,9 @@ void vm_stop(runstate why);            /* stop: pauses vCPUs and the clock */
 void core_request_shutdown(int status); /* main loop ends, exit(status) */
 void core_request_reset(void);          /* main loop resets devices and CPUs */
 bool core_shutdown_requested(int *status);
+void core_request_suspend(void);        /* guest S3: main loop suspends */
+/* system_wakeup: false with *err when the guest is not suspended. */
+bool core_system_wakeup(char **err);
 
 /* ---- log (log.c) ---- */
 extern unsigned core_log_mask;
@@ -541,6 +545,7 @@ tes_cpu *cpu_current(void);
 tes_device *cpu_dev(tes_cpu *cpu);
 tes_irq *cpu_irq_in(tes_cpu *cpu, int line);
 int cpu_set_boot(tes_cpu *cpu, const tes_cpu_boot *boot);
+int cpu_start_at(tes_cpu *cpu, const tes_cpu_boot *boot); /* once, not kept */
 void cpu_apply_boot(tes_cpu *cpu); /* after ops->reset */
 uint64_t cpu_arch_id(tes_cpu *cpu);
 int cpu_set_sysregs(tes_cpu *cpu, const tes_cpu_sysregs *ops, void *opaque);
@@ -578,6 +583,8 @@ const char *machine_default_block_if(void); /* 1.4 ops->default_block_if, or "no
 unsigned machine_ide_units_per_bus(void);   /* 1.4 ops->ide_units_per_bus, or 0 */
 void machine_powerdown(void);
 void machine_reset(void); /* devices then CPUs */
+/* tes_machine_ops.wakeup (before machine_reset): true with *boot for vCPU 0. */
+bool machine_wakeup(tes_cpu_boot *boot);
 
 /* ---- migration (migration.c) ---- */
 struct tes_stream;

@@ -6,7 +6,7 @@
  *
  * Commands follow QEMU's names: info status|qtree|mtree|pci|plugins|version|
  * migrate|registers|cpus|network|block|blockstats, stop, cont, q/quit,
- * system_reset, system_powerdown, help. QMP's human-monitor-command runs
+ * system_reset, system_powerdown, system_wakeup, help. QMP's human-monitor-command runs
  * the same hmp_execute().
  *
  * On stdio, end of input quits (QEMU keeps running; quitting makes piped
@@ -218,6 +218,17 @@ static bool cmd_powerdown(const char *arg, GString *out)
     return true;
 }
 
+static bool cmd_wakeup(const char *arg, GString *out)
+{
+    char *err = NULL;
+
+    if (!core_system_wakeup(&err)) {
+        g_string_append_printf(out, "Error: %s\n", err);
+        g_free(err);
+    }
+    return true;
+}
+
 /* set_link NAME on|off */
 static bool cmd_set_link(const char *arg, GString *out)
 {
@@ -319,6 +330,7 @@ static const hmp_cmd commands[] = {
     {"migrate_cancel", NULL, cmd_migrate_cancel, "migrate_cancel -- cancel the current VM migration"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
+    {"system_wakeup", NULL, cmd_wakeup, "system_wakeup -- wakeup guest from suspend"},
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},

@@ -349,6 +349,7 @@ static const tes_host table = {
     .memdev_region = host_memdev_region,
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
+    .request_suspend = core_request_suspend,
 };
 
 const tes_host *host_table(void)
@@ -405,13 +406,15 @@ PIN(tes_host, memdev_region, 1040);
 PIN(tes_host, dma_requester, 1048);
 /* ABI 1.6, continued: pci_expander_bus_new (PCI expander bridges). */
 PIN(tes_host, pci_expander_bus_new, 1056);
-static_assert(sizeof(tes_host) == 1064, "tes_host 1.6 size");
+/* ABI 1.7: request_suspend (ACPI S3). */
+PIN(tes_host, request_suspend, 1064);
+static_assert(sizeof(tes_host) == 1072, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
-PIN(tes_topology, maxmem, 72);
+PIN(tes_topology, maxmem, 72); /* 1.7 */
 PIN(tes_topology, ram_slots, 80);
-static_assert(sizeof(tes_topology) == 88, "tes_topology 1.6 size");
+static_assert(sizeof(tes_topology) == 88, "tes_topology 1.7 size");
 static_assert(sizeof(tes_drive_media_ops) == 40, "tes_drive_media_ops 1.5 size");
 static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
@@ -422,7 +425,8 @@ PIN(tes_machine_ops, devices_done, 56);
 PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
 PIN(tes_machine_ops, ide_units_per_bus, 80);
-static_assert(sizeof(tes_machine_ops) == 88, "tes_machine_ops 1.4 size");
+PIN(tes_machine_ops, wakeup, 88); /* 1.7 */
+static_assert(sizeof(tes_machine_ops) == 96, "tes_machine_ops 1.6 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

@@ -259,6 +259,20 @@ void machine_reset(void)
     cpus_reset();
 }
 
+/* tes_machine_ops.wakeup (1.7): the board's resume path. */
+bool machine_wakeup(tes_cpu_boot *boot)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (ops && ops->size >= offsetof(tes_machine_ops, wakeup) + sizeof(void *) &&
+        ops->wakeup) {
+        *boot = (tes_cpu_boot){.size = sizeof(*boot)};
+        return ops->wakeup(m, m->s, boot);
+    }
+    return false;
+}
+
 /* tes_machine_ops.default_nic (1.3), NULL when the machine names none. */
 const char *machine_default_nic(void)
 {

@@ -401,6 +401,14 @@ static JsonNode *cmd_system_powerdown(JsonObject *args, qmp_client *c, char **er
     return empty_return();
 }
 
+static JsonNode *cmd_system_wakeup(JsonObject *args, qmp_client *c, char **err)
+{
+    if (!core_system_wakeup(err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
 static JsonNode *plugin_node(plugin *p)
 {
     const tes_plugin_desc *d = p->desc;
@@ -818,6 +826,7 @@ static const qmp_cmd commands[] = {
     {"quit", cmd_quit},
     {"system_reset", cmd_system_reset},
     {"system_powerdown", cmd_system_powerdown},
+    {"system_wakeup", cmd_system_wakeup},
     {"query-plugins", cmd_query_plugins},
     {"migrate", cmd_migrate},
     {"migrate-incoming", cmd_migrate_incoming},

@@ -319,6 +319,7 @@ static void dsdt_body(aml *a, const void *opaque)
         x86_dsdt_nvdimm(a, cfg->nnvd);
     }
     aml_close_pkg(a, sb);
+    aml_dsdt_sleep(a, "\\_S3", PC_SLP_TYP_S3);
     aml_dsdt_s5(a, PC_SLP_TYP_S5);
 }
 

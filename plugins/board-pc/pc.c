@@ -296,6 +296,12 @@ static void pc_unrealize(tes_device *dev, void *s)
     x86_board_free(&((pc_machine *)s)->b);
 }
 
+/* S3 resume: vCPU 0 in real mode at the guest's FACS waking vector. */
+static bool pc_wakeup(tes_device *dev, void *s, tes_cpu_boot *boot)
+{
+    return x86_board_wakeup(s, PC_ACPI_BASE, boot);
+}
+
 static const tes_machine_ops pc_ops = {
     .size = sizeof(tes_machine_ops),
     .arch = "x86_64",
@@ -304,6 +310,7 @@ static const tes_machine_ops pc_ops = {
     .max_cpus = PC_MAX_CPUS,
     .init = pc_init,
     .powerdown = x86_board_powerdown,
+    .wakeup = pc_wakeup,
     .devices_done = pc_devices_done,
     .default_nic = "e1000",
     .default_block_if = "ide",   /* QEMU's pc: the PIIX3 IDE */

@@ -55,6 +55,7 @@ extern const tes_host *pc_tes_host; /* set by the plugin's init (pc.c) */
 #define PC_RESET_VALUE 0x06u
 #define PC_SCI_IRQ 9u
 #define PC_SLP_TYP_S5 0u
+#define PC_SLP_TYP_S3 1u /* \_S3: QEMU's value, as PM1_CNT decodes */
 
 /* PCI interrupts: PIRQA..D (PIIX3 0x60..0x63) take the ISA IRQs the
  * DSDT's link devices LNKA..LNKD offer (_PRS: 5, 10, 11), level, active

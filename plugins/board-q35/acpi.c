@@ -9,7 +9,7 @@
  * straight to GSIs 16..23 (q35.h q35_pci_gsi: no PIRQ link devices), an
  * _OSC that grants every control asked for, one \_SB.PCxx per PCI
  * expander bridge (aml-pxb.c), COM1, one ACPI0007 processor device per
- * CPU, and \_S5.
+ * CPU, \_S3 and \_S5.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +127,7 @@ static void dsdt_body(aml *a, const void *opaque)
         x86_dsdt_nvdimm(a, cfg->nnvdimms);
     }
     aml_close_pkg(a, sb);
+    aml_dsdt_sleep(a, "\\_S3", Q35_SLP_TYP_S3);
     aml_dsdt_s5(a, Q35_SLP_TYP_S5);
 }
 

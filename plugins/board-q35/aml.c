@@ -316,11 +316,16 @@ void aml_dsdt_cpus(aml *a, unsigned ncpus)
 
 void aml_dsdt_s5(aml *a, unsigned slp_typ)
 {
+    aml_dsdt_sleep(a, "\\_S5", slp_typ);
+}
+
+void aml_dsdt_sleep(aml *a, const char *name, unsigned slp_typ)
+{
     size_t pkg;
 
-    /* \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved */
+    /* \_Sx: SLP_TYPa, SLP_TYPb, reserved, reserved */
     aml_u8(a, AML_NAME);
-    aml_name(a, "\\_S5");
+    aml_name(a, name);
     aml_u8(a, AML_PACKAGE);
     pkg = aml_open_pkg(a);
     aml_u8(a, 4);

@@ -102,6 +102,9 @@ size_t aml_pxb_open(aml *a, const tes_pxb_info *x, const aml_pci_host *h);
 void aml_dsdt_com1(aml *a);                  /* Device(COM1): 0x3f8, IRQ 4 */
 void aml_dsdt_cpus(aml *a, unsigned ncpus);  /* Device(Cnnn): ACPI0007 */
 void aml_dsdt_s5(aml *a, unsigned slp_typ);  /* Name(\_S5, Package{typ, typ, 0, 0}) */
+/* Name(name, Package{typ, typ, 0, 0}): "\\_S3" (Linux offers "mem" in
+ * /sys/power/state only when the DSDT has it). */
+void aml_dsdt_sleep(aml *a, const char *name, unsigned slp_typ);
 
 /* ---- the tables ---- */
 

@@ -350,6 +350,12 @@ static void q35_unrealize(tes_device *dev, void *s)
     x86_board_free(&m->b);
 }
 
+/* S3 resume: vCPU 0 in real mode at the guest's FACS waking vector. */
+static bool q35_wakeup(tes_device *dev, void *s, tes_cpu_boot *boot)
+{
+    return x86_board_wakeup(s, Q35_ACPI_BASE, boot);
+}
+
 static const tes_machine_ops q35_ops = {
     .size = sizeof(tes_machine_ops),
     .arch = "x86_64",
@@ -358,6 +364,7 @@ static const tes_machine_ops q35_ops = {
     .max_cpus = Q35_MAX_CPUS,
     .init = q35_init,
     .powerdown = x86_board_powerdown,
+    .wakeup = q35_wakeup,
     .devices_done = q35_devices_done,
     .default_nic = "e1000e",
     .default_block_if = "ide",   /* QEMU's q35: the ICH9 AHCI */

@@ -48,6 +48,7 @@ extern const tes_host *q35_tes_host; /* set by the plugin's init (q35.c) */
 #define Q35_RESET_VALUE 0x06u           /* RST_CPU | SYS_RST */
 #define Q35_SCI_IRQ 9u
 #define Q35_SLP_TYP_S5 5u               /* what \_S5 says and PM1_CNT decodes */
+#define Q35_SLP_TYP_S3 1u               /* \_S3: QEMU's value, as PM1_CNT decodes */
 
 /* PCI INTx: a device at slot S pin P (0 = INTA) on pcie.0 raises GSI
  * 16 + (S + P) % 8; the DSDT's _PRT says the same. */

@@ -56,6 +56,39 @@ void x86_board_powerdown(tes_device *dev, void *s)
     }
 }
 
+/* What firmware does on an S3 resume (ACPI 6.4, 5.2.10): jump to the
+ * FACS firmware waking vector in real mode. Linux writes it before it
+ * sets SLP_EN (acpi_set_waking_vector); the 64-bit X vector it leaves 0. */
+bool x86_board_wakeup(x86_board *b, uint64_t acpi_base, tes_cpu_boot *boot)
+{
+    uint64_t facs = 0;
+    uint32_t vec;
+    char sig[5];
+    size_t len;
+    const uint8_t *t;
+
+    for (unsigned i = 0; (t = acpi_table_find(b->acpi, acpi_base, b->acpi_len, i, sig, &len));
+         i++) {
+        if (strcmp(sig, "FACS") == 0) {
+            facs = acpi_base + (uint64_t)(t - b->acpi);
+            break;
+        }
+    }
+    if (!facs || !b->ram_ptr || facs + 16 > b->lowmem) {
+        return false;
+    }
+    memcpy(&vec, b->ram_ptr + facs + 12, 4); /* little-endian host */
+    if (vec == 0 || vec >= 0x100000) {
+        H->log(TES_LOG_GUEST_ERROR, "%s: no real-mode FACS waking vector (0x%x): booting again",
+               b->name, vec);
+        return false;
+    }
+    b->waking = true;
+    boot->mode = TES_BOOT_X86_REAL;
+    boot->entry = vec;
+    return true;
+}
+
 /* ---- host files ---- */
 
 static int read_file(x86_board *b, const char *what, const char *path, x86_blob *out)
@@ -378,6 +411,10 @@ int x86_board_start_cpu0(x86_board *b, const tes_machine_config *cfg)
 
 int x86_board_load(x86_board *b, q35_boot_cfg *bc, uint64_t acpi_base)
 {
+    if (b->waking) {
+        b->waking = false; /* the S3 wakeup's reset: the guest's RAM stays */
+        return 0;
+    }
     if (!b->ram_ptr || !b->acpi || b->dumpacpi) {
         return 0;
     }

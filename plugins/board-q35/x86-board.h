@@ -48,6 +48,7 @@ typedef struct x86_board {
     uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
     x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* placed by x86_board_nvdimms */
     unsigned nnvd;
+    bool waking;               /* the next reset is an S3 wakeup: RAM stays */
 } x86_board;
 
 /* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */
@@ -59,6 +60,12 @@ extern const tes_state_info x86_board_state;
 int x86_board_check_accel(x86_board *b);
 /* tes_machine_ops.powerdown: press b->pm's power button (input 0). */
 void x86_board_powerdown(tes_device *dev, void *s);
+
+/* tes_machine_ops.wakeup's work: true with *boot the real-mode start at
+ * the waking vector the guest left in the FACS of the tables built at
+ * acpi_base (sets b->waking for the reset that follows); false when the
+ * guest left none (it then boots again). */
+bool x86_board_wakeup(x86_board *b, uint64_t acpi_base, tes_cpu_boot *boot);
 
 /* dev_create with one error line naming the type on failure. */
 tes_device *x86_board_dev(x86_board *b, const char *type, const char *props);

@@ -126,12 +126,23 @@ static bool cpu_has_work(tes_cpu *cpu, void *s)
 
 /* The 64-bit boot protocol's entry (Linux Documentation/x86/boot.rst):
  * long mode, flat segments from the board's GDT, paging from its
- * identity map, interrupts off. */
+ * identity map, interrupts off; or real mode at a waking vector. */
 static int cpu_apply_boot(tes_cpu *cpu, void *s, const tes_cpu_boot *boot)
 {
     static const int order[8] = {R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI};
     x86_cpu *c = s;
 
+    if (boot->mode == TES_BOOT_X86_REAL && boot->entry < 0x100000) {
+        /* An ACPI waking vector: real mode at (entry >> 4):(entry & 0xf),
+         * the rest as at reset (ACPI 6.4, 5.2.10): reset again, as the core
+         * applied the board's long-mode boot state after its reset. */
+        cpu_reset(cpu, s);
+        c->seg[S_CS].sel = (uint16_t)(boot->entry >> 4);
+        c->seg[S_CS].base = boot->entry & ~0xfull;
+        c->rip = c->next_rip = boot->entry & 0xf;
+        c->wait_sipi = false;
+        return 0;
+    }
     if (boot->mode != TES_BOOT_X86_LONG64) {
         return -22; /* -EINVAL */
     }

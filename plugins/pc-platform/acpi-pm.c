@@ -3,13 +3,15 @@
  * control registers, PM timer, GPE0) that ICH9-LPC (ich9-lpc.c) and
  * PIIX4_PM (piix.c) both carry; each maps it at its PMBASE and says where
  * its GPE0 block is. Linux reads PM1_TMR for clocksource calibration
- * (acpi_pm), takes the SCI on IRQ 9, and powers off with PM1_CNT =
- * SLP_TYP(\_S5) | SLP_EN. ACPI mode is fixed on: SMI_CMD is 0 in the FADT
+ * (acpi_pm), takes the SCI on IRQ 9, powers off with PM1_CNT =
+ * SLP_TYP(\_S5) | SLP_EN and suspends to RAM with SLP_TYP(\_S3) (the core
+ * stops the vCPUs until system_wakeup resets the machine). ACPI mode is fixed on: SMI_CMD is 0 in the FADT
  * and SCI_EN reads 1.
  */
 #include "pc-platform.h"
 
 #define PM1_PWRBTN_STS 0x0100
+#define PM1_WAK_STS 0x8000
 #define PM1_STS_MASK 0x8d31 /* WAK, PWRBTN, RTC, GBL, BM, TMR */
 #define PM1_EN_MASK 0x0521  /* RTC_EN, PWRBTN_EN, GBL_EN, TMR_EN */
 #define PM1_CNT_SCI_EN 0x0001
@@ -48,9 +50,13 @@ static void pm1_cnt_write(acpi_pm *pm, uint16_t val)
     if (typ == pm->s5_typ) {
         H->log(TES_LOG_TRACE, "%s: ACPI S5 (soft off)", pm->name);
         H->request_shutdown(0);
+    } else if (typ == ACPI_SLP_TYP_S3) {
+        H->log(TES_LOG_TRACE, "%s: ACPI S3 (suspend to RAM)", pm->name);
+        pm->sleeping = true;
+        H->request_suspend();
     } else {
-        H->log(TES_LOG_UNIMP, "%s: sleep state SLP_TYP %u not supported (only S5 = %u)",
-               pm->name, typ, pm->s5_typ);
+        H->log(TES_LOG_UNIMP, "%s: sleep state SLP_TYP %u not supported (only S3 = %u, S5 = %u)",
+               pm->name, typ, ACPI_SLP_TYP_S3, pm->s5_typ);
     }
 }
 
@@ -170,7 +176,11 @@ void acpi_pm_power_button(acpi_pm *pm)
 
 void acpi_pm_reset(acpi_pm *pm)
 {
-    pm->pm1_sts = pm->pm1_en = 0;
+    /* The reset of a wakeup from S3 leaves WAK_STS set, as QEMU's
+     * acpi_notify_wakeup: the OS's wake path reads and clears it. */
+    pm->pm1_sts = pm->sleeping ? PM1_WAK_STS : 0;
+    pm->pm1_en = 0;
+    pm->sleeping = false;
     pm->pm1_cnt = PM1_CNT_SCI_EN;
     memset(pm->gpe_sts, 0, sizeof(pm->gpe_sts));
     memset(pm->gpe_en, 0, sizeof(pm->gpe_en));

@@ -20,6 +20,10 @@ extern const tes_host *pc_host; /* set by the plugin's init */
 #define ICH9_PMBASE 0x600u
 #define ICH9_SLP_TYP_S5 5u
 
+/* S3 (suspend to RAM) is SLP_TYP 1 on both, as QEMU's hw/acpi/core.c
+ * decodes it and its DSDTs' \_S3 say. */
+#define ACPI_SLP_TYP_S3 1u
+
 /* PIIX4 PM (piix.c): PMBASE as QEMU's firmware leaves it, GPE0 at QEMU's
  * 0xafe0 (4 bytes); SLP_TYP 0 is soft off (PIIX4 datasheet, PMCNTRL). */
 #define PIIX4_PMBASE 0x600u
@@ -37,6 +41,7 @@ typedef struct acpi_pm {
     uint16_t pm1_sts, pm1_en, pm1_cnt;
     uint8_t gpe_sts[8], gpe_en[8];
     int sci;
+    bool sleeping; /* in S3: the next reset is the wakeup (WAK_STS) */
 } acpi_pm;
 
 /* Migration fields of an acpi_pm member m of the owner's state st (the

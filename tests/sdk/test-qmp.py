@@ -72,6 +72,17 @@ def run_qmp_session(q, proc):
     check("qmp/cont/resumes-and-emits-RESUME",
           ev is not None and r2["return"]["status"] == "running", (r, ev, r2))
 
+    # QEMU's message: only a guest in S3 (run state "suspended") wakes up
+    r = q.cmd("system_wakeup")
+    check("qmp/system_wakeup/refused-when-not-suspended",
+          "not in suspended state" in r.get("error", {}).get("desc", ""), r)
+    r = q.cmd("human-monitor-command", {"command-line": "system_wakeup"})
+    r2 = q.cmd("query-status")
+    check("hmp/system_wakeup/refused-when-not-suspended-guest-still-running",
+          "not in suspended state" in r.get("return", "") and
+          r2["return"]["status"] == "running" and
+          not any(e.get("event") == "WAKEUP" for e in q.events), (r, r2))
+
     r = q.cmd("human-monitor-command", {"command-line": "info qtree"})
     check("qmp/hmp/info-qtree-shows-main-system-bus",
           isinstance(r.get("return"), str) and "main-system-bus" in r["return"], r)

@@ -306,7 +306,10 @@ static void test_pm_timer(void)
     tes_harness_free(h);
 }
 
-/* SLP_TYP 0 | SLP_EN is soft off (PIIX4); other types are not supported. */
+/* SLP_TYP 0 | SLP_EN is soft off (PIIX4), SLP_TYP 1 is S3 (QEMU's \_S3);
+ * other types are not supported. The reset of the wakeup from S3 leaves
+ * WAK_STS set for the OS's resume path (QEMU's acpi_notify_wakeup), and
+ * only that reset. */
 static void test_pm_sleep_types(void)
 {
     tes_harness *h = harness();
@@ -314,9 +317,21 @@ static void test_pm_sleep_types(void)
     g_assert_nonnull(tes_harness_device(h, "PIIX4_PM", "addr=01.3"));
     tes_harness_log_capture(h, TES_LOG_TRACE | TES_LOG_UNIMP);
     g_assert_cmphex(tes_harness_io_read(h, 0x604, 2) & 1, ==, 1); /* SCI_EN */
-    tes_harness_io_write(h, 0x604, 1 << 10 | 0x2000, 2); /* S1 */
-    g_assert_nonnull(strstr(tes_harness_log_text(h), "SLP_TYP 1 not supported"));
-    g_assert_null(strstr(tes_harness_log_text(h), "ACPI S5"));
+    tes_harness_io_write(h, 0x604, 2 << 10 | 0x2000, 2); /* S4: not supported */
+    g_assert_nonnull(strstr(tes_harness_log_text(h), "SLP_TYP 2 not supported"));
+    g_assert_null(strstr(tes_harness_log_text(h), "ACPI S"));
+    tes_harness_log_clear(h);
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2) & 0x8000, ==, 0);
+    tes_harness_io_write(h, 0x604, 1 << 10 | 0x2000, 2); /* S3 */
+    g_assert_nonnull(strstr(tes_harness_log_text(h), "PIIX4_PM: ACPI S3"));
+    g_assert_cmphex(tes_harness_io_read(h, 0x604, 2) & 0x2000, ==, 0); /* SLP_EN reads 0 */
+    tes_harness_reset(h); /* the wakeup's reset */
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0x8000); /* WAK_STS */
+    tes_harness_io_write(h, 0x600, 0x8000, 2);                     /* write 1 to clear */
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
     tes_harness_log_clear(h);
     tes_harness_io_write(h, 0x604, 0x2000, 2); /* S5 */
     g_assert_nonnull(strstr(tes_harness_log_text(h), "PIIX4_PM: ACPI S5"));

@@ -283,6 +283,48 @@ static void test_real_to_long_mode(void)
     down();
 }
 
+/* S3 resume: the wake path starts vCPU 0 at the FACS waking vector in
+ * real mode (TES_BOOT_X86_REAL), whatever mode the boot state it took after
+ * the reset left it in (the board's long-mode kernel entry). */
+static void test_boot_real_waking_vector(void)
+{
+    const tes_host *host;
+    tes_cpu_boot lm = {.size = sizeof(lm), .mode = TES_BOOT_X86_LONG64, .entry = 0x100000,
+                       .page_table = SNIPPET_PML4_ADDR, .gdt_base = 0x1000,
+                       .gdt_limit = 0x27, .code_sel = 0x10, .data_sel = 0x18};
+    tes_cpu_boot wake = {.size = sizeof(wake), .mode = TES_BOOT_X86_REAL, .entry = 0x9a010};
+    tes_exec_status st = TES_EXEC_BUDGET;
+
+    h = tes_harness_new(SNIPPET_RAM_SIZE);
+    g_assert_true(tes_harness_load(h, snippet_plugin_path()));
+    host = tes_harness_host(h);
+    cpu = tes_harness_cpu(h, "qemu64", 0);
+    c = tes_harness_cpu_state(cpu);
+    snippet_apply_engine(c);
+    ram = tes_harness_ram(h);
+    g_assert_cmpint(host->cpu_set_boot(cpu, &lm), ==, 0);
+    g_assert_true(c->long_mode);
+    /* cs:ip-relative code: the far jump of Linux's wakeup_start needs 16-bit decoding */
+    put_asm(0x9a010, ".code16\n mov ax, cs\n mov bx, 0x5aa5\n hlt\n");
+    g_assert_cmpint(host->cpu_set_boot(cpu, &wake), ==, 0);
+    g_assert_false(c->long_mode);
+    g_assert_cmpint(c->code_bits, ==, 16);
+    g_assert_cmphex(c->cr0 & 1, ==, 0);
+    g_assert_cmphex(c->seg[S_CS].sel, ==, 0x9a01);
+    g_assert_cmphex(c->seg[S_CS].base, ==, 0x9a010);
+    g_assert_cmphex(c->rip, ==, 0);
+    for (unsigned n = 0; n < 10 && st == TES_EXEC_BUDGET; n++) {
+        st = tes_harness_cpu_exec(h, cpu, 1, NULL);
+    }
+    g_assert_cmpint(st, ==, TES_EXEC_HALT);
+    g_assert_cmphex(c->regs[R_EAX] & 0xffff, ==, 0x9a01);
+    g_assert_cmphex(c->regs[R_EBX] & 0xffff, ==, 0x5aa5);
+    /* a vector above 1 MiB cannot be a real-mode start */
+    wake.entry = 0x100000;
+    g_assert_cmpint(host->cpu_set_boot(cpu, &wake), ==, -22);
+    down();
+}
+
 /* ---- page faults ---- */
 
 static void expect_pf(const char *code, uint64_t cr2, uint64_t err)
@@ -509,6 +551,7 @@ int main(int argc, char **argv)
     snippet_init(argc, argv);
     g_test_add_func("/x86/sys/reset/power-on-state", test_reset_state);
     g_test_add_func("/x86/sys/mode/real-to-long-trampoline", test_real_to_long_mode);
+    g_test_add_func("/x86/sys/boot/real-mode-waking-vector", test_boot_real_waking_vector);
     g_test_add_func("/x86/sys/pf/not-present-cr2-and-error", test_pf_not_present);
     g_test_add_func("/x86/sys/pf/user-write-to-read-only", test_pf_write_protect);
     g_test_add_func("/x86/sys/pf/user-read-of-supervisor-page", test_pf_supervisor_page);

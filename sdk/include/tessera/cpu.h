@@ -87,6 +87,11 @@ typedef enum tes_cpu_boot_mode {
      * rip = entry, regs[] in the order rax, rcx, rdx, rbx, rsp, rbp, rsi,
      * rdi (rsi = boot_params). */
     TES_BOOT_X86_LONG64 = 2,
+    /* ==== ABI 1.7 ==== */
+    /* x86 real mode at entry, as firmware jumps to an ACPI waking vector
+     * (ACPI 6.4, 5.2.10: CS = entry >> 4, IP = entry & 0xf), every other
+     * register as after reset. For host->cpu_start_at (S3 resume). */
+    TES_BOOT_X86_REAL = 3,
 } tes_cpu_boot_mode;
 
 typedef struct tes_cpu_boot {

@@ -388,6 +388,14 @@ struct tes_host {
      * reason reported on dev, when bus_nr is 0 or taken or dev is not on
      * a main root bus. The bus goes with dev. */
     tes_bus *(*pci_expander_bus_new)(tes_device *dev, const char *name, uint8_t bus_nr);
+
+    /* ==== ABI 1.7: ACPI S3 suspend and resume (machine.h) ==== */
+    /* The guest entered S3 (an ACPI PM1_CNT write): the vCPUs stop, the run
+     * state becomes "suspended" and QMP SUSPEND goes out, as QEMU's
+     * qemu_system_suspend_request. Callable from a device callback. QMP
+     * system_wakeup then resets the machine (see tes_machine_ops.wakeup)
+     * and emits WAKEUP. */
+    void (*request_suspend)(void);
 };
 
 #endif

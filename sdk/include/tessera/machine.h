@@ -10,6 +10,8 @@
 
 #include <tessera/types.h>
 
+struct tes_cpu_boot;
+
 /* What the user asked for on the command line. Strings may be NULL. */
 typedef struct tes_machine_config {
     uint32_t size;       /* sizeof(tes_machine_config) */
@@ -56,6 +58,16 @@ typedef struct tes_machine_ops {
      * I % units): 2 on a PIIX IDE channel (pc), 1 on an AHCI port (q35);
      * 0: the board has no IDE. */
     unsigned ide_units_per_bus;
+
+    /* ==== ABI 1.7 (the core checks size) ==== */
+    /* QMP system_wakeup of a machine host->request_suspend put in S3,
+     * called BEFORE the core resets devices and CPUs (RAM stays): the
+     * board's own reset that follows must then leave RAM alone (no kernel
+     * reload). Return true with *boot set (size already set) to start vCPU
+     * 0 in that state once after the reset, in place of its boot state
+     * (x86: TES_BOOT_X86_REAL at the FACS waking vector, as firmware
+     * does). NULL or false: every vCPU takes its boot state. */
+    bool (*wakeup)(tes_device *machine, void *s, struct tes_cpu_boot *boot);
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
@@ -89,7 +101,7 @@ typedef struct tes_topology {
      * (x86) or the distance-map (DT); boards do the same. */
     bool distance_given;
 
-    /* ---- ABI 1.6, continued: device memory (-m slots=,maxmem=) ---- */
+    /* ==== ABI 1.7: device memory (-m slots=,maxmem=) ==== */
     /* -m maxmem= (0: not given, no device memory) and slots=: boards put
      * maxmem - ram_size bytes (plus 1 GiB per slot of alignment room, as
      * QEMU's pc) of device memory for nvdimm/pc-dimm above RAM. */
