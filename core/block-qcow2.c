@@ -516,6 +516,51 @@ qcow2 *qcow2_open(int fd, int fd_buf, const char *path, const qcow2_opts *o, cha
     return open_depth(fd, fd_buf, path, o, 0, errp);
 }
 
+/* The per-image state setup_geometry() allocates. */
+static void geometry_free(qcow2 *q)
+{
+    mc_free(&q->l2c);
+    mc_free(&q->rbc);
+    g_clear_pointer(&q->pending_free, g_array_unref);
+    g_clear_pointer(&q->freed, g_hash_table_destroy);
+    g_clear_pointer(&q->l1, g_free);
+    g_clear_pointer(&q->rt, g_free);
+    g_clear_pointer(&q->cbuf, g_free);
+}
+
+/* The destination of a migration opened the image before the source's
+ * last writes: every table and cached block read then (L1, refcounts,
+ * L2, the end of the file) may be stale. Nothing is dirty here (the
+ * guest has not run on this side), so the caches are dropped and read
+ * again as at open, as QEMU's bdrv_activate() does. */
+int qcow2_invalidate(qcow2 *q, char **errp)
+{
+    hdr h = {0};
+    struct stat st;
+    bool ok;
+
+    g_mutex_lock(&q->lock);
+    ok = fstat(q->fd_buf, &st) == 0 && read_header(q->fd_buf, st.st_size, &h, q->ro, q->path,
+                                                   errp);
+    if (ok && (h.cluster_bits != q->cluster_bits || h.size != q->size)) {
+        core_set_error(errp, "qcow2 '%s': its geometry changed during the migration", q->path);
+        ok = false;
+    }
+    if (ok) {
+        geometry_free(q);
+        q->host_end = st.st_size;
+        setup_geometry(q, &h);
+        ok = load_table(q->fd_buf, q->l1_off, q->l1_size, &q->l1) &&
+             load_table(q->fd_buf, q->rt_off, q->rt_entries, &q->rt);
+        if (!ok) {
+            core_set_error(errp, "qcow2 '%s': cannot read the L1 or refcount table", q->path);
+        }
+    }
+    hdr_clear(&h);
+    g_mutex_unlock(&q->lock);
+    return ok ? 0 : -EIO;
+}
+
 void qcow2_close(qcow2 *q)
 {
     uint64_t v;

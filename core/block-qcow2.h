@@ -44,6 +44,9 @@ uint64_t qcow2_size(qcow2 *q);
 
 /* Write back metadata, clear the dirty bit, close backing files, free. */
 void qcow2_close(qcow2 *q);
+/* Re-read the header and tables, dropping every cached one (the image
+ * changed behind us: an incoming migration); 0 or -EIO with *errp. */
+int qcow2_invalidate(qcow2 *q, char **errp);
 
 /*
  * One request, synchronously (from a pool thread or a set-up path); safe to

@@ -1593,6 +1593,46 @@ void drives_foreach(void (*fn)(tes_drive *d, void *opaque), void *opaque)
     }
 }
 
+/* The end of an outgoing migration (guest stopped, devices drained by
+ * their pre_save): every request done and every image's data and qcow2
+ * metadata on disk before the destination may run, as QEMU's
+ * bdrv_flush_all(). The first failure is returned (the migration fails). */
+int drives_flush_all(char **errp)
+{
+    int first = 0;
+
+    for (guint i = 0; drives && i < drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(drives, i);
+        int ret;
+
+        drive_drain(d);
+        if (!d->has_medium || drive_readonly(d)) {
+            continue;
+        }
+        ret = drive_flush(d);
+        if (ret < 0 && !first) {
+            first = ret;
+            core_set_error(errp, "drive '%s': flushing it failed: %s", d->id, g_strerror(-ret));
+        }
+    }
+    return first;
+}
+
+/* The end of an incoming migration: see qcow2_invalidate(). */
+int drives_invalidate_all(char **errp)
+{
+    for (guint i = 0; drives && i < drives->len; i++) {
+        tes_drive *d = g_ptr_array_index(drives, i);
+        g_autofree char *err = NULL;
+
+        if (d->qc && qcow2_invalidate(d->qc, &err) < 0) {
+            core_set_error(errp, "drive '%s': %s", d->id, err);
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
 /* blockdev-del: closed only when no device holds it. */
 bool drive_del(const char *id, char **errp)
 {

@@ -292,6 +292,10 @@ int drive_pwrite(tes_drive *d, uint64_t off, const void *buf, size_t len);
 int drive_flush(tes_drive *d);
 bool drive_claim(tes_drive *d, const char *devname, char **errp); /* one user each */
 void drives_close_all(void);
+/* Migration's handover: drain and flush every drive (source), re-read
+ * every qcow2 image's metadata (destination). 0 or -errno with *errp. */
+int drives_flush_all(char **errp);
+int drives_invalidate_all(char **errp);
 /* Between begin and end (they nest), ring requests are queued but not
  * submitted; the outermost end submits every drive's batch at once. The
  * memory core brackets I/O-region writes with them, so a doorbell that

@@ -464,6 +464,11 @@ static gpointer in_thread(gpointer opaque)
     core_unlock();
     ret = migration_load(s, &err);
     why = ret ? stream_failure(stream_error(s)) : NULL;
+    if (ret == 0) {
+        core_lock();
+        ret = drives_invalidate_all(&err);
+        core_unlock();
+    }
     /* The end marker was read: a writer still babbling after it (or an
      * exec: command failing once we close) cannot spoil the state. */
     stream_close(s);

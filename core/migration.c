@@ -1270,6 +1270,11 @@ static tes_stream *devices_save(char **errp)
     tes_stream *devs = stream_new_mem();
     save_ctx c = {.s = devs};
 
+    /* Timers due at the stopped clock fire now: their effect (an IRR bit,
+     * a re-armed period) is device state and goes in the stream, whereas
+     * a device's post_load() re-arming from its registers cannot tell an
+     * expired one-shot that fired from one that did not. */
+    timers_run();
     put_u8(devs, SECTION_CLOCK);
     put_u64(devs, (uint64_t)clock_ns());
     devices_foreach(device_section_save, &c);
@@ -1297,6 +1302,13 @@ int migration_save(tes_stream *s, char **errp)
     if (migration_blocked(errp) || !(devs = devices_save(errp))) {
         core_unlock();
         return -ENOTSUP;
+    }
+    /* Before a byte goes out: the destination may start the guest as soon
+     * as it has the stream, on disks that must hold every write. */
+    if (drives_flush_all(errp) < 0) {
+        core_unlock();
+        stream_close(devs);
+        return -EIO;
     }
     ram = ram_list();
     core_unlock();

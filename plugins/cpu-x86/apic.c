@@ -579,7 +579,8 @@ void x86_apic_init_cpu(x86_cpu *c)
     x86_lapic *l = c->lapic;
 
     if (!l) {
-        l = calloc(1, sizeof(*l));
+        l = &c->lapic_mem;
+        memset(l, 0, sizeof(*l));
         l->cpu = c;
         l->timer = H->timer_new(timer_fire, l);
         c->lapic = l;
@@ -594,11 +595,27 @@ void x86_apic_init_cpu(x86_cpu *c)
     l->id = c->apic_id << 24;
 }
 
+bool x86_apic_post_load(x86_cpu *c, uint32_t version)
+{
+    x86_lapic *l = c->lapic;
+
+    if (version < 2) {
+        return true;
+    }
+    /* Divide configuration bits 0, 1 and 3 (SDM 10.5.4); the count was
+     * loaded at a virtual time at or before the stream's clock. */
+    if ((l->timer_divide & ~0xbu) || l->timer_start < 0 || l->timer_start > H->clock_ns()) {
+        return false;
+    }
+    l->cpu = c;
+    timer_arm(l);
+    return true;
+}
+
 void x86_apic_free_cpu(x86_cpu *c)
 {
     if (c->lapic) {
         H->timer_free(c->lapic->timer);
-        free(c->lapic);
         c->lapic = NULL;
     }
 }

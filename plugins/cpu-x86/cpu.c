@@ -303,6 +303,8 @@ _Static_assert(sizeof(int) == 4, "cpl and fpstt migrate as U32");
 /* cc_op grew to 64 bits for the translator; its values (< 64) still
  * migrate as the U32 of state version 1: the low half, little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "cc_op migrates its low half");
+#define LAPIC32(f) {"lapic_" #f, TES_FIELD_U32, offsetof(x86_cpu, lapic_mem.f), 0, 2}
+#define LAPIC_ARR(f, n) {"lapic_" #f, TES_FIELD_U32, offsetof(x86_cpu, lapic_mem.f), (n), 2}
 #define CC_OP_FIELD {"cc_op", TES_FIELD_U32, offsetof(x86_cpu, cc_op), 0, 0}
 
 static const tes_state_field x86_cpu_fields[] = {
@@ -327,6 +329,16 @@ static const tes_state_field x86_cpu_fields[] = {
     TES_FIELD_BYTES(x86_cpu, xmm), F32(mxcsr),
     FB(nmi_pending), FB(inhibit_irq), FB(halted_req), FB(wait_sipi),
     F64(insn_count),
+    /* Version 2: the local APIC. Without it the destination's LAPIC came
+     * up as at reset (timer stopped, software-disabled, IRR and ISR
+     * empty) and a running Linux never took another interrupt. */
+    LAPIC32(id), LAPIC32(tpr), LAPIC32(ldr), LAPIC32(dfr), LAPIC32(svr), LAPIC32(esr),
+    LAPIC32(icr_lo), LAPIC32(icr_hi), LAPIC_ARR(isr, 8), LAPIC_ARR(tmr, 8),
+    LAPIC_ARR(irr, 8), LAPIC_ARR(lvt, 6), LAPIC32(timer_initial), LAPIC32(timer_divide),
+    {"lapic_timer_start", TES_FIELD_I64, offsetof(x86_cpu, lapic_mem.timer_start), 0, 2},
+    {"lapic_extint", TES_FIELD_BOOL, offsetof(x86_cpu, lapic_mem.extint), 0, 2},
+    {"lapic_from_pic", TES_FIELD_BOOL, offsetof(x86_cpu, lapic_mem.from_pic), 0, 2},
+    {"lapic_intr", TES_FIELD_BOOL, offsetof(x86_cpu, lapic_mem.intr), 0, 2},
     TES_FIELD_END,
 };
 
@@ -343,6 +355,11 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
         return -1;
     }
 
+    if (c->lapic && !x86_apic_post_load(c, version)) {
+        H->error(dev, "x86 CPU: LAPIC timer divide 0x%x or timer start %lld in the stream "
+                 "out of range", c->lapic->timer_divide, (long long)c->lapic->timer_start);
+        return -1;
+    }
     c->state_dirty = true;
     c->fault = false;
     c->exc_depth = 0;
@@ -351,7 +368,7 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
 
 static const tes_state_info x86_cpu_state = {
     .size = sizeof(tes_state_info),
-    .version = 1,
+    .version = 2,
     .min_version = 1,
     .fields = x86_cpu_fields,
     .post_load = cpu_post_load,

@@ -117,7 +117,19 @@ typedef struct x86_tlb_entry {
 #define X86_TLB_GLOBAL 1ull /* in pa: a global page (CR4.PGE, PTE.G) */
 _Static_assert(sizeof(x86_tlb_entry) == 32, "translated code indexes 32-byte entries");
 
-struct x86_lapic;
+/* Local APIC state (apic.c); c->lapic. Public so tests and CR8 can read it. */
+typedef struct x86_lapic {
+    struct x86_cpu *cpu;
+    uint32_t id, tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
+    uint32_t isr[8], tmr[8], irr[8];
+    uint32_t lvt[6]; /* timer, thermal, perf, LINT0, LINT1, error (in that order) */
+    uint32_t timer_initial, timer_divide;
+    int64_t timer_start; /* virtual ns when the count was (re)loaded */
+    tes_timer *timer;
+    bool extint;   /* an ExtINT delivered (IOAPIC/IPI): take the 8259's vector */
+    bool from_pic; /* the last x86_apic_pending() result came from the 8259 */
+    bool intr;     /* level of the CPU's INTR input (the 8259's INT) */
+} x86_lapic;
 
 typedef struct x86_cpu {
     tes_cpu *cpu;
@@ -204,6 +216,9 @@ typedef struct x86_cpu {
     uint64_t jit_flags;  /* the key flags of the block running */
     uint64_t jit_scratch; /* a generator global carrying a value over labels */
     struct tes_jit_jc *jc;
+    /* Where c->lapic points once the CPU is realized: inside the CPU so
+     * that its registers migrate in the CPU's field table (state v2). */
+    x86_lapic lapic_mem;
 } x86_cpu;
 
 /* Decoded instruction (decode.c). */
@@ -348,19 +363,6 @@ extern const tes_type_info x86_qemu64_type, x86_max_type;
  * (CPU 0's when NULL); see apic.c for how MSI writes are told apart. */
 extern x86_cpu *x86_current_cpu;
 
-/* Local APIC state (apic.c); c->lapic. Public so tests and CR8 can read it. */
-typedef struct x86_lapic {
-    x86_cpu *cpu;
-    uint32_t id, tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
-    uint32_t isr[8], tmr[8], irr[8];
-    uint32_t lvt[6]; /* timer, thermal, perf, LINT0, LINT1, error (in that order) */
-    uint32_t timer_initial, timer_divide;
-    int64_t timer_start; /* virtual ns when the count was (re)loaded */
-    tes_timer *timer;
-    bool extint;   /* an ExtINT delivered (IOAPIC/IPI): take the 8259's vector */
-    bool from_pic; /* the last x86_apic_pending() result came from the 8259 */
-    bool intr;     /* level of the CPU's INTR input (the 8259's INT) */
-} x86_lapic;
 
 /* x86_apic_pending() returns a vector from the LAPIC's IRR or, for an
  * ExtINT (LINT0 in ExtINT mode on the BSP, an ExtINT message, or the APIC
@@ -374,6 +376,10 @@ enum { APIC_DM_FIXED = 0, APIC_DM_LOWEST = 1, APIC_DM_SMI = 2, APIC_DM_NMI = 4,
 /* CR8 is TPR[7:4] (SDM 10.8.6.1). */
 uint8_t x86_apic_get_tpr(x86_cpu *c);
 void x86_apic_set_tpr(x86_cpu *c, uint8_t tpr);
+/* After a migration load: a version-1 stream had no LAPIC (keep the reset
+ * one); else check what the stream set and re-arm the timer from it.
+ * False when the values are not ones a guest could have produced. */
+bool x86_apic_post_load(x86_cpu *c, uint32_t version);
 /* Free c->lapic (the CPU's unrealize). */
 void x86_apic_free_cpu(x86_cpu *c);
 /* The INTR input rose (cpu.c's set_irq): kicks the BSP. */

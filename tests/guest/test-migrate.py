@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""guest suite: live migration of a busy guest, three times in a row. TAP.
+
+    test-migrate.py ARCH TESSERA [URI-KIND]
+
+ARCH is arm64 (`-M virt`) or amd64 (`-M q35`); URI-KIND is tcp (default),
+unix or exec (stop, migrate to `exec:cat > FILE`, start the destination
+with `-incoming exec:cat FILE`: the issue 17 path).
+The guest writes a fresh random block to its NVMe disk (O_DIRECT) and
+prints the block's md5 as STEP=N, over and over. The host migrates it
+source -> d1 -> d2 -> d3 while it runs, each hop starting when the guest
+has printed two steps on the current machine; each source quits after its
+migration completes. Checked:
+  - every hop completes (query-migrate) and each destination goes on
+    printing (so no state was lost: interrupts, THRE, timers, halted vCPUs);
+  - the steps printed across the four consoles are 1..N, each exactly once
+    and in order (no line lost or repeated at a handover);
+  - the last destination ends the script and exits at the guest's poweroff;
+  - the disk on the host holds every step's block (the sources' writes
+    were flushed before their handover).
+"""
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import guestlib  # noqa: E402
+from tesstest import Qmp, check, tap_report  # noqa: E402
+
+HOPS = 3
+STEPS = 30            # the guest's loop
+HOP_AFTER = 2         # each machine prints this many steps before its hop
+BLOCK = 16 * 4096     # one step's write
+IMAGE_SIZE = 8 << 20
+TIMEOUT = 400         # the meson timeout is 600 s
+
+SCRIPT = """\
+%(insmod)s
+i=0
+while [ ! -b /dev/nvme0n1 ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+n=1
+while [ $n -le %(steps)d ]; do
+    dd if=/dev/urandom of=/tmp/b bs=4096 count=16 2>/dev/null
+    dd if=/tmp/b of=/dev/nvme0n1 bs=4096 seek=$((n * 16)) oflag=direct conv=notrunc \
+2>/dev/null
+    echo "STEP=$n $(md5sum < /tmp/b | cut -d' ' -f1)"
+    sleep 0.3
+    n=$((n + 1))
+done
+echo MIGRATE-DONE
+"""
+
+
+class Vm:
+    """One emulator process with its console collected in a thread."""
+
+    def __init__(self, argv, name):
+        self.name = name
+        self.argv = argv
+        self.console = ""
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.reader = threading.Thread(target=self._read)
+        self.reader.start()
+
+    def _read(self):
+        buf = b""
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            if not chunk:
+                break
+            buf += chunk
+            self.console = buf.decode(errors="replace").replace("\r\n", "\n")
+
+    def wait_text(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.console:
+                return True
+            if self.proc.poll() is not None:
+                self.reader.join()
+                return text in self.console
+            time.sleep(0.05)
+        return False
+
+    def finish(self, timeout):
+        """Exit status, or None after killing it at timeout."""
+        try:
+            st = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            st = None
+        self.reader.join()
+        self.proc.stdin.close()
+        return st
+
+    def tail(self, n=15):
+        return "\n".join(["last console lines of %s:" % self.name]
+                         + self.console.splitlines()[-n:])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def base_argv(emu, arch, parts, initrd, img):
+    disk = ["-drive", "file=%s,if=none,id=d0,format=raw,cache=none" % img,
+            "-device", "nvme,drive=d0,serial=mig17"]
+    if arch == "arm64":
+        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, mem="256M", extra=disk)
+    return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "256M", "-nographic", "-no-reboot",
+             "-kernel", parts["KERNEL"], "-initrd", initrd, "-append",
+             guestlib.AMD64_CMDLINE] + disk)
+
+
+def migrate(src, qmp_path, uri, out):
+    """Migrate src to uri over QMP; the final status, or the error."""
+    q = Qmp(qmp_path, timeout=30)
+    q.negotiate()
+    if uri.startswith("exec:"):
+        q.cmd("stop")
+    r = q.cmd("migrate", {"uri": uri})
+    if "error" in r:
+        return "migrate: %s" % r["error"]
+    deadline = time.monotonic() + 120
+    st = None
+    while time.monotonic() < deadline:
+        st = q.cmd("query-migrate").get("return", {}).get("status")
+        if st in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    out.append(q.cmd("query-migrate").get("return", {}))
+    q.cmd("quit")
+    return st
+
+
+def hop(emu, argv, wd, n, cur, kind, out):
+    """Start destination n, migrate cur to it; returns the destination."""
+    qmp = os.path.join(wd, "qmp%d.sock" % (n + 1))
+    if kind == "tcp":
+        port = free_port()
+        uri_in = uri_out = "tcp:127.0.0.1:%d" % port
+    elif kind == "unix":
+        uri_in = uri_out = "unix:" + os.path.join(wd, "mig%d.sock" % n)
+    else:
+        f = os.path.join(wd, "state%d" % n)
+        uri_out, uri_in = "exec:cat > " + f, "exec:cat " + f
+    dst = None
+    if kind != "exec":
+        dst = Vm(argv + ["-qmp", "unix:%s,server=on,wait=off" % qmp, "-incoming", uri_in],
+                 "d%d" % (n + 1))
+        # the destination listens once its monitor answers
+        Qmp(qmp, timeout=30).sock.close()
+    st = migrate(cur, os.path.join(wd, "qmp%d.sock" % n), uri_out, out)
+    if kind == "exec":
+        dst = Vm(argv + ["-qmp", "unix:%s,server=on,wait=off" % qmp, "-incoming", uri_in],
+                 "d%d" % (n + 1))
+        q = Qmp(qmp, timeout=30)
+        q.negotiate()
+        q.wait_status("paused", 60)
+        q.cmd("cont")
+    return dst, st
+
+
+def steps_of(console):
+    return [(int(m.group(1)), m.group(2)) for m in
+            re.finditer(r"^STEP=(\d+) ([0-9a-f]{32})$", console, re.M)]
+
+
+def wait_steps(vm, n, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(steps_of(vm.console)) >= n:
+            return True
+        if vm.proc.poll() is not None:
+            vm.reader.join()
+            return len(steps_of(vm.console)) >= n
+        time.sleep(0.05)
+    return False
+
+
+def run(arch, emu, kind):
+    wd = guestlib.workdir()
+    parts = guestlib.guest_parts(arch=arch)
+    mods = guestlib.module_files(parts, ["nvme"])
+    script = SCRIPT % {"insmod": guestlib.insmod_script(mods), "steps": STEPS}
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
+    img = os.path.join(wd, "disk.raw")
+    with open(img, "wb") as f:
+        f.truncate(IMAGE_SIZE)
+    argv = base_argv(emu, arch, parts, initrd, img)
+    vms = [Vm(argv + ["-qmp", "unix:%s,server=on,wait=off" % os.path.join(wd, "qmp0.sock")],
+              "source")]
+    stats, ok, t0 = [], True, time.monotonic()
+    for n in range(HOPS):
+        cur = vms[-1]
+        seen = wait_steps(cur, HOP_AFTER, TIMEOUT - (time.monotonic() - t0))
+        check("hop %d: the guest printed %d steps on %s" % (n + 1, HOP_AFTER, cur.name),
+              seen, cur.tail())
+        if not seen:
+            ok = False
+            break
+        dst, st = hop(emu, argv, wd, n, cur, kind, stats)
+        vms.append(dst)
+        src_st = cur.finish(30)
+        check("hop %d: migration %s -> %s completed, the source quit (status %s)"
+              % (n + 1, cur.name, dst.name, src_st), st == "completed" and src_st == 0,
+              "%s %s\n%s\n%s" % (st, stats[-1:], cur.tail(), dst.tail()))
+    last = vms[-1]
+    done = ok and last.wait_text("MIGRATE-DONE", TIMEOUT - (time.monotonic() - t0))
+    st = last.finish(60 if done else 1)
+    for vm in vms:
+        if vm.proc.poll() is None:
+            vm.finish(1)
+    check("the last destination ran the script to its end and exited 0 at the guest's "
+          "poweroff (status %s)" % st, done and st == 0, last.tail())
+    got = [s for vm in vms for s in steps_of(vm.console)]
+    check("steps 1..%d printed once each, in order, across the hops" % STEPS,
+          [n for n, _ in got] == list(range(1, STEPS + 1)),
+          "\n".join("%s: %s" % (vm.name, [n for n, _ in steps_of(vm.console)]) for vm in vms))
+    with open(img, "rb") as f:
+        disk = f.read()
+    bad = [n for n, md5 in got
+           if hashlib.md5(disk[n * BLOCK:(n + 1) * BLOCK]).hexdigest() != md5]
+    check("the host's disk holds every step's block", got and not bad, "bad steps %s" % bad)
+    sys.stderr.write("migrate %s %s: %.1f s, stats %s\n" % (arch, kind, time.monotonic() - t0,
+                                                             stats))
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("arm64", "amd64"):
+        print(__doc__)
+        return 2
+    kind = sys.argv[3] if len(sys.argv) > 3 else "tcp"
+    try:
+        run(sys.argv[1], sys.argv[2], kind)
+    except guestlib.GuestError as e:
+        check("guest parts prepared", False, str(e))
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
