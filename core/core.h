@@ -221,6 +221,13 @@ int as_read(tes_region *as, uint64_t addr, void *buf, uint64_t len);
 int as_write(tes_region *as, uint64_t addr, const void *buf, uint64_t len);
 void *as_ram_ptr(tes_region *as, uint64_t addr, uint64_t *len, bool write);
 void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len);
+/* Live migration (memory.c comment): while on, as_ram_ptr(write) marks the
+ * page dirty and returns it alone. memory_dirty_sync() moves r's dirty
+ * bits into `into` (ORed in; NULL: dropped) and clears them, returns how
+ * many were set, and makes every CPU refill its write entries. Both with
+ * the machine lock held. */
+void memory_dirty_log(bool on);
+uint64_t memory_dirty_sync(tes_region *r, unsigned long *into);
 /* One access of size 1..8 with the region's split/merge/endian rules. */
 int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool write);
 uint64_t memory_generation(void);
@@ -617,6 +624,7 @@ const char *migrate_status(const char **error_desc);
 bool migration_in_progress(void);
 void migrate_cancel(void);                             /* QMP migrate_cancel */
 void migrate_incoming_defer(void);                     /* -incoming defer */
+bool migrate_incoming_listen_early(const char *uri, char **errp); /* -incoming socket */
 /* QMP migrate-incoming: refused unless started with -incoming defer. */
 bool migrate_incoming_deferred(const char *uri, char **errp);
 /* At exit, without the lock: cancel a running migration and wait for it. */

@@ -341,6 +341,10 @@ int main(int argc, char **argv)
         cli_opts_free(&o);
         return 0;
     }
+    if (o.incoming && strcmp(o.incoming, "defer") != 0 &&
+        !migrate_incoming_listen_early(o.incoming, &err)) {
+        die(err, "-incoming: cannot receive the migration stream");
+    }
     fill_machine_config(&o);
     add_topology(&o);
     add_backends(&o);

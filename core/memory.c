@@ -430,6 +430,7 @@ typedef struct ram_watcher {
 } ram_watcher;
 
 static ram_watcher watchers[MAX_WATCHERS];
+static bool dirty_log; /* memory_dirty_log() */
 static unsigned n_watchers;
 
 void memory_ram_write_watch(void (*cb)(void *opaque, const void *host, uint64_t len),
@@ -705,8 +706,52 @@ void *as_ram_ptr(tes_region *as, uint64_t addr, uint64_t *len, bool write)
         *len = 0;
         return NULL;
     }
+    if (write && dirty_log && r->dirty) {
+        /* Migration runs: the page is dirty from now on, and the caller
+         * gets this page only, so that a soft TLB entry stands for one
+         * marked page (see memory_dirty_log). */
+        uint64_t p = off >> PAGE_BITS;
+
+        __atomic_fetch_or(&r->dirty[p / BITS_PER_LONG], 1ul << (p % BITS_PER_LONG),
+                          __ATOMIC_RELAXED);
+        n = MIN(n, (1u << PAGE_BITS) - (off & ((1u << PAGE_BITS) - 1)));
+    }
     *len = n;
     return r->ram + off;
+}
+
+/*
+ * Dirty logging for live migration. CPUs write guest RAM through host
+ * pointers in their soft TLBs, which the core never sees; instead, while
+ * logging is on, as_ram_ptr() for a write marks the page dirty when it
+ * hands the pointer out. Every sync bumps the memory generation, which
+ * CPU plugins check on entry to exec() (always under the machine lock,
+ * as is the sync): no write entry filled before a sync survives it, so
+ * the first write to a page after each sync refills, and marks, again.
+ * Off (no migration), the cost is one test of a global in a TLB miss.
+ * Writes the core makes itself (DMA, as_write) are marked by
+ * mark_dirty() whether logging is on or not.
+ */
+void memory_dirty_log(bool on)
+{
+    dirty_log = on;
+    generation++;
+}
+
+uint64_t memory_dirty_sync(tes_region *r, unsigned long *into)
+{
+    uint64_t pages = (r->size + (1u << PAGE_BITS) - 1) >> PAGE_BITS, n = 0;
+
+    for (uint64_t w = 0; r->dirty && w < (pages + BITS_PER_LONG - 1) / BITS_PER_LONG; w++) {
+        unsigned long v = __atomic_exchange_n(&r->dirty[w], 0, __ATOMIC_RELAXED);
+
+        if (into) {
+            into[w] |= v;
+        }
+        n += __builtin_popcountl(v);
+    }
+    generation++;
+    return n;
 }
 
 void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len)

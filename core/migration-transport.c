@@ -51,7 +51,9 @@ static struct {
     GThread *thread;    /* the migration running, or finished and not joined */
     int cancel[2];      /* pipe: readable once migrate_cancel or exit asks */
     runstate before;    /* outgoing: the guest's state to go back to */
-} mig = {.status = "none", .cancel = {-1, -1}};
+    int early_fd;       /* -incoming tcp:/unix: listening since start-up */
+    char *early_uri;
+} mig = {.status = "none", .cancel = {-1, -1}, .early_fd = -1};
 
 static void status_set(const char *status, const char *error)
 {
@@ -533,7 +535,13 @@ bool migrate_incoming(const char *uri, char **errp)
     if (in_progress(errp)) {
         return false;
     }
-    lfd = listen_uri(uri, &is_socket, errp);
+    if (mig.early_fd >= 0 && strcmp(uri, mig.early_uri) == 0) {
+        lfd = mig.early_fd;
+        is_socket = true;
+        mig.early_fd = -1;
+    } else {
+        lfd = listen_uri(uri, &is_socket, errp);
+    }
     if (is_socket && lfd < 0) {
         return false;
     }
@@ -550,6 +558,27 @@ bool migrate_incoming(const char *uri, char **errp)
         mig.unix_path = g_str_has_prefix(uri, "unix:") ? g_strdup(uri + 5) : NULL;
         fcntl(lfd, F_SETFL, O_NONBLOCK);
         mig.accept_src = g_unix_fd_add(lfd, G_IO_IN, incoming_accept, NULL);
+    }
+    return true;
+}
+
+/* -incoming tcp:/unix: listens before the machine is built (plugins,
+ * images, firmware: seconds on a loaded host), so that a source started
+ * meanwhile connects and waits in the backlog instead of being refused;
+ * migrate_incoming() takes the socket over once the main loop can accept.
+ * Other URIs: nothing to do yet. */
+bool migrate_incoming_listen_early(const char *uri, char **errp)
+{
+    bool is_socket;
+    int lfd = listen_uri(uri, &is_socket, errp);
+
+    if (is_socket && lfd < 0) {
+        return false;
+    }
+    if (lfd >= 0) {
+        mig.early_fd = lfd;
+        g_free(mig.early_uri);
+        mig.early_uri = g_strdup(uri);
     }
     return true;
 }

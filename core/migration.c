@@ -20,8 +20,13 @@
  *     3 DEVICE  string device name (id= or type.N), string type name,
  *               string plugin name, string plugin version, u32 state
  *               version, u64 payload length, payload.
+ *     4 VCPUS   (version 3) u32 vCPU count, then per vCPU a u8: bit 0
+ *               powered (PSCI CPU_ON, SIPI), bit 1 halted (WFI, HLT).
+ *               The core's run state of each vCPU, which no CPU plugin
+ *               saves: without it a destination ran only vCPU 0. A
+ *               version 1 or 2 stream leaves the reset state (vCPU 0 on).
  *     0 END
- *   RAM sections come first, then CLOCK, then one DEVICE section for every
+ *   RAM sections come first, then CLOCK, VCPUS, then one DEVICE section for every
  *   device of the tree (tree order), so the destination can tell a missing
  *   device from a stateless one. Every section may appear once.
  *
@@ -54,7 +59,7 @@
 
 #define STREAM_BUF_SIZE (64 * 1024)
 #define MIG_MAGIC "TESMIG\r\n"
-#define MIG_VERSION 2     /* 2: a digest ends every RAM section */
+#define MIG_VERSION 3     /* 2: a digest ends every RAM section; 3: VCPUS */
 #define MIG_VERSION_MIN 1
 /* Virtual time is never negative; 2^62 ns is 146 years, and keeps every
  * timer deadline computed from it far from overflowing. */
@@ -69,7 +74,11 @@ enum {
     SECTION_RAM = 1,
     SECTION_CLOCK = 2,
     SECTION_DEVICE = 3,
+    SECTION_VCPUS = 4,
 };
+
+#define VCPU_POWERED 1u
+#define VCPU_HALTED 2u
 
 bool core_autostart = true;
 
@@ -1180,6 +1189,7 @@ typedef struct load_ctx {
     tes_stream *s;
     uint32_t version;  /* of the stream format */
     bool clock_seen;
+    bool vcpus_seen;
     GPtrArray *ram;
     GHashTable *devs_seen;
     char *missing; /* first destination device absent from the stream */
@@ -1261,6 +1271,54 @@ static void device_check_seen(tes_device *d, void *opaque)
     }
 }
 
+/* ---- vCPU run state ---- */
+
+static void vcpus_save(tes_stream *s)
+{
+    put_u8(s, SECTION_VCPUS);
+    put_u32(s, cpu_count());
+    for (unsigned i = 0; i < cpu_count(); i++) {
+        tes_cpu *cpu = cpu_by_index(i);
+        put_u8(s, (cpu && cpu->powered ? VCPU_POWERED : 0) |
+                      (cpu && cpu->halted ? VCPU_HALTED : 0));
+    }
+}
+
+static int vcpus_load(load_ctx *c, char **errp)
+{
+    uint32_t n = get_u32(c->s);
+    g_autofree uint8_t *flags = NULL;
+
+    if (stream_error(c->s) || c->vcpus_seen) {
+        core_set_error(errp, stream_error(c->s) ? "migration stream is cut short in the "
+                       "vCPU section" : "migration stream has the vCPU section twice");
+        return stream_error(c->s) ? -EIO : -EINVAL;
+    }
+    if (n != cpu_count()) {
+        core_set_error(errp, "migration stream has %u vCPUs, this machine %u", n, cpu_count());
+        return -EINVAL;
+    }
+    flags = g_malloc(n + 1);
+    if (n && stream_read(c->s, flags, n) < 0) {
+        core_set_error(errp, "migration stream is cut short in the vCPU section");
+        return -EIO;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        tes_cpu *cpu = cpu_by_index(i);
+
+        if (!cpu || (flags[i] & ~(VCPU_POWERED | VCPU_HALTED))) {
+            core_set_error(errp, "migration stream: vCPU %u has unknown run state 0x%x", i,
+                           flags[i]);
+            return -EINVAL;
+        }
+        cpu->powered = flags[i] & VCPU_POWERED;
+        cpu->halted = flags[i] & VCPU_HALTED;
+    }
+    c->vcpus_seen = true;
+    cpu_kick(NULL);
+    return 0;
+}
+
 /* ---- the whole machine ---- */
 
 /* Clock and device sections into a memory stream, under the machine lock:
@@ -1277,6 +1335,7 @@ static tes_stream *devices_save(char **errp)
     timers_run();
     put_u8(devs, SECTION_CLOCK);
     put_u64(devs, (uint64_t)clock_ns());
+    vcpus_save(devs);
     devices_foreach(device_section_save, &c);
     put_u8(devs, SECTION_END);
     if (c.err) {
@@ -1394,10 +1453,16 @@ static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
         return clock_load(c, errp);
     case SECTION_DEVICE:
         return device_section_load(c, errp);
+    case SECTION_VCPUS:
+        if (c->version >= 3) {
+            return vcpus_load(c, errp);
+        }
+        break; /* no such section before version 3 */
     default:
-        core_set_error(errp, "migration stream has an unknown section (tag %u)", tag);
-        return -EINVAL;
+        break;
     }
+    core_set_error(errp, "migration stream has an unknown section (tag %u)", tag);
+    return -EINVAL;
 }
 
 /* Every RAM region and device of this machine had to be in the stream. */

@@ -6,7 +6,8 @@
 ARCH is arm64 (`-M virt`) or amd64 (`-M q35`); URI-KIND is tcp (default),
 unix or exec (stop, migrate to `exec:cat > FILE`, start the destination
 with `-incoming exec:cat FILE`: the issue 17 path).
-The guest writes a fresh random block to its NVMe disk (O_DIRECT) and
+Two vCPUs (the second must run on every destination: its powered state
+moves with the machine). The guest writes a fresh random block to its NVMe disk (O_DIRECT) and
 prints the block's md5 as STEP=N, over and over. The host migrates it
 source -> d1 -> d2 -> d3 while it runs, each hop starting when the guest
 has printed two steps on the current machine; each source quits after its
@@ -57,6 +58,9 @@ echo MIGRATE-DONE
 """
 
 
+ALL = []  # every emulator started: killed at the end whatever happened
+
+
 class Vm:
     """One emulator process with its console collected in a thread."""
 
@@ -66,7 +70,8 @@ class Vm:
         self.console = ""
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
-        self.reader = threading.Thread(target=self._read)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        ALL.append(self)
         self.reader.start()
 
     def _read(self):
@@ -118,8 +123,10 @@ def base_argv(emu, arch, parts, initrd, img):
     disk = ["-drive", "file=%s,if=none,id=d0,format=raw,cache=none" % img,
             "-device", "nvme,drive=d0,serial=mig17"]
     if arch == "arm64":
-        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, mem="256M", extra=disk)
-    return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "256M", "-nographic", "-no-reboot",
+        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, mem="256M",
+                                      extra=disk)
+    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", "2", "-m", "256M", "-nographic",
+             "-no-reboot",
              "-kernel", parts["KERNEL"], "-initrd", initrd, "-append",
              guestlib.AMD64_CMDLINE] + disk)
 
@@ -247,6 +254,13 @@ def main():
         run(sys.argv[1], sys.argv[2], kind)
     except guestlib.GuestError as e:
         check("guest parts prepared", False, str(e))
+    except (OSError, EOFError, ValueError) as e:  # a monitor that went away
+        check("the monitors answered", False, repr(e))
+    finally:
+        for vm in ALL:
+            if vm.proc.poll() is None:
+                vm.proc.kill()
+                vm.proc.wait()
     return tap_report()
 
 

@@ -966,7 +966,7 @@ static void test_incoming_failure_reports_and_requests_exit(void)
     g_assert_true(migrate_incoming(uri, &err));
     wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "failed");
-    g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1..2");
+    g_assert_cmpstr(desc, ==, "migration stream format version 7, this tessera reads 1..3");
     g_assert_true(core_shutdown_requested(&status));
     g_assert_cmpint(status, ==, 1);
 }
