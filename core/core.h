@@ -616,6 +616,11 @@ int migration_save(tes_stream *s, char **errp);
 int migration_load(tes_stream *s, char **errp);
 /* Transports exec:CMD file:PATH fd:N tcp:HOST:PORT unix:PATH. */
 bool migrate_start(const char *uri, char **errp);      /* QMP migrate */
+void migrate_query_stats(void *json_object); /* query-migrate: add "ram" etc. */
+/* migration-ram.c: migrate-set-parameters (downtime-limit ms, max-bandwidth
+ * bytes/s), false with *errp for a bad name or value. */
+bool ram_set_param(const char *name, int64_t v, char **errp);
+int64_t ram_get_param(const char *name);
 bool migrate_incoming(const char *uri, char **errp);   /* -incoming / QMP */
 /* QMP query-migrate: status none|setup|active|cancelling|cancelled|
  * completed|failed, error text. Read and changed under the machine lock. */

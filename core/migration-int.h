@@ -30,4 +30,46 @@ int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **
 tes_stream *transport_open_out(const char *uri, char **errp);
 tes_stream *transport_open_in(const char *uri, char **errp);
 
+/* ---- RAM pre-copy (migration-ram.c) and what it needs of migration.c ---- */
+
+typedef struct ram_entry {
+    tes_region *r;
+    char *id;
+    bool seen; /* load: its section was in the stream */
+} ram_entry;
+
+#define MIG_PAGE 4096u
+
+void mig_put_u8(tes_stream *s, uint8_t v);
+void mig_put_u32(tes_stream *s, uint32_t v);
+void mig_put_u64(tes_stream *s, uint64_t v);
+void mig_put_str(tes_stream *s, const char *str);
+uint64_t mig_get_u64(tes_stream *s);
+uint32_t mig_get_u32(tes_stream *s);
+char *mig_get_str(tes_stream *s);
+GPtrArray *mig_ram_list(void);
+ram_entry *mig_ram_find(GPtrArray *list, const char *id);
+void mig_ram_save_full(tes_stream *s, ram_entry *e);
+uint64_t mig_ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p, size_t len);
+bool mig_stream_cancelled(tes_stream *s);
+uint64_t mig_ram_write_run(tes_stream *s, uint64_t h, uint64_t start, uint32_t count,
+                           const uint8_t *p, size_t len);
+void mig_stream_flush(tes_stream *s);
+void mig_write_header(tes_stream *s);
+int migration_save_tail(tes_stream *s, void (*final_ram)(tes_stream *, void *), void *opaque,
+                        char **errp);
+
+/* RAM_DIRTY section body (the tag read): 0, or -errno with *errp. */
+int ram_dirty_load(tes_stream *s, GPtrArray *list, char **errp);
+
+/* Live migration of s: header and RAM while the guest runs, rounds of
+ * dirty pages until the rest fits the downtime limit; then stop_cb stops
+ * the guest (machine lock held) and the tail goes out. 0 or -errno. */
+int ram_live_save(tes_stream *s, void (*stop_cb)(void), char **errp);
+/* migrate-set-parameters / query-migrate (machine lock held). */
+bool ram_set_param(const char *name, int64_t v, char **errp);
+int64_t ram_get_param(const char *name);
+void ram_stats_json(void *json_object, bool completed); /* JsonObject * */
+void ram_stats_reset(void);
+
 #endif

@@ -34,6 +34,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
+#include "blockdev.h" /* qmp_event_data */
 #include "migration-int.h"
 
 /* Longest wait for the peer without progress, either way; tests shorten
@@ -53,13 +56,33 @@ static struct {
     runstate before;    /* outgoing: the guest's state to go back to */
     int early_fd;       /* -incoming tcp:/unix: listening since start-up */
     char *early_uri;
+    bool outgoing;      /* the last migration was outgoing */
 } mig = {.status = "none", .cancel = {-1, -1}, .early_fd = -1};
 
+/* Every change is a MIGRATION event, QEMU's {"status": ...}. */
 static void status_set(const char *status, const char *error)
 {
+    bool changed = strcmp(mig.status, status) != 0;
+
     mig.status = status;
     g_free(mig.error);
     mig.error = g_strdup(error);
+    if (changed) {
+        JsonObject *o = json_object_new();
+
+        json_object_set_string_member(o, "status", status);
+        core_lock();
+        qmp_event_data("MIGRATION", o);
+        core_unlock();
+    }
+}
+
+/* query-migrate's RAM statistics: on the outgoing side, once it ran. */
+void migrate_query_stats(void *json_object)
+{
+    if (mig.outgoing && strcmp(mig.status, "setup") != 0 && strcmp(mig.status, "none") != 0) {
+        ram_stats_json(json_object, strcmp(mig.status, "completed") == 0);
+    }
 }
 
 const char *migrate_status(const char **error_desc)
@@ -374,6 +397,12 @@ static void out_finish(int ret, int err, char *msg)
     g_free(msg);
 }
 
+/* Pre-copy converged (machine lock held): the stop-and-copy part. */
+static void stop_guest(void)
+{
+    vm_stop(RUN_PAUSED);
+}
+
 static gpointer out_thread(gpointer opaque)
 {
     g_autofree char *uri = opaque;
@@ -388,11 +417,10 @@ static gpointer out_thread(gpointer opaque)
     stream_set_limits(s, mig.cancel[0], timeout_ms());
     core_lock();
     mig.before = runstate_get();
-    vm_stop(RUN_PAUSED);
     status_set("active", NULL);
     core_unlock();
-    ret = migration_save(s, &msg);
-    err = stream_error(s);
+    ret = ram_live_save(s, stop_guest, &msg);
+    err = ret == -ECANCELED ? ret : stream_error(s);
     cret = stream_close(s);
     if (ret == 0 && cret) {
         err = err ? err : cret;
@@ -424,6 +452,7 @@ bool migrate_start(const char *uri, char **errp)
         return false;
     }
     thread_prepare();
+    mig.outgoing = true;
     status_set("setup", NULL);
     mig.before = runstate_get();
     mig.thread = g_thread_new("migrate-out", out_thread, g_strdup(uri));

@@ -25,6 +25,11 @@
  *               The core's run state of each vCPU, which no CPU plugin
  *               saves: without it a destination ran only vCPU 0. A
  *               version 1 or 2 stream leaves the reset state (vCPU 0 on).
+ *     5 RAM_DIRTY  (version 3, live migration) string region id, then runs
+ *               as in RAM (u64 first page, u32 count, bytes; count 0
+ *               ends) and the digest: pages sent again because the guest
+ *               wrote them since; pages in no run are left alone. Only
+ *               after the region's RAM section; any number of times.
  *     0 END
  *   RAM sections come first, then CLOCK, VCPUS, then one DEVICE section for every
  *   device of the tree (tree order), so the destination can tell a missing
@@ -64,7 +69,6 @@
 /* Virtual time is never negative; 2^62 ns is 146 years, and keeps every
  * timer deadline computed from it far from overflowing. */
 #define MAX_CLOCK_NS (INT64_C(1) << 62)
-#define MIG_PAGE 4096u
 #define MAX_STRING 4096u
 #define MAX_PAYLOAD (1ull << 31) /* no device section is 2 GiB */
 #define BLOB_CHUNK (1u << 20)   /* get_blob() grows by this much as bytes arrive */
@@ -75,7 +79,15 @@ enum {
     SECTION_CLOCK = 2,
     SECTION_DEVICE = 3,
     SECTION_VCPUS = 4,
+    SECTION_RAM_DIRTY = 5,
 };
+
+/* ---- for migration-ram.c (migration-int.h) ---- */
+
+void mig_put_u8(tes_stream *s, uint8_t v);
+void mig_put_u32(tes_stream *s, uint32_t v);
+void mig_put_u64(tes_stream *s, uint64_t v);
+void mig_put_str(tes_stream *s, const char *str);
 
 #define VCPU_POWERED 1u
 #define VCPU_HALTED 2u
@@ -923,11 +935,6 @@ bool migration_blocked(char **errp)
 
 /* ---- RAM ---- */
 
-typedef struct ram_entry {
-    tes_region *r;
-    char *id;
-    bool seen; /* load: its section was in the stream */
-} ram_entry;
 
 static void ram_collect(tes_region *r, void *opaque)
 {
@@ -988,20 +995,50 @@ static uint64_t digest_mix(uint64_t h, uint64_t v)
     return h * 0xc2b2ae3d27d4eb4full;
 }
 
-static uint64_t ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p,
-                           size_t len)
+static uint64_t digest_bytes(uint64_t h, const uint8_t *p, size_t len)
 {
     uint64_t w;
     size_t i = 0;
 
-    h = digest_mix(h, start);
-    h = digest_mix(h, count);
     for (; i + 8 <= len; i += 8) {
         memcpy(&w, p + i, 8);
         h = digest_mix(h, w);
     }
     for (; i < len; i++) {
         h = digest_mix(h, p[i]);
+    }
+    return h;
+}
+
+static uint64_t ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p,
+                           size_t len)
+{
+    h = digest_mix(h, start);
+    h = digest_mix(h, count);
+    return digest_bytes(h, p, len);
+}
+
+/* Write a run of guest RAM and return the digest of what was written: the
+ * guest may be running (live migration) and change the pages meanwhile, so
+ * each chunk is copied once and both written and digested from the copy.
+ * Chunks are multiples of 8 bytes but the last: the same digest as
+ * ram_digest() over the whole run. */
+uint64_t mig_ram_write_run(tes_stream *s, uint64_t h, uint64_t start, uint32_t count,
+                           const uint8_t *p, size_t len)
+{
+    static __thread uint8_t bounce[64 * 1024];
+
+    h = digest_mix(h, start);
+    h = digest_mix(h, count);
+    put_u64(s, start);
+    put_u32(s, count);
+    for (size_t done = 0; done < len && !stream_error(s);) {
+        size_t n = MIN(sizeof(bounce), len - done);
+
+        memcpy(bounce, p + done, n);
+        stream_write(s, bounce, n);
+        h = digest_bytes(h, bounce, n);
+        done += n;
     }
     return h;
 }
@@ -1029,10 +1066,7 @@ static void ram_save_region(tes_stream *s, ram_entry *e)
             p++;
         }
         len = MIN(p * MIG_PAGE, size) - start * MIG_PAGE;
-        put_u64(s, start);
-        put_u32(s, p - start);
-        stream_write(s, ram + start * MIG_PAGE, len);
-        digest = ram_digest(digest, start, p - start, ram + start * MIG_PAGE, len);
+        digest = mig_ram_write_run(s, digest, start, p - start, ram + start * MIG_PAGE, len);
     }
     put_u64(s, 0);
     put_u32(s, 0); /* end of runs */
@@ -1440,6 +1474,9 @@ static int section_load(load_ctx *c, uint8_t tag, char **errp)
     if (tag == SECTION_RAM) {
         return ram_load_section(c->s, c->ram, c->version, errp);
     }
+    if (tag == SECTION_RAM_DIRTY && c->version >= 3) {
+        return ram_dirty_load(c->s, c->ram, errp);
+    }
     core_lock();
     ret = section_load_locked(c, tag, errp);
     core_unlock();
@@ -1512,4 +1549,111 @@ int migration_load(tes_stream *s, char **errp)
     g_ptr_array_unref(c.ram);
     g_hash_table_destroy(c.devs_seen);
     return ret;
+}
+
+/* ---- helpers for migration-ram.c ---- */
+
+void mig_put_u8(tes_stream *s, uint8_t v)
+{
+    put_u8(s, v);
+}
+
+void mig_put_u32(tes_stream *s, uint32_t v)
+{
+    put_u32(s, v);
+}
+
+void mig_put_u64(tes_stream *s, uint64_t v)
+{
+    put_u64(s, v);
+}
+
+void mig_put_str(tes_stream *s, const char *str)
+{
+    put_str(s, str);
+}
+
+uint64_t mig_get_u64(tes_stream *s)
+{
+    return get_u64(s);
+}
+
+uint32_t mig_get_u32(tes_stream *s)
+{
+    return get_u32(s);
+}
+
+char *mig_get_str(tes_stream *s)
+{
+    return get_str(s);
+}
+
+GPtrArray *mig_ram_list(void)
+{
+    return ram_list();
+}
+
+ram_entry *mig_ram_find(GPtrArray *list, const char *id)
+{
+    return ram_find(list, id);
+}
+
+void mig_ram_save_full(tes_stream *s, ram_entry *e)
+{
+    ram_save_region(s, e);
+}
+
+uint64_t mig_ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p, size_t len)
+{
+    return ram_digest(h, start, count, p, len);
+}
+
+bool mig_stream_cancelled(tes_stream *s)
+{
+    return stream_cancelled(s);
+}
+
+void mig_stream_flush(tes_stream *s)
+{
+    stream_flush(s);
+}
+
+void mig_write_header(tes_stream *s)
+{
+    stream_write(s, MIG_MAGIC, 8);
+    put_u32(s, MIG_VERSION);
+}
+
+/* The tail of a live migration, the guest stopped: devices (their
+ * pre_save drains the DMA that dirties RAM), disks flushed, then the
+ * pages dirtied since the last round, then the device sections. */
+int migration_save_tail(tes_stream *s, void (*final_ram)(tes_stream *, void *), void *opaque,
+                        char **errp)
+{
+    tes_stream *devs;
+    const void *data;
+    size_t len;
+
+    core_lock();
+    if (migration_blocked(errp) || !(devs = devices_save(errp))) {
+        core_unlock();
+        return -ENOTSUP;
+    }
+    if (drives_flush_all(errp) < 0) {
+        core_unlock();
+        stream_close(devs);
+        return -EIO;
+    }
+    core_unlock();
+    final_ram(s, opaque);
+    data = stream_mem_data(devs, &len);
+    stream_write(s, data, len);
+    stream_close(devs);
+    stream_flush(s);
+    if (stream_error(s)) {
+        core_set_error(errp, "writing the migration stream failed: %s",
+                       g_strerror(-stream_error(s)));
+        return stream_error(s);
+    }
+    return 0;
 }

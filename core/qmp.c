@@ -501,6 +501,44 @@ static JsonNode *cmd_query_migrate(JsonObject *args, qmp_client *c, char **err)
     if (desc) {
         json_object_set_string_member(o, "error-desc", desc);
     }
+    migrate_query_stats(o);
+    return obj_node(o);
+}
+
+/* QEMU's migrate-set-parameters: downtime-limit (ms), max-bandwidth
+ * (bytes/s); all are checked before any is set. */
+static JsonNode *cmd_migrate_set_parameters(JsonObject *args, qmp_client *c, char **err)
+{
+    static const char *const names[] = {"downtime-limit", "max-bandwidth"};
+    GList *members = args ? json_object_get_members(args) : NULL;
+    int64_t old[2] = {ram_get_param(names[0]), ram_get_param(names[1])};
+    bool ok = true;
+
+    for (GList *m = members; m && ok; m = m->next) {
+        JsonNode *n = json_object_get_member(args, m->data);
+
+        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64) {
+            core_set_error(err, "Parameter '%s' expects an integer", (char *)m->data);
+            ok = false;
+        } else {
+            ok = ram_set_param(m->data, json_node_get_int(n), err);
+        }
+    }
+    g_list_free(members);
+    if (!ok) {
+        ram_set_param(names[0], old[0], NULL);
+        ram_set_param(names[1], old[1], NULL);
+        return NULL;
+    }
+    return empty_return();
+}
+
+static JsonNode *cmd_query_migrate_parameters(JsonObject *args, qmp_client *c, char **err)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_int_member(o, "downtime-limit", ram_get_param("downtime-limit"));
+    json_object_set_int_member(o, "max-bandwidth", ram_get_param("max-bandwidth"));
     return obj_node(o);
 }
 
@@ -832,6 +870,8 @@ static const qmp_cmd commands[] = {
     {"migrate-incoming", cmd_migrate_incoming},
     {"migrate_cancel", cmd_migrate_cancel},
     {"query-migrate", cmd_query_migrate},
+    {"migrate-set-parameters", cmd_migrate_set_parameters},
+    {"query-migrate-parameters", cmd_query_migrate_parameters},
     {"blockdev-add", cmd_blockdev_add},
     {"blockdev-del", cmd_blockdev_del},
     {"query-block", cmd_query_block},

@@ -1,0 +1,392 @@
+/*
+ * tessera core: live migration of RAM (pre-copy), as QEMU's RAM migration.
+ *
+ * The guest runs while its RAM goes out: first every region whole (the
+ * RAM sections of migration.c, zero pages skipped), with dirty logging on
+ * (memory.c: DMA and the core's own writes mark pages, and a CPU marks
+ * the page it fills a soft TLB write entry for). Then rounds: the dirty
+ * bits are taken (memory_dirty_sync, under the machine lock) and those
+ * pages sent again as RAM_DIRTY sections. When what is left would go out
+ * within downtime-limit at the bandwidth the last round reached, or after
+ * MAX_ROUNDS (a guest that dirties faster than the link carries never
+ * converges; QEMU would iterate on, we stop and copy), the guest stops and
+ * migration_save_tail() sends the last dirty pages and the devices.
+ * max-bandwidth caps the rate of the whole stream (QEMU's default, 128
+ * MiB/s), downtime-limit is QEMU's (300 ms).
+ *
+ * Statistics for query-migrate's "ram" member are kept under stats_lock
+ * (the monitor reads them while the migration thread writes).
+ */
+#include <errno.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "migration-int.h"
+
+#define MAX_ROUNDS 30
+#define BITS (8 * sizeof(unsigned long))
+
+static struct {
+    int64_t downtime_limit_ms;
+    int64_t max_bandwidth; /* bytes per second */
+} params = {300, 128 << 20};
+
+typedef struct ram_stats {
+    uint64_t transferred, total, remaining, duplicate, normal, dirty_sync_count;
+    uint64_t dirty_pages_rate; /* pages per second in the last round */
+    double mbps;
+    int64_t expected_downtime_ms, downtime_ms, total_time_ms, setup_time_ms;
+} ram_stats;
+
+static GMutex stats_lock;
+static ram_stats stats;
+
+/* One live migration's state. */
+typedef struct live {
+    tes_stream *s;
+    GPtrArray *ram;        /* ram_entry */
+    unsigned long **bits;  /* per region: pages to send */
+    int64_t t0, stop_ns;   /* g_get_monotonic_time() µs */
+    int64_t rate_t0;       /* start of the rate-limit window (µs) */
+    uint64_t rate_bytes;   /* bytes in it */
+    uint64_t sent;         /* bytes so far */
+} live;
+
+static uint64_t region_pages(ram_entry *e)
+{
+    return (region_size(e->r) + MIG_PAGE - 1) / MIG_PAGE;
+}
+
+/* Sleep as long as the stream is ahead of max-bandwidth. */
+static void rate_limit(live *l, uint64_t bytes)
+{
+    int64_t now = g_get_monotonic_time(), due;
+
+    l->sent += bytes;
+    l->rate_bytes += bytes;
+    g_mutex_lock(&stats_lock);
+    stats.transferred = l->sent;
+    g_mutex_unlock(&stats_lock);
+    if (params.max_bandwidth <= 0) {
+        return;
+    }
+    due = l->rate_t0 + (int64_t)(l->rate_bytes * 1000000.0 / params.max_bandwidth);
+    if (due > now && !mig_stream_cancelled(l->s)) {
+        g_usleep(MIN(due - now, 100000));
+    }
+    if (now - l->rate_t0 > 1000000) {
+        l->rate_t0 = now; /* a fresh window each second */
+        l->rate_bytes = 0;
+    }
+}
+
+static bool bit_test(const unsigned long *b, uint64_t p)
+{
+    return (b[p / BITS] >> (p % BITS)) & 1;
+}
+
+/* The dirty pages of one region as a RAM_DIRTY section; clears them. */
+static void send_dirty_region(live *l, unsigned idx)
+{
+    ram_entry *e = g_ptr_array_index(l->ram, idx);
+    unsigned long *b = l->bits[idx];
+    uint64_t npages = region_pages(e), size = region_size(e->r), digest = 0;
+    const uint8_t *ram = region_ram_ptr(e->r);
+
+    mig_put_u8(l->s, 5); /* SECTION_RAM_DIRTY */
+    mig_put_str(l->s, e->id);
+    for (uint64_t p = 0; p < npages && ram && !stream_error(l->s);) {
+        uint64_t start, len;
+
+        if (!bit_test(b, p)) {
+            p++;
+            continue;
+        }
+        for (start = p; p < npages && p - start < 256 && bit_test(b, p); p++) {
+        }
+        len = MIN(p * MIG_PAGE, size) - start * MIG_PAGE;
+        digest = mig_ram_write_run(l->s, digest, start, p - start, ram + start * MIG_PAGE, len);
+        rate_limit(l, len + 12);
+    }
+    mig_put_u64(l->s, 0);
+    mig_put_u32(l->s, 0);
+    mig_put_u64(l->s, digest);
+    memset(b, 0, (npages + BITS - 1) / BITS * sizeof(unsigned long));
+}
+
+/* Take the dirty bits (machine lock); returns the dirty page count. */
+static uint64_t sync_dirty(live *l)
+{
+    uint64_t n = 0;
+
+    core_lock();
+    for (guint i = 0; i < l->ram->len; i++) {
+        ram_entry *e = g_ptr_array_index(l->ram, i);
+        n += memory_dirty_sync(e->r, l->bits[i]);
+    }
+    core_unlock();
+    /* Pages dirty in an earlier round and not sent yet are in the bits
+     * too: count what will go out. */
+    n = 0;
+    for (guint i = 0; i < l->ram->len; i++) {
+        ram_entry *e = g_ptr_array_index(l->ram, i);
+        for (uint64_t w = 0; w < (region_pages(e) + BITS - 1) / BITS; w++) {
+            n += __builtin_popcountl(l->bits[i][w]);
+        }
+    }
+    g_mutex_lock(&stats_lock);
+    stats.dirty_sync_count++;
+    stats.remaining = n * MIG_PAGE;
+    g_mutex_unlock(&stats_lock);
+    return n;
+}
+
+static void send_all_dirty(live *l)
+{
+    for (guint i = 0; i < l->ram->len && !stream_error(l->s); i++) {
+        send_dirty_region(l, i);
+    }
+}
+
+static void final_ram(tes_stream *s, void *opaque)
+{
+    live *l = opaque;
+
+    sync_dirty(l);
+    send_all_dirty(l);
+}
+
+static void live_begin(live *l)
+{
+    uint64_t total = 0;
+
+    core_lock();
+    l->ram = mig_ram_list();
+    l->bits = g_new0(unsigned long *, l->ram->len);
+    for (guint i = 0; i < l->ram->len; i++) {
+        ram_entry *e = g_ptr_array_index(l->ram, i);
+        l->bits[i] = g_new0(unsigned long, (region_pages(e) + BITS - 1) / BITS + 1);
+        memory_dirty_sync(e->r, NULL); /* what DMA marked before counts as sent */
+        total += region_size(e->r);
+    }
+    memory_dirty_log(true);
+    core_unlock();
+    g_mutex_lock(&stats_lock);
+    stats.total = total;
+    stats.setup_time_ms = (g_get_monotonic_time() - l->t0) / 1000;
+    g_mutex_unlock(&stats_lock);
+}
+
+static void live_end(live *l)
+{
+    core_lock();
+    memory_dirty_log(false);
+    core_unlock();
+    for (guint i = 0; l->ram && i < l->ram->len; i++) {
+        g_free(l->bits[i]);
+    }
+    g_free(l->bits);
+    if (l->ram) {
+        g_ptr_array_unref(l->ram);
+    }
+}
+
+/* The first pass: every region whole, while the guest runs. */
+static void send_full(live *l)
+{
+    for (guint i = 0; i < l->ram->len && !stream_error(l->s); i++) {
+        ram_entry *e = g_ptr_array_index(l->ram, i);
+        const uint8_t *ram = region_ram_ptr(e->r);
+        uint64_t nonzero = 0;
+
+        for (uint64_t p = 0; ram && p < region_pages(e); p++) {
+            const uint8_t *pg = ram + p * MIG_PAGE;
+            nonzero += pg[0] || memcmp(pg, pg + 1, MIN(MIG_PAGE, region_size(e->r) -
+                                                             p * MIG_PAGE) - 1);
+        }
+        mig_ram_save_full(l->s, e);
+        g_mutex_lock(&stats_lock);
+        stats.normal += nonzero;
+        stats.duplicate += region_pages(e) - nonzero;
+        g_mutex_unlock(&stats_lock);
+        rate_limit(l, nonzero * MIG_PAGE);
+    }
+}
+
+/* Rounds until the dirty rest fits the downtime limit. */
+static void rounds(live *l)
+{
+    for (unsigned r = 0; r < MAX_ROUNDS && !stream_error(l->s); r++) {
+        int64_t t = g_get_monotonic_time();
+        uint64_t sent0 = l->sent, n = sync_dirty(l);
+        double bw; /* bytes per second the last round reached */
+        int64_t expect;
+
+        if (mig_stream_cancelled(l->s)) {
+            return;
+        }
+        send_all_dirty(l);
+        mig_stream_flush(l->s);
+        t = MAX(g_get_monotonic_time() - t, 1);
+        bw = (l->sent - sent0) * 1e6 / t;
+        if (params.max_bandwidth > 0) {
+            bw = MIN(bw, params.max_bandwidth);
+        }
+        n = sync_dirty(l);
+        expect = bw > 0 ? (int64_t)(n * MIG_PAGE * 1000.0 / bw) : 0;
+        g_mutex_lock(&stats_lock);
+        stats.normal += n;
+        stats.dirty_pages_rate = (uint64_t)(n * 1e6 / t);
+        stats.mbps = bw * 8 / 1e6;
+        stats.expected_downtime_ms = expect;
+        g_mutex_unlock(&stats_lock);
+        if (expect <= params.downtime_limit_ms) {
+            return;
+        }
+    }
+}
+
+int ram_live_save(tes_stream *s, void (*stop_cb)(void), char **errp)
+{
+    live l = {.s = s, .t0 = g_get_monotonic_time()};
+    int ret;
+
+    l.rate_t0 = l.t0;
+    ram_stats_reset();
+    live_begin(&l);
+    mig_write_header(s);
+    send_full(&l);
+    rounds(&l);
+    if (stream_error(s) || mig_stream_cancelled(s)) {
+        live_end(&l);
+        core_set_error(errp, "writing the migration stream failed: %s",
+                       g_strerror(stream_error(s) ? -stream_error(s) : ECANCELED));
+        return stream_error(s) ? stream_error(s) : -ECANCELED;
+    }
+    core_lock();
+    stop_cb();
+    core_unlock();
+    l.stop_ns = g_get_monotonic_time();
+    ret = migration_save_tail(s, final_ram, &l, errp);
+    g_mutex_lock(&stats_lock);
+    stats.downtime_ms = (g_get_monotonic_time() - l.stop_ns) / 1000;
+    stats.total_time_ms = (g_get_monotonic_time() - l.t0) / 1000;
+    stats.remaining = 0;
+    g_mutex_unlock(&stats_lock);
+    live_end(&l);
+    return ret;
+}
+
+/* ---- the destination ---- */
+
+int ram_dirty_load(tes_stream *s, GPtrArray *list, char **errp)
+{
+    g_autofree char *id = mig_get_str(s);
+    ram_entry *e = id ? mig_ram_find(list, id) : NULL;
+    uint64_t npages, size, next = 0, digest = 0;
+    uint8_t *ram;
+
+    if (!e || !e->seen) {
+        core_set_error(errp, "migration stream has dirty pages of RAM region '%s' %s",
+                       e ? e->id : "?", e ? "before the region" : "that this machine lacks");
+        return -EINVAL;
+    }
+    size = region_size(e->r);
+    npages = (size + MIG_PAGE - 1) / MIG_PAGE;
+    ram = region_ram_ptr(e->r);
+    for (;;) {
+        uint64_t start = mig_get_u64(s), len;
+        uint32_t count = mig_get_u32(s);
+
+        if (stream_error(s) || count == 0) {
+            break;
+        }
+        if (start < next || start > npages || count > npages - start) {
+            core_set_error(errp, "RAM region '%s': dirty pages %" G_GUINT64_FORMAT "+%u are out "
+                           "of order or beyond its end", e->id, start, count);
+            return -EINVAL;
+        }
+        next = start + count;
+        len = MIN(next * MIG_PAGE, size) - start * MIG_PAGE;
+        if (stream_read(s, ram + start * MIG_PAGE, len) == 0) {
+            digest = mig_ram_digest(digest, start, count, ram + start * MIG_PAGE, len);
+        }
+    }
+    if (!stream_error(s) && mig_get_u64(s) != digest && !stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': its dirty pages do not match the stream's "
+                       "digest", e->id);
+        return -EINVAL;
+    }
+    if (stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': the stream is cut short", e->id);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* ---- parameters and statistics ---- */
+
+bool ram_set_param(const char *name, int64_t v, char **errp)
+{
+    if (strcmp(name, "downtime-limit") == 0) {
+        if (v < 0 || v > 2000000) {
+            core_set_error(errp, "Parameter 'downtime_limit' expects an integer in the range of "
+                           "0 to 2000000 milliseconds");
+            return false;
+        }
+        params.downtime_limit_ms = v;
+        return true;
+    }
+    if (strcmp(name, "max-bandwidth") == 0) {
+        if (v < 0) {
+            core_set_error(errp, "Parameter 'max_bandwidth' expects a non-negative integer "
+                           "(bytes per second)");
+            return false;
+        }
+        params.max_bandwidth = v;
+        return true;
+    }
+    core_set_error(errp, "Parameter '%s' is unexpected", name);
+    return false;
+}
+
+int64_t ram_get_param(const char *name)
+{
+    return strcmp(name, "downtime-limit") == 0 ? params.downtime_limit_ms
+                                               : params.max_bandwidth;
+}
+
+void ram_stats_reset(void)
+{
+    g_mutex_lock(&stats_lock);
+    memset(&stats, 0, sizeof(stats));
+    g_mutex_unlock(&stats_lock);
+}
+
+void ram_stats_json(void *json_object, bool completed)
+{
+    JsonObject *o = json_object, *ram = json_object_new();
+    ram_stats st;
+
+    g_mutex_lock(&stats_lock);
+    st = stats;
+    g_mutex_unlock(&stats_lock);
+    json_object_set_int_member(ram, "transferred", st.transferred);
+    json_object_set_int_member(ram, "remaining", st.remaining);
+    json_object_set_int_member(ram, "total", st.total);
+    json_object_set_int_member(ram, "duplicate", st.duplicate);
+    json_object_set_int_member(ram, "normal", st.normal);
+    json_object_set_int_member(ram, "normal-bytes", st.normal * MIG_PAGE);
+    json_object_set_int_member(ram, "dirty-pages-rate", st.dirty_pages_rate);
+    json_object_set_double_member(ram, "mbps", st.mbps);
+    json_object_set_int_member(ram, "dirty-sync-count", st.dirty_sync_count);
+    json_object_set_int_member(ram, "page-size", MIG_PAGE);
+    json_object_set_object_member(o, "ram", ram);
+    json_object_set_int_member(o, "setup-time", st.setup_time_ms);
+    if (completed) {
+        json_object_set_int_member(o, "total-time", st.total_time_ms);
+        json_object_set_int_member(o, "downtime", st.downtime_ms);
+    } else {
+        json_object_set_int_member(o, "expected-downtime", st.expected_downtime_ms);
+    }
+}
