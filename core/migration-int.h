@@ -47,7 +47,10 @@ void mig_put_str(tes_stream *s, const char *str);
 uint64_t mig_get_u64(tes_stream *s);
 uint32_t mig_get_u32(tes_stream *s);
 char *mig_get_str(tes_stream *s);
+char *mig_printable(const char *str);  /* escaped for messages */
+/* RAM regions with their stream ids (ram_entry), and their RAM sections. */
 GPtrArray *mig_ram_list(void);
+int mig_ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char **errp);
 ram_entry *mig_ram_find(GPtrArray *list, const char *id);
 void mig_ram_save_full(tes_stream *s, ram_entry *e);
 uint64_t mig_ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p, size_t len);

@@ -23,6 +23,258 @@
 
 #include "migration-int.h"
 
+/* ---- RAM regions, their stream ids and RAM sections (stop-and-copy) ---- */
+
+
+
+static void ram_collect(tes_region *r, void *opaque)
+{
+    ram_entry *e = g_new0(ram_entry, 1);
+
+    e->r = r;
+    g_ptr_array_add(opaque, e);
+}
+
+static void ram_entry_free(gpointer p)
+{
+    ram_entry *e = p;
+
+    g_free(e->id);
+    g_free(e);
+}
+
+/* RAM regions with their stream ids: the name, or owner/name when the
+ * name alone is ambiguous. Same machine configuration, same ids. */
+GPtrArray *mig_ram_list(void)
+{
+    GPtrArray *list = g_ptr_array_new_with_free_func(ram_entry_free);
+
+    memory_foreach_ram(ram_collect, list);
+    for (guint i = 0; i < list->len; i++) {
+        ram_entry *e = g_ptr_array_index(list, i);
+        unsigned same = 0;
+
+        for (guint j = 0; j < list->len; j++) {
+            ram_entry *o = g_ptr_array_index(list, j);
+            same += strcmp(o->r->name, e->r->name) == 0;
+        }
+        e->id = same > 1 && e->r->owner
+                    ? g_strdup_printf("%s/%s", e->r->owner->name, e->r->name)
+                    : g_strdup(e->r->name);
+    }
+    return list;
+}
+
+static bool is_zero(const uint8_t *p, size_t len)
+{
+    /* p[0] == 0 and each byte equals the next: all zero. */
+    return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+static size_t page_len(uint64_t size, uint64_t page)
+{
+    return MIN(MIG_PAGE, size - page * MIG_PAGE);
+}
+
+/* Digest of a region's runs: page numbers and bytes, 8 at a time (a
+ * multiply-rotate round as in xxHash; corruption, not attacks, is what it
+ * catches: a crafted stream still meets the range checks). */
+static uint64_t digest_mix(uint64_t h, uint64_t v)
+{
+    h ^= v * 0x9e3779b185ebca87ull;
+    h = (h << 31) | (h >> 33);
+    return h * 0xc2b2ae3d27d4eb4full;
+}
+
+static uint64_t digest_bytes(uint64_t h, const uint8_t *p, size_t len)
+{
+    uint64_t w;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = digest_mix(h, w);
+    }
+    for (; i < len; i++) {
+        h = digest_mix(h, p[i]);
+    }
+    return h;
+}
+
+static uint64_t ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p,
+                           size_t len)
+{
+    h = digest_mix(h, start);
+    h = digest_mix(h, count);
+    return digest_bytes(h, p, len);
+}
+
+/* Write a run of guest RAM and return the digest of what was written: the
+ * guest may be running (live migration) and change the pages meanwhile, so
+ * each chunk is copied once and both written and digested from the copy.
+ * Chunks are multiples of 8 bytes but the last: the same digest as
+ * ram_digest() over the whole run. */
+uint64_t mig_ram_write_run(tes_stream *s, uint64_t h, uint64_t start, uint32_t count,
+                           const uint8_t *p, size_t len)
+{
+    static __thread uint8_t bounce[64 * 1024];
+
+    h = digest_mix(h, start);
+    h = digest_mix(h, count);
+    mig_put_u64(s, start);
+    mig_put_u32(s, count);
+    for (size_t done = 0; done < len && !stream_error(s);) {
+        size_t n = MIN(sizeof(bounce), len - done);
+
+        memcpy(bounce, p + done, n);
+        stream_write(s, bounce, n);
+        h = digest_bytes(h, bounce, n);
+        done += n;
+    }
+    return h;
+}
+
+void mig_ram_save_full(tes_stream *s, ram_entry *e)
+{
+    uint64_t size = region_size(e->r);
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, digest = 0;
+    const uint8_t *ram = region_ram_ptr(e->r);
+
+    mig_put_u8(s, 1 /* SECTION_RAM */);
+    mig_put_str(s, e->id);
+    mig_put_u64(s, size);
+    mig_put_u32(s, MIG_PAGE);
+    for (uint64_t p = 0; p < npages && ram && !stream_error(s);) {
+        uint64_t start;
+        size_t len;
+
+        if (is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
+            p++;
+            continue;
+        }
+        for (start = p; p < npages && p - start < UINT32_MAX &&
+                        !is_zero(ram + p * MIG_PAGE, page_len(size, p));) {
+            p++;
+        }
+        len = MIN(p * MIG_PAGE, size) - start * MIG_PAGE;
+        digest = mig_ram_write_run(s, digest, start, p - start, ram + start * MIG_PAGE, len);
+    }
+    mig_put_u64(s, 0);
+    mig_put_u32(s, 0); /* end of runs */
+    mig_put_u64(s, digest);
+}
+
+/* "256M", "64K", or bytes when not a round size. */
+static char *size_str(uint64_t size)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+
+    while (u < 3 && size >= 1024 && size % 1024 == 0) {
+        size /= 1024;
+        u++;
+    }
+    return u < 0 ? g_strdup_printf("%" G_GUINT64_FORMAT " bytes", size)
+                 : g_strdup_printf("%" G_GUINT64_FORMAT "%c", size, units[u]);
+}
+
+/* Zero pages [from, to) that are not zero already: untouched guest RAM
+ * stays unallocated on the destination. */
+static void ram_zero_pages(uint8_t *ram, uint64_t size, uint64_t from, uint64_t to)
+{
+    for (uint64_t p = from; p < to; p++) {
+        if (!is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
+            memset(ram + p * MIG_PAGE, 0, page_len(size, p));
+        }
+    }
+}
+
+ram_entry *mig_ram_find(GPtrArray *list, const char *id)
+{
+    for (guint i = 0; i < list->len; i++) {
+        ram_entry *e = g_ptr_array_index(list, i);
+        if (strcmp(e->id, id) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, uint32_t version,
+                         char **errp)
+{
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0, digest = 0;
+    uint8_t *ram = region_ram_ptr(e->r);
+
+    for (;;) {
+        uint64_t start = mig_get_u64(s);
+        uint32_t count = mig_get_u32(s);
+        size_t len;
+
+        if (stream_error(s) || count == 0) {
+            break;
+        }
+        if (start < next || start > npages || count > npages - start) {
+            core_set_error(errp, "RAM region '%s': pages %" G_GUINT64_FORMAT "+%u in the "
+                           "stream are out of order or beyond its end", e->id, start, count);
+            return -EINVAL;
+        }
+        ram_zero_pages(ram, size, next, start);
+        next = start + count;
+        len = MIN(next * MIG_PAGE, size) - start * MIG_PAGE;
+        if (stream_read(s, ram + start * MIG_PAGE, len) == 0) {
+            digest = ram_digest(digest, start, count, ram + start * MIG_PAGE, len);
+        }
+    }
+    if (version >= 2 && !stream_error(s) && mig_get_u64(s) != digest && !stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': its pages do not match the stream's digest "
+                       "(corrupt or shifted runs)", e->id);
+        return -EINVAL;
+    }
+    if (stream_error(s)) {
+        core_set_error(errp, "RAM region '%s': the stream is cut short", e->id);
+        return -EIO;
+    }
+    ram_zero_pages(ram, size, next, npages);
+    return 0;
+}
+
+int mig_ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char **errp)
+{
+    g_autofree char *id = mig_get_str(s);
+    uint64_t size = mig_get_u64(s);
+    uint32_t page = mig_get_u32(s);
+    g_autofree char *eid = NULL;
+    ram_entry *e;
+
+    if (stream_error(s)) {
+        core_set_error(errp, "migration stream is cut short in a RAM section");
+        return -EIO;
+    }
+    e = mig_ram_find(list, id);
+    eid = mig_printable(id);
+    if (!e || e->seen) {
+        core_set_error(errp, e ? "stream has RAM region '%s' twice"
+                               : "stream has RAM region '%s' that this machine lacks", eid);
+        return -EINVAL;
+    }
+    if (size != region_size(e->r)) {
+        g_autofree char *there = size_str(size), *here = size_str(region_size(e->r));
+        core_set_error(errp, "RAM region '%s' is %s in the stream, %s here", eid, there, here);
+        return -EINVAL;
+    }
+    if (page != MIG_PAGE) {
+        core_set_error(errp, "RAM region '%s': page size %u in the stream, want %u", eid, page,
+                       MIG_PAGE);
+        return -EINVAL;
+    }
+    e->seen = true;
+    return ram_load_runs(s, e, size, version, errp);
+}
+
+
+/* ---- pre-copy ---- */
+
 #define MAX_ROUNDS 30
 #define BITS (8 * sizeof(unsigned long))
 
@@ -309,7 +561,7 @@ int ram_dirty_load(tes_stream *s, GPtrArray *list, char **errp)
         next = start + count;
         len = MIN(next * MIG_PAGE, size) - start * MIG_PAGE;
         if (stream_read(s, ram + start * MIG_PAGE, len) == 0) {
-            digest = mig_ram_digest(digest, start, count, ram + start * MIG_PAGE, len);
+            digest = ram_digest(digest, start, count, ram + start * MIG_PAGE, len);
         }
     }
     if (!stream_error(s) && mig_get_u64(s) != digest && !stream_error(s)) {

@@ -15,8 +15,9 @@
  * an incoming tcp:/unix: peer), so the monitor, signals and timers go on
  * meanwhile; their I/O is non-blocking with a stall timeout (60 s, or
  * TESSERA_MIGRATE_TIMEOUT seconds) and ends at once on migrate_cancel.
- * The outgoing side pauses the guest and writes the whole machine in one go
- * (no live pre-copy yet), then stays paused in "postmigrate" as QEMU does;
+ * The outgoing side sends RAM while the guest runs (live pre-copy,
+ * migration-ram.c), pauses it for the rest, then stays paused in
+ * "postmigrate" as QEMU does (its disks flushed before the handover);
  * a failed or cancelled migration resumes the guest. The incoming side
  * fails the process (exit 1) with one line. -incoming defer waits for QMP
  * migrate-incoming, which nothing else accepts (it would load over a live
