@@ -46,11 +46,11 @@ TIMEOUT = 400         # the meson timeout is 600 s
 SCRIPT = """\
 %(insmod)s
 i=0
-while [ ! -b /dev/nvme0n1 ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+while [ ! -b /dev/%(dev)s ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 n=1
 while [ $n -le %(steps)d ]; do
     dd if=/dev/urandom of=/tmp/b bs=4096 count=16 2>/dev/null
-    dd if=/tmp/b of=/dev/nvme0n1 bs=4096 seek=$((n * 16)) oflag=direct conv=notrunc \
+    dd if=/tmp/b of=/dev/%(dev)s bs=4096 seek=$((n * 16)) oflag=direct conv=notrunc \
 2>/dev/null
     echo "STEP=$n $(md5sum < /tmp/b | cut -d' ' -f1)"
     n=$((n + 1))
@@ -121,9 +121,22 @@ def free_port():
     return port
 
 
-def base_argv(emu, arch, parts, initrd, img):
+DISKS = {  # -device, guest block device, guest modules
+    "nvme": ("nvme,drive=d0,serial=mig17", "nvme0n1", ["nvme"]),
+    "virtio": ("virtio-blk-pci,drive=d0", "vda", ["virtio_pci", "virtio_blk"]),
+}
+
+
+def guest_script(parts, disk):
+    """The busy guest's script and modules (shared with tests/bench)."""
+    mods = guestlib.module_files(parts, DISKS[disk][2])
+    return SCRIPT % {"insmod": guestlib.insmod_script(mods), "steps": STEPS,
+                     "dev": DISKS[disk][1]}, mods
+
+
+def base_argv(emu, arch, parts, initrd, img, disk="nvme"):
     disk = ["-drive", "file=%s,if=none,id=d0,format=raw,cache=none" % img,
-            "-device", "nvme,drive=d0,serial=mig17"]
+            "-device", DISKS[disk][0]]
     if arch == "arm64":
         return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, mem="256M",
                                       extra=disk)
@@ -207,8 +220,7 @@ def wait_steps(vm, n, timeout):
 def run(arch, emu, kind):
     wd = guestlib.workdir()
     parts = guestlib.guest_parts(arch=arch)
-    mods = guestlib.module_files(parts, ["nvme"])
-    script = SCRIPT % {"insmod": guestlib.insmod_script(mods), "steps": STEPS}
+    script, mods = guest_script(parts, "nvme")
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
     img = os.path.join(wd, "disk.raw")
     with open(img, "wb") as f:
