@@ -1194,6 +1194,7 @@ static void reap(tes_drive *d)
 {
     bool was = d->reaping;
 
+    msi_batch_begin(); /* one message per vector for what completes here */
     d->reaping = true;
     while (reap_once(d)) {
         while (!g_queue_is_empty(&d->pending) && ring_prep(d, g_queue_peek_head(&d->pending))) {
@@ -1204,6 +1205,7 @@ static void reap(tes_drive *d)
     if (d->has_ring && !was) {
         ring_submit(d);
     }
+    msi_batch_end();
 }
 
 static void efd_clear(tes_drive *d)

@@ -237,6 +237,10 @@ void dma_unmap(tes_device *dev, void *ptr, uint64_t len, bool is_write);
 void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
 void dma_set_bypass(tes_device *dev, bool bypass);
 void msi_send(tes_device *dev, uint64_t addr, uint32_t data);
+/* Around completion callbacks (block.c's reap, under the machine lock):
+ * identical messages sent inside go out once, at the outermost end. */
+void msi_batch_begin(void);
+void msi_batch_end(void);
 int32_t dma_requester(void);
 
 /* ---- IRQ (irq.c) ---- */
