@@ -129,9 +129,51 @@ static int dma_rw_pieces(tes_device *dev, tes_bus *bus, uint64_t addr, uint8_t *
     return ret;
 }
 
+/*
+ * Whether dev masters the bus and no IOMMU translates its DMA, cached per
+ * device until the epoch moves: bus master enable of the function and its
+ * bridges, the IOMMU search up the buses and the requester id cost ~100
+ * instructions per access (a disk's request makes 3-6), and what they
+ * depend on changes only with the calls that invalidate.
+ */
+static uint64_t dma_epoch = 1;
+
+void dma_invalidate(void)
+{
+    __atomic_add_fetch(&dma_epoch, 1, __ATOMIC_RELAXED);
+}
+
+static bool dma_direct(tes_device *dev)
+{
+    uint64_t epoch = __atomic_load_n(&dma_epoch, __ATOMIC_RELAXED);
+
+    if (!dev) {
+        return false;
+    }
+    if (dev->dma_epoch == epoch) {
+        return true;
+    }
+    if (iommu_bus(dev) || (dev->pci && !pci_bus_master_enabled(dev))) {
+        return false;
+    }
+    dev->dma_rid = dev->pci ? pci_requester_id(dev) : -1;
+    dev->dma_epoch = epoch;
+    return true;
+}
+
 static int dma_rw(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
 {
-    return dma_rw_via(dev, iommu_bus(dev), addr, buf, len, write);
+    int32_t saved = cur_requester;
+    int ret;
+
+    if (!dma_direct(dev)) {
+        return dma_rw_via(dev, iommu_bus(dev), addr, buf, len, write);
+    }
+    cur_requester = dev->dma_rid;
+    ret = write ? as_write(memory_system(), addr, buf, len)
+                : as_read(memory_system(), addr, buf, len);
+    cur_requester = saved;
+    return ret == TES_MEM_OK ? 0 : TES_MEM_UNASSIGNED;
 }
 
 int dma_read(tes_device *dev, uint64_t addr, void *buf, uint64_t len)
@@ -149,6 +191,9 @@ void *dma_map(tes_device *dev, uint64_t addr, uint64_t *len, bool is_write)
 {
     uint64_t pa, n = *len;
 
+    if (dma_direct(dev)) {
+        return as_ram_ptr(memory_system(), addr, len, is_write);
+    }
     if (!may_master(dev, addr, *len, is_write) ||
         translate(dev, iommu_bus(dev), addr, is_write, &pa, &n) < 0) {
         *len = 0;
@@ -170,6 +215,7 @@ void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque)
     if (bus) {
         bus->iommu = ops;
         bus->iommu_opaque = opaque;
+        dma_invalidate();
     }
 }
 
@@ -199,6 +245,7 @@ void dma_set_bypass(tes_device *dev, bool bypass)
 {
     if (dev) {
         dev->dma_bypass = bypass;
+        dma_invalidate();
     }
 }
 
