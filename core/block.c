@@ -746,12 +746,22 @@ static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const stru
     } else {
         r = g_new(blk_req, 1);
     }
-    memset(r, 0, sizeof(*r));
+    /* Every field but the inline iovecs (filled as needed): a memset of
+     * the whole became a `rep stos`, whose start-up was the most expensive
+     * instruction of a request's submission (perf). */
     r->d = d;
     r->op = op;
     r->flags = flags;
     r->offset = offset;
     r->len = len;
+    r->done = 0;
+    r->iov = r->iov_alloc = NULL;
+    r->iovcnt = 0;
+    r->zbuf = NULL;
+    r->zero_write = r->buffered = false;
+    r->ret = 0;
+    r->cb = NULL;
+    r->opaque = r->next_spare = NULL;
     if (op == TES_BLK_READ || op == TES_BLK_WRITE) {
         /* Copy the array (not the data): short transfers advance it. */
         r->iov = iovcnt <= G_N_ELEMENTS(r->iov_inline) ? r->iov_inline
@@ -1074,6 +1084,11 @@ static void aio_cleanup(tes_drive *d)
  * accounting counts them: bytes and operations when it succeeded, a failed
  * operation otherwise; write-zeroes count as writes, discards as unmaps.
  * Atomic, so that drive_get_stats() may read from any thread. */
+static inline void stat_add(uint64_t *p, uint64_t n)
+{
+    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len, int ret)
 {
     drive_stats *s = &d->stats;
@@ -1093,13 +1108,17 @@ static void stats_account(tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t
         ops = &s->wr_ops, bytes = &s->wr_bytes, failed = &s->failed_wr_ops;
         break;
     }
+    /* One writer (completions run under the machine lock): a relaxed load
+     * and store, not a locked add, is enough for readers on other threads
+     * to see whole values; two locked adds were ~5% of a request's user
+     * time. */
     if (ret < 0) {
-        __atomic_fetch_add(failed, 1, __ATOMIC_RELAXED);
+        stat_add(failed, 1);
         return;
     }
-    __atomic_fetch_add(ops, 1, __ATOMIC_RELAXED);
+    stat_add(ops, 1);
     if (bytes) {
-        __atomic_fetch_add(bytes, len, __ATOMIC_RELAXED);
+        stat_add(bytes, len);
     }
     if (bytes == &s->wr_bytes && offset + len > __atomic_load_n(&s->wr_highest_offset,
                                                                 __ATOMIC_RELAXED)) {

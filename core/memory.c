@@ -26,6 +26,7 @@ static tes_region *system_root;
 static tes_region *io_root;
 static uint64_t generation;
 static GPtrArray *ram_list; /* every RAM/ROM region alive, for dma_unmap */
+static tes_region *last_dirty_ptr; /* memory_set_dirty_ptr's last hit, NULL when freed */
 
 static const char *kind_name[] = {
     [REGION_RAM] = "ram", [REGION_ROM] = "rom", [REGION_IO] = "i/o",
@@ -213,6 +214,8 @@ void region_free(tes_region *r)
         g_ptr_array_remove(r->owner->regions, r);
     }
     if (r->ram) {
+        __atomic_compare_exchange_n(&last_dirty_ptr, &(tes_region *){r}, NULL, false,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
         g_ptr_array_remove(ram_list, r);
         munmap(r->ram, r->size ? r->size : 1);
     }
@@ -731,11 +734,19 @@ void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len)
 void memory_set_dirty_ptr(const void *p, uint64_t len)
 {
     const uint8_t *b = p;
+    tes_region *r = __atomic_load_n(&last_dirty_ptr, __ATOMIC_RELAXED);
 
+    /* The region of the last call first: a device's DMA is nearly always
+     * into main RAM, which may sit anywhere in the list. */
+    if (r && b >= r->ram && (uint64_t)(b - r->ram) < r->size) {
+        mark_dirty(r, b - r->ram, MIN(len, r->size - (b - r->ram)));
+        return;
+    }
     for (guint i = 0; ram_list && i < ram_list->len; i++) {
-        tes_region *r = g_ptr_array_index(ram_list, i);
+        r = g_ptr_array_index(ram_list, i);
         if (b >= r->ram && (uint64_t)(b - r->ram) < r->size) {
             uint64_t off = b - r->ram;
+            __atomic_store_n(&last_dirty_ptr, r, __ATOMIC_RELAXED);
             mark_dirty(r, off, MIN(len, r->size - off));
             return;
         }

@@ -595,6 +595,26 @@ static uint32_t dispatch(megasas *s, mcmd *c, const uint8_t *hdr)
     }
 }
 
+/* Field by field: a compound literal of the record became a `rep stos`,
+ * dear at every frame (perf). */
+static void frame_init(mcmd *c, megasas *s, uint64_t addr, const uint8_t *hdr)
+{
+    c->s = s;
+    c->next = NULL;
+    c->pprev = NULL;
+    c->frame = addr;
+    c->context = mfi_le32(hdr + FR_CONTEXT);
+    c->sense_addr = 0;
+    c->flags = mfi_le16(hdr + FR_FLAGS);
+    c->cmd = hdr[FR_CMD];
+    c->sense_len = 0;
+    c->req = NULL;
+    c->aen = false;
+    c->evt_addr = 0;
+    c->evt_len = 0;
+    c->dead = false;
+}
+
 static void handle_frame(megasas *s, uint64_t addr)
 {
     uint8_t hdr[MFI_FRAME_SIZE];
@@ -614,8 +634,7 @@ static void handle_frame(megasas *s, uint64_t addr)
     if (!c) {
         return;
     }
-    *c = (mcmd){.s = s, .frame = addr, .cmd = hdr[FR_CMD], .flags = mfi_le16(hdr + FR_FLAGS),
-                .context = mfi_le32(hdr + FR_CONTEXT)};
+    frame_init(c, s, addr, hdr);
     if (s->ctx64) {
         c->context |= (uint64_t)mfi_le32(hdr + FR_CONTEXT + 4) << 32;
     }
