@@ -143,7 +143,7 @@ void dma_invalidate(void)
     __atomic_add_fetch(&dma_epoch, 1, __ATOMIC_RELAXED);
 }
 
-static bool dma_direct(tes_device *dev)
+static inline bool dma_direct(tes_device *dev)
 {
     uint64_t epoch = __atomic_load_n(&dma_epoch, __ATOMIC_RELAXED);
 

@@ -474,9 +474,17 @@ static void mark_dirty(tes_region *r, uint64_t off, uint64_t len)
     if (!r->dirty) {
         return;
     }
+    /* A bit set already stays set: a plain load spares the locked OR, the
+     * dearest instruction of a disk request's user-space path (perf: 8% of
+     * it at QD 32, the same pages dirtied over and over). Whoever clears
+     * bits (a migration's sync) must do it under the machine lock, which
+     * the devices' DMA and this marking run under, or with them stopped. */
     for (uint64_t p = first; p <= last; p++) {
-        __atomic_fetch_or(&r->dirty[p / BITS_PER_LONG], 1ul << (p % BITS_PER_LONG),
-                          __ATOMIC_RELAXED);
+        unsigned long *w = &r->dirty[p / BITS_PER_LONG], bit = 1ul << (p % BITS_PER_LONG);
+
+        if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit)) {
+            __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+        }
     }
 }
 
