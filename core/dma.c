@@ -75,8 +75,11 @@ static int translate(tes_device *dev, tes_bus *bus, uint64_t addr, bool write, u
 /* The PCI function whose DMA is being dispatched on this thread (-1:
  * none). Thread-local: vCPU threads and the main loop DMA concurrently
  * only under the machine lock, but an I/O region may itself DMA while
- * dispatching (nested), hence the save and restore in dma_rw_via. */
-static __thread int32_t cur_requester = -1;
+ * dispatching (nested), hence the save and restore in dma_rw_via.
+ * initial-exec: the core is loaded with the program (the harness library
+ * too), never dlopen()ed; the default model cost a __tls_get_addr call
+ * per access in the harness, two per DMA. */
+static __thread int32_t cur_requester __attribute__((tls_model("initial-exec"))) = -1;
 
 int32_t dma_requester(void)
 {
