@@ -735,20 +735,12 @@ static bool range_ok(tes_drive *d, blk_req *r)
     return r->offset <= limit && r->len <= limit - r->offset;
 }
 
-static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
-                        unsigned iovcnt, uint64_t len, unsigned flags)
+/* Every field but the inline iovecs (filled as needed): a memset of the
+ * whole became a `rep stos`, whose start-up was the most expensive
+ * instruction of a request's submission (perf). */
+static void req_init(blk_req *r, tes_drive *d, tes_blk_op op, uint64_t offset, uint64_t len,
+                     unsigned flags)
 {
-    blk_req *r = d->spare;
-
-    if (r) {
-        d->spare = r->next_spare;
-        d->n_spare--;
-    } else {
-        r = g_new(blk_req, 1);
-    }
-    /* Every field but the inline iovecs (filled as needed): a memset of
-     * the whole became a `rep stos`, whose start-up was the most expensive
-     * instruction of a request's submission (perf). */
     r->d = d;
     r->op = op;
     r->flags = flags;
@@ -762,6 +754,20 @@ static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const stru
     r->ret = 0;
     r->cb = NULL;
     r->opaque = r->next_spare = NULL;
+}
+
+static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const struct iovec *iov,
+                        unsigned iovcnt, uint64_t len, unsigned flags)
+{
+    blk_req *r = d->spare;
+
+    if (r) {
+        d->spare = r->next_spare;
+        d->n_spare--;
+    } else {
+        r = g_new(blk_req, 1);
+    }
+    req_init(r, d, op, offset, len, flags);
     if (op == TES_BLK_READ || op == TES_BLK_WRITE) {
         /* Copy the array (not the data): short transfers advance it. */
         r->iov = iovcnt <= G_N_ELEMENTS(r->iov_inline) ? r->iov_inline

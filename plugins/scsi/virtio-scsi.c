@@ -282,6 +282,16 @@ static bool req_data(vreq *v, uint32_t req_len, tes_scsi_dir *dir, unsigned *cnt
     return true;
 }
 
+/* The rest of v is zero already (pop zeroes what a device asks for): a
+ * compound literal would zero the inline iovecs again. */
+static void vreq_init(vreq *v, vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
+{
+    v->s = s;
+    v->vq = vq;
+    v->e = e;
+    v->sense_size = s->sense_size;
+}
+
 static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
 {
     vreq *v = e->priv;
@@ -292,12 +302,7 @@ static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
     unsigned cnt = 0;
     uint64_t tag;
 
-    /* The rest of v is zero already (pop zeroes what a device asks for);
-     * a compound literal would zero the inline iovecs again. */
-    v->s = s;
-    v->vq = vq;
-    v->e = e;
-    v->sense_size = s->sense_size;
+    vreq_init(v, s, vq, e);
     if (e->out_len < req_len || e->in_len < RESP_FIXED + s->sense_size) {
         bad_request(s, vq, e, "request without room for its header or response");
         return;
