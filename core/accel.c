@@ -144,6 +144,20 @@ void core_request_shutdown(int status)
     g_main_context_wakeup(NULL);
 }
 
+/* The reset out of S3: the board names vCPU 0's resume path (and tells
+ * its ACPI block the reset is a resume), RAM stays. */
+static void reset_to_resume(void)
+{
+    tes_cpu_boot boot;
+    bool start = machine_wakeup(&boot);
+
+    machine_reset();
+    if (start && cpu_by_index(0) && cpu_start_at(cpu_by_index(0), &boot) != 0) {
+        core_log(TES_LOG_GUEST_ERROR, "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x",
+                 boot.entry);
+    }
+}
+
 /* The reset itself runs from the main loop, with the lock, as QEMU's
  * main_loop_should_exit() does: never inside a device callback. */
 static gboolean do_reset(gpointer opaque)
@@ -155,16 +169,18 @@ static gboolean do_reset(gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     core_lock();
-    machine_reset();
+    if (state == RUN_SUSPENDED) {
+        /* system_reset in S3, as QEMU's: "prelaunch" until cont, and then
+         * the guest resumes (there SeaBIOS finds the S3 flag QEMU's RTC
+         * left in CMOS 0x0f and jumps to the waking vector). */
+        reset_to_resume();
+        state = RUN_PRELAUNCH;
+        clock_pause();
+    } else {
+        machine_reset();
+    }
     qmp_event("RESET");
     was_suspended = false;
-    if (state == RUN_SUSPENDED) {
-        /* system_reset in S3: the machine boots again, as QEMU 7.2's
-         * (its vCPUs run; it then calls the state "prelaunch"). The clock
-         * ran on in S3. */
-        state = RUN_RUNNING;
-        accel_resume();
-    }
     core_unlock();
     return G_SOURCE_REMOVE;
 }
@@ -214,21 +230,13 @@ void core_request_suspend(void)
  * out. */
 bool core_system_wakeup(char **err)
 {
-    tes_cpu_boot boot;
-    bool start;
-
     core_lock();
     if (state != RUN_SUSPENDED) {
         core_unlock();
         *err = g_strdup("Unable to wake up: guest is not in suspended state");
         return false;
     }
-    start = machine_wakeup(&boot);
-    machine_reset();
-    if (start && cpu_by_index(0) && cpu_start_at(cpu_by_index(0), &boot) != 0) {
-        core_log(TES_LOG_GUEST_ERROR, "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x",
-                 boot.entry);
-    }
+    reset_to_resume();
     state = RUN_RUNNING;
     was_suspended = false;
     accel_resume();
