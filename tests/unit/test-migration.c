@@ -875,14 +875,9 @@ static void run_idle(void)
 
 /* ACPI S3 and the run state (QEMU 9's semantics): stop from "suspended"
  * gives "paused" and cont goes back to "suspended"; a wakeup is refused
- * while paused; the stream carries the suspended state, so the
- * destination starts in "suspended" (or "paused" with -S, and cont then
- * gives "suspended"); a device's wake request wakes it. */
-static void test_suspended_guest_migrates_suspended(void)
+ * while paused, and a device's wake request ignored. */
+static void suspend_stop_cont(void)
 {
-    g_autofree char *uri = g_strdup_printf("file:%s/mig-s3", tmpdir);
-    uint8_t *ram = machine_setup();
-    const char *desc;
     char *err = NULL;
 
     vm_start();
@@ -894,12 +889,25 @@ static void test_suspended_guest_migrates_suspended(void)
     vm_stop(RUN_PAUSED);
     g_assert_false(core_system_wakeup(&err));
     g_assert_nonnull(strstr(err, "not in suspended state"));
-    g_clear_pointer(&err, g_free);
+    g_free(err);
     core_request_wakeup(); /* ignored unless suspended */
     run_idle();
     g_assert_cmpint(runstate_get(), ==, RUN_PAUSED);
     vm_start();
     g_assert_cmpint(runstate_get(), ==, RUN_SUSPENDED);
+}
+
+/* The stream carries the suspended state: the destination starts in
+ * "suspended" (or "paused" with -S, and cont then gives "suspended"), and
+ * a device's wake request wakes it. */
+static void test_suspended_guest_migrates_suspended(void)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s/mig-s3", tmpdir);
+    uint8_t *ram = machine_setup();
+    const char *desc;
+    char *err = NULL;
+
+    suspend_stop_cont();
     g_assert_true(migrate_start(uri, &err));
     wait_migration_done();
     g_assert_cmpstr(migrate_status(&desc), ==, "completed");
