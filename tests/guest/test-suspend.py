@@ -67,8 +67,10 @@ dd if=/p2.bin of=/dev/vda bs=65536 seek=17 oflag=direct conv=fsync 2>/dev/null
 echo "P2-WRITE-RC=$?"
 echo "MD5-P2-1=$(dd if=/dev/vda bs=65536 skip=17 count=1 iflag=direct 2>/dev/null | {md5})"
 echo +4 > /sys/class/rtc/rtc0/wakealarm; echo "ALARM-RC=$?"
+echo "DATE-BEFORE-2=$(date +%s)"
 echo SUSPENDING-2
 echo mem > /sys/power/state; echo "S3-RTC-RC=$?"
+echo "DATE-AFTER-2=$(date +%s)"
 echo "RESUMED-2"
 echo +4 > /sys/class/rtc/rtc0/wakealarm
 echo FREEZING-3
@@ -281,6 +283,12 @@ def source_checks(b, out):
     check("2: the guest resumed from the alarm (write returned 0), running",
           value(c, "ALARM-RC") == "0" and value(c, "S3-RTC-RC") == "0" and "RESUMED-2" in c
           and out.get("s2_after") == "running", b.tail())
+    try:
+        slept = int(value(c, "DATE-AFTER-2")) - int(value(c, "DATE-BEFORE-2"))
+    except (TypeError, ValueError):
+        slept = -1
+    check("2: the RTC kept time in S3: the guest's clock moved 3..30 s across it",
+          3 <= slept <= 30, "%d s" % slept)
     check("3: s2idle: query-status stays running, system_wakeup refused, no SUSPEND",
           out.get("s3_states") == {"running"} and "error" in out.get("s3_wakeup", {})
           and "SUSPEND" not in out.get("s3_events", []), repr(out))
