@@ -153,8 +153,8 @@ static void reset_to_resume(void)
 
     machine_reset();
     if (start && cpu_by_index(0) && cpu_start_at(cpu_by_index(0), &boot) != 0) {
-        core_log(TES_LOG_GUEST_ERROR, "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x",
-                 boot.entry);
+        core_log(TES_LOG_GUEST_ERROR,
+                 "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x", boot.entry);
     }
 }
 

@@ -10,9 +10,9 @@
  * mapped by the device. Output 0 is IRQ8 (high while register C's IRQF is
  * set; reading C clears it). Output 1 pulses when the alarm fires with AIE
  * set: boards wire it to the ACPI PM block's RTC_STS (the chipset's wake
- * event, QEMU's qemu_system_wakeup_request(QEMU_WAKEUP_REASON_RTC)). A board may fill CMOS bytes (memory size at
- * 0x34/0x35, 0x5b-0x5d) through the ports (host->as_write to
- * host->system_io(), as firmware would).
+ * event, QEMU's qemu_system_wakeup_request(QEMU_WAKEUP_REASON_RTC)). A
+ * board may fill CMOS bytes (memory size at 0x34/0x35, 0x5b-0x5d) through
+ * the ports (host->as_write to host->system_io(), as firmware would).
  *
  * Model: the time starts from the host's UTC wall clock at realize and
  * advances with the virtual clock; seconds roll over at whole virtual
