@@ -169,10 +169,11 @@ static gboolean do_reset(gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     core_lock();
-    if (state == RUN_SUSPENDED) {
-        /* system_reset in S3, as QEMU's: "prelaunch" until cont, and then
-         * the guest resumes (there SeaBIOS finds the S3 flag QEMU's RTC
-         * left in CMOS 0x0f and jumps to the waking vector). */
+    if (state == RUN_SUSPENDED || (state == RUN_PAUSED && was_suspended)) {
+        /* system_reset in S3 (or stopped in it), as QEMU's: "prelaunch"
+         * until cont, and then the guest resumes (there SeaBIOS finds the
+         * S3 flag QEMU's RTC left in CMOS 0x0f and jumps to the waking
+         * vector). */
         reset_to_resume();
         state = RUN_PRELAUNCH;
         clock_pause();

@@ -23,10 +23,11 @@ goes through, in order (the host acts on each marker over QMP):
     second tessera loads it (-incoming file:), stays "suspended" until
     system_wakeup; the guest resumes there, reads P1 and P2 back and marks
     the disk.
- 5. S3 and system_reset: RESET, "prelaunch" (as QEMU's) until cont, and
-    then the guest resumes (QEMU: SeaBIOS finds the S3 flag in CMOS and
-    jumps to the waking vector); it suspends once more and `quit` ends
-    tessera.
+ 5. S3, stop and system_reset: RESET, "prelaunch" (as QEMU's) until
+    cont, and then the guest resumes (QEMU: SeaBIOS finds the S3 flag in
+    CMOS and jumps to the waking vector).
+ 6. the same with system_reset straight from "suspended".
+ 7. S3 once more, and `quit` ends tessera.
 The host then reads P1, P2 and the mark from the image file.
 """
 import hashlib
@@ -90,8 +91,11 @@ echo mem > /sys/power/state; echo "S3-RESET-RC=$?"
 echo "RESUMED-5"
 echo "MD5-P2-5=$(dd if=/dev/vda bs=65536 skip=17 count=1 iflag=direct 2>/dev/null | {md5})"
 echo SUSPENDING-6
+echo mem > /sys/power/state; echo "S3-RESET2-RC=$?"
+echo "RESUMED-6"
+echo SUSPENDING-7
 echo mem > /sys/power/state
-echo "NOT-REACHED-6"
+echo "NOT-REACHED-7"
 """.format(mark=MARK, md5=MD5)
 
 
@@ -214,27 +218,32 @@ def dest_wake(qmp_path, out):
         out.setdefault("errors", []).append("dest: %r" % e)
 
 
-def step5(out):
+def step_reset(n, stop_first):
+    """system_reset in S3 (stopped first or not): prelaunch, then cont."""
     def fn(out):
         q = out["d_q"]
-        out["s5_suspend"] = wait_event(q, "SUSPEND", EVENT_WAIT) is not None
-        out["s5_reset"] = q.cmd("system_reset")
-        out["s5_reset_event"] = wait_event(q, "RESET", EVENT_WAIT) is not None
-        out["s5_status"] = q.status()
+        k = "s%d_" % n
+        out[k + "suspend"] = wait_event(q, "SUSPEND", EVENT_WAIT) is not None
+        if stop_first:
+            q.cmd("stop")
+            out[k + "stopped"] = q.status()
+        out[k + "reset"] = q.cmd("system_reset")
+        out[k + "reset_event"] = wait_event(q, "RESET", EVENT_WAIT) is not None
+        out[k + "status"] = q.status()
         time.sleep(1.5)
-        out["s5_status_later"] = q.status()
-        out["s5_cont"] = q.cmd("cont")
-        out["s5_after"] = q.status()
+        out[k + "status_later"] = q.status()
+        out[k + "cont"] = q.cmd("cont")
+        out[k + "after"] = q.status()
     return fn
 
 
-def step6(out):
+def step_quit(out):
     def fn(out):
         q = out["d_q"]
-        out["s6_suspend"] = wait_event(q, "SUSPEND", EVENT_WAIT) is not None
-        out["s6_status"] = q.status()
-        out["s6_quit_t"] = time.time()
-        out["s6_quit"] = q.cmd("quit")
+        out["s7_suspend"] = wait_event(q, "SUSPEND", EVENT_WAIT) is not None
+        out["s7_status"] = q.status()
+        out["s7_quit_t"] = time.time()
+        out["s7_quit"] = q.cmd("quit")
     return fn
 
 
@@ -316,18 +325,23 @@ def dest_checks(d, out, img):
           value(c, "MD5-P1-4") == p1 and value(c, "MD5-P2-4") == p2, d.tail())
     check("no BUG/Oops/Call Trace in dmesg after four resumes", value(c, "AFTER-BUG") == "0",
           d.tail())
-    check("5: system_reset while suspended: RESET, prelaunch until cont",
-          out.get("s5_suspend") is True and out.get("s5_reset") == {"return": {}}
-          and out.get("s5_reset_event") is True and out.get("s5_status") == "prelaunch"
-          and out.get("s5_status_later") == "prelaunch", repr(out))
-    check("5: cont: running, the guest resumes and reads P2 back",
-          out.get("s5_cont") == {"return": {}} and out.get("s5_after") == "running"
-          and value(c, "S3-RESET-RC") == "0" and value(c, "MD5-P2-5") == p2,
-          "%r\n%s" % (out, d.tail()))
-    check("6: quit while suspended ends tessera with status 0 within 10 s",
-          "NOT-REACHED-6" not in c and out.get("s6_suspend") is True and out.get("s6_status") == "suspended"
-          and out.get("s6_quit") == {"return": {}} and d.status == 0 and not d.timed_out
-          and out.get("s6_exit_secs", 99) < 10, "%r exit %s" % (out, d.status))
+    for n, rc, md5 in ((5, "S3-RESET-RC", "MD5-P2-5"), (6, "S3-RESET2-RC", None)):
+        k = "s%d_" % n
+        how = "stopped in S3" if n == 5 else "suspended"
+        check("%d: system_reset %s: RESET, prelaunch until cont" % (n, how),
+              out.get(k + "suspend") is True and out.get(k + "reset") == {"return": {}}
+              and out.get(k + "stopped", "paused") == "paused"
+              and out.get(k + "reset_event") is True and out.get(k + "status") == "prelaunch"
+              and out.get(k + "status_later") == "prelaunch", repr(out))
+        check("%d: cont: running, the guest resumes" % n,
+              out.get(k + "cont") == {"return": {}} and out.get(k + "after") == "running"
+              and value(c, rc) == "0" and (md5 is None or value(c, md5) == p2),
+              "%r\n%s" % (out, d.tail()))
+    check("7: quit while suspended ends tessera with status 0 within 10 s",
+          "NOT-REACHED-7" not in c and out.get("s7_suspend") is True
+          and out.get("s7_status") == "suspended"
+          and out.get("s7_quit") == {"return": {}} and d.status == 0 and not d.timed_out
+          and out.get("s7_exit_secs", 99) < 10, "%r exit %s" % (out, d.status))
     with open(img, "rb") as f:
         f.seek(16 * CHUNK)
         disk = f.read(2 * CHUNK)
@@ -388,11 +402,12 @@ def run(emu, machine, parts, wd):
              if a != "-no-reboot"] + ["-incoming", "file:" + state]
     waker = threading.Thread(target=dest_wake, args=(dst_qmp, out), daemon=True)
     waker.start()
-    acts = {"SUSPENDING-5": guarded(out, "5", step5(out)),
-            "SUSPENDING-6": guarded(out, "6", step6(out))}
+    acts = {"SUSPENDING-5": guarded(out, "5", step_reset(5, True)),
+            "SUSPENDING-6": guarded(out, "6", step_reset(6, False)),
+            "SUSPENDING-7": guarded(out, "7", step_quit(out))}
     d = guestlib.Boot(dargv, BOOT_TIMEOUT, actions=acts)
-    if "s6_quit_t" in out:
-        out["s6_exit_secs"] = round(time.time() - out["s6_quit_t"], 1)
+    if "s7_quit_t" in out:
+        out["s7_exit_secs"] = round(time.time() - out["s7_quit_t"], 1)
     out.pop("d_q", None)
     print("# destination: %.1f s in all" % d.elapsed, file=sys.stderr)
     dest_checks(d, out, img)
