@@ -345,7 +345,7 @@ static void send_dirty_region(live *l, unsigned idx)
     uint64_t npages = region_pages(e), size = region_size(e->r), digest = 0;
     const uint8_t *ram = region_ram_ptr(e->r);
 
-    mig_put_u8(l->s, 5); /* SECTION_RAM_DIRTY */
+    mig_put_u8(l->s, 6); /* SECTION_RAM_DIRTY (migration.c) */
     mig_put_str(l->s, e->id);
     for (uint64_t p = 0; p < npages && ram && !stream_error(l->s);) {
         uint64_t start, len;

@@ -21,12 +21,15 @@
  *     3 DEVICE  string device name (id= or type.N), string type name,
  *               string plugin name, string plugin version, u32 state
  *               version, u64 payload length, payload.
- *     4 VCPUS   (version 3) u32 vCPU count, then per vCPU a u8: bit 0
+ *     4 SUSPENDED  u8 1: the guest was in ACPI S3 (only then written, so
+ *               other streams stay as before): the destination starts in
+ *               "suspended" and waits for a wakeup (QEMU 9's global state).
+ *     5 VCPUS   (version 3) u32 vCPU count, then per vCPU a u8: bit 0
  *               powered (PSCI CPU_ON, SIPI), bit 1 halted (WFI, HLT).
  *               The core's run state of each vCPU, which no CPU plugin
  *               saves: without it a destination ran only vCPU 0. A
  *               version 1 or 2 stream leaves the reset state (vCPU 0 on).
- *     5 RAM_DIRTY  (version 3, live migration) string region id, then runs
+ *     6 RAM_DIRTY  (version 3, live migration) string region id, then runs
  *               as in RAM (u64 first page, u32 count, bytes; count 0
  *               ends) and the digest: pages sent again because the guest
  *               wrote them since; pages in no run are left alone. Only
@@ -79,8 +82,9 @@ enum {
     SECTION_RAM = 1,
     SECTION_CLOCK = 2,
     SECTION_DEVICE = 3,
-    SECTION_VCPUS = 4,
-    SECTION_RAM_DIRTY = 5,
+    SECTION_SUSPENDED = 4,
+    SECTION_VCPUS = 5,
+    SECTION_RAM_DIRTY = 6,
 };
 
 /* ---- for migration-ram.c (migration-int.h) ---- */
@@ -977,6 +981,7 @@ typedef struct load_ctx {
     uint32_t version;  /* of the stream format */
     bool clock_seen;
     bool vcpus_seen;
+    bool suspended_seen;
     GPtrArray *ram;
     GHashTable *devs_seen;
     char *missing; /* first destination device absent from the stream */
@@ -1123,6 +1128,10 @@ static tes_stream *devices_save(char **errp)
     put_u8(devs, SECTION_CLOCK);
     put_u64(devs, (uint64_t)clock_ns());
     vcpus_save(devs);
+    if (runstate_was_suspended()) {
+        put_u8(devs, SECTION_SUSPENDED);
+        put_u8(devs, 1);
+    }
     devices_foreach(device_section_save, &c);
     put_u8(devs, SECTION_END);
     if (c.err) {
@@ -1216,6 +1225,24 @@ static int clock_load(load_ctx *c, char **errp)
     return 0;
 }
 
+static int suspended_load(load_ctx *c, char **errp)
+{
+    uint8_t v = get_u8(c->s);
+
+    if (stream_error(c->s)) {
+        core_set_error(errp, "migration stream is cut short in the suspended section");
+        return -EIO;
+    }
+    if (v != 1 || c->suspended_seen) {
+        core_set_error(errp, "migration stream: bad suspended section (value %u%s)", v,
+                       c->suspended_seen ? ", twice" : "");
+        return -EINVAL;
+    }
+    c->suspended_seen = true;
+    runstate_set_suspended();
+    return 0;
+}
+
 static int section_load_locked(load_ctx *c, uint8_t tag, char **errp);
 
 /* RAM is read without the machine lock (the guest is stopped and nothing
@@ -1248,6 +1275,8 @@ static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
             return vcpus_load(c, errp);
         }
         break; /* no such section before version 3 */
+    case SECTION_SUSPENDED:
+        return suspended_load(c, errp);
     default:
         break;
     }
