@@ -52,6 +52,7 @@ bool log_set_file(const char *path, char **errp);
 /* Also append messages of the items in mask to buf (NULL: stop), one line
  * each, whether or not -d prints them: what the harness shows a test. */
 void log_set_capture(GString *buf, unsigned mask);
+void log_write_trace(const char *line); /* one trace event line, '\n' included */
 void core_log(unsigned mask, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void core_logv(unsigned mask, const char *fmt, va_list ap);
 void log_print_help(void);

@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include "numa.h"
+#include "tracing.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
 #include <tessera/fdt.h>
@@ -350,6 +351,8 @@ static const tes_host table = {
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
+    .trace_register = trace_register_events,
+    .trace_emit = trace_emit_event,
 };
 
 const tes_host *host_table(void)
@@ -408,7 +411,13 @@ PIN(tes_host, dma_requester, 1048);
 PIN(tes_host, pci_expander_bus_new, 1056);
 /* ABI 1.7: request_suspend (ACPI S3). */
 PIN(tes_host, request_suspend, 1064);
-static_assert(sizeof(tes_host) == 1072, "tes_host 1.7 size");
+/* ABI 1.7, continued: trace events (trace.h). */
+PIN(tes_host, trace_register, 1072);
+PIN(tes_host, trace_emit, 1080);
+static_assert(sizeof(tes_host) == 1088, "tes_host 1.7 size");
+PIN(tes_trace_event, fmt, 8);
+PIN(tes_trace_event, state, 16);
+static_assert(sizeof(tes_trace_event) == 24, "tes_trace_event 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
