@@ -226,6 +226,7 @@ void as_set_dirty(tes_region *as, uint64_t addr, uint64_t len);
 int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool write);
 uint64_t memory_generation(void);
 void mtree_print(GString *out); /* info mtree */
+void mtree_print_flat(GString *out); /* info mtree -f */
 /* Every RAM region reachable from system memory, for migration. */
 void memory_foreach_ram(void (*fn)(tes_region *r, void *opaque), void *opaque);
 void memory_reset(void); /* fresh empty address spaces */
@@ -246,6 +247,7 @@ struct tes_irq {
     void *opaque;
     int n;
     int level;
+    uint64_t raised; /* 0 -> 1 transitions, for HMP info irq */
 };
 tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n);
 void irqs_free_all(void); /* harness teardown: every line made so far */
