@@ -28,7 +28,7 @@ static void dump_seg(x86_cpu *c, const char *name, const x86_seg *s, print_fn pr
 {
     uint32_t flags = ((uint32_t)(s->attr & 0xff) << 8) | ((uint32_t)(s->attr & 0xf00) << 12);
 
-    outf(print, o, "%s =%04x %016" PRIx64 " %08x %08x\n", name, s->sel, s->base, s->limit,
+    outf(print, o, "%s=%04x %016" PRIx64 " %08x %08x\n", name, s->sel, s->base, s->limit,
          flags);
 }
 
@@ -37,7 +37,7 @@ static void dump_regs(x86_cpu *c, print_fn print, void *o)
     static const char *const gpr[16] = {"RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
                                         "R8 ", "R9 ", "R10", "R11", "R12", "R13", "R14", "R15"};
     static const unsigned order[16] = {0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15};
-    static const char *const segs[6] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    static const char *const segs[6] = {"ES ", "CS ", "SS ", "DS ", "FS ", "GS "};
     uint64_t fl = x86_get_flags(c);
 
     for (unsigned i = 0; i < 16; i++) {
