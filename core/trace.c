@@ -278,8 +278,6 @@ void trace_emit_event(const tes_trace_event *ev, const char *fmt, ...)
         g_string_append_printf(line, "%ld@%ld.%06ld:", (long)syscall(SYS_gettid),
                                (long)now.tv_sec, (long)now.tv_usec);
     }
-    g_string_append(line, ev->name);
-    g_string_append_c(line, ' ');
     va_start(ap, fmt);
     g_string_append_vprintf(line, fmt, ap);
     va_end(ap);

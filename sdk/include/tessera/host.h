@@ -407,8 +407,10 @@ struct tes_host {
      * -EINVAL (a NULL or malformed name, ev_size too small: nothing is
      * registered). Use TES_TRACE_REGISTER. */
     int (*trace_register)(tes_trace_event *events, unsigned n, size_t ev_size);
-    /* Print one line for ev: its name, a space, fmt formatted (no newline
-     * needed). trace_NAME() calls it only while ev is enabled. */
+    /* Print one trace line for ev: fmt formatted (trace_NAME() passes
+     * "%s " fmt with ev->name first, so an event without arguments still
+     * has a format), after the -msg timestamp=on prefix; no newline needed.
+     * trace_NAME() calls it only while ev is enabled. */
     void (*trace_emit)(const tes_trace_event *ev, const char *fmt, ...) TES_PRINTF(2, 3);
 };
 

@@ -52,12 +52,12 @@ typedef struct tes_trace_event {
 #define TES_TRACE_IDX_(name, proto, args, fmt) TES_TRACE_IDX_##name,
 #define TES_TRACE_ENTRY_(name, proto, args, fmt) {#name, fmt, 0, {0}},
 #define TES_TRACE_ARGS_(...) __VA_OPT__(, ) __VA_ARGS__
-#define TES_TRACE_FN_(name, proto, args, fmt)                                                  \
-    static inline void trace_##name proto                                                      \
+#define TES_TRACE_FN_(evn, proto, args, fmt)                                                  \
+    static inline void trace_##evn proto                                                      \
     {                                                                                          \
-        tes_trace_event *ev_ = &TES_TRACE_TABLE[TES_TRACE_IDX_##name];                         \
+        tes_trace_event *ev_ = &TES_TRACE_TABLE[TES_TRACE_IDX_##evn];                         \
         if (__builtin_expect(__atomic_load_n(&ev_->state, __ATOMIC_RELAXED), 0)) {             \
-            TES_TRACE_HOST->trace_emit(ev_, fmt TES_TRACE_ARGS_ args);                         \
+            TES_TRACE_HOST->trace_emit(ev_, "%s " fmt, ev_->name TES_TRACE_ARGS_ args);        \
         }                                                                                      \
     }
 
