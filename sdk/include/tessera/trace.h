@@ -70,6 +70,32 @@ typedef struct tes_trace_event {
 /* The array itself (one .c file of the plugin). */
 #define TES_TRACE_DEFINE(LIST) tes_trace_event TES_TRACE_TABLE[] = {LIST(TES_TRACE_ENTRY_)};
 
+/* ---- the shared helper for register accesses ----
+ *
+ * Most devices trace their regions' reads and writes the same way: two
+ * events (address, size, value) and a wrapper around the tes_mem_ops
+ * callbacks. In the event list: TES_TRACE_RW(E, mydev_mmio_read,
+ * mydev_mmio_write); next to the callbacks: TES_TRACE_RW_WRAP(mydev_mmio,
+ * mmio_read, mmio_write, mydev_mmio_read, mydev_mmio_write), which defines
+ * mydev_mmio_traced_read/_write for the ops table. */
+#define TES_TRACE_RW(E, rd, wr)                                                                \
+    E(rd, (uint64_t addr, unsigned size, uint64_t val), (addr, size, val),                     \
+      "addr 0x%" PRIx64 " size %u val 0x%" PRIx64)                                             \
+    E(wr, (uint64_t addr, unsigned size, uint64_t val), (addr, size, val),                     \
+      "addr 0x%" PRIx64 " size %u val 0x%" PRIx64)
+#define TES_TRACE_RW_WRAP(wrap, inner_rd, inner_wr, ev_rd, ev_wr)                              \
+    static uint64_t wrap##_traced_read(void *opaque, uint64_t addr, unsigned size)            \
+    {                                                                                          \
+        uint64_t v_ = inner_rd(opaque, addr, size);                                            \
+        trace_##ev_rd(addr, size, v_);                                                         \
+        return v_;                                                                             \
+    }                                                                                          \
+    static void wrap##_traced_write(void *opaque, uint64_t addr, uint64_t val, unsigned size) \
+    {                                                                                          \
+        trace_##ev_wr(addr, size, val);                                                        \
+        inner_wr(opaque, addr, val, size);                                                     \
+    }
+
 /* In the plugin's init: 0, or -errno as host->trace_register. A core older
  * than 1.7 has no trace_register: the events then stay off (state 0). */
 #define TES_TRACE_REGISTER(host)                                                               \
