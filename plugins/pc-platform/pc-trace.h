@@ -43,7 +43,9 @@ extern const tes_host *pc_host;
     E(ioapic_mem_write, (uint8_t addr, uint8_t regsel, uint8_t size, uint32_t val),           \
       (addr, regsel, size, val),                                                               \
       "ioapic mem write addr 0x%" PRIx8 " regsel: 0x%" PRIx8 " size 0x%" PRIx8 " val 0x%" PRIx32) \
-    E(ioapic_set_irq, (int vector, int level), (vector, level), "vector: %d level: %d")
+    E(ioapic_set_irq, (int vector, int level), (vector, level), "vector: %d level: %d")       \
+    TES_TRACE_RW(E, mc146818_rtc_ioport_read, mc146818_rtc_ioport_write)                       \
+    E(mc146818_rtc_irq, (int level), (level), "IRQ8 level %d")
 TES_TRACE_DECLARE(PC_TRACE)
 
 #endif
