@@ -133,6 +133,19 @@ void trace_add_pattern(const char *glob, bool enable)
     trace_set_pattern(glob, enable);
 }
 
+/* Forget the command-line patterns (fuzz targets parse -d trace: again
+ * and again); the events keep their states. */
+void trace_clear_patterns(void)
+{
+    for (guint p = 0; patterns && p < patterns->len; p++) {
+        trace_pattern *tp = g_ptr_array_index(patterns, p);
+
+        g_free(tp->glob);
+        g_free(tp);
+    }
+    g_clear_pointer(&patterns, g_ptr_array_unref);
+}
+
 void trace_warn_unknown(void)
 {
     for (guint p = 0; patterns && p < patterns->len; p++) {

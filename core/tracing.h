@@ -21,6 +21,7 @@ bool trace_events_file(const char *path, char **errp);
 bool trace_msg_option(const char *arg, char **errp);
 /* A command-line pattern: applied now and to events registered later. */
 void trace_add_pattern(const char *glob, bool enable);
+void trace_clear_patterns(void);
 /* Sets the events matching glob now; how many matched. */
 unsigned trace_set_pattern(const char *glob, bool enable);
 bool trace_exists(const char *name);
