@@ -58,6 +58,15 @@ def cli_checks(tmp):
     names = out.split()
     check("trace/cli/help-lists-plugin-events",
           rc == 0 and "pci_nvme_mmio_read" in names and "ich9_gpe_readb" in names, out[:400])
+    # One event of each shipped device family (register accesses at least).
+    want = ["virtio_pci_common_write", "virtio_mmio_read", "virtio_queue_notify",
+            "e1000x_mmio_write", "ahci_mem_read", "ahci_irq", "bmdma_write", "pl011_read",
+            "pl011_irq_state", "gic_dist_write", "gicv3_its_read", "pl031_read",
+            "mc146818_rtc_ioport_write", "pic_set_irq", "ioapic_mem_write",
+            "scsi_req_parsed", "megasas_mmio_write", "lsi_reg_read", "vtd_reg_write",
+            "smmuv3_write_mmio", "edu_mmio_read", "pci_nvme_irq_msix"]
+    check("trace/cli/every-device-family-has-trace-points",
+          all(w in names for w in want), [w for w in want if w not in names])
     rc, out, err = run("-M", "none", "-display", "none", "-trace", "no_such_event",
                        "-trace", "tco*", "-monitor", "stdio", stdin="quit\n")
     check("trace/cli/unknown-exact-name-warns-pattern-matching-nothing-is-fine",
