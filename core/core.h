@@ -44,6 +44,10 @@ bool core_shutdown_requested(int *status);
 void core_request_suspend(void);        /* guest S3: main loop suspends */
 /* system_wakeup: false with *err when the guest is not suspended. */
 bool core_system_wakeup(char **err);
+void core_request_wakeup(void);         /* host->request_wakeup: a wake event */
+/* The guest is in S3, or was when stopped (migration carries it). */
+bool runstate_was_suspended(void);
+void runstate_set_suspended(void);      /* the next vm_start goes to S3 */
 
 /* ---- log (log.c) ---- */
 extern unsigned core_log_mask;

@@ -351,6 +351,7 @@ static const tes_host table = {
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
+    .request_wakeup = core_request_wakeup,
     .trace_register = trace_register_events,
     .trace_emit = trace_emit_event,
 };
@@ -411,10 +412,12 @@ PIN(tes_host, dma_requester, 1048);
 PIN(tes_host, pci_expander_bus_new, 1056);
 /* ABI 1.7: request_suspend (ACPI S3). */
 PIN(tes_host, request_suspend, 1064);
+/* ABI 1.7, continued: request_wakeup (the RTC alarm wakes from S3). */
+PIN(tes_host, request_wakeup, 1072);
 /* ABI 1.7, continued: trace events (trace.h). */
-PIN(tes_host, trace_register, 1072);
-PIN(tes_host, trace_emit, 1080);
-static_assert(sizeof(tes_host) == 1088, "tes_host 1.7 size");
+PIN(tes_host, trace_register, 1080);
+PIN(tes_host, trace_emit, 1088);
+static_assert(sizeof(tes_host) == 1096, "tes_host 1.7 size");
 PIN(tes_trace_event, fmt, 8);
 PIN(tes_trace_event, state, 16);
 static_assert(sizeof(tes_trace_event) == 24, "tes_trace_event 1.7 size");
