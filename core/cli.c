@@ -74,6 +74,9 @@ static const opt_def opts[] = {
     {"plugin", NULL, OPT_LIST, F(plugins), "FILE  load a plugin first (repeatable)"},
     {"d", NULL, OPT_STRING, F(log_mask), "ITEM,...  enable logs ('help' lists)"},
     {"D", NULL, OPT_STRING, F(log_file), "FILE  write logs to FILE"},
+    {"trace", NULL, OPT_LIST, F(traces),
+     "[enable=]PATTERN|events=FILE|file=FILE|help  switch trace events on"},
+    {"msg", NULL, OPT_STRING, F(msg), "timestamp=on|off  trace lines with TID@SEC.USEC:"},
     {"incoming", NULL, OPT_STRING, F(incoming), "URI  wait for a migration stream"},
     {"display", NULL, OPT_STRING, F(display), "none  display back end"},
     {"nographic", NULL, OPT_FLAG, F(nographic), "  no window; serial on stdio"},
@@ -612,6 +615,7 @@ static void opts_init(cli_opts *o)
     o->accels = g_ptr_array_new_with_free_func(g_free);
     o->numas = g_ptr_array_new_with_free_func(g_free);
     o->objects = g_ptr_array_new_with_free_func(g_free);
+    o->traces = g_ptr_array_new_with_free_func(g_free);
     o->accel_jit = -1;
 }
 
@@ -703,7 +707,9 @@ void cli_opts_free(cli_opts *o)
     g_free(o->log_file);
     g_free(o->incoming);
     g_free(o->display);
+    g_free(o->msg);
     g_free(o->accel_warning);
+    g_clear_pointer(&o->traces, g_ptr_array_unref);
     g_clear_pointer(&o->accels, g_ptr_array_unref);
     g_clear_pointer(&o->drives, g_ptr_array_unref);
     g_clear_pointer(&o->blockdevs, g_ptr_array_unref);

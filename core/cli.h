@@ -41,6 +41,8 @@ typedef struct cli_opts {
     GPtrArray *plugins;  /* -plugin files */
     char *log_mask;      /* -d */
     char *log_file;      /* -D */
+    GPtrArray *traces;   /* -trace args */
+    char *msg;           /* -msg timestamp=on|off */
     char *incoming;      /* -incoming URI */
     char *display;       /* -display (accepted: none) */
     int accel_jit;       /* -accel tcg,jit=: -1 when not given, 0 off, 1 on */

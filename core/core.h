@@ -56,6 +56,7 @@ bool log_set_file(const char *path, char **errp);
 /* Also append messages of the items in mask to buf (NULL: stop), one line
  * each, whether or not -d prints them: what the harness shows a test. */
 void log_set_capture(GString *buf, unsigned mask);
+void log_write_trace(const char *line); /* one trace event line, '\n' included */
 void core_log(unsigned mask, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void core_logv(unsigned mask, const char *fmt, va_list ap);
 void log_print_help(void);
@@ -240,6 +241,7 @@ uint64_t memory_dirty_sync(tes_region *r, unsigned long *into);
 int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool write);
 uint64_t memory_generation(void);
 void mtree_print(GString *out); /* info mtree */
+void mtree_print_flat(GString *out); /* info mtree -f */
 /* Every RAM region reachable from system memory, for migration. */
 void memory_foreach_ram(void (*fn)(tes_region *r, void *opaque), void *opaque);
 void memory_reset(void); /* fresh empty address spaces */
@@ -267,6 +269,7 @@ struct tes_irq {
     void *opaque;
     int n;
     int level;
+    uint64_t raised; /* 0 -> 1 transitions, for HMP info irq */
 };
 tes_irq *irq_new(tes_irq_handler handler, void *opaque, int n);
 void irqs_free_all(void); /* harness teardown: every line made so far */

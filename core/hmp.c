@@ -81,6 +81,10 @@ static void info_cpu_registers(tes_cpu *cpu, GString *out)
     const tes_cpu_ops *ops = cpu->ops;
     void *s = cpu_state(cpu);
 
+    if (hmp_cpu_dump(cpu, TES_CPU_DUMP_REGS, out)) {
+        return;
+    }
+
     g_string_append_printf(out, "CPU#%u%s%s", cpu->index, cpu->powered ? "" : " (off)",
                            cpu->halted ? " (halted)" : "");
     if (ops->get_pc) {
@@ -139,7 +143,6 @@ static const struct {
 } infos[] = {
     {"status", info_status, "show the current VM status (running|paused)"},
     {"qtree", qtree_print, "show the device tree"},
-    {"mtree", mtree_print, "show the memory tree"},
     {"pci", pci_info_print, "show PCI info"},
     {"network", net_info_print, "show the network state"},
     {"plugins", info_plugins, "show the loaded plugins"},
@@ -154,6 +157,14 @@ static const struct {
 
 static bool cmd_info(const char *arg, GString *out)
 {
+    size_t n = arg ? strcspn(arg, " \t") : 0;
+    const char *rest = arg ? arg + n + strspn(arg + n, " \t") : "";
+
+    for (size_t i = 0; n && hmp_inspect_infos[i].name; i++) {
+        if (strlen(hmp_inspect_infos[i].name) == n && !strncmp(hmp_inspect_infos[i].name, arg, n)) {
+            return hmp_inspect_infos[i].fn(rest, out);
+        }
+    }
     for (size_t i = 0; arg && i < G_N_ELEMENTS(infos); i++) {
         if (strcmp(infos[i].name, arg) == 0) {
             infos[i].fn(out);
@@ -166,6 +177,10 @@ static bool cmd_info(const char *arg, GString *out)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(infos); i++) {
         g_string_append_printf(out, "info %-10s -- %s\n", infos[i].name, infos[i].help);
+    }
+    for (size_t i = 0; hmp_inspect_infos[i].name; i++) {
+        g_string_append_printf(out, "info %-10s -- %s\n", hmp_inspect_infos[i].name,
+                               hmp_inspect_infos[i].help);
     }
     return true;
 }
@@ -343,36 +358,58 @@ static bool cmd_help(const char *arg, GString *out)
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         g_string_append_printf(out, "%s\n", commands[i].help);
     }
+    for (size_t i = 0; hmp_inspect_commands[i].name; i++) {
+        g_string_append_printf(out, "%s\n", hmp_inspect_commands[i].help);
+    }
     return true;
+}
+
+static const hmp_ext_cmd *find_ext(const char *name)
+{
+    for (size_t i = 0; hmp_inspect_commands[i].name; i++) {
+        if (!strcmp(hmp_inspect_commands[i].name, name)) {
+            return &hmp_inspect_commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* The command word ends at a blank or, as QEMU's x/4xw, at a '/'. */
+static char *split_command(char *copy, char **arg)
+{
+    size_t n = strcspn(copy, " \t/");
+    char *name = g_strndup(copy, n);
+
+    *arg = g_strstrip(copy + n + (copy[n] == ' ' || copy[n] == '\t'));
+    return name;
 }
 
 bool hmp_execute(const char *line, GString *out)
 {
     char *copy = g_strstrip(g_strdup(line));
-    char *arg = copy + strcspn(copy, " \t");
+    char *arg;
+    char *name = split_command(copy, &arg);
+    const hmp_ext_cmd *ext = NULL;
     bool ok = true;
     size_t i;
 
-    if (*arg) {
-        *arg++ = '\0';
-        arg = g_strstrip(arg);
-    }
-    if (*copy) {
+    if (*name) {
         for (i = 0; i < G_N_ELEMENTS(commands); i++) {
-            if (!strcmp(commands[i].name, copy) ||
-                (commands[i].alias && !strcmp(commands[i].alias, copy))) {
+            if (!strcmp(commands[i].name, name) ||
+                (commands[i].alias && !strcmp(commands[i].alias, name))) {
                 break;
             }
         }
-        if (i < G_N_ELEMENTS(commands)) {
-            core_lock();
-            ok = commands[i].fn(arg, out);
-            core_unlock();
-        } else {
-            g_string_append_printf(out, "unknown command: '%s'\n", copy);
+        if (i == G_N_ELEMENTS(commands) && !(ext = find_ext(name))) {
+            g_string_append_printf(out, "unknown command: '%s'\n", name);
             ok = false;
+        } else {
+            core_lock();
+            ok = ext ? ext->fn(arg, out) : commands[i].fn(arg, out);
+            core_unlock();
         }
     }
+    g_free(name);
     g_free(copy);
     return ok;
 }

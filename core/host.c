@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include "numa.h"
+#include "tracing.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
 #include <tessera/fdt.h>
@@ -351,6 +352,8 @@ static const tes_host table = {
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
     .request_wakeup = core_request_wakeup,
+    .trace_register = trace_register_events,
+    .trace_emit = trace_emit_event,
 };
 
 const tes_host *host_table(void)
@@ -411,7 +414,13 @@ PIN(tes_host, pci_expander_bus_new, 1056);
 PIN(tes_host, request_suspend, 1064);
 /* ABI 1.7, continued: request_wakeup (the RTC alarm wakes from S3). */
 PIN(tes_host, request_wakeup, 1072);
-static_assert(sizeof(tes_host) == 1080, "tes_host 1.7 size");
+/* ABI 1.7, continued: trace events (trace.h). */
+PIN(tes_host, trace_register, 1080);
+PIN(tes_host, trace_emit, 1088);
+static_assert(sizeof(tes_host) == 1096, "tes_host 1.7 size");
+PIN(tes_trace_event, fmt, 8);
+PIN(tes_trace_event, state, 16);
+static_assert(sizeof(tes_trace_event) == 24, "tes_trace_event 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -423,7 +432,10 @@ static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
 PIN(tes_net_hdr, csum_offset, 8);
 PIN(tes_cpu_ops, apply_boot, 72);
-static_assert(sizeof(tes_cpu_ops) == 88, "tes_cpu_ops 1.2 size");
+PIN(tes_cpu_ops, arch_id, 80);   /* 1.2 ended here (88 bytes) */
+PIN(tes_cpu_ops, translate, 88); /* 1.7, continued */
+PIN(tes_cpu_ops, dump, 96);
+static_assert(sizeof(tes_cpu_ops) == 104, "tes_cpu_ops 1.7 size");
 PIN(tes_machine_ops, devices_done, 56);
 PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */

@@ -41,6 +41,9 @@ void irq_set(tes_irq *irq, int level)
     if (!irq) {
         return;
     }
+    if (level && !irq->level) {
+        irq->raised++;
+    }
     irq->level = level;
     if (irq->handler) {
         irq->handler(irq->opaque, irq->n, level);

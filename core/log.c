@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "tracing.h"
 
 /* Items someone wants: printed (-d) or captured (the harness). Readers
  * test this one mask; core_logv sorts out where a message goes. */
@@ -58,6 +59,15 @@ void log_print_help(void)
 
 static bool log_item_mask(const char *name, unsigned *mask, char **errp)
 {
+    /* QEMU's -d trace:PATTERN switches trace events on. */
+    if (g_str_has_prefix(name, "trace:")) {
+        if (!name[6]) {
+            core_set_error(errp, "-d trace: an event pattern is required");
+            return false;
+        }
+        trace_add_pattern(name + 6, true);
+        return true;
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(log_items); i++) {
         if (strcmp(log_items[i].name, name) == 0) {
             *mask |= log_items[i].mask;
@@ -159,4 +169,19 @@ void core_log(unsigned mask, const char *fmt, ...)
     va_start(ap, fmt);
     core_logv(mask, fmt, ap);
     va_end(ap);
+}
+
+/* One trace event's line (core/trace.c): printed whatever -d says, since
+ * switching the event on was the request; captured for the harness when
+ * it asked for TES_LOG_TRACE. */
+void log_write_trace(const char *line)
+{
+    g_mutex_lock(&log_mutex);
+    if (capture && (capture_mask & TES_LOG_TRACE)) {
+        g_string_append(capture, line);
+    } else {
+        fputs(line, log_file ? log_file : stderr);
+        fflush(log_file ? log_file : stderr);
+    }
+    g_mutex_unlock(&log_mutex);
 }

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "numa.h"
 #include "core.h"
+#include "tracing.h"
 
 #define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI " TES_ABI_STRING ")"
 
@@ -94,8 +95,24 @@ static bool handle_help_requests(cli_opts *o)
     return any;
 }
 
+/* -trace and -msg: patterns kept until the plugins register events. */
+static void trace_setup(cli_opts *o, bool *help)
+{
+    char *err = NULL;
+
+    for (guint i = 0; i < o->traces->len; i++) {
+        if (!trace_cli_add(g_ptr_array_index(o->traces, i), help, &err)) {
+            die(err, "-trace: bad option");
+        }
+    }
+    if (o->msg && !trace_msg_option(o->msg, &err)) {
+        die(err, "-msg: bad option");
+    }
+}
+
 static void early_setup(cli_opts *o)
 {
+    bool trace_help = false;
     char *err = NULL;
 
     if (o->log_mask) {
@@ -109,6 +126,7 @@ static void early_setup(cli_opts *o)
     if (o->log_file && !log_set_file(o->log_file, &err)) {
         die(err, "-D: cannot open log file");
     }
+    trace_setup(o, &trace_help);
     if (o->display && strcmp(o->display, "none") != 0 && strcmp(o->display, "sdl") != 0) {
         die(g_strdup_printf("-display: unsupported display '%s' (expected none or sdl)",
                             o->display), NULL);
@@ -118,6 +136,11 @@ static void early_setup(cli_opts *o)
     if (!plugins_load_all(o->plugins, &err)) {
         die(err, "cannot load plugins");
     }
+    if (trace_help) {
+        trace_print_help(stdout);
+        exit(0);
+    }
+    trace_warn_unknown();
 }
 
 static void fill_machine_config(cli_opts *o)

@@ -856,6 +856,44 @@ void mtree_print(GString *out)
     mtree_region(out, memory_io(), 0, 1);
 }
 
+/* info mtree -f: the leaves an access reaches, range by range (QEMU's
+ * FlatView), found with resolve() so the view is what the guest gets. */
+static void flat_print(GString *out, const char *as_name, tes_region *as)
+{
+    uint64_t addr = 0;
+
+    g_string_append_printf(out, "FlatView #%d\n AS \"%s\", root: %s\n Root memory region: %s\n",
+                           as == memory_io(), as_name, as->name, as->name);
+    while (addr < as->size) {
+        uint64_t off = 0, len = as->size - addr, start = addr;
+        tes_region *leaf = resolve(as, addr, &off, &len);
+
+        if (len == 0) {
+            break;
+        }
+        addr += len;
+        if (leaf) {
+            g_string_append_printf(out, "  %016" PRIx64 "-%016" PRIx64 " (prio %d, %s): %s",
+                                   start, start + len - 1, leaf->priority,
+                                   kind_name[leaf->kind], leaf->name);
+            if (off) {
+                g_string_append_printf(out, " @%016" PRIx64, off);
+            }
+            g_string_append_c(out, '\n');
+        }
+        if (addr < start) {
+            break; /* wrapped past 2^64 */
+        }
+    }
+}
+
+void mtree_print_flat(GString *out)
+{
+    flat_print(out, "memory", memory_system());
+    g_string_append_c(out, '\n');
+    flat_print(out, "I/O", memory_io());
+}
+
 static void ram_walk(tes_region *r, GHashTable *seen, int depth,
                      void (*fn)(tes_region *r, void *opaque), void *opaque)
 {

@@ -136,4 +136,7 @@ void pcie_slot_loaded(struct pci_function *f);
  * before it. */
 void pcie_slot_written(struct pci_function *f, uint32_t off, unsigned len, uint16_t old_ctl);
 
+/* pci.c: QEMU's name of a class (base << 8 | sub), NULL when unknown. */
+const char *pci_class_name(uint16_t cls);
+
 #endif

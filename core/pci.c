@@ -1125,7 +1125,7 @@ uint16_t pci_requester_id(tes_device *dev)
 
 /* ---- info pci ---- */
 
-static const char *class_name(uint16_t cls)
+const char *pci_class_name(uint16_t cls)
 {
     static const struct {
         uint16_t cls;
@@ -1196,7 +1196,7 @@ static void print_function(GString *out, const struct pci_function *f)
 {
     const uint8_t *c = f->config;
     uint16_t cls = cfg_get16(c + TES_PCI_CLASS_DEVICE);
-    const char *name = class_name(cls);
+    const char *name = pci_class_name(cls);
     uint8_t pin = c[TES_PCI_INTERRUPT_PIN];
 
     g_string_append_printf(out, "  Bus %2u, device %3u, function %u:\n", bus_number(f->bus),

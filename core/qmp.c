@@ -33,7 +33,7 @@ typedef struct qmp_server {
     char *path;
 } qmp_server;
 
-typedef struct qmp_client {
+struct qmp_client {
     GSocket *sock;
     GSource *src;     /* input; NULL while paused for a full output queue */
     GSource *out_src; /* G_IO_OUT, only while out holds bytes */
@@ -44,14 +44,8 @@ typedef struct qmp_client {
     bool negotiated;
     GByteArray *out;  /* replies and events not yet sent; under out_lock */
     bool dropped;     /* its queue overflowed: closed from the main loop */
-} qmp_client;
+};
 
-typedef JsonNode *(*qmp_fn)(JsonObject *args, qmp_client *c, char **err);
-
-typedef struct qmp_cmd {
-    const char *name;
-    qmp_fn fn;
-} qmp_cmd;
 
 /* QEMU's limits (json-streamer.c): deeper nesting would let one message
  * overflow json-glib's recursive parser; a longer message, our memory. */
@@ -902,6 +896,12 @@ static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
         json_object_set_string_member(o, "name", commands[i].name);
         json_array_add_object_element(a, o);
     }
+    for (size_t i = 0; qmp_inspect_commands[i].name; i++) {
+        JsonObject *o = json_object_new();
+
+        json_object_set_string_member(o, "name", qmp_inspect_commands[i].name);
+        json_array_add_object_element(a, o);
+    }
     json_node_init_array(n, a);
     json_array_unref(a);
     return n;
@@ -912,6 +912,11 @@ static const qmp_cmd *find_cmd(const char *name)
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (strcmp(commands[i].name, name) == 0) {
             return &commands[i];
+        }
+    }
+    for (size_t i = 0; qmp_inspect_commands[i].name; i++) {
+        if (strcmp(qmp_inspect_commands[i].name, name) == 0) {
+            return &qmp_inspect_commands[i];
         }
     }
     return NULL;

@@ -1344,6 +1344,10 @@ static void qtree_dev(tes_device *d, struct qtree_ctx *c)
     g_string_append_printf(c->out, "%*sdev: %s, id \"%s\"\n", c->indent, "", d->type->name,
                            d->id ? d->id : "");
     c->indent += 2;
+    /* Which plugin provides it: with -plugin overrides, the type name
+     * alone does not say. */
+    g_string_append_printf(c->out, "%*splugin = \"%s\"\n", c->indent, "",
+                           d->te && d->te->plugin ? d->te->plugin->desc->name : "core");
     for (const tes_prop_info *p = d->type->props; p && p->name; p++) {
         g_autofree char *v = prop_value_string(d, p);
         bool quote = p->kind == TES_PROP_STRING || p->kind == TES_PROP_DRIVE ||

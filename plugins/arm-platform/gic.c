@@ -42,6 +42,7 @@
 #include <stdlib.h>
 
 #include "platform.h"
+#include "plat-trace.h"
 
 #define GIC_MAX_IRQ 1024
 #define GIC_NWORDS (GIC_MAX_IRQ / 32)
@@ -662,28 +663,34 @@ static void v2m_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     gic_update(g);
 }
 
+TES_TRACE_RW_WRAP(dist, dist_read, dist_write, gic_dist_read, gic_dist_write)
+
 static const tes_mem_ops dist_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = dist_read,
-    .write = dist_write,
+    .read = dist_traced_read,
+    .write = dist_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 4,
     .impl_min = 1, .impl_max = 4,
 };
 
+TES_TRACE_RW_WRAP(cpu, cpu_read, cpu_write, gic_cpu_read, gic_cpu_write)
+
 static const tes_mem_ops cpu_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = cpu_read,
-    .write = cpu_write,
+    .read = cpu_traced_read,
+    .write = cpu_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 4, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,
 };
 
+TES_TRACE_RW_WRAP(v2m, v2m_read, v2m_write, gicv2m_read, gicv2m_write)
+
 static const tes_mem_ops v2m_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = v2m_read,
-    .write = v2m_write,
+    .read = v2m_traced_read,
+    .write = v2m_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 2, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,

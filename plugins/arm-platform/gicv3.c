@@ -42,6 +42,7 @@
 #include <stdlib.h>
 
 #include "gicv3.h"
+#include "plat-trace.h"
 
 /* ---- affinity ---- */
 
@@ -366,10 +367,12 @@ void gicv3_lpi_load_cfg(gicv3 *g, unsigned cpu, uint32_t intid, uint32_t n)
 
 /* ---- life cycle ---- */
 
+TES_TRACE_RW_WRAP(its, gicv3_its_read, gicv3_its_write, gicv3_its_read, gicv3_its_write)
+
 static const tes_mem_ops its_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = gicv3_its_read,
-    .write = gicv3_its_write,
+    .read = its_traced_read,
+    .write = its_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8,

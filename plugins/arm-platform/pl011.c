@@ -29,6 +29,7 @@
  * stored, not used. Guest mistakes are logged under -d guest_errors.
  */
 #include "platform.h"
+#include "plat-trace.h"
 
 #define PL011_SIZE 0x1000
 #define FIFO_DEPTH 16
@@ -61,6 +62,7 @@ static const uint8_t pl011_id[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0x
 
 static void update_irq(pl011 *s)
 {
+    trace_pl011_irq_state((s->ris & s->imsc) != 0);
     H->dev_set_irq(s->dev, 0, (s->ris & s->imsc) != 0);
 }
 
@@ -208,10 +210,12 @@ static void pl011_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     update_irq(s);
 }
 
+TES_TRACE_RW_WRAP(pl011, pl011_read, pl011_write, pl011_read, pl011_write)
+
 static const tes_mem_ops pl011_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = pl011_read,
-    .write = pl011_write,
+    .read = pl011_traced_read,
+    .write = pl011_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "platform.h"
+#include "plat-trace.h"
 
 #define PL031_SIZE 0x1000
 #define NS_PER_SEC 1000000000ll
@@ -114,10 +115,12 @@ static void pl031_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     update_irq(s);
 }
 
+TES_TRACE_RW_WRAP(pl031, pl031_read, pl031_write, pl031_read, pl031_write)
+
 static const tes_mem_ops pl031_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = pl031_read,
-    .write = pl031_write,
+    .read = pl031_traced_read,
+    .write = pl031_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 4, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,

@@ -13,8 +13,10 @@
  * gained by four .so files; each type stands alone (no shared state).
  */
 #include "platform.h"
+#include "plat-trace.h"
 
 const tes_host *plat_host;
+TES_TRACE_DEFINE(PLAT_TRACE)
 
 static int plat_init(const tes_host *host)
 {
@@ -22,7 +24,7 @@ static int plat_init(const tes_host *host)
         return -38; /* -ENOSYS: needs ABI 1.6 (the ITS's dma_requester) */
     }
     plat_host = host;
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const plat_types[] = {

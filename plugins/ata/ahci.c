@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "ata.h"
+#include "ata-trace.h"
 
 #define NPORTS 6
 #define NSLOTS 32
@@ -131,6 +132,7 @@ static void update_irq(ahci *s, bool notify)
         }
     }
     level = (s->ghc & GHC_IE) && s->is;
+    trace_ahci_irq(level, H->pci_msi_enabled(s->dev));
     if (H->pci_msi_enabled(s->dev)) {
         H->pci_set_irq(s->dev, 0);
         if (level && notify) {
@@ -699,10 +701,12 @@ static void abar_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(abar, abar_read, abar_write, ahci_mem_read, ahci_mem_write)
+
 static const tes_mem_ops abar_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = abar_read,
-    .write = abar_write,
+    .read = abar_traced_read,
+    .write = abar_traced_write,
     .valid_min = 1,
     .valid_max = 4,
     .impl_min = 1,

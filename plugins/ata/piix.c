@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "ata.h"
+#include "ata-trace.h"
 
 #define BM_CMD_START 0x01
 #define BM_CMD_READ 0x08 /* bus master writes memory: a device read */
@@ -215,10 +216,12 @@ static void bm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(bm, bm_read, bm_write, bmdma_read, bmdma_write)
+
 static const tes_mem_ops bm_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = bm_read,
-    .write = bm_write,
+    .read = bm_traced_read,
+    .write = bm_traced_write,
     .valid_min = 1,
     .valid_max = 4,
     .impl_min = 1,
@@ -289,20 +292,24 @@ static void ctl_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     update_irq(ch->p, ch->bus.index);
 }
 
+TES_TRACE_RW_WRAP(cmd, cmd_read, cmd_write, ide_ioport_read, ide_ioport_write)
+
 static const tes_mem_ops cmd_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = cmd_read,
-    .write = cmd_write,
+    .read = cmd_traced_read,
+    .write = cmd_traced_write,
     .valid_min = 1,
     .valid_max = 4,
     .impl_min = 1,
     .impl_max = 4,
 };
 
+TES_TRACE_RW_WRAP(ctl, ctl_read, ctl_write, ide_cmd_read, ide_cmd_write)
+
 static const tes_mem_ops ctl_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = ctl_read,
-    .write = ctl_write,
+    .read = ctl_traced_read,
+    .write = ctl_traced_write,
     .valid_min = 1,
     .valid_max = 1,
     .impl_min = 1,

@@ -6,8 +6,10 @@
 #include <errno.h>
 
 #include "ata.h"
+#include "ata-trace.h"
 
 const tes_host *H;
+TES_TRACE_DEFINE(ATA_TRACE)
 unsigned ata_dma_depth;
 
 static int ata_init(const tes_host *host)
@@ -16,7 +18,7 @@ static int ata_init(const tes_host *host)
         return -ENOTSUP; /* needs SDK 1.1 asynchronous block requests */
     }
     H = host;
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const ata_types[] = {

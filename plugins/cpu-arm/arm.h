@@ -289,6 +289,12 @@ void arm_timers_init(arm_cpu *c);
 
 /* ---- mmu.c: translation and memory access ---- */
 /* Read/write size 1,2,4,8 at va; false when an abort was raised. */
+/* mmu.c: va through the EL1&0 regime without side effects (the monitor). */
+/* monitor.c: tes_cpu_ops translate and dump. */
+int arm_cpu_translate(tes_cpu *cpu, void *s, uint64_t vaddr, uint64_t *paddr);
+int arm_cpu_dump(tes_cpu *cpu, void *s, unsigned what, void (*print)(void *opaque, const char *text),
+                   void *opaque);
+bool arm_mmu_debug(arm_cpu *c, uint64_t va, uint64_t *pa);
 bool arm_read(arm_cpu *c, uint64_t va, unsigned size, uint64_t *val, unsigned acc);
 bool arm_write(arm_cpu *c, uint64_t va, unsigned size, uint64_t val, unsigned acc);
 bool arm_read128(arm_cpu *c, uint64_t va, vreg *out, unsigned acc);

@@ -225,6 +225,8 @@ static const tes_cpu_ops arm_cpu_ops = {
     .get_pc = cpu_get_pc,
     .apply_boot = cpu_apply_boot,
     .arch_id = cpu_arch_id,
+    .translate = arm_cpu_translate,
+    .dump = arm_cpu_dump,
 };
 
 /* ---- migration ---- */

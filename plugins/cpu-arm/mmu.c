@@ -582,3 +582,18 @@ bool arm_phys_read(uint64_t pa, void *buf, uint64_t len)
 {
     return H->as_read(H->system_memory(), pa, buf, len) == TES_MEM_OK;
 }
+
+/* ---- the monitor's walk (HMP x) ---- */
+
+/* va through the EL1&0 regime as a debugger reads it (walk() changes
+ * nothing: v8.0 has no hardware Access flag update). */
+bool arm_mmu_debug(arm_cpu *c, uint64_t va, uint64_t *pa)
+{
+    xlate x;
+
+    if (!translate(c, va, AK_READ, 1, &x)) {
+        return false;
+    }
+    *pa = x.pa;
+    return true;
+}

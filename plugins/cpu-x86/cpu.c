@@ -285,6 +285,8 @@ static const tes_cpu_ops x86_cpu_ops = {
     .read_reg = cpu_read_reg,
     .write_reg = cpu_write_reg,
     .get_pc = cpu_get_pc,
+    .translate = x86_cpu_translate,
+    .dump = x86_cpu_dump,
 };
 
 /* ---- migration ---- */

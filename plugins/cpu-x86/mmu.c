@@ -649,3 +649,67 @@ void x86_io_write(x86_cpu *c, uint16_t port, uint64_t val, unsigned size)
     (void)c;
     H->as_write(H->system_io(), port, &val, size);
 }
+
+/* ---- the monitor's walk (HMP x, info tlb) ---- */
+
+/* la through the current tables as a debugger reads them: no #PF, no
+ * accessed/dirty update. */
+bool x86_mmu_debug(x86_cpu *c, uint64_t la, uint64_t *pa)
+{
+    walk_ctx w = {.n = 0, .size = 8, .rw = true, .us = true, .xd = false};
+    xlate x = {0};
+    unsigned shift = 12;
+    bool ok;
+
+    if (!(c->cr0 & CR0_PG)) {
+        *pa = la & 0xffffffffull;
+        return true;
+    }
+    if (c->efer & EFER_LMA) {
+        ok = walk_long(c, la, &w, &x, &shift);
+    } else if (c->cr4 & CR4_PAE) {
+        ok = walk_pae(c, la, &w, &x, &shift);
+    } else {
+        w.size = 4;
+        ok = walk_32(c, la, &w, &x, &shift);
+    }
+    if (ok) {
+        *pa = leaf_pa(&w, la, shift);
+    }
+    return ok;
+}
+
+/* Every present leaf of the 4-level tables under table, for info tlb and
+ * info mem: fn(opaque, va, pte, size, prot) with prot the AND of the
+ * levels' RW (bit 0) and US (bit 1). */
+static void walk_all(uint64_t table, unsigned level, uint64_t va_base, unsigned prot,
+                     x86_page_fn fn, void *opaque)
+{
+    for (uint64_t i = 0; i < 512; i++) {
+        uint64_t e = pte_read((table & ADDR_MASK) + i * 8, 8);
+        uint64_t va = va_base | (i << (12 + 9 * level));
+        unsigned p = prot & (((e & PTE_RW) ? 1u : 0) | ((e & PTE_US) ? 2u : 0));
+
+        if (!(e & PTE_P)) {
+            continue;
+        }
+        if (level == 3 && (va >> 47)) {
+            va |= 0xffff000000000000ull; /* canonical upper half */
+        }
+        if (level == 0 || ((level == 1 || level == 2) && (e & PTE_PS))) {
+            fn(opaque, va, e, 1ull << (12 + 9 * level), p);
+        } else if (level > 0) {
+            walk_all(e, level - 1, va, p, fn, opaque);
+        }
+    }
+}
+
+/* false when the vCPU is not in long mode with paging (only that is shown). */
+bool x86_mmu_foreach(x86_cpu *c, x86_page_fn fn, void *opaque)
+{
+    if (!(c->cr0 & CR0_PG) || !(c->efer & EFER_LMA)) {
+        return false;
+    }
+    walk_all(c->cr3, 3, 0, 3, fn, opaque);
+    return true;
+}

@@ -393,6 +393,17 @@ int x86_pic_peek(void); /* the vector x86_pic_ack() would return now */
  * CR3 = cr3 (4-level tables), CR0 PE|PG|ET, CR4 PAE, EFER LME|LMA, CS
  * loaded from descriptor cs_sel (64-bit code), DS/ES/SS from ds_sel,
  * FS/GS null, CPL 0. The caller sets rip, rsp and the other registers. */
+/* mmu.c, for the monitor (monitor.c): a walk without faults or A/D
+ * updates, and every mapped page of the 4-level tables. */
+/* monitor.c: tes_cpu_ops translate and dump. */
+int x86_cpu_translate(tes_cpu *cpu, void *s, uint64_t vaddr, uint64_t *paddr);
+int x86_cpu_dump(tes_cpu *cpu, void *s, unsigned what, void (*print)(void *opaque, const char *text),
+                   void *opaque);
+bool x86_mmu_debug(x86_cpu *c, uint64_t la, uint64_t *pa);
+typedef void (*x86_page_fn)(void *opaque, uint64_t va, uint64_t pte, uint64_t size,
+                            unsigned prot);
+bool x86_mmu_foreach(x86_cpu *c, x86_page_fn fn, void *opaque);
+
 void x86_setup_long_mode(x86_cpu *c, uint64_t cr3, uint64_t gdt_base, uint16_t gdt_limit,
                          uint16_t cs_sel, uint16_t ds_sel);
 /* x86_run calls this on entry: drop host pointers when the core's memory

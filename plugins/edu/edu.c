@@ -63,6 +63,16 @@ typedef struct edu {
 
 static const tes_host *H;
 
+/* Trace points (sdk trace.h): registers and interrupts. */
+#define TES_TRACE_TABLE edu_trace_events
+#define TES_TRACE_HOST H
+#define EDU_TRACE(E)                                                                           \
+    TES_TRACE_RW(E, edu_mmio_read, edu_mmio_write)                                             \
+    E(edu_irq_raise, (uint32_t status, int msi), (status, msi), "status 0x%" PRIx32 " msi %d") \
+    E(edu_irq_lower, (uint32_t status), (status), "status 0x%" PRIx32)
+TES_TRACE_DECLARE(EDU_TRACE)
+TES_TRACE_DEFINE(EDU_TRACE)
+
 static void raise_irq(edu *e, uint32_t bits)
 {
     e->irq_status |= bits;
@@ -70,6 +80,7 @@ static void raise_irq(edu *e, uint32_t bits)
         return;
     }
     /* QEMU's edu: one MSI per raise; INTx is a level held while status != 0. */
+    trace_edu_irq_raise(e->irq_status, H->pci_msi_enabled(e->dev));
     if (H->pci_msi_enabled(e->dev)) {
         H->pci_notify(e->dev, 0);
     } else {
@@ -80,6 +91,7 @@ static void raise_irq(edu *e, uint32_t bits)
 static void ack_irq(edu *e, uint32_t bits)
 {
     e->irq_status &= ~bits;
+    trace_edu_irq_lower(e->irq_status);
     if (!e->irq_status && !H->pci_msi_enabled(e->dev)) {
         H->pci_set_irq(e->dev, 0);
     }
@@ -235,10 +247,12 @@ static void edu_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(edu, edu_read, edu_write, edu_mmio_read, edu_mmio_write)
+
 static const tes_mem_ops edu_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = edu_read,
-    .write = edu_write,
+    .read = edu_traced_read,
+    .write = edu_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8, /* sizes are checked above, as QEMU does */
@@ -393,7 +407,7 @@ static const tes_type_info edu_type = {
 static int edu_plugin_init(const tes_host *host)
 {
     H = host;
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const edu_types[] = {&edu_type, NULL};

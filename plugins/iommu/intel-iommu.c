@@ -62,8 +62,10 @@
 #include "smmuv3.h"
 #include "viommu.h"
 #include "vtd.h"
+#include "iommu-trace.h"
 
 const tes_host *iommu_host;
+TES_TRACE_DEFINE(IOMMU_TRACE)
 
 /* ---- the register file ---- */
 
@@ -323,10 +325,12 @@ static void vtd_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     side_effects(s, (unsigned)off, size);
 }
 
+TES_TRACE_RW_WRAP(vtd, vtd_read, vtd_write, vtd_reg_read, vtd_reg_write)
+
 static const tes_mem_ops vtd_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = vtd_read,
-    .write = vtd_write,
+    .read = vtd_traced_read,
+    .write = vtd_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8, /* sizes checked above */
@@ -587,6 +591,9 @@ void iommu_unclaim(const void *owner)
 static int iommu_plugin_init(const tes_host *host)
 {
     iommu_host = host;
+    if (TES_TRACE_REGISTER(host) != 0) {
+        return -22; /* -EINVAL: a malformed event table */
+    }
     return smmuv3_plugin_init(host);
 }
 

@@ -50,6 +50,7 @@
 
 #include "iommu-claim.h"
 #include "smmuv3.h"
+#include "iommu-trace.h"
 
 /* ---- the register file ---- */
 
@@ -147,6 +148,7 @@ static void signal(smmu *s, unsigned irq, unsigned cfg0, unsigned abt_bit)
     uint64_t addr = cfg0 ? smmu_get64(s, cfg0) & ADDR_51_2 : 0;
     uint8_t data[4];
 
+    trace_smmuv3_trigger_irq(irq);
     if (!addr) {
         SH->dev_set_irq(s->dev, irq, 1);
         SH->dev_set_irq(s->dev, irq, 0);
@@ -534,10 +536,12 @@ static void smmu_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     side_effects(s, (unsigned)off, size);
 }
 
+TES_TRACE_RW_WRAP(smmu, smmu_read, smmu_write, smmuv3_read_mmio, smmuv3_write_mmio)
+
 static const tes_mem_ops smmu_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = smmu_read,
-    .write = smmu_write,
+    .read = smmu_traced_read,
+    .write = smmu_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8, /* sizes checked above */

@@ -13,8 +13,10 @@
  */
 #include <errno.h>
 #include "e1000x.h"
+#include "e1000x-trace.h"
 
 const tes_host *H;
+TES_TRACE_DEFINE(E1000X_TRACE)
 
 const tes_prop_info e1000x_props[] = {
     TES_PROP("mac", TES_PROP_MACADDR, e1000x, mac, NULL, 0, 0,
@@ -232,6 +234,9 @@ const tes_state_info e1000x_state = {
 static int plugin_init(const tes_host *host)
 {
     H = host;
+    if (TES_TRACE_REGISTER(host) != 0) {
+        return -22; /* -EINVAL: a malformed event table */
+    }
     return 0;
 }
 

@@ -12,6 +12,7 @@
  * once, which every driver accepts (moderation only lowers the rate).
  */
 #include "e1000x.h"
+#include "e1000x-trace.h"
 
 /* ---- interrupts ---- */
 
@@ -32,6 +33,7 @@ static void msix_notify_one(e1000x *s, uint32_t cause, unsigned shift)
         H->log(TES_LOG_GUEST_ERROR, "%s: cause 0x%x has no valid MSI-X vector (IVAR 0x%x)",
                H->dev_id(s->dev), cause, rd(s, R_IVAR));
     } else {
+        trace_e1000x_irq_msi_notify(ent & 7, cause);
         H->pci_notify(s->dev, ent & 7);
     }
     if (rd(s, R_CTRL_EXT) & CTRL_EXT_EIAME) {
@@ -72,6 +74,7 @@ static void send_msi(e1000x *s, uint32_t causes, bool msix)
     if (msix) {
         msix_notify(s, fresh);
     } else {
+        trace_e1000x_irq_msi_notify(0, fresh);
         H->pci_notify(s->dev, 0);
     }
 }
@@ -104,6 +107,7 @@ void e1000x_update_irq(e1000x *s)
         }
         return;
     }
+    trace_e1000x_irq_legacy_notify(causes != 0);
     H->pci_set_irq(s->dev, causes != 0);
 }
 
@@ -642,10 +646,12 @@ static void mmio_write_any(void *opaque, uint64_t addr, uint64_t val, unsigned s
     mmio_write(opaque, addr & ~3ull, val, 4);
 }
 
+TES_TRACE_RW_WRAP(mmio, mmio_read_any, mmio_write_any, e1000x_mmio_read, e1000x_mmio_write)
+
 const tes_mem_ops e1000x_mmio_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = mmio_read_any,
-    .write = mmio_write_any,
+    .read = mmio_traced_read,
+    .write = mmio_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 4,
     .impl_min = 1, .impl_max = 4,
@@ -677,10 +683,12 @@ static void io_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(io, io_read, io_write, e1000x_io_read, e1000x_io_write)
+
 const tes_mem_ops e1000x_io_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = io_read,
-    .write = io_write,
+    .read = io_traced_read,
+    .write = io_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 4, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "nvme.h"
+#include "nvme-trace.h"
 
 /* Registers (NVMe 1.4 section 3.1). */
 #define REG_CAP 0x00
@@ -76,6 +77,7 @@
 #define VS_1_4 0x00010400
 
 const tes_host *H;
+TES_TRACE_DEFINE(NVME_TRACE)
 
 void nvme_guest_error(nvme_ctrl *n, const char *fmt, ...)
 {
@@ -123,6 +125,7 @@ static void update_intx(nvme_ctrl *n)
         level = n->cq_valid[q] && n->cq_ien[q] && n->cq_head[q] != n->cq_tail[q] &&
                 !(n->intms & (1u << (n->cq_vector[q] & 31)));
     }
+    trace_pci_nvme_irq_pin(level);
     H->pci_set_irq(n->dev, level);
 }
 
@@ -143,6 +146,7 @@ static void cq_notify(nvme_ctrl *n, unsigned cqid)
         update_intx(n);
     } else if (!n->cq_irq_sent[cqid]) {
         n->cq_irq_sent[cqid] = 1;
+        trace_pci_nvme_irq_msix(n->cq_vector[cqid]);
         H->pci_notify(n->dev, n->cq_vector[cqid]);
     }
 }
@@ -163,6 +167,7 @@ static void post_cqe(nvme_ctrl *n, unsigned cqid, unsigned sqid, uint16_t cid, u
     uint8_t cqe[NVME_CQES];
     uint8_t *p = H->dma_map(n->dev, addr, &len, true);
 
+    trace_pci_nvme_enqueue_req_completion(cid, cqid, result, status);
     nvme_put32(cqe, result);
     nvme_put32(cqe + 4, 0);
     nvme_put16(cqe + 8, n->sq_head[sqid]);
@@ -272,6 +277,11 @@ static void run_cmd(nvme_ctrl *n, unsigned sqid, const uint8_t *sqe)
     r->sqid = sqid;
     r->cid = nvme_le32(sqe) >> 16;
     r->opcode = sqe[0];
+    if (sqid) {
+        trace_pci_nvme_io_cmd(r->cid, nvme_le32(sqe + 4), sqid, r->opcode);
+    } else {
+        trace_pci_nvme_admin_cmd(r->cid, sqid, r->opcode);
+    }
     st = sqid ? nvme_io_cmd(r, sqe) : nvme_admin_cmd(r, sqe);
     if (st == SC_ASYNC) {
         return;
@@ -342,6 +352,7 @@ static void sq_run(nvme_ctrl *n, unsigned sqid)
 
 bool nvme_sq_create(nvme_ctrl *n, uint16_t qid, uint64_t base, uint32_t size, uint16_t cqid)
 {
+    trace_pci_nvme_create_sq(base, qid, cqid, size);
     n->sq_base[qid] = base;
     n->sq_size[qid] = size;
     n->sq_head[qid] = n->sq_tail[qid] = 0;
@@ -353,6 +364,7 @@ bool nvme_sq_create(nvme_ctrl *n, uint16_t qid, uint64_t base, uint32_t size, ui
 /* Commands of a deleted SQ complete first (section 5.6): drain. */
 void nvme_sq_delete(nvme_ctrl *n, uint16_t qid)
 {
+    trace_pci_nvme_del_sq(qid);
     nvme_drain(n);
     n->sq_valid[qid] = 0;
     n->sq_head[qid] = n->sq_tail[qid] = 0;
@@ -361,6 +373,7 @@ void nvme_sq_delete(nvme_ctrl *n, uint16_t qid)
 void nvme_cq_create(nvme_ctrl *n, uint16_t qid, uint64_t base, uint32_t size, uint16_t vector,
                     bool ien)
 {
+    trace_pci_nvme_create_cq(base, qid, vector, size, ien);
     n->cq_base[qid] = base;
     n->cq_size[qid] = size;
     n->cq_head[qid] = n->cq_tail[qid] = 0;
@@ -394,6 +407,8 @@ static void fatal(nvme_ctrl *n, const char *what, unsigned qid, uint32_t val, ui
 static void cq_doorbell(nvme_ctrl *n, unsigned q, uint32_t val)
 {
     uint32_t advance = (val + n->cq_size[q] - n->cq_head[q]) % n->cq_size[q];
+
+    trace_pci_nvme_mmio_doorbell_cq(q, val);
 
     if (val >= n->cq_size[q] || advance > cq_used(n, q)) {
         fatal(n, "completion head", q, val, n->cq_size[q]);
@@ -441,6 +456,7 @@ static void doorbell_write(nvme_ctrl *n, uint64_t off, uint32_t val)
         cq_doorbell(n, q, val);
         return;
     }
+    trace_pci_nvme_mmio_doorbell_sq(q, val);
     if (val >= n->sq_size[q]) {
         fatal(n, "submission tail", q, val, n->sq_size[q]);
         return;
@@ -511,20 +527,24 @@ static void cc_write(nvme_ctrl *n, uint32_t val)
         n->cc = val;
         n->csts &= ~CSTS_SHST_MASK;
         if (!enable_ok(n, val)) {
+            trace_pci_nvme_err_startfail();
             n->csts |= CSTS_CFS;
             return;
         }
+        trace_pci_nvme_mmio_start_success();
         nvme_sq_create(n, 0, n->asq, (n->aqa & 0xfff) + 1, 0);
         nvme_cq_create(n, 0, n->acq, ((n->aqa >> 16) & 0xfff) + 1, 0, true);
         n->csts |= CSTS_RDY;
         return;
     }
     if (!(val & CC_EN) && (old & CC_EN)) {
+        trace_pci_nvme_mmio_stopped();
         ctrl_reset(n);
     }
     n->cc = val;
     if (CC_SHN(val) && !CC_SHN(old)) {
         /* Normal or abrupt shutdown: finish I/O, make it stable. */
+        trace_pci_nvme_mmio_shutdown_set();
         nvme_drain(n);
         for (unsigned i = 1; i <= NVME_MAX_NS; i++) {
             if (n->ns[i]) {
@@ -533,6 +553,9 @@ static void cc_write(nvme_ctrl *n, uint32_t val)
         }
         n->csts = (n->csts & ~CSTS_SHST_MASK) | CSTS_SHST_DONE;
     } else if (!CC_SHN(val)) {
+        if (CC_SHN(old)) {
+            trace_pci_nvme_mmio_shutdown_cleared();
+        }
         n->csts &= ~CSTS_SHST_MASK;
     }
 }
@@ -544,6 +567,7 @@ static uint64_t reg_read(void *opaque, uint64_t off, unsigned size)
     nvme_ctrl *n = opaque;
     uint64_t v;
 
+    trace_pci_nvme_mmio_read(off, size);
     switch (off & ~7ull) {
     case REG_CAP: v = cap_value(n); break;
     case REG_VS: v = VS_1_4 | (uint64_t)n->intms << 32; break; /* VS, INTMS */
@@ -588,6 +612,7 @@ static void reg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     nvme_ctrl *n = opaque;
 
+    trace_pci_nvme_mmio_write(off, val, size);
     if (off >= REG_DBS) {
         if (size == 4 && !(off & 3) && off < REG_DBS + 8u * (n->max_ioqpairs + 1)) {
             doorbell_write(n, off, val);
@@ -597,9 +622,20 @@ static void reg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         return;
     }
     switch (off) {
-    case REG_INTMS: n->intms |= val; update_intx(n); break;
-    case REG_INTMC: n->intms &= ~val; update_intx(n); break;
-    case REG_CC: cc_write(n, val); break;
+    case REG_INTMS:
+        n->intms |= val;
+        trace_pci_nvme_mmio_intm_set(val, n->intms);
+        update_intx(n);
+        break;
+    case REG_INTMC:
+        n->intms &= ~val;
+        trace_pci_nvme_mmio_intm_clr(val, n->intms);
+        update_intx(n);
+        break;
+    case REG_CC:
+        trace_pci_nvme_mmio_cfg(val);
+        cc_write(n, val);
+        break;
     case REG_AQA: case REG_ASQ: case REG_ASQ + 4: case REG_ACQ: case REG_ACQ + 4:
         admin_reg_write(n, off, val, size);
         break;
@@ -1009,6 +1045,7 @@ static int nvme_plugin_init(const tes_host *host)
         return -ENOTSUP; /* needs SDK 1.1 asynchronous block requests */
     }
     H = host;
+    TES_TRACE_REGISTER(host);
     return 0;
 }
 

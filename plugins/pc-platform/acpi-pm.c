@@ -16,6 +16,7 @@
  * acpi_notify_wakeup), where a plain reset clears PM1_STS.
  */
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define PM1_PWRBTN_STS 0x0100
 #define PM1_RTC_STS 0x0400
@@ -44,6 +45,9 @@ void acpi_pm_update_sci(acpi_pm *pm)
     level = gpe || (pm->pm1_sts & pm->pm1_en & PM1_EN_MASK);
     if (level != pm->sci) {
         pm->sci = level;
+        if (pm->gpe_off) {
+            trace_ich9_pm_sci(level);
+        }
         H->dev_set_irq(pm->dev, 0, level);
     }
 }
@@ -150,13 +154,33 @@ void acpi_pm_write(acpi_pm *pm, uint64_t off, uint64_t val, unsigned size)
     acpi_pm_update_sci(pm);
 }
 
+/* Whose PM block (the ICH9's holds GPE0; the PIIX4's has it apart) and
+ * whether off is in GPE0, for the trace point's name. */
+static void pm_trace(acpi_pm *pm, uint64_t off, unsigned size, uint64_t val, bool write)
+{
+    bool gpe = pm->gpe_off && off >= pm->gpe_off && off < pm->gpe_off + 2u * pm->gpe_half;
+
+    if (!pm->gpe_off) {
+        write ? trace_piix4_pm_io_write(off, size, val) : trace_piix4_pm_io_read(off, size, val);
+    } else if (gpe) {
+        write ? trace_ich9_gpe_writeb(off - pm->gpe_off, size, val)
+              : trace_ich9_gpe_readb(off - pm->gpe_off, size, val);
+    } else {
+        write ? trace_ich9_pm_io_write(off, size, val) : trace_ich9_pm_io_read(off, size, val);
+    }
+}
+
 static uint64_t pm_io_read(void *opaque, uint64_t off, unsigned size)
 {
-    return acpi_pm_read(opaque, off, size);
+    uint64_t v = acpi_pm_read(opaque, off, size);
+
+    pm_trace(opaque, off, size, v, false);
+    return v;
 }
 
 static void pm_io_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
+    pm_trace(opaque, off, size, val, true);
     acpi_pm_write(opaque, off, val, size);
 }
 

@@ -29,6 +29,7 @@
  * or a write to the EOI register if still asserted.
  */
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define IOAPIC_PINS 24
 #define IOAPIC_VER 0x00170020u
@@ -75,6 +76,8 @@ static void ioapic_set_irq(void *opaque, int n, int level)
     ioapic *s = opaque;
     uint32_t bit = 1u << n;
     bool old = s->level & bit;
+
+    trace_ioapic_set_irq(n, level);
 
     s->level = level ? s->level | bit : s->level & ~bit;
     if (s->rte[n] & RTE_LEVEL) {
@@ -165,18 +168,17 @@ static void ind_write(ioapic *s, uint32_t v)
 static uint64_t ioapic_read(void *opaque, uint64_t off, unsigned size)
 {
     ioapic *s = opaque;
+    uint32_t v = off == 0x00 ? s->regsel : off == 0x10 ? ind_read(s) : 0;
 
-    switch (off) {
-    case 0x00: return s->regsel;
-    case 0x10: return ind_read(s);
-    }
-    return 0;
+    trace_ioapic_mem_read(off, s->regsel, size, v);
+    return v;
 }
 
 static void ioapic_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     ioapic *s = opaque;
 
+    trace_ioapic_mem_write(off, s->regsel, size, val);
     switch (off) {
     case 0x00: s->regsel = val & 0xff; break;
     case 0x10: ind_write(s, (uint32_t)val); break;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 typedef struct pic_chip {
     uint8_t irr, isr, imr, last_irr, elcr, elcr_mask;
@@ -113,6 +114,7 @@ static void pic_set_irq(void *opaque, int n, int level)
 {
     i8259 *s = opaque;
 
+    trace_pic_set_irq(n < 8, n & 7, level);
     chip_set(&s->chip[n >> 3], n & 7, level);
     update(s);
 }
@@ -302,21 +304,29 @@ static uint8_t chip_read(i8259 *s, int n, uint64_t off)
 
 static uint64_t master_read(void *o, uint64_t off, unsigned size)
 {
-    return chip_read(o, 0, off);
+    uint64_t v = chip_read(o, 0, off);
+
+    trace_pic_ioport_read(true, off, (int)v);
+    return v;
 }
 
 static void master_write(void *o, uint64_t off, uint64_t v, unsigned size)
 {
+    trace_pic_ioport_write(true, off, v);
     chip_write(o, 0, off, v);
 }
 
 static uint64_t slave_read(void *o, uint64_t off, unsigned size)
 {
-    return chip_read(o, 1, off);
+    uint64_t v = chip_read(o, 1, off);
+
+    trace_pic_ioport_read(false, off, (int)v);
+    return v;
 }
 
 static void slave_write(void *o, uint64_t off, uint64_t v, unsigned size)
 {
+    trace_pic_ioport_write(false, off, v);
     chip_write(o, 1, off, v);
 }
 

@@ -33,6 +33,7 @@
 #include <errno.h>
 
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define PIIX_PIRQRC 0x60
 #define PIIX_NUM_PIRQS 4
@@ -222,6 +223,7 @@ static uint64_t gpe_read(void *opaque, uint64_t off, unsigned size)
     for (unsigned i = 0; i < size; i++) {
         v |= (uint64_t)acpi_pm_gpe_read(&p->pm, off + i) << (8 * i);
     }
+    trace_piix4_gpe_readb(off, size, v);
     return v;
 }
 
@@ -229,6 +231,7 @@ static void gpe_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     piix4_pm *p = opaque;
 
+    trace_piix4_gpe_writeb(off, size, val);
     for (unsigned i = 0; i < size; i++) {
         acpi_pm_gpe_write(&p->pm, off + i, (uint8_t)(val >> (8 * i)));
     }

@@ -17,8 +17,10 @@
  * are the CPU's, its timer and IPIs belong to the CPU's interrupt logic).
  */
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 const tes_host *pc_host;
+TES_TRACE_DEFINE(PC_TRACE)
 
 static int pc_init(const tes_host *host)
 {
@@ -26,7 +28,7 @@ static int pc_init(const tes_host *host)
         return -38; /* -ENOSYS: needs the ABI 1.2 board entries */
     }
     pc_host = host;
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const pc_types[] = {

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define REG_A 0x0a
 #define REG_B 0x0b
@@ -183,6 +184,7 @@ static void update_irq(rtc *s)
     if (s->cmos[REG_C] & s->cmos[REG_B] & (C_PF | C_AF | C_UF)) {
         s->cmos[REG_C] |= C_IRQF;
     }
+    trace_mc146818_rtc_irq((s->cmos[REG_C] & C_IRQF) != 0);
     H->dev_set_irq(s->dev, 0, (s->cmos[REG_C] & C_IRQF) != 0);
 }
 
@@ -302,8 +304,10 @@ static void rtc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(rtc, rtc_read, rtc_write, mc146818_rtc_ioport_read, mc146818_rtc_ioport_write)
+
 static const tes_mem_ops rtc_ops = {
-    .size = sizeof(tes_mem_ops), .read = rtc_read, .write = rtc_write,
+    .size = sizeof(tes_mem_ops), .read = rtc_traced_read, .write = rtc_traced_write,
     .endian = TES_ENDIAN_LITTLE, .valid_min = 1, .valid_max = 1, .impl_min = 1, .impl_max = 1,
 };
 

@@ -12,6 +12,7 @@
 #include <tessera/pci.h>
 
 #include "lsi-int.h"
+#include "scsi-trace.h"
 
 /* ---- interrupts ---- */
 
@@ -32,6 +33,7 @@ void lsi_update_irq(lsi *s)
         s->r[R_ISTAT0] &= ~ISTAT0_SIP;
     }
     level |= (s->r[R_ISTAT0] & ISTAT0_INTF) != 0;
+    trace_lsi_irq(level);
     H->pci_set_irq(s->dev, level);
 }
 

@@ -53,6 +53,7 @@
 #include <tessera/pci.h>
 
 #include "lsi-int.h"
+#include "scsi-trace.h"
 
 /* ---- resets ---- */
 
@@ -274,10 +275,12 @@ static void regs_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(regs, regs_read, regs_write, lsi_reg_read, lsi_reg_write)
+
 static const tes_mem_ops regs_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = regs_read,
-    .write = regs_write,
+    .read = regs_traced_read,
+    .write = regs_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8,
@@ -303,10 +306,12 @@ static void ram_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(ram, ram_read, ram_write, lsi_ram_read, lsi_ram_write)
+
 static const tes_mem_ops ram_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = ram_read,
-    .write = ram_write,
+    .read = ram_traced_read,
+    .write = ram_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8,

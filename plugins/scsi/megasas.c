@@ -57,6 +57,7 @@
 #include <string.h>
 
 #include "megasas-regs.h"
+#include "scsi-trace.h"
 
 #define DEFAULT_SERIAL "QEMU123456"
 
@@ -106,6 +107,8 @@ static void update_intx(megasas *s)
 {
     bool msg = H->pci_msix_enabled(s->dev) || H->pci_msi_enabled(s->dev);
 
+    trace_megasas_irq(0, !msg && intr_enabled(s) && (s->osts & MFI_1078_RM));
+
     H->pci_set_irq(s->dev, !msg && intr_enabled(s) && (s->osts & MFI_1078_RM));
 }
 
@@ -117,6 +120,7 @@ static void raise_reply(megasas *s)
     }
     if (H->pci_msix_enabled(s->dev) || H->pci_msi_enabled(s->dev)) {
         s->dma_depth++; /* the message address may be our own BAR */
+        trace_megasas_irq(1, 1);
         H->pci_notify(s->dev, 0);
         s->dma_depth--;
     } else {
@@ -782,10 +786,12 @@ static void reg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
+TES_TRACE_RW_WRAP(reg, reg_read, reg_write, megasas_mmio_read, megasas_mmio_write)
+
 static const tes_mem_ops reg_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = reg_read,
-    .write = reg_write,
+    .read = reg_traced_read,
+    .write = reg_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 4, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,
@@ -801,10 +807,12 @@ static void port_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     reg_write(opaque, off & 0xff, val, size);
 }
 
+TES_TRACE_RW_WRAP(port, port_read, port_write, megasas_port_read, megasas_port_write)
+
 static const tes_mem_ops port_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = port_read,
-    .write = port_write,
+    .read = port_traced_read,
+    .write = port_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 4, .valid_max = 4,
     .impl_min = 4, .impl_max = 4,
@@ -819,10 +827,12 @@ static void queue_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
 }
 
+TES_TRACE_RW_WRAP(queue, queue_read, queue_write, megasas_queue_read, megasas_queue_write)
+
 static const tes_mem_ops queue_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = queue_read,
-    .write = queue_write,
+    .read = queue_traced_read,
+    .write = queue_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8,

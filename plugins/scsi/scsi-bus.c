@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 
 #include "scsi-int.h"
+#include "scsi-trace.h"
 
 #define MAX_MAP 1024 /* pieces of one req_map */
 #define OP_REQUEST_SENSE 0x03
@@ -45,6 +46,7 @@
 #endif
 
 const tes_host *H;
+TES_TRACE_DEFINE(SCSI_TRACE)
 
 struct tes_scsi_bus {
     tes_device *hba;
@@ -285,6 +287,7 @@ static tes_scsi_req *req_new(tes_scsi_bus *b, uint32_t ch, uint32_t id, uint32_t
     }
     r->pub.priv = priv_size ? (uint8_t *)(r + 1) : NULL;
     r->bus = b;
+    trace_scsi_req_parsed(id, lun, tag, cdb && cdb_len ? cdb[0] : -1);
     return &r->pub;
 }
 
@@ -826,6 +829,9 @@ static int scsi_plugin_init(const tes_host *host)
     H = host;
     if (H->size < offsetof(tes_host, drive_inflight) + sizeof(H->drive_inflight)) {
         return -ENOTSUP; /* needs ABI 1.1 asynchronous block requests */
+    }
+    if (TES_TRACE_REGISTER(host) != 0) {
+        return -EINVAL;
     }
     /* -EEXIST: another provider registered first; ours stay usable inside
      * this plugin. */

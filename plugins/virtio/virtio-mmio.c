@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define MAGIC 0x74726976 /* "virt" */
 #define VENDOR 0x554d4551 /* "QEMU": what Linux and firmware are used to */
@@ -60,6 +61,7 @@ static bool used_index[MAX_INSTANCES];
 
 static void update_irq(vmmio *m)
 {
+    trace_virtio_mmio_setting_irq(m->v.isr != 0);
     H->dev_set_irq(m->dev, 0, m->v.isr != 0);
 }
 
@@ -220,10 +222,12 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     reg_write(m, off, val);
 }
 
+TES_TRACE_RW_WRAP(vmmio, mmio_read, mmio_write, virtio_mmio_read, virtio_mmio_write)
+
 static const tes_mem_ops mmio_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = mmio_read,
-    .write = mmio_write,
+    .read = vmmio_traced_read,
+    .write = vmmio_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 4,

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define BAR_MSIX 1
 #define BAR_CFG 4
@@ -61,11 +62,13 @@ static void raise_vector(tes_virtio_pci *p, uint16_t vector)
 {
     if (H->pci_msix_enabled(p->dev)) {
         if (vector != VIRTIO_NO_VECTOR) {
+            trace_virtio_pci_notify(H->dev_id(p->dev), vector);
             H->pci_notify(p->dev, vector);
         }
         return;
     }
     /* INTx: level until the driver reads ISR. */
+    trace_virtio_pci_intx(H->dev_id(p->dev), p->v.isr != 0);
     H->pci_set_irq(p->dev, p->v.isr != 0);
 }
 
@@ -272,6 +275,7 @@ static void notify_write(void *opaque, uint64_t off, uint64_t val, unsigned size
 
     /* Without VIRTIO_F_NOTIFICATION_DATA the value is the queue index; the
      * address already names it (notify_off = index). */
+    trace_virtio_queue_notify(H->dev_id(p->dev), off / NOTIFY_MULT);
     vcore_queue_notify(&p->v, off / NOTIFY_MULT);
 }
 
@@ -284,9 +288,14 @@ static uint64_t zero_read(void *opaque, uint64_t off, unsigned size)
     static const tes_mem_ops nm = {.size = sizeof(tes_mem_ops), .read = rd, .write = wr,     \
                                    .endian = TES_ENDIAN_LITTLE, .valid_min = lo,              \
                                    .valid_max = hi, .impl_min = lo, .impl_max = hi}
-OPS(common_ops, common_read, common_write, 1, 8);
-OPS(isr_ops, isr_read, ignore_write, 1, 4);
-OPS(devcfg_ops, devcfg_read, devcfg_write, 1, 4);
+TES_TRACE_RW_WRAP(common, common_read, common_write, virtio_pci_common_read,
+                  virtio_pci_common_write)
+TES_TRACE_RW_WRAP(isr, isr_read, ignore_write, virtio_pci_isr_read, virtio_pci_isr_write)
+TES_TRACE_RW_WRAP(devcfg, devcfg_read, devcfg_write, virtio_pci_device_read,
+                  virtio_pci_device_write)
+OPS(common_ops, common_traced_read, common_traced_write, 1, 8);
+OPS(isr_ops, isr_traced_read, isr_traced_write, 1, 4);
+OPS(devcfg_ops, devcfg_traced_read, devcfg_traced_write, 1, 4);
 OPS(notify_ops, zero_read, notify_write, 1, 4);
 
 /* ---- set-up ---- */

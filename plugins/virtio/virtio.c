@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define VRING_DESC_F_NEXT 1
 #define VRING_DESC_F_WRITE 2
@@ -36,6 +37,7 @@
 #define STATE_MAGIC 0x76697274 /* "virt": guards the core's save format */
 
 const tes_host *H;
+TES_TRACE_DEFINE(VIRTIO_TRACE)
 
 static bool has_feature(tes_virtio *v, unsigned bit)
 {
@@ -877,6 +879,9 @@ const tes_virtio_ops virtio_ops = {
 static int virtio_plugin_init(const tes_host *host)
 {
     H = host;
+    if (TES_TRACE_REGISTER(host) != 0) {
+        return -22; /* -EINVAL: a malformed event table */
+    }
     if (H->size < offsetof(tes_host, drive_inflight) + sizeof(H->drive_inflight)) {
         return -ENOTSUP; /* needs ABI 1.1 asynchronous block requests */
     }

@@ -43,6 +43,7 @@
 #include "core.h"
 #include "net-int.h"
 #include "numa.h"
+#include "tracing.h"
 
 #define MAX_ARGS 256
 
@@ -217,6 +218,7 @@ static void parse_rest(cli_opts *o)
         log_set_mask(o->log_mask, &err);
         g_clear_pointer(&err, g_free);
         log_set_mask("", NULL);
+        trace_clear_patterns(); /* -d trace:PATTERN items */
     }
     netdevs_close_all();
 }

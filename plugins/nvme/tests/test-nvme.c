@@ -810,6 +810,49 @@ static void test_missing_serial_refused(void)
     tes_harness_free(h);
 }
 
+/* ---- trace points ---- */
+
+static void qmp_ok(fixture *f, const char *json)
+{
+    g_autofree char *r = tes_harness_qmp(f->d.h, json);
+
+    g_assert_nonnull(strstr(r, "\"return\""));
+}
+
+/* QEMU's event names and formats, only while enabled: a switched-off event
+ * prints nothing. */
+static void test_trace_points(void)
+{
+    fixture f;
+    const char *log;
+
+    up_with(&f, NULL, true, false);
+    tes_harness_log_capture(f.d.h, TES_LOG_TRACE);
+    nd_rd32(&f.d, 0x08);
+    g_assert_null(strstr(tes_harness_log_text(f.d.h), "pci_nvme"));
+    qmp_ok(&f, "{\"execute\": \"trace-event-set-state\","
+               " \"arguments\": {\"name\": \"pci_nvme*\", \"enable\": true}}");
+    nd_rd32(&f.d, 0x08);
+    g_assert_true(nd_enable(&f.d));
+    log = tes_harness_log_text(f.d.h);
+    g_assert_nonnull(strstr(log, "pci_nvme_mmio_read addr 0x8 size 4\n"));
+    g_assert_nonnull(strstr(log, "pci_nvme_mmio_cfg wrote MMIO, config controller config=0x"));
+    g_assert_nonnull(strstr(log, "pci_nvme_mmio_start_success setting controller enable bit"));
+    g_assert_cmphex(identify(&f, 1, 0), ==, 0);
+    log = tes_harness_log_text(f.d.h);
+    g_assert_nonnull(strstr(log, "pci_nvme_mmio_doorbell_sq sqid 0 new_tail 1\n"));
+    g_assert_nonnull(strstr(log, "pci_nvme_admin_cmd cid "));
+    g_assert_nonnull(strstr(log, " opc 0x6\n"));
+    g_assert_nonnull(strstr(log, "pci_nvme_enqueue_req_completion cid "));
+    g_assert_nonnull(strstr(log, "pci_nvme_irq_msix raising MSI-X IRQ vector 0\n"));
+    qmp_ok(&f, "{\"execute\": \"trace-event-set-state\","
+               " \"arguments\": {\"name\": \"pci_nvme*\", \"enable\": false}}");
+    tes_harness_log_clear(f.d.h);
+    g_assert_cmphex(identify(&f, 1, 0), ==, 0);
+    g_assert_null(strstr(tes_harness_log_text(f.d.h), "pci_nvme"));
+    down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -854,5 +897,6 @@ int main(int argc, char **argv)
     g_test_add_func("/nvme/migration/refuses-queue-fields-out-of-range",
                     test_migrate_refuses_queue_fields_out_of_range);
     g_test_add_func("/nvme/props/missing-serial-refused", test_missing_serial_refused);
+    g_test_add_func("/nvme/trace/qemu-names-only-while-enabled", test_trace_points);
     return g_test_run();
 }

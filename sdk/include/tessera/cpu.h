@@ -63,7 +63,25 @@ typedef struct tes_cpu_ops {
     int (*apply_boot)(tes_cpu *cpu, void *s, const struct tes_cpu_boot *boot);
     /* Architectural identity: MPIDR_EL1 on Arm, the initial APIC ID on x86. */
     uint64_t (*arch_id)(tes_cpu *cpu, void *s);
+
+    /* ==== ABI 1.7, continued: monitor inspection (check size) ==== */
+    /* Translate vaddr through the vCPU's current translation regime as a
+     * debugger does: no fault, no accessed/dirty bits, no TLB fill; the
+     * identity while paging is off. 0 and *paddr, or -EFAULT when vaddr is
+     * not mapped. HMP x uses it. */
+    int (*translate)(tes_cpu *cpu, void *s, uint64_t vaddr, uint64_t *paddr);
+    /* Monitor text for what (TES_CPU_DUMP_*), in QEMU's layout for the
+     * architecture, through print(opaque, text) as often as needed. 0, or
+     * -ENOTSUP for a kind the CPU does not show (QEMU has no info tlb or
+     * info mem for Arm). */
+    int (*dump)(tes_cpu *cpu, void *s, unsigned what,
+                void (*print)(void *opaque, const char *text), void *opaque);
 } tes_cpu_ops;
+
+/* tes_cpu_ops.dump kinds (ABI 1.7). */
+#define TES_CPU_DUMP_REGS 0 /* info registers */
+#define TES_CPU_DUMP_TLB 1  /* info tlb: every mapped page */
+#define TES_CPU_DUMP_MEM 2  /* info mem: mapped ranges with protections */
 
 /* Output lines of an AArch64 CPU (dev_connect_irq(cpu_dev(cpu), n, ...)):
  * the generic timers, level-sensitive, in the order of the Arm ARM's

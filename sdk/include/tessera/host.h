@@ -26,6 +26,7 @@
 #include <tessera/pci.h>
 #include <tessera/platform.h>
 #include <tessera/state.h>
+#include <tessera/trace.h>
 #include <tessera/types.h>
 
 #define TES_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -404,6 +405,21 @@ struct tes_host {
      * not inside the caller) and emits WAKEUP. Ignored when the guest is not
      * suspended. Callable from a device callback. */
     void (*request_wakeup)(void);
+
+    /* ---- ABI 1.7, continued: trace events (trace.h) ---- */
+    /* Register n events (ev_size: sizeof(tes_trace_event) as the plugin
+     * was built) that stay in the plugin's static storage; the core writes
+     * their state when -trace, QMP or HMP switch them, including right
+     * here for patterns given before. Two plugins may register one name (a
+     * -plugin override of a stock device): a switch reaches both. 0, or
+     * -EINVAL (a NULL or malformed name, ev_size too small: nothing is
+     * registered). Use TES_TRACE_REGISTER. */
+    int (*trace_register)(tes_trace_event *events, unsigned n, size_t ev_size);
+    /* Print one trace line for ev: fmt formatted (trace_NAME() passes
+     * "%s " fmt with ev->name first, so an event without arguments still
+     * has a format), after the -msg timestamp=on prefix; no newline needed.
+     * trace_NAME() calls it only while ev is enabled. */
+    void (*trace_emit)(const tes_trace_event *ev, const char *fmt, ...) TES_PRINTF(2, 3);
 };
 
 #endif

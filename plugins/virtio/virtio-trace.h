@@ -1,0 +1,29 @@
+/*
+ * virtio: trace points of the transports (sdk trace.h), so every virtio
+ * device (blk, scsi, net, rng, iommu) is traced: register accesses,
+ * queue notifications (the driver's kicks) and interrupts. QEMU's names
+ * where it has the event (virtio_mmio_setting_irq, virtio_queue_notify).
+ */
+#ifndef VIRTIO_TRACE_H
+#define VIRTIO_TRACE_H
+
+#include <tessera/host.h>
+
+extern const tes_host *H;
+
+#define TES_TRACE_TABLE virtio_trace_events
+#define TES_TRACE_HOST H
+#define VIRTIO_TRACE(E)                                                                        \
+    TES_TRACE_RW(E, virtio_pci_common_read, virtio_pci_common_write)                           \
+    TES_TRACE_RW(E, virtio_pci_isr_read, virtio_pci_isr_write)                                 \
+    TES_TRACE_RW(E, virtio_pci_device_read, virtio_pci_device_write)                           \
+    TES_TRACE_RW(E, virtio_mmio_read, virtio_mmio_write)                                       \
+    E(virtio_queue_notify, (const char *dev, unsigned queue), (dev, queue),                    \
+      "device %s queue %u")                                                                    \
+    E(virtio_pci_notify, (const char *dev, unsigned vector), (dev, vector),                    \
+      "device %s MSI-X vector %u")                                                             \
+    E(virtio_pci_intx, (const char *dev, int level), (dev, level), "device %s INTx level %d")  \
+    E(virtio_mmio_setting_irq, (int level), (level), "virtio_mmio setting IRQ %d")
+TES_TRACE_DECLARE(VIRTIO_TRACE)
+
+#endif

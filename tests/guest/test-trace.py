@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""guest suite, trace events and monitor inspection: one boot of Debian's
+amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
+
+    -trace 'pci_nvme*' -msg timestamp=on -D trace.log
+
+  - the guest's nvme driver probes the controller and sees nvme0n1;
+  - trace.log holds QEMU's log-backend lines (TID@SEC.USEC:NAME ARGS) for
+    the probe: the CC write enabling the controller, Identify (admin
+    opcode 0x6), reads on the I/O queues, MSI-X interrupts, doorbells;
+  - while the guest waits, HMP `info registers` shows RIP in the kernel's
+    text, `x /1xb` at that RIP reads through the guest's page tables, and
+    QMP query-cpus-fast names the vCPU.
+
+    test-trace.py TESSERA
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import guestlib  # noqa: E402
+from guestlib import value  # noqa: E402
+from tesstest import Qmp, check, tap_report  # noqa: E402
+
+BOOT_TIMEOUT = 420  # the meson timeout is 600 s
+MODULES = ["nvme"]
+
+SCRIPT = """\
+sleep 1
+echo "NVME=$(ls /sys/block | grep ^nvme | tr '\\n' ' ')"
+echo "READ=$(dd if=/dev/nvme0n1 bs=4096 count=1 iflag=direct 2>/dev/null | wc -c)"
+echo INSPECT-PLEASE
+read x
+"""
+
+
+def inspect(qmp_path, out):
+    def act(b):
+        try:
+            q = Qmp(qmp_path)
+            q.negotiate()
+            regs = q.cmd("human-monitor-command", {"command-line": "info registers"})
+            out["regs"] = regs.get("return", "")
+            m = re.search(r"RIP=([0-9a-f]{16})", out["regs"])
+            if m:
+                out["x"] = q.cmd("human-monitor-command",
+                                 {"command-line": "x /1xb 0x" + m.group(1)}).get("return", "")
+            out["cpus"] = q.cmd("query-cpus-fast")
+        except Exception as e:  # the checks report what is missing
+            out["error"] = repr(e)
+        b.send("go\n")
+    return act
+
+
+def check_trace(log):
+    lines = log.splitlines()
+    pre = r"^[0-9]+@[0-9]+\.[0-9]{6}:"
+    check("trace lines in QEMU's log-backend format, pci_nvme events only",
+          lines and all(re.match(pre + r"pci_nvme_[a-z_]+ ", l) for l in lines),
+          "\n".join(lines[:5]))
+
+    def has(rx):
+        return any(re.match(pre + rx, l) for l in lines)
+    check("the CC write enabling the controller is traced",
+          has(r"pci_nvme_mmio_write addr 0x14 data 0x[0-9a-f]*[13579bdf] size 4$") and
+          has(r"pci_nvme_mmio_start_success "), "")
+    check("Identify (admin opcode 0x6) and its completion are traced",
+          has(r"pci_nvme_admin_cmd cid [0-9]+ sqid 0 opc 0x6$") and
+          has(r"pci_nvme_enqueue_req_completion cid [0-9]+ cqid 0 "), "")
+    check("reads on an I/O queue are traced (opcode 0x2, nsid 0x1)",
+          has(r"pci_nvme_io_cmd cid [0-9]+ nsid 0x1 sqid [1-9][0-9]* opc 0x2$"), "")
+    check("doorbells and MSI-X interrupts are traced",
+          has(r"pci_nvme_mmio_doorbell_sq sqid [1-9]") and has(r"pci_nvme_irq_msix "), "")
+
+
+def run(emu, parts, wd):
+    files = guestlib.module_files(parts, MODULES)
+    script = guestlib.insmod_script(files) + SCRIPT
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=files)
+    img = os.path.join(wd, "nvme.raw")
+    with open(img, "wb") as f:
+        f.truncate(16 << 20)
+    log = os.path.join(wd, "trace.log")
+    qmp_path = os.path.join(wd, "qmp.sock")
+    out = {}
+    argv = [emu, "-M", "q35", "-m", "512M", "-nographic", "-no-reboot",
+            "-kernel", parts["KERNEL"], "-initrd", initrd,
+            "-append", guestlib.AMD64_CMDLINE + " quiet",
+            "-drive", "file=%s,if=none,id=d0,format=raw" % img,
+            "-device", "nvme,drive=d0,serial=trace",
+            "-trace", "pci_nvme*", "-msg", "timestamp=on", "-D", log,
+            "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"INSPECT-PLEASE": inspect(qmp_path, out)})
+    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
+    check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
+          b.tail())
+    check("the guest's nvme driver found nvme0n1 and read it",
+          "nvme0n1" in (value(b.console, "NVME") or "") and value(b.console, "READ") == "4096",
+          b.tail())
+    check("no trace line on the console (they went to -D)", "pci_nvme_" not in b.console,
+          b.tail())
+    with open(log) as f:
+        check_trace(f.read())
+    m = re.search(r"RIP=([0-9a-f]{16})", out.get("regs", ""))
+    check("info registers: RIP in the kernel's text (0xffffffff8...)",
+          m and m.group(1).startswith("ffffffff8"), repr(out))
+    check("x /1xb at RIP reads through the guest's page tables",
+          re.match(r"^[0-9a-f]{16}: 0x[0-9a-f]{2}\n$", out.get("x", "")) is not None, repr(out))
+    c0 = (out.get("cpus", {}).get("return") or [{}])[0]
+    check("query-cpus-fast names vCPU 0 (x86_64)",
+          c0.get("cpu-index") == 0 and c0.get("target") == "x86_64", repr(out.get("cpus")))
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    wd = guestlib.workdir()
+    try:
+        p = subprocess.run([os.path.join(guestlib.SRC_ROOT, "scripts", "guest-amd64")],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise guestlib.GuestError("scripts/guest-amd64 failed: " + p.stderr.strip())
+        run(sys.argv[1], dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line),
+            wd)
+    except guestlib.GuestError as e:
+        check("guest parts prepared", False, str(e))
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
