@@ -517,7 +517,13 @@ static void step_cpu(gdb_session *s, tes_cpu *cpu)
     tes_exec_status st = TES_EXEC_BUDGET;
 
     if (cpu->powered && cpu->ops->exec) {
+        gdb_point noirq = {TES_DEBUG_STEP_NOIRQ, 0, 0};
+        int ignored;
+
+        /* QEMU's default: a step does not enter an interrupt handler. */
+        cpu_debug_point(cpu, &noirq, true, &ignored);
         st = cpu_exec_one(cpu, 1, &n);
+        cpu_debug_point(cpu, &noirq, false, &ignored);
         cpu->insns += n;
         cpu->halted = st == TES_EXEC_HALT;
     }

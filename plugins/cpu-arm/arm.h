@@ -202,6 +202,7 @@ typedef struct arm_cpu {
     bool gdb_stop;       /* a watchpoint hit: leave exec() (with halt_req) */
     int gdb_stop_kind;   /* tes_debug_kind, -1 none */
     uint64_t gdb_stop_addr;
+    bool gdb_noirq;      /* TES_DEBUG_STEP_NOIRQ: take no interrupt */
 } arm_cpu;
 
 /* ---- debug.c: the debugger's points (tes_cpu_ops.debug_point) ---- */

@@ -85,6 +85,9 @@ int arm_debug_point(arm_cpu *c, int kind, bool insert, uint64_t addr, uint64_t l
     case TES_DEBUG_WATCH_ACCESS:
         r = wp_change(c, kind, insert, addr, len);
         break;
+    case TES_DEBUG_STEP_NOIRQ:
+        c->gdb_noirq = insert;
+        return 0;
     default:
         return -EINVAL;
     }

@@ -165,7 +165,7 @@ static int enter_page(arm_cpu *c, code_page *cp, uint32_t *insn)
  * exception like arm_exception does: through next_pc. */
 static inline void check_irq(arm_cpu *c)
 {
-    if (__builtin_expect(c->irq_line | c->fiq_line, 0)) {
+    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb_noirq) {
         arm_take_irq(c);
     }
 }

@@ -357,7 +357,7 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
     tes_jit_tb *tb = NULL;
     bool flushed = false;
 
-    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && arm_take_irq(c)) {
+    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb_noirq && arm_take_irq(c)) {
         rs->last = TES_JIT_RET_OTHER;
     }
     if (c->jc_epoch != c->tlb_epoch) {

@@ -759,7 +759,9 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
             st = TES_EXEC_HALT;
             break;
         }
-        x86_take_interrupt(c);
+        if (__builtin_expect(!c->gdb_noirq, 1)) {
+            x86_take_interrupt(c);
+        }
         if (c->halted_req) {
             st = TES_EXEC_HALT; /* HLT: sleep until has_work */
             break;

@@ -223,6 +223,7 @@ typedef struct x86_cpu {
     bool gdb_have_reason;
     int gdb_stop_kind;  /* tes_debug_kind */
     uint64_t gdb_stop_addr;
+    bool gdb_noirq;     /* TES_DEBUG_STEP_NOIRQ: take no interrupt */
 } x86_cpu;
 
 /* ---- debug.c: the debugger's points (tes_cpu_ops.debug_point) ---- */

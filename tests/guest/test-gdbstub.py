@@ -7,7 +7,8 @@ tessera's gdb stub (-S -gdb tcp::PORT), one boot per arch. TAP output.
 The guest starts paused with -smp 2. gdb -batch attaches (two threads, one
 per vCPU) and continues; the guest's test script prints the addresses of
 a syscall entry (the newuname syscall, which busybox's `uname` calls) and
-of linux_banner from /proc/kallsyms, then runs `uname` in a loop. On that
+of linux_banner from /proc/kallsyms (on arm64, without data symbols
+there, _text plus the banner's offset in the Image), then runs `uname` in a loop. On that
 line the test interrupts gdb (SIGINT: gdb sends the 0x03 byte), and gdb
 goes on with a second command file written with those addresses: a
 breakpoint there, continue to it, the pc equals the symbol, info
@@ -54,6 +55,7 @@ SCRIPT = """\
 sym() {{ grep -w "$1" /proc/kallsyms | head -n 1 | cut -d' ' -f1; }}
 echo "GDB-FUNC=$(sym {func})"
 echo "GDB-BANNER=$(sym linux_banner)"
+echo "GDB-STEXT=$(sym _stext)"
 echo "GDB-READY"
 i=0
 while [ $i -lt 150 ]; do uname >/dev/null; sleep 0.1; i=$((i + 1)); done
@@ -146,6 +148,23 @@ class Gdb:
             self.proc.send_signal(signal.SIGINT)  # gdb sends 0x03 to the stub
 
 
+def banner_address(parts, console):
+    """linux_banner's address: from /proc/kallsyms where it has data symbols
+    (amd64: CONFIG_KALLSYMS_ALL), else (arm64) _text plus the banner's offset
+    in the uncompressed Image, which is laid out as mapped from _text.
+    kallsyms without data symbols lists nothing below _stext, which arm64's
+    vmlinux.lds.S puts at the first SEGMENT_ALIGN (64 KiB) after _text (the
+    Image header and .head.text)."""
+    banner = hexval(console, "GDB-BANNER")
+    stext = hexval(console, "GDB-STEXT")
+    text = stext - 0x10000 if stext is not None else None
+    if banner is None and text is not None:
+        with open(parts["KERNEL"], "rb") as f:
+            off = f.read().find(b"Linux version 6.")
+        banner = text + off if off >= 0 else None
+    return banner
+
+
 def hexval(text, key):
     v = value(text, key)
     try:
@@ -169,15 +188,14 @@ def run(emu, arch, wd):
     seen = {}
 
     def ready(boot):
-        c = boot.console if boot.console else ""
-        seen["ready"] = True
         gdb.interrupt(boot)
 
     def write_phase2(text):
         func = value(text, "GDB-FUNC")
-        banner = value(text, "GDB-BANNER")
+        banner = banner_address(parts, text)
         with open(phase2, "w") as f:
-            f.write(PHASE2.format(pc=a["pc"], func=func, banner=banner))
+            f.write(PHASE2.format(pc=a["pc"], func=func, banner="%x" % (banner or 0)))
+        seen["banner"] = banner
 
     class Console(guestlib.Boot):
         buf = b""
@@ -193,7 +211,7 @@ def run(emu, arch, wd):
     gdb.thread.join(timeout=GDB_TIMEOUT)
     print("# %s %s: %.1f s in all" % (os.path.basename(emu), arch, b.elapsed), file=sys.stderr)
     c, g = b.console, gdb.out
-    func, banner = hexval(c, "GDB-FUNC"), hexval(c, "GDB-BANNER")
+    func, banner = hexval(c, "GDB-FUNC"), seen.get("banner")
     detail = "%s\n--- gdb ---\n%s" % (b.tail(), g[-3000:])
     check("%s: -S: gdb attaches and sees one thread per vCPU (2)" % arch,
           "PHASE1-THREADS" in g and " 2    Thread 2" in g and " 1    Thread 1" in g, detail)

@@ -97,6 +97,9 @@ typedef enum tes_debug_kind {
     TES_DEBUG_WATCH_WRITE = 2,
     TES_DEBUG_WATCH_READ = 3,
     TES_DEBUG_WATCH_ACCESS = 4,
+    /* Not a point: while inserted, exec() takes no interrupt (the core's
+     * single steps, as QEMU's SSTEP_NOIRQ); addr and len are ignored. */
+    TES_DEBUG_STEP_NOIRQ = 5,
 } tes_debug_kind;
 
 /* Output lines of an AArch64 CPU (dev_connect_irq(cpu_dev(cpu), n, ...)):
