@@ -21,6 +21,7 @@
  * checked; a malformed packet gets "E22".
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gdbstub.h"
@@ -722,7 +723,8 @@ static void dispatch(gdb_session *s, char *p, size_t len)
     const char *end = p + len, *rest;
     int index;
 
-    if (cpu_count() == 0 && len && strchr("gGpPmMXzZcsCSvTH", p[0])) {
+    if (cpu_count() == 0 && len &&
+        (strchr("gGpPmMXzZcsCSTH", p[0]) || has_prefix(p, end, "vCont;", &rest))) {
         reply(s, "E01"); /* no machine to debug */
         return;
     }
@@ -941,6 +943,11 @@ void gdbstub_debug_stop(tes_cpu *cpu)
         return; /* a point left by nobody: run on */
     }
     note_debug_reason(cpu);
+    if (getenv("TESSERA_GDBSTUB_TRACE")) {
+        fprintf(stderr, "gdbstub: debug stop cpu %u kind %d addr %llx pc %llx\n", cpu->index,
+                stop.kind, (unsigned long long)stop.addr,
+                (unsigned long long)(cpu->ops->get_pc ? cpu->ops->get_pc(cpu, cpu->dev->s) : 0));
+    }
     vm_stop(RUN_DEBUG);
 }
 

@@ -181,7 +181,9 @@ def run(emu, arch, wd):
     phase1 = os.path.join(wd, "phase1.gdb")
     phase2 = os.path.join(wd, "phase2.gdb")
     with open(phase1, "w") as f:
-        f.write(PHASE1.format(port=port, phase2=phase2))
+        # GDBSTUB_DEBUG=1: gdb logs the remote protocol (into the report).
+        f.write(("set debug remote 1\n" if os.environ.get("GDBSTUB_DEBUG") else "") +
+                PHASE1.format(port=port, phase2=phase2))
     with open(phase2, "w") as f:
         f.write("echo NO-ADDRESSES\\n\n")  # replaced when the guest prints them
     gdb = Gdb(port, phase1)
@@ -213,6 +215,9 @@ def run(emu, arch, wd):
     c, g = b.console, gdb.out
     func, banner = hexval(c, "GDB-FUNC"), seen.get("banner")
     detail = "%s\n--- gdb ---\n%s" % (b.tail(), g[-3000:])
+    if os.environ.get("GDBSTUB_DEBUG"):
+        with open(os.environ["GDBSTUB_DEBUG"], "w") as f:
+            f.write(g)
     check("%s: -S: gdb attaches and sees one thread per vCPU (2)" % arch,
           "PHASE1-THREADS" in g and " 2    Thread 2" in g and " 1    Thread 1" in g, detail)
     check("%s: the guest printed the symbols from /proc/kallsyms" % arch,
