@@ -140,6 +140,16 @@ static GString *stop_reply(void)
     return g;
 }
 
+/* A stop reply makes the stopped vCPU the current thread for registers
+ * and memory (gdb records it as the remote's general thread and sends no
+ * Hg before its next 'g'; QEMU does the same). */
+static void reply_stop(gdb_session *s)
+{
+    s->g_cpu = stop.cpu;
+    s->c_cpu = stop.cpu;
+    reply_gs(s, stop_reply());
+}
+
 static void thread_list(gdb_session *s, bool first)
 {
     GString *g;
@@ -532,7 +542,7 @@ static void step_cpu(gdb_session *s, tes_cpu *cpu)
     if (st != TES_EXEC_DEBUG) {
         stop.kind = -1;
     }
-    reply_gs(s, stop_reply());
+    reply_stop(s);
 }
 
 static void resume_all(gdb_session *s)
@@ -547,7 +557,7 @@ static void resume_all(gdb_session *s)
         s->waiting = false;
         stop.signal = 2;
         stop.kind = -1;
-        reply_gs(s, stop_reply());
+        reply_stop(s);
     }
 }
 
@@ -730,7 +740,7 @@ static void dispatch(gdb_session *s, char *p, size_t len)
     }
     switch (len ? p[0] : 0) {
     case '?':
-        reply_gs(s, stop_reply());
+        reply_stop(s);
         break;
     case 'g':
         cmd_read_regs(s);
@@ -827,7 +837,7 @@ static void on_interrupt(gdb_session *s)
     if (runstate_get() != RUN_RUNNING) {
         /* Not running (suspended, shut down): nothing else will answer. */
         s->waiting = false;
-        reply_gs(s, stop_reply());
+        reply_stop(s);
         return;
     }
     vm_stop(RUN_PAUSED); /* gdbstub_vm_stopped answers */
@@ -956,7 +966,7 @@ static gboolean send_stop(gpointer opaque)
     core_lock();
     if (active && active->waiting && runstate_get() != RUN_RUNNING) {
         active->waiting = false;
-        reply_gs(active, stop_reply());
+        reply_stop(active);
     }
     core_unlock();
     return G_SOURCE_REMOVE;
