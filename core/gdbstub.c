@@ -21,7 +21,6 @@
  * checked; a malformed packet gets "E22".
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "gdbstub.h"
@@ -55,7 +54,8 @@ static struct {
     int cpu;         /* vCPU index */
     int kind;        /* tes_debug_kind of a watchpoint, or -1 */
     uint64_t addr;   /* its data address */
-} stop = {5, 0, -1, 0};
+    bool why_set;    /* set for the stop under way (else: a monitor's stop) */
+} stop = {5, 0, -1, 0, false};
 
 /* The attached session, if any (gdbstub_debug_stop looks). */
 static gdb_session *active;
@@ -834,6 +834,7 @@ static void on_interrupt(gdb_session *s)
     }
     stop.signal = 2;
     stop.kind = -1;
+    stop.why_set = true;
     if (runstate_get() != RUN_RUNNING) {
         /* Not running (suspended, shut down): nothing else will answer. */
         s->waiting = false;
@@ -953,11 +954,7 @@ void gdbstub_debug_stop(tes_cpu *cpu)
         return; /* a point left by nobody: run on */
     }
     note_debug_reason(cpu);
-    if (getenv("TESSERA_GDBSTUB_TRACE")) {
-        fprintf(stderr, "gdbstub: debug stop cpu %u kind %d addr %llx pc %llx\n", cpu->index,
-                stop.kind, (unsigned long long)stop.addr,
-                (unsigned long long)(cpu->ops->get_pc ? cpu->ops->get_pc(cpu, cpu->dev->s) : 0));
-    }
+    stop.why_set = true;
     vm_stop(RUN_DEBUG);
 }
 
@@ -974,6 +971,12 @@ static gboolean send_stop(gpointer opaque)
 
 void gdbstub_vm_stopped(void)
 {
+    if (!stop.why_set) {
+        /* stop, migration, a guest's S3: gdb hears SIGINT, as from QEMU */
+        stop.signal = 2;
+        stop.kind = -1;
+    }
+    stop.why_set = false;
     if (active && active->waiting) {
         g_idle_add(send_stop, NULL); /* from any thread: the main loop sends */
         g_main_context_wakeup(NULL);
