@@ -13,7 +13,8 @@ line the test interrupts gdb (SIGINT: gdb sends the 0x03 byte), and gdb
 goes on with a second command file written with those addresses: a
 breakpoint there, continue to it, the pc equals the symbol, info
 registers, stepi moves the pc, x/4xw of linux_banner reads "Linux
-version", info threads, delete, detach; the guest then runs to its end.
+version", a read watchpoint on the pt_regs slot the syscall wrapper reads
+stops there, info threads, delete, detach; the guest then runs to its end.
 
 Why not System.map: Debian's linux-image package ships a stub System.map
 ("The real System.map is in the linux-image-<version>-dbg package"); the
@@ -41,10 +42,12 @@ BOOT_TIMEOUT = 300  # the meson timeout is 600 s
 GDB_TIMEOUT = 240
 
 ARCH = {
-    "arm64": {"func": "__arm64_sys_newuname", "pc": "pc",
+    # watch: the syscall argument the wrapper reads from its pt_regs (arm64
+    # regs[0]; x86-64 di, 14th of pt_regs), its first argument register.
+    "arm64": {"func": "__arm64_sys_newuname", "pc": "pc", "watch": "$x0",
               "argv": lambda emu, parts, initrd: guestlib.emulator_argv(
                   emu, parts["KERNEL"], initrd, smp=2, mem="512M")},
-    "amd64": {"func": "__x64_sys_newuname", "pc": "rip",
+    "amd64": {"func": "__x64_sys_newuname", "pc": "rip", "watch": "$rdi + 112",
               "argv": lambda emu, parts, initrd: [
                   emu, "-M", "q35", "-cpu", "qemu64", "-smp", "2", "-m", "512M",
                   "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
@@ -82,6 +85,11 @@ info registers
 stepi
 printf "PC-AFTER-STEPI=%lx\\n", ${pc}
 x/4xw 0x{banner}
+delete
+set $wa = (long)({watch})
+rwatch *(long *)$wa
+continue
+printf "PC-AT-WATCH=%lx\\n", ${pc}
 echo PHASE2-THREADS\\n
 info threads
 delete
@@ -196,7 +204,8 @@ def run(emu, arch, wd):
         func = value(text, "GDB-FUNC")
         banner = banner_address(parts, text)
         with open(phase2, "w") as f:
-            f.write(PHASE2.format(pc=a["pc"], func=func, banner="%x" % (banner or 0)))
+            f.write(PHASE2.format(pc=a["pc"], func=func, banner="%x" % (banner or 0),
+                                  watch=a["watch"]))
         seen["banner"] = banner
 
     class Console(guestlib.Boot):
@@ -237,6 +246,10 @@ def run(emu, arch, wd):
     want = "0x756e694c\t0x65762078\t0x6f697372\t0x2e36206e"  # "Linux version 6."
     check("%s: x/4xw linux_banner reads 'Linux version 6.' through the MMU" % arch,
           banner is not None and ("%x" % banner) in g and want in g, detail)
+    at_watch = hexval(g, "PC-AT-WATCH")
+    check("%s: a read watchpoint on the pt_regs argument stops in the syscall" % arch,
+          "read watchpoint" in g and "Value = " in g and func is not None and
+          at_watch is not None and 0 < at_watch - func < 256, detail)
     check("%s: info threads after the stop still shows both vCPUs" % arch,
           g.count("Thread 2") >= 2, detail)
     check("%s: detach lets the guest run to its end, tessera exits 0" % arch,
