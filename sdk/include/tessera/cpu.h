@@ -51,7 +51,8 @@ typedef struct tes_cpu_ops {
     /* True when the CPU has work (an interrupt pending) while halted. */
     bool (*has_work)(tes_cpu *cpu, void *s);
     /* Register access for gdb and debugging, gdb numbering (the order of
-     * the core's target description for arch: docs/sdk.md, "Debugging");
+     * the core's target description for arch: core/gdbstub-xml.c, docs/cli.md
+     * "Debugging with gdb");
      * returns the bytes, target order, or -1 for no such register. */
     int (*read_reg)(tes_cpu *cpu, void *s, int reg, uint8_t *buf, size_t len);
     int (*write_reg)(tes_cpu *cpu, void *s, int reg, const uint8_t *buf, size_t len);
