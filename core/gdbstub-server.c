@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -144,8 +145,12 @@ static int tcp_listen(const char *spec, char **errp)
     char *host;
     int fd = -1, err, one = 1;
 
-    if (!colon || !colon[1]) {
-        core_set_error(errp, "-gdb: '%s': want tcp:[HOST]:PORT", spec);
+    char *tail = NULL;
+    unsigned long port = colon ? strtoul(colon + 1, &tail, 10) : 0;
+
+    /* getaddrinfo takes 99999 (or a service name) without a word. */
+    if (!colon || !colon[1] || *tail || port == 0 || port > 65535) {
+        core_set_error(errp, "-gdb: '%s': want tcp:[HOST]:PORT with PORT 1..65535", spec);
         return -1;
     }
     host = g_strndup(addr, colon - addr);
