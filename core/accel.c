@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "gdbstub.h"
 
 /* Instructions per exec() call: short enough that the main loop gets the
  * lock often, long enough that the lock traffic stays cheap. */
@@ -75,7 +76,7 @@ const char *runstate_name(runstate s)
         [RUN_PRELAUNCH] = "prelaunch",   [RUN_RUNNING] = "running",
         [RUN_PAUSED] = "paused",         [RUN_INMIGRATE] = "inmigrate",
         [RUN_POSTMIGRATE] = "postmigrate", [RUN_SHUTDOWN] = "shutdown",
-        [RUN_SUSPENDED] = "suspended",
+        [RUN_SUSPENDED] = "suspended", [RUN_DEBUG] = "debug",
     };
 
     if ((unsigned)s >= G_N_ELEMENTS(names) || !names[s]) {
@@ -115,6 +116,7 @@ void vm_stop(runstate why)
         clock_pause();
         state = why;
         qmp_event("STOP");
+        gdbstub_vm_stopped();
     } else {
         state = why;
     }
@@ -519,6 +521,8 @@ static bool run_one(tes_cpu *cpu)
     cpu->insns += executed;
     if (st == TES_EXEC_HALT) {
         cpu->halted = true;
+    } else if (st == TES_EXEC_DEBUG) {
+        gdbstub_debug_stop(cpu); /* stops every vCPU when a debugger is there */
     }
     core_unlock();
     /* Let a waiting main loop in before we take the lock again. */

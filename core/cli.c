@@ -81,6 +81,8 @@ static const opt_def opts[] = {
     {"display", NULL, OPT_STRING, F(display), "none  display back end"},
     {"nographic", NULL, OPT_FLAG, F(nographic), "  no window; serial on stdio"},
     {"S", NULL, OPT_FLAG, F(start_paused), "  do not start the vCPUs ('cont' starts)"},
+    {"gdb", NULL, OPT_STRING, F(gdb), "tcp:[HOST]:PORT|none  wait for gdb on PORT"},
+    {"s", NULL, OPT_FLAG, F(gdb_default), "  shorthand for -gdb tcp::1234"},
     {"no-reboot", NULL, OPT_FLAG, F(no_reboot), "  exit instead of rebooting"},
     {"nodefaults", NULL, OPT_FLAG, F(nodefaults), "  no default devices"},
     {"list-plugins", NULL, OPT_FLAG, F(list_plugins), "  list loaded plugins and exit"},
@@ -706,6 +708,7 @@ void cli_opts_free(cli_opts *o)
     g_free(o->log_mask);
     g_free(o->log_file);
     g_free(o->incoming);
+    g_free(o->gdb);
     g_free(o->display);
     g_free(o->msg);
     g_free(o->accel_warning);

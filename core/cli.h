@@ -52,6 +52,8 @@ typedef struct cli_opts {
     char *accel_warning; /* kvm skipped for a later tcg: main() prints it */
     bool nographic;
     bool start_paused;   /* -S */
+    char *gdb;           /* -gdb DEV */
+    bool gdb_default;    /* -s: -gdb tcp::1234 */
     bool no_reboot;
     bool nodefaults;
     bool list_plugins;

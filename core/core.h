@@ -33,6 +33,7 @@ typedef enum runstate {
     RUN_POSTMIGRATE,
     RUN_SHUTDOWN,
     RUN_SUSPENDED, /* ACPI S3: vCPUs stopped until system_wakeup */
+    RUN_DEBUG,     /* stopped at a breakpoint, watchpoint or step (gdbstub) */
 } runstate;
 runstate runstate_get(void);
 const char *runstate_name(runstate s); /* QMP names: "running", "paused", ... */

@@ -140,7 +140,7 @@ static bool to_phys(bool virt, uint64_t vaddr, uint64_t *paddr)
         !ops->translate) {
         return false;
     }
-    return ops->translate(cpu, cpu_state(cpu), vaddr, paddr) == 0;
+    return ops->translate(cpu, cpu_state(cpu), vaddr, false, paddr);
 }
 
 static bool read_value(bool virt, uint64_t addr, unsigned size, uint64_t *v)

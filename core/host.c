@@ -432,10 +432,14 @@ static_assert(sizeof(tes_net_ops) == 32, "tes_net_ops 1.3 size");
 static_assert(sizeof(tes_net_hdr) == 10, "tes_net_hdr 1.3 size");
 PIN(tes_net_hdr, csum_offset, 8);
 PIN(tes_cpu_ops, apply_boot, 72);
+/* ABI 1.7, continued: debugger entries (the gdbstub). */
 PIN(tes_cpu_ops, arch_id, 80);   /* 1.2 ended here (88 bytes) */
-PIN(tes_cpu_ops, translate, 88); /* 1.7, continued */
-PIN(tes_cpu_ops, dump, 96);
-static_assert(sizeof(tes_cpu_ops) == 104, "tes_cpu_ops 1.7 size");
+PIN(tes_cpu_ops, translate, 88);
+PIN(tes_cpu_ops, debug_point, 96);
+PIN(tes_cpu_ops, debug_reason, 104);
+/* ABI 1.7, continued: monitor inspection (info registers, info tlb). */
+PIN(tes_cpu_ops, dump, 112);
+static_assert(sizeof(tes_cpu_ops) == 120, "tes_cpu_ops 1.7 size");
 PIN(tes_machine_ops, devices_done, 56);
 PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */

@@ -22,6 +22,7 @@
 #include "numa.h"
 #include "core.h"
 #include "tracing.h"
+#include "gdbstub.h"
 
 #define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI " TES_ABI_STRING ")"
 
@@ -272,6 +273,14 @@ static void add_monitors(cli_opts *o)
             die(err, "-qmp: cannot create QMP monitor");
         }
     }
+    /* -s is -gdb tcp::1234; we serve one debugger socket, so with both
+     * (QEMU listens on both) -gdb's wins. */
+    if (o->gdb && !gdbstub_add(o->gdb, &err)) {
+        die(err, "-gdb: cannot listen");
+    }
+    if (o->gdb_default && !o->gdb && !gdbstub_add("tcp::1234", &err)) {
+        die(err, "-s: cannot listen");
+    }
 }
 
 static void start(cli_opts *o)
@@ -321,6 +330,7 @@ static void teardown(void)
 {
     migration_shutdown();
     monitors_close_all();
+    gdbstub_shutdown(); /* a waiting gdb hears W00 */
     accel_stop();
     chardevs_close_all(); /* restores the terminal */
     drives_close_all();

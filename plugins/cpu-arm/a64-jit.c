@@ -433,6 +433,9 @@ unsigned a64_jit_block(arm_cpu *c, tes_jit_ir *ir, const tes_jit_key *k)
 
     max = max < TB_MAX_INSNS ? max : TB_MAX_INSNS;
     for (n = 0; n < max && !s.end; n++) {
+        if (c->gdb_nbp && arm_bp_at(c, k->pc + 4 * n)) {
+            break; /* the loop stops there before running it (debug.c) */
+        }
         memcpy(&s.insn, (const uint8_t *)k->host + 4 * n, 4);
         s.pc = k->pc + 4 * n;
         tes_jit_insn_start(ir, s.pc);
@@ -443,7 +446,10 @@ unsigned a64_jit_block(arm_cpu *c, tes_jit_ir *ir, const tes_jit_key *k)
             fallback(&s);
         }
     }
-    if (!s.end) { /* length cap or end of the page: go on at the next pc */
+    if (n == 0) {
+        return 0; /* a breakpoint first: interpret */
+    }
+    if (!s.end) { /* length cap, end of the page or a breakpoint: go on at the next pc */
         s.pc = k->pc + 4 * (n - 1);
         goto_pc(&s, k->pc + 4 * n, 0);
     }

@@ -12,7 +12,10 @@
  * Properties: jit=on|off (translate or interpret; -accel tcg,jit=),
  * tb-size=MiB (translated code buffer, 64; -accel tcg,tb-size=).
  * Register numbers for gdb follow gdb's aarch64 target description:
- * x0-x30 0-30, sp 31, pc 32, cpsr 33, v0-v31 34-65, fpsr 66, fpcr 67.
+ * x0-x30 0-30, sp 31, pc 32, cpsr 33, v0-v31 34-65, fpsr 66, fpcr 67,
+ * then (the core's target description, gdbstub-xml.c) tpidr 68 and the
+ * EL1 registers of sys_regs[] from 69.
+ * Debugging (debug.c): breakpoints and watchpoints, translate().
  */
 #include "arm.h"
 
@@ -118,10 +121,28 @@ static int put(uint8_t *buf, size_t len, const void *src, size_t n)
     return (int)n;
 }
 
+/* gdb 69.. (read-only): the order of the core's org.tessera.gdb.aarch64.sys. */
+#define GDB_TPIDR 68
+#define GDB_SYS0 69
+static const size_t sys_regs[] = {
+    offsetof(arm_cpu, sp_el0), offsetof(arm_cpu, sp_el1), offsetof(arm_cpu, elr_el1),
+    offsetof(arm_cpu, spsr_el1), offsetof(arm_cpu, esr_el1), offsetof(arm_cpu, far_el1),
+    offsetof(arm_cpu, sctlr_el1), offsetof(arm_cpu, tcr_el1), offsetof(arm_cpu, ttbr0_el1),
+    offsetof(arm_cpu, ttbr1_el1), offsetof(arm_cpu, mair_el1), offsetof(arm_cpu, vbar_el1),
+    offsetof(arm_cpu, tpidr_el1), offsetof(arm_cpu, contextidr_el1), offsetof(arm_cpu, cpacr_el1),
+};
+
 static int cpu_read_reg(tes_cpu *cpu, void *s, int reg, uint8_t *buf, size_t len)
 {
     arm_cpu *c = s;
     uint32_t w;
+
+    if (reg >= GDB_SYS0 && reg < GDB_SYS0 + (int)(sizeof(sys_regs) / sizeof(sys_regs[0]))) {
+        return put(buf, len, (const uint8_t *)c + sys_regs[reg - GDB_SYS0], 8);
+    }
+    if (reg == GDB_TPIDR) {
+        return put(buf, len, &c->tpidr_el0, 8);
+    }
 
     if (reg >= 0 && reg < 31) {
         return put(buf, len, &c->x[reg], 8);
@@ -182,6 +203,8 @@ static int cpu_write_reg(tes_cpu *cpu, void *s, int reg, const uint8_t *buf, siz
         return get(&c->fpsr, buf, len, 4);
     case GDB_FPCR:
         return get(&c->fpcr, buf, len, 4);
+    case GDB_TPIDR:
+        return get(&c->tpidr_el0, buf, len, 8);
     default:
         return -1;
     }
@@ -213,6 +236,22 @@ static uint64_t cpu_arch_id(tes_cpu *cpu, void *s)
     return ((arm_cpu *)s)->mpidr;
 }
 
+static bool cpu_translate(tes_cpu *cpu, void *s, uint64_t va, bool write, uint64_t *pa)
+{
+    return arm_debug_translate(s, va, write, pa);
+}
+
+static int cpu_debug_point(tes_cpu *cpu, void *s, int kind, bool insert, uint64_t addr,
+                           uint64_t len)
+{
+    return arm_debug_point(s, kind, insert, addr, len);
+}
+
+static int cpu_debug_reason(tes_cpu *cpu, void *s, uint64_t *addr)
+{
+    return arm_debug_reason(s, addr);
+}
+
 static const tes_cpu_ops arm_cpu_ops = {
     .size = sizeof(tes_cpu_ops),
     .arch = "aarch64",
@@ -225,7 +264,9 @@ static const tes_cpu_ops arm_cpu_ops = {
     .get_pc = cpu_get_pc,
     .apply_boot = cpu_apply_boot,
     .arch_id = cpu_arch_id,
-    .translate = arm_cpu_translate,
+    .translate = cpu_translate,
+    .debug_point = cpu_debug_point,
+    .debug_reason = cpu_debug_reason,
     .dump = arm_cpu_dump,
 };
 

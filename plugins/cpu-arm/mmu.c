@@ -267,6 +267,13 @@ static void tlb_fill(arm_cpu *c, tlb_entry *e, uint64_t va, int kind, const xlat
         e->code_host = e->host;
         e->host = NULL;
     }
+    /* A watched page: every access takes the slow path, which checks it
+     * (debug.c); code_host too goes, so writes reach the core (as_write
+     * tells the translator). */
+    if (kind != AK_EXEC && c->gdb_nwp && arm_wp_in_page(c, va)) {
+        e->host = NULL;
+        e->code_host = NULL;
+    }
     e->pa = pa_page;
     if (x->ng && ((va >> 55) & 1)) {
         c->tlb_ng_hi = true;
@@ -411,6 +418,9 @@ static bool read_slow(arm_cpu *c, uint64_t va, unsigned size, uint64_t *val, uns
     if (misaligned(c, va, size, acc, AK_READ)) {
         return false;
     }
+    if (c->gdb_nwp && arm_wp_hit(c, va, size, false)) {
+        return false; /* the instruction is abandoned, as by an abort */
+    }
     if ((va & PAGE_MASK) + size > 4096) {
         /* Crosses a page: byte by byte, each through its own page. */
         uint64_t v = 0, b;
@@ -450,6 +460,9 @@ static bool write_slow(arm_cpu *c, uint64_t va, unsigned size, uint64_t val, uns
     tlb_entry *e;
 
     if (misaligned(c, va, size, acc, AK_WRITE)) {
+        return false;
+    }
+    if (c->gdb_nwp && arm_wp_hit(c, va, size, true)) {
         return false;
     }
     if ((va & PAGE_MASK) + size > 4096) {
@@ -583,15 +596,16 @@ bool arm_phys_read(uint64_t pa, void *buf, uint64_t len)
     return H->as_read(H->system_memory(), pa, buf, len) == TES_MEM_OK;
 }
 
-/* ---- the monitor's walk (HMP x) ---- */
-
-/* va through the EL1&0 regime as a debugger reads it (walk() changes
- * nothing: v8.0 has no hardware Access flag update). */
-bool arm_mmu_debug(arm_cpu *c, uint64_t va, uint64_t *pa)
+/* A debugger's access (gdbstub): the walk of the current EL's regime as a
+ * read sees it, whatever the page's write permission (QEMU's debug
+ * accesses ignore it too, so gdb can write to read-only kernel text); no
+ * abort is raised and the TLB is not touched. */
+bool arm_debug_translate(arm_cpu *c, uint64_t va, bool write, uint64_t *pa)
 {
     xlate x;
 
-    if (!translate(c, va, AK_READ, 1, &x)) {
+    (void)write;
+    if (!translate(c, va, AK_READ, c->el, &x)) {
         return false;
     }
     *pa = x.pa;

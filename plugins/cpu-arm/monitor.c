@@ -32,8 +32,3 @@ int arm_cpu_dump(tes_cpu *cpu, void *s, unsigned what, print_fn print, void *opa
     print(opaque, buf);
     return 0;
 }
-
-int arm_cpu_translate(tes_cpu *cpu, void *s, uint64_t vaddr, uint64_t *paddr)
-{
-    return arm_mmu_debug(s, vaddr, paddr) ? 0 : -EFAULT;
-}

@@ -357,7 +357,7 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
     tes_jit_tb *tb = NULL;
     bool flushed = false;
 
-    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && arm_take_irq(c)) {
+    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb_noirq && arm_take_irq(c)) {
         rs->last = TES_JIT_RET_OTHER;
     }
     if (c->jc_epoch != c->tlb_epoch) {
@@ -365,6 +365,9 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
          * a chain decided across it would not be right. */
         c->jc_epoch = c->tlb_epoch;
         rs->last = TES_JIT_RET_OTHER;
+    }
+    if (__builtin_expect(c->gdb_nbp != 0, 0) && arm_bp_hit(c, c->pc)) {
+        return TES_EXEC_DEBUG; /* no block starts at a breakpoint (debug.c) */
     }
     if (arm_tb_key(c, &k)) {
         tb = tes_jit_find(jit, c->jc, &k);
@@ -384,8 +387,15 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
         chain(rs, tb);
     }
     run_block(c, rs, tb);
-    if (c->halt_req && arm_halt_now(c)) {
-        return TES_EXEC_HALT;
+    if (c->halt_req) {
+        if (c->gdb_stop) { /* a watchpoint: the block left at the access */
+            c->gdb_stop = false;
+            c->halt_req = false;
+            return TES_EXEC_DEBUG;
+        }
+        if (arm_halt_now(c)) {
+            return TES_EXEC_HALT;
+        }
     }
     return TES_EXEC_BUDGET;
 }

@@ -14,7 +14,10 @@
  *            plugin's vCPUs share one buffer, sized by the first to run
  * Register numbers for gdb follow gdb's i386:x86-64 description: rax rbx
  * rcx rdx rsi rdi rbp rsp r8-r15 (0-15), rip 16, eflags 17, cs ss ds es fs
- * gs 18-23, st0-st7 24-31, fctrl fstat ftag 32-34, xmm0-15 40-55, mxcsr 56.
+ * gs 18-23, st0-st7 24-31, fctrl fstat ftag 32-34, xmm0-15 40-55, mxcsr 56,
+ * then (the core's target description, gdbstub-xml.c) fs_base 57, gs_base
+ * 58, k_gs_base 59, cr0 cr2 cr3 cr4 cr8 efer 60-65 (read-only).
+ * Debugging (debug.c): breakpoints and watchpoints, translate().
  */
 #include "x86.h"
 
@@ -27,6 +30,8 @@
 #define GDB_FTAG 34
 #define GDB_XMM0 40
 #define GDB_MXCSR 56
+#define GDB_FS_BASE 57
+#define GDB_SYS_END 66
 
 /* gdb's order of the 16 general registers in x86.h numbering */
 static const int gdb_gpr[16] = {
@@ -213,10 +218,25 @@ static int read_fpu_reg(x86_cpu *c, int reg, uint8_t *buf, size_t len)
     return put(buf, len, &w, 4);
 }
 
+/* gdb 57..65: segment bases and system registers. */
+static int read_sys_reg(x86_cpu *c, int reg, uint8_t *buf, size_t len)
+{
+    const uint64_t v[GDB_SYS_END - GDB_FS_BASE] = {
+        c->seg[S_FS].base, c->seg[S_GS].base, c->kernel_gs_base, c->cr0, c->cr2,
+        c->cr3, c->cr4, c->cr8, c->efer,
+    };
+
+    return put(buf, len, &v[reg - GDB_FS_BASE], 8);
+}
+
 static int cpu_read_reg(tes_cpu *cpu, void *s, int reg, uint8_t *buf, size_t len)
 {
     x86_cpu *c = s;
     uint32_t w;
+
+    if (reg >= GDB_FS_BASE && reg < GDB_SYS_END) {
+        return read_sys_reg(c, reg, buf, len);
+    }
 
     if (reg >= 0 && reg < 16) {
         return put(buf, len, &c->regs[gdb_gpr[reg]], 8);
@@ -273,6 +293,22 @@ static uint64_t cpu_get_pc(tes_cpu *cpu, void *s)
     return ((x86_cpu *)s)->rip;
 }
 
+static bool cpu_translate(tes_cpu *cpu, void *s, uint64_t va, bool write, uint64_t *pa)
+{
+    return x86_debug_translate(s, va, write, pa);
+}
+
+static int cpu_debug_point(tes_cpu *cpu, void *s, int kind, bool insert, uint64_t addr,
+                           uint64_t len)
+{
+    return x86_debug_point(s, kind, insert, addr, len);
+}
+
+static int cpu_debug_reason(tes_cpu *cpu, void *s, uint64_t *addr)
+{
+    return x86_debug_reason(s, addr);
+}
+
 static const tes_cpu_ops x86_cpu_ops = {
     .size = sizeof(tes_cpu_ops),
     .arch = "x86_64",
@@ -285,7 +321,9 @@ static const tes_cpu_ops x86_cpu_ops = {
     .read_reg = cpu_read_reg,
     .write_reg = cpu_write_reg,
     .get_pc = cpu_get_pc,
-    .translate = x86_cpu_translate,
+    .translate = cpu_translate,
+    .debug_point = cpu_debug_point,
+    .debug_reason = cpu_debug_reason,
     .dump = x86_cpu_dump,
 };
 

@@ -748,7 +748,9 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
     /* LAPIC registers belong to the vCPU doing the access. */
     x86_current_cpu = c;
     x86_tlb_check_gen(c); /* a BAR may have moved while we were away */
-    if (c->jit && x86_jit_ready(c)) {
+    /* A debugger's single step (budget 1) is exact only here: blocks
+     * check the budget at their entry. So are watchpoints (debug.c). */
+    if (c->jit && budget > 1 && !c->gdb_nwp && x86_jit_ready(c)) {
         st = x86_run_jit(c, budget, &n);
         goto out;
     }
@@ -757,9 +759,15 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
             st = TES_EXEC_HALT;
             break;
         }
-        x86_take_interrupt(c);
+        if (__builtin_expect(!c->gdb_noirq, 1)) {
+            x86_take_interrupt(c);
+        }
         if (c->halted_req) {
             st = TES_EXEC_HALT; /* HLT: sleep until has_work */
+            break;
+        }
+        if (__builtin_expect(c->gdb_nbp != 0, 0) && x86_bp_hit(c, c->rip)) {
+            st = TES_EXEC_DEBUG; /* before the instruction (debug.c) */
             break;
         }
         if (log) {
@@ -768,6 +776,11 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
         }
         step(c, dc);
         n++;
+        if (__builtin_expect(c->gdb_stop, 0)) {
+            c->gdb_stop = false; /* a watchpoint: after the instruction */
+            st = TES_EXEC_DEBUG;
+            break;
+        }
     }
 out:
     c->insn_count += n;

@@ -329,6 +329,12 @@ static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const 
     if (kind == AK_WRITE && e->host && x86_jit_page_has_code(e->host)) {
         e->host = NULL;
     }
+    /* A watched page: no host pointer, so every access comes to access()
+     * (debug.c); the core's as_write then tells the translator too. */
+    if (kind != AK_EXEC && c->gdb_nwp && x86_wp_in_page(c, la)) {
+        e->host = NULL;
+        e->ram = NULL;
+    }
     e->pa = pa_page | (x->global ? X86_TLB_GLOBAL : 0);
     c->tlb_large |= x->large;
 }
@@ -428,6 +434,9 @@ static bool access(x86_cpu *c, uint64_t la, void *buf, unsigned size, int kind, 
     e = tlb_get(c, la, kind, user);
     if (!e) {
         return false;
+    }
+    if (c->gdb_nwp && kind != AK_EXEC) {
+        x86_wp_check(c, la, size, kind == AK_WRITE);
     }
     if (first >= size) {
         if (kind == AK_WRITE) {
@@ -631,6 +640,36 @@ bool x86_mem_write(x86_cpu *c, int seg, uint64_t off, const void *buf, unsigned 
     }
     return x86_seg_addr(c, seg, off, size, true, &la) &&
            x86_write(c, la, buf, size, c->cpl == 3);
+}
+
+/* A debugger's access (gdbstub): the walk as the current privilege sees
+ * it, without setting accessed bits (QEMU's debug accesses ignore write
+ * protection too); no fault, no TLB change. */
+bool x86_debug_translate(x86_cpu *c, uint64_t va, bool write, uint64_t *pa)
+{
+    walk_ctx w = { .n = 0, .size = 8, .rw = true, .us = true, .xd = false };
+    unsigned shift = 12;
+    uint64_t la = la_mask(c, va);
+    xlate x = {0};
+    bool ok;
+
+    (void)write;
+    if (!(c->cr0 & CR0_PG)) {
+        *pa = va & 0xffffffffull;
+        return true;
+    }
+    if (c->efer & EFER_LMA) {
+        ok = walk_long(c, la, &w, &x, &shift);
+    } else if (c->cr4 & CR4_PAE) {
+        ok = walk_pae(c, la, &w, &x, &shift);
+    } else {
+        w.size = 4;
+        ok = walk_32(c, la, &w, &x, &shift);
+    }
+    if (ok) {
+        *pa = leaf_pa(&w, la, shift);
+    }
+    return ok;
 }
 
 /* ---- port I/O ---- */

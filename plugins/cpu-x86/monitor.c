@@ -117,8 +117,3 @@ int x86_cpu_dump(tes_cpu *cpu, void *s, unsigned what, print_fn print, void *opa
     }
     return -ENOTSUP;
 }
-
-int x86_cpu_translate(tes_cpu *cpu, void *s, uint64_t vaddr, uint64_t *paddr)
-{
-    return x86_mmu_debug(s, vaddr, paddr) ? 0 : -EFAULT;
-}

@@ -145,6 +145,24 @@ static void test_options_recorded_in_order(void)
     cli_opts_free(&o);
 }
 
+static void test_gdb_options(void)
+{
+    cli_opts o;
+    char *err = NULL;
+
+    g_assert_true(parse(&o, &err, "-S", "-s", NULL));
+    g_assert_true(o.start_paused && o.gdb_default);
+    g_assert_null(o.gdb);
+    cli_opts_free(&o);
+    g_assert_true(parse(&o, &err, "-gdb", "tcp::1", "--gdb=tcp:127.0.0.1:2", NULL));
+    g_assert_cmpstr(o.gdb, ==, "tcp:127.0.0.1:2"); /* the last one wins */
+    g_assert_false(o.gdb_default);
+    cli_opts_free(&o);
+    g_assert_false(parse(&o, &err, "-gdb", NULL));
+    g_assert_nonnull(strstr(err, "-gdb"));
+    g_free(err);
+}
+
 static void test_double_dash_equals_form(void)
 {
     cli_opts o;
@@ -352,6 +370,7 @@ int main(int argc, char **argv)
                     test_smp_topology_must_multiply_out);
     g_test_add_func("/cli/parse/options-recorded-in-order", test_options_recorded_in_order);
     g_test_add_func("/cli/parse/double-dash-equals-form", test_double_dash_equals_form);
+    g_test_add_func("/cli/gdb/s-and-gdb-recorded", test_gdb_options);
     g_test_add_func("/cli/parse/unknown-option-one-line", test_unknown_option_message);
     g_test_add_func("/cli/parse/missing-argument", test_missing_argument);
     g_test_add_func("/cli/accel/tcg-jit-and-tb-size-recorded", test_accel_tcg_options);

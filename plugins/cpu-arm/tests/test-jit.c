@@ -544,6 +544,76 @@ static void test_differential(void)
     }
 }
 
+/* ---- the debugger's points (debug.c) ---- */
+
+#define DBG_ASM "    movz x0, #1\n" /* CODE + 0 */ \
+                "    add x0, x0, #2\n" /* + 4 */ \
+                "    str x0, [x28]\n"   /* + 8 */ \
+                "    add x1, x0, #5\n" /* + 12 */ \
+                "    b .\n"            /* + 16 */
+
+static tes_harness *dbg_setup(bool jit, tes_cpu **cpu, arm_cpu **c)
+{
+    tes_harness *h = snippet_harness(cpu, c);
+    GBytes *b = snippet_build(DBG_ASM);
+    gsize len;
+    const void *p = g_bytes_get_data(b, &len);
+
+    (*c)->jit = jit;
+    (*c)->x[28] = SNIPPET_SCRATCH_MID;
+    tes_harness_write(h, SNIPPET_SCRATCH_MID, 0x5555, 8);
+    snippet_load_code(h, *c, CODE, p, len);
+    return h;
+}
+
+/* A breakpoint stops before its instruction, on both engines (a block
+ * ends before it); a one-instruction budget then runs exactly that one. */
+static void test_breakpoint_then_step(void)
+{
+    for (int jit = 0; jit < 2; jit++) {
+        tes_cpu *cpu;
+        arm_cpu *c;
+        tes_harness *h = dbg_setup(jit, &cpu, &c);
+
+        c->gdb_bp[0] = CODE + 12;
+        c->gdb_nbp = 1;
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 100, NULL), ==, TES_EXEC_DEBUG);
+        g_assert_cmphex(c->pc, ==, CODE + 12);
+        g_assert_cmpuint(c->x[0], ==, 3);
+        g_assert_cmpuint(c->x[1], ==, 0);
+        g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
+        g_assert_cmpint(c->gdb_stop_kind, ==, TES_DEBUG_BREAK_SW);
+        c->gdb_nbp = 0; /* gdb removes it to step over */
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1, NULL), ==, TES_EXEC_BUDGET);
+        g_assert_cmphex(c->pc, ==, CODE + 16);
+        g_assert_cmpuint(c->x[1], ==, 8);
+        tes_harness_free(h);
+    }
+}
+
+/* A write watchpoint stops before the store: memory unchanged, pc on it. */
+static void test_watchpoint_stops_before_store(void)
+{
+    for (int jit = 0; jit < 2; jit++) {
+        tes_cpu *cpu;
+        arm_cpu *c;
+        tes_harness *h = dbg_setup(jit, &cpu, &c);
+
+        c->gdb_wp[0] = (arm_gdb_wp){SNIPPET_SCRATCH_MID + 4, 2, TES_DEBUG_WATCH_WRITE};
+        c->gdb_nwp = 1;
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 100, NULL), ==, TES_EXEC_DEBUG);
+        g_assert_cmphex(c->pc, ==, CODE + 8);
+        g_assert_cmpuint(c->x[0], ==, 3);
+        g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 0x5555);
+        g_assert_cmpint(c->gdb_stop_kind, ==, TES_DEBUG_WATCH_WRITE);
+        g_assert_cmphex(c->gdb_stop_addr, ==, SNIPPET_SCRATCH_MID + 4);
+        c->gdb_nwp = 0;
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1, NULL), ==, TES_EXEC_BUDGET);
+        g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
+        tes_harness_free(h);
+    }
+}
+
 /* ---- code that changes ---- */
 
 /* The loop stores "movz x7, #i" over target and runs it, 200 times. */
@@ -762,6 +832,10 @@ int main(int argc, char **argv)
                     test_unmask_takes_pending_irq);
     g_test_add_func("/arm-jit/irq/raised-by-mmio-store-taken-after-it-once",
                     test_mmio_store_raising_irq);
+    g_test_add_func("/arm-jit/debug/breakpoint-stops-before-insn-then-step-runs-one",
+                    test_breakpoint_then_step);
+    g_test_add_func("/arm-jit/debug/write-watchpoint-stops-before-the-store",
+                    test_watchpoint_stops_before_store);
     g_test_add_func("/arm-jit/lookup/repeated-indirect-calls-land-right",
                     test_indirect_calls_repeat);
     return g_test_run();

@@ -705,6 +705,75 @@ static void random_start(rng *r, start *s)
     s->cpl = pick(r, 2) ? 3 : 0;
 }
 
+/* ---- the debugger's points (debug.c) ---- */
+
+/* mov rax, 1; add rax, 2; mov [r15], rax; lea rcx, [rax + 5]; jmp . */
+static const uint8_t dbg_code[] = {
+    0x48, 0xc7, 0xc0, 0x01, 0x00, 0x00, 0x00, /* + 0 */
+    0x48, 0x83, 0xc0, 0x02,                   /* + 7 */
+    0x49, 0x89, 0x07,                         /* + 11 */
+    0x48, 0x8d, 0x48, 0x05,                   /* + 14 */
+    0xeb, 0xfe,                               /* + 18 */
+};
+
+static tes_harness *dbg_setup(bool jit, tes_cpu **cpu, x86_cpu **c)
+{
+    tes_harness *h = snippet_harness(cpu, c);
+
+    (*c)->jit = jit;
+    (*c)->regs[R_R15] = SNIPPET_SCRATCH_MID;
+    tes_harness_write(h, SNIPPET_SCRATCH_MID, 0x5555, 8);
+    snippet_load_code(h, *c, SNIPPET_CODE_ADDR, dbg_code, sizeof(dbg_code));
+    (*c)->state_dirty = true; /* a fresh TLB and translation cache */
+    return h;
+}
+
+/* A breakpoint stops before its instruction on both engines; a budget of
+ * one then runs exactly that one (the translator checks budgets only at
+ * block entries: x86_run interprets it). */
+static void test_breakpoint_then_step(void)
+{
+    for (int jit = 0; jit < 2; jit++) {
+        tes_cpu *cpu;
+        x86_cpu *c;
+        tes_harness *h = dbg_setup(jit, &cpu, &c);
+
+        c->gdb_bp[0] = SNIPPET_CODE_ADDR + 14;
+        c->gdb_nbp = 1;
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1000, NULL), ==, TES_EXEC_DEBUG);
+        g_assert_cmphex(c->rip, ==, SNIPPET_CODE_ADDR + 14);
+        g_assert_cmpuint(c->regs[R_EAX], ==, 3);
+        g_assert_cmpuint(c->regs[R_ECX], ==, 0);
+        g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
+        g_assert_true(c->gdb_have_reason && c->gdb_stop_kind == TES_DEBUG_BREAK_SW);
+        c->gdb_nbp = 0;
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1, NULL), ==, TES_EXEC_BUDGET);
+        g_assert_cmphex(c->rip, ==, SNIPPET_CODE_ADDR + 18);
+        g_assert_cmpuint(c->regs[R_ECX], ==, 8);
+        tes_harness_free(h);
+    }
+}
+
+/* A write watchpoint stops after the storing instruction (gdb's x86
+ * watchpoints compare the old and new values). */
+static void test_watchpoint_stops_after_store(void)
+{
+    for (int jit = 0; jit < 2; jit++) {
+        tes_cpu *cpu;
+        x86_cpu *c;
+        tes_harness *h = dbg_setup(jit, &cpu, &c);
+
+        c->gdb_wp[0] = (x86_gdb_wp){SNIPPET_SCRATCH_MID + 4, 2, TES_DEBUG_WATCH_WRITE};
+        c->gdb_nwp = 1;
+        g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1000, NULL), ==, TES_EXEC_DEBUG);
+        g_assert_cmphex(c->rip, ==, SNIPPET_CODE_ADDR + 14);
+        g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
+        g_assert_true(c->gdb_have_reason && c->gdb_stop_kind == TES_DEBUG_WATCH_WRITE);
+        g_assert_cmphex(c->gdb_stop_addr, ==, SNIPPET_SCRATCH_MID + 4);
+        tes_harness_free(h);
+    }
+}
+
 static void test_random_sequences(void)
 {
     const char *seed_s = g_getenv("X86_JIT_SEED"), *count_s = g_getenv("X86_JIT_COUNT");
@@ -754,5 +823,9 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     snippet_init(argc, argv);
     g_test_add_func("/x86/jit/random-sequences-match-interpreter", test_random_sequences);
+    g_test_add_func("/x86/debug/breakpoint-stops-before-insn-then-step-runs-one",
+                    test_breakpoint_then_step);
+    g_test_add_func("/x86/debug/write-watchpoint-stops-after-the-store",
+                    test_watchpoint_stops_after_store);
     return g_test_run();
 }

@@ -50,7 +50,10 @@ typedef struct tes_cpu_ops {
     void (*set_irq)(tes_cpu *cpu, void *s, int line, int level);
     /* True when the CPU has work (an interrupt pending) while halted. */
     bool (*has_work)(tes_cpu *cpu, void *s);
-    /* Register access for gdb and debugging, gdb numbering; -1 if none. */
+    /* Register access for gdb and debugging, gdb numbering (the order of
+     * the core's target description for arch: core/gdbstub-xml.c, docs/cli.md
+     * "Debugging with gdb");
+     * returns the bytes, target order, or -1 for no such register. */
     int (*read_reg)(tes_cpu *cpu, void *s, int reg, uint8_t *buf, size_t len);
     int (*write_reg)(tes_cpu *cpu, void *s, int reg, const uint8_t *buf, size_t len);
     /* Program counter, for "info registers" and errors. */
@@ -64,12 +67,29 @@ typedef struct tes_cpu_ops {
     /* Architectural identity: MPIDR_EL1 on Arm, the initial APIC ID on x86. */
     uint64_t (*arch_id)(tes_cpu *cpu, void *s);
 
-    /* ==== ABI 1.7, continued: monitor inspection (check size) ==== */
-    /* Translate vaddr through the vCPU's current translation regime as a
-     * debugger does: no fault, no accessed/dirty bits, no TLB fill; the
-     * identity while paging is off. 0 and *paddr, or -EFAULT when vaddr is
-     * not mapped. HMP x uses it. */
-    int (*translate)(tes_cpu *cpu, void *s, uint64_t vaddr, uint64_t *paddr);
+    /* ==== ABI 1.7, continued (check size before use) ==== */
+    /* Debuggers (the gdbstub, HMP x): the guest physical address of the
+     * virtual address va for this vCPU's current translation regime, as a
+     * read (write false) or a write would see it; no fault is raised, no
+     * TLB or accessed bit changes. false when va does not translate. */
+    bool (*translate)(tes_cpu *cpu, void *s, uint64_t va, bool write, uint64_t *pa);
+    /* Insert (insert true) or remove a debug point of kind (tes_debug_kind,
+     * gdb's Z0..Z4 numbering) at virtual address addr, len bytes (ignored
+     * for breakpoints). Breakpoints stop exec() with TES_EXEC_DEBUG before
+     * the instruction at addr runs; watchpoints stop it at the access (the
+     * CPU documents whether before the instruction or after it, as gdb's
+     * target of that architecture expects). Translated code never runs
+     * through a point inserted before the call returns. Return 0; -ENOSPC
+     * when the CPU's list is full; -ENOENT removing a point not there;
+     * -EINVAL for a kind it does not do. The core keeps every vCPU's list
+     * the same. */
+    int (*debug_point)(tes_cpu *cpu, void *s, int kind, bool insert, uint64_t addr,
+                       uint64_t len);
+    /* Why the last exec() returned TES_EXEC_DEBUG: a tes_debug_kind, with
+     * *addr the breakpoint's pc or the watched data address; -1 for none
+     * (the budget of a single step ran out). Reading clears it. */
+    int (*debug_reason)(tes_cpu *cpu, void *s, uint64_t *addr);
+    /* ---- ABI 1.7, continued: monitor inspection ---- */
     /* Monitor text for what (TES_CPU_DUMP_*), in QEMU's layout for the
      * architecture, through print(opaque, text) as often as needed. 0, or
      * -ENOTSUP for a kind the CPU does not show (QEMU has no info tlb or
@@ -77,6 +97,19 @@ typedef struct tes_cpu_ops {
     int (*dump)(tes_cpu *cpu, void *s, unsigned what,
                 void (*print)(void *opaque, const char *text), void *opaque);
 } tes_cpu_ops;
+
+/* Debug point kinds (debug_point, debug_reason): gdb's Z packet types. */
+typedef enum tes_debug_kind {
+    TES_DEBUG_BREAK_SW = 0,
+    TES_DEBUG_BREAK_HW = 1,
+    TES_DEBUG_WATCH_WRITE = 2,
+    TES_DEBUG_WATCH_READ = 3,
+    TES_DEBUG_WATCH_ACCESS = 4,
+    /* Not a point: while inserted, exec() takes no interrupt (the core's
+     * single steps, as QEMU's SSTEP_NOIRQ); addr and len are ignored. */
+    TES_DEBUG_STEP_NOIRQ = 5,
+} tes_debug_kind;
+
 
 /* tes_cpu_ops.dump kinds (ABI 1.7). */
 #define TES_CPU_DUMP_REGS 0 /* info registers */
