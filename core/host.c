@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "core.h"
+#include "display.h"
 #include "numa.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
@@ -350,6 +351,9 @@ static const tes_host table = {
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
+    .console_new = console_new,
+    .console_set_surface = console_set_surface,
+    .console_update = console_update,
 };
 
 const tes_host *host_table(void)
@@ -408,7 +412,10 @@ PIN(tes_host, dma_requester, 1048);
 PIN(tes_host, pci_expander_bus_new, 1056);
 /* ABI 1.7: request_suspend (ACPI S3). */
 PIN(tes_host, request_suspend, 1064);
-static_assert(sizeof(tes_host) == 1072, "tes_host 1.7 size");
+/* ABI 1.7, continued: graphic consoles (display.h). */
+PIN(tes_host, console_new, 1072);
+PIN(tes_host, console_update, 1088);
+static_assert(sizeof(tes_host) == 1096, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

@@ -17,6 +17,7 @@
 #include <tessera/block.h>
 #include <tessera/cpu.h>
 #include <tessera/device.h>
+#include <tessera/display.h>
 #include <tessera/dma.h>
 #include <tessera/irq.h>
 #include <tessera/log.h>
@@ -396,6 +397,18 @@ struct tes_host {
      * system_wakeup then resets the machine (see tes_machine_ops.wakeup)
      * and emits WAKEUP. */
     void (*request_suspend)(void);
+
+    /* ---- ABI 1.7, continued: graphic consoles (display.h) ---- */
+    /* A console of dev (one per head), numbered after those before it;
+     * ops and opaque are kept. It has no surface until one is set, and
+     * goes with dev. NULL on a bad ops table. */
+    tes_console *(*console_new)(tes_device *dev, const tes_console_ops *ops, void *opaque);
+    /* Show surf from now on (copied; its pixels are not), or nothing
+     * (NULL: the display is off). A surface with a bad format, size or
+     * stride is refused (logged as a plugin error) and shows nothing. */
+    void (*console_set_surface)(tes_console *con, const tes_surface *surf);
+    /* Pixels in the rectangle changed (clipped to the surface). */
+    void (*console_update)(tes_console *con, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 };
 
 #endif
