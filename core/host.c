@@ -13,6 +13,7 @@
 
 #include "core.h"
 #include "display.h"
+#include "input.h"
 #include "numa.h"
 #include <tessera/gpex.h>
 #include <tessera/acpi.h>
@@ -354,6 +355,8 @@ static const tes_host table = {
     .console_new = console_new,
     .console_set_surface = console_set_surface,
     .console_update = console_update,
+    .input_handler_new = input_handler_new,
+    .input_handler_activate = input_handler_activate,
 };
 
 const tes_host *host_table(void)
@@ -415,7 +418,10 @@ PIN(tes_host, request_suspend, 1064);
 /* ABI 1.7, continued: graphic consoles (display.h). */
 PIN(tes_host, console_new, 1072);
 PIN(tes_host, console_update, 1088);
-static_assert(sizeof(tes_host) == 1096, "tes_host 1.7 size");
+/* ABI 1.7, continued: input devices (input.h). */
+PIN(tes_host, input_handler_new, 1096);
+PIN(tes_host, input_handler_activate, 1104);
+static_assert(sizeof(tes_host) == 1112, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

@@ -19,6 +19,7 @@
 #include <tessera/device.h>
 #include <tessera/display.h>
 #include <tessera/dma.h>
+#include <tessera/input.h>
 #include <tessera/irq.h>
 #include <tessera/log.h>
 #include <tessera/machine.h>
@@ -409,6 +410,14 @@ struct tes_host {
     void (*console_set_surface)(tes_console *con, const tes_surface *surf);
     /* Pixels in the rectangle changed (clipped to the surface). */
     void (*console_update)(tes_console *con, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
+    /* ---- ABI 1.7, continued: input devices (input.h) ---- */
+    /* A handler of dev for the kinds in mask (TES_INPUT_KIND_*); goes
+     * with dev. NULL on a bad ops table or an empty mask. */
+    tes_input *(*input_handler_new)(tes_device *dev, unsigned kinds, const tes_input_ops *ops,
+                                    void *opaque);
+    /* The guest started using h: its kinds go to h from now on. */
+    void (*input_handler_activate)(tes_input *h);
 };
 
 #endif
