@@ -16,6 +16,7 @@
 
 #include "core.h"
 #include "display.h"
+#include "input.h"
 
 /* 1.0 sizes of structs plugins hand us; later minors only append. */
 #define TYPE_INFO_SIZE_1_0 (offsetof(tes_type_info, describe) + sizeof(void *))
@@ -1235,6 +1236,7 @@ void dev_free(tes_device *d)
         d->type->unrealize(d, d->s);
     }
     display_dev_free(d);
+    input_dev_free(d);
     if (d->s) {
         walk_tree(drop_iommu_of, NULL, d->s);
     }
