@@ -21,6 +21,7 @@
 #include "blockdev.h"
 #include "core.h"
 #include "display.h"
+#include "input-qmp.h"
 #include "numa.h"
 #include "monitor.h"
 
@@ -355,6 +356,14 @@ static bool cmd_screendump(const char *arg, GString *out)
     return hmp_result(ok, err, out);
 }
 
+/* sendkey keys [hold_ms]: keys joined by '-' (ctrl-alt-f1). */
+static bool cmd_sendkey(const char *arg, GString *out)
+{
+    char *err = NULL;
+
+    return hmp_result(hmp_sendkey(arg, &err), err, out);
+}
+
 static bool cmd_help(const char *arg, GString *out);
 
 static const hmp_cmd commands[] = {
@@ -369,6 +378,7 @@ static const hmp_cmd commands[] = {
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},
+    {"sendkey", NULL, cmd_sendkey, "sendkey keys [hold_ms] -- send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=10 ms)"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };

@@ -26,6 +26,7 @@
 #include "blockdev.h"
 #include "core.h"
 #include "display.h"
+#include "input-qmp.h"
 #include "monitor.h"
 
 typedef struct qmp_server {
@@ -883,6 +884,8 @@ static const qmp_cmd commands[] = {
     {"device_add", cmd_device_add},
     {"device_del", cmd_device_del},
     {"screendump", cmd_screendump},
+    {"send-key", qmp_send_key},
+    {"input-send-event", qmp_input_send_event},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
