@@ -192,7 +192,9 @@ static void i8042_reset(tes_device *dev, void *opaque)
     i8042 *s = opaque;
 
     s->status = ST_SYS | ST_UNLOCKED;
-    s->ctr = CTR_KBDINT | CTR_AUXINT | 0x04; /* interrupts on, system flag */
+    /* Interrupts on, system flag, translation on: what PC firmware
+     * leaves (Linux drives the keyboard raw without XLAT). */
+    s->ctr = CTR_KBDINT | CTR_AUXINT | 0x04 | CTR_XLAT;
     s->outport = 0x03; /* reset line inactive, A20 on */
     s->obuf = s->pending = 0;
     ps2_kbd_reset(&s->kbd);

@@ -831,9 +831,12 @@ static void test_i8042_self_test_and_reset(void)
     outb(&f, 0x60, 0x00);
     outb(&f, 0x64, 0x20);
     g_assert_cmphex(inb(&f, 0x60), ==, 0x00);
-    outb(&f, 0x60, 0xf2); /* to the keyboard: no device, timeout */
-    g_assert_cmphex(inb(&f, 0x64) & 0x41, ==, 0x41);
-    g_assert_cmphex(inb(&f, 0x60), ==, 0xff);
+    outb(&f, 0x60, 0xf2); /* to the keyboard: ACK, MF2 id (untranslated) */
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x01);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xab);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x83);
+    g_assert_cmphex(inb(&f, 0x64) & 0x01, ==, 0);
     /* 0xfe asks the main loop for a reset; running it resets devices. */
     while (g_main_context_iteration(NULL, FALSE)) {
     }
@@ -842,7 +845,41 @@ static void test_i8042_self_test_and_reset(void)
     while (g_main_context_iteration(NULL, FALSE)) {
     }
     outb(&f, 0x64, 0x20);
-    g_assert_cmphex(inb(&f, 0x60), ==, 0x07); /* command byte back to reset */
+    /* command byte back to reset: as firmware leaves it, XLAT on */
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x47);
+    down(&f);
+}
+
+/* The mouse behind 0xD4: reset, id 0, the IntelliMouse Explorer knock
+ * (200, 200, 80) makes it id 4, as Linux's psmouse probes it. */
+static void test_i8042_mouse_id(void)
+{
+    static const uint8_t knock[] = {0xf3, 200, 0xf3, 200, 0xf3, 80};
+    fixture f;
+
+    up(&f);
+    f.dev = dev(&f, "i8042", NULL);
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xff);
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x21); /* aux data */
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xaa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x00);
+    for (size_t i = 0; i < sizeof(knock); i++) {
+        outb(&f, 0x64, 0xd4);
+        outb(&f, 0x60, knock[i]);
+        g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    }
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xf2);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x04);
+    /* The keyboard's scancode set through the translation: 0x41 (set 2). */
+    outb(&f, 0x60, 0xf0);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    outb(&f, 0x60, 0x00);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x41);
     down(&f);
 }
 
@@ -947,6 +984,7 @@ int main(int argc, char **argv)
                     test_lapic_init_sipi_starts_ap);
     g_test_add_func("/x86-dev/apic/msi-write-delivers-vector", test_msi_write_delivers_vector);
     g_test_add_func("/x86-dev/i8042/self-test-and-0xfe-resets", test_i8042_self_test_and_reset);
+    g_test_add_func("/x86-dev/i8042/mouse-id-and-scancode-set", test_i8042_mouse_id);
     g_test_add_func("/x86-dev/migration/refuses-forged-state", test_pc_devices_refuse_forged_state);
     g_test_add_func("/x86-dev/migration/cpu-refuses-forged-state", test_cpu_refuses_forged_state);
     return g_test_run();
