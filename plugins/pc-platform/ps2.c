@@ -331,9 +331,6 @@ static void mouse_sync(ps2_mouse *m, bool force)
         }
         force = false;
     }
-    if (!m->q.count) {
-        m->dx = m->dy = m->dz = 0;
-    }
 }
 
 void ps2_mouse_event(ps2_mouse *m, const tes_input_event *ev)

@@ -227,8 +227,9 @@ static bool driver_ok(vinput *v)
     return virtio_ops.status(v->vdev) & TES_VIRTIO_S_DRIVER_OK;
 }
 
-/* An 8-byte record into the chain's device-writable buffers. */
-static void iov_from(tes_virtio_elem *e, const uint8_t *rec)
+/* An 8-byte record into the chain's device-writable buffers; the bytes
+ * written. */
+static uint32_t iov_from(tes_virtio_elem *e, const uint8_t *rec)
 {
     size_t done = 0;
 
@@ -238,6 +239,7 @@ static void iov_from(tes_virtio_elem *e, const uint8_t *rec)
         memcpy(e->in[i].iov_base, rec + done, n);
         done += n;
     }
+    return (uint32_t)done;
 }
 
 /* Send the held group and its SYN whole, or drop it all. */
@@ -249,13 +251,6 @@ static void flush_group(vinput *v)
 
     v->queued[v->nqueued] = (vin_event){EV_SYN, 0, 0};
     while (got < n && (e[got] = virtio_ops.pop(vq, 0))) {
-        if (e[got]->in_len < 8) {
-            vcore_guest_error(v->vdev, "virtio-input: event buffer of %llu bytes",
-                              (unsigned long long)e[got]->in_len);
-            virtio_ops.push(vq, e[got], 0);
-            virtio_ops.notify(vq);
-            break;
-        }
         got++;
     }
     if (got < n) {
@@ -270,8 +265,8 @@ static void flush_group(vinput *v)
         put_le16(rec, v->queued[i].type);
         put_le16(rec + 2, v->queued[i].code);
         put_le32(rec + 4, v->queued[i].value);
-        iov_from(e[i], rec);
-        virtio_ops.push(vq, e[i], sizeof(rec));
+        /* A buffer shorter than a record gets what fits, as on QEMU. */
+        virtio_ops.push(vq, e[i], iov_from(e[i], rec));
     }
     virtio_ops.notify(vq);
 }
