@@ -56,7 +56,8 @@ static void send_events(fz *f)
 
 static void config(fz *f)
 {
-    uint64_t bar = VD_BAR4;
+    /* Inputs move BARs and turn decoding off: map BAR4 again first. */
+    uint64_t bar = fv_pci_map(f, f->dev[0]);
     unsigned size;
 
     tes_harness_write(f->h, bar + DEVCFG, fz_u8(f), 1);

@@ -873,6 +873,13 @@ static void test_i8042_mouse_id(void)
     outb(&f, 0x64, 0xd4);
     outb(&f, 0x60, 0xf2);
     g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    /* The id byte still queued and the mouse type cross a migration. */
+    f.dev = tes_harness_migrate(f.h, f.dev, NULL);
+    g_assert_nonnull(f.dev);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x04);
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xf2);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
     g_assert_cmphex(inb(&f, 0x60), ==, 0x04);
     /* The keyboard's scancode set through the translation: 0x41 (set 2). */
     outb(&f, 0x60, 0xf0);
