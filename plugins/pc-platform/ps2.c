@@ -317,7 +317,9 @@ static bool send_packet(ps2_mouse *m, unsigned room)
     return true;
 }
 
-static void mouse_sync(ps2_mouse *m, bool force)
+/* One packet at least (a button may have changed), more while motion
+ * beyond one packet's range is left. */
+static void mouse_sync(ps2_mouse *m)
 {
     for (unsigned i = 0; i < 8; i++) {
         unsigned used = m->q.count + PS2_HEADROOM;
@@ -326,10 +328,9 @@ static void mouse_sync(ps2_mouse *m, bool force)
         if (!send_packet(m, room)) {
             break; /* full: the motion waits for the next sync */
         }
-        if (!force && !m->dx && !m->dy && !m->dz) {
+        if (!m->dx && !m->dy && !m->dz) {
             break;
         }
-        force = false;
     }
 }
 
@@ -351,7 +352,7 @@ void ps2_mouse_event(ps2_mouse *m, const tes_input_event *ev)
             m->dz = (int32_t)clamp64(m->dz - v); /* wheel up is a negative z */
         }
     } else if (ev->type == TES_INPUT_SYN && m->enabled && !m->remote) {
-        mouse_sync(m, true);
+        mouse_sync(m);
     }
 }
 

@@ -890,6 +890,48 @@ static void test_i8042_mouse_id(void)
     down(&f);
 }
 
+static void qmp_ok(fixture *f, const char *json)
+{
+    char *r = tes_harness_qmp(f->h, json);
+
+    g_assert_nonnull(strstr(r, "\"return\""));
+    free(r);
+}
+
+/* Keys and motion from the monitor: the keyboard sends set 1 through the
+ * translation (A: 0x1e, 0x9e), the enabled mouse a 3-byte packet with Y
+ * up as positive. */
+static void test_i8042_keys_and_motion(void)
+{
+    fixture f;
+
+    up(&f);
+    f.dev = dev(&f, "i8042", NULL);
+    outb(&f, 0x60, 0xf4);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    qmp_ok(&f, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"key\",\"data\":{\"down\":true,\"key\":"
+               "{\"type\":\"qcode\",\"data\":\"a\"}}},"
+               "{\"type\":\"key\",\"data\":{\"down\":false,\"key\":"
+               "{\"type\":\"qcode\",\"data\":\"a\"}}}]}}");
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x01);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x1e);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x9e);
+    g_assert_cmphex(inb(&f, 0x64) & 0x01, ==, 0);
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xf4);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    qmp_ok(&f, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"rel\",\"data\":{\"axis\":\"x\",\"value\":10}},"
+               "{\"type\":\"rel\",\"data\":{\"axis\":\"y\",\"value\":-5}}]}}");
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x21);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x08);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x0a);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x05);
+    g_assert_cmphex(inb(&f, 0x64) & 0x01, ==, 0);
+    down(&f);
+}
+
 /* A section of type with one field forged: refused with one line. The
  * RTC index was used as cmos[index] (a 128-byte array) unchecked. */
 static void forged_refused(const char *type, const char *field, unsigned index,
@@ -992,6 +1034,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/apic/msi-write-delivers-vector", test_msi_write_delivers_vector);
     g_test_add_func("/x86-dev/i8042/self-test-and-0xfe-resets", test_i8042_self_test_and_reset);
     g_test_add_func("/x86-dev/i8042/mouse-id-and-scancode-set", test_i8042_mouse_id);
+    g_test_add_func("/x86-dev/i8042/keys-and-motion", test_i8042_keys_and_motion);
     g_test_add_func("/x86-dev/migration/refuses-forged-state", test_pc_devices_refuse_forged_state);
     g_test_add_func("/x86-dev/migration/cpu-refuses-forged-state", test_cpu_refuses_forged_state);
     return g_test_run();
