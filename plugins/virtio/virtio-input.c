@@ -364,6 +364,9 @@ static int vin_load(void *opaque, tes_stream *in)
         }
         v->queued[i] = (vin_event){(uint16_t)w, (uint16_t)(w >> 16), (uint32_t)(w >> 32)};
     }
+    if (driver_ok(v)) {
+        H->input_handler_activate(v->handler); /* in use on the source */
+    }
     return 0;
 }
 

@@ -138,6 +138,11 @@ static void test_events_and_drops(void)
     g_assert_false(next_event(&d, &t, &c, &v));
     post_buffers(&d, 4, 1);
     g_assert_false(next_event(&d, &t, &c, &v));
+    /* Across a migration (queues, the config selector): still delivered. */
+    vd_wr(&d, VD_DEVCFG, 0x12, 1);
+    d.dev = tes_harness_migrate(d.h, d.dev, NULL);
+    g_assert_nonnull(d.dev);
+    g_assert_cmphex(vd_rd(&d, VD_DEVCFG, 1), ==, 0x12);
     /* Two buffers: the next group of one event and its SYN goes. */
     qmp_ok(&d, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
                "{\"type\":\"abs\",\"data\":{\"axis\":\"x\",\"value\":40000}}]}}");
