@@ -20,6 +20,8 @@
 
 #include "blockdev.h"
 #include "core.h"
+#include "display.h"
+#include "input-qmp.h"
 #include "numa.h"
 #include "monitor.h"
 
@@ -336,6 +338,48 @@ static bool cmd_change(const char *arg, GString *out)
     return ok;
 }
 
+/* screendump FILENAME [-f ppm|png] [DEVICE [HEAD]] (QEMU's HMP order:
+ * "screendump filename [-f format] [device [head]]"). */
+static bool cmd_screendump(const char *arg, GString *out)
+{
+    g_auto(GStrv) w = g_strsplit_set(arg, " \t", -1);
+    const char *file = NULL, *format = NULL, *device = NULL;
+    char *err = NULL, *end = NULL;
+    long head = 0;
+    tes_console *con;
+    bool ok;
+    guint i = 0;
+
+    file = w[i] && *w[i] ? w[i++] : NULL;
+    if (file && w[i] && !strcmp(w[i], "-f") && w[i + 1]) {
+        format = w[i + 1];
+        i += 2;
+    }
+    device = w[i] && *w[i] ? w[i++] : NULL;
+    if (device && w[i] && *w[i]) {
+        head = strtol(w[i++], &end, 0);
+    }
+    if (!file || (end && *end) || head < 0 || head > INT_MAX || (w[i] && *w[i])) {
+        g_string_append(out, "usage: screendump filename [-f format] [device [head]]\n");
+        return false;
+    }
+    if (qmp_is_sandboxed()) {
+        g_string_append(out, "not available to a sandboxed monitor\n");
+        return false;
+    }
+    con = display_console_find(device, (int)head, &err);
+    ok = con && display_screendump(con, file, format, &err);
+    return hmp_result(ok, err, out);
+}
+
+/* sendkey keys [hold_ms]: keys joined by '-' (ctrl-alt-f1). */
+static bool cmd_sendkey(const char *arg, GString *out)
+{
+    char *err = NULL;
+
+    return hmp_result(hmp_sendkey(arg, &err), err, out);
+}
+
 static bool cmd_help(const char *arg, GString *out);
 
 static const hmp_cmd commands[] = {
@@ -349,6 +393,8 @@ static const hmp_cmd commands[] = {
     {"system_wakeup", NULL, cmd_wakeup, "system_wakeup -- wakeup guest from suspend"},
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
+    {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},
+    {"sendkey", NULL, cmd_sendkey, "sendkey keys [hold_ms] -- send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=10 ms)"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };

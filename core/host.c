@@ -12,6 +12,8 @@
 #include <stdarg.h>
 
 #include "core.h"
+#include "display.h"
+#include "input.h"
 #include "numa.h"
 #include "tracing.h"
 #include <tessera/gpex.h>
@@ -354,6 +356,11 @@ static const tes_host table = {
     .request_wakeup = core_request_wakeup,
     .trace_register = trace_register_events,
     .trace_emit = trace_emit_event,
+    .console_new = console_new,
+    .console_set_surface = console_set_surface,
+    .console_update = console_update,
+    .input_handler_new = input_handler_new,
+    .input_handler_activate = input_handler_activate,
 };
 
 const tes_host *host_table(void)
@@ -417,10 +424,16 @@ PIN(tes_host, request_wakeup, 1072);
 /* ABI 1.7, continued: trace events (trace.h). */
 PIN(tes_host, trace_register, 1080);
 PIN(tes_host, trace_emit, 1088);
-static_assert(sizeof(tes_host) == 1096, "tes_host 1.7 size");
 PIN(tes_trace_event, fmt, 8);
 PIN(tes_trace_event, state, 16);
 static_assert(sizeof(tes_trace_event) == 24, "tes_trace_event 1.7 size");
+/* ABI 1.7, continued: graphic consoles (display.h). */
+PIN(tes_host, console_new, 1096);
+PIN(tes_host, console_update, 1112);
+/* ABI 1.7, continued: input devices (input.h). */
+PIN(tes_host, input_handler_new, 1120);
+PIN(tes_host, input_handler_activate, 1128);
+static_assert(sizeof(tes_host) == 1136, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

@@ -132,6 +132,12 @@ static void early_setup(cli_opts *o)
         die(g_strdup_printf("-display: unsupported display '%s' (expected none or sdl)",
                             o->display), NULL);
     }
+    /* QEMU's pc/q35 add a std VGA unless -vga none; tessera's boards add
+     * none yet, so "none" is what they do already. */
+    if (o->vga && strcmp(o->vga, "none") != 0) {
+        die(g_strdup_printf("-vga %s: tessera has no VGA device yet (-vga none, or "
+                            "-device bochs-display)", o->vga), NULL);
+    }
     /* plugin.c picks the default places (the build tree only when this
      * binary is the build tree's). */
     if (!plugins_load_all(o->plugins, &err)) {

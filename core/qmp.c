@@ -25,6 +25,8 @@
 
 #include "blockdev.h"
 #include "core.h"
+#include "display.h"
+#include "input-qmp.h"
 #include "monitor.h"
 
 typedef struct qmp_server {
@@ -849,6 +851,39 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* screendump filename [device [head]] [format=ppm|png], QEMU's arguments. */
+static JsonNode *cmd_screendump(JsonObject *args, qmp_client *c, char **err)
+{
+    bool bad = false;
+    const char *file = sandbox_refuses(err) ? NULL : arg_string(args, "filename", err);
+    const char *device = opt_string(args, "device", &bad, err);
+    const char *format = opt_string(args, "format", &bad, err);
+    JsonNode *hn = args ? json_object_get_member(args, "head") : NULL;
+    tes_console *con;
+    gint64 head = 0;
+
+    if (!file || bad) {
+        return NULL;
+    }
+    if (hn) {
+        if (!JSON_NODE_HOLDS_VALUE(hn) || json_node_get_value_type(hn) != G_TYPE_INT64 ||
+            json_node_get_int(hn) < 0 || json_node_get_int(hn) > INT_MAX) {
+            core_set_error(err, "Invalid parameter type for 'head', expected: integer");
+            return NULL;
+        }
+        head = json_node_get_int(hn);
+        if (!device) {
+            core_set_error(err, "'head' must be used with 'device'");
+            return NULL;
+        }
+    }
+    con = display_console_find(device, (int)head, err);
+    if (!con || !display_screendump(con, file, format, err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
@@ -883,6 +918,9 @@ static const qmp_cmd commands[] = {
     {"set_link", cmd_set_link},
     {"device_add", cmd_device_add},
     {"device_del", cmd_device_del},
+    {"screendump", cmd_screendump},
+    {"send-key", qmp_send_key},
+    {"input-send-event", qmp_input_send_event},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "core.h"
+#include "display.h"
+#include "input.h"
 
 /* 1.0 sizes of structs plugins hand us; later minors only append. */
 #define TYPE_INFO_SIZE_1_0 (offsetof(tes_type_info, describe) + sizeof(void *))
@@ -1233,6 +1235,8 @@ void dev_free(tes_device *d)
     if (d->realized && d->type->unrealize) {
         d->type->unrealize(d, d->s);
     }
+    display_dev_free(d);
+    input_dev_free(d);
     if (d->s) {
         walk_tree(drop_iommu_of, NULL, d->s);
     }

@@ -403,8 +403,9 @@ static void fadt_legacy_blocks(aml *t, const acpi_board *b)
 #define FADT_TMR_VAL_EXT (1u << 8)
 #define FADT_RESET_REG_SUP (1u << 10)
 #define FADT_USE_PLATFORM_CLOCK (1u << 15)
-/* IAPC_BOOT_ARCH: LEGACY_DEVICES, VGA not present. No 8042 bit: Linux then
- * leaves the i8042 alone (it is here only for the reset line). */
+/* IAPC_BOOT_ARCH: LEGACY_DEVICES, VGA not present. No 8042 bit and no
+ * PS/2 devices in the DSDT yet: Linux finds the i8042's keyboard and mouse
+ * only when told to probe the ports (i8042.nopnp). */
 #define IAPC_LEGACY_DEVICES (1u << 0)
 #define IAPC_NO_VGA (1u << 2)
 

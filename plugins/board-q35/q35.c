@@ -119,7 +119,7 @@ static int create_board(q35_machine *m, const tes_machine_config *cfg)
 
     ret = ret ? ret : x86_board_cpus(&m->b, cfg);
     ret = ret ? ret : x86_board_irqchips(&m->b, Q35_IOAPIC_BASE);
-    ret = ret ? ret : x86_board_isa(&m->b, false);
+    ret = ret ? ret : x86_board_isa(&m->b, true);
     ret = ret ? ret : create_pcie(m);
     return ret;
 }

@@ -93,6 +93,9 @@ extern const tes_type_info virtio_rng_device_type, virtio_rng_pci_type;
 extern const tes_type_info virtio_net_device_type, virtio_net_pci_type;
 extern const tes_type_info virtio_scsi_pci_type;
 extern const tes_type_info virtio_iommu_pci_type;
+extern const tes_type_info virtio_keyboard_device_type, virtio_keyboard_pci_type;
+extern const tes_type_info virtio_mouse_device_type, virtio_mouse_pci_type;
+extern const tes_type_info virtio_tablet_device_type, virtio_tablet_pci_type;
 extern const tes_virtio_mmio_ops virtio_mmio_ops;
 
 /* virtio-pci.c */

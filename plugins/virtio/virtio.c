@@ -902,6 +902,12 @@ static const tes_type_info *const virtio_types[] = {
     &virtio_net_pci_type,
     &virtio_scsi_pci_type,
     &virtio_iommu_pci_type,
+    &virtio_keyboard_device_type,
+    &virtio_keyboard_pci_type,
+    &virtio_mouse_device_type,
+    &virtio_mouse_pci_type,
+    &virtio_tablet_device_type,
+    &virtio_tablet_pci_type,
     NULL,
 };
 

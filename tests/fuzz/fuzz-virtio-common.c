@@ -108,7 +108,7 @@ void fv_setup(fz *f, fv_kind k)
     /* The first byte picks the features the driver asks for. */
     features = F_VERSION_1 | (fsel & 1 ? F_INDIRECT : 0) | (fsel & 2 ? F_EVENT_IDX : 0) |
                (fsel & 4 ? BLK_F_DISCARD | BLK_F_WZ : 0);
-    if (k != FV_RNG_PCI && !tes_harness_drive(f->h, opt)) {
+    if (k != FV_RNG_PCI && k != FV_INPUT_PCI && !tes_harness_drive(f->h, opt)) {
         fz_fail(f, "drive: %s", tes_harness_error(f->h));
     }
     g_free(opt);
@@ -118,8 +118,9 @@ void fv_setup(fz *f, fv_kind k)
         fz_device_add(f, fv_create(f, "virtio-blk-device", "drive=d0,bus=virtio-mmio-bus.0"),
                       map_child);
     } else {
-        drv.dev = fv_create(f, k == FV_RNG_PCI ? "virtio-rng-pci" : "virtio-blk-pci",
-                         k == FV_RNG_PCI ? NULL : "drive=d0");
+        drv.dev = fv_create(f, k == FV_RNG_PCI ? "virtio-rng-pci"
+                               : k == FV_INPUT_PCI ? "virtio-tablet-pci" : "virtio-blk-pci",
+                            k == FV_BLK_PCI ? "drive=d0" : NULL);
         fz_device_add(f, drv.dev, NULL);
         pci_map(f);
         fz_window_add(f, VD_BAR4, 0x4000, false);
@@ -183,7 +184,7 @@ static void request(fz *f)
     uint64_t data = sel & 0x10 ? fz_addr(f) : REQ_BASE + 0x10000 + 0x1000 * slot;
     uint16_t wr = type == 0 || type == 8 ? VD_F_WRITE : 0;
 
-    if (kind == FV_RNG_PCI) {
+    if (kind == FV_RNG_PCI || kind == FV_INPUT_PCI) {
         vd_desc(&drv, drv.q[0].desc, j, data, len, VD_F_WRITE, 0);
         vd_publish(&drv, 0, j);
         vd_kick(&drv, 0);
@@ -324,6 +325,9 @@ static void spec_check(fz *f)
     if (kind == FV_RNG_PCI) {
         rng_check(f);
         return;
+    }
+    if (kind == FV_INPUT_PCI) {
+        return; /* events come from the monitor: fuzz-virtio-input.c */
     }
     blk_write_check(f, sector, seed);
     loop_check(f);

@@ -31,7 +31,9 @@
 #define FV_QSIZE 16
 #define FV_OPS 7
 
-typedef enum fv_kind { FV_BLK_PCI, FV_BLK_MMIO, FV_RNG_PCI } fv_kind;
+/* FV_INPUT_PCI: virtio-tablet-pci (its eventq is queue 0; action 3 posts
+ * an event buffer, the spec check only sets the device up again). */
+typedef enum fv_kind { FV_BLK_PCI, FV_BLK_MMIO, FV_RNG_PCI, FV_INPUT_PCI } fv_kind;
 
 /* Once per process: the scratch image (virtio-blk). */
 void fv_init(void);

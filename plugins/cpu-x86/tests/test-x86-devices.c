@@ -831,9 +831,12 @@ static void test_i8042_self_test_and_reset(void)
     outb(&f, 0x60, 0x00);
     outb(&f, 0x64, 0x20);
     g_assert_cmphex(inb(&f, 0x60), ==, 0x00);
-    outb(&f, 0x60, 0xf2); /* to the keyboard: no device, timeout */
-    g_assert_cmphex(inb(&f, 0x64) & 0x41, ==, 0x41);
-    g_assert_cmphex(inb(&f, 0x60), ==, 0xff);
+    outb(&f, 0x60, 0xf2); /* to the keyboard: ACK, MF2 id (untranslated) */
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x01);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xab);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x83);
+    g_assert_cmphex(inb(&f, 0x64) & 0x01, ==, 0);
     /* 0xfe asks the main loop for a reset; running it resets devices. */
     while (g_main_context_iteration(NULL, FALSE)) {
     }
@@ -842,7 +845,90 @@ static void test_i8042_self_test_and_reset(void)
     while (g_main_context_iteration(NULL, FALSE)) {
     }
     outb(&f, 0x64, 0x20);
-    g_assert_cmphex(inb(&f, 0x60), ==, 0x07); /* command byte back to reset */
+    /* command byte back to reset: as firmware leaves it, XLAT on */
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x47);
+    down(&f);
+}
+
+/* The mouse behind 0xD4: reset, id 0, the IntelliMouse Explorer knock
+ * (200, 200, 80) makes it id 4, as Linux's psmouse probes it. */
+static void test_i8042_mouse_id(void)
+{
+    static const uint8_t knock[] = {0xf3, 200, 0xf3, 200, 0xf3, 80};
+    fixture f;
+
+    up(&f);
+    f.dev = dev(&f, "i8042", NULL);
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xff);
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x21); /* aux data */
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xaa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x00);
+    for (size_t i = 0; i < sizeof(knock); i++) {
+        outb(&f, 0x64, 0xd4);
+        outb(&f, 0x60, knock[i]);
+        g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    }
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xf2);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    /* The id byte still queued and the mouse type cross a migration. */
+    f.dev = tes_harness_migrate(f.h, f.dev, NULL);
+    g_assert_nonnull(f.dev);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x04);
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xf2);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x04);
+    /* The keyboard's scancode set through the translation: 0x41 (set 2). */
+    outb(&f, 0x60, 0xf0);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    outb(&f, 0x60, 0x00);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x41);
+    down(&f);
+}
+
+static void qmp_ok(fixture *f, const char *json)
+{
+    char *r = tes_harness_qmp(f->h, json);
+
+    g_assert_nonnull(strstr(r, "\"return\""));
+    free(r);
+}
+
+/* Keys and motion from the monitor: the keyboard sends set 1 through the
+ * translation (A: 0x1e, 0x9e), the enabled mouse a 3-byte packet with Y
+ * up as positive. */
+static void test_i8042_keys_and_motion(void)
+{
+    fixture f;
+
+    up(&f);
+    f.dev = dev(&f, "i8042", NULL);
+    outb(&f, 0x60, 0xf4);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    qmp_ok(&f, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"key\",\"data\":{\"down\":true,\"key\":"
+               "{\"type\":\"qcode\",\"data\":\"a\"}}},"
+               "{\"type\":\"key\",\"data\":{\"down\":false,\"key\":"
+               "{\"type\":\"qcode\",\"data\":\"a\"}}}]}}");
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x01);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x1e);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x9e);
+    g_assert_cmphex(inb(&f, 0x64) & 0x01, ==, 0);
+    outb(&f, 0x64, 0xd4);
+    outb(&f, 0x60, 0xf4);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0xfa);
+    qmp_ok(&f, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"rel\",\"data\":{\"axis\":\"x\",\"value\":10}},"
+               "{\"type\":\"rel\",\"data\":{\"axis\":\"y\",\"value\":-5}}]}}");
+    g_assert_cmphex(inb(&f, 0x64) & 0x21, ==, 0x21);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x08);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x0a);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x05);
+    g_assert_cmphex(inb(&f, 0x64) & 0x01, ==, 0);
     down(&f);
 }
 
@@ -947,6 +1033,8 @@ int main(int argc, char **argv)
                     test_lapic_init_sipi_starts_ap);
     g_test_add_func("/x86-dev/apic/msi-write-delivers-vector", test_msi_write_delivers_vector);
     g_test_add_func("/x86-dev/i8042/self-test-and-0xfe-resets", test_i8042_self_test_and_reset);
+    g_test_add_func("/x86-dev/i8042/mouse-id-and-scancode-set", test_i8042_mouse_id);
+    g_test_add_func("/x86-dev/i8042/keys-and-motion", test_i8042_keys_and_motion);
     g_test_add_func("/x86-dev/migration/refuses-forged-state", test_pc_devices_refuse_forged_state);
     g_test_add_func("/x86-dev/migration/cpu-refuses-forged-state", test_cpu_refuses_forged_state);
     return g_test_run();

@@ -17,7 +17,9 @@
 #include <tessera/block.h>
 #include <tessera/cpu.h>
 #include <tessera/device.h>
+#include <tessera/display.h>
 #include <tessera/dma.h>
+#include <tessera/input.h>
 #include <tessera/irq.h>
 #include <tessera/log.h>
 #include <tessera/machine.h>
@@ -420,6 +422,25 @@ struct tes_host {
      * has a format), after the -msg timestamp=on prefix; no newline needed.
      * trace_NAME() calls it only while ev is enabled. */
     void (*trace_emit)(const tes_trace_event *ev, const char *fmt, ...) TES_PRINTF(2, 3);
+    /* ---- ABI 1.7, continued: graphic consoles (display.h) ---- */
+    /* A console of dev (one per head), numbered after those before it;
+     * ops and opaque are kept. It has no surface until one is set, and
+     * goes with dev. NULL on a bad ops table. */
+    tes_console *(*console_new)(tes_device *dev, const tes_console_ops *ops, void *opaque);
+    /* Show surf from now on (copied; its pixels are not), or nothing
+     * (NULL: the display is off). A surface with a bad format, size or
+     * stride is refused (logged as a plugin error) and shows nothing. */
+    void (*console_set_surface)(tes_console *con, const tes_surface *surf);
+    /* Pixels in the rectangle changed (clipped to the surface). */
+    void (*console_update)(tes_console *con, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
+    /* ---- ABI 1.7, continued: input devices (input.h) ---- */
+    /* A handler of dev for the kinds in mask (TES_INPUT_KIND_*); goes
+     * with dev. NULL on a bad ops table or an empty mask. */
+    tes_input *(*input_handler_new)(tes_device *dev, unsigned kinds, const tes_input_ops *ops,
+                                    void *opaque);
+    /* The guest started using h: its kinds go to h from now on. */
+    void (*input_handler_activate)(tes_input *h);
 };
 
 #endif

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""guest suite: bochs-display under Debian's kernel, whose bochs DRM driver
+is the judge; one boot per architecture. TAP output.
+
+    test-display.py TESSERA amd64|arm64 [EMULATOR]
+
+The machine (q35 or virt) gets `-device bochs-display,xres=640,yres=480`
+and a QMP socket. The guest loads bochs (and the DRM modules it needs),
+waits for /dev/fb0, takes the framebuffer console off it, reports the mode
+the driver chose (the EDID's preferred 640x480, 32 bpp), writes a known
+picture to /dev/fb0 and asks the host to look. The host saves QMP
+`screendump` (PPM) and HMP `screendump -f png` and checks that the PPM
+shows the picture pixel for pixel and the PNG has the mode's size.
+
+EMULATOR (qemu-system-x86_64 / qemu-system-aarch64) runs the same checks
+on QEMU.
+"""
+import os
+import shutil
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+import guestlib  # noqa: E402
+from guestlib import value  # noqa: E402
+from tesstest import Qmp, check, tap_report  # noqa: E402
+
+BOOT_TIMEOUT = 480  # the meson timeout is 600 s
+W, H = 640, 480
+
+TEST_SCRIPT = """\
+i=0
+while [ $i -lt 100 ] && [ ! -c /dev/fb0 ]; do sleep 0.1; i=$((i + 1)); done
+echo "FB=$(ls /dev/fb0 2>&1)"
+echo "FB-NAME=$(cat /sys/class/graphics/fb0/name 2>&1)"
+echo "FB-SIZE=$(cat /sys/class/graphics/fb0/virtual_size 2>&1)"
+echo "FB-BPP=$(cat /sys/class/graphics/fb0/bits_per_pixel 2>&1)"
+echo "FB-STRIDE=$(cat /sys/class/graphics/fb0/stride 2>&1)"
+echo "DRM-FOUND=$(dmesg | grep -c 'Found bochs VGA, ID 0xb0c5')"
+# The framebuffer console would draw its cursor over the picture.
+for v in /sys/class/vtconsole/vtcon*; do
+    grep -q 'frame buffer' $v/name 2>/dev/null && echo 0 > $v/bind
+done
+dd if=/picture.raw of=/dev/fb0 bs=4096 2>/dev/null && echo "DD=ok"
+# DRM's fbdev emulation copies its shadow buffer to VRAM from a worker.
+sleep 1
+echo LOOK-PLEASE
+read answer
+"""
+
+
+def picture():
+    """W x H pixels of XRGB8888 as the guest writes them (B, G, R, 0)."""
+    rows = []
+    for y in range(H):
+        rows.append(b"".join(struct.pack("<I", ((x * 5 + y) & 0xff) << 16 | (y & 0xff) << 8
+                                         | ((x ^ y) & 0xff)) for x in range(W)))
+    return b"".join(rows)
+
+
+def want_rgb(raw):
+    out = bytearray()
+    for i in range(0, len(raw), 4):
+        out += bytes((raw[i + 2], raw[i + 1], raw[i]))
+    return bytes(out)
+
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    parts = data.split(b"\n", 3)
+    if len(parts) < 4 or parts[0] != b"P6" or parts[2] != b"255":
+        return None, None, b""
+    w, h = (int(v) for v in parts[1].split())
+    return w, h, parts[3]
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def look(qmp_path, wd, out):
+    def act(b):
+        try:
+            q = Qmp(qmp_path)
+            q.negotiate()
+            ppm = os.path.join(wd, "shot.ppm")
+            png = os.path.join(wd, "shot.png")
+            out["qmp"] = q.cmd("screendump", {"filename": ppm})
+            out["hmp"] = q.cmd("human-monitor-command",
+                               {"command-line": "screendump %s -f png" % png})
+            out["ppm"] = read_ppm(ppm) if os.path.exists(ppm) else (None, None, b"")
+            out["png"] = png_size(png) if os.path.exists(png) else None
+        except Exception as e:  # the checks report what is missing
+            out["error"] = repr(e)
+        b.send("go\n")
+    return act
+
+
+def argv(emu, arch, parts, initrd, qmp_path):
+    # -vga none: QEMU's q35 would add its std VGA as console 0.
+    dev = ["-vga", "none", "-device", "bochs-display,xres=%d,yres=%d" % (W, H),
+           "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+    if arch == "amd64":
+        return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-display", "none",
+                 "-serial", "stdio", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
+                 "-append", guestlib.AMD64_CMDLINE] + dev)
+    return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, extra=dev)
+
+
+def run(emu, arch, wd):
+    parts = guestlib.amd64_parts() if arch == "amd64" else guestlib.guest_parts()
+    mods = guestlib.module_files(parts, ["bochs"])
+    raw = picture()
+    pic = os.path.join(wd, "picture.raw")
+    with open(pic, "wb") as f:
+        f.write(raw)
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + TEST_SCRIPT,
+                                  files=[pic], modules=mods)
+    qmp_path = os.path.join(wd, "qmp.sock")
+    out = {}
+    b = guestlib.Boot(argv(emu, arch, parts, initrd, qmp_path), BOOT_TIMEOUT,
+                      actions={"LOOK-PLEASE": look(qmp_path, wd, out)})
+    c = b.console
+    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
+    check("no kernel panic or oops", "Kernel panic" not in c and "Oops" not in c, b.tail())
+    check("every module loaded", "INSMOD-FAILED" not in c, b.tail())
+    check("the bochs driver found the device (ID 0xb0c5) and made /dev/fb0",
+          value(c, "DRM-FOUND") == "1" and value(c, "FB") == "/dev/fb0", c[-3000:])
+    check("the driver chose the EDID's preferred mode, 640x480 at 32 bpp",
+          value(c, "FB-SIZE") in ("640,480", "640,960") and value(c, "FB-BPP") == "32"
+          and value(c, "FB-STRIDE") == "2560",
+          "%s %s %s" % (value(c, "FB-SIZE"), value(c, "FB-BPP"), value(c, "FB-STRIDE")))
+    check("the guest wrote its picture to /dev/fb0", value(c, "DD") == "ok", c[-2000:])
+    w, h, px = out.get("ppm", (None, None, b""))
+    check("QMP screendump answered and saved a %dx%d PPM" % (W, H),
+          "return" in out.get("qmp", {}) and (w, h) == (W, H), repr((out.get("qmp"), w, h,
+                                                                      out.get("error"))))
+    want = want_rgb(raw)
+    bad = next((i // 3 for i in range(0, min(len(px), len(want)), 3)
+                if px[i:i + 3] != want[i:i + 3]), None) if len(px) == len(want) else 0
+    check("the screendump shows the guest's picture pixel for pixel", bad is None,
+          "first differing pixel: %s" % (None if bad is None else str((bad % W, bad // W))))
+    check("HMP screendump -f png saved a %dx%d PNG" % (W, H), out.get("png") == (W, H),
+          repr((out.get("hmp"), out.get("png"))))
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[2] not in ("amd64", "arm64"):
+        print(__doc__)
+        return 2
+    emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
+    wd = guestlib.workdir()
+    try:
+        run(emu, sys.argv[2], wd)
+    except guestlib.GuestError as e:
+        check("guest parts prepared", False, str(e))
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
