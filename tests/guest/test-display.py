@@ -90,14 +90,14 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-def start_xvfb():
+def start_xvfb(screen="1024x768x24"):
     """A private Xvfb; returns (process, DISPLAY) or (None, None)."""
     if not shutil.which("Xvfb") or not shutil.which("xwd"):
         return None, None
     for n in range(90 + os.getpid() % 50, 200):
         if os.path.exists("/tmp/.X%d-lock" % n):
             continue
-        p = subprocess.Popen(["Xvfb", ":%d" % n, "-screen", "0", "1024x768x24", "-nolisten",
+        p = subprocess.Popen(["Xvfb", ":%d" % n, "-screen", "0", screen, "-nolisten",
                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(50):
             if os.path.exists("/tmp/.X11-unix/X%d" % n):
