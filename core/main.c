@@ -285,7 +285,11 @@ static void start_display(cli_opts *o)
     bool want_sdl = o->display && strcmp(o->display, "sdl") == 0;
     char *err = NULL;
 
-    if (o->nographic || (o->display && !want_sdl)) {
+    if (o->vnc && !ui_vnc_start(o->vnc, &err)) {
+        die(err, "cannot start the VNC server");
+    }
+    /* With -vnc, QEMU opens no window unless -display asks for one. */
+    if (o->nographic || (o->display && !want_sdl) || (o->vnc && !want_sdl)) {
         return;
     }
     if (!want_sdl) {
@@ -329,6 +333,7 @@ static int run_main_loop(void)
 static void teardown(void)
 {
     ui_sdl_stop();
+    ui_vnc_stop();
     migration_shutdown();
     monitors_close_all();
     accel_stop();

@@ -14,4 +14,9 @@
 bool ui_sdl_start(bool required, char **err);
 void ui_sdl_stop(void);
 
+/* -vnc [HOST]:N (TCP port 5900+N), unix:PATH or none; false with *err when
+ * the spec is bad or the socket cannot be listened on. */
+bool ui_vnc_start(const char *spec, char **err);
+void ui_vnc_stop(void);
+
 #endif

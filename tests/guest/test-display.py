@@ -12,7 +12,8 @@ waits for /dev/fb0, takes the framebuffer console off it, reports the mode
 the driver chose (the EDID's preferred 640x480, 32 bpp), writes a known
 picture to /dev/fb0 and asks the host to look. The host saves QMP
 `screendump` (PPM) and HMP `screendump -f png` and checks that the PPM
-shows the picture pixel for pixel and the PNG has the mode's size; the
+shows the picture pixel for pixel and the PNG has the mode's size; an RFB
+client on `-vnc unix:PATH` reads the same picture; the
 window's own pixels (`xwd -name tessera`) show the picture too, and its
 title says the run state.
 
@@ -21,6 +22,7 @@ on QEMU.
 """
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -138,6 +140,61 @@ def window_shot(display, wd):
     return read_xwd(path) if p.returncode == 0 and os.path.exists(path) else (None, None, b"")
 
 
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("the VNC server closed the connection")
+        data += chunk
+    return data
+
+
+def vnc_picture(path):
+    """A small RFB 3.8 client: security None, 32-bit true colour, Raw; the
+    whole frame buffer as (width, height, rgb bytes)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    if not recv_exact(s, 12).startswith(b"RFB 003."):
+        raise ValueError("not an RFB server")
+    s.sendall(b"RFB 003.008\n")
+    types = recv_exact(s, recv_exact(s, 1)[0])
+    if 1 not in types:
+        raise ValueError("no security type None: %r" % types)
+    s.sendall(b"\x01")
+    if struct.unpack(">I", recv_exact(s, 4))[0] != 0:
+        raise ValueError("security handshake failed")
+    s.sendall(b"\x01")  # shared
+    w, h = struct.unpack(">HH", recv_exact(s, 4))
+    recv_exact(s, 16)
+    recv_exact(s, struct.unpack(">I", recv_exact(s, 4))[0])
+    fmt = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+    s.sendall(b"\x00\x00\x00\x00" + fmt)
+    s.sendall(struct.pack(">BxHi", 2, 1, 0))
+    s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, w, h))
+    px = bytearray(w * h * 3)
+    covered = 0
+    while covered < w * h:
+        kind = recv_exact(s, 1)[0]
+        if kind != 0:
+            raise ValueError("unexpected server message %d" % kind)
+        recv_exact(s, 1)
+        for _ in range(struct.unpack(">H", recv_exact(s, 2))[0]):
+            x, y, rw, rh, enc = struct.unpack(">HHHHi", recv_exact(s, 12))
+            if enc != 0:
+                raise ValueError("encoding %d, not Raw" % enc)
+            data = recv_exact(s, rw * rh * 4)
+            for j in range(rh):
+                for i in range(rw):
+                    b, g, r = data[(j * rw + i) * 4:(j * rw + i) * 4 + 3]
+                    o = ((y + j) * w + x + i) * 3
+                    px[o:o + 3] = bytes((r, g, b))
+            covered += rw * rh
+    s.close()
+    return w, h, bytes(px)
+
+
 def look(qmp_path, wd, out, display):
     def act(b):
         try:
@@ -153,6 +210,7 @@ def look(qmp_path, wd, out, display):
             if display:
                 time.sleep(0.5)  # the window redraws at 30 Hz
                 out["window"] = window_shot(display, wd)
+            out["vnc"] = vnc_picture(os.path.join(wd, "vnc.sock"))
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
         b.send("go\n")
@@ -163,7 +221,8 @@ def argv(emu, arch, parts, initrd, qmp_path, window):
     # -vga none: QEMU's q35 would add its std VGA as console 0.
     dev = ["-vga", "none", "-device", "bochs-display,xres=%d,yres=%d" % (W, H),
            "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
-           "-display", "sdl" if window else "none", "-serial", "stdio", "-no-reboot"]
+           "-display", "sdl" if window else "none", "-serial", "stdio", "-no-reboot",
+           "-vnc", "unix:%s" % os.path.join(os.path.dirname(qmp_path), "vnc.sock")]
     if arch == "amd64":
         return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-kernel", parts["KERNEL"],
                  "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE] + dev)
@@ -219,6 +278,10 @@ def run(emu, arch, wd):
           "first differing pixel: %s" % (None if bad is None else str((bad % W, bad // W))))
     check("HMP screendump -f png saved a %dx%d PNG" % (W, H), out.get("png") == (W, H),
           repr((out.get("hmp"), out.get("png"))))
+    vw, vh, vpx = out.get("vnc", (None, None, b""))
+    check("a VNC client (-vnc unix:PATH) sees a %dx%d desktop with the guest's picture, "
+          "pixel for pixel" % (W, H), (vw, vh) == (W, H) and vpx == want,
+          repr((vw, vh, len(vpx), out.get("error"))))
     if not display:
         print("ok - # SKIP the window: Xvfb or xwd is not installed")
         return
