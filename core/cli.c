@@ -80,6 +80,7 @@ static const opt_def opts[] = {
     {"incoming", NULL, OPT_STRING, F(incoming), "URI  wait for a migration stream"},
     {"display", NULL, OPT_STRING, F(display), "none  display back end"},
     {"nographic", NULL, OPT_FLAG, F(nographic), "  no window; serial on stdio"},
+    {"vnc", NULL, OPT_STRING, F(vnc), "[HOST]:N|unix:PATH|none  VNC server (port 5900+N)"},
     {"vga", NULL, OPT_STRING, F(vga), "none  the board's VGA (none: no VGA; -device bochs-display)"},
     {"S", NULL, OPT_FLAG, F(start_paused), "  do not start the vCPUs ('cont' starts)"},
     {"gdb", NULL, OPT_STRING, F(gdb), "tcp:[HOST]:PORT|none  wait for gdb on PORT"},
@@ -713,6 +714,7 @@ void cli_opts_free(cli_opts *o)
     g_free(o->display);
     g_free(o->msg);
     g_free(o->vga);
+    g_free(o->vnc);
     g_free(o->accel_warning);
     g_clear_pointer(&o->traces, g_ptr_array_unref);
     g_clear_pointer(&o->accels, g_ptr_array_unref);

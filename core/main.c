@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "display.h"
+#include "ui.h"
 #include "blockdev.h"
 #include "cli.h"
 #include "numa.h"
@@ -308,6 +310,34 @@ static void start(cli_opts *o)
     }
 }
 
+/* QEMU's default display: a window when there is a picture to show and a
+ * desktop to show it on, else nothing, silently; -display sdl insists. */
+static void start_display(cli_opts *o)
+{
+    bool want_sdl = o->display && strcmp(o->display, "sdl") == 0;
+    char *err = NULL;
+
+    if (o->vnc && !ui_vnc_start(o->vnc, &err)) {
+        die(err, "cannot start the VNC server");
+    }
+    /* With -vnc, QEMU opens no window unless -display asks for one. */
+    if (o->nographic || (o->display && !want_sdl) || (o->vnc && !want_sdl)) {
+        return;
+    }
+    if (!want_sdl) {
+        core_lock();
+        bool has_console = display_console_find(NULL, 0, NULL) != NULL;
+        core_unlock();
+        if (!has_console || (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY"))) {
+            return;
+        }
+    }
+    if (!ui_sdl_start(want_sdl, &err) && want_sdl) {
+        die(err, "cannot open the window");
+    }
+    g_free(err);
+}
+
 static gboolean on_signal(gpointer opaque)
 {
     /* QEMU exits 0 on SIGINT/SIGTERM/SIGHUP ("terminating on signal"). */
@@ -334,6 +364,8 @@ static int run_main_loop(void)
 
 static void teardown(void)
 {
+    ui_sdl_stop();
+    ui_vnc_stop();
     migration_shutdown();
     monitors_close_all();
     gdbstub_shutdown(); /* a waiting gdb hears W00 */
@@ -392,6 +424,7 @@ int main(int argc, char **argv)
      * was the one fatal line. */
     plugins_warn_skipped();
     add_monitors(&o);
+    start_display(&o);
     start(&o);
     status = run_main_loop();
     teardown();

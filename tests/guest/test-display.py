@@ -5,20 +5,28 @@ is the judge; one boot per architecture. TAP output.
     test-display.py TESSERA amd64|arm64 [EMULATOR]
 
 The machine (q35 or virt) gets `-device bochs-display,xres=640,yres=480`
-and a QMP socket. The guest loads bochs (and the DRM modules it needs),
+and a QMP socket; with Xvfb and xwd installed it runs under a private Xvfb
+with `-display sdl`, a real window (else `-display none`, and the window
+checks are skipped). The guest loads bochs (and the DRM modules it needs),
 waits for /dev/fb0, takes the framebuffer console off it, reports the mode
 the driver chose (the EDID's preferred 640x480, 32 bpp), writes a known
 picture to /dev/fb0 and asks the host to look. The host saves QMP
 `screendump` (PPM) and HMP `screendump -f png` and checks that the PPM
-shows the picture pixel for pixel and the PNG has the mode's size.
+shows the picture pixel for pixel and the PNG has the mode's size; an RFB
+client on `-vnc unix:PATH` reads the same picture; the
+window's own pixels (`xwd -name tessera`) show the picture too, and its
+title says the run state.
 
 EMULATOR (qemu-system-x86_64 / qemu-system-aarch64) runs the same checks
 on QEMU.
 """
 import os
 import shutil
+import socket
 import struct
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -84,7 +92,110 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-def look(qmp_path, wd, out):
+def start_xvfb(screen="1024x768x24"):
+    """A private Xvfb; returns (process, DISPLAY) or (None, None)."""
+    if not shutil.which("Xvfb") or not shutil.which("xwd"):
+        return None, None
+    for n in range(90 + os.getpid() % 50, 200):
+        if os.path.exists("/tmp/.X%d-lock" % n):
+            continue
+        p = subprocess.Popen(["Xvfb", ":%d" % n, "-screen", "0", screen, "-nolisten",
+                              "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            if os.path.exists("/tmp/.X11-unix/X%d" % n):
+                return p, ":%d" % n
+            if p.poll() is not None:
+                break
+            time.sleep(0.1)
+        p.kill()
+    return None, None
+
+
+def read_xwd(path):
+    """An XWD file's (width, height, rgb bytes) for 24/32-bit TrueColor."""
+    with open(path, "rb") as f:
+        d = f.read()
+    h = struct.unpack(">25I", d[:100])
+    hsize, w, ht, order, bpp, bpl = h[0], h[4], h[5], h[7], h[11], h[12]
+    masks, ncolors = h[14:17], h[19]
+    if bpp != 32:
+        return w, ht, b""
+    px = d[hsize + 12 * ncolors:]
+    shifts = [(m & -m).bit_length() - 1 for m in masks]
+    rgb = bytearray()
+    fmt = "<I" if order == 0 else ">I"
+    for y in range(ht):
+        row = px[y * bpl:y * bpl + w * 4]
+        for x in range(0, len(row), 4):
+            v = struct.unpack(fmt, row[x:x + 4])[0]
+            rgb += bytes(((v & m) >> s) for m, s in zip(masks, shifts))
+    return w, ht, bytes(rgb)
+
+
+def window_shot(display, wd):
+    path = os.path.join(wd, "window.xwd")
+    env = dict(os.environ, DISPLAY=display)
+    p = subprocess.run(["xwd", "-silent", "-name", "tessera", "-out", path], env=env,
+                       capture_output=True, timeout=20)
+    return read_xwd(path) if p.returncode == 0 and os.path.exists(path) else (None, None, b"")
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("the VNC server closed the connection")
+        data += chunk
+    return data
+
+
+def vnc_picture(path):
+    """A small RFB 3.8 client: security None, 32-bit true colour, Raw; the
+    whole frame buffer as (width, height, rgb bytes)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    if not recv_exact(s, 12).startswith(b"RFB 003."):
+        raise ValueError("not an RFB server")
+    s.sendall(b"RFB 003.008\n")
+    types = recv_exact(s, recv_exact(s, 1)[0])
+    if 1 not in types:
+        raise ValueError("no security type None: %r" % types)
+    s.sendall(b"\x01")
+    if struct.unpack(">I", recv_exact(s, 4))[0] != 0:
+        raise ValueError("security handshake failed")
+    s.sendall(b"\x01")  # shared
+    w, h = struct.unpack(">HH", recv_exact(s, 4))
+    recv_exact(s, 16)
+    recv_exact(s, struct.unpack(">I", recv_exact(s, 4))[0])
+    fmt = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+    s.sendall(b"\x00\x00\x00\x00" + fmt)
+    s.sendall(struct.pack(">BxHi", 2, 1, 0))
+    s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, w, h))
+    px = bytearray(w * h * 3)
+    covered = 0
+    while covered < w * h:
+        kind = recv_exact(s, 1)[0]
+        if kind != 0:
+            raise ValueError("unexpected server message %d" % kind)
+        recv_exact(s, 1)
+        for _ in range(struct.unpack(">H", recv_exact(s, 2))[0]):
+            x, y, rw, rh, enc = struct.unpack(">HHHHi", recv_exact(s, 12))
+            if enc != 0:
+                raise ValueError("encoding %d, not Raw" % enc)
+            data = recv_exact(s, rw * rh * 4)
+            for j in range(rh):
+                for i in range(rw):
+                    b, g, r = data[(j * rw + i) * 4:(j * rw + i) * 4 + 3]
+                    o = ((y + j) * w + x + i) * 3
+                    px[o:o + 3] = bytes((r, g, b))
+            covered += rw * rh
+    s.close()
+    return w, h, bytes(px)
+
+
+def look(qmp_path, wd, out, display):
     def act(b):
         try:
             q = Qmp(qmp_path)
@@ -96,21 +207,27 @@ def look(qmp_path, wd, out):
                                {"command-line": "screendump %s -f png" % png})
             out["ppm"] = read_ppm(ppm) if os.path.exists(ppm) else (None, None, b"")
             out["png"] = png_size(png) if os.path.exists(png) else None
+            if display:
+                time.sleep(0.5)  # the window redraws at 30 Hz
+                out["window"] = window_shot(display, wd)
+            out["vnc"] = vnc_picture(os.path.join(wd, "vnc.sock"))
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
         b.send("go\n")
     return act
 
 
-def argv(emu, arch, parts, initrd, qmp_path):
+def argv(emu, arch, parts, initrd, qmp_path, window):
     # -vga none: QEMU's q35 would add its std VGA as console 0.
     dev = ["-vga", "none", "-device", "bochs-display,xres=%d,yres=%d" % (W, H),
-           "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+           "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
+           "-display", "sdl" if window else "none", "-serial", "stdio", "-no-reboot",
+           "-vnc", "unix:%s" % os.path.join(os.path.dirname(qmp_path), "vnc.sock")]
     if arch == "amd64":
-        return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-display", "none",
-                 "-serial", "stdio", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-                 "-append", guestlib.AMD64_CMDLINE] + dev)
-    return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, extra=dev)
+        return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-kernel", parts["KERNEL"],
+                 "-initrd", initrd, "-append", guestlib.AMD64_CMDLINE] + dev)
+    return ([emu, "-M", "virt", "-cpu", "cortex-a57", "-m", "512M", "-kernel", parts["KERNEL"],
+             "-initrd", initrd, "-append", guestlib.CMDLINE] + dev)
 
 
 def run(emu, arch, wd):
@@ -124,8 +241,21 @@ def run(emu, arch, wd):
                                   files=[pic], modules=mods)
     qmp_path = os.path.join(wd, "qmp.sock")
     out = {}
-    b = guestlib.Boot(argv(emu, arch, parts, initrd, qmp_path), BOOT_TIMEOUT,
-                      actions={"LOOK-PLEASE": look(qmp_path, wd, out)})
+    xvfb, display = start_xvfb()
+    saved = os.environ.get("DISPLAY")
+    if display:
+        os.environ["DISPLAY"] = display
+    else:
+        os.environ.pop("DISPLAY", None)
+    try:
+        b = guestlib.Boot(argv(emu, arch, parts, initrd, qmp_path, display), BOOT_TIMEOUT,
+                          actions={"LOOK-PLEASE": look(qmp_path, wd, out, display)})
+    finally:
+        if saved is not None:
+            os.environ["DISPLAY"] = saved
+        if xvfb:
+            xvfb.kill()
+            xvfb.wait()
     c = b.console
     check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
     check("no kernel panic or oops", "Kernel panic" not in c and "Oops" not in c, b.tail())
@@ -148,6 +278,18 @@ def run(emu, arch, wd):
           "first differing pixel: %s" % (None if bad is None else str((bad % W, bad // W))))
     check("HMP screendump -f png saved a %dx%d PNG" % (W, H), out.get("png") == (W, H),
           repr((out.get("hmp"), out.get("png"))))
+    vw, vh, vpx = out.get("vnc", (None, None, b""))
+    check("a VNC client (-vnc unix:PATH) sees a %dx%d desktop with the guest's picture, "
+          "pixel for pixel" % (W, H), (vw, vh) == (W, H) and vpx == want,
+          repr((vw, vh, len(vpx), out.get("error"))))
+    if not display:
+        print("ok - # SKIP the window: Xvfb or xwd is not installed")
+        return
+    ww, wh, wpx = out.get("window", (None, None, b""))
+    check("the SDL window is %dx%d, the mode's size" % (W, H), (ww, wh) == (W, H),
+          repr((ww, wh)))
+    check("the window shows the guest's picture pixel for pixel", wpx == want,
+          "differs" if wpx else "no window picture")
 
 
 def main():
