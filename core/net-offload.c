@@ -107,7 +107,9 @@ static bool parse(const uint8_t *f, size_t len, layout *lo)
     } else {
         return false;
     }
-    if (lo->l4proto == IPPROTO_TCP_ && len >= lo->l4 + 20) {
+    /* A TCP data offset under 5 words would put the payload inside the
+     * header that segmentation rewrites (fuzz-e1000e found the overflow). */
+    if (lo->l4proto == IPPROTO_TCP_ && len >= lo->l4 + 20 && (f[lo->l4 + 12] >> 4) >= 5) {
         lo->payload = lo->l4 + (f[lo->l4 + 12] >> 4) * 4;
     } else if (lo->l4proto == IPPROTO_UDP_ && len >= lo->l4 + 8) {
         lo->payload = lo->l4 + 8;

@@ -210,12 +210,14 @@ static void gso_send(e1000x *s)
         .csum_start = c->tucss,
         .csum_offset = (uint16_t)(c->tucso - c->tucss),
     };
-    uint32_t segs = pay ? (pay + c->mss - 1) / c->mss : 1;
+    uint32_t segs;
 
-    if (c->tucso < c->tucss || s->tx_len < c->hdr_len) {
-        tx_error(s, "TSO context with the checksum before its start, or no header; dropped");
+    if (c->tucso < c->tucss || s->tx_len < c->hdr_len || !c->mss) {
+        tx_error(s, "TSO context with the checksum before its start, no header or an MSS "
+                 "of 0; dropped");
         return;
     }
+    segs = pay ? (pay + c->mss - 1) / c->mss : 1;
     for (uint32_t i = 0; i < segs; i++) {
         uint32_t n = pay - i * c->mss < c->mss ? pay - i * c->mss : c->mss;
         count_tx(s, s->tx_buf, c->hdr_len + n + (s->tx_vlan ? 4 : 0));
