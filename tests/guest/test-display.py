@@ -15,7 +15,9 @@ picture to /dev/fb0 and asks the host to look. The host saves QMP
 shows the picture pixel for pixel and the PNG has the mode's size; an RFB
 client on `-vnc unix:PATH` reads the same picture; the
 window's own pixels (`xwd -name tessera`) show the picture too, and its
-title says the run state.
+title says the run state. Then a key typed into the window (xdotool), a key
+and a click sent by the VNC client reach the guest's virtio keyboard and
+tablet (/dev/input/eventN read in the guest).
 
 EMULATOR (qemu-system-x86_64 / qemu-system-aarch64) runs the same checks
 on QEMU.
@@ -55,6 +57,24 @@ dd if=/picture.raw of=/dev/fb0 bs=4096 2>/dev/null && echo "DD=ok"
 sleep 1
 echo LOOK-PLEASE
 read answer
+# Keys typed into the window and sent by a VNC client, and the VNC
+# pointer, reach the virtio keyboard and tablet.
+ev() {
+    awk -v n="$1" '/^N: Name=/ { name = $0 }
+        /^H: Handlers=/ { if (index(name, n)) { for (i = 2; i <= NF; i++)
+            if ($i ~ /^event/) { print $i; exit } } }' /proc/bus/input/devices
+}
+KB=$(ev "QEMU Virtio Keyboard"); TB=$(ev "QEMU Virtio Tablet")
+echo "INPUT-EVS=$KB $TB"
+cat /dev/input/$KB > /tmp/kb & P1=$!
+cat /dev/input/$TB > /tmp/tb & P2=$!
+sleep 0.3
+echo TYPE-PLEASE
+read answer
+sleep 0.5
+kill $P1 $P2
+echo "KB-HEX=$(hexdump -v -e '1/1 "%02x"' /tmp/kb)"
+echo "TB-HEX=$(hexdump -v -e '1/1 "%02x"' /tmp/tb)"
 """
 
 
@@ -195,6 +215,66 @@ def vnc_picture(path):
     return w, h, bytes(px)
 
 
+def vnc_connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    recv_exact(s, 12)
+    s.sendall(b"RFB 003.008\n")
+    recv_exact(s, recv_exact(s, 1)[0])
+    s.sendall(b"\x01")
+    recv_exact(s, 4)
+    s.sendall(b"\x01")
+    recv_exact(s, 20)
+    recv_exact(s, struct.unpack(">I", recv_exact(s, 4))[0])
+    return s
+
+
+def vnc_input(path):
+    """A VNC client types 'c' (X keysym 0x63) and clicks at the middle of
+    the 640x480 picture."""
+    s = vnc_connect(path)
+    for down in (1, 0):
+        s.sendall(struct.pack(">BBxxI", 4, down, 0x63))
+        time.sleep(0.1)
+    for mask in (1, 0):
+        s.sendall(struct.pack(">BBHH", 5, mask, W // 2, H // 2))
+        time.sleep(0.1)
+    time.sleep(0.3)
+    s.close()
+
+
+def events(hexstr):
+    """(type, code, value) of each 64-bit struct input_event, SYN left out."""
+    raw = bytes.fromhex(hexstr or "")
+    return [struct.unpack_from("<HHi", raw, i + 16) for i in range(0, len(raw) - 23, 24)
+            if struct.unpack_from("<H", raw, i + 16)[0] != 0]
+
+
+def typing(qmp_path, wd, out, display):
+    def act(b):
+        env = dict(os.environ, DISPLAY=display or "")
+        try:
+            if display:
+                win = subprocess.run(["xdotool", "search", "--name", "^tessera"], env=env,
+                                     capture_output=True, text=True, timeout=20).stdout.split()
+                subprocess.run(["xdotool", "windowfocus", "--sync", win[0], "key", "b"],
+                               env=env, capture_output=True, timeout=20)
+                q = Qmp(qmp_path)
+                q.negotiate()
+                q.cmd("stop")
+                time.sleep(0.5)
+                out["title"] = subprocess.run(["xdotool", "getwindowname", win[0]], env=env,
+                                              capture_output=True, text=True,
+                                              timeout=20).stdout.strip()
+                q.cmd("cont")
+            vnc_input(os.path.join(wd, "vnc.sock"))
+        except Exception as e:  # the checks report what is missing
+            out["type-error"] = repr(e)
+        b.send("go\n")
+    return act
+
+
 def look(qmp_path, wd, out, display):
     def act(b):
         try:
@@ -221,6 +301,7 @@ def argv(emu, arch, parts, initrd, qmp_path, window):
     # -vga none: QEMU's q35 would add its std VGA as console 0.
     dev = ["-vga", "none", "-device", "bochs-display,xres=%d,yres=%d" % (W, H),
            "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
+           "-device", "virtio-keyboard-pci", "-device", "virtio-tablet-pci",
            "-display", "sdl" if window else "none", "-serial", "stdio", "-no-reboot",
            "-vnc", "unix:%s" % os.path.join(os.path.dirname(qmp_path), "vnc.sock")]
     if arch == "amd64":
@@ -232,7 +313,7 @@ def argv(emu, arch, parts, initrd, qmp_path, window):
 
 def run(emu, arch, wd):
     parts = guestlib.amd64_parts() if arch == "amd64" else guestlib.guest_parts()
-    mods = guestlib.module_files(parts, ["bochs"])
+    mods = guestlib.module_files(parts, ["bochs", "evdev", "virtio_pci", "virtio_input"])
     raw = picture()
     pic = os.path.join(wd, "picture.raw")
     with open(pic, "wb") as f:
@@ -249,7 +330,8 @@ def run(emu, arch, wd):
         os.environ.pop("DISPLAY", None)
     try:
         b = guestlib.Boot(argv(emu, arch, parts, initrd, qmp_path, display), BOOT_TIMEOUT,
-                          actions={"LOOK-PLEASE": look(qmp_path, wd, out, display)})
+                          actions={"LOOK-PLEASE": look(qmp_path, wd, out, display),
+                                   "TYPE-PLEASE": typing(qmp_path, wd, out, display)})
     finally:
         if saved is not None:
             os.environ["DISPLAY"] = saved
@@ -282,9 +364,21 @@ def run(emu, arch, wd):
     check("a VNC client (-vnc unix:PATH) sees a %dx%d desktop with the guest's picture, "
           "pixel for pixel" % (W, H), (vw, vh) == (W, H) and vpx == want,
           repr((vw, vh, len(vpx), out.get("error"))))
+    kb, tb = events(value(c, "KB-HEX")), events(value(c, "TB-HEX"))
+    check("a VNC client's key (keysym 'c') reaches the virtio keyboard as KEY_C down, up",
+          (1, 46, 1) in kb and (1, 46, 0) in kb, repr((kb, out.get("type-error"), value(c, "INPUT-EVS"))))
+    check("a VNC client's click in the middle reaches the virtio tablet (ABS_X/Y about "
+          "16384, BTN_LEFT down, up)",
+          any(t == 3 and cd == 0 and 16000 < v < 16800 for t, cd, v in tb)
+          and any(t == 3 and cd == 1 and 16000 < v < 16800 for t, cd, v in tb)
+          and (1, 0x110, 1) in tb and (1, 0x110, 0) in tb, repr(tb))
     if not display:
         print("ok - # SKIP the window: Xvfb or xwd is not installed")
         return
+    check("a key typed into the window with xdotool reaches the guest as KEY_B down, up",
+          (1, 48, 1) in kb and (1, 48, 0) in kb, repr(kb))
+    check("the window's title says the run state ('tessera [paused]' after QMP stop)",
+          out.get("title") == "tessera [paused]", repr(out.get("title")))
     ww, wh, wpx = out.get("window", (None, None, b""))
     check("the SDL window is %dx%d, the mode's size" % (W, H), (ww, wh) == (W, H),
           repr((ww, wh)))
