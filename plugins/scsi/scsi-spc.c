@@ -89,7 +89,9 @@ static unsigned vpd_page(scsi_lu *lu, uint8_t page, uint8_t *buf)
     case 0x80: {
         size_t len = lu->serial ? strlen(lu->serial) : 0;
         len = len > 252 ? 252 : len;
-        memcpy(buf + 4, lu->serial, len);
+        if (len) {
+            memcpy(buf + 4, lu->serial, len); /* no serial: an empty page */
+        }
         n = 4 + len;
         break;
     }
