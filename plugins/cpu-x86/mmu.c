@@ -691,33 +691,6 @@ void x86_io_write(x86_cpu *c, uint16_t port, uint64_t val, unsigned size)
 
 /* ---- the monitor's walk (HMP x, info tlb) ---- */
 
-/* la through the current tables as a debugger reads them: no #PF, no
- * accessed/dirty update. */
-bool x86_mmu_debug(x86_cpu *c, uint64_t la, uint64_t *pa)
-{
-    walk_ctx w = {.n = 0, .size = 8, .rw = true, .us = true, .xd = false};
-    xlate x = {0};
-    unsigned shift = 12;
-    bool ok;
-
-    if (!(c->cr0 & CR0_PG)) {
-        *pa = la & 0xffffffffull;
-        return true;
-    }
-    if (c->efer & EFER_LMA) {
-        ok = walk_long(c, la, &w, &x, &shift);
-    } else if (c->cr4 & CR4_PAE) {
-        ok = walk_pae(c, la, &w, &x, &shift);
-    } else {
-        w.size = 4;
-        ok = walk_32(c, la, &w, &x, &shift);
-    }
-    if (ok) {
-        *pa = leaf_pa(&w, la, shift);
-    }
-    return ok;
-}
-
 /* Every present leaf of the 4-level tables under table, for info tlb and
  * info mem: fn(opaque, va, pte, size, prot) with prot the AND of the
  * levels' RW (bit 0) and US (bit 1). */

@@ -434,12 +434,11 @@ int x86_pic_peek(void); /* the vector x86_pic_ack() would return now */
  * CR3 = cr3 (4-level tables), CR0 PE|PG|ET, CR4 PAE, EFER LME|LMA, CS
  * loaded from descriptor cs_sel (64-bit code), DS/ES/SS from ds_sel,
  * FS/GS null, CPL 0. The caller sets rip, rsp and the other registers. */
-/* mmu.c, for the monitor (monitor.c): a walk without faults or A/D
- * updates, and every mapped page of the 4-level tables. */
+/* mmu.c, for the monitor (monitor.c): every mapped page of the 4-level
+ * tables. */
 /* monitor.c: tes_cpu_ops dump (translate is debug.c's). */
 int x86_cpu_dump(tes_cpu *cpu, void *s, unsigned what, void (*print)(void *opaque, const char *text),
                    void *opaque);
-bool x86_mmu_debug(x86_cpu *c, uint64_t la, uint64_t *pa);
 typedef void (*x86_page_fn)(void *opaque, uint64_t va, uint64_t pte, uint64_t size,
                             unsigned prot);
 bool x86_mmu_foreach(x86_cpu *c, x86_page_fn fn, void *opaque);
