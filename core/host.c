@@ -350,6 +350,7 @@ static const tes_host table = {
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
+    .cpu_remove = cpu_remove,
 };
 
 const tes_host *host_table(void)
@@ -408,7 +409,9 @@ PIN(tes_host, dma_requester, 1048);
 PIN(tes_host, pci_expander_bus_new, 1056);
 /* ABI 1.7: request_suspend (ACPI S3). */
 PIN(tes_host, request_suspend, 1064);
-static_assert(sizeof(tes_host) == 1072, "tes_host 1.7 size");
+/* ABI 1.7, continued: cpu_remove (CPU hot-unplug). */
+PIN(tes_host, cpu_remove, 1072);
+static_assert(sizeof(tes_host) == 1080, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -426,7 +429,9 @@ PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
 PIN(tes_machine_ops, ide_units_per_bus, 80);
 PIN(tes_machine_ops, wakeup, 88); /* 1.7 */
-static_assert(sizeof(tes_machine_ops) == 96, "tes_machine_ops 1.6 size");
+PIN(tes_machine_ops, cpu_plugged, 96); /* 1.7, continued: CPU hot-plug */
+PIN(tes_machine_ops, cpu_unplug_request, 104);
+static_assert(sizeof(tes_machine_ops) == 112, "tes_machine_ops 1.7 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

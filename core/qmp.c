@@ -748,6 +748,30 @@ static bool opt_member(GString *opts, JsonObject *args, const char *name, char *
     }
 }
 
+static bool cpu_device_is(const char *driver)
+{
+    g_autofree char *model = cpu_hotplug_model(driver);
+
+    return model != NULL;
+}
+
+/* A CPU type (cpu-hotplug.c): its members as -device options. */
+static JsonNode *device_add_cpu(const char *driver, JsonObject *args, char **err)
+{
+    g_autoptr(GString) opts = g_string_new("");
+    GList *names = json_object_get_members(args);
+    bool ok = true;
+
+    for (GList *l = names; l && ok; l = l->next) {
+        ok = strcmp(l->data, "driver") == 0 || opt_member(opts, args, l->data, err);
+    }
+    g_list_free(names);
+    if (!ok || !cpu_device_add(driver, opts->str, err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
 /* device_add {"driver": T, "id": ..., properties...}: as -device T,... */
 static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
 {
@@ -758,7 +782,13 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     tes_device *d;
     bool ok = true, help = false, pci;
 
-    if (!driver || !(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
+    if (!driver) {
+        return NULL;
+    }
+    if (cpu_device_is(driver)) {
+        return device_add_cpu(driver, args, err);
+    }
+    if (!(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
         return NULL;
     }
     pci = !type_hotpluggable(te->info) && type_is_pci(te->info);
@@ -801,6 +831,15 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
         core_set_error(err, "Device '%s' not found", id);
         return NULL;
     }
+    if (d->type->kind == TES_KIND_CPU) {
+        bool handled;
+        bool ok = cpu_device_del(d, &handled, err);
+
+        /* The guest ejects it; DEVICE_DELETED comes then. */
+        if (handled) {
+            return ok ? empty_return() : NULL;
+        }
+    }
     if (!type_hotpluggable(d->type) && d->pci) {
         /* The guest powers the slot off; DEVICE_DELETED comes then. */
         return pcie_slot_unplug_request(d, err) ? empty_return() : NULL;
@@ -814,6 +853,16 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     dev_free(d);
     qmp_event_device_deleted(id, NULL);
     return empty_return();
+}
+
+static JsonNode *cmd_query_hotpluggable_cpus(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_hotpluggable(err);
+}
+
+static JsonNode *cmd_query_cpus_fast(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_fast();
 }
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
@@ -848,6 +897,8 @@ static const qmp_cmd commands[] = {
     {"set_link", cmd_set_link},
     {"device_add", cmd_device_add},
     {"device_del", cmd_device_del},
+    {"query-hotpluggable-cpus", cmd_query_hotpluggable_cpus},
+    {"query-cpus-fast", cmd_query_cpus_fast},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)

@@ -1171,6 +1171,10 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
         }
         return NULL;
     }
+    g_autofree char *cpu_model = cpu_hotplug_model(driver);
+    if (cpu_model) {
+        return cpu_device_add(driver, opts, errp); /* cpu-hotplug.c */
+    }
     d = dev_new(driver, TES_KIND_DEVICE, errp);
     if (d && (type_flags(d->type) & TES_TYPE_NO_USER)) {
         core_set_error(errp, "device '%s' is part of the board that creates it; it cannot be "

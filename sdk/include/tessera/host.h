@@ -396,6 +396,14 @@ struct tes_host {
      * system_wakeup then resets the machine (see tes_machine_ops.wakeup)
      * and emits WAKEUP. */
     void (*request_suspend)(void);
+
+    /* ==== ABI 1.7, continued: CPU hot-unplug (machine.h cpu_plugged) ====
+     * The guest has ejected cpu (x86: _EJ0 of its processor device after
+     * a device_del): the core destroys the vCPU and its device once the
+     * current exec slice is over (cpu is not used after this returns,
+     * cpu_by_index of its index becomes NULL then) and sends QMP
+     * DEVICE_DELETED. Callable from a device callback. */
+    void (*cpu_remove)(tes_cpu *cpu);
 };
 
 #endif
