@@ -85,6 +85,8 @@ typedef struct q35_acpi_cfg {
     const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
     bool nvdimm;              /* nvdimm=on: \_SB.NVDR */
     unsigned nnvdimms;        /* its modules (x86_board_nvdimms) */
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
+    const struct x86_cpuhp *cpuhp;
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

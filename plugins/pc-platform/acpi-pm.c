@@ -160,10 +160,20 @@ const tes_mem_ops acpi_pm_ops = {
     .impl_min = 1, .impl_max = 4,
 };
 
+/* Input 0: the power button; input 1 + n: GPE0 status bit n (a board's
+ * hotplug event: CPU hotplug is bit 2, QEMU's _E02). Rising edges. */
 void acpi_pm_button_in(void *opaque, int n, int level)
 {
-    if (level) {
-        acpi_pm_power_button(opaque);
+    acpi_pm *pm = opaque;
+
+    if (!level) {
+        return;
+    }
+    if (n == 0) {
+        acpi_pm_power_button(pm);
+    } else if ((unsigned)(n - 1) < 8u * pm->gpe_half) {
+        pm->gpe_sts[(n - 1) / 8] |= (uint8_t)(1u << ((n - 1) % 8));
+        acpi_pm_update_sci(pm);
     }
 }
 
