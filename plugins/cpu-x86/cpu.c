@@ -346,6 +346,12 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
     c->state_dirty = true;
     c->fault = false;
     c->exc_depth = 0;
+    /* The core's run flag is not in the stream: a secondary that had its
+     * SIPI (or a hot-plugged vCPU the guest brought up) runs on this side
+     * too, and one still waiting for it stays off. */
+    if (c->cpu) {
+        H->cpu_set_running(c->cpu, !c->wait_sipi);
+    }
     return 0;
 }
 
