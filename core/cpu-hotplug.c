@@ -63,12 +63,29 @@ static const char *qemu_arch(const char *arch)
     return strcmp(arch, "aarch64") == 0 ? "arm" : arch;
 }
 
+/* The provider of model whose arch the name gives: "max-x86_64-cpu" is
+ * cpu-x86's max even where cpu-arm has a "max" too. */
+static const type_entry *cpu_type_for(const char *model, const char *arch)
+{
+    g_autoptr(GPtrArray) all = types_of_kind(TES_KIND_CPU);
+
+    for (guint i = 0; i < all->len; i++) {
+        const type_entry *te = g_ptr_array_index(all, i);
+        const tes_cpu_ops *cops = te->info->class_info;
+
+        if (strcmp(te->info->name, model) == 0 && cops && cops->arch &&
+            strcmp(qemu_arch(cops->arch), arch) == 0) {
+            return te;
+        }
+    }
+    return NULL;
+}
+
 char *cpu_hotplug_model(const char *driver)
 {
     size_t n = driver ? strlen(driver) : 0;
     g_autofree char *model = NULL;
     const type_entry *te;
-    const tes_cpu_ops *cops;
     char *dash;
 
     if (n < 5 || strcmp(driver + n - 4, "-cpu") != 0) {
@@ -80,12 +97,8 @@ char *cpu_hotplug_model(const char *driver)
         return NULL;
     }
     *dash = '\0';
-    te = type_lookup(model, TES_KIND_CPU, NULL);
-    cops = te ? te->info->class_info : NULL;
-    if (!cops || !cops->arch || strcmp(qemu_arch(cops->arch), dash + 1) != 0) {
-        return NULL;
-    }
-    return g_steal_pointer(&model);
+    te = cpu_type_for(model, dash + 1);
+    return te ? g_strdup_printf("%s:%s", te->plugin->desc->name, te->info->name) : NULL;
 }
 
 static bool parse_value(const char *driver, const char *key, const char *val, int64_t *out,
@@ -199,10 +212,12 @@ static bool plug_checks(tes_device *m, const tes_machine_ops *ops, const char *d
                        m ? m->type->name : "none", driver);
         return false;
     }
-    if (!machine_cfg.cpu_model || strcmp(model, machine_cfg.cpu_model) != 0) {
+    const type_entry *want = machine_cfg.cpu_model
+                             ? type_lookup(machine_cfg.cpu_model, TES_KIND_CPU, NULL) : NULL;
+
+    if (!want || want != type_lookup(model, TES_KIND_CPU, NULL)) {
         core_set_error(errp, "Invalid CPU type, expected cpu type: '%s-%s-cpu'",
-                       machine_cfg.cpu_model ? machine_cfg.cpu_model : "?",
-                       qemu_arch(ops->arch ? ops->arch : "?"));
+                       want ? want->info->name : "?", qemu_arch(ops->arch ? ops->arch : "?"));
         return false;
     }
     return true;
@@ -369,7 +384,10 @@ JsonNode *cpu_query_hotpluggable(char **errp)
     const tes_topology *t = machine_topology();
     JsonArray *a;
 
-    if (!has_plug(ops) || !machine_cfg.cpu_model) {
+    const type_entry *want = machine_cfg.cpu_model
+                             ? type_lookup(machine_cfg.cpu_model, TES_KIND_CPU, NULL) : NULL;
+
+    if (!has_plug(ops) || !want) {
         core_set_error(errp, "machine does not support hot-plugging CPUs");
         return NULL;
     }
@@ -378,7 +396,7 @@ JsonNode *cpu_query_hotpluggable(char **errp)
         JsonObject *o = json_object_new();
         tes_cpu *cpu = cpu_by_index(i);
 
-        g_autofree char *type = g_strdup_printf("%s-%s-cpu", machine_cfg.cpu_model,
+        g_autofree char *type = g_strdup_printf("%s-%s-cpu", want->info->name,
                                                 qemu_arch(ops->arch ? ops->arch : "?"));
         json_object_set_string_member(o, "type", type);
         json_object_set_int_member(o, "vcpus-count", 1);
