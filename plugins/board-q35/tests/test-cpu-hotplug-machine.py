@@ -176,6 +176,18 @@ def check_qmp(wd, machine):
         r = q.cmd("device_del", {"id": "c3"})
         check("%s: device_del c3 is accepted (the guest is asked to eject it)" % machine,
               ret(r) == {}, r)
+        hmp = lambda line: ret(q.cmd("human-monitor-command", {"command-line": line}))
+        r = hmp("device_add %s,id=c2,socket-id=0,core-id=2,thread-id=0" % CPU)
+        r2 = hmp("device_add %s,id=c2b,socket-id=0,core-id=2,thread-id=0" % CPU)
+        info = hmp("info hotpluggable-cpus") or ""
+        check("%s: HMP device_add adds core 2, refuses it again, info hotpluggable-cpus "
+              "lists it" % machine,
+              r == "" and r2 == "Error: CPU[2] with APIC ID 2 exists\n" and
+              info.startswith("Hotpluggable CPUs:\n") and
+              'qom_path: "/machine/peripheral/c2"' in info and info.count('type: "') == 4,
+              (r, r2, info))
+        r = hmp("device_del c2")
+        check("%s: HMP device_del c2 is accepted" % machine, r == "", r)
     finally:
         vm.quit()
 
