@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""guest suite: ACPI CPU hotplug on q35 (one short boot). TAP output.
+"""guest suite: ACPI CPU hotplug on q35 and pc (two short boots). TAP output.
 
     test-cpu-hotplug.py TESSERA [EMULATOR]
 
@@ -11,7 +11,9 @@ device_add qemu64-x86_64-cpu (core-id=2), after two refusals (core-id
 check), onlines it (INIT/SIPI), runs a process pinned to it, offlines it;
 the host sends device_del and waits for DEVICE_DELETED (Linux's eject
 calls _EJ0) and the guest sees present shrink back to 0-1.
-EMULATOR (default TESSERA) runs the same boot on qemu-system-x86_64.
+The same boot runs on -M q35 then -M pc (PIIX4 PM's GPE0 at 0xafe0); each
+check names its machine.
+EMULATOR (default TESSERA) runs the same boots on qemu-system-x86_64.
 """
 import os
 import shutil
@@ -22,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
 from guestlib import value  # noqa: E402
-from tesstest import Qmp, check, tap_report  # noqa: E402
+from tesstest import Qmp, check as tesstest_check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 300  # the meson timeout is 600 s
 EVENT_WAIT = 60  # s
@@ -105,19 +107,24 @@ def error_desc(r):
     return (r or {}).get("error", {}).get("desc", "")
 
 
-def run(emu, parts, wd):
+def run(emu, parts, wd, machine):
     initrd = guestlib.make_initrd(wd, parts["INITRD"], SCRIPT)
-    qmp_path = os.path.join(wd, "qmp.sock")
+    qmp_path = os.path.join(wd, machine + "-qmp.sock")
     out = {}
-    argv = [emu, "-M", "q35", "-cpu", "qemu64", "-smp", "2,maxcpus=4", "-m", "256M",
+    argv = [emu, "-M", machine, "-cpu", "qemu64", "-smp", "2,maxcpus=4", "-m", "256M",
             "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
             "-append", guestlib.AMD64_CMDLINE + " quiet",
             "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
     b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"READY-ADD": add_cpu(qmp_path, out),
                                                     "READY-DEL": del_cpu(out)})
-    print("# %s: userspace after %s s, %.1f s in all" % (os.path.basename(emu), b.t_marker,
-                                                        b.elapsed), file=sys.stderr)
     c = b.console
+    print("# %s -M %s: userspace after %s s, %.1f s in all; pinned process ran on %s"
+          % (os.path.basename(emu), machine, b.t_marker, b.elapsed, value(c, "RAN-ON")),
+          file=sys.stderr)
+
+    def check(name, cond, detail=""):
+        tesstest_check("%s: %s" % (machine, name), cond, detail)
+
     o = {k: v for k, v in out.items() if k != "qmp"}
     check("did not time out, no panic or oops", not b.timed_out and
           all(s not in c for s in ("Kernel panic", "Oops", "soft lockup")), b.tail())
@@ -162,9 +169,11 @@ def main():
     emu = sys.argv[2] if len(sys.argv) > 2 else sys.argv[1]
     wd = guestlib.workdir()
     try:
-        run(emu, guestlib.amd64_parts(), wd)
+        parts = guestlib.amd64_parts()
+        for machine in ("q35", "pc"):
+            run(emu, parts, wd, machine)
     except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
+        tesstest_check("guest parts prepared", False, str(e))
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()
