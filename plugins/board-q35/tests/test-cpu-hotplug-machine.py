@@ -71,6 +71,13 @@ def check_tables(wd, machine):
     check("%s: -device %s,core-id=3: the MADT enables CPU 3" % (machine, CPU),
           rc == 0 and madt_enabled(iasl(d, "APIC")) == [1, 1, 0, 1], log)
     d = tempfile.mkdtemp(dir=wd)
+    rc, log = run("-M", "%s,dumpacpi=%s" % (machine, d), *SMP, "-m", "512M", "-numa",
+                  "node,mem=256,cpus=0-1", "-numa", "node,mem=256,cpus=2-3")
+    dsdt = iasl(d, "DSDT")
+    check("%s: with -numa each possible CPU has its node's _PXM" % machine,
+          rc == 0 and re.findall(r"Name \(_PXM, (\w+)\)", dsdt) == ["Zero", "Zero", "One", "One"],
+          log + dsdt)
+    d = tempfile.mkdtemp(dir=wd)
     rc, log = run("-M", "%s,dumpacpi=%s" % (machine, d), "-smp", "2")
     dsdt = iasl(d, "DSDT")
     check("%s: -smp 2 without maxcpus: no hotplug interface in the DSDT" % machine,
