@@ -39,6 +39,7 @@ echo "PRESENT-BEFORE=$(cat /sys/devices/system/cpu/present)"
 echo READY-ADD
 wait_for /sys/devices/system/cpu/present 0-2
 echo "PRESENT-AFTER-ADD=$(cat /sys/devices/system/cpu/present)"
+echo ONLINING
 echo 1 > /sys/devices/system/cpu/cpu2/online; echo "ONLINE-RC=$?"
 echo "ONLINE=$(cat /sys/devices/system/cpu/online)"
 echo "NPROC=$(nproc)"
@@ -97,6 +98,9 @@ def del_cpu(out):
             q = out["qmp"]
             out["del"] = q.cmd("device_del", {"id": "c2"})
             out["deleted"] = wait_event(q, "DEVICE_DELETED", EVENT_WAIT)
+            if not out["deleted"]:  # for the report: where the vCPUs are
+                out["info_cpus"] = q.cmd("human-monitor-command",
+                                         {"command-line": "info cpus"})
             out["cpus_after"] = q.cmd("query-cpus-fast")
         except Exception as e:
             out["error"] = repr(e)
