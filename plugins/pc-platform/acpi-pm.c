@@ -160,19 +160,20 @@ const tes_mem_ops acpi_pm_ops = {
     .impl_min = 1, .impl_max = 4,
 };
 
-/* Input 0: the power button; input 1 + n: GPE0 status bit n (a board's
- * hotplug event: CPU hotplug is bit 2, QEMU's _E02). Rising edges. */
 void acpi_pm_button_in(void *opaque, int n, int level)
 {
     acpi_pm *pm = opaque;
+    unsigned bit = (unsigned)n - 1;
 
     if (!level) {
         return;
     }
     if (n == 0) {
         acpi_pm_power_button(pm);
-    } else if ((unsigned)(n - 1) < 8u * pm->gpe_half) {
-        pm->gpe_sts[(n - 1) / 8] |= (uint8_t)(1u << ((n - 1) % 8));
+    } else if (bit / 8 < pm->gpe_half) {
+        /* A general-purpose event (QEMU's acpi_send_event): the board's
+         * hotplug controller asks the guest to run \_GPE._Exx. */
+        pm->gpe_sts[bit / 8] |= (uint8_t)(1u << (bit % 8));
         acpi_pm_update_sci(pm);
     }
 }
