@@ -332,11 +332,11 @@ static const hmp_cmd commands[] = {
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
     {"system_wakeup", NULL, cmd_wakeup, "system_wakeup -- wakeup guest from suspend"},
+    {"device_add", NULL, hmp_device_add, "device_add driver[,prop=value][,...] -- add device, like -device on the command line"},
+    {"device_del", NULL, hmp_device_del, "device_del id -- remove device"},
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
-    {"device_add", NULL, hmp_device_add, "device_add driver[,prop=value][,...] -- add device, like -device on the command line"},
-    {"device_del", NULL, hmp_device_del, "device_del id -- remove device"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };
 

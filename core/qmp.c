@@ -676,6 +676,18 @@ static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* ---- CPUs (cpu-hotplug.c) ---- */
+
+static JsonNode *cmd_query_hotpluggable_cpus(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_hotpluggable(err);
+}
+
+static JsonNode *cmd_query_cpus_fast(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_fast();
+}
+
 /* ---- device_add / device_del ----
  * Types flagged TES_TYPE_HOTPLUG (their bus tells the guest: SCSI devices)
  * go and come at once. A PCI function goes on the secondary bus of a port
@@ -824,14 +836,7 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     const char *id = arg_string(args, "id", err);
     tes_device *d = id ? dev_find(id) : NULL;
 
-    if (!id) {
-        return NULL;
-    }
-    if (!d) {
-        core_set_error(err, "Device '%s' not found", id);
-        return NULL;
-    }
-    if (d->type->kind == TES_KIND_CPU) {
+    if (d && d->type->kind == TES_KIND_CPU) {
         bool handled;
         bool ok = cpu_device_del(d, &handled, err);
 
@@ -839,6 +844,13 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
         if (handled) {
             return ok ? empty_return() : NULL;
         }
+    }
+    if (!id) {
+        return NULL;
+    }
+    if (!d) {
+        core_set_error(err, "Device '%s' not found", id);
+        return NULL;
     }
     if (!type_hotpluggable(d->type) && d->pci) {
         /* The guest powers the slot off; DEVICE_DELETED comes then. */
@@ -855,21 +867,13 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
-static JsonNode *cmd_query_hotpluggable_cpus(JsonObject *args, qmp_client *c, char **err)
-{
-    return cpu_query_hotpluggable(err);
-}
-
-static JsonNode *cmd_query_cpus_fast(JsonObject *args, qmp_client *c, char **err)
-{
-    return cpu_query_fast();
-}
-
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
     {"qmp_capabilities", cmd_capabilities},
     {"query-status", cmd_query_status},
+    {"query-hotpluggable-cpus", cmd_query_hotpluggable_cpus},
+    {"query-cpus-fast", cmd_query_cpus_fast},
     {"stop", cmd_stop},
     {"cont", cmd_cont},
     {"quit", cmd_quit},
@@ -897,8 +901,6 @@ static const qmp_cmd commands[] = {
     {"set_link", cmd_set_link},
     {"device_add", cmd_device_add},
     {"device_del", cmd_device_del},
-    {"query-hotpluggable-cpus", cmd_query_hotpluggable_cpus},
-    {"query-cpus-fast", cmd_query_cpus_fast},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
