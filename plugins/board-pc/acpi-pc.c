@@ -31,9 +31,9 @@
 #include <string.h>
 
 #include "aml.h"
-#include "cpu-hotplug.h"
 #include "nvdimm-acpi.h"
 #include "pc.h"
+#include "cpu-hotplug.h"
 
 #define ISA_PATH "\\_SB.PCI0.ISA"
 #define PCI_CONFIG_SPACE 0x02 /* OperationRegion space PCI_Config */
@@ -324,11 +324,11 @@ static void dsdt_body(aml *a, const void *opaque)
         x86_dsdt_nvdimm(a, cfg->nnvd);
     }
     aml_close_pkg(a, sb);
-    if (cfg->cpuhp) {
-        x86_cpuhp_aml_gpe(a);
-    }
     aml_dsdt_sleep(a, "\\_S3", PC_SLP_TYP_S3);
     aml_dsdt_s5(a, PC_SLP_TYP_S5);
+    if (cfg->cpuhp) {
+        x86_cpuhp_aml_gpe(a); /* \_GPE._E02 */
+    }
 }
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len)

@@ -132,11 +132,11 @@ static void dsdt_body(aml *a, const void *opaque)
         x86_dsdt_nvdimm(a, cfg->nnvdimms);
     }
     aml_close_pkg(a, sb);
-    if (cfg->cpuhp) {
-        x86_cpuhp_aml_gpe(a);
-    }
     aml_dsdt_sleep(a, "\\_S3", Q35_SLP_TYP_S3);
     aml_dsdt_s5(a, Q35_SLP_TYP_S5);
+    if (cfg->cpuhp) {
+        x86_cpuhp_aml_gpe(a); /* \_GPE._E02 */
+    }
 }
 
 /* ---- tables ---- */
