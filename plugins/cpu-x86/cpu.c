@@ -343,6 +343,14 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
         return -1;
     }
 
+    /* The vCPU at this index has this APIC ID (the topology's): a stream
+     * whose CPU came from another slot (hot-plugged CPUs given other ids
+     * on the destination) would give two CPUs one ID. */
+    if (c->cpu && c->apic_id != x86_topo_apic_id(c->index)) {
+        H->error(dev, "x86 CPU %u: APIC ID %u in the stream, %u here (the same -smp and "
+                 "CPU ids on both sides?)", c->index, c->apic_id, x86_topo_apic_id(c->index));
+        return -1;
+    }
     c->state_dirty = true;
     c->fault = false;
     c->exc_depth = 0;

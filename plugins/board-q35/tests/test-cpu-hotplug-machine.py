@@ -11,6 +11,7 @@ TAP output.
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -209,6 +210,20 @@ def wait_migration(q, timeout=20):
         time.sleep(0.05)
 
 
+def stream_field(stream, name):
+    """The bytes of the migration stream's field NAME (core/migration.c:
+    u32 length + name, u8 kind, u32 count, u32 byte length, bytes)."""
+    with open(stream, "rb") as f:
+        data = f.read()
+    key = struct.pack("<I", len(name)) + name.encode()
+    at = data.find(key)
+    if at < 0:
+        return None
+    at += len(key) + 1 + 4
+    (n,) = struct.unpack_from("<I", data, at)
+    return data[at + 4:at + 4 + n]
+
+
 def check_migration(wd):
     stream = os.path.join(wd, "cpuhp.mig")
     src = Vm(wd, "src", "q35", [])
@@ -216,31 +231,44 @@ def check_migration(wd):
         q = src.connect()
         q.cmd("device_add", {"driver": CPU, "id": "c2", "socket-id": 0, "core-id": 2,
                              "thread-id": 0})
+        q.cmd("device_add", {"driver": CPU, "id": "c3", "socket-id": 0, "core-id": 3,
+                             "thread-id": 0})
+        q.cmd("device_del", {"id": "c3"})
         r = q.cmd("migrate", {"uri": "file:" + stream})
         r = wait_migration(q) if ret(r) == {} else r
-        check("migration of a machine with a hot-added CPU completes",
+        check("migration of a machine with hot-added CPUs completes",
               r.get("return", {}).get("status") == "completed", r)
     finally:
         src.quit()
-    dst = Vm(wd, "dst", "q35", ["-device", cpu_dev(2, "c2"), "-incoming", "file:" + stream])
+    flags = stream_field(stream, "cpuhp_flags") or b""
+    # No guest acknowledged anything (the fake kernel halts): CPU 2 present
+    # with its insert event, CPU 3 with insert and remove events.
+    check("the stream carries the hotplug flags: pending insert (CPU 2) and remove (CPU 3)",
+          flags[:4] == bytes([1, 1, 3, 7]), flags[:8])
+    check("the stream carries the selector and command registers",
+          stream_field(stream, "cpuhp_selector") == bytes(4) and
+          stream_field(stream, "cpuhp_command") == bytes(4))
+    dst = Vm(wd, "dst", "q35", ["-device", cpu_dev(2, "c2"), "-device", cpu_dev(3, "c3"),
+                                "-incoming", "file:" + stream])
     try:
         q = dst.connect()
         st = q.wait_status("running")
         cpus = ret(q.cmd("query-cpus-fast")) or []
-        check("a destination given -device of the CPU loads the stream and runs it",
-              st == "running" and [c.get("cpu-index") for c in cpus] == [0, 1, 2], (st, cpus))
+        check("a destination given -device of the CPUs loads the stream and runs",
+              st == "running" and [c.get("cpu-index") for c in cpus] == [0, 1, 2, 3],
+              (st, cpus))
     finally:
         dst.quit()
-    bad = Vm(wd, "bad", "q35", ["-incoming", "file:" + stream])
+    bad = Vm(wd, "bad", "q35", ["-device", cpu_dev(3, "c3"), "-incoming", "file:" + stream])
     code, err = bad.finish()
-    check("a destination without the CPU refuses the stream: exit 1, one line",
+    check("a destination without CPU 2 refuses the stream: exit 1, one line",
           code == 1 and len(err.strip().splitlines()) == 1 and "CPU 2 is present" in err,
           (code, err))
-    bad = Vm(wd, "bad2", "q35", ["-device", cpu_dev(3, "c2"), "-incoming", "file:" + stream])
+    bad = Vm(wd, "bad2", "q35", ["-device", cpu_dev(3, "c2"), "-device", cpu_dev(2, "c3"),
+                                 "-incoming", "file:" + stream])
     code, err = bad.finish()
-    check("a destination with the CPU in another slot refuses the stream (the hotplug "
-          "flags say CPU 2)", code == 1 and "CPU 2 is present in the stream" in err,
-          (code, err))
+    check("a destination with the two CPUs' slots swapped refuses the stream (APIC ID)",
+          code == 1 and len(err.strip().splitlines()) == 1 and "APIC ID" in err, (code, err))
 
 
 def main():
