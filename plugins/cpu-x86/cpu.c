@@ -58,6 +58,13 @@ static void cpu_reset(tes_cpu *cpu, void *s)
     c->index = index;
     c->apic_id = x86_topo_apic_id(index);
     c->model_max = max;
+    /* One TSC timeline for the machine: a vCPU made after vCPU 0 (a
+     * secondary, or a hot-plugged one long after boot) counts from where
+     * vCPU 0 does, or Linux's TSC sync check sees a warp when it comes
+     * up and stops using the TSC. */
+    if (index != 0 && H->cpu_by_index(0) && H->cpu_by_index(0) != cpu) {
+        c->tsc_offset = x86_cpu_of(H->cpu_by_index(0))->tsc_offset;
+    }
     /* No firmware: the board's boot state (a kernel's entry) is applied by
      * the core after reset, through apply_boot below. */
 }
