@@ -539,6 +539,7 @@ char *cpu_hotplug_model(const char *driver);
 /* -device / device_add of a CPU type: driver and its options (socket-id=,
  * die-id=, cluster-id=, core-id=, thread-id=, node-id=, id=). */
 tes_device *cpu_device_add(const char *driver, const char *opts, char **errp);
+void cpu_device_help(const char *driver, FILE *out); /* -device CPU,help */
 /* device_del of a vCPU's device: true when d is one (*handled), then the
  * result of the request in the return value. */
 bool cpu_device_del(tes_device *d, bool *handled, char **errp);

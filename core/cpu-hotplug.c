@@ -261,6 +261,18 @@ tes_device *cpu_device_add(const char *driver, const char *opts, char **errp)
     return dev;
 }
 
+void cpu_device_help(const char *driver, FILE *out)
+{
+    fprintf(out, "%s options (CPU hot-plug: the ids pick a free slot of -smp maxcpus=):\n",
+            driver);
+    fprintf(out, "  id=<str>\n");
+    for (unsigned l = 0; l < L_N; l++) {
+        fprintf(out, "  %s=<uint32>%s\n", level_key[l],
+                l == L_DIE || l == L_CLUSTER ? " (when the topology has more than one)" : "");
+    }
+    fprintf(out, "  node-id=<uint32> (as -numa gives the slot)\n");
+}
+
 static tes_cpu *cpu_of_dev(tes_device *d)
 {
     for (unsigned i = 0; i < cpu_count(); i++) {
