@@ -51,7 +51,8 @@ echo READY-DEL
 wait_for /sys/devices/system/cpu/present 0-1
 echo "PRESENT-AFTER-DEL=$(cat /sys/devices/system/cpu/present)"
 echo "AFTER-BUG=$(dmesg | grep -c -e BUG -e Oops -e 'Call Trace')"
-echo "TSC-WARP=$(dmesg | grep -c -i -e 'TSC warp' -e 'TSC unstable')"
+echo "TSC-WARP=$(dmesg | grep -c 'TSC warp')"
+dmesg | grep -i -e 'TSC warp' -e unstable | sed 's/^/TSC-LOG /'
 echo "CLOCKSOURCE=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 dmesg | grep -i -e smpboot -e 'CPU2' -e 'cpu 2' -e ACPI.*[Pp]rocessor | tail -n 8 \
 | sed 's/^/CPU-LOG /'
@@ -165,7 +166,9 @@ def run(emu, parts, wd, machine):
     check("the guest's present list shrinks back to 0-1",
           value(c, "PRESENT-AFTER-DEL") == "0-1", b.tail())
     check("no BUG/Oops/Call Trace in dmesg", value(c, "AFTER-BUG") == "0", b.tail())
-    check("the new CPU's TSC runs with the others' (no TSC warp, clocksource %s)"
+    # Linux's TSC sync check as the CPU comes up (a loaded host may still
+    # make the clocksource watchdog drop the TSC: not this test's matter).
+    check("the new CPU's TSC runs with the others' (no TSC warp; clocksource %s)"
           % value(c, "CLOCKSOURCE"), value(c, "TSC-WARP") == "0", b.tail())
     check("the test script ran to its end", "tessera-guest: test.sh exited 0" in c, b.tail())
 
