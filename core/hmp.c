@@ -320,6 +320,40 @@ static bool cmd_change(const char *arg, GString *out)
     return ok;
 }
 
+/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
+static bool cmd_object_add(const char *arg, GString *out)
+{
+    char *err = NULL;
+    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
+
+    if (!*a) {
+        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
+        return false;
+    }
+    if (qmp_is_sandboxed()) {
+        g_string_append(out, "not available to a sandboxed monitor\n");
+        return false;
+    }
+    return hmp_result(memdev_add(a, &err), err, out);
+}
+
+/* object_del ID */
+static bool cmd_object_del(const char *arg, GString *out)
+{
+    char **w = words(arg);
+    char *err = NULL;
+    bool ok;
+
+    if (!w[0] || w[1]) {
+        g_string_append(out, "usage: object_del id\n");
+        g_strfreev(w);
+        return false;
+    }
+    ok = hmp_result(memdev_del(w[0], &err), err, out);
+    g_strfreev(w);
+    return ok;
+}
+
 static bool cmd_help(const char *arg, GString *out);
 
 static const hmp_cmd commands[] = {
@@ -334,6 +368,8 @@ static const hmp_cmd commands[] = {
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
+    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
+    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };
 

@@ -18,6 +18,7 @@
 #include <tessera/fdt.h>
 #include <tessera/smmuv3.h>
 #include <tessera/isa.h>
+#include <tessera/memory-device.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
 
@@ -350,6 +351,7 @@ static const tes_host table = {
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
+    .dev_unplug = dev_unplug,
 };
 
 const tes_host *host_table(void)
@@ -408,7 +410,9 @@ PIN(tes_host, dma_requester, 1048);
 PIN(tes_host, pci_expander_bus_new, 1056);
 /* ABI 1.7: request_suspend (ACPI S3). */
 PIN(tes_host, request_suspend, 1064);
-static_assert(sizeof(tes_host) == 1072, "tes_host 1.7 size");
+/* ABI 1.7, continued: dev_unplug (memory hotplug). */
+PIN(tes_host, dev_unplug, 1072);
+static_assert(sizeof(tes_host) == 1080, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -426,7 +430,9 @@ PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
 PIN(tes_machine_ops, ide_units_per_bus, 80);
 PIN(tes_machine_ops, wakeup, 88); /* 1.7 */
-static_assert(sizeof(tes_machine_ops) == 96, "tes_machine_ops 1.6 size");
+PIN(tes_machine_ops, hotplug, 96); /* 1.7, continued */
+PIN(tes_machine_ops, unplug_request, 104);
+static_assert(sizeof(tes_machine_ops) == 112, "tes_machine_ops 1.7 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");
@@ -458,6 +464,9 @@ static_assert(sizeof(tes_fdt_iface) == 40, "fdt interface v1 size");
 PIN(tes_fdt_iface, pci_root, 8);
 PIN(tes_fdt_iface, alloc_phandle, 16);
 PIN(tes_fdt_iface, add_node, 24);
+static_assert(sizeof(tes_memory_device_iface) == 24, "memory-device interface v1 size");
+PIN(tes_memory_device_iface, placed, 16);
+static_assert(sizeof(tes_memory_device_info) == 24, "tes_memory_device_info v1 size");
 PIN(tes_fdt_iface, add_prop, 32);
 static_assert(sizeof(tes_fdt_prop) == 24, "tes_fdt_prop v1 size");
 static_assert(sizeof(tes_smmuv3_iface) == 16, "arm-smmuv3 interface v1 size");

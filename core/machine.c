@@ -253,6 +253,43 @@ void machine_powerdown(void)
              m ? m->type->name : "(none)");
 }
 
+/* Whether m's ops reach member end (a 1.7 machine). */
+#define OPS_HAS(ops, member) \
+    ((ops)->size >= offsetof(tes_machine_ops, member) + sizeof(void *) && (ops)->member)
+
+static bool hotplug_error(tes_device *dev, int ret, const char *what, char **errp)
+{
+    core_set_error(errp, "%s", dev->error ? dev->error : what);
+    g_clear_pointer(&dev->error, g_free);
+    return ret == 0;
+}
+
+bool machine_hotplug(tes_device *dev, char **errp)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || !OPS_HAS(ops, hotplug)) {
+        core_set_error(errp, "Device '%s' does not support hotplugging", dev->type->name);
+        return false;
+    }
+    return ops->hotplug(m, m->s, dev) == 0 ||
+           hotplug_error(dev, -1, "the machine refused the device", errp);
+}
+
+bool machine_unplug_request(tes_device *dev, char **errp)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || !OPS_HAS(ops, unplug_request)) {
+        core_set_error(errp, "Device '%s' does not support hotplugging", dev->id ? dev->id : dev->name);
+        return false;
+    }
+    return ops->unplug_request(m, m->s, dev) == 0 ||
+           hotplug_error(dev, -1, "the machine refused to unplug it", errp);
+}
+
 void machine_reset(void)
 {
     devices_reset_all();

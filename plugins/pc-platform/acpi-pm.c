@@ -162,8 +162,19 @@ const tes_mem_ops acpi_pm_ops = {
 
 void acpi_pm_button_in(void *opaque, int n, int level)
 {
-    if (level) {
-        acpi_pm_power_button(opaque);
+    acpi_pm *pm = opaque;
+    unsigned bit = (unsigned)n - 1;
+
+    if (!level) {
+        return;
+    }
+    if (n == 0) {
+        acpi_pm_power_button(pm);
+    } else if (bit / 8 < pm->gpe_half) {
+        /* A general-purpose event (QEMU's acpi_send_event): the board's
+         * hotplug controller asks the guest to run \_GPE._Exx. */
+        pm->gpe_sts[bit / 8] |= (uint8_t)(1u << (bit % 8));
+        acpi_pm_update_sci(pm);
     }
 }
 

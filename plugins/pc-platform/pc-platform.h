@@ -54,8 +54,11 @@ typedef struct acpi_pm {
     {"gpe_en", TES_FIELD_BYTES, offsetof(st, m.gpe_en), 8, 0},                                  \
     {"sci", TES_FIELD_U32, offsetof(st, m.sci), 0, 0}
 
-/* The PM block's I/O ops (opaque: the acpi_pm) and the power button
- * input handler (opaque: the acpi_pm; a rising edge presses it). */
+/* The PM block's I/O ops (opaque: the acpi_pm) and its input handler
+ * (opaque: the acpi_pm): a rising edge on input 0 presses the power
+ * button, on input 1 + n sets GPE0 status bit n (n < ACPI_PM_GPE_INPUTS;
+ * memory hotplug raises bit 3). */
+#define ACPI_PM_GPE_INPUTS 16
 extern const tes_mem_ops acpi_pm_ops;
 void acpi_pm_button_in(void *opaque, int n, int level);
 

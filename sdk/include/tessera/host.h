@@ -396,6 +396,16 @@ struct tes_host {
      * system_wakeup then resets the machine (see tes_machine_ops.wakeup)
      * and emits WAKEUP. */
     void (*request_suspend)(void);
+
+    /* ---- ABI 1.7, continued: devices the guest gave back (device.h
+     * TES_TYPE_MACHINE_HOTPLUG) ---- */
+    /* Remove dev as device_del does once the guest released it (the _EJ0
+     * of a memory module): it is unrealized and freed from the main loop
+     * soon after, never inside this call (a vCPU's I/O callback may make
+     * it: its soft TLB drops the module's RAM before it runs again), then
+     * QMP DEVICE_DELETED goes out. NULL, or a device already going:
+     * nothing. */
+    void (*dev_unplug)(tes_device *dev);
 };
 
 #endif

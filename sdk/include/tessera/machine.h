@@ -68,6 +68,21 @@ typedef struct tes_machine_ops {
      * (x86: TES_BOOT_X86_REAL at the FACS waking vector, as firmware
      * does). NULL or false: every vCPU takes its boot state. */
     bool (*wakeup)(tes_device *machine, void *s, struct tes_cpu_boot *boot);
+
+    /* ==== ABI 1.7, continued: the machine as hotplug handler (the core
+     * checks size), QEMU's HotplugHandler of the pc machines ==== */
+    /* QMP device_add of a type flagged TES_TYPE_MACHINE_HOTPLUG (device.h:
+     * a pc-dimm), after its realize, while the machine runs: the board
+     * plugs it (places it, maps it, tells the guest). 0, or -errno after
+     * host->error(dev, ...): the core then removes the device again and
+     * device_add fails with that message. Devices of such types given on
+     * the command line are the board's to find in devices_done instead. */
+    int (*hotplug)(tes_device *machine, void *s, tes_device *dev);
+    /* QMP device_del of such a device: the board asks the guest to let go
+     * of it (an ACPI eject request) and calls host->dev_unplug(dev) once
+     * the guest has (DEVICE_DELETED follows). 0 when the request is under
+     * way, or -errno after host->error(dev, ...) (device_del fails). */
+    int (*unplug_request)(tes_device *machine, void *s, tes_device *dev);
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
