@@ -345,6 +345,57 @@ static void eject(void *opaque, tes_device *dev)
     H->dev_unplug(dev);
 }
 
+/* ---- migration: the slots' register state (QEMU's vmstate of
+ * memory hotplug: selector, then per slot the flags and _OST codes). The
+ * modules themselves come back from the destination's command line, as
+ * in QEMU, and their RAM is in the stream by backend id. ---- */
+
+int x86_board_memhp_save(tes_device *dev, void *s, tes_stream *out)
+{
+    x86_board *b = s;
+    uint32_t hdr[2] = {b->memhp.selector, b->memhp.nslots};
+
+    H->stream_write(out, hdr, sizeof(hdr));
+    for (unsigned i = 0; i < b->memhp.nslots; i++) {
+        const x86_memslot *sl = &b->memhp.slot[i];
+        uint32_t v[3] = {(sl->enabled ? 1u : 0) | (sl->inserting ? 2u : 0) |
+                         (sl->removing ? 4u : 0), sl->ost_event, sl->ost_status};
+
+        H->stream_write(out, v, sizeof(v));
+    }
+    return 0;
+}
+
+int x86_board_memhp_load(tes_device *dev, void *s, tes_stream *in, uint32_t version)
+{
+    x86_board *b = s;
+    uint32_t hdr[2], v[3];
+
+    if (H->stream_read(in, hdr, sizeof(hdr))) {
+        return -EIO;
+    }
+    if (hdr[1] != b->memhp.nslots) {
+        H->error(dev, "the stream has %u memory slots, this machine %u (-m slots=)", hdr[1],
+                 b->memhp.nslots);
+        return -EINVAL;
+    }
+    b->memhp.selector = hdr[0];
+    for (unsigned i = 0; i < b->memhp.nslots; i++) {
+        x86_memslot *sl = &b->memhp.slot[i];
+
+        if (H->stream_read(in, v, sizeof(v))) {
+            return -EIO;
+        }
+        /* Only a module the destination has in that slot can be in use. */
+        sl->enabled = (v[0] & 1) && sl->dev && !sl->nvdimm;
+        sl->inserting = (v[0] & 2) && sl->enabled;
+        sl->removing = (v[0] & 4) && sl->enabled;
+        sl->ost_event = v[1];
+        sl->ost_status = v[2];
+    }
+    return 0;
+}
+
 /* ---- the register block ---- */
 
 static uint64_t memhp_io_read(void *opaque, uint64_t off, unsigned size)

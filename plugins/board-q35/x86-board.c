@@ -32,8 +32,10 @@ const tes_prop_info x86_board_props[] = {
 
 const tes_state_info x86_board_state = {
     .size = sizeof(tes_state_info),
-    .version = 1,
+    .version = 2, /* 2: the memory slots' hotplug registers (devmem.c) */
     .min_version = 1,
+    .save = x86_board_memhp_save,
+    .load = x86_board_memhp_load,
 };
 
 int x86_board_check_accel(x86_board *b)

@@ -133,5 +133,8 @@ int x86_board_memdevs(x86_board *b);
  * of a pc-dimm (ACPI memory hotplug). */
 int x86_board_hotplug(tes_device *machine, void *s, tes_device *dev);
 int x86_board_unplug_request(tes_device *machine, void *s, tes_device *dev);
+/* x86_board_state's save/load: the slots' hotplug register state. */
+int x86_board_memhp_save(tes_device *dev, void *s, tes_stream *out);
+int x86_board_memhp_load(tes_device *dev, void *s, tes_stream *in, uint32_t version);
 
 #endif

@@ -72,6 +72,7 @@ static const tes_type_info nvdimm_type = {
     .instance_size = sizeof(nvdimm),
     .props = nvdimm_props,
     .realize = nvdimm_realize,
+    .state = &memdev_empty_state,
 };
 
 /* ---- the "memory-device" interface (tessera/memory-device.h) ----

@@ -89,6 +89,15 @@ static const tes_prop_info dimm_props[] = {
     TES_PROP_END,
 };
 
+/* Nothing of its own to migrate: its RAM is in the stream by backend id
+ * (the destination's command line has the same -object and -device, as
+ * QEMU's), its placement is the machine's. */
+const tes_state_info memdev_empty_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+};
+
 const tes_type_info pc_dimm_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
@@ -98,6 +107,7 @@ const tes_type_info pc_dimm_type = {
     .instance_size = sizeof(pc_dimm),
     .props = dimm_props,
     .realize = dimm_realize,
+    .state = &memdev_empty_state,
     .flags = TES_TYPE_MACHINE_HOTPLUG,
 };
 

@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -60,6 +61,10 @@ mkdir -p /mnt/t && mount -t tmpfs -o size=400m tmpfs /mnt/t
 dd if=/dev/urandom of=/mnt/t/fill bs=1M count=256 2>/dev/null
 echo "MOVFREE1=$(movfree)"
 echo "SUM1=$(md5sum /mnt/t/fill | cut -d' ' -f1)"
+echo READY-FOR-MIGRATE
+read x
+echo "RESUMED=$x"
+echo "SUM15=$(md5sum /mnt/t/fill | cut -d' ' -f1)"
 echo READY-FOR-UNPLUG
 i=0; while [ $i -lt 240 ] && [ "$(memtotal)" -ge "$m1" ]; do sleep 0.5; i=$((i+1)); done
 sleep 1
@@ -114,10 +119,58 @@ def plug(qmp_path, out):
     return act
 
 
-def unplug(out):
+def migrate(out, state):
+    """At READY-FOR-MIGRATE: migrate to a file, then end the source."""
     def act(b):
         try:
             q = out["qmp"]
+            out["migrate"] = q.cmd("migrate", {"uri": "file:" + state})
+            deadline = time.time() + 180
+            st = None
+            while time.time() < deadline:
+                st = q.cmd("query-migrate").get("return", {}).get("status")
+                if st in ("completed", "failed", "cancelled"):
+                    break
+                time.sleep(0.2)
+            out["mig_status"] = st
+        except Exception as e:  # the checks report it
+            out["error_mig"] = repr(e)
+        b.proc.kill()
+    return act
+
+
+class Destination(guestlib.Boot):
+    """The incoming side: types "go" on the console every delay seconds
+    until the guest answers (it waits for it: nothing shows before; a line
+    typed while the stream still loads is lost with the UART's state)."""
+
+    def __init__(self, argv, timeout, delay, actions, until):
+        self.delay = delay
+        self.done = threading.Event()
+        actions = dict(actions, **{"RESUMED=": lambda b: b.done.set()})
+        super().__init__(argv, timeout, actions=actions, until=until)
+
+    def _type(self):
+        while not self.done.wait(self.delay):
+            try:
+                self.send("go\n")
+            except OSError:
+                return
+
+    def _run(self, timeout):
+        t = threading.Thread(target=self._type, daemon=True)
+        t.start()
+        try:
+            super()._run(timeout)
+        finally:
+            self.done.set()
+
+
+def unplug(qmp_path, out):
+    def act(b):
+        try:
+            q = Qmp(qmp_path)
+            q.negotiate()
             out["del"] = q.cmd("device_del", {"id": "dimm1"})
             out["deleted"] = wait_event(q, "DEVICE_DELETED", EVENT_WAIT)
             out["del_m1"] = q.cmd("object-del", {"id": "m1"})
@@ -145,20 +198,30 @@ def refusals(emu, check_prefix=""):
 
 def run(emu, machine, parts, wd):
     initrd = guestlib.make_initrd(wd, parts["INITRD"], SCRIPT)
-    qmp_path = os.path.join(wd, "qmp.sock")
+    qmp_path, qmp_dst = os.path.join(wd, "qmp.sock"), os.path.join(wd, "qmp-dst.sock")
+    state = os.path.join(wd, "state")
     out = {}
     argv = [emu, "-M", machine, "-cpu", "qemu64", "-m", "2048M,slots=4,maxmem=4096M",
             "-object", "memory-backend-ram,id=m0,size=%d" % COLD,
             "-device", "pc-dimm,id=dimm0,memdev=m0",
             "-nographic", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-            "-append", guestlib.AMD64_CMDLINE + " memhp_default_state=online_movable",
-            "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
-    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"READY-FOR-PLUG": plug(qmp_path, out),
-                                                   "READY-FOR-UNPLUG": unplug(out)})
-    print("# %s %s: userspace after %s s, %.1f s in all" % (os.path.basename(emu), machine,
-                                                           b.t_marker, b.elapsed),
+            "-append", guestlib.AMD64_CMDLINE + " memhp_default_state=online_movable"]
+    src = guestlib.Boot(argv + ["-qmp", "unix:%s,server=on,wait=off" % qmp_path],
+                        BOOT_TIMEOUT, actions={"READY-FOR-PLUG": plug(qmp_path, out),
+                                               "READY-FOR-MIGRATE": migrate(out, state)})
+    # QEMU's rule: the destination's command line has the hot-plugged
+    # backend and DIMM too; its RAM comes in the stream.
+    dst = Destination(argv + ["-object", "memory-backend-ram,id=m1,size=%d" % HOT,
+                              "-device", "pc-dimm,id=dimm1,memdev=m1",
+                              "-qmp", "unix:%s,server=on,wait=off" % qmp_dst,
+                              "-incoming", "file:" + state], BOOT_TIMEOUT, 3,
+                      {"READY-FOR-UNPLUG": unplug(qmp_dst, out)},
+                      ("tessera-guest: test.sh exited", 1))
+    print("# %s %s: userspace after %s s, source %.1f s, destination %.1f s"
+          % (os.path.basename(emu), machine, src.t_marker, src.elapsed, dst.elapsed),
           file=sys.stderr)
-    c = b.console
+    b = src
+    c = src.console
     out.pop("qmp", None)
     ok = {"return": {}}
     check("did not time out, no panic or oops", not b.timed_out and
@@ -179,7 +242,7 @@ def run(emu, machine, parts, wd):
           "not enough space" in error_of(out.get("over", {})), repr(out.get("over")))
     check("object-del of an unused backend (m2) succeeds", out.get("del_m2") == ok,
           repr(out.get("del_m2")))
-    m0, m1, m2 = (int(value(c, k) or 0) for k in ("MEM0", "MEM1", "MEM2"))
+    m0, m1 = (int(value(c, k) or 0) for k in ("MEM0", "MEM1"))
     grew = (m1 - m0) * 1024
     check("MemTotal grew by the DIMM's 512 MiB (%d KiB)" % (grew // 1024),
           HOT * 0.95 <= grew <= HOT, "MEM0=%d MEM1=%d\n%s" % (m0, m1, b.tail()))
@@ -191,18 +254,27 @@ def run(emu, machine, parts, wd):
     f0, f1 = (int(value(c, k) or 0) for k in ("MOVFREE0", "MOVFREE1"))
     check("a 256 MiB tmpfs file went into the new movable memory (%d pages)" % (f0 - f1),
           f0 - f1 >= 32768, "MOVFREE0=%d MOVFREE1=%d" % (f0, f1))
+    check("the migration (hot-plugged DIMM included) completed",
+          out.get("migrate") == ok and out.get("mig_status") == "completed", repr(out))
+    b, c = dst, dst.console
+    check("destination: the guest resumed and the tmpfs file in the DIMM reads the same",
+          value(c, "RESUMED") == "go" and value(c, "SUM15") == value(src.console, "SUM1"),
+          "%s %s\n%s" % (value(c, "SUM15"), value(src.console, "SUM1"), dst.tail()))
+    check("destination: did not time out, no panic or oops", not dst.timed_out and
+          all(s not in c for s in ("Kernel panic", "Oops", "soft lockup")), dst.tail())
     check("device_del dimm1 is accepted", out.get("del") == ok, repr(out))
     check("DEVICE_DELETED arrives after the guest ejected the DIMM",
           out.get("deleted") is True, "%r\n%s" % (out, b.tail(40)))
     check("object-del m1 succeeds once the DIMM is gone", out.get("del_m1") == ok,
           repr(out.get("del_m1")))
+    m2 = int(value(c, "MEM2") or 0)
     check("MemTotal is back where it was (%d KiB)" % m2, abs(m2 - m0) <= 1024,
           "MEM0=%d MEM2=%d" % (m0, m2))
     iomem2 = value(c, "IOMEM2") or ""
     check("the DIMM's range is gone from /proc/iomem", "110000000" not in iomem2, iomem2)
     check("the tmpfs file reads the same after its pages moved out",
-          value(c, "SUM1") and value(c, "SUM1") == value(c, "SUM2"),
-          "%s %s" % (value(c, "SUM1"), value(c, "SUM2")))
+          value(src.console, "SUM1") and value(src.console, "SUM1") == value(c, "SUM2"),
+          "%s %s" % (value(src.console, "SUM1"), value(c, "SUM2")))
     check("no BUG/Oops/Call Trace in dmesg", value(c, "BUGS") == "0",
           "\n".join(l for l in c.splitlines() if l.startswith("DMESG")) + "\n" + b.tail())
     check("the test script ran to its end", "tessera-guest: test.sh exited 0" in c, b.tail())
