@@ -7,7 +7,9 @@
  * inputs, so timer steps reach the interrupt controllers.
  *
  * Beyond the generic actions (fuzz-dev.h): port writes in bursts (a guest's
- * init sequences: ICW1..4, PIT mode + count, RTC index + data), and the
+ * init sequences: ICW1..4, PIT mode + count, RTC index + data), pulses on
+ * ICH9-LPC's inputs (power button, GPE0 bits as memory hotplug raises
+ * them, lines past the last), and the
  * spec check: after a system reset the I/O APIC reads its version and
  * masked entries, and the UART's scratch register holds what is written.
  */
@@ -21,6 +23,8 @@ static const struct {
     {0x20, 2}, {0xa0, 2}, {0x4d0, 2}, {0x40, 4}, {0x61, 1}, {0x70, 2},
     {0x3f8, 8}, {0x60, 1}, {0x64, 1}, {0x600, 0x80},
 };
+
+static unsigned lpc_idx; /* ICH9-LPC in f->dev */
 
 static tes_device *create(fz *f, const char *type, const char *props)
 {
@@ -68,7 +72,18 @@ static void setup(fz *f)
     fz_device_fixed(f, fz_device_add(f, rtc, NULL));
     fz_device_fixed(f, fz_device_add(f, uart, NULL));
     fz_device_fixed(f, fz_device_add(f, kbd, NULL));
-    fz_device_add(f, lpc, NULL);
+    lpc_idx = fz_device_add(f, lpc, NULL);
+}
+
+/* The board's GPE inputs of ICH9-LPC (1 + bit: memory hotplug pulses
+ * bit 3), and lines past them, which the harness must refuse quietly. */
+static void gpe_pulse(fz *f)
+{
+    tes_device *lpc = f->dev[lpc_idx];
+    tes_irq *in = f->host->dev_irq_in(lpc, fz_u8(f) % 20);
+
+    f->host->irq_set(in, 1);
+    f->host->irq_set(in, 0);
 }
 
 /* A burst of byte writes to one device's ports: init sequences. */
@@ -120,6 +135,9 @@ static void op(fz *f, unsigned i)
     case 2:
         spec_check(f);
         break;
+    case 3:
+        gpe_pulse(f);
+        break;
     }
 }
 
@@ -127,7 +145,7 @@ static const fz_target pc_target = {
     .plugins = {"pc-platform", NULL},
     .ram_size = 1 << 20,
     .setup = setup,
-    .n_ops = 3,
+    .n_ops = 4,
     .op = op,
 };
 
