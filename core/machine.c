@@ -257,11 +257,13 @@ void machine_powerdown(void)
 #define OPS_HAS(ops, member) \
     ((ops)->size >= offsetof(tes_machine_ops, member) + sizeof(void *) && (ops)->member)
 
-static bool hotplug_error(tes_device *dev, int ret, const char *what, char **errp)
+/* The machine's hotplug op refused: its message (host->error on the
+ * device) becomes the command's; the device stays usable for a retry. */
+static bool hotplug_refused(tes_device *dev, const char *fallback, char **errp)
 {
-    core_set_error(errp, "%s", dev->error ? dev->error : what);
+    core_set_error(errp, "%s", dev->error ? dev->error : fallback);
     g_clear_pointer(&dev->error, g_free);
-    return ret == 0;
+    return false;
 }
 
 bool machine_hotplug(tes_device *dev, char **errp)
@@ -274,7 +276,7 @@ bool machine_hotplug(tes_device *dev, char **errp)
         return false;
     }
     return ops->hotplug(m, m->s, dev) == 0 ||
-           hotplug_error(dev, -1, "the machine refused the device", errp);
+           hotplug_refused(dev, "the machine refused the device", errp);
 }
 
 bool machine_unplug_request(tes_device *dev, char **errp)
@@ -283,11 +285,12 @@ bool machine_unplug_request(tes_device *dev, char **errp)
     const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
 
     if (!ops || !OPS_HAS(ops, unplug_request)) {
-        core_set_error(errp, "Device '%s' does not support hotplugging", dev->id ? dev->id : dev->name);
+        core_set_error(errp, "Device '%s' does not support hotplugging",
+                       dev->id ? dev->id : dev->name);
         return false;
     }
     return ops->unplug_request(m, m->s, dev) == 0 ||
-           hotplug_error(dev, -1, "the machine refused to unplug it", errp);
+           hotplug_refused(dev, "the machine refused to unplug it", errp);
 }
 
 void machine_reset(void)

@@ -16,6 +16,11 @@
  * pc-dimm; hw/acpi/nvdimm.c the board side). No label area: Linux then
  * makes one label-less pmem namespace of the whole module (/dev/pmemN).
  * With share=on on a file backend, what the guest writes is in the file.
+ *
+ * The plugin also provides pc-dimm (pc-dimm.c), the other memory device
+ * over a backend: both are placed by the same board code, which asks this
+ * plugin about them through the one "memory-device" interface it
+ * registers (tessera/memory-device.h; an interface has one provider).
  */
 #include <errno.h>
 #include <stddef.h>
