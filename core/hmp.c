@@ -325,6 +325,7 @@ static bool cmd_object_add(const char *arg, GString *out)
 {
     char *err = NULL;
     g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
+    bool ok;
 
     if (!*a) {
         g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
@@ -334,7 +335,8 @@ static bool cmd_object_add(const char *arg, GString *out)
         g_string_append(out, "not available to a sandboxed monitor\n");
         return false;
     }
-    return hmp_result(memdev_add(a, &err), err, out);
+    ok = memdev_add(a, &err); /* before err is read */
+    return hmp_result(ok, err, out);
 }
 
 /* object_del ID */
@@ -349,7 +351,8 @@ static bool cmd_object_del(const char *arg, GString *out)
         g_strfreev(w);
         return false;
     }
-    ok = hmp_result(memdev_del(w[0], &err), err, out);
+    ok = memdev_del(w[0], &err);
+    ok = hmp_result(ok, err, out);
     g_strfreev(w);
     return ok;
 }
