@@ -30,6 +30,11 @@ static gint shutdown_req;     /* 1 when requested */
 static gint shutdown_status;
 static gint reset_req;
 static gint suspend_req;
+static gint wakeup_req;
+/* Stopped (stop, migration) out of "suspended": cont and the end of a
+ * migration go back to "suspended", not "running" (QEMU 9's
+ * vm_was_suspended). A reset or wakeup forgets it. */
+static bool was_suspended;
 
 static GPtrArray *cpus; /* tes_cpu*, by index */
 
@@ -82,8 +87,15 @@ const char *runstate_name(runstate s)
 void vm_start(void)
 {
     core_lock();
-    /* A suspended guest wakes through system_wakeup only, as QEMU's. */
-    if (state != RUN_RUNNING && state != RUN_SHUTDOWN && state != RUN_SUSPENDED) {
+    if (state == RUN_RUNNING || state == RUN_SHUTDOWN || state == RUN_SUSPENDED) {
+        /* A suspended guest wakes through system_wakeup only, as QEMU's. */
+    } else if (was_suspended) {
+        /* QEMU 9's vm_resume: back to S3, the vCPUs stay stopped. */
+        was_suspended = false;
+        state = RUN_SUSPENDED;
+        clock_resume();
+        qmp_event("RESUME");
+    } else {
         state = RUN_RUNNING;
         clock_resume();
         accel_resume();
@@ -95,7 +107,10 @@ void vm_start(void)
 void vm_stop(runstate why)
 {
     core_lock();
-    if (state == RUN_RUNNING) {
+    if (state == RUN_RUNNING || state == RUN_SUSPENDED) {
+        /* QEMU 9's do_vm_stop: from S3 too (the vCPUs are stopped already;
+         * the clock, which ran on in S3, stops now). */
+        was_suspended = state == RUN_SUSPENDED;
         accel_pause();
         clock_pause();
         state = why;
@@ -106,6 +121,20 @@ void vm_stop(runstate why)
     core_unlock();
 }
 
+bool runstate_was_suspended(void)
+{
+    return was_suspended || state == RUN_SUSPENDED;
+}
+
+/* An incoming migration of a suspended guest: its start (cont, or the
+ * end of the load) goes to "suspended". */
+void runstate_set_suspended(void)
+{
+    core_lock();
+    was_suspended = true;
+    core_unlock();
+}
+
 /* Both requests may come from the vCPU thread (inside exec()) or from a
  * monitor; the main loop acts on them (see main.c). */
 void core_request_shutdown(int status)
@@ -113,6 +142,20 @@ void core_request_shutdown(int status)
     g_atomic_int_set(&shutdown_status, status);
     g_atomic_int_set(&shutdown_req, 1);
     g_main_context_wakeup(NULL);
+}
+
+/* The reset out of S3: the board names vCPU 0's resume path (and tells
+ * its ACPI block the reset is a resume), RAM stays. */
+static void reset_to_resume(void)
+{
+    tes_cpu_boot boot;
+    bool start = machine_wakeup(&boot);
+
+    machine_reset();
+    if (start && cpu_by_index(0) && cpu_start_at(cpu_by_index(0), &boot) != 0) {
+        core_log(TES_LOG_GUEST_ERROR,
+                 "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x", boot.entry);
+    }
 }
 
 /* The reset itself runs from the main loop, with the lock, as QEMU's
@@ -126,8 +169,19 @@ static gboolean do_reset(gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     core_lock();
-    machine_reset();
+    if (state == RUN_SUSPENDED || (state == RUN_PAUSED && was_suspended)) {
+        /* system_reset in S3 (or stopped in it), as QEMU's: "prelaunch"
+         * until cont, and then the guest resumes (there SeaBIOS finds the
+         * S3 flag QEMU's RTC left in CMOS 0x0f and jumps to the waking
+         * vector). */
+        reset_to_resume();
+        state = RUN_PRELAUNCH;
+        clock_pause();
+    } else {
+        machine_reset();
+    }
     qmp_event("RESET");
+    was_suspended = false;
     core_unlock();
     return G_SOURCE_REMOVE;
 }
@@ -141,15 +195,18 @@ void core_request_reset(void)
 }
 
 /* ACPI S3 entry (QEMU's qemu_system_suspend): the vCPUs stop where they
- * are, the guest clock with them, and only system_wakeup goes on. Runs
- * from the main loop: the request comes from the vCPU's PM1_CNT write. */
+ * are and only a wakeup (system_wakeup, a device's wake event) goes on.
+ * The virtual clock runs on, as QEMU's pause_all_vcpus leaves it counting:
+ * the RTC keeps time and its alarm can wake the machine (QEMU's RTC runs on
+ * the host clock). Other devices' timers may fire into the stopped vCPUs;
+ * the wakeup's reset clears them. Runs from the main loop: the request
+ * comes from the vCPU's PM1_CNT write. */
 static gboolean do_suspend(gpointer opaque)
 {
     g_atomic_int_set(&suspend_req, 0);
     core_lock();
     if (state == RUN_RUNNING) {
         accel_pause();
-        clock_pause();
         state = RUN_SUSPENDED;
         qmp_event("SUSPEND");
     }
@@ -167,33 +224,52 @@ void core_request_suspend(void)
     g_main_context_wakeup(NULL);
 }
 
-/* QEMU's qemu_system_wakeup with the "other" reason: the machine resets
- * (devices and CPUs, RAM untouched), vCPU 0 starts on the guest's resume
- * path the board names (the firmware's job on hardware), the vCPUs run
- * again and WAKEUP goes out. */
+/* QEMU's qemu_system_wakeup: the machine resets (devices and CPUs, RAM
+ * untouched; the board's wakeup hook tells its ACPI block that this reset
+ * is a resume), vCPU 0 starts on the guest's resume path the board names
+ * (the firmware's job on hardware), the vCPUs run again and WAKEUP goes
+ * out. */
 bool core_system_wakeup(char **err)
 {
-    tes_cpu_boot boot;
-    bool start;
-
     core_lock();
     if (state != RUN_SUSPENDED) {
         core_unlock();
         *err = g_strdup("Unable to wake up: guest is not in suspended state");
         return false;
     }
-    start = machine_wakeup(&boot);
-    machine_reset();
-    if (start && cpu_by_index(0) && cpu_start_at(cpu_by_index(0), &boot) != 0) {
-        core_log(TES_LOG_GUEST_ERROR, "system_wakeup: vCPU 0 cannot start at 0x%" G_GINT64_MODIFIER "x",
-                 boot.entry);
-    }
+    reset_to_resume();
     state = RUN_RUNNING;
-    clock_resume();
+    was_suspended = false;
     accel_resume();
     qmp_event("WAKEUP");
     core_unlock();
     return true;
+}
+
+static gboolean do_wakeup(gpointer opaque)
+{
+    char *err = NULL;
+
+    g_atomic_int_set(&wakeup_req, 0);
+    if (!core_system_wakeup(&err)) {
+        g_free(err); /* woken or stopped meanwhile: nothing to do */
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* host->request_wakeup: a device's wake event (the RTC alarm through the
+ * ACPI block's RTC_EN), QEMU's qemu_system_wakeup_request. Ignored unless
+ * suspended, as there; the wakeup itself runs from the main loop, never
+ * inside the device callback that asked (it resets every device). */
+void core_request_wakeup(void)
+{
+    if (runstate_get() != RUN_SUSPENDED) {
+        return;
+    }
+    if (g_atomic_int_compare_and_exchange(&wakeup_req, 0, 1)) {
+        g_idle_add(do_wakeup, NULL);
+    }
+    g_main_context_wakeup(NULL);
 }
 
 bool core_shutdown_requested(int *status)

@@ -44,6 +44,10 @@ bool core_shutdown_requested(int *status);
 void core_request_suspend(void);        /* guest S3: main loop suspends */
 /* system_wakeup: false with *err when the guest is not suspended. */
 bool core_system_wakeup(char **err);
+void core_request_wakeup(void);         /* host->request_wakeup: a wake event */
+/* The guest is in S3, or was when stopped (migration carries it). */
+bool runstate_was_suspended(void);
+void runstate_set_suspended(void);      /* the next vm_start goes to S3 */
 
 /* ---- log (log.c) ---- */
 extern unsigned core_log_mask;
@@ -130,6 +134,10 @@ struct tes_device {
     char *error;              /* from host->error() */
     bool user_created;        /* by -device, not by its board or parent */
     bool dma_bypass;          /* DMA skips IOMMU translation (dma_set_bypass, 1.5) */
+    /* dma.c: == the DMA epoch while this device masters the bus without an
+     * IOMMU translating its DMA; dma_rid its requester id then. */
+    uint64_t dma_epoch;
+    int32_t dma_rid;
     /* Added by registry: bus= as given, resolved by dev_realize(); DRIVE and
      * CHR property values as given (name -> text) for prop_value_string(). */
     char *bus_opt;
@@ -239,7 +247,14 @@ void dma_unmap(tes_device *dev, void *ptr, uint64_t len, bool is_write);
 void dma_set_iommu(tes_bus *bus, const tes_iommu_ops *ops, void *opaque);
 void dma_set_bypass(tes_device *dev, bool bypass);
 void msi_send(tes_device *dev, uint64_t addr, uint32_t data);
+/* Around completion callbacks (block.c's reap, under the machine lock):
+ * identical messages sent inside go out once, at the outermost end. */
+void msi_batch_begin(void);
+void msi_batch_end(void);
 int32_t dma_requester(void);
+/* Something DMA depends on changed (a PCI config write, reset, unplug or
+ * load; an IOMMU or bypass set): devices re-check before their next DMA. */
+void dma_invalidate(void);
 
 /* ---- IRQ (irq.c) ---- */
 struct tes_irq {

@@ -174,7 +174,8 @@ static bool cmd_info(const char *arg, GString *out)
 
 static bool cmd_stop(const char *arg, GString *out)
 {
-    if (runstate_get() == RUN_RUNNING) {
+    /* From S3 too: cont then goes back to "suspended" (QEMU 9). */
+    if (runstate_get() == RUN_RUNNING || runstate_get() == RUN_SUSPENDED) {
         vm_stop(RUN_PAUSED);
     }
     return true;

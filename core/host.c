@@ -351,6 +351,7 @@ static const tes_host table = {
     .dma_requester = dma_requester,
     .pci_expander_bus_new = pci_expander_bus_new,
     .request_suspend = core_request_suspend,
+    .request_wakeup = core_request_wakeup,
     .dev_unplug = dev_unplug,
 };
 
@@ -410,9 +411,11 @@ PIN(tes_host, dma_requester, 1048);
 PIN(tes_host, pci_expander_bus_new, 1056);
 /* ABI 1.7: request_suspend (ACPI S3). */
 PIN(tes_host, request_suspend, 1064);
+/* ABI 1.7, continued: request_wakeup (the RTC alarm wakes from S3). */
+PIN(tes_host, request_wakeup, 1072);
 /* ABI 1.7, continued: dev_unplug (memory hotplug). */
-PIN(tes_host, dev_unplug, 1072);
-static_assert(sizeof(tes_host) == 1080, "tes_host 1.7 size");
+PIN(tes_host, dev_unplug, 1080);
+static_assert(sizeof(tes_host) == 1088, "tes_host 1.7 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

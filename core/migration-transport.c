@@ -364,8 +364,9 @@ static void out_finish(int ret, int err, char *msg)
         vm_stop(RUN_POSTMIGRATE);
     } else {
         status_set(err == -ECANCELED ? "cancelled" : "failed", why ? why : msg);
-        if (mig.before == RUN_RUNNING && runstate_get() != RUN_RUNNING) {
-            vm_start();
+        if ((mig.before == RUN_RUNNING || mig.before == RUN_SUSPENDED) &&
+            runstate_get() == RUN_PAUSED) {
+            vm_start(); /* back to S3 when it was suspended */
         }
     }
     core_unlock();

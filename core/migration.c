@@ -20,6 +20,9 @@
  *     3 DEVICE  string device name (id= or type.N), string type name,
  *               string plugin name, string plugin version, u32 state
  *               version, u64 payload length, payload.
+ *     4 SUSPENDED  u8 1: the guest was in ACPI S3 (only then written, so
+ *               other streams stay as before): the destination starts in
+ *               "suspended" and waits for a wakeup (QEMU 9's global state).
  *     0 END
  *   RAM sections come first, then CLOCK, then one DEVICE section for every
  *   device of the tree (tree order), so the destination can tell a missing
@@ -69,6 +72,7 @@ enum {
     SECTION_RAM = 1,
     SECTION_CLOCK = 2,
     SECTION_DEVICE = 3,
+    SECTION_SUSPENDED = 4,
 };
 
 bool core_autostart = true;
@@ -1180,6 +1184,7 @@ typedef struct load_ctx {
     tes_stream *s;
     uint32_t version;  /* of the stream format */
     bool clock_seen;
+    bool suspended_seen;
     GPtrArray *ram;
     GHashTable *devs_seen;
     char *missing; /* first destination device absent from the stream */
@@ -1272,6 +1277,10 @@ static tes_stream *devices_save(char **errp)
 
     put_u8(devs, SECTION_CLOCK);
     put_u64(devs, (uint64_t)clock_ns());
+    if (runstate_was_suspended()) {
+        put_u8(devs, SECTION_SUSPENDED);
+        put_u8(devs, 1);
+    }
     devices_foreach(device_section_save, &c);
     put_u8(devs, SECTION_END);
     if (c.err) {
@@ -1358,6 +1367,24 @@ static int clock_load(load_ctx *c, char **errp)
     return 0;
 }
 
+static int suspended_load(load_ctx *c, char **errp)
+{
+    uint8_t v = get_u8(c->s);
+
+    if (stream_error(c->s)) {
+        core_set_error(errp, "migration stream is cut short in the suspended section");
+        return -EIO;
+    }
+    if (v != 1 || c->suspended_seen) {
+        core_set_error(errp, "migration stream: bad suspended section (value %u%s)", v,
+                       c->suspended_seen ? ", twice" : "");
+        return -EINVAL;
+    }
+    c->suspended_seen = true;
+    runstate_set_suspended();
+    return 0;
+}
+
 static int section_load_locked(load_ctx *c, uint8_t tag, char **errp);
 
 /* RAM is read without the machine lock (the guest is stopped and nothing
@@ -1382,6 +1409,8 @@ static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
         return clock_load(c, errp);
     case SECTION_DEVICE:
         return device_section_load(c, errp);
+    case SECTION_SUSPENDED:
+        return suspended_load(c, errp);
     default:
         core_set_error(errp, "migration stream has an unknown section (tag %u)", tag);
         return -EINVAL;

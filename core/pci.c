@@ -812,6 +812,7 @@ void pci_unplug(tes_device *dev)
     if (!f) {
         return;
     }
+    dma_invalidate(); /* the bridges above what was below it change */
     b = f->bus;
     for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
         if (f->bars[i].r) {
@@ -852,6 +853,7 @@ void pci_reset(tes_device *dev)
     for (unsigned i = TES_PCI_COMMAND; i < f->config_size; i++) {
         f->config[i] &= ~(f->wmask[i] | f->w1cmask[i]);
     }
+    dma_invalidate();
     msi_reset(f);
     msix_reset(f);
     pcie_reset(f);
@@ -929,6 +931,7 @@ typedef struct config_old {
 static void config_written(struct pci_function *f, uint32_t off, unsigned len,
                            const config_old *old)
 {
+    dma_invalidate(); /* bus master enable, bus numbers */
     if (overlaps(off, len, TES_PCI_COMMAND, 2)) {
         bars_update(f);
         windows_update(f);
@@ -1400,6 +1403,7 @@ int pci_state_load_err(tes_device *dev, tes_stream *s, char **errp)
         return -EINVAL;
     }
     memcpy(f->config, cfg, size);
+    dma_invalidate();
     if (nvec) {
         memcpy(f->msix_table, table, nvec * 16u);
         memcpy(f->msix_pba, pba, pba_size);

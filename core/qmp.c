@@ -356,7 +356,8 @@ static JsonNode *cmd_query_status(JsonObject *args, qmp_client *c, char **err)
 static JsonNode *cmd_stop(JsonObject *args, qmp_client *c, char **err)
 {
     /* QEMU: stop outside "running" changes nothing. */
-    if (runstate_get() == RUN_RUNNING) {
+    /* From S3 too: cont then goes back to "suspended" (QEMU 9). */
+    if (runstate_get() == RUN_RUNNING || runstate_get() == RUN_SUSPENDED) {
         vm_stop(RUN_PAUSED);
     }
     return empty_return();

@@ -127,7 +127,7 @@ static int create_chipset(pc_machine *m)
     if (!m->pm) {
         return -ENODEV;
     }
-    m->b.pm = m->pm; /* PIIX4_PM input 0: the fixed power button */
+    x86_board_set_pm(&m->b, m->pm); /* power button, RTC alarm, resume */
     for (unsigned irq = 0; irq < 16; irq++) {
         H->dev_connect_irq(m->piix3, irq, m->b.isa[irq]);
     }

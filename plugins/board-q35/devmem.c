@@ -286,10 +286,13 @@ static x86_memslot *slot_of(x86_board *b, tes_device *d)
     return NULL;
 }
 
-/* GPE0 bit 3 through the PM device's input 1 + bit (pc-platform). */
+/* GPE0 bit 3 through the PM device's input 3 + bit (pc-platform's ACPI
+ * PM block: 0 power button, 1 RTC alarm, 2 resume, then GPE0 bits). */
+#define PM_IN_GPE0 3
+
 static void raise_gpe(x86_board *b)
 {
-    tes_irq *in = b->pm ? H->dev_irq_in(b->pm, 1 + X86_MEMHP_GPE) : NULL;
+    tes_irq *in = b->pm ? H->dev_irq_in(b->pm, PM_IN_GPE0 + X86_MEMHP_GPE) : NULL;
 
     if (!in) {
         H->log(TES_LOG_GUEST_ERROR, "%s: the PM device has no GPE inputs: the guest is not "

@@ -100,7 +100,7 @@ static int create_pcie(q35_machine *m)
         H->dev_connect_irq(m->host, i, H->dev_irq_in(m->b.ioapic, Q35_PCI_GSI_BASE + i));
     }
     m->lpc = q35_pcihost_lpc(m->host);
-    m->b.pm = m->lpc; /* ICH9-LPC input 0: the fixed power button */
+    x86_board_set_pm(&m->b, m->lpc); /* power button, RTC alarm, resume */
     H->dev_connect_irq(m->lpc, 0, m->b.isa[Q35_SCI_IRQ]);
     /* QEMU's q35 always has its ICH9 AHCI at 1f.2 (also with -nodefaults):
      * -hda and -cdrom go on its ports, ide.0..ide.5. */

@@ -48,6 +48,14 @@ int x86_board_check_accel(x86_board *b)
     return 0;
 }
 
+void x86_board_set_pm(x86_board *b, tes_device *pm)
+{
+    b->pm = pm;
+    if (b->rtc) {
+        H->dev_connect_irq(b->rtc, 1, H->dev_irq_in(pm, 1));
+    }
+}
+
 void x86_board_powerdown(tes_device *dev, void *s)
 {
     x86_board *b = s;
@@ -68,6 +76,12 @@ bool x86_board_wakeup(x86_board *b, uint64_t acpi_base, tes_cpu_boot *boot)
     char sig[5];
     size_t len;
     const uint8_t *t;
+
+    if (b->pm) {
+        /* The reset that follows is a resume: WAK_STS and the cause stay. */
+        H->irq_set(H->dev_irq_in(b->pm, 2), 1);
+        H->irq_set(H->dev_irq_in(b->pm, 2), 0);
+    }
 
     for (unsigned i = 0; (t = acpi_table_find(b->acpi, acpi_base, b->acpi_len, i, sig, &len));
          i++) {
@@ -352,7 +366,7 @@ int x86_board_irqchips(x86_board *b, uint64_t ioapic_base)
 int x86_board_isa(x86_board *b, bool wire_i8042)
 {
     tes_device *pit = x86_board_dev(b, "i8254", NULL);
-    tes_device *rtc = pit ? x86_board_dev(b, "mc146818rtc", NULL) : NULL;
+    tes_device *rtc = b->rtc = pit ? x86_board_dev(b, "mc146818rtc", NULL) : NULL;
     tes_device *com1 = rtc ? x86_board_dev(b, "isa-serial",
                                            H->serial_chr(0) ? "chardev=serial0" : NULL)
                            : NULL;

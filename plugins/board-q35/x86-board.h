@@ -44,7 +44,8 @@ typedef struct x86_board {
     q35_boot_info boot;
     uint8_t *acpi;             /* the tables, built by the machine */
     size_t acpi_len;
-    tes_device *pm;            /* its input 0 is the power button */
+    tes_device *pm;            /* inputs: 0 power button, 1 RTC alarm, 2 resume */
+    tes_device *rtc;           /* mc146818rtc: output 1 is its alarm's wake event */
     unsigned own_sysbus;       /* system bus devices the board made (x86_board_mark) */
     uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
     x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* the slots' nvdimms (devmem.c) */
@@ -63,6 +64,10 @@ extern const tes_prop_info x86_board_props[];
 extern const tes_state_info x86_board_state;
 /* 0, or -EINVAL after an error when accel= is not tcg. */
 int x86_board_check_accel(x86_board *b);
+/* The ACPI PM block (ICH9-LPC, PIIX4_PM): b->pm, and the RTC's alarm
+ * wired to its RTC_STS input (the chipset's RTC wake event). */
+void x86_board_set_pm(x86_board *b, tes_device *pm);
+
 /* tes_machine_ops.powerdown: press b->pm's power button (input 0). */
 void x86_board_powerdown(tes_device *dev, void *s);
 

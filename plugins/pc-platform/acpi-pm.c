@@ -5,13 +5,22 @@
  * its GPE0 block is. Linux reads PM1_TMR for clocksource calibration
  * (acpi_pm), takes the SCI on IRQ 9, powers off with PM1_CNT =
  * SLP_TYP(\_S5) | SLP_EN and suspends to RAM with SLP_TYP(\_S3) (the core
- * stops the vCPUs until system_wakeup resets the machine). ACPI mode is fixed on: SMI_CMD is 0 in the FADT
- * and SCI_EN reads 1.
+ * stops the vCPUs until a wakeup resets the machine). ACPI mode is fixed
+ * on: SMI_CMD is 0 in the FADT and SCI_EN reads 1.
+ *
+ * Inputs: 0 the fixed power button (a rising edge presses it); 1 the CMOS
+ * RTC's alarm (its output 1): it sets RTC_STS, and in S3 with RTC_EN wakes
+ * the machine (QEMU's QEMU_WAKEUP_REASON_RTC); 2 the board's "resume" at
+ * a wakeup: the reset that follows leaves WAK_STS set with the cause
+ * (RTC_STS for the alarm, PWRBTN_STS otherwise, as QEMU's
+ * acpi_notify_wakeup), where a plain reset clears PM1_STS.
  */
 #include "pc-platform.h"
 
 #define PM1_PWRBTN_STS 0x0100
+#define PM1_RTC_STS 0x0400
 #define PM1_WAK_STS 0x8000
+#define PM1_RTC_EN 0x0400
 #define PM1_STS_MASK 0x8d31 /* WAK, PWRBTN, RTC, GBL, BM, TMR */
 #define PM1_EN_MASK 0x0521  /* RTC_EN, PWRBTN_EN, GBL_EN, TMR_EN */
 #define PM1_CNT_SCI_EN 0x0001
@@ -160,19 +169,41 @@ const tes_mem_ops acpi_pm_ops = {
     .impl_min = 1, .impl_max = 4,
 };
 
-void acpi_pm_button_in(void *opaque, int n, int level)
+/* The RTC alarm sets RTC_STS, running or not (ICH9 and PIIX4 datasheets:
+ * "set when the RTC generates an alarm"), so RTC_EN raises the SCI: how
+ * Linux's rtc-cmos wakes an x86 guest from s2idle (its ACPI fixed event,
+ * not IRQ 8). QEMU sets it only on a wake from S3 and so cannot wake
+ * s2idle by the alarm. In S3 with RTC_EN it is the wake cause (QEMU's
+ * wakeup_reason_mask checks the same enable). */
+static void rtc_alarm(acpi_pm *pm)
+{
+    pm->pm1_sts |= PM1_RTC_STS;
+    if (pm->sleeping && (pm->pm1_en & PM1_RTC_EN)) {
+        pm->wake_sts |= PM1_RTC_STS;
+        H->log(TES_LOG_TRACE, "%s: RTC alarm wakes from S3", pm->name);
+        H->request_wakeup();
+    }
+    acpi_pm_update_sci(pm);
+}
+
+void acpi_pm_in(void *opaque, int n, int level)
 {
     acpi_pm *pm = opaque;
-    unsigned bit = (unsigned)n - 1;
 
     if (!level) {
         return;
     }
-    if (n == 0) {
+    if (n == ACPI_PM_IN_POWER_BUTTON) {
         acpi_pm_power_button(pm);
-    } else if (bit / 8 < pm->gpe_half) {
+    } else if (n == ACPI_PM_IN_RTC_ALARM) {
+        rtc_alarm(pm);
+    } else if (n == ACPI_PM_IN_RESUME && pm->sleeping) {
+        pm->waking = true;
+    } else if (n >= ACPI_PM_IN_GPE0 && (unsigned)(n - ACPI_PM_IN_GPE0) / 8 < pm->gpe_half) {
         /* A general-purpose event (QEMU's acpi_send_event): the board's
          * hotplug controller asks the guest to run \_GPE._Exx. */
+        unsigned bit = (unsigned)(n - ACPI_PM_IN_GPE0);
+
         pm->gpe_sts[bit / 8] |= (uint8_t)(1u << (bit % 8));
         acpi_pm_update_sci(pm);
     }
@@ -187,11 +218,17 @@ void acpi_pm_power_button(acpi_pm *pm)
 
 void acpi_pm_reset(acpi_pm *pm)
 {
-    /* The reset of a wakeup from S3 leaves WAK_STS set, as QEMU's
-     * acpi_notify_wakeup: the OS's wake path reads and clears it. */
-    pm->pm1_sts = pm->sleeping ? PM1_WAK_STS : 0;
+    /* The reset of a wakeup from S3 leaves WAK_STS and the cause set, as
+     * QEMU's acpi_notify_wakeup after its reset: the OS's wake path reads
+     * and clears them (Linux's rtc-cmos reports the alarm from RTC_STS). */
+    if (pm->waking) {
+        pm->pm1_sts = PM1_WAK_STS | (pm->wake_sts ? pm->wake_sts : PM1_PWRBTN_STS);
+    } else {
+        pm->pm1_sts = 0;
+    }
     pm->pm1_en = 0;
-    pm->sleeping = false;
+    pm->sleeping = pm->waking = false;
+    pm->wake_sts = 0;
     pm->pm1_cnt = PM1_CNT_SCI_EN;
     memset(pm->gpe_sts, 0, sizeof(pm->gpe_sts));
     memset(pm->gpe_en, 0, sizeof(pm->gpe_en));

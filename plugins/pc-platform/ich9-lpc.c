@@ -36,7 +36,7 @@ static int lpc_realize(tes_device *dev, void *s)
     }
     H->region_add(H->system_io(), ICH9_PMBASE, pm, 0);
     H->dev_init_irqs(dev, 1);
-    H->dev_init_irq_in(dev, acpi_pm_button_in, &l->pm, 1 + ACPI_PM_GPE_INPUTS);
+    H->dev_init_irq_in(dev, acpi_pm_in, &l->pm, ACPI_PM_INPUTS);
     acpi_pm_reset(&l->pm); /* SCI_EN reads 1 from the start */
     return 0;
 }

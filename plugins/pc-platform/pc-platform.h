@@ -41,8 +41,19 @@ typedef struct acpi_pm {
     uint16_t pm1_sts, pm1_en, pm1_cnt;
     uint8_t gpe_sts[8], gpe_en[8];
     int sci;
-    bool sleeping; /* in S3: the next reset is the wakeup (WAK_STS) */
+    bool sleeping;     /* in S3 (SLP_TYP 1 written) until the next reset */
+    bool waking;       /* the board said the next reset is the wakeup */
+    uint16_t wake_sts; /* the wake cause's PM1_STS bits (RTC_STS) */
 } acpi_pm;
+
+/* The PM block's inputs (acpi_pm_in). */
+#define ACPI_PM_IN_POWER_BUTTON 0
+#define ACPI_PM_IN_RTC_ALARM 1  /* from mc146818rtc output 1 */
+#define ACPI_PM_IN_RESUME 2     /* from the board, before the wakeup's reset */
+/* 3 + n: GPE0 status bit n from the board (memory hotplug: bit 3). */
+#define ACPI_PM_IN_GPE0 3
+#define ACPI_PM_GPE_INPUTS 16
+#define ACPI_PM_INPUTS (ACPI_PM_IN_GPE0 + ACPI_PM_GPE_INPUTS)
 
 /* Migration fields of an acpi_pm member m of the owner's state st (the
  * names ICH9-LPC's state version 1 has). */
@@ -52,15 +63,15 @@ typedef struct acpi_pm {
     {"pm1_cnt", TES_FIELD_U16, offsetof(st, m.pm1_cnt), 0, 0},                                  \
     {"gpe_sts", TES_FIELD_BYTES, offsetof(st, m.gpe_sts), 8, 0},                                \
     {"gpe_en", TES_FIELD_BYTES, offsetof(st, m.gpe_en), 8, 0},                                  \
-    {"sci", TES_FIELD_U32, offsetof(st, m.sci), 0, 0}
+    {"sci", TES_FIELD_U32, offsetof(st, m.sci), 0, 0},                                          \
+    {"sleeping", TES_FIELD_BOOL, offsetof(st, m.sleeping), 0, 0},                               \
+    {"wake_sts", TES_FIELD_U16, offsetof(st, m.wake_sts), 0, 0}
 
 /* The PM block's I/O ops (opaque: the acpi_pm) and its input handler
- * (opaque: the acpi_pm): a rising edge on input 0 presses the power
- * button, on input 1 + n sets GPE0 status bit n (n < ACPI_PM_GPE_INPUTS;
- * memory hotplug raises bit 3). */
-#define ACPI_PM_GPE_INPUTS 16
+ * (opaque: the acpi_pm; ACPI_PM_INPUTS inputs, each acting on a rising
+ * edge). */
 extern const tes_mem_ops acpi_pm_ops;
-void acpi_pm_button_in(void *opaque, int n, int level);
+void acpi_pm_in(void *opaque, int n, int level);
 
 /* Offsets within the PM block (PM1_STS at 0). Writes may raise the SCI. */
 uint64_t acpi_pm_read(acpi_pm *pm, uint64_t off, unsigned size);

@@ -266,7 +266,7 @@ static int pm_realize(tes_device *dev, void *s)
     H->region_add(H->system_io(), PIIX4_PMBASE, pm, 0);
     H->region_add(H->system_io(), PIIX4_GPE0, gpe, 0);
     H->dev_init_irqs(dev, 1);
-    H->dev_init_irq_in(dev, acpi_pm_button_in, &p->pm, 1 + ACPI_PM_GPE_INPUTS);
+    H->dev_init_irq_in(dev, acpi_pm_in, &p->pm, ACPI_PM_INPUTS);
     acpi_pm_reset(&p->pm); /* SCI_EN reads 1 from the start */
     return 0;
 }

@@ -8,9 +8,11 @@
  *
  * Ports 0x70 (index; bit 7 is the NMI mask, stored) and 0x71 (data),
  * mapped by the device. Output 0 is IRQ8 (high while register C's IRQF is
- * set; reading C clears it). A board may fill CMOS bytes (memory size at
- * 0x34/0x35, 0x5b-0x5d) through the ports (host->as_write to
- * host->system_io(), as firmware would).
+ * set; reading C clears it). Output 1 pulses when the alarm fires with AIE
+ * set: boards wire it to the ACPI PM block's RTC_STS (the chipset's wake
+ * event, QEMU's qemu_system_wakeup_request(QEMU_WAKEUP_REASON_RTC)). A
+ * board may fill CMOS bytes (memory size at 0x34/0x35, 0x5b-0x5d) through
+ * the ports (host->as_write to host->system_io(), as firmware would).
  *
  * Model: the time starts from the host's UTC wall clock at realize and
  * advances with the virtual clock; seconds roll over at whole virtual
@@ -21,7 +23,9 @@
  * freezes the time registers until it is cleared, when the written time
  * takes effect. Periodic (rate from register A), alarm (with don't-care
  * values 0xc0-0xff) and update-ended interrupts run on a virtual-clock
- * timer only while enabled in register B. Century in byte 0x32.
+ * timer only while enabled in register B. Century in byte 0x32. The
+ * virtual clock runs on while the guest is in ACPI S3 (the core's
+ * choice, as QEMU's), so the alarm fires there and can wake it.
  */
 #include <time.h>
 
@@ -192,6 +196,7 @@ static void rtc_fire(void *opaque)
     rtc *s = opaque;
     int64_t now = H->clock_ns();
     uint8_t b = s->cmos[REG_B];
+    bool wake = false;
 
     if ((b & B_PIE) && now >= s->next_pf) {
         s->cmos[REG_C] |= C_PF;
@@ -202,9 +207,14 @@ static void rtc_fire(void *opaque)
         if (alarm_match(s->cmos[1], s->cmos[0]) && alarm_match(s->cmos[3], s->cmos[2]) &&
             alarm_match(s->cmos[5], s->cmos[4])) {
             s->cmos[REG_C] |= C_AF;
+            wake = (b & B_AIE) != 0;
         }
     }
     update_irq(s);
+    if (wake) {
+        H->dev_set_irq(s->dev, 1, 1);
+        H->dev_set_irq(s->dev, 1, 0);
+    }
     arm(s);
 }
 
@@ -315,7 +325,7 @@ static int rtc_realize(tes_device *dev, void *opaque)
     rtc *s = opaque;
 
     s->dev = dev;
-    H->dev_init_irqs(dev, 1);
+    H->dev_init_irqs(dev, 2); /* IRQ8, the alarm's wake event */
     s->timer = H->timer_new(rtc_fire, s);
     s->base_time = (int64_t)time(NULL);
     s->base_ns = H->clock_ns();

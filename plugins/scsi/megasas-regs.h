@@ -189,6 +189,10 @@ struct megasas {
      * to glibc's slow bins (a quarter of the user-space instructions per
      * request). */
     msgl io_sgl;
+    /* Finished frame records for the next frames: at QD 32 a malloc and
+     * free each went to glibc's slow bins (its per-thread cache holds 7). */
+    mcmd *spare;
+    unsigned nspare;
 };
 
 /* megasas.c */

@@ -293,9 +293,35 @@ static void unmap_all(sreq *r)
     for (unsigned i = 0; i < r->nmap; i++) {
         H->dma_unmap(r->dma_dev, r->map[i].iov_base, r->map[i].iov_len, r->map_write);
     }
-    free(r->map);
+    if (r->map != r->map_inline) {
+        free(r->map);
+    }
     r->map = NULL;
     r->nmap = 0;
+}
+
+/* Room for one more mapped piece; false when out of memory. */
+static bool map_room(sreq *r, unsigned *cap)
+{
+    struct iovec *m;
+
+    if (r->nmap < *cap) {
+        return true;
+    }
+    if (r->map == r->map_inline) {
+        m = malloc(sizeof(*m) * *cap * 2);
+        if (m) {
+            memcpy(m, r->map, sizeof(*m) * r->nmap);
+        }
+    } else {
+        m = realloc(r->map, sizeof(*m) * *cap * 2);
+    }
+    if (!m) {
+        return false;
+    }
+    r->map = m;
+    *cap *= 2;
+    return true;
 }
 
 static void req_free(tes_scsi_req *pub)
@@ -322,16 +348,13 @@ static int req_map(tes_scsi_req *pub, tes_device *dma_dev, tes_scsi_dir dir,
 {
     sreq *r = (sreq *)pub;
     bool write = dir == TES_SCSI_DIR_FROM_DEV;
-    unsigned cap = n ? n : 1;
+    unsigned cap = SREQ_MAP_INLINE;
 
     unmap_all(r);
     r->pub.dir = dir;
     r->dma_dev = dma_dev;
     r->map_write = write;
-    r->map = malloc(sizeof(*r->map) * cap);
-    if (!r->map) {
-        return -ENOMEM;
-    }
+    r->map = r->map_inline;
     for (unsigned i = 0; i < n; i++) {
         uint64_t addr = sg[i].addr, left = sg[i].len;
         while (left) {
@@ -346,14 +369,10 @@ static int req_map(tes_scsi_req *pub, tes_device *dma_dev, tes_scsi_dir dir,
                 unmap_all(r);
                 return -EFAULT;
             }
-            if (r->nmap == cap) {
-                struct iovec *m = realloc(r->map, sizeof(*m) * (cap *= 2));
-                if (!m) {
-                    H->dma_unmap(dma_dev, p, len, false);
-                    unmap_all(r);
-                    return -ENOMEM;
-                }
-                r->map = m;
+            if (!map_room(r, &cap)) {
+                H->dma_unmap(dma_dev, p, len, false);
+                unmap_all(r);
+                return -ENOMEM;
             }
             r->map[r->nmap++] = (struct iovec){p, len};
             addr += len, left -= len;

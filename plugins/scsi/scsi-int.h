@@ -9,6 +9,7 @@
 #include <tessera/tessera.h>
 
 #include <tessera/scsi.h>
+#include <sys/uio.h>
 
 extern const tes_host *H;
 extern const tes_scsi_ops scsi_ops;
@@ -99,6 +100,10 @@ typedef struct scsi_lu {
     bool eject_req;                  /* scsi-cd: GESN eject request pending */
 } scsi_lu;
 
+/* Mapped pieces a request keeps inside itself: an HBA's 4 KiB command is
+ * one or two; a malloc per command went to glibc's slow bins at QD 32. */
+#define SREQ_MAP_INLINE 4
+
 /* The bus's side of a request. */
 struct sreq {
     tes_scsi_req pub; /* first: what the HBA sees */
@@ -112,8 +117,9 @@ struct sreq {
     uint64_t xfer;    /* bytes the command moves */
     /* req_map'd pieces, unmapped at free. */
     tes_device *dma_dev;
-    struct iovec *map;
+    struct iovec *map;   /* map_inline, or allocated past SREQ_MAP_INLINE */
     unsigned nmap;
+    struct iovec map_inline[SREQ_MAP_INLINE];
     bool map_write; /* mapped for the device to write (data-in) */
     struct iovec *slice; /* pub.iov trimmed to xfer */
     uint8_t *bounce;     /* WRITE SAME pattern, VERIFY data */

@@ -230,10 +230,11 @@ static uint8_t response_of(const tes_scsi_req *req)
 static void req_respond(vreq *v, uint8_t response, uint8_t status, const uint8_t *sense,
                         uint32_t sense_len, uint64_t resid, uint64_t data_in)
 {
-    uint8_t resp[RESP_FIXED + TES_SCSI_SENSE_MAX] = {0};
+    uint8_t resp[RESP_FIXED + TES_SCSI_SENSE_MAX];
     tes_virtq *vq = v->vq;
     vscsi *s = v->s;
 
+    memset(resp, 0, RESP_FIXED); /* only the fixed part and the sense go out */
     sense_len = sense_len < v->sense_size ? sense_len : v->sense_size;
     put32(resp, sense_len);
     put32(resp + 4, resid > UINT32_MAX ? UINT32_MAX : (uint32_t)resid);
@@ -281,6 +282,16 @@ static bool req_data(vreq *v, uint32_t req_len, tes_scsi_dir *dir, unsigned *cnt
     return true;
 }
 
+/* The rest of v is zero already (pop zeroes what a device asks for): a
+ * compound literal would zero the inline iovecs again. */
+static void vreq_init(vreq *v, vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
+{
+    v->s = s;
+    v->vq = vq;
+    v->e = e;
+    v->sense_size = s->sense_size;
+}
+
 static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
 {
     vreq *v = e->priv;
@@ -291,7 +302,7 @@ static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
     unsigned cnt = 0;
     uint64_t tag;
 
-    *v = (vreq){.s = s, .vq = vq, .e = e, .sense_size = s->sense_size};
+    vreq_init(v, s, vq, e);
     if (e->out_len < req_len || e->in_len < RESP_FIXED + s->sense_size) {
         bad_request(s, vq, e, "request without room for its header or response");
         return;

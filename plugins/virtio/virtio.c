@@ -561,15 +561,14 @@ static bool next_head(tes_virtq *q, uint16_t *head)
 
 static tes_virtio_elem *vq_pop(tes_virtq *q, size_t priv_size)
 {
-    static __thread walk tls_w; /* 16 KiB: kept off the stack */
-    walk *w = &tls_w;
+    /* 16 KiB: kept off the stack. Not thread-local (a plugin's costs a
+     * __tls_get_addr call): pops run under the machine lock, as the
+     * element free list below, and nothing pops while a walk is on. */
+    static walk the_walk;
+    walk *w = &the_walk;
     tes_virtio_elem *e;
     uint16_t head;
 
-    /* A plugin's thread-local costs a __tls_get_addr call per use, and the
-     * compiler, knowing w is &tls_w, would redo it at every access in
-     * walk_table (10 calls a request): hide where w points. */
-    __asm__("" : "+r"(w));
     if (!q->ready || q->v->broken || !vq_map(q) || !next_head(q, &head)) {
         return NULL;
     }
@@ -639,8 +638,9 @@ static void vq_push(tes_virtq *q, tes_virtio_elem *e, uint32_t written)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     q->used_idx++;
     st16(q->used_p + 2, q->used_idx);
-    H->dma_unmap(q->v->tdev, ent, 8, true); /* dirty for migration */
-    H->dma_unmap(q->v->tdev, q->used_p, 4, true);
+    /* Dirty for migration: the index and the entry in one call (the bytes
+     * between are the ring's own, marking them costs nothing). */
+    H->dma_unmap(q->v->tdev, q->used_p, ent + 8 - q->used_p, true);
 }
 
 /* 1.2 section 2.7.10: with EVENT_IDX interrupt only when used_event was

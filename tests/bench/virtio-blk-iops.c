@@ -83,6 +83,7 @@ static unsigned vblk_reap(void *dp, bench_rand *r)
         vblk_req(d, head / 3, bench_next_sector(r));
         n++;
     }
+    vd_used_event(d, 0); /* EVENT_IDX: the next interrupt, as Linux asks for it */
     if (n) {
         vblk_kick(d);
     }

@@ -8,7 +8,8 @@
  * (b) virtio-scsi-pci (num_queues=1) with a scsi-hd at 0:0:0 through the
  *     plugin harness (no guest CPU): an in-process driver keeps 32 READ(10)
  *     commands in flight on the one request queue, one doorbell per batch
- *     as virtio_scsi does, MSI-X on.
+ *     as virtio_scsi does, MSI-X on, EVENT_IDX negotiated and used_event
+ *     moved after each drain as Linux's virtio_ring does.
  * The transport comes from the virtio plugin: $VIRTIO_PLUGIN, or virtio.so
  * in ../virtio beside the scsi plugin (the build tree's layout).
  * Both read through the host page cache (the core's drives are buffered),
@@ -29,6 +30,7 @@
 #define RESP_LEN 108     /* sense_len, resid, qualifier, status, response, sense 96 */
 #define REQ_Q 2          /* control 0, event 1, the first request queue 2 */
 #define F_VERSION_1 (1ull << 32)
+#define F_EVENT_IDX (1ull << 29) /* Linux's virtio_ring negotiates it */
 
 static void vscsi_req(void *dp, unsigned slot, uint64_t sector)
 {
@@ -100,7 +102,7 @@ static void *vscsi_up(const char *plugin, const char *path)
     d.ram = tes_harness_ram(d.h);
     d.pci = true;
     d.base = tes_harness_bar_map(d.h, d.dev, 4, VD_BAR4);
-    if (!tes_harness_msi_enable(d.h, d.dev) || !vd_init(&d, F_VERSION_1, 3, QSIZE, true)) {
+    if (!tes_harness_msi_enable(d.h, d.dev) || !vd_init(&d, F_VERSION_1 | F_EVENT_IDX, 3, QSIZE, true)) {
         fprintf(stderr, "virtio-scsi: device set-up failed\n");
         exit(1);
     }
@@ -131,6 +133,7 @@ static unsigned vscsi_reap(void *dp, bench_rand *r)
         vscsi_req(d, head / 3, bench_next_sector(r));
         n++;
     }
+    vd_used_event(d, REQ_Q);
     if (n) {
         vscsi_kick(d);
     }

@@ -4,13 +4,14 @@
  * 0xfec00000, its messages land in the harness's MSI window), the 8254 and
  * port 0x61, the CMOS RTC, a 16550A at 0x3f8, the i8042 and ICH9-LPC (its
  * ACPI PM block at 0x600). The PIT, RTC and UART drive 8259 and I/O APIC
- * inputs, so timer steps reach the interrupt controllers.
+ * inputs, so timer steps reach the interrupt controllers; the RTC's alarm
+ * drives the PM block's RTC_STS input, as the boards wire it, and the
+ * board's resume pulse (input 2) is one of the actions.
  *
  * Beyond the generic actions (fuzz-dev.h): port writes in bursts (a guest's
  * init sequences: ICW1..4, PIT mode + count, RTC index + data), pulses on
- * ICH9-LPC's inputs (power button, GPE0 bits as memory hotplug raises
- * them, lines past the last), and the
- * spec check: after a system reset the I/O APIC reads its version and
+ * ICH9-LPC's inputs (the board's, GPE0 bits as memory hotplug raises them,
+ * a line past the last), and the spec check: after a system reset the I/O APIC reads its version and
  * masked entries, and the UART's scratch register holds what is written.
  */
 #include "fuzz-dev.h"
@@ -23,8 +24,6 @@ static const struct {
     {0x20, 2}, {0xa0, 2}, {0x4d0, 2}, {0x40, 4}, {0x61, 1}, {0x70, 2},
     {0x3f8, 8}, {0x60, 1}, {0x64, 1}, {0x600, 0x80},
 };
-
-static unsigned lpc_idx; /* ICH9-LPC in f->dev */
 
 static tes_device *create(fz *f, const char *type, const char *props)
 {
@@ -40,6 +39,10 @@ static void map_ioapic(fz *f, tes_device *d)
 {
     f->host->region_add(f->host->system_memory(), IOAPIC, f->host->dev_mmio(d, 0), 0);
 }
+
+/* ICH9-LPC's index in f->dev (migration replaces the instance; the old
+ * one's inputs, the RTC's alarm wire among them, go dead with it). */
+static unsigned lpc_idx;
 
 /* output idx of from -> input n of to */
 static void wire(fz *f, tes_device *from, unsigned idx, tes_device *to, unsigned n)
@@ -61,6 +64,7 @@ static void setup(fz *f)
     wire(f, pit, 0, pic, 0);
     wire(f, rtc, 0, ioapic, 8);
     wire(f, uart, 0, pic, 4);
+    wire(f, rtc, 1, lpc, 1);
     fz_window_add(f, IOAPIC, 0x20, false);
     for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
         fz_window_add(f, ports[i].port, ports[i].size, true);
@@ -73,17 +77,6 @@ static void setup(fz *f)
     fz_device_fixed(f, fz_device_add(f, uart, NULL));
     fz_device_fixed(f, fz_device_add(f, kbd, NULL));
     lpc_idx = fz_device_add(f, lpc, NULL);
-}
-
-/* The board's GPE inputs of ICH9-LPC (1 + bit: memory hotplug pulses
- * bit 3), and lines past them, which the harness must refuse quietly. */
-static void gpe_pulse(fz *f)
-{
-    tes_device *lpc = f->dev[lpc_idx];
-    tes_irq *in = f->host->dev_irq_in(lpc, fz_u8(f) % 20);
-
-    f->host->irq_set(in, 1);
-    f->host->irq_set(in, 0);
 }
 
 /* A burst of byte writes to one device's ports: init sequences. */
@@ -125,6 +118,24 @@ static void spec_check(fz *f)
     }
 }
 
+/* What the board does: the power button (0), the RTC alarm line (1), the
+ * resume before a wakeup's reset (2), GPE0 bits (3 + n: memory hotplug
+ * pulses bit 3), and a line past the last; a reset may follow. */
+static void pulse_pm(fz *f)
+{
+    uint8_t v = fz_u8(f);
+    tes_device *lpc = f->dev[lpc_idx];
+    tes_irq *in = lpc ? f->host->dev_irq_in(lpc, v % 20) : NULL;
+
+    if (in) {
+        f->host->irq_set(in, 1);
+        f->host->irq_set(in, 0);
+    }
+    if (v & 0x80) {
+        tes_harness_reset(f->h);
+    }
+}
+
 static void op(fz *f, unsigned i)
 {
     switch (i) {
@@ -136,7 +147,7 @@ static void op(fz *f, unsigned i)
         spec_check(f);
         break;
     case 3:
-        gpe_pulse(f);
+        pulse_pm(f);
         break;
     }
 }

@@ -867,6 +867,70 @@ static void test_transport_file_migrate_and_incoming(void)
     check_restored(ram);
 }
 
+static void run_idle(void)
+{
+    while (g_main_context_iteration(NULL, FALSE)) {
+    }
+}
+
+/* ACPI S3 and the run state (QEMU 9's semantics): stop from "suspended"
+ * gives "paused" and cont goes back to "suspended"; a wakeup is refused
+ * while paused, and a device's wake request ignored. */
+static void suspend_stop_cont(void)
+{
+    char *err = NULL;
+
+    vm_start();
+    core_request_suspend();
+    run_idle();
+    g_assert_cmpint(runstate_get(), ==, RUN_SUSPENDED);
+    vm_start(); /* cont: nothing */
+    g_assert_cmpint(runstate_get(), ==, RUN_SUSPENDED);
+    vm_stop(RUN_PAUSED);
+    g_assert_false(core_system_wakeup(&err));
+    g_assert_nonnull(strstr(err, "not in suspended state"));
+    g_free(err);
+    core_request_wakeup(); /* ignored unless suspended */
+    run_idle();
+    g_assert_cmpint(runstate_get(), ==, RUN_PAUSED);
+    vm_start();
+    g_assert_cmpint(runstate_get(), ==, RUN_SUSPENDED);
+}
+
+/* The stream carries the suspended state: the destination starts in
+ * "suspended" (or "paused" with -S, and cont then gives "suspended"), and
+ * a device's wake request wakes it. */
+static void test_suspended_guest_migrates_suspended(void)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s/mig-s3", tmpdir);
+    uint8_t *ram = machine_setup();
+    const char *desc;
+    char *err = NULL;
+
+    suspend_stop_cont();
+    g_assert_true(migrate_start(uri, &err));
+    wait_migration_done();
+    g_assert_cmpstr(migrate_status(&desc), ==, "completed");
+    g_assert_cmpint(runstate_get(), ==, RUN_POSTMIGRATE);
+    scramble(ram);
+    core_autostart = false;
+    g_assert_true(migrate_incoming(uri, &err));
+    wait_migration_done();
+    g_assert_cmpint(runstate_get(), ==, RUN_PAUSED); /* -S */
+    check_restored(ram);
+    vm_start();
+    g_assert_cmpint(runstate_get(), ==, RUN_SUSPENDED);
+    core_autostart = true;
+    g_assert_true(migrate_incoming(uri, &err));
+    wait_migration_done();
+    g_assert_cmpint(runstate_get(), ==, RUN_SUSPENDED);
+    core_request_wakeup();
+    run_idle();
+    g_assert_cmpint(runstate_get(), ==, RUN_RUNNING);
+    core_autostart = false;
+    vm_stop(RUN_PAUSED);
+}
+
 static void test_transport_file_incoming_missing_file_refused(void)
 {
     char *err = NULL;
@@ -1027,6 +1091,8 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/transport/file-incoming-missing-file-refused",
                     test_transport_file_incoming_missing_file_refused);
     g_test_add_func("/migration/transport/exec-cat", test_transport_exec_cat);
+    g_test_add_func("/migration/runstate/suspended-guest-migrates-suspended",
+                    test_suspended_guest_migrates_suspended);
     g_test_add_func("/migration/transport/exec-failing-command-fails",
                     test_transport_exec_failing_command_fails);
     g_test_add_func("/migration/transport/unix", test_transport_unix);

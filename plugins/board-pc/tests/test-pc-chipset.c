@@ -307,14 +307,24 @@ static void test_pm_timer(void)
 }
 
 /* SLP_TYP 0 | SLP_EN is soft off (PIIX4), SLP_TYP 1 is S3 (QEMU's \_S3);
- * other types are not supported. The reset of the wakeup from S3 leaves
- * WAK_STS set for the OS's resume path (QEMU's acpi_notify_wakeup), and
- * only that reset. */
+ * other types are not supported. The reset of the wakeup from S3 (the
+ * board pulses input 2 before it) leaves WAK_STS set with PWRBTN_STS as
+ * the cause of a system_wakeup (QEMU's acpi_notify_wakeup), and only that
+ * reset: a system_reset in S3 clears PM1_STS. */
+static void pulse(tes_harness *h, tes_device *dev, unsigned input)
+{
+    const tes_host *host = tes_harness_host(h);
+
+    host->irq_set(host->dev_irq_in(dev, input), 1);
+    host->irq_set(host->dev_irq_in(dev, input), 0);
+}
+
 static void test_pm_sleep_types(void)
 {
     tes_harness *h = harness();
+    tes_device *pm = tes_harness_device(h, "PIIX4_PM", "addr=01.3");
 
-    g_assert_nonnull(tes_harness_device(h, "PIIX4_PM", "addr=01.3"));
+    g_assert_nonnull(pm);
     tes_harness_log_capture(h, TES_LOG_TRACE | TES_LOG_UNIMP);
     g_assert_cmphex(tes_harness_io_read(h, 0x604, 2) & 1, ==, 1); /* SCI_EN */
     tes_harness_io_write(h, 0x604, 2 << 10 | 0x2000, 2); /* S4: not supported */
@@ -326,15 +336,100 @@ static void test_pm_sleep_types(void)
     tes_harness_io_write(h, 0x604, 1 << 10 | 0x2000, 2); /* S3 */
     g_assert_nonnull(strstr(tes_harness_log_text(h), "PIIX4_PM: ACPI S3"));
     g_assert_cmphex(tes_harness_io_read(h, 0x604, 2) & 0x2000, ==, 0); /* SLP_EN reads 0 */
+    pulse(h, pm, 2);      /* the board: the next reset is the wakeup */
     tes_harness_reset(h); /* the wakeup's reset */
-    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0x8000); /* WAK_STS */
-    tes_harness_io_write(h, 0x600, 0x8000, 2);                     /* write 1 to clear */
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0x8100); /* WAK_STS, PWRBTN */
+    tes_harness_io_write(h, 0x600, 0x8100, 2);                     /* write 1 to clear */
     g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
+    pulse(h, pm, 2); /* not in S3: no wakeup */
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
+    tes_harness_io_write(h, 0x604, 1 << 10 | 0x2000, 2); /* S3, then system_reset */
     tes_harness_reset(h);
     g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
     tes_harness_log_clear(h);
     tes_harness_io_write(h, 0x604, 0x2000, 2); /* S5 */
     g_assert_nonnull(strstr(tes_harness_log_text(h), "PIIX4_PM: ACPI S5"));
+    tes_harness_free(h);
+}
+
+/* The CMOS RTC's alarm (output 1, wired to the PM block's input 1 as the
+ * boards do) sets RTC_STS, running or not (ICH9/PIIX4: "set when the RTC
+ * generates an alarm"), only with AIE; RTC_EN turns it into an SCI (how
+ * Linux's rtc-cmos leaves s2idle). In S3 with RTC_EN it is the wake cause:
+ * the wakeup's reset leaves WAK_STS | RTC_STS (QEMU's
+ * QEMU_WAKEUP_REASON_RTC); without RTC_EN the alarm does not wake. */
+static void cmos(tes_harness *h, uint8_t reg, uint8_t val)
+{
+    tes_harness_io_write(h, 0x70, reg, 1);
+    tes_harness_io_write(h, 0x71, val, 1);
+}
+
+static tes_device *rtc_and_pm(tes_harness *h, tes_device **rtc)
+{
+    const tes_host *host = tes_harness_host(h);
+    tes_device *pm = tes_harness_device(h, "PIIX4_PM", "addr=01.3");
+
+    *rtc = tes_harness_device(h, "mc146818rtc", NULL);
+    g_assert_nonnull(pm);
+    g_assert_nonnull(*rtc);
+    host->dev_connect_irq(*rtc, 1, host->dev_irq_in(pm, 1));
+    for (uint8_t r = 1; r <= 5; r += 2) {
+        cmos(h, r, 0xc0); /* alarm seconds, minutes, hours: don't care */
+    }
+    tes_harness_log_capture(h, TES_LOG_TRACE);
+    return pm;
+}
+
+static void test_pm_rtc_alarm_sets_rtc_sts(void)
+{
+    tes_harness *h = harness();
+    tes_device *rtc, *pm = rtc_and_pm(h, &rtc);
+
+    cmos(h, 0x0b, 0x12); /* UIE only: the clock ticks, no alarm interrupt */
+    tes_harness_clock_step(h, 1100000000);
+    g_assert_cmpint(tes_harness_irq_level(h, rtc, 0), ==, 1); /* IRQ 8: update */
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2) & 0x400, ==, 0);
+    cmos(h, 0x0b, 0x22); /* AIE */
+    tes_harness_clock_step(h, 1000000000);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2) & 0x400, ==, 0x400);
+    g_assert_cmpint(tes_harness_irq_level(h, pm, 0), ==, 0); /* RTC_EN clear */
+    tes_harness_io_write(h, 0x602, 0x400, 2);                /* RTC_EN */
+    g_assert_cmpint(tes_harness_irq_level(h, pm, 0), ==, 1);
+    tes_harness_io_write(h, 0x600, 0x400, 2); /* write 1 to clear */
+    g_assert_cmpint(tes_harness_irq_level(h, pm, 0), ==, 0);
+    tes_harness_clock_step(h, 1000000000);    /* the next alarm: the SCI again */
+    g_assert_cmpint(tes_harness_irq_level(h, pm, 0), ==, 1);
+    g_assert_null(strstr(tes_harness_log_text(h), "wakes from S3")); /* running */
+    tes_harness_free(h);
+}
+
+static void test_pm_rtc_alarm_wakes_s3(void)
+{
+    tes_harness *h = harness();
+    tes_device *rtc, *pm = rtc_and_pm(h, &rtc);
+
+    tes_harness_io_write(h, 0x604, 1 << 10 | 0x2000, 2); /* S3 without RTC_EN */
+    cmos(h, 0x0b, 0x22);
+    tes_harness_clock_step(h, 1100000000);
+    g_assert_null(strstr(tes_harness_log_text(h), "wakes from S3"));
+    pulse(h, pm, 2); /* a system_wakeup: the cause is the "power button" */
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0x8100);
+    tes_harness_io_write(h, 0x600, 0xffff, 2);
+    tes_harness_io_write(h, 0x602, 0x400, 2);            /* RTC_EN */
+    tes_harness_io_write(h, 0x604, 1 << 10 | 0x2000, 2); /* S3 */
+    cmos(h, 0x0b, 0x22); /* the reset cleared AIE; the guest sets it again */
+    tes_harness_clock_step(h, 1000000000);
+    g_assert_nonnull(strstr(tes_harness_log_text(h), "PIIX4_PM: RTC alarm wakes from S3"));
+    pulse(h, pm, 2);
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0x8400); /* WAK_STS, RTC_STS */
+    g_assert_cmphex(tes_harness_io_read(h, 0x602, 2), ==, 0);      /* PM1_EN reset */
+    tes_harness_reset(h); /* the cause does not outlive that reset */
+    g_assert_cmphex(tes_harness_io_read(h, 0x600, 2), ==, 0);
     tes_harness_free(h);
 }
 
@@ -388,5 +483,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pc/piix4-pm/pm1-cnt/s5-soft-off-others-unsupported",
                     test_pm_sleep_types);
     g_test_add_func("/pc/piix4-pm/gpe0-and-power-button-sci", test_pm_gpe_and_sci);
+    g_test_add_func("/pc/piix4-pm/rtc-alarm/sets-rtc-sts-and-sci", test_pm_rtc_alarm_sets_rtc_sts);
+    g_test_add_func("/pc/piix4-pm/rtc-alarm/wakes-s3-with-rtc-en", test_pm_rtc_alarm_wakes_s3);
     return g_test_run();
 }

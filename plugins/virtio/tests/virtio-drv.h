@@ -238,4 +238,15 @@ static inline bool vd_reap(vd *d, unsigned i, uint32_t *head, uint32_t *len)
     return true;
 }
 
+/* With EVENT_IDX: ask for the next interrupt at the first used entry
+ * after what was reaped (used_event, 1.2 section 2.7.10), as Linux's
+ * virtqueue_enable_cb does once its callback has drained the ring. */
+static inline void vd_used_event(vd *d, unsigned i)
+{
+    vd_queue *q = &d->q[i];
+
+    vd_put16(d, q->avail + 4 + 2ull * q->size, q->used_seen);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 #endif

@@ -397,6 +397,14 @@ struct tes_host {
      * and emits WAKEUP. */
     void (*request_suspend)(void);
 
+    /* ---- ABI 1.7, continued: wake events ---- */
+    /* A wake event of a suspended guest (the ACPI block's RTC_STS with
+     * RTC_EN: the CMOS RTC alarm), as QEMU's qemu_system_wakeup_request:
+     * the core then does what QMP system_wakeup does (from the main loop,
+     * not inside the caller) and emits WAKEUP. Ignored when the guest is not
+     * suspended. Callable from a device callback. */
+    void (*request_wakeup)(void);
+
     /* ---- ABI 1.7, continued: devices the guest gave back (device.h
      * TES_TYPE_MACHINE_HOTPLUG) ---- */
     /* Remove dev as device_del does once the guest released it (the _EJ0
