@@ -362,6 +362,15 @@ static bool cmd_screendump(const char *arg, GString *out)
     }
     if (!file || (end && *end) || head < 0 || head > INT_MAX || (w[i] && *w[i])) {
         g_string_append(out, "usage: screendump filename [-f format] [device [head]]\n");
+/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
+static bool cmd_object_add(const char *arg, GString *out)
+{
+    char *err = NULL;
+    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
+    bool ok;
+
+    if (!*a) {
+        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
         return false;
     }
     if (qmp_is_sandboxed()) {
@@ -379,6 +388,26 @@ static bool cmd_sendkey(const char *arg, GString *out)
     char *err = NULL;
 
     return hmp_result(hmp_sendkey(arg, &err), err, out);
+    ok = memdev_add(a, &err); /* before err is read */
+    return hmp_result(ok, err, out);
+}
+
+/* object_del ID */
+static bool cmd_object_del(const char *arg, GString *out)
+{
+    char **w = words(arg);
+    char *err = NULL;
+    bool ok;
+
+    if (!w[0] || w[1]) {
+        g_string_append(out, "usage: object_del id\n");
+        g_strfreev(w);
+        return false;
+    }
+    ok = memdev_del(w[0], &err);
+    ok = hmp_result(ok, err, out);
+    g_strfreev(w);
+    return ok;
 }
 
 static bool cmd_help(const char *arg, GString *out);
@@ -399,6 +428,8 @@ static const hmp_cmd commands[] = {
     {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},
     {"sendkey", NULL, cmd_sendkey, "sendkey keys [hold_ms] -- send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=10 ms)"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
+    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
+    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };
 
