@@ -1004,8 +1004,9 @@ static int load_images(virt_machine *m, const tes_machine_config *cfg)
         ret = read_file(m, "kernel", cfg->kernel, &m->kernel);
         ret = ret ? ret : kernel_layout(m, cfg->kernel);
     } else if (!m->dumpdtb) {
-        H->error(m->dev, "no -kernel given (firmware boot is not supported)");
-        return -EINVAL;
+        /* QEMU's virt without -kernel/-bios has nothing to run either. */
+        fprintf(stderr, "tessera: machine 'virt': nothing to boot: no -kernel given, and "
+                "tessera has no firmware (no -bios); the vCPUs stay halted\n");
     }
     if (!ret && cfg->initrd) {
         if (!cfg->kernel) {
@@ -1030,8 +1031,12 @@ static int start_cpu0(virt_machine *m)
         .entry = m->kernel.addr,
         .regs = {m->dtb.addr},
     };
-    int ret = H->cpu_set_boot(H->cpu_by_index(0), &b);
+    int ret;
 
+    if (!m->kernel.data) {
+        b.mode = TES_BOOT_POWER_OFF; /* off now and after every reset */
+    }
+    ret = H->cpu_set_boot(H->cpu_by_index(0), &b);
     if (ret) {
         H->error(m->dev, "CPU model '%s' cannot enter an arm64 kernel (%s)", m->cfg.cpu_model,
                  strerror(-ret));
