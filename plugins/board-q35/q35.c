@@ -54,6 +54,7 @@
 #include "aml.h"
 #include "q35.h"
 #include "x86-board.h"
+#include "x86-trace.h"
 
 const tes_host *q35_tes_host;
 
@@ -408,7 +409,7 @@ static int q35_plugin_init(const tes_host *host)
     }
     q35_tes_host = host;
     x86_board_host = host;
-    return 0;
+    return x86_trace_register(host);
 }
 
 static const tes_type_info *const q35_types[] = {
