@@ -21,7 +21,9 @@
  *                   others wait for INIT/SIPI).
  *   -kernel         an x86-64 bzImage (boot protocol >= 2.12) with an xz
  *                   payload (Debian's vmlinuz-*-amd64): decompressed on
- *                   the host and entered at startup_64 (boot.c).
+ *                   the host and entered at startup_64 (boot.c). Without
+ *                   it there is nothing to boot (no firmware): one notice
+ *                   line, vCPU 0 stays off, the board is built and reset.
  *   -initrd         loaded high below 2 GiB; -append the command line
  *                   (console=ttyS0 for the serial console).
  *

@@ -33,8 +33,9 @@
  *                   QEMU does. iommu=none (the default): no IOMMU.
  *   -m              RAM at 0x40000000 (default 512M).
  *   -kernel         an arm64 Image (Linux Documentation/arm64/booting.rst;
- *                   Debian's vmlinuz-*-arm64 is one). Required: there is no
- *                   firmware.
+ *                   Debian's vmlinuz-*-arm64 is one). Without it there is
+ *                   nothing to boot (no firmware): one notice line, vCPU 0
+ *                   stays off (TES_BOOT_POWER_OFF), the board is built.
  *   -initrd         loaded after the kernel, announced in /chosen.
  *   -dtb            use this device tree instead of the generated one;
  *                   /chosen bootargs and initrd are still filled in.
