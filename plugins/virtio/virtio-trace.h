@@ -23,7 +23,15 @@ extern const tes_host *H;
     E(virtio_pci_notify, (const char *dev, unsigned vector), (dev, vector),                    \
       "device %s MSI-X vector %u")                                                             \
     E(virtio_pci_intx, (const char *dev, int level), (dev, level), "device %s INTx level %d")  \
-    E(virtio_mmio_setting_irq, (int level), (level), "virtio_mmio setting IRQ %d")
+    E(virtio_mmio_setting_irq, (int level), (level), "virtio_mmio setting IRQ %d")             \
+    E(virtio_blk_handle_read, (void *vdev, void *req, uint64_t sector, size_t nsectors),       \
+      (vdev, req, sector, nsectors), "vdev %p req %p sector %" PRIu64 " nsectors %zu")         \
+    E(virtio_blk_handle_write, (void *vdev, void *req, uint64_t sector, size_t nsectors),      \
+      (vdev, req, sector, nsectors), "vdev %p req %p sector %" PRIu64 " nsectors %zu")         \
+    E(virtio_blk_handle_req, (void *vdev, void *req, uint32_t type), (vdev, req, type),        \
+      "vdev %p req %p type %" PRIu32)                                                          \
+    E(virtio_blk_req_complete, (void *vdev, void *req, int status), (vdev, req, status),       \
+      "vdev %p req %p status %d")
 TES_TRACE_DECLARE(VIRTIO_TRACE)
 
 #endif

@@ -32,7 +32,7 @@ VIRTIO_PCI = ["virtio_pci_*", "virtio_queue_notify"]
 
 COVERAGE = {
     # virtio bus
-    "virtio-blk-device": VIRTIO_DEV,
+    "virtio-blk-device": VIRTIO_DEV + ["virtio_blk_*"],
     "virtio-iommu-device": VIRTIO_DEV,
     "virtio-keyboard-device": VIRTIO_DEV,
     "virtio-mouse-device": VIRTIO_DEV,
@@ -69,7 +69,7 @@ COVERAGE = {
     "megasas": ["megasas_*"],
     "nvme": ["pci_nvme_*"],
     "piix3-ide": ["bmdma_*", "ide_*"],
-    "virtio-blk-pci": VIRTIO_PCI,
+    "virtio-blk-pci": VIRTIO_PCI + ["virtio_blk_*"],
     "virtio-iommu-pci": VIRTIO_PCI,
     "virtio-keyboard-pci": VIRTIO_PCI,
     "virtio-mouse-pci": VIRTIO_PCI,
