@@ -22,8 +22,8 @@
 #include "core.h"
 #include "display.h"
 #include "input-qmp.h"
-#include "numa.h"
 #include "monitor.h"
+#include "numa.h"
 
 #define PROMPT "(tessera) "
 
@@ -362,15 +362,6 @@ static bool cmd_screendump(const char *arg, GString *out)
     }
     if (!file || (end && *end) || head < 0 || head > INT_MAX || (w[i] && *w[i])) {
         g_string_append(out, "usage: screendump filename [-f format] [device [head]]\n");
-/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
-static bool cmd_object_add(const char *arg, GString *out)
-{
-    char *err = NULL;
-    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
-    bool ok;
-
-    if (!*a) {
-        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
         return false;
     }
     if (qmp_is_sandboxed()) {
@@ -388,6 +379,23 @@ static bool cmd_sendkey(const char *arg, GString *out)
     char *err = NULL;
 
     return hmp_result(hmp_sendkey(arg, &err), err, out);
+}
+
+/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
+static bool cmd_object_add(const char *arg, GString *out)
+{
+    char *err = NULL;
+    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
+    bool ok;
+
+    if (!*a) {
+        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
+        return false;
+    }
+    if (qmp_is_sandboxed()) {
+        g_string_append(out, "not available to a sandboxed monitor\n");
+        return false;
+    }
     ok = memdev_add(a, &err); /* before err is read */
     return hmp_result(ok, err, out);
 }
@@ -416,6 +424,8 @@ static const hmp_cmd commands[] = {
     {"info", "i", cmd_info, "info [subcommand] -- show information about the system state"},
     {"stop", NULL, cmd_stop, "stop -- stop emulation"},
     {"cont", "c", cmd_cont, "cont|c -- resume emulation"},
+    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
+    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"quit", "q", cmd_quit, "quit|q -- quit the emulator"},
     {"migrate_cancel", NULL, cmd_migrate_cancel, "migrate_cancel -- cancel the current VM migration"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
@@ -428,8 +438,6 @@ static const hmp_cmd commands[] = {
     {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},
     {"sendkey", NULL, cmd_sendkey, "sendkey keys [hold_ms] -- send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=10 ms)"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
-    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
-    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };
 
