@@ -31,7 +31,10 @@ extern const tes_host *H;
     E(virtio_blk_handle_req, (void *vdev, void *req, uint32_t type), (vdev, req, type),        \
       "vdev %p req %p type %" PRIu32)                                                          \
     E(virtio_blk_req_complete, (void *vdev, void *req, int status), (vdev, req, status),       \
-      "vdev %p req %p status %d")
+      "vdev %p req %p status %d")                                                              \
+    E(virtio_rng_request, (void *rng, size_t size, unsigned quota), (rng, size, quota),        \
+      "rng %p: %zu bytes requested, %u bytes quota left")                                      \
+    E(virtio_rng_pushed, (void *rng, size_t len), (rng, len), "rng %p: %zd bytes pushed")
 TES_TRACE_DECLARE(VIRTIO_TRACE)
 
 #endif

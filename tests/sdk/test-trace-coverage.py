@@ -38,7 +38,7 @@ COVERAGE = {
     "virtio-mouse-device": VIRTIO_DEV,
     "virtio-tablet-device": VIRTIO_DEV,
     "virtio-net-device": VIRTIO_DEV,
-    "virtio-rng-device": VIRTIO_DEV,
+    "virtio-rng-device": VIRTIO_DEV + ["virtio_rng_*"],
     "virtio-scsi-device": VIRTIO_DEV + ["scsi_req_parsed"],
     # SCSI, IDE, NVMe namespaces: their controller's command events
     "scsi-cd": ["scsi_req_parsed"],
@@ -74,7 +74,7 @@ COVERAGE = {
     "virtio-keyboard-pci": VIRTIO_PCI,
     "virtio-mouse-pci": VIRTIO_PCI,
     "virtio-net-pci": VIRTIO_PCI,
-    "virtio-rng-pci": VIRTIO_PCI,
+    "virtio-rng-pci": VIRTIO_PCI + ["virtio_rng_*"],
     "virtio-scsi-pci": VIRTIO_PCI,
     "virtio-tablet-pci": VIRTIO_PCI,
     # system bus

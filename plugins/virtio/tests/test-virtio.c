@@ -739,6 +739,9 @@ static void test_rng_fills_buffers(void)
     pci_up(&f, "virtio-rng-pci", NULL);
     g_assert_cmphex(tes_harness_cfg_read(f.d.h, f.d.dev, 0, 4), ==, 0x10441af4);
     g_assert_true(vd_init(&f.d, F_VERSION_1, 1, 64, false));
+    tes_harness_log_capture(f.d.h, TES_LOG_TRACE);
+    g_free(tes_harness_qmp(f.d.h, "{\"execute\": \"trace-event-set-state\", \"arguments\": "
+                                  "{\"name\": \"virtio_rng_*\", \"enable\": true}}"));
     memset(f.d.ram + data_addr(0, 0), 0, 512);
     vd_desc(&f.d, f.d.q[0].desc, 0, data_addr(0, 0), 256, VD_F_WRITE | VD_F_NEXT, 1);
     vd_desc(&f.d, f.d.q[0].desc, 1, data_addr(0, 0) + 256, 256, VD_F_WRITE, 0);
@@ -748,6 +751,9 @@ static void test_rng_fills_buffers(void)
     g_assert_cmpuint(len, ==, 512);
     g_assert_true(memcmp(f.d.ram + data_addr(0, 0), zero, 256) != 0);
     g_assert_true(memcmp(f.d.ram + data_addr(0, 0) + 256, zero, 256) != 0);
+    /* QEMU's virtio_rng_* lines: the request and what went back. */
+    g_assert_nonnull(strstr(tes_harness_log_text(f.d.h), ": 512 bytes requested, "));
+    g_assert_nonnull(strstr(tes_harness_log_text(f.d.h), ": 512 bytes pushed\n"));
     down(&f);
 }
 
@@ -799,6 +805,6 @@ int main(int argc, char **argv)
                     test_migrate_refuses_state_no_guest_could_make);
     g_test_add_func("/virtio/blk/missing-drive-is-refused", test_missing_drive_is_refused);
     g_test_add_func("/virtio/mmio/empty-transport-reports-device-0", test_mmio_empty_reports_id_0);
-    g_test_add_func("/virtio/rng/fills-buffers", test_rng_fills_buffers);
+    g_test_add_func("/virtio/rng/fills-buffers-traced", test_rng_fills_buffers);
     return g_test_run();
 }
