@@ -715,7 +715,7 @@ static uint32_t ctrl_dispatch(vgpu *g, gpu_cmd *c)
 
 static void ctrl_one(vgpu *g, tes_virtq *vq, tes_virtio_elem *e)
 {
-    static gpu_cmd c; /* large; commands run one at a time under the lock */
+    gpu_cmd c;
     uint32_t resp;
 
     c.e = e;
@@ -868,6 +868,10 @@ static int load_res(vgpu *g, tes_stream *in)
     }
     r->nr_backing = (uint32_t)c;
     r->has_backing = (c >> 32) & 1;
+    if (r->nr_backing && !r->has_backing) {
+        r->nr_backing = 0;
+        return -EINVAL;
+    }
     r->backing = calloc(r->nr_backing ? r->nr_backing : 1, sizeof(gpu_entry));
     if (!r->backing) {
         r->nr_backing = 0;
