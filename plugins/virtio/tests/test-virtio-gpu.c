@@ -529,6 +529,33 @@ static void test_properties(void)
     tes_harness_free(h);
 }
 
+/* A stream whose scanout names a resource it does not carry, or a
+ * rectangle outside it, is refused (the scanouts end the payload: three
+ * 64-bit words each). */
+static void test_forged_stream(void)
+{
+    fixture f;
+    size_t len;
+    uint8_t *data;
+
+    up(&f, NULL);
+    fill(&f, 1, ORDER_BGRX);
+    g_assert_cmphex(create_2d(&f, 5, 2, PAT_W, PAT_H), ==, 0x1100);
+    g_assert_cmphex(set_scanout(&f, 0, 5, 0, 0, PAT_W, PAT_H), ==, 0x1100);
+    data = tes_harness_state_save(f.d.h, f.d.dev, &len);
+    g_assert_nonnull(data);
+    g_assert_cmpuint(get32(data + len - 24), ==, 5);
+    g_assert_cmpint(tes_harness_state_load(f.d.h, f.d.dev, data, len), ==, 0);
+    put32(data + len - 24, 99);
+    g_assert_cmpint(tes_harness_state_load(f.d.h, f.d.dev, data, len), <, 0);
+    put32(data + len - 24, 5);
+    put32(data + len - 8, PAT_H + 1); /* height */
+    g_assert_cmpint(tes_harness_state_load(f.d.h, f.d.dev, data, len), <, 0);
+    g_assert_cmpint(tes_harness_state_load(f.d.h, f.d.dev, data, len - 30), <, 0);
+    free(data);
+    down(&f);
+}
+
 /* Scanout 1 is the device's second console (screendump device=ID
  * head=1); scanout 0 stays dark. */
 static void test_two_heads(void)
@@ -596,6 +623,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-gpu/max-hostmem-bounds-resources", test_hostmem);
     g_test_add_func("/virtio-gpu/properties-refused", test_properties);
     g_test_add_func("/virtio-gpu/two-heads-two-consoles", test_two_heads);
+    g_test_add_func("/virtio-gpu/migration/forged-stream-refused", test_forged_stream);
     g_test_add_func("/virtio-gpu/mmio/draws", test_mmio);
     return g_test_run();
 }
