@@ -384,10 +384,12 @@ static void test_draw(void)
     g_assert_cmphex(res_cmd(&f, 0x102, 5), ==, 0x1100);
     {
         unsigned w, h;
-        g_autofree guint8 *px = screendump(&f, &w, &h);
+        guint8 *px = screendump(&f, &w, &h);
 
         g_assert_cmpuint(w, ==, 640);
         g_assert_cmpuint(h, ==, 480);
+        g_assert_cmphex(px[0] | px[1] | px[2], ==, 0); /* black */
+        g_free(px);
     }
     down(&f);
 }
