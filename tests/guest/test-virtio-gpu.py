@@ -120,7 +120,8 @@ def check_picture(out, key, want, what):
           (w, h) == (W, H) and bad is None,
           repr((w, h, out.get(key + "-qmp"), out.get("error"),
                 bad if bad in (None, -1) else
-                (bad % W, bad // W, px[bad * 3:bad * 3 + 3].hex(), want[bad * 3:bad * 3 + 3].hex()))))
+                (bad % W, bad // W, px[bad * 3:bad * 3 + 3].hex(),
+                 want[bad * 3:bad * 3 + 3].hex()))))
 
 
 def run(emu, arch, wd):
