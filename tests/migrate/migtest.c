@@ -164,6 +164,15 @@ void mt_clock(mt *m, int64_t ns)
     tes_harness_clock_step(m->h, ns);
 }
 
+void mt_irq_in(mt *m, tes_device *d, unsigned n, int level)
+{
+    const tes_host *host = tes_harness_host(m->h);
+    tes_irq *line = host->dev_irq_in(d, n);
+
+    g_assert(line);
+    host->irq_set(line, level);
+}
+
 void mt_put32(mt *m, uint64_t addr, uint32_t v)
 {
     for (int i = 0; i < 4; i++) {

@@ -88,6 +88,8 @@ void mt_wr(mt *m, uint64_t addr, uint64_t val, unsigned size);
 void mt_out(mt *m, uint64_t port, uint64_t val, unsigned size);
 void mt_cfg_wr(mt *m, tes_device *d, uint32_t off, uint32_t val, unsigned size);
 void mt_clock(mt *m, int64_t ns);
+/* Drive input line n of d (an interrupt controller's pin, a button). */
+void mt_irq_in(mt *m, tes_device *d, unsigned n, int level);
 void mt_inject(mt *m, const char *id, const void *frame, size_t len); /* its answer recorded */
 
 /* Guest RAM, little-endian. */
