@@ -46,6 +46,7 @@ typedef struct mt_case {
     mt_fn prepare;        /* once per run, before the first build (files) */
     mt_fn build;          /* per harness: drives, netdevs, devices, maps */
     mt_fn steps[MT_MAX_STEPS]; /* NULL-terminated */
+    const void *data;     /* the script's own parameters */
 } mt_case;
 
 struct mt {
