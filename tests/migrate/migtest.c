@@ -239,6 +239,27 @@ void mt_netdev(mt *m, const char *id)
     m->net[m->n_net++] = g_strdup(id);
 }
 
+tes_cpu *mt_cpu(mt *m, const char *model)
+{
+    tes_cpu *cpu = tes_harness_cpu(m->h, model, m->n_cpu);
+
+    if (!cpu) {
+        g_error("%s: cpu %s: %s", m->c->name, model, tes_harness_error(m->h));
+    }
+    g_assert(m->n_cpu < G_N_ELEMENTS(m->cpu));
+    m->cpu[m->n_cpu++] = cpu;
+    return cpu;
+}
+
+void mt_exec(mt *m, unsigned i, uint64_t budget)
+{
+    uint64_t n = 0;
+    tes_exec_status st = tes_harness_cpu_exec(m->h, m->cpu[i], budget, &n);
+
+    rec(m, "exec cpu%u %" G_GINT64_MODIFIER "u: status %d, %" G_GINT64_MODIFIER "u run", i,
+        budget, (int)st, n);
+}
+
 void mt_map(mt *m, tes_device *d, unsigned idx, uint64_t addr)
 {
     const tes_host *host = tes_harness_host(m->h);
@@ -284,6 +305,7 @@ static void harness_up(mt *m)
         g_free(p);
     }
     m->n_dev = 0;
+    m->n_cpu = 0;
     for (unsigned i = 0; i < m->n_net; i++) {
         g_free(m->net[i]);
     }

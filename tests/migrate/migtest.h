@@ -55,6 +55,8 @@ struct mt {
     uint8_t *ram;
     tes_device *dev[MT_MAX_DEVS];
     unsigned n_dev;
+    tes_cpu *cpu[2];
+    unsigned n_cpu;
     char *net[MT_MAX_NETS];
     unsigned n_net;
     GString *trace;
@@ -72,6 +74,9 @@ void mt_add(const mt_case *c);
 tes_device *mt_dev(mt *m, const char *type, const char *props);
 void mt_drive(mt *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void mt_netdev(mt *m, const char *id);
+tes_cpu *mt_cpu(mt *m, const char *model);
+/* Run vCPU i for budget instructions; the status and count recorded. */
+void mt_exec(mt *m, unsigned i, uint64_t budget);
 void mt_map(mt *m, tes_device *d, unsigned idx, uint64_t addr);
 /* An image file in the run's directory, n bytes, byte i = (i * 7 + seed). */
 char *mt_image(mt *m, const char *name, size_t n, uint8_t seed);
