@@ -1,0 +1,140 @@
+/*
+ * Migration round trips of PCI devices whose guest-visible state is their
+ * registers (migtest.h): bridges and PCIe ports with bus numbers, windows
+ * and controls programmed and a device behind them still answering at the
+ * same place; pxb and pxb-pcie; bochs-display with a mode set, EDID read
+ * and pixels in VRAM.
+ */
+#include "migtest.h"
+
+/* The whole type-1 header and the first capabilities, as lspci reads. */
+static void cfg_dump(mt *m, tes_device *d)
+{
+    for (uint32_t off = 0; off < 0x100; off += 4) {
+        mt_cfg_rd(m, d, off, 4);
+    }
+}
+
+typedef struct bcase {
+    const char *type, *props;
+} bcase;
+
+static void br_build(mt *m)
+{
+    const bcase *b = m->c->data;
+
+    mt_dev(m, b->type, b->props);
+    if (!g_str_has_prefix(b->type, "pxb")) {
+        mt_dev(m, "edu", "bus=br0,addr=0");
+    }
+}
+
+/* Bus numbers, windows, command and bridge control away from reset. */
+static void br_program(mt *m)
+{
+    tes_device *br = m->dev[0];
+
+    mt_cfg_wr(m, br, 0x18, 0x00050100 | 0x01, 4);
+    mt_cfg_wr(m, br, 0x1c, 0xf0f0, 2);
+    mt_cfg_wr(m, br, 0x20, 0x10101000, 4);
+    mt_cfg_wr(m, br, 0x24, 0x1ff11001, 4);
+    mt_cfg_wr(m, br, 0x3c, 0x0b, 1);
+    mt_cfg_wr(m, br, 0x3e, 0x0003, 2);
+    mt_cfg_wr(m, br, 0x04, 0x0107, 2);
+    mt_cfg_rd(m, br, 0x18, 4);
+}
+
+/* The function behind: reached by its bus number, its BAR mapped. */
+static void br_behind(mt *m)
+{
+    if (m->n_dev < 2) {
+        mt_cfg_wr(m, m->dev[0], 0x0c, 0x10, 1);
+        return;
+    }
+    mt_note(m, "behind: %#x", tes_harness_cfg_read_bdf(m->h, 1, 0, 0, 4));
+    tes_harness_cfg_write_bdf(m->h, 1, 0, 0x10, 0x10000000, 4);
+    tes_harness_cfg_write_bdf(m->h, 1, 0, 0x04, 0x6, 2);
+    mt_rd(m, 0x10000000, 4);
+}
+
+static void br_end(mt *m)
+{
+    cfg_dump(m, m->dev[0]);
+    if (m->n_dev > 1) {
+        mt_note(m, "behind bar0 %#x", tes_harness_cfg_read_bdf(m->h, 1, 0, 0x10, 4));
+        mt_wr(m, 0x10000004, 0x1234, 4);
+        mt_rd(m, 0x10000004, 4);
+    }
+}
+
+#define BCASE(nm, t, p)                                                                    \
+    {.name = nm, .plugins = {"pcie", "edu"}, .build = br_build,                            \
+     .steps = {br_program, br_behind, br_end}, .data = &(const bcase){t, p}}
+
+/* ---- bochs-display ---- */
+
+#define VRAM 0x40000000ull
+#define REGS 0x50000000ull
+
+static void bochs_build(mt *m)
+{
+    tes_device *d = mt_dev(m, "bochs-display", "vgamem=4M");
+
+    mt_bar(m, d, 0, VRAM);
+    mt_bar(m, d, 2, REGS);
+}
+
+static void bochs_mode(mt *m)
+{
+    mt_wr(m, REGS + 0x500 + 2 * 4, 0, 2);
+    mt_wr(m, REGS + 0x500 + 2 * 1, 640, 2);
+    mt_wr(m, REGS + 0x500 + 2 * 2, 480, 2);
+    mt_wr(m, REGS + 0x500 + 2 * 3, 32, 2);
+    mt_wr(m, REGS + 0x500 + 2 * 4, 0x41, 2);
+    for (uint64_t i = 0; i < 64; i++) {
+        mt_wr(m, VRAM + 4 * i, 0x00102030 + i, 4);
+    }
+}
+
+static void bochs_pan(mt *m)
+{
+    mt_wr(m, REGS + 0x500 + 2 * 9, 3, 2);
+    for (unsigned r = 0; r < 11; r++) {
+        mt_rd(m, REGS + 0x500 + 2 * r, 2);
+    }
+}
+
+static void bochs_end(mt *m)
+{
+    for (uint64_t i = 0; i < 64; i += 7) {
+        mt_rd(m, VRAM + 4 * i, 4);
+    }
+    mt_rd(m, REGS + 0x0, 4);
+    mt_rd(m, REGS + 0x600, 4);
+}
+
+static const mt_case bochs = {
+    .name = "bochs-display",
+    .plugins = {"display"},
+    .build = bochs_build,
+    .steps = {bochs_mode, bochs_pan, bochs_end},
+};
+
+static const mt_case cases[] = {
+    BCASE("pcie-root-port", "pcie-root-port", "id=br0,chassis=1,slot=2"),
+    BCASE("ioh3420", "ioh3420", "id=br0,chassis=2,slot=3"),
+    BCASE("xio3130-downstream", "xio3130-downstream", "id=br0,chassis=3,slot=4"),
+    BCASE("pci-bridge", "pci-bridge", "id=br0,chassis_nr=1"),
+    BCASE("pxb", "pxb", "id=br0,bus_nr=32"),
+    BCASE("pxb-pcie", "pxb-pcie", "id=br0,bus_nr=64"),
+};
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        mt_add(&cases[i]);
+    }
+    mt_add(&bochs);
+    return g_test_run();
+}
