@@ -6,6 +6,7 @@
  * likewise.
  */
 #include "migtest.h"
+#include "cpu-arm/arm.h"
 
 #define UART 0x09000000ull
 #define RTC 0x09010000ull
@@ -213,6 +214,135 @@ static const mt_case gicv2 = {
     .steps = {gicv2_program, gicv2_ack, gicv2_eoi},
 };
 
+/* ---- the generic timer through the GICv3 to the CPU interface ---- */
+
+#define SGI_BASE (REDIST + 0x10000)
+#define SYSREG(op1, crn, crm, op2) TES_ARM_SYSREG(3, op1, crn, crm, op2)
+#define ICC_PMR SYSREG(0, 4, 6, 0)
+#define ICC_RPR SYSREG(0, 12, 11, 3)
+#define ICC_IAR1 SYSREG(0, 12, 12, 0)
+#define ICC_EOIR1 SYSREG(0, 12, 12, 1)
+#define ICC_HPPIR1 SYSREG(0, 12, 12, 2)
+#define ICC_IGRPEN1 SYSREG(0, 12, 12, 7)
+#define PPI_VTIMER 27
+
+static uint64_t sysreg(mt *m, const char *name, uint32_t reg)
+{
+    const tes_host *host = tes_harness_host(m->h);
+    uint64_t v = 0;
+
+    g_assert(host->cpu_sysreg_read(m->cpu[0], reg, &v));
+    mt_note(m, "%s = %#" G_GINT64_MODIFIER "x", name, v);
+    return v;
+}
+
+static void sysreg_wr(mt *m, uint32_t reg, uint64_t v)
+{
+    g_assert(tes_harness_host(m->h)->cpu_sysreg_write(m->cpu[0], reg, v));
+}
+
+/* As board-virt wires them: the virtual timer to PPI 27, the GIC's IRQ
+ * output to the vCPU. */
+static void vtimer_build(mt *m)
+{
+    const tes_host *host;
+    tes_device *g;
+
+    mt_cpu(m, "cortex-a57");
+    g = mt_dev(m, "arm-gicv3", "its=off");
+    mt_map(m, g, 0, DIST);
+    mt_map(m, g, 1, REDIST);
+    host = tes_harness_host(m->h);
+    host->dev_connect_irq(host->cpu_dev(m->cpu[0]), TES_ARM_TIMER_VIRT,
+                          host->dev_irq_in(g, 256 + PPI_VTIMER - 16));
+    host->dev_connect_irq(g, 0, host->cpu_irq_in(m->cpu[0], TES_ARM_IRQ));
+}
+
+/* The timer is the vCPU's own: programmed by code, as a guest does
+ * (cpu_sysreg_* reach the GIC's registers, not the CPU's). */
+static const uint32_t timer_code[] = {
+    0xd51be343, /* 0x1100: msr cntv_cval_el0, x3 */
+    0xd51be324, /* 0x1104: msr cntv_ctl_el0, x4 */
+    0xd53be325, /* 0x1108: mrs x5, cntv_ctl_el0 */
+    0x17ffffff, /* 0x110c: b 0x1108 */
+};
+
+/* Set CNTV_CVAL (cval) and CNTV_CTL (ctl) and read CNTV_CTL back. */
+static void timer_prog(mt *m, uint64_t cval, uint64_t ctl)
+{
+    arm_cpu *c = tes_harness_cpu_state(m->cpu[0]);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(timer_code); i++) {
+        tes_harness_write(m->h, 0x1100 + 4 * i, timer_code[i], 4);
+    }
+    c->pc = 0x1100;
+    c->x[3] = cval;
+    c->x[4] = ctl;
+    mt_exec(m, 0, 3);
+}
+
+static void vtimer_state(mt *m)
+{
+    arm_cpu *c = tes_harness_cpu_state(m->cpu[0]);
+
+    mt_rd(m, SGI_BASE + 0x200, 4); /* GICR_ISPENDR0 */
+    mt_rd(m, SGI_BASE + 0x300, 4); /* GICR_ISACTIVER0 */
+    mt_exec(m, 0, 2); /* mrs x5, cntv_ctl_el0 again */
+    mt_note(m, "CNTV_CTL %#" G_GINT64_MODIFIER "x", c->x[5]);
+    sysreg(m, "ICC_HPPIR1", ICC_HPPIR1);
+    sysreg(m, "ICC_RPR", ICC_RPR);
+}
+
+/* Linux's set-up; the timer armed 1000 ticks (16 us) on, half run. */
+static void vtimer_arm(mt *m)
+{
+    mt_wr(m, SGI_BASE + 0x80, ~0u, 4);
+    mt_wr(m, SGI_BASE + 0x400 + PPI_VTIMER, 0x80, 1);
+    mt_wr(m, SGI_BASE + 0x100, 1u << PPI_VTIMER, 4);
+    mt_wr(m, DIST, 3, 4);
+    sysreg_wr(m, ICC_PMR, 0xf0);
+    sysreg_wr(m, ICC_IGRPEN1, 1);
+    timer_prog(m, (uint64_t)tes_harness_clock_ns(m->h) / 16 + 1000, 1);
+    mt_clock(m, 8000);
+    vtimer_state(m);
+}
+
+/* The deadline passes: PPI 27 pending, the IRQ up at the vCPU. */
+static void vtimer_fire(mt *m)
+{
+    mt_clock(m, 10000);
+    vtimer_state(m);
+}
+
+/* The handler: acknowledged (active, running priority 0x80), the timer
+ * masked as Linux's handler does. */
+static void vtimer_ack(mt *m)
+{
+    m->u[0] = sysreg(m, "ICC_IAR1", ICC_IAR1);
+    timer_prog(m, (uint64_t)tes_harness_clock_ns(m->h) / 16, 3);
+    vtimer_state(m);
+}
+
+static void vtimer_eoi(mt *m)
+{
+    sysreg_wr(m, ICC_EOIR1, m->u[0]);
+    timer_prog(m, (uint64_t)tes_harness_clock_ns(m->h) / 16 + 500, 1);
+    vtimer_state(m);
+}
+
+static void vtimer_again(mt *m)
+{
+    mt_clock(m, 8000);
+    vtimer_state(m);
+}
+
+static const mt_case vtimer = {
+    .name = "cpu-arm/vtimer-gicv3",
+    .plugins = {"cpu-arm", "arm-platform"},
+    .build = vtimer_build,
+    .steps = {vtimer_arm, vtimer_fire, vtimer_ack, vtimer_eoi, vtimer_again},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -220,5 +350,6 @@ int main(int argc, char **argv)
     mt_add(&pl031);
     mt_add(&gicv3);
     mt_add(&gicv2);
+    mt_add(&vtimer);
     return g_test_run();
 }
