@@ -1,0 +1,116 @@
+/*
+ * Migration round trips of the scsi plugin over virtio-scsi-pci
+ * (migtest.h): scsi-hd and scsi-cd behind it; a WRITE completed into the
+ * used ring and not reaped at the cut, the CD's power-on unit attention
+ * still to be reported after it, reads and data checked on the file.
+ */
+#include "migtest.h"
+#include "scsi/tests/scsi-drv.h"
+
+static sd_fixture drv;
+static char *img[2];
+
+static void s_prepare(mt *m)
+{
+    memset(&drv, 0, sizeof(drv));
+    for (int i = 0; i < 2; i++) {
+        g_free(img[i]);
+        img[i] = mt_image(m, i ? "cd.iso" : "hd.img", 1 << 20, (uint8_t)(9 + i));
+    }
+}
+
+static void s_build(mt *m)
+{
+    mt_drive(m, "file=%s,if=none,id=d0,format=raw", img[0]);
+    mt_drive(m, "file=%s,if=none,id=d1,format=raw,readonly=on", img[1]);
+    drv.d.h = m->h;
+    drv.d.ram = m->ram;
+    drv.d.pci = true;
+    drv.d.base = VD_BAR4;
+    drv.nq = 1;
+    drv.d.dev = mt_dev(m, "virtio-scsi-pci", "id=scsi0,num_queues=1");
+    mt_bar(m, drv.d.dev, 4, VD_BAR4);
+    mt_dev(m, "scsi-hd", "drive=d0,bus=scsi0.0,channel=0,scsi-id=0,lun=0");
+    mt_dev(m, "scsi-cd", "drive=d1,bus=scsi0.0,channel=0,scsi-id=1,lun=0");
+}
+
+static void reap(mt *m)
+{
+    uint32_t head, len;
+
+    mt_rd(m, VD_BAR4 + VD_ISR, 1);
+    while (vd_reap(&drv.d, SD_Q_REQ, &head, &len)) {
+        sd_resp r = sd_resp_of(&drv, head / 4);
+
+        mt_note(m, "slot %u len %u: response %u status %#x sense %x/%02x/%02x resid %u",
+                head / 4, len, r.response, r.status, r.key, r.asc, r.ascq, r.resid);
+    }
+}
+
+/* WRITE(10) of 8 blocks at LBA 4 to the disk (its unit attention taken
+ * first by a TEST UNIT READY), completed, not reaped. */
+static void s_write(mt *m)
+{
+    static const uint8_t tur[6] = {0};
+    static const uint8_t wr10[10] = {0x2a, 0, 0, 0, 0, 4, 0, 0, 8, 0};
+
+    g_assert(vd_init(&drv.d, SD_F_VERSION_1, 3, SD_QSIZE, false));
+    sd_post(&drv, 0, 0, 0, 0, tur, 6, SD_NONE, 0);
+    vd_kick(&drv.d, SD_Q_REQ);
+    tes_harness_block_wait(m->h);
+    reap(m);
+    for (unsigned i = 0; i < 4096; i++) {
+        sd_data(&drv, 1)[i] = (uint8_t)(i * 3 + 17);
+    }
+    sd_post(&drv, 0, 1, 0, 0, wr10, 10, SD_OUT, 4096);
+    vd_kick(&drv.d, SD_Q_REQ);
+}
+
+/* Reaped; READ(10) back; TEST UNIT READY to the CD (unit attention). */
+static void s_read(mt *m)
+{
+    static const uint8_t tur[6] = {0};
+    static const uint8_t rd10[10] = {0x28, 0, 0, 0, 0, 4, 0, 0, 8, 0};
+
+    reap(m);
+    sd_post(&drv, 0, 2, 0, 0, rd10, 10, SD_IN, 4096);
+    sd_post(&drv, 0, 3, 1, 0, tur, 6, SD_NONE, 0);
+    vd_kick(&drv.d, SD_Q_REQ);
+}
+
+/* The CD again (ready now), its first block; INQUIRY of the disk. */
+static void s_cd(mt *m)
+{
+    static const uint8_t rd10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+    static const uint8_t inq[6] = {0x12, 0, 0, 0, 96, 0};
+
+    reap(m);
+    mt_ram(m, sd_data_addr(2), 4096);
+    sd_post(&drv, 0, 4, 1, 0, rd10, 10, SD_IN, 2048);
+    sd_post(&drv, 0, 5, 0, 0, inq, 6, SD_IN, 96);
+    vd_kick(&drv.d, SD_Q_REQ);
+}
+
+static void s_end(mt *m)
+{
+    reap(m);
+    mt_ram(m, sd_data_addr(4), 2048);
+    mt_ram(m, sd_data_addr(5), 96);
+    mt_file(m, img[0], 4 * 512, 4096);
+}
+
+static const mt_case scsi = {
+    .name = "virtio-scsi-pci/scsi-hd+scsi-cd",
+    .plugins = {"virtio", "scsi"},
+    .ram_size = SD_RAM,
+    .prepare = s_prepare,
+    .build = s_build,
+    .steps = {s_write, s_read, s_cd, s_end},
+};
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    mt_add(&scsi);
+    return g_test_run();
+}
