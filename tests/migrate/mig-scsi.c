@@ -108,9 +108,86 @@ static const mt_case scsi = {
     .steps = {s_write, s_read, s_cd, s_end},
 };
 
+/* ---- lsi53c895a: SCRIPTS stopped on an interrupt at the cut ---- */
+
+#define LSI_MMIO 0x80000000ull
+#define LSI_SRAM 0x80002000ull
+#define LSI_SCRIPT 0x10000ull
+
+static void lsi_build(mt *m)
+{
+    tes_device *d;
+
+    mt_drive(m, "file=%s,if=none,id=d0,format=raw", img[0]);
+    d = mt_dev(m, "lsi53c895a", "id=scsi0");
+    mt_dev(m, "scsi-hd", "drive=d0,bus=scsi0.0,channel=0,scsi-id=0,lun=0");
+    mt_bar(m, d, 1, LSI_MMIO);
+    mt_bar(m, d, 2, LSI_SRAM);
+}
+
+static void lsi_regs(mt *m)
+{
+    mt_rd(m, LSI_MMIO + 0x14, 1); /* ISTAT0 */
+    mt_rd(m, LSI_MMIO + 0x15, 1); /* ISTAT1 */
+    mt_rd(m, LSI_MMIO + 0x30, 4); /* DSPS */
+    mt_rd(m, LSI_MMIO + 0x2c, 4); /* DSP */
+}
+
+/* A memory move of 64 bytes, then INT 0x111: stopped, DIP up. */
+static void lsi_script(mt *m)
+{
+    static const uint32_t prog[] = {
+        0xc0000040, 0x20000, 0x21000, /* MOVE MEMORY 64, 0x20000, 0x21000 */
+        0x98080000, 0x111,            /* INT 0x111 */
+        0xc0000010, 0x21000, 0x22000, /* MOVE MEMORY 16, 0x21000, 0x22000 */
+        0x98080000, 0x222,            /* INT 0x222 */
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(prog); i++) {
+        mt_put32(m, LSI_SCRIPT + 4 * i, prog[i]);
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        m->ram[0x20000 + i] = (uint8_t)(i + 0x40);
+    }
+    mt_wr(m, LSI_MMIO + 0x39, 0x7d, 1); /* DIEN */
+    mt_wr(m, LSI_MMIO + 0x34, 0xcafe0001, 4); /* SCRATCHA */
+    mt_wr(m, LSI_MMIO + 0x10, 0x12340000, 4); /* DSA */
+    mt_wr(m, LSI_MMIO + 0x2c, LSI_SCRIPT, 4);
+    mt_rd(m, LSI_MMIO + 0x30, 4);
+}
+
+/* The interrupt handled (DSTAT read), the script resumed. */
+static void lsi_resume(mt *m)
+{
+    lsi_regs(m);
+    mt_rd(m, LSI_MMIO + 0x0c, 1);
+    mt_ram(m, 0x21000, 64);
+    mt_wr(m, LSI_MMIO + 0x2c, mt_rd(m, LSI_MMIO + 0x2c, 4), 4);
+}
+
+static void lsi_end(mt *m)
+{
+    lsi_regs(m);
+    mt_rd(m, LSI_MMIO + 0x0c, 1);
+    mt_ram(m, 0x22000, 16);
+    mt_rd(m, LSI_MMIO + 0x34, 4);
+    mt_rd(m, LSI_MMIO + 0x10, 4);
+    mt_rd(m, LSI_MMIO + 0x39, 1);
+}
+
+static const mt_case lsi = {
+    .name = "lsi53c895a",
+    .plugins = {"virtio", "scsi"},
+    .ram_size = SD_RAM,
+    .prepare = s_prepare,
+    .build = lsi_build,
+    .steps = {lsi_script, lsi_resume, lsi_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     mt_add(&scsi);
+    mt_add(&lsi);
     return g_test_run();
 }
