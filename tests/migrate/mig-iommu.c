@@ -1,0 +1,154 @@
+/*
+ * Migration round trips of the IOMMUs (migtest.h): intel-iommu translating
+ * edu's DMA (a transfer in flight at the cut, then a translation fault
+ * recorded with its fault event pending, then the invalidation queue);
+ * arm-smmuv3 with its command queue consumed and an event queued.
+ */
+#include <tessera/acpi.h>
+
+#include "migtest.h"
+
+#define EDU 0x10000000ull
+#define IOVA_A 0x40000000ull
+#define IOVA_UNMAPPED 0x40002000ull
+#define PAGE_A 0x200000ull
+
+static void put64(mt *m, uint64_t a, uint64_t v)
+{
+    mt_put64(m, a, v);
+}
+
+/* edu: a 64-byte DMA between its buffer and bus address bus. */
+static void edu_dma(mt *m, uint64_t bus, bool to_ram)
+{
+    mt_wr(m, EDU + 0x80, to_ram ? 0x40000 : bus, 8);
+    mt_wr(m, EDU + 0x88, to_ram ? bus : 0x40000, 8);
+    mt_wr(m, EDU + 0x90, 64, 8);
+    mt_wr(m, EDU + 0x98, 1 | (to_ram ? 2 : 0) | 4, 8);
+}
+
+/* ---- intel-iommu ---- */
+
+#define VTD 0xfed90000ull
+#define ROOT 0x100000ull
+#define CTX 0x101000ull
+#define L3 0x103000ull
+#define L2 0x104000ull
+#define L1 0x105000ull
+#define IQ 0x110000ull
+#define STATUS 0x120000ull
+#define EDU_DEVFN 0x18
+
+/* intel-iommu asks for the board's ACPI interface (its DMAR table): a
+ * sink, as test-intel-iommu's. Interfaces outlive a harness. */
+static int acpi_sink(const char *sig, uint8_t rev, const void *body, size_t len)
+{
+    return 0;
+}
+
+static tes_bus *root_bus;
+
+static tes_bus *pci_root(uint16_t seg)
+{
+    return seg == 0 ? root_bus : NULL;
+}
+
+static const tes_acpi_iface acpi = {
+    .size = sizeof(tes_acpi_iface), .add_table = acpi_sink, .pci_root = pci_root,
+};
+
+static void vtd_build(mt *m)
+{
+    const tes_host *host = tes_harness_host(m->h);
+    static bool registered;
+    tes_device *edu = mt_dev(m, "edu", "addr=03.0");
+
+    mt_bar(m, edu, 0, EDU);
+    root_bus = host->dev_bus(edu);
+    if (!registered) {
+        host->iface_register(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION, &acpi);
+        registered = true;
+    }
+    mt_dev(m, "intel-iommu", NULL);
+}
+
+static void vtd_regs(mt *m)
+{
+    mt_rd(m, VTD + 0x1c, 4);  /* GSTS */
+    mt_rd(m, VTD + 0x34, 4);  /* FSTS */
+    mt_rd(m, VTD + 0x38, 4);  /* FECTL */
+    mt_rd(m, VTD + 0x22c, 4); /* FRCD 0, upper: F, reason */
+    mt_rd(m, VTD + 0x228, 4); /* FRCD 0: source id */
+}
+
+/* Tables (3-level: IOVA_A -> PAGE_A), root pointer, translation on, the
+ * fault event to the MSI window; edu's read of IOVA_A in flight. */
+static void vtd_enable(mt *m)
+{
+    put64(m, ROOT, CTX | 1);
+    put64(m, CTX + 16 * EDU_DEVFN, L3 | 1);
+    put64(m, CTX + 16 * EDU_DEVFN + 8, 5 << 8 | 1);
+    put64(m, L3 + 8, L2 | 3);
+    put64(m, L2, L1 | 3);
+    put64(m, L1, PAGE_A | 3);
+    for (unsigned i = 0; i < 64; i++) {
+        m->ram[PAGE_A + i] = (uint8_t)(0x80 + i);
+    }
+    mt_wr(m, VTD + 0x20, ROOT, 8);
+    mt_wr(m, VTD + 0x18, 1u << 30, 4);
+    mt_wr(m, VTD + 0x18, 1u << 31, 4);
+    mt_wr(m, VTD + 0x3c, 0x4d, 4);
+    mt_wr(m, VTD + 0x40, 0xfee00010, 4);
+    mt_wr(m, VTD + 0x38, 0, 4);
+    edu_dma(m, IOVA_A, false);
+    vtd_regs(m);
+}
+
+/* Done; back out to IOVA_A + 0x100; then a write to an unmapped IOVA. */
+static void vtd_fault(mt *m)
+{
+    mt_clock(m, 1000);
+    mt_rd(m, EDU + 0x24, 4);
+    mt_wr(m, EDU + 0x64, ~0u, 4);
+    edu_dma(m, IOVA_A + 0x100, true);
+    mt_clock(m, 1000);
+    mt_ram(m, PAGE_A + 0x100, 64);
+    edu_dma(m, IOVA_UNMAPPED, true);
+    mt_clock(m, 1000);
+    vtd_regs(m);
+}
+
+/* The fault record cleared; an invalidation wait through the queue. */
+static void vtd_qi(mt *m)
+{
+    mt_wr(m, VTD + 0x22c, 1u << 31, 4);
+    mt_wr(m, VTD + 0x34, 0x7f, 4);
+    vtd_regs(m);
+    mt_wr(m, VTD + 0x90, IQ, 8);
+    mt_wr(m, VTD + 0x18, 1u << 31 | 1u << 26, 4);
+    put64(m, IQ, 0x5 | 1u << 5 | 0xabcdull << 32);
+    put64(m, IQ + 8, STATUS);
+    mt_wr(m, VTD + 0x88, 16, 8);
+}
+
+static void vtd_end(mt *m)
+{
+    mt_rd(m, VTD + 0x80, 8); /* IQH */
+    mt_ram(m, STATUS, 4);
+    vtd_regs(m);
+    mt_rd(m, VTD + 0x20, 8);
+}
+
+static const mt_case vtd = {
+    .name = "intel-iommu",
+    .plugins = {"iommu", "edu"},
+    .build = vtd_build,
+    .steps = {vtd_enable, vtd_fault, vtd_qi, vtd_end},
+};
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    mt_add(&vtd);
+    return g_test_run();
+}
