@@ -153,6 +153,7 @@ static const struct {
     {"registers", info_registers, "show the CPU registers"},
     {"cpus", info_cpus, "show the vCPUs: pc, state, instructions executed"},
     {"numa", numa_info_print, "show the NUMA nodes: their CPUs and memory"},
+    {"hotpluggable-cpus", hmp_info_hotpluggable_cpus, "show the CPUs that can be hot-plugged"},
     {"block", block_info_print, "show the block devices"},
     {"blockstats", block_info_stats_print, "show block device statistics"},
 };
@@ -391,6 +392,8 @@ static const hmp_cmd commands[] = {
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
     {"system_wakeup", NULL, cmd_wakeup, "system_wakeup -- wakeup guest from suspend"},
+    {"device_add", NULL, hmp_device_add, "device_add driver[,prop=value][,...] -- add device, like -device on the command line"},
+    {"device_del", NULL, hmp_device_del, "device_del id -- remove device"},
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},

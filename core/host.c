@@ -361,6 +361,7 @@ static const tes_host table = {
     .console_update = console_update,
     .input_handler_new = input_handler_new,
     .input_handler_activate = input_handler_activate,
+    .cpu_remove = cpu_remove,
 };
 
 const tes_host *host_table(void)
@@ -433,7 +434,9 @@ PIN(tes_host, console_update, 1112);
 /* ABI 1.7, continued: input devices (input.h). */
 PIN(tes_host, input_handler_new, 1120);
 PIN(tes_host, input_handler_activate, 1128);
-static_assert(sizeof(tes_host) == 1136, "tes_host 1.7 size");
+/* ABI 1.8: cpu_remove (CPU hot-unplug). */
+PIN(tes_host, cpu_remove, 1136);
+static_assert(sizeof(tes_host) == 1144, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -458,7 +461,9 @@ PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
 PIN(tes_machine_ops, ide_units_per_bus, 80);
 PIN(tes_machine_ops, wakeup, 88); /* 1.7 */
-static_assert(sizeof(tes_machine_ops) == 96, "tes_machine_ops 1.6 size");
+PIN(tes_machine_ops, cpu_plugged, 96); /* 1.8: CPU hot-plug */
+PIN(tes_machine_ops, cpu_unplug_request, 104);
+static_assert(sizeof(tes_machine_ops) == 112, "tes_machine_ops 1.8 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

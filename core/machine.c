@@ -204,7 +204,7 @@ static bool platform_unplaced(tes_device *m, char **errp)
 
 /* After the command line's -device: the board places what the user added
  * and writes its firmware tables (tes_machine_ops.devices_done, 1.2). */
-bool machine_devices_done(char **errp)
+static bool devices_done(char **errp)
 {
     tes_device *m = machine_current();
     const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
@@ -225,6 +225,15 @@ bool machine_devices_done(char **errp)
         return false;
     }
     return true;
+}
+
+bool machine_ready;
+
+bool machine_devices_done(char **errp)
+{
+    /* From here on a CPU device_add is a hot-plug: the guest is told. */
+    machine_ready = devices_done(errp);
+    return machine_ready;
 }
 
 /* Found in the tree rather than cached: registry_reset() may free it. */

@@ -711,6 +711,18 @@ static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* ---- CPUs (cpu-hotplug.c) ---- */
+
+static JsonNode *cmd_query_hotpluggable_cpus(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_hotpluggable(err);
+}
+
+static JsonNode *cmd_query_cpus_fast(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_fast();
+}
+
 /* ---- device_add / device_del ----
  * Types flagged TES_TYPE_HOTPLUG (their bus tells the guest: SCSI devices)
  * go and come at once. A PCI function goes on the secondary bus of a port
@@ -783,6 +795,30 @@ static bool opt_member(GString *opts, JsonObject *args, const char *name, char *
     }
 }
 
+static bool cpu_device_is(const char *driver)
+{
+    g_autofree char *model = cpu_hotplug_model(driver);
+
+    return model != NULL;
+}
+
+/* A CPU type (cpu-hotplug.c): its members as -device options. */
+static JsonNode *device_add_cpu(const char *driver, JsonObject *args, char **err)
+{
+    g_autoptr(GString) opts = g_string_new("");
+    GList *names = json_object_get_members(args);
+    bool ok = true;
+
+    for (GList *l = names; l && ok; l = l->next) {
+        ok = strcmp(l->data, "driver") == 0 || opt_member(opts, args, l->data, err);
+    }
+    g_list_free(names);
+    if (!ok || !cpu_device_add(driver, opts->str, err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
 /* device_add {"driver": T, "id": ..., properties...}: as -device T,... */
 static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
 {
@@ -793,7 +829,13 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     tes_device *d;
     bool ok = true, help = false, pci;
 
-    if (!driver || !(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
+    if (!driver) {
+        return NULL;
+    }
+    if (cpu_device_is(driver)) {
+        return device_add_cpu(driver, args, err);
+    }
+    if (!(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
         return NULL;
     }
     pci = !type_hotpluggable(te->info) && type_is_pci(te->info);
@@ -829,6 +871,15 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     const char *id = arg_string(args, "id", err);
     tes_device *d = id ? dev_find(id) : NULL;
 
+    if (d && d->type->kind == TES_KIND_CPU) {
+        bool handled;
+        bool ok = cpu_device_del(d, &handled, err);
+
+        /* The guest ejects it; DEVICE_DELETED comes then. */
+        if (handled) {
+            return ok ? empty_return() : NULL;
+        }
+    }
     if (!id) {
         return NULL;
     }
@@ -889,6 +940,8 @@ static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
 static const qmp_cmd commands[] = {
     {"qmp_capabilities", cmd_capabilities},
     {"query-status", cmd_query_status},
+    {"query-hotpluggable-cpus", cmd_query_hotpluggable_cpus},
+    {"query-cpus-fast", cmd_query_cpus_fast},
     {"stop", cmd_stop},
     {"cont", cmd_cont},
     {"quit", cmd_quit},

@@ -1164,6 +1164,12 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
         *help_printed = true;
         return NULL;
     }
+    g_autofree char *cpu_model = cpu_hotplug_model(driver);
+    if (cpu_model && opts_want_help(opts)) {
+        cpu_device_help(driver, stdout);
+        *help_printed = true;
+        return NULL;
+    }
     if (opts_want_help(opts)) {
         const type_entry *te = type_lookup(driver, TES_KIND_DEVICE, errp);
         if (te) {
@@ -1172,6 +1178,9 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
             *help_printed = true;
         }
         return NULL;
+    }
+    if (cpu_model) {
+        return cpu_device_add(driver, opts, errp); /* cpu-hotplug.c */
     }
     d = dev_new(driver, TES_KIND_DEVICE, errp);
     if (d && (type_flags(d->type) & TES_TYPE_NO_USER)) {

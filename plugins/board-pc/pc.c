@@ -174,6 +174,7 @@ static int build_acpi(pc_machine *m)
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
         .numa = &numa,
+        .cpuhp = m->b.cpuhp.max_cpus ? &m->b.cpuhp : NULL,
         .mem32_base = m->b.lowmem,
         .mem64_base = mem64_base(m),
         .mem64_size = PC_PCI_MEM64_SIZE,
@@ -186,7 +187,9 @@ static int build_acpi(pc_machine *m)
 
     x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
-        apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
+        tes_cpu *cpu = H->cpu_by_index(i); /* device_del may have taken it */
+
+        apic_id[i] = cpu ? (uint32_t)H->cpu_arch_id(cpu) : m->b.cpuhp.apic_id[i];
     }
     free(m->b.acpi);
     m->b.acpi = malloc(PC_ACPI_SIZE);
@@ -222,6 +225,12 @@ static void build_e820(pc_machine *m)
     e820_add(m, PC_HIGHMEM_BASE, m->b.highmem, 1);
 }
 
+/* CPU hotplug's rebuild for the next reset (x86_board.build_tables). */
+static int pc_tables(x86_board *b)
+{
+    return build_acpi((pc_machine *)b);
+}
+
 /* ---- Linux ---- */
 
 static q35_boot_cfg boot_cfg(pc_machine *m)
@@ -244,6 +253,7 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 
     m->b.dev = dev;
     m->b.name = "pc";
+    m->b.build_tables = pc_tables;
     ret = x86_board_check_accel(&m->b);
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
@@ -270,7 +280,7 @@ static int pc_devices_done(tes_device *dev, void *s)
     q35_boot_cfg bc;
 
     ret = ret ? ret : x86_board_nvdimms(&m->b);
-    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd)) {
+    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
         return ret; /* nothing changed since pc_init */
     }
     if (build_acpi(m)) {
@@ -311,6 +321,8 @@ static const tes_machine_ops pc_ops = {
     .init = pc_init,
     .powerdown = x86_board_powerdown,
     .wakeup = pc_wakeup,
+    .cpu_plugged = x86_board_cpu_plugged,
+    .cpu_unplug_request = x86_board_cpu_unplug_request,
     .devices_done = pc_devices_done,
     .default_nic = "e1000",
     .default_block_if = "ide",   /* QEMU's pc: the PIIX3 IDE */

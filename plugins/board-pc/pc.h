@@ -82,6 +82,8 @@ typedef struct pc_acpi_cfg {
     const tes_pxb_info *pxbs;
     unsigned npxbs;
     const struct acpi_numa *numa;      /* SRAT/SLIT (NULL: none) */
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
+    const struct x86_cpuhp *cpuhp;
     bool nvdimm;                       /* nvdimm=on: \_SB.NVDR */
     const struct x86_nvdimm *nvd;      /* its modules: NFIT, NVnn */
     unsigned nnvd;

@@ -133,6 +133,9 @@ typedef struct acpi_board {
     /* -numa: SRAT (and SLIT) after the device tables; NULL or no nodes:
      * none, as QEMU. */
     const struct acpi_numa *numa;
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): the MADT lists every
+     * possible CPU, those not present without the Enabled flag. */
+    const struct x86_cpuhp *cpuhp;
 } acpi_board;
 
 /* What SRAT and SLIT describe (srat.c). Guest RAM is one block whose

@@ -30,10 +30,22 @@ const tes_prop_info x86_board_props[] = {
     TES_PROP_END,
 };
 
+/* 2: the CPU hotplug block's state (x86-cpuhp.c) */
+static const tes_state_field x86_board_fields[] = {
+    {"cpuhp_selector", TES_FIELD_U32, offsetof(x86_board, cpuhp.selector), 0, 2},
+    {"cpuhp_command", TES_FIELD_U32, offsetof(x86_board, cpuhp.command), 0, 2},
+    {"cpuhp_ost_event", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_event), 0, 2},
+    {"cpuhp_ost_status", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_status), 0, 2},
+    {"cpuhp_flags", TES_FIELD_BYTES, offsetof(x86_board, cpuhp.flags), X86_CPUHP_MAX, 2},
+    TES_FIELD_END,
+};
+
 const tes_state_info x86_board_state = {
     .size = sizeof(tes_state_info),
-    .version = 1,
+    .version = 2,
     .min_version = 1,
+    .fields = x86_board_fields,
+    .post_load = x86_board_cpuhp_post_load,
 };
 
 int x86_board_check_accel(x86_board *b)
@@ -258,7 +270,7 @@ int x86_board_cpus(x86_board *b, const tes_machine_config *cfg)
             return -ENODEV;
         }
     }
-    return 0;
+    return x86_board_cpuhp_init(b);
 }
 
 void x86_board_numa(x86_board *b, acpi_numa *out)
@@ -429,6 +441,7 @@ int x86_board_load(x86_board *b, q35_boot_cfg *bc, uint64_t acpi_base)
         b->waking = false; /* the S3 wakeup's reset: the guest's RAM stays */
         return 0;
     }
+    x86_cpuhp_reset(&b->cpuhp);
     if (!b->ram_ptr || !b->acpi || b->dumpacpi) {
         return 0;
     }

@@ -14,6 +14,7 @@
 
 #include "boot.h"
 #include "nvdimm-acpi.h"
+#include "cpu-hotplug.h"
 
 extern const tes_host *x86_board_host;
 
@@ -50,6 +51,10 @@ typedef struct x86_board {
     x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* placed by x86_board_nvdimms */
     unsigned nnvd;
     bool waking;               /* the next reset is an S3 wakeup: RAM stays */
+    x86_cpuhp cpuhp;           /* ACPI CPU hotplug (x86-cpuhp.c); max_cpus 0: none */
+    /* The machine's table builder (into acpi, not RAM): CPU hotplug
+     * rebuilds them for the next reset. NULL: nothing to rebuild. */
+    int (*build_tables)(struct x86_board *b);
 } x86_board;
 
 /* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */
@@ -77,6 +82,22 @@ tes_device *x86_board_dev(x86_board *b, const char *type, const char *props);
 /* "pc.ram" of size bytes: [0, lowmem) at 0, the rest at 4 GiB. */
 int x86_board_ram(x86_board *b, uint64_t size, uint64_t lowmem);
 int x86_board_cpus(x86_board *b, const tes_machine_config *cfg);
+/* ---- CPU hotplug (x86-cpuhp.c) ---- */
+/* The PM device (ICH9-LPC, PIIX4_PM of pc-platform) sets GPE0 status bit n
+ * on a rising edge of its input X86_PM_GPE_INPUT(n) (0 is the power
+ * button, 1 the RTC alarm, 2 the resume: pc-platform.h ACPI_PM_IN_*). */
+#define X86_PM_GPE_INPUT(n) (3u + (n))
+/* From x86_board_cpus: the register block when -smp maxcpus= leaves free
+ * slots, the CPUs at start present. 0 or -errno after the error. */
+int x86_board_cpuhp_init(x86_board *b);
+/* tes_machine_ops.cpu_plugged / cpu_unplug_request of both machines. */
+int x86_board_cpu_plugged(tes_device *dev, void *s, tes_cpu *cpu, bool hotplug);
+int x86_board_cpu_unplug_request(tes_device *dev, void *s, tes_cpu *cpu);
+/* A -device ...-cpu was cold-plugged: devices_done rebuilds the tables. */
+bool x86_board_cpus_added(const x86_board *b);
+/* x86_board_state's post_load: the stream's hotplug flags against the
+ * vCPUs this side has. */
+int x86_board_cpuhp_post_load(tes_device *dev, void *s, uint32_t version);
 /* The -numa layout for the SRAT/SLIT writer (out->nodes 0: no -numa). */
 struct acpi_numa;
 void x86_board_numa(x86_board *b, struct acpi_numa *out);

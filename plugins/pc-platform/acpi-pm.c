@@ -223,6 +223,11 @@ void acpi_pm_in(void *opaque, int n, int level)
         rtc_alarm(pm);
     } else if (n == ACPI_PM_IN_RESUME && pm->sleeping) {
         pm->waking = true;
+    } else if (n >= ACPI_PM_IN_GPE0 && (unsigned)(n - ACPI_PM_IN_GPE0) / 8 < pm->gpe_half) {
+        unsigned bit = (unsigned)(n - ACPI_PM_IN_GPE0);
+
+        pm->gpe_sts[bit / 8] |= (uint8_t)(1u << (bit % 8));
+        acpi_pm_update_sci(pm);
     }
 }
 

@@ -68,6 +68,24 @@ typedef struct tes_machine_ops {
      * (x86: TES_BOOT_X86_REAL at the FACS waking vector, as firmware
      * does). NULL or false: every vCPU takes its boot state. */
     bool (*wakeup)(tes_device *machine, void *s, struct tes_cpu_boot *boot);
+
+    /* ==== ABI 1.8: CPU hot-plug (the core checks size) ====
+     * -device and QMP device_add of "<model>-<arch>-cpu" (QEMU's CPU type
+     * names, with socket-id=, die-id=, core-id=, thread-id=): the core
+     * checks the ids against the topology and the slot is free, creates the
+     * vCPU at that index (it waits for INIT/SIPI or PSCI as any secondary)
+     * and calls cpu_plugged: the board makes it present in its firmware
+     * interface and, when hotplug (device_add on a started machine), tells
+     * the guest (x86: the ACPI CPU hotplug GPE). -device comes before
+     * devices_done, so the tables then describe it. Return 0, or -errno
+     * after host->error(machine): the core removes the vCPU again. NULL:
+     * the machine has no CPU hot-plug (device_add of a CPU is refused). */
+    int (*cpu_plugged)(tes_device *machine, void *s, tes_cpu *cpu, bool hotplug);
+    /* QMP device_add's counterpart, device_del of a vCPU: ask the guest to
+     * give it up (x86: the ACPI eject request); the board calls
+     * host->cpu_remove once the guest has ejected it. Return 0, or -errno
+     * after host->error(machine). NULL: vCPUs cannot be unplugged. */
+    int (*cpu_unplug_request)(tes_device *machine, void *s, tes_cpu *cpu);
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
