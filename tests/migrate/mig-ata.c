@@ -103,7 +103,7 @@ static void piix_end(mt *m)
 static const mt_case piix = {
     .name = "piix3-ide",
     .plugins = {"ata"},
-    .ram_size = 32 << 20,
+    .ram_size = 8 << 20,
     .prepare = ata_prepare,
     .build = piix_build,
     .steps = {piix_identify, piix_dma_write, piix_dma_read, piix_end},
@@ -179,7 +179,7 @@ static void ahci_end(mt *m)
 static const mt_case ahci = {
     .name = "ich9-ahci",
     .plugins = {"ata"},
-    .ram_size = 32 << 20,
+    .ram_size = 8 << 20,
     .prepare = ata_prepare,
     .build = ahci_build,
     .steps = {ahci_identify, ahci_write, ahci_read, ahci_end},

@@ -93,7 +93,7 @@ static void e_end(mt *m)
 }
 
 #define ECASE(t)                                                                           \
-    {.name = t, .plugins = {"net/e1000"}, .ram_size = ND_RAM, .prepare = e_prepare,        \
+    {.name = t, .plugins = {"net/e1000"}, .ram_size = 20 << 20, .prepare = e_prepare,        \
      .build = e_build, .steps = {e_start, e_irq, e_tx, e_end}, .data = t}
 
 static const mt_case cases[] = {ECASE("e1000"), ECASE("e1000e")};

@@ -142,6 +142,7 @@ static void vtd_end(mt *m)
 static const mt_case vtd = {
     .name = "intel-iommu",
     .plugins = {"iommu", "edu"},
+    .ram_size = 4 << 20,
     .build = vtd_build,
     .steps = {vtd_enable, vtd_fault, vtd_qi, vtd_end},
 };

@@ -104,7 +104,7 @@ static void n_end(mt *m)
 static const mt_case nvme_case = {
     .name = "nvme",
     .plugins = {"nvme"},
-    .ram_size = 32 << 20,
+    .ram_size = 8 << 20,
     .prepare = n_prepare,
     .build = n_build,
     .steps = {n_start, n_queue, n_ring, n_end},

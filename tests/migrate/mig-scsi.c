@@ -102,7 +102,7 @@ static void s_end(mt *m)
 static const mt_case scsi = {
     .name = "virtio-scsi-pci/scsi-hd+scsi-cd",
     .plugins = {"virtio", "scsi"},
-    .ram_size = SD_RAM,
+    .ram_size = 24 << 20,
     .prepare = s_prepare,
     .build = s_build,
     .steps = {s_write, s_read, s_cd, s_end},
@@ -178,7 +178,6 @@ static void lsi_end(mt *m)
 static const mt_case lsi = {
     .name = "lsi53c895a",
     .plugins = {"virtio", "scsi"},
-    .ram_size = SD_RAM,
     .prepare = s_prepare,
     .build = lsi_build,
     .steps = {lsi_script, lsi_resume, lsi_end},

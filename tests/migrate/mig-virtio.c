@@ -241,7 +241,8 @@ static void v_end(mt *m)
 }
 
 #define VCASE(nm, k, pt, dt, mx)                                                           \
-    {.name = nm, .plugins = {"virtio"}, .prepare = v_prepare, .build = v_build,            \
+    {.name = nm, .plugins = {"virtio"}, .ram_size = 8 << 20, .prepare = v_prepare,        \
+     .build = v_build,                                                                   \
      .steps = {v_init, v_next, v_end},                                                   \
      .data = &(const vcase){k, pt, dt, mx}}
 

@@ -294,7 +294,7 @@ static char *plugin_path(const char *name)
 
 static void harness_up(mt *m)
 {
-    m->h = tes_harness_new(m->c->ram_size ? m->c->ram_size : 16 << 20);
+    m->h = tes_harness_new(m->c->ram_size ? m->c->ram_size : 2 << 20);
     m->ram = tes_harness_ram(m->h);
     for (int i = 0; m->c->plugins[i]; i++) {
         char *p = plugin_path(m->c->plugins[i]);

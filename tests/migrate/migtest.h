@@ -42,7 +42,7 @@ typedef void (*mt_fn)(mt *m);
 typedef struct mt_case {
     const char *name;     /* test path component */
     const char *plugins[6]; /* by build-tree name: "edu", "net/e1000" */
-    uint64_t ram_size;    /* 0: 16 MiB */
+    uint64_t ram_size;    /* 0: 2 MiB (a save copies it all: keep it small) */
     mt_fn prepare;        /* once per run, before the first build (files) */
     mt_fn build;          /* per harness: drives, netdevs, devices, maps */
     mt_fn steps[MT_MAX_STEPS]; /* NULL-terminated */
