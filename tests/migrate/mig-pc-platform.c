@@ -410,6 +410,72 @@ static const mt_case pm = {
     .steps = {pm_press, pm_read, pm_clear},
 };
 
+/* ---- ICH9-LPC's ACPI block (GPE0 at 0x620) and PIIX3's PIRQ routing ---- */
+
+static void lpc_build(mt *m)
+{
+    mt_dev(m, "ICH9-LPC", "addr=1f.0");
+}
+
+/* Power button and a GPE enabled; the button pressed: SCI up. */
+static void lpc_press(mt *m)
+{
+    mt_out(m, 0x602, 0x0100, 2);
+    mt_out(m, 0x628, 0x02, 1);
+    mt_irq_in(m, m->dev[0], 0, 1);
+    mt_irq_in(m, m->dev[0], 0, 0);
+    mt_in(m, 0x600, 2);
+    mt_clock(m, 2000000);
+}
+
+static void lpc_read(mt *m)
+{
+    mt_in(m, 0x608, 4);
+    mt_in(m, 0x628, 1);
+    mt_cfg_rd(m, m->dev[0], 0x40, 4);
+    mt_cfg_rd(m, m->dev[0], 0x44, 1);
+}
+
+static const mt_case lpc = {
+    .name = "ICH9-LPC",
+    .plugins = {"pc-platform"},
+    .build = lpc_build,
+    .steps = {lpc_press, lpc_read, pm_clear},
+};
+
+static void piix3_build(mt *m)
+{
+    mt_dev(m, "PIIX3", "addr=1.0");
+}
+
+/* PIRQ A..D routed to ISA IRQs 10, 11, off, 5; other registers. */
+static void piix3_route(mt *m)
+{
+    mt_cfg_wr(m, m->dev[0], 0x60, 0x05800b0a, 4);
+    mt_cfg_wr(m, m->dev[0], 0x69, 0x03, 1);
+    mt_cfg_rd(m, m->dev[0], 0x60, 4);
+}
+
+static void piix3_more(mt *m)
+{
+    mt_cfg_wr(m, m->dev[0], 0x62, 0x0e, 1);
+    mt_cfg_rd(m, m->dev[0], 0x60, 4);
+}
+
+static void piix3_end(mt *m)
+{
+    mt_cfg_rd(m, m->dev[0], 0x60, 4);
+    mt_cfg_rd(m, m->dev[0], 0x68, 4);
+    mt_cfg_rd(m, m->dev[0], 0x04, 4);
+}
+
+static const mt_case piix3 = {
+    .name = "PIIX3",
+    .plugins = {"pc-platform"},
+    .build = piix3_build,
+    .steps = {piix3_route, piix3_more, piix3_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -420,5 +486,7 @@ int main(int argc, char **argv)
     mt_add(&ioapic);
     mt_add(&kbc);
     mt_add(&pm);
+    mt_add(&lpc);
+    mt_add(&piix3);
     return g_test_run();
 }

@@ -5,6 +5,8 @@
  * same place; pxb and pxb-pcie; bochs-display with a mode set, EDID read
  * and pixels in VRAM.
  */
+#include <string.h>
+
 #include "migtest.h"
 
 /* The whole type-1 header and the first capabilities, as lspci reads. */
@@ -71,6 +73,59 @@ static void br_end(mt *m)
     {.name = nm, .plugins = {"pcie", "edu"}, .build = br_build,                            \
      .steps = {br_program, br_behind, br_end}, .data = &(const bcase){t, p}}
 
+/* ---- a switch: root port, x3130-upstream, xio3130-downstream, edu ---- */
+
+static void sw_build(mt *m)
+{
+    mt_dev(m, "pcie-root-port", "id=rp0,chassis=9,slot=9");
+    mt_dev(m, "x3130-upstream", "id=up0,bus=rp0");
+    mt_dev(m, "xio3130-downstream", "id=dn0,bus=up0,chassis=10,slot=1");
+    mt_dev(m, "edu", "bus=dn0,addr=0");
+}
+
+/* Bus numbers down the chain (1: the switch's upstream bus, 2: its
+ * internal bus, 3: edu's), memory windows, decoding on. */
+static void sw_program(mt *m)
+{
+    mt_cfg_wr(m, m->dev[0], 0x18, 0x00050100, 4);
+    mt_cfg_wr(m, m->dev[0], 0x20, 0x10001000, 4);
+    mt_cfg_wr(m, m->dev[0], 0x04, 0x0006, 2);
+    tes_harness_cfg_write_bdf(m->h, 1, 0, 0x18, 0x00050201, 4);
+    tes_harness_cfg_write_bdf(m->h, 1, 0, 0x20, 0x10001000, 4);
+    tes_harness_cfg_write_bdf(m->h, 1, 0, 0x04, 0x0006, 2);
+    mt_note(m, "upstream %#x", tes_harness_cfg_read_bdf(m->h, 1, 0, 0, 4));
+}
+
+static void sw_down(mt *m)
+{
+    tes_harness_cfg_write_bdf(m->h, 2, 0, 0x18, 0x00030302, 4);
+    tes_harness_cfg_write_bdf(m->h, 2, 0, 0x20, 0x10001000, 4);
+    tes_harness_cfg_write_bdf(m->h, 2, 0, 0x04, 0x0006, 2);
+    mt_note(m, "downstream %#x", tes_harness_cfg_read_bdf(m->h, 2, 0, 0, 4));
+    mt_note(m, "edu %#x", tes_harness_cfg_read_bdf(m->h, 3, 0, 0, 4));
+    tes_harness_cfg_write_bdf(m->h, 3, 0, 0x10, 0x10000000, 4);
+    tes_harness_cfg_write_bdf(m->h, 3, 0, 0x04, 0x6, 2);
+}
+
+static void sw_end(mt *m)
+{
+    mt_rd(m, 0x10000000, 4);
+    for (uint8_t bus = 1; bus <= 3; bus++) {
+        for (uint32_t off = 0; off < 0x40; off += 4) {
+            mt_note(m, "%u:00.0 %#x = %#x", bus, off,
+                    tes_harness_cfg_read_bdf(m->h, bus, 0, off, 4));
+        }
+    }
+    cfg_dump(m, m->dev[0]);
+}
+
+static const mt_case sw = {
+    .name = "x3130-upstream+xio3130-downstream",
+    .plugins = {"pcie", "edu"},
+    .build = sw_build,
+    .steps = {sw_program, sw_down, sw_end},
+};
+
 /* ---- bochs-display ---- */
 
 #define VRAM 0x40000000ull
@@ -135,6 +190,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         mt_add(&cases[i]);
     }
+    mt_add(&sw);
     mt_add(&bochs);
     return g_test_run();
 }

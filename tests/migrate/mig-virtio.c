@@ -14,7 +14,7 @@
 #define QSIZE 16
 #define BUF 0x400000ull /* request buffers */
 
-typedef enum { BLK, RNG, NET, KBD } vkind;
+typedef enum { BLK, RNG, NET, KBD, MOUSE, TABLET } vkind;
 
 typedef struct vcase {
     vkind kind;
@@ -142,10 +142,25 @@ static void key(mt *m, const char *qcode, bool down)
     g_free(cmd);
 }
 
+/* A pointer event (rel for the mouse, abs for the tablet) and a button. */
+static void pointer(mt *m, int v, bool down)
+{
+    char *cmd = g_strdup_printf(
+        "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+        "{\"type\":\"%s\",\"data\":{\"axis\":\"x\",\"value\":%d}},"
+        "{\"type\":\"btn\",\"data\":{\"down\":%s,\"button\":\"left\"}}]}}",
+        vc(m)->kind == MOUSE ? "rel" : "abs", v, down ? "true" : "false");
+    char *r = tes_harness_qmp(m->h, cmd);
+
+    g_assert(strstr(r, "\"return\""));
+    free(r);
+    g_free(cmd);
+}
+
 /* Step 0: the driver up, a first request done and not reaped. */
 static void v_init(mt *m)
 {
-    unsigned nq = vc(m)->kind == NET ? 2 : vc(m)->kind == KBD ? 2 : 1;
+    unsigned nq = vc(m)->kind == NET || vc(m)->kind >= KBD ? 2 : 1;
 
     if (vc(m)->msix) {
         g_assert(tes_harness_msi_enable(m->h, drv.dev));
@@ -174,6 +189,14 @@ static void v_init(mt *m)
         }
         vd_kick(&drv, 0);
         key(m, "a", true);
+        break;
+    case MOUSE:
+    case TABLET:
+        for (unsigned i = 0; i < 8; i++) {
+            chain1(m, 0, i, 8, true);
+        }
+        vd_kick(&drv, 0);
+        pointer(m, 300, true);
         break;
     }
     mt_rd(m, drv.base + (drv.pci ? VD_COMMON + 0x14 : 0x70), drv.pci ? 1 : 4);
@@ -208,6 +231,11 @@ static void v_next(mt *m)
         key(m, "a", false);
         key(m, "shift", true);
         break;
+    case MOUSE:
+    case TABLET:
+        mt_ram(m, BUF, 8 * 8);
+        pointer(m, 700, false);
+        break;
     }
 }
 
@@ -232,6 +260,8 @@ static void v_end(mt *m)
         mt_ram(m, BUF + 0x10000, 12 + 42);
         break;
     case KBD:
+    case MOUSE:
+    case TABLET:
         mt_ram(m, BUF, 8 * 8);
         break;
     default:
@@ -257,6 +287,10 @@ static const mt_case cases[] = {
     VCASE("virtio-net-device/mmio", NET, NULL, "virtio-net-device", false),
     VCASE("virtio-keyboard-pci/msix", KBD, "virtio-keyboard-pci", NULL, true),
     VCASE("virtio-keyboard-device/mmio", KBD, NULL, "virtio-keyboard-device", false),
+    VCASE("virtio-mouse-pci/intx", MOUSE, "virtio-mouse-pci", NULL, false),
+    VCASE("virtio-mouse-device/mmio", MOUSE, NULL, "virtio-mouse-device", false),
+    VCASE("virtio-tablet-pci/msix", TABLET, "virtio-tablet-pci", NULL, true),
+    VCASE("virtio-tablet-device/mmio", TABLET, NULL, "virtio-tablet-device", false),
 };
 
 int main(int argc, char **argv)
