@@ -5,6 +5,7 @@
  * arm-smmuv3 with its command queue consumed and an event queued.
  */
 #include <tessera/acpi.h>
+#include <tessera/smmuv3.h>
 
 #include "migtest.h"
 
@@ -147,9 +148,100 @@ static const mt_case vtd = {
     .steps = {vtd_enable, vtd_fault, vtd_qi, vtd_end},
 };
 
+/* ---- arm-smmuv3 ---- */
+
+#define SMMU 0x09050000ull
+#define STRTAB 0x100000ull
+#define CMDQ 0x110000ull
+#define EVTQ 0x112000ull
+#define SID 0x18
+
+static void smmu_build(mt *m)
+{
+    const tes_host *host = tes_harness_host(m->h);
+    tes_device *edu = mt_dev(m, "edu", "addr=03.0");
+    tes_device *smmu = mt_dev(m, "arm-smmuv3", NULL);
+    const tes_smmuv3_iface *si = host->iface_lookup(TES_SMMUV3_IFACE, TES_SMMUV3_IFACE_VERSION);
+
+    mt_bar(m, edu, 0, EDU);
+    mt_map(m, smmu, 0, SMMU);
+    g_assert(si && si->attach(smmu, host->dev_bus(edu)) == 0);
+}
+
+static void smmu_regs(mt *m)
+{
+    mt_rd(m, SMMU + 0x24, 4);    /* CR0ACK */
+    mt_rd(m, SMMU + 0x9c, 4);    /* CMDQ_CONS */
+    mt_rd(m, SMMU + 0x100a8, 4); /* EVTQ_PROD */
+    mt_rd(m, SMMU + 0x60, 4);    /* GERROR */
+}
+
+static void cmd(mt *m, unsigned i, uint64_t w0, uint64_t w1)
+{
+    put64(m, CMDQ + 16 * i, w0);
+    put64(m, CMDQ + 16 * i + 8, w1);
+}
+
+/* Stream table (every STE invalid), queues, interrupts, enabled; edu's
+ * DMA in flight. */
+static void smmu_enable(mt *m)
+{
+    mt_wr(m, SMMU + 0x80, STRTAB, 8);
+    mt_wr(m, SMMU + 0x88, 8, 4);
+    mt_wr(m, SMMU + 0x90, CMDQ | 3, 8);
+    mt_wr(m, SMMU + 0xa0, EVTQ | 2, 8);
+    mt_wr(m, SMMU + 0x50, 5, 4);
+    mt_wr(m, SMMU + 0x20, 1 | 4 | 8, 4);
+    for (unsigned i = 0; i < 64; i++) {
+        m->ram[0x300000 + i] = (uint8_t)(0x33 + i);
+    }
+    edu_dma(m, 0x300000, false);
+    smmu_regs(m);
+}
+
+/* Its fault in the event queue, not consumed. */
+static void smmu_fault(mt *m)
+{
+    mt_clock(m, 1000);
+    smmu_regs(m);
+}
+
+/* The event read and consumed; the STE made bypass, CFGI_STE and a
+ * CMD_SYNC queued; the DMA again. */
+static void smmu_fix(mt *m)
+{
+    mt_ram(m, EVTQ, 32);
+    mt_wr(m, SMMU + 0x100ac, mt_rd(m, SMMU + 0x100a8, 4), 4);
+    put64(m, STRTAB + 64 * SID, 4 << 1 | 1);
+    cmd(m, 0, 0x03 | (uint64_t)SID << 32, 1);
+    cmd(m, 1, 0x46, 0);
+    mt_wr(m, SMMU + 0x98, 2, 4);
+    mt_wr(m, EDU + 0x64, ~0u, 4);
+    edu_dma(m, 0x300000, false);
+}
+
+static void smmu_end(mt *m)
+{
+    mt_clock(m, 1000);
+    smmu_regs(m);
+    mt_rd(m, EDU + 0x24, 4);
+    edu_dma(m, 0x301000, true);
+    mt_clock(m, 1000);
+    mt_ram(m, 0x301000, 64);
+}
+
+static const mt_case smmu = {
+    .name = "arm-smmuv3",
+    .plugins = {"iommu", "edu"},
+    .ram_size = 4 << 20,
+    .build = smmu_build,
+    .steps = {smmu_enable, smmu_fault, smmu_fix, smmu_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     mt_add(&vtd);
+    mt_add(&smmu);
     return g_test_run();
 }
