@@ -8,6 +8,7 @@
 #include <tessera/smmuv3.h>
 
 #include "migtest.h"
+#include "virtio/tests/virtio-drv.h"
 
 #define EDU 0x10000000ull
 #define IOVA_A 0x40000000ull
@@ -58,18 +59,24 @@ static const tes_acpi_iface acpi = {
     .size = sizeof(tes_acpi_iface), .add_table = acpi_sink, .pci_root = pci_root,
 };
 
-static void vtd_build(mt *m)
+static void register_acpi(mt *m, tes_device *edu)
 {
     const tes_host *host = tes_harness_host(m->h);
     static bool registered;
-    tes_device *edu = mt_dev(m, "edu", "addr=03.0");
 
-    mt_bar(m, edu, 0, EDU);
     root_bus = host->dev_bus(edu);
     if (!registered) {
         host->iface_register(TES_ACPI_IFACE, TES_ACPI_IFACE_VERSION, &acpi);
         registered = true;
     }
+}
+
+static void vtd_build(mt *m)
+{
+    tes_device *edu = mt_dev(m, "edu", "addr=03.0");
+
+    mt_bar(m, edu, 0, EDU);
+    register_acpi(m, edu);
     mt_dev(m, "intel-iommu", NULL);
 }
 
@@ -238,10 +245,124 @@ static const mt_case smmu = {
     .steps = {smmu_enable, smmu_fault, smmu_fix, smmu_end},
 };
 
+/* ---- virtio-iommu-pci ---- */
+
+#define VIOMMU_REQ 0x300000ull
+#define VIOMMU_EVT 0x302000ull
+
+static vd vdrv;
+
+static void viommu_prepare(mt *m)
+{
+    memset(&vdrv, 0, sizeof(vdrv));
+}
+
+static void viommu_build(mt *m)
+{
+    tes_device *edu = mt_dev(m, "edu", "addr=03.0");
+
+    mt_bar(m, edu, 0, EDU);
+    register_acpi(m, edu);
+    vdrv.h = m->h;
+    vdrv.ram = m->ram;
+    vdrv.pci = true;
+    vdrv.base = VD_BAR4;
+    vdrv.dev = mt_dev(m, "virtio-iommu-pci", "addr=02.0");
+    mt_bar(m, vdrv.dev, 4, VD_BAR4);
+}
+
+/* One request in slot (descriptors 2*slot, 2*slot+1), not kicked. */
+static void vreq(mt *m, unsigned slot, const uint8_t *out, uint32_t len)
+{
+    uint64_t o = VIOMMU_REQ + 0x100 * slot;
+
+    memcpy(m->ram + o, out, len);
+    memset(m->ram + o + 0x80, 0xee, 4);
+    vd_desc(&vdrv, vdrv.q[0].desc, 2 * slot, o, len, VD_F_NEXT, 2 * slot + 1);
+    vd_desc(&vdrv, vdrv.q[0].desc, 2 * slot + 1, o + 0x80, 4, VD_F_WRITE, 0);
+    vd_publish(&vdrv, 0, 2 * slot);
+}
+
+static void vreap(mt *m)
+{
+    uint32_t head, len;
+
+    mt_rd(m, VD_BAR4 + VD_ISR, 1);
+    for (unsigned q = 0; q < 2; q++) {
+        while (vd_reap(&vdrv, q, &head, &len)) {
+            mt_note(m, "q%u head %u len %u", q, head, len);
+        }
+    }
+}
+
+/* Driver up, event buffers posted; ATTACH edu to domain 1 and MAP
+ * 0x40000000 -> 0x200000 done, not reaped; edu's DMA through it. */
+static void viommu_map(mt *m)
+{
+    uint8_t at[20] = {1}, mp[36] = {3};
+    uint32_t v;
+    uint64_t q;
+
+    g_assert(vd_init(&vdrv, 0x17full | 1ull << 32, 2, 16, false));
+    for (unsigned i = 0; i < 4; i++) {
+        vd_desc(&vdrv, vdrv.q[1].desc, i, VIOMMU_EVT + 0x40 * i, 32, VD_F_WRITE, 0);
+        vd_publish(&vdrv, 1, i);
+    }
+    vd_kick(&vdrv, 1);
+    v = 1, memcpy(at + 4, &v, 4);
+    v = 0x18, memcpy(at + 8, &v, 4);
+    vreq(m, 0, at, sizeof(at));
+    v = 1, memcpy(mp + 4, &v, 4);
+    q = 0x40000000, memcpy(mp + 8, &q, 8);
+    q = 0x40000fff, memcpy(mp + 16, &q, 8);
+    q = 0x200000, memcpy(mp + 24, &q, 8);
+    v = 3, memcpy(mp + 32, &v, 4);
+    vreq(m, 1, mp, sizeof(mp));
+    vd_kick(&vdrv, 0);
+    for (unsigned i = 0; i < 64; i++) {
+        m->ram[0x200000 + i] = (uint8_t)(0x71 + i);
+    }
+    edu_dma(m, 0x40000000, false);
+}
+
+/* Reaped; the DMA done; back out, and one to an unmapped IOVA: a fault
+ * event, not reaped. */
+static void viommu_fault(mt *m)
+{
+    vreap(m);
+    mt_ram(m, VIOMMU_REQ + 0x80, 4);
+    mt_ram(m, VIOMMU_REQ + 0x180, 4);
+    mt_clock(m, 1000);
+    mt_wr(m, EDU + 0x64, ~0u, 4);
+    edu_dma(m, 0x40000100, true);
+    mt_clock(m, 1000);
+    mt_wr(m, EDU + 0x64, ~0u, 4);
+    edu_dma(m, 0x50000000, true);
+    mt_clock(m, 1000);
+}
+
+static void viommu_end(mt *m)
+{
+    vreap(m);
+    mt_ram(m, VIOMMU_EVT, 32);
+    mt_ram(m, 0x200100, 64);
+    mt_rd(m, VD_BAR4 + VD_COMMON + 0x14, 1);
+}
+
+static const mt_case viommu = {
+    .name = "virtio-iommu-pci",
+    .plugins = {"virtio", "iommu", "edu"},
+    .ram_size = 4 << 20,
+    .prepare = viommu_prepare,
+    .build = viommu_build,
+    .steps = {viommu_map, viommu_fault, viommu_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     mt_add(&vtd);
     mt_add(&smmu);
+    mt_add(&viommu);
     return g_test_run();
 }
