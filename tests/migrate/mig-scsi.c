@@ -183,10 +183,116 @@ static const mt_case lsi = {
     .steps = {lsi_script, lsi_resume, lsi_end},
 };
 
+/* ---- megasas: MFI frames, the reply queue with an entry unconsumed ---- */
+
+#define MG_BAR0 0x80000000ull
+#define MG_RQ 0x80000ull
+#define MG_PI 0x81000ull
+#define MG_CI 0x81004ull
+#define MG_QINFO 0x82000ull
+#define MG_FRAME(s) (0x100000ull + 0x1000ull * (s))
+#define MG_DATA(s) (0x200000ull + 0x1000ull * (s))
+
+static void mg_build(mt *m)
+{
+    tes_device *d;
+
+    mt_drive(m, "file=%s,if=none,id=d0,format=raw", img[0]);
+    d = mt_dev(m, "megasas", "id=scsi0");
+    mt_dev(m, "scsi-hd", "drive=d0,bus=scsi0.0,channel=0,scsi-id=0,lun=0");
+    mt_bar(m, d, 0, MG_BAR0);
+}
+
+/* A frame header: context 0x100 + slot, status 0xff until answered. */
+static void mg_hdr(mt *m, unsigned slot, uint8_t cmd, uint16_t flags, uint8_t sges, uint32_t len)
+{
+    uint64_t f = MG_FRAME(slot);
+
+    memset(m->ram + f, 0, 0x100);
+    m->ram[f] = cmd;
+    m->ram[f + 2] = 0xff;
+    m->ram[f + 7] = sges;
+    mt_put32(m, f + 8, 0x100 + slot);
+    m->ram[f + 0x10] = (uint8_t)flags;
+    mt_put32(m, f + 0x14, len);
+}
+
+static void mg_fire(mt *m, unsigned slot)
+{
+    mt_wr(m, MG_BAR0 + 0x40, (uint32_t)MG_FRAME(slot) | 1 << 1 | 1, 4);
+}
+
+/* A DCMD (opcode) into slot's buffer, its completion posted. */
+static void mg_dcmd(mt *m, unsigned slot, uint32_t opcode, uint32_t len)
+{
+    mg_hdr(m, slot, 5, 0, 1, len);
+    mt_put32(m, MG_FRAME(slot) + 0x18, opcode);
+    mt_put32(m, MG_FRAME(slot) + 0x28, (uint32_t)MG_DATA(slot));
+    mt_put32(m, MG_FRAME(slot) + 0x2c, len);
+    mg_fire(m, slot);
+}
+
+static void mg_regs(mt *m)
+{
+    mt_rd(m, MG_BAR0 + 0xb0, 4); /* OSP0: firmware state */
+    mt_rd(m, MG_BAR0 + 0x30, 4); /* OSTS */
+    mt_note(m, "PI %u CI %u", mt_get32(m, MG_PI), mt_get32(m, MG_CI));
+}
+
+/* INIT (polled), interrupts on; controller info asked, its reply queued
+ * and its interrupt up, not consumed. */
+static void mg_init(mt *m)
+{
+    mg_hdr(m, 0, 0, 1, 0, 32);
+    mt_put32(m, MG_FRAME(0) + 0x18, (uint32_t)MG_QINFO);
+    memset(m->ram + MG_QINFO, 0, 32);
+    mt_put32(m, MG_QINFO + 4, 64);
+    mt_put32(m, MG_QINFO + 8, (uint32_t)MG_RQ);
+    mt_put32(m, MG_QINFO + 16, (uint32_t)MG_PI);
+    mt_put32(m, MG_QINFO + 24, (uint32_t)MG_CI);
+    mt_put32(m, MG_PI, 0);
+    mt_put32(m, MG_CI, 0);
+    mg_fire(m, 0);
+    tes_harness_block_wait(m->h);
+    mt_ram(m, MG_FRAME(0) + 2, 1);
+    mt_wr(m, MG_BAR0 + 0x34, ~0x80000000u, 4);
+    mg_dcmd(m, 1, 0x01010000, 256);
+}
+
+/* The reply consumed, the interrupt acknowledged; the PD list asked. */
+static void mg_reply(mt *m)
+{
+    mg_regs(m);
+    mt_note(m, "reply %#x", mt_get32(m, MG_RQ));
+    mt_put32(m, MG_CI, 1);
+    mt_wr(m, MG_BAR0 + 0x30, mt_rd(m, MG_BAR0 + 0x30, 4), 4);
+    mt_ram(m, MG_DATA(1), 256);
+    mt_ram(m, MG_FRAME(1) + 2, 1);
+    mg_dcmd(m, 2, 0x02010000, 512);
+}
+
+static void mg_end(mt *m)
+{
+    mg_regs(m);
+    mt_note(m, "reply %#x", mt_get32(m, MG_RQ + 4));
+    mt_ram(m, MG_DATA(2), 512);
+    mt_ram(m, MG_FRAME(2) + 2, 1);
+}
+
+static const mt_case megasas = {
+    .name = "megasas",
+    .plugins = {"virtio", "scsi"},
+    .ram_size = 4 << 20,
+    .prepare = s_prepare,
+    .build = mg_build,
+    .steps = {mg_init, mg_reply, mg_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     mt_add(&scsi);
     mt_add(&lsi);
+    mt_add(&megasas);
     return g_test_run();
 }
