@@ -290,9 +290,10 @@ static void vreap(mt *m)
     mt_rd(m, VD_BAR4 + VD_ISR, 1);
     for (unsigned q = 0; q < 2; q++) {
         while (vd_reap(&vdrv, q, &head, &len)) {
-            mt_note(m, "q%u head %u len %u", q, head, len);
+            mt_set_add(m, "q%u head %u len %u", q, head, len);
         }
     }
+    mt_set_flush(m);
 }
 
 /* Driver up, event buffers posted; ATTACH edu to domain 1 and MAP

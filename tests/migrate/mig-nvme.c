@@ -48,10 +48,13 @@ static void reap(mt *m, unsigned qid)
 {
     nd_cqe c;
 
+    /* sq_head says how far the controller had read when it completed:
+     * with two commands fetched together, either may finish first. */
     while (nd_peek(&drv, qid, &c, true)) {
-        mt_note(m, "cqe q%u cid %u sqid %u sqhd %u status %#x dw0 %#x", qid, c.cid, c.sqid,
-                c.sq_head, c.status, c.dw0);
+        mt_set_add(m, "cqe q%u cid %u sqid %u status %#x dw0 %#x", qid, c.cid, c.sqid,
+                   c.status, c.dw0);
     }
+    mt_set_flush(m);
 }
 
 /* Enabled, MSI-X on, an I/O queue pair; a write to ns 1 and a read of ns

@@ -42,9 +42,10 @@ static void reap(mt *m)
     while (vd_reap(&drv.d, SD_Q_REQ, &head, &len)) {
         sd_resp r = sd_resp_of(&drv, head / 4);
 
-        mt_note(m, "slot %u len %u: response %u status %#x sense %x/%02x/%02x resid %u",
-                head / 4, len, r.response, r.status, r.key, r.asc, r.ascq, r.resid);
+        mt_set_add(m, "slot %u len %u: response %u status %#x sense %x/%02x/%02x resid %u",
+                   head / 4, len, r.response, r.status, r.key, r.asc, r.ascq, r.resid);
     }
+    mt_set_flush(m);
 }
 
 /* WRITE(10) of 8 blocks at LBA 4 to the disk (its unit attention taken

@@ -92,8 +92,9 @@ static void v_reap(mt *m, unsigned q)
 
     while (vd_reap(&drv, q, &head, &len)) {
         /* The entropy device's bytes are random: their count only. */
-        mt_note(m, "q%u used head %u len %u", q, head, len);
+        mt_set_add(m, "q%u used head %u len %u", q, head, len);
     }
+    mt_set_flush(m);
 }
 
 /* ---- per-device requests ---- */

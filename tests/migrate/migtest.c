@@ -39,6 +39,29 @@ void mt_note(mt *m, const char *fmt, ...)
     g_free(s);
 }
 
+void mt_set_add(mt *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(m->set, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void mt_set_flush(mt *m)
+{
+    g_ptr_array_sort(m->set, cmp_str);
+    for (guint i = 0; i < m->set->len; i++) {
+        rec(m, "note %s", (char *)g_ptr_array_index(m->set, i));
+    }
+    g_ptr_array_set_size(m->set, 0);
+}
+
 uint64_t mt_rd(mt *m, uint64_t addr, unsigned size)
 {
     uint64_t v = tes_harness_read(m->h, addr, size);
@@ -131,9 +154,23 @@ static void observe(mt *m)
         rec(m, "irq dev%u intx %d out %s", i, tes_harness_intx_level(m->h, d), lv->str);
         g_string_free(lv, true);
     }
+    /* Each message once per step: how many a device sends for requests
+     * that complete together depends on the host's timing (one per
+     * completion, or one for a batch), not on the device's state. */
+    g_assert_cmpuint(m->set->len, ==, 0); /* the step forgot mt_set_flush */
     while (tes_harness_msi_pop(m->h, &addr, &data)) {
-        rec(m, "msi %#" G_GINT64_MODIFIER "x %#x", addr, data);
+        char *msg = g_strdup_printf("msi %#" G_GINT64_MODIFIER "x %#x", addr, data);
+
+        if (!g_ptr_array_find_with_equal_func(m->set, msg, g_str_equal, NULL)) {
+            g_ptr_array_add(m->set, msg);
+        } else {
+            g_free(msg);
+        }
     }
+    for (guint i = 0; i < m->set->len; i++) {
+        rec(m, "%s", (char *)g_ptr_array_index(m->set, i));
+    }
+    g_ptr_array_set_size(m->set, 0);
     for (unsigned i = 0; i < m->n_net; i++) {
         while ((len = tes_harness_net_sent(m->h, m->net[i], buf, sizeof(buf), NULL, NULL)) >= 0) {
             rec(m, "sent %s %d %016" G_GINT64_MODIFIER "x", m->net[i], len,
@@ -359,7 +396,7 @@ static void remove_dir(const char *dir)
 /* One run, migrating before step cut (0: never). Returns the trace. */
 static char *run(const mt_case *c, unsigned cut)
 {
-    mt m = {.c = c, .trace = g_string_new(NULL)};
+    mt m = {.c = c, .trace = g_string_new(NULL), .set = g_ptr_array_new_with_free_func(g_free)};
 
     m.dir = g_dir_make_tmp("migtest-XXXXXX", NULL);
     g_assert(m.dir);
@@ -379,6 +416,7 @@ static char *run(const mt_case *c, unsigned cut)
     for (unsigned i = 0; i < m.n_net; i++) {
         g_free(m.net[i]);
     }
+    g_ptr_array_unref(m.set);
     remove_dir(m.dir);
     g_free(m.dir);
     return g_string_free(m.trace, false);

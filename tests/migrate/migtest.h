@@ -8,7 +8,9 @@
  * guest memory through mt_ram(), which record what they read in a trace.
  * After every step the runner records, by itself, the interrupt lines of
  * every device made with mt_dev() (sysbus outputs, PCI INTx), the MSIs
- * received, and the frames sent on every netdev made with mt_netdev().
+ * received (each distinct message once per step: how many a device sends
+ * for requests that complete together is the host's timing), and the
+ * frames sent on every netdev made with mt_netdev().
  *
  * mt_run() runs the script once unmigrated (the reference), then once per
  * cut point k (after step k-1, 1 <= k < n): steps before k on a source
@@ -60,6 +62,7 @@ struct mt {
     char *net[MT_MAX_NETS];
     unsigned n_net;
     GString *trace;
+    GPtrArray *set; /* mt_set_add's notes, not yet recorded */
     unsigned step;
     char *dir;       /* a temporary directory of this run (images) */
     uint64_t u[32];  /* the script's own bookkeeping: a guest driver's
@@ -88,6 +91,11 @@ uint32_t mt_cfg_rd(mt *m, tes_device *d, uint32_t off, unsigned size);
 void mt_ram(mt *m, uint64_t addr, size_t len); /* a digest of guest RAM */
 void mt_file(mt *m, const char *path, uint64_t off, size_t len); /* of a file */
 void mt_note(mt *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Completions of requests in flight together (on different drives, or
+ * reordered by the host's I/O) arrive in the host's order: collect their
+ * notes with mt_set_add and record them sorted with mt_set_flush. */
+void mt_set_add(mt *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void mt_set_flush(mt *m);
 
 /* Actions, not recorded. */
 void mt_wr(mt *m, uint64_t addr, uint64_t val, unsigned size);
