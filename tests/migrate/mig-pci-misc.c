@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <tessera/gpex.h>
+
 #include "migtest.h"
 
 /* The whole type-1 header and the first capabilities, as lspci reads. */
@@ -126,6 +128,58 @@ static const mt_case sw = {
     .steps = {sw_program, sw_down, sw_end},
 };
 
+/* ---- gpex-pcihost (virt's): ECAM, its windows, edu behind it ---- */
+
+#define ECAM 0x30000000ull
+#define GPEX_MMIO 0x10000000ull
+
+/* As board-virt maps it (<tessera/gpex.h>); its INTx outputs stay the
+ * harness's lines, observed. */
+static void gpex_build(mt *m)
+{
+    const tes_host *host = tes_harness_host(m->h);
+    const tes_gpex_iface *gi = host->iface_lookup(TES_GPEX_IFACE, TES_GPEX_IFACE_VERSION);
+    tes_device *g = mt_dev(m, "gpex-pcihost", "ecam-buses=4,mmio-size=0x1000000");
+
+    g_assert(gi);
+    host->region_add(host->system_memory(), ECAM, gi->ecam(g), 0);
+    host->region_add(host->system_memory(), GPEX_MMIO, gi->mmio(g), 0);
+    mt_dev(m, "edu", "bus=pcie.0,addr=2");
+}
+
+/* edu at 00:02.0 through ECAM: BAR0 in the window, INTA up (a factorial
+ * with its interrupt), not acknowledged. */
+static void gpex_program(mt *m)
+{
+    uint64_t cfg = ECAM + (2 << 15);
+
+    mt_rd(m, cfg, 4);
+    mt_wr(m, cfg + 0x10, GPEX_MMIO + 0x100000, 4);
+    mt_wr(m, cfg + 0x04, 0x6, 2);
+    mt_rd(m, cfg + 0x10, 4);
+    mt_wr(m, GPEX_MMIO + 0x100000 + 0x20, 0x80, 4);
+    mt_wr(m, GPEX_MMIO + 0x100000 + 0x08, 5, 4);
+    mt_clock(m, 2000);
+}
+
+static void gpex_ack(mt *m)
+{
+    uint64_t cfg = ECAM + (2 << 15);
+
+    mt_rd(m, cfg + 0x04, 4); /* status: interrupt */
+    mt_rd(m, GPEX_MMIO + 0x100000 + 0x08, 4);
+    mt_wr(m, GPEX_MMIO + 0x100000 + 0x64, 1, 4);
+    mt_rd(m, ECAM, 4); /* gpex-root */
+    mt_rd(m, cfg + 0x04, 4);
+}
+
+static const mt_case gpex = {
+    .name = "gpex-pcihost+gpex-root",
+    .plugins = {"pcie", "edu"},
+    .build = gpex_build,
+    .steps = {gpex_program, gpex_ack},
+};
+
 /* ---- bochs-display ---- */
 
 #define VRAM 0x40000000ull
@@ -192,5 +246,6 @@ int main(int argc, char **argv)
     }
     mt_add(&sw);
     mt_add(&bochs);
+    mt_add(&gpex);
     return g_test_run();
 }
