@@ -172,6 +172,8 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp);
  * return NULL with *help_printed set. */
 tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp);
 void dev_free(tes_device *d); /* unrealize, unplug, free */
+/* host->dev_unplug (1.7): dev_free from the main loop soon, then DEVICE_DELETED. */
+void dev_unplug(tes_device *d);
 tes_device *dev_find(const char *id_or_name);
 void devices_foreach(void (*fn)(tes_device *d, void *opaque), void *opaque); /* tree order */
 void devices_reset_all(void);
@@ -631,6 +633,10 @@ const char *machine_default_nic(void); /* 1.3 ops->default_nic, or NULL */
 const char *machine_default_block_if(void); /* 1.4 ops->default_block_if, or "none" */
 unsigned machine_ide_units_per_bus(void);   /* 1.4 ops->ide_units_per_bus, or 0 */
 void machine_powerdown(void);
+/* QMP device_add/device_del of a TES_TYPE_MACHINE_HOTPLUG type (1.7):
+ * the machine's hotplug / unplug_request; false with *errp set. */
+bool machine_hotplug(tes_device *dev, char **errp);
+bool machine_unplug_request(tes_device *dev, char **errp);
 void machine_reset(void); /* devices then CPUs */
 /* tes_machine_ops.wakeup (before machine_reset): true with *boot for vCPU 0. */
 bool machine_wakeup(tes_cpu_boot *boot);

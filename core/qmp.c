@@ -27,7 +27,9 @@
 #include "core.h"
 #include "display.h"
 #include "input-qmp.h"
+#include "json-check.h"
 #include "monitor.h"
+#include "numa.h"
 
 typedef struct qmp_server {
     GSocket *sock;
@@ -735,6 +737,13 @@ static bool type_hotpluggable(const tes_type_info *t)
            (t->flags & TES_TYPE_HOTPLUG);
 }
 
+/* pc-dimm (1.7): the machine plugs it and asks the guest to let go. */
+static bool type_machine_hotplug(const tes_type_info *t)
+{
+    return t->size >= offsetof(tes_type_info, flags) + sizeof(t->flags) &&
+           (t->flags & TES_TYPE_MACHINE_HOTPLUG);
+}
+
 static bool type_is_pci(const tes_type_info *t)
 {
     return t->bus && strcmp(t->bus, TES_BUS_PCI) == 0;
@@ -842,7 +851,7 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     if (pci && !pci_target_ok(args, err)) {
         return NULL;
     }
-    if (!pci && !type_hotpluggable(te->info)) {
+    if (!pci && !type_hotpluggable(te->info) && !type_machine_hotplug(te->info)) {
         core_set_error(err, "Device '%s' does not support hotplugging", driver);
         return NULL;
     }
@@ -862,6 +871,10 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     }
     if (pci) {
         pcie_slot_plugged(d);
+    }
+    if (type_machine_hotplug(te->info) && !machine_hotplug(d, err)) {
+        dev_free(d);
+        return NULL;
     }
     return empty_return();
 }
@@ -886,6 +899,10 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     if (!d) {
         core_set_error(err, "Device '%s' not found", id);
         return NULL;
+    }
+    if (d->user_created && type_machine_hotplug(d->type)) {
+        /* The guest ejects it; DEVICE_DELETED comes then (dev_unplug). */
+        return machine_unplug_request(d, err) ? empty_return() : NULL;
     }
     if (!type_hotpluggable(d->type) && d->pci) {
         /* The guest powers the slot off; DEVICE_DELETED comes then. */
@@ -935,6 +952,58 @@ static JsonNode *cmd_screendump(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* ---- object_add / object_del: memory backends (memdev.c) ----
+ * QEMU's shape: {"qom-type": "memory-backend-ram", "id": "m1",
+ * "size": 1073741824, ...}, each member a property (a "props" object as
+ * older QEMUs took it too); the same text -object takes. */
+
+static bool object_opts(GString *opts, JsonObject *args, char **err)
+{
+    GList *names = json_object_get_members(args);
+    bool ok = true;
+
+    for (GList *l = names; l && ok; l = l->next) {
+        JsonNode *n = json_object_get_member(args, l->data);
+
+        if (strcmp(l->data, "qom-type") == 0) {
+            continue;
+        }
+        if (strcmp(l->data, "props") == 0 && JSON_NODE_HOLDS_OBJECT(n)) {
+            ok = object_opts(opts, json_node_get_object(n), err);
+        } else {
+            ok = opt_member(opts, args, l->data, err);
+        }
+    }
+    g_list_free(names);
+    return ok;
+}
+
+static JsonNode *cmd_object_add(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *type = arg_string(args, "qom-type", err);
+    g_autoptr(GString) opts = NULL;
+
+    if (!type || sandbox_refuses(err)) {
+        return NULL; /* memory-backend-file opens host files */
+    }
+    opts = g_string_new(type);
+    if (strchr(type, ',')) {
+        core_set_error(err, "Invalid parameter 'qom-type'");
+        return NULL;
+    }
+    if (!object_opts(opts, args, err)) {
+        return NULL;
+    }
+    return memdev_add(opts->str, err) ? empty_return() : NULL;
+}
+
+static JsonNode *cmd_object_del(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *id = arg_string(args, "id", err);
+
+    return id && memdev_del(id, err) ? empty_return() : NULL;
+}
+
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
@@ -974,6 +1043,10 @@ static const qmp_cmd commands[] = {
     {"screendump", cmd_screendump},
     {"send-key", qmp_send_key},
     {"input-send-event", qmp_input_send_event},
+    {"object-add", cmd_object_add},
+    {"object-del", cmd_object_del},
+    {"object_add", cmd_object_add},
+    {"object_del", cmd_object_del},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
@@ -1060,10 +1133,21 @@ static void execute(qmp_client *c, JsonObject *req, JsonNode *id)
 
 static void dispatch(qmp_client *c, const char *text)
 {
-    JsonParser *p = json_parser_new();
+    JsonParser *p;
     GError *gerr = NULL;
     JsonNode *root;
+    const char *why;
 
+    /* json-glib leaks what it built when a parse fails: it only sees
+     * messages that parse (json-check.c). */
+    if (!json_check(text, strlen(text), QMP_MAX_NESTING, &why)) {
+        char *desc = g_strdup_printf("JSON parse error, %s", why);
+
+        send_error(c, "GenericError", desc, NULL);
+        g_free(desc);
+        return;
+    }
+    p = json_parser_new();
     if (!json_parser_load_from_data(p, text, -1, &gerr)) {
         char *desc = g_strdup_printf("JSON parse error, %s", gerr->message);
 

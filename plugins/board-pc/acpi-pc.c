@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "aml.h"
+#include "mem-hotplug.h"
 #include "nvdimm-acpi.h"
 #include "pc.h"
 #include "cpu-hotplug.h"
@@ -323,7 +324,9 @@ static void dsdt_body(aml *a, const void *opaque)
     if (cfg->nvdimm) {
         x86_dsdt_nvdimm(a, cfg->nnvd);
     }
+    x86_dsdt_memhp(a, cfg->mem_slots);
     aml_close_pkg(a, sb);
+    x86_dsdt_memhp_gpe(a, cfg->mem_slots);
     aml_dsdt_sleep(a, "\\_S3", PC_SLP_TYP_S3);
     aml_dsdt_s5(a, PC_SLP_TYP_S5);
     if (cfg->cpuhp) {

@@ -183,6 +183,7 @@ static int build_acpi(pc_machine *m)
         .nvdimm = m->b.nvdimm,
         .nvd = m->b.nvd,
         .nnvd = m->b.nnvd,
+        .mem_slots = m->b.memhp.nslots,
     };
 
     x86_board_numa(&m->b, &numa);
@@ -257,6 +258,7 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = x86_board_check_accel(&m->b);
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
+    ret = ret ? ret : x86_board_memslots(&m->b);
     ret = ret ? ret : build_acpi(m);
     if (ret) {
         return ret;
@@ -279,7 +281,7 @@ static int pc_devices_done(tes_device *dev, void *s)
     int ret = x86_board_refuse_platform(&m->b);
     q35_boot_cfg bc;
 
-    ret = ret ? ret : x86_board_nvdimms(&m->b);
+    ret = ret ? ret : x86_board_memdevs(&m->b);
     if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
         return ret; /* nothing changed since pc_init */
     }
@@ -327,6 +329,8 @@ static const tes_machine_ops pc_ops = {
     .default_nic = "e1000",
     .default_block_if = "ide",   /* QEMU's pc: the PIIX3 IDE */
     .ide_units_per_bus = 2,      /* master and slave */
+    .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
+    .unplug_request = x86_board_unplug_request,
 };
 
 

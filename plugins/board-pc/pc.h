@@ -87,6 +87,7 @@ typedef struct pc_acpi_cfg {
     bool nvdimm;                       /* nvdimm=on: \_SB.NVDR */
     const struct x86_nvdimm *nvd;      /* its modules: NFIT, NVnn */
     unsigned nnvd;
+    unsigned mem_slots;                /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
 } pc_acpi_cfg;
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len);

@@ -17,6 +17,7 @@
 #include "aml.h"
 #include "cpu-hotplug.h"
 #include "q35.h"
+#include "mem-hotplug.h"
 #include "nvdimm-acpi.h"
 
 /* ---- the DSDT body ---- */
@@ -131,7 +132,9 @@ static void dsdt_body(aml *a, const void *opaque)
     if (cfg->nvdimm) {
         x86_dsdt_nvdimm(a, cfg->nnvdimms);
     }
+    x86_dsdt_memhp(a, cfg->mem_slots);
     aml_close_pkg(a, sb);
+    x86_dsdt_memhp_gpe(a, cfg->mem_slots);
     aml_dsdt_sleep(a, "\\_S3", Q35_SLP_TYP_S3);
     aml_dsdt_s5(a, Q35_SLP_TYP_S5);
     if (cfg->cpuhp) {

@@ -153,6 +153,9 @@ typedef struct acpi_numa {
     const uint8_t *distance;   /* [nodes * nodes] */
     bool slit;                 /* -numa dist was given: a SLIT too */
     uint64_t lowmem;
+    /* Device memory (memory hotplug): a hot-pluggable range of the last
+     * node, as QEMU's build_srat (size 0: none). */
+    uint64_t hotplug_base, hotplug_size;
 } acpi_numa;
 
 /* SRAT (ACPI 6.4, 5.2.16): a local APIC affinity per processor (x2APIC

@@ -174,6 +174,7 @@ static int build_acpi(q35_machine *m)
     q35_acpi_cfg cfg = {
         .nvdimm = m->b.nvdimm,
         .nnvdimms = m->b.nnvd,
+        .mem_slots = m->b.memhp.nslots,
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
         .numa = &numa,
@@ -312,6 +313,7 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
     ret = x86_board_check_accel(&m->b);
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
+    ret = ret ? ret : x86_board_memslots(&m->b);
     ret = ret ? ret : build_acpi(m);
     if (!ret) {
         x86_board_mark(&m->b);
@@ -331,7 +333,7 @@ static int q35_devices_done(tes_device *dev, void *s)
     tes_pxb_info one = {.size = sizeof(one)};
     int ret = x86_board_refuse_platform(&m->b);
 
-    ret = ret ? ret : x86_board_nvdimms(&m->b);
+    ret = ret ? ret : x86_board_memdevs(&m->b);
     if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
         return ret; /* nothing changed since q35_init */
     }
@@ -381,6 +383,8 @@ static const tes_machine_ops q35_ops = {
     .default_nic = "e1000e",
     .default_block_if = "ide",   /* QEMU's q35: the ICH9 AHCI */
     .ide_units_per_bus = 1,      /* one device per AHCI port */
+    .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
+    .unplug_request = x86_board_unplug_request,
 };
 
 

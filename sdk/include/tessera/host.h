@@ -449,6 +449,15 @@ struct tes_host {
      * cpu_by_index of its index becomes NULL then) and sends QMP
      * DEVICE_DELETED. Callable from a device callback. */
     void (*cpu_remove)(tes_cpu *cpu);
+    /* ---- ABI 1.8, continued: devices the guest gave back (device.h
+     * TES_TYPE_MACHINE_HOTPLUG) ---- */
+    /* Remove dev as device_del does once the guest released it (the _EJ0
+     * of a memory module): it is unrealized and freed from the main loop
+     * soon after, never inside this call (a vCPU's I/O callback may make
+     * it: its soft TLB drops the module's RAM before it runs again), then
+     * QMP DEVICE_DELETED goes out. NULL, or a device already going:
+     * nothing. */
+    void (*dev_unplug)(tes_device *dev);
 };
 
 #endif

@@ -86,6 +86,20 @@ typedef struct tes_machine_ops {
      * host->cpu_remove once the guest has ejected it. Return 0, or -errno
      * after host->error(machine). NULL: vCPUs cannot be unplugged. */
     int (*cpu_unplug_request)(tes_device *machine, void *s, tes_cpu *cpu);
+    /* ==== ABI 1.8, continued: the machine as hotplug handler (the core
+     * checks size), QEMU's HotplugHandler of the pc machines ==== */
+    /* QMP device_add of a type flagged TES_TYPE_MACHINE_HOTPLUG (device.h:
+     * a pc-dimm), after its realize, while the machine runs: the board
+     * plugs it (places it, maps it, tells the guest). 0, or -errno after
+     * host->error(dev, ...): the core then removes the device again and
+     * device_add fails with that message. Devices of such types given on
+     * the command line are the board's to find in devices_done instead. */
+    int (*hotplug)(tes_device *machine, void *s, tes_device *dev);
+    /* QMP device_del of such a device: the board asks the guest to let go
+     * of it (an ACPI eject request) and calls host->dev_unplug(dev) once
+     * the guest has (DEVICE_DELETED follows). 0 when the request is under
+     * way, or -errno after host->error(dev, ...) (device_del fails). */
+    int (*unplug_request)(tes_device *machine, void *s, tes_device *dev);
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
