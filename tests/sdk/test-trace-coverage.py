@@ -33,6 +33,7 @@ VIRTIO_PCI = ["virtio_pci_*", "virtio_queue_notify"]
 COVERAGE = {
     # virtio bus
     "virtio-blk-device": VIRTIO_DEV + ["virtio_blk_*"],
+    "virtio-gpu-device": VIRTIO_DEV + ["virtio_gpu_cmd_*", "virtio_gpu_ctrl_error"],
     "virtio-iommu-device": VIRTIO_DEV,
     "virtio-keyboard-device": VIRTIO_DEV,
     "virtio-mouse-device": VIRTIO_DEV,
@@ -70,6 +71,7 @@ COVERAGE = {
     "nvme": ["pci_nvme_*"],
     "piix3-ide": ["bmdma_*", "ide_*"],
     "virtio-blk-pci": VIRTIO_PCI + ["virtio_blk_*"],
+    "virtio-gpu-pci": VIRTIO_PCI + ["virtio_gpu_cmd_*"],
     "virtio-iommu-pci": VIRTIO_PCI,
     "virtio-keyboard-pci": VIRTIO_PCI,
     "virtio-mouse-pci": VIRTIO_PCI,
