@@ -361,6 +361,7 @@ static const tes_host table = {
     .console_update = console_update,
     .input_handler_new = input_handler_new,
     .input_handler_activate = input_handler_activate,
+    .dma_generation = dma_generation,
 };
 
 const tes_host *host_table(void)
@@ -433,7 +434,9 @@ PIN(tes_host, console_update, 1112);
 /* ABI 1.7, continued: input devices (input.h). */
 PIN(tes_host, input_handler_new, 1120);
 PIN(tes_host, input_handler_activate, 1128);
-static_assert(sizeof(tes_host) == 1136, "tes_host 1.7 size");
+/* ABI 1.8: dma_generation (mappings a device keeps, dma.h). */
+PIN(tes_host, dma_generation, 1136);
+static_assert(sizeof(tes_host) == 1144, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
