@@ -63,4 +63,26 @@ static inline uint8_t *dcache_ptr(dcache *c, uint64_t addr, uint64_t len, bool w
     return e->host + (addr - page);
 }
 
+/*
+ * Bigger buffers (a command's data): dma_map through two windows, each the
+ * rest of a RAM region from a 2 MiB boundary, mapped once per generation.
+ * The pointer and contiguous length are the ones dma_map would give; the
+ * caller still unmaps what it got (dirty marking of what the device wrote).
+ */
+typedef struct dwin {
+    tes_device *dev;
+    uint64_t gen, start, end; /* gen 0: empty */
+    uint8_t *host;
+    bool write;
+} dwin;
+
+typedef struct dwins {
+    bool usable; /* the core has dma_generation */
+    unsigned next; /* the way a miss replaces */
+    dwin w[2];
+} dwins;
+
+void dwins_init(dwins *c);
+void *dwin_map(dwins *c, tes_device *dev, uint64_t addr, uint64_t *len, bool write);
+
 #endif
