@@ -458,7 +458,8 @@ PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
 PIN(tes_machine_ops, ide_units_per_bus, 80);
 PIN(tes_machine_ops, wakeup, 88); /* 1.7 */
-static_assert(sizeof(tes_machine_ops) == 96, "tes_machine_ops 1.6 size");
+PIN(tes_machine_ops, default_display, 96); /* 1.8 */
+static_assert(sizeof(tes_machine_ops) == 104, "tes_machine_ops 1.8 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

@@ -68,6 +68,14 @@ typedef struct tes_machine_ops {
      * (x86: TES_BOOT_X86_REAL at the FACS waking vector, as firmware
      * does). NULL or false: every vCPU takes its boot state. */
     bool (*wakeup)(tes_device *machine, void *s, struct tes_cpu_boot *boot);
+
+    /* ==== ABI 1.8 (the core checks size) ==== */
+    /* The display device type the machine has unless -vga none,
+     * -nodefaults or a VGA-class (0x0300) -device: "VGA" on pc and q35, as
+     * QEMU's std VGA; the core creates it after init, before the NICs and
+     * -device, so it takes the first free slot (00:02.0 on pc, 00:01.0 on
+     * q35). NULL: no default display (virt). */
+    const char *default_display;
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
