@@ -315,6 +315,7 @@ static const tes_machine_ops pc_ops = {
     .default_nic = "e1000",
     .default_block_if = "ide",   /* QEMU's pc: the PIIX3 IDE */
     .ide_units_per_bus = 2,      /* master and slave */
+    .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
 };
 
 

@@ -369,6 +369,7 @@ static const tes_machine_ops q35_ops = {
     .default_nic = "e1000e",
     .default_block_if = "ide",   /* QEMU's q35: the ICH9 AHCI */
     .ide_units_per_bus = 1,      /* one device per AHCI port */
+    .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
 };
 
 

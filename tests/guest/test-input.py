@@ -139,11 +139,11 @@ def btn(down):
 def argv(emu, arch, parts, initrd, qmp_path):
     qmp = ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
     if arch == "amd64":
-        # i8042.nopnp: the q35 DSDT describes no PS/2 devices; Linux then
-        # probes the ports itself.
+        # No i8042.nopnp: the keyboard and mouse are found through the
+        # DSDT's KBD (PNP0303) and MOU (PNP0F13), as on QEMU.
         return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-display", "none",
                  "-serial", "stdio", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-                 "-append", guestlib.AMD64_CMDLINE + " i8042.nopnp",
+                 "-append", guestlib.AMD64_CMDLINE,
                  "-device", "virtio-keyboard-pci"] + qmp)
     return guestlib.emulator_argv(emu, parts["KERNEL"], initrd,
                                   extra=["-device", "virtio-keyboard-pci",
