@@ -6,7 +6,8 @@
  * VGA-class type (PCI class 0x0300: QEMU's list of VGA devices that turn
  * the default off is exactly those). -vga std is -device VGA on any
  * machine with PCI; -vga virtio is -device virtio-vga where a plugin
- * provides it.
+ * provides it. Without the plugin that provides the default display, a
+ * machine has none (as QEMU built without its VGA); -vga std then fails.
  */
 #include "core.h"
 #include "vga-cli.h"
@@ -73,6 +74,9 @@ bool vga_cli_create(const char *vga, bool nodefaults, GPtrArray *devices, char *
         return true;
     }
     if (!type_lookup(type, TES_KIND_DEVICE, NULL)) {
+        if (!vga) {
+            return true; /* the default display's plugin is not here: none */
+        }
         core_set_error(errp, "-vga %s: no plugin provides the %s device%s", vga ? vga : "std",
                        type, vga && !strcmp(vga, "virtio") ? " yet (-device virtio-gpu-pci "
                                                              "has no VGA)" : "");
