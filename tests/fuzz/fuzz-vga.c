@@ -10,18 +10,12 @@
  * that made, and a screendump: the surface the core reads must lie inside
  * VRAM (ASan watches) and the file must hold exactly width x height pixels.
  */
-#include <glib/gstdio.h>
-#include <stdio.h>
-#include <unistd.h>
-
 #include "fuzz-dev.h"
 
 #define BAR0 0x20000000ull /* VRAM, 4 MiB */
 #define BAR2 0x10000000ull
 #define VRAM (4ull << 20)
 #define WIN 0xa0000ull
-
-static char shot[64];
 
 static void setup(fz *f)
 {
@@ -38,9 +32,6 @@ static void setup(fz *f)
     fz_window_add(f, WIN, 0x20000, false);
     fz_window_add(f, 0x3b0, 0x30, true);
     fz_window_add(f, 0x1ce, 3, true);
-    if (!shot[0]) {
-        snprintf(shot, sizeof(shot), "/tmp/fuzz-vga-%d.ppm", (int)getpid());
-    }
 }
 
 static uint16_t mode_value(fz *f, unsigned index)
@@ -110,31 +101,6 @@ static void window_burst(fz *f)
     }
 }
 
-/* The saved picture is a whole P6 of the size its header names. */
-static void screendump(fz *f)
-{
-    char cmd[160];
-    char *r, *data = NULL;
-    gsize len = 0;
-    unsigned w, h;
-    int n = 0;
-
-    snprintf(cmd, sizeof(cmd),
-             "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}", shot);
-    r = tes_harness_qmp(f->h, cmd);
-    if (!strstr(r, "\"return\"")) {
-        fz_fail(f, "VGA: screendump failed: %s", r);
-    }
-    free(r);
-    if (!g_file_get_contents(shot, &data, &len, NULL) ||
-        sscanf(data, "P6\n%u %u\n255\n%n", &w, &h, &n) != 2 || !n ||
-        len != (gsize)n + (gsize)w * h * 3 || (gsize)w * h * 2 > VRAM + 640 * 480 * 4) {
-        fz_fail(f, "VGA: screendump wrote %zu bytes that are not one picture", (size_t)len);
-    }
-    g_free(data);
-    g_unlink(shot);
-}
-
 static void op(fz *f, unsigned i)
 {
     switch (i) {
@@ -150,7 +116,7 @@ static void op(fz *f, unsigned i)
         window_burst(f);
         break;
     case 5:
-        screendump(f);
+        fz_check_screendump(f, "VGA", VRAM + 640 * 480 * 4);
         break;
     }
 }

@@ -8,52 +8,13 @@
  * write modes and latches, DISPI banks), migration, and bad properties.
  * The plugin comes from $DISPLAY_PLUGIN (meson sets it) or argv[1].
  */
-#include <glib.h>
-#include <glib/gstdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <tessera/harness.h>
+#include "display-test.h"
 
-#define BAR0 0x20000000ull /* VRAM */
-#define BAR2 0x10000000ull /* registers */
 #define WIN 0xa0000ull
-#define VBE(i) (BAR2 + 0x500 + 2 * (i))
-#define VBE_XRES 1
-#define VBE_YRES 2
-#define VBE_BPP 3
-#define VBE_ENABLE 4
-#define VBE_BANK 5
-#define VBE_VIRT_WIDTH 6
-#define VBE_X_OFFSET 8
-#define VBE_Y_OFFSET 9
-
-static const char *plugin_path;
-
-typedef struct fixture {
-    tes_harness *h;
-    tes_device *dev;
-    char *dir;
-} fixture;
 
 static void up(fixture *f, const char *props)
 {
-    f->h = tes_harness_new(16 << 20);
-    g_assert_true(tes_harness_load(f->h, plugin_path));
-    f->dev = tes_harness_device(f->h, "VGA", props);
-    if (!f->dev) {
-        g_error("VGA: %s", tes_harness_error(f->h));
-    }
-    g_assert_cmphex(tes_harness_bar_map(f->h, f->dev, 2, BAR2), ==, BAR2);
-    g_assert_cmphex(tes_harness_bar_map(f->h, f->dev, 0, BAR0), ==, BAR0);
-    f->dir = g_dir_make_tmp("test-vga-XXXXXX", NULL);
-    g_assert_nonnull(f->dir);
-}
-
-static void down(fixture *f)
-{
-    tes_harness_free(f->h);
-    g_rmdir(f->dir);
-    g_free(f->dir);
+    fixture_up(f, "VGA", props);
 }
 
 /* DISPI through the x86 ports, words as `out dx, ax` writes them. */
@@ -119,27 +80,16 @@ static void fill32(fixture *f, unsigned w, unsigned h)
     }
 }
 
-/* QMP screendump as a P6: its size and pixels (g_free). NULL on error. */
+/* QMP screendump as a P6: its size and pixels (g_free). */
 static guint8 *shot(fixture *f, unsigned *w, unsigned *h, gsize *npix)
 {
-    g_autofree char *path = g_build_filename(f->dir, "shot.ppm", NULL);
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}", path);
-    char *r = tes_harness_qmp(f->h, cmd);
-    guint8 *data = NULL, *px;
-    gsize len = 0;
-    int n = 0;
+    gsize len = 0, off;
+    g_autofree guint8 *data = screendump(f, NULL, &len, NULL);
 
-    g_assert_nonnull(strstr(r, "\"return\""));
-    free(r);
-    g_assert_true(g_file_get_contents(path, (char **)&data, &len, NULL));
-    g_unlink(path);
-    g_assert_cmpint(sscanf((char *)data, "P6\n%u %u\n255\n%n", w, h, &n), ==, 2);
-    g_assert_cmpuint(len, ==, (gsize)n + (gsize)*w * *h * 3);
+    g_assert_nonnull(data);
+    off = ppm_parse(data, len, w, h);
     *npix = (gsize)*w * *h;
-    px = g_memdup2(data + n, *npix * 3);
-    g_free(data);
-    return px;
+    return g_memdup2(data + off, *npix * 3);
 }
 
 static void assert_picture(fixture *f, unsigned want_w, unsigned want_h)
@@ -490,13 +440,7 @@ static void test_bad_properties(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    plugin_path = getenv("DISPLAY_PLUGIN");
-    if (argc > 1) {
-        plugin_path = argv[1];
-    }
-    if (!plugin_path) {
-        g_printerr("usage: test-vga PLUGIN.so (or DISPLAY_PLUGIN)\n");
+    if (!display_test_init(&argc, &argv, "test-vga")) {
         return 2;
     }
     g_test_add_func("/vga/pci-ids", test_pci_ids);
