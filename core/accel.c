@@ -324,23 +324,28 @@ static bool cpu_accel_props(tes_device *dev, char **errp)
     return true;
 }
 
-tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index)
+/* A vCPU of model at index (its device named id when given), reset once;
+ * NULL with *errp set. */
+tes_cpu *cpu_new(const char *model, unsigned index, const char *id, char **errp)
 {
-    char *err = NULL;
     tes_device *dev;
     tes_cpu *cpu;
 
-    if (!model || !type_lookup(model, TES_KIND_CPU, &err)) {
-        machine_error(machine, err ? err : g_strdup("no CPU model given"));
+    if (!model || !type_lookup(model, TES_KIND_CPU, errp)) {
+        if (!model) {
+            core_set_error(errp, "no CPU model given");
+        }
         return NULL;
     }
-    dev = dev_new(model, TES_KIND_CPU, &err);
-    if (!dev || !dev->type->class_info || !cpu_accel_props(dev, &err) ||
-        !dev_realize(dev, sysbus_root(), &err)) {
-        if (dev && !err) {
-            err = g_strdup_printf("CPU type '%s' provides no CPU operations", model);
+    dev = dev_new(model, TES_KIND_CPU, errp);
+    if (dev && id) {
+        dev->id = g_strdup(id);
+    }
+    if (!dev || !dev->type->class_info || !cpu_accel_props(dev, errp) ||
+        !dev_realize(dev, sysbus_root(), errp)) {
+        if (dev && errp && !*errp) {
+            core_set_error(errp, "CPU type '%s' provides no CPU operations", model);
         }
-        machine_error(machine, err);
         if (dev) {
             dev_free(dev);
         }
@@ -362,6 +367,30 @@ tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index)
         cpu->ops->reset(cpu, dev->s);
     }
     return cpu;
+}
+
+tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index)
+{
+    char *err = NULL;
+    tes_cpu *cpu = cpu_new(model, index, NULL, &err);
+
+    if (!cpu) {
+        machine_error(machine, err ? err : g_strdup("cannot create the CPU"));
+    }
+    return cpu;
+}
+
+/* Forget a vCPU and free its device (CPU hot-unplug), under the lock: the
+ * vCPU thread looks vCPUs up under it, so none runs this one after. */
+void cpu_destroy(tes_cpu *cpu)
+{
+    if (cpus && cpu->index < cpus->len && g_ptr_array_index(cpus, cpu->index) == cpu) {
+        g_ptr_array_index(cpus, cpu->index) = NULL;
+    }
+    dev_free(cpu->dev);
+    /* Its input lines (cpu->in) stay allocated, as every tes_irq does:
+     * boards wire only vCPU 0's, which is never unplugged. */
+    g_free(cpu);
 }
 
 void *cpu_state(tes_cpu *cpu)
@@ -483,17 +512,20 @@ static bool is_paused(void)
     return p;
 }
 
-/* Run one vCPU for a budget, if it can run. Returns true if it ran. */
-static bool run_one(tes_cpu *cpu)
+/* Run vCPU i for a budget, if it is there and can run. Returns true if it
+ * ran. Looked up under the lock: device_del may remove vCPUs. */
+static bool run_one(unsigned i)
 {
     uint64_t executed = 0;
     bool kicked;
     tes_exec_status st;
+    tes_cpu *cpu;
 
     core_lock();
+    cpu = cpu_by_index(i);
     /* accel_pause() sets the flag under the lock: once it has returned we
      * never enter exec() again until accel_resume(). */
-    if (is_paused() || !cpu->powered || !cpu->ops->exec) {
+    if (!cpu || is_paused() || !cpu->powered || !cpu->ops->exec) {
         core_unlock();
         return false;
     }
@@ -532,6 +564,17 @@ static bool run_one(tes_cpu *cpu)
     return st != TES_EXEC_HALT;
 }
 
+/* device_add may grow the array under the lock. */
+static unsigned cpu_count_locked(void)
+{
+    unsigned n;
+
+    core_lock();
+    n = cpu_count();
+    core_unlock();
+    return n;
+}
+
 static gpointer vcpu_main(gpointer opaque)
 {
     g_mutex_lock(&acc_mutex);
@@ -544,10 +587,8 @@ static gpointer vcpu_main(gpointer opaque)
         }
         kick_pending = false;
         g_mutex_unlock(&acc_mutex);
-        for (unsigned i = 0; i < cpu_count(); i++) {
-            tes_cpu *cpu = cpu_by_index(i);
-
-            if (cpu && run_one(cpu)) {
+        for (unsigned i = 0; i < cpu_count_locked(); i++) {
+            if (run_one(i)) {
                 ran = true;
             }
         }

@@ -172,6 +172,8 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp);
  * return NULL with *help_printed set. */
 tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp);
 void dev_free(tes_device *d); /* unrealize, unplug, free */
+/* host->dev_unplug (1.7): dev_free from the main loop soon, then DEVICE_DELETED. */
+void dev_unplug(tes_device *d);
 tes_device *dev_find(const char *id_or_name);
 void devices_foreach(void (*fn)(tes_device *d, void *opaque), void *opaque); /* tree order */
 void devices_reset_all(void);
@@ -550,6 +552,7 @@ struct tes_cpu {
     bool halted;   /* waiting in WFI/HLT */
     bool kicked;
     uint64_t insns; /* guest instructions executed (info cpus) */
+    bool unplugging; /* host->cpu_remove: goes from the main loop */
     /* Added by boards (board.c): the entry state re-applied after every
      * reset, lazily made input lines, a system-register server. */
     bool has_boot;
@@ -559,6 +562,24 @@ struct tes_cpu {
     void *sysregs_opaque[CPU_MAX_SYSREG_SERVERS];
 };
 tes_cpu *cpu_create(tes_device *machine, const char *model, unsigned index);
+tes_cpu *cpu_new(const char *model, unsigned index, const char *id, char **errp);
+void cpu_destroy(tes_cpu *cpu); /* under the lock; no event */
+/* ---- CPU hot-plug (cpu-hotplug.c) ---- */
+/* "<model>-<arch>-cpu" (QEMU's CPU type names): the model, or NULL when
+ * driver is not one (g_free it). */
+char *cpu_hotplug_model(const char *driver);
+/* -device / device_add of a CPU type: driver and its options (socket-id=,
+ * die-id=, cluster-id=, core-id=, thread-id=, node-id=, id=). */
+tes_device *cpu_device_add(const char *driver, const char *opts, char **errp);
+void cpu_device_help(const char *driver, FILE *out); /* -device CPU,help */
+/* device_del of a vCPU's device: true when d is one (*handled), then the
+ * result of the request in the return value. */
+bool cpu_device_del(tes_device *d, bool *handled, char **errp);
+void cpu_remove(tes_cpu *cpu); /* host->cpu_remove */
+/* QMP query-hotpluggable-cpus and query-cpus-fast replies (JsonNode). */
+struct _JsonNode *cpu_query_hotpluggable(char **errp);
+struct _JsonNode *cpu_query_fast(void);
+extern bool machine_ready; /* machine_devices_done ran: device_add is hot */
 void *cpu_state(tes_cpu *cpu);
 unsigned cpu_index(tes_cpu *cpu);
 tes_cpu *cpu_by_index(unsigned index);
@@ -613,6 +634,10 @@ const char *machine_default_display(void); /* 1.8 ops->default_display, or NULL 
 const char *machine_default_block_if(void); /* 1.4 ops->default_block_if, or "none" */
 unsigned machine_ide_units_per_bus(void);   /* 1.4 ops->ide_units_per_bus, or 0 */
 void machine_powerdown(void);
+/* QMP device_add/device_del of a TES_TYPE_MACHINE_HOTPLUG type (1.7):
+ * the machine's hotplug / unplug_request; false with *errp set. */
+bool machine_hotplug(tes_device *dev, char **errp);
+bool machine_unplug_request(tes_device *dev, char **errp);
 void machine_reset(void); /* devices then CPUs */
 /* tes_machine_ops.wakeup (before machine_reset): true with *boot for vCPU 0. */
 bool machine_wakeup(tes_cpu_boot *boot);

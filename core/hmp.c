@@ -22,8 +22,8 @@
 #include "core.h"
 #include "display.h"
 #include "input-qmp.h"
-#include "numa.h"
 #include "monitor.h"
+#include "numa.h"
 
 #define PROMPT "(tessera) "
 
@@ -153,6 +153,7 @@ static const struct {
     {"registers", info_registers, "show the CPU registers"},
     {"cpus", info_cpus, "show the vCPUs: pc, state, instructions executed"},
     {"numa", numa_info_print, "show the NUMA nodes: their CPUs and memory"},
+    {"hotpluggable-cpus", hmp_info_hotpluggable_cpus, "show the CPUs that can be hot-plugged"},
     {"block", block_info_print, "show the block devices"},
     {"blockstats", block_info_stats_print, "show block device statistics"},
 };
@@ -380,17 +381,58 @@ static bool cmd_sendkey(const char *arg, GString *out)
     return hmp_result(hmp_sendkey(arg, &err), err, out);
 }
 
+/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
+static bool cmd_object_add(const char *arg, GString *out)
+{
+    char *err = NULL;
+    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
+    bool ok;
+
+    if (!*a) {
+        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
+        return false;
+    }
+    if (qmp_is_sandboxed()) {
+        g_string_append(out, "not available to a sandboxed monitor\n");
+        return false;
+    }
+    ok = memdev_add(a, &err); /* before err is read */
+    return hmp_result(ok, err, out);
+}
+
+/* object_del ID */
+static bool cmd_object_del(const char *arg, GString *out)
+{
+    char **w = words(arg);
+    char *err = NULL;
+    bool ok;
+
+    if (!w[0] || w[1]) {
+        g_string_append(out, "usage: object_del id\n");
+        g_strfreev(w);
+        return false;
+    }
+    ok = memdev_del(w[0], &err);
+    ok = hmp_result(ok, err, out);
+    g_strfreev(w);
+    return ok;
+}
+
 static bool cmd_help(const char *arg, GString *out);
 
 static const hmp_cmd commands[] = {
     {"info", "i", cmd_info, "info [subcommand] -- show information about the system state"},
     {"stop", NULL, cmd_stop, "stop -- stop emulation"},
     {"cont", "c", cmd_cont, "cont|c -- resume emulation"},
+    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
+    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"quit", "q", cmd_quit, "quit|q -- quit the emulator"},
     {"migrate_cancel", NULL, cmd_migrate_cancel, "migrate_cancel -- cancel the current VM migration"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
     {"system_wakeup", NULL, cmd_wakeup, "system_wakeup -- wakeup guest from suspend"},
+    {"device_add", NULL, hmp_device_add, "device_add driver[,prop=value][,...] -- add device, like -device on the command line"},
+    {"device_del", NULL, hmp_device_del, "device_del id -- remove device"},
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},
     {"change", NULL, cmd_change, "change device filename [format [read-only-mode]] -- change a removable medium"},
     {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},

@@ -21,6 +21,7 @@
 #include <tessera/fdt.h>
 #include <tessera/smmuv3.h>
 #include <tessera/isa.h>
+#include <tessera/memory-device.h>
 #include <tessera/scsi.h>
 #include <tessera/virtio.h>
 
@@ -361,6 +362,8 @@ static const tes_host table = {
     .console_update = console_update,
     .input_handler_new = input_handler_new,
     .input_handler_activate = input_handler_activate,
+    .cpu_remove = cpu_remove,
+    .dev_unplug = dev_unplug,
 };
 
 const tes_host *host_table(void)
@@ -433,7 +436,11 @@ PIN(tes_host, console_update, 1112);
 /* ABI 1.7, continued: input devices (input.h). */
 PIN(tes_host, input_handler_new, 1120);
 PIN(tes_host, input_handler_activate, 1128);
-static_assert(sizeof(tes_host) == 1136, "tes_host 1.7 size");
+/* ABI 1.8: cpu_remove (CPU hot-unplug). */
+PIN(tes_host, cpu_remove, 1136);
+/* ABI 1.8, continued: dev_unplug (memory hot-unplug). */
+PIN(tes_host, dev_unplug, 1144);
+static_assert(sizeof(tes_host) == 1152, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -458,8 +465,12 @@ PIN(tes_machine_ops, default_nic, 64); /* 1.2 ended here */
 PIN(tes_machine_ops, default_block_if, 72); /* 1.3 ended here */
 PIN(tes_machine_ops, ide_units_per_bus, 80);
 PIN(tes_machine_ops, wakeup, 88); /* 1.7 */
-PIN(tes_machine_ops, default_display, 96); /* 1.8 */
-static_assert(sizeof(tes_machine_ops) == 104, "tes_machine_ops 1.8 size");
+PIN(tes_machine_ops, cpu_plugged, 96); /* 1.8: CPU hot-plug */
+PIN(tes_machine_ops, cpu_unplug_request, 104);
+PIN(tes_machine_ops, hotplug, 112); /* 1.8, continued: memory hot-plug */
+PIN(tes_machine_ops, unplug_request, 120);
+PIN(tes_machine_ops, default_display, 128); /* 1.8, continued: the default display */
+static_assert(sizeof(tes_machine_ops) == 136, "tes_machine_ops 1.8 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");
@@ -491,6 +502,9 @@ static_assert(sizeof(tes_fdt_iface) == 40, "fdt interface v1 size");
 PIN(tes_fdt_iface, pci_root, 8);
 PIN(tes_fdt_iface, alloc_phandle, 16);
 PIN(tes_fdt_iface, add_node, 24);
+static_assert(sizeof(tes_memory_device_iface) == 24, "memory-device interface v1 size");
+PIN(tes_memory_device_iface, placed, 16);
+static_assert(sizeof(tes_memory_device_info) == 24, "tes_memory_device_info v1 size");
 PIN(tes_fdt_iface, add_prop, 32);
 static_assert(sizeof(tes_fdt_prop) == 24, "tes_fdt_prop v1 size");
 static_assert(sizeof(tes_smmuv3_iface) == 16, "arm-smmuv3 interface v1 size");

@@ -204,7 +204,7 @@ static bool platform_unplaced(tes_device *m, char **errp)
 
 /* After the command line's -device: the board places what the user added
  * and writes its firmware tables (tes_machine_ops.devices_done, 1.2). */
-bool machine_devices_done(char **errp)
+static bool devices_done(char **errp)
 {
     tes_device *m = machine_current();
     const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
@@ -225,6 +225,15 @@ bool machine_devices_done(char **errp)
         return false;
     }
     return true;
+}
+
+bool machine_ready;
+
+bool machine_devices_done(char **errp)
+{
+    /* From here on a CPU device_add is a hot-plug: the guest is told. */
+    machine_ready = devices_done(errp);
+    return machine_ready;
 }
 
 /* Found in the tree rather than cached: registry_reset() may free it. */
@@ -251,6 +260,46 @@ void machine_powerdown(void)
     }
     core_log(TES_LOG_UNIMP, "system_powerdown: machine '%s' has no power button",
              m ? m->type->name : "(none)");
+}
+
+/* Whether m's ops reach member end (a 1.7 machine). */
+#define OPS_HAS(ops, member) \
+    ((ops)->size >= offsetof(tes_machine_ops, member) + sizeof(void *) && (ops)->member)
+
+/* The machine's hotplug op refused: its message (host->error on the
+ * device) becomes the command's; the device stays usable for a retry. */
+static bool hotplug_refused(tes_device *dev, const char *fallback, char **errp)
+{
+    core_set_error(errp, "%s", dev->error ? dev->error : fallback);
+    g_clear_pointer(&dev->error, g_free);
+    return false;
+}
+
+bool machine_hotplug(tes_device *dev, char **errp)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || !OPS_HAS(ops, hotplug)) {
+        core_set_error(errp, "Device '%s' does not support hotplugging", dev->type->name);
+        return false;
+    }
+    return ops->hotplug(m, m->s, dev) == 0 ||
+           hotplug_refused(dev, "the machine refused the device", errp);
+}
+
+bool machine_unplug_request(tes_device *dev, char **errp)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || !OPS_HAS(ops, unplug_request)) {
+        core_set_error(errp, "Device '%s' does not support hotplugging",
+                       dev->id ? dev->id : dev->name);
+        return false;
+    }
+    return ops->unplug_request(m, m->s, dev) == 0 ||
+           hotplug_refused(dev, "the machine refused to unplug it", errp);
 }
 
 void machine_reset(void)

@@ -43,6 +43,7 @@ typedef struct memdev {
     char *mem_path;
     bool share, readonly;
     char *user; /* who took it, NULL: free */
+    tes_device *owner; /* the device that took it (memdev_region), NULL: none */
 } memdev;
 
 static GPtrArray *memdevs;
@@ -347,11 +348,50 @@ tes_region *machine_ram_new(tes_device *machine, const char *name, char **errp)
 
 tes_region *memdev_region(tes_device *owner, const char *id, char **errp)
 {
+    memdev *m;
     void *p;
 
     if (!memdev_claim(id, owner ? owner->name : "a device", errp)) {
         return NULL;
     }
+    m = memdev_find(id);
     p = memdev_map(id, NULL, errp);
-    return p ? region_new_ram_mapped(owner, id, memdev_size(id), p) : NULL;
+    if (!p) {
+        g_clear_pointer(&m->user, g_free);
+        return NULL;
+    }
+    m->owner = owner;
+    return region_new_ram_mapped(owner, id, memdev_size(id), p);
+}
+
+/* A device's backend is free again once the device is gone (its region,
+ * the mapping, went with it): device_del of a pc-dimm, then object_del
+ * or another device_add with the same memdev, as QEMU allows. */
+void memdev_release_owner(tes_device *owner)
+{
+    for (guint i = 0; owner && memdevs && i < memdevs->len; i++) {
+        memdev *m = g_ptr_array_index(memdevs, i);
+
+        if (m->owner == owner) {
+            g_clear_pointer(&m->user, g_free);
+            m->owner = NULL;
+        }
+    }
+}
+
+/* QMP/HMP object_del: QEMU's user_creatable_del refuses an object in use. */
+bool memdev_del(const char *id, char **errp)
+{
+    memdev *m = id ? memdev_find(id) : NULL;
+
+    if (!m) {
+        core_set_error(errp, "object '%s' not found", id ? id : "");
+        return false;
+    }
+    if (m->user) {
+        core_set_error(errp, "object '%s' is in use, can not be deleted", id);
+        return false;
+    }
+    g_ptr_array_remove(memdevs, m);
+    return true;
 }

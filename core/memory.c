@@ -33,6 +33,8 @@ static const char *kind_name[] = {
     [REGION_CONTAINER] = "container", [REGION_ALIAS] = "alias",
 };
 
+static void notify_watchers(const uint8_t *host, uint64_t len);
+
 /* ---- creation and the tree ---- */
 
 /* r takes the mapping p (of r->size bytes; munmapped with r). */
@@ -214,6 +216,10 @@ void region_free(tes_region *r)
         g_ptr_array_remove(r->owner->regions, r);
     }
     if (r->ram) {
+        /* Translated code keyed by host address (CPU plugins' JIT) must
+         * not match a later mapping at the same address: an unplugged
+         * memory module's, then the next module's. */
+        notify_watchers(r->ram, r->size);
         __atomic_compare_exchange_n(&last_dirty_ptr, &(tes_region *){r}, NULL, false,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
         g_ptr_array_remove(ram_list, r);

@@ -1098,7 +1098,14 @@ static int vcpus_load(load_ctx *c, char **errp)
     for (unsigned i = 0; i < n; i++) {
         tes_cpu *cpu = cpu_by_index(i);
 
-        if (!cpu || (flags[i] & ~(VCPU_POWERED | VCPU_HALTED))) {
+        if (!cpu) {
+            /* A hot-plugged vCPU of the source: the destination needs the
+             * same -device of it. */
+            core_set_error(errp, "migration stream: vCPU %u is present in the stream but not "
+                           "on this machine (-device it as on the source)", i);
+            return -EINVAL;
+        }
+        if (flags[i] & ~(VCPU_POWERED | VCPU_HALTED)) {
             core_set_error(errp, "migration stream: vCPU %u has unknown run state 0x%x", i,
                            flags[i]);
             return -EINVAL;

@@ -55,6 +55,10 @@ bool memdev_claim(const char *id, const char *user, char **errp);
  * reservation), or anywhere when at is NULL. NULL with a message. */
 void *memdev_map(const char *id, void *at, char **errp);
 void memdevs_reset(void);
+/* dev_free: the backends dev took with memdev_region are free again. */
+void memdev_release_owner(tes_device *owner);
+/* object_del: false with QEMU's line when id is unknown or in use. */
+bool memdev_del(const char *id, char **errp);
 
 /* ---- the board's RAM (memdev.c) ---- */
 /* The SDK's machine_ram_new and memdev_region (host.h), with a message

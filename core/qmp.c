@@ -27,7 +27,9 @@
 #include "core.h"
 #include "display.h"
 #include "input-qmp.h"
+#include "json-check.h"
 #include "monitor.h"
+#include "numa.h"
 
 typedef struct qmp_server {
     GSocket *sock;
@@ -711,6 +713,18 @@ static JsonNode *cmd_set_link(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* ---- CPUs (cpu-hotplug.c) ---- */
+
+static JsonNode *cmd_query_hotpluggable_cpus(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_hotpluggable(err);
+}
+
+static JsonNode *cmd_query_cpus_fast(JsonObject *args, qmp_client *c, char **err)
+{
+    return cpu_query_fast();
+}
+
 /* ---- device_add / device_del ----
  * Types flagged TES_TYPE_HOTPLUG (their bus tells the guest: SCSI devices)
  * go and come at once. A PCI function goes on the secondary bus of a port
@@ -721,6 +735,13 @@ static bool type_hotpluggable(const tes_type_info *t)
 {
     return t->size >= offsetof(tes_type_info, flags) + sizeof(t->flags) &&
            (t->flags & TES_TYPE_HOTPLUG);
+}
+
+/* pc-dimm (1.7): the machine plugs it and asks the guest to let go. */
+static bool type_machine_hotplug(const tes_type_info *t)
+{
+    return t->size >= offsetof(tes_type_info, flags) + sizeof(t->flags) &&
+           (t->flags & TES_TYPE_MACHINE_HOTPLUG);
 }
 
 static bool type_is_pci(const tes_type_info *t)
@@ -783,6 +804,30 @@ static bool opt_member(GString *opts, JsonObject *args, const char *name, char *
     }
 }
 
+static bool cpu_device_is(const char *driver)
+{
+    g_autofree char *model = cpu_hotplug_model(driver);
+
+    return model != NULL;
+}
+
+/* A CPU type (cpu-hotplug.c): its members as -device options. */
+static JsonNode *device_add_cpu(const char *driver, JsonObject *args, char **err)
+{
+    g_autoptr(GString) opts = g_string_new("");
+    GList *names = json_object_get_members(args);
+    bool ok = true;
+
+    for (GList *l = names; l && ok; l = l->next) {
+        ok = strcmp(l->data, "driver") == 0 || opt_member(opts, args, l->data, err);
+    }
+    g_list_free(names);
+    if (!ok || !cpu_device_add(driver, opts->str, err)) {
+        return NULL;
+    }
+    return empty_return();
+}
+
 /* device_add {"driver": T, "id": ..., properties...}: as -device T,... */
 static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
 {
@@ -793,14 +838,20 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     tes_device *d;
     bool ok = true, help = false, pci;
 
-    if (!driver || !(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
+    if (!driver) {
+        return NULL;
+    }
+    if (cpu_device_is(driver)) {
+        return device_add_cpu(driver, args, err);
+    }
+    if (!(te = type_lookup(driver, TES_KIND_DEVICE, err))) {
         return NULL;
     }
     pci = !type_hotpluggable(te->info) && type_is_pci(te->info);
     if (pci && !pci_target_ok(args, err)) {
         return NULL;
     }
-    if (!pci && !type_hotpluggable(te->info)) {
+    if (!pci && !type_hotpluggable(te->info) && !type_machine_hotplug(te->info)) {
         core_set_error(err, "Device '%s' does not support hotplugging", driver);
         return NULL;
     }
@@ -821,6 +872,10 @@ static JsonNode *cmd_device_add(JsonObject *args, qmp_client *c, char **err)
     if (pci) {
         pcie_slot_plugged(d);
     }
+    if (type_machine_hotplug(te->info) && !machine_hotplug(d, err)) {
+        dev_free(d);
+        return NULL;
+    }
     return empty_return();
 }
 
@@ -829,12 +884,25 @@ static JsonNode *cmd_device_del(JsonObject *args, qmp_client *c, char **err)
     const char *id = arg_string(args, "id", err);
     tes_device *d = id ? dev_find(id) : NULL;
 
+    if (d && d->type->kind == TES_KIND_CPU) {
+        bool handled;
+        bool ok = cpu_device_del(d, &handled, err);
+
+        /* The guest ejects it; DEVICE_DELETED comes then. */
+        if (handled) {
+            return ok ? empty_return() : NULL;
+        }
+    }
     if (!id) {
         return NULL;
     }
     if (!d) {
         core_set_error(err, "Device '%s' not found", id);
         return NULL;
+    }
+    if (d->user_created && type_machine_hotplug(d->type)) {
+        /* The guest ejects it; DEVICE_DELETED comes then (dev_unplug). */
+        return machine_unplug_request(d, err) ? empty_return() : NULL;
     }
     if (!type_hotpluggable(d->type) && d->pci) {
         /* The guest powers the slot off; DEVICE_DELETED comes then. */
@@ -884,11 +952,65 @@ static JsonNode *cmd_screendump(JsonObject *args, qmp_client *c, char **err)
     return empty_return();
 }
 
+/* ---- object_add / object_del: memory backends (memdev.c) ----
+ * QEMU's shape: {"qom-type": "memory-backend-ram", "id": "m1",
+ * "size": 1073741824, ...}, each member a property (a "props" object as
+ * older QEMUs took it too); the same text -object takes. */
+
+static bool object_opts(GString *opts, JsonObject *args, char **err)
+{
+    GList *names = json_object_get_members(args);
+    bool ok = true;
+
+    for (GList *l = names; l && ok; l = l->next) {
+        JsonNode *n = json_object_get_member(args, l->data);
+
+        if (strcmp(l->data, "qom-type") == 0) {
+            continue;
+        }
+        if (strcmp(l->data, "props") == 0 && JSON_NODE_HOLDS_OBJECT(n)) {
+            ok = object_opts(opts, json_node_get_object(n), err);
+        } else {
+            ok = opt_member(opts, args, l->data, err);
+        }
+    }
+    g_list_free(names);
+    return ok;
+}
+
+static JsonNode *cmd_object_add(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *type = arg_string(args, "qom-type", err);
+    g_autoptr(GString) opts = NULL;
+
+    if (!type || sandbox_refuses(err)) {
+        return NULL; /* memory-backend-file opens host files */
+    }
+    opts = g_string_new(type);
+    if (strchr(type, ',')) {
+        core_set_error(err, "Invalid parameter 'qom-type'");
+        return NULL;
+    }
+    if (!object_opts(opts, args, err)) {
+        return NULL;
+    }
+    return memdev_add(opts->str, err) ? empty_return() : NULL;
+}
+
+static JsonNode *cmd_object_del(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *id = arg_string(args, "id", err);
+
+    return id && memdev_del(id, err) ? empty_return() : NULL;
+}
+
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
     {"qmp_capabilities", cmd_capabilities},
     {"query-status", cmd_query_status},
+    {"query-hotpluggable-cpus", cmd_query_hotpluggable_cpus},
+    {"query-cpus-fast", cmd_query_cpus_fast},
     {"stop", cmd_stop},
     {"cont", cmd_cont},
     {"quit", cmd_quit},
@@ -921,6 +1043,10 @@ static const qmp_cmd commands[] = {
     {"screendump", cmd_screendump},
     {"send-key", qmp_send_key},
     {"input-send-event", qmp_input_send_event},
+    {"object-add", cmd_object_add},
+    {"object-del", cmd_object_del},
+    {"object_add", cmd_object_add},
+    {"object_del", cmd_object_del},
 };
 
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err)
@@ -1007,10 +1133,21 @@ static void execute(qmp_client *c, JsonObject *req, JsonNode *id)
 
 static void dispatch(qmp_client *c, const char *text)
 {
-    JsonParser *p = json_parser_new();
+    JsonParser *p;
     GError *gerr = NULL;
     JsonNode *root;
+    const char *why;
 
+    /* json-glib leaks what it built when a parse fails: it only sees
+     * messages that parse (json-check.c). */
+    if (!json_check(text, strlen(text), QMP_MAX_NESTING, &why)) {
+        char *desc = g_strdup_printf("JSON parse error, %s", why);
+
+        send_error(c, "GenericError", desc, NULL);
+        g_free(desc);
+        return;
+    }
+    p = json_parser_new();
     if (!json_parser_load_from_data(p, text, -1, &gerr)) {
         char *desc = g_strdup_printf("JSON parse error, %s", gerr->message);
 

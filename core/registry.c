@@ -17,6 +17,7 @@
 #include "core.h"
 #include "display.h"
 #include "input.h"
+#include "numa.h"
 
 /* 1.0 sizes of structs plugins hand us; later minors only append. */
 #define TYPE_INFO_SIZE_1_0 (offsetof(tes_type_info, describe) + sizeof(void *))
@@ -966,6 +967,11 @@ bool opts_want_help(const char *opts)
     return false;
 }
 
+static bool type_is_pci_kind(const tes_type_info *t)
+{
+    return t->bus && strcmp(t->bus, TES_BUS_PCI) == 0;
+}
+
 static bool set_opt(tes_device *d, const char *item, char **errp)
 {
     const char *eq = strchr(item, '=');
@@ -993,6 +999,9 @@ static bool set_opt(tes_device *d, const char *item, char **errp)
     }
     if ((strcmp(key, "addr") == 0 || strcmp(key, "irq") == 0) && type_platform_info(d->type)) {
         return dev_platform_opt(d, key, eq + 1, errp);
+    }
+    if (strcmp(key, "addr") == 0 && !type_is_pci_kind(d->type) && prop_find(d->type, "addr")) {
+        return dev_set_prop(d, key, eq + 1, errp); /* a pc-dimm's guest address */
     }
     if (strcmp(key, "addr") == 0) {
         g_free(d->addr_opt);
@@ -1164,6 +1173,12 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
         *help_printed = true;
         return NULL;
     }
+    g_autofree char *cpu_model = cpu_hotplug_model(driver);
+    if (cpu_model && opts_want_help(opts)) {
+        cpu_device_help(driver, stdout);
+        *help_printed = true;
+        return NULL;
+    }
     if (opts_want_help(opts)) {
         const type_entry *te = type_lookup(driver, TES_KIND_DEVICE, errp);
         if (te) {
@@ -1172,6 +1187,9 @@ tes_device *dev_create_cli(const char *optarg, bool *help_printed, char **errp)
             *help_printed = true;
         }
         return NULL;
+    }
+    if (cpu_model) {
+        return cpu_device_add(driver, opts, errp); /* cpu-hotplug.c */
     }
     d = dev_new(driver, TES_KIND_DEVICE, errp);
     if (d && (type_flags(d->type) & TES_TYPE_NO_USER)) {
@@ -1226,6 +1244,45 @@ static bool drop_iommu_of(tes_bus *b, void *opaque)
     return false;
 }
 
+/* ---- devices the guest gave back (host->dev_unplug, ABI 1.7) ----
+ * Freed from the main loop, between two exec() calls of the vCPU thread:
+ * the guest's _EJ0 write that released a memory module runs inside one,
+ * and its soft TLB may still hold host pointers into the module's RAM
+ * until it re-checks memory_generation() when exec() is entered again. */
+static GPtrArray *unplug_pending;
+static guint unplug_source;
+
+static gboolean unplug_run(gpointer opaque)
+{
+    core_lock();
+    unplug_source = 0;
+    while (unplug_pending && unplug_pending->len) {
+        tes_device *d = g_ptr_array_index(unplug_pending, 0);
+        g_autofree char *id = g_strdup(d->id);
+        g_autofree char *name = g_strdup(d->name);
+
+        dev_free(d); /* takes it off the list */
+        qmp_event_device_deleted(id, name);
+    }
+    core_unlock();
+    return G_SOURCE_REMOVE;
+}
+
+void dev_unplug(tes_device *d)
+{
+    if (!d || (unplug_pending && g_ptr_array_find(unplug_pending, d, NULL))) {
+        return;
+    }
+    if (!unplug_pending) {
+        unplug_pending = g_ptr_array_new();
+    }
+    g_ptr_array_add(unplug_pending, d);
+    if (!unplug_source) {
+        unplug_source = g_idle_add(unplug_run, NULL);
+    }
+    g_main_context_wakeup(NULL);
+}
+
 void dev_free(tes_device *d)
 {
     /* Child buses and their devices go first, as QEMU unrealizes. */
@@ -1253,6 +1310,10 @@ void dev_free(tes_device *d)
         g_ptr_array_remove(d->bus->children, d);
     }
     free_props(d);
+    memdev_release_owner(d);
+    if (unplug_pending) {
+        g_ptr_array_remove(unplug_pending, d);
+    }
     g_ptr_array_free(d->buses, true);
     g_ptr_array_free(d->regions, true);
     g_hash_table_destroy(d->prop_text);

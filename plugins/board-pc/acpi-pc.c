@@ -31,8 +31,10 @@
 #include <string.h>
 
 #include "aml.h"
+#include "mem-hotplug.h"
 #include "nvdimm-acpi.h"
 #include "pc.h"
+#include "cpu-hotplug.h"
 
 #define ISA_PATH "\\_SB.PCI0.ISA"
 #define PCI_CONFIG_SPACE 0x02 /* OperationRegion space PCI_Config */
@@ -298,13 +300,22 @@ static void dsdt_body(aml *a, const void *opaque)
     }
     dsdt_link_sci(a);
     aml_dsdt_com1(a);
-    aml_dsdt_cpus(a, cfg->ncpus);
+    if (cfg->cpuhp) {
+        x86_cpuhp_aml(a, cfg->cpuhp, cfg->numa && cfg->numa->nodes ? cfg->numa->cpu_node : NULL);
+    } else {
+        aml_dsdt_cpus(a, cfg->ncpus);
+    }
     if (cfg->nvdimm) {
         x86_dsdt_nvdimm(a, cfg->nnvd);
     }
+    x86_dsdt_memhp(a, cfg->mem_slots);
     aml_close_pkg(a, sb);
+    x86_dsdt_memhp_gpe(a, cfg->mem_slots);
     aml_dsdt_sleep(a, "\\_S3", PC_SLP_TYP_S3);
     aml_dsdt_s5(a, PC_SLP_TYP_S5);
+    if (cfg->cpuhp) {
+        x86_cpuhp_aml_gpe(a); /* \_GPE._E02 */
+    }
 }
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len)
@@ -329,6 +340,7 @@ size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t
         .dsdt_body = dsdt_body,
         .opaque = cfg,
         .numa = cfg->numa,
+        .cpuhp = cfg->cpuhp,
     };
 
     /* The NFIT when NVDIMMs are placed (a device table for the writer). */

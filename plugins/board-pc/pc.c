@@ -174,6 +174,7 @@ static int build_acpi(pc_machine *m)
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
         .numa = &numa,
+        .cpuhp = m->b.cpuhp.max_cpus ? &m->b.cpuhp : NULL,
         .mem32_base = m->b.lowmem,
         .mem64_base = mem64_base(m),
         .mem64_size = PC_PCI_MEM64_SIZE,
@@ -182,11 +183,14 @@ static int build_acpi(pc_machine *m)
         .nvdimm = m->b.nvdimm,
         .nvd = m->b.nvd,
         .nnvd = m->b.nnvd,
+        .mem_slots = m->b.memhp.nslots,
     };
 
     x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
-        apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
+        tes_cpu *cpu = H->cpu_by_index(i); /* device_del may have taken it */
+
+        apic_id[i] = cpu ? (uint32_t)H->cpu_arch_id(cpu) : m->b.cpuhp.apic_id[i];
     }
     free(m->b.acpi);
     m->b.acpi = malloc(PC_ACPI_SIZE);
@@ -222,6 +226,12 @@ static void build_e820(pc_machine *m)
     e820_add(m, PC_HIGHMEM_BASE, m->b.highmem, 1);
 }
 
+/* CPU hotplug's rebuild for the next reset (x86_board.build_tables). */
+static int pc_tables(x86_board *b)
+{
+    return build_acpi((pc_machine *)b);
+}
+
 /* ---- Linux ---- */
 
 static q35_boot_cfg boot_cfg(pc_machine *m)
@@ -244,9 +254,11 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 
     m->b.dev = dev;
     m->b.name = "pc";
+    m->b.build_tables = pc_tables;
     ret = x86_board_check_accel(&m->b);
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
+    ret = ret ? ret : x86_board_memslots(&m->b);
     ret = ret ? ret : build_acpi(m);
     if (ret) {
         return ret;
@@ -269,8 +281,8 @@ static int pc_devices_done(tes_device *dev, void *s)
     int ret = x86_board_refuse_platform(&m->b);
     q35_boot_cfg bc;
 
-    ret = ret ? ret : x86_board_nvdimms(&m->b);
-    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd)) {
+    ret = ret ? ret : x86_board_memdevs(&m->b);
+    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
         return ret; /* nothing changed since pc_init */
     }
     if (build_acpi(m)) {
@@ -311,10 +323,14 @@ static const tes_machine_ops pc_ops = {
     .init = pc_init,
     .powerdown = x86_board_powerdown,
     .wakeup = pc_wakeup,
+    .cpu_plugged = x86_board_cpu_plugged,
+    .cpu_unplug_request = x86_board_cpu_unplug_request,
     .devices_done = pc_devices_done,
     .default_nic = "e1000",
     .default_block_if = "ide",   /* QEMU's pc: the PIIX3 IDE */
     .ide_units_per_bus = 2,      /* master and slave */
+    .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
+    .unplug_request = x86_board_unplug_request,
     .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
 };
 

@@ -82,9 +82,12 @@ typedef struct pc_acpi_cfg {
     const tes_pxb_info *pxbs;
     unsigned npxbs;
     const struct acpi_numa *numa;      /* SRAT/SLIT (NULL: none) */
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
+    const struct x86_cpuhp *cpuhp;
     bool nvdimm;                       /* nvdimm=on: \_SB.NVDR */
     const struct x86_nvdimm *nvd;      /* its modules: NFIT, NVnn */
     unsigned nnvd;
+    unsigned mem_slots;                /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
 } pc_acpi_cfg;
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len);

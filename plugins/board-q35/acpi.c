@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "aml.h"
+#include "cpu-hotplug.h"
 #include "q35.h"
+#include "mem-hotplug.h"
 #include "nvdimm-acpi.h"
 
 /* ---- the DSDT body ---- */
@@ -135,13 +137,22 @@ static void dsdt_body(aml *a, const void *opaque)
     aml_name(a, "\\_SB");
     dsdt_pci_hosts(a, cfg);
     aml_dsdt_com1(a);
-    aml_dsdt_cpus(a, cfg->ncpus);
+    if (cfg->cpuhp) {
+        x86_cpuhp_aml(a, cfg->cpuhp, cfg->numa && cfg->numa->nodes ? cfg->numa->cpu_node : NULL);
+    } else {
+        aml_dsdt_cpus(a, cfg->ncpus);
+    }
     if (cfg->nvdimm) {
         x86_dsdt_nvdimm(a, cfg->nnvdimms);
     }
+    x86_dsdt_memhp(a, cfg->mem_slots);
     aml_close_pkg(a, sb);
+    x86_dsdt_memhp_gpe(a, cfg->mem_slots);
     aml_dsdt_sleep(a, "\\_S3", Q35_SLP_TYP_S3);
     aml_dsdt_s5(a, Q35_SLP_TYP_S5);
+    if (cfg->cpuhp) {
+        x86_cpuhp_aml_gpe(a); /* \_GPE._E02 */
+    }
 }
 
 /* ---- tables ---- */
@@ -179,6 +190,7 @@ size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size
         .dev_tables = cfg->dev_tables,
         .ndev_tables = cfg->ndev_tables,
         .numa = cfg->numa,
+        .cpuhp = cfg->cpuhp,
     };
 
     return acpi_build(&b, buf, base, len);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aml.h"
+#include "cpu-hotplug.h"
 
 #define OEM_ID "TESSRA"
 #define OEM_TABLE_ID "TESSERA "
@@ -499,12 +500,29 @@ static void madt_iso(aml *t, uint8_t irq, uint32_t gsi, uint16_t flags)
     aml_le(t, flags, 2);
 }
 
+/* Every possible CPU, as QEMU's pc_madt_cpu_entry: Enabled only when
+ * present. In a MADT below revision 5 (ours is 4) Linux counts the others
+ * as hot-pluggable (acpi_parse_lapic: no Online Capable flag needed). */
+static void madt_possible_cpus(aml *t, const x86_cpuhp *hp)
+{
+    for (unsigned i = 0; i < hp->max_cpus; i++) {
+        aml_u8(t, 0);
+        aml_u8(t, 8);
+        aml_u8(t, (uint8_t)i);
+        aml_u8(t, (uint8_t)hp->apic_id[i]);
+        aml_le(t, (hp->flags[i] & CPUHP_PRESENT) ? 1 : 0, 4);
+    }
+}
+
 static void build_madt(aml *t, const acpi_board *cfg)
 {
     acpi_header(t, "APIC", 4);
     aml_le(t, cfg->lapic_base, 4);
     aml_le(t, 1, 4); /* PCAT_COMPAT: 8259s present */
-    for (unsigned i = 0; i < cfg->ncpus; i++) {
+    if (cfg->cpuhp) {
+        madt_possible_cpus(t, cfg->cpuhp);
+    }
+    for (unsigned i = 0; !cfg->cpuhp && i < cfg->ncpus; i++) {
         aml_u8(t, 0);    /* processor local APIC */
         aml_u8(t, 8);
         aml_u8(t, (uint8_t)i); /* processor UID */

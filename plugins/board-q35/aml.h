@@ -138,6 +138,9 @@ typedef struct acpi_board {
     /* -numa: SRAT (and SLIT) after the device tables; NULL or no nodes:
      * none, as QEMU. */
     const struct acpi_numa *numa;
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): the MADT lists every
+     * possible CPU, those not present without the Enabled flag. */
+    const struct x86_cpuhp *cpuhp;
 } acpi_board;
 
 /* What SRAT and SLIT describe (srat.c). Guest RAM is one block whose
@@ -155,6 +158,9 @@ typedef struct acpi_numa {
     const uint8_t *distance;   /* [nodes * nodes] */
     bool slit;                 /* -numa dist was given: a SLIT too */
     uint64_t lowmem;
+    /* Device memory (memory hotplug): a hot-pluggable range of the last
+     * node, as QEMU's build_srat (size 0: none). */
+    uint64_t hotplug_base, hotplug_size;
 } acpi_numa;
 
 /* SRAT (ACPI 6.4, 5.2.16): a local APIC affinity per processor (x2APIC

@@ -1,7 +1,7 @@
 /*
  * The x86 boards' NVDIMMs (-machine q35|pc,nvdimm=on, -device nvdimm):
  * the ACPI NFIT and the NVDIMM root device of the DSDT (placement in
- * device memory: x86-board.c x86_board_nvdimms).
+ * device memory: devmem.c x86_board_memdevs).
  *
  * NFIT (ACPI 6.4, 5.2.25), per module i (handle i + 1, as QEMU numbers
  * them from slot 0): an SPA range structure (persistent memory GUID,

@@ -174,9 +174,11 @@ static int build_acpi(q35_machine *m)
     q35_acpi_cfg cfg = {
         .nvdimm = m->b.nvdimm,
         .nnvdimms = m->b.nnvd,
+        .mem_slots = m->b.memhp.nslots,
         .ncpus = m->b.ncpus,
         .apic_id = apic_id,
         .numa = &numa,
+        .cpuhp = m->b.cpuhp.max_cpus ? &m->b.cpuhp : NULL,
         .mem64_base = mem64_base(m),
         .mem64_size = Q35_PCI_MEM64_SIZE,
         .dev_tables = m->dev_tables,
@@ -190,7 +192,9 @@ static int build_acpi(q35_machine *m)
     }
     x86_board_numa(&m->b, &numa);
     for (unsigned i = 0; i < m->b.ncpus; i++) {
-        apic_id[i] = (uint32_t)H->cpu_arch_id(H->cpu_by_index(i));
+        tes_cpu *cpu = H->cpu_by_index(i); /* device_del may have taken it */
+
+        apic_id[i] = cpu ? (uint32_t)H->cpu_arch_id(cpu) : m->b.cpuhp.apic_id[i];
     }
     free(m->b.acpi);
     m->b.acpi = malloc(Q35_ACPI_SIZE);
@@ -279,6 +283,12 @@ static const tes_acpi_iface q35_acpi_iface = {
     .pci_root = acpi_pci_root,
 };
 
+/* CPU hotplug's rebuild for the next reset (x86_board.build_tables). */
+static int q35_tables(x86_board *b)
+{
+    return build_acpi((q35_machine *)b);
+}
+
 /* ---- Linux ---- */
 
 static q35_boot_cfg boot_cfg(q35_machine *m)
@@ -299,9 +309,11 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 
     m->b.dev = dev;
     m->b.name = "q35";
+    m->b.build_tables = q35_tables;
     ret = x86_board_check_accel(&m->b);
     ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
+    ret = ret ? ret : x86_board_memslots(&m->b);
     ret = ret ? ret : build_acpi(m);
     if (!ret) {
         x86_board_mark(&m->b);
@@ -321,8 +333,8 @@ static int q35_devices_done(tes_device *dev, void *s)
     tes_pxb_info one = {.size = sizeof(one)};
     int ret = x86_board_refuse_platform(&m->b);
 
-    ret = ret ? ret : x86_board_nvdimms(&m->b);
-    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd)) {
+    ret = ret ? ret : x86_board_memdevs(&m->b);
+    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
         return ret; /* nothing changed since q35_init */
     }
     return build_acpi(m) ? -ENOSPC : load_acpi(m);
@@ -365,10 +377,14 @@ static const tes_machine_ops q35_ops = {
     .init = q35_init,
     .powerdown = x86_board_powerdown,
     .wakeup = q35_wakeup,
+    .cpu_plugged = x86_board_cpu_plugged,
+    .cpu_unplug_request = x86_board_cpu_unplug_request,
     .devices_done = q35_devices_done,
     .default_nic = "e1000e",
     .default_block_if = "ide",   /* QEMU's q35: the ICH9 AHCI */
     .ide_units_per_bus = 1,      /* one device per AHCI port */
+    .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
+    .unplug_request = x86_board_unplug_request,
     .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
 };
 

@@ -83,8 +83,11 @@ typedef struct q35_acpi_cfg {
     const tes_pxb_info *pxbs;
     unsigned npxbs;
     const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
+    const struct x86_cpuhp *cpuhp;
     bool nvdimm;              /* nvdimm=on: \_SB.NVDR */
-    unsigned nnvdimms;        /* its modules (x86_board_nvdimms) */
+    unsigned nnvdimms;        /* its modules (x86_board_memdevs) */
+    unsigned mem_slots;       /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

@@ -12,6 +12,7 @@
 #define KiB 1024ull
 #define MiB (1024ull * KiB)
 #define SRAT_ENABLED 1u
+#define SRAT_HOTPLUGGABLE 2u
 
 /* Processor Local APIC/SAPIC Affinity (5.2.16.1), 16 bytes. */
 static void srat_lapic(aml *t, uint32_t apic_id, uint32_t node)
@@ -40,7 +41,7 @@ static void srat_x2apic(aml *t, uint32_t apic_id, uint32_t node)
 }
 
 /* Memory Affinity (5.2.16.2), 40 bytes. */
-static void srat_mem(aml *t, uint64_t base, uint64_t len, uint32_t node)
+static void srat_mem_flags(aml *t, uint64_t base, uint64_t len, uint32_t node, uint32_t flags)
 {
     if (!len) {
         return;
@@ -52,8 +53,13 @@ static void srat_mem(aml *t, uint64_t base, uint64_t len, uint32_t node)
     aml_le(t, base, 8);
     aml_le(t, len, 8);
     aml_le(t, 0, 4);
-    aml_le(t, SRAT_ENABLED, 4);
+    aml_le(t, flags, 4);
     aml_le(t, 0, 8);
+}
+
+static void srat_mem(aml *t, uint64_t base, uint64_t len, uint32_t node)
+{
+    srat_mem_flags(t, base, len, node, SRAT_ENABLED);
 }
 
 /* RAM offsets [off, off + len) of one node as guest-physical ranges: the
@@ -98,6 +104,10 @@ void acpi_build_srat(aml *t, const acpi_board *b)
     for (unsigned i = 0; i < n->nodes; i++) {
         srat_node_ram(t, n, off, n->node_mem[i], i);
         off += n->node_mem[i];
+    }
+    if (n->hotplug_size && n->nodes) {
+        srat_mem_flags(t, n->hotplug_base, n->hotplug_size, n->nodes - 1,
+                       SRAT_ENABLED | SRAT_HOTPLUGGABLE);
     }
 }
 

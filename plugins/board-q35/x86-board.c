@@ -30,10 +30,24 @@ const tes_prop_info x86_board_props[] = {
     TES_PROP_END,
 };
 
+/* 2: the CPU hotplug block's state (x86-cpuhp.c) */
+static const tes_state_field x86_board_fields[] = {
+    {"cpuhp_selector", TES_FIELD_U32, offsetof(x86_board, cpuhp.selector), 0, 2},
+    {"cpuhp_command", TES_FIELD_U32, offsetof(x86_board, cpuhp.command), 0, 2},
+    {"cpuhp_ost_event", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_event), 0, 2},
+    {"cpuhp_ost_status", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_status), 0, 2},
+    {"cpuhp_flags", TES_FIELD_BYTES, offsetof(x86_board, cpuhp.flags), X86_CPUHP_MAX, 2},
+    TES_FIELD_END,
+};
+
 const tes_state_info x86_board_state = {
     .size = sizeof(tes_state_info),
-    .version = 1,
+    .version = 2, /* 2: CPU and memory hotplug registers (devmem.c) */
     .min_version = 1,
+    .fields = x86_board_fields,
+    .post_load = x86_board_cpuhp_post_load,
+    .save = x86_board_memhp_save,
+    .load = x86_board_memhp_load,
 };
 
 int x86_board_check_accel(x86_board *b)
@@ -258,12 +272,37 @@ int x86_board_cpus(x86_board *b, const tes_machine_config *cfg)
             return -ENODEV;
         }
     }
-    return 0;
+    return x86_board_cpuhp_init(b);
+}
+
+/* Device memory without -numa: one node with every CPU and all RAM, as
+ * QEMU's pc machines enable NUMA by themselves when memory devices are
+ * possible (auto_enable_numa_with_memhp), so the SRAT can say where the
+ * hot-pluggable range is (Linux sizes its memory map for it). */
+static bool one_node(x86_board *b, const tes_topology *t, acpi_numa *out)
+{
+    static const uint8_t local = 10;
+
+    free(b->numa_mem);
+    free(b->numa_cpu_node);
+    b->numa_mem = malloc(sizeof(uint64_t));
+    b->numa_cpu_node = calloc(t->max_cpus ? t->max_cpus : 1, sizeof(uint32_t));
+    if (!b->numa_mem || !b->numa_cpu_node) {
+        return false;
+    }
+    b->numa_mem[0] = b->lowmem + b->highmem;
+    out->nodes = 1;
+    out->node_mem = b->numa_mem;
+    out->cpu_node = b->numa_cpu_node;
+    out->distance = &local;
+    out->slit = false;
+    return true;
 }
 
 void x86_board_numa(x86_board *b, acpi_numa *out)
 {
     const tes_topology *t = H->machine_topology();
+    uint64_t dev = x86_devmem_size(b);
 
     free(b->possible_apic_id);
     b->possible_apic_id = calloc(t->max_cpus ? t->max_cpus : 1, sizeof(uint32_t));
@@ -279,7 +318,12 @@ void x86_board_numa(x86_board *b, acpi_numa *out)
         .distance = t->distance,
         .slit = t->distance_given,
         .lowmem = b->lowmem,
+        .hotplug_base = dev ? x86_devmem_base(b) : 0,
+        .hotplug_size = dev,
     };
+    if (dev && !t->nodes && !one_node(b, t, out)) {
+        out->nodes = 0; /* out of memory: no SRAT, as without maxmem */
+    }
 }
 
 /* ISA IRQ n -> 8259 input n and IOAPIC pin n (IRQ0 -> pin 2). */
@@ -429,6 +473,7 @@ int x86_board_load(x86_board *b, q35_boot_cfg *bc, uint64_t acpi_base)
         b->waking = false; /* the S3 wakeup's reset: the guest's RAM stays */
         return 0;
     }
+    x86_cpuhp_reset(&b->cpuhp);
     if (!b->ram_ptr || !b->acpi || b->dumpacpi) {
         return 0;
     }
@@ -507,92 +552,14 @@ void x86_board_free(x86_board *b)
     free(b->cmdline);
     free(b->possible_apic_id);
     b->possible_apic_id = NULL;
+    free(b->numa_mem);
+    free(b->numa_cpu_node);
+    b->numa_mem = NULL;
+    b->numa_cpu_node = NULL;
+    x86_board_memslots_free(b);
     if (isa_board == b) {
         isa_board = NULL;
     }
     b->kernel.data = b->initrd.data = b->boot.vmlinux = b->acpi = NULL;
     b->cmdline = NULL;
-}
-
-/* ---- NVDIMMs ---- */
-
-#define NVDIMM_ALIGN (128 * MiB)
-
-uint64_t x86_devmem_base(const x86_board *b)
-{
-    return (4 * GiB + b->highmem + GiB - 1) & ~(GiB - 1);
-}
-
-uint64_t x86_devmem_size(const x86_board *b)
-{
-    const tes_topology *t = H->machine_topology();
-    uint64_t ram = b->lowmem + b->highmem;
-
-    if (!t || t->size < offsetof(tes_topology, ram_slots) + sizeof(unsigned) ||
-        t->maxmem <= ram) {
-        return 0;
-    }
-    return t->maxmem - ram + (uint64_t)t->ram_slots * GiB;
-}
-
-/* Bytes the placed modules take: QEMU's memory_device_check_addable keeps
- * them within maxmem - RAM (the per-slot GiB is alignment room only). */
-static uint64_t nvd_used(const x86_board *b)
-{
-    uint64_t used = 0;
-
-    for (unsigned i = 0; i < b->nnvd; i++) {
-        used += b->nvd[i].size;
-    }
-    return used;
-}
-
-/* One -device nvdimm at the next free aligned address, or -EINVAL after
- * the error. */
-static int place_one(x86_board *b, tes_device *d, uint64_t *next)
-{
-    tes_region *r = H->dev_mmio(d, 0);
-    uint64_t size = r ? H->region_size(r) : 0;
-    uint64_t end = x86_devmem_base(b) + x86_devmem_size(b);
-    uint64_t at = (*next + NVDIMM_ALIGN - 1) & ~(uint64_t)(NVDIMM_ALIGN - 1);
-
-    if (!b->nvdimm) {
-        H->error(b->dev, "-device nvdimm needs -machine %s,nvdimm=on", b->name);
-        return -EINVAL;
-    }
-    if (!x86_devmem_size(b)) {
-        H->error(b->dev, "-device nvdimm needs device memory: -m SIZE,slots=N,maxmem=MAX");
-        return -EINVAL;
-    }
-    if (b->nnvd == X86_MAX_NVDIMMS || b->nnvd == H->machine_topology()->ram_slots) {
-        H->error(b->dev, "nvdimm '%s': no free memory slot (-m slots=%u)", H->dev_id(d),
-                 H->machine_topology()->ram_slots);
-        return -EINVAL;
-    }
-    if (!size || size % (2 * MiB) || at + size > end || at + size < at ||
-        nvd_used(b) + size > x86_devmem_size(b) - H->machine_topology()->ram_slots * GiB) {
-        H->error(b->dev, size % (2 * MiB) ? "nvdimm '%s': size %llu is not a multiple of 2 MiB"
-                         : "nvdimm '%s': %llu bytes do not fit in the device memory left "
-                           "(-m maxmem=)", H->dev_id(d), (unsigned long long)size);
-        return -EINVAL;
-    }
-    H->region_add(H->system_memory(), at, r, 0);
-    b->nvd[b->nnvd++] = (x86_nvdimm){.addr = at, .size = size};
-    *next = at + size;
-    return 0;
-}
-
-int x86_board_nvdimms(x86_board *b)
-{
-    tes_bus *sys = H->dev_bus(b->dev);
-    uint64_t next = x86_devmem_base(b);
-    tes_device *d;
-
-    b->nnvd = 0;
-    for (unsigned i = b->own_sysbus; sys && (d = H->bus_child(sys, i)); i++) {
-        if (strcmp(H->dev_type(d), "nvdimm") == 0 && place_one(b, d, &next)) {
-            return -EINVAL;
-        }
-    }
-    return 0;
 }

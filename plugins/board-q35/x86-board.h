@@ -13,7 +13,9 @@
 #include <tessera/tessera.h>
 
 #include "boot.h"
+#include "mem-hotplug.h"
 #include "nvdimm-acpi.h"
+#include "cpu-hotplug.h"
 
 extern const tes_host *x86_board_host;
 
@@ -47,9 +49,17 @@ typedef struct x86_board {
     tes_device *rtc;           /* mc146818rtc: output 1 is its alarm's wake event */
     unsigned own_sysbus;       /* system bus devices the board made (x86_board_mark) */
     uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
-    x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* placed by x86_board_nvdimms */
+    x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* the slots' nvdimms (devmem.c) */
     unsigned nnvd;
+    x86_memhp memhp;           /* memory slots, ACPI memory hotplug (devmem.c) */
+    bool hotplugging;          /* in tes_machine_ops.hotplug */
+    uint64_t *numa_mem;        /* one node when device memory but no -numa */
+    uint32_t *numa_cpu_node;
     bool waking;               /* the next reset is an S3 wakeup: RAM stays */
+    x86_cpuhp cpuhp;           /* ACPI CPU hotplug (x86-cpuhp.c); max_cpus 0: none */
+    /* The machine's table builder (into acpi, not RAM): CPU hotplug
+     * rebuilds them for the next reset. NULL: nothing to rebuild. */
+    int (*build_tables)(struct x86_board *b);
 } x86_board;
 
 /* accel= (tcg, the only one) and dumpacpi=DIR, for both machines. */
@@ -77,6 +87,22 @@ tes_device *x86_board_dev(x86_board *b, const char *type, const char *props);
 /* "pc.ram" of size bytes: [0, lowmem) at 0, the rest at 4 GiB. */
 int x86_board_ram(x86_board *b, uint64_t size, uint64_t lowmem);
 int x86_board_cpus(x86_board *b, const tes_machine_config *cfg);
+/* ---- CPU hotplug (x86-cpuhp.c) ---- */
+/* The PM device (ICH9-LPC, PIIX4_PM of pc-platform) sets GPE0 status bit n
+ * on a rising edge of its input X86_PM_GPE_INPUT(n) (0 is the power
+ * button, 1 the RTC alarm, 2 the resume: pc-platform.h ACPI_PM_IN_*). */
+#define X86_PM_GPE_INPUT(n) (3u + (n))
+/* From x86_board_cpus: the register block when -smp maxcpus= leaves free
+ * slots, the CPUs at start present. 0 or -errno after the error. */
+int x86_board_cpuhp_init(x86_board *b);
+/* tes_machine_ops.cpu_plugged / cpu_unplug_request of both machines. */
+int x86_board_cpu_plugged(tes_device *dev, void *s, tes_cpu *cpu, bool hotplug);
+int x86_board_cpu_unplug_request(tes_device *dev, void *s, tes_cpu *cpu);
+/* A -device ...-cpu was cold-plugged: devices_done rebuilds the tables. */
+bool x86_board_cpus_added(const x86_board *b);
+/* x86_board_state's post_load: the stream's hotplug flags against the
+ * vCPUs this side has. */
+int x86_board_cpuhp_post_load(tes_device *dev, void *s, uint32_t version);
 /* The -numa layout for the SRAT/SLIT writer (out->nodes 0: no -numa). */
 struct acpi_numa;
 void x86_board_numa(x86_board *b, struct acpi_numa *out);
@@ -114,15 +140,27 @@ int x86_board_dump_acpi(x86_board *b, const char *dir, uint64_t base);
 q35_boot_cfg x86_board_boot_cfg(x86_board *b);
 void x86_board_free(x86_board *b);
 
-/* ---- NVDIMMs ---- */
+/* ---- device memory and its modules (devmem.c) ---- */
 /* Device memory (-m slots=,maxmem=): from the first GiB boundary above
  * the high RAM, maxmem - RAM + 1 GiB per slot bytes (0: none), as QEMU's
  * pc. The 64-bit PCI window goes above it. */
 uint64_t x86_devmem_base(const x86_board *b);
 uint64_t x86_devmem_size(const x86_board *b);
-/* In devices_done: map every -device nvdimm into device memory (b->nvd),
- * in -device order, each at a 128 MiB boundary (a Linux memory section);
- * 0, or -EINVAL after the error (no nvdimm=on, no room, no slot). */
-int x86_board_nvdimms(x86_board *b);
+/* In init: the memory slots and, with slots, the ACPI memory hotplug
+ * register block at 0x0a00. 0 or -errno after the error. */
+int x86_board_memslots(x86_board *b);
+int x86_board_memhp_io(x86_board *b);
+void x86_board_memslots_free(x86_board *b);
+/* In devices_done: every -device nvdimm and pc-dimm placed in device
+ * memory in -device order (b->nvd for the NFIT); 0, or -EINVAL after the
+ * error (no nvdimm=on, no slots or maxmem, no room, a busy slot). */
+int x86_board_memdevs(x86_board *b);
+/* tes_machine_ops.hotplug / unplug_request: QMP device_add / device_del
+ * of a pc-dimm (ACPI memory hotplug). */
+int x86_board_hotplug(tes_device *machine, void *s, tes_device *dev);
+int x86_board_unplug_request(tes_device *machine, void *s, tes_device *dev);
+/* x86_board_state's save/load: the slots' hotplug register state. */
+int x86_board_memhp_save(tes_device *dev, void *s, tes_stream *out);
+int x86_board_memhp_load(tes_device *dev, void *s, tes_stream *in, uint32_t version);
 
 #endif

@@ -843,6 +843,13 @@ static int place_nvdimms(virt_machine *m)
 
     m->npmem = 0;
     for (unsigned i = 0; sys && (d = H->bus_child(sys, i)) != NULL; i++) {
+        if (strcmp(H->dev_type(d), "pc-dimm") == 0) {
+            /* QEMU's virt plugs DIMMs through ACPI (its acpi-ged device),
+             * which this DT-only board does not have. */
+            H->error(m->dev, "pc-dimm '%s': memory hotplug is not supported on virt (q35 and "
+                     "pc have it)", H->dev_id(d));
+            return -EINVAL;
+        }
         if (strcmp(H->dev_type(d), "nvdimm") == 0 &&
             place_nvdimm(m, d, &next, size ? base + size : 0)) {
             return -EINVAL;

@@ -196,7 +196,7 @@ static void lapic_reset(x86_lapic *l)
 static void do_init(x86_lapic *l)
 {
     x86_cpu *c = l->cpu;
-    uint64_t base = c->apic_base;
+    uint64_t base = c->apic_base, tsc = c->tsc_offset;
     uint32_t id = l->id;
 
     if (c == x86_current_cpu) {
@@ -205,6 +205,7 @@ static void do_init(x86_lapic *l)
     }
     x86_cpu_reset(c);
     c->apic_base = base;
+    c->tsc_offset = tsc; /* INIT leaves the TSC alone (SDM vol. 3, table 9-1) */
     lapic_reset(l);
     l->id = id;
     c->wait_sipi = true;

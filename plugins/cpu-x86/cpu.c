@@ -63,6 +63,13 @@ static void cpu_reset(tes_cpu *cpu, void *s)
     c->index = index;
     c->apic_id = x86_topo_apic_id(index);
     c->model_max = max;
+    /* One TSC timeline for the machine: a vCPU made after vCPU 0 (a
+     * secondary, or a hot-plugged one long after boot) counts from where
+     * vCPU 0 does, or Linux's TSC sync check sees a warp when it comes
+     * up and stops using the TSC. */
+    if (index != 0 && H->cpu_by_index(0) && H->cpu_by_index(0) != cpu) {
+        c->tsc_offset = x86_cpu_of(H->cpu_by_index(0))->tsc_offset;
+    }
     /* No firmware: the board's boot state (a kernel's entry) is applied by
      * the core after reset, through apply_boot below. */
 }
@@ -400,9 +407,24 @@ static int cpu_post_load(tes_device *dev, void *s, uint32_t version)
                  "out of range", c->lapic->timer_divide, (long long)c->lapic->timer_start);
         return -1;
     }
+
+    /* The vCPU at this index has this APIC ID (the topology's): a stream
+     * whose CPU came from another slot (hot-plugged CPUs given other ids
+     * on the destination) would give two CPUs one ID. */
+    if (c->cpu && c->apic_id != x86_topo_apic_id(c->index)) {
+        H->error(dev, "x86 CPU %u: APIC ID %u in the stream, %u here (the same -smp and "
+                 "CPU ids on both sides?)", c->index, c->apic_id, x86_topo_apic_id(c->index));
+        return -1;
+    }
     c->state_dirty = true;
     c->fault = false;
     c->exc_depth = 0;
+    /* The core's run flag is not in the stream: a secondary that had its
+     * SIPI (or a hot-plugged vCPU the guest brought up) runs on this side
+     * too, and one still waiting for it stays off. */
+    if (c->cpu) {
+        H->cpu_set_running(c->cpu, !c->wait_sipi);
+    }
     return 0;
 }
 

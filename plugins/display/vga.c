@@ -19,7 +19,8 @@
  * 0x3c0-0x3df at 0x400-0x41f. Legacy decoding, whatever the command
  * register says (as QEMU's): the VGA ports 0x3b0-0x3df (vga-regs.h), the
  * DISPI index/data ports 0x1ce/0x1cf (16 bits) and the memory window
- * 0xa0000-0xbfffff over RAM. One VGA per machine owns them: a second
+ * 0xa0000-0xbffff over RAM (on a PC: a machine with something else there,
+ * virt's flash, gets no window). One VGA per machine owns them: a second
  * -device VGA is refused.
  *
  * The picture (screendump, the window, VNC): nothing while the attribute
@@ -52,7 +53,7 @@ typedef struct vga_dev {
     uint16_t vbe_data;
     bool vbe_index_low;
     tes_region *window, *ports, *vbe_ports;
-    bool legacy_owner;
+    bool legacy_owner, window_mapped;
 } vga_dev;
 
 /* The VGA that owns the legacy ranges (one per machine). */
@@ -235,6 +236,8 @@ static const tes_console_ops console_ops = {
 /* The ports and the window at their ISA places, over RAM. */
 static int map_legacy(vga_dev *v, tes_device *dev)
 {
+    uint64_t len = 0;
+
     if (legacy_vga) {
         H->error(dev, "the legacy VGA ports and memory are taken by another VGA "
                       "(one per machine; use bochs-display for more displays)");
@@ -247,7 +250,13 @@ static int map_legacy(vga_dev *v, tes_device *dev)
         H->error(dev, "cannot make the legacy VGA regions");
         return -ENOMEM;
     }
-    H->region_add(H->system_memory(), VGA_WINDOW_BASE, v->window, 1);
+    /* The window goes over RAM where a PC has it; a machine with
+     * something else at 0xa0000 (virt's flash) gets no window. */
+    if (H->as_ram_ptr(H->system_memory(), VGA_WINDOW_BASE, &len, true) &&
+        len >= VGA_WINDOW_SIZE) {
+        H->region_add(H->system_memory(), VGA_WINDOW_BASE, v->window, 1);
+        v->window_mapped = true;
+    }
     H->region_add(H->system_io(), VGA_PORT_BASE, v->ports, 0);
     H->region_add(H->system_io(), VBE_PORT, v->vbe_ports, 0);
     legacy_vga = v;
@@ -280,7 +289,9 @@ static void vga_unrealize(tes_device *dev, void *s)
     vga_dev *v = s;
 
     if (v->legacy_owner) {
-        H->region_del(H->system_memory(), v->window);
+        if (v->window_mapped) {
+            H->region_del(H->system_memory(), v->window);
+        }
         H->region_del(H->system_io(), v->ports);
         H->region_del(H->system_io(), v->vbe_ports);
         legacy_vga = NULL;

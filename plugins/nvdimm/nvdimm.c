@@ -16,13 +16,22 @@
  * pc-dimm; hw/acpi/nvdimm.c the board side). No label area: Linux then
  * makes one label-less pmem namespace of the whole module (/dev/pmemN).
  * With share=on on a file backend, what the guest writes is in the file.
+ *
+ * The plugin also provides pc-dimm (pc-dimm.c), the other memory device
+ * over a backend: both are placed by the same board code, which asks this
+ * plugin about them through the one "memory-device" interface it
+ * registers (tessera/memory-device.h; an interface has one provider).
  */
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <tessera/tessera.h>
 
-static const tes_host *H;
+#include "memdev.h"
+
+#define H memdev_H
+const tes_host *memdev_H;
 
 typedef struct nvdimm {
     char *memdev;
@@ -68,6 +77,44 @@ static const tes_type_info nvdimm_type = {
     .instance_size = sizeof(nvdimm),
     .props = nvdimm_props,
     .realize = nvdimm_realize,
+    .state = &memdev_empty_state,
+};
+
+/* ---- the "memory-device" interface (tessera/memory-device.h) ----
+ * One provider for both types: the board asks it about every device it
+ * finds in its device memory. */
+
+static bool md_info(tes_device *dev, tes_memory_device_info *out)
+{
+    const char *type = dev ? H->dev_type(dev) : NULL;
+
+    if (!type || !out || out->size < sizeof(*out)) {
+        return false;
+    }
+    if (strcmp(type, "pc-dimm") == 0) {
+        return pc_dimm_info(dev, out);
+    }
+    if (strcmp(type, "nvdimm") == 0) {
+        out->kind = TES_MEMORY_DEVICE_NVDIMM;
+        out->addr = 0;
+        out->slot = -1;
+        out->node = 0;
+        return true;
+    }
+    return false;
+}
+
+static void md_placed(tes_device *dev, uint64_t addr, int32_t slot)
+{
+    if (dev && strcmp(H->dev_type(dev), "pc-dimm") == 0) {
+        pc_dimm_placed(dev, addr, slot);
+    }
+}
+
+static const tes_memory_device_iface md_iface = {
+    .size = sizeof(tes_memory_device_iface),
+    .info = md_info,
+    .placed = md_placed,
 };
 
 static int nvdimm_plugin_init(const tes_host *host)
@@ -76,11 +123,13 @@ static int nvdimm_plugin_init(const tes_host *host)
         return -ENOSYS; /* needs the ABI 1.6 memory backends */
     }
     H = host;
+    /* -EEXIST when a -plugin copy registered it first: that one answers. */
+    host->iface_register(TES_MEMORY_DEVICE_IFACE, TES_MEMORY_DEVICE_IFACE_VERSION, &md_iface);
     return 0;
 }
 
-static const tes_type_info *const nvdimm_types[] = {&nvdimm_type, NULL};
+static const tes_type_info *const nvdimm_types[] = {&nvdimm_type, &pc_dimm_type, NULL};
 
-TES_PLUGIN_DEFINE(.name = "nvdimm", .version = "0.1.0", .license = "MIT",
-                  .desc = "NVDIMM (persistent memory) over memory backends",
+TES_PLUGIN_DEFINE(.name = "nvdimm", .version = "0.2.0", .license = "MIT",
+                  .desc = "memory modules over memory backends: NVDIMM, pc-dimm",
                   .types = nvdimm_types, .init = nvdimm_plugin_init);

@@ -223,6 +223,13 @@ void acpi_pm_in(void *opaque, int n, int level)
         rtc_alarm(pm);
     } else if (n == ACPI_PM_IN_RESUME && pm->sleeping) {
         pm->waking = true;
+    } else if (n >= ACPI_PM_IN_GPE0 && (unsigned)(n - ACPI_PM_IN_GPE0) / 8 < pm->gpe_half) {
+        /* A general-purpose event (QEMU's acpi_send_event): the board's
+         * hotplug controller asks the guest to run \_GPE._Exx. */
+        unsigned bit = (unsigned)(n - ACPI_PM_IN_GPE0);
+
+        pm->gpe_sts[bit / 8] |= (uint8_t)(1u << (bit % 8));
+        acpi_pm_update_sci(pm);
     }
 }
 

@@ -50,7 +50,12 @@ typedef struct acpi_pm {
 #define ACPI_PM_IN_POWER_BUTTON 0
 #define ACPI_PM_IN_RTC_ALARM 1  /* from mc146818rtc output 1 */
 #define ACPI_PM_IN_RESUME 2     /* from the board, before the wakeup's reset */
-#define ACPI_PM_INPUTS 3
+/* ACPI_PM_IN_GPE0 + n sets GPE0 status bit n (n < ACPI_PM_GPE_INPUTS): a
+ * board's hotplug event, QEMU's acpi_send_event (CPU hotplug is bit 2,
+ * \_GPE._E02; memory hotplug bit 3). */
+#define ACPI_PM_IN_GPE0 3
+#define ACPI_PM_GPE_INPUTS 16
+#define ACPI_PM_INPUTS (ACPI_PM_IN_GPE0 + ACPI_PM_GPE_INPUTS)
 
 /* Migration fields of an acpi_pm member m of the owner's state st (the
  * names ICH9-LPC's state version 1 has). */

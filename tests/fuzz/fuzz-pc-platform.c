@@ -9,8 +9,9 @@
  * board's resume pulse (input 2) is one of the actions.
  *
  * Beyond the generic actions (fuzz-dev.h): port writes in bursts (a guest's
- * init sequences: ICW1..4, PIT mode + count, RTC index + data), and the
- * spec check: after a system reset the I/O APIC reads its version and
+ * init sequences: ICW1..4, PIT mode + count, RTC index + data), pulses on
+ * ICH9-LPC's inputs (the board's, GPE0 bits as memory hotplug raises them,
+ * a line past the last), and the spec check: after a system reset the I/O APIC reads its version and
  * masked entries, and the UART's scratch register holds what is written.
  */
 #include "fuzz-dev.h"
@@ -118,12 +119,13 @@ static void spec_check(fz *f)
 }
 
 /* What the board does: the power button (0), the RTC alarm line (1), the
- * resume before a wakeup's reset (2); a reset may follow. */
+ * resume before a wakeup's reset (2), GPE0 bits (3 + n: memory hotplug
+ * pulses bit 3), and a line past the last; a reset may follow. */
 static void pulse_pm(fz *f)
 {
     uint8_t v = fz_u8(f);
     tes_device *lpc = f->dev[lpc_idx];
-    tes_irq *in = lpc ? f->host->dev_irq_in(lpc, v % 3) : NULL;
+    tes_irq *in = lpc ? f->host->dev_irq_in(lpc, v % 20) : NULL;
 
     if (in) {
         f->host->irq_set(in, 1);

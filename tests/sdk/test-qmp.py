@@ -126,6 +126,28 @@ def run_qmp_session(q, proc):
     check("qmp/device_del/unknown-id-is-DeviceNotFound-text",
           "Device 'nope' not found" in r.get("error", {}).get("desc", ""), r)
 
+    # object-add / object-del: memory backends, as -object.
+    r = q.cmd("object-add", {"qom-type": "memory-backend-ram", "id": "m1", "size": 1048576})
+    check("qmp/object-add/memory-backend-ram-succeeds", r == {"return": {}}, r)
+    r = q.cmd("object_add", {"qom-type": "memory-backend-ram", "id": "m1", "size": 1048576})
+    check("qmp/object-add/duplicate-id-is-refused",
+          "duplicate" in r.get("error", {}).get("desc", ""), r)
+    r = q.cmd("object-add", {"qom-type": "rng-random", "id": "r0"})
+    check("qmp/object-add/unknown-type-is-refused",
+          "invalid object type" in r.get("error", {}).get("desc", ""), r)
+    r = q.cmd("object-del", {"id": "m1"})
+    check("qmp/object-del/unused-backend-succeeds", r == {"return": {}}, r)
+    r = q.cmd("object-del", {"id": "m1"})
+    check("qmp/object-del/unknown-id-is-refused",
+          "object 'm1' not found" in r.get("error", {}).get("desc", ""), r)
+    r = q.cmd("human-monitor-command",
+              {"command-line": "object_add memory-backend-ram,id=h1,size=1M"})
+    r2 = q.cmd("human-monitor-command", {"command-line": "object_del h1"})
+    r3 = q.cmd("human-monitor-command", {"command-line": "object_del h1"})
+    check("hmp/object_add-then-object_del-twice",
+          r == {"return": ""} and r2 == {"return": ""} and "not found" in r3.get("return", ""),
+          (r, r2, r3))
+
     r = q.cmd("query-commands")
     cmds = [c["name"] for c in r.get("return", [])]
     check("qmp/query-commands/lists-quit-and-query-status",

@@ -201,6 +201,36 @@ static void test_mem_and_memdev_mixed(void)
     g_free(err);
 }
 
+/* object_del (QMP/HMP): refused while a device holds the backend, free
+ * again (deletable, claimable) once the device is gone. */
+static void test_object_del_in_use(void)
+{
+    tes_device owner = {.name = (char *)"dimm1"};
+    tes_region *r;
+    char *err = NULL;
+
+    memdevs_reset();
+    g_assert_true(memdev_add("memory-backend-ram,id=m1,size=1M", &err));
+    g_assert_false(memdev_del("nope", &err));
+    g_assert_cmpstr(err, ==, "object 'nope' not found");
+    g_clear_pointer(&err, g_free);
+    r = memdev_region(&owner, "m1", &err);
+    g_assert_nonnull(r);
+    g_assert_false(memdev_del("m1", &err));
+    g_assert_cmpstr(err, ==, "object 'm1' is in use, can not be deleted");
+    g_clear_pointer(&err, g_free);
+    g_assert_null(memdev_region(NULL, "m1", &err));
+    g_assert_nonnull(strstr(err, "can't use already busy memdev: m1 (used by dimm1)"));
+    g_clear_pointer(&err, g_free);
+    region_free(r);
+    memdev_release_owner(&owner);
+    g_ptr_array_free(owner.regions, TRUE);
+    g_assert_true(memdev_del("m1", &err));
+    g_assert_false(memdev_exists("m1"));
+    g_assert_true(memdev_add("memory-backend-ram,id=m1,size=1M", &err));
+    memdevs_reset();
+}
+
 /* -object grammar: bare share, sizes in bytes by default, errors. */
 static void test_object_grammar(void)
 {
@@ -348,6 +378,7 @@ int main(int argc, char **argv)
     g_test_add_func("/numa/object/grammar-and-errors", test_object_grammar);
     g_test_add_func("/numa/object/file-share-on-writes-reach-the-file", test_file_backend_share);
     g_test_add_func("/numa/machine-ram/nodes-memdevs-back-to-back", test_machine_ram_from_memdevs);
+    g_test_add_func("/numa/object/del-refused-in-use-free-after-owner", test_object_del_in_use);
     g_test_add_func("/numa/bus-node/set-get-and-range", test_bus_numa_node);
     return g_test_run();
 }

@@ -86,5 +86,10 @@ typedef struct tes_type_info {
  * other types are refused with "does not support hotplugging". A core
  * that predates the flag ignores it (no hotplug). */
 #define TES_TYPE_HOTPLUG 0x2u
+/* ABI 1.8: QMP device_add / device_del of it go through the machine
+ * (tes_machine_ops.hotplug and unplug_request, machine.h): a memory module
+ * the board places and the guest takes and gives back through ACPI. A
+ * core or machine that predates it refuses hotplugging such a type. */
+#define TES_TYPE_MACHINE_HOTPLUG 0x4u
 
 #endif

@@ -441,6 +441,23 @@ struct tes_host {
                                     void *opaque);
     /* The guest started using h: its kinds go to h from now on. */
     void (*input_handler_activate)(tes_input *h);
+
+    /* ==== ABI 1.8: CPU hot-unplug (machine.h cpu_plugged) ====
+     * The guest has ejected cpu (x86: _EJ0 of its processor device after
+     * a device_del): the core destroys the vCPU and its device once the
+     * current exec slice is over (cpu is not used after this returns,
+     * cpu_by_index of its index becomes NULL then) and sends QMP
+     * DEVICE_DELETED. Callable from a device callback. */
+    void (*cpu_remove)(tes_cpu *cpu);
+    /* ---- ABI 1.8, continued: devices the guest gave back (device.h
+     * TES_TYPE_MACHINE_HOTPLUG) ---- */
+    /* Remove dev as device_del does once the guest released it (the _EJ0
+     * of a memory module): it is unrealized and freed from the main loop
+     * soon after, never inside this call (a vCPU's I/O callback may make
+     * it: its soft TLB drops the module's RAM before it runs again), then
+     * QMP DEVICE_DELETED goes out. NULL, or a device already going:
+     * nothing. */
+    void (*dev_unplug)(tes_device *dev);
 };
 
 #endif

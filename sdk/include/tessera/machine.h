@@ -69,7 +69,39 @@ typedef struct tes_machine_ops {
      * does). NULL or false: every vCPU takes its boot state. */
     bool (*wakeup)(tes_device *machine, void *s, struct tes_cpu_boot *boot);
 
-    /* ==== ABI 1.8 (the core checks size) ==== */
+    /* ==== ABI 1.8: CPU hot-plug (the core checks size) ====
+     * -device and QMP device_add of "<model>-<arch>-cpu" (QEMU's CPU type
+     * names, with socket-id=, die-id=, core-id=, thread-id=): the core
+     * checks the ids against the topology and the slot is free, creates the
+     * vCPU at that index (it waits for INIT/SIPI or PSCI as any secondary)
+     * and calls cpu_plugged: the board makes it present in its firmware
+     * interface and, when hotplug (device_add on a started machine), tells
+     * the guest (x86: the ACPI CPU hotplug GPE). -device comes before
+     * devices_done, so the tables then describe it. Return 0, or -errno
+     * after host->error(machine): the core removes the vCPU again. NULL:
+     * the machine has no CPU hot-plug (device_add of a CPU is refused). */
+    int (*cpu_plugged)(tes_device *machine, void *s, tes_cpu *cpu, bool hotplug);
+    /* QMP device_add's counterpart, device_del of a vCPU: ask the guest to
+     * give it up (x86: the ACPI eject request); the board calls
+     * host->cpu_remove once the guest has ejected it. Return 0, or -errno
+     * after host->error(machine). NULL: vCPUs cannot be unplugged. */
+    int (*cpu_unplug_request)(tes_device *machine, void *s, tes_cpu *cpu);
+    /* ==== ABI 1.8, continued: the machine as hotplug handler (the core
+     * checks size), QEMU's HotplugHandler of the pc machines ==== */
+    /* QMP device_add of a type flagged TES_TYPE_MACHINE_HOTPLUG (device.h:
+     * a pc-dimm), after its realize, while the machine runs: the board
+     * plugs it (places it, maps it, tells the guest). 0, or -errno after
+     * host->error(dev, ...): the core then removes the device again and
+     * device_add fails with that message. Devices of such types given on
+     * the command line are the board's to find in devices_done instead. */
+    int (*hotplug)(tes_device *machine, void *s, tes_device *dev);
+    /* QMP device_del of such a device: the board asks the guest to let go
+     * of it (an ACPI eject request) and calls host->dev_unplug(dev) once
+     * the guest has (DEVICE_DELETED follows). 0 when the request is under
+     * way, or -errno after host->error(dev, ...) (device_del fails). */
+    int (*unplug_request)(tes_device *machine, void *s, tes_device *dev);
+
+    /* ==== ABI 1.8, continued: the default display (the core checks size) ==== */
     /* The display device type the machine has unless -vga none,
      * -nodefaults or a VGA-class (0x0300) -device: "VGA" on pc and q35, as
      * QEMU's std VGA; the core creates it after init, before the NICs and

@@ -5,5 +5,6 @@
 #include <tessera/block.h>
 #include <tessera/fdt.h>
 #include <tessera/isa.h>
+#include <tessera/memory-device.h>
 #include <tessera/plugin.h>
 #endif

@@ -1,0 +1,199 @@
+/*
+ * The ACPI CPU hotplug register block alone (cpu-hotplug.c compiled in):
+ * the register map of QEMU's docs/specs/acpi_cpu_hotplug.rst as the DSDT's
+ * CSCN, CSTA, CEJ0 and COST use it.
+ */
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu-hotplug.h"
+
+enum { SEL = 0, FLAGS = 4, CMD = 5, DATA = 8 };
+
+static unsigned ejected[8], n_ejected;
+
+static void on_eject(void *opaque, unsigned idx)
+{
+    g_assert_true(opaque == &n_ejected);
+    ejected[n_ejected++ % 8] = idx;
+}
+
+/* 4 possible CPUs with APIC IDs 0, 2, 4, 6; 0 and 1 present. */
+static void setup(x86_cpuhp *hp)
+{
+    static const uint32_t ids[4] = {0, 2, 4, 6};
+
+    n_ejected = 0;
+    x86_cpuhp_init(hp, 4, ids, on_eject, &n_ejected);
+    x86_cpuhp_plug(hp, 0, false);
+    x86_cpuhp_plug(hp, 1, false);
+}
+
+static unsigned status_of(x86_cpuhp *hp, unsigned idx)
+{
+    x86_cpuhp_write(hp, SEL, idx, 4);
+    return (unsigned)x86_cpuhp_read(hp, FLAGS, 1);
+}
+
+static void test_status(void)
+{
+    x86_cpuhp hp;
+
+    setup(&hp);
+    g_assert_cmphex(status_of(&hp, 0), ==, 1);
+    g_assert_cmphex(status_of(&hp, 2), ==, 0);
+    x86_cpuhp_plug(&hp, 2, true);
+    g_assert_cmphex(status_of(&hp, 2), ==, 3); /* enabled, insert event */
+    g_assert_cmphex(status_of(&hp, 4), ==, 0); /* beyond maxcpus: nothing */
+    g_assert_cmphex(x86_cpuhp_read(&hp, DATA, 4), ==, 0);
+}
+
+/* Command 0 moves the selector to the next CPU with an event (wrapping),
+ * and leaves it when there is none; data reads the selector. */
+static void test_next_event(void)
+{
+    x86_cpuhp hp;
+
+    setup(&hp);
+    x86_cpuhp_write(&hp, SEL, 1, 4);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_NEXT_EVENT, 1);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, DATA, 4), ==, 1);
+    x86_cpuhp_plug(&hp, 3, true);
+    g_assert_true(x86_cpuhp_unplug_request(&hp, 0));
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_NEXT_EVENT, 1);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, DATA, 4), ==, 3);
+    g_assert_cmphex(x86_cpuhp_read(&hp, FLAGS, 1), ==, 3);
+    x86_cpuhp_write(&hp, FLAGS, 2, 1); /* clear the insert event */
+    g_assert_cmphex(x86_cpuhp_read(&hp, FLAGS, 1), ==, 1);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_NEXT_EVENT, 1);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, DATA, 4), ==, 0); /* wrapped to CPU 0 */
+    g_assert_cmphex(x86_cpuhp_read(&hp, FLAGS, 1), ==, 5); /* remove event */
+    x86_cpuhp_write(&hp, FLAGS, 4, 1);
+    g_assert_cmphex(x86_cpuhp_read(&hp, FLAGS, 1), ==, 1);
+}
+
+/* Eject: the board hears of CPUs but the boot one, which stays; an absent
+ * CPU cannot be ejected or asked to be unplugged. */
+static void test_eject(void)
+{
+    x86_cpuhp hp;
+
+    setup(&hp);
+    x86_cpuhp_write(&hp, SEL, 0, 4);
+    x86_cpuhp_write(&hp, FLAGS, 8, 1);
+    g_assert_cmpuint(n_ejected, ==, 0);
+    g_assert_cmphex(status_of(&hp, 0), ==, 1);
+    g_assert_false(x86_cpuhp_unplug_request(&hp, 2));
+    x86_cpuhp_write(&hp, SEL, 2, 4);
+    x86_cpuhp_write(&hp, FLAGS, 8, 1);
+    g_assert_cmpuint(n_ejected, ==, 0);
+    g_assert_true(x86_cpuhp_unplug_request(&hp, 1));
+    x86_cpuhp_write(&hp, SEL, 1, 4);
+    x86_cpuhp_write(&hp, FLAGS, 8, 1);
+    g_assert_cmpuint(n_ejected, ==, 1);
+    g_assert_cmpuint(ejected[0], ==, 1);
+    g_assert_cmphex(status_of(&hp, 1), ==, 0);
+}
+
+static void test_arch_id_and_ost(void)
+{
+    x86_cpuhp hp;
+
+    setup(&hp);
+    x86_cpuhp_write(&hp, SEL, 3, 4);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_ARCH_ID, 1);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, DATA, 4), ==, 6);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, SEL, 4), ==, 0); /* upper half */
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_OST_EVENT, 1);
+    x86_cpuhp_write(&hp, DATA, 3, 4);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_OST_STATUS, 1);
+    x86_cpuhp_write(&hp, DATA, 0x80, 4);
+    g_assert_cmpuint(hp.ost_event, ==, 3);
+    g_assert_cmpuint(hp.ost_status, ==, 0x80);
+}
+
+/* What migrates is guest input on load: events of absent CPUs, unknown
+ * bits or CPUs beyond maxcpus are refused. Reset drops insert events. */
+static void test_state_checks(void)
+{
+    x86_cpuhp hp;
+
+    setup(&hp);
+    x86_cpuhp_plug(&hp, 2, true);
+    g_assert_true(x86_cpuhp_state_ok(&hp));
+    hp.flags[3] = CPUHP_INSERT;
+    g_assert_false(x86_cpuhp_state_ok(&hp));
+    hp.flags[3] = 0x80 | CPUHP_PRESENT;
+    g_assert_false(x86_cpuhp_state_ok(&hp));
+    hp.flags[3] = 0;
+    hp.flags[5] = CPUHP_PRESENT;
+    g_assert_false(x86_cpuhp_state_ok(&hp));
+    hp.flags[5] = 0;
+    x86_cpuhp_unplug_request(&hp, 1);
+    x86_cpuhp_reset(&hp);
+    g_assert_cmphex(hp.flags[2], ==, CPUHP_PRESENT);
+    g_assert_cmphex(hp.flags[1], ==, CPUHP_PRESENT | CPUHP_REMOVE);
+}
+
+/* Odd sizes and offsets, and a block with no CPUs, do nothing harmful. */
+static void test_odd_accesses(void)
+{
+    x86_cpuhp hp = {0};
+
+    x86_cpuhp_write(&hp, FLAGS, 8, 1);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, 11, 4), ==, 0);
+    setup(&hp);
+    x86_cpuhp_write(&hp, SEL, 0xffffffff, 4);
+    x86_cpuhp_write(&hp, FLAGS, 0xff, 2);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_NEXT_EVENT, 1);
+    g_assert_cmpuint(hp.selector, ==, 0xffffffff); /* no event: it stays */
+    g_assert_cmpuint(x86_cpuhp_read(&hp, DATA, 4), ==, 0);
+    g_assert_cmpuint(x86_cpuhp_read(&hp, 10, 4), ==, 0);
+    g_assert_cmpuint(n_ejected, ==, 0);
+}
+
+/* s in the AML bytes (which hold NULs: no strstr). */
+static bool has(const aml *a, const char *s)
+{
+    size_t n = strlen(s);
+
+    for (size_t i = 0; i + n <= a->len; i++) {
+        if (memcmp(a->b + i, s, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The AML names what the guest needs; iasl checks the rest
+ * (test-cpu-hotplug-machine.py). */
+static void test_aml(void)
+{
+    x86_cpuhp hp;
+    aml a = {0};
+
+    setup(&hp);
+    x86_cpuhp_aml(&a, &hp, NULL);
+    x86_cpuhp_aml_gpe(&a);
+    g_assert_false(a.oom);
+    g_assert_true(has(&a, "ACPI0010"));
+    g_assert_true(has(&a, "CSCN"));
+    g_assert_true(has(&a, "C003"));
+    g_assert_false(has(&a, "C004"));
+    g_assert_true(has(&a, "_E02"));
+    free(a.b);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/cpu-hotplug/regs/status-reads-present-and-insert", test_status);
+    g_test_add_func("/cpu-hotplug/regs/next-event-selects-and-clears", test_next_event);
+    g_test_add_func("/cpu-hotplug/regs/eject-spares-boot-and-absent-cpus", test_eject);
+    g_test_add_func("/cpu-hotplug/regs/arch-id-and-ost", test_arch_id_and_ost);
+    g_test_add_func("/cpu-hotplug/state/load-checks-and-reset", test_state_checks);
+    g_test_add_func("/cpu-hotplug/regs/odd-accesses-harmless", test_odd_accesses);
+    g_test_add_func("/cpu-hotplug/aml/names-cpus-and-gpe", test_aml);
+    return g_test_run();
+}
