@@ -77,9 +77,8 @@ bool vga_cli_create(const char *vga, bool nodefaults, GPtrArray *devices, char *
         if (!vga) {
             return true; /* the default display's plugin is not here: none */
         }
-        core_set_error(errp, "-vga %s: no plugin provides the %s device%s", vga ? vga : "std",
-                       type, vga && !strcmp(vga, "virtio") ? " yet (-device virtio-gpu-pci "
-                                                             "has no VGA)" : "");
+        core_set_error(errp, "-vga %s: no plugin provides the %s device (-vga std or none)",
+                       vga, type);
         return false;
     }
     return dev_create_cli(type, &printed, errp) != NULL;
