@@ -96,6 +96,7 @@ extern const tes_type_info virtio_iommu_pci_type;
 extern const tes_type_info virtio_keyboard_device_type, virtio_keyboard_pci_type;
 extern const tes_type_info virtio_mouse_device_type, virtio_mouse_pci_type;
 extern const tes_type_info virtio_tablet_device_type, virtio_tablet_pci_type;
+extern const tes_type_info virtio_gpu_device_type, virtio_gpu_pci_type;
 extern const tes_virtio_mmio_ops virtio_mmio_ops;
 
 /* virtio-pci.c */

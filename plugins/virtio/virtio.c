@@ -908,9 +908,12 @@ static const tes_type_info *const virtio_types[] = {
     &virtio_mouse_pci_type,
     &virtio_tablet_device_type,
     &virtio_tablet_pci_type,
+    &virtio_gpu_device_type,
+    &virtio_gpu_pci_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "virtio", .version = "0.1.0", .license = "MIT",
-                  .desc = "virtio 1.x: PCI and MMIO transports, block, entropy and network devices",
+                  .desc = "virtio 1.x: PCI and MMIO transports, block, entropy, network, input "
+                          "and GPU devices",
                   .types = virtio_types, .init = virtio_plugin_init);

@@ -455,8 +455,17 @@ void fz_check_screendump(fz *f, const char *who, uint64_t max_bytes)
         fz_fail(f, "%s: screendump failed: %s", who, r);
     }
     free(r);
-    if (!g_file_get_contents(shot, &data, &len, NULL) ||
-        sscanf(data, "P6\n%u %u\n255\n%n", &w, &h, &n) != 2 || !n ||
+    if (!g_file_get_contents(shot, &data, &len, NULL)) {
+        data = NULL;
+    }
+    /* The header is three lines; "\n" in a scanf format would also eat
+     * a first pixel byte that happens to be white space. */
+    for (gsize i = 0, lines = 0; data && i < len && lines < 3; i++) {
+        if (data[i] == '\n' && ++lines == 3) {
+            n = (int)(i + 1);
+        }
+    }
+    if (!data || !n || sscanf(data, "P6 %u %u 255", &w, &h) != 2 ||
         len != (gsize)n + (gsize)w * h * 3 || (uint64_t)w * h * 2 > max_bytes) {
         fz_fail(f, "%s: screendump wrote %zu bytes that are not one picture", who,
                 (size_t)len);

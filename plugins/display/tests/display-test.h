@@ -81,10 +81,17 @@ static guint8 *screendump(fixture *f, const char *extra, gsize *len, char **repl
 /* A P6 PPM's size and the offset of its pixels. */
 static gsize ppm_parse(const guint8 *d, gsize len, unsigned *w, unsigned *h)
 {
-    int n = 0;
+    gsize n = 0;
 
-    g_assert_cmpint(sscanf((const char *)d, "P6\n%u %u\n255\n%n", w, h, &n), ==, 2);
-    g_assert_cmpint(n, >, 0);
+    /* Three header lines ("\n" in a scanf format would also eat a first
+     * pixel byte that is white space). */
+    for (gsize i = 0, lines = 0; i < len && lines < 3; i++) {
+        if (d[i] == '\n' && ++lines == 3) {
+            n = i + 1;
+        }
+    }
+    g_assert_cmpuint(n, >, 0);
+    g_assert_cmpint(sscanf((const char *)d, "P6 %u %u 255", w, h), ==, 2);
     g_assert_cmpuint(len, ==, (gsize)n + (gsize)*w * *h * 3);
     return n;
 }
