@@ -364,6 +364,7 @@ static const tes_host table = {
     .input_handler_activate = input_handler_activate,
     .cpu_remove = cpu_remove,
     .dev_unplug = dev_unplug,
+    .dma_generation = dma_generation,
 };
 
 const tes_host *host_table(void)
@@ -440,7 +441,9 @@ PIN(tes_host, input_handler_activate, 1128);
 PIN(tes_host, cpu_remove, 1136);
 /* ABI 1.8, continued: dev_unplug (memory hot-unplug). */
 PIN(tes_host, dev_unplug, 1144);
-static_assert(sizeof(tes_host) == 1152, "tes_host 1.8 size");
+/* ABI 1.8, continued: dma_generation (mappings a device keeps, dma.h). */
+PIN(tes_host, dma_generation, 1152);
+static_assert(sizeof(tes_host) == 1160, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
