@@ -81,7 +81,7 @@ static const opt_def opts[] = {
     {"display", NULL, OPT_STRING, F(display), "none  display back end"},
     {"nographic", NULL, OPT_FLAG, F(nographic), "  no window; serial on stdio"},
     {"vnc", NULL, OPT_STRING, F(vnc), "[HOST]:N|unix:PATH|none  VNC server (port 5900+N)"},
-    {"vga", NULL, OPT_STRING, F(vga), "none  the board's VGA (none: no VGA; -device bochs-display)"},
+    {"vga", NULL, OPT_STRING, F(vga), "std|virtio|none  the display (pc/q35 default: std)"},
     {"S", NULL, OPT_FLAG, F(start_paused), "  do not start the vCPUs ('cont' starts)"},
     {"gdb", NULL, OPT_STRING, F(gdb), "tcp:[HOST]:PORT|none  wait for gdb on PORT"},
     {"s", NULL, OPT_FLAG, F(gdb_default), "  shorthand for -gdb tcp::1234"},

@@ -45,7 +45,7 @@ typedef struct cli_opts {
     char *msg;           /* -msg timestamp=on|off */
     char *incoming;      /* -incoming URI */
     char *display;       /* -display (accepted: none) */
-    char *vga;           /* -vga (accepted: none) */
+    char *vga;           /* -vga std|virtio|none (vga-cli.c) */
     char *vnc;           /* -vnc [HOST]:N | unix:PATH | none */
     int accel_jit;       /* -accel tcg,jit=: -1 when not given, 0 off, 1 on */
     uint64_t tb_size;    /* -accel tcg,tb-size= in MiB; 0 when not given */

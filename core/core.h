@@ -635,6 +635,7 @@ extern unsigned machine_smp_max; /* -smp maxcpus; 0: as many as -smp */
 bool machine_create(const char *optarg, char **errp);
 tes_device *machine_current(void);
 const char *machine_default_nic(void); /* 1.3 ops->default_nic, or NULL */
+const char *machine_default_display(void); /* 1.8 ops->default_display, or NULL */
 const char *machine_default_block_if(void); /* 1.4 ops->default_block_if, or "none" */
 unsigned machine_ide_units_per_bus(void);   /* 1.4 ops->ide_units_per_bus, or 0 */
 void machine_powerdown(void);

@@ -472,7 +472,8 @@ PIN(tes_machine_ops, cpu_plugged, 96); /* 1.8: CPU hot-plug */
 PIN(tes_machine_ops, cpu_unplug_request, 104);
 PIN(tes_machine_ops, hotplug, 112); /* 1.8, continued: memory hot-plug */
 PIN(tes_machine_ops, unplug_request, 120);
-static_assert(sizeof(tes_machine_ops) == 128, "tes_machine_ops 1.8 size");
+PIN(tes_machine_ops, default_display, 128); /* 1.8, continued: the default display */
+static_assert(sizeof(tes_machine_ops) == 136, "tes_machine_ops 1.8 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

@@ -102,9 +102,19 @@ void input_key(uint16_t code, bool down)
          TES_INPUT_KEY, code, down);
 }
 
+/* Linux's REL_HWHEEL (6) and REL_WHEEL (8). */
+static bool is_wheel(uint16_t axis)
+{
+    return axis == 0x06 || axis == 0x08;
+}
+
+/* Motion goes to a mouse; the wheel, like the buttons, to the pointer
+ * that comes first, mouse or tablet: QEMU's wheel is a button event, and
+ * its virtio-tablet reports REL_WHEEL itself (so does ours). */
 void input_rel(uint16_t axis, int32_t delta)
 {
-    send(TES_INPUT_KIND_MOUSE, TES_INPUT_REL, axis, delta);
+    send(is_wheel(axis) ? TES_INPUT_KIND_MOUSE | TES_INPUT_KIND_TABLET : TES_INPUT_KIND_MOUSE,
+         TES_INPUT_REL, axis, delta);
 }
 
 void input_abs(uint16_t axis, int32_t value)

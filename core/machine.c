@@ -322,6 +322,18 @@ bool machine_wakeup(tes_cpu_boot *boot)
     return false;
 }
 
+/* tes_machine_ops.default_display (1.8), NULL when the machine names none. */
+const char *machine_default_display(void)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? machine_ops(m) : NULL;
+
+    if (!ops || ops->size < offsetof(tes_machine_ops, default_display) + sizeof(void *)) {
+        return NULL;
+    }
+    return ops->default_display;
+}
+
 /* tes_machine_ops.default_nic (1.3), NULL when the machine names none. */
 const char *machine_default_nic(void)
 {

@@ -25,6 +25,7 @@
 #include "core.h"
 #include "tracing.h"
 #include "gdbstub.h"
+#include "vga-cli.h"
 
 #define VERSION_LINE "tessera version " TESSERA_VERSION " (SDK ABI " TES_ABI_STRING ")"
 
@@ -134,11 +135,8 @@ static void early_setup(cli_opts *o)
         die(g_strdup_printf("-display: unsupported display '%s' (expected none or sdl)",
                             o->display), NULL);
     }
-    /* QEMU's pc/q35 add a std VGA unless -vga none; tessera's boards add
-     * none yet, so "none" is what they do already. */
-    if (o->vga && strcmp(o->vga, "none") != 0) {
-        die(g_strdup_printf("-vga %s: tessera has no VGA device yet (-vga none, or "
-                            "-device bochs-display)", o->vga), NULL);
+    if (!vga_cli_check(o->vga, &err)) {
+        die(err, "-vga: bad option");
     }
     /* plugin.c picks the default places (the build tree only when this
      * binary is the build tree's). */
@@ -244,6 +242,11 @@ static void create_machine_and_devices(cli_opts *o, const char *argv0)
     g_free(machine);
     if (!made) {
         die(err, "cannot create the machine");
+    }
+    /* QEMU's pc/q35 make their VGA before the NICs: it takes the first
+     * free slot. */
+    if (!vga_cli_create(o->vga, o->nodefaults, o->devices, &err)) {
+        die(err, "cannot create the VGA");
     }
     if (!net_cli_create_nics(&err)) {
         die(err, "cannot create NIC");

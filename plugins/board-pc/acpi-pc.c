@@ -13,7 +13,7 @@
  *     (the PIIX3's swizzle, pc-platform piix.c);
  *   \_SB.PCI0.ISA (the PIIX3, 01.0): its PIRQ route control registers as
  *     the PCI_Config fields PRQ0..PRQ3 (0x60..0x63), the RTC (PNP0B00) and
- *     the keyboard controller (PNP0303);
+ *     the i8042's keyboard (PNP0303) and mouse (PNP0F13) ports;
  *   \_SB.LNKA..LNKD (PNP0C0F): PCI interrupt links as QEMU's pc has them.
  *     _PRS offers IRQ 5, 10, 11 (level, active high, shared); _CRS reads
  *     the PIRQ register (IRQ 0 while bit 7 says not routed), _SRS writes
@@ -223,28 +223,12 @@ static void pci_prt(aml *a, int pxb_slot)
     aml_close_pkg(a, at);
 }
 
-static void isa_child(aml *a, const char *n, const char *hid, const uint16_t *ports,
-                      const uint8_t *lens, unsigned nports, unsigned irq)
-{
-    size_t dev = aml_open_device(a, n);
-    aml r = {0};
-
-    aml_name_eisaid(a, "_HID", hid);
-    for (unsigned i = 0; i < nports; i++) {
-        aml_res_io(&r, ports[i], lens[i]);
-    }
-    aml_res_irq(&r, irq);
-    aml_res_end(&r);
-    aml_name_buffer(a, "_CRS", &r);
-    free(r.b);
-    aml_close_pkg(a, dev);
-}
-
-/* Device(ISA) at 01.0: PRQ0..PRQ3 over PIRQRC, the RTC and the 8042. */
+/* Device(ISA) at 01.0: PRQ0..PRQ3 over PIRQRC, the RTC and the 8042's
+ * keyboard and mouse. */
 static void pci0_isa(aml *a)
 {
-    static const uint16_t rtc_port[] = {0x70}, kbd_ports[] = {0x60, 0x64};
-    static const uint8_t rtc_len[] = {8}, kbd_lens[] = {1, 1};
+    static const uint16_t rtc_port[] = {0x70};
+    static const uint8_t rtc_len[] = {8};
     size_t dev = aml_open_device(a, "ISA"), f;
 
     aml_name_int(a, "_ADR", 0x00010000);
@@ -265,8 +249,8 @@ static void pci0_isa(aml *a)
         aml_u8(a, 8); /* bits */
     }
     aml_close_pkg(a, f);
-    isa_child(a, "RTC", "PNP0B00", rtc_port, rtc_len, 1, 8);
-    isa_child(a, "KBD", "PNP0303", kbd_ports, kbd_lens, 2, 1);
+    aml_isa_device(a, "RTC", "PNP0B00", rtc_port, rtc_len, 1, 8);
+    aml_dsdt_ps2(a);
     aml_close_pkg(a, dev);
 }
 

@@ -332,6 +332,7 @@ static const tes_machine_ops pc_ops = {
     .ide_units_per_bus = 2,      /* master and slave */
     .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
     .unplug_request = x86_board_unplug_request,
+    .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
 };
 
 

@@ -8,8 +8,9 @@
  * \_SB.PCI0 (PNP0A08) with _CRS, a _PRT routing INTA..D of every slot
  * straight to GSIs 16..23 (q35.h q35_pci_gsi: no PIRQ link devices), an
  * _OSC that grants every control asked for, one \_SB.PCxx per PCI
- * expander bridge (aml-pxb.c), COM1, one ACPI0007 processor device per
- * CPU, \_S3 and \_S5.
+ * expander bridge (aml-pxb.c), the LPC bridge \_SB.PCI0.SF8 with the
+ * i8042's KBD (PNP0303) and MOU (PNP0F13), COM1, one ACPI0007 processor
+ * device per CPU, \_S3 and \_S5.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,17 @@ static void pci0_osc(aml *a)
     aml_close_pkg(a, at);
 }
 
+/* Device(SF8), the ICH9 LPC bridge at 1f.0 (QEMU's name), holding the
+ * i8042's keyboard and mouse (aml_dsdt_ps2). */
+static void pci0_lpc(aml *a)
+{
+    size_t dev = aml_open_device(a, "SF8");
+
+    aml_name_int(a, "_ADR", 0x001f0000);
+    aml_dsdt_ps2(a);
+    aml_close_pkg(a, dev);
+}
+
 static void dsdt_pci0(aml *a, const aml_pci_host *h)
 {
     size_t dev = aml_open_device(a, "PCI0");
@@ -93,6 +105,7 @@ static void dsdt_pci0(aml *a, const aml_pci_host *h)
     aml_pci_host_crs(a, h);
     pci_prt(a, -1);
     pci0_osc(a);
+    pci0_lpc(a);
     aml_close_pkg(a, dev);
 }
 

@@ -278,6 +278,35 @@ void aml_pci_root_crs(aml *a, unsigned last_bus, uint64_t mem32_base, uint64_t m
     free(r.b);
 }
 
+void aml_isa_device(aml *a, const char *n, const char *hid, const uint16_t *ports,
+                    const uint8_t *lens, unsigned nports, unsigned irq)
+{
+    size_t dev = aml_open_device(a, n);
+    aml r = {0};
+
+    aml_name_eisaid(a, "_HID", hid);
+    for (unsigned i = 0; i < nports; i++) {
+        aml_res_io(&r, ports[i], lens[i]);
+    }
+    aml_res_irq(&r, irq);
+    aml_res_end(&r);
+    aml_name_buffer(a, "_CRS", &r);
+    free(r.b);
+    aml_close_pkg(a, dev);
+}
+
+/* The i8042's two ports as QEMU's DSDTs describe them: Linux's i8042
+ * driver binds through PNP to these and otherwise, on an ACPI machine,
+ * does not look for the controller at all (unless i8042.nopnp). */
+void aml_dsdt_ps2(aml *a)
+{
+    static const uint16_t kbd_ports[] = {0x60, 0x64};
+    static const uint8_t kbd_lens[] = {1, 1};
+
+    aml_isa_device(a, "KBD", "PNP0303", kbd_ports, kbd_lens, 2, 1);
+    aml_isa_device(a, "MOU", "PNP0F13", NULL, NULL, 0, 12);
+}
+
 void aml_dsdt_com1(aml *a)
 {
     size_t dev = aml_open_device(a, "COM1");
@@ -404,11 +433,11 @@ static void fadt_legacy_blocks(aml *t, const acpi_board *b)
 #define FADT_TMR_VAL_EXT (1u << 8)
 #define FADT_RESET_REG_SUP (1u << 10)
 #define FADT_USE_PLATFORM_CLOCK (1u << 15)
-/* IAPC_BOOT_ARCH: LEGACY_DEVICES, VGA not present. No 8042 bit and no
- * PS/2 devices in the DSDT yet: Linux finds the i8042's keyboard and mouse
- * only when told to probe the ports (i8042.nopnp). */
+/* IAPC_BOOT_ARCH: LEGACY_DEVICES and 8042 (both boards have the i8042,
+ * described in the DSDT: aml_dsdt_ps2). No "VGA not present": pc and q35
+ * have their std VGA unless -vga none. */
 #define IAPC_LEGACY_DEVICES (1u << 0)
-#define IAPC_NO_VGA (1u << 2)
+#define IAPC_8042 (1u << 1)
 
 static void build_fadt(aml *t, const acpi_board *b, uint64_t facs, uint64_t dsdt)
 {
@@ -422,7 +451,7 @@ static void build_fadt(aml *t, const acpi_board *b, uint64_t facs, uint64_t dsdt
     aml_le(t, 0, 4);             /* ACPI_ENABLE/DISABLE, S4BIOS_REQ, PSTATE_CNT */
     fadt_legacy_blocks(t, b);
     aml_u8(t, 0x32);             /* CENTURY: CMOS register */
-    aml_le(t, IAPC_LEGACY_DEVICES | IAPC_NO_VGA, 2);
+    aml_le(t, IAPC_LEGACY_DEVICES | IAPC_8042, 2);
     aml_u8(t, 0);
     aml_le(t, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RTC_S4 | FADT_TMR_VAL_EXT |
               FADT_RESET_REG_SUP | FADT_USE_PLATFORM_CLOCK, 4);

@@ -100,6 +100,11 @@ void aml_pci_host_crs(aml *a, const aml_pci_host *h); /* Name(_CRS) */
 size_t aml_pxb_open(aml *a, const tes_pxb_info *x, const aml_pci_host *h);
 
 void aml_dsdt_com1(aml *a);                  /* Device(COM1): 0x3f8, IRQ 4 */
+/* Device(n) with _HID hid and a _CRS of nports I/O ranges and one IRQ. */
+void aml_isa_device(aml *a, const char *n, const char *hid, const uint16_t *ports,
+                    const uint8_t *lens, unsigned nports, unsigned irq);
+/* Device(KBD) (PNP0303: 0x60, 0x64, IRQ 1) and Device(MOU) (PNP0F13: IRQ 12). */
+void aml_dsdt_ps2(aml *a);
 void aml_dsdt_cpus(aml *a, unsigned ncpus);  /* Device(Cnnn): ACPI0007 */
 void aml_dsdt_s5(aml *a, unsigned slp_typ);  /* Name(\_S5, Package{typ, typ, 0, 0}) */
 /* Name(name, Package{typ, typ, 0, 0}): "\\_S3" (Linux offers "mem" in

@@ -7,17 +7,11 @@
  * the surface the core reads must lie inside VRAM (ASan watches the read)
  * and the file must hold exactly width x height pixels.
  */
-#include <glib/gstdio.h>
-#include <stdio.h>
-#include <unistd.h>
-
 #include "fuzz-dev.h"
 
 #define BAR0 0x20000000ull /* VRAM, 4 MiB */
 #define BAR2 0x10000000ull
 #define VRAM (4ull << 20)
-
-static char shot[64];
 
 static void setup(fz *f)
 {
@@ -31,9 +25,6 @@ static void setup(fz *f)
     tes_harness_bar_map(f->h, d, 0, BAR0);
     fz_window_add(f, BAR2, 0x1000, false);
     fz_window_add(f, BAR0, VRAM, false);
-    if (!shot[0]) {
-        snprintf(shot, sizeof(shot), "/tmp/fuzz-bochs-display-%d.ppm", (int)getpid());
-    }
 }
 
 static uint16_t mode_value(fz *f, unsigned index)
@@ -71,32 +62,6 @@ static void pixels(fz *f)
     }
 }
 
-/* The saved picture is a whole P6 of the size its header names. */
-static void screendump(fz *f)
-{
-    char cmd[160];
-    char *r, *data = NULL;
-    gsize len = 0;
-    unsigned w, h;
-    int n = 0;
-
-    snprintf(cmd, sizeof(cmd),
-             "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}", shot);
-    r = tes_harness_qmp(f->h, cmd);
-    if (!strstr(r, "\"return\"")) {
-        fz_fail(f, "bochs-display: screendump failed: %s", r);
-    }
-    free(r);
-    if (!g_file_get_contents(shot, &data, &len, NULL) ||
-        sscanf(data, "P6\n%u %u\n255\n%n", &w, &h, &n) != 2 || !n ||
-        len != (gsize)n + (gsize)w * h * 3 || (gsize)w * h * 4 > VRAM + 640 * 480 * 4) {
-        fz_fail(f, "bochs-display: screendump wrote %zu bytes that are not one picture",
-                (size_t)len);
-    }
-    g_free(data);
-    g_unlink(shot);
-}
-
 static void op(fz *f, unsigned i)
 {
     switch (i) {
@@ -111,7 +76,7 @@ static void op(fz *f, unsigned i)
         pixels(f);
         break;
     case 4:
-        screendump(f);
+        fz_check_screendump(f, "bochs-display", VRAM + 640 * 480 * 4);
         break;
     }
 }

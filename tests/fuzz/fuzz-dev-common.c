@@ -3,11 +3,13 @@
  * the contract, tests/fuzz/README.md the guide).
  */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fuzz-dev.h"
 
@@ -432,4 +434,42 @@ int fz_run(const fz_target *t, const uint8_t *data, size_t size)
     }
     tes_harness_free(f.h);
     return 0;
+}
+
+void fz_check_screendump(fz *f, const char *who, uint64_t max_bytes)
+{
+    static char shot[64];
+    char cmd[160];
+    char *r, *data = NULL;
+    gsize len = 0;
+    unsigned w, h;
+    int n = 0;
+
+    if (!shot[0]) {
+        snprintf(shot, sizeof(shot), "/tmp/fuzz-screendump-%d.ppm", (int)getpid());
+    }
+    snprintf(cmd, sizeof(cmd),
+             "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}", shot);
+    r = tes_harness_qmp(f->h, cmd);
+    if (!strstr(r, "\"return\"")) {
+        fz_fail(f, "%s: screendump failed: %s", who, r);
+    }
+    free(r);
+    if (!g_file_get_contents(shot, &data, &len, NULL)) {
+        data = NULL;
+    }
+    /* The header is three lines; "\n" in a scanf format would also eat
+     * a first pixel byte that happens to be white space. */
+    for (gsize i = 0, lines = 0; data && i < len && lines < 3; i++) {
+        if (data[i] == '\n' && ++lines == 3) {
+            n = (int)(i + 1);
+        }
+    }
+    if (!data || !n || sscanf(data, "P6 %u %u 255", &w, &h) != 2 ||
+        len != (gsize)n + (gsize)w * h * 3 || (uint64_t)w * h * 2 > max_bytes) {
+        fz_fail(f, "%s: screendump wrote %zu bytes that are not one picture", who,
+                (size_t)len);
+    }
+    g_free(data);
+    g_unlink(shot);
 }

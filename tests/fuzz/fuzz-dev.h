@@ -119,6 +119,13 @@ void fz_map_mmio(fz *f, tes_device *dev, unsigned idx, uint64_t addr);
 #define FZ_PARK_BASE 0xe0000000ull
 void fz_pci_park_bars(fz *f, tes_device *dev, int keep);
 
+/* Display targets: QMP screendump of the first console must answer and
+ * write one whole P6 whose pixels (at 2 bytes each, the smallest format)
+ * fit in max_bytes;
+ * else fz_fail naming who. The surface the core reads stays under the
+ * sanitizers' eyes. */
+void fz_check_screendump(fz *f, const char *who, uint64_t max_bytes);
+
 /* Whether the action running is a generic one that may have changed guest
  * memory or device state behind a driver's back (writes to registers,
  * config space or RAM, a reset): a target's driver bookkeeping no longer

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""guest suite: bochs-display under Debian's kernel, whose bochs DRM driver
-is the judge; one boot per architecture. TAP output.
+"""guest suite: the std VGA (amd64) and bochs-display (arm64) under
+Debian's kernel, whose bochs DRM driver is the judge; one boot per
+architecture. TAP output.
 
     test-display.py TESSERA amd64|arm64 [EMULATOR]
 
-The machine (q35 or virt) gets `-device bochs-display,xres=640,yres=480`
-and a QMP socket; with Xvfb and xwd installed it runs under a private Xvfb
+q35 gets `-device VGA,xres=640,yres=480` (which replaces its default VGA:
+the driver must find exactly one, at the default's slot 00:01.0; the
+guest also reports that it found the i8042 keyboard without i8042.nopnp,
+through the DSDT's KBD), virt `-device bochs-display,xres=640,yres=480`;
+both a QMP socket; with Xvfb and xwd installed it runs under a private Xvfb
 with `-display sdl`, a real window (else `-display none`, and the window
 checks are skipped). The guest loads bochs (and the DRM modules it needs),
 waits for /dev/fb0, takes the framebuffer console off it, reports the mode
@@ -48,6 +52,9 @@ echo "FB-SIZE=$(cat /sys/class/graphics/fb0/virtual_size 2>&1)"
 echo "FB-BPP=$(cat /sys/class/graphics/fb0/bits_per_pixel 2>&1)"
 echo "FB-STRIDE=$(cat /sys/class/graphics/fb0/stride 2>&1)"
 echo "DRM-FOUND=$(dmesg | grep -c 'Found bochs VGA, ID 0xb0c5')"
+S=/sys/bus/pci/devices/0000:00:01.0
+echo "PCI-01=$(cat $S/vendor $S/device $S/class 2>/dev/null | tr '\n' ' ')"
+echo "I8042-KBD=$(grep -c 'AT Translated Set 2 keyboard' /proc/bus/input/devices)"
 # The framebuffer console would draw its cursor over the picture.
 for v in /sys/class/vtconsole/vtcon*; do
     grep -q 'frame buffer' $v/name 2>/dev/null && echo 0 > $v/bind
@@ -298,9 +305,14 @@ def look(qmp_path, wd, out, display):
 
 
 def argv(emu, arch, parts, initrd, qmp_path, window):
-    # -vga none: QEMU's q35 would add its std VGA as console 0.
-    dev = ["-vga", "none", "-device", "bochs-display,xres=%d,yres=%d" % (W, H),
-           "-qmp", "unix:%s,server=on,wait=off" % qmp_path,
+    # amd64: q35's std VGA, which a -device VGA replaces (QEMU's rule: a
+    # VGA-class -device turns the default off), at the default's slot
+    # 00:01.0; arm64: bochs-display (virt has no default display).
+    if arch == "amd64":
+        dev = ["-device", "VGA,xres=%d,yres=%d" % (W, H)]
+    else:
+        dev = ["-device", "bochs-display,xres=%d,yres=%d" % (W, H)]
+    dev += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path,
            "-device", "virtio-keyboard-pci", "-device", "virtio-tablet-pci",
            "-display", "sdl" if window else "none", "-serial", "stdio", "-no-reboot",
            "-vnc", "unix:%s" % os.path.join(os.path.dirname(qmp_path), "vnc.sock")]
@@ -344,6 +356,11 @@ def run(emu, arch, wd):
     check("every module loaded", "INSMOD-FAILED" not in c, b.tail())
     check("the bochs driver found the device (ID 0xb0c5) and made /dev/fb0",
           value(c, "DRM-FOUND") == "1" and value(c, "FB") == "/dev/fb0", c[-3000:])
+    if arch == "amd64":
+        check("q35: the VGA (1234:1111, class 0x030000) sits at 00:01.0, the default's slot",
+              value(c, "PCI-01") == "0x1234 0x1111 0x030000", value(c, "PCI-01"))
+        check("q35: without i8042.nopnp the guest finds the i8042 keyboard (DSDT KBD/MOU)",
+              value(c, "I8042-KBD") == "1", value(c, "I8042-KBD"))
     check("the driver chose the EDID's preferred mode, 640x480 at 32 bpp",
           value(c, "FB-SIZE") in ("640,480", "640,960") and value(c, "FB-BPP") == "32"
           and value(c, "FB-STRIDE") == "2560",

@@ -4,7 +4,8 @@ input drivers are the judges; one boot per architecture. TAP output.
 
     test-input.py TESSERA amd64|arm64 [EMULATOR]
 
-arm64 (virt): virtio-keyboard-pci and virtio-tablet-pci. amd64 (q35): the
+arm64 (virt): virtio-keyboard-pci and virtio-tablet-pci (which, the only
+pointer, also takes the wheel). amd64 (q35): the
 PS/2 keyboard and mouse behind the i8042 (atkbd, psmouse), then
 virtio-keyboard-pci, which becomes the keyboard once its driver is up.
 The guest finds its devices in /proc/bus/input/devices by name, reads
@@ -31,6 +32,7 @@ from tesstest import Qmp, check, tap_report  # noqa: E402
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 KEY_A, KEY_C, KEY_LEFTCTRL, KEY_F1, KEY_LEFTALT = 30, 46, 29, 59, 56
 BTN_LEFT = 0x110
+REL_WHEEL = 8
 EV_KEY, EV_REL, EV_ABS = 1, 2, 3
 
 # find NAME: the eventN handler of the first device whose name has NAME.
@@ -139,11 +141,11 @@ def btn(down):
 def argv(emu, arch, parts, initrd, qmp_path):
     qmp = ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
     if arch == "amd64":
-        # i8042.nopnp: the q35 DSDT describes no PS/2 devices; Linux then
-        # probes the ports itself.
+        # No i8042.nopnp: the keyboard and mouse are found through the
+        # DSDT's KBD (PNP0303) and MOU (PNP0F13), as on QEMU.
         return ([emu, "-M", "q35", "-cpu", "qemu64", "-m", "512M", "-display", "none",
                  "-serial", "stdio", "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-                 "-append", guestlib.AMD64_CMDLINE + " i8042.nopnp",
+                 "-append", guestlib.AMD64_CMDLINE,
                  "-device", "virtio-keyboard-pci"] + qmp)
     return guestlib.emulator_argv(emu, parts["KERNEL"], initrd,
                                   extra=["-device", "virtio-keyboard-pci",
@@ -174,7 +176,11 @@ def boot(emu, arch, wd):
         pointer = [("input-send-event", {"events": [
             {"type": "abs", "data": {"axis": "x", "value": 16384}},
             {"type": "abs", "data": {"axis": "y", "value": 8192}}, btn(True)]}),
-            ("input-send-event", {"events": [btn(False)]})]
+            ("input-send-event", {"events": [btn(False)]}),
+            # No mouse here: the tablet takes the wheel (QEMU's does).
+            ("input-send-event", {"events": [
+                {"type": "btn", "data": {"down": True, "button": "wheel-up"}},
+                {"type": "btn", "data": {"down": False, "button": "wheel-up"}}]})]
         actions = {"SEND-A-PLEASE": act(qmp_path, out, "A", SEND_KEYS + pointer)}
     b = guestlib.Boot(argv(emu, arch, parts, initrd, qmp_path), BOOT_TIMEOUT, actions=actions)
     return b, out
@@ -201,8 +207,10 @@ def run_arm64(emu, wd):
     check("send-key and sendkey reached the virtio keyboard: a, ctrl+c, alt+f1",
           keys(kbd) == WANT_KEYS, repr(kbd))
     check("input-send-event reached the tablet: ABS_X 16384, ABS_Y 8192, BTN_LEFT down, up",
-          tab == [(EV_ABS, 0, 16384), (EV_ABS, 1, 8192), (EV_KEY, BTN_LEFT, 1),
-                  (EV_KEY, BTN_LEFT, 0)], repr(tab))
+          tab[:4] == [(EV_ABS, 0, 16384), (EV_ABS, 1, 8192), (EV_KEY, BTN_LEFT, 1),
+                      (EV_KEY, BTN_LEFT, 0)], repr(tab))
+    check("a wheel notch (btn wheel-up) reaches the tablet, the only pointer, as REL_WHEEL 1",
+          tab[4:] == [(EV_REL, REL_WHEEL, 1)], repr(tab))
 
 
 def run_amd64(emu, wd):

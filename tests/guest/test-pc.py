@@ -12,7 +12,8 @@ at pci.0 slot 4 and the tutorial's conventional bridge (-device
 pci-bridge,id=bridge0,chassis_nr=1 -device e1000,bus=bridge0,addr=0x3).
 The guest judges:
   - the chipset in sysfs (an lspci view): 8086:1237 (i440FX) at 00:00.0,
-    8086:7000 (PIIX3) at 00:01.0, 8086:7113 (PIIX4 PM) at 00:01.3; ACPI
+    8086:7000 (PIIX3) at 00:01.0, 8086:7113 (PIIX4 PM) at 00:01.3, and
+    the default VGA 1234:1111 at 00:02.0 (QEMU's layout); ACPI
     found \\_SB.PCI0 (PNP0A03) and the link devices (PNP0C0F);
   - PCI interrupts through the PIRQ links: each device's IRQ is one the
     links offer (5, 10, 11), the PIIX3's PIRQ registers hold what Linux
@@ -170,7 +171,8 @@ def check_chipset(c):
     pci = pci_lines(c)
     for addr, ids, what in (("0000:00:00.0", "0x8086:0x1237", "i440FX"),
                             ("0000:00:01.0", "0x8086:0x7000", "PIIX3"),
-                            ("0000:00:01.3", "0x8086:0x7113", "PIIX4 PM")):
+                            ("0000:00:01.3", "0x8086:0x7113", "PIIX4 PM"),
+                            ("0000:00:02.0", "0x1234:0x1111", "the default std VGA")):
         check("sysfs shows %s %s at %s" % (what, ids, addr[5:]),
               pci.get(addr, ("", ""))[0] == ids, "\n".join("%s %s" % kv for kv in pci.items()))
     check("ACPI enumerates \\_SB.PCI0 (PNP0A03) and the PCI interrupt links (LNKA..D, LNKS)",

@@ -98,7 +98,10 @@ echo "HP-PCIEHP=$(dmesg | grep -c 'pciehp.*Slot')"
 echo "HP-BUG=$(dmesg | grep -c -e BUG -e Oops -e 'Call Trace')"
 dmesg | grep -e pciehp -e 'pcieport.*Slot' | sed 's/^/HP-LOG /' | tail -n 20
 echo "HP-LOG devices: $(ls /sys/bus/pci/devices | tr '\n' ' ')"
-echo "HP-LOG root port config: $(hexdump -v -s 64 -n 96 -e '16/1 "%%02x " "|"' /sys/bus/pci/devices/0000:00:01.0/config)"
+for d in /sys/bus/pci/devices/0000:00:*; do
+    [ "$(cat $d/class)" = 0x060400 ] || continue
+    echo "HP-LOG root port $(basename $d) config: $(hexdump -v -s 64 -n 96 -e '16/1 "%%02x " "|"' $d/config)"
+done
 """
 
 

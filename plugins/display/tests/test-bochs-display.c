@@ -4,53 +4,13 @@
  * and PNG) for the modes the driver and a guest can set. The plugin comes
  * from $DISPLAY_PLUGIN (meson sets it) or the first argument.
  */
-#include <glib.h>
-#include <glib/gstdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <tessera/harness.h>
 #include <zlib.h>
 
-#define BAR0 0x20000000ull /* VRAM */
-#define BAR2 0x10000000ull /* registers */
-#define VBE(i) (BAR2 + 0x500 + 2 * (i))
-#define VBE_XRES 1
-#define VBE_YRES 2
-#define VBE_BPP 3
-#define VBE_ENABLE 4
-#define VBE_BANK 5
-#define VBE_VIRT_WIDTH 6
-#define VBE_VIRT_HEIGHT 7
-#define VBE_X_OFFSET 8
-#define VBE_Y_OFFSET 9
-
-static const char *plugin_path;
-
-typedef struct fixture {
-    tes_harness *h;
-    tes_device *dev;
-    char *dir;
-} fixture;
+#include "display-test.h"
 
 static void up(fixture *f, const char *props)
 {
-    f->h = tes_harness_new(16 << 20);
-    g_assert_true(tes_harness_load(f->h, plugin_path));
-    f->dev = tes_harness_device(f->h, "bochs-display", props);
-    if (!f->dev) {
-        g_error("bochs-display: %s", tes_harness_error(f->h));
-    }
-    g_assert_cmphex(tes_harness_bar_map(f->h, f->dev, 2, BAR2), ==, BAR2);
-    g_assert_cmphex(tes_harness_bar_map(f->h, f->dev, 0, BAR0), ==, BAR0);
-    f->dir = g_dir_make_tmp("test-bochs-XXXXXX", NULL);
-    g_assert_nonnull(f->dir);
-}
-
-static void down(fixture *f)
-{
-    tes_harness_free(f->h);
-    g_rmdir(f->dir); /* the tests remove their files */
-    g_free(f->dir);
+    fixture_up(f, "bochs-display", props);
 }
 
 static void vbe_wr(fixture *f, unsigned i, uint16_t v)
@@ -89,40 +49,6 @@ static void fill32(fixture *f, unsigned w, unsigned h, unsigned vw, unsigned fir
             tes_harness_write(f->h, a, test_rgb(x, y) & 0xffffff, 4);
         }
     }
-}
-
-/* Run QMP screendump; returns the file's bytes (NULL with the reply in
- * *reply when it failed). */
-static guint8 *screendump(fixture *f, const char *extra, gsize *len, char **reply)
-{
-    g_autofree char *path = g_build_filename(f->dir, "shot", NULL);
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"%s}}", path,
-        extra ? extra : "");
-    char *r = tes_harness_qmp(f->h, cmd);
-    guint8 *data = NULL;
-
-    if (strstr(r, "\"return\"")) {
-        g_assert_true(g_file_get_contents(path, (char **)&data, len, NULL));
-        g_unlink(path);
-    }
-    if (reply) {
-        *reply = r;
-    } else {
-        free(r);
-    }
-    return data;
-}
-
-/* A P6 PPM's size and the offset of its pixels. */
-static gsize ppm_parse(const guint8 *d, gsize len, unsigned *w, unsigned *h)
-{
-    int n = 0;
-
-    g_assert_cmpint(sscanf((const char *)d, "P6\n%u %u\n255\n%n", w, h, &n), ==, 2);
-    g_assert_cmpint(n, >, 0);
-    g_assert_cmpuint(len, ==, (gsize)n + (gsize)*w * *h * 3);
-    return n;
 }
 
 static void assert_rgb_picture(const guint8 *px, unsigned w, unsigned h)
@@ -440,13 +366,7 @@ static void test_bad_properties(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    plugin_path = getenv("DISPLAY_PLUGIN");
-    if (argc > 1) {
-        plugin_path = argv[1];
-    }
-    if (!plugin_path) {
-        g_printerr("usage: test-bochs-display PLUGIN.so (or DISPLAY_PLUGIN)\n");
+    if (!display_test_init(&argc, &argv, "test-bochs-display")) {
         return 2;
     }
     g_test_add_func("/bochs-display/pci-ids", test_pci_ids);

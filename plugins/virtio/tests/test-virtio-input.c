@@ -154,6 +154,38 @@ static void test_events_and_drops(void)
     tes_harness_free(d.h);
 }
 
+/* A tablet alone (no mouse) takes the wheel, as QEMU's virtio-tablet:
+ * QMP btn wheel-up/down and wheel-left/right become REL_WHEEL/REL_HWHEEL
+ * on its eventq, which its EV_REL bits advertise. */
+static void test_tablet_wheel(void)
+{
+    vd d;
+    uint16_t t, c;
+    uint32_t v;
+    uint8_t u[128];
+
+    up(&d, "virtio-tablet-pci");
+    g_assert_cmpuint(cfg_select(&d, 0x11, 0x02, u), ==, 2); /* EV_REL */
+    g_assert_cmphex(u[1], ==, 0x01);                       /* REL_WHEEL */
+    g_assert_true(vd_init(&d, F_VERSION_1, 2, 64, false));
+    post_buffers(&d, 0, 8);
+    qmp_ok(&d, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"btn\",\"data\":{\"down\":true,\"button\":\"wheel-down\"}}]}}");
+    g_assert_true(next_event(&d, &t, &c, &v));
+    g_assert_cmpuint(t, ==, 2);      /* EV_REL */
+    g_assert_cmpuint(c, ==, 8);      /* REL_WHEEL */
+    g_assert_cmpint((int32_t)v, ==, -1);
+    g_assert_true(next_event(&d, &t, &c, &v));
+    g_assert_cmpuint(t, ==, 0);
+    qmp_ok(&d, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"btn\",\"data\":{\"down\":true,\"button\":\"wheel-right\"}}]}}");
+    g_assert_true(next_event(&d, &t, &c, &v));
+    g_assert_cmpuint(t, ==, 2);
+    g_assert_cmpuint(c, ==, 6);      /* REL_HWHEEL */
+    g_assert_cmpint((int32_t)v, ==, 1);
+    tes_harness_free(d.h);
+}
+
 /* The monitor's errors: an unknown key name, as QEMU words it. */
 static void test_qmp_errors(void)
 {
@@ -183,5 +215,6 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-input/config-space", test_config);
     g_test_add_func("/virtio-input/events-and-dropped-groups", test_events_and_drops);
     g_test_add_func("/virtio-input/qmp-errors", test_qmp_errors);
+    g_test_add_func("/virtio-input/tablet-alone-takes-the-wheel", test_tablet_wheel);
     return g_test_run();
 }

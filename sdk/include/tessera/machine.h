@@ -100,6 +100,14 @@ typedef struct tes_machine_ops {
      * the guest has (DEVICE_DELETED follows). 0 when the request is under
      * way, or -errno after host->error(dev, ...) (device_del fails). */
     int (*unplug_request)(tes_device *machine, void *s, tes_device *dev);
+
+    /* ==== ABI 1.8, continued: the default display (the core checks size) ==== */
+    /* The display device type the machine has unless -vga none,
+     * -nodefaults or a VGA-class (0x0300) -device: "VGA" on pc and q35, as
+     * QEMU's std VGA; the core creates it after init, before the NICs and
+     * -device, so it takes the first free slot (00:02.0 on pc, 00:01.0 on
+     * q35). NULL: no default display (virt). */
+    const char *default_display;
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====
