@@ -180,9 +180,18 @@ class Boot:
                 self.marks[m] = now
         for text in [t for t in self.actions if t.encode() in buf]:
             self.actions.pop(text)(self)
-        if self.until and not self.stopped and buf.count(self.until[0].encode()) >= self.until[1]:
+        if self.until and not self.stopped and self._until_seen(buf):
             self.stopped = True
             self.proc.kill()
+
+    def _until_seen(self, buf):
+        """The until text shows n times and the line of its last showing
+        is complete ("test.sh exited 0": the status after the text must
+        not be cut off by the kill)."""
+        text = self.until[0].encode()
+        if buf.count(text) < self.until[1]:
+            return False
+        return b"\n" in buf[buf.rindex(text) + len(text):]
 
     def _reader(self, stream, t0):
         buf = b""
