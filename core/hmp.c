@@ -362,15 +362,6 @@ static bool cmd_screendump(const char *arg, GString *out)
     }
     if (!file || (end && *end) || head < 0 || head > INT_MAX || (w[i] && *w[i])) {
         g_string_append(out, "usage: screendump filename [-f format] [device [head]]\n");
-/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
-static bool cmd_object_add(const char *arg, GString *out)
-{
-    char *err = NULL;
-    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
-    bool ok;
-
-    if (!*a) {
-        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
         return false;
     }
     if (qmp_is_sandboxed()) {
@@ -388,6 +379,23 @@ static bool cmd_sendkey(const char *arg, GString *out)
     char *err = NULL;
 
     return hmp_result(hmp_sendkey(arg, &err), err, out);
+}
+
+/* object_add memory-backend-ram,id=m1,size=1G (the -object text) */
+static bool cmd_object_add(const char *arg, GString *out)
+{
+    char *err = NULL;
+    g_autofree char *a = g_strstrip(g_strdup(arg ? arg : ""));
+    bool ok;
+
+    if (!*a) {
+        g_string_append(out, "usage: object_add [qom-type=]type,id=str[,prop=value][,...]\n");
+        return false;
+    }
+    if (qmp_is_sandboxed()) {
+        g_string_append(out, "not available to a sandboxed monitor\n");
+        return false;
+    }
     ok = memdev_add(a, &err); /* before err is read */
     return hmp_result(ok, err, out);
 }

@@ -949,6 +949,8 @@ static JsonNode *cmd_screendump(JsonObject *args, qmp_client *c, char **err)
         return NULL;
     }
     return empty_return();
+}
+
 /* ---- object_add / object_del: memory backends (memdev.c) ----
  * QEMU's shape: {"qom-type": "memory-backend-ram", "id": "m1",
  * "size": 1073741824, ...}, each member a property (a "props" object as
