@@ -72,6 +72,11 @@ static const char *host_dev_id(tes_device *dev)
     return dev->id ? dev->id : dev->name;
 }
 
+static const char *host_dev_given_id(tes_device *dev)
+{
+    return dev ? dev->id : NULL;
+}
+
 static const char *host_dev_type(tes_device *dev)
 {
     return dev->type->name;
@@ -364,6 +369,8 @@ static const tes_host table = {
     .input_handler_activate = input_handler_activate,
     .cpu_remove = cpu_remove,
     .dev_unplug = dev_unplug,
+    .qmp_event = qmp_event_plugin,
+    .dev_given_id = host_dev_given_id,
 };
 
 const tes_host *host_table(void)
@@ -440,7 +447,10 @@ PIN(tes_host, input_handler_activate, 1128);
 PIN(tes_host, cpu_remove, 1136);
 /* ABI 1.8, continued: dev_unplug (memory hot-unplug). */
 PIN(tes_host, dev_unplug, 1144);
-static_assert(sizeof(tes_host) == 1152, "tes_host 1.8 size");
+/* ABI 1.8, continued: qmp_event, dev_given_id (ACPI_DEVICE_OST). */
+PIN(tes_host, qmp_event, 1152);
+PIN(tes_host, dev_given_id, 1160);
+static_assert(sizeof(tes_host) == 1168, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -469,7 +479,8 @@ PIN(tes_machine_ops, cpu_plugged, 96); /* 1.8: CPU hot-plug */
 PIN(tes_machine_ops, cpu_unplug_request, 104);
 PIN(tes_machine_ops, hotplug, 112); /* 1.8, continued: memory hot-plug */
 PIN(tes_machine_ops, unplug_request, 120);
-static_assert(sizeof(tes_machine_ops) == 128, "tes_machine_ops 1.8 size");
+PIN(tes_machine_ops, ospm_status, 128); /* 1.8, continued: query-acpi-ospm-status */
+static_assert(sizeof(tes_machine_ops) == 136, "tes_machine_ops 1.8 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");

@@ -331,6 +331,7 @@ static const tes_machine_ops pc_ops = {
     .ide_units_per_bus = 2,      /* master and slave */
     .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
     .unplug_request = x86_board_unplug_request,
+    .ospm_status = x86_board_ospm_status,
 };
 
 

@@ -432,6 +432,7 @@ int x86_board_memhp_io(x86_board *b)
     }
     b->memhp.eject = eject;
     b->memhp.opaque = b;
+    x86_board_ost_init(b);
     H->region_add(H->system_io(), X86_MEMHP_BASE, r, 0);
     return 0;
 }

@@ -385,6 +385,7 @@ static const tes_machine_ops q35_ops = {
     .ide_units_per_bus = 1,      /* one device per AHCI port */
     .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
     .unplug_request = x86_board_unplug_request,
+    .ospm_status = x86_board_ospm_status,
 };
 
 

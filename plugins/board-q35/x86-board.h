@@ -159,6 +159,12 @@ int x86_board_memdevs(x86_board *b);
  * of a pc-dimm (ACPI memory hotplug). */
 int x86_board_hotplug(tes_device *machine, void *s, tes_device *dev);
 int x86_board_unplug_request(tes_device *machine, void *s, tes_device *dev);
+/* ---- _OST to QMP (x86-ost.c) ---- */
+/* Wire the blocks' _OST status writes to QMP ACPI_DEVICE_OST. */
+void x86_board_ost_init(x86_board *b);
+/* tes_machine_ops.ospm_status of both machines. */
+void x86_board_ospm_status(tes_device *machine, void *s,
+                           void (*put)(void *ctx, const char *info_json), void *ctx);
 /* x86_board_state's save/load: the slots' hotplug register state. */
 int x86_board_memhp_save(tes_device *dev, void *s, tes_stream *out);
 int x86_board_memhp_load(tes_device *dev, void *s, tes_stream *in, uint32_t version);
