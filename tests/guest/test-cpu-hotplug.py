@@ -12,7 +12,7 @@ check), onlines it (INIT/SIPI), runs a process pinned to it, offlines it;
 the host sends device_del and waits for DEVICE_DELETED (Linux's eject
 calls _EJ0) and the guest sees present shrink back to 0-1. The guest's
 _OST reports reach QMP as ACPI_DEVICE_OST events (device check: source
-1 status 0; eject request: 0x80 in progress, then 0) and
+1 status 0; eject request: 0x84 ejection in progress, then 0) and
 query-acpi-ospm-status.
 The same boot runs on -M q35 then -M pc (PIIX4 PM's GPE0 at 0xafe0); each
 check names its machine.
@@ -125,7 +125,7 @@ def del_cpu(out):
                 out["info_cpus"] = q.cmd("human-monitor-command",
                                          {"command-line": "info cpus"})
             out["cpus_after"] = q.cmd("query-cpus-fast")
-            # The eject request: _OST(3, 0x80) "in progress", then (3, 0) done.
+            # The eject request: _OST(3, 0x84) "ejection in progress", then (3, 0) done.
             wait_event(q, "ACPI_DEVICE_OST", 20, ost_is(3, 0))
             out["ost_del"] = osts(q)[len(out.get("ost_add", [])):]
             out["ospm"] = q.cmd("query-acpi-ospm-status")
@@ -193,9 +193,9 @@ def run(emu, parts, wd, machine):
           in (out.get("ost_add") or []), repr(out.get("ost_add")))
     dl = [(i.get("source"), i.get("status")) for i in out.get("ost_del") or []
           if i.get("slot") == "2"]
-    check("the guest's _OST on the eject request: source 3 status 0x80 (in progress), "
-          "then 0 (done)", (3, 0x80) in dl and (3, 0) in dl and
-          dl.index((3, 0x80)) < dl.index((3, 0)), repr(out.get("ost_del")))
+    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
+          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
+          dl.index((3, 0x84)) < dl.index((3, 0)), repr(out.get("ost_del")))
     ospm = [i for i in (out.get("ospm") or {}).get("return", []) if i.get("slot-type") == "CPU"]
     check("query-acpi-ospm-status: 4 CPU slots, slot 2 last reported (3, 0)",
           len(ospm) == 4 and (ospm[2].get("source"), ospm[2].get("status")) == (3, 0),

@@ -18,7 +18,7 @@ zone. Then device_del dimm1: the guest offlines the blocks (migrating the
 tmpfs pages out), ejects the DIMM (_EJ0), DEVICE_DELETED arrives, object-del
 m1 succeeds, MemTotal is back and the tmpfs file still reads the same.
 The guest's _OST reports reach QMP as ACPI_DEVICE_OST (device check:
-source 1 status 0; eject request: 0x80 in progress, then 0) and
+source 1 status 0; eject request: 0x84 ejection in progress, then 0) and
 query-acpi-ospm-status.
 Before the boot, without slots/maxmem a pc-dimm is refused with QEMU's
 line.
@@ -207,7 +207,7 @@ def unplug(qmp_path, out):
             out["del"] = q.cmd("device_del", {"id": "dimm1"})
             out["deleted"] = wait_event(q, "DEVICE_DELETED", EVENT_WAIT)
             out["del_m1"] = q.cmd("object-del", {"id": "m1"})
-            # The eject request: _OST(3, 0x80) "in progress", then (3, 0).
+            # The eject request: _OST(3, 0x84) "ejection in progress", then (3, 0).
             wait_event(q, "ACPI_DEVICE_OST", 20, ost_is(3, 0))
             out["ost_del"] = osts(q)
             out["ospm_del"] = q.cmd("query-acpi-ospm-status")
@@ -314,9 +314,9 @@ def run(emu, machine, parts, wd):
           file=sys.stderr)
     dl = [(i.get("source"), i.get("status")) for i in out.get("ost_del") or []
           if i.get("slot") == "1" and i.get("slot-type") == "DIMM"]
-    check("the guest's _OST on the eject request: source 3 status 0x80 (in progress), "
-          "then 0 (done)", (3, 0x80) in dl and (3, 0) in dl and
-          dl.index((3, 0x80)) < dl.index((3, 0)), repr(out.get("ost_del")))
+    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
+          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
+          dl.index((3, 0x84)) < dl.index((3, 0)), repr(out.get("ost_del")))
     check("query-acpi-ospm-status after the eject: DIMM slot 1 (3, 0)",
           ospm_slot(out.get("ospm_del"), 1) == (3, 0), repr(out.get("ospm_del")))
     check("object-del m1 succeeds once the DIMM is gone", out.get("del_m1") == ok,
