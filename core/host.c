@@ -512,9 +512,12 @@ static_assert(sizeof(tes_fdt_iface) == 40, "fdt interface v1 size");
 PIN(tes_fdt_iface, pci_root, 8);
 PIN(tes_fdt_iface, alloc_phandle, 16);
 PIN(tes_fdt_iface, add_node, 24);
-static_assert(sizeof(tes_memory_device_iface) == 24, "memory-device interface v1 size");
 PIN(tes_memory_device_iface, placed, 16);
-static_assert(sizeof(tes_memory_device_info) == 24, "tes_memory_device_info v1 size");
+/* 1.8, continued (the interface is 1.8's, size-checked): NVDIMM labels */
+PIN(tes_memory_device_iface, label_access, 24);
+static_assert(sizeof(tes_memory_device_iface) == 32, "memory-device interface v1 size");
+PIN(tes_memory_device_info, label_size, 24);
+static_assert(sizeof(tes_memory_device_info) == 32, "tes_memory_device_info v1 size");
 PIN(tes_fdt_iface, add_prop, 32);
 static_assert(sizeof(tes_fdt_prop) == 24, "tes_fdt_prop v1 size");
 static_assert(sizeof(tes_smmuv3_iface) == 16, "arm-smmuv3 interface v1 size");

@@ -173,6 +173,7 @@ static int build_acpi(q35_machine *m)
     acpi_dev_table tables[ACPI_MAX_DEV_TABLES];
     q35_acpi_cfg cfg = {
         .nvdimm = m->b.nvdimm,
+        .nvd = m->b.nvd,
         .nnvdimms = m->b.nnvd,
         .mem_slots = m->b.memhp.nslots,
         .ncpus = m->b.ncpus,
