@@ -133,7 +133,7 @@ enum {
 
 /* Field(region, DWordAcc, NoLock, Preserve) { names[i], bits[i] ... } */
 static void dword_field(aml *a, const char *region, const char *const *names,
-                        const uint16_t *bits, unsigned n)
+                        const uint32_t *bits, unsigned n)
 {
     size_t at;
 
@@ -144,11 +144,17 @@ static void dword_field(aml *a, const char *region, const char *const *names,
     aml_u8(a, 0x03);
     for (unsigned i = 0; i < n; i++) {
         aml_name(a, names[i]);
+        /* the field's bit count as a PkgLength: 1, 2 or 3 bytes (FARG's
+         * and ODAT's 32k bits need 3: a 2-byte one holds 12 bits) */
         if (bits[i] < 0x40) {
             aml_u8(a, (uint8_t)bits[i]);
-        } else { /* a 2-byte PkgLength: the field's bit count */
+        } else if (bits[i] < 0x1000) {
             aml_u8(a, (uint8_t)(0x40 | (bits[i] & 0xf)));
             aml_u8(a, (uint8_t)(bits[i] >> 4));
+        } else {
+            aml_u8(a, (uint8_t)(0x80 | (bits[i] & 0xf)));
+            aml_u8(a, (uint8_t)(bits[i] >> 4));
+            aml_u8(a, (uint8_t)(bits[i] >> 12));
         }
     }
     aml_close_pkg(a, at);
@@ -170,9 +176,9 @@ static void dsm_regions(aml *a)
     static const char *const port[] = {"NTFI"};
     static const char *const in[] = {"HDLE", "REVS", "FUNC", "FARG"};
     static const char *const out[] = {"RLEN", "ODAT"};
-    static const uint16_t port_bits[] = {32};
-    static const uint16_t in_bits[] = {32, 32, 32, (X86_NVDIMM_DSM_SIZE - 12) * 8};
-    static const uint16_t out_bits[] = {32, (X86_NVDIMM_DSM_SIZE - 4) * 8};
+    static const uint32_t port_bits[] = {32};
+    static const uint32_t in_bits[] = {32, 32, 32, (X86_NVDIMM_DSM_SIZE - 12) * 8};
+    static const uint32_t out_bits[] = {32, (X86_NVDIMM_DSM_SIZE - 4) * 8};
 
     opregion(a, "NPIO", 1, X86_NVDIMM_DSM_IO, X86_NVDIMM_DSM_IO_LEN);
     dword_field(a, "NPIO", port, port_bits, 1);

@@ -19,6 +19,9 @@ goes through, in order (the host acts on each marker over QMP):
  3. the same alarm and `echo freeze > /sys/power/state` (s2idle): the run
     state stays "running" and system_wakeup is refused, as QEMU's; the
     alarm (ACPI RTC fixed event, the SCI) brings it back.
+ 3s. s2idle with ttyS0's power/wakeup enabled: a byte the host types on
+    the serial line wakes it (pm_wakeup_irq 4), not the 40 s RTC fallback.
+ 3k. the same with the i8042 keyboard (serio0) and QMP send-key (IRQ 1).
  4. S3; the host migrates the suspended guest to a file and quits; a
     second tessera loads it (-incoming file:), stays "suspended" until
     system_wakeup; the guest resumes there, reads P1 and P2 back and marks
@@ -77,6 +80,26 @@ echo +4 > /sys/class/rtc/rtc0/wakealarm
 echo FREEZING-3
 echo freeze > /sys/power/state; echo "FREEZE-RC=$?"
 echo "RESUMED-3"
+echo enabled > /sys/class/tty/ttyS0/power/wakeup; echo "TTY-WAKE-RC=$?"
+echo +40 > /sys/class/rtc/rtc0/wakealarm
+echo "DATE-BEFORE-3S=$(date +%s)"
+echo FREEZING-SERIAL
+echo freeze > /sys/power/state; echo "FREEZE-S-RC=$?"
+echo "DATE-AFTER-3S=$(date +%s)"
+echo "WAKE-IRQ-S=$(cat /sys/power/pm_wakeup_irq 2>&1)"
+echo 0 > /sys/class/rtc/rtc0/wakealarm
+echo disabled > /sys/class/tty/ttyS0/power/wakeup
+echo "RESUMED-3S"
+echo enabled > /sys/devices/platform/i8042/serio0/power/wakeup; echo "KBD-WAKE-RC=$?"
+echo +40 > /sys/class/rtc/rtc0/wakealarm
+echo "DATE-BEFORE-3K=$(date +%s)"
+echo FREEZING-KBD
+echo freeze > /sys/power/state; echo "FREEZE-K-RC=$?"
+echo "DATE-AFTER-3K=$(date +%s)"
+echo "WAKE-IRQ-K=$(cat /sys/power/pm_wakeup_irq 2>&1)"
+echo 0 > /sys/class/rtc/rtc0/wakealarm
+echo disabled > /sys/devices/platform/i8042/serio0/power/wakeup
+echo "RESUMED-3K"
 echo SUSPENDING-4
 echo mem > /sys/power/state; echo "S3-MIG-RC=$?"
 echo "RESUMED-4"
@@ -174,6 +197,28 @@ def step3(q):
         out["s3_states"] = states
         out["s3_wakeup"] = q.cmd("system_wakeup")
         out["s3_events"] = [e.get("event") for e in q.events]
+    return fn
+
+
+def step3_serial(b):
+    """s2idle with ttyS0 a wakeup source: a byte on the serial line wakes it.
+    Sent a few times (the first may come before the guest froze); an RTC
+    alarm 40 s on is the guest's fallback, told apart by pm_wakeup_irq."""
+    def fn(out):
+        for _ in range(3):
+            time.sleep(3)
+            b.send("\r")
+    return fn
+
+
+def step3_kbd(q):
+    """s2idle with the i8042 keyboard a wakeup source: QMP send-key."""
+    def fn(out):
+        out["s3k_sendkey"] = []
+        for _ in range(3):
+            time.sleep(3)
+            out["s3k_sendkey"].append(q.cmd("send-key", {"keys": [{"type": "qcode",
+                                                                    "data": "shift"}]}))
     return fn
 
 
@@ -303,6 +348,17 @@ def source_checks(b, out):
           and "SUSPEND" not in out.get("s3_events", []), repr(out))
     check("3: the RTC alarm ends s2idle", value(c, "FREEZE-RC") == "0" and "RESUMED-3" in c,
           b.tail())
+    for key, what, irq in (("S", "a byte on the serial line (ttyS0 power/wakeup enabled)", "4"),
+                           ("K", "QMP send-key (i8042 serio0 power/wakeup enabled)", "1")):
+        try:
+            slept = int(value(c, "DATE-AFTER-3" + key)) - int(value(c, "DATE-BEFORE-3" + key))
+        except (TypeError, ValueError):
+            slept = -1
+        check("3: %s ends s2idle (pm_wakeup_irq %s, %d s, before the 40 s RTC fallback)"
+              % (what, irq, slept),
+              value(c, "FREEZE-%s-RC" % key) == "0" and value(c, "WAKE-IRQ-" + key) == irq
+              and 0 <= slept < 30, "WAKE-IRQ=%s %r\n%s"
+              % (value(c, "WAKE-IRQ-" + key), out.get("s3k_sendkey"), b.tail()))
 
 def migration_check(out):
     check("4: migration of the suspended guest completes; the source is postmigrate",
@@ -380,6 +436,8 @@ def run(emu, machine, parts, wd):
     acts = {"SUSPENDING-1": lambda b: guarded(out, "1", step1(qmp()))(b),
             "SUSPENDING-2": lambda b: guarded(out, "2", step2(qmp()))(b),
             "FREEZING-3": lambda b: guarded(out, "3", step3(qmp()))(b),
+            "FREEZING-SERIAL": lambda b: guarded(out, "3s", step3_serial(b))(b),
+            "FREEZING-KBD": lambda b: guarded(out, "3k", step3_kbd(qmp()))(b),
             "SUSPENDING-4": lambda b: guarded(out, "4", step4(qmp(), state))(b)}
     if machine == "pc":
         acts["SUSPENDING-4"] = lambda b: guarded(out, "4", step4_quit(qmp()))(b)

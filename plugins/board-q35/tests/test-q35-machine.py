@@ -261,11 +261,13 @@ def check_nvdimm_labels(tessera, wd):
     check("label-size=128K on a 66 MiB backend: the NFIT's SPA range is 64 MiB",
           rc == 0 and st and struct.unpack_from("<Q", st[0][1], 40)[0] == 64 << 20, log)
     dsdt = iasl(d, "DSDT") if shutil.which("iasl") and rc == 0 else ""
-    check("DSDT: NVDR has the _DSM port 0x0A18 and page 0xFEF00000, NCAL, NV00 calls it",
+    check("DSDT: NVDR has the _DSM port 0x0A18 and page 0xFEF00000 (4084-byte request "
+          "and 4092-byte answer fields), NCAL, NV00 calls it",
           shutil.which("iasl") is None or (
               "OperationRegion (NPIO, SystemIO, 0x0A18, 0x04)" in dsdt and
               "OperationRegion (NRAM, SystemMemory, 0xFEF00000, 0x1000)" in dsdt and
               "Method (NCAL, 5, Serialized)" in dsdt and
+              re.search(r"FARG,\s+32672", dsdt) and re.search(r"ODAT,\s+32736", dsdt) and
               re.search(r"Device \(NV00\).*?NCAL \(Arg0, Arg1, Arg2, Arg3, One\)", dsdt, re.S)),
           dsdt[-4000:])
     for size, mem, want in (("64K", "66M", "label size 0x10000 must be at least 0x20000"),
