@@ -22,8 +22,8 @@
 #include "core.h"
 #include "display.h"
 #include "input-qmp.h"
-#include "numa.h"
 #include "monitor.h"
+#include "numa.h"
 
 #define PROMPT "(tessera) "
 
@@ -424,6 +424,8 @@ static const hmp_cmd commands[] = {
     {"info", "i", cmd_info, "info [subcommand] -- show information about the system state"},
     {"stop", NULL, cmd_stop, "stop -- stop emulation"},
     {"cont", "c", cmd_cont, "cont|c -- resume emulation"},
+    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
+    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"quit", "q", cmd_quit, "quit|q -- quit the emulator"},
     {"migrate_cancel", NULL, cmd_migrate_cancel, "migrate_cancel -- cancel the current VM migration"},
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
@@ -436,8 +438,6 @@ static const hmp_cmd commands[] = {
     {"screendump", NULL, cmd_screendump, "screendump filename [-f format] [device [head]] -- save the screen to a PPM (default) or PNG file"},
     {"sendkey", NULL, cmd_sendkey, "sendkey keys [hold_ms] -- send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=10 ms)"},
     {"set_link", NULL, cmd_set_link, "set_link name on|off -- change the link status of a network adapter"},
-    {"object_add", NULL, cmd_object_add, "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"},
-    {"object_del", NULL, cmd_object_del, "object_del id -- destroy QOM object"},
     {"help", "?", cmd_help, "help|? [cmd] -- show the help"},
 };
 

@@ -27,6 +27,7 @@
 #include "core.h"
 #include "display.h"
 #include "input-qmp.h"
+#include "json-check.h"
 #include "monitor.h"
 #include "numa.h"
 
@@ -1132,10 +1133,21 @@ static void execute(qmp_client *c, JsonObject *req, JsonNode *id)
 
 static void dispatch(qmp_client *c, const char *text)
 {
-    JsonParser *p = json_parser_new();
+    JsonParser *p;
     GError *gerr = NULL;
     JsonNode *root;
+    const char *why;
 
+    /* json-glib leaks what it built when a parse fails: it only sees
+     * messages that parse (json-check.c). */
+    if (!json_check(text, strlen(text), QMP_MAX_NESTING, &why)) {
+        char *desc = g_strdup_printf("JSON parse error, %s", why);
+
+        send_error(c, "GenericError", desc, NULL);
+        g_free(desc);
+        return;
+    }
+    p = json_parser_new();
     if (!json_parser_load_from_data(p, text, -1, &gerr)) {
         char *desc = g_strdup_printf("JSON parse error, %s", gerr->message);
 
