@@ -158,7 +158,7 @@ class Boot:
 
     def __init__(self, argv, timeout, markers=(), until=None, actions=None):
         self.argv = argv
-        self.until = until  # (text, n): stop the emulator once text shows n times
+        self.until = until  # (text, n): stop the emulator once text shows n times (its line ended)
         # {text: fn(boot)}: run fn once (in the console reader) when text
         # first shows; fn may talk to a monitor and send() console input.
         self.actions = dict(actions or {})
@@ -180,7 +180,11 @@ class Boot:
                 self.marks[m] = now
         for text in [t for t in self.actions if t.encode() in buf]:
             self.actions.pop(text)(self)
-        if self.until and not self.stopped and buf.count(self.until[0].encode()) >= self.until[1]:
+        mark = self.until[0].encode() if self.until else b""
+        # Once the marker's line is complete: the UART sends it byte by
+        # byte, and "test.sh exited" without its " 0" fails the check.
+        if self.until and not self.stopped and buf.count(mark) >= self.until[1] and \
+                b"\n" in buf[buf.rfind(mark):]:
             self.stopped = True
             self.proc.kill()
 
