@@ -265,6 +265,10 @@ int32_t dma_requester(void);
 /* Something DMA depends on changed (a PCI config write, reset, unplug or
  * load; an IOMMU or bypass set): devices re-check before their next DMA. */
 void dma_invalidate(void);
+/* 0 while dev's DMA is translated or it may not master the bus; otherwise
+ * a value that moves with every change that may stale a dma_map pointer
+ * (dma_invalidate, the memory generation). */
+uint64_t dma_generation(tes_device *dev);
 
 /* ---- IRQ (irq.c) ---- */
 struct tes_irq {

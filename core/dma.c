@@ -164,6 +164,22 @@ static inline bool dma_direct(tes_device *dev)
     return true;
 }
 
+/*
+ * Both counters only grow, so their sum moves whenever either does: a
+ * device keeping dma_map pointers (a reply queue, virtio rings) checks
+ * this one value at each use. The memory generation covers map changes,
+ * RAM unplug and dirty-log syncs; the epoch bus mastering, resets, loads
+ * and IOMMU changes. Under an IOMMU there is no value: its translations
+ * change at its own invalidations, which the core does not see.
+ */
+uint64_t dma_generation(tes_device *dev)
+{
+    if (!dma_direct(dev)) {
+        return 0;
+    }
+    return __atomic_load_n(&dma_epoch, __ATOMIC_RELAXED) + memory_generation();
+}
+
 static int dma_rw(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
 {
     int32_t saved = cur_requester;

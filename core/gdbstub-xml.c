@@ -271,6 +271,20 @@ unsigned gdb_arch_reg_bytes(const gdb_arch *a, unsigned reg)
     return 0;
 }
 
+int gdb_arch_reg_find(const gdb_arch *a, const char *name)
+{
+    int n = 0;
+
+    for (unsigned f = 0; f < a->n_features; f++) {
+        for (unsigned i = 0; i < a->features[f].n; i++, n++) {
+            if (strcmp(a->features[f].regs[i].name, name) == 0) {
+                return n;
+            }
+        }
+    }
+    return -1;
+}
+
 int gdb_arch_pc_reg(const gdb_arch *a)
 {
     return a->pc_reg;

@@ -70,6 +70,7 @@ unsigned gdb_arch_nregs(const gdb_arch *a);       /* every register */
 unsigned gdb_arch_g_regs(const gdb_arch *a);      /* those of 'g' and 'G' */
 unsigned gdb_arch_reg_bytes(const gdb_arch *a, unsigned reg); /* 0: none */
 int gdb_arch_pc_reg(const gdb_arch *a);
+int gdb_arch_reg_find(const gdb_arch *a, const char *name); /* its number, or -1 */
 
 /* ---- the session (gdbstub.c) ---- */
 

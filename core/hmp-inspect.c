@@ -4,7 +4,8 @@
  *   x /FMT ADDR        guest virtual memory as the first vCPU sees it
  *   xp /FMT ADDR       guest physical memory
  *                      FMT = [count][format][size]: format x (hex), d, u,
- *                      o, c (chars); size b, h, w (default), g
+ *                      o, c (chars), i (instructions, hmp-disas.c); size
+ *                      b, h, w (default), g
  *   trace-event NAME on|off
  *   info trace-events [PATTERN]
  *   info registers     each vCPU, in the CPU's own (QEMU-like) layout
@@ -77,7 +78,7 @@ static bool parse_fmt(const char *s, dump_fmt *f, GString *out)
         f->count = (unsigned)strtoul(s, (char **)&s, 10);
     }
     for (; *s; s++) {
-        if (strchr("xduoc", *s)) {
+        if (strchr("xduoci", *s)) {
             f->format = *s;
         } else if (strchr("bhwg", *s)) {
             f->size = *s == 'b' ? 1 : *s == 'h' ? 2 : *s == 'w' ? 4 : 8;
@@ -143,7 +144,7 @@ static bool to_phys(bool virt, uint64_t vaddr, uint64_t *paddr)
     return ops->translate(cpu, cpu_state(cpu), vaddr, false, paddr);
 }
 
-static bool read_value(bool virt, uint64_t addr, unsigned size, uint64_t *v)
+bool hmp_read_value(bool virt, uint64_t addr, unsigned size, uint64_t *v)
 {
     uint8_t buf[8] = {0};
     uint64_t pa;
@@ -170,7 +171,7 @@ static void memory_dump(GString *out, const dump_fmt *f, uint64_t addr, bool vir
         for (uint64_t i = 0; i < line && done + i < len; i += f->size) {
             uint64_t v;
 
-            if (!read_value(virt, addr + done + i, f->size, &v)) {
+            if (!hmp_read_value(virt, addr + done + i, f->size, &v)) {
                 g_string_append_printf(out, " Cannot access memory\n");
                 return;
             }
@@ -204,6 +205,8 @@ static bool cmd_x_common(const char *arg, GString *out, bool virt)
             g_string_append_printf(out, "invalid address '%s'\n", addr_s);
         } else if (virt && !cpu_by_index(0)) {
             g_string_append(out, "no CPU\n");
+        } else if (f.format == 'i') {
+            ok = hmp_disas(out, addr, f.count, virt);
         } else {
             memory_dump(out, &f, addr, virt);
             ok = true;

@@ -369,6 +369,7 @@ static const tes_host table = {
     .input_handler_activate = input_handler_activate,
     .cpu_remove = cpu_remove,
     .dev_unplug = dev_unplug,
+    .dma_generation = dma_generation,
     .qmp_event = qmp_event_plugin,
     .dev_given_id = host_dev_given_id,
 };
@@ -447,10 +448,12 @@ PIN(tes_host, input_handler_activate, 1128);
 PIN(tes_host, cpu_remove, 1136);
 /* ABI 1.8, continued: dev_unplug (memory hot-unplug). */
 PIN(tes_host, dev_unplug, 1144);
+/* ABI 1.8, continued: dma_generation (mappings a device keeps, dma.h). */
+PIN(tes_host, dma_generation, 1152);
 /* ABI 1.8, continued: qmp_event, dev_given_id (ACPI_DEVICE_OST). */
-PIN(tes_host, qmp_event, 1152);
-PIN(tes_host, dev_given_id, 1160);
-static_assert(sizeof(tes_host) == 1168, "tes_host 1.8 size");
+PIN(tes_host, qmp_event, 1160);
+PIN(tes_host, dev_given_id, 1168);
+static_assert(sizeof(tes_host) == 1176, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

@@ -41,6 +41,11 @@ bool qmp_is_sandboxed(void);
 /* hmp-device.c: device_add, device_del, info hotpluggable-cpus (through
  * the QMP commands). */
 #include <glib.h>
+/* HMP x/xp: one item of size bytes at addr, guest virtual (virt, through
+ * the first vCPU) or physical (hmp-inspect.c); x /i's disassembly of count
+ * instructions from addr (hmp-disas.c). */
+bool hmp_read_value(bool virt, uint64_t addr, unsigned size, uint64_t *v);
+bool hmp_disas(GString *out, uint64_t addr, unsigned count, bool virt);
 bool hmp_device_add(const char *arg, GString *out);
 bool hmp_device_del(const char *arg, GString *out);
 void hmp_info_hotpluggable_cpus(GString *out);

@@ -7,6 +7,7 @@
 #ifndef MEGASAS_REGS_H
 #define MEGASAS_REGS_H
 
+#include "dma-cache.h"
 #include "scsi-int.h"
 
 /* BAR0 (and the I/O BAR's 256 bytes): 32-bit registers. */
@@ -193,6 +194,9 @@ struct megasas {
      * free each went to glibc's slow bins (its per-thread cache holds 7). */
     mcmd *spare;
     unsigned nspare;
+    /* The pages of the frames, the reply queue and its indexes, mapped
+     * once (dma-cache.h): five DMAs a request otherwise. */
+    dcache dc;
 };
 
 /* megasas.c */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "dma-cache.h"
 #include "scsi-int.h"
 #include "scsi-trace.h"
 
@@ -56,6 +57,7 @@ struct tes_scsi_bus {
     scsi_lu *lus;  /* plug order */
     sreq *reqs;    /* submitted, not yet completed */
     unsigned ninflight;
+    dwins win;     /* req_map's kept windows of guest RAM (dma-cache.h) */
 };
 
 static sreq *free_reqs; /* finished, for req_new to reuse (linked by next) */
@@ -78,6 +80,7 @@ static tes_scsi_bus *bus_new(tes_device *hba, const char *name, const tes_scsi_b
         return NULL;
     }
     b->hba = hba;
+    dwins_init(&b->win);
     b->info = *info;
     memcpy(&b->ops, info->ops,
            info->ops->size < sizeof(b->ops) ? info->ops->size : sizeof(b->ops));
@@ -367,7 +370,7 @@ static int req_map(tes_scsi_req *pub, tes_device *dma_dev, tes_scsi_dir dir,
                 unmap_all(r);
                 return -EINVAL;
             }
-            p = H->dma_map(dma_dev, addr, &len, write);
+            p = dwin_map(&r->bus->win, dma_dev, addr, &len, write);
             if (!p || !len) {
                 unmap_all(r);
                 return -EFAULT;

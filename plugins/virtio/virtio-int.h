@@ -37,7 +37,7 @@ struct tes_virtq {
     bool signalled_valid;
     uint16_t vector; /* MSI-X vector (virtio-pci) */
     unsigned inflight;
-    /* Host pointers to the rings, valid for memory generation gen. */
+    /* Host pointers to the rings, valid for generation gen (vq_gen). */
     uint64_t gen;
     bool mapped;
     uint8_t *desc_p, *avail_p, *used_p;
@@ -52,6 +52,15 @@ struct tes_virtio {
     uint64_t host_features, guest_features;
     uint8_t status, config_gen, isr;
     bool broken; /* a malformed chain was seen: pops stop until reset */
+    bool has_dgen; /* the core has dma_generation (1.8) */
+    /* Guest RAM the descriptors point into, mapped once per generation
+     * (the rest of a RAM region from start): a dma_map per descriptor
+     * otherwise, ~100 instructions each. */
+    struct vwin {
+        uint64_t gen, start, end; /* gen 0: empty */
+        uint8_t *host;
+        bool write;
+    } win[2];
     tes_virtq vq[VIRTIO_MAX_QUEUES];
 };
 
@@ -96,6 +105,7 @@ extern const tes_type_info virtio_iommu_pci_type;
 extern const tes_type_info virtio_keyboard_device_type, virtio_keyboard_pci_type;
 extern const tes_type_info virtio_mouse_device_type, virtio_mouse_pci_type;
 extern const tes_type_info virtio_tablet_device_type, virtio_tablet_pci_type;
+extern const tes_type_info virtio_gpu_device_type, virtio_gpu_pci_type;
 extern const tes_virtio_mmio_ops virtio_mmio_ops;
 
 /* virtio-pci.c */

@@ -1,7 +1,8 @@
 /*
  * virtio: trace points of the transports (sdk trace.h), so every virtio
  * device (blk, scsi, net, rng, iommu) is traced: register accesses,
- * queue notifications (the driver's kicks) and interrupts. QEMU's names
+ * queue notifications (the driver's kicks) and interrupts; and
+ * virtio-gpu's commands and error responses. QEMU's names
  * where it has the event (virtio_mmio_setting_irq, virtio_queue_notify).
  */
 #ifndef VIRTIO_TRACE_H
@@ -23,7 +24,28 @@ extern const tes_host *H;
     E(virtio_pci_notify, (const char *dev, unsigned vector), (dev, vector),                    \
       "device %s MSI-X vector %u")                                                             \
     E(virtio_pci_intx, (const char *dev, int level), (dev, level), "device %s INTx level %d")  \
-    E(virtio_mmio_setting_irq, (int level), (level), "virtio_mmio setting IRQ %d")
+    E(virtio_mmio_setting_irq, (int level), (level), "virtio_mmio setting IRQ %d")            \
+    E(virtio_gpu_cmd_get_display_info, (void), (), "")                                         \
+    E(virtio_gpu_cmd_get_edid, (uint32_t scanout), (scanout), "scanout %u")                    \
+    E(virtio_gpu_cmd_res_create_2d, (uint32_t res, uint32_t fmt, uint32_t w, uint32_t h),     \
+      (res, fmt, w, h), "res 0x%x, fmt 0x%x, w %u, h %u")                                      \
+    E(virtio_gpu_cmd_res_unref, (uint32_t res), (res), "res 0x%x")                             \
+    E(virtio_gpu_cmd_set_scanout,                                                              \
+      (uint32_t id, uint32_t res, uint32_t w, uint32_t h, uint32_t x, uint32_t y),            \
+      (id, res, w, h, x, y), "id %u, res 0x%x, w %u, h %u, x %u, y %u")                        \
+    E(virtio_gpu_cmd_res_flush, (uint32_t res, uint32_t w, uint32_t h, uint32_t x, uint32_t y), \
+      (res, w, h, x, y), "res 0x%x, size %ux%u, offset %u,%u")                                 \
+    E(virtio_gpu_cmd_res_xfer_toh_2d,                                                          \
+      (uint32_t res, uint32_t w, uint32_t h, uint32_t x, uint32_t y, uint64_t off),           \
+      (res, w, h, x, y, off), "res 0x%x, size %ux%u, at %u,%u, offset 0x%" PRIx64)             \
+    E(virtio_gpu_cmd_res_back_attach, (uint32_t res, uint32_t nr), (res, nr),                 \
+      "res 0x%x, %u entries")                                                                  \
+    E(virtio_gpu_cmd_res_back_detach, (uint32_t res), (res), "res 0x%x")                       \
+    E(virtio_gpu_update_cursor,                                                                \
+      (uint32_t scanout, uint32_t x, uint32_t y, const char *type, uint32_t res),             \
+      (scanout, x, y, type, res), "scanout %u @ %u,%u, type %s, res 0x%x")                     \
+    E(virtio_gpu_ctrl_error, (uint32_t cmd, uint32_t resp), (cmd, resp),                      \
+      "command 0x%x: error 0x%x")
 TES_TRACE_DECLARE(VIRTIO_TRACE)
 
 #endif

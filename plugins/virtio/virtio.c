@@ -93,6 +93,7 @@ void vcore_init(tes_virtio *v, tes_device *tdev, const vtransport_ops *tops, voi
     if (H->size >= offsetof(tes_host, dma_set_bypass) + sizeof(void *)) {
         H->dma_set_bypass(tdev, true);
     }
+    v->has_dgen = H->size >= offsetof(tes_host, dma_generation) + sizeof(void *);
     for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
         v->vq[i].v = v;
         v->vq[i].index = i;
@@ -272,11 +273,23 @@ static bool map_ring(tes_virtq *q, uint64_t addr, uint64_t len, bool write, uint
     return true;
 }
 
+/*
+ * What kept ring and buffer pointers are valid for: dma_generation moves
+ * with the memory map and with bus mastering, resets, loads and IOMMU
+ * changes, and is 0 (map every time) while an IOMMU translates the
+ * transport. A 1.7 core has only the memory generation (no buffer windows
+ * then: vwin_map checks has_dgen).
+ */
+static uint64_t vq_gen(tes_virtio *v)
+{
+    return v->has_dgen ? H->dma_generation(v->tdev) : H->memory_generation();
+}
+
 static bool vq_map(tes_virtq *q)
 {
-    uint64_t gen = H->memory_generation();
+    uint64_t gen = vq_gen(q->v);
 
-    if (q->mapped && q->gen == gen) {
+    if (q->mapped && gen && q->gen == gen) {
         return true;
     }
     if (!map_ring(q, q->desc, 16ull * q->num, false, &q->desc_p) ||
@@ -360,6 +373,51 @@ static void walk_unmap(walk *w)
     }
 }
 
+/* Map a window from base to the end of its RAM region into w. */
+static bool vwin_fill(tes_virtio *v, struct vwin *w, uint64_t gen, uint64_t base, bool write)
+{
+    uint64_t n = UINT64_MAX - base;
+    uint8_t *p = H->dma_map(v->tdev, base, &n, write);
+
+    if (!p || !n) {
+        return false;
+    }
+    *w = (struct vwin){.gen = gen, .start = base, .end = base + n, .host = p, .write = write};
+    return true;
+}
+
+/*
+ * dma_map through the windows: the same pointer and contiguous length
+ * (never past the region) as dma_map would give, for the queue's
+ * generation. A miss maps from the 2 MiB boundary below addr when that is
+ * RAM of the same region, so later buffers below addr hit too.
+ */
+static void *vwin_map(tes_virtq *q, uint64_t addr, uint64_t *len, bool write)
+{
+    tes_virtio *v = q->v;
+    uint64_t base = addr & ~((1ull << 21) - 1);
+    struct vwin *w;
+
+    if (!v->has_dgen || !q->gen) {
+        return H->dma_map(v->tdev, addr, len, write);
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        w = &v->win[i];
+        if (w->gen == q->gen && addr >= w->start && addr < w->end && (w->write || !write)) {
+            *len = *len < w->end - addr ? *len : w->end - addr;
+            return w->host + (addr - w->start);
+        }
+    }
+    w = &v->win[v->win[0].gen == q->gen && v->win[1].gen != q->gen]; /* replace the older */
+    if (!(vwin_fill(v, w, q->gen, base, write) && w->end > addr) &&
+        !vwin_fill(v, w, q->gen, addr, write)) {
+        w->gen = 0;
+        return H->dma_map(v->tdev, addr, len, write); /* not RAM: its own answer */
+    }
+    *len = *len < w->end - addr ? *len : w->end - addr;
+    return w->host + (addr - w->start);
+}
+
 /* One buffer: mapped piece by piece as RAM is contiguous. */
 static bool walk_buf(walk *w, const vdesc *d)
 {
@@ -373,7 +431,7 @@ static bool walk_buf(walk *w, const vdesc *d)
     }
     while (left) {
         uint64_t n = left;
-        void *p = H->dma_map(w->q->v->tdev, addr, &n, write);
+        void *p = vwin_map(w->q, addr, &n, write);
         if (!p || !n) {
             vcore_guest_error(w->q->v, "queue %u: buffer 0x%llx+0x%x is not in RAM",
                               w->q->index, (unsigned long long)d->addr, d->len);
@@ -908,9 +966,12 @@ static const tes_type_info *const virtio_types[] = {
     &virtio_mouse_pci_type,
     &virtio_tablet_device_type,
     &virtio_tablet_pci_type,
+    &virtio_gpu_device_type,
+    &virtio_gpu_pci_type,
     NULL,
 };
 
 TES_PLUGIN_DEFINE(.name = "virtio", .version = "0.1.0", .license = "MIT",
-                  .desc = "virtio 1.x: PCI and MMIO transports, block, entropy and network devices",
+                  .desc = "virtio 1.x: PCI and MMIO transports, block, entropy, network, input "
+                          "and GPU devices",
                   .types = virtio_types, .init = virtio_plugin_init);

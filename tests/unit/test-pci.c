@@ -701,6 +701,51 @@ static void test_bus_master_through_bridge(void)
     teardown();
 }
 
+static int fake_translate(void *opaque, uint16_t rid, uint64_t iova, bool is_write,
+                          uint64_t *pa, uint64_t *len)
+{
+    *pa = iova;
+    *len = 1;
+    return 0;
+}
+
+static const tes_iommu_ops fake_iommu = {.size = sizeof(tes_iommu_ops),
+                                         .translate = fake_translate};
+
+/* dma_generation (1.8): no value while the function may not master the
+ * bus or an IOMMU translates it; a new one after every change that may
+ * stale a kept dma_map pointer, the same one when nothing changed. */
+static void test_dma_generation(void)
+{
+    tes_device *br, *nic;
+    uint64_t g1, g2, g3;
+
+    setup();
+    br = bridge_fixture(&nic);
+    cfgw(0, 0x10, TES_PCI_PRIMARY_BUS, 0x00010100, 4);
+    cfgw(1, 0x18, TES_PCI_COMMAND, TES_PCI_COMMAND_MASTER, 2);
+    g_assert_cmpuint(dma_generation(nic), ==, 0); /* the bridge does not master */
+    cfgw(0, 0x10, TES_PCI_COMMAND, TES_PCI_COMMAND_MASTER, 2);
+    g1 = dma_generation(nic);
+    g_assert_cmpuint(g1, !=, 0);
+    g_assert_cmpuint(dma_generation(nic), ==, g1);
+    region_add(memory_system(), 0x40000000, region_new_ram(NULL, "extra", 0x1000), 0);
+    g2 = dma_generation(nic);
+    g_assert_cmpuint(g2, !=, 0);
+    g_assert_cmpuint(g2, !=, g1); /* the map changed */
+    cfgw(1, 0x18, 0x3c, 5, 1);
+    g3 = dma_generation(nic);
+    g_assert_cmpuint(g3, !=, g2); /* any config write */
+    g_assert_cmpuint(g3, !=, 0);
+    dma_set_iommu(((bridge_state *)br->s)->sec, &fake_iommu, NULL);
+    g_assert_cmpuint(dma_generation(nic), ==, 0);
+    dma_set_iommu(((bridge_state *)br->s)->sec, NULL, NULL);
+    g_assert_cmpuint(dma_generation(nic), >, g3);
+    cfgw(0, 0x10, TES_PCI_COMMAND, 0, 2);
+    g_assert_cmpuint(dma_generation(nic), ==, 0); /* bus master off above it */
+    teardown();
+}
+
 static void test_reset(void)
 {
     tes_device *d;
@@ -890,6 +935,8 @@ int main(int argc, char **argv)
                     test_bridge_memory_window);
     g_test_add_func("/pci/bridge/bus-master-needs-upstream-bridge",
                     test_bus_master_through_bridge);
+    g_test_add_func("/pci/dma/generation-moves-with-master-map-and-iommu",
+                    test_dma_generation);
     g_test_add_func("/pci/reset/clears-command-bars-and-msix", test_reset);
     g_test_add_func("/pci/state/round-trip-restores-bars-msix-intx", test_state_round_trip);
     g_test_add_func("/pci/state/read-only-config-bits-refused",

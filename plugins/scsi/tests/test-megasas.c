@@ -408,6 +408,48 @@ static void test_ld_read_write_intx(void)
     sd_down(&m.f);
 }
 
+/* The frame, reply queue and index pages megasas keeps mapped
+ * (dma-cache.c) follow bus mastering: with Bus Master Enable cleared after
+ * a completed frame, the next frame is not even read (no status, no
+ * reply); set again, it runs and is posted. A moved reply queue (a second
+ * INIT after a reset) is where replies go next. */
+static void test_kept_mappings_follow_master_and_init(void)
+{
+    uint32_t cmd;
+    mg m;
+
+    up_init(&m, "");
+    hdr(&m, 2, C_LD_READ, F_DIR_READ, 1, 8);
+    sge(&m, 2, 0x28, 0, 0, data(2), 4096);
+    g_assert_cmphex(fire(&m, 2), ==, S_OK);
+    g_assert_cmpint(reply(&m), ==, 0x102);
+    cmd = tes_harness_cfg_read(m.h, m.dev, 4, 2);
+    tes_harness_cfg_write(m.h, m.dev, 4, cmd & ~4u, 2);
+    hdr(&m, 3, C_LD_READ, F_DIR_READ, 1, 8);
+    sge(&m, 3, 0x28, 0, 0, data(3), 4096);
+    g_assert_cmphex(fire(&m, 3), ==, 0xff); /* the frame was never read */
+    g_assert_cmpint(reply(&m), ==, -1);
+    tes_harness_cfg_write(m.h, m.dev, 4, cmd, 2);
+    g_assert_cmphex(fire(&m, 3), ==, S_OK);
+    g_assert_cmpint(reply(&m), ==, 0x103);
+    /* Reset, and INIT with the reply queue one page up. */
+    reg_w(&m, IDB, 1 << 1); /* READY: soft reset */
+    w32(&m, QINFO + 8, RQ + 0x3000);
+    w32(&m, PI, 0);
+    w32(&m, CI, 0);
+    hdr(&m, 4, C_INIT, F_DONT_POST, 0, 32);
+    w32(&m, frame(4) + 0x18, QINFO);
+    g_assert_cmphex(fire(&m, 4), ==, S_OK);
+    memset(m.ram + RQ, 0, 8);
+    hdr(&m, 2, C_LD_READ, F_DIR_READ, 1, 8);
+    sge(&m, 2, 0x28, 0, 0, data(2), 4096);
+    g_assert_cmphex(fire(&m, 2), ==, S_OK);
+    g_assert_cmpuint(r32(&m, RQ + 0x3000), ==, 0x102);
+    g_assert_cmpuint(r32(&m, RQ), ==, 0);
+    g_assert_cmpuint(r32(&m, PI), ==, 1);
+    sd_down(&m.f);
+}
+
 /* Pass-through: INQUIRY (IEEE SGL) on LD 0; READ 10 (PD); a READ past
  * the end ends with CHECK CONDITION and the sense in the sense buffer. */
 static uint8_t pthru(mg *m, unsigned slot, uint8_t cmd, uint8_t target, const uint8_t *cdb,
@@ -626,6 +668,8 @@ int main(int argc, char **argv)
     g_test_add_func("/megasas/msi", test_msi);
     g_test_add_func("/megasas/jbod", test_jbod);
     g_test_add_func("/megasas/ld-read-write-intx", test_ld_read_write_intx);
+    g_test_add_func("/megasas/kept-mappings-follow-bus-master-and-init",
+                    test_kept_mappings_follow_master_and_init);
     g_test_add_func("/megasas/pass-through-and-sense", test_pass_through);
     g_test_add_func("/megasas/bad-frames", test_bad_frames);
     g_test_add_data_func("/megasas/system-reset-mid-io", NULL, test_reset_mid_io);

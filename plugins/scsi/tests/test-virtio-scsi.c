@@ -175,6 +175,35 @@ static void bad_chain(const void *data)
     sd_down(&f);
 }
 
+/* The rings and buffer windows the virtio core keeps mapped follow bus
+ * mastering (dma_generation): cleared after a request, the next kick
+ * reaches no ring (nothing used; the device asks for a reset, as for a
+ * ring outside RAM); set again and reset, requests run. */
+static void test_kept_rings_follow_bus_master(void)
+{
+    const uint8_t rd[10] = {0x28, 0, 0, 0, 0, 8, 0, 0, 8, 0};
+    uint32_t cmd;
+    sd_fixture f;
+    sd_resp r;
+
+    up(&f, 1, 0);
+    SD_ASSERT_GOOD(sd_cmd_q(&f, 0, 0, 0, rd, sizeof(rd), SD_IN, 4096));
+    cmd = tes_harness_cfg_read(f.d.h, f.d.dev, 4, 2);
+    tes_harness_cfg_write(f.d.h, f.d.dev, 4, cmd & ~4u, 2);
+    sd_post(&f, 0, 1, 0, 0, rd, sizeof(rd), SD_IN, 4096);
+    vd_kick(&f.d, SD_Q_REQ);
+    tes_harness_block_wait(f.d.h);
+    g_assert_cmpuint(vd_used_idx(&f.d, SD_Q_REQ), ==, 1);
+    g_assert_cmphex(vd_status(&f.d) & S_NEEDS_RESET, ==, S_NEEDS_RESET);
+    tes_harness_cfg_write(f.d.h, f.d.dev, 4, cmd, 2);
+    sd_reset(&f, 0);
+    r = SD_CMD(&f, 0, 0, SD_NONE, 0, 0x00, 0, 0, 0, 0, 0);
+    SD_ASSERT_SENSE(r, 6, 0x29, 0);
+    SD_ASSERT_GOOD(sd_cmd_q(&f, 0, 0, 0, rd, sizeof(rd), SD_IN, 4096));
+    g_assert_cmphex(sd_data(&f, 0)[0], ==, sd_pattern(8 * 512));
+    sd_down(&f);
+}
+
 /* ---- control queue ---- */
 
 /* A control request of out_len bytes (already at CTRL_REQ), in_len back. */
@@ -441,6 +470,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/virtio-scsi/bad-chain/loop-needs-reset", chain_loop, bad_chain);
     g_test_add_data_func("/virtio-scsi/bad-chain/outside-ram-needs-reset", chain_outside_ram,
                          bad_chain);
+    g_test_add_func("/virtio-scsi/kept-rings-follow-bus-master", test_kept_rings_follow_bus_master);
     g_test_add_func("/virtio-scsi/ctrl/tmf-and-an", test_tmf_functions);
     g_test_add_func("/virtio-scsi/ctrl/abort-task-in-flight", test_abort_in_flight);
     g_test_add_func("/virtio-scsi/reset-mid-io-finishes-the-write", test_reset_mid_io);

@@ -169,6 +169,21 @@ int tes_harness_state_load(tes_harness *h, tes_device *dev, const void *data, si
 bool tes_harness_state_poke(tes_device *dev, void *data, size_t len, const char *name,
                             unsigned index, uint64_t value);
 
+/* Added by migdev (harness library 1.5, no plugin ABI change): the whole
+ * machine as `migrate` sends it (every RAM region, the virtual clock, the
+ * vCPUs' run state, every device's section), preceded by the levels of the
+ * harness's own interrupt lines (the inputs of the interrupt controller it
+ * plays). Save returns a malloc'd buffer (free() it), NULL with
+ * tes_harness_error() set when the machine cannot migrate (a device without
+ * state). Load it into a FRESH harness (tes_harness_free, tes_harness_new)
+ * in which the test created the same drives, netdevs, devices and vCPUs in
+ * the same order and mapped them at the same places, as a destination
+ * started with the same command line: 0, or -errno with the loader's
+ * one-line refusal in tes_harness_error(). Guest RAM comes from the
+ * stream; a drive's data is its file's (migrate does not copy disks). */
+void *tes_harness_machine_save(tes_harness *h, size_t *len);
+int tes_harness_machine_load(tes_harness *h, const void *data, size_t len);
+
 /* What plugins logged (host->log) under the TES_LOG_* items of mask,
  * whether or not TESSERA_HARNESS_LOG also prints them; tes_harness_new
  * captures TES_LOG_GUEST_ERROR | TES_LOG_UNIMP. log_text is every message

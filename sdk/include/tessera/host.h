@@ -458,6 +458,20 @@ struct tes_host {
      * QMP DEVICE_DELETED goes out. NULL, or a device already going:
      * nothing. */
     void (*dev_unplug)(tes_device *dev);
+    /* ---- ABI 1.8, continued: mappings a device keeps (dma.h) ---- */
+    /* A pointer dma_map(dev, ...) returned may be kept and used again, for
+     * the same addresses and direction, as long as this returns the same
+     * value and that value is not 0; each write through it is still
+     * followed by dma_unmap(dev, ptr, n, true) (dirty tracking, the CPUs'
+     * translated code). The value changes whenever such a pointer may have
+     * gone stale: the memory map changed (a BAR moved, RAM plugged or
+     * unplugged), a migration's dirty sync, a PCI config write, a reset, an
+     * unplug or a state load of a function, an IOMMU claimed or released,
+     * a bypass set. 0 while dev's DMA is translated by an IOMMU (whose
+     * mappings change without the core knowing) or dev may not master the
+     * bus: map for each access then. For the device's hot path (a reply
+     * queue, a ring, its frames); cheap enough to call at every access. */
+    uint64_t (*dma_generation)(tes_device *dev);
     /* ---- ABI 1.8, continued: QMP events from plugins ---- */
     /* Send QMP event name (upper case, as QEMU's: "ACPI_DEVICE_OST") to
      * every QMP client, with data_json (the event's "data": the text of a

@@ -1,0 +1,492 @@
+/*
+ * Migration round trips of the PC platform devices (migtest.h): the
+ * 16550A with a THR-empty interrupt pending and its receive FIFO half
+ * read, the 8254 mid-count, the RTC with a periodic interrupt armed and
+ * its flag unread, the 8259 pair with a request not yet taken, the IOAPIC
+ * with a level interrupt in service (remote IRR), the i8042 with a reply
+ * half read, and the ACPI PM block of PIIX4_PM with an SCI up.
+ */
+#include "migtest.h"
+
+#define COM1 0x3f8
+
+/* ---- 16550A ---- */
+
+static void uart_build(mt *m)
+{
+    mt_dev(m, "isa-serial", NULL);
+}
+
+/* 8N1 at 9600, FIFOs on, every interrupt enabled, OUT2 (the ISA line). */
+static void uart_program(mt *m)
+{
+    mt_out(m, COM1 + 3, 0x80, 1);
+    mt_out(m, COM1 + 0, 12, 1);
+    mt_out(m, COM1 + 1, 0, 1);
+    mt_out(m, COM1 + 3, 0x03, 1);
+    mt_out(m, COM1 + 2, 0x07, 1);
+    mt_out(m, COM1 + 7, 0x5a, 1);
+    mt_out(m, COM1 + 4, 0x08, 1); /* OUT2: the ISA line */
+    mt_out(m, COM1 + 1, 0x0f, 1); /* THRE pending, IIR not read */
+}
+
+/* IIR read (THRE taken); a byte out, THRE pending again; loopback on. */
+static void uart_tx1(mt *m)
+{
+    mt_in(m, COM1 + 2, 1);
+    mt_out(m, COM1, 'a', 1);
+    mt_in(m, COM1 + 5, 1);
+    mt_out(m, COM1 + 4, 0x08 | 0x10, 1);
+    mt_out(m, COM1, 'a', 1);
+}
+
+/* Two more into the receive FIFO; read one: half of it left. */
+static void uart_tx2(mt *m)
+{
+    mt_out(m, COM1, 'b', 1);
+    mt_out(m, COM1, 'c', 1);
+    mt_in(m, COM1, 1);
+}
+
+static void uart_drain(mt *m)
+{
+    for (int i = 0; i < 4; i++) {
+        mt_in(m, COM1 + 2, 1);
+        mt_in(m, COM1 + 5, 1);
+        mt_in(m, COM1, 1);
+    }
+    mt_in(m, COM1 + 7, 1);
+    mt_out(m, COM1 + 3, 0x80, 1);
+    mt_in(m, COM1, 1);
+    mt_out(m, COM1 + 3, 0x03, 1);
+    mt_in(m, COM1 + 4, 1);
+    mt_in(m, COM1 + 6, 1);
+}
+
+static const mt_case uart = {
+    .name = "isa-serial",
+    .plugins = {"pc-platform"},
+    .build = uart_build,
+    .steps = {uart_program, uart_tx1, uart_tx2, uart_drain},
+};
+
+/* ---- 8254 ---- */
+
+static void pit_build(mt *m)
+{
+    mt_dev(m, "i8254", NULL);
+}
+
+/* Channel 0 rate generator (mode 2) of 1000 ticks, channel 2 one-shot
+ * gated by port 0x61. */
+static void pit_program(mt *m)
+{
+    mt_out(m, 0x43, 0x34, 1);
+    mt_out(m, 0x40, 1000 & 0xff, 1);
+    mt_out(m, 0x40, 1000 >> 8, 1);
+    mt_out(m, 0x61, 0x01, 1);
+    mt_out(m, 0x43, 0xb0, 1); /* channel 2, lo/hi, mode 0 */
+    mt_out(m, 0x42, 0x00, 1);
+    mt_out(m, 0x42, 0x10, 1);
+    mt_clock(m, 300000);
+}
+
+static void pit_latch(mt *m)
+{
+    mt_out(m, 0x43, 0x00, 1);
+    mt_in(m, 0x40, 1);
+    mt_clock(m, 123456);
+    mt_in(m, 0x40, 1); /* the latched high byte, not the count now */
+    mt_in(m, 0x61, 1);
+}
+
+static void pit_run(mt *m)
+{
+    mt_clock(m, 2500000);
+    mt_out(m, 0x43, 0xe2, 1); /* read-back: status and count of channel 0 */
+    mt_in(m, 0x40, 1);
+    mt_in(m, 0x40, 1);
+    mt_in(m, 0x40, 1);
+    mt_in(m, 0x61, 1);
+}
+
+static void pit_end(mt *m)
+{
+    mt_clock(m, 4000000);
+    mt_out(m, 0x43, 0x80, 1);
+    mt_in(m, 0x42, 1);
+    mt_in(m, 0x42, 1);
+    mt_in(m, 0x61, 1);
+}
+
+static const mt_case pit = {
+    .name = "i8254",
+    .plugins = {"pc-platform"},
+    .build = pit_build,
+    .steps = {pit_program, pit_latch, pit_run, pit_end},
+};
+
+/* ---- MC146818 ---- */
+
+static void rtc_build(mt *m)
+{
+    mt_dev(m, "mc146818rtc", NULL);
+}
+
+static uint8_t cmos_rd(mt *m, uint8_t reg)
+{
+    mt_out(m, 0x70, reg, 1);
+    return (uint8_t)mt_in(m, 0x71, 1);
+}
+
+static void cmos_wr(mt *m, uint8_t reg, uint8_t v)
+{
+    mt_out(m, 0x70, reg, 1);
+    mt_out(m, 0x71, v, 1);
+}
+
+/* Periodic interrupt every 1/1024 s (rate 6), CMOS RAM written. */
+static void rtc_program(mt *m)
+{
+    cmos_wr(m, 0x40, 0xa5);
+    cmos_wr(m, 0x41, 0x5a);
+    cmos_wr(m, 0x0a, 0x26);
+    cmos_wr(m, 0x0b, 0x02 | 0x40);
+    cmos_rd(m, 0x0b);
+    mt_clock(m, 500000);
+}
+
+/* The first period ends: IRQF up, C not read. */
+static void rtc_fire(mt *m)
+{
+    mt_clock(m, 600000);
+}
+
+static void rtc_ack(mt *m)
+{
+    cmos_rd(m, 0x0c);
+    cmos_rd(m, 0x0c);
+    mt_clock(m, 976562 / 2);
+    mt_out(m, 0x70, 0x41, 1); /* index left set across the cut */
+}
+
+static void rtc_more(mt *m)
+{
+    mt_in(m, 0x71, 1);
+    mt_clock(m, 976563);
+    cmos_rd(m, 0x0c);
+    cmos_rd(m, 0x40);
+    cmos_rd(m, 0x0a);
+}
+
+static const mt_case rtc = {
+    .name = "mc146818rtc",
+    .plugins = {"pc-platform"},
+    .build = rtc_build,
+    .steps = {rtc_program, rtc_fire, rtc_ack, rtc_more},
+};
+
+/* ---- 8259 pair ---- */
+
+static void pic_build(mt *m)
+{
+    mt_dev(m, "i8259", NULL);
+}
+
+static void pic_init(mt *m)
+{
+    mt_out(m, 0x20, 0x11, 1);
+    mt_out(m, 0x21, 0x20, 1);
+    mt_out(m, 0x21, 0x04, 1);
+    mt_out(m, 0x21, 0x01, 1);
+    mt_out(m, 0xa0, 0x11, 1);
+    mt_out(m, 0xa1, 0x28, 1);
+    mt_out(m, 0xa1, 0x02, 1);
+    mt_out(m, 0xa1, 0x01, 1);
+    mt_out(m, 0x21, 0xf8 & ~0x08, 1); /* IRQ0..3 */
+    mt_out(m, 0xa1, 0xfe & ~0x10, 1); /* IRQ8, IRQ12 */
+    mt_out(m, 0x4d1, 0x10, 1); /* IRQ12 level */
+}
+
+/* Requests on IRQ3 (edge) and IRQ12 (level): INT up, nothing taken. */
+static void pic_raise(mt *m)
+{
+    mt_irq_in(m, m->dev[0], 3, 1);
+    mt_irq_in(m, m->dev[0], 12, 1);
+    mt_out(m, 0x20, 0x0a, 1); /* OCW3: read IRR */
+    mt_in(m, 0x20, 1);
+    mt_out(m, 0xa0, 0x0a, 1);
+    mt_in(m, 0xa0, 1);
+}
+
+/* Poll (an acknowledge): the cascade first; ISR left set. */
+static void pic_poll(mt *m)
+{
+    mt_out(m, 0x20, 0x0c, 1);
+    mt_in(m, 0x20, 1);
+    mt_out(m, 0xa0, 0x0c, 1);
+    mt_in(m, 0xa0, 1);
+    mt_out(m, 0x20, 0x0b, 1); /* OCW3: read ISR next */
+}
+
+static void pic_eoi(mt *m)
+{
+    mt_in(m, 0x20, 1);
+    mt_out(m, 0xa0, 0x20, 1);
+    mt_out(m, 0x20, 0x20, 1);
+    mt_irq_in(m, m->dev[0], 12, 0);
+    mt_out(m, 0x20, 0x0c, 1);
+    mt_in(m, 0x20, 1);
+    mt_out(m, 0x20, 0x20, 1);
+    mt_in(m, 0x21, 1);
+    mt_in(m, 0xa1, 1);
+    mt_in(m, 0x4d1, 1);
+}
+
+static const mt_case pic = {
+    .name = "i8259",
+    .plugins = {"pc-platform"},
+    .build = pic_build,
+    .steps = {pic_init, pic_raise, pic_poll, pic_eoi},
+};
+
+/* ---- IOAPIC ---- */
+
+#define IOAPIC 0xfec00000ull
+
+static void ioapic_build(mt *m)
+{
+    mt_map(m, mt_dev(m, "ioapic", NULL), 0, IOAPIC);
+}
+
+static void rte_wr(mt *m, unsigned pin, uint64_t v)
+{
+    mt_wr(m, IOAPIC, 0x10 + 2 * pin, 4);
+    mt_wr(m, IOAPIC + 0x10, (uint32_t)v, 4);
+    mt_wr(m, IOAPIC, 0x11 + 2 * pin, 4);
+    mt_wr(m, IOAPIC + 0x10, v >> 32, 4);
+}
+
+static void rte_rd(mt *m, unsigned pin)
+{
+    mt_wr(m, IOAPIC, 0x10 + 2 * pin, 4);
+    mt_rd(m, IOAPIC + 0x10, 4);
+    mt_wr(m, IOAPIC, 0x11 + 2 * pin, 4);
+    mt_rd(m, IOAPIC + 0x10, 4);
+}
+
+/* Pin 9 level, masked, asserted; pin 4 edge. */
+static void ioapic_program(mt *m)
+{
+    rte_wr(m, 9, 0x0100000000000000ull | 0x18000 | 0x39);
+    rte_wr(m, 4, 0x0200000000000000ull | 0x34);
+    mt_irq_in(m, m->dev[0], 9, 1);
+    rte_rd(m, 9);
+}
+
+/* Unmasked: delivered, remote IRR set, in service. */
+static void ioapic_unmask(mt *m)
+{
+    rte_wr(m, 9, 0x0100000000000000ull | 0x08000 | 0x39);
+    mt_irq_in(m, m->dev[0], 4, 1);
+    rte_rd(m, 9);
+}
+
+/* The EOI: still asserted, delivered again; then lowered and EOI'd. */
+static void ioapic_eoi(mt *m)
+{
+    mt_wr(m, IOAPIC + 0x40, 0x39, 4);
+    rte_rd(m, 9);
+    mt_irq_in(m, m->dev[0], 9, 0);
+    mt_irq_in(m, m->dev[0], 4, 0);
+}
+
+static void ioapic_end(mt *m)
+{
+    mt_wr(m, IOAPIC + 0x40, 0x39, 4);
+    rte_rd(m, 9);
+    rte_rd(m, 4);
+    mt_wr(m, IOAPIC, 0x01, 4);
+    mt_rd(m, IOAPIC + 0x10, 4);
+}
+
+static const mt_case ioapic = {
+    .name = "ioapic",
+    .plugins = {"pc-platform"},
+    .build = ioapic_build,
+    .steps = {ioapic_program, ioapic_unmask, ioapic_eoi, ioapic_end},
+};
+
+/* ---- i8042 ---- */
+
+static void kbc_build(mt *m)
+{
+    mt_dev(m, "i8042", NULL);
+}
+
+/* Command byte with both interrupts; the keyboard's identify: an ACK and
+ * two id bytes queued, the first in the output buffer. */
+static void kbc_identify(mt *m)
+{
+    mt_out(m, 0x64, 0x60, 1);
+    mt_out(m, 0x60, 0x03 | 0x04, 1);
+    mt_out(m, 0x64, 0xa8, 1);
+    mt_out(m, 0x60, 0xf2, 1);
+    mt_in(m, 0x64, 1);
+}
+
+static void kbc_read1(mt *m)
+{
+    mt_in(m, 0x60, 1);
+    mt_in(m, 0x64, 1);
+}
+
+/* The rest; then the mouse: its identify half read. */
+static void kbc_mouse(mt *m)
+{
+    mt_in(m, 0x60, 1);
+    mt_in(m, 0x60, 1);
+    mt_out(m, 0x64, 0xd4, 1);
+    mt_out(m, 0x60, 0xf2, 1);
+    mt_in(m, 0x64, 1);
+    mt_in(m, 0x60, 1);
+}
+
+static void kbc_end(mt *m)
+{
+    for (int i = 0; i < 3; i++) {
+        mt_in(m, 0x64, 1);
+        mt_in(m, 0x60, 1);
+    }
+    mt_out(m, 0x64, 0x20, 1);
+    mt_in(m, 0x60, 1);
+}
+
+static const mt_case kbc = {
+    .name = "i8042",
+    .plugins = {"pc-platform"},
+    .build = kbc_build,
+    .steps = {kbc_identify, kbc_read1, kbc_mouse, kbc_end},
+};
+
+/* ---- PIIX4_PM's ACPI block ---- */
+
+static void pm_build(mt *m)
+{
+    mt_dev(m, "PIIX4_PM", "addr=1.3");
+}
+
+/* Power button enabled and pressed: SCI up; a GPE enabled. */
+static void pm_press(mt *m)
+{
+    mt_out(m, 0x602, 0x0100, 2);
+    mt_out(m, 0xafe2, 0x02, 1);
+    mt_irq_in(m, m->dev[0], 0, 1);
+    mt_irq_in(m, m->dev[0], 0, 0);
+    mt_in(m, 0x600, 2);
+    mt_clock(m, 1000000);
+}
+
+static void pm_read(mt *m)
+{
+    mt_in(m, 0x608, 4);
+    mt_in(m, 0x604, 2);
+    mt_in(m, 0xafe2, 1);
+}
+
+static void pm_clear(mt *m)
+{
+    mt_out(m, 0x600, 0x0100, 2);
+    mt_in(m, 0x600, 2);
+    mt_in(m, 0x602, 2);
+    mt_clock(m, 12345);
+    mt_in(m, 0x608, 4);
+}
+
+static const mt_case pm = {
+    .name = "PIIX4_PM",
+    .plugins = {"pc-platform"},
+    .build = pm_build,
+    .steps = {pm_press, pm_read, pm_clear},
+};
+
+/* ---- ICH9-LPC's ACPI block (GPE0 at 0x620) and PIIX3's PIRQ routing ---- */
+
+static void lpc_build(mt *m)
+{
+    mt_dev(m, "ICH9-LPC", "addr=1f.0");
+}
+
+/* Power button and a GPE enabled; the button pressed: SCI up. */
+static void lpc_press(mt *m)
+{
+    mt_out(m, 0x602, 0x0100, 2);
+    mt_out(m, 0x628, 0x02, 1);
+    mt_irq_in(m, m->dev[0], 0, 1);
+    mt_irq_in(m, m->dev[0], 0, 0);
+    mt_in(m, 0x600, 2);
+    mt_clock(m, 2000000);
+}
+
+static void lpc_read(mt *m)
+{
+    mt_in(m, 0x608, 4);
+    mt_in(m, 0x628, 1);
+    mt_cfg_rd(m, m->dev[0], 0x40, 4);
+    mt_cfg_rd(m, m->dev[0], 0x44, 1);
+}
+
+static const mt_case lpc = {
+    .name = "ICH9-LPC",
+    .plugins = {"pc-platform"},
+    .build = lpc_build,
+    .steps = {lpc_press, lpc_read, pm_clear},
+};
+
+static void piix3_build(mt *m)
+{
+    mt_dev(m, "PIIX3", "addr=1.0");
+}
+
+/* PIRQ A..D routed to ISA IRQs 10, 11, off, 5; other registers. */
+static void piix3_route(mt *m)
+{
+    mt_cfg_wr(m, m->dev[0], 0x60, 0x05800b0a, 4);
+    mt_cfg_wr(m, m->dev[0], 0x69, 0x03, 1);
+    mt_cfg_rd(m, m->dev[0], 0x60, 4);
+}
+
+static void piix3_more(mt *m)
+{
+    mt_cfg_wr(m, m->dev[0], 0x62, 0x0e, 1);
+    mt_cfg_rd(m, m->dev[0], 0x60, 4);
+}
+
+static void piix3_end(mt *m)
+{
+    mt_cfg_rd(m, m->dev[0], 0x60, 4);
+    mt_cfg_rd(m, m->dev[0], 0x68, 4);
+    mt_cfg_rd(m, m->dev[0], 0x04, 4);
+}
+
+static const mt_case piix3 = {
+    .name = "PIIX3",
+    .plugins = {"pc-platform"},
+    .build = piix3_build,
+    .steps = {piix3_route, piix3_more, piix3_end},
+};
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    mt_add(&uart);
+    mt_add(&pit);
+    mt_add(&rtc);
+    mt_add(&pic);
+    mt_add(&ioapic);
+    mt_add(&kbc);
+    mt_add(&pm);
+    mt_add(&lpc);
+    mt_add(&piix3);
+    return g_test_run();
+}
