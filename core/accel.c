@@ -463,7 +463,8 @@ void cpus_reset(void)
         cpu_apply_boot(cpu);
         cpu->halted = false;
         cpu->kicked = false;
-        cpu->powered = cpu->index == 0;
+        /* vCPU 0 runs unless its board has nothing for it to run. */
+        cpu->powered = cpu->index == 0 && !cpu_boot_off(cpu);
     }
     cpu_kick(NULL);
 }

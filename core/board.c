@@ -49,9 +49,15 @@ tes_irq *cpu_irq_in(tes_cpu *cpu, int line)
 #define OPS_HAS(ops, member)                                                         \
     ((ops)->size >= offsetof(tes_cpu_ops, member) + sizeof((ops)->member) && (ops)->member)
 
+/* TES_BOOT_POWER_OFF (1.8): the core's own mode, no CPU plugin sees it. */
+bool cpu_boot_off(const tes_cpu *cpu)
+{
+    return cpu->has_boot && cpu->boot.mode == TES_BOOT_POWER_OFF;
+}
+
 void cpu_apply_boot(tes_cpu *cpu)
 {
-    if (cpu->has_boot && OPS_HAS(cpu->ops, apply_boot)) {
+    if (cpu->has_boot && !cpu_boot_off(cpu) && OPS_HAS(cpu->ops, apply_boot)) {
         cpu->ops->apply_boot(cpu, cpu->dev->s, &cpu->boot);
     }
 }
@@ -68,6 +74,14 @@ int cpu_set_boot(tes_cpu *cpu, const tes_cpu_boot *boot)
     b.size = sizeof(b);
     if (b.mode == TES_BOOT_RESET) {
         cpu->has_boot = false;
+        return 0;
+    }
+    if (b.mode == TES_BOOT_POWER_OFF) {
+        /* Its reset state stays as the CPU's reset made it; cpus_reset
+         * keeps it off. */
+        cpu->boot = b;
+        cpu->has_boot = true;
+        cpu_set_running(cpu, false);
         return 0;
     }
     if (!OPS_HAS(cpu->ops, apply_boot)) {

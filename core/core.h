@@ -602,6 +602,7 @@ tes_irq *cpu_irq_in(tes_cpu *cpu, int line);
 int cpu_set_boot(tes_cpu *cpu, const tes_cpu_boot *boot);
 int cpu_start_at(tes_cpu *cpu, const tes_cpu_boot *boot); /* once, not kept */
 void cpu_apply_boot(tes_cpu *cpu); /* after ops->reset */
+bool cpu_boot_off(const tes_cpu *cpu); /* boot mode TES_BOOT_POWER_OFF (1.8) */
 uint64_t cpu_arch_id(tes_cpu *cpu);
 int cpu_set_sysregs(tes_cpu *cpu, const tes_cpu_sysregs *ops, void *opaque);
 bool cpu_sysreg_read(tes_cpu *cpu, uint32_t reg, uint64_t *val);

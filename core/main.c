@@ -349,9 +349,6 @@ static int run_main_loop(void)
 {
     int status = 0;
 
-    g_unix_signal_add(SIGINT, on_signal, NULL);
-    g_unix_signal_add(SIGTERM, on_signal, NULL);
-    g_unix_signal_add(SIGHUP, on_signal, NULL);
     while (!core_shutdown_requested(&status)) {
         g_main_context_iteration(NULL, TRUE);
     }
@@ -419,6 +416,12 @@ int main(int argc, char **argv)
     fill_machine_config(&o);
     add_topology(&o);
     add_backends(&o);
+    /* From here (not before: a -serial ...,wait=on accept above must stay
+     * killable), a Ctrl-C while the machine is being built waits for the
+     * main loop, which then shuts down cleanly (exit 0), as QEMU. */
+    g_unix_signal_add(SIGINT, on_signal, NULL);
+    g_unix_signal_add(SIGTERM, on_signal, NULL);
+    g_unix_signal_add(SIGHUP, on_signal, NULL);
     create_machine_and_devices(&o, argv[0]);
     /* Only now: had the command line needed a skipped plugin, its refusal
      * was the one fatal line. */

@@ -982,6 +982,7 @@ typedef struct load_ctx {
     bool clock_seen;
     bool vcpus_seen;
     bool suspended_seen;
+    uint8_t *vcpu_flags; /* the vCPU section's run flags, cpu_count() of them */
     GPtrArray *ram;
     GHashTable *devs_seen;
     char *missing; /* first destination device absent from the stream */
@@ -1090,7 +1091,7 @@ static int vcpus_load(load_ctx *c, char **errp)
         core_set_error(errp, "migration stream has %u vCPUs, this machine %u", n, cpu_count());
         return -EINVAL;
     }
-    flags = g_malloc(n + 1);
+    flags = g_malloc0(n + 1);
     if (n && stream_read(c->s, flags, n) < 0) {
         core_set_error(errp, "migration stream is cut short in the vCPU section");
         return -EIO;
@@ -1114,8 +1115,26 @@ static int vcpus_load(load_ctx *c, char **errp)
         cpu->halted = flags[i] & VCPU_HALTED;
     }
     c->vcpus_seen = true;
+    c->vcpu_flags = g_steal_pointer(&flags);
     cpu_kick(NULL);
     return 0;
+}
+
+/* Once every device is loaded: the stream's run flags win over what a CPU
+ * plugin's post_load guessed (cpu-x86 powers a vCPU not waiting for a SIPI
+ * on, as for streams before version 3; a vCPU 0 its board left off, with
+ * nothing to boot, must stay off). */
+static void vcpus_reapply(load_ctx *c)
+{
+    for (unsigned i = 0; c->vcpu_flags && i < cpu_count(); i++) {
+        tes_cpu *cpu = cpu_by_index(i);
+
+        if (cpu) {
+            cpu->powered = c->vcpu_flags[i] & VCPU_POWERED;
+            cpu->halted = c->vcpu_flags[i] & VCPU_HALTED;
+        }
+    }
+    cpu_kick(NULL);
 }
 
 /* ---- the whole machine ---- */
@@ -1329,6 +1348,9 @@ int migration_load(tes_stream *s, char **errp)
         } else if (tag == SECTION_END) {
             core_lock();
             ret = load_check_complete(&c, errp);
+            if (ret == 0) {
+                vcpus_reapply(&c);
+            }
             core_unlock();
             break;
         } else {
@@ -1337,6 +1359,7 @@ int migration_load(tes_stream *s, char **errp)
     }
     g_ptr_array_unref(c.ram);
     g_hash_table_destroy(c.devs_seen);
+    g_free(c.vcpu_flags);
     return ret;
 }
 

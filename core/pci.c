@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core-trace.h"
 #include "pci-internal.h"
 
 #define PCI_SLOT(devfn) ((devfn) >> 3)
@@ -467,6 +468,7 @@ void pci_set_irq(tes_device *dev, int level)
     if (!f) {
         return;
     }
+    trace_pci_irq_level(dev->type->name, level != 0);
     f->intx_level = level != 0;
     status = cfg_get16(f->config + TES_PCI_STATUS) & ~TES_PCI_STATUS_INTERRUPT;
     if (f->intx_level) {
@@ -1071,9 +1073,11 @@ uint32_t pci_host_config_read(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_
         for (unsigned i = 0; i < len; i++) {
             val |= pci_config_read(f->dev, off + i, 1) << (8 * i);
         }
-        return val;
+    } else {
+        val = pci_config_read(f->dev, off, len) & ones(len);
     }
-    return pci_config_read(f->dev, off, len) & ones(len);
+    trace_pci_cfg_read(f->dev->type->name, bus, devfn >> 3, devfn & 7, off, val);
+    return val;
 }
 
 void pci_host_config_write(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t off,
@@ -1088,6 +1092,7 @@ void pci_host_config_write(tes_bus *root, uint8_t bus, uint8_t devfn, uint32_t o
     if (!f) {
         return;
     }
+    trace_pci_cfg_write(f->dev->type->name, bus, devfn >> 3, devfn & 7, off, val);
     if ((off & 3) + len > 4) {
         for (unsigned i = 0; i < len; i++) {
             pci_config_write(f->dev, off + i, (val >> (8 * i)) & 0xff, 1);

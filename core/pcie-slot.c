@@ -39,6 +39,7 @@
  */
 #include <string.h>
 
+#include "core-trace.h"
 #include "pci-internal.h"
 
 #define EXP_FLAGS 0x02
@@ -225,6 +226,34 @@ static void slot_unplug_all(struct pci_function *f)
     cfg_set16(c + EXP_SLTSTA, cfg_get16(c + EXP_SLTSTA) | ev);
 }
 
+/* QEMU's words for an indicator control field (00 reserved). */
+static const char *indicator(uint16_t field)
+{
+    static const char *const names[] = {"reserved", "on", "blink", "off"};
+
+    return names[field & 3];
+}
+
+static const char *slot_child(const struct pci_function *f)
+{
+    for (unsigned i = 0; f->secondary && i < 256; i++) {
+        if (f->secondary->devs[i]) {
+            return f->secondary->devs[i]->dev->name;
+        }
+    }
+    return "(null)";
+}
+
+static void trace_slot_command(struct pci_function *f, uint16_t old_ctl, uint16_t ctl)
+{
+    trace_pcie_cap_slot_write_config(
+        f->dev->name, slot_child(f),
+        (cfg_get16(exp_cap(f) + EXP_SLTSTA) & SLTSTA_PDS) ? "present" : "not present",
+        indicator((old_ctl & SLTCTL_PIC) >> 8), indicator((ctl & SLTCTL_PIC) >> 8),
+        indicator((old_ctl & SLTCTL_AIC) >> 6), indicator((ctl & SLTCTL_AIC) >> 6),
+        (old_ctl & SLTCTL_PCC) ? "off" : "on", (ctl & SLTCTL_PCC) ? "off" : "on");
+}
+
 /* The guest wrote the PCIe capability: a Slot Control write is a command
  * (Command Completed follows at once), a Slot Status write cleared events. */
 void pcie_slot_written(struct pci_function *f, uint32_t off, unsigned len, uint16_t old_ctl)
@@ -237,6 +266,7 @@ void pcie_slot_written(struct pci_function *f, uint32_t off, unsigned len, uint1
     }
     ctl = cfg_get16(exp_cap(f) + EXP_SLTCTL);
     if (off < sta_off) {
+        trace_slot_command(f, old_ctl, ctl);
         f->slot_touched = true;
         if (occupied(f) && powered_off(ctl) && !powered_off(old_ctl)) {
             slot_unplug_all(f);

@@ -28,7 +28,11 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "core-trace.h"
 #include "tracing.h"
+
+TES_TRACE_DEFINE(CORE_TRACE)
+const tes_host *core_trace_host;
 
 typedef struct trace_pattern {
     char *glob;
@@ -62,7 +66,25 @@ static void set_state(tes_trace_event *ev, bool on)
     __atomic_store_n(&ev->state, on ? 1 : 0, __ATOMIC_RELAXED);
 }
 
+static int register_events(tes_trace_event *evs, unsigned n, size_t ev_size);
+
+/* The core's own events come first, whichever use of the list is first
+ * (a plugin registering, -trace, -trace help). */
+void trace_core_register(void)
+{
+    if (!core_trace_host) {
+        core_trace_host = host_table();
+        register_events(core_trace_events, TES_TRACE_COUNT_, sizeof(tes_trace_event));
+    }
+}
+
 int trace_register_events(tes_trace_event *evs, unsigned n, size_t ev_size)
+{
+    trace_core_register();
+    return register_events(evs, n, ev_size);
+}
+
+static int register_events(tes_trace_event *evs, unsigned n, size_t ev_size)
 {
     if (!evs || ev_size < sizeof(tes_trace_event)) {
         return -EINVAL;
@@ -98,6 +120,7 @@ unsigned trace_set_pattern(const char *glob, bool enable)
 {
     unsigned matched = 0;
 
+    trace_core_register();
     for (guint i = 0; events && i < events->len; i++) {
         tes_trace_event *ev = g_ptr_array_index(events, i);
 
@@ -111,6 +134,7 @@ unsigned trace_set_pattern(const char *glob, bool enable)
 
 bool trace_exists(const char *name)
 {
+    trace_core_register();
     for (guint i = 0; events && i < events->len; i++) {
         if (strcmp(((tes_trace_event *)g_ptr_array_index(events, i))->name, name) == 0) {
             return true;
@@ -163,6 +187,7 @@ void trace_foreach(void (*fn)(const char *name, bool enabled, void *opaque), voi
 {
     GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
 
+    trace_core_register();
     for (guint i = 0; events && i < events->len; i++) {
         tes_trace_event *ev = g_ptr_array_index(events, i);
 

@@ -10,6 +10,7 @@
  * anything else is a logged guest error.
  */
 #include "gicv3.h"
+#include "plat-trace.h"
 
 #define GICD_IIDR_VAL 0x0000043b /* Arm implementer; no product quirks */
 #define GICR_IIDR_VAL 0x0000043b
@@ -364,10 +365,13 @@ static void redist_write(void *opaque, uint64_t off, uint64_t val, unsigned size
     gicv3_update(g, cpu);
 }
 
+TES_TRACE_RW_WRAP(dist, dist_read, dist_write, gicv3_dist_read, gicv3_dist_write)
+TES_TRACE_RW_WRAP(redist, redist_read, redist_write, gicv3_redist_read, gicv3_redist_write)
+
 const tes_mem_ops gicv3_dist_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = dist_read,
-    .write = dist_write,
+    .read = dist_traced_read,
+    .write = dist_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8,
@@ -375,8 +379,8 @@ const tes_mem_ops gicv3_dist_ops = {
 
 const tes_mem_ops gicv3_redist_ops = {
     .size = sizeof(tes_mem_ops),
-    .read = redist_read,
-    .write = redist_write,
+    .read = redist_traced_read,
+    .write = redist_traced_write,
     .endian = TES_ENDIAN_LITTLE,
     .valid_min = 1, .valid_max = 8,
     .impl_min = 1, .impl_max = 8,

@@ -17,7 +17,9 @@ extern const tes_host *plat_host;
     TES_TRACE_RW(E, gic_dist_read, gic_dist_write)                                             \
     TES_TRACE_RW(E, gic_cpu_read, gic_cpu_write)                                               \
     TES_TRACE_RW(E, gicv2m_read, gicv2m_write)                                                 \
-    TES_TRACE_RW(E, gicv3_its_read, gicv3_its_write)
+    TES_TRACE_RW(E, gicv3_its_read, gicv3_its_write)                                           \
+    TES_TRACE_RW(E, gicv3_dist_read, gicv3_dist_write)                                         \
+    TES_TRACE_RW(E, gicv3_redist_read, gicv3_redist_write)
 TES_TRACE_DECLARE(PLAT_TRACE)
 
 #endif

@@ -47,6 +47,7 @@
 
 #include "pc.h"
 #include "pci-conf.h"
+#include "x86-trace.h"
 
 #define I440FX_PAM 0x59
 #define I440FX_PAM_LEN 7
@@ -157,6 +158,7 @@ static void pam_update(i440fx *f)
     for (unsigned i = 0; i < PAM_SEGS; i++) {
         bool mapped = seg_mode(f, i) != (PAM_RE | PAM_WE);
         if (mapped != f->seg[i].mapped) {
+            trace_i440fx_pam_update(i, seg_mode(f, i));
             f->seg[i].mapped = mapped;
             H->region_set_enabled(f->seg[i].r, mapped);
         }

@@ -56,6 +56,7 @@
 #include "aml.h"
 #include "pc.h"
 #include "x86-board.h"
+#include "x86-trace.h"
 
 const tes_host *pc_tes_host;
 
@@ -357,7 +358,7 @@ static int pc_plugin_init(const tes_host *host)
     }
     pc_tes_host = host;
     x86_board_host = host;
-    return 0;
+    return x86_trace_register(host);
 }
 
 static const tes_type_info *const pc_type_list[] = {

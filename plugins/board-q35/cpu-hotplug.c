@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu-hotplug.h"
+#include "x86-trace.h"
 
 void x86_cpuhp_init(x86_cpuhp *hp, unsigned max_cpus, const uint32_t *apic_id,
                     void (*eject)(void *opaque, unsigned idx), void *opaque)
@@ -46,6 +47,17 @@ static uint8_t reg_byte(const x86_cpuhp *hp, unsigned o)
     return 0; /* [0..3]: the APIC ID's upper half (0); [5..7] */
 }
 
+static void trace_read(const x86_cpuhp *hp, uint64_t off, uint64_t v)
+{
+    if (!selected(hp)) {
+        trace_cpuhp_acpi_invalid_idx_selected(hp->selector);
+    } else if (off == 4) {
+        trace_cpuhp_acpi_read_flags(hp->selector, (uint8_t)v);
+    } else if (off == 8) {
+        trace_cpuhp_acpi_read_cmd_data(hp->selector, (uint32_t)v);
+    }
+}
+
 uint64_t x86_cpuhp_read(x86_cpuhp *hp, uint64_t off, unsigned size)
 {
     uint64_t v = 0;
@@ -55,6 +67,7 @@ uint64_t x86_cpuhp_read(x86_cpuhp *hp, uint64_t off, unsigned size)
             v |= (uint64_t)reg_byte(hp, (unsigned)(off + i)) << (8 * i);
         }
     }
+    trace_read(hp, off, v);
     return v;
 }
 
@@ -79,15 +92,21 @@ static void control_write(x86_cpuhp *hp, uint8_t v)
     uint8_t *f;
 
     if (!selected(hp)) {
+        trace_cpuhp_acpi_invalid_idx_selected(hp->selector);
         return;
     }
     f = &hp->flags[hp->selector];
     if (v & 2) {
+        trace_cpuhp_acpi_clear_inserting_evt(hp->selector);
         *f &= (uint8_t)~CPUHP_INSERT;
     } else if (v & 4) {
+        trace_cpuhp_acpi_clear_remove_evt(hp->selector);
         *f &= (uint8_t)~CPUHP_REMOVE;
-    } else if ((v & 8) && hp->selector != 0 && (*f & CPUHP_PRESENT)) {
+    } else if ((v & 8) && (hp->selector == 0 || !(*f & CPUHP_PRESENT))) {
+        trace_cpuhp_acpi_ejecting_invalid_cpu(hp->selector);
+    } else if (v & 8) {
         /* _EJ0: the boot CPU stays (Linux never offers it). */
+        trace_cpuhp_acpi_ejecting_cpu(hp->selector);
         *f = 0;
         if (hp->eject) {
             hp->eject(hp->opaque, hp->selector);
@@ -100,11 +119,13 @@ static void control_write(x86_cpuhp *hp, uint8_t v)
 static void data_write(x86_cpuhp *hp, uint32_t v)
 {
     if (hp->command == CPUHP_CMD_OST_EVENT) {
+        trace_cpuhp_acpi_write_ost_ev(hp->selector, v);
         hp->ost_event = v;
         if (selected(hp)) {
             hp->ost_ev[hp->selector] = v;
         }
     } else if (hp->command == CPUHP_CMD_OST_STATUS) {
+        trace_cpuhp_acpi_write_ost_status(hp->selector, v);
         hp->ost_status = v;
         if (selected(hp)) {
             hp->ost_st[hp->selector] = v;
@@ -123,6 +144,7 @@ void x86_cpuhp_write(x86_cpuhp *hp, uint64_t off, uint64_t val, unsigned size)
     switch (off) {
     case 0:
         hp->selector = (uint32_t)val;
+        trace_cpuhp_acpi_write_idx(hp->selector);
         break;
     case 4:
         control_write(hp, (uint8_t)val);
@@ -132,6 +154,7 @@ void x86_cpuhp_write(x86_cpuhp *hp, uint64_t off, uint64_t val, unsigned size)
         break;
     case 5:
         hp->command = (uint8_t)val;
+        trace_cpuhp_acpi_write_cmd(hp->selector, hp->command);
         if (hp->command == CPUHP_CMD_NEXT_EVENT) {
             select_next_event(hp);
         }

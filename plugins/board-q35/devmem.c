@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "x86-board.h"
+#include "x86-trace.h"
 
 #define H x86_board_host
 #define MiB (1024ull * 1024)
@@ -327,6 +328,7 @@ int x86_board_hotplug(tes_device *machine, void *s, tes_device *dev)
         return -EINVAL;
     }
     slot->inserting = true;
+    trace_mhp_acpi_plug((uint32_t)(slot - b->memhp.slot), slot->addr, slot->size);
     raise_gpe(b);
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 
 #include "mem-hotplug.h"
+#include "x86-trace.h"
 
 /* ---- registers ---- */
 
@@ -66,20 +67,32 @@ uint64_t x86_memhp_read(x86_memhp *m, uint64_t off, unsigned size)
         v |= (uint64_t)(off + i < X86_MEMHP_LEN ? reg_byte(m, (unsigned)(off + i)) : 0xff)
              << (8 * i);
     }
+    if (!selected(m)) {
+        trace_mhp_acpi_invalid_slot_selected(m->selector);
+    } else if (off == 20) {
+        trace_mhp_acpi_read_flags(m->selector, (uint32_t)v);
+    } else {
+        trace_mhp_acpi_read_reg(m->selector, (uint32_t)off, (uint32_t)v);
+    }
     return v;
 }
 
 static void control_write(x86_memhp *m, x86_memslot *s, uint8_t v)
 {
     if (v & 2) {
+        trace_mhp_acpi_clear_insert_evt(m->selector);
         s->inserting = false;
     }
     if (v & 4) {
+        trace_mhp_acpi_clear_remove_evt(m->selector);
         s->removing = false;
     }
-    if ((v & 8) && s->dev && !s->nvdimm) {
+    if ((v & 8) && !(s->dev && !s->nvdimm)) {
+        trace_mhp_acpi_ejecting_invalid_slot(m->selector);
+    } else if (v & 8) {
         struct tes_device *dev = s->dev;
 
+        trace_mhp_acpi_pc_dimm_deleted(m->selector);
         *s = (x86_memslot){0};
         if (m->eject) {
             m->eject(m->opaque, dev);
@@ -93,15 +106,19 @@ void x86_memhp_write(x86_memhp *m, uint64_t off, uint64_t val, unsigned size)
 
     if (off == 0) {
         m->selector = (uint32_t)val;
+        trace_mhp_acpi_write_slot(m->selector);
         return;
     }
     s = selected(m);
     if (!s) {
+        trace_mhp_acpi_invalid_slot_selected(m->selector);
         return; /* a selector past the slots: writes have no effect */
     }
     if (off == 4) {
+        trace_mhp_acpi_write_ost_ev(m->selector, (uint32_t)val);
         s->ost_event = (uint32_t)val;
     } else if (off == 8) {
+        trace_mhp_acpi_write_ost_status(m->selector, (uint32_t)val);
         /* _OST writes the event, then the status: QEMU reports on this. */
         s->ost_status = (uint32_t)val;
         if (m->ost) {

@@ -21,7 +21,9 @@
  *                   others wait for INIT/SIPI).
  *   -kernel         an x86-64 bzImage (boot protocol >= 2.12) with an xz
  *                   payload (Debian's vmlinuz-*-amd64): decompressed on
- *                   the host and entered at startup_64 (boot.c).
+ *                   the host and entered at startup_64 (boot.c). Without
+ *                   it there is nothing to boot (no firmware): one notice
+ *                   line, vCPU 0 stays off, the board is built and reset.
  *   -initrd         loaded high below 2 GiB; -append the command line
  *                   (console=ttyS0 for the serial console).
  *
@@ -54,6 +56,7 @@
 #include "aml.h"
 #include "q35.h"
 #include "x86-board.h"
+#include "x86-trace.h"
 
 const tes_host *q35_tes_host;
 
@@ -410,7 +413,7 @@ static int q35_plugin_init(const tes_host *host)
     }
     q35_tes_host = host;
     x86_board_host = host;
-    return 0;
+    return x86_trace_register(host);
 }
 
 static const tes_type_info *const q35_types[] = {

@@ -176,9 +176,11 @@ int x86_board_images(x86_board *b, const tes_machine_config *cfg, bool dumping)
         if (dumping) {
             return 0;
         }
-        H->error(b->dev, "no -kernel given (there is no firmware: %s boots a bzImage)",
-                 b->name);
-        return -EINVAL;
+        /* QEMU would run SeaBIOS, find no boot device and say so: the
+         * board is built and reset all the same, vCPU 0 stays off. */
+        fprintf(stderr, "tessera: machine '%s': nothing to boot: no -kernel given, and "
+                "tessera has no firmware (no BIOS); the vCPUs stay halted\n", b->name);
+        return 0;
     }
     ret = read_file(b, "kernel", cfg->kernel, &b->kernel);
     if (!ret && cfg->initrd) {
@@ -457,7 +459,10 @@ int x86_board_start_cpu0(x86_board *b, const tes_machine_config *cfg)
     int ret;
 
     if (!b->kernel.data) {
-        return 0; /* no kernel: the power-on state, as before firmware */
+        /* Nothing to run: off now and after every reset (not the reset
+         * vector: no firmware there, it would run 0xff bytes). */
+        cb.mode = TES_BOOT_POWER_OFF;
+        return H->cpu_set_boot(H->cpu_by_index(0), &cb);
     }
     cb.regs[4] = b->boot.boot_params; /* rsp: startup_64 sets its own first */
     cb.regs[6] = b->boot.boot_params; /* rsi */

@@ -119,8 +119,8 @@ void x86_board_mark(x86_board *b);
  * -device (or addr=/irq=) is refused as the core does for boards without
  * devices_done: 0, or -EINVAL after the error. */
 int x86_board_refuse_platform(x86_board *b);
-/* -kernel / -initrd / -append (-dtb refused); no -kernel is an error
- * unless dumping (dumpacpi). */
+/* -kernel / -initrd / -append (-dtb refused); without -kernel one notice
+ * line: nothing to boot, vCPU 0 stays off (x86_board_start_cpu0). */
 int x86_board_images(x86_board *b, const tes_machine_config *cfg, bool dumping);
 /* Decompress the kernel (once) with bc's layout. */
 int x86_board_prepare_kernel(x86_board *b, const tes_machine_config *cfg, q35_boot_cfg *bc);

@@ -33,8 +33,9 @@
  *                   QEMU does. iommu=none (the default): no IOMMU.
  *   -m              RAM at 0x40000000 (default 512M).
  *   -kernel         an arm64 Image (Linux Documentation/arm64/booting.rst;
- *                   Debian's vmlinuz-*-arm64 is one). Required: there is no
- *                   firmware.
+ *                   Debian's vmlinuz-*-arm64 is one). Without it there is
+ *                   nothing to boot (no firmware): one notice line, vCPU 0
+ *                   stays off (TES_BOOT_POWER_OFF), the board is built.
  *   -initrd         loaded after the kernel, announced in /chosen.
  *   -dtb            use this device tree instead of the generated one;
  *                   /chosen bootargs and initrd are still filled in.
@@ -1004,8 +1005,9 @@ static int load_images(virt_machine *m, const tes_machine_config *cfg)
         ret = read_file(m, "kernel", cfg->kernel, &m->kernel);
         ret = ret ? ret : kernel_layout(m, cfg->kernel);
     } else if (!m->dumpdtb) {
-        H->error(m->dev, "no -kernel given (firmware boot is not supported)");
-        return -EINVAL;
+        /* QEMU's virt without -kernel/-bios has nothing to run either. */
+        fprintf(stderr, "tessera: machine 'virt': nothing to boot: no -kernel given, and "
+                "tessera has no firmware (no -bios); the vCPUs stay halted\n");
     }
     if (!ret && cfg->initrd) {
         if (!cfg->kernel) {
@@ -1030,8 +1032,12 @@ static int start_cpu0(virt_machine *m)
         .entry = m->kernel.addr,
         .regs = {m->dtb.addr},
     };
-    int ret = H->cpu_set_boot(H->cpu_by_index(0), &b);
+    int ret;
 
+    if (!m->kernel.data) {
+        b.mode = TES_BOOT_POWER_OFF; /* off now and after every reset */
+    }
+    ret = H->cpu_set_boot(H->cpu_by_index(0), &b);
     if (ret) {
         H->error(m->dev, "CPU model '%s' cannot enter an arm64 kernel (%s)", m->cfg.cpu_model,
                  strerror(-ret));

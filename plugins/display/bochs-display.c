@@ -86,6 +86,18 @@ typedef struct bochs_display {
 
 static const tes_host *H;
 
+/* Trace points (sdk trace.h): QEMU's names and formats for the VBE
+ * registers (hw/display/trace-events). */
+#define TES_TRACE_TABLE bochs_trace_events
+#define TES_TRACE_HOST H
+#define BOCHS_TRACE(E)                                                                         \
+    E(vga_vbe_read, (uint32_t index, uint32_t val), (index, val), "index 0x%x, val 0x%x")      \
+    E(vga_vbe_write, (uint32_t index, uint32_t val), (index, val), "index 0x%x, val 0x%x")     \
+    E(bochs_display_qext_write, (uint64_t off, uint32_t val), (off, val),                      \
+      "offset 0x%" PRIx64 " val 0x%x")
+TES_TRACE_DECLARE(BOCHS_TRACE)
+TES_TRACE_DEFINE(BOCHS_TRACE)
+
 /* The mode the registers describe, QEMU's rules; false: none. */
 static bool current_mode(bochs_display *b, bochs_mode *m)
 {
@@ -188,7 +200,10 @@ static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
         return v;
     }
     if (off >= VBE_OFF && off < VBE_OFF + 2 * VBE_NREGS && size == 2 && !(off & 1)) {
-        return vbe_read(b, (off - VBE_OFF) / 2);
+        uint16_t v = vbe_read(b, (off - VBE_OFF) / 2);
+
+        trace_vga_vbe_read((uint32_t)(off - VBE_OFF) / 2, v);
+        return v;
     }
     if (off >= QEXT_OFF && off < QEXT_OFF + QEXT_SIZE && size == 4 && !(off & 3)) {
         return qext_read(b, off - QEXT_OFF);
@@ -207,12 +222,14 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     if (off >= VBE_OFF && off < VBE_OFF + 2 * VBE_NREGS && size == 2 && !(off & 1)) {
         unsigned index = (off - VBE_OFF) / 2;
 
+        trace_vga_vbe_write(index, (uint16_t)val);
         if (index != VBE_ID && index != VBE_VIDEO_MEMORY_64K) {
             b->vbe[index] = (uint16_t)val;
         }
         return;
     }
     if (off >= QEXT_OFF && off < QEXT_OFF + QEXT_SIZE && size == 4 && !(off & 3)) {
+        trace_bochs_display_qext_write(off - QEXT_OFF, (uint32_t)val);
         qext_write(b, off - QEXT_OFF, (uint32_t)val);
         return;
     }
@@ -357,7 +374,7 @@ static int bochs_plugin_init(const tes_host *host)
         return -ENOTSUP; /* a core without graphic consoles */
     }
     H = host;
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const bochs_types[] = {&bochs_type, NULL};

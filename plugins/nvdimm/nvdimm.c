@@ -33,6 +33,7 @@
 #include <tessera/tessera.h>
 
 #include "memdev.h"
+#include "nvdimm-trace.h"
 
 #define H memdev_H
 const tes_host *memdev_H;
@@ -154,8 +155,12 @@ static bool md_info(tes_device *dev, tes_memory_device_info *out)
     return false;
 }
 
+TES_TRACE_DEFINE(NVDIMM_TRACE)
+
 static void md_placed(tes_device *dev, uint64_t addr, int32_t slot)
 {
+    trace_mhp_pc_dimm_assigned_slot(slot);
+    trace_mhp_pc_dimm_assigned_address(addr);
     if (dev && strcmp(H->dev_type(dev), "pc-dimm") == 0) {
         pc_dimm_placed(dev, addr, slot);
     }
@@ -176,7 +181,7 @@ static int nvdimm_plugin_init(const tes_host *host)
     H = host;
     /* -EEXIST when a -plugin copy registered it first: that one answers. */
     host->iface_register(TES_MEMORY_DEVICE_IFACE, TES_MEMORY_DEVICE_IFACE_VERSION, &md_iface);
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const nvdimm_types[] = {&nvdimm_type, &pc_dimm_type, NULL};

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 
+#include "pc-trace.h"
 #include "ps2.h"
 
 #define ST_OBF 0x01
@@ -148,6 +149,7 @@ static uint64_t data_read(void *opaque, uint64_t off, unsigned size)
 
     uint8_t v = s->obuf;
 
+    trace_pckbd_kbd_read_data(v);
     s->status &= ~(ST_OBF | ST_AUXDATA | ST_TIMEOUT);
     update_irq(s);
     kick(s);
@@ -158,6 +160,7 @@ static void data_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     i8042 *s = opaque;
 
+    trace_pckbd_kbd_write_data(val);
     s->status &= ~ST_CMD;
     data(s, val);
 }
@@ -166,6 +169,7 @@ static uint64_t cmd_read(void *opaque, uint64_t off, unsigned size)
 {
     i8042 *s = opaque;
 
+    trace_pckbd_kbd_read_status(s->status);
     return s->status;
 }
 
@@ -173,6 +177,7 @@ static void cmd_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     i8042 *s = opaque;
 
+    trace_pckbd_kbd_write_command(val);
     s->status |= ST_CMD;
     command(s, val);
 }

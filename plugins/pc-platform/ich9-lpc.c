@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define LPC_PMBASE 0x40
 #define LPC_ACPI_CNTL 0x44
@@ -37,6 +38,7 @@ static int lpc_realize(tes_device *dev, void *s)
     H->region_add(H->system_io(), ICH9_PMBASE, pm, 0);
     H->dev_init_irqs(dev, 1);
     H->dev_init_irq_in(dev, acpi_pm_in, &l->pm, ACPI_PM_INPUTS);
+    trace_ich9_lpc_pm_init(ICH9_PMBASE, 9);
     acpi_pm_reset(&l->pm); /* SCI_EN reads 1 from the start */
     return 0;
 }
@@ -45,6 +47,7 @@ static void lpc_reset(tes_device *dev, void *s)
 {
     ich9_lpc *l = s;
 
+    trace_ich9_lpc_reset(ICH9_PMBASE);
     acpi_pm_reset(&l->pm);
 }
 

@@ -1,6 +1,6 @@
 /*
  * pc-platform: trace points (sdk trace.h). QEMU's names where QEMU has the
- * event (ich9_gpe_*, piix4_gpe_*, pic_*, ioapic_*); the PM1 registers of
+ * event (ich9_gpe_*, piix4_gpe_*, pic_*, ioapic_*, serial_*, pckbd_*); the PM1 registers of
  * the ICH9 and PIIX4 PM blocks have events of their own (ich9_pm_io_*,
  * piix4_pm_io_*), so -trace 'ich9*' shows every ICH9 PM access.
  */
@@ -45,7 +45,19 @@ extern const tes_host *pc_host;
       "ioapic mem write addr 0x%" PRIx8 " regsel: 0x%" PRIx8 " size 0x%" PRIx8 " val 0x%" PRIx32) \
     E(ioapic_set_irq, (int vector, int level), (vector, level), "vector: %d level: %d")       \
     TES_TRACE_RW(E, mc146818_rtc_ioport_read, mc146818_rtc_ioport_write)                       \
-    E(mc146818_rtc_irq, (int level), (level), "IRQ8 level %d")
+    E(mc146818_rtc_irq, (int level), (level), "IRQ8 level %d")                                \
+    E(ich9_lpc_pm_init, (unsigned pmbase, int sci_irq), (pmbase, sci_irq),                    \
+      "PMBASE 0x%x SCI IRQ %d")                                                                \
+    E(ich9_lpc_reset, (unsigned pmbase), (pmbase), "PM block at 0x%x: PM1/GPE0 to reset values") \
+    E(serial_read, (uint16_t addr, uint8_t value), (addr, value), "read addr 0x%x val 0x%02x") \
+    E(serial_write, (uint16_t addr, uint8_t value), (addr, value),                            \
+      "write addr 0x%x val 0x%02x")                                                            \
+    E(serial_irq, (int level), (level), "level %d")                                            \
+    E(pckbd_kbd_read_data, (uint32_t val), (val), "0x%02x")                                    \
+    E(pckbd_kbd_read_status, (int status), (status), "0x%02x")                                 \
+    E(pckbd_kbd_write_command, (uint64_t val), (val), "0x%02" PRIx64)                          \
+    E(pckbd_kbd_write_data, (uint64_t val), (val), "0x%02" PRIx64)                             \
+    TES_TRACE_RW(E, pit_ioport_read, pit_ioport_write)
 TES_TRACE_DECLARE(PC_TRACE)
 
 #endif

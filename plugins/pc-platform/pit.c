@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define PIT_HZ 1193182ull
 #define NS_PER_S 1000000000ull
@@ -318,8 +319,10 @@ static void port61_write(void *opaque, uint64_t off, uint64_t val, unsigned size
     set_gate(&s->ch[2], val & 1);
 }
 
+TES_TRACE_RW_WRAP(pit, pit_read, pit_write, pit_ioport_read, pit_ioport_write)
+
 static const tes_mem_ops pit_ops = {
-    .size = sizeof(tes_mem_ops), .read = pit_read, .write = pit_write,
+    .size = sizeof(tes_mem_ops), .read = pit_traced_read, .write = pit_traced_write,
     .endian = TES_ENDIAN_LITTLE, .valid_min = 1, .valid_max = 1, .impl_min = 1, .impl_max = 1,
 };
 

@@ -31,6 +31,7 @@
  * divisor are stored, not used.
  */
 #include "pc-platform.h"
+#include "pc-trace.h"
 
 #define FIFO_SIZE 16
 
@@ -56,6 +57,7 @@ typedef struct uart {
     tes_device *dev;
     tes_chr *chr;
     uint32_t iobase, irq; /* properties */
+    bool irq_level;       /* for the trace only: the line as last set */
 
     uint8_t ier, lcr, mcr, lsr_err, msr, scr, fcr, dll, dlm;
     bool thr_ipending;
@@ -95,8 +97,13 @@ static uint8_t iir_id(uart *s)
 static void update_irq(uart *s)
 {
     bool out2 = (s->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
+    bool level = out2 && iir_id(s) != IIR_NO_INT;
 
-    H->dev_set_irq(s->dev, 0, out2 && iir_id(s) != IIR_NO_INT);
+    if (level != s->irq_level) {
+        trace_serial_irq(level);
+        s->irq_level = level;
+    }
+    H->dev_set_irq(s->dev, 0, level);
 }
 
 /* Modem status inputs: from MCR in loopback, else a connected peer. */
@@ -169,6 +176,7 @@ static void uart_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     uart *s = opaque;
     uint8_t v = val;
 
+    trace_serial_write((uint16_t)off, v);
     switch (off) {
     case 0:
         if (s->lcr & LCR_DLAB) {
@@ -226,6 +234,7 @@ static uint64_t uart_read(void *opaque, uint64_t off, unsigned size)
     case 6: v = s->msr; s->msr &= 0xf0; break;
     default: v = s->scr; break;
     }
+    trace_serial_read((uint16_t)off, v);
     update_irq(s);
     return v;
 }

@@ -24,6 +24,7 @@
 
 #include <tessera/gpex.h>
 #include "pcie-int.h"
+#include "pcie-trace.h"
 
 #define ROOT_BUS_NAME "pcie.0"
 #define PCI_IO_SPACE 0x10000
@@ -45,6 +46,7 @@ static void intx_in(void *opaque, int n, int level)
 {
     gpex *g = opaque;
 
+    trace_gpex_set_irq(n, level);
     H->dev_set_irq(g->dev, (unsigned)n, level);
 }
 

@@ -42,6 +42,7 @@
 
 #include <tessera/gpex.h>
 #include "pcie-int.h"
+#include "pcie-trace.h"
 
 #define REDHAT_VENDOR 0x1b36
 #define INTEL_VENDOR 0x8086
@@ -65,6 +66,7 @@
 #define MAX_SLOTTED 256
 
 const tes_host *H;
+TES_TRACE_DEFINE(PCIE_TRACE)
 
 typedef struct port {
     tes_device *dev;
@@ -160,6 +162,7 @@ static int express_port_init(port *p, uint8_t type, bool has_slot)
     if (has_slot && !slot_claim(p)) {
         return -EBUSY;
     }
+    trace_pcie_port_init(H->dev_id(p->dev), H->dev_type(p->dev), p->chassis, p->slot);
     exp = H->pci_pcie_cap_init(p->dev, 0, type);
     if (exp < 0) {
         H->error(p->dev, "cannot add the PCIe capability: %s", strerror(-exp));
@@ -222,6 +225,7 @@ static int bridge_realize(tes_device *dev, void *s)
     c[off + SID_ESR] = SID_ESR_FIC; /* no expansion slots described */
     c[off + SID_CHASSIS] = p->chassis;
     H->pci_wmask(dev)[off + SID_CHASSIS] = 0xff;
+    trace_pci_bridge_init(H->dev_id(dev), p->chassis, p->msi);
     return secondary_bus(p);
 }
 
@@ -304,7 +308,7 @@ static int pcie_plugin_init(const tes_host *host)
     H = host;
     gpex_iface_register();
     pxb_iface_register();
-    return 0;
+    return TES_TRACE_REGISTER(host);
 }
 
 static const tes_type_info *const pcie_types[] = {

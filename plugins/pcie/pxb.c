@@ -36,6 +36,7 @@
 #include <tessera/machine.h>
 #include <tessera/pxb.h>
 #include "pcie-int.h"
+#include "pcie-trace.h"
 
 #define PXB_MAX 16
 #define NUMA_NONE 0xffff
@@ -104,6 +105,7 @@ static int pxb_common(pxb *x, const char *root_name)
         H->error(x->dev, "more than %d expander bridges", PXB_MAX);
         return -ENOSPC;
     }
+    trace_pxb_init(H->dev_id(x->dev), x->bus_nr, x->pcie);
     return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/uio.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define VIRTIO_ID_BLOCK 2
 
@@ -166,6 +167,7 @@ static void req_complete(vreq *r, uint8_t status)
 {
     tes_virtq *vq = r->vq;
 
+    trace_virtio_blk_req_complete(r->b, r, status);
     *r->status = status;
     free(r->copy);
     virtio_ops.push(vq, r->e, r->written + 1); /* frees r (it lives in e) */
@@ -223,6 +225,11 @@ static void req_rw(vreq *r, uint32_t type, uint64_t sector)
         return;
     }
     r->written = write ? 0 : len;
+    if (write) {
+        trace_virtio_blk_handle_write(r->b, r, sector, len / 512);
+    } else {
+        trace_virtio_blk_handle_read(r->b, r, sector, len / 512);
+    }
     submit(r, write ? TES_BLK_WRITE : TES_BLK_READ, sector * 512, iov, cnt, len, 0);
 }
 
@@ -297,6 +304,7 @@ static void handle_req(vblk *b, tes_virtq *vq, tes_virtio_elem *e)
     iov_copy_out(e->out, e->out_num, hdr, HDR_SIZE);
     memcpy(&type, hdr, 4), type = le32toh(type);
     memcpy(&sector, hdr + 8, 8), sector = le64toh(sector);
+    trace_virtio_blk_handle_req(b, r, type);
     switch (type) {
     case T_IN: case T_OUT: req_rw(r, type, sector); break;
     case T_FLUSH: submit(r, TES_BLK_FLUSH, 0, NULL, 0, 0, 0); break;

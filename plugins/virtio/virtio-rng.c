@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define VIRTIO_ID_RNG 4
 #define RNG_QUEUE_SIZE 64
@@ -51,9 +52,13 @@ static void rng_handle_queue(void *opaque, tes_virtq *vq, unsigned index)
 
     while ((e = virtio_ops.pop(vq, 0))) {
         uint32_t written = 0;
+
+        /* No rate limit here: the quota QEMU reports is unlimited. */
+        trace_virtio_rng_request(opaque, e->in_len, UINT32_MAX);
         for (unsigned i = 0; i < e->in_num; i++) {
             written += fill(e->in[i].iov_base, e->in[i].iov_len);
         }
+        trace_virtio_rng_pushed(opaque, written);
         virtio_ops.push(vq, e, written);
         pushed = true;
     }

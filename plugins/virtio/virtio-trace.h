@@ -45,7 +45,18 @@ extern const tes_host *H;
       (uint32_t scanout, uint32_t x, uint32_t y, const char *type, uint32_t res),             \
       (scanout, x, y, type, res), "scanout %u @ %u,%u, type %s, res 0x%x")                     \
     E(virtio_gpu_ctrl_error, (uint32_t cmd, uint32_t resp), (cmd, resp),                      \
-      "command 0x%x: error 0x%x")
+      "command 0x%x: error 0x%x")                                                               \
+    E(virtio_blk_handle_read, (void *vdev, void *req, uint64_t sector, size_t nsectors),       \
+      (vdev, req, sector, nsectors), "vdev %p req %p sector %" PRIu64 " nsectors %zu")         \
+    E(virtio_blk_handle_write, (void *vdev, void *req, uint64_t sector, size_t nsectors),      \
+      (vdev, req, sector, nsectors), "vdev %p req %p sector %" PRIu64 " nsectors %zu")         \
+    E(virtio_blk_handle_req, (void *vdev, void *req, uint32_t type), (vdev, req, type),        \
+      "vdev %p req %p type %" PRIu32)                                                          \
+    E(virtio_blk_req_complete, (void *vdev, void *req, int status), (vdev, req, status),       \
+      "vdev %p req %p status %d")                                                              \
+    E(virtio_rng_request, (void *rng, size_t size, unsigned quota), (rng, size, quota),        \
+      "rng %p: %zu bytes requested, %u bytes quota left")                                      \
+    E(virtio_rng_pushed, (void *rng, size_t len), (rng, len), "rng %p: %zd bytes pushed")
 TES_TRACE_DECLARE(VIRTIO_TRACE)
 
 #endif

@@ -4,11 +4,13 @@
  * CSCN, CSTA, CEJ0 and COST use it.
  */
 #include <glib.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu-hotplug.h"
 #include "mem-hotplug.h"
+#include "x86-trace.h"
 
 enum { SEL = 0, FLAGS = 4, CMD = 5, DATA = 8 };
 
@@ -249,6 +251,53 @@ static void test_aml(void)
     free(a.b);
 }
 
+/* ---- trace points: QEMU's cpuhp_acpi_* lines (a host with only
+ * trace_emit, the events switched on as the core would) ---- */
+
+static GString *trace_log;
+
+static void capture(const tes_trace_event *ev, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_string_append_vprintf(trace_log, fmt, ap);
+    va_end(ap);
+    g_string_append_c(trace_log, '\n');
+}
+
+static void test_trace(void)
+{
+    static tes_host host = {.size = sizeof(tes_host), .trace_emit = capture};
+    x86_cpuhp hp;
+
+    trace_log = g_string_new(NULL);
+    x86_trace_host = &host;
+    for (unsigned i = 0; i < TES_TRACE_COUNT_; i++) {
+        x86_trace_events[i].state = g_str_has_prefix(x86_trace_events[i].name, "cpuhp_");
+    }
+    setup(&hp);
+    g_assert_cmphex(status_of(&hp, 1), ==, 1);
+    x86_cpuhp_write(&hp, CMD, 3, 1); /* 3: the arch id */
+    g_assert_cmphex(x86_cpuhp_read(&hp, DATA, 4), ==, 2);
+    g_assert_true(x86_cpuhp_unplug_request(&hp, 1));
+    x86_cpuhp_write(&hp, FLAGS, 8, 1);
+    x86_cpuhp_write(&hp, SEL, 9, 4);
+    x86_cpuhp_read(&hp, FLAGS, 1);
+    g_assert_cmpstr(trace_log->str, ==,
+                    "cpuhp_acpi_write_idx set active cpu idx: 0x1\n"
+                    "cpuhp_acpi_read_flags idx[0x1] flags: 0x1\n"
+                    "cpuhp_acpi_write_cmd idx[0x1] cmd: 0x3\n"
+                    "cpuhp_acpi_read_cmd_data idx[0x1] data: 0x2\n"
+                    "cpuhp_acpi_ejecting_cpu 0x1\n"
+                    "cpuhp_acpi_write_idx set active cpu idx: 0x9\n"
+                    "cpuhp_acpi_invalid_idx_selected 0x9\n");
+    for (unsigned i = 0; i < TES_TRACE_COUNT_; i++) {
+        x86_trace_events[i].state = 0;
+    }
+    g_string_free(trace_log, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -261,5 +310,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-hotplug/state/load-checks-and-reset", test_state_checks);
     g_test_add_func("/cpu-hotplug/regs/odd-accesses-harmless", test_odd_accesses);
     g_test_add_func("/cpu-hotplug/aml/names-cpus-and-gpe", test_aml);
+    g_test_add_func("/cpu-hotplug/trace/qemu-cpuhp-acpi-lines", test_trace);
     return g_test_run();
 }

@@ -988,6 +988,51 @@ static void test_pc_devices_refuse_forged_state(void)
     forged_refused("ioapic", "regsel", 0, 0x1234, "IOREGSEL 0x1234");
 }
 
+/* ---- trace points: QEMU's serial_* and pckbd_* lines, our pit_ioport_*
+ * and serial_irq, once switched on ---- */
+
+static void trace_on(fixture *f, const char *name)
+{
+    g_autofree char *json = g_strdup_printf("{\"execute\": \"trace-event-set-state\", "
+                                            "\"arguments\": {\"name\": \"%s\", "
+                                            "\"enable\": true}}", name);
+    g_autofree char *r = tes_harness_qmp(f->h, json);
+
+    g_assert_nonnull(strstr(r, "\"return\""));
+}
+
+static void test_pc_trace_points(void)
+{
+    fixture f;
+    const char *log;
+
+    up(&f);
+    dev(&f, "isa-serial", NULL);
+    dev(&f, "i8042", NULL);
+    dev(&f, "i8254", NULL);
+    tes_harness_log_capture(f.h, TES_LOG_TRACE);
+    outb(&f, COM1 + 7, 0xa5);
+    g_assert_cmpstr(tes_harness_log_text(f.h), ==, "");
+    trace_on(&f, "serial_*");
+    trace_on(&f, "pckbd_*");
+    trace_on(&f, "pit_ioport_*");
+    outb(&f, COM1 + 7, 0x5a);
+    g_assert_cmphex(inb(&f, COM1 + 7), ==, 0x5a);
+    outb(&f, COM1 + 4, 0x08); /* OUT2 */
+    outb(&f, COM1 + 1, 0x02); /* THRE interrupt: the line rises */
+    outb(&f, 0x64, 0xaa);
+    g_assert_cmphex(inb(&f, 0x60), ==, 0x55);
+    outb(&f, 0x43, 0x34);
+    log = tes_harness_log_text(f.h);
+    g_assert_nonnull(strstr(log, "serial_write write addr 0x7 val 0x5a\n"));
+    g_assert_nonnull(strstr(log, "serial_read read addr 0x7 val 0x5a\n"));
+    g_assert_nonnull(strstr(log, "serial_irq level 1\n"));
+    g_assert_nonnull(strstr(log, "pckbd_kbd_write_command 0xaa\n"));
+    g_assert_nonnull(strstr(log, "pckbd_kbd_read_data 0x55\n"));
+    g_assert_nonnull(strstr(log, "pit_ioport_write addr 0x3 size 1 val 0x34\n"));
+    down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1037,5 +1082,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/i8042/keys-and-motion", test_i8042_keys_and_motion);
     g_test_add_func("/x86-dev/migration/refuses-forged-state", test_pc_devices_refuse_forged_state);
     g_test_add_func("/x86-dev/migration/cpu-refuses-forged-state", test_cpu_refuses_forged_state);
+    g_test_add_func("/x86-dev/trace/serial-pckbd-pit-lines", test_pc_trace_points);
     return g_test_run();
 }

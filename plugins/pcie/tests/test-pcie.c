@@ -387,6 +387,53 @@ static void test_gpex_mmio_and_intx(void)
     tes_harness_free(h);
 }
 
+/* ---- trace points ---- */
+
+static void trace_on(tes_harness *h, const char *name)
+{
+    g_autofree char *json = g_strdup_printf("{\"execute\": \"trace-event-set-state\", "
+                                            "\"arguments\": {\"name\": \"%s\", "
+                                            "\"enable\": true}}", name);
+    g_autofree char *r = tes_harness_qmp(h, json);
+
+    g_assert_nonnull(strstr(r, "\"return\""));
+}
+
+/* The ports' set-up (ours), their config cycles (the core's pci_cfg_*,
+ * QEMU's format) and a hot-plug slot command (QEMU's
+ * pcie_cap_slot_write_config), only once switched on. */
+static void test_trace_points(void)
+{
+    seed s;
+    const char *log;
+    unsigned exp;
+
+    s.h = harness();
+    tes_harness_log_capture(s.h, TES_LOG_TRACE);
+    dev(s.h, "pcie-root-port", "id=quiet,addr=06.0,chassis=9,slot=9");
+    g_assert_null(strstr(tes_harness_log_text(s.h), "pcie_port_init"));
+    trace_on(s.h, "pcie_port_init");
+    trace_on(s.h, "pci_bridge_init");
+    trace_on(s.h, "pci_cfg_*");
+    trace_on(s.h, "pcie_cap_slot_write_config");
+    s.rp = dev(s.h, "pcie-root-port", "id=rp1,addr=04.0,chassis=1,slot=5,port=7");
+    dev(s.h, "pci-bridge", "id=br1,addr=05.0,chassis_nr=3");
+    log = tes_harness_log_text(s.h);
+    g_assert_nonnull(strstr(log, "pcie_port_init rp1 (pcie-root-port) chassis 1 slot 5\n"));
+    g_assert_nonnull(strstr(log, "pci_bridge_init br1 chassis_nr 3 msi 1\n"));
+    g_assert_cmphex(rd(&s, 0, RP_DEVFN, TES_PCI_VENDOR_ID, 4), ==, 0x000c1b36);
+    g_assert_nonnull(strstr(tes_harness_log_text(s.h),
+                            "pci_cfg_read pcie-root-port 00:04.0 @0x0 -> 0xc1b36\n"));
+    exp = find_cap(&s, 0, RP_DEVFN, TES_PCI_CAP_ID_EXP);
+    /* Indicators off, power off: an empty slot's command. */
+    wr(&s, 0, RP_DEVFN, exp + 0x18, 0x07c0, 2);
+    log = tes_harness_log_text(s.h);
+    g_assert_nonnull(strstr(log, "pci_cfg_write pcie-root-port 00:04.0 @0x"));
+    g_assert_nonnull(strstr(log, "pcie_cap_slot_write_config rp1 > (null): pds: not present, "
+                                 "pic: off->off, aic: off->off, power: off->off\n"));
+    tes_harness_free(s.h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -409,5 +456,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pcie/ioh3420/intel-ids-root-port-secondary-bus", test_ioh3420);
     g_test_add_func("/pcie/gpex/ecam-decodes-bus-devfn-register", test_gpex_ecam);
     g_test_add_func("/pcie/gpex/mmio-window-and-intx-outputs", test_gpex_mmio_and_intx);
+    g_test_add_func("/pcie/trace/port-init-config-cycles-slot-command", test_trace_points);
     return g_test_run();
 }

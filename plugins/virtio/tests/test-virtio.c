@@ -298,6 +298,36 @@ static void test_blk_read_matches_file(void)
     down(&f);
 }
 
+/* QEMU's virtio_blk_* command lines (and ours for the type), once on. */
+static void test_blk_trace(void)
+{
+    fixture f;
+    const char *log;
+    g_autofree char *r = NULL;
+
+    pci_up(&f, "virtio-blk-pci", "drive=d0");
+    g_assert_true(vd_init(&f.d, F_VERSION_1, 1, 256, false));
+    tes_harness_log_capture(f.d.h, TES_LOG_TRACE);
+    blk_do(&f.d, 0, BLK_T_IN, 8, 1024, true, 0);
+    g_assert_null(strstr(tes_harness_log_text(f.d.h), "virtio_blk"));
+    r = tes_harness_qmp(f.d.h, "{\"execute\": \"trace-event-set-state\", "
+                               "\"arguments\": {\"name\": \"virtio_blk_*\", \"enable\": true}}");
+    g_assert_nonnull(strstr(r, "\"return\""));
+    blk_do(&f.d, 0, BLK_T_IN, 8, 1024, true, 0);
+    blk_do(&f.d, 0, BLK_T_OUT, 16, 512, false, 0);
+    blk_do(&f.d, 0, 99, 0, 0, false, 2);
+    log = tes_harness_log_text(f.d.h);
+    g_assert_nonnull(strstr(log, " sector 8 nsectors 2\n"));
+    g_assert_nonnull(strstr(log, "virtio_blk_handle_read vdev 0x"));
+    g_assert_nonnull(strstr(log, "virtio_blk_handle_write vdev 0x"));
+    g_assert_nonnull(strstr(log, " sector 16 nsectors 1\n"));
+    g_assert_nonnull(strstr(log, " type 99\n"));
+    g_assert_nonnull(strstr(log, " status 0\n"));
+    g_assert_nonnull(strstr(log, " status 2\n"));
+    g_assert_nonnull(strstr(log, "virtio_blk_req_complete vdev 0x"));
+    down(&f);
+}
+
 static void test_blk_write_then_host_read_mmio(void)
 {
     fixture f;
@@ -709,6 +739,9 @@ static void test_rng_fills_buffers(void)
     pci_up(&f, "virtio-rng-pci", NULL);
     g_assert_cmphex(tes_harness_cfg_read(f.d.h, f.d.dev, 0, 4), ==, 0x10441af4);
     g_assert_true(vd_init(&f.d, F_VERSION_1, 1, 64, false));
+    tes_harness_log_capture(f.d.h, TES_LOG_TRACE);
+    g_free(tes_harness_qmp(f.d.h, "{\"execute\": \"trace-event-set-state\", \"arguments\": "
+                                  "{\"name\": \"virtio_rng_*\", \"enable\": true}}"));
     memset(f.d.ram + data_addr(0, 0), 0, 512);
     vd_desc(&f.d, f.d.q[0].desc, 0, data_addr(0, 0), 256, VD_F_WRITE | VD_F_NEXT, 1);
     vd_desc(&f.d, f.d.q[0].desc, 1, data_addr(0, 0) + 256, 256, VD_F_WRITE, 0);
@@ -718,6 +751,9 @@ static void test_rng_fills_buffers(void)
     g_assert_cmpuint(len, ==, 512);
     g_assert_true(memcmp(f.d.ram + data_addr(0, 0), zero, 256) != 0);
     g_assert_true(memcmp(f.d.ram + data_addr(0, 0) + 256, zero, 256) != 0);
+    /* QEMU's virtio_rng_* lines: the request and what went back. */
+    g_assert_nonnull(strstr(tes_harness_log_text(f.d.h), ": 512 bytes requested, "));
+    g_assert_nonnull(strstr(tes_harness_log_text(f.d.h), ": 512 bytes pushed\n"));
     down(&f);
 }
 
@@ -736,6 +772,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio/pci/feature-negotiation-needs-version-1", test_pci_feature_negotiation);
     g_test_add_func("/virtio/pci/intx-through-isr-read-clears", test_intx_through_isr);
     g_test_add_func("/virtio/blk/read-returns-file-content", test_blk_read_matches_file);
+    g_test_add_func("/virtio/blk/trace/qemu-virtio-blk-lines", test_blk_trace);
     g_test_add_func("/virtio/blk/mmio/write-then-host-read", test_blk_write_then_host_read_mmio);
     g_test_add_func("/virtio/blk/out-of-range-is-ioerr", test_blk_out_of_range_is_ioerr);
     g_test_add_func("/virtio/blk/get-id-returns-serial", test_blk_get_id);
@@ -768,6 +805,6 @@ int main(int argc, char **argv)
                     test_migrate_refuses_state_no_guest_could_make);
     g_test_add_func("/virtio/blk/missing-drive-is-refused", test_missing_drive_is_refused);
     g_test_add_func("/virtio/mmio/empty-transport-reports-device-0", test_mmio_empty_reports_id_0);
-    g_test_add_func("/virtio/rng/fills-buffers", test_rng_fills_buffers);
+    g_test_add_func("/virtio/rng/fills-buffers-traced", test_rng_fills_buffers);
     return g_test_run();
 }

@@ -143,6 +143,13 @@ typedef enum tes_cpu_boot_mode {
      * (ACPI 6.4, 5.2.10: CS = entry >> 4, IP = entry & 0xf), every other
      * register as after reset. For host->cpu_start_at (S3 resume). */
     TES_BOOT_X86_REAL = 3,
+    /* ==== ABI 1.8 ==== */
+    /* Nothing to run (no -kernel, and tessera has no firmware): the vCPU
+     * stays powered off now and after every reset, halted, as a machine
+     * whose firmware found no boot device. The core implements it (the
+     * CPU plugin never sees it); host->cpu_set_running still powers the
+     * vCPU on. For host->cpu_set_boot only. */
+    TES_BOOT_POWER_OFF = 4,
 } tes_cpu_boot_mode;
 
 typedef struct tes_cpu_boot {
