@@ -713,6 +713,9 @@ void qmp_event(const char *name);
 /* Added by pcihp: DEVICE_DELETED {"device": id (when it has one), "path":
  * "/machine/peripheral/ID" or "/machine/peripheral-anon/NAME"}. */
 void qmp_event_device_deleted(const char *id, const char *name);
+/* tes_host.qmp_event (1.8): an event a plugin sends, data the text of a
+ * JSON object or NULL. 0 or -EINVAL (logged). */
+int qmp_event_plugin(const char *name, const char *data_json);
 /* Also append every event's JSON text and a newline to buf (NULL: stop). */
 void qmp_event_capture(GString *buf);
 

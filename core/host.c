@@ -72,6 +72,11 @@ static const char *host_dev_id(tes_device *dev)
     return dev->id ? dev->id : dev->name;
 }
 
+static const char *host_dev_given_id(tes_device *dev)
+{
+    return dev ? dev->id : NULL;
+}
+
 static const char *host_dev_type(tes_device *dev)
 {
     return dev->type->name;
@@ -365,6 +370,8 @@ static const tes_host table = {
     .cpu_remove = cpu_remove,
     .dev_unplug = dev_unplug,
     .dma_generation = dma_generation,
+    .qmp_event = qmp_event_plugin,
+    .dev_given_id = host_dev_given_id,
 };
 
 const tes_host *host_table(void)
@@ -443,7 +450,10 @@ PIN(tes_host, cpu_remove, 1136);
 PIN(tes_host, dev_unplug, 1144);
 /* ABI 1.8, continued: dma_generation (mappings a device keeps, dma.h). */
 PIN(tes_host, dma_generation, 1152);
-static_assert(sizeof(tes_host) == 1160, "tes_host 1.8 size");
+/* ABI 1.8, continued: qmp_event, dev_given_id (ACPI_DEVICE_OST). */
+PIN(tes_host, qmp_event, 1160);
+PIN(tes_host, dev_given_id, 1168);
+static_assert(sizeof(tes_host) == 1176, "tes_host 1.8 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);
@@ -473,7 +483,8 @@ PIN(tes_machine_ops, cpu_unplug_request, 104);
 PIN(tes_machine_ops, hotplug, 112); /* 1.8, continued: memory hot-plug */
 PIN(tes_machine_ops, unplug_request, 120);
 PIN(tes_machine_ops, default_display, 128); /* 1.8, continued: the default display */
-static_assert(sizeof(tes_machine_ops) == 136, "tes_machine_ops 1.8 size");
+PIN(tes_machine_ops, ospm_status, 136); /* 1.8, continued: query-acpi-ospm-status */
+static_assert(sizeof(tes_machine_ops) == 144, "tes_machine_ops 1.8 size");
 PIN(tes_cpu_boot, entry, 8);
 PIN(tes_cpu_boot, page_table, 80);
 static_assert(sizeof(tes_cpu_boot) == 104, "tes_cpu_boot 1.2 size");
@@ -505,9 +516,12 @@ static_assert(sizeof(tes_fdt_iface) == 40, "fdt interface v1 size");
 PIN(tes_fdt_iface, pci_root, 8);
 PIN(tes_fdt_iface, alloc_phandle, 16);
 PIN(tes_fdt_iface, add_node, 24);
-static_assert(sizeof(tes_memory_device_iface) == 24, "memory-device interface v1 size");
 PIN(tes_memory_device_iface, placed, 16);
-static_assert(sizeof(tes_memory_device_info) == 24, "tes_memory_device_info v1 size");
+/* 1.8, continued (the interface is 1.8's, size-checked): NVDIMM labels */
+PIN(tes_memory_device_iface, label_access, 24);
+static_assert(sizeof(tes_memory_device_iface) == 32, "memory-device interface v1 size");
+PIN(tes_memory_device_info, label_size, 24);
+static_assert(sizeof(tes_memory_device_info) == 32, "tes_memory_device_info v1 size");
 PIN(tes_fdt_iface, add_prop, 32);
 static_assert(sizeof(tes_fdt_prop) == 24, "tes_fdt_prop v1 size");
 static_assert(sizeof(tes_smmuv3_iface) == 16, "arm-smmuv3 interface v1 size");

@@ -9,6 +9,9 @@
  *   query-pci       (core/pci-query.c)
  *   qom-list {"path"} -> [{"name", "type"}]
  *   qom-get {"path", "property"} -> the value
+ *   query-acpi-ospm-status -> [{"device", "slot", "slot-type", "source",
+ *                               "status"}, ...] (the board's hotplug slots,
+ *                               tes_machine_ops.ospm_status)
  *
  * QOM paths follow QEMU's: /machine/peripheral/ID for -device ...,id=ID,
  * /machine/peripheral-anon/device[N] for -device without id=, and
@@ -16,9 +19,11 @@
  * order). A device's properties are its type's table plus "type",
  * "realized", "parent_bus" and "plugin" (the plugin that provides it).
  */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "blockdev.h"
 #include "core.h"
 #include "monitor.h"
 #include "numa.h"
@@ -392,7 +397,73 @@ static JsonNode *cmd_query_pci(JsonObject *args, qmp_client *c, char **err)
     return arr_node(pci_query());
 }
 
+/* ---- events and queries the board answers (ABI 1.8) ---- */
+
+/* The text of a JSON object, parsed; NULL when it is anything else. */
+static JsonObject *object_of(const char *text)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonNode *root;
+
+    if (!text || !json_parser_load_from_data(p, text, -1, NULL) ||
+        !(root = json_parser_get_root(p)) || !JSON_NODE_HOLDS_OBJECT(root)) {
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
+static bool event_name_ok(const char *name)
+{
+    if (!name || !*name) {
+        return false;
+    }
+    for (const char *c = name; *c; c++) {
+        if (!g_ascii_isupper(*c) && !g_ascii_isdigit(*c) && *c != '_') {
+            return false;
+        }
+    }
+    return true;
+}
+
+int qmp_event_plugin(const char *name, const char *data_json)
+{
+    JsonObject *data = NULL;
+
+    if (!event_name_ok(name) || (data_json && !(data = object_of(data_json)))) {
+        core_log(TES_LOG_PLUGIN, "qmp_event: refused event '%s' (a name of [A-Z0-9_] and a "
+                 "JSON object as data are expected)\n", name ? name : "(null)");
+        return -EINVAL;
+    }
+    qmp_event_data(name, data);
+    return 0;
+}
+
+static void ospm_put(void *ctx, const char *info_json)
+{
+    JsonObject *o = object_of(info_json);
+
+    if (o) {
+        json_array_add_object_element(ctx, o);
+    } else {
+        core_log(TES_LOG_PLUGIN, "query-acpi-ospm-status: the machine gave no JSON object\n");
+    }
+}
+
+static JsonNode *cmd_query_ospm_status(JsonObject *args, qmp_client *c, char **err)
+{
+    tes_device *m = machine_current();
+    const tes_machine_ops *ops = m ? m->type->class_info : NULL;
+    JsonArray *a = json_array_new();
+
+    if (ops && ops->size >= offsetof(tes_machine_ops, ospm_status) + sizeof(void *) &&
+        ops->ospm_status) {
+        ops->ospm_status(m, m->s, ospm_put, a);
+    }
+    return arr_node(a);
+}
+
 const qmp_cmd qmp_inspect_commands[] = {
+    {"query-acpi-ospm-status", cmd_query_ospm_status},
     {"trace-event-get-state", cmd_trace_get},
     {"trace-event-set-state", cmd_trace_set},
     {"query-cpus-fast", cmd_query_cpus_fast},

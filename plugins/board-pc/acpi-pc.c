@@ -306,7 +306,7 @@ static void dsdt_body(aml *a, const void *opaque)
         aml_dsdt_cpus(a, cfg->ncpus);
     }
     if (cfg->nvdimm) {
-        x86_dsdt_nvdimm(a, cfg->nnvd);
+        x86_dsdt_nvdimm(a, cfg->nvd, cfg->nnvd);
     }
     x86_dsdt_memhp(a, cfg->mem_slots);
     aml_close_pkg(a, sb);

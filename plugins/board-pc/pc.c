@@ -333,6 +333,7 @@ static const tes_machine_ops pc_ops = {
     .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
     .unplug_request = x86_board_unplug_request,
     .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
+    .ospm_status = x86_board_ospm_status,
 };
 
 

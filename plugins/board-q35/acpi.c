@@ -143,7 +143,7 @@ static void dsdt_body(aml *a, const void *opaque)
         aml_dsdt_cpus(a, cfg->ncpus);
     }
     if (cfg->nvdimm) {
-        x86_dsdt_nvdimm(a, cfg->nnvdimms);
+        x86_dsdt_nvdimm(a, cfg->nvd, cfg->nnvdimms);
     }
     x86_dsdt_memhp(a, cfg->mem_slots);
     aml_close_pkg(a, sb);

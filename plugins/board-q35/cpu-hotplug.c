@@ -114,14 +114,25 @@ static void control_write(x86_cpuhp *hp, uint8_t v)
     }
 }
 
+/* _OST (COST in the DSDT) writes the event, then the status: QEMU sends
+ * ACPI_DEVICE_OST on the status, and so do we. */
 static void data_write(x86_cpuhp *hp, uint32_t v)
 {
     if (hp->command == CPUHP_CMD_OST_EVENT) {
         trace_cpuhp_acpi_write_ost_ev(hp->selector, v);
         hp->ost_event = v;
+        if (selected(hp)) {
+            hp->ost_ev[hp->selector] = v;
+        }
     } else if (hp->command == CPUHP_CMD_OST_STATUS) {
         trace_cpuhp_acpi_write_ost_status(hp->selector, v);
         hp->ost_status = v;
+        if (selected(hp)) {
+            hp->ost_st[hp->selector] = v;
+            if (hp->ost) {
+                hp->ost(hp->opaque, hp->selector);
+            }
+        }
     }
 }
 

@@ -47,11 +47,17 @@ typedef struct x86_cpuhp {
     /* The guest ejected CPU idx (not 0): the board removes it. */
     void (*eject)(void *opaque, unsigned idx);
     void *opaque;
+    /* The guest reported _OST status for CPU idx (ost_ev/ost_st[idx]):
+     * the board sends QMP ACPI_DEVICE_OST. NULL: nobody listens. Set
+     * after x86_cpuhp_init. */
+    void (*ost)(void *opaque, unsigned idx);
     /* guest-visible state, migrated */
     uint32_t selector;
     uint32_t command;
-    uint32_t ost_event, ost_status;
+    uint32_t ost_event, ost_status; /* the last _OST written, any CPU */
     uint8_t flags[X86_CPUHP_MAX];
+    /* each CPU's last _OST (query-acpi-ospm-status), state version 3 */
+    uint32_t ost_ev[X86_CPUHP_MAX], ost_st[X86_CPUHP_MAX];
 } x86_cpuhp;
 
 /* max_cpus possible CPUs (clamped to X86_CPUHP_MAX), apic_id[i] each;

@@ -240,24 +240,31 @@ static int place(x86_board *b, tes_device *d, const tes_memory_device_info *mi)
     return 0;
 }
 
-/* b->nvd (the NFIT's modules) from the slots, in slot order. */
-static void collect_nvdimms(x86_board *b)
-{
-    b->nnvd = 0;
-    for (unsigned i = 0; i < b->memhp.nslots && b->nnvd < X86_MAX_NVDIMMS; i++) {
-        if (b->memhp.slot[i].dev && b->memhp.slot[i].nvdimm) {
-            b->nvd[b->nnvd++] = (x86_nvdimm){.addr = b->memhp.slot[i].addr,
-                                             .size = b->memhp.slot[i].size};
-        }
-    }
-}
-
 static bool memory_device(tes_device *d, tes_memory_device_info *mi)
 {
     const tes_memory_device_iface *md = md_iface();
 
     *mi = (tes_memory_device_info){.size = sizeof(*mi)};
     return md && md->info(d, mi);
+}
+
+/* b->nvd (the NFIT's modules) from the slots, in slot order. */
+static void collect_nvdimms(x86_board *b)
+{
+    tes_memory_device_info mi;
+
+    b->nnvd = 0;
+    for (unsigned i = 0; i < b->memhp.nslots && b->nnvd < X86_MAX_NVDIMMS; i++) {
+        const x86_memslot *s = &b->memhp.slot[i];
+
+        if (s->dev && s->nvdimm) {
+            b->nvd_dev[b->nnvd] = s->dev;
+            b->nvd[b->nnvd++] = (x86_nvdimm){
+                .addr = s->addr, .size = s->size,
+                .label_size = memory_device(s->dev, &mi) ? mi.label_size : 0,
+            };
+        }
+    }
 }
 
 int x86_board_memdevs(x86_board *b)
@@ -272,7 +279,7 @@ int x86_board_memdevs(x86_board *b)
         }
     }
     collect_nvdimms(b);
-    return 0;
+    return x86_board_nvdimm_dsm(b);
 }
 
 /* ---- hotplug (tes_machine_ops.hotplug / unplug_request) ---- */
@@ -434,6 +441,7 @@ int x86_board_memhp_io(x86_board *b)
     }
     b->memhp.eject = eject;
     b->memhp.opaque = b;
+    x86_board_ost_init(b);
     H->region_add(H->system_io(), X86_MEMHP_BASE, r, 0);
     return 0;
 }

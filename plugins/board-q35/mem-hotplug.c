@@ -8,7 +8,8 @@
  *          0x10 proximity domain, 0x14 flags: bit 0 enabled, 1 insert
  *          event, 2 remove event; the rest of 0x14..0x17 reads ones.
  *          A selector past the last slot reads 0 everywhere.
- *   write  0x00 selector, 0x04 _OST event, 0x08 _OST status, 0x14
+ *   write  0x00 selector, 0x04 _OST event, 0x08 _OST status (QMP
+ *          ACPI_DEVICE_OST goes out, through the board), 0x14
  *          control: bit 1 clears the insert event, bit 2 the remove
  *          event, bit 3 ejects the module (the guest has let go of it).
  *
@@ -118,7 +119,11 @@ void x86_memhp_write(x86_memhp *m, uint64_t off, uint64_t val, unsigned size)
         s->ost_event = (uint32_t)val;
     } else if (off == 8) {
         trace_mhp_acpi_write_ost_status(m->selector, (uint32_t)val);
+        /* _OST writes the event, then the status: QEMU reports on this. */
         s->ost_status = (uint32_t)val;
+        if (m->ost) {
+            m->ost(m->opaque, m->selector);
+        }
     } else if (off <= 20 && off + size > 20) {
         control_write(m, s, (uint8_t)(val >> (8 * (20 - off))));
     }

@@ -43,6 +43,9 @@ typedef struct x86_memhp {
      * it (the slot is already marked free). */
     void (*eject)(void *opaque, struct tes_device *dev);
     void *opaque;
+    /* The guest wrote the _OST status of slot i: the board sends QMP
+     * ACPI_DEVICE_OST (NULL: nobody listens). */
+    void (*ost)(void *opaque, unsigned i);
 } x86_memhp;
 
 /* The register block, offsets 0..23, 1..4-byte accesses. */

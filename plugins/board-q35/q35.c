@@ -176,6 +176,7 @@ static int build_acpi(q35_machine *m)
     acpi_dev_table tables[ACPI_MAX_DEV_TABLES];
     q35_acpi_cfg cfg = {
         .nvdimm = m->b.nvdimm,
+        .nvd = m->b.nvd,
         .nnvdimms = m->b.nnvd,
         .mem_slots = m->b.memhp.nslots,
         .ncpus = m->b.ncpus,
@@ -389,6 +390,7 @@ static const tes_machine_ops q35_ops = {
     .hotplug = x86_board_hotplug,             /* pc-dimm (devmem.c) */
     .unplug_request = x86_board_unplug_request,
     .default_display = "VGA",    /* QEMU's std VGA, -vga none to drop it */
+    .ospm_status = x86_board_ospm_status,
 };
 
 

@@ -86,7 +86,8 @@ typedef struct q35_acpi_cfg {
     /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
     const struct x86_cpuhp *cpuhp;
     bool nvdimm;              /* nvdimm=on: \_SB.NVDR */
-    unsigned nnvdimms;        /* its modules (x86_board_memdevs) */
+    const struct x86_nvdimm *nvd; /* its modules: NVnn (labels: _DSM) */
+    unsigned nnvdimms;        /* (x86_board_memdevs) */
     unsigned mem_slots;       /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
 } q35_acpi_cfg;
 

@@ -30,19 +30,21 @@ const tes_prop_info x86_board_props[] = {
     TES_PROP_END,
 };
 
-/* 2: the CPU hotplug block's state (x86-cpuhp.c) */
+/* 2: the CPU hotplug block's state (x86-cpuhp.c); 3: each CPU's _OST */
 static const tes_state_field x86_board_fields[] = {
     {"cpuhp_selector", TES_FIELD_U32, offsetof(x86_board, cpuhp.selector), 0, 2},
     {"cpuhp_command", TES_FIELD_U32, offsetof(x86_board, cpuhp.command), 0, 2},
     {"cpuhp_ost_event", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_event), 0, 2},
     {"cpuhp_ost_status", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_status), 0, 2},
     {"cpuhp_flags", TES_FIELD_BYTES, offsetof(x86_board, cpuhp.flags), X86_CPUHP_MAX, 2},
+    {"cpuhp_ost_ev", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_ev), X86_CPUHP_MAX, 3},
+    {"cpuhp_ost_st", TES_FIELD_U32, offsetof(x86_board, cpuhp.ost_st), X86_CPUHP_MAX, 3},
     TES_FIELD_END,
 };
 
 const tes_state_info x86_board_state = {
     .size = sizeof(tes_state_info),
-    .version = 2, /* 2: CPU and memory hotplug registers (devmem.c) */
+    .version = 3, /* 2: CPU and memory hotplug registers (devmem.c); 3: _OST per CPU */
     .min_version = 1,
     .fields = x86_board_fields,
     .post_load = x86_board_cpuhp_post_load,

@@ -50,7 +50,9 @@ typedef struct x86_board {
     unsigned own_sysbus;       /* system bus devices the board made (x86_board_mark) */
     uint32_t *possible_apic_id; /* [maxcpus] for the SRAT (x86_board_numa) */
     x86_nvdimm nvd[X86_MAX_NVDIMMS]; /* the slots' nvdimms (devmem.c) */
+    tes_device *nvd_dev[X86_MAX_NVDIMMS];
     unsigned nnvd;
+    uint8_t *nvdimm_dsm;       /* the _DSM page (x86-nvdimm.c), NULL: no labels */
     x86_memhp memhp;           /* memory slots, ACPI memory hotplug (devmem.c) */
     bool hotplugging;          /* in tes_machine_ops.hotplug */
     uint64_t *numa_mem;        /* one node when device memory but no -numa */
@@ -159,6 +161,17 @@ int x86_board_memdevs(x86_board *b);
  * of a pc-dimm (ACPI memory hotplug). */
 int x86_board_hotplug(tes_device *machine, void *s, tes_device *dev);
 int x86_board_unplug_request(tes_device *machine, void *s, tes_device *dev);
+/* ---- NVDIMM labels (x86-nvdimm.c) ---- */
+/* After x86_board_memdevs: the _DSM page and port when a module has a
+ * label area. 0 or -ENOMEM after the error. */
+int x86_board_nvdimm_dsm(x86_board *b);
+
+/* ---- _OST to QMP (x86-ost.c) ---- */
+/* Wire the blocks' _OST status writes to QMP ACPI_DEVICE_OST. */
+void x86_board_ost_init(x86_board *b);
+/* tes_machine_ops.ospm_status of both machines. */
+void x86_board_ospm_status(tes_device *machine, void *s,
+                           void (*put)(void *ctx, const char *info_json), void *ctx);
 /* x86_board_state's save/load: the slots' hotplug register state. */
 int x86_board_memhp_save(tes_device *dev, void *s, tes_stream *out);
 int x86_board_memhp_load(tes_device *dev, void *s, tes_stream *in, uint32_t version);

@@ -85,6 +85,7 @@ int x86_board_cpuhp_init(x86_board *b)
         ids[i] = tes_topology_x86_apic_id(t, i);
     }
     x86_cpuhp_init(&b->cpuhp, n, ids, hp_eject, b);
+    x86_board_ost_init(b);
     for (unsigned i = 0; i < b->ncpus; i++) {
         x86_cpuhp_plug(&b->cpuhp, i, false);
     }

@@ -13,9 +13,13 @@
  * above RAM and describes it to the guest (ACPI NFIT on q35, a
  * pmem-region DT node on virt), because where it goes and how it is
  * described is the machine's business, as in QEMU (hw/mem/nvdimm.c is a
- * pc-dimm; hw/acpi/nvdimm.c the board side). No label area: Linux then
+ * pc-dimm; hw/acpi/nvdimm.c the board side). Without label-size, Linux
  * makes one label-less pmem namespace of the whole module (/dev/pmemN).
- * With share=on on a file backend, what the guest writes is in the file.
+ * With label-size=N (>= 128K), the backend's last N bytes are the
+ * namespace label area, which the guest reads and writes through the
+ * board's _DSM (functions 4-6 on q35/pc); the guest maps the bytes before
+ * it (rounded down to 2 MiB). With share=on on a file backend, what the
+ * guest writes (labels too) is in the file.
  *
  * The plugin also provides pc-dimm (pc-dimm.c), the other memory device
  * over a backend: both are placed by the same board code, which asks this
@@ -34,11 +38,40 @@
 #define H memdev_H
 const tes_host *memdev_H;
 
+#define MIN_LABEL_SIZE (128u << 10) /* QEMU's MIN_NAMESPACE_LABEL_SIZE */
+
 typedef struct nvdimm {
     char *memdev;
     uint64_t label_size;
-    tes_region *mem;
+    tes_region *mem;   /* the whole backend */
+    tes_region *pmem;  /* what the guest maps: the backend before the labels */
+    uint8_t *label;    /* the label area: the backend's last label_size bytes */
 } nvdimm;
+
+/* The label area at the end of the backend, as QEMU keeps it (so an image
+ * carries its labels), and the guest's region in front of it. */
+static int split_labels(tes_device *dev, nvdimm *n)
+{
+    uint64_t size = H->region_size(n->mem);
+    uint8_t *ram = H->region_ram_ptr(n->mem);
+
+    if (n->label_size < MIN_LABEL_SIZE) {
+        H->error(dev, "label size 0x%llx must be at least 0x%x",
+                 (unsigned long long)n->label_size, MIN_LABEL_SIZE);
+        return -EINVAL;
+    }
+    if (!ram || size <= n->label_size || (size - n->label_size) < (2u << 20)) {
+        H->error(dev, "memdev '%s' (%llu bytes) must be RAM and bigger than label-size plus "
+                 "2 MiB", n->memdev, (unsigned long long)size);
+        return -EINVAL;
+    }
+    /* The pmem region stays 2 MiB aligned (Linux's nd_pmem maps it in
+     * sections); the rest before the labels is unused, as QEMU's. */
+    n->label = ram + size - n->label_size;
+    n->pmem = H->region_new_alias(dev, "nvdimm-pmem", n->mem, 0,
+                                  (size - n->label_size) & ~((2ull << 20) - 1));
+    return n->pmem ? 0 : -ENOMEM;
+}
 
 static int nvdimm_realize(tes_device *dev, void *s)
 {
@@ -48,24 +81,38 @@ static int nvdimm_realize(tes_device *dev, void *s)
         H->error(dev, "property 'memdev' is required");
         return -EINVAL;
     }
-    if (n->label_size) {
-        /* QEMU's label area lives in the backend and is served by _DSM
-         * functions 4..6, which this model does not implement. */
-        H->error(dev, "label-size is not supported (label-less namespaces only)");
-        return -EINVAL;
-    }
     n->mem = H->memdev_region(dev, n->memdev);
     if (!n->mem) {
         return -EINVAL; /* memdev_region reported it */
     }
-    return H->dev_init_mmio(dev, n->mem) < 0 ? -EINVAL : 0;
+    n->pmem = n->mem;
+    if (n->label_size && split_labels(dev, n) < 0) {
+        return -EINVAL;
+    }
+    return H->dev_init_mmio(dev, n->pmem) < 0 ? -EINVAL : 0;
+}
+
+static bool nvdimm_label_access(tes_device *dev, uint64_t off, void *buf, uint64_t len,
+                                bool write)
+{
+    nvdimm *n = dev && strcmp(H->dev_type(dev), "nvdimm") == 0 ? H->dev_state(dev) : NULL;
+
+    if (!n || !n->label || off > n->label_size || len > n->label_size - off) {
+        return false;
+    }
+    if (write) {
+        memcpy(n->label + off, buf, len);
+    } else {
+        memcpy(buf, n->label + off, len);
+    }
+    return true;
 }
 
 static const tes_prop_info nvdimm_props[] = {
     TES_PROP("memdev", TES_PROP_STRING, nvdimm, memdev, NULL, 0, 0,
              "the -object memory-backend-* id holding the module's contents"),
-    TES_PROP("label-size", TES_PROP_U64, nvdimm, label_size, "0", 0, 0,
-             "label area bytes (only 0: no labels)"),
+    TES_PROP("label-size", TES_PROP_SIZE, nvdimm, label_size, "0", 0, 0,
+             "namespace label area bytes at the end of memdev (0: none; else >= 128 KiB)"),
     TES_PROP_END,
 };
 
@@ -100,6 +147,9 @@ static bool md_info(tes_device *dev, tes_memory_device_info *out)
         out->addr = 0;
         out->slot = -1;
         out->node = 0;
+        if (out->size >= offsetof(tes_memory_device_info, label_size) + sizeof(uint64_t)) {
+            out->label_size = ((nvdimm *)H->dev_state(dev))->label_size;
+        }
         return true;
     }
     return false;
@@ -120,6 +170,7 @@ static const tes_memory_device_iface md_iface = {
     .size = sizeof(tes_memory_device_iface),
     .info = md_info,
     .placed = md_placed,
+    .label_access = nvdimm_label_access,
 };
 
 static int nvdimm_plugin_init(const tes_host *host)

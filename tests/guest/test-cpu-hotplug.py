@@ -10,7 +10,10 @@ device_add qemu64-x86_64-cpu (core-id=2), after two refusals (core-id
 /sys/devices/system/cpu/present (the _E02 GPE, \\_SB.CPUS.CSCN's device
 check), onlines it (INIT/SIPI), runs a process pinned to it, offlines it;
 the host sends device_del and waits for DEVICE_DELETED (Linux's eject
-calls _EJ0) and the guest sees present shrink back to 0-1.
+calls _EJ0) and the guest sees present shrink back to 0-1. The guest's
+_OST reports reach QMP as ACPI_DEVICE_OST events (device check: source
+1 status 0; eject request: 0x84 ejection in progress, then 0) and
+query-acpi-ospm-status.
 The same boot runs on -M q35 then -M pc (PIIX4 PM's GPE0 at 0xafe0); each
 check names its machine.
 EMULATOR (default TESSERA) runs the same boots on qemu-system-x86_64.
@@ -59,10 +62,13 @@ dmesg | grep -i -e smpboot -e 'CPU2' -e 'cpu 2' -e ACPI.*[Pp]rocessor | tail -n 
 """
 
 
-def wait_event(q, name, timeout):
+def wait_event(q, name, timeout, pred=lambda data: True):
+    def seen():
+        return any(e.get("event") == name and pred(e.get("data", {})) for e in q.events)
+
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if any(e.get("event") == name for e in q.events):
+        if seen():
             return True
         q.sock.settimeout(max(0.1, deadline - time.time()))
         try:
@@ -71,7 +77,18 @@ def wait_event(q, name, timeout):
             break
         finally:
             q.sock.settimeout(10.0)
-    return any(e.get("event") == name for e in q.events)
+    return seen()
+
+
+def ost_is(source, status):
+    """An ACPI_DEVICE_OST data predicate: CPU slot 2 reported (source, status)."""
+    return lambda d: d.get("info", {}).get("slot") == "2" and \
+        d["info"].get("slot-type") == "CPU" and d["info"].get("source") == source and \
+        d["info"].get("status") == status
+
+
+def osts(q):
+    return [e["data"]["info"] for e in q.events if e.get("event") == "ACPI_DEVICE_OST"]
 
 
 def add_cpu(qmp_path, out):
@@ -90,6 +107,9 @@ def add_cpu(qmp_path, out):
             out["beyond"] = q.cmd("device_add", dict(driver=CPU, id="c4", **beyond))
             out["add"] = q.cmd("device_add", dict(driver=CPU, id="c2", **slots[2]["props"]))
             out["cpus"] = q.cmd("query-cpus-fast")
+            # Linux answers the device check with _OST(1, 0) once it added it.
+            wait_event(q, "ACPI_DEVICE_OST", EVENT_WAIT, ost_is(1, 0))
+            out["ost_add"] = osts(q)
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
     return act
@@ -105,6 +125,10 @@ def del_cpu(out):
                 out["info_cpus"] = q.cmd("human-monitor-command",
                                          {"command-line": "info cpus"})
             out["cpus_after"] = q.cmd("query-cpus-fast")
+            # The eject request: _OST(3, 0x84) "ejection in progress", then (3, 0) done.
+            wait_event(q, "ACPI_DEVICE_OST", 20, ost_is(3, 0))
+            out["ost_del"] = osts(q)[len(out.get("ost_add", [])):]
+            out["ospm"] = q.cmd("query-acpi-ospm-status")
         except Exception as e:
             out["error"] = repr(e)
     return act
@@ -161,6 +185,21 @@ def run(emu, parts, wd, machine):
     check("device_del c2 succeeds and DEVICE_DELETED follows (the guest's _EJ0)",
           out.get("del") == {"return": {}} and out.get("deleted") is True,
           "%r\n%s" % (o, b.tail()))
+    print("# ACPI_DEVICE_OST after device_add: %r; after device_del: %r"
+          % (out.get("ost_add"), out.get("ost_del")), file=sys.stderr)
+    check("the guest's _OST after the device check: ACPI_DEVICE_OST c2, CPU slot 2, "
+          "source 1, status 0",
+          {"device": "c2", "slot": "2", "slot-type": "CPU", "source": 1, "status": 0}
+          in (out.get("ost_add") or []), repr(out.get("ost_add")))
+    dl = [(i.get("source"), i.get("status")) for i in out.get("ost_del") or []
+          if i.get("slot") == "2"]
+    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
+          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
+          dl.index((3, 0x84)) < dl.index((3, 0)), repr(out.get("ost_del")))
+    ospm = [i for i in (out.get("ospm") or {}).get("return", []) if i.get("slot-type") == "CPU"]
+    check("query-acpi-ospm-status: 4 CPU slots, slot 2 last reported (3, 0)",
+          len(ospm) == 4 and (ospm[2].get("source"), ospm[2].get("status")) == (3, 0),
+          repr(out.get("ospm")))
     check("query-cpus-fast lists 2 vCPUs after the eject",
           len(out.get("cpus_after", {}).get("return", [])) == 2, repr(out.get("cpus_after")))
     check("the guest's present list shrinks back to 0-1",

@@ -17,6 +17,9 @@ in /proc/iomem, and fills a tmpfs file whose pages go to the new movable
 zone. Then device_del dimm1: the guest offlines the blocks (migrating the
 tmpfs pages out), ejects the DIMM (_EJ0), DEVICE_DELETED arrives, object-del
 m1 succeeds, MemTotal is back and the tmpfs file still reads the same.
+The guest's _OST reports reach QMP as ACPI_DEVICE_OST (device check:
+source 1 status 0; eject request: 0x84 ejection in progress, then 0) and
+query-acpi-ospm-status.
 Before the boot, without slots/maxmem a pc-dimm is refused with QEMU's
 line.
 EMULATOR (qemu-system-x86_64) runs the same boot on QEMU.
@@ -81,10 +84,13 @@ dmesg | grep -i -e memory -e hotplug -e PNP0C80 | grep -v -e 'Freeing' | tail -n
 """
 
 
-def wait_event(q, name, timeout):
+def wait_event(q, name, timeout, pred=lambda data: True):
+    def seen():
+        return any(e.get("event") == name and pred(e.get("data", {})) for e in q.events)
+
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if any(e.get("event") == name for e in q.events):
+        if seen():
             return True
         q.sock.settimeout(max(0.1, deadline - time.time()))
         try:
@@ -93,7 +99,26 @@ def wait_event(q, name, timeout):
             break
         finally:
             q.sock.settimeout(10.0)
-    return any(e.get("event") == name for e in q.events)
+    return seen()
+
+
+def ost_is(source, status):
+    """An ACPI_DEVICE_OST data predicate: DIMM slot 1 reported (source, status)."""
+    return lambda d: d.get("info", {}).get("slot") == "1" and \
+        d["info"].get("slot-type") == "DIMM" and d["info"].get("source") == source and \
+        d["info"].get("status") == status
+
+
+def osts(q):
+    return [e["data"]["info"] for e in q.events if e.get("event") == "ACPI_DEVICE_OST"]
+
+
+def ospm_slot(reply, slot):
+    """(source, status) of DIMM slot N in a query-acpi-ospm-status reply."""
+    for i in (reply or {}).get("return", []):
+        if i.get("slot-type") == "DIMM" and i.get("slot") == str(slot):
+            return (i.get("source"), i.get("status"))
+    return None
 
 
 def error_of(reply):
@@ -118,6 +143,10 @@ def plug(qmp_path, out):
             out["over"] = q.cmd("device_add", {"driver": "pc-dimm", "id": "dimm2",
                                                "memdev": "m2"})
             out["del_m2"] = q.cmd("object-del", {"id": "m2"})
+            # Linux's acpi_memhotplug answers the device check with _OST(1, 0).
+            wait_event(q, "ACPI_DEVICE_OST", EVENT_WAIT, ost_is(1, 0))
+            out["ost_add"] = osts(q)
+            out["ospm_add"] = q.cmd("query-acpi-ospm-status")
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
     return act
@@ -178,6 +207,10 @@ def unplug(qmp_path, out):
             out["del"] = q.cmd("device_del", {"id": "dimm1"})
             out["deleted"] = wait_event(q, "DEVICE_DELETED", EVENT_WAIT)
             out["del_m1"] = q.cmd("object-del", {"id": "m1"})
+            # The eject request: _OST(3, 0x84) "ejection in progress", then (3, 0).
+            wait_event(q, "ACPI_DEVICE_OST", 20, ost_is(3, 0))
+            out["ost_del"] = osts(q)
+            out["ospm_del"] = q.cmd("query-acpi-ospm-status")
         except Exception as e:
             out["error2"] = repr(e)
     return act
@@ -242,6 +275,14 @@ def run(emu, machine, parts, wd):
     check("device_add pc-dimm,id=dimm1,memdev=m1 succeeds", out.get("add") == ok, repr(out))
     check("object-del of the hot-plugged DIMM's backend is refused",
           "in use" in error_of(out.get("del_m1_busy", {})), repr(out.get("del_m1_busy")))
+    print("# ACPI_DEVICE_OST after device_add: %r" % out.get("ost_add"), file=sys.stderr)
+    check("the guest's _OST after the device check: ACPI_DEVICE_OST dimm1, DIMM slot 1, "
+          "source 1, status 0",
+          {"device": "dimm1", "slot": "1", "slot-type": "DIMM", "source": 1, "status": 0}
+          in (out.get("ost_add") or []), repr(out.get("ost_add")))
+    check("query-acpi-ospm-status: DIMM slot 1 (1, 0), the cold slot 0 (0, 0)",
+          ospm_slot(out.get("ospm_add"), 1) == (1, 0) and
+          ospm_slot(out.get("ospm_add"), 0) == (0, 0), repr(out.get("ospm_add")))
     check("a DIMM over maxmem is refused (2 GiB more)",
           "not enough space" in error_of(out.get("over", {})), repr(out.get("over")))
     check("object-del of an unused backend (m2) succeeds", out.get("del_m2") == ok,
@@ -269,6 +310,15 @@ def run(emu, machine, parts, wd):
     check("device_del dimm1 is accepted", out.get("del") == ok, repr(out))
     check("DEVICE_DELETED arrives after the guest ejected the DIMM",
           out.get("deleted") is True, "%r\n%s" % (out, b.tail(40)))
+    print("# ACPI_DEVICE_OST on the destination after device_del: %r" % out.get("ost_del"),
+          file=sys.stderr)
+    dl = [(i.get("source"), i.get("status")) for i in out.get("ost_del") or []
+          if i.get("slot") == "1" and i.get("slot-type") == "DIMM"]
+    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
+          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
+          dl.index((3, 0x84)) < dl.index((3, 0)), repr(out.get("ost_del")))
+    check("query-acpi-ospm-status after the eject: DIMM slot 1 (3, 0)",
+          ospm_slot(out.get("ospm_del"), 1) == (3, 0), repr(out.get("ospm_del")))
     check("object-del m1 succeeds once the DIMM is gone", out.get("del_m1") == ok,
           repr(out.get("del_m1")))
     m2 = int(value(c, "MEM2") or 0)

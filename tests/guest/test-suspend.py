@@ -19,6 +19,8 @@ goes through, in order (the host acts on each marker over QMP):
  3. the same alarm and `echo freeze > /sys/power/state` (s2idle): the run
     state stays "running" and system_wakeup is refused, as QEMU's; the
     alarm (ACPI RTC fixed event, the SCI) brings it back.
+ 3s. s2idle with ttyS0's power/wakeup enabled: a byte the host types on
+    the serial line wakes it (pm_wakeup_irq 4), not the 40 s RTC fallback.
  4. S3; the host migrates the suspended guest to a file and quits; a
     second tessera loads it (-incoming file:), stays "suspended" until
     system_wakeup; the guest resumes there, reads P1 and P2 back and marks
@@ -77,6 +79,16 @@ echo +4 > /sys/class/rtc/rtc0/wakealarm
 echo FREEZING-3
 echo freeze > /sys/power/state; echo "FREEZE-RC=$?"
 echo "RESUMED-3"
+echo enabled > /sys/class/tty/ttyS0/power/wakeup; echo "TTY-WAKE-RC=$?"
+echo +40 > /sys/class/rtc/rtc0/wakealarm
+echo "DATE-BEFORE-3S=$(date +%s)"
+echo FREEZING-SERIAL
+echo freeze > /sys/power/state; echo "FREEZE-S-RC=$?"
+echo "DATE-AFTER-3S=$(date +%s)"
+echo "WAKE-IRQ-S=$(cat /sys/power/pm_wakeup_irq 2>&1)"
+echo 0 > /sys/class/rtc/rtc0/wakealarm
+echo disabled > /sys/class/tty/ttyS0/power/wakeup
+echo "RESUMED-3S"
 echo SUSPENDING-4
 echo mem > /sys/power/state; echo "S3-MIG-RC=$?"
 echo "RESUMED-4"
@@ -174,6 +186,17 @@ def step3(q):
         out["s3_states"] = states
         out["s3_wakeup"] = q.cmd("system_wakeup")
         out["s3_events"] = [e.get("event") for e in q.events]
+    return fn
+
+
+def step3_serial(b):
+    """s2idle with ttyS0 a wakeup source: a byte on the serial line wakes it.
+    Sent a few times (the first may come before the guest froze); an RTC
+    alarm 40 s on is the guest's fallback, told apart by pm_wakeup_irq."""
+    def fn(out):
+        for _ in range(3):
+            time.sleep(3)
+            b.send("\r")
     return fn
 
 
@@ -303,6 +326,14 @@ def source_checks(b, out):
           and "SUSPEND" not in out.get("s3_events", []), repr(out))
     check("3: the RTC alarm ends s2idle", value(c, "FREEZE-RC") == "0" and "RESUMED-3" in c,
           b.tail())
+    try:
+        slept = int(value(c, "DATE-AFTER-3S")) - int(value(c, "DATE-BEFORE-3S"))
+    except (TypeError, ValueError):
+        slept = -1
+    check("3: a byte on the serial line (ttyS0 power/wakeup enabled) ends s2idle "
+          "(pm_wakeup_irq 4, %d s, before the 40 s RTC fallback)" % slept,
+          value(c, "FREEZE-S-RC") == "0" and value(c, "WAKE-IRQ-S") == "4" and 0 <= slept < 30,
+          "WAKE-IRQ=%s\n%s" % (value(c, "WAKE-IRQ-S"), b.tail()))
 
 def migration_check(out):
     check("4: migration of the suspended guest completes; the source is postmigrate",
@@ -380,6 +411,7 @@ def run(emu, machine, parts, wd):
     acts = {"SUSPENDING-1": lambda b: guarded(out, "1", step1(qmp()))(b),
             "SUSPENDING-2": lambda b: guarded(out, "2", step2(qmp()))(b),
             "FREEZING-3": lambda b: guarded(out, "3", step3(qmp()))(b),
+            "FREEZING-SERIAL": lambda b: guarded(out, "3s", step3_serial(b))(b),
             "SUSPENDING-4": lambda b: guarded(out, "4", step4(qmp(), state))(b)}
     if machine == "pc":
         acts["SUSPENDING-4"] = lambda b: guarded(out, "4", step4_quit(qmp()))(b)

@@ -2,7 +2,7 @@
 """CPU hotplug on q35 and pc without a guest: the tables -smp N,maxcpus=M
 builds (dumpacpi + iasl: the MADT's possible CPUs, \\_SB.CPUS and _E02),
 -device and QMP device_add of qemu64-x86_64-cpu with their refusals,
-query-hotpluggable-cpus / query-cpus-fast, device_del, and migration of a
+query-hotpluggable-cpus / query-cpus-fast / query-acpi-ospm-status, device_del, and migration of a
 machine with a hot-added CPU to a destination given the same -device.
 TAP output.
 
@@ -178,6 +178,11 @@ def check_qmp(wd, machine):
               cpus[2].get("qom-path") == "/machine/peripheral/c3" and
               cpus[2].get("props", {}).get("core-id") == 3 and
               cpus[2].get("target") == "x86_64", cpus)
+        os_ = ret(q.cmd("query-acpi-ospm-status"))
+        check("%s: query-acpi-ospm-status: CPU slots 0-3, nothing reported yet, c3 named"
+              % machine,
+              os_ == [dict({"slot": str(i), "slot-type": "CPU", "source": 0, "status": 0},
+                           **({"device": "c3"} if i == 3 else {})) for i in range(4)], os_)
         r = q.cmd("device_del", {"id": "qemu64.0"})
         check("%s: device_del of the boot CPU is refused" % machine,
               desc(r) == "Boot CPU is unpluggable", r)

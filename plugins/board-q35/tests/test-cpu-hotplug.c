@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu-hotplug.h"
+#include "mem-hotplug.h"
 #include "x86-trace.h"
 
 enum { SEL = 0, FLAGS = 4, CMD = 5, DATA = 8 };
@@ -113,6 +114,69 @@ static void test_arch_id_and_ost(void)
     x86_cpuhp_write(&hp, DATA, 0x80, 4);
     g_assert_cmpuint(hp.ost_event, ==, 3);
     g_assert_cmpuint(hp.ost_status, ==, 0x80);
+}
+
+static unsigned ost_calls, ost_last;
+
+static void on_ost(void *opaque, unsigned idx)
+{
+    ost_calls++;
+    ost_last = idx;
+}
+
+/* COST writes the event then the status: one report per status write
+ * (QEMU's ACPI_DEVICE_OST), kept per CPU for query-acpi-ospm-status. */
+static void test_ost_reports_per_cpu(void)
+{
+    x86_cpuhp hp;
+
+    setup(&hp);
+    hp.ost = on_ost;
+    ost_calls = 0;
+    x86_cpuhp_write(&hp, SEL, 2, 4);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_OST_EVENT, 1);
+    x86_cpuhp_write(&hp, DATA, 1, 4);
+    g_assert_cmpuint(ost_calls, ==, 0); /* the event alone is no report */
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_OST_STATUS, 1);
+    x86_cpuhp_write(&hp, DATA, 0, 4);
+    g_assert_cmpuint(ost_calls, ==, 1);
+    g_assert_cmpuint(ost_last, ==, 2);
+    x86_cpuhp_write(&hp, SEL, 3, 4);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_OST_EVENT, 1);
+    x86_cpuhp_write(&hp, DATA, 3, 4);
+    x86_cpuhp_write(&hp, CMD, CPUHP_CMD_OST_STATUS, 1);
+    x86_cpuhp_write(&hp, DATA, 0x80, 4);
+    g_assert_cmpuint(ost_calls, ==, 2);
+    g_assert_cmpuint(ost_last, ==, 3);
+    g_assert_cmpuint(hp.ost_ev[2], ==, 1);
+    g_assert_cmpuint(hp.ost_st[2], ==, 0);
+    g_assert_cmpuint(hp.ost_ev[3], ==, 3);
+    g_assert_cmpuint(hp.ost_st[3], ==, 0x80);
+    /* A selector past maxcpus reports nothing and stores nothing. */
+    x86_cpuhp_write(&hp, SEL, 9, 4);
+    x86_cpuhp_write(&hp, DATA, 5, 4);
+    g_assert_cmpuint(ost_calls, ==, 2);
+}
+
+/* The memory block: _OST status of the selected slot is one report; a
+ * selector past the slots none. */
+static void test_mem_ost_reports(void)
+{
+    x86_memslot slots[2] = {{0}};
+    x86_memhp m = {.nslots = 2, .slot = slots, .ost = on_ost};
+
+    ost_calls = 0;
+    x86_memhp_write(&m, 0, 1, 4);
+    x86_memhp_write(&m, 4, 1, 4);
+    g_assert_cmpuint(ost_calls, ==, 0);
+    x86_memhp_write(&m, 8, 0, 4);
+    g_assert_cmpuint(ost_calls, ==, 1);
+    g_assert_cmpuint(ost_last, ==, 1);
+    g_assert_cmpuint(slots[1].ost_event, ==, 1);
+    g_assert_cmpuint(slots[1].ost_status, ==, 0);
+    x86_memhp_write(&m, 0, 7, 4);
+    x86_memhp_write(&m, 8, 0, 4);
+    g_assert_cmpuint(ost_calls, ==, 1);
 }
 
 /* What migrates is guest input on load: events of absent CPUs, unknown
@@ -241,6 +305,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-hotplug/regs/next-event-selects-and-clears", test_next_event);
     g_test_add_func("/cpu-hotplug/regs/eject-spares-boot-and-absent-cpus", test_eject);
     g_test_add_func("/cpu-hotplug/regs/arch-id-and-ost", test_arch_id_and_ost);
+    g_test_add_func("/cpu-hotplug/regs/ost-status-reports-per-cpu", test_ost_reports_per_cpu);
+    g_test_add_func("/mem-hotplug/regs/ost-status-reports-the-slot", test_mem_ost_reports);
     g_test_add_func("/cpu-hotplug/state/load-checks-and-reset", test_state_checks);
     g_test_add_func("/cpu-hotplug/regs/odd-accesses-harmless", test_odd_accesses);
     g_test_add_func("/cpu-hotplug/aml/names-cpus-and-gpe", test_aml);

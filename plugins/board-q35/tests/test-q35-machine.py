@@ -255,6 +255,37 @@ def check_nvdimm(tessera, wd):
           and "NVDR" not in iasl(d, "DSDT"), log)
 
 
+def check_nvdimm_labels(tessera, wd):
+    """label-size=128K: the module shrinks by its labels (66 MiB backend ->
+    64 MiB in the NFIT) and its NV00 gets the label _DSM over the page and
+    port of QEMU's protocol; iasl decodes it all."""
+    d = tempfile.mkdtemp(dir=wd)
+    rc, log = run(tessera, "-M", "q35,nvdimm=on,dumpacpi=" + d, "-m", "2G,slots=4,maxmem=10G",
+                  "-object", "memory-backend-ram,id=mem1,size=66M",
+                  "-device", "nvdimm,memdev=mem1,id=nvdimm1,label-size=128K")
+    st = nfit_structs(open(os.path.join(d, "NFIT.dat"), "rb").read()) if rc == 0 else []
+    check("label-size=128K on a 66 MiB backend: the NFIT's SPA range is 64 MiB",
+          rc == 0 and st and struct.unpack_from("<Q", st[0][1], 40)[0] == 64 << 20, log)
+    dsdt = iasl(d, "DSDT") if shutil.which("iasl") and rc == 0 else ""
+    check("DSDT: NVDR has the _DSM port 0x0A18 and page 0xFEF00000 (4084-byte request "
+          "and 4092-byte answer fields), NCAL, NV00 calls it",
+          shutil.which("iasl") is None or (
+              "OperationRegion (NPIO, SystemIO, 0x0A18, 0x04)" in dsdt and
+              "OperationRegion (NRAM, SystemMemory, 0xFEF00000, 0x1000)" in dsdt and
+              "Method (NCAL, 5, Serialized)" in dsdt and
+              re.search(r"FARG,\s+32672", dsdt) and re.search(r"ODAT,\s+32736", dsdt) and
+              re.search(r"Device \(NV00\).*?NCAL \(Arg0, Arg1, Arg2, Arg3, One\)", dsdt, re.S)),
+          dsdt[-4000:])
+    for size, mem, want in (("64K", "66M", "label size 0x10000 must be at least 0x20000"),
+                            ("128K", "2M", "must be RAM and bigger than label-size plus 2 MiB")):
+        rc, log = run(tessera, "-M", "q35,nvdimm=on,dumpacpi=" + wd, "-m", "2G,slots=4,maxmem=10G",
+                      "-object", "memory-backend-ram,id=mem1,size=" + mem,
+                      "-device", "nvdimm,memdev=mem1,label-size=" + size)
+        lines = [ln for ln in log.splitlines() if ln.strip() and "tables dumped" not in ln]
+        check("label-size=%s on a %s backend: one line '...%s...', non-zero exit"
+              % (size, mem, want), rc != 0 and len(lines) == 1 and want in lines[0], log)
+
+
 def check_nvdimm_errors(tessera, wd):
     """One clear line and a non-zero exit for each bad -m / nvdimm line."""
     nv = ["-object", "memory-backend-ram,id=mem1,size=64M", "-device", "nvdimm,memdev=mem1"]
@@ -299,6 +330,7 @@ def main():
         check_errors(sys.argv[1], wd)
         check_numa(sys.argv[1], wd)
         check_nvdimm(sys.argv[1], wd)
+        check_nvdimm_labels(sys.argv[1], wd)
         check_nvdimm_errors(sys.argv[1], wd)
     finally:
         shutil.rmtree(wd, ignore_errors=True)

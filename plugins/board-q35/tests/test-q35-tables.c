@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../nvdimm-acpi.h"
 #include "../q35.h"
 
 const tes_host *q35_tes_host; /* q35.h declares it; the code under test never calls it */
@@ -507,6 +508,116 @@ static void test_boot_rejects(void)
     boot_free(&f);
 }
 
+/* ---- the NVDIMM label _DSM page (nvdimm-acpi.c), QEMU's protocol ---- */
+
+static uint8_t fake_labels[2][128 * 1024];
+
+static bool fake_label_rw(void *opaque, unsigned idx, uint64_t off, void *buf, uint32_t len,
+                          bool write)
+{
+    g_assert_cmpuint(idx, <, 2);
+    g_assert_cmpuint(off + len, <=, sizeof(fake_labels[0]));
+    if (write) {
+        memcpy(fake_labels[idx] + off, buf, len);
+    } else {
+        memcpy(buf, fake_labels[idx] + off, len);
+    }
+    return true;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* A request in page: handle, revision 1, function, offset and length. */
+static void dsm_call(uint8_t *page, uint32_t handle, uint32_t func, uint32_t off, uint32_t len)
+{
+    static const x86_nvdimm nvd[2] = {
+        {.addr = 4ull << 30, .size = 64 << 20, .label_size = 128 * 1024},
+        {.addr = 5ull << 30, .size = 64 << 20},
+    };
+
+    wr32(page, handle);
+    wr32(page + 4, 1);
+    wr32(page + 8, func);
+    wr32(page + 12, off);
+    wr32(page + 16, len);
+    x86_nvdimm_dsm(page, nvd, 2, fake_label_rw, NULL);
+}
+
+static void test_nvdimm_dsm_functions(void)
+{
+    static uint8_t page[X86_NVDIMM_DSM_SIZE];
+
+    dsm_call(page, 1, 0, 0, 0);
+    g_assert_cmpuint(rd32(page), ==, 8);
+    g_assert_cmphex(rd32(page + 4), ==, 0x71); /* functions 0, 4, 5, 6 */
+    dsm_call(page, 2, 0, 0, 0);                /* label-less: nothing */
+    g_assert_cmphex(rd32(page + 4), ==, 0);
+    dsm_call(page, 0, 0, 0, 0);                /* the root: nothing either */
+    g_assert_cmphex(rd32(page + 4), ==, 0);
+    dsm_call(page, 1, 4, 0, 0);
+    g_assert_cmpuint(rd32(page), ==, 16);
+    g_assert_cmpuint(rd32(page + 4), ==, 0);
+    g_assert_cmpuint(rd32(page + 8), ==, 128 * 1024);
+    g_assert_cmpuint(rd32(page + 12), ==, 4076);
+    /* write 4076 bytes at the area's end, read them back */
+    memset(page + 20, 0xa5, 4076);
+    dsm_call(page, 1, 6, 128 * 1024 - 4076, 4076);
+    g_assert_cmpuint(rd32(page), ==, 8);
+    g_assert_cmpuint(rd32(page + 4), ==, 0);
+    g_assert_cmpuint(fake_labels[0][128 * 1024 - 1], ==, 0xa5);
+    g_assert_cmpuint(fake_labels[0][128 * 1024 - 4077], ==, 0);
+    dsm_call(page, 1, 5, 128 * 1024 - 8, 8);
+    g_assert_cmpuint(rd32(page), ==, 16);
+    g_assert_cmpuint(rd32(page + 4), ==, 0);
+    g_assert_cmphex(rd32(page + 8), ==, 0xa5a5a5a5);
+    dsm_call(page, 1, 7, 0, 0);
+    g_assert_cmpuint(rd32(page + 4), ==, 1); /* not supported */
+    dsm_call(page, 2, 5, 0, 8);
+    g_assert_cmpuint(rd32(page + 4), ==, 1);
+}
+
+/* Offsets and lengths outside the area or over one transfer: status 3
+ * "invalid input parameters", nothing read or written. */
+static void test_nvdimm_dsm_bad_ranges(void)
+{
+    static const uint32_t bad[][2] = {
+        {128 * 1024, 1}, {128 * 1024 - 4, 8}, {0, 4077}, {0xffffffff, 2},
+        {0xfffffff0, 0x20}, {0, 0xffffffff},
+    };
+    static uint8_t page[X86_NVDIMM_DSM_SIZE];
+
+    memset(fake_labels, 0, sizeof(fake_labels));
+    for (unsigned f = 5; f <= 6; f++) {
+        for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+            memset(page + 20, 0x5a, sizeof(page) - 20);
+            dsm_call(page, 1, f, bad[i][0], bad[i][1]);
+            g_assert_cmpuint(rd32(page), ==, 8);
+            g_assert_cmpuint(rd32(page + 4), ==, 3);
+        }
+    }
+    for (unsigned i = 0; i < sizeof(fake_labels[0]); i++) {
+        g_assert_cmpuint(fake_labels[0][i], ==, 0);
+    }
+    /* a handle past the modules, a revision but 1 */
+    dsm_call(page, 77, 5, 0, 8);
+    g_assert_cmpuint(rd32(page + 4), ==, 1);
+    wr32(page, 1);
+    wr32(page + 4, 2);
+    wr32(page + 8, 5);
+    x86_nvdimm_dsm(page, NULL, 0, fake_label_rw, NULL);
+    g_assert_cmpuint(rd32(page + 4), ==, 1);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -516,6 +627,9 @@ int main(int argc, char **argv)
     g_test_add_func("/q35/acpi/fadt/pm-blocks-sci-reset-register", test_fadt);
     g_test_add_func("/q35/acpi/mcfg/ecam-at-0xb0000000-buses-0-255", test_mcfg);
     g_test_add_func("/q35/acpi/iasl/disassembles-without-errors", test_iasl);
+    g_test_add_func("/q35/nvdimm/dsm/functions-0-4-5-6", test_nvdimm_dsm_functions);
+    g_test_add_func("/q35/nvdimm/dsm/bad-offsets-and-lengths-status-3",
+                    test_nvdimm_dsm_bad_ranges);
     g_test_add_func("/q35/boot/e820/ram-holes-and-reserved-ecam", test_e820);
     g_test_add_func("/q35/boot/vmlinux/segments-at-paddr-bss-zeroed", test_boot_segments);
     g_test_add_func("/q35/boot/zero-page/header-cmdline-initrd-rsdp-e820", test_boot_params);

@@ -472,6 +472,17 @@ struct tes_host {
      * bus: map for each access then. For the device's hot path (a reply
      * queue, a ring, its frames); cheap enough to call at every access. */
     uint64_t (*dma_generation)(tes_device *dev);
+    /* ---- ABI 1.8, continued: QMP events from plugins ---- */
+    /* Send QMP event name (upper case, as QEMU's: "ACPI_DEVICE_OST") to
+     * every QMP client, with data_json (the event's "data": the text of a
+     * JSON object; NULL: no data). Queued, never sent inside this call, so
+     * a device callback may call it. 0, or -EINVAL (a name that is not
+     * [A-Z0-9_]+, or data that is not a JSON object: logged as a plugin
+     * error, nothing sent). */
+    int (*qmp_event)(const char *name, const char *data_json);
+    /* id= of dev as the user gave it (-device, device_add), NULL without
+     * one (dev_id then gives the qtree name): QMP's "device" members. */
+    const char *(*dev_given_id)(tes_device *dev);
 };
 
 #endif

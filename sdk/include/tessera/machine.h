@@ -108,6 +108,17 @@ typedef struct tes_machine_ops {
      * -device, so it takes the first free slot (00:02.0 on pc, 00:01.0 on
      * q35). NULL: no default display (virt). */
     const char *default_display;
+
+    /* ==== ABI 1.8, continued: QMP query-acpi-ospm-status (the core checks
+     * size) ==== */
+    /* Call put(ctx, info) once per hotplug slot (QEMU's order: memory
+     * slots, then CPUs) with info the text of QEMU's ACPIOSTInfo object,
+     * {"device": id or null, "slot": "N", "slot-type": "DIMM"|"CPU",
+     * "source": N, "status": N} (the last _OST the guest reported). The
+     * core checks each is a JSON object and drops the others. NULL: the
+     * command returns an empty list. */
+    void (*ospm_status)(tes_device *machine, void *s,
+                        void (*put)(void *ctx, const char *info_json), void *ctx);
 } tes_machine_ops;
 
 /* ==== ABI 1.6: CPU topology and NUMA (host->machine_topology) ====

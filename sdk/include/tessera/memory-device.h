@@ -36,6 +36,8 @@ typedef struct tes_memory_device_info {
     uint64_t addr; /* addr=: guest-physical base; 0: the board chooses */
     int32_t slot;  /* slot=: 0..slots-1; -1: the first free one */
     uint32_t node; /* node=: NUMA proximity domain */
+    /* ---- 1.8, continued (the caller's size says it is there) ---- */
+    uint64_t label_size; /* nvdimm label-size=: its label area's bytes, 0: none */
 } tes_memory_device_info;
 
 typedef struct tes_memory_device_iface {
@@ -46,6 +48,12 @@ typedef struct tes_memory_device_iface {
     /* The board placed dev: its addr and slot read back as what the board
      * chose (QEMU's pc-dimm properties after plugging). */
     void (*placed)(tes_device *dev, uint64_t addr, int32_t slot);
+    /* ---- 1.8, continued (check size): NVDIMM namespace labels ---- */
+    /* Read (write: false) or write len bytes at off of dev's label area
+     * (label_size bytes kept at the end of its backend, after the region
+     * the guest maps, as QEMU's). false, nothing done: dev has no label
+     * area or [off, off + len) is not inside it. */
+    bool (*label_access)(tes_device *dev, uint64_t off, void *buf, uint64_t len, bool write);
 } tes_memory_device_iface;
 
 #endif
