@@ -416,6 +416,7 @@ static void test_migrate(void)
         gsize n;
         g_autofree guint8 *px = shot(&f, &w, &h, &n);
 
+        g_assert_nonnull(px);
         g_assert_cmpuint(w, ==, 96);
         g_assert_cmpuint(h, ==, 72);
     }
