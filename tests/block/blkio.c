@@ -197,7 +197,7 @@ static int run(char *c)
 int main(int argc, char **argv)
 {
     g_autofree char *opts = NULL;
-    char *err = NULL;
+    g_autofree char *err = NULL;
     int ret = 0;
 
     if (argc < 2) {
