@@ -37,14 +37,14 @@ check: build
 # is too slow for CI) plus each fuzz target for $(FUZZ_SECONDS) seconds
 # (docs/testing.md, tests/fuzz/README.md).
 ASAN_BUILD ?= $(BUILD)-asan
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 # The CPU instruction tests compare one generated case in ASAN_SAMPLE with
 # qemu under ASan (TESSERA_TEST_SAMPLE, snippet.h / snippet-x86.h) and run
 # one random JIT sequence in ASAN_SAMPLE: a fresh harness per case is most
 # of the sanitizer run's time, and the plain build above compares them all.
-# ASAN_SAMPLE=1 runs everything. 7 is prime to both edge grids (26 and 19
+# ASAN_SAMPLE=1 runs everything. 11 is prime to both edge grids (26 and 19
 # values): every edge value still meets every register.
-ASAN_SAMPLE ?= 7
+ASAN_SAMPLE ?= 11
 # More meson test arguments for the sanitizer run (e.g. a CI short of time:
 # ASAN_TEST_ARGS="--no-suite plugin-cpu-x86").
 ASAN_TEST_ARGS ?=

@@ -5,7 +5,7 @@
 #
 # replay: EXE is the plain build (replay-main.c): run every input of CORPUS.
 # fuzz:   EXE is a libFuzzer build: replay CORPUS, then fuzz for
-#         $FUZZ_SECONDS (default 20) seconds. New inputs go to OUTDIR/new
+#         $FUZZ_SECONDS (default 10) seconds. New inputs go to OUTDIR/new
 #         (never into the checked-in corpus), crashes to OUTDIR/crash-*.
 #         An input running over $FUZZ_TIMEOUT (default 10) seconds is a hang;
 #         over 2 GB of RSS is a failure too.
@@ -40,7 +40,7 @@ dict=$(dirname "$0")/$(basename "$exe").dict
 # on shallow bugs a developer's run had not met. Campaigns (campaign.sh)
 # keep libFuzzer's random seed.
 exec "$exe" -seed="${FUZZ_SEED:-1}" \
-    -max_total_time="${FUZZ_SECONDS:-20}" -timeout="${FUZZ_TIMEOUT:-10}" \
+    -max_total_time="${FUZZ_SECONDS:-10}" -timeout="${FUZZ_TIMEOUT:-10}" \
     -error_exitcode=1 -timeout_exitcode=1 \
     -rss_limit_mb=2048 -max_len="$maxlen" -print_final_stats=1 "$@" \
     -artifact_prefix="$out/" "$out/new" "$corpus"
