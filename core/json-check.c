@@ -227,6 +227,21 @@ static bool scalar(cur *c)
     }
 }
 
+/* A member's name and its ':' (whitespace around both skipped). */
+static bool member_name(cur *c)
+{
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '"' || !string(c)) {
+        return fail(c, "an object member needs a string name");
+    }
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ':') {
+        return fail(c, "':' expected after a member name");
+    }
+    c->p++;
+    return true;
+}
+
 bool json_check(const char *text, size_t len, unsigned max_depth, const char **why)
 {
     /* One bit per open container: 1 an object, 0 an array. */
@@ -261,16 +276,10 @@ bool json_check(const char *text, size_t len, unsigned max_depth, const char **w
                 c.p++;
                 depth--;
             } else if (obj) {
-                if (c.p >= c.end || *c.p != '"' || !string(&c)) {
-                    ok = fail(&c, "an object member needs a string name");
+                if (!member_name(&c)) {
+                    ok = false;
                     break;
                 }
-                skip_ws(&c);
-                if (c.p >= c.end || *c.p != ':') {
-                    ok = fail(&c, "':' expected after a member name");
-                    break;
-                }
-                c.p++;
                 continue;
             } else {
                 continue;
@@ -298,18 +307,8 @@ bool json_check(const char *text, size_t len, unsigned max_depth, const char **w
                 break;
             }
             c.p++;
-            if (obj) {
-                skip_ws(&c);
-                if (c.p >= c.end || *c.p != '"' || !string(&c)) {
-                    ok = fail(&c, "an object member needs a string name");
-                    break;
-                }
-                skip_ws(&c);
-                if (c.p >= c.end || *c.p != ':') {
-                    ok = fail(&c, "':' expected after a member name");
-                    break;
-                }
-                c.p++;
+            if (obj && !member_name(&c)) {
+                ok = false;
             }
             break;
         }

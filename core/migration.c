@@ -1169,6 +1169,26 @@ static tes_stream *devices_save(char **errp)
     return devs;
 }
 
+/* Lock held, the guest stopped: every device's state, then the disks
+ * flushed (before a byte goes out: the destination may start the guest as
+ * soon as it has the stream, on disks that must hold every write). NULL
+ * and *ret a -errno on failure. */
+static tes_stream *devices_snapshot(char **errp, int *ret)
+{
+    tes_stream *devs;
+
+    if (migration_blocked(errp) || !(devs = devices_save(errp))) {
+        *ret = -ENOTSUP;
+        return NULL;
+    }
+    if (drives_flush_all(errp) < 0) {
+        stream_close(devs);
+        *ret = -EIO;
+        return NULL;
+    }
+    return devs;
+}
+
 /* The caller has stopped the guest. The lock is held only while devices
  * are saved: RAM (the long part, at the peer's pace) is written without
  * it, so that the monitor keeps answering. */
@@ -1178,18 +1198,12 @@ int migration_save(tes_stream *s, char **errp)
     tes_stream *devs;
     const void *data;
     size_t len;
+    int ret;
 
     core_lock();
-    if (migration_blocked(errp) || !(devs = devices_save(errp))) {
+    if (!(devs = devices_snapshot(errp, &ret))) {
         core_unlock();
-        return -ENOTSUP;
-    }
-    /* Before a byte goes out: the destination may start the guest as soon
-     * as it has the stream, on disks that must hold every write. */
-    if (drives_flush_all(errp) < 0) {
-        core_unlock();
-        stream_close(devs);
-        return -EIO;
+        return ret;
     }
     ram = mig_ram_list();
     core_unlock();
@@ -1430,16 +1444,12 @@ int migration_save_tail(tes_stream *s, void (*final_ram)(tes_stream *, void *), 
     tes_stream *devs;
     const void *data;
     size_t len;
+    int ret;
 
     core_lock();
-    if (migration_blocked(errp) || !(devs = devices_save(errp))) {
+    if (!(devs = devices_snapshot(errp, &ret))) {
         core_unlock();
-        return -ENOTSUP;
-    }
-    if (drives_flush_all(errp) < 0) {
-        core_unlock();
-        stream_close(devs);
-        return -EIO;
+        return ret;
     }
     core_unlock();
     final_ram(s, opaque);
