@@ -734,3 +734,25 @@ const uint8_t *acpi_table_find(const uint8_t *buf, uint64_t base, size_t len, un
     }
     return t;
 }
+void aml_method_notify_each(aml *a, const char *method, unsigned n,
+                            void (*name)(char out[5], unsigned i))
+{
+    size_t m = aml_open_method(a, method, 2, false);
+
+    for (unsigned i = 0; i < n; i++) {
+        char dev[5];
+        size_t at;
+
+        name(dev, i);
+        aml_u8(a, AML_IF);
+        at = aml_open_pkg(a);
+        aml_u8(a, 0x93); /* LEqual */
+        aml_u8(a, AML_ARG0);
+        aml_integer(a, i);
+        aml_u8(a, 0x86); /* Notify */
+        aml_name(a, dev);
+        aml_u8(a, AML_ARG0 + 1);
+        aml_close_pkg(a, at);
+    }
+    aml_close_pkg(a, m);
+}

@@ -56,6 +56,10 @@ void aml_name_eisaid(aml *a, const char *n, const char *id);
 size_t aml_open_device(aml *a, const char *n);
 /* Method(n, nargs, serialized?) {: close with aml_close_pkg. */
 size_t aml_open_method(aml *a, const char *n, unsigned nargs, bool serialized);
+/* Method(method, 2) { If (Arg0 == i) { Notify(<name(i)>, Arg1) } for each
+ * i < n }: a hotplug block's notify dispatch (CTFY, MTFY). */
+void aml_method_notify_each(aml *a, const char *method, unsigned n,
+                            void (*name)(char out[5], unsigned i));
 /* Name(n, Buffer() {bytes}) */
 void aml_name_buffer(aml *a, const char *n, const aml *bytes);
 

@@ -184,24 +184,7 @@ static void method_cost(aml *a)
 
 static void method_ctfy(aml *a, unsigned n)
 {
-    size_t m = aml_open_method(a, "CTFY", 2, false);
-
-    for (unsigned i = 0; i < n; i++) {
-        char c[5];
-        size_t at;
-
-        cpu_name(c, i);
-        aml_u8(a, AML_IF);
-        at = aml_open_pkg(a);
-        aml_u8(a, OP_LEQUAL);
-        aml_u8(a, AML_ARG0);
-        aml_integer(a, i);
-        aml_u8(a, OP_NOTIFY);
-        aml_name(a, c);
-        aml_u8(a, OP_ARG1);
-        aml_close_pkg(a, at);
-    }
-    aml_close_pkg(a, m);
+    aml_method_notify_each(a, "CTFY", n, cpu_name);
 }
 
 /* One event: If (CINS) {CTFY (Local1, 1); CINS = 1; Local0 = 1}

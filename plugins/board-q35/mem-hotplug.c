@@ -389,24 +389,7 @@ static void slot_device(aml *a, unsigned i)
 /* Method(MTFY, 2): If (Arg0 == i) { Notify(MPii, Arg1) } for every slot. */
 static void method_mtfy(aml *a, unsigned nslots)
 {
-    size_t m = aml_open_method(a, "MTFY", 2, false);
-
-    for (unsigned i = 0; i < nslots; i++) {
-        char n[5];
-        size_t at;
-
-        slot_name(n, i);
-        aml_u8(a, AML_IF);
-        at = aml_open_pkg(a);
-        aml_u8(a, OP_LEQUAL);
-        aml_u8(a, AML_ARG0);
-        aml_integer(a, i);
-        aml_u8(a, OP_NOTIFY);
-        aml_name(a, n);
-        aml_u8(a, ARG1);
-        aml_close_pkg(a, at);
-    }
-    aml_close_pkg(a, m);
+    aml_method_notify_each(a, "MTFY", nslots, slot_name);
 }
 
 /* If (flag == 1) { MTFY(Local0, code); flag = 1 } (writing 1 clears it) */
