@@ -433,7 +433,7 @@ unsigned a64_jit_block(arm_cpu *c, tes_jit_ir *ir, const tes_jit_key *k)
 
     max = max < TB_MAX_INSNS ? max : TB_MAX_INSNS;
     for (n = 0; n < max && !s.end; n++) {
-        if (c->gdb_nbp && arm_bp_at(c, k->pc + 4 * n)) {
+        if (c->gdb.nbp && gdb_bp_at(&c->gdb, k->pc + 4 * n)) {
             break; /* the loop stops there before running it (debug.c) */
         }
         memcpy(&s.insn, (const uint8_t *)k->host + 4 * n, 4);

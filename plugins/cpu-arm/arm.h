@@ -28,6 +28,8 @@
 #include <string.h>
 #include <tessera/tessera.h>
 
+#include "../cpu-common/gdb-points.h"
+
 extern const tes_host *arm_host; /* set by the plugin's init */
 #define H arm_host
 
@@ -112,13 +114,6 @@ typedef struct arm_timer {
     int level;      /* of the vCPU's output `which` (dev_set_irq) */
 } arm_timer;
 
-#define ARM_GDB_MAX_BP 32
-#define ARM_GDB_MAX_WP 16
-typedef struct arm_gdb_wp {
-    uint64_t addr, len;
-    int kind; /* TES_DEBUG_WATCH_* */
-} arm_gdb_wp;
-
 typedef struct arm_cpu {
     tes_cpu *cpu;
     unsigned index;
@@ -195,38 +190,17 @@ typedef struct arm_cpu {
     /* Added by gdb17: the debugger's breakpoints and watchpoints
      * (debug.c; virtual addresses) and why exec() last returned
      * TES_EXEC_DEBUG. */
-    uint64_t gdb_bp[ARM_GDB_MAX_BP];
-    unsigned gdb_nbp;
-    arm_gdb_wp gdb_wp[ARM_GDB_MAX_WP];
-    unsigned gdb_nwp;
-    bool gdb_stop;       /* a watchpoint hit: leave exec() (with halt_req) */
-    int gdb_stop_kind;   /* tes_debug_kind, -1 none */
-    uint64_t gdb_stop_addr;
-    bool gdb_noirq;      /* TES_DEBUG_STEP_NOIRQ: take no interrupt */
+    gdb_points gdb; /* wp_hit: leave exec() (with halt_req) */
 } arm_cpu;
 
 /* ---- debug.c: the debugger's points (tes_cpu_ops.debug_point) ---- */
 int arm_debug_point(arm_cpu *c, int kind, bool insert, uint64_t addr, uint64_t len);
-int arm_debug_reason(arm_cpu *c, uint64_t *addr);
 bool arm_debug_translate(arm_cpu *c, uint64_t va, bool write, uint64_t *pa);
-/* A breakpoint at pc (call when gdb_nbp): records the stop, true. */
-bool arm_bp_hit(arm_cpu *c, uint64_t pc);
-/* A data access [va, va + size) hits a watchpoint (call when gdb_nwp):
+/* A data access [va, va + size) hits a watchpoint (call when gdb.nwp):
  * the instruction is abandoned before it has an effect, as gdb's aarch64
  * target expects (the pc stays on it: next_pc = pc), the stop recorded;
  * true. */
 bool arm_wp_hit(arm_cpu *c, uint64_t va, unsigned size, bool write);
-/* Some watchpoint lies in the 4K page of va. */
-bool arm_wp_in_page(const arm_cpu *c, uint64_t va);
-static inline bool arm_bp_at(const arm_cpu *c, uint64_t pc)
-{
-    for (unsigned i = 0; i < c->gdb_nbp; i++) {
-        if (c->gdb_bp[i] == pc) {
-            return true;
-        }
-    }
-    return false;
-}
 
 /* ---- exec.c: the execution loop and its decode cache ---- */
 /* Run up to budget instructions (the tes_cpu_ops.exec body). */

@@ -249,7 +249,7 @@ static int cpu_debug_point(tes_cpu *cpu, void *s, int kind, bool insert, uint64_
 
 static int cpu_debug_reason(tes_cpu *cpu, void *s, uint64_t *addr)
 {
-    return arm_debug_reason(s, addr);
+    return gdb_points_reason(&((arm_cpu *)s)->gdb, addr);
 }
 
 static const tes_cpu_ops arm_cpu_ops = {

@@ -165,7 +165,7 @@ static int enter_page(arm_cpu *c, code_page *cp, uint32_t *insn)
  * exception like arm_exception does: through next_pc. */
 static inline void check_irq(arm_cpu *c)
 {
-    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb_noirq) {
+    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb.noirq) {
         arm_take_irq(c);
     }
 }
@@ -223,7 +223,7 @@ run_loop(arm_cpu *c, uint64_t budget, uint64_t *done, bool log)
         uint64_t pc;
 
         check_irq(c);
-        if (__builtin_expect(c->gdb_nbp != 0, 0) && arm_bp_hit(c, c->pc)) {
+        if (__builtin_expect(c->gdb.nbp != 0, 0) && gdb_bp_hit(&c->gdb, c->pc)) {
             *done = n;
             return TES_EXEC_DEBUG; /* before the instruction, as gdb wants */
         }
@@ -249,8 +249,8 @@ run_loop(arm_cpu *c, uint64_t budget, uint64_t *done, bool log)
         }
         c->pc = c->next_pc;
         if (__builtin_expect(c->halt_req, 0)) {
-            if (c->gdb_stop) { /* a watchpoint (debug.c) */
-                c->gdb_stop = false;
+            if (c->gdb.wp_hit) { /* a watchpoint (debug.c) */
+                c->gdb.wp_hit = false;
                 c->halt_req = false;
                 *done = n;
                 return TES_EXEC_DEBUG;

@@ -270,7 +270,7 @@ static void tlb_fill(arm_cpu *c, tlb_entry *e, uint64_t va, int kind, const xlat
     /* A watched page: every access takes the slow path, which checks it
      * (debug.c); code_host too goes, so writes reach the core (as_write
      * tells the translator). */
-    if (kind != AK_EXEC && c->gdb_nwp && arm_wp_in_page(c, va)) {
+    if (kind != AK_EXEC && c->gdb.nwp && gdb_wp_in_page(&c->gdb, va)) {
         e->host = NULL;
         e->code_host = NULL;
     }
@@ -418,7 +418,7 @@ static bool read_slow(arm_cpu *c, uint64_t va, unsigned size, uint64_t *val, uns
     if (misaligned(c, va, size, acc, AK_READ)) {
         return false;
     }
-    if (c->gdb_nwp && arm_wp_hit(c, va, size, false)) {
+    if (c->gdb.nwp && arm_wp_hit(c, va, size, false)) {
         return false; /* the instruction is abandoned, as by an abort */
     }
     if ((va & PAGE_MASK) + size > 4096) {
@@ -462,7 +462,7 @@ static bool write_slow(arm_cpu *c, uint64_t va, unsigned size, uint64_t val, uns
     if (misaligned(c, va, size, acc, AK_WRITE)) {
         return false;
     }
-    if (c->gdb_nwp && arm_wp_hit(c, va, size, true)) {
+    if (c->gdb.nwp && arm_wp_hit(c, va, size, true)) {
         return false;
     }
     if ((va & PAGE_MASK) + size > 4096) {

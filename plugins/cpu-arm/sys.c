@@ -144,17 +144,16 @@ void arm_cpu_reset(arm_cpu *c)
     bool jit = c->jit;
     uint32_t tb_size = c->tb_size;
     struct tes_jit_jc *jc = c->jc;
-    /* So do the debugger's points (the fields from gdb_bp on), as QEMU's. */
-    uint8_t gdb[sizeof(arm_cpu) - offsetof(arm_cpu, gdb_bp)];
+    /* So do the debugger's points, as QEMU's (not a pending stop). */
+    gdb_points gdb = c->gdb;
 
-    memcpy(gdb, (uint8_t *)c + offsetof(arm_cpu, gdb_bp), sizeof(gdb));
     for (int i = 0; i < NUM_TIMERS; i++) {
         t[i] = c->timer[i].t;
     }
     memset(c, 0, sizeof(*c));
-    memcpy((uint8_t *)c + offsetof(arm_cpu, gdb_bp), gdb, sizeof(gdb));
-    c->gdb_stop = false;
-    c->gdb_stop_kind = -1;
+    c->gdb = gdb;
+    c->gdb.wp_hit = false;
+    c->gdb.have_reason = false;
     c->cpu = cpu;
     c->index = index;
     c->jit = jit;

@@ -357,7 +357,7 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
     tes_jit_tb *tb = NULL;
     bool flushed = false;
 
-    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb_noirq && arm_take_irq(c)) {
+    if (__builtin_expect(c->irq_line | c->fiq_line, 0) && !c->gdb.noirq && arm_take_irq(c)) {
         rs->last = TES_JIT_RET_OTHER;
     }
     if (c->jc_epoch != c->tlb_epoch) {
@@ -366,7 +366,7 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
         c->jc_epoch = c->tlb_epoch;
         rs->last = TES_JIT_RET_OTHER;
     }
-    if (__builtin_expect(c->gdb_nbp != 0, 0) && arm_bp_hit(c, c->pc)) {
+    if (__builtin_expect(c->gdb.nbp != 0, 0) && gdb_bp_hit(&c->gdb, c->pc)) {
         return TES_EXEC_DEBUG; /* no block starts at a breakpoint (debug.c) */
     }
     if (arm_tb_key(c, &k)) {
@@ -388,8 +388,8 @@ static tes_exec_status loop_step(arm_cpu *c, run_state *rs)
     }
     run_block(c, rs, tb);
     if (c->halt_req) {
-        if (c->gdb_stop) { /* a watchpoint: the block left at the access */
-            c->gdb_stop = false;
+        if (c->gdb.wp_hit) { /* a watchpoint: the block left at the access */
+            c->gdb.wp_hit = false;
             c->halt_req = false;
             return TES_EXEC_DEBUG;
         }

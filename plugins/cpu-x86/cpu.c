@@ -313,7 +313,7 @@ static int cpu_debug_point(tes_cpu *cpu, void *s, int kind, bool insert, uint64_
 
 static int cpu_debug_reason(tes_cpu *cpu, void *s, uint64_t *addr)
 {
-    return x86_debug_reason(s, addr);
+    return gdb_points_reason(&((x86_cpu *)s)->gdb, addr);
 }
 
 static const tes_cpu_ops x86_cpu_ops = {

@@ -750,7 +750,7 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
     x86_tlb_check_gen(c); /* a BAR may have moved while we were away */
     /* A debugger's single step (budget 1) is exact only here: blocks
      * check the budget at their entry. So are watchpoints (debug.c). */
-    if (c->jit && budget > 1 && !c->gdb_nwp && x86_jit_ready(c)) {
+    if (c->jit && budget > 1 && !c->gdb.nwp && x86_jit_ready(c)) {
         st = x86_run_jit(c, budget, &n);
         goto out;
     }
@@ -759,14 +759,14 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
             st = TES_EXEC_HALT;
             break;
         }
-        if (__builtin_expect(!c->gdb_noirq, 1)) {
+        if (__builtin_expect(!c->gdb.noirq, 1)) {
             x86_take_interrupt(c);
         }
         if (c->halted_req) {
             st = TES_EXEC_HALT; /* HLT: sleep until has_work */
             break;
         }
-        if (__builtin_expect(c->gdb_nbp != 0, 0) && x86_bp_hit(c, c->rip)) {
+        if (__builtin_expect(c->gdb.nbp != 0, 0) && gdb_bp_hit(&c->gdb, c->rip)) {
             st = TES_EXEC_DEBUG; /* before the instruction (debug.c) */
             break;
         }
@@ -776,8 +776,8 @@ tes_exec_status x86_run(x86_cpu *c, uint64_t budget, uint64_t *executed)
         }
         step(c, dc);
         n++;
-        if (__builtin_expect(c->gdb_stop, 0)) {
-            c->gdb_stop = false; /* a watchpoint: after the instruction */
+        if (__builtin_expect(c->gdb.wp_hit, 0)) {
+            c->gdb.wp_hit = false; /* a watchpoint: after the instruction */
             st = TES_EXEC_DEBUG;
             break;
         }

@@ -331,7 +331,7 @@ static void tlb_fill(x86_cpu *c, x86_tlb_entry *e, uint64_t la, int kind, const 
     }
     /* A watched page: no host pointer, so every access comes to access()
      * (debug.c); the core's as_write then tells the translator too. */
-    if (kind != AK_EXEC && c->gdb_nwp && x86_wp_in_page(c, la)) {
+    if (kind != AK_EXEC && c->gdb.nwp && gdb_wp_in_page(&c->gdb, la)) {
         e->host = NULL;
         e->ram = NULL;
     }
@@ -435,8 +435,8 @@ static bool access(x86_cpu *c, uint64_t la, void *buf, unsigned size, int kind, 
     if (!e) {
         return false;
     }
-    if (c->gdb_nwp && kind != AK_EXEC) {
-        x86_wp_check(c, la, size, kind == AK_WRITE);
+    if (c->gdb.nwp && kind != AK_EXEC) {
+        gdb_wp_hit(&c->gdb, la, size, kind == AK_WRITE);
     }
     if (first >= size) {
         if (kind == AK_WRITE) {

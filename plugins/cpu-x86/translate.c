@@ -467,7 +467,7 @@ static uint32_t tr_body(jit_tr *t, const uint8_t *page, uint64_t pc, uint64_t *e
     while (n < MAX_BLOCK_INSNS && !t->ended) {
         unsigned off = (unsigned)(la & 0xfff);
 
-        if (c->gdb_nbp && x86_bp_at(c, rip)) {
+        if (c->gdb.nbp && gdb_bp_at(&c->gdb, rip)) {
             break; /* the loop stops there before running it (debug.c) */
         }
         if (la - pc >= 4096 - (pc & 0xfff) ||
@@ -660,7 +660,7 @@ tes_exec_status x86_run_jit(x86_cpu *c, uint64_t budget, uint64_t *np)
             st = TES_EXEC_HALT; /* HLT: sleep until has_work */
             break;
         }
-        if (__builtin_expect(c->gdb_nbp != 0, 0) && x86_bp_hit(c, c->rip)) {
+        if (__builtin_expect(c->gdb.nbp != 0, 0) && gdb_bp_hit(&c->gdb, c->rip)) {
             st = TES_EXEC_DEBUG; /* no block starts at a breakpoint (debug.c) */
             break;
         }

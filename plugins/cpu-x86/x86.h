@@ -21,6 +21,8 @@
 #include <string.h>
 #include <tessera/tessera.h>
 
+#include "../cpu-common/gdb-points.h"
+
 extern const tes_host *x86_host; /* set by the plugin's init */
 #define H x86_host
 
@@ -105,12 +107,6 @@ typedef union xmm_reg {
  * when the core's memory map generation changes. */
 #define X86_TLB_BITS 10
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
-#define X86_GDB_MAX_BP 32
-#define X86_GDB_MAX_WP 16
-typedef struct x86_gdb_wp {
-    uint64_t addr, len;
-    int kind; /* TES_DEBUG_WATCH_* */
-} x86_gdb_wp;
 
 typedef struct x86_tlb_entry {
     uint64_t va_tag; /* page VA | 1 when valid */
@@ -230,37 +226,12 @@ typedef struct x86_cpu {
     /* Added by gdb17 (debug.c): the debugger's breakpoints (rip values)
      * and watchpoints (linear addresses), and why exec() last returned
      * TES_EXEC_DEBUG. Not architectural: kept across reset. */
-    uint64_t gdb_bp[X86_GDB_MAX_BP];
-    unsigned gdb_nbp;
-    x86_gdb_wp gdb_wp[X86_GDB_MAX_WP];
-    unsigned gdb_nwp;
-    bool gdb_stop;      /* a watchpoint was hit by the running instruction */
-    bool gdb_have_reason;
-    int gdb_stop_kind;  /* tes_debug_kind */
-    uint64_t gdb_stop_addr;
-    bool gdb_noirq;     /* TES_DEBUG_STEP_NOIRQ: take no interrupt */
+    gdb_points gdb;
 } x86_cpu;
 
 /* ---- debug.c: the debugger's points (tes_cpu_ops.debug_point) ---- */
 int x86_debug_point(x86_cpu *c, int kind, bool insert, uint64_t addr, uint64_t len);
-int x86_debug_reason(x86_cpu *c, uint64_t *addr);
 bool x86_debug_translate(x86_cpu *c, uint64_t va, bool write, uint64_t *pa);
-/* A breakpoint at rip (call when gdb_nbp): records the stop, true. */
-bool x86_bp_hit(x86_cpu *c, uint64_t rip);
-/* The access [la, la + size) hits a watchpoint (call when gdb_nwp): the
- * instruction completes, then exec() stops (gdb's x86 watchpoints report
- * after the access). */
-void x86_wp_check(x86_cpu *c, uint64_t la, unsigned size, bool write);
-bool x86_wp_in_page(const x86_cpu *c, uint64_t la);
-static inline bool x86_bp_at(const x86_cpu *c, uint64_t rip)
-{
-    for (unsigned i = 0; i < c->gdb_nbp; i++) {
-        if (c->gdb_bp[i] == rip) {
-            return true;
-        }
-    }
-    return false;
-}
 
 /* Decoded instruction (decode.c). */
 typedef struct x86_insn {

@@ -575,15 +575,15 @@ static void test_breakpoint_then_step(void)
         arm_cpu *c;
         tes_harness *h = dbg_setup(jit, &cpu, &c);
 
-        c->gdb_bp[0] = CODE + 12;
-        c->gdb_nbp = 1;
+        c->gdb.bp[0] = CODE + 12;
+        c->gdb.nbp = 1;
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 100, NULL), ==, TES_EXEC_DEBUG);
         g_assert_cmphex(c->pc, ==, CODE + 12);
         g_assert_cmpuint(c->x[0], ==, 3);
         g_assert_cmpuint(c->x[1], ==, 0);
         g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
-        g_assert_cmpint(c->gdb_stop_kind, ==, TES_DEBUG_BREAK_SW);
-        c->gdb_nbp = 0; /* gdb removes it to step over */
+        g_assert_cmpint(c->gdb.stop_kind, ==, TES_DEBUG_BREAK_SW);
+        c->gdb.nbp = 0; /* gdb removes it to step over */
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1, NULL), ==, TES_EXEC_BUDGET);
         g_assert_cmphex(c->pc, ==, CODE + 16);
         g_assert_cmpuint(c->x[1], ==, 8);
@@ -599,15 +599,15 @@ static void test_watchpoint_stops_before_store(void)
         arm_cpu *c;
         tes_harness *h = dbg_setup(jit, &cpu, &c);
 
-        c->gdb_wp[0] = (arm_gdb_wp){SNIPPET_SCRATCH_MID + 4, 2, TES_DEBUG_WATCH_WRITE};
-        c->gdb_nwp = 1;
+        c->gdb.wp[0] = (gdb_wp){SNIPPET_SCRATCH_MID + 4, 2, TES_DEBUG_WATCH_WRITE};
+        c->gdb.nwp = 1;
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 100, NULL), ==, TES_EXEC_DEBUG);
         g_assert_cmphex(c->pc, ==, CODE + 8);
         g_assert_cmpuint(c->x[0], ==, 3);
         g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 0x5555);
-        g_assert_cmpint(c->gdb_stop_kind, ==, TES_DEBUG_WATCH_WRITE);
-        g_assert_cmphex(c->gdb_stop_addr, ==, SNIPPET_SCRATCH_MID + 4);
-        c->gdb_nwp = 0;
+        g_assert_cmpint(c->gdb.stop_kind, ==, TES_DEBUG_WATCH_WRITE);
+        g_assert_cmphex(c->gdb.stop_addr, ==, SNIPPET_SCRATCH_MID + 4);
+        c->gdb.nwp = 0;
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1, NULL), ==, TES_EXEC_BUDGET);
         g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
         tes_harness_free(h);

@@ -738,15 +738,15 @@ static void test_breakpoint_then_step(void)
         x86_cpu *c;
         tes_harness *h = dbg_setup(jit, &cpu, &c);
 
-        c->gdb_bp[0] = SNIPPET_CODE_ADDR + 14;
-        c->gdb_nbp = 1;
+        c->gdb.bp[0] = SNIPPET_CODE_ADDR + 14;
+        c->gdb.nbp = 1;
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1000, NULL), ==, TES_EXEC_DEBUG);
         g_assert_cmphex(c->rip, ==, SNIPPET_CODE_ADDR + 14);
         g_assert_cmpuint(c->regs[R_EAX], ==, 3);
         g_assert_cmpuint(c->regs[R_ECX], ==, 0);
         g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
-        g_assert_true(c->gdb_have_reason && c->gdb_stop_kind == TES_DEBUG_BREAK_SW);
-        c->gdb_nbp = 0;
+        g_assert_true(c->gdb.have_reason && c->gdb.stop_kind == TES_DEBUG_BREAK_SW);
+        c->gdb.nbp = 0;
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1, NULL), ==, TES_EXEC_BUDGET);
         g_assert_cmphex(c->rip, ==, SNIPPET_CODE_ADDR + 18);
         g_assert_cmpuint(c->regs[R_ECX], ==, 8);
@@ -763,13 +763,13 @@ static void test_watchpoint_stops_after_store(void)
         x86_cpu *c;
         tes_harness *h = dbg_setup(jit, &cpu, &c);
 
-        c->gdb_wp[0] = (x86_gdb_wp){SNIPPET_SCRATCH_MID + 4, 2, TES_DEBUG_WATCH_WRITE};
-        c->gdb_nwp = 1;
+        c->gdb.wp[0] = (gdb_wp){SNIPPET_SCRATCH_MID + 4, 2, TES_DEBUG_WATCH_WRITE};
+        c->gdb.nwp = 1;
         g_assert_cmpint(tes_harness_cpu_exec(h, cpu, 1000, NULL), ==, TES_EXEC_DEBUG);
         g_assert_cmphex(c->rip, ==, SNIPPET_CODE_ADDR + 14);
         g_assert_cmphex(tes_harness_read(h, SNIPPET_SCRATCH_MID, 8), ==, 3);
-        g_assert_true(c->gdb_have_reason && c->gdb_stop_kind == TES_DEBUG_WATCH_WRITE);
-        g_assert_cmphex(c->gdb_stop_addr, ==, SNIPPET_SCRATCH_MID + 4);
+        g_assert_true(c->gdb.have_reason && c->gdb.stop_kind == TES_DEBUG_WATCH_WRITE);
+        g_assert_cmphex(c->gdb.stop_addr, ==, SNIPPET_SCRATCH_MID + 4);
         tes_harness_free(h);
     }
 }
