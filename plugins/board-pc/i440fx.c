@@ -314,7 +314,6 @@ const tes_type_info i440fx_type = {
 typedef struct i440fx_host {
     tes_device *dev;
     bool bios_shadowed;
-    tes_region *mem, *cfg_io;
     tes_device *fn;
     x86_pci_conf conf; /* 0xcf8/0xcfc and the reset control at 0xcf9 */
 } i440fx_host;
@@ -322,20 +321,13 @@ typedef struct i440fx_host {
 static int host_realize(tes_device *dev, void *s)
 {
     i440fx_host *h = s;
+    int ret;
 
     h->dev = dev;
     h->conf = (x86_pci_conf){.host = H, .name = "i440FX"};
-    h->mem = H->region_new_container(dev, "pci-mem", UINT64_MAX);
-    h->cfg_io = x86_pci_conf_region(&h->conf, dev);
-    if (!h->mem || !h->cfg_io) {
-        H->error(dev, "cannot create the PCI memory and 0xcf8 regions");
-        return -ENOMEM;
-    }
-    H->region_add(H->system_io(), 0xcf8, h->cfg_io, 0);
-    h->conf.bus = H->pci_root_bus_new(dev, "pci.0", h->mem, H->system_io());
-    if (!h->conf.bus) {
-        H->error(dev, "cannot create root bus 'pci.0' (name taken?)");
-        return -EEXIST;
+    ret = x86_pci_conf_root(&h->conf, dev, "pci-mem", "pci.0");
+    if (ret) {
+        return ret;
     }
     h->fn = H->dev_create(dev, h->conf.bus, "i440FX",
                           h->bios_shadowed ? "addr=00.0,bios-shadowed=on" : "addr=00.0");
@@ -351,7 +343,7 @@ static void host_reset(tes_device *dev, void *s)
 
 tes_region *i440fx_pcihost_mem(tes_device *dev)
 {
-    return ((i440fx_host *)H->dev_state(dev))->mem;
+    return ((i440fx_host *)H->dev_state(dev))->conf.mem;
 }
 
 tes_bus *i440fx_pcihost_bus(tes_device *dev)

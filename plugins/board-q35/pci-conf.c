@@ -3,6 +3,8 @@
  * (see pci-conf.h). CONFIG_ADDRESS takes only dword accesses, so a byte
  * at 0xcf9 is the reset control register; CONFIG_DATA any size.
  */
+#include <errno.h>
+
 #include "pci-conf.h"
 
 #define CONFIG_ENABLE 0x80000000u
@@ -65,6 +67,26 @@ static const tes_mem_ops conf_ops = {
 tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner)
 {
     return c->host->region_new_io(owner, "pci-conf", 8, &conf_ops, c);
+}
+
+int x86_pci_conf_root(x86_pci_conf *c, tes_device *owner, const char *mem_name,
+                      const char *bus_name)
+{
+    const tes_host *H = c->host;
+
+    c->mem = H->region_new_container(owner, mem_name, UINT64_MAX);
+    c->io = x86_pci_conf_region(c, owner);
+    if (!c->mem || !c->io) {
+        H->error(owner, "cannot create the PCI memory and 0xcf8 regions");
+        return -ENOMEM;
+    }
+    H->region_add(H->system_io(), 0xcf8, c->io, 0);
+    c->bus = H->pci_root_bus_new(owner, bus_name, c->mem, H->system_io());
+    if (!c->bus) {
+        H->error(owner, "cannot create root bus '%s' (name taken?)", bus_name);
+        return -EEXIST;
+    }
+    return 0;
 }
 
 void x86_pci_conf_reset(x86_pci_conf *c)

@@ -12,6 +12,8 @@
 typedef struct x86_pci_conf {
     const tes_host *host;
     tes_bus *bus;           /* the root bus config cycles go to */
+    tes_region *mem;        /* the root bus's memory space (x86_pci_conf_root) */
+    tes_region *io;         /* the 0xcf8..0xcff ports */
     const char *name;       /* for guest-error logs */
     uint32_t config_addr;   /* CONFIG_ADDRESS (migrated by the owner) */
     uint8_t rst_cnt;        /* reset control at 0xcf9 (likewise) */
@@ -27,5 +29,10 @@ typedef struct x86_pci_conf {
  * memory. host, bus and name must be set first. */
 tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner);
 void x86_pci_conf_reset(x86_pci_conf *c);
+/* A host bridge's realize: c->mem (a container named mem_name), c->io
+ * mapped at 0xcf8 and c->bus, the root bus bus_name over them. host and
+ * name must be set first. 0, or -errno after the error. */
+int x86_pci_conf_root(x86_pci_conf *c, tes_device *owner, const char *mem_name,
+                      const char *bus_name);
 
 #endif

@@ -39,7 +39,7 @@
 
 typedef struct q35_host {
     tes_device *dev;
-    tes_region *mem, *ecam, *cfg_io;
+    tes_region *ecam;
     tes_device *lpc;
     tes_irq *intx[Q35_PCI_GSIS];
     x86_pci_conf conf; /* 0xcf8/0xcfc and RST_CNT (pci-conf.c) */
@@ -60,20 +60,13 @@ static int map_irq(void *opaque, uint8_t devfn, int pin)
 static int host_realize(tes_device *dev, void *s)
 {
     q35_host *h = s;
+    int ret;
 
     h->dev = dev;
-    h->mem = H->region_new_container(dev, "pcie-mem", UINT64_MAX);
     h->conf = (x86_pci_conf){.host = H, .name = "q35"};
-    h->cfg_io = x86_pci_conf_region(&h->conf, dev);
-    if (!h->mem || !h->cfg_io) {
-        H->error(dev, "cannot create the PCI memory and 0xcf8 regions");
-        return -ENOMEM;
-    }
-    H->region_add(H->system_io(), 0xcf8, h->cfg_io, 0);
-    h->conf.bus = H->pci_root_bus_new(dev, "pcie.0", h->mem, H->system_io());
-    if (!h->conf.bus) {
-        H->error(dev, "cannot create root bus 'pcie.0' (name taken?)");
-        return -EEXIST;
+    ret = x86_pci_conf_root(&h->conf, dev, "pcie-mem", "pcie.0");
+    if (ret) {
+        return ret;
     }
     h->ecam = H->pci_ecam_new(dev, h->conf.bus, (uint64_t)Q35_ECAM_BUSES << 20);
     if (!h->ecam) {
@@ -101,7 +94,7 @@ static void host_reset(tes_device *dev, void *s)
 
 tes_region *q35_pcihost_mem(tes_device *dev)
 {
-    return ((q35_host *)H->dev_state(dev))->mem;
+    return ((q35_host *)H->dev_state(dev))->conf.mem;
 }
 
 tes_bus *q35_pcihost_bus(tes_device *dev)
