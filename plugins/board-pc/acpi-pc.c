@@ -31,10 +31,8 @@
 #include <string.h>
 
 #include "aml.h"
-#include "mem-hotplug.h"
 #include "nvdimm-acpi.h"
 #include "pc.h"
-#include "cpu-hotplug.h"
 
 #define ISA_PATH "\\_SB.PCI0.ISA"
 #define PCI_CONFIG_SPACE 0x02 /* OperationRegion space PCI_Config */
@@ -187,40 +185,18 @@ static aml_pci_host whole_host(const pc_acpi_cfg *cfg)
     };
 }
 
-/* Package { Package {0xSSSSFFFF, pin, \_SB.LNKx, 0}, ... }. On an
- * expander's bus (pxb_slot >= 0) a pin reaches pci.0 through the
- * expander function at pxb_slot, rotated by the device's slot as through
- * a bridge, then takes that slot's link. */
-static void pci_prt(aml *a, int pxb_slot)
+/* _PRT source \_SB.LNKx (the slot's PIRQ link), index 0; the PIIX4 PM
+ * function's INTA# is the SCI's LNKS. */
+static void prt_link(aml *a, unsigned slot, unsigned pin)
 {
-    size_t at, e;
+    char link[12];
 
-    aml_u8(a, AML_NAME);
-    aml_name(a, "_PRT");
-    aml_u8(a, AML_PACKAGE);
-    at = aml_open_pkg(a);
-    aml_u8(a, 32 * 4);
-    for (unsigned slot = 0; slot < 32; slot++) {
-        for (unsigned pin = 0; pin < 4; pin++) {
-            unsigned s0 = pxb_slot < 0 ? slot : (unsigned)pxb_slot;
-            unsigned p0 = pxb_slot < 0 ? pin : (pin + slot) % 4;
-            char link[12];
-
-            snprintf(link, sizeof(link), "\\_SB.LNK%c", 'A' + (s0 + p0 + 3) % 4);
-            if (s0 == 1 && p0 == 0) {
-                snprintf(link, sizeof(link), "\\_SB.LNKS"); /* PIIX4 PM: the SCI */
-            }
-            aml_u8(a, AML_PACKAGE);
-            e = aml_open_pkg(a);
-            aml_u8(a, 4);
-            aml_integer(a, (uint64_t)slot << 16 | 0xffff);
-            aml_integer(a, pin);
-            aml_name(a, link);
-            aml_integer(a, 0);
-            aml_close_pkg(a, e);
-        }
+    snprintf(link, sizeof(link), "\\_SB.LNK%c", 'A' + (slot + pin + 3) % 4);
+    if (slot == 1 && pin == 0) {
+        snprintf(link, sizeof(link), "\\_SB.LNKS");
     }
-    aml_close_pkg(a, at);
+    aml_name(a, link);
+    aml_integer(a, 0);
 }
 
 /* Device(ISA) at 01.0: PRQ0..PRQ3 over PIRQRC, the RTC and the 8042's
@@ -263,59 +239,28 @@ static void dsdt_pci0(aml *a, const aml_pci_host *h)
     aml_name_int(a, "_UID", 0);
     aml_name_int(a, "_BBN", 0);
     aml_pci_host_crs(a, h);
-    pci_prt(a, -1);
+    aml_pci_prt(a, -1, prt_link);
     pci0_isa(a);
     aml_close_pkg(a, dev);
-}
-
-/* PCI0 and one PCxx per expander bridge (board-q35's aml-pxb.c). */
-static void dsdt_pci_hosts(aml *a, const pc_acpi_cfg *cfg)
-{
-    aml_pci_host whole = whole_host(cfg), main_h, exp_h[16];
-    unsigned n = cfg->npxbs < 16 ? cfg->npxbs : 16;
-
-    aml_pci_hosts_plan(&whole, cfg->pxbs, n, &main_h, exp_h);
-    dsdt_pci0(a, &main_h);
-    for (unsigned k = 0; k < n; k++) {
-        size_t dev = aml_pxb_open(a, &cfg->pxbs[k], &exp_h[k]);
-
-        pci_prt(a, cfg->pxbs[k].devfn >> 3);
-        aml_close_pkg(a, dev);
-    }
 }
 
 static void dsdt_body(aml *a, const void *opaque)
 {
     const pc_acpi_cfg *cfg = opaque;
+    aml_pci_host whole = whole_host(cfg);
     size_t sb;
 
     aml_u8(a, AML_SCOPE);
     sb = aml_open_pkg(a);
     aml_name(a, "\\_SB");
-    dsdt_pci_hosts(a, cfg);
+    aml_pci_hosts(a, &whole, cfg->pxbs, cfg->npxbs, dsdt_pci0, prt_link, NULL);
     method_iqst(a);
     method_iqcr(a);
     for (unsigned n = 0; n < 4; n++) {
         dsdt_link(a, n);
     }
     dsdt_link_sci(a);
-    aml_dsdt_com1(a);
-    if (cfg->cpuhp) {
-        x86_cpuhp_aml(a, cfg->cpuhp, cfg->numa && cfg->numa->nodes ? cfg->numa->cpu_node : NULL);
-    } else {
-        aml_dsdt_cpus(a, cfg->ncpus);
-    }
-    if (cfg->nvdimm) {
-        x86_dsdt_nvdimm(a, cfg->nvd, cfg->nnvd);
-    }
-    x86_dsdt_memhp(a, cfg->mem_slots);
-    aml_close_pkg(a, sb);
-    x86_dsdt_memhp_gpe(a, cfg->mem_slots);
-    aml_dsdt_sleep(a, "\\_S3", PC_SLP_TYP_S3);
-    aml_dsdt_s5(a, PC_SLP_TYP_S5);
-    if (cfg->cpuhp) {
-        x86_cpuhp_aml_gpe(a); /* \_GPE._E02 */
-    }
+    x86_dsdt_sb_end(a, sb, &cfg->devs, PC_SLP_TYP_S3, PC_SLP_TYP_S5);
 }
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len)
@@ -324,8 +269,8 @@ size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t
     acpi_dev_table t = {.sig = "NFIT", .rev = 1};
     size_t ret;
     acpi_board b = {
-        .ncpus = cfg->ncpus,
-        .apic_id = cfg->apic_id,
+        .ncpus = cfg->devs.ncpus,
+        .apic_id = cfg->devs.apic_id,
         .ioapic_base = PC_IOAPIC_BASE,
         .lapic_base = PC_LAPIC_BASE,
         .sci_irq = PC_SCI_IRQ,
@@ -339,13 +284,13 @@ size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t
         .level_irqs = PC_PIRQ_IRQS,
         .dsdt_body = dsdt_body,
         .opaque = cfg,
-        .numa = cfg->numa,
-        .cpuhp = cfg->cpuhp,
+        .numa = cfg->devs.numa,
+        .cpuhp = cfg->devs.cpuhp,
     };
 
     /* The NFIT when NVDIMMs are placed (a device table for the writer). */
-    if (cfg->nnvd) {
-        if (!x86_nfit_body(cfg->nvd, cfg->nnvd, &nfit)) {
+    if (cfg->devs.nnvd) {
+        if (!x86_nfit_body(cfg->devs.nvd, cfg->devs.nnvd, &nfit)) {
             free(nfit.b);
             return 0;
         }

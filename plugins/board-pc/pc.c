@@ -152,18 +152,7 @@ static int create_board(pc_machine *m, const tes_machine_config *cfg)
 /* The PCI expander bridges on pci.0 (none without the pcie plugin). */
 static unsigned find_pxbs(pc_machine *m, tes_pxb_info *out, unsigned max)
 {
-    const tes_pxb_iface *x = H->iface_lookup(TES_PXB_IFACE, TES_PXB_IFACE_VERSION);
-    tes_bus *root = m->host ? i440fx_pcihost_bus(m->host) : NULL;
-    unsigned n = 0;
-
-    while (x && root && n < max) {
-        out[n] = (tes_pxb_info){.size = sizeof(tes_pxb_info)};
-        if (!x->get(root, n, &out[n])) {
-            break;
-        }
-        n++;
-    }
-    return n;
+    return x86_board_pxbs(m->host ? i440fx_pcihost_bus(m->host) : NULL, out, max);
 }
 
 static int build_acpi(pc_machine *m)
@@ -172,33 +161,18 @@ static int build_acpi(pc_machine *m)
     uint32_t apic_id[PC_MAX_CPUS];
     tes_pxb_info pxbs[16];
     pc_acpi_cfg cfg = {
-        .ncpus = m->b.ncpus,
-        .apic_id = apic_id,
-        .numa = &numa,
-        .cpuhp = m->b.cpuhp.max_cpus ? &m->b.cpuhp : NULL,
+        .devs = x86_board_acpi_devs(&m->b, &numa, apic_id),
         .mem32_base = m->b.lowmem,
         .mem64_base = mem64_base(m),
         .mem64_size = PC_PCI_MEM64_SIZE,
         .pxbs = pxbs,
         .npxbs = find_pxbs(m, pxbs, 16),
-        .nvdimm = m->b.nvdimm,
-        .nvd = m->b.nvd,
-        .nnvd = m->b.nnvd,
-        .mem_slots = m->b.memhp.nslots,
     };
 
-    x86_board_numa(&m->b, &numa);
-    for (unsigned i = 0; i < m->b.ncpus; i++) {
-        tes_cpu *cpu = H->cpu_by_index(i); /* device_del may have taken it */
-
-        apic_id[i] = cpu ? (uint32_t)H->cpu_arch_id(cpu) : m->b.cpuhp.apic_id[i];
+    if (x86_board_acpi_buf(&m->b, PC_ACPI_SIZE)) {
+        m->b.acpi_len = pc_acpi_build(&cfg, m->b.acpi, PC_ACPI_BASE, PC_ACPI_SIZE);
     }
-    free(m->b.acpi);
-    m->b.acpi = malloc(PC_ACPI_SIZE);
-    m->b.acpi_len = m->b.acpi ? pc_acpi_build(&cfg, m->b.acpi, PC_ACPI_BASE, PC_ACPI_SIZE) : 0;
-    if (!m->b.acpi_len) {
-        H->error(m->b.dev, "the ACPI tables do not fit in %llu KiB",
-                 (unsigned long long)(PC_ACPI_SIZE >> 10));
+    if (x86_board_acpi_check(&m->b, PC_ACPI_SIZE)) {
         return -ENOMEM;
     }
     /* The tables are the BIOS ROM's content; the i440FX shadows it. */
@@ -279,12 +253,11 @@ static int pc_devices_done(tes_device *dev, void *s)
 {
     pc_machine *m = s;
     tes_pxb_info one = {.size = sizeof(one)};
-    int ret = x86_board_refuse_platform(&m->b);
+    int ret = x86_board_devices_done(&m->b, find_pxbs(m, &one, 1) != 0);
     q35_boot_cfg bc;
 
-    ret = ret ? ret : x86_board_memdevs(&m->b);
-    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
-        return ret; /* nothing changed since pc_init */
+    if (ret <= 0) {
+        return ret; /* an error, or nothing changed since pc_init */
     }
     if (build_acpi(m)) {
         return -ENOSPC;

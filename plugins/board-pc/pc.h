@@ -16,6 +16,8 @@
 #include <tessera/tessera.h>
 #include <tessera/pxb.h>
 
+#include "aml.h"
+
 extern const tes_host *pc_tes_host; /* set by the plugin's init (pc.c) */
 #define H pc_tes_host
 
@@ -74,20 +76,12 @@ uint8_t *i440fx_pcihost_bios(tes_device *dev);
 #define PC_MAX_CPUS 8
 
 typedef struct pc_acpi_cfg {
-    unsigned ncpus;
-    const uint32_t *apic_id;           /* NULL: i */
+    x86_acpi_devs devs;                /* processors, NVDIMMs, memory slots */
     uint64_t mem32_base;               /* the 32-bit PCI window's start */
     uint64_t mem64_base, mem64_size;   /* the 64-bit PCI window (size 0: none) */
     /* PCI expander bridges on pci.0 (tessera/pxb.h), ascending bus_nr */
     const tes_pxb_info *pxbs;
     unsigned npxbs;
-    const struct acpi_numa *numa;      /* SRAT/SLIT (NULL: none) */
-    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
-    const struct x86_cpuhp *cpuhp;
-    bool nvdimm;                       /* nvdimm=on: \_SB.NVDR */
-    const struct x86_nvdimm *nvd;      /* its modules: NFIT, NVnn */
-    unsigned nnvd;
-    unsigned mem_slots;                /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
 } pc_acpi_cfg;
 
 size_t pc_acpi_build(const pc_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len);

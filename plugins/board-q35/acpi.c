@@ -16,10 +16,7 @@
 #include <string.h>
 
 #include "aml.h"
-#include "cpu-hotplug.h"
 #include "q35.h"
-#include "mem-hotplug.h"
-#include "nvdimm-acpi.h"
 
 /* ---- the DSDT body ---- */
 
@@ -34,35 +31,12 @@ static aml_pci_host whole_host(const q35_acpi_cfg *cfg)
     };
 }
 
-/* Package { Package {0xSSSSFFFF, pin, Zero, gsi}, ... }: GSI mode, which
- * Linux treats as level-triggered, active-low. On an expander's bus
- * (pxb_slot >= 0) a pin reaches pcie.0 through the expander function at
- * pxb_slot, rotated by the device's slot as through a bridge. */
-static void pci_prt(aml *a, int pxb_slot)
+/* _PRT source Zero, index the GSI: GSI mode, which Linux treats as
+ * level-triggered, active-low. */
+static void prt_gsi(aml *a, unsigned slot, unsigned pin)
 {
-    size_t at, e;
-
-    aml_u8(a, AML_NAME);
-    aml_name(a, "_PRT");
-    aml_u8(a, AML_PACKAGE);
-    at = aml_open_pkg(a);
-    aml_u8(a, 32 * 4);
-    for (unsigned slot = 0; slot < 32; slot++) {
-        for (unsigned pin = 0; pin < 4; pin++) {
-            unsigned gsi = pxb_slot < 0 ? q35_pci_gsi(slot, pin)
-                                        : q35_pci_gsi((unsigned)pxb_slot, (pin + slot) % 4);
-
-            aml_u8(a, AML_PACKAGE);
-            e = aml_open_pkg(a);
-            aml_u8(a, 4);
-            aml_integer(a, (uint64_t)slot << 16 | 0xffff);
-            aml_integer(a, pin);
-            aml_integer(a, 0);
-            aml_integer(a, gsi);
-            aml_close_pkg(a, e);
-        }
-    }
-    aml_close_pkg(a, at);
+    aml_integer(a, 0);
+    aml_integer(a, q35_pci_gsi(slot, pin));
 }
 
 /* Method(_OSC, 4) { Return (Arg3) }: the capabilities buffer comes back
@@ -103,56 +77,25 @@ static void dsdt_pci0(aml *a, const aml_pci_host *h)
     aml_name_int(a, "_UID", 0);
     aml_name_int(a, "_BBN", 0);
     aml_pci_host_crs(a, h);
-    pci_prt(a, -1);
+    aml_pci_prt(a, -1, prt_gsi);
     pci0_osc(a);
     pci0_lpc(a);
     aml_close_pkg(a, dev);
 }
 
-/* PCI0 and one PCxx per expander (aml-pxb.c); pxb-pcie ports do native
- * hot-plug too, so their bridges grant control with the same _OSC. */
-static void dsdt_pci_hosts(aml *a, const q35_acpi_cfg *cfg)
-{
-    aml_pci_host whole = whole_host(cfg), main_h, exp_h[16];
-    unsigned n = cfg->npxbs < 16 ? cfg->npxbs : 16;
-
-    aml_pci_hosts_plan(&whole, cfg->pxbs, n, &main_h, exp_h);
-    dsdt_pci0(a, &main_h);
-    for (unsigned k = 0; k < n; k++) {
-        size_t dev = aml_pxb_open(a, &cfg->pxbs[k], &exp_h[k]);
-
-        pci_prt(a, cfg->pxbs[k].devfn >> 3);
-        pci0_osc(a);
-        aml_close_pkg(a, dev);
-    }
-}
-
 static void dsdt_body(aml *a, const void *opaque)
 {
     const q35_acpi_cfg *cfg = opaque;
+    aml_pci_host whole = whole_host(cfg);
     size_t sb;
 
     aml_u8(a, AML_SCOPE);
     sb = aml_open_pkg(a);
     aml_name(a, "\\_SB");
-    dsdt_pci_hosts(a, cfg);
-    aml_dsdt_com1(a);
-    if (cfg->cpuhp) {
-        x86_cpuhp_aml(a, cfg->cpuhp, cfg->numa && cfg->numa->nodes ? cfg->numa->cpu_node : NULL);
-    } else {
-        aml_dsdt_cpus(a, cfg->ncpus);
-    }
-    if (cfg->nvdimm) {
-        x86_dsdt_nvdimm(a, cfg->nvd, cfg->nnvdimms);
-    }
-    x86_dsdt_memhp(a, cfg->mem_slots);
-    aml_close_pkg(a, sb);
-    x86_dsdt_memhp_gpe(a, cfg->mem_slots);
-    aml_dsdt_sleep(a, "\\_S3", Q35_SLP_TYP_S3);
-    aml_dsdt_s5(a, Q35_SLP_TYP_S5);
-    if (cfg->cpuhp) {
-        x86_cpuhp_aml_gpe(a); /* \_GPE._E02 */
-    }
+    /* pxb-pcie ports do native hot-plug too, so the expanders grant
+     * control with the same _OSC. */
+    aml_pci_hosts(a, &whole, cfg->pxbs, cfg->npxbs, dsdt_pci0, prt_gsi, pci0_osc);
+    x86_dsdt_sb_end(a, sb, &cfg->devs, Q35_SLP_TYP_S3, Q35_SLP_TYP_S5);
 }
 
 /* ---- tables ---- */
@@ -172,8 +115,8 @@ static void build_mcfg(aml *t, const void *opaque)
 size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size_t len)
 {
     acpi_board b = {
-        .ncpus = cfg->ncpus,
-        .apic_id = cfg->apic_id,
+        .ncpus = cfg->devs.ncpus,
+        .apic_id = cfg->devs.apic_id,
         .ioapic_base = Q35_IOAPIC_BASE,
         .lapic_base = Q35_LAPIC_BASE,
         .sci_irq = Q35_SCI_IRQ,
@@ -189,8 +132,8 @@ size_t q35_acpi_build(const q35_acpi_cfg *cfg, uint8_t *buf, uint64_t base, size
         .opaque = cfg,
         .dev_tables = cfg->dev_tables,
         .ndev_tables = cfg->ndev_tables,
-        .numa = cfg->numa,
-        .cpuhp = cfg->cpuhp,
+        .numa = cfg->devs.numa,
+        .cpuhp = cfg->devs.cpuhp,
     };
 
     return acpi_build(&b, buf, base, len);

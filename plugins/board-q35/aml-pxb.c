@@ -89,3 +89,50 @@ size_t aml_pxb_open(aml *a, const tes_pxb_info *x, const aml_pci_host *h)
     aml_pci_host_crs(a, h);
     return dev;
 }
+
+void aml_pci_prt(aml *a, int pxb_slot, aml_prt_source *source)
+{
+    size_t at, e;
+
+    aml_u8(a, AML_NAME);
+    aml_name(a, "_PRT");
+    aml_u8(a, AML_PACKAGE);
+    at = aml_open_pkg(a);
+    aml_u8(a, 32 * 4);
+    for (unsigned slot = 0; slot < 32; slot++) {
+        for (unsigned pin = 0; pin < 4; pin++) {
+            aml_u8(a, AML_PACKAGE);
+            e = aml_open_pkg(a);
+            aml_u8(a, 4);
+            aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+            aml_integer(a, pin);
+            if (pxb_slot < 0) {
+                source(a, slot, pin);
+            } else {
+                source(a, (unsigned)pxb_slot, (pin + slot) % 4);
+            }
+            aml_close_pkg(a, e);
+        }
+    }
+    aml_close_pkg(a, at);
+}
+
+void aml_pci_hosts(aml *a, const aml_pci_host *whole, const tes_pxb_info *pxbs, unsigned n,
+                   void (*pci0)(aml *a, const aml_pci_host *h), aml_prt_source *source,
+                   void (*pxb_extra)(aml *a))
+{
+    aml_pci_host main_h, exp_h[16];
+
+    n = n < 16 ? n : 16;
+    aml_pci_hosts_plan(whole, pxbs, n, &main_h, exp_h);
+    pci0(a, &main_h);
+    for (unsigned k = 0; k < n; k++) {
+        size_t dev = aml_pxb_open(a, &pxbs[k], &exp_h[k]);
+
+        aml_pci_prt(a, pxbs[k].devfn >> 3, source);
+        if (pxb_extra) {
+            pxb_extra(a);
+        }
+        aml_close_pkg(a, dev);
+    }
+}

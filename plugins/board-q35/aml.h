@@ -102,6 +102,21 @@ void aml_pci_host_crs(aml *a, const aml_pci_host *h); /* Name(_CRS) */
 /* Open Device(PCxx) of expander x with _HID/_CID, _ADR, _UID, _BBN, _PXM
  * and _CRS from h; the caller adds _PRT (and _OSC) and closes it. */
 size_t aml_pxb_open(aml *a, const tes_pxb_info *x, const aml_pci_host *h);
+/* A _PRT entry's source and source index for the interrupt pin (0..3)
+ * of slot on the main host bridge's root bus. */
+typedef void aml_prt_source(aml *a, unsigned slot, unsigned pin);
+/* Name(_PRT, Package{Package{0xSSSSFFFF, pin, source, index}, ...}) for
+ * every slot and pin of a root bus. On an expander's bus (pxb_slot >= 0)
+ * a pin reaches the main root bus through the expander function at
+ * pxb_slot, rotated by the device's slot as through a bridge; -1: the
+ * main root bus itself. */
+void aml_pci_prt(aml *a, int pxb_slot, aml_prt_source *source);
+/* PCI0 (pci0 writes it, with what whole leaves the main bridge) and one
+ * Device(PCxx) per expander (at most 16) with its _PRT and, when
+ * pxb_extra, what that adds (q35's _OSC). */
+void aml_pci_hosts(aml *a, const aml_pci_host *whole, const tes_pxb_info *pxbs, unsigned n,
+                   void (*pci0)(aml *a, const aml_pci_host *h), aml_prt_source *source,
+                   void (*pxb_extra)(aml *a));
 
 void aml_dsdt_com1(aml *a);                  /* Device(COM1): 0x3f8, IRQ 4 */
 /* Device(n) with _HID hid and a _CRS of nports I/O ranges and one IRQ. */
@@ -197,5 +212,27 @@ size_t acpi_build(const acpi_board *b, uint8_t *buf, uint64_t base, size_t len);
  * NULL past the end. */
 const uint8_t *acpi_table_find(const uint8_t *buf, uint64_t base, size_t len, unsigned i,
                                char sig[5], size_t *tlen);
+
+/* ---- the \_SB devices both x86 boards describe (x86-dsdt.c) ---- */
+
+struct x86_nvdimm;
+/* Processors and memory devices, as q35 and pc describe them alike. */
+typedef struct x86_acpi_devs {
+    unsigned ncpus;                /* processor UID i, i < ncpus */
+    const uint32_t *apic_id;       /* APIC id of processor i (host->cpu_arch_id); NULL: i */
+    const struct acpi_numa *numa;  /* SRAT/SLIT (NULL: none) */
+    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
+    const struct x86_cpuhp *cpuhp;
+    bool nvdimm;                   /* nvdimm=on: \_SB.NVDR */
+    const struct x86_nvdimm *nvd;  /* its modules: NFIT, NVnn (labels: _DSM) */
+    unsigned nnvd;                 /* (x86_board_memdevs) */
+    unsigned mem_slots;            /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
+} x86_acpi_devs;
+
+/* The end of Scope(\_SB) (opened at sb): COM1, the processors (or CPU
+ * hotplug's CPUS), NVDR, MHPC; then, after it, the hotplug GPE methods,
+ * \_S3 and \_S5 with the chipset's SLP_TYP values. */
+void x86_dsdt_sb_end(aml *a, size_t sb, const x86_acpi_devs *d, unsigned slp_s3,
+                     unsigned slp_s5);
 
 #endif

@@ -132,18 +132,7 @@ static int create_board(q35_machine *m, const tes_machine_config *cfg)
 /* The PCI expander bridges on pcie.0 (none without the pcie plugin). */
 static unsigned find_pxbs(q35_machine *m, tes_pxb_info *out, unsigned max)
 {
-    const tes_pxb_iface *x = H->iface_lookup(TES_PXB_IFACE, TES_PXB_IFACE_VERSION);
-    tes_bus *root = m->host ? q35_pcihost_bus(m->host) : NULL;
-    unsigned n = 0;
-
-    while (x && root && n < max) {
-        out[n] = (tes_pxb_info){.size = sizeof(tes_pxb_info)};
-        if (!x->get(root, n, &out[n])) {
-            break;
-        }
-        n++;
-    }
-    return n;
+    return x86_board_pxbs(m->host ? q35_pcihost_bus(m->host) : NULL, out, max);
 }
 
 /* The device tables, and the NFIT after them when NVDIMMs are placed
@@ -175,14 +164,7 @@ static int build_acpi(q35_machine *m)
     uint32_t apic_id[Q35_MAX_CPUS];
     acpi_dev_table tables[ACPI_MAX_DEV_TABLES];
     q35_acpi_cfg cfg = {
-        .nvdimm = m->b.nvdimm,
-        .nvd = m->b.nvd,
-        .nnvdimms = m->b.nnvd,
-        .mem_slots = m->b.memhp.nslots,
-        .ncpus = m->b.ncpus,
-        .apic_id = apic_id,
-        .numa = &numa,
-        .cpuhp = m->b.cpuhp.max_cpus ? &m->b.cpuhp : NULL,
+        .devs = x86_board_acpi_devs(&m->b, &numa, apic_id),
         .mem64_base = mem64_base(m),
         .mem64_size = Q35_PCI_MEM64_SIZE,
         .dev_tables = m->dev_tables,
@@ -194,22 +176,10 @@ static int build_acpi(q35_machine *m)
     if (!q35_nfit(m, &cfg, tables)) {
         return -ENOMEM;
     }
-    x86_board_numa(&m->b, &numa);
-    for (unsigned i = 0; i < m->b.ncpus; i++) {
-        tes_cpu *cpu = H->cpu_by_index(i); /* device_del may have taken it */
-
-        apic_id[i] = cpu ? (uint32_t)H->cpu_arch_id(cpu) : m->b.cpuhp.apic_id[i];
+    if (x86_board_acpi_buf(&m->b, Q35_ACPI_SIZE)) {
+        m->b.acpi_len = q35_acpi_build(&cfg, m->b.acpi, Q35_ACPI_BASE, Q35_ACPI_SIZE);
     }
-    free(m->b.acpi);
-    m->b.acpi = malloc(Q35_ACPI_SIZE);
-    m->b.acpi_len = m->b.acpi ? q35_acpi_build(&cfg, m->b.acpi, Q35_ACPI_BASE, Q35_ACPI_SIZE)
-                              : 0;
-    if (!m->b.acpi_len) {
-        H->error(m->b.dev, "the ACPI tables do not fit in %llu KiB",
-                 (unsigned long long)(Q35_ACPI_SIZE >> 10));
-        return -ENOMEM;
-    }
-    return 0;
+    return x86_board_acpi_check(&m->b, Q35_ACPI_SIZE);
 }
 
 /* ---- the "acpi" interface (tessera/acpi.h) ----
@@ -335,11 +305,10 @@ static int q35_devices_done(tes_device *dev, void *s)
 {
     q35_machine *m = s;
     tes_pxb_info one = {.size = sizeof(one)};
-    int ret = x86_board_refuse_platform(&m->b);
+    int ret = x86_board_devices_done(&m->b, find_pxbs(m, &one, 1) != 0);
 
-    ret = ret ? ret : x86_board_memdevs(&m->b);
-    if (ret || (!find_pxbs(m, &one, 1) && !m->b.nnvd && !x86_board_cpus_added(&m->b))) {
-        return ret; /* nothing changed since q35_init */
+    if (ret <= 0) {
+        return ret; /* an error, or nothing changed since q35_init */
     }
     return build_acpi(m) ? -ENOSPC : load_acpi(m);
 }

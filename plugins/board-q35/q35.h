@@ -15,6 +15,8 @@
 #include <tessera/tessera.h>
 #include <tessera/pxb.h>
 
+#include "aml.h"
+
 extern const tes_host *q35_tes_host; /* set by the plugin's init (q35.c) */
 #define H q35_tes_host
 
@@ -72,9 +74,7 @@ tes_bus *q35_pcihost_bus(tes_device *dev);    /* pcie.0 */
 #define Q35_MAX_CPUS 8
 
 typedef struct q35_acpi_cfg {
-    unsigned ncpus;           /* processor UID i, i < ncpus */
-    /* APIC id of processor i (host->cpu_arch_id); NULL: i. */
-    const uint32_t *apic_id;
+    x86_acpi_devs devs;       /* processors, NVDIMMs, memory slots */
     uint64_t mem64_base, mem64_size; /* the 64-bit PCI window (size 0: none) */
     /* tables devices added (tessera/acpi.h: the DMAR of intel-iommu) */
     const struct acpi_dev_table *dev_tables;
@@ -82,13 +82,6 @@ typedef struct q35_acpi_cfg {
     /* PCI expander bridges on pcie.0 (tessera/pxb.h), ascending bus_nr */
     const tes_pxb_info *pxbs;
     unsigned npxbs;
-    const struct acpi_numa *numa; /* SRAT/SLIT (NULL: none) */
-    /* CPU hotplug (cpu-hotplug.h; NULL: none): MADT and \_SB.CPUS */
-    const struct x86_cpuhp *cpuhp;
-    bool nvdimm;              /* nvdimm=on: \_SB.NVDR */
-    const struct x86_nvdimm *nvd; /* its modules: NVnn (labels: _DSM) */
-    unsigned nnvdimms;        /* (x86_board_memdevs) */
-    unsigned mem_slots;       /* -m slots=: \_SB.MHPC (mem-hotplug.c) */
 } q35_acpi_cfg;
 
 /* Build RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT and MCFG into buf, which

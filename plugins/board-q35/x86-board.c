@@ -330,6 +330,70 @@ void x86_board_numa(x86_board *b, acpi_numa *out)
     }
 }
 
+x86_acpi_devs x86_board_acpi_devs(x86_board *b, acpi_numa *numa, uint32_t *apic_id)
+{
+    x86_board_numa(b, numa);
+    for (unsigned i = 0; i < b->ncpus; i++) {
+        tes_cpu *cpu = H->cpu_by_index(i); /* device_del may have taken it */
+
+        apic_id[i] = cpu ? (uint32_t)H->cpu_arch_id(cpu) : b->cpuhp.apic_id[i];
+    }
+    return (x86_acpi_devs){
+        .ncpus = b->ncpus,
+        .apic_id = apic_id,
+        .numa = numa,
+        .cpuhp = b->cpuhp.max_cpus ? &b->cpuhp : NULL,
+        .nvdimm = b->nvdimm,
+        .nvd = b->nvd,
+        .nnvd = b->nnvd,
+        .mem_slots = b->memhp.nslots,
+    };
+}
+
+unsigned x86_board_pxbs(tes_bus *root, tes_pxb_info *out, unsigned max)
+{
+    const tes_pxb_iface *x = H->iface_lookup(TES_PXB_IFACE, TES_PXB_IFACE_VERSION);
+    unsigned n = 0;
+
+    while (x && root && n < max) {
+        out[n] = (tes_pxb_info){.size = sizeof(tes_pxb_info)};
+        if (!x->get(root, n, &out[n])) {
+            break;
+        }
+        n++;
+    }
+    return n;
+}
+
+uint8_t *x86_board_acpi_buf(x86_board *b, size_t size)
+{
+    free(b->acpi);
+    b->acpi = malloc(size);
+    b->acpi_len = 0;
+    return b->acpi;
+}
+
+int x86_board_acpi_check(x86_board *b, size_t size)
+{
+    if (!b->acpi_len) {
+        H->error(b->dev, "the ACPI tables do not fit in %llu KiB",
+                 (unsigned long long)(size >> 10));
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int x86_board_devices_done(x86_board *b, bool pxbs)
+{
+    int ret = x86_board_refuse_platform(b);
+
+    ret = ret ? ret : x86_board_memdevs(b);
+    if (ret) {
+        return ret;
+    }
+    return pxbs || b->nnvd || x86_board_cpus_added(b);
+}
+
 /* ISA IRQ n -> 8259 input n and IOAPIC pin n (IRQ0 -> pin 2). */
 static void isa_irq(void *opaque, int n, int level)
 {

@@ -11,6 +11,9 @@
 #define BOARD_X86_BOARD_H
 
 #include <tessera/tessera.h>
+#include <tessera/pxb.h>
+
+#include "aml.h"
 
 #include "boot.h"
 #include "mem-hotplug.h"
@@ -108,6 +111,23 @@ int x86_board_cpuhp_post_load(tes_device *dev, void *s, uint32_t version);
 /* The -numa layout for the SRAT/SLIT writer (out->nodes 0: no -numa). */
 struct acpi_numa;
 void x86_board_numa(x86_board *b, struct acpi_numa *out);
+/* The machine's processors, NVDIMMs and memory slots for its ACPI
+ * writer, with *numa (x86_board_numa) and apic_id[ncpus] filled in. */
+x86_acpi_devs x86_board_acpi_devs(x86_board *b, struct acpi_numa *numa, uint32_t *apic_id);
+/* The PCI expander bridges on root (tessera/pxb.h), at most max of them;
+ * none without the pcie plugin or root. */
+unsigned x86_board_pxbs(tes_bus *root, tes_pxb_info *out, unsigned max);
+/* b->acpi: a new size-byte buffer for the machine's writer (NULL: out of
+ * memory). */
+uint8_t *x86_board_acpi_buf(x86_board *b, size_t size);
+/* After the writer set b->acpi_len: 0, or -ENOMEM after the error when
+ * the tables did not fit in size bytes. */
+int x86_board_acpi_check(x86_board *b, size_t size);
+/* devices_done's common part: platform devices refused, memory devices
+ * placed; then 1 when the tables need a rebuild (pxbs: expanders are
+ * there; NVDIMMs; cold-plugged CPUs), 0 when nothing changed since init,
+ * or -errno after the error. */
+int x86_board_devices_done(x86_board *b, bool pxbs);
 /* i8259 + ioapic (mapped at ioapic_base), INTR to vCPU 0, b->isa[]. */
 int x86_board_irqchips(x86_board *b, uint64_t ioapic_base);
 /* i8254 (IRQ0), mc146818rtc (IRQ8), isa-serial on serial0 (IRQ4), i8042

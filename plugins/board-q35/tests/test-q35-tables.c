@@ -49,7 +49,7 @@ static uint8_t sum(const uint8_t *p, size_t n)
 
 static uint8_t *build(unsigned ncpus, size_t *used)
 {
-    q35_acpi_cfg cfg = {.ncpus = ncpus, .mem64_base = 0x800000000ull,
+    q35_acpi_cfg cfg = {.devs.ncpus = ncpus, .mem64_base = 0x800000000ull,
                         .mem64_size = 0x800000000ull};
     uint8_t *buf = g_malloc0(ACPI_LEN);
 
