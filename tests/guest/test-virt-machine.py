@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from machinetest import run, run_quit  # noqa: E402
 from tesstest import check, tap_report  # noqa: E402
 
 MiB = 1 << 20
@@ -25,18 +26,6 @@ def fake_image(path, image_size, flags=0xa, magic=b"ARM\x64"):
     hdr = struct.pack("<IIQQQQQQ4sI", 0x14000010, 0, 0, image_size, flags, 0, 0, 0, magic, 0)
     with open(path, "wb") as f:
         f.write(hdr + b"\0" * 4096)
-
-
-def run(tessera, *args):
-    p = subprocess.run([tessera, "-nographic"] + list(args), capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=30)
-    return p.returncode, p.stdout + p.stderr
-
-def run_quit(tessera, *args):
-    """Starts with the monitor on stdin and quits through it."""
-    p = subprocess.run([tessera, "-display", "none", "-monitor", "stdio"] + list(args),
-                       capture_output=True, text=True, input="quit\n", timeout=30)
-    return p.returncode, p.stdout + p.stderr
 
 
 def dts_of(path):

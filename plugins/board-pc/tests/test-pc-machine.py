@@ -11,40 +11,13 @@ and its set-up errors. TAP output.
 import os
 import re
 import shutil
-import subprocess
 import struct
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
-from tesstest import check, tap_report  # noqa: E402
-
-
-def run(tessera, *args):
-    p = subprocess.run([tessera, "-nographic"] + list(args), capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=30)
-    return p.returncode, p.stdout + p.stderr
-
-def run_quit(tessera, *args):
-    """Starts with the monitor on stdin and quits through it."""
-    p = subprocess.run([tessera, "-display", "none", "-monitor", "stdio"] + list(args),
-                       capture_output=True, text=True, input="quit\n", timeout=30)
-    return p.returncode, p.stdout + p.stderr
-
-
-def dump(tessera, wd, machine, *args):
-    d = tempfile.mkdtemp(dir=wd)
-    rc, log = run(tessera, "-M", machine + ",dumpacpi=" + d, *args)
-    return rc, log, d
-
-
-def iasl(d, sig):
-    """The .dsl text of SIG.dat, or '' when iasl reports an error."""
-    p = subprocess.run(["iasl", "-d", sig + ".dat"], cwd=d, capture_output=True, text=True)
-    if p.returncode != 0 or "Error" in p.stdout + p.stderr:
-        return ""
-    with open(os.path.join(d, sig + ".dsl")) as f:
-        return f.read()
+from machinetest import dump_acpi as dump, iasl, run, run_quit  # noqa: E402
+from machinetest import main as machine_main  # noqa: E402
+from tesstest import check  # noqa: E402
 
 
 def check_dsdt(dsdt):
@@ -202,18 +175,8 @@ def check_nvdimm(tessera, wd):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    wd = tempfile.mkdtemp(prefix="tessera-pc-")
-    try:
-        check_tables(sys.argv[1], wd)
-        check_names_and_errors(sys.argv[1], wd)
-        check_numa(sys.argv[1], wd)
-        check_nvdimm(sys.argv[1], wd)
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return machine_main(__doc__, "tessera-pc-", [
+        check_tables, check_names_and_errors, check_numa, check_nvdimm])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "lib"))
+import machinetest  # noqa: E402
+from machinetest import iasl  # noqa: E402
 from tesstest import Qmp, check, tap_report  # noqa: E402
 
 TESSERA = sys.argv[1] if len(sys.argv) > 1 else "tessera"
@@ -32,18 +34,7 @@ def cpu_dev(core, ident=None):
 
 
 def run(*args):
-    p = subprocess.run([TESSERA, "-nographic"] + list(args), capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=60)
-    return p.returncode, p.stdout + p.stderr
-
-
-def iasl(d, sig):
-    """The .dsl text of SIG.dat, or '' when iasl reports an error."""
-    p = subprocess.run(["iasl", "-d", sig + ".dat"], cwd=d, capture_output=True, text=True)
-    if p.returncode != 0 or "Error" in p.stdout + p.stderr:
-        return ""
-    with open(os.path.join(d, sig + ".dsl")) as f:
-        return f.read()
+    return machinetest.run(TESSERA, *args, timeout=60)
 
 
 def madt_enabled(madt):

@@ -9,43 +9,17 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
-from tesstest import check, tap_report  # noqa: E402
-
-
-def run(tessera, *args):
-    p = subprocess.run([tessera, "-nographic"] + list(args), capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=30)
-    return p.returncode, p.stdout + p.stderr
-
-def run_quit(tessera, *args):
-    """Starts with the monitor on stdin and quits through it."""
-    p = subprocess.run([tessera, "-display", "none", "-monitor", "stdio"] + list(args),
-                       capture_output=True, text=True, input="quit\n", timeout=30)
-    return p.returncode, p.stdout + p.stderr
-
-
-def dump(tessera, wd, *args):
-    d = tempfile.mkdtemp(dir=wd)
-    rc, log = run(tessera, "-M", "q35,dumpacpi=" + d, *args)
-    return rc, log, d
-
-
-def iasl(d, sig):
-    """The .dsl text of SIG.dat, or '' when iasl reports an error."""
-    p = subprocess.run(["iasl", "-d", sig + ".dat"], cwd=d, capture_output=True, text=True)
-    if p.returncode != 0 or "Error" in p.stdout + p.stderr:
-        return ""
-    with open(os.path.join(d, sig + ".dsl")) as f:
-        return f.read()
+from machinetest import dump_acpi as dump, iasl, run, run_quit  # noqa: E402
+from machinetest import main as machine_main  # noqa: E402
+from tesstest import check  # noqa: E402
 
 
 def check_tables(tessera, wd):
-    rc, log, d = dump(tessera, wd, "-smp", "4", "-m", "1G")
+    rc, log, d = dump(tessera, wd, "q35", "-smp", "4", "-m", "1G")
     sigs = ("RSDP", "RSDT", "XSDT", "FACP", "FACS", "DSDT", "APIC", "MCFG")
     check("dumpacpi writes every table and exits 0",
           rc == 0 and all(os.path.exists(os.path.join(d, s + ".dat")) for s in sigs), log)
@@ -73,7 +47,7 @@ def check_tables(tessera, wd):
     check("the RSDP is revision 2 with a valid checksum",
           rsdp[:8] == b"RSD PTR " and rsdp[15] == 2 and sum(rsdp[:20]) % 256 == 0
           and sum(rsdp[:36]) % 256 == 0, repr(rsdp))
-    rc, log, d = dump(tessera, wd, "-m", "3G")
+    rc, log, d = dump(tessera, wd, "q35", "-m", "3G")
     dsdt = iasl(d, "DSDT")
     check("-m 3G: 1 GiB of RAM above 4 GiB moves the 64-bit window to 5 GiB",
           "0x0000000140000000, // Range Minimum" in dsdt, log + dsdt)
@@ -81,7 +55,7 @@ def check_tables(tessera, wd):
 
 def check_device_table(tessera, wd):
     """A device's own table (tessera/acpi.h): intel-iommu's DMAR."""
-    rc, log, d = dump(tessera, wd, "-device", "intel_iommu,intremap=on")
+    rc, log, d = dump(tessera, wd, "q35", "-device", "intel_iommu,intremap=on")
     dmar = iasl(d, "DMAR") if rc == 0 and os.path.exists(os.path.join(d, "DMAR.dat")) else ""
     xsdt = iasl(d, "XSDT") if rc == 0 else ""
     check("-device intel_iommu adds a DMAR that iasl decodes: one unit at 0xfed90000 for "
@@ -154,7 +128,7 @@ def check_numa(tessera, wd):
     """The tutorial's NUMA line: SRAT splits RAM per node around the holes;
     -numa dist adds a SLIT; -smp cores=3 spaces APIC IDs as QEMU does."""
     MiB = 1 << 20
-    rc, log, d = dump(tessera, wd, "-smp", "4,sockets=2,cores=2,threads=1", "-m", "2304M",
+    rc, log, d = dump(tessera, wd, "q35", "-smp", "4,sockets=2,cores=2,threads=1", "-m", "2304M",
                       "-numa", "node,mem=2048,cpus=0-1", "-numa", "node,mem=256,cpus=2-3")
     srat = srat_entries(os.path.join(d, "SRAT.dat")) if rc == 0 else []
     check("-numa: dumpacpi writes a SRAT and, without -numa dist, no SLIT",
@@ -169,7 +143,7 @@ def check_numa(tessera, wd):
               ("mem", 1 << 32, 256 * MiB, 1)], repr(srat))
     if shutil.which("iasl"):
         check("iasl disassembles the SRAT", iasl(d, "SRAT") != "", d)
-    rc, log, d = dump(tessera, wd, "-smp", "6,sockets=2,cores=3", "-m", "1G",
+    rc, log, d = dump(tessera, wd, "q35", "-smp", "6,sockets=2,cores=3", "-m", "1G",
                       "-numa", "node,cpus=0-2", "-numa", "node,cpus=3-5",
                       "-numa", "dist,src=0,dst=1,val=21")
     srat = srat_entries(os.path.join(d, "SRAT.dat")) if rc == 0 else []
@@ -184,7 +158,8 @@ def check_numa(tessera, wd):
     check("-numa dist,src=0,dst=1,val=21: SLIT 10 21 / 21 10",
           slit[36:44] == struct.pack("<Q", 2) and slit[44:48] == bytes([10, 21, 21, 10]),
           slit.hex())
-    rc, log, d = dump(tessera, wd, "-smp", "2,maxcpus=4", "-m", "1G", "-numa", "node,cpus=0-1",
+    rc, log, d = dump(tessera, wd, "q35", "-smp", "2,maxcpus=4", "-m", "1G",
+                      "-numa", "node,cpus=0-1",
                       "-numa", "node,cpus=2-3")
     srat = srat_entries(os.path.join(d, "SRAT.dat")) if rc == 0 else []
     check("-smp 2,maxcpus=4: the SRAT places the 2 CPUs not yet there (APIC 2, 3: node 1)",
@@ -238,7 +213,7 @@ def check_nvdimm_nfit(d, log):
 
 def check_nvdimm(tessera, wd):
     """-M q35,nvdimm=on with -m slots=,maxmem= and a 64 MiB -device nvdimm."""
-    rc, log, d = dump(tessera, wd, *NV_MEM)
+    rc, log, d = dump(tessera, wd, "q35", *NV_MEM)
     rc, log = run(tessera, "-M", "q35,nvdimm=on,dumpacpi=" + d, *NV_MEM)
     check("nvdimm=on with an nvdimm: dumpacpi exits 0", rc == 0, log)
     check_nvdimm_nfit(d, log)
@@ -249,7 +224,7 @@ def check_nvdimm(tessera, wd):
     check("maxmem=10G,slots=4 moves the 64-bit PCI window above device memory (16 GiB)",
           "0x0000000400000000, // Range Minimum" in dsdt, dsdt[-3000:])
     check("iasl decodes the NFIT", shutil.which("iasl") is None or iasl(d, "NFIT") != "")
-    rc, log, d = dump(tessera, wd, "-m", "1G")
+    rc, log, d = dump(tessera, wd, "q35", "-m", "1G")
     check("without nvdimm=on: no NFIT, no NVDR",
           rc == 0 and not os.path.exists(os.path.join(d, "NFIT.dat"))
           and "NVDR" not in iasl(d, "DSDT"), log)
@@ -320,21 +295,9 @@ def check_nvdimm_errors(tessera, wd):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    wd = tempfile.mkdtemp(prefix="tessera-q35-")
-    try:
-        check_tables(sys.argv[1], wd)
-        check_device_table(sys.argv[1], wd)
-        check_errors(sys.argv[1], wd)
-        check_numa(sys.argv[1], wd)
-        check_nvdimm(sys.argv[1], wd)
-        check_nvdimm_labels(sys.argv[1], wd)
-        check_nvdimm_errors(sys.argv[1], wd)
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return machine_main(__doc__, "tessera-q35-", [
+        check_tables, check_device_table, check_errors, check_numa, check_nvdimm,
+        check_nvdimm_labels, check_nvdimm_errors])
 
 
 if __name__ == "__main__":
