@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -151,6 +152,17 @@ def emulator_argv(emulator, kernel, initrd, smp=1, mem="512M", append=CMDLINE,
             + ["-kernel", kernel, "-initrd", initrd, "-append", append] + list(extra))
 
 
+def arch_argv(arch, emu, kernel, initrd, smp=1, extra=()):
+    """The command line of a test that boots either guest: -M virt as
+    emulator_argv (arm64) or -M q35 -cpu qemu64 with Debian's amd64 kernel
+    (amd64), 512M, extra at the end."""
+    if arch == "arm64":
+        return emulator_argv(emu, kernel, initrd, smp=smp, extra=extra)
+    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", str(smp), "-m", "512M", "-nographic",
+             "-no-reboot", "-kernel", kernel, "-initrd", initrd, "-append", AMD64_CMDLINE]
+            + list(extra))
+
+
 class Boot:
     """One emulator run: console text, exit status, whether it timed out,
     seconds to the userspace marker (None if never seen) and in total;
@@ -234,3 +246,88 @@ class Boot:
 
 def workdir():
     return tempfile.mkdtemp(prefix="tessera-guest-")
+
+
+def make_qcow2(path, size, head=b""):
+    """A qcow2 image (qemu-img) of size bytes at path, head at offset 0."""
+    raw = path + ".in.raw"
+    with open(raw, "wb") as f:
+        f.truncate(size)
+        f.write(head)
+    subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, path],
+                   check=True)
+    os.unlink(raw)
+    return path
+
+
+def qcow2_raw(qcow2):
+    """A raw copy of the qcow2 image (path + ".raw"), for the host's checks."""
+    raw = qcow2 + ".raw"
+    subprocess.run(["qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", qcow2, raw],
+                   check=True)
+    return raw
+
+
+def qmp_action(qmp_path, cmd, args, out, qtree=False):
+    """A Boot action: one QMP command (out[cmd] its reply; then, with
+    qtree, `info qtree` in out["qtree"]) while the guest waits at `read`,
+    then "done" on the console to let it go. No qmp_path: only the latter
+    (a run on another emulator)."""
+    from tesstest import Qmp
+
+    def act(b):
+        if qmp_path:
+            try:
+                q = Qmp(qmp_path)
+                q.negotiate()
+                out[cmd] = q.cmd(cmd, args)
+                if qtree:
+                    out["qtree"] = q.cmd("human-monitor-command",
+                                         {"command-line": "info qtree"}).get("return", "")
+            except Exception as e:  # the checks report what is missing
+                out[cmd] = {"error": repr(e)}
+        b.send("done\n")
+    return act
+
+
+def check_ran(b, clean=True):
+    """The two checks every boot starts with: the test script exited 0 and
+    the guest powered off; no oops, panic or failed insmod on the console
+    (clean: what the script found in dmesg agrees)."""
+    from tesstest import check
+
+    c = b.console
+    check("the guest ran its test script and powered off (status 0)",
+          not b.timed_out and "tessera-guest: test.sh exited 0" in c and b.status == 0,
+          "exit status %s\n%s" % (b.status, b.tail()))
+    check("no kernel oops, panic or failed insmod",
+          "Internal error: Oops" not in c and "Kernel panic" not in c
+          and "INSMOD-FAILED" not in c and clean, b.tail())
+
+
+def arch_main(doc, run, argv=None):
+    """main() of a test run as `TEST TESSERA [ARCH [EMULATOR]]`: ARCH arm64
+    (default; Debian's arm64 parts with the tools archive) or amd64;
+    run(arch, emu, parts, wd, tessera) with tessera true when EMULATOR is
+    TESSERA; the TAP report's status."""
+    from tesstest import check, tap_report
+
+    argv = sys.argv if argv is None else argv
+    if len(argv) < 2:
+        print(doc)
+        return 2
+    arch = argv[2] if len(argv) > 2 else "arm64"
+    emu = argv[3] if len(argv) > 3 else argv[1]
+    wd = workdir()
+    try:
+        if arch not in ("arm64", "amd64"):
+            check("known ARCH '%s'" % arch, False, doc)
+        else:
+            parts = guest_parts(tools=True) if arch == "arm64" else amd64_parts()
+            run(arch, emu, parts, wd, emu == argv[1])
+    except GuestError as e:
+        check("guest parts prepared", False, str(e))
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+

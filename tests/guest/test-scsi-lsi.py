@@ -22,15 +22,14 @@ TESSERA) runs the same checks on qemu-system-aarch64/-x86_64.
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from guestlib import amd64_parts, pattern, value  # noqa: E402
-from tesstest import check, tap_report  # noqa: E402
+from guestlib import pattern, value  # noqa: E402
+from tesstest import check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -93,41 +92,13 @@ echo "SCSI-ERRORS=$(dmesg | grep -iE 'sym0:.*(error|abort|reset|timeout)|I/O err
        "gseek": GUEST_OFF // 4096}
 
 
-def make_qcow2(wd, name, seed=None):
-    """A qcow2 image of IMAGE_SIZE bytes, with seed's pattern at 0."""
-    raw = os.path.join(wd, name + ".raw")
-    with open(raw, "wb") as f:
-        f.truncate(IMAGE_SIZE)
-        if seed:
-            f.write(pattern(PATTERN_LEN, seed))
-    out = os.path.join(wd, name)
-    subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, out],
-                   check=True)
-    os.unlink(raw)
-    return out
-
-
-def emulator_argv(arch, emu, parts, initrd, extra):
-    if arch == "arm64":
-        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, extra=extra)
-    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", "2", "-m", "512M", "-nographic",
-             "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-             "-append", guestlib.AMD64_CMDLINE] + list(extra))
-
-
-def raw_of(qcow2):
-    raw = qcow2 + ".check.raw"
-    subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", qcow2, raw], check=True)
-    return raw
-
-
 def check_images(c, boot, disk, ext4):
     for img in (boot, disk):
         chk = subprocess.run(["qemu-img", "check", img], capture_output=True, text=True)
         check("%s passes qemu-img check" % os.path.basename(img), chk.returncode == 0,
               chk.stdout + chk.stderr)
     guest = value(c, "GUEST-MD5")
-    with open(raw_of(boot), "rb") as f:
+    with open(guestlib.qcow2_raw(boot), "rb") as f:
         f.seek(GUEST_OFF)
         got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
     check("after exit boot.qcow2 holds the guest's data at its offset",
@@ -137,7 +108,7 @@ def check_images(c, boot, disk, ext4):
     check("mkfs.ext4, mount, 201 files, umount on the second target succeed",
           value(c, "MKFS-STATUS") == "0" and value(c, "FILES") == "201"
           and value(c, "UMOUNT-STATUS") == "0", c[-3000:])
-    raw = raw_of(disk)
+    raw = guestlib.qcow2_raw(disk)
     fsck = subprocess.run(["e2fsck", "-fn", raw], capture_output=True, text=True)
     check("e2fsck -fn on the host finds disk.qcow2's file system clean",
           fsck.returncode == 0, fsck.stdout + fsck.stderr)
@@ -147,8 +118,9 @@ def check_images(c, boot, disk, ext4):
 
 
 def run(arch, emu, parts, wd, tessera=True):
-    boot = make_qcow2(wd, "boot.qcow2", b"lsi-boot")
-    disk = make_qcow2(wd, "disk.qcow2")
+    boot = guestlib.make_qcow2(os.path.join(wd, "boot.qcow2"), IMAGE_SIZE,
+                               pattern(PATTERN_LEN, b"lsi-boot"))
+    disk = guestlib.make_qcow2(os.path.join(wd, "disk.qcow2"), IMAGE_SIZE)
     extra = [  # the tutorial's line, word for word (paths made absolute)
         "-device", "lsi53c895a,id=scsi0",
         "-device", "scsi-hd,drive=drive0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,bootindex=1",
@@ -164,14 +136,10 @@ def run(arch, emu, parts, wd, tessera=True):
     tools = [parts["TOOLS"]] if "TOOLS" in parts else []
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + SCRIPT,
                                   modules=mods, extra=tools)
-    b = guestlib.Boot(emulator_argv(arch, emu, parts, initrd, extra), BOOT_TIMEOUT)
+    b = guestlib.Boot(guestlib.arch_argv(arch, emu, parts["KERNEL"], initrd, smp=2, extra=extra),
+                      BOOT_TIMEOUT)
     c = b.console
-    check("the guest ran its test script and powered off (status 0)",
-          not b.timed_out and "tessera-guest: test.sh exited 0" in c and b.status == 0,
-          "exit status %s\n%s" % (b.status, b.tail()))
-    check("no kernel oops, panic or failed insmod",
-          "Internal error: Oops" not in c and "Kernel panic" not in c
-          and "INSMOD-FAILED" not in c, b.tail())
+    guestlib.check_ran(b)
     check("sym53c8xx attaches to the 53C895A (sym0: <895a>)",
           int(value(c, "SYM-ATTACH") or 0) >= 1, b.tail())
     tuples = sorted(re.findall(r"^SCSIDEV (\d+:\d+:\d+:\d+) ", c, re.M))
@@ -199,23 +167,7 @@ def run(arch, emu, parts, wd, tessera=True):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    arch = sys.argv[2] if len(sys.argv) > 2 else "arm64"
-    emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
-    wd = guestlib.workdir()
-    try:
-        if arch not in ("arm64", "amd64"):
-            check("known ARCH '%s'" % arch, False, __doc__)
-        else:
-            parts = guestlib.guest_parts(tools=True) if arch == "arm64" else amd64_parts()
-            run(arch, emu, parts, wd, tessera=emu == sys.argv[1])
-    except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.arch_main(__doc__, run)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,14 @@ EMULATOR (default: TESSERA) runs the same checks on QEMU.
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from guestlib import amd64_parts, pattern, value  # noqa: E402
-from tesstest import Qmp, check, tap_report  # noqa: E402
+from guestlib import pattern, value  # noqa: E402
+from tesstest import check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -108,32 +107,6 @@ echo "DMESG-BAD=$(dmesg | grep -c -E 'BUG:|Internal error: Oops|Kernel panic')"
        "gseek": GUEST_OFF // 4096}
 
 
-def make_qcow2(wd, name, seed):
-    """IMAGE_SIZE bytes with the seed's pattern at 0, as qcow2 (qemu-img)."""
-    raw = os.path.join(wd, name + ".raw")
-    out = os.path.join(wd, name + ".qcow2")
-    with open(raw, "wb") as f:
-        f.truncate(IMAGE_SIZE)
-        f.write(pattern(PATTERN_LEN, seed))
-    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, out], check=True)
-    os.unlink(raw)
-    return out
-
-
-def to_raw(wd, qcow2):
-    raw = qcow2 + ".out.raw"
-    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", qcow2, raw], check=True)
-    return raw
-
-
-def emulator_argv(arch, emu, parts, initrd, extra):
-    if arch == "arm64":
-        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, extra=extra)
-    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", "2", "-m", "512M", "-nographic",
-             "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-             "-append", guestlib.AMD64_CMDLINE] + list(extra))
-
-
 def check_images(c, wd, boot, disk, tools, b):
     guest = value(c, "GUEST-MD5")
     check("dd oflag=direct to the first disk succeeds and reads back the same",
@@ -143,7 +116,7 @@ def check_images(c, wd, boot, disk, tools, b):
         chk = subprocess.run(["qemu-img", "check", img], capture_output=True, text=True)
         check("qemu-img check finds %s clean" % os.path.basename(img), chk.returncode == 0,
               chk.stdout + chk.stderr)
-    raw = to_raw(wd, boot)
+    raw = guestlib.qcow2_raw(boot)
     with open(raw, "rb") as f:
         f.seek(GUEST_OFF)
         got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
@@ -153,7 +126,7 @@ def check_images(c, wd, boot, disk, tools, b):
         return
     check("ext4: mkfs.ext4, mount, 21 files, umount succeed in the guest",
           value(c, "EXT4-STATUS") == "0", b.tail())
-    raw = to_raw(wd, disk)
+    raw = guestlib.qcow2_raw(disk)
     fsck = subprocess.run(["e2fsck", "-fn", raw], capture_output=True, text=True)
     check("ext4: e2fsck -fn on the host finds disk.qcow2's file system clean",
           fsck.returncode == 0, fsck.stdout + fsck.stderr)
@@ -163,32 +136,17 @@ def check_images(c, wd, boot, disk, tools, b):
           cat.stdout + cat.stderr)
 
 
-def qmp_action(qmp_path, cmd, args, out):
-    """Run one QMP command (tessera only: the hotplug checks are ours) while
-    the guest waits at `read`, then let it go."""
-    def act(b):
-        if qmp_path:
-            try:
-                q = Qmp(qmp_path)
-                q.negotiate()
-                out[cmd] = q.cmd(cmd, args)
-            except Exception as e:  # the checks report what is missing
-                out[cmd] = {"error": repr(e)}
-        b.send("done\n")
-    return act
-
-
 def run(arch, emu, parts, wd, tessera):
-    boot = make_qcow2(wd, "boot", b"boot")
-    disk = make_qcow2(wd, "disk", b"disk")
-    hot = make_qcow2(wd, "hot", b"hot")
+    boot, disk, hot = (guestlib.make_qcow2(os.path.join(wd, name + ".qcow2"), IMAGE_SIZE,
+                                           pattern(PATTERN_LEN, name.encode()))
+                       for name in ("boot", "disk", "hot"))
     qmp_path = os.path.join(wd, "qmp.sock") if tessera else None
     out = {}
     actions = {
-        "HOTPLUG-PLEASE": qmp_action(qmp_path, "device_add", {
+        "HOTPLUG-PLEASE": guestlib.qmp_action(qmp_path, "device_add", {
             "driver": "scsi-hd", "id": "hot2", "drive": "drive2", "bus": "scsi0.0",
             "channel": 0, "scsi-id": 2, "lun": 0}, out),
-        "UNPLUG-PLEASE": qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
+        "UNPLUG-PLEASE": guestlib.qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
     }
     extra = [  # The tutorial's line, word for word.
         "-device", "megasas,id=scsi0",
@@ -207,16 +165,10 @@ def run(arch, emu, parts, wd, tessera):
     mods = [m for m in guestlib.module_files(parts, names) if "pclmul" not in m]
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + SCRIPT,
                                   modules=mods, extra=tools)
-    b = guestlib.Boot(emulator_argv(arch, emu, parts, initrd, extra), BOOT_TIMEOUT,
-                      actions=actions)
+    b = guestlib.Boot(guestlib.arch_argv(arch, emu, parts["KERNEL"], initrd, smp=2, extra=extra),
+                      BOOT_TIMEOUT, actions=actions)
     c = b.console
-    check("the guest ran its test script and powered off (status 0)",
-          not b.timed_out and "tessera-guest: test.sh exited 0" in c and b.status == 0,
-          "exit status %s\n%s" % (b.status, b.tail()))
-    check("no kernel oops, panic or failed insmod",
-          "Internal error: Oops" not in c and "Kernel panic" not in c
-          and value(c, "DMESG-BAD") == "0"
-          and "INSMOD-FAILED" not in c and "BUG:" not in c, b.tail())
+    guestlib.check_ran(b, clean=value(c, "DMESG-BAD") == "0" and "BUG:" not in c)
     tuples = sorted(re.findall(r"^SCSIDEV (\d+:\d+:\d+:\d+) 0 sd\w$", c, re.M))
     check("/sys/class/scsi_device: two disks at <host>:%s as QEMU shows them"
           % " and <host>:".join(WANT_TUPLES),
@@ -240,23 +192,7 @@ def run(arch, emu, parts, wd, tessera):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    arch = sys.argv[2] if len(sys.argv) > 2 else "arm64"
-    emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
-    wd = guestlib.workdir()
-    try:
-        if arch not in ("arm64", "amd64"):
-            check("known ARCH '%s'" % arch, False, __doc__)
-        else:
-            parts = guestlib.guest_parts(tools=True) if arch == "arm64" else amd64_parts()
-            run(arch, emu, parts, wd, emu == sys.argv[1])
-    except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.arch_main(__doc__, run)
 
 
 if __name__ == "__main__":

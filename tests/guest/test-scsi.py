@@ -24,15 +24,14 @@ the same checks on qemu-system-aarch64.
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from guestlib import amd64_parts, pattern, value  # noqa: E402
-from tesstest import Qmp, check, tap_report  # noqa: E402
+from guestlib import pattern, value  # noqa: E402
+from tesstest import check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -139,31 +138,6 @@ def make_iso(wd):
     return iso
 
 
-def qmp_action(qmp_path, cmd, args, out, qtree=False):
-    """Run one QMP command while the guest waits at `read` (then, with
-    qtree, `info qtree`), then let it go."""
-    def act(b):
-        try:
-            q = Qmp(qmp_path)
-            q.negotiate()
-            out[cmd] = q.cmd(cmd, args)
-            if qtree:
-                out["qtree"] = q.cmd("human-monitor-command",
-                                     {"command-line": "info qtree"}).get("return", "")
-        except Exception as e:  # the checks report what is missing
-            out[cmd] = {"error": repr(e)}
-        b.send("done\n")
-    return act
-
-
-def emulator_argv(arch, emu, parts, initrd, extra):
-    if arch == "arm64":
-        return guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=4, extra=extra)
-    return ([emu, "-M", "q35", "-cpu", "qemu64", "-smp", "4", "-m", "512M", "-nographic",
-             "-no-reboot", "-kernel", parts["KERNEL"], "-initrd", initrd,
-             "-append", guestlib.AMD64_CMDLINE] + list(extra))
-
-
 def run(arch, emu, parts, wd, tessera=True):
     img0 = make_image(os.path.join(wd, "lun0.img"), b"lun0")
     img1 = make_image(os.path.join(wd, "lun1.img"), b"lun1")
@@ -172,10 +146,10 @@ def run(arch, emu, parts, wd, tessera=True):
     qmp_path = os.path.join(wd, "qmp.sock")
     out = {}
     actions = {
-        "HOTPLUG-PLEASE": qmp_action(qmp_path, "device_add", {
+        "HOTPLUG-PLEASE": guestlib.qmp_action(qmp_path, "device_add", {
             "driver": "scsi-hd", "id": "hot2", "drive": "drive2", "bus": "scsi0.0",
             "channel": 0, "scsi-id": 0, "lun": 2}, out, qtree=tessera),
-        "UNPLUG-PLEASE": qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
+        "UNPLUG-PLEASE": guestlib.qmp_action(qmp_path, "device_del", {"id": "hot2"}, out),
     }
     extra = ["-qmp", "unix:%s,server=on,wait=off" % qmp_path,
              "-drive", "file=%s,if=none,format=raw,id=drive2" % img2,
@@ -193,16 +167,10 @@ def run(arch, emu, parts, wd, tessera=True):
     tools = [parts["TOOLS"]] if "TOOLS" in parts else []
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + SCRIPT,
                                   modules=mods, extra=tools)
-    argv = emulator_argv(arch, emu, parts, initrd, extra)
+    argv = guestlib.arch_argv(arch, emu, parts["KERNEL"], initrd, smp=4, extra=extra)
     b = guestlib.Boot(argv, BOOT_TIMEOUT, actions=actions)
     c = b.console
-    check("the guest ran its test script and powered off (status 0)",
-          not b.timed_out and "tessera-guest: test.sh exited 0" in c and b.status == 0,
-          "exit status %s\n%s" % (b.status, b.tail()))
-    check("no kernel oops, panic or failed insmod",
-          "Internal error: Oops" not in c and "Kernel panic" not in c
-          and value(c, "DMESG-BAD") == "0"
-          and "INSMOD-FAILED" not in c, b.tail())
+    guestlib.check_ran(b, clean=value(c, "DMESG-BAD") == "0")
     tuples = sorted(re.findall(r"^SCSIDEV (\d+:\d+:\d+:\d+) ", c, re.M))
     check("/sys/class/scsi_device holds <host>:0:0:0, <host>:0:0:1 and <host>:0:1:0",
           [t.split(":", 1)[1] for t in tuples] == ["0:0:0", "0:0:1", "0:1:0"]
@@ -260,23 +228,7 @@ def run(arch, emu, parts, wd, tessera=True):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    arch = sys.argv[2] if len(sys.argv) > 2 else "arm64"
-    emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
-    wd = guestlib.workdir()
-    try:
-        if arch not in ("arm64", "amd64"):
-            check("known ARCH '%s'" % arch, False, __doc__)
-        else:
-            parts = guestlib.guest_parts(tools=True) if arch == "arm64" else amd64_parts()
-            run(arch, emu, parts, wd, tessera=emu == sys.argv[1])
-    except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.arch_main(__doc__, run)
 
 
 if __name__ == "__main__":
