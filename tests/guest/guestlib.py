@@ -331,3 +331,29 @@ def arch_main(doc, run, argv=None):
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()
 
+
+def ost_is(slot_type, slot, source, status):
+    """An ACPI_DEVICE_OST data predicate: slot_type slot N reported (source,
+    status)."""
+    def pred(d):
+        i = d.get("info", {})
+        return (i.get("slot") == str(slot) and i.get("slot-type") == slot_type
+                and i.get("source") == source and i.get("status") == status)
+    return pred
+
+
+def osts(q):
+    """The infos of every ACPI_DEVICE_OST event q has seen, in order."""
+    return [e["data"]["info"] for e in q.events if e.get("event") == "ACPI_DEVICE_OST"]
+
+
+def check_ost_eject(infos, slot_type, slot):
+    """The guest answered an eject request for slot_type slot N with _OST
+    (3, 0x84) ejection in progress, then (3, 0) done (ACPI 6.4, 6.3.5)."""
+    from tesstest import check
+
+    dl = [(i.get("source"), i.get("status")) for i in infos or []
+          if i.get("slot") == str(slot) and i.get("slot-type") == slot_type]
+    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
+          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
+          dl.index((3, 0x84)) < dl.index((3, 0)), repr(infos))

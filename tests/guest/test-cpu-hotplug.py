@@ -21,7 +21,6 @@ EMULATOR (default TESSERA) runs the same boots on qemu-system-x86_64.
 import os
 import shutil
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -62,33 +61,8 @@ dmesg | grep -i -e smpboot -e 'CPU2' -e 'cpu 2' -e ACPI.*[Pp]rocessor | tail -n 
 """
 
 
-def wait_event(q, name, timeout, pred=lambda data: True):
-    def seen():
-        return any(e.get("event") == name and pred(e.get("data", {})) for e in q.events)
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if seen():
-            return True
-        q.sock.settimeout(max(0.1, deadline - time.time()))
-        try:
-            q.events.append(q.recv())
-        except (OSError, ValueError):
-            break
-        finally:
-            q.sock.settimeout(10.0)
-    return seen()
-
-
 def ost_is(source, status):
-    """An ACPI_DEVICE_OST data predicate: CPU slot 2 reported (source, status)."""
-    return lambda d: d.get("info", {}).get("slot") == "2" and \
-        d["info"].get("slot-type") == "CPU" and d["info"].get("source") == source and \
-        d["info"].get("status") == status
-
-
-def osts(q):
-    return [e["data"]["info"] for e in q.events if e.get("event") == "ACPI_DEVICE_OST"]
+    return guestlib.ost_is("CPU", 2, source, status)
 
 
 def add_cpu(qmp_path, out):
@@ -108,8 +82,8 @@ def add_cpu(qmp_path, out):
             out["add"] = q.cmd("device_add", dict(driver=CPU, id="c2", **slots[2]["props"]))
             out["cpus"] = q.cmd("query-cpus-fast")
             # Linux answers the device check with _OST(1, 0) once it added it.
-            wait_event(q, "ACPI_DEVICE_OST", EVENT_WAIT, ost_is(1, 0))
-            out["ost_add"] = osts(q)
+            q.seen_event("ACPI_DEVICE_OST", EVENT_WAIT, ost_is(1, 0))
+            out["ost_add"] = guestlib.osts(q)
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
     return act
@@ -120,14 +94,14 @@ def del_cpu(out):
         try:
             q = out["qmp"]
             out["del"] = q.cmd("device_del", {"id": "c2"})
-            out["deleted"] = wait_event(q, "DEVICE_DELETED", EVENT_WAIT)
+            out["deleted"] = q.seen_event("DEVICE_DELETED", EVENT_WAIT)
             if not out["deleted"]:  # for the report: where the vCPUs are
                 out["info_cpus"] = q.cmd("human-monitor-command",
                                          {"command-line": "info cpus"})
             out["cpus_after"] = q.cmd("query-cpus-fast")
             # The eject request: _OST(3, 0x84) "ejection in progress", then (3, 0) done.
-            wait_event(q, "ACPI_DEVICE_OST", 20, ost_is(3, 0))
-            out["ost_del"] = osts(q)[len(out.get("ost_add", [])):]
+            q.seen_event("ACPI_DEVICE_OST", 20, ost_is(3, 0))
+            out["ost_del"] = guestlib.osts(q)[len(out.get("ost_add", [])):]
             out["ospm"] = q.cmd("query-acpi-ospm-status")
         except Exception as e:
             out["error"] = repr(e)
@@ -191,11 +165,7 @@ def run(emu, parts, wd, machine):
           "source 1, status 0",
           {"device": "c2", "slot": "2", "slot-type": "CPU", "source": 1, "status": 0}
           in (out.get("ost_add") or []), repr(out.get("ost_add")))
-    dl = [(i.get("source"), i.get("status")) for i in out.get("ost_del") or []
-          if i.get("slot") == "2"]
-    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
-          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
-          dl.index((3, 0x84)) < dl.index((3, 0)), repr(out.get("ost_del")))
+    guestlib.check_ost_eject(out.get("ost_del"), "CPU", 2)
     ospm = [i for i in (out.get("ospm") or {}).get("return", []) if i.get("slot-type") == "CPU"]
     check("query-acpi-ospm-status: 4 CPU slots, slot 2 last reported (3, 0)",
           len(ospm) == 4 and (ospm[2].get("source"), ospm[2].get("status")) == (3, 0),

@@ -84,33 +84,8 @@ dmesg | grep -i -e memory -e hotplug -e PNP0C80 | grep -v -e 'Freeing' | tail -n
 """
 
 
-def wait_event(q, name, timeout, pred=lambda data: True):
-    def seen():
-        return any(e.get("event") == name and pred(e.get("data", {})) for e in q.events)
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if seen():
-            return True
-        q.sock.settimeout(max(0.1, deadline - time.time()))
-        try:
-            q.events.append(q.recv())
-        except (OSError, ValueError):
-            break
-        finally:
-            q.sock.settimeout(10.0)
-    return seen()
-
-
 def ost_is(source, status):
-    """An ACPI_DEVICE_OST data predicate: DIMM slot 1 reported (source, status)."""
-    return lambda d: d.get("info", {}).get("slot") == "1" and \
-        d["info"].get("slot-type") == "DIMM" and d["info"].get("source") == source and \
-        d["info"].get("status") == status
-
-
-def osts(q):
-    return [e["data"]["info"] for e in q.events if e.get("event") == "ACPI_DEVICE_OST"]
+    return guestlib.ost_is("DIMM", 1, source, status)
 
 
 def ospm_slot(reply, slot):
@@ -144,8 +119,8 @@ def plug(qmp_path, out):
                                                "memdev": "m2"})
             out["del_m2"] = q.cmd("object-del", {"id": "m2"})
             # Linux's acpi_memhotplug answers the device check with _OST(1, 0).
-            wait_event(q, "ACPI_DEVICE_OST", EVENT_WAIT, ost_is(1, 0))
-            out["ost_add"] = osts(q)
+            q.seen_event("ACPI_DEVICE_OST", EVENT_WAIT, ost_is(1, 0))
+            out["ost_add"] = guestlib.osts(q)
             out["ospm_add"] = q.cmd("query-acpi-ospm-status")
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
@@ -205,11 +180,11 @@ def unplug(qmp_path, out):
             q = Qmp(qmp_path)
             q.negotiate()
             out["del"] = q.cmd("device_del", {"id": "dimm1"})
-            out["deleted"] = wait_event(q, "DEVICE_DELETED", EVENT_WAIT)
+            out["deleted"] = q.seen_event("DEVICE_DELETED", EVENT_WAIT)
             out["del_m1"] = q.cmd("object-del", {"id": "m1"})
             # The eject request: _OST(3, 0x84) "ejection in progress", then (3, 0).
-            wait_event(q, "ACPI_DEVICE_OST", 20, ost_is(3, 0))
-            out["ost_del"] = osts(q)
+            q.seen_event("ACPI_DEVICE_OST", 20, ost_is(3, 0))
+            out["ost_del"] = guestlib.osts(q)
             out["ospm_del"] = q.cmd("query-acpi-ospm-status")
         except Exception as e:
             out["error2"] = repr(e)
@@ -312,11 +287,7 @@ def run(emu, machine, parts, wd):
           out.get("deleted") is True, "%r\n%s" % (out, b.tail(40)))
     print("# ACPI_DEVICE_OST on the destination after device_del: %r" % out.get("ost_del"),
           file=sys.stderr)
-    dl = [(i.get("source"), i.get("status")) for i in out.get("ost_del") or []
-          if i.get("slot") == "1" and i.get("slot-type") == "DIMM"]
-    check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
-          "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
-          dl.index((3, 0x84)) < dl.index((3, 0)), repr(out.get("ost_del")))
+    guestlib.check_ost_eject(out.get("ost_del"), "DIMM", 1)
     check("query-acpi-ospm-status after the eject: DIMM slot 1 (3, 0)",
           ospm_slot(out.get("ospm_del"), 1) == (3, 0), repr(out.get("ospm_del")))
     check("object-del m1 succeeds once the DIMM is gone", out.get("del_m1") == ok,

@@ -89,6 +89,26 @@ class Qmp:
             self.events.append(self.recv())
         return None
 
+    def seen_event(self, name, timeout, pred=lambda data: True):
+        """True once an event name whose data pred accepts has come (within
+        timeout seconds); unlike wait_event, the events stay in self.events."""
+        def seen():
+            return any(e.get("event") == name and pred(e.get("data", {})) for e in self.events)
+
+        deadline = time.time() + timeout
+        old = self.sock.gettimeout()
+        while time.time() < deadline:
+            if seen():
+                return True
+            self.sock.settimeout(max(0.1, deadline - time.time()))
+            try:
+                self.events.append(self.recv())
+            except (OSError, ValueError):
+                break
+            finally:
+                self.sock.settimeout(old)
+        return seen()
+
     def status(self):
         return self.cmd("query-status").get("return", {}).get("status")
 
