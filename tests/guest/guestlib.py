@@ -268,6 +268,17 @@ def qcow2_raw(qcow2):
     return raw
 
 
+
+
+def image_md5(img, off, n):
+    """md5 (hex) of the n bytes at off of a disk image as the guest saw
+    them (qemu-img converts qcow2 to raw first)."""
+    raw = qcow2_raw(img) if img.endswith(".qcow2") else img
+    with open(raw, "rb") as f:
+        f.seek(off)
+        return hashlib.md5(f.read(n)).hexdigest()
+
+
 def qmp_action(qmp_path, cmd, args, out, qtree=False):
     """A Boot action: one QMP command (out[cmd] its reply; then, with
     qtree, `info qtree` in out["qtree"]) while the guest waits at `read`,
@@ -357,3 +368,37 @@ def check_ost_eject(infos, slot_type, slot):
     check("the guest's _OST on the eject request: source 3 status 0x84 (ejection in progress), "
           "then 0 (done)", (3, 0x84) in dl and (3, 0) in dl and
           dl.index((3, 0x84)) < dl.index((3, 0)), repr(infos))
+
+
+def check_boot(b, timeout):
+    """The checks of a boot whose script ends in poweroff: no time-out, no
+    panic, oops or soft lockup, the script ran to its end, exit status 0."""
+    from tesstest import check
+
+    check("did not time out (%d s)" % timeout, not b.timed_out, b.tail())
+    check("no kernel panic, oops or soft lockup",
+          all(s not in b.console for s in ("Kernel panic", "Oops", "soft lockup")), b.tail())
+    check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
+          b.tail())
+    check("poweroff ends the emulator with 0", b.status == 0,
+          "exit status %s\n%s" % (b.status, b.tail()))
+
+
+def emu_main(doc, run, argv=None):
+    """main() of a test run as `TEST TESSERA [EMULATOR]`: run(emu, wd) in a
+    scratch directory; the TAP report's status."""
+    from tesstest import check, tap_report
+
+    argv = sys.argv if argv is None else argv
+    if len(argv) < 2:
+        print(doc)
+        return 2
+    emu = argv[2] if len(argv) > 2 else argv[1]
+    wd = workdir()
+    try:
+        run(emu, wd)
+    except GuestError as e:
+        check("guest parts prepared", False, str(e))
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()

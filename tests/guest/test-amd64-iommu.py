@@ -27,7 +27,6 @@ EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
 """
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 
@@ -35,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
 from guestlib import amd64_parts, pattern, value  # noqa: E402
-from tesstest import check, tap_report  # noqa: E402
+from tesstest import check  # noqa: E402
 
 BOOT_TIMEOUT = 480
 CMDLINE = guestlib.AMD64_CMDLINE + " intel_iommu=on quiet"
@@ -77,14 +76,6 @@ echo "FAULTS=$(dmesg | grep -c 'DMAR: \\[DMA')"
 """
 
 
-def make_disk(wd):
-    raw, img = os.path.join(wd, "disk.raw"), os.path.join(wd, "disk.qcow2")
-    with open(raw, "wb") as f:
-        f.truncate(IMAGE_SIZE)
-        f.write(pattern(PATTERN_LEN, b"nvme"))
-    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
-    return img
-
 
 def argv_for(emu, parts, initrd, img, vd):
     return [emu, "-M", "q35,kernel_irqchip=split", "-cpu", "qemu64", "-m", "512M",
@@ -96,15 +87,6 @@ def argv_for(emu, parts, initrd, img, vd):
             "-device", "virtio-blk-pci,drive=vd0",
             "-device", "intel_iommu,intremap=on"]
 
-
-def check_boot(b):
-    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
-    check("no kernel panic, oops or soft lockup",
-          all(s not in b.console for s in ("Kernel panic", "Oops", "soft lockup")), b.tail())
-    check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
-          b.tail())
-    check("poweroff ends the emulator with 0", b.status == 0,
-          "exit status %s\n%s" % (b.status, b.tail()))
 
 
 def check_iommu(c):
@@ -140,11 +122,7 @@ def check_disk(c, wd, img):
     check("the nvme disk reads qemu-img's pattern through translated DMA",
           "DISK HOST-MD5=%s" % want in c, c[-2000:])
     chk = subprocess.run(["qemu-img", "check", img], capture_output=True, text=True)
-    out = os.path.join(wd, "disk.out")
-    subprocess.run(["qemu-img", "convert", "-O", "raw", img, out], check=True)
-    with open(out, "rb") as f:
-        f.seek(GUEST_OFF)
-        got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
+    got = guestlib.image_md5(img, GUEST_OFF, GUEST_LEN)
     vd = hashlib.md5(pattern(PATTERN_LEN, b"virtio")).hexdigest()
     check("a virtio-blk-pci disk beside it reads its pattern (its DMA bypasses translation)",
           "VDA HOST-MD5=%s" % vd in c, c[-2000:])
@@ -162,31 +140,21 @@ def run(emu, wd):
                             "blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
                             "gseek": GUEST_OFF // 4096}
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
-    img = make_disk(wd)
+    img = guestlib.make_qcow2(os.path.join(wd, "disk.qcow2"), IMAGE_SIZE,
+                              pattern(PATTERN_LEN, b"nvme"))
     vd = os.path.join(wd, "vd.img")
     with open(vd, "wb") as f:
         f.truncate(IMAGE_SIZE)
         f.write(pattern(PATTERN_LEN, b"virtio"))
     b = guestlib.Boot(argv_for(emu, parts, initrd, img, vd), BOOT_TIMEOUT)
     c = b.console
-    check_boot(b)
+    guestlib.check_boot(b, BOOT_TIMEOUT)
     check_iommu(c)
     check_disk(c, wd, img)
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    emu = sys.argv[2] if len(sys.argv) > 2 else sys.argv[1]
-    wd = guestlib.workdir()
-    try:
-        run(emu, wd)
-    except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.emu_main(__doc__, run)
 
 
 if __name__ == "__main__":

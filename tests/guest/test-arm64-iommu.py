@@ -91,14 +91,6 @@ echo "EVENTS=$(dmesg | grep -c -i -e 'event 0x' -e 'CMDQ error' -e 'gerror')"
 """
 
 
-def make_disk(wd):
-    raw, img = os.path.join(wd, "disk.raw"), os.path.join(wd, "disk.qcow2")
-    with open(raw, "wb") as f:
-        f.truncate(IMAGE_SIZE)
-        f.write(pattern(PATTERN_LEN, b"nvme"))
-    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
-    return img
-
 
 def argv_for(emu, parts, initrd, img, vd):
     argv = guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=2, append=CMDLINE,
@@ -144,15 +136,6 @@ def check_dtb(emu, wd):
           "status %d: %s" % (bad.returncode, bad.stderr))
 
 
-def check_boot(b):
-    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
-    check("no kernel panic, oops or soft lockup",
-          all(s not in b.console for s in ("Kernel panic", "Oops", "soft lockup")), b.tail())
-    check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
-          b.tail())
-    check("poweroff ends the emulator with 0", b.status == 0,
-          "exit status %s\n%s" % (b.status, b.tail()))
-
 
 def check_smmu(c):
     dm = c.split("DMESG-BEGIN", 1)[-1].split("DMESG-END", 1)[0]
@@ -180,11 +163,7 @@ def check_disk(c, wd, img):
     check("the nvme disk reads qemu-img's pattern through translated DMA",
           value(c, "HOST-MD5") == want, c[-2000:])
     chk = subprocess.run(["qemu-img", "check", img], capture_output=True, text=True)
-    out = os.path.join(wd, "disk.out")
-    subprocess.run(["qemu-img", "convert", "-O", "raw", img, out], check=True)
-    with open(out, "rb") as f:
-        f.seek(GUEST_OFF)
-        got = hashlib.md5(f.read(GUEST_LEN)).hexdigest()
+    got = guestlib.image_md5(img, GUEST_OFF, GUEST_LEN)
     vd = hashlib.md5(pattern(PATTERN_LEN, b"virtio")).hexdigest()
     check("a virtio-blk-pci disk beside it reads its pattern (no ACCESS_PLATFORM: its DMA "
           "bypasses translation, as in QEMU)", value(c, "VDA-MD5") == vd, c[-2000:])
@@ -288,13 +267,8 @@ def run_migrate(emu, wd):
     pre, post = value(src.console, "PRE-MD5"), value(c, "POST-MD5")
     check("destination: the pattern written before migrating reads back through the SMMU",
           pre is not None and value(c, "POST-READ-MD5") == pre, dst.tail())
-    raw = os.path.join(wd, "disk.out")
-    subprocess.run(["qemu-img", "convert", "-O", "raw", img, raw], check=True)
-    with open(raw, "rb") as f:
-        f.seek(seek1 * 4096)
-        host1 = hashlib.md5(f.read(64 * 4096)).hexdigest()
-        f.seek(seek2 * 4096)
-        host2 = hashlib.md5(f.read(64 * 4096)).hexdigest()
+    host1 = guestlib.image_md5(img, seek1 * 4096, 64 * 4096)
+    host2 = guestlib.image_md5(img, seek2 * 4096, 64 * 4096)
     check("destination: a new pattern is written and read back; the host finds both",
           post is not None and value(c, "POST-READBACK-MD5") == post and host2 == post
           and host1 == pre, "host %s %s\n%s" % (host1, host2, dst.tail()))
@@ -309,7 +283,8 @@ def run(emu, wd):
                             "blocks": PATTERN_LEN // 65536, "gblocks": GUEST_LEN // 4096,
                             "gseek": GUEST_OFF // 4096}
     initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=mods)
-    img = make_disk(wd)
+    img = guestlib.make_qcow2(os.path.join(wd, "disk.qcow2"), IMAGE_SIZE,
+                              pattern(PATTERN_LEN, b"nvme"))
     vd = os.path.join(wd, "vd.img")
     with open(vd, "wb") as f:
         f.truncate(IMAGE_SIZE)
@@ -317,7 +292,7 @@ def run(emu, wd):
     check_dtb(emu, wd)
     b = guestlib.Boot(argv_for(emu, parts, initrd, img, vd), BOOT_TIMEOUT)
     c = b.console
-    check_boot(b)
+    guestlib.check_boot(b, BOOT_TIMEOUT)
     check_smmu(c)
     check_disk(c, wd, img)
 

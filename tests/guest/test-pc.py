@@ -35,7 +35,6 @@ EMULATOR (default: TESSERA) runs the same checks on qemu-system-x86_64.
 """
 import hashlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -44,7 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
 from guestlib import amd64_parts, pattern, value  # noqa: E402
-from tesstest import check, tap_report  # noqa: E402
+from tesstest import check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 CMDLINE = guestlib.AMD64_CMDLINE  # with no_timer_check (see guestlib)
@@ -297,18 +296,7 @@ def run(emu, wd):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__)
-        return 2
-    emu = sys.argv[2] if len(sys.argv) > 2 else sys.argv[1]
-    wd = guestlib.workdir()
-    try:
-        run(emu, wd)
-    except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.emu_main(__doc__, run)
 
 
 if __name__ == "__main__":
