@@ -268,6 +268,18 @@ def qcow2_raw(qcow2):
     return raw
 
 
+def make_image(path, size, head=b"", fill=None):
+    """A raw image of size bytes at path: sparse with head at offset 0, or
+    every byte fill."""
+    with open(path, "wb") as f:
+        if fill is None:
+            f.truncate(size)
+            f.write(head)
+        else:
+            chunk = bytes([fill]) * (1 << 20)
+            for at in range(0, size, len(chunk)):
+                f.write(chunk[:size - at])
+    return path
 
 
 def image_md5(img, off, n):
@@ -399,6 +411,32 @@ def emu_main(doc, run, argv=None):
         run(emu, wd)
     except GuestError as e:
         check("guest parts prepared", False, str(e))
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return tap_report()
+
+
+def case_main(doc, cases, tools=()):
+    """main() of a test run as `TEST TESSERA CASE [EMULATOR]`:
+    cases[CASE](emu, parts, wd, tessera) with Debian's arm64 parts (and
+    the tools archive for a CASE in tools), tessera true when EMULATOR is
+    TESSERA; the TAP report's status."""
+    from tesstest import check, tap_report
+
+    if len(sys.argv) < 3:
+        print(doc)
+        return 2
+    tessera, case = sys.argv[1], sys.argv[2]
+    emu = sys.argv[3] if len(sys.argv) > 3 else tessera
+    wd = workdir()
+    try:
+        parts = guest_parts(tools=case in tools)
+        if case in cases:
+            cases[case](emu, parts, wd, emu == tessera)
+        else:
+            check("known case '%s'" % case, False, doc)
+    except GuestError as e:
+        check("%s: guest parts prepared" % case, False, str(e))
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()

@@ -33,14 +33,14 @@ On failure the last 30 console lines are printed.
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from tesstest import Qmp, check, tap_report  # noqa: E402
+from guestlib import pattern, value  # noqa: E402
+from tesstest import Qmp, check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -123,36 +123,15 @@ SWITCH_DEVICES = [
 ]
 
 
-def pattern(n, seed):
-    """n deterministic bytes."""
-    out = bytearray()
-    i = 0
-    while len(out) < n:
-        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
-        i += 1
-    return bytes(out[:n])
-
 
 def make_image(path, fill=None):
     """IMAGE_SIZE bytes: sparse with the host pattern at 0, or all fill."""
-    with open(path, "wb") as f:
-        if fill is None:
-            f.truncate(IMAGE_SIZE)
-            f.write(pattern(PATTERN_LEN, b"host"))
-        else:
-            chunk = bytes([fill]) * MiB
-            for _ in range(IMAGE_SIZE // MiB):
-                f.write(chunk)
-    return path
+    return guestlib.make_image(path, IMAGE_SIZE, pattern(PATTERN_LEN, b"host"), fill)
 
 
 def drive(path, ident):
     return ["-drive", "file=%s,if=none,format=raw,id=%s" % (path, ident)]
 
-
-def value(console, key):
-    m = re.search(r"^%s=(.*)$" % re.escape(key), console, re.M)
-    return m.group(1).strip() if m else None
 
 
 def boot(emu, parts, wd, script, extra, smp=1, tools=False, actions=None):
@@ -192,7 +171,7 @@ def check_data(b, name, img):
     check("%s: the host pattern is intact" % name, head == pattern(PATTERN_LEN, b"host"))
 
 
-def run_blk_pci(emu, parts, wd):
+def run_blk_pci(emu, parts, wd, tessera=True):
     img = make_image(os.path.join(wd, "disk.img"))
     extra = drive(img, "d0") + ["-device", "virtio-blk-pci,drive=d0,num-queues=4",
                                 "-device", "virtio-rng-pci"]
@@ -231,7 +210,7 @@ def run_blk_mmio(emu, parts, wd, tessera):
     check_data(b, "blk-mmio", img)
 
 
-def run_ext4(emu, parts, wd):
+def run_ext4(emu, parts, wd, tessera=True):
     img = os.path.join(wd, "disk.img")
     with open(img, "wb") as f:
         f.truncate(IMAGE_SIZE)
@@ -254,7 +233,7 @@ def run_ext4(emu, parts, wd):
           repr(cat.stdout) + cat.stderr)
 
 
-def run_discard(emu, parts, wd):
+def run_discard(emu, parts, wd, tessera=True):
     img = make_image(os.path.join(wd, "disk.img"), fill=0xAA)
     b = boot(emu, parts, wd, DISCARD_SCRIPT, drive(img, "d0")
              + ["-device", "virtio-blk-pci,drive=d0"], tools=True)
@@ -307,7 +286,7 @@ def check_monitor(out):
           out.get("error", "") + qtree)
 
 
-def run_switch(emu, parts, wd, monitor):
+def run_switch(emu, parts, wd, monitor=True):
     img0 = make_image(os.path.join(wd, "d0.img"))
     img1 = make_image(os.path.join(wd, "d1.img"))
     out = {}
@@ -338,28 +317,9 @@ def run_switch(emu, parts, wd, monitor):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__)
-        return 2
-    tessera, case = sys.argv[1], sys.argv[2]
-    emu = sys.argv[3] if len(sys.argv) > 3 else tessera
-    wd = guestlib.workdir()
-    cases = {"blk-pci": run_blk_pci, "ext4": run_ext4, "discard": run_discard}
-    try:
-        parts = guestlib.guest_parts(tools=case in ("ext4", "discard"))
-        if case in cases:
-            cases[case](emu, parts, wd)
-        elif case == "blk-mmio":
-            run_blk_mmio(emu, parts, wd, emu == tessera)
-        elif case == "switch":
-            run_switch(emu, parts, wd, monitor=emu == tessera)
-        else:
-            check("known case '%s'" % case, False, __doc__)
-    except guestlib.GuestError as e:
-        check("%s: guest parts prepared" % case, False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.case_main(__doc__, {
+        "blk-pci": run_blk_pci, "blk-mmio": run_blk_mmio, "ext4": run_ext4,
+        "discard": run_discard, "switch": run_switch}, tools=("ext4", "discard"))
 
 
 if __name__ == "__main__":

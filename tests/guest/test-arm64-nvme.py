@@ -22,14 +22,14 @@ EMULATOR (default: TESSERA) runs the same checks on qemu-system-aarch64.
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
-from tesstest import check, tap_report  # noqa: E402
+from guestlib import pattern, value  # noqa: E402
+from tesstest import check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 MiB = 1 << 20
@@ -95,38 +95,12 @@ sync
        "rseek": RESET_OFF // 65536, "doff": DISCARD_OFF, "dlen": DISCARD_LEN}
 
 
-def pattern(n, seed):
-    """n deterministic bytes."""
-    out = bytearray()
-    i = 0
-    while len(out) < n:
-        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
-        i += 1
-    return bytes(out[:n])
-
 
 def make_image(path, fill=None):
     """IMAGE_SIZE bytes: sparse with the host pattern at 0, or all fill."""
-    with open(path, "wb") as f:
-        if fill is None:
-            f.truncate(IMAGE_SIZE)
-            f.write(pattern(PATTERN_LEN, b"host"))
-        else:
-            chunk = bytes([fill]) * MiB
-            for _ in range(IMAGE_SIZE // MiB):
-                f.write(chunk)
-    return path
+    return guestlib.make_image(path, IMAGE_SIZE, pattern(PATTERN_LEN, b"host"), fill)
 
 
-def value(console, key):
-    m = re.search(r"^%s=(.*)$" % re.escape(key), console, re.M)
-    return m.group(1).strip() if m else None
-
-
-def md5_at(path, off, length):
-    with open(path, "rb") as f:
-        f.seek(off)
-        return hashlib.md5(f.read(length)).hexdigest()
 
 
 def check_boot(b):
@@ -155,13 +129,13 @@ def check_data(b, img):
           value(b.console, "DD-STATUS") == "0" and guest
           and value(b.console, "READBACK-MD5") == guest, b.tail())
     check("nvme: after exit the image holds the guest's pattern at its offset",
-          guest is not None and md5_at(img, GUEST_OFF, GUEST_LEN) == guest)
+          guest is not None and guestlib.image_md5(img, GUEST_OFF, GUEST_LEN) == guest)
     rst = value(b.console, "RESET-MD5")
     check("nvme: a controller reset in the middle of a direct write loses nothing",
           value(b.console, "RESET-DURING-WRITE") == "yes"
           and value(b.console, "RESET-WRITE") == "0" and value(b.console, "RESET-DD-STATUS") == "0"
           and rst and value(b.console, "RESET-READBACK-MD5") == rst
-          and md5_at(img, RESET_OFF, RESET_LEN) == rst, b.tail())
+          and guestlib.image_md5(img, RESET_OFF, RESET_LEN) == rst, b.tail())
 
 
 def check_discard(b, img):
@@ -195,7 +169,7 @@ def check_ext4(b, qcow2):
           repr(cat.stdout) + cat.stderr)
 
 
-def run_nvme(emu, parts, wd):
+def run_nvme(emu, parts, wd, tessera=True):
     imgs = [make_image(os.path.join(wd, "n1.img")),
             make_image(os.path.join(wd, "n2.img"), fill=0xAA),
             os.path.join(wd, "n3.qcow2")]
@@ -220,23 +194,7 @@ def run_nvme(emu, parts, wd):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print(__doc__)
-        return 2
-    tessera, case = sys.argv[1], sys.argv[2]
-    emu = sys.argv[3] if len(sys.argv) > 3 else tessera
-    wd = guestlib.workdir()
-    try:
-        parts = guestlib.guest_parts(tools=True)
-        if case == "nvme":
-            run_nvme(emu, parts, wd)
-        else:
-            check("known case '%s'" % case, False, __doc__)
-    except guestlib.GuestError as e:
-        check("%s: guest parts prepared" % case, False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.case_main(__doc__, {"nvme": run_nvme}, tools=("nvme",))
 
 
 if __name__ == "__main__":
