@@ -396,19 +396,24 @@ def check_boot(b, timeout):
           "exit status %s\n%s" % (b.status, b.tail()))
 
 
-def emu_main(doc, run, argv=None):
+def emu_main(doc, run, arch=False, argv=None):
     """main() of a test run as `TEST TESSERA [EMULATOR]`: run(emu, wd) in a
-    scratch directory; the TAP report's status."""
+    scratch directory; with arch, `TEST TESSERA ARCH [EMULATOR]` (ARCH
+    amd64 or arm64) and run(emu, arch, wd). The TAP report's status."""
     from tesstest import check, tap_report
 
     argv = sys.argv if argv is None else argv
-    if len(argv) < 2:
+    if len(argv) < 2 or (arch and (len(argv) < 3 or argv[2] not in ("amd64", "arm64"))):
         print(doc)
         return 2
-    emu = argv[2] if len(argv) > 2 else argv[1]
+    at = 3 if arch else 2
+    emu = argv[at] if len(argv) > at else argv[1]
     wd = workdir()
     try:
-        run(emu, wd)
+        if arch:
+            run(emu, argv[2], wd)
+        else:
+            run(emu, wd)
     except GuestError as e:
         check("guest parts prepared", False, str(e))
     finally:
@@ -440,3 +445,38 @@ def case_main(doc, cases, tools=()):
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()
+
+
+def check_alive(b, timeout):
+    """A boot's first checks: no time-out, no panic or oops, every module
+    loaded."""
+    from tesstest import check
+
+    c = b.console
+    check("did not time out (%d s)" % timeout, not b.timed_out, b.tail())
+    check("no kernel panic or oops", "Kernel panic" not in c and "Oops" not in c, b.tail())
+    check("every module loaded", "INSMOD-FAILED" not in c, b.tail())
+
+
+def xrgb_rgb(raw):
+    """XRGB8888 pixels (B, G, R, X in memory) as the R, G, B bytes of a
+    screendump."""
+    out = bytearray()
+    for i in range(0, len(raw), 4):
+        out += bytes((raw[i + 2], raw[i + 1], raw[i]))
+    return bytes(out)
+
+
+def read_ppm(path):
+    """(width, height, RGB bytes) of a binary PPM (screendump); (None,
+    None, b"") when the file is missing or not one."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None, None, b""
+    parts = data.split(b"\n", 3)
+    if len(parts) < 4 or parts[0] != b"P6" or parts[2] != b"255":
+        return None, None, b""
+    w, h = (int(v) for v in parts[1].split())
+    return w, h, parts[3]

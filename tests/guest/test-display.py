@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
 from guestlib import value  # noqa: E402
-from tesstest import Qmp, check, tap_report  # noqa: E402
+from tesstest import Qmp, check  # noqa: E402
 
 BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 W, H = 640, 480
@@ -94,21 +94,6 @@ def picture():
     return b"".join(rows)
 
 
-def want_rgb(raw):
-    out = bytearray()
-    for i in range(0, len(raw), 4):
-        out += bytes((raw[i + 2], raw[i + 1], raw[i]))
-    return bytes(out)
-
-
-def read_ppm(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    parts = data.split(b"\n", 3)
-    if len(parts) < 4 or parts[0] != b"P6" or parts[2] != b"255":
-        return None, None, b""
-    w, h = (int(v) for v in parts[1].split())
-    return w, h, parts[3]
 
 
 def png_size(path):
@@ -292,7 +277,7 @@ def look(qmp_path, wd, out, display):
             out["qmp"] = q.cmd("screendump", {"filename": ppm})
             out["hmp"] = q.cmd("human-monitor-command",
                                {"command-line": "screendump %s -f png" % png})
-            out["ppm"] = read_ppm(ppm) if os.path.exists(ppm) else (None, None, b"")
+            out["ppm"] = guestlib.read_ppm(ppm)
             out["png"] = png_size(png) if os.path.exists(png) else None
             if display:
                 time.sleep(0.5)  # the window redraws at 30 Hz
@@ -351,9 +336,7 @@ def run(emu, arch, wd):
             xvfb.kill()
             xvfb.wait()
     c = b.console
-    check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
-    check("no kernel panic or oops", "Kernel panic" not in c and "Oops" not in c, b.tail())
-    check("every module loaded", "INSMOD-FAILED" not in c, b.tail())
+    guestlib.check_alive(b, BOOT_TIMEOUT)
     check("the bochs driver found the device (ID 0xb0c5) and made /dev/fb0",
           value(c, "DRM-FOUND") == "1" and value(c, "FB") == "/dev/fb0", c[-3000:])
     if arch == "amd64":
@@ -370,7 +353,7 @@ def run(emu, arch, wd):
     check("QMP screendump answered and saved a %dx%d PPM" % (W, H),
           "return" in out.get("qmp", {}) and (w, h) == (W, H), repr((out.get("qmp"), w, h,
                                                                       out.get("error"))))
-    want = want_rgb(raw)
+    want = guestlib.xrgb_rgb(raw)
     bad = next((i // 3 for i in range(0, min(len(px), len(want)), 3)
                 if px[i:i + 3] != want[i:i + 3]), None) if len(px) == len(want) else 0
     check("the screendump shows the guest's picture pixel for pixel", bad is None,
@@ -404,18 +387,7 @@ def run(emu, arch, wd):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[2] not in ("amd64", "arm64"):
-        print(__doc__)
-        return 2
-    emu = sys.argv[3] if len(sys.argv) > 3 else sys.argv[1]
-    wd = guestlib.workdir()
-    try:
-        run(emu, sys.argv[2], wd)
-    except guestlib.GuestError as e:
-        check("guest parts prepared", False, str(e))
-    finally:
-        shutil.rmtree(wd, ignore_errors=True)
-    return tap_report()
+    return guestlib.emu_main(__doc__, run, arch=True)
 
 
 if __name__ == "__main__":
