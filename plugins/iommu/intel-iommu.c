@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "iommu-claim.h"
+#include "iommu-le.h"
 #include "smmuv3.h"
 #include "viommu.h"
 #include "vtd.h"
@@ -68,23 +69,6 @@ const tes_host *iommu_host;
 TES_TRACE_DEFINE(IOMMU_TRACE)
 
 /* ---- the register file ---- */
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = n; i-- > 0;) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
-
-static void set_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
 
 uint32_t vtd_get32(vtd *s, unsigned off)
 {

@@ -49,27 +49,11 @@
 #include <tessera/smmuv3.h>
 
 #include "iommu-claim.h"
+#include "iommu-le.h"
 #include "smmuv3.h"
 #include "iommu-trace.h"
 
 /* ---- the register file ---- */
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = n; i-- > 0;) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
-
-static void set_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
 
 uint32_t smmu_get32(smmu *s, unsigned off)
 {

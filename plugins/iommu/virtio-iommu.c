@@ -58,6 +58,7 @@
 #include <tessera/fdt.h>
 
 #include "iommu-claim.h"
+#include "iommu-le.h"
 #include "viommu.h"
 
 #define H iommu_host
@@ -78,29 +79,6 @@ enum { T_ATTACH = 1, T_DETACH, T_MAP, T_UNMAP, T_PROBE };
 static const uint64_t FEATURES =
     1ull << VIOMMU_F_INPUT_RANGE | 1ull << VIOMMU_F_DOMAIN_RANGE | 1ull << VIOMMU_F_MAP_UNMAP |
     1ull << VIOMMU_F_PROBE | 1ull << VIOMMU_F_MMIO | 1ull << VIOMMU_F_BYPASS_CONFIG;
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p + 4) << 32 | le32(p);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void st64(uint8_t *p, uint64_t v)
-{
-    st32(p, (uint32_t)v);
-    st32(p + 4, (uint32_t)(v >> 32));
-}
 
 uint64_t viommu_input_end(viommu *s)
 {
