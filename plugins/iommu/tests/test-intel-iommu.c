@@ -12,6 +12,8 @@
 #include <string.h>
 #include <tessera/harness.h>
 
+#include "iommu-test.h"
+
 #define RAM (16u << 20)
 #define VTD 0xfed90000ull
 #define EDU_DEVFN 0x18 /* 03.0 */
@@ -107,11 +109,7 @@ static void up_board(fixture *f, bool acpi)
     f->h = tes_harness_new(RAM);
     f->H = tes_harness_host(f->h);
     f->ram = tes_harness_ram(f->h);
-    g_assert_true(tes_harness_load(f->h, iommu_path));
-    g_assert_true(tes_harness_load(f->h, edu_path));
-    f->edu = tes_harness_device(f->h, "edu", "addr=03.0");
-    g_assert_nonnull(f->edu);
-    tes_harness_bar_map(f->h, f->edu, 0, 0x10000000); /* and bus mastering */
+    f->edu = iommu_test_edu(f->h, (const char *const[]){iommu_path, edu_path, NULL});
     root_bus = f->H->dev_bus(f->edu);
     dmar_len = 0;
     if (acpi) {
@@ -190,12 +188,6 @@ static void enable(fixture *f)
     g_assert_cmphex(rd(f, GSTS, 4) & TE, ==, TE);
 }
 
-static void fill(fixture *f, uint64_t addr, uint8_t seed)
-{
-    for (unsigned i = 0; i < 4096; i++) {
-        f->ram[addr + i] = (uint8_t)(seed + i);
-    }
-}
 
 static void test_registers_and_dmar(void)
 {
@@ -257,21 +249,6 @@ static void test_bad_config(void)
     down(&f);
 }
 
-/* Reads and writes reach the pages the tables name, across a page end. */
-static void check_translation(fixture *f)
-{
-    uint8_t buf[32], w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-
-    fill(f, PAGE_A, 0x10);
-    fill(f, PAGE_B, 0x80);
-    g_assert_cmpint(f->H->dma_read(f->edu, IOVA_A + 0x10, buf, 4), ==, 0);
-    g_assert_cmpmem(buf, 4, f->ram + PAGE_A + 0x10, 4);
-    g_assert_cmpint(f->H->dma_read(f->edu, IOVA_A + 0xff0, buf, 32), ==, 0);
-    g_assert_cmpmem(buf, 16, f->ram + PAGE_A + 0xff0, 16);
-    g_assert_cmpmem(buf + 16, 16, f->ram + PAGE_B, 16);
-    g_assert_cmpint(f->H->dma_write(f->edu, IOVA_A + 0x100, w, 8), ==, 0);
-    g_assert_cmpmem(f->ram + PAGE_A + 0x100, 8, w, 8);
-}
 
 static void test_translate_3level(void)
 {
@@ -282,7 +259,7 @@ static void test_translate_3level(void)
     up(&f, "aw-bits=39");
     tables(&f, 3);
     enable(&f);
-    check_translation(&f);
+    iommu_test_check_translation(f.H, f.edu, f.ram, IOVA_A, PAGE_A, PAGE_B);
     /* dma_map: a host pointer to PAGE_A, cut at the page end */
     p = f.H->dma_map(f.edu, IOVA_A + 0x800, &len, true);
     g_assert_true(p == f.ram + PAGE_A + 0x800);
@@ -300,7 +277,7 @@ static void test_translate_4level_large(void)
     up(&f, NULL);
     tables(&f, 4);
     enable(&f);
-    check_translation(&f);
+    iommu_test_check_translation(f.H, f.edu, f.ram, IOVA_A, PAGE_A, PAGE_B);
     /* 0x80200000 + 0x12345 lies in the 2 MiB page at BIG */
     f.ram[BIG + 0x12345] = 0xa5;
     g_assert_cmpint(f.H->dma_read(f.edu, 0x80212345ull, buf, 1), ==, 0);
@@ -344,8 +321,8 @@ static void test_invalidation(void)
     up(&f, NULL);
     tables(&f, 3);
     enable(&f);
-    fill(&f, PAGE_A, 0x10);
-    fill(&f, PAGE_C, 0x60);
+    iommu_test_fill(f.ram, PAGE_A, 0x10);
+    iommu_test_fill(f.ram, PAGE_C, 0x60);
     g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A, buf, 1), ==, 0);
     g_assert_cmphex(buf[0], ==, 0x10);
     put64(&f, L1, PAGE_C | 3);
@@ -481,7 +458,7 @@ static void test_migrate(void)
     up(&f, NULL);
     tables(&f, 3);
     enable(&f);
-    fill(&f, PAGE_A, 0x33);
+    iommu_test_fill(f.ram, PAGE_A, 0x33);
     dmar_len = 0; /* the destination's board has no DMAR yet */
     f.iommu = tes_harness_migrate(f.h, f.iommu, &bytes);
     g_assert_nonnull(f.iommu);

@@ -12,6 +12,8 @@
 #include <tessera/harness.h>
 #include <tessera/smmuv3.h>
 
+#include "iommu-test.h"
+
 #define RAM (16u << 20)
 #define SMMU 0x09050000ull
 #define EDU_DEVFN 0x18 /* 03.0: stream id 0x18 */
@@ -100,11 +102,7 @@ static void up(fixture *f)
     f->h = tes_harness_new(RAM);
     f->H = tes_harness_host(f->h);
     f->ram = tes_harness_ram(f->h);
-    g_assert_true(tes_harness_load(f->h, iommu_path));
-    g_assert_true(tes_harness_load(f->h, edu_path));
-    f->edu = tes_harness_device(f->h, "edu", "addr=03.0");
-    g_assert_nonnull(f->edu);
-    tes_harness_bar_map(f->h, f->edu, 0, 0x10000000); /* and bus mastering */
+    f->edu = iommu_test_edu(f->h, (const char *const[]){iommu_path, edu_path, NULL});
     f->smmu = tes_harness_device(f->h, "arm-smmuv3", NULL);
     g_assert_nonnull(f->smmu);
     f->H->region_add(f->H->system_memory(), SMMU, f->H->dev_mmio(f->smmu, 0), 0);
@@ -145,12 +143,6 @@ static uint64_t get64(fixture *f, uint64_t addr)
     return v;
 }
 
-static void fill(fixture *f, uint64_t addr, uint8_t seed)
-{
-    for (unsigned i = 0; i < 4096; i++) {
-        f->ram[addr + i] = (uint8_t)(seed + i);
-    }
-}
 
 /* STE at addr: valid, config (4 bypass, 5 stage 1, 0 abort), CD pointer */
 static void ste(fixture *f, uint64_t addr, unsigned config, uint64_t cd)
@@ -265,21 +257,6 @@ static void test_registers(void)
     down(&f);
 }
 
-/* Reads and writes reach the pages the tables name, across a page end. */
-static void check_translation(fixture *f)
-{
-    uint8_t buf[32], w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-
-    fill(f, PAGE_A, 0x10);
-    fill(f, PAGE_B, 0x80);
-    g_assert_cmpint(f->H->dma_read(f->edu, IOVA_A + 0x10, buf, 4), ==, 0);
-    g_assert_cmpmem(buf, 4, f->ram + PAGE_A + 0x10, 4);
-    g_assert_cmpint(f->H->dma_read(f->edu, IOVA_A + 0xff0, buf, 32), ==, 0);
-    g_assert_cmpmem(buf, 16, f->ram + PAGE_A + 0xff0, 16);
-    g_assert_cmpmem(buf + 16, 16, f->ram + PAGE_B, 16);
-    g_assert_cmpint(f->H->dma_write(f->edu, IOVA_A + 0x100, w, 8), ==, 0);
-    g_assert_cmpmem(f->ram + PAGE_A + 0x100, 8, w, 8);
-}
 
 static void test_translate_4k(void)
 {
@@ -290,7 +267,7 @@ static void test_translate_4k(void)
     up(&f);
     tables_4k(&f);
     enable(&f, 3, 2);
-    check_translation(&f);
+    iommu_test_check_translation(f.H, f.edu, f.ram, IOVA_A, PAGE_A, PAGE_B);
     p = f.H->dma_map(f.edu, IOVA_A + 0x800, &len, true);
     g_assert_true(p == f.ram + PAGE_A + 0x800);
     g_assert_cmpuint(len, ==, 0x800);
@@ -329,7 +306,7 @@ static void test_2level_64k_16k(void)
     cd(&f, 1, 64 - 42, T64_2);
     put64(&f, T64_2 + 8 * 2, T64_3 | PTE_TABLE);
     put64(&f, T64_3 + 8 * 1, PAGE64 | PTE_PAGE);
-    fill(&f, PAGE64, 0x33);
+    iommu_test_fill(f.ram, PAGE64, 0x33);
     g_assert_cmpint(f.H->dma_read(f.edu, 0x40010004ull, buf, 1), ==, 0);
     g_assert_cmphex(buf[0], ==, 0x37);
     /* 16K, 47-bit: levels 0 (bit 46), 1 (45:36), 2 (35:25), 3 (24:14) */
@@ -339,7 +316,7 @@ static void test_2level_64k_16k(void)
     put64(&f, T16_1 + 8 * 0, T16_2 | PTE_TABLE);
     put64(&f, T16_2 + 8 * 32, T16_3 | PTE_TABLE); /* 0x40000000 >> 25 = 32 */
     put64(&f, T16_3 + 8 * 1, PAGE_A | PTE_PAGE);  /* 0x40004000 */
-    fill(&f, PAGE_A, 0x50);
+    iommu_test_fill(f.ram, PAGE_A, 0x50);
     g_assert_cmpint(f.H->dma_read(f.edu, 0x40004008ull, buf, 1), ==, 0);
     g_assert_cmphex(buf[0], ==, 0x58);
     g_assert_cmphex(rd(&f, EVTQ_PROD, 4), ==, 0);
@@ -361,8 +338,8 @@ static void test_invalidation(void)
     up(&f);
     tables_4k(&f);
     enable(&f, 3, 2);
-    fill(&f, PAGE_A, 0x10);
-    fill(&f, PAGE_C, 0x60);
+    iommu_test_fill(f.ram, PAGE_A, 0x10);
+    iommu_test_fill(f.ram, PAGE_C, 0x60);
     g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A, buf, 1), ==, 0);
     g_assert_cmphex(buf[0], ==, 0x10);
     put64(&f, L3, PAGE_C | PTE_PAGE);
@@ -616,7 +593,7 @@ static void test_migrate(void)
     up(&f);
     tables_4k(&f);
     enable(&f, 3, 2);
-    fill(&f, PAGE_A, 0x33);
+    iommu_test_fill(f.ram, PAGE_A, 0x33);
     f.smmu = tes_harness_migrate(f.h, f.smmu, &bytes);
     g_assert_nonnull(f.smmu);
     g_assert_cmpuint(bytes, >=, 0xe0);

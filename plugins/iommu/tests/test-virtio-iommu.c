@@ -14,6 +14,8 @@
 #include <string.h>
 #include <tessera/harness.h>
 
+#include "iommu-test.h"
+
 #include "virtio-drv.h"
 
 #define RAM (16u << 20)
@@ -130,12 +132,8 @@ static void up_board(fixture *f, bool acpi)
 {
     f->h = tes_harness_new(RAM);
     f->H = tes_harness_host(f->h);
-    g_assert_true(tes_harness_load(f->h, virtio_path));
-    g_assert_true(tes_harness_load(f->h, iommu_path));
-    g_assert_true(tes_harness_load(f->h, edu_path));
-    f->edu = tes_harness_device(f->h, "edu", "addr=03.0");
-    g_assert_nonnull(f->edu);
-    tes_harness_bar_map(f->h, f->edu, 0, 0x10000000); /* and bus mastering */
+    f->edu = iommu_test_edu(f->h,
+                            (const char *const[]){virtio_path, iommu_path, edu_path, NULL});
     root_bus = f->H->dev_bus(f->edu);
     acpi_mode = acpi;
     iommu_map_len = 0;
@@ -261,12 +259,6 @@ static void post_event_buffer(fixture *f)
     vd_kick(&f->d, Q_EVENT);
 }
 
-static void fill(fixture *f, uint64_t addr, uint8_t seed)
-{
-    for (unsigned i = 0; i < 4096; i++) {
-        f->d.ram[addr + i] = (uint8_t)(seed + i);
-    }
-}
 
 /* ---- tests ---- */
 
@@ -298,23 +290,15 @@ static void test_identity_config_and_dt(void)
 
 static void test_map_dma_reaches_mapped_page(void)
 {
-    uint8_t buf[32], w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint8_t w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     fixture f;
 
     up(&f, false, NULL);
-    fill(&f, PAGE_A, 0x10);
-    fill(&f, PAGE_B, 0x80);
     g_assert_cmpuint(attach(&f, 7, EDU_RID, 0), ==, S_OK);
     g_assert_cmpuint(map(&f, 7, IOVA_A, IOVA_A + 0xfff, PAGE_A, 3), ==, S_OK);
     g_assert_cmpuint(map(&f, 7, IOVA_B, IOVA_B + 0xfff, PAGE_B, 1), ==, S_OK);
-    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A + 0x10, buf, 4), ==, 0);
-    g_assert_cmpmem(buf, 4, f.d.ram + PAGE_A + 0x10, 4);
-    /* Across the two mappings: two pieces, two pages. */
-    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A + 0xff0, buf, 32), ==, 0);
-    g_assert_cmpmem(buf, 16, f.d.ram + PAGE_A + 0xff0, 16);
-    g_assert_cmpmem(buf + 16, 16, f.d.ram + PAGE_B, 16);
-    g_assert_cmpint(f.H->dma_write(f.edu, IOVA_A + 0x100, w, 8), ==, 0);
-    g_assert_cmpmem(f.d.ram + PAGE_A + 0x100, 8, w, 8);
+    /* Across the two mappings too: two pieces, two pages. */
+    iommu_test_check_translation(f.H, f.edu, f.d.ram, IOVA_A, PAGE_A, PAGE_B);
     /* Read-only mapping: the write faults and PAGE_B keeps its bytes. */
     g_assert_cmpint(f.H->dma_write(f.edu, IOVA_B + 0x100, w, 8), ==, -14);
     g_assert_cmpuint(f.d.ram[PAGE_B + 0x100], ==, (uint8_t)(0x80 + 0x100));
@@ -330,7 +314,7 @@ static void test_unmap_faults_with_event(void)
     fixture f;
 
     up(&f, false, NULL);
-    fill(&f, PAGE_A, 0x33);
+    iommu_test_fill(f.d.ram, PAGE_A, 0x33);
     memcpy(before, f.d.ram + PAGE_A, sizeof(before));
     g_assert_cmpuint(attach(&f, 1, EDU_RID, 0), ==, S_OK);
     g_assert_cmpuint(map(&f, 1, IOVA_A, IOVA_A + 0xfff, PAGE_A, 3), ==, S_OK);
@@ -363,7 +347,7 @@ static void test_attach_detach_and_bypass(void)
     fixture f;
 
     up(&f, false, NULL);
-    fill(&f, PAGE_A, 0x44);
+    iommu_test_fill(f.d.ram, PAGE_A, 0x44);
     /* Unattached with config.bypass = 1: untranslated. */
     g_assert_cmpint(f.H->dma_read(f.edu, PAGE_A, buf, 4), ==, 0);
     g_assert_cmpmem(buf, 4, f.d.ram + PAGE_A, 4);
@@ -486,7 +470,7 @@ static void test_migration_keeps_domains_and_mappings(void)
     fixture f;
 
     up(&f, false, NULL);
-    fill(&f, PAGE_A, 0x55);
+    iommu_test_fill(f.d.ram, PAGE_A, 0x55);
     g_assert_cmpuint(attach(&f, 5, EDU_RID, 0), ==, S_OK);
     g_assert_cmpuint(map(&f, 5, IOVA_A, IOVA_A + 0xfff, PAGE_A, 1), ==, S_OK);
     vd_wr(&f.d, VD_DEVCFG + 36, 0, 1);
