@@ -10,58 +10,30 @@
  * that made, and a screendump: the surface the core reads must lie inside
  * VRAM (ASan watches) and the file must hold exactly width x height pixels.
  */
-#include "fuzz-dev.h"
+#include "fuzz-dispi.h"
 
-#define BAR0 0x20000000ull /* VRAM, 4 MiB */
-#define BAR2 0x10000000ull
-#define VRAM (4ull << 20)
 #define WIN 0xa0000ull
 
 static void setup(fz *f)
 {
-    tes_device *d = tes_harness_device(f->h, "VGA", "vgamem_mb=4,id=vga0");
-
-    if (!d) {
-        fz_fail(f, "VGA: %s", tes_harness_error(f->h));
-    }
-    fz_device_add(f, d, NULL);
-    tes_harness_bar_map(f->h, d, 2, BAR2);
-    tes_harness_bar_map(f->h, d, 0, BAR0);
-    fz_window_add(f, BAR2, 0x1000, false);
-    fz_window_add(f, BAR0, VRAM, false);
+    fd_setup(f, "VGA", "vgamem_mb=4,id=vga0");
     fz_window_add(f, WIN, 0x20000, false);
     fz_window_add(f, 0x3b0, 0x30, true);
     fz_window_add(f, 0x1ce, 3, true);
 }
 
-static uint16_t mode_value(fz *f, unsigned index)
-{
-    static const uint16_t bpps[] = {0, 4, 8, 15, 16, 24, 32, 0xffff};
-    uint8_t pick = fz_u8(f);
-
-    switch (index) {
-    case 3:
-        return bpps[pick % 8];
-    case 4:
-        return pick & 1 ? (pick & 2 ? 0xc1 : 0x41) : fz_u16(f);
-    case 1:
-    case 2:
-    case 6:
-        return pick & 1 ? 64 + (fz_u16(f) & 0x3ff) : fz_u16(f);
-    }
-    return pick & 1 ? fz_u16(f) & 0x7ff : fz_u16(f);
-}
-
 static void vbe_write(fz *f)
 {
+    /* ENABLED | LFB, with or without NOCLEARMEM */
+    static const uint16_t enables[2] = {0x41, 0xc1};
     unsigned index = fz_u8(f) % 12;
-    uint16_t v = mode_value(f, index);
+    uint16_t v = fd_mode_value(f, index, enables);
 
     if (fz_u8(f) & 1) {
         tes_harness_io_write(f->h, 0x1ce, index, 2);
         tes_harness_io_write(f->h, 0x1cf, v, 2);
     } else {
-        tes_harness_write(f->h, BAR2 + 0x500 + 2 * index, v, 2);
+        fd_bar2_write(f, index, v);
     }
 }
 
@@ -116,7 +88,7 @@ static void op(fz *f, unsigned i)
         window_burst(f);
         break;
     case 5:
-        fz_check_screendump(f, "VGA", VRAM + 640 * 480 * 4);
+        fz_check_screendump(f, "VGA", FD_VRAM + 640 * 480 * 4);
         break;
     }
 }
