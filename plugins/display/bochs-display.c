@@ -85,14 +85,7 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     }
 }
 
-static const tes_mem_ops mmio_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = mmio_read,
-    .write = mmio_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 4,
-    .impl_min = 1, .impl_max = 4,
-};
+static const tes_mem_ops mmio_ops = DISPI_MMIO_OPS(mmio_read, mmio_write);
 
 static const tes_console_ops console_ops = {
     .size = sizeof(tes_console_ops),
@@ -143,15 +136,7 @@ static const tes_prop_info bochs_props[] = {
     TES_PROP_END,
 };
 
-static const tes_pci_info bochs_pci = {
-    .size = sizeof(tes_pci_info),
-    .vendor_id = 0x1234,
-    .device_id = 0x1111,
-    .subsystem_vendor_id = 0x1af4,
-    .subsystem_id = 0x1100,
-    .revision = 2,
-    .class_id = 0x0380,
-};
+static const tes_pci_info bochs_pci = DISPI_PCI_INFO(0x0380);
 
 const tes_type_info bochs_display_type = {
     .size = sizeof(tes_type_info),

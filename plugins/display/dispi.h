@@ -86,6 +86,22 @@ typedef struct dispi {
     {"vbe", TES_FIELD_U16, offsetof(st, d.vbe), VBE_NREGS, 0},                                 \
         {"big_endian", TES_FIELD_BOOL, offsetof(st, d.big_endian), 0, 0}
 
+/* BAR2's ops: byte to dword accesses, little-endian. */
+#define DISPI_MMIO_OPS(rd, wr)                                                                 \
+    {                                                                                          \
+        .size = sizeof(tes_mem_ops), .read = rd, .write = wr, .endian = TES_ENDIAN_LITTLE,     \
+        .valid_min = 1, .valid_max = 4, .impl_min = 1, .impl_max = 4,                          \
+    }
+
+/* QEMU's IDs for both (1234:1111, subsystem 1af4:1100, revision 2); the
+ * class tells the VGA (0x0300) from the display-only device (0x0380). */
+#define DISPI_PCI_INFO(cls)                                                                    \
+    {                                                                                          \
+        .size = sizeof(tes_pci_info), .vendor_id = 0x1234, .device_id = 0x1111,                \
+        .subsystem_vendor_id = 0x1af4, .subsystem_id = 0x1100, .revision = 2,                  \
+        .class_id = cls,                                                                       \
+    }
+
 /* realize: check the properties, make VRAM (BAR0, prefetchable) and the
  * register BAR (BAR2, mmio_ops on opaque), fill the EDID. 0 or -errno
  * after host->error(dev). The console is the device's to make. */
