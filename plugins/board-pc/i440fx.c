@@ -312,10 +312,11 @@ const tes_type_info i440fx_type = {
 /* ---- the PCI host ---- */
 
 typedef struct i440fx_host {
+    /* First: pci-conf.h's x86_pci_host_* take the state as it. */
+    x86_pci_conf conf; /* 0xcf8/0xcfc and the reset control at 0xcf9 */
     tes_device *dev;
     bool bios_shadowed;
     tes_device *fn;
-    x86_pci_conf conf; /* 0xcf8/0xcfc and the reset control at 0xcf9 */
 } i440fx_host;
 
 static int host_realize(tes_device *dev, void *s)
@@ -334,23 +335,6 @@ static int host_realize(tes_device *dev, void *s)
     return h->fn ? 0 : -ENODEV;
 }
 
-static void host_reset(tes_device *dev, void *s)
-{
-    i440fx_host *h = s;
-
-    x86_pci_conf_reset(&h->conf);
-}
-
-tes_region *i440fx_pcihost_mem(tes_device *dev)
-{
-    return ((i440fx_host *)H->dev_state(dev))->conf.mem;
-}
-
-tes_bus *i440fx_pcihost_bus(tes_device *dev)
-{
-    return ((i440fx_host *)H->dev_state(dev))->conf.bus;
-}
-
 uint8_t *i440fx_pcihost_bios(tes_device *dev)
 {
     i440fx_host *h = H->dev_state(dev);
@@ -364,18 +348,6 @@ static const tes_prop_info host_props[] = {
     TES_PROP_END,
 };
 
-static const tes_state_field host_fields[] = {
-    X86_PCI_CONF_FIELDS(i440fx_host, conf),
-    TES_FIELD_END,
-};
-
-static const tes_state_info host_state = {
-    .size = sizeof(tes_state_info),
-    .version = 1,
-    .min_version = 1,
-    .fields = host_fields,
-};
-
 const tes_type_info i440fx_pcihost_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
@@ -386,6 +358,6 @@ const tes_type_info i440fx_pcihost_type = {
     .instance_size = sizeof(i440fx_host),
     .props = host_props,
     .realize = host_realize,
-    .reset = host_reset,
-    .state = &host_state,
+    .reset = x86_pci_host_reset,
+    .state = &x86_pci_host_state,
 };

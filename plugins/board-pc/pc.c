@@ -55,6 +55,7 @@
 
 #include "aml.h"
 #include "pc.h"
+#include "pci-conf.h"
 #include "x86-board.h"
 #include "x86-trace.h"
 
@@ -92,7 +93,7 @@ static uint64_t mem64_base(const pc_machine *m)
 
 static void map_windows(pc_machine *m)
 {
-    tes_region *sys = H->system_memory(), *mem = i440fx_pcihost_mem(m->host);
+    tes_region *sys = H->system_memory(), *mem = x86_pci_host_mem(m->host);
 
     H->region_add(sys, m->b.lowmem,
                   H->region_new_alias(m->b.dev, "pci-mem32", mem, m->b.lowmem,
@@ -122,7 +123,7 @@ static int create_chipset(pc_machine *m)
         return -ENODEV;
     }
     map_windows(m);
-    bus = i440fx_pcihost_bus(m->host);
+    bus = x86_pci_host_bus(m->host);
     m->piix3 = H->dev_create(m->b.dev, bus, "PIIX3", "addr=01.0");
     m->pm = m->piix3 ? H->dev_create(m->b.dev, bus, "PIIX4_PM", "addr=01.3") : NULL;
     if (!m->pm) {
@@ -152,7 +153,7 @@ static int create_board(pc_machine *m, const tes_machine_config *cfg)
 /* The PCI expander bridges on pci.0 (none without the pcie plugin). */
 static unsigned find_pxbs(pc_machine *m, tes_pxb_info *out, unsigned max)
 {
-    return x86_board_pxbs(m->host ? i440fx_pcihost_bus(m->host) : NULL, out, max);
+    return x86_board_pxbs(m->host ? x86_pci_host_bus(m->host) : NULL, out, max);
 }
 
 static int build_acpi(pc_machine *m)
@@ -225,13 +226,8 @@ static int pc_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 {
     pc_machine *m = s;
     q35_boot_cfg bc;
-    int ret = 0;
+    int ret = x86_board_begin(&m->b, dev, "pc", pc_tables, cfg);
 
-    m->b.dev = dev;
-    m->b.name = "pc";
-    m->b.build_tables = pc_tables;
-    ret = x86_board_check_accel(&m->b);
-    ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : x86_board_memslots(&m->b);
     ret = ret ? ret : build_acpi(m);

@@ -65,9 +65,9 @@ extern const tes_host *pc_tes_host; /* set by the plugin's init (pc.c) */
 #define PC_PIRQ_IRQS 0x0e20u            /* 5, 9, 10, 11 */
 
 /* ---- i440fx.c ---- */
+/* The host's root bus pci.0 and memory space: x86_pci_host_bus / _mem
+ * (pci-conf.h). */
 extern const tes_type_info i440fx_pcihost_type, i440fx_type;
-tes_region *i440fx_pcihost_mem(tes_device *dev); /* BARs at bus addresses */
-tes_bus *i440fx_pcihost_bus(tes_device *dev);    /* pci.0 */
 /* The BIOS ROM (PC_BIOS_AREA_SIZE bytes, the PCI side of 0xc0000..) to
  * fill; the bridge's reset copies it into shadow RAM when bios-shadowed. */
 uint8_t *i440fx_pcihost_bios(tes_device *dev);

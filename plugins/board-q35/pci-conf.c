@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "pci-conf.h"
+#include "x86-board.h"
 
 #define CONFIG_ENABLE 0x80000000u
 
@@ -93,4 +94,32 @@ void x86_pci_conf_reset(x86_pci_conf *c)
 {
     c->config_addr = 0;
     c->rst_cnt = 0;
+}
+
+void x86_pci_host_reset(tes_device *dev, void *s)
+{
+    x86_pci_conf_reset(s);
+}
+
+static const tes_state_field host_fields[] = {
+    TES_FIELD_U32(x86_pci_conf, config_addr),
+    TES_FIELD_U8(x86_pci_conf, rst_cnt),
+    TES_FIELD_END,
+};
+
+const tes_state_info x86_pci_host_state = {
+    .size = sizeof(tes_state_info),
+    .version = 1,
+    .min_version = 1,
+    .fields = host_fields,
+};
+
+tes_bus *x86_pci_host_bus(tes_device *host)
+{
+    return ((x86_pci_conf *)x86_board_host->dev_state(host))->bus;
+}
+
+tes_region *x86_pci_host_mem(tes_device *host)
+{
+    return ((x86_pci_conf *)x86_board_host->dev_state(host))->mem;
 }

@@ -19,12 +19,6 @@ typedef struct x86_pci_conf {
     uint8_t rst_cnt;        /* reset control at 0xcf9 (likewise) */
 } x86_pci_conf;
 
-/* Migration fields of an x86_pci_conf member m of the owner's state st
- * (the names q35-pcihost's state version 1 has). */
-#define X86_PCI_CONF_FIELDS(st, m)                                                              \
-    {"config_addr", TES_FIELD_U32, offsetof(st, m.config_addr), 0, 0},                          \
-    {"rst_cnt", TES_FIELD_U8, offsetof(st, m.rst_cnt), 0, 0}
-
 /* The 8-port I/O region (owner's), to map at 0xcf8. NULL when out of
  * memory. host, bus and name must be set first. */
 tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner);
@@ -34,5 +28,14 @@ void x86_pci_conf_reset(x86_pci_conf *c);
  * name must be set first. 0, or -errno after the error. */
 int x86_pci_conf_root(x86_pci_conf *c, tes_device *owner, const char *mem_name,
                       const char *bus_name);
+
+/* ---- host bridges whose state starts with their x86_pci_conf ---- */
+/* (q35-pcihost, i440FX-pcihost): their tes_type_info reset and state
+ * (version 1: config_addr, rst_cnt, as q35-pcihost's always was), and the
+ * root bus and memory of such a device. */
+void x86_pci_host_reset(tes_device *dev, void *s);
+extern const tes_state_info x86_pci_host_state;
+tes_bus *x86_pci_host_bus(tes_device *host);
+tes_region *x86_pci_host_mem(tes_device *host); /* BARs at bus addresses */
 
 #endif

@@ -38,11 +38,12 @@
 /* ---- the host bridge ---- */
 
 typedef struct q35_host {
+    /* First: pci-conf.h's x86_pci_host_* take the state as it. */
+    x86_pci_conf conf; /* 0xcf8/0xcfc and RST_CNT (pci-conf.c) */
     tes_device *dev;
     tes_region *ecam;
     tes_device *lpc;
     tes_irq *intx[Q35_PCI_GSIS];
-    x86_pci_conf conf; /* 0xcf8/0xcfc and RST_CNT (pci-conf.c) */
 } q35_host;
 
 static void intx_in(void *opaque, int n, int level)
@@ -85,23 +86,6 @@ static int host_realize(tes_device *dev, void *s)
     return 0;
 }
 
-static void host_reset(tes_device *dev, void *s)
-{
-    q35_host *h = s;
-
-    x86_pci_conf_reset(&h->conf);
-}
-
-tes_region *q35_pcihost_mem(tes_device *dev)
-{
-    return ((q35_host *)H->dev_state(dev))->conf.mem;
-}
-
-tes_bus *q35_pcihost_bus(tes_device *dev)
-{
-    return ((q35_host *)H->dev_state(dev))->conf.bus;
-}
-
 tes_region *q35_pcihost_ecam(tes_device *dev)
 {
     return ((q35_host *)H->dev_state(dev))->ecam;
@@ -112,18 +96,6 @@ tes_device *q35_pcihost_lpc(tes_device *dev)
     return ((q35_host *)H->dev_state(dev))->lpc;
 }
 
-static const tes_state_field host_fields[] = {
-    X86_PCI_CONF_FIELDS(q35_host, conf),
-    TES_FIELD_END,
-};
-
-static const tes_state_info host_state = {
-    .size = sizeof(tes_state_info),
-    .version = 1,
-    .min_version = 1,
-    .fields = host_fields,
-};
-
 const tes_type_info q35_pcihost_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
@@ -133,8 +105,8 @@ const tes_type_info q35_pcihost_type = {
     .bus = TES_BUS_SYSTEM,
     .instance_size = sizeof(q35_host),
     .realize = host_realize,
-    .reset = host_reset,
-    .state = &host_state,
+    .reset = x86_pci_host_reset,
+    .state = &x86_pci_host_state,
 };
 
 /* ---- MCH (00.0) ---- */

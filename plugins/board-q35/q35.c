@@ -55,6 +55,7 @@
 
 #include "aml.h"
 #include "q35.h"
+#include "pci-conf.h"
 #include "x86-board.h"
 #include "x86-trace.h"
 
@@ -91,7 +92,7 @@ static int create_pcie(q35_machine *m)
     if (!m->host) {
         return -ENODEV;
     }
-    mem = q35_pcihost_mem(m->host);
+    mem = x86_pci_host_mem(m->host);
     H->region_add(sys, Q35_ECAM_BASE, q35_pcihost_ecam(m->host), 0);
     H->region_add(sys, Q35_PCI_MEM32_BASE,
                   H->region_new_alias(m->b.dev, "pci-mem32", mem, Q35_PCI_MEM32_BASE,
@@ -132,7 +133,7 @@ static int create_board(q35_machine *m, const tes_machine_config *cfg)
 /* The PCI expander bridges on pcie.0 (none without the pcie plugin). */
 static unsigned find_pxbs(q35_machine *m, tes_pxb_info *out, unsigned max)
 {
-    return x86_board_pxbs(m->host ? q35_pcihost_bus(m->host) : NULL, out, max);
+    return x86_board_pxbs(m->host ? x86_pci_host_bus(m->host) : NULL, out, max);
 }
 
 /* The device tables, and the NFIT after them when NVDIMMs are placed
@@ -248,7 +249,7 @@ static int acpi_add_table(const char *sig, uint8_t rev, const void *body, size_t
 static tes_bus *acpi_pci_root(uint16_t seg)
 {
     return seg == 0 && acpi_machine && acpi_machine->host
-               ? q35_pcihost_bus(acpi_machine->host) : NULL;
+               ? x86_pci_host_bus(acpi_machine->host) : NULL;
 }
 
 static const tes_acpi_iface q35_acpi_iface = {
@@ -279,13 +280,8 @@ static int q35_init(tes_device *dev, void *s, const tes_machine_config *cfg)
 {
     q35_machine *m = s;
     q35_boot_cfg bc;
-    int ret = 0;
+    int ret = x86_board_begin(&m->b, dev, "q35", q35_tables, cfg);
 
-    m->b.dev = dev;
-    m->b.name = "q35";
-    m->b.build_tables = q35_tables;
-    ret = x86_board_check_accel(&m->b);
-    ret = ret ? ret : x86_board_images(&m->b, cfg, m->b.dumpacpi != NULL);
     ret = ret ? ret : create_board(m, cfg);
     ret = ret ? ret : x86_board_memslots(&m->b);
     ret = ret ? ret : build_acpi(m);

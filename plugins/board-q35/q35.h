@@ -63,12 +63,10 @@ static inline unsigned q35_pci_gsi(unsigned slot, unsigned pin)
 
 /* ---- q35-host.c ---- */
 extern const tes_type_info q35_pcihost_type, q35_mch_type;
-/* The root bus's memory space (BARs at bus addresses) and the ECAM
- * region of a q35-pcihost; the machine maps them. */
-tes_region *q35_pcihost_mem(tes_device *dev);
+/* The ECAM region of a q35-pcihost, for the machine to map; its root
+ * bus pcie.0 and memory space: x86_pci_host_bus / _mem (pci-conf.h). */
 tes_region *q35_pcihost_ecam(tes_device *dev);
 tes_device *q35_pcihost_lpc(tes_device *dev); /* its ICH9-LPC at 1f.0 */
-tes_bus *q35_pcihost_bus(tes_device *dev);    /* pcie.0 */
 
 /* ---- acpi.c ---- */
 #define Q35_MAX_CPUS 8

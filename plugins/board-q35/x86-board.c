@@ -52,7 +52,7 @@ const tes_state_info x86_board_state = {
     .load = x86_board_memhp_load,
 };
 
-int x86_board_check_accel(x86_board *b)
+static int check_accel(x86_board *b)
 {
     if (strcmp(b->accel, "tcg") != 0) {
         H->error(b->dev, "property 'accel' wants tcg (the only accelerator), got '%s'",
@@ -60,6 +60,18 @@ int x86_board_check_accel(x86_board *b)
         return -EINVAL;
     }
     return 0;
+}
+
+int x86_board_begin(x86_board *b, tes_device *dev, const char *name,
+                    int (*build_tables)(x86_board *b), const tes_machine_config *cfg)
+{
+    int ret;
+
+    b->dev = dev;
+    b->name = name;
+    b->build_tables = build_tables;
+    ret = check_accel(b);
+    return ret ? ret : x86_board_images(b, cfg, b->dumpacpi != NULL);
 }
 
 void x86_board_set_pm(x86_board *b, tes_device *pm)

@@ -72,8 +72,11 @@ extern const tes_prop_info x86_board_props[];
 /* Guest-visible state lives in RAM and the devices; the rest is rebuilt
  * from the command line on the destination. */
 extern const tes_state_info x86_board_state;
-/* 0, or -EINVAL after an error when accel= is not tcg. */
-int x86_board_check_accel(x86_board *b);
+/* The start of both machines' init: b's device, name and table builder
+ * set, accel= checked (tcg, the only one), the -kernel/-initrd images
+ * read. 0 or -errno after the error. */
+int x86_board_begin(x86_board *b, tes_device *dev, const char *name,
+                    int (*build_tables)(x86_board *b), const tes_machine_config *cfg);
 /* The ACPI PM block (ICH9-LPC, PIIX4_PM): b->pm, and the RTC's alarm
  * wired to its RTC_STS input (the chipset's RTC wake event). */
 void x86_board_set_pm(x86_board *b, tes_device *pm);
