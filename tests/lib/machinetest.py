@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from tesstest import tap_report
+from tesstest import check, tap_report
 
 
 def run(tessera, *args, timeout=30):
@@ -40,6 +40,22 @@ def iasl(d, sig):
         return ""
     with open(os.path.join(d, sig + ".dsl")) as f:
         return f.read()
+
+
+def dump_tables(tessera, wd, machine, sigs, *args):
+    """dump_acpi with args, checked: every table of sigs written and exit 0,
+    iasl installed, every table but the RSDP disassembled: (the dump's
+    directory, their .dsl texts by signature or None without iasl)."""
+    rc, log, d = dump_acpi(tessera, wd, machine, *args)
+    check("dumpacpi writes every table and exits 0",
+          rc == 0 and all(os.path.exists(os.path.join(d, s + ".dat")) for s in sigs), log)
+    if shutil.which("iasl") is None:
+        check("iasl is installed (acpica-tools; scripts/install-deps)", False)
+        return d, None
+    texts = {s: iasl(d, s) for s in sigs if s != "RSDP"}
+    check("iasl disassembles every table without errors",
+          all(texts.values()), " ".join(s for s, t in texts.items() if not t))
+    return d, texts
 
 
 def main(doc, prefix, checks):
