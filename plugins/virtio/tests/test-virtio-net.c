@@ -559,7 +559,8 @@ static void test_mq_pairs(void)
 }
 
 /* Our virtio_net_* lines, once switched on: control commands with their
- * ack, a queue pair change, frames sent, received and dropped (why). */
+ * ack, a queue pair change, frames sent, received and dropped (why), the
+ * link going down. */
 static void test_trace(void)
 {
     static const char *const want[] = {
@@ -570,11 +571,13 @@ static void test_trace(void)
         "virtio_net_rx_drop queue 0: frame of 60 bytes dropped: receive filter\n",
         "virtio_net_handle_mq queue pairs 1 -> 2\n",
         "virtio_net_handle_ctrl class 4 cmd 0 (4 bytes) ack 0\n",
+        "virtio_net_link_status link up 0\n",
         NULL,
     };
     static const uint8_t other[6] = {0x52, 0x54, 0, 0, 0, 0x99};
     uint8_t f[100], off = 0;
     uint16_t pairs = 2;
+    g_autofree char *r = NULL;
     net n;
 
     up(&n, "id=n0,queues=2", "netdev=n0,mq=on");
@@ -592,6 +595,9 @@ static void test_trace(void)
     tes_harness_net_inject(n.d.h, "n0", 0, NULL, (eth_frame(f, other, 60, 0), f), 60);
     g_assert_cmpuint(ctrl(&n, 4, 0, &pairs, 2), ==, 0);
     g_assert_cmpuint(vd_used_idx(&n.d, 0), ==, 1);
+    r = tes_harness_qmp(n.d.h, "{\"execute\": \"set_link\", "
+                               "\"arguments\": {\"name\": \"n0\", \"up\": false}}");
+    g_assert_nonnull(strstr(r, "\"return\""));
     g_assert_cmpstr(vd_log_missing(n.d.h, want), ==, NULL);
     down(&n);
 }
