@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommu-trace.h"
 #include "viommu.h"
 
 #define H iommu_host
@@ -293,6 +294,7 @@ int viommu_translate(void *opaque, uint16_t rid, uint64_t iova, bool is_write, u
     const viommu_map *m;
     unsigned i;
 
+    trace_virtio_iommu_translate("virtio-iommu", rid, iova, is_write ? 2 : 1);
     if (rid == s->rid) {
         return identity(iova, UINT64_MAX, pa, len);
     }
@@ -315,6 +317,7 @@ int viommu_translate(void *opaque, uint16_t rid, uint64_t iova, bool is_write, u
     }
     *pa = m->phys + (iova - m->start);
     *len = span(iova, m->end);
+    trace_virtio_iommu_translate_out(iova, *pa, rid);
     return 0;
 }
 

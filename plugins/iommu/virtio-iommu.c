@@ -59,6 +59,7 @@
 
 #include "iommu-claim.h"
 #include "iommu-le.h"
+#include "iommu-trace.h"
 #include "viommu.h"
 
 #define H iommu_host
@@ -133,6 +134,7 @@ void viommu_report_fault(viommu *s, uint8_t reason, uint32_t flags, uint32_t ep,
     tes_virtio_elem *e;
     uint8_t ev[VIOMMU_FAULT_SIZE] = {reason};
 
+    trace_virtio_iommu_report_fault(reason, flags, ep, addr);
     s->faults++;
     if (!s->vdev || !(s->vio->status(s->vdev) & TES_VIRTIO_S_DRIVER_OK) ||
         !(vq = s->vio->queue(s->vdev, VIOMMU_Q_EVENT)) || !(e = s->vio->pop(vq, 0))) {
@@ -161,10 +163,13 @@ void viommu_report_fault(viommu *s, uint8_t reason, uint32_t flags, uint32_t ep,
  * zeroed: a NONE property ends the list). */
 static uint8_t probe(viommu *s, uint32_t ep, uint8_t *buf)
 {
+    trace_virtio_iommu_probe(ep);
     if (!viommu_ep_exists(s, ep)) {
         return VIOMMU_S_NOENT;
     }
     if (s->msi_bypass) {
+        trace_virtio_iommu_fill_resv_property(ep, RESV_MEM_T_MSI, VIOMMU_MSI_BASE,
+                                              VIOMMU_MSI_END);
         buf[0] = PROBE_T_RESV_MEM;
         buf[2] = RESV_MEM_LEN;
         buf[4] = RESV_MEM_T_MSI;
@@ -184,14 +189,18 @@ static uint8_t dispatch(viommu *s, const uint8_t *r, uint8_t *props)
 
     switch (r[0]) {
     case T_ATTACH:
+        trace_virtio_iommu_attach(le32(r + 4), le32(r + 8));
         return viommu_attach(s, le32(r + 4), le32(r + 8), le32(r + 12));
     case T_DETACH:
+        trace_virtio_iommu_detach(le32(r + 4), le32(r + 8));
         return viommu_detach(s, le32(r + 4), le32(r + 8));
     case T_MAP:
         m = (viommu_map){.start = le64(r + 8), .end = le64(r + 16), .phys = le64(r + 24),
                          .flags = le32(r + 32)};
+        trace_virtio_iommu_map(le32(r + 4), m.start, m.end, m.phys, m.flags);
         return viommu_do_map(s, le32(r + 4), &m);
     case T_UNMAP:
+        trace_virtio_iommu_unmap(le32(r + 4), le64(r + 8), le64(r + 16));
         return viommu_do_unmap(s, le32(r + 4), le64(r + 8), le64(r + 16));
     default:
         return probe(s, le32(r + 4), props);
@@ -267,6 +276,8 @@ static void viommu_config_read(void *opaque, uint32_t off, void *buf, uint32_t l
     st32(c + 28, UINT32_MAX);
     st32(c + 32, VIOMMU_PROBE_SIZE);
     c[CFG_BYPASS] = s->bypass;
+    trace_virtio_iommu_get_config(PAGE_SIZE_MASK, 0, viommu_input_end(s), 0, UINT32_MAX,
+                                  VIOMMU_PROBE_SIZE, s->bypass);
     memcpy(buf, c + off, len); /* the transport checked off + len <= CFG_SIZE */
 }
 
@@ -282,12 +293,14 @@ static void viommu_config_write(void *opaque, uint32_t off, const void *buf, uin
         return;
     }
     s->bypass = *(const uint8_t *)buf ? 1 : 0;
+    trace_virtio_iommu_set_config(s->bypass);
 }
 
 /* Device reset (status 0): domains and mappings go; config.bypass stays
  * as the driver set it (QEMU's: it is sticky until a system reset). */
 static void viommu_reset(void *opaque)
 {
+    trace_virtio_iommu_device_reset();
     viommu_clear(opaque);
 }
 
@@ -297,6 +310,7 @@ static void viommu_sys_reset(tes_device *dev, void *opaque)
 {
     viommu *s = opaque;
 
+    trace_virtio_iommu_system_reset();
     viommu_clear(s);
     s->bypass = s->boot_bypass;
 }

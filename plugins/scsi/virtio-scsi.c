@@ -41,6 +41,7 @@
 #include <tessera/virtio.h>
 
 #include "scsi-int.h"
+#include "scsi-trace.h"
 
 #define VIRTIO_ID_SCSI 8
 #define F_HOTPLUG 1
@@ -122,6 +123,7 @@ typedef struct vreq {
     struct iovec *data; /* the data part of e (after the header/response) */
     uint64_t in_data;   /* bytes of data-in room */
     uint32_t sense_size;
+    uint32_t lun, tag; /* for the trace of the response */
     /* data when it fits: Linux sends one piece per page, so a 4 KiB
      * command needs no allocation. */
     struct iovec iov[VREQ_IOV];
@@ -247,6 +249,7 @@ static void req_respond(vreq *v, uint8_t response, uint8_t status, const uint8_t
     if (v->data != v->iov) {
         free(v->data);
     }
+    trace_virtio_scsi_cmd_resp(v->lun, v->tag, response, status);
     s->vio->push(vq, v->e, RESP_FIXED + v->sense_size + data_in); /* frees v */
     s->vio->notify(vq);
 }
@@ -301,6 +304,7 @@ static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
     tes_scsi_dir dir;
     unsigned cnt = 0;
     uint64_t tag;
+    bool lun_ok;
 
     vreq_init(v, s, vq, e);
     if (e->out_len < req_len || e->in_len < RESP_FIXED + s->sense_size) {
@@ -309,7 +313,11 @@ static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
     }
     iov_to_buf(e->out, e->out_num, hdr, req_len);
     memcpy(&tag, hdr + 8, 8);
-    if (!lun_decode(hdr, &target, &lun)) {
+    lun_ok = lun_decode(hdr, &target, &lun);
+    v->lun = lun;
+    v->tag = (uint32_t)le64toh(tag); /* QEMU's: the low half */
+    trace_virtio_scsi_cmd_req(lun, v->tag, hdr[REQ_FIXED]);
+    if (!lun_ok) {
         req_respond(v, S_BAD_TARGET, 0, NULL, 0, 0, 0);
         return;
     }
@@ -358,16 +366,22 @@ static uint8_t do_tmf(vscsi *s, const uint8_t *req)
         [TMF_QUERY_TASK_SET] = TES_SCSI_TMF_QUERY_TASK_SET,
     };
     uint32_t sub = get32(req + 4), target, lun;
+    bool lun_ok = lun_decode(req + 8, &target, &lun);
     uint64_t tag;
+    uint8_t r;
 
     memcpy(&tag, req + 16, 8);
-    if (!lun_decode(req + 8, &target, &lun)) {
-        return S_BAD_TARGET;
+    tag = le64toh(tag);
+    trace_virtio_scsi_tmf_req(lun, (uint32_t)tag, sub);
+    if (!lun_ok) {
+        r = S_BAD_TARGET;
+    } else if (sub >= sizeof(fn) || !fn[sub]) {
+        r = S_FUNCTION_REJECTED;
+    } else {
+        r = tmf_response(scsi_ops.tmf(s->sbus, fn[sub], 0, target, lun, tag));
     }
-    if (sub >= sizeof(fn) || !fn[sub]) {
-        return S_FUNCTION_REJECTED;
-    }
-    return tmf_response(scsi_ops.tmf(s->sbus, fn[sub], 0, target, lun, le64toh(tag)));
+    trace_virtio_scsi_tmf_resp(lun, (uint32_t)tag, r);
+    return r;
 }
 
 static void handle_ctrl(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
@@ -400,8 +414,12 @@ static void handle_ctrl(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
         /* resp[0] set above */
     } else {
         uint32_t target, lun;
+        bool lun_ok = lun_decode(req + 4, &target, &lun);
+
+        trace_virtio_scsi_an_req(lun, get32(req + 12));
         /* No asynchronous notification class is supported: event_actual 0. */
-        resp[4] = lun_decode(req + 4, &target, &lun) ? S_OK : S_BAD_TARGET;
+        resp[4] = lun_ok ? S_OK : S_BAD_TARGET;
+        trace_virtio_scsi_an_resp(lun, resp[4]);
     }
     buf_to_iov(e->in, e->in_num, resp, in_need);
     s->vio->push(vq, e, in_need);
@@ -436,6 +454,7 @@ static void send_event(vscsi *s, uint32_t event, uint32_t target, uint32_t lun, 
     put32(ev, event);
     lun_encode(ev + 4, target, lun);
     put32(ev + 12, reason);
+    trace_virtio_scsi_event(lun, event, reason);
     buf_to_iov(e->in, e->in_num, ev, EVENT_SIZE);
     s->vio->push(vq, e, EVENT_SIZE);
     s->vio->notify(vq);

@@ -16,12 +16,17 @@
  * events (up to and with its SYN) goes out whole or, when the driver has
  * not posted enough buffers, is dropped whole, as QEMU drops it. The
  * statusq's LED and repeat events are taken and ignored.
+ *
+ * Trace points: virtio_input_event (each record sent to the guest),
+ * virtio_input_queue_full (a group dropped, QEMU's), virtio_input_status
+ * (the statusq's entries), virtio_input_config (select/subsel written).
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define VIRTIO_ID_INPUT 18
 #define INPUT_QUEUE_SIZE 64
@@ -220,6 +225,9 @@ static void vin_config_write(void *opaque, uint32_t off, const void *buf, uint32
             v->subsel = b[i];
         }
     }
+    if (off < 2) {
+        trace_virtio_input_config(v->select, v->subsel);
+    }
 }
 
 static bool driver_ok(vinput *v)
@@ -257,6 +265,7 @@ static void flush_group(vinput *v)
         while (got > 0) {
             vq_rewind(vq, e[--got]);
         }
+        trace_virtio_input_queue_full();
         return; /* no room: the group is lost, as on QEMU */
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -265,6 +274,7 @@ static void flush_group(vinput *v)
         put_le16(rec, v->queued[i].type);
         put_le16(rec + 2, v->queued[i].code);
         put_le32(rec + 4, v->queued[i].value);
+        trace_virtio_input_event(v->queued[i].type, v->queued[i].code, v->queued[i].value);
         /* A buffer shorter than a record gets what fits, as on QEMU. */
         virtio_ops.push(vq, e[i], iov_from(e[i], rec));
     }
@@ -290,6 +300,23 @@ static void vin_event_cb(void *opaque, const tes_input_event *ev)
     v->overflow = false;
 }
 
+/* A statusq entry's record (zeros past a short chain), for the trace. */
+static void trace_status(const tes_virtio_elem *e)
+{
+    uint8_t rec[8] = {0};
+    size_t done = 0;
+
+    for (unsigned i = 0; i < e->out_num && done < 8; i++) {
+        size_t n = e->out[i].iov_len < 8 - done ? e->out[i].iov_len : 8 - done;
+
+        memcpy(rec + done, e->out[i].iov_base, n);
+        done += n;
+    }
+    trace_virtio_input_status((uint16_t)(rec[0] | rec[1] << 8), (uint16_t)(rec[2] | rec[3] << 8),
+                              (uint32_t)rec[4] | (uint32_t)rec[5] << 8 |
+                                  (uint32_t)rec[6] << 16 | (uint32_t)rec[7] << 24);
+}
+
 /* statusq: LED and repeat-rate events from the driver, taken and ignored
  * (nothing here shows LEDs). */
 static void vin_handle_queue(void *opaque, tes_virtq *vq, unsigned index)
@@ -301,6 +328,7 @@ static void vin_handle_queue(void *opaque, tes_virtq *vq, unsigned index)
         return; /* eventq kicks: buffers are taken when events come */
     }
     while ((e = virtio_ops.pop(vq, 0))) {
+        trace_status(e);
         virtio_ops.push(vq, e, 0);
         pushed = true;
     }

@@ -100,6 +100,7 @@ static uint8_t ctrl_mq(vnet *n, uint8_t cmd, const uint8_t *data, size_t len)
     if (pairs < 1 || pairs > n->max_pairs) {
         return CTRL_ERR;
     }
+    trace_virtio_net_handle_mq(n->cur_pairs, pairs);
     n->cur_pairs = pairs;
     H->net_set_queues(n->nd, pairs);
     for (unsigned q = 0; q < pairs; q++) {
@@ -111,6 +112,7 @@ static uint8_t ctrl_mq(vnet *n, uint8_t cmd, const uint8_t *data, size_t len)
 static uint8_t ctrl_one(vnet *n, const uint8_t *cmd, size_t len)
 {
     uint8_t ack = CTRL_ERR;
+    int cls = len ? cmd[0] : -1, op = len > 1 ? cmd[1] : -1;
 
     if (len >= 2) {
         switch (cmd[0]) {
@@ -125,9 +127,10 @@ static uint8_t ctrl_one(vnet *n, const uint8_t *cmd, size_t len)
             break;
         }
     }
+    trace_virtio_net_handle_ctrl(cls, op, len, ack);
     if (ack != CTRL_OK) {
-        vnet_guest_error(n, "control command class %d cmd %d (%zu bytes) refused",
-                         len ? cmd[0] : -1, len > 1 ? cmd[1] : -1, len);
+        vnet_guest_error(n, "control command class %d cmd %d (%zu bytes) refused", cls, op,
+                         len);
     }
     return ack;
 }

@@ -215,7 +215,13 @@ static int net_receive(void *opaque, unsigned q, const tes_net_hdr *hdr, const u
     unsigned cnt;
     bool too_small;
 
-    if (!driver_ok(n) || q >= n->cur_pairs || !rx_accept(n, buf, len)) {
+    const char *drop = !driver_ok(n)              ? "driver not ready"
+                       : q >= n->cur_pairs            ? "queue pair not in use"
+                       : !rx_accept(n, buf, len)      ? "receive filter"
+                                                      : NULL;
+
+    if (drop) {
+        trace_virtio_net_rx_drop(2 * q, len, drop);
         return (int)len;
     }
     vq = virtio_ops.queue(n->vdev, 2 * q);
@@ -223,6 +229,7 @@ static int net_receive(void *opaque, unsigned q, const tes_net_hdr *hdr, const u
     if (!cnt) {
         if (too_small) {
             n->rx_dropped++;
+            trace_virtio_net_rx_drop(2 * q, len, "buffer too small");
             vnet_guest_error(n, "rx queue %u: buffer too small for a %zu-byte frame", 2 * q,
                              len);
             return (int)len;
@@ -240,6 +247,7 @@ static int net_receive(void *opaque, unsigned q, const tes_net_hdr *hdr, const u
         off += w - (i == 0 ? VNET_HDR_LEN : 0);
         virtio_ops.push(vq, e, (uint32_t)w);
     }
+    trace_virtio_net_rx(2 * q, len, cnt);
     virtio_ops.notify(vq);
     n->rx_frames++;
     return (int)len;
@@ -250,6 +258,7 @@ static void net_link_changed(void *opaque, bool up)
     vnet *n = opaque;
 
     n->link_up = up;
+    trace_virtio_net_link_status(up);
     if (n->vdev && has(n, F_STATUS)) {
         virtio_ops.config_changed(n->vdev);
     }
@@ -321,6 +330,7 @@ static void tx_one(vnet *n, unsigned q, tes_virtio_elem *e)
                          (unsigned long long)e->out_len - VNET_HDR_LEN);
         return;
     }
+    trace_virtio_net_tx(2 * q + 1, e->out_len - VNET_HDR_LEN);
     n->tx_frames++;
 }
 

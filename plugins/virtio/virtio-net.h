@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "virtio-int.h"
+#include "virtio-trace.h"
 
 #define VIRTIO_ID_NET 1
 

@@ -1,9 +1,12 @@
 /*
  * virtio: trace points of the transports (sdk trace.h), so every virtio
  * device (blk, scsi, net, rng, iommu) is traced: register accesses,
- * queue notifications (the driver's kicks) and interrupts; and
- * virtio-gpu's commands and error responses. QEMU's names
- * where it has the event (virtio_mmio_setting_irq, virtio_queue_notify).
+ * queue notifications (the driver's kicks) and interrupts; and the
+ * devices' own: virtio-gpu's commands and error responses, virtio-blk's
+ * and virtio-rng's requests, virtio-net's control commands and frames
+ * (sent, received, dropped and why), virtio-input's events, status
+ * entries and config selects. QEMU's names where it has the event
+ * (virtio_mmio_setting_irq, virtio_queue_notify, virtio_input_queue_full).
  */
 #ifndef VIRTIO_TRACE_H
 #define VIRTIO_TRACE_H
@@ -56,7 +59,25 @@ extern const tes_host *H;
       "vdev %p req %p status %d")                                                              \
     E(virtio_rng_request, (void *rng, size_t size, unsigned quota), (rng, size, quota),        \
       "rng %p: %zu bytes requested, %u bytes quota left")                                      \
-    E(virtio_rng_pushed, (void *rng, size_t len), (rng, len), "rng %p: %zd bytes pushed")
+    E(virtio_rng_pushed, (void *rng, size_t len), (rng, len), "rng %p: %zd bytes pushed")       \
+    E(virtio_net_handle_ctrl, (int cls, int cmd, size_t len, int ack), (cls, cmd, len, ack),   \
+      "class %d cmd %d (%zu bytes) ack %d")                                                    \
+    E(virtio_net_handle_mq, (unsigned old_pairs, unsigned pairs), (old_pairs, pairs),          \
+      "queue pairs %u -> %u")                                                                  \
+    E(virtio_net_tx, (unsigned queue, size_t len), (queue, len),                              \
+      "queue %u: frame of %zu bytes sent")                                                     \
+    E(virtio_net_rx, (unsigned queue, size_t len, unsigned bufs), (queue, len, bufs),         \
+      "queue %u: frame of %zu bytes received in %u buffers")                                   \
+    E(virtio_net_rx_drop, (unsigned queue, size_t len, const char *why), (queue, len, why),   \
+      "queue %u: frame of %zu bytes dropped: %s")                                              \
+    E(virtio_net_link_status, (int up), (up), "link up %d")                                    \
+    E(virtio_input_event, (uint16_t type, uint16_t code, uint32_t value), (type, code, value), \
+      "type 0x%x code 0x%x value 0x%x")                                                        \
+    E(virtio_input_queue_full, (void), (), "queue full")                                       \
+    E(virtio_input_status, (uint16_t type, uint16_t code, uint32_t value), (type, code, value),\
+      "type 0x%x code 0x%x value 0x%x")                                                        \
+    E(virtio_input_config, (uint8_t select, uint8_t subsel), (select, subsel),                 \
+      "select 0x%x subsel 0x%x")
 TES_TRACE_DECLARE(VIRTIO_TRACE)
 
 #endif

@@ -26,21 +26,30 @@ TESSERA = sys.argv[1] if len(sys.argv) > 1 else "tessera"
 CFG = ["pci_cfg_read", "pci_cfg_write"]
 PORT = ["pcie_port_init", "pcie_cap_slot_write_config"] + CFG
 # virtio devices: the transports' events (register accesses, notifies,
-# interrupts); the device models have no events of their own yet.
+# interrupts), plus each device model's own commands (below).
 VIRTIO_DEV = ["virtio_queue_notify", "virtio_mmio_*", "virtio_pci_*"]
 VIRTIO_PCI = ["virtio_pci_*", "virtio_queue_notify"]
+NET = ["virtio_net_handle_ctrl", "virtio_net_handle_mq", "virtio_net_tx", "virtio_net_rx",
+       "virtio_net_rx_drop"]
+INPUT = ["virtio_input_event", "virtio_input_queue_full", "virtio_input_status",
+         "virtio_input_config"]
+IOMMU = ["virtio_iommu_attach", "virtio_iommu_detach", "virtio_iommu_map", "virtio_iommu_unmap",
+         "virtio_iommu_translate", "virtio_iommu_report_fault", "virtio_iommu_probe",
+         "virtio_iommu_get_config"]
+SCSI = ["virtio_scsi_cmd_*", "virtio_scsi_tmf_*", "virtio_scsi_an_*", "virtio_scsi_event",
+        "scsi_req_parsed"]
 
 COVERAGE = {
     # virtio bus
     "virtio-blk-device": VIRTIO_DEV + ["virtio_blk_*"],
     "virtio-gpu-device": VIRTIO_DEV + ["virtio_gpu_cmd_*", "virtio_gpu_ctrl_error"],
-    "virtio-iommu-device": VIRTIO_DEV,
-    "virtio-keyboard-device": VIRTIO_DEV,
-    "virtio-mouse-device": VIRTIO_DEV,
-    "virtio-tablet-device": VIRTIO_DEV,
-    "virtio-net-device": VIRTIO_DEV,
+    "virtio-iommu-device": VIRTIO_DEV + IOMMU,
+    "virtio-keyboard-device": VIRTIO_DEV + INPUT,
+    "virtio-mouse-device": VIRTIO_DEV + INPUT,
+    "virtio-tablet-device": VIRTIO_DEV + INPUT,
+    "virtio-net-device": VIRTIO_DEV + NET,
     "virtio-rng-device": VIRTIO_DEV + ["virtio_rng_*"],
-    "virtio-scsi-device": VIRTIO_DEV + ["scsi_req_parsed"],
+    "virtio-scsi-device": VIRTIO_DEV + SCSI,
     # SCSI, IDE, NVMe namespaces: their controller's command events
     "scsi-cd": ["scsi_req_parsed"],
     "scsi-hd": ["scsi_req_parsed"],
@@ -74,13 +83,13 @@ COVERAGE = {
     "piix3-ide": ["bmdma_*", "ide_*"],
     "virtio-blk-pci": VIRTIO_PCI + ["virtio_blk_*"],
     "virtio-gpu-pci": VIRTIO_PCI + ["virtio_gpu_cmd_*"],
-    "virtio-iommu-pci": VIRTIO_PCI,
-    "virtio-keyboard-pci": VIRTIO_PCI,
-    "virtio-mouse-pci": VIRTIO_PCI,
-    "virtio-net-pci": VIRTIO_PCI,
+    "virtio-iommu-pci": VIRTIO_PCI + IOMMU,
+    "virtio-keyboard-pci": VIRTIO_PCI + INPUT,
+    "virtio-mouse-pci": VIRTIO_PCI + INPUT,
+    "virtio-net-pci": VIRTIO_PCI + NET,
     "virtio-rng-pci": VIRTIO_PCI + ["virtio_rng_*"],
-    "virtio-scsi-pci": VIRTIO_PCI,
-    "virtio-tablet-pci": VIRTIO_PCI,
+    "virtio-scsi-pci": VIRTIO_PCI + SCSI,
+    "virtio-tablet-pci": VIRTIO_PCI + INPUT,
     # system bus
     "arm-gic": ["gic_dist_*", "gic_cpu_*", "gicv2m_*"],
     "arm-gicv3": ["gicv3_dist_*", "gicv3_redist_*", "gicv3_its_*"],

@@ -9,6 +9,7 @@
  * vCPU i's IRQ input, whose level the tests read (arm_cpu.irq_line).
  */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tessera/harness.h>
 
@@ -414,6 +415,32 @@ static void test_its_bad_commands(void)
     down(&f);
 }
 
+/* Our gicv3_dist_*, gicv3_redist_* and gicv3_its_* lines (register
+ * accesses), once switched on. */
+static void test_trace(void)
+{
+    fixture f;
+    char *r;
+    const char *log;
+
+    up(&f, "num-cpu=2");
+    tes_harness_log_capture(f.h, TES_LOG_TRACE);
+    rd(&f, DIST + 0x4);
+    g_assert_cmpstr(tes_harness_log_text(f.h), ==, "");
+    r = tes_harness_qmp(f.h, "{\"execute\": \"trace-event-set-state\", "
+                             "\"arguments\": {\"name\": \"gicv3_*\", \"enable\": true}}");
+    g_assert_nonnull(strstr(r, "\"return\""));
+    free(r);
+    wr(&f, DIST + 0x0, 3);
+    g_assert_cmphex(rd(&f, RD(1) + 0xffe8) & 0xf0, ==, 0x30);
+    g_assert_cmphex(rd(&f, ITS + 0xffe8) & 0xf0, ==, 0x30);
+    log = tes_harness_log_text(f.h);
+    g_assert_nonnull(strstr(log, "gicv3_dist_write addr 0x0 size 4 val 0x3\n"));
+    g_assert_nonnull(strstr(log, "gicv3_redist_read addr 0x2ffe8 size 4 val 0x3"));
+    g_assert_nonnull(strstr(log, "gicv3_its_read addr 0xffe8 size 4 val 0x3"));
+    down(&f);
+}
+
 static void test_migrate(void)
 {
     fixture f;
@@ -460,5 +487,6 @@ int main(int argc, char **argv)
                     test_its_device_id);
     g_test_add_func("/gicv3/its/bad-commands-are-skipped", test_its_bad_commands);
     g_test_add_func("/gicv3/migrate/spi-and-pending-lpi-survive", test_migrate);
+    g_test_add_func("/gicv3/trace/dist-redist-its-register-lines", test_trace);
     return g_test_run();
 }

@@ -85,9 +85,15 @@ static void test_pam_modes(void)
     tes_harness *h = harness();
     uint8_t *ram = tes_harness_ram(h);
     tes_device *f;
+    char *r;
 
     memset(ram + 0xf0000, 0xaa, 0x10000);
     f = i440fx(h, "addr=00.0");
+    tes_harness_log_capture(h, TES_LOG_TRACE);
+    r = tes_harness_qmp(h, "{\"execute\": \"trace-event-set-state\", \"arguments\": "
+                           "{\"name\": \"i440fx_pam_update\", \"enable\": true}}");
+    g_assert_nonnull(strstr(r, "\"return\""));
+    free(r);
     tes_harness_cfg_write(h, f, 0x59, 0x10, 1); /* RE: read RAM, writes dropped */
     g_assert_cmphex(tes_harness_read(h, 0xf0000, 2), ==, 0xaaaa);
     tes_harness_write(h, 0xf0000, 0x55, 1);
@@ -103,6 +109,11 @@ static void test_pam_modes(void)
     g_assert_cmphex(ram[0xf0000], ==, 0x55);
     tes_harness_cfg_write(h, f, 0x59, 0x00, 1); /* back to the ROM */
     g_assert_cmphex(tes_harness_read(h, 0xf0000, 1), ==, 0);
+    /* Our i440fx_pam_update lines: the segment's map changes (RE|WE is
+     * plain RAM, anything else the ROM side's region). */
+    g_assert_cmpstr(tes_harness_log_text(h), ==,
+                    "i440fx_pam_update PAM segment 0 mode 3 (1 RE, 2 WE)\n"
+                    "i440fx_pam_update PAM segment 0 mode 0 (1 RE, 2 WE)\n");
     tes_harness_free(h);
 }
 

@@ -251,8 +251,8 @@ static void test_aml(void)
     free(a.b);
 }
 
-/* ---- trace points: QEMU's cpuhp_acpi_* lines (a host with only
- * trace_emit, the events switched on as the core would) ---- */
+/* ---- trace points: QEMU's cpuhp_acpi_* and mhp_acpi_* lines (a host
+ * with only trace_emit, the events switched on as the core would) ---- */
 
 static GString *trace_log;
 
@@ -266,16 +266,31 @@ static void capture(const tes_trace_event *ev, const char *fmt, ...)
     g_string_append_c(trace_log, '\n');
 }
 
-static void test_trace(void)
+/* Events whose names start with prefix on, into trace_log. */
+static void trace_start(const char *prefix)
 {
     static tes_host host = {.size = sizeof(tes_host), .trace_emit = capture};
-    x86_cpuhp hp;
 
     trace_log = g_string_new(NULL);
     x86_trace_host = &host;
     for (unsigned i = 0; i < TES_TRACE_COUNT_; i++) {
-        x86_trace_events[i].state = g_str_has_prefix(x86_trace_events[i].name, "cpuhp_");
+        x86_trace_events[i].state = g_str_has_prefix(x86_trace_events[i].name, prefix);
     }
+}
+
+static void trace_stop(void)
+{
+    for (unsigned i = 0; i < TES_TRACE_COUNT_; i++) {
+        x86_trace_events[i].state = 0;
+    }
+    g_string_free(trace_log, TRUE);
+}
+
+static void test_trace(void)
+{
+    x86_cpuhp hp;
+
+    trace_start("cpuhp_");
     setup(&hp);
     g_assert_cmphex(status_of(&hp, 1), ==, 1);
     x86_cpuhp_write(&hp, CMD, 3, 1); /* 3: the arch id */
@@ -292,10 +307,41 @@ static void test_trace(void)
                     "cpuhp_acpi_ejecting_cpu 0x1\n"
                     "cpuhp_acpi_write_idx set active cpu idx: 0x9\n"
                     "cpuhp_acpi_invalid_idx_selected 0x9\n");
-    for (unsigned i = 0; i < TES_TRACE_COUNT_; i++) {
-        x86_trace_events[i].state = 0;
-    }
-    g_string_free(trace_log, TRUE);
+    trace_stop();
+}
+
+/* The memory block as Linux's acpi_memhotplug drives it after a plug:
+ * MSCN reads the flags and clears the insert event, _OST reports, _CRS
+ * reads the range; later _EJ0 ejects the DIMM. */
+static void test_mem_trace(void)
+{
+    x86_memslot slots[2] = {{0}, {.dev = (struct tes_device *)&n_ejected,
+                                  .addr = 0x140000000ull, .size = 0x10000000,
+                                  .enabled = true, .inserting = true}};
+    x86_memhp m = {.nslots = 2, .slot = slots};
+
+    trace_start("mhp_acpi_");
+    x86_memhp_write(&m, 0, 1, 4);
+    g_assert_cmphex(x86_memhp_read(&m, 20, 1), ==, 3);
+    x86_memhp_write(&m, 20, 2, 1);
+    x86_memhp_write(&m, 4, 1, 4);
+    x86_memhp_write(&m, 8, 0, 4);
+    g_assert_cmphex(x86_memhp_read(&m, 4, 4), ==, 1);
+    x86_memhp_write(&m, 20, 8, 1);
+    g_assert_null(slots[1].dev);
+    x86_memhp_write(&m, 0, 5, 4);
+    g_assert_cmphex(x86_memhp_read(&m, 20, 1), ==, 0);
+    g_assert_cmpstr(trace_log->str, ==,
+                    "mhp_acpi_write_slot set active slot: 0x1\n"
+                    "mhp_acpi_read_flags slot[0x1] flags: 0x3\n"
+                    "mhp_acpi_clear_insert_evt slot[0x1] clear insert event\n"
+                    "mhp_acpi_write_ost_ev slot[0x1] OST EVENT: 0x1\n"
+                    "mhp_acpi_write_ost_status slot[0x1] OST STATUS: 0x0\n"
+                    "mhp_acpi_read_reg slot[0x1] reg 0x4: 0x1\n"
+                    "mhp_acpi_pc_dimm_deleted slot[0x1] pc-dimm deleted\n"
+                    "mhp_acpi_write_slot set active slot: 0x5\n"
+                    "mhp_acpi_invalid_slot_selected 0x5\n");
+    trace_stop();
 }
 
 int main(int argc, char **argv)
@@ -311,5 +357,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-hotplug/regs/odd-accesses-harmless", test_odd_accesses);
     g_test_add_func("/cpu-hotplug/aml/names-cpus-and-gpe", test_aml);
     g_test_add_func("/cpu-hotplug/trace/qemu-cpuhp-acpi-lines", test_trace);
+    g_test_add_func("/mem-hotplug/trace/qemu-mhp-acpi-lines", test_mem_trace);
     return g_test_run();
 }

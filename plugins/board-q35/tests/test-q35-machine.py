@@ -208,8 +208,11 @@ def check_nvdimm_nfit(d, log):
 def check_nvdimm(tessera, wd):
     """-M q35,nvdimm=on with -m slots=,maxmem= and a 64 MiB -device nvdimm."""
     rc, log, d = dump(tessera, wd, "q35", *NV_MEM)
-    rc, log = run(tessera, "-M", "q35,nvdimm=on,dumpacpi=" + d, *NV_MEM)
+    rc, log = run(tessera, "-M", "q35,nvdimm=on,dumpacpi=" + d, *NV_MEM, "-trace", "mhp_pc_dimm_*")
     check("nvdimm=on with an nvdimm: dumpacpi exits 0", rc == 0, log)
+    check("-trace mhp_pc_dimm_*: QEMU's lines for the module's slot and address",
+          "mhp_pc_dimm_assigned_slot 0\n" in log
+          and "mhp_pc_dimm_assigned_address 0x100000000\n" in log, log)
     check_nvdimm_nfit(d, log)
     dsdt = iasl(d, "DSDT") if shutil.which("iasl") else ""
     check("DSDT: \\_SB.NVDR (ACPI0012) with NV00 (_ADR 1) and _DSM methods",

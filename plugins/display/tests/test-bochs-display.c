@@ -111,6 +111,29 @@ static void test_vbe_registers(void)
     down(&f);
 }
 
+/* QEMU's vga_vbe_read/vga_vbe_write lines (index, value), once on. */
+static void test_vbe_trace(void)
+{
+    fixture f;
+    char *r;
+    const char *log;
+
+    up(&f, NULL);
+    tes_harness_log_capture(f.h, TES_LOG_TRACE);
+    vbe_wr(&f, VBE_XRES, 640);
+    g_assert_cmpstr(tes_harness_log_text(f.h), ==, "");
+    r = tes_harness_qmp(f.h, "{\"execute\": \"trace-event-set-state\", "
+                             "\"arguments\": {\"name\": \"vga_vbe_*\", \"enable\": true}}");
+    g_assert_nonnull(strstr(r, "\"return\""));
+    free(r);
+    g_assert_cmphex(tes_harness_read(f.h, VBE(0), 2), ==, 0xb0c5);
+    vbe_wr(&f, VBE_XRES, 800);
+    log = tes_harness_log_text(f.h);
+    g_assert_nonnull(strstr(log, "vga_vbe_read index 0x0, val 0xb0c5\n"));
+    g_assert_nonnull(strstr(log, "vga_vbe_write index 0x1, val 0x320\n"));
+    down(&f);
+}
+
 static void test_edid(void)
 {
     fixture f;
@@ -371,6 +394,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/bochs-display/pci-ids", test_pci_ids);
     g_test_add_func("/bochs-display/vbe-registers", test_vbe_registers);
+    g_test_add_func("/bochs-display/trace/qemu-vga-vbe-lines", test_vbe_trace);
     g_test_add_func("/bochs-display/edid", test_edid);
     g_test_add_func("/bochs-display/screendump-ppm", test_screendump_ppm);
     g_test_add_func("/bochs-display/screendump-pan", test_screendump_pan);

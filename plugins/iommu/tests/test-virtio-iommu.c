@@ -451,6 +451,46 @@ static void test_probe_and_viot_on_x86(void)
     down(&f);
 }
 
+/* QEMU's virtio_iommu_* lines, once switched on: the config (its page
+ * size mask), attach, map, a translation, unmap, a fault, probe, detach. */
+static void test_trace(void)
+{
+    static const char *const want[] = {
+        "virtio_iommu_get_config page_size_mask=0xfffffffffffff000 input range start=0x0 "
+        "input range end=0xffffffffffffffff ",
+        "virtio_iommu_attach domain=5 endpoint=24\n",
+        "virtio_iommu_map domain=5 virt_start=0x40000000 virt_end=0x40000fff "
+        "phys_start=0x200000 flags=1\n",
+        "virtio_iommu_translate mr=virtio-iommu rid=24 addr=0x40000020 flag=1\n",
+        "virtio_iommu_translate_out 0x40000020 -> 0x200020 for sid=24\n",
+        "virtio_iommu_unmap domain=5 virt_start=0x40000000 virt_end=0x40000fff\n",
+        "virtio_iommu_report_fault FAULT reason=2 flags=257 endpoint=24 address =0x40000000\n",
+        "virtio_iommu_probe endpoint=24\n",
+        "virtio_iommu_fill_resv_property dev= 24, type=1 start=0xfee00000 end=0xfeefffff\n",
+        "virtio_iommu_detach domain=5 endpoint=24\n",
+        NULL,
+    };
+    uint32_t head = 0, len = 0;
+    uint8_t buf[4];
+    fixture f;
+
+    up(&f, true, NULL);
+    tes_harness_log_capture(f.h, TES_LOG_TRACE);
+    g_assert_true(vd_trace_on(f.h, "virtio_iommu_*"));
+    g_assert_cmphex(vd_cfg_read(&f.d, 0, 4), ==, 0xfffff000u);
+    g_assert_cmpuint(attach(&f, 5, EDU_RID, 0), ==, S_OK);
+    g_assert_cmpuint(map(&f, 5, IOVA_A, IOVA_A + 0xfff, PAGE_A, 1), ==, S_OK);
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A + 0x20, buf, 4), ==, 0);
+    g_assert_cmpuint(unmap(&f, 5, IOVA_A, IOVA_A + 0xfff), ==, S_OK);
+    post_event_buffer(&f);
+    g_assert_cmpint(f.H->dma_read(f.edu, IOVA_A, buf, 4), ==, -14);
+    g_assert_true(vd_reap(&f.d, Q_EVENT, &head, &len));
+    g_assert_cmpuint(probe(&f, EDU_RID), ==, S_OK);
+    g_assert_cmpuint(detach(&f, 5, EDU_RID), ==, S_OK);
+    g_assert_cmpstr(vd_log_missing(f.h, want), ==, NULL);
+    down(&f);
+}
+
 static void test_probe_on_virt_reports_nothing(void)
 {
     fixture f;
@@ -555,6 +595,7 @@ int main(int argc, char **argv)
                     test_attach_detach_and_bypass);
     g_test_add_func("/virtio-iommu/requests/bad-ones-get-their-status", test_bad_requests);
     g_test_add_func("/virtio-iommu/probe/x86-msi-window-and-viot", test_probe_and_viot_on_x86);
+    g_test_add_func("/virtio-iommu/trace/config-attach-map-translate-fault-probe", test_trace);
     g_test_add_func("/virtio-iommu/probe/virt-reports-no-region",
                     test_probe_on_virt_reports_nothing);
     g_test_add_func("/virtio-iommu/migration/keeps-domains-and-mappings",

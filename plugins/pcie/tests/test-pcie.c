@@ -310,6 +310,17 @@ static void test_ioh3420(void)
     tes_harness_free(s.h);
 }
 
+/* Switch trace events on (QMP trace-event-set-state). */
+static void trace_on(tes_harness *h, const char *name)
+{
+    g_autofree char *json = g_strdup_printf("{\"execute\": \"trace-event-set-state\", "
+                                            "\"arguments\": {\"name\": \"%s\", "
+                                            "\"enable\": true}}", name);
+    g_autofree char *r = tes_harness_qmp(h, json);
+
+    g_assert_nonnull(strstr(r, "\"return\""));
+}
+
 /* ---- gpex ---- */
 
 #define ECAM 0x3f000000ull /* virt: above the MMIO window and PIO */
@@ -374,6 +385,8 @@ static void test_gpex_mmio_and_intx(void)
     tes_device *gp = gpex_up(h);
 
     dev(h, "edu", "id=e0,bus=pcie.0,addr=03.0");
+    tes_harness_log_capture(h, TES_LOG_TRACE);
+    trace_on(h, "gpex_set_irq");
     ecam_wr(h, 0, 3 << 3, TES_PCI_BAR0, 0x10000000, 4);
     ecam_wr(h, 0, 3 << 3, TES_PCI_COMMAND, TES_PCI_COMMAND_MEMORY, 2);
     g_assert_cmphex(tes_harness_read(h, 0x10000000, 4), ==, 0x010000ed);
@@ -384,20 +397,13 @@ static void test_gpex_mmio_and_intx(void)
     g_assert_cmpint(tes_harness_irq_level(h, gp, 0), ==, 0);
     tes_harness_write(h, 0x10000000 + EDU_IRQ_ACK, 1, 4);
     g_assert_cmpint(tes_harness_irq_level(h, gp, 3), ==, 0);
+    /* Our gpex_set_irq lines: the output and its level. */
+    g_assert_nonnull(strstr(tes_harness_log_text(h), "gpex_set_irq set_irq num 3 level 1\n"
+                                                     "gpex_set_irq set_irq num 3 level 0\n"));
     tes_harness_free(h);
 }
 
 /* ---- trace points ---- */
-
-static void trace_on(tes_harness *h, const char *name)
-{
-    g_autofree char *json = g_strdup_printf("{\"execute\": \"trace-event-set-state\", "
-                                            "\"arguments\": {\"name\": \"%s\", "
-                                            "\"enable\": true}}", name);
-    g_autofree char *r = tes_harness_qmp(h, json);
-
-    g_assert_nonnull(strstr(r, "\"return\""));
-}
 
 /* The ports' set-up (ours), their config cycles (the core's pci_cfg_*,
  * QEMU's format) and a hot-plug slot command (QEMU's
@@ -416,9 +422,12 @@ static void test_trace_points(void)
     trace_on(s.h, "pci_bridge_init");
     trace_on(s.h, "pci_cfg_*");
     trace_on(s.h, "pcie_cap_slot_write_config");
+    trace_on(s.h, "pxb_init");
     s.rp = dev(s.h, "pcie-root-port", "id=rp1,addr=04.0,chassis=1,slot=5,port=7");
     dev(s.h, "pci-bridge", "id=br1,addr=05.0,chassis_nr=3");
+    dev(s.h, "pxb", "id=px0,addr=07.0,bus_nr=32");
     log = tes_harness_log_text(s.h);
+    g_assert_nonnull(strstr(log, "pxb_init px0 bus_nr 32 pcie 0\n"));
     g_assert_nonnull(strstr(log, "pcie_port_init rp1 (pcie-root-port) chassis 1 slot 5\n"));
     g_assert_nonnull(strstr(log, "pci_bridge_init br1 chassis_nr 3 msi 1\n"));
     g_assert_cmphex(rd(&s, 0, RP_DEVFN, TES_PCI_VENDOR_ID, 4), ==, 0x000c1b36);

@@ -397,6 +397,45 @@ static void test_no_event_without_feature(void)
     sd_down(&f);
 }
 
+/* ---- trace points: QEMU's virtio_scsi_* lines, once switched on ---- */
+
+static void test_trace(void)
+{
+    static const char *const want[] = {
+        "virtio_scsi_cmd_req lun=1 tag=0x2 cmd=0x12\n",
+        "virtio_scsi_cmd_resp lun=1 tag=0x2 response=0 status=0x0\n",
+        "virtio_scsi_tmf_req lun=1 tag=0x77 subtype=5\n",
+        "virtio_scsi_tmf_resp lun=1 tag=0x77 response=0\n",
+        "virtio_scsi_an_req lun=0 event_requested=0x10\n",
+        "virtio_scsi_an_resp lun=0 response=0\n",
+        "virtio_scsi_event lun=2 event=1 reason=1\n",
+        NULL,
+    };
+    sd_fixture f;
+    uint8_t *p;
+    uint32_t v;
+
+    up(&f, 1, SD_F_HOTPLUG);
+    post_event_buffers(&f, 2);
+    expect_event(&f, 0x80000000u, 0, 0, 0);
+    tes_harness_log_capture(f.d.h, TES_LOG_TRACE);
+    SD_ASSERT_GOOD(SD_CMD(&f, 0, 1, SD_IN, 36, 0x12, 0, 0, 0, 36, 0));
+    g_assert_null(strstr(tes_harness_log_text(f.d.h), "virtio_scsi"));
+    g_assert_true(vd_trace_on(f.d.h, "virtio_scsi_*"));
+    SD_ASSERT_GOOD(SD_CMD(&f, 0, 1, SD_IN, 36, 0x12, 0, 0, 0, 36, 0));
+    g_assert_cmpuint(tmf(&f, 5, 0, 1, 0x77), ==, 0);
+    p = f.d.ram + CTRL_REQ;
+    memset(p, 0, 16);
+    v = 2, memcpy(p, &v, 4); /* AN subscribe */
+    p[4] = 1, p[6] = 0x40;
+    v = 0x10, memcpy(p + 12, &v, 4);
+    g_assert_cmpuint(ctrl(&f, 16, 5)[4], ==, 0);
+    sd_dev(&f, "scsi-hd", "drive=d2,bus=scsi0.0,scsi-id=3,lun=2");
+    expect_event(&f, 1, 3, 2, 1);
+    g_assert_cmpstr(vd_log_missing(f.d.h, want), ==, NULL);
+    sd_down(&f);
+}
+
 /* ---- migration, virtio-mmio ---- */
 
 static void test_migration(void)
@@ -477,6 +516,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-scsi/event/hotplug-rescan", test_hotplug_event);
     g_test_add_func("/virtio-scsi/event/events-missed", test_events_missed);
     g_test_add_func("/virtio-scsi/event/none-without-f-hotplug", test_no_event_without_feature);
+    g_test_add_func("/virtio-scsi/trace/requests-tmf-an-events", test_trace);
     g_test_add_func("/virtio-scsi/migration-keeps-config-and-unit-attention", test_migration);
     g_test_add_func("/virtio-scsi/mmio-bus-is-named-after-the-device", test_mmio_bus_name);
     return g_test_run();

@@ -154,6 +154,45 @@ static void test_events_and_drops(void)
     tes_harness_free(d.h);
 }
 
+/* Our virtio_input_* lines (and QEMU's virtio_input_queue_full), once
+ * switched on: the config selector, events sent, a group dropped, the
+ * statusq's LED entry. */
+static void test_trace(void)
+{
+    static const char *const want[] = {
+        "virtio_input_config select 0x11 subsel 0x14\n",
+        "virtio_input_event type 0x1 code 0x1e value 0x1\n",
+        "virtio_input_event type 0x0 code 0x0 value 0x0\n",
+        "virtio_input_queue_full queue full\n",
+        "virtio_input_status type 0x11 code 0x1 value 0x1\n",
+        NULL,
+    };
+    vd d;
+    uint8_t u[128];
+    uint32_t head, len;
+
+    up(&d, "virtio-keyboard-pci");
+    g_assert_true(vd_init(&d, F_VERSION_1, 2, 64, false));
+    tes_harness_log_capture(d.h, TES_LOG_TRACE);
+    g_assert_true(vd_trace_on(d.h, "virtio_input_*"));
+    g_assert_cmpuint(cfg_select(&d, 0x11, 0x14, u), ==, 1);
+    post_buffers(&d, 0, 2);
+    qmp_ok(&d, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"key\",\"data\":{\"down\":true,"
+               "\"key\":{\"type\":\"qcode\",\"data\":\"a\"}}}]}}");
+    qmp_ok(&d, "{\"execute\":\"input-send-event\",\"arguments\":{\"events\":["
+               "{\"type\":\"key\",\"data\":{\"down\":false,"
+               "\"key\":{\"type\":\"qcode\",\"data\":\"a\"}}}]}}");
+    /* The driver lights caps lock: EV_LED LED_CAPSL 1 on the statusq. */
+    memcpy(d.ram + EVBUF + 0x100, (const uint8_t[8]){0x11, 0, 0x01, 0, 1, 0, 0, 0}, 8);
+    vd_desc(&d, d.q[1].desc, 0, EVBUF + 0x100, 8, 0, 0);
+    vd_publish(&d, 1, 0);
+    vd_kick(&d, 1);
+    g_assert_true(vd_reap(&d, 1, &head, &len));
+    g_assert_cmpstr(vd_log_missing(d.h, want), ==, NULL);
+    tes_harness_free(d.h);
+}
+
 /* A tablet alone (no mouse) takes the wheel, as QEMU's virtio-tablet:
  * QMP btn wheel-up/down and wheel-left/right become REL_WHEEL/REL_HWHEEL
  * on its eventq, which its EV_REL bits advertise. */
@@ -215,6 +254,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-input/config-space", test_config);
     g_test_add_func("/virtio-input/events-and-dropped-groups", test_events_and_drops);
     g_test_add_func("/virtio-input/qmp-errors", test_qmp_errors);
+    g_test_add_func("/virtio-input/trace/config-events-queue-full-status", test_trace);
     g_test_add_func("/virtio-input/tablet-alone-takes-the-wheel", test_tablet_wheel);
     return g_test_run();
 }

@@ -558,6 +558,50 @@ static void test_mq_pairs(void)
     down(&n);
 }
 
+/* Our virtio_net_* lines, once switched on: control commands with their
+ * ack, a queue pair change, frames sent, received and dropped (why), the
+ * link going down. */
+static void test_trace(void)
+{
+    static const char *const want[] = {
+        "virtio_net_rx_drop queue 0: frame of 100 bytes dropped: driver not ready\n",
+        "virtio_net_tx queue 1: frame of 100 bytes sent\n",
+        "virtio_net_rx queue 0: frame of 100 bytes received in 1 buffers\n",
+        "virtio_net_handle_ctrl class 0 cmd 0 (3 bytes) ack 0\n",
+        "virtio_net_rx_drop queue 0: frame of 60 bytes dropped: receive filter\n",
+        "virtio_net_handle_mq queue pairs 1 -> 2\n",
+        "virtio_net_handle_ctrl class 4 cmd 0 (4 bytes) ack 0\n",
+        "virtio_net_link_status link up 0\n",
+        NULL,
+    };
+    static const uint8_t other[6] = {0x52, 0x54, 0, 0, 0, 0x99};
+    uint8_t f[100], off = 0;
+    uint16_t pairs = 2;
+    g_autofree char *r = NULL;
+    net n;
+
+    up(&n, "id=n0,queues=2", "netdev=n0,mq=on");
+    tes_harness_log_capture(n.d.h, TES_LOG_TRACE);
+    eth_frame(f, our_mac, 100, 0);
+    g_assert_cmpint(tes_harness_net_inject(n.d.h, "n0", 0, NULL, f, 100), ==, 100);
+    g_assert_null(strstr(tes_harness_log_text(n.d.h), "virtio_net"));
+    g_assert_true(vd_trace_on(n.d.h, "virtio_net_*"));
+    g_assert_cmpint(tes_harness_net_inject(n.d.h, "n0", 0, NULL, f, 100), ==, 100);
+    g_assert_true(start(&n, BASE_F | F_MQ | F_MRG_RXBUF));
+    post_rx(&n, 0, 4, 2048);
+    send_tx(&n, 1, zero_hdr, f, 100);
+    g_assert_cmpint(tes_harness_net_inject(n.d.h, "n0", 0, NULL, f, 100), ==, 100);
+    g_assert_cmpuint(ctrl(&n, 0, 0, &off, 1), ==, 0); /* PROMISC off */
+    tes_harness_net_inject(n.d.h, "n0", 0, NULL, (eth_frame(f, other, 60, 0), f), 60);
+    g_assert_cmpuint(ctrl(&n, 4, 0, &pairs, 2), ==, 0);
+    g_assert_cmpuint(vd_used_idx(&n.d, 0), ==, 1);
+    r = tes_harness_qmp(n.d.h, "{\"execute\": \"set_link\", "
+                               "\"arguments\": {\"name\": \"n0\", \"up\": false}}");
+    g_assert_nonnull(strstr(r, "\"return\""));
+    g_assert_cmpstr(vd_log_missing(n.d.h, want), ==, NULL);
+    down(&n);
+}
+
 /* mq=on,queues=4 over a single-queue backend: flows spread by hash. */
 static void test_mq_spreads_flows_over_single_queue_backend(void)
 {
@@ -728,6 +772,7 @@ int main(int argc, char **argv)
                     test_rx_filter_follows_control_queue);
     g_test_add_func("/virtio-net/ctrl/mac-table-and-bad-table", test_mac_table_and_overflow);
     g_test_add_func("/virtio-net/mq/pairs-set-and-queue-mapping", test_mq_pairs);
+    g_test_add_func("/virtio-net/trace/ctrl-mq-tx-rx-drops", test_trace);
     g_test_add_func("/virtio-net/mq/flows-spread-over-single-queue-backend",
                     test_mq_spreads_flows_over_single_queue_backend);
     g_test_add_func("/virtio-net/migration/keeps-filter-and-mac",

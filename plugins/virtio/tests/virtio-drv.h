@@ -8,6 +8,8 @@
 #define VIRTIO_DRV_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tessera/harness.h>
 
@@ -247,6 +249,40 @@ static inline void vd_used_event(vd *d, unsigned i)
 
     vd_put16(d, q->avail + 4 + 2ull * q->size, q->used_seen);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---- trace points: switch events on, find their lines ---- */
+
+/* QMP trace-event-set-state for the events matching pattern: true when
+ * the monitor took it. */
+static inline bool vd_trace_on(tes_harness *h, const char *pattern)
+{
+    char json[256];
+    char *r;
+    bool ok;
+
+    snprintf(json, sizeof(json),
+             "{\"execute\": \"trace-event-set-state\", "
+             "\"arguments\": {\"name\": \"%s\", \"enable\": true}}",
+             pattern);
+    r = tes_harness_qmp(h, json);
+    ok = r && strstr(r, "\"return\"");
+    free(r);
+    return ok;
+}
+
+/* The first of the NULL-ended strings not in the captured log (the
+ * harness's log capture), NULL when every one is there. */
+static inline const char *vd_log_missing(tes_harness *h, const char *const *want)
+{
+    const char *log = tes_harness_log_text(h);
+
+    for (; *want; want++) {
+        if (!strstr(log, *want)) {
+            return *want;
+        }
+    }
+    return NULL;
 }
 
 #endif
