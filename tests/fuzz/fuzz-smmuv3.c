@@ -18,7 +18,7 @@
 #include <string.h>
 #include <tessera/smmuv3.h>
 
-#include "fuzz-dev.h"
+#include "fuzz-iommu.h"
 
 #define SMMU 0x09050000ull
 #define BAR0 0x10000000ull
@@ -192,34 +192,6 @@ static bool smmu_owned(fz *f, uint64_t at)
     return false;
 }
 
-/* DMA at an IOVA: refused ones write nothing of theirs. */
-static void dma(fz *f)
-{
-    static uint8_t before[RAM_SIZE];
-    uint8_t buf[256];
-    uint64_t iova = fz_u8(f) & 1 ? fz_addr(f) : (uint64_t)fz_u32(f) << (fz_u8(f) % 17);
-    unsigned len = 1 + fz_u8(f);
-    bool write = fz_u8(f) & 1;
-    int ret;
-
-    memset(buf, 0xa5, sizeof(buf));
-    if (!write) {
-        f->host->dma_read(f->dev[0], iova, buf, len);
-        return;
-    }
-    memcpy(before, f->ram, RAM_SIZE);
-    ret = f->host->dma_write(f->dev[0], iova, buf, len);
-    /* Within one page a refused write is all or nothing. */
-    if (ret == -14 && (iova & 0xfff) + len <= 0x1000 && memcmp(before, f->ram, RAM_SIZE)) {
-        for (uint64_t i = 0; i < RAM_SIZE; i++) {
-            if (before[i] != f->ram[i] && !smmu_owned(f, i)) {
-                fz_fail(f, "a refused DMA write at 0x%llx changed RAM at 0x%llx",
-                        (unsigned long long)iova, (unsigned long long)i);
-            }
-        }
-    }
-}
-
 static void op(fz *f, unsigned i)
 {
     switch (i) {
@@ -244,7 +216,7 @@ static void op(fz *f, unsigned i)
         break;
     case 7:
     case 8:
-        dma(f);
+        fi_dma(f, RAM_SIZE, smmu_owned);
         break;
     case 9: /* registers read back (GERROR, CONS, PROD...) */
         tes_harness_read(f->h, SMMU + (fz_u32(f) & 0x1fff8), 8);
