@@ -86,6 +86,8 @@ static const opt_def opts[] = {
     {"gdb", NULL, OPT_STRING, F(gdb), "tcp:[HOST]:PORT|none  wait for gdb on PORT"},
     {"s", NULL, OPT_FLAG, F(gdb_default), "  shorthand for -gdb tcp::1234"},
     {"no-reboot", NULL, OPT_FLAG, F(no_reboot), "  exit instead of rebooting"},
+    {"watchdog-action", NULL, OPT_STRING, F(watchdog_action),
+     "reset|shutdown|poweroff|pause|debug|none|inject-nmi  when a guest watchdog fires"},
     {"nodefaults", NULL, OPT_FLAG, F(nodefaults), "  no default devices"},
     {"list-plugins", NULL, OPT_FLAG, F(list_plugins), "  list loaded plugins and exit"},
     {"version", NULL, OPT_FLAG, F(version), "  print the version and exit"},
@@ -666,6 +668,9 @@ bool cli_parse(int argc, char **argv, cli_opts *o, char **errp)
             return false;
         }
     }
+    if (o->watchdog_action && watchdog_action_parse(o->watchdog_action) < 0) {
+        return watchdog_set_action(o->watchdog_action, errp);
+    }
     return machine_accel(o, errp) && accel_resolve(o, KVM_DEVICE, errp);
 }
 
@@ -711,6 +716,7 @@ void cli_opts_free(cli_opts *o)
     g_free(o->log_file);
     g_free(o->incoming);
     g_free(o->gdb);
+    g_free(o->watchdog_action);
     g_free(o->display);
     g_free(o->msg);
     g_free(o->vga);

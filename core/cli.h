@@ -57,6 +57,7 @@ typedef struct cli_opts {
     char *gdb;           /* -gdb DEV */
     bool gdb_default;    /* -s: -gdb tcp::1234 */
     bool no_reboot;
+    char *watchdog_action; /* -watchdog-action (checked by cli_parse) */
     bool nodefaults;
     bool list_plugins;
     bool version;

@@ -164,6 +164,9 @@ static void fill_machine_config(cli_opts *o)
     machine_cfg.dtb = o->dtb;
     machine_cfg.nographic = o->nographic;
     machine_cfg.no_reboot = o->no_reboot;
+    if (o->watchdog_action) {
+        watchdog_set_action(o->watchdog_action, NULL); /* cli_parse checked it */
+    }
 }
 
 /* -object backends, then -smp's topology and -numa (which names both);
