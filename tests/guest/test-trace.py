@@ -12,9 +12,10 @@ amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
     text, `x /1xb` at that RIP reads through the guest's page tables, and
     QMP query-cpus-fast names the vCPU;
   - the ICH9 TCO watchdog (issue 17) under Linux's own lpc_ich and
-    iTCO_wdt (heartbeat=5: TCO_TMR 4 ticks, two expiries of 2.4 s):
+    iTCO_wdt (heartbeat=5: Debian 6.1's iTCO_wdt writes TCO_TMR 8 ticks,
+    so two expiries of 4.8 s):
     iTCO_wdt finds the version 2 TCO block at 0x660 and /dev/watchdog0
-    appears; its start and reload are traced (tco_timer_reload ticks=4);
+    appears; its start and reload are traced (tco_timer_reload ticks=8);
     then /dev/watchdog is opened and never fed: the timer expires twice
     (tco_timer_expired traced), QMP WATCHDOG {"action": "reset"} goes out
     and the reset ends tessera (-no-reboot) with status 0 before the
@@ -27,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -36,7 +38,7 @@ from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 420  # the meson timeout is 600 s
 MODULES = ["nvme", "lpc_ich"]
-WDT_MODULES = ["iTCO_wdt"]  # loaded with heartbeat=5 (the shortest: 4 ticks)
+WDT_MODULES = ["iTCO_wdt"]  # loaded with heartbeat=5: 8 ticks of 0.6 s
 
 SCRIPT = """\
 sleep 1
@@ -79,6 +81,7 @@ def inspect(qmp_path, out):
         try:
             q = Qmp(qmp_path)
             q.negotiate()
+            time.sleep(1)  # the shell reaches its read (the guest idles in the kernel)
             regs = q.cmd("human-monitor-command", {"command-line": "info registers"})
             out["regs"] = regs.get("return", "")
             m = re.search(r"RIP=([0-9a-f]{16})", out["regs"])
@@ -112,9 +115,9 @@ def check_trace(log):
     check("doorbells and MSI-X interrupts are traced",
           has(r"pci_nvme_mmio_doorbell_sq sqid [1-9]") and has(r"pci_nvme_irq_msix "), "")
     tco = [l for l in lines if re.match(pre + "tco_", l)]
-    check("iTCO_wdt's TCO_TMR write (4 ticks at 0x672) and its start are traced",
-          has(r"tco_io_write addr=0x12 val=0x4$") and
-          has(r"tco_timer_reload ticks=4 \(2400 ms\)$"), "\n".join(tco[:20]))
+    check("iTCO_wdt's TCO_TMR write (8 ticks at 0x672) and its start are traced",
+          has(r"tco_io_write addr=0x12 val=0x8$") and
+          has(r"tco_timer_reload ticks=8 \(4800 ms\)$"), "\n".join(tco[:20]))
     check("the unfed watchdog expired twice, nothing forbidding the reboot",
           has(r"tco_timer_expired timeouts_no=0 no_reboot=0/0$") and
           has(r"tco_timer_expired timeouts_no=1 no_reboot=0/0$"), "\n".join(tco[-10:]))
