@@ -12,10 +12,10 @@ amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
     text, `x /1xb` at that RIP reads through the guest's page tables, and
     QMP query-cpus-fast names the vCPU;
   - the ICH9 TCO watchdog (issue 17) under Linux's own lpc_ich and
-    iTCO_wdt (heartbeat=5: Debian 6.1's iTCO_wdt writes TCO_TMR 8 ticks,
-    so two expiries of 4.8 s):
+    iTCO_wdt (heartbeat=3, the shortest it takes: Debian 6.1's iTCO_wdt
+    writes TCO_TMR 5 ticks, so two expiries of 3 s):
     iTCO_wdt finds the version 2 TCO block at 0x660 and /dev/watchdog0
-    appears; its start and reload are traced (tco_timer_reload ticks=8);
+    appears; its start and reload are traced (tco_timer_reload ticks=5);
     then /dev/watchdog is opened and never fed: the timer expires twice
     (tco_timer_expired traced), QMP WATCHDOG {"action": "reset"} goes out
     and the reset ends tessera (-no-reboot) with status 0 before the
@@ -38,7 +38,7 @@ from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 420  # the meson timeout is 600 s
 MODULES = ["nvme", "lpc_ich"]
-WDT_MODULES = ["iTCO_wdt"]  # loaded with heartbeat=5: 8 ticks of 0.6 s
+WDT_MODULES = ["iTCO_wdt"]  # loaded with heartbeat=3: 5 ticks of 0.6 s
 
 SCRIPT = """\
 sleep 1
@@ -57,10 +57,10 @@ echo WDT-SURVIVED
 
 
 def wdt_insmod(parts):
-    """iTCO_wdt's dependencies, then iTCO_wdt itself with heartbeat=5."""
+    """iTCO_wdt's dependencies, then iTCO_wdt itself with heartbeat=3."""
     files = guestlib.module_files(parts, WDT_MODULES)
     lines = guestlib.insmod_script(files[:-1])
-    return files, lines + "insmod /modules/iTCO_wdt.ko heartbeat=5 || echo 'INSMOD-FAILED'\n"
+    return files, lines + "insmod /modules/iTCO_wdt.ko heartbeat=3 || echo 'INSMOD-FAILED'\n"
 
 
 def watch_watchdog(qmp_path, out):
@@ -115,9 +115,9 @@ def check_trace(log):
     check("doorbells and MSI-X interrupts are traced",
           has(r"pci_nvme_mmio_doorbell_sq sqid [1-9]") and has(r"pci_nvme_irq_msix "), "")
     tco = [l for l in lines if re.match(pre + "tco_", l)]
-    check("iTCO_wdt's TCO_TMR write (8 ticks at 0x672) and its start are traced",
-          has(r"tco_io_write addr=0x12 val=0x8$") and
-          has(r"tco_timer_reload ticks=8 \(4800 ms\)$"), "\n".join(tco[:20]))
+    check("iTCO_wdt's TCO_TMR write (5 ticks at 0x672) and its start are traced",
+          has(r"tco_io_write addr=0x12 val=0x5$") and
+          has(r"tco_timer_reload ticks=5 \(3000 ms\)$"), "\n".join(tco[:20]))
     check("the unfed watchdog expired twice, nothing forbidding the reboot",
           has(r"tco_timer_expired timeouts_no=0 no_reboot=0/0$") and
           has(r"tco_timer_expired timeouts_no=1 no_reboot=0/0$"), "\n".join(tco[-10:]))
@@ -128,9 +128,9 @@ def check_watchdog(b, out):
     check("iTCO_wdt found the ICH9's version 2 TCO block at 0x660",
           re.search(r"Found a ICH9 TCO device \(Version=2, TCOBASE=0x0660\)", dm) is not None,
           dm or b.tail())
-    check("iTCO_wdt initialised with heartbeat=5, /dev/watchdog0 there with that timeout",
-          "initialized. heartbeat=5 sec" in dm and "watchdog0" in (value(b.console, "WDT") or "")
-          and value(b.console, "WDT-TIMEOUT") == "5", dm or b.tail())
+    check("iTCO_wdt initialised with heartbeat=3, /dev/watchdog0 there with that timeout",
+          "initialized. heartbeat=3 sec" in dm and "watchdog0" in (value(b.console, "WDT") or "")
+          and value(b.console, "WDT-TIMEOUT") == "3", dm or b.tail())
     check("the unfed watchdog reset the machine: QMP WATCHDOG action reset",
           (out.get("watchdog") or {}).get("data") == {"action": "reset"}, repr(out))
     check("the reset ended tessera (-no-reboot) with 0 before the guest's sleep ended",
