@@ -193,6 +193,12 @@ void devices_foreach(void (*fn)(tes_device *d, void *opaque), void *opaque); /* 
 void devices_reset_all(void);
 void qtree_print(GString *out);        /* info qtree */
 void registry_reset(void);             /* drop all devices and buses */
+/* -global DRIVER.PROP=VALUE: false with one line for a bad spec; applied
+ * to every device of type DRIVER created after (an unknown property or
+ * value fails that creation). clear: forget them (harness teardown). */
+bool registry_add_global(const char *spec, char **errp);
+bool registry_global_check(const char *spec, char **errp); /* the syntax only */
+void registry_clear_globals(void);
 void registry_clear_types(void);       /* harness teardown */
 char *prop_value_string(tes_device *d, const tes_prop_info *p); /* g_free */
 

@@ -167,6 +167,9 @@ static void fill_machine_config(cli_opts *o)
     if (o->watchdog_action) {
         watchdog_set_action(o->watchdog_action, NULL); /* cli_parse checked it */
     }
+    for (guint i = 0; i < o->globals->len; i++) {
+        registry_add_global(g_ptr_array_index(o->globals, i), NULL); /* checked too */
+    }
 }
 
 /* -object backends, then -smp's topology and -numa (which names both);
