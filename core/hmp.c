@@ -240,10 +240,11 @@ static bool cmd_powerdown(const char *arg, GString *out)
 /* QEMU's "watchdog_action ACTION": what a guest watchdog does from now. */
 static bool cmd_watchdog_action(const char *arg, GString *out)
 {
-    g_autofree char *err = NULL;
+    g_autofree char *name = g_strstrip(g_strdup(arg));
 
-    if (!watchdog_set_action(g_strstrip(g_strdup(arg)), &err)) {
-        g_string_append_printf(out, "Error: %s\n", err);
+    if (!watchdog_set_action(name, NULL)) {
+        g_string_append_printf(out, "Error: unknown watchdog action '%s' (reset, shutdown, "
+                               "poweroff, pause, debug, none, inject-nmi)\n", name);
     }
     return true;
 }
