@@ -81,7 +81,7 @@ def inspect(qmp_path, out):
         try:
             q = Qmp(qmp_path)
             q.negotiate()
-            time.sleep(1)  # the shell reaches its read (the guest idles in the kernel)
+            time.sleep(0.3)  # the shell reaches its read: the guest idles in the kernel
             regs = q.cmd("human-monitor-command", {"command-line": "info registers"})
             out["regs"] = regs.get("return", "")
             m = re.search(r"RIP=([0-9a-f]{16})", out["regs"])
