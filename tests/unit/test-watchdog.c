@@ -2,7 +2,8 @@
  * host->watchdog_perform_action (ABI 1.9) and -watchdog-action: QEMU's
  * seven action names and nothing else; each firing sends QMP WATCHDOG
  * with the action; poweroff asks the main loop to exit 0, none and debug
- * change nothing, inject-nmi without an x86 vCPU is logged; QMP
+ * change nothing, inject-nmi without an x86 vCPU is logged, pause stops
+ * the machine in run state "watchdog" until cont; QMP
  * watchdog-set-action takes the same names.
  */
 #include <string.h>
@@ -65,6 +66,28 @@ static void test_quiet_actions(void)
     }
 }
 
+/* pause: from the main loop, the run state "watchdog" (QMP query-status),
+ * and cont runs the guest again. */
+static void test_pause_stops_in_watchdog_state(void)
+{
+    g_autofree char *ev = NULL;
+    g_autofree char *st = NULL;
+
+    vm_start();
+    g_assert_cmpint(runstate_get(), ==, RUN_RUNNING);
+    g_assert_true(watchdog_set_action("pause", NULL));
+    ev = fire();
+    g_assert_nonnull(strstr(ev, "\"event\":\"WATCHDOG\",\"data\":{\"action\":\"pause\"}"));
+    g_assert_cmpint(runstate_get(), ==, RUN_RUNNING); /* not inside the device's callback */
+    while (g_main_context_iteration(NULL, FALSE)) {
+    }
+    g_assert_cmpint(runstate_get(), ==, RUN_WATCHDOG);
+    st = qmp_run_text("{\"execute\": \"query-status\"}");
+    g_assert_nonnull(strstr(st, "\"status\":\"watchdog\""));
+    vm_start();
+    g_assert_cmpint(runstate_get(), ==, RUN_RUNNING);
+}
+
 /* Last: the shutdown request stays set for the process. */
 static void test_poweroff_exits_zero(void)
 {
@@ -84,6 +107,8 @@ int main(int argc, char **argv)
     g_test_add_func("/watchdog/action/qemu-names-only-reset-by-default", test_names);
     g_test_add_func("/watchdog/action/qmp-watchdog-set-action", test_qmp_set_action);
     g_test_add_func("/watchdog/fire/none-debug-nmi-send-the-event-only", test_quiet_actions);
+    g_test_add_func("/watchdog/fire/pause-stops-in-run-state-watchdog",
+                    test_pause_stops_in_watchdog_state);
     g_test_add_func("/watchdog/fire/poweroff-asks-for-exit-0", test_poweroff_exits_zero);
     return g_test_run();
 }
