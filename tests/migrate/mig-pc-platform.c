@@ -4,8 +4,12 @@
  * read, the 8254 mid-count, the RTC with a periodic interrupt armed and
  * its flag unread, the 8259 pair with a request not yet taken, the IOAPIC
  * with a level interrupt in service (remote IRR), the i8042 with a reply
- * half read, and the ACPI PM block of PIIX4_PM with an SCI up.
+ * half read, the ACPI PM block of PIIX4_PM with an SCI up, and ICH9-LPC's
+ * TCO watchdog mid-countdown (a first expiry taken, the second due).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "migtest.h"
 
 #define COM1 0x3f8
@@ -443,6 +447,86 @@ static const mt_case lpc = {
     .steps = {lpc_press, lpc_read, pm_clear},
 };
 
+/* ---- ICH9-LPC's TCO watchdog (ich9-tco.c) ---- */
+
+#define TCO 0x660
+#define TICK 600000000ll
+
+/* The QMP WATCHDOG events since the last look (their timestamps differ
+ * between runs: only the actions are recorded). */
+static void tco_events(mt *m)
+{
+    char *ev = tes_harness_qmp_events(m->h);
+    unsigned n = 0;
+
+    for (char *p = ev; (p = strstr(p, "\"WATCHDOG\",\"data\":{\"action\":\"reset\"}")); p++) {
+        n++;
+    }
+    mt_note(m, "WATCHDOG reset events %u", n);
+    free(ev);
+}
+
+/* TCO_EN on, 6 ticks, started as iTCO_wdt starts it; 1.5 ticks go by. */
+static void tco_arm(mt *m)
+{
+    tco_events(m);
+    mt_out(m, 0x630, 0x2020, 4);
+    mt_out(m, TCO + 0x12, 6, 2);
+    mt_out(m, TCO, 1, 2);
+    mt_out(m, TCO + 0x08, 0, 2);
+    mt_clock(m, TICK + TICK / 2);
+    mt_in(m, TCO, 2);
+}
+
+/* The first expiry: TIMEOUT, TCO_STS in SMI_STS, reloaded. */
+static void tco_first(mt *m)
+{
+    mt_clock(m, 5 * TICK);
+    mt_in(m, TCO + 0x04, 4);
+    mt_in(m, 0x634, 4);
+    mt_in(m, TCO, 2);
+    mt_out(m, TCO + 0x0c, 0xa5, 1);
+    mt_rd(m, 0xfed1c000 + 0x3410, 4);
+}
+
+static void tco_mid(mt *m)
+{
+    mt_clock(m, 2 * TICK);
+    mt_in(m, TCO, 2);
+    mt_out(m, TCO + 0x02, 0x11, 1); /* TCO_DAT_IN: SW_TCO_SMI */
+    mt_in(m, TCO + 0x04, 2);
+}
+
+/* The second expiry: SECOND_TO_STS, BOOT_STS, the watchdog action. */
+static void tco_second(mt *m)
+{
+    mt_clock(m, 4 * TICK);
+    tco_events(m);
+    mt_in(m, TCO + 0x04, 4);
+    mt_in(m, TCO, 2);
+}
+
+/* NO_REBOOT set: two more expiries do not act. */
+static void tco_noreboot(mt *m)
+{
+    mt_wr(m, 0xfed1c000 + 0x3410, 0x20, 4);
+    mt_out(m, TCO + 0x04, 0x0008, 2);
+    mt_out(m, TCO + 0x06, 0x0006, 2);
+    mt_out(m, TCO + 0x08, 0, 2);
+    mt_clock(m, 13 * TICK);
+    tco_events(m);
+    mt_in(m, TCO + 0x04, 4);
+    mt_in(m, TCO, 2);
+    mt_in(m, TCO + 0x0c, 1);
+}
+
+static const mt_case tco = {
+    .name = "ICH9-LPC-tco",
+    .plugins = {"pc-platform"},
+    .build = lpc_build,
+    .steps = {tco_arm, tco_first, tco_mid, tco_second, tco_noreboot},
+};
+
 static void piix3_build(mt *m)
 {
     mt_dev(m, "PIIX3", "addr=1.0");
@@ -487,6 +571,7 @@ int main(int argc, char **argv)
     mt_add(&kbc);
     mt_add(&pm);
     mt_add(&lpc);
+    mt_add(&tco);
     mt_add(&piix3);
     return g_test_run();
 }
