@@ -61,6 +61,7 @@ GPE0 = {"q35": 0x620, "pc": 0xafe0}  # GPE0_STS of ICH9-LPC and PIIX4_PM
 STAGE = 0x1100000
 RES = STAGE + 4
 NRES = 11
+FAILED_EXITS = []  # (vm, exit status, stderr) of every VM that quit badly
 DSM_PAGE = 0xfef00000
 HIGH_PD = 0x30000
 PMEM = 0x100000000
@@ -234,6 +235,8 @@ class Vm:
         return False
 
     def quit(self):
+        if self.proc.returncode is not None:
+            return self.proc.returncode, ""  # ended (and looked at) before
         if self.proc.poll() is None:
             try:
                 self.q.cmd("quit")
@@ -244,7 +247,10 @@ class Vm:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             _, err = self.proc.communicate()
-        return self.proc.returncode, err.decode(errors="replace")
+        err = err.decode(errors="replace")
+        if self.proc.returncode != 0 or "Sanitizer" in err or "runtime error" in err:
+            FAILED_EXITS.append((self.qmp_path, self.proc.returncode, err[-2000:]))
+        return self.proc.returncode, err
 
 
 def ok(r):
@@ -274,9 +280,10 @@ def run(wd, machine, cut):
         if not ok(r) or not vm.wait_stage(3):
             return None, ("device_del / stage 3", r)
         if cut:
-            vm = cross(wd, vm, notes, DIMM0 + DIMM1)
-            if not vm:
+            dst = cross(wd, vm, notes, DIMM0 + DIMM1)
+            if not dst:
                 return None, notes
+            vm = dst
         r = vm.q.cmd("device_del", {"id": "dimm0"})
         if not ok(r) or not vm.wait_stage(4):
             return None, ("device_del dimm0 / stage 4", r)
@@ -394,9 +401,10 @@ def nvdimm_run(wd, machine, labels, cut):
         if not vm.wait_stage(1):
             return None, "stage 1 not reached"
         if cut:
-            vm = cross(wd, vm, notes, args)
-            if not vm:
+            dst = cross(wd, vm, notes, args)
+            if not dst:
                 return None, notes
+            vm = dst
         r = vm.q.cmd("system_powerdown")
         if not ok(r) or not vm.wait_stage(2):
             return None, ("system_powerdown / stage 2", r)
@@ -433,6 +441,8 @@ def main():
             check_machine(wd, machine)
             for labels in (False, True):
                 check_nvdimm(wd, machine, labels)
+        check("every VM ended with status 0 on quit, no sanitizer report", not FAILED_EXITS,
+              FAILED_EXITS)
     finally:
         shutil.rmtree(wd, ignore_errors=True)
     return tap_report()
