@@ -7,7 +7,9 @@
  * User manual (the pc machine creates both; they take no user options)
  *
  *   i440FX-pcihost  root bus "pci.0" (QEMU's name, so -device
- *                   e1000,bus=pci.0,addr=0x3 carries over); config cycles
+ *                   e1000,bus=pci.0,addr=0x3 carries over; "ID.0" when
+ *                   the host bridge has id=ID, as QEMU names a bus
+ *                   under a device with an id); config cycles
  *                   through 0xcf8/0xcfc (CONFIG_ADDRESS with the enable
  *                   bit 31, byte/word/dword data at 0xcfc..0xcff), a byte
  *                   at 0xcf9 is the PIIX3's reset control register
@@ -43,6 +45,7 @@
  * in the other modes an I/O region above the RAM decides per access.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pc.h"
@@ -319,9 +322,19 @@ typedef struct i440fx_host {
     x86_pci_conf conf; /* 0xcf8/0xcfc and the reset control at 0xcf9 */
 } i440fx_host;
 
+/* QEMU's name of a root bus left unnamed: "<id>.0" under a host with an
+ * id, else "pci.0" (the pc machine's, which gives none). */
+static void bus_name(tes_device *dev, char *buf, size_t len)
+{
+    const char *id = H->dev_given_id(dev);
+
+    snprintf(buf, len, "%s.0", id && *id ? id : "pci");
+}
+
 static int host_realize(tes_device *dev, void *s)
 {
     i440fx_host *h = s;
+    char name[80];
 
     h->dev = dev;
     h->conf = (x86_pci_conf){.host = H, .name = "i440FX"};
@@ -332,9 +345,10 @@ static int host_realize(tes_device *dev, void *s)
         return -ENOMEM;
     }
     H->region_add(H->system_io(), 0xcf8, h->cfg_io, 0);
-    h->conf.bus = H->pci_root_bus_new(dev, "pci.0", h->mem, H->system_io());
+    bus_name(dev, name, sizeof(name));
+    h->conf.bus = H->pci_root_bus_new(dev, name, h->mem, H->system_io());
     if (!h->conf.bus) {
-        H->error(dev, "cannot create root bus 'pci.0' (name taken?)");
+        H->error(dev, "cannot create root bus '%s' (name taken?)", name);
         return -EEXIST;
     }
     h->fn = H->dev_create(dev, h->conf.bus, "i440FX",
@@ -377,11 +391,17 @@ static const tes_state_field host_fields[] = {
     TES_FIELD_END,
 };
 
+static int host_post_load(tes_device *dev, void *s, uint32_t version)
+{
+    return x86_pci_conf_check(&((i440fx_host *)s)->conf, dev);
+}
+
 static const tes_state_info host_state = {
     .size = sizeof(tes_state_info),
     .version = 1,
     .min_version = 1,
     .fields = host_fields,
+    .post_load = host_post_load,
 };
 
 const tes_type_info i440fx_pcihost_type = {

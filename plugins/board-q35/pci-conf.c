@@ -3,15 +3,19 @@
  * (see pci-conf.h). CONFIG_ADDRESS takes only dword accesses, so a byte
  * at 0xcf9 is the reset control register; CONFIG_DATA any size.
  */
+#include <errno.h>
+
 #include "pci-conf.h"
 
 #define CONFIG_ENABLE 0x80000000u
+#define CONFIG_ADDR_MASK 0x80fffffcu /* enable, bus, devfn, dword register */
+#define RST_CNT_MASK 0x0a          /* SYS_RST, FULL_RST; RST_CPU is an action */
 
 /* RST_CNT / RC: RST_CPU (bit 2) set starts a reset; SYS_RST (bit 1) and
  * FULL_RST (bit 3, ICH9 only) only say which kind (all the same here). */
 static void rst_cnt_write(x86_pci_conf *c, uint8_t val)
 {
-    c->rst_cnt = val & 0x0a;
+    c->rst_cnt = val & RST_CNT_MASK;
     if (val & 0x04) {
         c->host->request_reset();
     }
@@ -41,7 +45,7 @@ static void conf_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     uint32_t a = c->config_addr;
 
     if (off == 0 && size == 4) {
-        c->config_addr = (uint32_t)val & 0x80fffffcu;
+        c->config_addr = (uint32_t)val & CONFIG_ADDR_MASK;
     } else if (off == 1 && size == 1) {
         rst_cnt_write(c, (uint8_t)val);
     } else if (off >= 4 && (a & CONFIG_ENABLE)) {
@@ -71,4 +75,14 @@ void x86_pci_conf_reset(x86_pci_conf *c)
 {
     c->config_addr = 0;
     c->rst_cnt = 0;
+}
+
+int x86_pci_conf_check(x86_pci_conf *c, tes_device *owner)
+{
+    if ((c->config_addr & ~CONFIG_ADDR_MASK) || (c->rst_cnt & ~RST_CNT_MASK)) {
+        c->host->error(owner, "%s: CONFIG_ADDRESS 0x%x or RST_CNT 0x%x in the stream has "
+                       "reserved bits set", c->name, c->config_addr, c->rst_cnt);
+        return -EINVAL;
+    }
+    return 0;
 }

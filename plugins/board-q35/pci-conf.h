@@ -27,5 +27,9 @@ typedef struct x86_pci_conf {
  * memory. host, bus and name must be set first. */
 tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner);
 void x86_pci_conf_reset(x86_pci_conf *c);
+/* The owner's post_load: 0 when CONFIG_ADDRESS and RST_CNT hold what a
+ * guest's writes can leave (reserved bits clear), else -EINVAL after one
+ * error line on owner. */
+int x86_pci_conf_check(x86_pci_conf *c, tes_device *owner);
 
 #endif

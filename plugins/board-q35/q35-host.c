@@ -128,11 +128,17 @@ static const tes_state_field host_fields[] = {
     TES_FIELD_END,
 };
 
+static int host_post_load(tes_device *dev, void *s, uint32_t version)
+{
+    return x86_pci_conf_check(&((q35_host *)s)->conf, dev);
+}
+
 static const tes_state_info host_state = {
     .size = sizeof(tes_state_info),
     .version = 1,
     .min_version = 1,
     .fields = host_fields,
+    .post_load = host_post_load,
 };
 
 const tes_type_info q35_pcihost_type = {

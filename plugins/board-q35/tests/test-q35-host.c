@@ -5,6 +5,7 @@
  * timer rate, register read-back, SCI_EN fixed on). The plugin file comes
  * from $CPU_X86_PLUGIN (meson sets it) or the first argument.
  */
+#include <errno.h>
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,39 @@ static void test_tco_migrate(void)
     tes_harness_free(h);
 }
 
+/* A stream's CONFIG_ADDRESS and RST_CNT as guest writes leave them: a
+ * reserved bit set is refused with one line; the good stream loads. */
+static void test_host_migrate_refuses_reserved_bits(void)
+{
+    static const struct {
+        const char *field;
+        uint64_t value;
+    } bad[] = {{"config_addr", 0x8000f843}, {"config_addr", 0x7f000000}, {"rst_cnt", 0x04}};
+    tes_harness *h = harness();
+    tes_device *d = tes_harness_device(h, "q35-pcihost", NULL);
+    size_t len;
+    void *good;
+
+    g_assert_nonnull(d);
+    tes_harness_io_write(h, 0xcf8, 0x8000f840, 4);
+    good = tes_harness_state_save(h, d, &len);
+    g_assert_nonnull(good);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        void *blob = g_memdup2(good, len);
+
+        g_assert_true(tes_harness_state_poke(d, blob, len, bad[i].field, 0, bad[i].value));
+        g_assert_cmpint(tes_harness_state_load(h, d, blob, len), ==, -EINVAL);
+        g_assert_nonnull(strstr(tes_harness_error(h), "reserved bits set"));
+        g_assert_null(strchr(tes_harness_error(h), '\n'));
+        g_free(blob);
+    }
+    g_assert_cmpint(tes_harness_state_load(h, d, good, len), ==, 0);
+    g_assert_cmphex(tes_harness_io_read(h, 0xcf8, 4), ==, 0x8000f840);
+    g_assert_cmphex(tes_harness_io_read(h, 0xcfc, 4) & 0xffff, ==, 0x0601); /* PMBASE */
+    free(good);
+    tes_harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -374,6 +408,8 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/q35/host/cf8-cfc/mch-lpc-ids-and-all-ones-elsewhere", test_cf8_ids);
     g_test_add_func("/q35/host/cf9/byte-is-rst-cnt-not-config-address", test_cf9_is_rst_cnt);
+    g_test_add_func("/q35/host/migrate/refuses-reserved-bits",
+                    test_host_migrate_refuses_reserved_bits);
     g_test_add_func("/q35/lpc/pm-timer/counts-at-3.579545-mhz", test_pm_timer);
     g_test_add_func("/q35/lpc/pm1/sci-en-fixed-enable-masks", test_pm_registers);
     g_test_add_func("/q35/lpc/tco/reset-values-rcba-gcs", test_tco_defaults);
