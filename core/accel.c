@@ -77,6 +77,7 @@ const char *runstate_name(runstate s)
         [RUN_PAUSED] = "paused",         [RUN_INMIGRATE] = "inmigrate",
         [RUN_POSTMIGRATE] = "postmigrate", [RUN_SHUTDOWN] = "shutdown",
         [RUN_SUSPENDED] = "suspended", [RUN_DEBUG] = "debug",
+        [RUN_WATCHDOG] = "watchdog",
     };
 
     if ((unsigned)s >= G_N_ELEMENTS(names) || !names[s]) {

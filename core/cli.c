@@ -86,6 +86,9 @@ static const opt_def opts[] = {
     {"gdb", NULL, OPT_STRING, F(gdb), "tcp:[HOST]:PORT|none  wait for gdb on PORT"},
     {"s", NULL, OPT_FLAG, F(gdb_default), "  shorthand for -gdb tcp::1234"},
     {"no-reboot", NULL, OPT_FLAG, F(no_reboot), "  exit instead of rebooting"},
+    {"global", NULL, OPT_LIST, F(globals), "DRIVER.PROP=VALUE  a property of every DRIVER made"},
+    {"watchdog-action", NULL, OPT_STRING, F(watchdog_action),
+     "reset|shutdown|poweroff|pause|debug|none|inject-nmi  when a guest watchdog fires"},
     {"nodefaults", NULL, OPT_FLAG, F(nodefaults), "  no default devices"},
     {"list-plugins", NULL, OPT_FLAG, F(list_plugins), "  list loaded plugins and exit"},
     {"version", NULL, OPT_FLAG, F(version), "  print the version and exit"},
@@ -620,6 +623,7 @@ static void opts_init(cli_opts *o)
     o->numas = g_ptr_array_new_with_free_func(g_free);
     o->objects = g_ptr_array_new_with_free_func(g_free);
     o->traces = g_ptr_array_new_with_free_func(g_free);
+    o->globals = g_ptr_array_new_with_free_func(g_free);
     o->accel_jit = -1;
 }
 
@@ -666,6 +670,14 @@ bool cli_parse(int argc, char **argv, cli_opts *o, char **errp)
             return false;
         }
     }
+    for (guint i = 0; i < o->globals->len; i++) {
+        if (!registry_global_check(g_ptr_array_index(o->globals, i), errp)) {
+            return false;
+        }
+    }
+    if (o->watchdog_action && watchdog_action_parse(o->watchdog_action) < 0) {
+        return watchdog_set_action(o->watchdog_action, errp);
+    }
     return machine_accel(o, errp) && accel_resolve(o, KVM_DEVICE, errp);
 }
 
@@ -711,12 +723,14 @@ void cli_opts_free(cli_opts *o)
     g_free(o->log_file);
     g_free(o->incoming);
     g_free(o->gdb);
+    g_free(o->watchdog_action);
     g_free(o->display);
     g_free(o->msg);
     g_free(o->vga);
     g_free(o->vnc);
     g_free(o->accel_warning);
     g_clear_pointer(&o->traces, g_ptr_array_unref);
+    g_clear_pointer(&o->globals, g_ptr_array_unref);
     g_clear_pointer(&o->accels, g_ptr_array_unref);
     g_clear_pointer(&o->drives, g_ptr_array_unref);
     g_clear_pointer(&o->blockdevs, g_ptr_array_unref);

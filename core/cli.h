@@ -57,6 +57,8 @@ typedef struct cli_opts {
     char *gdb;           /* -gdb DEV */
     bool gdb_default;    /* -s: -gdb tcp::1234 */
     bool no_reboot;
+    char *watchdog_action; /* -watchdog-action (checked by cli_parse) */
+    GPtrArray *globals;    /* -global DRIVER.PROP=VALUE (cli_parse registers them) */
     bool nodefaults;
     bool list_plugins;
     bool version;

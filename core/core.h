@@ -34,6 +34,7 @@ typedef enum runstate {
     RUN_SHUTDOWN,
     RUN_SUSPENDED, /* ACPI S3: vCPUs stopped until system_wakeup */
     RUN_DEBUG,     /* stopped at a breakpoint, watchpoint or step (gdbstub) */
+    RUN_WATCHDOG,  /* stopped by -watchdog-action pause (watchdog.c) */
 } runstate;
 runstate runstate_get(void);
 const char *runstate_name(runstate s); /* QMP names: "running", "paused", ... */
@@ -49,6 +50,19 @@ void core_request_wakeup(void);         /* host->request_wakeup: a wake event */
 /* The guest is in S3, or was when stopped (migration carries it). */
 bool runstate_was_suspended(void);
 void runstate_set_suspended(void);      /* the next vm_start goes to S3 */
+
+/* ---- guest watchdogs (watchdog.c) ---- */
+typedef enum wdt_action {
+    WDT_RESET, WDT_SHUTDOWN, WDT_POWEROFF, WDT_PAUSE, WDT_DEBUG, WDT_NONE, WDT_INJECT_NMI,
+} wdt_action;
+/* QEMU's WatchdogAction name -> wdt_action, -1 when unknown. */
+int watchdog_action_parse(const char *name);
+/* -watchdog-action, QMP watchdog-set-action: false with one line in *errp
+ * for an unknown name. */
+bool watchdog_set_action(const char *name, char **errp);
+const char *watchdog_action_name(void);
+/* host->watchdog_perform_action (1.9): QMP WATCHDOG, then the action. */
+void watchdog_perform_action(void);
 
 /* ---- log (log.c) ---- */
 extern unsigned core_log_mask;
@@ -179,6 +193,12 @@ void devices_foreach(void (*fn)(tes_device *d, void *opaque), void *opaque); /* 
 void devices_reset_all(void);
 void qtree_print(GString *out);        /* info qtree */
 void registry_reset(void);             /* drop all devices and buses */
+/* -global DRIVER.PROP=VALUE: false with one line for a bad spec; applied
+ * to every device of type DRIVER created after (an unknown property or
+ * value fails that creation). clear: forget them (harness teardown). */
+bool registry_add_global(const char *spec, char **errp);
+bool registry_global_check(const char *spec, char **errp); /* the syntax only */
+void registry_clear_globals(void);
 void registry_clear_types(void);       /* harness teardown */
 char *prop_value_string(tes_device *d, const tes_prop_info *p); /* g_free */
 

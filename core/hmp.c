@@ -237,6 +237,18 @@ static bool cmd_powerdown(const char *arg, GString *out)
     return true;
 }
 
+/* QEMU's "watchdog_action ACTION": what a guest watchdog does from now. */
+static bool cmd_watchdog_action(const char *arg, GString *out)
+{
+    g_autofree char *name = g_strstrip(g_strdup(arg));
+
+    if (!watchdog_set_action(name, NULL)) {
+        g_string_append_printf(out, "Error: unknown watchdog action '%s' (reset, shutdown, "
+                               "poweroff, pause, debug, none, inject-nmi)\n", name);
+    }
+    return true;
+}
+
 static bool cmd_wakeup(const char *arg, GString *out)
 {
     char *err = NULL;
@@ -431,6 +443,7 @@ static const hmp_cmd commands[] = {
     {"system_reset", NULL, cmd_reset, "system_reset -- reset the system"},
     {"system_powerdown", NULL, cmd_powerdown, "system_powerdown -- send system power down event"},
     {"system_wakeup", NULL, cmd_wakeup, "system_wakeup -- wakeup guest from suspend"},
+    {"watchdog_action", NULL, cmd_watchdog_action, "watchdog_action [reset|shutdown|poweroff|pause|debug|none|inject-nmi] -- change watchdog action"},
     {"device_add", NULL, hmp_device_add, "device_add driver[,prop=value][,...] -- add device, like -device on the command line"},
     {"device_del", NULL, hmp_device_del, "device_del id -- remove device"},
     {"eject", NULL, cmd_eject, "eject [-f] device -- eject a removable medium (use -f to force it)"},

@@ -372,6 +372,7 @@ static const tes_host table = {
     .dma_generation = dma_generation,
     .qmp_event = qmp_event_plugin,
     .dev_given_id = host_dev_given_id,
+    .watchdog_perform_action = watchdog_perform_action,
 };
 
 const tes_host *host_table(void)
@@ -453,7 +454,9 @@ PIN(tes_host, dma_generation, 1152);
 /* ABI 1.8, continued: qmp_event, dev_given_id (ACPI_DEVICE_OST). */
 PIN(tes_host, qmp_event, 1160);
 PIN(tes_host, dev_given_id, 1168);
-static_assert(sizeof(tes_host) == 1176, "tes_host 1.8 size");
+/* ABI 1.9: watchdog_perform_action (-watchdog-action, QMP WATCHDOG). */
+PIN(tes_host, watchdog_perform_action, 1176);
+static_assert(sizeof(tes_host) == 1184, "tes_host 1.9 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

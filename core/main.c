@@ -164,6 +164,12 @@ static void fill_machine_config(cli_opts *o)
     machine_cfg.dtb = o->dtb;
     machine_cfg.nographic = o->nographic;
     machine_cfg.no_reboot = o->no_reboot;
+    if (o->watchdog_action) {
+        watchdog_set_action(o->watchdog_action, NULL); /* cli_parse checked it */
+    }
+    for (guint i = 0; i < o->globals->len; i++) {
+        registry_add_global(g_ptr_array_index(o->globals, i), NULL); /* checked too */
+    }
 }
 
 /* -object backends, then -smp's topology and -numa (which names both);

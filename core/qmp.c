@@ -1004,6 +1004,22 @@ static JsonNode *cmd_object_del(JsonObject *args, qmp_client *c, char **err)
     return id && memdev_del(id, err) ? empty_return() : NULL;
 }
 
+/* QEMU 5.2's watchdog-set-action {"action": ...}; unknown names refused. */
+static JsonNode *cmd_watchdog_set_action(JsonObject *args, qmp_client *c, char **err)
+{
+    const char *a = arg_string(args, "action", err);
+
+    if (!a) {
+        return NULL;
+    }
+    if (watchdog_action_parse(a) < 0) {
+        core_set_error(err, "Parameter 'action' does not accept value '%s'", a);
+        return NULL;
+    }
+    watchdog_set_action(a, NULL);
+    return empty_return();
+}
+
 static JsonNode *cmd_query_commands(JsonObject *args, qmp_client *c, char **err);
 
 static const qmp_cmd commands[] = {
@@ -1017,6 +1033,7 @@ static const qmp_cmd commands[] = {
     {"system_reset", cmd_system_reset},
     {"system_powerdown", cmd_system_powerdown},
     {"system_wakeup", cmd_system_wakeup},
+    {"watchdog-set-action", cmd_watchdog_set_action},
     {"query-plugins", cmd_query_plugins},
     {"migrate", cmd_migrate},
     {"migrate-incoming", cmd_migrate_incoming},

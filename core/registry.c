@@ -860,6 +860,83 @@ static bool apply_defaults(tes_device *d, char **errp)
     return true;
 }
 
+/* -global DRIVER.PROP=VALUE (QEMU's): a default for every DRIVER created
+ * from now on, applied after the type's own defaults and before the
+ * properties the creator gives. */
+typedef struct global_prop {
+    char *driver, *prop, *value;
+} global_prop;
+static GPtrArray *globals;
+
+static void global_free(gpointer p)
+{
+    global_prop *g = p;
+
+    g_free(g->driver);
+    g_free(g->prop);
+    g_free(g->value);
+    g_free(g);
+}
+
+bool registry_global_check(const char *spec, char **errp)
+{
+    const char *eq = strchr(spec, '='), *dot = eq ? memchr(spec, '.', eq - spec) : NULL;
+
+    if (!eq || !dot || dot == spec || dot + 1 == eq) {
+        core_set_error(errp, "-global: '%s' is not DRIVER.PROPERTY=VALUE", spec);
+        return false;
+    }
+    return true;
+}
+
+bool registry_add_global(const char *spec, char **errp)
+{
+    const char *eq = strchr(spec, '='), *dot;
+    global_prop *g;
+
+    if (!registry_global_check(spec, errp)) {
+        return false;
+    }
+    dot = memchr(spec, '.', eq - spec);
+    if (!globals) {
+        globals = g_ptr_array_new_with_free_func(global_free);
+    }
+    g = g_new0(global_prop, 1);
+    g->driver = g_strndup(spec, dot - spec);
+    g->prop = g_strndup(dot + 1, eq - dot - 1);
+    g->value = g_strdup(eq + 1);
+    g_ptr_array_add(globals, g);
+    return true;
+}
+
+static bool apply_globals(tes_device *d, char **errp)
+{
+    for (guint i = 0; globals && i < globals->len; i++) {
+        global_prop *g = g_ptr_array_index(globals, i);
+        const tes_prop_info *p;
+        g_autofree char *err = NULL;
+
+        if (strcmp(g->driver, d->type->name) != 0) {
+            continue;
+        }
+        if (!(p = prop_find(d->type, g->prop))) {
+            core_set_error(errp, "-global %s.%s: %s '%s' has no property '%s'", g->driver,
+                           g->prop, kind_word(d->type->kind), d->type->name, g->prop);
+            return false;
+        }
+        if (!set_prop(d, p, g->value, &err)) {
+            core_set_error(errp, "-global %s.%s=%s: %s", g->driver, g->prop, g->value, err);
+            return false;
+        }
+    }
+    return true;
+}
+
+void registry_clear_globals(void)
+{
+    g_clear_pointer(&globals, g_ptr_array_unref);
+}
+
 tes_device *dev_new(const char *type, tes_type_kind kind, char **errp)
 {
     const type_entry *te = type_lookup(type, kind, errp);
@@ -875,7 +952,7 @@ tes_device *dev_new(const char *type, tes_type_kind kind, char **errp)
     d->buses = g_ptr_array_new();
     d->regions = g_ptr_array_new();
     d->prop_text = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    if (!apply_defaults(d, errp)) {
+    if (!apply_defaults(d, errp) || !apply_globals(d, errp)) {
         dev_free(d);
         return NULL;
     }

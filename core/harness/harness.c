@@ -20,6 +20,7 @@
 #include "core.h"
 #include "migration-int.h"
 #include "net-int.h"
+#include "numa.h"
 
 #define HARNESS_NINTX 4
 #define HARNESS_FREE_BAR_BASE 0xe0000000ull /* where msi_enable maps MSI-X BARs */
@@ -137,6 +138,7 @@ tes_harness *tes_harness_new(uint64_t ram_size)
     apply_log_env();
     log_set_capture(h->log, TES_LOG_GUEST_ERROR | TES_LOG_UNIMP);
     registry_reset(); /* devices first: they unmap their regions */
+    memdevs_reset(); /* a fresh host has no -object of the last one's */
     net_reset_macs();
     memory_reset();
     clock_set_manual(true);
@@ -158,6 +160,7 @@ void tes_harness_free(tes_harness *h)
     cpus_clear();
     board_clear();
     registry_reset();
+    memdevs_reset();
     drives_close_all();
     netdevs_close_all();
     net_reset_macs();

@@ -24,6 +24,8 @@
  * an MSI that does not translate is dropped. Every guest value is
  * bounded: a queue of at most 256 pages is walked at most once per write.
  */
+#include <errno.h>
+
 #include "gicv3.h"
 
 #define GITS_CTLR_ENABLED 0x1
@@ -484,4 +486,22 @@ void gicv3_its_reset(gicv3 *g)
     g->its_ctlr = 0;
     g->its_baser[0] = g->its_baser[1] = 0;
     g->its_cbaser = g->its_cwriter = g->its_creadr = 0;
+}
+
+/* A loaded stream holds only what register writes can leave: CREADR and
+ * CWRITER on the 32-byte command grid (off it, process() would never see
+ * them meet and spin for ever), GITS_CTLR's Enabled, the writable bits
+ * of CBASER and the BASERs. 0, or -EINVAL after one error line. */
+int gicv3_its_check(gicv3 *g)
+{
+    if ((g->its_creadr | g->its_cwriter) & ~0xfffe0ull || g->its_ctlr & ~GITS_CTLR_ENABLED ||
+        g->its_cbaser & ~CBASER_RW || (g->its_baser[0] | g->its_baser[1]) & ~BASER_RW) {
+        H->error(g->dev, "arm-gicv3: ITS registers in the stream out of range (CTLR 0x%x, "
+                 "CREADR 0x%llx, CWRITER 0x%llx, CBASER 0x%llx, BASER 0x%llx/0x%llx)",
+                 g->its_ctlr, (unsigned long long)g->its_creadr,
+                 (unsigned long long)g->its_cwriter, (unsigned long long)g->its_cbaser,
+                 (unsigned long long)g->its_baser[0], (unsigned long long)g->its_baser[1]);
+        return -EINVAL;
+    }
+    return 0;
 }

@@ -492,6 +492,9 @@ static int gicv3_post_load(tes_device *dev, void *s, uint32_t version)
             return -EINVAL;
         }
     }
+    if (gicv3_its_check(g)) {
+        return -EINVAL;
+    }
     for (unsigned i = 32; i < GICV3_MAX_IRQ; i++) {
         g->irouter[i] &= IROUTER_MASK;
         g->target[i] = gicv3_route(g, g->irouter[i]);

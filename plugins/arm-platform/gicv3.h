@@ -155,5 +155,7 @@ extern const tes_cpu_sysregs gicv3_sysregs;
 uint64_t gicv3_its_read(void *opaque, uint64_t off, unsigned size);
 void gicv3_its_write(void *opaque, uint64_t off, uint64_t val, unsigned size);
 void gicv3_its_reset(gicv3 *g);
+/* The ITS registers of a loaded stream: 0, or -EINVAL (error set). */
+int gicv3_its_check(gicv3 *g);
 
 #endif

@@ -7,12 +7,14 @@
  * User manual (the pc machine creates both; they take no user options)
  *
  *   i440FX-pcihost  root bus "pci.0" (QEMU's name, so -device
- *                   e1000,bus=pci.0,addr=0x3 carries over); config cycles
+ *                   e1000,bus=pci.0,addr=0x3 carries over; "ID.0" when
+ *                   the host bridge has id=ID, as QEMU names a bus
+ *                   under a device with an id); config cycles
  *                   through 0xcf8/0xcfc (CONFIG_ADDRESS with the enable
  *                   bit 31, byte/word/dword data at 0xcfc..0xcff), a byte
  *                   at 0xcf9 is the PIIX3's reset control register
  *                   (pci-conf.c: bit 2 resets the machine). Memory BARs map
- *                   into i440fx_pcihost_mem at their bus address (the
+ *                   into x86_pci_host_mem at their bus address (the
  *                   machine maps the windows 1:1); I/O BARs into the
  *                   system I/O space. INTx is the PIIX3's (pc-platform).
  *                   Property bios-shadowed (bool, default off) is passed
@@ -43,6 +45,7 @@
  * in the other modes an I/O region above the RAM decides per access.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pc.h"
@@ -319,14 +322,25 @@ typedef struct i440fx_host {
     tes_device *fn;
 } i440fx_host;
 
+/* QEMU's name of a root bus left unnamed: "<id>.0" under a host with an
+ * id, else "pci.0" (the pc machine's, which gives none). */
+static void bus_name(tes_device *dev, char *buf, size_t len)
+{
+    const char *id = H->dev_given_id(dev);
+
+    snprintf(buf, len, "%s.0", id && *id ? id : "pci");
+}
+
 static int host_realize(tes_device *dev, void *s)
 {
     i440fx_host *h = s;
+    char name[80];
     int ret;
 
     h->dev = dev;
     h->conf = (x86_pci_conf){.host = H, .name = "i440FX"};
-    ret = x86_pci_conf_root(&h->conf, dev, "pci-mem", "pci.0");
+    bus_name(dev, name, sizeof(name));
+    ret = x86_pci_conf_root(&h->conf, dev, "pci-mem", name);
     if (ret) {
         return ret;
     }

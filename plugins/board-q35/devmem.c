@@ -233,6 +233,9 @@ static int place(x86_board *b, tes_device *d, const tes_memory_device_info *mi)
         .dev = d, .addr = at, .size = size, .node = mi->node,
         .nvdimm = mi->kind == TES_MEMORY_DEVICE_NVDIMM,
         .enabled = mi->kind != TES_MEMORY_DEVICE_NVDIMM,
+        /* the slot's _OST codes are the guest's, not the module's */
+        .ost_event = b->memhp.slot[slot].ost_event,
+        .ost_status = b->memhp.slot[slot].ost_status,
     };
     if (md_iface()->size >= offsetof(tes_memory_device_iface, placed) + sizeof(void *)) {
         md_iface()->placed(d, at, slot);

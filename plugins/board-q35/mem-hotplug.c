@@ -93,7 +93,10 @@ static void control_write(x86_memhp *m, x86_memslot *s, uint8_t v)
         struct tes_device *dev = s->dev;
 
         trace_mhp_acpi_pc_dimm_deleted(m->selector);
-        *s = (x86_memslot){0};
+        /* The slot empties but keeps the guest's last _OST codes, as
+         * QEMU's unplug clears only the module: query-acpi-ospm-status
+         * still shows how the eject went. */
+        *s = (x86_memslot){.ost_event = s->ost_event, .ost_status = s->ost_status};
         if (m->eject) {
             m->eject(m->opaque, dev);
         }

@@ -9,12 +9,14 @@
 #include "x86-board.h"
 
 #define CONFIG_ENABLE 0x80000000u
+#define CONFIG_ADDR_MASK 0x80fffffcu /* enable, bus, devfn, dword register */
+#define RST_CNT_MASK 0x0a          /* SYS_RST, FULL_RST; RST_CPU is an action */
 
 /* RST_CNT / RC: RST_CPU (bit 2) set starts a reset; SYS_RST (bit 1) and
  * FULL_RST (bit 3, ICH9 only) only say which kind (all the same here). */
 static void rst_cnt_write(x86_pci_conf *c, uint8_t val)
 {
-    c->rst_cnt = val & 0x0a;
+    c->rst_cnt = val & RST_CNT_MASK;
     if (val & 0x04) {
         c->host->request_reset();
     }
@@ -44,7 +46,7 @@ static void conf_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     uint32_t a = c->config_addr;
 
     if (off == 0 && size == 4) {
-        c->config_addr = (uint32_t)val & 0x80fffffcu;
+        c->config_addr = (uint32_t)val & CONFIG_ADDR_MASK;
     } else if (off == 1 && size == 1) {
         rst_cnt_write(c, (uint8_t)val);
     } else if (off >= 4 && (a & CONFIG_ENABLE)) {
@@ -96,9 +98,24 @@ void x86_pci_conf_reset(x86_pci_conf *c)
     c->rst_cnt = 0;
 }
 
+int x86_pci_conf_check(x86_pci_conf *c, tes_device *owner)
+{
+    if ((c->config_addr & ~CONFIG_ADDR_MASK) || (c->rst_cnt & ~RST_CNT_MASK)) {
+        c->host->error(owner, "%s: CONFIG_ADDRESS 0x%x or RST_CNT 0x%x in the stream has "
+                       "reserved bits set", c->name, c->config_addr, c->rst_cnt);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 void x86_pci_host_reset(tes_device *dev, void *s)
 {
     x86_pci_conf_reset(s);
+}
+
+static int host_post_load(tes_device *dev, void *s, uint32_t version)
+{
+    return x86_pci_conf_check(s, dev);
 }
 
 static const tes_state_field host_fields[] = {
@@ -112,6 +129,7 @@ const tes_state_info x86_pci_host_state = {
     .version = 1,
     .min_version = 1,
     .fields = host_fields,
+    .post_load = host_post_load,
 };
 
 tes_bus *x86_pci_host_bus(tes_device *host)

@@ -23,6 +23,10 @@ typedef struct x86_pci_conf {
  * memory. host, bus and name must be set first. */
 tes_region *x86_pci_conf_region(x86_pci_conf *c, tes_device *owner);
 void x86_pci_conf_reset(x86_pci_conf *c);
+/* The owner's post_load: 0 when CONFIG_ADDRESS and RST_CNT hold what a
+ * guest's writes can leave (reserved bits clear), else -EINVAL after one
+ * error line on owner. */
+int x86_pci_conf_check(x86_pci_conf *c, tes_device *owner);
 /* A host bridge's realize: c->mem (a container named mem_name), c->io
  * mapped at 0xcf8 and c->bus, the root bus bus_name over them. host and
  * name must be set first. 0, or -errno after the error. */
@@ -31,8 +35,9 @@ int x86_pci_conf_root(x86_pci_conf *c, tes_device *owner, const char *mem_name,
 
 /* ---- host bridges whose state starts with their x86_pci_conf ---- */
 /* (q35-pcihost, i440FX-pcihost): their tes_type_info reset and state
- * (version 1: config_addr, rst_cnt, as q35-pcihost's always was), and the
- * root bus and memory of such a device. */
+ * (version 1: config_addr, rst_cnt, as q35-pcihost's always was; its
+ * post_load x86_pci_conf_check), and the root bus and memory of such a
+ * device. */
 void x86_pci_host_reset(tes_device *dev, void *s);
 extern const tes_state_info x86_pci_host_state;
 tes_bus *x86_pci_host_bus(tes_device *host);

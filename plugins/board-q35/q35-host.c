@@ -10,7 +10,7 @@
  *                 (CONFIG_ADDRESS with the enable bit 31, byte/word/dword
  *                 data at 0xcfc..0xcff) and through ECAM (q35_pcihost_ecam,
  *                 256 buses: offset bus << 20 | devfn << 12 | register).
- *                 Memory BARs map into q35_pcihost_mem at their bus
+ *                 Memory BARs map into x86_pci_host_mem at their bus
  *                 address (the machine maps windows of it 1:1); I/O BARs
  *                 into the system I/O space. INTx: a function at slot S
  *                 pin P (after bridge swizzles) drives output
@@ -25,9 +25,13 @@
  *                 (0x604; SCI_EN always set, SLP_EN with SLP_TYP 5 = S5
  *                 ends tessera with status 0), PM1_TMR (0x608, 32 bits at
  *                 3.579545 MHz from the virtual clock), GPE0_STS/EN
- *                 (0x620/0x628, 8 bytes each). Output 0 is the SCI (level,
- *                 active high). RST_CNT at 0xcf9: setting RST_CPU (bit 2)
- *                 resets the machine.
+ *                 (0x620/0x628, 8 bytes each), SMI_EN/SMI_STS (0x630/0x634)
+ *                 and the TCO watchdog (0x660..0x67f); RCBA (0xf0) reads
+ *                 0xfed1c001 (the RCRB with GCS.NO_REBOOT, fixed). Output
+ *                 0 is the SCI (level, active high), output 1 SMI#.
+ *                 Property noreboot (-global ICH9-LPC.noreboot=true).
+ *                 RST_CNT at 0xcf9: setting RST_CPU (bit 2) resets the
+ *                 machine.
  */
 #include <errno.h>
 #include <string.h>

@@ -29,11 +29,13 @@
  *
  * Memory map: RAM; ACPI tables at 0xe0000 (e820 reserved); ECAM
  * 0xb0000000 (256 MiB, 256 buses); 32-bit PCI window 0xc0000000 ..
- * 0xfebfffff; IOAPIC 0xfec00000; LAPIC/MSI 0xfee00000; 64-bit PCI window
+ * 0xfebfffff; IOAPIC 0xfec00000; the ICH9's RCRB 0xfed1c000 (16 KiB:
+ * GCS for the TCO watchdog); LAPIC/MSI 0xfee00000; 64-bit PCI window
  * (32 GiB) from the first GiB boundary above RAM. I/O: 8259 0x20/0xa0
  * (+ELCR 0x4d0), 8254 0x40, RTC 0x70, i8042 0x60/0x64, COM1 0x3f8 (IRQ 4,
- * serial0), PCI config 0xcf8/0xcfc, RST_CNT 0xcf9, ACPI PM 0x600, PCI I/O
- * BARs from 0x1000.
+ * serial0), PCI config 0xcf8/0xcfc, RST_CNT 0xcf9, ACPI PM 0x600 (SMI_EN
+ * 0x630, the TCO watchdog 0x660..0x67f: -watchdog-action), PCI I/O BARs
+ * from 0x1000.
  *
  * Interrupts: ISA IRQ n drives 8259 input n and IOAPIC pin n, except IRQ0
  * (PIT), which is IOAPIC pin 2 as the MADT override says. The SCI is IRQ 9
@@ -106,6 +108,9 @@ static int create_pcie(q35_machine *m)
     m->lpc = q35_pcihost_lpc(m->host);
     x86_board_set_pm(&m->b, m->lpc); /* power button, RTC alarm, resume */
     H->dev_connect_irq(m->lpc, 0, m->b.isa[Q35_SCI_IRQ]);
+    /* SMI# (the TCO watchdog's with SMI_EN.TCO_EN) to vCPU 0, as QEMU's
+     * ich9_generate_smi without x-smi-broadcast (no SMM: cpu-x86 logs it). */
+    H->dev_connect_irq(m->lpc, 1, H->cpu_irq_in(H->cpu_by_index(0), TES_X86_SMI));
     /* QEMU's q35 always has its ICH9 AHCI at 1f.2 (also with -nodefaults):
      * -hda and -cdrom go on its ports, ide.0..ide.5. */
     if (!x86_board_dev(&m->b, "ich9-ahci", "addr=1f.2")) {

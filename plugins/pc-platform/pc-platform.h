@@ -85,6 +85,63 @@ void acpi_pm_update_sci(acpi_pm *pm);
 void acpi_pm_power_button(acpi_pm *pm);
 void acpi_pm_reset(acpi_pm *pm);
 
+/* ---- ich9-tco.c: the ICH9 TCO watchdog and what it reports to ---- */
+/* TCO block at PMBASE + 0x60 (ICH9 datasheet 13.9), SMI_EN/SMI_STS at
+ * PMBASE + 0x30/0x34 (13.8.3.8-9), GCS in the chipset configuration
+ * registers (RCRB) at RCBA + 0x3410 (10.1.75). */
+#define ICH9_PMIO_SMI 0x30u
+#define ICH9_PMIO_SMI_LEN 8u
+#define ICH9_PMIO_TCO 0x60u
+#define ICH9_PMIO_TCO_LEN 0x20u
+#define ICH9_RCBA 0xfed1c000u /* where QEMU's firmware (SeaBIOS) puts it */
+#define ICH9_RCRB_SIZE 0x4000u
+#define ICH9_CC_GCS 0x3410u
+#define ICH9_CC_GCS_NO_REBOOT 0x20u
+#define TCO_TICK_NS 600000000ll /* 0.6 s a tick (ICH9 13.9.8) */
+
+typedef struct ich9_tco {
+    tes_device *dev;  /* ICH9-LPC: output 1 is SMI# (pulsed) */
+    tes_timer *timer;
+    bool noreboot;    /* property: the SPKR "no reboot" strap */
+    uint16_t rld, sts1, sts2, cnt1, cnt2, tmr;
+    uint8_t din, dout, msg1, msg2, wdcnt, sw_irq_gen;
+    uint8_t timeouts; /* expiries since the last reload: the second acts */
+    int64_t expire_ns; /* -1: halted */
+    uint32_t smi_en, smi_sts, gcs;
+} ich9_tco;
+
+/* Migration fields (ICH9-LPC's state version 2). */
+#define ICH9_TCO_FIELDS(st, m)                                                                  \
+    {"tco_rld", TES_FIELD_U16, offsetof(st, m.rld), 0, 2},                                      \
+    {"tco_sts1", TES_FIELD_U16, offsetof(st, m.sts1), 0, 2},                                    \
+    {"tco_sts2", TES_FIELD_U16, offsetof(st, m.sts2), 0, 2},                                    \
+    {"tco_cnt1", TES_FIELD_U16, offsetof(st, m.cnt1), 0, 2},                                    \
+    {"tco_cnt2", TES_FIELD_U16, offsetof(st, m.cnt2), 0, 2},                                    \
+    {"tco_tmr", TES_FIELD_U16, offsetof(st, m.tmr), 0, 2},                                      \
+    {"tco_din", TES_FIELD_U8, offsetof(st, m.din), 0, 2},                                       \
+    {"tco_dout", TES_FIELD_U8, offsetof(st, m.dout), 0, 2},                                     \
+    {"tco_msg1", TES_FIELD_U8, offsetof(st, m.msg1), 0, 2},                                     \
+    {"tco_msg2", TES_FIELD_U8, offsetof(st, m.msg2), 0, 2},                                     \
+    {"tco_wdcnt", TES_FIELD_U8, offsetof(st, m.wdcnt), 0, 2},                                   \
+    {"tco_sw_irq_gen", TES_FIELD_U8, offsetof(st, m.sw_irq_gen), 0, 2},                         \
+    {"tco_timeouts", TES_FIELD_U8, offsetof(st, m.timeouts), 0, 2},                             \
+    {"tco_expire_ns", TES_FIELD_I64, offsetof(st, m.expire_ns), 0, 2},                          \
+    {"smi_en", TES_FIELD_U32, offsetof(st, m.smi_en), 0, 2},                                    \
+    {"smi_sts", TES_FIELD_U32, offsetof(st, m.smi_sts), 0, 2},                                  \
+    {"gcs", TES_FIELD_U32, offsetof(st, m.gcs), 0, 2}
+
+bool ich9_tco_init(ich9_tco *t, tes_device *dev);
+void ich9_tco_reset(ich9_tco *t);
+/* Offsets within the TCO block / the SMI_EN..SMI_STS pair / the RCRB. */
+uint64_t ich9_tco_read(ich9_tco *t, uint64_t off, unsigned size);
+void ich9_tco_write(ich9_tco *t, uint64_t off, uint64_t val, unsigned size);
+uint64_t ich9_smi_read(ich9_tco *t, uint64_t off, unsigned size);
+void ich9_smi_write(ich9_tco *t, uint64_t off, uint64_t val, unsigned size);
+extern const tes_mem_ops ich9_rcrb_ops;
+/* After a load: false (and an error on dev) when the state is out of
+ * range; else the timer is armed again. */
+bool ich9_tco_post_load(ich9_tco *t);
+
 extern const tes_type_info i8259_type, ioapic_type, i8254_type, mc146818rtc_type,
     isa_serial_type, i8042_type, ich9_lpc_type, piix3_type, piix4_pm_type;
 

@@ -2,7 +2,9 @@
  * pc-platform: trace points (sdk trace.h). QEMU's names where QEMU has the
  * event (ich9_gpe_*, piix4_gpe_*, pic_*, ioapic_*, serial_*, pckbd_*); the PM1 registers of
  * the ICH9 and PIIX4 PM blocks have events of their own (ich9_pm_io_*,
- * piix4_pm_io_*), so -trace 'ich9*' shows every ICH9 PM access.
+ * piix4_pm_io_*), so -trace 'ich9*' shows every ICH9 PM access; the TCO
+ * watchdog's are QEMU's (tco_timer_reload, tco_timer_expired, tco_io_*),
+ * so -trace 'tco*' shows them.
  */
 #ifndef PC_TRACE_H
 #define PC_TRACE_H
@@ -49,6 +51,13 @@ extern const tes_host *pc_host;
     E(ich9_lpc_pm_init, (unsigned pmbase, int sci_irq), (pmbase, sci_irq),                    \
       "PMBASE 0x%x SCI IRQ %d")                                                                \
     E(ich9_lpc_reset, (unsigned pmbase), (pmbase), "PM block at 0x%x: PM1/GPE0 to reset values") \
+    E(tco_timer_reload, (int ticks, int msec), (ticks, msec), "ticks=%d (%d ms)")           \
+    E(tco_timer_expired, (int timeouts_no, bool strap, bool no_reboot),                       \
+      (timeouts_no, strap, no_reboot), "timeouts_no=%d no_reboot=%d/%d")                      \
+    E(tco_io_write, (uint64_t addr, uint32_t val), (addr, val),                               \
+      "addr=0x%" PRIx64 " val=0x%" PRIx32)                                                     \
+    E(tco_io_read, (uint64_t addr, uint32_t val), (addr, val),                                \
+      "addr=0x%" PRIx64 " val=0x%" PRIx32)                                                     \
     E(serial_read, (uint16_t addr, uint8_t value), (addr, value), "read addr 0x%x val 0x%02x") \
     E(serial_write, (uint16_t addr, uint8_t value), (addr, value),                            \
       "write addr 0x%x val 0x%02x")                                                            \

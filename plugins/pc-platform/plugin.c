@@ -9,7 +9,8 @@
  *   mc146818rtc  the CMOS RTC (rtc.c)
  *   isa-serial   a 16550A UART (serial.c)
  *   i8042        the keyboard controller's reset line (i8042.c)
- *   ICH9-LPC     the ICH9 LPC bridge with the ACPI PM block (ich9-lpc.c)
+ *   ICH9-LPC     the ICH9 LPC bridge with the ACPI PM block and the TCO
+ *                watchdog (ich9-lpc.c, ich9-tco.c)
  *   PIIX3        the PIIX3 ISA bridge: PIRQ routing (piix.c)
  *   PIIX4_PM     the PIIX4 power management function (piix.c)
  *
@@ -36,7 +37,7 @@ static const tes_type_info *const pc_types[] = {
     &ich9_lpc_type, &piix3_type, &piix4_pm_type, NULL,
 };
 
-TES_PLUGIN_DEFINE(.name = "pc-platform", .version = "0.3.0", .license = "MIT",
+TES_PLUGIN_DEFINE(.name = "pc-platform", .version = "0.4.0", .license = "MIT",
                   .desc = "PC platform devices: 8259, I/O APIC, 8254, RTC, 16550A, i8042, "
                           "ICH9 LPC, PIIX3, PIIX4 PM",
                   .types = pc_types, .init = pc_init);

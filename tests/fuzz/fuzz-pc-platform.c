@@ -3,7 +3,8 @@
  * harness, wired as q35 wires them: the 8259 pair, the I/O APIC (MMIO at
  * 0xfec00000, its messages land in the harness's MSI window), the 8254 and
  * port 0x61, the CMOS RTC, a 16550A at 0x3f8, the i8042 and ICH9-LPC (its
- * ACPI PM block at 0x600). The PIT, RTC and UART drive 8259 and I/O APIC
+ * ACPI PM block at 0x600, SMI_EN at 0x630, the TCO watchdog at 0x660 and
+ * GCS in its RCRB at 0xfed1c000 + 0x3410). The PIT, RTC and UART drive 8259 and I/O APIC
  * inputs, so timer steps reach the interrupt controllers; the RTC's alarm
  * drives the PM block's RTC_STS input, as the boards wire it, and the
  * board's resume pulse (input 2) is one of the actions.
@@ -11,12 +12,20 @@
  * Beyond the generic actions (fuzz-dev.h): port writes in bursts (a guest's
  * init sequences: ICW1..4, PIT mode + count, RTC index + data), pulses on
  * ICH9-LPC's inputs (the board's, GPE0 bits as memory hotplug raises them,
- * a line past the last), and the spec check: after a system reset the I/O APIC reads its version and
- * masked entries, and the UART's scratch register holds what is written.
+ * a line past the last), the TCO watchdog armed as iTCO_wdt arms it (a few
+ * ticks, TCO_EN and NO_REBOOT as the input says) and seconds of virtual
+ * time run through its expiries (the watchdog action's QMP events are
+ * drained), and the spec check: after a system reset the I/O APIC reads
+ * its version and masked entries, the UART's scratch register holds what
+ * is written, and the TCO block reads its reset values (TCO_LOCK gone).
  */
+#include <stdlib.h>
+
 #include "fuzz-dev.h"
 
 #define IOAPIC 0xfec00000ull
+#define GCS (0xfed1c000ull + 0x3410)
+#define TCO 0x660
 
 static const struct {
     uint16_t port, size;
@@ -66,6 +75,7 @@ static void setup(fz *f)
     wire(f, uart, 0, pic, 4);
     wire(f, rtc, 1, lpc, 1);
     fz_window_add(f, IOAPIC, 0x20, false);
+    fz_window_add(f, GCS - 0x10, 0x20, false);
     for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
         fz_window_add(f, ports[i].port, ports[i].size, true);
     }
@@ -116,6 +126,31 @@ static void spec_check(fz *f)
     if ((got = tes_harness_io_read(f->h, 0x3ff, 1)) != v) {
         fz_fail(f, "isa-serial: scratch register reads 0x%x, wrote 0x%x", got, v);
     }
+    if (f->dev[lpc_idx] &&
+        ((got = tes_harness_io_read(f->h, TCO + 0x08, 4)) != 0x00080000 ||
+         tes_harness_io_read(f->h, TCO + 0x12, 2) != 4 || tes_harness_read(f->h, GCS, 4) != 0)) {
+        fz_fail(f, "ICH9-LPC: TCO1_CNT/TCO2_CNT read 0x%x, TCO_TMR or GCS not reset", got);
+    }
+}
+
+/* The TCO watchdog as iTCO_wdt drives it, then up to 9 s of virtual time:
+ * expiries, SMIs, the watchdog action (its QMP events drained, or the
+ * harness would keep them all). TCO_RLD never reads more than 10 bits. */
+static void tco(fz *f)
+{
+    uint8_t v = fz_u8(f), t = fz_u8(f);
+    uint64_t rld;
+
+    tes_harness_io_write(f->h, 0x630, v & 1 ? 0x2020 : 0x20, 4);
+    tes_harness_write(f->h, GCS, v & 2 ? 0x20 : 0, 4);
+    tes_harness_io_write(f->h, TCO + 0x12, t % 8, 2);
+    tes_harness_io_write(f->h, TCO, 1, 2);
+    tes_harness_io_write(f->h, TCO + 0x08, v & 4 ? 0x1000 : 0, 2);
+    tes_harness_clock_step(f->h, (int64_t)(v >> 3) * 300000000);
+    if ((rld = tes_harness_io_read(f->h, TCO, 2)) > 0x3ff) {
+        fz_fail(f, "ICH9-LPC: TCO_RLD reads 0x%llx", (unsigned long long)rld);
+    }
+    free(tes_harness_qmp_events(f->h));
 }
 
 /* What the board does: the power button (0), the RTC alarm line (1), the
@@ -149,6 +184,9 @@ static void op(fz *f, unsigned i)
     case 3:
         pulse_pm(f);
         break;
+    case 4:
+        tco(f);
+        break;
     }
 }
 
@@ -156,7 +194,7 @@ static const fz_target pc_target = {
     .plugins = {"pc-platform", NULL},
     .ram_size = 1 << 20,
     .setup = setup,
-    .n_ops = 4,
+    .n_ops = 5,
     .op = op,
 };
 

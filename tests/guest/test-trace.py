@@ -2,7 +2,7 @@
 """guest suite, trace events and monitor inspection: one boot of Debian's
 amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
 
-    -trace 'pci_nvme*' -msg timestamp=on -D trace.log
+    -trace 'pci_nvme*' -trace 'tco*' -msg timestamp=on -D trace.log
 
   - the guest's nvme driver probes the controller and sees nvme0n1;
   - trace.log holds QEMU's log-backend lines (TID@SEC.USEC:NAME ARGS) for
@@ -10,7 +10,16 @@ amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
     opcode 0x6), reads on the I/O queues, MSI-X interrupts, doorbells;
   - while the guest waits, HMP `info registers` shows RIP in the kernel's
     text, `x /1xb` at that RIP reads through the guest's page tables, and
-    QMP query-cpus-fast names the vCPU.
+    QMP query-cpus-fast names the vCPU;
+  - the ICH9 TCO watchdog (issue 17) under Linux's own lpc_ich and
+    iTCO_wdt (heartbeat=3, the shortest it takes: Debian 6.1's iTCO_wdt
+    writes TCO_TMR 5 ticks, so two expiries of 3 s):
+    iTCO_wdt finds the version 2 TCO block at 0x660 and /dev/watchdog0
+    appears; its start and reload are traced (tco_timer_reload ticks=5);
+    then /dev/watchdog is opened and never fed: the timer expires twice
+    (tco_timer_expired traced), QMP WATCHDOG {"action": "reset"} goes out
+    and the reset ends tessera (-no-reboot) with status 0 before the
+    guest's 30 s sleep is over.
 
     test-trace.py TESSERA
 """
@@ -19,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -27,7 +37,8 @@ from guestlib import value  # noqa: E402
 from tesstest import Qmp, check, tap_report  # noqa: E402
 
 BOOT_TIMEOUT = 420  # the meson timeout is 600 s
-MODULES = ["nvme"]
+MODULES = ["nvme", "lpc_ich"]
+WDT_MODULES = ["iTCO_wdt"]  # loaded with heartbeat=3: 5 ticks of 0.6 s
 
 SCRIPT = """\
 sleep 1
@@ -35,7 +46,34 @@ echo "NVME=$(ls /sys/block | grep ^nvme | tr '\\n' ' ')"
 echo "READ=$(dd if=/dev/nvme0n1 bs=4096 count=1 iflag=direct 2>/dev/null | wc -c)"
 echo INSPECT-PLEASE
 read x
+dmesg | grep -i tco | sed 's/^/DMESG: /'
+echo "WDT=$(ls /dev | grep '^watchdog' | tr '\\n' ' ')"
+echo "WDT-TIMEOUT=$(cat /sys/class/watchdog/watchdog0/timeout 2>/dev/null)"
+exec 3>/dev/watchdog
+echo WDT-ARMED
+sleep 30
+echo WDT-SURVIVED
 """
+
+
+def wdt_insmod(parts):
+    """iTCO_wdt's dependencies, then iTCO_wdt itself with heartbeat=3."""
+    files = guestlib.module_files(parts, WDT_MODULES)
+    lines = guestlib.insmod_script(files[:-1])
+    return files, lines + "insmod /modules/iTCO_wdt.ko heartbeat=3 || echo 'INSMOD-FAILED'\n"
+
+
+def watch_watchdog(qmp_path, out):
+    """Wait (in the console reader) for QMP WATCHDOG once the guest opened
+    /dev/watchdog; the emulator runs on meanwhile."""
+    def act(b):
+        try:
+            q = Qmp(qmp_path, timeout=60)
+            q.negotiate()
+            out["watchdog"] = q.wait_event("WATCHDOG", timeout=60)
+        except Exception as e:
+            out["wdt-error"] = repr(e)
+    return act
 
 
 def inspect(qmp_path, out):
@@ -43,6 +81,7 @@ def inspect(qmp_path, out):
         try:
             q = Qmp(qmp_path)
             q.negotiate()
+            time.sleep(0.3)  # the shell reaches its read: the guest idles in the kernel
             regs = q.cmd("human-monitor-command", {"command-line": "info registers"})
             out["regs"] = regs.get("return", "")
             m = re.search(r"RIP=([0-9a-f]{16})", out["regs"])
@@ -59,8 +98,8 @@ def inspect(qmp_path, out):
 def check_trace(log):
     lines = log.splitlines()
     pre = r"^[0-9]+@[0-9]+\.[0-9]{6}:"
-    check("trace lines in QEMU's log-backend format, pci_nvme events only",
-          lines and all(re.match(pre + r"pci_nvme_[a-z_]+ ", l) for l in lines),
+    check("trace lines in QEMU's log-backend format, pci_nvme and tco events only",
+          lines and all(re.match(pre + r"(pci_nvme|tco)_[a-z_]+ ", l) for l in lines),
           "\n".join(lines[:5]))
 
     def has(rx):
@@ -75,12 +114,36 @@ def check_trace(log):
           has(r"pci_nvme_io_cmd cid [0-9]+ nsid 0x1 sqid [1-9][0-9]* opc 0x2$"), "")
     check("doorbells and MSI-X interrupts are traced",
           has(r"pci_nvme_mmio_doorbell_sq sqid [1-9]") and has(r"pci_nvme_irq_msix "), "")
+    tco = [l for l in lines if re.match(pre + "tco_", l)]
+    check("iTCO_wdt's TCO_TMR write (5 ticks at 0x672) and its start are traced",
+          has(r"tco_io_write addr=0x12 val=0x5$") and
+          has(r"tco_timer_reload ticks=5 \(3000 ms\)$"), "\n".join(tco[:20]))
+    check("the unfed watchdog expired twice, nothing forbidding the reboot",
+          has(r"tco_timer_expired timeouts_no=0 no_reboot=0/0$") and
+          has(r"tco_timer_expired timeouts_no=1 no_reboot=0/0$"), "\n".join(tco[-10:]))
+
+
+def check_watchdog(b, out):
+    dm = "\n".join(l for l in b.console.splitlines() if l.startswith("DMESG: "))
+    check("iTCO_wdt found the ICH9's version 2 TCO block at 0x660",
+          re.search(r"Found a ICH9 TCO device \(Version=2, TCOBASE=0x0660\)", dm) is not None,
+          dm or b.tail())
+    check("iTCO_wdt initialised with heartbeat=3, /dev/watchdog0 there with that timeout",
+          "initialized. heartbeat=3 sec" in dm and "watchdog0" in (value(b.console, "WDT") or "")
+          and value(b.console, "WDT-TIMEOUT") == "3", dm or b.tail())
+    check("the unfed watchdog reset the machine: QMP WATCHDOG action reset",
+          (out.get("watchdog") or {}).get("data") == {"action": "reset"}, repr(out))
+    check("the reset ended tessera (-no-reboot) with 0 before the guest's sleep ended",
+          "WDT-ARMED" in b.console and "WDT-SURVIVED" not in b.console and b.status == 0,
+          b.tail())
 
 
 def run(emu, parts, wd):
     files = guestlib.module_files(parts, MODULES)
-    script = guestlib.insmod_script(files) + SCRIPT
-    initrd = guestlib.make_initrd(wd, parts["INITRD"], script, modules=files)
+    wdt_files, wdt_lines = wdt_insmod(parts)
+    script = guestlib.insmod_script(files) + wdt_lines + SCRIPT
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], script,
+                                  modules=files + [f for f in wdt_files if f not in files])
     img = os.path.join(wd, "nvme.raw")
     with open(img, "wb") as f:
         f.truncate(16 << 20)
@@ -92,16 +155,18 @@ def run(emu, parts, wd):
             "-append", guestlib.AMD64_CMDLINE + " quiet",
             "-drive", "file=%s,if=none,id=d0,format=raw" % img,
             "-device", "nvme,drive=d0,serial=trace",
-            "-trace", "pci_nvme*", "-msg", "timestamp=on", "-D", log,
+            "-trace", "pci_nvme*", "-trace", "tco*", "-msg", "timestamp=on", "-D", log,
             "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
-    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"INSPECT-PLEASE": inspect(qmp_path, out)})
+    b = guestlib.Boot(argv, BOOT_TIMEOUT, actions={"INSPECT-PLEASE": inspect(qmp_path, out),
+                                                   "WDT-ARMED": watch_watchdog(qmp_path, out)})
     check("did not time out (%d s)" % BOOT_TIMEOUT, not b.timed_out, b.tail())
-    check("the test script ran to its end", "tessera-guest: test.sh exited 0" in b.console,
-          b.tail())
+    check("the test script ran to its watchdog step", "WDT-ARMED" in b.console, b.tail())
+    check_watchdog(b, out)
     check("the guest's nvme driver found nvme0n1 and read it",
           "nvme0n1" in (value(b.console, "NVME") or "") and value(b.console, "READ") == "4096",
           b.tail())
-    check("no trace line on the console (they went to -D)", "pci_nvme_" not in b.console,
+    check("no trace line on the console (they went to -D)",
+          "pci_nvme_" not in b.console and "tco_" not in b.console,
           b.tail())
     with open(log) as f:
         check_trace(f.read())

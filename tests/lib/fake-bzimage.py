@@ -2,7 +2,9 @@
 """Write the smallest bzImage board-q35 boots: a setup header (boot
 protocol 2.12, loaded high) whose xz payload is an x86-64 ELF with one
 PT_LOAD segment at 16 MiB holding `hlt; jmp .`. Enough for tests that need
-q35 to get past -kernel without a real kernel (and as a fuzz seed).
+q35 to get past -kernel without a real kernel (and as a fuzz seed). A test
+may give its own 64-bit code instead (bzimage(code): entered at 16 MiB in
+long mode, the first 4 GiB identity mapped, interrupts off).
 
     fake-bzimage.py OUT
 """
@@ -14,8 +16,7 @@ import zlib
 LOAD = 0x1000000
 
 
-def vmlinux():
-    code = b"\xf4\xeb\xfd"  # hlt; jmp $-1
+def vmlinux(code=b"\xf4\xeb\xfd"):  # hlt; jmp $-1
     ehdr = struct.pack("<4sBBBBB7xHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0,
                        2, 62, 1, LOAD, 64, 0, 0, 64, 56, 1, 0, 0, 0)
     phdr = struct.pack("<IIQQQQQQ", 1, 7, 120, LOAD, LOAD, len(code), 0x1000, 0x1000)
@@ -57,8 +58,8 @@ def xz_stored(data):
     return header + block + index + crc(back) + back + b"YZ"
 
 
-def bzimage():
-    elf = vmlinux()
+def bzimage(code=None):
+    elf = vmlinux(code) if code else vmlinux()
     payload = xz_stored(elf) + struct.pack("<I", len(elf))
     setup_sects = 1
     img = bytearray((setup_sects + 1) * 512)

@@ -3,8 +3,11 @@
  * with its receive FIFO half read in loopback and an interrupt up, the
  * PL031 with a match armed on the virtual clock, the GICv3 distributor and
  * redistributor with SPIs and a PPI pending and not acknowledged, the GICv2
- * likewise.
+ * likewise, and the GICv3's ITS with LPIs pending on two redistributors
+ * and commands queued while it is disabled.
  */
+#include <string.h>
+
 #include "migtest.h"
 #include "cpu-arm/arm.h"
 
@@ -226,19 +229,30 @@ static const mt_case gicv2 = {
 #define ICC_IGRPEN1 SYSREG(0, 12, 12, 7)
 #define PPI_VTIMER 27
 
-static uint64_t sysreg(mt *m, const char *name, uint32_t reg)
+/* A system register of vCPU cpu as the guest reads it, recorded. */
+static uint64_t cpu_sysreg(mt *m, unsigned cpu, const char *name, uint32_t reg)
 {
     const tes_host *host = tes_harness_host(m->h);
     uint64_t v = 0;
 
-    g_assert(host->cpu_sysreg_read(m->cpu[0], reg, &v));
-    mt_note(m, "%s = %#" G_GINT64_MODIFIER "x", name, v);
+    g_assert(host->cpu_sysreg_read(m->cpu[cpu], reg, &v));
+    mt_note(m, "cpu%u %s = %#" G_GINT64_MODIFIER "x", cpu, name, v);
     return v;
+}
+
+static void cpu_sysreg_wr(mt *m, unsigned cpu, uint32_t reg, uint64_t v)
+{
+    g_assert(tes_harness_host(m->h)->cpu_sysreg_write(m->cpu[cpu], reg, v));
+}
+
+static uint64_t sysreg(mt *m, const char *name, uint32_t reg)
+{
+    return cpu_sysreg(m, 0, name, reg);
 }
 
 static void sysreg_wr(mt *m, uint32_t reg, uint64_t v)
 {
-    g_assert(tes_harness_host(m->h)->cpu_sysreg_write(m->cpu[0], reg, v));
+    cpu_sysreg_wr(m, 0, reg, v);
 }
 
 /* As board-virt wires them: the virtual timer to PPI 27, the GIC's IRQ
@@ -343,6 +357,167 @@ static const mt_case vtimer = {
     .steps = {vtimer_arm, vtimer_fire, vtimer_ack, vtimer_eoi, vtimer_again},
 };
 
+/* ---- GICv3 ITS traffic ---- */
+
+#define ITS 0x08080000ull
+#define RD(cpu) (REDIST + 0x20000ull * (cpu))
+#define SGI(cpu) (RD(cpu) + 0x10000)
+#define TRANSLATER (ITS + 0x10040)
+/* Guest memory of the ITS's tables (2 MiB of RAM). */
+#define DEV_TABLE 0x10000ull  /* 16 pages */
+#define COLL_TABLE 0x20000ull
+#define CMDQ 0x30000ull       /* one page: 128 commands */
+#define PROP_TABLE 0x40000ull
+#define PEND_TABLE 0x50000ull /* one 64 KiB table per redistributor */
+#define ITT 0x70000ull
+#define LPI 8192
+#define ncmd u[1]             /* commands written to the queue */
+
+enum { MAPC = 0x09, MAPD = 0x08, MAPTI = 0x0a, INT = 0x03, CLEAR = 0x04, SYNC = 0x05,
+       MOVI = 0x01, DISCARD = 0x0f, INV = 0x0c };
+
+/* Two vCPUs; the GIC's outputs stay on harness lines (the runner records
+ * them), the CPU interfaces are reached as the vCPU reaches them. */
+static void its_build(mt *m)
+{
+    tes_device *g;
+
+    mt_cpu(m, "cortex-a57");
+    mt_cpu(m, "cortex-a57");
+    g = mt_dev(m, "arm-gicv3", "num-cpu=2");
+    mt_map(m, g, 0, DIST);
+    mt_map(m, g, 1, REDIST);
+    mt_map(m, g, 2, ITS);
+}
+
+/* A command in the queue's next slot (not yet handed to the ITS). */
+static void its_cmd(mt *m, uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
+{
+    uint64_t a = CMDQ + 32 * (m->ncmd++ % 128);
+
+    mt_put64(m, a, d0);
+    mt_put64(m, a + 8, d1);
+    mt_put64(m, a + 16, d2);
+    mt_put64(m, a + 24, d3);
+}
+
+static void its_kick(mt *m)
+{
+    mt_wr(m, ITS + 0x88, 32 * (m->ncmd % 128), 8); /* GITS_CWRITER */
+}
+
+/* What the guest sees: the ITS's registers, each CPU's highest pending
+ * interrupt and running priority. */
+static void its_state(mt *m)
+{
+    mt_rd(m, ITS + 0x0, 4);   /* GITS_CTLR */
+    mt_rd(m, ITS + 0x80, 8);  /* CBASER */
+    mt_rd(m, ITS + 0x88, 8);  /* CWRITER */
+    mt_rd(m, ITS + 0x90, 8);  /* CREADR */
+    mt_rd(m, ITS + 0x100, 8); /* BASER0: devices */
+    mt_rd(m, ITS + 0x108, 8); /* BASER1: collections */
+    for (unsigned c = 0; c < 2; c++) {
+        mt_rd(m, RD(c) + 0x0, 4);  /* GICR_CTLR: EnableLPIs */
+        mt_rd(m, RD(c) + 0x70, 8); /* PROPBASER */
+        cpu_sysreg(m, c, "ICC_HPPIR1", ICC_HPPIR1);
+        cpu_sysreg(m, c, "ICC_RPR", ICC_RPR);
+    }
+}
+
+/* Linux's set-up (its-gic-v3.c): LPIs 0..15 enabled at priority 0xa0,
+ * LPI+2 at 0x80; tables; collection c on redistributor c; device 0 with
+ * 16 events, event 2 -> LPI+1 on collection 1, event 3 -> LPI+2 on
+ * collection 0. Then two MSIs: LPI+1 pending on CPU 1, LPI+2 on CPU 0,
+ * neither acknowledged. */
+static void its_setup(mt *m)
+{
+    memset(m->ram + PROP_TABLE, 0xa1, 16);
+    m->ram[PROP_TABLE + 2] = 0x81;
+    mt_wr(m, DIST, 0x13, 4);
+    for (unsigned c = 0; c < 2; c++) {
+        mt_wr(m, RD(c) + 0x14, 0, 4); /* GICR_WAKER: awake */
+        mt_wr(m, SGI(c) + 0x80, ~0u, 4);
+        mt_wr(m, RD(c) + 0x70, PROP_TABLE | 15, 8);
+        mt_wr(m, RD(c) + 0x78, PEND_TABLE + 0x10000 * c, 8);
+        mt_wr(m, RD(c) + 0x0, 1, 4);
+        cpu_sysreg_wr(m, c, ICC_PMR, 0xf0);
+        cpu_sysreg_wr(m, c, ICC_IGRPEN1, 1);
+    }
+    mt_wr(m, ITS + 0x100, 1ull << 63 | DEV_TABLE | 15, 8);
+    mt_wr(m, ITS + 0x108, 1ull << 63 | COLL_TABLE, 8);
+    mt_wr(m, ITS + 0x80, 1ull << 63 | CMDQ, 8);
+    mt_wr(m, ITS + 0x0, 1, 4);
+    its_cmd(m, MAPC, 0, 1ull << 63 | 0ull << 16 | 0, 0);
+    its_cmd(m, MAPC, 0, 1ull << 63 | 1ull << 16 | 1, 0);
+    its_cmd(m, MAPD, 3, 1ull << 63 | ITT, 0);
+    its_cmd(m, MAPTI, 2 | (uint64_t)(LPI + 1) << 32, 1, 0);
+    its_cmd(m, MAPTI, 3 | (uint64_t)(LPI + 2) << 32, 0, 0);
+    its_cmd(m, SYNC, 0, 1ull << 16, 0);
+    its_kick(m);
+    mt_wr(m, TRANSLATER, 2, 4);
+    mt_wr(m, TRANSLATER, 3, 4);
+    its_state(m);
+}
+
+/* The ITS disabled (as Linux's suspend path does) and commands queued
+ * behind CWRITER without being run: event 4 mapped to LPI+3 on
+ * collection 1 and raised, event 3 moved to collection 1. An MSI while
+ * disabled is dropped. */
+static void its_queue(mt *m)
+{
+    mt_wr(m, ITS + 0x0, 0, 4);
+    its_cmd(m, MAPTI, 4 | (uint64_t)(LPI + 3) << 32, 1, 0);
+    its_cmd(m, INT, 4, 0, 0);
+    its_cmd(m, MOVI, 3, 1, 0);
+    its_kick(m);
+    mt_wr(m, TRANSLATER, 2, 4);
+    its_state(m);
+}
+
+/* Enabled again: the queue runs. CPU 1 takes the LPI that moved to it
+ * (priority 0x80) and the first of the two at 0xa0; LPI+3 stays
+ * pending. */
+static void its_run(mt *m)
+{
+    mt_wr(m, ITS + 0x0, 1, 4);
+    its_state(m);
+    m->u[2] = cpu_sysreg(m, 1, "ICC_IAR1", ICC_IAR1);
+    cpu_sysreg_wr(m, 1, ICC_EOIR1, m->u[2]);
+    m->u[3] = cpu_sysreg(m, 1, "ICC_IAR1", ICC_IAR1);
+    its_state(m);
+}
+
+/* The handler's EOI crosses the cut; LPI+3 cleared by CLEAR, event 2
+ * discarded (its MSI then dropped), LPI+2 disabled in the table and
+ * re-read (INV): event 3's MSI leaves it pending, not signalled, until
+ * it is enabled again. */
+static void its_end(mt *m)
+{
+    cpu_sysreg_wr(m, 1, ICC_EOIR1, m->u[3]);
+    its_cmd(m, CLEAR, 4, 0, 0);
+    its_cmd(m, DISCARD, 2, 0, 0);
+    m->ram[PROP_TABLE + 2] = 0x80;
+    its_cmd(m, INV, 3, 0, 0);
+    its_kick(m);
+    mt_wr(m, TRANSLATER, 2, 4);
+    mt_wr(m, TRANSLATER, 3, 4);
+    its_state(m);
+    m->ram[PROP_TABLE + 2] = 0x81;
+    its_cmd(m, INV, 3, 0, 0);
+    its_kick(m);
+    its_state(m);
+    mt_ram(m, DEV_TABLE, 0x10);
+    mt_ram(m, COLL_TABLE, 0x10);
+    mt_ram(m, ITT, 0x80);
+}
+
+static const mt_case its = {
+    .name = "arm-gicv3/its",
+    .plugins = {"cpu-arm", "arm-platform"},
+    .build = its_build,
+    .steps = {its_setup, its_queue, its_run, its_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -351,5 +526,6 @@ int main(int argc, char **argv)
     mt_add(&gicv3);
     mt_add(&gicv2);
     mt_add(&vtimer);
+    mt_add(&its);
     return g_test_run();
 }

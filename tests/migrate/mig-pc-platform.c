@@ -4,8 +4,15 @@
  * read, the 8254 mid-count, the RTC with a periodic interrupt armed and
  * its flag unread, the 8259 pair with a request not yet taken, the IOAPIC
  * with a level interrupt in service (remote IRR), the i8042 with a reply
- * half read, and the ACPI PM block of PIIX4_PM with an SCI up.
+ * half read, the ACPI PM block of PIIX4_PM with an SCI up, ICH9-LPC's
+ * TCO watchdog mid-countdown (a first expiry taken, the second due), and
+ * the x86 host bridges: the i440FX with PAM half way through shadowing the
+ * BIOS and SMRAM locked, CONFIG_ADDRESS (0xcf8) and RST_CNT (0xcf9) of
+ * i440FX-pcihost and q35-pcihost latched across the cut.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "migtest.h"
 
 #define COM1 0x3f8
@@ -443,6 +450,86 @@ static const mt_case lpc = {
     .steps = {lpc_press, lpc_read, pm_clear},
 };
 
+/* ---- ICH9-LPC's TCO watchdog (ich9-tco.c) ---- */
+
+#define TCO 0x660
+#define TICK 600000000ll
+
+/* The QMP WATCHDOG events since the last look (their timestamps differ
+ * between runs: only the actions are recorded). */
+static void tco_events(mt *m)
+{
+    char *ev = tes_harness_qmp_events(m->h);
+    unsigned n = 0;
+
+    for (char *p = ev; (p = strstr(p, "\"WATCHDOG\",\"data\":{\"action\":\"reset\"}")); p++) {
+        n++;
+    }
+    mt_note(m, "WATCHDOG reset events %u", n);
+    free(ev);
+}
+
+/* TCO_EN on, 6 ticks, started as iTCO_wdt starts it; 1.5 ticks go by. */
+static void tco_arm(mt *m)
+{
+    tco_events(m);
+    mt_out(m, 0x630, 0x2020, 4);
+    mt_out(m, TCO + 0x12, 6, 2);
+    mt_out(m, TCO, 1, 2);
+    mt_out(m, TCO + 0x08, 0, 2);
+    mt_clock(m, TICK + TICK / 2);
+    mt_in(m, TCO, 2);
+}
+
+/* The first expiry: TIMEOUT, TCO_STS in SMI_STS, reloaded. */
+static void tco_first(mt *m)
+{
+    mt_clock(m, 5 * TICK);
+    mt_in(m, TCO + 0x04, 4);
+    mt_in(m, 0x634, 4);
+    mt_in(m, TCO, 2);
+    mt_out(m, TCO + 0x0c, 0xa5, 1);
+    mt_rd(m, 0xfed1c000 + 0x3410, 4);
+}
+
+static void tco_mid(mt *m)
+{
+    mt_clock(m, 2 * TICK);
+    mt_in(m, TCO, 2);
+    mt_out(m, TCO + 0x02, 0x11, 1); /* TCO_DAT_IN: SW_TCO_SMI */
+    mt_in(m, TCO + 0x04, 2);
+}
+
+/* The second expiry: SECOND_TO_STS, BOOT_STS, the watchdog action. */
+static void tco_second(mt *m)
+{
+    mt_clock(m, 4 * TICK);
+    tco_events(m);
+    mt_in(m, TCO + 0x04, 4);
+    mt_in(m, TCO, 2);
+}
+
+/* NO_REBOOT set: two more expiries do not act. */
+static void tco_noreboot(mt *m)
+{
+    mt_wr(m, 0xfed1c000 + 0x3410, 0x20, 4);
+    mt_out(m, TCO + 0x04, 0x0008, 2);
+    mt_out(m, TCO + 0x06, 0x0006, 2);
+    mt_out(m, TCO + 0x08, 0, 2);
+    mt_clock(m, 13 * TICK);
+    tco_events(m);
+    mt_in(m, TCO + 0x04, 4);
+    mt_in(m, TCO, 2);
+    mt_in(m, TCO + 0x0c, 1);
+}
+
+static const mt_case tco = {
+    .name = "ICH9-LPC-tco",
+    .plugins = {"pc-platform"},
+    .build = lpc_build,
+    .steps = {tco_arm, tco_first, tco_mid, tco_second, tco_noreboot},
+};
+
 static void piix3_build(mt *m)
 {
     mt_dev(m, "PIIX3", "addr=1.0");
@@ -476,6 +563,210 @@ static const mt_case piix3 = {
     .steps = {piix3_route, piix3_more, piix3_end},
 };
 
+/* ---- the host bridges: i440FX, i440FX-pcihost, q35-pcihost and mch ---- */
+
+#define PAM0 0x59
+#define SMRAM 0x72
+
+/* What the CPU reads in the BIOS area: 0xf0000 (PAM0), 0xc0000 and
+ * 0xc4000 (PAM1's two halves), 0xec000 (PAM6's upper half). */
+static void bios_area(mt *m)
+{
+    mt_rd(m, 0xf0000, 4);
+    mt_rd(m, 0xf0010, 8);
+    mt_rd(m, 0xc0000, 4);
+    mt_rd(m, 0xc4000, 4);
+    mt_rd(m, 0xec000, 4);
+    mt_ram(m, 0xc0000, 0x40000);
+}
+
+/* Shadow RAM that differs from the (empty) ROM, as firmware finds it. */
+static void fill_shadow(mt *m)
+{
+    for (uint64_t a = 0xc0000; a < 0x100000; a += 4) {
+        mt_put32(m, a, (uint32_t)(a * 2654435761u));
+    }
+}
+
+static void i440fx_build(mt *m)
+{
+    mt_dev(m, "i440FX", "addr=00.0");
+}
+
+/* Firmware half way through shadowing: 0xf0000 write-only to RAM (reads
+ * still the ROM) and copied into, 0xc0000 read-only RAM, 0xc4000 the RAM
+ * itself; SMRAM open. */
+static void i440fx_shadow(mt *m)
+{
+    tes_device *f = m->dev[0];
+
+    fill_shadow(m);
+    mt_cfg_wr(m, f, PAM0, 0x20, 1);
+    mt_cfg_wr(m, f, PAM0 + 1, 0x31, 1);
+    mt_wr(m, 0xf0010, 0x1122334455667788ull, 8);
+    mt_wr(m, 0xc0000, 0xdeadbeef, 4); /* RE only: dropped */
+    mt_wr(m, 0xc4000, 0xfeedf00d, 4);
+    mt_cfg_wr(m, f, SMRAM, 0x48, 1); /* D_OPEN | G_SMRAME */
+    mt_cfg_rd(m, f, PAM0, 4);
+    mt_cfg_rd(m, f, SMRAM, 1);
+    bios_area(m);
+}
+
+/* The copy done: 0xf0000 read-only RAM; SMRAM closed and locked. */
+static void i440fx_lock(mt *m)
+{
+    tes_device *f = m->dev[0];
+
+    mt_cfg_wr(m, f, PAM0, 0x10, 1);
+    mt_wr(m, 0xf0000, 0x55, 1); /* RE only: dropped */
+    mt_cfg_wr(m, f, PAM0 + 6, 0x30, 1);
+    mt_wr(m, 0xec000, 0x600dcafe, 4);
+    mt_cfg_wr(m, f, SMRAM, 0x1a, 1); /* D_LCK | G_SMRAME | C_BASE_SEG */
+    mt_cfg_rd(m, f, PAM0, 4);
+    mt_cfg_rd(m, f, PAM0 + 4, 4);
+    bios_area(m);
+}
+
+/* Locked: only D_CLS moves; the map stays as PAM says. */
+static void i440fx_locked(mt *m)
+{
+    tes_device *f = m->dev[0];
+
+    mt_cfg_wr(m, f, SMRAM, 0x60, 1); /* D_OPEN | D_CLS */
+    mt_cfg_rd(m, f, SMRAM, 1);
+    mt_cfg_wr(m, f, SMRAM, 0x00, 1);
+    mt_cfg_rd(m, f, SMRAM, 1);
+    mt_cfg_wr(m, f, PAM0 + 1, 0x00, 1);
+    bios_area(m);
+}
+
+static const mt_case i440fx = {
+    .name = "i440FX",
+    .plugins = {"board-pc"},
+    .build = i440fx_build,
+    .steps = {i440fx_shadow, i440fx_lock, i440fx_locked},
+};
+
+/* Mechanism #1 as a driver uses it: CONFIG_ADDRESS latched once, then
+ * CONFIG_DATA at 0xcfc + (reg & 3). */
+static void cf8(mt *m, unsigned devfn, unsigned reg)
+{
+    mt_out(m, 0xcf8, 0x80000000u | devfn << 8 | (reg & 0xfc), 4);
+}
+
+/* The host bridge alone (id=host: its root bus is host.0, the harness's
+ * own being pci.0): everything through 0xcf8/0xcfc. Each step leaves
+ * CONFIG_ADDRESS latched for the next to use without writing it again,
+ * and RST_CNT (0xcf9) away from its reset value. */
+static void i440fx_host_build(mt *m)
+{
+    mt_dev(m, "i440FX-pcihost", "id=host");
+}
+
+static void i440fx_host_shadow(mt *m)
+{
+    fill_shadow(m);
+    cf8(m, 0, 0);
+    mt_in(m, 0xcfc, 4); /* 8086:1237 at 00.0 */
+    cf8(m, 0x08, 0);
+    mt_in(m, 0xcfc, 4); /* nothing at 01.0 */
+    cf8(m, 0, PAM0);
+    mt_out(m, 0xcfd, 0x20, 1);     /* PAM0: WE */
+    mt_out(m, 0xcfe, 0x3113, 2);   /* PAM1, PAM2 */
+    mt_wr(m, 0xf0010, 0x0123456789abcdefull, 8);
+    mt_out(m, 0xcf9, 0x02, 1);     /* SYS_RST alone: no reset */
+    mt_in(m, 0xcf9, 1);
+    mt_in(m, 0xcf8, 4);
+    bios_area(m);
+    cf8(m, 0, 0x5c); /* latched for the next step: PAM3..PAM6 */
+}
+
+static void i440fx_host_more(mt *m)
+{
+    mt_in(m, 0xcf8, 4);
+    mt_in(m, 0xcf9, 1);
+    mt_out(m, 0xcfc + 3, 0x30, 1); /* PAM6 through the latched address */
+    mt_in(m, 0xcfc, 4);
+    cf8(m, 0, PAM0);
+    mt_out(m, 0xcfd, 0x10, 1);
+    mt_in(m, 0xcfc, 4);
+    bios_area(m);
+    cf8(m, 0, SMRAM); /* latched: SMRAM at 0xcfe */
+    mt_out(m, 0xcfe, 0x4a, 1);
+}
+
+static void i440fx_host_end(mt *m)
+{
+    mt_in(m, 0xcf8, 4);
+    mt_in(m, 0xcfe, 1);
+    mt_out(m, 0xcfe, 0x1a, 1); /* locked */
+    mt_out(m, 0xcfe, 0x00, 1);
+    mt_in(m, 0xcfe, 1);
+    cf8(m, 0, 0x5c);
+    mt_in(m, 0xcfc, 4);
+    bios_area(m);
+}
+
+static const mt_case i440fx_host = {
+    .name = "i440FX-pcihost+i440FX",
+    .plugins = {"board-pc"},
+    .build = i440fx_host_build,
+    .steps = {i440fx_host_shadow, i440fx_host_more, i440fx_host_end},
+};
+
+/* q35: the host bridge with its MCH (00.0) and LPC (1f.0) on pcie.0. */
+static void q35_host_build(mt *m)
+{
+    mt_dev(m, "q35-pcihost", NULL);
+}
+
+static void q35_host_ids(mt *m)
+{
+    cf8(m, 0, 0);
+    mt_in(m, 0xcfc, 4);  /* 8086:29c0 */
+    mt_in(m, 0xcfe, 2);
+    cf8(m, 0, 0x60);
+    mt_in(m, 0xcfc, 4);  /* PCIEXBAR: 0xb0000001 */
+    cf8(m, 0, 0x64);
+    mt_in(m, 0xcfc, 4);
+    cf8(m, 0xf8, 0);
+    mt_in(m, 0xcfc, 4);  /* LPC 8086:2918 */
+    mt_out(m, 0xcf9, 0x0a, 1); /* SYS_RST | FULL_RST, no RST_CPU */
+    cf8(m, 0, 0x04);     /* latched: the MCH's command register */
+    mt_out(m, 0xcfc, 0x0006, 2);
+}
+
+/* Through the latched address; PCIEXBAR is fixed whatever is written. */
+static void q35_host_more(mt *m)
+{
+    mt_in(m, 0xcf8, 4);
+    mt_in(m, 0xcf9, 1);
+    mt_in(m, 0xcfc, 4);
+    cf8(m, 0, 0x60);
+    mt_out(m, 0xcfc, 0xe0000001, 4);
+    mt_in(m, 0xcfc, 4);
+    cf8(m, 0xf8, 0x40); /* latched: PMBASE */
+}
+
+static void q35_host_end(mt *m)
+{
+    mt_in(m, 0xcf8, 4);
+    mt_in(m, 0xcfc, 4);
+    mt_in(m, 0xcfe, 2);
+    cf8(m, 0, 0x04);
+    mt_in(m, 0xcfc, 4);
+    mt_out(m, 0xcf8, 0, 4); /* enable bit clear: no config cycle */
+    mt_in(m, 0xcfc, 4);
+    mt_in(m, 0xcf9, 1);
+}
+
+static const mt_case q35_host = {
+    .name = "q35-pcihost+mch",
+    .plugins = {"board-q35", "pc-platform"},
+    .build = q35_host_build,
+    .steps = {q35_host_ids, q35_host_more, q35_host_end},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -487,6 +778,10 @@ int main(int argc, char **argv)
     mt_add(&kbc);
     mt_add(&pm);
     mt_add(&lpc);
+    mt_add(&tco);
     mt_add(&piix3);
+    mt_add(&i440fx);
+    mt_add(&i440fx_host);
+    mt_add(&q35_host);
     return g_test_run();
 }

@@ -8,6 +8,7 @@
  * Each fixture maps the GIC where virt does and wires IRQ output i to
  * vCPU i's IRQ input, whose level the tests read (arm_cpu.irq_line).
  */
+#include <errno.h>
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,49 @@ static void test_migrate(void)
     down(&f);
 }
 
+/* A stream's ITS registers as only register writes leave them: CREADR off
+ * the command grid would never meet CWRITER (the ITS spun for ever on the
+ * next CWRITER write before the check). Each forged copy refused with one
+ * line; the ITS keeps working from the good one. */
+static void test_its_migrate_refuses_forged_registers(void)
+{
+    static const struct {
+        const char *field;
+        unsigned index;
+        uint64_t value;
+    } bad[] = {
+        {"its_creadr", 0, 0x10},
+        {"its_cwriter", 0, 0x28},
+        {"its_creadr", 0, 0x100000},
+        {"its_ctlr", 0, 0x3},
+        {"its_cbaser", 0, 1ull << 63 | CMDQ | 0x300},
+        {"its_baser", 1, 1ull << 63 | COLL_TABLE | 1ull << 48},
+    };
+    fixture f;
+    size_t len;
+    void *good;
+
+    its_up(&f);
+    good = tes_harness_state_save(f.h, f.dev, &len);
+    g_assert_nonnull(good);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        void *blob = g_memdup2(good, len);
+        const char *err;
+
+        g_assert_true(tes_harness_state_poke(f.dev, blob, len, bad[i].field, bad[i].index,
+                                             bad[i].value));
+        g_assert_cmpint(tes_harness_state_load(f.h, f.dev, blob, len), ==, -EINVAL);
+        err = tes_harness_error(f.h);
+        g_assert_nonnull(strstr(err, "ITS registers in the stream out of range"));
+        g_assert_null(strchr(err, '\n'));
+        g_free(blob);
+    }
+    g_assert_cmpint(tes_harness_state_load(f.h, f.dev, good, len), ==, 0);
+    cmd(&f, 0x08, 3, 1ull << 63 | ITT, 0); /* CREADR follows CWRITER again */
+    free(good);
+    down(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -486,6 +530,8 @@ int main(int argc, char **argv)
     g_test_add_func("/gicv3/its/device-id-is-the-requester-unmapped-dropped",
                     test_its_device_id);
     g_test_add_func("/gicv3/its/bad-commands-are-skipped", test_its_bad_commands);
+    g_test_add_func("/gicv3/its/migrate/refuses-forged-registers",
+                    test_its_migrate_refuses_forged_registers);
     g_test_add_func("/gicv3/migrate/spi-and-pending-lpi-survive", test_migrate);
     g_test_add_func("/gicv3/trace/dist-redist-its-register-lines", test_trace);
     return g_test_run();

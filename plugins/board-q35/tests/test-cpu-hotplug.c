@@ -179,6 +179,37 @@ static void test_mem_ost_reports(void)
     g_assert_cmpuint(ost_calls, ==, 1);
 }
 
+static struct tes_device *mem_ejected;
+
+static void on_mem_eject(void *opaque, struct tes_device *dev)
+{
+    mem_ejected = dev;
+}
+
+/* _EJ0 after _OST: the slot empties (reads 0, the board told once) but
+ * keeps the codes the guest wrote, as QEMU's, for query-acpi-ospm-status. */
+static void test_mem_eject_keeps_ost(void)
+{
+    static char dimm;
+    x86_memslot slots[2] = {{0}};
+    x86_memhp m = {.nslots = 2, .slot = slots, .eject = on_mem_eject};
+
+    slots[1] = (x86_memslot){.dev = (struct tes_device *)&dimm, .addr = 1ull << 32,
+                             .size = 128 << 20, .enabled = true, .removing = true};
+    mem_ejected = NULL;
+    x86_memhp_write(&m, 0, 1, 4);
+    x86_memhp_write(&m, 0x14, 4, 1);
+    x86_memhp_write(&m, 4, 3, 4);
+    x86_memhp_write(&m, 8, 0x80, 4);
+    x86_memhp_write(&m, 0x14, 8, 1);
+    g_assert_true(mem_ejected == (struct tes_device *)&dimm);
+    g_assert_cmphex(x86_memhp_read(&m, 0x14, 1), ==, 0);
+    g_assert_cmphex(x86_memhp_read(&m, 0, 4), ==, 0);
+    g_assert_null(slots[1].dev);
+    g_assert_cmpuint(slots[1].ost_event, ==, 3);
+    g_assert_cmpuint(slots[1].ost_status, ==, 0x80);
+}
+
 /* What migrates is guest input on load: events of absent CPUs, unknown
  * bits or CPUs beyond maxcpus are refused. Reset drops insert events. */
 static void test_state_checks(void)
@@ -353,6 +384,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-hotplug/regs/arch-id-and-ost", test_arch_id_and_ost);
     g_test_add_func("/cpu-hotplug/regs/ost-status-reports-per-cpu", test_ost_reports_per_cpu);
     g_test_add_func("/mem-hotplug/regs/ost-status-reports-the-slot", test_mem_ost_reports);
+    g_test_add_func("/mem-hotplug/regs/eject-empties-the-slot-keeps-ost",
+                    test_mem_eject_keeps_ost);
     g_test_add_func("/cpu-hotplug/state/load-checks-and-reset", test_state_checks);
     g_test_add_func("/cpu-hotplug/regs/odd-accesses-harmless", test_odd_accesses);
     g_test_add_func("/cpu-hotplug/aml/names-cpus-and-gpe", test_aml);

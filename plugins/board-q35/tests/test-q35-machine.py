@@ -96,6 +96,26 @@ def check_errors(tessera, wd):
     check("q35's ICH9 AHCI has six ports, ide.0..ide.5 (an ide-cd on ide.5)", rc == 0, log)
     rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-device", "ide-cd,bus=ide.6")
     check("... and no ide.6", rc != 0 and "ide.6" in log, log)
+    check_watchdog_options(tessera, wd)
+
+
+def check_watchdog_options(tessera, wd):
+    """-watchdog-action and -global ICH9-LPC.noreboot (the TCO watchdog's
+    options): QEMU's values taken, a bad one is one line and exit 1."""
+    for action in ("reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi"):
+        rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-watchdog-action", action)
+        check("-watchdog-action %s is taken" % action, rc == 0, log)
+    rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-watchdog-action", "reboot")
+    check("-watchdog-action reboot: one line naming the actions, exit 1",
+          rc == 1 and log.strip().count("\n") == 0 and "unknown action 'reboot'" in log
+          and "inject-nmi" in log, log)
+    rc, log = run_quit(tessera, "-M", "q35", "-global", "ICH9-LPC.noreboot=true")
+    check("-global ICH9-LPC.noreboot=true (QEMU's spelling) is taken", rc == 0, log)
+    for spec, want in (("ICH9-LPC.noreboot", "not DRIVER.PROPERTY=VALUE"),
+                       ("ICH9-LPC.nosuch=on", "has no property 'nosuch'"),
+                       ("ICH9-LPC.noreboot=maybe", "wants on|off")):
+        rc, log = run(tessera, "-M", "q35,dumpacpi=" + wd, "-global", spec)
+        check("-global %s: '...%s...', exit 1" % (spec, want), rc == 1 and want in log, log)
 
 
 def srat_entries(path):

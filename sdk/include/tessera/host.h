@@ -483,6 +483,16 @@ struct tes_host {
     /* id= of dev as the user gave it (-device, device_add), NULL without
      * one (dev_id then gives the qtree name): QMP's "device" members. */
     const char *(*dev_given_id)(tes_device *dev);
+
+    /* ==== ABI 1.9: guest watchdogs ==== */
+    /* A guest watchdog fired (the ICH9 TCO timer's second timeout): the
+     * core sends QMP WATCHDOG {"action": A} and does A, as -watchdog-action
+     * (QMP watchdog-set-action) says: reset (the default), shutdown (the
+     * machine's power button), poweroff (exit 0), pause (run state
+     * "watchdog"), debug (a line on stderr), none, inject-nmi (x86: NMI to
+     * every vCPU). QEMU's watchdog_perform_action. Callable from a device
+     * callback: reset, poweroff and pause happen from the main loop. */
+    void (*watchdog_perform_action)(void);
 };
 
 #endif
