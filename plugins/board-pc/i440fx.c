@@ -41,131 +41,35 @@
  * The shadow RAM is whatever RAM is mapped at 0xc0000..0xfffff when the
  * function is realized (the machine's RAM); the BIOS ROM (256 KiB,
  * i440fx_pcihost_bios) is also mapped at 4 GiB - 256 KiB like QEMU's
- * pc.bios. In RE|WE mode a segment is the RAM itself (no region on top);
- * in the other modes an I/O region above the RAM decides per access.
+ * pc.bios. The segments are board-q35's pam.c, as for q35's mch.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pam.h"
 #include "pc.h"
 #include "pci-conf.h"
 #include "x86-trace.h"
 
 #define I440FX_PAM 0x59
-#define I440FX_PAM_LEN 7
 #define I440FX_SMRAM 0x72
 #define SMRAM_C_BASE_SEG 0x02
 #define SMRAM_D_OPEN 0x40
 #define SMRAM_D_LCK 0x10
 #define SMRAM_G_SMRAME 0x08
 #define SMRAM_WMASK 0x78
-#define PAM_SEGS 13
-#define PAM_RE 1
-#define PAM_WE 2
 
-typedef struct i440fx i440fx;
-
-typedef struct pam_seg {
-    i440fx *f;
-    unsigned idx;
-    tes_region *r;
-    bool mapped; /* the I/O region is enabled (mode != RE|WE) */
-} pam_seg;
-
-struct i440fx {
+typedef struct i440fx {
     tes_device *dev;
     bool bios_shadowed;
-    uint8_t *ram;    /* shadow RAM, 0xc0000.. */
     uint8_t *rom;    /* the PCI side, 0xc0000.. */
-    pam_seg seg[PAM_SEGS];
-};
+    x86_pam pam;     /* the segments (board-q35/pam.c, shared with q35's mch) */
+} i440fx;
 
-/* Segment 0 is 0xf0000 (64 KiB); 1..12 are 0xc0000 + 16 KiB * (i - 1). */
-static uint64_t seg_base(unsigned i)
+static void pam_trace(unsigned seg, unsigned mode)
 {
-    return i == 0 ? 0xf0000 : PC_BIOS_AREA + 0x4000ull * (i - 1);
-}
-
-static uint64_t seg_size(unsigned i)
-{
-    return i == 0 ? 0x10000 : 0x4000;
-}
-
-static unsigned seg_mode(i440fx *f, unsigned i)
-{
-    const uint8_t *cfg = H->pci_config(f->dev);
-
-    if (i == 0) {
-        return cfg[I440FX_PAM] >> 4 & 3;
-    }
-    return cfg[I440FX_PAM + 1 + (i - 1) / 2] >> ((i - 1) & 1 ? 4 : 0) & 3;
-}
-
-/* Tell the core (dirty tracking, translated code) that RAM under segment
- * s changed: as_set_dirty resolves through the map, so the RAM must be
- * visible for the call. */
-static void seg_dirty(pam_seg *s, uint64_t addr, uint64_t len)
-{
-    if (s->mapped) {
-        H->region_set_enabled(s->r, false);
-    }
-    H->as_set_dirty(H->system_memory(), addr, len);
-    if (s->mapped) {
-        H->region_set_enabled(s->r, true);
-    }
-}
-
-static uint64_t seg_read(void *opaque, uint64_t off, unsigned size)
-{
-    pam_seg *s = opaque;
-    uint64_t a = seg_base(s->idx) + off - PC_BIOS_AREA;
-    const uint8_t *src = seg_mode(s->f, s->idx) & PAM_RE ? s->f->ram : s->f->rom;
-    uint64_t v = 0;
-
-    if (off + size > seg_size(s->idx)) {
-        return 0; /* the core splits accesses at region ends: not reached */
-    }
-    for (unsigned i = 0; i < size; i++) {
-        v |= (uint64_t)src[a + i] << (8 * i);
-    }
-    return v;
-}
-
-static void seg_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    pam_seg *s = opaque;
-    uint64_t a = seg_base(s->idx) + off - PC_BIOS_AREA;
-
-    if (!(seg_mode(s->f, s->idx) & PAM_WE) || off + size > seg_size(s->idx)) {
-        return; /* to the PCI side: the ROM takes no writes */
-    }
-    for (unsigned i = 0; i < size; i++) {
-        s->f->ram[a + i] = (uint8_t)(val >> (8 * i));
-    }
-    seg_dirty(s, seg_base(s->idx) + off, size);
-}
-
-static const tes_mem_ops seg_ops = {
-    .size = sizeof(tes_mem_ops),
-    .read = seg_read,
-    .write = seg_write,
-    .endian = TES_ENDIAN_LITTLE,
-    .valid_min = 1, .valid_max = 8,
-    .impl_min = 1, .impl_max = 8,
-};
-
-/* Map each segment as PAM says; only changes touch the memory map. */
-static void pam_update(i440fx *f)
-{
-    for (unsigned i = 0; i < PAM_SEGS; i++) {
-        bool mapped = seg_mode(f, i) != (PAM_RE | PAM_WE);
-        if (mapped != f->seg[i].mapped) {
-            trace_i440fx_pam_update(i, seg_mode(f, i));
-            f->seg[i].mapped = mapped;
-            H->region_set_enabled(f->seg[i].r, mapped);
-        }
-    }
+    trace_i440fx_pam_update(seg, mode);
 }
 
 static void fn_config_write(tes_device *dev, void *s, uint32_t off, uint32_t val, unsigned len)
@@ -180,69 +84,29 @@ static void fn_config_write(tes_device *dev, void *s, uint32_t off, uint32_t val
         uint8_t keep = SMRAM_D_OPEN | SMRAM_D_LCK | SMRAM_G_SMRAME;
         cfg[I440FX_SMRAM] = (uint8_t)((cfg[I440FX_SMRAM] & ~keep) | (smram & keep));
     }
-    if (off < I440FX_PAM + I440FX_PAM_LEN && off + len > I440FX_PAM) {
-        pam_update(f);
+    if (off < I440FX_PAM + X86_PAM_REGS && off + len > I440FX_PAM) {
+        x86_pam_update(&f->pam);
     }
 }
 
-/* SeaBIOS (fw/shadow.c) with no option ROMs: the BIOS copied into RAM,
- * 0xf0000 read-only, the rest read/write. */
-static void shadow_bios(i440fx *f)
-{
-    uint8_t *cfg = H->pci_config(f->dev);
-
-    memcpy(f->ram, f->rom, PC_BIOS_AREA_SIZE);
-    cfg[I440FX_PAM] = PAM_RE << 4;
-    memset(cfg + I440FX_PAM + 1, (PAM_RE | PAM_WE) * 0x11, I440FX_PAM_LEN - 1);
-    pam_update(f);
-    for (unsigned i = 0; i < PAM_SEGS; i++) {
-        seg_dirty(&f->seg[i], seg_base(i), seg_size(i));
-    }
-}
-
+/* bios-shadowed: the state SeaBIOS (fw/shadow.c) leaves with no option
+ * ROMs, the BIOS copied into RAM (x86_pam_shadow). */
 static void fn_reset(tes_device *dev, void *s)
 {
     i440fx *f = s;
     uint8_t *cfg = H->pci_config(dev);
 
-    memset(cfg + I440FX_PAM, 0, I440FX_PAM_LEN);
+    memset(cfg + I440FX_PAM, 0, X86_PAM_REGS);
     cfg[I440FX_SMRAM] = SMRAM_C_BASE_SEG;
-    pam_update(f);
+    x86_pam_update(&f->pam);
     if (f->bios_shadowed) {
-        shadow_bios(f);
+        x86_pam_shadow(&f->pam);
     }
-}
-
-static int create_segments(i440fx *f)
-{
-    tes_region *sys = H->system_memory();
-    uint64_t len = PC_BIOS_AREA_SIZE;
-
-    /* The RAM under the overlays: found before they are added. */
-    f->ram = H->as_ram_ptr(sys, PC_BIOS_AREA, &len, true);
-    if (!f->ram || len < PC_BIOS_AREA_SIZE) {
-        H->error(f->dev, "no RAM at 0xc0000..0xfffff to shadow the BIOS area into");
-        return -ENODEV;
-    }
-    for (unsigned i = 0; i < PAM_SEGS; i++) {
-        pam_seg *s = &f->seg[i];
-        s->f = f;
-        s->idx = i;
-        s->r = H->region_new_io(f->dev, "pam", seg_size(i), &seg_ops, s);
-        if (!s->r) {
-            H->error(f->dev, "cannot create the PAM regions");
-            return -ENOMEM;
-        }
-        H->region_add(sys, seg_base(i), s->r, 1);
-        s->mapped = true;
-    }
-    return 0;
 }
 
 static int fn_realize(tes_device *dev, void *s)
 {
     i440fx *f = s;
-    uint8_t *wmask = H->pci_wmask(dev);
     tes_region *rom = H->region_new_rom(dev, "pc.bios", PC_BIOS_AREA_SIZE);
     int ret;
 
@@ -254,13 +118,13 @@ static int fn_realize(tes_device *dev, void *s)
         return -ENOMEM;
     }
     H->region_add(H->system_memory(), PC_BIOS_ROM_HIGH, rom, 0);
-    ret = create_segments(f);
+    f->pam = (x86_pam){.host = H, .dev = dev, .reg = I440FX_PAM, .rom = f->rom,
+                       .trace = pam_trace};
+    ret = x86_pam_init(&f->pam);
     if (ret) {
         return ret;
     }
-    wmask[I440FX_PAM] = 0x30; /* PAM0 bits 3:0 are reserved */
-    memset(wmask + I440FX_PAM + 1, 0x33, I440FX_PAM_LEN - 1);
-    wmask[I440FX_SMRAM] = SMRAM_WMASK;
+    H->pci_wmask(dev)[I440FX_SMRAM] = SMRAM_WMASK;
     fn_reset(dev, s);
     return 0;
 }
@@ -268,7 +132,7 @@ static int fn_realize(tes_device *dev, void *s)
 /* PAM and SMRAM migrate with config space; the map follows them. */
 static int fn_post_load(tes_device *dev, void *s, uint32_t version)
 {
-    pam_update(s);
+    x86_pam_update(&((i440fx *)s)->pam);
     return 0;
 }
 

@@ -17,7 +17,18 @@
  *                 (S + P) % 8, which the machine wires to IOAPIC pins
  *                 16..23 (q35.h, q35_pci_gsi).
  *   mch           8086:29c0 host bridge; PCIEXBAR (0x60) reads 0xb0000001
- *                 (ECAM at 0xb0000000, 256 MiB, enabled; fixed).
+ *                 (ECAM at 0xb0000000, 256 MiB, enabled; fixed). PAM0..PAM6
+ *                 (0x90..0x96) as the i440FX's (pam.h); at reset as SeaBIOS
+ *                 leaves them (0x10, then 0x33: 0xf0000 read-only RAM,
+ *                 the rest read/write), since no firmware runs; where a
+ *                 segment reads from the PCI side it reads all ones (q35
+ *                 has no BIOS ROM there). SMRAM (0x9d, reset 0x02:
+ *                 D_OPEN, D_CLS, D_LCK, G_SMRAME writable, C_BASE_SEG
+ *                 010b) and ESMRAMC (0x9e, reset 0x38: H_SMRAME,
+ *                 TSEG_SZ, T_EN writable) as QEMU's: setting D_LCK clears
+ *                 D_OPEN and leaves only D_CLS writable, ESMRAMC read-only,
+ *                 until reset. There is no SMM: the registers are stored,
+ *                 0xa0000 and TSEG are not remapped.
  *   ICH9-LPC      8086:2918 ISA bridge; PMBASE (0x40) reads 0x601 and
  *                 ACPI_CNTL (0x44) 0x80 (ACPI enabled, SCI on IRQ 9), both
  *                 fixed. PM block at 0x600 (ICH9 datasheet 13.8.3):
@@ -36,8 +47,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "pam.h"
 #include "pci-conf.h"
 #include "q35.h"
+#include "x86-trace.h"
 
 /* ---- the host bridge ---- */
 
@@ -116,15 +129,108 @@ const tes_type_info q35_pcihost_type = {
 /* ---- MCH (00.0) ---- */
 
 #define MCH_PCIEXBAR 0x60
+#define MCH_PAM0 0x90
+#define MCH_SMRAM 0x9d
+#define MCH_ESMRAMC 0x9e
+#define SMRAM_D_OPEN 0x40
+#define SMRAM_D_CLS 0x20
+#define SMRAM_D_LCK 0x10
+#define SMRAM_G_SMRAME 0x08
+#define SMRAM_C_BASE_SEG 0x02
+#define SMRAM_WMASK (SMRAM_D_OPEN | SMRAM_D_CLS | SMRAM_D_LCK | SMRAM_G_SMRAME)
+#define ESMRAMC_DEFAULT 0x38 /* SM_CACHE, SM_L1, SM_L2: read-only ones */
+#define ESMRAMC_WMASK 0x87   /* H_SMRAME, TSEG_SZ, T_EN */
+
+typedef struct mch {
+    tes_device *dev;
+    x86_pam pam;
+} mch;
+
+static void mch_pam_trace(unsigned seg, unsigned mode)
+{
+    trace_mch_pam_update(seg, mode);
+}
+
+/* D_LCK (QEMU's mch_update_smram): D_OPEN cleared, only D_CLS writable,
+ * ESMRAMC read-only; also after a load, as wmask is not migrated. */
+static void smram_update(mch *c)
+{
+    uint8_t *cfg = H->pci_config(c->dev), *wmask = H->pci_wmask(c->dev);
+    bool lck = cfg[MCH_SMRAM] & SMRAM_D_LCK;
+
+    if (lck) {
+        cfg[MCH_SMRAM] &= (uint8_t)~SMRAM_D_OPEN;
+    }
+    wmask[MCH_SMRAM] = lck ? SMRAM_D_CLS : SMRAM_WMASK;
+    wmask[MCH_ESMRAMC] = lck ? 0 : ESMRAMC_WMASK;
+    trace_mch_smram_update(cfg[MCH_SMRAM], cfg[MCH_ESMRAMC]);
+}
+
+static bool overlaps(uint32_t off, unsigned len, uint32_t reg, unsigned n)
+{
+    return off < reg + n && off + len > reg;
+}
+
+static void mch_config_write(tes_device *dev, void *s, uint32_t off, uint32_t val, unsigned len)
+{
+    mch *c = s;
+
+    H->pci_default_config_write(dev, off, val, len);
+    if (overlaps(off, len, MCH_PAM0, X86_PAM_REGS)) {
+        x86_pam_update(&c->pam);
+    }
+    if (overlaps(off, len, MCH_SMRAM, 1)) {
+        smram_update(c);
+    }
+}
+
+static void mch_reset(tes_device *dev, void *s)
+{
+    mch *c = s;
+    uint8_t *cfg = H->pci_config(dev);
+
+    cfg[MCH_SMRAM] = SMRAM_C_BASE_SEG;
+    cfg[MCH_ESMRAMC] = ESMRAMC_DEFAULT;
+    smram_update(c);
+    x86_pam_shadow(&c->pam);
+}
 
 static int mch_realize(tes_device *dev, void *s)
 {
+    mch *c = s;
     uint8_t *cfg = H->pci_config(dev);
     uint64_t bar = Q35_ECAM_BASE | 1; /* PCIEXBAREN, LENGTH 0 = 256 MiB */
+    int ret;
 
     for (unsigned i = 0; i < 8; i++) {
         cfg[MCH_PCIEXBAR + i] = (uint8_t)(bar >> (8 * i));
     }
+    c->dev = dev;
+    c->pam = (x86_pam){.host = H, .dev = dev, .reg = MCH_PAM0, .trace = mch_pam_trace};
+    ret = x86_pam_init(&c->pam);
+    if (ret) {
+        return ret;
+    }
+    mch_reset(dev, s);
+    return 0;
+}
+
+/* PAM, SMRAM and ESMRAMC migrate with config space, whose read-only bits
+ * the core checks (reserved PAM bits, C_BASE_SEG, ESMRAMC's fixed ones);
+ * D_LCK clears D_OPEN. Then the map and the lock follow them (wmask is
+ * not migrated). */
+static int mch_post_load(tes_device *dev, void *s, uint32_t version)
+{
+    mch *c = s;
+    uint8_t smram = H->pci_config(dev)[MCH_SMRAM];
+
+    if ((smram & SMRAM_D_LCK) && (smram & SMRAM_D_OPEN)) {
+        H->error(dev, "mch: SMRAM 0x%02x has D_OPEN with D_LCK, which the guest cannot set",
+                 smram);
+        return -EINVAL;
+    }
+    smram_update(c);
+    x86_pam_update(&c->pam);
     return 0;
 }
 
@@ -135,14 +241,16 @@ static const tes_pci_info mch_pci = {
     .subsystem_vendor_id = 0x1af4,
     .subsystem_id = 0x1100,
     .class_id = 0x0600,
+    .config_write = mch_config_write,
 };
 
 static const tes_state_field no_fields[] = {TES_FIELD_END};
-static const tes_state_info no_state = {
+static const tes_state_info mch_state = {
     .size = sizeof(tes_state_info),
     .version = 1,
     .min_version = 1,
     .fields = no_fields,
+    .post_load = mch_post_load,
 };
 
 const tes_type_info q35_mch_type = {
@@ -150,10 +258,11 @@ const tes_type_info q35_mch_type = {
     .kind = TES_KIND_DEVICE,
     .name = "mch",
     .flags = TES_TYPE_NO_USER, /* created by its board or host bridge */
-    .desc = "q35 host bridge function 00.0 (created by -M q35)",
+    .desc = "q35 host bridge function 00.0: PAM shadow RAM control, SMRAM (created by -M q35)",
     .bus = TES_BUS_PCI,
-    .instance_size = sizeof(int),
+    .instance_size = sizeof(mch),
     .realize = mch_realize,
-    .state = &no_state,
+    .reset = mch_reset,
+    .state = &mch_state,
     .class_info = &mch_pci,
 };

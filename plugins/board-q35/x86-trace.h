@@ -49,7 +49,11 @@ extern const tes_host *x86_trace_host;
     E(mhp_acpi_plug, (uint32_t slot, uint64_t addr, uint64_t size), (slot, addr, size),       \
       "slot[0x%" PRIx32 "] addr 0x%" PRIx64 " size 0x%" PRIx64)                                \
     E(i440fx_pam_update, (unsigned seg, unsigned mode), (seg, mode),                           \
-      "PAM segment %u mode %u (1 RE, 2 WE)")
+      "PAM segment %u mode %u (1 RE, 2 WE)")                                                   \
+    E(mch_pam_update, (unsigned seg, unsigned mode), (seg, mode),                              \
+      "PAM segment %u mode %u (1 RE, 2 WE)")                                                   \
+    E(mch_smram_update, (uint8_t smram, uint8_t esmramc), (smram, esmramc),                    \
+      "SMRAM 0x%02" PRIx8 " ESMRAMC 0x%02" PRIx8)
 TES_TRACE_DECLARE(X86_TRACE)
 
 /* In the board plugin's init: sets the host and registers the list. */

@@ -28,9 +28,11 @@ static const uint32_t a64_code[] = {
     0x14000000, /* 0x101c: b    . */
 };
 
-static void a64_build(mt *m)
+/* The case's CPU model (data, PLUGIN:MODEL: "max" is in both): every
+ * model of both CPUs has a case. */
+static void cpu_build(mt *m)
 {
-    mt_cpu(m, "cortex-a57");
+    mt_cpu(m, m->c->data);
 }
 
 static void a64_regs(mt *m)
@@ -76,19 +78,13 @@ static void a64_wake(mt *m)
     a64_regs(m);
 }
 
-static const mt_case a64 = {
-    .name = "cpu-arm/cortex-a57",
-    .plugins = {"cpu-arm"},
-    .build = a64_build,
-    .steps = {a64_start, a64_more, a64_halt, a64_wake},
-};
+#define A64CASE(model)                                                                     \
+    {.name = "cpu-arm/" model, .plugins = {"cpu-arm"}, .build = cpu_build,                 \
+     .steps = {a64_start, a64_more, a64_halt, a64_wake}, .data = "cpu-arm:" model}
+
+static const mt_case a64[] = {A64CASE("cortex-a57"), A64CASE("max")};
 
 /* ---- x86 (real mode, CS base 0) ---- */
-
-static void x86_build(mt *m)
-{
-    mt_cpu(m, "qemu64");
-}
 
 static void x86_start(mt *m)
 {
@@ -115,12 +111,11 @@ static void x86_wake(mt *m)
     x86_regs(m, m->cpu[0]);
 }
 
-static const mt_case x86 = {
-    .name = "cpu-x86/qemu64",
-    .plugins = {"cpu-x86"},
-    .build = x86_build,
-    .steps = {x86_start, x86_more, x86_halt, x86_wake},
-};
+#define X86CASE(model)                                                                     \
+    {.name = "cpu-x86/" model, .plugins = {"cpu-x86"}, .build = cpu_build,                 \
+     .steps = {x86_start, x86_more, x86_halt, x86_wake}, .data = "cpu-x86:" model}
+
+static const mt_case x86[] = {X86CASE("qemu64"), X86CASE("max")};
 
 /* ---- the x86 local APIC timer (CPU 0's, where the harness's accesses
  * land: they run with no current vCPU) ---- */
@@ -173,15 +168,18 @@ static void lapic_periodic(mt *m)
 static const mt_case lapic = {
     .name = "cpu-x86/lapic-timer",
     .plugins = {"cpu-x86"},
-    .build = x86_build,
+    .build = cpu_build,
+    .data = "qemu64",
     .steps = {lapic_arm, lapic_run, lapic_fire, lapic_periodic},
 };
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    mt_add(&a64);
-    mt_add(&x86);
+    for (size_t i = 0; i < G_N_ELEMENTS(a64); i++) {
+        mt_add(&a64[i]);
+        mt_add(&x86[i]);
+    }
     mt_add(&lapic);
     return g_test_run();
 }

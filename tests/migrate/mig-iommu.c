@@ -77,7 +77,7 @@ static void vtd_build(mt *m)
 
     mt_bar(m, edu, 0, EDU);
     register_acpi(m, edu);
-    mt_dev(m, "intel-iommu", NULL);
+    mt_dev(m, m->c->data, NULL);
 }
 
 static void vtd_regs(mt *m)
@@ -147,13 +147,12 @@ static void vtd_end(mt *m)
     mt_rd(m, VTD + 0x20, 8);
 }
 
-static const mt_case vtd = {
-    .name = "intel-iommu",
-    .plugins = {"iommu", "edu"},
-    .ram_size = 4 << 20,
-    .build = vtd_build,
-    .steps = {vtd_enable, vtd_fault, vtd_qi, vtd_end},
-};
+/* Both spellings (QEMU's older -device intel_iommu is a type of its own). */
+#define VTDCASE(t)                                                                         \
+    {.name = t, .plugins = {"iommu", "edu"}, .ram_size = 4 << 20, .build = vtd_build,      \
+     .steps = {vtd_enable, vtd_fault, vtd_qi, vtd_end}, .data = t}
+
+static const mt_case vtd[] = {VTDCASE("intel-iommu"), VTDCASE("intel_iommu")};
 
 /* ---- arm-smmuv3 ---- */
 
@@ -362,7 +361,8 @@ static const mt_case viommu = {
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    mt_add(&vtd);
+    mt_add(&vtd[0]);
+    mt_add(&vtd[1]);
     mt_add(&smmu);
     mt_add(&viommu);
     return g_test_run();

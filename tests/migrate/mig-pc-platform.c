@@ -714,7 +714,66 @@ static const mt_case i440fx_host = {
     .steps = {i440fx_host_shadow, i440fx_host_more, i440fx_host_end},
 };
 
-/* q35: the host bridge with its MCH (00.0) and LPC (1f.0) on pcie.0. */
+/* q35: the host bridge with its MCH (00.0) and LPC (1f.0) on pcie.0. The
+ * MCH's PAM (0x90..0x96), SMRAM (0x9d) and ESMRAMC (0x9e) through
+ * mechanism #1, as firmware programs them. */
+#define MCH_PAM0 0x90
+#define MCH_SMRAM 0x9d
+#define MCH_ESMRAMC 0x9e
+
+static void mch_wr(mt *m, unsigned reg, uint32_t val, unsigned size)
+{
+    cf8(m, 0, reg);
+    mt_out(m, 0xcfc + (reg & 3), val, size);
+}
+
+static void mch_regs(mt *m)
+{
+    cf8(m, 0, MCH_PAM0);
+    mt_in(m, 0xcfc, 4);
+    cf8(m, 0, MCH_PAM0 + 4);
+    mt_in(m, 0xcfc, 4);
+    cf8(m, 0, MCH_SMRAM);
+    mt_in(m, 0xcfd, 2); /* SMRAM, ESMRAMC */
+    bios_area(m);
+}
+
+/* From the reset state (as SeaBIOS leaves it) half way through: 0xf0000
+ * read/write RAM, 0xc0000 read-only, 0xc4000 on the PCI side; SMRAM open,
+ * TSEG (1 MiB) enabled. */
+static void mch_program(mt *m)
+{
+    fill_shadow(m);
+    mch_regs(m);
+    mch_wr(m, MCH_PAM0, 0x30, 1);
+    mch_wr(m, MCH_PAM0 + 1, 0x01, 1);
+    mt_wr(m, 0xf0010, 0x1122334455667788ull, 8);
+    mt_wr(m, 0xc0000, 0xdeadbeef, 4); /* RE only: dropped */
+    mt_wr(m, 0xc4000, 0xfeedf00d, 4); /* to the PCI side: dropped */
+    mch_wr(m, MCH_SMRAM, 0x48, 1);    /* D_OPEN | G_SMRAME */
+    mch_wr(m, MCH_ESMRAMC, 0x81, 1);  /* H_SMRAME | T_EN */
+    mch_regs(m);
+}
+
+/* 0xf0000 read-only again; SMRAM locked (D_OPEN cleared with it). */
+static void mch_lock(mt *m)
+{
+    mch_wr(m, MCH_PAM0, 0x10, 1);
+    mt_wr(m, 0xf0000, 0x55, 1); /* RE only: dropped */
+    mch_wr(m, MCH_SMRAM, 0x5a, 1); /* D_OPEN | D_LCK | G_SMRAME | C_BASE_SEG */
+    mch_regs(m);
+}
+
+/* Locked: only D_CLS moves, ESMRAMC is read-only; PAM still programs. */
+static void mch_locked(mt *m)
+{
+    mch_wr(m, MCH_SMRAM, 0x60, 1); /* D_OPEN | D_CLS */
+    mch_wr(m, MCH_ESMRAMC, 0x00, 1);
+    mch_wr(m, MCH_PAM0 + 1, 0x33, 1);
+    mt_wr(m, 0xc4000, 0x600dcafe, 4);
+    mch_regs(m);
+}
+
 static void q35_host_build(mt *m)
 {
     mt_dev(m, "q35-pcihost", NULL);
@@ -731,6 +790,7 @@ static void q35_host_ids(mt *m)
     mt_in(m, 0xcfc, 4);
     cf8(m, 0xf8, 0);
     mt_in(m, 0xcfc, 4);  /* LPC 8086:2918 */
+    mch_program(m);
     mt_out(m, 0xcf9, 0x0a, 1); /* SYS_RST | FULL_RST, no RST_CPU */
     cf8(m, 0, 0x04);     /* latched: the MCH's command register */
     mt_out(m, 0xcfc, 0x0006, 2);
@@ -745,6 +805,7 @@ static void q35_host_more(mt *m)
     cf8(m, 0, 0x60);
     mt_out(m, 0xcfc, 0xe0000001, 4);
     mt_in(m, 0xcfc, 4);
+    mch_lock(m);
     cf8(m, 0xf8, 0x40); /* latched: PMBASE */
 }
 
@@ -758,6 +819,7 @@ static void q35_host_end(mt *m)
     mt_out(m, 0xcf8, 0, 4); /* enable bit clear: no config cycle */
     mt_in(m, 0xcfc, 4);
     mt_in(m, 0xcf9, 1);
+    mch_locked(m);
 }
 
 static const mt_case q35_host = {

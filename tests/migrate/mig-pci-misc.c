@@ -229,6 +229,79 @@ static const mt_case bochs = {
     .steps = {bochs_mode, bochs_pan, bochs_end},
 };
 
+/* ---- VGA: the legacy ports and window, and the DISPI registers ---- */
+
+static void vga_build(mt *m)
+{
+    tes_device *d = mt_dev(m, "VGA", "vgamem_mb=4");
+
+    mt_bar(m, d, 0, VRAM);
+    mt_bar(m, d, 2, REGS);
+}
+
+/* A driver mid-way through its register sequences at the cut: the DAC
+ * write index two bytes into a colour, the attribute controller's
+ * flip-flop waiting for data, an index selected on the sequencer, CRTC
+ * and DISPI ports; chain-4 bytes written through the 0xa0000 window. */
+static void vga_start(mt *m)
+{
+    mt_out(m, 0x3c2, 0x67, 1);  /* misc: colour, CRTC at 0x3d4 */
+    mt_out(m, 0x3c4, 0x04, 1);  /* sequencer memory mode: chain-4 */
+    mt_out(m, 0x3c5, 0x0e, 1);
+    mt_out(m, 0x3c4, 0x02, 1);  /* map mask, left selected */
+    mt_out(m, 0x3c5, 0x0f, 1);
+    mt_out(m, 0x3ce, 0x06, 1);  /* graphics misc: window at 0xa0000, 64 KiB */
+    mt_out(m, 0x3cf, 0x05, 1);
+    mt_out(m, 0x3d4, 0x0c, 1);  /* CRTC start address high, left selected */
+    mt_out(m, 0x3d5, 0x12, 1);
+    mt_out(m, 0x3c8, 5, 1);     /* DAC colour 5: red, green (blue after the cut) */
+    mt_out(m, 0x3c9, 0x11, 1);
+    mt_out(m, 0x3c9, 0x22, 1);
+    mt_in(m, 0x3da, 1);         /* the flip-flop to index */
+    mt_out(m, 0x3c0, 0x01, 1);  /* attribute index 1: data next */
+    mt_out(m, 0x1ce, 1, 2);     /* DISPI index XRES, left selected */
+    for (uint64_t i = 0; i < 16; i++) {
+        mt_wr(m, 0xa0000 + i, 0x40 + i, 1);
+    }
+    mt_in(m, 0x3c5, 1);
+    mt_in(m, 0x3d5, 1);
+}
+
+static void vga_finish(mt *m)
+{
+    mt_out(m, 0x3c9, 0x33, 1);  /* the colour's blue */
+    mt_out(m, 0x3c0, 0x3f, 1);  /* attribute 1's data */
+    mt_out(m, 0x1cf, 800, 2);   /* XRES */
+    mt_out(m, 0x3c7, 5, 1);     /* read colour 5: red now, the rest after the cut */
+    mt_in(m, 0x3c9, 1);
+    mt_out(m, 0x3c5, 0x03, 1);  /* map mask, through the index selected */
+}
+
+static void vga_end(mt *m)
+{
+    mt_in(m, 0x3c9, 1);
+    mt_in(m, 0x3c9, 1);
+    mt_in(m, 0x3c0, 1);
+    mt_out(m, 0x3c0, 0x01, 1);  /* the flip-flop was at index: a write selects */
+    mt_in(m, 0x3c1, 1);
+    mt_in(m, 0x1cf, 2);
+    mt_in(m, 0x3c5, 1);
+    mt_in(m, 0x3d5, 1);
+    for (uint64_t i = 0; i < 16; i += 3) {
+        mt_rd(m, 0xa0000 + i, 1);
+        mt_rd(m, VRAM + i, 1);
+    }
+    mt_rd(m, REGS + 0x500 + 2 * 1, 2);
+    mt_rd(m, REGS + 0x400 + 0x0c, 1); /* misc output read, through BAR2 */
+}
+
+static const mt_case vga = {
+    .name = "VGA",
+    .plugins = {"display"},
+    .build = vga_build,
+    .steps = {vga_start, vga_finish, vga_end},
+};
+
 static const mt_case cases[] = {
     BCASE("pcie-root-port", "pcie-root-port", "id=br0,chassis=1,slot=2"),
     BCASE("ioh3420", "ioh3420", "id=br0,chassis=2,slot=3"),
@@ -246,6 +319,7 @@ int main(int argc, char **argv)
     }
     mt_add(&sw);
     mt_add(&bochs);
+    mt_add(&vga);
     mt_add(&gpex);
     return g_test_run();
 }

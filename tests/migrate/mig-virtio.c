@@ -2,7 +2,9 @@
  * Migration round trips of the virtio devices (migtest.h), over PCI (INTx
  * and MSI-X) and virtio-mmio: a request completed into the used ring and
  * its interrupt pending, not yet reaped by the guest, at the cut; another
- * submitted after it; a block write's data on the file at the end.
+ * submitted after it; a block write's data on the file at the end. The
+ * GPU: a resource created and its backing attached before the cut, the
+ * pixels transferred from the backing and shown on a scanout after it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +16,7 @@
 #define QSIZE 16
 #define BUF 0x400000ull /* request buffers */
 
-typedef enum { BLK, RNG, NET, KBD, MOUSE, TABLET } vkind;
+typedef enum { BLK, RNG, NET, KBD, MOUSE, TABLET, GPU } vkind;
 
 typedef struct vcase {
     vkind kind;
@@ -158,10 +160,80 @@ static void pointer(mt *m, int v, bool down)
     g_free(cmd);
 }
 
+/* virtio-gpu (virtio 1.2 5.7.6): a command of n u32 words after the
+ * 24-byte header, its 24-byte response in the next descriptor. */
+#define GPU_RES 7
+#define GPU_BACKING (BUF + 0x40000)
+
+static void gpu_cmd(mt *m, unsigned slot, uint32_t type, const uint32_t *w, unsigned n)
+{
+    uint64_t cmd = BUF + slot * 0x1000, resp = cmd + 0x800;
+
+    memset(m->ram + cmd, 0, 24);
+    mt_put32(m, cmd, type);
+    for (unsigned i = 0; i < n; i++) {
+        mt_put32(m, cmd + 24 + 4 * i, w[i]);
+    }
+    memset(m->ram + resp, 0xee, 24);
+    vd_desc(&drv, drv.q[0].desc, 2 * slot, cmd, 24 + 4 * n, VD_F_NEXT, 2 * slot + 1);
+    vd_desc(&drv, drv.q[0].desc, 2 * slot + 1, resp, 24, VD_F_WRITE, 0);
+    vd_publish(&drv, 0, 2 * slot);
+}
+
+static void gpu_resp(mt *m, unsigned slot)
+{
+    mt_note(m, "gpu response %u: %#x", slot, mt_get32(m, BUF + slot * 0x1000 + 0x800));
+}
+
+/* A 16x16 B8G8R8X8 resource (format 2: the smallest scanout), backed by
+ * 1 KiB of guest RAM. */
+static void gpu_setup(mt *m)
+{
+    const uint32_t create[] = {GPU_RES, 2, 16, 16};
+    const uint32_t attach[] = {GPU_RES, 1, (uint32_t)GPU_BACKING, 0, 1024, 0};
+
+    gpu_cmd(m, 0, 0x0101, create, G_N_ELEMENTS(create));
+    gpu_cmd(m, 1, 0x0106, attach, G_N_ELEMENTS(attach));
+}
+
+/* Transfer the backing's pixels and show them (scanout 0); an unref of a
+ * resource that does not exist answers ERR_INVALID_RESOURCE_ID. */
+static void gpu_show(mt *m)
+{
+    const uint32_t xfer[] = {0, 0, 16, 16, 0, 0, GPU_RES, 0};
+    const uint32_t scanout[] = {0, 0, 16, 16, 0, GPU_RES};
+    const uint32_t unref[] = {GPU_RES + 1, 0};
+
+    for (unsigned i = 0; i < 256; i++) {
+        mt_put32(m, GPU_BACKING + 4 * i, 0x00102030 * (i + 1));
+    }
+    gpu_cmd(m, 2, 0x0105, xfer, G_N_ELEMENTS(xfer));
+    gpu_cmd(m, 3, 0x0103, scanout, G_N_ELEMENTS(scanout));
+    gpu_cmd(m, 4, 0x0102, unref, G_N_ELEMENTS(unref));
+}
+
+/* What the scanout shows (QMP screendump, PPM): the transferred pixels. */
+static void gpu_screen(mt *m)
+{
+    g_autofree char *path = g_build_filename(m->dir, "shot.ppm", NULL);
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}", path);
+    char *r = tes_harness_qmp(m->h, cmd);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autofree char *sum = NULL;
+
+    g_assert(strstr(r, "\"return\""));
+    free(r);
+    g_assert(g_file_get_contents(path, &data, &len, NULL));
+    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+    mt_note(m, "screendump %" G_GSIZE_FORMAT " bytes sha256 %s", len, sum);
+}
+
 /* Step 0: the driver up, a first request done and not reaped. */
 static void v_init(mt *m)
 {
-    unsigned nq = vc(m)->kind == NET || vc(m)->kind >= KBD ? 2 : 1;
+    unsigned nq = vc(m)->kind == NET || vc(m)->kind >= KBD ? 2 : 1; /* GPU: control, cursor */
 
     if (vc(m)->msix) {
         g_assert(tes_harness_msi_enable(m->h, drv.dev));
@@ -198,6 +270,10 @@ static void v_init(mt *m)
         }
         vd_kick(&drv, 0);
         pointer(m, 300, true);
+        break;
+    case GPU:
+        gpu_setup(m);
+        vd_kick(&drv, 0);
         break;
     }
     mt_rd(m, drv.base + (drv.pci ? VD_COMMON + 0x14 : 0x70), drv.pci ? 1 : 4);
@@ -237,6 +313,12 @@ static void v_next(mt *m)
         mt_ram(m, BUF, 8 * 8);
         pointer(m, 700, false);
         break;
+    case GPU:
+        gpu_resp(m, 0);
+        gpu_resp(m, 1);
+        gpu_show(m);
+        vd_kick(&drv, 0);
+        break;
     }
 }
 
@@ -265,6 +347,12 @@ static void v_end(mt *m)
     case TABLET:
         mt_ram(m, BUF, 8 * 8);
         break;
+    case GPU:
+        for (unsigned i = 2; i < 5; i++) {
+            gpu_resp(m, i);
+        }
+        gpu_screen(m);
+        break;
     default:
         break;
     }
@@ -292,6 +380,8 @@ static const mt_case cases[] = {
     VCASE("virtio-mouse-device/mmio", MOUSE, NULL, "virtio-mouse-device", false),
     VCASE("virtio-tablet-pci/msix", TABLET, "virtio-tablet-pci", NULL, true),
     VCASE("virtio-tablet-device/mmio", TABLET, NULL, "virtio-tablet-device", false),
+    VCASE("virtio-gpu-pci/msix", GPU, "virtio-gpu-pci", NULL, true),
+    VCASE("virtio-gpu-device/mmio", GPU, NULL, "virtio-gpu-device", false),
 };
 
 int main(int argc, char **argv)

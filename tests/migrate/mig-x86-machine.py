@@ -434,13 +434,23 @@ def check_nvdimm(wd, machine, labels):
           (notes, None if got is None else ["%#x" % v for v in got]))
 
 
+# The cases by name, as the coverage test (test-migration-coverage.py)
+# lists them with -l, like a GLib test program.
+CASES = {}
+for _m in ("q35", "pc"):
+    CASES["/migrate/x86-machine/%s/memory-hotplug" % _m] = (check_machine, _m)
+    CASES["/migrate/x86-machine/%s/nvdimm" % _m] = (check_nvdimm, _m, False)
+    CASES["/migrate/x86-machine/%s/nvdimm/label-size" % _m] = (check_nvdimm, _m, True)
+
+
 def main():
+    if "-l" in sys.argv[1:]:
+        print("\n".join(CASES))
+        return 0
     wd = tempfile.mkdtemp(prefix="tessera-mig-x86-")
     try:
-        for machine in ("q35", "pc"):
-            check_machine(wd, machine)
-            for labels in (False, True):
-                check_nvdimm(wd, machine, labels)
+        for fn, *args in CASES.values():
+            fn(wd, *args)
         check("every VM ended with status 0 on quit, no sanitizer report", not FAILED_EXITS,
               FAILED_EXITS)
     finally:

@@ -78,7 +78,7 @@ COVERAGE = {
     "pxb": ["pxb_init"] + CFG,
     "pxb-pcie": ["pxb_init"] + CFG,
     "lsi53c895a": ["lsi_*"],
-    "mch": CFG,
+    "mch": ["mch_pam_update", "mch_smram_update"] + CFG,
     "megasas": ["megasas_*"],
     "nvme": ["pci_nvme_*"],
     "piix3-ide": ["bmdma_*", "ide_*"],

@@ -396,6 +396,119 @@ static void test_host_migrate_refuses_reserved_bits(void)
     tes_harness_free(h);
 }
 
+/* ---- the MCH's PAM, SMRAM and ESMRAMC (a bare mch at 00.0) ---- */
+
+#define MCH_PAM0 0x90
+#define MCH_SMRAM 0x9d
+#define MCH_ESMRAMC 0x9e
+
+static tes_device *mch_dev(tes_harness *h)
+{
+    tes_device *d = tes_harness_device(h, "mch", "addr=00.0");
+
+    g_assert_nonnull(d);
+    return d;
+}
+
+/* No firmware runs: PAM starts as SeaBIOS leaves it. Each mode decides
+ * what the CPU reads and where its writes go; the PCI side has nothing
+ * (all ones, writes dropped); reserved bits read 0; reset restores. */
+static void test_mch_pam(void)
+{
+    tes_harness *h = harness();
+    tes_device *d = mch_dev(h);
+
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_PAM0, 4), ==, 0x33333310);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_PAM0 + 4, 4), ==, 0x00333333);
+    tes_harness_write(h, 0xf0000, 0x11223344, 4);  /* RE only: dropped */
+    g_assert_cmphex(tes_harness_read(h, 0xf0000, 4), ==, 0);
+    tes_harness_write(h, 0xc4000, 0xcafe, 4);      /* RE|WE: the RAM */
+    g_assert_cmphex(tes_harness_read(h, 0xc4000, 4), ==, 0xcafe);
+    tes_harness_cfg_write(h, d, MCH_PAM0 + 1, 0x02, 1); /* 0xc0000 WE, 0xc4000 off */
+    tes_harness_write(h, 0xc0000, 0x5a5a, 4);
+    g_assert_cmphex(tes_harness_read(h, 0xc0000, 4), ==, 0xffffffff);
+    g_assert_cmphex(tes_harness_read(h, 0xc4000, 4), ==, 0xffffffff);
+    tes_harness_cfg_write(h, d, MCH_PAM0 + 1, 0x31, 1); /* 0xc0000 RE, 0xc4000 RE|WE */
+    g_assert_cmphex(tes_harness_read(h, 0xc0000, 4), ==, 0x5a5a);
+    g_assert_cmphex(tes_harness_read(h, 0xc4000, 4), ==, 0xcafe);
+    tes_harness_write(h, 0xc0000, 0x7777, 4);       /* RE only now: dropped */
+    g_assert_cmphex(tes_harness_read(h, 0xc0000, 4), ==, 0x5a5a);
+    tes_harness_cfg_write(h, d, MCH_PAM0, 0xffffffff, 4);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_PAM0, 4), ==, 0x33333330);
+    tes_harness_write(h, 0xf0000, 0x11223344, 4);
+    g_assert_cmphex(tes_harness_read(h, 0xf0000, 4), ==, 0x11223344);
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_PAM0, 4), ==, 0x33333310);
+    tes_harness_free(h);
+}
+
+/* QEMU's mch: D_LCK clears D_OPEN and leaves only D_CLS writable and
+ * ESMRAMC read-only, until reset; the lock survives migration. */
+static void test_mch_smram_lock(void)
+{
+    tes_harness *h = harness();
+    tes_device *d = mch_dev(h);
+
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_SMRAM, 2), ==, 0x3802);
+    tes_harness_cfg_write(h, d, MCH_SMRAM, 0xef, 1);   /* all but D_LCK */
+    tes_harness_cfg_write(h, d, MCH_ESMRAMC, 0xff, 1);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_SMRAM, 2), ==, 0xbf6a); /* no D_LCK */
+    tes_harness_cfg_write(h, d, MCH_ESMRAMC, 0x02, 1);
+    tes_harness_cfg_write(h, d, MCH_SMRAM, 0x58, 1);  /* D_OPEN | D_LCK | G_SMRAME */
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_SMRAM, 2), ==, 0x3a1a);
+    d = tes_harness_migrate(h, d, NULL);
+    g_assert_nonnull(d);
+    tes_harness_cfg_write(h, d, MCH_SMRAM, 0x68, 1);  /* D_OPEN | D_CLS */
+    tes_harness_cfg_write(h, d, MCH_ESMRAMC, 0x81, 1);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_SMRAM, 2), ==, 0x3a3a);
+    tes_harness_reset(h);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_SMRAM, 2), ==, 0x3802);
+    tes_harness_cfg_write(h, d, MCH_SMRAM, 0x48, 1);
+    g_assert_cmphex(tes_harness_cfg_read(h, d, MCH_SMRAM, 1), ==, 0x4a);
+    tes_harness_free(h);
+}
+
+/* A stream whose PAM maps a segment elsewhere moves the map on load; one
+ * with bits a guest cannot set (reserved PAM bits, C_BASE_SEG, ESMRAMC's
+ * fixed bits: the core's read-only check; D_OPEN with D_LCK: the MCH's)
+ * is refused with one line. The config
+ * space is the payload's start (core/pci.c pci_state_save: u32 version,
+ * u32 size, the bytes). */
+static void test_mch_migrate(void)
+{
+    static const struct {
+        unsigned reg;
+        uint8_t value;
+    } bad[] = {{MCH_PAM0, 0x31}, {MCH_PAM0 + 3, 0x44}, {MCH_SMRAM, 0x03},
+               {MCH_SMRAM, 0x52}, {MCH_ESMRAMC, 0x78}, {MCH_ESMRAMC, 0x40}};
+    tes_harness *h = harness();
+    tes_device *d = mch_dev(h);
+    size_t len;
+    uint8_t *good;
+
+    tes_harness_write(h, 0xf0000, 0xabcd, 4); /* dropped: 0xf0000 read-only */
+    tes_harness_cfg_write(h, d, MCH_PAM0, 0x30, 1);
+    tes_harness_write(h, 0xf0000, 0xabcd, 4);
+    good = tes_harness_state_save(h, d, &len);
+    g_assert_nonnull(good);
+    g_assert_cmpuint(len, >, 8 + MCH_ESMRAMC);
+    tes_harness_cfg_write(h, d, MCH_PAM0, 0x00, 1);
+    g_assert_cmphex(tes_harness_read(h, 0xf0000, 4), ==, 0xffffffff);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        uint8_t *blob = g_memdup2(good, len);
+
+        blob[8 + bad[i].reg] = bad[i].value;
+        g_assert_cmpint(tes_harness_state_load(h, d, blob, len), ==, -EINVAL);
+        g_assert_nonnull(strstr(tes_harness_error(h), "mch"));
+        g_assert_null(strchr(tes_harness_error(h), '\n'));
+        g_free(blob);
+    }
+    g_assert_cmpint(tes_harness_state_load(h, d, good, len), ==, 0);
+    g_assert_cmphex(tes_harness_read(h, 0xf0000, 4), ==, 0xabcd);
+    free(good);
+    tes_harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -410,6 +523,11 @@ int main(int argc, char **argv)
     g_test_add_func("/q35/host/cf9/byte-is-rst-cnt-not-config-address", test_cf9_is_rst_cnt);
     g_test_add_func("/q35/host/migrate/refuses-reserved-bits",
                     test_host_migrate_refuses_reserved_bits);
+    g_test_add_func("/q35/mch/pam/firmware-state-at-reset-modes-remap-bios-area", test_mch_pam);
+    g_test_add_func("/q35/mch/smram/d-lck-locks-until-reset-across-migration",
+                    test_mch_smram_lock);
+    g_test_add_func("/q35/mch/migrate/remaps-on-load-refuses-impossible-bits",
+                    test_mch_migrate);
     g_test_add_func("/q35/lpc/pm-timer/counts-at-3.579545-mhz", test_pm_timer);
     g_test_add_func("/q35/lpc/pm1/sci-en-fixed-enable-masks", test_pm_registers);
     g_test_add_func("/q35/lpc/tco/reset-values-rcba-gcs", test_tco_defaults);
