@@ -198,6 +198,7 @@ struct tes_region {
     tes_device *owner;
     uint8_t *ram;          /* RAM/ROM backing */
     unsigned long *dirty;  /* RAM: one bit per 4 KiB page */
+    bool anon;             /* RAM the core mapped private and anonymous */
     const tes_mem_ops *ops;
     void *opaque;
     tes_region *alias;     /* REGION_ALIAS target */
