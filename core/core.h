@@ -329,6 +329,10 @@ void drives_close_all(void);
  * every qcow2 image's metadata (destination). 0 or -errno with *errp. */
 int drives_flush_all(char **errp);
 int drives_invalidate_all(char **errp);
+/* Before a live migration stops the guest (caller without the lock): the
+ * images' written data synced while the guest runs, so that the flush
+ * in the downtime finds little left. Best effort: that flush decides. */
+void drives_preflush(void);
 /* Between begin and end (they nest), ring requests are queued but not
  * submitted; the outermost end submits every drive's batch at once. The
  * memory core brackets I/O-region writes with them, so a doorbell that

@@ -576,10 +576,16 @@ int ram_live_save(tes_stream *s, void (*stop_cb)(void), char **errp)
                        g_strerror(stream_error(s) ? -stream_error(s) : ECANCELED));
         return stream_error(s) ? stream_error(s) : -ECANCELED;
     }
+    /* The disks synced and what the guest dirtied meanwhile sent, while
+     * it runs: the downtime's flush and last pages are what is left. */
+    drives_preflush();
+    sync_dirty(&l);
+    send_all_dirty(&l);
+    /* The downtime counts from the stop request, as QEMU's does. */
+    l.stop_ns = g_get_monotonic_time();
     core_lock();
     stop_cb();
     core_unlock();
-    l.stop_ns = g_get_monotonic_time();
     ret = migration_save_tail(s, final_ram, &l, errp);
     g_mutex_lock(&stats_lock);
     stats.downtime_ms = (g_get_monotonic_time() - l.stop_ns) / 1000;
