@@ -7,8 +7,9 @@ pass/fail test: prints figures, medians and ratios.
 The guest of tests/guest/test-migrate.py (writes a random block to its disk
 with O_DIRECT and prints, in a loop; two vCPUs, 256 MiB) boots on the source;
 once it has printed two steps, a destination starts with -incoming tcp:,
-and once its QMP monitor answers (the machine is built) the source migrates to it over QMP with both emulators' defaults
-(downtime-limit 300 ms, max-bandwidth 128 MiB/s). Measured from the
+and once its QMP monitor answers (the machine is built) the source
+migrates to it over QMP with both emulators' defaults (downtime-limit
+300 ms, max-bandwidth 128 MiB/s). Measured from the
 source's query-migrate once completed: total-time, downtime, and
 ram.transferred. Runs alternate between the emulators:
   - QEMU (qemu-system-x86_64 -M q35 / qemu-system-aarch64 -M virt, TCG)
