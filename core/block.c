@@ -1211,6 +1211,33 @@ int drives_flush_all(char **errp)
     return w.ret;
 }
 
+static void preflush_one(tes_drive *d, void *opaque)
+{
+    int fd;
+
+    if (d->has_medium && !drive_readonly(d) && !d->no_flush && d->fd >= 0 &&
+        (fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+        g_array_append_val(opaque, fd);
+    }
+}
+
+/* Each image's fd is duplicated under the lock (a medium change may
+ * close it meanwhile) and synced without it: fdatasync() beside the
+ * guest's own writes is the kernel's to order, and a qcow2 image's
+ * metadata, the format's, waits for the flush in the downtime. */
+void drives_preflush(void)
+{
+    g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(int));
+
+    core_lock();
+    drives_foreach(preflush_one, fds);
+    core_unlock();
+    for (guint i = 0; i < fds->len; i++) {
+        fdatasync(g_array_index(fds, int, i));
+        close(g_array_index(fds, int, i));
+    }
+}
+
 /* The end of an incoming migration: see qcow2_invalidate(). */
 static void invalidate_one(tes_drive *d, void *opaque)
 {

@@ -218,6 +218,7 @@ struct tes_region {
     tes_device *owner;
     uint8_t *ram;          /* RAM/ROM backing */
     unsigned long *dirty;  /* RAM: one bit per 4 KiB page */
+    bool anon;             /* RAM the core mapped private and anonymous */
     const tes_mem_ops *ops;
     void *opaque;
     tes_region *alias;     /* REGION_ALIAS target */
@@ -348,6 +349,10 @@ void drives_close_all(void);
  * every qcow2 image's metadata (destination). 0 or -errno with *errp. */
 int drives_flush_all(char **errp);
 int drives_invalidate_all(char **errp);
+/* Before a live migration stops the guest (caller without the lock): the
+ * images' written data synced while the guest runs, so that the flush
+ * in the downtime finds little left. Best effort: that flush decides. */
+void drives_preflush(void);
 /* Between begin and end (they nest), ring requests are queued but not
  * submitted; the outermost end submits every drive's batch at once. The
  * memory core brackets I/O-region writes with them, so a doorbell that

@@ -62,6 +62,7 @@ static bool region_alloc_ram(tes_region *r)
         return false;
     }
     region_adopt_ram(r, p);
+    r->anon = true;
     return true;
 }
 

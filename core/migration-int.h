@@ -52,7 +52,10 @@ char *mig_printable(const char *str);  /* escaped for messages */
 GPtrArray *mig_ram_list(void);
 int mig_ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char **errp);
 ram_entry *mig_ram_find(GPtrArray *list, const char *id);
-void mig_ram_save_full(tes_stream *s, ram_entry *e);
+/* A region's RAM section; returns its pages sent (not zero). Live (sent
+ * set), runs of at most 1 MiB, each reported to sent(opaque, bytes). */
+uint64_t mig_ram_save_full(tes_stream *s, ram_entry *e,
+                           void (*sent)(void *opaque, uint64_t bytes), void *opaque);
 uint64_t mig_ram_digest(uint64_t h, uint64_t start, uint32_t count, const uint8_t *p, size_t len);
 bool mig_stream_cancelled(tes_stream *s);
 uint64_t mig_ram_write_run(tes_stream *s, uint64_t h, uint64_t start, uint32_t count,

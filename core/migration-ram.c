@@ -18,7 +18,9 @@
  * (the monitor reads them while the migration thread writes).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 
 #include "migration-int.h"
@@ -74,6 +76,59 @@ static bool is_zero(const uint8_t *p, size_t len)
 static size_t page_len(uint64_t size, uint64_t page)
 {
     return MIN(MIG_PAGE, size - page * MIG_PAGE);
+}
+
+#define BITS (8 * sizeof(unsigned long))
+
+static bool bit_test(const unsigned long *b, uint64_t p)
+{
+    return (b[p / BITS] >> (p % BITS)) & 1;
+}
+
+/* The pages of r that may hold other bytes than zero, one bit a page;
+ * NULL when that is unknown (every page may). RAM the core mapped private
+ * and anonymous reads as zero wherever the kernel holds no page for it,
+ * neither present nor swapped out, and /proc/self/pagemap (bits 63 and 62
+ * of each page's entry) says which without touching them: reading a
+ * never-written page to test it costs a page fault, and on a virtualised
+ * host those faults were most of a pass over a mostly empty guest RAM
+ * (source and destination alike). A page written after the look is the
+ * dirty log's (source) or the stream's (destination) business. */
+static unsigned long *ram_maybe_nonzero(tes_region *r)
+{
+    uint64_t npages = (region_size(r) + MIG_PAGE - 1) / MIG_PAGE;
+    uintptr_t first = (uintptr_t)region_ram_ptr(r) / MIG_PAGE;
+    unsigned long *bits;
+    uint64_t ent[1024];
+    int fd;
+
+    if (!r->anon || !region_ram_ptr(r) || sysconf(_SC_PAGESIZE) != MIG_PAGE ||
+        (fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) < 0) {
+        return NULL;
+    }
+    bits = g_new0(unsigned long, npages / BITS + 1);
+    for (uint64_t p = 0; p < npages;) {
+        ssize_t got = pread(fd, ent, MIN(npages - p, G_N_ELEMENTS(ent)) * 8,
+                            (off_t)(first + p) * 8);
+
+        if (got <= 0 || got % 8) {
+            g_clear_pointer(&bits, g_free);
+            break;
+        }
+        for (ssize_t i = 0; i < got / 8; i++, p++) {
+            if (ent[i] >> 62) {
+                bits[p / BITS] |= 1ul << (p % BITS);
+            }
+        }
+    }
+    close(fd);
+    return bits;
+}
+
+static bool page_is_zero(const unsigned long *maybe, const uint8_t *ram, uint64_t size,
+                         uint64_t p)
+{
+    return (maybe && !bit_test(maybe, p)) || is_zero(ram + p * MIG_PAGE, page_len(size, p));
 }
 
 /* Digest of a region's runs: page numbers and bytes, 8 at a time (a
@@ -134,11 +189,15 @@ uint64_t mig_ram_write_run(tes_stream *s, uint64_t h, uint64_t start, uint32_t c
     return h;
 }
 
-void mig_ram_save_full(tes_stream *s, ram_entry *e)
+uint64_t mig_ram_save_full(tes_stream *s, ram_entry *e,
+                           void (*sent)(void *opaque, uint64_t bytes), void *opaque)
 {
     uint64_t size = region_size(e->r);
-    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, digest = 0;
+    uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, digest = 0, nonzero = 0;
     const uint8_t *ram = region_ram_ptr(e->r);
+    unsigned long *maybe = ram_maybe_nonzero(e->r);
+    /* Live, runs of at most 1 MiB: sent() paces the stream between them. */
+    uint64_t max_run = sent ? 256 : UINT32_MAX;
 
     mig_put_u8(s, 1 /* SECTION_RAM */);
     mig_put_str(s, e->id);
@@ -148,20 +207,26 @@ void mig_ram_save_full(tes_stream *s, ram_entry *e)
         uint64_t start;
         size_t len;
 
-        if (is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
+        if (page_is_zero(maybe, ram, size, p)) {
             p++;
             continue;
         }
-        for (start = p; p < npages && p - start < UINT32_MAX &&
-                        !is_zero(ram + p * MIG_PAGE, page_len(size, p));) {
+        for (start = p; p < npages && p - start < max_run &&
+                        !page_is_zero(maybe, ram, size, p);) {
             p++;
         }
         len = MIN(p * MIG_PAGE, size) - start * MIG_PAGE;
         digest = mig_ram_write_run(s, digest, start, p - start, ram + start * MIG_PAGE, len);
+        nonzero += p - start;
+        if (sent) {
+            sent(opaque, len + 12);
+        }
     }
+    g_free(maybe);
     mig_put_u64(s, 0);
     mig_put_u32(s, 0); /* end of runs */
     mig_put_u64(s, digest);
+    return nonzero;
 }
 
 /* "256M", "64K", or bytes when not a round size. */
@@ -179,11 +244,13 @@ static char *size_str(uint64_t size)
 }
 
 /* Zero pages [from, to) that are not zero already: untouched guest RAM
- * stays unallocated on the destination. */
-static void ram_zero_pages(uint8_t *ram, uint64_t size, uint64_t from, uint64_t to)
+ * stays unallocated (and untouched: maybe, ram_maybe_nonzero()) on the
+ * destination. */
+static void ram_zero_pages(const unsigned long *maybe, uint8_t *ram, uint64_t size,
+                           uint64_t from, uint64_t to)
 {
     for (uint64_t p = from; p < to; p++) {
-        if (!is_zero(ram + p * MIG_PAGE, page_len(size, p))) {
+        if (!page_is_zero(maybe, ram, size, p)) {
             memset(ram + p * MIG_PAGE, 0, page_len(size, p));
         }
     }
@@ -205,6 +272,9 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, uint32_t ve
 {
     uint64_t npages = (size + MIG_PAGE - 1) / MIG_PAGE, next = 0, digest = 0;
     uint8_t *ram = region_ram_ptr(e->r);
+    /* Taken before any run lands: the gaps between runs are what it is
+     * asked about, and nothing else writes the RAM while it loads. */
+    g_autofree unsigned long *maybe = ram_maybe_nonzero(e->r);
 
     for (;;) {
         uint64_t start = mig_get_u64(s);
@@ -219,7 +289,7 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, uint32_t ve
                            "stream are out of order or beyond its end", e->id, start, count);
             return -EINVAL;
         }
-        ram_zero_pages(ram, size, next, start);
+        ram_zero_pages(maybe, ram, size, next, start);
         next = start + count;
         len = MIN(next * MIG_PAGE, size) - start * MIG_PAGE;
         if (stream_read(s, ram + start * MIG_PAGE, len) == 0) {
@@ -235,7 +305,7 @@ static int ram_load_runs(tes_stream *s, ram_entry *e, uint64_t size, uint32_t ve
         core_set_error(errp, "RAM region '%s': the stream is cut short", e->id);
         return -EIO;
     }
-    ram_zero_pages(ram, size, next, npages);
+    ram_zero_pages(maybe, ram, size, next, npages);
     return 0;
 }
 
@@ -276,7 +346,6 @@ int mig_ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char 
 /* ---- pre-copy ---- */
 
 #define MAX_ROUNDS 30
-#define BITS (8 * sizeof(unsigned long))
 
 static struct {
     int64_t downtime_limit_ms;
@@ -330,11 +399,6 @@ static void rate_limit(live *l, uint64_t bytes)
         l->rate_t0 = now; /* a fresh window each second */
         l->rate_bytes = 0;
     }
-}
-
-static bool bit_test(const unsigned long *b, uint64_t p)
-{
-    return (b[p / BITS] >> (p % BITS)) & 1;
 }
 
 /* The dirty pages of one region as a RAM_DIRTY section; clears them. */
@@ -443,25 +507,22 @@ static void live_end(live *l)
     }
 }
 
+static void full_sent(void *opaque, uint64_t bytes)
+{
+    rate_limit(opaque, bytes);
+}
+
 /* The first pass: every region whole, while the guest runs. */
 static void send_full(live *l)
 {
     for (guint i = 0; i < l->ram->len && !stream_error(l->s); i++) {
         ram_entry *e = g_ptr_array_index(l->ram, i);
-        const uint8_t *ram = region_ram_ptr(e->r);
-        uint64_t nonzero = 0;
+        uint64_t nonzero = mig_ram_save_full(l->s, e, full_sent, l);
 
-        for (uint64_t p = 0; ram && p < region_pages(e); p++) {
-            const uint8_t *pg = ram + p * MIG_PAGE;
-            nonzero += pg[0] || memcmp(pg, pg + 1, MIN(MIG_PAGE, region_size(e->r) -
-                                                             p * MIG_PAGE) - 1);
-        }
-        mig_ram_save_full(l->s, e);
         g_mutex_lock(&stats_lock);
         stats.normal += nonzero;
         stats.duplicate += region_pages(e) - nonzero;
         g_mutex_unlock(&stats_lock);
-        rate_limit(l, nonzero * MIG_PAGE);
     }
 }
 
@@ -515,10 +576,16 @@ int ram_live_save(tes_stream *s, void (*stop_cb)(void), char **errp)
                        g_strerror(stream_error(s) ? -stream_error(s) : ECANCELED));
         return stream_error(s) ? stream_error(s) : -ECANCELED;
     }
+    /* The disks synced and what the guest dirtied meanwhile sent, while
+     * it runs: the downtime's flush and last pages are what is left. */
+    drives_preflush();
+    sync_dirty(&l);
+    send_all_dirty(&l);
+    /* The downtime counts from the stop request, as QEMU's does. */
+    l.stop_ns = g_get_monotonic_time();
     core_lock();
     stop_cb();
     core_unlock();
-    l.stop_ns = g_get_monotonic_time();
     ret = migration_save_tail(s, final_ram, &l, errp);
     g_mutex_lock(&stats_lock);
     stats.downtime_ms = (g_get_monotonic_time() - l.stop_ns) / 1000;

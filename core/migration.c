@@ -1210,7 +1210,7 @@ int migration_save(tes_stream *s, char **errp)
     stream_write(s, MIG_MAGIC, 8);
     put_u32(s, MIG_VERSION);
     for (guint i = 0; i < ram->len && !stream_error(s); i++) {
-        mig_ram_save_full(s, g_ptr_array_index(ram, i));
+        mig_ram_save_full(s, g_ptr_array_index(ram, i), NULL, NULL);
     }
     g_ptr_array_unref(ram);
     data = stream_mem_data(devs, &len);
