@@ -33,16 +33,15 @@
  * io_uring of RING_ENTRIES at start-up; requests go straight from the
  * caller's iovecs (guest memory) to the kernel. The ring signals an eventfd
  * that the GLib main loop watches; its handler takes the machine lock, reaps
- * completions and runs the callbacks. The image's two descriptors are the
- * ring's fixed files (block-batch.c blk_ring_files: slots updated when a
- * medium comes or goes), which spares the kernel a descriptor lookup and
- * reference per request. The ring has no setup flags: the vCPU thread and
- * the main loop both submit and reap (SINGLE_ISSUER and DEFER_TASKRUN
- * want one task), and COOP_TASKRUN measured no gain on page-cache reads,
- * which complete inside the submission (docs/benchmarks.md), while it
- * would let an asynchronous completion wait for the submitting vCPU
- * thread's next kernel entry. Where the kernel refuses io_uring
- * (seccomp, io_uring_disabled, or TESSERA_NO_IO_URING=1 for tests) a small
+ * completions and runs the callbacks. The ring has no fixed files and no
+ * setup flags: registered descriptors (IOSQE_FIXED_FILE) took fget/fput
+ * out of the profile but measured no gain in three sessions, and the
+ * vCPU thread and the main loop both submit and reap, which SINGLE_ISSUER
+ * and DEFER_TASKRUN forbid; COOP_TASKRUN measured no gain on page-cache
+ * reads, which complete inside the submission, and would let an
+ * asynchronous completion wait for the submitting vCPU thread's next
+ * kernel entry (docs/benchmarks.md, perf14d). Where the kernel refuses
+ * io_uring (seccomp, io_uring_disabled, or TESSERA_NO_IO_URING=1 for tests) a small
  * thread pool does the same work with preadv/pwritev/fdatasync/fallocate
  * and completes through the same eventfd; we say so once.
  *
