@@ -33,8 +33,15 @@
  * io_uring of RING_ENTRIES at start-up; requests go straight from the
  * caller's iovecs (guest memory) to the kernel. The ring signals an eventfd
  * that the GLib main loop watches; its handler takes the machine lock, reaps
- * completions and runs the callbacks. Where the kernel refuses io_uring
- * (seccomp, io_uring_disabled, or TESSERA_NO_IO_URING=1 for tests) a small
+ * completions and runs the callbacks. The ring has no fixed files and no
+ * setup flags: registered descriptors (IOSQE_FIXED_FILE) took fget/fput
+ * out of the profile but measured no gain in three sessions, and the
+ * vCPU thread and the main loop both submit and reap, which SINGLE_ISSUER
+ * and DEFER_TASKRUN forbid; COOP_TASKRUN measured no gain on page-cache
+ * reads, which complete inside the submission, and would let an
+ * asynchronous completion wait for the submitting vCPU thread's next
+ * kernel entry (docs/benchmarks.md, perf14d). Where the kernel refuses
+ * io_uring (seccomp, io_uring_disabled, or TESSERA_NO_IO_URING=1 for tests) a small
  * thread pool does the same work with preadv/pwritev/fdatasync/fallocate
  * and completes through the same eventfd; we say so once.
  *

@@ -650,6 +650,53 @@ static void test_batch_end_reap(void)
     g_free(path);
 }
 
+/* Write byte v over the whole of path (size bytes). */
+static void fill_file(const char *path, uint8_t v, size_t size)
+{
+    uint8_t *buf = g_malloc(size);
+    int fd = open(path, O_WRONLY);
+
+    memset(buf, v, size);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, buf, size, 0), ==, (ssize_t)size);
+    close(fd);
+    g_free(buf);
+}
+
+/* After a medium change the ring reads the new image, through the O_DIRECT
+ * descriptor (aligned) and the buffered one (unaligned), and an empty
+ * drive reads nothing: whatever the ring keeps of the image's
+ * descriptors (fixed files were tried) must follow the change. */
+static void test_async_medium_change(gconstpointer pool)
+{
+    char *a = make_image("media-a.img", 1 << 16), *b = make_image("media-b.img", 1 << 16);
+    char *opt = g_strdup_printf("file=%s,format=raw,cache=none", b);
+    tes_drive *d = open_async("m0", a, GPOINTER_TO_INT(pool), ",format=raw,cache=none");
+    uint8_t *buf = g_malloc(8192 + 1);
+    char *err = NULL;
+
+    fill_file(a, 0xaa, 1 << 16);
+    fill_file(b, 0xbb, 1 << 16);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 4096, buf, 4096, 0), ==, 0);
+    g_assert_cmphex(buf[0], ==, 0xaa);
+    drive_medium_close(d);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 4096, buf, 4096, 0), ==, -ENOMEDIUM);
+    g_assert_true(drive_medium_open(d, opt, false, &err));
+    g_assert_null(err);
+    memset(buf, 0, 8192 + 1);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 4096, buf, 4096, 0), ==, 0);
+    g_assert_cmpint(run_one(d, TES_BLK_READ, 8192, buf + 4097, 4096, 0), ==, 0);
+    g_assert_cmphex(buf[0], ==, 0xbb);
+    g_assert_cmphex(buf[4095], ==, 0xbb);
+    g_assert_cmphex(buf[4097], ==, 0xbb);
+    g_assert_cmphex(buf[8192], ==, 0xbb);
+    drives_close_all();
+    g_free(buf);
+    g_free(opt);
+    g_free(a);
+    g_free(b);
+}
+
 static void add_async(const char *name, GTestDataFunc fn)
 {
     char *ring = g_strdup_printf("/block/async/io-uring/%s", name);
@@ -706,6 +753,7 @@ int main(int argc, char **argv)
                     test_batch_end_reap);
     g_test_add_func("/block/async/io-uring/deferred-batch-waits-for-a-flush-point",
                     test_deferred_batch);
+    add_async("medium-change-reads-the-new-image", test_async_medium_change);
     add_async("qcow2-allocating-then-in-place-writes-read-back-after-reopen", test_async_qcow2);
     ret = g_test_run();
     remove_tmpdir();
