@@ -681,23 +681,35 @@ static int custom_save(tes_device *dev, const tes_state_info *info, tes_stream *
     return ret > 0 ? -EIO : ret;
 }
 
-int dev_state_save(tes_device *dev, tes_stream *s)
+/* The device's pre_save() (drain its requests, note its deadlines): 0 or
+ * a -errno. */
+static int dev_pre_save(tes_device *dev)
+{
+    const tes_state_info *info = dev->type->state;
+    int ret = info && info->pre_save ? info->pre_save(dev, dev->s) : 0;
+
+    return ret > 0 ? -EIO : ret;
+}
+
+/* The payload of a device whose pre_save() has run. */
+static int dev_state_write(tes_device *dev, tes_stream *s)
 {
     const tes_state_info *info = dev->type->state;
     int ret;
 
-    if (info && info->pre_save) {
-        ret = info->pre_save(dev, dev->s);
-        if (ret) {
-            return ret > 0 ? -EIO : ret;
-        }
-    }
     if (dev->pci) {
         pci_state_save(dev, s);
     }
     fields_save(dev, info, s);
     ret = custom_save(dev, info, s);
     return ret ? ret : stream_error(s);
+}
+
+int dev_state_save(tes_device *dev, tes_stream *s)
+{
+    int ret = dev_pre_save(dev);
+
+    return ret ? ret : dev_state_write(dev, s);
 }
 
 static const tes_state_field *field_find(const tes_state_info *info, const char *name)
@@ -945,6 +957,17 @@ typedef struct save_ctx {
     char *err;
 } save_ctx;
 
+static void device_pre_save(tes_device *d, void *opaque)
+{
+    save_ctx *c = opaque;
+    int ret;
+
+    if (!c->err && (ret = dev_pre_save(d)) < 0) {
+        c->err = g_strdup_printf("device '%s' (%s): saving its state failed: %s", d->name,
+                                 dev_type_name(d), g_strerror(-ret));
+    }
+}
+
 static void device_section_save(tes_device *d, void *opaque)
 {
     save_ctx *c = opaque;
@@ -958,7 +981,7 @@ static void device_section_save(tes_device *d, void *opaque)
         return;
     }
     tmp = stream_new_mem();
-    ret = dev_state_save(d, tmp);
+    ret = dev_state_write(d, tmp);
     if (ret) {
         c->err = g_strdup_printf("device '%s' (%s): saving its state failed: %s", d->name,
                                  dev_type_name(d), g_strerror(-ret));
@@ -1151,6 +1174,13 @@ static tes_stream *devices_save(char **errp)
      * a device's post_load() re-arming from its registers cannot tell an
      * expired one-shot that fired from one that did not. */
     timers_run();
+    /* Every device drained before any section is written: a request that
+     * completes in a drain raises its interrupt (an MSI into a LAPIC's
+     * IRR, an IOAPIC or 8259 input) in a device that may come earlier in
+     * the list. Saved first, that device went without the interrupt and
+     * the destination's guest waited for a completion that was already
+     * in its queue (issue 17: the guest stalled, idle in HLT). */
+    devices_foreach(device_pre_save, &c);
     put_u8(devs, SECTION_CLOCK);
     put_u64(devs, (uint64_t)clock_ns());
     vcpus_save(devs);

@@ -10,6 +10,7 @@
 /* cpu-x86's state, by what a guest sees: x86.h and arm.h cannot share a
  * file, so the x86 half reads through its own unit (mig-cpu-x86.c). */
 void x86_setup(mt *m, tes_cpu *cpu);
+extern const mt_case x86_drain_case;
 void x86_regs(mt *m, tes_cpu *cpu);
 
 #define CODE 0x1000ull
@@ -181,5 +182,6 @@ int main(int argc, char **argv)
         mt_add(&x86[i]);
     }
     mt_add(&lapic);
+    mt_add(&x86_drain_case);
     return g_test_run();
 }

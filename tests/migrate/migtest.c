@@ -376,6 +376,11 @@ static void cross(mt *m)
     m->migrated = true;
 }
 
+void mt_cut(mt *m)
+{
+    cross(m);
+}
+
 /* The run's directory holds only the images mt_image made. */
 static void remove_dir(const char *dir)
 {

@@ -111,6 +111,11 @@ void mt_put32(mt *m, uint64_t addr, uint32_t v);
 void mt_put64(mt *m, uint64_t addr, uint64_t v);
 uint32_t mt_get32(mt *m, uint64_t addr);
 
+/* Migrate now, from inside a step: what `migrate` does with requests still
+ * in flight (the cut between steps comes after they are reaped). The
+ * machine is rebuilt with build(); the run counts as migrated. */
+void mt_cut(mt *m);
+
 /* Map PCI device d's BAR bar at addr (decoding and bus mastering on). */
 uint64_t mt_bar(mt *m, tes_device *d, int bar, uint64_t addr);
 

@@ -47,7 +47,9 @@ typedef struct tes_state_info {
     uint32_t version;     /* state version written */
     uint32_t min_version; /* oldest state version load accepts */
     const tes_state_field *fields; /* ends with TES_FIELD_END; may be NULL */
-    /* Optional: before save (quiesce), after load (rebuild derived state). */
+    /* Optional: before save (quiesce), after load (rebuild derived state).
+     * A machine save runs every device's pre_save before it writes any
+     * section: what a drain raises in another device is in the stream. */
     int (*pre_save)(tes_device *dev, void *s);
     int (*post_load)(tes_device *dev, void *s, uint32_t version);
     /* Optional variable-sized state, written after the fields. */
