@@ -30,6 +30,12 @@ int dev_state_load_err(tes_device *dev, tes_stream *s, uint32_t version, char **
 tes_stream *transport_open_out(const char *uri, char **errp);
 tes_stream *transport_open_in(const char *uri, char **errp);
 
+/* The PAUSED section: written when the outgoing side says the guest was
+ * stopped before the migration began; read back after a load (the
+ * destination then stays paused instead of autostarting). */
+void migration_set_source_paused(bool paused);
+bool migration_loaded_paused(void);
+
 /* ---- RAM pre-copy (migration-ram.c) and what it needs of migration.c ---- */
 
 typedef struct ram_entry {

@@ -419,6 +419,10 @@ static gpointer out_thread(gpointer opaque)
     stream_set_limits(s, mig.cancel[0], timeout_ms());
     core_lock();
     mig.before = runstate_get();
+    /* As QEMU's global state: a guest that was not running (stopped,
+     * -S, at a breakpoint, a watchdog pause) stays stopped on the
+     * destination; a running or suspended one goes on. */
+    migration_set_source_paused(mig.before != RUN_RUNNING && mig.before != RUN_SUSPENDED);
     status_set("active", NULL);
     core_unlock();
     ret = ram_live_save(s, stop_guest, &msg);
@@ -508,7 +512,7 @@ static gpointer in_thread(gpointer opaque)
     core_lock();
     if (ret == 0) {
         status_set("completed", NULL);
-        if (core_autostart) {
+        if (core_autostart && !migration_loaded_paused()) {
             vm_start();
         } else {
             vm_stop(RUN_PAUSED);

@@ -34,6 +34,10 @@
  *               ends) and the digest: pages sent again because the guest
  *               wrote them since; pages in no run are left alone. Only
  *               after the region's RAM section; any number of times.
+ *     7 PAUSED  u8 1: the source's guest was stopped (QMP stop) when the
+ *               migration began (only then written): the destination stays
+ *               "paused" until cont, as QEMU's global state does; without
+ *               it the destination runs at the end of the load.
  *     0 END
  *   RAM sections come first, then CLOCK, VCPUS, then one DEVICE section for every
  *   device of the tree (tree order), so the destination can tell a missing
@@ -85,6 +89,7 @@ enum {
     SECTION_SUSPENDED = 4,
     SECTION_VCPUS = 5,
     SECTION_RAM_DIRTY = 6,
+    SECTION_PAUSED = 7,
 };
 
 /* ---- for migration-ram.c (migration-int.h) ---- */
@@ -98,6 +103,18 @@ void mig_put_str(tes_stream *s, const char *str);
 #define VCPU_HALTED 2u
 
 bool core_autostart = true;
+static bool save_paused;  /* outgoing: the guest was stopped before the migration */
+static bool load_paused;  /* incoming: the stream said so */
+
+void migration_set_source_paused(bool paused)
+{
+    save_paused = paused;
+}
+
+bool migration_loaded_paused(void)
+{
+    return load_paused;
+}
 
 /* ---- streams ---- */
 
@@ -1005,6 +1022,7 @@ typedef struct load_ctx {
     bool clock_seen;
     bool vcpus_seen;
     bool suspended_seen;
+    bool paused_seen;
     uint8_t *vcpu_flags; /* the vCPU section's run flags, cpu_count() of them */
     GPtrArray *ram;
     GHashTable *devs_seen;
@@ -1188,6 +1206,10 @@ static tes_stream *devices_save(char **errp)
         put_u8(devs, SECTION_SUSPENDED);
         put_u8(devs, 1);
     }
+    if (save_paused) {
+        put_u8(devs, SECTION_PAUSED);
+        put_u8(devs, 1);
+    }
     devices_foreach(device_section_save, &c);
     put_u8(devs, SECTION_END);
     if (c.err) {
@@ -1313,6 +1335,23 @@ static int suspended_load(load_ctx *c, char **errp)
     return 0;
 }
 
+static int paused_load(load_ctx *c, char **errp)
+{
+    uint8_t v = get_u8(c->s);
+
+    if (stream_error(c->s)) {
+        core_set_error(errp, "migration stream is cut short in the paused section");
+        return -EIO;
+    }
+    if (v != 1 || c->paused_seen) {
+        core_set_error(errp, "migration stream: bad paused section (value %u%s)", v,
+                       c->paused_seen ? ", twice" : "");
+        return -EINVAL;
+    }
+    c->paused_seen = true;
+    return 0;
+}
+
 static int section_load_locked(load_ctx *c, uint8_t tag, char **errp);
 
 /* RAM is read without the machine lock (the guest is stopped and nothing
@@ -1347,6 +1386,8 @@ static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
         break; /* no such section before version 3 */
     case SECTION_SUSPENDED:
         return suspended_load(c, errp);
+    case SECTION_PAUSED:
+        return paused_load(c, errp);
     default:
         break;
     }
@@ -1383,6 +1424,7 @@ int migration_load(tes_stream *s, char **errp)
     c.ram = mig_ram_list();
     core_unlock();
     c.devs_seen = g_hash_table_new(NULL, NULL);
+    load_paused = false;
     while (ret == 0) {
         uint8_t tag = get_u8(s);
 
@@ -1394,6 +1436,7 @@ int migration_load(tes_stream *s, char **errp)
             ret = load_check_complete(&c, errp);
             if (ret == 0) {
                 vcpus_reapply(&c);
+                load_paused = c.paused_seen;
             }
             core_unlock();
             break;

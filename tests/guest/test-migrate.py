@@ -195,7 +195,10 @@ def hop(emu, argv, wd, n, cur, kind, out):
                  "d%d" % (n + 1))
         q = Qmp(qmp, timeout=30)
         q.negotiate()
-        q.wait_status("paused", 60)
+        # the source was stopped: the destination waits for cont (QEMU too)
+        paused = q.wait_status("paused", 60)
+        if out:
+            out[-1]["destination-status"] = paused
         q.cmd("cont")
     return dst, st
 
@@ -248,6 +251,9 @@ def run(arch, emu, kind):
               "events went active then completed" % (n + 1),
               info.get("ram", {}).get("transferred", 0) > 0 and "downtime" in info
               and info.get("events", [])[-2:] == ["active", "completed"], str(info))
+        if kind == "exec":
+            check("hop %d: the source was stopped, so the destination waited paused for "
+                  "cont" % (n + 1), info.get("destination-status") == "paused", str(info))
     last = vms[-1]
     if ok and wait_steps(last, HOP_AFTER, TIMEOUT - (time.monotonic() - t0)):
         last.proc.stdin.write(b"end\n")

@@ -306,7 +306,9 @@ def cross(wd, vm, notes, args):
     vm.quit()
     dst = Vm(wd, os.path.basename(stream)[:-4] + "-dst", vm.machine, args +
              ["-incoming", "file:" + stream], vm.image)
-    if dst.q.wait_status("running") != "running":
+    # the source was stopped: the destination waits for cont, as QEMU's
+    if dst.q.wait_status("paused") != "paused" or not ok(dst.q.cmd("cont")) or \
+            dst.q.wait_status("running") != "running":
         notes.append(dst.quit())
         return None
     notes.append(dst.words(STAGE, 1))

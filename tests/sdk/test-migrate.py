@@ -5,7 +5,7 @@ usage: test-migrate.py PATH-TO-TESSERA     (TAP on stdout)
 
 A source with an edu device migrates to file: and tcp:; destinations
 started with -incoming and the same devices must reach "running" (or stay
-"paused" with -S); a destination with another device set must exit 1 with
+"paused" with -S, or when the source was stopped); a destination with another device set must exit 1 with
 one clear line.
 """
 import json
@@ -119,6 +119,38 @@ def test_file(tmp):
     finally:
         s.quit()
     return stream
+
+
+def test_stopped_source_stays_paused(tmp):
+    """As QEMU: a guest stopped before the migration is paused on the
+    destination (no -S needed) until cont; a running one runs."""
+    stream = os.path.join(tmp, "stopped.bin")
+    a = Vm(tmp, "stopped-src", DEVICES)
+    try:
+        q = a.connect()
+        q.cmd("stop")
+        q.cmd("migrate", {"uri": "exec:cat > " + stream})
+        r = wait_migration(q)
+        check("migrate/stopped-source/migration-completes",
+              r.get("return", {}).get("status") == "completed", r)
+    finally:
+        a.quit()
+    b = Vm(tmp, "stopped-dst", DEVICES + ["-incoming", "exec:cat " + stream])
+    try:
+        q = b.connect()
+        deadline = time.time() + 15
+        while time.time() < deadline and \
+                q.cmd("query-migrate").get("return", {}).get("status") != "completed":
+            time.sleep(0.05)
+        time.sleep(0.3)  # a wrong autostart would have happened by now
+        st = q.status()
+        check("migrate/stopped-source/destination-stays-paused", st == "paused", st)
+        r = q.cmd("cont")
+        st = q.wait_status("running")
+        check("migrate/stopped-source/cont-runs-it", r.get("return") == {} and
+              st == "running", (r, st))
+    finally:
+        b.quit()
 
 
 def test_mismatch(tmp, stream):
@@ -250,6 +282,7 @@ def main():
         try:
             stream = test_file(tmp)
             test_mismatch(tmp, stream)
+            test_stopped_source_stays_paused(tmp)
             test_tcp(tmp)
             test_incoming_exec_does_not_block(tmp)
             test_incoming_tcp_stalled_peer_times_out(tmp, stream)
