@@ -931,6 +931,38 @@ static void test_suspended_guest_migrates_suspended(void)
     vm_stop(RUN_PAUSED);
 }
 
+/* A guest stopped before migrate stays paused on the destination until
+ * cont (QEMU's global state); a running one runs there. */
+static void test_stopped_guest_migrates_paused(void)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s/mig-paused", tmpdir);
+    g_autofree char *uri2 = g_strdup_printf("file:%s/mig-running", tmpdir);
+    uint8_t *ram = machine_setup();
+    char *err = NULL;
+
+    vm_start();
+    vm_stop(RUN_PAUSED);
+    g_assert_true(migrate_start(uri, &err));
+    wait_migration_done();
+    g_assert_cmpstr(migrate_status(NULL), ==, "completed");
+    scramble(ram);
+    core_autostart = true;
+    g_assert_true(migrate_incoming(uri, &err));
+    wait_migration_done();
+    g_assert_cmpint(runstate_get(), ==, RUN_PAUSED);
+    check_restored(ram);
+    vm_start();
+    g_assert_cmpint(runstate_get(), ==, RUN_RUNNING);
+    g_assert_true(migrate_start(uri2, &err));
+    wait_migration_done();
+    g_assert_cmpstr(migrate_status(NULL), ==, "completed");
+    g_assert_true(migrate_incoming(uri2, &err));
+    wait_migration_done();
+    g_assert_cmpint(runstate_get(), ==, RUN_RUNNING);
+    core_autostart = false;
+    vm_stop(RUN_PAUSED);
+}
+
 static void test_transport_file_incoming_missing_file_refused(void)
 {
     char *err = NULL;
@@ -1093,6 +1125,8 @@ int main(int argc, char **argv)
     g_test_add_func("/migration/transport/exec-cat", test_transport_exec_cat);
     g_test_add_func("/migration/runstate/suspended-guest-migrates-suspended",
                     test_suspended_guest_migrates_suspended);
+    g_test_add_func("/migration/runstate/stopped-guest-migrates-paused",
+                    test_stopped_guest_migrates_paused);
     g_test_add_func("/migration/transport/exec-failing-command-fails",
                     test_transport_exec_failing_command_fails);
     g_test_add_func("/migration/transport/unix", test_transport_unix);
