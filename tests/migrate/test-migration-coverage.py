@@ -198,7 +198,7 @@ def device_sections(data):
             st.u("Q")
         elif tag == 2:
             st.u("q")
-        elif tag == 4:
+        elif tag in (4, 7):  # SUSPENDED, PAUSED: u8 1
             st.u("B")
         elif tag == 5:
             st.take(st.u("I"))
