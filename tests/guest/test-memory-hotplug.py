@@ -110,6 +110,8 @@ def plug(qmp_path, out):
             out["dimm_busy"] = q.cmd("device_add", {"driver": "pc-dimm", "id": "dimmx",
                                                     "memdev": "m0"})
             out["del_m0"] = q.cmd("object-del", {"id": "m0"})
+            out["trace_on"] = q.cmd("trace-event-set-state", {"name": "mhp_acpi_plug",
+                                                              "enable": True})
             out["add"] = q.cmd("device_add", {"driver": "pc-dimm", "id": "dimm1",
                                               "memdev": "m1"})
             out["del_m1_busy"] = q.cmd("object-del", {"id": "m1"})
@@ -248,6 +250,11 @@ def run(emu, machine, parts, wd):
     check("object-del of a backend in use (m0) is refused",
           "in use" in error_of(out.get("del_m0", {})), repr(out.get("del_m0")))
     check("device_add pc-dimm,id=dimm1,memdev=m1 succeeds", out.get("add") == ok, repr(out))
+    m = re.search(r"^mhp_acpi_plug slot\[0x1\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+)$", c,
+                  re.M)
+    check("trace mhp_acpi_plug (enabled over QMP) names slot 1, above the cold DIMM, "
+          "512 MiB", out.get("trace_on") == ok and m and int(m.group(1), 16) >= 0x110000000
+          and int(m.group(2), 16) == HOT, (out.get("trace_on"), m and m.group(0)))
     check("object-del of the hot-plugged DIMM's backend is refused",
           "in use" in error_of(out.get("del_m1_busy", {})), repr(out.get("del_m1_busy")))
     print("# ACPI_DEVICE_OST after device_add: %r" % out.get("ost_add"), file=sys.stderr)
