@@ -87,7 +87,9 @@ def soak(a):
                  info.get("ram", {}).get("transferred"), wall, cur.name,
                  len(tm.steps_of(cur.console))), flush=True)
         vms.append(dst)
-        # the source's own log is no longer needed: keep its steps only
+        # the source's own log is no longer needed: keep its steps and its
+        # last characters (a line cut by the handover shows there)
+        cur.tail_text, cur.head_text = cur.console[-300:], cur.console[:300]
         cur.console = "\n".join("STEP=%d %s" % s for s in tm.steps_of(cur.console)) + "\n"
         if st != "completed" or src_st != 0:
             failed = "hop %d: status %s, source exit %s\n%s" % (n + 1, st, src_st, cur.tail())
@@ -112,6 +114,17 @@ def soak(a):
     got = [s for vm in vms for s in tm.steps_of(vm.console)]
     if [k for k, _ in got] != list(range(1, len(got) + 1)):
         failed = (failed or "") + "\nsteps lost or repeated across hops"
+        prev = 0
+        for vm in vms:
+            ks = [k for k, _ in tm.steps_of(vm.console)]
+            if ks and ks[0] != prev + 1 or ks != list(range(ks[0] if ks else 0,
+                                                        (ks[-1] + 1) if ks else 0)):
+                failed += "\n  %s: steps %s after %d; the previous machine ended %r" % (
+                    vm.name, ks[:6], prev, getattr(vms[vms.index(vm) - 1], "tail_text", "")
+                    [-200:] if vm is not vms[0] else "")
+                failed += "\n  %s began %r" % (vm.name, getattr(vm, "head_text",
+                                                                 vm.console)[:200])
+            prev = ks[-1] if ks else prev
     with open(img, "rb") as f:
         bad = []
         for k, md5 in got:
