@@ -9,8 +9,9 @@ amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
     the probe: the CC write enabling the controller, Identify (admin
     opcode 0x6), reads on the I/O queues, MSI-X interrupts, doorbells;
   - while the guest waits, HMP `info registers` shows RIP in the kernel's
-    text, `x /1xb` at that RIP reads through the guest's page tables, and
-    QMP query-cpus-fast names the vCPU;
+    text, `x /1xb` at that RIP reads through the guest's page tables,
+    QMP query-cpus-fast names the vCPU, and `info lapic` shows the LAPIC
+    Linux enabled (SPIV) and its timer vector in LVTT;
   - the ICH9 TCO watchdog (issue 17) under Linux's own lpc_ich and
     iTCO_wdt (heartbeat=3, the shortest it takes: Debian 6.1's iTCO_wdt
     writes TCO_TMR 5 ticks, so two expiries of 3 s):
@@ -89,6 +90,8 @@ def inspect(qmp_path, out):
                 out["x"] = q.cmd("human-monitor-command",
                                  {"command-line": "x /1xb 0x" + m.group(1)}).get("return", "")
             out["cpus"] = q.cmd("query-cpus-fast")
+            out["lapic"] = q.cmd("human-monitor-command",
+                                 {"command-line": "info lapic"}).get("return", "")
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
         b.send("go\n")
@@ -175,6 +178,14 @@ def run(emu, parts, wd):
           m and m.group(1).startswith("ffffffff8"), repr(out))
     check("x /1xb at RIP reads through the guest's page tables",
           re.match(r"^[0-9a-f]{16}: 0x[0-9a-f]{2}\n$", out.get("x", "")) is not None, repr(out))
+    lapic = out.get("lapic", "")
+    # Linux's LOCAL_TIMER_VECTOR is 0xec (236): programmed into LVTT, masked
+    # or not depending on whether the idle CPU's tick is stopped.
+    check("info lapic: the booted kernel enabled the LAPIC and programmed LVTT",
+          lapic.startswith("dumping local APIC state for CPU 0 \n") and
+          re.search(r"^SPIV\t 0x[0-9a-f]{8} APIC enabled, .* spurious vec 255$", lapic, re.M)
+          and re.search(r"^LVTT\t 0x[0-9a-f]{8} .* Fixed  \(vec 236\)$", lapic, re.M)
+          and re.search(r"^ISR\t ", lapic, re.M), lapic or repr(out))
     c0 = (out.get("cpus", {}).get("return") or [{}])[0]
     check("query-cpus-fast names vCPU 0 (x86_64)",
           c0.get("cpu-index") == 0 and c0.get("target") == "x86_64", repr(out.get("cpus")))
