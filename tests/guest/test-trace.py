@@ -10,8 +10,9 @@ amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
     opcode 0x6), reads on the I/O queues, MSI-X interrupts, doorbells;
   - while the guest waits, HMP `info registers` shows RIP in the kernel's
     text, `x /1xb` at that RIP reads through the guest's page tables,
-    QMP query-cpus-fast names the vCPU, and `info lapic` shows the LAPIC
-    Linux enabled (SPIV) and its timer vector in LVTT;
+    QMP query-cpus-fast names the vCPU, `info lapic` shows the LAPIC
+    Linux enabled (SPIV) and its timer vector in LVTT, and `info pic` the
+    8259 pair and the I/O APIC pins Linux routed;
   - the ICH9 TCO watchdog (issue 17) under Linux's own lpc_ich and
     iTCO_wdt (heartbeat=3, the shortest it takes: Debian 6.1's iTCO_wdt
     writes TCO_TMR 5 ticks, so two expiries of 3 s):
@@ -92,6 +93,8 @@ def inspect(qmp_path, out):
             out["cpus"] = q.cmd("query-cpus-fast")
             out["lapic"] = q.cmd("human-monitor-command",
                                  {"command-line": "info lapic"}).get("return", "")
+            out["pic"] = q.cmd("human-monitor-command",
+                               {"command-line": "info pic"}).get("return", "")
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
         b.send("go\n")
@@ -186,6 +189,12 @@ def run(emu, parts, wd):
           re.search(r"^SPIV\t 0x[0-9a-f]{8} APIC enabled, .* spurious vec 255$", lapic, re.M)
           and re.search(r"^LVTT\t 0x[0-9a-f]{8} .* Fixed  \(vec 236\)$", lapic, re.M)
           and re.search(r"^ISR\t ", lapic, re.M), lapic or repr(out))
+    pic = out.get("pic", "")
+    routed = re.findall(r"^  pin (\d+) +0x[0-9a-f]{16} dest=[0-9a-f]+ vec=(\d+) +active-(?:hi|lo) "
+                        r"(?:edge |level)        \S", pic, re.M)
+    check("info pic: Linux routed I/O APIC pins (unmasked, vector >= 32); the 8259 pair shown",
+          pic.startswith("pic0: irr=") and "\npic1: irr=" in pic and
+          routed and all(int(v) >= 32 for _, v in routed), pic or repr(out))
     c0 = (out.get("cpus", {}).get("return") or [{}])[0]
     check("query-cpus-fast names vCPU 0 (x86_64)",
           c0.get("cpu-index") == 0 and c0.get("target") == "x86_64", repr(out.get("cpus")))

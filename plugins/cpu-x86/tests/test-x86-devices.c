@@ -816,6 +816,65 @@ static void test_lapic_info_lapic(void)
     down(&f);
 }
 
+/* info pic: the 8259 pair's and the I/O APIC's state in QEMU's layout;
+ * the reset lines are QEMU 7.2's for q35 (-S). */
+static void test_info_pic(void)
+{
+    tes_device *pic, *io;
+    char *out;
+    fixture f;
+
+    up(&f);
+    cpus_up(&f, 1);
+    pic = dev(&f, "i8259", NULL);
+    ioapic_up(&f);
+    io = f.dev;
+    out = hmp(&f, "info pic");
+    g_assert_true(g_str_has_prefix(
+        out, "pic0: irr=00 imr=00 isr=00 hprio=0 irq_base=00 rr_sel=0 elcr=00 fnm=0\n"
+             "pic1: irr=00 imr=00 isr=00 hprio=0 irq_base=00 rr_sel=0 elcr=00 fnm=0\n"
+             "ioapic0: ver=0x20 id=0x00 sel=0x00\n"
+             "  pin 0  0x0000000000010000 dest=0 vec=0   active-hi edge  masked fixed  "
+             "physical\n"));
+    g_assert_true(g_str_has_suffix(
+        out, "  pin 23 0x0000000000010000 dest=0 vec=0   active-hi edge  masked fixed  physical\n"
+             "  IRR      (none)\n"
+             "  Remote IRR (none)\n"));
+    g_free(out);
+
+    /* 8259: IRQ 5 masked; IRQ 3 acknowledged (in service), then IRQ 4
+     * requested below it; OCW3 left selecting ISR reads. */
+    f.dev = pic;
+    pic_init(&f);
+    outb(&f, 0x21, 0x20);
+    pic_line(&f, 3, 1);
+    outb(&f, 0x20, 0x0c); /* poll = acknowledge */
+    g_assert_cmphex(inb(&f, 0x20), ==, 0x83);
+    pic_line(&f, 4, 1);
+    outb(&f, 0x20, 0x0b);
+    /* I/O APIC: pins 10 and 11 level and asserted (IRR follows a level
+     * line); 10 delivered (remote IRR), 11 masked. */
+    f.dev = io;
+    apic_wr(&f, 0xf0, 0x1ff);
+    ioapic_wr(&f, 0x10 + 2 * 10, 0x8061);
+    ioapic_wr(&f, 0x10 + 2 * 11, 0x18071);
+    ioapic_pin_set(&f, 10, 1);
+    ioapic_pin_set(&f, 11, 1);
+    out = hmp(&f, "info pic");
+    g_assert_nonnull(strstr(out, "pic0: irr=10 imr=20 isr=08 hprio=0 irq_base=30 rr_sel=1 "
+                                 "elcr=00 fnm=0\n"
+                                 "pic1: irr=00 imr=00 isr=00 hprio=0 irq_base=38 rr_sel=0 "
+                                 "elcr=00 fnm=0\n"));
+    g_assert_nonnull(strstr(out, "ioapic0: ver=0x20 id=0x00 sel=0x26 (redir[11])\n"));
+    g_assert_nonnull(strstr(out, "\n  pin 10 0x000000000000c061 dest=0 vec=97  active-hi level "
+                                 "       fixed  physical\n"
+                                 "  pin 11 0x0000000000018071 dest=0 vec=113 active-hi level "
+                                 "masked fixed  physical\n"));
+    g_assert_true(g_str_has_suffix(out, "  IRR      10 11 \n  Remote IRR 10 \n"));
+    g_free(out);
+    down(&f);
+}
+
 static void test_lapic_timer_one_shot_and_periodic(void)
 {
     fixture f;
@@ -1152,6 +1211,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/pic/interrupt-reaches-real-mode-cpu", test_pic_interrupt_reaches_cpu);
     g_test_add_func("/x86-dev/pic/mask-and-cascade", test_pic_mask_and_cascade);
     g_test_add_func("/x86-dev/pic/elcr-level-requests-until-lowered", test_pic_elcr_level);
+    g_test_add_func("/x86-dev/info-pic/8259-pair-and-ioapic-in-qemu-layout", test_info_pic);
     g_test_add_func("/x86-dev/pit/mode2-raises-irq0-periodically", test_pit_mode2_periodic_irq0);
     g_test_add_func("/x86-dev/pit/mode0-raises-irq0-once", test_pit_mode0_one_shot);
     g_test_add_func("/x86-dev/pit/counter2-out-for-tsc-calibration",
