@@ -11,7 +11,10 @@
  *   info registers     each vCPU, in the CPU's own (QEMU-like) layout
  *   info tlb, info mem the page tables of the first vCPU (x86; QEMU has
  *                      neither for Arm)
+ *   info lapic [ID]    the local APIC of the vCPU with APIC ID ID, else of the
+ *                      first vCPU (x86)
  *   info irq           raised counts of each interrupt controller's lines
+ *   info pic           each interrupt controller's state, in its own layout
  *   info mtree -f      the flat view: the leaf behind each address range
  *
  * Reading memory through xp/x reads MMIO registers too, as QEMU does.
@@ -247,9 +250,21 @@ bool hmp_cpu_dump(tes_cpu *cpu, unsigned what, GString *out)
     return cpu->ops->dump(cpu, cpu_state(cpu), what, dump_out, out) == 0;
 }
 
+/* The monitor's current CPU (QEMU's mon_get_cpu: there is no `cpu N` here,
+ * so the first vCPU, the one info cpus marks with '*'). */
+static tes_cpu *monitor_cpu(void)
+{
+    for (unsigned i = 0; i < cpu_count(); i++) {
+        if (cpu_by_index(i)) {
+            return cpu_by_index(i);
+        }
+    }
+    return NULL;
+}
+
 static bool info_mmu(unsigned what, GString *out)
 {
-    tes_cpu *cpu = cpu_by_index(0);
+    tes_cpu *cpu = monitor_cpu();
 
     if (!cpu) {
         g_string_append(out, "no CPU\n");
@@ -274,6 +289,39 @@ static bool info_mem(const char *arg, GString *out)
     return info_mmu(TES_CPU_DUMP_MEM, out);
 }
 
+/* info lapic [APIC-ID]: the CPU of that APIC ID (x86; QEMU's
+ * cpu_by_arch_id), else the current one. */
+static bool info_lapic(const char *arg, GString *out)
+{
+    tes_cpu *cpu = monitor_cpu();
+
+    if (arg && *arg) {
+        char *end;
+        uint64_t id = g_ascii_strtoull(arg, &end, 0);
+
+        if (*end || !g_ascii_isdigit(*arg)) {
+            g_string_append_printf(out, "info lapic: invalid APIC ID '%s'\n", arg);
+            return false;
+        }
+        cpu = NULL;
+        for (unsigned i = 0; !cpu && i < cpu_count(); i++) {
+            if (cpu_by_index(i) && cpu_arch_id(cpu_by_index(i)) == id) {
+                cpu = cpu_by_index(i);
+            }
+        }
+    }
+    if (!cpu) {
+        g_string_append(out, "No CPU available\n");
+        return false;
+    }
+    if (!hmp_cpu_dump(cpu, TES_CPU_DUMP_LAPIC, out)) {
+        g_string_append_printf(out, "Local APIC information not available for %s CPUs\n",
+                               cpu->ops->arch ? cpu->ops->arch : "these");
+        return false;
+    }
+    return true;
+}
+
 /* ---- info irq, info mtree -f ---- */
 
 static void irq_dev(tes_device *d, void *opaque)
@@ -294,6 +342,25 @@ static void irq_dev(tes_device *d, void *opaque)
 static bool info_irq(const char *arg, GString *out)
 {
     devices_foreach(irq_dev, out);
+    return true;
+}
+
+/* info pic: each interrupt controller that shows its state (tes_type_info
+ * print_info, ABI 1.10), in device tree order; nothing where none does
+ * (QEMU's GICs show nothing either). */
+static void pic_dev(tes_device *d, void *opaque)
+{
+    const tes_type_info *t = d->type;
+
+    if (d->realized && t->size >= offsetof(tes_type_info, print_info) + sizeof(t->print_info) &&
+        t->print_info) {
+        t->print_info(d, d->s, dump_out, opaque);
+    }
+}
+
+static bool info_pic(const char *arg, GString *out)
+{
+    devices_foreach(pic_dev, out);
     return true;
 }
 
@@ -321,7 +388,10 @@ const hmp_ext_cmd hmp_inspect_infos[] = {
     {"trace-events", info_trace_events, "show available trace-events & their state"},
     {"tlb", info_tlb, "show virtual to physical memory mappings"},
     {"mem", info_mem, "show the active virtual memory mappings"},
+    {"lapic", info_lapic,
+     "show the local APIC state (info lapic [apic-id]; default: the current CPU)"},
     {"irq", info_irq, "show the interrupts statistics"},
+    {"pic", info_pic, "show PIC state"},
     {"mtree", info_mtree, "show the memory tree (-f: the flat view)"},
     {NULL, NULL, NULL},
 };

@@ -6,7 +6,7 @@
  *
  * Commands follow QEMU's names: info status|qtree|mtree|pci|plugins|version|
  * migrate|registers|cpus|network|block|blockstats, stop, cont, q/quit,
- * system_reset, system_powerdown, system_wakeup, help. QMP's human-monitor-command runs
+ * system_reset, system_powerdown, system_wakeup, help [info]. QMP's human-monitor-command runs
  * the same hmp_execute().
  *
  * On stdio, end of input quits (QEMU keeps running; quitting makes piped
@@ -456,6 +456,9 @@ static const hmp_cmd commands[] = {
 
 static bool cmd_help(const char *arg, GString *out)
 {
+    if (arg && (!strcmp(arg, "info") || !strcmp(arg, "i"))) {
+        return cmd_info(NULL, out); /* QEMU's "help info": the info items */
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         g_string_append_printf(out, "%s\n", commands[i].help);
     }

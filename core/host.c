@@ -395,7 +395,8 @@ PIN(tes_type_info, name, 8);
 PIN(tes_type_info, realize, 48);
 PIN(tes_type_info, class_info, 88);
 PIN(tes_type_info, flags, 104);
-static_assert(sizeof(tes_type_info) == 112, "tes_type_info 1.2 size");
+PIN(tes_type_info, print_info, 112); /* 1.10: HMP info pic */
+static_assert(sizeof(tes_type_info) == 120, "tes_type_info 1.10 size");
 static_assert(sizeof(tes_prop_info) == 56, "tes_prop_info 1.0 size");
 static_assert(sizeof(tes_state_field) == 32, "tes_state_field 1.0 size");
 static_assert(sizeof(tes_state_info) == 56, "tes_state_info 1.0 size");

@@ -491,6 +491,13 @@ static uint32_t reg_read(x86_lapic *l, unsigned r)
     }
 }
 
+/* What the guest would read (monitor.c's info lapic): PPR and the
+ * current count are computed as for the guest. */
+uint32_t x86_apic_read_reg(x86_lapic *l, unsigned reg)
+{
+    return reg_read(l, reg & 0xff);
+}
+
 static void write_lvt(x86_lapic *l, unsigned i, uint32_t v)
 {
     static const uint32_t wmask[6] = {0x300ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff};

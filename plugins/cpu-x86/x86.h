@@ -394,6 +394,8 @@ void x86_apic_set_tpr(x86_cpu *c, uint8_t tpr);
 bool x86_apic_post_load(x86_cpu *c, uint32_t version);
 /* Free c->lapic (the CPU's unrealize). */
 void x86_apic_free_cpu(x86_cpu *c);
+/* The register at offset reg << 4 as the guest reads it (info lapic). */
+uint32_t x86_apic_read_reg(x86_lapic *l, unsigned reg);
 /* The INTR input rose (cpu.c's set_irq): kicks the BSP. */
 void x86_apic_pic_changed(void);
 bool x86_pic_has_intr(void); /* the BSP's INTR input is high */

@@ -28,6 +28,9 @@
  * EOI broadcast (the TES_X86_SYSREG_EOI register it serves for every vCPU)
  * or a write to the EOI register if still asserted.
  */
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "pc-platform.h"
 #include "pc-trace.h"
 
@@ -261,6 +264,58 @@ static const tes_state_info ioapic_state = {
     .post_load = ioapic_post_load,
 };
 
+/* ---- HMP info pic: QEMU's layout (the destination is the whole 8-bit
+ * field we deliver to, where QEMU shows 4 bits in physical mode) ---- */
+
+static void pins_line(void (*out)(void *, const char *), void *ctx, const char *name,
+                      uint32_t pins)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%-10s ", name);
+    out(ctx, buf);
+    for (unsigned i = 0; i < IOAPIC_PINS; i++) {
+        if (pins & (1u << i)) {
+            snprintf(buf, sizeof(buf), "%-2u ", i);
+            out(ctx, buf);
+        }
+    }
+    out(ctx, pins ? "\n" : "(none)\n");
+}
+
+static void ioapic_print_info(tes_device *dev, void *opaque,
+                              void (*out)(void *ctx, const char *text), void *ctx)
+{
+    static const char *const mode[8] = {"fixed", "lowest", "SMI", "...",
+                                        "NMI",   "INIT",   "...", "extINT"};
+    ioapic *s = opaque;
+    uint32_t remote = 0;
+    char line[160];
+
+    snprintf(line, sizeof(line), "ioapic0: ver=0x%x id=0x%02x sel=0x%02x", IOAPIC_VER & 0xff,
+             s->id, s->regsel);
+    out(ctx, line);
+    if (s->regsel >= 0x10 && s->regsel < 0x10 + 2 * IOAPIC_PINS) {
+        snprintf(line, sizeof(line), " (redir[%u])", (s->regsel - 0x10) / 2);
+        out(ctx, line);
+    }
+    out(ctx, "\n");
+    for (unsigned i = 0; i < IOAPIC_PINS; i++) {
+        uint64_t e = s->rte[i];
+
+        snprintf(line, sizeof(line),
+                 "  pin %-2u 0x%016" PRIx64 " dest=%x vec=%-3u %s %-5s %-6s %-6s %s\n", i, e,
+                 (unsigned)(e >> 56), (unsigned)(e & 0xff),
+                 e & (1u << 13) ? "active-lo" : "active-hi",
+                 e & RTE_LEVEL ? "level" : "edge", e & RTE_MASKED ? "masked" : "",
+                 mode[(e >> 8) & 7], e & RTE_DM_LOGICAL ? "logical" : "physical");
+        out(ctx, line);
+        remote |= (e & RTE_LEVEL) && (e & RTE_REMOTE_IRR) ? 1u << i : 0;
+    }
+    pins_line(out, ctx, "  IRR", s->irr);
+    pins_line(out, ctx, "  Remote IRR", remote);
+}
+
 const tes_type_info ioapic_type = {
     .size = sizeof(tes_type_info),
     .kind = TES_KIND_DEVICE,
@@ -272,4 +327,5 @@ const tes_type_info ioapic_type = {
     .unrealize = ioapic_unrealize,
     .reset = ioapic_reset,
     .state = &ioapic_state,
+    .print_info = ioapic_print_info,
 };

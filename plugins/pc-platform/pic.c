@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "pc-platform.h"
 #include "pc-trace.h"
 
@@ -439,6 +441,26 @@ static const tes_state_field pic_fields[] = {
     TES_FIELD_END,
 };
 
+/* HMP info pic: QEMU's line for each chip (rr_sel: OCW3 selected ISR
+ * reads; fnm: special fully nested mode). */
+static void pic_print_info(tes_device *dev, void *opaque,
+                           void (*out)(void *ctx, const char *text), void *ctx)
+{
+    i8259 *s = opaque;
+    char line[128];
+
+    for (int n = 0; n < 2; n++) {
+        const pic_chip *p = &s->chip[n];
+
+        snprintf(line, sizeof(line),
+                 "pic%d: irr=%02x imr=%02x isr=%02x hprio=%u irq_base=%02x rr_sel=%d "
+                 "elcr=%02x fnm=%d\n",
+                 n, p->irr, p->imr, p->isr, p->priority_add, p->irq_base, p->read_isr,
+                 p->elcr, p->sfnm);
+        out(ctx, line);
+    }
+}
+
 static const tes_state_info pic_state = {
     .size = sizeof(tes_state_info),
     .version = 1,
@@ -458,4 +480,5 @@ const tes_type_info i8259_type = {
     .unrealize = pic_unrealize,
     .reset = pic_reset,
     .state = &pic_state,
+    .print_info = pic_print_info,
 };

@@ -9,8 +9,10 @@ amd64 kernel on `tessera -M q35` with an NVMe, traced as a user would:
     the probe: the CC write enabling the controller, Identify (admin
     opcode 0x6), reads on the I/O queues, MSI-X interrupts, doorbells;
   - while the guest waits, HMP `info registers` shows RIP in the kernel's
-    text, `x /1xb` at that RIP reads through the guest's page tables, and
-    QMP query-cpus-fast names the vCPU;
+    text, `x /1xb` at that RIP reads through the guest's page tables,
+    QMP query-cpus-fast names the vCPU, `info lapic` shows the LAPIC
+    Linux enabled (SPIV) and its timer vector in LVTT, and `info pic` the
+    8259 pair and the I/O APIC pins Linux routed;
   - the ICH9 TCO watchdog (issue 17) under Linux's own lpc_ich and
     iTCO_wdt (heartbeat=3, the shortest it takes: Debian 6.1's iTCO_wdt
     writes TCO_TMR 5 ticks, so two expiries of 3 s):
@@ -89,6 +91,10 @@ def inspect(qmp_path, out):
                 out["x"] = q.cmd("human-monitor-command",
                                  {"command-line": "x /1xb 0x" + m.group(1)}).get("return", "")
             out["cpus"] = q.cmd("query-cpus-fast")
+            out["lapic"] = q.cmd("human-monitor-command",
+                                 {"command-line": "info lapic"}).get("return", "")
+            out["pic"] = q.cmd("human-monitor-command",
+                               {"command-line": "info pic"}).get("return", "")
         except Exception as e:  # the checks report what is missing
             out["error"] = repr(e)
         b.send("go\n")
@@ -175,6 +181,20 @@ def run(emu, parts, wd):
           m and m.group(1).startswith("ffffffff8"), repr(out))
     check("x /1xb at RIP reads through the guest's page tables",
           re.match(r"^[0-9a-f]{16}: 0x[0-9a-f]{2}\n$", out.get("x", "")) is not None, repr(out))
+    lapic = out.get("lapic", "")
+    # Linux's LOCAL_TIMER_VECTOR is 0xec (236): programmed into LVTT, masked
+    # or not depending on whether the idle CPU's tick is stopped.
+    check("info lapic: the booted kernel enabled the LAPIC and programmed LVTT",
+          lapic.startswith("dumping local APIC state for CPU 0 \n") and
+          re.search(r"^SPIV\t 0x[0-9a-f]{8} APIC enabled, .* spurious vec 255$", lapic, re.M)
+          and re.search(r"^LVTT\t 0x[0-9a-f]{8} .* Fixed  \(vec 236\)$", lapic, re.M)
+          and re.search(r"^ISR\t ", lapic, re.M), lapic or repr(out))
+    pic = out.get("pic", "")
+    routed = re.findall(r"^  pin (\d+) +0x[0-9a-f]{16} dest=[0-9a-f]+ vec=(\d+) +active-(?:hi|lo) "
+                        r"(?:edge |level)        \S", pic, re.M)
+    check("info pic: Linux routed I/O APIC pins (unmasked, vector >= 32); the 8259 pair shown",
+          pic.startswith("pic0: irr=") and "\npic1: irr=" in pic and
+          routed and all(int(v) >= 32 for _, v in routed), pic or repr(out))
     c0 = (out.get("cpus", {}).get("return") or [{}])[0]
     check("query-cpus-fast names vCPU 0 (x86_64)",
           c0.get("cpu-index") == 0 and c0.get("target") == "x86_64", repr(out.get("cpus")))

@@ -3,8 +3,10 @@
 kernel: -trace's forms and errors, QMP trace-event-get/set-state, HMP
 trace-event and info trace-events; query-pci, qom-list/qom-get, info qtree,
 info mtree -f, info irq and xp on `-M none` with an edu; info registers,
-x, info tlb/mem and query-cpus-fast on q35 paused (-S) at the entry of the
-fake bzImage (tests/lib/fake-bzimage.py: `hlt` at 16 MiB, long mode).
+x, info tlb/mem, info lapic, info pic, help info and query-cpus-fast on q35
+paused (-S) at the entry of the fake bzImage (tests/lib/fake-bzimage.py:
+`hlt` at 16 MiB, long mode); info lapic's one line and an empty info pic on
+virt.
 
 usage: test-trace-inspect.py PATH-TO-TESSERA     (TAP on stdout)
 """
@@ -200,6 +202,35 @@ def q35_checks(tmp):
           "thread-id" in c0, r)
     out = hmp(q, "info irq")
     check("inspect/info-irq/per-controller", "IRQ statistics for" in out, out)
+    out = hmp(q, "info lapic")
+    out1 = hmp(q, "info lapic 0")
+    check("inspect/info-lapic/current-cpu-in-qemu-layout",
+          out.startswith("dumping local APIC state for CPU 0 \n\nLVT0\t 0x") and
+          re.search(r"^LVTT\t 0x[0-9a-f]{8} active-hi edge ", out, re.M) and
+          re.search(r"^SPIV\t 0x[0-9a-f]{8} APIC (en|dis)abled, focus=o", out, re.M) and
+          re.search(r"^ISR\t .*\nIRR\t .*\n\nAPR 0x00 TPR 0x[0-9a-f]{2} DFR 0x0f LDR", out,
+                    re.M) and out1 == out, out)
+    out = hmp(q, "info lapic 5")
+    check("inspect/info-lapic/unknown-apic-id", out == "No CPU available\n", out)
+    out = hmp(q, "info pic")
+    check("inspect/info-pic/8259-pair-and-ioapic",
+          re.search(r"^pic0: irr=00 imr=[0-9a-f]{2} isr=00 hprio=0 irq_base=[0-9a-f]{2} rr_sel=0 "
+                    r"elcr=[0-9a-f]{2} fnm=0\npic1: irr=00 ", out, re.M) and
+          out.count("\n  pin ") == 24 and out.endswith("  IRR      (none)\n  Remote IRR (none)\n")
+          and "ioapic0: ver=0x20 id=0x00 sel=0x00\n" in out, out)
+    items = hmp(q, "info")
+    helpinfo = hmp(q, "help info")
+    check("inspect/help-info/lists-lapic-and-pic",
+          re.search(r"^info lapic +-- show the local APIC state", items, re.M) and
+          re.search(r"^info pic +-- show PIC state", items, re.M) and
+          helpinfo == items, (items, helpinfo))
+    stop(proc, q)
+    proc, q = start(tmp, "virt", "-M", "virt", "-S", "-m", "64M")
+    out = hmp(q, "info lapic")
+    check("inspect/info-lapic/not-on-arm",
+          out == "Local APIC information not available for aarch64 CPUs\n", out)
+    out = hmp(q, "info pic")
+    check("inspect/info-pic/nothing-for-the-gic (as QEMU)", out == "", out)
     stop(proc, q)
 
 

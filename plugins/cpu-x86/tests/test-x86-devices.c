@@ -9,9 +9,11 @@
  * Harness accesses run with no current vCPU, so LAPIC register accesses
  * reach CPU 0's LAPIC (apic.c). Interrupts accepted by a LAPIC are checked
  * in its IRR (struct x86_lapic, x86.h); the CPU's acknowledge (IRR to ISR)
- * is played by setting ISR bits where a test needs an EOI.
+ * is played by setting ISR bits where a test needs an EOI. HMP's info
+ * lapic runs through the harness's QMP (human-monitor-command).
  */
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -205,14 +207,27 @@ static void test_pic_elcr_level(void)
     down(&f);
 }
 
+/* CPU 0 in real mode at 0x1000 runs STI; HLT; its IVT handler for vector
+ * vec sets AL to 0x42 and halts. */
+static void real_mode_waits_for(fixture *f, int vec)
+{
+    static const uint8_t code[] = {0xfb, 0xf4, 0xeb, 0xfe}; /* sti; hlt; jmp . */
+    static const uint8_t handler[] = {0xb0, 0x42, 0xf4};     /* mov al, 0x42; hlt */
+    uint8_t *ram = tes_harness_ram(f->h);
+
+    memcpy(ram + 0x1000, code, sizeof(code));
+    memcpy(ram + 0x2000, handler, sizeof(handler));
+    memcpy(ram + vec * 4, (uint16_t[]){0x2000, 0}, 4);
+    f->c[0]->seg[S_CS].base = 0;
+    f->c[0]->seg[S_CS].sel = 0;
+    f->c[0]->rip = 0x1000;
+}
+
 /* End to end on a real-mode vCPU: STI; HLT wakes on IRQ 3, the CPU takes
  * vector 0x33 from the 8259 (through the BSP's LINT0 in ExtINT mode) and
  * runs its IVT handler, which sets AL. */
 static void test_pic_interrupt_reaches_cpu(void)
 {
-    static const uint8_t code[] = {0xfb, 0xf4, 0xeb, 0xfe}; /* sti; hlt; jmp . */
-    static const uint8_t handler[] = {0xb0, 0x42, 0xf4};     /* mov al, 0x42; hlt */
-    uint8_t *ram;
     fixture f;
 
     up(&f);
@@ -221,13 +236,7 @@ static void test_pic_interrupt_reaches_cpu(void)
     /* As q35 wires it: the 8259's INT to the BSP's INTR input. */
     f.host->dev_connect_irq(f.dev, 0, f.host->cpu_irq_in(f.cpu[0], TES_X86_INTR));
     pic_init(&f);
-    ram = tes_harness_ram(f.h);
-    memcpy(ram + 0x1000, code, sizeof(code));
-    memcpy(ram + 0x2000, handler, sizeof(handler));
-    memcpy(ram + 0x33 * 4, (uint16_t[]){0x2000, 0}, 4);
-    f.c[0]->seg[S_CS].base = 0;
-    f.c[0]->seg[S_CS].sel = 0;
-    f.c[0]->rip = 0x1000;
+    real_mode_waits_for(&f, 0x33);
     tes_harness_cpu_exec(f.h, f.cpu[0], 10, NULL);
     g_assert_cmphex(f.c[0]->regs[R_EAX] & 0xff, !=, 0x42);
     pic_line(&f, 3, 1);
@@ -711,6 +720,161 @@ static void test_lapic_registers(void)
     down(&f);
 }
 
+/* HMP through the harness's QMP: the text of the "return" member. */
+static char *hmp(fixture *f, const char *line)
+{
+    g_autofree char *json = g_strdup_printf(
+        "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"%s\"}}",
+        line);
+    char *r = tes_harness_qmp(f->h, json);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o;
+    char *text;
+
+    g_assert_true(json_parser_load_from_data(p, r, -1, NULL));
+    free(r);
+    o = json_node_get_object(json_parser_get_root(p));
+    g_assert_true(json_object_has_member(o, "return"));
+    text = g_strdup(json_object_get_string_member(o, "return"));
+    return text;
+}
+
+/* An AP's LAPIC at reset, as QEMU 7.2's info lapic shows it (-M q35 -S). */
+static const char lapic_ap_at_reset[] =
+    "dumping local APIC state for CPU 1 \n\n"
+    "LVT0\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\n"
+    "LVT1\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\n"
+    "LVTPC\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\n"
+    "LVTERR\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\n"
+    "LVTTHMR\t 0x00010000 active-hi edge  masked                      Fixed  (vec 0)\n"
+    "LVTT\t 0x00010000 active-hi edge  masked         one-shot     Fixed  (vec 0)\n"
+    "Timer\t DCR=0x0 (divide by 2) initial_count = 0 current_count = 0\n"
+    "SPIV\t 0x000000ff APIC disabled, focus=off, spurious vec 255\n"
+    "ICR\t 0x00000000 physical edge de-assert no-shorthand\n"
+    "ICR2\t 0x00000000 cpu 0 (APIC ID)\n"
+    "ESR\t 0x00000000\n"
+    "ISR\t (none)\n"
+    "IRR\t (none)\n"
+    "\n"
+    "APR 0x00 TPR 0x00 DFR 0x0f LDR 0x00 PPR 0x00\n";
+
+static void test_lapic_info_lapic(void)
+{
+    char *out;
+    fixture f;
+
+    up(&f);
+    cpus_up(&f, 2);
+    out = hmp(&f, "info lapic 1");
+    g_assert_cmpstr(out, ==, lapic_ap_at_reset);
+    g_free(out);
+    out = hmp(&f, "info lapic");
+    g_assert_true(g_str_has_prefix(out, "dumping local APIC state for CPU 0 \n"));
+    g_assert_nonnull(strstr(out, "\nLVT0\t 0x00000700 active-hi edge                              "
+                                 "ExtINT (vec 0)\n")); /* virtual wire, unmasked */
+    g_assert_nonnull(strstr(out, "\nLVT1\t 0x00000400 active-hi edge                              "
+                                 "NMI   \n")); /* NMI: no vector shown */
+    g_free(out);
+
+    /* Enable, TPR 0x20, a periodic timer, LINT1 masked, level, active low; pin 10 of
+     * the I/O APIC, level, vector 0x61 to CPU 0, which takes it (ISR);
+     * then a self IPI of vector 0x51 stays pending below it (IRR). */
+    ioapic_up(&f);
+    apic_wr(&f, 0xf0, 0x1ff);
+    apic_wr(&f, 0x80, 0x20);
+    apic_wr(&f, 0x3e0, 0x0b);
+    apic_wr(&f, 0x320, 0x20040);
+    apic_wr(&f, 0x360, 0x1a400);
+    ioapic_wr(&f, 0x10 + 2 * 10, 0x8061);
+    real_mode_waits_for(&f, 0x61);
+    ioapic_pin_set(&f, 10, 1);
+    tes_harness_cpu_exec(f.h, f.cpu[0], 10, NULL);
+    g_assert_cmphex(f.c[0]->regs[R_EAX] & 0xff, ==, 0x42);
+    apic_wr(&f, 0x300, 0x44051); /* fixed, assert, self */
+
+    out = hmp(&f, "info lapic 0");
+    g_assert_nonnull(strstr(out, "\nLVT1\t 0x0001a400 active-lo level masked                      "
+                                 "NMI   \n"));
+    g_assert_nonnull(strstr(out, "\nLVTT\t 0x00020040 active-hi edge                 periodic     "
+                                 "Fixed  (vec 64)\n"));
+    g_assert_nonnull(strstr(out, "\nTimer\t DCR=0xb (divide by 1) initial_count = 0 "
+                                 "current_count = 0\n"));
+    g_assert_nonnull(strstr(out, "\nSPIV\t 0x000001ff APIC enabled, focus=off, "
+                                 "spurious vec 255\n"));
+    g_assert_nonnull(strstr(out, "\nICR\t 0x00044051 physical edge assert self\n"
+                                 "ICR2\t 0x00000000\n"));
+    g_assert_nonnull(strstr(out, "\nISR\t 97(level) \nIRR\t 81 \n"));
+    g_assert_nonnull(strstr(out, "\nAPR 0x00 TPR 0x20 DFR 0x0f LDR 0x00 PPR 0x60\n"));
+    g_free(out);
+
+    out = hmp(&f, "info lapic 7");
+    g_assert_cmpstr(out, ==, "No CPU available\n");
+    g_free(out);
+    out = hmp(&f, "info lapic one");
+    g_assert_cmpstr(out, ==, "info lapic: invalid APIC ID 'one'\n");
+    g_free(out);
+    down(&f);
+}
+
+/* info pic: the 8259 pair's and the I/O APIC's state in QEMU's layout;
+ * the reset lines are QEMU 7.2's for q35 (-S). */
+static void test_info_pic(void)
+{
+    tes_device *pic, *io;
+    char *out;
+    fixture f;
+
+    up(&f);
+    cpus_up(&f, 1);
+    pic = dev(&f, "i8259", NULL);
+    ioapic_up(&f);
+    io = f.dev;
+    out = hmp(&f, "info pic");
+    g_assert_true(g_str_has_prefix(
+        out, "pic0: irr=00 imr=00 isr=00 hprio=0 irq_base=00 rr_sel=0 elcr=00 fnm=0\n"
+             "pic1: irr=00 imr=00 isr=00 hprio=0 irq_base=00 rr_sel=0 elcr=00 fnm=0\n"
+             "ioapic0: ver=0x20 id=0x00 sel=0x00\n"
+             "  pin 0  0x0000000000010000 dest=0 vec=0   active-hi edge  masked fixed  "
+             "physical\n"));
+    g_assert_true(g_str_has_suffix(
+        out, "  pin 23 0x0000000000010000 dest=0 vec=0   active-hi edge  masked fixed  physical\n"
+             "  IRR      (none)\n"
+             "  Remote IRR (none)\n"));
+    g_free(out);
+
+    /* 8259: IRQ 5 masked; IRQ 3 acknowledged (in service), then IRQ 4
+     * requested below it; OCW3 left selecting ISR reads. */
+    f.dev = pic;
+    pic_init(&f);
+    outb(&f, 0x21, 0x20);
+    pic_line(&f, 3, 1);
+    outb(&f, 0x20, 0x0c); /* poll = acknowledge */
+    g_assert_cmphex(inb(&f, 0x20), ==, 0x83);
+    pic_line(&f, 4, 1);
+    outb(&f, 0x20, 0x0b);
+    /* I/O APIC: pins 10 and 11 level and asserted (IRR follows a level
+     * line); 10 delivered (remote IRR), 11 masked. */
+    f.dev = io;
+    apic_wr(&f, 0xf0, 0x1ff);
+    ioapic_wr(&f, 0x10 + 2 * 10, 0x8061);
+    ioapic_wr(&f, 0x10 + 2 * 11, 0x18071);
+    ioapic_pin_set(&f, 10, 1);
+    ioapic_pin_set(&f, 11, 1);
+    out = hmp(&f, "info pic");
+    g_assert_nonnull(strstr(out, "pic0: irr=10 imr=20 isr=08 hprio=0 irq_base=30 rr_sel=1 "
+                                 "elcr=00 fnm=0\n"
+                                 "pic1: irr=00 imr=00 isr=00 hprio=0 irq_base=38 rr_sel=0 "
+                                 "elcr=00 fnm=0\n"));
+    g_assert_nonnull(strstr(out, "ioapic0: ver=0x20 id=0x00 sel=0x26 (redir[11])\n"));
+    g_assert_nonnull(strstr(out, "\n  pin 10 0x000000000000c061 dest=0 vec=97  active-hi level "
+                                 "       fixed  physical\n"
+                                 "  pin 11 0x0000000000018071 dest=0 vec=113 active-hi level "
+                                 "masked fixed  physical\n"));
+    g_assert_true(g_str_has_suffix(out, "  IRR      10 11 \n  Remote IRR 10 \n"));
+    g_free(out);
+    down(&f);
+}
+
 static void test_lapic_timer_one_shot_and_periodic(void)
 {
     fixture f;
@@ -1047,6 +1211,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/pic/interrupt-reaches-real-mode-cpu", test_pic_interrupt_reaches_cpu);
     g_test_add_func("/x86-dev/pic/mask-and-cascade", test_pic_mask_and_cascade);
     g_test_add_func("/x86-dev/pic/elcr-level-requests-until-lowered", test_pic_elcr_level);
+    g_test_add_func("/x86-dev/info-pic/8259-pair-and-ioapic-in-qemu-layout", test_info_pic);
     g_test_add_func("/x86-dev/pit/mode2-raises-irq0-periodically", test_pit_mode2_periodic_irq0);
     g_test_add_func("/x86-dev/pit/mode0-raises-irq0-once", test_pit_mode0_one_shot);
     g_test_add_func("/x86-dev/pit/counter2-out-for-tsc-calibration",
@@ -1070,6 +1235,8 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-dev/apic/eoi-of-level-vector-clears-remote-irr",
                     test_lapic_eoi_clears_remote_irr);
     g_test_add_func("/x86-dev/apic/registers-at-reset", test_lapic_registers);
+    g_test_add_func("/x86-dev/apic/info-lapic-shows-lvt-timer-isr-irr-tpr",
+                    test_lapic_info_lapic);
     g_test_add_func("/x86-dev/apic/timer-one-shot-and-periodic",
                     test_lapic_timer_one_shot_and_periodic);
     g_test_add_func("/x86-dev/apic/ipi-fixed-logical-and-shorthand",

@@ -115,6 +115,10 @@ typedef enum tes_debug_kind {
 #define TES_CPU_DUMP_REGS 0 /* info registers */
 #define TES_CPU_DUMP_TLB 1  /* info tlb: every mapped page */
 #define TES_CPU_DUMP_MEM 2  /* info mem: mapped ranges with protections */
+/* ABI 1.10: info lapic, the local interrupt controller of the vCPU (x86:
+ * QEMU's "dumping local APIC state for CPU N" layout). A 1.7 to 1.9 CPU
+ * returns -ENOTSUP for it, as do CPUs without one. */
+#define TES_CPU_DUMP_LAPIC 3
 
 /* Output lines of an AArch64 CPU (dev_connect_irq(cpu_dev(cpu), n, ...)):
  * the generic timers, level-sensitive, in the order of the Arm ARM's

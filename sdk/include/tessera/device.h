@@ -75,6 +75,16 @@ typedef struct tes_type_info {
 
     /* ==== ABI 1.3 (the core checks size: older types read as 0) ==== */
     uint32_t flags; /* TES_TYPE_* */
+
+    /* ==== ABI 1.10 (read only when size includes it) ==== */
+    /* Optional: an interrupt controller's state for HMP "info pic", in
+     * QEMU's layout for that controller (its InterruptStatsProvider
+     * print_info: the i8259's "pic0: irr=.. imr=..", the I/O APIC's
+     * redirection table), as whole lines through out(ctx, text), as often
+     * as needed. Called with the machine lock held, realized devices only;
+     * it must not change the device's state. */
+    void (*print_info)(tes_device *dev, void *s, void (*out)(void *ctx, const char *text),
+                       void *ctx);
 } tes_type_info;
 
 /* Only its board or parent device creates it (QEMU's user_creatable =
