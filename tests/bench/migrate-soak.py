@@ -90,7 +90,9 @@ def soak(a):
         # the source's own log is no longer needed: keep its steps and its
         # last characters (a line cut by the handover shows there)
         cur.tail_text, cur.head_text = cur.console[-300:], cur.console[:300]
-        cur.console = "\n".join("STEP=%d %s" % s for s in tm.steps_of(cur.console)) + "\n"
+        lines = cur.console.split("\n")  # keep the first and last (partial) lines
+        cur.console = "\n".join(lines[:1] + [l for l in lines[1:-1] if l.startswith("STEP=")]
+                                + lines[-1:])
         if st != "completed" or src_st != 0:
             failed = "hop %d: status %s, source exit %s\n%s" % (n + 1, st, src_st, cur.tail())
             break
@@ -111,7 +113,8 @@ def soak(a):
     for vm in vms:
         if vm.proc.poll() is None:
             vm.finish(1)
-    got = [s for vm in vms for s in tm.steps_of(vm.console)]
+    # the consoles joined: a line printed across a handover is whole
+    got = tm.steps_of("".join(vm.console for vm in vms))
     if [k for k, _ in got] != list(range(1, len(got) + 1)):
         failed = (failed or "") + "\nsteps lost or repeated across hops"
         prev = 0
