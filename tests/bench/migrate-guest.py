@@ -17,7 +17,6 @@ ram.transferred. Runs alternate between the emulators:
   - tessera with virtio-blk-pci (the ratio is taken on this pair);
   - tessera with nvme.
 """
-import importlib.util
 import os
 import statistics
 import sys
@@ -29,10 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 import guestlib  # noqa: E402
 from tesstest import Qmp  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "test_migrate", os.path.join(HERE, "..", "guest", "test-migrate.py"))
-tm = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tm)
+tm = guestlib.guest_test_module("test-migrate.py", "test_migrate")
 
 QEMU = {"amd64": "qemu-system-x86_64", "arm64": "qemu-system-aarch64"}
 

@@ -21,7 +21,6 @@ hop completed and every check held.
 """
 import argparse
 import hashlib
-import importlib.util
 import os
 import statistics
 import sys
@@ -33,10 +32,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 import guestlib  # noqa: E402
 from tesstest import Qmp  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "test_migrate", os.path.join(HERE, "..", "guest", "test-migrate.py"))
-tm = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tm)
+tm = guestlib.guest_test_module("test-migrate.py", "test_migrate")
 
 STALL_AFTER = 60  # seconds a destination may take to print its first steps
 

@@ -2,6 +2,7 @@
 arm64 guest (scripts/guest-arm64), build a per-test initramfs archive, boot
 an emulator with it and capture the serial console."""
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -242,6 +243,16 @@ class Boot:
         return "\n".join(["last %d console lines of: %s" % (min(n, len(lines)),
                                                             " ".join(self.argv))]
                          + lines[-n:])
+
+
+def guest_test_module(file_name, name):
+    """Another guest test of this directory (file name with dashes) as a
+    module: benchmarks and tests reuse its guest and helpers."""
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(os.path.dirname(os.path.abspath(__file__)), file_name))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def workdir():

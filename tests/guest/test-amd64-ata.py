@@ -27,12 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import guestlib  # noqa: E402
 from tesstest import check, tap_report  # noqa: E402
 
-import importlib.util  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location(
-    "amd64", os.path.join(os.path.dirname(__file__), "test-amd64.py"))
-amd64 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(amd64)
+amd64 = guestlib.guest_test_module("test-amd64.py", "amd64")
 
 MiB = 1 << 20
 PATTERN_LEN = amd64.PATTERN_LEN  # the disks are test-amd64.py's (make_image)
