@@ -1317,39 +1317,32 @@ static int clock_load(load_ctx *c, char **errp)
     return 0;
 }
 
-static int suspended_load(load_ctx *c, char **errp)
+/* A run-state flag section (SUSPENDED, PAUSED): u8 1, at most once. */
+static int flag_load(load_ctx *c, const char *what, bool *seen, char **errp)
 {
     uint8_t v = get_u8(c->s);
 
     if (stream_error(c->s)) {
-        core_set_error(errp, "migration stream is cut short in the suspended section");
+        core_set_error(errp, "migration stream is cut short in the %s section", what);
         return -EIO;
     }
-    if (v != 1 || c->suspended_seen) {
-        core_set_error(errp, "migration stream: bad suspended section (value %u%s)", v,
-                       c->suspended_seen ? ", twice" : "");
+    if (v != 1 || *seen) {
+        core_set_error(errp, "migration stream: bad %s section (value %u%s)", what, v,
+                       *seen ? ", twice" : "");
         return -EINVAL;
     }
-    c->suspended_seen = true;
-    runstate_set_suspended();
+    *seen = true;
     return 0;
 }
 
-static int paused_load(load_ctx *c, char **errp)
+static int suspended_load(load_ctx *c, char **errp)
 {
-    uint8_t v = get_u8(c->s);
+    int ret = flag_load(c, "suspended", &c->suspended_seen, errp);
 
-    if (stream_error(c->s)) {
-        core_set_error(errp, "migration stream is cut short in the paused section");
-        return -EIO;
+    if (ret == 0) {
+        runstate_set_suspended();
     }
-    if (v != 1 || c->paused_seen) {
-        core_set_error(errp, "migration stream: bad paused section (value %u%s)", v,
-                       c->paused_seen ? ", twice" : "");
-        return -EINVAL;
-    }
-    c->paused_seen = true;
-    return 0;
+    return ret;
 }
 
 static int section_load_locked(load_ctx *c, uint8_t tag, char **errp);
@@ -1387,7 +1380,7 @@ static int section_load_locked(load_ctx *c, uint8_t tag, char **errp)
     case SECTION_SUSPENDED:
         return suspended_load(c, errp);
     case SECTION_PAUSED:
-        return paused_load(c, errp);
+        return flag_load(c, "paused", &c->paused_seen, errp);
     default:
         break;
     }

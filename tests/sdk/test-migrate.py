@@ -70,6 +70,14 @@ def wait_migration(q, timeout=15):
         time.sleep(0.05)
 
 
+def wait_completed(q, timeout=15):
+    """Until the destination's query-migrate says completed (or timeout)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and \
+            q.cmd("query-migrate").get("return", {}).get("status") != "completed":
+        time.sleep(0.05)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -110,10 +118,7 @@ def test_file(tmp):
     s = Vm(tmp, "s", DEVICES + ["-S", "-incoming", "file:" + stream])
     try:
         q = s.connect()
-        deadline = time.time() + 15
-        while time.time() < deadline and \
-                q.cmd("query-migrate").get("return", {}).get("status") != "completed":
-            time.sleep(0.05)
+        wait_completed(q)
         st = q.status()
         check("migrate/file/with-S-destination-stays-paused", st == "paused", st)
     finally:
@@ -138,10 +143,7 @@ def test_stopped_source_stays_paused(tmp):
     b = Vm(tmp, "stopped-dst", DEVICES + ["-incoming", "exec:cat " + stream])
     try:
         q = b.connect()
-        deadline = time.time() + 15
-        while time.time() < deadline and \
-                q.cmd("query-migrate").get("return", {}).get("status") != "completed":
-            time.sleep(0.05)
+        wait_completed(q)
         time.sleep(0.3)  # a wrong autostart would have happened by now
         st = q.status()
         check("migrate/stopped-source/destination-stays-paused", st == "paused", st)
