@@ -252,9 +252,11 @@ uint8_t viommu_do_unmap(viommu *s, uint32_t domain, uint64_t start, uint64_t end
             return VIOMMU_S_RANGE;
         }
     }
-    memmove(&d->maps[i], &d->maps[j], (d->nmaps - j) * sizeof(viommu_map));
-    d->nmaps -= j - i;
-    s->nmaps -= j - i;
+    if (j > i) { /* none matched: maps may still be NULL (an empty domain) */
+        memmove(&d->maps[i], &d->maps[j], (d->nmaps - j) * sizeof(viommu_map));
+        d->nmaps -= j - i;
+        s->nmaps -= j - i;
+    }
     return VIOMMU_S_OK;
 }
 
