@@ -81,6 +81,7 @@ target_src() {
     # The ATA controllers live in plugins/ata, the SCSI HBAs in plugins/scsi.
     fuzz-ahci|fuzz-piix3-ide) echo '/plugins/ata/' ;;
     fuzz-megasas|fuzz-lsi53c895a) echo '/plugins/scsi/' ;;
+    fuzz-pxb) echo '/plugins/pcie/' ;;
     # The display models share plugins/display (DISPI and EDID code too).
     fuzz-bochs-display) echo '/plugins/display/(bochs-display|dispi|edid)\.c' ;;
     fuzz-vga) echo '/plugins/display/(vga|vga-regs|dispi|edid)\.c' ;;
