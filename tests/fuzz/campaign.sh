@@ -82,6 +82,7 @@ target_src() {
     fuzz-ahci|fuzz-piix3-ide) echo '/plugins/ata/' ;;
     fuzz-megasas|fuzz-lsi53c895a) echo '/plugins/scsi/' ;;
     fuzz-pxb) echo '/plugins/pcie/' ;;
+    fuzz-virtio-iommu) echo '/plugins/iommu/(virtio-iommu|viommu-map)\.c|/plugins/virtio/virtio-iommu-pci\.c' ;;
     # The display models share plugins/display (DISPI and EDID code too).
     fuzz-bochs-display) echo '/plugins/display/(bochs-display|dispi|edid)\.c' ;;
     fuzz-vga) echo '/plugins/display/(vga|vga-regs|dispi|edid)\.c' ;;
