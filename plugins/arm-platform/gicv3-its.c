@@ -112,7 +112,7 @@ static bool ite_addr(gicv3 *g, uint32_t devid, uint32_t event, uint64_t *addr)
     if (!(dte & ENTRY_VALID)) {
         return its_error("DeviceID not mapped", devid, event);
     }
-    if (event >= (1u << ((dte & 0x1f) + 1))) {
+    if ((uint64_t)event >= (1ull << ((dte & 0x1f) + 1))) { /* ITT_size 31: 2^32 events */
         return its_error("EventID past the device's ITT", devid, event);
     }
     *addr = (dte & 0x000fffffffffff00ull) + (uint64_t)event * ITS_ENTRY;
