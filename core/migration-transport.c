@@ -386,8 +386,10 @@ static void out_finish(int ret, int err, char *msg)
 
     core_lock();
     if (ret == 0) {
-        status_set("completed", NULL);
+        /* The run state first: whoever sees "completed" without the lock
+         * (a test polling migration_in_progress) sees it too. */
         vm_stop(RUN_POSTMIGRATE);
+        status_set("completed", NULL);
     } else {
         status_set(err == -ECANCELED ? "cancelled" : "failed", why ? why : msg);
         if ((mig.before == RUN_RUNNING || mig.before == RUN_SUSPENDED) &&
@@ -511,12 +513,14 @@ static gpointer in_thread(gpointer opaque)
     stream_close(s);
     core_lock();
     if (ret == 0) {
-        status_set("completed", NULL);
+        /* The run state first, as QEMU's destination: whoever sees
+         * "completed" (even polling without the lock) sees it too. */
         if (core_autostart && !migration_loaded_paused()) {
             vm_start();
         } else {
             vm_stop(RUN_PAUSED);
         }
+        status_set("completed", NULL);
     } else {
         /* The exit request first: whoever sees "failed" (query-migrate,
          * a test polling without the lock) sees the request too. */
