@@ -6,7 +6,10 @@
 
 CASE is one of:
   smp1, smp4  boots to userspace, the guest sees N CPUs, `poweroff -f`
-              ends the emulator with status 0
+              ends the emulator with status 0; smp1 also types a line on
+              the console while 100000 lines go out: the shell reads it
+              whole (the pl011's 16-bit writes used to swallow waiting
+              input)
   reboot      `reboot -f` boots the kernel again (the machine reloads its
               images at reset); with -no-reboot it ends the emulator, 0
   sigill      a static arm64 program that executes `udf #0` dies of SIGILL
@@ -31,6 +34,21 @@ BOOT_TIMEOUT = 480  # the meson timeout is 600 s
 CPU_SCRIPT = """\
 echo "CPUS=$(grep -c ^processor /proc/cpuinfo) NPROC=$(nproc)"
 """
+
+# cat's 4 KiB tty writes (-opost: not split at each newline) go out with
+# interrupts masked (the pl011 driver fills its FIFO until it is full, and
+# ours never is): input that arrives meanwhile waits in the RX FIFO. The
+# host types once the marker amid 100000 lines is out, while the rest go.
+TYPING_SCRIPT = """\
+{ seq 1 20000; echo TYPE-PLEASE; seq 20001 100000; echo FLOOD-END; } > /tmp/flood
+stty -opost
+cat /tmp/flood &
+read -t 20 x
+echo "TYPED=$x"
+wait
+stty opost
+"""
+TYPED = "typed while the console is busy"
 
 SIGILL_SCRIPT = """\
 /exit42
@@ -74,14 +92,21 @@ def check_common(b, name):
 
 
 def run_cpus(emu, parts, wd, smp):
-    initrd = guestlib.make_initrd(wd, parts["INITRD"], CPU_SCRIPT)
+    typing = smp == 1
+    script = CPU_SCRIPT + (TYPING_SCRIPT if typing else "")
+    initrd = guestlib.make_initrd(wd, parts["INITRD"], script)
+    actions = {"TYPE-PLEASE": lambda b: b.send(TYPED + "\n")} if typing else None
     b = guestlib.Boot(guestlib.emulator_argv(emu, parts["KERNEL"], initrd, smp=smp),
-                      BOOT_TIMEOUT)
+                      BOOT_TIMEOUT, actions=actions)
     name = "smp%d" % smp
     check_common(b, name)
     want = "CPUS=%d NPROC=%d" % (smp, smp)
     check("%s: the guest sees %d CPU(s) (/proc/cpuinfo, nproc)" % (name, smp),
           want in b.console, "wanted '%s'\n%s" % (want, b.tail()))
+    if typing:
+        check("%s: a line typed while the console is flooded reaches the shell whole" % name,
+              "TYPED=" + TYPED in b.console and "\n100000\nFLOOD-END" in b.console,
+              b.tail())
 
 
 def run_reboot(emu, parts, wd):

@@ -15,7 +15,10 @@
  * Ops of an I/O region. read/write are called with offset relative to the
  * region start and size in {1,2,4,8} within [impl_min, impl_max]; the core
  * splits wider accesses and widens narrower ones (read-modify-write for
- * writes). Values are in host order; the core swaps for TES_ENDIAN_BIG.
+ * writes: a region whose reads have side effects, a FIFO or an acknowledge
+ * register, and that the guest may write narrowly must take those sizes
+ * itself, or the widened write's read fires them). Values are in host
+ * order; the core swaps for TES_ENDIAN_BIG.
  * Accesses outside [valid_min, valid_max] are dropped (reads return all
  * ones) and logged under guest_errors. Zero sizes mean 1 and 8.
  */
