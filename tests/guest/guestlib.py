@@ -50,9 +50,11 @@ def amd64_parts():
 
 
 def value(console, key):
-    """VALUE of the first console line KEY=VALUE a test script printed."""
+    """VALUE of the first console line KEY=VALUE a test script printed. A
+    kernel message the console printed before the script's newline
+    ("RESET-WRITE=0[    3.846159] nvme nvme0: ...") is not part of it."""
     m = re.search(r"^%s=(.*)$" % re.escape(key), console, re.M)
-    return m.group(1).strip() if m else None
+    return re.sub(r"\[\s*\d+\.\d{6}\] .*$", "", m.group(1)).strip() if m else None
 
 
 def pattern(n, seed):
