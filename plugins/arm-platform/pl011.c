@@ -26,7 +26,9 @@
  * set at the IFLS trigger level; below it, data waiting raises RTRIS at
  * once (the receive timeout with no delay). Loopback (CR.LBE) feeds
  * transmitted bytes back to the RX FIFO. Baud rate and line settings are
- * stored, not used. Guest mistakes are logged under -d guest_errors.
+ * stored, not used. Byte and halfword accesses (Linux's 16-bit ones) reach
+ * the register they fall in; a narrow write never reads DR. Guest mistakes
+ * are logged under -d guest_errors.
  */
 #include "platform.h"
 #include "plat-trace.h"
