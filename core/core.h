@@ -20,6 +20,13 @@
 #define TES_ABI_STRING TES_STR(TES_ABI_MAJOR) "." TES_STR(TES_ABI_MINOR)
 
 void core_set_error(char **errp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* str fit for a message (free it): bytes outside printable ASCII and the
+ * backslash as \\xNN, so input cannot send invalid UTF-8 or control
+ * characters to a terminal or a QMP client. */
+char *core_printable(const char *str);
+/* GLib's simple glob match, false for a pattern that is not UTF-8 (GLib
+ * asserts on one; the names matched are ASCII, so it matches nothing). */
+bool core_glob_match(const char *glob, const char *name);
 
 /* ---- machine lock and run state (main.c / accel.c) ---- */
 void core_lock(void);

@@ -54,7 +54,7 @@ static void list_event(const char *name, bool enabled, void *opaque)
 {
     list_ctx *c = opaque;
 
-    if (!c->glob || g_pattern_match_simple(c->glob, name)) {
+    if (!c->glob || core_glob_match(c->glob, name)) {
         g_string_append_printf(c->out, "%s : state %u\n", name, enabled ? 1 : 0);
     }
 }
@@ -86,7 +86,10 @@ static bool parse_fmt(const char *s, dump_fmt *f, GString *out)
         } else if (strchr("bhwg", *s)) {
             f->size = *s == 'b' ? 1 : *s == 'h' ? 2 : *s == 'w' ? 4 : 8;
         } else {
-            g_string_append_printf(out, "invalid char in format: '%c'\n", *s);
+            char c[2] = {*s, 0};
+            g_autofree char *shown = core_printable(c);
+
+            g_string_append_printf(out, "invalid char in format: '%s'\n", shown);
             return false;
         }
     }

@@ -49,6 +49,25 @@ void core_set_error(char **errp, const char *fmt, ...)
     va_end(ap);
 }
 
+char *core_printable(const char *str)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const unsigned char *p = (const unsigned char *)(str ? str : ""); *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
+            g_string_append_printf(out, "\\x%02x", *p);
+        } else {
+            g_string_append_c(out, (char)*p);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+bool core_glob_match(const char *glob, const char *name)
+{
+    return g_utf8_validate(glob, -1, NULL) && g_pattern_match_simple(glob, name);
+}
+
 void log_print_help(void)
 {
     printf("Log items (comma separated):\n");

@@ -53,7 +53,6 @@ void mig_put_str(tes_stream *s, const char *str);
 uint64_t mig_get_u64(tes_stream *s);
 uint32_t mig_get_u32(tes_stream *s);
 char *mig_get_str(tes_stream *s);
-char *mig_printable(const char *str);  /* escaped for messages */
 /* RAM regions with their stream ids (ram_entry), and their RAM sections. */
 GPtrArray *mig_ram_list(void);
 int mig_ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char **errp);

@@ -322,7 +322,7 @@ int mig_ram_load_section(tes_stream *s, GPtrArray *list, uint32_t version, char 
         return -EIO;
     }
     e = mig_ram_find(list, id);
-    eid = mig_printable(id);
+    eid = core_printable(id);
     if (!e || e->seen) {
         core_set_error(errp, e ? "stream has RAM region '%s' twice"
                                : "stream has RAM region '%s' that this machine lacks", eid);

@@ -522,23 +522,6 @@ static char *get_str(tes_stream *s)
     return str;
 }
 
-/* A name read from the stream, fit for a message: bytes outside printable
- * ASCII (and the backslash) as \\xNN, so that a corrupt stream cannot
- * send invalid UTF-8 or control characters to the terminal. */
-static char *printable(const char *str)
-{
-    GString *out = g_string_new(NULL);
-
-    for (const unsigned char *p = (const unsigned char *)(str ? str : ""); *p; p++) {
-        if (*p < 0x20 || *p >= 0x7f || *p == '\\') {
-            g_string_append_printf(out, "\\x%02x", *p);
-        } else {
-            g_string_append_c(out, (char)*p);
-        }
-    }
-    return g_string_free(out, FALSE);
-}
-
 /* Skip len bytes (an unknown field). */
 static int stream_skip(tes_stream *s, uint64_t len)
 {
@@ -1033,7 +1016,7 @@ static tes_device *device_section_match(load_ctx *c, const char *name, const cha
                                         char **errp)
 {
     tes_device *d = dev_find(name);
-    g_autofree char *ename = printable(name), *etype = printable(type);
+    g_autofree char *ename = core_printable(name), *etype = core_printable(type);
 
     if (!d) {
         core_set_error(errp, "stream has device '%s' (%s) that this machine lacks", ename,
@@ -1080,7 +1063,7 @@ static int device_section_load(load_ctx *c, char **errp)
         return -EIO;
     }
     if (core_log_mask & TES_LOG_PLUGIN) {
-        g_autofree char *ep = printable(pname), *ev = printable(pver);
+        g_autofree char *ep = core_printable(pname), *ev = core_printable(pver);
         core_log(TES_LOG_PLUGIN, "migration: loading device '%s' (%s) saved by plugin %s %s, "
                  "state version %u", d->name, dev_type_name(d), ep, ev, version);
     }
@@ -1480,10 +1463,6 @@ char *mig_get_str(tes_stream *s)
     return get_str(s);
 }
 
-char *mig_printable(const char *str)
-{
-    return printable(str);
-}
 
 bool mig_stream_cancelled(tes_stream *s)
 {

@@ -84,7 +84,7 @@ static void add_state(const char *name, bool enabled, void *opaque)
     state_ctx *c = opaque;
     JsonObject *o;
 
-    if (!g_pattern_match_simple(c->glob, name)) {
+    if (!core_glob_match(c->glob, name)) {
         return;
     }
     o = json_object_new();

@@ -106,7 +106,7 @@ static int register_events(tes_trace_event *evs, unsigned n, size_t ev_size)
         for (guint p = 0; patterns && p < patterns->len; p++) {
             trace_pattern *tp = g_ptr_array_index(patterns, p);
 
-            if (g_pattern_match_simple(tp->glob, ev->name)) {
+            if (core_glob_match(tp->glob, ev->name)) {
                 set_state(ev, tp->enable);
             }
         }
@@ -124,7 +124,7 @@ unsigned trace_set_pattern(const char *glob, bool enable)
     for (guint i = 0; events && i < events->len; i++) {
         tes_trace_event *ev = g_ptr_array_index(events, i);
 
-        if (g_pattern_match_simple(glob, ev->name)) {
+        if (core_glob_match(glob, ev->name)) {
             set_state(ev, enable);
             matched++;
         }
@@ -176,8 +176,10 @@ void trace_warn_unknown(void)
         trace_pattern *tp = g_ptr_array_index(patterns, p);
 
         if (!is_pattern(tp->glob) && !trace_exists(tp->glob)) {
+            g_autofree char *name = core_printable(tp->glob);
+
             fprintf(stderr, "tessera: -trace %s: warning: trace event '%s' does not exist\n",
-                    tp->glob, tp->glob);
+                    name, name);
         }
     }
 }

@@ -162,6 +162,11 @@ def none_checks(tmp):
           out2.endswith(": 0x1234 0x11e8\n"), (out, out2))
     out = hmp(q, "xp /1xq 0")
     check("inspect/xp/bad-format-refused", "invalid char in format" in out, out)
+    # A non-ASCII format letter is named escaped: the first byte of a UTF-8
+    # character alone made the reply invalid UTF-8 (fuzz-qmp-json).
+    out = hmp(q, "xp /\u040e 0")
+    check("inspect/xp/non-ascii-format-char-escaped",
+          out == "invalid char in format: '\\xd0'\n", out)
     out = hmp(q, "info tlb")
     r = q.cmd("query-cpus-fast")
     check("inspect/no-cpu/tlb-and-cpus-fast", out == "no CPU\n" and r == {"return": []},

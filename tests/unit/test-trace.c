@@ -79,6 +79,30 @@ static void test_patterns_in_order_and_before_registration(void)
     g_assert_true(help);
 }
 
+/* A pattern that is not UTF-8 (fuzz-cli: GLib's glob asserted on it and
+ * aborted tessera) matches nothing, and its warning is escaped. */
+static void test_pattern_not_utf8_matches_nothing(void)
+{
+    static tes_trace_event ev[] = {{"nu_one", "", 0, {0}}};
+    bool help = false;
+    char *err = NULL;
+
+    g_assert_true(trace_cli_add("\x9c\xd2\xd3*\xee\x9cipv4\xd2", &help, &err));
+    g_assert_true(trace_cli_add("*\xd2", &help, &err));
+    g_assert_true(trace_cli_add("\xff", &help, &err));
+    g_assert_cmpint(trace_register_events(ev, 1, sizeof(ev[0])), ==, 0);
+    g_assert_cmpint(ev[0].state, ==, 0);
+    g_assert_cmpuint(trace_set_pattern("\x9c\xd2\xd3*\xee\x9cipv4=\xd2", true), ==, 0);
+    g_assert_cmpuint(trace_set_pattern("nu_*", true), ==, 1);
+    if (g_test_subprocess()) {
+        trace_warn_unknown();
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*trace event '\\xff' does not exist*");
+}
+
 static void test_events_file(void)
 {
     static tes_trace_event ev[] = {{"ef_a", "", 0, {0}}, {"ef_b", "", 0, {0}},
@@ -161,6 +185,8 @@ int main(int argc, char **argv)
     g_test_add_func("/trace/cli/patterns-in-order-and-before-registration",
                     test_patterns_in_order_and_before_registration);
     g_test_add_func("/trace/cli/events-file-comments-and-minus", test_events_file);
+    g_test_add_func("/trace/cli/pattern-not-utf8-matches-nothing",
+                    test_pattern_not_utf8_matches_nothing);
     g_test_add_func("/trace/cli/bad-options-refused", test_bad_cli);
     g_test_add_func("/trace/register/bad-tables-refused-bigger-elements-stepped",
                     test_register_checks);
