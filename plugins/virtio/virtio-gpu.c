@@ -872,10 +872,15 @@ static int load_res(vgpu *g, tes_stream *in)
         r->nr_backing = 0;
         return -EINVAL;
     }
-    r->backing = calloc(r->nr_backing ? r->nr_backing : 1, sizeof(gpu_entry));
-    if (!r->backing) {
-        r->nr_backing = 0;
-        return -ENOMEM;
+    /* A backing list only with backing: ATTACH_BACKING on a resource
+     * without one sets its own (an empty list here leaked; fuzz-virtio-gpu). */
+    if (r->has_backing) {
+        r->backing = calloc(r->nr_backing ? r->nr_backing : 1, sizeof(gpu_entry));
+        if (!r->backing) {
+            r->nr_backing = 0;
+            r->has_backing = false;
+            return -ENOMEM;
+        }
     }
     g->hostmem += (uint64_t)r->nr_backing * sizeof(gpu_entry);
     c = 0; /* the entries' start offsets, 64-bit sums */
