@@ -38,18 +38,6 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* IOPS per wall second and per CPU second of one run. */
-typedef struct rate {
-    double wall, cpu;
-} rate;
-
-static rate rate_of(uint64_t done, double wall, double cpu0)
-{
-    double cpu = cpu_now() - cpu0;
-
-    return (rate){done / wall, cpu > 0 ? done / cpu : 0};
-}
-
 static uint64_t rnd_block(uint64_t *state, uint64_t nblocks)
 {
     /* xorshift64: cheap enough not to show up in either side. */
@@ -94,88 +82,145 @@ static bool make_file(const char *path, uint64_t size)
 
 /* ---- (a) raw io_uring ---- */
 
-static void raw_prep(struct io_uring *ring, int fd, uint8_t *buf, unsigned slot, uint64_t *seed,
-                     uint64_t nblocks)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+typedef struct raw_side {
+    struct io_uring ring;
+    uint8_t *buf;
+    uint64_t seed, nblocks;
+    int fd;
+} raw_side;
 
-    io_uring_prep_read(sqe, fd, buf + (size_t)slot * BS, BS, rnd_block(seed, nblocks) * BS);
+static void raw_prep(raw_side *s, unsigned slot)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+
+    io_uring_prep_read(sqe, s->fd, s->buf + (size_t)slot * BS, BS,
+                       rnd_block(&s->seed, s->nblocks) * BS);
     io_uring_sqe_set_data64(sqe, slot);
 }
 
 /* Reaps what completed and requeues each slot; returns how many. */
-static unsigned raw_reap(struct io_uring *ring, int fd, uint8_t *buf, uint64_t *seed,
-                         uint64_t nblocks)
+static unsigned raw_reap(raw_side *s)
 {
     struct io_uring_cqe *cqe;
     unsigned head, n = 0;
 
-    io_uring_wait_cqe(ring, &cqe);
-    io_uring_for_each_cqe(ring, head, cqe) {
+    io_uring_wait_cqe(&s->ring, &cqe);
+    io_uring_for_each_cqe(&s->ring, head, cqe) {
         if (cqe->res != BS) {
             fprintf(stderr, "raw: read returned %d\n", cqe->res);
             exit(1);
         }
-        raw_prep(ring, fd, buf, (unsigned)io_uring_cqe_get_data64(cqe), seed, nblocks);
+        raw_prep(s, (unsigned)io_uring_cqe_get_data64(cqe));
         n++;
     }
-    io_uring_cq_advance(ring, n);
-    io_uring_submit(ring);
+    io_uring_cq_advance(&s->ring, n);
+    io_uring_submit(&s->ring);
     return n;
 }
 
-static rate run_raw(const char *path, uint64_t size, double secs)
+/* Opens path and puts QD reads in flight. */
+static void raw_up(raw_side *s, const char *path, uint64_t size)
 {
-    struct io_uring ring;
-    uint8_t *buf = aligned_alloc(4096, QD * BS);
-    uint64_t seed = SEED, done = 0, nblocks = size / BS;
-    int fd = open(path, O_RDONLY);
-    double t0, t, c0;
-
-    if (fd < 0 || io_uring_queue_init(QD * 2, &ring, 0) < 0) {
+    s->buf = aligned_alloc(4096, QD * BS);
+    s->seed = SEED;
+    s->nblocks = size / BS;
+    s->fd = open(path, O_RDONLY);
+    if (s->fd < 0 || io_uring_queue_init(QD * 2, &s->ring, 0) < 0) {
         fprintf(stderr, "raw: cannot open %s or set up io_uring\n", path);
         exit(1);
     }
-    for (unsigned s = 0; s < QD; s++) {
-        raw_prep(&ring, fd, buf, s, &seed, nblocks);
+    for (unsigned slot = 0; slot < QD; slot++) {
+        raw_prep(s, slot);
     }
-    io_uring_submit(&ring);
-    t0 = now();
-    c0 = cpu_now();
-    do {
-        done += raw_reap(&ring, fd, buf, &seed, nblocks);
-        t = now() - t0;
-    } while (t < secs);
-    io_uring_queue_exit(&ring);
-    close(fd);
-    free(buf);
-    return rate_of(done, t, c0);
+    io_uring_submit(&s->ring);
+}
+
+static void raw_down(raw_side *s)
+{
+    io_uring_queue_exit(&s->ring); /* waits for what is in flight */
+    close(s->fd);
+    free(s->buf);
 }
 
 /* ---- (b) the device through the harness ---- */
 
-static rate run_dev(const bench_driver *drv, const char *plugin, const char *path,
-                      uint64_t size, double secs)
-{
-    void *d = drv->up(plugin, path);
-    bench_rand r = {SEED, size / BS};
-    uint64_t done = 0;
-    double t0, t, c0;
-    rate rt;
+typedef struct dev_side {
+    const bench_driver *drv;
+    void *d;
+    bench_rand r;
+} dev_side;
 
-    for (unsigned s = 0; s < QD; s++) {
-        drv->submit(d, s, bench_next_sector(&r));
+static void dev_up(dev_side *s, const bench_driver *drv, const char *plugin, const char *path,
+                   uint64_t size)
+{
+    s->drv = drv;
+    s->d = drv->up(plugin, path);
+    s->r = (bench_rand){SEED, size / BS};
+    for (unsigned slot = 0; slot < QD; slot++) {
+        drv->submit(s->d, slot, bench_next_sector(&s->r));
     }
-    drv->kick(d);
-    t0 = now();
-    c0 = cpu_now();
+    drv->kick(s->d);
+}
+
+/* ---- one run: the two sides in turns ---- */
+
+/* What one side did in a run. */
+typedef struct tally {
+    uint64_t done;
+    double wall, cpu;
+} tally;
+
+/* Keeps side raw (or the device) busy for a turn of secs; adds to t. */
+static void turn(raw_side *raw, dev_side *dev, double secs, tally *t)
+{
+    double t0 = now(), c0 = cpu_now(), el;
+
     do {
-        done += drv->reap(d, &r);
-        t = now() - t0;
-    } while (t < secs);
-    rt = rate_of(done, t, c0);
-    drv->down(d);
-    return rt;
+        t->done += raw ? raw_reap(raw) : dev->drv->reap(dev->d, &dev->r);
+        el = now() - t0;
+    } while (el < secs);
+    t->wall += el;
+    t->cpu += cpu_now() - c0;
+}
+
+#define TURN 0.05 /* seconds: turns short enough that the host's speed,
+                   * which drifts over seconds here, is the same for both */
+
+/* secs of each side, in alternating turns of TURN seconds (the side that
+ * goes first alternates too), both sides up the whole run. Neither side
+ * is timed while the other's requests are in flight: each reaps before
+ * its turn ends, and what it left queued completes at its next turn. */
+static void run_pair(const bench_driver *drv, const char *plugin, const char *path,
+                     uint64_t size, double secs, bool do_raw, bool do_dev, tally *r, tally *d)
+{
+    raw_side raw;
+    dev_side dev;
+
+    if (do_raw) {
+        raw_up(&raw, path, size);
+    }
+    if (do_dev) {
+        dev_up(&dev, drv, plugin, path, size);
+    }
+    for (unsigned i = 0; (do_raw && r->wall < secs) || (do_dev && d->wall < secs); i++) {
+        bool raw_first = i % 2 == 0;
+
+        for (unsigned k = 0; k < 2; k++) {
+            bool is_raw = (k == 0) == raw_first;
+
+            if (is_raw && do_raw && r->wall < secs) {
+                turn(&raw, NULL, TURN, r);
+            } else if (!is_raw && do_dev && d->wall < secs) {
+                turn(NULL, &dev, TURN, d);
+            }
+        }
+    }
+    if (do_dev) {
+        drv->down(dev.d);
+    }
+    if (do_raw) {
+        raw_down(&raw);
+    }
 }
 
 /* ---- command line and report ---- */
@@ -219,51 +264,59 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void print_ratio(const char *what, double dev, double raw, double aim)
+static void print_ratio(const char *what, double ratio, double aim)
 {
-    if (raw > 0 && dev > 0) {
-        printf("%-23s%10.3f (aim >= %.1f)\n", what, dev / raw, aim);
-    }
+    printf("%-23s%10.3f (median of the runs; aim >= %.1f)\n", what, ratio, aim);
 }
 
-/* Runs the sides --only allows, alternating, --runs times (the host is
- * shared: one run is noise); prints each run, the medians and the ratios
- * of the medians, per wall second and per CPU second. */
+/* Runs the sides --only allows, --runs times (the host is shared: one run
+ * is noise), each run in alternating turns (run_pair); prints each run,
+ * the medians, and the ratios per wall and per CPU second: the median of
+ * the runs' own ratios, each from turns taken side by side. */
 static void report(const bench_driver *drv, const opts *o)
 {
     g_autofree char *title = g_strdup_printf("%s (harness):", drv->title);
     g_autofree char *ratio = g_strdup_printf("ratio %s/raw:", drv->name);
     g_autofree double *raw = g_new0(double, 4 * o->runs);
-    double *dev = raw + o->runs, *rawc = dev + o->runs, *devc = rawc + o->runs;
+    double *dev = raw + o->runs, *rw = dev + o->runs, *rc = rw + o->runs;
     bool do_raw = strcmp(o->only, drv->name) != 0, do_dev = strcmp(o->only, "raw") != 0;
-    double aim = drv->aim ? drv->aim : 0.8, mr, md;
+    double aim = drv->aim ? drv->aim : 0.8;
 
-    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s each, %d run(s)\n",
-           o->path, o->size / 1048576.0, QD, o->secs, o->runs);
+    printf("file %s, %.0f MiB, 4 KiB random reads, QD %d, buffered, %.0f s of each side a "
+           "run in turns of %.0f ms, %d run(s)\n",
+           o->path, o->size / 1048576.0, QD, o->secs, TURN * 1000, o->runs);
     for (int i = 0; i < o->runs; i++) {
-        rate r = do_raw ? run_raw(o->path, o->size, o->secs) : (rate){0, 0};
-        rate d = do_dev ? run_dev(drv, o->plugin, o->path, o->size, o->secs) : (rate){0, 0};
+        tally r = {0}, d = {0};
+        double rwall, rcpu, dwall, dcpu;
 
-        raw[i] = r.wall, rawc[i] = r.cpu, dev[i] = d.wall, devc[i] = d.cpu;
+        run_pair(drv, o->plugin, o->path, o->size, o->secs, do_raw, do_dev, &r, &d);
+        rwall = r.wall > 0 ? r.done / r.wall : 0, rcpu = r.cpu > 0 ? r.done / r.cpu : 0;
+        dwall = d.wall > 0 ? d.done / d.wall : 0, dcpu = d.cpu > 0 ? d.done / d.cpu : 0;
+        raw[i] = rwall, dev[i] = dwall;
+        rw[i] = rwall > 0 ? dwall / rwall : 0, rc[i] = rcpu > 0 ? dcpu / rcpu : 0;
         printf("  run %d:", i + 1);
         if (do_raw) {
-            printf(" raw %.0f IOPS (%.0f per CPU s)", r.wall, r.cpu);
+            printf(" raw %.0f IOPS (%.0f per CPU s)", rwall, rcpu);
         }
         if (do_dev) {
-            printf("%s %s %.0f IOPS (%.0f per CPU s)", do_raw ? "," : "", drv->name, d.wall, d.cpu);
+            printf("%s %s %.0f IOPS (%.0f per CPU s)", do_raw ? "," : "", drv->name, dwall,
+                   dcpu);
+        }
+        if (do_raw && do_dev) {
+            printf(", ratio %.3f (%.3f per CPU s)", rw[i], rc[i]);
         }
         printf("\n");
     }
-    mr = median(raw, o->runs);
-    md = median(dev, o->runs);
     if (do_raw) {
-        printf("%-23s%10.0f IOPS (median)\n", "raw io_uring:", mr);
+        printf("%-23s%10.0f IOPS (median)\n", "raw io_uring:", median(raw, o->runs));
     }
     if (do_dev) {
-        printf("%-23s%10.0f IOPS (median)\n", title, md);
+        printf("%-23s%10.0f IOPS (median)\n", title, median(dev, o->runs));
     }
-    print_ratio(ratio, md, mr, aim);
-    print_ratio("ratio per CPU second:", median(devc, o->runs), median(rawc, o->runs), aim);
+    if (do_raw && do_dev) {
+        print_ratio(ratio, median(rw, o->runs), aim);
+        print_ratio("ratio per CPU second:", median(rc, o->runs), aim);
+    }
 }
 
 int bench_main(int argc, char **argv, const bench_driver *drv)
