@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,20 +168,37 @@ static void dev_up(dev_side *s, const bench_driver *drv, const char *plugin, con
 /* What one side did in a run. */
 typedef struct tally {
     uint64_t done;
-    double wall, cpu;
+    double wall, cpu, user, sys;
 } tally;
+
+/* The process's user and system CPU seconds so far (getrusage splits the
+ * CPU time by where the scheduler's ticks found the process: over a run's
+ * thousands of ticks, close enough to tell the kernel's share from the
+ * emulation's). */
+static void user_sys(double *user, double *sys)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    *user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    *sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
 
 /* Keeps side raw (or the device) busy for a turn of secs; adds to t. */
 static void turn(raw_side *raw, dev_side *dev, double secs, tally *t)
 {
-    double t0 = now(), c0 = cpu_now(), el;
+    double t0 = now(), c0 = cpu_now(), el, u0, s0, u1, s1;
 
+    user_sys(&u0, &s0);
     do {
         t->done += raw ? raw_reap(raw) : dev->drv->reap(dev->d, &dev->r);
         el = now() - t0;
     } while (el < secs);
     t->wall += el;
     t->cpu += cpu_now() - c0;
+    user_sys(&u1, &s1);
+    t->user += u1 - u0;
+    t->sys += s1 - s0;
 }
 
 #define TURN 0.05 /* seconds: turns short enough that the host's speed,
@@ -277,8 +295,9 @@ static void report(const bench_driver *drv, const opts *o)
 {
     g_autofree char *title = g_strdup_printf("%s (harness):", drv->title);
     g_autofree char *ratio = g_strdup_printf("ratio %s/raw:", drv->name);
-    g_autofree double *raw = g_new0(double, 4 * o->runs);
+    g_autofree double *raw = g_new0(double, 8 * o->runs);
     double *dev = raw + o->runs, *rw = dev + o->runs, *rc = rw + o->runs;
+    double *ru = rc + o->runs, *rs = ru + o->runs, *du = rs + o->runs, *ds = du + o->runs;
     bool do_raw = strcmp(o->only, drv->name) != 0, do_dev = strcmp(o->only, "raw") != 0;
     double aim = drv->aim ? drv->aim : 0.8;
 
@@ -293,6 +312,8 @@ static void report(const bench_driver *drv, const opts *o)
         rwall = r.wall > 0 ? r.done / r.wall : 0, rcpu = r.cpu > 0 ? r.done / r.cpu : 0;
         dwall = d.wall > 0 ? d.done / d.wall : 0, dcpu = d.cpu > 0 ? d.done / d.cpu : 0;
         raw[i] = rwall, dev[i] = dwall;
+        ru[i] = r.done ? r.user / r.done * 1e6 : 0, rs[i] = r.done ? r.sys / r.done * 1e6 : 0;
+        du[i] = d.done ? d.user / d.done * 1e6 : 0, ds[i] = d.done ? d.sys / d.done * 1e6 : 0;
         rw[i] = rwall > 0 ? dwall / rwall : 0, rc[i] = rcpu > 0 ? dcpu / rcpu : 0;
         printf("  run %d:", i + 1);
         if (do_raw) {
@@ -307,11 +328,16 @@ static void report(const bench_driver *drv, const opts *o)
         }
         printf("\n");
     }
+    /* Where each side's CPU time goes, per request: the kernel's part is
+     * the same read on both sides; the rest is what the emulation adds. */
     if (do_raw) {
-        printf("%-23s%10.0f IOPS (median)\n", "raw io_uring:", median(raw, o->runs));
+        printf("%-23s%10.0f IOPS (median); CPU us a request: user %.3f, system %.3f\n",
+               "raw io_uring:", median(raw, o->runs), median(ru, o->runs),
+               median(rs, o->runs));
     }
     if (do_dev) {
-        printf("%-23s%10.0f IOPS (median)\n", title, median(dev, o->runs));
+        printf("%-23s%10.0f IOPS (median); CPU us a request: user %.3f, system %.3f\n",
+               title, median(dev, o->runs), median(du, o->runs), median(ds, o->runs));
     }
     if (do_raw && do_dev) {
         print_ratio(ratio, median(rw, o->runs), aim);
