@@ -26,11 +26,21 @@ static GPtrArray *batch_drives; /* drives with requests queued in a batch */
 
 /* ---- the ring ---- */
 
+/* What an SQE names for d's descriptor: its fixed-file slot (0: fd, 1:
+ * fd_buf; set IOSQE_FIXED_FILE) or the descriptor itself. */
+static int ring_fd(const tes_drive *d, bool buffered)
+{
+    if (d->fixed_files) {
+        return buffered ? 1 : 0;
+    }
+    return buffered ? d->fd_buf : d->fd;
+}
+
 /* r's single buffer; FUA: RWF_DSYNC makes a write durable before it
  * completes. */
 static void ring_prep_one(struct io_uring_sqe *sqe, tes_drive *d, blk_req *r, uint64_t off)
 {
-    int fd = r->buffered ? d->fd_buf : d->fd;
+    int fd = ring_fd(d, r->buffered);
 
     if (r->op == TES_BLK_READ) {
         io_uring_prep_read(sqe, fd, r->iov->iov_base, (unsigned)r->iov->iov_len, off);
@@ -55,18 +65,21 @@ static bool ring_prep(tes_drive *d, blk_req *r)
          * iovec array (most guest requests are one mapped buffer). */
         ring_prep_one(sqe, d, r, off);
     } else if (r->op == TES_BLK_READ) {
-        io_uring_prep_readv(sqe, r->buffered ? d->fd_buf : d->fd, r->iov, r->iovcnt, off);
+        io_uring_prep_readv(sqe, ring_fd(d, r->buffered), r->iov, r->iovcnt, off);
     } else if (r->op == TES_BLK_WRITE) {
         /* FUA: RWF_DSYNC makes this write durable before it completes. */
-        io_uring_prep_writev2(sqe, r->buffered ? d->fd_buf : d->fd, r->iov, r->iovcnt, off,
+        io_uring_prep_writev2(sqe, ring_fd(d, r->buffered), r->iov, r->iovcnt, off,
                               r->flags & TES_BLK_FUA ? RWF_DSYNC : 0);
     } else if (r->op == TES_BLK_FLUSH) {
-        io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+        io_uring_prep_fsync(sqe, ring_fd(d, false), IORING_FSYNC_DATASYNC);
     } else if (r->zero_write) {
         blk_zero_chunk(r);
-        io_uring_prep_writev(sqe, d->fd, r->iov, 1, off);
+        io_uring_prep_writev(sqe, ring_fd(d, false), r->iov, 1, off);
     } else {
-        io_uring_prep_fallocate(sqe, d->fd, blk_zero_mode(r), r->offset, r->len);
+        io_uring_prep_fallocate(sqe, ring_fd(d, false), blk_zero_mode(r), r->offset, r->len);
+    }
+    if (d->fixed_files) {
+        sqe->flags |= IOSQE_FIXED_FILE; /* the prep helpers cleared flags */
     }
     io_uring_sqe_set_data(sqe, r);
     d->in_ring++;
@@ -129,6 +142,32 @@ void blk_ring_submit(tes_drive *d)
 
     if (ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR) {
         core_log(TES_LOG_UNIMP, "drive '%s': io_uring_submit: %s\n", d->id, strerror(-ret));
+    }
+}
+
+/*
+ * The drive's descriptors as the ring's fixed files: without them the
+ * kernel looks each request's descriptor up in the process's table and
+ * takes and drops a reference (fget/fput, ~1.5% of a page-cache read's
+ * CPU). Called at set-up and whenever d->fd or d->fd_buf change (a medium
+ * opened or closed); -1 empties a slot, so a closed image is not held
+ * open by the table. Requests the kernel owns keep their own reference to
+ * the file they started on; pending ones are prepared later with the new
+ * slots, as they would be with the new descriptors. When the kernel
+ * refuses, the SQEs name the descriptors as before.
+ */
+void blk_ring_files(tes_drive *d)
+{
+    int fds[2] = {d->fd, d->fd_buf};
+
+    if (!d->has_ring) {
+        return;
+    }
+    if (!d->fixed_files) {
+        d->fixed_files = io_uring_register_files(&d->ring, fds, 2) == 0;
+    } else if (io_uring_register_files_update(&d->ring, 0, fds, 2) != 2) {
+        io_uring_unregister_files(&d->ring);
+        d->fixed_files = false;
     }
 }
 

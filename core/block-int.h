@@ -41,6 +41,7 @@ struct tes_drive {
 
     /* Asynchronous requests: see the comment at the top. */
     bool has_ring;
+    bool fixed_files;   /* fd and fd_buf are the ring's fixed files 0 and 1 */
     struct io_uring ring;
     GThreadPool *pool;  /* when there is no ring */
     int efd;            /* completions ready: ring CQEs or done list */
@@ -96,6 +97,7 @@ void blk_zero_chunk(blk_req *r);
 
 /* block-batch.c */
 void blk_ring_submit(tes_drive *d);
+void blk_ring_files(tes_drive *d); /* after d->fd or d->fd_buf changed */
 void blk_ring_queue(tes_drive *d, blk_req *r);
 void blk_reap(tes_drive *d);
 void blk_efd_clear(tes_drive *d);

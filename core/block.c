@@ -309,6 +309,7 @@ static bool medium_open(tes_drive *d, const drive_opts *o, char **errp)
         d->fmt_pool = g_thread_pool_new(fmt_work, d, POOL_THREADS, FALSE, NULL);
     }
     d->has_medium = true;
+    blk_ring_files(d);
     return true;
 }
 
@@ -412,6 +413,7 @@ void drive_medium_close(tes_drive *d)
     d->size = 0;
     d->probed_raw = d->no_flush = false;
     d->has_medium = false;
+    blk_ring_files(d);
     g_clear_pointer(&d->path, g_free);
 }
 
@@ -1050,6 +1052,7 @@ static bool aio_init(tes_drive *d, char **errp)
         d->pool = g_thread_pool_new(pool_work, d, POOL_THREADS, FALSE, NULL);
     } else {
         d->has_ring = true;
+        blk_ring_files(d);
     }
     d->watch = g_unix_fd_add(d->efd, G_IO_IN, blk_on_efd, d);
     return true;
