@@ -205,9 +205,12 @@ static void turn(raw_side *raw, dev_side *dev, double secs, tally *t)
                    * which drifts over seconds here, is the same for both */
 
 /* secs of each side, in alternating turns of TURN seconds (the side that
- * goes first alternates too), both sides up the whole run. Neither side
- * is timed while the other's requests are in flight: each reaps before
- * its turn ends, and what it left queued completes at its next turn. */
+ * goes first alternates too), both sides up the whole run. A side's turn
+ * ends with its requests queued again; a read from the page cache
+ * completes inside its submission, so they do no work in the other
+ * side's turn and are reaped at the start of the next one. (From a cold
+ * cache they would, on the kernel's workers, whose CPU time is the
+ * process's: warm the file first, `cat FILE > /dev/null`.) */
 static void run_pair(const bench_driver *drv, const char *plugin, const char *path,
                      uint64_t size, double secs, bool do_raw, bool do_dev, tally *r, tally *d)
 {
