@@ -305,6 +305,7 @@ static void test_dirty_on_write(void)
 
     memory_reset();
     region_add(memory_system(), 0, ram, 0);
+    memory_dirty_log(true);
     g_assert_false(dirty(ram, 3));
     as_write(memory_system(), 0x3fff, &b, 1);
     g_assert_true(dirty(ram, 3));
@@ -315,6 +316,32 @@ static void test_dirty_on_write(void)
     g_assert_true(dirty(ram, 7) && dirty(ram, 8) && dirty(ram, 9));
     g_assert_false(dirty(ram, 10));
     g_assert_false(dirty(ram, 6));
+    memory_dirty_log(false);
+    region_free(ram);
+}
+
+/* Only a migration reads the bits, and it clears them when it turns
+ * logging on: with logging off no write marks anything, from the core,
+ * a device's unmap or a plugin. */
+static void test_dirty_only_while_logging(void)
+{
+    tes_region *ram = region_new_ram(NULL, "ram", 0x10000);
+    uint8_t *base = region_ram_ptr(ram), b = 1;
+
+    memory_reset();
+    region_add(memory_system(), 0, ram, 0);
+    as_write(memory_system(), 0x1000, &b, 1);
+    wr(0x2000, 1, 4);
+    memory_set_dirty_ptr(base + 0x3000, 0x100);
+    as_set_dirty(memory_system(), 0x4000, 8);
+    g_assert_cmpuint(memory_dirty_sync(ram, NULL), ==, 0);
+    memory_dirty_log(true);
+    memory_set_dirty_ptr(base + 0x3000, 0x100);
+    as_write(memory_system(), 0x1000, &b, 1);
+    g_assert_cmpuint(memory_dirty_sync(ram, NULL), ==, 2);
+    memory_dirty_log(false);
+    as_write(memory_system(), 0x1000, &b, 1);
+    g_assert_false(dirty(ram, 1));
     region_free(ram);
 }
 
@@ -477,6 +504,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/io/size-outside-valid-dropped", test_io_valid_max_rejects);
     g_test_add_func("/memory/io/big-endian-ops-swapped", test_io_big_endian_swaps);
     g_test_add_func("/memory/dirty/write-marks-pages", test_dirty_on_write);
+    g_test_add_func("/memory/dirty/only-while-logging", test_dirty_only_while_logging);
     g_test_add_func("/memory/generation/bumps-on-map-change", test_generation_bumps);
     g_test_add_func("/memory/owner/regions-registered-and-removed", test_owner_registry);
     g_test_add_func("/memory/walk/each-ram-and-rom-once", test_foreach_ram_once);
