@@ -285,13 +285,21 @@ static uint64_t vq_gen(tes_virtio *v)
     return v->has_dgen ? H->dma_generation(v->tdev) : H->memory_generation();
 }
 
-static bool vq_map(tes_virtq *q)
+static bool vq_remap(tes_virtq *q, uint64_t gen);
+
+/* Inline: four calls a request, nearly all of them this test. */
+static inline bool vq_map(tes_virtq *q)
 {
     uint64_t gen = vq_gen(q->v);
 
-    if (q->mapped && gen && q->gen == gen) {
+    if (__builtin_expect(q->mapped && gen && q->gen == gen, 1)) {
         return true;
     }
+    return vq_remap(q, gen);
+}
+
+static __attribute__((noinline)) bool vq_remap(tes_virtq *q, uint64_t gen)
+{
     if (!map_ring(q, q->desc, 16ull * q->num, false, &q->desc_p) ||
         !map_ring(q, q->avail, 6 + 2ull * q->num, false, &q->avail_p) ||
         !map_ring(q, q->used, 6 + 8ull * q->num, true, &q->used_p)) {
@@ -619,6 +627,57 @@ static bool next_head(tes_virtq *q, uint16_t *head)
     return true;
 }
 
+/*
+ * The chain nearly every request is: direct descriptors, each one buffer
+ * inside a window vwin_map kept (callgrind: a third of what the general
+ * walk spent on a three-descriptor virtio-scsi command). True when the
+ * whole chain was walked so; otherwise w is emptied again and the
+ * general walk, which also tells the guest's errors, starts over.
+ */
+static bool walk_fast(walk *w, const uint8_t *table, unsigned max, unsigned i)
+{
+    tes_virtq *q = w->q;
+    tes_virtio *v = q->v;
+    uint64_t gen = q->gen;
+
+    if (!v->has_dgen || !gen) {
+        return false;
+    }
+    for (unsigned count = 0; count < max && i < max && w->n < MAX_IOV; count++) {
+        const struct vwin *x = &v->win[0];
+        bool write;
+        vdesc d;
+
+        ld_desc(table, i, &d);
+        write = d.flags & VRING_DESC_F_WRITE;
+        if ((d.flags & VRING_DESC_F_INDIRECT) || !d.len || (!write && w->n > w->nout)) {
+            break;
+        }
+        if (!(x->gen == gen && d.addr >= x->start && d.addr < x->end &&
+              d.len <= x->end - d.addr && (x->write || !write))) {
+            x = &v->win[1];
+            if (!(x->gen == gen && d.addr >= x->start && d.addr < x->end &&
+                  d.len <= x->end - d.addr && (x->write || !write))) {
+                break;
+            }
+        }
+        w->iov[w->n++] = (struct iovec){x->host + (d.addr - x->start), d.len};
+        if (write) {
+            w->in_len += d.len;
+        } else {
+            w->nout++;
+            w->out_len += d.len;
+        }
+        if (!(d.flags & VRING_DESC_F_NEXT)) {
+            return true;
+        }
+        i = d.next;
+    }
+    w->n = w->nout = 0;
+    w->out_len = w->in_len = 0;
+    return false;
+}
+
 static tes_virtio_elem *vq_pop(tes_virtq *q, size_t priv_size)
 {
     /* 16 KiB: kept off the stack. Not thread-local (a plugin's costs a
@@ -634,7 +693,7 @@ static tes_virtio_elem *vq_pop(tes_virtq *q, size_t priv_size)
     }
     memset(w, 0, offsetof(walk, iov));
     w->q = q;
-    if (!walk_table(w, q->desc_p, q->num, head, true)) {
+    if (!walk_fast(w, q->desc_p, q->num, head) && !walk_table(w, q->desc_p, q->num, head, true)) {
         walk_unmap(w);
         set_needs_reset(q->v);
         return NULL;
