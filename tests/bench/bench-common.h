@@ -15,6 +15,10 @@
 #define QSIZE 128            /* entries in the device's I/O queue */
 #define DATA 0x1000000ull    /* guest address of the QD read buffers */
 
+/* The -drive option string for path: raw, and cache=none under --direct
+ * (O_DIRECT, as the raw side then opens the file). The caller frees it. */
+char *bench_drive_opts(const char *path);
+
 /* The random block sequence, the same on both sides. */
 typedef struct bench_rand {
     uint64_t state, nblocks;

@@ -150,7 +150,7 @@ static bool mg_init(mg *m)
 static void *mg_up(const char *plugin, const char *path)
 {
     static mg m;
-    g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d0,format=raw", path);
+    g_autofree char *drive = bench_drive_opts(path);
     uint32_t st;
 
     m.h = tes_harness_new(64ull << 20);

@@ -36,7 +36,7 @@ static void nvme_read(void *dp, unsigned slot, uint64_t lba)
 static void *nvme_up(const char *plugin, const char *path)
 {
     static nd d;
-    g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d0,format=raw", path);
+    g_autofree char *drive = bench_drive_opts(path);
 
     d.h = tes_harness_new(64ull << 20);
     if (!tes_harness_load(d.h, plugin) || !tes_harness_drive(d.h, drive) ||

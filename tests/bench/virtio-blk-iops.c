@@ -42,7 +42,7 @@ static void vblk_req(void *dp, unsigned slot, uint64_t sector)
 static void *vblk_up(const char *plugin, const char *path)
 {
     static vd d;
-    g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d0,format=raw", path);
+    g_autofree char *drive = bench_drive_opts(path);
     g_autofree char *props = g_strdup_printf("drive=d0,queue-size=%d", QSIZE);
 
     d.h = tes_harness_new(64ull << 20);

@@ -87,7 +87,7 @@ static char *virtio_plugin(const char *scsi)
 static void *vscsi_up(const char *plugin, const char *path)
 {
     static vd d;
-    g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d0,format=raw", path);
+    g_autofree char *drive = bench_drive_opts(path);
     g_autofree char *props = g_strdup_printf("id=scsi0,num_queues=1,virtqueue_size=%d", QSIZE);
     g_autofree char *vplugin = virtio_plugin(plugin);
 
