@@ -270,7 +270,14 @@ void memory_dirty_log(bool on);
 uint64_t memory_dirty_sync(tes_region *r, unsigned long *into);
 /* One access of size 1..8 with the region's split/merge/endian rules. */
 int as_access(tes_region *as, uint64_t addr, uint64_t *val, unsigned size, bool write);
-uint64_t memory_generation(void);
+/* Moves whenever a host pointer into guest memory may have gone stale
+ * (map changes, RAM unplug, dirty-log syncs). Inline: the DMA paths ask
+ * at every use of a kept pointer. */
+extern uint64_t memory_gen;
+static inline uint64_t memory_generation(void)
+{
+    return __atomic_load_n(&memory_gen, __ATOMIC_RELAXED);
+}
 void mtree_print(GString *out); /* info mtree */
 void mtree_print_flat(GString *out); /* info mtree -f */
 /* Every RAM region reachable from system memory, for migration. */

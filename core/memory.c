@@ -24,7 +24,8 @@
 
 static tes_region *system_root;
 static tes_region *io_root;
-static uint64_t generation;
+/* Read through memory_generation() (core.h), inline in the DMA paths. */
+uint64_t memory_gen;
 static GPtrArray *ram_list; /* every RAM/ROM region alive, for dma_unmap */
 static tes_region *last_dirty_ptr; /* memory_set_dirty_ptr's last hit, NULL when freed */
 
@@ -161,7 +162,7 @@ void region_add(tes_region *parent, uint64_t addr, tes_region *child, int priori
         }
     }
     g_ptr_array_insert(parent->subregions, i, child);
-    generation++;
+    memory_gen++;
 }
 
 void region_del(tes_region *parent, tes_region *child)
@@ -171,14 +172,14 @@ void region_del(tes_region *parent, tes_region *child)
     }
     g_ptr_array_remove(parent->subregions, child);
     child->parent = NULL;
-    generation++;
+    memory_gen++;
 }
 
 void region_set_enabled(tes_region *r, bool enabled)
 {
     if (r && r->enabled != enabled) {
         r->enabled = enabled;
-        generation++;
+        memory_gen++;
     }
 }
 
@@ -186,7 +187,7 @@ void region_set_alias_offset(tes_region *alias, uint64_t offset)
 {
     if (alias && alias->alias_offset != offset) {
         alias->alias_offset = offset;
-        generation++;
+        memory_gen++;
     }
 }
 
@@ -211,7 +212,7 @@ void region_free(tes_region *r)
             ((tes_region *)g_ptr_array_index(r->subregions, i))->parent = NULL;
         }
         g_ptr_array_free(r->subregions, TRUE);
-        generation++;
+        memory_gen++;
     }
     if (r->owner && r->owner->regions) {
         g_ptr_array_remove(r->owner->regions, r);
@@ -275,15 +276,11 @@ void memory_reset(void)
     region_free(io_root);
     system_root = NULL;
     io_root = NULL;
-    generation++;
+    memory_gen++;
     memory_system();
     memory_io();
 }
 
-uint64_t memory_generation(void)
-{
-    return generation;
-}
 
 /* ---- lookup ---- */
 
@@ -368,7 +365,7 @@ static tes_region *resolve_miss(tes_region *as, uint64_t addr, uint64_t *off, ui
 static inline tes_region *resolve_cached(tes_region *as, uint64_t addr, uint64_t *off,
                                          uint64_t *len)
 {
-    uint64_t gen = __atomic_load_n(&generation, __ATOMIC_RELAXED);
+    uint64_t gen = __atomic_load_n(&memory_gen, __ATOMIC_RELAXED);
 
     for (unsigned i = 0; i < LOOKUP_WAYS; i++) {
         lookup_entry *e = &lookup_cache[i];
@@ -383,7 +380,7 @@ static inline tes_region *resolve_cached(tes_region *as, uint64_t addr, uint64_t
 
 static tes_region *resolve_miss(tes_region *as, uint64_t addr, uint64_t *off, uint64_t *len)
 {
-    uint64_t gen = __atomic_load_n(&generation, __ATOMIC_RELAXED), n = UINT64_MAX, o = 0;
+    uint64_t gen = __atomic_load_n(&memory_gen, __ATOMIC_RELAXED), n = UINT64_MAX, o = 0;
     lookup_entry *e;
     tes_region *r;
 
@@ -784,7 +781,7 @@ void *as_ram_ptr(tes_region *as, uint64_t addr, uint64_t *len, bool write)
 void memory_dirty_log(bool on)
 {
     __atomic_store_n(&dirty_log, on, __ATOMIC_RELAXED);
-    generation++;
+    memory_gen++;
 }
 
 uint64_t memory_dirty_sync(tes_region *r, unsigned long *into)
@@ -799,7 +796,7 @@ uint64_t memory_dirty_sync(tes_region *r, unsigned long *into)
         }
         n += __builtin_popcountl(v);
     }
-    generation++;
+    memory_gen++;
     return n;
 }
 
