@@ -778,11 +778,18 @@ static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const stru
     }
     req_init(r, d, op, offset, len, flags);
     if (op == TES_BLK_READ || op == TES_BLK_WRITE) {
-        /* Copy the array (not the data): short transfers advance it. */
+        /* Copy the array (not the data): short transfers advance it. One
+         * buffer (most guest requests) without the memcpy call and loop. */
+        r->iovcnt = iovcnt;
+        if (iovcnt == 1) {
+            r->iov = r->iov_inline;
+            r->iov_inline[0] = iov[0];
+            r->len = iov[0].iov_len;
+            return r;
+        }
         r->iov = iovcnt <= G_N_ELEMENTS(r->iov_inline) ? r->iov_inline
                                                        : (r->iov_alloc = g_new(struct iovec, iovcnt));
         memcpy(r->iov, iov, sizeof(*iov) * iovcnt);
-        r->iovcnt = iovcnt;
         r->len = 0;
         for (unsigned i = 0; i < iovcnt; i++) {
             r->len += iov[i].iov_len;
@@ -797,8 +804,10 @@ static void req_free(blk_req *r)
 {
     tes_drive *d = r->d;
 
-    g_free(r->iov_alloc);
-    g_free(r->zbuf);
+    if (r->iov_alloc || r->zbuf) { /* rare: no two calls of g_free(NULL) a request */
+        g_free(r->iov_alloc);
+        g_free(r->zbuf);
+    }
     if (d->n_spare < SPARE_REQS) {
         r->next_spare = d->spare;
         d->spare = r;
