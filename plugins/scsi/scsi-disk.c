@@ -105,25 +105,32 @@ static bool in_range(scsi_lu *lu, uint64_t lba, uint64_t n)
     return lba <= lu->blocks && n <= lu->blocks - lba;
 }
 
-/* The checks every medium access makes; false after ending r. */
-static bool access_ok(scsi_lu *lu, sreq *r, uint64_t lba, uint64_t n, bool write)
+/* Why access_ok refused: told to the guest (and the log). */
+static __attribute__((cold, noinline)) void access_refused(scsi_lu *lu, sreq *r, uint64_t lba,
+                                                           uint64_t n, bool write)
 {
     const uint8_t *cdb = r->pub.cdb;
 
-    /* RDPROTECT/WRPROTECT/VRPROTECT: no protection information here. */
     if ((cdb[0] >> 5) != 0 && (cdb[1] & 0xe0)) {
         sreq_check(r, SENSE_INVALID_FIELD);
-        return false;
-    }
-    if (!in_range(lu, lba, n)) {
+    } else if (!in_range(lu, lba, n)) {
         H->log(TES_LOG_GUEST_ERROR, "scsi-hd %s: opcode 0x%02x at LBA %llu + %llu past the "
                "end (%llu blocks)", H->dev_id(lu->dev), cdb[0], (unsigned long long)lba,
                (unsigned long long)n, (unsigned long long)lu->blocks);
         sreq_check(r, SENSE_LBA_OUT_OF_RANGE);
-        return false;
-    }
-    if (write && lu->ro) {
+    } else {
         sreq_check(r, SENSE_WRITE_PROTECTED);
+    }
+}
+
+/* The checks every medium access makes; false after ending r. */
+static inline bool access_ok(scsi_lu *lu, sreq *r, uint64_t lba, uint64_t n, bool write)
+{
+    const uint8_t *cdb = r->pub.cdb;
+
+    /* RDPROTECT/WRPROTECT/VRPROTECT: no protection information here. */
+    if (((cdb[0] >> 5) != 0 && (cdb[1] & 0xe0)) || !in_range(lu, lba, n) || (write && lu->ro)) {
+        access_refused(lu, r, lba, n, write);
         return false;
     }
     return true;

@@ -141,8 +141,21 @@ void sreq_reply(sreq *r, const void *buf, uint64_t len, uint64_t alloc);
 int64_t sreq_param(sreq *r, void *buf, uint64_t len);
 /* The data buffer trimmed to xfer bytes moving in dir: false after ending
  * r with OVERRUN (wrong direction, buffer too small). */
-bool sreq_data(sreq *r, uint64_t xfer, tes_scsi_dir dir, const struct iovec **iov,
-               unsigned *cnt);
+bool sreq_data_slice(sreq *r, uint64_t xfer, tes_scsi_dir dir, const struct iovec **iov,
+                     unsigned *cnt);
+static inline bool sreq_data(sreq *r, uint64_t xfer, tes_scsi_dir dir,
+                             const struct iovec **iov, unsigned *cnt)
+{
+    /* Inline, the case of nearly every command: the buffer is the size of
+     * the transfer, in its direction. */
+    if (xfer && xfer == r->buflen && r->pub.dir == dir) {
+        r->xfer = xfer;
+        r->pub.residual = 0;
+        *iov = r->pub.iov, *cnt = r->pub.iovcnt;
+        return true;
+    }
+    return sreq_data_slice(r, xfer, dir, iov, cnt);
+}
 /* Block requests of r to the LU's drive: issue them with sreq_blk, then
  * call sreq_blk_submitted; when the last one returned, then(r) runs (NULL:
  * r ends GOOD, or CHECK CONDITION after an error). */
