@@ -236,16 +236,23 @@ static void req_respond(vreq *v, uint8_t response, uint8_t status, const uint8_t
     tes_virtq *vq = v->vq;
     vscsi *s = v->s;
 
-    memset(resp, 0, RESP_FIXED); /* only the fixed part and the sense go out */
+    struct iovec *in = v->e->in;
+    /* Without sense, into the first writable piece when it holds the
+     * fixed part (Linux's response descriptor always does). */
+    uint8_t *p = !sense_len && in[0].iov_len >= RESP_FIXED ? in[0].iov_base : resp;
+
     sense_len = sense_len < v->sense_size ? sense_len : v->sense_size;
-    put32(resp, sense_len);
-    put32(resp + 4, resid > UINT32_MAX ? UINT32_MAX : (uint32_t)resid);
-    resp[10] = status;
-    resp[11] = response;
-    if (sense_len) {
-        memcpy(resp + RESP_FIXED, sense, sense_len);
+    put32(p, sense_len);
+    put32(p + 4, resid > UINT32_MAX ? UINT32_MAX : (uint32_t)resid);
+    p[8] = p[9] = 0; /* status qualifier */
+    p[10] = status;
+    p[11] = response;
+    if (p == resp) {
+        if (sense_len) {
+            memcpy(resp + RESP_FIXED, sense, sense_len);
+        }
+        buf_to_iov(in, v->e->in_num, resp, RESP_FIXED + sense_len);
     }
-    buf_to_iov(v->e->in, v->e->in_num, resp, RESP_FIXED + sense_len);
     if (v->data != v->iov) {
         free(v->data);
     }
@@ -299,7 +306,8 @@ static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
 {
     vreq *v = e->priv;
     uint32_t req_len = REQ_FIXED + s->cdb_size, target, lun;
-    uint8_t hdr[REQ_FIXED + 256];
+    uint8_t buf[REQ_FIXED + 256];
+    const uint8_t *hdr = buf;
     tes_scsi_req *req;
     tes_scsi_dir dir;
     unsigned cnt = 0;
@@ -311,7 +319,13 @@ static void handle_cmd(vscsi *s, tes_virtq *vq, tes_virtio_elem *e)
         bad_request(s, vq, e, "request without room for its header or response");
         return;
     }
-    iov_to_buf(e->out, e->out_num, hdr, req_len);
+    /* Read in place when the first piece holds the header (Linux's does):
+     * each field is read once, and req_new copies the CDB. */
+    if (e->out[0].iov_len >= req_len) {
+        hdr = e->out[0].iov_base;
+    } else {
+        iov_to_buf(e->out, e->out_num, buf, req_len);
+    }
     memcpy(&tag, hdr + 8, 8);
     lun_ok = lun_decode(hdr, &target, &lun);
     v->lun = lun;
