@@ -75,31 +75,20 @@ void mfi_guest_error(megasas *s, const char *fmt, ...)
     H->log(TES_LOG_GUEST_ERROR, "megasas %s: %s", H->dev_id(s->dev), msg);
 }
 
-int mfi_dma_read(megasas *s, uint64_t addr, void *buf, uint64_t len)
+int mfi_dma_read_slow(megasas *s, uint64_t addr, void *buf, uint64_t len)
 {
-    const uint8_t *p = dcache_ptr(&s->dc, addr, len, false);
     int ret;
 
-    if (p) {
-        memcpy(buf, p, len);
-        return TES_MEM_OK;
-    }
     s->dma_depth++;
     ret = H->dma_read(s->dev, addr, buf, len);
     s->dma_depth--;
     return ret;
 }
 
-int mfi_dma_write(megasas *s, uint64_t addr, const void *buf, uint64_t len)
+int mfi_dma_write_slow(megasas *s, uint64_t addr, const void *buf, uint64_t len)
 {
-    uint8_t *p = dcache_ptr(&s->dc, addr, len, true);
     int ret;
 
-    if (p) {
-        memcpy(p, buf, len);
-        H->dma_unmap(s->dev, p, len, true); /* dirty, and CPUs' code over it */
-        return TES_MEM_OK;
-    }
     s->dma_depth++;
     ret = H->dma_write(s->dev, addr, buf, len);
     s->dma_depth--;
