@@ -127,6 +127,75 @@ static void test_bidirectional_and_bad_lun(void)
     sd_down(&f);
 }
 
+/* Header and response each in two pieces, apart in memory (the device
+ * reads the header in place and writes the response in place only when
+ * one piece holds it): a READ(10) and a command that ends in CHECK
+ * CONDITION (its sense in the response's second piece) land as they do in
+ * one piece. The header's second piece is at req + 0x100, the response's
+ * at resp + 0x100. */
+static void split_post(vd *d, uint64_t req, const uint8_t *cdb, unsigned cdb_len,
+                       uint32_t data_len)
+{
+    uint64_t resp = req + 0x200;
+
+    memset(d->ram + req, 0, 0x400);
+    d->ram[req] = 1;                           /* LUN: bytes 0..7 */
+    memcpy(d->ram + req + 0x100 + 11, cdb, cdb_len); /* tag ... CDB: bytes 8..50 */
+    memset(d->ram + resp, 0xee, 4);
+    memset(d->ram + resp + 0x100, 0xee, 104);
+    vd_desc(d, d->q[2].desc, 0, req, 8, VD_F_NEXT, 1);
+    vd_desc(d, d->q[2].desc, 1, req + 0x100, 43, VD_F_NEXT, 2);
+    vd_desc(d, d->q[2].desc, 2, resp, 4, VD_F_WRITE | VD_F_NEXT, 3);
+    vd_desc(d, d->q[2].desc, 3, resp + 0x100, 104, VD_F_WRITE | (data_len ? VD_F_NEXT : 0), 4);
+    if (data_len) {
+        vd_desc(d, d->q[2].desc, 4, sd_data_addr(0), data_len, VD_F_WRITE, 0);
+    }
+    vd_publish(d, 2, 0);
+    vd_kick(d, 2);
+}
+
+/* The response of split_post, put together again. */
+static sd_resp split_resp(sd_fixture *f)
+{
+    uint8_t *resp = f->d.ram + sd_req_addr(0) + 0x200;
+
+    memmove(resp + 4, resp + 0x100, 104);
+    return sd_resp_of(f, 0);
+}
+
+static void test_split_header_and_response(void)
+{
+    const uint8_t rd[10] = {0x28, 0, 0, 0, 0, 8, 0, 0, 2, 0}; /* LBA 8, 2 blocks */
+    const uint8_t bad[6] = {0xff, 0, 0, 0, 0, 0};              /* no such opcode */
+    sd_fixture f;
+    uint32_t head = 0, len = 0;
+    sd_resp r;
+
+    up(&f, 1, 0);
+    memset(sd_data(&f, 0), 0, 1024);
+    split_post(&f.d, sd_req_addr(0), rd, sizeof(rd), 1024);
+    sd_wait_used(&f, SD_Q_REQ, 1);
+    g_assert_true(vd_reap(&f.d, SD_Q_REQ, &head, &len));
+    g_assert_cmpuint(len, ==, 108 + 1024);
+    r = split_resp(&f);
+    SD_ASSERT_GOOD(r);
+    g_assert_cmpuint(r.sense_len, ==, 0);
+    for (unsigned i = 0; i < 1024; i++) {
+        g_assert_cmphex(sd_data(&f, 0)[i], ==, sd_pattern(8 * 512 + i));
+    }
+    split_post(&f.d, sd_req_addr(0), bad, sizeof(bad), 0);
+    sd_wait_used(&f, SD_Q_REQ, 1);
+    g_assert_true(vd_reap(&f.d, SD_Q_REQ, &head, &len));
+    r = split_resp(&f);
+    g_assert_cmpuint(r.response, ==, 0);
+    g_assert_cmphex(r.status, ==, 0x02); /* CHECK CONDITION */
+    g_assert_cmpuint(r.sense_len, ==, 18);
+    g_assert_cmphex(r.key, ==, 0x5);     /* ILLEGAL REQUEST */
+    g_assert_cmphex(r.asc, ==, 0x20);    /* INVALID COMMAND OPERATION CODE */
+    g_assert_cmpuint(vd_status(&f.d) & S_NEEDS_RESET, ==, 0);
+    sd_down(&f);
+}
+
 typedef void (*chain_fn)(vd *d);
 
 static void chain_short_header(vd *d)
@@ -502,6 +571,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-scsi/16-requests-in-flight", test_many_in_flight);
     g_test_add_func("/virtio-scsi/bidirectional-fails-bad-lun-bad-target",
                     test_bidirectional_and_bad_lun);
+    g_test_add_func("/virtio-scsi/split-header-and-response", test_split_header_and_response);
     g_test_add_data_func("/virtio-scsi/bad-chain/short-header-needs-reset",
                          chain_short_header, bad_chain);
     g_test_add_data_func("/virtio-scsi/bad-chain/short-response-needs-reset",
