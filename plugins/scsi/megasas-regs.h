@@ -199,6 +199,14 @@ struct megasas {
     /* The pages of the frames, the reply queue and its indexes, mapped
      * once (dma-cache.h): five DMAs a request otherwise. */
     dcache dc;
+    /* The reply queue and its two indexes as host pointers, kept while
+     * dma_generation stays ring_gen (0: not mapped; cleared whenever the
+     * guest gives new addresses), as virtio keeps its rings: one
+     * generation test a reply instead of three page lookups. Not
+     * migrated: a load changes the generation. */
+    uint64_t ring_gen;
+    uint8_t *rq_host, *pi_host;
+    const uint8_t *ci_host;
 };
 
 /* megasas.c: DMA that missed the page cache (dma-cache.h), through the core. */

@@ -202,6 +202,54 @@ static void spares_free(megasas *s)
 /* The context into the reply queue, the producer index after it. A full
  * queue (the driver stopped consuming) loses the completion: writing over
  * an entry not consumed yet would lose another one anyway. */
+/* Map the reply queue and its indexes for generation gen; false (and
+ * nothing kept) when one of them is not wholly in RAM. */
+static bool reply_map(megasas *s, uint64_t gen, uint32_t width)
+{
+    uint64_t rq_len = (uint64_t)s->rq_entries * width, n = rq_len, pn = 4, cn = 4;
+
+    s->ring_gen = 0;
+    if (!gen) {
+        return false;
+    }
+    s->rq_host = H->dma_map(s->dev, s->rq_pa, &n, true);
+    s->pi_host = H->dma_map(s->dev, s->pi_pa, &pn, true);
+    s->ci_host = H->dma_map(s->dev, s->ci_pa, &cn, false);
+    if (!s->rq_host || n < rq_len || !s->pi_host || pn < 4 || !s->ci_host || cn < 4) {
+        return false;
+    }
+    s->ring_gen = gen;
+    return true;
+}
+
+/* The reply through the kept pointers; false when they cannot be had and
+ * the page-cache path must do it. */
+static bool post_reply_kept(megasas *s, uint64_t context, uint32_t width, uint32_t next)
+{
+    uint64_t gen = s->dc.usable ? H->dma_generation(s->dev) : 0;
+    uint8_t ent[8], pi[4];
+    uint8_t *slot;
+
+    if (!gen || (gen != s->ring_gen && !reply_map(s, gen, width))) {
+        return false;
+    }
+    if (next == mfi_le32(s->ci_host) % s->rq_entries) {
+        mfi_guest_error(s, "reply queue full (%u entries), completion of context 0x%llx lost",
+                        s->rq_entries, (unsigned long long)context);
+        return true;
+    }
+    mfi_st64(ent, context);
+    slot = s->rq_host + (uint64_t)s->producer * width;
+    memcpy(slot, ent, width);
+    H->dma_unmap(s->dev, slot, width, true);
+    s->producer = next;
+    mfi_st32(pi, next);
+    memcpy(s->pi_host, pi, 4);
+    H->dma_unmap(s->dev, s->pi_host, 4, true);
+    raise_reply(s);
+    return true;
+}
+
 static void post_reply(megasas *s, uint64_t context)
 {
     uint32_t width = s->ctx64 ? 8 : 4, next;
@@ -211,6 +259,9 @@ static void post_reply(megasas *s, uint64_t context)
         return; /* only a refused migration stream leaves these */
     }
     next = (s->producer + 1) % s->rq_entries;
+    if (post_reply_kept(s, context, width, next)) {
+        return;
+    }
     if (mfi_dma_read(s, s->ci_pa, ci, 4) != TES_MEM_OK) {
         mfi_guest_error(s, "consumer index at 0x%llx is not in RAM",
                         (unsigned long long)s->ci_pa);
@@ -540,6 +591,7 @@ static uint32_t do_init(megasas *s, const uint8_t *hdr)
     s->rq_pa = mfi_le32(q + 8) | (uint64_t)mfi_le32(q + 12) << 32;
     s->pi_pa = mfi_le32(q + 16) | (uint64_t)mfi_le32(q + 20) << 32;
     s->ci_pa = mfi_le32(q + 24) | (uint64_t)mfi_le32(q + 28) << 32;
+    s->ring_gen = 0;
     if (mfi_dma_read(s, s->pi_pa, pi, 4) != TES_MEM_OK ||
         mfi_dma_read(s, s->ci_pa, q, 4) != TES_MEM_OK) {
         mfi_guest_error(s, "INIT: producer/consumer index not in RAM");
@@ -703,6 +755,7 @@ static void soft_reset(megasas *s)
     s->frame_hi = 0;
     s->rq_pa = s->pi_pa = s->ci_pa = 0;
     s->rq_entries = s->producer = 0;
+    s->ring_gen = 0;
     s->ctx64 = false;
     s->ev_pending = false;
     update_intx(s);
@@ -997,8 +1050,11 @@ static int mg_post_load(tes_device *dev, void *st, uint32_t version)
 {
     megasas *s = st;
     uint32_t fw = s->fw_state;
-    bool queue_ok = s->rq_entries >= 2 && s->rq_entries <= s->max_cmds + 1 &&
-                    s->producer < s->rq_entries;
+    bool queue_ok;
+
+    s->ring_gen = 0; /* the stream's addresses: map them anew */
+    queue_ok = s->rq_entries >= 2 && s->rq_entries <= s->max_cmds + 1 &&
+               s->producer < s->rq_entries;
 
     /* READY has no reply queue, OPERATIONAL one; FAULT (the doorbell's
      * STOP_ADP) keeps what it had. */

@@ -341,6 +341,54 @@ static void test_msi(void)
     sd_down(&m.f);
 }
 
+/* The reply queue (kept mapped between replies): a full queue loses the
+ * completion and says so, the producer wraps, and a second INIT after a
+ * reset moves queue and indexes (replies go to the new ones only). */
+static void test_reply_queue_full_wrap_and_move(void)
+{
+    const uint64_t rq2 = 0x84000, pi2 = 0x85000, ci2 = 0x85004;
+    mg m;
+
+    up(&m, NULL);
+    tes_harness_log_capture(m.h, TES_LOG_GUEST_ERROR);
+    g_assert_cmphex(init_fw(&m, 4), ==, S_OK);
+    reg_w(&m, OMSK, ~0x80000000u);
+    for (unsigned slot = 1; slot <= 4; slot++) {
+        g_assert_cmphex(dcmd(&m, slot, 0x01040100, 0, 20, true), ==, S_OK);
+    }
+    /* Four entries hold three replies; the fourth is lost. */
+    g_assert_cmpuint(r32(&m, PI), ==, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        g_assert_cmphex(r32(&m, RQ + 4 * i), ==, 0x101 + i);
+    }
+    g_assert_nonnull(strstr(tes_harness_log_text(m.h), "reply queue full"));
+    w32(&m, CI, 3); /* the driver took all three */
+    g_assert_cmphex(dcmd(&m, 5, 0x01040100, 0, 20, true), ==, S_OK);
+    g_assert_cmphex(r32(&m, RQ + 4 * 3), ==, 0x105);
+    g_assert_cmpuint(r32(&m, PI), ==, 0); /* wrapped */
+    /* Reset, and INIT with the queue and its indexes elsewhere. */
+    reg_w(&m, IDB, 0x7);
+    hdr(&m, 0, C_INIT, F_DONT_POST, 0, 32);
+    w32(&m, frame(0) + 0x18, QINFO);
+    memset(m.ram + QINFO, 0, 32);
+    w32(&m, QINFO + 4, 8);
+    w32(&m, QINFO + 8, rq2);
+    w32(&m, QINFO + 16, pi2);
+    w32(&m, QINFO + 24, ci2);
+    w32(&m, pi2, 0);
+    w32(&m, ci2, 0);
+    memset(m.ram + RQ, 0xaa, 16);
+    w32(&m, PI, 0x55);
+    g_assert_cmphex(fire(&m, 0), ==, S_OK);
+    reg_w(&m, OMSK, ~0x80000000u);
+    g_assert_cmphex(dcmd(&m, 6, 0x01040100, 0, 20, true), ==, S_OK);
+    g_assert_cmphex(r32(&m, rq2), ==, 0x106);
+    g_assert_cmpuint(r32(&m, pi2), ==, 1);
+    g_assert_cmphex(r32(&m, RQ), ==, 0xaaaaaaaau);
+    g_assert_cmphex(r32(&m, PI), ==, 0x55);
+    sd_down(&m.f);
+}
+
 /* use_jbod: no logical drives; the devices are system physical drives. */
 static void test_jbod(void)
 {
@@ -663,6 +711,7 @@ int main(int argc, char **argv)
     sd_plugins_from_env(argc, argv);
     g_test_add_func("/megasas/handshake-and-init", test_handshake_and_init);
     g_test_add_func("/megasas/no-msix-and-io-bar", test_no_msix_and_io_bar);
+    g_test_add_func("/megasas/reply-queue-full-wrap-and-move", test_reply_queue_full_wrap_and_move);
     g_test_add_func("/megasas/ctrl-info-and-drive-lists", test_ctrl_info_and_lists);
     g_test_add_func("/megasas/context64", test_context64);
     g_test_add_func("/megasas/msi", test_msi);
