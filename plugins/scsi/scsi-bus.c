@@ -269,19 +269,34 @@ void lu_ua_reported(scsi_lu *lu)
 
 /*
  * A reused request zeroed, but for the sense buffer and the inline map
- * (sense_len and nmap say how much of them holds anything): what is left
- * are two fixed-size clears the compiler does with a few vector stores
- * where a memset of the whole (about 500 bytes with the HBA's part) was a
- * libc call. The HBA's part, a pointer for the HBAs here, is zeroed too.
+ * (sense_len and nmap say how much of them holds anything). The head, up
+ * to the sense, is one fixed-size clear (a few vector stores); the rest
+ * is cleared field by field: as one memset GCC made it a `rep stos`,
+ * whose start-up was nearly half of req_new's time (perf annotate), and
+ * a memset of the whole (~500 bytes) was a libc call. The HBA's part, a
+ * pointer for the HBAs here, is zeroed too.
  */
 static void req_clear(sreq *r)
 {
-    size_t sense = offsetof(sreq, pub.sense), after = sense + sizeof(r->pub.sense);
-    size_t map = offsetof(sreq, map_inline), after_map = map + sizeof(r->map_inline);
-
-    memset(r, 0, sense);
-    memset((char *)r + after, 0, map - after);
-    memset((char *)r + after_map, 0, sizeof(*r) - after_map);
+    memset(r, 0, offsetof(sreq, pub.sense));
+    r->pub.host_status = 0;
+    r->pub.residual = 0;
+    r->pub.priv = NULL;
+    r->bus = NULL;
+    r->lu = NULL;
+    r->prev = r->next = NULL;
+    r->submitted = r->aborted = r->reset = false;
+    r->pending = 0;
+    r->err = 0;
+    r->buflen = r->xfer = 0;
+    r->dma_dev = NULL;
+    r->map = NULL;
+    r->nmap = 0;
+    r->map_write = false;
+    r->slice = NULL;
+    r->bounce = NULL;
+    r->bounce_len = r->lba = 0;
+    r->then = NULL;
     if (r->priv_size == sizeof(void *)) {
         memset(r + 1, 0, sizeof(void *));
     } else {

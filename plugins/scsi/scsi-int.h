@@ -104,7 +104,8 @@ typedef struct scsi_lu {
  * one or two; a malloc per command went to glibc's slow bins at QD 32. */
 #define SREQ_MAP_INLINE 4
 
-/* The bus's side of a request. */
+/* The bus's side of a request. req_clear (scsi-bus.c) clears it field by
+ * field for reuse: a field added here is added there too. */
 struct sreq {
     tes_scsi_req pub; /* first: what the HBA sees */
     tes_scsi_bus *bus;
