@@ -202,6 +202,13 @@ static void spares_free(megasas *s)
 /* The context into the reply queue, the producer index after it. A full
  * queue (the driver stopped consuming) loses the completion: writing over
  * an entry not consumed yet would lose another one anyway. */
+/* A reply queue index the guest wrote, modulo the queue's size: without
+ * a division (~20 cycles, two a reply) when it is in range, as it is. */
+static uint32_t queue_index(const megasas *s, uint32_t v)
+{
+    return v < s->rq_entries ? v : v % s->rq_entries;
+}
+
 /* Map the reply queue and its indexes for generation gen; false (and
  * nothing kept) when one of them is not wholly in RAM. */
 static bool reply_map(megasas *s, uint64_t gen, uint32_t width)
@@ -233,7 +240,7 @@ static bool post_reply_kept(megasas *s, uint64_t context, uint32_t width, uint32
     if (!gen || (gen != s->ring_gen && !reply_map(s, gen, width))) {
         return false;
     }
-    if (next == mfi_le32(s->ci_host) % s->rq_entries) {
+    if (next == queue_index(s, mfi_le32(s->ci_host))) {
         mfi_guest_error(s, "reply queue full (%u entries), completion of context 0x%llx lost",
                         s->rq_entries, (unsigned long long)context);
         return true;
@@ -258,7 +265,7 @@ static void post_reply(megasas *s, uint64_t context)
     if (s->rq_entries < 2 || s->producer >= s->rq_entries) {
         return; /* only a refused migration stream leaves these */
     }
-    next = (s->producer + 1) % s->rq_entries;
+    next = s->producer + 1 == s->rq_entries ? 0 : s->producer + 1; /* no div */
     if (post_reply_kept(s, context, width, next)) {
         return;
     }
@@ -267,7 +274,7 @@ static void post_reply(megasas *s, uint64_t context)
                         (unsigned long long)s->ci_pa);
         return;
     }
-    if (next == mfi_le32(ci) % s->rq_entries) {
+    if (next == queue_index(s, mfi_le32(ci))) {
         mfi_guest_error(s, "reply queue full (%u entries), completion of context 0x%llx lost",
                         s->rq_entries, (unsigned long long)context);
         return;

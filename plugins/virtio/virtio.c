@@ -629,6 +629,14 @@ static tes_virtio_elem *elem_new(walk *w, uint16_t head, size_t priv_size)
     return e;
 }
 
+/* Ring slot of free-running index idx: a mask for the power-of-two sizes
+ * split rings have (1.2 section 2.7), a division (~20 cycles, two a
+ * request) only for a size a driver should not have written. */
+static inline unsigned ring_slot(const tes_virtq *q, uint16_t idx)
+{
+    return q->num & (q->num - 1) ? idx % q->num : idx & (q->num - 1);
+}
+
 /* Next head from the avail ring; false when empty or broken. */
 static bool next_head(tes_virtq *q, uint16_t *head)
 {
@@ -646,7 +654,7 @@ static bool next_head(tes_virtq *q, uint16_t *head)
     }
     /* Read the ring entry only after seeing the index (1.2 section 2.7.13). */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    *head = ld16(q->avail_p + 4 + 2 * (q->last_avail % q->num));
+    *head = ld16(q->avail_p + 4 + 2 * ring_slot(q, q->last_avail));
     q->last_avail++;
     if (has_feature(q->v, TES_VIRTIO_F_EVENT_IDX)) {
         st16(q->used_p + 4 + 8 * q->num, q->last_avail); /* avail_event */
@@ -815,7 +823,7 @@ static void vq_push(tes_virtq *q, tes_virtio_elem *e, uint32_t written)
     if (!q->ready || !vq_map(q)) {
         return;
     }
-    ent = q->used_p + 4 + 8 * (q->used_idx % q->num);
+    ent = q->used_p + 4 + 8 * ring_slot(q, q->used_idx);
     st32(ent, head);
     st32(ent + 4, written);
     __atomic_thread_fence(__ATOMIC_RELEASE);
