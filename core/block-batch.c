@@ -79,7 +79,10 @@ static bool ring_prep(tes_drive *d, blk_req *r)
         io_uring_prep_fallocate(sqe, ring_fd(d, false), blk_zero_mode(r), r->offset, r->len);
     }
     if (d->fixed_files) {
-        sqe->flags |= IOSQE_FIXED_FILE; /* the prep helpers cleared flags */
+        /* The prep helpers cleared flags: a plain store, not |=, whose
+         * load of the line just written stalled (perf annotate: a third
+         * of ring_prep's time on the instruction after it). */
+        sqe->flags = IOSQE_FIXED_FILE;
     }
     io_uring_sqe_set_data(sqe, r);
     d->in_ring++;
