@@ -296,6 +296,14 @@ void msi_send(tes_device *dev, uint64_t addr, uint32_t data);
  * identical messages sent inside go out once, at the outermost end. */
 void msi_batch_begin(void);
 void msi_batch_end(void);
+/* host->defer_call (1.11): fn(opaque) at the end of the outermost batch
+ * (defer_begin/defer_end: a register write being handled, a reap of
+ * completions), at once outside one; defer_cancel drops dev's calls (dev
+ * unrealized). */
+void defer_call(tes_device *dev, void (*fn)(void *opaque), void *opaque);
+void defer_begin(void);
+void defer_end(void);
+void defer_cancel(tes_device *dev);
 int32_t dma_requester(void);
 /* Something DMA depends on changed (a PCI config write, reset, unplug or
  * load; an IOMMU or bypass set): devices re-check before their next DMA. */

@@ -294,9 +294,97 @@ static __thread msi_msg msi_q[MSI_BATCH_MAX] __attribute__((tls_model("initial-e
 
 static void msi_deliver(tes_device *dev, uint64_t addr, uint32_t data);
 
+/*
+ * Calls deferred to the end of a batch (host->defer_call): a device
+ * completing 32 requests in one reap would otherwise raise its interrupt,
+ * or take virtio's notification barrier, 32 times. A batch is a register
+ * write being handled (memory.c's io_call_write) or a reap (msi_batch_begin/
+ * end, which runs them before it sends its messages, so theirs join); not
+ * a vCPU's slice, which may run long.
+ * Distinct calls keep the order of their first deferral.
+ */
+#define DEFER_MAX 32
+
+typedef struct deferred {
+    tes_device *dev;
+    void (*fn)(void *opaque);
+    void *opaque;
+} deferred;
+
+static __thread unsigned defer_depth __attribute__((tls_model("initial-exec")));
+static __thread unsigned defer_n __attribute__((tls_model("initial-exec")));
+static __thread deferred defer_q[DEFER_MAX] __attribute__((tls_model("initial-exec")));
+
+/* Runs what was deferred; a call may defer more (it then runs at once:
+ * the queue runs from a snapshot with the depth at 0). */
+static void defer_flush(void)
+{
+    while (defer_n) {
+        deferred q[DEFER_MAX];
+        unsigned n = defer_n;
+
+        memcpy(q, defer_q, sizeof(q[0]) * n);
+        defer_n = 0;
+        for (unsigned i = 0; i < n; i++) {
+            q[i].fn(q[i].opaque);
+        }
+    }
+}
+
+void defer_begin(void)
+{
+    defer_depth++;
+}
+
+void defer_end(void)
+{
+    if (--defer_depth == 0 && defer_n) {
+        defer_flush();
+    }
+}
+
+void defer_call(tes_device *dev, void (*fn)(void *opaque), void *opaque)
+{
+    if (!fn) {
+        return;
+    }
+    if (!defer_depth) {
+        fn(opaque);
+        return;
+    }
+    for (unsigned i = 0; i < defer_n; i++) {
+        if (defer_q[i].fn == fn && defer_q[i].opaque == opaque && defer_q[i].dev == dev) {
+            return;
+        }
+    }
+    if (defer_n == DEFER_MAX) {
+        /* Full: run the batch's calls so far (early is safe, it only
+         * costs the batching). */
+        unsigned depth = defer_depth;
+
+        defer_depth = 0;
+        defer_flush();
+        defer_depth = depth;
+    }
+    defer_q[defer_n++] = (deferred){dev, fn, opaque};
+}
+
+void defer_cancel(tes_device *dev)
+{
+    unsigned j = 0;
+
+    for (unsigned i = 0; i < defer_n; i++) {
+        if (defer_q[i].dev != dev) {
+            defer_q[j++] = defer_q[i];
+        }
+    }
+    defer_n = j;
+}
+
 void msi_batch_begin(void)
 {
     msi_depth++;
+    defer_begin();
 }
 
 /* Sends what was queued; the caller's batch goes on. */
@@ -316,6 +404,7 @@ static void msi_batch_flush(void)
 
 void msi_batch_end(void)
 {
+    defer_end(); /* before the messages: what it raises joins them */
     if (--msi_depth == 0 && msi_n) {
         msi_batch_flush();
     }

@@ -373,6 +373,7 @@ static const tes_host table = {
     .qmp_event = qmp_event_plugin,
     .dev_given_id = host_dev_given_id,
     .watchdog_perform_action = watchdog_perform_action,
+    .defer_call = defer_call,
 };
 
 const tes_host *host_table(void)
@@ -457,7 +458,9 @@ PIN(tes_host, qmp_event, 1160);
 PIN(tes_host, dev_given_id, 1168);
 /* ABI 1.9: watchdog_perform_action (-watchdog-action, QMP WATCHDOG). */
 PIN(tes_host, watchdog_perform_action, 1176);
-static_assert(sizeof(tes_host) == 1184, "tes_host 1.9 size");
+/* ABI 1.11: defer_call (a device's work after a batch). */
+PIN(tes_host, defer_call, 1184);
+static_assert(sizeof(tes_host) == 1192, "tes_host 1.11 size");
 PIN(tes_topology, max_cpus, 8);
 PIN(tes_topology, node_mem, 40);
 PIN(tes_topology, distance_given, 64);

@@ -528,7 +528,9 @@ static void io_call_write(tes_region *r, uint64_t off, uint64_t v, unsigned w)
         /* A doorbell write may queue many block requests: hand them to the
          * kernel in one submission when the write returns. */
         block_batch_begin();
+        defer_begin(); /* and what its completions defer runs after it */
         r->ops->write(r->opaque, off, r->ops->endian == TES_ENDIAN_BIG ? bswap(v, w) : v, w);
+        defer_end();
         block_batch_end();
     }
 }

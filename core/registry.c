@@ -1228,6 +1228,7 @@ bool dev_realize(tes_device *d, tes_bus *bus, char **errp)
         if (d->type->unrealize) {
             d->type->unrealize(d, d->s);
         }
+        defer_cancel(d);
         ret = -EINVAL;
     }
     if (ret < 0) {
@@ -1369,6 +1370,7 @@ void dev_free(tes_device *d)
     if (d->realized && d->type->unrealize) {
         d->type->unrealize(d, d->s);
     }
+    defer_cancel(d); /* what it deferred must not run on freed state */
     display_dev_free(d);
     input_dev_free(d);
     if (d->s) {

@@ -493,6 +493,19 @@ struct tes_host {
      * every vCPU). QEMU's watchdog_perform_action. Callable from a device
      * callback: reset, poweroff and pause happen from the main loop. */
     void (*watchdog_perform_action)(void);
+
+    /* ==== ABI 1.11: calls deferred to the end of a batch ==== */
+    /* fn(opaque) when the batch the caller runs in ends: the register
+     * write being handled (a doorbell), or the block completions being
+     * reaped; at once outside a batch. The same (dev, fn, opaque)
+     * deferred again before it ran runs once, after everything the batch
+     * did. For what a device would do at each of a batch's completions
+     * but needs only after the last: its interrupt, virtio's used-ring
+     * notification (a full barrier and the event-index test), as QEMU's
+     * defer_call. Calls for dev not yet run when dev is unrealized are
+     * dropped. Machine lock held; fn may defer again (it then runs at
+     * once). */
+    void (*defer_call)(tes_device *dev, void (*fn)(void *opaque), void *opaque);
 };
 
 #endif

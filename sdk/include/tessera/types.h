@@ -18,7 +18,7 @@ extern "C" {
 /* ABI version this header set describes (see docs/sdk.md, "ABI rules"). */
 #define TES_ABI_MAJOR 1
 #ifndef TES_ABI_MINOR
-#define TES_ABI_MINOR 10
+#define TES_ABI_MINOR 11
 #endif
 
 /* Marks the one symbol a plugin exports; everything else stays hidden. */
