@@ -205,6 +205,7 @@ struct megasas {
      * generation test a reply instead of three page lookups. Not
      * migrated: a load changes the generation. */
     uint64_t ring_gen;
+    bool has_defer; /* the core has defer_call (1.11): one interrupt a batch */
     uint8_t *rq_host, *pi_host;
     const uint8_t *ci_host;
 };

@@ -112,11 +112,12 @@ static void update_intx(megasas *s)
     H->pci_set_irq(s->dev, !msg && intr_enabled(s) && (s->osts & MFI_1078_RM));
 }
 
-static void raise_reply(megasas *s)
+static void raise_now(void *opaque)
 {
-    s->osts |= MFI_1078_RM;
-    if (!intr_enabled(s)) {
-        return;
+    megasas *s = opaque;
+
+    if (!(s->osts & MFI_1078_RM) || !intr_enabled(s)) {
+        return; /* taken (or masked) before the batch ended */
     }
     if (H->pci_msix_enabled(s->dev) || H->pci_msi_enabled(s->dev)) {
         s->dma_depth++; /* the message address may be our own BAR */
@@ -125,6 +126,19 @@ static void raise_reply(megasas *s)
         s->dma_depth--;
     } else {
         update_intx(s);
+    }
+}
+
+/* A reply posted: the status bit at once, the interrupt when the batch
+ * ends (1.11), one for all of a batch's replies (a message or the INTx
+ * level a reply each took ~140 instructions, callgrind). */
+static void raise_reply(megasas *s)
+{
+    s->osts |= MFI_1078_RM;
+    if (s->has_defer) {
+        H->defer_call(s->dev, raise_now, s);
+    } else {
+        raise_now(s);
     }
 }
 
@@ -942,6 +956,7 @@ static int mg_realize(tes_device *dev, void *st)
 
     s->dev = dev;
     dcache_init(&s->dc, dev);
+    s->has_defer = H->size >= offsetof(tes_host, defer_call) + sizeof(void *);
     if (s->max_sge < 16 || s->max_sge > MFI_MAX_SGE || s->max_cmds < 16 ||
         s->max_cmds > MFI_MAX_CMDS) {
         H->error(dev, "megasas: max_sge wants 16..%u and max_cmds 16..%u (got %u, %u)",

@@ -53,6 +53,7 @@ struct tes_virtio {
     uint8_t status, config_gen, isr;
     bool broken; /* a malformed chain was seen: pops stop until reset */
     bool has_dgen; /* the core has dma_generation (1.8) */
+    bool has_defer; /* the core has defer_call (1.11) */
     /* Guest RAM the descriptors point into, mapped once per generation
      * (the rest of a RAM region from start): a dma_map per descriptor
      * otherwise, ~100 instructions each. */
