@@ -315,19 +315,17 @@ static __thread unsigned defer_depth __attribute__((tls_model("initial-exec")));
 static __thread unsigned defer_n __attribute__((tls_model("initial-exec")));
 static __thread deferred defer_q[DEFER_MAX] __attribute__((tls_model("initial-exec")));
 
-/* Runs what was deferred; a call may defer more (it then runs at once:
- * the queue runs from a snapshot with the depth at 0). */
+/* Runs what was deferred, with the depth at 0: a call that defers more
+ * runs it at once. Each is taken off the queue as it runs, not from a
+ * snapshot, so that one whose device a call before it freed (an MSI
+ * aimed at a hotplug controller) was cancelled and does not run. */
 static void defer_flush(void)
 {
     while (defer_n) {
-        deferred q[DEFER_MAX];
-        unsigned n = defer_n;
+        deferred d = defer_q[0];
 
-        memcpy(q, defer_q, sizeof(q[0]) * n);
-        defer_n = 0;
-        for (unsigned i = 0; i < n; i++) {
-            q[i].fn(q[i].opaque);
-        }
+        memmove(defer_q, defer_q + 1, sizeof(defer_q[0]) * --defer_n);
+        d.fn(d.opaque);
     }
 }
 

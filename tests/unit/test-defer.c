@@ -3,7 +3,8 @@
  * reap's msi_batch, a register write being handled) once per (dev, fn,
  * opaque) when the outermost batch ends, in the order of first deferral;
  * a call that defers again runs at once; a full queue runs early rather
- * than losing calls; defer_cancel drops one device's calls only.
+ * than losing calls; defer_cancel drops one device's calls only, also
+ * while the batch's calls run.
  */
 #include <string.h>
 
@@ -108,6 +109,31 @@ static void test_cancel_drops_one_device(void)
     g_assert_cmpint(log_buf[0], ==, 2);
 }
 
+/* A call that frees a device (dev_free cancels its calls) while the
+ * batch's calls run: the freed device's later call does not run. */
+static int victim;
+
+static void cancel_victim(void *opaque)
+{
+    note(opaque);
+    defer_cancel((tes_device *)&victim);
+}
+
+static void test_cancel_while_running(void)
+{
+    int a;
+
+    log_reset();
+    defer_begin();
+    defer_call((tes_device *)&a, cancel_victim, GINT_TO_POINTER(1));
+    defer_call((tes_device *)&victim, note, GINT_TO_POINTER(2));
+    defer_call((tes_device *)&a, note, GINT_TO_POINTER(3));
+    defer_end();
+    g_assert_cmpuint(log_n, ==, 2);
+    g_assert_cmpint(log_buf[0], ==, 1);
+    g_assert_cmpint(log_buf[1], ==, 3);
+}
+
 /* A register write is a batch: what its handler defers runs after the
  * handler returned, before the access does. */
 static unsigned writes_seen_by_deferred;
@@ -149,6 +175,7 @@ int main(int argc, char **argv)
     g_test_add_func("/defer/deferring-from-a-deferred-call", test_deferring_from_a_deferred_call);
     g_test_add_func("/defer/full-queue-runs-early", test_full_queue_runs_early);
     g_test_add_func("/defer/cancel-drops-one-device", test_cancel_drops_one_device);
+    g_test_add_func("/defer/cancel-while-running", test_cancel_while_running);
     g_test_add_func("/defer/register-write-is-a-batch", test_register_write_is_a_batch);
     return g_test_run();
 }
