@@ -243,47 +243,43 @@ static bool reply_map(megasas *s, uint64_t gen, uint32_t width)
     return true;
 }
 
-/* The reply through the kept pointers; false when they cannot be had and
- * the page-cache path must do it. */
-static bool post_reply_kept(megasas *s, uint64_t context, uint32_t width, uint32_t next)
+/* Whether the reply queue and its indexes are mapped for this generation
+ * (mapping them when not): then the reply goes through the kept
+ * pointers, else through the page cache (dma-cache.h) or the core. */
+static bool reply_kept(megasas *s, uint32_t width)
 {
     uint64_t gen = s->dc.usable ? H->dma_generation(s->dev) : 0;
-    uint8_t ent[8], pi[4];
-    uint8_t *slot;
 
-    if (!gen || (gen != s->ring_gen && !reply_map(s, gen, width))) {
-        return false;
+    return gen && (gen == s->ring_gen || reply_map(s, gen, width));
+}
+
+/* A write of len bytes at the queue's addr (kept: the host pointer). */
+static int reply_write(megasas *s, bool kept, uint8_t *host, uint64_t addr, const void *buf,
+                       uint32_t len)
+{
+    if (!kept) {
+        return mfi_dma_write(s, addr, buf, len);
     }
-    if (next == queue_index(s, mfi_le32(s->ci_host))) {
-        mfi_guest_error(s, "reply queue full (%u entries), completion of context 0x%llx lost",
-                        s->rq_entries, (unsigned long long)context);
-        return true;
-    }
-    mfi_st64(ent, context);
-    slot = s->rq_host + (uint64_t)s->producer * width;
-    memcpy(slot, ent, width);
-    H->dma_unmap(s->dev, slot, width, true);
-    s->producer = next;
-    mfi_st32(pi, next);
-    memcpy(s->pi_host, pi, 4);
-    H->dma_unmap(s->dev, s->pi_host, 4, true);
-    raise_reply(s);
-    return true;
+    memcpy(host, buf, len);
+    H->dma_unmap(s->dev, host, len, true);
+    return TES_MEM_OK;
 }
 
 static void post_reply(megasas *s, uint64_t context)
 {
     uint32_t width = s->ctx64 ? 8 : 4, next;
+    uint64_t off;
     uint8_t ci[4], ent[8];
+    bool kept;
 
     if (s->rq_entries < 2 || s->producer >= s->rq_entries) {
         return; /* only a refused migration stream leaves these */
     }
     next = s->producer + 1 == s->rq_entries ? 0 : s->producer + 1; /* no div */
-    if (post_reply_kept(s, context, width, next)) {
-        return;
-    }
-    if (mfi_dma_read(s, s->ci_pa, ci, 4) != TES_MEM_OK) {
+    kept = reply_kept(s, width);
+    if (kept) {
+        memcpy(ci, s->ci_host, 4);
+    } else if (mfi_dma_read(s, s->ci_pa, ci, 4) != TES_MEM_OK) {
         mfi_guest_error(s, "consumer index at 0x%llx is not in RAM",
                         (unsigned long long)s->ci_pa);
         return;
@@ -294,14 +290,14 @@ static void post_reply(megasas *s, uint64_t context)
         return;
     }
     mfi_st64(ent, context);
-    if (mfi_dma_write(s, s->rq_pa + (uint64_t)s->producer * width, ent, width) !=
-        TES_MEM_OK) {
+    off = (uint64_t)s->producer * width;
+    if (reply_write(s, kept, s->rq_host + off, s->rq_pa + off, ent, width) != TES_MEM_OK) {
         mfi_guest_error(s, "reply queue at 0x%llx is not in RAM", (unsigned long long)s->rq_pa);
         return;
     }
     s->producer = next;
     mfi_st32(ci, next);
-    mfi_dma_write(s, s->pi_pa, ci, 4);
+    reply_write(s, kept, s->pi_host, s->pi_pa, ci, 4);
     raise_reply(s);
 }
 
