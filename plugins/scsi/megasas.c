@@ -291,7 +291,8 @@ static void post_reply(megasas *s, uint64_t context)
     }
     mfi_st64(ent, context);
     off = (uint64_t)s->producer * width;
-    if (reply_write(s, kept, s->rq_host + off, s->rq_pa + off, ent, width) != TES_MEM_OK) {
+    if (reply_write(s, kept, kept ? s->rq_host + off : NULL, s->rq_pa + off, ent, width) !=
+        TES_MEM_OK) {
         mfi_guest_error(s, "reply queue at 0x%llx is not in RAM", (unsigned long long)s->rq_pa);
         return;
     }
