@@ -228,6 +228,9 @@ struct tes_region {
     bool anon;             /* RAM the core mapped private and anonymous */
     const tes_mem_ops *ops;
     void *opaque;
+    /* I/O: ops' access sizes with their defaults filled in, read once at
+     * region_new_io (four tests and defaults an access otherwise). */
+    uint8_t valid_min, valid_max, impl_min, impl_max;
     tes_region *alias;     /* REGION_ALIAS target */
     uint64_t alias_offset;
     tes_region *parent;    /* container it is mapped in */
