@@ -206,6 +206,7 @@ struct megasas {
      * migrated: a load changes the generation. */
     uint64_t ring_gen;
     bool has_defer; /* the core has defer_call (1.11): one interrupt a batch */
+    bool raise_deferred; /* raise_now is queued (defer_call) and has not run */
     uint8_t *rq_host, *pi_host;
     const uint8_t *ci_host;
 };

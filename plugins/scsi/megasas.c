@@ -116,6 +116,7 @@ static void raise_now(void *opaque)
 {
     megasas *s = opaque;
 
+    s->raise_deferred = false;
     if (!(s->osts & MFI_1078_RM) || !intr_enabled(s)) {
         return; /* taken (or masked) before the batch ended */
     }
@@ -136,7 +137,12 @@ static void raise_reply(megasas *s)
 {
     s->osts |= MFI_1078_RM;
     if (s->has_defer) {
-        H->defer_call(s->dev, raise_now, s);
+        /* Once a batch: the core would find it queued, ~40 instructions a
+         * reply (callgrind). Set first: outside a batch it runs at once. */
+        if (!s->raise_deferred) {
+            s->raise_deferred = true;
+            H->defer_call(s->dev, raise_now, s);
+        }
     } else {
         raise_now(s);
     }

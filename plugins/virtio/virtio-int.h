@@ -35,6 +35,7 @@ struct tes_virtq {
     uint16_t used_idx;          /* shadow of used->idx */
     uint16_t signalled_used;    /* EVENT_IDX: used_idx at the last interrupt */
     bool signalled_valid;
+    bool notify_deferred; /* vq_notify_now is queued (defer_call) and has not run */
     uint16_t vector; /* MSI-X vector (virtio-pci) */
     unsigned inflight;
     /* Host pointers to the rings, valid for generation gen (vq_gen). */
