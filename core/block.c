@@ -800,7 +800,7 @@ static blk_req *req_new(tes_drive *d, tes_blk_op op, uint64_t offset, const stru
     return r;
 }
 
-static void req_free(blk_req *r)
+static inline void req_free(blk_req *r)
 {
     tes_drive *d = r->d;
 

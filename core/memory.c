@@ -538,7 +538,7 @@ static uint64_t io_call_read(tes_region *r, uint64_t off, unsigned w)
     return r->ops->endian == TES_ENDIAN_BIG ? bswap(v, w) : v;
 }
 
-static void io_call_write(tes_region *r, uint64_t off, uint64_t v, unsigned w)
+static inline void io_call_write(tes_region *r, uint64_t off, uint64_t v, unsigned w)
 {
     if (r->ops->write) {
         /* A doorbell write may queue many block requests: hand them to the

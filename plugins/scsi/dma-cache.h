@@ -39,18 +39,16 @@ typedef struct dcache {
 void dcache_init(dcache *c, tes_device *dev);
 bool dcache_fill(dcache *c, dcache_ent *e, uint64_t gen, uint64_t page, bool write);
 
-/* Host pointer to [addr, addr + len) when it lies in one page of RAM the
- * device may reach directly, else NULL. */
-static inline uint8_t *dcache_ptr(dcache *c, uint64_t addr, uint64_t len, bool write)
+/* dcache_ptr for a dma_generation the caller read (non-zero) and knows
+ * is still current: nothing between its read and here ran device code or
+ * changed the memory map (a DMA that missed the cache may have). */
+static inline uint8_t *dcache_ptr_gen(dcache *c, uint64_t gen, uint64_t addr, uint64_t len,
+                                      bool write)
 {
-    uint64_t page = addr & ~(uint64_t)(DCACHE_PAGE - 1), gen;
+    uint64_t page = addr & ~(uint64_t)(DCACHE_PAGE - 1);
     dcache_ent *e;
 
-    if (!c->usable || len > DCACHE_PAGE - (addr - page)) {
-        return NULL;
-    }
-    gen = H->dma_generation(c->dev);
-    if (!gen) {
+    if (len > DCACHE_PAGE - (addr - page)) {
         return NULL;
     }
     /* Fibonacci hashing of the page number: a driver's pages are often
@@ -61,6 +59,15 @@ static inline uint8_t *dcache_ptr(dcache *c, uint64_t addr, uint64_t len, bool w
         return NULL;
     }
     return e->host + (addr - page);
+}
+
+/* Host pointer to [addr, addr + len) when it lies in one page of RAM the
+ * device may reach directly, else NULL. */
+static inline uint8_t *dcache_ptr(dcache *c, uint64_t addr, uint64_t len, bool write)
+{
+    uint64_t gen = c->usable ? H->dma_generation(c->dev) : 0;
+
+    return gen ? dcache_ptr_gen(c, gen, addr, len, write) : NULL;
 }
 
 /*

@@ -249,13 +249,15 @@ static bool reply_map(megasas *s, uint64_t gen, uint32_t width)
     return true;
 }
 
-/* Whether the reply queue and its indexes are mapped for this generation
+/* Whether the reply queue and its indexes are mapped for the generation
+ * gen (0: read it here)
  * (mapping them when not): then the reply goes through the kept
  * pointers, else through the page cache (dma-cache.h) or the core. */
-static bool reply_kept(megasas *s, uint32_t width)
+static bool reply_kept(megasas *s, uint32_t width, uint64_t gen)
 {
-    uint64_t gen = s->dc.usable ? H->dma_generation(s->dev) : 0;
-
+    if (!gen && s->dc.usable) {
+        gen = H->dma_generation(s->dev);
+    }
     return gen && (gen == s->ring_gen || reply_map(s, gen, width));
 }
 
@@ -271,7 +273,7 @@ static int reply_write(megasas *s, bool kept, uint8_t *host, uint64_t addr, cons
     return TES_MEM_OK;
 }
 
-static void post_reply(megasas *s, uint64_t context)
+static void post_reply(megasas *s, uint64_t context, uint64_t gen)
 {
     uint32_t width = s->ctx64 ? 8 : 4, next;
     uint64_t off;
@@ -282,7 +284,7 @@ static void post_reply(megasas *s, uint64_t context)
         return; /* only a refused migration stream leaves these */
     }
     next = s->producer + 1 == s->rq_entries ? 0 : s->producer + 1; /* no div */
-    kept = reply_kept(s, width);
+    kept = reply_kept(s, width, gen);
     if (kept) {
         memcpy(ci, s->ci_host, 4);
     } else if (mfi_dma_read(s, s->ci_pa, ci, 4) != TES_MEM_OK) {
@@ -314,15 +316,27 @@ static void cmd_finish(megasas *s, mcmd *c, uint8_t status, uint8_t scsi_status,
                        uint8_t sense_len)
 {
     uint8_t b[3] = {sense_len, status, scsi_status};
+    bool one = c->cmd == MFI_CMD_DCMD || c->cmd == MFI_CMD_INIT || c->cmd == MFI_CMD_ABORT;
+    uint64_t addr = c->frame + (one ? FR_STATUS : FR_SENSE_LEN), len = one ? 1 : 3;
+    /* One generation read for the status and the reply: the status write
+     * through a kept page runs nothing that could change it. */
+    uint64_t gen = s->dc.usable ? H->dma_generation(s->dev) : 0;
+    uint8_t *p = gen ? dcache_ptr_gen(&s->dc, gen, addr, len, true) : NULL;
 
-    if (c->cmd == MFI_CMD_DCMD || c->cmd == MFI_CMD_INIT || c->cmd == MFI_CMD_ABORT) {
-        mfi_dma_write(s, c->frame + FR_STATUS, &status, 1);
+    if (p) {
+        if (one) { /* constant sizes: moves, not a memcpy call */
+            *p = status;
+        } else {
+            memcpy(p, b, 3);
+        }
+        H->dma_unmap(s->dev, p, len, true);
     } else {
-        mfi_dma_write(s, c->frame + FR_SENSE_LEN, b, 3);
+        mfi_dma_write_slow(s, addr, one ? &status : b, len);
+        gen = 0; /* the core's DMA may have run device code: read it anew */
     }
     if (!(c->flags & MFI_FRAME_DONT_POST)) {
         if (s->rq_entries) {
-            post_reply(s, c->context);
+            post_reply(s, c->context, gen);
         } else {
             mfi_guest_error(s, "frame at 0x%llx to post before the INIT frame",
                             (unsigned long long)c->frame);

@@ -378,7 +378,7 @@ static bool map_room(sreq *r, unsigned *cap)
     return true;
 }
 
-static void req_free(tes_scsi_req *pub)
+static inline void req_free(tes_scsi_req *pub)
 {
     sreq *r = (sreq *)pub;
 
@@ -410,7 +410,9 @@ static int req_map(tes_scsi_req *pub, tes_device *dma_dev, tes_scsi_dir dir,
     bool write = dir == TES_SCSI_DIR_FROM_DEV;
     unsigned cap = SREQ_MAP_INLINE;
 
-    unmap_all(r);
+    if (r->map) { /* a request mapped before (req_clear leaves map NULL) */
+        unmap_all(r);
+    }
     r->pub.dir = dir;
     r->dma_dev = dma_dev;
     r->map_write = write;
