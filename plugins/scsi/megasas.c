@@ -536,7 +536,21 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     }
     st_be64(cdb + 2, lba);
     st_be32(cdb + 10, mfi_le32(hdr + FR_XFER_LEN));
-    st = mfi_sgl_read(s, c->frame, hdr, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
+    if (hdr[FR_SGE_COUNT] == 1 && s->max_sge &&
+        (c->flags & (MFI_FRAME_IEEE | MFI_FRAME_SGL64)) == MFI_FRAME_SGL64) {
+        /* What Linux sends for a 4 KiB I/O: one 64-bit SGE inside the
+         * frame, taken here as mfi_sgl_read would (~40 instructions less). */
+        _Static_assert(SGL_IO + 12 <= MFI_FRAME_SIZE, "an SGE64 at SGL_IO is in the frame");
+        uint32_t len = mfi_le32(hdr + SGL_IO + 8);
+
+        sgl->sg[0].addr = mfi_le32(hdr + SGL_IO) | (uint64_t)mfi_le32(hdr + SGL_IO + 4) << 32;
+        sgl->sg[0].len = len;
+        sgl->n = len != 0;
+        sgl->total = len;
+        st = MFI_STAT_OK;
+    } else {
+        st = mfi_sgl_read(s, c->frame, hdr, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
+    }
     if (st == MFI_STAT_OK) {
         st = scsi_submit(s, c, id, 0, cdb, 16,
                          write ? TES_SCSI_DIR_TO_DEV : TES_SCSI_DIR_FROM_DEV, sgl);
