@@ -18,6 +18,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -686,8 +687,10 @@ static inline bool fwin_holds(const fwin *f, const vdesc *d, bool write)
 }
 
 /*
- * The chain nearly every request is: direct descriptors, each one buffer
- * inside a window vwin_map kept. Walked straight into a new element's
+ * The chain nearly every request is: direct descriptors, or one indirect
+ * table of them (what Linux's virtio_ring sends for a request of more than
+ * one buffer once VIRTIO_F_INDIRECT_DESC is negotiated), each one buffer
+ * inside a window vwin_map kept, the table too. Walked straight into a new element's
  * pieces (up to cap of them): the element, or NULL when the chain is
  * anything else (the general walk, which also tells the guest's errors,
  * starts over). Writing the pieces where they stay matters more than the
@@ -725,6 +728,18 @@ static tes_virtio_elem *walk_fast(tes_virtq *q, uint16_t head, size_t priv_size)
 
         ld_desc(table, i, &d);
         write = d.flags & VRING_DESC_F_WRITE;
+        if ((d.flags & VRING_DESC_F_INDIRECT) && table == q->desc_p && count == 0 &&
+            !(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_WRITE)) && d.len && !(d.len % 16) &&
+            d.len / 16 <= MAX_INDIRECT && has_feature(v, TES_VIRTIO_F_INDIRECT_DESC) &&
+            (fwin_holds(f, &d, false) || fwin_holds(f = &f1, &d, false))) {
+            /* The whole chain is the table (walk_indirect's rules; anything
+             * else, a nested table included, goes to the general walk). */
+            table = f->host + (d.addr - f->start);
+            max = d.len / 16;
+            i = 0;
+            count = UINT_MAX; /* the loop's ++ makes it 0 */
+            continue;
+        }
         if ((d.flags & VRING_DESC_F_INDIRECT) || !d.len || (!write && n > nout)) {
             break;
         }

@@ -521,6 +521,64 @@ static void chain_nested_indirect(vd *d)
     vd_publish(d, 0, 0);
 }
 
+/* Tables the straight walk (walk_fast) enters from a kept window and
+ * must hand over to the checking walk. */
+static void chain_indirect_loop(vd *d)
+{
+    uint64_t t = data_addr(0, 1);
+
+    vd_desc(d, t, 0, hdr_addr(0, 0), 16, VD_F_NEXT, 1);
+    vd_desc(d, t, 1, hdr_addr(0, 0) + 16, 1, VD_F_NEXT | VD_F_WRITE, 0);
+    vd_desc(d, d->q[0].desc, 0, t, 32, VD_F_INDIRECT, 0);
+    vd_publish(d, 0, 0);
+}
+
+static void chain_indirect_next_outside_table(vd *d)
+{
+    uint64_t t = data_addr(0, 1);
+
+    vd_desc(d, t, 0, hdr_addr(0, 0), 16, VD_F_NEXT, 5); /* a table of 2 */
+    vd_desc(d, t, 1, hdr_addr(0, 0) + 16, 1, VD_F_WRITE, 0);
+    vd_desc(d, d->q[0].desc, 0, t, 32, VD_F_INDIRECT, 0);
+    vd_publish(d, 0, 0);
+}
+
+static void chain_indirect_with_next(vd *d)
+{
+    uint64_t t = data_addr(0, 1);
+
+    vd_desc(d, t, 0, hdr_addr(0, 0), 16, VD_F_NEXT, 1);
+    vd_desc(d, t, 1, hdr_addr(0, 0) + 16, 1, VD_F_WRITE, 0);
+    vd_desc(d, d->q[0].desc, 0, t, 32, VD_F_INDIRECT | VD_F_NEXT, 1);
+    vd_desc(d, d->q[0].desc, 1, hdr_addr(0, 1), 16, 0, 0);
+    vd_publish(d, 0, 0);
+}
+
+static void chain_indirect_after_direct(vd *d)
+{
+    uint64_t t = data_addr(0, 1);
+
+    vd_desc(d, t, 0, data_addr(0, 0), 512, VD_F_NEXT | VD_F_WRITE, 1);
+    vd_desc(d, t, 1, hdr_addr(0, 0) + 16, 1, VD_F_WRITE, 0);
+    vd_desc(d, d->q[0].desc, 0, hdr_addr(0, 0), 16, VD_F_NEXT, 1);
+    vd_desc(d, d->q[0].desc, 1, t, 32, VD_F_INDIRECT, 0);
+    vd_publish(d, 0, 0);
+}
+
+static void chain_indirect_table_past_ram(vd *d)
+{
+    vd_desc(d, d->q[0].desc, 0, RAM_SIZE - 16, 48, VD_F_INDIRECT, 0);
+    vd_publish(d, 0, 0);
+}
+
+/* In the device's own BAR: no window holds it (taken as RAM, the straight
+ * walk would read gigabytes past guest RAM's mapping). */
+static void chain_indirect_table_in_mmio(vd *d)
+{
+    vd_desc(d, d->q[0].desc, 0, VD_BAR4 + 0x100, 48, VD_F_INDIRECT, 0);
+    vd_publish(d, 0, 0);
+}
+
 static void chain_avail_beyond_size(vd *d)
 {
     /* Claims more chains than the queue holds descriptors. */
@@ -585,6 +643,65 @@ static void test_indirect_ok(void)
     g_assert_true(vd_reap(&f.d, 0, &head, &len));
     g_assert_cmpuint(req_status(&f.d, 0, 0), ==, 0);
     g_assert_cmpuint(f.d.ram[data_addr(0, 0) + 9], ==, pattern(42 * 512 + 9));
+    down(&f);
+}
+
+/* Indirect tables as Linux sends them, once the device keeps windows on
+ * guest RAM (a direct request first): the straight walk takes them, and
+ * what the guest sees is what the checking walk gives. Reads and writes,
+ * the data split over two descriptors, four requests in flight. */
+static void test_indirect_warm(void)
+{
+    fixture f;
+    uint8_t want[4096];
+    uint32_t head = 0, len = 0;
+
+    pci_up(&f, "virtio-blk-pci", "drive=d0");
+    g_assert_true(vd_init(&f.d, F_VERSION_1 | F_INDIRECT, 1, 256, false));
+    blk_do(&f.d, 0, BLK_T_IN, 3, 512, true, 0);
+    for (unsigned s = 1; s <= 4; s++) {
+        uint64_t hdr = hdr_addr(0, s), t = data_addr(0, 40 + s), buf = data_addr(0, s);
+        uint32_t type = s == 4 ? BLK_T_OUT : BLK_T_IN, zero = 0;
+        uint64_t sector = 100 + 8 * s;
+
+        memcpy(f.d.ram + hdr, &type, 4);
+        memcpy(f.d.ram + hdr + 4, &zero, 4);
+        memcpy(f.d.ram + hdr + 8, &sector, 8);
+        f.d.ram[hdr + 16] = 0xff;
+        if (type == BLK_T_OUT) {
+            for (unsigned i = 0; i < 4096; i++) {
+                f.d.ram[buf + i] = want[i] = (uint8_t)(i * 13 + 5);
+            }
+        } else {
+            memset(f.d.ram + buf, 0, 4096);
+        }
+        unsigned wr = type == BLK_T_IN ? VD_F_WRITE : 0;
+        vd_desc(&f.d, t, 0, hdr, 16, VD_F_NEXT, 1);
+        vd_desc(&f.d, t, 1, buf, 1024, VD_F_NEXT | wr, 2);
+        vd_desc(&f.d, t, 2, buf + 1024, 3072, VD_F_NEXT | wr, 3);
+        vd_desc(&f.d, t, 3, hdr + 16, 1, VD_F_WRITE, 0);
+        vd_desc(&f.d, f.d.q[0].desc, s, t, 64, VD_F_INDIRECT, 0);
+        vd_publish(&f.d, 0, s);
+    }
+    vd_kick(&f.d, 0);
+    wait_used(&f.d, 0, 4);
+    for (unsigned k = 0; k < 4; k++) {
+        g_assert_true(vd_reap(&f.d, 0, &head, &len));
+        g_assert_cmpuint(head, >=, 1);
+        g_assert_cmpuint(head, <=, 4);
+        /* used.len: the bytes the device wrote (data and status for a read) */
+        g_assert_cmpuint(len, ==, head == 4 ? 1 : 4097);
+    }
+    for (unsigned s = 1; s <= 3; s++) {
+        uint64_t buf = data_addr(0, s);
+
+        g_assert_cmpuint(req_status(&f.d, 0, s), ==, 0);
+        for (unsigned i = 0; i < 4096; i += 511) {
+            g_assert_cmpuint(f.d.ram[buf + i], ==, pattern((100 + 8 * s) * 512 + i));
+        }
+    }
+    g_assert_cmpuint(req_status(&f.d, 0, 4), ==, 0);
+    assert_file(f.img, (100 + 8 * 4) * 512, want, sizeof(want));
     down(&f);
 }
 
@@ -788,6 +905,7 @@ int main(int argc, char **argv)
                     test_blk_four_queues_msix);
     g_test_add_func("/virtio/blk/32-requests-in-flight", test_blk_many_in_flight);
     g_test_add_func("/virtio/blk/indirect-table-works", test_indirect_ok);
+    g_test_add_func("/virtio/blk/indirect-tables-on-kept-windows", test_indirect_warm);
     g_test_add_data_func("/virtio/vq/bad-chain/loop-needs-reset", chain_loop, bad_chain);
     g_test_add_data_func("/virtio/vq/bad-chain/outside-ram-needs-reset", chain_outside_ram,
                          bad_chain);
@@ -797,6 +915,18 @@ int main(int argc, char **argv)
                          chain_bad_indirect_len, bad_chain);
     g_test_add_data_func("/virtio/vq/bad-chain/nested-indirect-needs-reset",
                          chain_nested_indirect, bad_chain);
+    g_test_add_data_func("/virtio/vq/bad-chain/indirect-loop-needs-reset",
+                         chain_indirect_loop, bad_chain);
+    g_test_add_data_func("/virtio/vq/bad-chain/indirect-next-outside-table-needs-reset",
+                         chain_indirect_next_outside_table, bad_chain);
+    g_test_add_data_func("/virtio/vq/bad-chain/indirect-with-next-needs-reset",
+                         chain_indirect_with_next, bad_chain);
+    g_test_add_data_func("/virtio/vq/bad-chain/indirect-after-direct-needs-reset",
+                         chain_indirect_after_direct, bad_chain);
+    g_test_add_data_func("/virtio/vq/bad-chain/indirect-table-in-mmio-needs-reset",
+                         chain_indirect_table_in_mmio, bad_chain);
+    g_test_add_data_func("/virtio/vq/bad-chain/indirect-table-past-ram-needs-reset",
+                         chain_indirect_table_past_ram, bad_chain);
     g_test_add_data_func("/virtio/vq/bad-chain/avail-beyond-queue-size-needs-reset",
                          chain_avail_beyond_size, bad_chain);
     g_test_add_data_func("/virtio/vq/bad-chain/head-out-of-range-needs-reset",
