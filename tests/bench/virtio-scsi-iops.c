@@ -9,7 +9,12 @@
  *     plugin harness (no guest CPU): an in-process driver keeps 32 READ(10)
  *     commands in flight on the one request queue, one doorbell per batch
  *     as virtio_scsi does, MSI-X on, EVENT_IDX negotiated and used_event
- *     moved after each drain as Linux's virtio_ring does.
+ *     moved after each drain as Linux's virtio_ring does; and, as it does
+ *     for a request of more than one buffer, INDIRECT_DESC negotiated and
+ *     each command one indirect table of three descriptors (request,
+ *     response, data) in the ring. VIRTIO_BENCH_DIRECT=1 in the
+ *     environment sends them as direct chains instead (what this driver did
+ *     before 2026-12-05, for comparison).
  * The transport comes from the virtio plugin: $VIRTIO_PLUGIN, or virtio.so
  * in ../virtio beside the scsi plugin (the build tree's layout).
  * Both read through the host page cache (the core's drives are buffered),
@@ -31,6 +36,10 @@
 #define REQ_Q 2          /* control 0, event 1, the first request queue 2 */
 #define F_VERSION_1 (1ull << 32)
 #define F_EVENT_IDX (1ull << 29) /* Linux's virtio_ring negotiates it */
+#define F_INDIRECT (1ull << 28)  /* and this one */
+#define TABLES 0x900000ull       /* slot s: its indirect table at + 64 s */
+
+static bool direct; /* VIRTIO_BENCH_DIRECT: chains of three in the ring */
 
 static void vscsi_req(void *dp, unsigned slot, uint64_t sector)
 {
@@ -38,6 +47,7 @@ static void vscsi_req(void *dp, unsigned slot, uint64_t sector)
     uint64_t req = REQS + slot * 256ull, resp = req + 128, tag = slot;
     uint8_t *r = d->ram + req;
     unsigned j = slot * 3;
+    uint64_t t = TABLES + slot * 64ull;
 
     memset(r, 0, REQ_LEN);
     r[0] = 1; /* LUN 0 of target 0: the single-level LUN format virtio_scsi sends */
@@ -47,10 +57,18 @@ static void vscsi_req(void *dp, unsigned slot, uint64_t sector)
     r[21] = sector >> 24, r[22] = sector >> 16, r[23] = sector >> 8, r[24] = sector;
     r[26] = 0, r[27] = BS / 512;
     d->ram[resp + 11] = 0xff; /* a response the device must overwrite */
-    vd_desc(d, d->q[REQ_Q].desc, j, req, REQ_LEN, VD_F_NEXT, j + 1);
-    vd_desc(d, d->q[REQ_Q].desc, j + 1, resp, RESP_LEN, VD_F_NEXT | VD_F_WRITE, j + 2);
-    vd_desc(d, d->q[REQ_Q].desc, j + 2, DATA + slot * (uint64_t)BS, BS, VD_F_WRITE, 0);
-    vd_publish(d, REQ_Q, j);
+    if (direct) {
+        vd_desc(d, d->q[REQ_Q].desc, j, req, REQ_LEN, VD_F_NEXT, j + 1);
+        vd_desc(d, d->q[REQ_Q].desc, j + 1, resp, RESP_LEN, VD_F_NEXT | VD_F_WRITE, j + 2);
+        vd_desc(d, d->q[REQ_Q].desc, j + 2, DATA + slot * (uint64_t)BS, BS, VD_F_WRITE, 0);
+        vd_publish(d, REQ_Q, j);
+        return;
+    }
+    vd_desc(d, t, 0, req, REQ_LEN, VD_F_NEXT, 1);
+    vd_desc(d, t, 1, resp, RESP_LEN, VD_F_NEXT | VD_F_WRITE, 2);
+    vd_desc(d, t, 2, DATA + slot * (uint64_t)BS, BS, VD_F_WRITE, 0);
+    vd_desc(d, d->q[REQ_Q].desc, slot, t, 48, VD_F_INDIRECT, 0);
+    vd_publish(d, REQ_Q, slot);
 }
 
 /* TEST UNIT READY on slot 0, waited for: takes the unit attention a new
@@ -102,7 +120,9 @@ static void *vscsi_up(const char *plugin, const char *path)
     d.ram = tes_harness_ram(d.h);
     d.pci = true;
     d.base = tes_harness_bar_map(d.h, d.dev, 4, VD_BAR4);
-    if (!tes_harness_msi_enable(d.h, d.dev) || !vd_init(&d, F_VERSION_1 | F_EVENT_IDX, 3, QSIZE, true)) {
+    direct = g_getenv("VIRTIO_BENCH_DIRECT") && atoi(g_getenv("VIRTIO_BENCH_DIRECT"));
+    if (!tes_harness_msi_enable(d.h, d.dev) ||
+        !vd_init(&d, F_VERSION_1 | F_EVENT_IDX | (direct ? 0 : F_INDIRECT), 3, QSIZE, true)) {
         fprintf(stderr, "virtio-scsi: device set-up failed\n");
         exit(1);
     }
@@ -123,14 +143,15 @@ static unsigned vscsi_reap(void *dp, bench_rand *r)
 
     bench_wait_irq(d->h);
     while (vd_reap(d, REQ_Q, &head, &len)) {
-        const uint8_t *resp = d->ram + REQS + head / 3 * 256ull + 128;
+        unsigned slot = direct ? head / 3 : head;
+        const uint8_t *resp = d->ram + REQS + slot * 256ull + 128;
 
         if (resp[11] != 0 || resp[10] != 0) {
             fprintf(stderr, "virtio-scsi: READ(10) failed: response %u, status 0x%x\n",
                     resp[11], resp[10]);
             exit(1);
         }
-        vscsi_req(d, head / 3, bench_next_sector(r));
+        vscsi_req(d, slot, bench_next_sector(r));
         n++;
     }
     vd_used_event(d, REQ_Q);
