@@ -11,7 +11,7 @@
  *     and INDIRECT_DESC negotiated, each request one indirect table of
  *     three descriptors, as Linux's virtio_blk and virtio_ring do).
  *     VIRTIO_BENCH_DIRECT=1 in the environment sends direct chains instead
- *     (what this driver did before 2026-12-05, for comparison).
+ *     (what this driver did until 2026-12-04, for comparison).
  * Both read through the host page cache (the core's drives are buffered),
  * so the ratio measures the emulation's overhead on the same I/O. Without
  * FILE a 1 GiB file is made in $TMPDIR and removed afterwards. Prints IOPS

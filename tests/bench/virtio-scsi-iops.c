@@ -14,7 +14,7 @@
  *     each command one indirect table of three descriptors (request,
  *     response, data) in the ring. VIRTIO_BENCH_DIRECT=1 in the
  *     environment sends them as direct chains instead (what this driver did
- *     before 2026-12-05, for comparison).
+ *     until 2026-12-04, for comparison).
  * The transport comes from the virtio plugin: $VIRTIO_PLUGIN, or virtio.so
  * in ../virtio beside the scsi plugin (the build tree's layout).
  * Both read through the host page cache (the core's drives are buffered),
