@@ -18,7 +18,6 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -721,6 +720,25 @@ static tes_virtio_elem *walk_fast(tes_virtq *q, uint16_t head, size_t priv_size)
     iov = (struct iovec *)((char *)e + iov_off);
     f0 = fwin_of(&v->win[0], gen);
     f1 = fwin_of(&v->win[1], gen);
+    if (i < max && (ld16(table + 16 * i + 12) & VRING_DESC_F_INDIRECT)) {
+        /* The whole chain is the table, by walk_indirect's rules; anything
+         * else (a nested table included: the loop stops at it) goes to the
+         * general walk. Tested before the loop, which stays as tight as
+         * for direct chains. */
+        const fwin *f = &f0;
+        vdesc d;
+
+        ld_desc(table, i, &d);
+        if ((d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_WRITE)) || !d.len || d.len % 16 ||
+            d.len / 16 > MAX_INDIRECT || !has_feature(v, TES_VIRTIO_F_INDIRECT_DESC) ||
+            !(fwin_holds(f, &d, false) || fwin_holds(f = &f1, &d, false))) {
+            elem_free(e);
+            return NULL;
+        }
+        table = f->host + (d.addr - f->start);
+        max = d.len / 16;
+        i = 0;
+    }
     for (unsigned count = 0; count < max && i < max && n < cap; count++) {
         const fwin *f = &f0;
         bool write;
@@ -728,18 +746,6 @@ static tes_virtio_elem *walk_fast(tes_virtq *q, uint16_t head, size_t priv_size)
 
         ld_desc(table, i, &d);
         write = d.flags & VRING_DESC_F_WRITE;
-        if ((d.flags & VRING_DESC_F_INDIRECT) && table == q->desc_p && count == 0 &&
-            !(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_WRITE)) && d.len && !(d.len % 16) &&
-            d.len / 16 <= MAX_INDIRECT && has_feature(v, TES_VIRTIO_F_INDIRECT_DESC) &&
-            (fwin_holds(f, &d, false) || fwin_holds(f = &f1, &d, false))) {
-            /* The whole chain is the table (walk_indirect's rules; anything
-             * else, a nested table included, goes to the general walk). */
-            table = f->host + (d.addr - f->start);
-            max = d.len / 16;
-            i = 0;
-            count = UINT_MAX; /* the loop's ++ makes it 0 */
-            continue;
-        }
         if ((d.flags & VRING_DESC_F_INDIRECT) || !d.len || (!write && n > nout)) {
             break;
         }
