@@ -250,9 +250,9 @@ static bool reply_map(megasas *s, uint64_t gen, uint32_t width)
 }
 
 /* Whether the reply queue and its indexes are mapped for the generation
- * gen (0: read it here)
- * (mapping them when not): then the reply goes through the kept
- * pointers, else through the page cache (dma-cache.h) or the core. */
+ * gen (0: read it here), mapping them when not: then the reply goes
+ * through the kept pointers, else through the page cache (dma-cache.h)
+ * or the core. */
 static bool reply_kept(megasas *s, uint32_t width, uint64_t gen)
 {
     if (!gen && s->dc.usable) {
@@ -262,7 +262,7 @@ static bool reply_kept(megasas *s, uint32_t width, uint64_t gen)
 }
 
 /* A write of len bytes at the queue's addr (kept: the host pointer). */
-static int reply_write(megasas *s, bool kept, uint8_t *host, uint64_t addr, const void *buf,
+static inline int reply_write(megasas *s, bool kept, uint8_t *host, uint64_t addr, const void *buf,
                        uint32_t len)
 {
     if (!kept) {
@@ -316,23 +316,12 @@ static void cmd_finish(megasas *s, mcmd *c, uint8_t status, uint8_t scsi_status,
                        uint8_t sense_len)
 {
     uint8_t b[3] = {sense_len, status, scsi_status};
-    bool one = c->cmd == MFI_CMD_DCMD || c->cmd == MFI_CMD_INIT || c->cmd == MFI_CMD_ABORT;
-    uint64_t addr = c->frame + (one ? FR_STATUS : FR_SENSE_LEN), len = one ? 1 : 3;
-    /* One generation read for the status and the reply: the status write
-     * through a kept page runs nothing that could change it. */
-    uint64_t gen = s->dc.usable ? H->dma_generation(s->dev) : 0;
-    uint8_t *p = gen ? dcache_ptr_gen(&s->dc, gen, addr, len, true) : NULL;
+    uint64_t gen = 0; /* one generation read for the status and the reply */
 
-    if (p) {
-        if (one) { /* constant sizes: moves, not a memcpy call */
-            *p = status;
-        } else {
-            memcpy(p, b, 3);
-        }
-        H->dma_unmap(s->dev, p, len, true);
+    if (c->cmd == MFI_CMD_DCMD || c->cmd == MFI_CMD_INIT || c->cmd == MFI_CMD_ABORT) {
+        mfi_dma_write_gen(s, &gen, c->frame + FR_STATUS, &status, 1);
     } else {
-        mfi_dma_write_slow(s, addr, one ? &status : b, len);
-        gen = 0; /* the core's DMA may have run device code: read it anew */
+        mfi_dma_write_gen(s, &gen, c->frame + FR_SENSE_LEN, b, 3);
     }
     if (!(c->flags & MFI_FRAME_DONT_POST)) {
         if (s->rq_entries) {
@@ -347,8 +336,8 @@ static void cmd_finish(megasas *s, mcmd *c, uint8_t status, uint8_t scsi_status,
 
 /* ---- scatter-gather ---- */
 
-uint32_t mfi_sgl_read(megasas *s, uint64_t frame, const uint8_t *hdr, uint32_t off,
-                      uint16_t flags, unsigned count, msgl *out)
+uint32_t mfi_sgl_read_any(megasas *s, uint64_t frame, const uint8_t *hdr, uint32_t off,
+                          uint16_t flags, unsigned count, msgl *out)
 {
     unsigned esz = flags & MFI_FRAME_IEEE ? 16 : flags & MFI_FRAME_SGL64 ? 12 : 8;
     uint8_t all[MFI_MAX_SGE * 16];
@@ -536,21 +525,7 @@ static uint32_t do_ldio(megasas *s, mcmd *c, const uint8_t *hdr)
     }
     st_be64(cdb + 2, lba);
     st_be32(cdb + 10, mfi_le32(hdr + FR_XFER_LEN));
-    if (hdr[FR_SGE_COUNT] == 1 && s->max_sge &&
-        (c->flags & (MFI_FRAME_IEEE | MFI_FRAME_SGL64)) == MFI_FRAME_SGL64) {
-        /* What Linux sends for a 4 KiB I/O: one 64-bit SGE inside the
-         * frame, taken here as mfi_sgl_read would (~40 instructions less). */
-        _Static_assert(SGL_IO + 12 <= MFI_FRAME_SIZE, "an SGE64 at SGL_IO is in the frame");
-        uint32_t len = mfi_le32(hdr + SGL_IO + 8);
-
-        sgl->sg[0].addr = mfi_le32(hdr + SGL_IO) | (uint64_t)mfi_le32(hdr + SGL_IO + 4) << 32;
-        sgl->sg[0].len = len;
-        sgl->n = len != 0;
-        sgl->total = len;
-        st = MFI_STAT_OK;
-    } else {
-        st = mfi_sgl_read(s, c->frame, hdr, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
-    }
+    st = mfi_sgl_read(s, c->frame, hdr, SGL_IO, c->flags, hdr[FR_SGE_COUNT], sgl);
     if (st == MFI_STAT_OK) {
         st = scsi_submit(s, c, id, 0, cdb, 16,
                          write ? TES_SCSI_DIR_TO_DEV : TES_SCSI_DIR_FROM_DEV, sgl);
