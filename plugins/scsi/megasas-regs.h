@@ -261,6 +261,12 @@ void mfi_guest_error(megasas *s, const char *fmt, ...) TES_PRINTF(2, 3);
  * read already, where an SGL that ends inside them is taken from. */
 uint32_t mfi_sgl_read_any(megasas *s, uint64_t frame, const uint8_t *hdr, uint32_t off,
                           uint16_t flags, unsigned count, msgl *out);
+/* buf (len bytes) through sgl, at most limit bytes: MFI status. */
+uint32_t mfi_sgl_write(megasas *s, const msgl *sgl, uint64_t limit, const void *buf,
+                       uint64_t len);
+void mfi_event_deliver(megasas *s);
+/* megasas-dcmd.c: a DCMD frame (hdr: its first 64 bytes). */
+uint32_t mfi_dcmd(megasas *s, mcmd *c, const uint8_t *hdr);
 
 static inline uint16_t mfi_le16(const uint8_t *p)
 {
@@ -295,7 +301,6 @@ static inline void mfi_st64(uint8_t *p, uint64_t v)
     mfi_st32(p + 4, v >> 32);
 }
 
-
 /* mfi_sgl_read_any with its common case inline: one 64-bit SGE inside
  * the frame, what Linux sends for small I/O (the call, its SGE-size
  * choice and loop were ~60 instructions a request, callgrind). */
@@ -315,11 +320,5 @@ static inline uint32_t mfi_sgl_read(megasas *s, uint64_t frame, const uint8_t *h
     out->total = len;
     return MFI_STAT_OK;
 }
-/* buf (len bytes) through sgl, at most limit bytes: MFI status. */
-uint32_t mfi_sgl_write(megasas *s, const msgl *sgl, uint64_t limit, const void *buf,
-                       uint64_t len);
-void mfi_event_deliver(megasas *s);
-/* megasas-dcmd.c: a DCMD frame (hdr: its first 64 bytes). */
-uint32_t mfi_dcmd(megasas *s, mcmd *c, const uint8_t *hdr);
 
 #endif

@@ -689,8 +689,8 @@ static inline bool fwin_holds(const fwin *f, const vdesc *d, bool write)
  * The chain nearly every request is: direct descriptors, or one indirect
  * table of them (what Linux's virtio_ring sends for a request of more than
  * one buffer once VIRTIO_F_INDIRECT_DESC is negotiated), each one buffer
- * inside a window vwin_map kept, the table too. Walked straight into a new element's
- * pieces (up to cap of them): the element, or NULL when the chain is
+ * inside a window vwin_map kept, the table too. Walked straight into a new
+ * element's pieces (up to cap of them): the element, or NULL when the chain is
  * anything else (the general walk, which also tells the guest's errors,
  * starts over). Writing the pieces where they stay matters more than the
  * instructions it saves: copying them from a scratch walk read back, in
