@@ -18,6 +18,7 @@ finds in the image; the disk has 4 blk-mq queues and the guest 4 MSI-X
 request vectors; blkdiscard -z zeroes exactly its range; the CD mounts
 as iso9660 and a file on it reads back; a scsi-hd added with QMP
 device_add at 0:0:2 appears (virtio-scsi hotplug event) and reads back,
+takes an ext4 file system that e2fsck finds clean on the host (arm64),
 and disappears after device_del. EMULATOR (default: TESSERA) runs
 the same checks on qemu-system-aarch64.
 """
@@ -98,6 +99,22 @@ L2=/dev/$(ls /sys/class/scsi_device/*:0:0:2/device/block 2>/dev/null)
 echo "EVENT-IRQ=$(grep virtio0-event /proc/interrupts)"
 echo "HOTPLUG-ADDED=$(ls -d /sys/class/scsi_device/*:0:0:2 2>/dev/null | wc -l)"
 echo "L2-HOST-MD5=$(dd if=$L2 bs=65536 count=%(blocks)d 2>/dev/null | md5sum | cut -d' ' -f1)"
+# ext4 on the hot-added LUN (the other two keep what the host checks)
+if [ -x /usr/local/sbin/mkfs.ext4 ]; then
+    /usr/local/sbin/mkfs.ext4 -q -F $L2
+    s=$?
+    mkdir -p /mnt
+    mount -t ext4 $L2 /mnt
+    s=$((s + $?))
+    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        dd if=/dev/urandom of=/mnt/f$n bs=4096 count=$n 2>/dev/null
+    done
+    echo "virtio-scsi ext4" > /mnt/hello.txt
+    umount /mnt
+    s=$((s + $?))
+    echo "EXT4-STATUS=$s"
+fi
+sync
 echo UNPLUG-PLEASE
 read answer
 i=0
@@ -163,8 +180,9 @@ def run(arch, emu, parts, wd, tessera=True):
              "-device", "scsi-cd,drive=cd0,bus=scsi0.0,channel=0,scsi-id=1,lun=0"]
     # sd_mod pulls crc-t10dif, whose PCLMUL flavour refuses a CPU without
     # it (-cpu qemu64): the generic one serves.
-    mods = [m for m in guestlib.module_files(parts, MODULES) if "pclmul" not in m]
     tools = [parts["TOOLS"]] if "TOOLS" in parts else []
+    names = MODULES + (["ext4"] if tools else [])
+    mods = [m for m in guestlib.module_files(parts, names) if "pclmul" not in m]
     initrd = guestlib.make_initrd(wd, parts["INITRD"], guestlib.insmod_script(mods) + SCRIPT,
                                   modules=mods, extra=tools)
     argv = guestlib.arch_argv(arch, emu, parts["KERNEL"], initrd, smp=4, extra=extra)
@@ -222,6 +240,16 @@ def run(arch, emu, parts, wd, tessera=True):
               re.search(r'dev: virtio-scsi-pci, id "scsi0".*?bus: scsi0\.0.*?type SCSI'
                         r'.*?dev: scsi-hd.*?dev: scsi-hd.*?dev: scsi-cd.*?dev: scsi-hd, id "hot2"',
                         out["qtree"], re.S), out["qtree"])
+    if tools:
+        check("ext4 on the hot-added LUN: mkfs.ext4, mount, 21 files, umount succeed",
+              value(c, "EXT4-STATUS") == "0", b.tail())
+        fsck = subprocess.run(["e2fsck", "-fn", img2], capture_output=True, text=True)
+        check("e2fsck -fn on the host finds its file system clean", fsck.returncode == 0,
+              fsck.stdout + fsck.stderr)
+        cat = subprocess.run(["debugfs", "-R", "cat /hello.txt", img2], capture_output=True,
+                             text=True)
+        check("debugfs reads the guest's file back from it",
+              cat.stdout.strip() == "virtio-scsi ext4", cat.stdout + cat.stderr)
     check("QMP device_del succeeds and the LUN disappears from the guest",
           "return" in out.get("device_del", {}) and value(c, "HOTPLUG-LEFT") == "0"
           and value(c, "SCSIDEVS-AFTER") == "3", repr(out.get("device_del")) + b.tail())
